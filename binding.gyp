@@ -1,0 +1,27 @@
+{
+  "targets": [
+    {
+      "target_name": "bpfscope",
+      "sources": [
+        "native/addon.cc",
+        "native/btf.cc",
+        "native/common.cc",
+        "native/errors.cc",
+        "native/fixtures.cc",
+        "native/handle.cc",
+        "native/ids.cc",
+        "native/links.cc",
+        "native/maps.cc",
+        "native/pins.cc",
+        "native/programs.cc",
+        "native/task.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags_cc": ["-std=c++17", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Wno-unused-parameter", "<!@(pkg-config --cflags libbpf libmnl)"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "libraries": ["<!@(pkg-config --libs libbpf libmnl)"],
+      "ldflags": ["-Wl,--exclude-libs,ALL"]
+    }
+  ]
+}

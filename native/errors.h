@@ -1,0 +1,17 @@
+// From a Failure to the JS BpfError. The class itself lives in src/errors.ts and is handed to
+// the addon once (setErrorClass), as better-sqlite3 does with SqliteError.
+#pragma once
+
+#include "common.h"
+
+namespace bpfscope::errors {
+
+// The errno's symbolic name ("ENOENT"); "ENOTSUPP" for the kernel-internal 524; "E<n>" otherwise.
+const char* Name(int err);
+
+// A BpfError instance for the failure (or a plain Error if the class was never registered).
+Napi::Value Make(Napi::Env env, const Failure& failure);
+
+void Init(Napi::Env env, Napi::Object exports);
+
+}  // namespace bpfscope::errors

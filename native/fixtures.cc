@@ -1,0 +1,324 @@
+#include "fixtures.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "handle.h"
+#include "task.h"
+#include "uapi_compat.h"
+
+namespace bpfscope::fixtures {
+
+namespace {
+
+uint32_t U32Of(const Napi::Object& o, const char* key, uint32_t fallback = 0) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
+}
+
+std::string StrOf(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+}
+
+std::vector<uint8_t> BytesOf(const Napi::Value& v) {
+  if (!v.IsBuffer()) return {};
+  auto b = v.As<Napi::Buffer<uint8_t>>();
+  return std::vector<uint8_t>(b.Data(), b.Data() + b.Length());
+}
+
+// An fd borrowed from an optional handle property; -1 if absent. The handle stays referenced by
+// the options object, which the caller keeps alive until the promise settles.
+int OptionalFd(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return -1;
+  return FdHandle::FdOf(v);
+}
+
+Napi::Value HandleResult(Napi::Env env, std::shared_ptr<Fd> fd, const char* kind) {
+  return FdHandle::New(env, std::move(*fd), kind);
+}
+
+// createMap({ type, name, keySize, valueSize, maxEntries, flags, btf, btfKeyTypeId, btfValueTypeId,
+//             innerMap, mapExtra }) → handle
+Napi::Value CreateMap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) return ThrowType(env, "createMap(options)");
+  Napi::Object o = info[0].As<Napi::Object>();
+  uint32_t type = U32Of(o, "type"), key = U32Of(o, "keySize"), value = U32Of(o, "valueSize");
+  uint32_t max = U32Of(o, "maxEntries"), flags = U32Of(o, "flags");
+  uint32_t key_tid = U32Of(o, "btfKeyTypeId"), value_tid = U32Of(o, "btfValueTypeId");
+  uint64_t extra = U32Of(o, "mapExtra");
+  std::string name = StrOf(o, "name");
+  int btf_fd = OptionalFd(o, "btf");
+  int inner_fd = OptionalFd(o, "innerMap");
+  if (env.IsExceptionPending()) return env.Undefined();
+  auto fd = std::make_shared<Fd>();
+  return RunAsync(
+      env,
+      [=](Failure& failure) {
+        LIBBPF_OPTS(bpf_map_create_opts, opts);
+        opts.map_flags = flags;
+        opts.map_extra = extra;
+        if (btf_fd >= 0) {
+          opts.btf_fd = btf_fd;
+          opts.btf_key_type_id = key_tid;
+          opts.btf_value_type_id = value_tid;
+        }
+        if (inner_fd >= 0) opts.inner_map_fd = inner_fd;
+        int created = bpf_map_create(static_cast<enum bpf_map_type>(type), name.empty() ? nullptr : name.c_str(),
+                                     key, value, max, &opts);
+        if (created < 0) return failure.Set(errno, "BPF_MAP_CREATE", "map " + name);
+        fd->Reset(created);
+        return true;
+      },
+      [fd](Napi::Env e) { return HandleResult(e, fd, "map"); });
+}
+
+// loadProgram({ type, name, insns: Buffer, license, expectedAttachType, btf, funcInfo: Buffer })
+Napi::Value LoadProgram(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) return ThrowType(env, "loadProgram(options)");
+  Napi::Object o = info[0].As<Napi::Object>();
+  uint32_t type = U32Of(o, "type"), attach = U32Of(o, "expectedAttachType");
+  std::string name = StrOf(o, "name"), license = StrOf(o, "license");
+  if (license.empty()) license = "GPL";
+  std::vector<uint8_t> insns = BytesOf(o.Get("insns")), func_info = BytesOf(o.Get("funcInfo"));
+  int btf_fd = OptionalFd(o, "btf");
+  if (env.IsExceptionPending()) return env.Undefined();
+  if (insns.empty() || insns.size() % sizeof(struct bpf_insn)) return ThrowType(env, "insns must be a Buffer of 8-byte instructions");
+  auto fd = std::make_shared<Fd>();
+  return RunAsync(
+      env,
+      [=](Failure& failure) {
+        std::vector<char> log(64 * 1024, '\0');
+        LIBBPF_OPTS(bpf_prog_load_opts, opts);
+        opts.expected_attach_type = static_cast<enum bpf_attach_type>(attach);
+        opts.log_buf = log.data();
+        opts.log_size = log.size();
+        opts.log_level = 0;
+        if (btf_fd >= 0) {
+          opts.prog_btf_fd = btf_fd;
+          opts.func_info = func_info.data();
+          opts.func_info_cnt = func_info.size() / sizeof(struct bpf_func_info);
+          opts.func_info_rec_size = sizeof(struct bpf_func_info);
+        }
+        int loaded = bpf_prog_load(static_cast<enum bpf_prog_type>(type), name.empty() ? nullptr : name.c_str(),
+                                   license.c_str(), reinterpret_cast<const struct bpf_insn*>(insns.data()),
+                                   insns.size() / sizeof(struct bpf_insn), &opts);
+        if (loaded < 0) {
+          int err = errno;
+          if (err == EINVAL || err == EACCES) {
+            // Retry with a verifier log for the error's detail.
+            opts.log_level = 1;
+            int again = bpf_prog_load(static_cast<enum bpf_prog_type>(type), nullptr, license.c_str(),
+                                      reinterpret_cast<const struct bpf_insn*>(insns.data()),
+                                      insns.size() / sizeof(struct bpf_insn), &opts);
+            if (again >= 0) ::close(again);
+          }
+          return failure.Set(err, "BPF_PROG_LOAD", "program " + name, std::string(log.data()));
+        }
+        fd->Reset(loaded);
+        return true;
+      },
+      [fd](Napi::Env e) { return HandleResult(e, fd, "program"); });
+}
+
+// loadBtf(types): types[i] gets BTF id i+1. Each is one of
+//   { kind:'int', name, size, signed?, char?, bool? }   { kind:'ptr'|'const'|'volatile', type }
+//   { kind:'array', type, indexType, length }          { kind:'typedef', name, type }
+//   { kind:'struct'|'union', name, size, members:[{ name, type, bitOffset, bitSize? }] }
+//   { kind:'enum', name, size, values:[{ name, value }] }
+//   { kind:'func_proto', ret, params:[{ name, type }] } { kind:'func', name, type, linkage? }
+// Parsing into libbpf's writer happens here on the main thread (no kernel call); loading does not.
+Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) return ThrowType(env, "loadBtf(types)");
+  Napi::Array types = info[0].As<Napi::Array>();
+  std::shared_ptr<struct btf> btf(btf__new_empty(), btf__free);
+  if (!btf) return ThrowType(env, "btf__new_empty failed");
+  for (uint32_t i = 0; i < types.Length(); i++) {
+    if (!types.Get(i).IsObject()) return ThrowType(env, "BTF type must be an object");
+    Napi::Object t = types.Get(i).As<Napi::Object>();
+    std::string kind = StrOf(t, "kind"), name = StrOf(t, "name");
+    int id = -EINVAL;
+    if (kind == "int") {
+      int enc = (t.Get("signed").ToBoolean() ? BTF_INT_SIGNED : 0) | (t.Get("char").ToBoolean() ? BTF_INT_CHAR : 0) |
+                (t.Get("bool").ToBoolean() ? BTF_INT_BOOL : 0);
+      id = btf__add_int(btf.get(), name.c_str(), U32Of(t, "size"), enc);
+    } else if (kind == "ptr") {
+      id = btf__add_ptr(btf.get(), U32Of(t, "type"));
+    } else if (kind == "const") {
+      id = btf__add_const(btf.get(), U32Of(t, "type"));
+    } else if (kind == "volatile") {
+      id = btf__add_volatile(btf.get(), U32Of(t, "type"));
+    } else if (kind == "array") {
+      id = btf__add_array(btf.get(), U32Of(t, "indexType"), U32Of(t, "type"), U32Of(t, "length"));
+    } else if (kind == "typedef") {
+      id = btf__add_typedef(btf.get(), name.c_str(), U32Of(t, "type"));
+    } else if (kind == "struct" || kind == "union") {
+      id = kind == "struct" ? btf__add_struct(btf.get(), name.empty() ? nullptr : name.c_str(), U32Of(t, "size"))
+                            : btf__add_union(btf.get(), name.empty() ? nullptr : name.c_str(), U32Of(t, "size"));
+      Napi::Value members = t.Get("members");
+      if (id > 0 && members.IsArray()) {
+        Napi::Array m = members.As<Napi::Array>();
+        for (uint32_t j = 0; j < m.Length() && id > 0; j++) {
+          Napi::Object f = m.Get(j).As<Napi::Object>();
+          std::string fname = StrOf(f, "name");
+          int err = btf__add_field(btf.get(), fname.empty() ? nullptr : fname.c_str(), U32Of(f, "type"),
+                                   U32Of(f, "bitOffset"), U32Of(f, "bitSize"));
+          if (err < 0) id = err;
+        }
+      }
+    } else if (kind == "enum") {
+      id = btf__add_enum(btf.get(), name.c_str(), U32Of(t, "size", 4));
+      Napi::Value values = t.Get("values");
+      if (id > 0 && values.IsArray()) {
+        Napi::Array v = values.As<Napi::Array>();
+        for (uint32_t j = 0; j < v.Length() && id > 0; j++) {
+          Napi::Object e = v.Get(j).As<Napi::Object>();
+          int err = btf__add_enum_value(btf.get(), StrOf(e, "name").c_str(), e.Get("value").ToNumber().Int64Value());
+          if (err < 0) id = err;
+        }
+      }
+    } else if (kind == "func_proto") {
+      id = btf__add_func_proto(btf.get(), U32Of(t, "ret"));
+      Napi::Value params = t.Get("params");
+      if (id > 0 && params.IsArray()) {
+        Napi::Array p = params.As<Napi::Array>();
+        for (uint32_t j = 0; j < p.Length() && id > 0; j++) {
+          Napi::Object e = p.Get(j).As<Napi::Object>();
+          int err = btf__add_func_param(btf.get(), StrOf(e, "name").c_str(), U32Of(e, "type"));
+          if (err < 0) id = err;
+        }
+      }
+    } else if (kind == "func") {
+      id = btf__add_func(btf.get(), name.c_str(), static_cast<enum btf_func_linkage>(U32Of(t, "linkage", BTF_FUNC_GLOBAL)),
+                         U32Of(t, "type"));
+    }
+    if (id < 0) {
+      std::string msg = "BTF type " + std::to_string(i + 1) + " (" + kind + " " + name + ") is invalid";
+      Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+  auto fd = std::make_shared<Fd>();
+  return RunAsync(
+      env,
+      [btf, fd](Failure& failure) {
+        if (btf__load_into_kernel(btf.get()) != 0) return failure.Set(errno, "BPF_BTF_LOAD", "BTF");
+        // btf__free would close the fd it keeps; take a dup that the handle owns.
+        int dup = fcntl(btf__fd(btf.get()), F_DUPFD_CLOEXEC, 0);
+        if (dup < 0) return failure.Set(errno, "fcntl", "BTF fd");
+        fd->Reset(dup);
+        return true;
+      },
+      [fd](Napi::Env e) { return HandleResult(e, fd, "BTF"); });
+}
+
+// attachTcx(program, ifindex, 'ingress'|'egress') → link handle (raw BPF_LINK_CREATE: libbpf 1.1 has no tcx)
+Napi::Value AttachTcx(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int prog = info.Length() > 0 ? FdHandle::FdOf(info[0]) : -1;
+  if (env.IsExceptionPending()) return env.Undefined();
+  uint32_t ifindex;
+  std::string dir;
+  if (!ArgU32(info, 1, &ifindex) || !ArgString(info, 2, &dir) || (dir != "ingress" && dir != "egress"))
+    return ThrowType(env, "attachTcx(program, ifindex, 'ingress'|'egress')");
+  uint32_t type = dir == "ingress" ? uapi::kAttachTcxIngress : uapi::kAttachTcxEgress;
+  auto fd = std::make_shared<Fd>();
+  return RunAsync(
+      env,
+      [=](Failure& failure) {
+        uapi::LinkCreateAttr attr {};
+        attr.prog_fd = prog;
+        attr.target = ifindex;
+        attr.attach_type = type;
+        long linked = uapi::Syscall(uapi::kLinkCreate, &attr, sizeof(attr));
+        if (linked < 0) return failure.Set(errno, "BPF_LINK_CREATE", "tcx " + dir + " ifindex " + std::to_string(ifindex));
+        fd->Reset(static_cast<int>(linked));
+        return true;
+      },
+      [fd](Napi::Env e) { return HandleResult(e, fd, "link"); });
+}
+
+// pin(handle, path)
+Napi::Value Pin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info.Length() > 0 ? FdHandle::FdOf(info[0]) : -1;
+  if (env.IsExceptionPending()) return env.Undefined();
+  std::string path;
+  if (!ArgString(info, 1, &path)) return ThrowType(env, "pin(handle, path)");
+  return RunAsync(
+      env,
+      [=](Failure& failure) {
+        if (bpf_obj_pin(fd, path.c_str()) != 0) return failure.Set(errno, "BPF_OBJ_PIN", path);
+        return true;
+      },
+      [](Napi::Env e) { return e.Undefined(); });
+}
+
+// updateElem(map, key, value, flags)
+Napi::Value UpdateElem(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info.Length() > 0 ? FdHandle::FdOf(info[0]) : -1;
+  if (env.IsExceptionPending()) return env.Undefined();
+  if (info.Length() < 3 || !info[1].IsBuffer() || !info[2].IsBuffer()) return ThrowType(env, "updateElem(map, key, value, flags)");
+  std::vector<uint8_t> key = BytesOf(info[1]), value = BytesOf(info[2]);
+  uint32_t flags = 0;
+  ArgU32(info, 3, &flags);
+  return RunAsync(
+      env,
+      [=](Failure& failure) {
+        if (bpf_map_update_elem(fd, key.data(), value.data(), flags) != 0)
+          return failure.Set(errno, "BPF_MAP_UPDATE_ELEM", "map fd " + std::to_string(fd));
+        return true;
+      },
+      [](Napi::Env e) { return e.Undefined(); });
+}
+
+// mountBpffs(dir) / unmount(dir): a private bpffs for tests and the fake Cilium node.
+Napi::Value MountBpffs(const Napi::CallbackInfo& info) {
+  std::string dir;
+  if (!ArgString(info, 0, &dir)) return ThrowType(info.Env(), "mountBpffs(dir)");
+  return RunAsync(
+      info.Env(),
+      [=](Failure& failure) {
+        if (::mount("bpf", dir.c_str(), "bpf", 0, nullptr) != 0) return failure.Set(errno, "mount", dir);
+        return true;
+      },
+      [](Napi::Env e) { return e.Undefined(); });
+}
+
+Napi::Value Unmount(const Napi::CallbackInfo& info) {
+  std::string dir;
+  if (!ArgString(info, 0, &dir)) return ThrowType(info.Env(), "unmount(dir)");
+  return RunAsync(
+      info.Env(),
+      [=](Failure& failure) {
+        if (::umount2(dir.c_str(), MNT_DETACH) != 0) return failure.Set(errno, "umount", dir);
+        return true;
+      },
+      [](Napi::Env e) { return e.Undefined(); });
+}
+
+}  // namespace
+
+void Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("createMap", Napi::Function::New(env, CreateMap, "createMap"));
+  exports.Set("loadProgram", Napi::Function::New(env, LoadProgram, "loadProgram"));
+  exports.Set("loadBtf", Napi::Function::New(env, LoadBtf, "loadBtf"));
+  exports.Set("attachTcx", Napi::Function::New(env, AttachTcx, "attachTcx"));
+  exports.Set("pin", Napi::Function::New(env, Pin, "pin"));
+  exports.Set("updateElem", Napi::Function::New(env, UpdateElem, "updateElem"));
+  exports.Set("mountBpffs", Napi::Function::New(env, MountBpffs, "mountBpffs"));
+  exports.Set("unmount", Napi::Function::New(env, Unmount, "unmount"));
+}
+
+}  // namespace bpfscope::fixtures

@@ -1,0 +1,63 @@
+#include "handle.h"
+
+#include "addon.h"
+
+namespace bpfscope {
+
+namespace {
+// A tag checked on every unwrap, so a foreign object is never cast to FdHandle.
+constexpr napi_type_tag kFdHandleTag = {0x6270667363706521ULL, 0x4664486e646c6521ULL};
+}  // namespace
+
+void FdHandle::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = DefineClass(env, "FdHandle",
+                                    {InstanceMethod<&FdHandle::Close>("close"),
+                                     InstanceAccessor<&FdHandle::GetFd>("fd"),
+                                     InstanceAccessor<&FdHandle::GetClosed>("closed")});
+  env.GetInstanceData<Addon>()->fd_handle = Napi::Persistent(ctor);
+  exports.Set("FdHandle", ctor);
+}
+
+FdHandle::FdHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FdHandle>(info) {
+  // Built only through New(); a `new FdHandle()` from JS owns nothing and reads as closed.
+  napi_type_tag_object(info.Env(), info.This(), &kFdHandleTag);
+}
+
+Napi::Value FdHandle::New(Napi::Env env, Fd fd, const char* kind) {
+  Napi::Object object = env.GetInstanceData<Addon>()->fd_handle.New({});
+  FdHandle* self = FdHandle::Unwrap(object);
+  self->fd_ = std::move(fd);
+  self->kind_ = kind;
+  return object;
+}
+
+int FdHandle::FdOf(Napi::Value value) {
+  Napi::Env env = value.Env();
+  bool tagged = false;
+  if (!value.IsObject() || napi_check_object_type_tag(env, value, &kFdHandleTag, &tagged) != napi_ok || !tagged) {
+    Napi::TypeError::New(env, "expected a bpfscope handle").ThrowAsJavaScriptException();
+    return -1;
+  }
+  FdHandle* self = FdHandle::Unwrap(value.As<Napi::Object>());
+  if (!self->fd_.valid()) {
+    Napi::Error err = Napi::Error::New(env, "the " + (self->kind_.empty() ? std::string("bpf") : self->kind_) +
+                                                " handle is closed");
+    err.Set("code", "ERR_BPFSCOPE_CLOSED");
+    err.ThrowAsJavaScriptException();
+    return -1;
+  }
+  return self->fd_.get();
+}
+
+Napi::Value FdHandle::Close(const Napi::CallbackInfo& info) {
+  fd_.Reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value FdHandle::GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_.get()); }
+
+Napi::Value FdHandle::GetClosed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), !fd_.valid());
+}
+
+}  // namespace bpfscope

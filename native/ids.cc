@@ -1,0 +1,40 @@
+#include "ids.h"
+
+#include <bpf/bpf.h>
+
+#include <cerrno>
+#include <string>
+
+namespace bpfscope {
+
+const IdSpace kPrograms = {bpf_prog_get_next_id, bpf_prog_get_fd_by_id, "BPF_PROG_GET_NEXT_ID",
+                           "BPF_PROG_GET_FD_BY_ID", "program"};
+const IdSpace kMaps = {bpf_map_get_next_id, bpf_map_get_fd_by_id, "BPF_MAP_GET_NEXT_ID", "BPF_MAP_GET_FD_BY_ID",
+                       "map"};
+const IdSpace kLinks = {bpf_link_get_next_id, bpf_link_get_fd_by_id, "BPF_LINK_GET_NEXT_ID",
+                        "BPF_LINK_GET_FD_BY_ID", "link"};
+
+Fd OpenById(const IdSpace& space, uint32_t id, Failure& failure) {
+  int fd = space.fd_by_id(id);
+  if (fd < 0) failure.Set(errno, space.fd_op, std::string(space.kind) + " " + std::to_string(id));
+  return Fd(fd);
+}
+
+bool WalkIds(const IdSpace& space, Failure& failure,
+             const std::function<bool(uint32_t id, int fd, Failure& failure)>& visit) {
+  uint32_t id = 0;
+  for (;;) {
+    if (space.next_id(id, &id) != 0) {
+      if (errno == ENOENT) return true;  // past the last id
+      return failure.Set(errno, space.next_op, std::string(space.kind) + "s after id " + std::to_string(id));
+    }
+    Fd fd(space.fd_by_id(id));
+    if (!fd.valid()) {
+      if (errno == ENOENT) continue;  // freed since get_next_id
+      return failure.Set(errno, space.fd_op, std::string(space.kind) + " " + std::to_string(id));
+    }
+    if (!visit(id, fd.get(), failure)) return false;
+  }
+}
+
+}  // namespace bpfscope

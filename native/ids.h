@@ -1,0 +1,96 @@
+// Walking the kernel's id space of one object kind (programs, maps, links, BTF).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "common.h"
+
+namespace bpfscope {
+
+struct IdSpace {
+  int (*next_id)(uint32_t start, uint32_t* next);  // libbpf bpf_*_get_next_id
+  int (*fd_by_id)(uint32_t id);                    // libbpf bpf_*_get_fd_by_id
+  const char* next_op;                             // "BPF_PROG_GET_NEXT_ID"
+  const char* fd_op;                               // "BPF_PROG_GET_FD_BY_ID"
+  const char* kind;                                // "program"
+};
+
+extern const IdSpace kPrograms;
+extern const IdSpace kMaps;
+extern const IdSpace kLinks;
+
+// Opens the object with that id. On failure returns an invalid Fd and fills `failure`.
+Fd OpenById(const IdSpace& space, uint32_t id, Failure& failure);
+
+// Calls `visit` with every object's id and an fd open on it, in id order. Objects that vanish
+// between get_next_id and get_fd_by_id (ENOENT) are skipped, as cilium/ebpf's iterator does.
+// `visit` returns false to stop with its own failure.
+bool WalkIds(const IdSpace& space, Failure& failure,
+             const std::function<bool(uint32_t id, int fd, Failure& failure)>& visit);
+
+}  // namespace bpfscope
+
+#include <vector>
+
+#include "task.h"
+
+namespace bpfscope {
+
+// listX()/getX(id) for one object kind. `Kind` supplies:
+//   Record, Context (per-call state such as a BTF cache), kSpace,
+//   static bool Read(int fd, Record*, Context&, Failure&), static Napi::Object ToJs(Napi::Env, const Record&).
+template <typename Kind>
+class ListObjectsTask : public Task {
+ public:
+  bool Run(Failure& failure) override {
+    typename Kind::Context context;
+    return WalkIds(Kind::kSpace, failure, [&](uint32_t, int fd, Failure& f) {
+      records_.emplace_back();
+      return Kind::Read(fd, &records_.back(), context, f);
+    });
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Array list = Napi::Array::New(env, records_.size());
+    for (uint32_t i = 0; i < records_.size(); i++) list.Set(i, Kind::ToJs(env, records_[i]));
+    return list;
+  }
+
+ private:
+  std::vector<typename Kind::Record> records_;
+};
+
+template <typename Kind>
+class GetObjectTask : public Task {
+ public:
+  explicit GetObjectTask(uint32_t id) : id_(id) {}
+  bool Run(Failure& failure) override {
+    Fd fd = OpenById(Kind::kSpace, id_, failure);
+    typename Kind::Context context;
+    return fd.valid() && Kind::Read(fd.get(), &record_, context, failure);
+  }
+  Napi::Value Result(Napi::Env env) override { return Kind::ToJs(env, record_); }
+
+ private:
+  uint32_t id_;
+  typename Kind::Record record_;
+};
+
+// Registers `list<Name>` and `get<Name>` for one kind.
+template <typename Kind>
+void ExportListAndGet(Napi::Env env, Napi::Object exports, const char* list_name, const char* get_name) {
+  exports.Set(list_name, Napi::Function::New(
+                             env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+                               return RunAsync(info.Env(), std::make_unique<ListObjectsTask<Kind>>());
+                             },
+                             list_name));
+  exports.Set(get_name, Napi::Function::New(
+                            env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+                              uint32_t id;
+                              if (!ArgU32(info, 0, &id)) return ThrowType(info.Env(), "id must be a u32");
+                              return RunAsync(info.Env(), std::make_unique<GetObjectTask<Kind>>(id));
+                            },
+                            get_name));
+}
+
+}  // namespace bpfscope

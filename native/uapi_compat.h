@@ -1,0 +1,141 @@
+// Kernel ABI that Debian 12's 6.1 uapi headers (and libbpf 1.1.2) lack.
+// One definition per item, each with the kernel release that introduced it. Offsets are checked
+// by static_assert against ../shared/reference/bpf-and-bpftool.md §2.3–2.5. Nothing outside this
+// file spells a kernel offset.
+#pragma once
+
+#include <linux/bpf.h>
+#include <cstddef>
+#include <cstdint>
+
+namespace bpfscope::uapi {
+
+// bpf(2) commands: all exist in 6.1 headers, named here so the raw calls read like libbpf's.
+constexpr int kProgQuery = BPF_PROG_QUERY;  // 16
+constexpr int kObjGetInfoByFd = BPF_OBJ_GET_INFO_BY_FD;  // 15
+constexpr int kLinkCreate = BPF_LINK_CREATE;  // 28
+
+// enum bpf_attach_type values newer than 6.1.
+constexpr uint32_t kAttachNetfilter = 45;      // Linux 6.4
+constexpr uint32_t kAttachTcxIngress = 46;     // Linux 6.6
+constexpr uint32_t kAttachTcxEgress = 47;      // Linux 6.6
+constexpr uint32_t kAttachNetkitPrimary = 54;  // Linux 6.7
+constexpr uint32_t kAttachNetkitPeer = 55;     // Linux 6.7
+
+// enum bpf_link_type values newer than 6.1.
+constexpr uint32_t kLinkTypeNetfilter = 10;    // Linux 6.4
+constexpr uint32_t kLinkTypeTcx = 11;          // Linux 6.6
+constexpr uint32_t kLinkTypeUprobeMulti = 12;  // Linux 6.6
+constexpr uint32_t kLinkTypeNetkit = 13;       // Linux 6.7
+constexpr uint32_t kLinkTypeSockmap = 14;      // Linux 6.10
+
+// Flags for mprog attachment (tcx/netkit), Linux 6.6.
+constexpr uint32_t kFlagBefore = 1u << 3;
+constexpr uint32_t kFlagAfter = 1u << 4;
+constexpr uint32_t kFlagId = 1u << 5;
+constexpr uint32_t kFlagLink = 1u << 13;
+
+// union bpf_attr, .query member, with the mprog fields of Linux 6.6 (6.1 stops at prog_cnt).
+struct ProgQueryAttr {
+  uint32_t target;  // target_fd, or target_ifindex for tcx/netkit
+  uint32_t attach_type;
+  uint32_t query_flags;
+  uint32_t attach_flags;  // out; must be 0 on input for mprog hooks
+  uint64_t prog_ids;      // u32[] user pointer
+  uint32_t count;         // in: capacity, out: total attached (6.1: prog_cnt)
+  uint32_t pad;
+  uint64_t prog_attach_flags;  // u32[] user pointer
+  uint64_t link_ids;           // Linux 6.6; u32[] user pointer
+  uint64_t link_attach_flags;  // Linux 6.6; u32[] user pointer
+  uint64_t revision;           // Linux 6.6; out
+};
+static_assert(offsetof(ProgQueryAttr, prog_ids) == 16);
+static_assert(offsetof(ProgQueryAttr, count) == 24);
+static_assert(offsetof(ProgQueryAttr, prog_attach_flags) == 32);
+static_assert(offsetof(ProgQueryAttr, link_ids) == 40);
+static_assert(offsetof(ProgQueryAttr, revision) == 56);
+static_assert(sizeof(ProgQueryAttr) == 64);
+
+// union bpf_attr, .link_create member, with the tcx/netkit extension of Linux 6.6.
+struct LinkCreateAttr {
+  uint32_t prog_fd;
+  uint32_t target;  // target_fd, or target_ifindex for tcx/netkit/xdp
+  uint32_t attach_type;
+  uint32_t flags;
+  uint32_t relative;  // relative_fd or relative_id (tcx/netkit)
+  uint32_t pad;
+  uint64_t expected_revision;
+};
+static_assert(offsetof(LinkCreateAttr, relative) == 16);
+static_assert(offsetof(LinkCreateAttr, expected_revision) == 24);
+
+// struct bpf_link_info as of Linux 6.12 (6.1 headers: 48 bytes, without netfilter/tcx/netkit/...).
+struct LinkInfo {
+  uint32_t type;
+  uint32_t id;
+  uint32_t prog_id;
+  uint32_t pad;
+  union {
+    struct { uint64_t tp_name; uint32_t tp_name_len; } raw_tracepoint;
+    struct { uint32_t attach_type, target_obj_id, target_btf_id; } tracing;
+    struct { uint64_t cgroup_id; uint32_t attach_type; } cgroup;
+    struct {
+      uint64_t target_name; uint32_t target_name_len;
+      uint32_t map_id;  // iter over a map
+      union { struct { uint64_t cgroup_id; uint32_t order; } cgroup; struct { uint32_t tid, pid; } task; };
+    } iter;
+    struct { uint32_t netns_ino, attach_type; } netns;
+    struct { uint32_t ifindex; } xdp;
+    struct { uint32_t map_id; } struct_ops;
+    struct { uint32_t pf, hooknum; int32_t priority; uint32_t flags; } netfilter;  // Linux 6.4
+    struct { uint64_t addrs; uint32_t count, flags; uint64_t missed, cookies; } kprobe_multi;  // Linux 6.5
+    struct {  // Linux 6.8
+      uint64_t path, offsets, ref_ctr_offsets, cookies;
+      uint32_t path_size, count, flags, pid;
+    } uprobe_multi;
+    struct {  // Linux 6.5
+      uint32_t type, pad;
+      union {
+        struct { uint64_t file_name; uint32_t name_len, offset; uint64_t cookie; } uprobe;
+        struct { uint64_t func_name; uint32_t name_len, offset; uint64_t addr, missed, cookie; } kprobe;
+        struct { uint64_t tp_name; uint32_t name_len, pad; uint64_t cookie; } tracepoint;
+        struct { uint64_t config; uint32_t type, pad; uint64_t cookie; } event;
+      };
+    } perf_event;
+    struct { uint32_t ifindex, attach_type; } tcx;      // Linux 6.6
+    struct { uint32_t ifindex, attach_type; } netkit;   // Linux 6.7
+    struct { uint32_t map_id, attach_type; } sockmap;   // Linux 6.10
+  };
+} __attribute__((aligned(8)));
+static_assert(offsetof(LinkInfo, tcx.ifindex) == 16);
+static_assert(offsetof(LinkInfo, tcx.attach_type) == 20);
+static_assert(offsetof(LinkInfo, netfilter.priority) == 24);
+static_assert(offsetof(LinkInfo, cgroup.attach_type) == 24);
+static_assert(sizeof(LinkInfo) == 64);
+
+// struct bpf_map_info fields after map_extra (6.1 ends at 88 bytes).
+struct MapInfo {
+  struct bpf_map_info base;
+  uint32_t btf_vmlinux_id;  // Linux 6.9
+  uint32_t pad;
+  uint64_t hash;            // Linux 6.16 (map content hash; input pointer)
+  uint32_t hash_size;       // Linux 6.16
+  uint32_t pad2;
+};
+static_assert(offsetof(bpf_map_info, map_extra) == 80);
+static_assert(offsetof(MapInfo, btf_vmlinux_id) == 88);
+
+// struct bpf_prog_info: the 6.1 header already has every field up to attach_btf_id (232 bytes).
+static_assert(offsetof(bpf_prog_info, run_time_ns) == 192);
+static_assert(offsetof(bpf_prog_info, verified_insns) == 216);
+static_assert(sizeof(bpf_prog_info) == 232);
+
+// ENOTSUPP: kernel-internal errno that BPF_MAP_LOOKUP_BATCH returns for map types without batch ops.
+constexpr int kENOTSUPP = 524;
+
+// bpf(2) without libbpf: used where libbpf 1.1.2 cannot express the call.
+long Syscall(int cmd, void* attr, unsigned int size);
+
+}  // namespace bpfscope::uapi
+
+#define BPFSCOPE_OFFSETOFEND(type, member) (offsetof(type, member) + sizeof(((type*)0)->member))

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Installs what bpfscope needs on a Debian/Ubuntu machine, and mounts bpffs.
+#   scripts/setup.sh          build needs: compiler headers and libraries for the addon
+#   scripts/setup.sh --test   also the oracles the tests compare with (bpftool >= 7.3 for tcx, ip, tc, ethtool)
+# As non-root, or on another distribution, it prints the command to run instead of running it.
+set -euo pipefail
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+build_pkgs=(pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev g++ make python3)
+test_pkgs=(iproute2 ethtool util-linux procps)
+
+missing=()
+for p in "${build_pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+if [ $want_test = 1 ]; then
+  for p in "${test_pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+fi
+
+# bpftool 7.1 (Debian 12's own) cannot see tcx; the tests need >= 7.3 (bookworm-backports has 7.5).
+bpftool_ok() {
+  local v
+  v=$(bpftool version 2>/dev/null | sed -n 's/^bpftool v\([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+  [ -n "$v" ] && set -- $v && { [ "$1" -gt 7 ] || { [ "$1" -eq 7 ] && [ "$2" -ge 3 ]; }; }
+}
+need_bpftool=0
+[ $want_test = 1 ] && ! bpftool_ok && need_bpftool=1
+
+is_debian_like=0
+[ -r /etc/os-release ] && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release && is_debian_like=1
+codename=$( . /etc/os-release 2>/dev/null; echo "${VERSION_CODENAME:-}")
+
+if [ ${#missing[@]} -eq 0 ] && [ $need_bpftool = 0 ]; then
+  :
+elif [ "$(id -u)" != 0 ] || [ $is_debian_like = 0 ]; then
+  echo "bpfscope needs these packages: ${missing[*]}" >&2
+  echo "run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+  [ $need_bpftool = 1 ] && echo "and bpftool >= 7.3 (Debian 12: apt-get install -y bpftool/bookworm-backports)" >&2
+  exit 1
+else
+  export DEBIAN_FRONTEND=noninteractive
+  if [ $need_bpftool = 1 ] && [ "$codename" = bookworm ] && ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    # Derive the backports source from the mirror this machine already uses for bookworm.
+    uri=$(awk '/^URIs:/{u=$2} /^Suites:/{for(i=2;i<=NF;i++) if($i=="bookworm") print u}' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
+    [ -n "$uri" ] || uri=$(awk '$1=="deb" && $3=="bookworm"{print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+    if [ -n "$uri" ]; then
+      printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" \
+        > /etc/apt/sources.list.d/bpfscope-backports.sources
+    fi
+  fi
+  apt-get update -qq || true
+  [ ${#missing[@]} -gt 0 ] && apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [ $need_bpftool = 1 ]; then
+    if [ "$codename" = bookworm ]; then
+      # Only bpftool from backports: `-t bookworm-backports` would also lift linux-libc-dev to 6.12,
+      # and the addon must keep building against Debian 12's own 6.1 uapi headers.
+      apt-get install -y -qq --no-install-recommends bpftool/bookworm-backports
+    else
+      apt-get install -y -qq --no-install-recommends bpftool || apt-get install -y -qq --no-install-recommends linux-tools-common
+    fi
+  fi
+fi
+
+# bpffs: programs and maps are pinned under /sys/fs/bpf by convention (tests use a private mount of their own).
+if [ "$(id -u)" = 0 ] && ! grep -qs ' /sys/fs/bpf bpf ' /proc/mounts; then
+  mkdir -p /sys/fs/bpf && mount -t bpf bpf /sys/fs/bpf || echo "warning: could not mount bpffs at /sys/fs/bpf" >&2
+fi
+exit 0

@@ -1,0 +1,109 @@
+// BpfError: every failed kernel call, with the errno's name, the operation and the object.
+
+/** Which capability a kernel operation checks, named in EPERM/EACCES messages. */
+const CAPABILITY_BY_OP: Record<string, string> = {
+  BPF_PROG_GET_NEXT_ID: 'CAP_SYS_ADMIN',
+  BPF_MAP_GET_NEXT_ID: 'CAP_SYS_ADMIN',
+  BPF_LINK_GET_NEXT_ID: 'CAP_SYS_ADMIN',
+  BPF_BTF_GET_NEXT_ID: 'CAP_SYS_ADMIN',
+  BPF_PROG_GET_FD_BY_ID: 'CAP_SYS_ADMIN',
+  BPF_MAP_GET_FD_BY_ID: 'CAP_SYS_ADMIN',
+  BPF_LINK_GET_FD_BY_ID: 'CAP_SYS_ADMIN',
+  BPF_BTF_GET_FD_BY_ID: 'CAP_SYS_ADMIN',
+  BPF_ENABLE_STATS: 'CAP_SYS_ADMIN',
+  BPF_OBJ_GET: 'CAP_BPF',
+  BPF_OBJ_PIN: 'CAP_BPF',
+  BPF_MAP_CREATE: 'CAP_BPF',
+  BPF_BTF_LOAD: 'CAP_BPF',
+  BPF_PROG_LOAD: 'CAP_BPF (and CAP_NET_ADMIN or CAP_PERFMON for most program types)',
+  BPF_MAP_LOOKUP_ELEM: 'CAP_BPF',
+  BPF_MAP_LOOKUP_BATCH: 'CAP_BPF',
+  BPF_MAP_GET_NEXT_KEY: 'CAP_BPF',
+  BPF_MAP_UPDATE_ELEM: 'CAP_BPF',
+  BPF_PROG_QUERY: 'CAP_NET_ADMIN',
+  BPF_LINK_CREATE: 'CAP_NET_ADMIN',
+  setns: 'CAP_SYS_ADMIN',
+  mount: 'CAP_SYS_ADMIN',
+  open: 'CAP_SYS_PTRACE (to open another process\'s namespace)',
+  RTM_NEWLINK: 'CAP_NET_ADMIN',
+  RTM_NEWADDR: 'CAP_NET_ADMIN',
+  RTM_NEWROUTE: 'CAP_NET_ADMIN',
+  RTM_NEWNEIGH: 'CAP_NET_ADMIN',
+  RTM_NEWTFILTER: 'CAP_NET_ADMIN',
+  SIOCETHTOOL: 'CAP_NET_ADMIN',
+};
+
+/** What the native layer reports for a failed call. */
+export interface BpfErrorFields {
+  errno: number;
+  code: string;
+  op: string;
+  object: string;
+  description?: string;
+  detail?: string;
+}
+
+/**
+ * A kernel call failed. `code` is the errno's name (`'ENOENT'`, `'EPERM'`, `'ENOTSUPP'` for the
+ * kernel-internal 524), `op` the operation (`'BPF_PROG_GET_FD_BY_ID'`), `object` what it was done to.
+ * For EPERM and EACCES, `capability` names what the caller lacks and the message says so.
+ */
+export class BpfError extends Error {
+  readonly errno: number;
+  readonly code: string;
+  readonly op: string;
+  readonly object: string;
+  readonly capability?: string;
+  /** Extra text from the kernel: a netlink extended ack, a verifier log. */
+  readonly detail?: string;
+
+  constructor(fields: BpfErrorFields) {
+    const capability =
+      fields.code === 'EPERM' || fields.code === 'EACCES' ? capabilityFor(fields.op) : undefined;
+    let message = `${fields.op} ${fields.object}: ${fields.description ?? fields.code} (${fields.code})`;
+    if (capability) message += `; this needs ${capability}`;
+    // One-line details ("not on a bpffs mount") belong in the message; verifier logs stay in `detail`.
+    if (fields.detail && fields.detail.length < 200 && !fields.detail.includes('\n')) message += ` (${fields.detail})`;
+    super(message);
+    this.name = 'BpfError';
+    this.errno = fields.errno;
+    this.code = fields.code;
+    this.op = fields.op;
+    this.object = fields.object;
+    if (capability) this.capability = capability;
+    if (fields.detail) this.detail = fields.detail;
+  }
+}
+
+/** The capability a failed operation needed, when bpfscope knows it. */
+export function capabilityFor(op: string): string | undefined {
+  return CAPABILITY_BY_OP[op];
+}
+
+/** A feature the running kernel lacks, e.g. tcx before Linux 6.6. */
+export class NotSupportedError extends Error {
+  constructor(
+    readonly feature: string,
+    readonly minKernel: string,
+  ) {
+    super(`${feature} not supported (requires Linux >= ${minKernel})`);
+    this.name = 'NotSupportedError';
+  }
+}
+
+/**
+ * Runs a native call and, if it rejects, gives the error the caller's stack: errors made on a
+ * worker thread otherwise point into bpfscope's internals.
+ */
+export async function withCallerStack<T>(call: () => Promise<T>): Promise<T> {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, withCallerStack);
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof Error && holder.stack) {
+      err.stack = `${err.name}: ${err.message}\n${holder.stack.split('\n').slice(1).join('\n')}`;
+    }
+    throw err;
+  }
+}

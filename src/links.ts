@@ -1,0 +1,138 @@
+// BPF links: what `bpftool link show` prints, typed per link type (struct bpf_link_info).
+import { withCallerStack } from './errors';
+import { native, type RawRecord } from './native';
+import { ATTACH_TYPES, LINK_TYPES, nameOf, type AttachTypeName } from './names';
+import { checkId } from './validate';
+
+interface LinkBase {
+  id: number;
+  /** The program the link runs. */
+  progId: number;
+}
+
+/** tcx link (Linux 6.6+): a program on a device's ingress or egress hook. */
+export interface TcxLinkInfo extends LinkBase {
+  type: 'tcx';
+  /** The device, in the namespace of whoever attached it; 0 once the device is gone. */
+  ifindex: number;
+  attachType: 'tcx_ingress' | 'tcx_egress';
+}
+/** netkit link (Linux 6.7+). */
+export interface NetkitLinkInfo extends LinkBase {
+  type: 'netkit';
+  ifindex: number;
+  attachType: 'netkit_primary' | 'netkit_peer';
+}
+export interface XdpLinkInfo extends LinkBase {
+  type: 'xdp';
+  ifindex: number;
+}
+export interface CgroupLinkInfo extends LinkBase {
+  type: 'cgroup';
+  cgroupId: bigint;
+  attachType: AttachTypeName | number;
+}
+export interface NetnsLinkInfo extends LinkBase {
+  type: 'netns';
+  netnsIno: number;
+  attachType: AttachTypeName | number;
+}
+export interface TracingLinkInfo extends LinkBase {
+  type: 'tracing';
+  attachType: AttachTypeName | number;
+  /** The target program (for extensions) or BTF object. */
+  targetObjId: number;
+  targetBtfId: number;
+}
+export interface RawTracepointLinkInfo extends LinkBase {
+  type: 'raw_tracepoint';
+  tpName: string;
+}
+/** netfilter link (Linux 6.4+). */
+export interface NetfilterLinkInfo extends LinkBase {
+  type: 'netfilter';
+  /** Protocol family (NFPROTO_IPV4 = 2, NFPROTO_IPV6 = 10). */
+  pf: number;
+  /** Hook number (NF_INET_PRE_ROUTING = 0, …). */
+  hook: number;
+  priority: number;
+  flags: number;
+}
+/** perf_event link; `perfEventType` and `name` are Linux 6.6+. */
+export interface PerfEventLinkInfo extends LinkBase {
+  type: 'perf_event';
+  perfEventType?: number;
+  /** The probed function, file or tracepoint. */
+  name?: string;
+}
+/** kprobe_multi link; `count` and `flags` Linux 6.6+, `missed` Linux 6.7+. */
+export interface KprobeMultiLinkInfo extends LinkBase {
+  type: 'kprobe_multi';
+  count?: number;
+  flags?: number;
+  missed?: bigint;
+}
+/** uprobe_multi link (Linux 6.6+; info Linux 6.8+). */
+export interface UprobeMultiLinkInfo extends LinkBase {
+  type: 'uprobe_multi';
+  path: string;
+  count: number;
+  flags: number;
+  pid: number;
+}
+export interface IterLinkInfo extends LinkBase {
+  type: 'iter';
+  targetName: string;
+  mapId?: number;
+}
+export interface StructOpsLinkInfo extends LinkBase {
+  type: 'struct_ops';
+  mapId: number;
+}
+/** sockmap link (Linux 6.10+). */
+export interface SockmapLinkInfo extends LinkBase {
+  type: 'sockmap';
+  mapId: number;
+  attachType: AttachTypeName | number;
+}
+/** A link type bpfscope does not know: its number is kept. */
+export interface UnknownLinkInfo extends LinkBase {
+  type: number;
+}
+
+export type LinkInfo =
+  | TcxLinkInfo
+  | NetkitLinkInfo
+  | XdpLinkInfo
+  | CgroupLinkInfo
+  | NetnsLinkInfo
+  | TracingLinkInfo
+  | RawTracepointLinkInfo
+  | NetfilterLinkInfo
+  | PerfEventLinkInfo
+  | KprobeMultiLinkInfo
+  | UprobeMultiLinkInfo
+  | IterLinkInfo
+  | StructOpsLinkInfo
+  | SockmapLinkInfo
+  | UnknownLinkInfo;
+
+export function toLinkInfo(raw: RawRecord): LinkInfo {
+  const record = { ...raw } as Record<string, unknown>;
+  const type = nameOf(LINK_TYPES, raw.type as number);
+  record.type = type === 'unspec' ? (raw.type as number) : type;
+  if (typeof raw.attachType === 'number') record.attachType = nameOf(ATTACH_TYPES, raw.attachType);
+  return record as unknown as LinkInfo;
+}
+
+/** Every BPF link on the machine, in id order, like `bpftool link show`, tcx and netkit included. */
+export async function listLinks(): Promise<LinkInfo[]> {
+  const raw = await withCallerStack(() => native().listLinks());
+  return raw.map(toLinkInfo);
+}
+
+/** One link by id. Rejects with a BpfError (ENOENT) when no link has that id. */
+export async function getLink(id: number): Promise<LinkInfo> {
+  checkId(id, 'link id');
+  return toLinkInfo(await withCallerStack(() => native().getLink(id)));
+}

@@ -1,0 +1,87 @@
+// Objects pinned in bpffs.
+import { readFile } from 'node:fs/promises';
+import { withCallerStack } from './errors';
+import { toLinkInfo, type LinkInfo } from './links';
+import { toMapInfo, type MapInfo } from './maps';
+import { native, type RawRecord } from './native';
+import { toProgramInfo, type ProgramInfo } from './programs';
+import { checkPath } from './validate';
+
+export type PinnedObject =
+  | { path: string; kind: 'program'; info: ProgramInfo }
+  | { path: string; kind: 'map'; info: MapInfo }
+  | { path: string; kind: 'link'; info: LinkInfo };
+
+/** A pin that exists but could not be opened (e.g. EPERM), with the errno's name. */
+export interface UnreadablePin {
+  path: string;
+  kind: 'unreadable';
+  code: string;
+  errno: number;
+}
+
+function toPinned(raw: RawRecord): PinnedObject {
+  const { path, kind, info } = raw as { path: string; kind: PinnedObject['kind']; info: RawRecord };
+  switch (kind) {
+    case 'program':
+      return { path, kind, info: toProgramInfo(info) };
+    case 'map':
+      return { path, kind, info: toMapInfo(info) };
+    case 'link':
+      return { path, kind, info: toLinkInfo(info) };
+  }
+}
+
+/**
+ * Which object (program, map or link) is pinned at `path`, with its info.
+ * A path outside bpffs rejects with BpfError EXDEV; a directory with EISDIR; a missing path with ENOENT.
+ */
+export async function openPinned(path: string): Promise<PinnedObject> {
+  checkPath(path, 'path');
+  return toPinned(await withCallerStack(() => native().openPinned(path)));
+}
+
+/**
+ * Every object pinned below `root` (default: every bpffs mount of this process), depth first,
+ * in name order. Pins that cannot be opened are listed as `unreadable`, not skipped silently.
+ */
+export async function listPinned(root?: string): Promise<(PinnedObject | UnreadablePin)[]> {
+  const roots = root === undefined ? await bpffsMounts() : [checkPath(root, 'root')];
+  const out: (PinnedObject | UnreadablePin)[] = [];
+  for (const dir of roots) {
+    for (const raw of await withCallerStack(() => native().listPinned(dir))) {
+      if (raw.kind === 'unreadable') {
+        out.push(raw as unknown as UnreadablePin);
+      } else {
+        out.push(toPinned(raw));
+      }
+    }
+  }
+  return out;
+}
+
+/** Mount points of bpffs as this process sees them (from /proc/self/mountinfo). */
+export async function bpffsMounts(): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  return parseBpffsMounts(text);
+}
+
+/** The bpffs mount points in mountinfo text (field 5 is the mount point; after " - " comes the fs type). */
+export function parseBpffsMounts(mountinfo: string): string[] {
+  const mounts: string[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const fstype = line.slice(sep + 3).split(' ')[0];
+    if (fstype !== 'bpf') continue;
+    const mountPoint = line.slice(0, sep).split(' ')[4];
+    if (mountPoint) mounts.push(unescapeMountPath(mountPoint));
+  }
+  return [...new Set(mounts)];
+}
+
+/** mountinfo escapes space, tab, newline and backslash as \ooo. */
+function unescapeMountPath(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+

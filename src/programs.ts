@@ -1,0 +1,92 @@
+// BPF programs: what `bpftool prog show` prints, and run-time statistics.
+import { withCallerStack } from './errors';
+import { native, type NativeFdHandle, type RawRecord } from './native';
+import { nameOf, PROGRAM_TYPES, type ProgramTypeName } from './names';
+import { checkId } from './validate';
+import { disposeSymbol } from './handle';
+
+/** One loaded BPF program (struct bpf_prog_info plus fdinfo). */
+export interface ProgramInfo {
+  id: number;
+  /** bpftool's name of the program type (`'sched_cls'`), or its number if bpfscope does not know it. */
+  type: ProgramTypeName | number;
+  /** The full name: from BTF func_info when the kernel's name is cut at 15 characters, as bpftool does. */
+  name: string;
+  /** The name as the kernel keeps it (at most 15 characters). */
+  kernelName: string;
+  /** The program tag, 16 hex digits. */
+  tag: string;
+  gplCompatible: boolean;
+  /** When the program was loaded (from its boot-time load_time). Linux 4.15+. */
+  loadedAt?: Date;
+  /** load_time as the kernel reports it: nanoseconds since boot. */
+  loadTimeNs?: bigint;
+  /** The uid that loaded it. */
+  uid?: number;
+  bytesXlated: number;
+  jited: boolean;
+  bytesJited: number;
+  /** The kernel's memlock estimate, from /proc/self/fdinfo. */
+  bytesMemlock?: bigint;
+  mapIds: number[];
+  /** The program's BTF object; undefined when it has none. */
+  btfId?: number;
+  /** Linux 5.1+; undefined on older kernels. Advances only while statistics are enabled. */
+  runTimeNs?: bigint;
+  /** Linux 5.1+; undefined on older kernels. Advances only while statistics are enabled. */
+  runCount?: bigint;
+  /** Linux 5.12+; undefined on older kernels. */
+  recursionMisses?: bigint;
+  /** Linux 5.16+; undefined on older kernels. */
+  verifiedInsns?: number;
+  /** Linux 5.18+: the BTF object and type a tracing/struct_ops program attaches to. */
+  attachBtfObjId?: number;
+  attachBtfId?: number;
+  /** For offloaded programs: the device. */
+  offloadIfindex?: number;
+}
+
+/** Shapes the addon's record: type names, and a Date for the load time. */
+export function toProgramInfo(raw: RawRecord): ProgramInfo {
+  const { type, loadedAtMs, ...rest } = raw as unknown as Omit<ProgramInfo, 'type' | 'loadedAt'> & {
+    type: number;
+    loadedAtMs?: number;
+  };
+  const info: ProgramInfo = { ...rest, type: nameOf(PROGRAM_TYPES, type) };
+  if (loadedAtMs !== undefined) info.loadedAt = new Date(loadedAtMs);
+  return info;
+}
+
+/** Every BPF program on the machine, in id order, like `bpftool prog show`. Needs CAP_SYS_ADMIN. */
+export async function listPrograms(): Promise<ProgramInfo[]> {
+  const raw = await withCallerStack(() => native().listPrograms());
+  return raw.map(toProgramInfo);
+}
+
+/** One program by id. Rejects with a BpfError (ENOENT) when no program has that id. */
+export async function getProgram(id: number): Promise<ProgramInfo> {
+  checkId(id, 'program id');
+  return toProgramInfo(await withCallerStack(() => native().getProgram(id)));
+}
+
+/**
+ * Turns on run-time statistics (BPF_ENABLE_STATS, Linux 5.8+): while the returned handle is open,
+ * every program's `runTimeNs` and `runCount` advance. Close it (or `using` it) to turn them off.
+ * Needs CAP_SYS_ADMIN.
+ */
+export async function enableStats(): Promise<StatsHandle> {
+  return new StatsHandle(await withCallerStack(() => native().enableStats()));
+}
+
+export class StatsHandle {
+  constructor(private readonly handle: NativeFdHandle) {}
+  get closed(): boolean {
+    return this.handle.closed;
+  }
+  close(): void {
+    this.handle.close();
+  }
+  [disposeSymbol](): void {
+    this.close();
+  }
+}

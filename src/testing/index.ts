@@ -1,0 +1,17 @@
+// `bpfscope/testing`: real kernel objects for tests, demos and examples.
+export {
+  KernelObject,
+  insn,
+  returnInsns,
+  loadBtf,
+  loadProgram,
+  createMap,
+  updateElem,
+  attachTcx,
+  pin,
+  mountBpffs,
+  unmount,
+  type BtfTypeSpec,
+  type LoadProgramOptions,
+  type CreateMapOptions,
+} from './objects';

@@ -1,0 +1,166 @@
+// Real kernel objects for tests and the demo: programs from raw instructions, maps, BTF,
+// tcx links, pins and private bpffs mounts. Each object is a handle that owns its fd.
+import { readFileSync } from 'node:fs';
+import { withCallerStack } from '../errors';
+import { disposeSymbol } from '../handle';
+import { native, type NativeFdHandle } from '../native';
+import { ATTACH_TYPES, MAP_TYPES, PROGRAM_TYPES, valueOf, type MapTypeName, type ProgramTypeName } from '../names';
+
+/** A kernel object created by this module. Closing drops the fd; unpinned objects then go away. */
+export class KernelObject {
+  constructor(
+    readonly kind: 'program' | 'map' | 'link' | 'btf',
+    readonly handle: NativeFdHandle,
+  ) {}
+  /** The object's id, read from /proc/self/fdinfo (prog_id, map_id, link_id or btf_id). */
+  get id(): number {
+    const key = { program: 'prog_id', map: 'map_id', link: 'link_id', btf: 'btf_id' }[this.kind];
+    const text = readFileSync(`/proc/self/fdinfo/${this.handle.fd}`, 'utf8');
+    const m = new RegExp(`^${key}:\\s*(\\d+)`, 'm').exec(text);
+    if (!m) throw new Error(`no ${key} in fdinfo of fd ${this.handle.fd}`);
+    return Number(m[1]);
+  }
+  get fd(): number {
+    return this.handle.fd;
+  }
+  close(): void {
+    this.handle.close();
+  }
+  [disposeSymbol](): void {
+    this.close();
+  }
+}
+
+/** One 8-byte BPF instruction. */
+export function insn(code: number, dst: number, src: number, off: number, imm: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt8(code, 0);
+  b.writeUInt8((src << 4) | (dst & 0xf), 1);
+  b.writeInt16LE(off, 2);
+  b.writeInt32LE(imm, 4);
+  return b;
+}
+
+/** `r0 = value; exit`: the smallest valid program of any type. */
+export function returnInsns(value = 0): Buffer {
+  return Buffer.concat([insn(0xb7 /* BPF_ALU64|BPF_MOV|BPF_K */, 0, 0, 0, value), insn(0x95 /* BPF_JMP|BPF_EXIT */, 0, 0, 0, 0)]);
+}
+
+/** A BTF type for loadBtf; ids are positions + 1. See native/fixtures.cc for the shapes. */
+export type BtfTypeSpec = Record<string, unknown> & { kind: string };
+
+export async function loadBtf(types: BtfTypeSpec[]): Promise<KernelObject> {
+  return new KernelObject('btf', await withCallerStack(() => native().fixtures.loadBtf(types)));
+}
+
+export interface LoadProgramOptions {
+  type?: ProgramTypeName;
+  /** The program's name. Longer than 15 characters: the kernel keeps 15, BTF func_info (added here) the rest. */
+  name?: string;
+  insns?: Buffer;
+  license?: string;
+  expectedAttachType?: string;
+  /** Attach BTF func_info naming the program (default: when the name is longer than 15 characters). */
+  withBtf?: boolean;
+}
+
+export async function loadProgram(options: LoadProgramOptions = {}): Promise<KernelObject> {
+  const type = valueOf(PROGRAM_TYPES, options.type ?? 'sched_cls');
+  if (type < 0) throw new RangeError(`unknown program type ${options.type}`);
+  const name = options.name ?? '';
+  const withBtf = options.withBtf ?? name.length > 15;
+  let btf: KernelObject | undefined;
+  let funcInfo: Buffer | undefined;
+  if (withBtf) {
+    // int (1), func_proto returning int (2), func named like the program (3).
+    btf = await loadBtf([
+      { kind: 'int', name: 'int', size: 4, signed: true },
+      { kind: 'func_proto', ret: 1, params: [{ name: 'ctx', type: 4 }] },
+      { kind: 'func', name, type: 2 },
+      { kind: 'ptr', type: 0 },
+    ]);
+    funcInfo = Buffer.alloc(8);
+    funcInfo.writeUInt32LE(0, 0); // insn_off
+    funcInfo.writeUInt32LE(3, 4); // type_id of the FUNC
+  }
+  try {
+    const attach = options.expectedAttachType ? valueOf(ATTACH_TYPES, options.expectedAttachType) : 0;
+    const handle = await withCallerStack(() =>
+      native().fixtures.loadProgram({
+        type,
+        name: name.slice(0, 15),
+        insns: options.insns ?? returnInsns(0),
+        license: options.license ?? 'GPL',
+        expectedAttachType: attach,
+        btf: btf?.handle,
+        funcInfo,
+      }),
+    );
+    return new KernelObject('program', handle);
+  } finally {
+    btf?.close(); // the program keeps its own reference to the BTF
+  }
+}
+
+export interface CreateMapOptions {
+  type: MapTypeName;
+  name?: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags?: number;
+  /** BTF for the key and value: a type list, and the ids of the key and value types in it. */
+  btf?: { types: BtfTypeSpec[]; keyTypeId: number; valueTypeId: number };
+  /** For array_of_maps/hash_of_maps: a map of the inner kind. */
+  innerMap?: KernelObject;
+  mapExtra?: number;
+}
+
+export async function createMap(options: CreateMapOptions): Promise<KernelObject> {
+  const type = valueOf(MAP_TYPES, options.type);
+  if (type < 0) throw new RangeError(`unknown map type ${options.type}`);
+  const btf = options.btf ? await loadBtf(options.btf.types) : undefined;
+  try {
+    const handle = await withCallerStack(() =>
+      native().fixtures.createMap({
+        type,
+        name: options.name ?? '',
+        keySize: options.keySize,
+        valueSize: options.valueSize,
+        maxEntries: options.maxEntries,
+        flags: options.flags ?? 0,
+        btf: btf?.handle,
+        btfKeyTypeId: options.btf?.keyTypeId ?? 0,
+        btfValueTypeId: options.btf?.valueTypeId ?? 0,
+        innerMap: options.innerMap?.handle,
+        mapExtra: options.mapExtra ?? 0,
+      }),
+    );
+    return new KernelObject('map', handle);
+  } finally {
+    btf?.close();
+  }
+}
+
+/** BPF_MAP_UPDATE_ELEM (flags: 0 any, 1 BPF_NOEXIST, 2 BPF_EXIST). */
+export async function updateElem(map: KernelObject, key: Buffer, value: Buffer, flags = 0): Promise<void> {
+  await withCallerStack(() => native().fixtures.updateElem(map.handle, key, value, flags));
+}
+
+/** Attaches a sched_cls program to a device's tcx hook (Linux 6.6+); the link lives while the handle is open. */
+export async function attachTcx(program: KernelObject, ifindex: number, direction: 'ingress' | 'egress'): Promise<KernelObject> {
+  return new KernelObject('link', await withCallerStack(() => native().fixtures.attachTcx(program.handle, ifindex, direction)));
+}
+
+export async function pin(object: KernelObject, path: string): Promise<void> {
+  await withCallerStack(() => native().fixtures.pin(object.handle, path));
+}
+
+/** Mounts a private bpffs at `dir` (which must exist). */
+export async function mountBpffs(dir: string): Promise<void> {
+  await withCallerStack(() => native().fixtures.mountBpffs(dir));
+}
+
+export async function unmount(dir: string): Promise<void> {
+  await withCallerStack(() => native().fixtures.unmount(dir));
+}

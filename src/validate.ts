@@ -1,0 +1,37 @@
+// Argument checks shared by every module: bad input gets a TypeError or RangeError here,
+// before native code runs.
+
+/** A kernel object id: an integer in 1..2^32-1. */
+export function checkId(value: unknown, what: string): number {
+  if (typeof value !== 'number') throw new TypeError(`${what} must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value)) throw new RangeError(`${what} must be an integer, got ${value}`);
+  if (value < 1 || value > 0xffffffff) throw new RangeError(`${what} must be between 1 and 4294967295, got ${value}`);
+  return value;
+}
+
+/** A non-empty path string without NUL bytes. */
+export function checkPath(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new TypeError(`${what} must be a string, got ${describe(value)}`);
+  if (value.length === 0) throw new TypeError(`${what} must not be empty`);
+  if (value.includes('\0')) throw new TypeError(`${what} must not contain NUL bytes`);
+  return value;
+}
+
+/** Rejects keys an options object does not know, naming the near miss. */
+export function checkOptions<T extends object>(value: unknown, known: readonly string[], what: string): Partial<T> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object') throw new TypeError(`${what} must be an object`);
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
+      throw new TypeError(`${what}: unknown option '${key}'${near ? ` (did you mean '${near}'?)` : ''}`);
+    }
+  }
+  return value as Partial<T>;
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
