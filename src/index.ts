@@ -28,6 +28,7 @@ export {
   type SockmapLinkInfo,
   type UnknownLinkInfo,
 } from './links';
+export { defineLayout, Layout, formatMac, formatIpv6, type FieldSpec, type FieldType, type LayoutFields, type Decoded } from './layout';
 export { openPinned, listPinned, bpffsMounts, type PinnedObject, type UnreadablePin } from './pins';
 export {
   PROGRAM_TYPES,

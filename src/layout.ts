@@ -1,0 +1,186 @@
+// User-declared record layouts: a struct's fields, offsets, types and byte order, decoded from a
+// packed buffer of many records (a map dump) with one DataView and no per-byte JS work.
+// The Cilium decoders (src/cilium/) are tables of these layouts.
+
+/** Scalar field types. `be*` are big-endian (network order), the rest follow `endian` (default little). */
+export type ScalarType = 'u8' | 'u16' | 'u32' | 'u64' | 'i8' | 'i16' | 'i32' | 'i64' | 'be16' | 'be32' | 'be64';
+
+/** Field types with a meaning beyond the number. */
+export type FieldType =
+  | ScalarType
+  | 'ipv4' // 4 bytes → '10.3.0.115'
+  | 'ipv6' // 16 bytes → RFC 5952 text
+  | 'mac' // 6 bytes → 'aa:bb:cc:dd:ee:ff'
+  | 'bool8' // 1 byte → boolean
+  | { bytes: number } // a Buffer view of that length (no copy)
+  | { cstring: number }; // a NUL-terminated string in that many bytes
+
+export interface FieldSpec {
+  offset: number;
+  type: FieldType;
+  /** Byte order of a plain integer type; default 'little' (the host order of x86_64 and arm64). */
+  endian?: 'little' | 'big';
+  /** A bitfield inside the integer: [first bit (LSB = 0), width]. */
+  bits?: readonly [number, number];
+  /** Several consecutive elements: decodes to an array. */
+  count?: number;
+}
+
+export type FieldValue<F extends FieldSpec> = F['count'] extends number ? ScalarOf<F>[] : ScalarOf<F>;
+type ScalarOf<F extends FieldSpec> = F['type'] extends 'u64' | 'i64' | 'be64'
+  ? bigint
+  : F['type'] extends 'ipv4' | 'ipv6' | 'mac'
+    ? string
+    : F['type'] extends 'bool8'
+      ? boolean
+      : F['type'] extends { bytes: number }
+        ? Buffer
+        : F['type'] extends { cstring: number }
+          ? string
+          : number;
+
+export type LayoutFields = Record<string, FieldSpec>;
+export type Decoded<L extends LayoutFields> = { [K in keyof L]: FieldValue<L[K]> };
+
+const SIZES: Record<ScalarType, number> = {
+  u8: 1, i8: 1, u16: 2, i16: 2, be16: 2, u32: 4, i32: 4, be32: 4, u64: 8, i64: 8, be64: 8,
+};
+
+export function fieldSize(type: FieldType): number {
+  if (typeof type === 'object') return 'bytes' in type ? type.bytes : type.cstring;
+  if (type === 'ipv4') return 4;
+  if (type === 'ipv6') return 16;
+  if (type === 'mac') return 6;
+  if (type === 'bool8') return 1;
+  return SIZES[type];
+}
+
+type Reader = (view: DataView, buf: Buffer, at: number) => unknown;
+
+function scalarReader(type: ScalarType, little: boolean): Reader {
+  switch (type) {
+    case 'u8': return (v, _b, at) => v.getUint8(at);
+    case 'i8': return (v, _b, at) => v.getInt8(at);
+    case 'u16': return (v, _b, at) => v.getUint16(at, little);
+    case 'i16': return (v, _b, at) => v.getInt16(at, little);
+    case 'be16': return (v, _b, at) => v.getUint16(at, false);
+    case 'u32': return (v, _b, at) => v.getUint32(at, little);
+    case 'i32': return (v, _b, at) => v.getInt32(at, little);
+    case 'be32': return (v, _b, at) => v.getUint32(at, false);
+    case 'u64': return (v, _b, at) => v.getBigUint64(at, little);
+    case 'i64': return (v, _b, at) => v.getBigInt64(at, little);
+    case 'be64': return (v, _b, at) => v.getBigUint64(at, false);
+  }
+}
+
+function readerFor(spec: FieldSpec): Reader {
+  const { type } = spec;
+  const little = spec.endian !== 'big';
+  if (typeof type === 'object') {
+    if ('bytes' in type) return (_v, b, at) => b.subarray(at, at + type.bytes);
+    return (_v, b, at) => {
+      const end = b.indexOf(0, at);
+      return b.toString('latin1', at, end < 0 || end > at + type.cstring ? at + type.cstring : end);
+    };
+  }
+  if (type === 'ipv4') return (_v, b, at) => `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+  if (type === 'ipv6') return (_v, b, at) => formatIpv6(b, at);
+  if (type === 'mac') return (_v, b, at) => formatMac(b, at);
+  if (type === 'bool8') return (v, _b, at) => v.getUint8(at) !== 0;
+  const base = scalarReader(type, little);
+  if (!spec.bits) return base;
+  const [shift, width] = spec.bits;
+  if (SIZES[type] === 8) {
+    const mask = (1n << BigInt(width)) - 1n;
+    return (v, b, at) => ((base(v, b, at) as bigint) >> BigInt(shift)) & mask;
+  }
+  const mask = width >= 32 ? 0xffffffff : (1 << width) - 1;
+  return (v, b, at) => (((base(v, b, at) as number) >>> shift) & mask) >>> 0;
+}
+
+/** A compiled layout: decodes one record, or every record of a packed buffer. */
+export class Layout<L extends LayoutFields> {
+  /** The record size: explicit, or the end of the last field. */
+  readonly size: number;
+  private readonly readers: [keyof L, number, Reader, number, number][];
+
+  constructor(
+    readonly fields: L,
+    size?: number,
+  ) {
+    let end = 0;
+    this.readers = Object.entries(fields).map(([name, spec]) => {
+      const one = fieldSize(spec.type);
+      const count = spec.count ?? 0;
+      end = Math.max(end, spec.offset + one * Math.max(count, 1));
+      return [name as keyof L, spec.offset, readerFor(spec), count, one];
+    });
+    this.size = size ?? end;
+    if (end > this.size) throw new RangeError(`layout fields end at byte ${end}, past its size ${this.size}`);
+  }
+
+  /** Decodes the record at `offset` of `buf`. */
+  decode(buf: Buffer, offset = 0): Decoded<L> {
+    if (offset < 0 || offset + this.size > buf.length) {
+      throw new RangeError(`a ${this.size}-byte record at offset ${offset} does not fit in ${buf.length} bytes`);
+    }
+    return this.decodeAt(new DataView(buf.buffer, buf.byteOffset, buf.byteLength), buf, offset);
+  }
+
+  /** Decodes `count` records laid out every `stride` bytes (default: the layout size) from `offset`. */
+  decodeAll(buf: Buffer, count?: number, stride = this.size, offset = 0): Decoded<L>[] {
+    const n = count ?? Math.floor((buf.length - offset) / stride);
+    if (n > 0 && offset + (n - 1) * stride + this.size > buf.length) {
+      throw new RangeError(`${n} records of stride ${stride} do not fit in ${buf.length} bytes`);
+    }
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const out = new Array<Decoded<L>>(n);
+    for (let i = 0; i < n; i++) out[i] = this.decodeAt(view, buf, offset + i * stride);
+    return out;
+  }
+
+  private decodeAt(view: DataView, buf: Buffer, at: number): Decoded<L> {
+    const record = {} as Record<keyof L, unknown>;
+    for (const [name, off, read, count, one] of this.readers) {
+      if (count === 0) {
+        record[name] = read(view, buf, at + off);
+      } else {
+        const items = new Array<unknown>(count);
+        for (let i = 0; i < count; i++) items[i] = read(view, buf, at + off + i * one);
+        record[name] = items;
+      }
+    }
+    return record as Decoded<L>;
+  }
+}
+
+/** Declares a layout. `size` defaults to the end of the last field. */
+export function defineLayout<L extends LayoutFields>(fields: L, size?: number): Layout<L> {
+  return new Layout(fields, size);
+}
+
+export function formatMac(b: Buffer | Uint8Array, at = 0): string {
+  const parts: string[] = [];
+  for (let i = 0; i < 6; i++) parts.push(b[at + i].toString(16).padStart(2, '0'));
+  return parts.join(':');
+}
+
+/** RFC 5952: lowercase, leading zeros dropped, the longest run (≥ 2) of zero groups as '::'. */
+export function formatIpv6(b: Buffer | Uint8Array, at = 0): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 8; i++) groups.push((b[at + 2 * i] << 8) | b[at + 2 * i + 1]);
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `::ffff:${b[at + 12]}.${b[at + 13]}.${b[at + 14]}.${b[at + 15]}`;
+  }
+  let bestStart = -1, bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
