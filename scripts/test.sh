@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `npm test`: installs what is missing (system packages, npm packages), builds, and runs every test.
+#   --asan   build with ASan/UBSan through cmake-js and run the suite with libasan preloaded
+# With CI=true a skipped kernel test fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh --test
+[ -d node_modules/vitest ] || { if [ -f package-lock.json ]; then npm ci --ignore-scripts; else npm install --ignore-scripts; fi; }
+
+if [ "${1:-}" = "--asan" ]; then
+  node scripts/build-asan.mjs
+  export BPFSCOPE_PREBUILD="$PWD/build-asan"
+  preload="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libubsan.so)"
+  export LD_PRELOAD="$preload" ASAN_OPTIONS="detect_leaks=0:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  shift
+else
+  node scripts/build-addon.mjs
+fi
+node scripts/build-ts.mjs
+
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+node scripts/check-skips.mjs "$report" || status=1
+exit $status

@@ -1,0 +1,93 @@
+// listPrograms/getProgram against `bpftool -j prog show` on programs this file loads.
+import { expect, it } from 'vitest';
+import { BpfError, getProgram, listPrograms, type ProgramInfo } from 'bpfscope';
+import { loadProgram, returnInsns } from 'bpfscope/testing';
+import { bpftool, describeKernel, owned } from '../helpers/kernel';
+
+interface BpftoolProg {
+  id: number;
+  type: string;
+  name?: string;
+  tag: string;
+  gpl_compatible: boolean;
+  loaded_at?: number;
+  uid?: number;
+  bytes_xlated: number;
+  jited: boolean;
+  bytes_jited?: number;
+  bytes_memlock: number;
+  map_ids?: number[];
+  btf_id?: number;
+  run_time_ns?: number;
+  run_cnt?: number;
+}
+
+/** Asserts that our record says what bpftool says about the same program. */
+function expectSameAsBpftool(ours: ProgramInfo, theirs: BpftoolProg): void {
+  expect(ours.id).toBe(theirs.id);
+  expect(ours.type).toBe(theirs.type);
+  expect(ours.name).toBe(theirs.name ?? '');
+  expect(ours.tag).toBe(theirs.tag);
+  expect(ours.gplCompatible).toBe(theirs.gpl_compatible);
+  expect(ours.uid).toBe(theirs.uid);
+  // bpftool -j prints whole seconds of the same boot-time → wall-clock conversion.
+  expect(Math.abs(Math.floor(ours.loadedAt!.getTime() / 1000) - theirs.loaded_at!)).toBeLessThanOrEqual(1);
+  expect(ours.bytesXlated).toBe(theirs.bytes_xlated);
+  expect(ours.jited).toBe(theirs.jited);
+  expect(ours.bytesJited).toBe(theirs.bytes_jited ?? 0);
+  expect(ours.bytesMemlock).toBe(BigInt(theirs.bytes_memlock));
+  expect(ours.mapIds).toEqual(theirs.map_ids ?? []);
+  expect(ours.btfId).toBe(theirs.btf_id);
+  // bpftool prints the counters only when run_time_ns is non-zero.
+  if (theirs.run_time_ns !== undefined) expect(ours.runTimeNs).toBe(BigInt(theirs.run_time_ns));
+  else expect(ours.runTimeNs).toBe(0n);
+}
+
+describeKernel('programs', () => {
+  it('lists loaded programs with the values bpftool prints', async () => {
+    const plain = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_plain' }));
+    const xdp = owned(await loadProgram({ type: 'xdp', name: 'bpfs_xdp', insns: returnInsns(2) }));
+    const sock = owned(await loadProgram({ type: 'socket_filter', name: 'bpfs_sock', license: 'Proprietary' }));
+    const all = await listPrograms();
+    const ids = all.map((p) => p.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    const theirs = bpftool<BpftoolProg[]>('prog', 'show');
+    for (const object of [plain, xdp, sock]) {
+      const ours = all.find((p) => p.id === object.id);
+      expect(ours, `program ${object.id} listed`).toBeDefined();
+      expectSameAsBpftool(ours!, theirs.find((p) => p.id === object.id)!);
+    }
+    expect(all.find((p) => p.id === sock.id)!.gplCompatible).toBe(false);
+    expect(all.find((p) => p.id === xdp.id)!.type).toBe('xdp');
+  });
+
+  it('recovers a name longer than 15 characters from BTF func_info, as bpftool does', async () => {
+    const long = owned(await loadProgram({ type: 'sched_cls', name: 'cil_from_container' }));
+    const ours = await getProgram(long.id);
+    expect(ours.kernelName).toBe('cil_from_contai');
+    expect(ours.name).toBe('cil_from_container');
+    expect(ours.btfId).toBeGreaterThan(0);
+    expectSameAsBpftool(ours, bpftool<BpftoolProg>('prog', 'show', 'id', String(long.id)));
+  });
+
+  it('reports the newer counters this kernel has, and verifiedInsns from the verifier', async () => {
+    const p = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_counters' }));
+    const ours = await getProgram(p.id);
+    expect(ours.runCount).toBe(0n);
+    expect(ours.recursionMisses).toBe(0n);
+    expect(ours.verifiedInsns).toBe(2);
+  });
+
+  it('rejects bad ids with TypeError/RangeError and unknown ids with BpfError ENOENT', async () => {
+    await expect(getProgram(0)).rejects.toBeInstanceOf(RangeError);
+    await expect(getProgram(-1)).rejects.toBeInstanceOf(RangeError);
+    await expect(getProgram(Number.NaN)).rejects.toBeInstanceOf(RangeError);
+    await expect(getProgram(2 ** 40)).rejects.toBeInstanceOf(RangeError);
+    await expect(getProgram(1.5)).rejects.toBeInstanceOf(RangeError);
+    await expect(getProgram('5' as unknown as number)).rejects.toBeInstanceOf(TypeError);
+    const err = await getProgram(0xfffffff0).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BpfError);
+    expect(err).toMatchObject({ code: 'ENOENT', errno: 2, op: 'BPF_PROG_GET_FD_BY_ID', object: 'program 4294967280' });
+    expect((err as Error).stack).toContain('programs.test.ts');
+  });
+});
