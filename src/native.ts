@@ -22,6 +22,17 @@ export interface NativeFixtures {
   updateElem(map: NativeFdHandle, key: Buffer, value: Buffer, flags: number): Promise<void>;
   mountBpffs(dir: string): Promise<void>;
   unmount(dir: string): Promise<void>;
+  createNetns(name: string): Promise<string>;
+  deleteNetns(name: string): Promise<void>;
+  createLink(netns: string | undefined, name: string, kind: 'veth' | 'bridge', peerName?: string, peerNetns?: string): Promise<void>;
+  setLink(netns: string | undefined, ifname: string, up: boolean, master?: string): Promise<void>;
+  deleteLink(netns: string | undefined, ifname: string): Promise<void>;
+  addAddress(netns: string | undefined, ifname: string, address: string, prefixlen: number): Promise<void>;
+  addRoute(netns: string | undefined, dst: string, dstLen: number, gateway: string, ifname: string, scope: number, onlink: boolean, table: number): Promise<void>;
+  addNeighbor(netns: string | undefined, ifname: string, ip: string, lladdr: string, state: number): Promise<void>;
+  setXdp(netns: string | undefined, ifname: string, program: NativeFdHandle | null, mode: 'generic' | 'driver'): Promise<void>;
+  addClsactBpf(netns: string | undefined, ifname: string, direction: 'ingress' | 'egress', program: NativeFdHandle, priority: number, handle: number, name: string): Promise<void>;
+  deleteClsact(netns: string | undefined, ifname: string): Promise<void>;
 }
 
 export interface NativeBinding {
@@ -35,7 +46,24 @@ export interface NativeBinding {
   getLink(id: number): Promise<RawRecord>;
   openPinned(path: string): Promise<RawRecord>;
   listPinned(root: string): Promise<RawRecord[]>;
+  // Network: `netns` is an nsfs path, or undefined for the caller's own namespace.
+  netLinks(netns?: string): Promise<RawRecord[]>;
+  netAddresses(netns?: string): Promise<RawRecord[]>;
+  netRoutes(netns?: string): Promise<RawRecord[]>;
+  netNeighbors(netns?: string): Promise<RawRecord[]>;
+  netNsids(netns: string | undefined, paths: string[]): Promise<(number | null)[]>;
+  netEthtoolStats(netns: string | undefined, ifname: string): Promise<{ names: string[]; values: BigUint64Array }>;
+  netAttachments(netns: string | undefined, device?: string | number): Promise<RawAttachments>;
   fixtures: NativeFixtures;
+}
+
+/** What netAttachments returns: the raw pieces src/attachments.ts joins. */
+export interface RawAttachments {
+  links: RawRecord[];
+  mprog: RawRecord[];
+  tc: RawRecord[];
+  flowDissector: RawRecord[];
+  programs: RawRecord[];
 }
 
 /** The package root: the nearest folder above this file with bpfscope's package.json. */
