@@ -7,6 +7,7 @@
         "native/btf.cc",
         "native/common.cc",
         "native/errors.cc",
+        "native/features.cc",
         "native/fixtures.cc",
         "native/handle.cc",
         "native/ids.cc",

@@ -46,11 +46,13 @@ export interface NativeBinding {
   getLink(id: number): Promise<NativeTable>;
   openPinned(path: string): Promise<NativePinnedSet>;
   listPinned(root: string): Promise<NativePinnedSet>;
+  versions(): { libbpfBuild: string; libbpfRuntime: string; kernelRelease?: string; kernelVersion?: string; machine?: string };
+  probe(kind: 'attach-query' | 'map-type' | 'prog-type', value: number): Promise<number>;
   fixtures: NativeFixtures;
 }
 
 /** The package root: the nearest folder above this file with bpfscope's package.json. */
-function packageRoot(): string {
+export function packageRoot(): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'bpfscope') return dir;
