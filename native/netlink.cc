@@ -840,7 +840,7 @@ class AttachmentsTask : public Task {
     }
     o.Set("tc", tc);
     o.Set("flowDissector", ArrayToJs<MprogEntry>(env, flow_, MprogToJs));
-    o.Set("programs", ArrayToJs(env, programs_, programs::ToJs));
+    o.Set("programs", programs_.ToJs(env));
     return o;
   }
 
@@ -886,8 +886,7 @@ class AttachmentsTask : public Task {
         failure = Failure{};
         continue;
       }
-      programs_.emplace_back();
-      if (!programs::Read(fd.get(), &programs_.back(), context, failure)) return false;
+      if (!programs::Read(fd.get(), programs_, context, failure)) return false;
     }
     return true;
   }
@@ -897,7 +896,7 @@ class AttachmentsTask : public Task {
   std::vector<Link> links_;
   std::vector<MprogEntry> mprog_, flow_;
   std::vector<std::pair<std::string, TcFilter>> tc_;
-  std::vector<programs::Record> programs_;
+  Table programs_{programs::TableSchema()};
 };
 
 
@@ -980,12 +979,12 @@ void PutIfinfo(nlmsghdr* nlh) {
   nlh->nlmsg_len += MNL_ALIGN(sizeof(ifinfomsg));
 }
 
-// createLink(netns, name, kind 'veth'|'bridge', peerName?, peerNetns?): a veth pair (the peer
+// createNetdev(netns, name, kind 'veth'|'bridge', peerName?, peerNetns?): a veth pair (the peer
 // created straight inside peerNetns under its final name) or a bridge.
-Napi::Value CreateLink(const Napi::CallbackInfo& info) {
+Napi::Value CreateNetdev(const Napi::CallbackInfo& info) {
   netns::Target target;
   std::string name, kind, peer, peer_ns;
-  const char* usage = "createLink(netns, name, 'veth'|'bridge', peerName?, peerNetns?)";
+  const char* usage = "createNetdev(netns, name, 'veth'|'bridge', peerName?, peerNetns?)";
   if (!TargetAndName(info, &target, &name, usage)) return info.Env().Undefined();
   if (!ArgString(info, 2, &kind) || (kind != "veth" && kind != "bridge")) return ThrowType(info.Env(), usage);
   if (kind == "veth" && (!ArgString(info, 3, &peer) || peer.empty() || peer.size() >= IFNAMSIZ)) return ThrowType(info.Env(), usage);
@@ -1296,7 +1295,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netAttachments", Napi::Function::New(env, NetAttachments, "netAttachments"));
 
   Napi::Object fixtures = exports.Get("fixtures").As<Napi::Object>();
-  fixtures.Set("createLink", Napi::Function::New(env, CreateLink, "createLink"));
+  fixtures.Set("createNetdev", Napi::Function::New(env, CreateNetdev, "createNetdev"));
   fixtures.Set("setLink", Napi::Function::New(env, SetLink, "setLink"));
   fixtures.Set("deleteLink", Napi::Function::New(env, DeleteLink, "deleteLink"));
   fixtures.Set("addAddress", Napi::Function::New(env, AddAddress, "addAddress"));

@@ -21,11 +21,12 @@ namespace {
 constexpr size_t kMaxThreads = 16;
 
 struct Job;
+void ThreadMain(Job* job);
 void Finish(Napi::Env env, Napi::Function, std::nullptr_t*, Job* job);
 using Tsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Job, Finish>;
 
-// One call's baton. The main thread builds it and settles its promise; the worker thread touches
-// only `target`, `task`, `failure` and `ok`.
+// One call's baton. The main thread builds it, settles its promise and joins its thread; the
+// worker thread touches only `target`, `task`, `failure` and `ok`.
 struct Job {
   Target target;
   std::unique_ptr<Task> task;
@@ -33,6 +34,7 @@ struct Job {
   Tsfn tsfn;
   Failure failure;
   bool ok = false;
+  std::thread thread;  // joined by Finish on the main thread
 
   Job(Napi::Env env, Target t, std::unique_ptr<Task> work)
       : target(std::move(t)), task(std::move(work)), deferred(Napi::Promise::Deferred::New(env)) {}
@@ -61,15 +63,25 @@ std::mutex queue_mutex;
 size_t threads_running = 0;
 std::deque<Job*> waiting;
 
-void Launch(Job* job);
+void Launch(Job* job) { job->thread = std::thread(ThreadMain, job); }
 
-// The thread's whole life: enter, work, report, hand its slot to the next waiting job, exit.
-// It never goes back to its first namespace: it ends instead.
+// The thread's whole life: enter, work, report, exit. It never goes back to its first namespace:
+// it ends instead, and the main thread joins it before giving its slot to the next job.
 void ThreadMain(Job* job) {
   if (Enter(job->target, job->failure)) job->ok = job->task->Run(job->failure);
   Tsfn tsfn = job->tsfn;  // the job may be freed on the main thread as soon as it is queued
-  if (tsfn.BlockingCall(job) != napi_ok) delete job;  // environment shutting down: nobody to settle
+  // If the environment is shutting down the call fails and nobody will settle the promise or join
+  // this thread; the job is then left behind on purpose (freeing it would destroy a joinable
+  // std::thread, which terminates the process).
+  tsfn.BlockingCall(job);
   tsfn.Release();
+}
+
+void Finish(Napi::Env env, Napi::Function, std::nullptr_t*, Job* job) {
+  std::unique_ptr<Job> owned(job);
+  // The thread has reported and has nothing left to do but exit: joining it here keeps the
+  // number of live namespace threads at or under the cap.
+  job->thread.join();
   Job* next = nullptr;
   {
     std::lock_guard<std::mutex> lock(queue_mutex);
@@ -81,12 +93,6 @@ void ThreadMain(Job* job) {
     }
   }
   if (next) Launch(next);
-}
-
-void Launch(Job* job) { std::thread(ThreadMain, job).detach(); }
-
-void Finish(Napi::Env env, Napi::Function, std::nullptr_t*, Job* job) {
-  std::unique_ptr<Job> owned(job);
   if (env == nullptr) return;
   Napi::HandleScope scope(env);
   if (!job->ok) {

@@ -5,7 +5,7 @@ import { withCallerStack } from './errors';
 import { listLinks, type NetfilterLinkInfo } from './links';
 import { native, type RawAttachments, type RawRecord } from './native';
 import { netnsPath } from './netns';
-import { getProgram, toProgramInfo, type ProgramInfo } from './programs';
+import { getProgram, programsOf, type ProgramInfo } from './programs';
 import { type NetnsOptions, type XdpMode } from './interfaces';
 import { ATTACH_TYPES, nameOf, type ProgramTypeName } from './names';
 import { checkOptions } from './validate';
@@ -105,7 +105,7 @@ const TCA_BPF_FLAG_ACT_DIRECT = 1;
 
 /** Joins the native pieces into Attachments: per device XDP, tcx/netkit in order, tc; then the flow dissector. */
 export function joinAttachments(raw: RawAttachments): Attachment[] {
-  const programs = new Map<number, ProgramInfo>(raw.programs.map((p) => [p.id as number, toProgramInfo(p)]));
+  const programs = new Map<number, ProgramInfo>(programsOf(raw.programs).map((p) => [p.id, p]));
   const base = (progId: number): Omit<AttachmentBase, 'hook'> => {
     const p = programs.get(progId);
     const out: Omit<AttachmentBase, 'hook'> = { progId };

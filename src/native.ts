@@ -2,6 +2,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BpfError } from './errors';
+import type { NativeTable, TableSchema } from './table';
+
+/** A record as the addon builds it for the network listings; each src/<concept>.ts shapes its own. */
+export type RawRecord = Record<string, unknown>;
 
 /** A kernel fd owned by a JS object; closed by close() or, as a backstop, by the GC. */
 export interface NativeFdHandle {
@@ -10,21 +14,29 @@ export interface NativeFdHandle {
   close(): void;
 }
 
-/** Raw records as the addon builds them; each src/<concept>.ts shapes its own. */
-export type RawRecord = Record<string, unknown>;
+
+/** Pinned objects: each entry points at a row of its kind's table. */
+export interface NativePinnedSet {
+  entries: { path: string; kind: 'program' | 'map' | 'link'; row: number }[];
+  programs: NativeTable;
+  maps: NativeTable;
+  links: NativeTable;
+  unreadable: { path: string; kind: 'unreadable'; errno: number; code: string }[];
+}
 
 export interface NativeFixtures {
   createMap(options: Record<string, unknown>): Promise<NativeFdHandle>;
   loadProgram(options: Record<string, unknown>): Promise<NativeFdHandle>;
   loadBtf(types: Record<string, unknown>[]): Promise<NativeFdHandle>;
-  attachTcx(program: NativeFdHandle, ifindex: number, direction: 'ingress' | 'egress'): Promise<NativeFdHandle>;
+  createLink(program: NativeFdHandle, target: number | string, attachType: number): Promise<NativeFdHandle>;
+  testRun(program: NativeFdHandle, data: Buffer, repeat: number): Promise<number>;
   pin(handle: NativeFdHandle, path: string): Promise<void>;
   updateElem(map: NativeFdHandle, key: Buffer, value: Buffer, flags: number): Promise<void>;
   mountBpffs(dir: string): Promise<void>;
   unmount(dir: string): Promise<void>;
   createNetns(name: string): Promise<string>;
   deleteNetns(name: string): Promise<void>;
-  createLink(netns: string | undefined, name: string, kind: 'veth' | 'bridge', peerName?: string, peerNetns?: string): Promise<void>;
+  createNetdev(netns: string | undefined, name: string, kind: 'veth' | 'bridge', peerName?: string, peerNetns?: string): Promise<void>;
   setLink(netns: string | undefined, ifname: string, up: boolean, master?: string): Promise<void>;
   deleteLink(netns: string | undefined, ifname: string): Promise<void>;
   addAddress(netns: string | undefined, ifname: string, address: string, prefixlen: number): Promise<void>;
@@ -37,15 +49,19 @@ export interface NativeFixtures {
 
 export interface NativeBinding {
   setErrorClass(ctor: typeof BpfError): void;
-  listPrograms(): Promise<RawRecord[]>;
-  getProgram(id: number): Promise<RawRecord>;
+  /** The column layout of each kind's tables. */
+  schemas: { program: TableSchema; map: TableSchema; link: TableSchema };
+  listPrograms(): Promise<NativeTable>;
+  getProgram(id: number): Promise<NativeTable>;
   enableStats(): Promise<NativeFdHandle>;
-  listMaps(): Promise<RawRecord[]>;
-  getMapInfo(id: number): Promise<RawRecord>;
-  listLinks(): Promise<RawRecord[]>;
-  getLink(id: number): Promise<RawRecord>;
-  openPinned(path: string): Promise<RawRecord>;
-  listPinned(root: string): Promise<RawRecord[]>;
+  listMaps(): Promise<NativeTable>;
+  getMapInfo(id: number): Promise<NativeTable>;
+  listLinks(): Promise<NativeTable>;
+  getLink(id: number): Promise<NativeTable>;
+  openPinned(path: string): Promise<NativePinnedSet>;
+  listPinned(root: string): Promise<NativePinnedSet>;
+  versions(): { libbpfBuild: string; libbpfRuntime: string; kernelRelease?: string; kernelVersion?: string; machine?: string };
+  probe(kind: 'attach-query' | 'map-type' | 'prog-type', value: number): Promise<number>;
   // Network: `netns` is an nsfs path, or undefined for the caller's own namespace.
   netLinks(netns?: string): Promise<RawRecord[]>;
   netAddresses(netns?: string): Promise<RawRecord[]>;
@@ -63,11 +79,11 @@ export interface RawAttachments {
   mprog: RawRecord[];
   tc: RawRecord[];
   flowDissector: RawRecord[];
-  programs: RawRecord[];
+  programs: NativeTable;
 }
 
 /** The package root: the nearest folder above this file with bpfscope's package.json. */
-function packageRoot(): string {
+export function packageRoot(): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'bpfscope') return dir;

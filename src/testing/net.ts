@@ -55,7 +55,7 @@ export async function createVeth(options: VethOptions): Promise<Removable> {
   const peerName = checkIfname(options.peerName, 'createVeth: peerName');
   const netns = netnsPath(options.netns, 'createVeth: netns');
   const peerNetns = options.peerNetns ? netnsPath(options.peerNetns, 'createVeth: peerNetns') : undefined;
-  await withCallerStack(() => native().fixtures.createLink(netns, name, 'veth', peerName, peerNetns));
+  await withCallerStack(() => native().fixtures.createNetdev(netns, name, 'veth', peerName, peerNetns));
   const remove = once(() => deleteLink({ netns: options.netns, ifname: name }));
   try {
     if (options.up ?? true) {
@@ -73,7 +73,7 @@ export async function createVeth(options: VethOptions): Promise<Removable> {
 export async function createBridge(options: { name: string; netns?: NetnsRef }): Promise<Removable> {
   const name = checkIfname(options.name, 'createBridge: name');
   const netns = netnsPath(options.netns, 'createBridge: netns');
-  await withCallerStack(() => native().fixtures.createLink(netns, name, 'bridge'));
+  await withCallerStack(() => native().fixtures.createNetdev(netns, name, 'bridge'));
   const remove = once(() => deleteLink({ netns: options.netns, ifname: name }));
   await setLink({ netns: options.netns, ifname: name, up: true }).catch(async (err) => {
     await remove();

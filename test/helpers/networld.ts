@@ -157,6 +157,15 @@ export async function buildWorld(podCount = 3): Promise<World> {
     track(await createVeth({ name: bridgePort, peerName: `bq${tag}`.slice(0, 15) }));
     await setLink({ ifname: bridgePort, up: true, master: bridge });
 
+    // Carrier and operstate change asynchronously (linkwatch); comparisons need them settled.
+    const devices = [bridge, bridgePort, ...pods.map((p) => p.host)];
+    for (let tries = 0; ; tries++) {
+      const states = ipJson<{ ifname: string; operstate: string }[]>(['link', 'show']);
+      if (devices.every((d) => states.find((s) => s.ifname === d)?.operstate === 'UP')) break;
+      if (tries > 300) throw new Error(`devices did not come up: ${JSON.stringify(states.filter((s) => devices.includes(s.ifname)))}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+
     return { pods, bridge, bridgePort, fromContainer, toContainer, extraEgress, tcProg, xdpProg, podTcx, tcxLinks, cgroupRoot, teardown };
   } catch (err) {
     await teardown();

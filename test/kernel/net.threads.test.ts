@@ -77,7 +77,8 @@ describeKernel('netns threads', () => {
     }, 1);
     await Promise.all(Array.from({ length: 120 }, (_, i) => listAttachments({ netns: { name: world.pods[i % 3].netns } })));
     clearInterval(timer);
-    expect(peak - base).toBeLessThanOrEqual(16);
+    expect(peak).toBeGreaterThan(base); // threads were used…
+    expect(peak - base).toBeLessThanOrEqual(16); // …but never more than the cap
     await threadsSettle(base);
   });
 
