@@ -40,6 +40,7 @@
 #include "ids.h"
 #include "netns.h"
 #include "programs.h"
+#include "table.h"
 #include "uapi_compat.h"
 
 namespace bpfscope::netlink {
@@ -426,47 +427,78 @@ void SetIf(Napi::Object& o, const char* key, const std::string& v) {
   if (!v.empty()) o.Set(key, v);
 }
 
-Napi::Object LinkToJs(Napi::Env env, const Link& l) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ifindex", l.ifindex);
-  o.Set("name", l.name);
-  o.Set("type", l.type);
-  o.Set("flags", l.flags);
-  SetIf(o, "kind", l.kind);
-  SetIf(o, "slaveKind", l.slave_kind);
-  SetIf(o, "qdisc", l.qdisc);
-  SetIf(o, "alias", l.alias);
-  SetIf(o, "mac", l.mac);
-  SetIf(o, "broadcast", l.broadcast);
-  SetIf(o, "permMac", l.perm_mac);
-  SetIf(o, "mtu", l.mtu);
-  SetIf(o, "minMtu", l.min_mtu);
-  SetIf(o, "maxMtu", l.max_mtu);
-  SetIf(o, "master", l.master);
-  SetIf(o, "txqlen", l.txqlen);
-  SetIf(o, "link", l.link);
-  SetIf(o, "group", l.group);
-  SetIf(o, "promiscuity", l.promiscuity);
-  SetIf(o, "numTxQueues", l.num_tx_queues);
-  SetIf(o, "numRxQueues", l.num_rx_queues);
-  SetIf(o, "linkNetnsId", l.link_netnsid);
-  SetIf(o, "operState", l.operstate);
-  SetIf(o, "linkMode", l.linkmode);
-  if (!l.stats64.empty()) {
-    Napi::BigUint64Array stats = Napi::BigUint64Array::New(env, l.stats64.size());
-    std::memcpy(stats.Data(), l.stats64.data(), l.stats64.size() * sizeof(uint64_t));
-    o.Set("stats64", stats);
-  }
+// Links cross to JS as a column table (table.h): a namespace may hold thousands of devices.
+#define LINK_NUMBERS(X)                                                                                       \
+  X(ifindex) X(type) X(flags) X(mtu) X(minMtu) X(maxMtu) X(master) X(txqlen) X(link) X(group) X(promiscuity) \
+  X(numTxQueues) X(numRxQueues) X(linkNetnsId) X(operState) X(linkMode) X(xdpAttached) X(xdpProgId)       \
+  X(xdpDrvProgId) X(xdpSkbProgId) X(xdpHwProgId)
+#define LINK_STRINGS(X) X(name) X(kind) X(slaveKind) X(qdisc) X(alias) X(mac) X(broadcast) X(permMac)
+// struct rtnl_link_stats64 in kernel order; a kernel that sends fewer leaves the rest missing.
+#define LINK_BIGINTS(X)                                                                                       \
+  X(rxPackets) X(txPackets) X(rxBytes) X(txBytes) X(rxErrors) X(txErrors) X(rxDropped) X(txDropped)          \
+  X(multicast) X(collisions) X(rxLengthErrors) X(rxOverErrors) X(rxCrcErrors) X(rxFrameErrors)               \
+  X(rxFifoErrors) X(rxMissedErrors) X(txAbortedErrors) X(txCarrierErrors) X(txFifoErrors)                    \
+  X(txHeartbeatErrors) X(txWindowErrors) X(rxCompressed) X(txCompressed) X(rxNohandler) X(rxOtherhostDropped)
+
+enum LinkNumber { LINK_NUMBERS(BPFSCOPE_COLUMN_ENUM) };
+enum LinkString { LINK_STRINGS(BPFSCOPE_COLUMN_ENUM) };
+enum LinkBigint { LINK_BIGINTS(BPFSCOPE_COLUMN_ENUM) kStatsColumns };
+
+const Schema& LinkSchema() {
+  static const Schema schema{{LINK_NUMBERS(BPFSCOPE_COLUMN_NAME)}, {}, {LINK_BIGINTS(BPFSCOPE_COLUMN_NAME)},
+                             {LINK_STRINGS(BPFSCOPE_COLUMN_NAME)}};
+  return schema;
+}
+
+template <typename T>
+void NumberIf(Table& t, size_t col, const std::optional<T>& v) {
+  if (v) t.Number(col, *v);
+}
+void StringIf(Table& t, size_t col, const std::string& v) {
+  if (!v.empty()) t.String(col, v);
+}
+
+void AddLinkRow(Table& t, const Link& l) {
+  t.AddRow();
+  t.Number(k_ifindex, l.ifindex);
+  t.Number(k_type, l.type);
+  t.Number(k_flags, l.flags);
+  NumberIf(t, k_mtu, l.mtu);
+  NumberIf(t, k_minMtu, l.min_mtu);
+  NumberIf(t, k_maxMtu, l.max_mtu);
+  NumberIf(t, k_master, l.master);
+  NumberIf(t, k_txqlen, l.txqlen);
+  NumberIf(t, k_link, l.link);
+  NumberIf(t, k_group, l.group);
+  NumberIf(t, k_promiscuity, l.promiscuity);
+  NumberIf(t, k_numTxQueues, l.num_tx_queues);
+  NumberIf(t, k_numRxQueues, l.num_rx_queues);
+  NumberIf(t, k_linkNetnsId, l.link_netnsid);
+  NumberIf(t, k_operState, l.operstate);
+  NumberIf(t, k_linkMode, l.linkmode);
   if (l.has_xdp) {
-    Napi::Object x = Napi::Object::New(env);
-    x.Set("attached", l.xdp_attached);
-    x.Set("progId", l.xdp_prog_id);
-    x.Set("drvProgId", l.xdp_drv_prog_id);
-    x.Set("skbProgId", l.xdp_skb_prog_id);
-    x.Set("hwProgId", l.xdp_hw_prog_id);
-    o.Set("xdp", x);
+    t.Number(k_xdpAttached, l.xdp_attached);
+    t.Number(k_xdpProgId, l.xdp_prog_id);
+    t.Number(k_xdpDrvProgId, l.xdp_drv_prog_id);
+    t.Number(k_xdpSkbProgId, l.xdp_skb_prog_id);
+    t.Number(k_xdpHwProgId, l.xdp_hw_prog_id);
   }
-  return o;
+  t.String(k_name, l.name);
+  StringIf(t, k_kind, l.kind);
+  StringIf(t, k_slaveKind, l.slave_kind);
+  StringIf(t, k_qdisc, l.qdisc);
+  StringIf(t, k_alias, l.alias);
+  StringIf(t, k_mac, l.mac);
+  StringIf(t, k_broadcast, l.broadcast);
+  StringIf(t, k_permMac, l.perm_mac);
+  size_t n = std::min<size_t>(l.stats64.size(), kStatsColumns);
+  for (size_t i = 0; i < n; i++) t.BigInt(i, l.stats64[i]);
+}
+
+Table LinkTable(const std::vector<Link>& links) {
+  Table t(LinkSchema());
+  for (const Link& l : links) AddLinkRow(t, l);
+  return t;
 }
 
 Napi::Object AddressToJs(Napi::Env env, const Address& a) {
@@ -576,13 +608,13 @@ template <typename Record, typename Fixed>
 class DumpTask : public Task {
  public:
   using Parse = bool (*)(const void*, size_t, Record*);
-  using ToJs = Napi::Object (*)(Napi::Env, const Record&);
+  using ToJs = Napi::Value (*)(Napi::Env, const std::vector<Record>&);
   DumpTask(uint16_t type, const char* op, Parse parse, ToJs to_js) : type_(type), op_(op), parse_(parse), to_js_(to_js) {}
   bool Run(Failure& failure) override {
     Rtnl nl;
     return nl.Open(failure) && Dump<Record, Fixed>(nl, type_, op_, "dump", parse_, &records_, failure);
   }
-  Napi::Value Result(Napi::Env env) override { return ArrayToJs(env, records_, to_js_); }
+  Napi::Value Result(Napi::Env env) override { return to_js_(env, records_); }
 
  private:
   uint16_t type_;
@@ -592,14 +624,23 @@ class DumpTask : public Task {
   std::vector<Record> records_;
 };
 
+// Records as an array of objects (listings of tens to hundreds of entries).
+template <typename Record, Napi::Object (*ToJs)(Napi::Env, const Record&)>
+Napi::Value ObjectsOf(Napi::Env env, const std::vector<Record>& records) {
+  return ArrayToJs(env, records, ToJs);
+}
+
+Napi::Value LinksOf(Napi::Env env, const std::vector<Link>& links) { return LinkTable(links).ToJs(env); }
+
 template <typename Record, typename Fixed>
 Napi::Function DumpFunction(Napi::Env env, const char* name, uint16_t type, const char* op,
-                            bool (*parse)(const void*, size_t, Record*), Napi::Object (*to_js)(Napi::Env, const Record&)) {
+                            bool (*parse)(const void*, size_t, Record*),
+                            Napi::Value (*to_js)(Napi::Env, const std::vector<Record>&)) {
   struct Spec {
     uint16_t type;
     const char* op;
     bool (*parse)(const void*, size_t, Record*);
-    Napi::Object (*to_js)(Napi::Env, const Record&);
+    Napi::Value (*to_js)(Napi::Env, const std::vector<Record>&);
   };
   auto* spec = new Spec{type, op, parse, to_js};  // lives as long as the function (process lifetime)
   return Napi::Function::New(
@@ -830,7 +871,7 @@ class AttachmentsTask : public Task {
 
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("links", ArrayToJs(env, links_, LinkToJs));
+    o.Set("links", LinksOf(env, links_));
     o.Set("mprog", ArrayToJs<MprogEntry>(env, mprog_, MprogToJs));
     Napi::Array tc = Napi::Array::New(env, tc_.size());
     for (uint32_t i = 0; i < tc_.size(); i++) {
@@ -1284,12 +1325,19 @@ Napi::Value NetAttachments(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("netLinks", DumpFunction<Link, ifinfomsg>(env, "netLinks", RTM_GETLINK, "RTM_GETLINK", ParseLink, LinkToJs));
-  exports.Set("netAddresses",
-              DumpFunction<Address, ifaddrmsg>(env, "netAddresses", RTM_GETADDR, "RTM_GETADDR", ParseAddress, AddressToJs));
-  exports.Set("netRoutes", DumpFunction<Route, rtmsg>(env, "netRoutes", RTM_GETROUTE, "RTM_GETROUTE", ParseRoute, RouteToJs));
-  exports.Set("netNeighbors",
-              DumpFunction<Neighbor, ndmsg>(env, "netNeighbors", RTM_GETNEIGH, "RTM_GETNEIGH", ParseNeighbor, NeighborToJs));
+  exports.Set("netLinks", DumpFunction<Link, ifinfomsg>(env, "netLinks", RTM_GETLINK, "RTM_GETLINK", ParseLink, LinksOf));
+  exports.Set("netAddresses", DumpFunction<Address, ifaddrmsg>(env, "netAddresses", RTM_GETADDR, "RTM_GETADDR", ParseAddress,
+                                                               ObjectsOf<Address, AddressToJs>));
+  exports.Set("netRoutes", DumpFunction<Route, rtmsg>(env, "netRoutes", RTM_GETROUTE, "RTM_GETROUTE", ParseRoute,
+                                                      ObjectsOf<Route, RouteToJs>));
+  exports.Set("netNeighbors", DumpFunction<Neighbor, ndmsg>(env, "netNeighbors", RTM_GETNEIGH, "RTM_GETNEIGH", ParseNeighbor,
+                                                            ObjectsOf<Neighbor, NeighborToJs>));
+  Napi::Value schemas = exports.Get("schemas");
+  if (!schemas.IsObject()) {
+    schemas = Napi::Object::New(env);
+    exports.Set("schemas", schemas);
+  }
+  schemas.As<Napi::Object>().Set("interface", LinkSchema().ToJs(env));
   exports.Set("netNsids", Napi::Function::New(env, NetNsids, "netNsids"));
   exports.Set("netEthtoolStats", Napi::Function::New(env, NetEthtoolStats, "netEthtoolStats"));
   exports.Set("netAttachments", Napi::Function::New(env, NetAttachments, "netAttachments"));

@@ -6,7 +6,7 @@ import { listLinks, type NetfilterLinkInfo } from './links';
 import { native, type RawAttachments, type RawRecord } from './native';
 import { netnsPath } from './netns';
 import { getProgram, programsOf, type ProgramInfo } from './programs';
-import { type NetnsOptions, type XdpMode } from './interfaces';
+import { interfacesOf, type NetnsOptions, type XdpMode } from './interfaces';
 import { ATTACH_TYPES, nameOf, type ProgramTypeName } from './names';
 import { checkOptions } from './validate';
 
@@ -116,14 +116,9 @@ export function joinAttachments(raw: RawAttachments): Attachment[] {
     return out;
   };
   const out: Attachment[] = [];
-  for (const link of raw.links) {
-    const ifindex = link.ifindex as number;
-    const ifname = link.name as string;
-    const xdp = link.xdp as Record<string, number> | undefined;
-    if (xdp) {
-      const progs: [XdpMode, number][] = [['generic', xdp.skbProgId], ['driver', xdp.drvProgId], ['offload', xdp.hwProgId]];
-      for (const [mode, id] of progs) if (id) out.push({ ...base(id), hook: 'xdp', ifindex, ifname, mode });
-    }
+  for (const link of interfacesOf(raw.links)) {
+    const { ifindex, name: ifname } = link;
+    for (const { mode, progId } of link.xdp?.progs ?? []) out.push({ ...base(progId), hook: 'xdp', ifindex, ifname, mode });
     const hookOrder = new Map<number, number>();
     for (const e of raw.mprog) {
       if (e.ifindex !== ifindex) continue;

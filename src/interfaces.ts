@@ -2,7 +2,8 @@
 // `ip -j addr`, `ip -j route show table all`, `ip -j neigh` and `ethtool -S` print, from rtnetlink
 // and SIOCETHTOOL with no child process.
 import { withCallerStack } from './errors';
-import { native, type RawRecord } from './native';
+import { native } from './native';
+import type { NativeTable } from './table';
 import { netnsPath, type NetnsRef } from './netns';
 import { checkOptions } from './validate';
 
@@ -47,14 +48,14 @@ const LINK_TYPES: Record<number, string> = {
   776: 'sit', 778: 'gre', 823: 'ip6gre',
 };
 
-/** Fields of struct rtnl_link_stats64 in kernel order; the kernel may send more or fewer. */
-const STATS64_FIELDS = [
-  'rxPackets', 'txPackets', 'rxBytes', 'txBytes', 'rxErrors', 'txErrors', 'rxDropped', 'txDropped', 'multicast',
-  'collisions', 'rxLengthErrors', 'rxOverErrors', 'rxCrcErrors', 'rxFrameErrors', 'rxFifoErrors', 'rxMissedErrors',
-  'txAbortedErrors', 'txCarrierErrors', 'txFifoErrors', 'txHeartbeatErrors', 'txWindowErrors', 'rxCompressed',
-  'txCompressed', 'rxNohandler', 'rxOtherhostDropped',
-] as const;
-export type LinkStats = { [K in (typeof STATS64_FIELDS)[number]]?: bigint };
+/** Counters of struct rtnl_link_stats64 (named as native/netlink.cc's columns); only those the kernel sends. */
+export type LinkStats = Partial<Record<
+  | 'rxPackets' | 'txPackets' | 'rxBytes' | 'txBytes' | 'rxErrors' | 'txErrors' | 'rxDropped' | 'txDropped'
+  | 'multicast' | 'collisions' | 'rxLengthErrors' | 'rxOverErrors' | 'rxCrcErrors' | 'rxFrameErrors'
+  | 'rxFifoErrors' | 'rxMissedErrors' | 'txAbortedErrors' | 'txCarrierErrors' | 'txFifoErrors'
+  | 'txHeartbeatErrors' | 'txWindowErrors' | 'rxCompressed' | 'txCompressed' | 'rxNohandler' | 'rxOtherhostDropped',
+  bigint
+>>;
 
 const XDP_MODES = { 1: 'driver', 2: 'generic', 3: 'offload' } as const;
 export type XdpMode = 'driver' | 'generic' | 'offload';
@@ -104,64 +105,89 @@ export interface InterfaceInfo {
   xdp?: { mode?: XdpMode; progId?: number; progs: { mode: XdpMode; progId: number }[] };
 }
 
-export function toInterfaceInfo(raw: RawRecord, names?: Map<number, string>): InterfaceInfo {
-  const r = raw as Record<string, never>;
-  const info: InterfaceInfo = {
-    ifindex: r.ifindex,
-    name: r.name,
-    linkType: LINK_TYPES[r.type] ?? r.type,
-    flags: linkFlagNames(r.flags),
-    rawFlags: r.flags,
-  };
-  const copy = ['kind', 'slaveKind', 'mac', 'broadcast', 'permMac', 'mtu', 'minMtu', 'maxMtu', 'qdisc', 'txqlen', 'group',
-    'promiscuity', 'numTxQueues', 'numRxQueues', 'alias', 'linkNetnsId'] as const;
-  for (const key of copy) if (r[key] !== undefined) (info as unknown as Record<string, unknown>)[key] = r[key];
-  if (r.operState !== undefined) info.operState = OPER_STATES[r.operState] ?? r.operState;
-  if (r.master !== undefined && r.master !== 0) {
-    info.masterIfindex = r.master;
-    const master = names?.get(r.master);
-    if (master !== undefined) info.master = master;
-  }
-  if (r.link !== undefined) info.linkIndex = r.link;
-  const stats = raw.stats64 as BigUint64Array | undefined;
-  if (stats) {
-    const out: Record<string, bigint> = {};
-    const n = Math.min(stats.length, STATS64_FIELDS.length);
-    for (let i = 0; i < n; i++) out[STATS64_FIELDS[i]] = stats[i];
-    info.stats = out;
-  }
-  const xdp = raw.xdp as Record<string, number> | undefined;
-  if (xdp) info.xdp = toXdp(xdp);
-  return info;
+type Row = (t: NativeTable, row: number) => InterfaceInfo;
+let buildRow: Row | undefined;
+
+const flagNameCache = new Map<number, string[]>();
+function cachedFlagNames(flags: number): string[] {
+  let names = flagNameCache.get(flags);
+  if (!names) flagNameCache.set(flags, (names = linkFlagNames(flags)));
+  return names.slice();
 }
 
-function toXdp(x: Record<string, number>): NonNullable<InterfaceInfo['xdp']> {
-  const progs: { mode: XdpMode; progId: number }[] = [];
-  if (x.skbProgId) progs.push({ mode: 'generic', progId: x.skbProgId });
-  if (x.drvProgId) progs.push({ mode: 'driver', progId: x.drvProgId });
-  if (x.hwProgId) progs.push({ mode: 'offload', progId: x.hwProgId });
-  const out: NonNullable<InterfaceInfo['xdp']> = { progs };
-  const mode = XDP_MODES[x.attached as 1 | 2 | 3];
-  if (mode) {
-    out.mode = mode;
-    out.progId = x.progId;
-    // Older kernels send only IFLA_XDP_PROG_ID for a single attachment.
-    if (progs.length === 0) progs.push({ mode, progId: x.progId });
+/**
+ * Compiles, once, the function that builds one interface from a row of the native table, with
+ * fixed property names (one hidden class per presence pattern, no keyed stores): a namespace can
+ * hold thousands of devices, each with 25 counters.
+ */
+function compileRow(): Row {
+  const schema = native().schemas.interface;
+  const nn = schema.numbers.length, ns = schema.strings.length, ng = schema.bigints.length;
+  const num = (c: string) => `t.numbers[row * ${nn} + ${schema.numbers.indexOf(c)}]`;
+  const str = (c: string) => `t.strings[row * ${ns} + ${schema.strings.indexOf(c)}]`;
+  const lines = [
+    `const type = ${num('type')}, flags = ${num('flags')};`,
+    `const o = { ifindex: ${num('ifindex')}, name: ${str('name')}, linkType: LINK_TYPES[type] ?? type, flags: flagNames(flags), rawFlags: flags };`,
+    'let v;',
+  ];
+  for (const c of ['kind', 'slaveKind', 'qdisc', 'alias', 'mac', 'broadcast', 'permMac']) lines.push(`v = ${str(c)}; if (v !== undefined) o.${c} = v;`);
+  for (const c of ['mtu', 'minMtu', 'maxMtu', 'txqlen', 'group', 'promiscuity', 'numTxQueues', 'numRxQueues', 'linkNetnsId'])
+    lines.push(`v = ${num(c)}; if (v === v) o.${c} = v;`);
+  lines.push(`v = ${num('operState')}; if (v === v) o.operState = OPER_STATES[v] ?? v;`);
+  lines.push(`v = ${num('master')}; if (v === v && v !== 0) o.masterIfindex = v;`);
+  lines.push(`v = ${num('link')}; if (v === v) o.linkIndex = v;`);
+  lines.push(`if (t.hasBigint[row * ${ng}]) { const s = {};`);
+  schema.bigints.forEach((c, i) => lines.push(`  if (t.hasBigint[row * ${ng} + ${i}]) s.${c} = t.bigints[row * ${ng} + ${i}];`));
+  lines.push('  o.stats = s; }');
+  lines.push(`v = ${num('xdpAttached')}; if (v === v) o.xdp = toXdp(v, ${num('xdpProgId')}, ${num('xdpSkbProgId')}, ${num('xdpDrvProgId')}, ${num('xdpHwProgId')});`);
+  lines.push('return o;');
+  const make = new Function('LINK_TYPES', 'OPER_STATES', 'flagNames', 'toXdp', `return (t, row) => {\n${lines.join('\n')}\n};`);
+  return make(LINK_TYPES, OPER_STATES, cachedFlagNames, toXdp) as Row;
+}
+
+/**
+ * Interfaces from the addon's column table (thousands of devices cross N-API as a few typed
+ * arrays). Masters are named from the same listing.
+ */
+export function interfacesOf(t: NativeTable): InterfaceInfo[] {
+  buildRow ??= compileRow();
+  const out = new Array<InterfaceInfo>(t.rows);
+  for (let row = 0; row < t.rows; row++) out[row] = buildRow(t, row);
+  let names: Map<number, string> | undefined;
+  for (const info of out) {
+    if (info.masterIfindex === undefined) continue;
+    names ??= nameMap(out);
+    const master = names.get(info.masterIfindex);
+    if (master !== undefined) info.master = master;
   }
   return out;
 }
 
-/** ifindex → name of a raw link dump. */
-export function nameMap(raw: RawRecord[]): Map<number, string> {
-  return new Map(raw.map((r) => [r.ifindex as number, r.name as string]));
+function toXdp(attached: number, progId: number, skb: number, drv: number, hw: number): NonNullable<InterfaceInfo['xdp']> {
+  const progs: { mode: XdpMode; progId: number }[] = [];
+  if (skb) progs.push({ mode: 'generic', progId: skb });
+  if (drv) progs.push({ mode: 'driver', progId: drv });
+  if (hw) progs.push({ mode: 'offload', progId: hw });
+  const out: NonNullable<InterfaceInfo['xdp']> = { progs };
+  const mode = XDP_MODES[attached as 1 | 2 | 3];
+  if (mode) {
+    out.mode = mode;
+    out.progId = progId;
+    // Older kernels send only IFLA_XDP_PROG_ID for a single attachment.
+    if (progs.length === 0) progs.push({ mode, progId });
+  }
+  return out;
+}
+
+/** ifindex → name. */
+export function nameMap(interfaces: InterfaceInfo[]): Map<number, string> {
+  return new Map(interfaces.map((i) => [i.ifindex, i.name]));
 }
 
 /** Every interface in the namespace, like `ip -j -d link show`. */
 export async function listInterfaces(options?: NetnsOptions): Promise<InterfaceInfo[]> {
   const netns = netnsOption(options, 'listInterfaces');
-  const raw = await withCallerStack(() => native().netLinks(netns));
-  const names = nameMap(raw);
-  return raw.map((r) => toInterfaceInfo(r, names));
+  return interfacesOf(await withCallerStack(() => native().netLinks(netns)));
 }
 
 // ---- addresses ------------------------------------------------------------------------------
@@ -206,7 +232,7 @@ export interface AddressInfo {
 export async function listAddresses(options?: NetnsOptions): Promise<AddressInfo[]> {
   const netns = netnsOption(options, 'listAddresses');
   const [raw, links] = await withCallerStack(() => Promise.all([native().netAddresses(netns), native().netLinks(netns)]));
-  const names = nameMap(links);
+  const names = nameMap(interfacesOf(links));
   return raw.map((raw) => {
     const r = raw as Record<string, never>;
     const local = (r.local ?? r.address) as string;
@@ -285,7 +311,7 @@ function routeFlags(flags: number): string[] {
 export async function listRoutes(options?: NetnsOptions): Promise<RouteInfo[]> {
   const netns = netnsOption(options, 'listRoutes');
   const [raw, links] = await withCallerStack(() => Promise.all([native().netRoutes(netns), native().netLinks(netns)]));
-  const names = nameMap(links);
+  const names = nameMap(interfacesOf(links));
   return raw.map((raw) => {
     const r = raw as Record<string, never>;
     const full = r.family === 2 ? 32 : 128;
@@ -356,7 +382,7 @@ export interface NeighborInfo {
 export async function listNeighbors(options?: NetnsOptions): Promise<NeighborInfo[]> {
   const netns = netnsOption(options, 'listNeighbors');
   const [raw, links] = await withCallerStack(() => Promise.all([native().netNeighbors(netns), native().netLinks(netns)]));
-  const names = nameMap(links);
+  const names = nameMap(interfacesOf(links));
   return raw.map((raw) => {
     const r = raw as Record<string, never>;
     const state = NUD_STATES.filter(([bit]) => (r.state as number) & bit).map(([, name]) => name);

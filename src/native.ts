@@ -50,7 +50,7 @@ export interface NativeFixtures {
 export interface NativeBinding {
   setErrorClass(ctor: typeof BpfError): void;
   /** The column layout of each kind's tables. */
-  schemas: { program: TableSchema; map: TableSchema; link: TableSchema };
+  schemas: { program: TableSchema; map: TableSchema; link: TableSchema; interface: TableSchema };
   listPrograms(): Promise<NativeTable>;
   getProgram(id: number): Promise<NativeTable>;
   enableStats(): Promise<NativeFdHandle>;
@@ -63,7 +63,7 @@ export interface NativeBinding {
   versions(): { libbpfBuild: string; libbpfRuntime: string; kernelRelease?: string; kernelVersion?: string; machine?: string };
   probe(kind: 'attach-query' | 'map-type' | 'prog-type', value: number): Promise<number>;
   // Network: `netns` is an nsfs path, or undefined for the caller's own namespace.
-  netLinks(netns?: string): Promise<RawRecord[]>;
+  netLinks(netns?: string): Promise<NativeTable>;
   netAddresses(netns?: string): Promise<RawRecord[]>;
   netRoutes(netns?: string): Promise<RawRecord[]>;
   netNeighbors(netns?: string): Promise<RawRecord[]>;
@@ -75,7 +75,7 @@ export interface NativeBinding {
 
 /** What netAttachments returns: the raw pieces src/attachments.ts joins. */
 export interface RawAttachments {
-  links: RawRecord[];
+  links: NativeTable;
   mprog: RawRecord[];
   tc: RawRecord[];
   flowDissector: RawRecord[];

@@ -4,7 +4,7 @@
 // chain in one call.
 import { joinAttachments, rawAttachments, deviceOption, type Attachment } from './attachments';
 import { BpfError, withCallerStack } from './errors';
-import { getEthtoolStats, nameMap, toInterfaceInfo, type InterfaceInfo, type NetnsOptions } from './interfaces';
+import { getEthtoolStats, interfacesOf, type InterfaceInfo, type NetnsOptions } from './interfaces';
 import { native } from './native';
 import { listNetns, netnsInfoOf, netnsPath, nsidsFrom, ownNetnsId, type NetnsInfo } from './netns';
 import { checkOptions } from './validate';
@@ -72,10 +72,9 @@ export async function findPeer(options?: FindPeerOptions): Promise<FindPeerResul
   const o = checkOptions<FindPeerOptions>(options, ['netns', 'ifname', 'ifindex'], 'findPeer');
   const netns = netnsPath(o.netns, 'findPeer: netns');
   const device = deviceOption(o, 'findPeer') ?? 'eth0';
-  const links = await withCallerStack(() => native().netLinks(netns));
-  const raw = links.find((l) => (typeof device === 'string' ? l.name === device : l.ifindex === device));
-  if (!raw) throw enodev(`interface ${device}`, netns ? `not in netns ${netns}` : 'not in this namespace');
-  const local = toInterfaceInfo(raw, nameMap(links));
+  const links = interfacesOf(await withCallerStack(() => native().netLinks(netns)));
+  const local = links.find((l) => (typeof device === 'string' ? l.name === device : l.ifindex === device));
+  if (!local) throw enodev(`interface ${device}`, netns ? `not in netns ${netns}` : 'not in this namespace');
 
   let peerIfindex = local.linkIndex !== local.ifindex ? local.linkIndex : undefined;
   let foundBy: PeerInfo['foundBy'] = 'IFLA_LINK';
@@ -107,9 +106,8 @@ export async function findPeer(options?: FindPeerOptions): Promise<FindPeerResul
     if (err instanceof BpfError && err.code === 'ENODEV') return undefined; // the peer went away meanwhile
     throw err;
   });
-  const peerRaw = found?.links.find((l) => l.ifindex === peerIfindex);
-  if (!found || !peerRaw) return { local };
-  const iface = toInterfaceInfo(peerRaw);
+  const iface = found && interfacesOf(found.links).find((l) => l.ifindex === peerIfindex);
+  if (!found || !iface) return { local };
   const peer: PeerInfo = {
     interface: iface,
     name: iface.name,
