@@ -1,8 +1,14 @@
 {
+  "variables": {
+    "parser_sources": [
+      "native/netlink_parse.cc"
+    ]
+  },
   "targets": [
     {
       "target_name": "bpfscope",
       "sources": [
+        "<@(parser_sources)",
         "native/addon.cc",
         "native/btf.cc",
         "native/common.cc",
