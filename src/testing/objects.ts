@@ -147,6 +147,16 @@ export async function updateElem(map: KernelObject, key: Buffer, value: Buffer, 
   await withCallerStack(() => native().fixtures.updateElem(map.handle, key, value, flags));
 }
 
+/** BPF_MAP_UPDATE_BATCH: `count` records from packed key and value buffers (fills big maps fast). */
+export async function updateBatch(map: KernelObject, keys: Buffer, values: Buffer, count: number, flags = 0): Promise<void> {
+  await withCallerStack(() => native().fixtures.updateBatch(map.handle, keys, values, count, flags));
+}
+
+/** BPF_MAP_DELETE_ELEM. */
+export async function deleteElem(map: KernelObject, key: Buffer): Promise<void> {
+  await withCallerStack(() => native().fixtures.deleteElem(map.handle, key));
+}
+
 /** Attaches a sched_cls program to a device's tcx hook (Linux 6.6+); the link lives while the handle is open. */
 export async function attachTcx(program: KernelObject, ifindex: number, direction: 'ingress' | 'egress'): Promise<KernelObject> {
   return new KernelObject('link', await withCallerStack(() => native().fixtures.attachTcx(program.handle, ifindex, direction)));
