@@ -209,7 +209,7 @@ export class BpfMap {
     return Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
   }
 
-  /** Adds what the kernel's bare errno does not say: which map types have no entries to dump. */
+  /** Adds what the kernel's bare errno does not say: which map types have no entries to read. */
   private explain(err: unknown): unknown {
     if (!(err instanceof BpfError) || !NOT_DUMPABLE.has(this.info.type)) return err;
     return new BpfError({
@@ -217,7 +217,7 @@ export class BpfMap {
       code: err.code,
       op: err.op,
       object: `${err.object} (${String(this.info.type)})`,
-      description: `${String(this.info.type)} maps cannot be dumped: they have no keys to iterate`,
+      description: `${String(this.info.type)} maps cannot be dumped: they hold no readable key/value entries`,
     });
   }
 
@@ -237,7 +237,7 @@ export class BpfMap {
   }
 }
 
-/** Map types whose contents are a stream or a set, not key/value pairs. */
+/** Map types whose contents are a stream, a set or kernel objects, not readable key/value pairs. */
 const NOT_DUMPABLE: ReadonlySet<MapTypeName | number> = new Set([
   'ringbuf', 'user_ringbuf', 'perf_event_array', 'queue', 'stack', 'bloom_filter', 'struct_ops', 'arena',
 ]);
