@@ -195,10 +195,15 @@ export class BpfMap {
         throw this.explain(err);
       }
     }
-    // A closed handle throws before the promise exists: reject instead.
-    return Promise.resolve()
-      .then(() => native().mapDump(this.handle, false, iterate, reuse?.keys, reuse?.values, reuse?.count ?? 0) as Promise<RawDump>)
-      .catch((err: unknown) => Promise.reject(this.explain(err)));
+    // Started now, so the task owns a dup of the fd before any later close(); a closed handle
+    // throws before a promise exists, and becomes a rejection here.
+    let pending: Promise<RawDump>;
+    try {
+      pending = native().mapDump(this.handle, false, iterate, reuse?.keys, reuse?.values, reuse?.count ?? 0) as Promise<RawDump>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return pending.catch((err: unknown) => Promise.reject(this.explain(err)));
   }
 
   private checkKey(key: unknown): Buffer {
