@@ -7,6 +7,7 @@
         "native/btf.cc",
         "native/common.cc",
         "native/errors.cc",
+        "native/features.cc",
         "native/fixtures.cc",
         "native/handle.cc",
         "native/ids.cc",
@@ -14,6 +15,7 @@
         "native/maps.cc",
         "native/pins.cc",
         "native/programs.cc",
+        "native/table.cc",
         "native/task.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

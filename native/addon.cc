@@ -3,6 +3,7 @@
 
 #include "addon.h"
 #include "errors.h"
+#include "features.h"
 #include "fixtures.h"
 #include "handle.h"
 #include "links.h"
@@ -29,6 +30,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   maps::Init(env, exports);
   links::Init(env, exports);
   pins::Init(env, exports);
+  features::Init(env, exports);
   Napi::Object fixtures_ns = Napi::Object::New(env);
   fixtures::Init(env, fixtures_ns);
   exports.Set("fixtures", fixtures_ns);

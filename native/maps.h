@@ -2,23 +2,17 @@
 // map as a handle, lookups, batched dumps into packed buffers, and the diff of two dumps.
 #pragma once
 
-#include "common.h"
-#include "uapi_compat.h"
+#include "table.h"
 
 namespace bpfscope::maps {
 
-struct Record {
-  uapi::MapInfo info {};
-  uint32_t info_len = 0;  // bytes the kernel filled
-  bool has_memlock = false, has_frozen = false;
-  uint64_t memlock = 0, frozen = 0;
-};
-
-// Reads everything bpftool's `map show` prints about the map behind `fd`.
 struct Context {};
 
-bool Read(int fd, Record* out, Context& context, Failure& failure);
-Napi::Object ToJs(Napi::Env env, const Record& record);
+// The columns of a map row (see table.h).
+const Schema& TableSchema();
+
+// Appends one row with everything bpftool's `map show` prints about the map behind `fd`.
+bool Read(int fd, Table& table, Context& context, Failure& failure);
 
 // What a lookup or a dump needs to size its buffers, read from the kernel (never trusted from JS).
 struct Shape {

@@ -39,6 +39,7 @@ export {
   type UnknownLinkInfo,
 } from './links';
 export { defineLayout, Layout, formatMac, formatIpv6, type FieldSpec, type FieldType, type LayoutFields, type Decoded } from './layout';
+export { versions, probeFeatures, type Versions, type Feature } from './features';
 export { openPinned, listPinned, bpffsMounts, type PinnedObject, type UnreadablePin } from './pins';
 export {
   PROGRAM_TYPES,

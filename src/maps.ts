@@ -5,7 +5,8 @@ import { disposeSymbol } from './handle';
 import { Layout, type LayoutFields } from './layout';
 import { MapDump, type BpftoolEntry, type BtfEntry, type MapBtf, type MapRecord, type RawDump } from './map-dump';
 import { MapPoller, watchPoller, type MapChanges, type PollSource, type WatchOptions } from './map-watch';
-import { native, type NativeFdHandle, type RawRecord } from './native';
+import { native, type NativeFdHandle } from './native';
+import { TableReader, type NativeTable } from './table';
 import { MAP_TYPES, nameOf, type MapTypeName } from './names';
 import { checkId, checkOptions, checkPath, describe } from './validate';
 
@@ -37,21 +38,23 @@ export interface MapInfo {
   offloadIfindex?: number;
 }
 
-export function toMapInfo(raw: RawRecord): MapInfo {
-  const { type, ...rest } = raw as unknown as Omit<MapInfo, 'type'> & { type: number };
-  return { ...rest, type: nameOf(MAP_TYPES, type) };
+let reader: TableReader<MapInfo> | undefined;
+
+/** Map rows of a native table, with the type's name. */
+export function mapsOf(table: NativeTable): MapInfo[] {
+  reader ??= new TableReader<MapInfo>(native().schemas.map, { type: { convert: (n: number) => nameOf(MAP_TYPES, n) } });
+  return reader.rows(table);
 }
 
 /** Every BPF map on the machine, in id order, like `bpftool map show`. Needs CAP_SYS_ADMIN. */
 export async function listMaps(): Promise<MapInfo[]> {
-  const raw = await withCallerStack(() => native().listMaps());
-  return raw.map(toMapInfo);
+  return mapsOf(await withCallerStack(() => native().listMaps()));
 }
 
 /** One map by id. Rejects with a BpfError (ENOENT) when no map has that id. */
 export async function getMapInfo(id: number): Promise<MapInfo> {
   checkId(id, 'map id');
-  return toMapInfo(await withCallerStack(() => native().getMapInfo(id)));
+  return mapsOf(await withCallerStack(() => native().getMapInfo(id)))[0];
 }
 
 /** How to name a map for openMap: its id, `{ id }`, a pinned path, or its name (the kernel's, up to 15 characters). */
@@ -68,7 +71,7 @@ export type MapRef = number | { id: number } | { pinned: string } | { name: stri
 export async function openMap(ref: MapRef): Promise<BpfMap> {
   const target = await resolveRef(ref);
   const raw = await withCallerStack(() => native().openMap(target));
-  return new BpfMap(raw.handle, toMapInfo(raw.info), raw.possibleCpus);
+  return new BpfMap(raw.handle, mapsOf(raw.info)[0], raw.possibleCpus);
 }
 
 async function resolveRef(ref: MapRef): Promise<number | string> {

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BpfError } from './errors';
+import type { NativeTable, TableSchema } from './table';
 
 /** A kernel fd owned by a JS object; closed by close() or, as a backstop, by the GC. */
 export interface NativeFdHandle {
@@ -10,14 +11,22 @@ export interface NativeFdHandle {
   close(): void;
 }
 
-/** Raw records as the addon builds them; each src/<concept>.ts shapes its own. */
-export type RawRecord = Record<string, unknown>;
+
+/** Pinned objects: each entry points at a row of its kind's table. */
+export interface NativePinnedSet {
+  entries: { path: string; kind: 'program' | 'map' | 'link'; row: number }[];
+  programs: NativeTable;
+  maps: NativeTable;
+  links: NativeTable;
+  unreadable: { path: string; kind: 'unreadable'; errno: number; code: string }[];
+}
 
 export interface NativeFixtures {
   createMap(options: Record<string, unknown>): Promise<NativeFdHandle>;
   loadProgram(options: Record<string, unknown>): Promise<NativeFdHandle>;
   loadBtf(types: Record<string, unknown>[]): Promise<NativeFdHandle>;
-  attachTcx(program: NativeFdHandle, ifindex: number, direction: 'ingress' | 'egress'): Promise<NativeFdHandle>;
+  createLink(program: NativeFdHandle, target: number | string, attachType: number): Promise<NativeFdHandle>;
+  testRun(program: NativeFdHandle, data: Buffer, repeat: number): Promise<number>;
   pin(handle: NativeFdHandle, path: string): Promise<void>;
   updateElem(map: NativeFdHandle, key: Buffer, value: Buffer, flags: number): Promise<void>;
   updateBatch(map: NativeFdHandle, keys: Buffer, values: Buffer, count: number, flags: number): Promise<void>;
@@ -28,13 +37,15 @@ export interface NativeFixtures {
 
 export interface NativeBinding {
   setErrorClass(ctor: typeof BpfError): void;
-  listPrograms(): Promise<RawRecord[]>;
-  getProgram(id: number): Promise<RawRecord>;
+  /** The column layout of each kind's tables. */
+  schemas: { program: TableSchema; map: TableSchema; link: TableSchema };
+  listPrograms(): Promise<NativeTable>;
+  getProgram(id: number): Promise<NativeTable>;
   enableStats(): Promise<NativeFdHandle>;
-  listMaps(): Promise<RawRecord[]>;
-  getMapInfo(id: number): Promise<RawRecord>;
+  listMaps(): Promise<NativeTable>;
+  getMapInfo(id: number): Promise<NativeTable>;
   /** By id (number) or pinned path (string). */
-  openMap(ref: number | string): Promise<{ handle: NativeFdHandle; info: RawRecord; possibleCpus: number }>;
+  openMap(ref: number | string): Promise<{ handle: NativeFdHandle; info: NativeTable; possibleCpus: number }>;
   /** Resolves (or, with sync, returns) the value or undefined. */
   mapLookup(map: NativeFdHandle, key: Buffer, sync: boolean): Promise<Buffer | undefined> | Buffer | undefined;
   /** See native/maps.cc DumpTask; the result is src/map-dump.ts RawDump. */
@@ -43,15 +54,17 @@ export interface NativeBinding {
   mapDiff(oldKeys: Buffer, oldValues: Buffer, oldCount: number, newKeys: Buffer, newValues: Buffer, newCount: number, keySize: number, valueStride: number): Uint32Array;
   /** The map's BTF type table (src/btf.ts BtfTypeTable), or undefined without BTF. */
   mapBtf(map: NativeFdHandle, sync: boolean): unknown;
-  listLinks(): Promise<RawRecord[]>;
-  getLink(id: number): Promise<RawRecord>;
-  openPinned(path: string): Promise<RawRecord>;
-  listPinned(root: string): Promise<RawRecord[]>;
+  listLinks(): Promise<NativeTable>;
+  getLink(id: number): Promise<NativeTable>;
+  openPinned(path: string): Promise<NativePinnedSet>;
+  listPinned(root: string): Promise<NativePinnedSet>;
+  versions(): { libbpfBuild: string; libbpfRuntime: string; kernelRelease?: string; kernelVersion?: string; machine?: string };
+  probe(kind: 'attach-query' | 'map-type' | 'prog-type', value: number): Promise<number>;
   fixtures: NativeFixtures;
 }
 
 /** The package root: the nearest folder above this file with bpfscope's package.json. */
-function packageRoot(): string {
+export function packageRoot(): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'bpfscope') return dir;

@@ -10,6 +10,8 @@ export {
   updateBatch,
   deleteElem,
   attachTcx,
+  createLink,
+  testRun,
   pin,
   mountBpffs,
   unmount,
