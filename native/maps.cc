@@ -277,15 +277,17 @@ class Packed {
 // Entries per BPF_MAP_LOOKUP_BATCH call: past ~64 the syscall cost is amortised (reference §3.5);
 // larger calls only grow the first reservation.
 constexpr size_t kBatchEntries = 4096;
+// Up to this many bytes are reserved for a dump before the first call (see Batch()).
+constexpr size_t kFirstReservationBytes = size_t(256) << 20;
 // A reused buffer with less room than this left is grown rather than filled by tiny calls.
 constexpr size_t kMinBatchEntries = 256;
 
-// mapDump(handle, sync, iterate, reuseKeys?, reuseValues?, hint) → { count, keys, values, batched, … }.
+// mapDump(handle, sync, iterate, reuseKeys?, reuseValues?) → { count, keys, values, batched, … }.
 // BPF_MAP_LOOKUP_BATCH in bounded calls straight into the packed buffers; get_next_key + lookup
 // (bpftool's way) when the map type has no batch ops (524) or the kernel predates them (EINVAL).
 class DumpTask : public Task {
  public:
-  DumpTask(TaskFd fd, bool iterate, size_t hint) : fd_(std::move(fd)), iterate_(iterate), hint_(hint) {}
+  DumpTask(TaskFd fd, bool iterate) : fd_(std::move(fd)), iterate_(iterate) {}
 
   void Reuse(Napi::Value keys, Napi::Value values) {
     if (!keys.IsBuffer() || !values.IsBuffer()) return;
@@ -352,9 +354,11 @@ class DumpTask : public Task {
   bool Batch(Failure& failure) {
     const size_t ks = shape_.key_size, vs = shape_.value_stride;
     count_ = 0;
-    // First reservation, unless a buffer is being reused: an array's exact size, else the
-    // caller's hint (the last dump's count), at least one batch.
-    size_t first = IsArray(shape_.type) ? shape_.max_entries : std::min<size_t>(shape_.max_entries, std::max<size_t>(hint_, kBatchEntries));
+    // First reservation, unless a buffer is being reused: room for max_entries, up to a budget.
+    // Pages the map does not fill are never touched, and Done() gives them back; growing by
+    // doubling instead would copy and fault the same bytes several times.
+    size_t per_entry = std::max<size_t>(ks + vs, 1);
+    size_t first = std::min<size_t>(shape_.max_entries, std::max(kFirstReservationBytes / per_entry, kBatchEntries));
     if (keys_.capacity() == 0 && values_.capacity() == 0 && !Room(first, failure)) return false;
     // Hash maps' tokens are a u32 bucket index, generic ones (array, LPM) a whole key.
     std::vector<uint8_t> in(std::max<size_t>(ks, 4)), out(in.size());
@@ -431,7 +435,6 @@ class DumpTask : public Task {
 
   TaskFd fd_;
   bool iterate_;
-  size_t hint_;
   Shape shape_;
   Packed keys_, values_;
   Napi::Reference<Napi::Buffer<uint8_t>> keys_ref_, values_ref_;
@@ -442,11 +445,9 @@ class DumpTask : public Task {
 Napi::Value MapDump(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool sync = ArgBool(info, 1), iterate = ArgBool(info, 2);
-  uint32_t hint = 0;
-  ArgU32(info, 5, &hint);
   TaskFd fd;
   if (!fd.From(info, 0, sync)) return env.Undefined();
-  auto task = std::make_unique<DumpTask>(std::move(fd), iterate, hint);
+  auto task = std::make_unique<DumpTask>(std::move(fd), iterate);
   if (info.Length() > 4) task->Reuse(info[3], info[4]);
   return Dispatch(env, std::move(task), sync);
 }

@@ -193,7 +193,7 @@ export class BpfMap {
   rawDump(sync: boolean, reuse?: RawDump, iterate = false): RawDump | Promise<RawDump> {
     if (sync) {
       try {
-        return native().mapDump(this.handle, true, iterate, reuse?.keys, reuse?.values, reuse?.count ?? 0) as RawDump;
+        return native().mapDump(this.handle, true, iterate, reuse?.keys, reuse?.values) as RawDump;
       } catch (err) {
         throw this.explain(err);
       }
@@ -202,7 +202,7 @@ export class BpfMap {
     // throws before a promise exists, and becomes a rejection here.
     let pending: Promise<RawDump>;
     try {
-      pending = native().mapDump(this.handle, false, iterate, reuse?.keys, reuse?.values, reuse?.count ?? 0) as Promise<RawDump>;
+      pending = native().mapDump(this.handle, false, iterate, reuse?.keys, reuse?.values) as Promise<RawDump>;
     } catch (err) {
       return Promise.reject(err);
     }

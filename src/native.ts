@@ -49,7 +49,7 @@ export interface NativeBinding {
   /** Resolves (or, with sync, returns) the value or undefined. */
   mapLookup(map: NativeFdHandle, key: Buffer, sync: boolean): Promise<Buffer | undefined> | Buffer | undefined;
   /** See native/maps.cc DumpTask; the result is src/map-dump.ts RawDump. */
-  mapDump(map: NativeFdHandle, sync: boolean, iterate: boolean, reuseKeys?: Buffer, reuseValues?: Buffer, hint?: number): unknown;
+  mapDump(map: NativeFdHandle, sync: boolean, iterate: boolean, reuseKeys?: Buffer, reuseValues?: Buffer): unknown;
   /** [nAdded, nRemoved, nChanged, added…, removed…, (old, new)…] */
   mapDiff(oldKeys: Buffer, oldValues: Buffer, oldCount: number, newKeys: Buffer, newValues: Buffer, newCount: number, keySize: number, valueStride: number): Uint32Array;
   /** The map's BTF type table (src/btf.ts BtfTypeTable), or undefined without BTF. */
