@@ -3,6 +3,7 @@
 // decoder function, which then reads records straight from a dump's packed buffers. The values
 // mean what bpftool's `formatted` output means (bpftool src/btf_dumper.c), typed for JS:
 // u64/s64 and pointers are bigint, chars and printable char arrays are strings, enums are names.
+import { literalKey } from './layout';
 
 /** A decoded BTF value. */
 export type BtfValue = number | bigint | string | boolean | null | BtfValue[] | { [name: string]: BtfValue };
@@ -168,11 +169,7 @@ export class BtfDecoders {
           offset: Math.floor(bitOffset / 8),
           read: bitSize ? bitfieldReader(bitOffset % 8, bitSize) : this.get(memberType, bitOffset % 8),
         }));
-        return (v, b, at) => {
-          const record: { [name: string]: BtfValue } = {};
-          for (const m of members) record[m.name] = m.read(v, b, at + m.offset);
-          return record;
-        };
+        return compileStruct(members);
       }
       case 'var': {
         const name = type.name ?? '';
@@ -188,4 +185,15 @@ export class BtfDecoders {
         return () => null;
     }
   }
+}
+
+/**
+ * A struct decoder that builds its object as one literal (one hidden class, no keyed stores), as
+ * src/layout.ts does for user layouts. Duplicate names (several anonymous members, all "") keep
+ * the last value, as a loop of assignments would.
+ */
+function compileStruct(members: { name: string; offset: number; read: BtfDecoder }[]): BtfDecoder {
+  const props = members.map((m, i) => `${literalKey(m.name)}: r[${i}](v, b, at + ${m.offset})`);
+  const make = new Function('r', `return function decodeStruct(v, b, at) { return { ${props.join(', ')} }; };`);
+  return make(members.map((m) => m.read)) as BtfDecoder;
 }

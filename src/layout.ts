@@ -164,7 +164,8 @@ function inlineRead(spec: FieldSpec, off: number): string | undefined {
     case 'i64': return `v.getBigInt64(${at}, ${little})`;
     case 'be64': return `v.getBigUint64(${at}, false)`;
     case 'bool8': return `b[${at}] !== 0`;
-    case 'ipv4': return `b[${at}] + '.' + b[${at} + 1] + '.' + b[${at} + 2] + '.' + b[${at} + 3]`;
+    // Decimal text of each byte from tables: no number-to-string conversion per record.
+    case 'ipv4': return `dotted[b[${at}]] + dotted[b[${at} + 1]] + dotted[b[${at} + 2]] + decimal[b[${at} + 3]]`;
     default: return undefined;
   }
 }
@@ -179,11 +180,19 @@ function compileDecoder<L extends LayoutFields>(fields: L, readers: [keyof L, nu
   const specs = Object.values(fields);
   const props = readers.map(([name, off, , count, one], i) => {
     const expr = inlineRead(specs[i], off) ?? (count === 0 ? `r[${i}](v, b, at + ${off}, at)` : `many(r[${i}], v, b, at + ${off}, ${count}, ${one}, at)`);
-    return `${JSON.stringify(name)}: ${expr}`;
+    return `${literalKey(String(name))}: ${expr}`;
   });
   const body = `return function decodeRecord(v, b, at) { return { ${props.join(', ')} }; };`;
-  const make = new Function('r', 'many', body) as (r: Reader[], many: typeof readMany) => RecordDecoder<L>;
-  return make(readers.map((x) => x[2]), readMany);
+  const make = new Function('r', 'many', 'decimal', 'dotted', body) as (r: Reader[], many: typeof readMany, decimal: string[], dotted: string[]) => RecordDecoder<L>;
+  return make(readers.map((x) => x[2]), readMany, DECIMAL, DOTTED);
+}
+
+const DECIMAL = Array.from({ length: 256 }, (_, i) => String(i));
+const DOTTED = DECIMAL.map((d) => `${d}.`);
+
+/** A property name for generated object-literal code: an own property, even for `__proto__`. */
+export function literalKey(name: string): string {
+  return name === '__proto__' ? '["__proto__"]' : JSON.stringify(name);
 }
 
 /** `count` consecutive elements `one` bytes apart; readers also get the record's start. */

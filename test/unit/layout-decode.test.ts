@@ -65,3 +65,10 @@ it('decodes every field kind of packed records, inline and through readers', () 
   expect(narrow.decodeAll(buf, 3, stride, 8).map((x) => x.x)).toEqual([4_000_000_000, 4_000_000_001, 4_000_000_002]);
   expect(() => narrow.decodeAll(buf, 4, stride, 8)).toThrow(RangeError);
 });
+
+it('keeps a field named __proto__ as an own property', () => {
+  const record = defineLayout({ ['__proto__']: { offset: 0, type: 'u8' }, x: { offset: 1, type: 'u8' } } as never).decode(Buffer.from([7, 9])) as Record<string, unknown>;
+  expect(Object.getPrototypeOf(record)).toBe(Object.prototype);
+  expect(Object.getOwnPropertyDescriptor(record, '__proto__')?.value).toBe(7);
+  expect(record.x).toBe(9);
+});
