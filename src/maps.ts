@@ -219,7 +219,7 @@ export class BpfMap {
 
   /** Adds what the kernel's bare errno does not say: which map types have no entries to read. */
   private explain(err: unknown): unknown {
-    if (!(err instanceof BpfError) || !NOT_DUMPABLE.has(this.info.type)) return err;
+    if (!(err instanceof BpfError) || !NOT_DUMPABLE.has(this.info.type) || !REFUSALS.has(err.code)) return err;
     return new BpfError({
       errno: err.errno,
       code: err.code,
@@ -249,6 +249,9 @@ export class BpfMap {
 const NOT_DUMPABLE: ReadonlySet<MapTypeName | number> = new Set([
   'ringbuf', 'user_ringbuf', 'perf_event_array', 'queue', 'stack', 'bloom_filter', 'struct_ops', 'arena',
 ]);
+
+/** How the kernel refuses to iterate or read such maps (ENOTSUPP is its internal 524). */
+const REFUSALS: ReadonlySet<string> = new Set(['ENOTSUPP', 'EOPNOTSUPP', 'EINVAL']);
 
 type RawBtf = BtfTypeTable;
 type DumpOptionsAll = DumpOptions & { format?: 'btf' | 'raw'; key?: Layout<LayoutFields>; value?: Layout<LayoutFields> };
