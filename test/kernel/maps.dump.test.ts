@@ -139,6 +139,13 @@ describeKernel('map dumps', () => {
     const ids = new Map([...Array(outerDump.count).keys()].map((i) => [outerDump.key(i).readUInt32LE(0), outerDump.id(i)]));
     expect(ids).toEqual(new Map([[10, innerA.id], [20, innerB.id]]));
     expect(outerDump.toJSON().map((e) => 'inner_map_id' in e && e.inner_map_id).sort()).toEqual([innerA.id, innerB.id].sort());
+
+    // array_of_maps: empty slots are not entries (their lookup is ENOENT), as bpftool shows.
+    const slots = await mustMap({ type: 'array_of_maps', keySize: 4, valueSize: 4, maxEntries: 4, innerMap: innerA });
+    await updateElem(slots.object, u32(3), u32(innerB.fd));
+    const slotDump = await expectSameAsBpftool(slots.map, true);
+    expect(slotDump.count).toBe(1);
+    expect([slotDump.key(0).readUInt32LE(0), slotDump.id(0)]).toEqual([3, innerB.id]);
   });
 
   it('big maps: batched and iterated dumps agree; a sparse map dumps only its entries', async () => {
