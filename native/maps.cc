@@ -308,12 +308,14 @@ class DumpTask : public Task {
           batched_ = true;
           return Done();
         }
-        if (failure.err == uapi::kENOTSUPP || failure.err == EINVAL) break;  // no batch ops: iterate
+        bool no_batch_ops = failure.err == uapi::kENOTSUPP || failure.err == EINVAL;
         // The generic (array, LPM) batch gives up with EINTR when keys vanish under it (kernels
         // before the 2025 generic_map_lookup_batch fix): start over.
-        if (failure.err != EINTR || attempt == 3) return false;
+        bool interrupted = failure.err == EINTR && attempt < 3;
+        if (!no_batch_ops && !interrupted) return false;
+        failure = Failure();
+        if (no_batch_ops) break;  // iterate instead
       }
-      failure = Failure();
     }
     return Iterate(failure) && Done();
   }
