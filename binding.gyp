@@ -1,6 +1,8 @@
 {
   "variables": {
     "parser_sources": [
+      "native/btf_types.cc",
+      "native/map_diff.cc",
       "native/netlink_parse.cc"
     ]
   },

@@ -7,7 +7,10 @@ neighbours, qdiscs, tc filters and nsids there and in the host namespace, and wr
 buffer as one seed of test/fuzz/corpus/rtnl_replies/ (u32 seq, u32 portid, then the bytes, the
 input format of that target). A refused request adds an NLMSG_ERROR with extended-ack text.
 `ethtool -S`'s two ioctl replies for the veth become a seed of test/fuzz/corpus/ethtool_stats/.
-Usage: python3 scripts/fuzz-capture.py   (needs ip, tc and clang for the BPF object)
+The .BTF section clang emits for map key/value types like Cilium's (structs, unions, bitfields,
+char arrays, enums, typedefs, modifiers, a datasec) seeds test/fuzz/corpus/btf_types/; a few
+packed dump pairs seed test/fuzz/corpus/map_diff/.
+Usage: python3 scripts/fuzz-capture.py   (needs ip, tc, clang and llvm-objcopy)
 """
 import ctypes
 import fcntl
@@ -106,10 +109,52 @@ def ethtool_seed(ifname):
     write('ethtool_stats', f'{ifname}-stats', struct.pack('=H', len(strings.raw) - 1) + strings.raw[:-1] + stats.raw[:-1])
 
 
+BTF_SOURCE = r'''
+typedef unsigned int __u32; typedef unsigned short __u16; typedef unsigned char __u8;
+typedef unsigned long long __u64; typedef signed char __s8;
+enum ct_dir { CT_EGRESS, CT_INGRESS, CT_SERVICE = -1 };
+union v6addr { struct { __u32 p1, p2, p3, p4; }; __u8 addr[16]; };
+struct ipcache_key { __u32 prefixlen; __u16 cluster_id; __u8 pad1; __u8 family; union { struct { __u32 ip4; __u32 pad4, pad5, pad6; }; union v6addr ip6; }; };
+struct remote_endpoint_info { __u32 sec_identity; __u32 tunnel_endpoint; __u16 pad; __u8 key; __u8 flag_skip_tunnel:1, flag_has_tunnel_ep:1, pad2:6; };
+struct ct_entry { __u64 reserved0; __u64 backend_id; __u64 packets, bytes; __u32 lifetime; __u16 rx_closing:1, tx_closing:1, nat46:1, lb_loopback:1, seen_non_syn:1, node_port:1, proxy_redirect:1, dsr_internal:1, from_l7lb:1, reserved1:1, from_tunnel:1, reserved:5; __u16 rev_nat_index; const volatile __u32 ifindex; enum ct_dir dir; char label[12]; __s8 deltas[3]; void *owner; };
+struct { int (*type)[1]; struct ipcache_key *key; struct remote_endpoint_info *value; } cilium_ipcache __attribute__((section(".maps"), used));
+struct { int (*type)[1]; __u32 *key; struct ct_entry *value; } cilium_ct4 __attribute__((section(".maps"), used));
+int counters[4] __attribute__((section(".data"), used));
+'''
+
+
+def btf_seeds(tmp):
+    src, obj = os.path.join(tmp, 'types.c'), os.path.join(tmp, 'types.o')
+    with open(src, 'w') as f:
+        f.write(BTF_SOURCE)
+    sh('clang', '-g', '-O2', '-target', 'bpf', '-c', src, '-o', obj)
+    raw = os.path.join(tmp, 'types.btf')
+    sh('llvm-objcopy', '--dump-section', f'.BTF={raw}', obj)
+    with open(raw, 'rb') as f:
+        btf = f.read()
+    # Roots: a few ids into the type section (the target also reduces them modulo the count).
+    for key, value in ((1, 2), (3, 7), (11, 17), (0, 29)):
+        write('btf_types', f'cilium-like-{key}-{value}', struct.pack('=II', key, value) + btf)
+
+
+def map_diff_seeds():
+    # An unchanged dump; one change, one removal and one addition; a repeated key (4-byte keys, 8-byte values).
+    rec = lambda k, v: (struct.pack('=I', k), struct.pack('=Q', v))
+    def seed(name, old, new):
+        ok, ov = b''.join(rec(*e)[0] for e in old), b''.join(rec(*e)[1] for e in old)
+        nk, nv = b''.join(rec(*e)[0] for e in new), b''.join(rec(*e)[1] for e in new)
+        write('map_diff', name, bytes([4, 8, len(old), len(new)]) + ok + ov + nk + nv)
+    seed('same', [(1, 10), (2, 20), (3, 30)], [(1, 10), (2, 20), (3, 30)])
+    seed('changes', [(1, 10), (2, 20), (3, 30)], [(3, 31), (1, 10), (4, 40)])
+    seed('repeated', [(7, 1), (7, 1)], [(7, 1), (7, 2), (8, 0)])
+
+
 def main():
     if os.geteuid() != 0:
         sys.exit('fuzz-capture: run as root')
     tmp = tempfile.mkdtemp()
+    btf_seeds(tmp)
+    map_diff_seeds()
     obj = os.path.join(tmp, 'pass.o')
     with open(os.path.join(tmp, 'pass.c'), 'w') as f:
         f.write('__attribute__((section("tc"), used)) int pass(void *ctx) { return 0; }\n'
