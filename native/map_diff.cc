@@ -17,10 +17,14 @@ uint64_t HashKey(const uint8_t* key, size_t len) {
     h ^= h >> 32;
   }
   uint64_t tail = 0;
-  std::memcpy(&tail, key + i, len - i);
+  if (len > i) std::memcpy(&tail, key + i, len - i);
   h = (h ^ tail) * 0xc4ceb9fe1a85ec53ULL;
   return h ^ (h >> 29);
 }
+
+// memcmp of 0 bytes is still undefined with a null pointer, which an empty buffer may have
+// (found by test/fuzz/map_diff).
+bool Same(const uint8_t* a, const uint8_t* b, size_t n) { return n == 0 || std::memcmp(a, b, n) == 0; }
 
 }  // namespace
 
@@ -28,10 +32,10 @@ void DiffPacked(const PackedDump& old_dump, const PackedDump& new_dump, uint32_t
                 std::vector<uint32_t>* added, std::vector<uint32_t>* removed, std::vector<uint32_t>* changed) {
   const uint8_t *okd = old_dump.keys, *ovd = old_dump.values, *nkd = new_dump.keys, *nvd = new_dump.values;
   const uint32_t old_count = old_dump.count, new_count = new_dump.count;
-  if (old_count == new_count && std::memcmp(okd, nkd, size_t(old_count) * ks) == 0) {
+  if (old_count == new_count && Same(okd, nkd, size_t(old_count) * ks)) {
     // Same keys in the same order (an unchanged hash map dumps in bucket order): compare in place.
     for (uint32_t i = 0; i < new_count; i++) {
-      if (std::memcmp(ovd + size_t(i) * vs, nvd + size_t(i) * vs, vs) != 0) {
+      if (!Same(ovd + size_t(i) * vs, nvd + size_t(i) * vs, vs)) {
         changed->push_back(i);
         changed->push_back(i);
       }
@@ -56,7 +60,7 @@ void DiffPacked(const PackedDump& old_dump, const PackedDump& new_dump, uint32_t
       uint32_t found = 0;
       for (; table[s]; s = (s + 1) & mask) {
         uint32_t i = table[s] - 1;
-        if (!seen[i] && std::memcmp(okd + size_t(i) * ks, key, ks) == 0) {
+        if (!seen[i] && Same(okd + size_t(i) * ks, key, ks)) {
           found = table[s];
           break;
         }
@@ -67,7 +71,7 @@ void DiffPacked(const PackedDump& old_dump, const PackedDump& new_dump, uint32_t
       }
       uint32_t i = found - 1;
       seen[i] = 1;
-      if (std::memcmp(ovd + size_t(i) * vs, nvd + size_t(j) * vs, vs) != 0) {
+      if (!Same(ovd + size_t(i) * vs, nvd + size_t(j) * vs, vs)) {
         changed->push_back(i);
         changed->push_back(j);
       }
