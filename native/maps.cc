@@ -255,7 +255,16 @@ class Packed {
   }
   // Gives back memory a one-off dump over-reserved (more than a quarter unused).
   void Trim(size_t used) {
-    if (!owned_ || used == 0 || capacity_ - used <= used / 4) return;
+    if (!owned_ || capacity_ - used <= used / 4) return;
+    if (used == 0) {
+      // An empty map: keep nothing. Kept, the first reservation (up to 256 MiB for a map with
+      // max_entries 16M) went to JS as an external Buffer on every poll, with a poller holding two.
+      std::free(data_);
+      data_ = nullptr;
+      capacity_ = 0;
+      owned_ = false;
+      return;
+    }
     if (void* smaller = std::realloc(data_, used)) {
       data_ = static_cast<uint8_t*>(smaller);
       capacity_ = used;
