@@ -17,7 +17,7 @@ for arg in "$@"; do
 done
 
 build_pkgs=(pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev g++ make python3)
-test_pkgs=(iproute2 ethtool util-linux procps cmake)
+test_pkgs=(iproute2 ethtool util-linux procps cmake strace)
 # Debian 12's clang is 14; its libFuzzer and sanitizer runtimes are a separate package.
 fuzz_pkgs=(clang libclang-rt-14-dev cmake)
 
