@@ -55,7 +55,16 @@ bool Enter(const Target& target, Failure& failure) {
   }
   if (::setns(ns.get(), CLONE_NEWNET) != 0) {
     int err = errno;
-    return failure.Set(err, "setns", "netns " + target.path, err == EINVAL ? "not a network namespace" : std::string());
+    std::string detail;
+    if (err == EINVAL) {
+      // An empty regular file is what `ip netns del` leaves for an instant between unmounting a
+      // namespace and unlinking its file (and what a never-mounted name looks like).
+      struct stat st {};
+      bool empty = ::fstat(ns.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+      detail = empty ? "not a network namespace: an empty file, no namespace is mounted there (deleted?)"
+                     : "not a network namespace";
+    }
+    return failure.Set(err, "setns", "netns " + target.path, detail);
   }
   return true;
 }
