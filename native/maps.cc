@@ -146,8 +146,15 @@ class OpenTask : public Task {
       fd_ = OpenById(kMaps, id_, failure);
       if (!fd_.valid()) return false;
     } else {
-      fd_.Reset(bpf_obj_get(path_.c_str()));
-      if (!fd_.valid()) return failure.Set(errno, "BPF_OBJ_GET", path_);
+      // Read-only: bpfscope never writes a map, and a pin others may read but not write (0644)
+      // then opens without CAP_DAC_OVERRIDE. A pinned program or link fails the fdinfo check
+      // below, or (kernels that refuse to open them read-only) with EINVAL here.
+      LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
+      fd_.Reset(bpf_obj_get_opts(path_.c_str(), &opts));
+      if (!fd_.valid()) {
+        int err = errno;
+        return failure.Set(err, "BPF_OBJ_GET", path_, err == EINVAL ? "the object pinned there is not a map" : "");
+      }
       // Only a map's fdinfo has map_id; a pinned program or link would otherwise read as garbage.
       uint64_t map_id = 0;
       if (!FdinfoU64(ReadFdinfo(fd_.get()), "map_id", &map_id))
