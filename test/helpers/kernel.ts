@@ -33,9 +33,10 @@ export const toolEnv: NodeJS.ProcessEnv = (() => {
   return env;
 })();
 
-/** Runs a tool and returns its stdout. */
+/** Runs a tool (or node itself, which keeps the sanitizer preload) and returns its stdout. */
 export function run(cmd: string, args: string[], input?: string): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], env: toolEnv });
+  const env = cmd === process.execPath ? process.env : toolEnv;
+  return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], env });
 }
 
 /** `bpftool -j …`, parsed. */
