@@ -125,9 +125,12 @@ const targets = {
     const count = g.int(8);
     const raw = { count, keys: g.bytes(count * keySize + g.int(4)), values: g.bytes(count * valueStride + g.int(4)), keySize, valueSize, valueStride, cpus, batched: true };
     const type = cpus ? 'percpu_hash' : g.pick(['hash', 'array', 'prog_array', 'hash_of_maps', 'lpm_trie']);
-    const dump = new MapDump(raw, type);
+    const dump = new MapDump(raw, type, null); // null: a map without BTF
     for (const entry of dump) if (!entry) throw new Error('no entry');
-    dump.toBpftool?.();
+    if (dump.toJSON().length !== count) throw new Error('toJSON lost entries');
+    dump.decode(); // no BTF: bpftool's hex entries
+    if (cpus) dump.cpuValues(g.int(count + 1));
+    if (type === 'prog_array' || type === 'hash_of_maps') dump.id(g.int(count + 1));
     const layout = defineLayout(layoutFields(g));
     if (cpus) dump.perCpuRecords(layout, layout);
     else dump.records(layout, layout);
