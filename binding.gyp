@@ -14,6 +14,7 @@
         "native/maps.cc",
         "native/pins.cc",
         "native/programs.cc",
+        "native/table.cc",
         "native/task.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

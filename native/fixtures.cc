@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <fcntl.h>
 #include <sys/mount.h>
 
 #include <cerrno>
@@ -222,30 +223,62 @@ Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
       [fd](Napi::Env e) { return HandleResult(e, fd, "BTF"); });
 }
 
-// attachTcx(program, ifindex, 'ingress'|'egress') → link handle (raw BPF_LINK_CREATE: libbpf 1.1 has no tcx)
-Napi::Value AttachTcx(const Napi::CallbackInfo& info) {
+// createLink(program, target, attachType) → link handle, through a raw BPF_LINK_CREATE (libbpf 1.1
+// cannot express tcx). `target` is an ifindex (tcx, xdp; resolved in the calling thread's netns) or a
+// path opened here (a cgroup directory, a netns file).
+Napi::Value CreateLink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int prog = info.Length() > 0 ? FdHandle::FdOf(info[0]) : -1;
   if (env.IsExceptionPending()) return env.Undefined();
-  uint32_t ifindex;
-  std::string dir;
-  if (!ArgU32(info, 1, &ifindex) || !ArgString(info, 2, &dir) || (dir != "ingress" && dir != "egress"))
-    return ThrowType(env, "attachTcx(program, ifindex, 'ingress'|'egress')");
-  uint32_t type = dir == "ingress" ? uapi::kAttachTcxIngress : uapi::kAttachTcxEgress;
+  uint32_t ifindex = 0, type = 0;
+  std::string path;
+  bool by_path = ArgString(info, 1, &path);
+  if ((!by_path && !ArgU32(info, 1, &ifindex)) || !ArgU32(info, 2, &type))
+    return ThrowType(env, "createLink(program, ifindex | path, attachType)");
   auto fd = std::make_shared<Fd>();
   return RunAsync(
       env,
       [=](Failure& failure) {
+        std::string target = by_path ? path : "ifindex " + std::to_string(ifindex);
+        Fd target_fd;
+        if (by_path) {
+          target_fd.Reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+          if (!target_fd.valid()) return failure.Set(errno, "open", path);
+        }
         uapi::LinkCreateAttr attr {};
         attr.prog_fd = prog;
-        attr.target = ifindex;
+        attr.target = by_path ? target_fd.get() : ifindex;
         attr.attach_type = type;
         long linked = uapi::Syscall(uapi::kLinkCreate, &attr, sizeof(attr));
-        if (linked < 0) return failure.Set(errno, "BPF_LINK_CREATE", "tcx " + dir + " ifindex " + std::to_string(ifindex));
+        if (linked < 0) return failure.Set(errno, "BPF_LINK_CREATE", "attach type " + std::to_string(type) + " on " + target);
         fd->Reset(static_cast<int>(linked));
         return true;
       },
       [fd](Napi::Env e) { return HandleResult(e, fd, "link"); });
+}
+
+// testRun(program, data, repeat) → retval (BPF_PROG_TEST_RUN; with statistics on it advances run_cnt)
+Napi::Value TestRun(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int prog = info.Length() > 0 ? FdHandle::FdOf(info[0]) : -1;
+  if (env.IsExceptionPending()) return env.Undefined();
+  if (info.Length() < 2 || !info[1].IsBuffer()) return ThrowType(env, "testRun(program, data, repeat)");
+  std::vector<uint8_t> data = BytesOf(info[1]);
+  uint32_t repeat = 1;
+  ArgU32(info, 2, &repeat);
+  auto retval = std::make_shared<uint32_t>(0);
+  return RunAsync(
+      env,
+      [=](Failure& failure) {
+        LIBBPF_OPTS(bpf_test_run_opts, opts);
+        opts.data_in = data.data();
+        opts.data_size_in = data.size();
+        opts.repeat = repeat;
+        if (bpf_prog_test_run_opts(prog, &opts) != 0) return failure.Set(errno, "BPF_PROG_TEST_RUN", "program fd " + std::to_string(prog));
+        *retval = opts.retval;
+        return true;
+      },
+      [retval](Napi::Env e) -> Napi::Value { return Napi::Number::New(e, *retval); });
 }
 
 // pin(handle, path)
@@ -314,7 +347,8 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createMap", Napi::Function::New(env, CreateMap, "createMap"));
   exports.Set("loadProgram", Napi::Function::New(env, LoadProgram, "loadProgram"));
   exports.Set("loadBtf", Napi::Function::New(env, LoadBtf, "loadBtf"));
-  exports.Set("attachTcx", Napi::Function::New(env, AttachTcx, "attachTcx"));
+  exports.Set("createLink", Napi::Function::New(env, CreateLink, "createLink"));
+  exports.Set("testRun", Napi::Function::New(env, TestRun, "testRun"));
   exports.Set("pin", Napi::Function::New(env, Pin, "pin"));
   exports.Set("updateElem", Napi::Function::New(env, UpdateElem, "updateElem"));
   exports.Set("mountBpffs", Napi::Function::New(env, MountBpffs, "mountBpffs"));

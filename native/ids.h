@@ -31,33 +31,26 @@ bool WalkIds(const IdSpace& space, Failure& failure,
 
 }  // namespace bpfscope
 
-#include <vector>
-
+#include "table.h"
 #include "task.h"
 
 namespace bpfscope {
 
-// listX()/getX(id) for one object kind. `Kind` supplies:
-//   Record, Context (per-call state such as a BTF cache), kSpace,
-//   static bool Read(int fd, Record*, Context&, Failure&), static Napi::Object ToJs(Napi::Env, const Record&).
+// listX()/getX(id) for one object kind, returning a Table. `Kind` supplies:
+//   Context (per-call state such as a BTF cache), kSpace, TableSchema(),
+//   static bool Read(int fd, Table&, Context&, Failure&)  — appends one row.
 template <typename Kind>
 class ListObjectsTask : public Task {
  public:
   bool Run(Failure& failure) override {
     typename Kind::Context context;
-    return WalkIds(Kind::kSpace, failure, [&](uint32_t, int fd, Failure& f) {
-      records_.emplace_back();
-      return Kind::Read(fd, &records_.back(), context, f);
-    });
+    return WalkIds(Kind::kSpace, failure,
+                   [&](uint32_t, int fd, Failure& f) { return Kind::Read(fd, table_, context, f); });
   }
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Array list = Napi::Array::New(env, records_.size());
-    for (uint32_t i = 0; i < records_.size(); i++) list.Set(i, Kind::ToJs(env, records_[i]));
-    return list;
-  }
+  Napi::Value Result(Napi::Env env) override { return table_.ToJs(env); }
 
  private:
-  std::vector<typename Kind::Record> records_;
+  Table table_{Kind::TableSchema()};
 };
 
 template <typename Kind>
@@ -67,18 +60,25 @@ class GetObjectTask : public Task {
   bool Run(Failure& failure) override {
     Fd fd = OpenById(Kind::kSpace, id_, failure);
     typename Kind::Context context;
-    return fd.valid() && Kind::Read(fd.get(), &record_, context, failure);
+    return fd.valid() && Kind::Read(fd.get(), table_, context, failure);
   }
-  Napi::Value Result(Napi::Env env) override { return Kind::ToJs(env, record_); }
+  Napi::Value Result(Napi::Env env) override { return table_.ToJs(env); }
 
  private:
   uint32_t id_;
-  typename Kind::Record record_;
+  Table table_{Kind::TableSchema()};
 };
 
-// Registers `list<Name>` and `get<Name>` for one kind.
+// Registers `list<Name>` and `get<Name>` for one kind, and its table schema under schemas.<kind>.
 template <typename Kind>
-void ExportListAndGet(Napi::Env env, Napi::Object exports, const char* list_name, const char* get_name) {
+void ExportListAndGet(Napi::Env env, Napi::Object exports, const char* kind, const char* list_name,
+                      const char* get_name) {
+  Napi::Value schemas = exports.Get("schemas");
+  if (!schemas.IsObject()) {
+    schemas = Napi::Object::New(env);
+    exports.Set("schemas", schemas);
+  }
+  schemas.As<Napi::Object>().Set(kind, Kind::TableSchema().ToJs(env));
   exports.Set(list_name, Napi::Function::New(
                              env, [](const Napi::CallbackInfo& info) -> Napi::Value {
                                return RunAsync(info.Env(), std::make_unique<ListObjectsTask<Kind>>());

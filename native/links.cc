@@ -7,11 +7,21 @@
 #include <vector>
 
 #include "ids.h"
-#include "task.h"
+#include "uapi_compat.h"
 
 namespace bpfscope::links {
 
+#define LINK_NUMBERS(X)                                                                                  \
+  X(id) X(type) X(progId) X(ifindex) X(attachType) X(targetObjId) X(targetBtfId) X(netnsIno) X(mapId) \
+  X(pf) X(hook) X(priority) X(flags) X(count) X(pid) X(perfEventType)
+#define LINK_BIGINTS(X) X(cgroupId) X(missed)
+#define LINK_STRINGS(X) X(tpName) X(targetName) X(path) X(name)
+
 namespace {
+
+enum Numbers { LINK_NUMBERS(BPFSCOPE_COLUMN_ENUM) };
+enum Bigints { LINK_BIGINTS(BPFSCOPE_COLUMN_ENUM) };
+enum Strings { LINK_STRINGS(BPFSCOPE_COLUMN_ENUM) };
 
 constexpr uint32_t kNameMax = 4096;
 
@@ -24,10 +34,20 @@ bool GetInfo(int fd, uapi::LinkInfo* info, uint32_t* len, Failure& failure) {
 
 }  // namespace
 
-bool Read(int fd, Record* out, Context&, Failure& failure) {
-  uapi::LinkInfo& info = out->info;
-  std::memset(&info, 0, sizeof(info));
-  if (!GetInfo(fd, &info, &out->info_len, failure)) return false;
+const Schema& TableSchema() {
+  static const Schema schema{{LINK_NUMBERS(BPFSCOPE_COLUMN_NAME)},
+                             {},
+                             {LINK_BIGINTS(BPFSCOPE_COLUMN_NAME)},
+                             {LINK_STRINGS(BPFSCOPE_COLUMN_NAME)}};
+  return schema;
+}
+
+namespace {
+
+// Reads the link's info, and for types that carry a string, the string too.
+bool ReadInfo(int fd, uapi::LinkInfo* out, uint32_t* out_len, std::string* name, Failure& failure) {
+  uapi::LinkInfo& info = *out;
+  if (!GetInfo(fd, &info, out_len, failure)) return false;
 
   // Types that carry a string need a second call with a buffer in the right union member.
   std::vector<char> buf(kNameMax, '\0');
@@ -47,7 +67,7 @@ bool Read(int fd, Record* out, Context&, Failure& failure) {
       again.uprobe_multi.path_size = kNameMax;
       break;
     case BPF_LINK_TYPE_PERF_EVENT:
-      if (out->info_len < BPFSCOPE_OFFSETOFEND(uapi::LinkInfo, perf_event.type)) return true;
+      if (*out_len < BPFSCOPE_OFFSETOFEND(uapi::LinkInfo, perf_event.type)) return true;
       // uprobe.file_name, kprobe.func_name and tracepoint.tp_name share one offset.
       again.perf_event.uprobe.file_name = ptr;
       again.perf_event.uprobe.name_len = kNameMax;
@@ -64,106 +84,109 @@ bool Read(int fd, Record* out, Context&, Failure& failure) {
     return true;
   }
   info = again;
-  out->name.assign(buf.data(), strnlen(buf.data(), kNameMax));
+  name->assign(buf.data(), strnlen(buf.data(), kNameMax));
   // Pointers into our buffer mean nothing once we return.
   return true;
 }
 
-Napi::Object ToJs(Napi::Env env, const Record& r) {
-  const uapi::LinkInfo& i = r.info;
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("id", i.id);
-  o.Set("type", i.type);
-  o.Set("progId", i.prog_id);
-  auto has = [&](size_t end) { return r.info_len >= end; };
-#define LINK_HAS(field) has(BPFSCOPE_OFFSETOFEND(uapi::LinkInfo, field))
+}  // namespace
+
+bool Read(int fd, Table& table, Context&, Failure& failure) {
+  uapi::LinkInfo i {};
+  uint32_t len = 0;
+  std::string name;
+  if (!ReadInfo(fd, &i, &len, &name, failure)) return false;
+  table.AddRow();
+  table.Number(k_id, i.id);
+  table.Number(k_type, i.type);
+  table.Number(k_progId, i.prog_id);
+#define LINK_HAS(field) (len >= BPFSCOPE_OFFSETOFEND(uapi::LinkInfo, field))
   switch (i.type) {
     case BPF_LINK_TYPE_RAW_TRACEPOINT:
-      o.Set("tpName", r.name);
+      table.String(k_tpName, name);
       break;
     case BPF_LINK_TYPE_TRACING:
-      o.Set("attachType", i.tracing.attach_type);
-      o.Set("targetObjId", i.tracing.target_obj_id);
-      o.Set("targetBtfId", i.tracing.target_btf_id);
+      table.Number(k_attachType, i.tracing.attach_type);
+      table.Number(k_targetObjId, i.tracing.target_obj_id);
+      table.Number(k_targetBtfId, i.tracing.target_btf_id);
       break;
     case BPF_LINK_TYPE_CGROUP:
-      o.Set("cgroupId", U64(env, i.cgroup.cgroup_id));
-      o.Set("attachType", i.cgroup.attach_type);
+      table.BigInt(k_cgroupId, i.cgroup.cgroup_id);
+      table.Number(k_attachType, i.cgroup.attach_type);
       break;
     case BPF_LINK_TYPE_ITER:
-      o.Set("targetName", r.name);
-      if (r.name == "bpf_map_elem" || r.name == "bpf_sk_storage_map") o.Set("mapId", i.iter.map_id);
+      table.String(k_targetName, name);
+      if (name == "bpf_map_elem" || name == "bpf_sk_storage_map") table.Number(k_mapId, i.iter.map_id);
       break;
     case BPF_LINK_TYPE_NETNS:
-      o.Set("netnsIno", i.netns.netns_ino);
-      o.Set("attachType", i.netns.attach_type);
+      table.Number(k_netnsIno, i.netns.netns_ino);
+      table.Number(k_attachType, i.netns.attach_type);
       break;
     case BPF_LINK_TYPE_XDP:
-      o.Set("ifindex", i.xdp.ifindex);
+      table.Number(k_ifindex, i.xdp.ifindex);
       break;
     case BPF_LINK_TYPE_STRUCT_OPS:
-      o.Set("mapId", i.struct_ops.map_id);
+      table.Number(k_mapId, i.struct_ops.map_id);
       break;
     case uapi::kLinkTypeNetfilter:
-      o.Set("pf", i.netfilter.pf);
-      o.Set("hook", i.netfilter.hooknum);
-      o.Set("priority", i.netfilter.priority);
-      o.Set("flags", i.netfilter.flags);
+      table.Number(k_pf, i.netfilter.pf);
+      table.Number(k_hook, i.netfilter.hooknum);
+      table.Number(k_priority, i.netfilter.priority);
+      table.Number(k_flags, i.netfilter.flags);
       break;
     case BPF_LINK_TYPE_KPROBE_MULTI:
       if (LINK_HAS(kprobe_multi.flags)) {
-        o.Set("count", i.kprobe_multi.count);
-        o.Set("flags", i.kprobe_multi.flags);
+        table.Number(k_count, i.kprobe_multi.count);
+        table.Number(k_flags, i.kprobe_multi.flags);
       }
-      if (LINK_HAS(kprobe_multi.missed)) o.Set("missed", U64(env, i.kprobe_multi.missed));
+      if (LINK_HAS(kprobe_multi.missed)) table.BigInt(k_missed, i.kprobe_multi.missed);
       break;
     case uapi::kLinkTypeUprobeMulti:
-      o.Set("path", r.name);
-      o.Set("count", i.uprobe_multi.count);
-      o.Set("flags", i.uprobe_multi.flags);
-      o.Set("pid", i.uprobe_multi.pid);
+      table.String(k_path, name);
+      table.Number(k_count, i.uprobe_multi.count);
+      table.Number(k_flags, i.uprobe_multi.flags);
+      table.Number(k_pid, i.uprobe_multi.pid);
       break;
     case BPF_LINK_TYPE_PERF_EVENT:
       if (LINK_HAS(perf_event.type)) {
-        o.Set("perfEventType", i.perf_event.type);
-        if (!r.name.empty()) o.Set("name", r.name);
+        table.Number(k_perfEventType, i.perf_event.type);
+        if (!name.empty()) table.String(k_name, name);
       }
       break;
     case uapi::kLinkTypeTcx:
-      o.Set("ifindex", i.tcx.ifindex);
-      o.Set("attachType", i.tcx.attach_type);
+      table.Number(k_ifindex, i.tcx.ifindex);
+      table.Number(k_attachType, i.tcx.attach_type);
       break;
     case uapi::kLinkTypeNetkit:
-      o.Set("ifindex", i.netkit.ifindex);
-      o.Set("attachType", i.netkit.attach_type);
+      table.Number(k_ifindex, i.netkit.ifindex);
+      table.Number(k_attachType, i.netkit.attach_type);
       break;
     case uapi::kLinkTypeSockmap:
-      o.Set("mapId", i.sockmap.map_id);
-      o.Set("attachType", i.sockmap.attach_type);
+      table.Number(k_mapId, i.sockmap.map_id);
+      table.Number(k_attachType, i.sockmap.attach_type);
       break;
     default:
       break;
   }
 #undef LINK_HAS
-  return o;
+  return true;
 }
 
 namespace {
 
 struct Kind {
-  using Record = links::Record;
   using Context = links::Context;
   static constexpr const IdSpace& kSpace = kLinks;
-  static bool Read(int fd, Record* out, Context& context, Failure& failure) {
-    return links::Read(fd, out, context, failure);
+  static const Schema& TableSchema() { return links::TableSchema(); }
+  static bool Read(int fd, Table& table, Context& context, Failure& failure) {
+    return links::Read(fd, table, context, failure);
   }
-  static Napi::Object ToJs(Napi::Env env, const Record& record) { return links::ToJs(env, record); }
 };
 
 }  // namespace
 
 void Init(Napi::Env env, Napi::Object exports) {
-  ExportListAndGet<Kind>(env, exports, "listLinks", "getLink");
+  ExportListAndGet<Kind>(env, exports, "link", "listLinks", "getLink");
 }
 
 }  // namespace bpfscope::links

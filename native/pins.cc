@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <variant>
 #include <vector>
 
 #include "links.h"
@@ -25,10 +24,22 @@ namespace {
 
 enum class Kind { kProgram, kMap, kLink };
 
-struct Pinned {
-  std::string path;
-  Kind kind;
-  std::variant<programs::Record, maps::Record, links::Record> record;
+// Pinned objects read so far: one table per kind, and each pin's (path, kind, row).
+class PinnedSet {
+ public:
+  struct Entry {
+    std::string path;
+    Kind kind;
+  };
+  bool Read(const std::string& path, Failure& failure);
+  Napi::Object ToJs(Napi::Env env) const;
+  void Unreadable(std::string path, int err) { unreadable_.emplace_back(std::move(path), err); }
+
+ private:
+  programs::Context context_;
+  Table programs_{programs::TableSchema()}, maps_{maps::TableSchema()}, links_{links::TableSchema()};
+  std::vector<Entry> entries_;
+  std::vector<std::pair<std::string, int>> unreadable_;
 };
 
 // The anon inode behind a bpf fd names its kind: "anon_inode:bpf-prog", "bpf-map", "bpf-link".
@@ -52,54 +63,62 @@ bool OnBpffs(const std::string& path, Failure& failure) {
   return true;
 }
 
-// Opens one pinned object and reads its info.
-bool ReadPinned(const std::string& path, Pinned* out, programs::Context& context, Failure& failure) {
+// Opens one pinned object and appends its info to the table of its kind.
+bool PinnedSet::Read(const std::string& path, Failure& failure) {
   Fd fd(bpf_obj_get(path.c_str()));
   if (!fd.valid()) return failure.Set(errno, "BPF_OBJ_GET", path);
-  out->path = path;
-  if (!KindOf(fd.get(), &out->kind)) return failure.Set(EBADF, "BPF_OBJ_GET", path, "not a program, map or link");
-  switch (out->kind) {
-    case Kind::kProgram: {
-      programs::Record r;
-      if (!programs::Read(fd.get(), &r, context, failure)) return false;
-      out->record = std::move(r);
-      return true;
-    }
+  Kind kind;
+  if (!KindOf(fd.get(), &kind)) return failure.Set(EBADF, "BPF_OBJ_GET", path, "not a program, map or link");
+  bool ok = false;
+  switch (kind) {
+    case Kind::kProgram:
+      ok = programs::Read(fd.get(), programs_, context_, failure);
+      break;
     case Kind::kMap: {
-      maps::Record r;
       maps::Context none;
-      if (!maps::Read(fd.get(), &r, none, failure)) return false;
-      out->record = r;
-      return true;
+      ok = maps::Read(fd.get(), maps_, none, failure);
+      break;
     }
     case Kind::kLink: {
-      links::Record r;
       links::Context none;
-      if (!links::Read(fd.get(), &r, none, failure)) return false;
-      out->record = std::move(r);
-      return true;
+      ok = links::Read(fd.get(), links_, none, failure);
+      break;
     }
   }
-  return false;
+  if (ok) entries_.push_back({path, kind});
+  return ok;
 }
 
-Napi::Object ToJs(Napi::Env env, const Pinned& p) {
+// { entries: [{ path, kind, row }], programs, maps, links (tables), unreadable: [{ path, kind, errno, code }] }
+Napi::Object PinnedSet::ToJs(Napi::Env env) const {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("path", p.path);
-  switch (p.kind) {
-    case Kind::kProgram:
-      o.Set("kind", "program");
-      o.Set("info", programs::ToJs(env, std::get<programs::Record>(p.record)));
-      break;
-    case Kind::kMap:
-      o.Set("kind", "map");
-      o.Set("info", maps::ToJs(env, std::get<maps::Record>(p.record)));
-      break;
-    case Kind::kLink:
-      o.Set("kind", "link");
-      o.Set("info", links::ToJs(env, std::get<links::Record>(p.record)));
-      break;
+  Napi::Array entries = Napi::Array::New(env, entries_.size());
+  uint32_t rows[3] = {0, 0, 0};
+  static const char* const kNames[] = {"program", "map", "link"};
+  for (uint32_t i = 0; i < entries_.size(); i++) {
+    int k = static_cast<int>(entries_[i].kind);
+    Napi::Object e = Napi::Object::New(env);
+    e.Set("path", entries_[i].path);
+    e.Set("kind", kNames[k]);
+    e.Set("row", rows[k]++);
+    entries.Set(i, e);
   }
+  o.Set("entries", entries);
+  o.Set("programs", programs_.ToJs(env));
+  o.Set("maps", maps_.ToJs(env));
+  o.Set("links", links_.ToJs(env));
+  Napi::Array unreadable = Napi::Array::New(env, unreadable_.size());
+  for (uint32_t i = 0; i < unreadable_.size(); i++) {
+    const auto& [path, err] = unreadable_[i];
+    Napi::Object u = Napi::Object::New(env);
+    u.Set("path", path);
+    u.Set("kind", "unreadable");
+    u.Set("errno", err);
+    const char* code = errors::Name(err);
+    u.Set("code", code ? std::string(code) : "E" + std::to_string(err));
+    unreadable.Set(i, u);
+  }
+  o.Set("unreadable", unreadable);
   return o;
 }
 
@@ -110,14 +129,13 @@ class OpenTask : public Task {
     struct stat st {};
     if (::stat(path_.c_str(), &st) != 0) return failure.Set(errno, "stat", path_);
     if (S_ISDIR(st.st_mode)) return failure.Set(EISDIR, "BPF_OBJ_GET", path_);
-    programs::Context context;
-    return OnBpffs(path_, failure) && ReadPinned(path_, &pinned_, context, failure);
+    return OnBpffs(path_, failure) && pinned_.Read(path_, failure);
   }
-  Napi::Value Result(Napi::Env env) override { return ToJs(env, pinned_); }
+  Napi::Value Result(Napi::Env env) override { return pinned_.ToJs(env); }
 
  private:
   std::string path_;
-  Pinned pinned_;
+  PinnedSet pinned_;
 };
 
 // Depth-first walk of a bpffs tree. Entries removed during the walk are skipped; entries that
@@ -126,29 +144,11 @@ class OpenTask : public Task {
 class ListTask : public Task {
  public:
   explicit ListTask(std::string root) : root_(std::move(root)) {}
-  bool Run(Failure& failure) override {
-    if (!OnBpffs(root_, failure)) return false;
-    programs::Context context;
-    return Walk(root_, context, failure, 0);
-  }
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Array list = Napi::Array::New(env, pinned_.size() + errors_.size());
-    uint32_t n = 0;
-    for (const Pinned& p : pinned_) list.Set(n++, ToJs(env, p));
-    for (const auto& [path, err] : errors_) {
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("path", path);
-      o.Set("kind", "unreadable");
-      o.Set("errno", err);
-      const char* code = errors::Name(err);
-      o.Set("code", code ? std::string(code) : "E" + std::to_string(err));
-      list.Set(n++, o);
-    }
-    return list;
-  }
+  bool Run(Failure& failure) override { return OnBpffs(root_, failure) && Walk(root_, failure, 0); }
+  Napi::Value Result(Napi::Env env) override { return pinned_.ToJs(env); }
 
  private:
-  bool Walk(const std::string& dir, programs::Context& context, Failure& failure, int depth) {
+  bool Walk(const std::string& dir, Failure& failure, int depth) {
     if (depth > 64) return true;  // bpffs has no symlinks, but be bounded anyway
     DIR* d = ::opendir(dir.c_str());
     if (!d) {
@@ -165,20 +165,17 @@ class ListTask : public Task {
     for (const auto& [name, is_dir] : entries) {
       std::string path = dir + (dir.back() == '/' ? "" : "/") + name;
       if (is_dir) {
-        if (!Walk(path, context, failure, depth + 1)) return false;
+        if (!Walk(path, failure, depth + 1)) return false;
         continue;
       }
-      Pinned pinned;
       Failure one;
-      if (ReadPinned(path, &pinned, context, one)) pinned_.push_back(std::move(pinned));
-      else if (one.err != ENOENT) errors_.emplace_back(path, one.err);
+      if (!pinned_.Read(path, one) && one.err != ENOENT) pinned_.Unreadable(path, one.err);
     }
     return true;
   }
 
   std::string root_;
-  std::vector<Pinned> pinned_;
-  std::vector<std::pair<std::string, int>> errors_;
+  PinnedSet pinned_;
 };
 
 Napi::Value OpenPinned(const Napi::CallbackInfo& info) {

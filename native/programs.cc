@@ -14,13 +14,26 @@
 
 namespace bpfscope::programs {
 
+// Absent columns stay missing: the load time only when the kernel recorded one, the counters only
+// when bpf_prog_info reached them (run_cnt: Linux 5.1, recursion_misses: 5.12, verified_insns: 5.16).
+#define PROGRAM_NUMBERS(X) \
+  X(id) X(type) X(uid) X(bytesXlated) X(bytesJited) X(btfId) X(verifiedInsns) X(attachBtfObjId) X(attachBtfId) \
+  X(offloadIfindex) X(loadedAtMs)
+#define PROGRAM_BOOLEANS(X) X(gplCompatible) X(jited)
+#define PROGRAM_BIGINTS(X) X(loadTimeNs) X(bytesMemlock) X(runTimeNs) X(runCount) X(recursionMisses)
+#define PROGRAM_STRINGS(X) X(name) X(kernelName) X(tag)
+
 namespace {
 
-constexpr size_t kNameCut = BPF_OBJ_NAME_LEN - 1;  // the kernel keeps 15 chars + NUL
-constexpr uint32_t kInlineMapIds = 32;             // enough for most programs in one info call
+enum Numbers { PROGRAM_NUMBERS(BPFSCOPE_COLUMN_ENUM) };
+enum Booleans { PROGRAM_BOOLEANS(BPFSCOPE_COLUMN_ENUM) };
+enum Bigints { PROGRAM_BIGINTS(BPFSCOPE_COLUMN_ENUM) };
+enum Strings { PROGRAM_STRINGS(BPFSCOPE_COLUMN_ENUM) };
 
-bool Covers(uint32_t info_len, size_t end) { return info_len >= end; }
-#define PROG_HAS(rec, field) Covers((rec).info_len, BPFSCOPE_OFFSETOFEND(struct bpf_prog_info, field))
+constexpr size_t kNameCut = BPF_OBJ_NAME_LEN - 1;  // the kernel keeps 15 chars + NUL
+constexpr uint32_t kInlineMapIds = 64;             // enough for most programs in one info call
+
+#define PROG_HAS(len, field) ((len) >= BPFSCOPE_OFFSETOFEND(struct bpf_prog_info, field))
 
 // CLOCK_REALTIME - CLOCK_BOOTTIME, to turn load_time (ns since boot) into wall-clock time.
 int64_t BootToRealtimeNs() {
@@ -30,104 +43,101 @@ int64_t BootToRealtimeNs() {
   return (int64_t(real.tv_sec) - boot.tv_sec) * 1000000000LL + (int64_t(real.tv_nsec) - boot.tv_nsec);
 }
 
-bool GetInfo(int fd, struct bpf_prog_info* info, uint32_t* len, uint32_t id, Failure& failure) {
+bool GetInfo(int fd, struct bpf_prog_info* info, uint32_t* len, Failure& failure) {
   *len = sizeof(*info);
   if (bpf_obj_get_info_by_fd(fd, info, len) != 0)
-    return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", "program " + std::to_string(id ? id : info->id));
+    return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", "program fd " + std::to_string(fd));
   return true;
 }
 
 }  // namespace
 
-bool Read(int fd, Record* out, Context& context, Failure& failure) {
-  out->map_ids.resize(kInlineMapIds);
-  struct bpf_prog_info& info = out->info;
-  std::memset(&info, 0, sizeof(info));
-  info.nr_map_ids = kInlineMapIds;
-  info.map_ids = reinterpret_cast<uintptr_t>(out->map_ids.data());
-  if (!GetInfo(fd, &info, &out->info_len, 0, failure)) return false;
+const Schema& TableSchema() {
+  static const Schema schema{{PROGRAM_NUMBERS(BPFSCOPE_COLUMN_NAME)},
+                             {PROGRAM_BOOLEANS(BPFSCOPE_COLUMN_NAME)},
+                             {PROGRAM_BIGINTS(BPFSCOPE_COLUMN_NAME)},
+                             {PROGRAM_STRINGS(BPFSCOPE_COLUMN_NAME)},
+                             "mapIds"};
+  return schema;
+}
 
-  uint32_t id = info.id;
+bool Read(int fd, Table& table, Context& context, Failure& failure) {
+  uint32_t map_ids[kInlineMapIds];
+  struct bpf_prog_info info {};
+  info.nr_map_ids = kInlineMapIds;
+  info.map_ids = reinterpret_cast<uintptr_t>(map_ids);
+  uint32_t len = 0;
+  if (!GetInfo(fd, &info, &len, failure)) return false;
+
+  std::vector<uint32_t> more_map_ids;
+  std::string full_name;
   bool want_full_name = info.btf_id != 0 && info.nr_func_info > 0 && strnlen(info.name, sizeof(info.name)) == kNameCut;
   if (info.nr_map_ids > kInlineMapIds || want_full_name) {
-    // Second call: all map ids, and func_info[0] whose BTF FUNC carries the untruncated name.
-    uint32_t nr_maps = info.nr_map_ids;
+    // Second call: all map ids, and func_info[0], whose BTF FUNC carries the untruncated name.
     struct bpf_func_info func {};
-    out->map_ids.resize(nr_maps);
+    more_map_ids.resize(info.nr_map_ids);
     struct bpf_prog_info again {};
-    again.nr_map_ids = nr_maps;
-    again.map_ids = reinterpret_cast<uintptr_t>(out->map_ids.data());
+    again.nr_map_ids = info.nr_map_ids;
+    again.map_ids = reinterpret_cast<uintptr_t>(more_map_ids.data());
     if (want_full_name) {
       again.nr_func_info = 1;
       again.func_info_rec_size = sizeof(func);
       again.func_info = reinterpret_cast<uintptr_t>(&func);
     }
-    uint32_t len = 0;
-    if (!GetInfo(fd, &again, &len, id, failure)) return false;
-    out->map_ids.resize(std::min(nr_maps, again.nr_map_ids));
-    if (want_full_name && again.btf_id) out->full_name = BtfTypeName(context.btf, again.btf_id, func.type_id);
-  } else {
-    out->map_ids.resize(info.nr_map_ids);
+    uint32_t again_len = 0;
+    if (!GetInfo(fd, &again, &again_len, failure)) return false;
+    more_map_ids.resize(std::min<uint32_t>(more_map_ids.size(), again.nr_map_ids));
+    if (want_full_name && again.btf_id) full_name = BtfTypeName(context.btf, again.btf_id, func.type_id);
   }
-  // Pointers into our buffers mean nothing once we return.
-  info.map_ids = 0;
-  info.func_info = 0;
+  uint64_t memlock = 0;
+  bool has_memlock = FdinfoU64(ReadFdinfo(fd), "memlock", &memlock);
 
-  std::string fdinfo = ReadFdinfo(fd);
-  out->has_memlock = FdinfoU64(fdinfo, "memlock", &out->memlock);
-  return true;
-}
-
-Napi::Object ToJs(Napi::Env env, const Record& r) {
   static const int64_t kBootOffset = BootToRealtimeNs();  // changes only if the clock is set
-  const struct bpf_prog_info& info = r.info;
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("id", info.id);
-  o.Set("type", info.type);
+  table.AddRow();
+  table.Number(k_id, info.id);
+  table.Number(k_type, info.type);
   std::string kernel_name(info.name, strnlen(info.name, sizeof(info.name)));
-  o.Set("kernelName", kernel_name);
-  o.Set("name", r.full_name.empty() ? kernel_name : r.full_name);
+  table.String(k_name, full_name.empty() ? kernel_name : full_name);
+  table.String(k_kernelName, std::move(kernel_name));
   char tag[2 * BPF_TAG_SIZE + 1];
   for (int i = 0; i < BPF_TAG_SIZE; i++) std::snprintf(tag + 2 * i, 3, "%02x", info.tag[i]);
-  o.Set("tag", std::string(tag, 2 * BPF_TAG_SIZE));
-  o.Set("gplCompatible", Napi::Boolean::New(env, info.gpl_compatible));
+  table.String(k_tag, std::string(tag, 2 * BPF_TAG_SIZE));
+  table.Boolean(k_gplCompatible, info.gpl_compatible);
   if (info.load_time) {
-    o.Set("loadTimeNs", U64(env, info.load_time));
-    o.Set("loadedAtMs", double(int64_t(info.load_time) + kBootOffset) / 1e6);
-    o.Set("uid", info.created_by_uid);
+    table.BigInt(k_loadTimeNs, info.load_time);
+    table.Number(k_loadedAtMs, double(int64_t(info.load_time) + kBootOffset) / 1e6);
+    table.Number(k_uid, info.created_by_uid);
   }
-  o.Set("bytesXlated", info.xlated_prog_len);
-  o.Set("jited", Napi::Boolean::New(env, info.jited_prog_len > 0));
-  o.Set("bytesJited", info.jited_prog_len);
-  if (r.has_memlock) o.Set("bytesMemlock", U64(env, r.memlock));
-  Napi::Array maps = Napi::Array::New(env, r.map_ids.size());
-  for (uint32_t i = 0; i < r.map_ids.size(); i++) maps.Set(i, r.map_ids[i]);
-  o.Set("mapIds", maps);
-  if (info.btf_id) o.Set("btfId", info.btf_id);
-  if (info.ifindex) o.Set("offloadIfindex", info.ifindex);
-  if (PROG_HAS(r, run_cnt)) {
-    o.Set("runTimeNs", U64(env, info.run_time_ns));
-    o.Set("runCount", U64(env, info.run_cnt));
+  table.Number(k_bytesXlated, info.xlated_prog_len);
+  table.Boolean(k_jited, info.jited_prog_len > 0);
+  table.Number(k_bytesJited, info.jited_prog_len);
+  if (has_memlock) table.BigInt(k_bytesMemlock, memlock);
+  if (more_map_ids.empty()) table.List(map_ids, std::min(info.nr_map_ids, kInlineMapIds));
+  else table.List(more_map_ids.data(), more_map_ids.size());
+  if (info.btf_id) table.Number(k_btfId, info.btf_id);
+  if (info.ifindex) table.Number(k_offloadIfindex, info.ifindex);
+  if (PROG_HAS(len, run_cnt)) {
+    table.BigInt(k_runTimeNs, info.run_time_ns);
+    table.BigInt(k_runCount, info.run_cnt);
   }
-  if (PROG_HAS(r, recursion_misses)) o.Set("recursionMisses", U64(env, info.recursion_misses));
-  if (PROG_HAS(r, verified_insns)) o.Set("verifiedInsns", info.verified_insns);
-  if (PROG_HAS(r, attach_btf_id) && info.attach_btf_id) {
-    o.Set("attachBtfObjId", info.attach_btf_obj_id);
-    o.Set("attachBtfId", info.attach_btf_id);
+  if (PROG_HAS(len, recursion_misses)) table.BigInt(k_recursionMisses, info.recursion_misses);
+  if (PROG_HAS(len, verified_insns)) table.Number(k_verifiedInsns, info.verified_insns);
+  if (PROG_HAS(len, attach_btf_id) && info.attach_btf_id) {
+    table.Number(k_attachBtfObjId, info.attach_btf_obj_id);
+    table.Number(k_attachBtfId, info.attach_btf_id);
   }
-  return o;
+  return true;
 }
 
 namespace {
 
 struct Kind {
-  using Record = programs::Record;
   using Context = programs::Context;
   static constexpr const IdSpace& kSpace = kPrograms;
-  static bool Read(int fd, Record* out, Context& context, Failure& failure) {
-    return programs::Read(fd, out, context, failure);
+  static const Schema& TableSchema() { return programs::TableSchema(); }
+  static bool Read(int fd, Table& table, Context& context, Failure& failure) {
+    return programs::Read(fd, table, context, failure);
   }
-  static Napi::Object ToJs(Napi::Env env, const Record& record) { return programs::ToJs(env, record); }
 };
 
 // BPF_ENABLE_STATS: run_time_ns/run_cnt advance while the returned fd is open.
@@ -152,7 +162,7 @@ Napi::Value EnableStats(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void Init(Napi::Env env, Napi::Object exports) {
-  ExportListAndGet<Kind>(env, exports, "listPrograms", "getProgram");
+  ExportListAndGet<Kind>(env, exports, "program", "listPrograms", "getProgram");
   exports.Set("enableStats", Napi::Function::New(env, EnableStats, "enableStats"));
 }
 

@@ -9,7 +9,7 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 build_pkgs=(pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev g++ make python3)
-test_pkgs=(iproute2 ethtool util-linux procps)
+test_pkgs=(iproute2 ethtool util-linux procps cmake)
 
 missing=()
 for p in "${build_pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done

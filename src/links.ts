@@ -1,6 +1,7 @@
 // BPF links: what `bpftool link show` prints, typed per link type (struct bpf_link_info).
 import { withCallerStack } from './errors';
-import { native, type RawRecord } from './native';
+import { native } from './native';
+import { TableReader, type NativeTable } from './table';
 import { ATTACH_TYPES, LINK_TYPES, nameOf, type AttachTypeName } from './names';
 import { checkId } from './validate';
 
@@ -117,22 +118,24 @@ export type LinkInfo =
   | SockmapLinkInfo
   | UnknownLinkInfo;
 
-export function toLinkInfo(raw: RawRecord): LinkInfo {
-  const record = { ...raw } as Record<string, unknown>;
-  const type = nameOf(LINK_TYPES, raw.type as number);
-  record.type = type === 'unspec' ? (raw.type as number) : type;
-  if (typeof raw.attachType === 'number') record.attachType = nameOf(ATTACH_TYPES, raw.attachType);
-  return record as unknown as LinkInfo;
+let reader: TableReader<LinkInfo> | undefined;
+
+/** Link rows of a native table, with type and attach-type names (an unknown type keeps its number). */
+export function linksOf(table: NativeTable): LinkInfo[] {
+  reader ??= new TableReader<LinkInfo>(native().schemas.link, {
+    type: { convert: (n: number) => (n === 0 || n >= LINK_TYPES.length ? n : LINK_TYPES[n]) },
+    attachType: { convert: (n: number) => nameOf(ATTACH_TYPES, n) },
+  });
+  return reader.rows(table);
 }
 
 /** Every BPF link on the machine, in id order, like `bpftool link show`, tcx and netkit included. */
 export async function listLinks(): Promise<LinkInfo[]> {
-  const raw = await withCallerStack(() => native().listLinks());
-  return raw.map(toLinkInfo);
+  return linksOf(await withCallerStack(() => native().listLinks()));
 }
 
 /** One link by id. Rejects with a BpfError (ENOENT) when no link has that id. */
 export async function getLink(id: number): Promise<LinkInfo> {
   checkId(id, 'link id');
-  return toLinkInfo(await withCallerStack(() => native().getLink(id)));
+  return linksOf(await withCallerStack(() => native().getLink(id)))[0];
 }

@@ -1,6 +1,7 @@
 // BPF maps: what `bpftool map show` prints.
 import { withCallerStack } from './errors';
-import { native, type RawRecord } from './native';
+import { native } from './native';
+import { TableReader, type NativeTable } from './table';
 import { MAP_TYPES, nameOf, type MapTypeName } from './names';
 import { checkId } from './validate';
 
@@ -32,19 +33,21 @@ export interface MapInfo {
   offloadIfindex?: number;
 }
 
-export function toMapInfo(raw: RawRecord): MapInfo {
-  const { type, ...rest } = raw as unknown as Omit<MapInfo, 'type'> & { type: number };
-  return { ...rest, type: nameOf(MAP_TYPES, type) };
+let reader: TableReader<MapInfo> | undefined;
+
+/** Map rows of a native table, with the type's name. */
+export function mapsOf(table: NativeTable): MapInfo[] {
+  reader ??= new TableReader<MapInfo>(native().schemas.map, { type: { convert: (n: number) => nameOf(MAP_TYPES, n) } });
+  return reader.rows(table);
 }
 
 /** Every BPF map on the machine, in id order, like `bpftool map show`. Needs CAP_SYS_ADMIN. */
 export async function listMaps(): Promise<MapInfo[]> {
-  const raw = await withCallerStack(() => native().listMaps());
-  return raw.map(toMapInfo);
+  return mapsOf(await withCallerStack(() => native().listMaps()));
 }
 
 /** One map by id. Rejects with a BpfError (ENOENT) when no map has that id. */
 export async function getMapInfo(id: number): Promise<MapInfo> {
   checkId(id, 'map id');
-  return toMapInfo(await withCallerStack(() => native().getMapInfo(id)));
+  return mapsOf(await withCallerStack(() => native().getMapInfo(id)))[0];
 }

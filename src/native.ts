@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BpfError } from './errors';
+import type { NativeTable, TableSchema } from './table';
 
 /** A kernel fd owned by a JS object; closed by close() or, as a backstop, by the GC. */
 export interface NativeFdHandle {
@@ -10,14 +11,22 @@ export interface NativeFdHandle {
   close(): void;
 }
 
-/** Raw records as the addon builds them; each src/<concept>.ts shapes its own. */
-export type RawRecord = Record<string, unknown>;
+
+/** Pinned objects: each entry points at a row of its kind's table. */
+export interface NativePinnedSet {
+  entries: { path: string; kind: 'program' | 'map' | 'link'; row: number }[];
+  programs: NativeTable;
+  maps: NativeTable;
+  links: NativeTable;
+  unreadable: { path: string; kind: 'unreadable'; errno: number; code: string }[];
+}
 
 export interface NativeFixtures {
   createMap(options: Record<string, unknown>): Promise<NativeFdHandle>;
   loadProgram(options: Record<string, unknown>): Promise<NativeFdHandle>;
   loadBtf(types: Record<string, unknown>[]): Promise<NativeFdHandle>;
-  attachTcx(program: NativeFdHandle, ifindex: number, direction: 'ingress' | 'egress'): Promise<NativeFdHandle>;
+  createLink(program: NativeFdHandle, target: number | string, attachType: number): Promise<NativeFdHandle>;
+  testRun(program: NativeFdHandle, data: Buffer, repeat: number): Promise<number>;
   pin(handle: NativeFdHandle, path: string): Promise<void>;
   updateElem(map: NativeFdHandle, key: Buffer, value: Buffer, flags: number): Promise<void>;
   mountBpffs(dir: string): Promise<void>;
@@ -26,15 +35,17 @@ export interface NativeFixtures {
 
 export interface NativeBinding {
   setErrorClass(ctor: typeof BpfError): void;
-  listPrograms(): Promise<RawRecord[]>;
-  getProgram(id: number): Promise<RawRecord>;
+  /** The column layout of each kind's tables. */
+  schemas: { program: TableSchema; map: TableSchema; link: TableSchema };
+  listPrograms(): Promise<NativeTable>;
+  getProgram(id: number): Promise<NativeTable>;
   enableStats(): Promise<NativeFdHandle>;
-  listMaps(): Promise<RawRecord[]>;
-  getMapInfo(id: number): Promise<RawRecord>;
-  listLinks(): Promise<RawRecord[]>;
-  getLink(id: number): Promise<RawRecord>;
-  openPinned(path: string): Promise<RawRecord>;
-  listPinned(root: string): Promise<RawRecord[]>;
+  listMaps(): Promise<NativeTable>;
+  getMapInfo(id: number): Promise<NativeTable>;
+  listLinks(): Promise<NativeTable>;
+  getLink(id: number): Promise<NativeTable>;
+  openPinned(path: string): Promise<NativePinnedSet>;
+  listPinned(root: string): Promise<NativePinnedSet>;
   fixtures: NativeFixtures;
 }
 

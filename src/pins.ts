@@ -1,10 +1,10 @@
 // Objects pinned in bpffs.
 import { readFile } from 'node:fs/promises';
 import { withCallerStack } from './errors';
-import { toLinkInfo, type LinkInfo } from './links';
-import { toMapInfo, type MapInfo } from './maps';
-import { native, type RawRecord } from './native';
-import { toProgramInfo, type ProgramInfo } from './programs';
+import { linksOf, type LinkInfo } from './links';
+import { mapsOf, type MapInfo } from './maps';
+import { native, type NativePinnedSet } from './native';
+import { programsOf, type ProgramInfo } from './programs';
 import { checkPath } from './validate';
 
 export type PinnedObject =
@@ -20,16 +20,10 @@ export interface UnreadablePin {
   errno: number;
 }
 
-function toPinned(raw: RawRecord): PinnedObject {
-  const { path, kind, info } = raw as { path: string; kind: PinnedObject['kind']; info: RawRecord };
-  switch (kind) {
-    case 'program':
-      return { path, kind, info: toProgramInfo(info) };
-    case 'map':
-      return { path, kind, info: toMapInfo(info) };
-    case 'link':
-      return { path, kind, info: toLinkInfo(info) };
-  }
+/** Pairs each pin with its object's info, in the order the addon found them. */
+function pinnedOf(set: NativePinnedSet): PinnedObject[] {
+  const infos = { program: programsOf(set.programs), map: mapsOf(set.maps), link: linksOf(set.links) };
+  return set.entries.map(({ path, kind, row }) => ({ path, kind, info: infos[kind][row] }) as PinnedObject);
 }
 
 /**
@@ -38,7 +32,7 @@ function toPinned(raw: RawRecord): PinnedObject {
  */
 export async function openPinned(path: string): Promise<PinnedObject> {
   checkPath(path, 'path');
-  return toPinned(await withCallerStack(() => native().openPinned(path)));
+  return pinnedOf(await withCallerStack(() => native().openPinned(path)))[0];
 }
 
 /**
@@ -49,13 +43,8 @@ export async function listPinned(root?: string): Promise<(PinnedObject | Unreada
   const roots = root === undefined ? await bpffsMounts() : [checkPath(root, 'root')];
   const out: (PinnedObject | UnreadablePin)[] = [];
   for (const dir of roots) {
-    for (const raw of await withCallerStack(() => native().listPinned(dir))) {
-      if (raw.kind === 'unreadable') {
-        out.push(raw as unknown as UnreadablePin);
-      } else {
-        out.push(toPinned(raw));
-      }
-    }
+    const set = await withCallerStack(() => native().listPinned(dir));
+    out.push(...pinnedOf(set), ...set.unreadable);
   }
   return out;
 }

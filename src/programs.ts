@@ -1,6 +1,7 @@
 // BPF programs: what `bpftool prog show` prints, and run-time statistics.
 import { withCallerStack } from './errors';
-import { native, type NativeFdHandle, type RawRecord } from './native';
+import { native, type NativeFdHandle } from './native';
+import { TableReader, type NativeTable } from './table';
 import { nameOf, PROGRAM_TYPES, type ProgramTypeName } from './names';
 import { checkId } from './validate';
 import { disposeSymbol } from './handle';
@@ -46,27 +47,26 @@ export interface ProgramInfo {
   offloadIfindex?: number;
 }
 
-/** Shapes the addon's record: type names, and a Date for the load time. */
-export function toProgramInfo(raw: RawRecord): ProgramInfo {
-  const { type, loadedAtMs, ...rest } = raw as unknown as Omit<ProgramInfo, 'type' | 'loadedAt'> & {
-    type: number;
-    loadedAtMs?: number;
-  };
-  const info: ProgramInfo = { ...rest, type: nameOf(PROGRAM_TYPES, type) };
-  if (loadedAtMs !== undefined) info.loadedAt = new Date(loadedAtMs);
-  return info;
+let reader: TableReader<ProgramInfo> | undefined;
+
+/** Program rows of a native table: the type's name, and a Date for the load time. */
+export function programsOf(table: NativeTable): ProgramInfo[] {
+  reader ??= new TableReader<ProgramInfo>(native().schemas.program, {
+    type: { convert: (n: number) => nameOf(PROGRAM_TYPES, n) },
+    loadedAtMs: { as: 'loadedAt', convert: (ms: number) => new Date(ms) },
+  });
+  return reader.rows(table);
 }
 
 /** Every BPF program on the machine, in id order, like `bpftool prog show`. Needs CAP_SYS_ADMIN. */
 export async function listPrograms(): Promise<ProgramInfo[]> {
-  const raw = await withCallerStack(() => native().listPrograms());
-  return raw.map(toProgramInfo);
+  return programsOf(await withCallerStack(() => native().listPrograms()));
 }
 
 /** One program by id. Rejects with a BpfError (ENOENT) when no program has that id. */
 export async function getProgram(id: number): Promise<ProgramInfo> {
   checkId(id, 'program id');
-  return toProgramInfo(await withCallerStack(() => native().getProgram(id)));
+  return programsOf(await withCallerStack(() => native().getProgram(id)))[0];
 }
 
 /**

@@ -8,6 +8,8 @@ export {
   createMap,
   updateElem,
   attachTcx,
+  createLink,
+  testRun,
   pin,
   mountBpffs,
   unmount,

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { withCallerStack } from '../errors';
 import { disposeSymbol } from '../handle';
 import { native, type NativeFdHandle } from '../native';
-import { ATTACH_TYPES, MAP_TYPES, PROGRAM_TYPES, valueOf, type MapTypeName, type ProgramTypeName } from '../names';
+import { ATTACH_TYPES, MAP_TYPES, PROGRAM_TYPES, valueOf, type AttachTypeName, type MapTypeName, type ProgramTypeName } from '../names';
 
 /** A kernel object created by this module. Closing drops the fd; unpinned objects then go away. */
 export class KernelObject {
@@ -147,9 +147,25 @@ export async function updateElem(map: KernelObject, key: Buffer, value: Buffer, 
   await withCallerStack(() => native().fixtures.updateElem(map.handle, key, value, flags));
 }
 
-/** Attaches a sched_cls program to a device's tcx hook (Linux 6.6+); the link lives while the handle is open. */
+/**
+ * Creates a BPF link (raw BPF_LINK_CREATE). `target` is an ifindex (tcx, xdp; in this thread's
+ * namespace) or a path (a cgroup v2 directory, a netns file such as /proc/self/ns/net).
+ * The link lives while the handle is open (or while pinned).
+ */
+export async function createLink(program: KernelObject, target: number | string, attachType: AttachTypeName): Promise<KernelObject> {
+  const type = valueOf(ATTACH_TYPES, attachType);
+  if (type < 0) throw new RangeError(`unknown attach type ${attachType}`);
+  return new KernelObject('link', await withCallerStack(() => native().fixtures.createLink(program.handle, target, type)));
+}
+
+/** Attaches a sched_cls program to a device's tcx hook (Linux 6.6+). */
 export async function attachTcx(program: KernelObject, ifindex: number, direction: 'ingress' | 'egress'): Promise<KernelObject> {
-  return new KernelObject('link', await withCallerStack(() => native().fixtures.attachTcx(program.handle, ifindex, direction)));
+  return createLink(program, ifindex, direction === 'ingress' ? 'tcx_ingress' : 'tcx_egress');
+}
+
+/** Runs a program once per `repeat` on `data` (BPF_PROG_TEST_RUN) and returns its return value. */
+export async function testRun(program: KernelObject, data: Buffer, repeat = 1): Promise<number> {
+  return withCallerStack(() => native().fixtures.testRun(program.handle, data, repeat));
 }
 
 export async function pin(object: KernelObject, path: string): Promise<void> {

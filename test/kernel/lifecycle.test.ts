@@ -1,0 +1,68 @@
+// fds never leak (errors included), objects vanishing mid-walk are skipped, and the addon lives
+// inside worker_threads.
+import { Worker } from 'node:worker_threads';
+import { expect, it } from 'vitest';
+import { enableStats, getLink, getMapInfo, getProgram, listLinks, listMaps, listPinned, listPrograms, openPinned } from 'bpfscope';
+import { loadProgram } from 'bpfscope/testing';
+import { describeKernel, mustBpffs, openFdCount, owned } from '../helpers/kernel';
+
+describeKernel('lifecycle', () => {
+  it('leaves the fd count where it started after thousands of calls, failing ones included', async () => {
+    const prog = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_leak' }));
+    const root = await mustBpffs();
+    const before = openFdCount();
+    for (let round = 0; round < 200; round++) {
+      await Promise.all([
+        getProgram(prog.id),
+        getProgram(0xfffffff0).catch(() => undefined),
+        getMapInfo(0xfffffff0).catch(() => undefined),
+        getLink(0xfffffff0).catch(() => undefined),
+        openPinned(`${root}/missing`).catch(() => undefined),
+        openPinned('/etc/hostname').catch(() => undefined),
+        listPinned(root),
+      ]);
+    }
+    await Promise.all([listPrograms(), listMaps(), listLinks()]);
+    for (let i = 0; i < 100; i++) (await enableStats()).close();
+    expect(openFdCount()).toBe(before);
+  });
+
+  it('skips programs that are freed while a listing walks the id space', async () => {
+    const churn: Promise<void>[] = [];
+    let stop = false;
+    // Load and free programs continuously while listing: some ids vanish between
+    // get_next_id and get_fd_by_id, and the listing must neither fail nor list them.
+    for (let w = 0; w < 2; w++) {
+      churn.push((async () => {
+        while (!stop) (await loadProgram({ type: 'sched_cls', name: 'bpfs_churn' })).close();
+      })());
+    }
+    try {
+      for (let i = 0; i < 30; i++) {
+        const all = await listPrograms();
+        const ids = all.map((p) => p.id);
+        expect(new Set(ids).size).toBe(ids.length);
+      }
+    } finally {
+      stop = true;
+      await Promise.all(churn);
+    }
+  });
+
+  it('loads in a worker_thread, answers there, and survives the worker being terminated', async () => {
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      const { listPrograms } = require('bpfscope');
+      listPrograms().then((p) => parentPort.postMessage(p.length));
+    `;
+    const worker = new Worker(code, { eval: true });
+    const count = await new Promise<number>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    expect(count).toBeGreaterThanOrEqual(0);
+    await worker.terminate();
+    // The main thread's binding still works after the worker's environment was torn down.
+    expect(Array.isArray(await listPrograms())).toBe(true);
+  });
+});

@@ -1,0 +1,68 @@
+// openPinned/listPinned on a private bpffs holding a program, a map and a link.
+import { mkdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { BpfError, bpffsMounts, listPinned, openPinned } from 'bpfscope';
+import { attachTcx, createMap, loadProgram, pin } from 'bpfscope/testing';
+import { cleanup, describeKernel, mustBpffs, mustVeth, owned } from '../helpers/kernel';
+
+describeKernel('pins', () => {
+  it('tells which object a pin holds, with its info, and walks a bpffs tree in name order', async () => {
+    const root = await mustBpffs();
+    const veth = mustVeth();
+    const prog = owned(await loadProgram({ type: 'sched_cls', name: 'cil_from_container' }));
+    const map = owned(await createMap({ type: 'hash', name: 'cilium_lxc', keySize: 4, valueSize: 8, maxEntries: 16 }));
+    const link = owned(await attachTcx(prog, veth.hostIfindex, 'ingress'));
+    mkdirSync(join(root, 'tc/globals'), { recursive: true });
+    mkdirSync(join(root, 'cilium/endpoints/42/links'), { recursive: true });
+    await pin(map, join(root, 'tc/globals/cilium_lxc'));
+    await pin(prog, join(root, 'prog'));
+    await pin(link, join(root, 'cilium/endpoints/42/links/cil_from_container'));
+
+    const p = await openPinned(join(root, 'prog'));
+    expect(p.kind).toBe('program');
+    expect(p.kind === 'program' && p.info).toMatchObject({ id: prog.id, name: 'cil_from_container', type: 'sched_cls' });
+    const m = await openPinned(join(root, 'tc/globals/cilium_lxc'));
+    expect(m.kind === 'map' && m.info).toMatchObject({ id: map.id, name: 'cilium_lxc', type: 'hash', keySize: 4, valueSize: 8 });
+    const l = await openPinned(join(root, 'cilium/endpoints/42/links/cil_from_container'));
+    expect(l.kind === 'link' && l.info).toEqual({ id: link.id, type: 'tcx', progId: prog.id, ifindex: veth.hostIfindex, attachType: 'tcx_ingress' });
+
+    const all = await listPinned(root);
+    expect(all.map((e) => [e.path.slice(root.length), e.kind, 'info' in e ? e.info.id : undefined])).toEqual([
+      ['/cilium/endpoints/42/links/cil_from_container', 'link', link.id],
+      ['/prog', 'program', prog.id],
+      ['/tc/globals/cilium_lxc', 'map', map.id],
+    ]);
+    expect(await bpffsMounts()).toContain(root);
+  });
+
+  it('the pinned object outlives the handle that pinned it', async () => {
+    const root = await mustBpffs();
+    const map = await createMap({ type: 'array', name: 'bpfs_pinned', keySize: 4, valueSize: 4, maxEntries: 2 });
+    const id = map.id;
+    await pin(map, join(root, 'm'));
+    map.close();
+    const m = await openPinned(join(root, 'm'));
+    expect(m.kind === 'map' && m.info.id).toBe(id);
+  });
+
+  it('gives clear errors for missing paths, directories, files outside bpffs and bad input', async () => {
+    const root = await mustBpffs();
+    mkdirSync(join(root, 'dir'));
+    const plain = mkdtempSync(join(tmpdir(), 'bpfscope-plain-'));
+    cleanup(() => rmSync(plain, { recursive: true }));
+    writeFileSync(join(plain, 'file'), 'x');
+
+    await expect(openPinned(join(root, 'missing'))).rejects.toMatchObject({ name: 'BpfError', code: 'ENOENT' });
+    await expect(openPinned(join(root, 'dir'))).rejects.toMatchObject({ code: 'EISDIR' });
+    const outside = await openPinned(join(plain, 'file')).catch((e: unknown) => e);
+    expect(outside).toBeInstanceOf(BpfError);
+    expect(outside).toMatchObject({ code: 'EXDEV', object: join(plain, 'file') });
+    expect((outside as Error).message).toContain('not on a bpffs mount');
+    await expect(listPinned(plain)).rejects.toMatchObject({ code: 'EXDEV' });
+    await expect(openPinned('')).rejects.toBeInstanceOf(TypeError);
+    await expect(openPinned(42 as unknown as string)).rejects.toBeInstanceOf(TypeError);
+    await expect(openPinned('/sys/fs/bpf/a\0b')).rejects.toBeInstanceOf(TypeError);
+  });
+});

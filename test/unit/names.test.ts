@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { ATTACH_TYPES, LINK_TYPES, MAP_TYPES, PROGRAM_TYPES } from 'bpfscope';
+import { parseBpffsMounts } from '../../dist/cjs/pins.js';
+
+describe('enum names', () => {
+  it('spell the kernel values as bpftool does', () => {
+    expect(PROGRAM_TYPES[3]).toBe('sched_cls');
+    expect(PROGRAM_TYPES[32]).toBe('netfilter');
+    expect(MAP_TYPES[11]).toBe('lpm_trie');
+    expect(MAP_TYPES[27]).toBe('ringbuf');
+    expect(LINK_TYPES[11]).toBe('tcx');
+    expect(LINK_TYPES[13]).toBe('netkit');
+    expect(ATTACH_TYPES[46]).toBe('tcx_ingress');
+    expect(ATTACH_TYPES[47]).toBe('tcx_egress');
+    expect(ATTACH_TYPES[54]).toBe('netkit_primary');
+    expect(ATTACH_TYPES[55]).toBe('netkit_peer');
+  });
+});
+
+describe('parseBpffsMounts', () => {
+  it('keeps bpf mounts only, unescapes their paths and drops duplicates', () => {
+    const text = [
+      '25 30 0:22 / /sys/fs/bpf rw,nosuid,nodev,noexec,relatime shared:9 - bpf bpf rw,mode=700',
+      '26 30 0:23 / /sys/fs/cgroup rw shared:10 - cgroup2 cgroup2 rw',
+      '90 30 0:50 / /tmp/with\\040space rw,relatime - bpf bpf rw',
+      '91 30 0:22 / /sys/fs/bpf rw,relatime - bpf bpf rw',
+      '',
+    ].join('\n');
+    expect(parseBpffsMounts(text)).toEqual(['/sys/fs/bpf', '/tmp/with space']);
+  });
+});
