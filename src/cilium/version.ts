@@ -61,6 +61,9 @@ export interface LayoutUsed {
   layout: string;
   keySize: number;
   valueSize: number;
+  /** Readers: the map's id, and its pin when it was found by pin (not by name). */
+  mapId?: number;
+  pinned?: string;
 }
 
 /** Records of one map, with the layout that decoded them. */
