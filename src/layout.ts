@@ -13,7 +13,18 @@ export type FieldType =
   | 'mac' // 6 bytes → 'aa:bb:cc:dd:ee:ff'
   | 'bool8' // 1 byte → boolean
   | { bytes: number } // a Buffer view of that length (no copy)
-  | { cstring: number }; // a NUL-terminated string in that many bytes
+  | { cstring: number } // a NUL-terminated string in that many bytes
+  | IpUnionType; // 16 bytes holding an IPv4 (first 4 bytes) or an IPv6 address, told apart by another byte
+
+/**
+ * A C `union { v4addr; v6addr }` of 16 bytes: IPv6 text when `(record[v6When.at] & mask) === value`,
+ * else the IPv4 text of the first 4 bytes. Encoding writes 4 or 16 bytes from either text and leaves
+ * the deciding byte to its own field.
+ */
+export interface IpUnionType {
+  ip: 16;
+  v6When: { at: number; mask: number; value: number };
+}
 
 export interface FieldSpec {
   offset: number;
@@ -31,6 +42,8 @@ type ScalarOf<F extends FieldSpec> = F['type'] extends 'u64' | 'i64' | 'be64'
   ? bigint
   : F['type'] extends 'ipv4' | 'ipv6' | 'mac'
     ? string
+    : F['type'] extends IpUnionType
+      ? string
     : F['type'] extends 'bool8'
       ? boolean
       : F['type'] extends { bytes: number }
@@ -47,7 +60,7 @@ const SIZES: Record<ScalarType, number> = {
 };
 
 export function fieldSize(type: FieldType): number {
-  if (typeof type === 'object') return 'bytes' in type ? type.bytes : type.cstring;
+  if (typeof type === 'object') return 'bytes' in type ? type.bytes : 'cstring' in type ? type.cstring : type.ip;
   if (type === 'ipv4') return 4;
   if (type === 'ipv6') return 16;
   if (type === 'mac') return 6;
@@ -55,7 +68,7 @@ export function fieldSize(type: FieldType): number {
   return SIZES[type];
 }
 
-type Reader = (view: DataView, buf: Buffer, at: number) => unknown;
+type Reader = (view: DataView, buf: Buffer, at: number, record?: number) => unknown;
 type Writer = (view: DataView, buf: Buffer, at: number, value: unknown) => void;
 
 function scalarReader(type: ScalarType, little: boolean): Reader {
@@ -79,6 +92,11 @@ function readerFor(spec: FieldSpec): Reader {
   const little = spec.endian !== 'big';
   if (typeof type === 'object') {
     if ('bytes' in type) return (_v, b, at) => b.subarray(at, at + type.bytes);
+    if ('ip' in type) {
+      // `at` is the field's position; the deciding byte is relative to the record start.
+      const { at: flagAt, mask, value } = type.v6When;
+      return (_v, b, at, record = at) => ((b[record + flagAt] & mask) === value ? formatIpv6(b, at) : `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`);
+    }
     return (_v, b, at) => {
       const end = b.indexOf(0, at);
       return b.toString('latin1', at, end < 0 || end > at + type.cstring ? at + type.cstring : end);
@@ -127,6 +145,7 @@ function writerFor(spec: FieldSpec): Writer {
         b.set(src, at);
       };
     }
+    if ('ip' in type) return (_v, b, at, x) => b.set(String(x).includes(':') ? parseIpv6(String(x)) : parseIpv4(String(x)), at);
     return (_v, b, at, x) => {
       const n = b.write(String(x), at, type.cstring, 'latin1');
       if (n < type.cstring) b[at + n] = 0;
@@ -227,10 +246,10 @@ export class Layout<L extends LayoutFields> {
     const record = {} as Record<keyof L, unknown>;
     for (const [name, off, read, count, one] of this.readers) {
       if (count === 0) {
-        record[name] = read(view, buf, at + off);
+        record[name] = read(view, buf, at + off, at);
       } else {
         const items = new Array<unknown>(count);
-        for (let i = 0; i < count; i++) items[i] = read(view, buf, at + off + i * one);
+        for (let i = 0; i < count; i++) items[i] = read(view, buf, at + off + i * one, at);
         record[name] = items;
       }
     }

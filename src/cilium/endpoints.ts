@@ -14,11 +14,11 @@ import { defineLayout, type Decoded } from '../layout';
 import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
 import { parsePrefix } from './ipcache';
 import { flagNames } from './tables';
-import { familyName, leftPad, slotAddress, tablePrinter, upperMac, type Family } from './text';
+import { FAMILY_IPV4, FAMILY_IPV6, familyName, leftPad, tablePrinter, upperMac, type Family } from './text';
 import { formatVersion, withLayout, type CiliumRecords, type Minor } from './version';
 
 const KEY_FIELDS = {
-  ip: { offset: 0, type: { bytes: 16 } },
+  ip: { offset: 0, type: { ip: 16, v6When: { at: 16, mask: 0xff, value: FAMILY_IPV6 } } },
   family: { offset: 16, type: 'u8' },
   key: { offset: 17, type: 'u8' },
 } as const;
@@ -85,7 +85,7 @@ export function decodeEndpoints(keys: Buffer, values: Buffer, count: number, opt
   const { keys: ks, values: vs, minor, used } = decodePairs<Key, Value>('endpoints', ENDPOINT_LAYOUTS, keys, values, count, options);
   const records = ks.map((k, i): EndpointRecord => {
     const v = vs[i];
-    const ip = slotAddress(k.ip, k.family);
+    const ip = k.family === FAMILY_IPV4 || k.family === FAMILY_IPV6 ? k.ip : undefined;
     const record: EndpointRecord = {
       ip: ip ?? '',
       family: familyName(k.family),
@@ -133,7 +133,7 @@ export function encodeEndpoints(entries: readonly EndpointEntry[], options?: { v
       flags |= bit[0];
     }
     const { ip: _ip, clusterId, flags: _flags, ...value } = e;
-    return [{ ip: p.ip, family: p.family, key: 0, clusterId: clusterId ?? 0 }, { ...value, flags }] as const;
+    return [{ ip: p.address, family: p.family, key: 0, clusterId: clusterId ?? 0 }, { ...value, flags }] as const;
   }));
 }
 

@@ -11,35 +11,41 @@
 //                                                                        ipv6tunnel, remotecluster 1.19+)
 //
 // prefixlen counts the 32 static bits (cluster_id, pad, family) plus the IP prefix: /32 is 64.
-import { defineLayout, formatIpv6, type Decoded, parseIpv4, parseIpv6 } from '../layout';
+import { defineLayout, parseIpv4, parseIpv6, type Decoded } from '../layout';
 import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
 import { flagNames, reservedIdentityName } from './tables';
-import { FAMILY_IPV4, FAMILY_IPV6, familyName, slotAddress, tablePrinter, type Family } from './text';
+import { FAMILY_IPV4, FAMILY_IPV6, familyName, tablePrinter, type Family } from './text';
 import { formatVersion, withLayout, type CiliumRecords, type Minor } from './version';
 
 const STATIC_PREFIX_BITS = 32;
+const FLAG_SKIP_TUNNEL = 0x01;
+const FLAG_HAS_TUNNEL = 0x02;
+const FLAG_IPV6_TUNNEL = 0x04;
 
+// The address is IPv6 when the family byte (@7) is 2 (ENDPOINT_KEY_IPV6).
+const KEY_IP = { offset: 8, type: { ip: 16, v6When: { at: 7, mask: 0xff, value: FAMILY_IPV6 } } } as const;
 const KEY_1_14 = defineLayout({
   prefixlen: { offset: 0, type: 'u32' },
   clusterId: { offset: 6, type: 'u8' },
   family: { offset: 7, type: 'u8' },
-  ip: { offset: 8, type: { bytes: 16 } },
+  ip: KEY_IP,
 }, 24);
 const KEY_1_15 = defineLayout({
   prefixlen: { offset: 0, type: 'u32' },
   clusterId: { offset: 4, type: 'u16' },
   family: { offset: 7, type: 'u8' },
-  ip: { offset: 8, type: { bytes: 16 } },
+  ip: KEY_IP,
 }, 24);
 const VALUE_V1 = defineLayout({
   identity: { offset: 0, type: 'u32' },
-  tunnel: { offset: 4, type: { bytes: 4 } },
+  tunnel: { offset: 4, type: 'ipv4' },
   encryptKey: { offset: 10, type: 'u8' },
   flags: { offset: 11, type: 'u8' },
 }, 12);
 const VALUE_V2 = defineLayout({
   identity: { offset: 0, type: 'u32' },
-  tunnel: { offset: 4, type: { bytes: 16 } },
+  // IPv6 when flag_ipv6_tunnel_ep (0x04) is set in the flag byte (@23); an unset endpoint reads 0.0.0.0.
+  tunnel: { offset: 4, type: { ip: 16, v6When: { at: 23, mask: FLAG_IPV6_TUNNEL, value: FLAG_IPV6_TUNNEL } } },
   encryptKey: { offset: 22, type: 'u8' },
   flags: { offset: 23, type: 'u8' },
 }, 24);
@@ -53,9 +59,6 @@ export const IPCACHE_LAYOUTS: readonly MapLayout[] = [
   { since: 18, until: 20, map: 'cilium_ipcache_v2', name: 'ipcache_key (cluster_id u16 @4) / remote_endpoint_info v2', keySize: 24, valueSize: 24, key: KEY_1_15, value: VALUE_V2 },
 ];
 
-const FLAG_SKIP_TUNNEL = 0x01;
-const FLAG_HAS_TUNNEL = 0x02;
-const FLAG_IPV6_TUNNEL = 0x04;
 
 /** [bit, name as `flags=` prints it, since]: ≤1.15 the byte is padding. */
 const FLAGS: readonly (readonly [number, string, Minor])[] = [
@@ -92,9 +95,8 @@ export function decodeIpcache(keys: Buffer, values: Buffer, count: number, optio
   const { keys: ks, values: vs, minor, used } = decodePairs<Key, Value>('ipcache', IPCACHE_LAYOUTS, keys, values, count, options);
   const records = ks.map((k, i): IpcacheRecord => {
     const v = vs[i];
-    const address = slotAddress(k.ip, k.family);
+    const address = k.family === FAMILY_IPV4 || k.family === FAMILY_IPV6 ? k.ip : undefined;
     const prefixLength = k.prefixlen - STATIC_PREFIX_BITS;
-    const ipv6Tunnel = v.tunnel.length === 16 && (v.flags & FLAG_IPV6_TUNNEL) !== 0;
     const record: IpcacheRecord = {
       prefix: address === undefined ? '<unknown>' : `${address}/${prefixLength}${k.clusterId !== 0 ? `@${k.clusterId}` : ''}`,
       address: address ?? '',
@@ -102,7 +104,7 @@ export function decodeIpcache(keys: Buffer, values: Buffer, count: number, optio
       family: familyName(k.family),
       clusterId: k.clusterId,
       identity: v.identity,
-      tunnelEndpoint: ipv6Tunnel ? formatIpv6(v.tunnel) : slotAddress(v.tunnel, FAMILY_IPV4)!,
+      tunnelEndpoint: v.tunnel,
       encryptKey: v.encryptKey,
       flags: flagNames(v.flags, FLAGS, minor),
       rawFlags: v.flags,
@@ -125,16 +127,15 @@ export interface IpcacheEntry {
 }
 
 /** Parses '10.0.0.0/8', 'fd00::/64@3' into family, 16-byte slot, prefix length and cluster id. */
-export function parsePrefix(prefix: string): { family: number; ip: Buffer; prefixLength: number; clusterId: number } {
+export function parsePrefix(prefix: string): { family: number; address: string; ip: Buffer; prefixLength: number; clusterId: number } {
   const m = /^([^/@]+)(?:\/(\d+))?(?:@(\d+))?$/.exec(prefix);
   if (!m) throw new TypeError(`not a prefix: '${prefix}'`);
   const v6 = m[1].includes(':');
-  const ip = Buffer.alloc(16);
-  ip.set(v6 ? parseIpv6(m[1]) : parseIpv4(m[1]));
+  const ip = v6 ? parseIpv6(m[1]) : parseIpv4(m[1]);
   const max = v6 ? 128 : 32;
   const prefixLength = m[2] === undefined ? max : Number(m[2]);
   if (prefixLength > max) throw new RangeError(`prefix length ${prefixLength} is longer than ${max}: '${prefix}'`);
-  return { family: v6 ? FAMILY_IPV6 : FAMILY_IPV4, ip, prefixLength, clusterId: m[3] === undefined ? 0 : Number(m[3]) };
+  return { family: v6 ? FAMILY_IPV6 : FAMILY_IPV4, address: m[1], ip, prefixLength, clusterId: m[3] === undefined ? 0 : Number(m[3]) };
 }
 
 function flagBits(names: readonly string[]): number {
@@ -157,8 +158,8 @@ export function encodeIpcache(entries: readonly IpcacheEntry[], options?: { vers
     const tunnelSet = tunnel !== undefined && tunnel.some((b) => b !== 0);
     const defaultFlags = row.valueSize === 24 && tunnelSet ? FLAG_HAS_TUNNEL | (tunnel.length === 16 ? FLAG_IPV6_TUNNEL : 0) : 0;
     return [
-      { prefixlen: p.prefixLength + STATIC_PREFIX_BITS, clusterId: p.clusterId, family: p.family, ip: p.ip },
-      { identity: e.identity, tunnel, encryptKey: e.encryptKey ?? 0, flags: e.flags ? flagBits(e.flags) : defaultFlags },
+      { prefixlen: p.prefixLength + STATIC_PREFIX_BITS, clusterId: p.clusterId, family: p.family, ip: p.address },
+      { identity: e.identity, tunnel: e.tunnelEndpoint, encryptKey: e.encryptKey ?? 0, flags: e.flags ? flagBits(e.flags) : defaultFlags },
     ] as const;
   }));
 }
@@ -186,13 +187,34 @@ export function formatIpcache(records: readonly IpcacheRecord[], options: { vers
 export function lookupIpcache(records: readonly IpcacheRecord[], ip: string, clusterId = 0): IpcacheRecord | undefined {
   const wanted = parsePrefix(ip);
   const family = familyName(wanted.family);
+  const wanted4 = family === 'ipv4' ? wanted.ip.readUInt32BE(0) : 0;
   let best: IpcacheRecord | undefined;
   for (const r of records) {
     if (r.family !== family || r.clusterId !== clusterId || (best && best.prefixLength >= r.prefixLength)) continue;
     if (r.prefixLength < 0 || r.prefixLength > wanted.prefixLength) continue;
-    if (samePrefix(parsePrefix(r.address).ip, wanted.ip, r.prefixLength)) best = r;
+    const covers = family === 'ipv4' ? sameIpv4Prefix(r.address, wanted4, r.prefixLength) : samePrefix(parseIpv6(r.address), wanted.ip, r.prefixLength);
+    if (covers) best = r;
   }
   return best;
+}
+
+/** Whether dotted `text` and `wanted` share their first `bits` bits (without allocating). */
+function sameIpv4Prefix(text: string, wanted: number, bits: number): boolean {
+  let value = 0;
+  let octet = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      value = (value << 8) | octet;
+      octet = 0;
+    } else {
+      octet = octet * 10 + (c - 48);
+    }
+  }
+  value = ((value << 8) | octet) >>> 0;
+  if (bits === 0) return true;
+  const shift = 32 - bits;
+  return value >>> shift === wanted >>> shift;
 }
 
 function samePrefix(a: Buffer, b: Buffer, bits: number): boolean {

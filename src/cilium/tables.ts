@@ -129,6 +129,7 @@ export function identityScope(identity: number): 'global' | 'local' | 'remote-no
 
 /** Names of the set bits of `value`, from a table of [bit mask, name, since]. */
 export function flagNames(value: number, table: readonly (readonly [number, string, Minor])[], minor: Minor): string[] {
+  if (value === 0) return [];
   const names: string[] = [];
   for (const [mask, name, since] of table) if (minor >= since && (value & mask) !== 0) names.push(name);
   return names;

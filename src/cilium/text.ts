@@ -1,7 +1,6 @@
 // How cilium-dbg lays out text: Go's text/tabwriter with (minwidth 5, tabwidth 0, padding 3,
 // padchar ' ', flags 0), and the `TablePrinter` helper of `bpf ipcache list` / `bpf endpoint list`.
 // Addresses as cilium-dbg prints them.
-import { formatIpv6 } from '../layout';
 
 const MIN_WIDTH = 5;
 const PADDING = 3;
@@ -81,13 +80,6 @@ export function compareCells(a: readonly string[], b: readonly string[]): number
     if (c !== 0) return c;
   }
   return a.length - b.length;
-}
-
-/** An address from a 16-byte slot: IPv4 in the first 4 bytes (family 1) or IPv6 (family 2). */
-export function slotAddress(slot: Buffer, family: number): string | undefined {
-  if (family === 1) return `${slot[0]}.${slot[1]}.${slot[2]}.${slot[3]}`;
-  if (family === 2) return formatIpv6(slot);
-  return undefined;
 }
 
 export const FAMILY_IPV4 = 1;
