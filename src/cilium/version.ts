@@ -69,8 +69,9 @@ export interface LayoutUsed {
 /** Records of one map, with the layout that decoded them. */
 export type CiliumRecords<T> = T[] & { layout: LayoutUsed };
 
+/** Attaches `layout` as a non-enumerable property, so the records still compare and print as a plain array. */
 export function withLayout<T>(records: T[], layout: LayoutUsed): CiliumRecords<T> {
-  return Object.assign(records, { layout });
+  return Object.defineProperty(records, 'layout', { value: layout, enumerable: false, writable: false, configurable: true }) as CiliumRecords<T>;
 }
 
 /**
