@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,21 +45,24 @@ int main(int argc, char **argv) {
     }
     char *keys = malloc((size_t)info.max_entries * info.key_size);
     char *values = malloc((size_t)info.max_entries * info.value_size);
-    __u32 batch = 4096, in = 0, out = 0;
+    // The batch token: a bucket index for hash maps, a whole key for maps on the generic batch
+    // path (LPM trie), so it gets room for either.
+    char in[64], out[64];
+    __u32 batch = 4096;
     void *inp = NULL;
     count = 0;
     for (;;) {
       __u32 n = batch;
       LIBBPF_OPTS(bpf_map_batch_opts, opts);
-      int err = bpf_map_lookup_batch(fd, inp, &out, keys + count * info.key_size, values + count * info.value_size, &n, &opts);
+      int err = bpf_map_lookup_batch(fd, inp, out, keys + count * info.key_size, values + count * info.value_size, &n, &opts);
       count += n;
       if (err && errno != ENOENT) {
         perror("bpf_map_lookup_batch");
         return 1;
       }
       if (err) break;
-      in = out;
-      inp = &in;
+      memcpy(in, out, sizeof(in));
+      inp = in;
     }
     close(fd);
     times[r] = now_ns() - start;
