@@ -64,4 +64,6 @@ export {
   type LayoutUsed,
   type VersionedLayout,
   type MetricDirection,
+  type PodReport,
+  type Finding,
 } from './cilium';

@@ -4,6 +4,7 @@ import { decodeEndpoints, encodeEndpoints, formatEndpoints, ENDPOINT_LAYOUTS } f
 import { decodeIpcache, encodeIpcache, formatIpcache, lookupIpcache, IPCACHE_LAYOUTS } from './ipcache';
 import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, BACKEND_LAYOUTS, REV_NAT_LAYOUTS, SERVICE_LAYOUTS } from './lb';
 import { decodeMetrics, encodeMetrics, formatMetrics, METRICS_LAYOUTS } from './metrics';
+import { renderPodReport } from './report';
 import { decodePolicy, encodePolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
 import { directionName, fileName, identityScope, isDropReason, reasonName, reservedIdentityName } from './tables';
 import { CILIUM_VERSIONS, parseVersion } from './version';
@@ -42,6 +43,8 @@ export const cilium = Object.freeze({
     ipcache: formatIpcache,
     endpoints: formatEndpoints,
     metrics: formatMetrics,
+    /** An explainPod report as text, in the walkthrough's order. */
+    pod: renderPodReport,
   }),
   /** Longest-prefix match over decoded ipcache records, as the datapath does. */
   lookupIpcache,
@@ -78,3 +81,4 @@ export type { PolicyRecord, PolicyEntry } from './policy';
 export type { DecodeOptions, PackedEntries, MapLayout } from './codec';
 export type { CiliumVersion, CiliumRecords, LayoutUsed, VersionedLayout } from './version';
 export type { MetricDirection } from './tables';
+export type { PodReport, Finding, AttachmentFact, PinnedLinkFact, PodInterfaceFact, PodRouteFact } from './report';
