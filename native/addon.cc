@@ -3,10 +3,13 @@
 
 #include "addon.h"
 #include "errors.h"
+#include "features.h"
 #include "fixtures.h"
 #include "handle.h"
 #include "links.h"
 #include "maps.h"
+#include "netlink.h"
+#include "netns.h"
 #include "pins.h"
 #include "programs.h"
 
@@ -29,9 +32,12 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   maps::Init(env, exports);
   links::Init(env, exports);
   pins::Init(env, exports);
+  features::Init(env, exports);
   Napi::Object fixtures_ns = Napi::Object::New(env);
   fixtures::Init(env, fixtures_ns);
   exports.Set("fixtures", fixtures_ns);
+  netns::Init(env, exports);
+  netlink::Init(env, exports);
   return exports;
 }
 

@@ -29,6 +29,7 @@ export {
   type UnknownLinkInfo,
 } from './links';
 export { defineLayout, Layout, formatMac, formatIpv6, type FieldSpec, type FieldType, type LayoutFields, type Decoded } from './layout';
+export { versions, probeFeatures, type Versions, type Feature } from './features';
 export { openPinned, listPinned, bpffsMounts, type PinnedObject, type UnreadablePin } from './pins';
 export {
   PROGRAM_TYPES,
@@ -67,3 +68,35 @@ export {
   type PodReport,
   type Finding,
 } from './cilium';
+export { listNetns, netnsPath, NETNS_DIR, type NetnsRef, type NetnsInfo } from './netns';
+export {
+  listInterfaces,
+  listAddresses,
+  listRoutes,
+  listNeighbors,
+  getEthtoolStats,
+  linkFlagNames,
+  type NetnsOptions,
+  type InterfaceInfo,
+  type LinkStats,
+  type OperState,
+  type XdpMode,
+  type AddressInfo,
+  type RouteInfo,
+  type NextHopInfo,
+  type NeighborInfo,
+  type Scope,
+} from './interfaces';
+export {
+  listAttachments,
+  type Attachment,
+  type AttachmentHook,
+  type MprogAttachment,
+  type TcAttachment,
+  type XdpAttachment,
+  type FlowDissectorAttachment,
+  type NetfilterAttachment,
+  type ListAttachmentsOptions,
+} from './attachments';
+export { findPeer, type FindPeerOptions, type FindPeerResult, type PeerInfo } from './peers';
+export { resolveContainer, containerIdOfCgroup, type ContainerInfo, type ContainerRuntime } from './containers';

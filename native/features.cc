@@ -1,0 +1,71 @@
+#include "features.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <bpf/libbpf_version.h>
+#include <sys/utsname.h>
+
+#include <cerrno>
+#include <memory>
+
+#include "task.h"
+#include "uapi_compat.h"
+
+namespace bpfscope::features {
+
+namespace {
+
+// versions() → { libbpfBuild, libbpfRuntime, kernelRelease, kernelVersion }
+Napi::Value Versions(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("libbpfBuild", std::to_string(LIBBPF_MAJOR_VERSION) + "." + std::to_string(LIBBPF_MINOR_VERSION));
+  o.Set("libbpfRuntime", std::to_string(libbpf_major_version()) + "." + std::to_string(libbpf_minor_version()));
+  struct utsname u {};
+  if (uname(&u) == 0) {
+    o.Set("kernelRelease", u.release);
+    o.Set("kernelVersion", u.version);
+    o.Set("machine", u.machine);
+  }
+  return o;
+}
+
+// probe(kind, value) → errno of the probing call (0: supported).
+//   'attach-query': BPF_PROG_QUERY of attach type `value` on the loopback device (ifindex 1):
+//                   tcx answers 0 from Linux 6.6 and EINVAL before.
+//   'map-type' / 'prog-type': libbpf's own probes (create a tiny map / load a tiny program).
+Napi::Value Probe(const Napi::CallbackInfo& info) {
+  std::string kind;
+  uint32_t value;
+  if (!ArgString(info, 0, &kind) || !ArgU32(info, 1, &value)) return ThrowType(info.Env(), "probe(kind, value)");
+  auto result = std::make_shared<int>(0);
+  return RunAsync(
+      info.Env(),
+      [kind, value, result](Failure& failure) {
+        if (kind == "attach-query") {
+          uapi::ProgQueryAttr attr {};
+          attr.target = 1;
+          attr.attach_type = value;
+          *result = uapi::Syscall(uapi::kProgQuery, &attr, sizeof(attr)) == 0 ? 0 : errno;
+        } else if (kind == "map-type") {
+          int r = libbpf_probe_bpf_map_type(static_cast<enum bpf_map_type>(value), nullptr);
+          *result = r == 1 ? 0 : r == 0 ? EINVAL : -r;
+        } else if (kind == "prog-type") {
+          int r = libbpf_probe_bpf_prog_type(static_cast<enum bpf_prog_type>(value), nullptr);
+          *result = r == 1 ? 0 : r == 0 ? EINVAL : -r;
+        } else {
+          return failure.Set(EINVAL, "probe", kind);
+        }
+        return true;
+      },
+      [result](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *result); });
+}
+
+}  // namespace
+
+void Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("versions", Napi::Function::New(env, Versions, "versions"));
+  exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
+}
+
+}  // namespace bpfscope::features

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `npm run bench`: every benchmark in bench/, each printing a markdown section whose ratios are
+# measured against baselines in the same run (C programs calling libbpf/netlink, bpftool, ip).
+# The tables are also written to docs/benchmarks.md with the machine they were measured on.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test
+[ -d node_modules/vitest ] || { if [ -f package-lock.json ]; then npm ci --ignore-scripts; else npm install --ignore-scripts; fi; }
+node scripts/build-addon.mjs
+node scripts/build-ts.mjs
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+{
+  echo "# Benchmarks"
+  echo
+  echo "Measured by \`npm run bench\` on $(date -u +%Y-%m-%d): $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))," \
+       "$(free -g | awk '/Mem:/{print $2}') GiB, Linux $(uname -r), Node $(node --version), libbpf $(node -e "process.stdout.write(require('bpfscope').versions().libbpf.runtime)")."
+  echo "Every ratio compares numbers taken in the same run; medians of several runs."
+  echo
+} > "$out"
+for bench in bench/*.bench.mjs; do
+  echo "== $bench" >&2
+  node "$bench" | tee -a "$out"
+done
+mkdir -p docs
+cp "$out" docs/benchmarks.md
+echo "written to docs/benchmarks.md" >&2
