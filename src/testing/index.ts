@@ -33,3 +33,12 @@ export {
   type VethOptions,
   type RouteOptions,
 } from './net';
+export {
+  createFakeCiliumNode,
+  type FakeCiliumNode,
+  type FakeCiliumNodeOptions,
+  type FakePod,
+  type FakePodOptions,
+  type FakePodFault,
+  type FakeDevice,
+} from './cilium';
