@@ -148,7 +148,7 @@ function valueText(r: EndpointRecord, minor: Minor): string {
 }
 
 /** What `cilium-dbg bpf endpoint list` of that version prints (rows sorted; no entries: the header). */
-export function formatEndpoints(records: readonly EndpointRecord[], options: { version?: string } = {}): string {
-  const minor = formatVersion(records, options.version);
+export function formatEndpoints(records: readonly EndpointRecord[], options?: { version?: string }): string {
+  const minor = formatVersion(records, options, 'cilium.format.endpoints');
   return tablePrinter('IP ADDRESS', 'LOCAL ENDPOINT INFO', records.map((r) => [r.key, valueText(r, minor)] as const));
 }

@@ -174,9 +174,9 @@ function valueText(r: IpcacheRecord, minor: Minor): string {
 }
 
 /** What `cilium-dbg bpf ipcache list` of that version prints (rows sorted). */
-export function formatIpcache(records: readonly IpcacheRecord[], options: { version?: string } = {}): string {
+export function formatIpcache(records: readonly IpcacheRecord[], options?: { version?: string }): string {
+  const minor = formatVersion(records, options, 'cilium.format.ipcache');
   if (records.length === 0) return 'No entries found.\n';
-  const minor = formatVersion(records, options.version);
   return tablePrinter('IP PREFIX/ADDRESS', 'IDENTITY', records.map((r) => [r.prefix, valueText(r, minor)] as const));
 }
 

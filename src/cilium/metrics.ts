@@ -123,9 +123,9 @@ export function encodeMetrics(entries: readonly MetricsEntry[], options: { versi
 }
 
 /** What `cilium-dbg bpf metrics list` of that version prints: rows sorted cell by cell, as it does. */
-export function formatMetrics(records: readonly MetricsRecord[], options: { version?: string } = {}): string {
+export function formatMetrics(records: readonly MetricsRecord[], options?: { version?: string }): string {
+  const minor = formatVersion(records, options, 'cilium.format.metrics');
   if (records.length === 0) return 'No entries found.\n';
-  const minor = formatVersion(records, options.version);
   const withLines = minor >= 16;
   const header = withLines ? ['REASON', 'DIRECTION', 'PACKETS', 'BYTES', 'LINE', 'FILE'] : ['REASON', 'DIRECTION', 'PACKETS', 'BYTES'];
   const rows = records.map((r) => {

@@ -5,6 +5,7 @@
 // `version` decides; without one, the newest version whose layouts fit the sizes is used.
 // Per-version facts follow cilium-maps.md: the newest patch release read for 1.14 (1.14.16),
 // 1.15 (1.15.7) and 1.16 (1.16.15), the branch points for 1.17, 1.18 and 1.19, and main for 1.20.
+import { checkOptions } from '../validate';
 
 /** The Cilium minor versions bpfscope knows; '1.20' is 1.20-dev (main). */
 export const CILIUM_VERSIONS = ['1.14', '1.15', '1.16', '1.17', '1.18', '1.19', '1.20'] as const;
@@ -120,7 +121,9 @@ function distance(row: VersionedLayout, version: Minor): number {
 }
 
 /** The version a formatter uses: explicit, else the one the records were decoded with, else newest. */
-export function formatVersion(records: readonly unknown[], version: unknown): Minor {
+export function formatVersion(records: readonly unknown[], options: unknown, what: string): Minor {
+  if (!Array.isArray(records)) throw new TypeError(`${what}: records must be an array`);
+  const { version } = checkOptions<{ version?: string }>(options, ['version'], `${what} options`);
   const layout = (records as { layout?: LayoutUsed }).layout;
   return parseVersion(version) ?? (layout ? parseVersion(layout.version)! : NEWEST);
 }
