@@ -7,7 +7,17 @@ export {
   StatsHandle,
   type ProgramInfo,
 } from './programs';
-export { listMaps, getMapInfo, type MapInfo } from './maps';
+export { listMaps, getMapInfo, openMap, BpfMap, type MapInfo, type MapRef, type DumpOptions } from './maps';
+export {
+  MapDump,
+  type MapEntry,
+  type BpftoolEntry,
+  type BtfEntry,
+  type MapRecord,
+  type PerCpuMapRecord,
+} from './map-dump';
+export { MapPoller, type MapChanges, type MapChange, type MapValueChange, type WatchOptions } from './map-watch';
+export { type BtfValue, type BtfType, type BtfTypeTable } from './btf';
 export {
   listLinks,
   getLink,

@@ -7,6 +7,8 @@ export {
   loadProgram,
   createMap,
   updateElem,
+  updateBatch,
+  deleteElem,
   attachTcx,
   createLink,
   testRun,
