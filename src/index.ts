@@ -77,6 +77,9 @@ export {
   type MetricDirection,
   type PodReport,
   type Finding,
+  type ReadOptions as CiliumReadOptions,
+  type PodTarget,
+  type ExplainOptions,
 } from './cilium';
 export { listNetns, netnsPath, NETNS_DIR, type NetnsRef, type NetnsInfo } from './netns';
 export {

@@ -4,6 +4,8 @@ import { decodeEndpoints, encodeEndpoints, formatEndpoints, ENDPOINT_LAYOUTS } f
 import { decodeIpcache, encodeIpcache, formatIpcache, lookupIpcache, IPCACHE_LAYOUTS } from './ipcache';
 import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, BACKEND_LAYOUTS, REV_NAT_LAYOUTS, SERVICE_LAYOUTS } from './lb';
 import { decodeMetrics, encodeMetrics, formatMetrics, METRICS_LAYOUTS } from './metrics';
+import { explainPod } from './explain';
+import { ipcacheLookup, readBackends, readConntrack, readEndpoints, readIpcache, readMetrics, readPolicy, readRevNat, readServices } from './read';
 import { renderPodReport } from './report';
 import { decodePolicy, encodePolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
 import { directionName, fileName, identityScope, isDropReason, reasonName, reservedIdentityName } from './tables';
@@ -14,6 +16,18 @@ function minorOf(version: string | undefined): number {
 }
 
 export const cilium = Object.freeze({
+  /** Readers: find the map by pin under `<bpffs>/tc/globals/` (else by name), dump and decode it. */
+  ipcache: readIpcache,
+  ipcacheLookup,
+  endpoints: readEndpoints,
+  metrics: readMetrics,
+  conntrack: readConntrack,
+  services: readServices,
+  backends: readBackends,
+  revNat: readRevNat,
+  policy: readPolicy,
+  /** A pod's datapath end to end, with findings (cilium.format.pod renders it). */
+  explainPod,
   /** The Cilium versions whose layouts and formats are known ('1.20' is 1.20-dev). */
   versions: CILIUM_VERSIONS,
   /** Packed keys/values (as a map dump holds them) → records; each result carries `.layout`. */
@@ -78,6 +92,8 @@ export type { MetricsRecord, MetricsEntry, MetricsDecodeOptions } from './metric
 export type { ConntrackRecord, ConntrackEntry } from './conntrack';
 export type { ServiceRecord, BackendRecord, RevNatRecord } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';
+export type { ReadOptions } from './read';
+export type { PodTarget, ExplainOptions } from './explain';
 export type { DecodeOptions, PackedEntries, MapLayout } from './codec';
 export type { CiliumVersion, CiliumRecords, LayoutUsed, VersionedLayout } from './version';
 export type { MetricDirection } from './tables';
