@@ -6,26 +6,57 @@ const MIN_WIDTH = 5;
 const PADDING = 3;
 
 /**
- * Go's tabwriter on `text` whose cells are tab-terminated: a column's width is decided per block
- * of consecutive lines that have a cell in it (the last cell of a line is not in any column and is
- * never padded). Widths are max(cell + padding, minwidth).
+ * Go's tabwriter over lines of cells, as written with a tab after every cell but the last: a
+ * column's width is decided per block of consecutive lines that have a cell in it (the last cell of
+ * a line is in no column and is never padded). Widths are max(cell + padding, minwidth). Every
+ * line ends in '\n'.
  */
-export function tabwrite(text: string): string {
-  const lines = text.split('\n').map((l) => l.split('\t'));
-  const hasNewline = text.endsWith('\n');
-  if (hasNewline) lines.pop();
-  const out: string[] = [];
-  const widths: number[] = [];
-  format(lines, 0, lines.length, widths, out);
-  return out.join('\n') + (hasNewline ? '\n' : '');
+export function tabwrite(lines: readonly (readonly string[])[]): string {
+  // Pass 1: the column widths of each block of lines. Pass 2: the text, written once into one
+  // buffer (the cells are ASCII) instead of as a padded string per cell.
+  const blocks: Block[] = [];
+  format(lines, 0, lines.length, [], blocks);
+  let size = 0;
+  for (const { from, to, widths } of blocks) {
+    for (let i = from; i < to; i++) {
+      const cells = lines[i];
+      for (let j = 0; j < cells.length; j++) size += j < widths.length ? Math.max(widths[j], cells[j].length) : cells[j].length;
+      size += 1;
+    }
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const { from, to, widths } of blocks) {
+    for (let i = from; i < to; i++) {
+      const cells = lines[i];
+      for (let j = 0; j < cells.length; j++) {
+        let end = at + out.write(cells[j], at, 'latin1');
+        if (j < widths.length) {
+          const padded = Math.max(at + widths[j], end);
+          out.fill(0x20, end, padded);
+          end = padded;
+        }
+        at = end;
+      }
+      out[at++] = 0x0a;
+    }
+  }
+  return out.toString('latin1');
 }
 
-function format(lines: string[][], line0: number, line1: number, widths: number[], out: string[]): void {
+/** Lines [from, to) and the widths of the columns they are padded to. */
+interface Block {
+  from: number;
+  to: number;
+  widths: readonly number[];
+}
+
+function format(lines: readonly (readonly string[])[], line0: number, line1: number, widths: number[], out: Block[]): void {
   const column = widths.length;
   let start = line0;
   for (let i = line0; i < line1; i++) {
     if (column >= lines[i].length - 1) continue;
-    write(lines, start, i, widths, out);
+    if (i > start) out.push({ from: start, to: i, widths: [...widths] });
     start = i;
     let width = MIN_WIDTH;
     for (; i < line1 && column < lines[i].length - 1; i++) width = Math.max(width, lines[i][column].length + PADDING);
@@ -34,19 +65,13 @@ function format(lines: string[][], line0: number, line1: number, widths: number[
     widths.pop();
     start = i; // the line that ended the block has no cell here: the loop's i++ may skip it
   }
-  write(lines, start, line1, widths, out);
-}
-
-function write(lines: string[][], from: number, to: number, widths: number[], out: string[]): void {
-  for (let i = from; i < to; i++) {
-    out.push(lines[i].map((cell, j) => (j < widths.length ? cell.padEnd(widths[j]) : cell)).join(''));
-  }
+  if (line1 > start) out.push({ from: start, to: line1, widths: [...widths] });
 }
 
 /**
- * `TablePrinter(first, second, map[string][]string)`: header, then per key a row `key\tvalue\t`
- * and extra values of the same key with an empty first column. Keys (and a key's values) are
- * sorted by code unit, where cilium-dbg prints Go's random map order.
+ * `TablePrinter(first, second, map[string][]string)`: header `first\tsecond\n`, then per key a row
+ * `key\tvalue\t\n` and extra values of the same key with an empty first column. Keys (and a key's
+ * values) are sorted by code unit, where cilium-dbg prints Go's random map order.
  */
 export function tablePrinter(firstTitle: string, secondTitle: string, rows: readonly (readonly [string, string])[]): string {
   const byKey = new Map<string, string[]>();
@@ -55,18 +80,16 @@ export function tablePrinter(firstTitle: string, secondTitle: string, rows: read
     if (values) values.push(value);
     else byKey.set(key, [value]);
   }
-  let text = `${firstTitle}\t${secondTitle}\n`;
+  const lines: string[][] = [[firstTitle, secondTitle]];
   for (const key of [...byKey.keys()].sort(compareCodeUnits)) {
-    byKey.get(key)!.sort(compareCodeUnits).forEach((value, i) => {
-      text += `${i === 0 ? key : ''}\t${value}\t\n`;
-    });
+    byKey.get(key)!.sort(compareCodeUnits).forEach((value, i) => lines.push([i === 0 ? key : '', value, '']));
   }
-  return tabwrite(text);
+  return tabwrite(lines);
 }
 
 /** A table whose every line is `cell\t…\tcell\n` (the last column unpadded), as `metrics list` writes it. */
 export function columns(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return tabwrite([header, ...rows].map((cells) => `${cells.join('\t')}\n`).join(''));
+  return tabwrite([header, ...rows]);
 }
 
 export function compareCodeUnits(a: string, b: string): number {
