@@ -153,5 +153,8 @@ export async function readPolicy(endpointId: number, options?: ReadOptions): Pro
     throw new RangeError(`endpointId must be an integer in 0..65535, got ${String(endpointId)}`);
   }
   const o = readOptions<ReadOptions>(options, [], 'cilium.policy options');
-  return readFound(await findMap(policyMapNames(endpointId), POLICY_LAYOUTS, o.bpffs, false), decodePolicy, o.version);
+  const minor = parseVersion(o.version);
+  const names = policyMapNames(endpointId); // newest name first
+  if (minor !== undefined && minor <= 16) names.reverse();
+  return readFound(await findMap(names, POLICY_LAYOUTS, o.bpffs, false), decodePolicy, o.version);
 }

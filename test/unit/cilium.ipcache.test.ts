@@ -210,6 +210,19 @@ describe('cilium ipcache format', () => {
     }
   });
 
+  it('prints values of keys that print alike under one key, the others with an empty first column', () => {
+    // Two 1.14 keys that differ only in pad1 (bytes 4..5), which Key.String() does not show.
+    const k1 = key({ prefixlen: 64, family: 1, ip: v4('10.0.1.15'), layout: '1.14' });
+    const k2 = Buffer.from(k1);
+    k2.writeUInt16LE(7, 4);
+    const records = cilium.decode.ipcache(Buffer.concat([k1, k2]), Buffer.concat([valueV1(5), valueV1(12345)]), 2, { version: '1.14' });
+    expect(cilium.format.ipcache(records)).toBe(
+      'IP PREFIX/ADDRESS   IDENTITY\n' +
+      '10.0.1.15/32        identity=12345 encryptkey=0 tunnelendpoint=0.0.0.0   \n' +
+      '                    identity=5 encryptkey=0 tunnelendpoint=0.0.0.0       \n',
+    );
+  });
+
   it('formats with an explicit version over the decoded one, and prints "No entries found." when empty', () => {
     const records = cilium.decode.ipcache(keys, v1, 3, { version: '1.16' });
     expect(cilium.format.ipcache(records, { version: '1.15' })).not.toMatch(/flags/);
