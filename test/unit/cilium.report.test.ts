@@ -86,3 +86,14 @@ describe('cilium.format.pod', () => {
     expect(text).toContain('\nFindings\n  none: every link of the chain holds\n');
   });
 });
+
+describe('cilium.explainPod input', () => {
+  it('rejects a bad target or options before touching the kernel', async () => {
+    await expect(cilium.explainPod({} as never)).rejects.toThrow(TypeError);
+    await expect(cilium.explainPod({ pid: 1, ip: '10.0.0.1' } as never)).rejects.toThrow(/exactly one of/);
+    await expect(cilium.explainPod({ pid: -3 })).rejects.toThrow(RangeError);
+    await expect(cilium.explainPod({ containerId: '' })).rejects.toThrow(TypeError);
+    await expect(cilium.explainPod({ ip: '10.0.0.1' }, { bpfs: '/x' } as never)).rejects.toThrow(/unknown option 'bpfs'/);
+    await expect(cilium.explainPod({ ip: '10.0.0.1' }, { version: '1.2' })).rejects.toThrow(RangeError);
+  });
+});
