@@ -133,6 +133,9 @@ describe('cilium policy', () => {
     expect(r14.hasExplicitAuthType).toBeUndefined();
 
     const v8 = v24.subarray(0, 8);
+    // The sizes win over a version they contradict, and the result says so.
+    expect(cilium.decode.policy(k, v8, 1, { version: '1.14' }).layout).toMatchObject({ version: '1.18', versionFrom: 'sizes', valueSize: 8 });
+    expect(cilium.decode.policy(k, v24, 1, { version: '1.16' }).layout).toMatchObject({ version: '1.16', versionFrom: 'option', map: 'cilium_policy' });
     const r18 = cilium.decode.policy(k, v8, 1)[0];
     expect(r18).toMatchObject({ proxyPort: 15001, deny: true, authType: 1, proxyPortPriority: 7 });
     expect(r18.packets).toBeUndefined();
