@@ -11,6 +11,7 @@ import { resolveContainer } from '../containers';
 import { listLinks, type LinkInfo } from '../links';
 import { listPinned } from '../pins';
 import { probeFeatures, versions } from '../features';
+import { cilium, type PodTarget } from '../cilium';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { bold, bytes, dim, table, toJson } from './format';
 
@@ -36,6 +37,10 @@ const USAGE = `usage: bpfscope [command] [--json]
   top [--interval ms] [--count n]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
   version                 bpfscope, libbpf, kernel and the features bpfscope probes
+  cilium ipcache|endpoints|metrics [--version V] [--bpffs DIR]
+                          cilium-dbg bpf … list, as that Cilium version prints it (default: from map sizes)
+  cilium explain <pid|container-id|ip> [--version V] [--bpffs DIR]
+                          a pod's datapath end to end (the walkthrough), with findings
 
 REF is a pid, a netns name (/var/run/netns/NAME) or a path (/proc/PID/ns/net).
 Every command takes --json (64-bit numbers as strings). Colour follows NO_COLOR and the terminal.
@@ -169,6 +174,31 @@ const commands: Record<string, Command> = {
     });
   },
 
+  async cilium({ positionals, options }, ctx) {
+    const [what, target, ...rest] = positionals;
+    const read = { version: options.version as string | undefined, bpffs: options.bpffs as string | undefined };
+    if (what === 'explain') {
+      if (target === undefined || rest.length > 0) throw new UsageError('usage: bpfscope cilium explain <pid|container-id|ip>');
+      const who: PodTarget = /^\d+$/.test(target) ? { pid: Number(target) } : /^[\d.]+$|:/.test(target) ? { ip: target } : { containerId: target };
+      const report = await cilium.explainPod(who, read);
+      print(ctx, report, () => cilium.format.pod(report).trimEnd());
+      return;
+    }
+    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics');
+    if (what === 'ipcache') {
+      const records = await cilium.ipcache(read);
+      print(ctx, records, () => cilium.format.ipcache(records).trimEnd());
+    } else if (what === 'endpoints') {
+      const records = await cilium.endpoints(read);
+      print(ctx, records, () => cilium.format.endpoints(records).trimEnd());
+    } else if (what === 'metrics') {
+      const records = await cilium.metrics(read);
+      print(ctx, records, () => cilium.format.metrics(records).trimEnd());
+    } else {
+      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|explain');
+    }
+  },
+
   async link(_args, ctx) {
     const links = await listLinks();
     print(ctx, links, () => table(['id', 'type', 'prog', 'details'], links.map((l) => [l.id, l.type, l.progId, linkDetails(l)])));
@@ -274,7 +304,7 @@ function parsePositive(s: string, what: string): number {
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
   try {
-    const args = parseArgs(argv, ['interval', 'count', 'netns'], ['json', 'help', 'btf']);
+    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'bpffs'], ['json', 'help', 'btf']);
     const ctx: Context = { json: Boolean(args.options.json), out };
     const [name, ...rest] = args.positionals;
     if (args.options.help || name === 'help') {
