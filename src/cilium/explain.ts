@@ -12,7 +12,7 @@ import { lookupIpcache } from './ipcache';
 import { readEndpoints, readIpcache, readMetrics, type ReadOptions } from './read';
 import { judge, type AttachmentFact, type PinnedLinkFact, type PodReport, type PodRouteFact } from './report';
 import { DEFAULT_BPFFS, endpointLinksDir } from './specs';
-import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from './version';
+import { parseVersion, versionName, NEWEST_VERSION } from './version';
 
 export type PodTarget = { pid: number } | { containerId: string } | { ip: string } | { netns: NetnsRef };
 
@@ -70,7 +70,7 @@ export async function explainPod(target: PodTarget, options?: ExplainOptions): P
   const read: ReadOptions = { bpffs, version: o.version };
   const ifname = o.ifname ?? 'eth0';
   const report: Mutable = {
-    version: versionName(minor ?? NEWEST_VERSION) as CiliumVersion,
+    version: versionName(minor ?? NEWEST_VERSION),
     bpffs,
     pod: { pids: [], addresses: [], routes: [] },
     pinnedLinks: [],
