@@ -14,6 +14,7 @@ import { probeFeatures, versions } from '../features';
 import { cilium, type PodTarget } from '../cilium';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { bold, bytes, dim, table, toJson } from './format';
+import { runDemo } from './demo';
 
 /** Exit codes, documented in the README. */
 export const EXIT = { ok: 0, error: 1, usage: 2, permission: 3, notFound: 4 } as const;
@@ -30,6 +31,7 @@ const USAGE = `usage: bpfscope [command] [--json]
   net [--netns REF]       BPF attachments per interface: tcx, tc, XDP (bpftool net show)
   if [--netns REF]        interfaces with their addresses (ip -d addr)
   netns                   every network namespace, with names, pids and nsid
+  demo [--version V]      the walkthrough on a fake Cilium node built in namespaces, then removed
   peer <pid|container-id> [ifname]
                           the veth peer of a pod's interface (default eth0) and the BPF on it
   link                    BPF links, tcx and netkit included (bpftool link show)
@@ -39,6 +41,9 @@ const USAGE = `usage: bpfscope [command] [--json]
   version                 bpfscope, libbpf, kernel and the features bpfscope probes
   cilium ipcache|endpoints|metrics [--version V] [--bpffs DIR]
                           cilium-dbg bpf … list, as that Cilium version prints it (default: from map sizes)
+  cilium ct|lb|policy <endpoint-id> [--version V] [--bpffs DIR]
+                          conntrack, services/backends/rev-NAT, an endpoint's policy map
+  explain <pid|container-id|ip> [--version V] [--bpffs DIR]
   cilium explain <pid|container-id|ip> [--version V] [--bpffs DIR]
                           a pod's datapath end to end (the walkthrough), with findings
 
@@ -174,17 +179,46 @@ const commands: Record<string, Command> = {
     });
   },
 
+  async explain({ positionals, options }, ctx) {
+    const [target, ...rest] = positionals;
+    if (target === undefined || rest.length > 0) throw new UsageError('usage: bpfscope explain <pid|container-id|ip>');
+    const who: PodTarget = /^\d+$/.test(target) ? { pid: Number(target) } : /^[\d.]+$|:/.test(target) ? { ip: target } : { containerId: target };
+    const report = await cilium.explainPod(who, ciliumRead(options));
+    print(ctx, report, () => cilium.format.pod(report).trimEnd());
+  },
+
+  async demo({ positionals, options }, ctx) {
+    if (positionals.length > 0) throw new UsageError('usage: bpfscope demo [--version V]');
+    await runDemo(ctx.out, (options.version as string | undefined) ?? '1.18');
+  },
+
   async cilium({ positionals, options }, ctx) {
     const [what, target, ...rest] = positionals;
-    const read = { version: options.version as string | undefined, bpffs: options.bpffs as string | undefined };
-    if (what === 'explain') {
-      if (target === undefined || rest.length > 0) throw new UsageError('usage: bpfscope cilium explain <pid|container-id|ip>');
-      const who: PodTarget = /^\d+$/.test(target) ? { pid: Number(target) } : /^[\d.]+$|:/.test(target) ? { ip: target } : { containerId: target };
-      const report = await cilium.explainPod(who, read);
-      print(ctx, report, () => cilium.format.pod(report).trimEnd());
+    const read = ciliumRead(options);
+    if (what === 'explain') return commands.explain({ positionals: positionals.slice(1), options }, ctx);
+    if (what === 'policy') {
+      if (target === undefined || rest.length > 0 || !/^\d+$/.test(target)) throw new UsageError('usage: bpfscope cilium policy <endpoint-id>');
+      const records = await cilium.policy(Number(target), read);
+      print(ctx, records, () => table(['direction', 'identity', 'name', 'proto', 'port', 'proxy', 'deny', 'packets', 'bytes'], records.map((r) => [r.direction, r.identity, r.identityName, r.protocol, r.port, r.proxyPort, r.deny ? 'deny' : 'allow', r.packets, r.bytes])));
       return;
     }
-    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics');
+    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|ct|lb|policy <id>|explain <target>');
+    if (what === 'ct') {
+      const records = [...(await cilium.conntrack({ ...read, family: 4 })), ...(await cilium.conntrack({ ...read, family: 6 }).catch((e: { code?: string }) => (e.code === 'ENOENT' ? [] : Promise.reject(e))))];
+      print(ctx, records, () => table(['map', 'src', 'sport', 'dst', 'dport', 'proto', 'dir', 'packets', 'bytes', 'lifetime'], records.map((r) => [r.map, r.saddr, r.sport, r.daddr, r.dport, r.protocol, r.direction, r.packets, r.bytes, r.lifetime])));
+      return;
+    }
+    if (what === 'lb') {
+      const [services, backends, revNat] = await Promise.all([cilium.services(read), cilium.backends(read), cilium.revNat(read)]);
+      print(ctx, { services, backends, revNat }, () => [
+        table(['service', 'port', 'slot', 'backend', 'count', 'revnat'], services.map((s) => [s.address, s.port, s.backendSlot, s.backendId, s.count, s.revNatIndex])),
+        '',
+        table(['backend', 'address', 'port', 'proto', 'flags', 'cluster'], backends.map((b) => [b.backendId, b.address, b.port, b.protocol, b.flags, b.clusterId])),
+        '',
+        table(['revnat', 'address', 'port'], revNat.map((r) => [r.revNatIndex, r.address, r.port])),
+      ].join('\n'));
+      return;
+    }
     if (what === 'ipcache') {
       const records = await cilium.ipcache(read);
       print(ctx, records, () => cilium.format.ipcache(records).trimEnd());
@@ -195,7 +229,7 @@ const commands: Record<string, Command> = {
       const records = await cilium.metrics(read);
       print(ctx, records, () => cilium.format.metrics(records).trimEnd());
     } else {
-      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|explain');
+      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|ct|lb|policy <id>|explain <target>');
     }
   },
 
@@ -273,6 +307,12 @@ function linkDetails(l: LinkInfo): string {
 }
 
 class NotFound extends Error {}
+
+/** --version/--bpffs of the cilium commands. */
+function ciliumRead(options: Record<string, string | true>): { version?: string; bpffs?: string } {
+  for (const o of ['version', 'bpffs'] as const) if (options[o] === true) throw new UsageError(`--${o} needs a value`);
+  return { version: options.version as string | undefined, bpffs: options.bpffs as string | undefined };
+}
 
 /** A map named on the command line: an id, a pinned path, or a name. */
 function mapRef(s: string): MapRef {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
 import { createFakeCiliumNode } from 'bpfscope/testing';
-import { cleanup, describeKernel } from '../helpers/kernel';
+import { cleanup, describeKernel, run } from '../helpers/kernel';
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -31,5 +31,35 @@ describeKernel('bpfscope cilium', () => {
     expect(explain.stdout).toMatch(/ERROR\s+no-ingress-program: no cil_from_container on lxc[0-9a-f]{12} ingress/);
     expect(cli('cilium', 'nope').code).toBe(2);
     expect(cli('cilium', 'explain').code).toBe(2);
+  });
+});
+
+describeKernel('bpfscope demo and the other cilium maps', () => {
+  it('cilium ct, lb and policy print the records the API reads', async () => {
+    const node = await createFakeCiliumNode({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
+    cleanup(() => node.destroy());
+    const read = { bpffs: node.bpffs, version: '1.18' };
+    const lb = JSON.parse(cli('cilium', 'lb', '--bpffs', node.bpffs, '--version', '1.18', '--json').stdout);
+    expect(lb.services.length).toBe((await cilium.services(read)).length);
+    expect(lb.backends.map((b: { address: string }) => b.address)).toEqual((await cilium.backends(read)).map((b) => b.address));
+    const ct = JSON.parse(cli('cilium', 'ct', '--bpffs', node.bpffs, '--version', '1.18', '--json').stdout) as unknown[];
+    expect(ct.length).toBe((await cilium.conntrack({ ...read, family: 4 })).length);
+    const endpointId = node.pods[0].endpointId;
+    const policy = cli('cilium', 'policy', String(endpointId), '--bpffs', node.bpffs, '--version', '1.18');
+    expect(policy.code).toBe(0);
+    expect(policy.stdout.trim().split('\n').length).toBe((await cilium.policy(endpointId, read)).length + 1);
+    expect(cli('cilium', 'policy', '--bpffs', node.bpffs).code).toBe(2);
+  });
+
+  it('demo runs the walkthrough, reports the broken node, and leaves nothing behind', () => {
+    const before = run('ip', ['netns', 'list']);
+    const demo = cli('demo');
+    expect(demo.code).toBe(0);
+    expect(demo.stdout).toContain('IP PREFIX/ADDRESS   IDENTITY');
+    expect(demo.stdout).toMatch(/tcx\/ingress\s+cil_from_container/);
+    expect(demo.stdout).toContain("that is the host veth's MAC: Cilium's ARP responder answered");
+    for (const code of ['no-ingress-program', 'ipcache-missing', 'endpoint-ifindex-mismatch']) expect(demo.stdout).toContain(`ERROR   ${code}:`);
+    expect(demo.stdout.trimEnd().endsWith('Everything the demo made has been removed.')).toBe(true);
+    expect(run('ip', ['netns', 'list'])).toBe(before);
   });
 });
