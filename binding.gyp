@@ -14,6 +14,8 @@
         "native/ids.cc",
         "native/links.cc",
         "native/maps.cc",
+        "native/netlink.cc",
+        "native/netns.cc",
         "native/pins.cc",
         "native/programs.cc",
         "native/table.cc",

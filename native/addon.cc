@@ -8,6 +8,8 @@
 #include "handle.h"
 #include "links.h"
 #include "maps.h"
+#include "netlink.h"
+#include "netns.h"
 #include "pins.h"
 #include "programs.h"
 
@@ -34,6 +36,8 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   Napi::Object fixtures_ns = Napi::Object::New(env);
   fixtures::Init(env, fixtures_ns);
   exports.Set("fixtures", fixtures_ns);
+  netns::Init(env, exports);
+  netlink::Init(env, exports);
   return exports;
 }
 

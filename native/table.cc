@@ -2,6 +2,8 @@
 
 #include <cstring>
 #include <limits>
+#include <string_view>
+#include <unordered_map>
 
 namespace bpfscope {
 
@@ -54,9 +56,15 @@ Napi::Object Table::ToJs(Napi::Env env) const {
   napi_create_typedarray(env, napi_biguint64_array, bigints_.size(), big, 0, &big_array);
   o.Set("bigints", Napi::Value(env, big_array));
   o.Set("hasBigint", Copy<uint8_t, Napi::Uint8Array>(env, has_bigint_));
+  // Many string columns repeat (a link's kind, qdisc, broadcast address): each distinct value
+  // becomes one JS string, shared by every row that holds it.
   Napi::Array strings = Napi::Array::New(env, strings_.size());
+  std::unordered_map<std::string_view, napi_value> made;
   for (uint32_t i = 0; i < strings_.size(); i++) {
-    if (has_string_[i]) strings.Set(i, Napi::String::New(env, strings_[i]));
+    if (!has_string_[i]) continue;
+    auto [it, fresh] = made.try_emplace(strings_[i], nullptr);
+    if (fresh) it->second = Napi::String::New(env, strings_[i]);
+    strings.Set(i, Napi::Value(env, it->second));
   }
   o.Set("strings", strings);
   o.Set("list", Copy<uint32_t, Napi::Uint32Array>(env, list_));

@@ -44,3 +44,35 @@ export {
   type LinkTypeName,
   type AttachTypeName,
 } from './names';
+export { listNetns, netnsPath, NETNS_DIR, type NetnsRef, type NetnsInfo } from './netns';
+export {
+  listInterfaces,
+  listAddresses,
+  listRoutes,
+  listNeighbors,
+  getEthtoolStats,
+  linkFlagNames,
+  type NetnsOptions,
+  type InterfaceInfo,
+  type LinkStats,
+  type OperState,
+  type XdpMode,
+  type AddressInfo,
+  type RouteInfo,
+  type NextHopInfo,
+  type NeighborInfo,
+  type Scope,
+} from './interfaces';
+export {
+  listAttachments,
+  type Attachment,
+  type AttachmentHook,
+  type MprogAttachment,
+  type TcAttachment,
+  type XdpAttachment,
+  type FlowDissectorAttachment,
+  type NetfilterAttachment,
+  type ListAttachmentsOptions,
+} from './attachments';
+export { findPeer, type FindPeerOptions, type FindPeerResult, type PeerInfo } from './peers';
+export { resolveContainer, containerIdOfCgroup, type ContainerInfo, type ContainerRuntime } from './containers';

@@ -4,6 +4,9 @@ import { dirname, join } from 'node:path';
 import { BpfError } from './errors';
 import type { NativeTable, TableSchema } from './table';
 
+/** A record as the addon builds it for the network listings; each src/<concept>.ts shapes its own. */
+export type RawRecord = Record<string, unknown>;
+
 /** A kernel fd owned by a JS object; closed by close() or, as a backstop, by the GC. */
 export interface NativeFdHandle {
   readonly fd: number;
@@ -31,12 +34,23 @@ export interface NativeFixtures {
   updateElem(map: NativeFdHandle, key: Buffer, value: Buffer, flags: number): Promise<void>;
   mountBpffs(dir: string): Promise<void>;
   unmount(dir: string): Promise<void>;
+  createNetns(name: string): Promise<string>;
+  deleteNetns(name: string): Promise<void>;
+  createNetdev(netns: string | undefined, name: string, kind: 'veth' | 'bridge', peerName?: string, peerNetns?: string): Promise<void>;
+  setLink(netns: string | undefined, ifname: string, up: boolean, master?: string): Promise<void>;
+  deleteLink(netns: string | undefined, ifname: string): Promise<void>;
+  addAddress(netns: string | undefined, ifname: string, address: string, prefixlen: number): Promise<void>;
+  addRoute(netns: string | undefined, dst: string, dstLen: number, gateway: string, ifname: string, scope: number, onlink: boolean, table: number): Promise<void>;
+  addNeighbor(netns: string | undefined, ifname: string, ip: string, lladdr: string, state: number): Promise<void>;
+  setXdp(netns: string | undefined, ifname: string, program: NativeFdHandle | null, mode: 'generic' | 'driver'): Promise<void>;
+  addClsactBpf(netns: string | undefined, ifname: string, direction: 'ingress' | 'egress', program: NativeFdHandle, priority: number, handle: number, name: string): Promise<void>;
+  deleteClsact(netns: string | undefined, ifname: string): Promise<void>;
 }
 
 export interface NativeBinding {
   setErrorClass(ctor: typeof BpfError): void;
   /** The column layout of each kind's tables. */
-  schemas: { program: TableSchema; map: TableSchema; link: TableSchema };
+  schemas: { program: TableSchema; map: TableSchema; link: TableSchema; interface: TableSchema };
   listPrograms(): Promise<NativeTable>;
   getProgram(id: number): Promise<NativeTable>;
   enableStats(): Promise<NativeFdHandle>;
@@ -48,7 +62,24 @@ export interface NativeBinding {
   listPinned(root: string): Promise<NativePinnedSet>;
   versions(): { libbpfBuild: string; libbpfRuntime: string; kernelRelease?: string; kernelVersion?: string; machine?: string };
   probe(kind: 'attach-query' | 'map-type' | 'prog-type', value: number): Promise<number>;
+  // Network: `netns` is an nsfs path, or undefined for the caller's own namespace.
+  netLinks(netns?: string): Promise<NativeTable>;
+  netAddresses(netns?: string): Promise<RawRecord[]>;
+  netRoutes(netns?: string): Promise<RawRecord[]>;
+  netNeighbors(netns?: string): Promise<RawRecord[]>;
+  netNsids(netns: string | undefined, paths: string[]): Promise<(number | null)[]>;
+  netEthtoolStats(netns: string | undefined, ifname: string): Promise<{ names: string[]; values: BigUint64Array }>;
+  netAttachments(netns: string | undefined, device?: string | number): Promise<RawAttachments>;
   fixtures: NativeFixtures;
+}
+
+/** What netAttachments returns: the raw pieces src/attachments.ts joins. */
+export interface RawAttachments {
+  links: NativeTable;
+  mprog: RawRecord[];
+  tc: RawRecord[];
+  flowDissector: RawRecord[];
+  programs: NativeTable;
 }
 
 /** The package root: the nearest folder above this file with bpfscope's package.json. */

@@ -20,3 +20,19 @@ export {
   type LoadProgramOptions,
   type CreateMapOptions,
 } from './objects';
+export {
+  createNetns,
+  createVeth,
+  createBridge,
+  setLink,
+  deleteLink,
+  addAddress,
+  addRoute,
+  addNeighbor,
+  attachXdp,
+  addTcFilter,
+  type Removable,
+  type NamedNetns,
+  type VethOptions,
+  type RouteOptions,
+} from './net';

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { expect, it } from 'vitest';
 import { enableStats, getLink, getMapInfo, getProgram, listLinks, listMaps, listPinned, listPrograms, openPinned } from 'bpfscope';
 import { loadProgram } from 'bpfscope/testing';
-import { describeKernel, mustBpffs, openFdCount, owned } from '../helpers/kernel';
+import { describeKernel, mustBpffs, openFdCount, owned, run } from '../helpers/kernel';
 
 describeKernel('lifecycle', () => {
   it('leaves the fd count where it started after thousands of calls, failing ones included', async () => {
@@ -25,6 +25,25 @@ describeKernel('lifecycle', () => {
     await Promise.all([listPrograms(), listMaps(), listLinks()]);
     for (let i = 0; i < 100; i++) (await enableStats()).close();
     expect(openFdCount()).toBe(before);
+  });
+
+  it('closes the fd of a handle that is dropped without close(), once it is collected', () => {
+    const code = `
+      const { loadProgram } = require('bpfscope/testing');
+      const { readdirSync } = require('node:fs');
+      const count = () => readdirSync('/proc/self/fd').length;
+      (async () => {
+        await loadProgram({ type: 'sched_cls', name: 'warmup' }).then((p) => p.close());
+        const before = count();
+        for (let i = 0; i < 50; i++) await loadProgram({ type: 'sched_cls', name: 'dropped' });
+        const held = count();
+        for (let i = 0; i < 10 && count() > before; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+        console.log(JSON.stringify({ before, held, after: count() }));
+      })();
+    `;
+    const out = JSON.parse(run(process.execPath, ['--expose-gc', '-e', code])) as { before: number; held: number; after: number };
+    expect(out.held).toBeGreaterThanOrEqual(out.before + 50);
+    expect(out.after).toBe(out.before);
   });
 
   it('skips programs that are freed while a listing walks the id space', async () => {

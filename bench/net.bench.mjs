@@ -1,0 +1,85 @@
+// listInterfaces on 2,000 interfaces (1,000 veth pairs in a test namespace) against `ip -j link`
+// and a C rtnetlink dump (scripts/bench/rtnl_dump.c); findPeer for 200 pods against the
+// `ip netns exec … ethtool -S eth0` + `ip -j link` chain it replaces.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { findPeer, listInterfaces } from 'bpfscope';
+import { createNetns, createVeth } from 'bpfscope/testing';
+import { commandMs, compileBaseline, fmt, medianMs, ratio, table } from './lib.mjs';
+
+const PAIRS = 1000;
+const PODS = 200;
+const tag = `bn${process.pid.toString(36)}`;
+const undo = [];
+
+async function main() {
+  // 2,000 interfaces in one namespace; `ip -batch` only to build them quickly.
+  const big = await createNetns(`${tag}big`);
+  undo.push(() => big.remove());
+  const batch = Array.from({ length: PAIRS }, (_, i) => `link add va${i} type veth peer name vb${i}`).join('\n');
+  execFileSync('ip', ['-n', big.name, '-batch', '-'], { input: batch });
+
+  const dump = compileBaseline('rtnl_dump');
+  const cOut = execFileSync(dump, [big.path, '31'], { encoding: 'utf8' }).trim().split(' ');
+  const cMs = Number(cOut[0]);
+  const count = (await listInterfaces({ netns: big.ref })).length;
+  if (count !== Number(cOut[1]) || count < 2 * PAIRS) throw new Error(`interface counts differ: ${count} vs ${cOut[1]}`);
+  const oursMs = await medianMs(() => listInterfaces({ netns: big.ref }), 31);
+  const ipMs = await commandMs('ip', ['-n', big.name, '-j', 'link', 'show'], 7);
+  const ipDetailMs = await commandMs('ip', ['-n', big.name, '-j', '-d', 'link', 'show'], 7);
+
+  console.log(`### Network: interfaces and veth peers\n`);
+  console.log(`listInterfaces in a namespace with ${count} interfaces (a dedicated thread enters it per call), medians of 31 runs:\n`);
+  table(
+    ['operation', 'bpfscope ms', 'C rtnetlink dump ms', 'ip -j link ms', 'ip -j -d link ms', 'vs C', 'vs ip -j link'],
+    [[`listInterfaces (${count} interfaces)`, fmt(oursMs), fmt(cMs), fmt(ipMs), fmt(ipDetailMs), ratio(oursMs, cMs), ratio(oursMs, ipMs)]],
+  );
+
+  // 200 pods: a namespace each, eth0 paired with a host-side veth.
+  const pods = [];
+  for (let i = 0; i < PODS; i++) {
+    const ns = await createNetns(`${tag}p${i}`);
+    undo.push(() => ns.remove());
+    const host = `lxb${tag}${i}`.slice(0, 15);
+    const veth = await createVeth({ name: host, peerName: 'eth0', peerNetns: ns.ref });
+    undo.push(() => veth.remove());
+    pods.push({ ns, host });
+  }
+  const check = await findPeer({ netns: pods[7].ns.ref });
+  if (check.peer?.name !== pods[7].host) throw new Error(`findPeer found ${check.peer?.name}, expected ${pods[7].host}`);
+  const allMs = await medianMs(() => Promise.all(pods.map((p) => findPeer({ netns: p.ns.ref }))), 7);
+  const seqMs = await medianMs(async () => {
+    for (const p of pods) await findPeer({ netns: p.ns.ref });
+  }, 3);
+  // The shell chain, per pod, on a sample of pods: peer_ifindex from ethtool inside, then ip link.
+  const sample = pods.slice(0, 20);
+  const chainMs = await medianMs(() => {
+    for (const p of sample) {
+      const out = spawnSync('ip', ['netns', 'exec', p.ns.name, 'ethtool', '-S', 'eth0'], { encoding: 'utf8' }).stdout;
+      const peer = Number(/peer_ifindex: (\d+)/.exec(out)[1]);
+      const links = JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout);
+      if (!links.some((l) => l.ifindex === peer)) throw new Error(`no host device ${peer}`);
+    }
+  }, 3);
+  const chainPerPod = chainMs / sample.length;
+  console.log(`\nfindPeer for ${PODS} pods (pod eth0 → host veth, with its attachments), medians:\n`);
+  table(
+    ['operation', 'bpfscope ms', 'per pod ms', 'ethtool -S + ip -j link per pod ms', 'vs tools'],
+    [
+      [`findPeer × ${PODS}, concurrent`, fmt(allMs), fmt(allMs / PODS), fmt(chainPerPod), ratio(allMs / PODS, chainPerPod)],
+      [`findPeer × ${PODS}, one after another`, fmt(seqMs), fmt(seqMs / PODS), fmt(chainPerPod), ratio(seqMs / PODS, chainPerPod)],
+    ],
+  );
+  console.log('');
+}
+
+try {
+  await main();
+} finally {
+  for (const fn of undo.reverse()) {
+    try {
+      await fn();
+    } catch {
+      // keep cleaning
+    }
+  }
+}

@@ -1,0 +1,199 @@
+#include "netns.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "errors.h"
+
+namespace bpfscope::netns {
+
+namespace {
+
+// Threads inside other namespaces at any one time; further calls wait in a queue. 200 concurrent
+// calls must not mean 200 threads.
+constexpr size_t kMaxThreads = 16;
+
+struct Job;
+void ThreadMain(Job* job);
+void Finish(Napi::Env env, Napi::Function, std::nullptr_t*, Job* job);
+using Tsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Job, Finish>;
+
+// One call's baton. The main thread builds it, settles its promise and joins its thread; the
+// worker thread touches only `target`, `task`, `failure` and `ok`.
+struct Job {
+  Target target;
+  std::unique_ptr<Task> task;
+  Napi::Promise::Deferred deferred;
+  Tsfn tsfn;
+  Failure failure;
+  bool ok = false;
+  std::thread thread;  // joined by Finish on the main thread
+
+  Job(Napi::Env env, Target t, std::unique_ptr<Task> work)
+      : target(std::move(t)), task(std::move(work)), deferred(Napi::Promise::Deferred::New(env)) {}
+};
+
+// Enters the job's namespace on the calling (dedicated) thread.
+bool Enter(const Target& target, Failure& failure) {
+  if (target.fresh) {
+    if (::unshare(CLONE_NEWNET) != 0) return failure.Set(errno, "unshare", "new network namespace");
+    return true;
+  }
+  Fd ns(::open(target.path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns.valid()) {
+    int err = errno;
+    return failure.Set(err, "open", "netns " + target.path,
+                       err == ENOENT ? "the process or namespace is gone" : std::string());
+  }
+  if (::setns(ns.get(), CLONE_NEWNET) != 0) {
+    int err = errno;
+    return failure.Set(err, "setns", "netns " + target.path, err == EINVAL ? "not a network namespace" : std::string());
+  }
+  return true;
+}
+
+std::mutex queue_mutex;
+size_t threads_running = 0;
+std::deque<Job*> waiting;
+
+void Launch(Job* job) { job->thread = std::thread(ThreadMain, job); }
+
+// The thread's whole life: enter, work, report, exit. It never goes back to its first namespace:
+// it ends instead, and the main thread joins it before giving its slot to the next job.
+void ThreadMain(Job* job) {
+  if (Enter(job->target, job->failure)) job->ok = job->task->Run(job->failure);
+  Tsfn tsfn = job->tsfn;  // the job may be freed on the main thread as soon as it is queued
+  // If the environment is shutting down the call fails and nobody will settle the promise or join
+  // this thread; the job is then left behind on purpose (freeing it would destroy a joinable
+  // std::thread, which terminates the process).
+  tsfn.BlockingCall(job);
+  tsfn.Release();
+}
+
+void Finish(Napi::Env env, Napi::Function, std::nullptr_t*, Job* job) {
+  std::unique_ptr<Job> owned(job);
+  // The thread has reported and has nothing left to do but exit: joining it here keeps the
+  // number of live namespace threads at or under the cap.
+  job->thread.join();
+  Job* next = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex);
+    if (waiting.empty()) {
+      threads_running--;
+    } else {
+      next = waiting.front();
+      waiting.pop_front();
+    }
+  }
+  if (next) Launch(next);
+  if (env == nullptr) return;
+  Napi::HandleScope scope(env);
+  if (!job->ok) {
+    job->deferred.Reject(errors::Make(env, job->failure));
+    return;
+  }
+  Napi::Value result = job->task->Result(env);
+  if (env.IsExceptionPending()) {
+    job->deferred.Reject(env.GetAndClearPendingException().Value());
+    return;
+  }
+  job->deferred.Resolve(result);
+}
+
+Napi::Value RunOnThread(Napi::Env env, Target target, std::unique_ptr<Task> task) {
+  auto* job = new Job(env, std::move(target), std::move(task));
+  Napi::Promise promise = job->deferred.Promise();
+  job->tsfn = Tsfn::New(env, "bpfscope-netns", 0, 1);
+  bool start;
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex);
+    start = threads_running < kMaxThreads;
+    if (start) threads_running++;
+    else waiting.push_back(job);
+  }
+  if (start) Launch(job);
+  return promise;
+}
+
+// Names a fresh namespace the way `ip netns add` does: a file under /var/run/netns with the
+// namespace bind-mounted on it, so it outlives the thread that made it.
+constexpr const char* kNetnsDir = "/var/run/netns";
+
+bool ValidName(const std::string& name) {
+  return !name.empty() && name.size() < 256 && name != "." && name != ".." && name.find('/') == std::string::npos;
+}
+
+// createNetns(name) → path
+Napi::Value CreateNetns(const Napi::CallbackInfo& info) {
+  std::string name;
+  if (!ArgString(info, 0, &name) || !ValidName(name)) return ThrowType(info.Env(), "createNetns(name): a file name");
+  std::string path = std::string(kNetnsDir) + "/" + name;
+  Target fresh;
+  fresh.fresh = true;
+  return Run(
+      info.Env(), fresh,
+      [path](Failure& failure) {
+        if (::mkdir(kNetnsDir, 0755) != 0 && errno != EEXIST) return failure.Set(errno, "mkdir", kNetnsDir);
+        Fd file(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0));
+        if (!file.valid()) return failure.Set(errno, "open", path);
+        if (::mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0) {
+          int err = errno;
+          ::unlink(path.c_str());
+          return failure.Set(err, "mount", path);
+        }
+        return true;
+      },
+      [path](Napi::Env env) { return Napi::String::New(env, path); });
+}
+
+// deleteNetns(name): the namespace goes away once no process, socket or mount holds it.
+Napi::Value DeleteNetns(const Napi::CallbackInfo& info) {
+  std::string name;
+  if (!ArgString(info, 0, &name) || !ValidName(name)) return ThrowType(info.Env(), "deleteNetns(name): a file name");
+  std::string path = std::string(kNetnsDir) + "/" + name;
+  return RunAsync(
+      info.Env(),
+      [path](Failure& failure) {
+        if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL) return failure.Set(errno, "umount", path);
+        if (::unlink(path.c_str()) != 0) return failure.Set(errno, "unlink", path);
+        return true;
+      },
+      [](Napi::Env env) { return env.Undefined(); });
+}
+
+}  // namespace
+
+bool ArgTarget(const Napi::CallbackInfo& info, size_t i, Target* out) {
+  *out = Target{};
+  if (info.Length() <= i || info[i].IsUndefined() || info[i].IsNull()) return true;
+  if (!info[i].IsString()) {
+    ThrowType(info.Env(), "netns must be a path string");
+    return false;
+  }
+  out->path = info[i].As<Napi::String>().Utf8Value();
+  if (out->path.empty() || out->path.find('\0') != std::string::npos) {
+    ThrowType(info.Env(), "netns path must be non-empty, without NUL bytes");
+    return false;
+  }
+  return true;
+}
+
+Napi::Value Run(Napi::Env env, const Target& target, std::unique_ptr<Task> task) {
+  if (target.path.empty() && !target.fresh) return RunAsync(env, std::move(task));
+  return RunOnThread(env, target, std::move(task));
+}
+
+void Init(Napi::Env env, Napi::Object exports) {
+  Napi::Object fixtures = exports.Get("fixtures").As<Napi::Object>();
+  fixtures.Set("createNetns", Napi::Function::New(env, CreateNetns, "createNetns"));
+  fixtures.Set("deleteNetns", Napi::Function::New(env, DeleteNetns, "deleteNetns"));
+}
+
+}  // namespace bpfscope::netns

@@ -1,0 +1,33 @@
+// Running a Task inside another network namespace. This is the only place that calls setns():
+// the work runs on a dedicated std::thread that enters the namespace, does the Task and exits, so
+// neither the main thread nor libuv's pool threads ever change namespace.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "task.h"
+
+namespace bpfscope::netns {
+
+// Where a task runs. An empty path means the caller's own namespace (libuv's pool).
+struct Target {
+  std::string path;    // /proc/PID/ns/net, /var/run/netns/NAME or any nsfs file
+  bool fresh = false;  // unshare(CLONE_NEWNET) instead: a new, empty namespace (fixtures only)
+};
+
+// Reads argument `i`: undefined/null → own namespace, a string → that nsfs path.
+// Returns false (with a TypeError pending) for anything else.
+bool ArgTarget(const Napi::CallbackInfo& info, size_t i, Target* out);
+
+// Runs `task` in `target` and returns a Promise of its Result().
+Napi::Value Run(Napi::Env env, const Target& target, std::unique_ptr<Task> task);
+
+// Run() with a task built from two closures.
+inline Napi::Value Run(Napi::Env env, const Target& target, FnTask::RunFn run, FnTask::ResultFn result) {
+  return Run(env, target, std::make_unique<FnTask>(std::move(run), std::move(result)));
+}
+
+void Init(Napi::Env env, Napi::Object exports);
+
+}  // namespace bpfscope::netns

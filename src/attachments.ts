@@ -1,0 +1,222 @@
+// BPF programs attached to interfaces (tcx, netkit, legacy tc cls_bpf, XDP), the namespace's flow
+// dissector and netfilter links: what `bpftool net show` and `tc filter show` print, each joined
+// with its program's id, full name and type.
+import { withCallerStack } from './errors';
+import { listLinks, type NetfilterLinkInfo } from './links';
+import { native, type RawAttachments, type RawRecord } from './native';
+import { netnsPath } from './netns';
+import { getProgram, programsOf, type ProgramInfo } from './programs';
+import { interfacesOf, type NetnsOptions, type XdpMode } from './interfaces';
+import { ATTACH_TYPES, nameOf, type ProgramTypeName } from './names';
+import { checkOptions } from './validate';
+
+export type AttachmentHook =
+  | 'tcx/ingress'
+  | 'tcx/egress'
+  | 'netkit/primary'
+  | 'netkit/peer'
+  | 'tc/ingress'
+  | 'tc/egress'
+  | `tc/${string}`
+  | 'xdp'
+  | 'flow_dissector'
+  | 'netfilter';
+
+interface AttachmentBase {
+  hook: AttachmentHook;
+  progId: number;
+  /** The program's full name (from BTF when the kernel's is cut at 15 characters); undefined if it was unloaded meanwhile. */
+  progName?: string;
+  progType?: ProgramTypeName | number;
+}
+
+/** A program on an interface hook; `ifindex` is valid in the namespace that was asked. */
+interface DeviceAttachment extends AttachmentBase {
+  ifindex: number;
+  ifname: string;
+}
+
+/** tcx (Linux 6.6+) or netkit (6.7+): entries come in execution order. */
+export interface MprogAttachment extends DeviceAttachment {
+  hook: 'tcx/ingress' | 'tcx/egress' | 'netkit/primary' | 'netkit/peer';
+  /** 0-based place in the hook's execution order. */
+  position: number;
+  /** The bpf link holding the program; 0 for a program attached without a link (BPF_PROG_ATTACH). */
+  linkId: number;
+  /** The hook's revision: it changes with every attach and detach. */
+  revision: bigint;
+}
+
+/** A legacy cls_bpf filter under a qdisc (clsact's ingress/egress, or another qdisc). */
+export interface TcAttachment extends DeviceAttachment {
+  hook: 'tc/ingress' | 'tc/egress' | `tc/${string}`;
+  /** The qdisc/class the filter hangs off (tcm_parent). */
+  parent: number;
+  handle: number;
+  priority: number;
+  /** The filter's protocol as an EtherType (0x0003 = all). */
+  protocol: number;
+  chain?: number;
+  /** TCA_BPF_NAME: what the loader named the filter (iproute2: `obj.o:[section]`), not the program name. */
+  tcName?: string;
+  /** TCA_BPF_TAG, 16 hex digits. */
+  tag?: string;
+  directAction: boolean;
+  /** TCA_BPF_FLAGS_GEN: skip_hw 1, skip_sw 2, in_hw 4, not_in_hw 8. */
+  flagsGen?: number;
+  classid?: number;
+}
+
+export interface XdpAttachment extends DeviceAttachment {
+  hook: 'xdp';
+  mode: XdpMode;
+}
+
+export interface FlowDissectorAttachment extends AttachmentBase {
+  hook: 'flow_dissector';
+}
+
+/** A netfilter link (Linux 6.4+). The kernel does not say which namespace it is in. */
+export interface NetfilterAttachment extends AttachmentBase {
+  hook: 'netfilter';
+  linkId: number;
+  pf: number;
+  hookNum: number;
+  priority: number;
+  flags: number;
+}
+
+export type Attachment = MprogAttachment | TcAttachment | XdpAttachment | FlowDissectorAttachment | NetfilterAttachment;
+
+export interface ListAttachmentsOptions extends NetnsOptions {
+  /** Only this interface (by name); rejects with ENODEV if the namespace has none by that name. */
+  ifname?: string;
+  /** Only this interface (by ifindex, in the namespace asked). */
+  ifindex?: number;
+}
+
+const MPROG_HOOKS: Record<string, MprogAttachment['hook']> = {
+  tcx_ingress: 'tcx/ingress',
+  tcx_egress: 'tcx/egress',
+  netkit_primary: 'netkit/primary',
+  netkit_peer: 'netkit/peer',
+};
+const TCA_BPF_FLAG_ACT_DIRECT = 1;
+
+/** Joins the native pieces into Attachments: per device XDP, tcx/netkit in order, tc; then the flow dissector. */
+export function joinAttachments(raw: RawAttachments): Attachment[] {
+  const programs = new Map<number, ProgramInfo>(programsOf(raw.programs).map((p) => [p.id, p]));
+  const base = (progId: number): Omit<AttachmentBase, 'hook'> => {
+    const p = programs.get(progId);
+    const out: Omit<AttachmentBase, 'hook'> = { progId };
+    if (p) {
+      out.progName = p.name;
+      out.progType = p.type;
+    }
+    return out;
+  };
+  const out: Attachment[] = [];
+  for (const link of interfacesOf(raw.links)) {
+    const { ifindex, name: ifname } = link;
+    for (const { mode, progId } of link.xdp?.progs ?? []) out.push({ ...base(progId), hook: 'xdp', ifindex, ifname, mode });
+    const hookOrder = new Map<number, number>();
+    for (const e of raw.mprog) {
+      if (e.ifindex !== ifindex) continue;
+      const type = e.attachType as number;
+      const position = hookOrder.get(type) ?? 0;
+      hookOrder.set(type, position + 1);
+      out.push({
+        ...base(e.progId as number),
+        hook: MPROG_HOOKS[nameOf(ATTACH_TYPES, type) as string],
+        ifindex,
+        ifname,
+        position,
+        linkId: e.linkId as number,
+        revision: e.revision as bigint,
+      });
+    }
+    for (const f of raw.tc) {
+      if (f.ifindex !== ifindex || f.kind !== 'bpf' || f.progId === undefined) continue;
+      out.push(toTc(f, base(f.progId as number), ifindex, ifname));
+    }
+  }
+  for (const e of raw.flowDissector) out.push({ ...base(e.progId as number), hook: 'flow_dissector' });
+  return out;
+}
+
+function toTc(f: RawRecord, base: Omit<AttachmentBase, 'hook'>, ifindex: number, ifname: string): TcAttachment {
+  const r = f as Record<string, never>;
+  const tc: TcAttachment = {
+    ...base,
+    hook: r.hook,
+    ifindex,
+    ifname,
+    parent: r.parent,
+    handle: r.handle,
+    priority: r.priority,
+    protocol: r.protocol,
+    directAction: (((r.bpfFlags as number | undefined) ?? 0) & TCA_BPF_FLAG_ACT_DIRECT) !== 0,
+  };
+  if (r.chain !== undefined) tc.chain = r.chain;
+  if (r.name !== undefined) tc.tcName = r.name;
+  if (r.tag !== undefined) tc.tag = r.tag;
+  if (r.bpfFlagsGen !== undefined) tc.flagsGen = r.bpfFlagsGen;
+  if (r.classid !== undefined) tc.classid = r.classid;
+  return tc;
+}
+
+/** Netfilter links (every one on the host: link info carries no namespace), sorted as bpftool sorts them. */
+async function netfilterAttachments(): Promise<NetfilterAttachment[]> {
+  const links = (await listLinks()).filter((l): l is NetfilterLinkInfo => l.type === 'netfilter');
+  links.sort((a, b) => a.pf - b.pf || a.hook - b.hook || a.priority - b.priority);
+  return Promise.all(
+    links.map(async (l) => {
+      const a: NetfilterAttachment = { hook: 'netfilter', progId: l.progId, linkId: l.id, pf: l.pf, hookNum: l.hook, priority: l.priority, flags: l.flags };
+      const program = await getProgram(l.progId).catch(() => undefined); // unloaded meanwhile
+      if (program) {
+        a.progName = program.name;
+        a.progType = program.type;
+      }
+      return a;
+    }),
+  );
+}
+
+/**
+ * Every BPF attachment in a namespace (or on one interface of it), like `bpftool net show` with
+ * tcx in execution order and cls_bpf filters with their handle, priority, tag and direct-action
+ * flag. Without `ifname`/`ifindex` the namespace's flow dissector and the host's netfilter links
+ * are included, as bpftool does. Needs CAP_NET_ADMIN (tcx query) and CAP_SYS_ADMIN (program names).
+ */
+export async function listAttachments(options?: ListAttachmentsOptions): Promise<Attachment[]> {
+  const o = checkOptions<ListAttachmentsOptions>(options, ['netns', 'ifname', 'ifindex'], 'listAttachments');
+  const netns = netnsPath(o.netns, 'listAttachments: netns');
+  const device = deviceOption(o, 'listAttachments');
+  const [raw, netfilter] = await Promise.all([
+    rawAttachments(netns, device),
+    device === undefined ? withCallerStack(netfilterAttachments) : Promise.resolve([]),
+  ]);
+  const all = joinAttachments(raw);
+  return device === undefined ? [...all, ...netfilter] : all.filter((a) => a.hook !== 'flow_dissector');
+}
+
+/** The native listing for one namespace (and device); findPeer uses it for the peer's side. */
+export function rawAttachments(netns: string | undefined, device: string | number | undefined): Promise<RawAttachments> {
+  return withCallerStack(() => native().netAttachments(netns, device));
+}
+
+/** Checks `ifname`/`ifindex` (at most one). */
+export function deviceOption(o: { ifname?: unknown; ifindex?: unknown }, what: string): string | number | undefined {
+  if (o.ifname !== undefined && o.ifindex !== undefined) throw new TypeError(`${what}: give ifname or ifindex, not both`);
+  if (o.ifname !== undefined) {
+    if (typeof o.ifname !== 'string' || o.ifname.length === 0 || o.ifname.length > 15 || o.ifname.includes('/'))
+      throw new TypeError(`${what}: ifname must be an interface name of 1 to 15 characters`);
+    return o.ifname;
+  }
+  if (o.ifindex !== undefined) {
+    if (typeof o.ifindex !== 'number') throw new TypeError(`${what}: ifindex must be a number`);
+    if (!Number.isInteger(o.ifindex) || o.ifindex < 1 || o.ifindex > 0x7fffffff) throw new RangeError(`${what}: ifindex must be a positive integer, got ${o.ifindex}`);
+    return o.ifindex;
+  }
+  return undefined;
+}

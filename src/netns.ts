@@ -1,0 +1,150 @@
+// Network namespaces: how callers name one (NetnsRef), and every namespace on the host.
+import { readdir, stat } from 'node:fs/promises';
+import { withCallerStack } from './errors';
+import { native } from './native';
+import { checkPath, describe } from './validate';
+
+/**
+ * A network namespace: a process's (`/proc/PID/ns/net`), any nsfs file (`/var/run/netns/NAME`,
+ * `/proc/PID/task/TID/ns/net`, a bind mount), or a name under /var/run/netns. Omitted: the
+ * caller's own namespace. Work in another namespace runs on a dedicated native thread that
+ * enters it and exits afterwards; the caller's threads never change namespace.
+ */
+export type NetnsRef = { pid: number } | { path: string } | { name: string };
+
+/** Where `ip netns add` puts named namespaces. */
+export const NETNS_DIR = '/var/run/netns';
+
+/** The nsfs path of a reference (undefined: the caller's own namespace). Throws on bad input. */
+export function netnsPath(ref: NetnsRef | undefined, what = 'netns'): string | undefined {
+  if (ref === undefined) return undefined;
+  if (ref === null || typeof ref !== 'object') throw new TypeError(`${what} must be { pid }, { path } or { name }, got ${describe(ref)}`);
+  const keys = Object.keys(ref);
+  if (keys.length !== 1) throw new TypeError(`${what} must have exactly one of pid, path, name; got ${keys.join(', ') || 'none'}`);
+  if ('pid' in ref) {
+    const { pid } = ref;
+    if (typeof pid !== 'number') throw new TypeError(`${what}.pid must be a number, got ${describe(pid)}`);
+    if (!Number.isInteger(pid) || pid < 1 || pid > 0x3fffffff) throw new RangeError(`${what}.pid must be a positive integer, got ${pid}`);
+    return `/proc/${pid}/ns/net`;
+  }
+  if ('path' in ref) return checkPath(ref.path, `${what}.path`);
+  if ('name' in ref) {
+    const name = checkPath(ref.name, `${what}.name`);
+    if (name.includes('/') || name === '.' || name === '..') throw new TypeError(`${what}.name must be a plain name, got '${name}'`);
+    return `${NETNS_DIR}/${name}`;
+  }
+  throw new TypeError(`${what} must be { pid }, { path } or { name }, got keys ${keys.join(', ')}`);
+}
+
+/** One network namespace on the host. */
+export interface NetnsInfo {
+  /** The nsfs inode (what `ls -L -i /proc/PID/ns/net` and `lsns` show). */
+  inode: number;
+  /** The nsfs device; (dev, inode) identifies a namespace. */
+  dev: number;
+  /** Names under /var/run/netns, sorted. */
+  names: string[];
+  /** Processes whose /proc/PID/ns/net is this namespace, ascending. */
+  pids: number[];
+  /** A path that opens it: its first name, else its first process's /proc/PID/ns/net. */
+  path: string;
+  /** The nsid this namespace has in the caller's namespace (`ip netns list-id`); undefined when none is assigned. */
+  nsid?: number;
+  /** Whether it is the caller's own namespace. */
+  current: boolean;
+}
+
+interface Found {
+  dev: number;
+  inode: number;
+  names: string[];
+  pids: number[];
+}
+
+async function nsStat(path: string): Promise<{ dev: number; ino: number } | undefined> {
+  try {
+    const s = await stat(path);
+    return { dev: s.dev, ino: s.ino };
+  } catch {
+    return undefined; // a process that exited, a name that was deleted, a pid we may not look at
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** The (dev, inode) of the caller's own network namespace. */
+export async function ownNetnsId(): Promise<{ dev: number; ino: number }> {
+  const own = await nsStat('/proc/self/ns/net');
+  if (!own) throw new Error('cannot stat /proc/self/ns/net (is /proc mounted?)');
+  return own;
+}
+
+/**
+ * Every network namespace on the host: those named in /var/run/netns and those of processes in
+ * /proc, deduplicated by (dev, inode), with their names, pids and the nsid each has from the
+ * caller's namespace (RTM_GETNSID). Namespaces held only by a socket or a bind mount elsewhere
+ * are not visible this way.
+ */
+export async function listNetns(): Promise<NetnsInfo[]> {
+  const byId = new Map<string, Found>();
+  const entry = (id: { dev: number; ino: number }): Found => {
+    const key = `${id.dev}:${id.ino}`;
+    let found = byId.get(key);
+    if (!found) byId.set(key, (found = { dev: id.dev, inode: id.ino, names: [], pids: [] }));
+    return found;
+  };
+  const names = await readdirOrEmpty(NETNS_DIR);
+  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
+  const [nameStats, pidStats, own] = await Promise.all([
+    Promise.all(names.map((n) => nsStat(`${NETNS_DIR}/${n}`))),
+    Promise.all(pids.map((p) => nsStat(`/proc/${p}/ns/net`))),
+    ownNetnsId(),
+  ]);
+  names.forEach((n, i) => {
+    const id = nameStats[i];
+    if (id) entry(id).names.push(n);
+  });
+  pids.forEach((p, i) => {
+    const id = pidStats[i];
+    if (id) entry(id).pids.push(p);
+  });
+  const found = [...byId.values()];
+  for (const f of found) {
+    f.names.sort();
+    f.pids.sort((a, b) => a - b);
+  }
+  const paths = found.map((f) => (f.names.length ? `${NETNS_DIR}/${f.names[0]}` : `/proc/${f.pids[0]}/ns/net`));
+  const nsids = await withCallerStack(() => native().netNsids(undefined, paths));
+  return found.map((f, i) => {
+    const info: NetnsInfo = {
+      inode: f.inode,
+      dev: f.dev,
+      names: f.names,
+      pids: f.pids,
+      path: paths[i],
+      current: f.dev === own.dev && f.inode === own.ino,
+    };
+    const nsid = nsids[i];
+    if (nsid !== null && nsid >= 0) info.nsid = nsid;
+    return info;
+  });
+}
+
+/** The nsid each of `paths` has as seen from inside `netns` (-1: none; null: could not be opened). */
+export async function nsidsFrom(netns: string | undefined, paths: string[]): Promise<(number | null)[]> {
+  return withCallerStack(() => native().netNsids(netns, paths));
+}
+
+/** The NetnsInfo of the namespace behind an nsfs path (undefined if it cannot be opened). */
+export async function netnsInfoOf(path: string): Promise<NetnsInfo | undefined> {
+  const id = await nsStat(path);
+  if (!id) return undefined;
+  return (await listNetns()).find((ns) => ns.dev === id.dev && ns.inode === id.ino);
+}

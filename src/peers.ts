@@ -1,0 +1,121 @@
+// veth peers across namespaces: from a pod's eth0 to its host-side lxc… device (and its BPF
+// programs), or from a host-side device to the namespace and processes behind it. This is the
+// `nsenter -t PID -n ethtool -S eth0 | grep peer_ifindex` → `ip link | grep IDX` → `bpftool net`
+// chain in one call.
+import { joinAttachments, rawAttachments, deviceOption, type Attachment } from './attachments';
+import { BpfError, withCallerStack } from './errors';
+import { getEthtoolStats, interfacesOf, type InterfaceInfo, type NetnsOptions } from './interfaces';
+import { native } from './native';
+import { listNetns, netnsInfoOf, netnsPath, nsidsFrom, ownNetnsId, type NetnsInfo } from './netns';
+import { checkOptions } from './validate';
+
+export interface FindPeerOptions extends NetnsOptions {
+  /** The interface whose peer to find; default 'eth0'. */
+  ifname?: string;
+  /** Or the interface by ifindex (in `netns`). */
+  ifindex?: number;
+}
+
+export interface PeerInfo {
+  /** The peer device, with fields as listInterfaces() gives them (ifindex valid in `netns`). */
+  interface: InterfaceInfo;
+  name: string;
+  ifindex: number;
+  mac?: string;
+  /** The namespace the peer is in. For the caller's own namespace `names` and `pids` are left empty. */
+  netns: NetnsInfo;
+  /** BPF programs on the peer device (tcx, tc, XDP), as listAttachments() gives them. */
+  attachments: Attachment[];
+  /** How the peer's ifindex was found: IFLA_LINK from rtnetlink, or the veth driver's ethtool `peer_ifindex`. */
+  foundBy: 'IFLA_LINK' | 'ethtool';
+}
+
+export interface FindPeerResult {
+  /** The interface that was asked about. */
+  local: InterfaceInfo;
+  /** Its peer; undefined when the device has none (not a veth/netkit, or the peer is gone). */
+  peer?: PeerInfo;
+}
+
+function enodev(object: string, detail?: string): BpfError {
+  return new BpfError({ errno: 19, code: 'ENODEV', op: 'findPeer', object, description: 'No such device', detail });
+}
+
+/** The caller's own namespace as a NetnsInfo; names and pids are not collected for it. */
+async function ownNetns(): Promise<NetnsInfo> {
+  const own = await ownNetnsId();
+  return { inode: own.ino, dev: own.dev, names: [], pids: [], path: '/proc/self/ns/net', current: true };
+}
+
+/**
+ * The namespace that has nsid `nsid` as seen from inside `from` (undefined: the caller's own).
+ * The caller's namespace is tried first, since a pod's peer is usually on the host.
+ */
+async function namespaceWithNsid(from: string | undefined, nsid: number): Promise<NetnsInfo | undefined> {
+  if (from !== undefined) {
+    const [own] = await nsidsFrom(from, ['/proc/self/ns/net']);
+    if (own === nsid) return ownNetns();
+  }
+  const all = await listNetns();
+  if (from === undefined) return all.find((ns) => ns.nsid === nsid);
+  const nsids = await nsidsFrom(from, all.map((ns) => ns.path));
+  return all.find((_, i) => nsids[i] === nsid);
+}
+
+/**
+ * The veth (or netkit) peer of an interface. From a pod (`{ netns: { pid } }`, default ifname
+ * 'eth0') it finds the host-side device with its BPF attachments; from a host-side device it
+ * finds the pod's namespace with its names and pids. The peer's ifindex comes from IFLA_LINK,
+ * or from ethtool's `peer_ifindex` where the kernel sends no IFLA_LINK.
+ */
+export async function findPeer(options?: FindPeerOptions): Promise<FindPeerResult> {
+  const o = checkOptions<FindPeerOptions>(options, ['netns', 'ifname', 'ifindex'], 'findPeer');
+  const netns = netnsPath(o.netns, 'findPeer: netns');
+  const device = deviceOption(o, 'findPeer') ?? 'eth0';
+  const links = interfacesOf(await withCallerStack(() => native().netLinks(netns)));
+  const local = links.find((l) => (typeof device === 'string' ? l.name === device : l.ifindex === device));
+  if (!local) throw enodev(`interface ${device}`, netns ? `not in netns ${netns}` : 'not in this namespace');
+
+  let peerIfindex = local.linkIndex !== local.ifindex ? local.linkIndex : undefined;
+  let foundBy: PeerInfo['foundBy'] = 'IFLA_LINK';
+  if (!peerIfindex && local.kind === 'veth') {
+    const stats = await getEthtoolStats({ ...(o.netns ? { netns: o.netns } : {}), ifname: local.name });
+    const fromEthtool = stats.get('peer_ifindex');
+    if (fromEthtool) {
+      peerIfindex = Number(fromEthtool);
+      foundBy = 'ethtool';
+    }
+  }
+  if (!peerIfindex) return { local };
+
+  // Without IFLA_LINK_NETNSID the peer is in the same namespace (the kernel sends it whenever the
+  // peer is elsewhere). ethtool gives no namespace: if the same namespace has no such ifindex,
+  // the lookup below finds no device and the result has no peer.
+  let peerNs: NetnsInfo | undefined;
+  if (local.linkNetnsId === undefined) {
+    peerNs = netns === undefined ? await ownNetns() : await netnsInfoOf(netns);
+  } else {
+    peerNs = await namespaceWithNsid(netns, local.linkNetnsId);
+  }
+  if (!peerNs) {
+    throw enodev(`peer of ${local.name} (ifindex ${peerIfindex}, nsid ${local.linkNetnsId ?? 'none'})`,
+      'no namespace found with that nsid: it may have just been deleted');
+  }
+  const peerPath = peerNs.current ? undefined : peerNs.path;
+  const found = await rawAttachments(peerPath, peerIfindex).catch((err: unknown) => {
+    if (err instanceof BpfError && err.code === 'ENODEV') return undefined; // the peer went away meanwhile
+    throw err;
+  });
+  const iface = found && interfacesOf(found.links).find((l) => l.ifindex === peerIfindex);
+  if (!found || !iface) return { local };
+  const peer: PeerInfo = {
+    interface: iface,
+    name: iface.name,
+    ifindex: iface.ifindex,
+    netns: peerNs,
+    attachments: joinAttachments(found),
+    foundBy,
+  };
+  if (iface.mac !== undefined) peer.mac = iface.mac;
+  return { local, peer };
+}

@@ -1,0 +1,78 @@
+// The bpfscope command: JSON equal to the API's values, text tables, exit codes and hints.
+import { spawn, spawnSync } from 'node:child_process';
+import { expect, it } from 'vitest';
+import { getLink, getProgram } from 'bpfscope';
+import { attachTcx, loadProgram, testRun } from 'bpfscope/testing';
+import { describeKernel, mustVeth, owned } from '../helpers/kernel';
+
+function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describeKernel('bpfscope CLI', () => {
+  it('prog --json prints what getProgram returns, bigints as strings', async () => {
+    const p = owned(await loadProgram({ type: 'sched_cls', name: 'cil_from_container' }));
+    const r = cli('prog', String(p.id), '--json');
+    expect(r.code).toBe(0);
+    const printed = JSON.parse(r.stdout);
+    const info = await getProgram(p.id);
+    expect(printed).toMatchObject({ id: info.id, name: 'cil_from_container', type: 'sched_cls', tag: info.tag, bytesMemlock: String(info.bytesMemlock) });
+    expect(printed.loadedAt).toBe(info.loadedAt!.toISOString());
+  });
+
+  it('link shows tcx links in a table, and link --json their typed fields', async () => {
+    const veth = mustVeth();
+    const p = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_cli_tcx' }));
+    const l = owned(await attachTcx(p, veth.hostIfindex, 'ingress'));
+    const text = cli('link');
+    expect(text.code).toBe(0);
+    const row = text.stdout.split('\n').find((line) => line.trimStart().startsWith(`${l.id} `));
+    expect(row).toMatch(new RegExp(`^\\s*${l.id}\\s+tcx\\s+${p.id}\\s+ifindex=${veth.hostIfindex} attachType=tcx_ingress$`));
+    expect(text.stdout).not.toContain('\x1b['); // NO_COLOR and not a TTY
+    const json = JSON.parse(cli('link', '--json').stdout) as { id: number }[];
+    expect(json.find((x) => x.id === l.id)).toEqual(await getLink(l.id));
+  });
+
+  it('exits 4 with a one-line error and a hint for a missing object, 2 for bad usage', () => {
+    const missing = cli('prog', '4294967280');
+    expect(missing.code).toBe(4);
+    expect(missing.stderr.split('\n').filter(Boolean)).toEqual([
+      'bpfscope: BPF_PROG_GET_FD_BY_ID program 4294967280: No such file or directory (ENOENT)',
+      'hint: the object is gone or never existed; list what exists with the matching list command',
+    ]);
+    const usage = cli('prog', 'abc');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('not an id: abc');
+    expect(cli('--nope').code).toBe(2);
+    expect(cli('frobnicate').code).toBe(2);
+  });
+
+  it('top reports a program that ran during the interval, with its run rate and CPU share', async () => {
+    const p = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_top' }));
+    const idle = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_top_idle' }));
+    const child = spawn(process.execPath, ['dist/cjs/cli/main.js', 'top', '--interval', '1500', '--count', '1', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    // Statistics are on once top has enabled them; its first sample follows at once.
+    let probes = 0;
+    while ((await getProgram(p.id)).runCount === 0n) {
+      await testRun(p, Buffer.alloc(64), 1);
+      probes++;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    await testRun(p, Buffer.alloc(64), 3000);
+    expect(await exited).toBe(0);
+    const rows = JSON.parse(stdout) as { id: number; cpuPercent: number; eventsPerSec: number; avgNs: number }[];
+    const ran = rows.find((x) => x.id === p.id)!;
+    // 3000 runs (plus at most the probing runs) in a 1.5 s interval
+    expect(ran.eventsPerSec * 1.5).toBeGreaterThanOrEqual(3000);
+    expect(ran.eventsPerSec * 1.5).toBeLessThanOrEqual(3000 + probes);
+    expect(ran.cpuPercent).toBeGreaterThan(0);
+    expect(ran.avgNs).toBeGreaterThan(0);
+    expect(rows.find((x) => x.id === idle.id)).toMatchObject({ eventsPerSec: 0, cpuPercent: 0 });
+    expect(rows.indexOf(ran)).toBeLessThan(rows.findIndex((x) => x.id === idle.id));
+  });
+});

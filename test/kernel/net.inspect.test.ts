@@ -1,0 +1,340 @@
+// The network view against ip, tc, bpftool and ethtool on a small world of pods in namespaces.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  BpfError,
+  findPeer,
+  getEthtoolStats,
+  listAddresses,
+  listAttachments,
+  listInterfaces,
+  listLinks,
+  listNeighbors,
+  listNetns,
+  listRoutes,
+  resolveContainer,
+  type InterfaceInfo,
+  type MprogAttachment,
+  type TcAttachment,
+  type XdpAttachment,
+} from 'bpfscope';
+import { bpftool, describeKernel, ipJson, run } from '../helpers/kernel';
+import { buildWorld, GATEWAY, type World } from '../helpers/networld';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Json = Record<string, any>;
+
+describeKernel('network view', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await buildWorld(3);
+  });
+  afterAll(async () => {
+    await world?.teardown();
+  });
+
+  /** Our interface against one entry of `ip -j -d link`. */
+  function expectSameLink(ours: InterfaceInfo, ip: Json): void {
+    expect(ours.ifindex).toBe(ip.ifindex);
+    expect(ours.name).toBe(ip.ifname);
+    expect(ours.flags).toEqual(ip.flags);
+    expect(ours.mtu).toBe(ip.mtu);
+    expect(ours.qdisc).toBe(ip.qdisc);
+    expect(ours.operState).toBe(ip.operstate);
+    expect(ours.txqlen).toBe(ip.txqlen);
+    expect(ours.linkType).toBe(ip.link_type);
+    expect(ours.mac).toBe(ip.address);
+    expect(ours.broadcast).toBe(ip.broadcast);
+    expect(ours.minMtu).toBe(ip.min_mtu);
+    expect(ours.maxMtu).toBe(ip.max_mtu);
+    expect(ours.promiscuity).toBe(ip.promiscuity);
+    expect(ours.numTxQueues).toBe(ip.num_tx_queues);
+    expect(ours.numRxQueues).toBe(ip.num_rx_queues);
+    expect(ours.kind).toBe(ip.linkinfo?.info_kind);
+    expect(ours.slaveKind).toBe(ip.linkinfo?.info_slave_kind);
+    expect(ours.master).toBe(ip.master);
+    expect(ours.linkNetnsId).toBe(ip.link_netnsid);
+    // ip prints link_index when the peer is elsewhere, else the peer's name as `link`.
+    if (ip.link_index !== undefined) expect(ours.linkIndex).toBe(ip.link_index);
+    if (typeof ip.link === 'string') expect(ours.linkIndex).toBeGreaterThan(0);
+    if (ip.xdp) {
+      expect(ours.xdp?.mode).toBe(['none', 'driver', 'generic', 'offload'][ip.xdp.mode]);
+      expect(ours.xdp?.progId).toBe(ip.xdp.prog.id);
+    } else {
+      expect(ours.xdp?.progs ?? []).toEqual([]);
+    }
+  }
+
+  it('lists interfaces in the own namespace and in pods with the values of `ip -j -d link`', async () => {
+    const host = await listInterfaces();
+    const theirs = ipJson<Json[]>(['-d', 'link', 'show']);
+    for (const p of world.pods) {
+      const ours = host.find((i) => i.name === p.host)!;
+      expectSameLink(ours, theirs.find((i) => i.ifname === p.host)!);
+      expect(ours.kind).toBe('veth');
+      expect(ours.linkIndex).toBe(p.podIfindex);
+      expect(ours.mac).toBe(p.hostMac);
+    }
+    expectSameLink(host.find((i) => i.name === world.bridge)!, theirs.find((i) => i.ifname === world.bridge)!);
+    const port = host.find((i) => i.name === world.bridgePort)!;
+    expect(port.master).toBe(world.bridge);
+    expect(port.slaveKind).toBe('bridge');
+    expectSameLink(port, theirs.find((i) => i.ifname === world.bridgePort)!);
+    expect(host.find((i) => i.name === world.pods[2].host)!.xdp?.mode).toBe('generic');
+
+    for (const p of world.pods) {
+      const ours = await listInterfaces({ netns: { name: p.netns } });
+      const inPod = ipJson<Json[]>(['-d', 'link', 'show'], p.netns);
+      expect(ours.map((i) => i.name).sort()).toEqual(inPod.map((i) => i.ifname).sort());
+      for (const i of ours) expectSameLink(i, inPod.find((t) => t.ifname === i.name)!);
+      const eth0 = ours.find((i) => i.name === 'eth0')!;
+      expect(eth0.linkIndex).toBe(p.hostIfindex);
+      expect(eth0.operState).toBe('UP');
+    }
+  });
+
+  it('reads 64-bit counters as bigint, matching `ip -s -j link` on a quiet device', async () => {
+    const p = world.pods[0];
+    const [ours] = (await listInterfaces({ netns: { name: p.netns } })).filter((i) => i.name === 'lo');
+    const [theirs] = ipJson<Json[]>(['-s', 'link', 'show', 'lo'], p.netns);
+    expect(typeof ours.stats!.rxPackets).toBe('bigint');
+    expect(ours.stats!.rxPackets).toBe(BigInt(theirs.stats64.rx.packets));
+    expect(ours.stats!.txBytes).toBe(BigInt(theirs.stats64.tx.bytes));
+    expect(ours.stats!.rxDropped).toBe(BigInt(theirs.stats64.rx.dropped));
+    expect(ours.stats!.multicast).toBe(BigInt(theirs.stats64.rx.multicast));
+    expect(ours.stats!.rxOtherhostDropped).toBe(BigInt(theirs.stats64.rx.otherhost_dropped ?? 0));
+  });
+
+  it('lists addresses like `ip -j addr`', async () => {
+    for (const ns of [undefined, world.pods[1].netns]) {
+      const ours = await listAddresses(ns ? { netns: { name: ns } } : undefined);
+      const theirs = ipJson<Json[]>(['addr', 'show'], ns);
+      const flat = theirs.flatMap((l) => l.addr_info.map((a: Json) => ({ ...a, ifindex: l.ifindex, ifname: l.ifname })));
+      expect(ours.length).toBe(flat.length);
+      for (const t of flat) {
+        const o = ours.find((a) => a.ifindex === t.ifindex && a.local === t.local)!;
+        expect(o, `${t.ifname} ${t.local}`).toBeDefined();
+        expect(o.ifname).toBe(t.ifname);
+        expect(o.family).toBe(t.family);
+        expect(o.prefixlen).toBe(t.prefixlen);
+        expect(o.scope).toBe(t.scope);
+        expect(o.label).toBe(t.label);
+        expect(o.broadcast).toBe(t.broadcast);
+        expect(o.address).toBe(t.address);
+        expect(o.validLifetime).toBe(t.valid_life_time);
+        expect(o.preferredLifetime).toBe(t.preferred_life_time);
+        expect(o.flags.includes('permanent')).toBe(t.dynamic !== true);
+      }
+    }
+    const pod = await listAddresses({ netns: { name: world.pods[1].netns } });
+    expect(pod.find((a) => a.ifname === 'eth0' && a.family === 'inet')).toMatchObject({ local: world.pods[1].ip, prefixlen: 32, scope: 'global' });
+  });
+
+  /** One of our routes in `ip -j route` spelling. */
+  function asIp(r: Awaited<ReturnType<typeof listRoutes>>[number]): Json {
+    const o: Json = { dst: r.dst };
+    if (r.type !== 'unicast') o.type = r.type;
+    if (r.gateway) o.gateway = r.gateway;
+    if (r.dev) o.dev = r.dev;
+    if (r.table !== 'main') o.table = String(r.table);
+    if (r.protocol !== 'boot') o.protocol = r.protocol;
+    if (r.scope !== 'global') o.scope = r.scope;
+    if (r.prefsrc) o.prefsrc = r.prefsrc;
+    if (r.metric !== undefined) o.metric = r.metric;
+    o.flags = r.flags;
+    return o;
+  }
+
+  it('lists routes in all tables like `ip -j route show table all`, with the pod default route via the /32 gateway', async () => {
+    for (const ns of [undefined, world.pods[0].netns]) {
+      const ours = await listRoutes(ns ? { netns: { name: ns } } : undefined);
+      // With `table all`, ip dumps both families, in the kernel's order as we do.
+      const theirs = ipJson<Json[]>(['route', 'show', 'table', 'all'], ns).map((t) => {
+        const { pref: _pref, ...rest } = t;
+        return rest;
+      });
+      expect(ours.map(asIp)).toEqual(theirs);
+    }
+    const pod = await listRoutes({ netns: { name: world.pods[0].netns } });
+    expect(pod.find((r) => r.dst === 'default')).toMatchObject({ gateway: GATEWAY, dev: 'eth0', table: 'main', scope: 'global' });
+    expect(pod.find((r) => r.dst === GATEWAY)).toMatchObject({ dev: 'eth0', scope: 'link', dstLen: 32 });
+  });
+
+  it('lists neighbours like `ip -j neigh show nud all`, with the gateway at the host veth MAC', async () => {
+    for (const p of world.pods) {
+      const ours = await listNeighbors({ netns: { name: p.netns } });
+      const theirs = ipJson<Json[]>(['neigh', 'show', 'nud', 'all'], p.netns);
+      expect(ours.length).toBe(theirs.length);
+      for (const t of theirs) {
+        const o = ours.find((n) => n.ip === t.dst && n.dev === t.dev)!;
+        expect(o.lladdr).toBe(t.lladdr);
+        expect(o.state).toEqual(t.state);
+        expect(o.router).toBe(t.router === true);
+      }
+      expect(ours.find((n) => n.ip === GATEWAY)).toMatchObject({ dev: 'eth0', lladdr: p.hostMac, state: ['PERMANENT'] });
+    }
+  });
+
+  it('lists attachments per host veth like `bpftool -j net show` and `tc -j filter show`', async () => {
+    const [p0, p1, p2] = world.pods;
+    const a0 = await listAttachments({ ifname: p0.host });
+    const tcx = a0.filter((a): a is MprogAttachment => a.hook.startsWith('tcx/'));
+    expect(tcx.map((a) => [a.hook, a.progName, a.position])).toEqual([
+      ['tcx/ingress', 'cil_from_container', 0],
+      ['tcx/egress', 'cil_to_container', 0],
+      ['tcx/egress', 'bpfs_egress_two', 1],
+    ]);
+    const egress = tcx.filter((a) => a.hook === 'tcx/egress');
+    expect(egress[0].revision).toBe(egress[1].revision);
+    expect(egress[0].revision).toBeGreaterThanOrEqual(3n); // 1 + two attaches
+    expect(tcx.every((a) => a.progType === 'sched_cls' && a.ifname === p0.host && a.ifindex === p0.hostIfindex)).toBe(true);
+
+    for (const p of world.pods) {
+      const ours = await listAttachments({ ifname: p.host });
+      const [net] = bpftool<Json[]>('net', 'show', 'dev', p.host);
+      const theirTc = net.tc.filter((t: Json) => t.ifindex === p.hostIfindex);
+      const ourTc = ours.filter((a) => a.hook.startsWith('tc'));
+      expect(ourTc.length).toBe(theirTc.length);
+      for (let i = 0; i < theirTc.length; i++) {
+        const t = theirTc[i];
+        const o = ourTc[i];
+        if (t.kind.startsWith('tcx/')) {
+          const m = o as MprogAttachment;
+          expect(m.hook).toBe(t.kind);
+          expect(m.progId).toBe(t.prog_id);
+          expect(m.linkId).toBe(t.link_id);
+          expect(m.progName).toBe(t.name);
+        } else {
+          const c = o as TcAttachment;
+          expect(c.hook).toBe(t.kind.replace('clsact/', 'tc/'));
+          expect(c.progId).toBe(t.id);
+          expect(c.tcName).toBe(t.name);
+        }
+      }
+      const theirXdp = net.xdp.filter((x: Json) => x.ifindex === p.hostIfindex);
+      const ourXdp = ours.filter((a): a is XdpAttachment => a.hook === 'xdp');
+      expect(ourXdp.map((x) => [x.mode, x.progId])).toEqual(theirXdp.map((x: Json) => [x.mode, x.id]));
+    }
+
+    const legacy = (await listAttachments({ ifname: p1.host })).find((a): a is TcAttachment => a.hook === 'tc/ingress')!;
+    const [filter] = JSON.parse(run('tc', ['-j', 'filter', 'show', 'dev', p1.host, 'ingress'])).filter((f: Json) => f.options);
+    expect(legacy.priority).toBe(filter.pref);
+    expect(legacy.priority).toBe(7);
+    expect(legacy.handle).toBe(Number(filter.options.handle));
+    expect(legacy.tcName).toBe(filter.options.bpf_name);
+    expect(legacy.tcName).toBe('bpf_lxc.o:[from-container]');
+    expect(legacy.directAction).toBe(filter.options['direct-action'] === true);
+    expect(legacy.directAction).toBe(true);
+    expect(legacy.progId).toBe(filter.options.prog.id);
+    expect(legacy.tag).toBe(filter.options.prog.tag);
+    expect(legacy.progName).toBe('bpfs_legacy_tc');
+    expect(legacy.protocol).toBe(3); // ETH_P_ALL
+    const xdp = (await listAttachments({ ifindex: p2.hostIfindex })).find((a) => a.hook === 'xdp') as XdpAttachment;
+    expect(xdp).toMatchObject({ mode: 'generic', progId: world.xdpProg.id, progName: 'bpfs_xdp_pass', progType: 'xdp', ifname: p2.host });
+  });
+
+  it('lists the whole namespace like `bpftool -j net show`, and a pod namespace from a thread inside it', async () => {
+    const all = await listAttachments();
+    const [net] = bpftool<Json[]>('net', 'show');
+    const ourTcx = all.filter((a) => a.hook.startsWith('tcx/')) as MprogAttachment[];
+    const theirTcx = net.tc.filter((t: Json) => t.kind.startsWith('tcx/'));
+    expect(ourTcx.map((a) => [a.ifindex, a.hook, a.progId, a.linkId])).toEqual(theirTcx.map((t: Json) => [t.ifindex, t.kind, t.prog_id, t.link_id]));
+    expect(all.filter((a) => a.hook === 'flow_dissector').map((a) => a.progId)).toEqual((net.flow_dissector ?? []).map((f: Json) => f.id));
+
+    const p0 = world.pods[0];
+    const inPod = await listAttachments({ netns: { name: p0.netns } });
+    const [podNet] = JSON.parse(run('ip', ['netns', 'exec', p0.netns, 'bpftool', '-j', 'net', 'show']));
+    const podTcx = podNet.tc.filter((t: Json) => t.kind.startsWith('tcx/'));
+    expect(podTcx.length).toBe(1);
+    const ours = inPod.filter((a) => a.hook.startsWith('tcx/')) as MprogAttachment[];
+    expect(ours.map((a) => [a.ifname, a.hook, a.progId, a.linkId, a.progName])).toEqual([
+      ['eth0', 'tcx/ingress', podTcx[0].prog_id, 0, 'bpfs_in_pod'],
+    ]);
+    expect(ours[0].progId).toBe(world.podTcx.id);
+  });
+
+  it('lists tcx links like `bpftool -j link show`', async () => {
+    const ours = (await listLinks()).filter((l) => l.type === 'tcx');
+    const theirs = bpftool<Json[]>('link', 'show').filter((l) => l.type === 'tcx');
+    for (const link of world.tcxLinks) {
+      const o = ours.find((l) => l.id === link.id)!;
+      const t = theirs.find((l) => l.id === link.id)!;
+      expect(o).toMatchObject({ type: 'tcx', progId: t.prog_id, ifindex: t.ifindex, attachType: t.attach_type });
+    }
+  });
+
+  it('finds the host-side peer of a pod eth0 from its pid, as `nsenter … ethtool -S eth0` + `ip link` do', async () => {
+    for (const p of world.pods) {
+      const ethtool = run('ip', ['netns', 'exec', p.netns, 'ethtool', '-S', 'eth0']);
+      const peerIfindex = Number(/peer_ifindex: (\d+)/.exec(ethtool)![1]);
+      const stats = await getEthtoolStats({ netns: { pid: p.pid }, ifname: 'eth0' });
+      expect(stats.get('peer_ifindex')).toBe(BigInt(peerIfindex));
+      for (const line of ethtool.split('\n').slice(1)) {
+        const m = /^\s+(\S+): (\d+)$/.exec(line);
+        if (m) expect(stats.get(m[1]), m[1]).toBe(BigInt(m[2]));
+      }
+
+      const { local, peer } = await findPeer({ netns: { pid: p.pid } });
+      expect(local.name).toBe('eth0');
+      expect(local.ifindex).toBe(p.podIfindex);
+      expect(peer).toBeDefined();
+      expect(peer!.ifindex).toBe(peerIfindex);
+      expect(peer!.name).toBe(p.host);
+      expect(peer!.mac).toBe(p.hostMac);
+      expect(peer!.netns.current).toBe(true);
+      expect(peer!.foundBy).toBe('IFLA_LINK');
+      expect(peer!.attachments.find((a) => a.hook === 'tcx/ingress')?.progName).toBe('cil_from_container');
+      expect(peer!.attachments).toEqual(await listAttachments({ ifname: p.host }));
+    }
+  });
+
+  it('finds the pod namespace, its names and pids from the host-side veth', async () => {
+    for (const p of world.pods) {
+      const { local, peer } = await findPeer({ ifname: p.host });
+      expect(local.ifindex).toBe(p.hostIfindex);
+      expect(peer!.name).toBe('eth0');
+      expect(peer!.ifindex).toBe(p.podIfindex);
+      expect(peer!.netns.names).toEqual([p.netns]);
+      expect(peer!.netns.pids).toContain(p.pid);
+      expect(peer!.netns.current).toBe(false);
+      expect(peer!.netns.nsid).toBe(local.linkNetnsId);
+    }
+    const p0 = world.pods[0];
+    const inPod = await findPeer({ ifname: p0.host });
+    expect(inPod.peer!.attachments.map((a) => a.progName)).toEqual(['bpfs_in_pod']);
+  });
+
+  it('lists network namespaces with names, pids and nsids like `ip -j netns list`', async () => {
+    const all = await listNetns();
+    const theirs = ipJson<Json[]>(['netns', 'list']);
+    const keys = all.map((n) => `${n.dev}:${n.inode}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(all.filter((n) => n.current).length).toBe(1);
+    expect(all.find((n) => n.current)!.pids).toContain(process.pid);
+    for (const p of world.pods) {
+      const ns = all.find((n) => n.names.includes(p.netns))!;
+      expect(ns.pids).toContain(p.pid);
+      expect(ns.nsid).toBe(theirs.find((t) => t.name === p.netns)?.id);
+      const inode = Number(run('stat', ['-L', '-c', '%i', `/var/run/netns/${p.netns}`]).trim());
+      expect(ns.inode).toBe(inode);
+    }
+  });
+
+  it('resolves a container id (full, short, containerd:// URL) to its pids and netns', async () => {
+    for (const p of world.pods) {
+      const inode = Number(run('stat', ['-L', '-c', '%i', `/var/run/netns/${p.netns}`]).trim());
+      for (const id of [p.containerId, p.containerId.slice(0, 12), `containerd://${p.containerId}`]) {
+        const c = await resolveContainer(id);
+        expect(c.id).toBe(p.containerId);
+        expect(c.runtime).toBe('containerd');
+        expect(c.pids).toEqual([p.pid]);
+        expect(c.cgroup).toBe(`/${world.cgroupRoot.split('/').pop()}/cri-containerd-${p.containerId}.scope`);
+        expect(c.netns).toMatchObject({ pid: p.pid, inode });
+      }
+    }
+    const err = await resolveContainer('ffffffffffff').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BpfError);
+    expect(err).toMatchObject({ code: 'ENOENT', op: 'resolveContainer' });
+    await expect(resolveContainer('not-hex')).rejects.toBeInstanceOf(RangeError);
+    await expect(resolveContainer(42 as unknown as string)).rejects.toBeInstanceOf(TypeError);
+  });
+});

@@ -1,0 +1,119 @@
+// Work in other namespaces: dedicated threads that never come back, a main thread that never
+// moves, clear errors for namespaces and processes that vanish, and bad input rejected up front.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { BpfError, findPeer, listAttachments, listInterfaces, listNeighbors, listRoutes } from 'bpfscope';
+import { createNetns } from 'bpfscope/testing';
+import { describeKernel, openFdCount, uniqueName } from '../helpers/kernel';
+import { buildWorld, type World } from '../helpers/networld';
+
+function threadCount(): number {
+  return readdirSync('/proc/self/task').length;
+}
+
+/** Waits until the process has at most `n` threads (detached netns threads exit right after reporting). */
+async function threadsSettle(n: number): Promise<number> {
+  for (let i = 0; i < 200 && threadCount() > n; i++) await new Promise((r) => setTimeout(r, 10));
+  return threadCount();
+}
+
+/** The namespace of every thread of this process. */
+function threadNamespaces(): string[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    try {
+      return readlinkSync(`/proc/self/task/${tid}/ns/net`);
+    } catch {
+      return 'gone';
+    }
+  });
+}
+
+describeKernel('netns threads', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await buildWorld(3);
+  });
+  afterAll(async () => {
+    await world?.teardown();
+  });
+
+  it('keeps the main thread and the pool in their namespace across 200 concurrent calls in other namespaces', async () => {
+    const own = readlinkSync('/proc/thread-self/ns/net');
+    await listInterfaces(); // warm up libuv's pool threads so they count in the baseline
+    const threadsBefore = await threadsSettle(Infinity);
+    const fdsBefore = openFdCount();
+    const calls: Promise<unknown>[] = [];
+    for (let i = 0; i < 200; i++) {
+      const p = world.pods[i % world.pods.length];
+      const netns = i % 2 ? { name: p.netns } : { pid: p.pid };
+      const kinds = [
+        () => listInterfaces({ netns }),
+        () => listRoutes({ netns }),
+        () => listNeighbors({ netns }),
+        () => listAttachments({ netns }),
+        () => findPeer({ netns }),
+        () => listInterfaces(), // own namespace, on the pool, interleaved
+      ];
+      calls.push(kinds[i % kinds.length]());
+    }
+    const results = await Promise.all(calls);
+    expect(results.length).toBe(200);
+    const peers = results.filter((r, i) => i % 6 === 4) as Awaited<ReturnType<typeof findPeer>>[];
+    for (const r of peers) expect(r.peer?.name.startsWith('lxc')).toBe(true);
+
+    expect(readlinkSync('/proc/thread-self/ns/net')).toBe(own);
+    expect(await threadsSettle(threadsBefore)).toBeLessThanOrEqual(threadsBefore);
+    // Every thread still alive (main, pool, V8) is in the caller's namespace.
+    expect(new Set(threadNamespaces().filter((n) => n !== 'gone'))).toEqual(new Set([own]));
+    expect(openFdCount()).toBe(fdsBefore);
+  });
+
+  it('caps threads in flight: never more than 16 namespace threads at once', async () => {
+    const base = await threadsSettle(Infinity);
+    let peak = base;
+    const timer = setInterval(() => {
+      peak = Math.max(peak, threadCount());
+    }, 1);
+    await Promise.all(Array.from({ length: 120 }, (_, i) => listAttachments({ netns: { name: world.pods[i % 3].netns } })));
+    clearInterval(timer);
+    expect(peak).toBeGreaterThan(base); // threads were used…
+    expect(peak - base).toBeLessThanOrEqual(16); // …but never more than the cap
+    await threadsSettle(base);
+  });
+
+  it('gives a clear BpfError for a process that exited and a namespace that was deleted', async () => {
+    const gone = spawnSync('true');
+    const pidErr = await listInterfaces({ netns: { pid: gone.pid! } }).catch((e: unknown) => e);
+    expect(pidErr).toBeInstanceOf(BpfError);
+    expect(pidErr).toMatchObject({ code: 'ENOENT', op: 'open', object: `netns /proc/${gone.pid}/ns/net` });
+    expect((pidErr as Error).message).toContain('the process or namespace is gone');
+    expect((pidErr as Error).stack).toContain('net.threads.test.ts');
+
+    const ns = await createNetns(uniqueName('gone'));
+    await ns.remove();
+    const nameErr = await listRoutes({ netns: ns.ref }).catch((e: unknown) => e);
+    expect(nameErr).toMatchObject({ code: 'ENOENT', op: 'open', object: `netns ${ns.path}` });
+
+    const notNs = await listInterfaces({ netns: { path: '/etc/hostname' } }).catch((e: unknown) => e);
+    expect(notNs).toMatchObject({ code: 'EINVAL', op: 'setns', detail: 'not a network namespace' });
+
+    const noDev = await listAttachments({ netns: { name: world.pods[0].netns }, ifname: 'nosuchdev' }).catch((e: unknown) => e);
+    expect(noDev).toMatchObject({ code: 'ENODEV', object: 'interface nosuchdev' });
+    await expect(findPeer({ netns: { name: world.pods[0].netns }, ifname: 'nosuchdev' })).rejects.toMatchObject({ code: 'ENODEV' });
+  });
+
+  it('rejects bad references and options before any native call', async () => {
+    await expect(listInterfaces({ netns: { pid: 0 } })).rejects.toBeInstanceOf(RangeError);
+    await expect(listInterfaces({ netns: { pid: 1.5 } })).rejects.toBeInstanceOf(RangeError);
+    await expect(listInterfaces({ netns: { pid: '1' } as never })).rejects.toBeInstanceOf(TypeError);
+    await expect(listInterfaces({ netns: { name: '../etc' } })).rejects.toBeInstanceOf(TypeError);
+    await expect(listInterfaces({ netns: { path: '' } })).rejects.toBeInstanceOf(TypeError);
+    await expect(listInterfaces({ netns: { pid: 1, name: 'x' } as never })).rejects.toBeInstanceOf(TypeError);
+    await expect(listInterfaces({ netns: 'x' } as never)).rejects.toBeInstanceOf(TypeError);
+    await expect(listInterfaces({ netNs: { pid: 1 } } as never)).rejects.toThrow(/did you mean 'netns'/);
+    await expect(listAttachments({ ifname: 'a', ifindex: 1 })).rejects.toBeInstanceOf(TypeError);
+    await expect(listAttachments({ ifindex: 0 })).rejects.toBeInstanceOf(RangeError);
+    await expect(listAttachments({ ifname: 'x'.repeat(16) })).rejects.toBeInstanceOf(TypeError);
+  });
+});
