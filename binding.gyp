@@ -25,7 +25,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc": ["-std=c++17", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Wno-unused-parameter"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "ldflags": ["-Wl,--exclude-libs,ALL", "-Wl,--version-script=<(module_root_dir)/native/exports.map", "-Wl,--wrap=stat64"],
+      "ldflags": ["-Wl,--exclude-libs,ALL", "-Wl,--version-script=<(module_root_dir)/native/exports.map"],
       "variables": {
         "bpfscope_static_deps%": ""
       },
@@ -35,7 +35,8 @@
           "libraries": ["<!@(pkg-config --libs libbpf libmnl)"]
         }, {
           "include_dirs": ["<(bpfscope_static_deps)/include"],
-          "ldflags": ["-static-libstdc++", "-Wl,--gc-sections"],
+          "defines": ["BPFSCOPE_GLIBC_COMPAT"],
+          "ldflags": ["-static-libstdc++", "-Wl,--gc-sections", "-Wl,--wrap=stat64,--wrap=pthread_create,--wrap=pthread_join"],
           "libraries": ["<(bpfscope_static_deps)/lib/libbpf.a", "<!@(pkg-config --libs libmnl libelf zlib)"]
         }]
       ]
