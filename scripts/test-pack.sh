@@ -44,27 +44,48 @@ tgz=$(ls "$work"/bpfscope-*.tgz)
 echo "test-pack: $(basename "$tgz") ($(stat -c %s "$tgz") bytes)"
 tar -tzf "$tgz" | grep -E '^package/prebuilds/' | sed 's/^/  /'
 
+# Inside the root: which addon loaded, then real calls checked against this host's view of the same
+# kernel. EXPECT_LINK is `ip -j link show` of the default route's interface, read on the host (the
+# root shares the host's network namespace). Under qemu-user (EMULATED=1) bpf() is not emulated
+# and fails with ENOSYS; that must come back as a BpfError, and netlink still has to work.
 listing_check=$(cat <<'EOF'
 const bpfscope = require('bpfscope');
 const { loadProgram } = require('bpfscope/testing');
 const path = require('path');
 (async () => {
   const loaded = require('node-gyp-build').resolve(path.dirname(require.resolve('bpfscope/package.json')));
-  const prog = await loadProgram({ name: 'pack_test' });
+  const v = bpfscope.versions();
+  console.log(`test-pack: loaded ${loaded}; libbpf ${v.libbpf.build}; ${v.machine}`);
+  const want = JSON.parse(process.env.EXPECT_LINK)[0];
+  const got = (await bpfscope.listInterfaces()).find((i) => i.ifindex === want.ifindex);
+  if (!got || got.name !== want.ifname || got.mtu !== want.mtu || got.mac !== want.address) {
+    throw new Error(`listInterfaces() ${JSON.stringify(got)} differs from ip link ${JSON.stringify(want)}`);
+  }
+  console.log(`test-pack: listInterfaces() has ${got.ifindex} ${got.name} mtu ${got.mtu} ${got.mac}, as ip link`);
+  let prog;
+  try {
+    prog = await loadProgram({ name: 'pack_test' });
+  } catch (e) {
+    if (process.env.EMULATED === '1' && e instanceof bpfscope.BpfError && e.code === 'ENOSYS') {
+      console.log(`test-pack: ${e.op} is ENOSYS under qemu-user (bpf() is not emulated): a BpfError, as it should be`);
+      return;
+    }
+    throw e;
+  }
   try {
     const list = await bpfscope.listPrograms();
     const mine = list.find((p) => p.id === prog.id);
     if (!mine || mine.name !== 'pack_test' || mine.type !== 'sched_cls') {
       throw new Error(`program ${prog.id} (pack_test) missing from listPrograms(): ${JSON.stringify(mine)}`);
     }
-    const v = bpfscope.versions();
-    console.log(`test-pack: loaded ${loaded}; listPrograms() = ${list.length} programs, including ${mine.id} ${mine.name}; libbpf ${v.libbpf.build}; ${v.machine}`);
+    console.log(`test-pack: listPrograms() = ${list.length} programs, including ${mine.id} ${mine.name}`);
   } finally {
     prog.close();
   }
 })().catch((e) => { console.error(e); process.exit(1); });
 EOF
 )
+EXPECT_LINK=$(ip -j link show dev "$(ip -j route show default | node -e "process.stdout.write(JSON.parse(require('fs').readFileSync(0, 'utf8'))[0].dev)")")
 
 if [ "$mode" = source ]; then
   # --- from source: no prebuild matches, so the install script builds with node-gyp --------------
@@ -77,7 +98,7 @@ if [ "$mode" = source ]; then
   addon=$work/app/node_modules/bpfscope/build/Release/bpfscope.node
   [ -f "$addon" ] || { echo "test-pack.sh: no addon was built from source" >&2; exit 1; }
   echo "test-pack: built from source: NEEDED $(readelf -d "$addon" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')"
-  ( cd "$work/app" && node -e "$listing_check" )
+  ( cd "$work/app" && EXPECT_LINK=$EXPECT_LINK node -e "$listing_check" )
   ( cd "$work/app" && node -e "require('bpfscope').listPrograms().then(p => console.log(p.length))" )
   exit 0
 fi
@@ -179,5 +200,7 @@ cp "$tgz" "$r/tmp/"
 in_root "$r" sh -c "mkdir -p /root/app && cd /root/app && npm init -y >/dev/null && npm install --no-audit --no-fund /tmp/$(basename "$tgz")"
 no_toolchain   # the install script must not have fallen back to installing one and building
 [ ! -e "$r/root/app/node_modules/bpfscope/build" ] || { echo "test-pack.sh: the install built from source" >&2; exit 1; }
-in_root "$r" sh -c "cd /root/app && node -e \"\$0\"" "$listing_check"
-in_root "$r" sh -c "cd /root/app && node -e \"require('bpfscope').listPrograms().then(p => console.log(p.length))\""
+in_root "$r" EXPECT_LINK="$EXPECT_LINK" EMULATED=$foreign sh -c "cd /root/app && node -e \"\$0\"" "$listing_check"
+if [ $foreign = 0 ]; then
+  in_root "$r" sh -c "cd /root/app && node -e \"require('bpfscope').listPrograms().then(p => console.log(p.length))\""
+fi
