@@ -63,7 +63,8 @@ fi
 
 # --- libbpf source (Debian's, with Debian's patches applied by dpkg-source) -----------------------
 mkdir -p "$cache/src"
-src_version=$(apt-cache showsrc libbpf | sed -n 's/^Version: //p' | sort -V | tail -n1)
+# The same libbpf the source build and the tests use: the source of the installed libbpf-dev.
+src_version=$(dpkg-query -W -f='${source:Version}' libbpf-dev)
 upstream=${src_version#*:}
 upstream=${upstream%%-*}
 src=$cache/src/libbpf-$upstream

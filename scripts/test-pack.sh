@@ -6,6 +6,9 @@
 #                                        tarball is installed there with npm and must load its
 #                                        prebuild and list programs. arm64 runs under qemu-user
 #                                        (binfmt). Default: this machine's architecture.
+#   scripts/test-pack.sh amd64 bullseye  the same in an older Debian (glibc 2.31: below the 2.32-2.34
+#                                        symbols the prebuilds avoid). Its own nodejs is too old
+#                                        (12.x), so this host's node and npm are copied in.
 #   scripts/test-pack.sh source          the same tarball with prebuilds/ removed, installed in a
 #                                        temp dir on this host: the install script builds from source.
 # Needs root, prebuilds (npm run build:prebuilds), and network access to Debian's archive and the npm
@@ -16,7 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 mode=${1:-$(dpkg --print-architecture)}
-codename=$( . /etc/os-release; echo "${VERSION_CODENAME:-bookworm}")
+host_codename=$( . /etc/os-release; echo "${VERSION_CODENAME:-bookworm}")
+codename=${2:-$host_codename}
 cache=$repo/.cache/test-pack
 mkdir -p "$cache"
 
@@ -125,7 +129,7 @@ else
   dpkg-query -W -f='${Status}' debootstrap 2>/dev/null | grep -q 'ok installed' || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap
 fi
 
-in_root() { local r=$1; shift; chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root DEBIAN_FRONTEND=noninteractive "$@"; }
+in_root() { local r=$1; shift; chroot "$r" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root DEBIAN_FRONTEND=noninteractive "$@"; }
 mount_api() {  # /proc, /sys (with /sys/fs/bpf) and /dev for a root
   local r=$1
   mount -t proc proc "$r/proc"; mounts+=("$r/proc")
@@ -137,7 +141,7 @@ base=$cache/$codename-$arch-base
 if [ ! -f "$base/.bpfscope-complete" ]; then
   grep -qs " $base/" /proc/self/mounts && { echo "test-pack.sh: mounts remain under $base" >&2; exit 1; }
   rm -rf "$base"
-  mirror=$(bash scripts/debian-mirror.sh "$codename")
+  mirror=$(bash scripts/debian-mirror.sh "$host_codename")   # the archive serves every release
   echo "test-pack: debootstrap $codename $arch (minbase) from this machine's mirror"
   if [ $foreign = 1 ]; then
     debootstrap --arch="$arch" --variant=minbase --foreign "$codename" "$base" "$mirror" >"$work/debootstrap.log" 2>&1 \
@@ -151,9 +155,23 @@ if [ ! -f "$base/.bpfscope-complete" ]; then
   cp /etc/resolv.conf "$base/etc/resolv.conf"
   mount_api "$base"
   in_root "$base" apt-get update -qq
-  # What a new user installs: Debian's Node and npm (npm only recommends a compiler).
-  in_root "$base" apt-get install -y -qq --no-install-recommends nodejs npm ca-certificates >"$work/apt.log" 2>&1 \
-    || { tail -20 "$work/apt.log"; exit 1; }
+  if [ "$codename" = "$host_codename" ]; then
+    # What a new user installs: Debian's Node and npm (npm only recommends a compiler).
+    in_root "$base" apt-get install -y -qq --no-install-recommends nodejs npm ca-certificates >"$work/apt.log" 2>&1 \
+      || { tail -20 "$work/apt.log"; exit 1; }
+  else
+    [ $foreign = 0 ] || { echo "test-pack.sh: another release is tested on this machine's architecture only" >&2; exit 1; }
+    in_root "$base" apt-get install -y -qq --no-install-recommends ca-certificates >"$work/apt.log" 2>&1 \
+      || { tail -20 "$work/apt.log"; exit 1; }
+    host_npm=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
+    mkdir -p "$base/usr/local/lib/node_modules"
+    cp "$(readlink -f "$(command -v node)")" "$base/usr/local/bin/node"
+    cp -r "$host_npm" "$base/usr/local/lib/node_modules/npm"
+    ln -s ../lib/node_modules/npm/bin/npm-cli.js "$base/usr/local/bin/npm"
+    # This Node uses its own CA list, not the system's (Debian's nodejs uses the system's).
+    mkdir -p "$base/usr/local/etc"
+    echo "cafile=/etc/ssl/certs/ca-certificates.crt" > "$base/usr/local/etc/npmrc"
+  fi
   in_root "$base" apt-get clean
   for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -R "${mounts[i]}"; done
   mounts=()
