@@ -31,7 +31,7 @@ triplet() {
 debian_arch() { case $1 in x64) echo amd64 ;; arm64) echo arm64 ;; esac; }
 
 # --- system packages ---------------------------------------------------------------------------
-pkgs=(dpkg-dev make gcc g++ pkg-config libelf-dev zlib1g-dev libmnl-dev binutils)
+pkgs=(dpkg-dev make gcc g++ pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev binutils)
 for arch in "${archs[@]}"; do
   t=$(triplet "$arch")
   [ "$(debian_arch "$arch")" = "$(dpkg --print-architecture)" ] && continue

@@ -118,15 +118,15 @@ prebuild=prebuilds/linux-$node_arch/bpfscope.glibc.node
 [ -f "$prebuild" ] || { echo "test-pack.sh: no $prebuild (npm run build:prebuilds)" >&2; exit 1; }
 foreign=0
 [ "$arch" = "$(dpkg --print-architecture)" ] || foreign=1
+host_pkgs=(debootstrap)
+# qemu-user-static registers with the F flag, so binaries in the chroot run without a copy of qemu.
+[ $foreign = 0 ] || host_pkgs+=(qemu-user-static binfmt-support)
+for p in "${host_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p"
+done
 if [ $foreign = 1 ]; then
-  # qemu-user-static registers with the F flag, so binaries in the chroot run without a copy of qemu.
-  for p in debootstrap qemu-user-static binfmt-support; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p"
-  done
   grep -qs binfmt_misc /proc/mounts || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
   [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64
-else
-  dpkg-query -W -f='${Status}' debootstrap 2>/dev/null | grep -q 'ok installed' || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap
 fi
 
 in_root() { local r=$1; shift; chroot "$r" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root DEBIAN_FRONTEND=noninteractive "$@"; }
