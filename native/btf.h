@@ -1,7 +1,10 @@
 // BTF objects loaded from the kernel by id, kept for the duration of one call.
 #pragma once
 
+#include <napi.h>
+
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <string>
 
@@ -24,5 +27,15 @@ class BtfCache {
 
 // The name of type `type_id` in BTF object `btf_id` ("" if unavailable).
 std::string BtfTypeName(BtfCache& cache, uint32_t btf_id, uint32_t type_id);
+
+// A compact table of every type reachable from `roots` (0 = none), for decoding in TS:
+// { "<id>": { kind, name?, size?, … } } with, per kind,
+//   int: encoding ('signed'|'unsigned'|'char'|'bool'), bits, bitOffset
+//   array: type, length, chars (elements are char-like, so bpftool may print a string)
+//   struct/union: members [{ name, type, bitOffset, bitSize }]
+//   enum: signed, values [{ name, value }] (enum64: value is a BigInt)
+//   alias (typedef/const/volatile/restrict/type_tag), var: type;  datasec: vars [{ type, offset }]
+//   ptr, float, and 'unsupported' for kinds a map value cannot hold.
+Napi::Object DescribeBtfTypes(Napi::Env env, const struct btf* btf, std::initializer_list<uint32_t> roots);
 
 }  // namespace bpfscope

@@ -2,6 +2,11 @@
 
 #include "addon.h"
 
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+
 namespace bpfscope {
 
 namespace {
@@ -47,6 +52,17 @@ int FdHandle::FdOf(Napi::Value value) {
     return -1;
   }
   return self->fd_.get();
+}
+
+Fd FdHandle::DupOf(Napi::Value value) {
+  int fd = FdOf(value);
+  if (fd < 0) return Fd();
+  Fd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  if (!copy.valid()) {
+    Napi::Error::New(value.Env(), std::string("cannot duplicate the handle's fd: ") + std::strerror(errno))
+        .ThrowAsJavaScriptException();
+  }
+  return copy;
 }
 
 Napi::Value FdHandle::Close(const Napi::CallbackInfo& info) {

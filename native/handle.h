@@ -13,6 +13,9 @@ class FdHandle : public Napi::ObjectWrap<FdHandle> {
   static Napi::Value New(Napi::Env env, Fd fd, const char* kind);
   // The fd behind a JS handle, or -1 (with a JS exception pending) for a closed or foreign value.
   static int FdOf(Napi::Value value);
+  // A copy of the handle's fd (F_DUPFD_CLOEXEC) for an async task to own, so a concurrent close()
+  // cannot hand the number to another object. Invalid, with a JS exception pending, on failure.
+  static Fd DupOf(Napi::Value value);
 
   explicit FdHandle(const Napi::CallbackInfo& info);
 

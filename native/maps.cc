@@ -1,11 +1,19 @@
 #include "maps.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <vector>
 
+#include "btf.h"
+#include "handle.h"
 #include "ids.h"
+#include "task.h"
 #include "uapi_compat.h"
 
 namespace bpfscope::maps {
@@ -68,6 +76,535 @@ bool Read(int fd, Table& table, Context&, Failure& failure) {
 
 namespace {
 
+std::string MapName(uint32_t id) { return "map " + std::to_string(id); }
+
+// Per-CPU maps return one value per possible CPU, each padded to 8 bytes (kernel bpf_map_value_size).
+bool IsPerCpu(uint32_t type) {
+  return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+         type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+}
+
+// Arrays always hold exactly max_entries elements, so a dump knows its size up front.
+bool IsArray(uint32_t type) { return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY; }
+
+}  // namespace
+
+bool ReadShape(int fd, Shape* out, Failure& failure) {
+  struct bpf_map_info info {};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+    return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", "map fd " + std::to_string(fd));
+  out->id = info.id;
+  out->type = info.type;
+  out->key_size = info.key_size;
+  out->value_size = info.value_size;
+  out->max_entries = info.max_entries;
+  out->cpus = 0;
+  out->value_stride = info.value_size;
+  if (IsPerCpu(info.type)) {
+    int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) return failure.Set(-cpus, "libbpf_num_possible_cpus", "/sys/devices/system/cpu/possible");
+    out->cpus = static_cast<uint32_t>(cpus);
+    out->value_stride = ((info.value_size + 7) & ~7u) * out->cpus;
+  }
+  return true;
+}
+
+namespace {
+
+// The fd a task works on: borrowed for a synchronous call, a dup owned by the task for an async one.
+struct TaskFd {
+  Fd owned;
+  int fd = -1;
+  // Reads the handle in argument `i`; false with a JS exception pending.
+  bool From(const Napi::CallbackInfo& info, size_t i, bool sync) {
+    if (info.Length() <= i) {
+      Napi::TypeError::New(info.Env(), "expected a map handle").ThrowAsJavaScriptException();
+      return false;
+    }
+    if (sync) {
+      fd = FdHandle::FdOf(info[i]);
+    } else {
+      owned = FdHandle::DupOf(info[i]);
+      fd = owned.get();
+    }
+    return fd >= 0;
+  }
+};
+
+bool ArgBool(const Napi::CallbackInfo& info, size_t i) { return info.Length() > i && info[i].ToBoolean().Value(); }
+
+// openMap: by id (number) or by pinned path (string). Resolves to { handle, info }.
+class OpenTask : public Task {
+ public:
+  explicit OpenTask(uint32_t id) : id_(id) {}
+  explicit OpenTask(std::string path) : path_(std::move(path)) {}
+
+  bool Run(Failure& failure) override {
+    if (id_) {
+      fd_ = OpenById(kMaps, id_, failure);
+      if (!fd_.valid()) return false;
+    } else {
+      fd_.Reset(bpf_obj_get(path_.c_str()));
+      if (!fd_.valid()) return failure.Set(errno, "BPF_OBJ_GET", path_);
+      // Only a map's fdinfo has map_id; a pinned program or link would otherwise read as garbage.
+      uint64_t map_id = 0;
+      if (!FdinfoU64(ReadFdinfo(fd_.get()), "map_id", &map_id))
+        return failure.Set(EINVAL, "BPF_OBJ_GET", path_, "the object pinned there is not a map");
+    }
+    Context context;
+    if (!Read(fd_.get(), table_, context, failure)) return false;
+    int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) return failure.Set(-cpus, "libbpf_num_possible_cpus", "/sys/devices/system/cpu/possible");
+    cpus_ = static_cast<uint32_t>(cpus);
+    return true;
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("info", table_.ToJs(env));
+    o.Set("possibleCpus", cpus_);
+    o.Set("handle", FdHandle::New(env, std::move(fd_), "map"));
+    return o;
+  }
+
+ private:
+  uint32_t id_ = 0;
+  std::string path_;
+  Fd fd_;
+  Table table_{TableSchema()};  // one row
+  uint32_t cpus_ = 0;
+};
+
+Napi::Value OpenMap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t id;
+  std::string path;
+  if (ArgU32(info, 0, &id) && id != 0) return RunAsync(env, std::make_unique<OpenTask>(id));
+  if (ArgString(info, 0, &path)) return RunAsync(env, std::make_unique<OpenTask>(std::move(path)));
+  return ThrowType(env, "openMap(id | path)");
+}
+
+// mapLookup(handle, key, sync) → the value (per-CPU maps: every CPU's, packed), or undefined.
+class LookupTask : public Task {
+ public:
+  LookupTask(TaskFd fd, const uint8_t* key, size_t key_len) : fd_(std::move(fd)), key_(key, key + key_len) {}
+
+  bool Run(Failure& failure) override {
+    Shape shape;
+    if (!ReadShape(fd_.fd, &shape, failure)) return false;
+    if (key_.size() != shape.key_size)
+      return failure.Set(EINVAL, "BPF_MAP_LOOKUP_ELEM", MapName(shape.id),
+                         "the key must be " + std::to_string(shape.key_size) + " bytes");
+    value_.resize(shape.value_stride);
+    if (bpf_map_lookup_elem(fd_.fd, key_.data(), value_.data()) != 0) {
+      if (errno == ENOENT) return true;  // no such key: undefined, not an error
+      return failure.Set(errno, "BPF_MAP_LOOKUP_ELEM", MapName(shape.id));
+    }
+    found_ = true;
+    return true;
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    return found_ ? Bytes(env, value_.data(), value_.size()) : env.Undefined();
+  }
+
+ private:
+  TaskFd fd_;
+  std::vector<uint8_t> key_, value_;
+  bool found_ = false;
+};
+
+Napi::Value MapLookup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool sync = ArgBool(info, 2);
+  if (info.Length() < 2 || !info[1].IsBuffer()) return ThrowType(env, "mapLookup(handle, key, sync)");
+  TaskFd fd;
+  if (!fd.From(info, 0, sync)) return env.Undefined();
+  auto key = info[1].As<Napi::Buffer<uint8_t>>();
+  return Dispatch(env, std::make_unique<LookupTask>(std::move(fd), key.Data(), key.Length()), sync);
+}
+
+// One packed array of fixed-size records that the kernel writes in place. It starts in a JS Buffer
+// handed back for reuse (a poller's buffer from two ticks ago) or empty, and moves to malloc'd
+// memory when it must grow. Malloc'd memory becomes an external Buffer without a copy.
+class Packed {
+ public:
+  Packed() = default;
+  Packed(const Packed&) = delete;
+  Packed& operator=(const Packed&) = delete;
+  ~Packed() {
+    if (owned_) std::free(data_);
+  }
+
+  void Borrow(uint8_t* data, size_t bytes) {
+    data_ = data;
+    capacity_ = bytes;
+  }
+  // Makes room for `bytes`, keeping the first `used` bytes.
+  bool Reserve(size_t bytes, size_t used) {
+    if (bytes <= capacity_) return true;
+    void* grown = owned_ ? std::realloc(data_, bytes) : std::malloc(bytes);
+    if (!grown) return false;
+    if (!owned_ && used) std::memcpy(grown, data_, used);
+    data_ = static_cast<uint8_t*>(grown);
+    capacity_ = bytes;
+    owned_ = true;
+    return true;
+  }
+  // Gives back memory a one-off dump over-reserved (more than a quarter unused).
+  void Trim(size_t used) {
+    if (!owned_ || used == 0 || capacity_ - used <= used / 4) return;
+    if (void* smaller = std::realloc(data_, used)) {
+      data_ = static_cast<uint8_t*>(smaller);
+      capacity_ = used;
+    }
+  }
+  uint8_t* data() const { return data_; }
+  size_t capacity() const { return capacity_; }
+  bool owned() const { return owned_; }
+  uint8_t* Release() {
+    owned_ = false;
+    return data_;
+  }
+
+ private:
+  uint8_t* data_ = nullptr;
+  size_t capacity_ = 0;
+  bool owned_ = false;
+};
+
+// Entries per BPF_MAP_LOOKUP_BATCH call: past ~64 the syscall cost is amortised (reference §3.5);
+// larger calls only grow the first reservation.
+constexpr size_t kBatchEntries = 4096;
+// Up to this many bytes are reserved for a dump before the first call (see Batch()).
+constexpr size_t kFirstReservationBytes = size_t(256) << 20;
+// A reused buffer with less room than this left is grown rather than filled by tiny calls.
+constexpr size_t kMinBatchEntries = 256;
+
+// mapDump(handle, sync, iterate, reuseKeys?, reuseValues?) → { count, keys, values, batched, … }.
+// BPF_MAP_LOOKUP_BATCH in bounded calls straight into the packed buffers; get_next_key + lookup
+// (bpftool's way) when the map type has no batch ops (524) or the kernel predates them (EINVAL).
+class DumpTask : public Task {
+ public:
+  DumpTask(TaskFd fd, bool iterate) : fd_(std::move(fd)), iterate_(iterate) {}
+
+  void Reuse(Napi::Value keys, Napi::Value values) {
+    if (!keys.IsBuffer() || !values.IsBuffer()) return;
+    auto k = keys.As<Napi::Buffer<uint8_t>>();
+    auto v = values.As<Napi::Buffer<uint8_t>>();
+    // Held until the task is destroyed (main thread), so the memory outlives Run().
+    keys_ref_ = Napi::Persistent(k);
+    values_ref_ = Napi::Persistent(v);
+    keys_.Borrow(k.Data(), k.Length());
+    values_.Borrow(v.Data(), v.Length());
+  }
+
+  bool Run(Failure& failure) override {
+    if (!ReadShape(fd_.fd, &shape_, failure)) return false;
+    if (!iterate_) {
+      for (int attempt = 0;; attempt++) {
+        if (Batch(failure)) {
+          batched_ = true;
+          return Done();
+        }
+        bool no_batch_ops = failure.err == uapi::kENOTSUPP || failure.err == EINVAL;
+        // The generic (array, LPM) batch gives up with EINTR when keys vanish under it (kernels
+        // before the 2025 generic_map_lookup_batch fix): start over.
+        bool interrupted = failure.err == EINTR && attempt < 3;
+        if (!no_batch_ops && !interrupted) return false;
+        failure = Failure();
+        if (no_batch_ops) break;  // iterate instead
+      }
+    }
+    return Iterate(failure) && Done();
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("count", static_cast<double>(count_));
+    o.Set("batched", Napi::Boolean::New(env, batched_));
+    o.Set("keySize", shape_.key_size);
+    o.Set("valueSize", shape_.value_size);
+    o.Set("valueStride", shape_.value_stride);
+    o.Set("cpus", shape_.cpus);
+    o.Set("keys", Take(env, keys_, keys_ref_));
+    o.Set("values", Take(env, values_, values_ref_));
+    return o;
+  }
+
+ private:
+  // Records both buffers can hold now.
+  size_t Capacity() const {
+    size_t ks = shape_.key_size, vs = shape_.value_stride;
+    size_t by_keys = ks ? keys_.capacity() / ks : SIZE_MAX, by_values = vs ? values_.capacity() / vs : SIZE_MAX;
+    return std::min(by_keys, by_values);
+  }
+
+  // Room for `entries` records in both buffers, growing geometrically.
+  bool Room(size_t entries, Failure& failure) {
+    size_t ks = shape_.key_size, vs = shape_.value_stride;
+    if (entries * ks <= keys_.capacity() && entries * vs <= values_.capacity()) return true;
+    size_t have = Capacity() == SIZE_MAX ? 0 : Capacity();
+    size_t want = std::max({entries, have * 2, size_t(64)});
+    if (IsArray(shape_.type)) want = std::max<size_t>(entries, shape_.max_entries);
+    if (!keys_.Reserve(want * ks, count_ * ks) || !values_.Reserve(want * vs, count_ * vs))
+      return failure.Set(ENOMEM, "malloc", MapName(shape_.id), std::to_string(want) + " entries");
+    return true;
+  }
+
+  bool Batch(Failure& failure) {
+    const size_t ks = shape_.key_size, vs = shape_.value_stride;
+    count_ = 0;
+    // First reservation, unless a buffer is being reused: room for max_entries, up to a budget.
+    // Pages the map does not fill are never touched, and Done() gives them back; growing by
+    // doubling instead would copy and fault the same bytes several times.
+    size_t per_entry = std::max<size_t>(ks + vs, 1);
+    size_t first = std::min<size_t>(shape_.max_entries, std::max(kFirstReservationBytes / per_entry, kBatchEntries));
+    if (keys_.capacity() == 0 && values_.capacity() == 0 && !Room(first, failure)) return false;
+    // Hash maps' tokens are a u32 bucket index, generic ones (array, LPM) a whole key.
+    std::vector<uint8_t> in(std::max<size_t>(ks, 4)), out(in.size());
+    bool started = false, must_grow = false;
+    size_t chunk = kBatchEntries;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    for (;;) {
+      size_t want = chunk;
+      if (IsArray(shape_.type)) {
+        want = std::min<size_t>(chunk, shape_.max_entries - count_);
+        if (want == 0) return true;  // every slot read
+      } else if (!must_grow && Capacity() - count_ >= kMinBatchEntries) {
+        // Fill the room a reused buffer still has before growing it: the kernel stops at whole
+        // buckets and, when the rest of the map fits, reports the end (ENOENT) in the same call.
+        want = std::min(chunk, Capacity() - count_);
+      }
+      if (!Room(count_ + want, failure)) return false;
+      uint32_t n = static_cast<uint32_t>(want);
+      int err = bpf_map_lookup_batch(fd_.fd, started ? in.data() : nullptr, out.data(), keys_.data() + count_ * ks,
+                                     values_.data() + count_ * vs, &n, &opts);
+      int e = err ? errno : 0;
+      if (e == ENOSPC && n == 0 && want < shape_.max_entries) {
+        // One hash bucket holds more than `want` elements, and the kernel copies whole buckets.
+        chunk = std::max(chunk, want) * 2;
+        must_grow = true;
+        continue;
+      }
+      must_grow = false;
+      if (e && e != ENOENT) return failure.Set(e, "BPF_MAP_LOOKUP_BATCH", MapName(shape_.id));
+      count_ += n;
+      if (e == ENOENT) return true;  // end of map, after consuming what this last call copied
+      std::swap(in, out);
+      started = true;
+    }
+  }
+
+  bool Iterate(Failure& failure) {
+    const size_t ks = shape_.key_size, vs = shape_.value_stride;
+    count_ = 0;
+    std::vector<uint8_t> key(std::max<size_t>(ks, 1)), next(key.size());
+    const void* prev = nullptr;
+    for (;;) {
+      if (bpf_map_get_next_key(fd_.fd, prev, next.data()) != 0) {
+        if (errno == ENOENT) return true;
+        return failure.Set(errno, "BPF_MAP_GET_NEXT_KEY", MapName(shape_.id));
+      }
+      key.swap(next);
+      prev = key.data();
+      // A map holds at most max_entries; more means a concurrent delete restarted the walk.
+      if (count_ == shape_.max_entries) return true;
+      if (!Room(count_ + 1, failure)) return false;
+      if (bpf_map_lookup_elem(fd_.fd, key.data(), values_.data() + count_ * vs) != 0) {
+        if (errno == ENOENT) continue;  // deleted since get_next_key, or an empty prog_array/map-in-map slot
+        return failure.Set(errno, "BPF_MAP_LOOKUP_ELEM", MapName(shape_.id));
+      }
+      std::memcpy(keys_.data() + count_ * ks, key.data(), ks);
+      count_++;
+    }
+  }
+
+  bool Done() {
+    keys_.Trim(count_ * shape_.key_size);
+    values_.Trim(count_ * shape_.value_stride);
+    return true;
+  }
+
+  // The packed records as a Buffer: the reused JS Buffer itself, or the malloc'd memory (whole
+  // capacity, so a poller can reuse the slack) handed to JS without a copy.
+  static Napi::Value Take(Napi::Env env, Packed& packed, Napi::Reference<Napi::Buffer<uint8_t>>& reused) {
+    if (!packed.owned()) return reused.IsEmpty() ? Napi::Buffer<uint8_t>::New(env, 0) : reused.Value();
+    size_t length = packed.capacity();
+    return Napi::Buffer<uint8_t>::NewOrCopy(env, packed.Release(), length, [](Napi::Env, uint8_t* data) { std::free(data); });
+  }
+
+  TaskFd fd_;
+  bool iterate_;
+  Shape shape_;
+  Packed keys_, values_;
+  Napi::Reference<Napi::Buffer<uint8_t>> keys_ref_, values_ref_;
+  size_t count_ = 0;
+  bool batched_ = false;
+};
+
+Napi::Value MapDump(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool sync = ArgBool(info, 1), iterate = ArgBool(info, 2);
+  TaskFd fd;
+  if (!fd.From(info, 0, sync)) return env.Undefined();
+  auto task = std::make_unique<DumpTask>(std::move(fd), iterate);
+  if (info.Length() > 4) task->Reuse(info[3], info[4]);
+  return Dispatch(env, std::move(task), sync);
+}
+
+// Key hashing for the diff: 8 bytes at a time, multiply-xorshift mixing.
+uint64_t HashKey(const uint8_t* key, size_t len) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, key + i, 8);
+    h = (h ^ word) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, key + i, len - i);
+  h = (h ^ tail) * 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 29);
+}
+
+// mapDiff(oldKeys, oldValues, oldCount, newKeys, newValues, newCount, keySize, valueStride)
+//   → Uint32Array [nAdded, nRemoved, nChanged, added new indexes…, removed old indexes…, (old, new) pairs…]
+// Pure byte comparison on the main thread; the hash table lives in per-thread scratch reused
+// across calls, so a diff allocates only its result.
+Napi::Value MapDiff(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t old_count, new_count, ks, vs;
+  if (info.Length() < 8 || !info[0].IsBuffer() || !info[1].IsBuffer() || !ArgU32(info, 2, &old_count) ||
+      !info[3].IsBuffer() || !info[4].IsBuffer() || !ArgU32(info, 5, &new_count) || !ArgU32(info, 6, &ks) ||
+      !ArgU32(info, 7, &vs))
+    return ThrowType(env, "mapDiff(oldKeys, oldValues, oldCount, newKeys, newValues, newCount, keySize, valueStride)");
+  auto ok = info[0].As<Napi::Buffer<uint8_t>>(), ov = info[1].As<Napi::Buffer<uint8_t>>();
+  auto nk = info[3].As<Napi::Buffer<uint8_t>>(), nv = info[4].As<Napi::Buffer<uint8_t>>();
+  if (ok.Length() < size_t(old_count) * ks || ov.Length() < size_t(old_count) * vs ||
+      nk.Length() < size_t(new_count) * ks || nv.Length() < size_t(new_count) * vs)
+    return ThrowType(env, "mapDiff: buffers shorter than count × size");
+  const uint8_t *okd = ok.Data(), *ovd = ov.Data(), *nkd = nk.Data(), *nvd = nv.Data();
+
+  std::vector<uint32_t> added, removed, changed;
+  if (old_count == new_count && std::memcmp(okd, nkd, size_t(old_count) * ks) == 0) {
+    // Same keys in the same order (an unchanged hash map dumps in bucket order): compare in place.
+    for (uint32_t i = 0; i < new_count; i++) {
+      if (std::memcmp(ovd + size_t(i) * vs, nvd + size_t(i) * vs, vs) != 0) {
+        changed.push_back(i);
+        changed.push_back(i);
+      }
+    }
+  } else {
+    // Open addressing over the old keys: slot = old index + 1, 0 = empty.
+    static thread_local std::vector<uint32_t> table;
+    static thread_local std::vector<uint8_t> seen;
+    size_t slots = 16;
+    while (slots < size_t(old_count) * 2) slots <<= 1;
+    table.assign(slots, 0);
+    seen.assign(old_count, 0);
+    const size_t mask = slots - 1;
+    for (uint32_t i = 0; i < old_count; i++) {
+      size_t s = HashKey(okd + size_t(i) * ks, ks) & mask;
+      while (table[s]) s = (s + 1) & mask;
+      table[s] = i + 1;
+    }
+    for (uint32_t j = 0; j < new_count; j++) {
+      const uint8_t* key = nkd + size_t(j) * ks;
+      size_t s = HashKey(key, ks) & mask;
+      uint32_t found = 0;
+      for (; table[s]; s = (s + 1) & mask) {
+        uint32_t i = table[s] - 1;
+        if (!seen[i] && std::memcmp(okd + size_t(i) * ks, key, ks) == 0) {
+          found = table[s];
+          break;
+        }
+      }
+      if (!found) {
+        added.push_back(j);
+        continue;
+      }
+      uint32_t i = found - 1;
+      seen[i] = 1;
+      if (std::memcmp(ovd + size_t(i) * vs, nvd + size_t(j) * vs, vs) != 0) {
+        changed.push_back(i);
+        changed.push_back(j);
+      }
+    }
+    for (uint32_t i = 0; i < old_count; i++)
+      if (!seen[i]) removed.push_back(i);
+  }
+  size_t total = 3 + added.size() + removed.size() + changed.size();
+  Napi::Uint32Array out = Napi::Uint32Array::New(env, total);
+  uint32_t* o = out.Data();
+  o[0] = static_cast<uint32_t>(added.size());
+  o[1] = static_cast<uint32_t>(removed.size());
+  o[2] = static_cast<uint32_t>(changed.size() / 2);
+  o += 3;
+  for (auto* list : {&added, &removed, &changed}) {
+    if (!list->empty()) std::memcpy(o, list->data(), list->size() * sizeof(uint32_t));
+    o += list->size();
+  }
+  return out;
+}
+
+// mapBtf(handle, sync) → { keyTypeId, valueTypeId, types } for the map's key and value types, or
+// undefined when the map has no BTF. The BTF object is read off the main thread; the type table
+// (a walk of memory already read) is built in Result().
+class BtfTask : public Task {
+ public:
+  explicit BtfTask(TaskFd fd) : fd_(std::move(fd)) {}
+
+  bool Run(Failure& failure) override {
+    struct bpf_map_info info {};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd_.fd, &info, &len) != 0)
+      return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", "map fd " + std::to_string(fd_.fd));
+    key_type_ = info.btf_key_type_id;
+    if (info.btf_vmlinux_value_type_id) {
+      // struct_ops maps: the value is a kernel type, described by vmlinux BTF (as bpftool does).
+      value_type_ = info.btf_vmlinux_value_type_id;
+      btf_.reset(libbpf_find_kernel_btf());
+      if (!btf_) return failure.Set(errno, "BPF_BTF_GET_FD_BY_ID", "vmlinux BTF");
+    } else if (info.btf_id && info.btf_value_type_id) {
+      value_type_ = info.btf_value_type_id;
+      btf_.reset(btf__load_from_kernel_by_id(info.btf_id));
+      if (!btf_) return failure.Set(errno, "BPF_BTF_GET_FD_BY_ID", "BTF " + std::to_string(info.btf_id));
+    }
+    return true;
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    if (!btf_) return env.Undefined();
+    Napi::Object o = Napi::Object::New(env);
+    if (key_type_) o.Set("keyTypeId", key_type_);
+    o.Set("valueTypeId", value_type_);
+    o.Set("types", DescribeBtfTypes(env, btf_.get(), {key_type_, value_type_}));
+    return o;
+  }
+
+ private:
+  struct BtfFree {
+    void operator()(struct btf* b) const { btf__free(b); }
+  };
+  TaskFd fd_;
+  std::unique_ptr<struct btf, BtfFree> btf_;
+  uint32_t key_type_ = 0, value_type_ = 0;
+};
+
+Napi::Value MapBtf(const Napi::CallbackInfo& info) {
+  bool sync = ArgBool(info, 1);
+  TaskFd fd;
+  if (!fd.From(info, 0, sync)) return info.Env().Undefined();
+  return Dispatch(info.Env(), std::make_unique<BtfTask>(std::move(fd)), sync);
+}
+
+}  // namespace
+
+namespace {
+
 struct Kind {
   using Context = maps::Context;
   static constexpr const IdSpace& kSpace = kMaps;
@@ -81,6 +618,11 @@ struct Kind {
 
 void Init(Napi::Env env, Napi::Object exports) {
   ExportListAndGet<Kind>(env, exports, "map", "listMaps", "getMapInfo");
+  exports.Set("openMap", Napi::Function::New(env, OpenMap, "openMap"));
+  exports.Set("mapLookup", Napi::Function::New(env, MapLookup, "mapLookup"));
+  exports.Set("mapDump", Napi::Function::New(env, MapDump, "mapDump"));
+  exports.Set("mapDiff", Napi::Function::New(env, MapDiff, "mapDiff"));
+  exports.Set("mapBtf", Napi::Function::New(env, MapBtf, "mapBtf"));
 }
 
 }  // namespace bpfscope::maps

@@ -10,7 +10,17 @@ export {
   StatsHandle,
   type ProgramInfo,
 } from './programs';
-export { listMaps, getMapInfo, type MapInfo } from './maps';
+export { listMaps, getMapInfo, openMap, BpfMap, type MapInfo, type MapRef, type DumpOptions } from './maps';
+export {
+  MapDump,
+  type MapEntry,
+  type BpftoolEntry,
+  type BtfEntry,
+  type MapRecord,
+  type PerCpuMapRecord,
+} from './map-dump';
+export { MapPoller, type MapChanges, type MapChange, type MapValueChange, type WatchOptions } from './map-watch';
+export { type BtfValue, type BtfType, type BtfTypeTable } from './btf';
 export {
   listLinks,
   getLink,
@@ -44,6 +54,36 @@ export {
   type LinkTypeName,
   type AttachTypeName,
 } from './names';
+export {
+  cilium,
+  type IpcacheRecord,
+  type IpcacheEntry,
+  type EndpointRecord,
+  type EndpointEntry,
+  type MetricsRecord,
+  type MetricsEntry,
+  type MetricsDecodeOptions,
+  type ConntrackRecord,
+  type ConntrackEntry,
+  type ServiceRecord,
+  type BackendRecord,
+  type RevNatRecord,
+  type PolicyRecord,
+  type PolicyEntry,
+  type DecodeOptions as CiliumDecodeOptions,
+  type PackedEntries,
+  type MapLayout as CiliumMapLayout,
+  type CiliumVersion,
+  type CiliumRecords,
+  type LayoutUsed,
+  type VersionedLayout,
+  type MetricDirection,
+  type PodReport,
+  type Finding,
+  type ReadOptions as CiliumReadOptions,
+  type PodTarget,
+  type ExplainOptions,
+} from './cilium';
 export { listNetns, netnsPath, NETNS_DIR, type NetnsRef, type NetnsInfo } from './netns';
 export {
   listInterfaces,

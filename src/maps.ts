@@ -1,9 +1,14 @@
-// BPF maps: what `bpftool map show` prints.
-import { withCallerStack } from './errors';
-import { native } from './native';
-import { TableReader, type NativeTable } from './table';
+// BPF maps: what `bpftool map show` prints, and open maps: lookups, dumps, polling.
+import { BtfDecoders, type BtfTypeTable } from './btf';
+import { BpfError, withCallerStack } from './errors';
+import { disposeSymbol } from './handle';
+import { Layout, type LayoutFields } from './layout';
+import { MapDump, type BpftoolEntry, type BtfEntry, type MapBtf, type MapRecord, type RawDump } from './map-dump';
+import { MapPoller, watchPoller, type MapChanges, type PollSource, type WatchOptions } from './map-watch';
+import { native, type NativeFdHandle } from './native';
+import { tableRowsOf } from './table';
 import { MAP_TYPES, nameOf, type MapTypeName } from './names';
-import { checkId } from './validate';
+import { checkId, checkOptions, checkPath, describe } from './validate';
 
 /** One BPF map (struct bpf_map_info plus fdinfo). */
 export interface MapInfo {
@@ -33,13 +38,10 @@ export interface MapInfo {
   offloadIfindex?: number;
 }
 
-let reader: TableReader<MapInfo> | undefined;
-
 /** Map rows of a native table, with the type's name. */
-export function mapsOf(table: NativeTable): MapInfo[] {
-  reader ??= new TableReader<MapInfo>(native().schemas.map, { type: { convert: (n: number) => nameOf(MAP_TYPES, n) } });
-  return reader.rows(table);
-}
+export const mapsOf = tableRowsOf<MapInfo>(() => native().schemas.map, {
+  derive: { type: { from: 'type', convert: (n: number) => nameOf(MAP_TYPES, n) } },
+});
 
 /** Every BPF map on the machine, in id order, like `bpftool map show`. Needs CAP_SYS_ADMIN. */
 export async function listMaps(): Promise<MapInfo[]> {
@@ -50,4 +52,223 @@ export async function listMaps(): Promise<MapInfo[]> {
 export async function getMapInfo(id: number): Promise<MapInfo> {
   checkId(id, 'map id');
   return mapsOf(await withCallerStack(() => native().getMapInfo(id)))[0];
+}
+
+/** How to name a map for openMap: its id, `{ id }`, a pinned path, or its name (the kernel's, up to 15 characters). */
+export type MapRef = number | { id: number } | { pinned: string } | { name: string };
+
+/**
+ * Opens a map and returns a handle that owns an fd on it, so the map stays readable (even after
+ * its pin is removed) until `close()`. Use `using map = await openMap(…)` or close it yourself;
+ * a handle that is garbage-collected is closed then.
+ *
+ * By name: the map must be the only one with that name (names are cut to 15 characters, as the
+ * kernel keeps them). No such map rejects with BpfError ENOENT.
+ */
+export async function openMap(ref: MapRef): Promise<BpfMap> {
+  const target = await resolveRef(ref);
+  const raw = await withCallerStack(() => native().openMap(target));
+  return new BpfMap(raw.handle, mapsOf(raw.info)[0], raw.possibleCpus);
+}
+
+async function resolveRef(ref: MapRef): Promise<number | string> {
+  if (typeof ref === 'number') return checkId(ref, 'map id');
+  if (ref === null || typeof ref !== 'object') {
+    throw new TypeError(`openMap expects an id, { id }, { pinned } or { name }, got ${describe(ref)}`);
+  }
+  const options = checkOptions<{ id: number; pinned: string; name: string }>(ref, ['id', 'pinned', 'name'], 'openMap');
+  const given = Object.keys(options);
+  if (given.length !== 1) throw new TypeError(`openMap expects exactly one of id, pinned, name; got ${given.join(', ') || 'none'}`);
+  if (options.id !== undefined) return checkId(options.id, 'map id');
+  if (options.pinned !== undefined) return checkPath(options.pinned, 'pinned');
+  const name = options.name;
+  if (typeof name !== 'string' || name === '') throw new TypeError('map name must be a non-empty string');
+  const wanted = name.slice(0, 15);
+  const matches = (await listMaps()).filter((m) => m.name === wanted);
+  if (matches.length === 0) {
+    throw new BpfError({ errno: 2, code: 'ENOENT', op: 'BPF_MAP_GET_NEXT_ID', object: `map named '${wanted}'`, description: 'No map has that name' });
+  }
+  if (matches.length > 1) {
+    throw new RangeError(`${matches.length} maps are named '${wanted}' (ids ${matches.map((m) => m.id).join(', ')}); open one by id`);
+  }
+  return matches[0].id;
+}
+
+/** Options of BpfMap.dump(). */
+export interface DumpOptions {
+  /** Read with get_next_key + one lookup per key, as bpftool does, instead of batch lookups. */
+  iterate?: boolean;
+}
+
+/**
+ * An open map. It owns an fd (`close()`, `using`, or the garbage collector as a backstop), so it
+ * keeps reading the same map even after the map's pin is removed.
+ */
+export class BpfMap {
+  private btfLoad?: Promise<MapBtf | null>;
+  private btfLoaded?: MapBtf | null;
+
+  /** @internal */
+  constructor(
+    private readonly handle: NativeFdHandle,
+    /** The map's info when it was opened. */
+    readonly info: MapInfo,
+    /** Possible CPUs (the number of values per entry of a per-CPU map). */
+    readonly possibleCpus: number,
+  ) {}
+
+  get closed(): boolean {
+    return this.handle.closed;
+  }
+
+  close(): void {
+    this.handle.close();
+  }
+
+  [disposeSymbol](): void {
+    this.close();
+  }
+
+  /** The value stored under `key` (per-CPU maps: every CPU's value, packed), or undefined. */
+  async lookup(key: Buffer | Uint8Array): Promise<Buffer | undefined> {
+    const bytes = this.checkKey(key);
+    return withCallerStack(() => native().mapLookup(this.handle, bytes, false) as Promise<Buffer | undefined>);
+  }
+
+  /** lookup() on the calling thread, for tight polling loops. */
+  lookupSync(key: Buffer | Uint8Array): Buffer | undefined {
+    return native().mapLookup(this.handle, this.checkKey(key), true) as Buffer | undefined;
+  }
+
+  /** Every entry, in packed buffers. */
+  dump(options?: DumpOptions): Promise<MapDump>;
+  /** Every entry decoded with the map's BTF (bpftool's `formatted`), or bpftool's hex entries when it has none. */
+  dump(options: DumpOptions & { format: 'btf' }): Promise<BtfEntry[] | BpftoolEntry[]>;
+  /** Every entry decoded with user layouts (not for per-CPU maps: use `(await dump()).perCpuRecords(…)`). */
+  dump<K extends LayoutFields, V extends LayoutFields>(options: DumpOptions & { key: Layout<K>; value: Layout<V> }): Promise<MapRecord<K, V>[]>;
+  async dump(options?: DumpOptionsAll): Promise<MapDump | BtfEntry[] | BpftoolEntry[] | MapRecord<LayoutFields, LayoutFields>[]> {
+    const o = checkDumpOptions(options);
+    const btf = o.format === 'btf' ? await this.btf() : this.btfLoaded;
+    const raw = await withCallerStack(() => this.rawDump(false, undefined, o.iterate));
+    return shapeDump(new MapDump(raw, this.info.type, btf), o);
+  }
+
+  /** dump() on the calling thread, for tight polling loops. */
+  dumpSync(options?: DumpOptions): MapDump;
+  dumpSync(options: DumpOptions & { format: 'btf' }): BtfEntry[] | BpftoolEntry[];
+  dumpSync<K extends LayoutFields, V extends LayoutFields>(options: DumpOptions & { key: Layout<K>; value: Layout<V> }): MapRecord<K, V>[];
+  dumpSync(options?: DumpOptionsAll): MapDump | BtfEntry[] | BpftoolEntry[] | MapRecord<LayoutFields, LayoutFields>[] {
+    const o = checkDumpOptions(options);
+    const btf = o.format === 'btf' ? this.btfSync() : this.btfLoaded;
+    return shapeDump(new MapDump(this.rawDump(true, undefined, o.iterate), this.info.type, btf), o);
+  }
+
+  /** The BTF types of the map's key and value, or undefined when the map has none. Read once per handle. */
+  async btfTypes(): Promise<BtfTypeTable | undefined> {
+    return (await this.btf())?.table;
+  }
+
+  /** A poller: `poll()` dumps synchronously and returns the changes since the previous poll. */
+  poller(): MapPoller {
+    return new MapPoller({
+      rawDump: ((sync: boolean, reuse?: RawDump) => (sync ? this.rawDump(true, reuse) : this.rawDump(false, reuse))) as PollSource['rawDump'],
+      wrap: (raw) => new MapDump(raw, this.info.type, this.btfLoaded),
+    });
+  }
+
+  /**
+   * Yields what changed every `intervalMs` (the first tick: every entry, as added) until `signal`
+   * aborts or the loop breaks. Buffers are reused between ticks: copy what you keep.
+   */
+  watch(options: WatchOptions = {}): AsyncGenerator<MapChanges, void, undefined> {
+    return watchPoller(this.poller(), options);
+  }
+
+  /** @internal */
+  rawDump(sync: true, reuse?: RawDump, iterate?: boolean): RawDump;
+  rawDump(sync: false, reuse?: RawDump, iterate?: boolean): Promise<RawDump>;
+  rawDump(sync: boolean, reuse?: RawDump, iterate = false): RawDump | Promise<RawDump> {
+    if (sync) {
+      try {
+        return native().mapDump(this.handle, true, iterate, reuse?.keys, reuse?.values) as RawDump;
+      } catch (err) {
+        throw this.explain(err);
+      }
+    }
+    // Started now, so the task owns a dup of the fd before any later close(); a closed handle
+    // throws before a promise exists, and becomes a rejection here.
+    let pending: Promise<RawDump>;
+    try {
+      pending = native().mapDump(this.handle, false, iterate, reuse?.keys, reuse?.values) as Promise<RawDump>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return pending.catch((err: unknown) => Promise.reject(this.explain(err)));
+  }
+
+  private checkKey(key: unknown): Buffer {
+    if (!(key instanceof Uint8Array)) throw new TypeError(`a map key must be a Buffer or Uint8Array, got ${describe(key)}`);
+    if (key.length !== this.info.keySize) {
+      throw new RangeError(`map ${this.info.id} has ${this.info.keySize}-byte keys; got ${key.length} bytes`);
+    }
+    return Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  }
+
+  /** Adds what the kernel's bare errno does not say: which map types have no entries to read. */
+  private explain(err: unknown): unknown {
+    if (!(err instanceof BpfError) || !NOT_DUMPABLE.has(this.info.type) || !REFUSALS.has(err.code)) return err;
+    return new BpfError({
+      errno: err.errno,
+      code: err.code,
+      op: err.op,
+      object: `${err.object} (${String(this.info.type)})`,
+      description: `${String(this.info.type)} maps cannot be dumped: they hold no readable key/value entries`,
+    });
+  }
+
+  private btf(): Promise<MapBtf | null> {
+    this.btfLoad ??= withCallerStack(() => native().mapBtf(this.handle, false) as Promise<RawBtf | undefined>).then(
+      (table) => (this.btfLoaded = compileBtf(table)),
+    );
+    return this.btfLoad;
+  }
+
+  private btfSync(): MapBtf | null {
+    if (this.btfLoaded === undefined) {
+      this.btfLoaded = compileBtf(native().mapBtf(this.handle, true) as RawBtf | undefined);
+      this.btfLoad = Promise.resolve(this.btfLoaded);
+    }
+    return this.btfLoaded;
+  }
+}
+
+/** Map types whose contents are a stream, a set or kernel objects, not readable key/value pairs. */
+const NOT_DUMPABLE: ReadonlySet<MapTypeName | number> = new Set([
+  'ringbuf', 'user_ringbuf', 'perf_event_array', 'queue', 'stack', 'bloom_filter', 'struct_ops', 'arena',
+]);
+
+/** How the kernel refuses to iterate or read such maps (ENOTSUPP is its internal 524). */
+const REFUSALS: ReadonlySet<string> = new Set(['ENOTSUPP', 'EOPNOTSUPP', 'EINVAL']);
+
+type RawBtf = BtfTypeTable;
+type DumpOptionsAll = DumpOptions & { format?: 'btf' | 'raw'; key?: Layout<LayoutFields>; value?: Layout<LayoutFields> };
+
+function compileBtf(table: RawBtf | undefined): MapBtf | null {
+  if (!table) return null;
+  return { table, decoders: new BtfDecoders(table), keyTypeId: table.keyTypeId, valueTypeId: table.valueTypeId };
+}
+
+function checkDumpOptions(options: unknown): DumpOptionsAll {
+  const o = checkOptions<DumpOptionsAll>(options, ['iterate', 'format', 'key', 'value'], 'dump');
+  if (o.format !== undefined && o.format !== 'btf' && o.format !== 'raw') throw new TypeError(`dump format must be 'btf' or 'raw', got ${describe(o.format)}`);
+  if ((o.key === undefined) !== (o.value === undefined)) throw new TypeError('dump needs both a key and a value layout');
+  if (o.key !== undefined && (!(o.key instanceof Layout) || !(o.value instanceof Layout))) throw new TypeError('dump key/value must be layouts from defineLayout()');
+  if (o.key !== undefined && o.format === 'btf') throw new TypeError("dump: choose either format: 'btf' or key/value layouts");
+  return o;
+}
+
+function shapeDump(dump: MapDump, o: DumpOptionsAll): MapDump | BtfEntry[] | BpftoolEntry[] | MapRecord<LayoutFields, LayoutFields>[] {
+  if (o.format === 'btf') return dump.decode();
+  if (o.key && o.value) return dump.records(o.key, o.value);
+  return dump;
 }

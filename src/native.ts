@@ -32,6 +32,8 @@ export interface NativeFixtures {
   testRun(program: NativeFdHandle, data: Buffer, repeat: number): Promise<number>;
   pin(handle: NativeFdHandle, path: string): Promise<void>;
   updateElem(map: NativeFdHandle, key: Buffer, value: Buffer, flags: number): Promise<void>;
+  updateBatch(map: NativeFdHandle, keys: Buffer, values: Buffer, count: number, flags: number): Promise<void>;
+  deleteElem(map: NativeFdHandle, key: Buffer): Promise<void>;
   mountBpffs(dir: string): Promise<void>;
   unmount(dir: string): Promise<void>;
   createNetns(name: string): Promise<string>;
@@ -56,6 +58,16 @@ export interface NativeBinding {
   enableStats(): Promise<NativeFdHandle>;
   listMaps(): Promise<NativeTable>;
   getMapInfo(id: number): Promise<NativeTable>;
+  /** By id (number) or pinned path (string). */
+  openMap(ref: number | string): Promise<{ handle: NativeFdHandle; info: NativeTable; possibleCpus: number }>;
+  /** Resolves (or, with sync, returns) the value or undefined. */
+  mapLookup(map: NativeFdHandle, key: Buffer, sync: boolean): Promise<Buffer | undefined> | Buffer | undefined;
+  /** See native/maps.cc DumpTask; the result is src/map-dump.ts RawDump. */
+  mapDump(map: NativeFdHandle, sync: boolean, iterate: boolean, reuseKeys?: Buffer, reuseValues?: Buffer): unknown;
+  /** [nAdded, nRemoved, nChanged, added…, removed…, (old, new)…] */
+  mapDiff(oldKeys: Buffer, oldValues: Buffer, oldCount: number, newKeys: Buffer, newValues: Buffer, newCount: number, keySize: number, valueStride: number): Uint32Array;
+  /** The map's BTF type table (src/btf.ts BtfTypeTable), or undefined without BTF. */
+  mapBtf(map: NativeFdHandle, sync: boolean): unknown;
   listLinks(): Promise<NativeTable>;
   getLink(id: number): Promise<NativeTable>;
   openPinned(path: string): Promise<NativePinnedSet>;

@@ -2,10 +2,16 @@
 // The `bpfscope` command: formats what the public API returns, nothing more.
 import { BpfError } from '../errors';
 import { enableStats, getProgram, listPrograms, type ProgramInfo } from '../programs';
-import { getMapInfo, listMaps, type MapInfo } from '../maps';
+import { getMapInfo, listMaps, openMap, type MapInfo, type MapRef } from '../maps';
+import { listAttachments } from '../attachments';
+import { listAddresses, listInterfaces, listRoutes } from '../interfaces';
+import { listNetns, type NetnsRef } from '../netns';
+import { findPeer } from '../peers';
+import { resolveContainer } from '../containers';
 import { listLinks, type LinkInfo } from '../links';
 import { listPinned } from '../pins';
 import { probeFeatures, versions } from '../features';
+import { cilium, type PodTarget } from '../cilium';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { bold, bytes, dim, table, toJson } from './format';
 
@@ -17,13 +23,28 @@ const USAGE = `usage: bpfscope [command] [--json]
   (no command)            overview: programs by type, maps, links
   prog [id]               BPF programs (bpftool prog show)
   map show [id|name]      BPF maps (bpftool map show)
+  map dump <id|name|path> [--btf]
+                          a map's entries (bpftool map dump); --btf decodes with the map's BTF
+  watch <id|name|path> [--interval ms] [--count n]
+                          a live diff of a map: added, removed and changed entries per tick
+  net [--netns REF]       BPF attachments per interface: tcx, tc, XDP (bpftool net show)
+  if [--netns REF]        interfaces with their addresses (ip -d addr)
+  netns                   every network namespace, with names, pids and nsid
+  peer <pid|container-id> [ifname]
+                          the veth peer of a pod's interface (default eth0) and the BPF on it
   link                    BPF links, tcx and netkit included (bpftool link show)
   pinned [root]           objects pinned in bpffs
   top [--interval ms] [--count n]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
   version                 bpfscope, libbpf, kernel and the features bpfscope probes
+  cilium ipcache|endpoints|metrics [--version V] [--bpffs DIR]
+                          cilium-dbg bpf … list, as that Cilium version prints it (default: from map sizes)
+  cilium explain <pid|container-id|ip> [--version V] [--bpffs DIR]
+                          a pod's datapath end to end (the walkthrough), with findings
 
-Every command takes --json (64-bit numbers as strings). Colour follows NO_COLOR and the terminal.`;
+REF is a pid, a netns name (/var/run/netns/NAME) or a path (/proc/PID/ns/net).
+Every command takes --json (64-bit numbers as strings). Colour follows NO_COLOR and the terminal.
+Exit codes: 0 ok, 1 error, 2 bad usage, 3 missing privilege (EPERM/EACCES), 4 not found.`;
 
 interface Context {
   json: boolean;
@@ -49,9 +70,25 @@ const commands: Record<string, Command> = {
     );
   },
 
-  async map({ positionals }, ctx) {
+  async map({ positionals, options }, ctx) {
     const [sub, ref, ...rest] = positionals;
-    if (sub !== 'show' || rest.length > 0) throw new UsageError('usage: bpfscope map show [id|name]');
+    if (sub === 'dump') {
+      if (ref === undefined || rest.length > 0) throw new UsageError('usage: bpfscope map dump <id|name|pinned path> [--btf]');
+      using map = await openMap(mapRef(ref));
+      if (options.btf) {
+        const entries = await map.dump({ format: 'btf' });
+        ctx.out(ctx.json ? toJson(entries) : entries.map((e) => toJson(e).replace(/\s*\n\s*/g, ' ')).join('\n'));
+        return;
+      }
+      const dump = await map.dump();
+      if (ctx.json) ctx.out(toJson(dump.toJSON()));
+      else {
+        for (let i = 0; i < dump.count; i++) ctx.out(`key: ${dump.key(i).toString('hex')}  value: ${dump.value(i).toString('hex')}`);
+        ctx.out(`Found ${dump.count} element${dump.count === 1 ? '' : 's'}`);
+      }
+      return;
+    }
+    if (sub !== 'show' || rest.length > 0) throw new UsageError('usage: bpfscope map show [id|name] | map dump <id|name|path>');
     let maps: MapInfo[];
     if (ref === undefined) maps = await listMaps();
     else if (/^\d+$/.test(ref)) maps = [await getMapInfo(parseId(ref))];
@@ -63,6 +100,103 @@ const commands: Record<string, Command> = {
         maps.map((m) => [m.id, m.type, m.name, m.keySize, m.valueSize, m.maxEntries, `0x${m.flags.toString(16)}`, bytes(m.bytesMemlock), m.btfId]),
       ),
     );
+  },
+
+  async watch({ positionals, options }, ctx) {
+    if (positionals.length !== 1) throw new UsageError('usage: bpfscope watch <id|name|pinned path> [--interval ms] [--count n]');
+    const intervalMs = options.interval ? parsePositive(options.interval as string, '--interval') : 1000;
+    const count = options.count ? parsePositive(options.count as string, '--count') : Infinity;
+    using map = await openMap(mapRef(positionals[0]));
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    let tick = 0;
+    for await (const { added, removed, changed, dump } of map.watch({ intervalMs, signal: controller.signal })) {
+      const hex = (b: Buffer) => b.toString('hex');
+      if (ctx.json) {
+        ctx.out(toJson({ tick, count: dump.count, added: added.map((e) => ({ key: hex(e.key), value: hex(e.value) })), removed: removed.map((e) => ({ key: hex(e.key), value: hex(e.value) })), changed: changed.map((e) => ({ key: hex(e.key), oldValue: hex(e.oldValue), newValue: hex(e.value) })) }));
+      } else {
+        ctx.out(dim(`tick ${tick}: ${dump.count} entries, +${added.length} -${removed.length} ~${changed.length}`));
+        for (const e of added) ctx.out(`+ ${hex(e.key)} ${hex(e.value)}`);
+        for (const e of removed) ctx.out(`- ${hex(e.key)} ${hex(e.value)}`);
+        for (const e of changed) ctx.out(`~ ${hex(e.key)} ${hex(e.oldValue)} → ${hex(e.value)}`);
+      }
+      if (++tick >= count) controller.abort();
+    }
+  },
+
+  async net({ options }, ctx) {
+    const netns = netnsRef(options.netns);
+    const attachments = await listAttachments({ netns });
+    print(ctx, attachments, () =>
+      table(['ifname', 'ifindex', 'hook', 'prog', 'name', 'type', 'details'], attachments.map((a) => {
+        const { hook, progId, progName, progType, ifname, ifindex, ...rest } = a as unknown as Record<string, unknown>;
+        return [ifname, ifindex, hook, progId, progName, progType, Object.entries(rest).map(([k, v]) => `${k}=${String(v)}`).join(' ')];
+      })),
+    );
+  },
+
+  async if({ options }, ctx) {
+    const netns = netnsRef(options.netns);
+    const [interfaces, addresses] = await Promise.all([listInterfaces({ netns }), listAddresses({ netns })]);
+    print(ctx, { interfaces, addresses }, () =>
+      table(['ifindex', 'name', 'kind', 'state', 'mac', 'mtu', 'peer', 'addresses'], interfaces.map((i) => [
+        i.ifindex, i.name, i.kind, i.operState, i.mac, i.mtu,
+        i.linkIndex !== undefined ? `if${i.linkIndex}${i.linkNetnsId !== undefined ? ` (nsid ${i.linkNetnsId})` : ''}` : undefined,
+        addresses.filter((a) => a.ifindex === i.ifindex).map((a) => `${a.local}/${a.prefixlen}`),
+      ])),
+    );
+  },
+
+  async netns(_args, ctx) {
+    const all = await listNetns();
+    print(ctx, all, () => table(['inode', 'nsid', 'names', 'pids', 'current'], all.map((n) => [n.inode, n.nsid, n.names, n.pids.slice(0, 8).join(',') + (n.pids.length > 8 ? ',…' : ''), n.current ? 'yes' : ''])));
+  },
+
+  async peer({ positionals }, ctx) {
+    const [who, ifname = 'eth0', ...rest] = positionals;
+    if (who === undefined || rest.length > 0) throw new UsageError('usage: bpfscope peer <pid|container-id> [ifname]');
+    let netns: NetnsRef;
+    if (/^\d+$/.test(who)) netns = { pid: Number(who) };
+    else {
+      const container = await resolveContainer(who);
+      if (!container.netns) throw new NotFound(`container ${who} has no running process`);
+      netns = { pid: container.netns.pid };
+    }
+    const { local, peer } = await findPeer({ netns, ifname });
+    print(ctx, { local, peer }, () => {
+      if (!peer) return `${local.name} (ifindex ${local.ifindex}) has no peer`;
+      const lines = [
+        `${local.name} (ifindex ${local.ifindex}, ${local.mac ?? '-'}) ⇄ ${bold(peer.name)} (ifindex ${peer.ifindex}, ${peer.mac ?? '-'}) in netns ${peer.netns.inode}${peer.netns.current ? ' (this one)' : ''}${peer.netns.names.length ? ` [${peer.netns.names.join(', ')}]` : ''}, found by ${peer.foundBy}`,
+      ];
+      if (peer.attachments.length === 0) lines.push('no BPF on the peer');
+      for (const a of peer.attachments) lines.push(`  ${a.hook}: ${a.progName ?? '?'} (prog ${a.progId}, ${String(a.progType ?? '?')})`);
+      return lines.join('\n');
+    });
+  },
+
+  async cilium({ positionals, options }, ctx) {
+    const [what, target, ...rest] = positionals;
+    const read = { version: options.version as string | undefined, bpffs: options.bpffs as string | undefined };
+    if (what === 'explain') {
+      if (target === undefined || rest.length > 0) throw new UsageError('usage: bpfscope cilium explain <pid|container-id|ip>');
+      const who: PodTarget = /^\d+$/.test(target) ? { pid: Number(target) } : /^[\d.]+$|:/.test(target) ? { ip: target } : { containerId: target };
+      const report = await cilium.explainPod(who, read);
+      print(ctx, report, () => cilium.format.pod(report).trimEnd());
+      return;
+    }
+    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics');
+    if (what === 'ipcache') {
+      const records = await cilium.ipcache(read);
+      print(ctx, records, () => cilium.format.ipcache(records).trimEnd());
+    } else if (what === 'endpoints') {
+      const records = await cilium.endpoints(read);
+      print(ctx, records, () => cilium.format.endpoints(records).trimEnd());
+    } else if (what === 'metrics') {
+      const records = await cilium.metrics(read);
+      print(ctx, records, () => cilium.format.metrics(records).trimEnd());
+    } else {
+      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|explain');
+    }
   },
 
   async link(_args, ctx) {
@@ -140,6 +274,22 @@ function linkDetails(l: LinkInfo): string {
 
 class NotFound extends Error {}
 
+/** A map named on the command line: an id, a pinned path, or a name. */
+function mapRef(s: string): MapRef {
+  if (/^\d+$/.test(s)) return { id: Number(s) };
+  if (s.startsWith('/')) return { pinned: s };
+  return { name: s };
+}
+
+/** --netns: a pid, a path, or a name under /var/run/netns. */
+function netnsRef(value: string | true | undefined): NetnsRef | undefined {
+  if (value === undefined) return undefined;
+  if (value === true) throw new UsageError('--netns needs a value');
+  if (/^\d+$/.test(value)) return { pid: Number(value) };
+  if (value.startsWith('/')) return { path: value };
+  return { name: value };
+}
+
 function parseId(s: string): number {
   if (!/^\d+$/.test(s)) throw new UsageError(`not an id: ${s}`);
   return Number(s);
@@ -154,7 +304,7 @@ function parsePositive(s: string, what: string): number {
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
   try {
-    const args = parseArgs(argv, ['interval', 'count'], ['json', 'help']);
+    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'bpffs'], ['json', 'help', 'btf']);
     const ctx: Context = { json: Boolean(args.options.json), out };
     const [name, ...rest] = args.positionals;
     if (args.options.help || name === 'help') {

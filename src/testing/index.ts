@@ -10,6 +10,8 @@ export {
   loadProgram,
   createMap,
   updateElem,
+  updateBatch,
+  deleteElem,
   attachTcx,
   createLink,
   testRun,
@@ -36,3 +38,12 @@ export {
   type VethOptions,
   type RouteOptions,
 } from './net';
+export {
+  createFakeCiliumNode,
+  type FakeCiliumNode,
+  type FakeCiliumNodeOptions,
+  type FakePod,
+  type FakePodOptions,
+  type FakePodFault,
+  type FakeDevice,
+} from './cilium';

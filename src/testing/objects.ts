@@ -147,6 +147,16 @@ export async function updateElem(map: KernelObject, key: Buffer, value: Buffer, 
   await withCallerStack(() => native().fixtures.updateElem(map.handle, key, value, flags));
 }
 
+/** BPF_MAP_UPDATE_BATCH: `count` records from packed key and value buffers (fills big maps fast). */
+export async function updateBatch(map: KernelObject, keys: Buffer, values: Buffer, count: number, flags = 0): Promise<void> {
+  await withCallerStack(() => native().fixtures.updateBatch(map.handle, keys, values, count, flags));
+}
+
+/** BPF_MAP_DELETE_ELEM. */
+export async function deleteElem(map: KernelObject, key: Buffer): Promise<void> {
+  await withCallerStack(() => native().fixtures.deleteElem(map.handle, key));
+}
+
 /**
  * Creates a BPF link (raw BPF_LINK_CREATE). `target` is an ifindex (tcx, xdp; in this thread's
  * namespace) or a path (a cgroup v2 directory, a netns file such as /proc/self/ns/net).

@@ -2,8 +2,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import { getLink, getProgram } from 'bpfscope';
-import { attachTcx, loadProgram, testRun } from 'bpfscope/testing';
-import { describeKernel, mustVeth, owned } from '../helpers/kernel';
+import { attachTcx, createMap, loadProgram, testRun, updateElem } from 'bpfscope/testing';
+import { bpftool, cleanup, describeKernel, mustNetns, mustVeth, owned, run } from '../helpers/kernel';
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -74,5 +74,41 @@ describeKernel('bpfscope CLI', () => {
     expect(ran.avgNs).toBeGreaterThan(0);
     expect(rows.find((x) => x.id === idle.id)).toMatchObject({ eventsPerSec: 0, cpuPercent: 0 });
     expect(rows.indexOf(ran)).toBeLessThan(rows.findIndex((x) => x.id === idle.id));
+  });
+});
+
+describeKernel('bpfscope CLI: maps and network', () => {
+  it('map dump prints bpftool-shaped entries, and watch the changes of one tick', async () => {
+    const map = owned(await createMap({ type: 'hash', name: 'bpfs_cli_map', keySize: 4, valueSize: 4, maxEntries: 8 }));
+    await updateElem(map, Buffer.from([1, 0, 0, 0]), Buffer.from([9, 0, 0, 0]));
+    const dump = cli('map', 'dump', String(map.id), '--json');
+    expect(dump.code).toBe(0);
+    expect(JSON.parse(dump.stdout)).toEqual(bpftool('map', 'dump', 'id', String(map.id)));
+    const text = cli('map', 'dump', 'bpfs_cli_map');
+    expect(text.stdout.trim().split('\n')).toEqual(['key: 01000000  value: 09000000', 'Found 1 element']);
+    const watch = cli('watch', String(map.id), '--count', '1', '--json');
+    expect(JSON.parse(watch.stdout)).toEqual({ tick: 0, count: 1, added: [{ key: '01000000', value: '09000000' }], removed: [], changed: [] });
+  });
+
+  it('peer finds the host side of a pod, net lists its tcx program, if shows the pod interfaces', async () => {
+    const ns = mustNetns('bpfcli');
+    const veth = mustVeth({ netns: ns });
+    const p = owned(await loadProgram({ type: 'sched_cls', name: 'cil_from_container' }));
+    owned(await attachTcx(p, veth.hostIfindex, 'ingress'));
+    const sleeper = spawn('ip', ['netns', 'exec', ns, 'sleep', '30'], { stdio: 'ignore' });
+    cleanup(() => sleeper.kill());
+    let pid = 0;
+    for (let i = 0; i < 200 && !pid; i++) {
+      pid = Number(run('ip', ['netns', 'pids', ns]).trim().split('\n')[0]);
+      if (!pid) await new Promise((r) => setTimeout(r, 10));
+    }
+    const peer = JSON.parse(cli('peer', String(pid), '--json').stdout);
+    expect(peer.local).toMatchObject({ name: 'eth0', ifindex: veth.peerIfindex });
+    expect(peer.peer).toMatchObject({ name: veth.host, ifindex: veth.hostIfindex, foundBy: 'IFLA_LINK' });
+    expect(peer.peer.attachments).toEqual([expect.objectContaining({ hook: 'tcx/ingress', progId: p.id, progName: 'cil_from_container' })]);
+    const net = cli('net');
+    expect(net.stdout).toMatch(new RegExp(`${veth.host}\\s+${veth.hostIfindex}\\s+tcx/ingress\\s+${p.id}\\s+cil_from_container\\s+sched_cls`));
+    const inside = JSON.parse(cli('if', '--netns', ns, '--json').stdout) as { interfaces: { name: string }[] };
+    expect(inside.interfaces.map((i) => i.name).sort()).toEqual(['eth0', 'lo']);
   });
 });

@@ -1,0 +1,225 @@
+// The contents of a map at one moment: every key in one packed Buffer, every value in another,
+// with views, bpftool's JSON shape, user layouts and BTF decoding on top of the same bytes.
+import type { BtfDecoders, BtfTypeTable, BtfValue } from './btf';
+import type { Decoded, Layout, LayoutFields } from './layout';
+import type { MapTypeName } from './names';
+
+/** The addon's dump result (native/maps.cc DumpTask). */
+export interface RawDump {
+  count: number;
+  batched: boolean;
+  keySize: number;
+  valueSize: number;
+  valueStride: number;
+  /** Possible CPUs for per-CPU maps, 0 otherwise. */
+  cpus: number;
+  /** At least count × keySize bytes (a reused or over-reserved buffer can be longer). */
+  keys: Buffer;
+  values: Buffer;
+}
+
+/** One entry as views into a dump's buffers (no copy). */
+export interface MapEntry {
+  key: Buffer;
+  /** Per-CPU maps: every CPU's value, each padded to 8 bytes. */
+  value: Buffer;
+}
+
+/** One entry of bpftool's `-j map dump` output. */
+export type BpftoolEntry =
+  | { key: string[]; value: string[]; inner_map_id?: number }
+  | { key: string[]; values: { cpu: number; value: string[] }[] };
+
+/** One entry decoded with the map's BTF, shaped like bpftool's `formatted` object. */
+export type BtfEntry =
+  | { key?: BtfValue; value: BtfValue }
+  | { key?: BtfValue; values: { cpu: number; value: BtfValue }[] };
+
+/** One entry decoded with user layouts. */
+export interface MapRecord<K extends LayoutFields, V extends LayoutFields> {
+  key: Decoded<K>;
+  value: Decoded<V>;
+}
+/** One per-CPU entry decoded with user layouts: one value per possible CPU. */
+export interface PerCpuMapRecord<K extends LayoutFields, V extends LayoutFields> {
+  key: Decoded<K>;
+  values: Decoded<V>[];
+}
+
+/** A map's BTF, compiled: decoders and the key and value type ids. */
+export interface MapBtf {
+  table: BtfTypeTable;
+  decoders: BtfDecoders;
+  keyTypeId?: number;
+  valueTypeId: number;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => `0x${i.toString(16).padStart(2, '0')}`);
+
+function hexBytes(b: Buffer, from: number, length: number): string[] {
+  const out = new Array<string>(length);
+  for (let i = 0; i < length; i++) out[i] = HEX[b[from + i]];
+  return out;
+}
+
+const MAP_IN_MAP: ReadonlySet<MapTypeName | number> = new Set(['array_of_maps', 'hash_of_maps']);
+const ID_VALUED: ReadonlySet<MapTypeName | number> = new Set(['array_of_maps', 'hash_of_maps', 'prog_array']);
+
+/**
+ * A map's entries. `keys` holds `count` keys of `keySize` bytes back to back, `values` the values
+ * every `valueStride` bytes: one allocation each, whatever the count. For per-CPU maps a value is
+ * `cpus` slots of round_up(valueSize, 8) bytes (CPU-major), as the kernel returns it.
+ *
+ * A dump from `BpfMap.dump()` owns its buffers. One handed out by a poller or `watch()` shares
+ * them with the poller, and is overwritten two ticks later: copy what you keep.
+ */
+export class MapDump implements Iterable<MapEntry> {
+  readonly count: number;
+  readonly keys: Buffer;
+  readonly values: Buffer;
+  readonly keySize: number;
+  readonly valueSize: number;
+  /** Bytes per entry in `values`: valueSize, or cpus × round_up(valueSize, 8) for per-CPU maps. */
+  readonly valueStride: number;
+  /** Possible CPUs of a per-CPU map; undefined for other maps. */
+  readonly cpus?: number;
+  /** Whether the kernel's batch lookup read the map (else get_next_key + lookup, as bpftool does). */
+  readonly batched: boolean;
+
+  /** @internal */
+  constructor(
+    raw: RawDump,
+    /** The map's type, as in its MapInfo. */
+    readonly type: MapTypeName | number,
+    /** @internal The map's BTF decoders; null when the map has no BTF; undefined when not loaded. */
+    private readonly btf?: MapBtf | null,
+  ) {
+    this.count = raw.count;
+    this.keySize = raw.keySize;
+    this.valueSize = raw.valueSize;
+    this.valueStride = raw.valueStride;
+    if (raw.cpus) this.cpus = raw.cpus;
+    this.batched = raw.batched;
+    this.keys = raw.keys.subarray(0, raw.count * raw.keySize);
+    this.values = raw.values.subarray(0, raw.count * raw.valueStride);
+  }
+
+  private check(i: number): number {
+    if (!Number.isInteger(i) || i < 0 || i >= this.count) {
+      throw new RangeError(`entry index must be an integer in 0..${this.count - 1}, got ${i}`);
+    }
+    return i;
+  }
+
+  /** The key of entry `i`: a view, no copy. */
+  key(i: number): Buffer {
+    const at = this.check(i) * this.keySize;
+    return this.keys.subarray(at, at + this.keySize);
+  }
+
+  /** The value of entry `i`: a view; for per-CPU maps the whole per-CPU block. */
+  value(i: number): Buffer {
+    const at = this.check(i) * this.valueStride;
+    return this.values.subarray(at, at + this.valueStride);
+  }
+
+  /** Per-CPU maps: the value of entry `i` on each possible CPU (views of valueSize bytes). */
+  cpuValues(i: number): Buffer[] {
+    if (this.cpus === undefined) throw new TypeError(`cpuValues() is for per-CPU maps; this is a ${String(this.type)} map`);
+    const at = this.check(i) * this.valueStride;
+    const slot = this.valueStride / this.cpus;
+    const out = new Array<Buffer>(this.cpus);
+    for (let c = 0; c < this.cpus; c++) out[c] = this.values.subarray(at + c * slot, at + c * slot + this.valueSize);
+    return out;
+  }
+
+  /** prog_array: the program id in slot `i`; array_of_maps/hash_of_maps: the inner map's id. */
+  id(i: number): number {
+    if (!ID_VALUED.has(this.type)) throw new TypeError(`id() is for prog_array and map-in-map maps; this is a ${String(this.type)} map`);
+    return this.values.readUInt32LE(this.check(i) * this.valueStride);
+  }
+
+  *[Symbol.iterator](): IterableIterator<MapEntry> {
+    for (let i = 0; i < this.count; i++) yield { key: this.key(i), value: this.value(i) };
+  }
+
+  /** bpftool's `-j map dump` array: bytes as "0x.." strings, per-CPU values per CPU, inner map ids. */
+  toJSON(): BpftoolEntry[] {
+    const out = new Array<BpftoolEntry>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.bpftoolEntry(i);
+    return out;
+  }
+
+  private bpftoolEntry(i: number): BpftoolEntry {
+    const key = hexBytes(this.keys, i * this.keySize, this.keySize);
+    const at = i * this.valueStride;
+    if (this.cpus !== undefined) {
+      const slot = this.valueStride / this.cpus;
+      const values = new Array<{ cpu: number; value: string[] }>(this.cpus);
+      for (let c = 0; c < this.cpus; c++) values[c] = { cpu: c, value: hexBytes(this.values, at + c * slot, this.valueSize) };
+      return { key, values };
+    }
+    const entry: { key: string[]; value: string[]; inner_map_id?: number } = { key, value: hexBytes(this.values, at, this.valueSize) };
+    if (MAP_IN_MAP.has(this.type)) entry.inner_map_id = this.values.readUInt32LE(at);
+    return entry;
+  }
+
+  /**
+   * Every entry decoded with the map's BTF (bpftool's `formatted` meaning). A map without BTF
+   * gives bpftool's hex entries instead. `BpfMap.dump({ format: 'btf' })` is the short way.
+   */
+  decode(): BtfEntry[] | BpftoolEntry[] {
+    if (this.btf === undefined) throw new Error("this dump was taken without the map's BTF: use map.dump({ format: 'btf' })");
+    if (this.btf === null) return this.toJSON();
+    const { decoders, keyTypeId, valueTypeId } = this.btf;
+    const readKey = keyTypeId ? decoders.get(keyTypeId) : undefined;
+    const readValue = decoders.get(valueTypeId);
+    const keyView = new DataView(this.keys.buffer, this.keys.byteOffset, this.keys.byteLength);
+    const valueView = new DataView(this.values.buffer, this.values.byteOffset, this.values.byteLength);
+    const out = new Array<BtfEntry>(this.count);
+    const slot = this.cpus === undefined ? 0 : this.valueStride / this.cpus;
+    for (let i = 0; i < this.count; i++) {
+      const at = i * this.valueStride;
+      let entry: BtfEntry;
+      if (this.cpus === undefined) {
+        entry = { value: readValue(valueView, this.values, at) };
+      } else {
+        const values = new Array<{ cpu: number; value: BtfValue }>(this.cpus);
+        for (let c = 0; c < this.cpus; c++) values[c] = { cpu: c, value: readValue(valueView, this.values, at + c * slot) };
+        entry = { values };
+      }
+      // bpftool puts the key first; keep that order for readers of the JSON.
+      out[i] = readKey ? { key: readKey(keyView, this.keys, i * this.keySize), ...entry } : entry;
+    }
+    return out;
+  }
+
+  /** Every entry decoded with user layouts, read from the packed buffers. Not for per-CPU maps (see perCpuRecords). */
+  records<K extends LayoutFields, V extends LayoutFields>(key: Layout<K>, value: Layout<V>): MapRecord<K, V>[] {
+    if (this.cpus !== undefined) throw new TypeError('records() of a per-CPU map: use perCpuRecords()');
+    this.checkLayouts(key, value, this.valueSize);
+    const keys = key.decodeAll(this.keys, this.count, this.keySize);
+    const values = value.decodeAll(this.values, this.count, this.valueStride);
+    const out = new Array<MapRecord<K, V>>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = { key: keys[i], value: values[i] };
+    return out;
+  }
+
+  /** Per-CPU maps: every entry decoded with user layouts, one value per possible CPU. */
+  perCpuRecords<K extends LayoutFields, V extends LayoutFields>(key: Layout<K>, value: Layout<V>): PerCpuMapRecord<K, V>[] {
+    if (this.cpus === undefined) throw new TypeError('perCpuRecords() is for per-CPU maps: use records()');
+    this.checkLayouts(key, value, this.valueSize);
+    const cpus = this.cpus;
+    const keys = key.decodeAll(this.keys, this.count, this.keySize);
+    // Every CPU slot of every entry in one pass: the slots are evenly spaced through `values`.
+    const slots = value.decodeAll(this.values, this.count * cpus, this.valueStride / cpus);
+    const out = new Array<PerCpuMapRecord<K, V>>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = { key: keys[i], values: slots.slice(i * cpus, (i + 1) * cpus) };
+    return out;
+  }
+
+  private checkLayouts(key: { size: number }, value: { size: number }, valueSize: number): void {
+    if (key.size > this.keySize) throw new RangeError(`the key layout is ${key.size} bytes; this map's keys are ${this.keySize}`);
+    if (value.size > valueSize) throw new RangeError(`the value layout is ${value.size} bytes; this map's values are ${valueSize}`);
+  }
+}

@@ -1,0 +1,130 @@
+// Polling a map for changes: each tick dumps into the buffers of the tick before last and
+// compares packed buffers, so an unchanged map costs one batched dump and two memcmp, with no
+// allocation per entry.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MapDump, type RawDump } from './map-dump';
+import { native } from './native';
+import { checkOptions } from './validate';
+
+/** An entry that appeared or disappeared: views into the poller's buffers. */
+export interface MapChange {
+  key: Buffer;
+  value: Buffer;
+}
+
+/** An entry whose value changed. */
+export interface MapValueChange {
+  key: Buffer;
+  oldValue: Buffer;
+  value: Buffer;
+}
+
+/**
+ * What changed since the previous tick (the first tick reports every entry as added). The
+ * buffers are the poller's own: they stay valid until the next tick's dump reuses them, so copy
+ * what you keep longer.
+ */
+export interface MapChanges {
+  added: MapChange[];
+  removed: MapChange[];
+  changed: MapValueChange[];
+  /** The whole map as of this tick. */
+  dump: MapDump;
+}
+
+export interface WatchOptions {
+  /** Time between the end of one tick and the start of the next; default 1000. */
+  intervalMs?: number;
+  /** Ends the iteration (after a dump in flight completes). */
+  signal?: AbortSignal;
+}
+
+/** What a poller needs from its map (BpfMap provides it). */
+export interface PollSource {
+  /** One dump into the given buffers when they are large enough (native mapDump). */
+  rawDump(sync: true, reuse?: RawDump): RawDump;
+  rawDump(sync: false, reuse?: RawDump): Promise<RawDump>;
+  wrap(raw: RawDump): MapDump;
+}
+
+/** Diffs successive dumps of one map. `poll()` is synchronous, for loops that schedule themselves. */
+export class MapPoller {
+  private previous?: { raw: RawDump; dump: MapDump };
+  private spare?: RawDump;
+  private busy = false;
+
+  /** @internal */
+  constructor(private readonly source: PollSource) {}
+
+  /** Dumps the map now (on this thread) and returns what changed since the last poll. */
+  poll(): MapChanges {
+    this.enter();
+    try {
+      return this.advance(this.source.rawDump(true, this.spare));
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** The same with the dump off the main thread. */
+  async pollAsync(): Promise<MapChanges> {
+    this.enter();
+    try {
+      return this.advance(await this.source.rawDump(false, this.spare));
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private enter(): void {
+    // Two dumps in flight would write into the same spare buffers.
+    if (this.busy) throw new Error('a poll of this map is already in progress');
+    this.busy = true;
+  }
+
+  private advance(raw: RawDump): MapChanges {
+    const dump = this.source.wrap(raw);
+    const previous = this.previous;
+    this.spare = previous?.raw;
+    this.previous = { raw, dump };
+    const changes: MapChanges = { added: [], removed: [], changed: [], dump };
+    if (!previous) {
+      for (let i = 0; i < dump.count; i++) changes.added.push({ key: dump.key(i), value: dump.value(i) });
+      return changes;
+    }
+    const old = previous.dump;
+    if (old.count === dump.count && old.keys.equals(dump.keys) && old.values.equals(dump.values)) return changes;
+    const diff = native().mapDiff(old.keys, old.values, old.count, dump.keys, dump.values, dump.count, dump.keySize, dump.valueStride);
+    const [added, removed, changed] = diff;
+    let at = 3;
+    for (let n = 0; n < added; n++, at++) changes.added.push({ key: dump.key(diff[at]), value: dump.value(diff[at]) });
+    for (let n = 0; n < removed; n++, at++) changes.removed.push({ key: old.key(diff[at]), value: old.value(diff[at]) });
+    for (let n = 0; n < changed; n++, at += 2) {
+      changes.changed.push({ key: dump.key(diff[at + 1]), oldValue: old.value(diff[at]), value: dump.value(diff[at + 1]) });
+    }
+    return changes;
+  }
+}
+
+/** Ticks of a poller every `intervalMs` until `signal` aborts. Options are checked now, not at the first tick. */
+export function watchPoller(poller: MapPoller, options: WatchOptions = {}): AsyncGenerator<MapChanges, void, undefined> {
+  const { intervalMs = 1000, signal } = checkOptions<WatchOptions>(options, ['intervalMs', 'signal'], 'watch');
+  if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < 0) {
+    throw new RangeError(`intervalMs must be a finite number >= 0, got ${String(intervalMs)}`);
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  return ticks(poller, intervalMs, signal);
+}
+
+async function* ticks(poller: MapPoller, intervalMs: number, signal?: AbortSignal): AsyncGenerator<MapChanges, void, undefined> {
+  while (!signal?.aborted) {
+    yield await poller.pollAsync();
+    if (signal?.aborted) return;
+    try {
+      await sleep(intervalMs, undefined, { signal });
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,177 @@
+// BTF-decoded dumps against the `formatted` values of `bpftool -j map dump` on the same maps.
+import { expect, it } from 'vitest';
+import { openMap, type BtfEntry, type BpfMap } from 'bpfscope';
+import { createMap, updateElem, type BtfTypeSpec, type CreateMapOptions, type KernelObject } from 'bpfscope/testing';
+import { cleanup, describeKernel, owned, run } from '../helpers/kernel';
+import { canonical, parseBigJson, sameMeaningAs } from '../helpers/bpftool-json';
+
+// Type ids are positions + 1.
+const TYPES: BtfTypeSpec[] = [
+  /* 1 */ { kind: 'int', name: 'unsigned int', size: 4 },
+  /* 2 */ { kind: 'int', name: 'unsigned short', size: 2 },
+  /* 3 */ { kind: 'int', name: 'unsigned char', size: 1 },
+  /* 4 */ { kind: 'int', name: 'char', size: 1, signed: true },
+  /* 5 */ { kind: 'int', name: 'long long unsigned int', size: 8 },
+  /* 6 */ { kind: 'int', name: 'int', size: 4, signed: true },
+  /* 7 */ { kind: 'int', name: '_Bool', size: 1, bool: true },
+  /* 8 */ { kind: 'array', type: 4, indexType: 1, length: 16 },
+  /* 9 */ { kind: 'enum', name: 'state', size: 4, values: [{ name: 'IDLE', value: 0 }, { name: 'ACTIVE', value: 1 }, { name: 'CLOSED', value: 7 }] },
+  /* 10 */ { kind: 'typedef', name: '__u64', type: 5 },
+  /* 11 */ { kind: 'array', type: 6, indexType: 1, length: 3 },
+  /* 12 */ { kind: 'union', name: 'addr', size: 4, members: [{ name: 'v4', type: 1, bitOffset: 0 }, { name: 'half', type: 2, bitOffset: 0 }] },
+  /* 13 */ {
+    kind: 'struct', name: 'flow_key', size: 8, members: [
+      { name: 'ip', type: 1, bitOffset: 0 },
+      { name: 'port', type: 2, bitOffset: 32 },
+      { name: 'proto', type: 3, bitOffset: 48 },
+      { name: 'flags', type: 3, bitOffset: 56, bitSize: 3 },
+      { name: 'rest', type: 3, bitOffset: 59, bitSize: 5 },
+    ],
+  },
+  /* 14 */ {
+    kind: 'struct', name: 'flow_value', size: 64, members: [
+      { name: 'packets', type: 10, bitOffset: 0 },
+      { name: 'name', type: 8, bitOffset: 64 },
+      { name: 'state', type: 9, bitOffset: 192 },
+      { name: 'nums', type: 11, bitOffset: 224 },
+      { name: 'addr', type: 12, bitOffset: 320 },
+      { name: 'ok', type: 7, bitOffset: 352 },
+      { name: 'c', type: 4, bitOffset: 360 },
+      { name: 'letter', type: 15, bitOffset: 368 },
+      { name: 'delta', type: 6, bitOffset: 384 },
+      { name: 'tail', type: 5, bitOffset: 416, bitSize: 40 },
+    ],
+  },
+  /* 15 */ { kind: 'int', name: 'letter_t', size: 1, char: true },
+];
+
+interface Flow {
+  ip: number; port: number; proto: number; flags: number; rest: number;
+  packets: bigint; name: Buffer; state: number; nums: [number, number, number]; v4: number;
+  ok: boolean; c: number; letter: number; delta: number; tail: bigint;
+}
+
+function encodeKey(f: Flow): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt32LE(f.ip, 0);
+  b.writeUInt16LE(f.port, 4);
+  b[6] = f.proto;
+  b[7] = (f.rest << 3) | f.flags;
+  return b;
+}
+
+function encodeValue(f: Flow): Buffer {
+  const b = Buffer.alloc(64);
+  b.writeBigUInt64LE(f.packets, 0);
+  f.name.copy(b, 8);
+  b.writeInt32LE(f.state, 24);
+  f.nums.forEach((n, i) => b.writeInt32LE(n, 28 + 4 * i));
+  b.writeUInt32LE(f.v4, 40);
+  b[44] = f.ok ? 1 : 0;
+  b.writeInt8(f.c, 45);
+  b[46] = f.letter;
+  b.writeInt32LE(f.delta, 48);
+  // A 40-bit bitfield at byte 52, running past the struct's last whole u64 (bits 416..455).
+  for (let i = 0; i < 5; i++) b[52 + i] = Number((f.tail >> BigInt(8 * i)) & 0xffn);
+  return b;
+}
+
+const FLOWS: Flow[] = [
+  {
+    ip: 0x7300030a, port: 8080, proto: 6, flags: 5, rest: 17, packets: 0xfedcba9876543210n,
+    name: Buffer.from('lxcb56ea4219379\0'), state: 1, nums: [-1, 0, 2147483647], v4: 0xdeadbeef,
+    ok: true, c: -5, letter: 0x41, delta: -123456, tail: 0xab_cdef_0123n,
+  },
+  {
+    ip: 0x9e00030a, port: 53, proto: 17, flags: 0, rest: 31, packets: 42n,
+    // Not a string for bpftool: a byte outside printable ASCII before the NUL.
+    name: Buffer.from([0x61, 0x01, 0x62, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), state: 5, nums: [1, 2, 3], v4: 1,
+    ok: false, c: 100, letter: 0x07, delta: 7, tail: 1n,
+  },
+  {
+    ip: 1, port: 0, proto: 0, flags: 7, rest: 0, packets: 0n,
+    // No NUL at all: bpftool prints the characters one by one.
+    name: Buffer.from('abcdefghijklmnop'), state: 7, nums: [0, 0, 0], v4: 0,
+    ok: true, c: 0, letter: 0x7a, delta: 0, tail: 0xff_ffff_ffffn,
+  },
+];
+
+async function mustMap(options: CreateMapOptions): Promise<{ object: KernelObject; map: BpfMap }> {
+  const object = owned(await createMap(options));
+  const map = await openMap(object.id);
+  cleanup(() => map.close());
+  return { object, map };
+}
+
+async function mustFlowMap(options: Omit<CreateMapOptions, 'type' | 'keySize' | 'valueSize' | 'maxEntries'>): Promise<BpfMap> {
+  const { object, map } = await mustMap({ type: 'hash', keySize: 8, valueSize: 64, maxEntries: 16, ...options });
+  for (const f of FLOWS) await updateElem(object, encodeKey(f), encodeValue(f));
+  return map;
+}
+
+function bpftoolFormatted(id: number): unknown[] {
+  return parseBigJson<{ formatted?: unknown }[]>(run('bpftool', ['-j', 'map', 'dump', 'id', String(id)])).map((e) => e.formatted);
+}
+
+describeKernel('BTF-decoded map dumps', () => {
+  it('decodes ints, u64 as bigint, strings, enums, structs, unions, arrays and bitfields like bpftool', async () => {
+    const map = await mustFlowMap({ name: 'bpfs_btf', btf: { types: TYPES, keyTypeId: 13, valueTypeId: 14 } });
+    expect(map.info.btfId).toBeGreaterThan(0);
+    const ours = (await map.dump({ format: 'btf' })) as BtfEntry[];
+    expect(ours).toHaveLength(3);
+    const theirs = bpftoolFormatted(map.info.id);
+    expect(theirs.every((f) => f !== undefined)).toBe(true);
+    expect(sameMeaningAs(theirs, ours)).toEqual(canonical(ours));
+
+    const first = ours.find((e) => (e.key as { port: number }).port === 8080) as { key: unknown; value: Record<string, unknown> };
+    expect(first.key).toEqual({ ip: 0x7300030a, port: 8080, proto: 6, flags: 5, rest: 17 });
+    expect(first.value).toEqual({
+      packets: 0xfedcba9876543210n,
+      name: 'lxcb56ea4219379',
+      state: 'ACTIVE',
+      nums: [-1, 0, 2147483647],
+      addr: { v4: 0xdeadbeef, half: 0xbeef },
+      ok: true,
+      c: -5,
+      letter: 'A',
+      delta: -123456,
+      tail: 0xab_cdef_0123n,
+    });
+    const second = ours.find((e) => (e.key as { port: number }).port === 53) as { value: Record<string, unknown> };
+    // Elements of the signed `char` type print as numbers when the array is not a string.
+    expect(second.value.name).toEqual([0x61, 1, 0x62, ...Array(13).fill(0)]);
+    expect(second.value.state).toBe(5); // no enumerator: the number, as bpftool prints it
+    expect(second.value.letter).toBe('\u0007');
+    const third = ours.find((e) => (e.key as { ip: number }).ip === 1) as { value: Record<string, unknown> };
+    expect(third.value.name).toEqual([...'abcdefghijklmnop'].map((ch) => ch.charCodeAt(0)));
+    expect(third.value.state).toBe('CLOSED');
+
+    // The type table is read once per handle and reused by dumpSync.
+    expect((await map.btfTypes())?.types['14']).toMatchObject({ kind: 'struct', name: 'flow_value', size: 64 });
+    expect(map.dumpSync({ format: 'btf' })).toEqual(ours);
+  });
+
+  it('per-CPU values decode per CPU, equal to bpftool', async () => {
+    const { object, map } = await mustMap({
+      type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 3,
+      btf: { types: TYPES, keyTypeId: 1, valueTypeId: 10 },
+    });
+    const cpus = map.possibleCpus;
+    const block = Buffer.alloc(cpus * 8);
+    for (let c = 0; c < cpus; c++) block.writeBigUInt64LE(2n ** 60n + BigInt(c), c * 8);
+    await updateElem(object, Buffer.from([1, 0, 0, 0]), block);
+    const ours = (await map.dump({ format: 'btf' })) as BtfEntry[];
+    expect(ours[1]).toEqual({ key: 1, values: Array.from({ length: cpus }, (_, c) => ({ cpu: c, value: 2n ** 60n + BigInt(c) })) });
+    const theirs = bpftoolFormatted(map.info.id);
+    expect(sameMeaningAs(theirs, ours)).toEqual(canonical(ours));
+  });
+
+  it('falls back to bpftool hex entries for a map without BTF', async () => {
+    const map = await mustFlowMap({});
+    expect(map.info.btfId).toBeUndefined();
+    expect(await map.btfTypes()).toBeUndefined();
+    const ours = await map.dump({ format: 'btf' });
+    expect(ours).toEqual(JSON.parse(run('bpftool', ['-j', 'map', 'dump', 'id', String(map.info.id)])));
+    expect((await map.dump()).decode()).toEqual(ours);
+  });
+});

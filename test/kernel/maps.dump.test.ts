@@ -1,0 +1,273 @@
+// Map dumps against `bpftool -j map dump` on maps this file creates and fills with known data.
+import { expect, it } from 'vitest';
+import { BpfError, defineLayout, openMap, type BpfMap, type MapDump } from 'bpfscope';
+import { createMap, deleteElem, loadProgram, updateBatch, updateElem, type CreateMapOptions, type KernelObject } from 'bpfscope/testing';
+import { cleanup, describeKernel, owned, run } from '../helpers/kernel';
+
+const u32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+};
+
+/** A map, and an open handle on it closed when the test ends. */
+async function mustMap(options: CreateMapOptions): Promise<{ object: KernelObject; map: BpfMap }> {
+  const object = owned(await createMap(options));
+  const map = await openMap(object.id);
+  cleanup(() => map.close());
+  return { object, map };
+}
+
+/** bpftool's dump, as text parsed (byte arrays are "0x.." strings, so nothing loses precision). */
+function bpftoolDump(id: number): unknown {
+  return JSON.parse(run('bpftool', ['-j', 'map', 'dump', 'id', String(id)]));
+}
+
+/** The dump, by batch and by get_next_key iteration, equals bpftool's byte for byte. */
+async function expectSameAsBpftool(map: BpfMap, expectBatched: boolean): Promise<MapDump> {
+  const batched = await map.dump();
+  const iterated = await map.dump({ iterate: true });
+  expect(batched.batched).toBe(expectBatched);
+  expect(iterated.batched).toBe(false);
+  const theirs = bpftoolDump(map.info.id);
+  expect(batched.toJSON()).toEqual(theirs);
+  expect(iterated.toJSON()).toEqual(theirs);
+  expect(map.dumpSync().toJSON()).toEqual(theirs);
+  return batched;
+}
+
+/** Entries as a key-hex → value-hex map, to compare regardless of order. */
+function contents(dump: MapDump): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const { key, value } of dump) out.set(key.toString('hex'), value.toString('hex'));
+  return out;
+}
+
+describeKernel('map dumps', () => {
+  it('hash: every entry, in one keys buffer and one values buffer, equal to bpftool', async () => {
+    const { object, map } = await mustMap({ type: 'hash', name: 'bpfs_hash', keySize: 16, valueSize: 24, maxEntries: 1024 });
+    const expected = new Map<string, string>();
+    for (let i = 0; i < 300; i++) {
+      const key = Buffer.alloc(16, i & 0xff);
+      key.writeUInt32LE(i, 0);
+      const value = Buffer.alloc(24);
+      value.writeBigUInt64LE(BigInt(i) * 1_000_000_007n, 0);
+      value.writeUInt32LE(i ^ 0x5a5a, 8);
+      await updateElem(object, key, value);
+      expected.set(key.toString('hex'), value.toString('hex'));
+    }
+    const dump = await expectSameAsBpftool(map, true);
+    expect(dump.count).toBe(300);
+    expect(dump.keys.length).toBe(300 * 16);
+    expect(dump.values.length).toBe(300 * 24);
+    expect(dump.cpus).toBeUndefined();
+    expect(contents(dump)).toEqual(expected);
+    // Views, not copies: the key of entry 5 is bytes 80..96 of the packed keys.
+    expect(dump.key(5).buffer).toBe(dump.keys.buffer);
+    expect(dump.key(5).byteOffset).toBe(dump.keys.byteOffset + 5 * 16);
+    expect(() => dump.key(300)).toThrow(RangeError);
+    expect(() => dump.cpuValues(0)).toThrow(TypeError);
+    expect(() => dump.id(0)).toThrow(TypeError);
+  });
+
+  it('array, lru_hash and lpm_trie equal bpftool, batched', async () => {
+    const array = await mustMap({ type: 'array', keySize: 4, valueSize: 12, maxEntries: 50 });
+    for (let i = 0; i < 50; i += 3) await updateElem(array.object, u32(i), Buffer.alloc(12, i));
+    const arrayDump = await expectSameAsBpftool(array.map, true);
+    expect(arrayDump.count).toBe(50); // arrays always hold max_entries
+    expect(arrayDump.value(3)).toEqual(Buffer.alloc(12, 3));
+    expect(arrayDump.value(4)).toEqual(Buffer.alloc(12, 0));
+
+    const lru = await mustMap({ type: 'lru_hash', keySize: 4, valueSize: 8, maxEntries: 256 });
+    for (let i = 0; i < 40; i++) await updateElem(lru.object, u32(i * 7), Buffer.alloc(8, i));
+    expect((await expectSameAsBpftool(lru.map, true)).count).toBe(40);
+
+    // LPM trie keys: u32 prefix length, then the address (BPF_F_NO_PREALLOC is required).
+    const lpm = await mustMap({ type: 'lpm_trie', keySize: 8, valueSize: 4, maxEntries: 64, flags: 1 });
+    const prefixes: [number, number[]][] = [[32, [10, 3, 0, 115]], [32, [10, 3, 0, 158]], [24, [10, 3, 0, 0]], [8, [10, 0, 0, 0]], [0, [0, 0, 0, 0]]];
+    for (const [i, [len, addr]] of prefixes.entries()) await updateElem(lpm.object, Buffer.from([len, 0, 0, 0, ...addr]), u32(1000 + i));
+    const lpmDump = await expectSameAsBpftool(lpm.map, true);
+    expect(lpmDump.count).toBe(5);
+    expect(await lpm.map.lookup(Buffer.from([32, 0, 0, 0, 10, 3, 0, 158]))).toEqual(u32(1001));
+  });
+
+  it('per-CPU maps: value(i) is the per-CPU block, cpuValues(i) one view per CPU, equal to bpftool', async () => {
+    const { object, map } = await mustMap({ type: 'percpu_hash', keySize: 4, valueSize: 12, maxEntries: 64 });
+    const cpus = map.possibleCpus;
+    const slot = 16; // round_up(12, 8)
+    for (let k = 0; k < 20; k++) {
+      const block = Buffer.alloc(cpus * slot);
+      for (let c = 0; c < cpus; c++) block.fill(k * 16 + c + 1, c * slot, c * slot + 12);
+      await updateElem(object, u32(k), block);
+    }
+    const dump = await expectSameAsBpftool(map, true);
+    expect(dump.cpus).toBe(cpus);
+    expect(dump.valueStride).toBe(cpus * slot);
+    for (let i = 0; i < dump.count; i++) {
+      const k = dump.key(i).readUInt32LE(0);
+      const perCpu = dump.cpuValues(i);
+      expect(perCpu).toHaveLength(cpus);
+      perCpu.forEach((v, c) => expect(v).toEqual(Buffer.alloc(12, k * 16 + c + 1)));
+      expect(dump.value(i)).toHaveLength(cpus * slot);
+    }
+    expect((await map.lookup(u32(3)))!.subarray(slot, slot + 12)).toEqual(Buffer.alloc(12, 3 * 16 + 2));
+
+    const array = await mustMap({ type: 'percpu_array', keySize: 4, valueSize: 4, maxEntries: 10 });
+    await updateElem(array.object, u32(2), Buffer.alloc(cpus * 8, 7));
+    const arrayDump = await expectSameAsBpftool(array.map, true);
+    expect(arrayDump.count).toBe(10);
+    expect(arrayDump.cpuValues(2)).toEqual(Array.from({ length: cpus }, () => Buffer.alloc(4, 7)));
+  });
+
+  it('prog_array and map-in-map give program and inner map ids, as bpftool does', async () => {
+    const progA = owned(await loadProgram({ type: 'socket_filter', name: 'bpfs_tail_a' }));
+    const progB = owned(await loadProgram({ type: 'socket_filter', name: 'bpfs_tail_b' }));
+    const progs = await mustMap({ type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: 8 });
+    await updateElem(progs.object, u32(2), u32(progA.fd));
+    await updateElem(progs.object, u32(5), u32(progB.fd));
+    // prog_array has no batch ops (ENOTSUPP): the dump iterates and skips empty slots.
+    const progDump = await expectSameAsBpftool(progs.map, false);
+    expect(progDump.count).toBe(2);
+    expect([0, 1].map((i) => [progDump.key(i).readUInt32LE(0), progDump.id(i)])).toEqual([[2, progA.id], [5, progB.id]]);
+
+    const innerA = owned(await createMap({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 }));
+    const innerB = owned(await createMap({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 }));
+    const outer = await mustMap({ type: 'hash_of_maps', keySize: 4, valueSize: 4, maxEntries: 8, innerMap: innerA });
+    await updateElem(outer.object, u32(10), u32(innerA.fd));
+    await updateElem(outer.object, u32(20), u32(innerB.fd));
+    const outerDump = await expectSameAsBpftool(outer.map, true);
+    const ids = new Map([...Array(outerDump.count).keys()].map((i) => [outerDump.key(i).readUInt32LE(0), outerDump.id(i)]));
+    expect(ids).toEqual(new Map([[10, innerA.id], [20, innerB.id]]));
+    expect(outerDump.toJSON().map((e) => 'inner_map_id' in e && e.inner_map_id).sort()).toEqual([innerA.id, innerB.id].sort());
+
+    // array_of_maps: empty slots are not entries (their lookup is ENOENT), as bpftool shows.
+    const slots = await mustMap({ type: 'array_of_maps', keySize: 4, valueSize: 4, maxEntries: 4, innerMap: innerA });
+    await updateElem(slots.object, u32(3), u32(innerB.fd));
+    const slotDump = await expectSameAsBpftool(slots.map, true);
+    expect(slotDump.count).toBe(1);
+    expect([slotDump.key(0).readUInt32LE(0), slotDump.id(0)]).toEqual([3, innerB.id]);
+  });
+
+  it('big maps: batched and iterated dumps agree; a sparse map dumps only its entries', async () => {
+    const { object, map } = await mustMap({ type: 'hash', keySize: 8, valueSize: 8, maxEntries: 65536 });
+    const n = 50_000;
+    const keys = Buffer.alloc(n * 8);
+    const values = Buffer.alloc(n * 8);
+    for (let i = 0; i < n; i++) {
+      keys.writeBigUInt64LE(BigInt(i) * 2654435761n, i * 8);
+      values.writeBigUInt64LE(BigInt(i), i * 8);
+    }
+    await updateBatch(object, keys, values, n);
+    const batched = await map.dump();
+    const iterated = await map.dump({ iterate: true });
+    expect(batched.count).toBe(n);
+    expect(batched.batched).toBe(true);
+    expect(contents(batched)).toEqual(contents(iterated));
+
+    const sparse = await mustMap({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 1 << 20 });
+    for (let i = 0; i < 100; i++) await updateElem(sparse.object, u32(i * 977), u32(i));
+    const sparseDump = await sparse.map.dump();
+    expect(sparseDump.count).toBe(100);
+    expect(sparseDump.toJSON()).toEqual(bpftoolDump(sparse.object.id));
+  });
+
+  it('decodes records with user layouts from the packed buffers', async () => {
+    const { object, map } = await mustMap({ type: 'hash', keySize: 8, valueSize: 16, maxEntries: 64 });
+    for (let i = 1; i <= 10; i++) {
+      const key = Buffer.from([10, 3, 0, i, 0, 0, 0, 0]);
+      key.writeUInt16BE(8000 + i, 4);
+      const value = Buffer.alloc(16);
+      value.writeBigUInt64LE(BigInt(i) << 40n, 0);
+      value.writeUInt32LE(i * 3, 8);
+      value[12] = 0b1010_0000 | i;
+      await updateElem(object, key, value);
+    }
+    const keyLayout = defineLayout({ ip: { offset: 0, type: 'ipv4' }, port: { offset: 4, type: 'be16' } }, 8);
+    const valueLayout = defineLayout({
+      bytes: { offset: 0, type: 'u64' },
+      count: { offset: 8, type: 'u32' },
+      low: { offset: 12, type: 'u8', bits: [0, 4] },
+      high: { offset: 12, type: 'u8', bits: [4, 4] },
+    }, 16);
+    const records = await map.dump({ key: keyLayout, value: valueLayout });
+    expect(records).toHaveLength(10);
+    const byIp = new Map(records.map((r) => [r.key.ip, r]));
+    for (let i = 1; i <= 10; i++) {
+      expect(byIp.get(`10.3.0.${i}`)).toEqual({
+        key: { ip: `10.3.0.${i}`, port: 8000 + i },
+        value: { bytes: BigInt(i) << 40n, count: i * 3, low: i, high: 0b1010 },
+      });
+    }
+    expect(map.dumpSync({ key: keyLayout, value: valueLayout })).toEqual(records);
+    const big = defineLayout({ x: { offset: 0, type: 'u64' } }, 24);
+    expect(() => map.dumpSync({ key: keyLayout, value: big })).toThrow(RangeError);
+  });
+
+  it('per-CPU records decode one value per CPU', async () => {
+    const { object, map } = await mustMap({ type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 4 });
+    const cpus = map.possibleCpus;
+    const block = Buffer.alloc(cpus * 8);
+    for (let c = 0; c < cpus; c++) block.writeBigUInt64LE(BigInt(100 + c), c * 8);
+    await updateElem(object, u32(1), block);
+    const dump = await map.dump();
+    const records = dump.perCpuRecords(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ packets: { offset: 0, type: 'u64' } }));
+    expect(records[1]).toEqual({ key: { i: 1 }, values: Array.from({ length: cpus }, (_, c) => ({ packets: BigInt(100 + c) })) });
+    expect(records[0].values.every((v) => v.packets === 0n)).toBe(true);
+    expect(() => dump.records(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ p: { offset: 0, type: 'u64' } }))).toThrow(TypeError);
+  });
+
+  it('maps without key/value entries get a BpfError that says so', async () => {
+    for (const options of [
+      { type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096 },
+      { type: 'queue', keySize: 0, valueSize: 4, maxEntries: 4 },
+      { type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries: 2 },
+    ] as const) {
+      const { map } = await mustMap(options);
+      const err = await map.dump().catch((e: unknown) => e);
+      expect(err, options.type).toBeInstanceOf(BpfError);
+      expect((err as BpfError).message).toContain(`${options.type} maps cannot be dumped`);
+      expect((err as BpfError).object).toContain(`map ${map.info.id}`);
+      expect(() => map.dumpSync()).toThrow(`${options.type} maps cannot be dumped`);
+    }
+  });
+
+  it('survives concurrent updates and deletes during dumps, and reads the final state exactly', async () => {
+    const { object, map } = await mustMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 4096 });
+    const universe = 3000;
+    const keys = Buffer.alloc(universe * 4);
+    for (let i = 0; i < universe; i++) keys.writeUInt32LE(i, i * 4);
+    await updateBatch(object, keys, Buffer.alloc(universe * 8), universe);
+    const present = new Set(Array.from({ length: universe }, (_, i) => i));
+    let stop = false;
+    const churn = (async () => {
+      for (let round = 0; !stop; round++) {
+        const k = (round * 37) % universe;
+        if (round % 2) {
+          await deleteElem(object, u32(k)).catch(() => undefined);
+          present.delete(k);
+        } else {
+          await updateElem(object, u32(k), Buffer.alloc(8, round & 0xff));
+          present.add(k);
+        }
+      }
+    })();
+    try {
+      for (let i = 0; i < 40; i++) {
+        const batched = i % 2 === 1;
+        const dump = batched ? await map.dump() : await map.dump({ iterate: true });
+        expect(dump.count).toBeLessThanOrEqual(universe);
+        const seen = new Set<number>();
+        for (let e = 0; e < dump.count; e++) seen.add(dump.key(e).readUInt32LE(0));
+        expect([...seen].every((k) => k < universe)).toBe(true);
+        // Batches copy whole buckets, so no key appears twice; iteration may restart after a delete.
+        if (batched) expect(seen.size).toBe(dump.count);
+      }
+    } finally {
+      stop = true;
+      await churn;
+    }
+    const final = await map.dump();
+    expect(new Set(Array.from({ length: final.count }, (_, e) => final.key(e).readUInt32LE(0)))).toEqual(present);
+    expect(final.toJSON()).toEqual(bpftoolDump(object.id));
+  });
+});

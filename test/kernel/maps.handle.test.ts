@@ -1,0 +1,119 @@
+// Opening maps (by id, pin and name), handle lifetime, lookups, and the errors bad input gets.
+import { unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { BpfError, openMap } from 'bpfscope';
+import { createMap, loadProgram, pin, updateElem } from 'bpfscope/testing';
+import { cleanup, describeKernel, mustBpffs, openFdCount, owned, uniqueName } from '../helpers/kernel';
+
+const u32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+};
+
+describeKernel('map handles', () => {
+  it('opens a map by id, { id }, { pinned } and { name }, with its info', async () => {
+    const name = uniqueName('bpfs_open');
+    const object = owned(await createMap({ type: 'hash', name, keySize: 4, valueSize: 4, maxEntries: 8 }));
+    const dir = await mustBpffs();
+    const path = join(dir, 'm');
+    await pin(object, path);
+    for (const ref of [object.id, { id: object.id }, { pinned: path }, { name }]) {
+      const map = await openMap(ref);
+      try {
+        expect(map.info).toMatchObject({ id: object.id, type: 'hash', name, keySize: 4, valueSize: 4, maxEntries: 8 });
+        expect(map.closed).toBe(false);
+      } finally {
+        map.close();
+      }
+      expect(map.closed).toBe(true);
+    }
+  });
+
+  it('keeps reading a map whose pin is removed and whose creator closed it', async () => {
+    const object = await createMap({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 4 });
+    await updateElem(object, u32(2), u32(0xabcd));
+    const dir = await mustBpffs();
+    const path = join(dir, 'gone');
+    await pin(object, path);
+    const map = await openMap({ pinned: path });
+    cleanup(() => map.close());
+    unlinkSync(path);
+    object.close();
+    expect(await map.lookup(u32(2))).toEqual(u32(0xabcd));
+    expect((await map.dump()).value(2)).toEqual(u32(0xabcd));
+  });
+
+  it('looks up values: a Buffer, undefined for a missing key, sync or async', async () => {
+    const object = owned(await createMap({ type: 'hash', keySize: 8, valueSize: 4, maxEntries: 8 }));
+    const key = Buffer.from('0102030405060708', 'hex');
+    await updateElem(object, key, u32(77));
+    using map = await openMap(object.id);
+    expect(await map.lookup(key)).toEqual(u32(77));
+    expect(map.lookupSync(new Uint8Array(key))).toEqual(u32(77));
+    expect(await map.lookup(Buffer.alloc(8))).toBeUndefined();
+    expect(map.lookupSync(Buffer.alloc(8))).toBeUndefined();
+  });
+
+  it('gives clear errors for bad keys, a closed handle and a wrong object kind', async () => {
+    const object = owned(await createMap({ type: 'hash', keySize: 8, valueSize: 4, maxEntries: 8 }));
+    const map = await openMap(object.id);
+    await expect(map.lookup(Buffer.alloc(4))).rejects.toThrow(RangeError);
+    await expect(map.lookup(Buffer.alloc(4))).rejects.toThrow('8-byte keys; got 4 bytes');
+    await expect(map.lookup('01020304' as never)).rejects.toThrow(TypeError);
+    expect(() => map.lookupSync(Buffer.alloc(9))).toThrow(RangeError);
+    await expect(map.dump({ fromat: 'btf' } as never)).rejects.toThrow("unknown option 'fromat'");
+    await expect(map.dump({ format: 'json' } as never)).rejects.toThrow(TypeError);
+
+    map.close();
+    await expect(map.lookup(Buffer.alloc(8))).rejects.toMatchObject({ code: 'ERR_BPFSCOPE_CLOSED', message: 'the map handle is closed' });
+    await expect(map.dump()).rejects.toMatchObject({ code: 'ERR_BPFSCOPE_CLOSED' });
+    expect(() => map.dumpSync()).toThrow('the map handle is closed');
+    expect(() => map.poller().poll()).toThrow('the map handle is closed');
+
+    const program = owned(await loadProgram({ type: 'socket_filter', name: 'bpfs_notmap' }));
+    const dir = await mustBpffs();
+    await pin(program, join(dir, 'prog'));
+    const err = await openMap({ pinned: join(dir, 'prog') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BpfError);
+    expect(err).toMatchObject({ code: 'EINVAL', op: 'BPF_OBJ_GET', object: join(dir, 'prog') });
+    expect((err as Error).message).toContain('not a map');
+  });
+
+  it('rejects bad references before the kernel, and unknown ones with BpfError ENOENT', async () => {
+    await expect(openMap(0)).rejects.toThrow(RangeError);
+    await expect(openMap(1.5)).rejects.toThrow(RangeError);
+    await expect(openMap('5' as never)).rejects.toThrow(TypeError);
+    await expect(openMap({} as never)).rejects.toThrow('exactly one of id, pinned, name');
+    await expect(openMap({ id: 1, name: 'x' } as never)).rejects.toThrow(TypeError);
+    await expect(openMap({ Pinned: '/sys/fs/bpf/x' } as never)).rejects.toThrow("did you mean 'pinned'");
+    await expect(openMap(0xfffffff0)).rejects.toMatchObject({ code: 'ENOENT', op: 'BPF_MAP_GET_FD_BY_ID' });
+    await expect(openMap({ name: uniqueName('bpfs_none') })).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(openMap({ pinned: join(await mustBpffs(), 'missing') })).rejects.toMatchObject({ code: 'ENOENT', op: 'BPF_OBJ_GET' });
+
+    const name = uniqueName('bpfs_twice');
+    owned(await createMap({ type: 'array', name, keySize: 4, valueSize: 4, maxEntries: 1 }));
+    owned(await createMap({ type: 'array', name, keySize: 4, valueSize: 4, maxEntries: 1 }));
+    await expect(openMap({ name })).rejects.toThrow(`2 maps are named '${name}'`);
+  });
+
+  it('returns to the same fd count after many opens, dumps and closes, even with a dump in flight at close', async () => {
+    const object = owned(await createMap({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 64 }));
+    for (let i = 0; i < 32; i++) await updateElem(object, u32(i), u32(i));
+    const before = openFdCount();
+    for (let i = 0; i < 200; i++) {
+      const map = await openMap(object.id);
+      const inFlight = map.dump();
+      map.close(); // the async dump owns a dup of the fd
+      expect((await inFlight).count).toBe(32);
+    }
+    for (let i = 0; i < 50; i++) {
+      using map = await openMap(object.id);
+      await map.lookup(u32(1));
+      map.dumpSync();
+      await map.dump({ format: 'btf' });
+    }
+    expect(openFdCount()).toBe(before);
+  });
+});

@@ -1,0 +1,87 @@
+// listMaps/getMapInfo/openMap().info against `bpftool -j map show` for each map type, with and without BTF.
+import { expect, it } from 'vitest';
+import { getMapInfo, listMaps, openMap, type MapInfo } from 'bpfscope';
+import { createMap, type BtfTypeSpec, type CreateMapOptions, type KernelObject } from 'bpfscope/testing';
+import { bpftool, describeKernel, owned } from '../helpers/kernel';
+
+interface BpftoolMap {
+  id: number;
+  type: string;
+  name?: string;
+  flags: number;
+  bytes_key: number;
+  bytes_value: number;
+  max_entries: number;
+  bytes_memlock: number;
+  frozen: number;
+  btf_id?: number;
+}
+
+function expectSameAsBpftool(ours: MapInfo, theirs: BpftoolMap): void {
+  expect(ours.id).toBe(theirs.id);
+  expect(ours.type).toBe(theirs.type);
+  expect(ours.name).toBe(theirs.name ?? '');
+  expect(ours.flags).toBe(theirs.flags);
+  expect(ours.keySize).toBe(theirs.bytes_key);
+  expect(ours.valueSize).toBe(theirs.bytes_value);
+  expect(ours.maxEntries).toBe(theirs.max_entries);
+  expect(ours.bytesMemlock).toBe(BigInt(theirs.bytes_memlock));
+  expect(ours.frozen).toBe(theirs.frozen !== 0);
+  expect(ours.btfId).toBe(theirs.btf_id);
+}
+
+// 1 u32, 2 u64, 3 u8, 4 u8[4], 5 the LPM key struct { u32 prefixlen; u8 data[4]; }
+const TYPES: BtfTypeSpec[] = [
+  { kind: 'int', name: 'unsigned int', size: 4 },
+  { kind: 'int', name: 'long long unsigned int', size: 8 },
+  { kind: 'int', name: 'unsigned char', size: 1 },
+  { kind: 'array', type: 3, indexType: 1, length: 4 },
+  { kind: 'struct', name: 'lpm_key', size: 8, members: [{ name: 'prefixlen', type: 1, bitOffset: 0 }, { name: 'data', type: 4, bitOffset: 32 }] },
+];
+const U32_U64 = { types: TYPES, keyTypeId: 1, valueTypeId: 2 };
+
+describeKernel('map info', () => {
+  it('matches bpftool map show for every map type, with and without BTF', async () => {
+    const inner = owned(await createMap({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 }));
+    const specs: CreateMapOptions[] = [
+      { type: 'hash', name: 'bpfs_i_hash', keySize: 4, valueSize: 8, maxEntries: 16 },
+      { type: 'hash', name: 'bpfs_i_hash_btf', keySize: 4, valueSize: 8, maxEntries: 16, flags: 1, btf: U32_U64 },
+      { type: 'array', name: 'bpfs_i_array', keySize: 4, valueSize: 8, maxEntries: 16 },
+      { type: 'array', name: 'bpfs_i_arr_btf', keySize: 4, valueSize: 8, maxEntries: 16, btf: U32_U64 },
+      { type: 'percpu_hash', name: 'bpfs_i_pch', keySize: 4, valueSize: 8, maxEntries: 16 },
+      { type: 'percpu_hash', name: 'bpfs_i_pch_btf', keySize: 4, valueSize: 8, maxEntries: 16, btf: U32_U64 },
+      { type: 'percpu_array', name: 'bpfs_i_pca', keySize: 4, valueSize: 8, maxEntries: 16 },
+      { type: 'percpu_array', name: 'bpfs_i_pca_btf', keySize: 4, valueSize: 8, maxEntries: 16, btf: U32_U64 },
+      { type: 'lru_hash', name: 'bpfs_i_lru', keySize: 4, valueSize: 8, maxEntries: 16 },
+      { type: 'lru_hash', name: 'bpfs_i_lru_btf', keySize: 4, valueSize: 8, maxEntries: 16, btf: U32_U64 },
+      { type: 'lpm_trie', name: 'bpfs_i_lpm', keySize: 8, valueSize: 8, maxEntries: 16, flags: 1 },
+      { type: 'lpm_trie', name: 'bpfs_i_lpm_btf', keySize: 8, valueSize: 8, maxEntries: 16, flags: 1, btf: { types: TYPES, keyTypeId: 5, valueTypeId: 2 } },
+      { type: 'prog_array', name: 'bpfs_i_progs', keySize: 4, valueSize: 4, maxEntries: 4 },
+      { type: 'ringbuf', name: 'bpfs_i_ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096 },
+      { type: 'hash_of_maps', name: 'bpfs_i_hom', keySize: 4, valueSize: 4, maxEntries: 4, innerMap: inner },
+    ];
+    const objects: KernelObject[] = [];
+    for (const spec of specs) objects.push(owned(await createMap(spec)));
+    const listed = await listMaps();
+    for (const [i, object] of objects.entries()) {
+      // One map at a time: in list mode bpftool reuses one bpf_map_info for every map, and since
+      // Linux 6.16 the kernel copies the caller's struct in first (for its `hash` input), so a map
+      // without BTF shows the btf_id of the map listed before it.
+      const bt = bpftool<BpftoolMap>('map', 'show', 'id', String(object.id));
+      expect(bt.id, `bpftool shows ${specs[i].name}`).toBe(object.id);
+      const fromList = listed.find((m) => m.id === object.id);
+      expect(fromList, `listMaps lists ${specs[i].name}`).toBeDefined();
+      expectSameAsBpftool(fromList!, bt!);
+      expectSameAsBpftool(await getMapInfo(object.id), bt!);
+      using map = await openMap(object.id);
+      expectSameAsBpftool(map.info, bt!);
+      if (specs[i].btf) {
+        expect(map.info.btfId).toBeGreaterThan(0);
+        expect(map.info.btfValueTypeId).toBe(specs[i].btf!.valueTypeId);
+      } else {
+        expect(map.info.btfId).toBeUndefined();
+      }
+    }
+    expect(listed.map((m) => m.id)).toEqual([...listed.map((m) => m.id)].sort((a, b) => a - b));
+  });
+});

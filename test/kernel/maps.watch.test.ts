@@ -1,0 +1,169 @@
+// Polling maps: the changes a poller and watch() report are exactly the changes made between ticks.
+import { expect, it } from 'vitest';
+import { openMap, type BpfMap, type MapChanges } from 'bpfscope';
+import { createMap, deleteElem, updateBatch, updateElem, type CreateMapOptions, type KernelObject } from 'bpfscope/testing';
+import { cleanup, describeKernel, owned } from '../helpers/kernel';
+
+const u32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+};
+const u64 = (n: number): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(n));
+  return b;
+};
+
+async function mustMap(options: CreateMapOptions): Promise<{ object: KernelObject; map: BpfMap }> {
+  const object = owned(await createMap(options));
+  const map = await openMap(object.id);
+  cleanup(() => map.close());
+  return { object, map };
+}
+
+/** The changes as sorted [key, old, new] hex triples, copied out of the poller's buffers. */
+function summary(c: MapChanges): { added: string[][]; removed: string[][]; changed: string[][] } {
+  const hex = (b: Buffer): string => b.toString('hex');
+  return {
+    added: c.added.map((e) => [hex(e.key), hex(e.value)]).sort(),
+    removed: c.removed.map((e) => [hex(e.key), hex(e.value)]).sort(),
+    changed: c.changed.map((e) => [hex(e.key), hex(e.oldValue), hex(e.value)]).sort(),
+  };
+}
+const h = (b: Buffer): string => b.toString('hex');
+
+describeKernel('map polling', () => {
+  it('poll() reports exactly the entries added, removed and changed since the last poll', async () => {
+    const { object, map } = await mustMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1024 });
+    for (let i = 0; i < 100; i++) await updateElem(object, u32(i), u64(i));
+    const poller = map.poller();
+    const first = poller.poll();
+    expect(first.added).toHaveLength(100); // the first tick: everything is new
+    expect(first.dump.count).toBe(100);
+
+    expect(summary(poller.poll())).toEqual({ added: [], removed: [], changed: [] });
+
+    await updateElem(object, u32(500), u64(5));
+    await deleteElem(object, u32(7));
+    await updateElem(object, u32(8), u64(888));
+    expect(summary(poller.poll())).toEqual({
+      added: [[h(u32(500)), h(u64(5))]],
+      removed: [[h(u32(7)), h(u64(7))]],
+      changed: [[h(u32(8)), h(u64(8)), h(u64(888))]],
+    });
+
+    // Values only: the keys stay in place, the compare runs position by position.
+    await updateElem(object, u32(1), u64(11));
+    await updateElem(object, u32(2), u64(22));
+    expect(summary(poller.poll())).toEqual({
+      added: [],
+      removed: [],
+      changed: [[h(u32(1)), h(u64(1)), h(u64(11))], [h(u32(2)), h(u64(2)), h(u64(22))]],
+    });
+    expect(summary(poller.poll())).toEqual({ added: [], removed: [], changed: [] });
+
+    // Growth past the reused buffers: 900 more entries.
+    const keys = Buffer.alloc(900 * 4);
+    for (let i = 0; i < 900; i++) keys.writeUInt32LE(1000 + i, i * 4);
+    await updateBatch(object, keys, Buffer.alloc(900 * 8, 1), 900);
+    const grown = poller.poll();
+    expect(grown.added).toHaveLength(900);
+    expect(grown.removed).toHaveLength(0);
+    expect(grown.changed).toHaveLength(0);
+    expect(grown.dump.count).toBe(1000);
+    expect(summary(poller.poll())).toEqual({ added: [], removed: [], changed: [] });
+  });
+
+  it('reuses its buffers: an unchanged map is dumped into the buffers of the tick before last', async () => {
+    const { object, map } = await mustMap({ type: 'hash', keySize: 16, valueSize: 24, maxEntries: 20000 });
+    const n = 10_000;
+    const keys = Buffer.alloc(n * 16);
+    for (let i = 0; i < n; i++) keys.writeUInt32LE(i, i * 16);
+    await updateBatch(object, keys, Buffer.alloc(n * 24, 3), n);
+    const poller = map.poller();
+    const t1 = poller.poll().dump;
+    const t2 = poller.poll().dump;
+    const t3 = poller.poll().dump;
+    const t4 = poller.poll().dump;
+    expect(t3.keys.buffer).toBe(t1.keys.buffer);
+    expect(t3.values.buffer).toBe(t1.values.buffer);
+    expect(t4.keys.buffer).toBe(t2.keys.buffer);
+    expect(t2.keys.buffer).not.toBe(t1.keys.buffer);
+    expect(t4.count).toBe(n);
+  });
+
+  it('per-CPU and array maps report per-CPU value changes', async () => {
+    const { object, map } = await mustMap({ type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 16 });
+    const poller = map.poller();
+    expect(poller.poll().added).toHaveLength(16);
+    const block = Buffer.alloc(map.possibleCpus * 8, 9);
+    await updateElem(object, u32(3), block);
+    const changes = poller.poll();
+    expect(summary(changes)).toEqual({
+      added: [],
+      removed: [],
+      changed: [[h(u32(3)), h(Buffer.alloc(map.possibleCpus * 8)), h(block)]],
+    });
+  });
+
+  it('watch() yields each tick until its signal aborts', async () => {
+    const { object, map } = await mustMap({ type: 'lru_hash', keySize: 4, valueSize: 4, maxEntries: 64 });
+    await updateElem(object, u32(1), u32(1));
+    const controller = new AbortController();
+    const ticks = map.watch({ intervalMs: 5, signal: controller.signal });
+    const first = await ticks.next();
+    expect(first.done).toBe(false);
+    expect(summary(first.value as MapChanges).added).toEqual([[h(u32(1)), h(u32(1))]]);
+    await updateElem(object, u32(2), u32(2));
+    await updateElem(object, u32(1), u32(10));
+    const second = await ticks.next();
+    expect(summary(second.value as MapChanges)).toEqual({
+      added: [[h(u32(2)), h(u32(2))]],
+      removed: [],
+      changed: [[h(u32(1)), h(u32(1)), h(u32(10))]],
+    });
+    expect(summary((await ticks.next()).value as MapChanges)).toEqual({ added: [], removed: [], changed: [] });
+    controller.abort();
+    expect((await ticks.next()).done).toBe(true);
+  });
+
+  it('a watch loop under concurrent churn neither crashes nor hangs, and ends on abort', async () => {
+    const { object, map } = await mustMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 4096 });
+    const controller = new AbortController();
+    let stop = false;
+    const churn = (async () => {
+      for (let round = 0; !stop; round++) {
+        const k = u32((round * 31) % 2000);
+        if (round % 3 === 2) await deleteElem(object, k).catch(() => undefined);
+        else await updateElem(object, k, u64(round));
+      }
+    })();
+    let ticks = 0;
+    let seen = 0;
+    setTimeout(() => controller.abort(), 500);
+    try {
+      for await (const change of map.watch({ intervalMs: 1, signal: controller.signal })) {
+        ticks++;
+        seen += change.added.length + change.removed.length + change.changed.length;
+        expect(change.dump.count).toBeLessThanOrEqual(4096);
+      }
+    } finally {
+      stop = true;
+      await churn;
+    }
+    expect(ticks).toBeGreaterThan(5);
+    expect(seen).toBeGreaterThan(0);
+  });
+
+  it('rejects bad watch options and overlapping polls', async () => {
+    const { map } = await mustMap({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 4 });
+    expect(() => map.watch({ intervalMs: -1 })).toThrow(RangeError);
+    expect(() => map.watch({ intervalMs: Number.NaN })).toThrow(RangeError);
+    expect(() => map.watch({ interval: 5 } as never)).toThrow(TypeError);
+    const poller = map.poller();
+    const pending = poller.pollAsync();
+    await expect(poller.pollAsync()).rejects.toThrow('already in progress');
+    await pending;
+  });
+});

@@ -1,0 +1,74 @@
+// Layout decoding (compiled per layout): every field kind, against values written with Buffer's own methods.
+import { expect, it } from 'vitest';
+import { defineLayout } from 'bpfscope';
+
+it('decodes every field kind of packed records, inline and through readers', () => {
+  const layout = defineLayout({
+    a: { offset: 0, type: 'u8' },
+    b: { offset: 1, type: 'i8' },
+    c: { offset: 2, type: 'u16' },
+    d: { offset: 4, type: 'i16', endian: 'big' },
+    e: { offset: 6, type: 'be16' },
+    f: { offset: 8, type: 'u32' },
+    g: { offset: 12, type: 'i32' },
+    h: { offset: 16, type: 'be32' },
+    i: { offset: 20, type: 'u64' },
+    j: { offset: 28, type: 'i64' },
+    k: { offset: 36, type: 'be64' },
+    ip: { offset: 44, type: 'ipv4' },
+    ip6: { offset: 48, type: 'ipv6' },
+    mac: { offset: 64, type: 'mac' },
+    on: { offset: 70, type: 'bool8' },
+    raw: { offset: 71, type: { bytes: 3 } },
+    name: { offset: 74, type: { cstring: 6 } },
+    low: { offset: 80, type: 'u16', bits: [0, 5] },
+    high: { offset: 80, type: 'u16', bits: [5, 11] },
+    list: { offset: 82, type: 'u16', count: 3 },
+  }, 88);
+  const stride = 88;
+  const buf = Buffer.alloc(stride * 3);
+  for (let r = 0; r < 3; r++) {
+    const o = r * stride;
+    buf.writeUInt8(200 + r, o);
+    buf.writeInt8(-100 + r, o + 1);
+    buf.writeUInt16LE(60000 + r, o + 2);
+    buf.writeInt16BE(-3000 - r, o + 4);
+    buf.writeUInt16BE(8080 + r, o + 6);
+    buf.writeUInt32LE(4_000_000_000 + r, o + 8);
+    buf.writeInt32LE(-2_000_000_000 + r, o + 12);
+    buf.writeUInt32BE(0xdeadbeef - r, o + 16);
+    buf.writeBigUInt64LE(0xfedcba9876543210n + BigInt(r), o + 20);
+    buf.writeBigInt64LE(-5n - BigInt(r), o + 28);
+    buf.writeBigUInt64BE(0x0102030405060708n + BigInt(r), o + 36);
+    buf.set([10, 3, 0, 115 + r], o + 44);
+    buf.set([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, r + 1], o + 48);
+    buf.set([0xaa, 0xbb, 0xcc, 0xdd, 0xee, r], o + 64);
+    buf[o + 70] = r % 2;
+    buf.set([1, 2, 3 + r], o + 71);
+    buf.write(`lxc${r}`, o + 74, 'latin1');
+    buf.writeUInt16LE((r + 3) | ((1000 + r) << 5), o + 80);
+    for (let i = 0; i < 3; i++) buf.writeUInt16LE(r * 10 + i, o + 82 + 2 * i);
+  }
+  const records = layout.decodeAll(buf);
+  expect(records).toHaveLength(3);
+  records.forEach((rec, r) => {
+    expect(rec).toEqual({
+      a: 200 + r, b: -100 + r, c: 60000 + r, d: -3000 - r, e: 8080 + r, f: 4_000_000_000 + r, g: -2_000_000_000 + r,
+      h: 0xdeadbeef - r, i: 0xfedcba9876543210n + BigInt(r), j: -5n - BigInt(r), k: 0x0102030405060708n + BigInt(r),
+      ip: `10.3.0.${115 + r}`, ip6: `2001:db8::${r + 1}`, mac: `aa:bb:cc:dd:ee:0${r}`, on: r % 2 === 1,
+      raw: Buffer.from([1, 2, 3 + r]), name: `lxc${r}`, low: r + 3, high: 1000 + r, list: [r * 10, r * 10 + 1, r * 10 + 2],
+    });
+    expect(layout.decode(buf, r * stride)).toEqual(rec);
+  });
+  // Records spaced wider than the layout (a per-CPU slot, a larger value): stride and offset apply.
+  const narrow = defineLayout({ x: { offset: 0, type: 'u32' } });
+  expect(narrow.decodeAll(buf, 3, stride, 8).map((x) => x.x)).toEqual([4_000_000_000, 4_000_000_001, 4_000_000_002]);
+  expect(() => narrow.decodeAll(buf, 4, stride, 8)).toThrow(RangeError);
+});
+
+it('keeps a field named __proto__ as an own property', () => {
+  const record = defineLayout({ ['__proto__']: { offset: 0, type: 'u8' }, x: { offset: 1, type: 'u8' } } as never).decode(Buffer.from([7, 9])) as Record<string, unknown>;
+  expect(Object.getPrototypeOf(record)).toBe(Object.prototype);
+  expect(Object.getOwnPropertyDescriptor(record, '__proto__')?.value).toBe(7);
+  expect(record.x).toBe(9);
+});
