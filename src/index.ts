@@ -1,4 +1,7 @@
-// bpfscope's public API. Everything exported here is a contract; everything else is internal.
+/**
+ * bpfscope's public API. Everything exported here is a contract; everything else is internal.
+ * @module bpfscope
+ */
 export { BpfError, NotSupportedError, type BpfErrorFields } from './errors';
 export {
   listPrograms,

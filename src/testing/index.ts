@@ -1,4 +1,7 @@
-// `bpfscope/testing`: real kernel objects for tests, demos and examples.
+/**
+ * `bpfscope/testing`: real kernel objects for tests, demos and examples.
+ * @module bpfscope/testing
+ */
 export {
   KernelObject,
   insn,
