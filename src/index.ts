@@ -41,7 +41,7 @@ export {
   type SockmapLinkInfo,
   type UnknownLinkInfo,
 } from './links';
-export { defineLayout, Layout, formatMac, formatIpv6, type FieldSpec, type FieldType, type LayoutFields, type Decoded } from './layout';
+export { defineLayout, Layout, formatMac, formatIpv6, type FieldSpec, type FieldType, type FieldValue, type ScalarOf, type ScalarType, type IpUnionType, type LayoutFields, type Decoded } from './layout';
 export { versions, probeFeatures, type Versions, type Feature } from './features';
 export { openPinned, listPinned, bpffsMounts, type PinnedObject, type UnreadablePin } from './pins';
 export {
@@ -80,6 +80,15 @@ export {
   type MetricDirection,
   type PodReport,
   type Finding,
+  type AttachmentFact,
+  type PinnedLinkFact,
+  type PodInterfaceFact,
+  type PodRouteFact,
+  type ServiceEntry,
+  type AnyLayout,
+  type Family,
+  CILIUM_VERSIONS,
+  DIRECTIONS,
   type ReadOptions as CiliumReadOptions,
   type PodTarget,
   type ExplainOptions,
@@ -92,6 +101,7 @@ export {
   listNeighbors,
   getEthtoolStats,
   linkFlagNames,
+  OPER_STATES,
   type NetnsOptions,
   type InterfaceInfo,
   type LinkStats,

@@ -39,7 +39,8 @@ export function linkFlagNames(flags: number): string[] {
   return out;
 }
 
-const OPER_STATES = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP'] as const;
+/** IF_OPER_* names, by value (RFC 2863 operational states). */
+export const OPER_STATES = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP'] as const;
 export type OperState = (typeof OPER_STATES)[number];
 
 /** ARPHRD_* names for the link types seen on hosts that run containers. */

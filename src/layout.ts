@@ -38,7 +38,8 @@ export interface FieldSpec {
 }
 
 export type FieldValue<F extends FieldSpec> = F['count'] extends number ? ScalarOf<F>[] : ScalarOf<F>;
-type ScalarOf<F extends FieldSpec> = F['type'] extends 'u64' | 'i64' | 'be64'
+/** The decoded value of one element of a field. */
+export type ScalarOf<F extends FieldSpec> = F['type'] extends 'u64' | 'i64' | 'be64'
   ? bigint
   : F['type'] extends 'ipv4' | 'ipv6' | 'mac'
     ? string

@@ -19,7 +19,8 @@ export const DECODE_OPTIONS = ['version', 'keySize', 'valueSize', 'map'] as cons
 
 // Rows of one table hold layouts of different field sets; decoders name the decoded shape they read.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyLayout = Layout<any>;
+/** A layout of any fields (the per-version tables mix them). */
+export type AnyLayout = Layout<any>;
 
 /** A table row: the versions it covers and the key/value layouts. */
 export interface MapLayout extends VersionedLayout {

@@ -127,7 +127,8 @@ export function decodeRevNat(keys: Buffer, values: Buffer, count: number, option
   return withLayout(ks.map((k, i): RevNatRecord => ({ ...k, ...vs[i] })), used);
 }
 
-type ServiceEntry = Omit<ServiceRecord, 'count' | 'revNatIndex' | 'flags' | 'flags2' | 'protocol' | 'scope'> & Partial<ServiceRecord>;
+/** A service to encode: the record's fields, with the ones the encoder can default left optional. */
+export type ServiceEntry = Omit<ServiceRecord, 'count' | 'revNatIndex' | 'flags' | 'flags2' | 'protocol' | 'scope'> & Partial<ServiceRecord>;
 
 export function encodeServices(entries: readonly ServiceEntry[], options?: { version?: string }): PackedEntries {
   const minor = encodeVersion(options, 'cilium services encode options');

@@ -47,3 +47,4 @@ export {
   type FakePodFault,
   type FakeDevice,
 } from './cilium';
+export type { NativeFdHandle } from '../native';
