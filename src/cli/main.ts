@@ -85,7 +85,11 @@ const commands: Record<string, Command> = {
         ctx.out(ctx.json ? toJson(entries) : entries.map((e) => toJson(e).replace(/\s*\n\s*/g, ' ')).join('\n'));
         return;
       }
+      // A dump is one native call: on a terminal, say what is running until it returns.
+      const busy = process.stderr.isTTY ? `… dumping map ${map.info.id} ${map.info.name} (up to ${map.info.maxEntries} entries)` : '';
+      if (busy) process.stderr.write(dim(busy));
       const dump = await map.dump();
+      if (busy) process.stderr.write(`\r${' '.repeat(busy.length)}\r`);
       if (ctx.json) ctx.out(toJson(dump.toJSON()));
       else {
         for (let i = 0; i < dump.count; i++) ctx.out(`key: ${dump.key(i).toString('hex')}  value: ${dump.value(i).toString('hex')}`);
@@ -287,16 +291,29 @@ const commands: Record<string, Command> = {
   },
 };
 
+/** The host at a glance: interfaces with their peers and BPF, programs by type, maps by type. */
 async function overview(ctx: Context): Promise<void> {
-  const [programs, maps, links] = await Promise.all([listPrograms(), listMaps(), listLinks()]);
-  const byType = new Map<string, number>();
-  for (const p of programs) byType.set(String(p.type), (byType.get(String(p.type)) ?? 0) + 1);
-  print(ctx, { programs, maps, links }, () =>
+  const [programs, maps, interfaces, attachments] = await Promise.all([listPrograms(), listMaps(), listInterfaces(), listAttachments()]);
+  // A device whose peer lives in another namespace (a pod's veth): name it from inside.
+  const peers = await Promise.all(
+    interfaces.map((i) => (i.linkNetnsId !== undefined ? findPeer({ ifindex: i.ifindex }).then((r) => r.peer, () => undefined) : undefined)),
+  );
+  const countBy = (values: unknown[]) => {
+    const counts = new Map<string, number>();
+    for (const v of values) counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ${n}`).join(', ') || 'none';
+  };
+  const rows = interfaces.map((i, n) => {
+    const peer = peers[n];
+    const bpf = attachments.filter((a) => 'ifindex' in a && a.ifindex === i.ifindex).map((a) => `${a.hook} ${a.progName ?? a.progId}`);
+    return [i.ifindex, i.name, i.kind, i.operState, peer ? `${peer.name} (netns ${peer.netns.names[0] ?? peer.netns.inode})` : undefined, bpf.join(', ') || undefined];
+  });
+  print(ctx, { interfaces, peers, attachments, programs, maps }, () =>
     [
-      bold(`${programs.length} programs`) + ` (${[...byType].map(([t, n]) => `${t} ${n}`).join(', ') || 'none'})`,
-      bold(`${maps.length} maps`) + `, ${bold(`${links.length} links`)}`,
+      table(['ifindex', 'interface', 'kind', 'state', 'peer', 'bpf'], rows),
       '',
-      table(['link', 'type', 'prog', 'program name', 'details'], links.map((l) => [l.id, l.type, l.progId, programs.find((p) => p.id === l.progId)?.name, linkDetails(l)])),
+      `${bold(`${programs.length} programs`)}: ${countBy(programs.map((p) => p.type))}`,
+      `${bold(`${maps.length} maps`)}: ${countBy(maps.map((m) => m.type))}`,
     ].join('\n'),
   );
 }
