@@ -193,7 +193,7 @@ const commands: Record<string, Command> = {
 
   async demo({ positionals, options }, ctx) {
     if (positionals.length > 0) throw new UsageError('usage: bpfscope demo [--version V]');
-    await runDemo(ctx.out, (options.version as string | undefined) ?? '1.18');
+    await runDemo(ctx.out, ciliumRead(options).version ?? '1.18');
   },
 
   async cilium({ positionals, options }, ctx) {
@@ -327,8 +327,9 @@ class NotFound extends Error {}
 
 /** --version/--bpffs of the cilium commands. */
 function ciliumRead(options: Record<string, string | true>): { version?: string; bpffs?: string } {
-  for (const o of ['version', 'bpffs'] as const) if (options[o] === true) throw new UsageError(`--${o} needs a value`);
-  return { version: options.version as string | undefined, bpffs: options.bpffs as string | undefined };
+  for (const o of ['version', 'cilium-version', 'bpffs'] as const) if (options[o] === true) throw new UsageError(`--${o} needs a value`);
+  // --cilium-version X.Y, or --version X.Y for short.
+  return { version: (options['cilium-version'] ?? options.version) as string | undefined, bpffs: options.bpffs as string | undefined };
 }
 
 /** A map named on the command line: an id, a pinned path, or a name. */
@@ -361,7 +362,7 @@ function parsePositive(s: string, what: string): number {
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
   try {
-    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'bpffs'], ['json', 'help', 'btf']);
+    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs'], ['json', 'help', 'btf']);
     const ctx: Context = { json: Boolean(args.options.json), out };
     const [name, ...rest] = args.positionals;
     if (args.options.help || name === 'help') {

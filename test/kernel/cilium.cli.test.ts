@@ -20,7 +20,7 @@ describeKernel('bpfscope cilium', () => {
     expect(ipcache.code).toBe(0);
     expect(ipcache.stdout).toBe(cilium.format.ipcache(await cilium.ipcache(read)).trimEnd() + '\n');
     expect(ipcache.stdout).toContain(', flags=<none>'); // 1.16's comma
-    expect(cli('cilium', 'endpoints', '--bpffs', node.bpffs, '--version', '1.16').stdout).toBe(cilium.format.endpoints(await cilium.endpoints(read)).trimEnd() + '\n');
+    expect(cli('cilium', 'endpoints', '--bpffs', node.bpffs, '--cilium-version', '1.16').stdout).toBe(cilium.format.endpoints(await cilium.endpoints(read)).trimEnd() + '\n');
     expect(cli('cilium', 'metrics', '--bpffs', node.bpffs, '--version', '1.16').stdout).toBe(cilium.format.metrics(await cilium.metrics(read)).trimEnd() + '\n');
     const json = JSON.parse(cli('cilium', 'endpoints', '--bpffs', node.bpffs, '--json').stdout) as { ip: string; ifindex: number }[];
     expect(json.find((e) => e.ip === '10.3.0.115')?.ifindex).toBe(node.pods[0].lxc.ifindex);
