@@ -17,6 +17,7 @@
         "native/errors.cc",
         "native/features.cc",
         "native/fixtures.cc",
+        "native/glibc_compat.cc",
         "native/handle.cc",
         "native/ids.cc",
         "native/links.cc",
@@ -30,10 +31,23 @@
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
-      "cflags_cc": ["-std=c++17", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Wno-unused-parameter", "<!@(pkg-config --cflags libbpf libmnl)"],
+      "cflags_cc": ["-std=c++17", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Wno-unused-parameter"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "libraries": ["<!@(pkg-config --libs libbpf libmnl)"],
-      "ldflags": ["-Wl,--exclude-libs,ALL"]
+      "ldflags": ["-Wl,--exclude-libs,ALL", "-Wl,--version-script=<(module_root_dir)/native/exports.map"],
+      "variables": {
+        "bpfscope_static_deps%": ""
+      },
+      "conditions": [
+        ["bpfscope_static_deps==''", {
+          "cflags_cc": ["<!@(pkg-config --cflags libbpf libmnl)"],
+          "libraries": ["<!@(pkg-config --libs libbpf libmnl)"]
+        }, {
+          "include_dirs": ["<(bpfscope_static_deps)/include"],
+          "defines": ["BPFSCOPE_GLIBC_COMPAT"],
+          "ldflags": ["-static-libstdc++", "-Wl,--gc-sections", "-Wl,--wrap=stat64,--wrap=pthread_create,--wrap=pthread_join"],
+          "libraries": ["<(bpfscope_static_deps)/lib/libbpf.a", "<!@(pkg-config --libs libmnl libelf zlib)"]
+        }]
+      ]
     }
   ]
 }

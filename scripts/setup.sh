@@ -54,8 +54,7 @@ else
   export DEBIAN_FRONTEND=noninteractive
   if [ $need_bpftool = 1 ] && [ "$codename" = bookworm ] && ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
     # Derive the backports source from the mirror this machine already uses for bookworm.
-    uri=$(awk '/^URIs:/{u=$2} /^Suites:/{for(i=2;i<=NF;i++) if($i=="bookworm") print u}' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
-    [ -n "$uri" ] || uri=$(awk '$1=="deb" && $3=="bookworm"{print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+    uri=$(bash "$(dirname "$0")/debian-mirror.sh" bookworm 2>/dev/null || true)
     if [ -n "$uri" ]; then
       printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" \
         > /etc/apt/sources.list.d/bpfscope-backports.sources

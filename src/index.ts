@@ -1,4 +1,7 @@
-// bpfscope's public API. Everything exported here is a contract; everything else is internal.
+/**
+ * bpfscope's public API. Everything exported here is a contract; everything else is internal.
+ * @module bpfscope
+ */
 export { BpfError, NotSupportedError, type BpfErrorFields } from './errors';
 export {
   listPrograms,
@@ -38,7 +41,7 @@ export {
   type SockmapLinkInfo,
   type UnknownLinkInfo,
 } from './links';
-export { defineLayout, Layout, formatMac, formatIpv6, type FieldSpec, type FieldType, type LayoutFields, type Decoded } from './layout';
+export { defineLayout, Layout, formatMac, formatIpv6, type FieldSpec, type FieldType, type FieldValue, type ScalarOf, type ScalarType, type IpUnionType, type LayoutFields, type Decoded } from './layout';
 export { versions, probeFeatures, type Versions, type Feature } from './features';
 export { openPinned, listPinned, bpffsMounts, type PinnedObject, type UnreadablePin } from './pins';
 export {
@@ -51,6 +54,45 @@ export {
   type LinkTypeName,
   type AttachTypeName,
 } from './names';
+export {
+  cilium,
+  type IpcacheRecord,
+  type IpcacheEntry,
+  type EndpointRecord,
+  type EndpointEntry,
+  type MetricsRecord,
+  type MetricsEntry,
+  type MetricsDecodeOptions,
+  type ConntrackRecord,
+  type ConntrackEntry,
+  type ServiceRecord,
+  type BackendRecord,
+  type RevNatRecord,
+  type PolicyRecord,
+  type PolicyEntry,
+  type DecodeOptions as CiliumDecodeOptions,
+  type PackedEntries,
+  type MapLayout as CiliumMapLayout,
+  type CiliumVersion,
+  type CiliumRecords,
+  type LayoutUsed,
+  type VersionedLayout,
+  type MetricDirection,
+  type PodReport,
+  type Finding,
+  type AttachmentFact,
+  type PinnedLinkFact,
+  type PodInterfaceFact,
+  type PodRouteFact,
+  type ServiceEntry,
+  type AnyLayout,
+  type Family,
+  CILIUM_VERSIONS,
+  DIRECTIONS,
+  type ReadOptions as CiliumReadOptions,
+  type PodTarget,
+  type ExplainOptions,
+} from './cilium';
 export { listNetns, netnsPath, NETNS_DIR, type NetnsRef, type NetnsInfo } from './netns';
 export {
   listInterfaces,
@@ -59,6 +101,7 @@ export {
   listNeighbors,
   getEthtoolStats,
   linkFlagNames,
+  OPER_STATES,
   type NetnsOptions,
   type InterfaceInfo,
   type LinkStats,

@@ -3,7 +3,7 @@
 // and SIOCETHTOOL with no child process.
 import { withCallerStack } from './errors';
 import { native } from './native';
-import type { NativeTable } from './table';
+import { tableRowsOf, type NativeTable } from './table';
 import { netnsPath, type NetnsRef } from './netns';
 import { checkOptions } from './validate';
 
@@ -39,7 +39,8 @@ export function linkFlagNames(flags: number): string[] {
   return out;
 }
 
-const OPER_STATES = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP'] as const;
+/** IF_OPER_* names, by value (RFC 2863 operational states). */
+export const OPER_STATES = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP'] as const;
 export type OperState = (typeof OPER_STATES)[number];
 
 /** ARPHRD_* names for the link types seen on hosts that run containers. */
@@ -84,6 +85,8 @@ export interface InterfaceInfo {
   /** The raw IFF_* bits. */
   rawFlags: number;
   operState?: OperState | number;
+  /** IFLA_LINKMODE: 0 default, 1 dormant (`ip -d link`'s `link mode`). */
+  linkMode?: number;
   /** The master device's ifindex (a bridge, a bond). */
   masterIfindex?: number;
   /** The master device's name, when it is in the same listing. */
@@ -105,9 +108,6 @@ export interface InterfaceInfo {
   xdp?: { mode?: XdpMode; progId?: number; progs: { mode: XdpMode; progId: number }[] };
 }
 
-type Row = (t: NativeTable, row: number) => InterfaceInfo;
-let buildRow: Row | undefined;
-
 const flagNameCache = new Map<number, string[]>();
 function cachedFlagNames(flags: number): string[] {
   let names = flagNameCache.get(flags);
@@ -115,44 +115,26 @@ function cachedFlagNames(flags: number): string[] {
   return names.slice();
 }
 
-/**
- * Compiles, once, the function that builds one interface from a row of the native table, with
- * fixed property names (one hidden class per presence pattern, no keyed stores): a namespace can
- * hold thousands of devices, each with 25 counters.
- */
-function compileRow(): Row {
-  const schema = native().schemas.interface;
-  const nn = schema.numbers.length, ns = schema.strings.length, ng = schema.bigints.length;
-  const num = (c: string) => `t.numbers[row * ${nn} + ${schema.numbers.indexOf(c)}]`;
-  const str = (c: string) => `t.strings[row * ${ns} + ${schema.strings.indexOf(c)}]`;
-  const lines = [
-    `const type = ${num('type')}, flags = ${num('flags')};`,
-    `const o = { ifindex: ${num('ifindex')}, name: ${str('name')}, linkType: LINK_TYPES[type] ?? type, flags: flagNames(flags), rawFlags: flags };`,
-    'let v;',
-  ];
-  for (const c of ['kind', 'slaveKind', 'qdisc', 'alias', 'mac', 'broadcast', 'permMac']) lines.push(`v = ${str(c)}; if (v !== undefined) o.${c} = v;`);
-  for (const c of ['mtu', 'minMtu', 'maxMtu', 'txqlen', 'group', 'promiscuity', 'numTxQueues', 'numRxQueues', 'linkNetnsId'])
-    lines.push(`v = ${num(c)}; if (v === v) o.${c} = v;`);
-  lines.push(`v = ${num('operState')}; if (v === v) o.operState = OPER_STATES[v] ?? v;`);
-  lines.push(`v = ${num('master')}; if (v === v && v !== 0) o.masterIfindex = v;`);
-  lines.push(`v = ${num('link')}; if (v === v) o.linkIndex = v;`);
-  lines.push(`if (t.hasBigint[row * ${ng}]) { const s = {};`);
-  schema.bigints.forEach((c, i) => lines.push(`  if (t.hasBigint[row * ${ng} + ${i}]) s.${c} = t.bigints[row * ${ng} + ${i}];`));
-  lines.push('  o.stats = s; }');
-  lines.push(`v = ${num('xdpAttached')}; if (v === v) o.xdp = toXdp(v, ${num('xdpProgId')}, ${num('xdpSkbProgId')}, ${num('xdpDrvProgId')}, ${num('xdpHwProgId')});`);
-  lines.push('return o;');
-  const make = new Function('LINK_TYPES', 'OPER_STATES', 'flagNames', 'toXdp', `return (t, row) => {\n${lines.join('\n')}\n};`);
-  return make(LINK_TYPES, OPER_STATES, cachedFlagNames, toXdp) as Row;
-}
+/** A namespace can hold thousands of devices, each with 25 counters: rows come from a compiled reader. */
+const interfaceRows = tableRowsOf<InterfaceInfo>(() => native().schemas.interface, {
+  derive: {
+    linkType: { from: 'type', convert: (type: number) => LINK_TYPES[type] ?? type },
+    flags: { from: 'flags', convert: cachedFlagNames },
+    rawFlags: { from: 'flags' },
+    operState: { from: 'operState', convert: (v: number) => OPER_STATES[v] ?? v },
+    masterIfindex: { from: 'master', convert: (v: number) => (v === 0 ? undefined : v) },
+    linkIndex: { from: 'link' },
+    xdp: { from: ['xdpAttached', 'xdpProgId', 'xdpSkbProgId', 'xdpDrvProgId', 'xdpHwProgId'], convert: toXdp },
+  },
+  bigintsInto: 'stats',
+});
 
 /**
  * Interfaces from the addon's column table (thousands of devices cross N-API as a few typed
  * arrays). Masters are named from the same listing.
  */
 export function interfacesOf(t: NativeTable): InterfaceInfo[] {
-  buildRow ??= compileRow();
-  const out = new Array<InterfaceInfo>(t.rows);
-  for (let row = 0; row < t.rows; row++) out[row] = buildRow(t, row);
+  const out = interfaceRows(t);
   let names: Map<number, string> | undefined;
   for (const info of out) {
     if (info.masterIfindex === undefined) continue;

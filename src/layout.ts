@@ -13,7 +13,18 @@ export type FieldType =
   | 'mac' // 6 bytes → 'aa:bb:cc:dd:ee:ff'
   | 'bool8' // 1 byte → boolean
   | { bytes: number } // a Buffer view of that length (no copy)
-  | { cstring: number }; // a NUL-terminated string in that many bytes
+  | { cstring: number } // a NUL-terminated string in that many bytes
+  | IpUnionType; // 16 bytes holding an IPv4 (first 4 bytes) or an IPv6 address, told apart by another byte
+
+/**
+ * A C `union { v4addr; v6addr }` of 16 bytes: IPv6 text when `(record[v6When.at] & mask) === value`,
+ * else the IPv4 text of the first 4 bytes. Encoding writes 4 or 16 bytes from either text and leaves
+ * the deciding byte to its own field.
+ */
+export interface IpUnionType {
+  ip: 16;
+  v6When: { at: number; mask: number; value: number };
+}
 
 export interface FieldSpec {
   offset: number;
@@ -27,10 +38,13 @@ export interface FieldSpec {
 }
 
 export type FieldValue<F extends FieldSpec> = F['count'] extends number ? ScalarOf<F>[] : ScalarOf<F>;
-type ScalarOf<F extends FieldSpec> = F['type'] extends 'u64' | 'i64' | 'be64'
+/** The decoded value of one element of a field. */
+export type ScalarOf<F extends FieldSpec> = F['type'] extends 'u64' | 'i64' | 'be64'
   ? bigint
   : F['type'] extends 'ipv4' | 'ipv6' | 'mac'
     ? string
+    : F['type'] extends IpUnionType
+      ? string
     : F['type'] extends 'bool8'
       ? boolean
       : F['type'] extends { bytes: number }
@@ -47,7 +61,7 @@ const SIZES: Record<ScalarType, number> = {
 };
 
 export function fieldSize(type: FieldType): number {
-  if (typeof type === 'object') return 'bytes' in type ? type.bytes : type.cstring;
+  if (typeof type === 'object') return 'bytes' in type ? type.bytes : 'cstring' in type ? type.cstring : type.ip;
   if (type === 'ipv4') return 4;
   if (type === 'ipv6') return 16;
   if (type === 'mac') return 6;
@@ -55,7 +69,8 @@ export function fieldSize(type: FieldType): number {
   return SIZES[type];
 }
 
-type Reader = (view: DataView, buf: Buffer, at: number) => unknown;
+type Reader = (view: DataView, buf: Buffer, at: number, record?: number) => unknown;
+type Writer = (view: DataView, buf: Buffer, at: number, value: unknown) => void;
 
 function scalarReader(type: ScalarType, little: boolean): Reader {
   switch (type) {
@@ -78,6 +93,11 @@ function readerFor(spec: FieldSpec): Reader {
   const little = spec.endian !== 'big';
   if (typeof type === 'object') {
     if ('bytes' in type) return (_v, b, at) => b.subarray(at, at + type.bytes);
+    if ('ip' in type) {
+      // `at` is the field's position; the deciding byte is relative to the record start.
+      const { at: flagAt, mask, value } = type.v6When;
+      return (_v, b, at, record = at) => ((b[record + flagAt] & mask) === value ? formatIpv6(b, at) : `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`);
+    }
     return (_v, b, at) => {
       const end = b.indexOf(0, at);
       return b.toString('latin1', at, end < 0 || end > at + type.cstring ? at + type.cstring : end);
@@ -98,11 +118,68 @@ function readerFor(spec: FieldSpec): Reader {
   return (v, b, at) => (((base(v, b, at) as number) >>> shift) & mask) >>> 0;
 }
 
+function scalarWriter(type: ScalarType, little: boolean): Writer {
+  switch (type) {
+    case 'u8': return (v, _b, at, x) => v.setUint8(at, x as number);
+    case 'i8': return (v, _b, at, x) => v.setInt8(at, x as number);
+    case 'u16': return (v, _b, at, x) => v.setUint16(at, x as number, little);
+    case 'i16': return (v, _b, at, x) => v.setInt16(at, x as number, little);
+    case 'be16': return (v, _b, at, x) => v.setUint16(at, x as number, false);
+    case 'u32': return (v, _b, at, x) => v.setUint32(at, x as number, little);
+    case 'i32': return (v, _b, at, x) => v.setInt32(at, x as number, little);
+    case 'be32': return (v, _b, at, x) => v.setUint32(at, x as number, false);
+    case 'u64': return (v, _b, at, x) => v.setBigUint64(at, BigInt(x as bigint), little);
+    case 'i64': return (v, _b, at, x) => v.setBigInt64(at, BigInt(x as bigint), little);
+    case 'be64': return (v, _b, at, x) => v.setBigUint64(at, BigInt(x as bigint), false);
+  }
+}
+
+// The inverse of readerFor. Bitfields are read-modify-write, so fields sharing a byte compose.
+function writerFor(spec: FieldSpec): Writer {
+  const { type } = spec;
+  const little = spec.endian !== 'big';
+  if (typeof type === 'object') {
+    if ('bytes' in type) {
+      return (_v, b, at, x) => {
+        const src = x as Uint8Array;
+        if (src.length > type.bytes) throw new RangeError(`${src.length} bytes do not fit in a ${type.bytes}-byte field`);
+        b.set(src, at);
+      };
+    }
+    if ('ip' in type) return (_v, b, at, x) => b.set(String(x).includes(':') ? parseIpv6(String(x)) : parseIpv4(String(x)), at);
+    return (_v, b, at, x) => {
+      const n = b.write(String(x), at, type.cstring, 'latin1');
+      if (n < type.cstring) b[at + n] = 0;
+    };
+  }
+  if (type === 'ipv4') return (_v, b, at, x) => b.set(parseIpv4(String(x)), at);
+  if (type === 'ipv6') return (_v, b, at, x) => b.set(parseIpv6(String(x)), at);
+  if (type === 'mac') return (_v, b, at, x) => b.set(parseMac(String(x)), at);
+  if (type === 'bool8') return (v, _b, at, x) => v.setUint8(at, x ? 1 : 0);
+  const base = scalarWriter(type, little);
+  if (!spec.bits) return base;
+  const read = scalarReader(type, little);
+  const [shift, width] = spec.bits;
+  if (SIZES[type] === 8) {
+    const mask = ((1n << BigInt(width)) - 1n) << BigInt(shift);
+    return (v, b, at, x) => {
+      const old = read(v, b, at) as bigint;
+      base(v, b, at, (old & ~mask) | ((BigInt(x as bigint) << BigInt(shift)) & mask));
+    };
+  }
+  const mask = (width >= 32 ? 0xffffffff : ((1 << width) - 1) << shift) >>> 0;
+  return (v, b, at, x) => {
+    const old = read(v, b, at) as number;
+    base(v, b, at, ((old & ~mask) | (((x as number) << shift) & mask)) >>> 0);
+  };
+}
+
 /** A compiled layout: decodes one record, or every record of a packed buffer. */
 export class Layout<L extends LayoutFields> {
   /** The record size: explicit, or the end of the last field. */
   readonly size: number;
   private readonly readers: [keyof L, number, Reader, number, number][];
+  private readonly writers: [keyof L, number, Writer, number, number][];
   /** Decodes the record at `at` (see compileDecoder). */
   private readonly decodeAt: RecordDecoder<L>;
 
@@ -118,6 +195,9 @@ export class Layout<L extends LayoutFields> {
       const count = spec.count ?? 0;
       end = Math.max(end, spec.offset + one * Math.max(count, 1));
       return [name as keyof L, spec.offset, readerFor(spec), count, one];
+    });
+    this.writers = Object.entries(fields).map(([name, spec]) => {
+      return [name as keyof L, spec.offset, writerFor(spec), spec.count ?? 0, fieldSize(spec.type)];
     });
     this.decodeAt = compileDecoder(fields, this.readers);
     this.size = size ?? end;
@@ -147,6 +227,29 @@ export class Layout<L extends LayoutFields> {
     return out;
   }
 
+  /**
+   * Writes a record into `buf` at `offset` (default: a fresh zeroed buffer of the layout's size).
+   * Fields left out of `record` keep the bytes already there, so padding stays zero.
+   */
+  encode(record: Partial<Decoded<L>>, buf: Buffer = Buffer.alloc(this.size), offset = 0): Buffer {
+    if (offset < 0 || offset + this.size > buf.length) {
+      throw new RangeError(`a ${this.size}-byte record at offset ${offset} does not fit in ${buf.length} bytes`);
+    }
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const values = record as Record<keyof L, unknown>;
+    for (const [name, off, write, count, one] of this.writers) {
+      const value = values[name];
+      if (value === undefined) continue;
+      if (count === 0) {
+        write(view, buf, offset + off, value);
+      } else {
+        const items = value as unknown[];
+        if (items.length > count) throw new RangeError(`field ${String(name)} holds ${count} elements, got ${items.length}`);
+        for (let i = 0; i < items.length; i++) write(view, buf, offset + off + i * one, items[i]);
+      }
+    }
+    return buf;
+  }
 }
 
 /**
@@ -266,4 +369,54 @@ export function formatIpv6(b: Buffer | Uint8Array, at = 0): string {
   const hex = groups.map((g) => g.toString(16));
   if (bestStart < 0) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** '10.3.0.115' → its 4 bytes in network order. */
+export function parseIpv4(text: string): Buffer {
+  const parts = text.split('.');
+  const out = Buffer.alloc(4);
+  if (parts.length !== 4) throw new TypeError(`not an IPv4 address: '${text}'`);
+  for (let i = 0; i < 4; i++) {
+    if (!/^\d{1,3}$/.test(parts[i]) || Number(parts[i]) > 255) throw new TypeError(`not an IPv4 address: '${text}'`);
+    out[i] = Number(parts[i]);
+  }
+  return out;
+}
+
+/** IPv6 text (with '::' and an optional dotted IPv4 tail) → its 16 bytes in network order. */
+export function parseIpv6(text: string): Buffer {
+  const bad = () => new TypeError(`not an IPv6 address: '${text}'`);
+  const halves = text.split('::');
+  if (halves.length > 2) throw bad();
+  const groups = (part: string): number[] => {
+    if (part === '') return [];
+    const out: number[] = [];
+    const items = part.split(':');
+    items.forEach((item, i) => {
+      if (i === items.length - 1 && item.includes('.')) {
+        const v4 = parseIpv4(item);
+        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(item)) {
+        out.push(parseInt(item, 16));
+      } else {
+        throw bad();
+      }
+    });
+    return out;
+  };
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) throw bad();
+  const all = [...head, ...new Array<number>(Math.max(missing, 0)).fill(0), ...tail];
+  const out = Buffer.alloc(16);
+  all.forEach((g, i) => out.writeUInt16BE(g, 2 * i));
+  return out;
+}
+
+/** 'aa:bb:cc:dd:ee:ff' (either case) → its 6 bytes. */
+export function parseMac(text: string): Buffer {
+  const parts = text.split(':');
+  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{2}$/.test(p))) throw new TypeError(`not a MAC address: '${text}'`);
+  return Buffer.from(parts.map((p) => parseInt(p, 16)));
 }

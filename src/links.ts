@@ -1,7 +1,7 @@
 // BPF links: what `bpftool link show` prints, typed per link type (struct bpf_link_info).
 import { withCallerStack } from './errors';
 import { native } from './native';
-import { TableReader, type NativeTable } from './table';
+import { tableRowsOf } from './table';
 import { ATTACH_TYPES, LINK_TYPES, nameOf, type AttachTypeName } from './names';
 import { checkId } from './validate';
 
@@ -118,16 +118,13 @@ export type LinkInfo =
   | SockmapLinkInfo
   | UnknownLinkInfo;
 
-let reader: TableReader<LinkInfo> | undefined;
-
 /** Link rows of a native table, with type and attach-type names (an unknown type keeps its number). */
-export function linksOf(table: NativeTable): LinkInfo[] {
-  reader ??= new TableReader<LinkInfo>(native().schemas.link, {
-    type: { convert: (n: number) => (n === 0 || n >= LINK_TYPES.length ? n : LINK_TYPES[n]) },
-    attachType: { convert: (n: number) => nameOf(ATTACH_TYPES, n) },
-  });
-  return reader.rows(table);
-}
+export const linksOf = tableRowsOf<LinkInfo>(() => native().schemas.link, {
+  derive: {
+    type: { from: 'type', convert: (n: number) => (n === 0 || n >= LINK_TYPES.length ? n : LINK_TYPES[n]) },
+    attachType: { from: 'attachType', convert: (n: number) => nameOf(ATTACH_TYPES, n) },
+  },
+});
 
 /** Every BPF link on the machine, in id order, like `bpftool link show`, tcx and netkit included. */
 export async function listLinks(): Promise<LinkInfo[]> {

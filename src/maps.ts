@@ -6,7 +6,7 @@ import { Layout, type LayoutFields } from './layout';
 import { MapDump, type BpftoolEntry, type BtfEntry, type MapBtf, type MapRecord, type RawDump } from './map-dump';
 import { MapPoller, watchPoller, type MapChanges, type PollSource, type WatchOptions } from './map-watch';
 import { native, type NativeFdHandle } from './native';
-import { TableReader, type NativeTable } from './table';
+import { tableRowsOf } from './table';
 import { MAP_TYPES, nameOf, type MapTypeName } from './names';
 import { checkId, checkOptions, checkPath, describe } from './validate';
 
@@ -38,13 +38,10 @@ export interface MapInfo {
   offloadIfindex?: number;
 }
 
-let reader: TableReader<MapInfo> | undefined;
-
 /** Map rows of a native table, with the type's name. */
-export function mapsOf(table: NativeTable): MapInfo[] {
-  reader ??= new TableReader<MapInfo>(native().schemas.map, { type: { convert: (n: number) => nameOf(MAP_TYPES, n) } });
-  return reader.rows(table);
-}
+export const mapsOf = tableRowsOf<MapInfo>(() => native().schemas.map, {
+  derive: { type: { from: 'type', convert: (n: number) => nameOf(MAP_TYPES, n) } },
+});
 
 /** Every BPF map on the machine, in id order, like `bpftool map show`. Needs CAP_SYS_ADMIN. */
 export async function listMaps(): Promise<MapInfo[]> {

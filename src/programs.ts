@@ -1,7 +1,7 @@
 // BPF programs: what `bpftool prog show` prints, and run-time statistics.
 import { withCallerStack } from './errors';
 import { native, type NativeFdHandle } from './native';
-import { TableReader, type NativeTable } from './table';
+import { tableRowsOf } from './table';
 import { nameOf, PROGRAM_TYPES, type ProgramTypeName } from './names';
 import { checkId } from './validate';
 import { disposeSymbol } from './handle';
@@ -47,16 +47,13 @@ export interface ProgramInfo {
   offloadIfindex?: number;
 }
 
-let reader: TableReader<ProgramInfo> | undefined;
-
 /** Program rows of a native table: the type's name, and a Date for the load time. */
-export function programsOf(table: NativeTable): ProgramInfo[] {
-  reader ??= new TableReader<ProgramInfo>(native().schemas.program, {
-    type: { convert: (n: number) => nameOf(PROGRAM_TYPES, n) },
-    loadedAtMs: { as: 'loadedAt', convert: (ms: number) => new Date(ms) },
-  });
-  return reader.rows(table);
-}
+export const programsOf = tableRowsOf<ProgramInfo>(() => native().schemas.program, {
+  derive: {
+    type: { from: 'type', convert: (n: number) => nameOf(PROGRAM_TYPES, n) },
+    loadedAt: { from: 'loadedAtMs', convert: (ms: number) => new Date(ms) },
+  },
+});
 
 /** Every BPF program on the machine, in id order, like `bpftool prog show`. Needs CAP_SYS_ADMIN. */
 export async function listPrograms(): Promise<ProgramInfo[]> {

@@ -22,46 +22,91 @@ export interface NativeTable {
   listEnd: Uint32Array;
 }
 
-/** A column whose value is stored under another name, converted (e.g. a type number to its name). */
-export type ColumnTransforms = Record<string, { as?: string; convert: (value: never) => unknown }>;
+/**
+ * Properties computed from columns: `from` names one column (or several: the first decides
+ * whether the property is present), `convert` turns the value(s) into what the property holds
+ * (returning undefined leaves it out). Columns used by a derived property are not also stored
+ * under their own names; every other column is, unchanged.
+ */
+export type DerivedProperties = Record<string, { from: string | string[]; convert?: (...values: never[]) => unknown }>;
 
-type RowBuilder = (t: NativeTable, row: number, fns: ((v: never) => unknown)[]) => Record<string, unknown>;
+export interface TableReaderOptions {
+  /** Properties computed from columns (a type number to its name, a ms timestamp to a Date, …). */
+  derive?: DerivedProperties;
+  /** Put every bigint column into one sub-object of this name (e.g. an interface's `stats`). */
+  bigintsInto?: string;
+}
+
+type RowBuilder = (t: NativeTable, row: number, fns: ((...v: never[]) => unknown)[]) => Record<string, unknown>;
 
 /**
  * Compiles, once per schema, a function that builds one row's object with fixed property names:
- * V8 then keeps every object of a listing on one hidden-class path, which a loop over a key array
- * (a keyed store per property) does not. Only present values are set.
+ * V8 then keeps every object of a listing on a few hidden-class paths, which a loop over a key
+ * array (a keyed store per property) does not. Only present values are set.
  */
-function compileRowBuilder(schema: TableSchema, transforms: ColumnTransforms): { build: RowBuilder; fns: ((v: never) => unknown)[] } {
-  const fns: ((v: never) => unknown)[] = [];
-  const lines = ['const o = {}; let v;'];
-  const store = (column: string, expr: string) => {
-    const t = transforms[column];
-    if (!t) return `o[${JSON.stringify(column)}] = ${expr};`;
-    fns.push(t.convert);
-    return `o[${JSON.stringify(t.as ?? column)}] = fns[${fns.length - 1}](${expr});`;
-  };
+function compileRowBuilder(schema: TableSchema, options: TableReaderOptions): { build: RowBuilder; fns: ((...v: never[]) => unknown)[] } {
   const nn = schema.numbers.length, nb = schema.booleans.length, ng = schema.bigints.length, ns = schema.strings.length;
-  schema.numbers.forEach((c, i) => lines.push(`v = t.numbers[row * ${nn} + ${i}]; if (v === v) ${store(c, 'v')}`));
-  schema.booleans.forEach((c, i) => lines.push(`v = t.booleans[row * ${nb} + ${i}]; if (v !== 2) ${store(c, 'v === 1')}`));
-  schema.bigints.forEach((c, i) => lines.push(`if (t.hasBigint[row * ${ng} + ${i}]) ${store(c, `t.bigints[row * ${ng} + ${i}]`)}`));
-  schema.strings.forEach((c, i) => lines.push(`v = t.strings[row * ${ns} + ${i}]; if (v !== undefined) ${store(c, 'v')}`));
+  // How to read each column, and how to tell that it is present.
+  const columns = new Map<string, { read: string; present: string }>();
+  schema.numbers.forEach((c, i) => columns.set(c, { read: `t.numbers[row * ${nn} + ${i}]`, present: '(v === v)' }));
+  schema.booleans.forEach((c, i) => columns.set(c, { read: `(t.booleans[row * ${nb} + ${i}] === 1)`, present: `(t.booleans[row * ${nb} + ${i}] !== 2)` }));
+  schema.bigints.forEach((c, i) => columns.set(c, { read: `t.bigints[row * ${ng} + ${i}]`, present: `(t.hasBigint[row * ${ng} + ${i}] === 1)` }));
+  schema.strings.forEach((c, i) => columns.set(c, { read: `t.strings[row * ${ns} + ${i}]`, present: '(v !== undefined)' }));
+  const column = (c: string) => {
+    const found = columns.get(c);
+    if (!found) throw new Error(`bpfscope: the addon's table has no column ${c}`);
+    return found;
+  };
+
+  const fns: ((...v: never[]) => unknown)[] = [];
+  const lines = ['const o = {}; let v, x;'];
+  const derived = Object.entries(options.derive ?? {}).map(([name, d]) => ({ name, from: ([] as string[]).concat(d.from), convert: d.convert }));
+  const consumed = new Set(derived.flatMap((d) => d.from));
+  const pending = new Map(derived.map((d) => [d.from[0], [] as typeof derived]));
+  for (const d of derived) pending.get(d.from[0])!.push(d);
+
+  const emit = (c: string, target: string) => {
+    const { read, present } = column(c);
+    lines.push(`v = ${read}; if ${present} ${target}[${JSON.stringify(c)}] = v;`);
+  };
+  // The first number column (the id, the ifindex) leads, then the names, then the rest.
+  const [first, ...numbers] = schema.numbers;
+  const all = [...(first ? [first] : []), ...schema.strings, ...numbers, ...schema.booleans, ...(options.bigintsInto ? [] : schema.bigints)];
+  for (const c of all) {
+    for (const d of pending.get(c) ?? []) {
+      const { read, present } = column(c);
+      const args = ['v', ...d.from.slice(1).map((f) => column(f).read)].join(', ');
+      if (d.convert) {
+        fns.push(d.convert);
+        lines.push(`v = ${read}; if ${present} { x = fns[${fns.length - 1}](${args}); if (x !== undefined) o[${JSON.stringify(d.name)}] = x; }`);
+      } else {
+        lines.push(`v = ${read}; if ${present} o[${JSON.stringify(d.name)}] = v;`);
+      }
+    }
+    if (!consumed.has(c)) emit(c, 'o');
+  }
+  if (options.bigintsInto) {
+    const any = schema.bigints.map((_, i) => `t.hasBigint[row * ${ng} + ${i}]`).join(' || ') || 'false';
+    lines.push(`if (${any}) { const s = {};`);
+    for (const c of schema.bigints) emit(c, 's');
+    lines.push(`o[${JSON.stringify(options.bigintsInto)}] = s; }`);
+  }
   if (schema.list) {
     lines.push('{ const start = row === 0 ? 0 : t.listEnd[row - 1], end = t.listEnd[row]; const l = new Array(end - start);');
     lines.push('  for (let i = start; i < end; i++) l[i - start] = t.list[i];');
-    lines.push(`  ${store(schema.list, 'l')} }`);
+    lines.push(`  o[${JSON.stringify(schema.list)}] = l; }`);
   }
   lines.push('return o;');
   return { build: new Function('t', 'row', 'fns', lines.join('\n')) as RowBuilder, fns };
 }
 
-/** Turns tables of one schema into objects; build it once per schema. */
+/** Turns tables of one schema into objects. */
 export class TableReader<T> {
   private readonly build: RowBuilder;
-  private readonly fns: ((v: never) => unknown)[];
+  private readonly fns: ((...v: never[]) => unknown)[];
 
-  constructor(schema: TableSchema, transforms: ColumnTransforms = {}) {
-    ({ build: this.build, fns: this.fns } = compileRowBuilder(schema, transforms));
+  constructor(schema: TableSchema, options: TableReaderOptions = {}) {
+    ({ build: this.build, fns: this.fns } = compileRowBuilder(schema, options));
   }
 
   rows(table: NativeTable): T[] {
@@ -69,4 +114,13 @@ export class TableReader<T> {
     for (let r = 0; r < table.rows; r++) out[r] = this.build(table, r, this.fns) as T;
     return out;
   }
+}
+
+/**
+ * `table → rows` for one kind, compiled on first use (the schema comes from the addon, which
+ * loads lazily so that importing bpfscope never fails).
+ */
+export function tableRowsOf<T>(schema: () => TableSchema, options: TableReaderOptions = {}): (table: NativeTable) => T[] {
+  let reader: TableReader<T> | undefined;
+  return (table) => (reader ??= new TableReader<T>(schema(), options)).rows(table);
 }

@@ -11,8 +11,10 @@ import { resolveContainer } from '../containers';
 import { listLinks, type LinkInfo } from '../links';
 import { listPinned } from '../pins';
 import { probeFeatures, versions } from '../features';
+import { cilium, type PodTarget } from '../cilium';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { bold, bytes, dim, table, toJson } from './format';
+import { runDemo } from './demo';
 
 /** Exit codes, documented in the README. */
 export const EXIT = { ok: 0, error: 1, usage: 2, permission: 3, notFound: 4 } as const;
@@ -29,6 +31,7 @@ const USAGE = `usage: bpfscope [command] [--json]
   net [--netns REF]       BPF attachments per interface: tcx, tc, XDP (bpftool net show)
   if [--netns REF]        interfaces with their addresses (ip -d addr)
   netns                   every network namespace, with names, pids and nsid
+  demo [--version V]      the walkthrough on a fake Cilium node built in namespaces, then removed
   peer <pid|container-id> [ifname]
                           the veth peer of a pod's interface (default eth0) and the BPF on it
   link                    BPF links, tcx and netkit included (bpftool link show)
@@ -36,6 +39,13 @@ const USAGE = `usage: bpfscope [command] [--json]
   top [--interval ms] [--count n]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
   version                 bpfscope, libbpf, kernel and the features bpfscope probes
+  cilium ipcache|endpoints|metrics [--version V] [--bpffs DIR]
+                          cilium-dbg bpf … list, as that Cilium version prints it (default: from map sizes)
+  cilium ct|lb|policy <endpoint-id> [--version V] [--bpffs DIR]
+                          conntrack, services/backends/rev-NAT, an endpoint's policy map
+  explain <pid|container-id|ip> [--version V] [--bpffs DIR]
+  cilium explain <pid|container-id|ip> [--version V] [--bpffs DIR]
+                          a pod's datapath end to end (the walkthrough), with findings
 
 REF is a pid, a netns name (/var/run/netns/NAME) or a path (/proc/PID/ns/net).
 Every command takes --json (64-bit numbers as strings). Colour follows NO_COLOR and the terminal.
@@ -75,7 +85,11 @@ const commands: Record<string, Command> = {
         ctx.out(ctx.json ? toJson(entries) : entries.map((e) => toJson(e).replace(/\s*\n\s*/g, ' ')).join('\n'));
         return;
       }
+      // A dump is one native call: on a terminal, say what is running until it returns.
+      const busy = process.stderr.isTTY ? `… dumping map ${map.info.id} ${map.info.name} (up to ${map.info.maxEntries} entries)` : '';
+      if (busy) process.stderr.write(dim(busy));
       const dump = await map.dump();
+      if (busy) process.stderr.write(`\r${' '.repeat(busy.length)}\r`);
       if (ctx.json) ctx.out(toJson(dump.toJSON()));
       else {
         for (let i = 0; i < dump.count; i++) ctx.out(`key: ${dump.key(i).toString('hex')}  value: ${dump.value(i).toString('hex')}`);
@@ -169,6 +183,60 @@ const commands: Record<string, Command> = {
     });
   },
 
+  async explain({ positionals, options }, ctx) {
+    const [target, ...rest] = positionals;
+    if (target === undefined || rest.length > 0) throw new UsageError('usage: bpfscope explain <pid|container-id|ip>');
+    const who: PodTarget = /^\d+$/.test(target) ? { pid: Number(target) } : /^[\d.]+$|:/.test(target) ? { ip: target } : { containerId: target };
+    const report = await cilium.explainPod(who, ciliumRead(options));
+    print(ctx, report, () => cilium.format.pod(report).trimEnd());
+  },
+
+  async demo({ positionals, options }, ctx) {
+    if (positionals.length > 0) throw new UsageError('usage: bpfscope demo [--version V]');
+    await runDemo(ctx.out, ciliumRead(options).version ?? '1.18');
+  },
+
+  async cilium({ positionals, options }, ctx) {
+    const [what, target, ...rest] = positionals;
+    const read = ciliumRead(options);
+    if (what === 'explain') return commands.explain({ positionals: positionals.slice(1), options }, ctx);
+    if (what === 'policy') {
+      if (target === undefined || rest.length > 0 || !/^\d+$/.test(target)) throw new UsageError('usage: bpfscope cilium policy <endpoint-id>');
+      const records = await cilium.policy(Number(target), read);
+      print(ctx, records, () => table(['direction', 'identity', 'name', 'proto', 'port', 'proxy', 'deny', 'packets', 'bytes'], records.map((r) => [r.direction, r.identity, r.identityName, r.protocol, r.port, r.proxyPort, r.deny ? 'deny' : 'allow', r.packets, r.bytes])));
+      return;
+    }
+    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|ct|lb|policy <id>|explain <target>');
+    if (what === 'ct') {
+      const records = [...(await cilium.conntrack({ ...read, family: 4 })), ...(await cilium.conntrack({ ...read, family: 6 }).catch((e: { code?: string }) => (e.code === 'ENOENT' ? [] : Promise.reject(e))))];
+      print(ctx, records, () => table(['map', 'src', 'sport', 'dst', 'dport', 'proto', 'dir', 'packets', 'bytes', 'lifetime'], records.map((r) => [r.map, r.saddr, r.sport, r.daddr, r.dport, r.protocol, r.direction, r.packets, r.bytes, r.lifetime])));
+      return;
+    }
+    if (what === 'lb') {
+      const [services, backends, revNat] = await Promise.all([cilium.services(read), cilium.backends(read), cilium.revNat(read)]);
+      print(ctx, { services, backends, revNat }, () => [
+        table(['service', 'port', 'slot', 'backend', 'count', 'revnat'], services.map((s) => [s.address, s.port, s.backendSlot, s.backendId, s.count, s.revNatIndex])),
+        '',
+        table(['backend', 'address', 'port', 'proto', 'flags', 'cluster'], backends.map((b) => [b.backendId, b.address, b.port, b.protocol, b.flags, b.clusterId])),
+        '',
+        table(['revnat', 'address', 'port'], revNat.map((r) => [r.revNatIndex, r.address, r.port])),
+      ].join('\n'));
+      return;
+    }
+    if (what === 'ipcache') {
+      const records = await cilium.ipcache(read);
+      print(ctx, records, () => cilium.format.ipcache(records).trimEnd());
+    } else if (what === 'endpoints') {
+      const records = await cilium.endpoints(read);
+      print(ctx, records, () => cilium.format.endpoints(records).trimEnd());
+    } else if (what === 'metrics') {
+      const records = await cilium.metrics(read);
+      print(ctx, records, () => cilium.format.metrics(records).trimEnd());
+    } else {
+      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|ct|lb|policy <id>|explain <target>');
+    }
+  },
+
   async link(_args, ctx) {
     const links = await listLinks();
     print(ctx, links, () => table(['id', 'type', 'prog', 'details'], links.map((l) => [l.id, l.type, l.progId, linkDetails(l)])));
@@ -223,16 +291,29 @@ const commands: Record<string, Command> = {
   },
 };
 
+/** The host at a glance: interfaces with their peers and BPF, programs by type, maps by type. */
 async function overview(ctx: Context): Promise<void> {
-  const [programs, maps, links] = await Promise.all([listPrograms(), listMaps(), listLinks()]);
-  const byType = new Map<string, number>();
-  for (const p of programs) byType.set(String(p.type), (byType.get(String(p.type)) ?? 0) + 1);
-  print(ctx, { programs, maps, links }, () =>
+  const [programs, maps, interfaces, attachments] = await Promise.all([listPrograms(), listMaps(), listInterfaces(), listAttachments()]);
+  // A device whose peer lives in another namespace (a pod's veth): name it from inside.
+  const peers = await Promise.all(
+    interfaces.map((i) => (i.linkNetnsId !== undefined ? findPeer({ ifindex: i.ifindex }).then((r) => r.peer, () => undefined) : undefined)),
+  );
+  const countBy = (values: unknown[]) => {
+    const counts = new Map<string, number>();
+    for (const v of values) counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ${n}`).join(', ') || 'none';
+  };
+  const rows = interfaces.map((i, n) => {
+    const peer = peers[n];
+    const bpf = attachments.filter((a) => 'ifindex' in a && a.ifindex === i.ifindex).map((a) => `${a.hook} ${a.progName ?? a.progId}`);
+    return [i.ifindex, i.name, i.kind, i.operState, peer ? `${peer.name} (netns ${peer.netns.names[0] ?? peer.netns.inode})` : undefined, bpf.join(', ') || undefined];
+  });
+  print(ctx, { interfaces, peers, attachments, programs, maps }, () =>
     [
-      bold(`${programs.length} programs`) + ` (${[...byType].map(([t, n]) => `${t} ${n}`).join(', ') || 'none'})`,
-      bold(`${maps.length} maps`) + `, ${bold(`${links.length} links`)}`,
+      table(['ifindex', 'interface', 'kind', 'state', 'peer', 'bpf'], rows),
       '',
-      table(['link', 'type', 'prog', 'program name', 'details'], links.map((l) => [l.id, l.type, l.progId, programs.find((p) => p.id === l.progId)?.name, linkDetails(l)])),
+      `${bold(`${programs.length} programs`)}: ${countBy(programs.map((p) => p.type))}`,
+      `${bold(`${maps.length} maps`)}: ${countBy(maps.map((m) => m.type))}`,
     ].join('\n'),
   );
 }
@@ -243,6 +324,13 @@ function linkDetails(l: LinkInfo): string {
 }
 
 class NotFound extends Error {}
+
+/** --version/--bpffs of the cilium commands. */
+function ciliumRead(options: Record<string, string | true>): { version?: string; bpffs?: string } {
+  for (const o of ['version', 'cilium-version', 'bpffs'] as const) if (options[o] === true) throw new UsageError(`--${o} needs a value`);
+  // --cilium-version X.Y, or --version X.Y for short.
+  return { version: (options['cilium-version'] ?? options.version) as string | undefined, bpffs: options.bpffs as string | undefined };
+}
 
 /** A map named on the command line: an id, a pinned path, or a name. */
 function mapRef(s: string): MapRef {
@@ -274,7 +362,7 @@ function parsePositive(s: string, what: string): number {
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
   try {
-    const args = parseArgs(argv, ['interval', 'count', 'netns'], ['json', 'help', 'btf']);
+    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs'], ['json', 'help', 'btf']);
     const ctx: Context = { json: Boolean(args.options.json), out };
     const [name, ...rest] = args.positionals;
     if (args.options.help || name === 'help') {

@@ -1,4 +1,7 @@
-// `bpfscope/testing`: real kernel objects for tests, demos and examples.
+/**
+ * `bpfscope/testing`: real kernel objects for tests, demos and examples.
+ * @module bpfscope/testing
+ */
 export {
   KernelObject,
   insn,
@@ -35,3 +38,13 @@ export {
   type VethOptions,
   type RouteOptions,
 } from './net';
+export {
+  createFakeCiliumNode,
+  type FakeCiliumNode,
+  type FakeCiliumNodeOptions,
+  type FakePod,
+  type FakePodOptions,
+  type FakePodFault,
+  type FakeDevice,
+} from './cilium';
+export type { NativeFdHandle } from '../native';

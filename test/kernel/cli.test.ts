@@ -78,6 +78,18 @@ describeKernel('bpfscope CLI', () => {
 });
 
 describeKernel('bpfscope CLI: maps and network', () => {
+  it('with no command prints the host: interfaces with their peers and BPF, programs and maps by type', async () => {
+    const ns = mustNetns('bpfov');
+    const veth = mustVeth({ netns: ns });
+    const p = owned(await loadProgram({ type: 'sched_cls', name: 'cil_from_container' }));
+    owned(await attachTcx(p, veth.hostIfindex, 'ingress'));
+    const r = cli();
+    expect(r.code).toBe(0);
+    const row = r.stdout.split('\n').find((line) => line.includes(` ${veth.host} `));
+    expect(row).toMatch(new RegExp(`^\\s*${veth.hostIfindex}\\s+${veth.host}\\s+veth\\s+\\S+\\s+eth0 \\(netns ${ns}\\)\\s+tcx/ingress cil_from_container$`));
+    expect(r.stdout).toMatch(/\d+ programs: .*sched_cls \d+/);
+  });
+
   it('map dump prints bpftool-shaped entries, and watch the changes of one tick', async () => {
     const map = owned(await createMap({ type: 'hash', name: 'bpfs_cli_map', keySize: 4, valueSize: 4, maxEntries: 8 }));
     await updateElem(map, Buffer.from([1, 0, 0, 0]), Buffer.from([9, 0, 0, 0]));

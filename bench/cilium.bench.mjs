@@ -1,0 +1,56 @@
+// `cilium-dbg bpf ipcache list` from Node: cilium.ipcache() (find by pin, batch dump, decode) and
+// cilium.format.ipcache() on a pinned cilium_ipcache_v2 holding BENCH_IPCACHE /32 entries, against
+// a C batch dump of the same map (scripts/bench/cilium_ipcache_dump.c, the physical limit without
+// decoding) and against `bpftool -j map dump` (what a Node tool would shell out to).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cilium, openMap } from 'bpfscope';
+import { createMap, mountBpffs, pin, unmount, updateBatch } from 'bpfscope/testing';
+import { commandMs, compileBaseline, fmt, medianMs, ratio, table } from './lib.mjs';
+
+const N = Number(process.env.BENCH_IPCACHE ?? 100000);
+const bpffs = mkdtempSync(join(tmpdir(), 'bpfscope-bench-cilium-'));
+await mountBpffs(bpffs);
+try {
+  mkdirSync(join(bpffs, 'tc/globals'), { recursive: true });
+  const path = join(bpffs, 'tc/globals/cilium_ipcache_v2');
+  const map = await createMap({ type: 'lpm_trie', name: 'cilium_ipcache_v2', keySize: 24, valueSize: 24, maxEntries: 512000, flags: 1 });
+  const packed = cilium.encode.ipcache(Array.from({ length: N }, (_, i) => ({
+    prefix: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`,
+    identity: 256 + (i % 50000),
+  })));
+  await updateBatch(map, packed.keys, packed.values, packed.count);
+  await pin(map, path);
+  map.close();
+
+  const baseline = compileBaseline('cilium_ipcache_dump');
+  const [cNs, cCount] = execFileSync(baseline, [path, '9'], { encoding: 'utf8' }).trim().split(' ').map(Number);
+  const c = cNs / 1e6;
+  if (cCount !== N) throw new Error(`C baseline read ${cCount} entries, expected ${N}`);
+  const raw = await medianMs(async () => {
+    const m = await openMap({ pinned: path });
+    try {
+      await m.dump();
+    } finally {
+      m.close();
+    }
+  }, 9);
+  const decoded = await medianMs(() => cilium.ipcache({ bpffs }), 9);
+  const text = await medianMs(async () => cilium.format.ipcache(await cilium.ipcache({ bpffs })), 5);
+  const bpftool = await commandMs('bpftool', ['-j', 'map', 'dump', 'pinned', path], 3);
+
+  console.log(`### Cilium ipcache (${N} /32 entries in cilium_ipcache_v2)\n`);
+  table(['what', 'ms', '/ C batch dump', 'bpftool -j / this'], [
+    ['C: bpf_obj_get + BPF_MAP_LOOKUP_BATCH into buffers', fmt(c), '1.00×', ratio(bpftool, c)],
+    ['openMap({ pinned }).dump() (packed buffers)', fmt(raw), ratio(raw, c), ratio(bpftool, raw)],
+    ['cilium.ipcache() (find, dump, decode to records)', fmt(decoded), ratio(decoded, c), ratio(bpftool, decoded)],
+    ['cilium.format.ipcache(await cilium.ipcache()) (cilium-dbg text)', fmt(text), ratio(text, c), ratio(bpftool, text)],
+    ['bpftool -j map dump pinned (hex JSON, no decoding)', fmt(bpftool), ratio(bpftool, c), '1.00×'],
+  ]);
+  console.log('');
+} finally {
+  await unmount(bpffs);
+  rmdirSync(bpffs);
+}

@@ -1,0 +1,128 @@
+// The one path from packed map bytes to decoded key/value records (and back) that every Cilium map
+// module uses: choose the layout row, check the buffers, decode with Layout.decodeAll.
+import type { Layout } from '../layout';
+import { checkOptions } from '../validate';
+import { chooseLayout, parseVersion, type LayoutUsed, type Minor, type VersionedLayout } from './version';
+
+/** Options of every decoder. Sizes default to the buffer length / count. */
+export interface DecodeOptions {
+  /** The Cilium version ('1.16', '1.16.15', …); default: the newest whose layout fits the sizes. */
+  version?: string;
+  /** The map's key size and value size (per CPU for per-CPU maps), as `bpf_map_info` reports them. */
+  keySize?: number;
+  valueSize?: number;
+  /** The map's name, for the report of which layout was used. */
+  map?: string;
+}
+
+export const DECODE_OPTIONS = ['version', 'keySize', 'valueSize', 'map'] as const;
+
+// Rows of one table hold layouts of different field sets; decoders name the decoded shape they read.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** A layout of any fields (the per-version tables mix them). */
+export type AnyLayout = Layout<any>;
+
+/** A table row: the versions it covers and the key/value layouts. */
+export interface MapLayout extends VersionedLayout {
+  /** The map's name in those versions. */
+  map: string;
+  key: AnyLayout;
+  value: AnyLayout;
+}
+
+/** Entries packed as a map dump holds them: `count` keys and values back to back. */
+export interface PackedEntries {
+  keys: Buffer;
+  values: Buffer;
+  count: number;
+  keySize: number;
+  valueSize: number;
+  /** The map name these bytes are for in that version. */
+  map: string;
+}
+
+export interface DecodedPairs<K, V> {
+  keys: K[];
+  values: V[];
+  row: MapLayout;
+  minor: Minor;
+  used: LayoutUsed;
+}
+
+export function checkBuffers(keys: unknown, values: unknown, count: unknown): number {
+  if (!Buffer.isBuffer(keys)) throw new TypeError('keys must be a Buffer');
+  if (!Buffer.isBuffer(values)) throw new TypeError('values must be a Buffer');
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${String(count)}`);
+  return count;
+}
+
+/** The size of one record in `buf` holding `count` of them, or `fallback` when there are none. */
+function sizeOf(buf: Buffer, count: number, given: number | undefined, fallback: number, what: string): number {
+  if (given !== undefined) {
+    if (!Number.isInteger(given) || given <= 0) throw new RangeError(`${what} must be a positive integer, got ${given}`);
+    return given;
+  }
+  if (count === 0) return fallback;
+  if (buf.length % count !== 0) throw new RangeError(`${what}: ${buf.length} bytes do not divide into ${count} records`);
+  return buf.length / count;
+}
+
+/** The row a version (or the newest) uses, for encoders and for empty dumps. */
+export function rowFor<R extends VersionedLayout>(table: readonly R[], minor: Minor | undefined): R {
+  const wanted = minor ?? Math.max(...table.map((r) => r.until));
+  return table.find((r) => wanted >= r.since && wanted <= r.until) ?? table[table.length - 1];
+}
+
+/**
+ * Decodes `count` key/value pairs. `valueStride` is the distance between values (per-CPU maps:
+ * possible CPUs × round_up(valueSize, 8)): values are then only checked, not decoded; per-CPU
+ * modules decode every CPU's slot themselves.
+ */
+export function decodePairs<K, V>(
+  name: string,
+  table: readonly MapLayout[],
+  keys: Buffer,
+  values: Buffer,
+  count: number,
+  rawOptions: DecodeOptions | undefined,
+  valueStride?: number,
+): DecodedPairs<K, V> {
+  checkBuffers(keys, values, count);
+  const options = checkOptions<DecodeOptions>(rawOptions, DECODE_OPTIONS, `cilium ${name} decode options`);
+  const version = parseVersion(options.version);
+  const fallback = rowFor(table, version);
+  const keySize = sizeOf(keys, count, options.keySize, fallback.keySize, 'keySize');
+  const valueSize = options.valueSize ?? (valueStride === undefined ? sizeOf(values, count, undefined, fallback.valueSize, 'valueSize') : fallback.valueSize);
+  const { row, minor, used } = chooseLayout(options.map ?? fallback.map, table, { keySize, valueSize }, version);
+  const stride = valueStride ?? valueSize;
+  if (keys.length < count * keySize) throw new RangeError(`keys: ${keys.length} bytes hold fewer than ${count} keys of ${keySize} bytes`);
+  if (count > 0 && values.length < (count - 1) * stride + valueSize) {
+    throw new RangeError(`values: ${values.length} bytes hold fewer than ${count} values of stride ${stride}`);
+  }
+  return {
+    keys: row.key.decodeAll(keys, count, keySize) as K[],
+    values: valueStride === undefined ? (row.value.decodeAll(values, count, stride) as V[]) : [],
+    row,
+    minor,
+    used: { ...used, map: options.map ?? row.map },
+  };
+}
+
+/** Packs key/value records with one row's layouts. */
+export function encodePairs(
+  row: MapLayout,
+  pairs: readonly (readonly [Record<string, unknown>, Record<string, unknown>])[],
+): PackedEntries {
+  const keys = Buffer.alloc(pairs.length * row.keySize);
+  const values = Buffer.alloc(pairs.length * row.valueSize);
+  pairs.forEach(([k, v], i) => {
+    row.key.encode(k as never, keys, i * row.keySize);
+    row.value.encode(v as never, values, i * row.valueSize);
+  });
+  return { keys, values, count: pairs.length, keySize: row.keySize, valueSize: row.valueSize, map: row.map };
+}
+
+/** The encode options: only the version. */
+export function encodeVersion(options: unknown, what: string): Minor | undefined {
+  return parseVersion(checkOptions<{ version?: string }>(options, ['version'], what).version);
+}

@@ -1,0 +1,219 @@
+// Connection tracking: `cilium_ct4_global` / `cilium_ct_any4_global` (TCP / everything else) and
+// their IPv6 twins, LRU hashes from a flow tuple to `struct ct_entry` (cilium-maps.md §5.1).
+//
+// Cilium versions → key/value layout:
+//
+//   key   struct ipv4_ct_tuple, 14 B packed: daddr be32 @0, saddr be32 @4, dport be16 @8, sport be16 @10,
+//         nexthdr @12, flags @13 (TUPLE_F_IN 1, RELATED 2, SERVICE 4; 0 = OUT). Addresses are reversed.
+//         struct ipv6_ct_tuple, 38 B packed: daddr @0, saddr @16, dport @32, sport @34, nexthdr @36, flags @37.
+//   value struct ct_entry, 56 B:
+//   1.14–15  rx_packets @0, rx_bytes (= backend_id for service entries) @8, tx_packets @16, tx_bytes @24
+//   1.16–19  backend_id @8, packets @16, bytes @24; u16 @40 = ifindex
+//   1.20-dev as 1.16 (bytes 0..15 also hold nat_addr), u16 @40 = nat_port (be16)
+//   all      lifetime u32 @32, flag bits u16 @36, rev_nat_index u16 @38, tx_flags_seen @42,
+//            rx_flags_seen @43, src_sec_id u32 @44, last_tx_report u32 @48, last_rx_report u32 @52
+// (1.18 and 1.19 were not read for @40; they are taken as 1.17.)
+import { defineLayout, type Decoded } from '../layout';
+import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
+import { flagNames } from './tables';
+import type { Family } from './text';
+import { withLayout, type CiliumRecords, type Minor } from './version';
+
+const TUPLE4 = defineLayout({
+  daddr: { offset: 0, type: 'ipv4' },
+  saddr: { offset: 4, type: 'ipv4' },
+  dport: { offset: 8, type: 'be16' },
+  sport: { offset: 10, type: 'be16' },
+  nexthdr: { offset: 12, type: 'u8' },
+  flags: { offset: 13, type: 'u8' },
+}, 14);
+const TUPLE6 = defineLayout({
+  daddr: { offset: 0, type: 'ipv6' },
+  saddr: { offset: 16, type: 'ipv6' },
+  dport: { offset: 32, type: 'be16' },
+  sport: { offset: 34, type: 'be16' },
+  nexthdr: { offset: 36, type: 'u8' },
+  flags: { offset: 37, type: 'u8' },
+}, 38);
+
+const ENTRY_COMMON = {
+  lifetime: { offset: 32, type: 'u32' },
+  flags: { offset: 36, type: 'u16' },
+  revNatIndex: { offset: 38, type: 'u16' },
+  txFlagsSeen: { offset: 42, type: 'u8' },
+  rxFlagsSeen: { offset: 43, type: 'u8' },
+  srcSecId: { offset: 44, type: 'u32' },
+  lastTxReport: { offset: 48, type: 'u32' },
+  lastRxReport: { offset: 52, type: 'u32' },
+} as const;
+const ENTRY_1_14 = defineLayout({
+  ...ENTRY_COMMON,
+  rxPackets: { offset: 0, type: 'u64' },
+  rxBytes: { offset: 8, type: 'u64' },
+  txPackets: { offset: 16, type: 'u64' },
+  txBytes: { offset: 24, type: 'u64' },
+  ifindex: { offset: 40, type: 'u16' },
+}, 56);
+const ENTRY_1_16 = defineLayout({
+  ...ENTRY_COMMON,
+  backendId: { offset: 8, type: 'u64' },
+  packets: { offset: 16, type: 'u64' },
+  bytes: { offset: 24, type: 'u64' },
+  ifindex: { offset: 40, type: 'u16' },
+}, 56);
+const ENTRY_1_20 = defineLayout({
+  ...ENTRY_COMMON,
+  backendId: { offset: 8, type: 'u64' },
+  packets: { offset: 16, type: 'u64' },
+  bytes: { offset: 24, type: 'u64' },
+  natPort: { offset: 40, type: 'be16' },
+}, 56);
+
+type Tuple = Decoded<typeof TUPLE4.fields>;
+type Entry = Decoded<typeof ENTRY_COMMON> & Partial<Decoded<typeof ENTRY_1_14.fields> & Decoded<typeof ENTRY_1_20.fields>> & { ifindex?: number };
+
+function table(family: 4 | 6, key: typeof TUPLE4 | typeof TUPLE6): MapLayout[] {
+  const map = `cilium_ct${family}_global`;
+  const tuple = `ipv${family}_ct_tuple`;
+  return [
+    { since: 14, until: 15, map, name: `${tuple} / ct_entry (rx/tx counters)`, keySize: key.size, valueSize: 56, key, value: ENTRY_1_14 },
+    { since: 16, until: 19, map, name: `${tuple} / ct_entry (backend_id, packets, bytes, ifindex)`, keySize: key.size, valueSize: 56, key, value: ENTRY_1_16 },
+    { since: 20, until: 20, map, name: `${tuple} / ct_entry (backend_id, packets, bytes, nat_port)`, keySize: key.size, valueSize: 56, key, value: ENTRY_1_20 },
+  ];
+}
+
+export const CT4_LAYOUTS = table(4, TUPLE4);
+export const CT6_LAYOUTS = table(6, TUPLE6);
+
+/** The maps of one family: TCP and everything else. */
+export function conntrackMapNames(family: 4 | 6): { tcp: string; any: string } {
+  return { tcp: `cilium_ct${family}_global`, any: `cilium_ct_any${family}_global` };
+}
+
+const TUPLE_F_IN = 1;
+const TUPLE_F_RELATED = 2;
+const TUPLE_F_SERVICE = 4;
+
+/** ct_entry flag bits, LSB first. Bit 2 is nat46 in older versions and reserved later. */
+const ENTRY_FLAGS: readonly (readonly [number, string, Minor])[] = [
+  [1 << 0, 'rx_closing', 14], [1 << 1, 'tx_closing', 14], [1 << 2, 'nat46', 14], [1 << 3, 'lb_loopback', 14],
+  [1 << 4, 'seen_non_syn', 14], [1 << 5, 'node_port', 14], [1 << 6, 'proxy_redirect', 14], [1 << 7, 'dsr', 14],
+  [1 << 8, 'from_l7lb', 14], [1 << 10, 'from_tunnel', 14],
+];
+
+export interface ConntrackRecord {
+  family: Family;
+  /** 'cilium_ct4_global' (TCP) or 'cilium_ct_any4_global' (other protocols), … */
+  map: string;
+  /** As stored: "address fields are reversed", ports are in original direction. */
+  daddr: string;
+  saddr: string;
+  dport: number;
+  sport: number;
+  /** IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6). */
+  protocol: number;
+  /** TUPLE_F_IN set: 'in', else 'out'. */
+  direction: 'in' | 'out';
+  related: boolean;
+  service: boolean;
+  /** Expiry in seconds of the kernel's monotonic clock (bpf_mono_now). */
+  lifetime: number;
+  flags: string[];
+  rawFlags: number;
+  revNatIndex: number;
+  /** Service entries (1.14–15: rx_bytes doubles as it); 1.16+ every entry. */
+  backendId?: bigint;
+  /** 1.16+. */
+  packets?: bigint;
+  bytes?: bigint;
+  /** 1.14–15. */
+  rxPackets?: bigint;
+  rxBytes?: bigint;
+  txPackets?: bigint;
+  txBytes?: bigint;
+  /** ≤1.19. */
+  ifindex?: number;
+  /** 1.20-dev. */
+  natPort?: number;
+  txFlagsSeen: number;
+  rxFlagsSeen: number;
+  srcSecId: number;
+  lastTxReport: number;
+  lastRxReport: number;
+}
+
+/** Decodes packed conntrack keys and values; the family follows the key size (14: IPv4, 38: IPv6). */
+export function decodeConntrack(keys: Buffer, values: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<ConntrackRecord> {
+  const keySize = options.keySize ?? (count > 0 ? keys.length / count : TUPLE4.size);
+  const family: 4 | 6 = keySize === TUPLE6.size ? 6 : 4;
+  const { keys: ks, values: vs, minor, used } = decodePairs<Tuple, Entry>('conntrack', family === 6 ? CT6_LAYOUTS : CT4_LAYOUTS, keys, values, count, options);
+  const records = ks.map((k, i): ConntrackRecord => {
+    const v = vs[i];
+    const service = (k.flags & TUPLE_F_SERVICE) !== 0;
+    const record: ConntrackRecord = {
+      family: family === 6 ? 'ipv6' : 'ipv4',
+      map: used.map,
+      daddr: k.daddr,
+      saddr: k.saddr,
+      dport: k.dport,
+      sport: k.sport,
+      protocol: k.nexthdr,
+      direction: (k.flags & TUPLE_F_IN) !== 0 ? 'in' : 'out',
+      related: (k.flags & TUPLE_F_RELATED) !== 0,
+      service,
+      lifetime: v.lifetime,
+      flags: flagNames(v.flags, ENTRY_FLAGS, minor),
+      rawFlags: v.flags,
+      revNatIndex: v.revNatIndex,
+      txFlagsSeen: v.txFlagsSeen,
+      rxFlagsSeen: v.rxFlagsSeen,
+      srcSecId: v.srcSecId,
+      lastTxReport: v.lastTxReport,
+      lastRxReport: v.lastRxReport,
+    };
+    if (v.rxPackets !== undefined) {
+      Object.assign(record, { rxPackets: v.rxPackets, rxBytes: v.rxBytes, txPackets: v.txPackets, txBytes: v.txBytes });
+      if (service) record.backendId = v.rxBytes;
+    } else {
+      Object.assign(record, { backendId: v.backendId, packets: v.packets, bytes: v.bytes });
+    }
+    if (v.ifindex !== undefined) record.ifindex = v.ifindex;
+    if (v.natPort !== undefined) record.natPort = v.natPort;
+    return record;
+  });
+  return withLayout(records, used);
+}
+
+export interface ConntrackEntry {
+  daddr: string;
+  saddr: string;
+  dport: number;
+  sport: number;
+  protocol: number;
+  direction?: 'in' | 'out';
+  related?: boolean;
+  service?: boolean;
+  lifetime?: number;
+  revNatIndex?: number;
+  backendId?: bigint;
+  packets?: bigint;
+  bytes?: bigint;
+  rxPackets?: bigint;
+  rxBytes?: bigint;
+  txPackets?: bigint;
+  txBytes?: bigint;
+  ifindex?: number;
+  natPort?: number;
+  srcSecId?: number;
+}
+
+/** Packs entries of one family into conntrack keys and values of that version's layout. */
+export function encodeConntrack(entries: readonly ConntrackEntry[], options: { version?: string; family?: 4 | 6 } = {}): PackedEntries {
+  const { family = 4, ...rest } = options;
+  const row = rowFor(family === 6 ? CT6_LAYOUTS : CT4_LAYOUTS, encodeVersion(rest, 'cilium conntrack encode options'));
+  return encodePairs(row, entries.map((e) => {
+    const { daddr, saddr, dport, sport, protocol, direction, related, service, ...value } = e;
+    const flags = (direction === 'in' ? TUPLE_F_IN : 0) | (related ? TUPLE_F_RELATED : 0) | (service ? TUPLE_F_SERVICE : 0);
+    return [{ daddr, saddr, dport, sport, nexthdr: protocol, flags }, value] as const;
+  }));
+}

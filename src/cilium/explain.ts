@@ -1,0 +1,210 @@
+// explainPod: the walkthrough in one call. Gathers the facts step by step (a step that fails is
+// recorded and the rest still run), then judges them (report.ts).
+import { stat } from 'node:fs/promises';
+import { resolveContainer } from '../containers';
+import { listAddresses, listInterfaces, listNeighbors, listRoutes } from '../interfaces';
+import { listNetns, netnsPath, type NetnsInfo, type NetnsRef } from '../netns';
+import { findPeer } from '../peers';
+import { listPinned } from '../pins';
+import { checkOptions } from '../validate';
+import type { EndpointRecord } from './endpoints';
+import { lookupIpcache } from './ipcache';
+import { readEndpoints, readIpcache, readMetrics, type ReadOptions } from './read';
+import { judge, type AttachmentFact, type PinnedLinkFact, type PodReport, type PodRouteFact } from './report';
+import { DEFAULT_BPFFS, endpointLinksDir } from './specs';
+import { parseVersion, versionName, NEWEST_VERSION } from './version';
+
+export type PodTarget = { pid: number } | { containerId: string } | { ip: string } | { netns: NetnsRef };
+
+export interface ExplainOptions extends ReadOptions {
+  /** The pod's interface; default 'eth0'. */
+  ifname?: string;
+}
+
+type Mutable = Omit<PodReport, 'findings'>;
+
+function checkTarget(target: unknown): PodTarget {
+  if (target === null || typeof target !== 'object') throw new TypeError('explainPod expects { pid }, { containerId }, { ip } or { netns }');
+  const keys = Object.keys(target);
+  if (keys.length !== 1 || !['pid', 'containerId', 'ip', 'netns'].includes(keys[0])) {
+    throw new TypeError(`explainPod expects exactly one of pid, containerId, ip, netns; got ${keys.join(', ') || 'none'}`);
+  }
+  const t = target as Record<string, unknown>;
+  if ('pid' in t && (typeof t.pid !== 'number' || !Number.isInteger(t.pid) || t.pid < 1)) throw new RangeError(`pid must be a positive integer, got ${String(t.pid)}`);
+  if ('containerId' in t && (typeof t.containerId !== 'string' || t.containerId === '')) throw new TypeError('containerId must be a non-empty string');
+  if ('ip' in t && typeof t.ip !== 'string') throw new TypeError('ip must be a string');
+  return target as PodTarget;
+}
+
+/** The other namespace (not the caller's) with an interface holding `ip`, or null. */
+async function namespaceWithAddress(ip: string): Promise<NetnsInfo | null> {
+  for (const ns of await listNetns()) {
+    if (ns.current) continue;
+    const addresses = await listAddresses({ netns: { path: ns.path } }).catch(() => []);
+    if (addresses.some((a) => a.local === ip)) return ns;
+  }
+  return null;
+}
+
+/** Runs `fn`; on failure records the step and returns undefined. */
+async function step<T>(report: Mutable, name: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    report.errors.push({ step: name, message: err instanceof Error ? err.message : String(err) });
+    return undefined;
+  }
+}
+
+/**
+ * A pod's datapath, end to end: its namespace, eth0, addresses, routes and gateway; the gateway's
+ * neighbour entry and whether it carries the host veth's MAC; the host veth and its programs; the
+ * ipcache and cilium_lxc entries for the pod IP, checked against the veth; the endpoint's pinned
+ * links; the node's drop counters; and findings wherever the chain does not hold.
+ */
+export async function explainPod(target: PodTarget, options?: ExplainOptions): Promise<PodReport> {
+  const t = checkTarget(target);
+  const o = checkOptions<ExplainOptions>(options, ['bpffs', 'version', 'ifname'], 'explainPod options');
+  const minor = parseVersion(o.version);
+  const bpffs = o.bpffs ?? DEFAULT_BPFFS;
+  const read: ReadOptions = { bpffs, version: o.version };
+  const ifname = o.ifname ?? 'eth0';
+  const report: Mutable = {
+    version: versionName(minor ?? NEWEST_VERSION),
+    bpffs,
+    pod: { pids: [], addresses: [], routes: [] },
+    pinnedLinks: [],
+    drops: [],
+    errors: [],
+  };
+
+  // The Cilium maps first: an { ip } target is found through cilium_lxc.
+  const endpoints = await step(report, 'cilium_lxc', () => readEndpoints(read));
+  const ipcache = await step(report, 'ipcache', () => readIpcache(read));
+  if (ipcache) report.version = ipcache.layout.version;
+
+  // 1. The pod's namespace.
+  let netns: NetnsRef | undefined;
+  let byIp: EndpointRecord | undefined;
+  if ('pid' in t) {
+    netns = { pid: t.pid };
+    report.pod.pids = [t.pid];
+  } else if ('netns' in t) {
+    netns = t.netns;
+  } else if ('containerId' in t) {
+    report.pod.containerId = t.containerId;
+    const found = await step(report, 'resolve container', () => resolveContainer(t.containerId));
+    if (found && found.pids.length > 0) {
+      report.pod.pids = found.pids;
+      netns = { pid: found.pids[0] };
+    } else if (found) {
+      report.errors.push({ step: 'resolve container', message: `no process carries container id ${t.containerId}` });
+    }
+  } else {
+    report.pod.ip = t.ip;
+    byIp = endpoints?.find((e) => e.ip === t.ip && !e.isHost);
+    // The datapath's way first: cilium_lxc's ifindex, then that veth's peer namespace.
+    const other = byIp ? (await findPeer({ ifindex: byIp.ifindex }).catch(() => undefined))?.peer : undefined;
+    if (other && !other.netns.current) {
+      netns = { path: other.netns.path };
+      report.pod.pids = other.netns.pids;
+    } else {
+      // cilium_lxc does not lead there (no entry, or a wrong ifindex): the namespace holding the IP.
+      const found = await step(report, 'find pod by IP', () => namespaceWithAddress(t.ip));
+      if (found) {
+        netns = { path: found.path };
+        report.pod.pids = found.pids;
+      } else if (found === null) {
+        report.errors.push({ step: 'find pod by IP', message: `no network namespace holds ${t.ip}` });
+      }
+    }
+  }
+
+  if (netns) {
+    const ns = netns;
+    const path = netnsPath(ns)!;
+    report.pod.netns = { path };
+    const inode = await step(report, 'pod namespace', async () => (await stat(path)).ino);
+    if (inode !== undefined) report.pod.netns.inode = inode;
+    const links = await step(report, 'pod interfaces', () => listInterfaces({ netns: ns }));
+    const eth = links?.find((l) => l.name === ifname);
+    if (eth) report.pod.interface = { name: eth.name, ifindex: eth.ifindex, mac: eth.mac, mtu: eth.mtu };
+    const addrs = (await step(report, 'pod addresses', () => listAddresses({ netns: ns }))) ?? [];
+    const own = addrs.filter((a) => eth && a.ifindex === eth.ifindex);
+    report.pod.addresses = own.map((a) => `${a.local}/${a.prefixlen}`);
+    report.pod.ip ??= (own.find((a) => a.scope === 'global' && a.family === 'inet') ?? own.find((a) => a.scope === 'global'))?.local;
+    const routes = (await step(report, 'pod routes', () => listRoutes({ netns: ns }))) ?? [];
+    report.pod.routes = routes.filter((r) => r.table === 'main').map((r) => {
+      const route: PodRouteFact = { dst: r.dst };
+      if (r.gateway !== undefined) route.gateway = r.gateway;
+      if (r.dev !== undefined) route.dev = r.dev;
+      if (typeof r.scope === 'string') route.scope = r.scope;
+      return route;
+    });
+    report.pod.gateway = report.pod.routes.find((r) => r.dst === 'default' && r.gateway)?.gateway;
+
+    // 3. The host-side peer and its programs.
+    const peer = eth ? await step(report, 'veth peer', () => findPeer({ netns: ns, ifname })) : undefined;
+    if (peer?.peer) {
+      const p = peer.peer;
+      report.hostVeth = {
+        name: p.name, ifindex: p.ifindex, mac: p.mac,
+        attachments: p.attachments.map((a): AttachmentFact => {
+          const fact: AttachmentFact = { hook: a.hook, progId: a.progId, progName: a.progName ?? '' };
+          if ('linkId' in a) fact.linkId = a.linkId;
+          return fact;
+        }),
+      };
+    }
+
+    // 2. The gateway: its neighbour entry in the pod, and the host device holding it.
+    if (report.pod.gateway) {
+      const gw = report.pod.gateway;
+      report.gateway = { ip: gw };
+      const neighbors = (await step(report, 'pod neighbours', () => listNeighbors({ netns: ns }))) ?? [];
+      const entry = neighbors.find((n) => n.ip === gw && (!eth || n.ifindex === eth.ifindex));
+      if (entry) {
+        report.gateway.neighbor = { mac: entry.lladdr, state: entry.state.join(',') };
+        if (report.hostVeth?.mac && entry.lladdr) report.gateway.isHostVethMac = entry.lladdr === report.hostVeth.mac;
+      }
+      const hostAddrs = (await step(report, 'host addresses', () => listAddresses())) ?? [];
+      const holder = hostAddrs.find((a) => a.local === gw);
+      if (holder) {
+        const hostLinks = (await step(report, 'host interfaces', () => listInterfaces())) ?? [];
+        const dev = hostLinks.find((l) => l.ifindex === holder.ifindex);
+        report.gateway.hostDevice = { name: dev?.name ?? holder.ifname ?? `ifindex ${holder.ifindex}`, ifindex: holder.ifindex, mac: dev?.mac };
+      }
+    }
+  }
+
+  // 4. The pod IP in the ipcache and cilium_lxc.
+  if (report.pod.ip) {
+    const ip = report.pod.ip;
+    if (ipcache) report.ipcache = lookupIpcache(ipcache, ip);
+    report.endpoint = byIp ?? endpoints?.find((e) => e.ip === ip && !e.isHost);
+  }
+
+  // The endpoint's pinned links.
+  if (report.endpoint) {
+    const dir = endpointLinksDir(bpffs, report.endpoint.endpointId);
+    const pins = (await step(report, 'pinned links', async () => {
+      try {
+        return await listPinned(dir);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ENOENT') return [];
+        throw err;
+      }
+    })) ?? [];
+    report.pinnedLinks = pins.flatMap((p): PinnedLinkFact[] => {
+      if (p.kind !== 'link') return [];
+      const info = p.info as { id: number; progId: number; ifindex?: number; attachType?: string };
+      return [{ path: p.path, linkId: info.id, progId: info.progId, ifindex: info.ifindex, attachType: info.attachType }];
+    });
+  }
+
+  // 5. Drops.
+  const metrics = await step(report, 'cilium_metrics', () => readMetrics(read));
+  report.drops = metrics?.filter((m) => m.isDrop) ?? [];
+
+  return { ...report, findings: judge(report) };
+}

@@ -1,0 +1,103 @@
+// The `cilium` namespace: Cilium's datapath maps decoded per version, printed as cilium-dbg prints them.
+import { decodeConntrack, encodeConntrack, CT4_LAYOUTS, CT6_LAYOUTS } from './conntrack';
+import { decodeEndpoints, encodeEndpoints, formatEndpoints, ENDPOINT_LAYOUTS } from './endpoints';
+import { decodeIpcache, encodeIpcache, formatIpcache, lookupIpcache, IPCACHE_LAYOUTS } from './ipcache';
+import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, BACKEND_LAYOUTS, REV_NAT_LAYOUTS, SERVICE_LAYOUTS } from './lb';
+import { decodeMetrics, encodeMetrics, formatMetrics, METRICS_LAYOUTS } from './metrics';
+import { explainPod } from './explain';
+import { ipcacheLookup, readBackends, readConntrack, readEndpoints, readIpcache, readMetrics, readPolicy, readRevNat, readServices } from './read';
+import { renderPodReport } from './report';
+import { decodePolicy, encodePolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
+import { directionName, fileName, identityScope, isDropReason, reasonName, reservedIdentityName } from './tables';
+import { CILIUM_VERSIONS, parseVersion } from './version';
+
+function minorOf(version: string | undefined): number {
+  return parseVersion(version, 'version') ?? parseVersion(CILIUM_VERSIONS[CILIUM_VERSIONS.length - 1])!;
+}
+
+export const cilium = Object.freeze({
+  /** Readers: find the map by pin under `<bpffs>/tc/globals/` (else by name), dump and decode it. */
+  ipcache: readIpcache,
+  ipcacheLookup,
+  endpoints: readEndpoints,
+  metrics: readMetrics,
+  conntrack: readConntrack,
+  services: readServices,
+  backends: readBackends,
+  revNat: readRevNat,
+  policy: readPolicy,
+  /** A pod's datapath end to end, with findings (cilium.format.pod renders it). */
+  explainPod,
+  /** The Cilium versions whose layouts and formats are known ('1.20' is 1.20-dev). */
+  versions: CILIUM_VERSIONS,
+  /** Packed keys/values (as a map dump holds them) → records; each result carries `.layout`. */
+  decode: Object.freeze({
+    ipcache: decodeIpcache,
+    endpoints: decodeEndpoints,
+    metrics: decodeMetrics,
+    conntrack: decodeConntrack,
+    services: decodeServices,
+    backends: decodeBackends,
+    revNat: decodeRevNat,
+    policy: decodePolicy,
+  }),
+  /** Entries → packed keys/values of a version's layout, e.g. to fill a map for a test. */
+  encode: Object.freeze({
+    ipcache: encodeIpcache,
+    endpoints: encodeEndpoints,
+    metrics: encodeMetrics,
+    conntrack: encodeConntrack,
+    services: encodeServices,
+    backends: encodeBackends,
+    revNat: encodeRevNat,
+    policy: encodePolicy,
+  }),
+  /** Records → the text `cilium-dbg bpf … list` of that version prints. */
+  format: Object.freeze({
+    ipcache: formatIpcache,
+    endpoints: formatEndpoints,
+    metrics: formatMetrics,
+    /** An explainPod report as text, in the walkthrough's order. */
+    pod: renderPodReport,
+  }),
+  /** Longest-prefix match over decoded ipcache records, as the datapath does. */
+  lookupIpcache,
+  /** Each map's "Cilium versions → key/value layout" table. */
+  layouts: Object.freeze({
+    ipcache: IPCACHE_LAYOUTS,
+    endpoints: ENDPOINT_LAYOUTS,
+    metrics: METRICS_LAYOUTS,
+    conntrack4: CT4_LAYOUTS,
+    conntrack6: CT6_LAYOUTS,
+    services: SERVICE_LAYOUTS,
+    backends: BACKEND_LAYOUTS,
+    revNat: REV_NAT_LAYOUTS,
+    policy: POLICY_LAYOUTS,
+  }),
+  /** Cilium's name tables, per version. */
+  names: Object.freeze({
+    reason: (code: number, version?: string) => reasonName(code, minorOf(version)),
+    file: (id: number, version?: string) => fileName(id, minorOf(version)),
+    identity: (identity: number, version?: string) => reservedIdentityName(identity, minorOf(version)),
+    direction: directionName,
+    identityScope,
+    isDropReason,
+    policyMaps: policyMapNames,
+  }),
+});
+
+export type { IpcacheRecord, IpcacheEntry } from './ipcache';
+export type { EndpointRecord, EndpointEntry } from './endpoints';
+export type { MetricsRecord, MetricsEntry, MetricsDecodeOptions } from './metrics';
+export type { ConntrackRecord, ConntrackEntry } from './conntrack';
+export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry } from './lb';
+export type { PolicyRecord, PolicyEntry } from './policy';
+export type { ReadOptions } from './read';
+export type { PodTarget, ExplainOptions } from './explain';
+export type { DecodeOptions, PackedEntries, MapLayout, AnyLayout } from './codec';
+export type { Family } from './text';
+export { CILIUM_VERSIONS } from './version';
+export { DIRECTIONS } from './tables';
+export type { CiliumVersion, CiliumRecords, LayoutUsed, VersionedLayout } from './version';
+export type { MetricDirection } from './tables';
+export type { PodReport, Finding, AttachmentFact, PinnedLinkFact, PodInterfaceFact, PodRouteFact } from './report';

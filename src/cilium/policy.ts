@@ -1,0 +1,174 @@
+// Per-endpoint policy: `cilium_policy_<id %05d>` (≤1.16) / `cilium_policy_v2_<id %05d>` (1.17+), an
+// LPM trie from (identity, direction, protocol, port prefix) to a verdict (cilium-maps.md §5.2).
+//
+// Cilium versions → key/value layout:
+//
+//   key   struct policy_key, 12 B: prefixlen u32 @0, sec_label u32 @4, egress bit0 @8, protocol @9,
+//         dport be16 @10. prefixlen 40 = any protocol/port, 48 = protocol only, 64 = exact port.
+//   value struct policy_entry: the size changes under the same name.
+//   1.14–15  24 B: proxy_port be16 @0, @2 deny bit0 / wildcard_protocol bit1 / wildcard_dport bit2,
+//            auth_type @3, packets u64 @8, bytes u64 @16
+//   1.16     24 B: @2 deny bit0, lpm_prefix_length bits 3–7; auth_type @3; packets, bytes
+//   1.17     24 B: as 1.16, @3 auth_type bits 0–6 + has_explicit_auth_type bit7, proxy_port_priority @4
+//   1.18      8 B: the first 6 bytes of 1.17 (counters moved to cilium_policystats)
+//   1.19+    12 B: proxy_port, @2 and @3 as 1.17, precedence u32 @4, cookie u32 @8
+import { defineLayout, type Decoded } from '../layout';
+import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
+import { reservedIdentityName } from './tables';
+import { withLayout, type CiliumRecords } from './version';
+
+const STATIC_PREFIX_BITS = 40;
+const PROTOCOL_PREFIX_BITS = 48;
+
+const KEY = defineLayout({
+  prefixlen: { offset: 0, type: 'u32' },
+  identity: { offset: 4, type: 'u32' },
+  egress: { offset: 8, type: 'u8', bits: [0, 1] },
+  protocol: { offset: 9, type: 'u8' },
+  port: { offset: 10, type: 'be16' },
+}, 12);
+
+const COMMON = {
+  proxyPort: { offset: 0, type: 'be16' },
+  deny: { offset: 2, type: 'u8', bits: [0, 1] },
+} as const;
+const COUNTERS = {
+  packets: { offset: 8, type: 'u64' },
+  bytes: { offset: 16, type: 'u64' },
+} as const;
+const AUTH_1_17 = {
+  lpmPrefixLength: { offset: 2, type: 'u8', bits: [3, 5] },
+  authType: { offset: 3, type: 'u8', bits: [0, 7] },
+  hasExplicitAuthType: { offset: 3, type: 'u8', bits: [7, 1] },
+} as const;
+const VALUE_1_14 = defineLayout({
+  ...COMMON,
+  ...COUNTERS,
+  wildcardProtocol: { offset: 2, type: 'u8', bits: [1, 1] },
+  wildcardPort: { offset: 2, type: 'u8', bits: [2, 1] },
+  authType: { offset: 3, type: 'u8' },
+}, 24);
+const VALUE_1_16 = defineLayout({
+  ...COMMON,
+  ...COUNTERS,
+  lpmPrefixLength: { offset: 2, type: 'u8', bits: [3, 5] },
+  authType: { offset: 3, type: 'u8' },
+}, 24);
+const VALUE_1_17 = defineLayout({ ...COMMON, ...COUNTERS, ...AUTH_1_17, proxyPortPriority: { offset: 4, type: 'u8' } }, 24);
+const VALUE_1_18 = defineLayout({ ...COMMON, ...AUTH_1_17, proxyPortPriority: { offset: 4, type: 'u8' } }, 8);
+const VALUE_1_19 = defineLayout({
+  ...COMMON,
+  ...AUTH_1_17,
+  precedence: { offset: 4, type: 'u32' },
+  cookie: { offset: 8, type: 'u32' },
+}, 12);
+
+type Value = Decoded<typeof COMMON> & { authType: number } & Partial<
+  Decoded<typeof VALUE_1_14.fields> & Decoded<typeof VALUE_1_17.fields> & Decoded<typeof VALUE_1_19.fields>
+>;
+
+export const POLICY_LAYOUTS: readonly MapLayout[] = [
+  { since: 14, until: 15, map: 'cilium_policy', name: 'policy_key / policy_entry 1.14 (wildcard bits, counters)', keySize: 12, valueSize: 24, key: KEY, value: VALUE_1_14 },
+  { since: 16, until: 16, map: 'cilium_policy', name: 'policy_key / policy_entry 1.16 (lpm_prefix_length, counters)', keySize: 12, valueSize: 24, key: KEY, value: VALUE_1_16 },
+  { since: 17, until: 17, map: 'cilium_policy_v2', name: 'policy_key / policy_entry 1.17 (explicit auth, proxy port priority, counters)', keySize: 12, valueSize: 24, key: KEY, value: VALUE_1_17 },
+  { since: 18, until: 18, map: 'cilium_policy_v2', name: 'policy_key / policy_entry 1.18 (no counters)', keySize: 12, valueSize: 8, key: KEY, value: VALUE_1_18 },
+  { since: 19, until: 20, map: 'cilium_policy_v2', name: 'policy_key / policy_entry 1.19 (precedence, cookie)', keySize: 12, valueSize: 12, key: KEY, value: VALUE_1_19 },
+];
+
+/** The per-endpoint map names, newest first: `cilium_policy_v2_00042`, `cilium_policy_00042`. */
+export function policyMapNames(endpointId: number): string[] {
+  const id = String(endpointId).padStart(5, '0');
+  return [`cilium_policy_v2_${id}`, `cilium_policy_${id}`];
+}
+
+export interface PolicyRecord {
+  /** The remote identity; 0 = any. */
+  identity: number;
+  identityName?: string;
+  direction: 'ingress' | 'egress';
+  /** The LPM prefix length of the key (40 any protocol, 48 protocol only, 64 exact port). */
+  prefixLength: number;
+  /** IP protocol when the prefix covers it, else undefined (any). */
+  protocol?: number;
+  /** The port and how many of its leading bits the entry matches (0: any port, 16: exactly it). */
+  port: number;
+  portPrefixLength: number;
+  /** 0: no L7 proxy. */
+  proxyPort: number;
+  deny: boolean;
+  authType: number;
+  /** 1.17+. */
+  hasExplicitAuthType?: boolean;
+  /** 1.17–1.18. */
+  proxyPortPriority?: number;
+  /** 1.19+. */
+  precedence?: number;
+  cookie?: number;
+  /** ≤1.17 (counters moved to cilium_policystats in 1.18). */
+  packets?: bigint;
+  bytes?: bigint;
+  /** 1.14–15. */
+  wildcardProtocol?: boolean;
+  wildcardPort?: boolean;
+  /** 1.16–1.17: the entry's own prefix length. */
+  lpmPrefixLength?: number;
+}
+
+export function decodePolicy(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<PolicyRecord> {
+  const { keys: ks, values: vs, minor, used } = decodePairs<Decoded<typeof KEY.fields>, Value>('policy', POLICY_LAYOUTS, keys, values, count, options);
+  return withLayout(ks.map((k, i): PolicyRecord => {
+    const v = vs[i];
+    const record: PolicyRecord = {
+      identity: k.identity,
+      direction: k.egress ? 'egress' : 'ingress',
+      prefixLength: k.prefixlen,
+      port: k.port,
+      portPrefixLength: Math.max(0, Math.min(16, k.prefixlen - PROTOCOL_PREFIX_BITS)),
+      proxyPort: v.proxyPort,
+      deny: v.deny !== 0,
+      authType: v.authType,
+    };
+    const name = reservedIdentityName(k.identity, minor);
+    if (name !== undefined && k.identity !== 0) record.identityName = name;
+    if (k.prefixlen >= PROTOCOL_PREFIX_BITS) record.protocol = k.protocol;
+    if (v.hasExplicitAuthType !== undefined) record.hasExplicitAuthType = v.hasExplicitAuthType !== 0;
+    for (const field of ['proxyPortPriority', 'precedence', 'cookie', 'lpmPrefixLength'] as const) {
+      if (v[field] !== undefined) record[field] = v[field];
+    }
+    if (v.packets !== undefined) Object.assign(record, { packets: v.packets, bytes: v.bytes });
+    if (v.wildcardProtocol !== undefined) Object.assign(record, { wildcardProtocol: v.wildcardProtocol !== 0, wildcardPort: v.wildcardPort !== 0 });
+    return record;
+  }), used);
+}
+
+export interface PolicyEntry {
+  identity: number;
+  direction: 'ingress' | 'egress';
+  /** Omitted: any protocol and port. */
+  protocol?: number;
+  port?: number;
+  /** Default: 16 when a port is given, else 0. */
+  portPrefixLength?: number;
+  proxyPort?: number;
+  deny?: boolean;
+  authType?: number;
+  hasExplicitAuthType?: boolean;
+  proxyPortPriority?: number;
+  precedence?: number;
+  cookie?: number;
+  packets?: bigint;
+  bytes?: bigint;
+}
+
+export function encodePolicy(entries: readonly PolicyEntry[], options?: { version?: string }): PackedEntries {
+  const row = rowFor(POLICY_LAYOUTS, encodeVersion(options, 'cilium policy encode options'));
+  return encodePairs(row, entries.map((e) => {
+    const portBits = e.port === undefined ? 0 : e.portPrefixLength ?? 16;
+    const prefixlen = e.protocol === undefined ? STATIC_PREFIX_BITS : PROTOCOL_PREFIX_BITS + portBits;
+    const { identity, direction, protocol, port, portPrefixLength: _bits, deny, hasExplicitAuthType, ...value } = e;
+    return [
+      { prefixlen, identity, egress: direction === 'egress' ? 1 : 0, protocol: protocol ?? 0, port: port ?? 0 },
+      { ...value, deny: deny ? 1 : 0, hasExplicitAuthType: hasExplicitAuthType === undefined ? undefined : hasExplicitAuthType ? 1 : 0 },
+    ] as const;
+  }));
+}

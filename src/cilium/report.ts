@@ -1,0 +1,216 @@
+// A pod's datapath story (the walkthrough, steps 1–5) as data: what was found at each step, the
+// findings where one link of the chain does not hold, and the text rendering in walkthrough order.
+// Gathering the facts is explain.ts; judging and rendering here are pure.
+import type { EndpointRecord } from './endpoints';
+import type { IpcacheRecord } from './ipcache';
+import type { MetricsRecord } from './metrics';
+import { upperMac } from './text';
+import { parseVersion, type CiliumVersion } from './version';
+
+export interface PodInterfaceFact {
+  name: string;
+  ifindex: number;
+  mac?: string;
+  mtu?: number;
+}
+
+export interface PodRouteFact {
+  /** 'default' or a prefix. */
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  scope?: string;
+}
+
+export interface AttachmentFact {
+  /** 'tcx/ingress', 'tc/ingress', … */
+  hook: string;
+  progId: number;
+  progName: string;
+  linkId?: number;
+}
+
+export interface PinnedLinkFact {
+  path: string;
+  linkId: number;
+  progId: number;
+  /** tcx/netkit/xdp links: the device. */
+  ifindex?: number;
+  attachType?: string;
+}
+
+export interface Finding {
+  severity: 'error' | 'warning' | 'info';
+  /** A stable identifier: 'endpoint-ifindex-mismatch', 'ipcache-missing', 'no-ingress-program', … */
+  code: string;
+  message: string;
+}
+
+export interface PodReport {
+  /** The Cilium version whose layouts decoded the maps. */
+  version: CiliumVersion;
+  bpffs: string;
+  pod: {
+    pids: number[];
+    containerId?: string;
+    /** The pod's network namespace: inode, and a path that names it. */
+    netns?: { inode?: number; path?: string };
+    interface?: PodInterfaceFact;
+    /** The pod IP (the first global address of eth0) and every address of eth0 as CIDR. */
+    ip?: string;
+    addresses: string[];
+    routes: PodRouteFact[];
+    gateway?: string;
+  };
+  gateway?: {
+    ip: string;
+    /** The neighbour entry for the gateway in the pod. */
+    neighbor?: { mac?: string; state?: string };
+    /** Whether that MAC is the host veth's (Cilium's ARP responder answered). */
+    isHostVethMac?: boolean;
+    /** The host device that holds the gateway IP (cilium_host). */
+    hostDevice?: { name: string; ifindex: number; mac?: string };
+  };
+  hostVeth?: PodInterfaceFact & { attachments: AttachmentFact[] };
+  ipcache?: IpcacheRecord;
+  endpoint?: EndpointRecord;
+  pinnedLinks: PinnedLinkFact[];
+  /** Drop counters of the node (the metrics map is per node, not per endpoint). */
+  drops: MetricsRecord[];
+  findings: Finding[];
+  /** Steps that could not run, with why (a map not found, a namespace gone). */
+  errors: { step: string; message: string }[];
+}
+
+const INGRESS_PROGRAM = 'cil_from_container';
+
+/** The findings for a report's facts, in walkthrough order. */
+export function judge(r: Omit<PodReport, 'findings'>): Finding[] {
+  const out: Finding[] = [];
+  const add = (severity: Finding['severity'], code: string, message: string) => out.push({ severity, code, message });
+  for (const e of r.errors) add('error', 'step-failed', `${e.step}: ${e.message}`);
+
+  // 1. The pod.
+  if (!r.pod.interface) add('error', 'no-pod-interface', 'the pod has no eth0');
+  else if (!r.pod.ip) add('error', 'no-pod-ip', `${r.pod.interface.name} has no global address`);
+  if (r.pod.interface && !r.pod.gateway) add('warning', 'no-default-gateway', 'the pod has no default route via a gateway');
+
+  // 2. The gateway and its neighbour entry.
+  if (r.gateway) {
+    if (!r.gateway.hostDevice) add('warning', 'gateway-not-on-host', `no host device holds the gateway ${r.gateway.ip} (cilium_host normally does)`);
+    if (!r.gateway.neighbor?.mac) {
+      add('info', 'gateway-neighbor-missing', `the pod has no neighbour entry for ${r.gateway.ip} yet (no traffic since the entry expired)`);
+    } else if (r.hostVeth?.mac && r.gateway.isHostVethMac === false) {
+      add('warning', 'gateway-mac-not-host-veth', `the gateway ${r.gateway.ip} resolves to ${r.gateway.neighbor.mac}, not the host veth's ${r.hostVeth.mac}: Cilium's ARP responder did not answer`);
+    }
+  }
+
+  // 3. The host veth and its programs.
+  if (!r.hostVeth) {
+    if (r.pod.interface) add('error', 'no-peer', `the pod's ${r.pod.interface.name} has no veth peer on the host`);
+  } else {
+    const ingress = r.hostVeth.attachments.filter((a) => a.hook === 'tcx/ingress' || a.hook === 'tc/ingress');
+    if (!ingress.some((a) => a.progName.startsWith(INGRESS_PROGRAM))) {
+      add('error', 'no-ingress-program', `no ${INGRESS_PROGRAM} on ${r.hostVeth.name} ingress (tcx or tc): packets from the pod bypass Cilium` +
+        (ingress.length ? ` (attached: ${ingress.map((a) => a.progName).join(', ')})` : ''));
+    }
+  }
+
+  // 4. The ipcache and endpoint entries, checked against step 3.
+  if (r.pod.ip) {
+    const ipcache = r.ipcache;
+    const exact = ipcache && ipcache.prefixLength === (r.pod.ip.includes(':') ? 128 : 32);
+    if (!ipcache) add('error', 'ipcache-missing', `no ipcache entry covers ${r.pod.ip}`);
+    else if (!exact) add('error', 'ipcache-missing', `no ipcache entry for ${r.pod.ip}; it falls under ${ipcache.prefix} (identity ${ipcache.identity}${ipcache.identityName ? ` ${ipcache.identityName}` : ''})`);
+    const ep = r.endpoint;
+    if (!ep) {
+      add('error', 'endpoint-missing', `no cilium_lxc entry for ${r.pod.ip}: the datapath does not know it as a local endpoint`);
+    } else {
+      if (r.hostVeth && ep.ifindex !== r.hostVeth.ifindex) {
+        add('error', 'endpoint-ifindex-mismatch', `cilium_lxc says endpoint ${ep.endpointId} is on ifindex ${ep.ifindex}, but the pod's host veth ${r.hostVeth.name} is ifindex ${r.hostVeth.ifindex}`);
+      }
+      if (r.pod.interface?.mac && ep.mac !== r.pod.interface.mac) {
+        add('warning', 'endpoint-mac-mismatch', `cilium_lxc has MAC ${ep.mac} for the endpoint, the pod's ${r.pod.interface.name} has ${r.pod.interface.mac}`);
+      }
+      if (r.hostVeth?.mac && ep.nodeMac !== r.hostVeth.mac) {
+        add('warning', 'endpoint-node-mac-mismatch', `cilium_lxc has node MAC ${ep.nodeMac}, the host veth has ${r.hostVeth.mac}`);
+      }
+      if (exact && ipcache.identity !== ep.identity) {
+        add('error', 'identity-mismatch', `the ipcache gives ${r.pod.ip} identity ${ipcache.identity}, cilium_lxc identity ${ep.identity}`);
+      }
+    }
+  }
+
+  // Pinned links (tcx, 1.16+).
+  const tcx = r.hostVeth?.attachments.filter((a) => a.hook.startsWith('tcx/') && a.linkId !== undefined) ?? [];
+  if (r.endpoint && parseVersion(r.version)! >= 16 && tcx.length > 0 && r.pinnedLinks.length === 0) {
+    add('warning', 'links-not-pinned', `no pinned links under ${r.bpffs}/cilium/endpoints/${r.endpoint.endpointId}/links: the programs would not survive an agent restart`);
+  }
+  for (const link of r.pinnedLinks) {
+    if (r.hostVeth && link.ifindex !== undefined && link.ifindex !== r.hostVeth.ifindex) {
+      add('error', 'pinned-link-wrong-device', `${link.path} (link ${link.linkId}) is attached to ifindex ${link.ifindex}, not ${r.hostVeth.name} (${r.hostVeth.ifindex})`);
+    }
+  }
+
+  // 5. Drops.
+  const dropped = r.drops.filter((d) => d.packets > 0n);
+  if (dropped.length > 0) {
+    const total = dropped.reduce((sum, d) => sum + d.packets, 0n);
+    add('info', 'drops', `the node dropped ${total} packets: ${[...new Set(dropped.map((d) => d.reasonName))].join(', ')}`);
+  }
+  return out;
+}
+
+/** The report as text, in the walkthrough's order. */
+export function renderPodReport(r: PodReport): string {
+  const lines: string[] = [];
+  const section = (title: string) => lines.push('', title);
+  const item = (text: string) => lines.push(`  ${text}`);
+  const p = r.pod;
+  lines.push(`Pod ${p.ip ?? '(no IP)'}  (Cilium ${r.version} layouts, bpffs ${r.bpffs})`);
+
+  section('1. Pod');
+  if (p.containerId) item(`container ${p.containerId}`);
+  item(`pids ${p.pids.length ? p.pids.join(', ') : '-'}; netns ${p.netns?.inode ?? '-'}${p.netns?.path ? ` (${p.netns.path})` : ''}`);
+  if (p.interface) item(`${p.interface.name}: ifindex ${p.interface.ifindex}, mac ${p.interface.mac ?? '-'}${p.interface.mtu ? `, mtu ${p.interface.mtu}` : ''}`);
+  item(`addresses ${p.addresses.length ? p.addresses.join(', ') : '-'}`);
+  for (const route of p.routes) item(`route ${route.dst}${route.gateway ? ` via ${route.gateway}` : ''}${route.dev ? ` dev ${route.dev}` : ''}${route.scope ? ` scope ${route.scope}` : ''}`);
+  item(`default gateway ${p.gateway ?? '-'}`);
+
+  section('2. Gateway');
+  if (r.gateway) {
+    const g = r.gateway;
+    item(`neighbour ${g.ip} → ${g.neighbor?.mac ?? '(none)'}${g.neighbor?.state ? ` (${g.neighbor.state})` : ''}`);
+    if (g.isHostVethMac !== undefined) item(g.isHostVethMac ? 'that is the host veth\'s MAC: Cilium\'s ARP responder answered' : 'that is not the host veth\'s MAC');
+    item(g.hostDevice ? `${g.ip} is held by ${g.hostDevice.name} (ifindex ${g.hostDevice.ifindex}, mac ${g.hostDevice.mac ?? '-'})` : `no host device holds ${g.ip}`);
+  } else {
+    item('-');
+  }
+
+  section('3. Host veth and programs');
+  if (r.hostVeth) {
+    const h = r.hostVeth;
+    item(`${h.name}: ifindex ${h.ifindex}, mac ${h.mac ?? '-'}`);
+    if (h.attachments.length === 0) item('no BPF programs attached');
+    for (const a of h.attachments) item(`${a.hook.padEnd(12)} ${a.progName} (prog ${a.progId}${a.linkId !== undefined ? `, link ${a.linkId}` : ''})`);
+  } else {
+    item('no peer found');
+  }
+
+  section('4. Cilium maps');
+  const ic = r.ipcache;
+  item(ic ? `ipcache ${ic.prefix}: identity ${ic.identity}${ic.identityName ? ` (${ic.identityName})` : ''}, tunnel ${ic.tunnelEndpoint}, encrypt key ${ic.encryptKey}, flags ${ic.flags.join(',') || '<none>'}` : 'ipcache: no entry');
+  const ep = r.endpoint;
+  item(ep ? `endpoint ${ep.key}: id ${ep.endpointId}, identity ${ep.identity}, ifindex ${ep.ifindex}, mac ${upperMac(ep.mac)}, nodemac ${upperMac(ep.nodeMac)}${ep.isHost ? ' (localhost)' : ''}` : 'endpoint: no entry');
+  for (const link of r.pinnedLinks) item(`pinned ${link.path}: link ${link.linkId}, prog ${link.progId}${link.ifindex !== undefined ? `, ifindex ${link.ifindex}` : ''}`);
+
+  section('5. Drops');
+  const dropped = r.drops.filter((d) => d.packets > 0n);
+  if (dropped.length === 0) item('none');
+  for (const d of dropped) item(`${d.reasonName} ${d.direction}: ${d.packets} packets, ${d.bytes} bytes${d.file ? ` (${d.file}:${d.line})` : ''}`);
+
+  section('Findings');
+  if (r.findings.length === 0) item('none: every link of the chain holds');
+  for (const f of r.findings) item(`${f.severity.toUpperCase().padEnd(7)} ${f.code}: ${f.message}`);
+  return `${lines.join('\n')}\n`;
+}

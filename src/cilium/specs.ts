@@ -1,0 +1,63 @@
+// Cilium's global maps per version: name, type, sizes, max_entries and flags as the agent creates
+// them (cilium-maps.md §2.1, §3, §4.1, §5), and where they are pinned.
+import type { MapTypeName } from '../names';
+import { conntrackMapNames, CT4_LAYOUTS, CT6_LAYOUTS } from './conntrack';
+import { rowFor, type MapLayout } from './codec';
+import { ENDPOINT_LAYOUTS } from './endpoints';
+import { IPCACHE_LAYOUTS } from './ipcache';
+import { BACKEND_LAYOUTS, REV_NAT_LAYOUTS, SERVICE_LAYOUTS } from './lb';
+import { METRICS_LAYOUTS } from './metrics';
+import { POLICY_LAYOUTS } from './policy';
+import type { Minor } from './version';
+
+export const DEFAULT_BPFFS = '/sys/fs/bpf';
+const BPF_F_NO_PREALLOC = 1;
+
+/** `<bpffs>/tc/globals`: where the agent pins global maps. */
+export function globalsDir(bpffs: string): string {
+  return `${bpffs}/tc/globals`;
+}
+
+/** `<bpffs>/cilium/endpoints/<id>/links`: an endpoint's pinned tcx/netkit links (1.16+). */
+export function endpointLinksDir(bpffs: string, endpointId: number): string {
+  return `${bpffs}/cilium/endpoints/${endpointId}/links`;
+}
+
+export interface CiliumMapSpec {
+  name: string;
+  type: MapTypeName;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+}
+
+export type GlobalMapKind = 'ipcache' | 'endpoints' | 'metrics' | 'ct4' | 'ctAny4' | 'ct6' | 'ctAny6' | 'services' | 'backends' | 'revNat';
+
+function spec(row: MapLayout, type: MapTypeName, maxEntries: number, flags = 0, name = row.map): CiliumMapSpec {
+  return { name, type, keySize: row.keySize, valueSize: row.valueSize, maxEntries, flags };
+}
+
+/** The global maps of a version, with the agent's default sizes (CT: `CTMapEntriesGlobal*Default`). */
+export function globalMapSpecs(minor: Minor): Record<GlobalMapKind, CiliumMapSpec> {
+  const ct4 = rowFor(CT4_LAYOUTS, minor);
+  const ct6 = rowFor(CT6_LAYOUTS, minor);
+  return {
+    ipcache: spec(rowFor(IPCACHE_LAYOUTS, minor), 'lpm_trie', 512000, BPF_F_NO_PREALLOC),
+    endpoints: spec(rowFor(ENDPOINT_LAYOUTS, minor), 'hash', 65535),
+    metrics: spec(rowFor(METRICS_LAYOUTS, minor), 'percpu_hash', 1024),
+    ct4: spec(ct4, 'lru_hash', 524288, 0, conntrackMapNames(4).tcp),
+    ctAny4: spec(ct4, 'lru_hash', 262144, 0, conntrackMapNames(4).any),
+    ct6: spec(ct6, 'lru_hash', 524288, 0, conntrackMapNames(6).tcp),
+    ctAny6: spec(ct6, 'lru_hash', 262144, 0, conntrackMapNames(6).any),
+    services: spec(rowFor(SERVICE_LAYOUTS, minor), 'hash', 65536),
+    backends: spec(rowFor(BACKEND_LAYOUTS, minor), 'hash', 65536),
+    revNat: spec(rowFor(REV_NAT_LAYOUTS, minor), 'hash', 65536),
+  };
+}
+
+/** An endpoint's policy map: `cilium_policy_<id %05d>` (≤1.16) or `cilium_policy_v2_<id %05d>`. */
+export function policyMapSpec(minor: Minor, endpointId: number): CiliumMapSpec {
+  const row = rowFor(POLICY_LAYOUTS, minor);
+  return spec(row, 'lpm_trie', 16384, BPF_F_NO_PREALLOC, `${row.map}_${String(endpointId).padStart(5, '0')}`);
+}

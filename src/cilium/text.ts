@@ -1,0 +1,124 @@
+// How cilium-dbg lays out text: Go's text/tabwriter with (minwidth 5, tabwidth 0, padding 3,
+// padchar ' ', flags 0), and the `TablePrinter` helper of `bpf ipcache list` / `bpf endpoint list`.
+// Addresses as cilium-dbg prints them.
+
+const MIN_WIDTH = 5;
+const PADDING = 3;
+
+/**
+ * Go's tabwriter over lines of cells, as written with a tab after every cell but the last: a
+ * column's width is decided per block of consecutive lines that have a cell in it (the last cell of
+ * a line is in no column and is never padded). Widths are max(cell + padding, minwidth). Every
+ * line ends in '\n'.
+ */
+export function tabwrite(lines: readonly (readonly string[])[]): string {
+  // Pass 1: the column widths of each block of lines. Pass 2: the text, written once into one
+  // buffer (the cells are ASCII) instead of as a padded string per cell.
+  const blocks: Block[] = [];
+  format(lines, 0, lines.length, [], blocks);
+  let size = 0;
+  for (const { from, to, widths } of blocks) {
+    for (let i = from; i < to; i++) {
+      const cells = lines[i];
+      for (let j = 0; j < cells.length; j++) size += j < widths.length ? Math.max(widths[j], cells[j].length) : cells[j].length;
+      size += 1;
+    }
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const { from, to, widths } of blocks) {
+    for (let i = from; i < to; i++) {
+      const cells = lines[i];
+      for (let j = 0; j < cells.length; j++) {
+        let end = at + out.write(cells[j], at, 'latin1');
+        if (j < widths.length) {
+          const padded = Math.max(at + widths[j], end);
+          out.fill(0x20, end, padded);
+          end = padded;
+        }
+        at = end;
+      }
+      out[at++] = 0x0a;
+    }
+  }
+  return out.toString('latin1');
+}
+
+/** Lines [from, to) and the widths of the columns they are padded to. */
+interface Block {
+  from: number;
+  to: number;
+  widths: readonly number[];
+}
+
+function format(lines: readonly (readonly string[])[], line0: number, line1: number, widths: number[], out: Block[]): void {
+  const column = widths.length;
+  let start = line0;
+  for (let i = line0; i < line1; i++) {
+    if (column >= lines[i].length - 1) continue;
+    if (i > start) out.push({ from: start, to: i, widths: [...widths] });
+    start = i;
+    let width = MIN_WIDTH;
+    for (; i < line1 && column < lines[i].length - 1; i++) width = Math.max(width, lines[i][column].length + PADDING);
+    widths.push(width);
+    format(lines, start, i, widths, out);
+    widths.pop();
+    start = i; // the line that ended the block has no cell here: the loop's i++ may skip it
+  }
+  if (line1 > start) out.push({ from: start, to: line1, widths: [...widths] });
+}
+
+/**
+ * `TablePrinter(first, second, map[string][]string)`: header `first\tsecond\n`, then per key a row
+ * `key\tvalue\t\n` and extra values of the same key with an empty first column. Keys (and a key's
+ * values) are sorted by code unit, where cilium-dbg prints Go's random map order.
+ */
+export function tablePrinter(firstTitle: string, secondTitle: string, rows: readonly (readonly [string, string])[]): string {
+  const byKey = new Map<string, string[]>();
+  for (const [key, value] of rows) {
+    const values = byKey.get(key);
+    if (values) values.push(value);
+    else byKey.set(key, [value]);
+  }
+  const lines: string[][] = [[firstTitle, secondTitle]];
+  for (const key of [...byKey.keys()].sort(compareCodeUnits)) {
+    byKey.get(key)!.sort(compareCodeUnits).forEach((value, i) => lines.push([i === 0 ? key : '', value, '']));
+  }
+  return tabwrite(lines);
+}
+
+/** A table whose every line is `cell\t…\tcell\n` (the last column unpadded), as `metrics list` writes it. */
+export function columns(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return tabwrite([header, ...rows]);
+}
+
+export function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Rows sorted cell by cell, each cell compared as a string (how `metrics list` sorts). */
+export function compareCells(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const c = compareCodeUnits(a[i], b[i]);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
+}
+
+export const FAMILY_IPV4 = 1;
+export const FAMILY_IPV6 = 2;
+export type Family = 'ipv4' | 'ipv6';
+
+export function familyName(family: number): Family | undefined {
+  return family === FAMILY_IPV4 ? 'ipv4' : family === FAMILY_IPV6 ? 'ipv6' : undefined;
+}
+
+/** `mac_t` as `Uint64MAC.String` prints it: uppercase, memory order. Records keep lowercase. */
+export function upperMac(mac: string): string {
+  return mac.toUpperCase();
+}
+
+/** Go's `%-<width>d`. */
+export function leftPad(value: number, width: number): string {
+  return String(value).padEnd(width);
+}

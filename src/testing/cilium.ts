@@ -1,0 +1,268 @@
+// A fake Cilium node, built from real kernel objects: pods in named network namespaces whose eth0
+// pairs with an `lxc…` veth on the host, a cilium_host/cilium_net pair holding the pods' gateway,
+// Cilium's programs on the lxc hooks (tcx from 1.16, a cls_bpf filter before), and Cilium's maps
+// for the chosen version, pinned in a private bpffs and filled consistently with the pods.
+// Everything it makes is undone by destroy(), also when creation fails half way.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cilium } from '../cilium';
+import { globalMapSpecs, globalsDir, endpointLinksDir, policyMapSpec, type CiliumMapSpec } from '../cilium/specs';
+import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from '../cilium/version';
+import { listInterfaces } from '../interfaces';
+import { addAddress, addNeighbor, addRoute, addTcFilter, createNetns, createVeth, setLink, type NamedNetns, type Removable } from './net';
+import { attachTcx, createMap, loadProgram, mountBpffs, pin, unmount, updateElem, type KernelObject } from './objects';
+
+/** A deliberate inconsistency, for testing what explainPod reports. */
+export type FakePodFault =
+  /** cilium_lxc points the endpoint at cilium_host's ifindex instead of its lxc veth. */
+  | 'endpoint-ifindex'
+  /** No ipcache entry for the pod IP (it falls under 0.0.0.0/0, world). */
+  | 'ipcache'
+  /** No cil_from_container on the lxc veth. */
+  | 'program'
+  /** The pod's neighbour entry for the gateway carries cilium_host's MAC, not the lxc veth's. */
+  | 'gateway-neighbor';
+
+export interface FakePodOptions {
+  /** IPv4 address of the pod. */
+  ip: string;
+  /** Default: 10000 + position × 1000 + 1 (outside the reserved range). */
+  identity?: number;
+  /** Default: 100 + position. */
+  endpointId?: number;
+  faults?: FakePodFault[];
+}
+
+export interface FakeCiliumNodeOptions {
+  /** The Cilium version whose map names, sizes and layouts to use; default the newest. */
+  version?: string;
+  pods: FakePodOptions[];
+  /** The gateway IP every pod routes through, held by cilium_host; default '10.3.0.179'. */
+  gateway?: string;
+  /** Name of the cilium_host-like device (and `cilium_net` its veth peer is named after it). */
+  hostDevice?: string;
+}
+
+export interface FakeDevice {
+  name: string;
+  ifindex: number;
+  mac: string;
+}
+
+export interface FakePod {
+  ip: string;
+  identity: number;
+  endpointId: number;
+  /** The pod's named namespace (/var/run/netns/<name>). */
+  netns: { name: string; path: string };
+  eth0: FakeDevice;
+  /** The host-side veth. */
+  lxc: FakeDevice;
+  faults: FakePodFault[];
+}
+
+export interface FakeCiliumNode {
+  version: CiliumVersion;
+  /** The private bpffs mount. */
+  bpffs: string;
+  gateway: string;
+  hostDevice: FakeDevice;
+  pods: FakePod[];
+  /** The pinned maps by name (cilium_ipcache_v2, cilium_lxc, …, cilium_policy_v2_00100). */
+  maps: Record<string, KernelObject>;
+  /** Removes every object, device, namespace and mount the fixture made. */
+  destroy(): Promise<void>;
+}
+
+// The CT and LB maps are preallocated: the fixture keeps them small (the agent's defaults are 524288/65536).
+const FIXTURE_MAX_ENTRIES = 4096;
+const SERVICE_IP = '10.96.0.10';
+
+function possibleCpus(): number {
+  return readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',').reduce((n, range) => {
+    const [a, b] = range.split('-').map(Number);
+    return n + (b === undefined ? 1 : b - a + 1);
+  }, 0);
+}
+
+/** Undo steps, run in reverse; every step runs even when one fails, and the first error is thrown. */
+class Teardown {
+  private readonly steps: (() => unknown)[] = [];
+  add(step: () => unknown): void {
+    this.steps.push(step);
+  }
+  async run(): Promise<void> {
+    let first: unknown;
+    while (this.steps.length > 0) {
+      try {
+        await this.steps.pop()!();
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first !== undefined) throw first;
+  }
+}
+
+async function device(name: string, netns?: NamedNetns): Promise<FakeDevice> {
+  const found = (await listInterfaces(netns ? { netns: netns.ref } : undefined)).find((i) => i.name === name);
+  if (!found?.mac) throw new Error(`fake Cilium node: ${name} did not appear`);
+  return { name, ifindex: found.ifindex, mac: found.mac };
+}
+
+/** Builds the node; see the module comment. */
+export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Promise<FakeCiliumNode> {
+  const minor = parseVersion(options.version) ?? NEWEST_VERSION;
+  if (!Array.isArray(options.pods) || options.pods.length === 0) throw new TypeError('createFakeCiliumNode: pods must be a non-empty array');
+  const gateway = options.gateway ?? '10.3.0.179';
+  const hostName = options.hostDevice ?? 'cilium_host';
+  const tag = randomBytes(3).toString('hex');
+  const teardown = new Teardown();
+  const track = <T extends Removable | KernelObject>(thing: T): T => {
+    teardown.add(() => ('remove' in thing ? thing.remove() : thing.close()));
+    return thing;
+  };
+
+  try {
+    // The private bpffs.
+    const bpffs = mkdtempSync(join(tmpdir(), 'bpfscope-cilium-'));
+    teardown.add(() => rmdirSync(bpffs));
+    await mountBpffs(bpffs);
+    teardown.add(() => unmount(bpffs));
+    mkdirSync(globalsDir(bpffs), { recursive: true });
+
+    // cilium_host (with the gateway IP) and its peer cilium_net.
+    const netName = hostName.endsWith('_host') ? hostName.replace(/_host$/, '_net') : `${hostName.slice(0, 13)}_n`;
+    track(await createVeth({ name: hostName, peerName: netName }));
+    await addAddress({ ifname: hostName, address: `${gateway}/32` });
+    const hostDevice = await device(hostName);
+
+    // The pods: namespace, eth0 ↔ lxc…, address, routes via the gateway, the gateway's neighbour.
+    const pods: FakePod[] = [];
+    for (const [i, spec] of options.pods.entries()) {
+      const faults = spec.faults ?? [];
+      const ns = track(await createNetns(`cilpod-${tag}-${i}`));
+      const lxcName = `lxc${randomBytes(6).toString('hex')}`;
+      track(await createVeth({ name: lxcName, peerName: 'eth0', peerNetns: ns.ref }));
+      await setLink({ netns: ns.ref, ifname: 'lo', up: true });
+      await addAddress({ netns: ns.ref, ifname: 'eth0', address: `${spec.ip}/32` });
+      await addRoute({ netns: ns.ref, dst: `${gateway}/32`, dev: 'eth0', scope: 'link' });
+      await addRoute({ netns: ns.ref, dst: 'default', via: gateway, dev: 'eth0' });
+      const lxc = await device(lxcName);
+      const eth0 = await device('eth0', ns);
+      await addNeighbor({ netns: ns.ref, ifname: 'eth0', ip: gateway, lladdr: faults.includes('gateway-neighbor') ? hostDevice.mac : lxc.mac });
+      pods.push({
+        ip: spec.ip,
+        identity: spec.identity ?? 10000 + i * 1000 + 1,
+        endpointId: spec.endpointId ?? 100 + i,
+        netns: { name: ns.name, path: ns.path },
+        eth0,
+        lxc,
+        faults,
+      });
+    }
+
+    // Cilium's maps for the version, pinned under tc/globals.
+    const maps: Record<string, KernelObject> = {};
+    const makeMap = async (spec: CiliumMapSpec, maxEntries = spec.maxEntries) => {
+      const map = track(await createMap({ ...spec, maxEntries }));
+      await pin(map, `${globalsDir(bpffs)}/${spec.name}`);
+      maps[spec.name] = map;
+      return map;
+    };
+    const fill = async (map: KernelObject, packed: { keys: Buffer; values: Buffer; count: number; keySize: number }, valueStride: number) => {
+      for (let i = 0; i < packed.count; i++) {
+        await updateElem(map, packed.keys.subarray(i * packed.keySize, (i + 1) * packed.keySize), packed.values.subarray(i * valueStride, (i + 1) * valueStride));
+      }
+    };
+    const version = versionName(minor);
+    const specs = globalMapSpecs(minor);
+
+    const ipcache = cilium.encode.ipcache([
+      { prefix: '0.0.0.0/0', identity: 2 },
+      { prefix: `${gateway}/32`, identity: 1 },
+      ...pods.filter((p) => !p.faults.includes('ipcache')).map((p) => ({ prefix: `${p.ip}/32`, identity: p.identity })),
+    ], { version });
+    await fill(await makeMap(specs.ipcache), ipcache, ipcache.valueSize);
+
+    const endpoints = cilium.encode.endpoints([
+      { ip: gateway, flags: ['host'] },
+      ...pods.map((p) => ({
+        ip: p.ip,
+        endpointId: p.endpointId,
+        ifindex: p.faults.includes('endpoint-ifindex') ? hostDevice.ifindex : p.lxc.ifindex,
+        mac: p.eth0.mac,
+        nodeMac: p.lxc.mac,
+        identity: p.identity,
+      })),
+    ], { version });
+    await fill(await makeMap(specs.endpoints), endpoints, endpoints.valueSize);
+
+    const cpus = possibleCpus();
+    const spread = (packets: number, bytes: number) => [{ packets: BigInt(packets), bytes: BigInt(bytes) }];
+    const metrics = cilium.encode.metrics([
+      { reason: 0, direction: 'EGRESS', line: 1713, fileId: 2, perCpu: spread(99, 7611) },
+      { reason: 3, direction: 'INGRESS', line: 861, fileId: 1, perCpu: spread(2310, 453216) },
+      { reason: 133, direction: 'EGRESS', line: 1363, fileId: 2, perCpu: spread(12, 888) },
+    ], { version, cpus });
+    await fill(await makeMap(specs.metrics), metrics, cpus * 16);
+
+    // Conntrack: one TCP flow from each pod to the next; the other CT maps exist, empty.
+    const flows = cilium.encode.conntrack(pods.map((p, i) => ({
+      daddr: pods[(i + 1) % pods.length].ip, saddr: p.ip, dport: 80, sport: 40000 + i, protocol: 6,
+      lifetime: 21600, srcSecId: p.identity, packets: 10n, bytes: 1500n,
+    })), { version, family: 4 });
+    await fill(await makeMap(specs.ct4, FIXTURE_MAX_ENTRIES), flows, flows.valueSize);
+    for (const kind of ['ctAny4', 'ct6', 'ctAny6'] as const) await makeMap(specs[kind], FIXTURE_MAX_ENTRIES);
+
+    // One UDP service (10.96.0.10:53) balanced over the pods.
+    const services = cilium.encode.services([
+      { address: SERVICE_IP, port: 53, backendSlot: 0, protocol: minor >= 17 ? 17 : 0, count: pods.length, revNatIndex: 1 },
+      ...pods.map((_, i) => ({ address: SERVICE_IP, port: 53, backendSlot: i + 1, protocol: minor >= 17 ? 17 : 0, backendId: i + 1, revNatIndex: 1 })),
+    ], { version });
+    await fill(await makeMap(specs.services, FIXTURE_MAX_ENTRIES), services, services.valueSize);
+    const backends = cilium.encode.backends(pods.map((p, i) => ({ backendId: i + 1, address: p.ip, port: 53, protocol: 17 })), { version });
+    await fill(await makeMap(specs.backends, FIXTURE_MAX_ENTRIES), backends, backends.valueSize);
+    const revNat = cilium.encode.revNat([{ revNatIndex: 1, address: SERVICE_IP, port: 53 }], { version });
+    await fill(await makeMap(specs.revNat, FIXTURE_MAX_ENTRIES), revNat, revNat.valueSize);
+
+    // Per endpoint: a policy map allowing TCP 80 from the other pods and all egress.
+    for (const p of pods) {
+      const policy = cilium.encode.policy([
+        { identity: 0, direction: 'egress' },
+        ...pods.filter((o) => o !== p).map((o) => ({ identity: o.identity, direction: 'ingress' as const, protocol: 6, port: 80 })),
+      ], { version });
+      await fill(await makeMap(policyMapSpec(minor, p.endpointId)), policy, policy.valueSize);
+    }
+
+    // Programs: cil_from_container on each lxc ingress (tcx with a pinned link from 1.16, a cls_bpf
+    // filter named `<prog>-<ifname>` before), cil_to_host/cil_from_host on cilium_host.
+    const clsact = new Set<string>();
+    const attach = async (ifname: string, ifindex: number, progName: string, direction: 'ingress' | 'egress', linksDir: string) => {
+      const program = track(await loadProgram({ type: 'sched_cls', name: progName }));
+      if (minor >= 16) {
+        const link = track(await attachTcx(program, ifindex, direction));
+        mkdirSync(linksDir, { recursive: true });
+        await pin(link, `${linksDir}/${progName}`);
+      } else {
+        // One clsact qdisc per device holds both directions; removing it once removes every filter.
+        const filter = await addTcFilter({ ifname, direction, program, name: `${progName}-${ifname}` });
+        if (!clsact.has(ifname)) track(filter);
+        clsact.add(ifname);
+      }
+    };
+    for (const p of pods) {
+      if (!p.faults.includes('program')) await attach(p.lxc.name, p.lxc.ifindex, 'cil_from_container', 'ingress', endpointLinksDir(bpffs, p.endpointId));
+    }
+    const hostLinks = `${bpffs}/cilium/devices/${hostName.replace(/\./g, '-')}/links`;
+    await attach(hostName, hostDevice.ifindex, 'cil_to_host', 'ingress', hostLinks);
+    await attach(hostName, hostDevice.ifindex, 'cil_from_host', 'egress', hostLinks);
+
+    return { version, bpffs, gateway, hostDevice, pods, maps, destroy: () => teardown.run() };
+  } catch (err) {
+    await teardown.run().catch(() => undefined); // the creation error is the one to report
+    throw err;
+  }
+}

@@ -1,0 +1,65 @@
+// `bpfscope cilium …` on a fake Cilium node: the text equals cilium.format.* of the API's records,
+// --json equals the records, explain prints the report.
+import { spawnSync } from 'node:child_process';
+import { expect, it } from 'vitest';
+import { cilium } from 'bpfscope';
+import { createFakeCiliumNode } from 'bpfscope/testing';
+import { cleanup, describeKernel, run } from '../helpers/kernel';
+
+function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describeKernel('bpfscope cilium', () => {
+  it('prints the three cilium-dbg tables and explains a pod', async () => {
+    const node = await createFakeCiliumNode({ version: '1.16', pods: [{ ip: '10.3.0.115' }, { ip: '10.3.0.158', faults: ['program'] }] });
+    cleanup(() => node.destroy());
+    const read = { bpffs: node.bpffs, version: '1.16' };
+    const ipcache = cli('cilium', 'ipcache', '--bpffs', node.bpffs, '--version', '1.16');
+    expect(ipcache.code).toBe(0);
+    expect(ipcache.stdout).toBe(cilium.format.ipcache(await cilium.ipcache(read)).trimEnd() + '\n');
+    expect(ipcache.stdout).toContain(', flags=<none>'); // 1.16's comma
+    expect(cli('cilium', 'endpoints', '--bpffs', node.bpffs, '--cilium-version', '1.16').stdout).toBe(cilium.format.endpoints(await cilium.endpoints(read)).trimEnd() + '\n');
+    expect(cli('cilium', 'metrics', '--bpffs', node.bpffs, '--version', '1.16').stdout).toBe(cilium.format.metrics(await cilium.metrics(read)).trimEnd() + '\n');
+    const json = JSON.parse(cli('cilium', 'endpoints', '--bpffs', node.bpffs, '--json').stdout) as { ip: string; ifindex: number }[];
+    expect(json.find((e) => e.ip === '10.3.0.115')?.ifindex).toBe(node.pods[0].lxc.ifindex);
+
+    const explain = cli('cilium', 'explain', '10.3.0.158', '--bpffs', node.bpffs, '--version', '1.16');
+    expect(explain.code).toBe(0);
+    expect(explain.stdout).toMatch(/^Pod 10\.3\.0\.158 /);
+    expect(explain.stdout).toMatch(/ERROR\s+no-ingress-program: no cil_from_container on lxc[0-9a-f]{12} ingress/);
+    expect(cli('cilium', 'nope').code).toBe(2);
+    expect(cli('cilium', 'explain').code).toBe(2);
+  });
+});
+
+describeKernel('bpfscope demo and the other cilium maps', () => {
+  it('cilium ct, lb and policy print the records the API reads', async () => {
+    const node = await createFakeCiliumNode({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
+    cleanup(() => node.destroy());
+    const read = { bpffs: node.bpffs, version: '1.18' };
+    const lb = JSON.parse(cli('cilium', 'lb', '--bpffs', node.bpffs, '--version', '1.18', '--json').stdout);
+    expect(lb.services.length).toBe((await cilium.services(read)).length);
+    expect(lb.backends.map((b: { address: string }) => b.address)).toEqual((await cilium.backends(read)).map((b) => b.address));
+    const ct = JSON.parse(cli('cilium', 'ct', '--bpffs', node.bpffs, '--version', '1.18', '--json').stdout) as unknown[];
+    expect(ct.length).toBe((await cilium.conntrack({ ...read, family: 4 })).length);
+    const endpointId = node.pods[0].endpointId;
+    const policy = cli('cilium', 'policy', String(endpointId), '--bpffs', node.bpffs, '--version', '1.18');
+    expect(policy.code).toBe(0);
+    expect(policy.stdout.trim().split('\n').length).toBe((await cilium.policy(endpointId, read)).length + 1);
+    expect(cli('cilium', 'policy', '--bpffs', node.bpffs).code).toBe(2);
+  });
+
+  it('demo runs the walkthrough, reports the broken node, and leaves nothing behind', () => {
+    const before = run('ip', ['netns', 'list']);
+    const demo = cli('demo');
+    expect(demo.code).toBe(0);
+    expect(demo.stdout).toContain('IP PREFIX/ADDRESS   IDENTITY');
+    expect(demo.stdout).toMatch(/tcx\/ingress\s+cil_from_container/);
+    expect(demo.stdout).toContain("that is the host veth's MAC: Cilium's ARP responder answered");
+    for (const code of ['no-ingress-program', 'ipcache-missing', 'endpoint-ifindex-mismatch']) expect(demo.stdout).toContain(`ERROR   ${code}:`);
+    expect(demo.stdout.trimEnd().endsWith('Everything the demo made has been removed.')).toBe(true);
+    expect(run('ip', ['netns', 'list'])).toBe(before);
+  });
+});

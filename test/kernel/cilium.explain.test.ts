@@ -1,0 +1,134 @@
+// explainPod on a fake Cilium node (real namespaces, veths, tcx links, pinned maps in a private
+// bpffs), and on nodes broken on purpose; the readers and formatters on the same node, compared
+// with ip, bpftool and the fixture's own bookkeeping.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { cilium } from 'bpfscope';
+import { createFakeCiliumNode, type FakeCiliumNode } from 'bpfscope/testing';
+import { bpftool, cleanup, describeKernel, ipJson } from '../helpers/kernel';
+
+/** Where cgroup v2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts). */
+function cgroup2Mount(): string {
+  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' - ')[1]?.startsWith('cgroup2 '));
+  if (!line) throw new Error('no cgroup2 mount: cannot place a process in a container-like cgroup');
+  return line.split(' ')[4];
+}
+
+async function node(options: Parameters<typeof createFakeCiliumNode>[0]): Promise<FakeCiliumNode> {
+  const n = await createFakeCiliumNode(options);
+  cleanup(() => n.destroy());
+  return n;
+}
+
+describeKernel('fake Cilium node', () => {
+  it('builds the walkthrough scene: pods, lxc veths, cilium_host, programs and pinned maps', async () => {
+    const n = await node({ version: '1.18', pods: [{ ip: '10.3.0.115' }, { ip: '10.3.0.158' }] });
+    const [client] = n.pods;
+    // ip sees the pod's eth0 paired with the lxc veth, the gateway route and neighbour.
+    const link = ipJson<{ ifindex: number; link_index?: number; address: string }[]>(['link', 'show', 'eth0'], client.netns.name)[0];
+    expect(link.link_index).toBe(client.lxc.ifindex);
+    expect(link.address).toBe(client.eth0.mac);
+    const routes = ipJson<{ dst: string; gateway?: string }[]>(['route'], client.netns.name);
+    expect(routes.find((r) => r.dst === 'default')?.gateway).toBe('10.3.0.179');
+    const neigh = ipJson<{ dst: string; lladdr: string }[]>(['neigh'], client.netns.name);
+    expect(neigh.find((e) => e.dst === '10.3.0.179')?.lladdr).toBe(client.lxc.mac);
+    // bpftool sees cil_from_container on the lxc's tcx ingress.
+    const net = bpftool<{ tc: { devname: string; kind: string; name: string }[] }[]>('net', 'show', 'dev', client.lxc.name)[0];
+    expect(net.tc).toEqual([expect.objectContaining({ devname: client.lxc.name, kind: 'tcx/ingress', name: 'cil_from_container' })]);
+    // The readers find every map by pin and agree with the pods.
+    const eps = await cilium.endpoints({ bpffs: n.bpffs });
+    expect(eps.layout).toMatchObject({ version: '1.20', map: 'cilium_lxc' }); // lxc sizes never change: newest by default
+    expect(eps.find((e) => e.ip === client.ip)).toMatchObject({ endpointId: client.endpointId, ifindex: client.lxc.ifindex, mac: client.eth0.mac, nodeMac: client.lxc.mac });
+    const ipcache = await cilium.ipcache({ bpffs: n.bpffs, version: '1.18' });
+    expect(ipcache.layout.map).toBe('cilium_ipcache_v2');
+    expect(cilium.format.ipcache(ipcache)).toContain('10.3.0.115/32       identity=10001 encryptkey=0 tunnelendpoint=0.0.0.0 flags=<none>');
+    expect((await cilium.services({ bpffs: n.bpffs })).filter((s) => s.backendSlot > 0)).toHaveLength(2);
+    expect(await cilium.policy(client.endpointId, { bpffs: n.bpffs })).toHaveLength(2);
+    expect((await cilium.conntrack({ bpffs: n.bpffs, family: 4 })).map((c) => c.saddr).sort()).toEqual(['10.3.0.115', '10.3.0.158']);
+  });
+
+  it('explainPod follows the chain from a pid and finds every link holding', async () => {
+    const n = await node({ version: '1.18', pods: [{ ip: '10.3.0.115' }, { ip: '10.3.0.158' }] });
+    const [client] = n.pods;
+    const sleeper = spawn('ip', ['netns', 'exec', client.netns.name, 'sleep', '60'], { stdio: 'ignore' });
+    cleanup(() => sleeper.kill());
+    await new Promise((resolve) => setTimeout(resolve, 300)); // ip exec's into sleep
+    const report = await cilium.explainPod({ pid: sleeper.pid! }, { bpffs: n.bpffs, version: '1.18' });
+    expect(report.errors).toEqual([]);
+    expect(report.pod).toMatchObject({ pids: [sleeper.pid], ip: '10.3.0.115', gateway: '10.3.0.179', interface: { name: 'eth0', ifindex: client.eth0.ifindex, mac: client.eth0.mac } });
+    expect(report.gateway).toMatchObject({ ip: '10.3.0.179', neighbor: { mac: client.lxc.mac }, isHostVethMac: true, hostDevice: { name: 'cilium_host', ifindex: n.hostDevice.ifindex } });
+    expect(report.hostVeth).toMatchObject({ name: client.lxc.name, ifindex: client.lxc.ifindex, mac: client.lxc.mac });
+    expect(report.hostVeth!.attachments).toEqual([expect.objectContaining({ hook: 'tcx/ingress', progName: 'cil_from_container' })]);
+    expect(report.ipcache).toMatchObject({ prefix: '10.3.0.115/32', identity: client.identity });
+    expect(report.endpoint).toMatchObject({ endpointId: client.endpointId, ifindex: client.lxc.ifindex });
+    expect(report.pinnedLinks).toEqual([expect.objectContaining({ path: `${n.bpffs}/cilium/endpoints/${client.endpointId}/links/cil_from_container`, ifindex: client.lxc.ifindex })]);
+    expect(report.drops.map((d) => d.reasonName)).toEqual(['Policy denied']);
+    expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    const text = cilium.format.pod(report);
+    const order = ['1. Pod', '2. Gateway', '3. Host veth and programs', '4. Cilium maps', '5. Drops', 'Findings'].map((s) => text.indexOf(s));
+    expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]))).toBe(true);
+    expect(text).toContain(`tcx/ingress  cil_from_container`);
+  });
+
+  it('explainPod from a container id finds the pod through its cgroup', async () => {
+    const n = await node({ version: '1.16', pods: [{ ip: '10.3.0.115' }] });
+    const sleeper = spawn('ip', ['netns', 'exec', n.pods[0].netns.name, 'sleep', '60'], { stdio: 'ignore' });
+    const id = randomBytes(32).toString('hex');
+    const parent = `${cgroup2Mount()}/bpfscope-cilium-${process.pid}`;
+    const dir = `${parent}/cri-containerd-${id}.scope`;
+    mkdirSync(dir, { recursive: true });
+    cleanup(async () => {
+      sleeper.kill();
+      await new Promise((resolve) => sleeper.once('exit', resolve));
+      rmdirSync(dir);
+      rmdirSync(parent);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    writeFileSync(`${dir}/cgroup.procs`, String(sleeper.pid));
+    const report = await cilium.explainPod({ containerId: id.slice(0, 13) }, { bpffs: n.bpffs });
+    expect(report.pod).toMatchObject({ containerId: id.slice(0, 13), pids: [sleeper.pid], ip: '10.3.0.115' });
+    expect(report.endpoint?.endpointId).toBe(n.pods[0].endpointId);
+    expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  it('explainPod from an IP finds the pod through cilium_lxc and the veth peer', async () => {
+    const n = await node({ version: '1.17', pods: [{ ip: '10.3.0.115' }] });
+    const report = await cilium.explainPod({ ip: '10.3.0.115' }, { bpffs: n.bpffs, version: '1.17' });
+    expect(report.pod.interface?.ifindex).toBe(n.pods[0].eth0.ifindex);
+    expect(report.pod.netns?.path).toContain(n.pods[0].netns.name);
+    expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  it('reports each deliberate break as a finding', async () => {
+    const n = await node({
+      version: '1.18',
+      pods: [
+        { ip: '10.3.0.115', faults: ['endpoint-ifindex'] },
+        { ip: '10.3.0.116', faults: ['ipcache'] },
+        { ip: '10.3.0.117', faults: ['program'] },
+        { ip: '10.3.0.118', faults: ['gateway-neighbor'] },
+      ],
+    });
+    const codes = async (pod: number) => {
+      const r = await cilium.explainPod({ netns: { name: n.pods[pod].netns.name } }, { bpffs: n.bpffs, version: '1.18' });
+      return r.findings.filter((f) => f.severity !== 'info').map((f) => f.code);
+    };
+    expect(await codes(0)).toEqual(['endpoint-ifindex-mismatch']);
+    expect(await codes(1)).toEqual(['ipcache-missing']);
+    expect(await codes(2)).toEqual(['no-ingress-program']);
+    expect(await codes(3)).toEqual(['gateway-mac-not-host-veth']);
+    const text = cilium.format.pod(await cilium.explainPod({ ip: '10.3.0.115' }, { bpffs: n.bpffs, version: '1.18' }));
+    expect(text).toMatch(/ERROR\s+endpoint-ifindex-mismatch: cilium_lxc says endpoint 100 is on ifindex \d+, but the pod's host veth lxc\w+ is ifindex \d+/);
+  });
+
+  it('1.15 uses a legacy tc filter named <prog>-<ifname>, which explainPod accepts', async () => {
+    const n = await node({ version: '1.15', pods: [{ ip: '10.3.0.115' }] });
+    const [pod] = n.pods;
+    const report = await cilium.explainPod({ netns: { name: pod.netns.name } }, { bpffs: n.bpffs, version: '1.15' });
+    expect(report.hostVeth!.attachments).toEqual([expect.objectContaining({ hook: 'tc/ingress', progName: 'cil_from_container' })]);
+    expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect((await cilium.ipcache({ bpffs: n.bpffs })).layout.map).toBe('cilium_ipcache');
+  });
+});

@@ -1,0 +1,131 @@
+// createFakeCiliumNode: the walkthrough's scene from real objects, checked with ip, tc and bpftool
+// (maps found by pin, their entries dumped by bpftool and decoded with cilium.decode), and torn
+// down without leftovers.
+import { existsSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { cilium, openPinned } from 'bpfscope';
+import { createFakeCiliumNode, type FakeCiliumNode } from 'bpfscope/testing';
+import { bpftool, cleanup, describeKernel, ipJson, run } from '../helpers/kernel';
+
+interface BpftoolMap { id: number; type: string; name: string; bytes_key: number; bytes_value: number; max_entries: number; flags: number }
+interface DumpEntry { key: string[]; value?: string[]; values?: { cpu: number; value: string[] }[] }
+
+async function node(options: Parameters<typeof createFakeCiliumNode>[0]): Promise<FakeCiliumNode> {
+  const n = await createFakeCiliumNode(options);
+  cleanup(() => n.destroy());
+  return n;
+}
+
+/** A pinned map's entries as bpftool dumps them, packed back into key and value buffers. */
+function dumpPacked(path: string): { keys: Buffer; values: Buffer; count: number; cpus?: number } {
+  const entries = bpftool<DumpEntry[]>('map', 'dump', 'pinned', path);
+  const bytes = (hex: string[]) => Buffer.from(hex.map((h) => parseInt(h, 16)));
+  const values = entries.map((e) => (e.value ? bytes(e.value) : Buffer.concat(e.values!.map((c) => bytes(c.value)))));
+  return { keys: Buffer.concat(entries.map((e) => bytes(e.key))), values: Buffer.concat(values), count: entries.length, cpus: entries[0]?.values?.length };
+}
+
+describeKernel('createFakeCiliumNode', () => {
+  it('pairs each pod eth0 with an lxc veth and routes it via the gateway on cilium_host', async () => {
+    const n = await node({ version: '1.18', pods: [{ ip: '10.3.0.115' }, { ip: '10.3.0.158' }] });
+    expect(n.version).toBe('1.18');
+    const host = ipJson<{ ifindex: number; address: string }[]>(['link', 'show', 'cilium_host'])[0];
+    expect(n.hostDevice).toEqual({ name: 'cilium_host', ifindex: host.ifindex, mac: host.address });
+    const hostAddrs = ipJson<{ addr_info: { local: string; prefixlen: number }[] }[]>(['-4', 'addr', 'show', 'cilium_host'])[0].addr_info;
+    expect(hostAddrs).toEqual([expect.objectContaining({ local: '10.3.0.179', prefixlen: 32 })]);
+    for (const pod of n.pods) {
+      const eth0 = ipJson<{ ifindex: number; link_index: number; address: string }[]>(['link', 'show', 'eth0'], pod.netns.name)[0];
+      expect(eth0).toMatchObject({ ifindex: pod.eth0.ifindex, link_index: pod.lxc.ifindex, address: pod.eth0.mac });
+      const addrs = ipJson<{ addr_info: { local: string }[] }[]>(['-4', 'addr', 'show', 'eth0'], pod.netns.name)[0].addr_info;
+      expect(addrs.map((a) => a.local)).toEqual([pod.ip]);
+      const lxc = ipJson<{ ifname: string; address: string }[]>(['link', 'show', pod.lxc.name])[0];
+      expect(lxc.address).toBe(pod.lxc.mac);
+      expect(pod.lxc.name).toMatch(/^lxc[0-9a-f]{12}$/);
+      const routes = ipJson<{ dst: string; gateway?: string; dev: string; scope?: string }[]>(['route'], pod.netns.name);
+      expect(routes).toEqual(expect.arrayContaining([
+        expect.objectContaining({ dst: 'default', gateway: '10.3.0.179', dev: 'eth0' }),
+        expect.objectContaining({ dst: '10.3.0.179', dev: 'eth0', scope: 'link' }),
+      ]));
+      const neigh = ipJson<{ dst: string; lladdr: string; state: string[] }[]>(['neigh'], pod.netns.name);
+      expect(neigh).toEqual([expect.objectContaining({ dst: '10.3.0.179', lladdr: pod.lxc.mac, state: ['PERMANENT'] })]);
+      // tcx ingress runs cil_from_container; its link is pinned under the endpoint's links dir.
+      const net = bpftool<{ tc: { devname: string; kind: string; name: string; prog_id: number }[] }[]>('net', 'show', 'dev', pod.lxc.name)[0];
+      expect(net.tc).toEqual([expect.objectContaining({ kind: 'tcx/ingress', name: 'cil_from_container' })]);
+      const pinned = await openPinned(`${n.bpffs}/cilium/endpoints/${pod.endpointId}/links/cil_from_container`);
+      expect(pinned.kind).toBe('link');
+      const link = bpftool<{ id: number; prog_id: number; ifindex?: number }[]>('link', 'show').find((l) => l.id === pinned.info.id);
+      expect(link).toMatchObject({ prog_id: net.tc[0].prog_id, ifindex: pod.lxc.ifindex });
+    }
+    const hostNet = bpftool<{ tc: { kind: string; name: string }[] }[]>('net', 'show', 'dev', 'cilium_host')[0];
+    expect(hostNet.tc.map((t) => `${t.kind} ${t.name}`).sort()).toEqual(['tcx/egress cil_from_host', 'tcx/ingress cil_to_host']);
+  });
+
+  it("pins Cilium's maps with the version's names, types and sizes, filled consistently with the pods", async () => {
+    for (const version of ['1.14', '1.16', '1.17', '1.18', '1.19']) {
+      const n = await node({ version, pods: [{ ip: '10.3.0.115' }, { ip: '10.3.0.158', identity: 4242, endpointId: 77 }] });
+      const globals = `${n.bpffs}/tc/globals`;
+      const show = (name: string) => bpftool<BpftoolMap>('map', 'show', 'pinned', `${globals}/${name}`);
+      const ipcacheName = version >= '1.18' ? 'cilium_ipcache_v2' : 'cilium_ipcache';
+      expect(show(ipcacheName)).toMatchObject({ type: 'lpm_trie', bytes_key: 24, bytes_value: version >= '1.18' ? 24 : 12, max_entries: 512000, flags: 1 });
+      expect(show('cilium_lxc')).toMatchObject({ type: 'hash', bytes_key: 20, bytes_value: 48, max_entries: 65535 });
+      expect(show('cilium_metrics')).toMatchObject({ type: 'percpu_hash', bytes_key: 8, bytes_value: 16, max_entries: 1024 });
+      expect(show('cilium_ct4_global')).toMatchObject({ type: 'lru_hash', bytes_key: 14, bytes_value: 56 });
+      const policyName = `${version >= '1.17' ? 'cilium_policy_v2' : 'cilium_policy'}_00077`;
+      expect(show(policyName)).toMatchObject({ type: 'lpm_trie', bytes_key: 12 });
+
+      const ipc = dumpPacked(`${globals}/${ipcacheName}`);
+      const ipcache = cilium.decode.ipcache(ipc.keys, ipc.values, ipc.count, { version });
+      expect(ipcache.map((r) => `${r.prefix}=${r.identity}`).sort()).toEqual(['0.0.0.0/0=2', '10.3.0.115/32=10001', '10.3.0.158/32=4242', '10.3.0.179/32=1']);
+
+      const lxc = dumpPacked(`${globals}/cilium_lxc`);
+      const eps = cilium.decode.endpoints(lxc.keys, lxc.values, lxc.count, { version });
+      for (const pod of n.pods) {
+        expect(eps.find((e) => e.ip === pod.ip)).toMatchObject({
+          endpointId: pod.endpointId, ifindex: pod.lxc.ifindex, mac: pod.eth0.mac, nodeMac: pod.lxc.mac, identity: pod.identity, isHost: false,
+        });
+      }
+      expect(eps.find((e) => e.ip === '10.3.0.179')).toMatchObject({ isHost: true, flags: ['host'] });
+
+      const met = dumpPacked(`${globals}/cilium_metrics`);
+      const metrics = cilium.decode.metrics(met.keys, met.values, met.count, { version, cpus: met.cpus });
+      expect(metrics.map((m) => `${m.reasonName} ${m.direction} ${m.packets}`).sort()).toEqual(['Interface INGRESS 2310', 'Policy denied EGRESS 12', 'Success EGRESS 99']);
+
+      if (version < '1.16') {
+        // Legacy tc: a cls_bpf filter named <prog>-<ifname>, nothing pinned under cilium/.
+        const filters = JSON.parse(run('tc', ['-j', 'filter', 'show', 'dev', n.pods[0].lxc.name, 'ingress'])) as { options?: { bpf_name?: string } }[];
+        expect(filters.map((f) => f.options?.bpf_name).filter(Boolean)).toEqual([`cil_from_container-${n.pods[0].lxc.name}`]);
+        expect(existsSync(`${n.bpffs}/cilium/endpoints`)).toBe(false);
+      }
+      await n.destroy();
+    }
+  });
+
+  it('builds deliberate faults, and destroy() leaves nothing behind', async () => {
+    const n = await createFakeCiliumNode({
+      pods: [{ ip: '10.3.0.115', faults: ['endpoint-ifindex', 'ipcache', 'program', 'gateway-neighbor'] }],
+    });
+    const [pod] = n.pods;
+    try {
+      const lxc = dumpPacked(`${n.bpffs}/tc/globals/cilium_lxc`);
+      expect(cilium.decode.endpoints(lxc.keys, lxc.values, lxc.count).find((e) => e.ip === pod.ip)?.ifindex).toBe(n.hostDevice.ifindex);
+      const ipc = dumpPacked(`${n.bpffs}/tc/globals/cilium_ipcache_v2`);
+      expect(cilium.decode.ipcache(ipc.keys, ipc.values, ipc.count).map((r) => r.prefix)).not.toContain('10.3.0.115/32');
+      expect(bpftool<{ tc?: unknown[] }[]>('net', 'show', 'dev', pod.lxc.name)[0].tc ?? []).toEqual([]);
+      expect(ipJson<{ lladdr: string }[]>(['neigh'], pod.netns.name)[0].lladdr).toBe(n.hostDevice.mac);
+    } finally {
+      await n.destroy();
+    }
+    expect(existsSync(pod.netns.path)).toBe(false);
+    expect(ipJson<unknown[]>(['link', 'show']).some((l) => [pod.lxc.name, 'cilium_host', 'cilium_net'].includes((l as { ifname: string }).ifname))).toBe(false);
+    expect(existsSync(n.bpffs)).toBe(false);
+    await n.destroy(); // a second destroy is harmless
+  });
+
+  it('removes what it made when creation fails half way', async () => {
+    // Other test files may create lxc… devices meanwhile: compare the fixture's own name pattern.
+    const fixtureDevices = () => ipJson<{ ifname: string }[]>(['link', 'show']).map((l) => l.ifname).filter((n) => n === 'cilium_host' || /^lxc[0-9a-f]{12}$/.test(n));
+    const before = fixtureDevices();
+    await expect(createFakeCiliumNode({ pods: [{ ip: '10.3.0.115' }, { ip: 'not-an-ip' }] })).rejects.toThrow(TypeError);
+    expect(fixtureDevices()).toEqual(before);
+    expect(run('ip', ['netns', 'list'])).not.toMatch(/cilpod-/);
+  });
+});

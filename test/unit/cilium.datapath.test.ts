@@ -1,0 +1,162 @@
+// Conntrack, load-balancer and policy maps: bytes laid out by hand from cilium-maps.md §5, decoded
+// per version.
+import { describe, expect, it } from 'vitest';
+import { cilium } from 'bpfscope';
+
+const v4 = (ip: string) => Buffer.from(ip.split('.').map(Number));
+
+describe('cilium conntrack', () => {
+  /** struct ipv4_ct_tuple (14 B packed): daddr @0, saddr @4, dport be16 @8, sport be16 @10, nexthdr @12, flags @13. */
+  const tuple = Buffer.concat([v4('10.0.1.15'), v4('10.0.2.7'), Buffer.from([0x00, 0x50, 0x9c, 0x40, 6, 1])]);
+  /** struct ct_entry (56 B). */
+  function entry(o: { q0?: bigint; q8?: bigint; q16?: bigint; q24?: bigint; at40?: number }): Buffer {
+    const b = Buffer.alloc(56);
+    b.writeBigUInt64LE(o.q0 ?? 0n, 0);
+    b.writeBigUInt64LE(o.q8 ?? 0n, 8);
+    b.writeBigUInt64LE(o.q16 ?? 0n, 16);
+    b.writeBigUInt64LE(o.q24 ?? 0n, 24);
+    b.writeUInt32LE(21600, 32); // lifetime
+    b.writeUInt16LE(0b100_0001_0000, 36); // seen_non_syn (bit4), from_tunnel (bit10)
+    b.writeUInt16LE(5, 38); // rev_nat_index
+    b.writeUInt16LE(o.at40 ?? 0, 40);
+    b.writeUInt8(0x12, 42); // tx_flags_seen
+    b.writeUInt8(0x10, 43); // rx_flags_seen
+    b.writeUInt32LE(12345, 44); // src_sec_id
+    b.writeUInt32LE(100, 48);
+    b.writeUInt32LE(200, 52);
+    return b;
+  }
+
+  it('decodes the tuple and the 1.16 entry (backend_id, packets, bytes, ifindex)', () => {
+    const records = cilium.decode.conntrack(tuple, entry({ q8: 9n, q16: 10n, q24: 1500n, at40: 12 }), 1, { version: '1.16' });
+    expect(records.layout).toMatchObject({ map: 'cilium_ct4_global', keySize: 14, valueSize: 56 });
+    expect(records[0]).toEqual({
+      family: 'ipv4', map: 'cilium_ct4_global', daddr: '10.0.1.15', saddr: '10.0.2.7', dport: 80, sport: 40000, protocol: 6,
+      direction: 'in', related: false, service: false, lifetime: 21600, flags: ['seen_non_syn', 'from_tunnel'], rawFlags: 0x410,
+      revNatIndex: 5, backendId: 9n, packets: 10n, bytes: 1500n, ifindex: 12, txFlagsSeen: 0x12, rxFlagsSeen: 0x10,
+      srcSecId: 12345, lastTxReport: 100, lastRxReport: 200,
+    });
+  });
+
+  it('1.14/1.15: rx/tx counters; 1.20-dev: nat_port (be16) at byte 40', () => {
+    const old = cilium.decode.conntrack(tuple, entry({ q0: 1n, q8: 2n, q16: 3n, q24: 4n, at40: 7 }), 1, { version: '1.15' })[0];
+    expect(old).toMatchObject({ rxPackets: 1n, rxBytes: 2n, txPackets: 3n, txBytes: 4n, ifindex: 7 });
+    expect(old.packets).toBeUndefined();
+    expect(old.backendId).toBeUndefined(); // not a service tuple
+    const newest = cilium.decode.conntrack(tuple, entry({ at40: 0x1f90 }), 1)[0];
+    expect(newest.natPort).toBe(0x901f);
+    expect(newest.ifindex).toBeUndefined();
+  });
+
+  it('IPv6 tuples (38 B) pick the ct6 layout; the encoder writes the same bytes', () => {
+    const t6 = Buffer.alloc(38);
+    Buffer.from('fd000000000000000000000000000a0f', 'hex').copy(t6, 0);
+    Buffer.from('fd000000000000000000000000000001', 'hex').copy(t6, 16);
+    t6.writeUInt16BE(443, 32);
+    t6.writeUInt16BE(5555, 34);
+    t6[36] = 17;
+    t6[37] = 4 | 2; // SERVICE | RELATED
+    const [r] = cilium.decode.conntrack(t6, entry({}), 1, { version: '1.17' });
+    expect(r).toMatchObject({ family: 'ipv6', map: 'cilium_ct6_global', daddr: 'fd00::a0f', saddr: 'fd00::1', dport: 443, sport: 5555, protocol: 17, direction: 'out', related: true, service: true });
+    const packed = cilium.encode.conntrack([{ daddr: 'fd00::a0f', saddr: 'fd00::1', dport: 443, sport: 5555, protocol: 17, related: true, service: true }], { family: 6 });
+    expect(packed.keys).toEqual(t6);
+  });
+});
+
+describe('cilium load balancer', () => {
+  it('services: the service entry and a backend slot (1.17 qcount)', () => {
+    const key = (slot: number) => Buffer.concat([v4('10.96.0.10'), Buffer.from([0x00, 0x35]), Buffer.from([slot, 0]), Buffer.from([17, 0, 0, 0])]);
+    const value = (u32: number, count: number, qcount: number) => {
+      const b = Buffer.alloc(12);
+      b.writeUInt32LE(u32, 0);
+      b.writeUInt16LE(count, 4);
+      b.writeUInt16LE(3, 6);
+      b.writeUInt8(0x40, 8);
+      b.writeUInt16LE(qcount, 10);
+      return b;
+    };
+    const keys = Buffer.concat([key(0), key(1)]);
+    const values = Buffer.concat([value(10800, 2, 1), value(42, 0, 0)]);
+    const records = cilium.decode.services(keys, values, 2, { version: '1.17' });
+    expect(records[0]).toEqual({ address: '10.96.0.10', port: 53, backendSlot: 0, protocol: 17, scope: 0, affinityTimeout: 10800, count: 2, revNatIndex: 3, flags: 0x40, flags2: 0, qcount: 1 });
+    expect(records[1]).toMatchObject({ backendSlot: 1, backendId: 42 });
+    expect(cilium.decode.services(keys, values, 2, { version: '1.16' })[0].qcount).toBeUndefined();
+    const algo = cilium.decode.services(key(0), value((2 << 24) | 30, 1, 0), 1, { version: '1.20' })[0];
+    expect(algo).toMatchObject({ affinityTimeout: 30, algorithm: 2 });
+    expect(cilium.encode.services([{ address: '10.96.0.10', port: 53, backendSlot: 1, protocol: 17, backendId: 42, revNatIndex: 3, flags: 0x40 }], { version: '1.17' }).keys).toEqual(key(1));
+  });
+
+  it('backends: cluster_id u8 (1.14), u16 (1.15), plus zone (1.16+)', () => {
+    const value = Buffer.concat([v4('10.0.1.15'), Buffer.from([0x1f, 0x90, 6, 0, 0x02, 0x01, 9, 0])]);
+    const key = Buffer.from([42, 0, 0, 0]);
+    expect(cilium.decode.backends(key, value, 1, { version: '1.14' })[0]).toEqual({ backendId: 42, address: '10.0.1.15', port: 8080, protocol: 6, flags: 0, clusterId: 2 });
+    expect(cilium.decode.backends(key, value, 1, { version: '1.15' })[0].clusterId).toBe(258);
+    expect(cilium.decode.backends(key, value, 1)[0]).toMatchObject({ clusterId: 258, zone: 9 });
+  });
+
+  it('reverse NAT: u16 index → address and port', () => {
+    const [r] = cilium.decode.revNat(Buffer.from([3, 0]), Buffer.concat([v4('10.96.0.10'), Buffer.from([0, 53])]), 1);
+    expect(r).toEqual({ revNatIndex: 3, address: '10.96.0.10', port: 53 });
+    expect(cilium.encode.revNat([r]).values).toEqual(Buffer.concat([v4('10.96.0.10'), Buffer.from([0, 53])]));
+  });
+});
+
+describe('cilium policy', () => {
+  /** struct policy_key (12 B): prefixlen @0, sec_label @4, egress bit0 @8, protocol @9, dport be16 @10. */
+  const key = (prefixlen: number, identity: number, egress: boolean, proto: number, port: number) => {
+    const b = Buffer.alloc(12);
+    b.writeUInt32LE(prefixlen, 0);
+    b.writeUInt32LE(identity, 4);
+    b[8] = egress ? 1 : 0;
+    b[9] = proto;
+    b.writeUInt16BE(port, 10);
+    return b;
+  };
+
+  it('the value size tells 1.14–1.17 (24), 1.18 (8) and 1.19+ (12) apart', () => {
+    const k = key(64, 12345, false, 6, 80);
+    const v24 = Buffer.alloc(24);
+    v24.writeUInt16BE(15001, 0);
+    v24[2] = 0b1001_0001; // 1.16+: deny + lpm_prefix_length 18; 1.14: deny + bits 4,7 (unnamed)
+    v24[3] = 0x81; // 1.17: auth_type 1 + has_explicit_auth_type
+    v24[4] = 7; // 1.17: proxy_port_priority
+    v24.writeBigUInt64LE(5n, 8);
+    v24.writeBigUInt64LE(500n, 16);
+    const r17 = cilium.decode.policy(k, v24, 1);
+    expect(r17.layout).toMatchObject({ version: '1.17', versionFrom: 'sizes' });
+    expect(r17[0]).toEqual({
+      identity: 12345, direction: 'ingress', prefixLength: 64, protocol: 6, port: 80, portPrefixLength: 16, proxyPort: 15001,
+      deny: true, authType: 1, hasExplicitAuthType: true, proxyPortPriority: 7, lpmPrefixLength: 18, packets: 5n, bytes: 500n,
+    });
+    const r14 = cilium.decode.policy(k, v24, 1, { version: '1.14' })[0];
+    expect(r14).toMatchObject({ deny: true, wildcardProtocol: false, wildcardPort: false, authType: 0x81, packets: 5n });
+    expect(r14.hasExplicitAuthType).toBeUndefined();
+
+    const v8 = v24.subarray(0, 8);
+    // The sizes win over a version they contradict, and the result says so.
+    expect(cilium.decode.policy(k, v8, 1, { version: '1.14' }).layout).toMatchObject({ version: '1.18', versionFrom: 'sizes', valueSize: 8 });
+    expect(cilium.decode.policy(k, v24, 1, { version: '1.16' }).layout).toMatchObject({ version: '1.16', versionFrom: 'option', map: 'cilium_policy' });
+    const r18 = cilium.decode.policy(k, v8, 1)[0];
+    expect(r18).toMatchObject({ proxyPort: 15001, deny: true, authType: 1, proxyPortPriority: 7 });
+    expect(r18.packets).toBeUndefined();
+
+    const v12 = Buffer.alloc(12);
+    v12.writeUInt32LE(1000, 4);
+    v12.writeUInt32LE(77, 8);
+    const r19 = cilium.decode.policy(key(40, 2, true, 0, 0), v12, 1)[0];
+    expect(r19).toMatchObject({ identity: 2, identityName: 'world', direction: 'egress', prefixLength: 40, portPrefixLength: 0, precedence: 1000, cookie: 77 });
+    expect(r19.protocol).toBeUndefined(); // prefix 40: any protocol
+  });
+
+  it('the encoder writes prefix lengths 40 (any), 48 (protocol) and 64 (port)', () => {
+    const packed = cilium.encode.policy([
+      { identity: 2, direction: 'egress' },
+      { identity: 5, direction: 'ingress', protocol: 17 },
+      { identity: 12345, direction: 'ingress', protocol: 6, port: 80, proxyPort: 15001 },
+    ], { version: '1.19' });
+    expect(packed.keys).toEqual(Buffer.concat([key(40, 2, true, 0, 0), key(48, 5, false, 17, 0), key(64, 12345, false, 6, 80)]));
+    expect(packed.valueSize).toBe(12);
+    expect(packed.values.readUInt16BE(24)).toBe(15001);
+    expect(cilium.names.policyMaps(42)).toEqual(['cilium_policy_v2_00042', 'cilium_policy_00042']);
+  });
+});

@@ -1,0 +1,99 @@
+// The text of an explainPod report: the walkthrough's order, every fact on its line, findings last.
+import { describe, expect, it } from 'vitest';
+import { cilium, type PodReport } from 'bpfscope';
+
+const report: PodReport = {
+  version: '1.18',
+  bpffs: '/sys/fs/bpf',
+  pod: {
+    pids: [4242],
+    netns: { inode: 4026532301, path: '/proc/4242/ns/net' },
+    interface: { name: 'eth0', ifindex: 2, mac: '0a:1b:2c:3d:4e:5f', mtu: 1500 },
+    ip: '10.3.0.115',
+    addresses: ['10.3.0.115/32'],
+    routes: [{ dst: 'default', gateway: '10.3.0.179', dev: 'eth0', scope: 'global' }, { dst: '10.3.0.179', dev: 'eth0', scope: 'link' }],
+    gateway: '10.3.0.179',
+  },
+  gateway: {
+    ip: '10.3.0.179',
+    neighbor: { mac: '3a:e7:76:b3:40:73', state: 'PERMANENT' },
+    isHostVethMac: true,
+    hostDevice: { name: 'cilium_host', ifindex: 5, mac: 'ea:66:3a:6e:0c:b2' },
+  },
+  hostVeth: {
+    name: 'lxcb56ea4219379', ifindex: 17, mac: '3a:e7:76:b3:40:73',
+    attachments: [{ hook: 'tcx/ingress', progId: 301, progName: 'cil_from_container', linkId: 44 }],
+  },
+  ipcache: {
+    prefix: '10.3.0.115/32', address: '10.3.0.115', prefixLength: 32, family: 'ipv4', clusterId: 0, identity: 12345,
+    tunnelEndpoint: '0.0.0.0', encryptKey: 0, flags: [], rawFlags: 0,
+  },
+  endpoint: {
+    ip: '10.3.0.115', family: 'ipv4', key: '10.3.0.115:0', clusterId: 0, endpointId: 1234, ifindex: 17, flags: [], rawFlags: 0,
+    isHost: false, mac: '0a:1b:2c:3d:4e:5f', nodeMac: '3a:e7:76:b3:40:73', identity: 12345, parentIfindex: 0,
+  },
+  pinnedLinks: [{ path: '/sys/fs/bpf/cilium/endpoints/1234/links/cil_from_container', linkId: 44, progId: 301, ifindex: 17, attachType: 'tcx_ingress' }],
+  drops: [{
+    reason: 133, reasonName: 'Policy denied', isDrop: true, direction: 'EGRESS', packets: 12n, bytes: 888n,
+    perCpu: [{ packets: 12n, bytes: 888n }], line: 1363, fileId: 2, file: 'bpf_lxc.c',
+  }],
+  findings: [{ severity: 'info', code: 'drops', message: 'the node dropped 12 packets: Policy denied' }],
+  errors: [],
+};
+
+describe('cilium.format.pod', () => {
+  it('prints the walkthrough in order', () => {
+    expect(cilium.format.pod(report)).toBe([
+      'Pod 10.3.0.115  (Cilium 1.18 layouts, bpffs /sys/fs/bpf)',
+      '',
+      '1. Pod',
+      '  pids 4242; netns 4026532301 (/proc/4242/ns/net)',
+      '  eth0: ifindex 2, mac 0a:1b:2c:3d:4e:5f, mtu 1500',
+      '  addresses 10.3.0.115/32',
+      '  route default via 10.3.0.179 dev eth0 scope global',
+      '  route 10.3.0.179 dev eth0 scope link',
+      '  default gateway 10.3.0.179',
+      '',
+      '2. Gateway',
+      '  neighbour 10.3.0.179 → 3a:e7:76:b3:40:73 (PERMANENT)',
+      "  that is the host veth's MAC: Cilium's ARP responder answered",
+      '  10.3.0.179 is held by cilium_host (ifindex 5, mac ea:66:3a:6e:0c:b2)',
+      '',
+      '3. Host veth and programs',
+      '  lxcb56ea4219379: ifindex 17, mac 3a:e7:76:b3:40:73',
+      '  tcx/ingress  cil_from_container (prog 301, link 44)',
+      '',
+      '4. Cilium maps',
+      '  ipcache 10.3.0.115/32: identity 12345, tunnel 0.0.0.0, encrypt key 0, flags <none>',
+      '  endpoint 10.3.0.115:0: id 1234, identity 12345, ifindex 17, mac 0A:1B:2C:3D:4E:5F, nodemac 3A:E7:76:B3:40:73',
+      '  pinned /sys/fs/bpf/cilium/endpoints/1234/links/cil_from_container: link 44, prog 301, ifindex 17',
+      '',
+      '5. Drops',
+      '  Policy denied EGRESS: 12 packets, 888 bytes (bpf_lxc.c:1363)',
+      '',
+      'Findings',
+      '  INFO    drops: the node dropped 12 packets: Policy denied',
+      '',
+    ].join('\n'));
+  });
+
+  it('says what is missing', () => {
+    const text = cilium.format.pod({ ...report, hostVeth: undefined, ipcache: undefined, endpoint: undefined, gateway: undefined, drops: [], pinnedLinks: [], findings: [] });
+    expect(text).toContain('\n2. Gateway\n  -\n');
+    expect(text).toContain('\n3. Host veth and programs\n  no peer found\n');
+    expect(text).toContain('  ipcache: no entry\n  endpoint: no entry\n');
+    expect(text).toContain('\n5. Drops\n  none\n');
+    expect(text).toContain('\nFindings\n  none: every link of the chain holds\n');
+  });
+});
+
+describe('cilium.explainPod input', () => {
+  it('rejects a bad target or options before touching the kernel', async () => {
+    await expect(cilium.explainPod({} as never)).rejects.toThrow(TypeError);
+    await expect(cilium.explainPod({ pid: 1, ip: '10.0.0.1' } as never)).rejects.toThrow(/exactly one of/);
+    await expect(cilium.explainPod({ pid: -3 })).rejects.toThrow(RangeError);
+    await expect(cilium.explainPod({ containerId: '' })).rejects.toThrow(TypeError);
+    await expect(cilium.explainPod({ ip: '10.0.0.1' }, { bpfs: '/x' } as never)).rejects.toThrow(/unknown option 'bpfs'/);
+    await expect(cilium.explainPod({ ip: '10.0.0.1' }, { version: '1.2' })).rejects.toThrow(RangeError);
+  });
+});
