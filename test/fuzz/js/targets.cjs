@@ -8,6 +8,7 @@ const { parseBpffsMounts } = require(join(dist, 'pins.js'));
 const { defineLayout } = require(join(dist, 'layout.js'));
 const { BtfDecoders } = require(join(dist, 'btf.js'));
 const { MapDump } = require(join(dist, 'map-dump.js'));
+const { cilium } = require(join(dist, 'cilium/index.js'));
 
 /** mulberry32: a small seeded generator, so iteration i of seed s is reproducible alone. */
 function generator(seed) {
@@ -118,6 +119,17 @@ const targets = {
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     decoders.get(table.valueTypeId)(view, buf, g.int(8));
   },
+  cilium(g) {
+    const name = g.pick(Object.keys(cilium.decode));
+    const { keys, values, count, options } = ciliumInput(g, name);
+    const records = cilium.decode[name](keys, values, count, options);
+    if (!Array.isArray(records)) throw new Error(`cilium.decode.${name} returned no array`);
+    const format = cilium.format[name];
+    if (typeof format === 'function') {
+      const text = format(records, g.next() < 0.5 ? {} : { version: g.pick(cilium.versions) });
+      if (typeof text !== 'string') throw new Error(`cilium.format.${name} returned no text`);
+    }
+  },
   mapDump(g) {
     const keySize = g.pick([1, 4, 8, 13, 0]), valueSize = g.pick([1, 4, 8, 24, 0]);
     const cpus = g.next() < 0.3 ? 1 + g.int(4) : 0;
@@ -143,6 +155,26 @@ const targets = {
 // ("Offset is outside the bounds") is the documented RangeError of a record that does not fit.
 const INTERNAL = [/Cannot read properties/, /is not a function/, /is not iterable/, /Cannot mix BigInt/,
   /Cannot convert/, /Maximum call stack/, /Invalid array length/, /is not a constructor/];
+
+/** The (keySize, valueSize) pairs of each decoder's layouts, so most inputs reach its decoding. */
+function ciliumShapes(name) {
+  const tables = name === 'conntrack' ? [cilium.layouts.conntrack4, cilium.layouts.conntrack6] : [cilium.layouts[name]];
+  return tables.flatMap((rows) => rows.map((r) => [r.keySize, r.valueSize]));
+}
+
+/** Packed keys and values for a Cilium decoder: mostly one layout's sizes, sometimes not. */
+function ciliumInput(g, name) {
+  const count = g.pick([0, 1, 2, 5, g.int(20)]);
+  const [keySize, valueSize] = g.next() < 0.85 ? g.pick(ciliumShapes(name)) : [1 + g.int(70), 1 + g.int(70)];
+  const exact = g.next() < 0.9;
+  const keys = g.bytes(exact ? count * keySize : g.int(200));
+  const values = g.bytes(exact ? count * valueSize * (g.next() < 0.2 ? 1 + g.int(4) : 1) : g.int(400));
+  const options = {};
+  if (g.next() < 0.5) options.version = g.next() < 0.9 ? g.pick(cilium.versions) : g.pick(['1.9', '2.0', 'x', '1.16.15', '']);
+  if (g.next() < 0.1) options.keySize = g.pick([keySize, 0, -1, 1.5]);
+  if (g.next() < 0.1) options.valueSize = g.pick([valueSize, 0, 7]);
+  return { keys, values, count: g.next() < 0.95 ? count : g.pick([-1, 1.5, count + 1]), options };
+}
 
 /** Runs iteration `i` of `seed` on `name`: undefined, or the unexpected error. */
 function runOne(name, seed, i) {
