@@ -26,6 +26,13 @@ const calls = {
   listLinks: async () => Array.isArray(await b.listLinks()),
   openMapById: async () => { const m = await b.openMap(cfg.mapId); m.close(); return m.info.id; },
   openMapPinned: async () => { const m = await b.openMap({ pinned: cfg.pinned }); try { return (await m.dump()).count; } finally { m.close(); } },
+  pollPinned: async () => {
+    const m = await b.openMap({ pinned: cfg.pinned });
+    try {
+      const first = m.poller().poll();
+      return [first.added.length, (await m.lookup(Buffer.from([2, 0, 0, 0])))?.toString('hex')].join();
+    } finally { m.close(); }
+  },
   openPinned: async () => (await b.openPinned(cfg.pinned)).kind,
   openProgPinned: async () => (await b.openPinned(cfg.pinnedProg)).kind,
   openPrivate: async () => (await b.openPinned(cfg.privatePin)).kind,
@@ -43,6 +50,8 @@ const calls = {
   findPeer: async () => (await b.findPeer({ ifname: 'lo' })).peer === undefined,
   probeFeatures: async () => Array.isArray(await b.probeFeatures()),
   versions: async () => typeof b.versions().libbpfRuntime,
+  resolveContainer: async () => (await b.resolveContainer('0123456789ab')).pids.length,
+  ciliumIpcache: async () => (await b.cilium.ipcache({ bpffs: cfg.privateDir })).length,
 };
 (async () => {
   const out = {};
@@ -149,6 +158,7 @@ describeKernel('privileges', () => {
     // BPF_OBJ_GET itself needs no capability: the pin's file mode decides. Both pins are 0644:
     // they open read-only; the private bpffs (0700) is refused at the directory.
     ok(run, 'openMapPinned', 3);
+    ok(run, 'pollPinned', '3,02020202');
     ok(run, 'openPinned', 'map');
     ok(run, 'openProgPinned', 'program');
     denied(run, 'openPrivate', 'EACCES', 'stat', /CAP_DAC_READ_SEARCH/);
