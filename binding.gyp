@@ -1,8 +1,16 @@
 {
+  "variables": {
+    "parser_sources": [
+      "native/btf_types.cc",
+      "native/map_diff.cc",
+      "native/netlink_parse.cc"
+    ]
+  },
   "targets": [
     {
       "target_name": "bpfscope",
       "sources": [
+        "<@(parser_sources)",
         "native/addon.cc",
         "native/btf.cc",
         "native/common.cc",

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "btf.h"
+#include "map_diff.h"
 #include "handle.h"
 #include "ids.h"
 #include "task.h"
@@ -145,8 +146,15 @@ class OpenTask : public Task {
       fd_ = OpenById(kMaps, id_, failure);
       if (!fd_.valid()) return false;
     } else {
-      fd_.Reset(bpf_obj_get(path_.c_str()));
-      if (!fd_.valid()) return failure.Set(errno, "BPF_OBJ_GET", path_);
+      // Read-only: bpfscope never writes a map, and a pin others may read but not write (0644)
+      // then opens without CAP_DAC_OVERRIDE. A pinned program or link fails the fdinfo check
+      // below, or (kernels that refuse to open them read-only) with EINVAL here.
+      LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
+      fd_.Reset(bpf_obj_get_opts(path_.c_str(), &opts));
+      if (!fd_.valid()) {
+        int err = errno;
+        return failure.Set(err, "BPF_OBJ_GET", path_, err == EINVAL ? "the object pinned there is not a map" : "");
+      }
       // Only a map's fdinfo has map_id; a pinned program or link would otherwise read as garbage.
       uint64_t map_id = 0;
       if (!FdinfoU64(ReadFdinfo(fd_.get()), "map_id", &map_id))
@@ -254,7 +262,16 @@ class Packed {
   }
   // Gives back memory a one-off dump over-reserved (more than a quarter unused).
   void Trim(size_t used) {
-    if (!owned_ || used == 0 || capacity_ - used <= used / 4) return;
+    if (!owned_ || capacity_ - used <= used / 4) return;
+    if (used == 0) {
+      // An empty map: keep nothing. Kept, the first reservation (up to 256 MiB for a map with
+      // max_entries 16M) went to JS as an external Buffer on every poll, with a poller holding two.
+      std::free(data_);
+      data_ = nullptr;
+      capacity_ = 0;
+      owned_ = false;
+      return;
+    }
     if (void* smaller = std::realloc(data_, used)) {
       data_ = static_cast<uint8_t*>(smaller);
       capacity_ = used;
@@ -454,22 +471,6 @@ Napi::Value MapDump(const Napi::CallbackInfo& info) {
   return Dispatch(env, std::move(task), sync);
 }
 
-// Key hashing for the diff: 8 bytes at a time, multiply-xorshift mixing.
-uint64_t HashKey(const uint8_t* key, size_t len) {
-  uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
-  size_t i = 0;
-  for (; i + 8 <= len; i += 8) {
-    uint64_t word;
-    std::memcpy(&word, key + i, 8);
-    h = (h ^ word) * 0xff51afd7ed558ccdULL;
-    h ^= h >> 32;
-  }
-  uint64_t tail = 0;
-  std::memcpy(&tail, key + i, len - i);
-  h = (h ^ tail) * 0xc4ceb9fe1a85ec53ULL;
-  return h ^ (h >> 29);
-}
-
 // mapDiff(oldKeys, oldValues, oldCount, newKeys, newValues, newCount, keySize, valueStride)
 //   → Uint32Array [nAdded, nRemoved, nChanged, added new indexes…, removed old indexes…, (old, new) pairs…]
 // Pure byte comparison on the main thread; the hash table lives in per-thread scratch reused
@@ -489,53 +490,7 @@ Napi::Value MapDiff(const Napi::CallbackInfo& info) {
   const uint8_t *okd = ok.Data(), *ovd = ov.Data(), *nkd = nk.Data(), *nvd = nv.Data();
 
   std::vector<uint32_t> added, removed, changed;
-  if (old_count == new_count && std::memcmp(okd, nkd, size_t(old_count) * ks) == 0) {
-    // Same keys in the same order (an unchanged hash map dumps in bucket order): compare in place.
-    for (uint32_t i = 0; i < new_count; i++) {
-      if (std::memcmp(ovd + size_t(i) * vs, nvd + size_t(i) * vs, vs) != 0) {
-        changed.push_back(i);
-        changed.push_back(i);
-      }
-    }
-  } else {
-    // Open addressing over the old keys: slot = old index + 1, 0 = empty.
-    static thread_local std::vector<uint32_t> table;
-    static thread_local std::vector<uint8_t> seen;
-    size_t slots = 16;
-    while (slots < size_t(old_count) * 2) slots <<= 1;
-    table.assign(slots, 0);
-    seen.assign(old_count, 0);
-    const size_t mask = slots - 1;
-    for (uint32_t i = 0; i < old_count; i++) {
-      size_t s = HashKey(okd + size_t(i) * ks, ks) & mask;
-      while (table[s]) s = (s + 1) & mask;
-      table[s] = i + 1;
-    }
-    for (uint32_t j = 0; j < new_count; j++) {
-      const uint8_t* key = nkd + size_t(j) * ks;
-      size_t s = HashKey(key, ks) & mask;
-      uint32_t found = 0;
-      for (; table[s]; s = (s + 1) & mask) {
-        uint32_t i = table[s] - 1;
-        if (!seen[i] && std::memcmp(okd + size_t(i) * ks, key, ks) == 0) {
-          found = table[s];
-          break;
-        }
-      }
-      if (!found) {
-        added.push_back(j);
-        continue;
-      }
-      uint32_t i = found - 1;
-      seen[i] = 1;
-      if (std::memcmp(ovd + size_t(i) * vs, nvd + size_t(j) * vs, vs) != 0) {
-        changed.push_back(i);
-        changed.push_back(j);
-      }
-    }
-    for (uint32_t i = 0; i < old_count; i++)
-      if (!seen[i]) removed.push_back(i);
-  }
+  DiffPacked({okd, ovd, old_count}, {nkd, nvd, new_count}, ks, vs, &added, &removed, &changed);
   size_t total = 3 + added.size() + removed.size() + changed.size();
   Napi::Uint32Array out = Napi::Uint32Array::New(env, total);
   uint32_t* o = out.Data();

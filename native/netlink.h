@@ -1,6 +1,6 @@
 // rtnetlink (links, addresses, routes, neighbours, nsids, tc filters), tcx/netkit/flow-dissector
 // queries and ethtool statistics, each for the namespace of the calling thread (netns.h puts the
-// thread there). Parsers take the bytes of one netlink message, so they can be fuzzed alone.
+// thread there). The parsers of the replies' bytes are in netlink_parse.h, so they can be fuzzed alone.
 #pragma once
 
 #include <cstdint>
@@ -9,89 +9,9 @@
 #include <vector>
 
 #include "common.h"
+#include "netlink_parse.h"
 
 namespace bpfscope::netlink {
-
-// RTM_NEWLINK.
-struct Link {
-  int32_t ifindex = 0;
-  uint16_t type = 0;   // ifi_type, ARPHRD_*
-  uint32_t flags = 0;  // ifi_flags, IFF_*
-  std::string name, kind, slave_kind, qdisc, alias;
-  std::string mac, broadcast, perm_mac;  // "aa:bb:…", empty when absent
-  std::optional<uint32_t> mtu, min_mtu, max_mtu, master, txqlen, link, group, promiscuity;
-  std::optional<uint32_t> num_tx_queues, num_rx_queues;
-  std::optional<int32_t> link_netnsid;
-  std::optional<uint8_t> operstate, linkmode;
-  std::vector<uint64_t> stats64;  // struct rtnl_link_stats64, as many fields as the kernel sent
-  bool has_xdp = false;
-  uint8_t xdp_attached = 0;  // XDP_ATTACHED_*
-  uint32_t xdp_prog_id = 0, xdp_drv_prog_id = 0, xdp_skb_prog_id = 0, xdp_hw_prog_id = 0;
-};
-
-// RTM_NEWADDR.
-struct Address {
-  uint8_t family = 0, prefixlen = 0, scope = 0;
-  uint32_t flags = 0;  // IFA_FLAGS when present, else ifa_flags
-  int32_t ifindex = 0;
-  std::string address, local, broadcast, label;
-  std::optional<uint32_t> valid_lft, preferred_lft;
-  std::optional<uint8_t> proto;
-};
-
-// One next hop of RTA_MULTIPATH.
-struct NextHop {
-  std::string gateway;
-  int32_t ifindex = 0;
-  uint8_t flags = 0;
-  uint32_t weight = 1;
-};
-
-// RTM_NEWROUTE.
-struct Route {
-  uint8_t family = 0, dst_len = 0, src_len = 0, tos = 0, protocol = 0, scope = 0, type = 0;
-  uint32_t table = 0, flags = 0;
-  std::string dst, src, gateway, prefsrc;
-  std::optional<int32_t> oif;
-  std::optional<uint32_t> priority;
-  std::optional<uint8_t> pref;
-  std::vector<NextHop> nexthops;
-};
-
-// RTM_NEWNEIGH.
-struct Neighbor {
-  uint8_t family = 0, flags = 0, type = 0;
-  uint16_t state = 0;
-  int32_t ifindex = 0;
-  std::string dst, lladdr;
-  std::optional<uint32_t> probes;
-};
-
-// RTM_NEWQDISC and RTM_NEWTFILTER share struct tcmsg.
-struct Qdisc {
-  int32_t ifindex = 0;
-  uint32_t handle = 0, parent = 0;
-  std::string kind;
-};
-
-struct TcFilter {
-  int32_t ifindex = 0;
-  uint32_t handle = 0, parent = 0, info = 0;  // info: priority << 16 | protocol (network order)
-  std::optional<uint32_t> chain;
-  std::string kind;
-  bool has_options = false;
-  // cls_bpf (TCA_KIND "bpf")
-  std::string bpf_name, bpf_tag;
-  std::optional<uint32_t> bpf_id, bpf_flags, bpf_flags_gen, bpf_classid;
-};
-
-bool ParseLink(const void* message, size_t len, Link* out);
-bool ParseAddress(const void* message, size_t len, Address* out);
-bool ParseRoute(const void* message, size_t len, Route* out);
-bool ParseNeighbor(const void* message, size_t len, Neighbor* out);
-bool ParseQdisc(const void* message, size_t len, Qdisc* out);
-bool ParseTcFilter(const void* message, size_t len, TcFilter* out);
-bool ParseNsid(const void* message, size_t len, int32_t* out);
 
 // The ifindex of a device name in the calling thread's namespace (Failure ENODEV if none).
 bool IfIndex(const std::string& name, int32_t* out, Failure& failure);

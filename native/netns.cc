@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <deque>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "errors.h"
@@ -54,7 +55,16 @@ bool Enter(const Target& target, Failure& failure) {
   }
   if (::setns(ns.get(), CLONE_NEWNET) != 0) {
     int err = errno;
-    return failure.Set(err, "setns", "netns " + target.path, err == EINVAL ? "not a network namespace" : std::string());
+    std::string detail;
+    if (err == EINVAL) {
+      // An empty regular file is what `ip netns del` leaves for an instant between unmounting a
+      // namespace and unlinking its file (and what a never-mounted name looks like).
+      struct stat st {};
+      bool empty = ::fstat(ns.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+      detail = empty ? "not a network namespace: an empty file, no namespace is mounted there (deleted?)"
+                     : "not a network namespace";
+    }
+    return failure.Set(err, "setns", "netns " + target.path, detail);
   }
   return true;
 }
@@ -62,8 +72,6 @@ bool Enter(const Target& target, Failure& failure) {
 std::mutex queue_mutex;
 size_t threads_running = 0;
 std::deque<Job*> waiting;
-
-void Launch(Job* job) { job->thread = std::thread(ThreadMain, job); }
 
 // The thread's whole life: enter, work, report, exit. It never goes back to its first namespace:
 // it ends instead, and the main thread joins it before giving its slot to the next job.
@@ -77,22 +85,20 @@ void ThreadMain(Job* job) {
   tsfn.Release();
 }
 
-void Finish(Napi::Env env, Napi::Function, std::nullptr_t*, Job* job) {
-  std::unique_ptr<Job> owned(job);
-  // The thread has reported and has nothing left to do but exit: joining it here keeps the
-  // number of live namespace threads at or under the cap.
-  job->thread.join();
-  Job* next = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(queue_mutex);
-    if (waiting.empty()) {
-      threads_running--;
-    } else {
-      next = waiting.front();
-      waiting.pop_front();
-    }
+// The slot of a job that ended goes to the first queued job (returned), or back to the pool.
+Job* TakeSlot() {
+  std::lock_guard<std::mutex> lock(queue_mutex);
+  if (waiting.empty()) {
+    threads_running--;
+    return nullptr;
   }
-  if (next) Launch(next);
+  Job* next = waiting.front();
+  waiting.pop_front();
+  return next;
+}
+
+// Settles the job's promise on the main thread and frees it (env is null at shutdown).
+void Settle(Napi::Env env, std::unique_ptr<Job> job) {
   if (env == nullptr) return;
   Napi::HandleScope scope(env);
   if (!job->ok) {
@@ -107,6 +113,35 @@ void Finish(Napi::Env env, Napi::Function, std::nullptr_t*, Job* job) {
   job->deferred.Resolve(result);
 }
 
+// Starts the job's thread. When the system refuses a thread (EAGAIN from a pids.max cgroup limit
+// or RLIMIT_NPROC, common in containers), std::thread throws: uncaught, that aborted the whole
+// process. The job fails with the errno instead and its slot passes to the next queued job.
+void Launch(Napi::Env env, Job* job) {
+  while (job) {
+    try {
+      job->thread = std::thread(ThreadMain, job);
+      return;
+    } catch (const std::system_error& e) {
+      job->failure.Set(e.code().value(), "pthread_create",
+                       job->target.fresh ? "a thread for a new network namespace" : "a thread for netns " + job->target.path,
+                       "the system refused a new thread (pids.max or RLIMIT_NPROC)");
+      job->tsfn.Release();  // no thread will report through it
+      Job* next = TakeSlot();
+      Settle(env, std::unique_ptr<Job>(job));
+      job = next;
+    }
+  }
+}
+
+void Finish(Napi::Env env, Napi::Function, std::nullptr_t*, Job* job) {
+  std::unique_ptr<Job> owned(job);
+  // The thread has reported and has nothing left to do but exit: joining it here keeps the
+  // number of live namespace threads at or under the cap.
+  job->thread.join();
+  Launch(env, TakeSlot());
+  Settle(env, std::move(owned));
+}
+
 Napi::Value RunOnThread(Napi::Env env, Target target, std::unique_ptr<Task> task) {
   auto* job = new Job(env, std::move(target), std::move(task));
   Napi::Promise promise = job->deferred.Promise();
@@ -118,7 +153,7 @@ Napi::Value RunOnThread(Napi::Env env, Target target, std::unique_ptr<Task> task
     if (start) threads_running++;
     else waiting.push_back(job);
   }
-  if (start) Launch(job);
+  if (start) Launch(env, job);
   return promise;
 }
 

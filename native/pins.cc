@@ -66,6 +66,13 @@ bool OnBpffs(const std::string& path, Failure& failure) {
 // Opens one pinned object and appends its info to the table of its kind.
 bool PinnedSet::Read(const std::string& path, Failure& failure) {
   Fd fd(bpf_obj_get(path.c_str()));
+  if (!fd.valid() && errno == EACCES) {
+    // Readable but not writable (a 0644 pin): opened read-only, which is all reading its info
+    // needs. Where the kernel opens programs and links only read-write, their EACCES stands.
+    LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
+    fd.Reset(bpf_obj_get_opts(path.c_str(), &opts));
+    if (!fd.valid()) errno = EACCES;
+  }
   if (!fd.valid()) return failure.Set(errno, "BPF_OBJ_GET", path);
   Kind kind;
   if (!KindOf(fd.get(), &kind)) return failure.Set(EBADF, "BPF_OBJ_GET", path, "not a program, map or link");

@@ -2,19 +2,32 @@
 # Installs what bpfscope needs on a Debian/Ubuntu machine, and mounts bpffs.
 #   scripts/setup.sh          build needs: compiler headers and libraries for the addon
 #   scripts/setup.sh --test   also the oracles the tests compare with (bpftool >= 7.3 for tcx, ip, tc, ethtool)
+#   scripts/setup.sh --fuzz   also clang with libFuzzer's runtime (-fsanitize=fuzzer) for the fuzz targets
 # As non-root, or on another distribution, it prints the command to run instead of running it.
 set -euo pipefail
 
 want_test=0
-[ "${1:-}" = "--test" ] && want_test=1
+want_fuzz=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    --fuzz) want_fuzz=1 ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 build_pkgs=(pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev g++ make python3)
-test_pkgs=(iproute2 ethtool util-linux procps cmake)
+test_pkgs=(iproute2 ethtool util-linux procps cmake strace)
+# Debian 12's clang is 14; its libFuzzer and sanitizer runtimes are a separate package.
+fuzz_pkgs=(clang libclang-rt-14-dev cmake)
 
 missing=()
 for p in "${build_pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ $want_test = 1 ]; then
   for p in "${test_pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+fi
+if [ $want_fuzz = 1 ]; then
+  for p in "${fuzz_pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 fi
 
 # bpftool 7.1 (Debian 12's own) cannot see tcx; the tests need >= 7.3 (bookworm-backports has 7.5).

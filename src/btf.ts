@@ -33,11 +33,14 @@ export type BtfDecoder = (view: DataView, buf: Buffer, at: number) => BtfValue;
 /** Reads `bits` bits starting `shift` bits into the little-endian bytes at `at`: a number up to 32 bits, else a bigint. */
 function bitfieldReader(shift: number, bits: number): BtfDecoder {
   const span = Math.ceil((shift + bits) / 8);
+  // Byte reads past the end give undefined, not an error: refuse as DataView reads do.
+  const short = (b: Buffer, at: number) => new RangeError(`a ${bits}-bit field at byte ${at} does not fit in ${b.length} bytes`);
   if (bits <= 32) {
     // At most 5 bytes (39 bits): exact in a double.
     const divisor = 2 ** shift;
     const modulus = 2 ** bits;
     return (_v, b, at) => {
+      if (at + span > b.length) throw short(b, at);
       let raw = 0;
       for (let i = span - 1; i >= 0; i--) raw = raw * 256 + b[at + i];
       return Math.floor(raw / divisor) % modulus;
@@ -46,6 +49,7 @@ function bitfieldReader(shift: number, bits: number): BtfDecoder {
   const mask = (1n << BigInt(bits)) - 1n;
   const bigShift = BigInt(shift);
   return (_v, b, at) => {
+    if (at + span > b.length) throw short(b, at);
     let raw = 0n;
     for (let i = span - 1; i >= 0; i--) raw = (raw << 8n) | BigInt(b[at + i]);
     return (raw >> bigShift) & mask;
@@ -114,6 +118,7 @@ function stringIn(b: Buffer, at: number, length: number): string | undefined {
 /** Compiles decoders for the types of one BTF table, each type (and bit shift) once. */
 export class BtfDecoders {
   private readonly cache = new Map<string, BtfDecoder>();
+  private readonly compiling = new Set<string>();
   constructor(private readonly table: BtfTypeTable) {}
 
   /** The decoder for type `id` whose first bit is `shift` bits into its first byte (struct members). */
@@ -121,9 +126,15 @@ export class BtfDecoders {
     const cacheKey = `${id}:${shift}`;
     let decoder = this.cache.get(cacheKey);
     if (!decoder) {
-      // No cycles to guard against: the only way back to a type is through a pointer, which
-      // decodes as a number without compiling its target.
-      decoder = this.compile(id, shift);
+      // The kernel's BTF has no cycles except through pointers, which decode as numbers without
+      // compiling their target; a table that does loop is refused instead of overflowing the stack.
+      if (this.compiling.has(cacheKey)) throw new RangeError(`BTF type ${id} contains itself`);
+      this.compiling.add(cacheKey);
+      try {
+        decoder = this.compile(id, shift);
+      } finally {
+        this.compiling.delete(cacheKey);
+      }
       this.cache.set(cacheKey, decoder);
     }
     return decoder;

@@ -31,6 +31,15 @@ const CAPABILITY_BY_OP: Record<string, string> = {
   RTM_NEWNEIGH: 'CAP_NET_ADMIN',
   RTM_NEWTFILTER: 'CAP_NET_ADMIN',
   SIOCETHTOOL: 'CAP_NET_ADMIN',
+  // File permissions on bpffs paths, which root's CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH bypass.
+  opendir: 'read and search permission on the directory (or CAP_DAC_READ_SEARCH)',
+  stat: 'search permission on the path (or CAP_DAC_READ_SEARCH)',
+  statfs: 'search permission on the path (or CAP_DAC_READ_SEARCH)',
+};
+
+/** Where EACCES means something other than EPERM for the same operation: file permissions. */
+const CAPABILITY_BY_OP_EACCES: Record<string, string> = {
+  BPF_OBJ_GET: 'read permission on the pin (read and write for programs and links), or CAP_DAC_OVERRIDE',
 };
 
 /** What the native layer reports for a failed call. */
@@ -59,7 +68,7 @@ export class BpfError extends Error {
 
   constructor(fields: BpfErrorFields) {
     const capability =
-      fields.code === 'EPERM' || fields.code === 'EACCES' ? capabilityFor(fields.op) : undefined;
+      fields.code === 'EPERM' || fields.code === 'EACCES' ? capabilityFor(fields.op, fields.code) : undefined;
     let message = `${fields.op} ${fields.object}: ${fields.description ?? fields.code} (${fields.code})`;
     if (capability) message += `; this needs ${capability}`;
     // One-line details ("not on a bpffs mount") belong in the message; verifier logs stay in `detail`.
@@ -75,9 +84,9 @@ export class BpfError extends Error {
   }
 }
 
-/** The capability a failed operation needed, when bpfscope knows it. */
-export function capabilityFor(op: string): string | undefined {
-  return CAPABILITY_BY_OP[op];
+/** The capability a failed operation needed, when bpfscope knows it (`code`: the errno's name, if known). */
+export function capabilityFor(op: string, code?: string): string | undefined {
+  return (code === 'EACCES' ? CAPABILITY_BY_OP_EACCES[op] : undefined) ?? CAPABILITY_BY_OP[op];
 }
 
 /** A feature the running kernel lacks, e.g. tcx before Linux 6.6. */

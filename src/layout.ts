@@ -188,7 +188,9 @@ export class Layout<L extends LayoutFields> {
     size?: number,
   ) {
     let end = 0;
+    if (size !== undefined && (!Number.isInteger(size) || size < 0)) throw new RangeError(`layout size must be an integer >= 0, got ${size}`);
     this.readers = Object.entries(fields).map(([name, spec]) => {
+      checkField(name, spec);
       const one = fieldSize(spec.type);
       const count = spec.count ?? 0;
       end = Math.max(end, spec.offset + one * Math.max(count, 1));
@@ -204,7 +206,7 @@ export class Layout<L extends LayoutFields> {
 
   /** Decodes the record at `offset` of `buf`. */
   decode(buf: Buffer, offset = 0): Decoded<L> {
-    if (offset < 0 || offset + this.size > buf.length) {
+    if (!Number.isInteger(offset) || offset < 0 || offset + this.size > buf.length) {
       throw new RangeError(`a ${this.size}-byte record at offset ${offset} does not fit in ${buf.length} bytes`);
     }
     return this.decodeAt(new DataView(buf.buffer, buf.byteOffset, buf.byteLength), buf, offset);
@@ -212,7 +214,10 @@ export class Layout<L extends LayoutFields> {
 
   /** Decodes `count` records laid out every `stride` bytes (default: the layout size) from `offset`. */
   decodeAll(buf: Buffer, count?: number, stride = this.size, offset = 0): Decoded<L>[] {
-    const n = count ?? Math.floor((buf.length - offset) / stride);
+    if (count !== undefined && (!Number.isInteger(count) || count < 0)) throw new RangeError(`count must be an integer >= 0, got ${count}`);
+    if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`stride must be an integer >= 1, got ${stride}`);
+    if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`offset must be an integer >= 0, got ${offset}`);
+    const n = count ?? Math.max(0, Math.floor((buf.length - offset) / stride));
     if (n > 0 && offset + (n - 1) * stride + this.size > buf.length) {
       throw new RangeError(`${n} records of stride ${stride} do not fit in ${buf.length} bytes`);
     }
@@ -246,6 +251,36 @@ export class Layout<L extends LayoutFields> {
     return buf;
   }
 }
+
+/**
+ * Rejects a field the decoders cannot read, when the layout is defined rather than at the first
+ * record: TypeError for the wrong kind of value, RangeError for a number out of range.
+ */
+function checkField(name: string, spec: FieldSpec): void {
+  if (typeof spec !== 'object' || spec === null) throw new TypeError(`field '${name}': expected { offset, type }`);
+  const { type } = spec;
+  const size = typeof type === 'string' ? (type in SIZES || NAMED_SIZES.includes(type) ? fieldSize(type) : undefined)
+    : typeof type === 'object' && type !== null ? fieldSize(type) : undefined;
+  if (size === undefined) throw new TypeError(`field '${name}': unknown type ${JSON.stringify(type)}`);
+  if (!Number.isInteger(size) || size <= 0) throw new RangeError(`field '${name}': the type's length must be an integer > 0, got ${size}`);
+  if (!Number.isInteger(spec.offset) || spec.offset < 0) throw new RangeError(`field '${name}': offset must be an integer >= 0, got ${spec.offset}`);
+  if (spec.count !== undefined && (!Number.isInteger(spec.count) || spec.count < 0)) {
+    throw new RangeError(`field '${name}': count must be an integer >= 0, got ${spec.count}`);
+  }
+  if (spec.endian !== undefined && spec.endian !== 'little' && spec.endian !== 'big') {
+    throw new TypeError(`field '${name}': endian must be 'little' or 'big', got ${JSON.stringify(spec.endian)}`);
+  }
+  if (spec.bits !== undefined) {
+    if (typeof type !== 'string' || !(type in SIZES)) throw new TypeError(`field '${name}': bits are for integer types`);
+    const [first, width] = Array.isArray(spec.bits) ? spec.bits : [NaN, NaN];
+    if (!Number.isInteger(first) || !Number.isInteger(width) || first < 0 || width < 1 || first + width > size * 8) {
+      throw new RangeError(`field '${name}': bits must be [first, width] inside the ${size * 8}-bit integer, got ${JSON.stringify(spec.bits)}`);
+    }
+  }
+}
+
+/** The string types besides the scalars (fieldSize knows their lengths). */
+const NAMED_SIZES: readonly string[] = ['ipv4', 'ipv6', 'mac', 'bool8'];
 
 type RecordDecoder<L extends LayoutFields> = (view: DataView, buf: Buffer, at: number) => Decoded<L>;
 

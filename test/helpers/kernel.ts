@@ -24,9 +24,19 @@ export function describeKernel(name: string, fn: () => void): void {
   (isRoot ? describe : describe.skip)(name, fn);
 }
 
-/** Runs a tool and returns its stdout. */
+/**
+ * The environment for the tools the tests run: without the sanitizer runtimes that
+ * `npm run test:asan` preloads into node, which would otherwise instrument (and fail) `ip` itself.
+ */
+export const toolEnv: NodeJS.ProcessEnv = (() => {
+  const { LD_PRELOAD: _preload, ...env } = process.env;
+  return env;
+})();
+
+/** Runs a tool (or node itself, which keeps the sanitizer preload) and returns its stdout. */
 export function run(cmd: string, args: string[], input?: string): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+  const env = cmd === process.execPath ? process.env : toolEnv;
+  return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], env });
 }
 
 /** `bpftool -j …`, parsed. */

@@ -22,7 +22,7 @@ import {
   type KernelObject,
   type Removable,
 } from 'bpfscope/testing';
-import { ipJson, run, uniqueName } from './kernel';
+import { ipJson, run, toolEnv, uniqueName } from './kernel';
 
 export const GATEWAY = '10.3.0.179';
 
@@ -113,7 +113,7 @@ export async function buildWorld(podCount = 3): Promise<World> {
       const containerId = randomBytes(32).toString('hex');
       const scope = `${cgroupRoot}/cri-containerd-${containerId}.scope`;
       mkdirSync(scope);
-      const sleeper = spawn('ip', ['netns', 'exec', ns.name, 'sleep', '300'], { stdio: 'ignore' });
+      const sleeper = spawn('ip', ['netns', 'exec', ns.name, 'sleep', '300'], { stdio: 'ignore', env: toolEnv });
       undo.push(async () => {
         sleeper.kill('SIGKILL');
         await exited(sleeper);

@@ -1,0 +1,84 @@
+#include "map_diff.h"
+
+#include <cstring>
+
+namespace bpfscope::maps {
+
+namespace {
+
+// Key hashing for the diff: 8 bytes at a time, multiply-xorshift mixing.
+uint64_t HashKey(const uint8_t* key, size_t len) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, key + i, 8);
+    h = (h ^ word) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  uint64_t tail = 0;
+  if (len > i) std::memcpy(&tail, key + i, len - i);
+  h = (h ^ tail) * 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 29);
+}
+
+// memcmp of 0 bytes is still undefined with a null pointer, which an empty buffer may have
+// (found by test/fuzz/map_diff).
+bool Same(const uint8_t* a, const uint8_t* b, size_t n) { return n == 0 || std::memcmp(a, b, n) == 0; }
+
+}  // namespace
+
+void DiffPacked(const PackedDump& old_dump, const PackedDump& new_dump, uint32_t ks, uint32_t vs,
+                std::vector<uint32_t>* added, std::vector<uint32_t>* removed, std::vector<uint32_t>* changed) {
+  const uint8_t *okd = old_dump.keys, *ovd = old_dump.values, *nkd = new_dump.keys, *nvd = new_dump.values;
+  const uint32_t old_count = old_dump.count, new_count = new_dump.count;
+  if (old_count == new_count && Same(okd, nkd, size_t(old_count) * ks)) {
+    // Same keys in the same order (an unchanged hash map dumps in bucket order): compare in place.
+    for (uint32_t i = 0; i < new_count; i++) {
+      if (!Same(ovd + size_t(i) * vs, nvd + size_t(i) * vs, vs)) {
+        changed->push_back(i);
+        changed->push_back(i);
+      }
+    }
+  } else {
+    // Open addressing over the old keys: slot = old index + 1, 0 = empty.
+    static thread_local std::vector<uint32_t> table;
+    static thread_local std::vector<uint8_t> seen;
+    size_t slots = 16;
+    while (slots < size_t(old_count) * 2) slots <<= 1;
+    table.assign(slots, 0);
+    seen.assign(old_count, 0);
+    const size_t mask = slots - 1;
+    for (uint32_t i = 0; i < old_count; i++) {
+      size_t s = HashKey(okd + size_t(i) * ks, ks) & mask;
+      while (table[s]) s = (s + 1) & mask;
+      table[s] = i + 1;
+    }
+    for (uint32_t j = 0; j < new_count; j++) {
+      const uint8_t* key = nkd + size_t(j) * ks;
+      size_t s = HashKey(key, ks) & mask;
+      uint32_t found = 0;
+      for (; table[s]; s = (s + 1) & mask) {
+        uint32_t i = table[s] - 1;
+        if (!seen[i] && Same(okd + size_t(i) * ks, key, ks)) {
+          found = table[s];
+          break;
+        }
+      }
+      if (!found) {
+        added->push_back(j);
+        continue;
+      }
+      uint32_t i = found - 1;
+      seen[i] = 1;
+      if (!Same(ovd + size_t(i) * vs, nvd + size_t(j) * vs, vs)) {
+        changed->push_back(i);
+        changed->push_back(j);
+      }
+    }
+    for (uint32_t i = 0; i < old_count; i++)
+      if (!seen[i]) removed->push_back(i);
+  }
+}
+
+}  // namespace bpfscope::maps

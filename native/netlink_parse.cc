@@ -1,0 +1,363 @@
+#include "netlink_parse.h"
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/ethtool.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/net_namespace.h>
+#include <linux/pkt_cls.h>
+#include <linux/rtnetlink.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+namespace bpfscope::netlink {
+
+namespace {
+
+// ---- attributes ------------------------------------------------------------------------------
+
+// Attributes of one message or nest, by type. Types past the table are ignored (newer kernels).
+struct Attrs {
+  std::array<const nlattr*, 80> at {};
+  const nlattr* operator[](size_t type) const { return type < at.size() ? at[type] : nullptr; }
+};
+
+int Collect(const nlattr* attr, void* data) {
+  auto* attrs = static_cast<Attrs*>(data);
+  uint16_t type = mnl_attr_get_type(attr);
+  if (type < attrs->at.size()) attrs->at[type] = attr;
+  return MNL_CB_OK;
+}
+
+Attrs ParsePayload(const void* payload, size_t len) {
+  Attrs attrs;
+  mnl_attr_parse_payload(payload, len, Collect, &attrs);
+  return attrs;
+}
+
+Attrs ParseNested(const nlattr* nest) {
+  if (!nest) return Attrs{};
+  return ParsePayload(mnl_attr_get_payload(nest), mnl_attr_get_payload_len(nest));
+}
+
+template <typename T>
+std::optional<T> Get(const nlattr* a) {
+  if (!a || mnl_attr_get_payload_len(a) < sizeof(T)) return std::nullopt;
+  T v;
+  std::memcpy(&v, mnl_attr_get_payload(a), sizeof(T));
+  return v;
+}
+
+// A string attribute, without trusting it to be NUL-terminated.
+std::string Str(const nlattr* a) {
+  if (!a) return {};
+  const char* p = static_cast<const char*>(mnl_attr_get_payload(a));
+  return std::string(p, strnlen(p, mnl_attr_get_payload_len(a)));
+}
+
+// "aa:bb:cc:dd:ee:ff" for any length of hardware address; without `separator`, plain hex (tags).
+std::string Hex(const uint8_t* p, size_t len, bool separator = true) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(len * 3);
+  for (size_t i = 0; i < len; i++) {
+    if (i && separator) s.push_back(':');
+    s.push_back(kDigits[p[i] >> 4]);
+    s.push_back(kDigits[p[i] & 15]);
+  }
+  return s;
+}
+
+std::string HwAddr(const nlattr* a) {
+  if (!a) return {};
+  return Hex(static_cast<const uint8_t*>(mnl_attr_get_payload(a)), mnl_attr_get_payload_len(a));
+}
+
+// An IP address attribute: 4 bytes IPv4, 16 bytes IPv6; anything else as hex.
+std::string IpAddr(const nlattr* a) {
+  if (!a) return {};
+  const void* p = mnl_attr_get_payload(a);
+  size_t len = mnl_attr_get_payload_len(a);
+  char text[INET6_ADDRSTRLEN];
+  if (len == 4 && inet_ntop(AF_INET, p, text, sizeof(text))) return text;
+  if (len == 16 && inet_ntop(AF_INET6, p, text, sizeof(text))) return text;
+  return Hex(static_cast<const uint8_t*>(p), len);
+}
+
+// The message header and fixed family header of one message, or null if `len` cannot hold them
+// or the message claims more bytes than it has.
+template <typename Fixed>
+const nlmsghdr* Message(const void* message, size_t len, Fixed* fixed) {
+  if (len < NLMSG_HDRLEN) return nullptr;
+  auto* nlh = static_cast<const nlmsghdr*>(message);
+  if (nlh->nlmsg_len > len || nlh->nlmsg_len < NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(Fixed))) return nullptr;
+  std::memcpy(fixed, mnl_nlmsg_get_payload(nlh), sizeof(Fixed));
+  return nlh;
+}
+
+template <typename Fixed>
+Attrs MessageAttrs(const nlmsghdr* nlh) {
+  size_t offset = NLMSG_ALIGN(sizeof(Fixed));
+  const char* payload = static_cast<const char*>(mnl_nlmsg_get_payload(nlh));
+  return ParsePayload(payload + offset, mnl_nlmsg_get_payload_len(nlh) - offset);
+}
+
+}  // namespace
+
+// ---- parsers ---------------------------------------------------------------------------------
+
+bool ParseLink(const void* message, size_t len, Link* out) {
+  ifinfomsg ifi;
+  const nlmsghdr* nlh = Message(message, len, &ifi);
+  if (!nlh || nlh->nlmsg_type != RTM_NEWLINK) return false;
+  Attrs a = MessageAttrs<ifinfomsg>(nlh);
+  out->ifindex = ifi.ifi_index;
+  out->type = ifi.ifi_type;
+  out->flags = ifi.ifi_flags;
+  out->name = Str(a[IFLA_IFNAME]);
+  out->qdisc = Str(a[IFLA_QDISC]);
+  out->alias = Str(a[IFLA_IFALIAS]);
+  out->mac = HwAddr(a[IFLA_ADDRESS]);
+  out->broadcast = HwAddr(a[IFLA_BROADCAST]);
+  out->perm_mac = HwAddr(a[IFLA_PERM_ADDRESS]);
+  out->mtu = Get<uint32_t>(a[IFLA_MTU]);
+  out->min_mtu = Get<uint32_t>(a[IFLA_MIN_MTU]);
+  out->max_mtu = Get<uint32_t>(a[IFLA_MAX_MTU]);
+  out->master = Get<uint32_t>(a[IFLA_MASTER]);
+  out->txqlen = Get<uint32_t>(a[IFLA_TXQLEN]);
+  out->link = Get<uint32_t>(a[IFLA_LINK]);
+  out->group = Get<uint32_t>(a[IFLA_GROUP]);
+  out->promiscuity = Get<uint32_t>(a[IFLA_PROMISCUITY]);
+  out->num_tx_queues = Get<uint32_t>(a[IFLA_NUM_TX_QUEUES]);
+  out->num_rx_queues = Get<uint32_t>(a[IFLA_NUM_RX_QUEUES]);
+  out->link_netnsid = Get<int32_t>(a[IFLA_LINK_NETNSID]);
+  out->operstate = Get<uint8_t>(a[IFLA_OPERSTATE]);
+  out->linkmode = Get<uint8_t>(a[IFLA_LINKMODE]);
+  if (const nlattr* s = a[IFLA_STATS64]) {
+    // Lenient: struct rtnl_link_stats64 grows (rx_nohandler 4.6, rx_otherhost_dropped 5.19).
+    size_t n = mnl_attr_get_payload_len(s) / sizeof(uint64_t);
+    out->stats64.resize(n);
+    // memcpy to an empty vector's null data() is undefined even for 0 bytes (found by test/fuzz).
+    if (n) std::memcpy(out->stats64.data(), mnl_attr_get_payload(s), n * sizeof(uint64_t));
+  }
+  if (a[IFLA_LINKINFO]) {
+    Attrs info = ParseNested(a[IFLA_LINKINFO]);
+    out->kind = Str(info[IFLA_INFO_KIND]);
+    out->slave_kind = Str(info[IFLA_INFO_SLAVE_KIND]);
+  }
+  if (a[IFLA_XDP]) {
+    Attrs xdp = ParseNested(a[IFLA_XDP]);
+    out->has_xdp = true;
+    out->xdp_attached = Get<uint8_t>(xdp[IFLA_XDP_ATTACHED]).value_or(0);
+    out->xdp_prog_id = Get<uint32_t>(xdp[IFLA_XDP_PROG_ID]).value_or(0);
+    out->xdp_drv_prog_id = Get<uint32_t>(xdp[IFLA_XDP_DRV_PROG_ID]).value_or(0);
+    out->xdp_skb_prog_id = Get<uint32_t>(xdp[IFLA_XDP_SKB_PROG_ID]).value_or(0);
+    out->xdp_hw_prog_id = Get<uint32_t>(xdp[IFLA_XDP_HW_PROG_ID]).value_or(0);
+  }
+  return true;
+}
+
+bool ParseAddress(const void* message, size_t len, Address* out) {
+  ifaddrmsg ifa;
+  const nlmsghdr* nlh = Message(message, len, &ifa);
+  if (!nlh || nlh->nlmsg_type != RTM_NEWADDR) return false;
+  Attrs a = MessageAttrs<ifaddrmsg>(nlh);
+  out->family = ifa.ifa_family;
+  out->prefixlen = ifa.ifa_prefixlen;
+  out->scope = ifa.ifa_scope;
+  out->ifindex = static_cast<int32_t>(ifa.ifa_index);
+  out->flags = Get<uint32_t>(a[IFA_FLAGS]).value_or(ifa.ifa_flags);
+  out->address = IpAddr(a[IFA_ADDRESS]);
+  out->local = IpAddr(a[IFA_LOCAL]);
+  out->broadcast = IpAddr(a[IFA_BROADCAST]);
+  out->label = Str(a[IFA_LABEL]);
+  if (auto ci = Get<ifa_cacheinfo>(a[IFA_CACHEINFO])) {
+    out->valid_lft = ci->ifa_valid;
+    out->preferred_lft = ci->ifa_prefered;
+  }
+  out->proto = Get<uint8_t>(a[IFA_PROTO]);
+  return true;
+}
+
+bool ParseRoute(const void* message, size_t len, Route* out) {
+  rtmsg rtm;
+  const nlmsghdr* nlh = Message(message, len, &rtm);
+  if (!nlh || nlh->nlmsg_type != RTM_NEWROUTE) return false;
+  Attrs a = MessageAttrs<rtmsg>(nlh);
+  out->family = rtm.rtm_family;
+  out->dst_len = rtm.rtm_dst_len;
+  out->src_len = rtm.rtm_src_len;
+  out->tos = rtm.rtm_tos;
+  out->protocol = rtm.rtm_protocol;
+  out->scope = rtm.rtm_scope;
+  out->type = rtm.rtm_type;
+  out->flags = rtm.rtm_flags;
+  out->table = Get<uint32_t>(a[RTA_TABLE]).value_or(rtm.rtm_table);
+  out->dst = IpAddr(a[RTA_DST]);
+  out->src = IpAddr(a[RTA_SRC]);
+  out->gateway = IpAddr(a[RTA_GATEWAY]);
+  out->prefsrc = IpAddr(a[RTA_PREFSRC]);
+  out->oif = Get<int32_t>(a[RTA_OIF]);
+  out->priority = Get<uint32_t>(a[RTA_PRIORITY]);
+  out->pref = Get<uint8_t>(a[RTA_PREF]);
+  if (const nlattr* mp = a[RTA_MULTIPATH]) {
+    const uint8_t* p = static_cast<const uint8_t*>(mnl_attr_get_payload(mp));
+    size_t left = mnl_attr_get_payload_len(mp);
+    while (left >= sizeof(rtnexthop)) {
+      rtnexthop nh;
+      std::memcpy(&nh, p, sizeof(nh));
+      if (nh.rtnh_len < sizeof(rtnexthop) || nh.rtnh_len > left) break;
+      Attrs na = ParsePayload(p + RTNH_LENGTH(0), nh.rtnh_len - RTNH_LENGTH(0));
+      out->nexthops.push_back(NextHop{IpAddr(na[RTA_GATEWAY]), nh.rtnh_ifindex, nh.rtnh_flags, nh.rtnh_hops + 1u});
+      size_t step = RTNH_ALIGN(nh.rtnh_len);
+      if (step >= left) break;
+      p += step;
+      left -= step;
+    }
+  }
+  return true;
+}
+
+bool ParseNeighbor(const void* message, size_t len, Neighbor* out) {
+  ndmsg nd;
+  const nlmsghdr* nlh = Message(message, len, &nd);
+  if (!nlh || nlh->nlmsg_type != RTM_NEWNEIGH) return false;
+  Attrs a = MessageAttrs<ndmsg>(nlh);
+  out->family = nd.ndm_family;
+  out->ifindex = nd.ndm_ifindex;
+  out->state = nd.ndm_state;
+  out->flags = nd.ndm_flags;
+  out->type = nd.ndm_type;
+  out->dst = IpAddr(a[NDA_DST]);
+  out->lladdr = HwAddr(a[NDA_LLADDR]);
+  out->probes = Get<uint32_t>(a[NDA_PROBES]);
+  return true;
+}
+
+bool ParseQdisc(const void* message, size_t len, Qdisc* out) {
+  tcmsg tcm;
+  const nlmsghdr* nlh = Message(message, len, &tcm);
+  if (!nlh || nlh->nlmsg_type != RTM_NEWQDISC) return false;
+  Attrs a = MessageAttrs<tcmsg>(nlh);
+  out->ifindex = tcm.tcm_ifindex;
+  out->handle = tcm.tcm_handle;
+  out->parent = tcm.tcm_parent;
+  out->kind = Str(a[TCA_KIND]);
+  return true;
+}
+
+bool ParseTcFilter(const void* message, size_t len, TcFilter* out) {
+  tcmsg tcm;
+  const nlmsghdr* nlh = Message(message, len, &tcm);
+  if (!nlh || nlh->nlmsg_type != RTM_NEWTFILTER) return false;
+  Attrs a = MessageAttrs<tcmsg>(nlh);
+  out->ifindex = tcm.tcm_ifindex;
+  out->handle = tcm.tcm_handle;
+  out->parent = tcm.tcm_parent;
+  out->info = tcm.tcm_info;
+  out->chain = Get<uint32_t>(a[TCA_CHAIN]);
+  out->kind = Str(a[TCA_KIND]);
+  out->has_options = a[TCA_OPTIONS] != nullptr;
+  if (out->kind == "bpf" && out->has_options) {
+    Attrs o = ParseNested(a[TCA_OPTIONS]);
+    out->bpf_name = Str(o[TCA_BPF_NAME]);
+    out->bpf_id = Get<uint32_t>(o[TCA_BPF_ID]);
+    out->bpf_flags = Get<uint32_t>(o[TCA_BPF_FLAGS]);
+    out->bpf_flags_gen = Get<uint32_t>(o[TCA_BPF_FLAGS_GEN]);
+    out->bpf_classid = Get<uint32_t>(o[TCA_BPF_CLASSID]);
+    if (const nlattr* tag = o[TCA_BPF_TAG])
+      out->bpf_tag = Hex(static_cast<const uint8_t*>(mnl_attr_get_payload(tag)), mnl_attr_get_payload_len(tag), false);
+  }
+  return true;
+}
+
+bool ParseNsid(const void* message, size_t len, int32_t* out) {
+  rtgenmsg gen;
+  const nlmsghdr* nlh = Message(message, len, &gen);
+  if (!nlh || nlh->nlmsg_type != RTM_NEWNSID) return false;
+  auto nsid = Get<int32_t>(MessageAttrs<rtgenmsg>(nlh)[NETNSA_NSID]);
+  if (!nsid) return false;
+  *out = *nsid;
+  return true;
+}
+
+
+namespace {
+// The positive errno of a negative netlink error code; anything else is not one the kernel sends
+// (and -INT_MIN would not fit an int).
+int Errno(int code) { return code < 0 && code != INT32_MIN ? -code : EPROTO; }
+}  // namespace
+
+Replies WalkReplies(const void* buf, size_t len, uint32_t seq, uint32_t portid,
+                    const std::function<void(const nlmsghdr*)>& each, int* err, std::string* ack) {
+  // Not mnl_nlmsg_ok/mnl_nlmsg_next: they compare (int)nlmsg_len, so a length of 2^31 or more
+  // passes the check and the walk jumps outside the buffer (found by test/fuzz/rtnl_replies).
+  const char* at = static_cast<const char*>(buf);
+  for (size_t left = len, step; left >= sizeof(nlmsghdr); at += step, left -= step) {
+    const auto* nlh = reinterpret_cast<const nlmsghdr*>(at);
+    if (nlh->nlmsg_len < sizeof(nlmsghdr) || nlh->nlmsg_len > left) break;
+    step = std::min<size_t>(NLMSG_ALIGN(size_t{nlh->nlmsg_len}), left);
+    if (nlh->nlmsg_seq != seq || nlh->nlmsg_pid != portid) continue;  // a stale reply
+    size_t payload_len = mnl_nlmsg_get_payload_len(nlh);
+    const char* payload = static_cast<const char*>(mnl_nlmsg_get_payload(nlh));
+    // NLMSGERR_ATTR_MSG after the error/done payload, when the kernel sent one.
+    auto ack_text = [&](size_t skip) -> std::string {
+      if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || payload_len <= skip) return {};
+      return Str(ParsePayload(payload + skip, payload_len - skip)[NLMSGERR_ATTR_MSG]);
+    };
+    if (nlh->nlmsg_type == NLMSG_DONE) {
+      int code = 0;
+      if (payload_len >= sizeof(int)) std::memcpy(&code, payload, sizeof(int));
+      if (code >= 0) return Replies::kDone;
+      *err = Errno(code);
+      *ack = ack_text(sizeof(int));
+      return Replies::kError;
+    }
+    if (nlh->nlmsg_type == NLMSG_ERROR) {
+      nlmsgerr e;
+      if (payload_len < sizeof(e)) {
+        *err = EPROTO;
+        return Replies::kError;
+      }
+      std::memcpy(&e, payload, sizeof(e));
+      if (e.error == 0) return Replies::kDone;  // the acknowledgement
+      // Without NLM_F_CAPPED the kernel echoes our whole request after the error; the extended
+      // ack attributes start at the next 4-byte boundary after it.
+      size_t skip = sizeof(nlmsgerr);
+      if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && e.msg.nlmsg_len > sizeof(nlmsghdr)) skip += e.msg.nlmsg_len - sizeof(nlmsghdr);
+      *err = Errno(e.error);
+      *ack = ack_text(NLMSG_ALIGN(skip));
+      return Replies::kError;
+    }
+    each(nlh);
+  }
+  return Replies::kMore;
+}
+
+void ParseEthtoolStats(const void* strings, size_t strings_len, const void* stats, size_t stats_len,
+                       std::vector<std::string>* names, std::vector<uint64_t>* values) {
+  ethtool_gstrings gs;
+  ethtool_stats st;
+  if (strings_len < sizeof(gs) || stats_len < sizeof(st)) return;
+  std::memcpy(&gs, strings, sizeof(gs));
+  std::memcpy(&st, stats, sizeof(st));
+  // The kernel reports how many it filled; never trust that past what the buffers hold.
+  size_t count = std::min<size_t>({gs.len, st.n_stats, (strings_len - sizeof(gs)) / ETH_GSTRING_LEN,
+                                   (stats_len - sizeof(st)) / sizeof(uint64_t)});
+  const char* text = static_cast<const char*>(strings) + sizeof(gs);
+  const uint8_t* numbers = static_cast<const uint8_t*>(stats) + sizeof(st);
+  for (size_t i = 0; i < count; i++) {
+    const char* s = text + i * ETH_GSTRING_LEN;
+    names->emplace_back(s, strnlen(s, ETH_GSTRING_LEN));
+    uint64_t v;
+    std::memcpy(&v, numbers + i * sizeof(uint64_t), sizeof(v));
+    values->push_back(v);
+  }
+}
+
+}  // namespace bpfscope::netlink

@@ -1,0 +1,191 @@
+// Random-input targets for the parsers and decoders written in TypeScript (run from the built
+// dist/cjs, as users load them). Each target builds one input from a seeded generator and runs it;
+// the only exceptions it may raise are the documented RangeError and TypeError. Runner: run.cjs.
+const { join } = require('node:path');
+
+const dist = join(__dirname, '..', '..', '..', 'dist', 'cjs');
+const { parseBpffsMounts } = require(join(dist, 'pins.js'));
+const { defineLayout } = require(join(dist, 'layout.js'));
+const { BtfDecoders } = require(join(dist, 'btf.js'));
+const { MapDump } = require(join(dist, 'map-dump.js'));
+const { cilium } = require(join(dist, 'cilium/index.js'));
+
+/** mulberry32: a small seeded generator, so iteration i of seed s is reproducible alone. */
+function generator(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n) => Math.floor(next() * n);
+  const pick = (list) => list[int(list.length)];
+  const bytes = (n) => Buffer.from(Array.from({ length: n }, () => int(256)));
+  // Mostly small numbers, sometimes edges: what breaks offset arithmetic.
+  const size = () => pick([0, 1, 2, 3, 4, 7, 8, 16, 64, int(40), int(300), 2 ** 31, -1, 1.5, NaN]);
+  return { next, int, pick, bytes, size };
+}
+
+const MOUNT_TOKENS = ['36', '35', '98:0', '/', '/sys/fs/bpf', '/mnt/bpf\\040space', 'rw,nosuid', 'shared:7', '-', 'bpf', 'bpffs',
+  'tmpfs', 'proc', 'rw', '\\134', '\\011', '\\012', '\\777', '\\0', ' ', '\n', ' - ', '\u2028', '\ud800'];
+
+/** A line of /proc/self/mountinfo, more or less. */
+function mountinfoText(g) {
+  const lines = [];
+  for (let n = g.int(12); n > 0; n--) {
+    const parts = [];
+    for (let k = g.int(14); k > 0; k--) parts.push(g.next() < 0.8 ? g.pick(MOUNT_TOKENS) : g.bytes(g.int(8)).toString('latin1'));
+    lines.push(parts.join(g.next() < 0.9 ? ' ' : ''));
+  }
+  return lines.join('\n');
+}
+
+const FIELD_TYPES = ['u8', 'u16', 'u32', 'u64', 'i8', 'i16', 'i32', 'i64', 'be16', 'be32', 'be64', 'ipv4', 'ipv6', 'mac', 'bool8'];
+const NAMES = ['a', 'b', '__proto__', 'constructor', '', '"', "'", '\\', '}', '${x}', '\u2028', 'toString', 'then', '0', '-1'];
+
+/** A layout spec, valid most of the time. */
+function layoutFields(g) {
+  const fields = {};
+  for (let n = 1 + g.int(6); n > 0; n--) {
+    const typeRoll = g.next();
+    const type = typeRoll < 0.8 ? g.pick(FIELD_TYPES)
+      : typeRoll < 0.9 ? { bytes: g.size() } : typeRoll < 0.97 ? { cstring: g.size() } : g.pick(['u128', 7, null, {}]);
+    const spec = { offset: g.next() < 0.9 ? g.int(24) : g.size(), type };
+    if (g.next() < 0.2) spec.endian = g.pick(['little', 'big', 'middle']);
+    if (g.next() < 0.15) spec.bits = [g.int(40) - 4, g.int(40) - 4];
+    if (g.next() < 0.15) spec.count = g.pick([0, 1, 2, 5, -1, 1.5]);
+    fields[g.pick(NAMES) + (g.next() < 0.5 ? String(n) : '')] = spec;
+  }
+  return fields;
+}
+
+const KINDS = ['int', 'ptr', 'float', 'array', 'struct', 'union', 'enum', 'alias', 'var', 'datasec', 'unsupported'];
+
+/** A BTF type table as native/btf.cc describes one, with ids that may dangle. */
+function btfTable(g) {
+  const count = 1 + g.int(12);
+  const ref = () => (g.next() < 0.9 ? 1 + g.int(count) : g.pick([0, count + 1, -1, 2 ** 32]));
+  const types = {};
+  for (let id = 1; id <= count; id++) {
+    const kind = g.pick(KINDS);
+    const t = { kind, size: g.pick([1, 2, 4, 8, 16, 3, 0, g.int(40)]) };
+    if (g.next() < 0.5) t.name = g.pick(NAMES);
+    switch (kind) {
+      case 'int':
+        Object.assign(t, { encoding: g.pick(['signed', 'unsigned', 'char', 'bool']), bits: g.pick([1, 7, 8, 16, 32, 33, 64, 128, g.int(129)]), bitOffset: g.pick([0, 0, 0, 3, g.int(64)]) });
+        break;
+      case 'array':
+        Object.assign(t, { type: ref(), length: g.pick([0, 1, 4, 16, g.int(64)]), chars: g.next() < 0.3 });
+        break;
+      case 'struct':
+      case 'union':
+        t.members = Array.from({ length: g.int(6) }, () => ({ name: g.pick(NAMES), type: ref(), bitOffset: g.int(128), bitSize: g.pick([0, 0, 1, 5, 32, 33, 64]) }));
+        break;
+      case 'enum':
+        t.signed = g.next() < 0.5;
+        t.values = Array.from({ length: g.int(5) }, () => ({ name: g.pick(NAMES), value: g.next() < 0.3 ? BigInt(g.int(1000)) - 500n : g.int(1000) - 500 }));
+        break;
+      case 'alias':
+      case 'var':
+        t.type = ref();
+        break;
+      case 'datasec':
+        t.vars = Array.from({ length: g.int(4) }, () => ({ type: ref(), offset: g.int(32) }));
+        break;
+    }
+    types[String(id)] = t;
+  }
+  return { valueTypeId: ref(), keyTypeId: ref(), types };
+}
+
+/** Targets: name → (generator) => void. */
+const targets = {
+  mountinfo(g) {
+    const mounts = parseBpffsMounts(mountinfoText(g));
+    if (!Array.isArray(mounts) || mounts.some((m) => typeof m !== 'string' || m === '')) throw new Error('parseBpffsMounts returned a non-path');
+  },
+  layout(g) {
+    const layout = defineLayout(layoutFields(g), g.next() < 0.8 ? undefined : g.size());
+    const buf = g.bytes(g.int(96));
+    layout.decode(buf, g.next() < 0.8 ? 0 : g.size());
+    layout.decodeAll(buf, g.next() < 0.7 ? undefined : g.size(), g.next() < 0.7 ? undefined : g.size());
+  },
+  btf(g) {
+    const table = btfTable(g);
+    const decoders = new BtfDecoders(table);
+    const buf = g.bytes(g.int(128));
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    decoders.get(table.valueTypeId)(view, buf, g.int(8));
+  },
+  cilium(g) {
+    const name = g.pick(Object.keys(cilium.decode));
+    const { keys, values, count, options } = ciliumInput(g, name);
+    const records = cilium.decode[name](keys, values, count, options);
+    if (!Array.isArray(records)) throw new Error(`cilium.decode.${name} returned no array`);
+    const format = cilium.format[name];
+    if (typeof format === 'function') {
+      const text = format(records, g.next() < 0.5 ? {} : { version: g.pick(cilium.versions) });
+      if (typeof text !== 'string') throw new Error(`cilium.format.${name} returned no text`);
+    }
+  },
+  mapDump(g) {
+    const keySize = g.pick([1, 4, 8, 13, 0]), valueSize = g.pick([1, 4, 8, 24, 0]);
+    const cpus = g.next() < 0.3 ? 1 + g.int(4) : 0;
+    const valueStride = cpus ? ((valueSize + 7) & ~7) * cpus : valueSize;
+    const count = g.int(8);
+    const raw = { count, keys: g.bytes(count * keySize + g.int(4)), values: g.bytes(count * valueStride + g.int(4)), keySize, valueSize, valueStride, cpus, batched: true };
+    const type = cpus ? 'percpu_hash' : g.pick(['hash', 'array', 'prog_array', 'hash_of_maps', 'lpm_trie']);
+    const dump = new MapDump(raw, type, null); // null: a map without BTF
+    for (const entry of dump) if (!entry) throw new Error('no entry');
+    if (dump.toJSON().length !== count) throw new Error('toJSON lost entries');
+    dump.decode(); // no BTF: bpftool's hex entries
+    if (cpus) dump.cpuValues(g.int(count + 1));
+    if (type === 'prog_array' || type === 'hash_of_maps') dump.id(g.int(count + 1));
+    const layout = defineLayout(layoutFields(g));
+    if (cpus) dump.perCpuRecords(layout, layout);
+    else dump.records(layout, layout);
+    dump.key(g.int(count + 2) - 1);
+  },
+};
+
+// Errors V8 raises for a bug, not for input bpfscope rejects on purpose: they are TypeErrors and
+// RangeErrors too, so they are told apart by message. A DataView read past a buffer's end
+// ("Offset is outside the bounds") is the documented RangeError of a record that does not fit.
+const INTERNAL = [/Cannot read properties/, /is not a function/, /is not iterable/, /Cannot mix BigInt/,
+  /Cannot convert/, /Maximum call stack/, /Invalid array length/, /is not a constructor/];
+
+/** The (keySize, valueSize) pairs of each decoder's layouts, so most inputs reach its decoding. */
+function ciliumShapes(name) {
+  const tables = name === 'conntrack' ? [cilium.layouts.conntrack4, cilium.layouts.conntrack6] : [cilium.layouts[name]];
+  return tables.flatMap((rows) => rows.map((r) => [r.keySize, r.valueSize]));
+}
+
+/** Packed keys and values for a Cilium decoder: mostly one layout's sizes, sometimes not. */
+function ciliumInput(g, name) {
+  const count = g.pick([0, 1, 2, 5, g.int(20)]);
+  const [keySize, valueSize] = g.next() < 0.85 ? g.pick(ciliumShapes(name)) : [1 + g.int(70), 1 + g.int(70)];
+  const exact = g.next() < 0.9;
+  const keys = g.bytes(exact ? count * keySize : g.int(200));
+  const values = g.bytes(exact ? count * valueSize * (g.next() < 0.2 ? 1 + g.int(4) : 1) : g.int(400));
+  const options = {};
+  if (g.next() < 0.5) options.version = g.next() < 0.9 ? g.pick(cilium.versions) : g.pick(['1.9', '2.0', 'x', '1.16.15', '']);
+  if (g.next() < 0.1) options.keySize = g.pick([keySize, 0, -1, 1.5]);
+  if (g.next() < 0.1) options.valueSize = g.pick([valueSize, 0, 7]);
+  return { keys, values, count: g.next() < 0.95 ? count : g.pick([-1, 1.5, count + 1]), options };
+}
+
+/** Runs iteration `i` of `seed` on `name`: undefined, or the unexpected error. */
+function runOne(name, seed, i) {
+  const g = generator((Math.imul(seed, 1000003) + i) >>> 0);
+  try {
+    targets[name](g);
+  } catch (err) {
+    const documented = (err instanceof RangeError || err instanceof TypeError) && !INTERNAL.some((re) => re.test(err.message));
+    return documented ? undefined : err;
+  }
+  return undefined;
+}
+
+module.exports = { targets, runOne };

@@ -1,0 +1,41 @@
+// libFuzzer target: one recv() buffer of rtnetlink replies, walked exactly as Rtnl::Talk walks it
+// (WalkReplies: stale replies, NLMSG_DONE/ERROR with extended-ack text), and every record handed
+// to each message parser (each checks its own message type: links, addresses, routes with
+// multipath next hops, neighbours, qdiscs, tc filters with cls_bpf options, nsids).
+// Input: u32 seq, u32 portid (the request's, so replies can match), then the buffer.
+#include <cstring>
+#include <vector>
+
+#include "netlink_parse.h"
+
+using namespace bpfscope::netlink;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 8) return 0;
+  uint32_t seq, portid;
+  std::memcpy(&seq, data, 4);
+  std::memcpy(&portid, data + 4, 4);
+  // The socket buffer is aligned; operator new's blocks are too, and exactly as long as the input,
+  // so a read past the end is an ASan report.
+  std::vector<uint8_t> aligned(data + 8, data + size);
+  int err = 0;
+  std::string ack;
+  WalkReplies(aligned.data(), size - 8, seq, portid, [](const nlmsghdr* nlh) {
+    size_t len = nlh->nlmsg_len;
+    Link link;
+    Address address;
+    Route route;
+    Neighbor neighbor;
+    Qdisc qdisc;
+    TcFilter filter;
+    int32_t nsid;
+    ParseLink(nlh, len, &link);
+    ParseAddress(nlh, len, &address);
+    ParseRoute(nlh, len, &route);
+    ParseNeighbor(nlh, len, &neighbor);
+    ParseQdisc(nlh, len, &qdisc);
+    ParseTcFilter(nlh, len, &filter);
+    ParseNsid(nlh, len, &nsid);
+  }, &err, &ack);
+  return 0;
+}

@@ -1,0 +1,51 @@
+// Runs a node script in a child process under strace, to count the system calls bpfscope makes
+// (a bound on work that does not depend on the machine's speed) and see their results.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { toolEnv } from './kernel';
+
+/** The package root, for `require` in child scripts (they run outside vitest). */
+export const PACKAGE_ROOT = resolve(__dirname, '..', '..');
+
+/** A child script's preamble: `b` is bpfscope, `t` is bpfscope/testing, `mark(s)` writes a marker line. */
+export const PREAMBLE = `
+const b = require(${JSON.stringify(PACKAGE_ROOT)});
+const t = require(${JSON.stringify(join(PACKAGE_ROOT, 'dist/cjs/testing/index.js'))});
+const fs = require('node:fs');
+const mark = (s) => fs.writeSync(2, 'MARK ' + s + '\\n');
+`;
+
+export interface Traced {
+  status: number | null;
+  stdout: string;
+  /** strace lines (bpf() and write(2, "MARK …") calls), one per call. */
+  calls: string[];
+}
+
+/** Runs `script` (after PREAMBLE) with `node -e` under `strace -f -e trace=<syscalls>,write`. */
+export function traced(script: string, syscalls = 'bpf'): Traced {
+  const dir = mkdtempSync(join(tmpdir(), 'bpfscope-trace-'));
+  try {
+    const out = join(dir, 'trace');
+    // strace itself runs without the sanitizer preload; the traced node gets it back with -E.
+    const preload = process.env.LD_PRELOAD ? ['-E', `LD_PRELOAD=${process.env.LD_PRELOAD}`] : [];
+    const r = spawnSync('strace', ['-f', '-qq', '-s', '64', '-e', `trace=${syscalls},write`, '-o', out, ...preload,
+      process.execPath, '-e', PREAMBLE + script], { encoding: 'utf8', env: toolEnv, timeout: 120_000 });
+    if (r.status !== 0) throw new Error(`traced script failed (${r.status}): ${r.stderr}`);
+    const calls = readFileSync(out, 'utf8').split('\n').filter((l) => /bpf\(|MARK/.test(l));
+    return { status: r.status, stdout: r.stdout, calls };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The calls between `MARK from` and the next marker. */
+export function between(calls: string[], from: string): string[] {
+  const start = calls.findIndex((l) => l.includes(`MARK ${from}\\n`));
+  if (start < 0) throw new Error(`no marker ${from}`);
+  const rest = calls.slice(start + 1);
+  const end = rest.findIndex((l) => l.includes('MARK '));
+  return end < 0 ? rest : rest.slice(0, end);
+}

@@ -1,0 +1,127 @@
+// Network faults: a namespace or a process that vanishes during calls, an interface removed
+// between listing and querying it, and devices deleted while their namespace is being read.
+import { spawn } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { BpfError, findPeer, getEthtoolStats, listAttachments, listInterfaces, listRoutes } from 'bpfscope';
+import { createNetns, createVeth } from 'bpfscope/testing';
+import { cleanup, describeKernel, run, toolEnv, uniqueName } from '../helpers/kernel';
+
+/** The outcome of a call, collected as it settles (so no rejection goes unhandled meanwhile). */
+function settle<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return p.then((value) => ({ status: 'fulfilled', value }), (reason: unknown) => ({ status: 'rejected', reason }));
+}
+
+/** Each settled call: a value, or a BpfError with one of the `allowed` codes (anything else fails). */
+function expectOnly(results: PromiseSettledResult<unknown>[], allowed: string[]): { ok: number; failed: number } {
+  let ok = 0, failed = 0;
+  for (const r of results) {
+    if (r.status === 'fulfilled') ok++;
+    else {
+      expect(r.reason).toBeInstanceOf(BpfError);
+      expect(allowed).toContain((r.reason as BpfError).code);
+      failed++;
+    }
+  }
+  return { ok, failed };
+}
+
+describeKernel('network faults', () => {
+  it('a namespace deleted while 60 calls into it are in flight: each call answers or fails with ENOENT; no thread is left in it', async () => {
+    const own = readlinkSync('/proc/thread-self/ns/net');
+    const ns = await createNetns(uniqueName('vanish'));
+    cleanup(() => ns.remove());
+    await createVeth({ netns: ns.ref, name: 'v0', peerName: 'v1' });
+    const calls: Promise<PromiseSettledResult<unknown>>[] = [];
+    for (let i = 0; i < 60; i++) {
+      calls.push(settle([listInterfaces, listRoutes, listAttachments][i % 3]({ netns: ns.ref })));
+      if (i === 20) await ns.remove(); // unmounted and unlinked: later opens find nothing
+    }
+    const results = await Promise.all(calls);
+    // ENOENT once the file is gone; EINVAL from a call that opened the file in the instant between
+    // the unmount and the unlink, when it was an empty file.
+    const r = expectOnly(results, ['ENOENT', 'EINVAL']);
+    expect(r.ok).toBeGreaterThan(0); // calls started before the removal opened the namespace…
+    expect(r.failed).toBeGreaterThan(0); // …later ones found it gone
+    for (const x of results) {
+      if (x.status === 'fulfilled') continue;
+      const e = x.reason as BpfError;
+      if (e.code === 'ENOENT') expect(e).toMatchObject({ op: 'open', object: `netns ${ns.path}`, detail: 'the process or namespace is gone' });
+      else expect(e).toMatchObject({ op: 'setns', detail: expect.stringContaining('no namespace is mounted there') });
+    }
+    expect(readlinkSync('/proc/thread-self/ns/net')).toBe(own);
+  });
+
+  it('a process that exits while calls name it by pid: each call answers or fails with ENOENT', async () => {
+    const ns = await createNetns(uniqueName('pidgone'));
+    cleanup(() => ns.remove());
+    const child = spawn('ip', ['netns', 'exec', ns.name, 'sleep', '30'], { stdio: 'ignore', env: toolEnv });
+    cleanup(() => child.kill('SIGKILL'));
+    // `ip netns exec` execs sleep in place once it has entered the namespace.
+    for (let i = 0; i < 200; i++) {
+      try {
+        if (readlinkSync(`/proc/${child.pid}/ns/net`) !== readlinkSync('/proc/self/ns/net')) break;
+      } catch {
+        // not started yet
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const pid = child.pid!;
+    const calls: Promise<PromiseSettledResult<unknown>>[] = [];
+    for (let i = 0; i < 40; i++) {
+      // findPeer on lo: an answer without a peer, or the pid is gone.
+      calls.push(settle(i % 2 ? listInterfaces({ netns: { pid } }) : findPeer({ netns: { pid }, ifname: 'lo' })));
+      if (i === 15) {
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+      }
+    }
+    const r = expectOnly(await Promise.all(calls), ['ENOENT']);
+    expect(r.ok).toBeGreaterThan(0);
+    expect(r.failed).toBeGreaterThan(0);
+  });
+
+  it('an interface removed between listing and querying it: ENODEV from every per-device call', async () => {
+    const ns = await createNetns(uniqueName('ifgone'));
+    cleanup(() => ns.remove());
+    const veth = await createVeth({ netns: ns.ref, name: 'gone0', peerName: 'gone1' });
+    const listed = await listInterfaces({ netns: ns.ref });
+    const dev = listed.find((l) => l.name === 'gone0')!;
+    expect(dev).toBeDefined();
+    expect((await getEthtoolStats({ netns: ns.ref, ifname: 'gone0' })).get('peer_ifindex')).toBeGreaterThan(0n);
+    await veth.remove();
+    await expect(getEthtoolStats({ netns: ns.ref, ifname: 'gone0' })).rejects.toMatchObject({ code: 'ENODEV', op: 'SIOCETHTOOL', object: 'interface gone0' });
+    await expect(listAttachments({ netns: ns.ref, ifname: 'gone0' })).rejects.toMatchObject({ code: 'ENODEV', object: 'interface gone0' });
+    await expect(listAttachments({ netns: ns.ref, ifindex: dev.ifindex })).rejects.toMatchObject({ code: 'ENODEV' });
+    await expect(findPeer({ netns: ns.ref, ifname: 'gone0' })).rejects.toMatchObject({ code: 'ENODEV' });
+    expect((await listInterfaces({ netns: ns.ref })).map((l) => l.name)).toEqual(['lo']);
+  });
+
+  it('veths deleted while their namespace is read: listings never fail and only shrink', async () => {
+    const ns = await createNetns(uniqueName('churn'));
+    cleanup(() => ns.remove());
+    const names: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      names.push(`c${i}`);
+      await createVeth({ netns: ns.ref, name: `c${i}`, peerName: `d${i}` });
+    }
+    // ip deletes them from another process, one by one, while the listings run.
+    const deleter = spawn('sh', ['-c', names.map((n) => `ip -n ${ns.name} link del ${n}`).join('; ')], { stdio: 'ignore', env: toolEnv });
+    const done = new Promise((r) => deleter.once('exit', r));
+    let exited = false;
+    void done.then(() => (exited = true));
+    let rounds = 0;
+    let previous = Infinity;
+    while (!exited || rounds < 2) {
+      const [links, attachments] = await Promise.all([listInterfaces({ netns: ns.ref }), listAttachments({ netns: ns.ref })]);
+      expect(links.length).toBeLessThanOrEqual(previous);
+      previous = links.length;
+      expect(Array.isArray(attachments)).toBe(true);
+      rounds++;
+    }
+    await done;
+    expect(rounds).toBeGreaterThan(2);
+    expect((await listInterfaces({ netns: ns.ref })).map((l) => l.name)).toEqual(['lo']);
+    expect(run('ip', ['-n', ns.name, '-o', 'link']).trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,216 @@
+// The API as an unprivileged user and with capability subsets (setpriv, in a child process):
+// every call answers or fails with a BpfError, EPERM/EACCES name the capability, nothing crashes.
+// What each subset may do follows the kernel's checks: id walks and BPF_ENABLE_STATS need
+// CAP_SYS_ADMIN, BPF_OBJ_GET needs CAP_BPF, setns needs CAP_SYS_ADMIN, opening another process's
+// namespace needs ptrace access, rtnetlink dumps need nothing.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
+import { listInterfaces, openMap } from 'bpfscope';
+import { createMap, createNetns, loadProgram, pin, updateElem, type KernelObject } from 'bpfscope/testing';
+import { cleanup, describeKernel, mustBpffs, owned, toolEnv, uniqueName } from '../helpers/kernel';
+import { PACKAGE_ROOT } from '../helpers/trace';
+
+type Outcome = 'ok' | { name: string; code?: string; op?: string; capability?: string; message: string };
+
+/** The calls, run in the child; each answers 'ok' (with a value to compare) or the error's fields. */
+const CHILD = (cfg: Record<string, unknown>) => `
+const b = require(${JSON.stringify(PACKAGE_ROOT)});
+const cfg = ${JSON.stringify(cfg)};
+const calls = {
+  listPrograms: async () => (await b.listPrograms()).some((p) => p.id === cfg.progId),
+  getProgram: async () => (await b.getProgram(cfg.progId)).id,
+  listMaps: async () => (await b.listMaps()).some((m) => m.id === cfg.mapId),
+  getMapInfo: async () => (await b.getMapInfo(cfg.mapId)).id,
+  listLinks: async () => Array.isArray(await b.listLinks()),
+  openMapById: async () => { const m = await b.openMap(cfg.mapId); m.close(); return m.info.id; },
+  openMapPinned: async () => { const m = await b.openMap({ pinned: cfg.pinned }); try { return (await m.dump()).count; } finally { m.close(); } },
+  pollPinned: async () => {
+    const m = await b.openMap({ pinned: cfg.pinned });
+    try {
+      const first = m.poller().poll();
+      return [first.added.length, (await m.lookup(Buffer.from([2, 0, 0, 0])))?.toString('hex')].join();
+    } finally { m.close(); }
+  },
+  openPinned: async () => (await b.openPinned(cfg.pinned)).kind,
+  openProgPinned: async () => (await b.openPinned(cfg.pinnedProg)).kind,
+  openPrivate: async () => (await b.openPinned(cfg.privatePin)).kind,
+  openWriteOnly: async () => (await b.openPinned(cfg.writeOnly)).kind,
+  listPinned: async () => (await b.listPinned(cfg.privateDir)).length,
+  enableStats: async () => { const s = await b.enableStats(); s.close(); return true; },
+  listInterfaces: async () => (await b.listInterfaces()).map((l) => l.name).sort().join(),
+  listRoutes: async () => (await b.listRoutes()).length > 0,
+  listAddresses: async () => (await b.listAddresses()).length > 0,
+  listNeighbors: async () => Array.isArray(await b.listNeighbors()),
+  listNetns: async () => Array.isArray(await b.listNetns()),
+  byName: async () => (await b.listInterfaces({ netns: { name: cfg.netns } })).map((l) => l.name).join(),
+  byPid: async () => (await b.listInterfaces({ netns: { pid: cfg.pid } })).length,
+  listAttachments: async () => Array.isArray(await b.listAttachments()),
+  findPeer: async () => (await b.findPeer({ ifname: 'lo' })).peer === undefined,
+  probeFeatures: async () => Array.isArray(await b.probeFeatures()),
+  versions: async () => typeof b.versions().libbpfRuntime,
+  resolveContainer: async () => (await b.resolveContainer('0123456789ab')).pids.length,
+  ciliumIpcache: async () => (await b.cilium.ipcache({ bpffs: cfg.privateDir })).length,
+};
+(async () => {
+  const out = {};
+  for (const [name, fn] of Object.entries(calls)) {
+    try { out[name] = ['ok', await fn()]; }
+    catch (e) { out[name] = { name: e.name, code: e.code, op: e.op, capability: e.capability, message: e.message }; }
+  }
+  process.stdout.write(JSON.stringify(out));
+})();
+`;
+
+interface Run {
+  results: Record<string, ['ok', unknown] | Exclude<Outcome, 'ok'>>;
+  status: number | null;
+}
+
+function runAs(setpriv: string[], cfg: Record<string, unknown>): Run {
+  const r = spawnSync('setpriv', [...setpriv, process.execPath, '-e', CHILD(cfg)], {
+    encoding: 'utf8',
+    // The sanitizer preload (npm run test:asan) must reach node, not setpriv alone: setpriv execs node.
+    env: { ...toolEnv, ...(process.env.LD_PRELOAD ? { LD_PRELOAD: process.env.LD_PRELOAD } : {}) },
+    timeout: 60_000,
+  });
+  if (r.status !== 0) throw new Error(`child under setpriv ${setpriv.join(' ')} exited ${r.status} ${r.signal}: ${r.stderr}`);
+  return { results: JSON.parse(r.stdout) as Run['results'], status: r.status };
+}
+
+const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+const withCaps = (...caps: string[]) => [...NOBODY, `--inh-caps=${caps.map((c) => `+${c}`).join(',')}`, `--ambient-caps=${caps.map((c) => `+${c}`).join(',')}`];
+
+describeKernel('privileges', () => {
+  const cfg: Record<string, unknown> = {};
+  let map: KernelObject;
+
+  beforeAll(async () => {
+    // A bpffs others may enter, with a map pinned readable by all, and a private one they may not.
+    const open = await mustBpffs();
+    chmodSync(open, 0o755);
+    map = owned(await createMap({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 8 }));
+    for (let i = 0; i < 3; i++) await updateElem(map, Buffer.from([i, 0, 0, 0]), Buffer.from([i, i, i, i]));
+    cfg.pinned = join(open, 'shared');
+    await pin(map, cfg.pinned as string);
+    chmodSync(cfg.pinned as string, 0o644);
+    const priv = await mustBpffs();
+    chmodSync(priv, 0o700);
+    cfg.privateDir = priv;
+    cfg.privatePin = join(priv, 'hidden');
+    await pin(map, cfg.privatePin as string);
+    // A pin nobody may read: refused by its mode whatever the capabilities (short of DAC override).
+    cfg.writeOnly = join(open, 'unreadable');
+    await pin(map, cfg.writeOnly as string);
+    chmodSync(cfg.writeOnly as string, 0o200);
+    cfg.mapId = map.id;
+    const prog = owned(await loadProgram({ name: 'privs' }));
+    cfg.progId = prog.id;
+    cfg.pinnedProg = join(open, 'prog');
+    await pin(prog, cfg.pinnedProg as string);
+    chmodSync(cfg.pinnedProg as string, 0o644);
+    const ns = await createNetns(uniqueName('priv'));
+    cleanup(() => ns.remove());
+    cfg.netns = ns.name;
+    const sleeper = spawn('ip', ['netns', 'exec', ns.name, 'sleep', '60'], { stdio: 'ignore', env: toolEnv });
+    cleanup(() => sleeper.kill('SIGKILL'));
+    cfg.pid = sleeper.pid;
+  });
+
+  /** Every outcome is an answer or a BpfError; EPERM and EACCES always name a capability. */
+  function checkAll(run: Run): void {
+    for (const [call, outcome] of Object.entries(run.results)) {
+      if (Array.isArray(outcome)) continue;
+      expect(outcome.name, `${call}: ${outcome.message}`).toBe('BpfError');
+      if (outcome.code === 'EPERM' || outcome.code === 'EACCES') expect(outcome.capability, `${call}: ${outcome.message}`).toBeTruthy();
+    }
+  }
+  /**
+   * The child's interface listing holds every interface root sees both before and after it ran
+   * (the host namespace is shared: other tests add and remove devices meanwhile).
+   */
+  async function sameInterfaces(run: Run, before: string[]): Promise<void> {
+    const after = new Set((await listInterfaces()).map((l) => l.name));
+    const outcome = run.results.listInterfaces;
+    expect(outcome, 'listInterfaces').toEqual(['ok', expect.any(String)]);
+    const theirs = (outcome as ['ok', string])[1].split(',');
+    expect(theirs).toContain('lo');
+    for (const name of before) if (after.has(name)) expect(theirs).toContain(name);
+  }
+  const rootInterfaces = async () => (await listInterfaces()).map((l) => l.name);
+  const ok = (run: Run, call: string, value?: unknown) =>
+    expect(run.results[call], call).toEqual(value === undefined ? ['ok', expect.anything()] : ['ok', value]);
+  const pattern = (x: string | RegExp) => (typeof x === 'string' ? x : expect.stringMatching(x));
+  const denied = (run: Run, call: string, code: string, op: string | RegExp, capability: string | RegExp) =>
+    expect(run.results[call], call).toMatchObject({ name: 'BpfError', code, op: pattern(op), capability: pattern(capability) });
+
+  it('nobody without capabilities: BPF calls fail EPERM naming the capability, rtnetlink listings answer as for root', async () => {
+    const before = await rootInterfaces();
+    const run = runAs([...NOBODY, '--inh-caps=-all'], cfg);
+    await sameInterfaces(run, before);
+    checkAll(run);
+    for (const call of ['listPrograms', 'listMaps', 'listLinks']) denied(run, call, 'EPERM', /_GET_NEXT_ID$/, 'CAP_SYS_ADMIN');
+    denied(run, 'getProgram', 'EPERM', 'BPF_PROG_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
+    denied(run, 'getMapInfo', 'EPERM', 'BPF_MAP_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
+    denied(run, 'openMapById', 'EPERM', 'BPF_MAP_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
+    denied(run, 'enableStats', 'EPERM', 'BPF_ENABLE_STATS', 'CAP_SYS_ADMIN');
+    // BPF_OBJ_GET itself needs no capability: the pin's file mode decides. Both pins are 0644:
+    // they open read-only; the private bpffs (0700) is refused at the directory.
+    ok(run, 'openMapPinned', 3);
+    ok(run, 'pollPinned', '3,02020202');
+    ok(run, 'openPinned', 'map');
+    ok(run, 'openProgPinned', 'program');
+    denied(run, 'openPrivate', 'EACCES', 'stat', /CAP_DAC_READ_SEARCH/);
+    denied(run, 'listPinned', 'EACCES', 'opendir', /CAP_DAC_READ_SEARCH/);
+    denied(run, 'byName', 'EPERM', 'setns', 'CAP_SYS_ADMIN');
+    denied(run, 'byPid', 'EACCES', 'open', /CAP_SYS_PTRACE/);
+    // The device queries and the link walk run together: whichever is refused first answers.
+    denied(run, 'listAttachments', 'EPERM', /^(BPF_PROG_QUERY|BPF_LINK_GET_NEXT_ID)$/, /^CAP_(NET|SYS)_ADMIN$/);
+    for (const call of ['listRoutes', 'listAddresses', 'listNeighbors', 'listNetns', 'findPeer', 'probeFeatures', 'versions']) ok(run, call);
+  });
+
+  it('nobody with CAP_BPF: a readable pin opens and dumps like root reads it; id walks still need CAP_SYS_ADMIN', async () => {
+    const run = runAs(withCaps('bpf'), cfg);
+    checkAll(run);
+    const m = await openMap(map.id);
+    const rootCount = (await m.dump()).count;
+    m.close();
+    ok(run, 'openMapPinned', rootCount);
+    ok(run, 'openPinned', 'map');
+    ok(run, 'openProgPinned', 'program');
+    denied(run, 'openWriteOnly', 'EACCES', 'BPF_OBJ_GET', /read permission on the pin/);
+    denied(run, 'listMaps', 'EPERM', 'BPF_MAP_GET_NEXT_ID', 'CAP_SYS_ADMIN');
+    denied(run, 'openMapById', 'EPERM', 'BPF_MAP_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
+    denied(run, 'byName', 'EPERM', 'setns', 'CAP_SYS_ADMIN');
+  });
+
+  it('nobody with CAP_SYS_ADMIN: enumeration and namespaces by name work; another user\'s process still needs ptrace access', () => {
+    const run = runAs(withCaps('sys_admin'), cfg);
+    checkAll(run);
+    ok(run, 'listPrograms', true);
+    ok(run, 'listMaps', true);
+    ok(run, 'getProgram', cfg.progId);
+    ok(run, 'getMapInfo', cfg.mapId);
+    ok(run, 'openMapById', cfg.mapId);
+    ok(run, 'enableStats', true);
+    ok(run, 'byName', 'lo');
+    ok(run, 'listAttachments', true); // BPF_PROG_QUERY takes CAP_NET_ADMIN or CAP_SYS_ADMIN
+    denied(run, 'byPid', 'EACCES', 'open', /CAP_SYS_PTRACE/);
+  });
+
+  it('root with CAP_SYS_ADMIN, CAP_BPF and CAP_NET_ADMIN dropped from its bounding set: the same EPERMs as nobody, no crash', async () => {
+    const before = await rootInterfaces();
+    const run = runAs(['--bounding-set=-sys_admin,-bpf,-net_admin,-perfmon', '--inh-caps=-all'], cfg);
+    await sameInterfaces(run, before);
+    checkAll(run);
+    denied(run, 'listPrograms', 'EPERM', 'BPF_PROG_GET_NEXT_ID', 'CAP_SYS_ADMIN');
+    denied(run, 'enableStats', 'EPERM', 'BPF_ENABLE_STATS', 'CAP_SYS_ADMIN');
+    denied(run, 'listAttachments', 'EPERM', /^(BPF_PROG_QUERY|BPF_LINK_GET_NEXT_ID)$/, /^CAP_(NET|SYS)_ADMIN$/);
+    denied(run, 'byName', 'EPERM', 'setns', 'CAP_SYS_ADMIN');
+    // Root still owns the pins and may ptrace its own processes: those work, setns does not.
+    ok(run, 'openPinned', 'map');
+    ok(run, 'openProgPinned', 'program');
+    denied(run, 'byPid', 'EPERM', 'setns', 'CAP_SYS_ADMIN');
+  });
+});
