@@ -59,6 +59,21 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${tag}`.slice(0, 15);
 }
 
+// Cleanups registered outside a test (in beforeAll): hooks cannot be added once the file runs, so
+// one afterAll, registered when this module loads, runs them, last registered first.
+const fileCleanups: (() => unknown)[] = [];
+afterAll(async () => {
+  const failures: unknown[] = [];
+  for (const fn of fileCleanups.splice(0).reverse()) {
+    try {
+      await fn();
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} cleanup(s) failed`);
+});
+
 /** Registers cleanup for the current test, or for the file when called outside a test. */
 export function cleanup(fn: () => unknown): void {
   try {
@@ -66,9 +81,7 @@ export function cleanup(fn: () => unknown): void {
       await fn();
     });
   } catch {
-    afterAll(async () => {
-      await fn();
-    });
+    fileCleanups.push(fn);
   }
 }
 
