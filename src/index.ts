@@ -10,6 +10,7 @@ export {
   StatsHandle,
   type ProgramInfo,
 } from './programs';
+export { FdOwner } from './handle';
 export { listMaps, getMapInfo, openMap, BpfMap, type MapInfo, type MapRef, type DumpOptions } from './maps';
 export {
   MapDump,

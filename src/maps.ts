@@ -1,7 +1,7 @@
 // BPF maps: what `bpftool map show` prints, and open maps: lookups, dumps, polling.
 import { BtfDecoders, type BtfTypeTable } from './btf';
 import { BpfError, withCallerStack } from './errors';
-import { disposeSymbol } from './handle';
+import { FdOwner } from './handle';
 import { Layout, type LayoutFields } from './layout';
 import { MapDump, type BpftoolEntry, type BtfEntry, type MapBtf, type MapRecord, type RawDump } from './map-dump';
 import { MapPoller, watchPoller, type MapChanges, type PollSource, type WatchOptions } from './map-watch';
@@ -104,29 +104,19 @@ export interface DumpOptions {
  * An open map. It owns an fd (`close()`, `using`, or the garbage collector as a backstop), so it
  * keeps reading the same map even after the map's pin is removed.
  */
-export class BpfMap {
+export class BpfMap extends FdOwner {
   private btfLoad?: Promise<MapBtf | null>;
   private btfLoaded?: MapBtf | null;
 
   /** @internal */
   constructor(
-    private readonly handle: NativeFdHandle,
+    handle: NativeFdHandle,
     /** The map's info when it was opened. */
     readonly info: MapInfo,
     /** Possible CPUs (the number of values per entry of a per-CPU map). */
     readonly possibleCpus: number,
-  ) {}
-
-  get closed(): boolean {
-    return this.handle.closed;
-  }
-
-  close(): void {
-    this.handle.close();
-  }
-
-  [disposeSymbol](): void {
-    this.close();
+  ) {
+    super(handle);
   }
 
   /** The value stored under `key` (per-CPU maps: every CPU's value, packed), or undefined. */

@@ -4,7 +4,7 @@ import { native, type NativeFdHandle } from './native';
 import { tableRowsOf } from './table';
 import { nameOf, PROGRAM_TYPES, type ProgramTypeName } from './names';
 import { checkId } from './validate';
-import { disposeSymbol } from './handle';
+import { FdOwner } from './handle';
 
 /** One loaded BPF program (struct bpf_prog_info plus fdinfo). */
 export interface ProgramInfo {
@@ -75,15 +75,5 @@ export async function enableStats(): Promise<StatsHandle> {
   return new StatsHandle(await withCallerStack(() => native().enableStats()));
 }
 
-export class StatsHandle {
-  constructor(private readonly handle: NativeFdHandle) {}
-  get closed(): boolean {
-    return this.handle.closed;
-  }
-  close(): void {
-    this.handle.close();
-  }
-  [disposeSymbol](): void {
-    this.close();
-  }
-}
+/** Statistics stay on while this is open (it owns the BPF_ENABLE_STATS fd). */
+export class StatsHandle extends FdOwner {}

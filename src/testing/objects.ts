@@ -2,16 +2,19 @@
 // tcx links, pins and private bpffs mounts. Each object is a handle that owns its fd.
 import { readFileSync } from 'node:fs';
 import { withCallerStack } from '../errors';
-import { disposeSymbol } from '../handle';
+import { FdOwner } from '../handle';
 import { native, type NativeFdHandle } from '../native';
 import { ATTACH_TYPES, MAP_TYPES, PROGRAM_TYPES, valueOf, type AttachTypeName, type MapTypeName, type ProgramTypeName } from '../names';
 
 /** A kernel object created by this module. Closing drops the fd; unpinned objects then go away. */
-export class KernelObject {
+export class KernelObject extends FdOwner {
   constructor(
     readonly kind: 'program' | 'map' | 'link' | 'btf',
-    readonly handle: NativeFdHandle,
-  ) {}
+    /** The native handle, which the other fixtures take. */
+    override readonly handle: NativeFdHandle,
+  ) {
+    super(handle);
+  }
   /** The object's id, read from /proc/self/fdinfo (prog_id, map_id, link_id or btf_id). */
   get id(): number {
     const key = { program: 'prog_id', map: 'map_id', link: 'link_id', btf: 'btf_id' }[this.kind];
@@ -22,12 +25,6 @@ export class KernelObject {
   }
   get fd(): number {
     return this.handle.fd;
-  }
-  close(): void {
-    this.handle.close();
-  }
-  [disposeSymbol](): void {
-    this.close();
   }
 }
 

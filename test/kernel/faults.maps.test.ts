@@ -2,33 +2,18 @@
 // batch lookup's ENOSPC (a hash bucket larger than the batch), and a sparse 16M-entry map whose
 // every dump walks 16M buckets: the poller's work must stay one batch call per tick.
 import { expect, it } from 'vitest';
-import { getMapInfo, openMap, type BpfMap, type MapChanges } from 'bpfscope';
-import { createMap, deleteElem, pin, updateBatch, updateElem, type CreateMapOptions, type KernelObject } from 'bpfscope/testing';
+import { getMapInfo, openMap, type MapChanges } from 'bpfscope';
+import { createMap, deleteElem, pin, updateBatch, updateElem, type KernelObject } from 'bpfscope/testing';
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanup, describeKernel, mustBpffs, owned } from '../helpers/kernel';
+import { describeKernel, mustBpffs } from '../helpers/kernel';
 import { between, traced } from '../helpers/trace';
+import { u32, u64, mustMap } from '../helpers/maps';
 
 const BPF_F_NO_PREALLOC = 1;
 const BPF_F_ZERO_SEED = 1 << 6;
 
-const u32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n >>> 0);
-  return b;
-};
-const u64 = (n: number): Buffer => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(BigInt(n));
-  return b;
-};
 
-async function mustMap(options: CreateMapOptions): Promise<{ object: KernelObject; map: BpfMap }> {
-  const object = owned(await createMap(options));
-  const map = await openMap(object.id);
-  cleanup(() => map.close());
-  return { object, map };
-}
 
 /** Fills keys [from, to) with value = key, in batches. */
 async function fill(object: KernelObject, from: number, to: number): Promise<void> {

@@ -1,9 +1,10 @@
 // BTF-decoded dumps against the `formatted` values of `bpftool -j map dump` on the same maps.
 import { expect, it } from 'vitest';
-import { openMap, type BtfEntry, type BpfMap } from 'bpfscope';
-import { createMap, updateElem, type BtfTypeSpec, type CreateMapOptions, type KernelObject } from 'bpfscope/testing';
-import { cleanup, describeKernel, owned, run } from '../helpers/kernel';
+import { type BtfEntry, type BpfMap } from 'bpfscope';
+import { updateElem, type BtfTypeSpec, type CreateMapOptions } from 'bpfscope/testing';
+import { describeKernel, run } from '../helpers/kernel';
 import { canonical, parseBigJson, sameMeaningAs } from '../helpers/bpftool-json';
+import { mustMap } from '../helpers/maps';
 
 // Type ids are positions + 1.
 const TYPES: BtfTypeSpec[] = [
@@ -96,12 +97,6 @@ const FLOWS: Flow[] = [
   },
 ];
 
-async function mustMap(options: CreateMapOptions): Promise<{ object: KernelObject; map: BpfMap }> {
-  const object = owned(await createMap(options));
-  const map = await openMap(object.id);
-  cleanup(() => map.close());
-  return { object, map };
-}
 
 async function mustFlowMap(options: Omit<CreateMapOptions, 'type' | 'keySize' | 'valueSize' | 'maxEntries'>): Promise<BpfMap> {
   const { object, map } = await mustMap({ type: 'hash', keySize: 8, valueSize: 64, maxEntries: 16, ...options });

@@ -1,22 +1,11 @@
 // Map dumps against `bpftool -j map dump` on maps this file creates and fills with known data.
 import { expect, it } from 'vitest';
-import { BpfError, defineLayout, openMap, type BpfMap, type MapDump } from 'bpfscope';
-import { createMap, deleteElem, loadProgram, updateBatch, updateElem, type CreateMapOptions, type KernelObject } from 'bpfscope/testing';
-import { cleanup, describeKernel, owned, run } from '../helpers/kernel';
+import { BpfError, defineLayout, type BpfMap, type MapDump } from 'bpfscope';
+import { createMap, deleteElem, loadProgram, updateBatch, updateElem } from 'bpfscope/testing';
+import { describeKernel, owned, run } from '../helpers/kernel';
+import { u32, mustMap } from '../helpers/maps';
 
-const u32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b;
-};
 
-/** A map, and an open handle on it closed when the test ends. */
-async function mustMap(options: CreateMapOptions): Promise<{ object: KernelObject; map: BpfMap }> {
-  const object = owned(await createMap(options));
-  const map = await openMap(object.id);
-  cleanup(() => map.close());
-  return { object, map };
-}
 
 /** bpftool's dump, as text parsed (byte arrays are "0x.." strings, so nothing loses precision). */
 function bpftoolDump(id: number): unknown {

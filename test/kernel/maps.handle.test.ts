@@ -5,12 +5,8 @@ import { expect, it } from 'vitest';
 import { BpfError, openMap } from 'bpfscope';
 import { createMap, loadProgram, pin, updateElem } from 'bpfscope/testing';
 import { cleanup, describeKernel, mustBpffs, openFdCount, owned, uniqueName } from '../helpers/kernel';
+import { u32 } from '../helpers/maps';
 
-const u32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b;
-};
 
 describeKernel('map handles', () => {
   it('opens a map by id, { id }, { pinned } and { name }, with its info', async () => {

@@ -1,26 +1,11 @@
 // Polling maps: the changes a poller and watch() report are exactly the changes made between ticks.
 import { expect, it } from 'vitest';
-import { openMap, type BpfMap, type MapChanges } from 'bpfscope';
-import { createMap, deleteElem, updateBatch, updateElem, type CreateMapOptions, type KernelObject } from 'bpfscope/testing';
-import { cleanup, describeKernel, owned } from '../helpers/kernel';
+import { type MapChanges } from 'bpfscope';
+import { deleteElem, updateBatch, updateElem } from 'bpfscope/testing';
+import { describeKernel } from '../helpers/kernel';
+import { u32, u64, mustMap } from '../helpers/maps';
 
-const u32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b;
-};
-const u64 = (n: number): Buffer => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(BigInt(n));
-  return b;
-};
 
-async function mustMap(options: CreateMapOptions): Promise<{ object: KernelObject; map: BpfMap }> {
-  const object = owned(await createMap(options));
-  const map = await openMap(object.id);
-  cleanup(() => map.close());
-  return { object, map };
-}
 
 /** The changes as sorted [key, old, new] hex triples, copied out of the poller's buffers. */
 function summary(c: MapChanges): { added: string[][]; removed: string[][]; changed: string[][] } {
