@@ -141,24 +141,13 @@ export function decodePolicy(keys: Buffer, values: Buffer, count: number, option
   }), used);
 }
 
-export interface PolicyEntry {
-  identity: number;
-  direction: 'ingress' | 'egress';
-  /** Omitted: any protocol and port. */
-  protocol?: number;
-  port?: number;
-  /** Default: 16 when a port is given, else 0. */
-  portPrefixLength?: number;
-  proxyPort?: number;
-  deny?: boolean;
-  authType?: number;
-  hasExplicitAuthType?: boolean;
-  proxyPortPriority?: number;
-  precedence?: number;
-  cookie?: number;
-  packets?: bigint;
-  bytes?: bigint;
-}
+/**
+ * A policy entry to encode: a record's identity and direction, and any of its other fields. An
+ * omitted protocol means any protocol and port; portPrefixLength defaults to 16 when a port is
+ * given, else 0.
+ */
+export type PolicyEntry = Pick<PolicyRecord, 'identity' | 'direction'> &
+  Partial<Pick<PolicyRecord, 'protocol' | 'port' | 'portPrefixLength' | 'proxyPort' | 'deny' | 'authType' | 'hasExplicitAuthType' | 'proxyPortPriority' | 'precedence' | 'cookie' | 'packets' | 'bytes'>>;
 
 export function encodePolicy(entries: readonly PolicyEntry[], options?: { version?: string }): PackedEntries {
   const row = rowFor(POLICY_LAYOUTS, encodeVersion(options, 'cilium policy encode options'));
