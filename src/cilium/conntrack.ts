@@ -54,20 +54,15 @@ const ENTRY_1_14 = defineLayout({
   txBytes: { offset: 24, type: 'u64' },
   ifindex: { offset: 40, type: 'u16' },
 }, 56);
-const ENTRY_1_16 = defineLayout({
+// 1.16 folded the rx/tx counters into one pair and put the backend id beside them.
+const ENTRY_SINCE_1_16 = {
   ...ENTRY_COMMON,
   backendId: { offset: 8, type: 'u64' },
   packets: { offset: 16, type: 'u64' },
   bytes: { offset: 24, type: 'u64' },
-  ifindex: { offset: 40, type: 'u16' },
-}, 56);
-const ENTRY_1_20 = defineLayout({
-  ...ENTRY_COMMON,
-  backendId: { offset: 8, type: 'u64' },
-  packets: { offset: 16, type: 'u64' },
-  bytes: { offset: 24, type: 'u64' },
-  natPort: { offset: 40, type: 'be16' },
-}, 56);
+} as const;
+const ENTRY_1_16 = defineLayout({ ...ENTRY_SINCE_1_16, ifindex: { offset: 40, type: 'u16' } }, 56);
+const ENTRY_1_20 = defineLayout({ ...ENTRY_SINCE_1_16, natPort: { offset: 40, type: 'be16' } }, 56);
 
 type Tuple = Decoded<typeof TUPLE4.fields>;
 type Entry = Decoded<typeof ENTRY_COMMON> & Partial<Decoded<typeof ENTRY_1_14.fields> & Decoded<typeof ENTRY_1_20.fields>> & { ifindex?: number };
