@@ -32,7 +32,7 @@ class PinnedSet {
     Kind kind;
   };
   bool Read(const std::string& path, Failure& failure);
-  Napi::Object ToJs(Napi::Env env) const;
+  Napi::Object ToJs(Napi::Env env);
   void Unreadable(std::string path, int err) { unreadable_.emplace_back(std::move(path), err); }
 
  private:
@@ -97,7 +97,7 @@ bool PinnedSet::Read(const std::string& path, Failure& failure) {
 }
 
 // { entries: [{ path, kind, row }], programs, maps, links (tables), unreadable: [{ path, kind, errno, code }] }
-Napi::Object PinnedSet::ToJs(Napi::Env env) const {
+Napi::Object PinnedSet::ToJs(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
   Napi::Array entries = Napi::Array::New(env, entries_.size());
   uint32_t rows[3] = {0, 0, 0};

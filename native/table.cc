@@ -1,9 +1,8 @@
 #include "table.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
-#include <string_view>
-#include <unordered_map>
 
 namespace bpfscope {
 
@@ -15,11 +14,37 @@ Napi::Array Names(Napi::Env env, const std::vector<const char*>& names) {
   return a;
 }
 
+// A column's memory handed to a JS ArrayBuffer without a copy: the buffer frees it when it is
+// collected. Where the runtime forbids buffers it did not allocate (Electron's V8 sandbox), the
+// column is copied instead.
+template <typename T>
+Napi::ArrayBuffer Adopt(Napi::Env env, std::vector<T>& column) {
+  size_t bytes = column.size() * sizeof(T);
+  if (bytes == 0) return Napi::ArrayBuffer::New(env, 0);
+  auto* owned = new std::vector<T>(std::move(column));
+  auto free = [](napi_env, void*, void* hint) { delete static_cast<std::vector<T>*>(hint); };
+  napi_value adopted;
+  if (napi_create_external_arraybuffer(env, owned->data(), bytes, free, owned, &adopted) == napi_ok)
+    return Napi::ArrayBuffer(env, adopted);
+  Napi::ArrayBuffer copy = Napi::ArrayBuffer::New(env, bytes);
+  std::memcpy(copy.Data(), owned->data(), bytes);
+  delete owned;
+  return copy;
+}
+
 template <typename T, typename Array>
-Array Copy(Napi::Env env, const std::vector<T>& v) {
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, v.size() * sizeof(T));
-  if (!v.empty()) std::memcpy(buffer.Data(), v.data(), v.size() * sizeof(T));
-  return Array::New(env, v.size(), buffer, 0);
+Array Column(Napi::Env env, std::vector<T>& column) {
+  size_t n = column.size();
+  return Array::New(env, n, Adopt(env, column), 0);
+}
+
+// The pool as a one-byte string when it is ASCII (most names are): no UTF-8 decoding.
+Napi::String PoolString(Napi::Env env, const std::string& pool) {
+  bool ascii = std::all_of(pool.begin(), pool.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (!ascii) return Napi::String::New(env, pool);
+  napi_value s;
+  napi_create_string_latin1(env, pool.data(), pool.size(), &s);
+  return Napi::String(env, s);
 }
 
 }  // namespace
@@ -35,40 +60,58 @@ Napi::Object Schema::ToJs(Napi::Env env) const {
 }
 
 void Table::AddRow() {
+  const Schema& s = *schema_;
   row_ = rows_++;
-  numbers_.resize(rows_ * schema_->numbers.size(), std::numeric_limits<double>::quiet_NaN());
-  booleans_.resize(rows_ * schema_->booleans.size(), 2);
-  bigints_.resize(rows_ * schema_->bigints.size(), 0);
-  has_bigint_.resize(rows_ * schema_->bigints.size(), 0);
-  strings_.resize(rows_ * schema_->strings.size());
-  has_string_.resize(rows_ * schema_->strings.size(), 0);
+  if (rows_ > capacity_) {
+    capacity_ = std::max<size_t>(16, 2 * capacity_);
+    numbers_.resize(capacity_ * s.numbers.size(), std::numeric_limits<double>::quiet_NaN());
+    booleans_.resize(capacity_ * s.booleans.size(), 2);
+    bigints_.resize(capacity_ * s.bigints.size(), 0);
+    has_bigint_.resize(capacity_ * s.bigints.size(), 0);
+    string_ids_.resize(capacity_ * s.strings.size(), 0);
+  }
+  number_row_ = numbers_.data() + row_ * s.numbers.size();
+  boolean_row_ = booleans_.data() + row_ * s.booleans.size();
+  bigint_row_ = bigints_.data() + row_ * s.bigints.size();
+  has_bigint_row_ = has_bigint_.data() + row_ * s.bigints.size();
+  string_row_ = string_ids_.data() + row_ * s.strings.size();
   list_end_.push_back(static_cast<uint32_t>(list_.size()));
 }
 
-Napi::Object Table::ToJs(Napi::Env env) const {
+void Table::String(size_t col, std::string_view v) {
+  v = v.substr(0, v.find('\0'));
+  uint32_t& last = last_id_[col];
+  if (last == 0 || std::string_view(pool_).substr(values_[last].offset, values_[last].size) != v) {
+    pool_.push_back('\0');
+    values_.push_back({static_cast<uint32_t>(pool_.size()), static_cast<uint32_t>(v.size())});
+    pool_.append(v);
+    last = static_cast<uint32_t>(values_.size() - 1);
+  }
+  string_row_[col] = last;
+}
+
+Napi::Object Table::ToJs(Napi::Env env) {
+  // Rows allocated ahead but never started are not part of the table.
+  const Schema& s = *schema_;
+  numbers_.resize(rows_ * s.numbers.size());
+  booleans_.resize(rows_ * s.booleans.size());
+  bigints_.resize(rows_ * s.bigints.size());
+  has_bigint_.resize(rows_ * s.bigints.size());
+  string_ids_.resize(rows_ * s.strings.size());
   Napi::Object o = Napi::Object::New(env);
   o.Set("rows", static_cast<double>(rows_));
-  o.Set("numbers", Copy<double, Napi::Float64Array>(env, numbers_));
-  o.Set("booleans", Copy<uint8_t, Napi::Uint8Array>(env, booleans_));
-  Napi::ArrayBuffer big = Napi::ArrayBuffer::New(env, bigints_.size() * sizeof(uint64_t));
-  if (!bigints_.empty()) std::memcpy(big.Data(), bigints_.data(), bigints_.size() * sizeof(uint64_t));
+  o.Set("numbers", Column<double, Napi::Float64Array>(env, numbers_));
+  o.Set("booleans", Column<uint8_t, Napi::Uint8Array>(env, booleans_));
+  size_t bigints = bigints_.size();
   napi_value big_array;
-  napi_create_typedarray(env, napi_biguint64_array, bigints_.size(), big, 0, &big_array);
+  napi_create_typedarray(env, napi_biguint64_array, bigints, Adopt(env, bigints_), 0, &big_array);
   o.Set("bigints", Napi::Value(env, big_array));
-  o.Set("hasBigint", Copy<uint8_t, Napi::Uint8Array>(env, has_bigint_));
-  // Many string columns repeat (a link's kind, qdisc, broadcast address): each distinct value
-  // becomes one JS string, shared by every row that holds it.
-  Napi::Array strings = Napi::Array::New(env, strings_.size());
-  std::unordered_map<std::string_view, napi_value> made;
-  for (uint32_t i = 0; i < strings_.size(); i++) {
-    if (!has_string_[i]) continue;
-    auto [it, fresh] = made.try_emplace(strings_[i], nullptr);
-    if (fresh) it->second = Napi::String::New(env, strings_[i]);
-    strings.Set(i, Napi::Value(env, it->second));
-  }
-  o.Set("strings", strings);
-  o.Set("list", Copy<uint32_t, Napi::Uint32Array>(env, list_));
-  o.Set("listEnd", Copy<uint32_t, Napi::Uint32Array>(env, list_end_));
+  o.Set("hasBigint", Column<uint8_t, Napi::Uint8Array>(env, has_bigint_));
+  o.Set("stringIds", Column<uint32_t, Napi::Uint32Array>(env, string_ids_));
+  o.Set("stringPool", PoolString(env, pool_));
+  o.Set("list", Column<uint32_t, Napi::Uint32Array>(env, list_));
+  o.Set("listEnd", Column<uint32_t, Napi::Uint32Array>(env, list_end_));
+  *this = Table(*schema_);
   return o;
 }
 

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common.h"
@@ -31,22 +32,22 @@ struct Schema {
 
 class Table {
  public:
-  explicit Table(const Schema& schema) : schema_(&schema) {}
+  explicit Table(const Schema& schema) : schema_(&schema), last_id_(schema.strings.size(), 0) {}
 
-  // Starts a new row with every value missing; the setters below write into it.
+  // Starts a new row with every value missing; the setters below write into it. Rows are
+  // allocated ahead, doubling, so starting one is cheap (a dump adds thousands, one per message).
   void AddRow();
-  void Number(size_t col, double v) { numbers_[row_ * schema_->numbers.size() + col] = v; }
-  void Boolean(size_t col, bool v) { booleans_[row_ * schema_->booleans.size() + col] = v ? 1 : 0; }
+  void Number(size_t col, double v) { number_row_[col] = v; }
+  void Boolean(size_t col, bool v) { boolean_row_[col] = v ? 1 : 0; }
   void BigInt(size_t col, uint64_t v) {
-    size_t at = row_ * schema_->bigints.size() + col;
-    bigints_[at] = v;
-    has_bigint_[at] = 1;
+    bigint_row_[col] = v;
+    has_bigint_row_[col] = 1;
   }
-  void String(size_t col, std::string v) {
-    size_t at = row_ * schema_->strings.size() + col;
-    strings_[at] = std::move(v);
-    has_string_[at] = 1;
-  }
+  // Text up to its first NUL (a C string's end). A value equal to the one above it in its column
+  // is stored once: columns such as a link's kind, qdisc or broadcast address repeat row after
+  // row, while names and addresses are unique, where a hash lookup per cell would cost more than
+  // it saves.
+  void String(size_t col, std::string_view v);
   void List(const uint32_t* values, size_t n) {
     list_.insert(list_.end(), values, values + n);
     list_end_[row_] = static_cast<uint32_t>(list_.size());
@@ -54,18 +55,32 @@ class Table {
   size_t rows() const { return rows_; }
 
   // { rows, numbers: Float64Array, booleans: Uint8Array (2 = missing), bigints: BigUint64Array,
-  //   hasBigint: Uint8Array, strings: (string|undefined)[], list: Uint32Array, listEnd: Uint32Array }
-  Napi::Object ToJs(Napi::Env env) const;
+  //   hasBigint: Uint8Array, stringIds: Uint32Array (0 = missing), stringPool: string, list:
+  //   Uint32Array, listEnd: Uint32Array }. stringPool holds the stored values, each after a NUL:
+  //   value k (k ≥ 1) is stringPool.split('\0')[k]. One JS string for the whole table, not one
+  //   N-API call per cell. The columns move into the JS buffers: the table is empty afterwards.
+  Napi::Object ToJs(Napi::Env env);
 
  private:
   const Schema* schema_;
-  size_t rows_ = 0, row_ = 0;
+  size_t rows_ = 0, row_ = 0, capacity_ = 0;
+  // The current row's cells in each column kind.
+  double* number_row_ = nullptr;
+  uint8_t* boolean_row_ = nullptr;
+  uint64_t* bigint_row_ = nullptr;
+  uint8_t* has_bigint_row_ = nullptr;
+  uint32_t* string_row_ = nullptr;
   std::vector<double> numbers_;
   std::vector<uint8_t> booleans_;
   std::vector<uint64_t> bigints_;
   std::vector<uint8_t> has_bigint_;
-  std::vector<std::string> strings_;
-  std::vector<uint8_t> has_string_;
+  struct Span {
+    uint32_t offset, size;
+  };
+  std::vector<uint32_t> string_ids_;
+  std::string pool_;               // "\0value\0value…"
+  std::vector<Span> values_{{0, 0}};  // value k's place in pool_ (k = 0: missing)
+  std::vector<uint32_t> last_id_;  // per column: the id of the value stored last
   std::vector<uint32_t> list_;
   std::vector<uint32_t> list_end_;
 };

@@ -17,7 +17,8 @@ export interface NativeTable {
   booleans: Uint8Array; // 0, 1, or 2 = missing
   bigints: BigUint64Array;
   hasBigint: Uint8Array;
-  strings: (string | undefined)[];
+  stringIds: Uint32Array; // 0 = missing, else the value's index in stringPool.split('\0')
+  stringPool: string; // every distinct value, each after a NUL
   list: Uint32Array;
   listEnd: Uint32Array;
 }
@@ -37,7 +38,13 @@ export interface TableReaderOptions {
   bigintsInto?: string;
 }
 
-type RowBuilder = (t: NativeTable, row: number, fns: ((...v: never[]) => unknown)[]) => Record<string, unknown>;
+/** What a row builder reads besides the table: its strings split out, its u64s as u32 pairs. */
+interface TableViews {
+  strings: (string | undefined)[]; // by id; id 0 (missing) is undefined
+  words: Uint32Array; // the bigints column as u32 pairs (a pair of zeros is 0n)
+}
+
+type RowBuilder = (t: NativeTable, views: TableViews, row: number, fns: ((...v: never[]) => unknown)[]) => Record<string, unknown>;
 
 /**
  * Compiles, once per schema, a function that builds one row's object with fixed property names:
@@ -50,8 +57,10 @@ function compileRowBuilder(schema: TableSchema, options: TableReaderOptions): { 
   const columns = new Map<string, { read: string; present: string }>();
   schema.numbers.forEach((c, i) => columns.set(c, { read: `t.numbers[row * ${nn} + ${i}]`, present: '(v === v)' }));
   schema.booleans.forEach((c, i) => columns.set(c, { read: `(t.booleans[row * ${nb} + ${i}] === 1)`, present: `(t.booleans[row * ${nb} + ${i}] !== 2)` }));
-  schema.bigints.forEach((c, i) => columns.set(c, { read: `t.bigints[row * ${ng} + ${i}]`, present: `(t.hasBigint[row * ${ng} + ${i}] === 1)` }));
-  schema.strings.forEach((c, i) => columns.set(c, { read: `t.strings[row * ${ns} + ${i}]`, present: '(v !== undefined)' }));
+  // Most u64 counters are 0: one shared 0n, not a new BigInt per cell.
+  const bigint = (at: string) => `((views.words[2 * (${at})] | views.words[2 * (${at}) + 1]) === 0 ? 0n : t.bigints[${at}])`;
+  schema.bigints.forEach((c, i) => columns.set(c, { read: bigint(`row * ${ng} + ${i}`), present: `(t.hasBigint[row * ${ng} + ${i}] === 1)` }));
+  schema.strings.forEach((c, i) => columns.set(c, { read: `views.strings[t.stringIds[row * ${ns} + ${i}]]`, present: '(v !== undefined)' }));
   const column = (c: string) => {
     const found = columns.get(c);
     if (!found) throw new Error(`bpfscope: the addon's table has no column ${c}`);
@@ -97,7 +106,7 @@ function compileRowBuilder(schema: TableSchema, options: TableReaderOptions): { 
     lines.push(`  o[${JSON.stringify(schema.list)}] = l; }`);
   }
   lines.push('return o;');
-  return { build: new Function('t', 'row', 'fns', lines.join('\n')) as RowBuilder, fns };
+  return { build: new Function('t', 'views', 'row', 'fns', lines.join('\n')) as RowBuilder, fns };
 }
 
 /** Turns tables of one schema into objects. */
@@ -111,7 +120,11 @@ export class TableReader<T> {
 
   rows(table: NativeTable): T[] {
     const out = new Array<T>(table.rows);
-    for (let r = 0; r < table.rows; r++) out[r] = this.build(table, r, this.fns) as T;
+    const strings: (string | undefined)[] = table.stringPool.split('\0');
+    strings[0] = undefined;
+    const { buffer, byteOffset, length } = table.bigints;
+    const views: TableViews = { strings, words: new Uint32Array(buffer, byteOffset, 2 * length) };
+    for (let r = 0; r < table.rows; r++) out[r] = this.build(table, views, r, this.fns) as T;
     return out;
   }
 }
