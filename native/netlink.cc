@@ -166,8 +166,13 @@ template <typename T>
 void NumberIf(Table& t, size_t col, const std::optional<T>& v) {
   if (v) t.Number(col, *v);
 }
-void StringIf(Table& t, size_t col, const std::string& v) {
+void StringIf(Table& t, size_t col, std::string_view v) {
   if (!v.empty()) t.String(col, v);
+}
+void HwAddrIf(Table& t, size_t col, Bytes addr) {
+  if (addr.size == 0) return;
+  char text[3 * 64];  // MAX_ADDR_LEN is 32; a longer attribute is cut, never overrun
+  t.String(col, std::string_view(text, FormatHwAddr({addr.data, std::min<size_t>(addr.size, 64)}, text)));
 }
 
 void AddLinkRow(Table& t, const Link& l) {
@@ -200,17 +205,11 @@ void AddLinkRow(Table& t, const Link& l) {
   StringIf(t, k_slaveKind, l.slave_kind);
   StringIf(t, k_qdisc, l.qdisc);
   StringIf(t, k_alias, l.alias);
-  StringIf(t, k_mac, l.mac);
-  StringIf(t, k_broadcast, l.broadcast);
-  StringIf(t, k_permMac, l.perm_mac);
-  size_t n = std::min<size_t>(l.stats64.size(), kStatsColumns);
-  for (size_t i = 0; i < n; i++) t.BigInt(i, l.stats64[i]);
-}
-
-Table LinkTable(const std::vector<Link>& links) {
-  Table t(LinkSchema());
-  for (const Link& l : links) AddLinkRow(t, l);
-  return t;
+  HwAddrIf(t, k_mac, l.mac);
+  HwAddrIf(t, k_broadcast, l.broadcast);
+  HwAddrIf(t, k_permMac, l.perm_mac);
+  size_t n = std::min<size_t>(l.stats_count(), kStatsColumns);
+  for (size_t i = 0; i < n; i++) t.BigInt(i, l.stat(i));
 }
 
 Napi::Object AddressToJs(Napi::Env env, const Address& a) {
@@ -303,65 +302,81 @@ Napi::Array ArrayToJs(Napi::Env env, const std::vector<Record>& records, Napi::O
 
 // ---- dumps -----------------------------------------------------------------------------------
 
-// One dump request (`type`, with a zeroed family header of `Fixed`), each reply parsed by `parse`.
+// One dump request (`type`, with a zeroed family header of `Fixed`): each reply parsed by `parse`
+// is handed to `each` while its message is still in the receive buffer.
 template <typename Record, typename Fixed>
-bool Dump(Rtnl& nl, uint16_t type, const char* op, const std::string& object,
-          bool (*parse)(const void*, size_t, Record*), std::vector<Record>* out, Failure& failure,
-          const std::function<void(nlmsghdr*)>& customize = {}) {
+bool DumpEach(Rtnl& nl, uint16_t type, const char* op, const std::string& object,
+              bool (*parse)(const void*, size_t, Record*), const std::function<void(Record&)>& each,
+              Failure& failure, const std::function<void(nlmsghdr*)>& customize = {}) {
   nlmsghdr* req = nl.Start(type, NLM_F_DUMP, sizeof(Fixed));
   if (customize) customize(req);
   return nl.Talk(req, op, object, [&](const nlmsghdr* nlh) {
     Record record;
-    if (parse(nlh, nlh->nlmsg_len, &record)) out->push_back(std::move(record));
+    if (parse(nlh, nlh->nlmsg_len, &record)) each(record);
   }, failure);
 }
 
+// The same, keeping every record (records that own their bytes).
 template <typename Record, typename Fixed>
+bool Dump(Rtnl& nl, uint16_t type, const char* op, const std::string& object,
+          bool (*parse)(const void*, size_t, Record*), std::vector<Record>* out, Failure& failure,
+          const std::function<void(nlmsghdr*)>& customize = {}) {
+  return DumpEach<Record, Fixed>(nl, type, op, object, parse, [out](Record& r) { out->push_back(std::move(r)); },
+                                 failure, customize);
+}
+
+// What a dump task keeps of its records, and how it hands them to JS. Small listings (addresses,
+// routes, neighbours) become an array of objects on the main thread:
+template <typename Record, Napi::Object (*ToJs)(Napi::Env, const Record&)>
+struct Objects {
+  std::vector<Record> records;
+  void Add(Record& r) { records.push_back(std::move(r)); }
+  Napi::Value Result(Napi::Env env) { return ArrayToJs(env, records, ToJs); }
+};
+
+// Links (thousands in a namespace) become table rows as they arrive, on the worker thread, and
+// cross as one column table.
+struct LinkRows {
+  Table table{LinkSchema()};
+  void Add(const Link& l) { AddLinkRow(table, l); }
+  Napi::Value Result(Napi::Env env) { return table.ToJs(env); }
+};
+
+template <typename Record, typename Fixed, typename Collector>
 class DumpTask : public Task {
  public:
   using Parse = bool (*)(const void*, size_t, Record*);
-  using ToJs = Napi::Value (*)(Napi::Env, const std::vector<Record>&);
-  DumpTask(uint16_t type, const char* op, Parse parse, ToJs to_js) : type_(type), op_(op), parse_(parse), to_js_(to_js) {}
+  DumpTask(uint16_t type, const char* op, Parse parse) : type_(type), op_(op), parse_(parse) {}
   bool Run(Failure& failure) override {
     Rtnl nl;
-    return nl.Open(failure) && Dump<Record, Fixed>(nl, type_, op_, "dump", parse_, &records_, failure);
+    return nl.Open(failure) &&
+           DumpEach<Record, Fixed>(nl, type_, op_, "dump", parse_, [this](Record& r) { collected_.Add(r); }, failure);
   }
-  Napi::Value Result(Napi::Env env) override { return to_js_(env, records_); }
+  Napi::Value Result(Napi::Env env) override { return collected_.Result(env); }
 
  private:
   uint16_t type_;
   const char* op_;
   Parse parse_;
-  ToJs to_js_;
-  std::vector<Record> records_;
+  Collector collected_;
 };
 
-// Records as an array of objects (listings of tens to hundreds of entries).
-template <typename Record, Napi::Object (*ToJs)(Napi::Env, const Record&)>
-Napi::Value ObjectsOf(Napi::Env env, const std::vector<Record>& records) {
-  return ArrayToJs(env, records, ToJs);
-}
-
-Napi::Value LinksOf(Napi::Env env, const std::vector<Link>& links) { return LinkTable(links).ToJs(env); }
-
-template <typename Record, typename Fixed>
+template <typename Record, typename Fixed, typename Collector>
 Napi::Function DumpFunction(Napi::Env env, const char* name, uint16_t type, const char* op,
-                            bool (*parse)(const void*, size_t, Record*),
-                            Napi::Value (*to_js)(Napi::Env, const std::vector<Record>&)) {
+                            bool (*parse)(const void*, size_t, Record*)) {
   struct Spec {
     uint16_t type;
     const char* op;
     bool (*parse)(const void*, size_t, Record*);
-    Napi::Value (*to_js)(Napi::Env, const std::vector<Record>&);
   };
-  auto* spec = new Spec{type, op, parse, to_js};  // lives as long as the function (process lifetime)
+  auto* spec = new Spec{type, op, parse};  // lives as long as the function (process lifetime)
   return Napi::Function::New(
       env,
       [](const Napi::CallbackInfo& info) -> Napi::Value {
         auto* s = static_cast<Spec*>(info.Data());
         netns::Target target;
         if (!netns::ArgTarget(info, 0, &target)) return info.Env().Undefined();
-        return netns::Run(info.Env(), target, std::make_unique<DumpTask<Record, Fixed>>(s->type, s->op, s->parse, s->to_js));
+        return netns::Run(info.Env(), target, std::make_unique<DumpTask<Record, Fixed, Collector>>(s->type, s->op, s->parse));
       },
       name, spec);
 }
@@ -540,11 +555,11 @@ class AttachmentsTask : public Task {
     if (!ReadLinks(nl, failure)) return false;
     std::vector<Qdisc> qdiscs;
     if (!Dump<Qdisc, tcmsg>(nl, RTM_GETQDISC, "RTM_GETQDISC", "dump", ParseQdisc, &qdiscs, failure)) return false;
-    for (const Link& link : links_) {
+    for (const Device& link : devices_) {
       uint32_t types[] = {uapi::kAttachTcxIngress, uapi::kAttachTcxEgress, uapi::kAttachNetkitPrimary, uapi::kAttachNetkitPeer};
       for (uint32_t type : types) {
         bool netkit = type == uapi::kAttachNetkitPrimary || type == uapi::kAttachNetkitPeer;
-        if (netkit && link.kind != "netkit") continue;
+        if (netkit && !link.netkit) continue;
         if (MprogQuery(static_cast<uint32_t>(link.ifindex), type, true, &mprog_, link.ifindex)) continue;
         // EINVAL: a kernel before tcx (6.6); ENOENT: 6.6-rc kernels for a hook never used;
         // ENODEV: the device went away since the link dump. None of these is an attachment.
@@ -578,7 +593,7 @@ class AttachmentsTask : public Task {
 
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("links", LinksOf(env, links_));
+    o.Set("links", links_.Result(env));
     o.Set("mprog", ArrayToJs<MprogEntry>(env, mprog_, MprogToJs));
     Napi::Array tc = Napi::Array::New(env, tc_.size());
     for (uint32_t i = 0; i < tc_.size(); i++) {
@@ -605,22 +620,27 @@ class AttachmentsTask : public Task {
     return o;
   }
 
+  // Every device (or the one asked for) as a table row, and what the rest of the pass needs of it.
   bool ReadLinks(Rtnl& nl, Failure& failure) {
-    if (ifindex_ == 0) return Dump<Link, ifinfomsg>(nl, RTM_GETLINK, "RTM_GETLINK", "dump", ParseLink, &links_, failure);
+    auto keep = [this](const Link& l) {
+      links_.Add(l);
+      devices_.push_back({l.ifindex, std::string(l.name), l.kind == "netkit",
+                          {l.xdp_prog_id, l.xdp_drv_prog_id, l.xdp_skb_prog_id, l.xdp_hw_prog_id}});
+    };
+    if (ifindex_ == 0) return DumpEach<Link, ifinfomsg>(nl, RTM_GETLINK, "RTM_GETLINK", "dump", ParseLink, keep, failure);
     nlmsghdr* req = nl.Start(RTM_GETLINK, 0, sizeof(ifinfomsg));
     static_cast<ifinfomsg*>(mnl_nlmsg_get_payload(req))->ifi_index = ifindex_;
     return nl.Talk(req, "RTM_GETLINK", "interface " + (ifname_.empty() ? std::to_string(ifindex_) : ifname_),
                    [&](const nlmsghdr* nlh) {
                      Link link;
-                     if (ParseLink(nlh, nlh->nlmsg_len, &link)) links_.push_back(std::move(link));
+                     if (ParseLink(nlh, nlh->nlmsg_len, &link)) keep(link);
                    }, failure);
   }
 
   // Each attached program's info, read once; a program unloaded meanwhile is left out.
   bool ReadPrograms(Failure& failure) {
     std::set<uint32_t> ids;
-    for (const Link& l : links_)
-      for (uint32_t id : {l.xdp_prog_id, l.xdp_drv_prog_id, l.xdp_skb_prog_id, l.xdp_hw_prog_id}) ids.insert(id);
+    for (const Device& d : devices_) ids.insert(d.xdp_prog_ids.begin(), d.xdp_prog_ids.end());
     for (const MprogEntry& e : mprog_) ids.insert(e.prog_id);
     for (const MprogEntry& e : flow_) ids.insert(e.prog_id);
     for (const auto& f : tc_)
@@ -639,9 +659,17 @@ class AttachmentsTask : public Task {
     return true;
   }
 
+  struct Device {
+    int32_t ifindex;
+    std::string name;
+    bool netkit;
+    std::array<uint32_t, 4> xdp_prog_ids;
+  };
+
   std::string ifname_;
   int32_t ifindex_;
-  std::vector<Link> links_;
+  LinkRows links_;
+  std::vector<Device> devices_;
   std::vector<MprogEntry> mprog_, flow_;
   std::vector<std::pair<std::string, TcFilter>> tc_;
   Table programs_{programs::TableSchema()};
@@ -1032,13 +1060,13 @@ Napi::Value NetAttachments(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("netLinks", DumpFunction<Link, ifinfomsg>(env, "netLinks", RTM_GETLINK, "RTM_GETLINK", ParseLink, LinksOf));
-  exports.Set("netAddresses", DumpFunction<Address, ifaddrmsg>(env, "netAddresses", RTM_GETADDR, "RTM_GETADDR", ParseAddress,
-                                                               ObjectsOf<Address, AddressToJs>));
-  exports.Set("netRoutes", DumpFunction<Route, rtmsg>(env, "netRoutes", RTM_GETROUTE, "RTM_GETROUTE", ParseRoute,
-                                                      ObjectsOf<Route, RouteToJs>));
-  exports.Set("netNeighbors", DumpFunction<Neighbor, ndmsg>(env, "netNeighbors", RTM_GETNEIGH, "RTM_GETNEIGH", ParseNeighbor,
-                                                            ObjectsOf<Neighbor, NeighborToJs>));
+  exports.Set("netLinks", DumpFunction<Link, ifinfomsg, LinkRows>(env, "netLinks", RTM_GETLINK, "RTM_GETLINK", ParseLink));
+  exports.Set("netAddresses", DumpFunction<Address, ifaddrmsg, Objects<Address, AddressToJs>>(
+                                  env, "netAddresses", RTM_GETADDR, "RTM_GETADDR", ParseAddress));
+  exports.Set("netRoutes",
+              DumpFunction<Route, rtmsg, Objects<Route, RouteToJs>>(env, "netRoutes", RTM_GETROUTE, "RTM_GETROUTE", ParseRoute));
+  exports.Set("netNeighbors", DumpFunction<Neighbor, ndmsg, Objects<Neighbor, NeighborToJs>>(
+                                  env, "netNeighbors", RTM_GETNEIGH, "RTM_GETNEIGH", ParseNeighbor));
   Napi::Value schemas = exports.Get("schemas");
   if (!schemas.IsObject()) {
     schemas = Napi::Object::New(env);

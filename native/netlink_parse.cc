@@ -54,28 +54,41 @@ std::optional<T> Get(const nlattr* a) {
 }
 
 // A string attribute, without trusting it to be NUL-terminated.
-std::string Str(const nlattr* a) {
+std::string_view StrView(const nlattr* a) {
   if (!a) return {};
   const char* p = static_cast<const char*>(mnl_attr_get_payload(a));
-  return std::string(p, strnlen(p, mnl_attr_get_payload_len(a)));
+  return std::string_view(p, strnlen(p, mnl_attr_get_payload_len(a)));
+}
+std::string Str(const nlattr* a) { return std::string(StrView(a)); }
+
+Bytes Payload(const nlattr* a) {
+  if (!a) return {};
+  return {static_cast<const uint8_t*>(mnl_attr_get_payload(a)), mnl_attr_get_payload_len(a)};
 }
 
-// "aa:bb:cc:dd:ee:ff" for any length of hardware address; without `separator`, plain hex (tags).
-std::string Hex(const uint8_t* p, size_t len, bool separator = true) {
+// Hex digits of `len` bytes into `out`, with `separator` between bytes unless it is 0; returns
+// the length written (3 * len - 1 with a separator, 2 * len without).
+size_t HexInto(const uint8_t* p, size_t len, char separator, char* out) {
   static const char kDigits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(len * 3);
+  char* at = out;
   for (size_t i = 0; i < len; i++) {
-    if (i && separator) s.push_back(':');
-    s.push_back(kDigits[p[i] >> 4]);
-    s.push_back(kDigits[p[i] & 15]);
+    if (i && separator) *at++ = separator;
+    *at++ = kDigits[p[i] >> 4];
+    *at++ = kDigits[p[i] & 15];
   }
+  return static_cast<size_t>(at - out);
+}
+
+// "aa:bb:…" (hardware addresses); without `separator`, plain hex (tags).
+std::string Hex(const uint8_t* p, size_t len, bool separator = true) {
+  std::string s(len * 3, '\0');
+  s.resize(HexInto(p, len, separator ? ':' : 0, s.data()));
   return s;
 }
 
 std::string HwAddr(const nlattr* a) {
-  if (!a) return {};
-  return Hex(static_cast<const uint8_t*>(mnl_attr_get_payload(a)), mnl_attr_get_payload_len(a));
+  Bytes b = Payload(a);
+  return Hex(b.data, b.size);
 }
 
 // An IP address attribute: 4 bytes IPv4, 16 bytes IPv6; anything else as hex.
@@ -111,6 +124,14 @@ Attrs MessageAttrs(const nlmsghdr* nlh) {
 
 // ---- parsers ---------------------------------------------------------------------------------
 
+uint64_t Link::stat(size_t i) const {
+  uint64_t v;
+  std::memcpy(&v, stats64.data + i * sizeof(v), sizeof(v));
+  return v;
+}
+
+size_t FormatHwAddr(Bytes addr, char* out) { return HexInto(addr.data, addr.size, ':', out); }
+
 bool ParseLink(const void* message, size_t len, Link* out) {
   ifinfomsg ifi;
   const nlmsghdr* nlh = Message(message, len, &ifi);
@@ -119,12 +140,12 @@ bool ParseLink(const void* message, size_t len, Link* out) {
   out->ifindex = ifi.ifi_index;
   out->type = ifi.ifi_type;
   out->flags = ifi.ifi_flags;
-  out->name = Str(a[IFLA_IFNAME]);
-  out->qdisc = Str(a[IFLA_QDISC]);
-  out->alias = Str(a[IFLA_IFALIAS]);
-  out->mac = HwAddr(a[IFLA_ADDRESS]);
-  out->broadcast = HwAddr(a[IFLA_BROADCAST]);
-  out->perm_mac = HwAddr(a[IFLA_PERM_ADDRESS]);
+  out->name = StrView(a[IFLA_IFNAME]);
+  out->qdisc = StrView(a[IFLA_QDISC]);
+  out->alias = StrView(a[IFLA_IFALIAS]);
+  out->mac = Payload(a[IFLA_ADDRESS]);
+  out->broadcast = Payload(a[IFLA_BROADCAST]);
+  out->perm_mac = Payload(a[IFLA_PERM_ADDRESS]);
   out->mtu = Get<uint32_t>(a[IFLA_MTU]);
   out->min_mtu = Get<uint32_t>(a[IFLA_MIN_MTU]);
   out->max_mtu = Get<uint32_t>(a[IFLA_MAX_MTU]);
@@ -138,17 +159,12 @@ bool ParseLink(const void* message, size_t len, Link* out) {
   out->link_netnsid = Get<int32_t>(a[IFLA_LINK_NETNSID]);
   out->operstate = Get<uint8_t>(a[IFLA_OPERSTATE]);
   out->linkmode = Get<uint8_t>(a[IFLA_LINKMODE]);
-  if (const nlattr* s = a[IFLA_STATS64]) {
-    // Lenient: struct rtnl_link_stats64 grows (rx_nohandler 4.6, rx_otherhost_dropped 5.19).
-    size_t n = mnl_attr_get_payload_len(s) / sizeof(uint64_t);
-    out->stats64.resize(n);
-    // memcpy to an empty vector's null data() is undefined even for 0 bytes (found by test/fuzz).
-    if (n) std::memcpy(out->stats64.data(), mnl_attr_get_payload(s), n * sizeof(uint64_t));
-  }
+  // Lenient: struct rtnl_link_stats64 grows (rx_nohandler 4.6, rx_otherhost_dropped 5.19).
+  out->stats64 = Payload(a[IFLA_STATS64]);
   if (a[IFLA_LINKINFO]) {
     Attrs info = ParseNested(a[IFLA_LINKINFO]);
-    out->kind = Str(info[IFLA_INFO_KIND]);
-    out->slave_kind = Str(info[IFLA_INFO_SLAVE_KIND]);
+    out->kind = StrView(info[IFLA_INFO_KIND]);
+    out->slave_kind = StrView(info[IFLA_INFO_SLAVE_KIND]);
   }
   if (a[IFLA_XDP]) {
     Attrs xdp = ParseNested(a[IFLA_XDP]);

@@ -9,26 +9,41 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bpfscope::netlink {
 
-// RTM_NEWLINK.
+// Bytes of one attribute, inside the message they came in.
+struct Bytes {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+};
+
+// RTM_NEWLINK, read in place: the views point into the message and are valid while it is. A
+// namespace may hold thousands of devices; nothing here allocates.
 struct Link {
   int32_t ifindex = 0;
   uint16_t type = 0;   // ifi_type, ARPHRD_*
   uint32_t flags = 0;  // ifi_flags, IFF_*
-  std::string name, kind, slave_kind, qdisc, alias;
-  std::string mac, broadcast, perm_mac;  // "aa:bb:…", empty when absent
+  std::string_view name, kind, slave_kind, qdisc, alias;  // empty when absent
+  Bytes mac, broadcast, perm_mac;                         // hardware addresses; empty when absent
   std::optional<uint32_t> mtu, min_mtu, max_mtu, master, txqlen, link, group, promiscuity;
   std::optional<uint32_t> num_tx_queues, num_rx_queues;
   std::optional<int32_t> link_netnsid;
   std::optional<uint8_t> operstate, linkmode;
-  std::vector<uint64_t> stats64;  // struct rtnl_link_stats64, as many fields as the kernel sent
+  Bytes stats64;  // struct rtnl_link_stats64, as many whole u64 fields as the kernel sent
   bool has_xdp = false;
   uint8_t xdp_attached = 0;  // XDP_ATTACHED_*
   uint32_t xdp_prog_id = 0, xdp_drv_prog_id = 0, xdp_skb_prog_id = 0, xdp_hw_prog_id = 0;
+
+  size_t stats_count() const { return stats64.size / sizeof(uint64_t); }
+  uint64_t stat(size_t i) const;  // i < stats_count(); the attribute is only 4-byte aligned
 };
+
+// "aa:bb:cc:dd:ee:ff" for a hardware address of any length, into `out` (3 bytes per input byte);
+// returns the text's length.
+size_t FormatHwAddr(Bytes addr, char* out);
 
 // RTM_NEWADDR.
 struct Address {
