@@ -59,17 +59,21 @@ Napi::Object Schema::ToJs(Napi::Env env) const {
   return o;
 }
 
+void Table::Grow(size_t capacity) {
+  const Schema& s = *schema_;
+  capacity_ = capacity;
+  numbers_.resize(capacity_ * s.numbers.size(), std::numeric_limits<double>::quiet_NaN());
+  booleans_.resize(capacity_ * s.booleans.size(), 2);
+  bigints_.resize(capacity_ * s.bigints.size(), 0);
+  has_bigint_.resize(capacity_ * s.bigints.size(), 0);
+  string_ids_.resize(capacity_ * s.strings.size(), 0);
+  list_end_.reserve(capacity_);
+}
+
 void Table::AddRow() {
   const Schema& s = *schema_;
   row_ = rows_++;
-  if (rows_ > capacity_) {
-    capacity_ = std::max<size_t>(16, 2 * capacity_);
-    numbers_.resize(capacity_ * s.numbers.size(), std::numeric_limits<double>::quiet_NaN());
-    booleans_.resize(capacity_ * s.booleans.size(), 2);
-    bigints_.resize(capacity_ * s.bigints.size(), 0);
-    has_bigint_.resize(capacity_ * s.bigints.size(), 0);
-    string_ids_.resize(capacity_ * s.strings.size(), 0);
-  }
+  if (rows_ > capacity_) Grow(std::max<size_t>(16, 2 * capacity_));
   number_row_ = numbers_.data() + row_ * s.numbers.size();
   boolean_row_ = booleans_.data() + row_ * s.booleans.size();
   bigint_row_ = bigints_.data() + row_ * s.bigints.size();
@@ -93,6 +97,7 @@ void Table::String(size_t col, std::string_view v) {
 Napi::Object Table::ToJs(Napi::Env env) {
   // Rows allocated ahead but never started are not part of the table.
   const Schema& s = *schema_;
+  s.last_rows.store(rows_, std::memory_order_relaxed);
   numbers_.resize(rows_ * s.numbers.size());
   booleans_.resize(rows_ * s.booleans.size());
   bigints_.resize(rows_ * s.bigints.size());

@@ -8,6 +8,7 @@
 //   #define MY_NUMBERS(X) X(id) X(type)        → k_id, k_type; names "id", "type"
 #pragma once
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -27,12 +28,17 @@ struct Schema {
   std::vector<const char*> bigints;   // u64 values, JS bigints
   std::vector<const char*> strings;
   const char* list = nullptr;         // one u32[] column (e.g. a program's map ids), or none
+  // Rows in the last table of this kind: the next one starts with that much room, so that a
+  // listing repeated by a poller fills its columns without growing (and copying) them.
+  mutable std::atomic<size_t> last_rows{0};
   Napi::Object ToJs(Napi::Env env) const;
 };
 
 class Table {
  public:
-  explicit Table(const Schema& schema) : schema_(&schema), last_id_(schema.strings.size(), 0) {}
+  explicit Table(const Schema& schema) : schema_(&schema), last_id_(schema.strings.size(), 0) {
+    Grow(schema.last_rows.load(std::memory_order_relaxed));
+  }
 
   // Starts a new row with every value missing; the setters below write into it. Rows are
   // allocated ahead, doubling, so starting one is cheap (a dump adds thousands, one per message).
@@ -62,6 +68,7 @@ class Table {
   Napi::Object ToJs(Napi::Env env);
 
  private:
+  void Grow(size_t capacity);
   const Schema* schema_;
   size_t rows_ = 0, row_ = 0, capacity_ = 0;
   // The current row's cells in each column kind.
