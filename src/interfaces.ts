@@ -108,18 +108,23 @@ export interface InterfaceInfo {
   xdp?: { mode?: XdpMode; progId?: number; progs: { mode: XdpMode; progId: number }[] };
 }
 
-const flagNameCache = new Map<number, string[]>();
-function cachedFlagNames(flags: number): string[] {
-  let names = flagNameCache.get(flags);
-  if (!names) flagNameCache.set(flags, (names = linkFlagNames(flags)));
-  return names.slice();
+/**
+ * `fn` remembering its last argument and result: the devices of a listing mostly share their flags
+ * and link type, and comparing with the previous one is cheaper than a hashed cache lookup.
+ */
+function memoLast<R>(fn: (n: number) => R): (n: number) => R {
+  let last = NaN;
+  let result!: R;
+  return (n) => (n === last ? result : ((last = n), (result = fn(n))));
 }
+const flagNamesOf = memoLast(linkFlagNames);
+const linkTypeOf = memoLast((type) => LINK_TYPES[type] ?? type);
 
 /** A namespace can hold thousands of devices, each with 25 counters: rows come from a compiled reader. */
 const interfaceRows = tableRowsOf<InterfaceInfo>(() => native().schemas.interface, {
   derive: {
-    linkType: { from: 'type', convert: (type: number) => LINK_TYPES[type] ?? type },
-    flags: { from: 'flags', convert: cachedFlagNames },
+    linkType: { from: 'type', convert: linkTypeOf },
+    flags: { from: 'flags', convert: (flags: number) => flagNamesOf(flags).slice() },
     rawFlags: { from: 'flags' },
     operState: { from: 'operState', convert: (v: number) => OPER_STATES[v] ?? v },
     masterIfindex: { from: 'master', convert: (v: number) => (v === 0 ? undefined : v) },
