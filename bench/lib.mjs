@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Median wall time in ms of `fn` over `runs` runs (after one warm-up). */
-export async function medianMs(fn, runs = 7) {
-  await fn();
+/** Median wall time in ms of `fn` over `runs` runs, after `warmup` runs. */
+export async function medianMs(fn, runs = 7, warmup = 1) {
+  for (let i = 0; i < warmup; i++) await fn();
   const times = [];
   for (let i = 0; i < runs; i++) {
     const start = process.hrtime.bigint();
