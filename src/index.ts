@@ -19,6 +19,8 @@ export {
   type BtfEntry,
   type MapRecord,
   type PerCpuMapRecord,
+  type MapRecordView,
+  type PerCpuMapRecordView,
 } from './map-dump';
 export { MapPoller, type MapChanges, type MapChange, type MapValueChange, type WatchOptions } from './map-watch';
 export { type BtfValue, type BtfType, type BtfTypeTable } from './btf';
@@ -42,7 +44,7 @@ export {
   type SockmapLinkInfo,
   type UnknownLinkInfo,
 } from './links';
-export { defineLayout, Layout, formatMac, formatIpv6, type FieldSpec, type FieldType, type FieldValue, type ScalarOf, type ScalarType, type IpUnionType, type LayoutFields, type Decoded } from './layout';
+export { defineLayout, Layout, formatMac, formatIpv6, type FieldSpec, type FieldType, type FieldValue, type ScalarOf, type ScalarType, type IpUnionType, type LayoutFields, type Decoded, type LayoutView } from './layout';
 export { versions, probeFeatures, type Versions, type Feature } from './features';
 export { openPinned, listPinned, bpffsMounts, type PinnedObject, type UnreadablePin } from './pins';
 export {

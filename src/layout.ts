@@ -56,6 +56,22 @@ export type ScalarOf<F extends FieldSpec> = F['type'] extends 'u64' | 'i64' | 'b
 export type LayoutFields = Record<string, FieldSpec>;
 export type Decoded<L extends LayoutFields> = { [K in keyof L]: FieldValue<L[K]> };
 
+/**
+ * A record read in place: each field is a getter that decodes it from the buffer when it is read,
+ * so a view costs one small object however many fields the layout has. The fields are on the
+ * prototype: spread, `Object.keys` and deep-equality helpers see none of them; `toObject()` (and
+ * `JSON.stringify`, `util.inspect`) gives the decoded record. A view reads the buffer at access
+ * time: it sees later writes to it (a poller's reused dump buffers, for one).
+ */
+export type LayoutView<L extends LayoutFields> = Readonly<Decoded<L>> & {
+  /** The record decoded into a plain object, as `Layout.decode` returns it. */
+  toObject(): Decoded<L>;
+  toJSON(): Decoded<L>;
+};
+
+/** Field names a view keeps for its own methods. */
+const VIEW_METHODS: readonly string[] = ['toObject', 'toJSON'];
+
 const SIZES: Record<ScalarType, number> = {
   u8: 1, i8: 1, u16: 2, i16: 2, be16: 2, u32: 4, i32: 4, be32: 4, u64: 8, i64: 8, be64: 8,
 };
@@ -182,6 +198,8 @@ export class Layout<L extends LayoutFields> {
   private readonly writers: [keyof L, number, Writer, number, number][];
   /** Decodes the record at `at` (see compileDecoder). */
   private readonly decodeAt: RecordDecoder<L>;
+  /** The view class, compiled on first use (see compileView). */
+  private View?: ViewConstructor<L>;
 
   constructor(
     readonly fields: L,
@@ -214,6 +232,43 @@ export class Layout<L extends LayoutFields> {
 
   /** Decodes `count` records laid out every `stride` bytes (default: the layout size) from `offset`. */
   decodeAll(buf: Buffer, count?: number, stride = this.size, offset = 0): Decoded<L>[] {
+    const n = this.recordsIn(buf, count, stride, offset);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const out = new Array<Decoded<L>>(n);
+    for (let i = 0; i < n; i++) out[i] = this.decodeAt(view, buf, offset + i * stride);
+    return out;
+  }
+
+  /** A view of the record at `offset` of `buf` (see LayoutView). */
+  view(buf: Buffer, offset = 0): LayoutView<L> {
+    if (!Number.isInteger(offset) || offset < 0 || offset + this.size > buf.length) {
+      throw new RangeError(`a ${this.size}-byte record at offset ${offset} does not fit in ${buf.length} bytes`);
+    }
+    return new (this.viewClass())(new DataView(buf.buffer, buf.byteOffset, buf.byteLength), buf, offset);
+  }
+
+  /**
+   * Views of `count` records laid out every `stride` bytes from `offset`, as decodeAll reads them:
+   * nothing is decoded until a field is read. For dumps of many records whose fields are read
+   * once (sums, filters, exporters), this is several times faster than decodeAll, whose records
+   * are all alive at once.
+   */
+  viewAll(buf: Buffer, count?: number, stride = this.size, offset = 0): LayoutView<L>[] {
+    const n = this.recordsIn(buf, count, stride, offset);
+    const View = this.viewClass();
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const out = new Array<LayoutView<L>>(n);
+    for (let i = 0; i < n; i++) out[i] = new View(view, buf, offset + i * stride);
+    return out;
+  }
+
+  /** @internal The view class, for callers that check the bounds of many records at once (MapDump). */
+  viewClass(): ViewConstructor<L> {
+    return (this.View ??= compileView(this.fields, this.readers, this.decodeAt));
+  }
+
+  /** How many records decodeAll/viewAll read, after checking that they fit. */
+  private recordsIn(buf: Buffer, count: number | undefined, stride: number, offset: number): number {
     if (count !== undefined && (!Number.isInteger(count) || count < 0)) throw new RangeError(`count must be an integer >= 0, got ${count}`);
     if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`stride must be an integer >= 1, got ${stride}`);
     if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`offset must be an integer >= 0, got ${offset}`);
@@ -221,10 +276,7 @@ export class Layout<L extends LayoutFields> {
     if (n > 0 && offset + (n - 1) * stride + this.size > buf.length) {
       throw new RangeError(`${n} records of stride ${stride} do not fit in ${buf.length} bytes`);
     }
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const out = new Array<Decoded<L>>(n);
-    for (let i = 0; i < n; i++) out[i] = this.decodeAt(view, buf, offset + i * stride);
-    return out;
+    return n;
   }
 
   /**
@@ -308,21 +360,65 @@ function inlineRead(spec: FieldSpec, off: number): string | undefined {
   }
 }
 
+/** How each field is read, as code: plain integers and IPv4 addresses inline, the rest through their reader. */
+function readExpressions<L extends LayoutFields>(fields: L, readers: [keyof L, number, Reader, number, number][]): [string, string][] {
+  const specs = Object.values(fields);
+  return readers.map(([name, off, , count, one], i) => [
+    String(name),
+    inlineRead(specs[i], off) ?? (count === 0 ? `r[${i}](v, b, at + ${off}, at)` : `many(r[${i}], v, b, at + ${off}, ${count}, ${one}, at)`),
+  ]);
+}
+
 /**
- * One function per layout that builds a record as a single object literal: plain integers and
- * IPv4 addresses are read inline, other fields through their reader. V8 then creates every record
- * with one hidden class and no per-field call, which is what makes decoding a dump of a million
- * entries cost a small multiple of reading it.
+ * One function per layout that builds a record as a single object literal. V8 then creates every
+ * record with one hidden class and no per-field call, which is what makes decoding a dump of a
+ * million entries cost a small multiple of reading it.
  */
 function compileDecoder<L extends LayoutFields>(fields: L, readers: [keyof L, number, Reader, number, number][]): RecordDecoder<L> {
-  const specs = Object.values(fields);
-  const props = readers.map(([name, off, , count, one], i) => {
-    const expr = inlineRead(specs[i], off) ?? (count === 0 ? `r[${i}](v, b, at + ${off}, at)` : `many(r[${i}], v, b, at + ${off}, ${count}, ${one}, at)`);
-    return `${literalKey(String(name))}: ${expr}`;
-  });
+  const props = readExpressions(fields, readers).map(([name, expr]) => `${literalKey(name)}: ${expr}`);
   const body = `return function decodeRecord(v, b, at) { return { ${props.join(', ')} }; };`;
   const make = new Function('r', 'many', 'decimal', 'dotted', body) as (r: Reader[], many: typeof readMany, decimal: string[], dotted: string[]) => RecordDecoder<L>;
   return make(readers.map((x) => x[2]), readMany, DECIMAL, DOTTED);
+}
+
+export type ViewConstructor<L extends LayoutFields> = new (v: DataView, b: Buffer, at: number) => LayoutView<L>;
+
+// A view's state, under keys no field name can take.
+const VIEW_DATA = Symbol('view DataView');
+const VIEW_BUFFER = Symbol('view buffer');
+const VIEW_AT = Symbol('view offset');
+
+/**
+ * One class per layout whose prototype has a getter per field, each compiled from the same read
+ * expression as the decoder. A view holds the buffer and an offset, nothing else.
+ */
+function compileView<L extends LayoutFields>(
+  fields: L,
+  readers: [keyof L, number, Reader, number, number][],
+  decodeAt: RecordDecoder<L>,
+): ViewConstructor<L> {
+  const reserved = Object.keys(fields).filter((name) => VIEW_METHODS.includes(name));
+  if (reserved.length) throw new TypeError(`a view cannot have a field named ${reserved.join(', ')}: use decode()`);
+  // Each getter loads only the state its expression uses (the DataView `v`, the bytes `b`).
+  const getters = readExpressions(fields, readers).map(([name, expr]) => {
+    const loads = [/\bv\b/.test(expr) ? 'v = this[V]' : '', /\bb\b/.test(expr) ? 'b = this[B]' : '', 'at = this[AT]'].filter(Boolean);
+    return `${literalKey(name)}: { get() { const ${loads.join(', ')}; return ${expr}; }, enumerable: true, configurable: true }`;
+  });
+  const body = `
+    function View(v, b, at) { this[V] = v; this[B] = b; this[AT] = at; }
+    Object.defineProperties(View.prototype, { ${getters.join(',\n')} });
+    return View;`;
+  const make = new Function('r', 'many', 'decimal', 'dotted', 'V', 'B', 'AT', body);
+  const View = make(readers.map((x) => x[2]), readMany, DECIMAL, DOTTED, VIEW_DATA, VIEW_BUFFER, VIEW_AT) as {
+    prototype: Record<string | symbol, unknown>;
+  };
+  function toObject(this: Record<symbol, unknown>): Decoded<L> {
+    return decodeAt(this[VIEW_DATA] as DataView, this[VIEW_BUFFER] as Buffer, this[VIEW_AT] as number);
+  }
+  for (const [key, value] of [['toObject', toObject], ['toJSON', toObject], [Symbol.for('nodejs.util.inspect.custom'), toObject]] as const) {
+    Object.defineProperty(View.prototype, key, { value, writable: true, configurable: true });
+  }
+  return View as unknown as ViewConstructor<L>;
 }
 
 const DECIMAL = Array.from({ length: 256 }, (_, i) => String(i));

@@ -3,7 +3,7 @@ import { BtfDecoders, type BtfTypeTable } from './btf';
 import { BpfError, withCallerStack } from './errors';
 import { FdOwner } from './handle';
 import { Layout, type LayoutFields } from './layout';
-import { MapDump, type BpftoolEntry, type BtfEntry, type MapBtf, type MapRecord, type RawDump } from './map-dump';
+import { MapDump, type BpftoolEntry, type BtfEntry, type MapBtf, type MapRecord, type MapRecordView, type RawDump } from './map-dump';
 import { MapPoller, watchPoller, type MapChanges, type PollSource, type WatchOptions } from './map-watch';
 import { native, type NativeFdHandle } from './native';
 import { tableRowsOf } from './table';
@@ -134,9 +134,11 @@ export class BpfMap extends FdOwner {
   dump(options?: DumpOptions): Promise<MapDump>;
   /** Every entry decoded with the map's BTF (bpftool's `formatted`), or bpftool's hex entries when it has none. */
   dump(options: DumpOptions & { format: 'btf' }): Promise<BtfEntry[] | BpftoolEntry[]>;
+  /** Every entry as views that decode a field when it is read (see LayoutView; not for per-CPU maps). */
+  dump<K extends LayoutFields, V extends LayoutFields>(options: DumpOptions & { key: Layout<K>; value: Layout<V>; views: true }): Promise<MapRecordView<K, V>[]>;
   /** Every entry decoded with user layouts (not for per-CPU maps: use `(await dump()).perCpuRecords(…)`). */
-  dump<K extends LayoutFields, V extends LayoutFields>(options: DumpOptions & { key: Layout<K>; value: Layout<V> }): Promise<MapRecord<K, V>[]>;
-  async dump(options?: DumpOptionsAll): Promise<MapDump | BtfEntry[] | BpftoolEntry[] | MapRecord<LayoutFields, LayoutFields>[]> {
+  dump<K extends LayoutFields, V extends LayoutFields>(options: DumpOptions & { key: Layout<K>; value: Layout<V>; views?: false }): Promise<MapRecord<K, V>[]>;
+  async dump(options?: DumpOptionsAll): Promise<ShapedDump> {
     const o = checkDumpOptions(options);
     const btf = o.format === 'btf' ? await this.btf() : this.btfLoaded;
     const raw = await withCallerStack(() => this.rawDump(false, undefined, o.iterate));
@@ -146,8 +148,9 @@ export class BpfMap extends FdOwner {
   /** dump() on the calling thread, for tight polling loops. */
   dumpSync(options?: DumpOptions): MapDump;
   dumpSync(options: DumpOptions & { format: 'btf' }): BtfEntry[] | BpftoolEntry[];
-  dumpSync<K extends LayoutFields, V extends LayoutFields>(options: DumpOptions & { key: Layout<K>; value: Layout<V> }): MapRecord<K, V>[];
-  dumpSync(options?: DumpOptionsAll): MapDump | BtfEntry[] | BpftoolEntry[] | MapRecord<LayoutFields, LayoutFields>[] {
+  dumpSync<K extends LayoutFields, V extends LayoutFields>(options: DumpOptions & { key: Layout<K>; value: Layout<V>; views: true }): MapRecordView<K, V>[];
+  dumpSync<K extends LayoutFields, V extends LayoutFields>(options: DumpOptions & { key: Layout<K>; value: Layout<V>; views?: false }): MapRecord<K, V>[];
+  dumpSync(options?: DumpOptionsAll): ShapedDump {
     const o = checkDumpOptions(options);
     const btf = o.format === 'btf' ? this.btfSync() : this.btfLoaded;
     return shapeDump(new MapDump(this.rawDump(true, undefined, o.iterate), this.info.type, btf), o);
@@ -241,7 +244,8 @@ const NOT_DUMPABLE: ReadonlySet<MapTypeName | number> = new Set([
 const REFUSALS: ReadonlySet<string> = new Set(['ENOTSUPP', 'EOPNOTSUPP', 'EINVAL']);
 
 type RawBtf = BtfTypeTable;
-type DumpOptionsAll = DumpOptions & { format?: 'btf' | 'raw'; key?: Layout<LayoutFields>; value?: Layout<LayoutFields> };
+type DumpOptionsAll = DumpOptions & { format?: 'btf' | 'raw'; key?: Layout<LayoutFields>; value?: Layout<LayoutFields>; views?: boolean };
+type ShapedDump = MapDump | BtfEntry[] | BpftoolEntry[] | MapRecord<LayoutFields, LayoutFields>[] | MapRecordView<LayoutFields, LayoutFields>[];
 
 function compileBtf(table: RawBtf | undefined): MapBtf | null {
   if (!table) return null;
@@ -249,16 +253,18 @@ function compileBtf(table: RawBtf | undefined): MapBtf | null {
 }
 
 function checkDumpOptions(options: unknown): DumpOptionsAll {
-  const o = checkOptions<DumpOptionsAll>(options, ['iterate', 'format', 'key', 'value'], 'dump');
+  const o = checkOptions<DumpOptionsAll>(options, ['iterate', 'format', 'key', 'value', 'views'], 'dump');
   if (o.format !== undefined && o.format !== 'btf' && o.format !== 'raw') throw new TypeError(`dump format must be 'btf' or 'raw', got ${describe(o.format)}`);
   if ((o.key === undefined) !== (o.value === undefined)) throw new TypeError('dump needs both a key and a value layout');
   if (o.key !== undefined && (!(o.key instanceof Layout) || !(o.value instanceof Layout))) throw new TypeError('dump key/value must be layouts from defineLayout()');
   if (o.key !== undefined && o.format === 'btf') throw new TypeError("dump: choose either format: 'btf' or key/value layouts");
+  if (o.views !== undefined && typeof o.views !== 'boolean') throw new TypeError(`dump views must be a boolean, got ${describe(o.views)}`);
+  if (o.views && o.key === undefined) throw new TypeError('dump views need key and value layouts');
   return o;
 }
 
-function shapeDump(dump: MapDump, o: DumpOptionsAll): MapDump | BtfEntry[] | BpftoolEntry[] | MapRecord<LayoutFields, LayoutFields>[] {
+function shapeDump(dump: MapDump, o: DumpOptionsAll): ShapedDump {
   if (o.format === 'btf') return dump.decode();
-  if (o.key && o.value) return dump.records(o.key, o.value);
+  if (o.key && o.value) return o.views ? dump.recordViews(o.key, o.value) : dump.records(o.key, o.value);
   return dump;
 }

@@ -190,6 +190,18 @@ describeKernel('map dumps', () => {
     expect(map.dumpSync({ key: keyLayout, value: valueLayout })).toEqual(records);
     const big = defineLayout({ x: { offset: 0, type: 'u64' } }, 24);
     expect(() => map.dumpSync({ key: keyLayout, value: big })).toThrow(RangeError);
+
+    // Record views of the same dump read the same values, field by field and as objects.
+    const views = await map.dump({ key: keyLayout, value: valueLayout, views: true });
+    expect(views).toHaveLength(10);
+    expect(views.map((v) => v.toObject())).toEqual(records);
+    for (const [i, v] of views.entries()) {
+      expect(v.key.ip).toBe(records[i].key.ip);
+      expect(v.value.bytes).toBe(records[i].value.bytes);
+      expect(v.value.high).toBe(0b1010);
+    }
+    expect(map.dumpSync({ key: keyLayout, value: valueLayout, views: true }).map((v) => v.toJSON())).toEqual(records);
+    expect(() => map.dumpSync({ views: true } as never)).toThrow(/layouts/);
   });
 
   it('per-CPU records decode one value per CPU', async () => {
@@ -203,6 +215,10 @@ describeKernel('map dumps', () => {
     expect(records[1]).toEqual({ key: { i: 1 }, values: Array.from({ length: cpus }, (_, c) => ({ packets: BigInt(100 + c) })) });
     expect(records[0].values.every((v) => v.packets === 0n)).toBe(true);
     expect(() => dump.records(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ p: { offset: 0, type: 'u64' } }))).toThrow(TypeError);
+    const views = dump.perCpuRecordViews(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ packets: { offset: 0, type: 'u64' } }));
+    expect(views.map((v) => v.toObject())).toEqual(records);
+    expect(views[1].values.map((v) => v.packets)).toEqual(Array.from({ length: cpus }, (_, c) => BigInt(100 + c)));
+    expect(() => dump.recordViews(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ p: { offset: 0, type: 'u64' } }))).toThrow(TypeError);
   });
 
   it('maps without key/value entries get a BpfError that says so', async () => {

@@ -51,7 +51,13 @@ it('decodes every field kind of packed records, inline and through readers', () 
   }
   const records = layout.decodeAll(buf);
   expect(records).toHaveLength(3);
+  const views = layout.viewAll(buf);
+  expect(views).toHaveLength(3);
   records.forEach((rec, r) => {
+    // A view reads every field as decode does, through its getters.
+    for (const name of Object.keys(rec) as (keyof typeof rec)[]) expect(views[r][name]).toEqual(rec[name]);
+    expect(views[r].toObject()).toEqual(rec);
+    expect(layout.view(buf, r * stride).toObject()).toEqual(rec);
     expect(rec).toEqual({
       a: 200 + r, b: -100 + r, c: 60000 + r, d: -3000 - r, e: 8080 + r, f: 4_000_000_000 + r, g: -2_000_000_000 + r,
       h: 0xdeadbeef - r, i: 0xfedcba9876543210n + BigInt(r), j: -5n - BigInt(r), k: 0x0102030405060708n + BigInt(r),
@@ -64,6 +70,30 @@ it('decodes every field kind of packed records, inline and through readers', () 
   const narrow = defineLayout({ x: { offset: 0, type: 'u32' } });
   expect(narrow.decodeAll(buf, 3, stride, 8).map((x) => x.x)).toEqual([4_000_000_000, 4_000_000_001, 4_000_000_002]);
   expect(() => narrow.decodeAll(buf, 4, stride, 8)).toThrow(RangeError);
+  expect(narrow.viewAll(buf, 3, stride, 8).map((x) => x.x)).toEqual([4_000_000_000, 4_000_000_001, 4_000_000_002]);
+  expect(() => narrow.viewAll(buf, 4, stride, 8)).toThrow(RangeError);
+  expect(() => narrow.view(buf, buf.length - 3)).toThrow(RangeError);
+});
+
+it('views read the buffer when a field is read, and print and serialize as their record', async () => {
+  const { inspect } = await import('node:util');
+  const layout = defineLayout({ n: { offset: 0, type: 'u32' }, ip: { offset: 4, type: 'ipv4' }, big: { offset: 8, type: 'u64' } });
+  const buf = Buffer.alloc(16);
+  buf.writeUInt32LE(7, 0);
+  buf.set([192, 168, 0, 1], 4);
+  buf.writeBigUInt64LE(1n << 60n, 8);
+  const view = layout.view(buf);
+  expect(view.n).toBe(7);
+  buf.writeUInt32LE(8, 0);
+  expect(view.n).toBe(8);
+  expect(Object.keys(view)).toEqual([]); // fields are getters on the prototype, not own properties
+  expect(view.toObject()).toEqual({ n: 8, ip: '192.168.0.1', big: 1n << 60n });
+  expect(JSON.stringify(view, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).toBe('{"n":8,"ip":"192.168.0.1","big":"1152921504606846976"}');
+  expect(inspect(view)).toBe(inspect({ n: 8, ip: '192.168.0.1', big: 1n << 60n }));
+  // Names a view keeps for its methods cannot be fields of a viewed layout; decode still works.
+  const clash = defineLayout({ toJSON: { offset: 0, type: 'u8' } });
+  expect(clash.decode(Buffer.from([5]))).toEqual({ toJSON: 5 });
+  expect(() => clash.view(Buffer.from([5]))).toThrow(/toJSON/);
 });
 
 it('keeps a field named __proto__ as an own property', () => {
