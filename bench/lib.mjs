@@ -7,8 +7,13 @@ import { fileURLToPath } from 'node:url';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Median wall time in ms of `fn` over `runs` runs, after `warmup` runs. */
+/**
+ * Median wall time in ms of `fn` over `runs` runs, after `warmup` runs. The garbage of earlier
+ * measurements is collected first (scripts/bench.sh runs node with --expose-gc), so that no series
+ * pays for the one before it.
+ */
 export async function medianMs(fn, runs = 7, warmup = 1) {
+  globalThis.gc?.();
   for (let i = 0; i < warmup; i++) await fn();
   const times = [];
   for (let i = 0; i < runs; i++) {

@@ -95,6 +95,16 @@ function counterEntries(n, cpus) {
   return { keys, values };
 }
 
+/**
+ * A consumer that reads every field of every record once (compiled with the layouts' field names,
+ * as code written for them would be): the fair way to time views, whose fields decode on read.
+ */
+function readEveryField(keyLayout, valueLayout, perCpu) {
+  const read = (v, layout) => Object.keys(layout.fields).map((f) => `if (${v}[${JSON.stringify(f)}] !== undefined) n++;`).join(' ');
+  const value = perCpu ? `for (const v of r.values) { ${read('v', valueLayout)} }` : `const v = r.value; ${read('v', valueLayout)}`;
+  return new Function('records', `let n = 0; for (const r of records) { const k = r.key; ${read('k', keyLayout)} ${value} } return n;`);
+}
+
 const cpus = Number(execFileSync('nproc', ['--all'], { encoding: 'utf8' })) || 1;
 const scenarios = [
   { label: 'hash 16 B/24 B', entries: 10_000, map: { type: 'hash', keySize: 16, valueSize: 24, maxEntries: 10_000, btf: FLOW_BTF }, fill: flowEntries, layouts: [FLOW_KEY, FLOW_VALUE] },
@@ -126,6 +136,16 @@ for (const s of scenarios) {
       s.perCpu ? async () => (await map.dump()).perCpuRecords(keyLayout, valueLayout) : () => map.dump({ key: keyLayout, value: valueLayout }),
       runs,
     );
+    const dumpViews = s.perCpu
+      ? async () => (await map.dump()).perCpuRecordViews(keyLayout, valueLayout)
+      : () => map.dump({ key: keyLayout, value: valueLayout, views: true });
+    const views = await medianMs(dumpViews, runs);
+    const readAll = readEveryField(keyLayout, valueLayout, s.perCpu);
+    const fields = Object.keys(keyLayout.fields).length + Object.keys(valueLayout.fields).length * (s.perCpu ? cpus : 1);
+    const viewsRead = await medianMs(async () => {
+      const n = readAll(await dumpViews());
+      if (n !== s.entries * fields) throw new Error(`read ${n} fields, expected ${s.entries * fields}`);
+    }, runs);
     const btf = await medianMs(() => map.dump({ format: 'btf' }), big ? 3 : runs);
     const iterate = await medianMs(() => map.dump({ iterate: true }), big ? 1 : 5);
     const bpftool = await commandMs('bpftool', ['-j', 'map', 'dump', 'id', String(object.id)], big ? 1 : 3);
@@ -134,6 +154,8 @@ for (const s of scenarios) {
       fmt(c.ms),
       `${fmt(raw)} (${ratio(raw, c.ms)})`,
       `${fmt(records)} (${ratio(records, c.ms)})`,
+      `${fmt(views)} (${ratio(views, c.ms)})`,
+      `${fmt(viewsRead)} (${ratio(viewsRead, c.ms)})`,
       `${fmt(btf)} (${ratio(btf, c.ms)})`,
       fmt(bpftool),
       fmt(iterate),
@@ -166,8 +188,12 @@ for (const s of scenarios) {
 
 console.log(`### Map dumps (${cpus} possible CPUs; ms, medians)\n`);
 table(
-  ['map', 'C batch', 'bpfscope raw (target ≤ 1.2×)', 'decoded records (≤ 2.5×)', 'BTF values', 'bpftool -j map dump', 'get_next_key iteration', 'bpftool / raw (≥ 10× at 100k)'],
+  ['map', 'C batch', 'bpfscope raw (target ≤ 1.2×)', 'decoded records, objects (≤ 2.5×)', 'record views', 'record views, every field read (≤ 2.5×)', 'BTF values', 'bpftool -j map dump', 'get_next_key iteration', 'bpftool / raw (≥ 10× at 100k)'],
   rows,
+);
+console.log(
+  '\nDecoded records are plain objects with every field decoded (`dump({ key, value })`). Record views (`dump({ key, value, views: true })`) ' +
+    'are one small object per entry whose fields decode when read; the next column times a dump whose every field is then read once.',
 );
 console.log('\nOne watch tick (poll) on an unchanged map, against one C batch dump of it (target ≤ 1.3×):\n');
 table(['map', 'C batch', 'poll() (sync)', 'pollAsync()'], [tickRow]);

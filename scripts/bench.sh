@@ -21,7 +21,7 @@ trap 'rm -f "$out"' EXIT
 } > "$out"
 for bench in bench/*.bench.mjs; do
   echo "== $bench" >&2
-  node "$bench" | tee -a "$out"
+  node --expose-gc "$bench" | tee -a "$out"
 done
 mkdir -p docs
 cp "$out" docs/benchmarks.md
