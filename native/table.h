@@ -36,9 +36,7 @@ struct Schema {
 
 class Table {
  public:
-  explicit Table(const Schema& schema) : schema_(&schema), last_id_(schema.strings.size(), 0) {
-    Grow(schema.last_rows.load(std::memory_order_relaxed));
-  }
+  explicit Table(const Schema& schema) : Table(schema, schema.last_rows.load(std::memory_order_relaxed)) {}
 
   // Starts a new row with every value missing; the setters below write into it. Rows are
   // allocated ahead, doubling, so starting one is cheap (a dump adds thousands, one per message).
@@ -68,6 +66,7 @@ class Table {
   Napi::Object ToJs(Napi::Env env);
 
  private:
+  Table(const Schema& schema, size_t capacity) : schema_(&schema), last_id_(schema.strings.size(), 0) { Grow(capacity); }
   void Grow(size_t capacity);
   const Schema* schema_;
   size_t rows_ = 0, row_ = 0, capacity_ = 0;
