@@ -25,6 +25,17 @@ export async function medianMs(fn, runs = 7, warmup = 1) {
   return times[Math.floor(times.length / 2)];
 }
 
+/**
+ * Runs `measure` (an async function returning named times in ms) twice and keeps the lower of each
+ * time. On a shared VM a burst of noise from its neighbours lasts seconds, long enough to cover
+ * one series; C baselines, tools and bpfscope alike get the lower of two passes taken apart.
+ */
+export async function lowerOfTwo(measure) {
+  const first = await measure();
+  const second = await measure();
+  return Object.fromEntries(Object.keys(first).map((k) => [k, Math.min(first[k], second[k])]));
+}
+
 /** Median wall time in ms of a command over `runs` runs (after one warm-up). */
 export function commandMs(cmd, args, runs = 5) {
   return medianMs(() => {

@@ -16,7 +16,8 @@ trap 'rm -f "$out"' EXIT
   echo
   echo "Measured by \`npm run bench\` on $(date -u +%Y-%m-%d): $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))," \
        "$(free -g | awk '/Mem:/{print $2}') GiB, Linux $(uname -r), Node $(node --version), libbpf $(node -e "process.stdout.write(require('bpfscope').versions().libbpf.runtime)")."
-  echo "Every ratio compares numbers taken in the same run; medians of several runs."
+  echo "Every ratio compares numbers taken in the same run. Each figure is the lower of two medians taken in two passes"
+  echo "apart in time (C baselines, tools and bpfscope alike): the machine is a VM whose neighbours' bursts last seconds."
   echo
 } > "$out"
 for bench in bench/*.bench.mjs; do
