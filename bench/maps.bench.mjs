@@ -117,6 +117,7 @@ const scenarios = [
 
 const rows = [];
 let tickRow;
+let hop;
 let loopDelay;
 for (const s of scenarios) {
   const object = await createMap({ name: 'bench_dump', ...s.map });
@@ -137,12 +138,13 @@ for (const s of scenarios) {
       : () => map.dump({ key: keyLayout, value: valueLayout, views: true });
     const readAll = readEveryField(keyLayout, valueLayout, s.perCpu);
     const fields = Object.keys(keyLayout.fields).length + Object.keys(valueLayout.fields).length * (s.perCpu ? cpus : 1);
-    const { c, raw, records, views, viewsRead, btf, iterate, bpftool } = await lowerOfTwo(async () => {
+    const { c, raw, rawSync, records, views, viewsRead, btf, iterate, bpftool } = await lowerOfTwo(async () => {
       const baseline = cBatchMs(object.id, runs);
       if (baseline.entries !== s.entries) throw new Error(`C baseline read ${baseline.entries} entries, expected ${s.entries}`);
       return {
         c: baseline.ms,
         raw: await medianMs(() => map.dump(), runs, warmup),
+        rawSync: await medianMs(() => map.dumpSync(), runs, warmup),
         records: await medianMs(
           s.perCpu ? async () => (await map.dump()).perCpuRecords(keyLayout, valueLayout) : () => map.dump({ key: keyLayout, value: valueLayout }),
           runs,
@@ -162,6 +164,7 @@ for (const s of scenarios) {
       `${s.label}, ${s.entries.toLocaleString('en-US')} entries`,
       fmt(c),
       `${fmt(raw)} (${ratio(raw, c)})`,
+      `${fmt(rawSync)} (${ratio(rawSync, c)})`,
       `${fmt(records)} (${ratio(records, c)})`,
       `${fmt(views)} (${ratio(views, c)})`,
       `${fmt(viewsRead)} (${ratio(viewsRead, c)})`,
@@ -181,6 +184,9 @@ for (const s of scenarios) {
         cTick: cBatchMs(object.id, 31).ms,
       }));
       tickRow = [`unchanged hash, 10,000 entries`, fmt(cTick), `${fmt(sync)} (${ratio(sync, cTick)})`, `${fmt(async)} (${ratio(async, cTick)})`];
+      // What an async call adds whatever it does: one lookup, on the pool and on this thread.
+      const key = Buffer.from(check.key(0));
+      hop = await lowerOfTwo(async () => ({ async: await medianMs(() => map.lookup(key), 201), sync: await medianMs(() => map.lookupSync(key), 201) }));
     }
     if (big) {
       // The event loop while async dumps of 1M entries run, against one blocking dumpSync().
@@ -199,11 +205,13 @@ for (const s of scenarios) {
 
 console.log(`### Map dumps (${cpus} possible CPUs; ms, medians after warm-up calls: 8, or 2 for 1M entries)\n`);
 table(
-  ['map', 'C batch', 'bpfscope raw (target ≤ 1.2×)', 'decoded records, objects (≤ 2.5×)', 'record views', 'record views, every field read (≤ 2.5×)', 'BTF values', 'bpftool -j map dump', 'get_next_key iteration', 'bpftool / raw (≥ 10× at 100k)'],
+  ['map', 'C batch', 'bpfscope raw: dump() (target ≤ 1.2×)', 'raw: dumpSync()', 'decoded records, objects (≤ 2.5×)', 'record views', 'record views, every field read (≤ 2.5×)', 'BTF values', 'bpftool -j map dump', 'get_next_key iteration', 'bpftool / raw (≥ 10× at 100k)'],
   rows,
 );
 console.log(
-  '\nDecoded records are plain objects with every field decoded (`dump({ key, value })`). Record views (`dump({ key, value, views: true })`) ' +
+  `\ndump() runs on libuv's thread pool: the round trip there and back costs ${(hop.async - hop.sync).toFixed(3)} ms here (one lookup(): ` +
+    `${hop.async.toFixed(3)} ms async, ${hop.sync.toFixed(3)} ms with lookupSync()). dumpSync() and the C baseline run on the calling thread. ` +
+    'Decoded records are plain objects with every field decoded (`dump({ key, value })`). Record views (`dump({ key, value, views: true })`) ' +
     'are one small object per entry whose fields decode when read; the next column times a dump whose every field is then read once.',
 );
 console.log('\nOne watch tick (poll) on an unchanged map, against one C batch dump of it (target ≤ 1.3×):\n');
