@@ -260,12 +260,15 @@ describeKernel('map dumps', () => {
       for (let i = 0; i < 40; i++) {
         const batched = i % 2 === 1;
         const dump = batched ? await map.dump() : await map.dump({ iterate: true });
-        expect(dump.count).toBeLessThanOrEqual(universe);
         const seen = new Set<number>();
         for (let e = 0; e < dump.count; e++) seen.add(dump.key(e).readUInt32LE(0));
         expect([...seen].every((k) => k < universe)).toBe(true);
-        // Batches copy whole buckets, so no key appears twice; iteration may restart after a delete.
+        expect(seen.size).toBeLessThanOrEqual(universe);
+        // Batches copy whole buckets, so no key appears twice. Iteration restarts from the first
+        // bucket when get_next_key's key was deleted, and sees keys again: the walk stops at
+        // max_entries (4096) entries, past the 3000 keys there can be.
         if (batched) expect(seen.size).toBe(dump.count);
+        else expect(dump.count).toBeLessThanOrEqual(4096);
       }
     } finally {
       stop = true;
