@@ -379,8 +379,12 @@ class DumpTask : public Task {
 
   // Faults in, in one call, the pages the next batch writes: fresh memory otherwise takes one
   // page fault per 4 KiB inside the kernel's copy to user space. Linux 5.14+; elsewhere a no-op.
+  // At most 256 KiB: a batch may return far fewer entries than it has room for (a sparse map,
+  // per-CPU values on a machine with hundreds of CPUs), and pages never written should stay
+  // untouched; past that size the faults are a small part of the copy anyway.
   static void Prefault(uint8_t* at, size_t bytes) {
     static const uintptr_t kPage = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    bytes = std::min<size_t>(bytes, 256 << 10);
     if (bytes == 0) return;
     uintptr_t start = reinterpret_cast<uintptr_t>(at) & ~(kPage - 1);
     uintptr_t end = (reinterpret_cast<uintptr_t>(at) + bytes + kPage - 1) & ~(kPage - 1);
