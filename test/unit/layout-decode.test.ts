@@ -90,6 +90,18 @@ it('views read the buffer when a field is read, and print and serialize as their
   expect(view.toObject()).toEqual({ n: 8, ip: '192.168.0.1', big: 1n << 60n });
   expect(JSON.stringify(view, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).toBe('{"n":8,"ip":"192.168.0.1","big":"1152921504606846976"}');
   expect(inspect(view)).toBe(inspect({ n: 8, ip: '192.168.0.1', big: 1n << 60n }));
+  // u64/i64 read as 64-bit elements when aligned, through the DataView when not: both agree.
+  const wide = defineLayout({ u: { offset: 0, type: 'u64' }, i: { offset: 8, type: 'i64' }, be: { offset: 0, type: 'be64' } }, 16);
+  const backing = Buffer.alloc(40);
+  for (const shift of [0, 1, 4, 8]) {
+    const at = backing.subarray(shift, shift + 16);
+    at.writeBigUInt64LE(0xfedcba9876543210n, 0);
+    at.writeBigInt64LE(-3n, 8);
+    const expected = { u: 0xfedcba9876543210n, i: -3n, be: 0x1032547698badcfen };
+    expect(wide.decode(at)).toEqual(expected);
+    expect(wide.view(at).toObject()).toEqual(expected);
+    expect(wide.view(at).u).toBe(expected.u);
+  }
   // Names a view keeps for its methods cannot be fields of a viewed layout; decode still works.
   const clash = defineLayout({ toJSON: { offset: 0, type: 'u8' } });
   expect(clash.decode(Buffer.from([5]))).toEqual({ toJSON: 5 });
