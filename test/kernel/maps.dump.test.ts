@@ -201,6 +201,12 @@ describeKernel('map dumps', () => {
       expect(v.value.high).toBe(0b1010);
     }
     expect(map.dumpSync({ key: keyLayout, value: valueLayout, views: true }).map((v) => v.toJSON())).toEqual(records);
+    // …and so do the views handed out one at a time.
+    const dump = await map.dump();
+    expect([...dump.iterateRecords(keyLayout, valueLayout)].map((v) => v.toObject())).toEqual(dump.records(keyLayout, valueLayout));
+    const it = dump.iterateRecords(keyLayout, valueLayout);
+    for (let i = 0; i < 10; i++) expect(it.next().done).toBe(false);
+    expect(it.next()).toEqual({ value: undefined, done: true });
     expect(() => map.dumpSync({ views: true } as never)).toThrow(/layouts/);
   });
 
@@ -218,6 +224,8 @@ describeKernel('map dumps', () => {
     const views = dump.perCpuRecordViews(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ packets: { offset: 0, type: 'u64' } }));
     expect(views.map((v) => v.toObject())).toEqual(records);
     expect(views[1].values.map((v) => v.packets)).toEqual(Array.from({ length: cpus }, (_, c) => BigInt(100 + c)));
+    expect([...dump.iteratePerCpuRecords(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ packets: { offset: 0, type: 'u64' } }))].map((v) => v.toObject())).toEqual(records);
+    expect(() => dump.iterateRecords(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ p: { offset: 0, type: 'u64' } }))).toThrow(TypeError);
     expect(() => dump.recordViews(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ p: { offset: 0, type: 'u64' } }))).toThrow(TypeError);
   });
 
