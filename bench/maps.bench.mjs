@@ -96,13 +96,17 @@ function counterEntries(n, cpus) {
 }
 
 /**
- * A consumer that reads every field of every record once (compiled with the layouts' field names,
- * as code written for them would be): the fair way to time views, whose fields decode on read.
+ * A consumer that reads every field of every record once and keeps each value (in a small ring,
+ * so that V8 cannot optimize the read away and the values are really made), compiled with the
+ * layouts' field names as code written for them would be: the fair way to time views, whose fields
+ * decode on read. Returns how many fields it read.
  */
+const sink = new Array(1024).fill(0);
 function readEveryField(keyLayout, valueLayout, perCpu) {
-  const read = (v, layout) => Object.keys(layout.fields).map((f) => `if (${v}[${JSON.stringify(f)}] !== undefined) n++;`).join(' ');
+  const read = (v, layout) => Object.keys(layout.fields).map((f) => `sink[n++ & 1023] = ${v}[${JSON.stringify(f)}];`).join(' ');
   const value = perCpu ? `for (const v of r.values) { ${read('v', valueLayout)} }` : `const v = r.value; ${read('v', valueLayout)}`;
-  return new Function('records', `let n = 0; for (const r of records) { const k = r.key; ${read('k', keyLayout)} ${value} } return n;`);
+  const body = `let n = 0; for (const r of records) { const k = r.key; ${read('k', keyLayout)} ${value} } return n;`;
+  return new Function('sink', `return (records) => { ${body} };`)(sink);
 }
 
 const cpus = Number(execFileSync('nproc', ['--all'], { encoding: 'utf8' })) || 1;
@@ -138,7 +142,14 @@ for (const s of scenarios) {
       : () => map.dump({ key: keyLayout, value: valueLayout, views: true });
     const readAll = readEveryField(keyLayout, valueLayout, s.perCpu);
     const fields = Object.keys(keyLayout.fields).length + Object.keys(valueLayout.fields).length * (s.perCpu ? cpus : 1);
-    const { c, raw, rawSync, records, views, viewsRead, btf, iterate, bpftool } = await lowerOfTwo(async () => {
+    const iterateViews = s.perCpu
+      ? async () => (await map.dump()).iteratePerCpuRecords(keyLayout, valueLayout)
+      : async () => (await map.dump()).iterateRecords(keyLayout, valueLayout);
+    const readEvery = (records) => async () => {
+      const n = readAll(await records());
+      if (n !== s.entries * fields) throw new Error(`read ${n} fields, expected ${s.entries * fields}`);
+    };
+    const { c, raw, rawSync, records, views, viewsRead, iteratedRead, btf, iterate, bpftool } = await lowerOfTwo(async () => {
       const baseline = cBatchMs(object.id, runs);
       if (baseline.entries !== s.entries) throw new Error(`C baseline read ${baseline.entries} entries, expected ${s.entries}`);
       return {
@@ -151,10 +162,8 @@ for (const s of scenarios) {
           warmup,
         ),
         views: await medianMs(dumpViews, runs, warmup),
-        viewsRead: await medianMs(async () => {
-          const n = readAll(await dumpViews());
-          if (n !== s.entries * fields) throw new Error(`read ${n} fields, expected ${s.entries * fields}`);
-        }, runs, warmup),
+        viewsRead: await medianMs(readEvery(dumpViews), runs, warmup),
+        iteratedRead: await medianMs(readEvery(iterateViews), runs, warmup),
         btf: await medianMs(() => map.dump({ format: 'btf' }), big ? 3 : runs, warmup),
         iterate: await medianMs(() => map.dump({ iterate: true }), big ? 1 : 5),
         bpftool: await commandMs('bpftool', ['-j', 'map', 'dump', 'id', String(object.id)], big ? 1 : 3),
@@ -168,6 +177,7 @@ for (const s of scenarios) {
       `${fmt(records)} (${ratio(records, c)})`,
       `${fmt(views)} (${ratio(views, c)})`,
       `${fmt(viewsRead)} (${ratio(viewsRead, c)})`,
+      `${fmt(iteratedRead)} (${ratio(iteratedRead, c)})`,
       `${fmt(btf)} (${ratio(btf, c)})`,
       fmt(bpftool),
       fmt(iterate),
@@ -205,14 +215,16 @@ for (const s of scenarios) {
 
 console.log(`### Map dumps (${cpus} possible CPUs; ms, medians after warm-up calls: 8, or 2 for 1M entries)\n`);
 table(
-  ['map', 'C batch', 'bpfscope raw: dump() (target ≤ 1.2×)', 'raw: dumpSync()', 'decoded records, objects (≤ 2.5×)', 'record views', 'record views, every field read (≤ 2.5×)', 'BTF values', 'bpftool -j map dump', 'get_next_key iteration', 'bpftool / raw (≥ 10× at 100k)'],
+  ['map', 'C batch', 'bpfscope raw: dump() (target ≤ 1.2×)', 'raw: dumpSync()', 'decoded records, objects (≤ 2.5×)', 'record views', 'record views, every field read', 'iterateRecords, every field read (≤ 2.5×)', 'BTF values', 'bpftool -j map dump', 'get_next_key iteration', 'bpftool / raw (≥ 10× at 100k)'],
   rows,
 );
 console.log(
   `\ndump() runs on libuv's thread pool: the round trip there and back costs ${(hop.async - hop.sync).toFixed(3)} ms here (one lookup(): ` +
     `${hop.async.toFixed(3)} ms async, ${hop.sync.toFixed(3)} ms with lookupSync()). dumpSync() and the C baseline run on the calling thread. ` +
     'Decoded records are plain objects with every field decoded (`dump({ key, value })`). Record views (`dump({ key, value, views: true })`) ' +
-    'are one small object per entry whose fields decode when read; the next column times a dump whose every field is then read once.',
+    'are one small object per entry whose fields decode when read; the next column times a dump whose every field is then read once ' +
+    '(each value kept, so that none is optimized away), and the last does the same with `dump.iterateRecords(key, value)`, ' +
+    'which makes each view as the loop reaches it.',
 );
 console.log('\nOne watch tick (poll) on an unchanged map, against one C batch dump of it (target ≤ 1.3×):\n');
 table(['map', 'C batch', 'poll() (sync)', 'pollAsync()'], [tickRow]);
