@@ -96,13 +96,17 @@ class RecordView {
     return new s.KeyView(s.keys, this[INDEX] * s.keySize);
   }
 
-  get value(): LayoutView<LayoutFields> {
+  /** The value's view; undefined for per-CPU maps (see values). */
+  get value(): LayoutView<LayoutFields> | undefined {
     const s = this[SOURCE];
+    if (s.cpus !== undefined) return undefined;
     return new s.ValueView(s.values, this[INDEX] * s.valueStride);
   }
 
-  get values(): LayoutView<LayoutFields>[] {
+  /** Per-CPU maps: one value view per possible CPU; undefined for the others. */
+  get values(): LayoutView<LayoutFields>[] | undefined {
     const s = this[SOURCE];
+    if (s.cpus === undefined) return undefined;
     const out = new Array<LayoutView<LayoutFields>>(s.cpus!);
     for (let c = 0; c < s.cpus!; c++) out[c] = new s.ValueView(s.values, this[INDEX] * s.valueStride + c * s.slot);
     return out;
@@ -110,7 +114,7 @@ class RecordView {
 
   toObject(): MapRecord<LayoutFields, LayoutFields> | PerCpuMapRecord<LayoutFields, LayoutFields> {
     const key = this.key.toObject();
-    return this[SOURCE].cpus === undefined ? { key, value: this.value.toObject() } : { key, values: this.values.map((v) => v.toObject()) };
+    return this[SOURCE].cpus === undefined ? { key, value: this.value!.toObject() } : { key, values: this.values!.map((v) => v.toObject()) };
   }
 
   toJSON(): MapRecord<LayoutFields, LayoutFields> | PerCpuMapRecord<LayoutFields, LayoutFields> {
@@ -122,19 +126,22 @@ class RecordView {
   }
 }
 
-/** The views of a dump's entries, made one per step (a class rather than a generator: V8 optimizes its next() like any call). */
+/**
+ * The views of a dump's entries, made one per step. A class rather than a generator, and one view
+ * class for both kinds of map rather than a subclass each: `new RecordView` with a constant class
+ * is an allocation V8 compiles inline, a constructor read from a field goes through a generic stub.
+ */
 class RecordViewIterator implements IterableIterator<RecordView> {
   private index = 0;
 
   constructor(
-    private readonly Kind: typeof RecordView,
     private readonly source: ViewSource,
     private readonly count: number,
   ) {}
 
   next(): IteratorResult<RecordView> {
     if (this.index >= this.count) return { value: undefined, done: true };
-    return { value: new this.Kind(this.source, this.index++), done: false };
+    return { value: new RecordView(this.source, this.index++), done: false };
   }
 
   [Symbol.iterator](): this {
@@ -142,11 +149,6 @@ class RecordViewIterator implements IterableIterator<RecordView> {
   }
 }
 
-/** Per-CPU entries have `values`, the others `value`: each kind of view hides the other's getter. */
-class SingleRecordView extends RecordView {}
-Object.defineProperty(SingleRecordView.prototype, 'values', { value: undefined });
-class PerCpuRecordView extends RecordView {}
-Object.defineProperty(PerCpuRecordView.prototype, 'value', { value: undefined });
 
 /** A map's BTF, compiled: decoders and the key and value type ids. */
 export interface MapBtf {
@@ -326,13 +328,13 @@ export class MapDump implements Iterable<MapEntry> {
    */
   recordViews<K extends LayoutFields, V extends LayoutFields>(key: Layout<K>, value: Layout<V>): MapRecordView<K, V>[] {
     this.checkLayouts(key, value, false);
-    return this.views(SingleRecordView, key, value) as unknown as MapRecordView<K, V>[];
+    return this.views(key, value) as unknown as MapRecordView<K, V>[];
   }
 
   /** Per-CPU maps: every entry as a view, with one value view per possible CPU. */
   perCpuRecordViews<K extends LayoutFields, V extends LayoutFields>(key: Layout<K>, value: Layout<V>): PerCpuMapRecordView<K, V>[] {
     this.checkLayouts(key, value, true);
-    return this.views(PerCpuRecordView, key, value) as unknown as PerCpuMapRecordView<K, V>[];
+    return this.views(key, value) as unknown as PerCpuMapRecordView<K, V>[];
   }
 
   /**
@@ -343,19 +345,19 @@ export class MapDump implements Iterable<MapEntry> {
    */
   iterateRecords<K extends LayoutFields, V extends LayoutFields>(key: Layout<K>, value: Layout<V>): IterableIterator<MapRecordView<K, V>> {
     this.checkLayouts(key, value, false);
-    return new RecordViewIterator(SingleRecordView, this.viewSource(key, value), this.count) as unknown as IterableIterator<MapRecordView<K, V>>;
+    return new RecordViewIterator(this.viewSource(key, value), this.count) as unknown as IterableIterator<MapRecordView<K, V>>;
   }
 
   /** Per-CPU maps: every entry as a view, one at a time. */
   iteratePerCpuRecords<K extends LayoutFields, V extends LayoutFields>(key: Layout<K>, value: Layout<V>): IterableIterator<PerCpuMapRecordView<K, V>> {
     this.checkLayouts(key, value, true);
-    return new RecordViewIterator(PerCpuRecordView, this.viewSource(key, value), this.count) as unknown as IterableIterator<PerCpuMapRecordView<K, V>>;
+    return new RecordViewIterator(this.viewSource(key, value), this.count) as unknown as IterableIterator<PerCpuMapRecordView<K, V>>;
   }
 
-  private views(Kind: typeof RecordView, key: { viewClass(): unknown }, value: { viewClass(): unknown }): RecordView[] {
+  private views(key: { viewClass(): unknown }, value: { viewClass(): unknown }): RecordView[] {
     const source = this.viewSource(key, value);
     const out = new Array<RecordView>(this.count);
-    for (let i = 0; i < this.count; i++) out[i] = new Kind(source, i);
+    for (let i = 0; i < this.count; i++) out[i] = new RecordView(source, i);
     return out;
   }
 
