@@ -338,8 +338,8 @@ const NAMED_SIZES: readonly string[] = ['ipv4', 'ipv6', 'mac', 'bool8'];
  * A buffer as the compiled readers see it: its bytes `b`, a DataView `v`, and the whole
  * ArrayBuffer as 64-bit elements (`q` unsigned, `s` signed) from offset 0, with `o` the buffer's
  * offset in it. A little-endian u64/i64 field at an 8-byte-aligned address is read as an element:
- * V8 compiles that load inline, where DataView.getBigUint64 is a builtin call that cost five times
- * as much per value.
+ * V8 compiles that load inline, where DataView.getBigUint64 is a builtin call (summing 200,000
+ * u64 values took three times as long through it).
  */
 export interface RecordBytes {
   b: Buffer;
