@@ -56,7 +56,6 @@ class Table {
     list_.insert(list_.end(), values, values + n);
     list_end_[row_] = static_cast<uint32_t>(list_.size());
   }
-  size_t rows() const { return rows_; }
 
   // { rows, numbers: Float64Array, booleans: Uint8Array (2 = missing), bigints: BigUint64Array,
   //   hasBigint: Uint8Array, stringIds: Uint32Array (0 = missing), stringPool: string, list:
