@@ -47,10 +47,14 @@ class ListObjectsTask : public Task {
     return WalkIds(Kind::kSpace, failure,
                    [&](uint32_t, int fd, Failure& f) { return Kind::Read(fd, table_, context, f); });
   }
-  Napi::Value Result(Napi::Env env) override { return table_.ToJs(env); }
+  Napi::Value Result(Napi::Env env) override {
+    hint_.set(table_.rows());
+    return table_.ToJs(env);
+  }
 
  private:
-  Table table_{Kind::TableSchema()};
+  static inline RowsHint hint_;
+  Table table_{Kind::TableSchema(), hint_.get()};
 };
 
 template <typename Kind>
@@ -66,7 +70,7 @@ class GetObjectTask : public Task {
 
  private:
   uint32_t id_;
-  Table table_{Kind::TableSchema()};
+  Table table_{Kind::TableSchema(), 1};
 };
 
 // Registers `list<Name>` and `get<Name>` for one kind, and its table schema under schemas.<kind>.

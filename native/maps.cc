@@ -187,7 +187,7 @@ class OpenTask : public Task {
   uint32_t id_ = 0;
   std::string path_;
   Fd fd_;
-  Table table_{TableSchema()};  // one row
+  Table table_{TableSchema(), 1};  // one row
   uint32_t cpus_ = 0;
 };
 

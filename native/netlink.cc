@@ -337,9 +337,13 @@ struct Objects {
 // Links (thousands in a namespace) become table rows as they arrive, on the worker thread, and
 // cross as one column table.
 struct LinkRows {
-  Table table{LinkSchema()};
+  static inline RowsHint hint;
+  Table table{LinkSchema(), hint.get()};
   void Add(const Link& l) { AddLinkRow(table, l); }
-  Napi::Value Result(Napi::Env env) { return table.ToJs(env); }
+  Napi::Value Result(Napi::Env env) {
+    hint.set(table.rows());
+    return table.ToJs(env);
+  }
 };
 
 template <typename Record, typename Fixed, typename Collector>

@@ -15,12 +15,18 @@ Napi::Array Names(Napi::Env env, const std::vector<const char*>& names) {
 }
 
 // A column's memory handed to a JS ArrayBuffer without a copy: the buffer frees it when it is
-// collected. Where the runtime forbids buffers it did not allocate (Electron's V8 sandbox), the
-// column is copied instead.
+// collected. Small columns (a getProgram's one row) are copied: a copy of a few KiB costs less than
+// an external buffer's finalizer, and leaves nothing to free after a GC. So is every column where
+// the runtime forbids buffers it did not allocate (Electron's V8 sandbox).
 template <typename T>
 Napi::ArrayBuffer Adopt(Napi::Env env, std::vector<T>& column) {
+  constexpr size_t kAdoptBytes = 16 << 10;
   size_t bytes = column.size() * sizeof(T);
-  if (bytes == 0) return Napi::ArrayBuffer::New(env, 0);
+  if (bytes < kAdoptBytes) {
+    Napi::ArrayBuffer copy = Napi::ArrayBuffer::New(env, bytes);
+    if (bytes) std::memcpy(copy.Data(), column.data(), bytes);
+    return copy;
+  }
   auto* owned = new std::vector<T>(std::move(column));
   auto free = [](napi_env, void*, void* hint) { delete static_cast<std::vector<T>*>(hint); };
   napi_value adopted;
@@ -96,9 +102,8 @@ void Table::String(size_t col, std::string_view v) {
 
 Napi::Object Table::ToJs(Napi::Env env) {
   // Rows allocated ahead but never started are not part of the table, and their memory is given
-  // back (a single getProgram after a listing of 1,000 reserved room for 1,000).
+  // back (a listing that shrank since last time).
   const Schema& s = *schema_;
-  s.last_rows.store(rows_, std::memory_order_relaxed);
   auto trim = [this](auto& column, size_t width) {
     column.resize(rows_ * width);
     column.shrink_to_fit();

@@ -28,15 +28,16 @@ struct Schema {
   std::vector<const char*> bigints;   // u64 values, JS bigints
   std::vector<const char*> strings;
   const char* list = nullptr;         // one u32[] column (e.g. a program's map ids), or none
-  // Rows in the last table of this kind: the next one starts with that much room, so that a
-  // listing repeated by a poller fills its columns without growing (and copying) them.
-  mutable std::atomic<size_t> last_rows{0};
   Napi::Object ToJs(Napi::Env env) const;
 };
 
 class Table {
  public:
-  explicit Table(const Schema& schema) : Table(schema, schema.last_rows.load(std::memory_order_relaxed)) {}
+  // `capacity`: rows to reserve. A listing passes the count it had last time (RowsHint), so that
+  // one repeated by a poller fills its columns without growing (and copying) them.
+  explicit Table(const Schema& schema, size_t capacity = 0) : schema_(&schema), last_id_(schema.strings.size(), 0) {
+    Grow(capacity);
+  }
 
   // Starts a new row with every value missing; the setters below write into it. Rows are
   // allocated ahead, doubling, so starting one is cheap (a dump adds thousands, one per message).
@@ -56,6 +57,7 @@ class Table {
     list_.insert(list_.end(), values, values + n);
     list_end_[row_] = static_cast<uint32_t>(list_.size());
   }
+  size_t rows() const { return rows_; }
 
   // { rows, numbers: Float64Array, booleans: Uint8Array (2 = missing), bigints: BigUint64Array,
   //   hasBigint: Uint8Array, stringIds: Uint32Array (0 = missing), stringPool: string, list:
@@ -65,7 +67,6 @@ class Table {
   Napi::Object ToJs(Napi::Env env);
 
  private:
-  Table(const Schema& schema, size_t capacity) : schema_(&schema), last_id_(schema.strings.size(), 0) { Grow(capacity); }
   void Grow(size_t capacity);
   const Schema* schema_;
   size_t rows_ = 0, row_ = 0, capacity_ = 0;
@@ -88,6 +89,17 @@ class Table {
   std::vector<uint32_t> last_id_;  // per column: the id of the value stored last
   std::vector<uint32_t> list_;
   std::vector<uint32_t> list_end_;
+};
+
+// How many rows one kind of listing had last time (each listing keeps its own: a getProgram of
+// one row says nothing about the next listPrograms).
+class RowsHint {
+ public:
+  size_t get() const { return rows_.load(std::memory_order_relaxed); }
+  void set(size_t rows) { rows_.store(rows, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<size_t> rows_{0};
 };
 
 }  // namespace bpfscope
