@@ -117,10 +117,7 @@ Napi::Object Table::ToJs(Napi::Env env) {
   o.Set("rows", static_cast<double>(rows_));
   o.Set("numbers", Column<double, Napi::Float64Array>(env, numbers_));
   o.Set("booleans", Column<uint8_t, Napi::Uint8Array>(env, booleans_));
-  size_t bigints = bigints_.size();
-  napi_value big_array;
-  napi_create_typedarray(env, napi_biguint64_array, bigints, Adopt(env, bigints_), 0, &big_array);
-  o.Set("bigints", Napi::Value(env, big_array));
+  o.Set("bigints", Column<uint64_t, Napi::BigUint64Array>(env, bigints_));
   o.Set("hasBigint", Column<uint8_t, Napi::Uint8Array>(env, has_bigint_));
   o.Set("stringIds", Column<uint32_t, Napi::Uint32Array>(env, string_ids_));
   o.Set("stringPool", PoolString(env, pool_));
