@@ -224,9 +224,7 @@ export class Layout<L extends LayoutFields> {
 
   /** Decodes the record at `offset` of `buf`. */
   decode(buf: Buffer, offset = 0): Decoded<L> {
-    if (!Number.isInteger(offset) || offset < 0 || offset + this.size > buf.length) {
-      throw new RangeError(`a ${this.size}-byte record at offset ${offset} does not fit in ${buf.length} bytes`);
-    }
+    this.checkRecordAt(buf, offset);
     return this.decodeAt(recordBytes(buf), offset);
   }
 
@@ -241,9 +239,7 @@ export class Layout<L extends LayoutFields> {
 
   /** A view of the record at `offset` of `buf` (see LayoutView). */
   view(buf: Buffer, offset = 0): LayoutView<L> {
-    if (!Number.isInteger(offset) || offset < 0 || offset + this.size > buf.length) {
-      throw new RangeError(`a ${this.size}-byte record at offset ${offset} does not fit in ${buf.length} bytes`);
-    }
+    this.checkRecordAt(buf, offset);
     return new (this.viewClass())(recordBytes(buf), offset);
   }
 
@@ -265,6 +261,13 @@ export class Layout<L extends LayoutFields> {
   /** @internal The view class, for callers that check the bounds of many records at once (MapDump). */
   viewClass(): ViewConstructor<L> {
     return (this.View ??= compileView(this.fields, this.readers, this.decodeAt));
+  }
+
+  /** Throws unless one record fits at `offset` of `buf`. */
+  private checkRecordAt(buf: Buffer, offset: number): void {
+    if (!Number.isInteger(offset) || offset < 0 || offset + this.size > buf.length) {
+      throw new RangeError(`a ${this.size}-byte record at offset ${offset} does not fit in ${buf.length} bytes`);
+    }
   }
 
   /** How many records decodeAll/viewAll read, after checking that they fit. */
