@@ -112,14 +112,14 @@ function readerFor(spec: FieldSpec): Reader {
     if ('ip' in type) {
       // `at` is the field's position; the deciding byte is relative to the record start.
       const { at: flagAt, mask, value } = type.v6When;
-      return (_v, b, at, record = at) => ((b[record + flagAt] & mask) === value ? formatIpv6(b, at) : `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`);
+      return (_v, b, at, record = at) => ((b[record + flagAt] & mask) === value ? formatIpv6(b, at) : ipv4Text(b, at));
     }
     return (_v, b, at) => {
       const end = b.indexOf(0, at);
       return b.toString('latin1', at, end < 0 || end > at + type.cstring ? at + type.cstring : end);
     };
   }
-  if (type === 'ipv4') return (_v, b, at) => `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+  if (type === 'ipv4') return (_v, b, at) => ipv4Text(b, at);
   if (type === 'ipv6') return (_v, b, at) => formatIpv6(b, at);
   if (type === 'mac') return (_v, b, at) => formatMac(b, at);
   if (type === 'bool8') return (v, _b, at) => v.getUint8(at) !== 0;
@@ -392,8 +392,7 @@ function inlineRead(spec: FieldSpec, off: number): string | undefined {
     case 'i64': return little ? aligned64('s', `v.getBigInt64(${at}, true)`, off) : `v.getBigInt64(${at}, false)`;
     case 'be64': return `v.getBigUint64(${at}, false)`;
     case 'bool8': return `b[${at}] !== 0`;
-    // Decimal text of each byte from tables: no number-to-string conversion per record.
-    case 'ipv4': return `dotted[b[${at}]] + dotted[b[${at} + 1]] + dotted[b[${at} + 2]] + decimal[b[${at} + 3]]`;
+    case 'ipv4': return `ipv4(b, ${at})`;
     default: return undefined;
   }
 }
@@ -421,8 +420,8 @@ function readExpressions<L extends LayoutFields>(fields: L, readers: [keyof L, n
 function compileDecoder<L extends LayoutFields>(fields: L, readers: [keyof L, number, Reader, number, number][]): RecordDecoder<L> {
   const props = readExpressions(fields, readers).map(([name, expr]) => `${literalKey(name)}: ${expr}`);
   const body = `return function decodeRecord(c, at) { const ${loadBytes()}; return { ${props.join(', ')} }; };`;
-  const make = new Function('r', 'many', 'decimal', 'dotted', body) as (r: Reader[], many: typeof readMany, decimal: string[], dotted: string[]) => RecordDecoder<L>;
-  return make(readers.map((x) => x[2]), readMany, DECIMAL, DOTTED);
+  const make = new Function('r', 'many', 'ipv4', body) as (r: Reader[], many: typeof readMany, ipv4: typeof ipv4Text) => RecordDecoder<L>;
+  return make(readers.map((x) => x[2]), readMany, ipv4Text);
 }
 
 export type ViewConstructor<L extends LayoutFields> = new (bytes: RecordBytes, at: number) => LayoutView<L>;
@@ -451,8 +450,8 @@ function compileView<L extends LayoutFields>(
     function View(c, at) { this[BYTES] = c; this[AT] = at; }
     Object.defineProperties(View.prototype, { ${getters.join(',\n')} });
     return View;`;
-  const make = new Function('r', 'many', 'decimal', 'dotted', 'BYTES', 'AT', body);
-  const View = make(readers.map((x) => x[2]), readMany, DECIMAL, DOTTED, VIEW_BYTES, VIEW_AT) as {
+  const make = new Function('r', 'many', 'ipv4', 'BYTES', 'AT', body);
+  const View = make(readers.map((x) => x[2]), readMany, ipv4Text, VIEW_BYTES, VIEW_AT) as {
     prototype: Record<string | symbol, unknown>;
   };
   function toObject(this: Record<symbol, unknown>): Decoded<L> {
@@ -466,6 +465,46 @@ function compileView<L extends LayoutFields>(
 
 const DECIMAL = Array.from({ length: 256 }, (_, i) => String(i));
 const DOTTED = DECIMAL.map((d) => `${d}.`);
+
+/*
+ * IPv4 text comes from two small direct-mapped caches, because building it is most of what
+ * decoding a flow or ipcache record costs: four table reads and three concatenations, each a new
+ * string. Addresses come in subnets, so the text of "a.b.c." is kept per /24 (4,096 slots). A map
+ * dumped again gives the same addresses, so whole addresses are kept too (16,384 slots), but only
+ * one seen twice in a row at its slot: storing a young string in these long-lived arrays makes
+ * the next scavenge copy it out, and when a dump holds many more addresses than slots that copying
+ * costs more than the cache saves. A slot always holds a key and that key's text (both start as 0
+ * and "0.0.0.0"), so a miss just overwrites it. Together they hold at most about 1 MiB of strings.
+ */
+const PREFIX_SLOTS = 1 << 12;
+const prefixKeys = new Int32Array(PREFIX_SLOTS);
+const prefixText = new Array<string>(PREFIX_SLOTS).fill('0.0.0.');
+const ADDRESS_SLOTS = 1 << 14;
+const addressKeys = new Int32Array(ADDRESS_SLOTS);
+const addressText = new Array<string>(ADDRESS_SLOTS).fill('0.0.0.0');
+const addressSeen = new Int32Array(ADDRESS_SLOTS);
+
+/** The dotted text of the IPv4 address in b[at..at+4). */
+export function ipv4Text(b: Uint8Array, at: number): string {
+  const prefix = (b[at] << 16) | (b[at + 1] << 8) | b[at + 2];
+  const address = (prefix << 8) | b[at + 3];
+  // Fibonacci hashing: the top bits of the product spread neighbouring keys over the slots.
+  const slot = Math.imul(address, 0x9e3779b1) >>> 18;
+  if (addressKeys[slot] === address) return addressText[slot];
+  const p = Math.imul(prefix, 0x9e3779b1) >>> 20;
+  if (prefixKeys[p] !== prefix) {
+    prefixKeys[p] = prefix;
+    prefixText[p] = DOTTED[b[at]] + DOTTED[b[at + 1]] + DOTTED[b[at + 2]];
+  }
+  const text = prefixText[p] + DECIMAL[b[at + 3]];
+  if (addressSeen[slot] === address) {
+    addressKeys[slot] = address;
+    addressText[slot] = text;
+  } else {
+    addressSeen[slot] = address;
+  }
+  return text;
+}
 
 /** A property name for generated object-literal code: an own property, even for `__proto__`. */
 export function literalKey(name: string): string {
