@@ -142,28 +142,36 @@ for (const s of scenarios) {
       : () => map.dump({ key: keyLayout, value: valueLayout, views: true });
     const readAll = readEveryField(keyLayout, valueLayout, s.perCpu);
     const fields = Object.keys(keyLayout.fields).length + Object.keys(valueLayout.fields).length * (s.perCpu ? cpus : 1);
-    const iterateViews = s.perCpu
-      ? async () => (await map.dump()).iteratePerCpuRecords(keyLayout, valueLayout)
-      : async () => (await map.dump()).iterateRecords(keyLayout, valueLayout);
-    const readEvery = (records) => async () => {
-      const n = readAll(await records());
+    const expectFields = (n) => {
       if (n !== s.entries * fields) throw new Error(`read ${n} fields, expected ${s.entries * fields}`);
     };
-    const { c, raw, rawSync, records, views, viewsRead, iteratedRead, btf, iterate, bpftool } = await lowerOfTwo(async () => {
+    // What a loop over a fresh dump looks like: `using dump = await map.dump()`, views made as the
+    // loop reaches them, the buffers handed back to the next dump at the end.
+    const iterateReleased = async () => {
+      const dump = await map.dump();
+      expectFields(readAll(s.perCpu ? dump.iteratePerCpuRecords(keyLayout, valueLayout) : dump.iterateRecords(keyLayout, valueLayout)));
+      dump.release();
+    };
+    // dump({ key, value }) releases its dump itself; per-CPU maps decode from a dump.
+    const decodeRecords = s.perCpu
+      ? async () => {
+          const dump = await map.dump();
+          const records = dump.perCpuRecords(keyLayout, valueLayout);
+          dump.release();
+          return records;
+        }
+      : () => map.dump({ key: keyLayout, value: valueLayout });
+    const { c, raw, released, releasedSync, records, viewsRead, iteratedRead, btf, iterate, bpftool } = await lowerOfTwo(async () => {
       const baseline = cBatchMs(object.id, runs);
       if (baseline.entries !== s.entries) throw new Error(`C baseline read ${baseline.entries} entries, expected ${s.entries}`);
       return {
         c: baseline.ms,
         raw: await medianMs(() => map.dump(), runs, warmup),
-        rawSync: await medianMs(() => map.dumpSync(), runs, warmup),
-        records: await medianMs(
-          s.perCpu ? async () => (await map.dump()).perCpuRecords(keyLayout, valueLayout) : () => map.dump({ key: keyLayout, value: valueLayout }),
-          runs,
-          warmup,
-        ),
-        views: await medianMs(dumpViews, runs, warmup),
-        viewsRead: await medianMs(readEvery(dumpViews), runs, warmup),
-        iteratedRead: await medianMs(readEvery(iterateViews), runs, warmup),
+        released: await medianMs(async () => (await map.dump()).release(), runs, warmup),
+        releasedSync: await medianMs(() => map.dumpSync().release(), runs, warmup),
+        records: await medianMs(decodeRecords, runs, warmup),
+        viewsRead: await medianMs(async () => expectFields(readAll(await dumpViews())), runs, warmup),
+        iteratedRead: await medianMs(iterateReleased, runs, warmup),
         btf: await medianMs(() => map.dump({ format: 'btf' }), big ? 3 : runs, warmup),
         iterate: await medianMs(() => map.dump({ iterate: true }), big ? 1 : 5),
         bpftool: await commandMs('bpftool', ['-j', 'map', 'dump', 'id', String(object.id)], big ? 1 : 3),
@@ -173,9 +181,9 @@ for (const s of scenarios) {
       `${s.label}, ${s.entries.toLocaleString('en-US')} entries`,
       fmt(c),
       `${fmt(raw)} (${ratio(raw, c)})`,
-      `${fmt(rawSync)} (${ratio(rawSync, c)})`,
+      `${fmt(released)} (${ratio(released, c)})`,
+      `${fmt(releasedSync)} (${ratio(releasedSync, c)})`,
       `${fmt(records)} (${ratio(records, c)})`,
-      `${fmt(views)} (${ratio(views, c)})`,
       `${fmt(viewsRead)} (${ratio(viewsRead, c)})`,
       `${fmt(iteratedRead)} (${ratio(iteratedRead, c)})`,
       `${fmt(btf)} (${ratio(btf, c)})`,
@@ -215,16 +223,22 @@ for (const s of scenarios) {
 
 console.log(`### Map dumps (${cpus} possible CPUs; ms, medians after warm-up calls: 8, or 2 for 1M entries)\n`);
 table(
-  ['map', 'C batch', 'bpfscope raw: dump() (target ≤ 1.2×)', 'raw: dumpSync()', 'decoded records, objects (≤ 2.5×)', 'record views', 'record views, every field read', 'iterateRecords, every field read (≤ 2.5×)', 'BTF values', 'bpftool -j map dump', 'get_next_key iteration', 'bpftool / raw (≥ 10× at 100k)'],
+  [
+    'map', 'C batch', 'bpfscope raw: dump() (target ≤ 1.2×)', 'dump(), then release()', 'dumpSync(), then release()',
+    'decoded records, objects (≤ 2.5×)', 'record views, every field read', 'iterateRecords, every field read, release() (≤ 2.5×)',
+    'BTF values', 'bpftool -j map dump', 'get_next_key iteration', 'bpftool / raw (≥ 10× at 100k)',
+  ],
   rows,
 );
 console.log(
   `\ndump() runs on libuv's thread pool: the round trip there and back costs ${(hop.async - hop.sync).toFixed(3)} ms here (one lookup(): ` +
     `${hop.async.toFixed(3)} ms async, ${hop.sync.toFixed(3)} ms with lookupSync()). dumpSync() and the C baseline run on the calling thread. ` +
-    'Decoded records are plain objects with every field decoded (`dump({ key, value })`). Record views (`dump({ key, value, views: true })`) ' +
-    'are one small object per entry whose fields decode when read; the next column times a dump whose every field is then read once ' +
-    '(each value kept, so that none is optimized away), and the last does the same with `dump.iterateRecords(key, value)`, ' +
-    'which makes each view as the loop reaches it.',
+    'The C baseline reads into one buffer it reuses. A dump() that is dropped gets fresh memory, which the kernel faults in and zeroes ' +
+    'as it writes; a released dump (`release()`, or `using`) hands its buffers to the next dump of the handle, as the C program does. ' +
+    'Decoded records are plain objects with every field decoded (`dump({ key, value })`, which releases its dump itself). ' +
+    'Record views (`dump({ key, value, views: true })`) are one small object per entry whose fields decode when read; the column times ' +
+    'a dump whose every field is then read once (each value kept, so that none is optimized away). The next does the same with ' +
+    '`dump.iterateRecords(key, value)`, which makes each view as the loop reaches it, and releases the dump after the loop.',
 );
 console.log('\nOne watch tick (poll) on an unchanged map, against one C batch dump of it (target ≤ 1.3×):\n');
 table(['map', 'C batch', 'poll() (sync)', 'pollAsync()'], [tickRow]);

@@ -200,6 +200,8 @@ export class Layout<L extends LayoutFields> {
   private readonly decodeAt: RecordDecoder<L>;
   /** The view class, compiled on first use (see compileView). */
   private View?: ViewConstructor<L>;
+  /** Whether decoded records hold views into the buffer they came from ({ bytes } fields) rather than copies. */
+  readonly holdsBufferViews: boolean;
 
   constructor(
     readonly fields: L,
@@ -218,6 +220,7 @@ export class Layout<L extends LayoutFields> {
       return [name as keyof L, spec.offset, writerFor(spec), spec.count ?? 0, fieldSize(spec.type)];
     });
     this.decodeAt = compileDecoder(fields, this.readers);
+    this.holdsBufferViews = Object.values(fields).some((spec) => typeof spec.type === 'object' && 'bytes' in spec.type);
     this.size = size ?? end;
     if (end > this.size) throw new RangeError(`layout fields end at byte ${end}, past its size ${this.size}`);
   }

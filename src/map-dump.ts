@@ -2,6 +2,7 @@
 // with views, bpftool's JSON shape, user layouts and BTF decoding on top of the same bytes.
 import type { BtfDecoders, BtfTypeTable, BtfValue } from './btf';
 import { recordBytes, type Decoded, type Layout, type LayoutFields, type LayoutView, type RecordBytes, type ViewConstructor } from './layout';
+import { disposeSymbol } from './handle';
 import type { MapTypeName } from './names';
 
 /** The addon's dump result (native/maps.cc DumpTask). */
@@ -79,6 +80,7 @@ interface ViewSource {
 
 // A record view's state, under keys no layout field can take.
 const SOURCE = Symbol('record view source');
+const EMPTY = Buffer.alloc(0);
 const INDEX = Symbol('record view index');
 
 /** An entry of a dump as views: its source and index, nothing else until a field is read. */
@@ -189,6 +191,9 @@ export class MapDump implements Iterable<MapEntry> {
   /** Whether the kernel's batch lookup read the map (else get_next_key + lookup, as bpftool does). */
   readonly batched: boolean;
 
+  /** The whole buffers the dump was read into (they can be longer than keys/values), until release(). */
+  private raw?: RawDump;
+
   /** @internal */
   constructor(
     raw: RawDump,
@@ -196,7 +201,10 @@ export class MapDump implements Iterable<MapEntry> {
     readonly type: MapTypeName | number,
     /** @internal The map's BTF decoders; null when the map has no BTF; undefined when not loaded. */
     private readonly btf?: MapBtf | null,
+    /** @internal Takes the buffers back at release(), for the next dump of the same map to fill. */
+    private readonly recycle?: (raw: RawDump) => void,
   ) {
+    this.raw = raw;
     this.count = raw.count;
     this.keySize = raw.keySize;
     this.valueSize = raw.valueSize;
@@ -205,6 +213,32 @@ export class MapDump implements Iterable<MapEntry> {
     this.batched = raw.batched;
     this.keys = raw.keys.subarray(0, raw.count * raw.keySize);
     this.values = raw.values.subarray(0, raw.count * raw.valueStride);
+  }
+
+  /**
+   * Hands the dump's buffers back to the map handle it came from: its next dump() or dumpSync()
+   * fills them in place. Dropping a dump instead leaves them to the garbage collector, which
+   * frees them in batches (tens of MiB of dumps at a time), so every dump gets fresh pages that
+   * the kernel must first fault in and zero, and memory swings by that much; a released dump's
+   * buffers cost neither. `using dump = await map.dump()` releases at the end of the block.
+   *
+   * Afterwards the dump is empty (count 0), and Buffers, record views and iterators taken from it
+   * read whatever the next dump writes there: copy what you keep. A handle holds the buffers of
+   * one released dump until its next dump or close(). Releasing twice does nothing, and so does
+   * releasing a dump from a poller or watch(), whose buffers are the poller's.
+   */
+  release(): void {
+    const raw = this.raw;
+    if (raw === undefined || this.recycle === undefined) return;
+    this.raw = undefined;
+    const self = this as { count: number; keys: Buffer; values: Buffer };
+    self.count = 0;
+    self.keys = self.values = EMPTY;
+    this.recycle(raw);
+  }
+
+  [disposeSymbol](): void {
+    this.release();
   }
 
   private check(i: number): number {

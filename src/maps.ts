@@ -107,6 +107,8 @@ export interface DumpOptions {
 export class BpfMap extends FdOwner {
   private btfLoad?: Promise<MapBtf | null>;
   private btfLoaded?: MapBtf | null;
+  /** The buffers of the last released dump, for the next dump to fill (see MapDump.release). */
+  private spare?: RawDump;
 
   /** @internal */
   constructor(
@@ -141,8 +143,8 @@ export class BpfMap extends FdOwner {
   async dump(options?: DumpOptionsAll): Promise<ShapedDump> {
     const o = checkDumpOptions(options);
     const btf = o.format === 'btf' ? await this.btf() : this.btfLoaded;
-    const raw = await withCallerStack(() => this.rawDump(false, undefined, o.iterate));
-    return shapeDump(new MapDump(raw, this.info.type, btf), o);
+    const raw = await withCallerStack(() => this.rawDump(false, this.takeSpare(), o.iterate));
+    return shapeDump(this.ownDump(raw, btf), o);
   }
 
   /** dump() on the calling thread, for tight polling loops. */
@@ -153,7 +155,26 @@ export class BpfMap extends FdOwner {
   dumpSync(options?: DumpOptionsAll): ShapedDump {
     const o = checkDumpOptions(options);
     const btf = o.format === 'btf' ? this.btfSync() : this.btfLoaded;
-    return shapeDump(new MapDump(this.rawDump(true, undefined, o.iterate), this.info.type, btf), o);
+    return shapeDump(this.ownDump(this.rawDump(true, this.takeSpare(), o.iterate), btf), o);
+  }
+
+  override close(): void {
+    this.spare = undefined;
+    super.close();
+  }
+
+  /** A dump whose release() hands its buffers back to this handle, unless it was closed since. */
+  private ownDump(raw: RawDump, btf: MapBtf | null | undefined): MapDump {
+    return new MapDump(raw, this.info.type, btf, (buffers) => {
+      if (!this.closed) this.spare = buffers;
+    });
+  }
+
+  /** The released buffers, taken before the dump starts so that two dumps never share them. */
+  private takeSpare(): RawDump | undefined {
+    const spare = this.spare;
+    this.spare = undefined;
+    return spare;
   }
 
   /** The BTF types of the map's key and value, or undefined when the map has none. Read once per handle. */
@@ -252,6 +273,11 @@ function compileBtf(table: RawBtf | undefined): MapBtf | null {
   return { table, decoders: new BtfDecoders(table), keyTypeId: table.keyTypeId, valueTypeId: table.valueTypeId };
 }
 
+function released<T>(dump: MapDump, result: T): T {
+  dump.release();
+  return result;
+}
+
 function checkDumpOptions(options: unknown): DumpOptionsAll {
   const o = checkOptions<DumpOptionsAll>(options, ['iterate', 'format', 'key', 'value', 'views'], 'dump');
   if (o.format !== undefined && o.format !== 'btf' && o.format !== 'raw') throw new TypeError(`dump format must be 'btf' or 'raw', got ${describe(o.format)}`);
@@ -264,7 +290,13 @@ function checkDumpOptions(options: unknown): DumpOptionsAll {
 }
 
 function shapeDump(dump: MapDump, o: DumpOptionsAll): ShapedDump {
-  if (o.format === 'btf') return dump.decode();
-  if (o.key && o.value) return o.views ? dump.recordViews(o.key, o.value) : dump.records(o.key, o.value);
+  // BTF values and records copy every byte out, so the buffers can go to the next dump at once;
+  // views and { bytes } fields keep pointing into them.
+  if (o.format === 'btf') return released(dump, dump.decode());
+  if (o.key && o.value) {
+    if (o.views) return dump.recordViews(o.key, o.value);
+    const records = dump.records(o.key, o.value);
+    return o.key.holdsBufferViews || o.value.holdsBufferViews ? records : released(dump, records);
+  }
   return dump;
 }

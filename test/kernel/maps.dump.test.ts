@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { BpfError, defineLayout, type BpfMap, type MapDump } from 'bpfscope';
 import { createMap, deleteElem, loadProgram, updateBatch, updateElem } from 'bpfscope/testing';
 import { describeKernel, owned, run } from '../helpers/kernel';
-import { u32, mustMap } from '../helpers/maps';
+import { u32, u64, mustMap } from '../helpers/maps';
 
 
 
@@ -208,6 +208,71 @@ describeKernel('map dumps', () => {
     for (let i = 0; i < 10; i++) expect(it.next().done).toBe(false);
     expect(it.next()).toEqual({ value: undefined, done: true });
     expect(() => map.dumpSync({ views: true } as never)).toThrow(/layouts/);
+  });
+
+  it('a released dump hands its buffers to the next dump of the handle; decoded results keep their bytes', async () => {
+    // 300 entries: a reused buffer is filled in place from 256 entries up (smaller ones grow).
+    const n = 300;
+    const { object, map } = await mustMap({ type: 'hash', keySize: 8, valueSize: 8, maxEntries: 512 });
+    const fill = async (base: number): Promise<void> => {
+      const keys = Buffer.concat(Array.from({ length: n }, (_, i) => u64(i)));
+      const values = Buffer.concat(Array.from({ length: n }, (_, i) => u64(base + i)));
+      await updateBatch(object, keys, values, n);
+    };
+    await fill(1000);
+    const first = await map.dump();
+    const memory = first.keys.buffer;
+    const key3 = first.key(3);
+    expect(first.count).toBe(n);
+    first.release();
+    expect(first.count).toBe(0);
+    expect(first.keys.length + first.values.length).toBe(0);
+    expect([...first]).toEqual([]);
+    expect(() => first.key(0)).toThrow(RangeError);
+    first.release();
+
+    // The next dump fills the same memory, reads the map as it is now, and equals bpftool.
+    await fill(2000);
+    const second = await map.dump();
+    expect(second.keys.buffer).toBe(memory);
+    expect(second.toJSON()).toEqual(bpftoolDump(map.info.id));
+    expect(second.value(0).readBigUInt64LE(0) >= 2000n).toBe(true);
+    // A Buffer taken before the release reads what the new dump wrote there.
+    expect(key3.equals(second.key(3))).toBe(true);
+    second[Symbol.dispose]();
+    const third = map.dumpSync();
+    expect(third.keys.buffer).toBe(memory);
+    // Unreleased, the next dump gets new memory.
+    expect(map.dumpSync().keys.buffer).not.toBe(memory);
+
+    // Records with { bytes } fields are views into the dump, so their dump is not recycled;
+    // plain records and BTF values copy everything out and are.
+    const raw = defineLayout({ raw: { offset: 0, type: { bytes: 8 } } }, 8);
+    const number = defineLayout({ n: { offset: 0, type: 'u64' } }, 8);
+    const views = await map.dump({ key: raw, value: raw });
+    const copies = await map.dump({ key: number, value: number });
+    const btf = await map.dump({ format: 'btf' });
+    const seen = { views: views.map((r) => r.value.raw.toString('hex')), copies: structuredClone(copies), btf: structuredClone(btf) };
+    await fill(3000);
+    for (let i = 0; i < 3; i++) (await map.dump()).release();
+    map.dumpSync({ key: number, value: number });
+    expect(views.map((r) => r.value.raw.toString('hex'))).toEqual(seen.views);
+    expect(copies).toEqual(seen.copies);
+    expect(btf).toEqual(seen.btf);
+    expect(copies.map((r) => r.value.n).sort((a, b) => Number(a - b))).toEqual(Array.from({ length: n }, (_, i) => BigInt(2000 + i)));
+
+    // A poller's dumps are its own: releasing one changes nothing, and the poller goes on diffing.
+    const poller = map.poller();
+    const tick = poller.poll();
+    tick.dump.release();
+    expect(tick.dump.count).toBe(n);
+    await updateElem(object, u64(5), u64(7));
+    expect(poller.poll().changed.map((c) => c.value.readBigUInt64LE(0))).toEqual([7n]);
+    // After close() the handle keeps nothing; releasing then is harmless.
+    const last = map.dumpSync();
+    map.close();
+    last.release();
+    expect(last.count).toBe(0);
   });
 
   it('per-CPU records decode one value per CPU', async () => {
