@@ -175,8 +175,9 @@ const ID_VALUED: ReadonlySet<MapTypeName | number> = new Set(['array_of_maps', '
  * every `valueStride` bytes: one allocation each, whatever the count. For per-CPU maps a value is
  * `cpus` slots of round_up(valueSize, 8) bytes (CPU-major), as the kernel returns it.
  *
- * A dump from `BpfMap.dump()` owns its buffers. One handed out by a poller or `watch()` shares
- * them with the poller, and is overwritten two ticks later: copy what you keep.
+ * A dump from `BpfMap.dump()` owns its buffers until release() hands them to the handle's next
+ * dump. One handed out by a poller or `watch()` shares them with the poller, and is overwritten
+ * two ticks later: copy what you keep.
  */
 export class MapDump implements Iterable<MapEntry> {
   readonly count: number;
