@@ -80,7 +80,6 @@ interface ViewSource {
 
 // A record view's state, under keys no layout field can take.
 const SOURCE = Symbol('record view source');
-const EMPTY = Buffer.alloc(0);
 const INDEX = Symbol('record view index');
 
 /** An entry of a dump as views: its source and index, nothing else until a field is read. */
@@ -167,6 +166,8 @@ function hexBytes(b: Buffer, from: number, length: number): string[] {
   return out;
 }
 
+/** What a released dump's keys and values become. */
+const EMPTY = Buffer.alloc(0);
 const MAP_IN_MAP: ReadonlySet<MapTypeName | number> = new Set(['array_of_maps', 'hash_of_maps']);
 const ID_VALUED: ReadonlySet<MapTypeName | number> = new Set(['array_of_maps', 'hash_of_maps', 'prog_array']);
 
