@@ -244,6 +244,13 @@ describeKernel('map dumps', () => {
     expect(third.keys.buffer).toBe(memory);
     // Unreleased, the next dump gets new memory.
     expect(map.dumpSync().keys.buffer).not.toBe(memory);
+    // Two dumps started together after a release: one fills the released memory, the other new
+    // memory, and both read the whole map.
+    third.release();
+    const together = await Promise.all([map.dump(), map.dump()]);
+    expect(together.map((d) => d.keys.buffer === memory).sort()).toEqual([false, true]);
+    const now = bpftoolDump(map.info.id);
+    for (const d of together) expect(d.toJSON()).toEqual(now);
 
     // Records with { bytes } fields are views into the dump, so their dump is not recycled;
     // plain records and BTF values copy everything out and are.
