@@ -231,15 +231,17 @@ describeKernel('map dumps', () => {
     expect(() => first.key(0)).toThrow(RangeError);
     first.release();
 
-    // The next dump fills the same memory, reads the map as it is now, and equals bpftool.
+    // The next dump fills the same memory, reads the map as it is now, and equals bpftool;
+    // `using` releases it at the end of the block.
     await fill(2000);
-    const second = await map.dump();
-    expect(second.keys.buffer).toBe(memory);
-    expect(second.toJSON()).toEqual(bpftoolDump(map.info.id));
-    expect(second.value(0).readBigUInt64LE(0) >= 2000n).toBe(true);
-    // A Buffer taken before the release reads what the new dump wrote there.
-    expect(key3.equals(second.key(3))).toBe(true);
-    second[Symbol.dispose]();
+    {
+      using second = await map.dump();
+      expect(second.keys.buffer).toBe(memory);
+      expect(second.toJSON()).toEqual(bpftoolDump(map.info.id));
+      expect(second.value(0).readBigUInt64LE(0) >= 2000n).toBe(true);
+      // A Buffer taken before the release reads what the new dump wrote there.
+      expect(key3.equals(second.key(3))).toBe(true);
+    }
     const third = map.dumpSync();
     expect(third.keys.buffer).toBe(memory);
     // Unreleased, the next dump gets new memory.
