@@ -240,6 +240,9 @@ Napi::Value MapLookup(const Napi::CallbackInfo& info) {
   return Dispatch(env, std::make_unique<LookupTask>(std::move(fd), key.Data(), key.Length()), sync);
 }
 
+// Unused bytes a reused buffer may keep (see Packed::Trim).
+constexpr size_t kReusedSlackBytes = size_t(1) << 20;
+
 // One packed array of fixed-size records that the kernel writes in place. It starts in a JS Buffer
 // handed back for reuse (a poller's buffer from two ticks ago) or empty, and moves to malloc'd
 // memory when it must grow. Malloc'd memory becomes an external Buffer without a copy.
@@ -267,9 +270,22 @@ class Packed {
     owned_ = true;
     return true;
   }
-  // Gives back memory a one-off dump over-reserved (more than a quarter unused).
+  // Gives back memory a dump does not use. A reused buffer far larger than the map now is (a map
+  // that shrank) moves what was used to an allocation of its own, and goes back to the garbage
+  // collector; kept, it would stay that large for as long as a poller or a handle reused it.
   void Trim(size_t used) {
-    if (!owned_ || capacity_ - used <= used / 4) return;
+    if (!owned_) {
+      if (capacity_ - used <= std::max(used * 3, kReusedSlackBytes)) return;
+      void* own = used ? std::malloc(used) : nullptr;
+      if (used && !own) return;  // keep the borrowed buffer: still correct, only larger
+      if (used) std::memcpy(own, data_, used);
+      data_ = static_cast<uint8_t*>(own);
+      capacity_ = used;
+      owned_ = used != 0;
+      return;
+    }
+    // A one-off dump's over-reservation (more than a quarter unused).
+    if (capacity_ - used <= used / 4) return;
     if (used == 0) {
       // An empty map: keep nothing. Kept, the first reservation (up to 256 MiB for a map with
       // max_entries 16M) went to JS as an external Buffer on every poll, with a poller holding two.
@@ -470,7 +486,8 @@ class DumpTask : public Task {
   // The packed records as a Buffer: the reused JS Buffer itself, or the malloc'd memory (whole
   // capacity, so a poller can reuse the slack) handed to JS without a copy.
   static Napi::Value Take(Napi::Env env, Packed& packed, Napi::Reference<Napi::Buffer<uint8_t>>& reused) {
-    if (!packed.owned()) return reused.IsEmpty() ? Napi::Buffer<uint8_t>::New(env, 0) : reused.Value();
+    // Not owned: still the reused buffer, or nothing (an empty map, or a trimmed reused buffer).
+    if (!packed.owned()) return packed.data() && !reused.IsEmpty() ? reused.Value() : Napi::Buffer<uint8_t>::New(env, 0);
     size_t length = packed.capacity();
     return Napi::Buffer<uint8_t>::NewOrCopy(env, packed.Release(), length, [](Napi::Env, uint8_t* data) { std::free(data); });
   }

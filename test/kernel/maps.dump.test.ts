@@ -284,6 +284,37 @@ describeKernel('map dumps', () => {
     expect(last.count).toBe(0);
   });
 
+  it('a reused buffer far larger than the map has become gives way to one of the right size', async () => {
+    // 8,192 values of 256 bytes: 2 MiB, more than the 1 MiB of slack a reused buffer may keep.
+    const n = 8192;
+    const { object, map } = await mustMap({ type: 'hash', keySize: 8, valueSize: 256, maxEntries: n });
+    const keys = Buffer.concat(Array.from({ length: n }, (_, i) => u64(i)));
+    const values = Buffer.alloc(n * 256);
+    for (let i = 0; i < n; i++) values.writeUInt32LE(i, i * 256);
+    await updateBatch(object, keys, values, n);
+    const poller = map.poller();
+    poller.poll();
+    poller.poll();
+    const big = await map.dump();
+    const memory = big.values.buffer;
+    expect(memory.byteLength).toBeGreaterThanOrEqual(n * 256);
+    big.release();
+
+    for (let i = 10; i < n; i++) await deleteElem(object, u64(i));
+    const small = await map.dump();
+    expect(small.count).toBe(10);
+    expect(small.values.buffer).not.toBe(memory);
+    expect(small.values.buffer.byteLength).toBe(10 * 256);
+    expect(small.toJSON()).toEqual(bpftoolDump(map.info.id));
+
+    // The poller's two buffers shrink the same way, one tick each, and it reports every removal.
+    expect(poller.poll().removed).toHaveLength(n - 10);
+    const tick = poller.poll();
+    expect(tick.removed).toHaveLength(0);
+    expect(tick.dump.values.buffer.byteLength).toBe(10 * 256);
+    expect(tick.dump.toJSON()).toEqual(bpftoolDump(map.info.id));
+  });
+
   it('per-CPU records decode one value per CPU', async () => {
     const { object, map } = await mustMap({ type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 4 });
     const cpus = map.possibleCpus;
