@@ -118,7 +118,7 @@ it('keeps a field named __proto__ as an own property', () => {
 it('gives the right IPv4 text through its address caches: hits, misses and colliding slots', () => {
   const layout = defineLayout({ ip: { offset: 0, type: 'ipv4' } }, 4);
   // 50,000 addresses over 256 /24s (more than the 16,384 address slots, so slots collide), plus
-  // the all-zero and all-ones addresses, whose keys are the slots' initial 0 and -1 as an int32.
+  // 0.0.0.0, whose key is the one every slot starts with, and 255.255.255.255, whose key is -1.
   const n = 50_000;
   const buf = Buffer.alloc((n + 2) * 4);
   let seed = 12345;
