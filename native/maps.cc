@@ -270,12 +270,15 @@ class Packed {
     owned_ = true;
     return true;
   }
-  // Gives back memory a dump does not use. A reused buffer far larger than the map now is (a map
-  // that shrank) moves what was used to an allocation of its own, and goes back to the garbage
-  // collector; kept, it would stay that large for as long as a poller or a handle reused it.
-  void Trim(size_t used) {
+  // Gives back memory a dump does not use. A one-off dump keeps at most a quarter of slack. A dump
+  // into reused buffers (a poller's, a released dump's) is reused in turn, so it keeps what room
+  // its growth left, up to three times the bytes it used or 1 MiB: a growing map then grows the
+  // buffers once per doubling, not on every tick. Past that (a map that shrank), what was used
+  // moves to an allocation of its own and the large buffer goes back, a borrowed one to the
+  // garbage collector; kept, it would stay that large for as long as it was reused.
+  void Trim(size_t used, bool reused) {
+    if (capacity_ - used <= (reused ? std::max(used * 3, kReusedSlackBytes) : used / 4)) return;
     if (!owned_) {
-      if (capacity_ - used <= std::max(used * 3, kReusedSlackBytes)) return;
       void* own = used ? std::malloc(used) : nullptr;
       if (used && !own) return;  // keep the borrowed buffer: still correct, only larger
       if (used) std::memcpy(own, data_, used);
@@ -284,8 +287,6 @@ class Packed {
       owned_ = used != 0;
       return;
     }
-    // A one-off dump's over-reservation (more than a quarter unused).
-    if (capacity_ - used <= used / 4) return;
     if (used == 0) {
       // An empty map: keep nothing. Kept, the first reservation (up to 256 MiB for a map with
       // max_entries 16M) went to JS as an external Buffer on every poll, with a poller holding two.
@@ -338,6 +339,7 @@ class DumpTask : public Task {
     values_ref_ = Napi::Persistent(v);
     keys_.Borrow(k.Data(), k.Length());
     values_.Borrow(v.Data(), v.Length());
+    reused_ = true;
   }
 
   bool Run(Failure& failure) override {
@@ -478,8 +480,8 @@ class DumpTask : public Task {
   }
 
   bool Done() {
-    keys_.Trim(count_ * shape_.key_size);
-    values_.Trim(count_ * shape_.value_stride);
+    keys_.Trim(count_ * shape_.key_size, reused_);
+    values_.Trim(count_ * shape_.value_stride, reused_);
     return true;
   }
 
@@ -499,6 +501,8 @@ class DumpTask : public Task {
   Napi::Reference<Napi::Buffer<uint8_t>> keys_ref_, values_ref_;
   size_t count_ = 0;
   bool batched_ = false;
+  // Whether the dump was given buffers to fill: its own will then be reused too (see Trim).
+  bool reused_ = false;
 };
 
 Napi::Value MapDump(const Napi::CallbackInfo& info) {

@@ -315,6 +315,32 @@ describeKernel('map dumps', () => {
     expect(tick.dump.toJSON()).toEqual(bpftoolDump(map.info.id));
   });
 
+  it("a poller of a growing map grows each of its buffers once, then fills them in place", async () => {
+    const { object, map } = await mustMap({ type: 'hash', keySize: 8, valueSize: 8, maxEntries: 8192 });
+    let total = 0;
+    const add = async (count: number): Promise<void> => {
+      const keys = Buffer.concat(Array.from({ length: count }, (_, i) => u64(total + i)));
+      await updateBatch(object, keys, Buffer.alloc(count * 8, 1), count);
+      total += count;
+    };
+    await add(1000);
+    const poller = map.poller();
+    poller.poll();
+    poller.poll();
+    const memory = new Set<ArrayBufferLike>();
+    for (let tick = 0; tick < 12; tick++) {
+      await add(50);
+      const changes = poller.poll();
+      expect(changes.added).toHaveLength(50);
+      expect(changes.dump.count).toBe(total);
+      memory.add(changes.dump.keys.buffer);
+    }
+    // 1,000 → 1,600 entries: the first two ticks grow the poller's two buffers, with room to
+    // spare, and the next ten fill them (when growth was trimmed away, every tick allocated).
+    expect(memory.size).toBe(2);
+    expect(poller.poll().dump.toJSON()).toEqual(bpftoolDump(map.info.id));
+  });
+
   it('per-CPU records decode one value per CPU', async () => {
     const { object, map } = await mustMap({ type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 4 });
     const cpus = map.possibleCpus;
