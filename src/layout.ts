@@ -488,7 +488,7 @@ const addressText = new Array<string>(ADDRESS_SLOTS).fill('0.0.0.0');
 const addressSeen = new Int32Array(ADDRESS_SLOTS);
 
 /** The dotted text of the IPv4 address in b[at..at+4). */
-export function ipv4Text(b: Uint8Array, at: number): string {
+function ipv4Text(b: Uint8Array, at: number): string {
   const prefix = (b[at] << 16) | (b[at + 1] << 8) | b[at + 2];
   const address = (prefix << 8) | b[at + 3];
   // Fibonacci hashing: the top bits of the product spread neighbouring keys over the slots.
@@ -537,7 +537,7 @@ export function formatIpv6(b: Buffer | Uint8Array, at = 0): string {
   const groups: number[] = [];
   for (let i = 0; i < 8; i++) groups.push((b[at + 2 * i] << 8) | b[at + 2 * i + 1]);
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return `::ffff:${b[at + 12]}.${b[at + 13]}.${b[at + 14]}.${b[at + 15]}`;
+    return `::ffff:${ipv4Text(b, at + 12)}`;
   }
   let bestStart = -1, bestLen = 0;
   for (let i = 0; i < 8; ) {

@@ -1,6 +1,6 @@
 // Layout decoding (compiled per layout): every field kind, against values written with Buffer's own methods.
 import { expect, it } from 'vitest';
-import { defineLayout } from 'bpfscope';
+import { defineLayout, formatIpv6 } from 'bpfscope';
 
 it('decodes every field kind of packed records, inline and through readers', () => {
   const layout = defineLayout({
@@ -137,4 +137,12 @@ it('gives the right IPv4 text through its address caches: hits, misses and colli
     expect(layout.decodeAll(buf).map((r) => r.ip)).toEqual(expected);
     expect(layout.viewAll(buf).map((r) => r.ip)).toEqual(expected);
   }
+});
+
+it('writes an IPv4-mapped IPv6 address with its dotted tail, as Go and RFC 5952 do', () => {
+  const mapped = Buffer.from('00000000000000000000ffff0a030073', 'hex');
+  expect(formatIpv6(mapped)).toBe('::ffff:10.3.0.115');
+  // Only ::ffff:0:0/96 has the dotted tail; the same bytes under another prefix stay hex groups.
+  mapped[9] = 1;
+  expect(formatIpv6(mapped)).toBe('::1:ffff:a03:73');
 });
