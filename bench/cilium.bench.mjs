@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cilium, openMap } from 'bpfscope';
 import { createMap, mountBpffs, pin, unmount, updateBatch } from 'bpfscope/testing';
-import { commandMs, compileBaseline, fmt, lowerOfTwo, medianMs, ratio, table } from './lib.mjs';
+import { commandMs, compileBaseline, fmt, median, paired, ratio, table } from './lib.mjs';
 
 const N = Number(process.env.BENCH_IPCACHE ?? 100000);
 const bpffs = mkdtempSync(join(tmpdir(), 'bpfscope-bench-cilium-'));
@@ -26,31 +26,31 @@ try {
   map.close();
 
   const baseline = compileBaseline('cilium_ipcache_dump');
-  const { c, raw, decoded, text, bpftool } = await lowerOfTwo(async () => {
-    const [cNs, cCount] = execFileSync(baseline, [path, '9'], { encoding: 'utf8' }).trim().split(' ').map(Number);
+  const cBlock = (runs) => {
+    const [cNs, cCount] = execFileSync(baseline, [path, String(runs)], { encoding: 'utf8' }).trim().split(' ').map(Number);
     if (cCount !== N) throw new Error(`C baseline read ${cCount} entries, expected ${N}`);
-    return {
-      c: cNs / 1e6,
-      raw: await medianMs(async () => {
-        const m = await openMap({ pinned: path });
-        try {
-          await m.dump();
-        } finally {
-          m.close();
-        }
-      }, 9),
-      decoded: await medianMs(() => cilium.ipcache({ bpffs }), 9),
-      text: await medianMs(async () => cilium.format.ipcache(await cilium.ipcache({ bpffs })), 5),
-      bpftool: await commandMs('bpftool', ['-j', 'map', 'dump', 'pinned', path], 3),
-    };
-  });
+    return cNs / 1e6;
+  };
+  const timing = { blocks: 5, runs: 3, warmup: 3 };
+  const raw = await paired(cBlock, async () => {
+    const m = await openMap({ pinned: path });
+    try {
+      await m.dump();
+    } finally {
+      m.close();
+    }
+  }, timing);
+  const decoded = await paired(cBlock, () => cilium.ipcache({ bpffs }), timing);
+  const text = await paired(cBlock, async () => cilium.format.ipcache(await cilium.ipcache({ bpffs })), timing);
+  const c = median([raw, decoded, text].map((t) => t.baselineMs));
+  const bpftool = await commandMs('bpftool', ['-j', 'map', 'dump', 'pinned', path], 3);
 
   console.log(`### Cilium ipcache (${N} /32 entries in cilium_ipcache_v2)\n`);
   table(['what', 'ms', '/ C batch dump', 'bpftool -j / this'], [
     ['C: bpf_obj_get + BPF_MAP_LOOKUP_BATCH into buffers', fmt(c), '1.00×', ratio(bpftool, c)],
-    ['openMap({ pinned }).dump() (packed buffers)', fmt(raw), ratio(raw, c), ratio(bpftool, raw)],
-    ['cilium.ipcache() (find, dump, decode to records)', fmt(decoded), ratio(decoded, c), ratio(bpftool, decoded)],
-    ['cilium.format.ipcache(await cilium.ipcache()) (cilium-dbg text)', fmt(text), ratio(text, c), ratio(bpftool, text)],
+    ['openMap({ pinned }).dump() (packed buffers)', fmt(raw.ms), raw.ratio, ratio(bpftool, raw.ms)],
+    ['cilium.ipcache() (find, dump, decode to records)', fmt(decoded.ms), decoded.ratio, ratio(bpftool, decoded.ms)],
+    ['cilium.format.ipcache(await cilium.ipcache()) (cilium-dbg text)', fmt(text.ms), text.ratio, ratio(bpftool, text.ms)],
     ['bpftool -j map dump pinned (hex JSON, no decoding)', fmt(bpftool), ratio(bpftool, c), '1.00×'],
   ]);
   console.log('');

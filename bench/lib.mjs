@@ -15,25 +15,50 @@ export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export async function medianMs(fn, runs = 7, warmup = 1) {
   globalThis.gc?.();
   for (let i = 0; i < warmup; i++) await fn();
+  return runsMs(fn, runs);
+}
+
+/** Median wall time in ms of `fn` over `runs` back-to-back runs. */
+async function runsMs(fn, runs) {
   const times = [];
   for (let i = 0; i < runs; i++) {
     const start = process.hrtime.bigint();
     await fn();
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return median(times);
 }
 
 /**
- * Runs `measure` (an async function returning named times in ms) twice and keeps the lower of each
- * time. On a shared VM a burst of noise from its neighbours lasts seconds, long enough to cover
- * one series; C baselines, tools and bpfscope alike get the lower of two passes taken apart.
+ * Times `fn` against a baseline in alternating blocks: `blocks` times, the baseline's median of
+ * `runs` calls (`baselineMs(runs)`: a C program making them in a loop) right before or after the
+ * median of `runs` calls of `fn`, after `warmup` calls of `fn`. Both run in tight loops, as a poller
+ * would, and each pair seconds or less apart: on a shared VM a burst of noise from the neighbours
+ * spoils the blocks it covers, not the figure, which is the median of the per-block ratios.
+ * Returns both medians and the ratio as table text, with the range of the per-block ratios.
  */
-export async function lowerOfTwo(measure) {
-  const first = await measure();
-  const second = await measure();
-  return Object.fromEntries(Object.keys(first).map((k) => [k, Math.min(first[k], second[k])]));
+export async function paired(baselineMs, fn, { blocks, runs, warmup }) {
+  globalThis.gc?.();
+  for (let i = 0; i < warmup; i++) await fn();
+  const base = [];
+  const ours = [];
+  for (let i = 0; i < blocks; i++) {
+    if (i % 2) base.push(baselineMs(runs));
+    ours.push(await runsMs(fn, runs));
+    if (i % 2 === 0) base.push(baselineMs(runs));
+  }
+  const ratios = ours.map((t, i) => t / base[i]);
+  return {
+    ms: median(ours),
+    baselineMs: median(base),
+    ratio: `${median(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
+  };
+}
+
+/** The median of `values` (the upper one of an even count). */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /** Median wall time in ms of a command over `runs` runs (after one warm-up). */

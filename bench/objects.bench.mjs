@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { listMaps, listPrograms } from 'bpfscope';
 import { createMap, loadProgram, mountBpffs, pin, unmount } from 'bpfscope/testing';
-import { commandMs, compileBaseline, fmt, lowerOfTwo, medianMs, ratio, table } from './lib.mjs';
+import { commandMs, compileBaseline, fmt, paired, ratio, table } from './lib.mjs';
 
 const N = Number(process.env.BENCH_OBJECTS ?? 1000);
 const dir = join('/tmp', `bpfscope-bench-objects-${process.pid}`);
@@ -25,12 +25,10 @@ try {
   const rows = [];
   for (const [kind, fn, tool] of [['prog', listPrograms, 'prog'], ['map', listMaps, 'map']]) {
     const count = (await fn()).length;
-    const { ours, c, bpftool } = await lowerOfTwo(async () => ({
-      ours: await medianMs(fn, 15),
-      c: Number(execFileSync(baseline, [kind, '15'], { encoding: 'utf8' }).trim().split(' ')[0]) / 1e6,
-      bpftool: await commandMs('bpftool', ['-j', tool, 'show'], 5),
-    }));
-    rows.push([`${kind === 'prog' ? 'listPrograms()' : 'listMaps()'} (${count} objects)`, fmt(c), fmt(ours), fmt(bpftool), ratio(ours, c), ratio(bpftool, ours)]);
+    const cBlock = (runs) => Number(execFileSync(baseline, [kind, String(runs)], { encoding: 'utf8' }).trim().split(' ')[0]) / 1e6;
+    const ours = await paired(cBlock, fn, { blocks: 7, runs: 5, warmup: 3 });
+    const bpftool = await commandMs('bpftool', ['-j', tool, 'show'], 5);
+    rows.push([`${kind === 'prog' ? 'listPrograms()' : 'listMaps()'} (${count} objects)`, fmt(ours.baselineMs), fmt(ours.ms), fmt(bpftool), ours.ratio, ratio(bpftool, ours.ms)]);
   }
   console.log(`### Listing objects (${N} programs, ${N} maps loaded by the benchmark)\n`);
   table(['call', 'C loop ms', 'bpfscope ms', 'bpftool -j ms', 'bpfscope / C (target ≤ 1.5×)', 'bpftool / bpfscope'], rows);

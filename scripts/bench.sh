@@ -16,8 +16,9 @@ trap 'rm -f "$out"' EXIT
   echo
   echo "Measured by \`npm run bench\` on $(date -u +%Y-%m-%d): $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))," \
        "$(free -g | awk '/Mem:/{print $2}') GiB, Linux $(uname -r), Node $(node --version), libbpf $(node -e "process.stdout.write(require('bpfscope').versions().libbpf.runtime)")."
-  echo "Every ratio compares numbers taken in the same run. Each figure is the lower of two medians taken in two passes"
-  echo "apart in time (C baselines, tools and bpfscope alike): the machine is a VM whose neighbours' bursts last seconds."
+  echo "Every ratio compares numbers taken in the same run. A ratio to a C baseline times the two in alternating blocks of"
+  echo "calls in loops and is the median of the per-block ratios, with their range in brackets: the machine is a VM whose"
+  echo "neighbours' bursts of noise spoil the blocks they cover, not the figure."
   echo
 } > "$out"
 # The map benchmarks run last: right after them (1M-entry maps; bpftool printing hundreds of MB of
