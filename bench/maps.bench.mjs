@@ -3,10 +3,10 @@
 // `bpftool -j map dump`, and against get_next_key iteration. Also one watch tick on an unchanged
 // map, and the event loop's delay while an async 1M-entry dump runs.
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openMap } from 'bpfscope';
 import { createMap, updateBatch } from 'bpfscope/testing';
-import { join } from 'node:path';
 import { commandMs, compileBaseline, fmt, median, medianMs, paired, ratio, root, table } from './lib.mjs';
 import { cBatchMs, cpus, decodeRecords, scenarios } from './map-scenarios.mjs';
 
