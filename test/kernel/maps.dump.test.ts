@@ -188,8 +188,12 @@ describeKernel('map dumps', () => {
       });
     }
     expect(map.dumpSync({ key: keyLayout, value: valueLayout })).toEqual(records);
+    // Layouts longer than the map's keys or values, and per-CPU decoding of a map without per-CPU values.
     const big = defineLayout({ x: { offset: 0, type: 'u64' } }, 24);
-    expect(() => map.dumpSync({ key: keyLayout, value: big })).toThrow(RangeError);
+    expect(() => map.dumpSync({ key: keyLayout, value: big })).toThrow(new RangeError("the value layout is 24 bytes; this map's values are 16"));
+    const wideKey = defineLayout({ ip: { offset: 0, type: 'ipv4' } }, 12);
+    expect(() => map.dumpSync({ key: wideKey, value: valueLayout })).toThrow(new RangeError("the key layout is 12 bytes; this map's keys are 8"));
+    expect(() => map.dumpSync().perCpuRecords(keyLayout, valueLayout)).toThrow(/^per-CPU records are for per-CPU maps/);
 
     // Record views of the same dump read the same values, field by field and as objects.
     const views = await map.dump({ key: keyLayout, value: valueLayout, views: true });
