@@ -273,6 +273,14 @@ describeKernel('map dumps', () => {
     expect(copies).toEqual(seen.copies);
     expect(btf).toEqual(seen.btf);
     expect(copies.map((r) => r.value.n).sort((a, b) => Number(a - b))).toEqual(Array.from({ length: n }, (_, i) => BigInt(2000 + i)));
+    // …which is to say the next dump fills the memory they read.
+    for (const decode of [() => map.dump({ key: number, value: number }), () => map.dump({ format: 'btf' })]) {
+      const before = await map.dump();
+      const released = before.keys.buffer;
+      before.release();
+      await decode();
+      expect((await map.dump()).keys.buffer).toBe(released);
+    }
 
     // A poller's dumps are its own: releasing one changes nothing, and the poller goes on diffing.
     const poller = map.poller();

@@ -2,7 +2,7 @@
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { BpfError, openMap } from 'bpfscope';
+import { BpfError, defineLayout, openMap } from 'bpfscope';
 import { createMap, loadProgram, pin, updateElem } from 'bpfscope/testing';
 import { cleanup, describeKernel, mustBpffs, openFdCount, owned, uniqueName } from '../helpers/kernel';
 import { u32 } from '../helpers/maps';
@@ -60,7 +60,13 @@ describeKernel('map handles', () => {
     await expect(map.lookup('01020304' as never)).rejects.toThrow(TypeError);
     expect(() => map.lookupSync(Buffer.alloc(9))).toThrow(RangeError);
     await expect(map.dump({ fromat: 'btf' } as never)).rejects.toThrow("unknown option 'fromat'");
-    await expect(map.dump({ format: 'json' } as never)).rejects.toThrow(TypeError);
+    await expect(map.dump({ format: 'json' } as never)).rejects.toThrow(new TypeError("dump format must be 'btf' or 'raw', got string json"));
+    // Layout options: both or neither, from defineLayout(), not with format: 'btf'; views need them.
+    const layout = defineLayout({ n: { offset: 0, type: 'u32' } }, 4);
+    await expect(map.dump({ key: layout } as never)).rejects.toThrow(new TypeError('dump needs both a key and a value layout'));
+    expect(() => map.dumpSync({ key: layout, value: { n: { offset: 0, type: 'u32' } } } as never)).toThrow(new TypeError('dump key/value must be layouts from defineLayout()'));
+    expect(() => map.dumpSync({ key: layout, value: layout, format: 'btf' } as never)).toThrow(new TypeError("dump: choose either format: 'btf' or key/value layouts"));
+    expect(() => map.dumpSync({ views: 1 } as never)).toThrow(/^dump views must be a boolean, got number 1$/);
 
     map.close();
     await expect(map.lookup(Buffer.alloc(8))).rejects.toMatchObject({ code: 'ERR_BPFSCOPE_CLOSED', message: 'the map handle is closed' });
