@@ -119,7 +119,7 @@ export function watchPoller(poller: MapPoller, options: WatchOptions = {}): Asyn
 async function* ticks(poller: MapPoller, intervalMs: number, signal?: AbortSignal): AsyncGenerator<MapChanges, void, undefined> {
   while (!signal?.aborted) {
     yield await poller.pollAsync();
-    if (signal?.aborted) return;
+    // An abort while the consumer held the tick makes the sleep reject at once.
     try {
       await sleep(intervalMs, undefined, { signal });
     } catch (err) {

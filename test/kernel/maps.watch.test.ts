@@ -146,6 +146,7 @@ describeKernel('map polling', () => {
     expect(() => map.watch({ intervalMs: -1 })).toThrow(RangeError);
     expect(() => map.watch({ intervalMs: Number.NaN })).toThrow(RangeError);
     expect(() => map.watch({ interval: 5 } as never)).toThrow(TypeError);
+    expect(() => map.watch({ signal: { aborted: false } } as never)).toThrow(new TypeError('signal must be an AbortSignal'));
     const poller = map.poller();
     const pending = poller.pollAsync();
     await expect(poller.pollAsync()).rejects.toThrow('already in progress');
