@@ -146,6 +146,50 @@ describeKernel('BTF-decoded map dumps', () => {
     expect(map.dumpSync({ format: 'btf' })).toEqual(ours);
   });
 
+  it('reads enums and ints of every size as signed where C does, 128-bit ints as hex and non-ASCII char arrays as numbers, like bpftool', async () => {
+    // Type ids are positions + 1.
+    const types: BtfTypeSpec[] = [
+      /* 1 */ { kind: 'int', name: 'unsigned int', size: 4 },
+      /* 2 */ { kind: 'int', name: 'short', size: 2, signed: true },
+      /* 3 */ { kind: 'enum', name: 'tiny', size: 1, values: [{ name: 'NEG', value: -1 }, { name: 'ONE', value: 1 }] },
+      /* 4 */ { kind: 'enum', name: 'medium', size: 2, values: [{ name: 'MINUS_TWO', value: -2 }] },
+      /* 5 */ { kind: 'enum', name: 'wide', size: 4, values: [{ name: 'BELOW', value: -100 }] },
+      /* 6 */ { kind: 'int', name: '__int128 unsigned', size: 16 },
+      /* 7 */ { kind: 'int', name: 'char', size: 1, signed: true },
+      /* 8 */ { kind: 'array', type: 7, indexType: 1, length: 8 },
+      /* 9 */ {
+        kind: 'struct', name: 'signs', size: 48, members: [
+          { name: 's', type: 2, bitOffset: 0 },
+          { name: 'e1', type: 3, bitOffset: 16 },
+          { name: 'e2', type: 4, bitOffset: 32 },
+          { name: 'e4', type: 5, bitOffset: 64 },
+          { name: 'unnamed', type: 3, bitOffset: 96 },
+          { name: 'big', type: 6, bitOffset: 128 },
+          { name: 'name', type: 8, bitOffset: 256 },
+          { name: 'short_max', type: 2, bitOffset: 320 },
+        ],
+      },
+    ];
+    const { object, map } = await mustMap({ type: 'array', keySize: 4, valueSize: 48, maxEntries: 1, btf: { types, keyTypeId: 1, valueTypeId: 9 } });
+    const value = Buffer.alloc(48);
+    value.writeInt16LE(-2, 0);
+    value[2] = 0xff; // -1 as a 1-byte enum: NEG
+    value.writeInt16LE(-2, 4);
+    value.writeInt32LE(-100, 8);
+    value[12] = 0x80; // no enumerator: -128
+    value.writeBigUInt64LE(2n, 16);
+    value.writeBigUInt64LE(1n, 24);
+    Buffer.from([0x61, 0xe9, 0x62, 0]).copy(value, 32); // not a string for bpftool: 0xe9 is past ASCII
+    value.writeInt16LE(32767, 40);
+    await updateElem(object, Buffer.alloc(4), value);
+    const ours = (await map.dump({ format: 'btf' })) as BtfEntry[];
+    expect(ours).toEqual([{
+      key: 0,
+      value: { s: -2, e1: 'NEG', e2: 'MINUS_TWO', e4: 'BELOW', unnamed: -128, big: '0x10000000000000002', name: [0x61, -23, 0x62, 0, 0, 0, 0, 0], short_max: 32767 },
+    }]);
+    expect(sameMeaningAs(bpftoolFormatted(map.info.id), ours)).toEqual(canonical(ours));
+  });
+
   it('per-CPU values decode per CPU, equal to bpftool', async () => {
     const { object, map } = await mustMap({
       type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 3,
