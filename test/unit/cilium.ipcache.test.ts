@@ -131,6 +131,10 @@ describe('cilium ipcache decode', () => {
     expect(v2.keys).toEqual(key({ prefixlen: 160, family: 2, ip: FD00_A0F, layout: '1.15+' }));
     expect(v2.values).toEqual(valueV2(7, FD00_1, 0, 0x06)); // NewValue: hastunnel + ipv6tunnel
     expect(() => cilium.encode.ipcache([{ prefix: '10.0.0.1/33', identity: 1 }])).toThrow(RangeError);
+    // The 12-byte value of 1.14-1.17 has room for an IPv4 tunnel endpoint only.
+    expect(() => cilium.encode.ipcache([{ prefix: '10.0.0.1', identity: 1, tunnelEndpoint: 'fd00::1' }], { version: '1.17' })).toThrow(
+      new RangeError("an IPv6 tunnel endpoint needs the 1.18+ layout: 'fd00::1'"),
+    );
     expect(() => cilium.encode.ipcache([{ prefix: '10.0.0.1', identity: 1, flags: ['nope'] }])).toThrow(/unknown ipcache flag/);
   });
 });
@@ -156,6 +160,9 @@ describe('cilium ipcache lookup', () => {
     expect(cilium.lookupIpcache(records, '10.0.1.15', 2)?.identity).toBe(99);
     expect(cilium.lookupIpcache(records, '10.0.1.16', 2)).toBeUndefined();
     expect(cilium.lookupIpcache(records, 'fd00::1')).toBeUndefined();
+    // A prefix is covered only by entries no longer than itself: 10.0.1.0/24 is not inside 10.0.1.15/32.
+    expect(cilium.lookupIpcache(records, '10.0.1.0/24')?.prefix).toBe('10.0.1.0/24');
+    expect(cilium.lookupIpcache(records, '10.0.1.0/23')?.prefix).toBe('10.0.0.0/8');
   });
 });
 
