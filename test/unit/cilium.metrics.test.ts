@@ -1,7 +1,7 @@
 // cilium_metrics: keys and per-CPU values laid out by hand from cilium-maps.md §4, decoded and printed
 // per version.
 import { describe, expect, it } from 'vitest';
-import { cilium } from 'bpfscope';
+import { cilium, type MetricsEntry } from 'bpfscope';
 
 /** struct metrics_key (8 B): reason @0, dir @1, line u16 @2 and file @4 (1.16+; zero before). */
 function key(reason: number, dir: number, line = 0, file = 0): Buffer {
@@ -44,6 +44,7 @@ describe('cilium metrics decode', () => {
     expect(cilium.decode.metrics(keys, values, 3, { cpus: 2 })[2].packets).toBe(2310n);
     expect(() => cilium.decode.metrics(keys, values, 3, { cpus: 3 })).toThrow(RangeError);
     expect(() => cilium.decode.metrics(keys, values.subarray(0, 40), 3)).toThrow(RangeError);
+    expect(() => cilium.decode.metrics(keys, Buffer.alloc(0), 3)).toThrow(new RangeError('metrics values: 0 bytes are not 3 entries × CPUs × 16'));
   });
 
   it('1.14/1.15 have no line or file', () => {
@@ -90,6 +91,11 @@ describe('cilium metrics decode', () => {
     ], { cpus: 2 });
     expect(packed.keys).toEqual(keys);
     expect(packed.values).toEqual(values);
+    const one = (e: Partial<MetricsEntry>) => ({ reason: 1, direction: 'INGRESS' as const, perCpu: [], ...e });
+    expect(() => cilium.encode.metrics([one({ perCpu: [{ packets: 1n, bytes: 1n }, { packets: 2n, bytes: 2n }, { packets: 3n, bytes: 3n }] })], { cpus: 2 }))
+      .toThrow(new RangeError('3 per-CPU values for 2 CPUs'));
+    expect(() => cilium.encode.metrics([one({ direction: 'SIDEWAYS' as never })], { cpus: 2 })).toThrow(new RangeError("unknown direction 'SIDEWAYS'"));
+    expect(() => cilium.encode.metrics([one({})], { cpus: 0 })).toThrow(new RangeError('cpus must be a positive integer, got 0'));
   });
 });
 
@@ -105,9 +111,9 @@ describe('cilium metrics format', () => {
     }
   });
 
-  it('1.14/1.15: four columns, the last unpadded', () => {
+  it.each(['1.14', '1.15'])('%s: four columns, the last unpadded', (version) => {
     const old = Buffer.concat([key(0, 2), key(133, 2), key(3, 1)]);
-    expect(cilium.format.metrics(cilium.decode.metrics(old, values, 3, { version: '1.14' }))).toBe(
+    expect(cilium.format.metrics(cilium.decode.metrics(old, values, 3, { version }))).toBe(
       'REASON          DIRECTION   PACKETS   BYTES\n' +
       'Interface       INGRESS     2310      453216\n' +
       'Policy denied   EGRESS      12        888\n' +
