@@ -43,6 +43,11 @@ describe('cilium conntrack', () => {
     expect(old).toMatchObject({ rxPackets: 1n, rxBytes: 2n, txPackets: 3n, txBytes: 4n, ifindex: 7 });
     expect(old.packets).toBeUndefined();
     expect(old.backendId).toBeUndefined(); // not a service tuple
+    // A service tuple of 1.14/1.15 keeps its backend id in rx_bytes.
+    const serviceTuple = Buffer.from(tuple);
+    serviceTuple[13] = 4; // TUPLE_F_SERVICE
+    const service = cilium.decode.conntrack(serviceTuple, entry({ q8: 42n }), 1, { version: '1.14' })[0];
+    expect(service).toMatchObject({ service: true, direction: 'out', backendId: 42n, rxBytes: 42n });
     const newest = cilium.decode.conntrack(tuple, entry({ at40: 0x1f90 }), 1)[0];
     expect(newest.natPort).toBe(0x901f);
     expect(newest.ifindex).toBeUndefined();
