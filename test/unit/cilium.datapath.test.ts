@@ -88,6 +88,13 @@ describe('cilium load balancer', () => {
     expect(cilium.decode.services(keys, values, 2, { version: '1.16' })[0].qcount).toBeUndefined();
     const algo = cilium.decode.services(key(0), value((2 << 24) | 30, 1, 0), 1, { version: '1.20' })[0];
     expect(algo).toMatchObject({ affinityTimeout: 30, algorithm: 2 });
+    // Before 1.20 the whole u32 is the timeout, and there is no algorithm.
+    const before = cilium.decode.services(key(0), value((2 << 24) | 30, 1, 0), 1, { version: '1.19' })[0];
+    expect(before.affinityTimeout).toBe((2 << 24) | 30);
+    expect(before.algorithm).toBeUndefined();
+    const service = { address: '10.96.0.10', port: 53, backendSlot: 0, protocol: 17, affinityTimeout: 30, algorithm: 2, count: 1, revNatIndex: 3, flags: 0x40 };
+    expect(cilium.encode.services([service], { version: '1.20' }).values.readUInt32LE(0)).toBe((2 << 24) | 30);
+    expect(cilium.encode.services([{ ...service, algorithm: 0 }], { version: '1.19' }).values.readUInt32LE(0)).toBe(30);
     expect(cilium.encode.services([{ address: '10.96.0.10', port: 53, backendSlot: 1, protocol: 17, backendId: 42, revNatIndex: 3, flags: 0x40 }], { version: '1.17' }).keys).toEqual(key(1));
   });
 
@@ -95,7 +102,7 @@ describe('cilium load balancer', () => {
     const value = Buffer.concat([v4('10.0.1.15'), Buffer.from([0x1f, 0x90, 6, 0, 0x02, 0x01, 9, 0])]);
     const key = Buffer.from([42, 0, 0, 0]);
     expect(cilium.decode.backends(key, value, 1, { version: '1.14' })[0]).toEqual({ backendId: 42, address: '10.0.1.15', port: 8080, protocol: 6, flags: 0, clusterId: 2 });
-    expect(cilium.decode.backends(key, value, 1, { version: '1.15' })[0].clusterId).toBe(258);
+    expect(cilium.decode.backends(key, value, 1, { version: '1.15' })[0]).toEqual({ backendId: 42, address: '10.0.1.15', port: 8080, protocol: 6, flags: 0, clusterId: 258 });
     expect(cilium.decode.backends(key, value, 1)[0]).toMatchObject({ clusterId: 258, zone: 9 });
   });
 
