@@ -158,6 +158,18 @@ describe('cilium policy', () => {
     const r19 = cilium.decode.policy(key(40, 2, true, 0, 0), v12, 1)[0];
     expect(r19).toMatchObject({ identity: 2, identityName: 'world', direction: 'egress', prefixLength: 40, portPrefixLength: 0, precedence: 1000, cookie: 77 });
     expect(r19.protocol).toBeUndefined(); // prefix 40: any protocol
+
+    // 1.14's two wildcard bits, each on its own.
+    const wild = Buffer.from(v24);
+    wild[2] = 0b100; // wildcard_dport only
+    expect(cilium.decode.policy(k, wild, 1, { version: '1.14' })[0]).toMatchObject({ deny: false, wildcardProtocol: false, wildcardPort: true });
+    wild[2] = 0b010; // wildcard_protocol only
+    expect(cilium.decode.policy(k, wild, 1, { version: '1.14' })[0]).toMatchObject({ wildcardProtocol: true, wildcardPort: false });
+    // Prefix 48: the protocol and any port; identity 0 (any) has no reserved name; a prefix past 64 still means 16 port bits.
+    const anyPort = cilium.decode.policy(key(48, 0, false, 17, 0), v12, 1)[0];
+    expect(anyPort).toMatchObject({ protocol: 17, portPrefixLength: 0 });
+    expect(anyPort.identityName).toBeUndefined();
+    expect(cilium.decode.policy(key(80, 5, false, 6, 80), v12, 1)[0].portPrefixLength).toBe(16);
   });
 
   it('the encoder writes prefix lengths 40 (any), 48 (protocol) and 64 (port)', () => {
@@ -169,6 +181,8 @@ describe('cilium policy', () => {
     expect(packed.keys).toEqual(Buffer.concat([key(40, 2, true, 0, 0), key(48, 5, false, 17, 0), key(64, 12345, false, 6, 80)]));
     expect(packed.valueSize).toBe(12);
     expect(packed.values.readUInt16BE(24)).toBe(15001);
+    // A port range: the port's first 8 bits only.
+    expect(cilium.encode.policy([{ identity: 7, direction: 'ingress', protocol: 6, port: 0x1f00, portPrefixLength: 8 }]).keys).toEqual(key(56, 7, false, 6, 0x1f00));
     expect(cilium.names.policyMaps(42)).toEqual(['cilium_policy_v2_00042', 'cilium_policy_00042']);
   });
 });
