@@ -83,6 +83,13 @@ describe('cilium endpoints decode', () => {
     expect(packed.keys).toEqual(keys);
     expect(packed.values).toEqual(values);
     expect(cilium.encode.endpoints([{ ip: '10.0.0.1', clusterId: 2 }], { version: '1.14' }).keys).toEqual(key([10, 0, 0, 1], 1, 2, '1.14'));
+    expect(() => cilium.encode.endpoints([{ ip: '10.0.0.1', flags: ['hots'] }])).toThrow(/^unknown endpoint flag 'hots' \(known: host, /);
+  });
+
+  it('a key of neither family has no address and prints as nil, as EndpointKey.String() does', () => {
+    const k = key([10, 0, 0, 1], 1);
+    k[16] = 0;
+    expect(cilium.decode.endpoints(k, value({}), 1)[0]).toMatchObject({ ip: '', key: 'nil' });
   });
 });
 
