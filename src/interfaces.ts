@@ -80,7 +80,7 @@ export interface InterfaceInfo {
   mtu?: number;
   minMtu?: number;
   maxMtu?: number;
-  /** Flag names as `ip link` prints them ('BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP', 'NO-CARRIER', …). */
+  /** Flag names as `ip link` prints them ('BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP', 'NO-CARRIER', 'M-DOWN', …). */
   flags: string[];
   /** The raw IFF_* bits. */
   rawFlags: number;
@@ -127,7 +127,7 @@ const interfaceRows = tableRowsOf<InterfaceInfo>(() => native().schemas.interfac
     flags: { from: 'flags', convert: (flags: number) => flagNamesOf(flags).slice() },
     rawFlags: { from: 'flags' },
     operState: { from: 'operState', convert: (v: number) => OPER_STATES[v] ?? v },
-    masterIfindex: { from: 'master', convert: (v: number) => (v === 0 ? undefined : v) },
+    masterIfindex: { from: 'master' }, // IFLA_MASTER: the kernel sends it only for a device that has one
     linkIndex: { from: 'link' },
     xdp: { from: ['xdpAttached', 'xdpProgId', 'xdpSkbProgId', 'xdpDrvProgId', 'xdpHwProgId'], convert: toXdp },
   },
@@ -136,16 +136,21 @@ const interfaceRows = tableRowsOf<InterfaceInfo>(() => native().schemas.interfac
 
 /**
  * Interfaces from the addon's column table (thousands of devices cross N-API as a few typed
- * arrays). Masters are named from the same listing.
+ * arrays). Masters are named, and M-DOWN found, from the same listing.
  */
 export function interfacesOf(t: NativeTable): InterfaceInfo[] {
   const out = interfaceRows(t);
-  let names: Map<number, string> | undefined;
+  let byIndex: Map<number, InterfaceInfo> | undefined;
+  const find = (ifindex: number) => (byIndex ??= new Map(out.map((i) => [i.ifindex, i]))).get(ifindex);
   for (const info of out) {
-    if (info.masterIfindex === undefined) continue;
-    names ??= nameMap(out);
-    const master = names.get(info.masterIfindex);
-    if (master !== undefined) info.master = master;
+    if (info.masterIfindex !== undefined) {
+      const master = find(info.masterIfindex);
+      if (master !== undefined) info.master = master.name;
+    }
+    // iproute2's M-DOWN (print_name_and_link): the device this one links to in the same namespace
+    // (a veth's peer, a vlan's parent) is not up, or not in the listing. A link elsewhere (a
+    // link-netnsid) is never looked up.
+    if (info.linkIndex && info.linkNetnsId === undefined && !((find(info.linkIndex)?.rawFlags ?? 0) & IFF_UP)) info.flags.push('M-DOWN');
   }
   return out;
 }

@@ -17,6 +17,7 @@ import {
   type TcAttachment,
   type XdpAttachment,
 } from 'bpfscope';
+import { createVeth, setLink } from 'bpfscope/testing';
 import { bpftool, describeKernel, ipJson, run } from '../helpers/kernel';
 import { buildWorld, GATEWAY, type World } from '../helpers/networld';
 
@@ -52,6 +53,7 @@ describeKernel('network view', () => {
     expect(ours.kind).toBe(ip.linkinfo?.info_kind);
     expect(ours.slaveKind).toBe(ip.linkinfo?.info_slave_kind);
     expect(ours.master).toBe(ip.master);
+    if (ip.master === undefined) expect(ours.masterIfindex).toBeUndefined();
     expect(ours.linkNetnsId).toBe(ip.link_netnsid);
     // ip prints link_index when the peer is elsewhere, else the peer's name as `link`.
     if (ip.link_index !== undefined) expect(ours.linkIndex).toBe(ip.link_index);
@@ -89,6 +91,19 @@ describeKernel('network view', () => {
       const eth0 = ours.find((i) => i.name === 'eth0')!;
       expect(eth0.linkIndex).toBe(p.hostIfindex);
       expect(eth0.operState).toBe('UP');
+    }
+  });
+
+  it('says NO-CARRIER, as ip does, for a device that is up while its peer is down', async () => {
+    const netns = { name: world.pods[0].netns };
+    const veth = await createVeth({ netns, name: 'nocarrier0', peerName: 'nocarrier1', up: false });
+    try {
+      await setLink({ netns, ifname: 'nocarrier0', up: true });
+      const theirs = ipJson<Json[]>(['-d', 'link', 'show', 'dev', 'nocarrier0'], netns.name)[0];
+      expect(theirs.flags).toContain('NO-CARRIER');
+      expectSameLink((await listInterfaces({ netns })).find((i) => i.name === 'nocarrier0')!, theirs);
+    } finally {
+      await veth.remove();
     }
   });
 
