@@ -136,7 +136,8 @@ export function joinAttachments(raw: RawAttachments): Attachment[] {
       });
     }
     for (const f of raw.tc) {
-      if (f.ifindex !== ifindex || f.kind !== 'bpf' || f.progId === undefined) continue;
+      // Only cls_bpf filters carry a program id (native/netlink_parse.cc); u32, flower, … do not.
+      if (f.ifindex !== ifindex || f.progId === undefined) continue;
       out.push(toTc(f, base(f.progId as number), ifindex, ifname));
     }
   }

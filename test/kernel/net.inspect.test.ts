@@ -17,8 +17,8 @@ import {
   type TcAttachment,
   type XdpAttachment,
 } from 'bpfscope';
-import { createVeth, setLink } from 'bpfscope/testing';
-import { bpftool, describeKernel, ipJson, run } from '../helpers/kernel';
+import { createLink, createVeth, loadProgram, pin, setLink } from 'bpfscope/testing';
+import { bpftool, describeKernel, ipJson, mustBpffs, mustNetns, owned, run } from '../helpers/kernel';
 import { buildWorld, GATEWAY, type World } from '../helpers/networld';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -245,6 +245,32 @@ describeKernel('network view', () => {
     expect(legacy.protocol).toBe(3); // ETH_P_ALL
     const xdp = (await listAttachments({ ifindex: p2.hostIfindex })).find((a) => a.hook === 'xdp') as XdpAttachment;
     expect(xdp).toMatchObject({ mode: 'generic', progId: world.xdpProg.id, progName: 'bpfs_xdp_pass', progType: 'xdp', ifname: p2.host });
+  });
+
+  it('reads a cls_bpf filter as tc does (chain, classid, no direct-action), skips other classifiers, and keeps the flow dissector to whole-namespace listings', async () => {
+    const ns = mustNetns();
+    const netns = { name: ns };
+    run('ip', ['-n', ns, 'link', 'add', 'tca0', 'type', 'veth', 'peer', 'name', 'tcb0']);
+    const program = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_chain2' }));
+    const pinned = `${await mustBpffs()}/chain2`;
+    await pin(program, pinned);
+    run('tc', ['-n', ns, 'qdisc', 'add', 'dev', 'tca0', 'clsact']);
+    run('tc', ['-n', ns, 'filter', 'add', 'dev', 'tca0', 'ingress', 'prio', '9', 'handle', '5', 'chain', '2', 'bpf', 'object-pinned', pinned, 'classid', '1:2']);
+    run('tc', ['-n', ns, 'filter', 'add', 'dev', 'tca0', 'ingress', 'prio', '10', 'u32', 'match', 'u32', '0', '0', 'classid', '1:1']);
+    const dissector = owned(await loadProgram({ type: 'flow_dissector', name: 'bpfs_fd' }));
+    owned(await createLink(dissector, `/run/netns/${ns}`, 'flow_dissector'));
+
+    const onDevice = await listAttachments({ netns, ifname: 'tca0' });
+    const [theirs] = JSON.parse(run('tc', ['-n', ns, '-j', 'filter', 'show', 'dev', 'tca0', 'ingress'])).filter((f: Json) => f.kind === 'bpf' && f.options);
+    expect(onDevice).toHaveLength(1); // the u32 filter is not a BPF attachment, and the dissector belongs to no device
+    const [major, minor] = theirs.options.flowid.split(':').map((x: string) => parseInt(x, 16));
+    expect(onDevice[0]).toMatchObject({
+      hook: 'tc/ingress', progId: program.id, progName: 'bpfs_chain2', priority: theirs.pref, chain: theirs.chain, handle: Number(theirs.options.handle),
+      classid: major * 0x10000 + minor, directAction: theirs.options['direct-action'] === true, tcName: theirs.options.bpf_name, tag: theirs.options.prog.tag,
+    });
+    expect(onDevice[0]).toMatchObject({ chain: 2, classid: 0x10002, directAction: false });
+    const whole = await listAttachments({ netns });
+    expect(whole.filter((a) => a.hook === 'flow_dissector').map((a) => a.progId)).toEqual([dissector.id]);
   });
 
   it('lists the whole namespace like `bpftool -j net show`, and a pod namespace from a thread inside it', async () => {
