@@ -1,4 +1,8 @@
 // The network view against ip, tc, bpftool and ethtool on a small world of pods in namespaces.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   BpfError,
@@ -18,7 +22,7 @@ import {
   type XdpAttachment,
 } from 'bpfscope';
 import { createLink, createVeth, loadProgram, pin, setLink } from 'bpfscope/testing';
-import { bpftool, describeKernel, ipJson, mustBpffs, mustNetns, owned, run } from '../helpers/kernel';
+import { bpftool, cleanup, describeKernel, ipJson, mustBpffs, mustNetns, owned, run } from '../helpers/kernel';
 import { buildWorld, GATEWAY, type World } from '../helpers/networld';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -377,5 +381,27 @@ describeKernel('network view', () => {
     expect(err).toMatchObject({ code: 'ENOENT', op: 'resolveContainer' });
     await expect(resolveContainer('not-hex')).rejects.toBeInstanceOf(RangeError);
     await expect(resolveContainer(42 as unknown as string)).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it('refuses an id prefix two containers share, and resolves a longer one to every pid of its container', async () => {
+    const shared = randomBytes(3).toString('hex');
+    const ids = [0, 1].map(() => shared + randomBytes(29).toString('hex'));
+    const pids: number[][] = [];
+    for (const [i, id] of ids.entries()) {
+      const scope = `${world.cgroupRoot}/cri-containerd-${id}.scope`;
+      mkdirSync(scope);
+      const sleepers = [spawn('sleep', ['300'], { stdio: 'ignore' }), spawn('sleep', ['300'], { stdio: 'ignore' })];
+      cleanup(async () => {
+        const exits = sleepers.map((s) => (s.exitCode === null && s.signalCode === null ? once(s, 'exit') : undefined));
+        for (const s of sleepers) s.kill('SIGKILL');
+        await Promise.all(exits);
+        rmdirSync(scope);
+      });
+      for (const s of sleepers) writeFileSync(`${scope}/cgroup.procs`, String(s.pid));
+      pids[i] = sleepers.map((s) => s.pid!).sort((a, b) => a - b);
+    }
+    await expect(resolveContainer(shared)).rejects.toThrow(`container id prefix '${shared}' is ambiguous: `);
+    const one = await resolveContainer(ids[1].slice(0, 12));
+    expect(one).toMatchObject({ id: ids[1], runtime: 'containerd', pids: pids[1] });
   });
 });
