@@ -76,7 +76,9 @@ export async function findPeer(options?: FindPeerOptions): Promise<FindPeerResul
   const local = links.find((l) => (typeof device === 'string' ? l.name === device : l.ifindex === device));
   if (!local) throw enodev(`interface ${device}`, netns ? `not in netns ${netns}` : 'not in this namespace');
 
-  let peerIfindex = local.linkIndex !== local.ifindex ? local.linkIndex : undefined;
+  // IFLA_LINK. The kernel leaves it out when it equals the device's own ifindex; older kernels
+  // did so even for a peer in another namespace that has the same ifindex, whence ethtool.
+  let peerIfindex = local.linkIndex || undefined;
   let foundBy: PeerInfo['foundBy'] = 'IFLA_LINK';
   if (!peerIfindex && local.kind === 'veth') {
     const stats = await getEthtoolStats({ ...(o.netns ? { netns: o.netns } : {}), ifname: local.name });

@@ -348,6 +348,23 @@ describeKernel('network view', () => {
     expect(inPod.peer!.attachments.map((a) => a.progName)).toEqual(['bpfs_in_pod']);
   });
 
+  it('finds a peer with the same ifindex in another namespace, and a peer in the same namespace, as ethtool does', async () => {
+    const [a, b] = [mustNetns(), mustNetns()];
+    // Both ends ifindex 7: the kernel still sends IFLA_LINK (7) since the peer is elsewhere.
+    run('ip', ['-n', a, 'link', 'add', 'x0', 'index', '7', 'type', 'veth', 'peer', 'name', 'y0', 'netns', b, 'index', '7']);
+    run('ip', ['-n', a, 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1']);
+    const peerIndex = (ifname: string) => Number(/peer_ifindex: (\d+)/.exec(run('ip', ['netns', 'exec', a, 'ethtool', '-S', ifname]))![1]);
+
+    const across = await findPeer({ netns: { name: a }, ifname: 'x0' });
+    expect(across.local.ifindex).toBe(7);
+    expect(across.peer).toMatchObject({ ifindex: peerIndex('x0'), name: 'y0', foundBy: 'IFLA_LINK' });
+    expect(across.peer!.netns).toMatchObject({ names: [b], current: false });
+
+    const same = await findPeer({ netns: { name: a }, ifname: 'p0' });
+    expect(same.peer).toMatchObject({ ifindex: peerIndex('p0'), name: 'p1', foundBy: 'IFLA_LINK' });
+    expect(same.peer!.netns).toMatchObject({ names: [a], current: false });
+  });
+
   it('lists network namespaces with names, pids and nsids like `ip -j netns list`', async () => {
     const all = await listNetns();
     const theirs = ipJson<Json[]>(['netns', 'list']);
