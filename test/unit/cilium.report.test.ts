@@ -1,6 +1,10 @@
 // The text of an explainPod report: the walkthrough's order, every fact on its line, findings last.
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { cilium, type PodReport } from 'bpfscope';
+import { cilium, type Finding, type PodReport } from 'bpfscope';
+
+const require = createRequire(import.meta.url);
+const { judge } = require('../../dist/cjs/cilium/report.js') as { judge(r: Omit<PodReport, 'findings'>): Finding[] };
 
 const report: PodReport = {
   version: '1.18',
@@ -84,6 +88,59 @@ describe('cilium.format.pod', () => {
     expect(text).toContain('  ipcache: no entry\n  endpoint: no entry\n');
     expect(text).toContain('\n5. Drops\n  none\n');
     expect(text).toContain('\nFindings\n  none: every link of the chain holds\n');
+  });
+});
+
+describe('the findings of a report', () => {
+  /** The codes judge() gives the healthy report above with `change` applied. */
+  const codes = (change: (r: PodReport) => void): string[] => {
+    const r = structuredClone(report);
+    change(r);
+    return judge(r).map((f) => f.code);
+  };
+  const other = '02:00:00:00:00:01';
+
+  it('finds nothing but the drops when every link of the chain holds', () => {
+    expect(codes(() => {})).toEqual(['drops']);
+    expect(codes((r) => (r.drops[0].packets = 0n))).toEqual([]); // counters at 0 are no drops
+    expect(codes((r) => (r.hostVeth!.attachments = [{ hook: 'tc/ingress', progId: 9, progName: 'cil_from_container' }]))).toEqual(['drops']);
+  });
+
+  it('names each broken link once, in the walkthrough order', () => {
+    const cases: [string, (r: PodReport) => void, string[]][] = [
+      ['a failed step', (r) => r.errors.push({ step: 'endpoint', message: 'no cilium_lxc' }), ['step-failed', 'drops']],
+      ['no eth0, so no route either', (r) => { delete r.pod.interface; delete r.pod.gateway; }, ['no-pod-interface', 'drops']],
+      ['no IP', (r) => delete r.pod.ip, ['no-pod-ip', 'drops']],
+      ['no default route', (r) => delete r.pod.gateway, ['no-default-gateway', 'drops']],
+      ['no host device for the gateway', (r) => delete r.gateway!.hostDevice, ['gateway-not-on-host', 'drops']],
+      ['no neighbour entry', (r) => delete r.gateway!.neighbor, ['gateway-neighbor-missing', 'drops']],
+      ['a gateway MAC that is not the veth', (r) => (r.gateway!.isHostVethMac = false), ['gateway-mac-not-host-veth', 'drops']],
+      ['no peer', (r) => delete r.hostVeth, ['no-peer', 'drops']],
+      ['another ingress program', (r) => (r.hostVeth!.attachments[0].progName = 'other_prog'), ['no-ingress-program', 'drops']],
+      ['no ipcache entry', (r) => delete r.ipcache, ['ipcache-missing', 'drops']],
+      ['only a covering prefix', (r) => Object.assign(r.ipcache!, { prefix: '10.3.0.0/16', prefixLength: 16, identity: 2 }), ['ipcache-missing', 'drops']],
+      ['no endpoint', (r) => delete r.endpoint, ['endpoint-missing', 'drops']],
+      ['the endpoint on another ifindex', (r) => (r.endpoint!.ifindex = 99), ['endpoint-ifindex-mismatch', 'drops']],
+      ['another endpoint MAC', (r) => (r.endpoint!.mac = other), ['endpoint-mac-mismatch', 'drops']],
+      ['another node MAC', (r) => (r.endpoint!.nodeMac = other), ['endpoint-node-mac-mismatch', 'drops']],
+      ['identities that differ', (r) => (r.endpoint!.identity = 4), ['identity-mismatch', 'drops']],
+      ['no pinned links (1.16+)', (r) => (r.pinnedLinks = []), ['links-not-pinned', 'drops']],
+      ['no pinned links before 1.16', (r) => Object.assign(r, { pinnedLinks: [], version: '1.15' }), ['drops']],
+      ['a pinned link on another device', (r) => (r.pinnedLinks[0].ifindex = 99), ['pinned-link-wrong-device', 'drops']],
+      ['a pinned link without a device', (r) => delete r.pinnedLinks[0].ifindex, ['drops']],
+    ];
+    for (const [what, change, expected] of cases) expect(codes(change), what).toEqual(expected);
+  });
+
+  it('says what it found in the message', () => {
+    const r = structuredClone(report);
+    r.hostVeth!.attachments[0].progName = 'other_prog';
+    Object.assign(r.ipcache!, { prefix: '10.3.0.0/16', prefixLength: 16, identity: 2, identityName: 'world' });
+    expect(judge(r).map((f) => [f.severity, f.message])).toEqual([
+      ['error', 'no cil_from_container on lxcb56ea4219379 ingress (tcx or tc): packets from the pod bypass Cilium (attached: other_prog)'],
+      ['error', 'no ipcache entry for 10.3.0.115; it falls under 10.3.0.0/16 (identity 2 world)'],
+      ['info', 'the node dropped 12 packets: Policy denied'],
+    ]);
   });
 });
 
