@@ -93,12 +93,11 @@ export async function explainPod(target: PodTarget, options?: ExplainOptions): P
     netns = t.netns;
   } else if ('containerId' in t) {
     report.pod.containerId = t.containerId;
+    // resolveContainer finds at least one process, or rejects (recorded by step()).
     const found = await step(report, 'resolve container', () => resolveContainer(t.containerId));
-    if (found && found.pids.length > 0) {
+    if (found) {
       report.pod.pids = found.pids;
       netns = { pid: found.pids[0] };
-    } else if (found) {
-      report.errors.push({ step: 'resolve container', message: `no process carries container id ${t.containerId}` });
     }
   } else {
     report.pod.ip = t.ip;

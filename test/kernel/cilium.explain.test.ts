@@ -99,6 +99,10 @@ describeKernel('fake Cilium node', () => {
     expect(report.pod.interface?.ifindex).toBe(n.pods[0].eth0.ifindex);
     expect(report.pod.netns?.path).toContain(n.pods[0].netns.name);
     expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    // The gateway is the node's own address (a host entry in cilium_lxc): no pod holds it.
+    const own = await cilium.explainPod({ ip: '10.3.0.179' }, { bpffs: n.bpffs, version: '1.17' });
+    expect(own.pod.netns).toBeUndefined();
+    expect(own.errors).toContainEqual({ step: 'find pod by IP', message: 'no network namespace holds 10.3.0.179' });
   });
 
   it('reports each deliberate break as a finding', async () => {
