@@ -366,8 +366,11 @@ describeKernel('network view', () => {
   });
 
   it('lists network namespaces with names, pids and nsids like `ip -j netns list`', async () => {
+    const lonely = mustNetns(); // no device links it to another namespace: no nsid assigned
     const all = await listNetns();
     const theirs = ipJson<Json[]>(['netns', 'list']);
+    expect(theirs.find((t) => t.name === lonely)).toEqual({ name: lonely });
+    expect(all.find((n) => n.names.includes(lonely))?.nsid).toBeUndefined();
     const keys = all.map((n) => `${n.dev}:${n.inode}`);
     expect(new Set(keys).size).toBe(keys.length);
     expect(all.filter((n) => n.current).length).toBe(1);
