@@ -150,7 +150,10 @@ export function interfacesOf(t: NativeTable): InterfaceInfo[] {
     // iproute2's M-DOWN (print_name_and_link): the device this one links to in the same namespace
     // (a veth's peer, a vlan's parent) is not up, or not in the listing. A link elsewhere (a
     // link-netnsid) is never looked up.
-    if (info.linkIndex && info.linkNetnsId === undefined && !((find(info.linkIndex)?.rawFlags ?? 0) & IFF_UP)) info.flags.push('M-DOWN');
+    if (info.linkIndex && info.linkNetnsId === undefined) {
+      const link = find(info.linkIndex);
+      if (!link || !(link.rawFlags & IFF_UP)) info.flags.push('M-DOWN');
+    }
   }
   return out;
 }
