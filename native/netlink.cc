@@ -960,6 +960,39 @@ Napi::Value SetXdp(const Napi::CallbackInfo& info) {
 
 // addClsactBpf(netns, ifname, 'ingress'|'egress', program, priority, handle, name): a clsact qdisc
 // (kept if present) and a direct-action cls_bpf filter, as `tc filter add … bpf da` makes.
+// createNetfilterLink(netns, program, pf, hooknum, priority, flags): BPF_LINK_CREATE with
+// BPF_NETFILTER (Linux 6.4+). The hook belongs to the namespace of the thread that creates it, so
+// it is created in `netns` (a test's own namespace, never the host's).
+Napi::Value CreateNetfilterLink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "createNetfilterLink(netns, program, pf, hooknum, priority, flags)";
+  netns::Target target;
+  if (!netns::ArgTarget(info, 0, &target)) return env.Undefined();
+  uint32_t pf, hooknum, flags;
+  if (!ArgU32(info, 2, &pf) || !ArgU32(info, 3, &hooknum) || info.Length() < 5 || !info[4].IsNumber() || !ArgU32(info, 5, &flags))
+    return ThrowType(env, usage);
+  int32_t priority = info[4].As<Napi::Number>().Int32Value();
+  std::shared_ptr<Fd> prog = DupProgram(info[1]);
+  if (!prog) return env.Undefined();
+  auto link = std::make_shared<Fd>();
+  return netns::Run(
+      env, target,
+      [=](Failure& failure) {
+        uapi::LinkCreateAttr attr{};
+        attr.prog_fd = static_cast<uint32_t>(prog->get());
+        attr.attach_type = uapi::kAttachNetfilter;
+        attr.netfilter = {pf, hooknum, priority, flags};
+        long fd = uapi::Syscall(uapi::kLinkCreate, &attr, sizeof(attr));
+        if (fd < 0) {
+          return failure.Set(errno, "BPF_LINK_CREATE",
+                             "netfilter pf " + std::to_string(pf) + " hook " + std::to_string(hooknum) + " priority " + std::to_string(priority));
+        }
+        link->Reset(static_cast<int>(fd));
+        return true;
+      },
+      [link](Napi::Env e) { return FdHandle::New(e, std::move(*link), "link"); });
+}
+
 Napi::Value AddClsactBpf(const Napi::CallbackInfo& info) {
   netns::Target target;
   std::string name, dir, tc_name;
@@ -1090,6 +1123,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   fixtures.Set("addNeighbor", Napi::Function::New(env, AddNeighbor, "addNeighbor"));
   fixtures.Set("setXdp", Napi::Function::New(env, SetXdp, "setXdp"));
   fixtures.Set("addClsactBpf", Napi::Function::New(env, AddClsactBpf, "addClsactBpf"));
+  fixtures.Set("createNetfilterLink", Napi::Function::New(env, CreateNetfilterLink, "createNetfilterLink"));
   fixtures.Set("deleteClsact", Napi::Function::New(env, DeleteClsact, "deleteClsact"));
 }
 

@@ -62,12 +62,15 @@ struct LinkCreateAttr {
   uint32_t target;  // target_fd, or target_ifindex for tcx/netkit/xdp
   uint32_t attach_type;
   uint32_t flags;
-  uint32_t relative;  // relative_fd or relative_id (tcx/netkit)
-  uint32_t pad;
-  uint64_t expected_revision;
+  union {
+    struct { uint32_t relative, pad; uint64_t expected_revision; } mprog;  // tcx/netkit, Linux 6.6
+    struct { uint32_t pf, hooknum; int32_t priority; uint32_t flags; } netfilter;  // Linux 6.4
+  };
 };
-static_assert(offsetof(LinkCreateAttr, relative) == 16);
-static_assert(offsetof(LinkCreateAttr, expected_revision) == 24);
+static_assert(offsetof(LinkCreateAttr, mprog.relative) == 16);
+static_assert(offsetof(LinkCreateAttr, mprog.expected_revision) == 24);
+static_assert(offsetof(LinkCreateAttr, netfilter.priority) == 24);
+static_assert(sizeof(LinkCreateAttr) == 32);
 
 // struct bpf_link_info as of Linux 6.12 (6.1 headers: 48 bytes, without netfilter/tcx/netkit/...).
 struct LinkInfo {

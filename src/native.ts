@@ -46,6 +46,7 @@ export interface NativeFixtures {
   addNeighbor(netns: string | undefined, ifname: string, ip: string, lladdr: string, state: number): Promise<void>;
   setXdp(netns: string | undefined, ifname: string, program: NativeFdHandle | null, mode: 'generic' | 'driver'): Promise<void>;
   addClsactBpf(netns: string | undefined, ifname: string, direction: 'ingress' | 'egress', program: NativeFdHandle, priority: number, handle: number, name: string): Promise<void>;
+  createNetfilterLink(netns: string | undefined, program: NativeFdHandle, pf: number, hooknum: number, priority: number, flags: number): Promise<NativeFdHandle>;
   deleteClsact(netns: string | undefined, ifname: string): Promise<void>;
 }
 

@@ -33,6 +33,7 @@ export {
   addNeighbor,
   attachXdp,
   addTcFilter,
+  createNetfilterLink,
   type Removable,
   type NamedNetns,
   type VethOptions,

@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { withCallerStack } from '../errors';
 import { native } from '../native';
 import { netnsPath, type NetnsRef } from '../netns';
-import type { KernelObject } from './objects';
+import { KernelObject } from './objects';
 
 /** Something a fixture made; remove() undoes it (and is safe to call twice). */
 export interface Removable {
@@ -206,4 +206,32 @@ export async function addTcFilter(options: {
     native().fixtures.addClsactBpf(netns, ifname, options.direction, options.program.handle, priority, handle, options.name ?? 'bpfscope'),
   );
   return { remove: once(() => withCallerStack(() => native().fixtures.deleteClsact(netns, ifname))) };
+}
+
+/** Netfilter protocol families and hooks (linux/netfilter.h: NFPROTO_*, NF_INET_*). */
+const NF_FAMILIES = { ipv4: 2, ipv6: 10 } as const;
+const NF_HOOKS = ['prerouting', 'input', 'forward', 'output', 'postrouting'] as const;
+
+/**
+ * A netfilter BPF link (Linux 6.4+): `program` (type 'netfilter') on `hook` of `family` in `netns`,
+ * where it sees that namespace's packets only. `defrag` asks for reassembled packets (Linux 6.6+).
+ * The link lives while the handle is open.
+ */
+export async function createNetfilterLink(options: {
+  netns?: NetnsRef;
+  program: KernelObject;
+  family: keyof typeof NF_FAMILIES;
+  hook: (typeof NF_HOOKS)[number];
+  priority: number;
+  defrag?: boolean;
+}): Promise<KernelObject> {
+  const netns = netnsPath(options.netns, 'createNetfilterLink: netns');
+  const pf = NF_FAMILIES[options.family];
+  const hook = NF_HOOKS.indexOf(options.hook);
+  if (pf === undefined) throw new TypeError(`createNetfilterLink: family must be ${Object.keys(NF_FAMILIES).join(' or ')}`);
+  if (hook < 0) throw new TypeError(`createNetfilterLink: hook must be one of ${NF_HOOKS.join(', ')}`);
+  if (!Number.isInteger(options.priority)) throw new RangeError(`createNetfilterLink: priority must be an integer, got ${options.priority}`);
+  const flags = options.defrag ? 1 : 0; // BPF_F_NETFILTER_IP_DEFRAG
+  const handle = await withCallerStack(() => native().fixtures.createNetfilterLink(netns, options.program.handle, pf, hook, options.priority, flags));
+  return new KernelObject('link', handle);
 }

@@ -1,9 +1,9 @@
 // listLinks/getLink against `bpftool -j link show` (7.5, which sees tcx) on links this file creates.
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { BpfError, getLink, listLinks, type LinkInfo } from 'bpfscope';
-import { attachTcx, createLink, loadProgram } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, mustVeth, owned, run } from '../helpers/kernel';
+import { BpfError, getLink, listAttachments, listLinks, type LinkInfo, type NetfilterAttachment } from 'bpfscope';
+import { attachTcx, createLink, createNetfilterLink, loadProgram, returnInsns } from 'bpfscope/testing';
+import { bpftool, cleanup, describeKernel, mustNetns, mustVeth, owned, run } from '../helpers/kernel';
 
 interface BpftoolLink {
   id: number;
@@ -13,6 +13,10 @@ interface BpftoolLink {
   attach_type?: string;
   cgroup_id?: number;
   netns_ino?: number;
+  pf?: number;
+  hook?: number;
+  prio?: number;
+  flags?: number;
 }
 
 /** The cgroup v2 hierarchy of this machine (unified at /sys/fs/cgroup or /sys/fs/cgroup/unified). */
@@ -66,6 +70,33 @@ describeKernel('links', () => {
     const nsOurs = byId.get(nsLink.id);
     expect(nsOurs).toMatchObject({ type: 'netns', progId: fdProg.id, attachType: 'flow_dissector' });
     expect(nsOurs && 'netnsIno' in nsOurs && nsOurs.netnsIno).toBe(theirs.get(nsLink.id)!.netns_ino);
+  });
+
+  it('reads netfilter links like bpftool, and lists them in the order of `bpftool net show`', async () => {
+    const netns = { name: mustNetns() }; // the hooks see that namespace's packets only
+    const program = owned(await loadProgram({ type: 'netfilter', name: 'bpfs_nf', expectedAttachType: 'netfilter', insns: returnInsns(1) })); // NF_ACCEPT
+    // Created out of bpftool's order (family, then hook, then priority).
+    const specs = [
+      { family: 'ipv6', hook: 'input', priority: 5 },
+      { family: 'ipv4', hook: 'input', priority: -128 },
+      { family: 'ipv4', hook: 'prerouting', priority: 10, defrag: true },
+      { family: 'ipv4', hook: 'prerouting', priority: -5 },
+    ] as const;
+    const links = [];
+    for (const spec of specs) links.push(owned(await createNetfilterLink({ netns, program, ...spec })));
+    const ids = new Set(links.map((l) => l.id));
+
+    const ours = (await listLinks()).filter((l) => ids.has(l.id));
+    const theirs = bpftool<BpftoolLink[]>('link', 'show').filter((l) => ids.has(l.id));
+    expect(ours).toEqual(theirs.map((t) => ({ id: t.id, type: 'netfilter', progId: t.prog_id, pf: t.pf, hook: t.hook, priority: t.prio, flags: t.flags })));
+    expect(ours.find((l) => l.id === links[2].id)).toMatchObject({ pf: 2, hook: 0, priority: 10, flags: 1 });
+
+    const attached = (await listAttachments()).filter((a): a is NetfilterAttachment => a.hook === 'netfilter' && ids.has(a.linkId));
+    const [net] = bpftool<{ netfilter: { pf: number; hook: number; prio: number; flags: number; id: number }[] }[]>('net', 'show');
+    const theirOrder = net.netfilter.filter((n) => n.id === program.id).map((n) => [n.pf, n.hook, n.prio, n.flags]);
+    expect(attached.map((a) => [a.pf, a.hookNum, a.priority, a.flags])).toEqual(theirOrder);
+    expect(attached.map((a) => a.priority)).toEqual([-5, 10, -128, 5]);
+    expect(attached.every((a) => a.progId === program.id && a.progName === 'bpfs_nf' && a.progType === 'netfilter')).toBe(true);
   });
 
   it('getLink reads one link, and reports ifindex 0 once the device is gone', async () => {
