@@ -234,13 +234,16 @@ Napi::Value CreateLink(const Napi::CallbackInfo& info) {
   uint32_t ifindex = 0, type = 0;
   std::string path;
   bool by_path = ArgString(info, 1, &path);
-  if ((!by_path && !ArgU32(info, 1, &ifindex)) || !ArgU32(info, 2, &type))
-    return ThrowType(env, "createLink(program, ifindex | path, attachType)");
+  bool by_map = !by_path && info.Length() > 1 && info[1].IsObject();
+  int map = by_map ? FdHandle::FdOf(info[1]) : -1;
+  if (env.IsExceptionPending()) return env.Undefined();
+  if ((!by_path && !by_map && !ArgU32(info, 1, &ifindex)) || !ArgU32(info, 2, &type))
+    return ThrowType(env, "createLink(program, ifindex | path | map, attachType)");
   auto fd = std::make_shared<Fd>();
   return RunAsync(
       env,
       [=](Failure& failure) {
-        std::string target = by_path ? path : "ifindex " + std::to_string(ifindex);
+        std::string target = by_path ? path : by_map ? "a map" : "ifindex " + std::to_string(ifindex);
         Fd target_fd;
         if (by_path) {
           target_fd.Reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -248,7 +251,7 @@ Napi::Value CreateLink(const Napi::CallbackInfo& info) {
         }
         uapi::LinkCreateAttr attr {};
         attr.prog_fd = prog;
-        attr.target = by_path ? target_fd.get() : ifindex;
+        attr.target = by_path ? target_fd.get() : by_map ? map : ifindex;
         attr.attach_type = type;
         long linked = uapi::Syscall(uapi::kLinkCreate, &attr, sizeof(attr));
         if (linked < 0) return failure.Set(errno, "BPF_LINK_CREATE", "attach type " + std::to_string(type) + " on " + target);

@@ -28,7 +28,7 @@ export interface NativeFixtures {
   createMap(options: Record<string, unknown>): Promise<NativeFdHandle>;
   loadProgram(options: Record<string, unknown>): Promise<NativeFdHandle>;
   loadBtf(types: Record<string, unknown>[]): Promise<NativeFdHandle>;
-  createLink(program: NativeFdHandle, target: number | string, attachType: number): Promise<NativeFdHandle>;
+  createLink(program: NativeFdHandle, target: number | string | NativeFdHandle, attachType: number): Promise<NativeFdHandle>;
   testRun(program: NativeFdHandle, data: Buffer, repeat: number): Promise<number>;
   pin(handle: NativeFdHandle, path: string): Promise<void>;
   updateElem(map: NativeFdHandle, key: Buffer, value: Buffer, flags: number): Promise<void>;

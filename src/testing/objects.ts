@@ -156,13 +156,14 @@ export async function deleteElem(map: KernelObject, key: Buffer): Promise<void> 
 
 /**
  * Creates a BPF link (raw BPF_LINK_CREATE). `target` is an ifindex (tcx, xdp; in this thread's
- * namespace) or a path (a cgroup v2 directory, a netns file such as /proc/self/ns/net).
- * The link lives while the handle is open (or while pinned).
+ * namespace), a path (a cgroup v2 directory, a netns file such as /proc/self/ns/net) or a map
+ * (a sockmap or sockhash, Linux 6.10+). The link lives while the handle is open (or while pinned).
  */
-export async function createLink(program: KernelObject, target: number | string, attachType: AttachTypeName): Promise<KernelObject> {
+export async function createLink(program: KernelObject, target: number | string | KernelObject, attachType: AttachTypeName): Promise<KernelObject> {
   const type = valueOf(ATTACH_TYPES, attachType);
   if (type < 0) throw new RangeError(`unknown attach type ${attachType}`);
-  return new KernelObject('link', await withCallerStack(() => native().fixtures.createLink(program.handle, target, type)));
+  const to = target instanceof KernelObject ? target.handle : target;
+  return new KernelObject('link', await withCallerStack(() => native().fixtures.createLink(program.handle, to, type)));
 }
 
 /** Attaches a sched_cls program to a device's tcx hook (Linux 6.6+). */

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { BpfError, getLink, listAttachments, listLinks, type LinkInfo, type NetfilterAttachment } from 'bpfscope';
-import { attachTcx, createLink, createNetfilterLink, loadProgram, returnInsns } from 'bpfscope/testing';
+import { attachTcx, createLink, createMap, createNetfilterLink, loadProgram, returnInsns } from 'bpfscope/testing';
 import { bpftool, cleanup, describeKernel, mustNetns, mustVeth, owned, run } from '../helpers/kernel';
 
 interface BpftoolLink {
@@ -13,6 +13,7 @@ interface BpftoolLink {
   attach_type?: string;
   cgroup_id?: number;
   netns_ino?: number;
+  map_id?: number;
   pf?: number;
   hook?: number;
   prio?: number;
@@ -43,6 +44,15 @@ describeKernel('links', () => {
       expect(ours).toEqual({ id: link.id, type: 'tcx', progId: prog.id, ifindex: veth.hostIfindex, attachType: dir });
       expect(bt).toMatchObject({ type: 'tcx', prog_id: ours.progId, ifindex: veth.hostIfindex, attach_type: dir });
     }
+  });
+
+  it('reads sockmap links (Linux 6.10+) like bpftool: the map and the attach type', async () => {
+    const map = owned(await createMap({ type: 'sockmap', name: 'bpfs_sockmap', keySize: 4, valueSize: 4, maxEntries: 2 }));
+    const verdict = owned(await loadProgram({ type: 'sk_skb', name: 'bpfs_verdict', expectedAttachType: 'sk_skb_stream_verdict', insns: returnInsns(1) }));
+    const link = owned(await createLink(verdict, map, 'sk_skb_stream_verdict'));
+    const theirs = bpftool<BpftoolLink[]>('link', 'show').find((l) => l.id === link.id)!;
+    expect(theirs).toMatchObject({ type: 'sockmap', map_id: map.id, attach_type: 'sk_skb_stream_verdict' });
+    expect(await getLink(link.id)).toEqual({ id: link.id, type: theirs.type, progId: theirs.prog_id, mapId: theirs.map_id, attachType: theirs.attach_type });
   });
 
   it('reads xdp, cgroup and netns links, and keeps the numbers of what it cannot name', async () => {
