@@ -59,6 +59,9 @@ describeKernel('network view', () => {
     expect(ours.master).toBe(ip.master);
     if (ip.master === undefined) expect(ours.masterIfindex).toBeUndefined();
     expect(ours.linkNetnsId).toBe(ip.link_netnsid);
+    expect(ours.linkMode === undefined ? undefined : (['DEFAULT', 'DORMANT'][ours.linkMode] ?? ours.linkMode)).toBe(ip.linkmode);
+    expect(ours.group === 0 ? 'default' : String(ours.group)).toBe(ip.group);
+    expect(ours.alias).toBe(ip.ifalias);
     // ip prints link_index when the peer is elsewhere, else the peer's name as `link`.
     if (ip.link_index !== undefined) expect(ours.linkIndex).toBe(ip.link_index);
     if (typeof ip.link === 'string') expect(ours.linkIndex).toBeGreaterThan(0);
@@ -98,11 +101,13 @@ describeKernel('network view', () => {
     }
   });
 
-  it('says NO-CARRIER, as ip does, for a device that is up while its peer is down', async () => {
+  it('says NO-CARRIER and M-DOWN, as ip does, for a device that is up while its peer is down, with its alias, group and link mode', async () => {
     const netns = { name: world.pods[0].netns };
     const veth = await createVeth({ netns, name: 'nocarrier0', peerName: 'nocarrier1', up: false });
     try {
       await setLink({ netns, ifname: 'nocarrier0', up: true });
+      // …and the fields the pods' devices leave at their defaults.
+      run('ip', ['-n', netns.name, 'link', 'set', 'dev', 'nocarrier0', 'alias', 'uplink to nowhere', 'group', '7', 'mode', 'dormant']);
       const theirs = ipJson<Json[]>(['-d', 'link', 'show', 'dev', 'nocarrier0'], netns.name)[0];
       expect(theirs.flags).toContain('NO-CARRIER');
       expectSameLink((await listInterfaces({ netns })).find((i) => i.name === 'nocarrier0')!, theirs);
