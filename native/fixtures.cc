@@ -83,7 +83,8 @@ Napi::Value CreateMap(const Napi::CallbackInfo& info) {
       [fd](Napi::Env e) { return HandleResult(e, fd, "map"); });
 }
 
-// loadProgram({ type, name, insns: Buffer, license, expectedAttachType, btf, funcInfo: Buffer })
+// loadProgram({ type, name, insns: Buffer, license, expectedAttachType, btf, funcInfo: Buffer, maps })
+// `maps`: the handles that BPF_PSEUDO_MAP_IDX instructions name by index (fd_array, Linux 5.14+).
 Napi::Value LoadProgram(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) return ThrowType(env, "loadProgram(options)");
@@ -93,6 +94,11 @@ Napi::Value LoadProgram(const Napi::CallbackInfo& info) {
   if (license.empty()) license = "GPL";
   std::vector<uint8_t> insns = BytesOf(o.Get("insns")), func_info = BytesOf(o.Get("funcInfo"));
   int btf_fd = OptionalFd(o, "btf");
+  std::vector<int> map_fds;
+  if (Napi::Value maps = o.Get("maps"); maps.IsArray()) {
+    Napi::Array list = maps.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length() && !env.IsExceptionPending(); i++) map_fds.push_back(FdHandle::FdOf(list.Get(i)));
+  }
   if (env.IsExceptionPending()) return env.Undefined();
   if (insns.empty() || insns.size() % sizeof(struct bpf_insn)) return ThrowType(env, "insns must be a Buffer of 8-byte instructions");
   auto fd = std::make_shared<Fd>();
@@ -102,6 +108,7 @@ Napi::Value LoadProgram(const Napi::CallbackInfo& info) {
         std::vector<char> log(64 * 1024, '\0');
         LIBBPF_OPTS(bpf_prog_load_opts, opts);
         opts.expected_attach_type = static_cast<enum bpf_attach_type>(attach);
+        if (!map_fds.empty()) opts.fd_array = map_fds.data();
         opts.log_buf = log.data();
         opts.log_size = log.size();
         opts.log_level = 0;

@@ -5,6 +5,7 @@
 export {
   KernelObject,
   insn,
+  mapInsns,
   returnInsns,
   loadBtf,
   loadProgram,

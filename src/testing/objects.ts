@@ -38,6 +38,11 @@ export function insn(code: number, dst: number, src: number, off: number, imm: n
   return b;
 }
 
+/** `r<dst> = &maps[index]` (BPF_LD_IMM64 with BPF_PSEUDO_MAP_IDX): a reference to one of loadProgram's `maps`. */
+export function mapInsns(index: number, dst = 1): Buffer {
+  return Buffer.concat([insn(0x18 /* BPF_LD|BPF_IMM|BPF_DW */, dst, 5 /* BPF_PSEUDO_MAP_IDX */, 0, index), insn(0, 0, 0, 0, 0)]);
+}
+
 /** `r0 = value; exit`: the smallest valid program of any type. */
 export function returnInsns(value = 0): Buffer {
   return Buffer.concat([insn(0xb7 /* BPF_ALU64|BPF_MOV|BPF_K */, 0, 0, 0, value), insn(0x95 /* BPF_JMP|BPF_EXIT */, 0, 0, 0, 0)]);
@@ -59,6 +64,8 @@ export interface LoadProgramOptions {
   expectedAttachType?: string;
   /** Attach BTF func_info naming the program (default: when the name is longer than 15 characters). */
   withBtf?: boolean;
+  /** Maps the instructions name by index (see mapInsns; Linux 5.14+): the program then uses them. */
+  maps?: KernelObject[];
 }
 
 export async function loadProgram(options: LoadProgramOptions = {}): Promise<KernelObject> {
@@ -91,6 +98,7 @@ export async function loadProgram(options: LoadProgramOptions = {}): Promise<Ker
         expectedAttachType: attach,
         btf: btf?.handle,
         funcInfo,
+        maps: options.maps?.map((m) => m.handle),
       }),
     );
     return new KernelObject('program', handle);

@@ -1,7 +1,7 @@
 // listPrograms/getProgram against `bpftool -j prog show` on programs this file loads.
 import { expect, it } from 'vitest';
 import { BpfError, getProgram, listPrograms, type ProgramInfo } from 'bpfscope';
-import { loadProgram, returnInsns } from 'bpfscope/testing';
+import { createMap, loadProgram, mapInsns, returnInsns } from 'bpfscope/testing';
 import { bpftool, describeKernel, owned } from '../helpers/kernel';
 
 interface BpftoolProg {
@@ -48,16 +48,21 @@ describeKernel('programs', () => {
     const plain = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_plain' }));
     const xdp = owned(await loadProgram({ type: 'xdp', name: 'bpfs_xdp', insns: returnInsns(2) }));
     const sock = owned(await loadProgram({ type: 'socket_filter', name: 'bpfs_sock', license: 'Proprietary' }));
+    // A program that uses two maps: bpftool lists their ids.
+    const first = owned(await createMap({ type: 'array', name: 'bpfs_used_a', keySize: 4, valueSize: 4, maxEntries: 1 }));
+    const second = owned(await createMap({ type: 'hash', name: 'bpfs_used_b', keySize: 4, valueSize: 4, maxEntries: 1 }));
+    const uses = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_uses_maps', maps: [first, second], insns: Buffer.concat([mapInsns(0), mapInsns(1, 2), returnInsns(0)]) }));
     const all = await listPrograms();
     const ids = all.map((p) => p.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     const theirs = bpftool<BpftoolProg[]>('prog', 'show');
-    for (const object of [plain, xdp, sock]) {
+    for (const object of [plain, xdp, sock, uses]) {
       const ours = all.find((p) => p.id === object.id);
       expect(ours, `program ${object.id} listed`).toBeDefined();
       expectSameAsBpftool(ours!, theirs.find((p) => p.id === object.id)!);
     }
     expect(all.find((p) => p.id === sock.id)!.gplCompatible).toBe(false);
+    expect(all.find((p) => p.id === uses.id)!.mapIds).toEqual([first.id, second.id].sort((a, b) => a - b));
     expect(all.find((p) => p.id === xdp.id)!.type).toBe('xdp');
   });
 
