@@ -958,8 +958,6 @@ Napi::Value SetXdp(const Napi::CallbackInfo& info) {
   });
 }
 
-// addClsactBpf(netns, ifname, 'ingress'|'egress', program, priority, handle, name): a clsact qdisc
-// (kept if present) and a direct-action cls_bpf filter, as `tc filter add … bpf da` makes.
 // createNetfilterLink(netns, program, pf, hooknum, priority, flags): BPF_LINK_CREATE with
 // BPF_NETFILTER (Linux 6.4+). The hook belongs to the namespace of the thread that creates it, so
 // it is created in `netns` (a test's own namespace, never the host's).
@@ -993,6 +991,8 @@ Napi::Value CreateNetfilterLink(const Napi::CallbackInfo& info) {
       [link](Napi::Env e) { return FdHandle::New(e, std::move(*link), "link"); });
 }
 
+// addClsactBpf(netns, ifname, 'ingress'|'egress', program, priority, handle, name): a clsact qdisc
+// (kept if present) and a direct-action cls_bpf filter, as `tc filter add … bpf da` makes.
 Napi::Value AddClsactBpf(const Napi::CallbackInfo& info) {
   netns::Target target;
   std::string name, dir, tc_name;
