@@ -98,7 +98,7 @@ describeKernel('links', () => {
 
     const ours = (await listLinks()).filter((l) => ids.has(l.id));
     const theirs = bpftool<BpftoolLink[]>('link', 'show').filter((l) => ids.has(l.id));
-    expect(ours).toEqual(theirs.map((t) => ({ id: t.id, type: 'netfilter', progId: t.prog_id, pf: t.pf, hook: t.hook, priority: t.prio, flags: t.flags })));
+    expect(ours).toEqual(theirs.map((t) => ({ id: t.id, type: t.type, progId: t.prog_id, pf: t.pf, hook: t.hook, priority: t.prio, flags: t.flags })));
     expect(ours.find((l) => l.id === links[2].id)).toMatchObject({ pf: 2, hook: 0, priority: 10, flags: 1 });
 
     const attached = (await listAttachments()).filter((a): a is NetfilterAttachment => a.hook === 'netfilter' && ids.has(a.linkId));
