@@ -261,6 +261,14 @@ export class Layout<L extends LayoutFields> {
     return out;
   }
 
+  /**
+   * @internal The compiled decoder, for callers that check the bounds of many records at once
+   * (MapDump, which decodes a key and its value in one step so that each record is built whole).
+   */
+  recordDecoder(): RecordDecoder<L> {
+    return this.decodeAt;
+  }
+
   /** @internal The view class, for callers that check the bounds of many records at once (MapDump). */
   viewClass(): ViewConstructor<L> {
     return (this.View ??= compileView(this.fields, this.readers, this.decodeAt));
@@ -367,7 +375,7 @@ export function recordBytes(buf: Buffer): RecordBytes {
   };
 }
 
-type RecordDecoder<L extends LayoutFields> = (bytes: RecordBytes, at: number) => Decoded<L>;
+export type RecordDecoder<L extends LayoutFields> = (bytes: RecordBytes, at: number) => Decoded<L>;
 
 /** The names generated code uses for RecordBytes' members. */
 const BYTES_NAMES = ['b', 'v', 'o', 'q', 's'] as const;
