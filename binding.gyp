@@ -19,6 +19,7 @@
         "native/fixtures.cc",
         "native/glibc_compat.cc",
         "native/handle.cc",
+        "native/holders.cc",
         "native/ids.cc",
         "native/links.cc",
         "native/maps.cc",

@@ -6,6 +6,7 @@
 #include "features.h"
 #include "fixtures.h"
 #include "handle.h"
+#include "holders.h"
 #include "links.h"
 #include "maps.h"
 #include "netlink.h"
@@ -32,6 +33,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   maps::Init(env, exports);
   links::Init(env, exports);
   pins::Init(env, exports);
+  holders::Init(env, exports);
   features::Init(env, exports);
   Napi::Object fixtures_ns = Napi::Object::New(env);
   fixtures::Init(env, fixtures_ns);

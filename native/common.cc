@@ -13,14 +13,18 @@ namespace bpfscope {
 
 long uapi::Syscall(int cmd, void* attr, unsigned int size) { return ::syscall(__NR_bpf, cmd, attr, size); }
 
-std::string ReadFdinfo(int fd) {
-  char path[64];
-  std::snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-  Fd file(::open(path, O_RDONLY | O_CLOEXEC));
+std::string ReadSmallFileAt(int dir, const char* path) {
+  Fd file(::openat(dir, path, O_RDONLY | O_CLOEXEC));
   if (!file.valid()) return {};
   char buf[2048];
   ssize_t n = ::read(file.get(), buf, sizeof(buf));
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+std::string ReadFdinfo(int fd) {
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+  return ReadSmallFileAt(AT_FDCWD, path);
 }
 
 bool FdinfoU64(const std::string& text, const char* key, uint64_t* out) {

@@ -55,6 +55,9 @@ class Fd {
   int fd_ = -1;
 };
 
+// The first 2 KiB of a small file such as a /proc entry, `path` relative to the directory fd `dir`
+// (AT_FDCWD for the working directory); empty if it cannot be read.
+std::string ReadSmallFileAt(int dir, const char* path);
 // The text of /proc/self/fdinfo/<fd> (empty if unreadable): the kernel reports memlock, frozen
 // and the owner of a prog_array only there.
 std::string ReadFdinfo(int fd);

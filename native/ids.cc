@@ -8,11 +8,22 @@
 namespace bpfscope {
 
 const IdSpace kPrograms = {bpf_prog_get_next_id, bpf_prog_get_fd_by_id, "BPF_PROG_GET_NEXT_ID",
-                           "BPF_PROG_GET_FD_BY_ID", "program"};
+                           "BPF_PROG_GET_FD_BY_ID", "program", "prog_id"};
 const IdSpace kMaps = {bpf_map_get_next_id, bpf_map_get_fd_by_id, "BPF_MAP_GET_NEXT_ID", "BPF_MAP_GET_FD_BY_ID",
-                       "map"};
+                       "map", "map_id"};
 const IdSpace kLinks = {bpf_link_get_next_id, bpf_link_get_fd_by_id, "BPF_LINK_GET_NEXT_ID",
-                        "BPF_LINK_GET_FD_BY_ID", "link"};
+                        "BPF_LINK_GET_FD_BY_ID", "link", "link_id"};
+const IdSpace* const kObjectSpaces[3] = {&kPrograms, &kMaps, &kLinks};
+
+bool KindOfFdTarget(std::string_view target, ObjectKind* kind) {
+  // A link's file is "bpf_link" when BPF_LINK_CREATE made it and "bpf-link" when BPF_OBJ_GET
+  // opened a pin of it (kernel/bpf/syscall.c names the anon inode twice).
+  if (target == "anon_inode:bpf-prog") *kind = ObjectKind::kProgram;
+  else if (target == "anon_inode:bpf-map") *kind = ObjectKind::kMap;
+  else if (target == "anon_inode:bpf_link" || target == "anon_inode:bpf-link") *kind = ObjectKind::kLink;
+  else return false;
+  return true;
+}
 
 Fd OpenById(const IdSpace& space, uint32_t id, Failure& failure) {
   int fd = space.fd_by_id(id);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string_view>
 
 #include "common.h"
 
@@ -14,11 +15,21 @@ struct IdSpace {
   const char* next_op;                             // "BPF_PROG_GET_NEXT_ID"
   const char* fd_op;                               // "BPF_PROG_GET_FD_BY_ID"
   const char* kind;                                // "program"
+  const char* fdinfo_id;                           // the id's key in fdinfo: "prog_id"
 };
 
 extern const IdSpace kPrograms;
 extern const IdSpace kMaps;
 extern const IdSpace kLinks;
+
+// The kinds of object a process can hold an fd of, in the order kObjectSpaces lists them.
+enum class ObjectKind { kProgram, kMap, kLink };
+extern const IdSpace* const kObjectSpaces[3];
+inline const IdSpace& SpaceOf(ObjectKind kind) { return *kObjectSpaces[static_cast<int>(kind)]; }
+
+// The kind of BPF object behind a file, from the target of its /proc/<pid>/fd/<n> link
+// ("anon_inode:bpf-map"). False for any other file.
+bool KindOfFdTarget(std::string_view target, ObjectKind* kind);
 
 // Opens the object with that id. On failure returns an invalid Fd and fills `failure`.
 Fd OpenById(const IdSpace& space, uint32_t id, Failure& failure);
@@ -77,12 +88,7 @@ class GetObjectTask : public Task {
 template <typename Kind>
 void ExportListAndGet(Napi::Env env, Napi::Object exports, const char* kind, const char* list_name,
                       const char* get_name) {
-  Napi::Value schemas = exports.Get("schemas");
-  if (!schemas.IsObject()) {
-    schemas = Napi::Object::New(env);
-    exports.Set("schemas", schemas);
-  }
-  schemas.As<Napi::Object>().Set(kind, Kind::TableSchema().ToJs(env));
+  ExportSchema(env, exports, kind, Kind::TableSchema());
   exports.Set(list_name, Napi::Function::New(
                              env, [](const Napi::CallbackInfo& info) -> Napi::Value {
                                return RunAsync(info.Env(), std::make_unique<ListObjectsTask<Kind>>());

@@ -1104,12 +1104,7 @@ void Init(Napi::Env env, Napi::Object exports) {
               DumpFunction<Route, rtmsg, Objects<Route, RouteToJs>>(env, "netRoutes", RTM_GETROUTE, "RTM_GETROUTE", ParseRoute));
   exports.Set("netNeighbors", DumpFunction<Neighbor, ndmsg, Objects<Neighbor, NeighborToJs>>(
                                   env, "netNeighbors", RTM_GETNEIGH, "RTM_GETNEIGH", ParseNeighbor));
-  Napi::Value schemas = exports.Get("schemas");
-  if (!schemas.IsObject()) {
-    schemas = Napi::Object::New(env);
-    exports.Set("schemas", schemas);
-  }
-  schemas.As<Napi::Object>().Set("interface", LinkSchema().ToJs(env));
+  ExportSchema(env, exports, "interface", LinkSchema());
   exports.Set("netNsids", Napi::Function::New(env, NetNsids, "netNsids"));
   exports.Set("netEthtoolStats", Napi::Function::New(env, NetEthtoolStats, "netEthtoolStats"));
   exports.Set("netAttachments", Napi::Function::New(env, NetAttachments, "netAttachments"));

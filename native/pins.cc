@@ -16,20 +16,19 @@
 #include "maps.h"
 #include "programs.h"
 #include "errors.h"
+#include "ids.h"
 #include "task.h"
 
 namespace bpfscope::pins {
 
 namespace {
 
-enum class Kind { kProgram, kMap, kLink };
-
 // Pinned objects read so far: one table per kind, and each pin's (path, kind, row).
 class PinnedSet {
  public:
   struct Entry {
     std::string path;
-    Kind kind;
+    ObjectKind kind;
   };
   bool Read(const std::string& path, Failure& failure);
   Napi::Object ToJs(Napi::Env env);
@@ -42,18 +41,12 @@ class PinnedSet {
   std::vector<std::pair<std::string, int>> unreadable_;
 };
 
-// The anon inode behind a bpf fd names its kind: "anon_inode:bpf-prog", "bpf-map", "bpf-link".
-bool KindOf(int fd, Kind* kind) {
+// What an fd of this process is: the target of /proc/self/fd/<fd> names the object's kind.
+bool KindOf(int fd, ObjectKind* kind) {
   char link[64], target[64];
   std::snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-  ssize_t n = ::readlink(link, target, sizeof(target) - 1);
-  if (n <= 0) return false;
-  target[n] = '\0';
-  if (std::strcmp(target, "anon_inode:bpf-prog") == 0) *kind = Kind::kProgram;
-  else if (std::strcmp(target, "anon_inode:bpf-map") == 0) *kind = Kind::kMap;
-  else if (std::strcmp(target, "anon_inode:bpf-link") == 0) *kind = Kind::kLink;
-  else return false;
-  return true;
+  ssize_t n = ::readlink(link, target, sizeof(target));
+  return n > 0 && KindOfFdTarget(std::string_view(target, static_cast<size_t>(n)), kind);
 }
 
 bool OnBpffs(const std::string& path, Failure& failure) {
@@ -74,19 +67,19 @@ bool PinnedSet::Read(const std::string& path, Failure& failure) {
     if (!fd.valid()) errno = EACCES;
   }
   if (!fd.valid()) return failure.Set(errno, "BPF_OBJ_GET", path);
-  Kind kind;
+  ObjectKind kind;
   if (!KindOf(fd.get(), &kind)) return failure.Set(EBADF, "BPF_OBJ_GET", path, "not a program, map or link");
   bool ok = false;
   switch (kind) {
-    case Kind::kProgram:
+    case ObjectKind::kProgram:
       ok = programs::Read(fd.get(), programs_, context_, failure);
       break;
-    case Kind::kMap: {
+    case ObjectKind::kMap: {
       maps::Context none;
       ok = maps::Read(fd.get(), maps_, none, failure);
       break;
     }
-    case Kind::kLink: {
+    case ObjectKind::kLink: {
       links::Context none;
       ok = links::Read(fd.get(), links_, none, failure);
       break;
@@ -101,12 +94,11 @@ Napi::Object PinnedSet::ToJs(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
   Napi::Array entries = Napi::Array::New(env, entries_.size());
   uint32_t rows[3] = {0, 0, 0};
-  static const char* const kNames[] = {"program", "map", "link"};
   for (uint32_t i = 0; i < entries_.size(); i++) {
     int k = static_cast<int>(entries_[i].kind);
     Napi::Object e = Napi::Object::New(env);
     e.Set("path", entries_[i].path);
-    e.Set("kind", kNames[k]);
+    e.Set("kind", SpaceOf(entries_[i].kind).kind);
     e.Set("row", rows[k]++);
     entries.Set(i, e);
   }

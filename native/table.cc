@@ -127,4 +127,13 @@ Napi::Object Table::ToJs(Napi::Env env) {
   return o;
 }
 
+void ExportSchema(Napi::Env env, Napi::Object exports, const char* kind, const Schema& schema) {
+  Napi::Value schemas = exports.Get("schemas");
+  if (!schemas.IsObject()) {
+    schemas = Napi::Object::New(env);
+    exports.Set("schemas", schemas);
+  }
+  schemas.As<Napi::Object>().Set(kind, schema.ToJs(env));
+}
+
 }  // namespace bpfscope

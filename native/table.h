@@ -93,6 +93,9 @@ class Table {
 
 // How many rows one kind of listing had last time (each listing keeps its own: a getProgram of
 // one row says nothing about the next listPrograms).
+// Publishes a kind's columns as exports.schemas.<kind>, which src/table.ts reads rows with.
+void ExportSchema(Napi::Env env, Napi::Object exports, const char* kind, const Schema& schema);
+
 class RowsHint {
  public:
   size_t get() const { return rows_.load(std::memory_order_relaxed); }

@@ -53,7 +53,7 @@ export interface NativeFixtures {
 export interface NativeBinding {
   setErrorClass(ctor: typeof BpfError): void;
   /** The column layout of each kind's tables. */
-  schemas: { program: TableSchema; map: TableSchema; link: TableSchema; interface: TableSchema };
+  schemas: { program: TableSchema; map: TableSchema; link: TableSchema; interface: TableSchema; holder: TableSchema };
   listPrograms(): Promise<NativeTable>;
   getProgram(id: number): Promise<NativeTable>;
   enableStats(): Promise<NativeFdHandle>;
@@ -72,6 +72,8 @@ export interface NativeBinding {
   listLinks(): Promise<NativeTable>;
   getLink(id: number): Promise<NativeTable>;
   openPinned(path: string): Promise<NativePinnedSet>;
+  /** One row per BPF fd of every process (src/holders.ts), and the pids whose fds could not be read. */
+  listHolders(): Promise<{ table: NativeTable; unreadable: number[] }>;
   listPinned(root: string): Promise<NativePinnedSet>;
   versions(): { libbpfBuild: string; libbpfRuntime: string; kernelRelease?: string; kernelVersion?: string; machine?: string };
   probe(kind: 'attach-query' | 'map-type' | 'prog-type', value: number): Promise<number>;

@@ -10,6 +10,7 @@ import { findPeer } from '../peers';
 import { resolveContainer } from '../containers';
 import { listLinks, type LinkInfo } from '../links';
 import { listPinned } from '../pins';
+import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
 import { cilium, type PodTarget } from '../cilium';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
@@ -22,7 +23,7 @@ export const EXIT = { ok: 0, error: 1, usage: 2, permission: 3, notFound: 4 } as
 const USAGE = `usage: bpfscope [command] [--json]
 
   (no command)            overview: programs by type, maps, links
-  prog [id]               BPF programs (bpftool prog show)
+  prog [id]               BPF programs, with the processes holding them (bpftool prog show)
   map show [id|name]      BPF maps (bpftool map show)
   map dump <id|name|path> [--btf]
                           a map's entries (bpftool map dump); --btf decodes with the map's BTF
@@ -62,16 +63,33 @@ function print(ctx: Context, value: unknown, text: () => string): void {
   ctx.out(ctx.json ? toJson(value) : text());
 }
 
-function programRows(programs: ProgramInfo[]): unknown[][] {
-  return programs.map((p) => [p.id, p.type, p.name, p.tag, p.loadedAt, p.bytesXlated, p.bytesJited, bytes(p.bytesMemlock), p.mapIds]);
+function programRows(programs: ProgramInfo[], holders: Map<number, HolderProcess[]>): unknown[][] {
+  return programs.map((p) => [p.id, p.type, p.name, p.tag, p.loadedAt, p.bytesXlated, p.bytesJited, bytes(p.bytesMemlock), p.mapIds, pidsText(holders.get(p.id))]);
+}
+
+/** bpftool's text for the processes holding an object: `node(4871) sleep(4890)`. */
+function pidsText(processes: HolderProcess[] | undefined): string {
+  return (processes ?? []).map((p) => `${p.comm}(${p.pid})`).join(' ');
+}
+
+/**
+ * Objects as JSON with the processes holding them, as bpftool -j adds `pids` (only to objects
+ * someone holds).
+ */
+function withPids<T extends { id: number }>(objects: T[], holders: Map<number, HolderProcess[]>): (T & { pids?: { pid: number; comm: string }[] })[] {
+  return objects.map((o) => {
+    const held = holders.get(o.id);
+    return held ? { ...o, pids: held.map(({ pid, comm }) => ({ pid, comm })) } : o;
+  });
 }
 
 const commands: Record<string, Command> = {
   async prog({ positionals }, ctx) {
     if (positionals.length > 1) throw new UsageError('prog takes at most one id');
-    const programs = positionals[0] ? [await getProgram(parseId(positionals[0]))] : await listPrograms();
-    print(ctx, positionals[0] ? programs[0] : programs, () =>
-      table(['id', 'type', 'name', 'tag', 'loaded', 'xlated', 'jited', 'memlock', 'maps'], programRows(programs)),
+    const [programs, { programs: holders }] = await Promise.all([positionals[0] ? getProgram(parseId(positionals[0])).then((p) => [p]) : listPrograms(), listHolders()]);
+    const printed = withPids(programs, holders);
+    print(ctx, positionals[0] ? printed[0] : printed, () =>
+      table(['id', 'type', 'name', 'tag', 'loaded', 'xlated', 'jited', 'memlock', 'maps', 'pids'], programRows(programs, holders)),
     );
   },
 
@@ -103,10 +121,12 @@ const commands: Record<string, Command> = {
     else if (/^\d+$/.test(ref)) maps = [await getMapInfo(parseId(ref))];
     else maps = (await listMaps()).filter((m) => m.name === ref);
     if (ref !== undefined && maps.length === 0) throw new NotFound(`no map named ${ref}`);
-    print(ctx, ref !== undefined && maps.length === 1 ? maps[0] : maps, () =>
+    const holders = (await listHolders()).maps;
+    const printed = withPids(maps, holders);
+    print(ctx, ref !== undefined && maps.length === 1 ? printed[0] : printed, () =>
       table(
-        ['id', 'type', 'name', 'key', 'value', 'max', 'flags', 'memlock', 'btf'],
-        maps.map((m) => [m.id, m.type, m.name, m.keySize, m.valueSize, m.maxEntries, `0x${m.flags.toString(16)}`, bytes(m.bytesMemlock), m.btfId]),
+        ['id', 'type', 'name', 'key', 'value', 'max', 'flags', 'memlock', 'btf', 'pids'],
+        maps.map((m) => [m.id, m.type, m.name, m.keySize, m.valueSize, m.maxEntries, `0x${m.flags.toString(16)}`, bytes(m.bytesMemlock), m.btfId, pidsText(holders.get(m.id))]),
       ),
     );
   },
@@ -238,8 +258,10 @@ const commands: Record<string, Command> = {
   },
 
   async link(_args, ctx) {
-    const links = await listLinks();
-    print(ctx, links, () => table(['id', 'type', 'prog', 'details'], links.map((l) => [l.id, l.type, l.progId, linkDetails(l)])));
+    const [links, { links: holders }] = await Promise.all([listLinks(), listHolders()]);
+    print(ctx, withPids(links, holders), () =>
+      table(['id', 'type', 'prog', 'details', 'pids'], links.map((l) => [l.id, l.type, l.progId, linkDetails(l), pidsText(holders.get(l.id))])),
+    );
   },
 
   async pinned({ positionals }, ctx) {

@@ -1,5 +1,6 @@
 // The bpfscope command: JSON equal to the API's values, text tables, exit codes and hints.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { getLink, getProgram } from 'bpfscope';
 import { attachTcx, createMap, loadProgram, testRun, updateElem } from 'bpfscope/testing';
@@ -19,6 +20,7 @@ describeKernel('bpfscope CLI', () => {
     const info = await getProgram(p.id);
     expect(printed).toMatchObject({ id: info.id, name: 'cil_from_container', type: 'sched_cls', tag: info.tag, bytesMemlock: String(info.bytesMemlock) });
     expect(printed.loadedAt).toBe(info.loadedAt!.toISOString());
+    expect(printed.pids).toEqual([{ pid: process.pid, comm: readFileSync('/proc/self/comm', 'utf8').trim() }]);
   });
 
   it('link shows tcx links in a table, and link --json their typed fields', async () => {
@@ -27,11 +29,13 @@ describeKernel('bpfscope CLI', () => {
     const l = owned(await attachTcx(p, veth.hostIfindex, 'ingress'));
     const text = cli('link');
     expect(text.code).toBe(0);
+    // This process holds the link's fd: the last column is bpftool's pids, comm(pid).
+    const comm = readFileSync('/proc/self/comm', 'utf8').trim();
     const row = text.stdout.split('\n').find((line) => line.trimStart().startsWith(`${l.id} `));
-    expect(row).toMatch(new RegExp(`^\\s*${l.id}\\s+tcx\\s+${p.id}\\s+ifindex=${veth.hostIfindex} attachType=tcx_ingress$`));
+    expect(row).toMatch(new RegExp(`^\\s*${l.id}\\s+tcx\\s+${p.id}\\s+ifindex=${veth.hostIfindex} attachType=tcx_ingress\\s+${comm.replace(/[()]/g, '\\$&')}\\(${process.pid}\\)$`));
     expect(text.stdout).not.toContain('\x1b['); // NO_COLOR and not a TTY
     const json = JSON.parse(cli('link', '--json').stdout) as { id: number }[];
-    expect(json.find((x) => x.id === l.id)).toEqual(await getLink(l.id));
+    expect(json.find((x) => x.id === l.id)).toEqual({ ...(await getLink(l.id)), pids: [{ pid: process.pid, comm }] });
   });
 
   it('exits 4 with a one-line error and a hint for a missing object, 2 for bad usage', () => {

@@ -51,6 +51,7 @@ const calls = {
   probeFeatures: async () => Array.isArray(await b.probeFeatures()),
   versions: async () => typeof b.versions().libbpfRuntime,
   resolveContainer: async () => (await b.resolveContainer('0123456789ab')).pids.length,
+  listHolders: async () => { const h = await b.listHolders(); return [h.unreadable.includes(cfg.rootPid), h.maps.has(cfg.mapId)].join(); },
   ciliumIpcache: async () => (await b.cilium.ipcache({ bpffs: cfg.privateDir })).length,
 };
 (async () => {
@@ -105,6 +106,7 @@ describeKernel('privileges', () => {
     await pin(map, cfg.writeOnly as string);
     chmodSync(cfg.writeOnly as string, 0o200);
     cfg.mapId = map.id;
+    cfg.rootPid = process.pid;
     const prog = owned(await loadProgram({ name: 'privs' }));
     cfg.progId = prog.id;
     cfg.pinnedProg = join(open, 'prog');
@@ -168,6 +170,8 @@ describeKernel('privileges', () => {
     // The device queries and the link walk run together: whichever is refused first answers.
     denied(run, 'listAttachments', 'EPERM', /^(BPF_PROG_QUERY|BPF_LINK_GET_NEXT_ID)$/, /^CAP_(NET|SYS)_ADMIN$/);
     for (const call of ['listRoutes', 'listAddresses', 'listNeighbors', 'listNetns', 'findPeer', 'probeFeatures', 'versions']) ok(run, call);
+    // Root's fds are not nobody's to read: this process is unreadable, so its map has no known holder.
+    ok(run, 'listHolders', 'true,false');
   });
 
   it('nobody with CAP_BPF: a readable pin opens and dumps like root reads it; id walks still need CAP_SYS_ADMIN', async () => {
@@ -212,5 +216,6 @@ describeKernel('privileges', () => {
     ok(run, 'openPinned', 'map');
     ok(run, 'openProgPinned', 'program');
     denied(run, 'byPid', 'EPERM', 'setns', 'CAP_SYS_ADMIN');
+    ok(run, 'listHolders', 'false,true');
   });
 });

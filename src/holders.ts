@@ -1,0 +1,60 @@
+// Which processes hold BPF programs, maps and links open: bpftool's `pids` (`bpftool prog show`
+// prints them as `pids cilium-agent(1234)`), read from /proc by the addon (native/holders.cc).
+import { withCallerStack } from './errors';
+import { native } from './native';
+import { tableRowsOf } from './table';
+
+/** A process holding one object open. */
+export interface HolderProcess {
+  pid: number;
+  /** The process's name (/proc/<pid>/comm), as bpftool prints it. */
+  comm: string;
+  /** Its fds on the object, lowest first: a process can hold one object more than once. */
+  fds: number[];
+}
+
+/** Every process that holds each object, by object id; processes in pid order. */
+export interface BpfHolders {
+  programs: Map<number, HolderProcess[]>;
+  maps: Map<number, HolderProcess[]>;
+  links: Map<number, HolderProcess[]>;
+  /**
+   * Processes whose fds could not be read: another user's, when the caller lacks
+   * CAP_SYS_PTRACE. What they hold is unknown, so an object missing from the maps above may still
+   * be held by one of them.
+   */
+  unreadable: number[];
+}
+
+interface HolderRow {
+  kind: 'program' | 'map' | 'link';
+  id: number;
+  pid: number;
+  fd: number;
+  comm: string;
+}
+
+const holderRowsOf = tableRowsOf<HolderRow>(() => native().schemas.holder);
+
+/**
+ * Which processes hold each BPF program, map and link open, from every process's fds in /proc
+ * (the processes of the pid namespace that /proc shows). An object that only a pin or an
+ * attachment keeps alive has no holder. Like bpftool, a process counts once per object, here with
+ * all its fds on it.
+ */
+export async function listHolders(): Promise<BpfHolders> {
+  const { table, unreadable } = await withCallerStack(() => native().listHolders());
+  const byKind = { program: new Map<number, HolderProcess[]>(), map: new Map<number, HolderProcess[]>(), link: new Map<number, HolderProcess[]>() };
+  for (const row of holderRowsOf(table)) {
+    const processes = byKind[row.kind].get(row.id) ?? [];
+    if (processes.length === 0) byKind[row.kind].set(row.id, processes);
+    let holder = processes.find((p) => p.pid === row.pid);
+    if (!holder) processes.push((holder = { pid: row.pid, comm: row.comm ?? '', fds: [] }));
+    holder.fds.push(row.fd);
+  }
+  for (const processes of [...byKind.program.values(), ...byKind.map.values(), ...byKind.link.values()]) {
+    processes.sort((a, b) => a.pid - b.pid);
+    for (const p of processes) p.fds.sort((a, b) => a - b);
+  }
+  return { programs: byKind.program, maps: byKind.map, links: byKind.link, unreadable: [...unreadable].sort((a, b) => a - b) };
+}
