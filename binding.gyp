@@ -13,6 +13,7 @@
         "<@(parser_sources)",
         "native/addon.cc",
         "native/btf.cc",
+        "native/cgroups.cc",
         "native/common.cc",
         "native/errors.cc",
         "native/features.cc",

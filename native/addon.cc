@@ -2,6 +2,7 @@
 #include <bpf/libbpf.h>
 
 #include "addon.h"
+#include "cgroups.h"
 #include "errors.h"
 #include "features.h"
 #include "fixtures.h"
@@ -34,6 +35,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   links::Init(env, exports);
   pins::Init(env, exports);
   holders::Init(env, exports);
+  cgroups::Init(env, exports);
   features::Init(env, exports);
   Napi::Object fixtures_ns = Napi::Object::New(env);
   fixtures::Init(env, fixtures_ns);

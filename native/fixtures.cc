@@ -268,6 +268,31 @@ Napi::Value CreateLink(const Napi::CallbackInfo& info) {
       [fd](Napi::Env e) { return HandleResult(e, fd, "link"); });
 }
 
+// cgroupAttach(program, path, attachType, flags, attach) → undefined: BPF_PROG_ATTACH to a cgroup
+// with BPF_F_ALLOW_* `flags` (the way without a link, which Cilium falls back to), or with
+// attach false, BPF_PROG_DETACH of that program.
+Napi::Value CgroupAttach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int prog = info.Length() > 0 ? FdHandle::FdOf(info[0]) : -1;
+  if (env.IsExceptionPending()) return env.Undefined();
+  std::string path;
+  uint32_t type = 0, flags = 0;
+  if (!ArgString(info, 1, &path) || !ArgU32(info, 2, &type) || !ArgU32(info, 3, &flags) || info.Length() < 5 || !info[4].IsBoolean())
+    return ThrowType(env, "cgroupAttach(program, path, attachType, flags, attach)");
+  bool attach = info[4].As<Napi::Boolean>();
+  return RunAsync(
+      env,
+      [=](Failure& failure) {
+        Fd cgroup(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!cgroup.valid()) return failure.Set(errno, "open", path);
+        int r = attach ? bpf_prog_attach(prog, cgroup.get(), static_cast<bpf_attach_type>(type), flags)
+                       : bpf_prog_detach2(prog, cgroup.get(), static_cast<bpf_attach_type>(type));
+        if (r != 0) return failure.Set(errno, attach ? "BPF_PROG_ATTACH" : "BPF_PROG_DETACH", "cgroup " + path);
+        return true;
+      },
+      [](Napi::Env e) { return e.Undefined(); });
+}
+
 // testRun(program, data, repeat) → retval (BPF_PROG_TEST_RUN; with statistics on it advances run_cnt)
 Napi::Value TestRun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -406,6 +431,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("loadProgram", Napi::Function::New(env, LoadProgram, "loadProgram"));
   exports.Set("loadBtf", Napi::Function::New(env, LoadBtf, "loadBtf"));
   exports.Set("createLink", Napi::Function::New(env, CreateLink, "createLink"));
+  exports.Set("cgroupAttach", Napi::Function::New(env, CgroupAttach, "cgroupAttach"));
   exports.Set("testRun", Napi::Function::New(env, TestRun, "testRun"));
   exports.Set("pin", Napi::Function::New(env, Pin, "pin"));
   exports.Set("updateElem", Napi::Function::New(env, UpdateElem, "updateElem"));

@@ -48,6 +48,7 @@ export { defineLayout, Layout, formatMac, formatIpv6, type FieldSpec, type Field
 export { versions, probeFeatures, type Versions, type Feature } from './features';
 export { openPinned, listPinned, bpffsMounts, type PinnedObject, type UnreadablePin } from './pins';
 export { listHolders, type BpfHolders, type HolderProcess } from './holders';
+export { listCgroupAttachments, type CgroupAttachment, type CgroupAttachmentOptions } from './cgroups';
 export {
   PROGRAM_TYPES,
   MAP_TYPES,

@@ -1,5 +1,5 @@
 // Objects pinned in bpffs.
-import { readFile } from 'node:fs/promises';
+import { mountsOf } from './mounts';
 import { withCallerStack } from './errors';
 import { linksOf, type LinkInfo } from './links';
 import { mapsOf, type MapInfo } from './maps';
@@ -51,26 +51,6 @@ export async function listPinned(root?: string): Promise<(PinnedObject | Unreada
 
 /** Mount points of bpffs as this process sees them (from /proc/self/mountinfo). */
 export async function bpffsMounts(): Promise<string[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  return parseBpffsMounts(text);
-}
-
-/** The bpffs mount points in mountinfo text (field 5 is the mount point; after " - " comes the fs type). */
-export function parseBpffsMounts(mountinfo: string): string[] {
-  const mounts: string[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const fstype = line.slice(sep + 3).split(' ')[0];
-    if (fstype !== 'bpf') continue;
-    const mountPoint = line.slice(0, sep).split(' ')[4];
-    if (mountPoint) mounts.push(unescapeMountPath(mountPoint));
-  }
-  return [...new Set(mounts)];
-}
-
-/** mountinfo escapes space, tab, newline and backslash as \ooo. */
-function unescapeMountPath(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+  return mountsOf('bpf');
 }
 

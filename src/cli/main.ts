@@ -4,6 +4,7 @@ import { BpfError } from '../errors';
 import { enableStats, getProgram, listPrograms, type ProgramInfo } from '../programs';
 import { getMapInfo, listMaps, openMap, type MapInfo, type MapRef } from '../maps';
 import { listAttachments } from '../attachments';
+import { listCgroupAttachments } from '../cgroups';
 import { listAddresses, listInterfaces, listRoutes } from '../interfaces';
 import { listNetns, type NetnsRef } from '../netns';
 import { findPeer } from '../peers';
@@ -30,6 +31,9 @@ const USAGE = `usage: bpfscope [command] [--json]
   watch <id|name|path> [--interval ms] [--count n]
                           a live diff of a map: added, removed and changed entries per tick
   net [--netns REF]       BPF attachments per interface: tcx, tc, XDP (bpftool net show)
+  cgroup [path] [--tree] [--effective]
+                          BPF programs on a cgroup (default: the cgroup2 root), or on every cgroup
+                          below it (bpftool cgroup show / tree); --effective adds inherited ones
   if [--netns REF]        interfaces with their addresses (ip -d addr)
   netns                   every network namespace, with names, pids and nsid
   demo [--version V]      the walkthrough on a fake Cilium node built in namespaces, then removed
@@ -161,6 +165,14 @@ const commands: Record<string, Command> = {
         const { hook, progId, progName, progType, ifname, ifindex, ...rest } = a as unknown as Record<string, unknown>;
         return [ifname, ifindex, hook, progId, progName, progType, Object.entries(rest).map(([k, v]) => `${k}=${String(v)}`).join(' ')];
       })),
+    );
+  },
+
+  async cgroup({ positionals, options }, ctx) {
+    if (positionals.length > 1) throw new UsageError('usage: bpfscope cgroup [path] [--tree] [--effective]');
+    const attachments = await listCgroupAttachments({ path: positionals[0], recursive: options.tree === true, effective: options.effective === true });
+    print(ctx, attachments, () =>
+      table(['cgroup', 'attach type', 'flags', 'prog', 'name', 'link'], attachments.map((a) => [a.cgroup, a.attachType, a.attachFlags, a.progId, a.progName, a.linkId])),
     );
   },
 
@@ -384,7 +396,7 @@ function parsePositive(s: string, what: string): number {
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
   try {
-    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs'], ['json', 'help', 'btf']);
+    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs'], ['json', 'help', 'btf', 'effective', 'tree']);
     const ctx: Context = { json: Boolean(args.options.json), out };
     const [name, ...rest] = args.positionals;
     if (args.options.help || name === 'help') {

@@ -14,6 +14,8 @@ export {
   updateBatch,
   deleteElem,
   attachTcx,
+  attachCgroup,
+  detachCgroup,
   createLink,
   testRun,
   pin,

@@ -174,6 +174,22 @@ export async function createLink(program: KernelObject, target: number | string 
   return new KernelObject('link', await withCallerStack(() => native().fixtures.createLink(program.handle, to, type)));
 }
 
+/**
+ * Attaches a program to a cgroup v2 directory without a link (BPF_PROG_ATTACH), the way Cilium
+ * falls back to on kernels without cgroup links: `flags` 'multi' (BPF_F_ALLOW_MULTI), 'override'
+ * (BPF_F_ALLOW_OVERRIDE) or 'none'. Detach with detachCgroup(); closing the program does not.
+ */
+export async function attachCgroup(program: KernelObject, path: string, attachType: AttachTypeName, flags: 'multi' | 'override' | 'none'): Promise<void> {
+  const type = valueOf(ATTACH_TYPES, attachType);
+  if (type < 0) throw new RangeError(`unknown attach type ${attachType}`);
+  await withCallerStack(() => native().fixtures.cgroupAttach(program.handle, path, type, { none: 0, override: 1, multi: 2 }[flags], true));
+}
+
+/** Detaches a program that attachCgroup() attached. */
+export async function detachCgroup(program: KernelObject, path: string, attachType: AttachTypeName): Promise<void> {
+  await withCallerStack(() => native().fixtures.cgroupAttach(program.handle, path, valueOf(ATTACH_TYPES, attachType), 0, false));
+}
+
 /** Attaches a sched_cls program to a device's tcx hook (Linux 6.6+). */
 export async function attachTcx(program: KernelObject, ifindex: number, direction: 'ingress' | 'egress'): Promise<KernelObject> {
   return createLink(program, ifindex, direction === 'ingress' ? 'tcx_ingress' : 'tcx_egress');

@@ -1,7 +1,7 @@
 // Test helpers: real kernel objects that remove themselves (even when a test fails), and the
 // tools (bpftool, ip, tc, ethtool) the tests compare bpfscope against. Only tests run tools.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished, afterAll, describe } from 'vitest';
@@ -97,6 +97,22 @@ export async function mustBpffs(): Promise<string> {
   await mountBpffs(dir);
   cleanup(async () => {
     await unmount(dir);
+    rmdirSync(dir);
+  });
+  return dir;
+}
+
+/**
+ * A fresh cgroup v2 directory (under the cgroup2 mount: /sys/fs/cgroup, or /sys/fs/cgroup/unified
+ * on a hybrid host) with the children named, removed afterwards, children first.
+ */
+export function mustCgroup(...children: string[]): string {
+  const mount = run('findmnt', ['-n', '-t', 'cgroup2', '-o', 'TARGET']).trim().split('\n')[0];
+  if (!mount) throw new Error('no cgroup2 mount');
+  const dir = mkdtempSync(join(mount, 'bpfscope-'));
+  for (const child of children) mkdirSync(join(dir, child));
+  cleanup(() => {
+    for (const child of [...children].reverse()) rmdirSync(join(dir, child));
     rmdirSync(dir);
   });
   return dir;

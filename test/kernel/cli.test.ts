@@ -1,10 +1,11 @@
 // The bpfscope command: JSON equal to the API's values, text tables, exit codes and hints.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { getLink, getProgram } from 'bpfscope';
-import { attachTcx, createMap, loadProgram, testRun, updateElem } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, mustNetns, mustVeth, owned, run } from '../helpers/kernel';
+import { getLink, getProgram, listCgroupAttachments } from 'bpfscope';
+import { attachTcx, createLink, createMap, loadProgram, testRun, updateElem } from 'bpfscope/testing';
+import { bpftool, cleanup, describeKernel, mustCgroup, mustNetns, mustVeth, owned, run } from '../helpers/kernel';
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -36,6 +37,19 @@ describeKernel('bpfscope CLI', () => {
     expect(text.stdout).not.toContain('\x1b['); // NO_COLOR and not a TTY
     const json = JSON.parse(cli('link', '--json').stdout) as { id: number }[];
     expect(json.find((x) => x.id === l.id)).toEqual({ ...(await getLink(l.id)), pids: [{ pid: process.pid, comm }] });
+  });
+
+  it('cgroup --tree lists the programs below a cgroup, and --json what listCgroupAttachments returns', async () => {
+    const root = mustCgroup('kid');
+    const p = owned(await loadProgram({ type: 'cgroup_sock_addr', name: 'cil_sock4_connect', expectedAttachType: 'cgroup_inet4_connect' }));
+    const l = owned(await createLink(p, join(root, 'kid'), 'cgroup_inet4_connect'));
+    const text = cli('cgroup', root, '--tree');
+    expect(text.code).toBe(0);
+    expect(text.stdout.trim().split('\n').slice(1)).toEqual([expect.stringMatching(new RegExp(`^${join(root, 'kid')}\\s+cgroup_inet4_connect\\s+multi\\s+${p.id}\\s+cil_sock4_connect\\s+${l.id}$`))]);
+    const json = JSON.parse(cli('cgroup', root, '--tree', '--json').stdout);
+    const api = await listCgroupAttachments({ path: root, recursive: true });
+    expect(json).toEqual(api.map((a) => ({ ...a, cgroupId: String(a.cgroupId) })));
+    expect(JSON.parse(cli('cgroup', join(root, 'kid'), '--effective', '--json').stdout).map((a: { progId: number }) => a.progId)).toEqual([p.id]);
   });
 
   it('exits 4 with a one-line error and a hint for a missing object, 2 for bad usage', () => {

@@ -1,9 +1,8 @@
 // listLinks/getLink against `bpftool -j link show` (7.5, which sees tcx) on links this file creates.
-import { mkdtempSync, rmdirSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { BpfError, getLink, listAttachments, listLinks, type LinkInfo, type NetfilterAttachment } from 'bpfscope';
 import { attachTcx, createLink, createMap, createNetfilterLink, loadProgram, returnInsns } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, mustNetns, mustVeth, owned, run } from '../helpers/kernel';
+import { bpftool, describeKernel, mustCgroup, mustNetns, mustVeth, owned, run } from '../helpers/kernel';
 
 interface BpftoolLink {
   id: number;
@@ -18,13 +17,6 @@ interface BpftoolLink {
   hook?: number;
   prio?: number;
   flags?: number;
-}
-
-/** The cgroup v2 hierarchy of this machine (unified at /sys/fs/cgroup or /sys/fs/cgroup/unified). */
-function cgroup2Root(): string {
-  const mounts = run('findmnt', ['-n', '-t', 'cgroup2', '-o', 'TARGET']).trim().split('\n');
-  if (!mounts[0]) throw new Error('no cgroup2 mount');
-  return mounts[0];
 }
 
 describeKernel('links', () => {
@@ -59,8 +51,7 @@ describeKernel('links', () => {
     const veth = mustVeth();
     const xdpProg = owned(await loadProgram({ type: 'xdp', name: 'bpfs_xdp' }));
     const xdp = owned(await createLink(xdpProg, veth.hostIfindex, 'xdp'));
-    const cg = mkdtempSync(`${cgroup2Root()}/bpfscope-`);
-    cleanup(() => rmdirSync(cg));
+    const cg = mustCgroup();
     const skbProg = owned(await loadProgram({ type: 'cgroup_skb', name: 'bpfs_cg', expectedAttachType: 'cgroup_inet_ingress' }));
     const cgLink = owned(await createLink(skbProg, cg, 'cgroup_inet_ingress'));
     const fdProg = owned(await loadProgram({ type: 'flow_dissector', name: 'bpfs_flow' }));

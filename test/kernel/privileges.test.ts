@@ -51,6 +51,7 @@ const calls = {
   probeFeatures: async () => Array.isArray(await b.probeFeatures()),
   versions: async () => typeof b.versions().libbpfRuntime,
   resolveContainer: async () => (await b.resolveContainer('0123456789ab')).pids.length,
+  listCgroupAttachments: async () => Array.isArray(await b.listCgroupAttachments({ recursive: true })),
   listHolders: async () => { const h = await b.listHolders(); return [h.unreadable.includes(cfg.rootPid), h.maps.has(cfg.mapId)].join(); },
   ciliumIpcache: async () => (await b.cilium.ipcache({ bpffs: cfg.privateDir })).length,
 };
@@ -170,6 +171,7 @@ describeKernel('privileges', () => {
     // The device queries and the link walk run together: whichever is refused first answers.
     denied(run, 'listAttachments', 'EPERM', /^(BPF_PROG_QUERY|BPF_LINK_GET_NEXT_ID)$/, /^CAP_(NET|SYS)_ADMIN$/);
     for (const call of ['listRoutes', 'listAddresses', 'listNeighbors', 'listNetns', 'findPeer', 'probeFeatures', 'versions']) ok(run, call);
+    denied(run, 'listCgroupAttachments', 'EPERM', 'BPF_PROG_QUERY', /^CAP_(NET|SYS)_ADMIN$/);
     // Root's fds are not nobody's to read: this process is unreadable, so its map has no known holder.
     ok(run, 'listHolders', 'true,false');
   });
@@ -200,6 +202,7 @@ describeKernel('privileges', () => {
     ok(run, 'enableStats', true);
     ok(run, 'byName', 'lo');
     ok(run, 'listAttachments', true); // BPF_PROG_QUERY takes CAP_NET_ADMIN or CAP_SYS_ADMIN
+    ok(run, 'listCgroupAttachments', true);
     denied(run, 'byPid', 'EACCES', 'open', /CAP_SYS_PTRACE/);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ATTACH_TYPES, LINK_TYPES, MAP_TYPES, PROGRAM_TYPES } from 'bpfscope';
-import { parseBpffsMounts } from '../../dist/cjs/pins.js';
+import { parseMounts } from '../../dist/cjs/mounts.js';
 
 describe('enum names', () => {
   it('spell the kernel values as bpftool does', () => {
@@ -17,8 +17,8 @@ describe('enum names', () => {
   });
 });
 
-describe('parseBpffsMounts', () => {
-  it('keeps bpf mounts only, unescapes their paths and drops duplicates', () => {
+describe('parseMounts', () => {
+  it('keeps the mounts of one type only, unescapes their paths and drops duplicates', () => {
     const text = [
       '25 30 0:22 / /sys/fs/bpf rw,nosuid,nodev,noexec,relatime shared:9 - bpf bpf rw,mode=700',
       '26 30 0:23 / /sys/fs/cgroup rw shared:10 - cgroup2 cgroup2 rw',
@@ -26,6 +26,8 @@ describe('parseBpffsMounts', () => {
       '91 30 0:22 / /sys/fs/bpf rw,relatime - bpf bpf rw',
       '',
     ].join('\n');
-    expect(parseBpffsMounts(text)).toEqual(['/sys/fs/bpf', '/tmp/with space']);
+    expect(parseMounts(text, 'bpf')).toEqual(['/sys/fs/bpf', '/tmp/with space']);
+    expect(parseMounts(text, 'cgroup2')).toEqual(['/sys/fs/cgroup']);
+    expect(parseMounts(text, 'cgroup')).toEqual([]);
   });
 });

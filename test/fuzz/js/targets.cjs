@@ -4,7 +4,7 @@
 const { join } = require('node:path');
 
 const dist = join(__dirname, '..', '..', '..', 'dist', 'cjs');
-const { parseBpffsMounts } = require(join(dist, 'pins.js'));
+const { parseMounts } = require(join(dist, 'mounts.js'));
 const { defineLayout } = require(join(dist, 'layout.js'));
 const { BtfDecoders } = require(join(dist, 'btf.js'));
 const { MapDump } = require(join(dist, 'map-dump.js'));
@@ -103,8 +103,8 @@ function btfTable(g) {
 /** Targets: name → (generator) => void. */
 const targets = {
   mountinfo(g) {
-    const mounts = parseBpffsMounts(mountinfoText(g));
-    if (!Array.isArray(mounts) || mounts.some((m) => typeof m !== 'string' || m === '')) throw new Error('parseBpffsMounts returned a non-path');
+    const mounts = parseMounts(mountinfoText(g), 'bpf');
+    if (!Array.isArray(mounts) || mounts.some((m) => typeof m !== 'string' || m === '')) throw new Error('parseMounts returned a non-path');
   },
   layout(g) {
     const layout = defineLayout(layoutFields(g), g.next() < 0.8 ? undefined : g.size());

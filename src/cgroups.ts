@@ -1,0 +1,94 @@
+// Programs attached to cgroups: what `bpftool cgroup show` and `bpftool cgroup tree` print. This
+// is where Cilium's socket load balancing runs (cil_sock4_connect and its kin on the cgroup root).
+import { withCallerStack } from './errors';
+import { linksOf } from './links';
+import { mountsOf } from './mounts';
+import { ATTACH_TYPES, nameOf, valueOf, type AttachTypeName, type ProgramTypeName } from './names';
+import { native } from './native';
+import { programsOf, type ProgramInfo } from './programs';
+import { tableRowsOf } from './table';
+import { checkOptions, checkPath, describe } from './validate';
+
+export interface CgroupAttachment {
+  /**
+   * The cgroup directory. In an effective listing, the cgroup asked about: the program may be
+   * attached to one of its ancestors.
+   */
+  cgroup: string;
+  /** The cgroup's id (its directory's inode), as a cgroup link's `cgroupId` names it. */
+  cgroupId: bigint;
+  attachType: AttachTypeName | number;
+  progId: number;
+  /** The program's full name, and its type; undefined when it was freed while being listed. */
+  progName?: string;
+  progType?: ProgramTypeName | number;
+  /**
+   * How it was attached, as bpftool prints it: 'multi' (BPF_F_ALLOW_MULTI, which links get too),
+   * 'override' (BPF_F_ALLOW_OVERRIDE), 'none' (neither: no program below may attach), or the
+   * number of flags bpfscope does not name. Per program since Linux 6.0, before that the hook's.
+   * Undefined in effective listings: the kernel does not report flags there.
+   */
+  attachFlags?: 'multi' | 'override' | 'none' | number;
+  /** The BPF link that attaches it here; undefined when BPF_PROG_ATTACH did, and in effective listings. */
+  linkId?: number;
+}
+
+export interface CgroupAttachmentOptions {
+  /** A cgroup v2 directory; default: the cgroup2 mount (the root of the hierarchy). */
+  path?: string;
+  /** Every program that runs for the cgroup, its ancestors' included (`bpftool cgroup show PATH effective`). */
+  effective?: boolean;
+  /** The cgroup and every cgroup below it, in a pre-order walk in name order (`bpftool cgroup tree`). */
+  recursive?: boolean;
+}
+
+/** The attach types of cgroup hooks, in bpftool's order (the kernel's enum). */
+const CGROUP_ATTACH_TYPES = ATTACH_TYPES.filter((t) => t.startsWith('cgroup_') || t === 'lsm_cgroup').map((t) => valueOf(ATTACH_TYPES, t));
+const FLAG_NAMES: Record<number, 'multi' | 'override' | 'none'> = { 0: 'none', 1: 'override', 2: 'multi' };
+
+interface CgroupRow {
+  cgroup: string;
+  cgroupId: bigint;
+  attachType: AttachTypeName | number;
+  progId: number;
+  attachFlags?: number;
+}
+const rowsOf = tableRowsOf<CgroupRow>(() => native().schemas.cgroupAttachment, {
+  derive: { attachType: { from: 'attachType', convert: (n: number) => nameOf(ATTACH_TYPES, n) } },
+});
+
+/**
+ * The programs attached to a cgroup (or, recursive, to every cgroup below it), per cgroup in
+ * attach-type order and, within a hook, in the order they run, as `bpftool cgroup show/tree`
+ * lists them. Needs CAP_NET_ADMIN (or CAP_SYS_ADMIN) for BPF_PROG_QUERY, and CAP_SYS_ADMIN for the
+ * program names and links read by id.
+ */
+export async function listCgroupAttachments(options: CgroupAttachmentOptions = {}): Promise<CgroupAttachment[]> {
+  const o = checkOptions<CgroupAttachmentOptions>(options, ['path', 'effective', 'recursive'], 'listCgroupAttachments');
+  for (const flag of ['effective', 'recursive'] as const) {
+    if (o[flag] !== undefined && typeof o[flag] !== 'boolean') throw new TypeError(`listCgroupAttachments ${flag} must be a boolean, got ${describe(o[flag])}`);
+  }
+  let path = o.path === undefined ? undefined : checkPath(o.path, 'cgroup path');
+  if (path === undefined) {
+    [path] = await mountsOf('cgroup2');
+    if (path === undefined) throw new Error('no cgroup2 mount: pass the path of a cgroup v2 directory');
+  }
+  const effective = o.effective ?? false;
+  const raw = await withCallerStack(() => native().cgroupQuery(path, CGROUP_ATTACH_TYPES, effective, o.recursive ?? false));
+  const programs = new Map<number, ProgramInfo>(programsOf(raw.programs).map((p) => [p.id, p]));
+  // A cgroup link names its cgroup by id: (cgroup id, attach type, program) → link id.
+  const links = new Map<string, number>();
+  for (const l of linksOf(raw.links)) if (l.type === 'cgroup') links.set(`${l.cgroupId} ${l.attachType} ${l.progId}`, l.id);
+  return rowsOf(raw.attachments).map((row) => {
+    const out: CgroupAttachment = { cgroup: row.cgroup, cgroupId: row.cgroupId, attachType: row.attachType, progId: row.progId };
+    const p = programs.get(row.progId);
+    if (p) {
+      out.progName = p.name;
+      out.progType = p.type;
+    }
+    if (row.attachFlags !== undefined) out.attachFlags = FLAG_NAMES[row.attachFlags] ?? row.attachFlags;
+    const linkId = effective ? undefined : links.get(`${row.cgroupId} ${row.attachType} ${row.progId}`);
+    if (linkId !== undefined) out.linkId = linkId;
+    return out;
+  });
+}

@@ -1,0 +1,88 @@
+// listCgroupAttachments against `bpftool -j cgroup show` and `bpftool -j cgroup tree` on a cgroup
+// tree this file makes: programs attached with and without links, with each kind of flag.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { BpfError, getLink, listCgroupAttachments, type CgroupAttachment } from 'bpfscope';
+import { attachCgroup, createLink, detachCgroup, loadProgram, type KernelObject } from 'bpfscope/testing';
+import { bpftool, cleanup, describeKernel, mustCgroup, owned } from '../helpers/kernel';
+
+interface BpftoolCgroupProgram {
+  id: number;
+  attach_type: string;
+  attach_flags?: string;
+  name: string;
+}
+
+/** bpftool's fields of our listing: flags as bpftool prints them ('' for none), absent in effective listings. */
+function asBpftool(a: CgroupAttachment): BpftoolCgroupProgram {
+  const out: BpftoolCgroupProgram = { id: a.progId, attach_type: String(a.attachType), name: a.progName! };
+  if (a.attachFlags !== undefined) out.attach_flags = a.attachFlags === 'none' ? '' : String(a.attachFlags);
+  return out;
+}
+const pick = ({ id, attach_type, attach_flags, name }: BpftoolCgroupProgram): BpftoolCgroupProgram =>
+  attach_flags === undefined ? { id, attach_type, name } : { id, attach_type, attach_flags, name };
+
+describeKernel('cgroup attachments', () => {
+  it('lists a tree and one cgroup as bpftool cgroup tree/show do, flags, order and links included', async () => {
+    const root = mustCgroup('kid', 'kid/grandkid', 'solo');
+    const kid = join(root, 'kid');
+    const connect = (name: string) => loadProgram({ type: 'cgroup_sock_addr', name, expectedAttachType: 'cgroup_inet4_connect' });
+    const sockLb = owned(await connect('cil_sock4_connect'));
+    const second = owned(await connect('bpfs_connect2'));
+    const third = owned(await connect('bpfs_connect3'));
+    const egress = owned(await loadProgram({ type: 'cgroup_skb', name: 'bpfs_egress', expectedAttachType: 'cgroup_inet_egress' }));
+    const ingress = owned(await loadProgram({ type: 'cgroup_skb', name: 'bpfs_ingress', expectedAttachType: 'cgroup_inet_ingress' }));
+    const attached: [KernelObject, string, 'cgroup_inet4_connect' | 'cgroup_inet_egress' | 'cgroup_inet_ingress'][] = [];
+    const attach = async (p: KernelObject, dir: string, type: (typeof attached)[number][2], flags: 'multi' | 'override' | 'none') => {
+      await attachCgroup(p, dir, type, flags);
+      attached.push([p, dir, type]);
+    };
+    cleanup(async () => {
+      for (const [p, dir, type] of attached.reverse()) await detachCgroup(p, dir, type);
+    });
+    // Socket LB on the root as Cilium attaches it without links; below it a link, a second
+    // program on the same hook, an override and an exclusive ('none') attachment.
+    await attach(sockLb, root, 'cgroup_inet4_connect', 'multi');
+    const link = owned(await createLink(second, kid, 'cgroup_inet4_connect'));
+    await attach(third, kid, 'cgroup_inet4_connect', 'multi');
+    await attach(egress, kid, 'cgroup_inet_egress', 'override');
+    await attach(ingress, join(root, 'solo'), 'cgroup_inet_ingress', 'none');
+
+    const tree = await listCgroupAttachments({ path: root, recursive: true });
+    const theirs = bpftool<{ cgroup: string; programs: BpftoolCgroupProgram[] }[]>('cgroup', 'tree', root);
+    // bpftool walks in readdir order; both list each cgroup's programs in the kernel's order.
+    const byCgroup = (list: { cgroup: string; programs: BpftoolCgroupProgram[] }[]) => list.sort((a, b) => a.cgroup.localeCompare(b.cgroup));
+    const ours = new Map<string, BpftoolCgroupProgram[]>();
+    for (const a of tree) ours.set(a.cgroup, [...(ours.get(a.cgroup) ?? []), asBpftool(a)]);
+    expect(byCgroup([...ours].map(([cgroup, programs]) => ({ cgroup, programs })))).toEqual(byCgroup(theirs.map((c) => ({ cgroup: c.cgroup, programs: c.programs.map(pick) }))));
+    expect(tree.map((a) => a.cgroup)).toEqual([root, kid, kid, kid, join(root, 'solo')]);
+    expect(tree.map((a) => a.attachFlags)).toEqual(['multi', 'override', 'multi', 'multi', 'none']);
+    // The link is named; the programs attached without one are not.
+    const linked = tree.find((a) => a.progId === second.id)!;
+    expect(linked.linkId).toBe(link.id);
+    expect(tree.filter((a) => a.linkId !== undefined)).toHaveLength(1);
+    const info = await getLink(link.id);
+    expect(info.type === 'cgroup' && info.cgroupId).toBe(linked.cgroupId);
+    expect(linked.cgroupId).toBe(BigInt(statSync(kid).ino));
+    expect(tree[0]).toMatchObject({ progName: 'cil_sock4_connect', progType: 'cgroup_sock_addr', attachType: 'cgroup_inet4_connect' });
+
+    // One cgroup, and what runs for it with its ancestors' programs (no flags, no links there).
+    const show = await listCgroupAttachments({ path: kid });
+    expect(show.map(asBpftool)).toEqual(bpftool<BpftoolCgroupProgram[]>('cgroup', 'show', kid).map(pick));
+    const effective = await listCgroupAttachments({ path: join(kid, 'grandkid'), effective: true });
+    expect(effective.map(asBpftool)).toEqual(bpftool<BpftoolCgroupProgram[]>('cgroup', 'show', join(kid, 'grandkid'), 'effective').map(pick));
+    expect(effective.map((a) => a.progId)).toEqual([egress.id, second.id, third.id, sockLb.id]);
+    expect(effective.every((a) => a.attachFlags === undefined && a.linkId === undefined && a.cgroup === join(kid, 'grandkid'))).toBe(true);
+    expect(await listCgroupAttachments({ path: join(kid, 'grandkid') })).toEqual([]);
+  });
+
+  it('refuses what is not a cgroup v2 directory, and bad options, with clear errors', async () => {
+    await expect(listCgroupAttachments({ path: '/tmp' })).rejects.toMatchObject({ name: 'BpfError', code: 'EXDEV', op: 'statfs', object: '/tmp' });
+    await expect(listCgroupAttachments({ path: '/sys/fs/cgroup/bpfscope-missing' })).rejects.toMatchObject({ code: 'ENOENT', op: 'open' });
+    await expect(listCgroupAttachments({ path: '/etc/hostname' })).rejects.toBeInstanceOf(BpfError);
+    await expect(listCgroupAttachments({ path: 42 } as never)).rejects.toThrow(TypeError);
+    await expect(listCgroupAttachments({ effective: 'yes' } as never)).rejects.toThrow(/effective must be a boolean/);
+    await expect(listCgroupAttachments({ recursve: true } as never)).rejects.toThrow(TypeError);
+  });
+});
