@@ -1,4 +1,5 @@
 // listLinks/getLink against `bpftool -j link show` (7.5, which sees tcx) on links this file creates.
+import { statSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { BpfError, getLink, listAttachments, listLinks, type LinkInfo, type NetfilterAttachment } from 'bpfscope';
 import { attachTcx, createLink, createMap, createNetfilterLink, loadProgram, returnInsns } from 'bpfscope/testing';
@@ -55,7 +56,9 @@ describeKernel('links', () => {
     const skbProg = owned(await loadProgram({ type: 'cgroup_skb', name: 'bpfs_cg', expectedAttachType: 'cgroup_inet_ingress' }));
     const cgLink = owned(await createLink(skbProg, cg, 'cgroup_inet_ingress'));
     const fdProg = owned(await loadProgram({ type: 'flow_dissector', name: 'bpfs_flow' }));
-    const nsLink = owned(await createLink(fdProg, '/proc/self/ns/net', 'flow_dissector'));
+    // A flow dissector replaces the kernel's for every packet of its namespace: a test's own one.
+    const netnsPath = `/run/netns/${mustNetns()}`;
+    const nsLink = owned(await createLink(fdProg, netnsPath, 'flow_dissector'));
 
     const byId = new Map((await listLinks()).map((l) => [l.id, l] as [number, LinkInfo]));
     const theirs = new Map(bpftool<BpftoolLink[]>('link', 'show').map((l) => [l.id, l]));
@@ -71,6 +74,7 @@ describeKernel('links', () => {
     const nsOurs = byId.get(nsLink.id);
     expect(nsOurs).toMatchObject({ type: 'netns', progId: fdProg.id, attachType: 'flow_dissector' });
     expect(nsOurs && 'netnsIno' in nsOurs && nsOurs.netnsIno).toBe(theirs.get(nsLink.id)!.netns_ino);
+    expect(theirs.get(nsLink.id)!.netns_ino).toBe(statSync(netnsPath).ino);
   });
 
   it('reads netfilter links like bpftool, and lists them in the order of `bpftool net show`', async () => {
