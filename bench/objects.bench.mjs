@@ -1,11 +1,13 @@
 // listPrograms() over 1,000 programs and listMaps() over 1,000 maps, against a C loop making the
-// same syscalls (scripts/bench/list_objects.c) and against `bpftool -j prog|map show`.
+// same syscalls (scripts/bench/list_objects.c) and against `bpftool -j prog|map show`. Then the
+// cgroup hooks of a 200-cgroup tree against `bpftool -j cgroup tree`, and listHolders() over this
+// machine's processes (bpftool's pids need its BPF iterator, which Debian's build lacks).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { listMaps, listPrograms } from 'bpfscope';
-import { createMap, loadProgram, mountBpffs, pin, unmount } from 'bpfscope/testing';
-import { commandMs, compileBaseline, fmt, paired, ratio, table } from './lib.mjs';
+import { listCgroupAttachments, listHolders, listMaps, listPrograms } from 'bpfscope';
+import { attachCgroup, createMap, detachCgroup, loadProgram, mountBpffs, pin, unmount } from 'bpfscope/testing';
+import { commandMs, compileBaseline, fmt, medianMs, paired, ratio, table } from './lib.mjs';
 
 const N = Number(process.env.BENCH_OBJECTS ?? 1000);
 const dir = join('/tmp', `bpfscope-bench-objects-${process.pid}`);
@@ -35,4 +37,42 @@ try {
   console.log('');
 } finally {
   await unmount(dir);
+}
+
+// A cgroup tree: 20 children of a fresh cgroup, 10 below each, a connect4 program on every one.
+const CGROUPS = 200;
+const [cgroup2] = execFileSync('findmnt', ['-n', '-t', 'cgroup2', '-o', 'TARGET'], { encoding: 'utf8' }).trim().split('\n');
+const top = mkdtempSync(join(cgroup2, 'bpfscope-bench-'));
+const program = await loadProgram({ type: 'cgroup_sock_addr', name: 'bench_connect4', expectedAttachType: 'cgroup_inet4_connect' });
+const attached = [];
+try {
+  for (let i = 0; attached.length < CGROUPS; i++) {
+    const parent = join(top, `c${i}`);
+    for (const dir of [parent, ...Array.from({ length: 9 }, (_, j) => join(parent, `c${j}`))]) {
+      mkdirSync(dir);
+      await attachCgroup(program, dir, 'cgroup_inet4_connect', 'multi');
+      attached.push(dir);
+    }
+  }
+  const tree = () => listCgroupAttachments({ path: top, recursive: true });
+  if ((await tree()).length !== CGROUPS) throw new Error('cgroup tree: not every attachment listed');
+  const ours = await medianMs(tree, 9, 3);
+  const bpftool = await commandMs('bpftool', ['-j', 'cgroup', 'tree', top], 5);
+  const holders = await listHolders();
+  const held = [holders.programs, holders.maps, holders.links].reduce((n, m) => n + [...m.values()].flat().length, 0);
+  const processes = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).length;
+  const holdersMs = await medianMs(listHolders, 9, 3);
+  console.log('### Cgroup hooks and fd holders\n');
+  table(['call', 'bpfscope ms', 'bpftool -j ms', 'bpftool / bpfscope'], [
+    [`listCgroupAttachments({ recursive: true }) (${CGROUPS} cgroups, one program each)`, fmt(ours), fmt(bpftool), ratio(bpftool, ours)],
+    [`listHolders() (${processes} processes, ${held} BPF fd holdings)`, fmt(holdersMs), '—', '—'],
+  ]);
+  console.log('');
+} finally {
+  for (const dir of attached.reverse()) {
+    await detachCgroup(program, dir, 'cgroup_inet4_connect');
+    rmdirSync(dir);
+  }
+  rmdirSync(top);
+  program.close();
 }
