@@ -1,5 +1,7 @@
 // Programs attached to cgroups: what `bpftool cgroup show` and `bpftool cgroup tree` print. This
 // is where Cilium's socket load balancing runs (cil_sock4_connect and its kin on the cgroup root).
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { withCallerStack } from './errors';
 import { linksOf } from './links';
 import { mountsOf } from './mounts';
@@ -91,4 +93,18 @@ export async function listCgroupAttachments(options: CgroupAttachmentOptions = {
     if (linkId !== undefined) out.linkId = linkId;
     return out;
   });
+}
+
+/**
+ * The cgroup v2 directory of a process: the path in the "0::" line of /proc/<pid>/cgroup, under
+ * the cgroup2 mount. Rejects when the process is gone, or when it is in no cgroup v2 (a host with
+ * cgroup v1 only).
+ */
+export async function cgroupOfProcess(pid: number): Promise<string> {
+  const text = await readFile(`/proc/${pid}/cgroup`, 'utf8');
+  const line = text.split('\n').find((l) => l.startsWith('0::'));
+  const [mount] = await mountsOf('cgroup2');
+  if (line === undefined || mount === undefined) throw new Error(`process ${pid} is in no cgroup v2`);
+  // "0::/" (the root cgroup) names the mount itself: resolve() drops the trailing slash join() keeps.
+  return resolve(mount, `.${line.slice(3)}`);
 }

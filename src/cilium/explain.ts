@@ -1,6 +1,7 @@
 // explainPod: the walkthrough in one call. Gathers the facts step by step (a step that fails is
 // recorded and the rest still run), then judges them (report.ts).
 import { stat } from 'node:fs/promises';
+import { cgroupOfProcess, listCgroupAttachments } from '../cgroups';
 import { resolveContainer } from '../containers';
 import { listAddresses, listInterfaces, listNeighbors, listRoutes } from '../interfaces';
 import { listNetns, netnsPath, type NetnsInfo, type NetnsRef } from '../netns';
@@ -22,6 +23,9 @@ export interface ExplainOptions extends ReadOptions {
 }
 
 type Mutable = Omit<PodReport, 'findings'>;
+
+/** Cilium's socket LB programs: cil_sock4_connect, cil_sock6_sendmsg, … */
+const SOCKET_LB_PREFIX = 'cil_sock';
 
 function checkTarget(target: unknown): PodTarget {
   if (target === null || typeof target !== 'object') throw new TypeError('explainPod expects { pid }, { containerId }, { ip } or { netns }');
@@ -59,8 +63,9 @@ async function step<T>(report: Mutable, name: string, fn: () => Promise<T>): Pro
 /**
  * A pod's datapath, end to end: its namespace, eth0, addresses, routes and gateway; the gateway's
  * neighbour entry and whether it carries the host veth's MAC; the host veth and its programs; the
- * ipcache and cilium_lxc entries for the pod IP, checked against the veth; the endpoint's pinned
- * links; the node's drop counters; and findings wherever the chain does not hold.
+ * Cilium programs on the pod's cgroup (socket LB); the ipcache and cilium_lxc entries for the pod
+ * IP, checked against the veth; the endpoint's pinned links; the node's drop counters; and
+ * findings wherever the chain does not hold.
  */
 export async function explainPod(target: PodTarget, options?: ExplainOptions): Promise<PodReport> {
   const t = checkTarget(target);
@@ -173,6 +178,17 @@ export async function explainPod(target: PodTarget, options?: ExplainOptions): P
         const dev = hostLinks.find((l) => l.ifindex === holder.ifindex);
         report.gateway.hostDevice = { name: dev?.name ?? holder.ifname ?? `ifindex ${holder.ifindex}`, ifindex: holder.ifindex, mac: dev?.mac };
       }
+    }
+  }
+
+  // Socket LB: the cil_sock programs that run for the pod's cgroup.
+  if (report.pod.pids.length > 0) {
+    const pid = report.pod.pids[0];
+    const cgroup = await step(report, 'pod cgroup', () => cgroupOfProcess(pid));
+    const effective = cgroup ? await step(report, 'socket LB', () => listCgroupAttachments({ path: cgroup, effective: true })) : undefined;
+    if (cgroup && effective) {
+      const programs = effective.filter((a) => a.progName?.startsWith(SOCKET_LB_PREFIX));
+      report.socketLb = { cgroup, programs: programs.map((a) => ({ attachType: a.attachType, progId: a.progId, progName: a.progName! })) };
     }
   }
 

@@ -72,6 +72,13 @@ export interface PodReport {
     hostDevice?: { name: string; ifindex: number; mac?: string };
   };
   hostVeth?: PodInterfaceFact & { attachments: AttachmentFact[] };
+  /**
+   * Cilium's socket-level load balancing for the pod's processes: the `cil_sock…` programs that run
+   * for its cgroup (attached to it or to an ancestor, Cilium's being the cgroup root), which turn a
+   * service address into a backend at connect() and sendmsg(). Undefined when the pod has no
+   * process to ask.
+   */
+  socketLb?: { cgroup: string; programs: { attachType: string | number; progId: number; progName: string }[] };
   ipcache?: IpcacheRecord;
   endpoint?: EndpointRecord;
   pinnedLinks: PinnedLinkFact[];
@@ -114,6 +121,10 @@ export function judge(r: Omit<PodReport, 'findings'>): Finding[] {
       add('error', 'no-ingress-program', `no ${INGRESS_PROGRAM} on ${r.hostVeth.name} ingress (tcx or tc): packets from the pod bypass Cilium` +
         (ingress.length ? ` (attached: ${ingress.map((a) => a.progName).join(', ')})` : ''));
     }
+  }
+
+  if (r.socketLb && r.socketLb.programs.length === 0) {
+    add('info', 'no-socket-lb', `no cil_sock program runs for the pod's cgroup ${r.socketLb.cgroup}: service addresses are translated per packet, if at all, not at connect()`);
   }
 
   // 4. The ipcache and endpoint entries, checked against step 3.
@@ -195,6 +206,10 @@ export function renderPodReport(r: PodReport): string {
     for (const a of h.attachments) item(`${a.hook.padEnd(12)} ${a.progName} (prog ${a.progId}${a.linkId !== undefined ? `, link ${a.linkId}` : ''})`);
   } else {
     item('no peer found');
+  }
+  if (r.socketLb) {
+    const programs = r.socketLb.programs.map((p) => `${p.progName} (prog ${p.progId}, ${p.attachType})`);
+    item(`socket LB for cgroup ${r.socketLb.cgroup}: ${programs.length ? programs.join(', ') : 'none'}`);
   }
 
   section('4. Cilium maps');

@@ -6,14 +6,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
-import { createFakeCiliumNode, type FakeCiliumNode } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, ipJson } from '../helpers/kernel';
+import { attachCgroup, createFakeCiliumNode, detachCgroup, loadProgram, type FakeCiliumNode } from 'bpfscope/testing';
+import { bpftool, cleanup, describeKernel, ipJson, owned } from '../helpers/kernel';
 
 /** Where cgroup v2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts). */
 function cgroup2Mount(): string {
   const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' - ')[1]?.startsWith('cgroup2 '));
   if (!line) throw new Error('no cgroup2 mount: cannot place a process in a container-like cgroup');
   return line.split(' ')[4];
+}
+
+/** A process's cgroup v2 directory, from /proc/<pid>/cgroup read here. */
+function cgroupOfProcessByHand(pid: number): string {
+  const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'))!;
+  return `${cgroup2Mount()}${line.slice(3)}`.replace(/\/$/, '');
 }
 
 async function node(options: Parameters<typeof createFakeCiliumNode>[0]): Promise<FakeCiliumNode> {
@@ -66,6 +72,9 @@ describeKernel('fake Cilium node', () => {
     expect(report.pinnedLinks).toEqual([expect.objectContaining({ path: `${n.bpffs}/cilium/endpoints/${client.endpointId}/links/cil_from_container`, ifindex: client.lxc.ifindex })]);
     expect(report.drops.map((d) => d.reasonName)).toEqual(['Policy denied']);
     expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    // The sleeper runs in this test's cgroup, where no cil_sock program is attached.
+    expect(report.socketLb).toEqual({ cgroup: cgroupOfProcessByHand(sleeper.pid!), programs: [] });
+    expect(report.findings.map((f) => f.code)).toContain('no-socket-lb');
     const text = cilium.format.pod(report);
     const order = ['1. Pod', '2. Gateway', '3. Host veth and programs', '4. Cilium maps', '5. Drops', 'Findings'].map((s) => text.indexOf(s));
     expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]))).toBe(true);
@@ -87,7 +96,17 @@ describeKernel('fake Cilium node', () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
     writeFileSync(`${dir}/cgroup.procs`, String(sleeper.pid));
+    // Socket LB as Cilium attaches it, on an ancestor of the pod's cgroup, next to another program.
+    const connect = owned(await loadProgram({ type: 'cgroup_sock_addr', name: 'cil_sock4_connect', expectedAttachType: 'cgroup_inet4_connect' }));
+    const other = owned(await loadProgram({ type: 'cgroup_skb', name: 'bpfs_other', expectedAttachType: 'cgroup_inet_egress' }));
+    await attachCgroup(connect, parent, 'cgroup_inet4_connect', 'multi');
+    cleanup(() => detachCgroup(connect, parent, 'cgroup_inet4_connect'));
+    await attachCgroup(other, parent, 'cgroup_inet_egress', 'multi');
+    cleanup(() => detachCgroup(other, parent, 'cgroup_inet_egress'));
     const report = await cilium.explainPod({ containerId: id.slice(0, 13) }, { bpffs: n.bpffs });
+    expect(report.socketLb).toEqual({ cgroup: dir, programs: [{ attachType: 'cgroup_inet4_connect', progId: connect.id, progName: 'cil_sock4_connect' }] });
+    expect(report.findings.map((f) => f.code)).not.toContain('no-socket-lb');
+    expect(cilium.format.pod(report)).toContain(`socket LB for cgroup ${dir}: cil_sock4_connect (prog ${connect.id}, cgroup_inet4_connect)`);
     expect(report.pod).toMatchObject({ containerId: id.slice(0, 13), pids: [sleeper.pid], ip: '10.3.0.115' });
     expect(report.endpoint?.endpointId).toBe(n.pods[0].endpointId);
     expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);

@@ -28,6 +28,7 @@ const report: PodReport = {
     name: 'lxcb56ea4219379', ifindex: 17, mac: '3a:e7:76:b3:40:73',
     attachments: [{ hook: 'tcx/ingress', progId: 301, progName: 'cil_from_container', linkId: 44 }],
   },
+  socketLb: { cgroup: '/sys/fs/cgroup/kubepods.slice/pod1', programs: [{ attachType: 'cgroup_inet4_connect', progId: 305, progName: 'cil_sock4_connect' }] },
   ipcache: {
     prefix: '10.3.0.115/32', address: '10.3.0.115', prefixLength: 32, family: 'ipv4', clusterId: 0, identity: 12345,
     tunnelEndpoint: '0.0.0.0', encryptKey: 0, flags: [], rawFlags: 0,
@@ -66,6 +67,7 @@ describe('cilium.format.pod', () => {
       '3. Host veth and programs',
       '  lxcb56ea4219379: ifindex 17, mac 3a:e7:76:b3:40:73',
       '  tcx/ingress  cil_from_container (prog 301, link 44)',
+      '  socket LB for cgroup /sys/fs/cgroup/kubepods.slice/pod1: cil_sock4_connect (prog 305, cgroup_inet4_connect)',
       '',
       '4. Cilium maps',
       '  ipcache 10.3.0.115/32: identity 12345, tunnel 0.0.0.0, encrypt key 0, flags <none>',
@@ -84,7 +86,8 @@ describe('cilium.format.pod', () => {
   it('says what is missing', () => {
     const text = cilium.format.pod({ ...report, hostVeth: undefined, ipcache: undefined, endpoint: undefined, gateway: undefined, drops: [], pinnedLinks: [], findings: [] });
     expect(text).toContain('\n2. Gateway\n  -\n');
-    expect(text).toContain('\n3. Host veth and programs\n  no peer found\n');
+    expect(text).toContain('\n3. Host veth and programs\n  no peer found\n  socket LB for cgroup /sys/fs/cgroup/kubepods.slice/pod1: cil_sock4_connect (prog 305, cgroup_inet4_connect)\n');
+    expect(cilium.format.pod({ ...report, socketLb: { cgroup: '/sys/fs/cgroup', programs: [] } })).toContain('  socket LB for cgroup /sys/fs/cgroup: none\n');
     expect(text).toContain('  ipcache: no entry\n  endpoint: no entry\n');
     expect(text).toContain('\n5. Drops\n  none\n');
     expect(text).toContain('\nFindings\n  none: every link of the chain holds\n');
@@ -117,6 +120,8 @@ describe('the findings of a report', () => {
       ['a gateway MAC that is not the veth', (r) => (r.gateway!.isHostVethMac = false), ['gateway-mac-not-host-veth', 'drops']],
       ['no peer', (r) => delete r.hostVeth, ['no-peer', 'drops']],
       ['another ingress program', (r) => (r.hostVeth!.attachments[0].progName = 'other_prog'), ['no-ingress-program', 'drops']],
+      ['no socket LB program for the cgroup', (r) => (r.socketLb!.programs = []), ['no-socket-lb', 'drops']],
+      ['no process to ask about socket LB', (r) => delete r.socketLb, ['drops']],
       ['no ipcache entry', (r) => delete r.ipcache, ['ipcache-missing', 'drops']],
       ['only a covering prefix', (r) => Object.assign(r.ipcache!, { prefix: '10.3.0.0/16', prefixLength: 16, identity: 2 }), ['ipcache-missing', 'drops']],
       ['no endpoint', (r) => delete r.endpoint, ['endpoint-missing', 'drops']],
