@@ -17,8 +17,9 @@ trap 'rm -f "$out"' EXIT
   echo "Measured by \`npm run bench\` on $(date -u +%Y-%m-%d): $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))," \
        "$(free -g | awk '/Mem:/{print $2}') GiB, Linux $(uname -r), Node $(node --version), libbpf $(node -e "process.stdout.write(require('bpfscope').versions().libbpf.runtime)")."
   echo "Every ratio compares numbers taken in the same run. A ratio to a C baseline times the two in alternating blocks of"
-  echo "calls in loops and is the median of the per-block ratios, with their range in brackets: the machine is a VM whose"
-  echo "neighbours' bursts of noise spoil the blocks they cover, not the figure."
+  echo "calls in loops, each pair of blocks on one CPU (the next pair on the next), and is the median of the per-block ratios,"
+  echo "with their range in brackets: the machine is a VM whose neighbours' bursts of noise spoil the blocks they cover, not"
+  echo "the figure, and one of whose vCPUs turns half again slower for seconds at a time."
   echo
 } > "$out"
 # The map benchmarks run last: right after them (1M-entry maps; bpftool printing hundreds of MB of
