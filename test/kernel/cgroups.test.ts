@@ -1,6 +1,6 @@
 // listCgroupAttachments against `bpftool -j cgroup show` and `bpftool -j cgroup tree` on a cgroup
 // tree this file makes: programs attached with and without links, with each kind of flag.
-import { statSync } from 'node:fs';
+import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { BpfError, getLink, listCgroupAttachments, type CgroupAttachment } from 'bpfscope';
@@ -84,5 +84,39 @@ describeKernel('cgroup attachments', () => {
     await expect(listCgroupAttachments({ path: 42 } as never)).rejects.toThrow(TypeError);
     await expect(listCgroupAttachments({ effective: 'yes' } as never)).rejects.toThrow(/effective must be a boolean/);
     await expect(listCgroupAttachments({ recursve: true } as never)).rejects.toThrow(TypeError);
+  });
+
+  it('walks a tree whose cgroups come and go under it without an error, and then lists what stayed', async () => {
+    const root = mustCgroup('stay');
+    const program = owned(await loadProgram({ type: 'cgroup_sock_addr', name: 'bpfs_churn', expectedAttachType: 'cgroup_inet4_connect' }));
+    await attachCgroup(program, join(root, 'stay'), 'cgroup_inet4_connect', 'multi');
+    cleanup(() => detachCgroup(program, join(root, 'stay'), 'cgroup_inet4_connect'));
+    let stop = false;
+    let made = 0;
+    // Cgroups made, given a program, and removed while the walk repeats.
+    const churn = (async () => {
+      while (!stop) {
+        const dir = join(root, `tmp${made++ % 4}`);
+        mkdirSync(dir);
+        try {
+          await attachCgroup(program, dir, 'cgroup_inet4_connect', 'multi');
+        } finally {
+          rmdirSync(dir);
+        }
+      }
+    })();
+    let walks = 0;
+    try {
+      for (const end = Date.now() + 1500; Date.now() < end; walks++) {
+        const tree = await listCgroupAttachments({ path: root, recursive: true });
+        expect(tree.filter((a) => a.cgroup === join(root, 'stay')).map((a) => a.progId)).toEqual([program.id]);
+      }
+    } finally {
+      stop = true;
+      await churn;
+    }
+    expect(walks).toBeGreaterThan(10);
+    expect(made).toBeGreaterThan(10);
+    expect((await listCgroupAttachments({ path: root, recursive: true })).map((a) => a.cgroup)).toEqual([join(root, 'stay')]);
   });
 });
