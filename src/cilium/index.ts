@@ -2,7 +2,7 @@
 import { decodeConntrack, encodeConntrack, CT4_LAYOUTS, CT6_LAYOUTS } from './conntrack';
 import { decodeEndpoints, encodeEndpoints, formatEndpoints, ENDPOINT_LAYOUTS } from './endpoints';
 import { decodeIpcache, encodeIpcache, formatIpcache, lookupIpcache, IPCACHE_LAYOUTS } from './ipcache';
-import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, BACKEND_LAYOUTS, REV_NAT_LAYOUTS, SERVICE_LAYOUTS } from './lb';
+import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, BACKEND_LAYOUTS, BACKEND6_LAYOUTS, REV_NAT_LAYOUTS, REV_NAT6_LAYOUTS, SERVICE_LAYOUTS, SERVICE6_LAYOUTS } from './lb';
 import { decodeMetrics, encodeMetrics, formatMetrics, METRICS_LAYOUTS } from './metrics';
 import { explainPod } from './explain';
 import { ipcacheLookup, readBackends, readConntrack, readEndpoints, readIpcache, readMetrics, readPolicy, readRevNat, readServices } from './read';
@@ -70,8 +70,11 @@ export const cilium = Object.freeze({
     conntrack4: CT4_LAYOUTS,
     conntrack6: CT6_LAYOUTS,
     services: SERVICE_LAYOUTS,
+    services6: SERVICE6_LAYOUTS,
     backends: BACKEND_LAYOUTS,
+    backends6: BACKEND6_LAYOUTS,
     revNat: REV_NAT_LAYOUTS,
+    revNat6: REV_NAT6_LAYOUTS,
     policy: POLICY_LAYOUTS,
   }),
   /** Cilium's name tables, per version. */
@@ -90,9 +93,9 @@ export type { IpcacheRecord, IpcacheEntry } from './ipcache';
 export type { EndpointRecord, EndpointEntry } from './endpoints';
 export type { MetricsRecord, MetricsEntry, MetricsDecodeOptions } from './metrics';
 export type { ConntrackRecord, ConntrackEntry } from './conntrack';
-export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry } from './lb';
+export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions, LbFamily } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';
-export type { ReadOptions } from './read';
+export type { ReadOptions, FamilyReadOptions } from './read';
 export type { PodTarget, ExplainOptions } from './explain';
 export type { DecodeOptions, PackedEntries, MapLayout, AnyLayout } from './codec';
 export type { Family } from './text';

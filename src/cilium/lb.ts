@@ -1,27 +1,39 @@
-// The IPv4 load balancer: services (`cilium_lb4_services_v2`), backends (`cilium_lb4_backends_v3`)
-// and reverse NAT (`cilium_lb4_reverse_nat`) (cilium-maps.md §5.3).
+// The load balancer: services (`cilium_lb4_services_v2`), backends (`cilium_lb4_backends_v3`) and
+// reverse NAT (`cilium_lb4_reverse_nat`) (cilium-maps.md §5.3), and their IPv6 twins
+// (`cilium_lb6_…`), whose structs put a 16-byte `union v6addr` where the IPv4 ones have a be32:
+// every later field moves 12 bytes on, and the value sizes grow by 12 where an address is in them.
 //
-// Cilium versions → key/value layout:
+// Cilium versions → key/value layout (IPv4 offsets; IPv6: +12 after the address):
 //
-//   services  key struct lb4_key, 12 B: address be32 @0, dport be16 @4, backend_slot u16 @6 (0 = the service
-//             entry), proto @8 (0 before 1.17), scope @9
-//             value struct lb4_service, 12 B: u32 @0 = backend_id (slot entries) / affinity timeout (service
-//             entry; 1.20-dev: upper 8 bits the algorithm), count u16 @4, rev_nat_index u16 @6, flags @8,
-//             flags2 @9; 1.17+: qcount u16 @10
-//   backends  key u32 backend_id; value struct lb4_backend, 12 B: address be32 @0, port be16 @4, proto @6,
-//             flags @7, cluster_id u8 @8 (1.14) / u16 @8 (1.15+), zone @10 (1.16+)
-//   revNat    key u16 rev_nat_index; value 6 B packed: address be32 @0, port be16 @4
+//   services  key struct lb4_key, 12 B (lb6_key 24 B): address be32 @0, dport be16 @4, backend_slot u16 @6
+//             (0 = the service entry), proto @8 (0 before 1.17), scope @9
+//             value struct lb4_service = lb6_service, 12 B: u32 @0 = backend_id (slot entries) / affinity
+//             timeout (service entry; 1.20-dev: upper 8 bits the algorithm), count u16 @4, rev_nat_index
+//             u16 @6, flags @8, flags2 @9; 1.17+: qcount u16 @10
+//   backends  key u32 backend_id; value struct lb4_backend, 12 B (lb6_backend 24 B): address be32 @0,
+//             port be16 @4, proto @6, flags @7, cluster_id u8 @8 (1.14) / u16 @8 (1.15+), zone @10 (1.16+)
+//   revNat    key u16 rev_nat_index; value 6 B packed (lb6_reverse_nat 18 B): address be32 @0, port be16 @4
 import { defineLayout, type Decoded } from '../layout';
 import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
 import { withLayout, type CiliumRecords } from './version';
 
-const SERVICE_KEY = defineLayout({
-  address: { offset: 0, type: 'ipv4' },
-  port: { offset: 4, type: 'be16' },
-  backendSlot: { offset: 6, type: 'u16' },
-  protocol: { offset: 8, type: 'u8' },
-  scope: { offset: 9, type: 'u8' },
-}, 12);
+export type LbFamily = 4 | 6;
+
+/** The address field of a family, and how far it pushes the fields after it. */
+function addressOf(family: LbFamily): { address: { offset: 0; type: 'ipv4' | 'ipv6' }; shift: number } {
+  return { address: { offset: 0, type: family === 4 ? 'ipv4' : 'ipv6' }, shift: family === 4 ? 0 : 12 };
+}
+
+function serviceKey(family: LbFamily) {
+  const { address, shift } = addressOf(family);
+  return defineLayout({
+    address,
+    port: { offset: 4 + shift, type: 'be16' },
+    backendSlot: { offset: 6 + shift, type: 'u16' },
+    protocol: { offset: 8 + shift, type: 'u8' },
+    scope: { offset: 9 + shift, type: 'u8' },
+  }, 12 + shift);
+}
 const SERVICE_VALUE_FIELDS = {
   slotValue: { offset: 0, type: 'u32' },
   count: { offset: 4, type: 'u16' },
@@ -32,38 +44,70 @@ const SERVICE_VALUE_FIELDS = {
 const SERVICE_VALUE_1_14 = defineLayout(SERVICE_VALUE_FIELDS, 12);
 const SERVICE_VALUE_1_17 = defineLayout({ ...SERVICE_VALUE_FIELDS, qcount: { offset: 10, type: 'u16' } }, 12);
 
-const SERVICES = 'cilium_lb4_services_v2';
-
-export const SERVICE_LAYOUTS: readonly MapLayout[] = [
-  { since: 14, until: 16, map: SERVICES, name: 'lb4_key / lb4_service', keySize: 12, valueSize: 12, key: SERVICE_KEY, value: SERVICE_VALUE_1_14 },
-  { since: 17, until: 19, map: SERVICES, name: 'lb4_key / lb4_service with qcount', keySize: 12, valueSize: 12, key: SERVICE_KEY, value: SERVICE_VALUE_1_17 },
-  { since: 20, until: 20, map: SERVICES, name: 'lb4_key / lb4_service with qcount, algorithm', keySize: 12, valueSize: 12, key: SERVICE_KEY, value: SERVICE_VALUE_1_17 },
-];
+function serviceLayouts(family: LbFamily): MapLayout[] {
+  const map = `cilium_lb${family}_services_v2`;
+  const key = serviceKey(family);
+  const name = `lb${family}_key / lb${family}_service`;
+  return [
+    { since: 14, until: 16, map, name, keySize: key.size, valueSize: 12, key, value: SERVICE_VALUE_1_14 },
+    { since: 17, until: 19, map, name: `${name} with qcount`, keySize: key.size, valueSize: 12, key, value: SERVICE_VALUE_1_17 },
+    { since: 20, until: 20, map, name: `${name} with qcount, algorithm`, keySize: key.size, valueSize: 12, key, value: SERVICE_VALUE_1_17 },
+  ];
+}
 
 const BACKEND_KEY = defineLayout({ backendId: { offset: 0, type: 'u32' } }, 4);
-const BACKEND_FIELDS = {
-  address: { offset: 0, type: 'ipv4' },
-  port: { offset: 4, type: 'be16' },
-  protocol: { offset: 6, type: 'u8' },
-  flags: { offset: 7, type: 'u8' },
-} as const;
-const BACKEND_1_14 = defineLayout({ ...BACKEND_FIELDS, clusterId: { offset: 8, type: 'u8' } }, 12);
-const BACKEND_1_15 = defineLayout({ ...BACKEND_FIELDS, clusterId: { offset: 8, type: 'u16' } }, 12);
-const BACKEND_1_16 = defineLayout({ ...BACKEND_FIELDS, clusterId: { offset: 8, type: 'u16' }, zone: { offset: 10, type: 'u8' } }, 12);
-const BACKENDS = 'cilium_lb4_backends_v3';
 
-export const BACKEND_LAYOUTS: readonly MapLayout[] = [
-  { since: 14, until: 14, map: BACKENDS, name: 'u32 / lb4_backend (cluster_id u8)', keySize: 4, valueSize: 12, key: BACKEND_KEY, value: BACKEND_1_14 },
-  { since: 15, until: 15, map: BACKENDS, name: 'u32 / lb4_backend (cluster_id u16)', keySize: 4, valueSize: 12, key: BACKEND_KEY, value: BACKEND_1_15 },
-  { since: 16, until: 20, map: BACKENDS, name: 'u32 / lb4_backend (cluster_id u16, zone)', keySize: 4, valueSize: 12, key: BACKEND_KEY, value: BACKEND_1_16 },
-];
+function backendLayouts(family: LbFamily): MapLayout[] {
+  const { address, shift } = addressOf(family);
+  const fields = {
+    address,
+    port: { offset: 4 + shift, type: 'be16' },
+    protocol: { offset: 6 + shift, type: 'u8' },
+    flags: { offset: 7 + shift, type: 'u8' },
+  } as const;
+  const size = 12 + shift;
+  const map = `cilium_lb${family}_backends_v3`;
+  const name = `u32 / lb${family}_backend`;
+  return [
+    { since: 14, until: 14, map, name: `${name} (cluster_id u8)`, keySize: 4, valueSize: size, key: BACKEND_KEY, value: defineLayout({ ...fields, clusterId: { offset: 8 + shift, type: 'u8' } }, size) },
+    { since: 15, until: 15, map, name: `${name} (cluster_id u16)`, keySize: 4, valueSize: size, key: BACKEND_KEY, value: defineLayout({ ...fields, clusterId: { offset: 8 + shift, type: 'u16' } }, size) },
+    {
+      since: 16, until: 20, map, name: `${name} (cluster_id u16, zone)`, keySize: 4, valueSize: size, key: BACKEND_KEY,
+      value: defineLayout({ ...fields, clusterId: { offset: 8 + shift, type: 'u16' }, zone: { offset: 10 + shift, type: 'u8' } }, size),
+    },
+  ];
+}
 
 const REV_NAT_KEY = defineLayout({ revNatIndex: { offset: 0, type: 'u16' } }, 2);
-const REV_NAT_VALUE = defineLayout({ address: { offset: 0, type: 'ipv4' }, port: { offset: 4, type: 'be16' } }, 6);
 
-export const REV_NAT_LAYOUTS: readonly MapLayout[] = [
-  { since: 14, until: 20, map: 'cilium_lb4_reverse_nat', name: 'u16 / lb4_reverse_nat', keySize: 2, valueSize: 6, key: REV_NAT_KEY, value: REV_NAT_VALUE },
-];
+function revNatLayouts(family: LbFamily): MapLayout[] {
+  const { address, shift } = addressOf(family);
+  const value = defineLayout({ address, port: { offset: 4 + shift, type: 'be16' } }, 6 + shift);
+  return [{ since: 14, until: 20, map: `cilium_lb${family}_reverse_nat`, name: `u16 / lb${family}_reverse_nat`, keySize: 2, valueSize: value.size, key: REV_NAT_KEY, value }];
+}
+
+export const SERVICE_LAYOUTS: readonly MapLayout[] = serviceLayouts(4);
+export const SERVICE6_LAYOUTS: readonly MapLayout[] = serviceLayouts(6);
+export const BACKEND_LAYOUTS: readonly MapLayout[] = backendLayouts(4);
+export const BACKEND6_LAYOUTS: readonly MapLayout[] = backendLayouts(6);
+export const REV_NAT_LAYOUTS: readonly MapLayout[] = revNatLayouts(4);
+export const REV_NAT6_LAYOUTS: readonly MapLayout[] = revNatLayouts(6);
+
+/** The layout tables of one family. */
+export function lbLayouts(family: LbFamily): { services: readonly MapLayout[]; backends: readonly MapLayout[]; revNat: readonly MapLayout[] } {
+  return family === 4
+    ? { services: SERVICE_LAYOUTS, backends: BACKEND_LAYOUTS, revNat: REV_NAT_LAYOUTS }
+    : { services: SERVICE6_LAYOUTS, backends: BACKEND6_LAYOUTS, revNat: REV_NAT6_LAYOUTS };
+}
+
+/**
+ * The family of packed entries: from the size of the part that holds an address (`given`, as the
+ * map reports it, or the buffer divided by `count`), IPv6 when it is the IPv6 size, else IPv4.
+ */
+function familyOf(buf: Buffer, count: number, given: number | undefined, v6Size: number): LbFamily {
+  const size = given ?? (count > 0 ? buf.length / count : 0);
+  return size === v6Size ? 6 : 4;
+}
 
 export interface ServiceRecord {
   address: string;
@@ -88,8 +132,12 @@ export interface ServiceRecord {
   qcount?: number;
 }
 
+type ServiceKey = Decoded<ReturnType<typeof serviceKey>['fields']>;
+
+/** Decodes packed service keys and values; the family follows the key size (12: IPv4, 24: IPv6). */
 export function decodeServices(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<ServiceRecord> {
-  const { keys: ks, values: vs, minor, used } = decodePairs<Decoded<typeof SERVICE_KEY.fields>, Decoded<typeof SERVICE_VALUE_FIELDS> & { qcount?: number }>('services', SERVICE_LAYOUTS, keys, values, count, options);
+  const family = familyOf(keys, count, options?.keySize, 24);
+  const { keys: ks, values: vs, minor, used } = decodePairs<ServiceKey, Decoded<typeof SERVICE_VALUE_FIELDS> & { qcount?: number }>('services', lbLayouts(family).services, keys, values, count, options);
   return withLayout(ks.map((k, i): ServiceRecord => {
     const { slotValue, ...v } = vs[i];
     const record: ServiceRecord = { ...k, ...v };
@@ -111,8 +159,10 @@ export interface BackendRecord {
   zone?: number;
 }
 
+/** Decodes packed backend keys and values; the family follows the value size (12: IPv4, 24: IPv6). */
 export function decodeBackends(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<BackendRecord> {
-  const { keys: ks, values: vs, used } = decodePairs<Decoded<typeof BACKEND_KEY.fields>, Decoded<typeof BACKEND_1_16.fields>>('backends', BACKEND_LAYOUTS, keys, values, count, options);
+  const family = familyOf(values, count, options?.valueSize, 24);
+  const { keys: ks, values: vs, used } = decodePairs<Decoded<typeof BACKEND_KEY.fields>, Omit<BackendRecord, 'backendId'>>('backends', lbLayouts(family).backends, keys, values, count, options);
   return withLayout(ks.map((k, i): BackendRecord => ({ ...k, ...vs[i] })), used);
 }
 
@@ -122,17 +172,31 @@ export interface RevNatRecord {
   port: number;
 }
 
+/** Decodes packed reverse-NAT keys and values; the family follows the value size (6: IPv4, 18: IPv6). */
 export function decodeRevNat(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<RevNatRecord> {
-  const { keys: ks, values: vs, used } = decodePairs<Decoded<typeof REV_NAT_KEY.fields>, Decoded<typeof REV_NAT_VALUE.fields>>('revNat', REV_NAT_LAYOUTS, keys, values, count, options);
+  const family = familyOf(values, count, options?.valueSize, 18);
+  const { keys: ks, values: vs, used } = decodePairs<Decoded<typeof REV_NAT_KEY.fields>, Omit<RevNatRecord, 'revNatIndex'>>('revNat', lbLayouts(family).revNat, keys, values, count, options);
   return withLayout(ks.map((k, i): RevNatRecord => ({ ...k, ...vs[i] })), used);
 }
 
 /** A service to encode: the record's fields, with the ones the encoder can default left optional. */
 export type ServiceEntry = Omit<ServiceRecord, 'count' | 'revNatIndex' | 'flags' | 'flags2' | 'protocol' | 'scope'> & Partial<ServiceRecord>;
 
-export function encodeServices(entries: readonly ServiceEntry[], options?: { version?: string }): PackedEntries {
-  const minor = encodeVersion(options, 'cilium services encode options');
-  const row = rowFor(SERVICE_LAYOUTS, minor);
+/** Options of the encoders: the version's layout, and the family (default 4). */
+export interface LbEncodeOptions {
+  version?: string;
+  family?: LbFamily;
+}
+
+/** The layout row an encoder writes with. */
+function encodeRow(options: LbEncodeOptions | undefined, what: 'services' | 'backends' | 'revNat'): MapLayout {
+  const { family = 4, ...rest } = options ?? {};
+  if (family !== 4 && family !== 6) throw new RangeError(`family must be 4 or 6, got ${String(family)}`);
+  return rowFor(lbLayouts(family)[what], encodeVersion(rest, `cilium ${what} encode options`));
+}
+
+export function encodeServices(entries: readonly ServiceEntry[], options?: LbEncodeOptions): PackedEntries {
+  const row = encodeRow(options, 'services');
   return encodePairs(row, entries.map((e) => {
     const { address, port, backendSlot, protocol = 0, scope = 0, backendId, affinityTimeout = 0, algorithm = 0, ...value } = e;
     const slotValue = backendSlot !== 0 ? (backendId ?? 0) : row.since >= 20 ? ((algorithm << 24) | affinityTimeout) >>> 0 : affinityTimeout;
@@ -140,12 +204,12 @@ export function encodeServices(entries: readonly ServiceEntry[], options?: { ver
   }));
 }
 
-export function encodeBackends(entries: readonly (Omit<BackendRecord, 'clusterId' | 'flags' | 'protocol'> & Partial<BackendRecord>)[], options?: { version?: string }): PackedEntries {
-  const row = rowFor(BACKEND_LAYOUTS, encodeVersion(options, 'cilium backends encode options'));
+export function encodeBackends(entries: readonly (Omit<BackendRecord, 'clusterId' | 'flags' | 'protocol'> & Partial<BackendRecord>)[], options?: LbEncodeOptions): PackedEntries {
+  const row = encodeRow(options, 'backends');
   return encodePairs(row, entries.map(({ backendId, ...value }) => [{ backendId }, value] as const));
 }
 
-export function encodeRevNat(entries: readonly RevNatRecord[], options?: { version?: string }): PackedEntries {
-  const row = rowFor(REV_NAT_LAYOUTS, encodeVersion(options, 'cilium revNat encode options'));
+export function encodeRevNat(entries: readonly RevNatRecord[], options?: LbEncodeOptions): PackedEntries {
+  const row = encodeRow(options, 'revNat');
   return encodePairs(row, entries.map(({ revNatIndex, ...value }) => [{ revNatIndex }, value] as const));
 }

@@ -9,7 +9,7 @@ import type { MapLayout } from './codec';
 import { conntrackMapNames, CT4_LAYOUTS, CT6_LAYOUTS, decodeConntrack, type ConntrackRecord } from './conntrack';
 import { decodeEndpoints, ENDPOINT_LAYOUTS, type EndpointRecord } from './endpoints';
 import { decodeIpcache, IPCACHE_LAYOUTS, lookupIpcache, type IpcacheRecord } from './ipcache';
-import { BACKEND_LAYOUTS, decodeBackends, decodeRevNat, decodeServices, REV_NAT_LAYOUTS, SERVICE_LAYOUTS, type BackendRecord, type RevNatRecord, type ServiceRecord } from './lb';
+import { decodeBackends, decodeRevNat, decodeServices, lbLayouts, type BackendRecord, type LbFamily, type RevNatRecord, type ServiceRecord } from './lb';
 import { decodeMetrics, METRICS_LAYOUTS, type MetricsDecodeOptions, type MetricsRecord } from './metrics';
 import { decodePolicy, policyMapNames, POLICY_LAYOUTS, type PolicyRecord } from './policy';
 import { DEFAULT_BPFFS, globalsDir } from './specs';
@@ -124,10 +124,21 @@ export function readMetrics(options?: ReadOptions): Promise<CiliumRecords<Metric
   return read('metrics', ['cilium_metrics'], METRICS_LAYOUTS, decodeMetrics, options);
 }
 
-/** Both conntrack maps of a family (TCP, then everything else). */
-export async function readConntrack(options?: ReadOptions & { family?: 4 | 6 }): Promise<CiliumRecords<ConntrackRecord>> {
-  const { family = 4, ...rest } = readOptions<ReadOptions & { family?: 4 | 6 }>(options, ['family'], 'cilium.conntrack options');
+/** Options of the readers of maps that come in an IPv4 and an IPv6 variant. */
+export interface FamilyReadOptions extends ReadOptions {
+  /** 4 (default) or 6. */
+  family?: 4 | 6;
+}
+
+function familyOptions(raw: unknown, what: string): ReadOptions & { bpffs: string; family: 4 | 6 } {
+  const { family = 4, ...rest } = readOptions<FamilyReadOptions>(raw, ['family'], `cilium.${what} options`);
   if (family !== 4 && family !== 6) throw new RangeError(`family must be 4 or 6, got ${String(family)}`);
+  return { ...rest, family };
+}
+
+/** Both conntrack maps of a family (TCP, then everything else). */
+export async function readConntrack(options?: FamilyReadOptions): Promise<CiliumRecords<ConntrackRecord>> {
+  const { family, ...rest } = familyOptions(options, 'conntrack');
   const names = conntrackMapNames(family);
   const table = family === 4 ? CT4_LAYOUTS : CT6_LAYOUTS;
   const tcp = await readFound(await findMap([names.tcp], table, rest.bpffs), decodeConntrack, rest.version);
@@ -135,16 +146,23 @@ export async function readConntrack(options?: ReadOptions & { family?: 4 | 6 }):
   return withLayout([...tcp, ...any], tcp.layout);
 }
 
-export function readServices(options?: ReadOptions): Promise<CiliumRecords<ServiceRecord>> {
-  return read('services', ['cilium_lb4_services_v2'], SERVICE_LAYOUTS, decodeServices, options);
+/** One load-balancer map of the family asked for: `cilium_lb4_…`, or `cilium_lb6_…` with `{ family: 6 }`. */
+async function readLb<T>(what: 'services' | 'backends' | 'revNat', decode: Decoder<T>, raw: unknown): Promise<CiliumRecords<T>> {
+  const { family, bpffs, version } = familyOptions(raw, what);
+  const table = lbLayouts(family as LbFamily)[what];
+  return readFound(await findMap([table[0].map], table, bpffs), decode, version);
 }
 
-export function readBackends(options?: ReadOptions): Promise<CiliumRecords<BackendRecord>> {
-  return read('backends', ['cilium_lb4_backends_v3'], BACKEND_LAYOUTS, decodeBackends, options);
+export function readServices(options?: FamilyReadOptions): Promise<CiliumRecords<ServiceRecord>> {
+  return readLb('services', decodeServices, options);
 }
 
-export function readRevNat(options?: ReadOptions): Promise<CiliumRecords<RevNatRecord>> {
-  return read('revNat', ['cilium_lb4_reverse_nat'], REV_NAT_LAYOUTS, decodeRevNat, options);
+export function readBackends(options?: FamilyReadOptions): Promise<CiliumRecords<BackendRecord>> {
+  return readLb('backends', decodeBackends, options);
+}
+
+export function readRevNat(options?: FamilyReadOptions): Promise<CiliumRecords<RevNatRecord>> {
+  return readLb('revNat', decodeRevNat, options);
 }
 
 /** An endpoint's policy map, found by pin only (the kernel's 15-character names collide). */

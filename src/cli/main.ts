@@ -240,12 +240,16 @@ const commands: Record<string, Command> = {
     }
     if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|ct|lb|policy <id>|explain <target>');
     if (what === 'ct') {
-      const records = [...(await cilium.conntrack({ ...read, family: 4 })), ...(await cilium.conntrack({ ...read, family: 6 }).catch((e: { code?: string }) => (e.code === 'ENOENT' ? [] : Promise.reject(e))))];
+      const records = await bothFamilies((family) => cilium.conntrack({ ...read, family }));
       print(ctx, records, () => table(['map', 'src', 'sport', 'dst', 'dport', 'proto', 'dir', 'packets', 'bytes', 'lifetime'], records.map((r) => [r.map, r.saddr, r.sport, r.daddr, r.dport, r.protocol, r.direction, r.packets, r.bytes, r.lifetime])));
       return;
     }
     if (what === 'lb') {
-      const [services, backends, revNat] = await Promise.all([cilium.services(read), cilium.backends(read), cilium.revNat(read)]);
+      const [services, backends, revNat] = await Promise.all([
+        bothFamilies((family) => cilium.services({ ...read, family })),
+        bothFamilies((family) => cilium.backends({ ...read, family })),
+        bothFamilies((family) => cilium.revNat({ ...read, family })),
+      ]);
       print(ctx, { services, backends, revNat }, () => [
         table(['service', 'port', 'slot', 'backend', 'count', 'revnat'], services.map((s) => [s.address, s.port, s.backendSlot, s.backendId, s.count, s.revNatIndex])),
         '',
@@ -358,6 +362,12 @@ function linkDetails(l: LinkInfo): string {
 }
 
 class NotFound extends Error {}
+
+/** The IPv4 map's records, then the IPv6 twin's when the node has one (an IPv4-only node does not). */
+async function bothFamilies<T>(read: (family: 4 | 6) => Promise<T[]>): Promise<T[]> {
+  const v6 = await read(6).catch((e: { code?: string }) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
+  return [...(await read(4)), ...v6];
+}
 
 /** --version/--bpffs of the cilium commands. */
 function ciliumRead(options: Record<string, string | true>): { version?: string; bpffs?: string } {

@@ -89,4 +89,44 @@ describeKernel('cilium readers', () => {
     await expect(cilium.ipcache({ bpffs: empty, verison: '1.16' } as never)).rejects.toThrow(/unknown option 'verison'/);
     await expect(cilium.conntrack({ bpffs: empty, family: 5 as never })).rejects.toThrow(RangeError);
   });
+
+  it('reads the IPv6 load balancer (cilium_lb6_*) with { family: 6 }, as bpftool shows its bytes at the reference offsets', async () => {
+    const bpffs = await mustBpffs();
+    const frontend = 'fd00::96:a';
+    await cilMap(bpffs, { name: 'cilium_lb6_services_v2', type: 'hash', keySize: 24, valueSize: 12, maxEntries: 16 }, cilium.encode.services([
+      { address: frontend, port: 53, backendSlot: 0, protocol: 17, affinityTimeout: 0, count: 2, revNatIndex: 4 },
+      { address: frontend, port: 53, backendSlot: 1, protocol: 17, backendId: 7, revNatIndex: 4 },
+      { address: frontend, port: 53, backendSlot: 2, protocol: 17, backendId: 8, revNatIndex: 4 },
+    ], { version: '1.18', family: 6 }));
+    await cilMap(bpffs, { name: 'cilium_lb6_backends_v3', type: 'hash', keySize: 4, valueSize: 24, maxEntries: 16 }, cilium.encode.backends([
+      { backendId: 7, address: 'fd00::3:73', port: 53, protocol: 17, zone: 1 },
+      { backendId: 8, address: 'fd00::3:9e', port: 53, protocol: 17, clusterId: 3 },
+    ], { version: '1.18', family: 6 }));
+    await cilMap(bpffs, { name: 'cilium_lb6_reverse_nat', type: 'hash', keySize: 2, valueSize: 18, maxEntries: 16 }, cilium.encode.revNat([{ revNatIndex: 4, address: frontend, port: 53 }], { family: 6 }));
+
+    const services = await cilium.services({ bpffs, family: 6, version: '1.18' });
+    expect(services.layout).toMatchObject({ map: 'cilium_lb6_services_v2', pinned: `${bpffs}/tc/globals/cilium_lb6_services_v2` });
+    const hex6 = (b: Buffer) => Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2).toString(16)).join(':');
+    const tool = (name: string) => bpftool<DumpEntry[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/${name}`).map((e) => [bytes(e.key), bytes(e.value!)] as const);
+    // lb6_key: address @0, dport be16 @16, backend_slot @18, proto @20; lb6_service: backend_id @0, count @4, rev_nat_index @6.
+    const bySlot = (a: { slot: number }, b: { slot: number }) => a.slot - b.slot;
+    expect(services.map((r) => ({ slot: r.backendSlot, port: r.port, proto: r.protocol, backend: r.backendId ?? 0, count: r.count, revNat: r.revNatIndex })).sort(bySlot))
+      .toEqual(tool('cilium_lb6_services_v2').map(([k, v]) => ({ slot: k.readUInt16LE(18), port: k.readUInt16BE(16), proto: k[20], backend: k.readUInt16LE(18) ? v.readUInt32LE(0) : 0, count: v.readUInt16LE(4), revNat: v.readUInt16LE(6) })).sort(bySlot));
+    expect(services.every((r) => r.address === frontend)).toBe(true);
+    expect(tool('cilium_lb6_services_v2').every(([k]) => hex6(k.subarray(0, 16)) === 'fd00:0:0:0:0:0:96:a')).toBe(true);
+
+    // lb6_backend: address @0, port be16 @16, proto @18, flags @19, cluster_id u16 @20, zone @22.
+    const backends = await cilium.backends({ bpffs, family: 6 });
+    const byId = (a: { backendId: number }, b: { backendId: number }) => a.backendId - b.backendId;
+    expect(backends.map((b) => ({ backendId: b.backendId, port: b.port, proto: b.protocol, cluster: b.clusterId, zone: b.zone })).sort(byId))
+      .toEqual(tool('cilium_lb6_backends_v3').map(([k, v]) => ({ backendId: k.readUInt32LE(0), port: v.readUInt16BE(16), proto: v[18], cluster: v.readUInt16LE(20), zone: v[22] })).sort(byId));
+    expect(backends.map((b) => b.address).sort()).toEqual(['fd00::3:73', 'fd00::3:9e']);
+
+    const revNat = await cilium.revNat({ bpffs, family: 6 });
+    expect(revNat).toEqual([{ revNatIndex: 4, address: frontend, port: 53 }]);
+    expect(tool('cilium_lb6_reverse_nat').map(([k, v]) => [k.readUInt16LE(0), v.length, v.readUInt16BE(16)])).toEqual([[4, 18, 53]]);
+    // The IPv4 maps are not there: family 4 (the default) says so.
+    await expect(cilium.services({ bpffs })).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(cilium.backends({ bpffs, family: 7 as never })).rejects.toThrow(/family must be 4 or 6/);
+  });
 });

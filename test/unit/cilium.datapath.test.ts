@@ -113,6 +113,46 @@ describe('cilium load balancer', () => {
   });
 });
 
+describe('cilium load balancer, IPv6 (lb6_*: a 16-byte address where lb4 has 4, every later field 12 bytes on)', () => {
+  /** fd00::a:10 as 16 bytes. */
+  const addr = Buffer.from([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0, 0x10]);
+
+  it('services: struct lb6_key (24 B) with struct lb6_service (12 B, as lb4)', () => {
+    // address @0, dport be16 @16, backend_slot u16 @18, proto @20, scope @21, pad[2].
+    const key = (slot: number) => Buffer.concat([addr, Buffer.from([0x01, 0xbb, slot, 0, 6, 1, 0, 0])]);
+    const value = Buffer.alloc(12);
+    value.writeUInt32LE(77, 0); // backend_id of slot 1
+    value.writeUInt16LE(0, 4);
+    value.writeUInt16LE(9, 6);
+    const [r] = cilium.decode.services(key(1), value, 1, { version: '1.17' });
+    expect(r).toEqual({ address: 'fd00::a:10', port: 443, backendSlot: 1, protocol: 6, scope: 1, backendId: 77, count: 0, revNatIndex: 9, flags: 0, flags2: 0, qcount: 0 });
+    const packed = cilium.encode.services([{ address: 'fd00::a:10', port: 443, backendSlot: 1, protocol: 6, scope: 1, backendId: 77, revNatIndex: 9 }], { version: '1.17', family: 6 });
+    expect(packed).toMatchObject({ keySize: 24, valueSize: 12, map: 'cilium_lb6_services_v2' });
+    expect(packed.keys).toEqual(key(1));
+    expect(packed.values).toEqual(value);
+  });
+
+  it('backends: struct lb6_backend (24 B), cluster_id u8 (1.14), u16 (1.15), plus zone (1.16+)', () => {
+    // address @0, port be16 @16, proto @18, flags @19, cluster_id @20, zone @22.
+    const value = Buffer.concat([addr, Buffer.from([0x1f, 0x90, 6, 0, 0x02, 0x01, 9, 0])]);
+    const key = Buffer.from([42, 0, 0, 0]);
+    expect(cilium.decode.backends(key, value, 1, { version: '1.14' })[0]).toEqual({ backendId: 42, address: 'fd00::a:10', port: 8080, protocol: 6, flags: 0, clusterId: 2 });
+    expect(cilium.decode.backends(key, value, 1, { version: '1.15' })[0]).toEqual({ backendId: 42, address: 'fd00::a:10', port: 8080, protocol: 6, flags: 0, clusterId: 258 });
+    expect(cilium.decode.backends(key, value, 1)[0]).toEqual({ backendId: 42, address: 'fd00::a:10', port: 8080, protocol: 6, flags: 0, clusterId: 258, zone: 9 });
+    expect(cilium.encode.backends([{ backendId: 42, address: 'fd00::a:10', port: 8080, protocol: 6, clusterId: 258, zone: 9 }], { family: 6 }).values).toEqual(value);
+    // An IPv4 backend is still told apart by its 12 bytes.
+    expect(cilium.decode.backends(key, Buffer.concat([v4('10.0.1.15'), Buffer.from([0x1f, 0x90, 6, 0, 0x02, 0x01, 9, 0])]), 1)[0].address).toBe('10.0.1.15');
+  });
+
+  it('reverse NAT: struct lb6_reverse_nat (18 B packed)', () => {
+    const value = Buffer.concat([addr, Buffer.from([0, 53])]);
+    const [r] = cilium.decode.revNat(Buffer.from([3, 0]), value, 1);
+    expect(r).toEqual({ revNatIndex: 3, address: 'fd00::a:10', port: 53 });
+    expect(cilium.encode.revNat([r], { family: 6 }).values).toEqual(value);
+    expect(() => cilium.encode.revNat([r], { family: 5 as never })).toThrow(/family must be 4 or 6/);
+  });
+});
+
 describe('cilium policy', () => {
   /** struct policy_key (12 B): prefixlen @0, sec_label @4, egress bit0 @8, protocol @9, dport be16 @10. */
   const key = (prefixlen: number, identity: number, egress: boolean, proto: number, port: number) => {
