@@ -19,7 +19,7 @@ import { flagNames } from './tables';
 import type { Family } from './text';
 import { withLayout, type CiliumRecords, type Minor } from './version';
 
-const TUPLE4 = defineLayout({
+export const TUPLE4 = defineLayout({
   daddr: { offset: 0, type: 'ipv4' },
   saddr: { offset: 4, type: 'ipv4' },
   dport: { offset: 8, type: 'be16' },
@@ -27,7 +27,7 @@ const TUPLE4 = defineLayout({
   nexthdr: { offset: 12, type: 'u8' },
   flags: { offset: 13, type: 'u8' },
 }, 14);
-const TUPLE6 = defineLayout({
+export const TUPLE6 = defineLayout({
   daddr: { offset: 0, type: 'ipv6' },
   saddr: { offset: 16, type: 'ipv6' },
   dport: { offset: 32, type: 'be16' },

@@ -4,8 +4,9 @@ import { decodeEndpoints, encodeEndpoints, formatEndpoints, ENDPOINT_LAYOUTS } f
 import { decodeIpcache, encodeIpcache, formatIpcache, lookupIpcache, IPCACHE_LAYOUTS } from './ipcache';
 import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, BACKEND_LAYOUTS, BACKEND6_LAYOUTS, REV_NAT_LAYOUTS, REV_NAT6_LAYOUTS, SERVICE_LAYOUTS, SERVICE6_LAYOUTS } from './lb';
 import { decodeMetrics, encodeMetrics, formatMetrics, METRICS_LAYOUTS } from './metrics';
+import { decodeNat, encodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS } from './nat';
 import { explainPod } from './explain';
-import { ipcacheLookup, readBackends, readConntrack, readEndpoints, readIpcache, readMetrics, readPolicy, readRevNat, readServices } from './read';
+import { ipcacheLookup, readBackends, readConntrack, readEndpoints, readIpcache, readMetrics, readNat, readPolicy, readRevNat, readServices } from './read';
 import { renderPodReport } from './report';
 import { decodePolicy, encodePolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
 import { directionName, fileName, identityScope, isDropReason, reasonName, reservedIdentityName } from './tables';
@@ -22,6 +23,7 @@ export const cilium = Object.freeze({
   endpoints: readEndpoints,
   metrics: readMetrics,
   conntrack: readConntrack,
+  nat: readNat,
   services: readServices,
   backends: readBackends,
   revNat: readRevNat,
@@ -36,6 +38,7 @@ export const cilium = Object.freeze({
     endpoints: decodeEndpoints,
     metrics: decodeMetrics,
     conntrack: decodeConntrack,
+    nat: decodeNat,
     services: decodeServices,
     backends: decodeBackends,
     revNat: decodeRevNat,
@@ -47,6 +50,7 @@ export const cilium = Object.freeze({
     endpoints: encodeEndpoints,
     metrics: encodeMetrics,
     conntrack: encodeConntrack,
+    nat: encodeNat,
     services: encodeServices,
     backends: encodeBackends,
     revNat: encodeRevNat,
@@ -69,6 +73,8 @@ export const cilium = Object.freeze({
     metrics: METRICS_LAYOUTS,
     conntrack4: CT4_LAYOUTS,
     conntrack6: CT6_LAYOUTS,
+    nat4: NAT4_LAYOUTS,
+    nat6: NAT6_LAYOUTS,
     services: SERVICE_LAYOUTS,
     services6: SERVICE6_LAYOUTS,
     backends: BACKEND_LAYOUTS,
@@ -93,6 +99,7 @@ export type { IpcacheRecord, IpcacheEntry } from './ipcache';
 export type { EndpointRecord, EndpointEntry } from './endpoints';
 export type { MetricsRecord, MetricsEntry, MetricsDecodeOptions } from './metrics';
 export type { ConntrackRecord, ConntrackEntry } from './conntrack';
+export type { NatRecord, NatEntry } from './nat';
 export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions, LbFamily } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';
 export type { ReadOptions, FamilyReadOptions } from './read';

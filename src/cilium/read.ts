@@ -10,6 +10,7 @@ import { conntrackMapNames, CT4_LAYOUTS, CT6_LAYOUTS, decodeConntrack, type Conn
 import { decodeEndpoints, ENDPOINT_LAYOUTS, type EndpointRecord } from './endpoints';
 import { decodeIpcache, IPCACHE_LAYOUTS, lookupIpcache, type IpcacheRecord } from './ipcache';
 import { decodeBackends, decodeRevNat, decodeServices, lbLayouts, type BackendRecord, type LbFamily, type RevNatRecord, type ServiceRecord } from './lb';
+import { decodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS, type NatRecord } from './nat';
 import { decodeMetrics, METRICS_LAYOUTS, type MetricsDecodeOptions, type MetricsRecord } from './metrics';
 import { decodePolicy, policyMapNames, POLICY_LAYOUTS, type PolicyRecord } from './policy';
 import { DEFAULT_BPFFS, globalsDir } from './specs';
@@ -144,6 +145,13 @@ export async function readConntrack(options?: FamilyReadOptions): Promise<Cilium
   const tcp = await readFound(await findMap([names.tcp], table, rest.bpffs), decodeConntrack, rest.version);
   const any = await readFound(await findMap([names.any], table, rest.bpffs), decodeConntrack, rest.version);
   return withLayout([...tcp, ...any], tcp.layout);
+}
+
+/** `cilium-dbg bpf nat list`: `cilium_snat_v4_external`, or `cilium_snat_v6_external` with `{ family: 6 }`. */
+export async function readNat(options?: FamilyReadOptions): Promise<CiliumRecords<NatRecord>> {
+  const { family, bpffs, version } = familyOptions(options, 'nat');
+  const table = family === 4 ? NAT4_LAYOUTS : NAT6_LAYOUTS;
+  return readFound(await findMap([table[0].map], table, bpffs), decodeNat, version);
 }
 
 /** One load-balancer map of the family asked for: `cilium_lb4_…`, or `cilium_lb6_…` with `{ family: 6 }`. */

@@ -6,6 +6,7 @@ import { rowFor, type MapLayout } from './codec';
 import { ENDPOINT_LAYOUTS } from './endpoints';
 import { IPCACHE_LAYOUTS } from './ipcache';
 import { BACKEND_LAYOUTS, REV_NAT_LAYOUTS, SERVICE_LAYOUTS } from './lb';
+import { NAT4_LAYOUTS } from './nat';
 import { METRICS_LAYOUTS } from './metrics';
 import { POLICY_LAYOUTS } from './policy';
 import type { Minor } from './version';
@@ -32,13 +33,13 @@ export interface CiliumMapSpec {
   flags: number;
 }
 
-export type GlobalMapKind = 'ipcache' | 'endpoints' | 'metrics' | 'ct4' | 'ctAny4' | 'ct6' | 'ctAny6' | 'services' | 'backends' | 'revNat';
+export type GlobalMapKind = 'ipcache' | 'endpoints' | 'metrics' | 'ct4' | 'ctAny4' | 'ct6' | 'ctAny6' | 'snat4' | 'services' | 'backends' | 'revNat';
 
 function spec(row: MapLayout, type: MapTypeName, maxEntries: number, flags = 0, name = row.map): CiliumMapSpec {
   return { name, type, keySize: row.keySize, valueSize: row.valueSize, maxEntries, flags };
 }
 
-/** The global maps of a version, with the agent's default sizes (CT: `CTMapEntriesGlobal*Default`). */
+/** The global maps of a version, with the agent's default sizes (CT: `CTMapEntriesGlobal*Default`; SNAT: `--bpf-nat-global-max`). */
 export function globalMapSpecs(minor: Minor): Record<GlobalMapKind, CiliumMapSpec> {
   const ct4 = rowFor(CT4_LAYOUTS, minor);
   const ct6 = rowFor(CT6_LAYOUTS, minor);
@@ -50,6 +51,7 @@ export function globalMapSpecs(minor: Minor): Record<GlobalMapKind, CiliumMapSpe
     ctAny4: spec(ct4, 'lru_hash', 262144, 0, conntrackMapNames(4).any),
     ct6: spec(ct6, 'lru_hash', 524288, 0, conntrackMapNames(6).tcp),
     ctAny6: spec(ct6, 'lru_hash', 262144, 0, conntrackMapNames(6).any),
+    snat4: spec(rowFor(NAT4_LAYOUTS, minor), 'lru_hash', 524288),
     services: spec(rowFor(SERVICE_LAYOUTS, minor), 'hash', 65536),
     backends: spec(rowFor(BACKEND_LAYOUTS, minor), 'hash', 65536),
     revNat: spec(rowFor(REV_NAT_LAYOUTS, minor), 'hash', 65536),

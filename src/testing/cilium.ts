@@ -79,6 +79,9 @@ export interface FakeCiliumNode {
 // The CT and LB maps are preallocated: the fixture keeps them small (the agent's defaults are 524288/65536).
 const FIXTURE_MAX_ENTRIES = 4096;
 const SERVICE_IP = '10.96.0.10';
+/** The node's own address (for source NAT) and an outside one, from the documentation ranges (RFC 5737). */
+const NODE_IP = '192.0.2.10';
+const NAT_REMOTE_IP = '203.0.113.1';
 
 function possibleCpus(): number {
   return readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',').reduce((n, range) => {
@@ -216,6 +219,15 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
     })), { version, family: 4 });
     await fill(await makeMap(specs.ct4, FIXTURE_MAX_ENTRIES), flows, flows.valueSize);
     for (const kind of ['ctAny4', 'ct6', 'ctAny6'] as const) await makeMap(specs[kind], FIXTURE_MAX_ENTRIES);
+
+    // Source NAT: the first pod's flow to an outside address, masqueraded to the node's address,
+    // stored both ways as the datapath stores it (documentation addresses: nothing is sent).
+    const [first] = pods;
+    const snat = cilium.encode.nat([
+      { daddr: NAT_REMOTE_IP, saddr: first.ip, dport: 443, sport: 41000, protocol: 6, direction: 'out', toAddress: NODE_IP, toPort: 61000, created: 1000n, needsCt: true },
+      { daddr: NODE_IP, saddr: NAT_REMOTE_IP, dport: 61000, sport: 443, protocol: 6, direction: 'in', toAddress: first.ip, toPort: 41000, created: 1000n },
+    ], { version });
+    await fill(await makeMap(specs.snat4, FIXTURE_MAX_ENTRIES), snat, snat.valueSize);
 
     // One UDP service (10.96.0.10:53) balanced over the pods.
     const services = cilium.encode.services([

@@ -35,7 +35,7 @@ describeKernel('bpfscope cilium', () => {
 });
 
 describeKernel('bpfscope demo and the other cilium maps', () => {
-  it('cilium ct, lb and policy print the records the API reads', async () => {
+  it('cilium ct, nat, lb and policy print the records the API reads', async () => {
     const node = await createFakeCiliumNode({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
     cleanup(() => node.destroy());
     const read = { bpffs: node.bpffs, version: '1.18' };
@@ -44,6 +44,16 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     expect(lb.backends.map((b: { address: string }) => b.address)).toEqual((await cilium.backends(read)).map((b) => b.address));
     const ct = JSON.parse(cli('cilium', 'ct', '--bpffs', node.bpffs, '--version', '1.18', '--json').stdout) as unknown[];
     expect(ct.length).toBe((await cilium.conntrack({ ...read, family: 4 })).length);
+    // The fixture masquerades the pod's flow to 203.0.113.1:443 as 192.0.2.10:61000, both ways.
+    const nat = await cilium.nat(read);
+    expect(nat.map((r) => `${r.direction} ${r.saddr}:${r.sport}->${r.daddr}:${r.dport} to ${r.toAddress}:${r.toPort}`).sort()).toEqual([
+      'in 203.0.113.1:443->192.0.2.10:61000 to 10.3.0.115:41000',
+      'out 10.3.0.115:41000->203.0.113.1:443 to 192.0.2.10:61000',
+    ]);
+    const natText = cli('cilium', 'nat', '--bpffs', node.bpffs);
+    expect(natText.code).toBe(0);
+    expect(natText.stdout).toMatch(/^\s*10\.3\.0\.115\s+41000\s+203\.0\.113\.1\s+443\s+6\s+out\s+192\.0\.2\.10\s+61000\s+1000\s+yes$/m);
+    expect(JSON.parse(cli('cilium', 'nat', '--bpffs', node.bpffs, '--json').stdout)).toHaveLength(nat.length);
     const endpointId = node.pods[0].endpointId;
     const policy = cli('cilium', 'policy', String(endpointId), '--bpffs', node.bpffs, '--version', '1.18');
     expect(policy.code).toBe(0);

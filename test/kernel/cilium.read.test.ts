@@ -10,7 +10,7 @@ import { bpftool, describeKernel, mustBpffs, owned } from '../helpers/kernel';
 interface DumpEntry { key: string[]; value?: string[]; values?: { cpu: number; value: string[] }[] }
 const bytes = (hex: string[]) => Buffer.from(hex.map((h) => parseInt(h, 16)));
 
-async function cilMap(bpffs: string | undefined, spec: { name: string; type: 'hash' | 'lpm_trie' | 'percpu_hash'; keySize: number; valueSize: number; maxEntries: number; flags?: number }, packed: { keys: Buffer; values: Buffer; count: number; keySize: number; valueSize: number }, valueStride = packed.valueSize) {
+async function cilMap(bpffs: string | undefined, spec: { name: string; type: 'hash' | 'lru_hash' | 'lpm_trie' | 'percpu_hash'; keySize: number; valueSize: number; maxEntries: number; flags?: number }, packed: { keys: Buffer; values: Buffer; count: number; keySize: number; valueSize: number }, valueStride = packed.valueSize) {
   const map = owned(await createMap(spec));
   for (let i = 0; i < packed.count; i++) {
     await updateElem(map, packed.keys.subarray(i * packed.keySize, (i + 1) * packed.keySize), packed.values.subarray(i * valueStride, (i + 1) * valueStride));
@@ -128,5 +128,27 @@ describeKernel('cilium readers', () => {
     // The IPv4 maps are not there: family 4 (the default) says so.
     await expect(cilium.services({ bpffs })).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(cilium.backends({ bpffs, family: 7 as never })).rejects.toThrow(/family must be 4 or 6/);
+  });
+
+  it('reads cilium_snat_v4_external (an LRU hash) as bpftool shows its bytes at the nat.h offsets', async () => {
+    const bpffs = await mustBpffs();
+    const packed = cilium.encode.nat([
+      { daddr: '1.1.1.1', saddr: '10.3.0.115', dport: 80, sport: 40000, protocol: 6, direction: 'out', toAddress: '192.168.1.10', toPort: 60001, created: 5000n, needsCt: true },
+      { daddr: '192.168.1.10', saddr: '1.1.1.1', dport: 60001, sport: 80, protocol: 6, direction: 'in', toAddress: '10.3.0.115', toPort: 40000, created: 5000n },
+    ]);
+    await cilMap(bpffs, { name: 'cilium_snat_v4_external', type: 'lru_hash', keySize: 14, valueSize: 40, maxEntries: 64 }, packed);
+    const nat = await cilium.nat({ bpffs });
+    expect(nat.layout).toMatchObject({ map: 'cilium_snat_v4_external', pinned: `${bpffs}/tc/globals/cilium_snat_v4_external` });
+    const dotted = (b: Buffer) => [...b].join('.');
+    const fromTool = bpftool<DumpEntry[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/cilium_snat_v4_external`).map((e) => {
+      const k = bytes(e.key);
+      const v = bytes(e.value!);
+      return { dir: k[13] & 1 ? 'in' : 'out', to: `${dotted(v.subarray(32, 36))}:${v.readUInt16BE(36)}`, created: v.readBigUInt64LE(0), needsCt: v.readBigUInt64LE(8) === 1n };
+    });
+    const ours = nat.map((r) => ({ dir: r.direction, to: `${r.toAddress}:${r.toPort}`, created: r.created, needsCt: r.needsCt }));
+    const byDir = (a: { dir: string }, b: { dir: string }) => a.dir.localeCompare(b.dir);
+    expect(ours.sort(byDir)).toEqual(fromTool.sort(byDir));
+    expect(ours.map((r) => r.to).sort()).toEqual(['10.3.0.115:40000', '192.168.1.10:60001']);
+    await expect(cilium.nat({ bpffs, family: 6 })).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

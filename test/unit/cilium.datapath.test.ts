@@ -153,6 +153,45 @@ describe('cilium load balancer, IPv6 (lb6_*: a 16-byte address where lb4 has 4, 
   });
 });
 
+describe('cilium NAT (struct ipv4_nat_entry, 40 B; ipv6_nat_entry, 56 B; keys as in conntrack)', () => {
+  it('decodes both directions of a translated IPv4 flow, and packs them back', () => {
+    // ipv4_ct_tuple: daddr @0, saddr @4, dport be16 @8, sport be16 @10, nexthdr @12, flags @13 (1 = IN).
+    const out = Buffer.concat([v4('1.1.1.1'), v4('10.3.0.115'), Buffer.from([0, 80, 0x9c, 0x40, 6, 0])]);
+    const back = Buffer.concat([v4('192.168.1.10'), v4('1.1.1.1'), Buffer.from([0xea, 0x61, 0, 80, 6, 1])]);
+    const entry = (created: bigint, needsCt: bigint, address: string, port: number) => {
+      const b = Buffer.alloc(40);
+      b.writeBigUInt64LE(created, 0);
+      b.writeBigUInt64LE(needsCt, 8);
+      v4(address).copy(b, 32);
+      b.writeUInt16BE(port, 36);
+      return b;
+    };
+    const keys = Buffer.concat([out, back]);
+    const values = Buffer.concat([entry(5000n, 1n, '192.168.1.10', 60001), entry(5000n, 0n, '10.3.0.115', 40000)]);
+    const records = cilium.decode.nat(keys, values, 2);
+    expect(records.layout).toMatchObject({ map: 'cilium_snat_v4_external', layout: 'ipv4_ct_tuple / ipv4_nat_entry', keySize: 14, valueSize: 40 });
+    expect([...records]).toEqual([
+      { family: 'ipv4', daddr: '1.1.1.1', saddr: '10.3.0.115', dport: 80, sport: 40000, protocol: 6, direction: 'out', toAddress: '192.168.1.10', toPort: 60001, created: 5000n, needsCt: true },
+      { family: 'ipv4', daddr: '192.168.1.10', saddr: '1.1.1.1', dport: 60001, sport: 80, protocol: 6, direction: 'in', toAddress: '10.3.0.115', toPort: 40000, created: 5000n, needsCt: false },
+    ]);
+    const packed = cilium.encode.nat([...records]);
+    expect(packed.keys).toEqual(keys);
+    expect(packed.values).toEqual(values);
+  });
+
+  it('IPv6: the tuple of 38 B, the address @32 and the port @48 of 56 B', () => {
+    const fd = (last: number) => Buffer.from([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last]);
+    const key = Buffer.concat([fd(1), fd(2), Buffer.from([0, 53, 0x30, 0x39, 17, 0])]);
+    const value = Buffer.alloc(56);
+    value.writeBigUInt64LE(7n, 0);
+    fd(9).copy(value, 32);
+    value.writeUInt16BE(1234, 48);
+    const [r] = cilium.decode.nat(key, value, 1);
+    expect(r).toEqual({ family: 'ipv6', daddr: 'fd00::1', saddr: 'fd00::2', dport: 53, sport: 12345, protocol: 17, direction: 'out', toAddress: 'fd00::9', toPort: 1234, created: 7n, needsCt: false });
+    expect(cilium.encode.nat([r], { family: 6 }).values).toEqual(value);
+  });
+});
+
 describe('cilium policy', () => {
   /** struct policy_key (12 B): prefixlen @0, sec_label @4, egress bit0 @8, protocol @9, dport be16 @10. */
   const key = (prefixlen: number, identity: number, egress: boolean, proto: number, port: number) => {

@@ -156,9 +156,14 @@ const targets = {
 const INTERNAL = [/Cannot read properties/, /is not a function/, /is not iterable/, /Cannot mix BigInt/,
   /Cannot convert/, /Maximum call stack/, /Invalid array length/, /is not a constructor/];
 
-/** The (keySize, valueSize) pairs of each decoder's layouts, so most inputs reach its decoding. */
+/**
+ * The (keySize, valueSize) pairs of each decoder's layouts, both families' where a map has an IPv4
+ * and an IPv6 table ('conntrack4' and 'conntrack6', 'services' and 'services6'), so most inputs
+ * reach its decoding.
+ */
 function ciliumShapes(name) {
-  const tables = name === 'conntrack' ? [cilium.layouts.conntrack4, cilium.layouts.conntrack6] : [cilium.layouts[name]];
+  const tables = Object.entries(cilium.layouts).filter(([table]) => table.replace(/[46]$/, '') === name).map(([, rows]) => rows);
+  if (tables.length === 0) throw new Error(`no layout table for cilium.decode.${name}`);
   return tables.flatMap((rows) => rows.map((r) => [r.keySize, r.valueSize]));
 }
 

@@ -1,0 +1,95 @@
+// Source NAT: `cilium_snat_v4_external` and `cilium_snat_v6_external`, LRU hashes from a flow tuple
+// to where the datapath rewrote it (`cilium-dbg bpf nat list`). Each translated flow is stored in
+// both directions: the egress tuple (TUPLE_F_OUT) holds the new source, the ingress one
+// (TUPLE_F_IN) the address and port to restore on replies.
+//
+// Cilium versions → key/value layout (the same from 1.14 to 1.20-dev):
+//
+//   key   struct ipv4_ct_tuple (14 B) / ipv6_ct_tuple (38 B), as in the conntrack maps
+//   value struct ipv4_nat_entry, 40 B: struct nat_entry { created u64 @0, needs_ct u64 @8, pad1,
+//         pad2 }, then a union of { to_saddr be32, to_sport be16 } (egress) and { to_daddr,
+//         to_dport } (ingress) @32 / @36; struct ipv6_nat_entry, 56 B: the address @32 (16 B), the
+//         port @48.
+// (Not in cilium-maps.md; read from the nat.h structs of Cilium's bpf/lib across versions.)
+import { defineLayout, type Decoded } from '../layout';
+import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
+import { TUPLE4, TUPLE6 } from './conntrack';
+import type { Family } from './text';
+import { withLayout, type CiliumRecords } from './version';
+
+const ENTRY4 = defineLayout({
+  created: { offset: 0, type: 'u64' },
+  needsCt: { offset: 8, type: 'u64' },
+  toAddress: { offset: 32, type: 'ipv4' },
+  toPort: { offset: 36, type: 'be16' },
+}, 40);
+const ENTRY6 = defineLayout({
+  created: { offset: 0, type: 'u64' },
+  needsCt: { offset: 8, type: 'u64' },
+  toAddress: { offset: 32, type: 'ipv6' },
+  toPort: { offset: 48, type: 'be16' },
+}, 56);
+
+export const NAT4_LAYOUTS: readonly MapLayout[] = [
+  { since: 14, until: 20, map: 'cilium_snat_v4_external', name: 'ipv4_ct_tuple / ipv4_nat_entry', keySize: TUPLE4.size, valueSize: ENTRY4.size, key: TUPLE4, value: ENTRY4 },
+];
+export const NAT6_LAYOUTS: readonly MapLayout[] = [
+  { since: 14, until: 20, map: 'cilium_snat_v6_external', name: 'ipv6_ct_tuple / ipv6_nat_entry', keySize: TUPLE6.size, valueSize: ENTRY6.size, key: TUPLE6, value: ENTRY6 },
+];
+
+const TUPLE_F_IN = 1;
+
+export interface NatRecord {
+  family: Family;
+  /** The tuple as stored, with the conntrack maps' conventions. */
+  daddr: string;
+  saddr: string;
+  dport: number;
+  sport: number;
+  protocol: number;
+  /** 'out': the egress tuple, translated to a new source; 'in': the reply tuple, translated back. */
+  direction: 'in' | 'out';
+  /** The address and port the datapath writes: the new source (out) or the original destination (in). */
+  toAddress: string;
+  toPort: number;
+  /** bpf_mono_now() when the entry was made: seconds or jiffies of the kernel's monotonic clock, as the agent's datapath is built. */
+  created: bigint;
+  /** Whether the flow also needs a conntrack entry (bit 0 of needs_ct). */
+  needsCt: boolean;
+}
+
+type Tuple = Decoded<typeof TUPLE4.fields>;
+type Entry = Decoded<typeof ENTRY4.fields>;
+
+/** Decodes packed NAT keys and values; the family follows the key size (14: IPv4, 38: IPv6). */
+export function decodeNat(keys: Buffer, values: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<NatRecord> {
+  const keySize = options.keySize ?? (count > 0 ? keys.length / count : TUPLE4.size);
+  const family: 4 | 6 = keySize === TUPLE6.size ? 6 : 4;
+  const { keys: ks, values: vs, used } = decodePairs<Tuple, Entry>('nat', family === 6 ? NAT6_LAYOUTS : NAT4_LAYOUTS, keys, values, count, options);
+  return withLayout(ks.map((k, i): NatRecord => ({
+    family: family === 6 ? 'ipv6' : 'ipv4',
+    daddr: k.daddr,
+    saddr: k.saddr,
+    dport: k.dport,
+    sport: k.sport,
+    protocol: k.nexthdr,
+    direction: (k.flags & TUPLE_F_IN) !== 0 ? 'in' : 'out',
+    toAddress: vs[i].toAddress,
+    toPort: vs[i].toPort,
+    created: vs[i].created,
+    needsCt: (vs[i].needsCt & 1n) !== 0n,
+  })), used);
+}
+
+export type NatEntry = Omit<NatRecord, 'family' | 'created' | 'needsCt'> & { created?: bigint; needsCt?: boolean };
+
+/** Packs entries of one family into NAT keys and values. */
+export function encodeNat(entries: readonly NatEntry[], options: { version?: string; family?: 4 | 6 } = {}): PackedEntries {
+  const { family = 4, ...rest } = options;
+  if (family !== 4 && family !== 6) throw new RangeError(`family must be 4 or 6, got ${String(family)}`);
+  const row = rowFor(family === 6 ? NAT6_LAYOUTS : NAT4_LAYOUTS, encodeVersion(rest, 'cilium nat encode options'));
+  return encodePairs(row, entries.map((e) => {
+    const { daddr, saddr, dport, sport, protocol, direction, toAddress, toPort, created = 0n, needsCt = false } = e;
+    return [{ daddr, saddr, dport, sport, nexthdr: protocol, flags: direction === 'in' ? TUPLE_F_IN : 0 }, { toAddress, toPort, created, needsCt: needsCt ? 1n : 0n }] as const;
+  }));
+}
