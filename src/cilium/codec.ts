@@ -108,6 +108,24 @@ export function decodePairs<K, V>(
   };
 }
 
+/** The two variants of maps that come per IP family (conntrack, NAT, load balancer). */
+export type IpFamily = 4 | 6;
+
+/** `family` checked: 4 or 6. */
+export function checkFamily(family: unknown): IpFamily {
+  if (family !== 4 && family !== 6) throw new RangeError(`family must be 4 or 6, got ${String(family)}`);
+  return family;
+}
+
+/**
+ * The family of packed records, from the size of the part that holds an address (`given`, as the
+ * map reports it, or the buffer divided by `count`): IPv6 when it is the IPv6 size, else IPv4.
+ */
+export function familyBySize(buf: Buffer, count: number, given: number | undefined, v6Size: number): IpFamily {
+  const size = given ?? (count > 0 ? buf.length / count : 0);
+  return size === v6Size ? 6 : 4;
+}
+
 /** Packs key/value records with one row's layouts. */
 export function encodePairs(
   row: MapLayout,

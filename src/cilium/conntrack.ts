@@ -14,7 +14,7 @@
 //            rx_flags_seen @43, src_sec_id u32 @44, last_tx_report u32 @48, last_rx_report u32 @52
 // (1.18 and 1.19 were not read for @40; they are taken as 1.17.)
 import { defineLayout, type Decoded } from '../layout';
-import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
+import { checkFamily, decodePairs, encodePairs, encodeVersion, familyBySize, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { flagNames } from './tables';
 import type { Family } from './text';
 import { withLayout, type CiliumRecords, type Minor } from './version';
@@ -139,8 +139,7 @@ export interface ConntrackRecord {
 
 /** Decodes packed conntrack keys and values; the family follows the key size (14: IPv4, 38: IPv6). */
 export function decodeConntrack(keys: Buffer, values: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<ConntrackRecord> {
-  const keySize = options.keySize ?? (count > 0 ? keys.length / count : TUPLE4.size);
-  const family: 4 | 6 = keySize === TUPLE6.size ? 6 : 4;
+  const family = familyBySize(keys, count, options.keySize, TUPLE6.size);
   const { keys: ks, values: vs, minor, used } = decodePairs<Tuple, Entry>('conntrack', family === 6 ? CT6_LAYOUTS : CT4_LAYOUTS, keys, values, count, options);
   const records = ks.map((k, i): ConntrackRecord => {
     const v = vs[i];
@@ -203,9 +202,9 @@ export interface ConntrackEntry {
 }
 
 /** Packs entries of one family into conntrack keys and values of that version's layout. */
-export function encodeConntrack(entries: readonly ConntrackEntry[], options: { version?: string; family?: 4 | 6 } = {}): PackedEntries {
+export function encodeConntrack(entries: readonly ConntrackEntry[], options: { version?: string; family?: IpFamily } = {}): PackedEntries {
   const { family = 4, ...rest } = options;
-  const row = rowFor(family === 6 ? CT6_LAYOUTS : CT4_LAYOUTS, encodeVersion(rest, 'cilium conntrack encode options'));
+  const row = rowFor(checkFamily(family) === 6 ? CT6_LAYOUTS : CT4_LAYOUTS, encodeVersion(rest, 'cilium conntrack encode options'));
   return encodePairs(row, entries.map((e) => {
     const { daddr, saddr, dport, sport, protocol, direction, related, service, ...value } = e;
     const flags = (direction === 'in' ? TUPLE_F_IN : 0) | (related ? TUPLE_F_RELATED : 0) | (service ? TUPLE_F_SERVICE : 0);

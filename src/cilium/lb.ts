@@ -14,17 +14,15 @@
 //             port be16 @4, proto @6, flags @7, cluster_id u8 @8 (1.14) / u16 @8 (1.15+), zone @10 (1.16+)
 //   revNat    key u16 rev_nat_index; value 6 B packed (lb6_reverse_nat 18 B): address be32 @0, port be16 @4
 import { defineLayout, type Decoded } from '../layout';
-import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
+import { checkFamily, decodePairs, encodePairs, encodeVersion, familyBySize, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { withLayout, type CiliumRecords } from './version';
 
-export type LbFamily = 4 | 6;
-
 /** The address field of a family, and how far it pushes the fields after it. */
-function addressOf(family: LbFamily): { address: { offset: 0; type: 'ipv4' | 'ipv6' }; shift: number } {
+function addressOf(family: IpFamily): { address: { offset: 0; type: 'ipv4' | 'ipv6' }; shift: number } {
   return { address: { offset: 0, type: family === 4 ? 'ipv4' : 'ipv6' }, shift: family === 4 ? 0 : 12 };
 }
 
-function serviceKey(family: LbFamily) {
+function serviceKey(family: IpFamily) {
   const { address, shift } = addressOf(family);
   return defineLayout({
     address,
@@ -44,7 +42,7 @@ const SERVICE_VALUE_FIELDS = {
 const SERVICE_VALUE_1_14 = defineLayout(SERVICE_VALUE_FIELDS, 12);
 const SERVICE_VALUE_1_17 = defineLayout({ ...SERVICE_VALUE_FIELDS, qcount: { offset: 10, type: 'u16' } }, 12);
 
-function serviceLayouts(family: LbFamily): MapLayout[] {
+function serviceLayouts(family: IpFamily): MapLayout[] {
   const map = `cilium_lb${family}_services_v2`;
   const key = serviceKey(family);
   const name = `lb${family}_key / lb${family}_service`;
@@ -57,7 +55,7 @@ function serviceLayouts(family: LbFamily): MapLayout[] {
 
 const BACKEND_KEY = defineLayout({ backendId: { offset: 0, type: 'u32' } }, 4);
 
-function backendLayouts(family: LbFamily): MapLayout[] {
+function backendLayouts(family: IpFamily): MapLayout[] {
   const { address, shift } = addressOf(family);
   const fields = {
     address,
@@ -80,7 +78,7 @@ function backendLayouts(family: LbFamily): MapLayout[] {
 
 const REV_NAT_KEY = defineLayout({ revNatIndex: { offset: 0, type: 'u16' } }, 2);
 
-function revNatLayouts(family: LbFamily): MapLayout[] {
+function revNatLayouts(family: IpFamily): MapLayout[] {
   const { address, shift } = addressOf(family);
   const value = defineLayout({ address, port: { offset: 4 + shift, type: 'be16' } }, 6 + shift);
   return [{ since: 14, until: 20, map: `cilium_lb${family}_reverse_nat`, name: `u16 / lb${family}_reverse_nat`, keySize: 2, valueSize: value.size, key: REV_NAT_KEY, value }];
@@ -94,19 +92,10 @@ export const REV_NAT_LAYOUTS: readonly MapLayout[] = revNatLayouts(4);
 export const REV_NAT6_LAYOUTS: readonly MapLayout[] = revNatLayouts(6);
 
 /** The layout tables of one family. */
-export function lbLayouts(family: LbFamily): { services: readonly MapLayout[]; backends: readonly MapLayout[]; revNat: readonly MapLayout[] } {
+export function lbLayouts(family: IpFamily): { services: readonly MapLayout[]; backends: readonly MapLayout[]; revNat: readonly MapLayout[] } {
   return family === 4
     ? { services: SERVICE_LAYOUTS, backends: BACKEND_LAYOUTS, revNat: REV_NAT_LAYOUTS }
     : { services: SERVICE6_LAYOUTS, backends: BACKEND6_LAYOUTS, revNat: REV_NAT6_LAYOUTS };
-}
-
-/**
- * The family of packed entries: from the size of the part that holds an address (`given`, as the
- * map reports it, or the buffer divided by `count`), IPv6 when it is the IPv6 size, else IPv4.
- */
-function familyOf(buf: Buffer, count: number, given: number | undefined, v6Size: number): LbFamily {
-  const size = given ?? (count > 0 ? buf.length / count : 0);
-  return size === v6Size ? 6 : 4;
 }
 
 export interface ServiceRecord {
@@ -136,7 +125,7 @@ type ServiceKey = Decoded<ReturnType<typeof serviceKey>['fields']>;
 
 /** Decodes packed service keys and values; the family follows the key size (12: IPv4, 24: IPv6). */
 export function decodeServices(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<ServiceRecord> {
-  const family = familyOf(keys, count, options?.keySize, 24);
+  const family = familyBySize(keys, count, options?.keySize, 24);
   const { keys: ks, values: vs, minor, used } = decodePairs<ServiceKey, Decoded<typeof SERVICE_VALUE_FIELDS> & { qcount?: number }>('services', lbLayouts(family).services, keys, values, count, options);
   return withLayout(ks.map((k, i): ServiceRecord => {
     const { slotValue, ...v } = vs[i];
@@ -161,7 +150,7 @@ export interface BackendRecord {
 
 /** Decodes packed backend keys and values; the family follows the value size (12: IPv4, 24: IPv6). */
 export function decodeBackends(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<BackendRecord> {
-  const family = familyOf(values, count, options?.valueSize, 24);
+  const family = familyBySize(values, count, options?.valueSize, 24);
   const { keys: ks, values: vs, used } = decodePairs<Decoded<typeof BACKEND_KEY.fields>, Omit<BackendRecord, 'backendId'>>('backends', lbLayouts(family).backends, keys, values, count, options);
   return withLayout(ks.map((k, i): BackendRecord => ({ ...k, ...vs[i] })), used);
 }
@@ -174,7 +163,7 @@ export interface RevNatRecord {
 
 /** Decodes packed reverse-NAT keys and values; the family follows the value size (6: IPv4, 18: IPv6). */
 export function decodeRevNat(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<RevNatRecord> {
-  const family = familyOf(values, count, options?.valueSize, 18);
+  const family = familyBySize(values, count, options?.valueSize, 18);
   const { keys: ks, values: vs, used } = decodePairs<Decoded<typeof REV_NAT_KEY.fields>, Omit<RevNatRecord, 'revNatIndex'>>('revNat', lbLayouts(family).revNat, keys, values, count, options);
   return withLayout(ks.map((k, i): RevNatRecord => ({ ...k, ...vs[i] })), used);
 }
@@ -185,14 +174,13 @@ export type ServiceEntry = Omit<ServiceRecord, 'count' | 'revNatIndex' | 'flags'
 /** Options of the encoders: the version's layout, and the family (default 4). */
 export interface LbEncodeOptions {
   version?: string;
-  family?: LbFamily;
+  family?: IpFamily;
 }
 
 /** The layout row an encoder writes with. */
 function encodeRow(options: LbEncodeOptions | undefined, what: 'services' | 'backends' | 'revNat'): MapLayout {
   const { family = 4, ...rest } = options ?? {};
-  if (family !== 4 && family !== 6) throw new RangeError(`family must be 4 or 6, got ${String(family)}`);
-  return rowFor(lbLayouts(family)[what], encodeVersion(rest, `cilium ${what} encode options`));
+  return rowFor(lbLayouts(checkFamily(family))[what], encodeVersion(rest, `cilium ${what} encode options`));
 }
 
 export function encodeServices(entries: readonly ServiceEntry[], options?: LbEncodeOptions): PackedEntries {

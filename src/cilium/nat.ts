@@ -12,7 +12,7 @@
 //         port @48.
 // (Not in cilium-maps.md; read from the nat.h structs of Cilium's bpf/lib across versions.)
 import { defineLayout, type Decoded } from '../layout';
-import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
+import { checkFamily, decodePairs, encodePairs, encodeVersion, familyBySize, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { TUPLE4, TUPLE6 } from './conntrack';
 import type { Family } from './text';
 import { withLayout, type CiliumRecords } from './version';
@@ -63,8 +63,7 @@ type Entry = Decoded<typeof ENTRY4.fields>;
 
 /** Decodes packed NAT keys and values; the family follows the key size (14: IPv4, 38: IPv6). */
 export function decodeNat(keys: Buffer, values: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<NatRecord> {
-  const keySize = options.keySize ?? (count > 0 ? keys.length / count : TUPLE4.size);
-  const family: 4 | 6 = keySize === TUPLE6.size ? 6 : 4;
+  const family = familyBySize(keys, count, options.keySize, TUPLE6.size);
   const { keys: ks, values: vs, used } = decodePairs<Tuple, Entry>('nat', family === 6 ? NAT6_LAYOUTS : NAT4_LAYOUTS, keys, values, count, options);
   return withLayout(ks.map((k, i): NatRecord => ({
     family: family === 6 ? 'ipv6' : 'ipv4',
@@ -84,10 +83,9 @@ export function decodeNat(keys: Buffer, values: Buffer, count: number, options: 
 export type NatEntry = Omit<NatRecord, 'family' | 'created' | 'needsCt'> & { created?: bigint; needsCt?: boolean };
 
 /** Packs entries of one family into NAT keys and values. */
-export function encodeNat(entries: readonly NatEntry[], options: { version?: string; family?: 4 | 6 } = {}): PackedEntries {
+export function encodeNat(entries: readonly NatEntry[], options: { version?: string; family?: IpFamily } = {}): PackedEntries {
   const { family = 4, ...rest } = options;
-  if (family !== 4 && family !== 6) throw new RangeError(`family must be 4 or 6, got ${String(family)}`);
-  const row = rowFor(family === 6 ? NAT6_LAYOUTS : NAT4_LAYOUTS, encodeVersion(rest, 'cilium nat encode options'));
+  const row = rowFor(checkFamily(family) === 6 ? NAT6_LAYOUTS : NAT4_LAYOUTS, encodeVersion(rest, 'cilium nat encode options'));
   return encodePairs(row, entries.map((e) => {
     const { daddr, saddr, dport, sport, protocol, direction, toAddress, toPort, created = 0n, needsCt = false } = e;
     return [{ daddr, saddr, dport, sport, nexthdr: protocol, flags: direction === 'in' ? TUPLE_F_IN : 0 }, { toAddress, toPort, created, needsCt: needsCt ? 1n : 0n }] as const;

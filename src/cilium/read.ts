@@ -5,11 +5,11 @@
 import { BpfError } from '../errors';
 import { listMaps, openMap, type BpfMap, type MapInfo } from '../maps';
 import { checkOptions } from '../validate';
-import type { MapLayout } from './codec';
+import { checkFamily, type IpFamily, type MapLayout } from './codec';
 import { conntrackMapNames, CT4_LAYOUTS, CT6_LAYOUTS, decodeConntrack, type ConntrackRecord } from './conntrack';
 import { decodeEndpoints, ENDPOINT_LAYOUTS, type EndpointRecord } from './endpoints';
 import { decodeIpcache, IPCACHE_LAYOUTS, lookupIpcache, type IpcacheRecord } from './ipcache';
-import { decodeBackends, decodeRevNat, decodeServices, lbLayouts, type BackendRecord, type LbFamily, type RevNatRecord, type ServiceRecord } from './lb';
+import { decodeBackends, decodeRevNat, decodeServices, lbLayouts, type BackendRecord, type RevNatRecord, type ServiceRecord } from './lb';
 import { decodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS, type NatRecord } from './nat';
 import { decodeMetrics, METRICS_LAYOUTS, type MetricsDecodeOptions, type MetricsRecord } from './metrics';
 import { decodePolicy, policyMapNames, POLICY_LAYOUTS, type PolicyRecord } from './policy';
@@ -128,13 +128,12 @@ export function readMetrics(options?: ReadOptions): Promise<CiliumRecords<Metric
 /** Options of the readers of maps that come in an IPv4 and an IPv6 variant. */
 export interface FamilyReadOptions extends ReadOptions {
   /** 4 (default) or 6. */
-  family?: 4 | 6;
+  family?: IpFamily;
 }
 
-function familyOptions(raw: unknown, what: string): ReadOptions & { bpffs: string; family: 4 | 6 } {
+function familyOptions(raw: unknown, what: string): ReadOptions & { bpffs: string; family: IpFamily } {
   const { family = 4, ...rest } = readOptions<FamilyReadOptions>(raw, ['family'], `cilium.${what} options`);
-  if (family !== 4 && family !== 6) throw new RangeError(`family must be 4 or 6, got ${String(family)}`);
-  return { ...rest, family };
+  return { ...rest, family: checkFamily(family) };
 }
 
 /** Both conntrack maps of a family (TCP, then everything else). */
@@ -147,30 +146,28 @@ export async function readConntrack(options?: FamilyReadOptions): Promise<Cilium
   return withLayout([...tcp, ...any], tcp.layout);
 }
 
-/** `cilium-dbg bpf nat list`: `cilium_snat_v4_external`, or `cilium_snat_v6_external` with `{ family: 6 }`. */
-export async function readNat(options?: FamilyReadOptions): Promise<CiliumRecords<NatRecord>> {
-  const { family, bpffs, version } = familyOptions(options, 'nat');
-  const table = family === 4 ? NAT4_LAYOUTS : NAT6_LAYOUTS;
-  return readFound(await findMap([table[0].map], table, bpffs), decodeNat, version);
-}
-
-/** One load-balancer map of the family asked for: `cilium_lb4_…`, or `cilium_lb6_…` with `{ family: 6 }`. */
-async function readLb<T>(what: 'services' | 'backends' | 'revNat', decode: Decoder<T>, raw: unknown): Promise<CiliumRecords<T>> {
+/** One map that comes per family: the table of the family asked for, its map by pin or name. */
+async function readByFamily<T>(what: string, tableOf: (family: IpFamily) => readonly MapLayout[], decode: Decoder<T>, raw: unknown): Promise<CiliumRecords<T>> {
   const { family, bpffs, version } = familyOptions(raw, what);
-  const table = lbLayouts(family as LbFamily)[what];
+  const table = tableOf(family);
   return readFound(await findMap([table[0].map], table, bpffs), decode, version);
 }
 
+/** `cilium-dbg bpf nat list`: `cilium_snat_v4_external`, or `cilium_snat_v6_external` with `{ family: 6 }`. */
+export function readNat(options?: FamilyReadOptions): Promise<CiliumRecords<NatRecord>> {
+  return readByFamily('nat', (family) => (family === 4 ? NAT4_LAYOUTS : NAT6_LAYOUTS), decodeNat, options);
+}
+
 export function readServices(options?: FamilyReadOptions): Promise<CiliumRecords<ServiceRecord>> {
-  return readLb('services', decodeServices, options);
+  return readByFamily('services', (family) => lbLayouts(family).services, decodeServices, options);
 }
 
 export function readBackends(options?: FamilyReadOptions): Promise<CiliumRecords<BackendRecord>> {
-  return readLb('backends', decodeBackends, options);
+  return readByFamily('backends', (family) => lbLayouts(family).backends, decodeBackends, options);
 }
 
 export function readRevNat(options?: FamilyReadOptions): Promise<CiliumRecords<RevNatRecord>> {
-  return readLb('revNat', decodeRevNat, options);
+  return readByFamily('revNat', (family) => lbLayouts(family).revNat, decodeRevNat, options);
 }
 
 /** An endpoint's policy map, found by pin only (the kernel's 15-character names collide). */
