@@ -5,8 +5,9 @@ import { decodeIpcache, encodeIpcache, formatIpcache, lookupIpcache, IPCACHE_LAY
 import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, BACKEND_LAYOUTS, BACKEND6_LAYOUTS, REV_NAT_LAYOUTS, REV_NAT6_LAYOUTS, SERVICE_LAYOUTS, SERVICE6_LAYOUTS } from './lb';
 import { decodeMetrics, encodeMetrics, formatMetrics, METRICS_LAYOUTS } from './metrics';
 import { decodeNat, encodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS } from './nat';
+import { decodeEgress, encodeEgress, EGRESS_LAYOUTS } from './egress';
 import { explainPod } from './explain';
-import { ipcacheLookup, readBackends, readConntrack, readEndpoints, readIpcache, readMetrics, readNat, readPolicy, readRevNat, readServices } from './read';
+import { ipcacheLookup, readBackends, readConntrack, readEgress, readEndpoints, readIpcache, readMetrics, readNat, readPolicy, readRevNat, readServices } from './read';
 import { renderPodReport } from './report';
 import { decodePolicy, encodePolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
 import { directionName, fileName, identityScope, isDropReason, reasonName, reservedIdentityName } from './tables';
@@ -24,6 +25,7 @@ export const cilium = Object.freeze({
   metrics: readMetrics,
   conntrack: readConntrack,
   nat: readNat,
+  egress: readEgress,
   services: readServices,
   backends: readBackends,
   revNat: readRevNat,
@@ -39,6 +41,7 @@ export const cilium = Object.freeze({
     metrics: decodeMetrics,
     conntrack: decodeConntrack,
     nat: decodeNat,
+    egress: decodeEgress,
     services: decodeServices,
     backends: decodeBackends,
     revNat: decodeRevNat,
@@ -51,6 +54,7 @@ export const cilium = Object.freeze({
     metrics: encodeMetrics,
     conntrack: encodeConntrack,
     nat: encodeNat,
+    egress: encodeEgress,
     services: encodeServices,
     backends: encodeBackends,
     revNat: encodeRevNat,
@@ -75,6 +79,7 @@ export const cilium = Object.freeze({
     conntrack6: CT6_LAYOUTS,
     nat4: NAT4_LAYOUTS,
     nat6: NAT6_LAYOUTS,
+    egress: EGRESS_LAYOUTS,
     services: SERVICE_LAYOUTS,
     services6: SERVICE6_LAYOUTS,
     backends: BACKEND_LAYOUTS,
@@ -100,6 +105,7 @@ export type { EndpointRecord, EndpointEntry } from './endpoints';
 export type { MetricsRecord, MetricsEntry, MetricsDecodeOptions } from './metrics';
 export type { ConntrackRecord, ConntrackEntry } from './conntrack';
 export type { NatRecord, NatEntry } from './nat';
+export type { EgressRecord } from './egress';
 export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';
 export type { ReadOptions, FamilyReadOptions } from './read';

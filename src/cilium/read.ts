@@ -11,6 +11,7 @@ import { decodeEndpoints, ENDPOINT_LAYOUTS, type EndpointRecord } from './endpoi
 import { decodeIpcache, IPCACHE_LAYOUTS, lookupIpcache, type IpcacheRecord } from './ipcache';
 import { decodeBackends, decodeRevNat, decodeServices, lbLayouts, type BackendRecord, type RevNatRecord, type ServiceRecord } from './lb';
 import { decodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS, type NatRecord } from './nat';
+import { decodeEgress, EGRESS_LAYOUTS, type EgressRecord } from './egress';
 import { decodeMetrics, METRICS_LAYOUTS, type MetricsDecodeOptions, type MetricsRecord } from './metrics';
 import { decodePolicy, policyMapNames, POLICY_LAYOUTS, type PolicyRecord } from './policy';
 import { DEFAULT_BPFFS, globalsDir } from './specs';
@@ -144,6 +145,11 @@ export async function readConntrack(options?: FamilyReadOptions): Promise<Cilium
   const tcp = await readFound(await findMap([names.tcp], table, rest.bpffs), decodeConntrack, rest.version);
   const any = await readFound(await findMap([names.any], table, rest.bpffs), decodeConntrack, rest.version);
   return withLayout([...tcp, ...any], tcp.layout);
+}
+
+/** `cilium-dbg bpf egress list`: `cilium_egress_gw_policy_v4`. */
+export function readEgress(options?: ReadOptions): Promise<CiliumRecords<EgressRecord>> {
+  return read('egress', ['cilium_egress_gw_policy_v4'], EGRESS_LAYOUTS, decodeEgress, options);
 }
 
 /** One map that comes per family: the table of the family asked for, its map by pin or name. */

@@ -7,6 +7,7 @@ import { ENDPOINT_LAYOUTS } from './endpoints';
 import { IPCACHE_LAYOUTS } from './ipcache';
 import { BACKEND_LAYOUTS, REV_NAT_LAYOUTS, SERVICE_LAYOUTS } from './lb';
 import { NAT4_LAYOUTS } from './nat';
+import { EGRESS_LAYOUTS } from './egress';
 import { METRICS_LAYOUTS } from './metrics';
 import { POLICY_LAYOUTS } from './policy';
 import type { Minor } from './version';
@@ -33,7 +34,7 @@ export interface CiliumMapSpec {
   flags: number;
 }
 
-export type GlobalMapKind = 'ipcache' | 'endpoints' | 'metrics' | 'ct4' | 'ctAny4' | 'ct6' | 'ctAny6' | 'snat4' | 'services' | 'backends' | 'revNat';
+export type GlobalMapKind = 'ipcache' | 'endpoints' | 'metrics' | 'ct4' | 'ctAny4' | 'ct6' | 'ctAny6' | 'snat4' | 'egress' | 'services' | 'backends' | 'revNat';
 
 function spec(row: MapLayout, type: MapTypeName, maxEntries: number, flags = 0, name = row.map): CiliumMapSpec {
   return { name, type, keySize: row.keySize, valueSize: row.valueSize, maxEntries, flags };
@@ -52,6 +53,7 @@ export function globalMapSpecs(minor: Minor): Record<GlobalMapKind, CiliumMapSpe
     ct6: spec(ct6, 'lru_hash', 524288, 0, conntrackMapNames(6).tcp),
     ctAny6: spec(ct6, 'lru_hash', 262144, 0, conntrackMapNames(6).any),
     snat4: spec(rowFor(NAT4_LAYOUTS, minor), 'lru_hash', 524288),
+    egress: spec(rowFor(EGRESS_LAYOUTS, minor), 'lpm_trie', 16384, BPF_F_NO_PREALLOC),
     services: spec(rowFor(SERVICE_LAYOUTS, minor), 'hash', 65536),
     backends: spec(rowFor(BACKEND_LAYOUTS, minor), 'hash', 65536),
     revNat: spec(rowFor(REV_NAT_LAYOUTS, minor), 'hash', 65536),

@@ -46,8 +46,9 @@ const USAGE = `usage: bpfscope [command] [--json]
   version                 bpfscope, libbpf, kernel and the features bpfscope probes
   cilium ipcache|endpoints|metrics [--version V] [--bpffs DIR]
                           cilium-dbg bpf … list, as that Cilium version prints it (default: from map sizes)
-  cilium ct|nat|lb|policy <endpoint-id> [--version V] [--bpffs DIR]
-                          conntrack, source NAT, services/backends/rev-NAT, an endpoint's policy map
+  cilium ct|nat|egress|lb|policy <endpoint-id> [--version V] [--bpffs DIR]
+                          conntrack, source NAT, egress gateway policies, services/backends/rev-NAT,
+                          an endpoint's policy map
   explain <pid|container-id|ip> [--version V] [--bpffs DIR]
   cilium explain <pid|container-id|ip> [--version V] [--bpffs DIR]
                           a pod's datapath end to end (the walkthrough), with findings
@@ -238,7 +239,7 @@ const commands: Record<string, Command> = {
       print(ctx, records, () => table(['direction', 'identity', 'name', 'proto', 'port', 'proxy', 'deny', 'packets', 'bytes'], records.map((r) => [r.direction, r.identity, r.identityName, r.protocol, r.port, r.proxyPort, r.deny ? 'deny' : 'allow', r.packets, r.bytes])));
       return;
     }
-    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|ct|nat|lb|policy <id>|explain <target>');
+    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|ct|nat|egress|lb|policy <id>|explain <target>');
     if (what === 'ct') {
       const records = await bothFamilies((family) => cilium.conntrack({ ...read, family }));
       print(ctx, records, () => table(['map', 'src', 'sport', 'dst', 'dport', 'proto', 'dir', 'packets', 'bytes', 'lifetime'], records.map((r) => [r.map, r.saddr, r.sport, r.daddr, r.dport, r.protocol, r.direction, r.packets, r.bytes, r.lifetime])));
@@ -247,6 +248,11 @@ const commands: Record<string, Command> = {
     if (what === 'nat') {
       const records = await bothFamilies((family) => cilium.nat({ ...read, family }));
       print(ctx, records, () => table(['src', 'sport', 'dst', 'dport', 'proto', 'dir', 'to', 'to port', 'created', 'needs ct'], records.map((r) => [r.saddr, r.sport, r.daddr, r.dport, r.protocol, r.direction, r.toAddress, r.toPort, r.created, r.needsCt ? 'yes' : 'no'])));
+      return;
+    }
+    if (what === 'egress') {
+      const records = await cilium.egress(read);
+      print(ctx, records, () => table(['source', 'destination', 'egress ip', 'gateway'], records.map((r) => [r.sourceIp, r.destinationCidr, r.egressIp, r.gatewayIp])));
       return;
     }
     if (what === 'lb') {
@@ -274,7 +280,7 @@ const commands: Record<string, Command> = {
       const records = await cilium.metrics(read);
       print(ctx, records, () => cilium.format.metrics(records).trimEnd());
     } else {
-      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|ct|nat|lb|policy <id>|explain <target>');
+      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|ct|nat|egress|lb|policy <id>|explain <target>');
     }
   },
 

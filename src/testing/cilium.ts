@@ -82,6 +82,10 @@ const SERVICE_IP = '10.96.0.10';
 /** The node's own address (for source NAT) and an outside one, from the documentation ranges (RFC 5737). */
 const NODE_IP = '192.0.2.10';
 const NAT_REMOTE_IP = '203.0.113.1';
+const NAT_REMOTE_NET = '203.0.113.0';
+/** An egress gateway node and the address traffic leaves it with (RFC 5737 too). */
+const GATEWAY_NODE_IP = '192.0.2.20';
+const EGRESS_IP = '192.0.2.50';
 
 function possibleCpus(): number {
   return readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',').reduce((n, range) => {
@@ -228,6 +232,9 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
       { daddr: NODE_IP, saddr: NAT_REMOTE_IP, dport: 61000, sport: 443, protocol: 6, direction: 'in', toAddress: first.ip, toPort: 41000, created: 1000n },
     ], { version });
     await fill(await makeMap(specs.snat4, FIXTURE_MAX_ENTRIES), snat, snat.valueSize);
+    // An egress gateway policy: the first pod's traffic to 203.0.113.0/24 leaves through a gateway node.
+    const egress = cilium.encode.egress([{ sourceIp: first.ip, destinationCidr: `${NAT_REMOTE_NET}/24`, egressIp: EGRESS_IP, gatewayIp: GATEWAY_NODE_IP }], { version });
+    await fill(await makeMap(specs.egress), egress, egress.valueSize);
 
     // One UDP service (10.96.0.10:53) balanced over the pods.
     const services = cilium.encode.services([

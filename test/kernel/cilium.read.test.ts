@@ -151,4 +151,23 @@ describeKernel('cilium readers', () => {
     expect(ours.map((r) => r.to).sort()).toEqual(['10.3.0.115:40000', '192.168.1.10:60001']);
     await expect(cilium.nat({ bpffs, family: 6 })).rejects.toMatchObject({ code: 'ENOENT' });
   });
+
+  it('reads cilium_egress_gw_policy_v4 (an LPM trie) as bpftool shows its bytes', async () => {
+    const bpffs = await mustBpffs();
+    const policies = [
+      { sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20' },
+      { sourceIp: '10.3.0.158', destinationCidr: '0.0.0.0/0', egressIp: '0.0.0.0', gatewayIp: '0.0.0.0' },
+    ];
+    await cilMap(bpffs, { name: 'cilium_egress_gw_policy_v4', type: 'lpm_trie', keySize: 12, valueSize: 8, maxEntries: 16384, flags: 1 }, cilium.encode.egress(policies));
+    const records = await cilium.egress({ bpffs });
+    const dotted = (b: Buffer) => [...b].join('.');
+    const fromTool = bpftool<DumpEntry[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/cilium_egress_gw_policy_v4`).map((e) => {
+      const k = bytes(e.key);
+      const v = bytes(e.value!);
+      return { sourceIp: dotted(k.subarray(4, 8)), destinationCidr: `${dotted(k.subarray(8, 12))}/${k.readUInt32LE(0) - 32}`, egressIp: dotted(v.subarray(0, 4)), gatewayIp: dotted(v.subarray(4, 8)) };
+    });
+    const bySource = (a: { sourceIp: string }, b: { sourceIp: string }) => a.sourceIp.localeCompare(b.sourceIp);
+    expect([...records].sort(bySource)).toEqual(fromTool.sort(bySource));
+    expect([...records].sort(bySource)).toEqual(policies);
+  });
 });

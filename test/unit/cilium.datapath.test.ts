@@ -192,6 +192,22 @@ describe('cilium NAT (struct ipv4_nat_entry, 40 B; ipv6_nat_entry, 56 B; keys as
   });
 });
 
+describe('cilium egress gateway (struct egress_gw_policy_key 12 B, egress_gw_policy_entry 8 B)', () => {
+  it('decodes the source, the destination CIDR from the trie prefix, and the egress and gateway addresses', () => {
+    // prefixlen u32 @0 = 32 (the source) + 24, saddr @4, daddr @8; egress_ip @0, gateway_ip @4.
+    const key = Buffer.concat([Buffer.from([56, 0, 0, 0]), v4('10.3.0.115'), v4('203.0.113.0')]);
+    const value = Buffer.concat([v4('192.0.2.50'), v4('192.0.2.20')]);
+    const records = cilium.decode.egress(key, value, 1);
+    expect(records.layout).toMatchObject({ map: 'cilium_egress_gw_policy_v4', keySize: 12, valueSize: 8 });
+    expect([...records]).toEqual([{ sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20' }]);
+    const packed = cilium.encode.egress([...records]);
+    expect(packed.keys).toEqual(key);
+    expect(packed.values).toEqual(value);
+    expect(cilium.decode.egress(Buffer.concat([Buffer.from([32, 0, 0, 0]), v4('10.3.0.115'), v4('0.0.0.0')]), value, 1)[0].destinationCidr).toBe('0.0.0.0/0');
+    expect(() => cilium.encode.egress([{ ...records[0], destinationCidr: '10.0.0.0/33' }])).toThrow(/not an IPv4 CIDR/);
+  });
+});
+
 describe('cilium policy', () => {
   /** struct policy_key (12 B): prefixlen @0, sec_label @4, egress bit0 @8, protocol @9, dport be16 @10. */
   const key = (prefixlen: number, identity: number, egress: boolean, proto: number, port: number) => {
