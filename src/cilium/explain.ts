@@ -10,7 +10,7 @@ import { listPinned } from '../pins';
 import { checkOptions } from '../validate';
 import type { EndpointRecord } from './endpoints';
 import { lookupIpcache } from './ipcache';
-import { readEndpoints, readIpcache, readMetrics, type ReadOptions } from './read';
+import { readEgress, readEndpoints, readIpcache, readMetrics, type ReadOptions } from './read';
 import { judge, type AttachmentFact, type PinnedLinkFact, type PodReport, type PodRouteFact } from './report';
 import { DEFAULT_BPFFS, endpointLinksDir } from './specs';
 import { parseVersion, versionName, NEWEST_VERSION } from './version';
@@ -64,8 +64,8 @@ async function step<T>(report: Mutable, name: string, fn: () => Promise<T>): Pro
  * A pod's datapath, end to end: its namespace, eth0, addresses, routes and gateway; the gateway's
  * neighbour entry and whether it carries the host veth's MAC; the host veth and its programs; the
  * Cilium programs on the pod's cgroup (socket LB); the ipcache and cilium_lxc entries for the pod
- * IP, checked against the veth; the endpoint's pinned links; the node's drop counters; and
- * findings wherever the chain does not hold.
+ * IP, checked against the veth; the endpoint's pinned links; its egress gateway policies; the
+ * node's drop counters; and findings wherever the chain does not hold.
  */
 export async function explainPod(target: PodTarget, options?: ExplainOptions): Promise<PodReport> {
   const t = checkTarget(target);
@@ -215,6 +215,20 @@ export async function explainPod(target: PodTarget, options?: ExplainOptions): P
       const info = p.info as { id: number; progId: number; ifindex?: number; attachType?: string };
       return [{ path: p.path, linkId: info.id, progId: info.progId, ifindex: info.ifindex, attachType: info.attachType }];
     });
+  }
+
+  // Egress gateway policies for the pod IP: the map exists only where the feature is on.
+  if (report.pod.ip) {
+    const ip = report.pod.ip;
+    const policies = await step(report, 'cilium_egress_gw_policy_v4', async () => {
+      try {
+        return await readEgress(read);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ENOENT') return undefined;
+        throw err;
+      }
+    });
+    if (policies) report.egressPolicies = policies.filter((p) => p.sourceIp === ip);
   }
 
   // 5. Drops.

@@ -1,6 +1,7 @@
 // A pod's datapath story (the walkthrough, steps 1–5) as data: what was found at each step, the
 // findings where one link of the chain does not hold, and the text rendering in walkthrough order.
 // Gathering the facts is explain.ts; judging and rendering here are pure.
+import type { EgressRecord } from './egress';
 import type { EndpointRecord } from './endpoints';
 import type { IpcacheRecord } from './ipcache';
 import type { MetricsRecord } from './metrics';
@@ -82,6 +83,11 @@ export interface PodReport {
   ipcache?: IpcacheRecord;
   endpoint?: EndpointRecord;
   pinnedLinks: PinnedLinkFact[];
+  /**
+   * The egress gateway policies whose source is the pod IP; undefined when the node has no
+   * `cilium_egress_gw_policy_v4` (the feature is off).
+   */
+  egressPolicies?: EgressRecord[];
   /** Drop counters of the node (the metrics map is per node, not per endpoint). */
   drops: MetricsRecord[];
   findings: Finding[];
@@ -90,6 +96,9 @@ export interface PodReport {
 }
 
 const INGRESS_PROGRAM = 'cil_from_container';
+/** The agent's gateway markers in an egress policy: no gateway node found, and an excluded CIDR. */
+const NO_GATEWAY = '0.0.0.0';
+const EXCLUDED_CIDR = '0.0.0.1';
 
 /** The findings for a report's facts, in walkthrough order. */
 export function judge(r: Omit<PodReport, 'findings'>): Finding[] {
@@ -163,6 +172,15 @@ export function judge(r: Omit<PodReport, 'findings'>): Finding[] {
     }
   }
 
+  // Egress gateway: the agent's markers for a policy that cannot be served (drop reasons 194 and 204).
+  for (const p of r.egressPolicies ?? []) {
+    if (p.gatewayIp === NO_GATEWAY) {
+      add('warning', 'egress-no-gateway', `traffic from ${p.sourceIp} to ${p.destinationCidr} matches an egress gateway policy that no gateway node serves: the datapath drops it (No egress gateway found)`);
+    } else if (p.gatewayIp !== EXCLUDED_CIDR && p.egressIp === NO_GATEWAY && parseVersion(r.version)! >= 16) {
+      add('warning', 'egress-no-ip', `traffic from ${p.sourceIp} to ${p.destinationCidr} goes to gateway ${p.gatewayIp}, which has no egress IP: it drops it there (No Egress IP configured)`);
+    }
+  }
+
   // 5. Drops.
   const dropped = r.drops.filter((d) => d.packets > 0n);
   if (dropped.length > 0) {
@@ -218,6 +236,10 @@ export function renderPodReport(r: PodReport): string {
   const ep = r.endpoint;
   item(ep ? `endpoint ${ep.key}: id ${ep.endpointId}, identity ${ep.identity}, ifindex ${ep.ifindex}, mac ${upperMac(ep.mac)}, nodemac ${upperMac(ep.nodeMac)}${ep.isHost ? ' (localhost)' : ''}` : 'endpoint: no entry');
   for (const link of r.pinnedLinks) item(`pinned ${link.path}: link ${link.linkId}, prog ${link.progId}${link.ifindex !== undefined ? `, ifindex ${link.ifindex}` : ''}`);
+  if (r.egressPolicies) {
+    if (r.egressPolicies.length === 0) item('egress gateway: no policy for the pod');
+    for (const p of r.egressPolicies) item(`egress gateway ${p.sourceIp} → ${p.destinationCidr}: gateway ${p.gatewayIp}, egress IP ${p.egressIp}`);
+  }
 
   section('5. Drops');
   const dropped = r.drops.filter((d) => d.packets > 0n);

@@ -23,7 +23,9 @@ export type FakePodFault =
   /** No cil_from_container on the lxc veth. */
   | 'program'
   /** The pod's neighbour entry for the gateway carries cilium_host's MAC, not the lxc veth's. */
-  | 'gateway-neighbor';
+  | 'gateway-neighbor'
+  /** The pod's egress gateway policy has no gateway node (0.0.0.0), as when no node matches its selector. */
+  | 'egress-gateway';
 
 export interface FakePodOptions {
   /** IPv4 address of the pod. */
@@ -232,8 +234,11 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
       { daddr: NODE_IP, saddr: NAT_REMOTE_IP, dport: 61000, sport: 443, protocol: 6, direction: 'in', toAddress: first.ip, toPort: 41000, created: 1000n },
     ], { version });
     await fill(await makeMap(specs.snat4, FIXTURE_MAX_ENTRIES), snat, snat.valueSize);
-    // An egress gateway policy: the first pod's traffic to 203.0.113.0/24 leaves through a gateway node.
-    const egress = cilium.encode.egress([{ sourceIp: first.ip, destinationCidr: `${NAT_REMOTE_NET}/24`, egressIp: EGRESS_IP, gatewayIp: GATEWAY_NODE_IP }], { version });
+    // Egress gateway policies: each pod's traffic to 203.0.113.0/24 leaves through a gateway node.
+    const egress = cilium.encode.egress(pods.map((p) => ({
+      sourceIp: p.ip, destinationCidr: `${NAT_REMOTE_NET}/24`,
+      ...(p.faults.includes('egress-gateway') ? { egressIp: '0.0.0.0', gatewayIp: '0.0.0.0' } : { egressIp: EGRESS_IP, gatewayIp: GATEWAY_NODE_IP }),
+    })), { version });
     await fill(await makeMap(specs.egress), egress, egress.valueSize);
 
     // One UDP service (10.96.0.10:53) balanced over the pods.

@@ -71,6 +71,7 @@ describeKernel('fake Cilium node', () => {
     expect(report.endpoint).toMatchObject({ endpointId: client.endpointId, ifindex: client.lxc.ifindex });
     expect(report.pinnedLinks).toEqual([expect.objectContaining({ path: `${n.bpffs}/cilium/endpoints/${client.endpointId}/links/cil_from_container`, ifindex: client.lxc.ifindex })]);
     expect(report.drops.map((d) => d.reasonName)).toEqual(['Policy denied']);
+    expect(report.egressPolicies).toEqual([{ sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20' }]);
     expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
     // The sleeper runs in this test's cgroup, where no cil_sock program is attached.
     expect(report.socketLb).toEqual({ cgroup: cgroupOfProcessByHand(sleeper.pid!), programs: [] });
@@ -132,6 +133,7 @@ describeKernel('fake Cilium node', () => {
         { ip: '10.3.0.116', faults: ['ipcache'] },
         { ip: '10.3.0.117', faults: ['program'] },
         { ip: '10.3.0.118', faults: ['gateway-neighbor'] },
+        { ip: '10.3.0.119', faults: ['egress-gateway'] },
       ],
     });
     const codes = async (pod: number) => {
@@ -142,6 +144,7 @@ describeKernel('fake Cilium node', () => {
     expect(await codes(1)).toEqual(['ipcache-missing']);
     expect(await codes(2)).toEqual(['no-ingress-program']);
     expect(await codes(3)).toEqual(['gateway-mac-not-host-veth']);
+    expect(await codes(4)).toEqual(['egress-no-gateway']);
     const text = cilium.format.pod(await cilium.explainPod({ ip: '10.3.0.115' }, { bpffs: n.bpffs, version: '1.18' }));
     expect(text).toMatch(/ERROR\s+endpoint-ifindex-mismatch: cilium_lxc says endpoint 100 is on ifindex \d+, but the pod's host veth lxc\w+ is ifindex \d+/);
   });

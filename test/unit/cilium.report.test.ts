@@ -38,6 +38,7 @@ const report: PodReport = {
     isHost: false, mac: '0a:1b:2c:3d:4e:5f', nodeMac: '3a:e7:76:b3:40:73', identity: 12345, parentIfindex: 0,
   },
   pinnedLinks: [{ path: '/sys/fs/bpf/cilium/endpoints/1234/links/cil_from_container', linkId: 44, progId: 301, ifindex: 17, attachType: 'tcx_ingress' }],
+  egressPolicies: [{ sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20' }],
   drops: [{
     reason: 133, reasonName: 'Policy denied', isDrop: true, direction: 'EGRESS', packets: 12n, bytes: 888n,
     perCpu: [{ packets: 12n, bytes: 888n }], line: 1363, fileId: 2, file: 'bpf_lxc.c',
@@ -73,6 +74,7 @@ describe('cilium.format.pod', () => {
       '  ipcache 10.3.0.115/32: identity 12345, tunnel 0.0.0.0, encrypt key 0, flags <none>',
       '  endpoint 10.3.0.115:0: id 1234, identity 12345, ifindex 17, mac 0A:1B:2C:3D:4E:5F, nodemac 3A:E7:76:B3:40:73',
       '  pinned /sys/fs/bpf/cilium/endpoints/1234/links/cil_from_container: link 44, prog 301, ifindex 17',
+      '  egress gateway 10.3.0.115 → 203.0.113.0/24: gateway 192.0.2.20, egress IP 192.0.2.50',
       '',
       '5. Drops',
       '  Policy denied EGRESS: 12 packets, 888 bytes (bpf_lxc.c:1363)',
@@ -88,7 +90,9 @@ describe('cilium.format.pod', () => {
     expect(text).toContain('\n2. Gateway\n  -\n');
     expect(text).toContain('\n3. Host veth and programs\n  no peer found\n  socket LB for cgroup /sys/fs/cgroup/kubepods.slice/pod1: cil_sock4_connect (prog 305, cgroup_inet4_connect)\n');
     expect(cilium.format.pod({ ...report, socketLb: { cgroup: '/sys/fs/cgroup', programs: [] } })).toContain('  socket LB for cgroup /sys/fs/cgroup: none\n');
-    expect(text).toContain('  ipcache: no entry\n  endpoint: no entry\n');
+    expect(text).toContain('  ipcache: no entry\n  endpoint: no entry\n  egress gateway');
+    expect(cilium.format.pod({ ...report, egressPolicies: [] })).toContain('  egress gateway: no policy for the pod\n');
+    expect(cilium.format.pod({ ...report, egressPolicies: undefined })).not.toContain('egress gateway');
     expect(text).toContain('\n5. Drops\n  none\n');
     expect(text).toContain('\nFindings\n  none: every link of the chain holds\n');
   });
@@ -133,6 +137,10 @@ describe('the findings of a report', () => {
       ['no pinned links before 1.16', (r) => Object.assign(r, { pinnedLinks: [], version: '1.15' }), ['drops']],
       ['a pinned link on another device', (r) => (r.pinnedLinks[0].ifindex = 99), ['pinned-link-wrong-device', 'drops']],
       ['a pinned link without a device', (r) => delete r.pinnedLinks[0].ifindex, ['drops']],
+      ['an egress policy no gateway serves', (r) => (r.egressPolicies![0].gatewayIp = '0.0.0.0'), ['egress-no-gateway', 'drops']],
+      ['an egress gateway without an egress IP (1.16+)', (r) => (r.egressPolicies![0].egressIp = '0.0.0.0'), ['egress-no-ip', 'drops']],
+      ['the same before 1.16', (r) => Object.assign(r, { version: '1.15' }).egressPolicies![0].egressIp = '0.0.0.0', ['drops']],
+      ['an excluded CIDR', (r) => Object.assign(r.egressPolicies![0], { gatewayIp: '0.0.0.1', egressIp: '0.0.0.0' }), ['drops']],
     ];
     for (const [what, change, expected] of cases) expect(codes(change), what).toEqual(expected);
   });
