@@ -30,7 +30,7 @@ const KERNEL_NAME_LEN = 15;
 
 type Decoder<T> = (keys: Buffer, values: Buffer, count: number, options: MetricsDecodeOptions) => CiliumRecords<T>;
 
-interface Found {
+export interface Found {
   map: BpfMap;
   name: string;
   pinned?: string;
@@ -71,42 +71,97 @@ async function findMap(names: readonly string[], table: readonly MapLayout[], bp
   throw new BpfError({ errno: 2, code: 'ENOENT', op: 'find map', object: `${names.join(' or ')} (not pinned under ${dir}${byName ? ', and no map of that name' : ''})` });
 }
 
-/** Dumps the map, closes it, decodes with `decode`, and records where the map was found. */
-async function readFound<T>(
-  found: Found,
-  decode: Decoder<T>,
-  version: string | undefined,
-): Promise<CiliumRecords<T>> {
+/** A Cilium map found and opened, with the decoder and version its entries are read with. */
+export interface Located<T> {
+  found: Found;
+  decode: Decoder<T>;
+  version?: string;
+}
+
+/**
+ * Decodes packed entries of a located map, with the sizes and name the map reports (and the CPUs
+ * of a per-CPU map), and records where the map was found.
+ */
+export function decodeLocated<T>(loc: Located<T>, keys: Buffer, values: Buffer, count: number, cpus?: number): CiliumRecords<T> {
+  const info = loc.found.map.info;
+  const options: MetricsDecodeOptions = { version: loc.version, keySize: info.keySize, valueSize: info.valueSize, map: loc.found.name };
+  if (cpus !== undefined) options.cpus = cpus;
+  const records = loc.decode(keys, values, count, options);
+  const layout: LayoutUsed = { ...records.layout, mapId: info.id };
+  if (loc.found.pinned) layout.pinned = loc.found.pinned;
+  return withLayout(records, layout);
+}
+
+/** Dumps the map, closes it, and decodes the dump. */
+async function readFound<T>(loc: Located<T>): Promise<CiliumRecords<T>> {
   try {
-    const dump = await found.map.dump();
-    const info = found.map.info;
-    const options: MetricsDecodeOptions = { version, keySize: info.keySize, valueSize: info.valueSize, map: found.name };
-    if (dump.cpus !== undefined) options.cpus = dump.cpus;
-    const records = decode(dump.keys, dump.values, dump.count, options);
-    const layout: LayoutUsed = { ...records.layout, mapId: info.id };
-    if (found.pinned) layout.pinned = found.pinned;
-    return withLayout(records, layout);
+    const dump = await loc.found.map.dump();
+    return decodeLocated(loc, dump.keys, dump.values, dump.count, dump.cpus);
   } finally {
-    found.map.close();
+    loc.found.map.close();
   }
 }
 
-async function read<T>(
-  what: string,
-  names: readonly string[],
-  table: readonly MapLayout[],
-  decode: Decoder<T>,
-  rawOptions: unknown,
-): Promise<CiliumRecords<T>> {
-  const options = readOptions<ReadOptions>(rawOptions, [], `cilium.${what} options`);
-  return readFound(await findMap(names, table, options.bpffs), decode, options.version);
+/** The records each map kind a reader or poller can open decodes to. */
+export interface CiliumMapRecords {
+  ipcache: IpcacheRecord;
+  endpoints: EndpointRecord;
+  metrics: MetricsRecord;
+  nat: NatRecord;
+  egress: EgressRecord;
+  services: ServiceRecord;
+  backends: BackendRecord;
+  revNat: RevNatRecord;
+}
+export type CiliumMapKind = keyof CiliumMapRecords;
+
+interface Locator<T> {
+  /** Whether the map comes per IP family (`{ family: 4 | 6 }`). */
+  perFamily?: boolean;
+  /** The names to look for, in order, and the layouts their sizes must fit. */
+  find(version: string | undefined, family: IpFamily): { names: string[]; table: readonly MapLayout[] };
+  decode: Decoder<T>;
+}
+
+/** The one table of a map per family: its name is the table's. */
+const tableOnly = (table: readonly MapLayout[]) => ({ names: [table[0].map], table });
+
+const LOCATORS: { [K in CiliumMapKind]: Locator<CiliumMapRecords[K]> } = {
+  ipcache: {
+    // `cilium_ipcache_v2` (1.18+), else `cilium_ipcache`.
+    find: (version) => {
+      const minor = parseVersion(version);
+      return { names: minor !== undefined && minor <= 17 ? ['cilium_ipcache'] : ['cilium_ipcache_v2', 'cilium_ipcache'], table: IPCACHE_LAYOUTS };
+    },
+    decode: decodeIpcache,
+  },
+  endpoints: { find: () => tableOnly(ENDPOINT_LAYOUTS), decode: decodeEndpoints },
+  metrics: { find: () => tableOnly(METRICS_LAYOUTS), decode: decodeMetrics },
+  egress: { find: () => tableOnly(EGRESS_LAYOUTS), decode: decodeEgress },
+  nat: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? NAT4_LAYOUTS : NAT6_LAYOUTS), decode: decodeNat },
+  services: { perFamily: true, find: (_, family) => tableOnly(lbLayouts(family).services), decode: decodeServices },
+  backends: { perFamily: true, find: (_, family) => tableOnly(lbLayouts(family).backends), decode: decodeBackends },
+  revNat: { perFamily: true, find: (_, family) => tableOnly(lbLayouts(family).revNat), decode: decodeRevNat },
+};
+
+/** Options of the readers of maps that come in an IPv4 and an IPv6 variant. */
+export interface FamilyReadOptions extends ReadOptions {
+  /** 4 (default) or 6. */
+  family?: IpFamily;
+}
+
+/** Finds and opens the map of a kind (by pin under `<bpffs>/tc/globals/`, else by name). */
+export async function locate<K extends CiliumMapKind>(kind: K, raw: unknown, what = `cilium.${kind} options`): Promise<Located<CiliumMapRecords[K]>> {
+  const locator = LOCATORS[kind] as Locator<CiliumMapRecords[K]>;
+  if (locator === undefined) throw new TypeError(`unknown Cilium map kind ${JSON.stringify(kind)}: one of ${Object.keys(LOCATORS).join(', ')}`);
+  const { family = 4, bpffs, version } = readOptions<FamilyReadOptions>(raw, locator.perFamily ? ['family'] : [], what);
+  const { names, table } = locator.find(version, checkFamily(family));
+  return { found: await findMap(names, table, bpffs), decode: locator.decode, version };
 }
 
 /** `cilium-dbg bpf ipcache list`: `cilium_ipcache_v2` (1.18+), else `cilium_ipcache`. */
-export function readIpcache(options?: ReadOptions): Promise<CiliumRecords<IpcacheRecord>> {
-  const minor = parseVersion(options?.version);
-  const names = minor !== undefined && minor <= 17 ? ['cilium_ipcache'] : ['cilium_ipcache_v2', 'cilium_ipcache'];
-  return read('ipcache', names, IPCACHE_LAYOUTS, decodeIpcache, options);
+export async function readIpcache(options?: ReadOptions): Promise<CiliumRecords<IpcacheRecord>> {
+  return readFound(await locate('ipcache', options));
 }
 
 /** The ipcache entry the datapath would use for `ip` (longest-prefix match), or undefined. */
@@ -117,63 +172,45 @@ export async function ipcacheLookup(ip: string, options?: ReadOptions & { cluste
 }
 
 /** `cilium-dbg bpf endpoint list`: `cilium_lxc`. */
-export function readEndpoints(options?: ReadOptions): Promise<CiliumRecords<EndpointRecord>> {
-  return read('endpoints', ['cilium_lxc'], ENDPOINT_LAYOUTS, decodeEndpoints, options);
+export async function readEndpoints(options?: ReadOptions): Promise<CiliumRecords<EndpointRecord>> {
+  return readFound(await locate('endpoints', options));
 }
 
 /** `cilium-dbg bpf metrics list`: `cilium_metrics`, summed over CPUs. */
-export function readMetrics(options?: ReadOptions): Promise<CiliumRecords<MetricsRecord>> {
-  return read('metrics', ['cilium_metrics'], METRICS_LAYOUTS, decodeMetrics, options);
-}
-
-/** Options of the readers of maps that come in an IPv4 and an IPv6 variant. */
-export interface FamilyReadOptions extends ReadOptions {
-  /** 4 (default) or 6. */
-  family?: IpFamily;
-}
-
-function familyOptions(raw: unknown, what: string): ReadOptions & { bpffs: string; family: IpFamily } {
-  const { family = 4, ...rest } = readOptions<FamilyReadOptions>(raw, ['family'], `cilium.${what} options`);
-  return { ...rest, family: checkFamily(family) };
+export async function readMetrics(options?: ReadOptions): Promise<CiliumRecords<MetricsRecord>> {
+  return readFound(await locate('metrics', options));
 }
 
 /** Both conntrack maps of a family (TCP, then everything else). */
 export async function readConntrack(options?: FamilyReadOptions): Promise<CiliumRecords<ConntrackRecord>> {
-  const { family, ...rest } = familyOptions(options, 'conntrack');
-  const names = conntrackMapNames(family);
+  const { family = 4, bpffs, version } = readOptions<FamilyReadOptions>(options, ['family'], 'cilium.conntrack options');
+  const names = conntrackMapNames(checkFamily(family));
   const table = family === 4 ? CT4_LAYOUTS : CT6_LAYOUTS;
-  const tcp = await readFound(await findMap([names.tcp], table, rest.bpffs), decodeConntrack, rest.version);
-  const any = await readFound(await findMap([names.any], table, rest.bpffs), decodeConntrack, rest.version);
+  const tcp = await readFound({ found: await findMap([names.tcp], table, bpffs), decode: decodeConntrack, version });
+  const any = await readFound({ found: await findMap([names.any], table, bpffs), decode: decodeConntrack, version });
   return withLayout([...tcp, ...any], tcp.layout);
 }
 
 /** `cilium-dbg bpf egress list`: `cilium_egress_gw_policy_v4`. */
-export function readEgress(options?: ReadOptions): Promise<CiliumRecords<EgressRecord>> {
-  return read('egress', ['cilium_egress_gw_policy_v4'], EGRESS_LAYOUTS, decodeEgress, options);
-}
-
-/** One map that comes per family: the table of the family asked for, its map by pin or name. */
-async function readByFamily<T>(what: string, tableOf: (family: IpFamily) => readonly MapLayout[], decode: Decoder<T>, raw: unknown): Promise<CiliumRecords<T>> {
-  const { family, bpffs, version } = familyOptions(raw, what);
-  const table = tableOf(family);
-  return readFound(await findMap([table[0].map], table, bpffs), decode, version);
+export async function readEgress(options?: ReadOptions): Promise<CiliumRecords<EgressRecord>> {
+  return readFound(await locate('egress', options));
 }
 
 /** `cilium-dbg bpf nat list`: `cilium_snat_v4_external`, or `cilium_snat_v6_external` with `{ family: 6 }`. */
-export function readNat(options?: FamilyReadOptions): Promise<CiliumRecords<NatRecord>> {
-  return readByFamily('nat', (family) => (family === 4 ? NAT4_LAYOUTS : NAT6_LAYOUTS), decodeNat, options);
+export async function readNat(options?: FamilyReadOptions): Promise<CiliumRecords<NatRecord>> {
+  return readFound(await locate('nat', options));
 }
 
-export function readServices(options?: FamilyReadOptions): Promise<CiliumRecords<ServiceRecord>> {
-  return readByFamily('services', (family) => lbLayouts(family).services, decodeServices, options);
+export async function readServices(options?: FamilyReadOptions): Promise<CiliumRecords<ServiceRecord>> {
+  return readFound(await locate('services', options));
 }
 
-export function readBackends(options?: FamilyReadOptions): Promise<CiliumRecords<BackendRecord>> {
-  return readByFamily('backends', (family) => lbLayouts(family).backends, decodeBackends, options);
+export async function readBackends(options?: FamilyReadOptions): Promise<CiliumRecords<BackendRecord>> {
+  return readFound(await locate('backends', options));
 }
 
-export function readRevNat(options?: FamilyReadOptions): Promise<CiliumRecords<RevNatRecord>> {
-  return readByFamily('revNat', (family) => lbLayouts(family).revNat, decodeRevNat, options);
+export async function readRevNat(options?: FamilyReadOptions): Promise<CiliumRecords<RevNatRecord>> {
+  return readFound(await locate('revNat', options));
 }
 
 /** An endpoint's policy map, found by pin only (the kernel's 15-character names collide). */
@@ -185,5 +222,5 @@ export async function readPolicy(endpointId: number, options?: ReadOptions): Pro
   const minor = parseVersion(o.version);
   const names = policyMapNames(endpointId); // newest name first
   if (minor !== undefined && minor <= 16) names.reverse();
-  return readFound(await findMap(names, POLICY_LAYOUTS, o.bpffs, false), decodePolicy, o.version);
+  return readFound({ found: await findMap(names, POLICY_LAYOUTS, o.bpffs, false), decode: decodePolicy, version: o.version });
 }
