@@ -1,7 +1,8 @@
 // `cilium-dbg bpf ipcache list` from Node: cilium.ipcache() (find by pin, batch dump, decode) and
 // cilium.format.ipcache() on a pinned cilium_ipcache_v2 holding BENCH_IPCACHE /32 entries, against
 // a C batch dump of the same map (scripts/bench/cilium_ipcache_dump.c, the physical limit without
-// decoding) and against `bpftool -j map dump` (what a Node tool would shell out to).
+// decoding) and against `bpftool -j map dump` (what a Node tool would shell out to); and one tick of
+// cilium.poller('ipcache') on the unchanged map.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,7 +43,16 @@ try {
   }, timing);
   const decoded = await paired(cBlock, () => cilium.ipcache({ bpffs }), timing);
   const text = await paired(cBlock, async () => cilium.format.ipcache(await cilium.ipcache({ bpffs })), timing);
-  const c = median([raw, decoded, text].map((t) => t.baselineMs));
+  // A poller's tick on the unchanged map: one dump into reused buffers, a compare, nothing decoded.
+  const poller = await cilium.poller('ipcache', { bpffs });
+  let tick;
+  try {
+    poller.poll();
+    tick = await paired(cBlock, () => poller.pollAsync(), timing);
+  } finally {
+    poller.close();
+  }
+  const c = median([raw, decoded, text, tick].map((t) => t.baselineMs));
   const bpftool = await commandMs('bpftool', ['-j', 'map', 'dump', 'pinned', path], 3);
 
   console.log(`### Cilium ipcache (${N} /32 entries in cilium_ipcache_v2)\n`);
@@ -51,6 +61,7 @@ try {
     ['openMap({ pinned }).dump() (packed buffers)', fmt(raw.ms), raw.ratio, ratio(bpftool, raw.ms)],
     ['cilium.ipcache() (find, dump, decode to records)', fmt(decoded.ms), decoded.ratio, ratio(bpftool, decoded.ms)],
     ['cilium.format.ipcache(await cilium.ipcache()) (cilium-dbg text)', fmt(text.ms), text.ratio, ratio(bpftool, text.ms)],
+    ["cilium.poller('ipcache').pollAsync(), the map unchanged (one tick)", fmt(tick.ms), tick.ratio, ratio(bpftool, tick.ms)],
     ['bpftool -j map dump pinned (hex JSON, no decoding)', fmt(bpftool), ratio(bpftool, c), '1.00×'],
   ]);
   console.log('');

@@ -9,6 +9,7 @@ import { decodeEgress, encodeEgress, EGRESS_LAYOUTS } from './egress';
 import { explainPod } from './explain';
 import { ipcacheLookup, readBackends, readConntrack, readEgress, readEndpoints, readIpcache, readMetrics, readNat, readPolicy, readRevNat, readServices } from './read';
 import { renderPodReport } from './report';
+import { ciliumPoller } from './poll';
 import { decodePolicy, encodePolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
 import { directionName, fileName, identityScope, isDropReason, reasonName, reservedIdentityName } from './tables';
 import { CILIUM_VERSIONS, parseVersion } from './version';
@@ -30,6 +31,8 @@ export const cilium = Object.freeze({
   backends: readBackends,
   revNat: readRevNat,
   policy: readPolicy,
+  /** A map held open and diffed poll after poll, with what changed decoded (`poll()`, `pollAsync()`). */
+  poller: ciliumPoller,
   /** A pod's datapath end to end, with findings (cilium.format.pod renders it). */
   explainPod,
   /** The Cilium versions whose layouts and formats are known ('1.20' is 1.20-dev). */
@@ -108,7 +111,8 @@ export type { NatRecord, NatEntry } from './nat';
 export type { EgressRecord } from './egress';
 export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';
-export type { ReadOptions, FamilyReadOptions } from './read';
+export type { ReadOptions, FamilyReadOptions, CiliumMapKind, CiliumMapRecords } from './read';
+export type { CiliumPoller, CiliumChanges } from './poll';
 export type { PodTarget, ExplainOptions } from './explain';
 export type { DecodeOptions, PackedEntries, MapLayout, AnyLayout, IpFamily } from './codec';
 export type { Family } from './text';

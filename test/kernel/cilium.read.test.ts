@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
-import { createMap, pin, updateElem } from 'bpfscope/testing';
+import { createMap, deleteElem, pin, updateElem } from 'bpfscope/testing';
 import { bpftool, describeKernel, mustBpffs, owned } from '../helpers/kernel';
 
 interface DumpEntry { key: string[]; value?: string[]; values?: { cpu: number; value: string[] }[] }
@@ -169,5 +169,54 @@ describeKernel('cilium readers', () => {
     const bySource = (a: { sourceIp: string }, b: { sourceIp: string }) => a.sourceIp.localeCompare(b.sourceIp);
     expect([...records].sort(bySource)).toEqual(fromTool.sort(bySource));
     expect([...records].sort(bySource)).toEqual(policies);
+  });
+
+  it('cilium.poller decodes only what changed: drop counters that grow, ipcache entries that come and go', async () => {
+    const bpffs = await mustBpffs();
+    const cpus = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',').reduce((n, range) => {
+      const [lo, hi] = range.split('-').map(Number);
+      return n + (hi === undefined ? 1 : hi - lo + 1);
+    }, 0);
+    const perCpu = (packets: number) => Array.from({ length: cpus }, (_, i) => ({ packets: BigInt(packets + i), bytes: BigInt(100 * (packets + i)) }));
+    const rows = (packets: number) => [
+      { reason: 133, direction: 'EGRESS' as const, line: 1363, fileId: 2, perCpu: perCpu(packets) },
+      { reason: 0, direction: 'INGRESS' as const, line: 861, fileId: 1, perCpu: perCpu(1) },
+    ];
+    const metricsMap = await cilMap(bpffs, { name: 'cilium_metrics', type: 'percpu_hash', keySize: 8, valueSize: 16, maxEntries: 1024 }, cilium.encode.metrics(rows(10), { version: '1.16', cpus }), cpus * 16);
+    using poller = await cilium.poller('metrics', { bpffs, version: '1.16' });
+    const first = poller.poll();
+    expect(first.layout).toMatchObject({ map: 'cilium_metrics', pinned: `${bpffs}/tc/globals/cilium_metrics` });
+    const byReason = (a: { reason: number }, b: { reason: number }) => a.reason - b.reason;
+    expect(first.added.sort(byReason)).toEqual([...(await cilium.metrics({ bpffs, version: '1.16' }))].sort(byReason));
+    expect(poller.poll()).toMatchObject({ added: [], removed: [], changed: [] });
+
+    // The policy drops grow by 5 packets on every CPU; the other row stays.
+    const grown = cilium.encode.metrics(rows(15), { version: '1.16', cpus });
+    await updateElem(metricsMap, grown.keys.subarray(0, 8), grown.values.subarray(0, cpus * 16));
+    const tick = await poller.pollAsync();
+    expect(tick.added).toEqual([]);
+    expect(tick.changed).toHaveLength(1);
+    const [{ old, new: now }] = tick.changed;
+    expect(old).toMatchObject({ reason: 133, reasonName: 'Policy denied', packets: perCpu(10).reduce((n, c) => n + c.packets, 0n) });
+    expect(now.packets - old.packets).toBe(BigInt(5 * cpus));
+    await deleteElem(metricsMap, grown.keys.subarray(8, 16));
+    expect(poller.poll().removed.map((r) => r.reason)).toEqual([0]);
+
+    // An LPM trie: an identity's prefix appears, then goes.
+    const ipcacheMap = await cilMap(bpffs, { name: 'cilium_ipcache_v2', type: 'lpm_trie', keySize: 24, valueSize: 24, maxEntries: 512000, flags: 1 }, cilium.encode.ipcache([{ prefix: '10.3.0.115/32', identity: 12345 }], { version: '1.18' }));
+    const ipcache = await cilium.poller('ipcache', { bpffs, version: '1.18' });
+    try {
+      expect(ipcache.poll().added.map((r) => r.prefix)).toEqual(['10.3.0.115/32']);
+      const more = cilium.encode.ipcache([{ prefix: '10.3.0.158/32', identity: 23456 }], { version: '1.18' });
+      await updateElem(ipcacheMap, more.keys, more.values);
+      expect(ipcache.poll().added.map((r) => [r.prefix, r.identity])).toEqual([['10.3.0.158/32', 23456]]);
+      await deleteElem(ipcacheMap, more.keys);
+      expect(ipcache.poll().removed.map((r) => r.prefix)).toEqual(['10.3.0.158/32']);
+    } finally {
+      ipcache.close();
+    }
+    expect(() => ipcache.poll()).toThrow(/closed/);
+    await expect(cilium.poller('nope' as never, { bpffs })).rejects.toThrow(/unknown Cilium map kind "nope"/);
+    await expect(cilium.poller('metrics', { bpffs, family: 6 } as never)).rejects.toThrow(/unknown option 'family'/);
   });
 });
