@@ -30,8 +30,12 @@ function cellText(v: unknown): string {
   return String(v);
 }
 
-/** JSON with bigints as strings (JSON has no 64-bit integers) and Buffers as hex. */
-export function toJson(value: unknown): string {
+/**
+ * JSON with bigints as strings (JSON has no 64-bit integers) and Buffers as hex. Commands that
+ * print a result once indent it; the ones that print one per tick (watch, top, cilium drops) pass
+ * indent 0, so that each tick is one line (JSON Lines).
+ */
+export function toJson(value: unknown, indent = 2): string {
   return JSON.stringify(
     value,
     (_k, v: unknown) => {
@@ -41,7 +45,7 @@ export function toJson(value: unknown): string {
       }
       return v;
     },
-    2,
+    indent,
   );
 }
 

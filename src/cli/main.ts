@@ -46,6 +46,8 @@ const USAGE = `usage: bpfscope [command] [--json]
   version                 bpfscope, libbpf, kernel and the features bpfscope probes
   cilium ipcache|endpoints|metrics [--version V] [--bpffs DIR]
                           cilium-dbg bpf … list, as that Cilium version prints it (default: from map sizes)
+  cilium drops [--interval ms] [--count n] [--version V] [--bpffs DIR]
+                          the drops counted in cilium_metrics since the last tick, live
   cilium ct|nat|egress|lb|policy <endpoint-id> [--version V] [--bpffs DIR]
                           conntrack, source NAT, egress gateway policies, services/backends/rev-NAT,
                           an endpoint's policy map
@@ -54,7 +56,8 @@ const USAGE = `usage: bpfscope [command] [--json]
                           a pod's datapath end to end (the walkthrough), with findings
 
 REF is a pid, a netns name (/var/run/netns/NAME) or a path (/proc/PID/ns/net).
-Every command takes --json (64-bit numbers as strings). Colour follows NO_COLOR and the terminal.
+Every command takes --json (64-bit numbers as strings; watch, top and cilium drops print one
+line per tick). Colour follows NO_COLOR and the terminal.
 Exit codes: 0 ok, 1 error, 2 bad usage, 3 missing privilege (EPERM/EACCES), 4 not found.`;
 
 interface Context {
@@ -147,7 +150,7 @@ const commands: Record<string, Command> = {
     for await (const { added, removed, changed, dump } of map.watch({ intervalMs, signal: controller.signal })) {
       const hex = (b: Buffer) => b.toString('hex');
       if (ctx.json) {
-        ctx.out(toJson({ tick, count: dump.count, added: added.map((e) => ({ key: hex(e.key), value: hex(e.value) })), removed: removed.map((e) => ({ key: hex(e.key), value: hex(e.value) })), changed: changed.map((e) => ({ key: hex(e.key), oldValue: hex(e.oldValue), newValue: hex(e.value) })) }));
+        ctx.out(toJson({ tick, count: dump.count, added: added.map((e) => ({ key: hex(e.key), value: hex(e.value) })), removed: removed.map((e) => ({ key: hex(e.key), value: hex(e.value) })), changed: changed.map((e) => ({ key: hex(e.key), oldValue: hex(e.oldValue), newValue: hex(e.value) })) }, 0));
       } else {
         ctx.out(dim(`tick ${tick}: ${dump.count} entries, +${added.length} -${removed.length} ~${changed.length}`));
         for (const e of added) ctx.out(`+ ${hex(e.key)} ${hex(e.value)}`);
@@ -239,7 +242,8 @@ const commands: Record<string, Command> = {
       print(ctx, records, () => table(['direction', 'identity', 'name', 'proto', 'port', 'proxy', 'deny', 'packets', 'bytes'], records.map((r) => [r.direction, r.identity, r.identityName, r.protocol, r.port, r.proxyPort, r.deny ? 'deny' : 'allow', r.packets, r.bytes])));
       return;
     }
-    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|ct|nat|egress|lb|policy <id>|explain <target>');
+    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|lb|policy <id>|explain <target>');
+    if (what === 'drops') return ciliumDrops(read, options, ctx);
     if (what === 'ct') {
       const records = await bothFamilies((family) => cilium.conntrack({ ...read, family }));
       print(ctx, records, () => table(['map', 'src', 'sport', 'dst', 'dport', 'proto', 'dir', 'packets', 'bytes', 'lifetime'], records.map((r) => [r.map, r.saddr, r.sport, r.daddr, r.dport, r.protocol, r.direction, r.packets, r.bytes, r.lifetime])));
@@ -280,7 +284,7 @@ const commands: Record<string, Command> = {
       const records = await cilium.metrics(read);
       print(ctx, records, () => cilium.format.metrics(records).trimEnd());
     } else {
-      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|ct|nat|egress|lb|policy <id>|explain <target>');
+      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|lb|policy <id>|explain <target>');
     }
   },
 
@@ -317,7 +321,7 @@ const commands: Record<string, Command> = {
         })
         .sort((a, b) => b.cpuPercent - a.cpuPercent || b.eventsPerSec - a.eventsPerSec);
       before = new Map(now.map((p) => [p.id, p]));
-      if (ctx.json) ctx.out(toJson(rows));
+      if (ctx.json) ctx.out(toJson(rows, 0));
       else {
         if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
         ctx.out(`${bold('bpfscope top')} ${dim(`every ${interval} ms, ${rows.length} programs`)}`);
@@ -378,6 +382,34 @@ class NotFound extends Error {}
 async function bothFamilies<T>(read: (family: 4 | 6) => Promise<T[]>): Promise<T[]> {
   const v6 = await read(6).catch((e: { code?: string }) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
   return [...(await read(4)), ...v6];
+}
+
+/**
+ * `cilium drops`: polls cilium_metrics every --interval ms and prints, per tick, each drop reason
+ * whose counters grew, with the growth. The first poll only sets the baseline.
+ */
+async function ciliumDrops(read: { version?: string; bpffs?: string }, options: Record<string, string | true>, ctx: Context): Promise<void> {
+  const intervalMs = options.interval ? parsePositive(options.interval as string, '--interval') : 1000;
+  const count = options.count ? parsePositive(options.count as string, '--count') : Infinity;
+  using poller = await cilium.poller('metrics', read);
+  poller.poll();
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  for (let tick = 1; tick <= count && !controller.signal.aborted; tick++) {
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    const { added, changed } = await poller.pollAsync();
+    const grown = [
+      ...added.filter((r) => r.isDrop && r.packets > 0n).map((r) => ({ record: r, packets: r.packets, bytes: r.bytes })),
+      ...changed.filter((c) => c.new.isDrop && c.new.packets > c.old.packets).map((c) => ({ record: c.new, packets: c.new.packets - c.old.packets, bytes: c.new.bytes - c.old.bytes })),
+    ];
+    const rows = grown.map(({ record: r, packets, bytes }) => ({ reason: r.reason, reasonName: r.reasonName, direction: r.direction, file: r.file, line: r.line, packets, bytes }));
+    if (ctx.json) ctx.out(toJson({ tick, drops: rows }, 0));
+    else {
+      const total = rows.reduce((n, r) => n + r.packets, 0n);
+      ctx.out(dim(`tick ${tick}: ${total} packets dropped in ${intervalMs} ms`));
+      for (const r of rows) ctx.out(`+${r.packets} packets, +${r.bytes} bytes  ${r.reasonName} ${r.direction}${r.file ? ` (${r.file}:${r.line})` : ''}`);
+    }
+  }
 }
 
 /** --version/--bpffs of the cilium commands. */

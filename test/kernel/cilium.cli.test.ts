@@ -1,9 +1,11 @@
 // `bpfscope cilium …` on a fake Cilium node: the text equals cilium.format.* of the API's records,
 // --json equals the records, explain prints the report.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
-import { createFakeCiliumNode } from 'bpfscope/testing';
+import { createFakeCiliumNode, updateElem } from 'bpfscope/testing';
 import { cleanup, describeKernel, run } from '../helpers/kernel';
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -73,5 +75,31 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     for (const code of ['no-ingress-program', 'ipcache-missing', 'endpoint-ifindex-mismatch']) expect(demo.stdout).toContain(`ERROR   ${code}:`);
     expect(demo.stdout.trimEnd().endsWith('Everything the demo made has been removed.')).toBe(true);
     expect(run('ip', ['netns', 'list'])).toBe(before);
+  });
+
+  it('cilium drops prints, tick by tick, the drops counted since the tick before', async () => {
+    const node = await createFakeCiliumNode({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
+    cleanup(() => node.destroy());
+    const child = spawn(process.execPath, ['dist/cjs/cli/main.js', 'cilium', 'drops', '--bpffs', node.bpffs, '--version', '1.18', '--interval', '400', '--count', '3', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanup(() => child.kill('SIGKILL'));
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    const ticks: { tick: number; drops: { reason: number; reasonName: string; packets: string; bytes: string }[] }[] = [];
+    const cpus = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',').reduce((n, range) => {
+      const [lo, hi] = range.split('-').map(Number);
+      return n + (hi === undefined ? 1 : hi - lo + 1);
+    }, 0);
+    for await (const line of createInterface({ input: child.stdout! })) {
+      ticks.push(JSON.parse(line));
+      if (ticks.length === 1) {
+        // After the first tick, 40 more policy drops on CPU 0 (the fixture counted 12 before).
+        const grown = cilium.encode.metrics([{ reason: 133, direction: 'EGRESS', line: 1363, fileId: 2, perCpu: [{ packets: 52n, bytes: 888n + 4000n }, ...Array.from({ length: cpus - 1 }, () => ({ packets: 0n, bytes: 0n }))] }], { version: '1.18', cpus });
+        await updateElem(node.maps.cilium_metrics, grown.keys, grown.values);
+      }
+    }
+    expect(await exited).toBe(0);
+    expect(ticks.map((t) => t.tick)).toEqual([1, 2, 3]);
+    expect(ticks[0].drops).toEqual([]);
+    const seen = ticks.slice(1).flatMap((t) => t.drops);
+    expect(seen).toEqual([expect.objectContaining({ reason: 133, reasonName: 'Policy denied', packets: '40', bytes: '4000' })]);
   });
 });
