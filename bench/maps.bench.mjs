@@ -85,6 +85,12 @@ for (const s of scenarios) {
       records: () => decodeRecords(map, s),
       viewsRead: async () => expectFields(readAll(await dumpViews())),
       iteratedRead: iterateReleased,
+      columns: async () => {
+        const dump = await map.dump();
+        const columns = dump.columns(keyLayout, valueLayout);
+        dump.release();
+        if (columns.count !== s.entries) throw new Error(`columns of ${columns.count} entries, expected ${s.entries}`);
+      },
       btf: () => map.dump({ format: 'btf' }),
     };
     const taken = {};
@@ -105,6 +111,7 @@ for (const s of scenarios) {
       cell('recordsYoungGen'),
       cell('viewsRead'),
       cell('iteratedRead'),
+      cell('columns'),
       cell('btf'),
       fmt(bpftool),
       fmt(iterate),
@@ -149,7 +156,7 @@ table(
   [
     'map', 'C batch', 'bpfscope raw: dump() (target ≤ 1.2×)', 'dump(), then release()', 'dumpSync(), then release()',
     'decoded records, objects (≤ 2.5×)', `the same, node --max-semi-space-size=${YOUNG_GEN_SEMI_SPACE_MB}`, 'record views, every field read', 'iterateRecords, every field read, release() (≤ 2.5×)',
-    'BTF values', 'bpftool -j map dump', 'get_next_key iteration', 'bpftool / raw (≥ 10× at 100k)',
+    'columns: dump.columns(key, value), release() (≤ 2.5×)', 'BTF values', 'bpftool -j map dump', 'get_next_key iteration', 'bpftool / raw (≥ 10× at 100k)',
   ],
   rows,
 );
@@ -163,7 +170,9 @@ console.log(
     "a 100k-entry dump's records, so that no scavenge copies them while they are built. " +
     'Record views (`dump({ key, value, views: true })`) are one small object per entry whose fields decode when read; the column times ' +
     'a dump whose every field is then read once (each value kept, so that none is optimized away). The next does the same with ' +
-    '`dump.iterateRecords(key, value)`, which makes each view as the loop reaches it, and releases the dump after the loop.',
+    '`dump.iterateRecords(key, value)`, which makes each view as the loop reaches it, and releases the dump after the loop. ' +
+    'Columns (`dump.columns(key, value)`) decode every field of every entry into one array per field, plain integers into typed ' +
+    'arrays and u64 with no bigint per entry, then release the dump.',
 );
 console.log('\nOne watch tick (poll) on an unchanged map, against one C batch dump of it (target ≤ 1.3×):\n');
 table(['map', 'C batch', 'poll() (sync)', 'pollAsync()'], [tickRow]);

@@ -44,7 +44,7 @@ export {
   type SockmapLinkInfo,
   type UnknownLinkInfo,
 } from './links';
-export { defineLayout, Layout, formatMac, formatIpv6, type FieldSpec, type FieldType, type FieldValue, type ScalarOf, type ScalarType, type IpUnionType, type LayoutFields, type Decoded, type LayoutView } from './layout';
+export { defineLayout, Layout, formatMac, formatIpv6, type FieldSpec, type FieldType, type FieldValue, type ScalarOf, type ScalarType, type IpUnionType, type LayoutFields, type Decoded, type LayoutView, type Columns, type ColumnOf } from './layout';
 export { versions, probeFeatures, type Versions, type Feature } from './features';
 export { openPinned, listPinned, bpffsMounts, type PinnedObject, type UnreadablePin } from './pins';
 export { listHolders, type BpfHolders, type HolderProcess } from './holders';

@@ -57,6 +57,34 @@ export type LayoutFields = Record<string, FieldSpec>;
 export type Decoded<L extends LayoutFields> = { [K in keyof L]: FieldValue<L[K]> };
 
 /**
+ * One field of many records as a column: plain integer fields as the typed array of their width
+ * (u64/i64/be64 as BigUint64Array/BigInt64Array, copied without a bigint per record), every other
+ * field (addresses, strings, bitfields, arrays, bytes) as an array of its decoded values.
+ */
+export type ColumnOf<F extends FieldSpec> = F['count'] extends number
+  ? FieldValue<F>[]
+  : F['bits'] extends readonly [number, number]
+    ? FieldValue<F>[]
+    : F['type'] extends 'u8'
+      ? Uint8Array
+      : F['type'] extends 'i8'
+        ? Int8Array
+        : F['type'] extends 'u16' | 'be16'
+          ? Uint16Array
+          : F['type'] extends 'i16'
+            ? Int16Array
+            : F['type'] extends 'u32' | 'be32'
+              ? Uint32Array
+              : F['type'] extends 'i32'
+                ? Int32Array
+                : F['type'] extends 'u64' | 'be64'
+                  ? BigUint64Array
+                  : F['type'] extends 'i64'
+                    ? BigInt64Array
+                    : FieldValue<F>[];
+export type Columns<L extends LayoutFields> = { [K in keyof L]: ColumnOf<L[K]> };
+
+/**
  * A record read in place: each field is a getter that decodes it from the buffer when it is read,
  * so a view costs one small object however many fields the layout has. The fields are on the
  * prototype: spread, `Object.keys` and deep-equality helpers see none of them; `toObject()` (and
@@ -238,6 +266,24 @@ export class Layout<L extends LayoutFields> {
     const out = new Array<Decoded<L>>(n);
     for (let i = 0; i < n; i++) out[i] = this.decodeAt(bytes, offset + i * stride);
     return out;
+  }
+
+  /**
+   * `count` records laid out every `stride` bytes from `offset`, as columns (see ColumnOf): one
+   * array per field, record i at index i. For sums and filters over a few fields of many records
+   * (an exporter adding up byte counters) this allocates per field, not per record: no object,
+   * and no bigint for a u64, per record.
+   */
+  decodeColumns(buf: Buffer, count?: number, stride = this.size, offset = 0): Columns<L> {
+    const n = this.recordsIn(buf, count, stride, offset);
+    const bytes = recordBytes(buf);
+    const out = {} as Record<keyof L, unknown>;
+    const specs = this.fields as LayoutFields;
+    for (const [name, off, read, many, one] of this.readers) {
+      out[name] = fillColumn(specs[name as string], bytes, n, stride, offset + off, (at, record) =>
+        many === 0 ? read(bytes.v, bytes.b, at, record) : readMany(read, bytes.v, bytes.b, at, many, one, record), offset);
+    }
+    return out as Columns<L>;
   }
 
   /** A view of the record at `offset` of `buf` (see LayoutView). */
@@ -527,6 +573,59 @@ function readMany(read: Reader, view: DataView, buf: Buffer, at: number, count: 
   const items = new Array<unknown>(count);
   for (let i = 0; i < count; i++) items[i] = (read as (v: DataView, b: Buffer, a: number, r: number) => unknown)(view, buf, at + i * one, record);
   return items;
+}
+
+type TypedColumn = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array;
+const TYPED_COLUMNS: Partial<Record<ScalarType, new (n: number) => TypedColumn>> = {
+  u8: Uint8Array, i8: Int8Array, u16: Uint16Array, be16: Uint16Array, i16: Int16Array, u32: Uint32Array, be32: Uint32Array, i32: Int32Array,
+};
+
+/**
+ * One column: `n` values of the field at `first`, `first + stride`, …. Plain integers go straight
+ * from the DataView into a typed array; 64-bit ones as two 32-bit halves into the typed array's
+ * memory (low half first: x86_64 and arm64 are little-endian), so that no bigint is made. Other
+ * fields take `read` (the field's reader, given the field's and the record's offsets).
+ */
+function fillColumn(spec: FieldSpec, c: RecordBytes, n: number, stride: number, first: number, read: (at: number, record: number) => unknown, recordStart: number): unknown {
+  const { type } = spec;
+  const v = c.v;
+  const little = spec.endian !== 'big';
+  if (typeof type === 'string' && !spec.bits && spec.count === undefined && type in SIZES) {
+    const scalar = type as ScalarType;
+    const size = SIZES[scalar];
+    const big = scalar === 'be16' || scalar === 'be32' || scalar === 'be64' || !little;
+    // Little-endian fields on their own alignment, every record: whole elements of the buffer's memory.
+    const aligned = !big && (c.o + first) % Math.min(size, 4) === 0 && stride % Math.min(size, 4) === 0;
+    if (size === 8) {
+      const out = scalar === 'i64' ? new BigInt64Array(n) : new BigUint64Array(n);
+      const halves = new Uint32Array(out.buffer);
+      if (aligned) {
+        const words = new Uint32Array(c.b.buffer, 0, c.b.buffer.byteLength >>> 2);
+        for (let i = 0, w = (c.o + first) >>> 2, step = stride >>> 2; i < n; i++, w += step) {
+          halves[2 * i] = words[w];
+          halves[2 * i + 1] = words[w + 1];
+        }
+      } else {
+        for (let i = 0, at = first; i < n; i++, at += stride) {
+          halves[2 * i] = v.getUint32(big ? at + 4 : at, !big);
+          halves[2 * i + 1] = v.getUint32(big ? at : at + 4, !big);
+        }
+      }
+      return out;
+    }
+    const out = new TYPED_COLUMNS[scalar]!(n);
+    if (aligned && size > 1) {
+      const units = size === 4 ? new Uint32Array(c.b.buffer, 0, c.b.buffer.byteLength >>> 2) : new Uint16Array(c.b.buffer, 0, c.b.buffer.byteLength >>> 1);
+      for (let i = 0, u = (c.o + first) / size, step = stride / size; i < n; i++, u += step) out[i] = units[u];
+      return out;
+    }
+    const get = scalarReader(scalar, little);
+    for (let i = 0, at = first; i < n; i++, at += stride) out[i] = get(v, c.b, at) as number;
+    return out;
+  }
+  const out = new Array<unknown>(n);
+  for (let i = 0, at = first, record = recordStart; i < n; i++, at += stride, record += stride) out[i] = read(at, record);
+  return out;
 }
 
 /** Declares a layout. `size` defaults to the end of the last field. */

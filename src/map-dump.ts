@@ -1,7 +1,7 @@
 // The contents of a map at one moment: every key in one packed Buffer, every value in another,
 // with views, bpftool's JSON shape, user layouts and BTF decoding on top of the same bytes.
 import type { BtfDecoders, BtfTypeTable, BtfValue } from './btf';
-import { recordBytes, type Decoded, type Layout, type LayoutFields, type LayoutView, type RecordBytes, type ViewConstructor } from './layout';
+import { recordBytes, type Columns, type Decoded, type Layout, type LayoutFields, type LayoutView, type RecordBytes, type ViewConstructor } from './layout';
 import { disposeSymbol } from './handle';
 import type { MapTypeName } from './names';
 
@@ -400,6 +400,22 @@ export class MapDump implements Iterable<MapEntry> {
     return new RecordViewIterator(this.viewSource(key, value), this.count) as unknown as IterableIterator<PerCpuMapRecordView<K, V>>;
   }
 
+  /**
+   * Every entry's fields as columns (see Layout.decodeColumns): `key` and `value` hold one array
+   * per field, entry i at index i; plain integers in typed arrays, u64 without a bigint per entry.
+   * Per-CPU maps: the value columns hold count × cpus rows, entry i's value on CPU c at
+   * i × cpus + c. The columns are copies: the dump can be released at once.
+   */
+  columns<K extends LayoutFields, V extends LayoutFields>(key: Layout<K>, value: Layout<V>): { count: number; key: Columns<K>; value: Columns<V> } {
+    this.checkLayouts(key, value);
+    const cpus = this.cpus ?? 1;
+    return {
+      count: this.count,
+      key: key.decodeColumns(this.keys, this.count, this.keySize),
+      value: value.decodeColumns(this.values, this.count * cpus, this.valueStride / cpus),
+    };
+  }
+
   private views(key: { viewClass(): unknown }, value: { viewClass(): unknown }): RecordView[] {
     const source = this.viewSource(key, value);
     const out = new Array<RecordView>(this.count);
@@ -420,9 +436,10 @@ export class MapDump implements Iterable<MapEntry> {
     };
   }
 
-  private checkLayouts(key: { size: number }, value: { size: number }, perCpu: boolean): void {
-    if (perCpu && this.cpus === undefined) throw new TypeError('per-CPU records are for per-CPU maps: use records() or recordViews()');
-    if (!perCpu && this.cpus !== undefined) throw new TypeError('records of a per-CPU map: use perCpuRecords() or perCpuRecordViews()');
+  /** Checks the layouts against the map's sizes and, when `perCpu` is given, against its kind. */
+  private checkLayouts(key: { size: number }, value: { size: number }, perCpu?: boolean): void {
+    if (perCpu === true && this.cpus === undefined) throw new TypeError('per-CPU records are for per-CPU maps: use records() or recordViews()');
+    if (perCpu === false && this.cpus !== undefined) throw new TypeError('records of a per-CPU map: use perCpuRecords() or perCpuRecordViews()');
     if (key.size > this.keySize) throw new RangeError(`the key layout is ${key.size} bytes; this map's keys are ${this.keySize}`);
     if (value.size > this.valueSize) throw new RangeError(`the value layout is ${value.size} bytes; this map's values are ${this.valueSize}`);
   }

@@ -211,6 +211,15 @@ describeKernel('map dumps', () => {
     const it = dump.iterateRecords(keyLayout, valueLayout);
     for (let i = 0; i < 10; i++) expect(it.next().done).toBe(false);
     expect(it.next()).toEqual({ value: undefined, done: true });
+    // …and the columns: field by field, the records' values in entry order.
+    const columns = dump.columns(keyLayout, valueLayout);
+    const records2 = dump.records(keyLayout, valueLayout);
+    expect(columns.count).toBe(10);
+    for (const [side, layout] of [['key', keyLayout], ['value', valueLayout]] as const) {
+      for (const field of Object.keys(layout.fields)) {
+        expect(Array.from((columns[side] as Record<string, ArrayLike<unknown>>)[field]), `${side}.${field}`).toEqual(records2.map((r) => (r[side] as Record<string, unknown>)[field]));
+      }
+    }
     expect(() => map.dumpSync({ views: true } as never)).toThrow(/layouts/);
   });
 
@@ -367,6 +376,11 @@ describeKernel('map dumps', () => {
     const views = dump.perCpuRecordViews(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ packets: { offset: 0, type: 'u64' } }));
     expect(views.map((v) => v.toObject())).toEqual(records);
     expect(views[1].values.map((v) => v.packets)).toEqual(Array.from({ length: cpus }, (_, c) => BigInt(100 + c)));
+    // Columns of a per-CPU map: count × cpus value rows, entry-major.
+    const columns = dump.columns(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ packets: { offset: 0, type: 'u64' } }));
+    expect(Array.from(columns.key.i)).toEqual(records.map((r) => r.key.i));
+    expect(Array.from(columns.value.packets)).toEqual(records.flatMap((r) => r.values.map((v) => v.packets)));
+    expect(columns.value.packets).toBeInstanceOf(BigUint64Array);
     expect([...dump.iteratePerCpuRecords(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ packets: { offset: 0, type: 'u64' } }))].map((v) => v.toObject())).toEqual(records);
     expect(() => dump.iterateRecords(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ p: { offset: 0, type: 'u64' } }))).toThrow(TypeError);
     expect(() => dump.recordViews(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ p: { offset: 0, type: 'u64' } }))).toThrow(TypeError);

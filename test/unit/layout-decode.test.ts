@@ -146,3 +146,44 @@ it('writes an IPv4-mapped IPv6 address with its dotted tail, as Go and RFC 5952 
   mapped[9] = 1;
   expect(formatIpv6(mapped)).toBe('::1:ffff:a03:73');
 });
+
+it('decodes columns equal to the records, typed arrays for plain integers, at aligned and unaligned offsets', () => {
+  // Every scalar type twice: on its own alignment (the fast path) and one byte off (the DataView path).
+  const scalars = ['u8', 'i8', 'u16', 'i16', 'be16', 'u32', 'i32', 'be32', 'u64', 'i64', 'be64'] as const;
+  const fields: Record<string, { offset: number; type: string; endian?: 'big'; bits?: readonly [number, number]; count?: number }> = {};
+  let at = 0;
+  for (const type of scalars) {
+    const size = type.endsWith('8') && !type.endsWith('64') ? 1 : type.endsWith('16') ? 2 : type.endsWith('32') ? 4 : 8;
+    at = Math.ceil(at / size) * size;
+    fields[`${type}Aligned`] = { offset: at, type };
+    fields[`${type}Off`] = { offset: at + size + 1, type };
+    at += 2 * size + 1;
+  }
+  Object.assign(fields, {
+    bigU32: { offset: at, type: 'u32', endian: 'big' },
+    ip: { offset: at + 4, type: 'ipv4' },
+    flag: { offset: at + 8, type: 'u16', bits: [3, 4] },
+    list: { offset: at + 10, type: 'u8', count: 2 },
+  });
+  const size = Math.ceil((at + 12) / 8) * 8;
+  const layout = defineLayout(fields as never, size);
+  const count = 257;
+  // Random bytes in records laid out every size + 8 bytes, from offset 8 of a buffer that itself
+  // starts 8 bytes into its ArrayBuffer: the column code must add both offsets.
+  const stride = size + 8;
+  const backing = Buffer.alloc(8 + 8 + count * stride);
+  for (let i = 0; i < backing.length; i++) backing[i] = (i * 2654435761) >>> 24;
+  const buf = backing.subarray(8);
+  const records = layout.decodeAll(buf, count, stride, 8) as Record<string, unknown>[];
+  const columns = layout.decodeColumns(buf, count, stride, 8) as Record<string, ArrayLike<unknown>>;
+  for (const name of Object.keys(fields)) {
+    expect(Array.from(columns[name]), name).toEqual(records.map((r) => r[name]));
+  }
+  expect(columns.u64Aligned).toBeInstanceOf(BigUint64Array);
+  expect(columns.i64Off).toBeInstanceOf(BigInt64Array);
+  expect(columns.be16Aligned).toBeInstanceOf(Uint16Array);
+  expect(columns.i32Aligned).toBeInstanceOf(Int32Array);
+  expect(columns.ip).toBeInstanceOf(Array);
+  expect(columns.flag).toBeInstanceOf(Array);
+  expect(() => layout.decodeColumns(buf, count + 1, stride, 8)).toThrow(RangeError);
+});
