@@ -110,7 +110,19 @@ const targets = {
     const layout = defineLayout(layoutFields(g), g.next() < 0.8 ? undefined : g.size());
     const buf = g.bytes(g.int(96));
     layout.decode(buf, g.next() < 0.8 ? 0 : g.size());
-    layout.decodeAll(buf, g.next() < 0.7 ? undefined : g.size(), g.next() < 0.7 ? undefined : g.size());
+    const count = g.next() < 0.7 ? undefined : g.size();
+    const stride = g.next() < 0.7 ? undefined : g.size();
+    const offset = g.next() < 0.8 ? 0 : g.size();
+    const records = layout.decodeAll(buf, count, stride, offset);
+    // Columns hold what the records hold, field by field (bigints and NaN compared as strings).
+    const columns = layout.decodeColumns(buf, count, stride, offset);
+    for (const name of Object.keys(layout.fields)) {
+      const column = Array.from(columns[name]);
+      if (column.length !== records.length) throw new Error(`column ${name}: ${column.length} values for ${records.length} records`);
+      column.forEach((value, i) => {
+        if (String(value) !== String(records[i][name])) throw new Error(`column ${name}[${i}] = ${String(value)}, record has ${String(records[i][name])}`);
+      });
+    }
   },
   btf(g) {
     const table = btfTable(g);
@@ -146,6 +158,7 @@ const targets = {
     const layout = defineLayout(layoutFields(g));
     if (cpus) dump.perCpuRecords(layout, layout);
     else dump.records(layout, layout);
+    dump.columns(layout, layout);
     dump.key(g.int(count + 2) - 1);
   },
 };
