@@ -96,10 +96,9 @@ const ENTRY_FLAGS: readonly (readonly [number, string, Minor])[] = [
   [1 << 8, 'from_l7lb', 14], [1 << 10, 'from_tunnel', 14],
 ];
 
-export interface ConntrackRecord {
+/** A flow tuple (struct ipv{4,6}_ct_tuple) as records show it: the conntrack and NAT maps' keys. */
+export interface FlowTuple {
   family: Family;
-  /** 'cilium_ct4_global' (TCP) or 'cilium_ct_any4_global' (other protocols), … */
-  map: string;
   /** As stored: "address fields are reversed", ports are in original direction. */
   daddr: string;
   saddr: string;
@@ -109,6 +108,21 @@ export interface ConntrackRecord {
   protocol: number;
   /** TUPLE_F_IN set: 'in', else 'out'. */
   direction: 'in' | 'out';
+}
+
+/** The direction a tuple's flags give. */
+export function directionOf(flags: number): 'in' | 'out' {
+  return (flags & TUPLE_F_IN) !== 0 ? 'in' : 'out';
+}
+
+/** A tuple's key fields for the encoders; `flags` adds RELATED/SERVICE bits. */
+export function tupleKey(t: Omit<FlowTuple, 'family' | 'direction'> & { direction?: 'in' | 'out' }, flags = 0): Tuple {
+  return { daddr: t.daddr, saddr: t.saddr, dport: t.dport, sport: t.sport, nexthdr: t.protocol, flags: (t.direction === 'in' ? TUPLE_F_IN : 0) | flags };
+}
+
+export interface ConntrackRecord extends FlowTuple {
+  /** 'cilium_ct4_global' (TCP) or 'cilium_ct_any4_global' (other protocols), … */
+  map: string;
   related: boolean;
   service: boolean;
   /** Expiry in seconds of the kernel's monotonic clock (bpf_mono_now). */
@@ -152,7 +166,7 @@ export function decodeConntrack(keys: Buffer, values: Buffer, count: number, opt
       dport: k.dport,
       sport: k.sport,
       protocol: k.nexthdr,
-      direction: (k.flags & TUPLE_F_IN) !== 0 ? 'in' : 'out',
+      direction: directionOf(k.flags),
       related: (k.flags & TUPLE_F_RELATED) !== 0,
       service,
       lifetime: v.lifetime,
@@ -207,7 +221,6 @@ export function encodeConntrack(entries: readonly ConntrackEntry[], options: { v
   const row = rowFor(checkFamily(family) === 6 ? CT6_LAYOUTS : CT4_LAYOUTS, encodeVersion(rest, 'cilium conntrack encode options'));
   return encodePairs(row, entries.map((e) => {
     const { daddr, saddr, dport, sport, protocol, direction, related, service, ...value } = e;
-    const flags = (direction === 'in' ? TUPLE_F_IN : 0) | (related ? TUPLE_F_RELATED : 0) | (service ? TUPLE_F_SERVICE : 0);
-    return [{ daddr, saddr, dport, sport, nexthdr: protocol, flags }, value] as const;
+    return [tupleKey({ daddr, saddr, dport, sport, protocol, direction }, (related ? TUPLE_F_RELATED : 0) | (service ? TUPLE_F_SERVICE : 0)), value] as const;
   }));
 }

@@ -13,8 +13,7 @@
 // (Not in cilium-maps.md; read from the nat.h structs of Cilium's bpf/lib across versions.)
 import { defineLayout, type Decoded } from '../layout';
 import { checkFamily, decodePairs, encodePairs, encodeVersion, familyBySize, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
-import { TUPLE4, TUPLE6 } from './conntrack';
-import type { Family } from './text';
+import { directionOf, tupleKey, TUPLE4, TUPLE6, type FlowTuple } from './conntrack';
 import { withLayout, type CiliumRecords } from './version';
 
 const ENTRY4 = defineLayout({
@@ -37,18 +36,11 @@ export const NAT6_LAYOUTS: readonly MapLayout[] = [
   { since: 14, until: 20, map: 'cilium_snat_v6_external', name: 'ipv6_ct_tuple / ipv6_nat_entry', keySize: TUPLE6.size, valueSize: ENTRY6.size, key: TUPLE6, value: ENTRY6 },
 ];
 
-const TUPLE_F_IN = 1;
-
-export interface NatRecord {
-  family: Family;
-  /** The tuple as stored, with the conntrack maps' conventions. */
-  daddr: string;
-  saddr: string;
-  dport: number;
-  sport: number;
-  protocol: number;
-  /** 'out': the egress tuple, translated to a new source; 'in': the reply tuple, translated back. */
-  direction: 'in' | 'out';
+/**
+ * The tuple as stored, with the conntrack maps' conventions; `direction` 'out' is the egress tuple,
+ * translated to a new source, 'in' the reply tuple, translated back.
+ */
+export interface NatRecord extends FlowTuple {
   /** The address and port the datapath writes: the new source (out) or the original destination (in). */
   toAddress: string;
   toPort: number;
@@ -72,7 +64,7 @@ export function decodeNat(keys: Buffer, values: Buffer, count: number, options: 
     dport: k.dport,
     sport: k.sport,
     protocol: k.nexthdr,
-    direction: (k.flags & TUPLE_F_IN) !== 0 ? 'in' : 'out',
+    direction: directionOf(k.flags),
     toAddress: vs[i].toAddress,
     toPort: vs[i].toPort,
     created: vs[i].created,
@@ -87,7 +79,7 @@ export function encodeNat(entries: readonly NatEntry[], options: { version?: str
   const { family = 4, ...rest } = options;
   const row = rowFor(checkFamily(family) === 6 ? NAT6_LAYOUTS : NAT4_LAYOUTS, encodeVersion(rest, 'cilium nat encode options'));
   return encodePairs(row, entries.map((e) => {
-    const { daddr, saddr, dport, sport, protocol, direction, toAddress, toPort, created = 0n, needsCt = false } = e;
-    return [{ daddr, saddr, dport, sport, nexthdr: protocol, flags: direction === 'in' ? TUPLE_F_IN : 0 }, { toAddress, toPort, created, needsCt: needsCt ? 1n : 0n }] as const;
+    const { toAddress, toPort, created = 0n, needsCt = false } = e;
+    return [tupleKey(e), { toAddress, toPort, created, needsCt: needsCt ? 1n : 0n }] as const;
   }));
 }
