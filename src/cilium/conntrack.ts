@@ -110,9 +110,17 @@ export interface FlowTuple {
   direction: 'in' | 'out';
 }
 
-/** The direction a tuple's flags give. */
-export function directionOf(flags: number): 'in' | 'out' {
-  return (flags & TUPLE_F_IN) !== 0 ? 'in' : 'out';
+/** A decoded tuple key as records show it. */
+export function flowTupleOf(k: Tuple, family: IpFamily): FlowTuple {
+  return {
+    family: family === 6 ? 'ipv6' : 'ipv4',
+    daddr: k.daddr,
+    saddr: k.saddr,
+    dport: k.dport,
+    sport: k.sport,
+    protocol: k.nexthdr,
+    direction: (k.flags & TUPLE_F_IN) !== 0 ? 'in' : 'out',
+  };
 }
 
 /** A tuple's key fields for the encoders; `flags` adds RELATED/SERVICE bits. */
@@ -159,14 +167,8 @@ export function decodeConntrack(keys: Buffer, values: Buffer, count: number, opt
     const v = vs[i];
     const service = (k.flags & TUPLE_F_SERVICE) !== 0;
     const record: ConntrackRecord = {
-      family: family === 6 ? 'ipv6' : 'ipv4',
+      ...flowTupleOf(k, family),
       map: used.map,
-      daddr: k.daddr,
-      saddr: k.saddr,
-      dport: k.dport,
-      sport: k.sport,
-      protocol: k.nexthdr,
-      direction: directionOf(k.flags),
       related: (k.flags & TUPLE_F_RELATED) !== 0,
       service,
       lifetime: v.lifetime,

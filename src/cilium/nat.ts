@@ -13,7 +13,7 @@
 // (Not in cilium-maps.md; read from the nat.h structs of Cilium's bpf/lib across versions.)
 import { defineLayout, type Decoded } from '../layout';
 import { checkFamily, decodePairs, encodePairs, encodeVersion, familyBySize, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
-import { directionOf, tupleKey, TUPLE4, TUPLE6, type FlowTuple } from './conntrack';
+import { flowTupleOf, tupleKey, TUPLE4, TUPLE6, type FlowTuple } from './conntrack';
 import { withLayout, type CiliumRecords } from './version';
 
 const ENTRY4 = defineLayout({
@@ -58,13 +58,7 @@ export function decodeNat(keys: Buffer, values: Buffer, count: number, options: 
   const family = familyBySize(keys, count, options.keySize, TUPLE6.size);
   const { keys: ks, values: vs, used } = decodePairs<Tuple, Entry>('nat', family === 6 ? NAT6_LAYOUTS : NAT4_LAYOUTS, keys, values, count, options);
   return withLayout(ks.map((k, i): NatRecord => ({
-    family: family === 6 ? 'ipv6' : 'ipv4',
-    daddr: k.daddr,
-    saddr: k.saddr,
-    dport: k.dport,
-    sport: k.sport,
-    protocol: k.nexthdr,
-    direction: directionOf(k.flags),
+    ...flowTupleOf(k, family),
     toAddress: vs[i].toAddress,
     toPort: vs[i].toPort,
     created: vs[i].created,
