@@ -13,7 +13,7 @@ import { listLinks, type LinkInfo } from '../links';
 import { listPinned } from '../pins';
 import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
-import { cilium, type PodTarget } from '../cilium';
+import { cilium, type MetricsRecord, type PodTarget } from '../cilium';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { bold, bytes, dim, table, toJson } from './format';
 import { runDemo } from './demo';
@@ -398,11 +398,11 @@ async function ciliumDrops(read: { version?: string; bpffs?: string }, options: 
   for (let tick = 1; tick <= count && !controller.signal.aborted; tick++) {
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
     const { added, changed } = await poller.pollAsync();
-    const grown = [
-      ...added.filter((r) => r.isDrop && r.packets > 0n).map((r) => ({ record: r, packets: r.packets, bytes: r.bytes })),
-      ...changed.filter((c) => c.new.isDrop && c.new.packets > c.old.packets).map((c) => ({ record: c.new, packets: c.new.packets - c.old.packets, bytes: c.new.bytes - c.old.bytes })),
+    const row = (r: MetricsRecord, packets: bigint, bytes: bigint) => ({ reason: r.reason, reasonName: r.reasonName, direction: r.direction, file: r.file, line: r.line, packets, bytes });
+    const rows = [
+      ...added.filter((r) => r.isDrop && r.packets > 0n).map((r) => row(r, r.packets, r.bytes)),
+      ...changed.filter((c) => c.new.isDrop && c.new.packets > c.old.packets).map((c) => row(c.new, c.new.packets - c.old.packets, c.new.bytes - c.old.bytes)),
     ];
-    const rows = grown.map(({ record: r, packets, bytes }) => ({ reason: r.reason, reasonName: r.reasonName, direction: r.direction, file: r.file, line: r.line, packets, bytes }));
     if (ctx.json) ctx.out(toJson({ tick, drops: rows }, 0));
     else {
       const total = rows.reduce((n, r) => n + r.packets, 0n);
