@@ -2,7 +2,7 @@
 // what the README says it says.
 import { expect, it } from 'vitest';
 import { cilium, findPeer, listAttachments, listNeighbors, listRoutes } from 'bpfscope';
-import { createFakeCiliumNode } from 'bpfscope/testing';
+import { createFakeCiliumNode, updateElem } from 'bpfscope/testing';
 import { cleanup, describeKernel } from '../helpers/kernel';
 
 describeKernel('README walkthrough', () => {
@@ -28,5 +28,19 @@ describeKernel('README walkthrough', () => {
     const report = await cilium.explainPod({ ip: client.ip }, opts);
     expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
     expect(cilium.format.pod(report)).toContain('cil_from_container');
+  });
+
+  it('polls drop counters as the README shows', async () => {
+    const node = await createFakeCiliumNode({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
+    cleanup(() => node.destroy());
+    using drops = await cilium.poller('metrics', { bpffs: node.bpffs });
+    expect(drops.poll().added.filter((m) => m.isDrop).map((m) => m.reasonName)).toEqual(['Policy denied']);
+    // 30 more policy drops, counted on the first CPU.
+    const [before] = (await cilium.metrics({ bpffs: node.bpffs })).filter((m) => m.reason === 133);
+    const perCpu = before.perCpu.map((c, i) => (i === 0 ? { packets: c.packets + 30n, bytes: c.bytes + 3000n } : c));
+    const grown = cilium.encode.metrics([{ ...before, perCpu }], { version: '1.18', cpus: perCpu.length });
+    await updateElem(node.maps.cilium_metrics, grown.keys, grown.values);
+    const lines = (await drops.pollAsync()).changed.filter(({ new: now }) => now.isDrop).map(({ old, new: now }) => `${now.reasonName} ${now.direction}: +${now.packets - old.packets} packets`);
+    expect(lines).toEqual(['Policy denied EGRESS: +30 packets']);
   });
 });
