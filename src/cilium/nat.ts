@@ -16,18 +16,13 @@ import { checkFamily, decodePairs, encodePairs, encodeVersion, familyBySize, row
 import { flowTupleOf, tupleKey, TUPLE4, TUPLE6, type FlowTuple } from './conntrack';
 import { withLayout, type CiliumRecords } from './version';
 
-const ENTRY4 = defineLayout({
+/** struct nat_entry, the first 32 bytes of both families' entries (pad1 and pad2 unread). */
+const NAT_ENTRY = {
   created: { offset: 0, type: 'u64' },
   needsCt: { offset: 8, type: 'u64' },
-  toAddress: { offset: 32, type: 'ipv4' },
-  toPort: { offset: 36, type: 'be16' },
-}, 40);
-const ENTRY6 = defineLayout({
-  created: { offset: 0, type: 'u64' },
-  needsCt: { offset: 8, type: 'u64' },
-  toAddress: { offset: 32, type: 'ipv6' },
-  toPort: { offset: 48, type: 'be16' },
-}, 56);
+} as const;
+const ENTRY4 = defineLayout({ ...NAT_ENTRY, toAddress: { offset: 32, type: 'ipv4' }, toPort: { offset: 36, type: 'be16' } }, 40);
+const ENTRY6 = defineLayout({ ...NAT_ENTRY, toAddress: { offset: 32, type: 'ipv6' }, toPort: { offset: 48, type: 'be16' } }, 56);
 
 export const NAT4_LAYOUTS: readonly MapLayout[] = [
   { since: 14, until: 20, map: 'cilium_snat_v4_external', name: 'ipv4_ct_tuple / ipv4_nat_entry', keySize: TUPLE4.size, valueSize: ENTRY4.size, key: TUPLE4, value: ENTRY4 },
