@@ -1,7 +1,7 @@
 // Test helpers: real kernel objects that remove themselves (even when a test fails), and the
 // tools (bpftool, ip, tc, ethtool) the tests compare bpfscope against. Only tests run tools.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished, afterAll, describe } from 'vitest';
@@ -158,6 +158,14 @@ export function mustVeth(options: { netns?: string; peer?: string; host?: string
   const hostIfindex = ipJson<{ ifindex: number }[]>(['link', 'show', host])[0].ifindex;
   const peerIfindex = ipJson<{ ifindex: number }[]>(['link', 'show', peer], options.netns)[0].ifindex;
   return { host, hostIfindex, peer, peerIfindex };
+}
+
+/** The kernel's possible CPUs ("0-1" → 2): the slots of a per-CPU map's value. */
+export function possibleCpus(): number {
+  return readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',').reduce((n, range) => {
+    const [lo, hi] = range.split('-').map(Number);
+    return n + (hi === undefined ? 1 : hi - lo + 1);
+  }, 0);
 }
 
 /** How many fds this process has open. */

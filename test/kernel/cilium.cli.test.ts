@@ -1,12 +1,11 @@
 // `bpfscope cilium …` on a fake Cilium node: the text equals cilium.format.* of the API's records,
 // --json equals the records, explain prints the report.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
 import { createFakeCiliumNode, updateElem } from 'bpfscope/testing';
-import { cleanup, describeKernel, run } from '../helpers/kernel';
+import { cleanup, describeKernel, possibleCpus, run } from '../helpers/kernel';
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -84,10 +83,7 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     cleanup(() => child.kill('SIGKILL'));
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
     const ticks: { tick: number; drops: { reason: number; reasonName: string; packets: string; bytes: string }[] }[] = [];
-    const cpus = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',').reduce((n, range) => {
-      const [lo, hi] = range.split('-').map(Number);
-      return n + (hi === undefined ? 1 : hi - lo + 1);
-    }, 0);
+    const cpus = possibleCpus();
     for await (const line of createInterface({ input: child.stdout! })) {
       ticks.push(JSON.parse(line));
       if (ticks.length === 1) {

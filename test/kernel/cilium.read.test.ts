@@ -1,11 +1,11 @@
 // The readers on real maps: Cilium-named maps created with the version's sizes, filled through
 // BPF_MAP_UPDATE_ELEM, pinned in a private bpffs, read back, and compared with `bpftool -j map dump`
 // decoded by hand at the reference offsets.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
 import { createMap, deleteElem, pin, updateElem } from 'bpfscope/testing';
-import { bpftool, describeKernel, mustBpffs, owned } from '../helpers/kernel';
+import { bpftool, describeKernel, mustBpffs, owned, possibleCpus } from '../helpers/kernel';
 
 interface DumpEntry { key: string[]; value?: string[]; values?: { cpu: number; value: string[] }[] }
 const bytes = (hex: string[]) => Buffer.from(hex.map((h) => parseInt(h, 16)));
@@ -58,10 +58,7 @@ describeKernel('cilium readers', () => {
     expect(eps.find((e) => e.ip === '10.3.0.115')).toMatchObject({ endpointId: 1234, ifindex: 17, identity: 12345, nodeMac: '3a:e7:76:b3:40:73' });
     expect(eps.find((e) => e.ip === '10.3.0.179')?.isHost).toBe(true);
 
-    const cpus = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',').reduce((n, range) => {
-      const [lo, hi] = range.split('-').map(Number);
-      return n + (hi === undefined ? 1 : hi - lo + 1);
-    }, 0);
+    const cpus = possibleCpus();
     const packed = cilium.encode.metrics([
       { reason: 133, direction: 'EGRESS', line: 1363, fileId: 2, perCpu: Array.from({ length: cpus }, (_, i) => ({ packets: BigInt(i + 1), bytes: BigInt(100 * (i + 1)) })) },
       { reason: 0, direction: 'INGRESS', line: 861, fileId: 1, perCpu: [{ packets: 5n, bytes: 500n }] },
@@ -173,10 +170,7 @@ describeKernel('cilium readers', () => {
 
   it('cilium.poller decodes only what changed: drop counters that grow, ipcache entries that come and go', async () => {
     const bpffs = await mustBpffs();
-    const cpus = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',').reduce((n, range) => {
-      const [lo, hi] = range.split('-').map(Number);
-      return n + (hi === undefined ? 1 : hi - lo + 1);
-    }, 0);
+    const cpus = possibleCpus();
     const perCpu = (packets: number) => Array.from({ length: cpus }, (_, i) => ({ packets: BigInt(packets + i), bytes: BigInt(100 * (packets + i)) }));
     const rows = (packets: number) => [
       { reason: 133, direction: 'EGRESS' as const, line: 1363, fileId: 2, perCpu: perCpu(packets) },
