@@ -15,6 +15,7 @@
         "native/btf.cc",
         "native/cgroups.cc",
         "native/common.cc",
+        "native/dump_memory.cc",
         "native/errors.cc",
         "native/features.cc",
         "native/fixtures.cc",

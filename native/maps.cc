@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "btf.h"
+#include "dump_memory.h"
 #include "map_diff.h"
 #include "handle.h"
 #include "ids.h"
@@ -240,12 +241,10 @@ Napi::Value MapLookup(const Napi::CallbackInfo& info) {
   return Dispatch(env, std::make_unique<LookupTask>(std::move(fd), key.Data(), key.Length()), sync);
 }
 
-// Unused bytes a reused buffer may keep (see Packed::Trim).
-constexpr size_t kReusedSlackBytes = size_t(1) << 20;
-
 // One packed array of fixed-size records that the kernel writes in place. It starts in a JS Buffer
-// handed back for reuse (a poller's buffer from two ticks ago) or empty, and moves to malloc'd
-// memory when it must grow. Malloc'd memory becomes an external Buffer without a copy.
+// handed back for reuse (a poller's buffer from two ticks ago), in a collected dump's memory
+// (dump_memory.h), or empty, and moves to malloc'd memory when it must grow. Malloc'd memory
+// becomes an external Buffer without a copy.
 class Packed {
  public:
   Packed() = default;
@@ -259,6 +258,12 @@ class Packed {
     data_ = data;
     capacity_ = bytes;
   }
+  // Fills a collected dump's memory (dump_memory::Take), which it then owns.
+  void Adopt(const dump_memory::Block& block) {
+    data_ = static_cast<uint8_t*>(block.data);
+    capacity_ = block.capacity;
+    owned_ = true;
+  }
   // Makes room for `bytes`, keeping the first `used` bytes.
   bool Reserve(size_t bytes, size_t used) {
     if (bytes <= capacity_) return true;
@@ -271,13 +276,13 @@ class Packed {
     return true;
   }
   // Gives back memory a dump does not use. A one-off dump keeps at most a quarter of slack. A dump
-  // into reused buffers (a poller's, a released dump's) is reused in turn, so it keeps what room
-  // its growth left, up to three times the bytes it used or 1 MiB: a growing map then grows the
+  // into reused buffers (a poller's, a released or collected dump's) is reused in turn, so it keeps
+  // what room its growth left, up to dump_memory::ReusedSlack: a growing map then grows the
   // buffers once per doubling, not on every tick. Past that (a map that shrank), what was used
   // moves to an allocation of its own and the large buffer goes back, a borrowed one to the
   // garbage collector; kept, it would stay that large for as long as it was reused.
   void Trim(size_t used, bool reused) {
-    if (capacity_ - used <= (reused ? std::max(used * 3, kReusedSlackBytes) : used / 4)) return;
+    if (capacity_ - used <= (reused ? dump_memory::ReusedSlack(used) : used / 4)) return;
     if (!owned_) {
       void* own = used ? std::malloc(used) : nullptr;
       if (used && !own) return;  // keep the borrowed buffer: still correct, only larger
@@ -323,12 +328,14 @@ constexpr size_t kFirstReservationBytes = size_t(256) << 20;
 // A reused buffer with less room than this left is grown rather than filled by tiny calls.
 constexpr size_t kMinBatchEntries = 256;
 
-// mapDump(handle, sync, iterate, reuseKeys?, reuseValues?) → { count, keys, values, batched, … }.
+// mapDump(handle, sync, iterate, reuseKeys?, reuseValues?, expectedCount?) → { count, keys, values, batched, … }.
 // BPF_MAP_LOOKUP_BATCH in bounded calls straight into the packed buffers; get_next_key + lookup
 // (bpftool's way) when the map type has no batch ops (524) or the kernel predates them (EINVAL).
+// Without buffers to reuse, a dump fills the memory of collected dumps when some of about the size
+// of `expectedCount` entries (what the handle's last dump read) is kept (dump_memory.h).
 class DumpTask : public Task {
  public:
-  DumpTask(TaskFd fd, bool iterate) : fd_(std::move(fd)), iterate_(iterate) {}
+  DumpTask(TaskFd fd, bool iterate, uint32_t expected) : fd_(std::move(fd)), iterate_(iterate), expected_(expected) {}
 
   void Reuse(Napi::Value keys, Napi::Value values) {
     if (!keys.IsBuffer() || !values.IsBuffer()) return;
@@ -395,6 +402,19 @@ class DumpTask : public Task {
     return true;
   }
 
+  // Collected dumps' memory for both buffers, sized for the entries the handle's last dump read.
+  // It is resident already: no page to fault in or zero. Filled like a reused buffer, and kept
+  // with the same room to grow (see Packed::Trim), since it will be reused in turn.
+  bool TakeKept() {
+    size_t expected = std::min(expected_, shape_.max_entries);
+    dump_memory::Block keys, values;
+    if (expected == 0 || !dump_memory::Take(expected * shape_.key_size, expected * shape_.value_stride, &keys, &values)) return false;
+    keys_.Adopt(keys);
+    values_.Adopt(values);
+    reused_ = true;
+    return true;
+  }
+
   // Faults in, in one call, the pages the next batch writes: fresh memory otherwise takes one
   // page fault per 4 KiB inside the kernel's copy to user space. Linux 5.14+; elsewhere a no-op.
   // At most 256 KiB: a batch may return far fewer entries than it has room for (a sparse map,
@@ -417,7 +437,7 @@ class DumpTask : public Task {
     // doubling instead would copy and fault the same bytes several times.
     size_t per_entry = std::max<size_t>(ks + vs, 1);
     size_t first = std::min<size_t>(shape_.max_entries, std::max(kFirstReservationBytes / per_entry, kBatchEntries));
-    if (keys_.capacity() == 0 && values_.capacity() == 0 && !Room(first, failure)) return false;
+    if (keys_.capacity() == 0 && values_.capacity() == 0 && !TakeKept() && !Room(first, failure)) return false;
     // Hash maps' tokens are a u32 bucket index, generic ones (array, LPM) a whole key.
     std::vector<uint8_t> in(std::max<size_t>(ks, 4)), out(in.size());
     bool started = false, must_grow = false;
@@ -486,12 +506,14 @@ class DumpTask : public Task {
   }
 
   // The packed records as a Buffer: the reused JS Buffer itself, or the malloc'd memory (whole
-  // capacity, so a poller can reuse the slack) handed to JS without a copy.
+  // capacity, so a poller can reuse the slack) handed to JS without a copy, and to dump_memory
+  // when the Buffer is collected.
   static Napi::Value Take(Napi::Env env, Packed& packed, Napi::Reference<Napi::Buffer<uint8_t>>& reused) {
     // Not owned: still the reused buffer, or nothing (an empty map, or a trimmed reused buffer).
     if (!packed.owned()) return packed.data() && !reused.IsEmpty() ? reused.Value() : Napi::Buffer<uint8_t>::New(env, 0);
     size_t length = packed.capacity();
-    return Napi::Buffer<uint8_t>::NewOrCopy(env, packed.Release(), length, [](Napi::Env, uint8_t* data) { std::free(data); });
+    dump_memory::Lend();
+    return Napi::Buffer<uint8_t>::NewOrCopy(env, packed.Release(), length, [](Napi::Env, uint8_t* data) { dump_memory::Give(data); });
   }
 
   TaskFd fd_;
@@ -501,8 +523,9 @@ class DumpTask : public Task {
   Napi::Reference<Napi::Buffer<uint8_t>> keys_ref_, values_ref_;
   size_t count_ = 0;
   bool batched_ = false;
-  // Whether the dump was given buffers to fill: its own will then be reused too (see Trim).
+  // Whether the dump fills buffers it was given or kept ones: its own will then be reused too (see Trim).
   bool reused_ = false;
+  uint32_t expected_;
 };
 
 Napi::Value MapDump(const Napi::CallbackInfo& info) {
@@ -510,9 +533,25 @@ Napi::Value MapDump(const Napi::CallbackInfo& info) {
   bool sync = ArgBool(info, 1), iterate = ArgBool(info, 2);
   TaskFd fd;
   if (!fd.From(info, 0, sync)) return env.Undefined();
-  auto task = std::make_unique<DumpTask>(std::move(fd), iterate);
+  uint32_t expected = 0;  // absent or not a u32: no kept memory is looked for
+  ArgU32(info, 5, &expected);
+  auto task = std::make_unique<DumpTask>(std::move(fd), iterate, expected);
   if (info.Length() > 4) task->Reuse(info[3], info[4]);
   return Dispatch(env, std::move(task), sync);
+}
+
+// dumpMemory() → what dump_memory keeps, after freeing what it kept too long: src/maps.ts calls it
+// every 10 seconds while anything is kept or lent; tests and the benchmark read the counts.
+Napi::Value DumpMemory(const Napi::CallbackInfo& info) {
+  dump_memory::Stats stats = dump_memory::Expire();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("keptBlocks", static_cast<double>(stats.kept_blocks));
+  o.Set("keptBytes", static_cast<double>(stats.kept_bytes));
+  o.Set("lentBlocks", static_cast<double>(stats.lent_blocks));
+  o.Set("taken", static_cast<double>(stats.taken));
+  o.Set("missed", static_cast<double>(stats.missed));
+  o.Set("freed", static_cast<double>(stats.freed));
+  return o;
 }
 
 // mapDiff(oldKeys, oldValues, oldCount, newKeys, newValues, newCount, keySize, valueStride)
@@ -620,6 +659,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openMap", Napi::Function::New(env, OpenMap, "openMap"));
   exports.Set("mapLookup", Napi::Function::New(env, MapLookup, "mapLookup"));
   exports.Set("mapDump", Napi::Function::New(env, MapDump, "mapDump"));
+  exports.Set("dumpMemory", Napi::Function::New(env, DumpMemory, "dumpMemory"));
   exports.Set("mapDiff", Napi::Function::New(env, MapDiff, "mapDiff"));
   exports.Set("mapBtf", Napi::Function::New(env, MapBtf, "mapBtf"));
 }

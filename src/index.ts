@@ -11,7 +11,7 @@ export {
   type ProgramInfo,
 } from './programs';
 export { FdOwner } from './handle';
-export { listMaps, getMapInfo, openMap, BpfMap, type MapInfo, type MapRef, type DumpOptions } from './maps';
+export { listMaps, getMapInfo, openMap, dumpMemoryStats, BpfMap, type MapInfo, type MapRef, type DumpOptions, type DumpMemoryStats } from './maps';
 export {
   MapDump,
   type MapEntry,

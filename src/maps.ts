@@ -94,6 +94,46 @@ async function resolveRef(ref: MapRef): Promise<number | string> {
   return matches[0].id;
 }
 
+/**
+ * The memory of map dumps: what dumps hold, and what bpfscope keeps of collected dumps for the next
+ * dumps to fill. A dump that is dropped rather than released is freed when V8 collects it, after
+ * tens of MiB of them; its buffers are then kept, and the next dump of about that size fills them
+ * instead of fresh memory, which the kernel must fault in and zero page by page (in some VMs at
+ * the cost of the dump itself). At most 64 MiB is kept, and what no dump takes within 10 seconds
+ * is freed.
+ */
+export interface DumpMemoryStats {
+  /** Buffers of collected dumps kept for the next dumps. */
+  keptBlocks: number;
+  keptBytes: number;
+  /** Dump buffers in JS that were not collected yet (a poller's included). */
+  lentBlocks: number;
+  /** Dumps that filled kept memory, and dumps that found none of their size (since the process started). */
+  taken: number;
+  missed: number;
+  /** Blocks freed: kept too long, or past the bounds when collected. */
+  freed: number;
+}
+
+/** What dump memory is kept and lent now, after freeing what was kept too long. */
+export function dumpMemoryStats(): DumpMemoryStats {
+  return native().dumpMemory();
+}
+
+/**
+ * Every 10 seconds while dump memory is kept or lent, frees what no dump took in that time.
+ * Unref'd: it never keeps the process alive.
+ */
+let tidying: ReturnType<typeof setTimeout> | undefined;
+function tidyDumpMemory(): void {
+  if (tidying) return;
+  tidying = setTimeout(() => {
+    tidying = undefined;
+    const { keptBlocks, lentBlocks } = dumpMemoryStats();
+    if (keptBlocks || lentBlocks) tidyDumpMemory();
+  }, 10_000).unref();
+}
+
 /** Options of BpfMap.dump(). */
 export interface DumpOptions {
   /** Read with get_next_key + one lookup per key, as bpftool does, instead of batch lookups. */
@@ -109,6 +149,8 @@ export class BpfMap extends FdOwner {
   private btfLoaded?: MapBtf | null;
   /** The buffers of the last released dump, for the next dump to fill (see MapDump.release). */
   private spare?: RawDump;
+  /** Entries the last dump read: a dump without buffers to fill looks for kept memory that size. */
+  private lastCount = 0;
 
   /** @internal */
   constructor(
@@ -202,9 +244,10 @@ export class BpfMap extends FdOwner {
   rawDump(sync: true, reuse?: RawDump, iterate?: boolean): RawDump;
   rawDump(sync: false, reuse?: RawDump, iterate?: boolean): Promise<RawDump>;
   rawDump(sync: boolean, reuse?: RawDump, iterate = false): RawDump | Promise<RawDump> {
+    const dump = () => native().mapDump(this.handle, sync, iterate, reuse?.keys, reuse?.values, this.lastCount);
     if (sync) {
       try {
-        return native().mapDump(this.handle, true, iterate, reuse?.keys, reuse?.values) as RawDump;
+        return this.counted(dump() as RawDump);
       } catch (err) {
         throw this.explain(err);
       }
@@ -213,11 +256,20 @@ export class BpfMap extends FdOwner {
     // throws before a promise exists, and becomes a rejection here.
     let pending: Promise<RawDump>;
     try {
-      pending = native().mapDump(this.handle, false, iterate, reuse?.keys, reuse?.values) as Promise<RawDump>;
+      pending = dump() as Promise<RawDump>;
     } catch (err) {
       return Promise.reject(err);
     }
-    return pending.catch((err: unknown) => Promise.reject(this.explain(err)));
+    return pending.then(
+      (raw) => this.counted(raw),
+      (err: unknown) => Promise.reject(this.explain(err)),
+    );
+  }
+
+  private counted(raw: RawDump): RawDump {
+    this.lastCount = raw.count;
+    tidyDumpMemory();
+    return raw;
   }
 
   private checkKey(key: unknown): Buffer {

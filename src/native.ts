@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BpfError } from './errors';
 import type { NativeTable, TableSchema } from './table';
+import type { DumpMemoryStats } from './maps';
 
 /** A record as the addon builds it for the network listings; each src/<concept>.ts shapes its own. */
 export type RawRecord = Record<string, unknown>;
@@ -65,7 +66,9 @@ export interface NativeBinding {
   /** Resolves (or, with sync, returns) the value or undefined. */
   mapLookup(map: NativeFdHandle, key: Buffer, sync: boolean): Promise<Buffer | undefined> | Buffer | undefined;
   /** See native/maps.cc DumpTask; the result is src/map-dump.ts RawDump. */
-  mapDump(map: NativeFdHandle, sync: boolean, iterate: boolean, reuseKeys?: Buffer, reuseValues?: Buffer): unknown;
+  mapDump(map: NativeFdHandle, sync: boolean, iterate: boolean, reuseKeys?: Buffer, reuseValues?: Buffer, expectedCount?: number): unknown;
+  /** What native/dump_memory.h keeps of collected dumps' memory, after freeing what it kept too long. */
+  dumpMemory(): DumpMemoryStats;
   /** [nAdded, nRemoved, nChanged, added…, removed…, (old, new)…] */
   mapDiff(oldKeys: Buffer, oldValues: Buffer, oldCount: number, newKeys: Buffer, newValues: Buffer, newCount: number, keySize: number, valueStride: number): Uint32Array;
   /** The map's BTF type table (src/btf.ts BtfTypeTable), or undefined without BTF. */

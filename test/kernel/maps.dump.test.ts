@@ -305,6 +305,78 @@ describeKernel('map dumps', () => {
     expect(last.count).toBe(0);
   });
 
+  it('a dropped dump, once collected, is filled by the next dump of about its size; kept memory stays bounded', () => {
+    // In a Node of its own, to collect garbage on demand; it also has to exit by itself, with
+    // dump memory kept (the timer that frees it must not hold the process).
+    const code = `
+      const { execFileSync } = require('node:child_process');
+      const { openMap, dumpMemoryStats } = require('bpfscope');
+      const { createMap, updateBatch, deleteElem } = require('bpfscope/testing');
+      const bpftool = (id) => JSON.parse(execFileSync('bpftool', ['-j', 'map', 'dump', 'id', String(id)], { encoding: 'utf8', maxBuffer: 1 << 28 }));
+      // Finalizers of collected Buffers run on the next turns of the event loop.
+      const collect = async () => { globalThis.gc(); for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r)); };
+      // Dumps dropped in a frame of their own, which then ends: none stays reachable.
+      const drop = async (map, n) => { for (let i = 0; i < n; i++) await map.dump(); };
+      const filled = async (n, base) => {
+        const object = await createMap({ type: 'hash', keySize: 16, valueSize: 24, maxEntries: n });
+        const keys = Buffer.alloc(n * 16), values = Buffer.alloc(n * 24);
+        for (let i = 0; i < n; i++) { keys.writeUInt32LE(i, i * 16); values.writeUInt32LE(base + i, i * 24); }
+        await updateBatch(object, keys, values, n);
+        return { object, map: await openMap(object.id) };
+      };
+      (async () => {
+        const out = {};
+        const { object, map } = await filled(4096, 1000);
+        await collect();
+        out.start = dumpMemoryStats();
+        await drop(map, 8);
+        out.lent = dumpMemoryStats();
+        await collect();
+        out.collected = dumpMemoryStats();
+        // The map changes, then shrinks: dumps into kept memory read it as it is, nothing stale.
+        const values = Buffer.alloc(4096 * 24);
+        for (let i = 0; i < 4096; i++) values.writeUInt32LE(7000 + i, i * 24);
+        const keys = Buffer.alloc(4096 * 16);
+        for (let i = 0; i < 4096; i++) keys.writeUInt32LE(i, i * 16);
+        await updateBatch(object, keys, values, 4096);
+        const changed = await map.dump();
+        out.changed = { same: JSON.stringify(changed.toJSON()) === JSON.stringify(bpftool(map.info.id)), count: changed.count, first: changed.value(0).readUInt32LE(0) };
+        for (let i = 0; i < 4096; i += 2) await deleteElem(object, keys.subarray(i * 16, i * 16 + 16));
+        const shrunk = map.dumpSync();
+        out.shrunk = { same: JSON.stringify(shrunk.toJSON()) === JSON.stringify(bpftool(map.info.id)), count: shrunk.count };
+        out.taken = dumpMemoryStats();
+        // 40 dropped dumps of 2.5 MiB: what is kept stays within its bounds.
+        const big = await filled(65536, 0);
+        await drop(big.map, 40);
+        await collect();
+        out.bounded = dumpMemoryStats();
+        // No dump for 10 seconds: everything kept is freed.
+        await new Promise((r) => setTimeout(r, 10_200));
+        out.idle = dumpMemoryStats();
+        console.log(JSON.stringify(out));
+      })();
+    `;
+    const started = Date.now();
+    const out = JSON.parse(run(process.execPath, ['--expose-gc', '-e', code]));
+    expect(Date.now() - started).toBeLessThan(20_000);
+    // Eight dropped dumps lend 16 blocks (keys and values); collected, each is kept.
+    expect(out.lent.lentBlocks - out.start.lentBlocks).toBe(16);
+    expect(out.collected.lentBlocks).toBe(out.start.lentBlocks);
+    expect(out.collected.keptBlocks - out.start.keptBlocks).toBe(16);
+    expect(out.collected.keptBytes).toBeGreaterThanOrEqual(8 * 4096 * (16 + 24));
+    // The next two dumps take kept blocks and equal bpftool: the new values, then half the entries.
+    expect(out.changed).toEqual({ same: true, count: 4096, first: expect.any(Number) });
+    expect(out.changed.first).toBeGreaterThanOrEqual(7000);
+    expect(out.shrunk).toEqual({ same: true, count: 2048 });
+    expect(out.taken.taken - out.collected.taken).toBe(2);
+    expect(out.taken.keptBlocks).toBe(out.collected.keptBlocks - 4);
+    // 100 MiB of dropped dumps: at most 64 MiB kept, the rest freed.
+    expect(out.bounded.keptBytes).toBeLessThanOrEqual(64 << 20);
+    expect(out.bounded.keptBytes).toBeGreaterThan(32 << 20);
+    expect(out.bounded.freed).toBeGreaterThan(out.taken.freed);
+    expect(out.idle).toMatchObject({ keptBlocks: 0, keptBytes: 0, freed: out.bounded.freed + out.bounded.keptBlocks });
+  });
+
   it('a reused buffer far larger than the map has become gives way to one of the right size', async () => {
     // 8,192 values of 256 bytes: 2 MiB, more than the 1 MiB of slack a reused buffer may keep.
     const n = 8192;

@@ -1,0 +1,116 @@
+#include "dump_memory.h"
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <mutex>
+#include <vector>
+
+namespace bpfscope::dump_memory {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// V8 collects dropped external memory about every 64 MiB of it: enough to serve the dumps made
+// between two collections.
+constexpr size_t kMaxKeptBytes = size_t(64) << 20;
+constexpr size_t kMaxKeptBlocks = 1024;
+// Smaller blocks come from malloc's arenas; larger ones are dumps of millions of entries, whose
+// fresh pages are a small part of their time (a 1M-entry dump: 7%).
+constexpr size_t kMinBlockBytes = size_t(16) << 10;
+constexpr size_t kMaxBlockBytes = size_t(16) << 20;
+constexpr auto kMaxIdle = std::chrono::seconds(10);
+
+struct Kept {
+  Block block;
+  Clock::time_point since;
+};
+
+// Take() runs on libuv's threads, Give() in finalizers on the main thread.
+std::mutex mutex;
+std::vector<Kept> kept;
+Stats stats;
+
+void ExpireLocked(Clock::time_point now) {
+  auto idle = [now](const Kept& k) { return now - k.since > kMaxIdle; };
+  for (const Kept& k : kept) {
+    if (!idle(k)) continue;
+    std::free(k.block.data);
+    stats.kept_bytes -= k.block.capacity;
+    stats.freed++;
+  }
+  kept.erase(std::remove_if(kept.begin(), kept.end(), idle), kept.end());
+  stats.kept_blocks = kept.size();
+}
+
+// The smallest kept block of at least `min_bytes` and at most ReusedSlack more, other than `not_this`.
+std::vector<Kept>::iterator BestFit(size_t min_bytes, std::vector<Kept>::iterator not_this) {
+  size_t most = min_bytes + ReusedSlack(min_bytes);
+  auto best = kept.end();
+  for (auto it = kept.begin(); it != kept.end(); ++it) {
+    size_t c = it->block.capacity;
+    if (it != not_this && c >= min_bytes && c <= most && (best == kept.end() || c < best->block.capacity)) best = it;
+  }
+  return best;
+}
+
+}  // namespace
+
+size_t ReusedSlack(size_t used) { return std::max(used * 3, size_t(1) << 20); }
+
+bool Take(size_t first_bytes, size_t second_bytes, Block* first, Block* second) {
+  std::lock_guard<std::mutex> lock(mutex);
+  ExpireLocked(Clock::now());
+  auto a = BestFit(first_bytes, kept.end());
+  auto b = a == kept.end() ? kept.end() : BestFit(second_bytes, a);
+  if (b == kept.end()) {
+    stats.missed++;
+    return false;
+  }
+  *first = a->block;
+  *second = b->block;
+  stats.kept_bytes -= first->capacity + second->capacity;
+  // Erase the later position first, so that the earlier stays valid.
+  for (auto it : {std::max(a, b), std::min(a, b)}) {
+    *it = kept.back();
+    kept.pop_back();
+  }
+  stats.kept_blocks = kept.size();
+  stats.taken++;
+  return true;
+}
+
+void Lend() {
+  std::lock_guard<std::mutex> lock(mutex);
+  stats.lent_blocks++;
+}
+
+void Give(void* block) {
+  size_t capacity = malloc_usable_size(block);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (stats.lent_blocks) stats.lent_blocks--;
+    Clock::time_point now = Clock::now();
+    ExpireLocked(now);
+    if (capacity >= kMinBlockBytes && capacity <= kMaxBlockBytes && kept.size() < kMaxKeptBlocks &&
+        stats.kept_bytes + capacity <= kMaxKeptBytes) {
+      kept.push_back({{block, capacity}, now});
+      stats.kept_bytes += capacity;
+      stats.kept_blocks = kept.size();
+      return;
+    }
+    stats.freed++;
+  }
+  std::free(block);
+}
+
+Stats Expire() {
+  std::lock_guard<std::mutex> lock(mutex);
+  ExpireLocked(Clock::now());
+  return stats;
+}
+
+}  // namespace bpfscope::dump_memory
