@@ -31,19 +31,25 @@ struct Kept {
 
 // Take() runs on libuv's threads, Give() in finalizers on the main thread.
 std::mutex mutex;
+// Oldest first: Give() appends, Take() erases in place.
 std::vector<Kept> kept;
 Stats stats;
 
-void ExpireLocked(Clock::time_point now) {
-  auto idle = [now](const Kept& k) { return now - k.since > kMaxIdle; };
-  for (const Kept& k : kept) {
-    if (!idle(k)) continue;
-    std::free(k.block.data);
-    stats.kept_bytes -= k.block.capacity;
+// Frees the `n` oldest blocks.
+void FreeOldest(size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    std::free(kept[i].block.data);
+    stats.kept_bytes -= kept[i].block.capacity;
     stats.freed++;
   }
-  kept.erase(std::remove_if(kept.begin(), kept.end(), idle), kept.end());
+  kept.erase(kept.begin(), kept.begin() + n);
   stats.kept_blocks = kept.size();
+}
+
+void ExpireLocked(Clock::time_point now) {
+  size_t idle = 0;
+  while (idle < kept.size() && now - kept[idle].since > kMaxIdle) idle++;
+  FreeOldest(idle);
 }
 
 // The smallest kept block of at least `min_bytes` and at most ReusedSlack more, other than `not_this`.
@@ -74,10 +80,8 @@ bool Take(size_t first_bytes, size_t second_bytes, Block* first, Block* second) 
   *second = b->block;
   stats.kept_bytes -= first->capacity + second->capacity;
   // Erase the later position first, so that the earlier stays valid.
-  for (auto it : {std::max(a, b), std::min(a, b)}) {
-    *it = kept.back();
-    kept.pop_back();
-  }
+  kept.erase(std::max(a, b));
+  kept.erase(std::min(a, b));
   stats.kept_blocks = kept.size();
   stats.taken++;
   return true;
@@ -95,8 +99,12 @@ void Give(void* block) {
     if (stats.lent_blocks) stats.lent_blocks--;
     Clock::time_point now = Clock::now();
     ExpireLocked(now);
-    if (capacity >= kMinBlockBytes && capacity <= kMaxBlockBytes && kept.size() < kMaxKeptBlocks &&
-        stats.kept_bytes + capacity <= kMaxKeptBytes) {
+    if (capacity >= kMinBlockBytes && capacity <= kMaxBlockBytes) {
+      // Room is made by freeing the oldest: the newest match the dumps being made now (a map
+      // polled before another, of other sizes, would otherwise fill the bounds for 10 seconds).
+      size_t oldest = 0, bytes = stats.kept_bytes;
+      while (kept.size() - oldest >= kMaxKeptBlocks || bytes + capacity > kMaxKeptBytes) bytes -= kept[oldest++].block.capacity;
+      FreeOldest(oldest);
       kept.push_back({{block, capacity}, now});
       stats.kept_bytes += capacity;
       stats.kept_blocks = kept.size();
