@@ -3,13 +3,12 @@
 // a C batch dump of the same map (scripts/bench/cilium_ipcache_dump.c, the physical limit without
 // decoding) and against `bpftool -j map dump` (what a Node tool would shell out to); and one tick of
 // cilium.poller('ipcache') on the unchanged map.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cilium, openMap } from 'bpfscope';
 import { createMap, mountBpffs, pin, unmount, updateBatch } from 'bpfscope/testing';
-import { commandMs, compileBaseline, fmt, median, paired, ratio, table } from './lib.mjs';
+import { commandMs, compileBaseline, fmt, median, paired, ratio, runBaseline, table } from './lib.mjs';
 
 const N = Number(process.env.BENCH_IPCACHE ?? 100000);
 const bpffs = mkdtempSync(join(tmpdir(), 'bpfscope-bench-cilium-'));
@@ -27,8 +26,8 @@ try {
   map.close();
 
   const baseline = compileBaseline('cilium_ipcache_dump');
-  const cBlock = (runs) => {
-    const [cNs, cCount] = execFileSync(baseline, [path, String(runs)], { encoding: 'utf8' }).trim().split(' ').map(Number);
+  const cBlock = async (runs) => {
+    const [cNs, cCount] = (await runBaseline(baseline, [path, String(runs)])).trim().split(' ').map(Number);
     if (cCount !== N) throw new Error(`C baseline read ${cCount} entries, expected ${N}`);
     return cNs / 1e6;
   };

@@ -1,5 +1,5 @@
 // Shared pieces of the benchmarks: timing, C baselines compiled at run time, markdown tables.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -31,12 +31,13 @@ async function runsMs(fn, runs) {
 
 /**
  * Times `fn` against a baseline in alternating blocks: `blocks` times, the baseline's median of
- * `runs` calls (`baselineMs(runs)`: a C program making them in a loop) right before or after the
+ * `runs` calls (`baselineMs(runs)`, a promise: a C program making them in a loop, started with
+ * runBaseline) right before or after the
  * median of `runs` calls of `fn`, after `warmup` calls of `fn`. Both run in tight loops, as a poller
  * would, and each pair seconds or less apart: on a shared VM a burst of noise from the neighbours
  * spoils the blocks it covers, not the figure, which is the median of the per-block ratios.
- * Each pair runs on one CPU, the next pair on the next CPU: this thread is pinned there, and the
- * baseline, started from it, inherits the pin (libuv's threads stay unpinned). On this VM one vCPU
+ * Each pair runs on one CPU, the next pair on the next CPU: this thread is pinned there, and so is
+ * the baseline (libuv's threads stay unpinned). On this VM one vCPU
  * turns half again slower for seconds at a time (a 10k-entry C dump: 0.96 ms on one, 1.45–1.51 ms on
  * the other), and a pair split across the two measured that, not bpfscope.
  * Returns both medians and the ratio as table text, with the range of the per-block ratios.
@@ -48,13 +49,13 @@ export async function paired(baselineMs, fn, { blocks, runs, warmup }) {
   const ours = [];
   try {
     for (let i = 0; i < blocks; i++) {
-      pinThisThread(String(allowedCpus[i % allowedCpus.length]));
-      if (i % 2) base.push(baselineMs(runs));
+      await pinThisThread(String(allowedCpus[i % allowedCpus.length]));
+      if (i % 2) base.push(await baselineMs(runs));
       ours.push(await runsMs(fn, runs));
-      if (i % 2 === 0) base.push(baselineMs(runs));
+      if (i % 2 === 0) base.push(await baselineMs(runs));
     }
   } finally {
-    pinThisThread(allowedCpus.join(','));
+    await pinThisThread(allowedCpus.join(','));
   }
   const ratios = ours.map((t, i) => t / base[i]);
   return {
@@ -70,9 +71,48 @@ const allowedCpus = readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allow
   return Array.from({ length: b - a + 1 }, (_, k) => a + k);
 });
 
-/** Sets the CPU affinity of the calling (main) thread, whose id is the process id. */
+/** Sets the CPU affinity of the calling (main) thread, whose id is the process id, and of the baselines. */
 function pinThisThread(list) {
-  execFileSync('taskset', ['-p', '-c', list, String(process.pid)], { stdio: 'ignore' });
+  return theRunner.ask(`pin ${process.pid} ${list}`);
+}
+
+/**
+ * Runs a C baseline (a path and arguments without spaces) and resolves to the line it printed.
+ * The runner process starts it, never this one: see scripts/bench/runner.c for why this process
+ * must not fork while it is measured.
+ */
+export function runBaseline(binary, args) {
+  return theRunner.ask(`run ${[binary, ...args].join(' ')}`);
+}
+
+/** Starts scripts/bench/runner.c. Its handles keep the event loop alive only while it has a question. */
+function startRunner() {
+  const child = spawn(compileBaseline('runner'), [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const handles = [child, child.stdin, child.stdout];
+  const waiting = [];
+  let pending = '';
+  handles.forEach((h) => h.unref());
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk) => {
+    pending += chunk;
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      const { resolve, reject, question } = waiting.shift();
+      if (line.startsWith('error')) reject(new Error(`${question}: ${line}`));
+      else resolve(line);
+    }
+    if (waiting.length === 0) handles.forEach((h) => h.unref());
+  });
+  return {
+    ask(question) {
+      return new Promise((resolve, reject) => {
+        waiting.push({ resolve, reject, question });
+        handles.forEach((h) => h.ref());
+        child.stdin.write(`${question}\n`);
+      });
+    },
+  };
 }
 
 /** The median of `values` (the upper one of an even count). */
@@ -108,3 +148,6 @@ export function table(headers, rows) {
   for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
   console.log(lines.join('\n'));
 }
+
+/** Started when this module loads, before a benchmark allocates anything: starting it forks too. */
+const theRunner = startRunner();

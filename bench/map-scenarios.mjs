@@ -2,6 +2,7 @@
 // fills them. Shared by bench/maps.bench.mjs and bench/records-young-gen.mjs.
 import { execFileSync } from 'node:child_process';
 import { defineLayout } from 'bpfscope';
+import { runBaseline } from './lib.mjs';
 
 // BTF type ids are positions + 1.
 const u8 = { kind: 'int', name: 'unsigned char', size: 1 };
@@ -93,8 +94,8 @@ export const scenarios = [
 ];
 
 /** The C baseline's (scripts/bench/map_dump.c) median ms over `runs` dumps of map `id`, and the entries it read. */
-export function cBatchMs(binary, id, runs) {
-  const [entries, ns] = execFileSync(binary, [String(id), String(runs)], { encoding: 'utf8' }).trim().split(' ').map(Number);
+export async function cBatchMs(binary, id, runs) {
+  const [entries, ns] = (await runBaseline(binary, [String(id), String(runs)])).trim().split(' ').map(Number);
   return { entries, ms: ns / 1e6 };
 }
 

@@ -4,7 +4,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { findPeer, listInterfaces } from 'bpfscope';
 import { createNetns, createVeth } from 'bpfscope/testing';
-import { commandMs, compileBaseline, fmt, medianMs, paired, ratio, table } from './lib.mjs';
+import { commandMs, compileBaseline, fmt, medianMs, paired, ratio, runBaseline, table } from './lib.mjs';
 
 const PAIRS = 1000;
 const PODS = 200;
@@ -26,7 +26,7 @@ async function main() {
   if (count !== Number(cOut[1]) || count < 2 * PAIRS) throw new Error(`interface counts differ: ${count} vs ${cOut[1]}`);
   // A poller's steady state: V8 has compiled the row builder at its top tier after a few dozen
   // calls (the first call, above, runs it in the interpreter).
-  const cBlock = (runs) => Number(execFileSync(dump, [big.path, String(runs)], { encoding: 'utf8' }).trim().split(' ')[0]);
+  const cBlock = async (runs) => Number((await runBaseline(dump, [big.path, String(runs)])).trim().split(' ')[0]);
   const ours = await paired(cBlock, () => listInterfaces({ netns: big.ref }), { blocks: 7, runs: 9, warmup: 30 });
   const ipMs = await commandMs('ip', ['-n', big.name, '-j', 'link', 'show'], 7);
   const ipDetailMs = await commandMs('ip', ['-n', big.name, '-j', '-d', 'link', 'show'], 7);

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { listCgroupAttachments, listHolders, listMaps, listPrograms } from 'bpfscope';
 import { attachCgroup, createMap, detachCgroup, loadProgram, mountBpffs, pin, unmount } from 'bpfscope/testing';
-import { commandMs, compileBaseline, fmt, medianMs, paired, ratio, table } from './lib.mjs';
+import { commandMs, compileBaseline, fmt, medianMs, paired, ratio, runBaseline, table } from './lib.mjs';
 
 const N = Number(process.env.BENCH_OBJECTS ?? 1000);
 const dir = join('/tmp', `bpfscope-bench-objects-${process.pid}`);
@@ -27,7 +27,7 @@ try {
   const rows = [];
   for (const [kind, fn, tool] of [['prog', listPrograms, 'prog'], ['map', listMaps, 'map']]) {
     const count = (await fn()).length;
-    const cBlock = (runs) => Number(execFileSync(baseline, [kind, String(runs)], { encoding: 'utf8' }).trim().split(' ')[0]) / 1e6;
+    const cBlock = async (runs) => Number((await runBaseline(baseline, [kind, String(runs)])).trim().split(' ')[0]) / 1e6;
     const ours = await paired(cBlock, fn, { blocks: 7, runs: 5, warmup: 3 });
     const bpftool = await commandMs('bpftool', ['-j', tool, 'show'], 5);
     rows.push([`${kind === 'prog' ? 'listPrograms()' : 'listMaps()'} (${count} objects)`, fmt(ours.baselineMs), fmt(ours.ms), fmt(bpftool), ours.ratio, ratio(bpftool, ours.ms)]);

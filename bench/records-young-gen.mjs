@@ -10,7 +10,7 @@ const [binary, index, id, timing] = process.argv.slice(2);
 const scenario = scenarios[Number(index)];
 const map = await openMap(Number(id));
 try {
-  const cBlock = (runs) => cBatchMs(binary, id, runs).ms;
+  const cBlock = async (runs) => (await cBatchMs(binary, id, runs)).ms;
   console.log(JSON.stringify(await paired(cBlock, () => decodeRecords(map, scenario), JSON.parse(timing))));
 } finally {
   map.close();
