@@ -8,7 +8,7 @@
 // 10,000-entry dump written into it. So a collected dump's buffers are kept here, and the next dump
 // of a map of about that size takes them: resident pages, no fault, no zeroing.
 //
-// Kept memory is bounded (64 MiB, 1,024 blocks of 16 KiB to 16 MiB; past that the oldest go) and
+// Kept memory is bounded (64 MiB, 1,024 blocks of 16 KiB to 32 MiB; past that the oldest go) and
 // short-lived: a block no dump took within 10 seconds is freed (src/maps.ts asks for that every 10
 // seconds while any dump memory is kept or lent out).
 #pragma once
