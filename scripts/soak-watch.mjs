@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Soak: one map watched for a long time while its entries churn; prints RSS, heap and external
 // memory over time and fails if RSS grows past a bound after the warm-up. Not part of CI.
-//   node scripts/soak-watch.mjs [--minutes 10] [--entries 50000] [--interval-ms 100]
+//   node scripts/soak-watch.mjs [--minutes 10] [--entries 50000] [--interval-ms 100] [--dropped-dumps]
+// With --dropped-dumps the map is dumped every interval and each dump dropped instead of watched:
+// the memory of collected dumps kept for reuse (dumpMemoryStats) is printed too.
 // (after the build; root, like the kernel tests).
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -19,6 +21,7 @@ const arg = (name, fallback) => {
 const minutes = arg('--minutes', 10);
 const entries = arg('--entries', 50_000);
 const intervalMs = arg('--interval-ms', 100);
+const droppedDumps = process.argv.includes('--dropped-dumps');
 const mib = (n) => (n / 2 ** 20).toFixed(1);
 
 const obj = await t.createMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: entries * 2 });
@@ -50,13 +53,21 @@ const sampler = setInterval(() => {
   const m = process.memoryUsage();
   const s = { minute: ((Date.now() - (end - minutes * 60_000)) / 60_000).toFixed(1), ticks, changes, rss: m.rss, heap: m.heapUsed, external: m.external };
   samples.push(s);
-  console.log(`t=${s.minute} min ticks=${ticks} changes=${changes} rss=${mib(s.rss)} MiB heap=${mib(s.heap)} MiB external=${mib(s.external)} MiB`);
+  const kept = droppedDumps ? ` ${JSON.stringify(b.dumpMemoryStats())}` : '';
+  console.log(`t=${s.minute} min ticks=${ticks} changes=${changes} rss=${mib(s.rss)} MiB heap=${mib(s.heap)} MiB external=${mib(s.external)} MiB${kept}`);
   if (Date.now() >= end) controller.abort();
 }, Math.min(30_000, minutes * 6_000));
 
-for await (const c of map.watch({ intervalMs, signal: controller.signal })) {
-  ticks++;
-  changes += c.added.length + c.removed.length + c.changed.length;
+if (droppedDumps) {
+  for (; !controller.signal.aborted; ticks++) {
+    changes += (await map.dump()).count;
+    if (intervalMs) await new Promise((r) => setTimeout(r, intervalMs));
+  }
+} else {
+  for await (const c of map.watch({ intervalMs, signal: controller.signal })) {
+    ticks++;
+    changes += c.added.length + c.removed.length + c.changed.length;
+  }
 }
 clearInterval(sampler);
 await churn;
@@ -66,8 +77,8 @@ obj.close();
 // Growth after the first sample (warm-up) to the last, and the largest RSS seen.
 const warm = samples[1] ?? samples[0], last = samples.at(-1);
 const growth = last.rss - warm.rss;
-console.log(`\n### soak-watch: ${minutes} min, ${entries} entries, interval ${intervalMs} ms`);
-console.log(`ticks ${ticks}, changes reported ${changes}, map writes ${writes}`);
+console.log(`\n### soak-watch${droppedDumps ? ' --dropped-dumps' : ''}: ${minutes} min, ${entries} entries, interval ${intervalMs} ms`);
+console.log(`ticks ${ticks}, ${droppedDumps ? 'entries dumped' : 'changes reported'} ${changes}, map writes ${writes}`);
 console.log(`RSS after warm-up ${mib(warm.rss)} MiB → end ${mib(last.rss)} MiB (growth ${mib(growth)} MiB), max ${mib(Math.max(...samples.map((s) => s.rss)))} MiB`);
 if (growth > 16 * 2 ** 20) {
   console.error('soak-watch: RSS grew by more than 16 MiB after the warm-up');
