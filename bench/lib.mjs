@@ -32,14 +32,13 @@ async function runsMs(fn, runs) {
 /**
  * Times `fn` against a baseline in alternating blocks: `blocks` times, the baseline's median of
  * `runs` calls (`baselineMs(runs)`, a promise: a C program making them in a loop, started with
- * runBaseline) right before or after the
- * median of `runs` calls of `fn`, after `warmup` calls of `fn`. Both run in tight loops, as a poller
- * would, and each pair seconds or less apart: on a shared VM a burst of noise from the neighbours
- * spoils the blocks it covers, not the figure, which is the median of the per-block ratios.
- * Each pair runs on one CPU, the next pair on the next CPU: this thread is pinned there, and so is
- * the baseline (libuv's threads stay unpinned). On this VM one vCPU
- * turns half again slower for seconds at a time (a 10k-entry C dump: 0.96 ms on one, 1.45–1.51 ms on
- * the other), and a pair split across the two measured that, not bpfscope.
+ * runBaseline) right before or after the median of `runs` calls of `fn`, after `warmup` calls of
+ * `fn`. Both run in tight loops, as a poller would, and each pair seconds or less apart: on a shared
+ * VM a burst of noise from the neighbours spoils the blocks it covers, not the figure, which is the
+ * median of the per-block ratios. Each pair runs on one CPU, the next pair on the next CPU: this
+ * thread is pinned there, and so is the baseline (libuv's threads stay unpinned). On the VM of
+ * 2026-11-25 one vCPU turned half again slower for seconds at a time (a 10k-entry C dump: 0.96 ms
+ * on one, 1.45–1.51 ms on the other), and a pair split across the two measured that, not bpfscope.
  * Returns both medians and the ratio as table text, with the range of the per-block ratios.
  */
 export async function paired(baselineMs, fn, { blocks, runs, warmup }) {

@@ -111,7 +111,7 @@ export interface DumpMemoryStats {
   /** Dumps that filled kept memory, and dumps that found none of their size (since the process started). */
   taken: number;
   missed: number;
-  /** Blocks freed: kept too long, or past the bounds when collected. */
+  /** Blocks freed: kept too long, too small or too large to keep, or the oldest, to make room for newer ones. */
   freed: number;
 }
 
@@ -266,6 +266,7 @@ export class BpfMap extends FdOwner {
     );
   }
 
+  /** Remembers how many entries the dump read, the size the next one looks for in kept memory. */
   private counted(raw: RawDump): RawDump {
     this.lastCount = raw.count;
     tidyDumpMemory();
