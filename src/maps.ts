@@ -189,7 +189,11 @@ export class BpfMap extends FdOwner {
     return shapeDump(this.ownDump(raw, btf), o);
   }
 
-  /** dump() on the calling thread, for tight polling loops. */
+  /**
+   * dump() on the calling thread, for tight polling loops. In a loop that does not yield to the
+   * event loop, release() each dump (or `using`): Node frees a dropped dump's memory only on the
+   * loop's next turns, so dropped dumps pile up until it yields.
+   */
   dumpSync(options?: DumpOptions): MapDump;
   dumpSync(options: DumpOptions & { format: 'btf' }): BtfEntry[] | BpftoolEntry[];
   dumpSync<K extends LayoutFields, V extends LayoutFields>(options: DumpOptions & { key: Layout<K>; value: Layout<V>; views: true }): MapRecordView<K, V>[];
