@@ -313,8 +313,11 @@ describeKernel('map dumps', () => {
       const { openMap, dumpMemoryStats } = require('bpfscope');
       const { createMap, updateBatch, deleteElem } = require('bpfscope/testing');
       const bpftool = (id) => JSON.parse(execFileSync('bpftool', ['-j', 'map', 'dump', 'id', String(id)], { encoding: 'utf8', maxBuffer: 1 << 28 }));
-      // Finalizers of collected Buffers run on the next turns of the event loop.
-      const collect = async () => { globalThis.gc(); for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r)); };
+      // Collects until no more than \`lent\` dump blocks are in JS: Buffers' memory is freed off the
+      // main thread and their finalizers run on a later turn of the event loop.
+      const collect = async (lent) => {
+        for (let i = 0; i < 200 && dumpMemoryStats().lentBlocks > lent; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+      };
       // Dumps dropped in a frame of their own, which then ends: none stays reachable.
       const drop = async (map, n) => { for (let i = 0; i < n; i++) await map.dump(); };
       const filled = async (n, base) => {
@@ -327,11 +330,11 @@ describeKernel('map dumps', () => {
       (async () => {
         const out = {};
         const { object, map } = await filled(4096, 1000);
-        await collect();
+        await collect(0);
         out.start = dumpMemoryStats();
         await drop(map, 8);
         out.lent = dumpMemoryStats();
-        await collect();
+        await collect(out.start.lentBlocks);
         out.collected = dumpMemoryStats();
         // The map changes, then shrinks: dumps into kept memory read it as it is, nothing stale.
         const values = Buffer.alloc(4096 * 24);
@@ -348,7 +351,7 @@ describeKernel('map dumps', () => {
         // 40 dropped dumps of 2.5 MiB: what is kept stays within its bounds.
         const big = await filled(65536, 0);
         await drop(big.map, 40);
-        await collect();
+        await collect(out.taken.lentBlocks);
         out.bounded = dumpMemoryStats();
         // No dump for 10 seconds: everything kept is freed.
         await new Promise((r) => setTimeout(r, 10_200));
