@@ -29,36 +29,45 @@ struct Kept {
   Clock::time_point since;
 };
 
-// Take() runs on libuv's threads, Give() in finalizers on the main thread.
-std::mutex mutex;
-// Oldest first: Give() appends, Take() erases in place.
-std::vector<Kept> kept;
-Stats stats;
+// Take() runs where dumps run (libuv's threads, the main thread for dumpSync), Give() in finalizers
+// on the main thread. Never destroyed: a dump still running on libuv's pool while the process
+// exits must not find the mutex gone.
+struct State {
+  std::mutex mutex;
+  std::vector<Kept> kept;  // oldest first: Give() appends, Take() erases in place
+  Stats stats;
+};
+State& state = *new State;
 
-// Frees the `n` oldest blocks.
-void FreeOldest(size_t n) {
+// Takes the `n` oldest blocks out, for the caller to free once the mutex is released (a large
+// block's free() is an munmap, which the dumps waiting for the mutex need not wait for).
+void DropOldest(size_t n, std::vector<void*>& doomed) {
   for (size_t i = 0; i < n; i++) {
-    std::free(kept[i].block.data);
-    stats.kept_bytes -= kept[i].block.capacity;
-    stats.freed++;
+    doomed.push_back(state.kept[i].block.data);
+    state.stats.kept_bytes -= state.kept[i].block.capacity;
+    state.stats.freed++;
   }
-  kept.erase(kept.begin(), kept.begin() + n);
-  stats.kept_blocks = kept.size();
+  state.kept.erase(state.kept.begin(), state.kept.begin() + n);
+  state.stats.kept_blocks = state.kept.size();
 }
 
-void ExpireLocked(Clock::time_point now) {
+void DropIdle(Clock::time_point now, std::vector<void*>& doomed) {
   size_t idle = 0;
-  while (idle < kept.size() && now - kept[idle].since > kMaxIdle) idle++;
-  FreeOldest(idle);
+  while (idle < state.kept.size() && now - state.kept[idle].since > kMaxIdle) idle++;
+  DropOldest(idle, doomed);
+}
+
+void FreeAll(const std::vector<void*>& doomed) {
+  for (void* block : doomed) std::free(block);
 }
 
 // The smallest kept block of at least `min_bytes` and at most ReusedSlack more, other than `not_this`.
 std::vector<Kept>::iterator BestFit(size_t min_bytes, std::vector<Kept>::iterator not_this) {
   size_t most = min_bytes + ReusedSlack(min_bytes);
-  auto best = kept.end();
-  for (auto it = kept.begin(); it != kept.end(); ++it) {
+  auto best = state.kept.end();
+  for (auto it = state.kept.begin(); it != state.kept.end(); ++it) {
     size_t c = it->block.capacity;
-    if (it != not_this && c >= min_bytes && c <= most && (best == kept.end() || c < best->block.capacity)) best = it;
+    if (it != not_this && c >= min_bytes && c <= most && (best == state.kept.end() || c < best->block.capacity)) best = it;
   }
   return best;
 }
@@ -68,56 +77,71 @@ std::vector<Kept>::iterator BestFit(size_t min_bytes, std::vector<Kept>::iterato
 size_t ReusedSlack(size_t used) { return std::max(used * 3, size_t(1) << 20); }
 
 bool Take(size_t first_bytes, size_t second_bytes, Block* first, Block* second) {
-  std::lock_guard<std::mutex> lock(mutex);
-  ExpireLocked(Clock::now());
-  auto a = BestFit(first_bytes, kept.end());
-  auto b = a == kept.end() ? kept.end() : BestFit(second_bytes, a);
-  if (b == kept.end()) {
-    stats.missed++;
-    return false;
+  std::vector<void*> doomed;
+  bool taken = false;
+  {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    DropIdle(Clock::now(), doomed);
+    auto end = state.kept.end();
+    auto a = BestFit(first_bytes, end);
+    auto b = a == end ? end : BestFit(second_bytes, a);
+    if (b == end) {
+      state.stats.missed++;
+    } else {
+      *first = a->block;
+      *second = b->block;
+      state.stats.kept_bytes -= first->capacity + second->capacity;
+      // Erase the later position first, so that the earlier stays valid.
+      state.kept.erase(std::max(a, b));
+      state.kept.erase(std::min(a, b));
+      state.stats.kept_blocks = state.kept.size();
+      state.stats.taken++;
+      taken = true;
+    }
   }
-  *first = a->block;
-  *second = b->block;
-  stats.kept_bytes -= first->capacity + second->capacity;
-  // Erase the later position first, so that the earlier stays valid.
-  kept.erase(std::max(a, b));
-  kept.erase(std::min(a, b));
-  stats.kept_blocks = kept.size();
-  stats.taken++;
-  return true;
+  FreeAll(doomed);
+  return taken;
 }
 
 void Lend() {
-  std::lock_guard<std::mutex> lock(mutex);
-  stats.lent_blocks++;
+  std::lock_guard<std::mutex> lock(state.mutex);
+  state.stats.lent_blocks++;
 }
 
 void Give(void* block) {
   size_t capacity = malloc_usable_size(block);
+  std::vector<void*> doomed;
   {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (stats.lent_blocks) stats.lent_blocks--;
+    std::lock_guard<std::mutex> lock(state.mutex);
+    if (state.stats.lent_blocks) state.stats.lent_blocks--;
     Clock::time_point now = Clock::now();
-    ExpireLocked(now);
+    DropIdle(now, doomed);
     if (capacity >= kMinBlockBytes && capacity <= kMaxBlockBytes) {
       // Room is made by freeing the oldest: the newest match the dumps being made now (a map
       // polled before another, of other sizes, would otherwise fill the bounds for 10 seconds).
-      size_t oldest = 0, bytes = stats.kept_bytes;
-      while (kept.size() - oldest >= kMaxKeptBlocks || bytes + capacity > kMaxKeptBytes) bytes -= kept[oldest++].block.capacity;
-      FreeOldest(oldest);
-      kept.push_back({{block, capacity}, now});
-      stats.kept_bytes += capacity;
-      stats.kept_blocks = kept.size();
-      return;
+      size_t oldest = 0, bytes = state.stats.kept_bytes;
+      while (state.kept.size() - oldest >= kMaxKeptBlocks || bytes + capacity > kMaxKeptBytes) bytes -= state.kept[oldest++].block.capacity;
+      DropOldest(oldest, doomed);
+      state.kept.push_back({{block, capacity}, now});
+      state.stats.kept_bytes += capacity;
+      state.stats.kept_blocks = state.kept.size();
+    } else {
+      state.stats.freed++;
+      doomed.push_back(block);
     }
-    stats.freed++;
   }
-  std::free(block);
+  FreeAll(doomed);
 }
 
 Stats Expire() {
-  std::lock_guard<std::mutex> lock(mutex);
-  ExpireLocked(Clock::now());
+  std::vector<void*> doomed;
+  Stats stats;
+  {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    DropIdle(Clock::now(), doomed);
+    stats = state.stats;
+  }
+  FreeAll(doomed);
   return stats;
 }
 
