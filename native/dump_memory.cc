@@ -48,7 +48,6 @@ void DropOldest(size_t n, std::vector<void*>& doomed) {
     state.stats.freed++;
   }
   state.kept.erase(state.kept.begin(), state.kept.begin() + n);
-  state.stats.kept_blocks = state.kept.size();
 }
 
 void DropIdle(Clock::time_point now, std::vector<void*>& doomed) {
@@ -94,7 +93,6 @@ bool Take(size_t first_bytes, size_t second_bytes, Block* first, Block* second) 
       // Erase the later position first, so that the earlier stays valid.
       state.kept.erase(std::max(a, b));
       state.kept.erase(std::min(a, b));
-      state.stats.kept_blocks = state.kept.size();
       state.stats.taken++;
       taken = true;
     }
@@ -124,7 +122,6 @@ void Give(void* block) {
       DropOldest(oldest, doomed);
       state.kept.push_back({{block, capacity}, now});
       state.stats.kept_bytes += capacity;
-      state.stats.kept_blocks = state.kept.size();
     } else {
       state.stats.freed++;
       doomed.push_back(block);
@@ -140,6 +137,7 @@ Stats Expire() {
     std::lock_guard<std::mutex> lock(state.mutex);
     DropIdle(Clock::now(), doomed);
     stats = state.stats;
+    stats.kept_blocks = state.kept.size();
   }
   FreeAll(doomed);
   return stats;
