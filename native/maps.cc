@@ -332,7 +332,7 @@ constexpr size_t kMinBatchEntries = 256;
 // BPF_MAP_LOOKUP_BATCH in bounded calls straight into the packed buffers; get_next_key + lookup
 // (bpftool's way) when the map type has no batch ops (524) or the kernel predates them (EINVAL).
 // Without buffers to reuse, a dump fills the memory of collected dumps when some of about the size
-// of `expectedCount` entries (what the handle's last dump read) is kept (dump_memory.h).
+// of `expectedCount` entries (what the map's last dump read) is kept (dump_memory.h).
 class DumpTask : public Task {
  public:
   DumpTask(TaskFd fd, bool iterate, uint32_t expected) : fd_(std::move(fd)), iterate_(iterate), expected_(expected) {}
@@ -402,7 +402,7 @@ class DumpTask : public Task {
     return true;
   }
 
-  // Collected dumps' memory for both buffers, sized for the entries the handle's last dump read.
+  // Collected dumps' memory for both buffers, sized for the entries the map's last dump read.
   // It is resident already: no page to fault in or zero. Filled like a reused buffer, and kept
   // with the same room to grow (see Packed::Trim), since it will be reused in turn.
   bool TakeKept() {

@@ -134,6 +134,18 @@ function tidyDumpMemory(): void {
   }, 10_000).unref();
 }
 
+/**
+ * Entries the last dump of each map read (by map id, the most recent 256 maps): a dump without
+ * buffers to fill looks for kept memory of that size. By map, not by handle: readers such as
+ * `cilium.ipcache()` open a new handle for every call.
+ */
+const lastCounts = new Map<number, number>();
+function rememberCount(id: number, count: number): void {
+  lastCounts.delete(id);
+  lastCounts.set(id, count);
+  if (lastCounts.size > 256) lastCounts.delete(lastCounts.keys().next().value as number);
+}
+
 /** Options of BpfMap.dump(). */
 export interface DumpOptions {
   /** Read with get_next_key + one lookup per key, as bpftool does, instead of batch lookups. */
@@ -149,8 +161,6 @@ export class BpfMap extends FdOwner {
   private btfLoaded?: MapBtf | null;
   /** The buffers of the last released dump, for the next dump to fill (see MapDump.release). */
   private spare?: RawDump;
-  /** Entries the last dump read: a dump without buffers to fill looks for kept memory that size. */
-  private lastCount = 0;
 
   /** @internal */
   constructor(
@@ -248,7 +258,7 @@ export class BpfMap extends FdOwner {
   rawDump(sync: true, reuse?: RawDump, iterate?: boolean): RawDump;
   rawDump(sync: false, reuse?: RawDump, iterate?: boolean): Promise<RawDump>;
   rawDump(sync: boolean, reuse?: RawDump, iterate = false): RawDump | Promise<RawDump> {
-    const dump = () => native().mapDump(this.handle, sync, iterate, reuse?.keys, reuse?.values, this.lastCount);
+    const dump = () => native().mapDump(this.handle, sync, iterate, reuse?.keys, reuse?.values, lastCounts.get(this.info.id) ?? 0);
     if (sync) {
       try {
         return this.counted(dump() as RawDump);
@@ -270,9 +280,9 @@ export class BpfMap extends FdOwner {
     );
   }
 
-  /** Remembers how many entries the dump read, the size the next one looks for in kept memory. */
+  /** Remembers how many entries the dump read, the size the map's next dump looks for in kept memory. */
   private counted(raw: RawDump): RawDump {
-    this.lastCount = raw.count;
+    rememberCount(this.info.id, raw.count);
     tidyDumpMemory();
     return raw;
   }
