@@ -65,7 +65,7 @@ export async function paired(baselineMs, fn, { blocks, runs, warmup }) {
 }
 
 /** The CPUs this process may run on, from /proc/self/status ("0-3,8" → [0, 1, 2, 3, 8]). */
-const allowedCpus = readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(.+)$/m)[1].split(',').flatMap((range) => {
+export const allowedCpus = readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(.+)$/m)[1].split(',').flatMap((range) => {
   const [a, b = a] = range.split('-').map(Number);
   return Array.from({ length: b - a + 1 }, (_, k) => a + k);
 });
@@ -134,7 +134,7 @@ export function compileBaseline(name) {
   buildDir ??= mkdtempSync(join(tmpdir(), 'bpfscope-bench-'));
   const out = join(buildDir, name);
   const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'libbpf', 'libmnl'], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
-  execFileSync('cc', ['-O2', '-o', out, join(root, 'scripts/bench', `${name}.c`), ...flags], { stdio: 'inherit' });
+  execFileSync('cc', ['-O2', '-pthread', '-o', out, join(root, 'scripts/bench', `${name}.c`), ...flags], { stdio: 'inherit' });
   return out;
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dumpMemoryStats, openMap } from 'bpfscope';
 import { createMap, updateBatch } from 'bpfscope/testing';
-import { commandMs, compileBaseline, fmt, median, medianMs, paired, ratio, root, table } from './lib.mjs';
+import { allowedCpus, commandMs, compileBaseline, fmt, median, medianMs, paired, ratio, root, table } from './lib.mjs';
 import { cBatchMs, cpus, decodeRecords, scenarios } from './map-scenarios.mjs';
 
 const cBinary = compileBaseline('map_dump');
@@ -62,6 +62,7 @@ async function dropUntilCollected(map) {
 }
 
 const rows = [];
+const handOffRows = [];
 let tickRow;
 let hop;
 let loopDelay;
@@ -91,11 +92,14 @@ for (const s of scenarios) {
       dump.release();
     };
     // The C program's median over a block of batch dumps, the baseline each bpfscope block is paired with.
-    const cBlock = async (runs) => {
-      const baseline = await cBatchMs(cBinary, object.id, runs);
+    const cBlock = async (runs, workerCpus) => {
+      const baseline = await cBatchMs(cBinary, object.id, runs, workerCpus);
       if (baseline.entries !== s.entries) throw new Error(`C baseline read ${baseline.entries} entries, expected ${s.entries}`);
       return baseline.ms;
     };
+    // The same C dumps, each made on a second thread that may run on any CPU, as libuv's pool
+    // threads may, and waited for in epoll_wait: the hand-off every async dump() makes.
+    const cHandOffBlock = (runs) => cBlock(runs, allowedCpus.join(','));
     // A poller's steady state: V8 sizes its young generation to the garbage a dump leaves over
     // the first few calls, and compiles the decoders at its top tier.
     const timing = big ? { blocks: 3, runs: 3, warmup: 2 } : { blocks: 11, runs: 5, warmup: 8 };
@@ -116,6 +120,8 @@ for (const s of scenarios) {
     };
     const taken = {};
     const freshMs = await dropUntilCollected(map);
+    // Right after: later series release their dumps, and what a dropped dump left is kept 10 s.
+    const handOff = big ? undefined : { raw: await paired(cHandOffBlock, series.raw, timing), released: await paired(cHandOffBlock, series.released, timing) };
     for (const [name, fn] of Object.entries(series)) taken[name] = await paired(cBlock, fn, timing);
     taken.recordsYoungGen = youngGenRecords(scenarios.indexOf(s), object.id, timing);
     // Tens to hundreds of times slower: noise does not move these figures.
@@ -123,6 +129,11 @@ for (const s of scenarios) {
     const bpftool = await commandMs('bpftool', ['-j', 'map', 'dump', 'id', String(object.id)], big ? 1 : 3);
     const c = median(Object.values(taken).map((t) => t.baselineMs));
     const cell = (name) => `${fmt(taken[name].ms)}: ${taken[name].ratio}`;
+    if (handOff) {
+      const c2 = median([handOff.raw.baselineMs, handOff.released.baselineMs]);
+      const label = `${s.label}, ${s.entries.toLocaleString('en-US')} entries`;
+      handOffRows.push([label, fmt(c), fmt(c2), ratio(c2, c), `${fmt(handOff.raw.ms)}: ${handOff.raw.ratio}`, `${fmt(handOff.released.ms)}: ${handOff.released.ratio}`]);
+    }
     rows.push([
       `${s.label}, ${s.entries.toLocaleString('en-US')} entries`,
       fmt(c),
@@ -148,8 +159,9 @@ for (const s of scenarios) {
       const ticks = { blocks: 11, runs: 9, warmup: 1 };
       const sync = await paired(cBlock, () => poller.poll(), ticks);
       const async = await paired(cBlock, () => poller.pollAsync(), ticks);
+      const asyncHandOff = await paired(cHandOffBlock, () => poller.pollAsync(), ticks);
       const cell = (t) => `${fmt(t.ms)}: ${t.ratio}`;
-      tickRow = [`unchanged hash, 10,000 entries`, fmt(median([sync.baselineMs, async.baselineMs])), cell(sync), cell(async)];
+      tickRow = [`unchanged hash, 10,000 entries`, fmt(median([sync.baselineMs, async.baselineMs])), cell(sync), cell(async), fmt(asyncHandOff.baselineMs), cell(asyncHandOff)];
       // What an async call adds whatever it does: one lookup, on the pool and on this thread.
       const key = Buffer.from(check.key(0));
       hop = { async: await medianMs(() => map.lookup(key), 501), sync: await medianMs(() => map.lookupSync(key), 501) };
@@ -201,7 +213,17 @@ console.log(
     'arrays and u64 with no bigint per entry, then release the dump.',
 );
 console.log('\nOne watch tick (poll) on an unchanged map, against one C batch dump of it (target ≤ 1.3×):\n');
-table(['map', 'C batch', 'poll() (sync)', 'pollAsync()'], [tickRow]);
+table(['map', 'C batch', 'poll() (sync)', 'pollAsync()', 'C batch on a second thread', 'pollAsync() against it'], [tickRow]);
+console.log(
+  '\nAsync calls against a C dump that makes the same hand-off: each dump on a second thread that may run on any CPU, as ' +
+    "libuv's pool threads may, woken through a condition variable and waited for in epoll_wait on an eventfd, as Node's " +
+    "event loop waits. The hand-off's cost (the C columns' ratio, their medians measured seconds apart) is the machine's: " +
+    'here a vCPU that halted while its thread waited is woken through its host.\n',
+);
+table(
+  ['map', 'C batch', 'C batch on a second thread', 'the hand-off: second thread / calling thread', 'dump(), dropped, against it', 'dump(), then release(), against it'],
+  handOffRows,
+);
 console.log(
   `\nEvent loop during async dumps of the 1,000,000-entry hash (each ${fmt(loopDelay.raw)} ms): delay max ${fmt(loopDelay.max)} ms, ` +
     `p99 ${fmt(loopDelay.p99)} ms, mean ${fmt(loopDelay.mean)} ms (monitorEventLoopDelay, 1 ms resolution); ` +
