@@ -60,13 +60,16 @@ void FreeAll(const std::vector<void*>& doomed) {
   for (void* block : doomed) std::free(block);
 }
 
-// The smallest kept block of at least `min_bytes` and at most ReusedSlack more, other than `not_this`.
+// The smallest kept block of at least `min_bytes` and at most ReusedSlack more, other than
+// `not_this`; of blocks that size, the newest. A poller's dumps are all one size: taking the
+// newest leaves the oldest untaken, to be freed once idle, when fewer dumps are made than V8
+// gave back, rather than cycling every kept block.
 std::vector<Kept>::iterator BestFit(size_t min_bytes, std::vector<Kept>::iterator not_this) {
   size_t most = min_bytes + ReusedSlack(min_bytes);
   auto best = state.kept.end();
   for (auto it = state.kept.begin(); it != state.kept.end(); ++it) {
     size_t c = it->block.capacity;
-    if (it != not_this && c >= min_bytes && c <= most && (best == state.kept.end() || c < best->block.capacity)) best = it;
+    if (it != not_this && c >= min_bytes && c <= most && (best == state.kept.end() || c <= best->block.capacity)) best = it;
   }
   return best;
 }
