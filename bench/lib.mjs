@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: timing, C baselines compiled at run time, markdown tables.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,25 +36,28 @@ async function runsMs(fn, runs) {
  * `fn`. Both run in tight loops, as a poller would, and each pair seconds or less apart: on a shared
  * VM a burst of noise from the neighbours spoils the blocks it covers, not the figure, which is the
  * median of the per-block ratios. Each pair runs on one CPU, the next pair on the next CPU: this
- * thread is pinned there, and so is the baseline (libuv's threads stay unpinned). On the VM of
+ * thread is pinned there, and so is the baseline (libuv's threads stay unpinned; with `oneCpu`,
+ * every thread of this process moves with it, as under `taskset -c N node`). On the VM of
  * 2026-11-25 one vCPU turned half again slower for seconds at a time (a 10k-entry C dump: 0.96 ms
  * on one, 1.45–1.51 ms on the other), and a pair split across the two measured that, not bpfscope.
  * Returns both medians and the ratio as table text, with the range of the per-block ratios.
  */
-export async function paired(baselineMs, fn, { blocks, runs, warmup }) {
+export async function paired(baselineMs, fn, { blocks, runs, warmup, oneCpu = false }) {
+  const pin = oneCpu ? pinEveryThread : pinThisThread;
   globalThis.gc?.();
-  for (let i = 0; i < warmup; i++) await fn();
   const base = [];
   const ours = [];
   try {
+    if (oneCpu) await pin(String(allowedCpus[0]));
+    for (let i = 0; i < warmup; i++) await fn();
     for (let i = 0; i < blocks; i++) {
-      await pinThisThread(String(allowedCpus[i % allowedCpus.length]));
+      await pin(String(allowedCpus[i % allowedCpus.length]));
       if (i % 2) base.push(await baselineMs(runs));
       ours.push(await runsMs(fn, runs));
       if (i % 2 === 0) base.push(await baselineMs(runs));
     }
   } finally {
-    await pinThisThread(allowedCpus.join(','));
+    await pin(allowedCpus.join(','));
   }
   const ratios = ours.map((t, i) => t / base[i]);
   return {
@@ -73,6 +76,11 @@ export const allowedCpus = readFileSync('/proc/self/status', 'utf8').match(/^Cpu
 /** Sets the CPU affinity of the calling (main) thread, whose id is the process id, and of the baselines. */
 function pinThisThread(list) {
   return theRunner.ask(`pin ${process.pid} ${list}`);
+}
+
+/** The same for every thread of this process (libuv's pool, V8's helpers): what `taskset -c N node` does. */
+async function pinEveryThread(list) {
+  for (const tid of readdirSync('/proc/self/task')) await theRunner.ask(`pin ${tid} ${list}`);
 }
 
 /**

@@ -121,7 +121,14 @@ for (const s of scenarios) {
     const taken = {};
     const freshMs = await dropUntilCollected(map);
     // Right after: later series release their dumps, and what a dropped dump left is kept 10 s.
-    const handOff = big ? undefined : { raw: await paired(cHandOffBlock, series.raw, timing), released: await paired(cHandOffBlock, series.released, timing) };
+    const handOff = big
+      ? undefined
+      : {
+          raw: await paired(cHandOffBlock, series.raw, timing),
+          released: await paired(cHandOffBlock, series.released, timing),
+          releasedOneCpu: await paired(cBlock, series.released, { ...timing, oneCpu: true }),
+          iteratedOneCpu: await paired(cBlock, iterateReleased, { ...timing, oneCpu: true }),
+        };
     for (const [name, fn] of Object.entries(series)) taken[name] = await paired(cBlock, fn, timing);
     taken.recordsYoungGen = youngGenRecords(scenarios.indexOf(s), object.id, timing);
     // Tens to hundreds of times slower: noise does not move these figures.
@@ -132,7 +139,8 @@ for (const s of scenarios) {
     if (handOff) {
       const c2 = median([handOff.raw.baselineMs, handOff.released.baselineMs]);
       const label = `${s.label}, ${s.entries.toLocaleString('en-US')} entries`;
-      handOffRows.push([label, fmt(c), fmt(c2), ratio(c2, c), `${fmt(handOff.raw.ms)}: ${handOff.raw.ratio}`, `${fmt(handOff.released.ms)}: ${handOff.released.ratio}`]);
+      const of = (t) => `${fmt(t.ms)}: ${t.ratio}`;
+      handOffRows.push([label, fmt(c), fmt(c2), ratio(c2, c), of(handOff.raw), of(handOff.released), of(handOff.releasedOneCpu), of(handOff.iteratedOneCpu)]);
     }
     rows.push([
       `${s.label}, ${s.entries.toLocaleString('en-US')} entries`,
@@ -160,8 +168,9 @@ for (const s of scenarios) {
       const sync = await paired(cBlock, () => poller.poll(), ticks);
       const async = await paired(cBlock, () => poller.pollAsync(), ticks);
       const asyncHandOff = await paired(cHandOffBlock, () => poller.pollAsync(), ticks);
+      const asyncOneCpu = await paired(cBlock, () => poller.pollAsync(), { ...ticks, oneCpu: true });
       const cell = (t) => `${fmt(t.ms)}: ${t.ratio}`;
-      tickRow = [`unchanged hash, 10,000 entries`, fmt(median([sync.baselineMs, async.baselineMs])), cell(sync), cell(async), fmt(asyncHandOff.baselineMs), cell(asyncHandOff)];
+      tickRow = [`unchanged hash, 10,000 entries`, fmt(median([sync.baselineMs, async.baselineMs])), cell(sync), cell(async), fmt(asyncHandOff.baselineMs), cell(asyncHandOff), cell(asyncOneCpu)];
       // What an async call adds whatever it does: one lookup, on the pool and on this thread.
       const key = Buffer.from(check.key(0));
       hop = { async: await medianMs(() => map.lookup(key), 501), sync: await medianMs(() => map.lookupSync(key), 501) };
@@ -213,15 +222,20 @@ console.log(
     'arrays and u64 with no bigint per entry, then release the dump.',
 );
 console.log('\nOne watch tick (poll) on an unchanged map, against one C batch dump of it (target ≤ 1.3×):\n');
-table(['map', 'C batch', 'poll() (sync)', 'pollAsync()', 'C batch on a second thread', 'pollAsync() against it'], [tickRow]);
+table(['map', 'C batch', 'poll() (sync)', 'pollAsync()', 'C batch on a second thread', 'pollAsync() against it', 'pollAsync(), the process on one CPU'], [tickRow]);
 console.log(
   '\nAsync calls against a C dump that makes the same hand-off: each dump on a second thread that may run on any CPU, as ' +
     "libuv's pool threads may, woken through a condition variable and waited for in epoll_wait on an eventfd, as Node's " +
     "event loop waits. The hand-off's cost (the C columns' ratio, their medians measured seconds apart) is the machine's: " +
-    'here a vCPU that halted while its thread waited is woken through its host.\n',
+    'here a vCPU that halted while its thread waited is woken through its host. The last two columns pin every thread of ' +
+    'this process, libuv\'s pool included, to the CPU the C baseline runs on, as `taskset -c N node` would, and compare ' +
+    'with the C dump on the calling thread.\n',
 );
 table(
-  ['map', 'C batch', 'C batch on a second thread', 'the hand-off: second thread / calling thread', 'dump(), dropped, against it', 'dump(), then release(), against it'],
+  [
+    'map', 'C batch', 'C batch on a second thread', 'the hand-off: second thread / calling thread', 'dump(), dropped, against it', 'dump(), then release(), against it',
+    'the process on one CPU: dump(), then release()', 'the process on one CPU: iterateRecords, every field read, release()',
+  ],
   handOffRows,
 );
 console.log(
