@@ -103,6 +103,7 @@ for (const s of scenarios) {
     // A poller's steady state: V8 sizes its young generation to the garbage a dump leaves over
     // the first few calls, and compiles the decoders at its top tier.
     const timing = big ? { blocks: 3, runs: 3, warmup: 2 } : { blocks: 11, runs: 5, warmup: 8 };
+    let lastColumns; // a poller's columns, filled again every call
     const series = {
       raw: () => map.dump(),
       released: async () => (await map.dump()).release(),
@@ -115,6 +116,12 @@ for (const s of scenarios) {
         const columns = dump.columns(keyLayout, valueLayout);
         dump.release();
         if (columns.count !== s.entries) throw new Error(`columns of ${columns.count} entries, expected ${s.entries}`);
+      },
+      columnsInto: async () => {
+        const dump = await map.dump();
+        lastColumns = dump.columns(keyLayout, valueLayout, lastColumns);
+        dump.release();
+        if (lastColumns.count !== s.entries) throw new Error(`columns of ${lastColumns.count} entries, expected ${s.entries}`);
       },
       btf: () => map.dump({ format: 'btf' }),
     };
@@ -154,6 +161,7 @@ for (const s of scenarios) {
       cell('viewsRead'),
       cell('iteratedRead'),
       cell('columns'),
+      cell('columnsInto'),
       cell('btf'),
       fmt(bpftool),
       fmt(iterate),
@@ -200,7 +208,7 @@ table(
   [
     'map', 'C batch', 'bpfscope raw: dump(), dropped (target ≤ 1.2×)', 'the same before V8 first collects dropped dumps', 'dump(), then release()', 'dumpSync(), then release()',
     'decoded records, objects (≤ 2.5×)', `the same, node --max-semi-space-size=${YOUNG_GEN_SEMI_SPACE_MB}`, 'record views, every field read', 'iterateRecords, every field read, release() (≤ 2.5×)',
-    'columns: dump.columns(key, value), release() (≤ 2.5×)', 'BTF values', 'bpftool -j map dump', 'get_next_key iteration', 'bpftool / raw (≥ 10× at 100k)',
+    'columns: dump.columns(key, value), release() (≤ 2.5×)', 'the same into the previous call\'s columns', 'BTF values', 'bpftool -j map dump', 'get_next_key iteration', 'bpftool / raw (≥ 10× at 100k)',
   ],
   rows,
 );
@@ -219,7 +227,8 @@ console.log(
     'a dump whose every field is then read once (each value kept, so that none is optimized away). The next does the same with ' +
     '`dump.iterateRecords(key, value)`, which makes each view as the loop reaches it, and releases the dump after the loop. ' +
     'Columns (`dump.columns(key, value)`) decode every field of every entry into one array per field, plain integers into typed ' +
-    'arrays and u64 with no bigint per entry, then release the dump.',
+    'arrays and u64 with no bigint per entry, then release the dump; the next column passes the previous call\'s columns ' +
+    '(`dump.columns(key, value, previous)`), whose arrays are filled again.',
 );
 console.log('\nOne watch tick (poll) on an unchanged map, against one C batch dump of it (target ≤ 1.3×):\n');
 table(['map', 'C batch', 'poll() (sync)', 'pollAsync()', 'C batch on a second thread', 'pollAsync() against it', 'pollAsync(), the process on one CPU'], [tickRow]);

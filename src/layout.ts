@@ -273,15 +273,22 @@ export class Layout<L extends LayoutFields> {
    * array per field, record i at index i. For sums and filters over a few fields of many records
    * (an exporter adding up byte counters) this allocates per field, not per record: no object,
    * and no bigint for a u64, per record.
+   *
+   * `into`: the columns of an earlier call, to fill again rather than make new arrays (a loop
+   * that decodes every tick). Its arrays then hold this call's values: a typed column is refilled
+   * in place, or a view of fewer elements over the same memory when there are fewer records; when
+   * the records outgrow it, a new one with room for a quarter more replaces it, and the next calls
+   * fill that. Other columns are refilled and their length set. Arrays in `into` of another kind
+   * than the field's column are left alone and replaced.
    */
-  decodeColumns(buf: Buffer, count?: number, stride = this.size, offset = 0): Columns<L> {
+  decodeColumns(buf: Buffer, count?: number, stride = this.size, offset = 0, into?: Partial<Columns<L>>): Columns<L> {
     const n = this.recordsIn(buf, count, stride, offset);
     const bytes = recordBytes(buf);
     const out = {} as Record<keyof L, unknown>;
     const specs = this.fields as LayoutFields;
     for (const [name, off, read, many, one] of this.readers) {
       out[name] = fillColumn(specs[name as string], bytes, n, stride, offset + off, (at, record) =>
-        many === 0 ? read(bytes.v, bytes.b, at, record) : readMany(read, bytes.v, bytes.b, at, many, one, record), offset);
+        many === 0 ? read(bytes.v, bytes.b, at, record) : readMany(read, bytes.v, bytes.b, at, many, one, record), offset, into?.[name]);
     }
     return out as Columns<L>;
   }
@@ -575,10 +582,37 @@ function readMany(read: Reader, view: DataView, buf: Buffer, at: number, count: 
   return items;
 }
 
-type TypedColumn = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array;
-const TYPED_COLUMNS: Partial<Record<ScalarType, new (n: number) => TypedColumn>> = {
+type TypedColumn = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | BigUint64Array | BigInt64Array;
+interface TypedColumnClass {
+  new (n: number): TypedColumn;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedColumn;
+  readonly BYTES_PER_ELEMENT: number;
+}
+const TYPED_COLUMNS: Record<ScalarType, TypedColumnClass> = {
   u8: Uint8Array, i8: Int8Array, u16: Uint16Array, be16: Uint16Array, i16: Int16Array, u32: Uint32Array, be32: Uint32Array, i32: Int32Array,
+  u64: BigUint64Array, be64: BigUint64Array, i64: BigInt64Array,
 };
+
+/** Memory of typed columns made with room to grow: only there may a refill write past a column's length. */
+const columnRoom = new WeakSet<ArrayBufferLike>();
+
+/**
+ * A typed column of `n` elements. Without `previous`, a new array of exactly n. With one of this
+ * class (decodeColumns' `into`): itself, or a view of its first n elements, or of n elements of
+ * the room it was made with; else new memory with room for a quarter more.
+ */
+function typedColumn(Class: TypedColumnClass, n: number, previous: unknown): TypedColumn {
+  if (previous === undefined) return new Class(n);
+  if (previous instanceof Class) {
+    const column = previous as TypedColumn;
+    if (column.length === n) return column;
+    const room = columnRoom.has(column.buffer) ? (column.buffer.byteLength - column.byteOffset) / Class.BYTES_PER_ELEMENT : column.length;
+    if (n <= room) return new Class(column.buffer, column.byteOffset, n);
+  }
+  const memory = new Class(n + (n >>> 2)).buffer;
+  columnRoom.add(memory);
+  return new Class(memory, 0, n);
+}
 
 /**
  * One column: `n` values of the field at `first`, `first + stride`, …. Plain integers go straight
@@ -586,7 +620,9 @@ const TYPED_COLUMNS: Partial<Record<ScalarType, new (n: number) => TypedColumn>>
  * memory (low half first: x86_64 and arm64 are little-endian), so that no bigint is made. Other
  * fields take `read` (the field's reader, given the field's and the record's offsets).
  */
-function fillColumn(spec: FieldSpec, c: RecordBytes, n: number, stride: number, first: number, read: (at: number, record: number) => unknown, recordStart: number): unknown {
+function fillColumn(
+  spec: FieldSpec, c: RecordBytes, n: number, stride: number, first: number, read: (at: number, record: number) => unknown, recordStart: number, previous: unknown,
+): unknown {
   const { type } = spec;
   const v = c.v;
   const little = spec.endian !== 'big';
@@ -596,9 +632,9 @@ function fillColumn(spec: FieldSpec, c: RecordBytes, n: number, stride: number, 
     const big = scalar === 'be16' || scalar === 'be32' || scalar === 'be64' || !little;
     // Little-endian fields on their own alignment, every record: whole elements of the buffer's memory.
     const aligned = !big && (c.o + first) % Math.min(size, 4) === 0 && stride % Math.min(size, 4) === 0;
+    const out = typedColumn(TYPED_COLUMNS[scalar], n, previous);
     if (size === 8) {
-      const out = scalar === 'i64' ? new BigInt64Array(n) : new BigUint64Array(n);
-      const halves = new Uint32Array(out.buffer);
+      const halves = new Uint32Array(out.buffer, out.byteOffset, 2 * n);
       if (aligned) {
         const words = new Uint32Array(c.b.buffer, 0, c.b.buffer.byteLength >>> 2);
         for (let i = 0, w = (c.o + first) >>> 2, step = stride >>> 2; i < n; i++, w += step) {
@@ -613,17 +649,18 @@ function fillColumn(spec: FieldSpec, c: RecordBytes, n: number, stride: number, 
       }
       return out;
     }
-    const out = new TYPED_COLUMNS[scalar]!(n);
+    const ints = out as Uint32Array; // any of the 8-, 16- and 32-bit classes: number elements
     if (aligned && size > 1) {
       const units = size === 4 ? new Uint32Array(c.b.buffer, 0, c.b.buffer.byteLength >>> 2) : new Uint16Array(c.b.buffer, 0, c.b.buffer.byteLength >>> 1);
-      for (let i = 0, u = (c.o + first) / size, step = stride / size; i < n; i++, u += step) out[i] = units[u];
+      for (let i = 0, u = (c.o + first) / size, step = stride / size; i < n; i++, u += step) ints[i] = units[u];
       return out;
     }
     const get = scalarReader(scalar, little);
-    for (let i = 0, at = first; i < n; i++, at += stride) out[i] = get(v, c.b, at) as number;
+    for (let i = 0, at = first; i < n; i++, at += stride) ints[i] = get(v, c.b, at) as number;
     return out;
   }
-  const out = new Array<unknown>(n);
+  const out = Array.isArray(previous) ? previous : new Array<unknown>(n);
+  out.length = n;
   for (let i = 0, at = first, record = recordStart; i < n; i++, at += stride, record += stride) out[i] = read(at, record);
   return out;
 }

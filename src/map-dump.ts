@@ -405,14 +405,20 @@ export class MapDump implements Iterable<MapEntry> {
    * per field, entry i at index i; plain integers in typed arrays, u64 without a bigint per entry.
    * Per-CPU maps: the value columns hold count × cpus rows, entry i's value on CPU c at
    * i × cpus + c. The columns are copies: the dump can be released at once.
+   *
+   * `into`: what an earlier call returned, whose arrays this call fills again instead of making
+   * new ones (see Layout.decodeColumns): a loop that decodes every tick then allocates no column
+   * while the map does not grow past the room its columns were made with.
    */
-  columns<K extends LayoutFields, V extends LayoutFields>(key: Layout<K>, value: Layout<V>): { count: number; key: Columns<K>; value: Columns<V> } {
+  columns<K extends LayoutFields, V extends LayoutFields>(
+    key: Layout<K>, value: Layout<V>, into?: { key: Partial<Columns<K>>; value: Partial<Columns<V>> },
+  ): { count: number; key: Columns<K>; value: Columns<V> } {
     this.checkLayouts(key, value);
     const cpus = this.cpus ?? 1;
     return {
       count: this.count,
-      key: key.decodeColumns(this.keys, this.count, this.keySize),
-      value: value.decodeColumns(this.values, this.count * cpus, this.valueStride / cpus),
+      key: key.decodeColumns(this.keys, this.count, this.keySize, 0, into?.key),
+      value: value.decodeColumns(this.values, this.count * cpus, this.valueStride / cpus, 0, into?.value),
     };
   }
 

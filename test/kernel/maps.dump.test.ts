@@ -220,6 +220,22 @@ describeKernel('map dumps', () => {
         expect(Array.from((columns[side] as Record<string, ArrayLike<unknown>>)[field]), `${side}.${field}`).toEqual(records2.map((r) => (r[side] as Record<string, unknown>)[field]));
       }
     }
+    // A later dump's columns into the earlier ones: the map changed and grew by one entry.
+    const key11 = Buffer.from([10, 3, 0, 11, 0x1f, 0x4b, 0, 0]);
+    await updateElem(object, key11, Buffer.alloc(16, 1));
+    await updateElem(object, Buffer.from([10, 3, 0, 1, 0x1f, 0x41, 0, 0]), Buffer.alloc(16, 2));
+    const later = await map.dump();
+    const refilled = later.columns(keyLayout, valueLayout, columns);
+    const fresh = later.columns(keyLayout, valueLayout);
+    expect(refilled.count).toBe(11);
+    for (const side of ['key', 'value'] as const) {
+      for (const [field, column] of Object.entries(fresh[side])) {
+        expect(Array.from((refilled[side] as Record<string, ArrayLike<unknown>>)[field]), `${side}.${field}`).toEqual(Array.from(column as ArrayLike<unknown>));
+      }
+    }
+    expect(refilled.key.ip).toBe(columns.key.ip);
+    expect(refilled.key.ip).toContain('10.3.0.11');
+    expect(refilled.value.bytes).toContain(0x0101010101010101n);
     expect(() => map.dumpSync({ views: true } as never)).toThrow(/layouts/);
   });
 

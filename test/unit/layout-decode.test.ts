@@ -187,3 +187,61 @@ it('decodes columns equal to the records, typed arrays for plain integers, at al
   expect(columns.flag).toBeInstanceOf(Array);
   expect(() => layout.decodeColumns(buf, count + 1, stride, 8)).toThrow(RangeError);
 });
+
+it('refills the columns of an earlier call (into): in place, as fewer elements, and grown with room when the records outgrow them', () => {
+  const layout = defineLayout({
+    n: { offset: 0, type: 'u32' },
+    big: { offset: 4, type: 'u64' },
+    port: { offset: 12, type: 'be16' },
+    ip: { offset: 14, type: 'ipv4' },
+  }, 18);
+  const records = (count: number, seed: number) => {
+    const buf = Buffer.alloc(count * 18);
+    for (let i = 0; i < count; i++) {
+      buf.writeUInt32LE(seed + i, i * 18);
+      buf.writeBigUInt64LE(BigInt(seed + i) << 40n, i * 18 + 4);
+      buf.writeUInt16BE((seed + i) & 0xffff, i * 18 + 12);
+      buf.writeUInt32BE(0x0a000000 + seed + i, i * 18 + 14);
+    }
+    return buf;
+  };
+  const same = (columns: Record<string, ArrayLike<unknown>>, fresh: Record<string, ArrayLike<unknown>>) => {
+    for (const name of ['n', 'big', 'port', 'ip']) expect(Array.from(columns[name]), name).toEqual(Array.from(fresh[name]));
+  };
+  const first = layout.decodeColumns(records(100, 1));
+  const again = layout.decodeColumns(records(100, 7), undefined, 18, 0, first);
+  same(again, layout.decodeColumns(records(100, 7)));
+  // The same count: the very arrays of the earlier call, now holding this call's values.
+  for (const name of ['n', 'big', 'port', 'ip'] as const) expect(again[name], name).toBe(first[name]);
+  expect(Array.from(first.n)).toEqual(Array.from(again.n));
+
+  // Fewer records: views of the first elements of the same memory, and the plain array shortened.
+  const fewer = layout.decodeColumns(records(60, 3), undefined, 18, 0, again);
+  same(fewer, layout.decodeColumns(records(60, 3)));
+  expect(fewer.n.buffer).toBe(first.n.buffer);
+  expect(fewer.big.buffer).toBe(first.big.buffer);
+  expect(fewer.ip).toBe(first.ip);
+  expect(fewer.ip).toHaveLength(60);
+
+  // More than the first call's exact arrays hold: new memory with a quarter more room, which the
+  // next, larger call then fills without another allocation.
+  const grown = layout.decodeColumns(records(120, 5), undefined, 18, 0, fewer);
+  same(grown, layout.decodeColumns(records(120, 5)));
+  expect(grown.n.buffer).not.toBe(first.n.buffer);
+  expect(grown.n.buffer.byteLength).toBe(150 * 4);
+  expect(grown.big.buffer.byteLength).toBe(150 * 8);
+  const fuller = layout.decodeColumns(records(150, 9), undefined, 18, 0, grown);
+  same(fuller, layout.decodeColumns(records(150, 9)));
+  expect(fuller.n.buffer).toBe(grown.n.buffer);
+  expect(fuller.big.buffer).toBe(grown.big.buffer);
+  expect(fuller.port.buffer).toBe(grown.port.buffer);
+
+  // A caller's own typed array is never written past its length, and one of another class is replaced.
+  const own = new Uint32Array(200);
+  own.fill(0xdeadbeef);
+  const mine = layout.decodeColumns(records(120, 2), undefined, 18, 0, { n: own.subarray(0, 100), big: new Uint32Array(120) as never });
+  same(mine, layout.decodeColumns(records(120, 2)));
+  expect(mine.n.buffer).not.toBe(own.buffer);
+  expect(own.every((x) => x === 0xdeadbeef)).toBe(true);
+  expect(mine.big).toBeInstanceOf(BigUint64Array);
+});
