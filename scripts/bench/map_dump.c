@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpus.h"
+
 static unsigned long long now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -89,21 +91,6 @@ static void* worker(void* arg) {
     if (write(done_fd, &one, sizeof(one)) != sizeof(one)) abort();
   }
   return NULL;
-}
-
-// "0-3,8" → a CPU set; returns 0 on success.
-static int parse_cpus(const char* list, cpu_set_t* set) {
-  CPU_ZERO(set);
-  while (*list) {
-    char* end;
-    long a = strtol(list, &end, 10), b = a;
-    if (end == list) return -1;
-    if (*end == '-') b = strtol(end + 1, &end, 10);
-    for (long c = a; c <= b; c++) CPU_SET(c, set);
-    if (*end == ',') end++;
-    list = end;
-  }
-  return 0;
 }
 
 int main(int argc, char** argv) {

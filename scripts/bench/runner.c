@@ -16,20 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-// "0-3,8" → a CPU set; returns 0 on success.
-static int parse_cpus(const char* list, cpu_set_t* set) {
-  CPU_ZERO(set);
-  while (*list) {
-    char* end;
-    long a = strtol(list, &end, 10), b = a;
-    if (end == list) return -1;
-    if (*end == '-') b = strtol(end + 1, &end, 10);
-    for (long c = a; c <= b; c++) CPU_SET(c, set);
-    if (*end == ',') end++;
-    list = end;
-  }
-  return 0;
-}
+#include "cpus.h"
 
 static void pin(char* args) {
   char* tid = strtok(args, " ");
