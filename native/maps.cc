@@ -271,8 +271,11 @@ class Packed {
     if (bytes <= capacity_) return true;
     void* grown = owned_ ? std::realloc(data_, bytes) : std::malloc(bytes);
     if (!grown) return false;
-    if (!owned_) resident_ = used;  // copied; a realloc keeps (or moves) the pages it had
-    if (!owned_ && used) std::memcpy(grown, data_, used);
+    if (!owned_) {
+      // Only what is copied is resident; a realloc keeps (or moves) the pages it had.
+      if (used) std::memcpy(grown, data_, used);
+      resident_ = used;
+    }
     data_ = static_cast<uint8_t*>(grown);
     capacity_ = bytes;
     owned_ = true;
