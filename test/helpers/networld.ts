@@ -20,6 +20,7 @@ import {
   returnInsns,
   setLink,
   type KernelObject,
+  type NamedNetns,
   type Removable,
 } from 'bpfscope/testing';
 import { ipJson, run, toolEnv, uniqueName } from './kernel';
@@ -61,6 +62,17 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/**
+ * Brings a link of the world up with no IPv6 address of its own. A link-local address would make
+ * the kernel work on for a second or more after the link is up (duplicate address detection, the
+ * local route once it passes, router and multicast solicitations, each adding routes and
+ * neighbour entries), and a test comparing a listing with `ip` would race that.
+ */
+async function quietUp(ifname: string, ns?: NamedNetns): Promise<void> {
+  run('ip', [...(ns ? ['-n', ns.name] : []), 'link', 'set', 'dev', ifname, 'addrgenmode', 'none']);
+  await setLink({ netns: ns?.ref, ifname, up: true });
+}
+
 export async function buildWorld(podCount = 3): Promise<World> {
   const undo: (() => Promise<void> | void)[] = [];
   const track = <T extends Removable>(r: T): T => {
@@ -98,7 +110,9 @@ export async function buildWorld(podCount = 3): Promise<World> {
     for (let i = 0; i < podCount; i++) {
       const ns = track(await createNetns(`${tag}p${i}`));
       const host = `lxc${tag}${i}`.slice(0, 15);
-      track(await createVeth({ name: host, peerName: 'eth0', peerNetns: ns.ref }));
+      track(await createVeth({ name: host, peerName: 'eth0', peerNetns: ns.ref, up: false }));
+      await quietUp(host);
+      await quietUp('eth0', ns);
       const ip = `10.3.0.${11 + i}`;
       await setLink({ netns: ns.ref, ifname: 'lo', up: true });
       await addAddress({ netns: ns.ref, ifname: 'eth0', address: `${ip}/32` });
@@ -154,7 +168,11 @@ export async function buildWorld(podCount = 3): Promise<World> {
     const bridge = `br${tag}`.slice(0, 15);
     const bridgePort = `bp${tag}`.slice(0, 15);
     track(await createBridge({ name: bridge }));
-    track(await createVeth({ name: bridgePort, peerName: `bq${tag}`.slice(0, 15) }));
+    // The bridge has no carrier, so no IPv6 address, until its port comes up.
+    run('ip', ['link', 'set', 'dev', bridge, 'addrgenmode', 'none']);
+    track(await createVeth({ name: bridgePort, peerName: `bq${tag}`.slice(0, 15), up: false }));
+    await quietUp(`bq${tag}`.slice(0, 15));
+    run('ip', ['link', 'set', 'dev', bridgePort, 'addrgenmode', 'none']);
     await setLink({ ifname: bridgePort, up: true, master: bridge });
 
     // Carrier and operstate change asynchronously (linkwatch); comparisons need them settled.
