@@ -91,10 +91,14 @@ function withPids<T extends { id: number }>(objects: T[], holders: Map<number, H
   });
 }
 
+// Listings read who holds BPF objects (listHolders) before they open any, as bpftool reads its pid
+// table first: opening each object for a moment while /proc was read made this process show up
+// among the holders of the object it was reading.
 const commands: Record<string, Command> = {
   async prog({ positionals }, ctx) {
     if (positionals.length > 1) throw new UsageError('prog takes at most one id');
-    const [programs, { programs: holders }] = await Promise.all([positionals[0] ? getProgram(parseId(positionals[0])).then((p) => [p]) : listPrograms(), listHolders()]);
+    const { programs: holders } = await listHolders();
+    const programs = positionals[0] ? [await getProgram(parseId(positionals[0]))] : await listPrograms();
     const printed = withPids(programs, holders);
     print(ctx, positionals[0] ? printed[0] : printed, () =>
       table(['id', 'type', 'name', 'tag', 'loaded', 'xlated', 'jited', 'memlock', 'maps', 'pids'], programRows(programs, holders)),
@@ -124,12 +128,12 @@ const commands: Record<string, Command> = {
       return;
     }
     if (sub !== 'show' || rest.length > 0) throw new UsageError('usage: bpfscope map show [id|name] | map dump <id|name|path>');
+    const holders = (await listHolders()).maps;
     let maps: MapInfo[];
     if (ref === undefined) maps = await listMaps();
     else if (/^\d+$/.test(ref)) maps = [await getMapInfo(parseId(ref))];
     else maps = (await listMaps()).filter((m) => m.name === ref);
     if (ref !== undefined && maps.length === 0) throw new NotFound(`no map named ${ref}`);
-    const holders = (await listHolders()).maps;
     const printed = withPids(maps, holders);
     print(ctx, ref !== undefined && maps.length === 1 ? printed[0] : printed, () =>
       table(
@@ -289,7 +293,8 @@ const commands: Record<string, Command> = {
   },
 
   async link(_args, ctx) {
-    const [links, { links: holders }] = await Promise.all([listLinks(), listHolders()]);
+    const { links: holders } = await listHolders();
+    const links = await listLinks();
     print(ctx, withPids(links, holders), () =>
       table(['id', 'type', 'prog', 'details', 'pids'], links.map((l) => [l.id, l.type, l.progId, linkDetails(l), pidsText(holders.get(l.id))])),
     );
