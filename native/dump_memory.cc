@@ -1,11 +1,15 @@
 #include "dump_memory.h"
 
 #include <malloc.h>
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 namespace bpfscope::dump_memory {
@@ -36,11 +40,17 @@ struct State {
   std::mutex mutex;
   std::vector<Kept> kept;  // oldest first: Give() appends, Take() erases in place
   Stats stats;
+  // Blocks for the freeing thread (FreeElsewhere), under their own mutex: a free must not wait
+  // for a Take() scanning the kept blocks, nor a Take() for a free.
+  std::mutex doomed_mutex;
+  std::condition_variable doomed_ready;
+  std::vector<void*> doomed;
+  std::thread freeing;  // started at the first block to free; never joined (the state lives on)
 };
 State& state = *new State;
 
-// Takes the `n` oldest blocks out, for the caller to free once the mutex is released (a large
-// block's free() is an munmap, which the dumps waiting for the mutex need not wait for).
+// Takes the `n` oldest blocks out, for the caller to hand to FreeElsewhere once the mutex is
+// released.
 void DropOldest(size_t n, std::vector<void*>& doomed) {
   for (size_t i = 0; i < n; i++) {
     doomed.push_back(state.kept[i].block.data);
@@ -56,8 +66,44 @@ void DropIdle(Clock::time_point now, std::vector<void*>& doomed) {
   DropOldest(idle, doomed);
 }
 
-void FreeAll(const std::vector<void*>& doomed) {
-  for (void* block : doomed) std::free(block);
+void FreeLoop() {
+  // Named as top -H and ps -L show it; prctl, since pthread_setname_np needs glibc 2.34's symbol.
+  prctl(PR_SET_NAME, "bpfscope-free");
+  std::vector<void*> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(state.doomed_mutex);
+      state.doomed_ready.wait(lock, [] { return !state.doomed.empty(); });
+      batch.swap(state.doomed);
+    }
+    for (void* block : batch) std::free(block);
+    batch.clear();
+  }
+}
+
+// Frees blocks on a thread of their own. A block of tens of MiB is an munmap, which took 1 to 6 ms
+// here; Give() runs in finalizers on the main thread, and freeing there the blocks of a few
+// dropped million-entry dumps at once held the event loop 10 to 20 ms. Where no thread can be
+// started (RLIMIT_NPROC), the caller frees them.
+void FreeElsewhere(std::vector<void*>& blocks) {
+  if (blocks.empty()) return;
+  bool handed = false;
+  {
+    std::lock_guard<std::mutex> lock(state.doomed_mutex);
+    if (!state.freeing.joinable()) {
+      try {
+        state.freeing = std::thread(FreeLoop);
+      } catch (const std::system_error&) {
+      }
+    }
+    if (state.freeing.joinable()) {
+      state.doomed.insert(state.doomed.end(), blocks.begin(), blocks.end());
+      handed = true;
+    }
+  }
+  if (handed) state.doomed_ready.notify_one();
+  else
+    for (void* block : blocks) std::free(block);
 }
 
 // The smallest kept block of at least `min_bytes` and at most ReusedSlack more, other than
@@ -100,7 +146,7 @@ bool Take(size_t first_bytes, size_t second_bytes, Block* first, Block* second) 
       taken = true;
     }
   }
-  FreeAll(doomed);
+  FreeElsewhere(doomed);
   return taken;
 }
 
@@ -130,7 +176,7 @@ void Give(void* block) {
       doomed.push_back(block);
     }
   }
-  FreeAll(doomed);
+  FreeElsewhere(doomed);
 }
 
 Stats Expire() {
@@ -142,7 +188,7 @@ Stats Expire() {
     stats = state.stats;
     stats.kept_blocks = state.kept.size();
   }
-  FreeAll(doomed);
+  FreeElsewhere(doomed);
   return stats;
 }
 

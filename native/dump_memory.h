@@ -11,6 +11,9 @@
 // Kept memory is bounded (64 MiB, 1,024 blocks of 16 KiB to 32 MiB; past that the oldest go) and
 // short-lived: a block no dump took within 10 seconds is freed (src/maps.ts asks for that every 10
 // seconds while any dump memory is kept or lent out).
+//
+// What is freed, is freed on a thread of its own ("bpfscope-free"), not in the finalizer or the
+// dump that let it go: freeing a block of tens of MiB is an munmap of milliseconds.
 #pragma once
 
 #include <cstddef>

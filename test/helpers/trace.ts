@@ -20,7 +20,7 @@ const mark = (s) => fs.writeSync(2, 'MARK ' + s + '\\n');
 export interface Traced {
   status: number | null;
   stdout: string;
-  /** strace lines (bpf() and write(2, "MARK …") calls), one per call. */
+  /** strace lines (the traced calls and write(2, "MARK …")), one per call, each after its thread id. */
   calls: string[];
 }
 
@@ -34,7 +34,8 @@ export function traced(script: string, syscalls = 'bpf'): Traced {
     const r = spawnSync('strace', ['-f', '-qq', '-s', '64', '-e', `trace=${syscalls},write`, '-o', out, ...preload,
       process.execPath, '-e', PREAMBLE + script], { encoding: 'utf8', env: toolEnv, timeout: 120_000 });
     if (r.status !== 0) throw new Error(`traced script failed (${r.status}): ${r.stderr}`);
-    const calls = readFileSync(out, 'utf8').split('\n').filter((l) => /bpf\(|MARK/.test(l));
+    const traced = new RegExp(`\\b(${syscalls.split(',').join('|')})\\(|MARK`);
+    const calls = readFileSync(out, 'utf8').split('\n').filter((l) => traced.test(l));
     return { status: r.status, stdout: r.stdout, calls };
   } finally {
     rmSync(dir, { recursive: true, force: true });

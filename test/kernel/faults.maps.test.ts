@@ -1,6 +1,7 @@
 // Faults around map contents: maps that change or go away during a dump and during a watch, the
-// batch lookup's ENOSPC (a hash bucket larger than the batch), and a sparse 16M-entry map whose
-// every dump walks 16M buckets: the poller's work must stay one batch call per tick.
+// batch lookup's ENOSPC (a hash bucket larger than the batch), where dropped dumps' memory is freed,
+// and a sparse 16M-entry map whose every dump walks 16M buckets: the poller's work must stay one
+// batch call per tick.
 import { expect, it } from 'vitest';
 import { getMapInfo, openMap, type MapChanges } from 'bpfscope';
 import { createMap, deleteElem, pin, updateBatch, updateElem, type KernelObject } from 'bpfscope/testing';
@@ -12,8 +13,6 @@ import { u32, u64, mustMap } from '../helpers/maps';
 
 const BPF_F_NO_PREALLOC = 1;
 const BPF_F_ZERO_SEED = 1 << 6;
-
-
 
 /** Fills keys [from, to) with value = key, in batches. */
 async function fill(object: KernelObject, from: number, to: number): Promise<void> {
@@ -185,6 +184,40 @@ describeKernel('map faults', () => {
     const result = JSON.parse(trace.stdout) as { count: number; keys: number[] };
     expect(result.count).toBe(300);
     expect(result.keys).toEqual([...colliding].sort((x, y) => x - y));
+  });
+
+  it('the memory of dropped dumps is freed on a thread of its own, never in the finalizers on the main thread (seen in strace)', () => {
+    // Values of 40 MB: more than dump memory keeps (32 MiB a block), so each is freed when V8
+    // collects its dump, and a block that large is an munmap of milliseconds.
+    const trace = traced(`
+      require('node:v8').setFlagsFromString('--expose-gc');
+      const gc = require('node:vm').runInNewContext('gc');
+      (async () => {
+        const obj = await t.createMap({ type: 'array', keySize: 4, valueSize: 4096, maxEntries: 10000 });
+        const map = await b.openMap(obj.id);
+        const before = b.dumpMemoryStats();
+        mark('dumps');
+        for (let i = 0; i < 3; i++) await map.dump();
+        for (let i = 0; i < 100 && b.dumpMemoryStats().lentBlocks > before.lentBlocks; i++) { gc(); await new Promise((r) => setTimeout(r, 10)); }
+        await new Promise((r) => setTimeout(r, 100));
+        mark('end');
+        console.log(JSON.stringify({ pid: process.pid, before, after: b.dumpMemoryStats() }));
+        map.close(); obj.close();
+      })();
+    `, 'munmap');
+    const out = JSON.parse(trace.stdout) as { pid: number; before: { freed: number }; after: { freed: number; lentBlocks: number } };
+    // Three dumps' keys and values, all collected; the three value blocks were too large to keep.
+    expect(out.after.lentBlocks).toBe(0);
+    expect(out.after.freed - out.before.freed).toBeGreaterThanOrEqual(3);
+    // The three value blocks' munmaps (40,960,000 bytes and malloc's header, in whole pages; the
+    // arenas' trims are whole MiB) and the threads that made them. V8 may collect a dropped dump
+    // while the next ones are made: from the first dump on.
+    const unmaps = between(trace.calls, 'dumps')
+      .map((l) => /^(\d+)\s+munmap\(0x[0-9a-f]+, (\d+)/.exec(l))
+      .filter((m) => m !== null && Number(m[2]) >= 40_960_000 && Number(m[2]) < 40_960_000 + 65_536)
+      .map((m) => Number(m![1]));
+    expect(unmaps).toHaveLength(3);
+    expect(unmaps).not.toContain(out.pid);
   });
 
   it('a sparse hash map of max_entries 16M: one batch call per poll, and an empty map holds no reservation', async () => {
