@@ -22,11 +22,14 @@
 
 extern "C" {
 
-// glibc 2.33 turned stat64 from an inline wrapper (around __xstat64) into an exported function,
-// stat64@GLIBC_2.33. newfstatat fills the same struct stat on x86_64 and arm64 and sets errno
-// through syscall().
+// glibc 2.33 turned stat64 and fstat64 from inline wrappers (around __xstat64, __fxstat64) into
+// exported functions, stat64@GLIBC_2.33 and fstat64@GLIBC_2.33. newfstatat fills the same struct
+// stat on x86_64 and arm64 and sets errno through syscall(); with AT_EMPTY_PATH it reads the fd.
 __attribute__((visibility("hidden"))) int __wrap_stat64(const char* path, struct stat64* buf) {
   return static_cast<int>(syscall(SYS_newfstatat, AT_FDCWD, path, buf, 0));
+}
+__attribute__((visibility("hidden"))) int __wrap_fstat64(int fd, struct stat64* buf) {
+  return static_cast<int>(syscall(SYS_newfstatat, fd, "", buf, AT_EMPTY_PATH));
 }
 
 // glibc 2.34 moved libpthread into libc and gave pthread_create/pthread_join (used by std::thread)
