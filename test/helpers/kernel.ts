@@ -33,6 +33,13 @@ export const toolEnv: NodeJS.ProcessEnv = (() => {
   return env;
 })();
 
+/**
+ * Whether the sanitizer runtimes are preloaded (`npm run test:asan`). ASan's allocator keeps freed
+ * memory in its quarantine (up to 256 MiB) and unmaps it later, on whichever thread frees next:
+ * neither RSS nor who calls munmap then says what the addon freed.
+ */
+export const underAsan = /libasan/.test(process.env.LD_PRELOAD ?? '');
+
 /** Runs a tool (or node itself, which keeps the sanitizer preload) and returns its stdout. */
 export function run(cmd: string, args: string[], input?: string): string {
   const env = cmd === process.execPath ? process.env : toolEnv;
