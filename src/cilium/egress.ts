@@ -1,15 +1,26 @@
-// Egress gateway policies: `cilium_egress_gw_policy_v4`, an LPM trie from (pod source, destination
-// CIDR) to the gateway node that forwards the traffic and the address it leaves with
-// (`cilium-dbg bpf egress list`).
+// Egress gateway policies: LPM tries from (pod source, destination CIDR) to the gateway node that
+// forwards the traffic and the address it leaves with (`cilium-dbg bpf egress list`).
 //
-// Cilium versions → key/value layout (the same from 1.14 to 1.20-dev):
+// Cilium versions → map, key/value layout:
 //
-//   key   struct egress_gw_policy_key, 12 B: prefixlen u32 @0 (32 for the source, then the
-//         destination's prefix length), saddr be32 @4, daddr be32 @8
-//   value struct egress_gw_policy_entry, 8 B: egress_ip be32 @0, gateway_ip be32 @4
-// (Not in cilium-maps.md; read from the struct in Cilium's bpf/lib across versions.)
+//   IPv4, 1.14–1.20-dev: cilium_egress_gw_policy_v4
+//     key   struct egress_gw_policy_key, 12 B: prefixlen u32 @0 (32 for the source, then the
+//           destination's prefix length), saddr be32 @4, daddr be32 @8
+//     value struct egress_gw_policy_entry, 8 B: egress_ip be32 @0, gateway_ip be32 @4
+//   IPv4, 1.20-dev: cilium_egress_gw_policy_v4_v2, which the datapath looks up first (the old map
+//     stays for upgrades and goes in 1.21: cilium/cilium PRs #45833, #46053)
+//     key   as above
+//     value struct egress_gw_policy_entry_v2, 28 B: egress_ip be32 @0, gateway_ip be32 @4,
+//           reserved[3], egress_ifindex u32 @20, reserved2
+//   IPv6, 1.18+ (cilium/cilium #40075): cilium_egress_gw_policy_v6
+//     key   struct egress_gw_policy_key6, 36 B: prefixlen u32 @0 (128 for the source, then the
+//           destination's), saddr v6addr @4, daddr v6addr @20
+//     value struct egress_gw_policy_entry6, 40 B: egress_ip v6addr @0, gateway_ip be32 @16 (the
+//           gateway node is reached over IPv4), reserved[3], egress_ifindex u32 @32, reserved2
+// (Not in cilium-maps.md: the 8-, 36- and 40-byte structs read from Cilium's bpf/lib/egress_gateway.h,
+// the 28-byte one from the PR that added it and an inventory of 1.20's maps.)
 import { defineLayout, type Decoded } from '../layout';
-import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
+import { checkFamily, decodePairs, encodePairs, encodeVersion, familyBySize, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { withLayout, type CiliumRecords } from './version';
 
 const KEY = defineLayout({
@@ -21,41 +32,74 @@ const VALUE = defineLayout({
   egressIp: { offset: 0, type: 'ipv4' },
   gatewayIp: { offset: 4, type: 'ipv4' },
 }, 8);
+const VALUE_V2 = defineLayout({
+  egressIp: { offset: 0, type: 'ipv4' },
+  gatewayIp: { offset: 4, type: 'ipv4' },
+  egressIfindex: { offset: 20, type: 'u32' },
+}, 28);
+const KEY6 = defineLayout({
+  prefixlen: { offset: 0, type: 'u32' },
+  sourceIp: { offset: 4, type: 'ipv6' },
+  destination: { offset: 20, type: 'ipv6' },
+}, 36);
+const VALUE6 = defineLayout({
+  egressIp: { offset: 0, type: 'ipv6' },
+  gatewayIp: { offset: 16, type: 'ipv4' },
+  egressIfindex: { offset: 32, type: 'u32' },
+}, 40);
 
+/** The IPv4 maps, the newest first: encoders and the fake node use the v2 map for 1.20. */
 export const EGRESS_LAYOUTS: readonly MapLayout[] = [
+  { since: 20, until: 20, map: 'cilium_egress_gw_policy_v4_v2', name: 'egress_gw_policy_key / egress_gw_policy_entry_v2', keySize: 12, valueSize: 28, key: KEY, value: VALUE_V2 },
   { since: 14, until: 20, map: 'cilium_egress_gw_policy_v4', name: 'egress_gw_policy_key / egress_gw_policy_entry', keySize: 12, valueSize: 8, key: KEY, value: VALUE },
+];
+export const EGRESS6_LAYOUTS: readonly MapLayout[] = [
+  { since: 18, until: 20, map: 'cilium_egress_gw_policy_v6', name: 'egress_gw_policy_key6 / egress_gw_policy_entry6', keySize: 36, valueSize: 40, key: KEY6, value: VALUE6 },
 ];
 
 /** The source address is matched whole: the trie's prefix covers it, then the destination's bits. */
-const SOURCE_BITS = 32;
+const SOURCE_BITS = { 4: 32, 6: 128 } as const;
 
 export interface EgressRecord {
   /** The pod's address the policy applies to. */
   sourceIp: string;
-  /** The destination CIDR ('0.0.0.0/0' for everything). */
+  /** The destination CIDR ('0.0.0.0/0', '::/0' for everything). */
   destinationCidr: string;
-  /** The address the traffic leaves the cluster with (on the gateway node); 0.0.0.0 when the gateway has none yet. */
+  /** The address the traffic leaves the cluster with (on the gateway node); 0.0.0.0 (::) when the gateway has none yet. */
   egressIp: string;
-  /** The gateway node, or one of the agent's markers: 0.0.0.0 (no gateway node found), 0.0.0.1 (an excluded CIDR). */
+  /** The gateway node (IPv4 in both families), or one of the agent's markers: 0.0.0.0 (no gateway node found), 0.0.0.1 (an excluded CIDR). */
   gatewayIp: string;
+  /** The interface the gateway node sends the traffic out of (0: by route): IPv6 entries, and IPv4 ones of the 1.20 map; undefined in the older IPv4 map. */
+  egressIfindex?: number;
 }
 
-export function decodeEgress(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<EgressRecord> {
-  const { keys: ks, values: vs, used } = decodePairs<Decoded<typeof KEY.fields>, Decoded<typeof VALUE.fields>>('egress', EGRESS_LAYOUTS, keys, values, count, options);
+type Key = Decoded<typeof KEY.fields>;
+type Value = Decoded<typeof VALUE_V2.fields>;
+
+/** Decodes packed egress policies; the family follows the key size (12: IPv4, 36: IPv6). */
+export function decodeEgress(keys: Buffer, values: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<EgressRecord> {
+  const family = familyBySize(keys, count, options.keySize, KEY6.size);
+  const { keys: ks, values: vs, used } = decodePairs<Key, Value>('egress', family === 6 ? EGRESS6_LAYOUTS : EGRESS_LAYOUTS, keys, values, count, options);
+  const sourceBits = SOURCE_BITS[family];
   return withLayout(ks.map((k, i): EgressRecord => ({
     sourceIp: k.sourceIp,
-    destinationCidr: `${k.destination}/${Math.max(0, Math.min(32, k.prefixlen - SOURCE_BITS))}`,
+    destinationCidr: `${k.destination}/${Math.max(0, Math.min(sourceBits, k.prefixlen - sourceBits))}`,
     egressIp: vs[i].egressIp,
     gatewayIp: vs[i].gatewayIp,
+    egressIfindex: vs[i].egressIfindex,
   })), used);
 }
 
-export function encodeEgress(entries: readonly EgressRecord[], options?: { version?: string }): PackedEntries {
-  const row = rowFor(EGRESS_LAYOUTS, encodeVersion(options, 'cilium egress encode options'));
-  return encodePairs(row, entries.map(({ sourceIp, destinationCidr, egressIp, gatewayIp }) => {
-    const [destination, bits = '32'] = destinationCidr.split('/');
+/** Packs policies of one family (`family: 6` for the IPv6 map) with the version's layout. */
+export function encodeEgress(entries: readonly EgressRecord[], options: { version?: string; family?: IpFamily } = {}): PackedEntries {
+  const { family = 4, ...rest } = options;
+  const six = checkFamily(family) === 6;
+  const row = rowFor(six ? EGRESS6_LAYOUTS : EGRESS_LAYOUTS, encodeVersion(rest, 'cilium egress encode options'));
+  const sourceBits = SOURCE_BITS[family];
+  return encodePairs(row, entries.map(({ sourceIp, destinationCidr, egressIp, gatewayIp, egressIfindex = 0 }) => {
+    const [destination, bits = String(sourceBits)] = destinationCidr.split('/');
     const length = Number(bits);
-    if (!Number.isInteger(length) || length < 0 || length > 32) throw new RangeError(`not an IPv4 CIDR: '${destinationCidr}'`);
-    return [{ prefixlen: SOURCE_BITS + length, sourceIp, destination }, { egressIp, gatewayIp }] as const;
+    if (!Number.isInteger(length) || length < 0 || length > sourceBits) throw new RangeError(`not an IPv${family} CIDR: '${destinationCidr}'`);
+    return [{ prefixlen: sourceBits + length, sourceIp, destination }, { egressIp, gatewayIp, egressIfindex }] as const;
   }));
 }

@@ -11,7 +11,7 @@ import { decodeEndpoints, ENDPOINT_LAYOUTS, type EndpointRecord } from './endpoi
 import { decodeIpcache, IPCACHE_LAYOUTS, lookupIpcache, type IpcacheRecord } from './ipcache';
 import { decodeBackends, decodeRevNat, decodeServices, lbLayouts, type BackendRecord, type RevNatRecord, type ServiceRecord } from './lb';
 import { decodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS, type NatRecord } from './nat';
-import { decodeEgress, EGRESS_LAYOUTS, type EgressRecord } from './egress';
+import { decodeEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS, type EgressRecord } from './egress';
 import { decodeMetrics, METRICS_LAYOUTS, type MetricsDecodeOptions, type MetricsRecord } from './metrics';
 import { decodePolicy, policyMapNames, POLICY_LAYOUTS, type PolicyRecord } from './policy';
 import { DEFAULT_BPFFS, globalsDir } from './specs';
@@ -55,10 +55,14 @@ async function findMap(names: readonly string[], table: readonly MapLayout[], bp
     }
   }
   if (byName) {
-    const fits = (m: MapInfo) => table.some((r) => r.keySize === m.keySize && r.valueSize === m.valueSize);
+    // The sizes of the rows of that name when the table has some: names cut to 15 characters can
+    // coincide (cilium_egress_gw_policy_v4 and _v4_v2), sizes then tell the maps apart.
+    const rowsOf = (name: string) => (table.some((r) => r.map === name) ? table.filter((r) => r.map === name) : table);
+    const fits = (m: MapInfo, rows: readonly MapLayout[]) => rows.some((r) => r.keySize === m.keySize && r.valueSize === m.valueSize);
     const all = await listMaps();
     for (const name of names) {
-      const candidates = all.filter((m) => m.name === name.slice(0, KERNEL_NAME_LEN) && fits(m));
+      const rows = rowsOf(name);
+      const candidates = all.filter((m) => m.name === name.slice(0, KERNEL_NAME_LEN) && fits(m, rows));
       if (candidates.length === 1) return { map: await openMap(candidates[0].id), name };
       if (candidates.length > 1) {
         throw new BpfError({
@@ -137,7 +141,17 @@ const LOCATORS: { [K in CiliumMapKind]: Locator<CiliumMapRecords[K]> } = {
   },
   endpoints: { find: () => tableOnly(ENDPOINT_LAYOUTS), decode: decodeEndpoints },
   metrics: { find: () => tableOnly(METRICS_LAYOUTS), decode: decodeMetrics },
-  egress: { find: () => tableOnly(EGRESS_LAYOUTS), decode: decodeEgress },
+  egress: {
+    perFamily: true,
+    // IPv4: `cilium_egress_gw_policy_v4_v2` (1.20+), which the datapath looks up first, else the older map.
+    find: (version, family) => {
+      if (family === 6) return tableOnly(EGRESS6_LAYOUTS);
+      const minor = parseVersion(version);
+      const rows = EGRESS_LAYOUTS.filter((r) => minor === undefined || (minor >= r.since && minor <= r.until));
+      return { names: (rows.length > 0 ? rows : EGRESS_LAYOUTS).map((r) => r.map), table: EGRESS_LAYOUTS };
+    },
+    decode: decodeEgress,
+  },
   nat: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? NAT4_LAYOUTS : NAT6_LAYOUTS), decode: decodeNat },
   services: { perFamily: true, find: (_, family) => tableOnly(lbLayouts(family).services), decode: decodeServices },
   backends: { perFamily: true, find: (_, family) => tableOnly(lbLayouts(family).backends), decode: decodeBackends },
@@ -191,8 +205,11 @@ export async function readConntrack(options?: FamilyReadOptions): Promise<Cilium
   return withLayout([...tcp, ...any], tcp.layout);
 }
 
-/** `cilium-dbg bpf egress list`: `cilium_egress_gw_policy_v4`. */
-export async function readEgress(options?: ReadOptions): Promise<CiliumRecords<EgressRecord>> {
+/**
+ * `cilium-dbg bpf egress list`: `cilium_egress_gw_policy_v4_v2` (1.20+) or `cilium_egress_gw_policy_v4`,
+ * or `cilium_egress_gw_policy_v6` (1.18+) with `{ family: 6 }`.
+ */
+export async function readEgress(options?: FamilyReadOptions): Promise<CiliumRecords<EgressRecord>> {
   return readFound(await locate('egress', options));
 }
 

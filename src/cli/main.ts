@@ -259,8 +259,8 @@ const commands: Record<string, Command> = {
       return;
     }
     if (what === 'egress') {
-      const records = await cilium.egress(read);
-      print(ctx, records, () => table(['source', 'destination', 'egress ip', 'gateway'], records.map((r) => [r.sourceIp, r.destinationCidr, r.egressIp, r.gatewayIp])));
+      const records = await bothFamilies((family) => cilium.egress({ ...read, family }));
+      print(ctx, records, () => table(['source', 'destination', 'egress ip', 'gateway', 'ifindex'], records.map((r) => [r.sourceIp, r.destinationCidr, r.egressIp, r.gatewayIp, r.egressIfindex ?? ''])));
       return;
     }
     if (what === 'lb') {

@@ -155,7 +155,7 @@ describeKernel('cilium readers', () => {
       { sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20' },
       { sourceIp: '10.3.0.158', destinationCidr: '0.0.0.0/0', egressIp: '0.0.0.0', gatewayIp: '0.0.0.0' },
     ];
-    await cilMap(bpffs, { name: 'cilium_egress_gw_policy_v4', type: 'lpm_trie', keySize: 12, valueSize: 8, maxEntries: 16384, flags: 1 }, cilium.encode.egress(policies));
+    await cilMap(bpffs, { name: 'cilium_egress_gw_policy_v4', type: 'lpm_trie', keySize: 12, valueSize: 8, maxEntries: 16384, flags: 1 }, cilium.encode.egress(policies, { version: '1.19' }));
     const records = await cilium.egress({ bpffs });
     const dotted = (b: Buffer) => [...b].join('.');
     const fromTool = bpftool<DumpEntry[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/cilium_egress_gw_policy_v4`).map((e) => {
@@ -166,6 +166,46 @@ describeKernel('cilium readers', () => {
     const bySource = (a: { sourceIp: string }, b: { sourceIp: string }) => a.sourceIp.localeCompare(b.sourceIp);
     expect([...records].sort(bySource)).toEqual(fromTool.sort(bySource));
     expect([...records].sort(bySource)).toEqual(policies);
+  });
+
+  it('reads the IPv6 egress map (1.18+) and, from 1.20, the IPv4 map with egress interfaces ahead of the old one, as bpftool shows their bytes', async () => {
+    const bpffs = await mustBpffs();
+    const lpm = (name: string, keySize: number, valueSize: number) => ({ name, type: 'lpm_trie' as const, keySize, valueSize, maxEntries: 16384, flags: 1 });
+    const v6 = [
+      { sourceIp: 'fd00:10:3::73', destinationCidr: '2001:db8:100::/64', egressIp: '2001:db8:1::50', gatewayIp: '192.0.2.20', egressIfindex: 7 },
+      { sourceIp: 'fd00:10:3::9e', destinationCidr: '::/0', egressIp: '::', gatewayIp: '0.0.0.0', egressIfindex: 0 },
+    ];
+    const v4 = [{ sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20', egressIfindex: 3 }];
+    const old = [{ sourceIp: '10.3.0.115', destinationCidr: '198.51.100.0/24', egressIp: '192.0.2.51', gatewayIp: '192.0.2.21' }];
+    await cilMap(bpffs, lpm('cilium_egress_gw_policy_v6', 36, 40), cilium.encode.egress(v6, { family: 6 }));
+    await cilMap(bpffs, lpm('cilium_egress_gw_policy_v4_v2', 12, 28), cilium.encode.egress(v4, { version: '1.20' }));
+    await cilMap(bpffs, lpm('cilium_egress_gw_policy_v4', 12, 8), cilium.encode.egress(old, { version: '1.19' }));
+    const bySource = (a: { sourceIp: string }, b: { sourceIp: string }) => a.sourceIp.localeCompare(b.sourceIp);
+    const dump = (name: string) => bpftool<DumpEntry[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/${name}`).map((e) => [bytes(e.key), bytes(e.value!)] as const);
+    // IPv6: prefixlen @0 (128 + the destination's), saddr @4, daddr @20; egress_ip @0, gateway_ip @16,
+    // egress_ifindex @32. bpftool's bytes against the addresses written out in full.
+    const six = await cilium.egress({ bpffs, family: 6 });
+    expect(six.layout).toMatchObject({ map: 'cilium_egress_gw_policy_v6', keySize: 36, valueSize: 40 });
+    expect([...six].sort(bySource)).toEqual(v6);
+    const full = (groups: string) => Buffer.from(groups.replace(/:/g, ''), 'hex');
+    const key6 = (prefixlen: number, source: string, destination: string) => Buffer.concat([Buffer.from([prefixlen, 0, 0, 0]), full(source), full(destination)]);
+    const value6 = (egress: string, gateway: number[], ifindex: number) => Buffer.concat([full(egress), Buffer.from(gateway), Buffer.alloc(12), Buffer.from([ifindex, 0, 0, 0]), Buffer.alloc(4)]);
+    const hex = (pairs: (readonly [Buffer, Buffer])[]) => pairs.map(([k, v]) => `${k.toString('hex')} ${v.toString('hex')}`).sort();
+    expect(hex(dump('cilium_egress_gw_policy_v6'))).toEqual(hex([
+      [key6(192, 'fd00:0010:0003:0000:0000:0000:0000:0073', '2001:0db8:0100:0000:0000:0000:0000:0000'), value6('2001:0db8:0001:0000:0000:0000:0000:0050', [192, 0, 2, 20], 7)],
+      [key6(128, 'fd00:0010:0003:0000:0000:0000:0000:009e', '0000:0000:0000:0000:0000:0000:0000:0000'), value6('0000:0000:0000:0000:0000:0000:0000:0000', [0, 0, 0, 0], 0)],
+    ]));
+    // IPv4: the 1.20 map first (egress_ifindex @20 of 28 bytes), the older one for 1.19 and before.
+    const four = await cilium.egress({ bpffs });
+    expect(four.layout).toMatchObject({ map: 'cilium_egress_gw_policy_v4_v2', keySize: 12, valueSize: 28 });
+    const [[k, v]] = dump('cilium_egress_gw_policy_v4_v2');
+    expect([...four]).toEqual([{ sourceIp: [...k.subarray(4, 8)].join('.'), destinationCidr: `${[...k.subarray(8, 12)].join('.')}/${k.readUInt32LE(0) - 32}`,
+      egressIp: [...v.subarray(0, 4)].join('.'), gatewayIp: [...v.subarray(4, 8)].join('.'), egressIfindex: v.readUInt32LE(20) }]);
+    expect([...four]).toEqual(v4);
+    const older = await cilium.egress({ bpffs, version: '1.19' });
+    expect(older.layout).toMatchObject({ map: 'cilium_egress_gw_policy_v4', valueSize: 8 });
+    expect([...older]).toEqual(old);
+    expect(older[0].egressIfindex).toBeUndefined();
   });
 
   it('cilium.poller decodes only what changed: drop counters that grow, ipcache entries that come and go', async () => {

@@ -200,11 +200,34 @@ describe('cilium egress gateway (struct egress_gw_policy_key 12 B, egress_gw_pol
     const records = cilium.decode.egress(key, value, 1);
     expect(records.layout).toMatchObject({ map: 'cilium_egress_gw_policy_v4', keySize: 12, valueSize: 8 });
     expect([...records]).toEqual([{ sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20' }]);
-    const packed = cilium.encode.egress([...records]);
+    const packed = cilium.encode.egress([...records], { version: '1.19' });
     expect(packed.keys).toEqual(key);
     expect(packed.values).toEqual(value);
     expect(cilium.decode.egress(Buffer.concat([Buffer.from([32, 0, 0, 0]), v4('10.3.0.115'), v4('0.0.0.0')]), value, 1)[0].destinationCidr).toBe('0.0.0.0/0');
     expect(() => cilium.encode.egress([{ ...records[0], destinationCidr: '10.0.0.0/33' }])).toThrow(/not an IPv4 CIDR/);
+  });
+
+  it('1.20 adds cilium_egress_gw_policy_v4_v2 (28 B values, egress_ifindex @20); encoders use it from 1.20 on', () => {
+    const key = Buffer.concat([Buffer.from([56, 0, 0, 0]), v4('10.3.0.115'), v4('203.0.113.0')]);
+    const value = Buffer.concat([v4('192.0.2.50'), v4('192.0.2.20'), Buffer.alloc(12), Buffer.from([9, 0, 0, 0]), Buffer.alloc(4)]);
+    const records = cilium.decode.egress(key, value, 1);
+    expect(records.layout).toMatchObject({ map: 'cilium_egress_gw_policy_v4_v2', version: '1.20', keySize: 12, valueSize: 28 });
+    expect([...records]).toEqual([{ sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20', egressIfindex: 9 }]);
+    expect(cilium.encode.egress([...records], { version: '1.20' })).toMatchObject({ keys: key, values: value, map: 'cilium_egress_gw_policy_v4_v2' });
+    expect(cilium.encode.egress([...records]).map).toBe('cilium_egress_gw_policy_v4_v2');
+  });
+
+  it('IPv6 (1.18+): struct egress_gw_policy_key6 36 B and egress_gw_policy_entry6 40 B, told apart by the key size', () => {
+    // prefixlen @0 = 128 (the source) + 48, saddr @4, daddr @20; egress_ip @0, gateway_ip (IPv4) @16, egress_ifindex @32.
+    const v6 = (hex: string) => Buffer.from(hex, 'hex');
+    const key = Buffer.concat([Buffer.from([176, 0, 0, 0]), v6('fd000010000300000000000000000073'), v6('20010db8010000000000000000000000')]);
+    const value = Buffer.concat([v6('20010db8000100000000000000000050'), v4('192.0.2.20'), Buffer.alloc(12), Buffer.from([4, 1, 0, 0]), Buffer.alloc(4)]);
+    const records = cilium.decode.egress(key, value, 1);
+    expect(records.layout).toMatchObject({ map: 'cilium_egress_gw_policy_v6', keySize: 36, valueSize: 40 });
+    expect([...records]).toEqual([{ sourceIp: 'fd00:10:3::73', destinationCidr: '2001:db8:100::/48', egressIp: '2001:db8:1::50', gatewayIp: '192.0.2.20', egressIfindex: 260 }]);
+    const packed = cilium.encode.egress([...records], { family: 6 });
+    expect(packed).toMatchObject({ keys: key, values: value, keySize: 36, valueSize: 40, map: 'cilium_egress_gw_policy_v6' });
+    expect(() => cilium.encode.egress([{ ...records[0], destinationCidr: '2001:db8::/129' }], { family: 6 })).toThrow(/not an IPv6 CIDR/);
   });
 });
 
