@@ -21,6 +21,7 @@
 // the 28-byte one from the PR that added it and an inventory of 1.20's maps.)
 import { defineLayout, type Decoded } from '../layout';
 import { checkFamily, decodePairs, encodePairs, encodeVersion, familyBySize, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { columns } from './text';
 import { withLayout, type CiliumRecords } from './version';
 
 const KEY = defineLayout({
@@ -102,4 +103,22 @@ export function encodeEgress(entries: readonly EgressRecord[], options: { versio
     if (!Number.isInteger(length) || length < 0 || length > sourceBits) throw new RangeError(`not an IPv${family} CIDR: '${destinationCidr}'`);
     return [{ prefixlen: sourceBits + length, sourceIp, destination }, { egressIp, gatewayIp, egressIfindex }] as const;
   }));
+}
+
+/** The agent's gateway markers as cilium-dbg names them. */
+const GATEWAY_MARKERS: Readonly<Record<string, string>> = { '0.0.0.0': 'Not Found', '0.0.0.1': 'Excluded CIDR' };
+
+/**
+ * `cilium-dbg bpf egress list`: Go's tabwriter over Source IP, Destination CIDR, Egress IP and
+ * Gateway IP, with the gateway markers named ("Not Found", "Excluded CIDR"), the records in the
+ * order given (cilium-dbg prints the IPv4 map's entries, then the IPv6 map's, in the kernel's
+ * order, as `cilium.egress()` for each family returns them). `No entries found.` for none, which
+ * cilium-dbg writes to stderr. Read from cilium-dbg/cmd/bpf_egress_list.go of a version with the
+ * IPv6 map (1.18+); the columns are assumed the same before.
+ */
+export function formatEgress(records: readonly EgressRecord[]): string {
+  if (!Array.isArray(records)) throw new TypeError('cilium.format.egress: records must be an array');
+  if (records.length === 0) return 'No entries found.\n';
+  return columns(['Source IP', 'Destination CIDR', 'Egress IP', 'Gateway IP'],
+    records.map((r) => [r.sourceIp, r.destinationCidr, r.egressIp, GATEWAY_MARKERS[r.gatewayIp] ?? r.gatewayIp]));
 }

@@ -5,7 +5,7 @@ import { decodeIpcache, encodeIpcache, formatIpcache, lookupIpcache, IPCACHE_LAY
 import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, BACKEND_LAYOUTS, BACKEND6_LAYOUTS, REV_NAT_LAYOUTS, REV_NAT6_LAYOUTS, SERVICE_LAYOUTS, SERVICE6_LAYOUTS } from './lb';
 import { decodeMetrics, encodeMetrics, formatMetrics, METRICS_LAYOUTS } from './metrics';
 import { decodeNat, encodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS } from './nat';
-import { decodeEgress, encodeEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS } from './egress';
+import { decodeEgress, encodeEgress, formatEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS } from './egress';
 import { explainPod } from './explain';
 import { ipcacheLookup, readBackends, readConntrack, readEgress, readEndpoints, readIpcache, readMetrics, readNat, readPolicy, readRevNat, readServices } from './read';
 import { renderPodReport } from './report';
@@ -68,6 +68,7 @@ export const cilium = Object.freeze({
     ipcache: formatIpcache,
     endpoints: formatEndpoints,
     metrics: formatMetrics,
+    egress: formatEgress,
     /** An explainPod report as text, in the walkthrough's order. */
     pod: renderPodReport,
   }),

@@ -44,13 +44,13 @@ const USAGE = `usage: bpfscope [command] [--json]
   top [--interval ms] [--count n]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
   version                 bpfscope, libbpf, kernel and the features bpfscope probes
-  cilium ipcache|endpoints|metrics [--version V] [--bpffs DIR]
+  cilium ipcache|endpoints|metrics|egress [--version V] [--bpffs DIR]
                           cilium-dbg bpf … list, as that Cilium version prints it (default: from map sizes)
   cilium drops [--interval ms] [--count n] [--version V] [--bpffs DIR]
                           the drops counted in cilium_metrics since the last tick, live
-  cilium ct|nat|egress|lb|policy <endpoint-id> [--version V] [--bpffs DIR]
-                          conntrack, source NAT, egress gateway policies, services/backends/rev-NAT,
-                          an endpoint's policy map
+  cilium ct|nat|lb|policy <endpoint-id> [--version V] [--bpffs DIR]
+                          conntrack, source NAT, services/backends/rev-NAT, an endpoint's policy map,
+                          as tables
   explain <pid|container-id|ip> [--version V] [--bpffs DIR]
   cilium explain <pid|container-id|ip> [--version V] [--bpffs DIR]
                           a pod's datapath end to end (the walkthrough), with findings
@@ -260,7 +260,7 @@ const commands: Record<string, Command> = {
     }
     if (what === 'egress') {
       const records = await bothFamilies((family) => cilium.egress({ ...read, family }));
-      print(ctx, records, () => table(['source', 'destination', 'egress ip', 'gateway', 'ifindex'], records.map((r) => [r.sourceIp, r.destinationCidr, r.egressIp, r.gatewayIp, r.egressIfindex ?? ''])));
+      print(ctx, records, () => cilium.format.egress(records).trimEnd());
       return;
     }
     if (what === 'lb') {

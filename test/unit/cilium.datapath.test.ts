@@ -207,6 +207,23 @@ describe('cilium egress gateway (struct egress_gw_policy_key 12 B, egress_gw_pol
     expect(() => cilium.encode.egress([{ ...records[0], destinationCidr: '10.0.0.0/33' }])).toThrow(/not an IPv4 CIDR/);
   });
 
+  it('cilium.format.egress prints cilium-dbg bpf egress list: tabwriter columns, IPv4 then IPv6, the gateway markers named', () => {
+    const records = [
+      { sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20' },
+      { sourceIp: '10.3.0.158', destinationCidr: '0.0.0.0/0', egressIp: '0.0.0.0', gatewayIp: '0.0.0.0' },
+      { sourceIp: 'fd00:10:3::73', destinationCidr: '2001:db8:100::/64', egressIp: '2001:db8:1::50', gatewayIp: '0.0.0.1', egressIfindex: 7 },
+    ];
+    // Widths: the longest cell of each column (the last unpadded) plus tabwriter's padding of 3.
+    expect(cilium.format.egress(records)).toBe([
+      'Source IP       Destination CIDR    Egress IP        Gateway IP',
+      '10.3.0.115      203.0.113.0/24      192.0.2.50       192.0.2.20',
+      '10.3.0.158      0.0.0.0/0           0.0.0.0          Not Found',
+      'fd00:10:3::73   2001:db8:100::/64   2001:db8:1::50   Excluded CIDR',
+      '',
+    ].join('\n'));
+    expect(cilium.format.egress([])).toBe('No entries found.\n');
+  });
+
   it('1.20 adds cilium_egress_gw_policy_v4_v2 (28 B values, egress_ifindex @20); encoders use it from 1.20 on', () => {
     const key = Buffer.concat([Buffer.from([56, 0, 0, 0]), v4('10.3.0.115'), v4('203.0.113.0')]);
     const value = Buffer.concat([v4('192.0.2.50'), v4('192.0.2.20'), Buffer.alloc(12), Buffer.from([9, 0, 0, 0]), Buffer.alloc(4)]);
