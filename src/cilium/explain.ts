@@ -220,7 +220,7 @@ export async function explainPod(target: PodTarget, options?: ExplainOptions): P
   // Egress gateway policies for the pod IP: the map exists only where the feature is on.
   if (report.pod.ip) {
     const ip = report.pod.ip;
-    const policies = await step(report, 'cilium_egress_gw_policy_v4', async () => {
+    const policies = await step(report, 'cilium_egress_gw_policy_v4(_v2)', async () => {
       try {
         return await readEgress(read);
       } catch (err) {
