@@ -206,6 +206,14 @@ describeKernel('cilium readers', () => {
     expect(older.layout).toMatchObject({ map: 'cilium_egress_gw_policy_v4', valueSize: 8 });
     expect([...older]).toEqual(old);
     expect(older[0].egressIfindex).toBeUndefined();
+    // A poller finds the IPv6 map the same way, and reports what changes in it.
+    const poller = await cilium.poller('egress', { bpffs, family: 6 });
+    try {
+      expect(poller.poll().added.sort(bySource)).toEqual(v6);
+      expect(poller.poll()).toMatchObject({ added: [], removed: [], changed: [] });
+    } finally {
+      poller.close();
+    }
   });
 
   it('cilium.poller decodes only what changed: drop counters that grow, ipcache entries that come and go', async () => {
