@@ -29,15 +29,13 @@ const KEY = defineLayout({
   sourceIp: { offset: 4, type: 'ipv4' },
   destination: { offset: 8, type: 'ipv4' },
 }, 12);
-const VALUE = defineLayout({
+/** The first 8 bytes of both IPv4 entries. */
+const ENTRY4 = {
   egressIp: { offset: 0, type: 'ipv4' },
   gatewayIp: { offset: 4, type: 'ipv4' },
-}, 8);
-const VALUE_V2 = defineLayout({
-  egressIp: { offset: 0, type: 'ipv4' },
-  gatewayIp: { offset: 4, type: 'ipv4' },
-  egressIfindex: { offset: 20, type: 'u32' },
-}, 28);
+} as const;
+const VALUE = defineLayout(ENTRY4, 8);
+const VALUE_V2 = defineLayout({ ...ENTRY4, egressIfindex: { offset: 20, type: 'u32' } }, 28);
 const KEY6 = defineLayout({
   prefixlen: { offset: 0, type: 'u32' },
   sourceIp: { offset: 4, type: 'ipv6' },
