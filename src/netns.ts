@@ -90,7 +90,7 @@ export async function ownNetnsId(): Promise<{ dev: number; ino: number }> {
  * Every network namespace on the host: those named in /var/run/netns and those of processes in
  * /proc, deduplicated by (dev, inode), with their names, pids and the nsid each has from the
  * caller's namespace (RTM_GETNSID). Namespaces held only by a socket or a bind mount elsewhere
- * are not visible this way.
+ * are not visible this way; a name under /var/run/netns with no namespace mounted on it is skipped.
  */
 export async function listNetns(): Promise<NetnsInfo[]> {
   const byId = new Map<string, Found>();
@@ -107,9 +107,13 @@ export async function listNetns(): Promise<NetnsInfo[]> {
     Promise.all(pids.map((p) => nsStat(`/proc/${p}/ns/net`))),
     ownNetnsId(),
   ]);
+  // Every namespace is an inode of the one nsfs, whose device is our own namespace's. A name on
+  // another device is the bare file `ip netns add` mounts over: one whose namespace was unmounted
+  // but not unlinked, or whose creator died in between. `ip netns list` prints such names (and
+  // fails on their nsid); they name no namespace, so they are left out.
   names.forEach((n, i) => {
     const id = nameStats[i];
-    if (id) entry(id).names.push(n);
+    if (id && id.dev === own.dev) entry(id).names.push(n);
   });
   pids.forEach((p, i) => {
     const id = pidStats[i];

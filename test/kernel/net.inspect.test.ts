@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   BpfError,
@@ -22,7 +22,7 @@ import {
   type XdpAttachment,
 } from 'bpfscope';
 import { createLink, createVeth, loadProgram, pin, setLink } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, ipJson, mustBpffs, mustNetns, owned, run } from '../helpers/kernel';
+import { bpftool, cleanup, describeKernel, ipJson, mustBpffs, mustNetns, owned, run, uniqueName } from '../helpers/kernel';
 import { buildWorld, GATEWAY, type World } from '../helpers/networld';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -372,9 +372,15 @@ describeKernel('network view', () => {
 
   it('lists network namespaces with names, pids and nsids like `ip -j netns list`', async () => {
     const lonely = mustNetns(); // no device links it to another namespace: no nsid assigned
+    // The bare file `ip netns add` mounts over, left behind with nothing mounted on it.
+    const stale = uniqueName('stale');
+    writeFileSync(`/var/run/netns/${stale}`, '', { flag: 'wx', mode: 0 });
+    cleanup(() => unlinkSync(`/var/run/netns/${stale}`));
     const all = await listNetns();
     const theirs = ipJson<Json[]>(['netns', 'list']);
     expect(theirs.find((t) => t.name === lonely)).toEqual({ name: lonely });
+    expect(theirs.find((t) => t.name === stale)).toEqual({ name: stale });
+    expect(all.filter((n) => n.names.includes(stale))).toEqual([]);
     expect(all.find((n) => n.names.includes(lonely))?.nsid).toBeUndefined();
     const keys = all.map((n) => `${n.dev}:${n.inode}`);
     expect(new Set(keys).size).toBe(keys.length);
