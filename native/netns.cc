@@ -161,6 +161,22 @@ Napi::Value RunOnThread(Napi::Env env, Target target, std::unique_ptr<Task> task
 // namespace bind-mounted on it, so it outlives the thread that made it.
 constexpr const char* kNetnsDir = "/var/run/netns";
 
+// Makes /var/run/netns a shared mount point, as `ip netns add` does before its first name.
+// Otherwise, on a machine where nothing has made it one yet (a fresh boot), the first later
+// `ip netns add` bind-mounts the directory over itself and hides the namespaces named before:
+// deleting one then unmounts only the copy in that bind, and its file cannot be unlinked (EBUSY),
+// so the namespace outlives its deletion.
+bool ShareNetnsDir(Failure& failure) {
+  if (::mount("", kNetnsDir, "none", MS_SHARED | MS_REC, nullptr) == 0) return true;
+  if (errno != EINVAL) return failure.Set(errno, "mount", std::string(kNetnsDir) + " (make shared)");
+  // EINVAL: not a mount point yet.
+  if (::mount(kNetnsDir, kNetnsDir, "none", MS_BIND | MS_REC, nullptr) != 0)
+    return failure.Set(errno, "mount", std::string(kNetnsDir) + " (bind onto itself)");
+  if (::mount("", kNetnsDir, "none", MS_SHARED | MS_REC, nullptr) != 0)
+    return failure.Set(errno, "mount", std::string(kNetnsDir) + " (make shared)");
+  return true;
+}
+
 bool ValidName(const std::string& name) {
   return !name.empty() && name.size() < 256 && name != "." && name != ".." && name.find('/') == std::string::npos;
 }
@@ -176,6 +192,7 @@ Napi::Value CreateNetns(const Napi::CallbackInfo& info) {
       info.Env(), fresh,
       [path](Failure& failure) {
         if (::mkdir(kNetnsDir, 0755) != 0 && errno != EEXIST) return failure.Set(errno, "mkdir", kNetnsDir);
+        if (!ShareNetnsDir(failure)) return false;
         Fd file(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0));
         if (!file.valid()) return failure.Set(errno, "open", path);
         if (::mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0) {

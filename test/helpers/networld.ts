@@ -83,14 +83,18 @@ export async function buildWorld(podCount = 3): Promise<World> {
     undo.push(() => o.close());
     return o;
   };
+  // Undoes everything, then reports what failed: a swallowed failure once hid namespaces that
+  // outlived their deletion.
   const teardown = async (): Promise<void> => {
+    const failures: unknown[] = [];
     for (const fn of undo.reverse()) {
       try {
         await fn();
-      } catch {
-        // keep undoing the rest
+      } catch (err) {
+        failures.push(err);
       }
     }
+    if (failures.length > 0) throw new AggregateError(failures, `world teardown: ${failures.length} undo step(s) failed`);
   };
   try {
     const tag = uniqueName('w');
@@ -186,7 +190,9 @@ export async function buildWorld(podCount = 3): Promise<World> {
 
     return { pods, bridge, bridgePort, fromContainer, toContainer, extraEgress, tcProg, xdpProg, podTcx, tcxLinks, cgroupRoot, teardown };
   } catch (err) {
-    await teardown();
+    await teardown().catch((undoErr: unknown) => {
+      throw new AggregateError([err, undoErr], 'building the world failed, and so did undoing it');
+    });
     throw err;
   }
 }

@@ -1,7 +1,8 @@
 // Network faults: a namespace or a process that vanishes during calls, an interface removed
 // between listing and querying it, and devices deleted while their namespace is being read.
-import { spawn } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readlinkSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { BpfError, findPeer, getEthtoolStats, listAttachments, listInterfaces, listRoutes } from 'bpfscope';
 import { createNetns, createVeth } from 'bpfscope/testing';
@@ -123,5 +124,33 @@ describeKernel('network faults', () => {
     expect(rounds).toBeGreaterThan(2);
     expect((await listInterfaces({ netns: ns.ref })).map((l) => l.name)).toEqual(['lo']);
     expect(run('ip', ['-n', ns.name, '-o', 'link']).trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a fresh boot, where /var/run/netns is no mount point yet: a name made by createNetns, then one by `ip netns add`, both delete', () => {
+    // In a mount namespace of its own (private: nothing it mounts or unmounts reaches this one),
+    // a child process returns /var/run/netns to a fresh boot's state and makes the two names.
+    // Without the shared mount createNetns now makes first, ip bind-mounted the directory over
+    // itself, hiding the first name's mount: its deletion failed with EBUSY and the namespace lived on.
+    const [ours, theirs] = [uniqueName('boot'), uniqueName('boot')];
+    cleanup(() => rmSync(`/var/run/netns/${ours}`, { force: true })); // only left if the deletion failed
+    const script = `
+      import { execFileSync } from 'node:child_process';
+      import { existsSync, readFileSync } from 'node:fs';
+      const [testing, ours, theirs] = process.argv.slice(1);
+      const { createNetns } = await import(testing);
+      const { LD_PRELOAD, ...env } = process.env;
+      const ip = (...args) => execFileSync('ip', args, { env, stdio: 'ignore' });
+      const mounted = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').filter((l) => l.split(' ')[4] === '/run/netns');
+      while (mounted().length > 0) execFileSync('umount', ['-l', '/run/netns'], { env });
+      const ns = await createNetns(ours);
+      ip('netns', 'add', theirs);
+      const error = await ns.remove().then(() => undefined, (e) => e.code);
+      ip('netns', 'del', theirs);
+      console.log(JSON.stringify({ error, left: [ours, theirs].filter((n) => existsSync('/var/run/netns/' + n)), shared: mounted().some((l) => / shared:/.test(l)) }));
+    `;
+    const testing = join(process.cwd(), 'dist/esm/testing.mjs');
+    const child = spawnSync('unshare', ['--mount', '--propagation', 'private', process.execPath, '--input-type=module', '-e', script, testing, ours, theirs], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({ error: undefined, left: [], shared: true });
   });
 });
