@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: timing, C baselines compiled at run time, markdown tables.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,7 +139,11 @@ export function commandMs(cmd, args, runs = 5) {
 let buildDir;
 /** Compiles scripts/bench/NAME.c against libbpf into a temp dir and returns the binary's path. */
 export function compileBaseline(name) {
-  buildDir ??= mkdtempSync(join(tmpdir(), 'bpfscope-bench-'));
+  if (buildDir === undefined) {
+    buildDir = mkdtempSync(join(tmpdir(), 'bpfscope-bench-'));
+    // The binaries are this run's alone (a child given one's path is done before this process).
+    process.once('exit', () => rmSync(buildDir, { recursive: true, force: true }));
+  }
   const out = join(buildDir, name);
   const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'libbpf', 'libmnl'], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
   execFileSync('cc', ['-O2', '-pthread', '-o', out, join(root, 'scripts/bench', `${name}.c`), ...flags], { stdio: 'inherit' });

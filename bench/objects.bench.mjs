@@ -4,14 +4,14 @@
 // machine's processes (bpftool's pids need its BPF iterator, which Debian's build lacks).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listCgroupAttachments, listHolders, listMaps, listPrograms } from 'bpfscope';
 import { attachCgroup, createMap, detachCgroup, loadProgram, mountBpffs, pin, unmount } from 'bpfscope/testing';
 import { commandMs, compileBaseline, fmt, medianMs, paired, ratio, runBaseline, table } from './lib.mjs';
 
 const N = Number(process.env.BENCH_OBJECTS ?? 1000);
-const dir = join('/tmp', `bpfscope-bench-objects-${process.pid}`);
-mkdirSync(dir, { recursive: true });
+const dir = mkdtempSync(join(tmpdir(), 'bpfscope-bench-objects-'));
 await mountBpffs(dir);
 try {
   // Pin every object and drop its fd: 2,000 open fds would pass the default soft limit.
@@ -37,6 +37,7 @@ try {
   console.log('');
 } finally {
   await unmount(dir);
+  rmdirSync(dir);
 }
 
 // A cgroup tree: 20 children of a fresh cgroup, 10 below each, a connect4 program on every one.
