@@ -148,11 +148,8 @@ export function mustVeth(options: { netns?: string; peer?: string; host?: string
   const tmpPeer = options.netns ? uniqueName('tp') : peer;
   run('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', tmpPeer]);
   cleanup(() => {
-    try {
-      run('ip', ['link', 'del', host]);
-    } catch {
-      // already gone with its namespace
-    }
+    // Gone already when its peer's namespace was deleted first; any other failure is reported.
+    if (ipJson<{ ifname: string }[]>(['link', 'show']).some((l) => l.ifname === host)) run('ip', ['link', 'del', host]);
   });
   if (options.netns) {
     run('ip', ['link', 'set', tmpPeer, 'netns', options.netns]);
