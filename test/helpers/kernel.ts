@@ -1,10 +1,10 @@
 // Test helpers: real kernel objects that remove themselves (even when a test fails), and the
 // tools (bpftool, ip, tc, ethtool) the tests compare bpfscope against. Only tests run tools.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onTestFinished, afterAll, describe } from 'vitest';
+import { onTestFinished, describe } from 'vitest';
 import { mountBpffs, unmount, type KernelObject } from 'bpfscope/testing';
 
 export const isRoot = process.getuid?.() === 0;
@@ -58,18 +58,68 @@ export function ipJson<T = unknown>(args: string[], netns?: string): T {
   return (out ? JSON.parse(out) : []) as T;
 }
 
+// What this process named and made, for leftovers() to look for after each file.
+const namesGiven = new Set<string>();
+const dirsMade = new Set<string>();
+
 let counter = 0;
-/** A short unique name (interface names allow 15 characters). */
+/**
+ * A short unique name (interface names allow 15 characters). Netns, interfaces and cgroups whose
+ * names contain it must be gone when the file ends (leftovers()).
+ */
 export function uniqueName(prefix: string): string {
   counter++;
   const tag = `${process.pid.toString(36)}${counter.toString(36)}`;
-  return `${prefix}${tag}`.slice(0, 15);
+  const name = `${prefix}${tag}`.slice(0, 15);
+  namesGiven.add(name);
+  return name;
+}
+
+/** mkdtemp under `parent` (default: the temp directory); it must be gone when the file ends. */
+export function tempDir(prefix: string, parent = tmpdir()): string {
+  const dir = mkdtempSync(join(parent, prefix));
+  dirsMade.add(dir);
+  return dir;
+}
+
+function namesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return []; // /var/run/netns before any namespace was named
+  }
+}
+
+/**
+ * What this process made and did not remove: named network namespaces, interfaces in this
+ * namespace and top-level cgroups whose names contain a uniqueName(), tempDir() directories, and
+ * mounts on either. Interfaces get up to 3 s to go: a veth whose peer's namespace was deleted
+ * goes with it, but only once the kernel has torn that namespace down.
+ */
+export async function leftovers(): Promise<string[]> {
+  const ours = (name: string): boolean => [...namesGiven].some((given) => name.includes(given));
+  const interfaces = async (): Promise<string[]> => {
+    for (let waited = 0; ; waited += 50) {
+      const left = namesIn('/sys/class/net').filter(ours);
+      if (left.length === 0 || waited >= 3000) return left.map((n) => `interface ${n}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const dirs = [...dirsMade];
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter(Boolean);
+  return [
+    ...namesIn('/var/run/netns').filter(ours).map((n) => `netns ${n}`),
+    ...(await interfaces()),
+    ...namesIn(cgroup2Mount()).filter(ours).map((n) => `cgroup ${cgroup2Mount()}/${n}`),
+    ...dirs.filter((d) => existsSync(d)).map((d) => `directory ${d}`),
+    ...mounts.filter((m) => dirs.some((d) => m === d || m.startsWith(`${d}/`)) || ours(m.split('/').pop()!)).map((m) => `mount ${m}`),
+  ];
 }
 
 // Cleanups registered outside a test (in beforeAll): hooks cannot be added once the file runs, so
-// one afterAll, registered when this module loads, runs them, last registered first.
+// the setup file's afterAll runs them, last registered first, once the file's own hooks are done.
 const fileCleanups: (() => unknown)[] = [];
-afterAll(async () => {
+export async function runFileCleanups(): Promise<void> {
   const failures: unknown[] = [];
   for (const fn of fileCleanups.splice(0).reverse()) {
     try {
@@ -79,7 +129,7 @@ afterAll(async () => {
     }
   }
   if (failures.length > 0) throw new AggregateError(failures, `${failures.length} cleanup(s) failed`);
-});
+}
 
 /** Registers cleanup for the current test, or for the file when called outside a test. */
 export function cleanup(fn: () => unknown): void {
@@ -100,7 +150,7 @@ export function owned<T extends KernelObject>(object: T): T {
 
 /** A private bpffs mount in a fresh temporary directory, unmounted and removed afterwards. */
 export async function mustBpffs(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'bpfscope-bpffs-'));
+  const dir = tempDir('bpfscope-bpffs-');
   await mountBpffs(dir);
   cleanup(async () => {
     await unmount(dir);
@@ -109,14 +159,20 @@ export async function mustBpffs(): Promise<string> {
   return dir;
 }
 
-/**
- * A fresh cgroup v2 directory (under the cgroup2 mount: /sys/fs/cgroup, or /sys/fs/cgroup/unified
- * on a hybrid host) with the children named, removed afterwards, children first.
- */
+let cgroup2: string | undefined;
+/** Where cgroup v2 is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host. */
+export function cgroup2Mount(): string {
+  if (cgroup2 === undefined) {
+    const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' - ')[1]?.startsWith('cgroup2 '));
+    if (!line) throw new Error('no cgroup2 mount');
+    cgroup2 = line.split(' ')[4];
+  }
+  return cgroup2;
+}
+
+/** A fresh cgroup v2 directory with the children named, removed afterwards, children first. */
 export function mustCgroup(...children: string[]): string {
-  const mount = run('findmnt', ['-n', '-t', 'cgroup2', '-o', 'TARGET']).trim().split('\n')[0];
-  if (!mount) throw new Error('no cgroup2 mount');
-  const dir = mkdtempSync(join(mount, 'bpfscope-'));
+  const dir = tempDir('bpfscope-', cgroup2Mount());
   for (const child of children) mkdirSync(join(dir, child));
   cleanup(() => {
     for (const child of [...children].reverse()) rmdirSync(join(dir, child));

@@ -23,7 +23,7 @@ import {
   type NamedNetns,
   type Removable,
 } from 'bpfscope/testing';
-import { ipJson, run, toolEnv, uniqueName } from './kernel';
+import { cgroup2Mount, ipJson, run, toolEnv, uniqueName } from './kernel';
 
 export const GATEWAY = '10.3.0.179';
 
@@ -53,8 +53,6 @@ export interface World {
   cgroupRoot: string;
   teardown(): Promise<void>;
 }
-
-const CGROUP2 = '/sys/fs/cgroup/unified';
 
 /** Waits for a process to exit (or be gone already). */
 function exited(child: ChildProcess): Promise<void> {
@@ -98,7 +96,7 @@ export async function buildWorld(podCount = 3): Promise<World> {
   };
   try {
     const tag = uniqueName('w');
-    const cgroupRoot = `${CGROUP2}/bpfscope-${tag}`;
+    const cgroupRoot = `${cgroup2Mount()}/bpfscope-${tag}`;
     mkdirSync(cgroupRoot);
     undo.push(() => rmdirSync(cgroupRoot));
 

@@ -1,15 +1,20 @@
 // Runs before every test file. Kernel tests need root; with CI=true they must not skip.
 import { afterAll, beforeAll } from 'vitest';
-import { openFdCount } from './kernel';
+import { isRoot, leftovers, openFdCount, runFileCleanups } from './kernel';
 
 let fdsAtStart = 0;
 beforeAll(() => {
   fdsAtStart = openFdCount();
 });
-afterAll(() => {
+afterAll(async () => {
+  await runFileCleanups();
   // Every kernel object a file made is closed by its own teardown; a leak shows here.
   const now = openFdCount();
   if (now > fdsAtStart + 2) {
     throw new Error(`file leaked ${now - fdsAtStart} file descriptors (${fdsAtStart} → ${now})`);
   }
+  // And everything it made on the host (namespaces, interfaces, cgroups, mounts, directories) is
+  // gone, even when a test failed.
+  const left = isRoot ? await leftovers() : [];
+  if (left.length > 0) throw new Error(`file left behind: ${left.join(', ')}`);
 });

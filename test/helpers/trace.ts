@@ -1,10 +1,9 @@
 // Runs a node script in a child process under strace, to count the system calls bpfscope makes
 // (a bound on work that does not depend on the machine's speed) and see their results.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { toolEnv } from './kernel';
+import { tempDir, toolEnv } from './kernel';
 
 /** The package root, for `require` in child scripts (they run outside vitest). */
 export const PACKAGE_ROOT = resolve(__dirname, '..', '..');
@@ -26,7 +25,7 @@ export interface Traced {
 
 /** Runs `script` (after PREAMBLE) with `node -e` under `strace -f -e trace=<syscalls>,write`. */
 export function traced(script: string, syscalls = 'bpf'): Traced {
-  const dir = mkdtempSync(join(tmpdir(), 'bpfscope-trace-'));
+  const dir = tempDir('bpfscope-trace-');
   try {
     const out = join(dir, 'trace');
     // strace itself runs without the sanitizer preload; the traced node gets it back with -E.

@@ -7,14 +7,7 @@ import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
 import { attachCgroup, createFakeCiliumNode, detachCgroup, loadProgram, type FakeCiliumNode } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, ipJson, owned } from '../helpers/kernel';
-
-/** Where cgroup v2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts). */
-function cgroup2Mount(): string {
-  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' - ')[1]?.startsWith('cgroup2 '));
-  if (!line) throw new Error('no cgroup2 mount: cannot place a process in a container-like cgroup');
-  return line.split(' ')[4];
-}
+import { bpftool, cgroup2Mount, cleanup, describeKernel, ipJson, owned, tempDir } from '../helpers/kernel';
 
 /** A process's cgroup v2 directory, from /proc/<pid>/cgroup read here. */
 function cgroupOfProcessByHand(pid: number): string {
@@ -86,7 +79,7 @@ describeKernel('fake Cilium node', () => {
     const n = await node({ version: '1.16', pods: [{ ip: '10.3.0.115' }] });
     const sleeper = spawn('ip', ['netns', 'exec', n.pods[0].netns.name, 'sleep', '60'], { stdio: 'ignore' });
     const id = randomBytes(32).toString('hex');
-    const parent = `${cgroup2Mount()}/bpfscope-cilium-${process.pid}`;
+    const parent = tempDir('bpfscope-cilium-', cgroup2Mount());
     const dir = `${parent}/cri-containerd-${id}.scope`;
     mkdirSync(dir, { recursive: true });
     cleanup(async () => {

@@ -1,11 +1,10 @@
 // openPinned/listPinned on a private bpffs holding a program, a map and a link.
-import { mkdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { BpfError, bpffsMounts, listPinned, openPinned } from 'bpfscope';
 import { attachTcx, createMap, loadProgram, pin } from 'bpfscope/testing';
-import { cleanup, describeKernel, mustBpffs, mustVeth, owned } from '../helpers/kernel';
+import { cleanup, describeKernel, mustBpffs, mustVeth, owned, tempDir } from '../helpers/kernel';
 
 describeKernel('pins', () => {
   it('tells which object a pin holds, with its info, and walks a bpffs tree in name order', async () => {
@@ -50,7 +49,7 @@ describeKernel('pins', () => {
   it('gives clear errors for missing paths, directories, files outside bpffs and bad input', async () => {
     const root = await mustBpffs();
     mkdirSync(join(root, 'dir'));
-    const plain = mkdtempSync(join(tmpdir(), 'bpfscope-plain-'));
+    const plain = tempDir('bpfscope-plain-');
     cleanup(() => rmSync(plain, { recursive: true }));
     writeFileSync(join(plain, 'file'), 'x');
 
