@@ -4,10 +4,29 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { createNetns } from 'bpfscope/testing';
-import { cleanup, describeKernel, uniqueName } from '../helpers/kernel';
+import { cgroup2Mount, cleanup, describeKernel, uniqueName } from '../helpers/kernel';
 import { PREAMBLE } from '../helpers/trace';
 
-const PIDS_ROOT = '/sys/fs/cgroup/pids';
+/**
+ * Where a new cgroup gets pids.max: the pids hierarchy of cgroup v1 on a hybrid host, or the cgroup
+ * v2 root, whose children get the pids controller once it is in the root's subtree_control (where
+ * systemd usually has put it already; if not, it is added and taken out again afterwards).
+ */
+function pidsRoot(): string {
+  const v1 = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => {
+    const [fstype, , options] = (l.split(' - ')[1] ?? '').split(' ');
+    return fstype === 'cgroup' && options.split(',').includes('pids');
+  });
+  if (v1) return v1.split(' ')[4];
+  const root = cgroup2Mount();
+  const has = (file: string): boolean => readFileSync(`${root}/${file}`, 'utf8').split(/\s+/).includes('pids');
+  if (!has('cgroup.controllers')) throw new Error(`no pids controller in ${root}/cgroup.controllers`);
+  if (!has('cgroup.subtree_control')) {
+    writeFileSync(`${root}/cgroup.subtree_control`, '+pids');
+    cleanup(() => writeFileSync(`${root}/cgroup.subtree_control`, '-pids'));
+  }
+  return root;
+}
 
 /** Starts `script` in a child node; resolves its lines as they come and its exit. */
 function child(script: string) {
@@ -62,13 +81,14 @@ describeKernel('process faults', () => {
       })();
     `);
     await c.line(/^ready/);
-    const cg = `${PIDS_ROOT}/${uniqueName('bpfscope')}`;
+    const root = pidsRoot();
+    const cg = `${root}/${uniqueName('bpfscope')}`;
     mkdirSync(cg);
     cleanup(() => rmdirSync(cg));
     writeFileSync(`${cg}/cgroup.procs`, String(c.proc.pid));
     cleanup(() => {
       try {
-        writeFileSync(`${PIDS_ROOT}/cgroup.procs`, String(c.proc.pid)); // out again, if still alive
+        writeFileSync(`${root}/cgroup.procs`, String(c.proc.pid)); // out again, if still alive
       } catch {
         // exited: the cgroup is empty already
       }
