@@ -795,13 +795,16 @@ Napi::Value CreateNetdev(const Napi::CallbackInfo& info) {
   });
 }
 
-// setLink(netns, ifname, up, master?): brings a link up or down and sets (or, with '', clears) its master.
+// setLink(netns, ifname, up, master?, alias?): brings a link up or down, sets (or, with '', clears)
+// its master, and sets (or, with '', clears) its alias (`ip link set … alias`).
 Napi::Value SetLink(const Napi::CallbackInfo& info) {
   netns::Target target;
-  std::string name, master;
-  if (!TargetAndName(info, &target, &name, "setLink(netns, ifname, up, master?)")) return info.Env().Undefined();
+  std::string name, master, alias;
+  if (!TargetAndName(info, &target, &name, "setLink(netns, ifname, up, master?, alias?)")) return info.Env().Undefined();
   bool up = info.Length() > 2 && info[2].ToBoolean();
   bool set_master = info.Length() > 3 && ArgString(info, 3, &master);
+  bool set_alias = info.Length() > 4 && ArgString(info, 4, &alias);
+  if (set_alias && alias.size() > 255) return ThrowType(info.Env(), "setLink: an alias has at most 255 bytes (IFALIASZ - 1)");
   return Request(info.Env(), target, "RTM_NEWLINK", [=](Rtnl& nl, nlmsghdr** out, std::string* object, Failure& failure) {
     *object = "interface " + name;
     int32_t ifindex, master_index = 0;
@@ -813,6 +816,8 @@ Napi::Value SetLink(const Napi::CallbackInfo& info) {
     ifi->ifi_change = IFF_UP;
     ifi->ifi_flags = up ? IFF_UP : 0;
     if (set_master) mnl_attr_put_u32(req, IFLA_MASTER, static_cast<uint32_t>(master_index));
+    // Without its NUL: the kernel stores what it is given, and an empty one clears the alias.
+    if (set_alias) mnl_attr_put(req, IFLA_IFALIAS, alias.size(), alias.data());
     *out = req;
     return true;
   });

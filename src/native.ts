@@ -41,7 +41,7 @@ export interface NativeFixtures {
   createNetns(name: string): Promise<string>;
   deleteNetns(name: string): Promise<void>;
   createNetdev(netns: string | undefined, name: string, kind: 'veth' | 'bridge', peerName?: string, peerNetns?: string): Promise<void>;
-  setLink(netns: string | undefined, ifname: string, up: boolean, master?: string): Promise<void>;
+  setLink(netns: string | undefined, ifname: string, up: boolean, master?: string, alias?: string): Promise<void>;
   deleteLink(netns: string | undefined, ifname: string): Promise<void>;
   addAddress(netns: string | undefined, ifname: string, address: string, prefixlen: number): Promise<void>;
   addRoute(netns: string | undefined, dst: string, dstLen: number, gateway: string, ifname: string, scope: number, onlink: boolean, table: number): Promise<void>;

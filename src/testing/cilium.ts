@@ -2,7 +2,9 @@
 // pairs with an `lxc…` veth on the host, a cilium_host/cilium_net pair holding the pods' gateway,
 // Cilium's programs on the lxc hooks (tcx from 1.16, a cls_bpf filter before), and Cilium's maps
 // for the chosen version, pinned in a private bpffs and filled consistently with the pods.
-// Everything it makes is undone by destroy(), also when creation fails half way.
+// Everything it makes is undone by destroy(), also when creation fails half way. A node whose
+// process was killed before destroy() is recognised by its host device's alias and removed by the
+// next node built in that namespace (a real Cilium's cilium_host is never touched).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,10 @@ import { cilium } from '../cilium';
 import { globalMapSpecs, globalsDir, endpointLinksDir, policyMapSpec, type CiliumMapSpec } from '../cilium/specs';
 import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from '../cilium/version';
 import { listInterfaces } from '../interfaces';
-import { addAddress, addNeighbor, addRoute, addTcFilter, createNetns, createVeth, setLink, type NamedNetns, type Removable } from './net';
+import { listNetns } from '../netns';
+import { bpffsMounts } from '../pins';
+import { addAddress, addNeighbor, addRoute, addTcFilter, createNetns, createVeth, deleteLink, deleteNetns, setLink, type NamedNetns, type Removable } from './net';
+import { processStartTime } from './process';
 import { attachTcx, createMap, loadProgram, mountBpffs, pin, unmount, updateElem, type KernelObject } from './objects';
 
 /** A deliberate inconsistency, for testing what explainPod reports. */
@@ -115,6 +120,35 @@ class Teardown {
   }
 }
 
+// What the host device's alias says of the node: that it is a fake one, made by which process (pid
+// and start time, so a reused pid is not taken for it), and where its pods and pins are.
+const ALIAS_PREFIX = 'bpfscope fake Cilium node';
+
+/**
+ * Clears the way for a node's host device: nothing there, or the leftovers of a fake node whose
+ * process died before destroy() (its pods' namespaces, its bpffs, its host device), which are
+ * removed. Anything else (a real Cilium node, a fake node of a live process) is an error.
+ */
+async function clearHostDevice(hostName: string): Promise<void> {
+  const existing = (await listInterfaces()).find((i) => i.name === hostName);
+  if (!existing) return;
+  const fields = Object.fromEntries((existing.alias ?? '').slice(ALIAS_PREFIX.length).trim().split(' ').map((f) => f.split('=')));
+  if (!existing.alias?.startsWith(ALIAS_PREFIX) || !fields.pid || !fields.tag || !fields.bpffs) {
+    throw new Error(`createFakeCiliumNode: ${hostName} already exists in this network namespace and is no fake node's (a real Cilium node?); pass hostDevice to use another name`);
+  }
+  if (processStartTime(Number(fields.pid)) === fields.start) {
+    throw new Error(`createFakeCiliumNode: ${hostName} belongs to a fake Cilium node of process ${fields.pid}, which is still running`);
+  }
+  for (const ns of await listNetns()) {
+    for (const name of ns.names.filter((n) => n.startsWith(`cilpod-${fields.tag}-`))) await deleteNetns(name);
+  }
+  if ((await bpffsMounts()).some((m) => m === fields.bpffs)) {
+    await unmount(fields.bpffs);
+    rmdirSync(fields.bpffs);
+  }
+  await deleteLink({ ifname: hostName });
+}
+
 async function device(name: string, netns?: NamedNetns): Promise<FakeDevice> {
   const found = (await listInterfaces(netns ? { netns: netns.ref } : undefined)).find((i) => i.name === name);
   if (!found?.mac) throw new Error(`fake Cilium node: ${name} did not appear`);
@@ -128,6 +162,7 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
   const gateway = options.gateway ?? '10.3.0.179';
   const hostName = options.hostDevice ?? 'cilium_host';
   const tag = randomBytes(3).toString('hex');
+  await clearHostDevice(hostName);
   const teardown = new Teardown();
   const track = <T extends Removable | KernelObject>(thing: T): T => {
     teardown.add(() => ('remove' in thing ? thing.remove() : thing.close()));
@@ -145,6 +180,7 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
     // cilium_host (with the gateway IP) and its peer cilium_net.
     const netName = hostName.endsWith('_host') ? hostName.replace(/_host$/, '_net') : `${hostName.slice(0, 13)}_n`;
     track(await createVeth({ name: hostName, peerName: netName }));
+    await setLink({ ifname: hostName, up: true, alias: `${ALIAS_PREFIX} pid=${process.pid} start=${processStartTime(process.pid)} tag=${tag} bpffs=${bpffs}` });
     await addAddress({ ifname: hostName, address: `${gateway}/32` });
     const hostDevice = await device(hostName);
 

@@ -27,6 +27,7 @@ export {
 } from './objects';
 export {
   createNetns,
+  deleteNetns,
   createVeth,
   createBridge,
   setLink,
@@ -52,3 +53,4 @@ export {
   type FakeDevice,
 } from './cilium';
 export type { NativeFdHandle } from '../native';
+export { processStartTime } from './process';

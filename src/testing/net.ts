@@ -35,7 +35,13 @@ export interface NamedNetns extends Removable {
 export async function createNetns(name: string): Promise<NamedNetns> {
   netnsPath({ name }, 'createNetns');
   const path = await withCallerStack(() => native().fixtures.createNetns(name));
-  return { name, path, ref: { name }, remove: once(() => withCallerStack(() => native().fixtures.deleteNetns(name))) };
+  return { name, path, ref: { name }, remove: once(() => deleteNetns(name)) };
+}
+
+/** Deletes a named network namespace as `ip netns del NAME` does (it lives on while anything holds it). */
+export async function deleteNetns(name: string): Promise<void> {
+  netnsPath({ name }, 'deleteNetns');
+  await withCallerStack(() => native().fixtures.deleteNetns(name));
 }
 
 export interface VethOptions {
@@ -82,12 +88,19 @@ export async function createBridge(options: { name: string; netns?: NetnsRef }):
   return { remove };
 }
 
-/** Sets a link up or down and, with `master`, enslaves it ('' releases it). */
-export async function setLink(options: { netns?: NetnsRef; ifname: string; up: boolean; master?: string }): Promise<void> {
+/**
+ * Sets a link up or down; with `master`, enslaves it ('' releases it); with `alias`, sets the
+ * alias `ip link` shows ('' clears it).
+ */
+export async function setLink(options: { netns?: NetnsRef; ifname: string; up: boolean; master?: string; alias?: string }): Promise<void> {
   const ifname = checkIfname(options.ifname, 'setLink: ifname');
   const netns = netnsPath(options.netns, 'setLink: netns');
   if (options.master !== undefined && options.master !== '') checkIfname(options.master, 'setLink: master');
-  await withCallerStack(() => native().fixtures.setLink(netns, ifname, options.up, options.master));
+  if (options.alias !== undefined) {
+    if (typeof options.alias !== 'string') throw new TypeError(`setLink: alias must be a string, got ${typeof options.alias}`);
+    if (Buffer.byteLength(options.alias) > 255) throw new RangeError(`setLink: an alias has at most 255 bytes, got ${Buffer.byteLength(options.alias)}`);
+  }
+  await withCallerStack(() => native().fixtures.setLink(netns, ifname, options.up, options.master, options.alias));
 }
 
 export async function deleteLink(options: { netns?: NetnsRef; ifname: string }): Promise<void> {

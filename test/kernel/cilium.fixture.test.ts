@@ -1,11 +1,13 @@
 // createFakeCiliumNode: the walkthrough's scene from real objects, checked with ip, tc and bpftool
 // (maps found by pin, their entries dumped by bpftool and decoded with cilium.decode), and torn
 // down without leftovers.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { cilium, openPinned } from 'bpfscope';
 import { createFakeCiliumNode, type FakeCiliumNode } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, ipJson, run } from '../helpers/kernel';
+import { bpftool, cleanup, describeKernel, ipJson, run, uniqueName } from '../helpers/kernel';
+import { PREAMBLE } from '../helpers/trace';
 
 interface BpftoolMap { id: number; type: string; name: string; bytes_key: number; bytes_value: number; max_entries: number; flags: number }
 interface DumpEntry { key: string[]; value?: string[]; values?: { cpu: number; value: string[] }[] }
@@ -127,5 +129,37 @@ describeKernel('createFakeCiliumNode', () => {
     await expect(createFakeCiliumNode({ pods: [{ ip: '10.3.0.115' }, { ip: 'not-an-ip' }] })).rejects.toThrow(TypeError);
     expect(fixtureDevices()).toEqual(before);
     expect(run('ip', ['netns', 'list'])).not.toMatch(/cilpod-/);
+  });
+
+  it('a node whose process was killed before destroy() is recognised by its host device alias and cleared by the next; nothing else is', async () => {
+    // A child process builds a node and is killed: its namespaces, pins and devices stay behind.
+    const child = spawn(process.execPath, ['-e', `${PREAMBLE}
+      t.createFakeCiliumNode({ version: '1.18', pods: [{ ip: '10.3.0.115' }] }).then((n) => {
+        console.log(JSON.stringify({ bpffs: n.bpffs, netns: n.pods[0].netns.name, lxc: n.pods[0].lxc.name }));
+      });
+      setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+    const old = JSON.parse(line) as { bpffs: string; netns: string; lxc: string };
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const [host] = ipJson<{ ifalias?: string }[]>(['link', 'show', 'cilium_host']);
+    expect(host.ifalias).toMatch(new RegExp(`^bpfscope fake Cilium node pid=${child.pid} start=\\d+ tag=[0-9a-f]{6} bpffs=`));
+    expect(run('ip', ['netns', 'list'])).toContain(old.netns);
+
+    // The next node clears them and takes the name.
+    const n = await node({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
+    expect(run('ip', ['netns', 'list'])).not.toContain(old.netns);
+    expect(run('findmnt', ['-n', '-o', 'TARGET', '-t', 'bpf']).split('\n')).not.toContain(old.bpffs);
+    expect(existsSync(old.bpffs)).toBe(false);
+    expect(ipJson<{ ifalias?: string }[]>(['link', 'show', 'cilium_host'])[0].ifalias).toMatch(new RegExp(`pid=${process.pid} `));
+
+    // A live process's node, and a cilium_host that is no fake node's, are left alone.
+    await expect(createFakeCiliumNode({ pods: [{ ip: '10.3.0.116' }] })).rejects.toThrow(`cilium_host belongs to a fake Cilium node of process ${process.pid}, which is still running`);
+    await n.destroy();
+    const foreign = uniqueName('fh');
+    run('ip', ['link', 'add', 'cilium_host', 'type', 'veth', 'peer', 'name', foreign]);
+    cleanup(() => run('ip', ['link', 'del', 'cilium_host']));
+    await expect(createFakeCiliumNode({ pods: [{ ip: '10.3.0.116' }] })).rejects.toThrow('cilium_host already exists in this network namespace and is no fake node');
+    expect(ipJson<{ ifname: string }[]>(['link', 'show', 'cilium_host'])[0].ifname).toBe('cilium_host');
   });
 });
