@@ -10,6 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     setupFiles: ['test/helpers/setup.ts'],
+    globalSetup: ['test/helpers/sweep.ts'],
     // Tests import the built package ('bpfscope', 'bpfscope/testing') exactly as users do: Node
     // loads dist/ itself instead of Vite transforming it.
     server: { deps: { external: [/\/dist\//] } },

@@ -125,13 +125,15 @@ class Teardown {
 const ALIAS_PREFIX = 'bpfscope fake Cilium node';
 
 /**
- * Clears the way for a node's host device: nothing there, or the leftovers of a fake node whose
- * process died before destroy() (its pods' namespaces, its bpffs, its host device), which are
- * removed. Anything else (a real Cilium node, a fake node of a live process) is an error.
+ * Removes what a fake node whose process died before destroy() left in the caller's namespace (its
+ * pods' namespaces, its bpffs, its host device), found from the alias of its host device. Resolves
+ * true when it removed one, false when there is no such device; rejects when the device is there
+ * but is no fake node's (a real Cilium node) or belongs to a live process's node. createFakeCiliumNode
+ * calls it first; test runners may call it before their tests.
  */
-async function clearHostDevice(hostName: string): Promise<void> {
+export async function removeStaleFakeCiliumNode(hostName = 'cilium_host'): Promise<boolean> {
   const existing = (await listInterfaces()).find((i) => i.name === hostName);
-  if (!existing) return;
+  if (!existing) return false;
   const fields = Object.fromEntries((existing.alias ?? '').slice(ALIAS_PREFIX.length).trim().split(' ').map((f) => f.split('=')));
   if (!existing.alias?.startsWith(ALIAS_PREFIX) || !fields.pid || !fields.tag || !fields.bpffs) {
     throw new Error(`createFakeCiliumNode: ${hostName} already exists in this network namespace and is no fake node's (a real Cilium node?); pass hostDevice to use another name`);
@@ -147,6 +149,7 @@ async function clearHostDevice(hostName: string): Promise<void> {
     rmdirSync(fields.bpffs);
   }
   await deleteLink({ ifname: hostName });
+  return true;
 }
 
 async function device(name: string, netns?: NamedNetns): Promise<FakeDevice> {
@@ -162,7 +165,7 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
   const gateway = options.gateway ?? '10.3.0.179';
   const hostName = options.hostDevice ?? 'cilium_host';
   const tag = randomBytes(3).toString('hex');
-  await clearHostDevice(hostName);
+  await removeStaleFakeCiliumNode(hostName);
   const teardown = new Teardown();
   const track = <T extends Removable | KernelObject>(thing: T): T => {
     teardown.add(() => ('remove' in thing ? thing.remove() : thing.close()));

@@ -45,6 +45,7 @@ export {
 } from './net';
 export {
   createFakeCiliumNode,
+  removeStaleFakeCiliumNode,
   type FakeCiliumNode,
   type FakeCiliumNodeOptions,
   type FakePod,

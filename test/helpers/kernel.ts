@@ -1,14 +1,12 @@
-// Test helpers: real kernel objects that remove themselves (even when a test fails), and the
-// tools (bpftool, ip, tc, ethtool) the tests compare bpfscope against. Only tests run tools.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Test helpers: real kernel objects that remove themselves (even when a test fails), and, from
+// host.ts, the tools the tests compare bpfscope against.
+import { mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { onTestFinished, describe } from 'vitest';
 import { mountBpffs, unmount, type KernelObject } from 'bpfscope/testing';
+import { cgroup2Mount, inCI, ipJson, isRoot, run, tempDir, uniqueName } from './host';
 
-export const isRoot = process.getuid?.() === 0;
-export const inCI = process.env.CI === 'true' || process.env.CI === '1';
+export * from './host';
 
 /**
  * `describe` for tests that need root and a real kernel. Outside CI they skip when not root;
@@ -22,98 +20,6 @@ export function describeKernel(name: string, fn: () => void): void {
     return;
   }
   (isRoot ? describe : describe.skip)(name, fn);
-}
-
-/**
- * The environment for the tools the tests run: without the sanitizer runtimes that
- * `npm run test:asan` preloads into node, which would otherwise instrument (and fail) `ip` itself.
- */
-export const toolEnv: NodeJS.ProcessEnv = (() => {
-  const { LD_PRELOAD: _preload, ...env } = process.env;
-  return env;
-})();
-
-/**
- * Whether the sanitizer runtimes are preloaded (`npm run test:asan`). ASan's allocator keeps freed
- * memory in its quarantine (up to 256 MiB) and unmaps it later, on whichever thread frees next:
- * neither RSS nor who calls munmap then says what the addon freed.
- */
-export const underAsan = /libasan/.test(process.env.LD_PRELOAD ?? '');
-
-/** Runs a tool (or node itself, which keeps the sanitizer preload) and returns its stdout. */
-export function run(cmd: string, args: string[], input?: string): string {
-  const env = cmd === process.execPath ? process.env : toolEnv;
-  return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], env });
-}
-
-/** `bpftool -j …`, parsed. */
-export function bpftool<T = unknown>(...args: string[]): T {
-  return JSON.parse(run('bpftool', ['-j', ...args])) as T;
-}
-
-/** `ip -j …` (optionally inside a named netns), parsed. */
-export function ipJson<T = unknown>(args: string[], netns?: string): T {
-  const full = netns ? ['-n', netns, '-j', ...args] : ['-j', ...args];
-  const out = run('ip', full).trim();
-  return (out ? JSON.parse(out) : []) as T;
-}
-
-// What this process named and made, for leftovers() to look for after each file.
-const namesGiven = new Set<string>();
-const dirsMade = new Set<string>();
-
-let counter = 0;
-/**
- * A short unique name (interface names allow 15 characters). Netns, interfaces and cgroups whose
- * names contain it must be gone when the file ends (leftovers()).
- */
-export function uniqueName(prefix: string): string {
-  counter++;
-  const tag = `${process.pid.toString(36)}${counter.toString(36)}`;
-  const name = `${prefix}${tag}`.slice(0, 15);
-  namesGiven.add(name);
-  return name;
-}
-
-/** mkdtemp under `parent` (default: the temp directory); it must be gone when the file ends. */
-export function tempDir(prefix: string, parent = tmpdir()): string {
-  const dir = mkdtempSync(join(parent, prefix));
-  dirsMade.add(dir);
-  return dir;
-}
-
-function namesIn(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return []; // /var/run/netns before any namespace was named
-  }
-}
-
-/**
- * What this process made and did not remove: named network namespaces, interfaces in this
- * namespace and top-level cgroups whose names contain a uniqueName(), tempDir() directories, and
- * mounts on either. Interfaces get up to 3 s to go: a veth whose peer's namespace was deleted
- * goes with it, but only once the kernel has torn that namespace down.
- */
-export async function leftovers(): Promise<string[]> {
-  const ours = (name: string): boolean => [...namesGiven].some((given) => name.includes(given));
-  const interfaces = async (): Promise<string[]> => {
-    for (let waited = 0; ; waited += 50) {
-      const left = namesIn('/sys/class/net').filter(ours);
-      if (left.length === 0 || waited >= 3000) return left.map((n) => `interface ${n}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  const dirs = [...dirsMade];
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter(Boolean);
-  return [
-    ...namesIn('/var/run/netns').filter(ours).map((n) => `netns ${n}`),
-    ...(await interfaces()),
-    ...namesIn(cgroup2Mount()).filter(ours).map((n) => `cgroup ${cgroup2Mount()}/${n}`),
-    ...dirs.filter((d) => existsSync(d)).map((d) => `directory ${d}`),
-    ...mounts.filter((m) => dirs.some((d) => m === d || m.startsWith(`${d}/`)) || ours(m.split('/').pop()!)).map((m) => `mount ${m}`),
-  ];
 }
 
 // Cleanups registered outside a test (in beforeAll): hooks cannot be added once the file runs, so
@@ -157,17 +63,6 @@ export async function mustBpffs(): Promise<string> {
     rmdirSync(dir);
   });
   return dir;
-}
-
-let cgroup2: string | undefined;
-/** Where cgroup v2 is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host. */
-export function cgroup2Mount(): string {
-  if (cgroup2 === undefined) {
-    const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' - ')[1]?.startsWith('cgroup2 '));
-    if (!line) throw new Error('no cgroup2 mount');
-    cgroup2 = line.split(' ')[4];
-  }
-  return cgroup2;
 }
 
 /** A fresh cgroup v2 directory with the children named, removed afterwards, children first. */
@@ -220,15 +115,3 @@ export function mustVeth(options: { netns?: string; peer?: string; host?: string
   return { host, hostIfindex, peer, peerIfindex };
 }
 
-/** The kernel's possible CPUs ("0-1" → 2): the slots of a per-CPU map's value. */
-export function possibleCpus(): number {
-  return readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',').reduce((n, range) => {
-    const [lo, hi] = range.split('-').map(Number);
-    return n + (hi === undefined ? 1 : hi - lo + 1);
-  }, 0);
-}
-
-/** How many fds this process has open. */
-export function openFdCount(): number {
-  return readdirSync('/proc/self/fd').length;
-}

@@ -1,6 +1,7 @@
 // Runs before every test file. Kernel tests need root; with CI=true they must not skip.
 import { afterAll, beforeAll } from 'vitest';
-import { isRoot, leftovers, openFdCount, runFileCleanups } from './kernel';
+import { closeJournal, isRoot, made, openFdCount, runFileCleanups } from './kernel';
+import { describeLeftover, findLeftovers } from './leftovers';
 
 let fdsAtStart = 0;
 beforeAll(() => {
@@ -14,7 +15,8 @@ afterAll(async () => {
     throw new Error(`file leaked ${now - fdsAtStart} file descriptors (${fdsAtStart} → ${now})`);
   }
   // And everything it made on the host (namespaces, interfaces, cgroups, mounts, directories) is
-  // gone, even when a test failed.
-  const left = isRoot ? await leftovers() : [];
-  if (left.length > 0) throw new Error(`file left behind: ${left.join(', ')}`);
+  // gone, even when a test failed. If not, the journal stays for the next run to remove them.
+  const left = isRoot ? await findLeftovers(made.names, made.dirs, 3000) : [];
+  if (left.length > 0) throw new Error(`file left behind: ${left.map(describeLeftover).join(', ')}`);
+  closeJournal();
 });
