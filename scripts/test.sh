@@ -18,6 +18,8 @@ else
   node scripts/build-addon.mjs
 fi
 node scripts/build-ts.mjs
+# The tests themselves are TypeScript that vitest runs without checking types.
+npx tsc -p test/tsconfig.json
 
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT

@@ -10,7 +10,7 @@ import { buildWorld, type World } from '../helpers/networld';
 const interfaces = (list: InterfaceInfo[], only?: Set<string>) =>
   list.filter((l) => !only || only.has(l.name)).map((l) => [l.name, l.ifindex, l.kind ?? '', l.mtu, l.mac ?? ''].join('/')).sort();
 const attachments = (list: Attachment[]) =>
-  list.map((a) => [a.hook, a.ifindex, a.program?.id ?? 0, a.program?.name ?? ''].join('/')).sort();
+  list.map((a) => [a.hook, 'ifindex' in a ? a.ifindex : '', a.progId, a.progName ?? ''].join('/')).sort();
 const peer = (r: FindPeerResult) => ({
   local: [r.local.name, r.local.ifindex],
   peer: r.peer && [r.peer.name, r.peer.ifindex, r.peer.netns.inode, r.peer.foundBy, attachments(r.peer.attachments)],

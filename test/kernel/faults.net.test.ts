@@ -35,7 +35,7 @@ describeKernel('network faults', () => {
     await createVeth({ netns: ns.ref, name: 'v0', peerName: 'v1' });
     const calls: Promise<PromiseSettledResult<unknown>>[] = [];
     for (let i = 0; i < 60; i++) {
-      calls.push(settle([listInterfaces, listRoutes, listAttachments][i % 3]({ netns: ns.ref })));
+      calls.push(settle<unknown>([listInterfaces, listRoutes, listAttachments][i % 3]({ netns: ns.ref })));
       if (i === 20) await ns.remove(); // unmounted and unlinked: later opens find nothing
     }
     const results = await Promise.all(calls);
@@ -71,7 +71,7 @@ describeKernel('network faults', () => {
     const calls: Promise<PromiseSettledResult<unknown>>[] = [];
     for (let i = 0; i < 40; i++) {
       // findPeer on lo: an answer without a peer, or the pid is gone.
-      calls.push(settle(i % 2 ? listInterfaces({ netns: { pid } }) : findPeer({ netns: { pid }, ifname: 'lo' })));
+      calls.push(settle<unknown>(i % 2 ? listInterfaces({ netns: { pid } }) : findPeer({ netns: { pid }, ifname: 'lo' })));
       if (i === 15) {
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { BpfError, getLink, listAttachments, listLinks, type LinkInfo, type NetfilterAttachment } from 'bpfscope';
-import { attachTcx, createLink, createMap, createNetfilterLink, loadProgram, returnInsns } from 'bpfscope/testing';
+import { attachTcx, createLink, createMap, createNetfilterLink, loadProgram, returnInsns, type KernelObject } from 'bpfscope/testing';
 import { bpftool, describeKernel, mustCgroup, mustNetns, mustVeth, owned, run } from '../helpers/kernel';
 
 interface BpftoolLink {
@@ -87,7 +87,7 @@ describeKernel('links', () => {
       { family: 'ipv4', hook: 'prerouting', priority: 10, defrag: true },
       { family: 'ipv4', hook: 'prerouting', priority: -5 },
     ] as const;
-    const links = [];
+    const links: KernelObject[] = [];
     for (const spec of specs) links.push(owned(await createNetfilterLink({ netns, program, ...spec })));
     const ids = new Set(links.map((l) => l.id));
 
