@@ -121,7 +121,8 @@ class Teardown {
 }
 
 // What the host device's alias says of the node: that it is a fake one, made by which process (pid
-// and start time, so a reused pid is not taken for it), and where its pods and pins are.
+// and start time, so a reused pid is not taken for it), and where its pods and pins are (the bpffs
+// path URI-encoded: the fields are separated by spaces).
 const ALIAS_PREFIX = 'bpfscope fake Cilium node';
 
 /**
@@ -144,9 +145,10 @@ export async function removeStaleFakeCiliumNode(hostName = 'cilium_host'): Promi
   for (const ns of await listNetns()) {
     for (const name of ns.names.filter((n) => n.startsWith(`cilpod-${fields.tag}-`))) await deleteNetns(name);
   }
-  if ((await bpffsMounts()).some((m) => m === fields.bpffs)) {
-    await unmount(fields.bpffs);
-    rmdirSync(fields.bpffs);
+  const bpffs = decodeURIComponent(fields.bpffs);
+  if ((await bpffsMounts()).some((m) => m === bpffs)) {
+    await unmount(bpffs);
+    rmdirSync(bpffs);
   }
   await deleteLink({ ifname: hostName });
   return true;
@@ -183,7 +185,7 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
     // cilium_host (with the gateway IP) and its peer cilium_net.
     const netName = hostName.endsWith('_host') ? hostName.replace(/_host$/, '_net') : `${hostName.slice(0, 13)}_n`;
     track(await createVeth({ name: hostName, peerName: netName }));
-    await setLink({ ifname: hostName, up: true, alias: `${ALIAS_PREFIX} pid=${process.pid} start=${processStartTime(process.pid)} tag=${tag} bpffs=${bpffs}` });
+    await setLink({ ifname: hostName, up: true, alias: `${ALIAS_PREFIX} pid=${process.pid} start=${processStartTime(process.pid)} tag=${tag} bpffs=${encodeURIComponent(bpffs)}` });
     await addAddress({ ifname: hostName, address: `${gateway}/32` });
     const hostDevice = await device(hostName);
 
