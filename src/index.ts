@@ -11,7 +11,7 @@ export {
   type ProgramInfo,
 } from './programs';
 export { FdOwner } from './handle';
-export { listMaps, getMapInfo, openMap, dumpMemoryStats, BpfMap, type MapInfo, type MapRef, type DumpOptions, type DumpMemoryStats } from './maps';
+export { listMaps, getMapInfo, openMap, dumpMemoryStats, BpfMap, type MapInfo, type MapRef, type DumpOptions, type DumpMemoryStats, type InnerMapsDump } from './maps';
 export {
   MapDump,
   type MapEntry,

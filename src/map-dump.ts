@@ -168,7 +168,8 @@ function hexBytes(b: Buffer, from: number, length: number): string[] {
 
 /** What a released dump's keys and values become. */
 const EMPTY = Buffer.alloc(0);
-const MAP_IN_MAP: ReadonlySet<MapTypeName | number> = new Set(['array_of_maps', 'hash_of_maps']);
+/** Maps whose values are inner map ids (array_of_maps, hash_of_maps). */
+export const MAP_IN_MAP: ReadonlySet<MapTypeName | number> = new Set(['array_of_maps', 'hash_of_maps']);
 const ID_VALUED: ReadonlySet<MapTypeName | number> = new Set(['array_of_maps', 'hash_of_maps', 'prog_array']);
 
 /**

@@ -3,7 +3,7 @@ import { BtfDecoders, type BtfTypeTable } from './btf';
 import { BpfError, withCallerStack } from './errors';
 import { FdOwner } from './handle';
 import { Layout, type LayoutFields } from './layout';
-import { MapDump, type BpftoolEntry, type BtfEntry, type MapBtf, type MapRecord, type MapRecordView, type RawDump } from './map-dump';
+import { MAP_IN_MAP, MapDump, type BpftoolEntry, type BtfEntry, type MapBtf, type MapRecord, type MapRecordView, type RawDump } from './map-dump';
 import { MapPoller, watchPoller, type MapChanges, type PollSource, type WatchOptions } from './map-watch';
 import { native, type NativeFdHandle } from './native';
 import { tableRowsOf } from './table';
@@ -152,6 +152,14 @@ export interface DumpOptions {
   iterate?: boolean;
 }
 
+/** A map-in-map's dump with, beside each entry, the inner map its value names (BpfMap.dumpInner). */
+export interface InnerMapsDump {
+  /** The outer map's entries; `dump.id(i)` is the id of entry i's inner map. */
+  dump: MapDump;
+  /** Entry i's inner map: its info when opened and its entries; undefined if it was freed since the outer dump. */
+  inner: ({ info: MapInfo; dump: MapDump } | undefined)[];
+}
+
 /**
  * An open map. It owns an fd (`close()`, `using`, or the garbage collector as a backstop), so it
  * keeps reading the same map even after the map's pin is removed.
@@ -212,6 +220,36 @@ export class BpfMap extends FdOwner {
     const o = checkDumpOptions(options);
     const btf = o.format === 'btf' ? this.btfSync() : this.btfLoaded;
     return shapeDump(this.ownDump(this.rawDump(true, this.takeSpare(), o.iterate), btf), o);
+  }
+
+  /**
+   * array_of_maps / hash_of_maps: the dump and, beside each entry, the inner map its value names,
+   * opened by id and dumped (bpftool prints only `inner_map_id`). The kernel nests maps one level
+   * deep, so an inner map holds no further maps. Inner maps are read one at a time, each opened
+   * and closed in turn, so a map of thousands of slots needs one more fd, not thousands.
+   */
+  async dumpInner(options?: DumpOptions): Promise<InnerMapsDump> {
+    if (!MAP_IN_MAP.has(this.info.type)) throw new TypeError(`dumpInner() is for array_of_maps and hash_of_maps; this is a ${String(this.info.type)} map`);
+    const dump = await this.dump(options);
+    const inner: InnerMapsDump['inner'] = [];
+    for (let i = 0; i < dump.count; i++) {
+      let map: BpfMap;
+      try {
+        map = await openMap(dump.id(i));
+      } catch (err) {
+        if (err instanceof BpfError && err.code === 'ENOENT') {
+          inner.push(undefined); // freed since the outer dump: its slot was emptied or replaced
+          continue;
+        }
+        throw err;
+      }
+      try {
+        inner.push({ info: map.info, dump: await map.dump(options) });
+      } finally {
+        map.close();
+      }
+    }
+    return { dump, inner };
   }
 
   override close(): void {

@@ -26,8 +26,9 @@ const USAGE = `usage: bpfscope [command] [--json]
   (no command)            overview: programs by type, maps, links
   prog [id]               BPF programs, with the processes holding them (bpftool prog show)
   map show [id|name]      BPF maps (bpftool map show)
-  map dump <id|name|path> [--btf]
-                          a map's entries (bpftool map dump); --btf decodes with the map's BTF
+  map dump <id|name|path> [--btf | --inner]
+                          a map's entries (bpftool map dump); --btf decodes with the map's BTF;
+                          --inner adds each map-in-map entry's inner map and its entries
   watch <id|name|path> [--interval ms] [--count n]
                           a live diff of a map: added, removed and changed entries per tick
   net [--netns REF]       BPF attachments per interface: tcx, tc, XDP (bpftool net show)
@@ -108,8 +109,25 @@ const commands: Record<string, Command> = {
   async map({ positionals, options }, ctx) {
     const [sub, ref, ...rest] = positionals;
     if (sub === 'dump') {
-      if (ref === undefined || rest.length > 0) throw new UsageError('usage: bpfscope map dump <id|name|pinned path> [--btf]');
+      if (ref === undefined || rest.length > 0) throw new UsageError('usage: bpfscope map dump <id|name|pinned path> [--btf | --inner]');
       using map = await openMap(mapRef(ref));
+      if (options.inner) {
+        const { dump, inner } = await map.dumpInner();
+        const entries = dump.toJSON().map((e, i) => {
+          const m = inner[i];
+          return { ...e, inner_map: m ? { id: m.info.id, name: m.info.name, type: m.info.type, entries: m.dump.toJSON() } : null };
+        });
+        if (ctx.json) ctx.out(toJson(entries));
+        else {
+          for (let i = 0; i < dump.count; i++) {
+            const m = inner[i];
+            ctx.out(`key: ${dump.key(i).toString('hex')}  inner map: ${m ? `${m.info.id} ${m.info.name} (${m.dump.count} element${m.dump.count === 1 ? '' : 's'})` : `${dump.id(i)} (gone)`}`);
+            for (let j = 0; j < (m?.dump.count ?? 0); j++) ctx.out(`    key: ${m!.dump.key(j).toString('hex')}  value: ${m!.dump.value(j).toString('hex')}`);
+          }
+          ctx.out(`Found ${dump.count} element${dump.count === 1 ? '' : 's'}`);
+        }
+        return;
+      }
       if (options.btf) {
         const entries = await map.dump({ format: 'btf' });
         ctx.out(ctx.json ? toJson(entries) : entries.map((e) => toJson(e).replace(/\s*\n\s*/g, ' ')).join('\n'));
@@ -454,7 +472,7 @@ function parsePositive(s: string, what: string): number {
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
   try {
-    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs'], ['json', 'help', 'btf', 'effective', 'tree']);
+    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs'], ['json', 'help', 'btf', 'inner', 'effective', 'tree']);
     const ctx: Context = { json: Boolean(args.options.json), out };
     const [name, ...rest] = args.positionals;
     if (args.options.help || name === 'help') {

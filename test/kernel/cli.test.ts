@@ -118,6 +118,16 @@ describeKernel('bpfscope CLI: maps and network', () => {
     expect(text.stdout.trim().split('\n')).toEqual(['key: 01000000  value: 09000000', 'Found 1 element']);
     const watch = cli('watch', String(map.id), '--count', '1', '--json');
     expect(JSON.parse(watch.stdout)).toEqual({ tick: 0, count: 1, added: [{ key: '01000000', value: '09000000' }], removed: [], changed: [] });
+
+    // --inner: a map-in-map's entries, each with its inner map's entries as bpftool dumps them.
+    const outer = owned(await createMap({ type: 'array_of_maps', name: 'bpfs_cli_outer', keySize: 4, valueSize: 4, maxEntries: 2, innerMap: map }));
+    await updateElem(outer, Buffer.from([1, 0, 0, 0]), Buffer.from(new Uint32Array([map.fd]).buffer));
+    const nested = JSON.parse(cli('map', 'dump', String(outer.id), '--inner', '--json').stdout) as { inner_map: unknown }[];
+    expect(nested).toEqual(bpftool<object[]>('map', 'dump', 'id', String(outer.id)).map((e) => ({
+      ...e, inner_map: { id: map.id, name: 'bpfs_cli_map', type: 'hash', entries: bpftool('map', 'dump', 'id', String(map.id)) },
+    })));
+    expect(cli('map', 'dump', String(outer.id), '--inner').stdout.trim().split('\n')).toEqual([
+      `key: 01000000  inner map: ${map.id} bpfs_cli_map (1 element)`, '    key: 01000000  value: 09000000', 'Found 1 element']);
   });
 
   it('peer finds the host side of a pod, net lists its tcx program, if shows the pod interfaces', async () => {

@@ -108,7 +108,7 @@ describeKernel('map dumps', () => {
     expect(arrayDump.cpuValues(2)).toEqual(Array.from({ length: cpus }, () => Buffer.alloc(4, 7)));
   });
 
-  it('prog_array and map-in-map give program and inner map ids, as bpftool does', async () => {
+  it('prog_array and map-in-map give program and inner map ids, as bpftool does, and dumpInner the inner maps', async () => {
     const progA = owned(await loadProgram({ type: 'socket_filter', name: 'bpfs_tail_a' }));
     const progB = owned(await loadProgram({ type: 'socket_filter', name: 'bpfs_tail_b' }));
     const progs = await mustMap({ type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: 8 });
@@ -135,6 +135,19 @@ describeKernel('map dumps', () => {
     const slotDump = await expectSameAsBpftool(slots.map, true);
     expect(slotDump.count).toBe(1);
     expect([slotDump.key(0).readUInt32LE(0), slotDump.id(0)]).toEqual([3, innerB.id]);
+
+    // dumpInner: beside each entry its inner map, read by id, equal to bpftool's dump of that id.
+    await updateElem(innerA, u32(0), u32(0xaaaa));
+    await updateElem(innerB, u32(0), u32(0xbbbb));
+    const { dump, inner } = await outer.map.dumpInner();
+    expect(inner).toHaveLength(2);
+    for (let i = 0; i < dump.count; i++) {
+      expect(inner[i]!.info).toMatchObject({ id: dump.id(i), type: 'array', keySize: 4, valueSize: 4 });
+      expect(inner[i]!.dump.toJSON()).toEqual(bpftoolDump(dump.id(i)));
+    }
+    const innerValueByKey = new Map(inner.map((m, i) => [dump.key(i).readUInt32LE(0), m!.dump.value(0).readUInt32LE(0)]));
+    expect(innerValueByKey).toEqual(new Map([[10, 0xaaaa], [20, 0xbbbb]]));
+    await expect(progs.map.dumpInner()).rejects.toThrow(TypeError);
   });
 
   it('big maps: batched and iterated dumps agree; a sparse map dumps only its entries', async () => {
