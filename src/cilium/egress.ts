@@ -21,7 +21,7 @@
 // the 28-byte one from the PR that added it and an inventory of 1.20's maps.)
 import { defineLayout, type Decoded } from '../layout';
 import { checkFamily, decodePairs, encodePairs, encodeVersion, familyBySize, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
-import { columns } from './text';
+import { listing } from './text';
 import { withLayout, type CiliumRecords } from './version';
 
 const KEY = defineLayout({
@@ -114,9 +114,5 @@ const GATEWAY_MARKERS: Readonly<Record<string, string>> = { '0.0.0.0': 'Not Foun
  * cilium-dbg writes to stderr. Read from cilium-dbg/cmd/bpf_egress_list.go of a version with the
  * IPv6 map (1.18+); the columns are assumed the same before.
  */
-export function formatEgress(records: readonly EgressRecord[]): string {
-  if (!Array.isArray(records)) throw new TypeError('cilium.format.egress: records must be an array');
-  if (records.length === 0) return 'No entries found.\n';
-  return columns(['Source IP', 'Destination CIDR', 'Egress IP', 'Gateway IP'],
-    records.map((r) => [r.sourceIp, r.destinationCidr, r.egressIp, GATEWAY_MARKERS[r.gatewayIp] ?? r.gatewayIp]));
-}
+export const formatEgress = listing<EgressRecord>('egress', ['Source IP', 'Destination CIDR', 'Egress IP', 'Gateway IP'],
+  (r) => [r.sourceIp, r.destinationCidr, r.egressIp, GATEWAY_MARKERS[r.gatewayIp] ?? r.gatewayIp]);

@@ -7,7 +7,8 @@ import { decodeMetrics, encodeMetrics, formatMetrics, METRICS_LAYOUTS } from './
 import { decodeNat, encodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS } from './nat';
 import { decodeEgress, encodeEgress, formatEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS } from './egress';
 import { explainPod } from './explain';
-import { ipcacheLookup, readBackends, readConntrack, readEgress, readEndpoints, readIpcache, readMetrics, readNat, readPolicy, readRevNat, readServices } from './read';
+import { ipcacheLookup, readBackends, readConntrack, readEgress, readEndpoints, readIpcache, readMetrics, readNat, readPolicy, readRevNat, readServices, readSrv6Policy, readSrv6Sid, readSrv6Vrf } from './read';
+import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, encodeSrv6Policy, encodeSrv6Sid, encodeSrv6Vrf, formatSrv6Policy, formatSrv6Sid, formatSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS } from './srv6';
 import { renderPodReport } from './report';
 import { ciliumPoller } from './poll';
 import { decodePolicy, encodePolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
@@ -31,6 +32,9 @@ export const cilium = Object.freeze({
   backends: readBackends,
   revNat: readRevNat,
   policy: readPolicy,
+  srv6Vrf: readSrv6Vrf,
+  srv6Policy: readSrv6Policy,
+  srv6Sid: readSrv6Sid,
   /** A map held open and diffed poll after poll, with what changed decoded (`poll()`, `pollAsync()`). */
   poller: ciliumPoller,
   /** A pod's datapath end to end, with findings (cilium.format.pod renders it). */
@@ -49,6 +53,9 @@ export const cilium = Object.freeze({
     backends: decodeBackends,
     revNat: decodeRevNat,
     policy: decodePolicy,
+    srv6Vrf: decodeSrv6Vrf,
+    srv6Policy: decodeSrv6Policy,
+    srv6Sid: decodeSrv6Sid,
   }),
   /** Entries → packed keys/values of a version's layout, e.g. to fill a map for a test. */
   encode: Object.freeze({
@@ -62,6 +69,9 @@ export const cilium = Object.freeze({
     backends: encodeBackends,
     revNat: encodeRevNat,
     policy: encodePolicy,
+    srv6Vrf: encodeSrv6Vrf,
+    srv6Policy: encodeSrv6Policy,
+    srv6Sid: encodeSrv6Sid,
   }),
   /** Records → the text `cilium-dbg bpf … list` of that version prints. */
   format: Object.freeze({
@@ -69,6 +79,9 @@ export const cilium = Object.freeze({
     endpoints: formatEndpoints,
     metrics: formatMetrics,
     egress: formatEgress,
+    srv6Vrf: formatSrv6Vrf,
+    srv6Policy: formatSrv6Policy,
+    srv6Sid: formatSrv6Sid,
     /** An explainPod report as text, in the walkthrough's order. */
     pod: renderPodReport,
   }),
@@ -92,6 +105,11 @@ export const cilium = Object.freeze({
     revNat: REV_NAT_LAYOUTS,
     revNat6: REV_NAT6_LAYOUTS,
     policy: POLICY_LAYOUTS,
+    srv6Vrf: SRV6_VRF_LAYOUTS,
+    srv6Vrf6: SRV6_VRF6_LAYOUTS,
+    srv6Policy: SRV6_POLICY_LAYOUTS,
+    srv6Policy6: SRV6_POLICY6_LAYOUTS,
+    srv6Sid: SRV6_SID_LAYOUTS,
   }),
   /** Cilium's name tables, per version. */
   names: Object.freeze({
@@ -111,6 +129,7 @@ export type { MetricsRecord, MetricsEntry, MetricsDecodeOptions } from './metric
 export type { ConntrackRecord, ConntrackEntry } from './conntrack';
 export type { NatRecord, NatEntry } from './nat';
 export type { EgressRecord } from './egress';
+export type { Srv6VrfRecord, Srv6PolicyRecord, Srv6SidRecord } from './srv6';
 export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';
 export type { ReadOptions, FamilyReadOptions, CiliumMapKind, CiliumMapRecords } from './read';

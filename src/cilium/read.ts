@@ -14,6 +14,7 @@ import { decodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS, type NatRecord } from './nat';
 import { decodeEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS, type EgressRecord } from './egress';
 import { decodeMetrics, METRICS_LAYOUTS, type MetricsDecodeOptions, type MetricsRecord } from './metrics';
 import { decodePolicy, policyMapNames, POLICY_LAYOUTS, type PolicyRecord } from './policy';
+import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS, type Srv6PolicyRecord, type Srv6SidRecord, type Srv6VrfRecord } from './srv6';
 import { DEFAULT_BPFFS, globalsDir } from './specs';
 import { parseVersion, withLayout, type CiliumRecords, type LayoutUsed } from './version';
 
@@ -116,6 +117,9 @@ export interface CiliumMapRecords {
   services: ServiceRecord;
   backends: BackendRecord;
   revNat: RevNatRecord;
+  srv6Vrf: Srv6VrfRecord;
+  srv6Policy: Srv6PolicyRecord;
+  srv6Sid: Srv6SidRecord;
 }
 export type CiliumMapKind = keyof CiliumMapRecords;
 
@@ -156,6 +160,9 @@ const LOCATORS: { [K in CiliumMapKind]: Locator<CiliumMapRecords[K]> } = {
   services: { perFamily: true, find: (_, family) => tableOnly(lbLayouts(family).services), decode: decodeServices },
   backends: { perFamily: true, find: (_, family) => tableOnly(lbLayouts(family).backends), decode: decodeBackends },
   revNat: { perFamily: true, find: (_, family) => tableOnly(lbLayouts(family).revNat), decode: decodeRevNat },
+  srv6Vrf: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? SRV6_VRF_LAYOUTS : SRV6_VRF6_LAYOUTS), decode: decodeSrv6Vrf },
+  srv6Policy: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? SRV6_POLICY_LAYOUTS : SRV6_POLICY6_LAYOUTS), decode: decodeSrv6Policy },
+  srv6Sid: { find: () => tableOnly(SRV6_SID_LAYOUTS), decode: decodeSrv6Sid },
 };
 
 /** Options of the readers of maps that come in an IPv4 and an IPv6 variant. */
@@ -228,6 +235,21 @@ export async function readBackends(options?: FamilyReadOptions): Promise<CiliumR
 
 export async function readRevNat(options?: FamilyReadOptions): Promise<CiliumRecords<RevNatRecord>> {
   return readFound(await locate('revNat', options));
+}
+
+/** `cilium-dbg bpf srv6 vrf`: `cilium_srv6_vrf_v4`, or `cilium_srv6_vrf_v6` with `{ family: 6 }`. */
+export async function readSrv6Vrf(options?: FamilyReadOptions): Promise<CiliumRecords<Srv6VrfRecord>> {
+  return readFound(await locate('srv6Vrf', options));
+}
+
+/** `cilium-dbg bpf srv6 policy`: `cilium_srv6_policy_v4`, or `cilium_srv6_policy_v6` with `{ family: 6 }`. */
+export async function readSrv6Policy(options?: FamilyReadOptions): Promise<CiliumRecords<Srv6PolicyRecord>> {
+  return readFound(await locate('srv6Policy', options));
+}
+
+/** `cilium-dbg bpf srv6 sid`: `cilium_srv6_sid`. */
+export async function readSrv6Sid(options?: ReadOptions): Promise<CiliumRecords<Srv6SidRecord>> {
+  return readFound(await locate('srv6Sid', options));
 }
 
 /** An endpoint's policy map, found by pin only (the kernel's 15-character names collide). */

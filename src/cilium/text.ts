@@ -92,6 +92,18 @@ export function columns(header: readonly string[], rows: readonly (readonly stri
   return tabwrite([header, ...rows]);
 }
 
+/**
+ * A cilium-dbg listing of the `bpf egress list` / `bpf srv6 …` kind: the records in the order given
+ * under a header, or `No entries found.` for none (which cilium-dbg writes to stderr).
+ */
+export function listing<R>(what: string, header: readonly string[], cells: (r: R) => string[]): (records: readonly R[]) => string {
+  return (records) => {
+    if (!Array.isArray(records)) throw new TypeError(`cilium.format.${what}: records must be an array`);
+    if (records.length === 0) return 'No entries found.\n';
+    return columns(header, records.map(cells));
+  };
+}
+
 export function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

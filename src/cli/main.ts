@@ -47,6 +47,8 @@ const USAGE = `usage: bpfscope [command] [--json]
   version                 bpfscope, libbpf, kernel and the features bpfscope probes
   cilium ipcache|endpoints|metrics|egress [--version V] [--bpffs DIR]
                           cilium-dbg bpf … list, as that Cilium version prints it (default: from map sizes)
+  cilium srv6 vrf|policy|sid [--version V] [--bpffs DIR]
+                          cilium-dbg bpf srv6 vrf|policy|sid: VRF mappings, SRv6 policies, local SIDs
   cilium drops [--interval ms] [--count n] [--version V] [--bpffs DIR]
                           the drops counted in cilium_metrics since the last tick, live
   cilium ct|nat|lb|policy <endpoint-id> [--version V] [--bpffs DIR]
@@ -264,7 +266,23 @@ const commands: Record<string, Command> = {
       print(ctx, records, () => table(['direction', 'identity', 'name', 'proto', 'port', 'proxy', 'deny', 'packets', 'bytes'], records.map((r) => [r.direction, r.identity, r.identityName, r.protocol, r.port, r.proxyPort, r.deny ? 'deny' : 'allow', r.packets, r.bytes])));
       return;
     }
-    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|lb|policy <id>|explain <target>');
+    if (what === 'srv6') {
+      if (rest.length > 0) throw new UsageError('usage: bpfscope cilium srv6 vrf|policy|sid');
+      if (target === 'vrf') {
+        const records = await bothFamilies((family) => cilium.srv6Vrf({ ...read, family }));
+        print(ctx, records, () => cilium.format.srv6Vrf(records).trimEnd());
+      } else if (target === 'policy') {
+        const records = await bothFamilies((family) => cilium.srv6Policy({ ...read, family }));
+        print(ctx, records, () => cilium.format.srv6Policy(records).trimEnd());
+      } else if (target === 'sid') {
+        const records = await cilium.srv6Sid(read);
+        print(ctx, records, () => cilium.format.srv6Sid(records).trimEnd());
+      } else {
+        throw new UsageError('usage: bpfscope cilium srv6 vrf|policy|sid');
+      }
+      return;
+    }
+    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|policy <id>|explain <target>');
     if (what === 'drops') return ciliumDrops(read, options, ctx);
     if (what === 'ct') {
       const records = await bothFamilies((family) => cilium.conntrack({ ...read, family }));
@@ -306,7 +324,7 @@ const commands: Record<string, Command> = {
       const records = await cilium.metrics(read);
       print(ctx, records, () => cilium.format.metrics(records).trimEnd());
     } else {
-      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|lb|policy <id>|explain <target>');
+      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|policy <id>|explain <target>');
     }
   },
 

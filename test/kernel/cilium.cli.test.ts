@@ -1,11 +1,12 @@
 // `bpfscope cilium …` on a fake Cilium node: the text equals cilium.format.* of the API's records,
 // --json equals the records, explain prints the report.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
-import { createFakeCiliumNode, updateElem } from 'bpfscope/testing';
-import { cleanup, describeKernel, possibleCpus, run } from '../helpers/kernel';
+import { createFakeCiliumNode, createMap, pin, updateElem } from 'bpfscope/testing';
+import { cleanup, describeKernel, mustBpffs, owned, possibleCpus, run } from '../helpers/kernel';
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -32,6 +33,33 @@ describeKernel('bpfscope cilium', () => {
     expect(explain.stdout).toMatch(/ERROR\s+no-ingress-program: no cil_from_container on lxc[0-9a-f]{12} ingress/);
     expect(cli('cilium', 'nope').code).toBe(2);
     expect(cli('cilium', 'explain').code).toBe(2);
+  });
+
+  it('cilium srv6 vrf|policy|sid print cilium-dbg bpf srv6 vrf|policy|sid: IPv4 entries, then IPv6', async () => {
+    // The fake node has no SRv6: its maps are made here, pinned where Cilium pins them.
+    const bpffs = await mustBpffs();
+    mkdirSync(`${bpffs}/tc/globals`, { recursive: true });
+    const fill = async (name: string, type: 'lpm_trie' | 'hash', packed: { keys: Buffer; values: Buffer; count: number; keySize: number; valueSize: number }) => {
+      const map = owned(await createMap({ name, type, keySize: packed.keySize, valueSize: packed.valueSize, maxEntries: 16384, flags: 1 }));
+      for (let i = 0; i < packed.count; i++) {
+        await updateElem(map, packed.keys.subarray(i * packed.keySize, (i + 1) * packed.keySize), packed.values.subarray(i * packed.valueSize, (i + 1) * packed.valueSize));
+      }
+      await pin(map, `${bpffs}/tc/globals/${name}`);
+    };
+    const vrf4 = [{ sourceIp: '10.3.0.115', destinationCidr: '192.168.0.0/16', vrfId: 7 }];
+    const vrf6 = [{ sourceIp: 'fd00:10:3::73', destinationCidr: '2001:db8:2::/64', vrfId: 12 }];
+    await fill('cilium_srv6_vrf_v4', 'lpm_trie', cilium.encode.srv6Vrf(vrf4));
+    await fill('cilium_srv6_vrf_v6', 'lpm_trie', cilium.encode.srv6Vrf(vrf6, { family: 6 }));
+    await fill('cilium_srv6_policy_v4', 'lpm_trie', cilium.encode.srv6Policy([]));
+    await fill('cilium_srv6_sid', 'hash', cilium.encode.srv6Sid([{ sid: 'fd00:0:1::ff01', vrfId: 7 }]));
+    const vrf = cli('cilium', 'srv6', 'vrf', '--bpffs', bpffs);
+    expect(vrf.code).toBe(0);
+    expect(vrf.stdout).toBe(cilium.format.srv6Vrf([...vrf4, ...vrf6]));
+    expect(JSON.parse(cli('cilium', 'srv6', 'vrf', '--bpffs', bpffs, '--json').stdout)).toEqual([...vrf4, ...vrf6]);
+    expect(cli('cilium', 'srv6', 'sid', '--bpffs', bpffs).stdout).toBe(['SID              VRF ID', 'fd00:0:1::ff01   7', ''].join('\n'));
+    // No IPv6 policy map (as where IPv6 is off), and an empty IPv4 one.
+    expect(cli('cilium', 'srv6', 'policy', '--bpffs', bpffs).stdout).toBe('No entries found.\n');
+    expect(cli('cilium', 'srv6', 'nope', '--bpffs', bpffs).code).toBe(2);
   });
 });
 

@@ -216,6 +216,34 @@ describeKernel('cilium readers', () => {
     }
   });
 
+  it('reads the SRv6 VRF, policy and SID maps of both families as bpftool shows their bytes', async () => {
+    const bpffs = await mustBpffs();
+    const map = (name: string, type: 'lpm_trie' | 'hash', keySize: number, valueSize: number) => ({ name, type, keySize, valueSize, maxEntries: 16384, flags: 1 });
+    const vrfs4 = [{ sourceIp: '10.3.0.115', destinationCidr: '192.168.0.0/16', vrfId: 7 }];
+    const vrfs6 = [{ sourceIp: 'fd00:10:3::73', destinationCidr: '2001:db8:2::/64', vrfId: 12 }];
+    const policies4 = [{ vrfId: 7, destinationCidr: '203.0.113.0/24', sid: 'fd00:0:1::ff01' }];
+    const policies6 = [{ vrfId: 12, destinationCidr: '2001:db8:3::/48', sid: 'fd00:0:2::ff02' }];
+    const sids = [{ sid: 'fd00:0:1::ff01', vrfId: 7 }, { sid: 'fd00:0:2::ff02', vrfId: 12 }];
+    await cilMap(bpffs, map('cilium_srv6_vrf_v4', 'lpm_trie', 12, 4), cilium.encode.srv6Vrf(vrfs4));
+    await cilMap(bpffs, map('cilium_srv6_vrf_v6', 'lpm_trie', 36, 4), cilium.encode.srv6Vrf(vrfs6, { family: 6 }));
+    await cilMap(bpffs, map('cilium_srv6_policy_v4', 'lpm_trie', 12, 16), cilium.encode.srv6Policy(policies4));
+    await cilMap(bpffs, map('cilium_srv6_policy_v6', 'lpm_trie', 24, 16), cilium.encode.srv6Policy(policies6, { family: 6 }));
+    await cilMap(bpffs, map('cilium_srv6_sid', 'hash', 16, 4), cilium.encode.srv6Sid(sids));
+    expect([...await cilium.srv6Vrf({ bpffs })]).toEqual(vrfs4);
+    expect([...await cilium.srv6Vrf({ bpffs, family: 6 })]).toEqual(vrfs6);
+    expect([...await cilium.srv6Policy({ bpffs })]).toEqual(policies4);
+    expect([...await cilium.srv6Policy({ bpffs, family: 6 })]).toEqual(policies6);
+    const bySid = (a: { sid: string }, b: { sid: string }) => a.sid.localeCompare(b.sid);
+    expect([...await cilium.srv6Sid({ bpffs })].sort(bySid)).toEqual(sids);
+    // bpftool's bytes against the structs written out in full: prefixlen u32 LE, then the fields.
+    const hex = (name: string) => bpftool<DumpEntry[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/${name}`).map((e) => `${bytes(e.key).toString('hex')} ${bytes(e.value!).toString('hex')}`).sort();
+    expect(hex('cilium_srv6_vrf_v4')).toEqual(['300000000a030073c0a80000 07000000']);
+    expect(hex('cilium_srv6_vrf_v6')).toEqual(['c0000000fd00001000030000000000000000007320010db8000200000000000000000000 0c000000']);
+    expect(hex('cilium_srv6_policy_v4')).toEqual(['3800000007000000cb007100 fd00000000010000000000000000ff01']);
+    expect(hex('cilium_srv6_policy_v6')).toEqual(['500000000c00000020010db8000300000000000000000000 fd00000000020000000000000000ff02']);
+    expect(hex('cilium_srv6_sid')).toEqual(['fd00000000010000000000000000ff01 07000000', 'fd00000000020000000000000000ff02 0c000000']);
+  });
+
   it('cilium.poller decodes only what changed: drop counters that grow, ipcache entries that come and go', async () => {
     const bpffs = await mustBpffs();
     const cpus = possibleCpus();

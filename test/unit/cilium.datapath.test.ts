@@ -248,6 +248,67 @@ describe('cilium egress gateway (struct egress_gw_policy_key 12 B, egress_gw_pol
   });
 });
 
+describe('cilium SRv6 (srv6_vrf_key4/6, srv6_policy_key4/6, the SID map)', () => {
+  const v6 = (hex: string) => Buffer.from(hex, 'hex');
+  const u32le = (n: number) => Buffer.from(new Uint32Array([n]).buffer);
+
+  it('VRF mappings: the source matched whole, then the destination prefix; the VRF id', () => {
+    // prefixlen @0 = 32 (the source) + 16, src_ip @4, dst_cidr @8; value u32 vrf_id.
+    const key = Buffer.concat([u32le(48), v4('10.3.0.115'), v4('192.168.0.0')]);
+    const records = cilium.decode.srv6Vrf(key, u32le(7), 1);
+    expect(records.layout).toMatchObject({ map: 'cilium_srv6_vrf_v4', keySize: 12, valueSize: 4 });
+    expect([...records]).toEqual([{ sourceIp: '10.3.0.115', destinationCidr: '192.168.0.0/16', vrfId: 7 }]);
+    expect(cilium.encode.srv6Vrf([...records])).toMatchObject({ keys: key, values: u32le(7), map: 'cilium_srv6_vrf_v4' });
+    // IPv6 (36 B keys): prefixlen = 128 + 64, src @4, dst @20.
+    const key6 = Buffer.concat([u32le(192), v6('fd000010000300000000000000000073'), v6('20010db8000200000000000000000000')]);
+    expect([...cilium.decode.srv6Vrf(key6, u32le(7), 1)]).toEqual([{ sourceIp: 'fd00:10:3::73', destinationCidr: '2001:db8:2::/64', vrfId: 7 }]);
+    expect(cilium.encode.srv6Vrf([{ sourceIp: 'fd00:10:3::73', destinationCidr: '2001:db8:2::/64', vrfId: 7 }], { family: 6 })).toMatchObject({ keys: key6, map: 'cilium_srv6_vrf_v6' });
+    expect(() => cilium.encode.srv6Vrf([{ sourceIp: '10.3.0.115', destinationCidr: '10.0.0.0/40', vrfId: 1 }])).toThrow(/not an IPv4 CIDR/);
+  });
+
+  it('policies: the VRF id ahead of the destination prefix; the SID', () => {
+    // prefixlen @0 = 32 (the VRF id) + 24, vrf_id u32 @4, dst_cidr @8; value the SID (16 B).
+    const key = Buffer.concat([u32le(56), u32le(7), v4('203.0.113.0')]);
+    const sid = v6('fd00000000010000000000000000ff01');
+    const records = cilium.decode.srv6Policy(key, sid, 1);
+    expect(records.layout).toMatchObject({ map: 'cilium_srv6_policy_v4', keySize: 12, valueSize: 16 });
+    expect([...records]).toEqual([{ vrfId: 7, destinationCidr: '203.0.113.0/24', sid: 'fd00:0:1::ff01' }]);
+    expect(cilium.encode.srv6Policy([...records])).toMatchObject({ keys: key, values: sid });
+    // IPv6 (24 B keys): prefixlen = 32 + 48, vrf_id @4, dst @8.
+    const key6 = Buffer.concat([u32le(80), u32le(7), v6('20010db8000300000000000000000000')]);
+    expect([...cilium.decode.srv6Policy(key6, sid, 1)]).toEqual([{ vrfId: 7, destinationCidr: '2001:db8:3::/48', sid: 'fd00:0:1::ff01' }]);
+    expect(cilium.encode.srv6Policy([{ vrfId: 7, destinationCidr: '2001:db8:3::/48', sid: 'fd00:0:1::ff01' }], { family: 6 })).toMatchObject({ keys: key6, map: 'cilium_srv6_policy_v6' });
+  });
+
+  it('SIDs: the SID → its VRF id', () => {
+    const sid = v6('fd00000000010000000000000000ff01');
+    const records = cilium.decode.srv6Sid(sid, u32le(7), 1);
+    expect(records.layout).toMatchObject({ map: 'cilium_srv6_sid', keySize: 16, valueSize: 4 });
+    expect([...records]).toEqual([{ sid: 'fd00:0:1::ff01', vrfId: 7 }]);
+    expect(cilium.encode.srv6Sid([...records])).toMatchObject({ keys: sid, values: u32le(7) });
+  });
+
+  it('cilium.format.srv6Vrf/srv6Policy/srv6Sid print cilium-dbg bpf srv6 vrf/policy/sid', () => {
+    expect(cilium.format.srv6Vrf([
+      { sourceIp: '10.3.0.115', destinationCidr: '192.168.0.0/16', vrfId: 7 },
+      { sourceIp: 'fd00:10:3::73', destinationCidr: '2001:db8:2::/64', vrfId: 12 },
+    ])).toBe([
+      'Source IP       Destination CIDR   VRF ID',
+      '10.3.0.115      192.168.0.0/16     7',
+      'fd00:10:3::73   2001:db8:2::/64    12',
+      '',
+    ].join('\n'));
+    // "VRF ID" is 6 wide: its column is 9 with the padding, the minimum width 5 never applies here.
+    expect(cilium.format.srv6Policy([{ vrfId: 7, destinationCidr: '203.0.113.0/24', sid: 'fd00:0:1::ff01' }])).toBe([
+      'VRF ID   Destination CIDR   SID',
+      '7        203.0.113.0/24     fd00:0:1::ff01',
+      '',
+    ].join('\n'));
+    expect(cilium.format.srv6Sid([{ sid: 'fd00:0:1::ff01', vrfId: 7 }])).toBe(['SID              VRF ID', 'fd00:0:1::ff01   7', ''].join('\n'));
+    for (const format of [cilium.format.srv6Vrf, cilium.format.srv6Policy, cilium.format.srv6Sid]) expect(format([])).toBe('No entries found.\n');
+  });
+});
+
 describe('cilium policy', () => {
   /** struct policy_key (12 B): prefixlen @0, sec_label @4, egress bit0 @8, protocol @9, dport be16 @10. */
   const key = (prefixlen: number, identity: number, egress: boolean, proto: number, port: number) => {
