@@ -242,6 +242,14 @@ describeKernel('cilium readers', () => {
     expect(hex('cilium_srv6_policy_v4')).toEqual(['3800000007000000cb007100 fd00000000010000000000000000ff01']);
     expect(hex('cilium_srv6_policy_v6')).toEqual(['500000000c00000020010db8000300000000000000000000 fd00000000020000000000000000ff02']);
     expect(hex('cilium_srv6_sid')).toEqual(['fd00000000010000000000000000ff01 07000000', 'fd00000000020000000000000000ff02 0c000000']);
+    // Pollers find them the same way.
+    const poller = await cilium.poller('srv6Policy', { bpffs, family: 6 });
+    try {
+      expect(poller.poll().added).toEqual(policies6);
+      expect(poller.poll()).toMatchObject({ added: [], removed: [], changed: [] });
+    } finally {
+      poller.close();
+    }
   });
 
   it('cilium.poller decodes only what changed: drop counters that grow, ipcache entries that come and go', async () => {
