@@ -10,10 +10,20 @@ import { listPinned } from '../pins';
 import { checkOptions } from '../validate';
 import type { EndpointRecord } from './endpoints';
 import { lookupIpcache } from './ipcache';
-import { readEgress, readEndpoints, readIpcache, readMetrics, type ReadOptions } from './read';
+import { readEgress, readEndpoints, readIpcache, readMetrics, readSrv6Policy, readSrv6Vrf, type ReadOptions } from './read';
 import { judge, type AttachmentFact, type PinnedLinkFact, type PodReport, type PodRouteFact } from './report';
 import { DEFAULT_BPFFS, endpointLinksDir } from './specs';
 import { parseVersion, versionName, NEWEST_VERSION } from './version';
+
+/** What `read` returns, or undefined when its map is not there (ENOENT: the feature is off on this node). */
+async function ifFeatureOn<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
 
 export type PodTarget = { pid: number } | { containerId: string } | { ip: string } | { netns: NetnsRef };
 
@@ -64,8 +74,8 @@ async function step<T>(report: Mutable, name: string, fn: () => Promise<T>): Pro
  * A pod's datapath, end to end: its namespace, eth0, addresses, routes and gateway; the gateway's
  * neighbour entry and whether it carries the host veth's MAC; the host veth and its programs; the
  * Cilium programs on the pod's cgroup (socket LB); the ipcache and cilium_lxc entries for the pod
- * IP, checked against the veth; the endpoint's pinned links; its egress gateway policies; the
- * node's drop counters; and findings wherever the chain does not hold.
+ * IP, checked against the veth; the endpoint's pinned links; its egress gateway policies and SRv6
+ * VRFs with their SIDs; the node's drop counters; and findings wherever the chain does not hold.
  */
 export async function explainPod(target: PodTarget, options?: ExplainOptions): Promise<PodReport> {
   const t = checkTarget(target);
@@ -217,18 +227,19 @@ export async function explainPod(target: PodTarget, options?: ExplainOptions): P
     });
   }
 
-  // Egress gateway policies for the pod IP: the map exists only where the feature is on.
+  // Egress gateway policies and SRv6 VRFs for the pod IP: their maps exist only where the feature is on.
   if (report.pod.ip) {
     const ip = report.pod.ip;
-    const policies = await step(report, 'cilium_egress_gw_policy_v4(_v2)', async () => {
-      try {
-        return await readEgress(read);
-      } catch (err) {
-        if ((err as { code?: string }).code === 'ENOENT') return undefined;
-        throw err;
-      }
-    });
+    const policies = await step(report, 'cilium_egress_gw_policy_v4(_v2)', () => ifFeatureOn(() => readEgress(read)));
     if (policies) report.egressPolicies = policies.filter((p) => p.sourceIp === ip);
+    const family = ip.includes(':') ? 6 : 4;
+    const srv6 = await step(report, `cilium_srv6_vrf_v${family}, cilium_srv6_policy_v${family}`, () => ifFeatureOn(async () => {
+      const vrfs = (await readSrv6Vrf({ ...read, family })).filter((v) => v.sourceIp === ip);
+      const ids = new Set(vrfs.map((v) => v.vrfId));
+      const policies = ids.size === 0 ? [] : (await readSrv6Policy({ ...read, family })).filter((p) => ids.has(p.vrfId));
+      return { vrfs, policies };
+    }));
+    if (srv6) report.srv6 = srv6;
   }
 
   // 5. Drops.

@@ -2,6 +2,7 @@
 // findings where one link of the chain does not hold, and the text rendering in walkthrough order.
 // Gathering the facts is explain.ts; judging and rendering here are pure.
 import type { EgressRecord } from './egress';
+import type { Srv6PolicyRecord, Srv6VrfRecord } from './srv6';
 import type { EndpointRecord } from './endpoints';
 import type { IpcacheRecord } from './ipcache';
 import type { MetricsRecord } from './metrics';
@@ -88,6 +89,11 @@ export interface PodReport {
    * `cilium_egress_gw_policy_v4` (the feature is off).
    */
   egressPolicies?: EgressRecord[];
+  /**
+   * SRv6: the VRF mappings whose source is the pod IP, and the policies (destination → SID) of
+   * those VRFs; undefined when the node has no SRv6 maps of the pod's family (the feature is off).
+   */
+  srv6?: { vrfs: Srv6VrfRecord[]; policies: Srv6PolicyRecord[] };
   /** Drop counters of the node (the metrics map is per node, not per endpoint). */
   drops: MetricsRecord[];
   findings: Finding[];
@@ -239,6 +245,13 @@ export function renderPodReport(r: PodReport): string {
   if (r.egressPolicies) {
     if (r.egressPolicies.length === 0) item('egress gateway: no policy for the pod');
     for (const p of r.egressPolicies) item(`egress gateway ${p.sourceIp} → ${p.destinationCidr}: gateway ${p.gatewayIp}, egress IP ${p.egressIp}`);
+  }
+  if (r.srv6) {
+    if (r.srv6.vrfs.length === 0) item('SRv6: no VRF for the pod');
+    for (const v of r.srv6.vrfs) {
+      const sids = r.srv6.policies.filter((p) => p.vrfId === v.vrfId).map((p) => `${p.destinationCidr} via SID ${p.sid}`);
+      item(`SRv6 VRF ${v.vrfId} for ${v.sourceIp} → ${v.destinationCidr}: ${sids.length > 0 ? sids.join(', ') : 'no policy, not encapsulated'}`);
+    }
   }
 
   section('5. Drops');

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
-import { attachCgroup, createFakeCiliumNode, detachCgroup, loadProgram, type FakeCiliumNode } from 'bpfscope/testing';
+import { attachCgroup, createFakeCiliumNode, createMap, detachCgroup, loadProgram, pin, updateElem, type FakeCiliumNode } from 'bpfscope/testing';
 import { bpftool, cgroup2Mount, cleanup, describeKernel, ipJson, owned, tempDir } from '../helpers/kernel';
 
 /** A process's cgroup v2 directory, from /proc/<pid>/cgroup read here. */
@@ -73,6 +73,24 @@ describeKernel('fake Cilium node', () => {
     const order = ['1. Pod', '2. Gateway', '3. Host veth and programs', '4. Cilium maps', '5. Drops', 'Findings'].map((s) => text.indexOf(s));
     expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]))).toBe(true);
     expect(text).toContain(`tcx/ingress  cil_from_container`);
+    expect(report.srv6).toBeUndefined(); // the fake node has no SRv6 maps
+
+    // With SRv6 maps pinned beside the others: the pod's VRFs and their policies.
+    const pinMap = async (name: string, packed: { keys: Buffer; values: Buffer; count: number; keySize: number; valueSize: number }) => {
+      const map = owned(await createMap({ name, type: 'lpm_trie', keySize: packed.keySize, valueSize: packed.valueSize, maxEntries: 16, flags: 1 }));
+      for (let i = 0; i < packed.count; i++) {
+        await updateElem(map, packed.keys.subarray(i * packed.keySize, (i + 1) * packed.keySize), packed.values.subarray(i * packed.valueSize, (i + 1) * packed.valueSize));
+      }
+      await pin(map, `${n.bpffs}/tc/globals/${name}`);
+    };
+    const vrfs = [{ sourceIp: '10.3.0.115', destinationCidr: '192.168.0.0/16', vrfId: 7 }, { sourceIp: '10.3.0.158', destinationCidr: '0.0.0.0/0', vrfId: 9 }];
+    const policies = [{ vrfId: 7, destinationCidr: '192.168.1.0/24', sid: 'fd00:0:1::ff01' }, { vrfId: 9, destinationCidr: '0.0.0.0/0', sid: 'fd00:0:9::ff01' }];
+    await pinMap('cilium_srv6_vrf_v4', cilium.encode.srv6Vrf(vrfs));
+    await pinMap('cilium_srv6_policy_v4', cilium.encode.srv6Policy(policies));
+    const withSrv6 = await cilium.explainPod({ ip: '10.3.0.115' }, { bpffs: n.bpffs, version: '1.18' });
+    expect(withSrv6.errors).toEqual([]);
+    expect(withSrv6.srv6).toEqual({ vrfs: [vrfs[0]], policies: [policies[0]] });
+    expect(cilium.format.pod(withSrv6)).toContain('  SRv6 VRF 7 for 10.3.0.115 → 192.168.0.0/16: 192.168.1.0/24 via SID fd00:0:1::ff01\n');
   });
 
   it('explainPod from a container id finds the pod through its cgroup', async () => {

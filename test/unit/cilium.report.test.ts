@@ -93,6 +93,16 @@ describe('cilium.format.pod', () => {
     expect(text).toContain('  ipcache: no entry\n  endpoint: no entry\n  egress gateway');
     expect(cilium.format.pod({ ...report, egressPolicies: [] })).toContain('  egress gateway: no policy for the pod\n');
     expect(cilium.format.pod({ ...report, egressPolicies: undefined })).not.toContain('egress gateway');
+    expect(text).not.toContain('SRv6');
+    expect(cilium.format.pod({ ...report, srv6: { vrfs: [], policies: [] } })).toContain('  SRv6: no VRF for the pod\n');
+    expect(cilium.format.pod({ ...report, srv6: {
+      vrfs: [{ sourceIp: '10.3.0.115', destinationCidr: '192.168.0.0/16', vrfId: 7 }, { sourceIp: '10.3.0.115', destinationCidr: '0.0.0.0/0', vrfId: 9 }],
+      policies: [{ vrfId: 7, destinationCidr: '192.168.1.0/24', sid: 'fd00:0:1::ff01' }, { vrfId: 7, destinationCidr: '192.168.2.0/24', sid: 'fd00:0:2::ff01' }],
+    } })).toContain([
+      '  SRv6 VRF 7 for 10.3.0.115 → 192.168.0.0/16: 192.168.1.0/24 via SID fd00:0:1::ff01, 192.168.2.0/24 via SID fd00:0:2::ff01',
+      '  SRv6 VRF 9 for 10.3.0.115 → 0.0.0.0/0: no policy, not encapsulated',
+      '',
+    ].join('\n'));
     expect(text).toContain('\n5. Drops\n  none\n');
     expect(text).toContain('\nFindings\n  none: every link of the chain holds\n');
   });
