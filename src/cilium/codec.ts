@@ -121,9 +121,27 @@ export function checkFamily(family: unknown): IpFamily {
  * The family of packed records, from the size of the part that holds an address (`given`, as the
  * map reports it, or the buffer divided by `count`): IPv6 when it is the IPv6 size, else IPv4.
  */
-export function familyBySize(buf: Buffer, count: number, given: number | undefined, v6Size: number): IpFamily {
+function familyBySize(buf: Buffer, count: number, given: number | undefined, v6Size: number): IpFamily {
   const size = given ?? (count > 0 ? buf.length / count : 0);
   return size === v6Size ? 6 : 4;
+}
+
+/**
+ * decodePairs for a map that comes in an IPv4 and an IPv6 variant, told apart by the size of the
+ * part that holds the address (`by` the key or the value, `v6Size` its IPv6 size). Returns the family too.
+ */
+export function decodeFamilyPairs<K, V>(
+  name: string,
+  tables: Readonly<Record<IpFamily, readonly MapLayout[]>>,
+  by: 'key' | 'value',
+  v6Size: number,
+  keys: Buffer,
+  values: Buffer,
+  count: number,
+  options: DecodeOptions | undefined,
+): DecodedPairs<K, V> & { family: IpFamily } {
+  const family = by === 'key' ? familyBySize(keys, count, options?.keySize, v6Size) : familyBySize(values, count, options?.valueSize, v6Size);
+  return { ...decodePairs<K, V>(name, tables[family], keys, values, count, options), family };
 }
 
 /** Packs key/value records with one row's layouts. */

@@ -14,7 +14,7 @@
 //            rx_flags_seen @43, src_sec_id u32 @44, last_tx_report u32 @48, last_rx_report u32 @52
 // (1.18 and 1.19 were not read for @40; they are taken as 1.17.)
 import { defineLayout, type Decoded } from '../layout';
-import { checkFamily, decodePairs, encodePairs, encodeVersion, familyBySize, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { flagNames } from './tables';
 import type { Family } from './text';
 import { withLayout, type CiliumRecords, type Minor } from './version';
@@ -161,8 +161,7 @@ export interface ConntrackRecord extends FlowTuple {
 
 /** Decodes packed conntrack keys and values; the family follows the key size (14: IPv4, 38: IPv6). */
 export function decodeConntrack(keys: Buffer, values: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<ConntrackRecord> {
-  const family = familyBySize(keys, count, options.keySize, TUPLE6.size);
-  const { keys: ks, values: vs, minor, used } = decodePairs<Tuple, Entry>('conntrack', family === 6 ? CT6_LAYOUTS : CT4_LAYOUTS, keys, values, count, options);
+  const { keys: ks, values: vs, minor, used, family } = decodeFamilyPairs<Tuple, Entry>('conntrack', { 4: CT4_LAYOUTS, 6: CT6_LAYOUTS }, 'key', TUPLE6.size, keys, values, count, options);
   const records = ks.map((k, i): ConntrackRecord => {
     const v = vs[i];
     const service = (k.flags & TUPLE_F_SERVICE) !== 0;

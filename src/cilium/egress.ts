@@ -20,7 +20,7 @@
 // (Not in cilium-maps.md: the 8-, 36- and 40-byte structs read from Cilium's bpf/lib/egress_gateway.h,
 // the 28-byte one from the PR that added it and an inventory of 1.20's maps.)
 import { defineLayout, type Decoded } from '../layout';
-import { checkFamily, decodePairs, encodePairs, encodeVersion, familyBySize, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { listing } from './text';
 import { withLayout, type CiliumRecords } from './version';
 
@@ -77,8 +77,7 @@ type Value = Decoded<typeof VALUE_V2.fields>;
 
 /** Decodes packed egress policies; the family follows the key size (12: IPv4, 36: IPv6). */
 export function decodeEgress(keys: Buffer, values: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<EgressRecord> {
-  const family = familyBySize(keys, count, options.keySize, KEY6.size);
-  const { keys: ks, values: vs, used } = decodePairs<Key, Value>('egress', family === 6 ? EGRESS6_LAYOUTS : EGRESS_LAYOUTS, keys, values, count, options);
+  const { keys: ks, values: vs, used, family } = decodeFamilyPairs<Key, Value>('egress', { 4: EGRESS_LAYOUTS, 6: EGRESS6_LAYOUTS }, 'key', KEY6.size, keys, values, count, options);
   const sourceBits = SOURCE_BITS[family];
   return withLayout(ks.map((k, i): EgressRecord => ({
     sourceIp: k.sourceIp,

@@ -14,7 +14,7 @@
 //             port be16 @4, proto @6, flags @7, cluster_id u8 @8 (1.14) / u16 @8 (1.15+), zone @10 (1.16+)
 //   revNat    key u16 rev_nat_index; value 6 B packed (lb6_reverse_nat 18 B): address be32 @0, port be16 @4
 import { defineLayout, type Decoded } from '../layout';
-import { checkFamily, decodePairs, encodePairs, encodeVersion, familyBySize, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { withLayout, type CiliumRecords } from './version';
 
 /** The address field of a family, and how far it pushes the fields after it. */
@@ -125,8 +125,7 @@ type ServiceKey = Decoded<ReturnType<typeof serviceKey>['fields']>;
 
 /** Decodes packed service keys and values; the family follows the key size (12: IPv4, 24: IPv6). */
 export function decodeServices(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<ServiceRecord> {
-  const family = familyBySize(keys, count, options?.keySize, 24);
-  const { keys: ks, values: vs, minor, used } = decodePairs<ServiceKey, Decoded<typeof SERVICE_VALUE_FIELDS> & { qcount?: number }>('services', lbLayouts(family).services, keys, values, count, options);
+  const { keys: ks, values: vs, minor, used } = decodeFamilyPairs<ServiceKey, Decoded<typeof SERVICE_VALUE_FIELDS> & { qcount?: number }>('services', { 4: SERVICE_LAYOUTS, 6: SERVICE6_LAYOUTS }, 'key', 24, keys, values, count, options);
   return withLayout(ks.map((k, i): ServiceRecord => {
     const { slotValue, ...v } = vs[i];
     const record: ServiceRecord = { ...k, ...v };
@@ -150,8 +149,7 @@ export interface BackendRecord {
 
 /** Decodes packed backend keys and values; the family follows the value size (12: IPv4, 24: IPv6). */
 export function decodeBackends(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<BackendRecord> {
-  const family = familyBySize(values, count, options?.valueSize, 24);
-  const { keys: ks, values: vs, used } = decodePairs<Decoded<typeof BACKEND_KEY.fields>, Omit<BackendRecord, 'backendId'>>('backends', lbLayouts(family).backends, keys, values, count, options);
+  const { keys: ks, values: vs, used } = decodeFamilyPairs<Decoded<typeof BACKEND_KEY.fields>, Omit<BackendRecord, 'backendId'>>('backends', { 4: BACKEND_LAYOUTS, 6: BACKEND6_LAYOUTS }, 'value', 24, keys, values, count, options);
   return withLayout(ks.map((k, i): BackendRecord => ({ ...k, ...vs[i] })), used);
 }
 
@@ -163,8 +161,7 @@ export interface RevNatRecord {
 
 /** Decodes packed reverse-NAT keys and values; the family follows the value size (6: IPv4, 18: IPv6). */
 export function decodeRevNat(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<RevNatRecord> {
-  const family = familyBySize(values, count, options?.valueSize, 18);
-  const { keys: ks, values: vs, used } = decodePairs<Decoded<typeof REV_NAT_KEY.fields>, Omit<RevNatRecord, 'revNatIndex'>>('revNat', lbLayouts(family).revNat, keys, values, count, options);
+  const { keys: ks, values: vs, used } = decodeFamilyPairs<Decoded<typeof REV_NAT_KEY.fields>, Omit<RevNatRecord, 'revNatIndex'>>('revNat', { 4: REV_NAT_LAYOUTS, 6: REV_NAT6_LAYOUTS }, 'value', 18, keys, values, count, options);
   return withLayout(ks.map((k, i): RevNatRecord => ({ ...k, ...vs[i] })), used);
 }
 

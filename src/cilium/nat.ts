@@ -12,7 +12,7 @@
 //         port @48.
 // (Not in cilium-maps.md; read from the nat.h structs of Cilium's bpf/lib across versions.)
 import { defineLayout, type Decoded } from '../layout';
-import { checkFamily, decodePairs, encodePairs, encodeVersion, familyBySize, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { flowTupleOf, tupleKey, TUPLE4, TUPLE6, type FlowTuple } from './conntrack';
 import { withLayout, type CiliumRecords } from './version';
 
@@ -50,8 +50,7 @@ type Entry = Decoded<typeof ENTRY4.fields>;
 
 /** Decodes packed NAT keys and values; the family follows the key size (14: IPv4, 38: IPv6). */
 export function decodeNat(keys: Buffer, values: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<NatRecord> {
-  const family = familyBySize(keys, count, options.keySize, TUPLE6.size);
-  const { keys: ks, values: vs, used } = decodePairs<Tuple, Entry>('nat', family === 6 ? NAT6_LAYOUTS : NAT4_LAYOUTS, keys, values, count, options);
+  const { keys: ks, values: vs, used, family } = decodeFamilyPairs<Tuple, Entry>('nat', { 4: NAT4_LAYOUTS, 6: NAT6_LAYOUTS }, 'key', TUPLE6.size, keys, values, count, options);
   return withLayout(ks.map((k, i): NatRecord => ({
     ...flowTupleOf(k, family),
     toAddress: vs[i].toAddress,

@@ -17,7 +17,7 @@
 // (Not in cilium-maps.md: read from Cilium's bpf/lib/srv6.h and pkg/maps/srv6map/{vrf,policy,sid}.go;
 // the older cilium_srv6_state_v4/v6 maps are not read.)
 import { defineLayout, type Decoded } from '../layout';
-import { checkFamily, decodePairs, encodePairs, encodeVersion, familyBySize, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { checkFamily, decodeFamilyPairs, decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { listing } from './text';
 import { withLayout, type CiliumRecords } from './version';
 
@@ -102,8 +102,7 @@ type Sid = Decoded<typeof SID.fields>;
 
 /** Decodes packed VRF mappings; the family follows the key size (12: IPv4, 36: IPv6). */
 export function decodeSrv6Vrf(keys: Buffer, values: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<Srv6VrfRecord> {
-  const family = familyBySize(keys, count, options.keySize, VRF_KEY6.size);
-  const { keys: ks, values: vs, used } = decodePairs<VrfKey, VrfId>('srv6 vrf', family === 6 ? SRV6_VRF6_LAYOUTS : SRV6_VRF_LAYOUTS, keys, values, count, options);
+  const { keys: ks, values: vs, used, family } = decodeFamilyPairs<VrfKey, VrfId>('srv6 vrf', { 4: SRV6_VRF_LAYOUTS, 6: SRV6_VRF6_LAYOUTS }, 'key', VRF_KEY6.size, keys, values, count, options);
   return withLayout(ks.map((k, i): Srv6VrfRecord => ({
     sourceIp: k.sourceIp,
     destinationCidr: cidr(k.destination, k.prefixlen, ADDRESS_BITS[family], family),
@@ -113,8 +112,7 @@ export function decodeSrv6Vrf(keys: Buffer, values: Buffer, count: number, optio
 
 /** Decodes packed SRv6 policies; the family follows the key size (12: IPv4, 24: IPv6). */
 export function decodeSrv6Policy(keys: Buffer, values: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<Srv6PolicyRecord> {
-  const family = familyBySize(keys, count, options.keySize, POLICY_KEY6.size);
-  const { keys: ks, values: vs, used } = decodePairs<PolicyKey, Sid>('srv6 policy', family === 6 ? SRV6_POLICY6_LAYOUTS : SRV6_POLICY_LAYOUTS, keys, values, count, options);
+  const { keys: ks, values: vs, used, family } = decodeFamilyPairs<PolicyKey, Sid>('srv6 policy', { 4: SRV6_POLICY_LAYOUTS, 6: SRV6_POLICY6_LAYOUTS }, 'key', POLICY_KEY6.size, keys, values, count, options);
   return withLayout(ks.map((k, i): Srv6PolicyRecord => ({
     vrfId: k.vrfId,
     destinationCidr: cidr(k.destination, k.prefixlen, VRF_ID_BITS, family),
