@@ -1,9 +1,11 @@
 // `bpfscope demo` (and `npm run demo`): the pod-debugging walkthrough on a fake Cilium node —
 // two pods (client 10.3.0.115, server 10.3.0.158) behind cilium_host 10.3.0.179 — the three
 // `cilium-dbg bpf … list` tables, explainPod for the client, then the same client on a node broken
-// on purpose. Everything it builds is removed at the end, also when a step fails.
+// on purpose. Everything it builds is removed at the end, also when a step fails or the process is
+// interrupted.
+import { constants } from 'node:os';
 import { cilium } from '../cilium';
-import { createFakeCiliumNode } from '../testing/cilium';
+import { createFakeCiliumNode, type FakeCiliumNode, type FakeCiliumNodeOptions } from '../testing/cilium';
 import { bold, dim } from './format';
 
 export async function runDemo(out: (s: string) => void, version = '1.18'): Promise<void> {
@@ -15,8 +17,7 @@ export async function runDemo(out: (s: string) => void, version = '1.18'): Promi
   const text = (s: string) => out(s.trimEnd());
 
   progress('building a fake Cilium node: namespaces, veths, cilium_host, programs, pinned maps');
-  const node = await createFakeCiliumNode({ version, pods: [{ ip: '10.3.0.115' }, { ip: '10.3.0.158' }] });
-  try {
+  await withNode({ version, pods: [{ ip: '10.3.0.115' }, { ip: '10.3.0.158' }] }, async (node) => {
     const [client, server] = node.pods;
     const read = { bpffs: node.bpffs, version };
     out(`A fake Cilium ${node.version} node: client ${client.ip} (netns ${client.netns.name}, host veth ${client.lxc.name}),`);
@@ -29,19 +30,41 @@ export async function runDemo(out: (s: string) => void, version = '1.18'): Promi
     text(cilium.format.metrics(await cilium.metrics(read)));
     title(`explainPod({ ip: '${client.ip}' })`);
     text(cilium.format.pod(await cilium.explainPod({ ip: client.ip }, read)));
-  } finally {
     progress('removing the fake node');
-    await node.destroy();
-  }
+  });
 
   title('The same client on a broken node (wrong ifindex in cilium_lxc, no ipcache entry, no program)');
   progress('building a broken node');
-  const broken = await createFakeCiliumNode({ version, pods: [{ ip: '10.3.0.115', faults: ['endpoint-ifindex', 'ipcache', 'program'] }] });
-  try {
+  await withNode({ version, pods: [{ ip: '10.3.0.115', faults: ['endpoint-ifindex', 'ipcache', 'program'] }] }, async (broken) => {
     const report = await cilium.explainPod({ ip: '10.3.0.115' }, { bpffs: broken.bpffs, version });
     for (const f of report.findings) out(`${f.severity.toUpperCase().padEnd(7)} ${f.code}: ${f.message}`);
-  } finally {
-    await broken.destroy();
-  }
+  });
   out('\nEverything the demo made has been removed.');
+}
+
+/**
+ * Builds a fake node, runs `use` with it, and destroys it: also when `use` fails, and when the
+ * process is interrupted (Ctrl-C, SIGTERM), whose handler destroys the node, then exits as the
+ * signal would have (128 + its number). A signal during the build waits for the build to finish.
+ */
+async function withNode(options: FakeCiliumNodeOptions, use: (node: FakeCiliumNode) => Promise<void>): Promise<void> {
+  let node: FakeCiliumNode | undefined;
+  let signalled: NodeJS.Signals | undefined;
+  const exitAfterDestroy = (n: FakeCiliumNode, signal: NodeJS.Signals) =>
+    n.destroy().finally(() => process.exit(128 + constants.signals[signal]));
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled = signal;
+    if (node) void exitAfterDestroy(node, signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    node = await createFakeCiliumNode(options);
+    if (signalled) return await exitAfterDestroy(node, signalled);
+    await use(node);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await node?.destroy(); // a second destroy is harmless
+  }
 }

@@ -15,7 +15,7 @@ import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from '.
 import { listInterfaces } from '../interfaces';
 import { listNetns } from '../netns';
 import { bpffsMounts } from '../pins';
-import { addAddress, addNeighbor, addRoute, addTcFilter, createNetns, createVeth, deleteLink, deleteNetns, setLink, type NamedNetns, type Removable } from './net';
+import { addAddress, addNeighbor, addRoute, addTcFilter, createNetns, createVeth, deleteLink, deleteNetns, once, setLink, type NamedNetns, type Removable } from './net';
 import { processStartTime } from './process';
 import { attachTcx, createMap, loadProgram, mountBpffs, pin, unmount, updateElem, type KernelObject } from './objects';
 
@@ -79,7 +79,7 @@ export interface FakeCiliumNode {
   pods: FakePod[];
   /** The pinned maps by name (cilium_ipcache_v2, cilium_lxc, …, cilium_policy_v2_00100). */
   maps: Record<string, KernelObject>;
-  /** Removes every object, device, namespace and mount the fixture made. */
+  /** Removes every object, device, namespace and mount the fixture made; later calls, concurrent ones too, wait for the same removal. */
   destroy(): Promise<void>;
 }
 
@@ -325,7 +325,7 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
     await attach(hostName, hostDevice.ifindex, 'cil_to_host', 'ingress', hostLinks);
     await attach(hostName, hostDevice.ifindex, 'cil_from_host', 'egress', hostLinks);
 
-    return { version, bpffs, gateway, hostDevice, pods, maps, destroy: () => teardown.run() };
+    return { version, bpffs, gateway, hostDevice, pods, maps, destroy: once(() => teardown.run()) };
   } catch (err) {
     await teardown.run().catch(() => undefined); // the creation error is the one to report
     throw err;

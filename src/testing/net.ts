@@ -12,7 +12,8 @@ export interface Removable {
   remove(): Promise<void>;
 }
 
-function once(fn: () => Promise<void>): () => Promise<void> {
+/** `fn` run once: later calls, concurrent ones included, get the first call's promise. */
+export function once(fn: () => Promise<void>): () => Promise<void> {
   let done: Promise<void> | undefined;
   return () => (done ??= fn());
 }

@@ -104,6 +104,28 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     expect(run('ip', ['netns', 'list'])).toBe(before);
   });
 
+  it('demo interrupted (SIGINT) while its node is up: removes the node, then exits 130', async () => {
+    const demo = spawn(process.execPath, ['dist/cjs/cli/main.js', 'demo'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } });
+    cleanup(() => demo.kill('SIGKILL'));
+    // The node's first two lines name its client's namespace and its bpffs.
+    const intro = await new Promise<string>((resolve) => {
+      const seen: string[] = [];
+      createInterface({ input: demo.stdout! }).on('line', (l) => {
+        seen.push(l);
+        if (/maps pinned in /.test(l)) resolve(seen.join('\n'));
+      });
+    });
+    const netns = /netns (\S+),/.exec(intro)![1];
+    const bpffs = /maps pinned in (\S+)\.$/m.exec(intro)![1];
+    expect(run('ip', ['netns', 'list'])).toContain(netns);
+    demo.kill('SIGINT');
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => demo.once('exit', (c, s) => resolve([c, s])));
+    expect({ code, signal }).toEqual({ code: 130, signal: null });
+    expect(run('ip', ['netns', 'list'])).not.toContain(netns);
+    expect(run('ip', ['-o', 'link', 'show']).split('\n').some((l) => / cilium_host[@:]/.test(l))).toBe(false);
+    expect(run('findmnt', ['-n', '-o', 'TARGET', '-t', 'bpf']).split('\n')).not.toContain(bpffs);
+  });
+
   it('cilium drops prints, tick by tick, the drops counted since the tick before', async () => {
     const node = await createFakeCiliumNode({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
     cleanup(() => node.destroy());
