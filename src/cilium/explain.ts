@@ -230,9 +230,10 @@ export async function explainPod(target: PodTarget, options?: ExplainOptions): P
   // Egress gateway policies and SRv6 VRFs for the pod IP: their maps exist only where the feature is on.
   if (report.pod.ip) {
     const ip = report.pod.ip;
-    const policies = await step(report, 'cilium_egress_gw_policy_v4(_v2)', () => ifFeatureOn(() => readEgress(read)));
-    if (policies) report.egressPolicies = policies.filter((p) => p.sourceIp === ip);
     const family = ip.includes(':') ? 6 : 4;
+    const egressMaps = family === 6 ? 'cilium_egress_gw_policy_v6' : 'cilium_egress_gw_policy_v4(_v2)';
+    const policies = await step(report, egressMaps, () => ifFeatureOn(() => readEgress({ ...read, family })));
+    if (policies) report.egressPolicies = policies.filter((p) => p.sourceIp === ip);
     const srv6 = await step(report, `cilium_srv6_vrf_v${family}, cilium_srv6_policy_v${family}`, () => ifFeatureOn(async () => {
       const vrfs = (await readSrv6Vrf({ ...read, family })).filter((v) => v.sourceIp === ip);
       const ids = new Set(vrfs.map((v) => v.vrfId));

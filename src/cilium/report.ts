@@ -85,8 +85,8 @@ export interface PodReport {
   endpoint?: EndpointRecord;
   pinnedLinks: PinnedLinkFact[];
   /**
-   * The egress gateway policies whose source is the pod IP; undefined when the node has no
-   * `cilium_egress_gw_policy_v4` (the feature is off).
+   * The egress gateway policies whose source is the pod IP; undefined when the node has no egress
+   * gateway map of the pod's family (the feature is off).
    */
   egressPolicies?: EgressRecord[];
   /**
@@ -105,6 +105,8 @@ const INGRESS_PROGRAM = 'cil_from_container';
 /** The agent's gateway markers in an egress policy: no gateway node found, and an excluded CIDR. */
 const NO_GATEWAY = '0.0.0.0';
 const EXCLUDED_CIDR = '0.0.0.1';
+/** An egress IP the gateway has not got yet, in either family. */
+const NO_EGRESS_IP = new Set(['0.0.0.0', '::']);
 
 /** The findings for a report's facts, in walkthrough order. */
 export function judge(r: Omit<PodReport, 'findings'>): Finding[] {
@@ -182,7 +184,7 @@ export function judge(r: Omit<PodReport, 'findings'>): Finding[] {
   for (const p of r.egressPolicies ?? []) {
     if (p.gatewayIp === NO_GATEWAY) {
       add('warning', 'egress-no-gateway', `traffic from ${p.sourceIp} to ${p.destinationCidr} matches an egress gateway policy that no gateway node serves: the datapath drops it (No egress gateway found)`);
-    } else if (p.gatewayIp !== EXCLUDED_CIDR && p.egressIp === NO_GATEWAY && parseVersion(r.version)! >= 16) {
+    } else if (p.gatewayIp !== EXCLUDED_CIDR && NO_EGRESS_IP.has(p.egressIp) && parseVersion(r.version)! >= 16) {
       add('warning', 'egress-no-ip', `traffic from ${p.sourceIp} to ${p.destinationCidr} goes to gateway ${p.gatewayIp}, which has no egress IP: it drops it there (No Egress IP configured)`);
     }
   }

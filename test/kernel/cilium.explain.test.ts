@@ -93,6 +93,20 @@ describeKernel('fake Cilium node', () => {
     expect(cilium.format.pod(withSrv6)).toContain('  SRv6 VRF 7 for 10.3.0.115 → 192.168.0.0/16: 192.168.1.0/24 via SID fd00:0:1::ff01\n');
   });
 
+  it("explainPod of an IPv6 address reads the IPv6 egress map, and flags a gateway without an egress IP (::)", async () => {
+    const n = await node({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
+    const policy = { sourceIp: 'fd00:10:3::73', destinationCidr: '::/0', egressIp: '::', gatewayIp: '192.0.2.20', egressIfindex: 0 };
+    const packed = cilium.encode.egress([policy], { family: 6 });
+    const map = owned(await createMap({ name: 'cilium_egress_gw_policy_v6', type: 'lpm_trie', keySize: packed.keySize, valueSize: packed.valueSize, maxEntries: 16, flags: 1 }));
+    await updateElem(map, packed.keys, packed.values);
+    await pin(map, `${n.bpffs}/tc/globals/cilium_egress_gw_policy_v6`);
+    // No namespace holds the address (the fake node's pods are IPv4): the map steps still run.
+    const report = await cilium.explainPod({ ip: 'fd00:10:3::73' }, { bpffs: n.bpffs, version: '1.18' });
+    expect(report.egressPolicies).toEqual([policy]);
+    expect(report.findings.map((f) => f.code)).toContain('egress-no-ip');
+    expect(report.errors.map((e) => e.step)).toEqual(['find pod by IP']);
+  });
+
   it('explainPod from a container id finds the pod through its cgroup', async () => {
     const n = await node({ version: '1.16', pods: [{ ip: '10.3.0.115' }] });
     const sleeper = spawn('ip', ['netns', 'exec', n.pods[0].netns.name, 'sleep', '60'], { stdio: 'ignore' });

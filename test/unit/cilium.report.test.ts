@@ -149,6 +149,7 @@ describe('the findings of a report', () => {
       ['a pinned link without a device', (r) => delete r.pinnedLinks[0].ifindex, ['drops']],
       ['an egress policy no gateway serves', (r) => (r.egressPolicies![0].gatewayIp = '0.0.0.0'), ['egress-no-gateway', 'drops']],
       ['an egress gateway without an egress IP (1.16+)', (r) => (r.egressPolicies![0].egressIp = '0.0.0.0'), ['egress-no-ip', 'drops']],
+      ['an IPv6 policy whose gateway has no egress IP (::)', (r) => Object.assign(r.egressPolicies![0], { sourceIp: 'fd00:10:3::73', destinationCidr: '::/0', egressIp: '::' }), ['egress-no-ip', 'drops']],
       ['the same before 1.16', (r) => Object.assign(r, { version: '1.15' }).egressPolicies![0].egressIp = '0.0.0.0', ['drops']],
       ['an excluded CIDR', (r) => Object.assign(r.egressPolicies![0], { gatewayIp: '0.0.0.1', egressIp: '0.0.0.0' }), ['drops']],
     ];
