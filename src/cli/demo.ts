@@ -63,8 +63,12 @@ async function withNode(options: FakeCiliumNodeOptions, use: (node: FakeCiliumNo
     if (signalled) return await exitAfterDestroy(node, signalled);
     await use(node);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await node?.destroy(); // a second destroy is harmless
+    // The handlers stay until the node is gone: a signal meanwhile waits for this same removal.
+    try {
+      await node?.destroy();
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   }
 }
