@@ -21,14 +21,11 @@
 // the 28-byte one from the PR that added it and an inventory of 1.20's maps.)
 import { defineLayout, type Decoded } from '../layout';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { ADDRESS_BITS, cidrOf, parseCidr, SOURCE_DESTINATION_KEY4, SOURCE_DESTINATION_KEY6 } from './prefix';
 import { listing } from './text';
 import { withLayout, type CiliumRecords } from './version';
 
-const KEY = defineLayout({
-  prefixlen: { offset: 0, type: 'u32' },
-  sourceIp: { offset: 4, type: 'ipv4' },
-  destination: { offset: 8, type: 'ipv4' },
-}, 12);
+const KEY = SOURCE_DESTINATION_KEY4;
 /** The first 8 bytes of both IPv4 entries. */
 const ENTRY4 = {
   egressIp: { offset: 0, type: 'ipv4' },
@@ -36,11 +33,7 @@ const ENTRY4 = {
 } as const;
 const VALUE = defineLayout(ENTRY4, 8);
 const VALUE_V2 = defineLayout({ ...ENTRY4, egressIfindex: { offset: 20, type: 'u32' } }, 28);
-const KEY6 = defineLayout({
-  prefixlen: { offset: 0, type: 'u32' },
-  sourceIp: { offset: 4, type: 'ipv6' },
-  destination: { offset: 20, type: 'ipv6' },
-}, 36);
+const KEY6 = SOURCE_DESTINATION_KEY6;
 const VALUE6 = defineLayout({
   egressIp: { offset: 0, type: 'ipv6' },
   gatewayIp: { offset: 16, type: 'ipv4' },
@@ -55,9 +48,6 @@ export const EGRESS_LAYOUTS: readonly MapLayout[] = [
 export const EGRESS6_LAYOUTS: readonly MapLayout[] = [
   { since: 18, until: 20, map: 'cilium_egress_gw_policy_v6', name: 'egress_gw_policy_key6 / egress_gw_policy_entry6', keySize: 36, valueSize: 40, key: KEY6, value: VALUE6 },
 ];
-
-/** The source address is matched whole: the trie's prefix covers it, then the destination's bits. */
-const SOURCE_BITS = { 4: 32, 6: 128 } as const;
 
 export interface EgressRecord {
   /** The pod's address the policy applies to. */
@@ -78,10 +68,10 @@ type Value = Decoded<typeof VALUE_V2.fields>;
 /** Decodes packed egress policies; the family follows the key size (12: IPv4, 36: IPv6). */
 export function decodeEgress(keys: Buffer, values: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<EgressRecord> {
   const { keys: ks, values: vs, used, family } = decodeFamilyPairs<Key, Value>('egress', { 4: EGRESS_LAYOUTS, 6: EGRESS6_LAYOUTS }, 'key', KEY6.size, keys, values, count, options);
-  const sourceBits = SOURCE_BITS[family];
   return withLayout(ks.map((k, i): EgressRecord => ({
     sourceIp: k.sourceIp,
-    destinationCidr: `${k.destination}/${Math.max(0, Math.min(sourceBits, k.prefixlen - sourceBits))}`,
+    // The source address is matched whole: the trie's prefix covers it, then the destination's bits.
+    destinationCidr: cidrOf(k.destination, k.prefixlen, ADDRESS_BITS[family], family),
     egressIp: vs[i].egressIp,
     gatewayIp: vs[i].gatewayIp,
     egressIfindex: vs[i].egressIfindex,
@@ -93,12 +83,9 @@ export function encodeEgress(entries: readonly EgressRecord[], options: { versio
   const { family = 4, ...rest } = options;
   const six = checkFamily(family) === 6;
   const row = rowFor(six ? EGRESS6_LAYOUTS : EGRESS_LAYOUTS, encodeVersion(rest, 'cilium egress encode options'));
-  const sourceBits = SOURCE_BITS[family];
   return encodePairs(row, entries.map(({ sourceIp, destinationCidr, egressIp, gatewayIp, egressIfindex = 0 }) => {
-    const [destination, bits = String(sourceBits)] = destinationCidr.split('/');
-    const length = Number(bits);
-    if (!Number.isInteger(length) || length < 0 || length > sourceBits) throw new RangeError(`not an IPv${family} CIDR: '${destinationCidr}'`);
-    return [{ prefixlen: sourceBits + length, sourceIp, destination }, { egressIp, gatewayIp, egressIfindex }] as const;
+    const [destination, bits] = parseCidr(destinationCidr, family);
+    return [{ prefixlen: ADDRESS_BITS[family] + bits, sourceIp, destination }, { egressIp, gatewayIp, egressIfindex }] as const;
   }));
 }
 

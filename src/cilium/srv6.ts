@@ -18,22 +18,15 @@
 // the older cilium_srv6_state_v4/v6 maps are not read.)
 import { defineLayout, type Decoded } from '../layout';
 import { checkFamily, decodeFamilyPairs, decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { ADDRESS_BITS, cidrOf, parseCidr, SOURCE_DESTINATION_KEY4, SOURCE_DESTINATION_KEY6 } from './prefix';
 import { listing } from './text';
 import { withLayout, type CiliumRecords } from './version';
 
 const VRF_ID = defineLayout({ vrfId: { offset: 0, type: 'u32' } }, 4);
 const SID = defineLayout({ sid: { offset: 0, type: 'ipv6' } }, 16);
 
-const VRF_KEY4 = defineLayout({
-  prefixlen: { offset: 0, type: 'u32' },
-  sourceIp: { offset: 4, type: 'ipv4' },
-  destination: { offset: 8, type: 'ipv4' },
-}, 12);
-const VRF_KEY6 = defineLayout({
-  prefixlen: { offset: 0, type: 'u32' },
-  sourceIp: { offset: 4, type: 'ipv6' },
-  destination: { offset: 20, type: 'ipv6' },
-}, 36);
+const VRF_KEY4 = SOURCE_DESTINATION_KEY4;
+const VRF_KEY6 = SOURCE_DESTINATION_KEY6;
 const POLICY_KEY4 = defineLayout({
   prefixlen: { offset: 0, type: 'u32' },
   vrfId: { offset: 4, type: 'u32' },
@@ -54,7 +47,6 @@ export const SRV6_POLICY_LAYOUTS: readonly MapLayout[] = [row('cilium_srv6_polic
 export const SRV6_POLICY6_LAYOUTS: readonly MapLayout[] = [row('cilium_srv6_policy_v6', 'srv6_policy_key6 / SID', POLICY_KEY6, SID)];
 export const SRV6_SID_LAYOUTS: readonly MapLayout[] = [row('cilium_srv6_sid', 'SID / vrf_id', SID, VRF_ID)];
 
-const ADDRESS_BITS = { 4: 32, 6: 128 } as const;
 /** The VRF id ahead of a policy key's destination: 32 bits the trie always matches. */
 const VRF_ID_BITS = 32;
 
@@ -82,19 +74,6 @@ export interface Srv6SidRecord {
   vrfId: number;
 }
 
-/** `address/bits` of an LPM key whose prefix length counts `staticBits` ahead of the address. */
-function cidr(address: string, prefixlen: number, staticBits: number, family: IpFamily): string {
-  return `${address}/${Math.max(0, Math.min(ADDRESS_BITS[family], prefixlen - staticBits))}`;
-}
-
-/** The address and prefix length of a CIDR of one family (a bare address is the whole address). */
-function parseCidr(text: string, family: IpFamily): [string, number] {
-  const [address, bits = String(ADDRESS_BITS[family])] = String(text).split('/');
-  const length = Number(bits);
-  if (!Number.isInteger(length) || length < 0 || length > ADDRESS_BITS[family]) throw new RangeError(`not an IPv${family} CIDR: '${text}'`);
-  return [address, length];
-}
-
 type VrfKey = Decoded<typeof VRF_KEY4.fields>;
 type PolicyKey = Decoded<typeof POLICY_KEY4.fields>;
 type VrfId = Decoded<typeof VRF_ID.fields>;
@@ -105,7 +84,7 @@ export function decodeSrv6Vrf(keys: Buffer, values: Buffer, count: number, optio
   const { keys: ks, values: vs, used, family } = decodeFamilyPairs<VrfKey, VrfId>('srv6 vrf', { 4: SRV6_VRF_LAYOUTS, 6: SRV6_VRF6_LAYOUTS }, 'key', VRF_KEY6.size, keys, values, count, options);
   return withLayout(ks.map((k, i): Srv6VrfRecord => ({
     sourceIp: k.sourceIp,
-    destinationCidr: cidr(k.destination, k.prefixlen, ADDRESS_BITS[family], family),
+    destinationCidr: cidrOf(k.destination, k.prefixlen, ADDRESS_BITS[family], family),
     vrfId: vs[i].vrfId,
   })), used);
 }
@@ -115,7 +94,7 @@ export function decodeSrv6Policy(keys: Buffer, values: Buffer, count: number, op
   const { keys: ks, values: vs, used, family } = decodeFamilyPairs<PolicyKey, Sid>('srv6 policy', { 4: SRV6_POLICY_LAYOUTS, 6: SRV6_POLICY6_LAYOUTS }, 'key', POLICY_KEY6.size, keys, values, count, options);
   return withLayout(ks.map((k, i): Srv6PolicyRecord => ({
     vrfId: k.vrfId,
-    destinationCidr: cidr(k.destination, k.prefixlen, VRF_ID_BITS, family),
+    destinationCidr: cidrOf(k.destination, k.prefixlen, VRF_ID_BITS, family),
     sid: vs[i].sid,
   })), used);
 }
