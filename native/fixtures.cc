@@ -145,6 +145,9 @@ Napi::Value LoadProgram(const Napi::CallbackInfo& info) {
 //   { kind:'struct'|'union', name, size, members:[{ name, type, bitOffset, bitSize? }] }
 //   { kind:'enum', name, size, values:[{ name, value }] }
 //   { kind:'func_proto', ret, params:[{ name, type }] } { kind:'func', name, type, linkage? }
+//   { kind:'enum64', name, size, signed?, values:[{ name, value (bigint) }] }   { kind:'float', name, size }
+//   { kind:'restrict', type }   { kind:'type_tag'|'decl_tag', name, type, component? }   { kind:'fwd', name, union? }
+//   { kind:'var', name, type, linkage? }   { kind:'datasec', name, size, vars:[{ type, offset, size }] }
 // Parsing into libbpf's writer happens here on the main thread (no kernel call); loading does not.
 Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -204,6 +207,46 @@ Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
         for (uint32_t j = 0; j < p.Length() && id > 0; j++) {
           Napi::Object e = p.Get(j).As<Napi::Object>();
           int err = btf__add_func_param(btf.get(), StrOf(e, "name").c_str(), U32Of(e, "type"));
+          if (err < 0) id = err;
+        }
+      }
+    } else if (kind == "enum64") {
+      id = btf__add_enum64(btf.get(), name.c_str(), U32Of(t, "size", 8), t.Get("signed").ToBoolean());
+      Napi::Value values = t.Get("values");
+      if (id > 0 && values.IsArray()) {
+        Napi::Array v = values.As<Napi::Array>();
+        for (uint32_t j = 0; j < v.Length() && id > 0; j++) {
+          Napi::Object e = v.Get(j).As<Napi::Object>();
+          Napi::Value value = e.Get("value");
+          bool lossless = true;
+          uint64_t u = value.IsBigInt() ? value.As<Napi::BigInt>().Uint64Value(&lossless)
+                                        : static_cast<uint64_t>(value.ToNumber().Int64Value());
+          int err = btf__add_enum64_value(btf.get(), StrOf(e, "name").c_str(), u);
+          if (err < 0) id = err;
+        }
+      }
+    } else if (kind == "float") {
+      id = btf__add_float(btf.get(), name.c_str(), U32Of(t, "size"));
+    } else if (kind == "restrict") {
+      id = btf__add_restrict(btf.get(), U32Of(t, "type"));
+    } else if (kind == "type_tag") {
+      id = btf__add_type_tag(btf.get(), name.c_str(), U32Of(t, "type"));
+    } else if (kind == "decl_tag") {
+      Napi::Value component = t.Get("component");
+      id = btf__add_decl_tag(btf.get(), name.c_str(), U32Of(t, "type"),
+                             component.IsNumber() ? component.As<Napi::Number>().Int32Value() : -1);
+    } else if (kind == "fwd") {
+      id = btf__add_fwd(btf.get(), name.c_str(), t.Get("union").ToBoolean() ? BTF_FWD_UNION : BTF_FWD_STRUCT);
+    } else if (kind == "var") {
+      id = btf__add_var(btf.get(), name.c_str(), U32Of(t, "linkage", BTF_VAR_GLOBAL_ALLOCATED), U32Of(t, "type"));
+    } else if (kind == "datasec") {
+      id = btf__add_datasec(btf.get(), name.c_str(), U32Of(t, "size"));
+      Napi::Value vars = t.Get("vars");
+      if (id > 0 && vars.IsArray()) {
+        Napi::Array v = vars.As<Napi::Array>();
+        for (uint32_t j = 0; j < v.Length() && id > 0; j++) {
+          Napi::Object e = v.Get(j).As<Napi::Object>();
+          int err = btf__add_datasec_var_info(btf.get(), U32Of(e, "type"), U32Of(e, "offset"), U32Of(e, "size"));
           if (err < 0) id = err;
         }
       }
