@@ -184,12 +184,19 @@ export class BpfMap extends FdOwner {
   /** The value stored under `key` (per-CPU maps: every CPU's value, packed), or undefined. */
   async lookup(key: Buffer | Uint8Array): Promise<Buffer | undefined> {
     const bytes = this.checkKey(key);
-    return withCallerStack(() => native().mapLookup(this.handle, bytes, false) as Promise<Buffer | undefined>);
+    return withCallerStack(() => native().mapLookup(this.handle, bytes, false) as Promise<Buffer | undefined>).catch(
+      (err: unknown) => Promise.reject(this.explain(err, 'read')),
+    );
   }
 
   /** lookup() on the calling thread, for tight polling loops. */
   lookupSync(key: Buffer | Uint8Array): Buffer | undefined {
-    return native().mapLookup(this.handle, this.checkKey(key), true) as Buffer | undefined;
+    const bytes = this.checkKey(key);
+    try {
+      return native().mapLookup(this.handle, bytes, true) as Buffer | undefined;
+    } catch (err) {
+      throw this.explain(err, 'read');
+    }
   }
 
   /** Every entry, in packed buffers. */
@@ -301,7 +308,7 @@ export class BpfMap extends FdOwner {
       try {
         return this.counted(dump() as RawDump);
       } catch (err) {
-        throw this.explain(err);
+        throw this.explain(err, 'dumped');
       }
     }
     // Started now, so the task owns a dup of the fd before any later close(); a closed handle
@@ -314,7 +321,7 @@ export class BpfMap extends FdOwner {
     }
     return pending.then(
       (raw) => this.counted(raw),
-      (err: unknown) => Promise.reject(this.explain(err)),
+      (err: unknown) => Promise.reject(this.explain(err, 'dumped')),
     );
   }
 
@@ -333,15 +340,21 @@ export class BpfMap extends FdOwner {
     return Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
   }
 
-  /** Adds what the kernel's bare errno does not say: which map types have no entries to read. */
-  private explain(err: unknown): unknown {
-    if (!(err instanceof BpfError) || !NOT_DUMPABLE.has(this.info.type) || !REFUSALS.has(err.code)) return err;
+  /**
+   * Adds what the kernel's bare errno does not say when it refuses to hand a map's entries to user
+   * space: which map types never do, and why (a sockmap's ENOSPC reads "No space left on device").
+   */
+  private explain(err: unknown, verb: 'dumped' | 'read'): unknown {
+    if (!(err instanceof BpfError)) return err;
+    const why = unreadable(this.info, err.code);
+    if (why === undefined) return err;
+    const noun = verb === 'dumped' ? 'maps' : 'map entries';
     return new BpfError({
       errno: err.errno,
       code: err.code,
       op: err.op,
       object: `${err.object} (${String(this.info.type)})`,
-      description: `${String(this.info.type)} maps cannot be dumped: they hold no readable key/value entries`,
+      description: `${String(this.info.type)} ${noun} cannot be ${verb}: ${why}`,
     });
   }
 
@@ -361,13 +374,42 @@ export class BpfMap extends FdOwner {
   }
 }
 
-/** Map types whose contents are a stream, a set or kernel objects, not readable key/value pairs. */
-const NOT_DUMPABLE: ReadonlySet<MapTypeName | number> = new Set([
-  'ringbuf', 'user_ringbuf', 'perf_event_array', 'queue', 'stack', 'bloom_filter', 'struct_ops', 'arena',
+/** How the kernel refuses to iterate or read a map whose type has no readable entries (ENOTSUPP is its internal 524). */
+const REFUSALS: ReadonlySet<string> = new Set(['ENOTSUPP', 'EOPNOTSUPP', 'EINVAL']);
+
+/** Map types whose contents are not key/value pairs user space can read, and why. */
+const NO_ENTRIES: ReadonlyMap<MapTypeName | number, string> = new Map([
+  ['ringbuf', 'a ring buffer is a stream of records, not key/value entries'],
+  ['user_ringbuf', 'a ring buffer is a stream of records, not key/value entries'],
+  ['queue', 'their values have no keys and are read by popping them'],
+  ['stack', 'their values have no keys and are read by popping them'],
+  ['bloom_filter', 'a bloom filter answers membership queries and keeps no entries'],
+  ['arena', 'an arena is memory mapped into programs and processes, not key/value entries'],
+  ['struct_ops', 'the kernel refused to read its struct_ops value'],
+  ['perf_event_array', 'their values are perf events, which the kernel does not return to user space'],
+  ['cgroup_array', 'their values are cgroups, which the kernel does not return to user space'],
+  ['xskmap', 'their values are AF_XDP sockets, which the kernel does not return to user space'],
+  ['sk_storage', localStorage('socket', "the socket's fd")],
+  ['inode_storage', localStorage('inode', "an fd of a file of the inode")],
+  ['task_storage', localStorage('task', "the task's pidfd")],
+  ['cgrp_storage', localStorage('cgroup', "an fd of the cgroup's directory")],
 ]);
 
-/** How the kernel refuses to iterate or read such maps (ENOTSUPP is its internal 524). */
-const REFUSALS: ReadonlySet<string> = new Set(['ENOTSUPP', 'EOPNOTSUPP', 'EINVAL']);
+/** Local storage maps: the kernel keeps each value on its owner object and cannot iterate them. */
+function localStorage(owner: string, key: string): string {
+  return `each value lives on its ${owner} and is read with ${key} as the key, not by iteration`;
+}
+
+/** Socket maps: the kernel returns a socket's cookie, and only into an 8-byte value; a 4-byte one gets ENOSPC. */
+const SOCKET_MAPS: ReadonlySet<MapTypeName | number> = new Set(['sockmap', 'sockhash', 'reuseport_sockarray']);
+
+/** Why the kernel's error `code` means map `info`'s entries cannot be read from user space, if it does. */
+function unreadable(info: MapInfo, code: string): string | undefined {
+  if (SOCKET_MAPS.has(info.type) && code === 'ENOSPC' && info.valueSize !== 8) {
+    return `the kernel returns socket cookies only into 8-byte values, and this map's are ${info.valueSize} bytes`;
+  }
+  return REFUSALS.has(code) ? NO_ENTRIES.get(info.type) : undefined;
+}
 
 type RawBtf = BtfTypeTable;
 type DumpOptionsAll = DumpOptions & { format?: 'btf' | 'raw'; key?: Layout<LayoutFields>; value?: Layout<LayoutFields>; views?: boolean };

@@ -1,11 +1,10 @@
 // Map dumps against `bpftool -j map dump` on maps this file creates and fills with known data.
+import { createServer, type Server } from 'node:net';
 import { expect, it } from 'vitest';
 import { BpfError, defineLayout, type BpfMap, type MapDump } from 'bpfscope';
 import { createMap, deleteElem, loadProgram, updateBatch, updateElem } from 'bpfscope/testing';
-import { describeKernel, owned, run } from '../helpers/kernel';
+import { cleanup, describeKernel, owned, run } from '../helpers/kernel';
 import { u32, u64, mustMap } from '../helpers/maps';
-
-
 
 /** bpftool's dump, as text parsed (byte arrays are "0x.." strings, so nothing loses precision). */
 function bpftoolDump(id: number): unknown {
@@ -493,18 +492,74 @@ describeKernel('map dumps', () => {
     expect(() => dump.recordViews(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ p: { offset: 0, type: 'u64' } }))).toThrow(TypeError);
   });
 
-  it('maps without key/value entries get a BpfError that says so', async () => {
-    for (const options of [
-      { type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096 },
-      { type: 'queue', keySize: 0, valueSize: 4, maxEntries: 4 },
-      { type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries: 2 },
+  it('maps without key/value entries get a BpfError that says why', async () => {
+    const intBtf = { types: [{ kind: 'int', name: 'int', size: 4, signed: true }], keyTypeId: 1, valueTypeId: 1 };
+    for (const [options, why] of [
+      [{ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096 }, 'a ring buffer is a stream of records'],
+      [{ type: 'user_ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096 }, 'a ring buffer is a stream of records'],
+      [{ type: 'queue', keySize: 0, valueSize: 4, maxEntries: 4 }, 'read by popping them'],
+      [{ type: 'stack', keySize: 0, valueSize: 4, maxEntries: 4 }, 'read by popping them'],
+      [{ type: 'bloom_filter', keySize: 0, valueSize: 4, maxEntries: 4 }, 'keeps no entries'],
+      [{ type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries: 2 }, 'perf events, which the kernel does not return'],
+      [{ type: 'cgroup_array', keySize: 4, valueSize: 4, maxEntries: 2 }, 'cgroups, which the kernel does not return'],
+      [{ type: 'xskmap', keySize: 4, valueSize: 4, maxEntries: 2 }, 'AF_XDP sockets, which the kernel does not return'],
+      [{ type: 'sk_storage', keySize: 4, valueSize: 4, maxEntries: 0, flags: 1, btf: intBtf }, "read with the socket's fd as the key"],
+      [{ type: 'task_storage', keySize: 4, valueSize: 4, maxEntries: 0, flags: 1, btf: intBtf }, "read with the task's pidfd as the key"],
+      // The kernel says ENOSPC ("No space left on device") to a 4-byte socket map value.
+      [{ type: 'sockmap', keySize: 4, valueSize: 4, maxEntries: 2 }, 'socket cookies only into 8-byte values'],
     ] as const) {
       const { map } = await mustMap(options);
       const err = await map.dump().catch((e: unknown) => e);
       expect(err, options.type).toBeInstanceOf(BpfError);
-      expect((err as BpfError).message).toContain(`${options.type} maps cannot be dumped`);
+      expect((err as BpfError).message).toContain(`${options.type} maps cannot be dumped: `);
+      expect((err as BpfError).message).toContain(why);
       expect((err as BpfError).object).toContain(`map ${map.info.id}`);
       expect(() => map.dumpSync()).toThrow(`${options.type} maps cannot be dumped`);
+    }
+    // Lookups say the same, where the kernel has slots to look up.
+    const { map: sockets } = await mustMap({ type: 'sockmap', keySize: 4, valueSize: 4, maxEntries: 2 });
+    const err = await sockets.lookup(u32(0)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ENOSPC', op: 'BPF_MAP_LOOKUP_ELEM' });
+    expect((err as BpfError).message).toContain('sockmap map entries cannot be read: the kernel returns socket cookies only into 8-byte values');
+    expect(() => sockets.lookupSync(u32(0))).toThrow('sockmap map entries cannot be read');
+  });
+
+  it('device, CPU, socket and LRU per-CPU maps dump as bpftool does, without its error entries for empty slots', async () => {
+    // bpftool prints every slot of an array-like map, and the lookup's error for an empty one.
+    const present = (entries: unknown) => (entries as { value?: unknown }[]).filter((e) => !(e.value && typeof e.value === 'object' && 'error' in e.value));
+    const server: Server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const socketFd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+    expect(socketFd).toBeGreaterThan(2);
+
+    const cases = [
+      // ifindex 1 is lo in every namespace.
+      { options: { type: 'devmap', keySize: 4, valueSize: 4, maxEntries: 4 }, fill: [[2, u32(1)]] },
+      { options: { type: 'devmap_hash', keySize: 4, valueSize: 4, maxEntries: 4 }, fill: [[7, u32(1)]] },
+      // A CPU's queue size.
+      { options: { type: 'cpumap', keySize: 4, valueSize: 4, maxEntries: 2 }, fill: [[1, u32(192)]] },
+      // Socket maps store an fd and return the socket's cookie.
+      { options: { type: 'sockmap', keySize: 4, valueSize: 8, maxEntries: 4 }, fill: [[3, u64(socketFd)]] },
+      { options: { type: 'sockhash', keySize: 4, valueSize: 8, maxEntries: 4 }, fill: [[9, u64(socketFd)]] },
+      { options: { type: 'lru_percpu_hash', keySize: 4, valueSize: 8, maxEntries: 8 }, fill: [[5, Buffer.alloc(8 * 64, 0x11)]] },
+    ] as const;
+    for (const { options, fill } of cases) {
+      const { object, map } = await mustMap(options);
+      for (const [key, value] of fill) {
+        const perCpu = options.type === 'lru_percpu_hash' ? value.subarray(0, 8 * map.possibleCpus) : value;
+        await updateElem(object, u32(key), perCpu);
+      }
+      const ours = await map.dump();
+      expect(ours.count, options.type).toBe(fill.length);
+      expect(ours.key(0).readUInt32LE(0)).toBe(fill[0][0]);
+      const theirs = present(bpftoolDump(map.info.id));
+      expect(ours.toJSON(), options.type).toEqual(theirs);
+      expect((await map.dump({ iterate: true })).toJSON()).toEqual(theirs);
+      const stored = await map.lookup(u32(fill[0][0]));
+      expect(stored?.equals(ours.value(0))).toBe(true);
+      if (options.type.startsWith('sock')) expect(ours.value(0).readBigUInt64LE(0)).toBeGreaterThan(0n); // a cookie, not the fd
+      else if (options.type !== 'lru_percpu_hash') expect(ours.value(0).equals(fill[0][1])).toBe(true);
     }
   });
 
