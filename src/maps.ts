@@ -181,7 +181,11 @@ export class BpfMap extends FdOwner {
     super(handle);
   }
 
-  /** The value stored under `key` (per-CPU maps: every CPU's value, packed), or undefined. */
+  /**
+   * The value stored under `key` (per-CPU maps: every CPU's value, packed), or undefined. queue
+   * and stack maps have no keys: an empty `key` reads the value a pop would take, without taking
+   * it (bpftool's `map peek`), or undefined when the map is empty.
+   */
   async lookup(key: Buffer | Uint8Array): Promise<Buffer | undefined> {
     const bytes = this.checkKey(key);
     return withCallerStack(() => native().mapLookup(this.handle, bytes, false) as Promise<Buffer | undefined>).catch(
@@ -381,8 +385,8 @@ const REFUSALS: ReadonlySet<string> = new Set(['ENOTSUPP', 'EOPNOTSUPP', 'EINVAL
 const NO_ENTRIES: ReadonlyMap<MapTypeName | number, string> = new Map([
   ['ringbuf', 'a ring buffer is a stream of records, not key/value entries'],
   ['user_ringbuf', 'a ring buffer is a stream of records, not key/value entries'],
-  ['queue', 'their values have no keys and are read by popping them'],
-  ['stack', 'their values have no keys and are read by popping them'],
+  ['queue', 'their values have no keys; lookup() with an empty key reads the next one without removing it'],
+  ['stack', 'their values have no keys; lookup() with an empty key reads the top one without removing it'],
   ['bloom_filter', 'a bloom filter answers membership queries and keeps no entries'],
   ['arena', 'an arena is memory mapped into programs and processes, not key/value entries'],
   ['struct_ops', 'the kernel refused to read its struct_ops value'],

@@ -497,8 +497,8 @@ describeKernel('map dumps', () => {
     for (const [options, why] of [
       [{ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096 }, 'a ring buffer is a stream of records'],
       [{ type: 'user_ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096 }, 'a ring buffer is a stream of records'],
-      [{ type: 'queue', keySize: 0, valueSize: 4, maxEntries: 4 }, 'read by popping them'],
-      [{ type: 'stack', keySize: 0, valueSize: 4, maxEntries: 4 }, 'read by popping them'],
+      [{ type: 'queue', keySize: 0, valueSize: 4, maxEntries: 4 }, 'lookup() with an empty key reads the next one'],
+      [{ type: 'stack', keySize: 0, valueSize: 4, maxEntries: 4 }, 'lookup() with an empty key reads the top one'],
       [{ type: 'bloom_filter', keySize: 0, valueSize: 4, maxEntries: 4 }, 'keeps no entries'],
       [{ type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries: 2 }, 'perf events, which the kernel does not return'],
       [{ type: 'cgroup_array', keySize: 4, valueSize: 4, maxEntries: 2 }, 'cgroups, which the kernel does not return'],
@@ -515,6 +515,18 @@ describeKernel('map dumps', () => {
       expect((err as BpfError).message).toContain(why);
       expect((err as BpfError).object).toContain(`map ${map.info.id}`);
       expect(() => map.dumpSync()).toThrow(`${options.type} maps cannot be dumped`);
+    }
+    // A queue's and a stack's lookup with no key peeks, as `bpftool map peek` does.
+    for (const type of ['queue', 'stack'] as const) {
+      const { object, map } = await mustMap({ type, keySize: 0, valueSize: 4, maxEntries: 4 });
+      expect(await map.lookup(Buffer.alloc(0))).toBeUndefined();
+      for (const n of [1, 2]) await updateElem(object, Buffer.alloc(0), u32(n));
+      const head = await map.lookup(Buffer.alloc(0));
+      expect(head?.readUInt32LE(0)).toBe(type === 'queue' ? 1 : 2);
+      expect(map.lookupSync(Buffer.alloc(0))?.equals(head!)).toBe(true); // still there: peeked, not popped
+      expect([...head!].map((b) => `0x${b.toString(16).padStart(2, '0')}`)).toEqual(
+        (JSON.parse(run('bpftool', ['-j', 'map', 'peek', 'id', String(map.info.id)])) as { value: string[] }).value,
+      );
     }
     // Lookups say the same, where the kernel has slots to look up.
     const { map: sockets } = await mustMap({ type: 'sockmap', keySize: 4, valueSize: 4, maxEntries: 2 });
