@@ -27,8 +27,9 @@ const USAGE = `usage: bpfscope [command] [--json]
   prog [id]               BPF programs, with the processes holding them (bpftool prog show)
   map show [id|name]      BPF maps (bpftool map show)
   map dump <id|name|path> [--btf | --inner]
-                          a map's entries (bpftool map dump); --btf decodes with the map's BTF;
-                          --inner adds each map-in-map entry's inner map and its entries
+                          a map's entries (bpftool map dump), decoded with the map's BTF if it has
+                          one (with --json: bytes and decoding, as bpftool -j); --btf: the decoded
+                          entries alone; --inner adds each map-in-map entry's inner map and its entries
   watch <id|name|path> [--interval ms] [--count n]
                           a live diff of a map: added, removed and changed entries per tick
   net [--netns REF]       BPF attachments per interface: tcx, tc, XDP (bpftool net show)
@@ -130,18 +131,21 @@ const commands: Record<string, Command> = {
         }
         return;
       }
-      if (options.btf) {
-        const entries = await map.dump({ format: 'btf' });
-        ctx.out(ctx.json ? toJson(entries) : entries.map((e) => toJson(e).replace(/\s*\n\s*/g, ' ')).join('\n'));
-        return;
-      }
+      // As bpftool does, a map with BTF prints its decoded entries, and its JSON gives each entry's
+      // bytes and, as `formatted`, their decoding; --btf prints the decoded entries alone.
+      const hasBtf = (await map.btfTypes()) !== undefined;
       // A dump is one native call: on a terminal, say what is running until it returns.
       const busy = process.stderr.isTTY ? `… dumping map ${map.info.id} ${map.info.name} (up to ${map.info.maxEntries} entries)` : '';
       if (busy) process.stderr.write(dim(busy));
       const dump = await map.dump();
       if (busy) process.stderr.write(`\r${' '.repeat(busy.length)}\r`);
-      if (ctx.json) ctx.out(toJson(dump.toJSON()));
-      else {
+      if (options.btf || (hasBtf && !ctx.json)) {
+        const entries = dump.decode();
+        ctx.out(ctx.json ? toJson(entries) : entries.map((e) => toJson(e).replace(/\s*\n\s*/g, ' ')).join('\n'));
+      } else if (ctx.json) {
+        const formatted = hasBtf ? dump.decode() : undefined;
+        ctx.out(toJson(formatted ? dump.toJSON().map((e, i) => ({ ...e, formatted: formatted[i] })) : dump.toJSON()));
+      } else {
         for (let i = 0; i < dump.count; i++) ctx.out(`key: ${dump.key(i).toString('hex')}  value: ${dump.value(i).toString('hex')}`);
         ctx.out(`Found ${dump.count} element${dump.count === 1 ? '' : 's'}`);
       }

@@ -130,6 +130,30 @@ describeKernel('bpfscope CLI: maps and network', () => {
       `key: 01000000  inner map: ${map.id} bpfs_cli_map (1 element)`, '    key: 01000000  value: 09000000', 'Found 1 element']);
   });
 
+  it('map dump of a map with BTF prints its decoded entries, and with --json the bytes and formatted values, as bpftool does', async () => {
+    const types = [
+      /* 1 */ { kind: 'int', name: 'unsigned int', size: 4 },
+      /* 2 */ { kind: 'int', name: 'long long unsigned int', size: 8 },
+      /* 3 */ { kind: 'struct', name: 'counter', size: 16, members: [{ name: 'packets', type: 2, bitOffset: 0 }, { name: 'bytes', type: 2, bitOffset: 64 }] },
+    ];
+    const map = owned(await createMap({ type: 'hash', name: 'bpfs_cli_btf', keySize: 4, valueSize: 16, maxEntries: 4, btf: { types, keyTypeId: 1, valueTypeId: 3 } }));
+    const value = Buffer.alloc(16);
+    value.writeBigUInt64LE(2n ** 63n + 5n, 0); // past 2^53: bpftool prints the number, bpfscope's JSON a string
+    value.writeBigUInt64LE(1500n, 8);
+    await updateElem(map, Buffer.from([7, 0, 0, 0]), value);
+
+    const theirs = JSON.parse(run('bpftool', ['-j', 'map', 'dump', 'id', String(map.id)]).replace(/:\s*(\d{16,})/g, ':"$1"'));
+    expect(theirs[0].formatted).toEqual({ key: 7, value: { packets: String(2n ** 63n + 5n), bytes: 1500 } });
+    // The CLI's JSON prints every 64-bit number as a string, where bpftool prints a number.
+    const formatted = { key: 7, value: { packets: String(2n ** 63n + 5n), bytes: '1500' } };
+    const json = cli('map', 'dump', String(map.id), '--json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual([{ ...theirs[0], formatted }]);
+    expect(Object.keys(JSON.parse(json.stdout)[0])).toEqual(Object.keys(theirs[0]));
+    expect(cli('map', 'dump', 'bpfs_cli_btf').stdout.trim().split('\n')).toEqual([`{ "key": 7, "value": { "packets": "${2n ** 63n + 5n}", "bytes": "1500" } }`]);
+    expect(JSON.parse(cli('map', 'dump', String(map.id), '--btf', '--json').stdout)).toEqual([formatted]);
+  });
+
   it('peer finds the host side of a pod, net lists its tcx program, if shows the pod interfaces', async () => {
     const ns = mustNetns('bpfcli');
     const veth = mustVeth({ netns: ns });
