@@ -173,6 +173,10 @@ class OpenTask : public Task {
     int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0) return failure.Set(-cpus, "libbpf_num_possible_cpus", "/sys/devices/system/cpu/possible");
     cpus_ = static_cast<uint32_t>(cpus);
+    Shape shape;
+    if (!ReadShape(fd_.get(), &shape, failure)) return false;
+    value_stride_ = shape.value_stride;
+    per_cpu_ = shape.cpus != 0;
     return true;
   }
 
@@ -180,6 +184,8 @@ class OpenTask : public Task {
     Napi::Object o = Napi::Object::New(env);
     o.Set("info", table_.ToJs(env));
     o.Set("possibleCpus", cpus_);
+    o.Set("valueStride", value_stride_);
+    o.Set("perCpu", Napi::Boolean::New(env, per_cpu_));
     o.Set("handle", FdHandle::New(env, std::move(fd_), "map"));
     return o;
   }
@@ -190,6 +196,8 @@ class OpenTask : public Task {
   Fd fd_;
   Table table_{TableSchema(), 1};  // one row
   uint32_t cpus_ = 0;
+  uint32_t value_stride_ = 0;
+  bool per_cpu_ = false;
 };
 
 Napi::Value OpenMap(const Napi::CallbackInfo& info) {

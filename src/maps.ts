@@ -68,7 +68,7 @@ export type MapRef = number | { id: number } | { pinned: string } | { name: stri
 export async function openMap(ref: MapRef): Promise<BpfMap> {
   const target = await resolveRef(ref);
   const raw = await withCallerStack(() => native().openMap(target));
-  return new BpfMap(raw.handle, mapsOf(raw.info)[0], raw.possibleCpus);
+  return new BpfMap(raw.handle, mapsOf(raw.info)[0], raw.possibleCpus, raw.valueStride, raw.perCpu);
 }
 
 async function resolveRef(ref: MapRef): Promise<number | string> {
@@ -177,6 +177,10 @@ export class BpfMap extends FdOwner {
     readonly info: MapInfo,
     /** Possible CPUs (the number of values per entry of a per-CPU map). */
     readonly possibleCpus: number,
+    /** Bytes of one value as lookup() returns it: valueSize, or possibleCpus × round_up(valueSize, 8) for per-CPU maps. */
+    readonly valueStride: number,
+    /** Whether the map keeps a value per possible CPU. */
+    readonly perCpu: boolean,
   ) {
     super(handle);
   }
@@ -285,6 +289,26 @@ export class BpfMap extends FdOwner {
   /** The BTF types of the map's key and value, or undefined when the map has none. Read once per handle. */
   async btfTypes(): Promise<BtfTypeTable | undefined> {
     return (await this.btf())?.table;
+  }
+
+  /**
+   * A function that decodes one entry from its key and value bytes as `dump({ format: 'btf' })`
+   * decodes each (bpftool's `formatted`), or into bpftool's hex entry when the map has no BTF: for
+   * what lookup() returns and what watch() or a poller reports. The map's BTF is read once per
+   * handle, off the main thread; the function then makes no kernel call. Per-CPU maps: `value` is
+   * the packed per-CPU block (valueStride bytes).
+   */
+  async entryDecoder(): Promise<(key: Buffer, value: Buffer) => BtfEntry | BpftoolEntry> {
+    const btf = await this.btf();
+    const { keySize, valueSize, type } = this.info;
+    const { valueStride } = this;
+    const cpus = this.perCpu ? this.possibleCpus : 0;
+    return (key, value) => {
+      if (!Buffer.isBuffer(key) || key.length !== keySize) throw new RangeError(`map ${this.info.id} has ${keySize}-byte keys; got ${describe(key)}`);
+      if (!Buffer.isBuffer(value) || value.length !== valueStride) throw new RangeError(`map ${this.info.id} has ${valueStride}-byte values as read; got ${describe(value)}`);
+      const entry = new MapDump({ count: 1, batched: false, keySize, valueSize, valueStride, cpus, keys: key, values: value }, type, btf);
+      return entry.decode()[0];
+    };
   }
 
   /** A poller: `poll()` dumps synchronously and returns the changes since the previous poll. */

@@ -62,7 +62,7 @@ export interface NativeBinding {
   listMaps(): Promise<NativeTable>;
   getMapInfo(id: number): Promise<NativeTable>;
   /** By id (number) or pinned path (string). */
-  openMap(ref: number | string): Promise<{ handle: NativeFdHandle; info: NativeTable; possibleCpus: number }>;
+  openMap(ref: number | string): Promise<{ handle: NativeFdHandle; info: NativeTable; possibleCpus: number; valueStride: number; perCpu: boolean }>;
   /** Resolves (or, with sync, returns) the value or undefined. */
   mapLookup(map: NativeFdHandle, key: Buffer, sync: boolean): Promise<Buffer | undefined> | Buffer | undefined;
   /** See native/maps.cc DumpTask; the result is src/map-dump.ts RawDump. */

@@ -49,6 +49,11 @@ export function toJson(value: unknown, indent = 2): string {
   );
 }
 
+/** toJson on one line, a space inside braces and after each comma: how decoded map entries print as text. */
+export function oneLine(value: unknown): string {
+  return toJson(value).replace(/\s*\n\s*/g, ' ');
+}
+
 /** Formats a byte count the way humans read it. */
 export function bytes(n: number | bigint | undefined): string {
   if (n === undefined) return '-';

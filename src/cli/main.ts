@@ -15,7 +15,7 @@ import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
 import { cilium, type MetricsRecord, type PodTarget } from '../cilium';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
-import { bold, bytes, dim, table, toJson } from './format';
+import { bold, bytes, dim, oneLine, table, toJson } from './format';
 import { runDemo } from './demo';
 
 /** Exit codes, documented in the README. */
@@ -31,7 +31,8 @@ const USAGE = `usage: bpfscope [command] [--json]
                           one (with --json: bytes and decoding, as bpftool -j); --btf: the decoded
                           entries alone; --inner adds each map-in-map entry's inner map and its entries
   watch <id|name|path> [--interval ms] [--count n]
-                          a live diff of a map: added, removed and changed entries per tick
+                          a live diff of a map: added, removed and changed entries per tick,
+                          decoded with the map's BTF if it has one
   net [--netns REF]       BPF attachments per interface: tcx, tc, XDP (bpftool net show)
   cgroup [path] [--tree] [--effective]
                           BPF programs on a cgroup (default: the cgroup2 root), or on every cgroup
@@ -141,7 +142,7 @@ const commands: Record<string, Command> = {
       if (busy) process.stderr.write(`\r${' '.repeat(busy.length)}\r`);
       if (options.btf || (hasBtf && !ctx.json)) {
         const entries = dump.decode();
-        ctx.out(ctx.json ? toJson(entries) : entries.map((e) => toJson(e).replace(/\s*\n\s*/g, ' ')).join('\n'));
+        ctx.out(ctx.json ? toJson(entries) : entries.map(oneLine).join('\n'));
       } else if (ctx.json) {
         const formatted = hasBtf ? dump.decode() : undefined;
         ctx.out(toJson(formatted ? dump.toJSON().map((e, i) => ({ ...e, formatted: formatted[i] })) : dump.toJSON()));
@@ -172,18 +173,34 @@ const commands: Record<string, Command> = {
     const intervalMs = options.interval ? parsePositive(options.interval as string, '--interval') : 1000;
     const count = options.count ? parsePositive(options.count as string, '--count') : Infinity;
     using map = await openMap(mapRef(positionals[0]));
+    // A map with BTF: each change also decoded, as `map dump` prints its entries.
+    const decode = (await map.btfTypes()) !== undefined ? await map.entryDecoder() : undefined;
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     let tick = 0;
     for await (const { added, removed, changed, dump } of map.watch({ intervalMs, signal: controller.signal })) {
       const hex = (b: Buffer) => b.toString('hex');
+      const entry = (e: { key: Buffer; value: Buffer }) => ({ key: hex(e.key), value: hex(e.value), ...(decode && { formatted: decode(e.key, e.value) }) });
       if (ctx.json) {
-        ctx.out(toJson({ tick, count: dump.count, added: added.map((e) => ({ key: hex(e.key), value: hex(e.value) })), removed: removed.map((e) => ({ key: hex(e.key), value: hex(e.value) })), changed: changed.map((e) => ({ key: hex(e.key), oldValue: hex(e.oldValue), newValue: hex(e.value) })) }, 0));
+        ctx.out(toJson({
+          tick,
+          count: dump.count,
+          added: added.map(entry),
+          removed: removed.map(entry),
+          changed: changed.map((e) => ({
+            key: hex(e.key), oldValue: hex(e.oldValue), newValue: hex(e.value),
+            ...(decode && { formatted: { old: decode(e.key, e.oldValue), new: decode(e.key, e.value) } }),
+          })),
+        }, 0));
       } else {
         ctx.out(dim(`tick ${tick}: ${dump.count} entries, +${added.length} -${removed.length} ~${changed.length}`));
-        for (const e of added) ctx.out(`+ ${hex(e.key)} ${hex(e.value)}`);
-        for (const e of removed) ctx.out(`- ${hex(e.key)} ${hex(e.value)}`);
-        for (const e of changed) ctx.out(`~ ${hex(e.key)} ${hex(e.oldValue)} → ${hex(e.value)}`);
+        const text = (key: Buffer, value: Buffer) => (decode ? oneLine(decode(key, value)) : `${hex(key)} ${hex(value)}`);
+        for (const e of added) ctx.out(`+ ${text(e.key, e.value)}`);
+        for (const e of removed) ctx.out(`- ${text(e.key, e.value)}`);
+        for (const e of changed) {
+          const now = decode?.(e.key, e.value);
+          ctx.out(`~ ${text(e.key, e.oldValue)} → ${now ? oneLine('value' in now ? now.value : now.values) : hex(e.value)}`);
+        }
       }
       if (++tick >= count) controller.abort();
     }

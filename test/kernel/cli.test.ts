@@ -130,7 +130,7 @@ describeKernel('bpfscope CLI: maps and network', () => {
       `key: 01000000  inner map: ${map.id} bpfs_cli_map (1 element)`, '    key: 01000000  value: 09000000', 'Found 1 element']);
   });
 
-  it('map dump of a map with BTF prints its decoded entries, and with --json the bytes and formatted values, as bpftool does', async () => {
+  it('map dump and watch of a map with BTF print its decoded entries, and with --json the bytes and formatted values, as bpftool does', async () => {
     const types = [
       /* 1 */ { kind: 'int', name: 'unsigned int', size: 4 },
       /* 2 */ { kind: 'int', name: 'long long unsigned int', size: 8 },
@@ -152,6 +152,40 @@ describeKernel('bpfscope CLI: maps and network', () => {
     expect(Object.keys(JSON.parse(json.stdout)[0])).toEqual(Object.keys(theirs[0]));
     expect(cli('map', 'dump', 'bpfs_cli_btf').stdout.trim().split('\n')).toEqual([`{ "key": 7, "value": { "packets": "${2n ** 63n + 5n}", "bytes": "1500" } }`]);
     expect(JSON.parse(cli('map', 'dump', String(map.id), '--btf', '--json').stdout)).toEqual([formatted]);
+
+    // watch decodes each change the same way.
+    const tick = JSON.parse(cli('watch', String(map.id), '--count', '1', '--json').stdout);
+    expect(tick).toEqual({ tick: 0, count: 1, added: [{ key: '07000000', value: value.toString('hex'), formatted }], removed: [], changed: [] });
+    const text = cli('watch', 'bpfs_cli_btf', '--count', '1').stdout.trim().split('\n');
+    expect(text).toEqual(['tick 0: 1 entries, +1 -0 ~0', `+ { "key": 7, "value": { "packets": "${2n ** 63n + 5n}", "bytes": "1500" } }`]);
+
+    // A value changed between two ticks: the old and the new entry, decoded.
+    const child = spawn(process.execPath, ['dist/cjs/cli/main.js', 'watch', String(map.id), '--count', '2', '--interval', '300'], {
+      env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+    cleanup(async () => { child.kill(); await closed; });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const lines = async (n: number): Promise<string[]> => {
+      for (let i = 0; i < 500; i++) {
+        const printed = out.trim().split('\n');
+        if (out && printed.length >= n) return printed;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`watch printed ${JSON.stringify(out)}, stderr ${JSON.stringify(err)}`);
+    };
+    await lines(2);
+    const next = Buffer.from(value);
+    next.writeBigUInt64LE(3000n, 8);
+    await updateElem(map, Buffer.from([7, 0, 0, 0]), next);
+    expect((await lines(4)).slice(2)).toEqual([
+      'tick 1: 1 entries, +0 -0 ~1',
+      `~ { "key": 7, "value": { "packets": "${2n ** 63n + 5n}", "bytes": "1500" } } → { "packets": "${2n ** 63n + 5n}", "bytes": "3000" }`,
+    ]);
+    expect(await closed).toBe(0);
   });
 
   it('peer finds the host side of a pod, net lists its tcx program, if shows the pod interfaces', async () => {

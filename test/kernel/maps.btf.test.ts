@@ -108,6 +108,11 @@ function bpftoolFormatted(id: number): unknown[] {
   return parseBigJson<{ formatted?: unknown }[]>(run('bpftool', ['-j', 'map', 'dump', 'id', String(id)])).map((e) => e.formatted);
 }
 
+/** bpftool's entries, whole (a map without BTF has no `formatted`). */
+function bpftoolEntries(id: number): unknown[] {
+  return JSON.parse(run('bpftool', ['-j', 'map', 'dump', 'id', String(id)])) as unknown[];
+}
+
 describeKernel('BTF-decoded map dumps', () => {
   it('decodes ints, u64 as bigint, strings, enums, structs, unions, arrays and bitfields like bpftool', async () => {
     const map = await mustFlowMap({ name: 'bpfs_btf', btf: { types: TYPES, keyTypeId: 13, valueTypeId: 14 } });
@@ -269,6 +274,38 @@ describeKernel('BTF-decoded map dumps', () => {
     expect(ours[1]).toEqual({ key: 1, values: Array.from({ length: cpus }, (_, c) => ({ cpu: c, value: 2n ** 60n + BigInt(c) })) });
     const theirs = bpftoolFormatted(map.info.id);
     expect(sameMeaningAs(theirs, ours)).toEqual(canonical(ours));
+  });
+
+  it('entryDecoder decodes one entry from its bytes as the dump decodes it: lookups, watch changes, per-CPU blocks, maps without BTF', async () => {
+    const map = await mustFlowMap({ btf: { types: TYPES, keyTypeId: 13, valueTypeId: 14 } });
+    const decode = await map.entryDecoder();
+    const dumped = (await map.dump({ format: 'btf' })) as BtfEntry[];
+    const raw = await map.dump();
+    expect(raw.count).toBe(3);
+    for (let i = 0; i < raw.count; i++) expect(decode(raw.key(i), raw.value(i))).toEqual(dumped[i]);
+    const key = encodeKey(FLOWS[1]);
+    expect(decode(key, (await map.lookup(key))!)).toEqual(dumped.find((e) => (e.key as { port: number }).port === 53));
+    const changes = map.poller().poll();
+    expect(changes.added.map((e) => decode(e.key, e.value))).toEqual(dumped);
+    expect(() => decode(key.subarray(1), encodeValue(FLOWS[0]))).toThrow(RangeError);
+    expect(() => decode(key, encodeValue(FLOWS[0]).subarray(0, 8))).toThrow('64-byte values');
+
+    const { object, map: perCpu } = await mustMap({ type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 2, btf: { types: TYPES, keyTypeId: 1, valueTypeId: 10 } });
+    expect(perCpu.perCpu).toBe(true);
+    expect(perCpu.valueStride).toBe(8 * perCpu.possibleCpus);
+    const block = Buffer.alloc(perCpu.valueStride);
+    for (let c = 0; c < perCpu.possibleCpus; c++) block.writeBigUInt64LE(BigInt(c + 1), c * 8);
+    await updateElem(object, Buffer.from([1, 0, 0, 0]), block);
+    const decodeCpus = await perCpu.entryDecoder();
+    expect(decodeCpus(Buffer.from([1, 0, 0, 0]), (await perCpu.lookup(Buffer.from([1, 0, 0, 0])))!)).toEqual(
+      ((await perCpu.dump({ format: 'btf' })) as BtfEntry[])[1],
+    );
+
+    const plain = await mustFlowMap({});
+    expect(plain.perCpu).toBe(false);
+    const hex = await plain.entryDecoder();
+    const plainDump = await plain.dump();
+    expect(hex(plainDump.key(0), plainDump.value(0))).toEqual(bpftoolEntries(plain.info.id)[0]);
   });
 
   it('falls back to bpftool hex entries for a map without BTF', async () => {
