@@ -221,7 +221,7 @@ Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
           bool lossless = true;
           uint64_t u = value.IsBigInt() ? value.As<Napi::BigInt>().Uint64Value(&lossless)
                                         : static_cast<uint64_t>(value.ToNumber().Int64Value());
-          int err = btf__add_enum64_value(btf.get(), StrOf(e, "name").c_str(), u);
+          int err = lossless ? btf__add_enum64_value(btf.get(), StrOf(e, "name").c_str(), u) : -ERANGE;
           if (err < 0) id = err;
         }
       }

@@ -33,5 +33,6 @@ export function checkOptions<T extends object>(value: unknown, known: readonly s
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
+  if (value instanceof Uint8Array) return `${value.length} bytes`;
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }

@@ -287,8 +287,9 @@ describeKernel('BTF-decoded map dumps', () => {
     expect(decode(key, (await map.lookup(key))!)).toEqual(dumped.find((e) => (e.key as { port: number }).port === 53));
     const changes = map.poller().poll();
     expect(changes.added.map((e) => decode(e.key, e.value))).toEqual(dumped);
-    expect(() => decode(key.subarray(1), encodeValue(FLOWS[0]))).toThrow(RangeError);
-    expect(() => decode(key, encodeValue(FLOWS[0]).subarray(0, 8))).toThrow('64-byte values');
+    expect(() => decode(key.subarray(1), encodeValue(FLOWS[0]))).toThrow(`map ${map.info.id} has 8-byte keys; got 7 bytes`);
+    expect(() => decode(key, encodeValue(FLOWS[0]).subarray(0, 8))).toThrow('has 64-byte values as read; got 8 bytes');
+    expect(() => decode('07' as unknown as Buffer, encodeValue(FLOWS[0]))).toThrow('got string 07');
 
     const { object, map: perCpu } = await mustMap({ type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 2, btf: { types: TYPES, keyTypeId: 1, valueTypeId: 10 } });
     expect(perCpu.perCpu).toBe(true);
