@@ -24,6 +24,10 @@ npx tsc -p test/tsconfig.json
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+# A watchdog: the suite takes minutes, and a run that hangs (one here, on 2026-12-06, stalled with
+# vitest and its worker both idle, and never finished) must fail rather than hold a CI job forever.
+# --foreground keeps vitest in the terminal's process group, so that Ctrl-C still reaches it.
+timeout --foreground --kill-after=30 1800 node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+[ "$status" -ne 124 ] || echo "test.sh: the test run was still going after 30 minutes and was stopped" >&2
 node scripts/check-skips.mjs "$report" || status=1
 exit $status
