@@ -3,7 +3,13 @@
 // Prints the closing line "N passed, N failed, N skipped".
 import { readFileSync } from 'node:fs';
 
-const report = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const text = readFileSync(process.argv[2], 'utf8');
+if (!text.trim()) {
+  // vitest writes its report when the run ends: one stopped (Ctrl-C, the watchdog) left none.
+  console.error('no test report: the run was stopped before it ended');
+  process.exit(1);
+}
+const report = JSON.parse(text);
 const inCI = process.env.CI === 'true' || process.env.CI === '1';
 let passed = 0, failed = 0, skipped = 0;
 const skippedKernel = [];
