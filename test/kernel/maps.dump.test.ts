@@ -559,8 +559,7 @@ describeKernel('map dumps', () => {
     for (const { options, fill } of cases) {
       const { object, map } = await mustMap(options);
       for (const [key, value] of fill) {
-        const perCpu = options.type === 'lru_percpu_hash' ? value.subarray(0, 8 * map.possibleCpus) : value;
-        await updateElem(object, u32(key), perCpu);
+        await updateElem(object, u32(key), value.subarray(0, map.valueStride)); // per-CPU: a value per CPU
       }
       const ours = await map.dump();
       expect(ours.count, options.type).toBe(fill.length);
