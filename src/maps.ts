@@ -296,10 +296,15 @@ export class BpfMap extends FdOwner {
    * decodes each (bpftool's `formatted`), or into bpftool's hex entry when the map has no BTF: for
    * what lookup() returns and what watch() or a poller reports. The map's BTF is read once per
    * handle, off the main thread; the function then makes no kernel call. Per-CPU maps: `value` is
-   * the packed per-CPU block (valueStride bytes).
+   * the packed per-CPU block (valueStride bytes). `{ format: 'hex' }`: bpftool's hex entry
+   * (`-j map lookup`'s key and value) whether the map has BTF or not.
    */
-  async entryDecoder(): Promise<(key: Buffer, value: Buffer) => BtfEntry | BpftoolEntry> {
-    const btf = await this.btf();
+  entryDecoder(options: { format: 'hex' }): Promise<(key: Buffer, value: Buffer) => BpftoolEntry>;
+  entryDecoder(options?: { format?: 'btf' }): Promise<(key: Buffer, value: Buffer) => BtfEntry | BpftoolEntry>;
+  async entryDecoder(options?: { format?: 'btf' | 'hex' }): Promise<(key: Buffer, value: Buffer) => BtfEntry | BpftoolEntry> {
+    const { format = 'btf' } = checkOptions<{ format: 'btf' | 'hex' }>(options, ['format'], 'entryDecoder');
+    if (format !== 'btf' && format !== 'hex') throw new TypeError(`entryDecoder format must be 'btf' or 'hex', got ${describe(format)}`);
+    const btf = format === 'btf' ? await this.btf() : undefined;
     const { keySize, valueSize, type } = this.info;
     const { valueStride } = this;
     const cpus = this.perCpu ? this.possibleCpus : 0;
@@ -307,7 +312,7 @@ export class BpfMap extends FdOwner {
       if (!Buffer.isBuffer(key) || key.length !== keySize) throw new RangeError(`map ${this.info.id} has ${keySize}-byte keys; got ${describe(key)}`);
       if (!Buffer.isBuffer(value) || value.length !== valueStride) throw new RangeError(`map ${this.info.id} has ${valueStride}-byte values as read; got ${describe(value)}`);
       const entry = new MapDump({ count: 1, batched: false, keySize, valueSize, valueStride, cpus, keys: key, values: value }, type, btf);
-      return entry.decode()[0];
+      return format === 'hex' ? entry.toJSON()[0] : entry.decode()[0];
     };
   }
 

@@ -30,6 +30,10 @@ const USAGE = `usage: bpfscope [command] [--json]
                           a map's entries (bpftool map dump), decoded with the map's BTF if it has
                           one (with --json: bytes and decoding, as bpftool -j); --btf: the decoded
                           entries alone; --inner adds each map-in-map entry's inner map and its entries
+  map lookup <id|name|path> <key hex>
+                          the value under a key, given as bytes in hex ("07 00 00 00" or 07000000),
+                          as bpftool map lookup prints it
+  map peek <id|name|path> a queue's or a stack's next value, without taking it (bpftool map peek)
   watch <id|name|path> [--interval ms] [--count n]
                           a live diff of a map: added, removed and changed entries per tick,
                           decoded with the map's BTF if it has one
@@ -152,7 +156,23 @@ const commands: Record<string, Command> = {
       }
       return;
     }
-    if (sub !== 'show' || rest.length > 0) throw new UsageError('usage: bpfscope map show [id|name] | map dump <id|name|path>');
+    if (sub === 'lookup' || sub === 'peek') {
+      if (ref === undefined || (sub === 'lookup' ? rest.length === 0 : rest.length > 0)) {
+        throw new UsageError('usage: bpfscope map lookup <id|name|path> <key bytes in hex> | map peek <id|name|path>');
+      }
+      using map = await openMap(mapRef(ref));
+      // peek: a queue's or a stack's next value, which a lookup with no key reads.
+      const key = sub === 'peek' ? Buffer.alloc(0) : hexKey(rest, map.info.keySize);
+      const value = await map.lookup(key);
+      if (value === undefined) throw new NotFound(sub === 'peek' ? `map ${map.info.id} is empty` : `no entry under key ${key.toString('hex')} in map ${map.info.id}`);
+      // As `bpftool map lookup` prints it: decoded when the map has BTF; in JSON the bytes, and the decoding as `formatted`.
+      const formatted = (await map.btfTypes()) !== undefined ? (await map.entryDecoder())(key, value) : undefined;
+      const bytes = (await map.entryDecoder({ format: 'hex' }))(key, value);
+      if (ctx.json) ctx.out(toJson(formatted ? { ...bytes, formatted } : bytes));
+      else ctx.out(formatted ? oneLine(formatted) : `${key.length ? `key: ${key.toString('hex')}  ` : ''}value: ${value.toString('hex')}`);
+      return;
+    }
+    if (sub !== 'show' || rest.length > 0) throw new UsageError('usage: bpfscope map show [id|name] | map dump|lookup|peek <id|name|path>');
     const holders = (await listHolders()).maps;
     let maps: MapInfo[];
     if (ref === undefined) maps = await listMaps();
@@ -482,6 +502,15 @@ function ciliumRead(options: Record<string, string | true>): { version?: string;
 }
 
 /** A map named on the command line: an id, a pinned path, or a name. */
+/** A key given as hex, in one word or in several ("07000000", "07 00 00 00", "0x07 0x00 0x00 0x00"), of the map's key size. */
+function hexKey(words: string[], keySize: number): Buffer {
+  const digits = words.map((w) => w.replace(/^0x/i, '').padStart(2, '0')).join('');
+  if (!/^([0-9a-f]{2})*$/i.test(digits)) throw new UsageError(`the key must be bytes in hex, got ${words.join(' ')}`);
+  const key = Buffer.from(digits, 'hex');
+  if (key.length !== keySize) throw new UsageError(`the map's keys are ${keySize} bytes; got ${key.length}`);
+  return key;
+}
+
 function mapRef(s: string): MapRef {
   if (/^\d+$/.test(s)) return { id: Number(s) };
   if (s.startsWith('/')) return { pinned: s };

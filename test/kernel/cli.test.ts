@@ -130,7 +130,7 @@ describeKernel('bpfscope CLI: maps and network', () => {
       `key: 01000000  inner map: ${map.id} bpfs_cli_map (1 element)`, '    key: 01000000  value: 09000000', 'Found 1 element']);
   });
 
-  it('map dump and watch of a map with BTF print its decoded entries, and with --json the bytes and formatted values, as bpftool does', async () => {
+  it('map dump, lookup and watch of a map with BTF print its decoded entries, and with --json the bytes and formatted values, as bpftool does; map peek', async () => {
     const types = [
       /* 1 */ { kind: 'int', name: 'unsigned int', size: 4 },
       /* 2 */ { kind: 'int', name: 'long long unsigned int', size: 8 },
@@ -152,6 +152,24 @@ describeKernel('bpfscope CLI: maps and network', () => {
     expect(Object.keys(JSON.parse(json.stdout)[0])).toEqual(Object.keys(theirs[0]));
     expect(cli('map', 'dump', 'bpfs_cli_btf').stdout.trim().split('\n')).toEqual([`{ "key": 7, "value": { "packets": "${2n ** 63n + 5n}", "bytes": "1500" } }`]);
     expect(JSON.parse(cli('map', 'dump', String(map.id), '--btf', '--json').stdout)).toEqual([formatted]);
+
+    // map lookup: the entry under one key, as `bpftool -j map lookup` prints it; map peek: a queue's next value.
+    const lookedUp = cli('map', 'lookup', String(map.id), '07', '00', '00', '00', '--json');
+    expect(lookedUp.code).toBe(0);
+    const theirLookup = JSON.parse(run('bpftool', ['-j', 'map', 'lookup', 'id', String(map.id), 'key', 'hex', '07', '00', '00', '00']).replace(/:\s*(\d{16,})/g, ':"$1"'));
+    expect(JSON.parse(lookedUp.stdout)).toEqual({ ...theirLookup, formatted });
+    expect(cli('map', 'lookup', 'bpfs_cli_btf', '07000000').stdout.trim()).toBe(`{ "key": 7, "value": { "packets": "${2n ** 63n + 5n}", "bytes": "1500" } }`);
+    const missing = cli('map', 'lookup', String(map.id), '0x08', '0', '0', '0');
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain(`no entry under key 08000000 in map ${map.id}`);
+    expect(cli('map', 'lookup', String(map.id), '07').code).toBe(2); // one byte of a 4-byte key
+    expect(cli('map', 'lookup', String(map.id), 'zz000000').code).toBe(2);
+    const queue = owned(await createMap({ type: 'queue', name: 'bpfs_cli_queue', keySize: 0, valueSize: 4, maxEntries: 4 }));
+    expect(cli('map', 'peek', String(queue.id)).code).toBe(4); // empty
+    await updateElem(queue, Buffer.alloc(0), Buffer.from([5, 0, 0, 0]));
+    await updateElem(queue, Buffer.alloc(0), Buffer.from([6, 0, 0, 0]));
+    expect(JSON.parse(cli('map', 'peek', 'bpfs_cli_queue', '--json').stdout)).toEqual(JSON.parse(run('bpftool', ['-j', 'map', 'peek', 'id', String(queue.id)])));
+    expect(cli('map', 'peek', String(queue.id)).stdout.trim()).toBe('value: 05000000');
 
     // watch decodes each change the same way.
     const tick = JSON.parse(cli('watch', String(map.id), '--count', '1', '--json').stdout);

@@ -302,6 +302,12 @@ describeKernel('BTF-decoded map dumps', () => {
       ((await perCpu.dump({ format: 'btf' })) as BtfEntry[])[1],
     );
 
+    // { format: 'hex' }: bpftool's bytes whether the map has BTF or not.
+    const bytes = await map.entryDecoder({ format: 'hex' });
+    const theirs = bpftoolEntries(map.info.id) as { key: string[]; value: string[]; formatted: unknown }[];
+    expect(bytes(raw.key(0), raw.value(0))).toEqual({ key: theirs[0].key, value: theirs[0].value });
+    await expect(map.entryDecoder({ format: 'text' } as never)).rejects.toThrow("entryDecoder format must be 'btf' or 'hex'");
+
     const plain = await mustFlowMap({});
     expect(plain.perCpu).toBe(false);
     const hex = await plain.entryDecoder();
