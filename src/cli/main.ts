@@ -501,7 +501,6 @@ function ciliumRead(options: Record<string, string | true>): { version?: string;
   return { version: (options['cilium-version'] ?? options.version) as string | undefined, bpffs: options.bpffs as string | undefined };
 }
 
-/** A map named on the command line: an id, a pinned path, or a name. */
 /** A key given as hex, in one word or in several ("07000000", "07 00 00 00", "0x07 0x00 0x00 0x00"), of the map's key size. */
 function hexKey(words: string[], keySize: number): Buffer {
   const digits = words.map((w) => w.replace(/^0x/i, '').padStart(2, '0')).join('');
@@ -511,6 +510,7 @@ function hexKey(words: string[], keySize: number): Buffer {
   return key;
 }
 
+/** A map named on the command line: an id, a pinned path, or a name. */
 function mapRef(s: string): MapRef {
   if (/^\d+$/.test(s)) return { id: Number(s) };
   if (s.startsWith('/')) return { pinned: s };
