@@ -49,11 +49,44 @@ const Schema& TableSchema() {
   return schema;
 }
 
-bool Read(int fd, Table& table, Context&, Failure& failure) {
+namespace {
+
+std::string MapName(uint32_t id) { return "map " + std::to_string(id); }
+
+// Per-CPU maps return one value per possible CPU, each padded to 8 bytes (kernel bpf_map_value_size).
+bool IsPerCpu(uint32_t type) {
+  return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+         type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+}
+
+// Arrays always hold exactly max_entries elements, so a dump knows its size up front.
+bool IsArray(uint32_t type) { return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY; }
+
+// What one lookup of the map writes, from its info.
+bool ShapeOf(const struct bpf_map_info& info, Shape* out, Failure& failure) {
+  out->id = info.id;
+  out->type = info.type;
+  out->key_size = info.key_size;
+  out->value_size = info.value_size;
+  out->max_entries = info.max_entries;
+  out->cpus = 0;
+  out->value_stride = info.value_size;
+  if (IsPerCpu(info.type)) {
+    int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) return failure.Set(-cpus, "libbpf_num_possible_cpus", "/sys/devices/system/cpu/possible");
+    out->cpus = static_cast<uint32_t>(cpus);
+    out->value_stride = ((info.value_size + 7) & ~7u) * out->cpus;
+  }
+  return true;
+}
+
+// One row of the map's info and, with `shape`, its shape from the same BPF_OBJ_GET_INFO_BY_FD.
+bool ReadRow(int fd, Table& table, Failure& failure, Shape* shape) {
   uapi::MapInfo full {};
   uint32_t len = sizeof(full);
   if (bpf_obj_get_info_by_fd(fd, &full, &len) != 0)
     return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", "map fd " + std::to_string(fd));
+  if (shape && !ShapeOf(full.base, shape, failure)) return false;
   std::string fdinfo = ReadFdinfo(fd);
   uint64_t memlock = 0, frozen = 0;
   bool has_memlock = FdinfoU64(fdinfo, "memlock", &memlock);
@@ -83,40 +116,16 @@ bool Read(int fd, Table& table, Context&, Failure& failure) {
   return true;
 }
 
-namespace {
-
-std::string MapName(uint32_t id) { return "map " + std::to_string(id); }
-
-// Per-CPU maps return one value per possible CPU, each padded to 8 bytes (kernel bpf_map_value_size).
-bool IsPerCpu(uint32_t type) {
-  return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
-         type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
-}
-
-// Arrays always hold exactly max_entries elements, so a dump knows its size up front.
-bool IsArray(uint32_t type) { return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY; }
-
 }  // namespace
+
+bool Read(int fd, Table& table, Context&, Failure& failure) { return ReadRow(fd, table, failure, nullptr); }
 
 bool ReadShape(int fd, Shape* out, Failure& failure) {
   struct bpf_map_info info {};
   uint32_t len = sizeof(info);
   if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
     return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", "map fd " + std::to_string(fd));
-  out->id = info.id;
-  out->type = info.type;
-  out->key_size = info.key_size;
-  out->value_size = info.value_size;
-  out->max_entries = info.max_entries;
-  out->cpus = 0;
-  out->value_stride = info.value_size;
-  if (IsPerCpu(info.type)) {
-    int cpus = libbpf_num_possible_cpus();
-    if (cpus <= 0) return failure.Set(-cpus, "libbpf_num_possible_cpus", "/sys/devices/system/cpu/possible");
-    out->cpus = static_cast<uint32_t>(cpus);
-    out->value_stride = ((info.value_size + 7) & ~7u) * out->cpus;
-  }
-  return true;
+  return ShapeOf(info, out, failure);
 }
 
 namespace {
@@ -168,13 +177,11 @@ class OpenTask : public Task {
       if (!FdinfoU64(ReadFdinfo(fd_.get()), "map_id", &map_id))
         return failure.Set(EINVAL, "BPF_OBJ_GET", path_, "the object pinned there is not a map");
     }
-    Context context;
-    if (!Read(fd_.get(), table_, context, failure)) return false;
+    Shape shape;
+    if (!ReadRow(fd_.get(), table_, failure, &shape)) return false;
     int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0) return failure.Set(-cpus, "libbpf_num_possible_cpus", "/sys/devices/system/cpu/possible");
     cpus_ = static_cast<uint32_t>(cpus);
-    Shape shape;
-    if (!ReadShape(fd_.get(), &shape, failure)) return false;
     value_stride_ = shape.value_stride;
     per_cpu_ = shape.cpus != 0;
     return true;
