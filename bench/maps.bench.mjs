@@ -247,8 +247,8 @@ console.log(
     "event loop waits. The hand-off's cost (the C columns' ratio, their medians measured seconds apart) is the machine's: " +
     'here a vCPU that halted while its thread waited is woken through its host. The last three columns pin every thread of ' +
     'this process, libuv\'s pool included, to the CPU the C baseline runs on, as `taskset -c N node` would, and compare ' +
-    'with the C dump on the calling thread: no vCPU is woken, and the decoding reads the buffers from the cache of the CPU ' +
-    'the kernel wrote them on.\n',
+    'with the C dump on the calling thread: no vCPU is woken, and the kernel writes each dump on the CPU that decodes it ' +
+    '(where two CPUs share no cache, writing lines the other has read waits for them: docs/maps.md).\n',
 );
 table(
   [

@@ -333,6 +333,40 @@ describeKernel('map dumps', () => {
     expect(last.count).toBe(0);
   });
 
+  it('an async dump into a released dump of several batch calls reads every entry anew', async () => {
+    // 10,000 entries: three batch calls of up to 4,096, each into the part of the released buffers
+    // it fills (off the main thread, zeroed first: native/maps.cc Packed::Claim).
+    const n = 10_000;
+    const { object, map } = await mustMap({ type: 'hash', keySize: 8, valueSize: 8, maxEntries: n });
+    const fill = async (base: bigint): Promise<void> => {
+      const keys = Buffer.alloc(n * 8), values = Buffer.alloc(n * 8);
+      for (let i = 0; i < n; i++) {
+        keys.writeBigUInt64LE(BigInt(i), i * 8);
+        values.writeBigUInt64LE(base + BigInt(i), i * 8);
+      }
+      await updateBatch(object, keys, values, n);
+    };
+    // Every key once, each with the value `offset` + key.
+    const check = (dump: { count: number; key(i: number): Buffer; value(i: number): Buffer }, offset: bigint): void => {
+      const seen = new Uint8Array(n);
+      let wrong = 0;
+      for (let i = 0; i < dump.count; i++) {
+        const key = dump.key(i).readBigUInt64LE(0);
+        if (key >= BigInt(n) || seen[Number(key)]++ || dump.value(i).readBigUInt64LE(0) !== offset + key) wrong++;
+      }
+      expect({ count: dump.count, wrong }).toEqual({ count: n, wrong: 0 });
+    };
+    await fill(0n);
+    const first = await map.dump();
+    check(first, 0n); // read on the main thread, as a decoder reads
+    const memory = [first.keys.buffer, first.values.buffer];
+    first.release();
+    await fill(1_000_000n);
+    const second = await map.dump();
+    expect([second.keys.buffer, second.values.buffer]).toEqual(memory);
+    check(second, 1_000_000n);
+  });
+
   it('a dropped dump, once collected, is filled by the next dump of about its size; kept memory stays bounded', () => {
     // In a Node of its own, to collect garbage on demand; it also has to exit by itself, with
     // dump memory kept (the timer that frees it must not hold the process).
