@@ -3,7 +3,7 @@
 // decoder function, which then reads records straight from a dump's packed buffers. The values
 // mean what bpftool's `formatted` output means (bpftool src/btf_dumper.c), typed for JS:
 // u64/s64 and pointers are bigint, chars and printable char arrays are strings, enums are names.
-import { literalKey } from './layout';
+import { plainConstructorCode } from './layout';
 
 /** A decoded BTF value. */
 export type BtfValue = number | bigint | string | boolean | null | BtfValue[] | { [name: string]: BtfValue };
@@ -199,12 +199,13 @@ export class BtfDecoders {
 }
 
 /**
- * A struct decoder that builds its object as one literal (one hidden class, no keyed stores), as
- * src/layout.ts does for user layouts. Duplicate names (several anonymous members, all "") keep
- * the last value, as a loop of assignments would.
+ * A struct decoder that builds its object in one constructor (one hidden class, no keyed stores,
+ * no allocation site: src/layout.ts plainConstructorCode), as user layouts do. Duplicate names
+ * (several anonymous members, all "") keep the last value, in the place of the first.
  */
 function compileStruct(members: { name: string; offset: number; read: BtfDecoder }[]): BtfDecoder {
-  const props = members.map((m, i) => `${literalKey(m.name)}: r[${i}](v, b, at + ${m.offset})`);
-  const make = new Function('r', `return function decodeStruct(v, b, at) { return { ${props.join(', ')} }; };`);
+  const props = members.map((m, i) => [m.name, `r[${i}](v, b, at + ${m.offset})`] as const);
+  const make = new Function('r', `${plainConstructorCode('Struct', 'v, b, at', '', props)}
+    return function decodeStruct(v, b, at) { return new Struct(v, b, at); };`);
   return make(members.map((m) => m.read)) as BtfDecoder;
 }

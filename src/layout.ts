@@ -477,13 +477,13 @@ function readExpressions<L extends LayoutFields>(fields: L, readers: [keyof L, n
 }
 
 /**
- * One function per layout that builds a record as a single object literal. V8 then creates every
- * record with one hidden class and no per-field call, which is what makes decoding a dump of a
- * million entries cost a small multiple of reading it.
+ * One function per layout that builds a record in one constructor (plainConstructorCode). V8 then
+ * creates every record with one hidden class and no per-field call, which is what makes decoding a
+ * dump of a million entries cost a small multiple of reading it.
  */
 function compileDecoder<L extends LayoutFields>(fields: L, readers: [keyof L, number, Reader, number, number][]): RecordDecoder<L> {
-  const props = readExpressions(fields, readers).map(([name, expr]) => `${literalKey(name)}: ${expr}`);
-  const body = `return function decodeRecord(c, at) { const ${loadBytes()}; return { ${props.join(', ')} }; };`;
+  const body = `${plainConstructorCode('Record', 'c, at', `const ${loadBytes()};`, readExpressions(fields, readers))}
+    return function decodeRecord(c, at) { return new Record(c, at); };`;
   const make = new Function('r', 'many', 'ipv4', body) as (r: Reader[], many: typeof readMany, ipv4: typeof ipv4Text) => RecordDecoder<L>;
   return make(readers.map((x) => x[2]), readMany, ipv4Text);
 }
@@ -573,6 +573,33 @@ function ipv4Text(b: Uint8Array, at: number): string {
 /** A property name for generated object-literal code: an own property, even for `__proto__`. */
 export function literalKey(name: string): string {
   return name === '__proto__' ? '["__proto__"]' : JSON.stringify(name);
+}
+
+/**
+ * Code for `function name(params)` that makes plain objects: after `prelude`, it sets `props`
+ * ([name, expression]) as own enumerable properties in that order, and its prototype is
+ * Object.prototype, so that `new name(…)` gives what an object literal with those properties
+ * gives. Decoders build records with it rather than with a literal because a literal is an
+ * allocation site, and V8's allocation-site pretenuring may decide that a site's objects live
+ * long: in benchmark runs where it decided so for the records of a 10,000-entry per-CPU map, every
+ * later call built its records in the old generation, where only mark-compacts freed them, and
+ * took 8.3–12.6× the C dump instead of 1.6–1.9× (docs/maps.md). Objects made by `new` have no
+ * allocation site.
+ */
+export function plainConstructorCode(name: string, params: string, prelude: string, props: readonly (readonly [string, string])[]): string {
+  const sets = props.map(([key, expr]) =>
+    key === '__proto__'
+      ? `Object.defineProperty(this, "__proto__", { value: ${expr}, writable: true, enumerable: true, configurable: true });`
+      : `this[${JSON.stringify(key)}] = ${expr};`,
+  );
+  return `function ${name}(${params}) { ${prelude} ${sets.join(' ')} } ${name}.prototype = Object.prototype;`;
+}
+
+/** A constructor of plain objects whose properties `keys` take its arguments, in order (see plainConstructorCode). */
+export function plainConstructor<T>(keys: readonly string[]): new (...values: unknown[]) => T {
+  const params = keys.map((_, i) => `a${i}`);
+  const code = plainConstructorCode('Plain', params.join(', '), '', keys.map((key, i) => [key, params[i]]));
+  return new Function(`${code} return Plain;`)() as new (...values: unknown[]) => T;
 }
 
 /** `count` consecutive elements `one` bytes apart; readers also get the record's start. */

@@ -1,7 +1,7 @@
 // The contents of a map at one moment: every key in one packed Buffer, every value in another,
 // with views, bpftool's JSON shape, user layouts and BTF decoding on top of the same bytes.
 import type { BtfDecoders, BtfTypeTable, BtfValue } from './btf';
-import { recordBytes, type Columns, type Decoded, type Layout, type LayoutFields, type LayoutView, type RecordBytes, type ViewConstructor } from './layout';
+import { plainConstructor, recordBytes, type Columns, type Decoded, type Layout, type LayoutFields, type LayoutView, type RecordBytes, type ViewConstructor } from './layout';
 import { disposeSymbol } from './handle';
 import type { MapTypeName } from './names';
 
@@ -166,6 +166,13 @@ function hexBytes(b: Buffer, from: number, length: number): string[] {
   return out;
 }
 
+// The decoded entries' objects, plain but made without an allocation site (layout.ts plainConstructorCode).
+const KeyValue = plainConstructor<object>(['key', 'value']);
+const KeyValues = plainConstructor<object>(['key', 'values']);
+const ValueOnly = plainConstructor<object>(['value']);
+const ValuesOnly = plainConstructor<object>(['values']);
+const CpuValue = plainConstructor<{ cpu: number; value: BtfValue }>(['cpu', 'value']);
+
 /** What a released dump's keys and values become. */
 const EMPTY = Buffer.alloc(0);
 /** Maps whose values are inner map ids (array_of_maps, hash_of_maps). */
@@ -320,16 +327,16 @@ export class MapDump implements Iterable<MapEntry> {
     const slot = this.cpus === undefined ? 0 : this.valueStride / this.cpus;
     for (let i = 0; i < this.count; i++) {
       const at = i * this.valueStride;
-      let entry: BtfEntry;
+      // bpftool puts the key first; keep that order for readers of the JSON.
+      const key = readKey?.(keyView, this.keys, i * this.keySize);
       if (this.cpus === undefined) {
-        entry = { value: readValue(valueView, this.values, at) };
+        const value = readValue(valueView, this.values, at);
+        out[i] = (readKey ? new KeyValue(key, value) : new ValueOnly(value)) as BtfEntry;
       } else {
         const values = new Array<{ cpu: number; value: BtfValue }>(this.cpus);
-        for (let c = 0; c < this.cpus; c++) values[c] = { cpu: c, value: readValue(valueView, this.values, at + c * slot) };
-        entry = { values };
+        for (let c = 0; c < this.cpus; c++) values[c] = new CpuValue(c, readValue(valueView, this.values, at + c * slot));
+        out[i] = (readKey ? new KeyValues(key, values) : new ValuesOnly(values)) as BtfEntry;
       }
-      // bpftool puts the key first; keep that order for readers of the JSON.
-      out[i] = readKey ? { key: readKey(keyView, this.keys, i * this.keySize), ...entry } : entry;
     }
     return out;
   }
@@ -346,7 +353,7 @@ export class MapDump implements Iterable<MapEntry> {
     const keys = recordBytes(this.keys), values = recordBytes(this.values);
     const { keySize, valueStride } = this;
     const out = new Array<MapRecord<K, V>>(this.count);
-    for (let i = 0; i < this.count; i++) out[i] = { key: decodeKey(keys, i * keySize), value: decodeValue(values, i * valueStride) };
+    for (let i = 0; i < this.count; i++) out[i] = new KeyValue(decodeKey(keys, i * keySize), decodeValue(values, i * valueStride)) as MapRecord<K, V>;
     return out;
   }
 
@@ -362,7 +369,7 @@ export class MapDump implements Iterable<MapEntry> {
     for (let i = 0; i < this.count; i++) {
       const perCpu = new Array<Decoded<V>>(cpus);
       for (let c = 0; c < cpus; c++) perCpu[c] = decodeValue(values, i * valueStride + c * slot);
-      out[i] = { key: decodeKey(keys, i * keySize), values: perCpu };
+      out[i] = new KeyValues(decodeKey(keys, i * keySize), perCpu) as PerCpuMapRecord<K, V>;
     }
     return out;
   }

@@ -124,7 +124,8 @@ describeKernel('BTF-decoded map dumps', () => {
     expect(sameMeaningAs(theirs, ours)).toEqual(canonical(ours));
 
     const first = ours.find((e) => (e.key as { port: number }).port === 8080) as { key: unknown; value: Record<string, unknown> };
-    expect(first.key).toEqual({ ip: 0x7300030a, port: 8080, proto: 6, flags: 5, rest: 17 });
+    // Plain objects, as literals would be (toStrictEqual compares prototypes too).
+    expect(first.key).toStrictEqual({ ip: 0x7300030a, port: 8080, proto: 6, flags: 5, rest: 17 });
     expect(first.value).toEqual({
       packets: 0xfedcba9876543210n,
       name: 'lxcb56ea4219379',
@@ -271,7 +272,7 @@ describeKernel('BTF-decoded map dumps', () => {
     for (let c = 0; c < cpus; c++) block.writeBigUInt64LE(2n ** 60n + BigInt(c), c * 8);
     await updateElem(object, Buffer.from([1, 0, 0, 0]), block);
     const ours = (await map.dump({ format: 'btf' })) as BtfEntry[];
-    expect(ours[1]).toEqual({ key: 1, values: Array.from({ length: cpus }, (_, c) => ({ cpu: c, value: 2n ** 60n + BigInt(c) })) });
+    expect(ours[1]).toStrictEqual({ key: 1, values: Array.from({ length: cpus }, (_, c) => ({ cpu: c, value: 2n ** 60n + BigInt(c) })) });
     const theirs = bpftoolFormatted(map.info.id);
     expect(sameMeaningAs(theirs, ours)).toEqual(canonical(ours));
   });

@@ -194,7 +194,7 @@ describeKernel('map dumps', () => {
     expect(records).toHaveLength(10);
     const byIp = new Map(records.map((r) => [r.key.ip, r]));
     for (let i = 1; i <= 10; i++) {
-      expect(byIp.get(`10.3.0.${i}`)).toEqual({
+      expect(byIp.get(`10.3.0.${i}`)).toStrictEqual({
         key: { ip: `10.3.0.${i}`, port: 8000 + i },
         value: { bytes: BigInt(i) << 40n, count: i * 3, low: i, high: 0b1010 },
       });
@@ -510,7 +510,8 @@ describeKernel('map dumps', () => {
     await updateElem(object, u32(1), block);
     const dump = await map.dump();
     const records = dump.perCpuRecords(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ packets: { offset: 0, type: 'u64' } }));
-    expect(records[1]).toEqual({ key: { i: 1 }, values: Array.from({ length: cpus }, (_, c) => ({ packets: BigInt(100 + c) })) });
+    // Plain objects, as literals would be (toStrictEqual compares prototypes too).
+    expect(records[1]).toStrictEqual({ key: { i: 1 }, values: Array.from({ length: cpus }, (_, c) => ({ packets: BigInt(100 + c) })) });
     expect(records[0].values.every((v) => v.packets === 0n)).toBe(true);
     expect(() => dump.records(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ p: { offset: 0, type: 'u64' } }))).toThrow(TypeError);
     const views = dump.perCpuRecordViews(defineLayout({ i: { offset: 0, type: 'u32' } }), defineLayout({ packets: { offset: 0, type: 'u64' } }));
