@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # `npm test`: installs what is missing (system packages, npm packages), builds, and runs every test.
-#   --asan   build with ASan/UBSan through cmake-js and run the suite with libasan preloaded
-# With CI=true a skipped kernel test fails the run.
+#   --node LINE   build, type-check and run all of it with the newest Node.js of that line (22, 24,
+#                 26, …; scripts/node-line.sh fetches it): the addon then builds from source against
+#                 that Node's headers, as `npm install` does where no prebuild fits
+#   --asan        build with ASan/UBSan through cmake-js and run the suite with libasan preloaded
+# Other arguments go to vitest. With CI=true a skipped kernel test fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "--node" ]; then
+  bin=$(bash scripts/node-line.sh "${2:-}")
+  export PATH="$bin:$PATH"
+  echo "test.sh: Node.js $(node --version) from $bin"
+  shift 2
+fi
 
 bash scripts/setup.sh --test
 [ -d node_modules/vitest ] || { if [ -f package-lock.json ]; then npm ci --ignore-scripts; else npm install --ignore-scripts; fi; }
@@ -19,7 +29,7 @@ else
 fi
 node scripts/build-ts.mjs
 # The tests themselves are TypeScript that vitest runs without checking types.
-npx tsc -p test/tsconfig.json
+node_modules/.bin/tsc -p test/tsconfig.json
 
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
