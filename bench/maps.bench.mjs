@@ -27,10 +27,11 @@ function readEveryField(keyLayout, valueLayout, perCpu) {
 }
 
 /**
- * Decoded records of a 100k-entry flow table are about 22 MB of objects, strings and bigints, more
- * than V8's default young generation (16 MB semi-spaces here) holds: the scavenges that run while
- * they are built copy them all. The records are then also timed in a Node whose young generation
- * holds them, as a user would start one for such work.
+ * Decoded records of a 100k-entry flow table are about 25 MB of objects, strings and bigints, more
+ * than the young generation of Node 20 and 22 holds by default (16 MB semi-spaces on 64-bit Linux;
+ * Node 24's V8 gives 64 MB): the scavenges that run while they are built copy them all. The records
+ * are then also timed in a Node whose young generation holds them, as a user would start one for
+ * such work.
  */
 const YOUNG_GEN_SEMI_SPACE_MB = 64;
 
@@ -231,7 +232,7 @@ console.log(
     'A released dump (`release()`, or `using`) hands its buffers to the next dump of the handle, as the C program does. ' +
     'Decoded records are plain objects with every field decoded (`dump({ key, value })`, which releases its dump itself); ' +
     `the next column times them in a Node started with --max-semi-space-size=${YOUNG_GEN_SEMI_SPACE_MB}, whose young generation holds ` +
-    "a 100k-entry dump's records, so that no scavenge copies them while they are built. " +
+    "a 100k-entry dump's records, so that no scavenge copies them while they are built (Node 24's default; Node 20's and 22's is 16). " +
     'Record views (`dump({ key, value, views: true })`) are one small object per entry whose fields decode when read; the column times ' +
     'a dump whose every field is then read once (each value kept, so that none is optimized away). The next does the same with ' +
     '`dump.iterateRecords(key, value)`, which makes each view as the loop reaches it, and releases the dump after the loop. ' +

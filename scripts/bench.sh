@@ -2,8 +2,15 @@
 # `npm run bench`: every benchmark in bench/, each printing a markdown section whose ratios are
 # measured against baselines in the same run (C programs calling libbpf/netlink, bpftool, ip).
 # The tables are also written to docs/benchmarks.md with the machine they were measured on.
+#   --node LINE   with the newest Node.js of that line (scripts/node-line.sh fetches it), the addon
+#                 built against its headers
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--node" ]; then
+  bin=$(bash scripts/node-line.sh "${2:-}")
+  export PATH="$bin:$PATH"
+  shift 2
+fi
 bash scripts/setup.sh --test
 [ -d node_modules/vitest ] || { if [ -f package-lock.json ]; then npm ci --ignore-scripts; else npm install --ignore-scripts; fi; }
 node scripts/build-addon.mjs
