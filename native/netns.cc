@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -76,6 +77,9 @@ std::deque<Job*> waiting;
 // The thread's whole life: enter, work, report, exit. It never goes back to its first namespace:
 // it ends instead, and the main thread joins it before giving its slot to the next job.
 void ThreadMain(Job* job) {
+  // Named as top -H and ps -L show it (and as tests count the threads in flight); prctl, since
+  // pthread_setname_np needs glibc 2.34's symbol.
+  prctl(PR_SET_NAME, "bpfscope-netns");
   if (Enter(job->target, job->failure)) job->ok = job->task->Run(job->failure);
   Tsfn tsfn = job->tsfn;  // the job may be freed on the main thread as soon as it is queued
   // If the environment is shutting down the call fails and nobody will settle the promise or join

@@ -1,12 +1,14 @@
 // Work in other namespaces: dedicated threads that never come back, a main thread that never
 // moves, clear errors for namespaces and processes that vanish, and bad input rejected up front.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BpfError, findPeer, listAttachments, listInterfaces, listNeighbors, listRoutes } from 'bpfscope';
 import { createNetns } from 'bpfscope/testing';
-import { describeKernel, openFdCount, uniqueName } from '../helpers/kernel';
+import { run, tempDir } from '../helpers/host';
+import { cleanup, describeKernel, openFdCount, uniqueName } from '../helpers/kernel';
 import { buildWorld, type World } from '../helpers/networld';
 
 function threadCount(): number {
@@ -14,17 +16,21 @@ function threadCount(): number {
 }
 
 /**
- * Samples the thread count every half millisecond on a worker thread, until stopped: the main
- * thread, busy settling the calls, cannot be the one to watch for their threads.
+ * Samples the number of namespace threads every half millisecond on a worker thread, until
+ * stopped, and returns the largest: the main thread, busy settling the calls, cannot be the one to
+ * watch for their threads.
  */
-async function watchThreads(): Promise<{ stop(): Promise<number> }> {
+async function watchNamespaceThreads(): Promise<{ stop(): Promise<number> }> {
   const flags = new Int32Array(new SharedArrayBuffer(8)); // [stop, peak]
+  // Only the addon's namespace threads (named bpfscope-netns), so that a thread something else
+  // starts meanwhile (V8, libuv's pool, a sanitizer's) is not counted against the cap.
   const worker = new Worker(
     `const { workerData } = require('node:worker_threads');
-     const { readdirSync } = require('node:fs');
+     const { readdirSync, readFileSync } = require('node:fs');
      const flags = new Int32Array(workerData);
+     const named = (tid) => { try { return readFileSync('/proc/self/task/' + tid + '/comm', 'utf8') === 'bpfscope-netns\\n'; } catch { return false; } };
      while (Atomics.load(flags, 0) === 0) {
-       const n = readdirSync('/proc/self/task').length;
+       const n = readdirSync('/proc/self/task').filter(named).length;
        if (n > Atomics.load(flags, 1)) Atomics.store(flags, 1, n);
        Atomics.wait(flags, 0, 0, 0.5);
      }`,
@@ -39,6 +45,17 @@ async function watchThreads(): Promise<{ stop(): Promise<number> }> {
       return Atomics.load(flags, 1);
     },
   };
+}
+
+/** The addon's namespace threads alive now (named bpfscope-netns). */
+function namespaceThreads(): number {
+  return readdirSync('/proc/self/task').filter((tid) => {
+    try {
+      return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8') === 'bpfscope-netns\n';
+    } catch {
+      return false; // the thread ended meanwhile
+    }
+  }).length;
 }
 
 /** Waits until the process has at most `n` threads (detached netns threads exit right after reporting). */
@@ -99,13 +116,35 @@ describeKernel('netns threads', () => {
   });
 
   it('caps threads in flight: never more than 16 namespace threads at once', async () => {
-    const watch = await watchThreads();
-    const base = await threadsSettle(Infinity); // with the watching thread
-    await Promise.all(Array.from({ length: 120 }, (_, i) => listAttachments({ netns: { name: world.pods[i % 3].netns } })));
+    // A call's thread first opens the namespace's path, and a FIFO holds each open() until a
+    // writer comes: the threads of 40 calls given one stay in flight, as many as the cap lets run.
+    const dir = tempDir('bpfscope-fifo-');
+    cleanup(() => rmSync(dir, { recursive: true, force: true }));
+    const fifo = join(dir, 'netns');
+    run('mkfifo', [fifo]);
+    const base = await threadsSettle(Infinity);
+    const watch = await watchNamespaceThreads();
+    const calls = Array.from({ length: 40 }, () => listInterfaces({ netns: { path: fifo } }).catch((e: unknown) => e));
+    let held: number;
+    try {
+      for (let i = 0; i < 500 && namespaceThreads() < 16; i++) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100)); // time for a 17th, were the cap to let one through
+      held = namespaceThreads();
+    } finally {
+      // O_RDWR never blocks on a FIFO and is a writer: every open() waiting, and every one after, returns.
+      closeSync(openSync(fifo, 'r+'));
+    }
+    const writer = openSync(fifo, 'r+');
+    try {
+      const errors = await Promise.all(calls);
+      for (const e of errors) expect(e).toMatchObject({ code: 'EINVAL', op: 'setns', detail: 'not a network namespace' });
+    } finally {
+      closeSync(writer);
+    }
     const peak = await watch.stop();
-    expect(peak).toBeGreaterThan(base); // threads were used…
-    expect(peak - base).toBeLessThanOrEqual(16); // …but never more than the cap
-    await threadsSettle(base - 1);
+    expect(held).toBe(16); // the cap, reached…
+    expect(peak).toBe(16); // …and never passed, while the queued calls took their turns
+    await threadsSettle(base);
   });
 
   it('gives a clear BpfError for a process that exited and a namespace that was deleted', async () => {
