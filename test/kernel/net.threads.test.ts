@@ -125,23 +125,22 @@ describeKernel('netns threads', () => {
     const base = await threadsSettle(Infinity);
     const watch = await watchNamespaceThreads();
     const calls = Array.from({ length: 40 }, () => listInterfaces({ netns: { path: fifo } }).catch((e: unknown) => e));
-    let held: number;
+    let held = 0;
+    let errors: unknown[];
+    let peak: number;
     try {
       for (let i = 0; i < 500 && namespaceThreads() < 16; i++) await new Promise((r) => setTimeout(r, 10));
       await new Promise((r) => setTimeout(r, 100)); // time for a 17th, were the cap to let one through
       held = namespaceThreads();
     } finally {
-      // O_RDWR never blocks on a FIFO and is a writer: every open() waiting, and every one after, returns.
-      closeSync(openSync(fifo, 'r+'));
-    }
-    const writer = openSync(fifo, 'r+');
-    try {
-      const errors = await Promise.all(calls);
-      for (const e of errors) expect(e).toMatchObject({ code: 'EINVAL', op: 'setns', detail: 'not a network namespace' });
-    } finally {
+      // O_RDWR never blocks on a FIFO and is a writer: every open() waiting returns, and every later
+      // one, until it closes. Done whatever happened above, so that no call is left waiting.
+      const writer = openSync(fifo, 'r+');
+      errors = await Promise.all(calls); // each call's rejection is caught: this cannot throw
       closeSync(writer);
+      peak = await watch.stop();
     }
-    const peak = await watch.stop();
+    for (const e of errors) expect(e).toMatchObject({ code: 'EINVAL', op: 'setns', detail: 'not a network namespace' });
     expect(held).toBe(16); // the cap, reached…
     expect(peak).toBe(16); // …and never passed, while the queued calls took their turns
     await threadsSettle(base);
