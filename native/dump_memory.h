@@ -3,10 +3,11 @@
 // A dump the caller drops is freed only when V8 collects it, which for external memory happens
 // after tens of MiB of it (a 10,000-entry map: 160 to 300 dumps). Until then each dump takes fresh
 // memory, and fresh memory is not cheap: the kernel faults in and zeroes every page, and in a VM
-// whose host takes back free guest pages (Firecracker with free page reporting) each of those
-// faults also goes to the host. There, 400 KiB of fresh memory cost 0.4–1 ms, as much as the
-// 10,000-entry dump written into it. So a collected dump's buffers are kept here, and the next dump
-// of a map of about that size takes them: resident pages, no fault, no zeroing.
+// the hypervisor may add its own cost to each page's first use. In this one (a PVM guest, whose
+// hypervisor shadows the guest's page tables) a fresh page cost 11 µs when user code first wrote
+// it, and 400 KiB of fresh memory 0.4–1 ms, as much as the 10,000-entry dump written into it. So a
+// collected dump's buffers are kept here, and the next dump of a map of about that size takes
+// them: resident pages, no fault, no zeroing.
 //
 // Kept memory is bounded (64 MiB, 1,024 blocks of 16 KiB to 32 MiB; past that the oldest go) and
 // short-lived: a block no dump took within 10 seconds is freed (src/maps.ts asks for that every 10
