@@ -96,10 +96,11 @@ export const scenarios = [
 /**
  * The C baseline's (scripts/bench/map_dump.c) median ms over `runs` dumps of map `id`, and the
  * entries it read. With `workerCpus` (a CPU list), each dump runs on a second thread allowed on
- * them and is waited for in epoll_wait, the hand-off an async dump() makes.
+ * them and is waited for in epoll_wait, the hand-off an async dump() makes. With `fresh`, each
+ * dump fills buffers of fresh memory.
  */
-export async function cBatchMs(binary, id, runs, workerCpus) {
-  const args = [String(id), String(runs), ...(workerCpus ? [workerCpus] : [])];
+export async function cBatchMs(binary, id, runs, { workerCpus, fresh = false } = {}) {
+  const args = [...(fresh ? ['--fresh'] : []), String(id), String(runs), ...(workerCpus ? [workerCpus] : [])];
   const [entries, ns] = (await runBaseline(binary, args)).trim().split(' ').map(Number);
   return { entries, ms: ns / 1e6 };
 }

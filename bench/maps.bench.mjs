@@ -94,7 +94,7 @@ for (const s of scenarios) {
     };
     // The C program's median over a block of batch dumps, the baseline each bpfscope block is paired with.
     const cBlock = async (runs, workerCpus) => {
-      const baseline = await cBatchMs(cBinary, object.id, runs, workerCpus);
+      const baseline = await cBatchMs(cBinary, object.id, runs, { workerCpus });
       if (baseline.entries !== s.entries) throw new Error(`C baseline read ${baseline.entries} entries, expected ${s.entries}`);
       return baseline.ms;
     };
@@ -127,6 +127,7 @@ for (const s of scenarios) {
       btf: () => map.dump({ format: 'btf' }),
     };
     const taken = {};
+    const cFreshMs = (await cBatchMs(cBinary, object.id, big ? 3 : 21, { fresh: true })).ms;
     const freshMs = await dropUntilCollected(map);
     // Right after: later series release their dumps, and what a dropped dump left is kept 10 s.
     const handOff = big
@@ -155,7 +156,7 @@ for (const s of scenarios) {
       `${s.label}, ${s.entries.toLocaleString('en-US')} entries`,
       fmt(c),
       cell('raw'),
-      `${fmt(freshMs)}: ${ratio(freshMs, c)}`,
+      `${fmt(freshMs)}: ${ratio(freshMs, c)}; C into fresh memory ${fmt(cFreshMs)}: ${ratio(freshMs, cFreshMs)}`,
       cell('released'),
       cell('releasedSync'),
       cell('records'),
@@ -228,7 +229,9 @@ console.log(
     'The C baseline reads into one buffer it reuses. A dump() that is dropped is freed when V8 collects it, after tens of MiB of ' +
     'dumps; its buffers are then kept, and a later dump of the map fills them. The raw column times that state, which a process ' +
     'that polls reaches after its first collection. Before it (the next column: the median of the dumps made until V8 first ' +
-    'collected some, one by one, not paired) each dump gets fresh memory, which the kernel faults in and zeroes as it writes. ' +
+    'collected some, one by one, not paired) each dump gets fresh memory, which the kernel faults in and zeroes as it writes; ' +
+    'the column also gives the C program dumping into fresh memory (mapped for each dump, faulted in a batch at a time as bpfscope does) ' +
+    'and the ratio to that. ' +
     'A released dump (`release()`, or `using`) hands its buffers to the next dump of the handle, as the C program does. ' +
     'Decoded records are plain objects with every field decoded (`dump({ key, value })`, which releases its dump itself); ' +
     `the next column times them in a Node started with --max-semi-space-size=${YOUNG_GEN_SEMI_SPACE_MB}, whose young generation holds ` +
