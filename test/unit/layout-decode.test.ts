@@ -164,8 +164,9 @@ it('decodes columns equal to the records, typed arrays for plain integers, at al
     ip: { offset: at + 4, type: 'ipv4' },
     flag: { offset: at + 8, type: 'u16', bits: [3, 4] },
     list: { offset: at + 10, type: 'u8', count: 2 },
+    on: { offset: at + 12, type: 'bool8' },
   });
-  const size = Math.ceil((at + 12) / 8) * 8;
+  const size = Math.ceil((at + 13) / 8) * 8;
   const layout = defineLayout(fields as never, size);
   const count = 257;
   // Random bytes in records laid out every size + 8 bytes, from offset 8 of a buffer that itself
@@ -174,6 +175,7 @@ it('decodes columns equal to the records, typed arrays for plain integers, at al
   const backing = Buffer.alloc(8 + 8 + count * stride);
   for (let i = 0; i < backing.length; i++) backing[i] = (i * 2654435761) >>> 24;
   const buf = backing.subarray(8);
+  for (let i = 0; i < count; i += 3) buf[8 + i * stride + fields.on.offset] = 0; // some false bool8s
   const records = layout.decodeAll(buf, count, stride, 8) as Record<string, unknown>[];
   const columns = layout.decodeColumns(buf, count, stride, 8) as Record<string, ArrayLike<unknown>>;
   for (const name of Object.keys(fields)) {
@@ -185,7 +187,19 @@ it('decodes columns equal to the records, typed arrays for plain integers, at al
   expect(columns.i32Aligned).toBeInstanceOf(Int32Array);
   expect(columns.ip).toBeInstanceOf(Array);
   expect(columns.flag).toBeInstanceOf(Array);
+  expect(columns.on).toBeInstanceOf(Array);
+  expect(new Set(Array.from(columns.on))).toEqual(new Set([true, false]));
   expect(() => layout.decodeColumns(buf, count + 1, stride, 8)).toThrow(RangeError);
+});
+
+it('gives a field named __proto__ a column of its own, as it gives it a property of its own in records', () => {
+  const layout = defineLayout({ ['__proto__']: { offset: 0, type: 'u16' }, ip: { offset: 2, type: 'ipv4' } } as never, 6);
+  const buf = Buffer.from([1, 0, 10, 0, 0, 1, 2, 0, 10, 0, 0, 2]);
+  const columns = layout.decodeColumns(buf) as Record<string, ArrayLike<unknown>>;
+  expect(Object.getPrototypeOf(columns)).toBe(Object.prototype);
+  expect(Object.keys(columns)).toEqual(['__proto__', 'ip']);
+  expect(Array.from(Object.getOwnPropertyDescriptor(columns, '__proto__')?.value as Uint16Array)).toEqual([1, 2]);
+  expect(columns.ip).toEqual(['10.0.0.1', '10.0.0.2']);
 });
 
 it('refills the columns of an earlier call (into): in place, as fewer elements, and grown with room when the records outgrow them', () => {
