@@ -56,7 +56,7 @@ static int fresh;
 static void populate(char* p, size_t bytes) {
   uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
   uintptr_t start = (uintptr_t)p & ~(page - 1), end = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
-  madvise((void*)start, end - start, 23 /* MADV_POPULATE_WRITE */);
+  madvise((void*)start, end - start, MADV_POPULATE_WRITE);
 }
 
 // One whole dump into the buffers; returns the entries read, or -1 after printing the error.
