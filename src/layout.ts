@@ -650,17 +650,21 @@ type ColumnsFiller<L extends LayoutFields> = (bytes: RecordBytes, n: number, str
 function compileColumns<L extends LayoutFields>(fields: L, readers: [keyof L, number, Reader, number, number][]): ColumnsFiller<L> {
   const specs = Object.values(fields);
   const expressions = readExpressions(fields, readers);
+  const inline = readers.map(([, off], i) => {
+    const spec = specs[i];
+    return inlineRead(spec, off) !== undefined && !(typeof spec.type === 'string' && SIZES[spec.type as ScalarType] === 8);
+  });
   const fills = readers.map(([, off, read, many, one], i) => {
+    if (inline[i]) return undefined;
     const spec = specs[i];
     return (c: RecordBytes, n: number, stride: number, offset: number, previous: unknown) =>
       fillColumn(spec, c, n, stride, offset + off, (at, record) =>
         many === 0 ? read(c.v, c.b, at, record) : readMany(read, c.v, c.b, at, many, one, record), offset, previous);
   });
-  const loops = readers.map(([, off], i) => {
+  const loops = readers.map(([name], i) => {
     const spec = specs[i];
-    const into = `into && into[${JSON.stringify(String(readers[i][0]))}]`;
-    const inline = inlineRead(spec, off) !== undefined && !(typeof spec.type === 'string' && SIZES[spec.type as ScalarType] === 8);
-    if (!inline) return `const c${i} = fills[${i}](c, n, stride, offset, ${into});`;
+    const into = `into && into[${JSON.stringify(String(name))}]`;
+    if (!inline[i]) return `const c${i} = fills[${i}](c, n, stride, offset, ${into});`;
     const make = typeof spec.type === 'string' && spec.type in TYPED_COLUMNS ? `typed(T${i}, n, ${into})` : `plain(n, ${into})`;
     return `const c${i} = ${make}; for (let i = 0, at = offset; i < n; i++, at += stride) c${i}[i] = ${expressions[i][1]};`;
   });
