@@ -17,13 +17,19 @@ const cBinary = compileBaseline('map_dump');
  * so that V8 cannot optimize the read away and the values are really made), compiled with the
  * layouts' field names as code written for them would be: the fair way to time views, whose fields
  * decode on read. Returns how many fields it read.
+ *
+ * Each call makes its own ring, as a loop's own variables would be, and the last one is kept so
+ * that it escapes. One ring kept for the whole run sits in V8's old generation, and storing a
+ * young string or bigint into it records the slot for the next scavenge: for 10,000 flow entries
+ * that cost 0.16 ms, a third of reading them, and a cost of the ring, not of the views (records
+ * are stored into young objects too).
  */
-const sink = new Array(1024).fill(0);
+let lastRing;
 function readEveryField(keyLayout, valueLayout, perCpu) {
-  const read = (v, layout) => Object.keys(layout.fields).map((f) => `sink[n++ & 1023] = ${v}[${JSON.stringify(f)}];`).join(' ');
+  const read = (v, layout) => Object.keys(layout.fields).map((f) => `ring[n++ & 1023] = ${v}[${JSON.stringify(f)}];`).join(' ');
   const value = perCpu ? `for (const v of r.values) { ${read('v', valueLayout)} }` : `const v = r.value; ${read('v', valueLayout)}`;
-  const body = `let n = 0; for (const r of records) { const k = r.key; ${read('k', keyLayout)} ${value} } return n;`;
-  return new Function('sink', `return (records) => { ${body} };`)(sink);
+  const body = `const ring = new Array(1024); let n = 0; for (const r of records) { const k = r.key; ${read('k', keyLayout)} ${value} } keep(ring); return n;`;
+  return new Function('keep', `return (records) => { ${body} };`)((ring) => { lastRing = ring; });
 }
 
 /**
