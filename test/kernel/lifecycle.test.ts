@@ -35,8 +35,11 @@ describeKernel('lifecycle', () => {
       (async () => {
         await loadProgram({ type: 'sched_cls', name: 'warmup' }).then((p) => p.close());
         const before = count();
-        for (let i = 0; i < 50; i++) await loadProgram({ type: 'sched_cls', name: 'dropped' });
+        // Kept until counted: V8 may collect dropped handles while the loop still allocates.
+        let handles = [];
+        for (let i = 0; i < 50; i++) handles.push(await loadProgram({ type: 'sched_cls', name: 'dropped' }));
         const held = count();
+        handles = undefined;
         for (let i = 0; i < 10 && count() > before; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
         console.log(JSON.stringify({ before, held, after: count() }));
       })();
