@@ -59,6 +59,11 @@ Napi::Value Make(Napi::Env env, const Failure& failure) {
   return plain.Value();
 }
 
+Napi::Value Throw(Napi::Env env, const Failure& failure) {
+  Napi::Error(env, Make(env, failure)).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
 static Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsFunction()) return ThrowType(info.Env(), "setErrorClass(ctor)");
   Addon* addon = info.Env().GetInstanceData<Addon>();

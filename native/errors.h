@@ -12,6 +12,9 @@ const char* Name(int err);
 // A BpfError instance for the failure (or a plain Error if the class was never registered).
 Napi::Value Make(Napi::Env env, const Failure& failure);
 
+// Throws that BpfError and returns undefined, for a call that runs on the calling thread.
+Napi::Value Throw(Napi::Env env, const Failure& failure);
+
 void Init(Napi::Env env, Napi::Object exports);
 
 }  // namespace bpfscope::errors

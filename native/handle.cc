@@ -28,11 +28,12 @@ FdHandle::FdHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FdHandle>(
   napi_type_tag_object(info.Env(), info.This(), &kFdHandleTag);
 }
 
-Napi::Value FdHandle::New(Napi::Env env, Fd fd, const char* kind) {
+Napi::Value FdHandle::New(Napi::Env env, Fd fd, const char* kind, std::optional<maps::Shape> map_shape) {
   Napi::Object object = env.GetInstanceData<Addon>()->fd_handle.New({});
   FdHandle* self = FdHandle::Unwrap(object);
   self->fd_ = std::move(fd);
   self->kind_ = kind;
+  self->map_shape_ = map_shape;
   return object;
 }
 
@@ -63,6 +64,10 @@ Fd FdHandle::DupOf(Napi::Value value) {
         .ThrowAsJavaScriptException();
   }
   return copy;
+}
+
+std::optional<maps::Shape> FdHandle::MapShapeOf(Napi::Value value) {
+  return FdHandle::Unwrap(value.As<Napi::Object>())->map_shape_;
 }
 
 Napi::Value FdHandle::Close(const Napi::CallbackInfo& info) {

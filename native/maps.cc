@@ -11,10 +11,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "btf.h"
 #include "dump_memory.h"
+#include "errors.h"
 #include "map_diff.h"
 #include "handle.h"
 #include "ids.h"
@@ -134,6 +136,8 @@ namespace {
 struct TaskFd {
   Fd owned;
   int fd = -1;
+  // The map's shape as its handle kept it when the map was opened (FdHandle::New), if it did.
+  std::optional<Shape> shape;
   // Reads the handle in argument `i`; false with a JS exception pending.
   bool From(const Napi::CallbackInfo& info, size_t i, bool sync) {
     if (info.Length() <= i) {
@@ -146,7 +150,15 @@ struct TaskFd {
       owned = FdHandle::DupOf(info[i]);
       fd = owned.get();
     }
-    return fd >= 0;
+    if (fd < 0) return false;
+    shape = FdHandle::MapShapeOf(info[i]);
+    return true;
+  }
+  // The map's shape: the one its handle kept, else asked of the kernel.
+  bool LoadShape(Shape* out, Failure& failure) const {
+    if (!shape) return ReadShape(fd, out, failure);
+    *out = *shape;
+    return true;
   }
 };
 
@@ -177,13 +189,10 @@ class OpenTask : public Task {
       if (!FdinfoU64(ReadFdinfo(fd_.get()), "map_id", &map_id))
         return failure.Set(EINVAL, "BPF_OBJ_GET", path_, "the object pinned there is not a map");
     }
-    Shape shape;
-    if (!ReadRow(fd_.get(), table_, failure, &shape)) return false;
+    if (!ReadRow(fd_.get(), table_, failure, &shape_)) return false;
     int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0) return failure.Set(-cpus, "libbpf_num_possible_cpus", "/sys/devices/system/cpu/possible");
     cpus_ = static_cast<uint32_t>(cpus);
-    value_stride_ = shape.value_stride;
-    per_cpu_ = shape.cpus != 0;
     return true;
   }
 
@@ -191,9 +200,9 @@ class OpenTask : public Task {
     Napi::Object o = Napi::Object::New(env);
     o.Set("info", table_.ToJs(env));
     o.Set("possibleCpus", cpus_);
-    o.Set("valueStride", value_stride_);
-    o.Set("perCpu", Napi::Boolean::New(env, per_cpu_));
-    o.Set("handle", FdHandle::New(env, std::move(fd_), "map"));
+    o.Set("valueStride", shape_.value_stride);
+    o.Set("perCpu", Napi::Boolean::New(env, shape_.cpus != 0));
+    o.Set("handle", FdHandle::New(env, std::move(fd_), "map", shape_));
     return o;
   }
 
@@ -202,9 +211,8 @@ class OpenTask : public Task {
   std::string path_;
   Fd fd_;
   Table table_{TableSchema(), 1};  // one row
+  Shape shape_;
   uint32_t cpus_ = 0;
-  uint32_t value_stride_ = 0;
-  bool per_cpu_ = false;
 };
 
 Napi::Value OpenMap(const Napi::CallbackInfo& info) {
@@ -216,24 +224,32 @@ Napi::Value OpenMap(const Napi::CallbackInfo& info) {
   return ThrowType(env, "openMap(id | path)");
 }
 
-// mapLookup(handle, key, sync) → the value (per-CPU maps: every CPU's, packed), or undefined.
+// One lookup of `key` (key_len bytes) into `value` (shape.value_stride bytes). `*found` is false
+// when the map has no such key: undefined for JS, not an error.
+bool LookupInto(int fd, const Shape& shape, const uint8_t* key, size_t key_len, uint8_t* value, bool* found,
+                Failure& failure) {
+  *found = false;
+  if (key_len != shape.key_size)
+    return failure.Set(EINVAL, "BPF_MAP_LOOKUP_ELEM", MapName(shape.id),
+                       "the key must be " + std::to_string(shape.key_size) + " bytes");
+  if (bpf_map_lookup_elem(fd, key, value) != 0) {
+    if (errno == ENOENT) return true;
+    return failure.Set(errno, "BPF_MAP_LOOKUP_ELEM", MapName(shape.id));
+  }
+  *found = true;
+  return true;
+}
+
+// mapLookup(handle, key) → a promise of the value (per-CPU maps: every CPU's, packed), or undefined.
 class LookupTask : public Task {
  public:
   LookupTask(TaskFd fd, const uint8_t* key, size_t key_len) : fd_(std::move(fd)), key_(key, key + key_len) {}
 
   bool Run(Failure& failure) override {
     Shape shape;
-    if (!ReadShape(fd_.fd, &shape, failure)) return false;
-    if (key_.size() != shape.key_size)
-      return failure.Set(EINVAL, "BPF_MAP_LOOKUP_ELEM", MapName(shape.id),
-                         "the key must be " + std::to_string(shape.key_size) + " bytes");
+    if (!fd_.LoadShape(&shape, failure)) return false;
     value_.resize(shape.value_stride);
-    if (bpf_map_lookup_elem(fd_.fd, key_.data(), value_.data()) != 0) {
-      if (errno == ENOENT) return true;  // no such key: undefined, not an error
-      return failure.Set(errno, "BPF_MAP_LOOKUP_ELEM", MapName(shape.id));
-    }
-    found_ = true;
-    return true;
+    return LookupInto(fd_.fd, shape, key_.data(), key_.size(), value_.data(), &found_, failure);
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -248,12 +264,32 @@ class LookupTask : public Task {
 
 Napi::Value MapLookup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  bool sync = ArgBool(info, 2);
-  if (info.Length() < 2 || !info[1].IsBuffer()) return ThrowType(env, "mapLookup(handle, key, sync)");
+  if (info.Length() < 2 || !info[1].IsBuffer()) return ThrowType(env, "mapLookup(handle, key)");
   TaskFd fd;
-  if (!fd.From(info, 0, sync)) return env.Undefined();
+  if (!fd.From(info, 0, false)) return env.Undefined();
   auto key = info[1].As<Napi::Buffer<uint8_t>>();
-  return Dispatch(env, std::make_unique<LookupTask>(std::move(fd), key.Data(), key.Length()), sync);
+  return RunAsync(env, std::make_unique<LookupTask>(std::move(fd), key.Data(), key.Length()));
+}
+
+// mapLookupInto(handle, key, value) → whether the map holds `key`, whose value the kernel then
+// wrote into `value` (a Buffer of the map's value stride): lookupSync(), on the calling thread
+// with no task, copy or allocation here, for loops that look keys up many times a second.
+Napi::Value MapLookupInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[1].IsBuffer() || !info[2].IsBuffer()) return ThrowType(env, "mapLookupInto(handle, key, value)");
+  TaskFd fd;
+  if (!fd.From(info, 0, true)) return env.Undefined();
+  auto key = info[1].As<Napi::Buffer<uint8_t>>();
+  auto value = info[2].As<Napi::Buffer<uint8_t>>();
+  Shape shape;
+  Failure failure;
+  bool found = false;
+  if (fd.LoadShape(&shape, failure)) {
+    // The kernel writes value_stride bytes: a shorter buffer would be written past its end.
+    if (value.Length() != shape.value_stride) return ThrowType(env, "mapLookupInto: the value buffer must be the map's value stride");
+    if (LookupInto(fd.fd, shape, key.Data(), key.Length(), value.Data(), &found, failure)) return Napi::Boolean::New(env, found);
+  }
+  return errors::Throw(env, failure);
 }
 
 // One packed array of fixed-size records that the kernel writes in place. It starts in a JS Buffer
@@ -409,7 +445,7 @@ class DumpTask : public Task {
   }
 
   bool Run(Failure& failure) override {
-    if (!ReadShape(fd_.fd, &shape_, failure)) return false;
+    if (!fd_.LoadShape(&shape_, failure)) return false;
     if (!iterate_) {
       for (int attempt = 0;; attempt++) {
         if (Batch(failure)) {
@@ -709,6 +745,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   ExportListAndGet<Kind>(env, exports, "map", "listMaps", "getMapInfo");
   exports.Set("openMap", Napi::Function::New(env, OpenMap, "openMap"));
   exports.Set("mapLookup", Napi::Function::New(env, MapLookup, "mapLookup"));
+  exports.Set("mapLookupInto", Napi::Function::New(env, MapLookupInto, "mapLookupInto"));
   exports.Set("mapDump", Napi::Function::New(env, MapDump, "mapDump"));
   exports.Set("dumpMemory", Napi::Function::New(env, DumpMemory, "dumpMemory"));
   exports.Set("mapDiff", Napi::Function::New(env, MapDiff, "mapDiff"));

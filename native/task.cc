@@ -48,10 +48,7 @@ Napi::Value RunAsync(Napi::Env env, std::unique_ptr<Task> task) {
 
 Napi::Value RunSync(Napi::Env env, std::unique_ptr<Task> task) {
   Failure failure;
-  if (!task->Run(failure)) {
-    Napi::Error(env, errors::Make(env, failure)).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!task->Run(failure)) return errors::Throw(env, failure);
   return task->Result(env);
 }
 

@@ -192,19 +192,27 @@ export class BpfMap extends FdOwner {
    */
   async lookup(key: Buffer | Uint8Array): Promise<Buffer | undefined> {
     const bytes = this.checkKey(key);
-    return withCallerStack(() => native().mapLookup(this.handle, bytes, false) as Promise<Buffer | undefined>).catch(
+    return withCallerStack(() => native().mapLookup(this.handle, bytes)).catch(
       (err: unknown) => Promise.reject(this.explain(err, 'read')),
     );
   }
 
-  /** lookup() on the calling thread, for tight polling loops. */
+  /**
+   * lookup() on the calling thread, for tight polling loops. The value is a slice of Node's Buffer
+   * pool, as `Buffer.allocUnsafe()` gives: its `.buffer` is shared (copy it to transfer it).
+   */
   lookupSync(key: Buffer | Uint8Array): Buffer | undefined {
     const bytes = this.checkKey(key);
+    // Memory from Node's pool, not zeroed: the kernel writes all valueStride bytes of a value it
+    // finds (the lookup copies the whole value out), and one it does not find is never shown.
+    const value = Buffer.allocUnsafe(this.valueStride);
+    let found: boolean;
     try {
-      return native().mapLookup(this.handle, bytes, true) as Buffer | undefined;
+      found = native().mapLookupInto(this.handle, bytes, value);
     } catch (err) {
       throw this.explain(err, 'read');
     }
+    return found ? value : undefined;
   }
 
   /** Every entry, in packed buffers. */

@@ -63,8 +63,10 @@ export interface NativeBinding {
   getMapInfo(id: number): Promise<NativeTable>;
   /** By id (number) or pinned path (string). */
   openMap(ref: number | string): Promise<{ handle: NativeFdHandle; info: NativeTable; possibleCpus: number; valueStride: number; perCpu: boolean }>;
-  /** Resolves (or, with sync, returns) the value or undefined. */
-  mapLookup(map: NativeFdHandle, key: Buffer, sync: boolean): Promise<Buffer | undefined> | Buffer | undefined;
+  /** Resolves to the value or undefined. */
+  mapLookup(map: NativeFdHandle, key: Buffer): Promise<Buffer | undefined>;
+  /** On this thread: whether the map holds `key`, the kernel then having written its value into `value` (valueStride bytes). */
+  mapLookupInto(map: NativeFdHandle, key: Buffer, value: Buffer): boolean;
   /** See native/maps.cc DumpTask; the result is src/map-dump.ts RawDump. */
   mapDump(map: NativeFdHandle, sync: boolean, iterate: boolean, reuseKeys?: Buffer, reuseValues?: Buffer, expectedCount?: number): unknown;
   /** What native/dump_memory.h keeps of collected dumps' memory, after freeing what it kept too long. */

@@ -6,6 +6,8 @@ import { BpfError, defineLayout, openMap } from 'bpfscope';
 import { createMap, loadProgram, pin, updateElem } from 'bpfscope/testing';
 import { cleanup, describeKernel, mustBpffs, openFdCount, owned, uniqueName } from '../helpers/kernel';
 import { u32 } from '../helpers/maps';
+import { possibleCpus } from '../helpers/host';
+import { between, PACKAGE_ROOT, traced } from '../helpers/trace';
 
 
 describeKernel('map handles', () => {
@@ -52,6 +54,46 @@ describeKernel('map handles', () => {
     expect(map.lookupSync(Buffer.alloc(8))).toBeUndefined();
   });
 
+  it('lookups and dumps through a handle make only their own bpf() calls: the shape read when the map was opened serves them (seen in strace)', () => {
+    // A lookup that asked the kernel for the map's info first made two syscalls instead of one.
+    const trace = traced(`
+      (async () => {
+        const out = {};
+        for (const type of ['hash', 'percpu_hash']) {
+          const obj = await t.createMap({ type, keySize: 4, valueSize: 4, maxEntries: 8 });
+          const map = await b.openMap(obj.id);
+          const key = Buffer.from([7, 0, 0, 0]);
+          const value = Buffer.alloc(map.valueStride);
+          for (let at = 0; at < value.length; at += map.perCpu ? 8 : 4) value.writeUInt32LE(0x0a0b0c0d, at);
+          await t.updateElem(obj, key, value);
+          mark(type + ' sync');
+          const sync = [map.lookupSync(key), map.lookupSync(Buffer.alloc(4))];
+          const syncDump = map.dumpSync();
+          mark(type + ' async');
+          const pooled = [await map.lookup(key), await map.lookup(Buffer.alloc(4))];
+          const asyncDump = await map.dump();
+          mark(type + ' end');
+          const hex = (v) => v === undefined ? null : v.toString('hex');
+          out[type] = { stride: map.valueStride, expected: value.toString('hex'), lookups: [...sync, ...pooled].map(hex),
+            dumps: [syncDump, asyncDump].map((d) => [d.count, hex(d.key(0)), hex(d.value(0))]) };
+          map.close(); obj.close();
+        }
+        console.log(JSON.stringify(out));
+      })();
+    `);
+    const out = JSON.parse(trace.stdout) as Record<string, { stride: number; expected: string; lookups: (string | null)[]; dumps: [number, string, string][] }>;
+    for (const type of ['hash', 'percpu_hash']) {
+      const { stride, expected, lookups, dumps } = out[type];
+      expect(stride).toBe(type === 'hash' ? 4 : 8 * possibleCpus());
+      expect(lookups).toEqual([expected, null, expected, null]);
+      expect(dumps).toEqual([[1, '07000000', expected], [1, '07000000', expected]]);
+      for (const phase of ['sync', 'async']) {
+        const commands = between(trace.calls, `${type} ${phase}`).filter((l) => l.includes('bpf(')).map((l) => /bpf\((BPF_\w+)/.exec(l)?.[1]);
+        expect(commands).toEqual(['BPF_MAP_LOOKUP_ELEM', 'BPF_MAP_LOOKUP_ELEM', 'BPF_MAP_LOOKUP_BATCH']);
+      }
+    }
+  });
+
   it('gives clear errors for bad keys, a closed handle and a wrong object kind', async () => {
     const object = owned(await createMap({ type: 'hash', keySize: 8, valueSize: 4, maxEntries: 8 }));
     const map = await openMap(object.id);
@@ -81,6 +123,23 @@ describeKernel('map handles', () => {
     expect(err).toBeInstanceOf(BpfError);
     expect(err).toMatchObject({ code: 'EINVAL', op: 'BPF_OBJ_GET', object: join(dir, 'prog') });
     expect((err as Error).message).toContain('not a map');
+  });
+
+  it('the addon refuses a lookup into a buffer of the wrong size instead of letting the kernel write past it', async () => {
+    const object = owned(await createMap({ type: 'hash', keySize: 4, valueSize: 24, maxEntries: 8 }));
+    await updateElem(object, u32(1), Buffer.alloc(24, 9));
+    using map = await openMap(object.id);
+    // What lookupSync() passes, done by hand, as a caller of the addon itself could.
+    const { native } = require(join(PACKAGE_ROOT, 'dist/cjs/native.js')) as { native(): { mapLookupInto(h: unknown, k: Buffer, v: Buffer): boolean } };
+    const handle = (map as unknown as { handle: unknown }).handle;
+    for (const size of [0, 8, 23, 25]) {
+      const value = Buffer.alloc(size + 64, 0xee).subarray(0, size);
+      expect(() => native().mapLookupInto(handle, u32(1), value)).toThrow(TypeError);
+      expect(Buffer.from(value.buffer)).toEqual(Buffer.alloc(size + 64, 0xee)); // nothing written, not even past the end
+    }
+    const value = Buffer.alloc(24);
+    expect(native().mapLookupInto(handle, u32(1), value)).toBe(true);
+    expect(value).toEqual(Buffer.alloc(24, 9));
   });
 
   it('rejects bad references before the kernel, and unknown ones with BpfError ENOENT', async () => {
