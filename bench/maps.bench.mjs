@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dumpMemoryStats, openMap } from 'bpfscope';
 import { createMap, updateBatch } from 'bpfscope/testing';
-import { allowedCpus, commandMs, compileBaseline, fmt, median, medianMs, paired, ratio, root, table } from './lib.mjs';
+import { allowedCpus, commandMs, compileBaseline, fmt, median, medianMs, paired, ratio, root, runBaseline, table } from './lib.mjs';
 import { cBatchMs, cpus, decodeRecords, scenarios } from './map-scenarios.mjs';
 
 const cBinary = compileBaseline('map_dump');
+const cLookupBinary = compileBaseline('map_lookup');
 
 /**
  * A consumer that reads every field of every record once and keeps each value (in a small ring,
@@ -188,9 +189,17 @@ for (const s of scenarios) {
       const asyncOneCpu = await paired(cBlock, () => poller.pollAsync(), { ...ticks, oneCpu: true });
       const cell = (t) => `${fmt(t.ms)}: ${t.ratio}`;
       tickRow = [`unchanged hash, 10,000 entries`, fmt(median([sync.baselineMs, async.baselineMs])), cell(sync), cell(async), fmt(asyncHandOff.baselineMs), cell(asyncHandOff), cell(asyncOneCpu)];
-      // What an async call adds whatever it does: one lookup, on the pool and on this thread.
+      // What an async call adds whatever it does: one lookup, on the pool and on this thread. The
+      // sync one against what the lookup syscall alone takes (the C program's, of the map's first
+      // key), both in loops of 1,000 calls, paired: timing each call alone would add an await and
+      // two clock reads to a call of a few µs.
       const key = Buffer.from(check.key(0));
-      hop = { async: await medianMs(() => map.lookup(key), 501), sync: await medianMs(() => map.lookupSync(key), 501) };
+      const thousandSync = () => {
+        for (let i = 0; i < 1000; i++) map.lookupSync(key);
+      };
+      const thousandC = async (runs) => (Number(await runBaseline(cLookupBinary, [String(object.id), String(runs)])) / 1e6) * 1000;
+      const lookups = await paired(thousandC, thousandSync, { blocks: 11, runs: 5, warmup: 2 });
+      hop = { async: await medianMs(() => map.lookup(key), 501), sync: lookups.ms / 1000, c: lookups.baselineMs / 1000, ratio: lookups.ratio };
     }
     if (big) {
       // The event loop while async dumps of 1M entries run, dropped (left to V8, whose collections
@@ -229,9 +238,11 @@ table(
   ],
   rows,
 );
+const us = (ms) => `${(ms * 1e3).toFixed(1)} µs`;
 console.log(
   `\ndump() runs on libuv's thread pool: the round trip there and back costs ${(hop.async - hop.sync).toFixed(3)} ms here (one lookup(): ` +
-    `${hop.async.toFixed(3)} ms async, ${hop.sync.toFixed(3)} ms with lookupSync()). dumpSync() and the C baseline run on the calling thread. ` +
+    `${us(hop.async)} async; ${us(hop.sync)} with lookupSync(), ${hop.ratio} a C program's bpf_map_lookup_elem, ${us(hop.c)}, both in loops of 1,000). ` +
+    'dumpSync() and the C baseline run on the calling thread. ' +
     'The C baseline reads into one buffer it reuses. A dump() that is dropped is freed when V8 collects it, after tens of MiB of ' +
     'dumps; its buffers are then kept, and a later dump of the map fills them. The raw column times that state, which a process ' +
     'that polls reaches after its first collection. Before it (the next column: the median of the dumps made until V8 first ' +
