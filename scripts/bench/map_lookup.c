@@ -22,7 +22,7 @@ static int cmp(const void* a, const void* b) {
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    fprintf(stderr, "usage: %s MAP_ID ITERATIONS\n", argv[0]);
+    fprintf(stderr, "usage: %s MAP_ID BLOCKS\n", argv[0]);
     return 2;
   }
   int fd = bpf_map_get_fd_by_id(atoi(argv[1]));
