@@ -8,19 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-static long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-  long long x = *(const long long *)a, y = *(const long long *)b;
-  return x < y ? -1 : x > y;
-}
+#include "timing.h"
 
 int main(int argc, char **argv) {
   if (argc != 3) {
@@ -28,10 +18,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   int runs = atoi(argv[2]);
-  long long *times = calloc(runs, sizeof(*times));
+  unsigned long long *times = calloc(runs, sizeof(*times));
   long count = 0;
   for (int r = 0; r < runs; r++) {
-    long long start = now_ns();
+    unsigned long long start = now_ns();
     int fd = bpf_obj_get(argv[1]);
     if (fd < 0) {
       perror("bpf_obj_get");
@@ -69,7 +59,6 @@ int main(int argc, char **argv) {
     free(keys);
     free(values);
   }
-  qsort(times, runs, sizeof(*times), cmp);
-  printf("%lld %ld\n", times[runs / 2], count);
+  printf("%llu %ld\n", median_ns(times, runs), count);
   return 0;
 }

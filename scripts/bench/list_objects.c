@@ -7,14 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-static unsigned long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
+#include "timing.h"
 
 // fdinfo is read once per object, as bpfscope does for memlock (and frozen).
 static void read_fdinfo(int fd) {
@@ -62,11 +57,6 @@ static int list_maps(void) {
   return n;
 }
 
-static int cmp(const void* a, const void* b) {
-  unsigned long long x = *(const unsigned long long*)a, y = *(const unsigned long long*)b;
-  return x < y ? -1 : x > y;
-}
-
 int main(int argc, char** argv) {
   if (argc < 3) return 2;
   int progs = strcmp(argv[1], "prog") == 0;
@@ -78,7 +68,6 @@ int main(int argc, char** argv) {
     count = progs ? list_progs() : list_maps();
     t[i] = now_ns() - start;
   }
-  qsort(t, iterations, sizeof(*t), cmp);
-  printf("%llu %d\n", t[iterations / 2], count);
+  printf("%llu %d\n", median_ns(t, iterations), count);
   return 0;
 }

@@ -25,25 +25,14 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cpus.h"
-
-static unsigned long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
+#include "timing.h"
 
 static int per_cpu(__u32 type) {
   return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
          type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
-}
-
-static int cmp(const void* a, const void* b) {
-  unsigned long long x = *(const unsigned long long*)a, y = *(const unsigned long long*)b;
-  return x < y ? -1 : x > y;
 }
 
 static int fd;
@@ -188,7 +177,6 @@ int main(int argc, char** argv) {
     if (entries < 0) return 1;
     times[r] = now_ns() - start;
   }
-  qsort(times + 1, runs, sizeof(*times), cmp);
-  printf("%ld %llu\n", entries, times[1 + runs / 2]);
+  printf("%ld %llu\n", entries, median_ns(times + 1, runs));
   return 0;
 }

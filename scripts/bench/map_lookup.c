@@ -7,18 +7,8 @@
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-static unsigned long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int cmp(const void* a, const void* b) {
-  unsigned long long x = *(const unsigned long long*)a, y = *(const unsigned long long*)b;
-  return x < y ? -1 : x > y;
-}
+#include "timing.h"
 
 int main(int argc, char** argv) {
   if (argc != 3) {
@@ -54,7 +44,6 @@ int main(int argc, char** argv) {
     }
     times[b] = (now_ns() - start) / per_block;
   }
-  qsort(times + 1, blocks, sizeof(*times), cmp);
-  printf("%llu\n", times[1 + blocks / 2]);
+  printf("%llu\n", median_ns(times + 1, blocks));
   return 0;
 }

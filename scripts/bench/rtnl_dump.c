@@ -11,8 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "timing.h"
 
 struct link { int ifindex; char name[16]; char kind[16]; unsigned mtu, link; int netnsid; unsigned char mac[6]; unsigned long long stats[25]; unsigned char xdp; };
 static struct link links[100000];
@@ -54,9 +55,7 @@ static int on_link(const struct nlmsghdr *nlh, void *data) {
   return MNL_CB_OK;
 }
 
-static double dump(void) {
-  struct timespec a, b;
-  clock_gettime(CLOCK_MONOTONIC, &a);
+static void dump(void) {
   static char buf[65536];
   struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
   mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID);
@@ -75,13 +74,6 @@ static double dump(void) {
     if (r <= MNL_CB_STOP) break;
   }
   mnl_socket_close(nl);
-  clock_gettime(CLOCK_MONOTONIC, &b);
-  return (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
-}
-
-static int cmp(const void *x, const void *y) {
-  double a = *(const double *)x, b = *(const double *)y;
-  return a < b ? -1 : a > b;
 }
 
 int main(int argc, char **argv) {
@@ -89,9 +81,12 @@ int main(int argc, char **argv) {
   int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
   if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) { perror(argv[1]); return 1; }
   int rounds = atoi(argv[2]);
-  double *t = calloc(rounds, sizeof(double));
-  for (int i = 0; i < rounds; i++) t[i] = dump();
-  qsort(t, rounds, sizeof(double), cmp);
-  printf("%.3f %d\n", t[rounds / 2], nlinks);
+  unsigned long long *t = calloc(rounds, sizeof(*t));
+  for (int i = 0; i < rounds; i++) {
+    unsigned long long start = now_ns();
+    dump();
+    t[i] = now_ns() - start;
+  }
+  printf("%.3f %d\n", median_ns(t, rounds) / 1e6, nlinks);
   return 0;
 }
