@@ -122,23 +122,15 @@ bool ReadRow(int fd, Table& table, Failure& failure, Shape* shape) {
 
 bool Read(int fd, Table& table, Context&, Failure& failure) { return ReadRow(fd, table, failure, nullptr); }
 
-bool ReadShape(int fd, Shape* out, Failure& failure) {
-  struct bpf_map_info info {};
-  uint32_t len = sizeof(info);
-  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
-    return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", "map fd " + std::to_string(fd));
-  return ShapeOf(info, out, failure);
-}
-
 namespace {
 
 // The fd a task works on: borrowed for a synchronous call, a dup owned by the task for an async one.
 struct TaskFd {
   Fd owned;
   int fd = -1;
-  // The map's shape as its handle kept it when the map was opened (FdHandle::New), if it did.
-  std::optional<Shape> shape;
-  // Reads the handle in argument `i`; false with a JS exception pending.
+  // The map's shape as its handle kept it when the map was opened (FdHandle::New).
+  Shape shape;
+  // Reads the map handle in argument `i`; false with a JS exception pending.
   bool From(const Napi::CallbackInfo& info, size_t i, bool sync) {
     if (info.Length() <= i) {
       Napi::TypeError::New(info.Env(), "expected a map handle").ThrowAsJavaScriptException();
@@ -151,13 +143,12 @@ struct TaskFd {
       fd = owned.get();
     }
     if (fd < 0) return false;
-    shape = FdHandle::MapShapeOf(info[i]);
-    return true;
-  }
-  // The map's shape: the one its handle kept, else asked of the kernel.
-  bool LoadShape(Shape* out, Failure& failure) const {
-    if (!shape) return ReadShape(fd, out, failure);
-    *out = *shape;
+    std::optional<Shape> kept = FdHandle::MapShapeOf(info[i]);
+    if (!kept) {
+      Napi::TypeError::New(info.Env(), "expected a map handle").ThrowAsJavaScriptException();
+      return false;
+    }
+    shape = *kept;
     return true;
   }
 };
@@ -246,10 +237,8 @@ class LookupTask : public Task {
   LookupTask(TaskFd fd, const uint8_t* key, size_t key_len) : fd_(std::move(fd)), key_(key, key + key_len) {}
 
   bool Run(Failure& failure) override {
-    Shape shape;
-    if (!fd_.LoadShape(&shape, failure)) return false;
-    value_.resize(shape.value_stride);
-    return LookupInto(fd_.fd, shape, key_.data(), key_.size(), value_.data(), &found_, failure);
+    value_.resize(fd_.shape.value_stride);
+    return LookupInto(fd_.fd, fd_.shape, key_.data(), key_.size(), value_.data(), &found_, failure);
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -281,15 +270,12 @@ Napi::Value MapLookupInto(const Napi::CallbackInfo& info) {
   if (!fd.From(info, 0, true)) return env.Undefined();
   auto key = info[1].As<Napi::Buffer<uint8_t>>();
   auto value = info[2].As<Napi::Buffer<uint8_t>>();
-  Shape shape;
+  // The kernel writes value_stride bytes: a shorter buffer would be written past its end.
+  if (value.Length() != fd.shape.value_stride) return ThrowType(env, "mapLookupInto: the value buffer must be the map's value stride");
   Failure failure;
   bool found = false;
-  if (fd.LoadShape(&shape, failure)) {
-    // The kernel writes value_stride bytes: a shorter buffer would be written past its end.
-    if (value.Length() != shape.value_stride) return ThrowType(env, "mapLookupInto: the value buffer must be the map's value stride");
-    if (LookupInto(fd.fd, shape, key.Data(), key.Length(), value.Data(), &found, failure)) return Napi::Boolean::New(env, found);
-  }
-  return errors::Throw(env, failure);
+  if (!LookupInto(fd.fd, fd.shape, key.Data(), key.Length(), value.Data(), &found, failure)) return errors::Throw(env, failure);
+  return Napi::Boolean::New(env, found);
 }
 
 // One packed array of fixed-size records that the kernel writes in place. It starts in a JS Buffer
@@ -445,7 +431,6 @@ class DumpTask : public Task {
   }
 
   bool Run(Failure& failure) override {
-    if (!fd_.LoadShape(&shape_, failure)) return false;
     if (!iterate_) {
       for (int attempt = 0;; attempt++) {
         if (Batch(failure)) {
@@ -468,10 +453,10 @@ class DumpTask : public Task {
     Napi::Object o = Napi::Object::New(env);
     o.Set("count", static_cast<double>(count_));
     o.Set("batched", Napi::Boolean::New(env, batched_));
-    o.Set("keySize", shape_.key_size);
-    o.Set("valueSize", shape_.value_size);
-    o.Set("valueStride", shape_.value_stride);
-    o.Set("cpus", shape_.cpus);
+    o.Set("keySize", fd_.shape.key_size);
+    o.Set("valueSize", fd_.shape.value_size);
+    o.Set("valueStride", fd_.shape.value_stride);
+    o.Set("cpus", fd_.shape.cpus);
     o.Set("keys", Take(env, keys_, keys_ref_));
     o.Set("values", Take(env, values_, values_ref_));
     return o;
@@ -480,20 +465,20 @@ class DumpTask : public Task {
  private:
   // Records both buffers can hold now.
   size_t Capacity() const {
-    size_t ks = shape_.key_size, vs = shape_.value_stride;
+    size_t ks = fd_.shape.key_size, vs = fd_.shape.value_stride;
     size_t by_keys = ks ? keys_.capacity() / ks : SIZE_MAX, by_values = vs ? values_.capacity() / vs : SIZE_MAX;
     return std::min(by_keys, by_values);
   }
 
   // Room for `entries` records in both buffers, growing geometrically.
   bool Room(size_t entries, Failure& failure) {
-    size_t ks = shape_.key_size, vs = shape_.value_stride;
+    size_t ks = fd_.shape.key_size, vs = fd_.shape.value_stride;
     if (entries * ks <= keys_.capacity() && entries * vs <= values_.capacity()) return true;
     size_t have = Capacity() == SIZE_MAX ? 0 : Capacity();
     size_t want = std::max({entries, have * 2, size_t(64)});
-    if (IsArray(shape_.type)) want = std::max<size_t>(entries, shape_.max_entries);
+    if (IsArray(fd_.shape.type)) want = std::max<size_t>(entries, fd_.shape.max_entries);
     if (!keys_.Reserve(want * ks, count_ * ks) || !values_.Reserve(want * vs, count_ * vs))
-      return failure.Set(ENOMEM, "malloc", MapName(shape_.id), std::to_string(want) + " entries");
+      return failure.Set(ENOMEM, "malloc", MapName(fd_.shape.id), std::to_string(want) + " entries");
     return true;
   }
 
@@ -501,9 +486,9 @@ class DumpTask : public Task {
   // It is resident already: no page to fault in or zero. Filled like a reused buffer, and kept
   // with the same room to grow (see Packed::Trim), since it will be reused in turn.
   bool TakeKept() {
-    size_t expected = std::min(expected_, shape_.max_entries);
+    size_t expected = std::min(expected_, fd_.shape.max_entries);
     dump_memory::Block keys, values;
-    if (expected == 0 || !dump_memory::Take(expected * shape_.key_size, expected * shape_.value_stride, &keys, &values)) return false;
+    if (expected == 0 || !dump_memory::Take(expected * fd_.shape.key_size, expected * fd_.shape.value_stride, &keys, &values)) return false;
     keys_.Adopt(keys);
     values_.Adopt(values);
     reused_ = true;
@@ -511,13 +496,13 @@ class DumpTask : public Task {
   }
 
   bool Batch(Failure& failure) {
-    const size_t ks = shape_.key_size, vs = shape_.value_stride;
+    const size_t ks = fd_.shape.key_size, vs = fd_.shape.value_stride;
     count_ = 0;
     // First reservation, unless a buffer is being reused: room for max_entries, up to a budget.
     // Pages the map does not fill are never touched, and Done() gives them back; growing by
     // doubling instead would copy and fault the same bytes several times.
     size_t per_entry = std::max<size_t>(ks + vs, 1);
-    size_t first = std::min<size_t>(shape_.max_entries, std::max(kFirstReservationBytes / per_entry, kBatchEntries));
+    size_t first = std::min<size_t>(fd_.shape.max_entries, std::max(kFirstReservationBytes / per_entry, kBatchEntries));
     if (keys_.capacity() == 0 && values_.capacity() == 0 && !TakeKept() && !Room(first, failure)) return false;
     // Hash maps' tokens are a u32 bucket index, generic ones (array, LPM) a whole key.
     std::vector<uint8_t> in(std::max<size_t>(ks, 4)), out(in.size());
@@ -526,8 +511,8 @@ class DumpTask : public Task {
     LIBBPF_OPTS(bpf_map_batch_opts, opts);
     for (;;) {
       size_t want = chunk;
-      if (IsArray(shape_.type)) {
-        want = std::min<size_t>(chunk, shape_.max_entries - count_);
+      if (IsArray(fd_.shape.type)) {
+        want = std::min<size_t>(chunk, fd_.shape.max_entries - count_);
         if (want == 0) return true;  // every slot read
       } else if (!must_grow && Capacity() - count_ >= kMinBatchEntries) {
         // Fill the room a reused buffer still has before growing it: the kernel stops at whole
@@ -545,14 +530,14 @@ class DumpTask : public Task {
       int err = bpf_map_lookup_batch(fd_.fd, started ? in.data() : nullptr, out.data(), keys_.data() + count_ * ks,
                                      values_.data() + count_ * vs, &n, &opts);
       int e = err ? errno : 0;
-      if (e == ENOSPC && n == 0 && want < shape_.max_entries) {
+      if (e == ENOSPC && n == 0 && want < fd_.shape.max_entries) {
         // One hash bucket holds more than `want` elements, and the kernel copies whole buckets.
         chunk = std::max(chunk, want) * 2;
         must_grow = true;
         continue;
       }
       must_grow = false;
-      if (e && e != ENOENT) return failure.Set(e, "BPF_MAP_LOOKUP_BATCH", MapName(shape_.id));
+      if (e && e != ENOENT) return failure.Set(e, "BPF_MAP_LOOKUP_BATCH", MapName(fd_.shape.id));
       count_ += n;
       if (e == ENOENT) return true;  // end of map, after consuming what this last call copied
       std::swap(in, out);
@@ -561,23 +546,23 @@ class DumpTask : public Task {
   }
 
   bool Iterate(Failure& failure) {
-    const size_t ks = shape_.key_size, vs = shape_.value_stride;
+    const size_t ks = fd_.shape.key_size, vs = fd_.shape.value_stride;
     count_ = 0;
     std::vector<uint8_t> key(std::max<size_t>(ks, 1)), next(key.size());
     const void* prev = nullptr;
     for (;;) {
       if (bpf_map_get_next_key(fd_.fd, prev, next.data()) != 0) {
         if (errno == ENOENT) return true;
-        return failure.Set(errno, "BPF_MAP_GET_NEXT_KEY", MapName(shape_.id));
+        return failure.Set(errno, "BPF_MAP_GET_NEXT_KEY", MapName(fd_.shape.id));
       }
       key.swap(next);
       prev = key.data();
       // A map holds at most max_entries; more means a concurrent delete restarted the walk.
-      if (count_ == shape_.max_entries) return true;
+      if (count_ == fd_.shape.max_entries) return true;
       if (!Room(count_ + 1, failure)) return false;
       if (bpf_map_lookup_elem(fd_.fd, key.data(), values_.data() + count_ * vs) != 0) {
         if (errno == ENOENT) continue;  // deleted since get_next_key, or an empty prog_array/map-in-map slot
-        return failure.Set(errno, "BPF_MAP_LOOKUP_ELEM", MapName(shape_.id));
+        return failure.Set(errno, "BPF_MAP_LOOKUP_ELEM", MapName(fd_.shape.id));
       }
       std::memcpy(keys_.data() + count_ * ks, key.data(), ks);
       count_++;
@@ -585,8 +570,8 @@ class DumpTask : public Task {
   }
 
   bool Done() {
-    keys_.Trim(count_ * shape_.key_size, reused_);
-    values_.Trim(count_ * shape_.value_stride, reused_);
+    keys_.Trim(count_ * fd_.shape.key_size, reused_);
+    values_.Trim(count_ * fd_.shape.value_stride, reused_);
     return true;
   }
 
@@ -605,7 +590,6 @@ class DumpTask : public Task {
   bool iterate_;
   // Run on libuv's pool rather than the calling thread: see Packed::Claim.
   bool off_thread_;
-  Shape shape_;
   Packed keys_, values_;
   Napi::Reference<Napi::Buffer<uint8_t>> keys_ref_, values_ref_;
   size_t count_ = 0;
