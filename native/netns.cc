@@ -7,28 +7,29 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <deque>
-#include <mutex>
 #include <system_error>
 #include <thread>
 
+#include "addon.h"
 #include "errors.h"
 
 namespace bpfscope::netns {
 
 namespace {
 
-// Threads inside other namespaces at any one time; further calls wait in a queue. 200 concurrent
-// calls must not mean 200 threads.
+// Threads inside other namespaces at any one time, per environment; further calls wait in a
+// queue. 200 concurrent calls must not mean 200 threads.
 constexpr size_t kMaxThreads = 16;
 
-struct Job;
 void ThreadMain(Job* job);
 void Finish(Napi::Env env, Napi::Function, std::nullptr_t*, Job* job);
+void Free(Napi::Env, Job* job, std::nullptr_t*);
 using Tsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Job, Finish>;
 
+}  // namespace
+
 // One call's baton. The main thread builds it, settles its promise and joins its thread; the
-// worker thread touches only `target`, `task`, `failure` and `ok`.
+// worker thread touches only `target`, `task`, `failure` and `ok`. Free() deletes it.
 struct Job {
   Target target;
   std::unique_ptr<Task> task;
@@ -36,11 +37,13 @@ struct Job {
   Tsfn tsfn;
   Failure failure;
   bool ok = false;
-  std::thread thread;  // joined by Finish on the main thread
+  std::thread thread;  // joined on the main thread, by Finish or Free
 
   Job(Napi::Env env, Target t, std::unique_ptr<Task> work)
       : target(std::move(t)), task(std::move(work)), deferred(Napi::Promise::Deferred::New(env)) {}
 };
+
+namespace {
 
 // Enters the job's namespace on the calling (dedicated) thread.
 bool Enter(const Target& target, Failure& failure) {
@@ -70,10 +73,6 @@ bool Enter(const Target& target, Failure& failure) {
   return true;
 }
 
-std::mutex queue_mutex;
-size_t threads_running = 0;
-std::deque<Job*> waiting;
-
 // The thread's whole life: enter, work, report, exit. It never goes back to its first namespace:
 // it ends instead, and the main thread joins it before giving its slot to the next job.
 void ThreadMain(Job* job) {
@@ -81,40 +80,37 @@ void ThreadMain(Job* job) {
   // pthread_setname_np needs glibc 2.34's symbol.
   prctl(PR_SET_NAME, "bpfscope-netns");
   if (Enter(job->target, job->failure)) job->ok = job->task->Run(job->failure);
-  Tsfn tsfn = job->tsfn;  // the job may be freed on the main thread as soon as it is queued
-  // If the environment is shutting down the call fails and nobody will settle the promise or join
-  // this thread; the job is then left behind on purpose (freeing it would destroy a joinable
-  // std::thread, which terminates the process).
-  tsfn.BlockingCall(job);
-  tsfn.Release();
+  // When the environment is going away the call fails (napi_closing) and Free() joins this thread.
+  job->tsfn.BlockingCall(job);
+  job->tsfn.Release();
 }
 
+Slots& SlotsOf(Napi::Env env) { return env.GetInstanceData<Addon>()->netns_slots; }
+
 // The slot of a job that ended goes to the first queued job (returned), or back to the pool.
-Job* TakeSlot() {
-  std::lock_guard<std::mutex> lock(queue_mutex);
-  if (waiting.empty()) {
-    threads_running--;
+Job* TakeSlot(Slots& slots) {
+  if (slots.waiting.empty()) {
+    slots.running--;
     return nullptr;
   }
-  Job* next = waiting.front();
-  waiting.pop_front();
+  Job* next = slots.waiting.front();
+  slots.waiting.pop_front();
   return next;
 }
 
-// Settles the job's promise on the main thread and frees it (env is null at shutdown).
-void Settle(Napi::Env env, std::unique_ptr<Job> job) {
-  if (env == nullptr) return;
+// Settles the job's promise, on the main thread.
+void Settle(Napi::Env env, Job& job) {
   Napi::HandleScope scope(env);
-  if (!job->ok) {
-    job->deferred.Reject(errors::Make(env, job->failure));
+  if (!job.ok) {
+    job.deferred.Reject(errors::Make(env, job.failure));
     return;
   }
-  Napi::Value result = job->task->Result(env);
+  Napi::Value result = job.task->Result(env);
   if (env.IsExceptionPending()) {
-    job->deferred.Reject(env.GetAndClearPendingException().Value());
+    job.deferred.Reject(env.GetAndClearPendingException().Value());
     return;
   }
-  job->deferred.Resolve(result);
+  job.deferred.Resolve(result);
 }
 
 // Starts the job's thread. When the system refuses a thread (EAGAIN from a pids.max cgroup limit
@@ -129,35 +125,47 @@ void Launch(Napi::Env env, Job* job) {
       job->failure.Set(e.code().value(), "pthread_create",
                        job->target.fresh ? "a thread for a new network namespace" : "a thread for netns " + job->target.path,
                        "the system refused a new thread (pids.max or RLIMIT_NPROC)");
-      job->tsfn.Release();  // no thread will report through it
-      Job* next = TakeSlot();
-      Settle(env, std::unique_ptr<Job>(job));
+      job->tsfn.Release();  // no thread will report through it; Node then finalizes it (Free)
+      Job* next = TakeSlot(SlotsOf(env));
+      Settle(env, *job);
       job = next;
     }
   }
 }
 
+// The job's thread has reported (Node calls this on the main thread, or with a null env for a
+// report still queued at teardown, after Free).
 void Finish(Napi::Env env, Napi::Function, std::nullptr_t*, Job* job) {
-  std::unique_ptr<Job> owned(job);
-  // The thread has reported and has nothing left to do but exit: joining it here keeps the
-  // number of live namespace threads at or under the cap.
+  if (env == nullptr) return;
+  // The thread has nothing left to do but exit: joining it here keeps the number of live
+  // namespace threads at or under the cap.
   job->thread.join();
-  Launch(env, TakeSlot());
-  Settle(env, std::move(owned));
+  // A terminated worker_thread's environment can no longer run JS: it starts no more threads.
+  if (!CanRunJs(env)) return;
+  Launch(env, TakeSlot(SlotsOf(env)));
+  Settle(env, *job);
+}
+
+// Node finalizes each job's thread-safe function exactly once: after Finish, or when the
+// environment goes away (a terminated worker_thread, the process exiting) with the job queued,
+// running or reported. Its thread then may still be running, and must end before the function it
+// reports through is freed.
+void Free(Napi::Env, Job* job, std::nullptr_t*) {
+  if (job->thread.joinable()) job->thread.join();
+  delete job;
 }
 
 Napi::Value RunOnThread(Napi::Env env, Target target, std::unique_ptr<Task> task) {
   auto* job = new Job(env, std::move(target), std::move(task));
   Napi::Promise promise = job->deferred.Promise();
-  job->tsfn = Tsfn::New(env, "bpfscope-netns", 0, 1);
-  bool start;
-  {
-    std::lock_guard<std::mutex> lock(queue_mutex);
-    start = threads_running < kMaxThreads;
-    if (start) threads_running++;
-    else waiting.push_back(job);
+  job->tsfn = Tsfn::New(env, "bpfscope-netns", 0, 1, nullptr, Free, job);
+  Slots& slots = SlotsOf(env);
+  if (slots.running < kMaxThreads) {
+    slots.running++;
+    Launch(env, job);
+  } else {
+    slots.waiting.push_back(job);
   }
-  if (start) Launch(env, job);
   return promise;
 }
 

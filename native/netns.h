@@ -3,6 +3,7 @@
 // neither the main thread nor libuv's pool threads ever change namespace.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -14,6 +15,17 @@ namespace bpfscope::netns {
 struct Target {
   std::string path;    // /proc/PID/ns/net, /var/run/netns/NAME or any nsfs file
   bool fresh = false;  // unshare(CLONE_NEWNET) instead: a new, empty namespace (fixtures only)
+};
+
+struct Job;
+
+// The namespace threads of one environment (the main thread's or a worker_thread's): how many
+// run, and the calls waiting for one. Only that environment's main thread touches them. Being per
+// environment, a worker_thread that is terminated with calls queued takes them with it, instead
+// of leaving another environment to start their threads and settle their promises.
+struct Slots {
+  size_t running = 0;
+  std::deque<Job*> waiting;
 };
 
 // Reads argument `i`: undefined/null → own namespace, a string → that nsfs path.

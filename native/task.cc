@@ -17,6 +17,7 @@ class TaskWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::Env env = Env();
+    if (!CanRunJs(env)) return;
     Napi::HandleScope scope(env);
     if (!ok_) {
       deferred_.Reject(errors::Make(env, failure_));
@@ -38,6 +39,13 @@ class TaskWorker : public Napi::AsyncWorker {
 };
 
 }  // namespace
+
+bool CanRunJs(Napi::Env env) {
+  // A cheap call that N-API refuses, as it refuses any that might run JS, once Node has stopped
+  // the environment; a pending exception would refuse it too, but then JS still runs.
+  napi_value ignored;
+  return napi_coerce_to_bool(env, env.Undefined(), &ignored) == napi_ok || env.IsExceptionPending();
+}
 
 Napi::Value RunAsync(Napi::Env env, std::unique_ptr<Task> task) {
   auto* worker = new TaskWorker(env, std::move(task));

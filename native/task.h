@@ -24,6 +24,14 @@ Napi::Value RunAsync(Napi::Env env, std::unique_ptr<Task> task);
 // polling paths that need it: the body is the same Run().
 Napi::Value RunSync(Napi::Env env, std::unique_ptr<Task> task);
 
+// Whether `env` can still run JavaScript. A worker_thread being terminated still completes its
+// queued async work, but Node no longer lets it run JS: N-API calls that might then fail with
+// napi_pending_exception though none is pending, and node-addon-api, built without C++
+// exceptions, makes such a failure fatal for the whole process. Nothing can observe the promise
+// any more, so a completion checks this first and drops its result. (A termination that lands
+// while a result is being built is not caught: docs/reliability.md.)
+bool CanRunJs(Napi::Env env);
+
 // Calls RunAsync or RunSync depending on `sync`.
 inline Napi::Value Dispatch(Napi::Env env, std::unique_ptr<Task> task, bool sync) {
   return sync ? RunSync(env, std::move(task)) : RunAsync(env, std::move(task));

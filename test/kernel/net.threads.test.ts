@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BpfError, findPeer, listAttachments, listInterfaces, listNeighbors, listRoutes } from 'bpfscope';
 import { createNetns } from 'bpfscope/testing';
 import { run, tempDir } from '../helpers/host';
-import { cleanup, describeKernel, openFdCount, uniqueName } from '../helpers/kernel';
+import { cleanup, describeKernel, mustNetns, openFdCount, uniqueName } from '../helpers/kernel';
 import { buildWorld, type World } from '../helpers/networld';
 
 function threadCount(): number {
@@ -144,6 +144,44 @@ describeKernel('netns threads', () => {
     expect(held).toBe(16); // the cap, reached…
     expect(peak).toBe(16); // …and never passed, while the queued calls took their turns
     await threadsSettle(base);
+  });
+
+  it('gives each worker_thread its own 16 namespace threads: one that is stuck does not hold up another', async () => {
+    // The worker's calls are held in open() by a FIFO, as in the test above: all 16 of its threads
+    // stay in flight. Before, the cap and the queue were the process's, and this thread's call
+    // waited behind them (and, had the worker been terminated, for ever).
+    const dir = tempDir('bpfscope-fifo-');
+    cleanup(() => rmSync(dir, { recursive: true, force: true }));
+    const fifo = join(dir, 'netns');
+    run('mkfifo', [fifo]);
+    const worker = new Worker(
+      `const { listInterfaces } = require('bpfscope');
+       const { parentPort, workerData } = require('node:worker_threads');
+       const calls = Array.from({ length: 20 }, () => listInterfaces({ netns: { path: workerData } }).catch((e) => e.code));
+       Promise.all(calls).then((codes) => parentPort.postMessage(codes));`,
+      { eval: true, workerData: fifo },
+    );
+    const codes = new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    let writer: number | undefined;
+    try {
+      for (let i = 0; i < 500 && namespaceThreads() < 16; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(namespaceThreads()).toBe(16);
+      const netns = mustNetns();
+      const answer = await Promise.race([
+        listInterfaces({ netns: { name: netns } }),
+        new Promise((r) => setTimeout(() => r('still waiting after 10 s'), 10_000)),
+      ]);
+      expect(answer).toEqual([expect.objectContaining({ name: 'lo' })]);
+      expect(namespaceThreads()).toBe(16); // the worker's, still held
+    } finally {
+      writer = openSync(fifo, 'r+'); // lets the worker's calls fail (a FIFO is not a namespace)
+    }
+    expect(await codes).toEqual(Array(20).fill('EINVAL'));
+    closeSync(writer);
+    await worker.terminate();
   });
 
   it('gives a clear BpfError for a process that exited and a namespace that was deleted', async () => {
