@@ -8,7 +8,7 @@ import { mountsOf } from './mounts';
 import { ATTACH_TYPES, nameOf, valueOf, type AttachTypeName, type ProgramTypeName } from './names';
 import { native } from './native';
 import { programsOf, type ProgramInfo } from './programs';
-import { tableRowsOf } from './table';
+import { tableRowsOf, type NativeTable } from './table';
 import { checkOptions, checkPath, describe } from './validate';
 
 export interface CgroupAttachment {
@@ -31,7 +31,15 @@ export interface CgroupAttachment {
    * Undefined in effective listings: the kernel does not report flags there.
    */
   attachFlags?: 'multi' | 'override' | 'none' | number;
-  /** The BPF link that attaches it here; undefined when BPF_PROG_ATTACH did, and in effective listings. */
+  /**
+   * The BPF link that attaches it here; undefined when BPF_PROG_ATTACH did, and in effective
+   * listings. The kernel's query names programs, not links: where one program is attached to a
+   * hook more than once (by several links, or by links and the one BPF_PROG_ATTACH the kernel
+   * allows per program and hook), each of its links is named on one of its rows, in id order on
+   * its last rows in run order, and its first row has none when it has one row more than links.
+   * That is the order the kernel keeps when each came after the other; which row BPF_PROG_ATTACH
+   * made, the kernel does not say.
+   */
   linkId?: number;
 }
 
@@ -78,10 +86,9 @@ export async function listCgroupAttachments(options: CgroupAttachmentOptions = {
   const effective = o.effective ?? false;
   const raw = await withCallerStack(() => native().cgroupQuery(path, CGROUP_ATTACH_TYPES, effective, o.recursive ?? false));
   const programs = new Map<number, ProgramInfo>(programsOf(raw.programs).map((p) => [p.id, p]));
-  // A cgroup link names its cgroup by id: (cgroup id, attach type, program) → link id.
-  const links = new Map<string, number>();
-  for (const l of linksOf(raw.links)) if (l.type === 'cgroup') links.set(`${l.cgroupId} ${l.attachType} ${l.progId}`, l.id);
-  return rowsOf(raw.attachments).map((row) => {
+  const rows = rowsOf(raw.attachments);
+  const linkIds = effective ? [] : pairLinks(rows, linkQueues(raw.links));
+  return rows.map((row, i) => {
     const out: CgroupAttachment = { cgroup: row.cgroup, cgroupId: row.cgroupId, attachType: row.attachType, progId: row.progId };
     const p = programs.get(row.progId);
     if (p) {
@@ -89,9 +96,42 @@ export async function listCgroupAttachments(options: CgroupAttachmentOptions = {
       out.progType = p.type;
     }
     if (row.attachFlags !== undefined) out.attachFlags = FLAG_NAMES[row.attachFlags] ?? row.attachFlags;
-    const linkId = effective ? undefined : links.get(`${row.cgroupId} ${row.attachType} ${row.progId}`);
-    if (linkId !== undefined) out.linkId = linkId;
+    if (linkIds[i] !== undefined) out.linkId = linkIds[i];
     return out;
+  });
+}
+
+const hookKey = (a: { cgroupId: bigint; attachType: AttachTypeName | number; progId: number }) => `${a.cgroupId} ${a.attachType} ${a.progId}`;
+
+/** The cgroup links of each (cgroup, hook, program), in id order: a cgroup link names its cgroup by id. */
+function linkQueues(table: NativeTable): Map<string, number[]> {
+  const queues = new Map<string, number[]>();
+  for (const l of linksOf(table)) {
+    if (l.type !== 'cgroup') continue;
+    const key = hookKey(l);
+    const queue = queues.get(key);
+    if (queue) queue.push(l.id);
+    else queues.set(key, [l.id]);
+  }
+  return queues;
+}
+
+/**
+ * Each row's link id. The kernel's query names programs, not links, so a program's rows on one
+ * hook share its links: the last rows take them, in id order. The kernel appends each attachment
+ * to the hook (unless BPF_F_BEFORE/AFTER places it, Linux 6.16+) and link ids grow, so links sit
+ * in id order, after the one BPF_PROG_ATTACH the kernel allows a program on a hook when it came
+ * first, as it does for a loader moving to links.
+ */
+function pairLinks(rows: CgroupRow[], links: Map<string, number[]>): (number | undefined)[] {
+  const left = new Map<string, number>();
+  for (const row of rows) left.set(hookKey(row), (left.get(hookKey(row)) ?? 0) + 1);
+  return rows.map((row) => {
+    const key = hookKey(row);
+    const rowsFromHere = left.get(key)!; // this row and the program's later rows on the hook
+    left.set(key, rowsFromHere - 1);
+    const ids = links.get(key) ?? [];
+    return rowsFromHere <= ids.length ? ids[ids.length - rowsFromHere] : undefined;
   });
 }
 

@@ -20,6 +20,12 @@ function asBpftool(a: CgroupAttachment): BpftoolCgroupProgram {
   if (a.attachFlags !== undefined) out.attach_flags = a.attachFlags === 'none' ? '' : String(a.attachFlags);
   return out;
 }
+interface BpftoolLink {
+  id: number;
+  type: string;
+  prog_id: number;
+  cgroup_id?: number;
+}
 const pick = ({ id, attach_type, attach_flags, name }: BpftoolCgroupProgram): BpftoolCgroupProgram =>
   attach_flags === undefined ? { id, attach_type, name } : { id, attach_type, attach_flags, name };
 
@@ -75,6 +81,30 @@ describeKernel('cgroup attachments', () => {
     expect(effective.map((a) => a.progId)).toEqual([egress.id, second.id, third.id, sockLb.id]);
     expect(effective.every((a) => a.attachFlags === undefined && a.linkId === undefined && a.cgroup === join(kid, 'grandkid'))).toBe(true);
     expect(await listCgroupAttachments({ path: join(kid, 'grandkid') })).toEqual([]);
+  });
+
+  it('names each link of a program attached to one hook more than once on one row, and none on its BPF_PROG_ATTACH row', async () => {
+    const root = mustCgroup('kid');
+    const kid = join(root, 'kid');
+    const program = owned(await loadProgram({ type: 'cgroup_skb', name: 'bpfs_twice', expectedAttachType: 'cgroup_inet_ingress' }));
+    // The kernel takes a program once by BPF_PROG_ATTACH on a hook, and by as many links as asked.
+    await attachCgroup(program, root, 'cgroup_inet_ingress', 'multi');
+    cleanup(() => detachCgroup(program, root, 'cgroup_inet_ingress'));
+    const links = [];
+    for (const dir of [root, root, kid, kid]) links.push(owned(await createLink(program, dir, 'cgroup_inet_ingress')));
+
+    const tree = await listCgroupAttachments({ path: root, recursive: true });
+    const theirs = bpftool<{ cgroup: string; programs: BpftoolCgroupProgram[] }[]>('cgroup', 'tree', root);
+    expect(tree.map((a) => [a.cgroup, a.progId])).toEqual(theirs.flatMap((c) => c.programs.map((p) => [c.cgroup, p.id])));
+    // Each row a link made names a link of its own, the links bpftool shows on that cgroup and hook.
+    const theirLinks = bpftool<BpftoolLink[]>('link', 'show').filter((l) => l.type === 'cgroup' && l.prog_id === program.id);
+    for (const dir of [root, kid]) {
+      const ino = statSync(dir).ino;
+      const ids = tree.filter((a) => a.cgroup === dir).map((a) => a.linkId);
+      expect(ids.filter((id) => id !== undefined).sort()).toEqual(theirLinks.filter((l) => l.cgroup_id === ino).map((l) => l.id).sort());
+    }
+    // Attached after BPF_PROG_ATTACH, in id order: the kernel appended each to the hook.
+    expect(tree.map((a) => a.linkId)).toEqual([undefined, links[0].id, links[1].id, links[2].id, links[3].id]);
   });
 
   it('refuses what is not a cgroup v2 directory, and bad options, with clear errors', async () => {
