@@ -1,7 +1,7 @@
 // Programs attached to cgroups: what `bpftool cgroup show` and `bpftool cgroup tree` print. This
 // is where Cilium's socket load balancing runs (cil_sock4_connect and its kin on the cgroup root).
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { normalize, resolve } from 'node:path';
 import { withCallerStack } from './errors';
 import { linksOf } from './links';
 import { mountsOf } from './mounts';
@@ -44,7 +44,7 @@ export interface CgroupAttachment {
 }
 
 export interface CgroupAttachmentOptions {
-  /** A cgroup v2 directory; default: the cgroup2 mount (the root of the hierarchy). */
+  /** A cgroup v2 directory (rows name it normalised, without a trailing slash); default: the cgroup2 mount (the root of the hierarchy). */
   path?: string;
   /** Every program that runs for the cgroup, its ancestors' included (`bpftool cgroup show PATH effective`). */
   effective?: boolean;
@@ -78,7 +78,7 @@ export async function listCgroupAttachments(options: CgroupAttachmentOptions = {
   for (const flag of ['effective', 'recursive'] as const) {
     if (o[flag] !== undefined && typeof o[flag] !== 'boolean') throw new TypeError(`listCgroupAttachments ${flag} must be a boolean, got ${describe(o[flag])}`);
   }
-  let path = o.path === undefined ? undefined : checkPath(o.path, 'cgroup path');
+  let path = o.path === undefined ? undefined : cgroupPath(checkPath(o.path, 'cgroup path'));
   if (path === undefined) {
     [path] = await mountsOf('cgroup2');
     if (path === undefined) throw new Error('no cgroup2 mount: pass the path of a cgroup v2 directory');
@@ -99,6 +99,12 @@ export async function listCgroupAttachments(options: CgroupAttachmentOptions = {
     if (linkIds[i] !== undefined) out.linkId = linkIds[i];
     return out;
   });
+}
+
+/** The path as rows name it: its children joined to it without a doubled slash ("dir/" → "dir"). */
+function cgroupPath(path: string): string {
+  const normal = normalize(path);
+  return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
 }
 
 const hookKey = (a: { cgroupId: bigint; attachType: AttachTypeName | number; progId: number }) => `${a.cgroupId} ${a.attachType} ${a.progId}`;

@@ -72,6 +72,9 @@ describeKernel('cgroup attachments', () => {
     expect(info.type === 'cgroup' && info.cgroupId).toBe(linked.cgroupId);
     expect(linked.cgroupId).toBe(BigInt(statSync(kid).ino));
     expect(tree[0]).toMatchObject({ progName: 'cil_sock4_connect', progType: 'cgroup_sock_addr', attachType: 'cgroup_inet4_connect' });
+    // A path given with trailing or doubled slashes names the same cgroups.
+    expect(await listCgroupAttachments({ path: `${root}/`, recursive: true })).toEqual(tree);
+    expect(await listCgroupAttachments({ path: `${root.replace('/sys/', '/sys//')}//`, recursive: true })).toEqual(tree);
 
     // One cgroup, and what runs for it with its ancestors' programs (no flags, no links there).
     const show = await listCgroupAttachments({ path: kid });
