@@ -99,10 +99,9 @@ class CgroupQueryTask : public Task {
     Fd root(::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root.valid()) return failure.Set(errno, "open", path_);
     if (!OnCgroup2(root.get(), path_, failure) || !Visit(root.get(), path_, failure)) return false;
-    return ReadPrograms(failure) && WalkIds(kLinks, failure, [&](uint32_t, int fd, Failure& f) {
-             links::Context none;
-             return links::Read(fd, links_, none, f);
-           });
+    if (attachments_.rows() == 0) return true;  // nothing to name: the query alone needs no CAP_SYS_ADMIN
+    // Effective rows name no links: a link belongs to the cgroup it attaches to.
+    return ReadPrograms(failure) && (effective_ || ReadLinks(failure));
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -161,17 +160,32 @@ class CgroupQueryTask : public Task {
     return true;
   }
 
+  // The attached programs' info. Without CAP_SYS_ADMIN (EPERM for every id alike) the rows keep
+  // their program ids and go without names, as bpftool lists them.
   bool ReadPrograms(Failure& failure) {
     programs::Context context;
     for (uint32_t id : prog_ids_) {
       Fd fd = OpenById(kPrograms, id, failure);
       if (!fd.valid()) {
-        if (failure.err != ENOENT) return false;
-        failure = Failure{};  // detached and freed since the query
+        if (failure.err != ENOENT && failure.err != EPERM) return false;
+        bool refused = failure.err == EPERM;  // then for every id alike
+        failure = Failure{};                  // ENOENT: detached and freed since the query
+        if (refused) return true;
         continue;
       }
       if (!programs::Read(fd.get(), programs_, context, failure)) return false;
     }
+    return true;
+  }
+
+  // Every link, for the cgroup links among them; none without CAP_SYS_ADMIN, which the id walk needs.
+  bool ReadLinks(Failure& failure) {
+    bool ok = WalkIds(kLinks, failure, [&](uint32_t, int fd, Failure& f) {
+      links::Context none;
+      return links::Read(fd, links_, none, f);
+    });
+    if (ok || failure.err != EPERM) return ok;
+    failure = Failure{};
     return true;
   }
 

@@ -21,7 +21,10 @@ export interface CgroupAttachment {
   cgroupId: bigint;
   attachType: AttachTypeName | number;
   progId: number;
-  /** The program's full name, and its type; undefined when it was freed while being listed. */
+  /**
+   * The program's full name, and its type; undefined when it was freed while being listed, and
+   * without CAP_SYS_ADMIN (which reading a program by id needs).
+   */
   progName?: string;
   progType?: ProgramTypeName | number;
   /**
@@ -32,8 +35,8 @@ export interface CgroupAttachment {
    */
   attachFlags?: 'multi' | 'override' | 'none' | number;
   /**
-   * The BPF link that attaches it here; undefined when BPF_PROG_ATTACH did, and in effective
-   * listings. The kernel's query names programs, not links: where one program is attached to a
+   * The BPF link that attaches it here; undefined when BPF_PROG_ATTACH did, in effective
+   * listings, and without CAP_SYS_ADMIN (which walking the links needs). The kernel's query names programs, not links: where one program is attached to a
    * hook more than once (by several links, or by links and the one BPF_PROG_ATTACH the kernel
    * allows per program and hook), each of its links is named on one of its rows, in id order on
    * its last rows in run order, and its first row has none when it has one row more than links.
@@ -70,8 +73,8 @@ const rowsOf = tableRowsOf<CgroupRow>(() => native().schemas.cgroupAttachment, {
 /**
  * The programs attached to a cgroup (or, recursive, to every cgroup below it), per cgroup in
  * attach-type order and, within a hook, in the order they run, as `bpftool cgroup show/tree`
- * lists them. Needs CAP_NET_ADMIN (or CAP_SYS_ADMIN) for BPF_PROG_QUERY, and CAP_SYS_ADMIN for the
- * program names and links read by id.
+ * lists them. Needs CAP_NET_ADMIN (or CAP_SYS_ADMIN) for BPF_PROG_QUERY; the program names and
+ * links are read by id, which needs CAP_SYS_ADMIN: without it they are left undefined.
  */
 export async function listCgroupAttachments(options: CgroupAttachmentOptions = {}): Promise<CgroupAttachment[]> {
   const o = checkOptions<CgroupAttachmentOptions>(options, ['path', 'effective', 'recursive'], 'listCgroupAttachments');

@@ -8,8 +8,8 @@ import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { listInterfaces, openMap } from 'bpfscope';
-import { createMap, createNetns, loadProgram, pin, updateElem, type KernelObject } from 'bpfscope/testing';
-import { cleanup, describeKernel, mustBpffs, owned, toolEnv, uniqueName } from '../helpers/kernel';
+import { attachCgroup, createLink, createMap, createNetns, detachCgroup, loadProgram, pin, updateElem, type KernelObject } from 'bpfscope/testing';
+import { bpftool, cleanup, describeKernel, mustBpffs, mustCgroup, owned, run, toolEnv, uniqueName } from '../helpers/kernel';
 import { PACKAGE_ROOT } from '../helpers/trace';
 
 type Outcome = 'ok' | { name: string; code?: string; op?: string; capability?: string; message: string };
@@ -52,6 +52,7 @@ const calls = {
   versions: async () => typeof b.versions().libbpfRuntime,
   resolveContainer: async () => (await b.resolveContainer('0123456789ab')).pids.length,
   listCgroupAttachments: async () => Array.isArray(await b.listCgroupAttachments({ recursive: true })),
+  cgroupShow: async () => (await b.listCgroupAttachments({ path: cfg.cgroup })).map((a) => [a.progId, a.attachType, a.attachFlags, a.progName ?? null, a.linkId ?? null]),
   listHolders: async () => { const h = await b.listHolders(); return [h.unreadable.includes(cfg.rootPid), h.maps.has(cfg.mapId)].join(); },
   ciliumIpcache: async () => (await b.cilium.ipcache({ bpffs: cfg.privateDir })).length,
 };
@@ -79,6 +80,11 @@ function runAs(setpriv: string[], cfg: Record<string, unknown>): Run {
   });
   if (r.status !== 0) throw new Error(`child under setpriv ${setpriv.join(' ')} exited ${r.status} ${r.signal}: ${r.stderr}`);
   return { results: JSON.parse(r.stdout) as Run['results'], status: r.status };
+}
+
+/** `bpftool -j …` under setpriv. */
+function bpftoolAs(setpriv: string[], ...args: string[]): unknown {
+  return JSON.parse(run('setpriv', [...setpriv, 'bpftool', '-j', ...args]));
 }
 
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
@@ -113,6 +119,13 @@ describeKernel('privileges', () => {
     cfg.pinnedProg = join(open, 'prog');
     await pin(prog, cfg.pinnedProg as string);
     chmodSync(cfg.pinnedProg as string, 0o644);
+    // A cgroup with one program on a hook twice: by BPF_PROG_ATTACH, then by a link.
+    cfg.cgroup = mustCgroup();
+    chmodSync(cfg.cgroup as string, 0o755); // others may walk it (mkdtemp makes it 0700)
+    const cgProg = owned(await loadProgram({ type: 'cgroup_skb', name: 'privs_cg', expectedAttachType: 'cgroup_inet_ingress' }));
+    await attachCgroup(cgProg, cfg.cgroup as string, 'cgroup_inet_ingress', 'multi');
+    cleanup(() => detachCgroup(cgProg, cfg.cgroup as string, 'cgroup_inet_ingress'));
+    cfg.cgroupLink = owned(await createLink(cgProg, cfg.cgroup as string, 'cgroup_inet_ingress')).id;
     const ns = await createNetns(uniqueName('priv'));
     cleanup(() => ns.remove());
     cfg.netns = ns.name;
@@ -141,6 +154,9 @@ describeKernel('privileges', () => {
     expect(theirs).toContain('lo');
     for (const name of before) if (after.has(name)) expect(theirs).toContain(name);
   }
+  /** `bpftool -j cgroup show` (as root) on the test's cgroup, each row with the name and link id given. */
+  const cgroupRows = (...extra: [string | null, unknown][]) =>
+    bpftool<{ id: number; attach_type: string; attach_flags: string }[]>('cgroup', 'show', cfg.cgroup as string).map((p, i) => [p.id, p.attach_type, p.attach_flags, ...extra[i]]);
   const rootInterfaces = async () => (await listInterfaces()).map((l) => l.name);
   const ok = (run: Run, call: string, value?: unknown) =>
     expect(run.results[call], call).toEqual(value === undefined ? ['ok', expect.anything()] : ['ok', value]);
@@ -203,7 +219,17 @@ describeKernel('privileges', () => {
     ok(run, 'byName', 'lo');
     ok(run, 'listAttachments', true); // BPF_PROG_QUERY takes CAP_NET_ADMIN or CAP_SYS_ADMIN
     ok(run, 'listCgroupAttachments', true);
+    ok(run, 'cgroupShow', cgroupRows(['privs_cg', null], ['privs_cg', cfg.cgroupLink]));
     denied(run, 'byPid', 'EACCES', 'open', /CAP_SYS_PTRACE/);
+  });
+
+  it('nobody with CAP_NET_ADMIN: cgroup attachments are listed, without the names and link ids that reading by id needs CAP_SYS_ADMIN for', () => {
+    const run = runAs(withCaps('net_admin'), cfg);
+    checkAll(run);
+    ok(run, 'listCgroupAttachments', true);
+    ok(run, 'cgroupShow', cgroupRows([null, null], [null, null]));
+    // bpftool with the same capabilities leaves out the programs it cannot read by id.
+    expect(bpftoolAs(withCaps('net_admin'), 'cgroup', 'show', cfg.cgroup as string)).toEqual([]);
   });
 
   it('root with CAP_SYS_ADMIN, CAP_BPF and CAP_NET_ADMIN dropped from its bounding set: the same EPERMs as nobody, no crash', async () => {
