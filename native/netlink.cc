@@ -774,7 +774,7 @@ Napi::Value CreateNetdev(const Napi::CallbackInfo& info) {
     *object = kind + " " + name;
     if (!peer_ns.empty()) {
       peer_fd->Reset(::open(peer_ns.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!peer_fd->valid()) return failure.Set(errno, "open", "netns " + peer_ns);
+      if (!peer_fd->valid()) return failure.Set(errno, "open netns", "netns " + peer_ns);
     }
     nlmsghdr* req = nl.Start(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(ifinfomsg));
     mnl_attr_put_strz(req, IFLA_IFNAME, name.c_str());

@@ -54,7 +54,7 @@ bool Enter(const Target& target, Failure& failure) {
   Fd ns(::open(target.path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!ns.valid()) {
     int err = errno;
-    return failure.Set(err, "open", "netns " + target.path,
+    return failure.Set(err, "open netns", "netns " + target.path,
                        err == ENOENT ? "the process or namespace is gone" : std::string());
   }
   if (::setns(ns.get(), CLONE_NEWNET) != 0) {

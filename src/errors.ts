@@ -24,7 +24,9 @@ const CAPABILITY_BY_OP: Record<string, string> = {
   BPF_LINK_CREATE: 'CAP_NET_ADMIN',
   setns: 'CAP_SYS_ADMIN',
   mount: 'CAP_SYS_ADMIN',
-  open: 'CAP_SYS_PTRACE (to open another process\'s namespace)',
+  // A process's namespace file is opened with ptrace access checks; any other file by its mode.
+  'open netns': 'CAP_SYS_PTRACE (to open another process\'s namespace)',
+  open: 'read and search permission on the path (or CAP_DAC_READ_SEARCH)',
   RTM_NEWLINK: 'CAP_NET_ADMIN',
   RTM_NEWADDR: 'CAP_NET_ADMIN',
   RTM_NEWROUTE: 'CAP_NET_ADMIN',

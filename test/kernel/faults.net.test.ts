@@ -47,7 +47,7 @@ describeKernel('network faults', () => {
     for (const x of results) {
       if (x.status === 'fulfilled') continue;
       const e = x.reason as BpfError;
-      if (e.code === 'ENOENT') expect(e).toMatchObject({ op: 'open', object: `netns ${ns.path}`, detail: 'the process or namespace is gone' });
+      if (e.code === 'ENOENT') expect(e).toMatchObject({ op: 'open netns', object: `netns ${ns.path}`, detail: 'the process or namespace is gone' });
       else expect(e).toMatchObject({ op: 'setns', detail: expect.stringContaining('no namespace is mounted there') });
     }
     expect(readlinkSync('/proc/thread-self/ns/net')).toBe(own);

@@ -188,14 +188,14 @@ describeKernel('netns threads', () => {
     const gone = spawnSync('true');
     const pidErr = await listInterfaces({ netns: { pid: gone.pid! } }).catch((e: unknown) => e);
     expect(pidErr).toBeInstanceOf(BpfError);
-    expect(pidErr).toMatchObject({ code: 'ENOENT', op: 'open', object: `netns /proc/${gone.pid}/ns/net` });
+    expect(pidErr).toMatchObject({ code: 'ENOENT', op: 'open netns', object: `netns /proc/${gone.pid}/ns/net` });
     expect((pidErr as Error).message).toContain('the process or namespace is gone');
     expect((pidErr as Error).stack).toContain('net.threads.test.ts');
 
     const ns = await createNetns(uniqueName('gone'));
     await ns.remove();
     const nameErr = await listRoutes({ netns: ns.ref }).catch((e: unknown) => e);
-    expect(nameErr).toMatchObject({ code: 'ENOENT', op: 'open', object: `netns ${ns.path}` });
+    expect(nameErr).toMatchObject({ code: 'ENOENT', op: 'open netns', object: `netns ${ns.path}` });
 
     const notNs = await listInterfaces({ netns: { path: '/etc/hostname' } }).catch((e: unknown) => e);
     expect(notNs).toMatchObject({ code: 'EINVAL', op: 'setns', detail: 'not a network namespace' });

@@ -52,6 +52,7 @@ const calls = {
   versions: async () => typeof b.versions().libbpfRuntime,
   resolveContainer: async () => (await b.resolveContainer('0123456789ab')).pids.length,
   listCgroupAttachments: async () => Array.isArray(await b.listCgroupAttachments({ recursive: true })),
+  cgroupPrivate: async () => (await b.listCgroupAttachments({ path: cfg.privateCgroup })).length,
   cgroupShow: async () => (await b.listCgroupAttachments({ path: cfg.cgroup })).map((a) => [a.progId, a.attachType, a.attachFlags, a.progName ?? null, a.linkId ?? null]),
   listHolders: async () => { const h = await b.listHolders(); return [h.unreadable.includes(cfg.rootPid), h.maps.has(cfg.mapId)].join(); },
   ciliumIpcache: async () => (await b.cilium.ipcache({ bpffs: cfg.privateDir })).length,
@@ -183,7 +184,7 @@ describeKernel('privileges', () => {
     denied(run, 'openPrivate', 'EACCES', 'stat', /CAP_DAC_READ_SEARCH/);
     denied(run, 'listPinned', 'EACCES', 'opendir', /CAP_DAC_READ_SEARCH/);
     denied(run, 'byName', 'EPERM', 'setns', 'CAP_SYS_ADMIN');
-    denied(run, 'byPid', 'EACCES', 'open', /CAP_SYS_PTRACE/);
+    denied(run, 'byPid', 'EACCES', 'open netns', /CAP_SYS_PTRACE/);
     // The device queries and the link walk run together: whichever is refused first answers.
     denied(run, 'listAttachments', 'EPERM', /^(BPF_PROG_QUERY|BPF_LINK_GET_NEXT_ID)$/, /^CAP_(NET|SYS)_ADMIN$/);
     for (const call of ['listRoutes', 'listAddresses', 'listNeighbors', 'listNetns', 'findPeer', 'probeFeatures', 'versions']) ok(run, call);
@@ -220,7 +221,7 @@ describeKernel('privileges', () => {
     ok(run, 'listAttachments', true); // BPF_PROG_QUERY takes CAP_NET_ADMIN or CAP_SYS_ADMIN
     ok(run, 'listCgroupAttachments', true);
     ok(run, 'cgroupShow', cgroupRows(['privs_cg', null], ['privs_cg', cfg.cgroupLink]));
-    denied(run, 'byPid', 'EACCES', 'open', /CAP_SYS_PTRACE/);
+    denied(run, 'byPid', 'EACCES', 'open netns', /CAP_SYS_PTRACE/);
   });
 
   it('nobody with CAP_NET_ADMIN: cgroup attachments are listed, without the names and link ids that reading by id needs CAP_SYS_ADMIN for', () => {
@@ -230,6 +231,13 @@ describeKernel('privileges', () => {
     ok(run, 'cgroupShow', cgroupRows([null, null], [null, null]));
     // bpftool with the same capabilities leaves out the programs it cannot read by id.
     expect(bpftoolAs(withCaps('net_admin'), 'cgroup', 'show', cfg.cgroup as string)).toEqual([]);
+  });
+
+  it('nobody: EACCES opening a cgroup names the directory permissions it lacks, opening a process\'s namespace ptrace access', () => {
+    const run = runAs([...NOBODY, '--inh-caps=-all'], { ...cfg, privateCgroup: mustCgroup() }); // mkdtemp makes it 0700
+    checkAll(run);
+    denied(run, 'cgroupPrivate', 'EACCES', 'open', /^read and search permission on the path \(or CAP_DAC_READ_SEARCH\)$/);
+    denied(run, 'byPid', 'EACCES', 'open netns', /CAP_SYS_PTRACE/);
   });
 
   it('root with CAP_SYS_ADMIN, CAP_BPF and CAP_NET_ADMIN dropped from its bounding set: the same EPERMs as nobody, no crash', async () => {
