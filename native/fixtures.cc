@@ -3,7 +3,9 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <fcntl.h>
+#include <linux/perf_event.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -311,6 +313,37 @@ Napi::Value CreateLink(const Napi::CallbackInfo& info) {
       [fd](Napi::Env e) { return HandleResult(e, fd, "link"); });
 }
 
+// perfEventLink(program, tracepointId) → link handle: the program on a kernel tracepoint through a
+// perf event, as libbpf attaches SEC("tp/…"): perf_event_open, then BPF_LINK_CREATE with
+// BPF_PERF_EVENT. The link keeps the perf event; the fd opened here is closed.
+Napi::Value PerfEventLink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int prog = info.Length() > 0 ? FdHandle::FdOf(info[0]) : -1;
+  if (env.IsExceptionPending()) return env.Undefined();
+  uint32_t tracepoint = 0;
+  if (!ArgU32(info, 1, &tracepoint)) return ThrowType(env, "perfEventLink(program, tracepointId)");
+  auto fd = std::make_shared<Fd>();
+  return RunAsync(
+      env,
+      [=](Failure& failure) {
+        struct perf_event_attr attr {};
+        attr.type = PERF_TYPE_TRACEPOINT;
+        attr.size = sizeof(attr);
+        attr.config = tracepoint;
+        attr.sample_period = 1;
+        attr.wakeup_events = 1;
+        // Every process (pid -1) on CPU 0: a BPF program on a tracepoint runs on every CPU anyway.
+        Fd event(static_cast<int>(::syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
+        std::string object = "tracepoint " + std::to_string(tracepoint);
+        if (!event.valid()) return failure.Set(errno, "perf_event_open", object);
+        int link = bpf_link_create(prog, event.get(), BPF_PERF_EVENT, nullptr);
+        if (link < 0) return failure.Set(errno, "BPF_LINK_CREATE", "perf event on " + object);
+        fd->Reset(link);
+        return true;
+      },
+      [fd](Napi::Env e) { return HandleResult(e, fd, "link"); });
+}
+
 // cgroupAttach(program, path, attachType, flags, attach) → undefined: BPF_PROG_ATTACH to a cgroup
 // with BPF_F_ALLOW_* `flags` (the way without a link, which Cilium falls back to), or with
 // attach false, BPF_PROG_DETACH of that program.
@@ -475,6 +508,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("loadBtf", Napi::Function::New(env, LoadBtf, "loadBtf"));
   exports.Set("createLink", Napi::Function::New(env, CreateLink, "createLink"));
   exports.Set("cgroupAttach", Napi::Function::New(env, CgroupAttach, "cgroupAttach"));
+  exports.Set("perfEventLink", Napi::Function::New(env, PerfEventLink, "perfEventLink"));
   exports.Set("testRun", Napi::Function::New(env, TestRun, "testRun"));
   exports.Set("pin", Napi::Function::New(env, Pin, "pin"));
   exports.Set("updateElem", Napi::Function::New(env, UpdateElem, "updateElem"));

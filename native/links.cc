@@ -44,6 +44,20 @@ const Schema& TableSchema() {
 
 namespace {
 
+// Uprobes name a file, kprobes a function, tracepoints themselves; a plain perf event has no name.
+bool PerfEventHasName(uint32_t type) {
+  switch (type) {
+    case uapi::kPerfEventUprobe:
+    case uapi::kPerfEventUretprobe:
+    case uapi::kPerfEventKprobe:
+    case uapi::kPerfEventKretprobe:
+    case uapi::kPerfEventTracepoint:
+      return true;
+    default:
+      return false;  // a plain perf event, and kinds newer than this file
+  }
+}
+
 // Reads the link's info, and for types that carry a string, the string too.
 bool ReadInfo(int fd, uapi::LinkInfo* out, uint32_t* out_len, std::string* name, Failure& failure) {
   uapi::LinkInfo& info = *out;
@@ -67,11 +81,10 @@ bool ReadInfo(int fd, uapi::LinkInfo* out, uint32_t* out_len, std::string* name,
       again.uprobe_multi.path_size = kNameMax;
       break;
     case BPF_LINK_TYPE_PERF_EVENT:
-      if (*out_len < BPFSCOPE_OFFSETOFEND(uapi::LinkInfo, perf_event.type)) return true;
+      if (*out_len < BPFSCOPE_OFFSETOFEND(uapi::LinkInfo, perf_event.type) || !PerfEventHasName(info.perf_event.type)) return true;
       // uprobe.file_name, kprobe.func_name and tracepoint.tp_name share one offset.
       again.perf_event.uprobe.file_name = ptr;
       again.perf_event.uprobe.name_len = kNameMax;
-      if (info.perf_event.type == 5 /* BPF_PERF_EVENT_EVENT */) return true;
       break;
     default:
       return true;

@@ -29,6 +29,15 @@ constexpr uint32_t kLinkTypeUprobeMulti = 12;  // Linux 6.6
 constexpr uint32_t kLinkTypeNetkit = 13;       // Linux 6.7
 constexpr uint32_t kLinkTypeSockmap = 14;      // Linux 6.10
 
+// enum bpf_perf_event_type (Linux 6.6): what a perf_event link's info describes. The uprobe,
+// kprobe and tracepoint kinds name a file, function or tracepoint; BPF_PERF_EVENT_EVENT (6), a
+// plain perf event, names none.
+constexpr uint32_t kPerfEventUprobe = 1;
+constexpr uint32_t kPerfEventUretprobe = 2;
+constexpr uint32_t kPerfEventKprobe = 3;
+constexpr uint32_t kPerfEventKretprobe = 4;
+constexpr uint32_t kPerfEventTracepoint = 5;
+
 // Flags for mprog attachment (tcx/netkit), Linux 6.6.
 constexpr uint32_t kFlagBefore = 1u << 3;
 constexpr uint32_t kFlagAfter = 1u << 4;

@@ -62,8 +62,9 @@ export interface NetfilterLinkInfo extends LinkBase {
 /** perf_event link; `perfEventType` and `name` are Linux 6.6+. */
 export interface PerfEventLinkInfo extends LinkBase {
   type: 'perf_event';
+  /** The kernel's enum bpf_perf_event_type: 1 uprobe, 2 uretprobe, 3 kprobe, 4 kretprobe, 5 tracepoint, 6 a plain perf event. */
   perfEventType?: number;
-  /** The probed function, file or tracepoint. */
+  /** The probed file (uprobes), function (kprobes) or the tracepoint; undefined for a plain perf event. */
   name?: string;
 }
 /** kprobe_multi link; `count` and `flags` Linux 6.6+, `missed` Linux 6.7+. */

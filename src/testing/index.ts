@@ -16,6 +16,7 @@ export {
   attachTcx,
   attachCgroup,
   detachCgroup,
+  attachTracepoint,
   createLink,
   testRun,
   pin,

@@ -175,6 +175,15 @@ export async function createLink(program: KernelObject, target: number | string 
 }
 
 /**
+ * Attaches a tracepoint program to a kernel tracepoint ('syscalls/sys_enter_getpid', its
+ * directory under tracefs' events/) through a perf_event link, as libbpf attaches SEC("tp/…").
+ */
+export async function attachTracepoint(program: KernelObject, tracepoint: string): Promise<KernelObject> {
+  const id = Number(readFileSync(`/sys/kernel/tracing/events/${tracepoint}/id`, 'utf8'));
+  return new KernelObject('link', await withCallerStack(() => native().fixtures.perfEventLink(program.handle, id)));
+}
+
+/**
  * Attaches a program to a cgroup v2 directory without a link (BPF_PROG_ATTACH), the way Cilium
  * falls back to on kernels without cgroup links: `flags` 'multi' (BPF_F_ALLOW_MULTI), 'override'
  * (BPF_F_ALLOW_OVERRIDE) or 'none'. Detach with detachCgroup(); closing the program does not.

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { BpfError, getLink, listAttachments, listLinks, type LinkInfo, type NetfilterAttachment } from 'bpfscope';
-import { attachTcx, createLink, createMap, createNetfilterLink, loadProgram, returnInsns, type KernelObject } from 'bpfscope/testing';
+import { attachTcx, attachTracepoint, createLink, createMap, createNetfilterLink, loadProgram, returnInsns, type KernelObject } from 'bpfscope/testing';
 import { bpftool, describeKernel, mustCgroup, mustNetns, mustVeth, owned, run } from '../helpers/kernel';
 
 interface BpftoolLink {
@@ -18,6 +18,7 @@ interface BpftoolLink {
   hook?: number;
   prio?: number;
   flags?: number;
+  tracepoint?: string;
 }
 
 describeKernel('links', () => {
@@ -102,6 +103,16 @@ describeKernel('links', () => {
     expect(attached.map((a) => [a.pf, a.hookNum, a.priority, a.flags])).toEqual(theirOrder);
     expect(attached.map((a) => a.priority)).toEqual([-5, 10, -128, 5]);
     expect(attached.every((a) => a.progId === program.id && a.progName === 'bpfs_nf' && a.progType === 'netfilter')).toBe(true);
+  });
+
+  it('names the tracepoint of a perf_event link as bpftool does', async () => {
+    const program = owned(await loadProgram({ type: 'tracepoint', name: 'bpfs_tp' }));
+    const link = owned(await attachTracepoint(program, 'syscalls/sys_enter_getpid'));
+    const theirs = bpftool<BpftoolLink[]>('link', 'show').find((l) => l.id === link.id)!;
+    expect(theirs).toMatchObject({ type: 'perf_event', prog_id: program.id, tracepoint: 'sys_enter_getpid' });
+    // enum bpf_perf_event_type: 5 is BPF_PERF_EVENT_TRACEPOINT.
+    expect(await getLink(link.id)).toEqual({ id: link.id, type: theirs.type, progId: theirs.prog_id, perfEventType: 5, name: theirs.tracepoint });
+    expect((await listLinks()).find((l) => l.id === link.id)).toEqual(await getLink(link.id));
   });
 
   it('getLink reads one link, and reports ifindex 0 once the device is gone', async () => {
