@@ -30,10 +30,21 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// A libbpf probe's answer as an errno: 1 (supported) → 0; 0 → the errno its refused call left
+// (EINVAL when there is none); a negative error → that error (EOPNOTSUPP: libbpf does not know the type).
+int LibbpfVerdict(int r) {
+  if (r == 1) return 0;
+  if (r == 0) return errno != 0 ? errno : EINVAL;
+  return -r;
+}
+
 // probe(kind, value) → errno of the probing call (0: supported).
 //   'attach-query': BPF_PROG_QUERY of attach type `value` on the loopback device (ifindex 1):
 //                   tcx answers 0 from Linux 6.6 and EINVAL before.
-//   'map-type' / 'prog-type': libbpf's own probes (create a tiny map / load a tiny program).
+//   'map-type' / 'prog-type': libbpf's own probes (create a tiny map / load a tiny program). They
+//                   answer 0 both when the kernel lacks the type (EINVAL) and when it refused to
+//                   create or load it (EPERM without CAP_BPF/CAP_NET_ADMIN): the errno that the
+//                   refused call left tells which.
 Napi::Value Probe(const Napi::CallbackInfo& info) {
   std::string kind;
   uint32_t value;
@@ -48,11 +59,11 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
           attr.attach_type = value;
           *result = uapi::Syscall(uapi::kProgQuery, &attr, sizeof(attr)) == 0 ? 0 : errno;
         } else if (kind == "map-type") {
-          int r = libbpf_probe_bpf_map_type(static_cast<enum bpf_map_type>(value), nullptr);
-          *result = r == 1 ? 0 : r == 0 ? EINVAL : -r;
+          errno = 0;
+          *result = LibbpfVerdict(libbpf_probe_bpf_map_type(static_cast<enum bpf_map_type>(value), nullptr));
         } else if (kind == "prog-type") {
-          int r = libbpf_probe_bpf_prog_type(static_cast<enum bpf_prog_type>(value), nullptr);
-          *result = r == 1 ? 0 : r == 0 ? EINVAL : -r;
+          errno = 0;
+          *result = LibbpfVerdict(libbpf_probe_bpf_prog_type(static_cast<enum bpf_prog_type>(value), nullptr));
         } else {
           return failure.Set(EINVAL, "probe", kind);
         }

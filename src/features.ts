@@ -39,7 +39,11 @@ export interface Feature {
   name: string;
   /** The Linux release that introduced it. */
   minKernel: string;
-  /** Whether this kernel has it, found by a probe; undefined when the probe cannot tell (libbpf too old to know the type). */
+  /**
+   * Whether this kernel has it, found by a probe; undefined when the probe cannot tell: libbpf
+   * too old to know the type, or the probe not allowed (EPERM without CAP_BPF, or CAP_NET_ADMIN
+   * for network program types).
+   */
   supported?: boolean;
 }
 
@@ -53,7 +57,10 @@ const FEATURES: { name: string; minKernel: string; probe: ['attach-query' | 'map
   { name: 'ringbuf maps', minKernel: '5.8', probe: ['map-type', valueOf(MAP_TYPES, 'ringbuf')] },
 ];
 
-/** Probes each feature on the running kernel (needs CAP_BPF / CAP_NET_ADMIN for some probes). */
+/**
+ * Probes each feature on the running kernel. Probes need CAP_BPF (maps), CAP_BPF and CAP_NET_ADMIN
+ * (network programs) and CAP_NET_ADMIN (tcx); a probe the kernel refuses answers undefined.
+ */
 export async function probeFeatures(): Promise<Feature[]> {
   return Promise.all(
     FEATURES.map(async ({ name, minKernel, probe: [kind, value] }) => ({

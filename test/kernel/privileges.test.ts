@@ -48,7 +48,7 @@ const calls = {
   byPid: async () => (await b.listInterfaces({ netns: { pid: cfg.pid } })).length,
   listAttachments: async () => Array.isArray(await b.listAttachments()),
   findPeer: async () => (await b.findPeer({ ifname: 'lo' })).peer === undefined,
-  probeFeatures: async () => Array.isArray(await b.probeFeatures()),
+  probeFeatures: async () => Object.fromEntries((await b.probeFeatures()).map((f) => [f.name.split(' ')[0], f.supported ?? null])),
   versions: async () => typeof b.versions().libbpfRuntime,
   resolveContainer: async () => (await b.resolveContainer('0123456789ab')).pids.length,
   listCgroupAttachments: async () => Array.isArray(await b.listCgroupAttachments({ recursive: true })),
@@ -187,7 +187,9 @@ describeKernel('privileges', () => {
     denied(run, 'byPid', 'EACCES', 'open netns', /CAP_SYS_PTRACE/);
     // The device queries and the link walk run together: whichever is refused first answers.
     denied(run, 'listAttachments', 'EPERM', /^(BPF_PROG_QUERY|BPF_LINK_GET_NEXT_ID)$/, /^CAP_(NET|SYS)_ADMIN$/);
-    for (const call of ['listRoutes', 'listAddresses', 'listNeighbors', 'listNetns', 'findPeer', 'probeFeatures', 'versions']) ok(run, call);
+    for (const call of ['listRoutes', 'listAddresses', 'listNeighbors', 'listNetns', 'findPeer', 'versions']) ok(run, call);
+    // Every probe is refused (EPERM): none can tell, none says the kernel lacks the feature.
+    ok(run, 'probeFeatures', { tcx: null, sched_cls: null, xdp: null, netfilter: null, lpm_trie: null, ringbuf: null });
     denied(run, 'listCgroupAttachments', 'EPERM', 'BPF_PROG_QUERY', /^CAP_(NET|SYS)_ADMIN$/);
     // Root's fds are not nobody's to read: this process is unreadable, so its map has no known holder.
     ok(run, 'listHolders', 'true,false');
@@ -200,6 +202,9 @@ describeKernel('privileges', () => {
     const rootCount = (await m.dump()).count;
     m.close();
     ok(run, 'openMapPinned', rootCount);
+    // CAP_BPF creates maps, as bpftool (as root) finds them; network programs and tcx need CAP_NET_ADMIN.
+    const theirs = bpftool<{ map_types: Record<string, boolean> }>('feature', 'probe', 'kernel').map_types;
+    ok(run, 'probeFeatures', { tcx: null, sched_cls: null, xdp: null, netfilter: null, lpm_trie: theirs.have_lpm_trie_map_type, ringbuf: theirs.have_ringbuf_map_type });
     ok(run, 'openPinned', 'map');
     ok(run, 'openProgPinned', 'program');
     denied(run, 'openWriteOnly', 'EACCES', 'BPF_OBJ_GET', /read permission on the pin/);
