@@ -108,9 +108,13 @@ bool Read(int fd, Table& table, Context& context, Failure& failure) {
     table.Number(k_loadedAtMs, double(int64_t(info.load_time) + kBootOffset) / 1e6);
     table.Number(k_uid, info.created_by_uid);
   }
-  table.Number(k_bytesXlated, info.xlated_prog_len);
-  table.Boolean(k_jited, info.jited_prog_len > 0);
-  table.Number(k_bytesJited, info.jited_prog_len);
+  // Without CAP_BPF the kernel zeroes both sizes. A loaded program has at least one instruction,
+  // so a zero xlated size means withheld: then whether it is JITed is not known either.
+  if (info.xlated_prog_len > 0) {
+    table.Number(k_bytesXlated, info.xlated_prog_len);
+    table.Boolean(k_jited, info.jited_prog_len > 0);
+    table.Number(k_bytesJited, info.jited_prog_len);
+  }
   if (has_memlock) table.BigInt(k_bytesMemlock, memlock);
   if (more_map_ids.empty()) table.List(map_ids, std::min(info.nr_map_ids, kInlineMapIds));
   else table.List(more_map_ids.data(), more_map_ids.size());

@@ -11,7 +11,10 @@ export interface ProgramInfo {
   id: number;
   /** bpftool's name of the program type (`'sched_cls'`), or its number if bpfscope does not know it. */
   type: ProgramTypeName | number;
-  /** The full name: from BTF func_info when the kernel's name is cut at 15 characters, as bpftool does. */
+  /**
+   * The full name: from BTF func_info when the kernel's name is cut at 15 characters, as bpftool
+   * does. Without CAP_BPF the kernel withholds func_info, and this is the cut name.
+   */
   name: string;
   /** The name as the kernel keeps it (at most 15 characters). */
   kernelName: string;
@@ -24,9 +27,13 @@ export interface ProgramInfo {
   loadTimeNs?: bigint;
   /** The uid that loaded it. */
   uid?: number;
-  bytesXlated: number;
-  jited: boolean;
-  bytesJited: number;
+  /**
+   * The size of its instructions after verification, whether the JIT compiled them and their
+   * compiled size: undefined without CAP_BPF, for which the kernel zeroes them all.
+   */
+  bytesXlated?: number;
+  jited?: boolean;
+  bytesJited?: number;
   /** The kernel's memlock estimate, from /proc/self/fdinfo. */
   bytesMemlock?: bigint;
   mapIds: number[];

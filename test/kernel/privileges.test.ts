@@ -35,6 +35,7 @@ const calls = {
   },
   openPinned: async () => (await b.openPinned(cfg.pinned)).kind,
   openProgPinned: async () => (await b.openPinned(cfg.pinnedProg)).kind,
+  progSizes: async () => { const { info } = await b.openPinned(cfg.pinnedProg); return [info.bytesXlated ?? null, info.jited ?? null, info.bytesJited ?? null]; },
   openPrivate: async () => (await b.openPinned(cfg.privatePin)).kind,
   openWriteOnly: async () => (await b.openPinned(cfg.writeOnly)).kind,
   listPinned: async () => (await b.listPinned(cfg.privateDir)).length,
@@ -158,6 +159,11 @@ describeKernel('privileges', () => {
   /** `bpftool -j cgroup show` (as root) on the test's cgroup, each row with the name and link id given. */
   const cgroupRows = (...extra: [string | null, unknown][]) =>
     bpftool<{ id: number; attach_type: string; attach_flags: string }[]>('cgroup', 'show', cfg.cgroup as string).map((p, i) => [p.id, p.attach_type, p.attach_flags, ...extra[i]]);
+  /** What bpftool (as root) says of the pinned program's sizes. */
+  const rootProgSizes = () => {
+    const p = bpftool<{ bytes_xlated: number; jited: boolean; bytes_jited?: number }>('prog', 'show', 'pinned', cfg.pinnedProg as string);
+    return [p.bytes_xlated, p.jited, p.bytes_jited ?? 0];
+  };
   const rootInterfaces = async () => (await listInterfaces()).map((l) => l.name);
   const ok = (run: Run, call: string, value?: unknown) =>
     expect(run.results[call], call).toEqual(value === undefined ? ['ok', expect.anything()] : ['ok', value]);
@@ -181,6 +187,8 @@ describeKernel('privileges', () => {
     ok(run, 'pollPinned', '3,02020202');
     ok(run, 'openPinned', 'map');
     ok(run, 'openProgPinned', 'program');
+    // The kernel zeroes a program's sizes for callers without CAP_BPF: not known, rather than 0 and not JITed.
+    ok(run, 'progSizes', [null, null, null]);
     denied(run, 'openPrivate', 'EACCES', 'stat', /CAP_DAC_READ_SEARCH/);
     denied(run, 'listPinned', 'EACCES', 'opendir', /CAP_DAC_READ_SEARCH/);
     denied(run, 'byName', 'EPERM', 'setns', 'CAP_SYS_ADMIN');
@@ -207,6 +215,7 @@ describeKernel('privileges', () => {
     ok(run, 'probeFeatures', { tcx: null, sched_cls: null, xdp: null, netfilter: null, lpm_trie: theirs.have_lpm_trie_map_type, ringbuf: theirs.have_ringbuf_map_type });
     ok(run, 'openPinned', 'map');
     ok(run, 'openProgPinned', 'program');
+    ok(run, 'progSizes', rootProgSizes());
     denied(run, 'openWriteOnly', 'EACCES', 'BPF_OBJ_GET', /read permission on the pin/);
     denied(run, 'listMaps', 'EPERM', 'BPF_MAP_GET_NEXT_ID', 'CAP_SYS_ADMIN');
     denied(run, 'openMapById', 'EPERM', 'BPF_MAP_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
