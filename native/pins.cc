@@ -23,22 +23,23 @@ namespace bpfscope::pins {
 
 namespace {
 
-// Pinned objects read so far: one table per kind, and each pin's (path, kind, row).
+// Pinned objects read so far: one table per kind, and the pins in the order found, each with its
+// kind (and row) or, when it could not be read, its errno.
 class PinnedSet {
  public:
   struct Entry {
     std::string path;
     ObjectKind kind;
+    int err;  // nonzero: unreadable
   };
   bool Read(const std::string& path, Failure& failure);
   Napi::Object ToJs(Napi::Env env);
-  void Unreadable(std::string path, int err) { unreadable_.emplace_back(std::move(path), err); }
+  void Unreadable(std::string path, int err) { entries_.push_back({std::move(path), ObjectKind::kProgram, err}); }
 
  private:
   programs::Context context_;
   Table programs_{programs::TableSchema()}, maps_{maps::TableSchema()}, links_{links::TableSchema()};
   std::vector<Entry> entries_;
-  std::vector<std::pair<std::string, int>> unreadable_;
 };
 
 // What an fd of this process is: the target of /proc/self/fd/<fd> names the object's kind.
@@ -85,39 +86,34 @@ bool PinnedSet::Read(const std::string& path, Failure& failure) {
       break;
     }
   }
-  if (ok) entries_.push_back({path, kind});
+  if (ok) entries_.push_back({path, kind, 0});
   return ok;
 }
 
-// { entries: [{ path, kind, row }], programs, maps, links (tables), unreadable: [{ path, kind, errno, code }] }
+// { entries: [{ path, kind, row } | { path, kind: 'unreadable', errno, code }], programs, maps, links (tables) }
 Napi::Object PinnedSet::ToJs(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
   Napi::Array entries = Napi::Array::New(env, entries_.size());
   uint32_t rows[3] = {0, 0, 0};
   for (uint32_t i = 0; i < entries_.size(); i++) {
-    int k = static_cast<int>(entries_[i].kind);
+    const Entry& entry = entries_[i];
     Napi::Object e = Napi::Object::New(env);
-    e.Set("path", entries_[i].path);
-    e.Set("kind", SpaceOf(entries_[i].kind).kind);
-    e.Set("row", rows[k]++);
+    e.Set("path", entry.path);
+    if (entry.err != 0) {
+      e.Set("kind", "unreadable");
+      e.Set("errno", entry.err);
+      const char* code = errors::Name(entry.err);
+      e.Set("code", code ? std::string(code) : "E" + std::to_string(entry.err));
+    } else {
+      e.Set("kind", SpaceOf(entry.kind).kind);
+      e.Set("row", rows[static_cast<int>(entry.kind)]++);
+    }
     entries.Set(i, e);
   }
   o.Set("entries", entries);
   o.Set("programs", programs_.ToJs(env));
   o.Set("maps", maps_.ToJs(env));
   o.Set("links", links_.ToJs(env));
-  Napi::Array unreadable = Napi::Array::New(env, unreadable_.size());
-  for (uint32_t i = 0; i < unreadable_.size(); i++) {
-    const auto& [path, err] = unreadable_[i];
-    Napi::Object u = Napi::Object::New(env);
-    u.Set("path", path);
-    u.Set("kind", "unreadable");
-    u.Set("errno", err);
-    const char* code = errors::Name(err);
-    u.Set("code", code ? std::string(code) : "E" + std::to_string(err));
-    unreadable.Set(i, u);
-  }
-  o.Set("unreadable", unreadable);
   return o;
 }
 
@@ -137,34 +133,43 @@ class OpenTask : public Task {
   PinnedSet pinned_;
 };
 
-// Depth-first walk of a bpffs tree. Entries removed during the walk are skipped; entries that
-// cannot be opened for another reason are reported with their errno, so one unreadable pin does
-// not hide the rest.
+// The type of a directory entry; from lstat where the filesystem does not say.
+unsigned char TypeOf(DIR* d, const dirent* e) {
+  if (e->d_type != DT_UNKNOWN) return e->d_type;
+  struct stat st {};
+  if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) return DT_UNKNOWN;
+  return S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : DT_REG;
+}
+
+// Depth-first walk of a bpffs tree, in name order. Entries removed during the walk are skipped;
+// entries that cannot be opened for another reason are reported in their place with their errno,
+// so one unreadable pin does not hide the rest. Symlinks (bpffs has them) are skipped, as
+// bpftool's walk skips them: what one points to is listed where it is pinned.
 class ListTask : public Task {
  public:
   explicit ListTask(std::string root) : root_(std::move(root)) {}
-  bool Run(Failure& failure) override { return OnBpffs(root_, failure) && Walk(root_, failure, 0); }
+  bool Run(Failure& failure) override { return OnBpffs(root_, failure) && Walk(root_, failure); }
   Napi::Value Result(Napi::Env env) override { return pinned_.ToJs(env); }
 
  private:
-  bool Walk(const std::string& dir, Failure& failure, int depth) {
-    if (depth > 64) return true;  // bpffs has no symlinks, but be bounded anyway
+  bool Walk(const std::string& dir, Failure& failure) {
     DIR* d = ::opendir(dir.c_str());
     if (!d) {
-      if (errno == ENOENT && depth > 0) return true;
+      if (errno == ENOENT && dir != root_) return true;
       return failure.Set(errno, "opendir", dir);
     }
     std::vector<std::pair<std::string, bool>> entries;
     while (struct dirent* e = ::readdir(d)) {
       if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-      entries.emplace_back(e->d_name, e->d_type == DT_DIR);
+      unsigned char type = TypeOf(d, e);
+      if (type != DT_LNK) entries.emplace_back(e->d_name, type == DT_DIR);
     }
     ::closedir(d);
     std::sort(entries.begin(), entries.end());
     for (const auto& [name, is_dir] : entries) {
       std::string path = dir + (dir.back() == '/' ? "" : "/") + name;
       if (is_dir) {
-        if (!Walk(path, failure, depth + 1)) return false;
+        if (!Walk(path, failure)) return false;
         continue;
       }
       Failure one;

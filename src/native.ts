@@ -16,13 +16,12 @@ export interface NativeFdHandle {
 }
 
 
-/** Pinned objects: each entry points at a row of its kind's table. */
+/** Pinned objects in the order found: each readable entry points at a row of its kind's table. */
 export interface NativePinnedSet {
-  entries: { path: string; kind: 'program' | 'map' | 'link'; row: number }[];
+  entries: ({ path: string; kind: 'program' | 'map' | 'link'; row: number } | { path: string; kind: 'unreadable'; errno: number; code: string })[];
   programs: NativeTable;
   maps: NativeTable;
   links: NativeTable;
-  unreadable: { path: string; kind: 'unreadable'; errno: number; code: string }[];
 }
 
 export interface NativeFixtures {

@@ -21,9 +21,9 @@ export interface UnreadablePin {
 }
 
 /** Pairs each pin with its object's info, in the order the addon found them. */
-function pinnedOf(set: NativePinnedSet): PinnedObject[] {
+function pinnedOf(set: NativePinnedSet): (PinnedObject | UnreadablePin)[] {
   const infos = { program: programsOf(set.programs), map: mapsOf(set.maps), link: linksOf(set.links) };
-  return set.entries.map(({ path, kind, row }) => ({ path, kind, info: infos[kind][row] }) as PinnedObject);
+  return set.entries.map((e) => (e.kind === 'unreadable' ? e : ({ path: e.path, kind: e.kind, info: infos[e.kind][e.row] } as PinnedObject)));
 }
 
 /**
@@ -32,19 +32,21 @@ function pinnedOf(set: NativePinnedSet): PinnedObject[] {
  */
 export async function openPinned(path: string): Promise<PinnedObject> {
   checkPath(path, 'path');
-  return pinnedOf(await withCallerStack(() => native().openPinned(path)))[0];
+  return pinnedOf(await withCallerStack(() => native().openPinned(path)))[0] as PinnedObject;
 }
 
 /**
  * Every object pinned below `root` (default: every bpffs mount of this process), depth first,
- * in name order. Pins that cannot be opened are listed as `unreadable`, not skipped silently.
+ * in name order. Pins that cannot be opened are listed as `unreadable` in their place, not
+ * skipped silently. Symlinks are skipped, as bpftool's walk skips them: the object one points
+ * to is listed where it is pinned.
  */
 export async function listPinned(root?: string): Promise<(PinnedObject | UnreadablePin)[]> {
   const roots = root === undefined ? await bpffsMounts() : [checkPath(root, 'root')];
   const out: (PinnedObject | UnreadablePin)[] = [];
   for (const dir of roots) {
     const set = await withCallerStack(() => native().listPinned(dir));
-    out.push(...pinnedOf(set), ...set.unreadable);
+    out.push(...pinnedOf(set));
   }
   return out;
 }

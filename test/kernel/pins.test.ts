@@ -1,10 +1,10 @@
 // openPinned/listPinned on a private bpffs holding a program, a map and a link.
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { BpfError, bpffsMounts, listPinned, openPinned } from 'bpfscope';
 import { attachTcx, createMap, loadProgram, pin } from 'bpfscope/testing';
-import { cleanup, describeKernel, mustBpffs, mustVeth, owned, tempDir } from '../helpers/kernel';
+import { bpftool, cleanup, describeKernel, mustBpffs, mustVeth, owned, run, tempDir } from '../helpers/kernel';
 
 describeKernel('pins', () => {
   it('tells which object a pin holds, with its info, and walks a bpffs tree in name order', async () => {
@@ -34,6 +34,31 @@ describeKernel('pins', () => {
       ['/tc/globals/cilium_lxc', 'map', map.id],
     ]);
     expect(await bpffsMounts()).toContain(root);
+  });
+
+  it('skips symlinks as bpftool does, and lists unreadable entries in their place in name order', async () => {
+    const root = await mustBpffs();
+    const map = owned(await createMap({ type: 'array', name: 'bpfs_linked', keySize: 4, valueSize: 4, maxEntries: 1 }));
+    for (const dir of ['a', 'b', 'c', 'z']) mkdirSync(join(root, dir));
+    await pin(map, join(root, 'c/m'));
+    await pin(map, join(root, 'z/m'));
+    // bpffs keeps symlinks: to a directory, to a pin, and out of bpffs.
+    symlinkSync('../z', join(root, 'a/dir'));
+    symlinkSync(join(root, 'z/m'), join(root, 'a/pin'));
+    symlinkSync('/etc/hostname', join(root, 'a/out'));
+    // A file BPF_OBJ_GET refuses even to root (EACCES: not a pin), between a/ and c/.
+    run('mount', ['-t', 'tmpfs', 'tmpfs', join(root, 'b')]);
+    cleanup(() => run('umount', [join(root, 'b')]));
+    writeFileSync(join(root, 'b/x'), 'x');
+
+    const all = await listPinned(root);
+    expect(all.map((e) => [e.path.slice(root.length), e.kind, 'info' in e ? e.info.id : e.code])).toEqual([
+      ['/b/x', 'unreadable', 'EACCES'],
+      ['/c/m', 'map', map.id],
+      ['/z/m', 'map', map.id],
+    ]);
+    const theirs = bpftool<{ id: number; pinned?: string[] }>('--bpffs', 'map', 'show', 'id', String(map.id));
+    expect(all.filter((e) => e.kind === 'map').map((e) => e.path)).toEqual([...theirs.pinned!].sort());
   });
 
   it('the pinned object outlives the handle that pinned it', async () => {
