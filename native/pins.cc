@@ -142,22 +142,32 @@ unsigned char TypeOf(DIR* d, const dirent* e) {
 }
 
 // Depth-first walk of a bpffs tree, in name order. Entries removed during the walk are skipped;
-// entries that cannot be opened for another reason are reported in their place with their errno,
-// so one unreadable pin does not hide the rest. Symlinks (bpffs has them) are skipped, as
-// bpftool's walk skips them: what one points to is listed where it is pinned.
+// pins and directories below the root that cannot be opened for another reason are reported in
+// their place with their errno, so one unreadable pin or directory does not hide the rest.
+// Symlinks (bpffs has them) are skipped, as bpftool's walk skips them: what one points to is
+// listed where it is pinned.
 class ListTask : public Task {
  public:
   explicit ListTask(std::string root) : root_(std::move(root)) {}
-  bool Run(Failure& failure) override { return OnBpffs(root_, failure) && Walk(root_, failure); }
+  bool Run(Failure& failure) override {
+    if (!OnBpffs(root_, failure)) return false;
+    DIR* d = ::opendir(root_.c_str());
+    if (!d) return failure.Set(errno, "opendir", root_);
+    Walk(d, root_);
+    return true;
+  }
   Napi::Value Result(Napi::Env env) override { return pinned_.ToJs(env); }
 
  private:
-  bool Walk(const std::string& dir, Failure& failure) {
+  // A directory below the root: walked, or reported unreadable in its place.
+  void Descend(const std::string& dir) {
     DIR* d = ::opendir(dir.c_str());
-    if (!d) {
-      if (errno == ENOENT && dir != root_) return true;
-      return failure.Set(errno, "opendir", dir);
-    }
+    if (d) Walk(d, dir);
+    else if (errno != ENOENT) pinned_.Unreadable(dir, errno);  // ENOENT: removed since listed
+  }
+
+  // Lists an open directory (and closes it), then reads its pins and descends, in name order.
+  void Walk(DIR* d, const std::string& dir) {
     std::vector<std::pair<std::string, bool>> entries;
     while (struct dirent* e = ::readdir(d)) {
       if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
@@ -169,13 +179,12 @@ class ListTask : public Task {
     for (const auto& [name, is_dir] : entries) {
       std::string path = dir + (dir.back() == '/' ? "" : "/") + name;
       if (is_dir) {
-        if (!Walk(path, failure)) return false;
+        Descend(path);
         continue;
       }
       Failure one;
       if (!pinned_.Read(path, one) && one.err != ENOENT) pinned_.Unreadable(path, one.err);
     }
-    return true;
   }
 
   std::string root_;

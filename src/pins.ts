@@ -1,6 +1,6 @@
 // Objects pinned in bpffs.
 import { mountsOf } from './mounts';
-import { withCallerStack } from './errors';
+import { BpfError, withCallerStack } from './errors';
 import { linksOf, type LinkInfo } from './links';
 import { mapsOf, type MapInfo } from './maps';
 import { native, type NativePinnedSet } from './native';
@@ -12,7 +12,11 @@ export type PinnedObject =
   | { path: string; kind: 'map'; info: MapInfo }
   | { path: string; kind: 'link'; info: LinkInfo };
 
-/** A pin that exists but could not be opened (e.g. EPERM), with the errno's name. */
+/**
+ * A pin that exists but could not be opened (e.g. EACCES), with the errno's name; or a directory
+ * below the root that could not be read, or a bpffs mount that could not be listed (EXDEV when
+ * another filesystem is mounted over it).
+ */
 export interface UnreadablePin {
   path: string;
   kind: 'unreadable';
@@ -37,18 +41,30 @@ export async function openPinned(path: string): Promise<PinnedObject> {
 
 /**
  * Every object pinned below `root` (default: every bpffs mount of this process), depth first,
- * in name order. Pins that cannot be opened are listed as `unreadable` in their place, not
- * skipped silently. Symlinks are skipped, as bpftool's walk skips them: the object one points
- * to is listed where it is pinned.
+ * in name order. Pins and directories that cannot be opened are listed as `unreadable` in their
+ * place, not skipped silently, and so are default mounts that cannot be listed: one does not
+ * hide the rest. A `root` given that cannot be listed rejects. Symlinks are skipped, as
+ * bpftool's walk skips them: the object one points to is listed where it is pinned.
  */
 export async function listPinned(root?: string): Promise<(PinnedObject | UnreadablePin)[]> {
-  const roots = root === undefined ? await bpffsMounts() : [checkPath(root, 'root')];
-  const out: (PinnedObject | UnreadablePin)[] = [];
-  for (const dir of roots) {
-    const set = await withCallerStack(() => native().listPinned(dir));
-    out.push(...pinnedOf(set));
+  if (root !== undefined) {
+    checkPath(root, 'root');
+    return pinnedOf(await withCallerStack(() => native().listPinned(root)));
   }
+  const out: (PinnedObject | UnreadablePin)[] = [];
+  for (const dir of await bpffsMounts()) out.push(...(await mountPins(dir)));
   return out;
+}
+
+/** One bpffs mount's pins, or the mount as unreadable (over-mounted, not readable); none when it is gone. */
+async function mountPins(dir: string): Promise<(PinnedObject | UnreadablePin)[]> {
+  try {
+    return pinnedOf(await withCallerStack(() => native().listPinned(dir)));
+  } catch (err) {
+    if (!(err instanceof BpfError)) throw err;
+    if (err.code === 'ENOENT') return []; // unmounted and removed since mountinfo was read
+    return [{ path: dir, kind: 'unreadable', code: err.code, errno: err.errno }];
+  }
 }
 
 /** Mount points of bpffs as this process sees them (from /proc/self/mountinfo). */

@@ -61,6 +61,24 @@ describeKernel('pins', () => {
     expect(all.filter((e) => e.kind === 'map').map((e) => e.path)).toEqual([...theirs.pinned!].sort());
   });
 
+  it('lists a bpffs mount covered by another filesystem as unreadable, and the other mounts\' pins', async () => {
+    const covered = await mustBpffs();
+    const open = await mustBpffs();
+    const map = owned(await createMap({ type: 'array', name: 'bpfs_covered', keySize: 4, valueSize: 4, maxEntries: 1 }));
+    await pin(map, join(covered, 'hidden'));
+    await pin(map, join(open, 'seen'));
+    run('mount', ['-t', 'tmpfs', 'tmpfs', covered]);
+    cleanup(() => run('umount', [covered]));
+
+    const all = await listPinned();
+    expect(all.filter((e) => e.path.startsWith(covered))).toEqual([{ path: covered, kind: 'unreadable', code: 'EXDEV', errno: 18 }]);
+    expect(all.filter((e) => e.path.startsWith(open)).map((e) => [e.path, e.kind])).toEqual([[join(open, 'seen'), 'map']]);
+    // bpftool finds the same pins of the map: the covered one is out of sight.
+    expect(bpftool<{ pinned?: string[] }>('--bpffs', 'map', 'show', 'id', String(map.id)).pinned).toEqual([join(open, 'seen')]);
+    // A root given by name that is not a bpffs still rejects.
+    await expect(listPinned(covered)).rejects.toMatchObject({ code: 'EXDEV', op: 'statfs' });
+  });
+
   it('the pinned object outlives the handle that pinned it', async () => {
     const root = await mustBpffs();
     const map = await createMap({ type: 'array', name: 'bpfs_pinned', keySize: 4, valueSize: 4, maxEntries: 2 });

@@ -4,7 +4,7 @@
 // CAP_SYS_ADMIN, BPF_OBJ_GET needs CAP_BPF, setns needs CAP_SYS_ADMIN, opening another process's
 // namespace needs ptrace access, rtnetlink dumps need nothing.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { listInterfaces, openMap } from 'bpfscope';
@@ -39,6 +39,8 @@ const calls = {
   openPrivate: async () => (await b.openPinned(cfg.privatePin)).kind,
   openWriteOnly: async () => (await b.openPinned(cfg.writeOnly)).kind,
   listPinned: async () => (await b.listPinned(cfg.privateDir)).length,
+  // Without the iterators a kernel with bpf_preload puts in every bpffs (maps.debug, progs.debug: root's, 0400).
+  listOpenPins: async () => (await b.listPinned(cfg.openDir)).filter((e) => !e.path.endsWith('.debug')).map((e) => [e.path.slice(cfg.openDir.length), e.kind, e.kind === 'unreadable' ? e.code : e.info.id]),
   enableStats: async () => { const s = await b.enableStats(); s.close(); return true; },
   listInterfaces: async () => (await b.listInterfaces()).map((l) => l.name).sort().join(),
   listRoutes: async () => (await b.listRoutes()).length > 0,
@@ -100,6 +102,7 @@ describeKernel('privileges', () => {
     // A bpffs others may enter, with a map pinned readable by all, and a private one they may not.
     const open = await mustBpffs();
     chmodSync(open, 0o755);
+    cfg.openDir = open;
     map = owned(await createMap({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 8 }));
     for (let i = 0; i < 3; i++) await updateElem(map, Buffer.from([i, 0, 0, 0]), Buffer.from([i, i, i, i]));
     cfg.pinned = join(open, 'shared');
@@ -116,6 +119,9 @@ describeKernel('privileges', () => {
     chmodSync(cfg.writeOnly as string, 0o200);
     cfg.mapId = map.id;
     cfg.rootPid = process.pid;
+    // A directory others may not read, in the middle of the readable pins.
+    mkdirSync(join(open, 'priv'), 0o700);
+    await pin(map, join(open, 'priv/hidden'));
     const prog = owned(await loadProgram({ name: 'privs' }));
     cfg.progId = prog.id;
     cfg.pinnedProg = join(open, 'prog');
@@ -191,6 +197,8 @@ describeKernel('privileges', () => {
     ok(run, 'progSizes', [null, null, null]);
     denied(run, 'openPrivate', 'EACCES', 'stat', /CAP_DAC_READ_SEARCH/);
     denied(run, 'listPinned', 'EACCES', 'opendir', /CAP_DAC_READ_SEARCH/);
+    // Below a readable root, the unreadable directory and pin are listed in their place.
+    ok(run, 'listOpenPins', [['/priv', 'unreadable', 'EACCES'], ['/prog', 'program', cfg.progId], ['/shared', 'map', cfg.mapId], ['/unreadable', 'unreadable', 'EACCES']]);
     denied(run, 'byName', 'EPERM', 'setns', 'CAP_SYS_ADMIN');
     denied(run, 'byPid', 'EACCES', 'open netns', /CAP_SYS_PTRACE/);
     // The device queries and the link walk run together: whichever is refused first answers.
