@@ -1,8 +1,8 @@
 // The API as an unprivileged user and with capability subsets (setpriv, in a child process):
 // every call answers or fails with a BpfError, EPERM/EACCES name the capability, nothing crashes.
 // What each subset may do follows the kernel's checks: id walks and BPF_ENABLE_STATS need
-// CAP_SYS_ADMIN, BPF_OBJ_GET needs CAP_BPF, setns needs CAP_SYS_ADMIN, opening another process's
-// namespace needs ptrace access, rtnetlink dumps need nothing.
+// CAP_SYS_ADMIN, BPF_OBJ_GET only file permissions (Linux 6.5+), setns needs CAP_SYS_ADMIN,
+// opening another process's namespace needs ptrace access, rtnetlink dumps need nothing.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
