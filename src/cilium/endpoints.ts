@@ -15,7 +15,7 @@ import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, ty
 import { parsePrefix } from './ipcache';
 import { flagNames } from './tables';
 import { FAMILY_IPV4, FAMILY_IPV6, familyName, leftPad, tablePrinter, upperMac, type Family } from './text';
-import { formatVersion, withLayout, type CiliumRecords, type Minor } from './version';
+import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
 
 const KEY_FIELDS = {
   ip: { offset: 0, type: { ip: 16, v6When: { at: 16, mask: 0xff, value: FAMILY_IPV6 } } },
@@ -83,10 +83,12 @@ export interface EndpointRecord {
 /** Decodes packed `cilium_lxc` keys and values. */
 export function decodeEndpoints(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<EndpointRecord> {
   const { keys: ks, values: vs, minor, used } = decodePairs<Key, Value>('endpoints', ENDPOINT_LAYOUTS, keys, values, count, options);
+  const prototype = recordPrototype(minor);
   const records = ks.map((k, i): EndpointRecord => {
     const v = vs[i];
     const ip = k.family === FAMILY_IPV4 || k.family === FAMILY_IPV6 ? k.ip : undefined;
-    const record: EndpointRecord = {
+    const record: WithPrototype<EndpointRecord> = {
+      __proto__: prototype,
       ip: ip ?? '',
       family: familyName(k.family),
       key: ip === undefined ? 'nil' : `${ip}${k.clusterId !== 0 ? `@${k.clusterId}` : ''}:${k.key}`,
@@ -147,7 +149,10 @@ function valueText(r: EndpointRecord, minor: Minor): string {
   return text;
 }
 
-/** What `cilium-dbg bpf endpoint list` of that version prints (rows sorted; no entries: the header). */
+/**
+ * What `cilium-dbg bpf endpoint list` of that version prints (rows sorted; no entries: the header);
+ * the version as formatVersion picks it.
+ */
 export function formatEndpoints(records: readonly EndpointRecord[], options?: { version?: string }): string {
   const minor = formatVersion(records, options, 'cilium.format.endpoints');
   return tablePrinter('IP ADDRESS', 'LOCAL ENDPOINT INFO', records.map((r) => [r.key, valueText(r, minor)] as const));

@@ -73,7 +73,10 @@ export const cilium = Object.freeze({
     srv6Policy: encodeSrv6Policy,
     srv6Sid: encodeSrv6Sid,
   }),
-  /** Records → the text `cilium-dbg bpf … list` of that version prints. */
+  /**
+   * Records → the text `cilium-dbg bpf … list` of that version prints: `{ version }`, else the one
+   * that decoded the records (kept by filtered, sliced or spread copies too), else the newest.
+   */
   format: Object.freeze({
     ipcache: formatIpcache,
     endpoints: formatEndpoints,

@@ -15,7 +15,7 @@ import { defineLayout, parseIpv4, parseIpv6, type Decoded } from '../layout';
 import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
 import { flagNames, reservedIdentityName } from './tables';
 import { FAMILY_IPV4, FAMILY_IPV6, familyName, tablePrinter, type Family } from './text';
-import { formatVersion, withLayout, type CiliumRecords, type Minor } from './version';
+import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
 
 const STATIC_PREFIX_BITS = 32;
 const FLAG_SKIP_TUNNEL = 0x01;
@@ -93,11 +93,13 @@ export interface IpcacheRecord {
 /** Decodes packed `cilium_ipcache[_v2]` keys and values. */
 export function decodeIpcache(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<IpcacheRecord> {
   const { keys: ks, values: vs, minor, used } = decodePairs<Key, Value>('ipcache', IPCACHE_LAYOUTS, keys, values, count, options);
+  const prototype = recordPrototype(minor);
   const records = ks.map((k, i): IpcacheRecord => {
     const v = vs[i];
     const address = k.family === FAMILY_IPV4 || k.family === FAMILY_IPV6 ? k.ip : undefined;
     const prefixLength = k.prefixlen - STATIC_PREFIX_BITS;
-    const record: IpcacheRecord = {
+    const record: WithPrototype<IpcacheRecord> = {
+      __proto__: prototype,
       prefix: address === undefined ? '<unknown>' : `${address}/${prefixLength}${k.clusterId !== 0 ? `@${k.clusterId}` : ''}`,
       address: address ?? '',
       prefixLength,
@@ -173,7 +175,7 @@ function valueText(r: IpcacheRecord, minor: Minor): string {
   return minor === 16 ? `${base}, flags=${flags}` : `${base} flags=${flags}`;
 }
 
-/** What `cilium-dbg bpf ipcache list` of that version prints (rows sorted). */
+/** What `cilium-dbg bpf ipcache list` of that version prints (rows sorted); the version as formatVersion picks it. */
 export function formatIpcache(records: readonly IpcacheRecord[], options?: { version?: string }): string {
   const minor = formatVersion(records, options, 'cilium.format.ipcache');
   if (records.length === 0) return 'No entries found.\n';

@@ -13,7 +13,7 @@ import { checkOptions } from '../validate';
 import { checkBuffers, decodePairs, encodePairs, encodeVersion, rowFor, DECODE_OPTIONS, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
 import { DIRECTIONS, directionName, fileName, isDropReason, reasonName, type MetricDirection } from './tables';
 import { columns, compareCells } from './text';
-import { formatVersion, withLayout, type CiliumRecords } from './version';
+import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type WithPrototype } from './version';
 
 const KEY_1_14 = defineLayout({
   reason: { offset: 0, type: 'u8' },
@@ -70,6 +70,7 @@ export function decodeMetrics(keys: Buffer, values: Buffer, count: number, optio
   if (!Number.isInteger(cpus) || cpus < 1) throw new RangeError(`metrics values: ${values.length} bytes are not ${count} entries × CPUs × ${cpuStride}`);
   const { keys: ks, minor, used } = decodePairs<Key, never>('metrics', METRICS_LAYOUTS, keys, values, count, { ...rest, valueSize: rest.valueSize ?? VALUE.size }, cpus * cpuStride);
   const perCpuAll = VALUE.decodeAll(values, count * cpus, cpuStride);
+  const prototype = recordPrototype(minor);
   const records = ks.map((k, i): MetricsRecord => {
     const perCpu = perCpuAll.slice(i * cpus, (i + 1) * cpus);
     let packets = 0n;
@@ -78,7 +79,8 @@ export function decodeMetrics(keys: Buffer, values: Buffer, count: number, optio
       packets += c.packets;
       bytes += c.bytes;
     }
-    const record: MetricsRecord = {
+    const record: WithPrototype<MetricsRecord> = {
+      __proto__: prototype,
       reason: k.reason,
       reasonName: reasonName(k.reason, minor),
       isDrop: isDropReason(k.reason),
@@ -122,7 +124,10 @@ export function encodeMetrics(entries: readonly MetricsEntry[], options: { versi
   return { ...packed, values };
 }
 
-/** What `cilium-dbg bpf metrics list` of that version prints: rows sorted cell by cell, as it does. */
+/**
+ * What `cilium-dbg bpf metrics list` of that version prints: rows sorted cell by cell, as it does;
+ * the version as formatVersion picks it.
+ */
 export function formatMetrics(records: readonly MetricsRecord[], options?: { version?: string }): string {
   const minor = formatVersion(records, options, 'cilium.format.metrics');
   if (records.length === 0) return 'No entries found.\n';

@@ -1,6 +1,7 @@
 // cilium.names (reason, file, identity tables per version), version parsing and option checks.
 import { describe, expect, it } from 'vitest';
-import { cilium } from 'bpfscope';
+import { inspect } from 'node:util';
+import { cilium, type MetricsRecord } from 'bpfscope';
 
 describe('cilium.names', () => {
   it('answers per version, newest by default', () => {
@@ -31,5 +32,43 @@ describe('cilium.names', () => {
     expect(() => cilium.format.ipcache([], { versoin: '1.16' } as never)).toThrow(/unknown option 'versoin'/);
     expect(() => cilium.format.metrics('x' as never)).toThrow(TypeError);
     expect(() => cilium.format.endpoints([], { version: '0.9' })).toThrow(RangeError);
+  });
+});
+
+describe('the version a formatter uses', () => {
+  // Two 1.15 metrics rows (no LINE/FILE columns in 1.14/1.15) and one 1.16 ipcache entry.
+  const metrics = cilium.encode.metrics([
+    { reason: 133, direction: 'EGRESS', perCpu: [{ packets: 3n, bytes: 180n }] },
+    { reason: 0, direction: 'EGRESS', perCpu: [{ packets: 5n, bytes: 300n }] },
+  ], { version: '1.15', cpus: 1 });
+  const decoded = cilium.decode.metrics(metrics.keys, metrics.values, metrics.count, { version: '1.15' });
+  const ipcache = cilium.encode.ipcache([{ prefix: '10.0.0.1/32', identity: 5 }], { version: '1.16' });
+  const ipcache16 = cilium.decode.ipcache(ipcache.keys, ipcache.values, 1, { version: '1.16' });
+
+  it('is the decoding one for arrays derived from the records: filter, slice, spread, concat', () => {
+    const drops = 'REASON          DIRECTION   PACKETS   BYTES\nPolicy denied   EGRESS      3         180\n';
+    expect(cilium.format.metrics(decoded.filter((r) => r.isDrop))).toBe(drops);
+    expect(cilium.format.metrics([...decoded].slice(0, 1))).toBe(drops);
+    expect(cilium.format.metrics(([] as MetricsRecord[]).concat(decoded))).toBe(cilium.format.metrics(decoded));
+    // 1.16's comma before flags, not 1.17+'s space.
+    expect(cilium.format.ipcache(ipcache16.slice())).toBe(cilium.format.ipcache(ipcache16));
+    expect(cilium.format.ipcache(ipcache16.slice())).toContain(', flags=<none>');
+  });
+
+  it('leaves records plain objects', () => {
+    const [drop] = decoded.filter((r) => r.isDrop);
+    expect(Object.keys(drop)).toEqual(['reason', 'reasonName', 'isDrop', 'direction', 'packets', 'bytes', 'perCpu']);
+    expect(drop).toStrictEqual({ reason: 133, reasonName: 'Policy denied', isDrop: true, direction: 'EGRESS', packets: 3n, bytes: 180n, perCpu: [{ packets: 3n, bytes: 180n }] });
+    expect(inspect(drop)).toBe(inspect({ ...drop }));
+  });
+
+  it('is the option over the records, and records of two versions need one', () => {
+    expect(cilium.format.metrics(decoded.slice(0, 1), { version: '1.16' })).toContain('LINE   FILE');
+    const other = cilium.decode.metrics(metrics.keys, metrics.values, metrics.count, { version: '1.16' });
+    expect(() => cilium.format.metrics([...decoded, ...other])).toThrow(RangeError);
+    expect(() => cilium.format.metrics([...decoded, ...other])).toThrow(/decoded with Cilium 1\.15 and 1\.16; pass \{ version \}/);
+    expect(cilium.format.metrics([...decoded, ...other], { version: '1.15' })).not.toContain('LINE');
+    // Records built by hand carry no version: the newest format.
+    expect(cilium.format.metrics([{ ...decoded[0] }])).toContain('LINE   FILE');
   });
 });
