@@ -6,6 +6,7 @@ import { resolveContainer } from '../containers';
 import { listAddresses, listInterfaces, listNeighbors, listRoutes } from '../interfaces';
 import { listNetns, netnsPath, type NetnsInfo, type NetnsRef } from '../netns';
 import { findPeer } from '../peers';
+import { formatIpv6, parseIpv4, parseIpv6 } from '../layout';
 import { listPinned } from '../pins';
 import { checkOptions } from '../validate';
 import type { EndpointRecord } from './endpoints';
@@ -25,6 +26,7 @@ async function ifFeatureOn<T>(read: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
+/** The pod to explain. `ip`: IPv4 or IPv6 in any spelling ('FD00::A0F' is 'fd00::a0f'); not an address → TypeError. */
 export type PodTarget = { pid: number } | { containerId: string } | { ip: string } | { netns: NetnsRef };
 
 export interface ExplainOptions extends ReadOptions {
@@ -46,8 +48,17 @@ function checkTarget(target: unknown): PodTarget {
   const t = target as Record<string, unknown>;
   if ('pid' in t && (typeof t.pid !== 'number' || !Number.isInteger(t.pid) || t.pid < 1)) throw new RangeError(`pid must be a positive integer, got ${String(t.pid)}`);
   if ('containerId' in t && (typeof t.containerId !== 'string' || t.containerId === '')) throw new TypeError('containerId must be a non-empty string');
-  if ('ip' in t && typeof t.ip !== 'string') throw new TypeError('ip must be a string');
+  if ('ip' in t) return { ip: canonicalIp(t.ip) };
   return target as PodTarget;
+}
+
+/**
+ * An address as the kernel and the decoders print it (IPv6 lowercase and compressed, RFC 5952), so
+ * that 'FD00::A0F' and 'fd00:0:0:0:0:0:0:a0f' match cilium_lxc's and eth0's 'fd00::a0f'.
+ */
+function canonicalIp(ip: unknown): string {
+  if (typeof ip !== 'string') throw new TypeError('ip must be a string');
+  return ip.includes(':') ? formatIpv6(parseIpv6(ip)) : [...parseIpv4(ip)].join('.');
 }
 
 /** The other namespace (not the caller's) with an interface holding `ip`, or null. */

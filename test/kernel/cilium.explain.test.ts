@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
-import { attachCgroup, createFakeCiliumNode, createMap, detachCgroup, loadProgram, pin, updateElem, type FakeCiliumNode } from 'bpfscope/testing';
+import { addAddress, attachCgroup, createFakeCiliumNode, createMap, detachCgroup, loadProgram, pin, updateElem, type FakeCiliumNode } from 'bpfscope/testing';
 import { bpftool, cgroup2Mount, cleanup, describeKernel, ipJson, owned, tempDir } from '../helpers/kernel';
 
 /** A process's cgroup v2 directory, from /proc/<pid>/cgroup read here. */
@@ -105,6 +105,24 @@ describeKernel('fake Cilium node', () => {
     expect(report.egressPolicies).toEqual([policy]);
     expect(report.findings.map((f) => f.code)).toContain('egress-no-ip');
     expect(report.errors.map((e) => e.step)).toEqual(['find pod by IP']);
+  });
+
+  it('explainPod({ ip }) takes an IPv6 address in any spelling', async () => {
+    const n = await node({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
+    const [pod] = n.pods;
+    await addAddress({ netns: { path: pod.netns.path }, ifname: 'eth0', address: 'fd00::a0f/128' });
+    const ipcache = cilium.encode.ipcache([{ prefix: 'fd00::a0f/128', identity: pod.identity }], { version: '1.18' });
+    await updateElem(n.maps[ipcache.map], ipcache.keys, ipcache.values);
+    const lxc = cilium.encode.endpoints([{ ip: 'fd00::a0f', endpointId: pod.endpointId, ifindex: pod.lxc.ifindex, mac: pod.eth0.mac, nodeMac: pod.lxc.mac, identity: pod.identity }], { version: '1.18' });
+    await updateElem(n.maps.cilium_lxc, lxc.keys, lxc.values);
+    for (const ip of ['fd00::a0f', 'FD00::A0F', 'fd00:0:0:0:0:0:0:a0f', 'fd00:0000::0a0f']) {
+      const report = await cilium.explainPod({ ip }, { bpffs: n.bpffs, version: '1.18' });
+      expect(report.pod.ip, ip).toBe('fd00::a0f');
+      expect(report.pod.interface?.ifindex, ip).toBe(pod.eth0.ifindex);
+      expect(report.ipcache?.prefix, ip).toBe('fd00::a0f/128');
+      expect(report.endpoint?.endpointId, ip).toBe(pod.endpointId);
+      expect(report.findings.filter((f) => f.severity === 'error'), ip).toEqual([]);
+    }
   });
 
   it('explainPod from a container id finds the pod through its cgroup', async () => {

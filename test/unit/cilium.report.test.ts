@@ -174,6 +174,7 @@ describe('cilium.explainPod input', () => {
     await expect(cilium.explainPod({ pid: 1, ip: '10.0.0.1' } as never)).rejects.toThrow(/exactly one of/);
     await expect(cilium.explainPod({ pid: -3 })).rejects.toThrow(RangeError);
     await expect(cilium.explainPod({ containerId: '' })).rejects.toThrow(TypeError);
+    for (const ip of ['10.0.0.256', 'fd00:::1', 'pod-a', '', 7]) await expect(cilium.explainPod({ ip } as never), String(ip)).rejects.toThrow(TypeError);
     await expect(cilium.explainPod({ ip: '10.0.0.1' }, { bpfs: '/x' } as never)).rejects.toThrow(/unknown option 'bpfs'/);
     await expect(cilium.explainPod({ ip: '10.0.0.1' }, { version: '1.2' })).rejects.toThrow(RangeError);
   });
