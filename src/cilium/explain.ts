@@ -14,7 +14,7 @@ import { lookupIpcache } from './ipcache';
 import { readEgress, readEndpoints, readIpcache, readMetrics, readSrv6Policy, readSrv6Vrf, type ReadOptions } from './read';
 import { judge, type AttachmentFact, type PinnedLinkFact, type PodReport, type PodRouteFact } from './report';
 import { DEFAULT_BPFFS, endpointLinksDir } from './specs';
-import { parseVersion, versionName, NEWEST_VERSION } from './version';
+import { parseVersion, type CiliumRecords } from './version';
 
 /** What `read` returns, or undefined when its map is not there (ENOENT: the feature is off on this node). */
 async function ifFeatureOn<T>(read: () => Promise<T>): Promise<T | undefined> {
@@ -91,23 +91,29 @@ async function step<T>(report: Mutable, name: string, fn: () => Promise<T>): Pro
 export async function explainPod(target: PodTarget, options?: ExplainOptions): Promise<PodReport> {
   const t = checkTarget(target);
   const o = checkOptions<ExplainOptions>(options, ['bpffs', 'version', 'ifname'], 'explainPod options');
-  const minor = parseVersion(o.version);
+  parseVersion(o.version); // a bad version fails here, not as a step of the report
   const bpffs = o.bpffs ?? DEFAULT_BPFFS;
   const read: ReadOptions = { bpffs, version: o.version };
   const ifname = o.ifname ?? 'eth0';
   const report: Mutable = {
-    version: versionName(minor ?? NEWEST_VERSION),
     bpffs,
     pod: { pids: [], addresses: [], routes: [] },
     pinnedLinks: [],
-    drops: [],
     errors: [],
+  };
+  // Every map of one report is decoded with one version: the caller's, else the one the first map
+  // read was decoded with (each reader alone picks the newest version its own sizes fit, and those
+  // differ: a v1 ipcache reads as 1.17, cilium_lxc as 1.20). The ipcache is read first: its layout
+  // changed across versions, so its sizes narrow the version the most.
+  const decoded = <T>(records: CiliumRecords<T>): CiliumRecords<T> => {
+    read.version ??= records.layout.version;
+    report.version ??= records.layout.version;
+    return records;
   };
 
   // The Cilium maps first: an { ip } target is found through cilium_lxc.
-  const endpoints = await step(report, 'cilium_lxc', () => readEndpoints(read));
-  const ipcache = await step(report, 'ipcache', () => readIpcache(read));
-  if (ipcache) report.version = ipcache.layout.version;
+  const ipcache = await step(report, 'ipcache', async () => decoded(await readIpcache(read)));
+  const endpoints = await step(report, 'cilium_lxc', async () => decoded(await readEndpoints(read)));
 
   // 1. The pod's namespace.
   let netns: NetnsRef | undefined;
@@ -213,11 +219,11 @@ export async function explainPod(target: PodTarget, options?: ExplainOptions): P
     }
   }
 
-  // 4. The pod IP in the ipcache and cilium_lxc.
+  // 4. The pod IP in the ipcache and cilium_lxc: null when the map was read and holds none.
   if (report.pod.ip) {
     const ip = report.pod.ip;
-    if (ipcache) report.ipcache = lookupIpcache(ipcache, ip);
-    report.endpoint = byIp ?? endpoints?.find((e) => e.ip === ip && !e.isHost);
+    if (ipcache) report.ipcache = lookupIpcache(ipcache, ip) ?? null;
+    if (endpoints) report.endpoint = byIp ?? endpoints.find((e) => e.ip === ip && !e.isHost) ?? null;
   }
 
   // The endpoint's pinned links.
@@ -243,20 +249,20 @@ export async function explainPod(target: PodTarget, options?: ExplainOptions): P
     const ip = report.pod.ip;
     const family = ip.includes(':') ? 6 : 4;
     const egressMaps = family === 6 ? 'cilium_egress_gw_policy_v6' : 'cilium_egress_gw_policy_v4(_v2)';
-    const policies = await step(report, egressMaps, () => ifFeatureOn(() => readEgress({ ...read, family })));
+    const policies = await step(report, egressMaps, () => ifFeatureOn(async () => decoded(await readEgress({ ...read, family }))));
     if (policies) report.egressPolicies = policies.filter((p) => p.sourceIp === ip);
     const srv6 = await step(report, `cilium_srv6_vrf_v${family}, cilium_srv6_policy_v${family}`, () => ifFeatureOn(async () => {
-      const vrfs = (await readSrv6Vrf({ ...read, family })).filter((v) => v.sourceIp === ip);
+      const vrfs = decoded(await readSrv6Vrf({ ...read, family })).filter((v) => v.sourceIp === ip);
       const ids = new Set(vrfs.map((v) => v.vrfId));
-      const policies = ids.size === 0 ? [] : (await readSrv6Policy({ ...read, family })).filter((p) => ids.has(p.vrfId));
+      const policies = ids.size === 0 ? [] : decoded(await readSrv6Policy({ ...read, family })).filter((p) => ids.has(p.vrfId));
       return { vrfs, policies };
     }));
     if (srv6) report.srv6 = srv6;
   }
 
   // 5. Drops.
-  const metrics = await step(report, 'cilium_metrics', () => readMetrics(read));
-  report.drops = metrics?.filter((m) => m.isDrop) ?? [];
+  const metrics = await step(report, 'cilium_metrics', async () => decoded(await readMetrics(read)));
+  if (metrics) report.drops = metrics.filter((m) => m.isDrop);
 
   return { ...report, findings: judge(report) };
 }

@@ -48,9 +48,18 @@ export interface Finding {
   message: string;
 }
 
+/**
+ * A pod's datapath story. What was not read is told apart from what was read and is absent: a
+ * Cilium map that could not be read (not found, no permission: the step is in `errors`) leaves its
+ * fields `undefined`, and no finding is drawn from it; a map read without an entry for the pod
+ * gives `null`.
+ */
 export interface PodReport {
-  /** The Cilium version whose layouts decoded the maps. */
-  version: CiliumVersion;
+  /**
+   * The Cilium version whose layouts decoded the maps (all of them: see explainPod); undefined when
+   * no Cilium map could be read.
+   */
+  version?: CiliumVersion;
   bpffs: string;
   pod: {
     pids: number[];
@@ -81,8 +90,17 @@ export interface PodReport {
    * process to ask.
    */
   socketLb?: { cgroup: string; programs: { attachType: string | number; progId: number; progName: string }[] };
-  ipcache?: IpcacheRecord;
-  endpoint?: EndpointRecord;
+  /**
+   * The ipcache entry the datapath uses for the pod IP (longest-prefix match); null when the ipcache
+   * was read and no entry covers the IP; undefined when it was not looked up (the map could not be
+   * read, or the pod has no IP).
+   */
+  ipcache?: IpcacheRecord | null;
+  /**
+   * The pod IP's cilium_lxc entry; null when cilium_lxc was read and holds none; undefined when it
+   * was not looked up (the map could not be read, or the pod has no IP).
+   */
+  endpoint?: EndpointRecord | null;
   pinnedLinks: PinnedLinkFact[];
   /**
    * The egress gateway policies whose source is the pod IP; undefined when the node has no egress
@@ -94,8 +112,11 @@ export interface PodReport {
    * those VRFs; undefined when the node has no SRv6 maps of the pod's family (the feature is off).
    */
   srv6?: { vrfs: Srv6VrfRecord[]; policies: Srv6PolicyRecord[] };
-  /** Drop counters of the node (the metrics map is per node, not per endpoint). */
-  drops: MetricsRecord[];
+  /**
+   * Drop counters of the node (the metrics map is per node, not per endpoint); undefined when
+   * cilium_metrics could not be read.
+   */
+  drops?: MetricsRecord[];
   findings: Finding[];
   /** Steps that could not run, with why (a map not found, a namespace gone). */
   errors: { step: string; message: string }[];
@@ -144,16 +165,16 @@ export function judge(r: Omit<PodReport, 'findings'>): Finding[] {
     add('info', 'no-socket-lb', `no cil_sock program runs for the pod's cgroup ${r.socketLb.cgroup}: service addresses are translated per packet, if at all, not at connect()`);
   }
 
-  // 4. The ipcache and endpoint entries, checked against step 3.
+  // 4. The ipcache and endpoint entries, checked against step 3: only those of maps that were read.
   if (r.pod.ip) {
     const ipcache = r.ipcache;
     const exact = ipcache && ipcache.prefixLength === (r.pod.ip.includes(':') ? 128 : 32);
-    if (!ipcache) add('error', 'ipcache-missing', `no ipcache entry covers ${r.pod.ip}`);
-    else if (!exact) add('error', 'ipcache-missing', `no ipcache entry for ${r.pod.ip}; it falls under ${ipcache.prefix} (identity ${ipcache.identity}${ipcache.identityName ? ` ${ipcache.identityName}` : ''})`);
+    if (ipcache === null) add('error', 'ipcache-missing', `no ipcache entry covers ${r.pod.ip}`);
+    else if (ipcache && !exact) add('error', 'ipcache-missing', `no ipcache entry for ${r.pod.ip}; it falls under ${ipcache.prefix} (identity ${ipcache.identity}${ipcache.identityName ? ` ${ipcache.identityName}` : ''})`);
     const ep = r.endpoint;
-    if (!ep) {
+    if (ep === null) {
       add('error', 'endpoint-missing', `no cilium_lxc entry for ${r.pod.ip}: the datapath does not know it as a local endpoint`);
-    } else {
+    } else if (ep) {
       if (r.hostVeth && ep.ifindex !== r.hostVeth.ifindex) {
         add('error', 'endpoint-ifindex-mismatch', `cilium_lxc says endpoint ${ep.endpointId} is on ifindex ${ep.ifindex}, but the pod's host veth ${r.hostVeth.name} is ifindex ${r.hostVeth.ifindex}`);
       }
@@ -190,12 +211,18 @@ export function judge(r: Omit<PodReport, 'findings'>): Finding[] {
   }
 
   // 5. Drops.
-  const dropped = r.drops.filter((d) => d.packets > 0n);
+  const dropped = r.drops?.filter((d) => d.packets > 0n) ?? [];
   if (dropped.length > 0) {
     const total = dropped.reduce((sum, d) => sum + d.packets, 0n);
     add('info', 'drops', `the node dropped ${total} packets: ${[...new Set(dropped.map((d) => d.reasonName))].join(', ')}`);
   }
   return out;
+}
+
+/** Why a pod IP's map entry is not shown: the map had none (null), or it was not looked up. */
+function absence(entry: null | undefined, ip: string | undefined): string {
+  if (entry === null) return 'no entry';
+  return ip ? 'not read' : '- (no pod IP)';
 }
 
 /** The report as text, in the walkthrough's order. */
@@ -204,7 +231,7 @@ export function renderPodReport(r: PodReport): string {
   const section = (title: string) => lines.push('', title);
   const item = (text: string) => lines.push(`  ${text}`);
   const p = r.pod;
-  lines.push(`Pod ${p.ip ?? '(no IP)'}  (Cilium ${r.version} layouts, bpffs ${r.bpffs})`);
+  lines.push(`Pod ${p.ip ?? '(no IP)'}  (${r.version ? `Cilium ${r.version} layouts` : 'no Cilium map read'}, bpffs ${r.bpffs})`);
 
   section('1. Pod');
   if (p.containerId) item(`container ${p.containerId}`);
@@ -240,9 +267,9 @@ export function renderPodReport(r: PodReport): string {
 
   section('4. Cilium maps');
   const ic = r.ipcache;
-  item(ic ? `ipcache ${ic.prefix}: identity ${ic.identity}${ic.identityName ? ` (${ic.identityName})` : ''}, tunnel ${ic.tunnelEndpoint}, encrypt key ${ic.encryptKey}, flags ${ic.flags.join(',') || '<none>'}` : 'ipcache: no entry');
+  item(ic ? `ipcache ${ic.prefix}: identity ${ic.identity}${ic.identityName ? ` (${ic.identityName})` : ''}, tunnel ${ic.tunnelEndpoint}, encrypt key ${ic.encryptKey}, flags ${ic.flags.join(',') || '<none>'}` : `ipcache: ${absence(ic, p.ip)}`);
   const ep = r.endpoint;
-  item(ep ? `endpoint ${ep.key}: id ${ep.endpointId}, identity ${ep.identity}, ifindex ${ep.ifindex}, mac ${upperMac(ep.mac)}, nodemac ${upperMac(ep.nodeMac)}${ep.isHost ? ' (localhost)' : ''}` : 'endpoint: no entry');
+  item(ep ? `endpoint ${ep.key}: id ${ep.endpointId}, identity ${ep.identity}, ifindex ${ep.ifindex}, mac ${upperMac(ep.mac)}, nodemac ${upperMac(ep.nodeMac)}${ep.isHost ? ' (localhost)' : ''}` : `endpoint: ${absence(ep, p.ip)}`);
   for (const link of r.pinnedLinks) item(`pinned ${link.path}: link ${link.linkId}, prog ${link.progId}${link.ifindex !== undefined ? `, ifindex ${link.ifindex}` : ''}`);
   if (r.egressPolicies) {
     if (r.egressPolicies.length === 0) item('egress gateway: no policy for the pod');
@@ -257,8 +284,9 @@ export function renderPodReport(r: PodReport): string {
   }
 
   section('5. Drops');
-  const dropped = r.drops.filter((d) => d.packets > 0n);
-  if (dropped.length === 0) item('none');
+  const dropped = r.drops?.filter((d) => d.packets > 0n) ?? [];
+  if (!r.drops) item('not read');
+  else if (dropped.length === 0) item('none');
   for (const d of dropped) item(`${d.reasonName} ${d.direction}: ${d.packets} packets, ${d.bytes} bytes${d.file ? ` (${d.file}:${d.line})` : ''}`);
 
   section('Findings');

@@ -52,7 +52,8 @@ const USAGE = `usage: bpfscope [command] [--json]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
   version                 bpfscope, libbpf, kernel and the features bpfscope probes
   cilium ipcache|endpoints|metrics|egress [--version V] [--bpffs DIR]
-                          cilium-dbg bpf … list, as that Cilium version prints it (default: from map sizes)
+                          cilium-dbg bpf … list, as that Cilium version prints it (default: the
+                          newest version whose layouts fit the map's sizes)
   cilium srv6 vrf|policy|sid [--version V] [--bpffs DIR]
                           cilium-dbg bpf srv6 vrf|policy|sid: VRF mappings, SRv6 policies, local SIDs
   cilium drops [--interval ms] [--count n] [--version V] [--bpffs DIR]
@@ -62,7 +63,9 @@ const USAGE = `usage: bpfscope [command] [--json]
                           as tables
   explain <pid|container-id|ip> [--version V] [--bpffs DIR]
   cilium explain <pid|container-id|ip> [--version V] [--bpffs DIR]
-                          a pod's datapath end to end (the walkthrough), with findings
+                          a pod's datapath end to end (the walkthrough), with findings; every map
+                          decoded with one version (default: the newest the ipcache's sizes fit);
+                          exits 1 when a finding is an ERROR
 
 REF is a pid, a netns name (/var/run/netns/NAME) or a path (/proc/PID/ns/net).
 Every command takes --json (64-bit numbers as strings; watch, top and cilium drops print one
@@ -74,7 +77,8 @@ interface Context {
   out: (s: string) => void;
 }
 
-type Command = (args: ParsedArgs, ctx: Context) => Promise<void>;
+/** A command resolves to its exit code, or to nothing for EXIT.ok. */
+type Command = (args: ParsedArgs, ctx: Context) => Promise<number | void>;
 
 function print(ctx: Context, value: unknown, text: () => string): void {
   ctx.out(ctx.json ? toJson(value) : text());
@@ -290,6 +294,9 @@ const commands: Record<string, Command> = {
     const who: PodTarget = /^\d+$/.test(target) ? { pid: Number(target) } : /^[\d.]+$|:/.test(target) ? { ip: target } : { containerId: target };
     const report = await cilium.explainPod(who, ciliumRead(options));
     print(ctx, report, () => cilium.format.pod(report).trimEnd());
+    // A broken link of the chain, or a step that could not run, fails the command, so that a
+    // script can test the pod (`bpfscope explain $ip || …`); the report is printed either way.
+    return report.findings.some((f) => f.severity === 'error') ? EXIT.error : EXIT.ok;
   },
 
   async demo({ positionals, options }, ctx) {
@@ -548,7 +555,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       return EXIT.ok;
     }
     if (name === undefined) await overview(ctx);
-    else if (commands[name]) await commands[name]({ positionals: rest, options: args.options }, ctx);
+    else if (commands[name]) return (await commands[name]({ positionals: rest, options: args.options }, ctx)) ?? EXIT.ok;
     else throw new UsageError(`unknown command ${name}`);
     return EXIT.ok;
   } catch (err) {

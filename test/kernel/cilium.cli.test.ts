@@ -28,9 +28,12 @@ describeKernel('bpfscope cilium', () => {
     expect(json.find((e) => e.ip === '10.3.0.115')?.ifindex).toBe(node.pods[0].lxc.ifindex);
 
     const explain = cli('cilium', 'explain', '10.3.0.158', '--bpffs', node.bpffs, '--version', '1.16');
-    expect(explain.code).toBe(0);
+    expect(explain.code).toBe(1); // an ERROR finding: the pod's traffic bypasses Cilium
     expect(explain.stdout).toMatch(/^Pod 10\.3\.0\.158 /);
     expect(explain.stdout).toMatch(/ERROR\s+no-ingress-program: no cil_from_container on lxc[0-9a-f]{12} ingress/);
+    const healthy = cli('explain', '10.3.0.115', '--bpffs', node.bpffs, '--version', '1.16');
+    expect(healthy.stdout).not.toContain('ERROR');
+    expect(healthy.code).toBe(0);
     expect(cli('cilium', 'nope').code).toBe(2);
     expect(cli('cilium', 'explain').code).toBe(2);
   });

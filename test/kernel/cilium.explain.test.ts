@@ -3,7 +3,7 @@
 // with ip, bpftool and the fixture's own bookkeeping.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
 import { addAddress, attachCgroup, createFakeCiliumNode, createMap, detachCgroup, loadProgram, pin, updateElem, type FakeCiliumNode } from 'bpfscope/testing';
@@ -63,7 +63,7 @@ describeKernel('fake Cilium node', () => {
     expect(report.ipcache).toMatchObject({ prefix: '10.3.0.115/32', identity: client.identity });
     expect(report.endpoint).toMatchObject({ endpointId: client.endpointId, ifindex: client.lxc.ifindex });
     expect(report.pinnedLinks).toEqual([expect.objectContaining({ path: `${n.bpffs}/cilium/endpoints/${client.endpointId}/links/cil_from_container`, ifindex: client.lxc.ifindex })]);
-    expect(report.drops.map((d) => d.reasonName)).toEqual(['Policy denied']);
+    expect(report.drops?.map((d) => d.reasonName)).toEqual(['Policy denied']);
     expect(report.egressPolicies).toEqual([{ sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20' }]);
     expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
     // The sleeper runs in this test's cgroup, where no cil_sock program is attached.
@@ -123,6 +123,41 @@ describeKernel('fake Cilium node', () => {
       expect(report.endpoint?.endpointId, ip).toBe(pod.endpointId);
       expect(report.findings.filter((f) => f.severity === 'error'), ip).toEqual([]);
     }
+  });
+
+  it('explainPod draws nothing from the maps it could not read, and says so', async () => {
+    const n = await node({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
+    // Each map explainPod reads is replaced by one of its name whose sizes fit no Cilium layout:
+    // found by its pin, then refused. (Unpinning would not do: a reader also finds a map by name.)
+    const globals = `${n.bpffs}/tc/globals`;
+    for (const name of ['cilium_ipcache_v2', 'cilium_lxc', 'cilium_metrics', 'cilium_egress_gw_policy_v4']) {
+      unlinkSync(`${globals}/${name}`);
+      await pin(owned(await createMap({ name, type: 'hash', keySize: 3, valueSize: 3, maxEntries: 1 })), `${globals}/${name}`);
+    }
+    const report = await cilium.explainPod({ netns: { name: n.pods[0].netns.name } }, { bpffs: n.bpffs });
+    expect(report.errors.map((e) => e.step)).toEqual(['ipcache', 'cilium_lxc', 'cilium_egress_gw_policy_v4(_v2)', 'cilium_metrics']);
+    expect(report.errors[0].message).toMatch(/sizes 3\/3 match no known Cilium layout/);
+    expect(report.pod.ip).toBe('10.3.0.115');
+    expect([report.version, report.ipcache, report.endpoint, report.drops, report.egressPolicies]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(report.findings.map((f) => f.code)).toEqual(['step-failed', 'step-failed', 'step-failed', 'step-failed']);
+    const text = cilium.format.pod(report);
+    expect(text).toMatch(/^Pod 10\.3\.0\.115  \(no Cilium map read, bpffs /);
+    expect(text).toContain('\n4. Cilium maps\n  ipcache: not read\n  endpoint: not read\n\n5. Drops\n  not read\n');
+  });
+
+  it('explainPod decodes every map with one version: the one the ipcache fits, unless given one', async () => {
+    const n = await node({ version: '1.16', pods: [{ ip: '10.3.0.115' }] });
+    // Read alone, cilium_lxc (whose sizes never changed) is decoded as 1.20-dev, a v1 ipcache as 1.17.
+    expect((await cilium.endpoints({ bpffs: n.bpffs })).layout.version).toBe('1.20');
+    expect((await cilium.ipcache({ bpffs: n.bpffs })).layout.version).toBe('1.17');
+    const report = await cilium.explainPod({ ip: '10.3.0.115' }, { bpffs: n.bpffs });
+    expect(report.version).toBe('1.17');
+    expect(report.endpoint).toHaveProperty('parentIfindex', 0); // 1.17+
+    expect(report.endpoint).not.toHaveProperty('rtInfo'); // 1.20-dev only
+    expect(cilium.format.metrics(report.drops!)).toBe(cilium.format.metrics((await cilium.metrics({ bpffs: n.bpffs, version: '1.17' })).filter((m) => m.isDrop)));
+    const given = await cilium.explainPod({ ip: '10.3.0.115' }, { bpffs: n.bpffs, version: '1.16' });
+    expect(given.version).toBe('1.16');
+    expect(given.endpoint).not.toHaveProperty('parentIfindex');
   });
 
   it('explainPod from a container id finds the pod through its cgroup', async () => {

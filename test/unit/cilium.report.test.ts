@@ -86,7 +86,7 @@ describe('cilium.format.pod', () => {
   });
 
   it('says what is missing', () => {
-    const text = cilium.format.pod({ ...report, hostVeth: undefined, ipcache: undefined, endpoint: undefined, gateway: undefined, drops: [], pinnedLinks: [], findings: [] });
+    const text = cilium.format.pod({ ...report, hostVeth: undefined, ipcache: null, endpoint: null, gateway: undefined, drops: [], pinnedLinks: [], findings: [] });
     expect(text).toContain('\n2. Gateway\n  -\n');
     expect(text).toContain('\n3. Host veth and programs\n  no peer found\n  socket LB for cgroup /sys/fs/cgroup/kubepods.slice/pod1: cil_sock4_connect (prog 305, cgroup_inet4_connect)\n');
     expect(cilium.format.pod({ ...report, socketLb: { cgroup: '/sys/fs/cgroup', programs: [] } })).toContain('  socket LB for cgroup /sys/fs/cgroup: none\n');
@@ -106,6 +106,14 @@ describe('cilium.format.pod', () => {
     expect(text).toContain('\n5. Drops\n  none\n');
     expect(text).toContain('\nFindings\n  none: every link of the chain holds\n');
   });
+
+  it('tells maps that could not be read from maps without an entry', () => {
+    const unread = cilium.format.pod({ ...report, version: undefined, ipcache: undefined, endpoint: undefined, drops: undefined, egressPolicies: undefined, pinnedLinks: [] });
+    expect(unread).toMatch(/^Pod 10\.3\.0\.115  \(no Cilium map read, bpffs \/sys\/fs\/bpf\)\n/);
+    expect(unread).toContain('\n4. Cilium maps\n  ipcache: not read\n  endpoint: not read\n\n5. Drops\n  not read\n');
+    const noIp = cilium.format.pod({ ...report, pod: { ...report.pod, ip: undefined }, ipcache: undefined, endpoint: undefined });
+    expect(noIp).toContain('\n4. Cilium maps\n  ipcache: - (no pod IP)\n  endpoint: - (no pod IP)\n');
+  });
 });
 
 describe('the findings of a report', () => {
@@ -119,7 +127,7 @@ describe('the findings of a report', () => {
 
   it('finds nothing but the drops when every link of the chain holds', () => {
     expect(codes(() => {})).toEqual(['drops']);
-    expect(codes((r) => (r.drops[0].packets = 0n))).toEqual([]); // counters at 0 are no drops
+    expect(codes((r) => (r.drops![0].packets = 0n))).toEqual([]); // counters at 0 are no drops
     expect(codes((r) => (r.hostVeth!.attachments = [{ hook: 'tc/ingress', progId: 9, progName: 'cil_from_container' }]))).toEqual(['drops']);
   });
 
@@ -136,9 +144,12 @@ describe('the findings of a report', () => {
       ['another ingress program', (r) => (r.hostVeth!.attachments[0].progName = 'other_prog'), ['no-ingress-program', 'drops']],
       ['no socket LB program for the cgroup', (r) => (r.socketLb!.programs = []), ['no-socket-lb', 'drops']],
       ['no process to ask about socket LB', (r) => delete r.socketLb, ['drops']],
-      ['no ipcache entry', (r) => delete r.ipcache, ['ipcache-missing', 'drops']],
+      ['no ipcache entry', (r) => (r.ipcache = null), ['ipcache-missing', 'drops']],
+      ['the ipcache not read', (r) => delete r.ipcache, ['drops']],
       ['only a covering prefix', (r) => Object.assign(r.ipcache!, { prefix: '10.3.0.0/16', prefixLength: 16, identity: 2 }), ['ipcache-missing', 'drops']],
-      ['no endpoint', (r) => delete r.endpoint, ['endpoint-missing', 'drops']],
+      ['no endpoint', (r) => (r.endpoint = null), ['endpoint-missing', 'drops']],
+      ['cilium_lxc not read', (r) => delete r.endpoint, ['drops']],
+      ['no map read but the pod', (r) => Object.assign(r, { version: undefined, ipcache: undefined, endpoint: undefined, drops: undefined, pinnedLinks: [], egressPolicies: undefined }), []],
       ['the endpoint on another ifindex', (r) => (r.endpoint!.ifindex = 99), ['endpoint-ifindex-mismatch', 'drops']],
       ['another endpoint MAC', (r) => (r.endpoint!.mac = other), ['endpoint-mac-mismatch', 'drops']],
       ['another node MAC', (r) => (r.endpoint!.nodeMac = other), ['endpoint-node-mac-mismatch', 'drops']],
