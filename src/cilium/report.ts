@@ -25,7 +25,7 @@ export interface PodRouteFact {
 }
 
 export interface AttachmentFact {
-  /** 'tcx/ingress', 'tc/ingress', … */
+  /** 'tcx/ingress', 'tc/ingress', 'netkit/peer', … (listAttachments' hooks) */
   hook: string;
   progId: number;
   progName: string;
@@ -123,6 +123,12 @@ export interface PodReport {
 }
 
 const INGRESS_PROGRAM = 'cil_from_container';
+/**
+ * The hooks where cil_from_container meets the pod's packets: the host veth's ingress (tcx from
+ * 1.16, tc before), or on a netkit pair (1.16+) the peer slot, which runs for what the pod sends
+ * (Cilium attaches its "ingress" program with AttachNetkitPeer, cilium-maps.md §7.2).
+ */
+const FROM_CONTAINER_HOOKS = new Set(['tcx/ingress', 'tc/ingress', 'netkit/peer']);
 /** The agent's gateway markers in an egress policy: no gateway node found, and an excluded CIDR. */
 const NO_GATEWAY = '0.0.0.0';
 const EXCLUDED_CIDR = '0.0.0.1';
@@ -154,9 +160,9 @@ export function judge(r: Omit<PodReport, 'findings'>): Finding[] {
   if (!r.hostVeth) {
     if (r.pod.interface) add('error', 'no-peer', `the pod's ${r.pod.interface.name} has no veth peer on the host`);
   } else {
-    const ingress = r.hostVeth.attachments.filter((a) => a.hook === 'tcx/ingress' || a.hook === 'tc/ingress');
+    const ingress = r.hostVeth.attachments.filter((a) => FROM_CONTAINER_HOOKS.has(a.hook));
     if (!ingress.some((a) => a.progName.startsWith(INGRESS_PROGRAM))) {
-      add('error', 'no-ingress-program', `no ${INGRESS_PROGRAM} on ${r.hostVeth.name} ingress (tcx or tc): packets from the pod bypass Cilium` +
+      add('error', 'no-ingress-program', `no ${INGRESS_PROGRAM} on ${r.hostVeth.name} ingress (tcx, tc or netkit peer): packets from the pod bypass Cilium` +
         (ingress.length ? ` (attached: ${ingress.map((a) => a.progName).join(', ')})` : ''));
     }
   }

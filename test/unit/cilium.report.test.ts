@@ -129,6 +129,8 @@ describe('the findings of a report', () => {
     expect(codes(() => {})).toEqual(['drops']);
     expect(codes((r) => (r.drops![0].packets = 0n))).toEqual([]); // counters at 0 are no drops
     expect(codes((r) => (r.hostVeth!.attachments = [{ hook: 'tc/ingress', progId: 9, progName: 'cil_from_container' }]))).toEqual(['drops']);
+    // A netkit pair (1.16+): cil_from_container in the primary device's peer slot.
+    expect(codes((r) => (r.hostVeth!.attachments = [{ hook: 'netkit/peer', progId: 9, progName: 'cil_from_container', linkId: 45 }]))).toEqual(['drops']);
   });
 
   it('names each broken link once, in the walkthrough order', () => {
@@ -142,6 +144,7 @@ describe('the findings of a report', () => {
       ['a gateway MAC that is not the veth', (r) => (r.gateway!.isHostVethMac = false), ['gateway-mac-not-host-veth', 'drops']],
       ['no peer', (r) => delete r.hostVeth, ['no-peer', 'drops']],
       ['another ingress program', (r) => (r.hostVeth!.attachments[0].progName = 'other_prog'), ['no-ingress-program', 'drops']],
+      ['cil_from_container in the netkit primary slot (to the pod)', (r) => (r.hostVeth!.attachments = [{ hook: 'netkit/primary', progId: 9, progName: 'cil_from_container' }]), ['no-ingress-program', 'drops']],
       ['no socket LB program for the cgroup', (r) => (r.socketLb!.programs = []), ['no-socket-lb', 'drops']],
       ['no process to ask about socket LB', (r) => delete r.socketLb, ['drops']],
       ['no ipcache entry', (r) => (r.ipcache = null), ['ipcache-missing', 'drops']],
@@ -172,7 +175,7 @@ describe('the findings of a report', () => {
     r.hostVeth!.attachments[0].progName = 'other_prog';
     Object.assign(r.ipcache!, { prefix: '10.3.0.0/16', prefixLength: 16, identity: 2, identityName: 'world' });
     expect(judge(r).map((f) => [f.severity, f.message])).toEqual([
-      ['error', 'no cil_from_container on lxcb56ea4219379 ingress (tcx or tc): packets from the pod bypass Cilium (attached: other_prog)'],
+      ['error', 'no cil_from_container on lxcb56ea4219379 ingress (tcx, tc or netkit peer): packets from the pod bypass Cilium (attached: other_prog)'],
       ['error', 'no ipcache entry for 10.3.0.115; it falls under 10.3.0.0/16 (identity 2 world)'],
       ['info', 'the node dropped 12 packets: Policy denied'],
     ]);
