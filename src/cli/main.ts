@@ -13,7 +13,7 @@ import { listLinks, type LinkInfo } from '../links';
 import { listPinned } from '../pins';
 import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
-import { cilium, type MetricsRecord, type PodTarget } from '../cilium';
+import { cilium, type ConntrackRecord, type MetricsRecord, type PodTarget } from '../cilium';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { bold, bytes, dim, oneLine, table, toJson } from './format';
 import { runDemo } from './demo';
@@ -334,7 +334,11 @@ const commands: Record<string, Command> = {
     if (what === 'drops') return ciliumDrops(read, options, ctx);
     if (what === 'ct') {
       const records = await bothFamilies((family) => cilium.conntrack({ ...read, family }));
-      print(ctx, records, () => table(['map', 'src', 'sport', 'dst', 'dport', 'proto', 'dir', 'packets', 'bytes', 'lifetime'], records.map((r) => [r.map, r.saddr, r.sport, r.daddr, r.dport, r.protocol, r.direction, r.packets, r.bytes, r.lifetime])));
+      // The counters the records hold: 1.14/1.15 count each way (rx/tx), 1.16+ once.
+      const counters = records.some((r) => r.rxPackets !== undefined) ? CT_COUNTERS_RX_TX : CT_COUNTERS;
+      print(ctx, records, () => table(['map', 'src', 'sport', 'dst', 'dport', 'proto', 'dir', ...counters.map(([title]) => title), 'lifetime'], records.map((r) => [
+        r.map, r.saddr, r.sport, r.daddr, r.dport, r.protocol, r.direction, ...counters.map(([, field]) => r[field]), r.lifetime,
+      ])));
       return;
     }
     if (what === 'nat') {
@@ -466,6 +470,12 @@ function linkDetails(l: LinkInfo): string {
 }
 
 class NotFound extends Error {}
+
+/** Conntrack counter columns: [title, record field]. */
+const CT_COUNTERS: readonly (readonly [string, keyof ConntrackRecord])[] = [['packets', 'packets'], ['bytes', 'bytes']];
+const CT_COUNTERS_RX_TX: readonly (readonly [string, keyof ConntrackRecord])[] = [
+  ['rx packets', 'rxPackets'], ['rx bytes', 'rxBytes'], ['tx packets', 'txPackets'], ['tx bytes', 'txBytes'],
+];
 
 /** The IPv4 map's records, then the IPv6 twin's when the node has one (an IPv4-only node does not). */
 async function bothFamilies<T>(read: (family: 4 | 6) => Promise<T[]>): Promise<T[]> {

@@ -95,6 +95,21 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     expect(cli('cilium', 'policy', '--bpffs', node.bpffs).code).toBe(2);
   });
 
+  it('cilium ct prints the counters the version keeps: rx and tx on 1.14/1.15, one pair after', async () => {
+    const node = await createFakeCiliumNode({ version: '1.15', pods: [{ ip: '10.3.0.115' }, { ip: '10.3.0.158' }] });
+    cleanup(() => node.destroy());
+    const flow = { daddr: '10.3.0.158', saddr: '10.3.0.115', dport: 443, sport: 50000, protocol: 6, lifetime: 100, rxPackets: 5n, rxBytes: 700n, txPackets: 6n, txBytes: 800n };
+    const packed = cilium.encode.conntrack([flow], { version: '1.15' });
+    await updateElem(node.maps.cilium_ct4_global, packed.keys, packed.values);
+    const ct = cli('cilium', 'ct', '--bpffs', node.bpffs, '--version', '1.15');
+    expect(ct.code).toBe(0);
+    const [header, ...rows] = ct.stdout.trimEnd().split('\n');
+    expect(header.split(/\s{2,}/)).toEqual(['map', 'src', 'sport', 'dst', 'dport', 'proto', 'dir', 'rx packets', 'rx bytes', 'tx packets', 'tx bytes', 'lifetime']);
+    expect(rows.find((r) => r.includes(' 50000 '))?.trim().split(/\s+/)).toEqual(['cilium_ct4_global', '10.3.0.115', '50000', '10.3.0.158', '443', '6', 'out', '5', '700', '6', '800', '100']);
+    // The same flow on 1.18 keeps one pair.
+    expect(cli('cilium', 'ct', '--bpffs', node.bpffs, '--version', '1.18').stdout.split('\n')[0].split(/\s{2,}/)).toContain('packets');
+  });
+
   it('demo runs the walkthrough, reports the broken node, and leaves nothing behind', () => {
     const before = run('ip', ['netns', 'list']);
     const demo = cli('demo');
