@@ -13,7 +13,7 @@ import { listLinks, type LinkInfo } from '../links';
 import { listPinned } from '../pins';
 import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
-import { cilium, type ConntrackRecord, type MetricsRecord, type PodTarget } from '../cilium';
+import { cilium, type ConntrackRecord, type MetricsRecord, type PodTarget, type PolicyRecord } from '../cilium';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { bold, bytes, dim, oneLine, table, toJson } from './format';
 import { runDemo } from './demo';
@@ -311,7 +311,7 @@ const commands: Record<string, Command> = {
     if (what === 'policy') {
       if (target === undefined || rest.length > 0 || !/^\d+$/.test(target)) throw new UsageError('usage: bpfscope cilium policy <endpoint-id>');
       const records = await cilium.policy(Number(target), read);
-      print(ctx, records, () => table(['direction', 'identity', 'name', 'proto', 'port', 'proxy', 'deny', 'packets', 'bytes'], records.map((r) => [r.direction, r.identity, r.identityName, r.protocol, r.port, r.proxyPort, r.deny ? 'deny' : 'allow', r.packets, r.bytes])));
+      print(ctx, records, () => table(['direction', 'identity', 'name', 'port/proto', 'proxy', 'deny', 'packets', 'bytes'], records.map((r) => [r.direction, r.identity, r.identityName, portProto(r), r.proxyPort, r.deny ? 'deny' : 'allow', r.packets, r.bytes])));
       return;
     }
     if (what === 'srv6') {
@@ -470,6 +470,26 @@ function linkDetails(l: LinkInfo): string {
 }
 
 class NotFound extends Error {}
+
+/** IP protocols by the names cilium-dbg prints (its u8proto table); others print as the number. */
+const PROTOCOL_NAMES: Readonly<Record<number, string>> = { 0: 'ANY', 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 132: 'SCTP' };
+
+function protocolName(protocol: number): string {
+  return PROTOCOL_NAMES[protocol] ?? String(protocol);
+}
+
+/**
+ * A policy entry's port and protocol as cilium-dbg's `PolicyKey.PortProtoString` prints them: `ANY`
+ * (any protocol and port), `TCP` (the protocol, any port), `8080/TCP`, and for a port prefix the
+ * range it covers, `8080-8095/TCP` (8080/12).
+ */
+function portProto(r: PolicyRecord): string {
+  if (r.protocol === undefined) return 'ANY';
+  const protocol = protocolName(r.protocol);
+  if (r.portPrefixLength === 0) return protocol;
+  const last = r.port | (0xffff >> r.portPrefixLength);
+  return `${last === r.port ? r.port : `${r.port}-${last}`}/${protocol}`;
+}
 
 /** Conntrack counter columns: [title, record field]. */
 const CT_COUNTERS: readonly (readonly [string, keyof ConntrackRecord])[] = [['packets', 'packets'], ['bytes', 'bytes']];

@@ -110,6 +110,28 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     expect(cli('cilium', 'ct', '--bpffs', node.bpffs, '--version', '1.18').stdout.split('\n')[0].split(/\s{2,}/)).toContain('packets');
   });
 
+  it('cilium policy prints port and protocol as cilium-dbg does: ANY, a protocol, a port, a port range', async () => {
+    const node = await createFakeCiliumNode({ version: '1.17', pods: [{ ip: '10.3.0.115' }] });
+    cleanup(() => node.destroy());
+    const [pod] = node.pods;
+    const packed = cilium.encode.policy([
+      { identity: 2, direction: 'ingress', protocol: 6, port: 8080, portPrefixLength: 12 },
+      { identity: 6, direction: 'ingress', protocol: 17 },
+      { identity: 7, direction: 'egress', protocol: 6, port: 443, deny: true },
+      { identity: 8, direction: 'ingress', protocol: 132, port: 256, portPrefixLength: 8 },
+    ], { version: '1.17' });
+    const map = node.maps[cilium.names.policyMaps(pod.endpointId)[0]];
+    for (let i = 0; i < packed.count; i++) {
+      await updateElem(map, packed.keys.subarray(i * packed.keySize, (i + 1) * packed.keySize), packed.values.subarray(i * packed.valueSize, (i + 1) * packed.valueSize));
+    }
+    const policy = cli('cilium', 'policy', String(pod.endpointId), '--bpffs', node.bpffs, '--version', '1.17');
+    expect(policy.code).toBe(0);
+    const cells = policy.stdout.trimEnd().split('\n').map((line) => line.trim().split(/\s{2,}/));
+    expect(cells[0]).toEqual(['direction', 'identity', 'name', 'port/proto', 'proxy', 'deny', 'packets', 'bytes']);
+    const portProto = (identity: number) => cells.find((c) => c[1] === String(identity))?.[3];
+    expect([2, 6, 7, 8, 0].map(portProto)).toEqual(['8080-8095/TCP', 'UDP', '443/TCP', '256-511/SCTP', 'ANY']);
+  });
+
   it('demo runs the walkthrough, reports the broken node, and leaves nothing behind', () => {
     const before = run('ip', ['netns', 'list']);
     const demo = cli('demo');
