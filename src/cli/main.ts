@@ -13,7 +13,7 @@ import { listLinks, type LinkInfo } from '../links';
 import { listPinned } from '../pins';
 import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
-import { cilium, type ConntrackRecord, type MetricsRecord, type PodTarget, type PolicyRecord } from '../cilium';
+import { cilium, type CiliumRecords, type CiliumVersion, type ConntrackRecord, type MetricsRecord, type PodTarget, type PolicyRecord, type ServiceRecord } from '../cilium';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { bold, bytes, dim, oneLine, table, toJson } from './format';
 import { runDemo } from './demo';
@@ -317,10 +317,10 @@ const commands: Record<string, Command> = {
     if (what === 'srv6') {
       if (rest.length > 0) throw new UsageError('usage: bpfscope cilium srv6 vrf|policy|sid');
       if (target === 'vrf') {
-        const records = await bothFamilies((family) => cilium.srv6Vrf({ ...read, family }));
+        const { records } = await bothFamilies(read, cilium.srv6Vrf);
         print(ctx, records, () => cilium.format.srv6Vrf(records).trimEnd());
       } else if (target === 'policy') {
-        const records = await bothFamilies((family) => cilium.srv6Policy({ ...read, family }));
+        const { records } = await bothFamilies(read, cilium.srv6Policy);
         print(ctx, records, () => cilium.format.srv6Policy(records).trimEnd());
       } else if (target === 'sid') {
         const records = await cilium.srv6Sid(read);
@@ -333,7 +333,7 @@ const commands: Record<string, Command> = {
     if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|policy <id>|explain <target>');
     if (what === 'drops') return ciliumDrops(read, options, ctx);
     if (what === 'ct') {
-      const records = await bothFamilies((family) => cilium.conntrack({ ...read, family }));
+      const { records } = await bothFamilies(read, cilium.conntrack);
       // The counters the records hold: 1.14/1.15 count each way (rx/tx), 1.16+ once.
       const counters = records.some((r) => r.rxPackets !== undefined) ? CT_COUNTERS_RX_TX : CT_COUNTERS;
       print(ctx, records, () => table(['map', 'src', 'sport', 'dst', 'dport', 'proto', 'dir', ...counters.map(([title]) => title), 'lifetime'], records.map((r) => [
@@ -342,23 +342,28 @@ const commands: Record<string, Command> = {
       return;
     }
     if (what === 'nat') {
-      const records = await bothFamilies((family) => cilium.nat({ ...read, family }));
+      const { records } = await bothFamilies(read, cilium.nat);
       print(ctx, records, () => table(['src', 'sport', 'dst', 'dport', 'proto', 'dir', 'to', 'to port', 'created', 'needs ct'], records.map((r) => [r.saddr, r.sport, r.daddr, r.dport, r.protocol, r.direction, r.toAddress, r.toPort, r.created, r.needsCt ? 'yes' : 'no'])));
       return;
     }
     if (what === 'egress') {
-      const records = await bothFamilies((family) => cilium.egress({ ...read, family }));
+      const { records } = await bothFamilies(read, cilium.egress);
       print(ctx, records, () => cilium.format.egress(records).trimEnd());
       return;
     }
     if (what === 'lb') {
-      const [services, backends, revNat] = await Promise.all([
-        bothFamilies((family) => cilium.services({ ...read, family })),
-        bothFamilies((family) => cilium.backends({ ...read, family })),
-        bothFamilies((family) => cilium.revNat({ ...read, family })),
+      // The services' version decodes the backends and rev-NAT entries too: one version per run.
+      const { records: services, version } = await bothFamilies(read, cilium.services);
+      const [{ records: backends }, { records: revNat }] = await Promise.all([
+        bothFamilies({ ...read, version }, cilium.backends),
+        bothFamilies({ ...read, version }, cilium.revNat),
       ]);
+      // The key's protocol tells TCP and UDP services of one address and port apart from 1.17; the
+      // byte is 0 before. The scope (external 0, internal 1) is in the key of every version.
+      const withProtocol = cilium.versions.indexOf(version) >= cilium.versions.indexOf('1.17');
+      const service = (s: ServiceRecord) => [s.address, s.port, ...(withProtocol ? [protocolName(s.protocol)] : []), s.scope, s.backendSlot, s.backendId, s.count, s.revNatIndex];
       print(ctx, { services, backends, revNat }, () => [
-        table(['service', 'port', 'slot', 'backend', 'count', 'revnat'], services.map((s) => [s.address, s.port, s.backendSlot, s.backendId, s.count, s.revNatIndex])),
+        table(['service', 'port', ...(withProtocol ? ['proto'] : []), 'scope', 'slot', 'backend', 'count', 'revnat'], services.map(service)),
         '',
         table(['backend', 'address', 'port', 'proto', 'flags', 'cluster'], backends.map((b) => [b.backendId, b.address, b.port, b.protocol, b.flags, b.clusterId])),
         '',
@@ -497,17 +502,25 @@ const CT_COUNTERS_RX_TX: readonly (readonly [string, keyof ConntrackRecord])[] =
   ['rx packets', 'rxPackets'], ['rx bytes', 'rxBytes'], ['tx packets', 'txPackets'], ['tx bytes', 'txBytes'],
 ];
 
-/** The IPv4 map's records, then the IPv6 twin's when the node has one (an IPv4-only node does not). */
-async function bothFamilies<T>(read: (family: 4 | 6) => Promise<T[]>): Promise<T[]> {
-  const v6 = await read(6).catch((e: { code?: string }) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
-  return [...(await read(4)), ...v6];
+/**
+ * The IPv4 map's records, then the IPv6 twin's when the node has one (an IPv4-only node does not),
+ * both decoded with one version: the one given, else the one the IPv4 map was decoded with.
+ */
+async function bothFamilies<T>(
+  read: CiliumRead,
+  reader: (options: CiliumRead & { family: 4 | 6 }) => Promise<CiliumRecords<T>>,
+): Promise<{ records: T[]; version: CiliumVersion }> {
+  const v4 = await reader({ ...read, family: 4 });
+  const version = v4.layout.version;
+  const v6 = await reader({ ...read, version: read.version ?? version, family: 6 }).catch((e: { code?: string }) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
+  return { records: [...v4, ...v6], version };
 }
 
 /**
  * `cilium drops`: polls cilium_metrics every --interval ms and prints, per tick, each drop reason
  * whose counters grew, with the growth. The first poll only sets the baseline.
  */
-async function ciliumDrops(read: { version?: string; bpffs?: string }, options: Record<string, string | true>, ctx: Context): Promise<void> {
+async function ciliumDrops(read: CiliumRead, options: Record<string, string | true>, ctx: Context): Promise<void> {
   const intervalMs = options.interval ? parsePositive(options.interval as string, '--interval') : 1000;
   const count = options.count ? parsePositive(options.count as string, '--count') : Infinity;
   using poller = await cilium.poller('metrics', read);
@@ -531,8 +544,11 @@ async function ciliumDrops(read: { version?: string; bpffs?: string }, options: 
   }
 }
 
+/** What the cilium commands pass their readers: --version and --bpffs. */
+type CiliumRead = { version?: string; bpffs?: string };
+
 /** --version/--bpffs of the cilium commands. */
-function ciliumRead(options: Record<string, string | true>): { version?: string; bpffs?: string } {
+function ciliumRead(options: Record<string, string | true>): CiliumRead {
   for (const o of ['version', 'cilium-version', 'bpffs'] as const) if (options[o] === true) throw new UsageError(`--${o} needs a value`);
   // --cilium-version X.Y, or --version X.Y for short.
   return { version: (options['cilium-version'] ?? options.version) as string | undefined, bpffs: options.bpffs as string | undefined };

@@ -132,6 +132,29 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     expect([2, 6, 7, 8, 0].map(portProto)).toEqual(['8080-8095/TCP', 'UDP', '443/TCP', '256-511/SCTP', 'ANY']);
   });
 
+  it('cilium lb tells services apart by protocol (1.17+) and scope', async () => {
+    const node = await createFakeCiliumNode({ version: '1.17', pods: [{ ip: '10.3.0.115' }] });
+    cleanup(() => node.destroy());
+    // The fixture's DNS service is UDP; the same address and port over TCP, as 1.17+ keeps it beside.
+    const tcp = cilium.encode.services([
+      { address: '10.96.0.10', port: 53, backendSlot: 0, protocol: 6, count: 1, revNatIndex: 1 },
+      { address: '10.96.0.10', port: 53, backendSlot: 1, protocol: 6, backendId: 1, revNatIndex: 1 },
+    ], { version: '1.17' });
+    for (let i = 0; i < tcp.count; i++) {
+      await updateElem(node.maps.cilium_lb4_services_v2, tcp.keys.subarray(i * tcp.keySize, (i + 1) * tcp.keySize), tcp.values.subarray(i * tcp.valueSize, (i + 1) * tcp.valueSize));
+    }
+    const services = await cilium.services({ bpffs: node.bpffs, version: '1.17' });
+    const lb = cli('cilium', 'lb', '--bpffs', node.bpffs, '--version', '1.17');
+    expect(lb.code).toBe(0);
+    const rows = lb.stdout.split('\n\n')[0].split('\n').map((line) => line.trim().split(/\s+/));
+    expect(rows[0]).toEqual(['service', 'port', 'proto', 'scope', 'slot', 'backend', 'count', 'revnat']);
+    const printed = rows.slice(1).map((r) => `${r[2]} ${r[4]}`).sort();
+    expect(printed).toEqual(services.map((s) => `${s.protocol === 6 ? 'TCP' : 'UDP'} ${s.backendSlot}`).sort());
+    expect(new Set(rows.slice(1).map((r) => r.join(' '))).size).toBe(rows.length - 1); // no two rows alike
+    // Before 1.17 the key has no protocol: no column for it.
+    expect(cli('cilium', 'lb', '--bpffs', node.bpffs, '--version', '1.16').stdout.split('\n')[0].trim().split(/\s+/)).toEqual(['service', 'port', 'scope', 'slot', 'backend', 'count', 'revnat']);
+  });
+
   it('demo runs the walkthrough, reports the broken node, and leaves nothing behind', () => {
     const before = run('ip', ['netns', 'list']);
     const demo = cli('demo');
