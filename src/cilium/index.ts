@@ -13,7 +13,12 @@ import { renderPodReport } from './report';
 import { ciliumPoller } from './poll';
 import { decodePolicy, encodePolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
 import { directionName, fileName, identityScope, isDropReason, reasonName, reservedIdentityName } from './tables';
-import { CILIUM_VERSIONS, parseVersion } from './version';
+import { CILIUM_VERSIONS, parseVersion, versionName, type CiliumVersion } from './version';
+
+function versionOf(version: string): CiliumVersion {
+  if (typeof version !== 'string') throw new TypeError(`version must be a string like '1.16', got ${typeof version}`);
+  return versionName(parseVersion(version)!);
+}
 
 function minorOf(version: string | undefined): number {
   return parseVersion(version, 'version') ?? parseVersion(CILIUM_VERSIONS[CILIUM_VERSIONS.length - 1])!;
@@ -41,6 +46,12 @@ export const cilium = Object.freeze({
   explainPod,
   /** The Cilium versions whose layouts and formats are known ('1.20' is 1.20-dev). */
   versions: CILIUM_VERSIONS,
+  /**
+   * The known version a version string stands for, as the `version` options read it: '1.16.15' and
+   * 'v1.16.0-rc.1' → '1.16', newer than the newest → '1.20'. Not a version string → TypeError;
+   * older than 1.14 → RangeError.
+   */
+  versionOf,
   /** Packed keys/values (as a map dump holds them) → records; each result carries `.layout`. */
   decode: Object.freeze({
     ipcache: decodeIpcache,

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `bpfscope` command: formats what the public API returns, nothing more.
+import { isIP } from 'node:net';
 import { BpfError } from '../errors';
 import { enableStats, getProgram, listPrograms, type ProgramInfo } from '../programs';
 import { getMapInfo, listMaps, openMap, type MapInfo, type MapRef } from '../maps';
@@ -292,6 +293,7 @@ const commands: Record<string, Command> = {
     const [target, ...rest] = positionals;
     if (target === undefined || rest.length > 0) throw new UsageError('usage: bpfscope explain <pid|container-id|ip>');
     const who: PodTarget = /^\d+$/.test(target) ? { pid: Number(target) } : /^[\d.]+$|:/.test(target) ? { ip: target } : { containerId: target };
+    if ('ip' in who && isIP(target) === 0) throw new UsageError(`not an IP address: ${target}`);
     const report = await cilium.explainPod(who, ciliumRead(options));
     print(ctx, report, () => cilium.format.pod(report).trimEnd());
     // A broken link of the chain, or a step that could not run, fails the command, so that a
@@ -310,6 +312,7 @@ const commands: Record<string, Command> = {
     if (what === 'explain') return commands.explain({ positionals: positionals.slice(1), options }, ctx);
     if (what === 'policy') {
       if (target === undefined || rest.length > 0 || !/^\d+$/.test(target)) throw new UsageError('usage: bpfscope cilium policy <endpoint-id>');
+      if (Number(target) > MAX_ENDPOINT_ID) throw new UsageError(`an endpoint id is at most ${MAX_ENDPOINT_ID} (a u16), got ${target}`);
       const records = await cilium.policy(Number(target), read);
       print(ctx, records, () => table(['direction', 'identity', 'name', 'port/proto', 'proxy', 'deny', 'packets', 'bytes'], records.map((r) => [r.direction, r.identity, r.identityName, portProto(r), r.proxyPort, r.deny ? 'deny' : 'allow', r.packets, r.bytes])));
       return;
@@ -476,6 +479,9 @@ function linkDetails(l: LinkInfo): string {
 
 class NotFound extends Error {}
 
+/** Cilium's endpoint ids are u16. */
+const MAX_ENDPOINT_ID = 0xffff;
+
 /** IP protocols by the names cilium-dbg prints (its u8proto table); others print as the number. */
 const PROTOCOL_NAMES: Readonly<Record<number, string>> = { 0: 'ANY', 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 132: 'SCTP' };
 
@@ -549,9 +555,20 @@ type CiliumRead = { version?: string; bpffs?: string };
 
 /** --version/--bpffs of the cilium commands. */
 function ciliumRead(options: Record<string, string | true>): CiliumRead {
-  for (const o of ['version', 'cilium-version', 'bpffs'] as const) if (options[o] === true) throw new UsageError(`--${o} needs a value`);
+  for (const o of ['version', 'cilium-version', 'bpffs'] as const) if (options[o] === true || options[o] === '') throw new UsageError(`--${o} needs a value`);
   // --cilium-version X.Y, or --version X.Y for short.
-  return { version: (options['cilium-version'] ?? options.version) as string | undefined, bpffs: options.bpffs as string | undefined };
+  const version = (options['cilium-version'] ?? options.version) as string | undefined;
+  if (version !== undefined) checkCiliumVersion(version);
+  return { version, bpffs: options.bpffs as string | undefined };
+}
+
+/** A bad --version is bad usage, checked here: the same error from a reader would be exit 1. */
+function checkCiliumVersion(version: string): void {
+  try {
+    cilium.versionOf(version);
+  } catch (err) {
+    throw new UsageError(`--version: ${(err as Error).message}`);
+  }
 }
 
 /** A key given as hex, in one word or in several ("07000000", "07 00 00 00", "0x07 0x00 0x00 0x00"), of the map's key size. */

@@ -38,6 +38,22 @@ describeKernel('bpfscope cilium', () => {
     expect(cli('cilium', 'explain').code).toBe(2);
   });
 
+  it('bad option values are bad usage (exit 2), before any map is read', () => {
+    for (const args of [
+      ['cilium', 'ipcache', '--version', 'banana'],
+      ['cilium', 'ipcache', '--version', '1.13'],
+      ['cilium', 'metrics', '--cilium-version', '1'],
+      ['cilium', 'ipcache', '--bpffs='],
+      ['cilium', 'policy', '70000'],
+      ['explain', '10.0.0.256'],
+      ['explain', 'fd00:::1'],
+    ]) {
+      const r = cli(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^bpfscope: .+\nhint: bpfscope --help lists the commands\n$/);
+    }
+  });
+
   it('cilium srv6 vrf|policy|sid print cilium-dbg bpf srv6 vrf|policy|sid: IPv4 entries, then IPv6', async () => {
     // The fake node has no SRv6: its maps are made here, pinned where Cilium pins them.
     const bpffs = await mustBpffs();

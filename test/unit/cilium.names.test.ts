@@ -26,6 +26,10 @@ describe('cilium.names', () => {
     }
     expect(() => cilium.decode.metrics(k, v, 1, { version: '1.13.9' })).toThrow(RangeError);
     expect(() => cilium.decode.metrics(k, v, 1, { version: 16 as never })).toThrow(TypeError);
+    expect(['1.16.15', 'v1.17.0-rc.1', '1.23'].map((v) => cilium.versionOf(v))).toEqual(['1.16', '1.17', '1.20']);
+    expect(() => cilium.versionOf('banana')).toThrow(TypeError);
+    expect(() => cilium.versionOf(undefined as never)).toThrow(TypeError);
+    expect(() => cilium.versionOf('1.13')).toThrow(RangeError);
   });
 
   it('formatters check their options and input', () => {
