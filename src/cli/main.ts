@@ -85,6 +85,20 @@ function print(ctx: Context, value: unknown, text: () => string): void {
   ctx.out(ctx.json ? toJson(value) : text());
 }
 
+/** What cilium.format.* return for no records, a line cilium-dbg writes to stderr (exit 0). */
+const NO_ENTRIES = 'No entries found.\n';
+
+/**
+ * Records as cilium-dbg prints them, byte for byte: the tabwriter's trailing spaces kept on every
+ * row (the last one too), and "No entries found." on stderr, where cilium-dbg writes it.
+ */
+function printCiliumDbg<R>(ctx: Context, records: R[], format: (records: R[]) => string): void {
+  if (ctx.json) return ctx.out(toJson(records));
+  const text = format(records);
+  if (text === NO_ENTRIES) process.stderr.write(text);
+  else ctx.out(text.slice(0, -1)); // out() ends the line itself
+}
+
 function programRows(programs: ProgramInfo[], holders: Map<number, HolderProcess[]>): unknown[][] {
   return programs.map((p) => [p.id, p.type, p.name, p.tag, p.loadedAt, p.bytesXlated, p.bytesJited, bytes(p.bytesMemlock), p.mapIds, pidsText(holders.get(p.id))]);
 }
@@ -321,13 +335,13 @@ const commands: Record<string, Command> = {
       if (rest.length > 0) throw new UsageError('usage: bpfscope cilium srv6 vrf|policy|sid');
       if (target === 'vrf') {
         const { records } = await bothFamilies(read, cilium.srv6Vrf);
-        print(ctx, records, () => cilium.format.srv6Vrf(records).trimEnd());
+        printCiliumDbg(ctx, records, cilium.format.srv6Vrf);
       } else if (target === 'policy') {
         const { records } = await bothFamilies(read, cilium.srv6Policy);
-        print(ctx, records, () => cilium.format.srv6Policy(records).trimEnd());
+        printCiliumDbg(ctx, records, cilium.format.srv6Policy);
       } else if (target === 'sid') {
         const records = await cilium.srv6Sid(read);
-        print(ctx, records, () => cilium.format.srv6Sid(records).trimEnd());
+        printCiliumDbg(ctx, records, cilium.format.srv6Sid);
       } else {
         throw new UsageError('usage: bpfscope cilium srv6 vrf|policy|sid');
       }
@@ -351,7 +365,7 @@ const commands: Record<string, Command> = {
     }
     if (what === 'egress') {
       const { records } = await bothFamilies(read, cilium.egress);
-      print(ctx, records, () => cilium.format.egress(records).trimEnd());
+      printCiliumDbg(ctx, records, cilium.format.egress);
       return;
     }
     if (what === 'lb') {
@@ -376,13 +390,13 @@ const commands: Record<string, Command> = {
     }
     if (what === 'ipcache') {
       const records = await cilium.ipcache(read);
-      print(ctx, records, () => cilium.format.ipcache(records).trimEnd());
+      printCiliumDbg(ctx, records, cilium.format.ipcache);
     } else if (what === 'endpoints') {
       const records = await cilium.endpoints(read);
-      print(ctx, records, () => cilium.format.endpoints(records).trimEnd());
+      printCiliumDbg(ctx, records, cilium.format.endpoints);
     } else if (what === 'metrics') {
       const records = await cilium.metrics(read);
-      print(ctx, records, () => cilium.format.metrics(records).trimEnd());
+      printCiliumDbg(ctx, records, cilium.format.metrics);
     } else {
       throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|policy <id>|explain <target>');
     }

@@ -20,10 +20,12 @@ describeKernel('bpfscope cilium', () => {
     const read = { bpffs: node.bpffs, version: '1.16' };
     const ipcache = cli('cilium', 'ipcache', '--bpffs', node.bpffs, '--version', '1.16');
     expect(ipcache.code).toBe(0);
-    expect(ipcache.stdout).toBe(cilium.format.ipcache(await cilium.ipcache(read)).trimEnd() + '\n');
+    // Byte for byte, as cilium-dbg writes it: every row, the last one too, padded by the tabwriter.
+    expect(ipcache.stdout).toBe(cilium.format.ipcache(await cilium.ipcache(read)));
+    expect(ipcache.stdout).toMatch(/\n10\.3\.0\.179\/32 +identity=1 .*flags=<none> {3,}\n$/);
     expect(ipcache.stdout).toContain(', flags=<none>'); // 1.16's comma
-    expect(cli('cilium', 'endpoints', '--bpffs', node.bpffs, '--cilium-version', '1.16').stdout).toBe(cilium.format.endpoints(await cilium.endpoints(read)).trimEnd() + '\n');
-    expect(cli('cilium', 'metrics', '--bpffs', node.bpffs, '--version', '1.16').stdout).toBe(cilium.format.metrics(await cilium.metrics(read)).trimEnd() + '\n');
+    expect(cli('cilium', 'endpoints', '--bpffs', node.bpffs, '--cilium-version', '1.16').stdout).toBe(cilium.format.endpoints(await cilium.endpoints(read)));
+    expect(cli('cilium', 'metrics', '--bpffs', node.bpffs, '--version', '1.16').stdout).toBe(cilium.format.metrics(await cilium.metrics(read)));
     const json = JSON.parse(cli('cilium', 'endpoints', '--bpffs', node.bpffs, '--json').stdout) as { ip: string; ifindex: number }[];
     expect(json.find((e) => e.ip === '10.3.0.115')?.ifindex).toBe(node.pods[0].lxc.ifindex);
 
@@ -77,7 +79,8 @@ describeKernel('bpfscope cilium', () => {
     expect(JSON.parse(cli('cilium', 'srv6', 'vrf', '--bpffs', bpffs, '--json').stdout)).toEqual([...vrf4, ...vrf6]);
     expect(cli('cilium', 'srv6', 'sid', '--bpffs', bpffs).stdout).toBe(['SID              VRF ID', 'fd00:0:1::ff01   7', ''].join('\n'));
     // No IPv6 policy map (as where IPv6 is off), and an empty IPv4 one.
-    expect(cli('cilium', 'srv6', 'policy', '--bpffs', bpffs).stdout).toBe('No entries found.\n');
+    // cilium-dbg writes "No entries found." to stderr, and exits 0.
+    expect(cli('cilium', 'srv6', 'policy', '--bpffs', bpffs)).toEqual({ code: 0, stdout: '', stderr: 'No entries found.\n' });
     expect(cli('cilium', 'srv6', 'nope', '--bpffs', bpffs).code).toBe(2);
   });
 });
