@@ -32,7 +32,8 @@ export function parseArgs(argv: string[], valued: readonly string[], flags: read
       const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
       options[name] = value;
-    } else if (flags.includes(name) && eq < 0) {
+    } else if (flags.includes(name)) {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
       options[name] = true;
     } else {
       throw new UsageError(`unknown option --${name}`);

@@ -51,7 +51,8 @@ const USAGE = `usage: bpfscope [command] [--json]
   pinned [root]           objects pinned in bpffs
   top [--interval ms] [--count n]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
-  version                 bpfscope, libbpf, kernel and the features bpfscope probes
+  version, --version      bpfscope, libbpf, kernel and the features bpfscope probes (--version alone;
+                          after a cilium command it names the Cilium version)
   cilium ipcache|endpoints|metrics|egress [--version V] [--bpffs DIR]
                           cilium-dbg bpf … list, as that Cilium version prints it (default: the
                           newest version whose layouts fit the map's sizes)
@@ -624,6 +625,8 @@ function parsePositive(s: string, what: string): number {
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
   try {
+    // --version takes the Cilium version; alone, it asks for bpfscope's, as in most commands.
+    if (argv.length === 1 && argv[0] === '--version') argv = ['version'];
     const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs'], ['json', 'help', 'btf', 'inner', 'effective', 'tree']);
     const ctx: Context = { json: Boolean(args.options.json), out };
     const [name, ...rest] = args.positionals;

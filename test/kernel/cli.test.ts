@@ -64,6 +64,16 @@ describeKernel('bpfscope CLI', () => {
     expect(usage.stderr).toContain('not an id: abc');
     expect(cli('--nope').code).toBe(2);
     expect(cli('frobnicate').code).toBe(2);
+    const flagValue = cli('version', '--json=1');
+    expect(flagValue.code).toBe(2);
+    expect(flagValue.stderr).toContain('bpfscope: --json takes no value\n');
+  });
+
+  it('--version alone prints what the version command prints', () => {
+    const alone = cli('--version');
+    expect(alone.code).toBe(0);
+    expect(alone.stdout.split('\n')[0]).toBe(cli('version').stdout.split('\n')[0]);
+    expect(alone.stdout).toMatch(/^bpfscope \S+ \(node /);
   });
 
   it('top reports a program that ran during the interval, with its run rate and CPU share', async () => {
