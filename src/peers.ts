@@ -76,6 +76,10 @@ export async function findPeer(options?: FindPeerOptions): Promise<FindPeerResul
   const local = links.find((l) => (typeof device === 'string' ? l.name === device : l.ifindex === device));
   if (!local) throw enodev(`interface ${device}`, netns ? `not in netns ${netns}` : 'not in this namespace');
 
+  // Only a veth or a netkit device has a peer: the IFLA_LINK of a macvlan, vlan or ipvlan names
+  // its lower device (a Multus macvlan's is a host NIC), which is no peer.
+  if (local.kind !== 'veth' && local.kind !== 'netkit') return { local };
+
   // IFLA_LINK. The kernel leaves it out when it equals the device's own ifindex; older kernels
   // did so even for a peer in another namespace that has the same ifindex, whence ethtool.
   let peerIfindex = local.linkIndex || undefined;

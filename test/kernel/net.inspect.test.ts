@@ -370,6 +370,25 @@ describeKernel('network view', () => {
     expect(same.peer!.netns).toMatchObject({ names: [a], current: false });
   });
 
+  it('finds no peer for a macvlan, whose IFLA_LINK names its lower device, here or in another namespace', async () => {
+    const [a, b] = [mustNetns(), mustNetns()];
+    run('ip', ['-n', a, 'link', 'add', 'low0', 'type', 'veth', 'peer', 'name', 'low1']);
+    run('ip', ['-n', a, 'link', 'add', 'mv0', 'link', 'low0', 'type', 'macvlan']);
+    run('ip', ['-n', a, 'link', 'add', 'mv1', 'link', 'low0', 'type', 'macvlan']);
+    run('ip', ['-n', a, 'link', 'set', 'mv1', 'netns', b]); // as Multus moves one into a pod
+    const lower = ipJson<{ ifindex: number }[]>(['link', 'show', 'low0'], a)[0].ifindex;
+    expect(ipJson<{ link_index?: number; link?: string }[]>(['link', 'show', 'mv0'], a)[0]).toMatchObject({ link: 'low0' });
+
+    const here = await findPeer({ netns: { name: a }, ifname: 'mv0' });
+    expect(here.local).toMatchObject({ name: 'mv0', kind: 'macvlan', linkIndex: lower });
+    expect(here.peer).toBeUndefined();
+    const moved = await findPeer({ netns: { name: b }, ifname: 'mv1' });
+    expect(moved.local).toMatchObject({ name: 'mv1', kind: 'macvlan', linkIndex: lower });
+    expect(moved.peer).toBeUndefined();
+    // The veth under them still has its peer.
+    expect((await findPeer({ netns: { name: a }, ifname: 'low0' })).peer).toMatchObject({ name: 'low1' });
+  });
+
   it('lists network namespaces with names, pids and nsids like `ip -j netns list`', async () => {
     const lonely = mustNetns(); // no device links it to another namespace: no nsid assigned
     // The bare file `ip netns add` mounts over, left behind with nothing mounted on it.
