@@ -30,15 +30,16 @@ const URL_SCHEMES = ['containerd://', 'cri-o://', 'docker://', 'podman://'];
 
 /**
  * The container id a cgroup path names, if any: a last-but-any segment that is
- * `<prefix>-<64 hex>.scope` (systemd driver) or a bare 64-hex name (cgroupfs driver:
- * /kubepods/…/pod<uid>/<id>, /docker/<id>). CRI-O's `crio-conmon-<id>` (the monitor, not the
- * container) is not a match.
+ * `<prefix>-<64 hex>.scope` (systemd driver), `<prefix>-<64 hex>` (CRI-O's and Podman's cgroupfs
+ * driver: /kubepods/…/pod<uid>/crio-<id>) or a bare 64-hex name (containerd's and Docker's
+ * cgroupfs driver: /kubepods/…/pod<uid>/<id>, /docker/<id>). CRI-O's `crio-conmon-<id>` (the
+ * monitor, not the container) is not a match.
  */
 export function containerIdOfCgroup(path: string): { id: string; runtime?: ContainerRuntime } | undefined {
   const segments = path.split('/');
   for (let i = segments.length - 1; i >= 0; i--) {
     const s = segments[i];
-    const scoped = /^([a-z-]+)-([0-9a-f]{64})\.scope$/.exec(s);
+    const scoped = /^([a-z-]+)-([0-9a-f]{64})(?:\.scope)?$/.exec(s);
     if (scoped && SCOPE_PREFIXES[scoped[1]]) return { id: scoped[2], runtime: SCOPE_PREFIXES[scoped[1]] };
     if (/^[0-9a-f]{64}$/.test(s)) return segments[i - 1] === 'docker' ? { id: s, runtime: 'docker' } : { id: s };
   }

@@ -16,9 +16,13 @@ describe('containerIdOfCgroup', () => {
     expect(containerIdOfCgroup(`${slice}/cri-containerd-${ID}.scope/init`)).toEqual({ id: ID, runtime: 'containerd' });
   });
 
-  it('reads the cgroupfs driver: a bare id, Docker when its parent is /docker', () => {
+  it('reads the cgroupfs driver: a bare id, Docker when its parent is /docker; CRI-O and Podman name theirs', () => {
     expect(containerIdOfCgroup(`/kubepods/besteffort/pod0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f/${ID}`)).toEqual({ id: ID });
     expect(containerIdOfCgroup(`/docker/${ID}`)).toEqual({ id: ID, runtime: 'docker' });
+    // CRI-O's ContainerCgroupPath joins the parent with "crio-" + the id, without .scope.
+    expect(containerIdOfCgroup(`/kubepods/burstable/pod0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f/crio-${ID}`)).toEqual({ id: ID, runtime: 'cri-o' });
+    expect(containerIdOfCgroup(`/libpod_parent/libpod-${ID}`)).toEqual({ id: ID, runtime: 'podman' });
+    expect(containerIdOfCgroup(`/kubepods/burstable/pod0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f/crio-conmon-${ID}`)).toBeUndefined();
   });
 
   it('finds nothing in paths that name no container', () => {
