@@ -1,10 +1,12 @@
 #include "netns.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include <cerrno>
 #include <system_error>
@@ -61,10 +63,13 @@ bool Enter(const Target& target, Failure& failure) {
     int err = errno;
     std::string detail;
     if (err == EINVAL) {
-      // An empty regular file is what `ip netns del` leaves for an instant between unmounting a
-      // namespace and unlinking its file (and what a never-mounted name looks like).
+      // An empty regular file outside nsfs is what `ip netns del` leaves for an instant between
+      // unmounting a namespace and unlinking its file (and what a never-mounted name looks like).
+      // Every nsfs file also stats as an empty regular file: one there is another kind of namespace.
       struct stat st {};
-      bool empty = ::fstat(ns.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+      struct statfs fs {};
+      bool empty = ::fstat(ns.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
+                   ::fstatfs(ns.get(), &fs) == 0 && fs.f_type != NSFS_MAGIC;
       detail = empty ? "not a network namespace: an empty file, no namespace is mounted there (deleted?)"
                      : "not a network namespace";
     }

@@ -199,6 +199,9 @@ describeKernel('netns threads', () => {
 
     const notNs = await listInterfaces({ netns: { path: '/etc/hostname' } }).catch((e: unknown) => e);
     expect(notNs).toMatchObject({ code: 'EINVAL', op: 'setns', detail: 'not a network namespace' });
+    // Another kind of namespace: an nsfs file, which stats as an empty regular file too.
+    const mountNs = await listInterfaces({ netns: { path: '/proc/self/ns/mnt' } }).catch((e: unknown) => e);
+    expect(mountNs).toMatchObject({ code: 'EINVAL', op: 'setns', detail: 'not a network namespace' });
 
     const noDev = await listAttachments({ netns: { name: world.pods[0].netns }, ifname: 'nosuchdev' }).catch((e: unknown) => e);
     expect(noDev).toMatchObject({ code: 'ENODEV', object: 'interface nosuchdev' });
