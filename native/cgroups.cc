@@ -101,7 +101,7 @@ class CgroupQueryTask : public Task {
     if (!OnCgroup2(root.get(), path_, failure) || !Visit(root.get(), path_, failure)) return false;
     if (attachments_.rows() == 0) return true;  // nothing to name: the query alone needs no CAP_SYS_ADMIN
     // Effective rows name no links: a link belongs to the cgroup it attaches to.
-    return ReadPrograms(failure) && (effective_ || ReadLinks(failure));
+    return programs::ReadByIds(prog_ids_, programs_, failure) && (effective_ || ReadLinks(failure));
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -156,24 +156,6 @@ class CgroupQueryTask : public Task {
         return failure.Set(errno, "open", path + "/" + name);
       }
       if (!Visit(child.get(), path + "/" + name, failure)) return false;
-    }
-    return true;
-  }
-
-  // The attached programs' info. Without CAP_SYS_ADMIN (EPERM for every id alike) the rows keep
-  // their program ids and go without names, as bpftool lists them.
-  bool ReadPrograms(Failure& failure) {
-    programs::Context context;
-    for (uint32_t id : prog_ids_) {
-      Fd fd = OpenById(kPrograms, id, failure);
-      if (!fd.valid()) {
-        if (failure.err != ENOENT && failure.err != EPERM) return false;
-        bool refused = failure.err == EPERM;  // then for every id alike
-        failure = Failure{};                  // ENOENT: detached and freed since the query
-        if (refused) return true;
-        continue;
-      }
-      if (!programs::Read(fd.get(), programs_, context, failure)) return false;
     }
     return true;
   }

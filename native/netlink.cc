@@ -641,7 +641,7 @@ class AttachmentsTask : public Task {
                    }, failure);
   }
 
-  // Each attached program's info, read once; a program unloaded meanwhile is left out.
+  // Each attached program's info, read once (programs::ReadByIds).
   bool ReadPrograms(Failure& failure) {
     std::set<uint32_t> ids;
     for (const Device& d : devices_) ids.insert(d.xdp_prog_ids.begin(), d.xdp_prog_ids.end());
@@ -650,17 +650,7 @@ class AttachmentsTask : public Task {
     for (const auto& f : tc_)
       if (f.second.bpf_id) ids.insert(*f.second.bpf_id);
     ids.erase(0);
-    programs::Context context;
-    for (uint32_t id : ids) {
-      Fd fd = OpenById(kPrograms, id, failure);
-      if (!fd.valid()) {
-        if (failure.err != ENOENT) return false;
-        failure = Failure{};
-        continue;
-      }
-      if (!programs::Read(fd.get(), programs_, context, failure)) return false;
-    }
-    return true;
+    return programs::ReadByIds(ids, programs_, failure);
   }
 
   struct Device {

@@ -8,8 +8,8 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { listInterfaces, openMap } from 'bpfscope';
-import { attachCgroup, createLink, createMap, createNetns, detachCgroup, loadProgram, pin, updateElem, type KernelObject } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, mustBpffs, mustCgroup, owned, run, toolEnv, uniqueName } from '../helpers/kernel';
+import { attachCgroup, attachTcx, createLink, createMap, createNetns, detachCgroup, loadProgram, pin, updateElem, type KernelObject } from 'bpfscope/testing';
+import { bpftool, cleanup, describeKernel, mustBpffs, mustCgroup, mustVeth, owned, run, toolEnv, uniqueName } from '../helpers/kernel';
 import { PACKAGE_ROOT } from '../helpers/trace';
 
 type Outcome = 'ok' | { name: string; code?: string; op?: string; capability?: string; message: string };
@@ -50,6 +50,7 @@ const calls = {
   byName: async () => (await b.listInterfaces({ netns: { name: cfg.netns } })).map((l) => l.name).join(),
   byPid: async () => (await b.listInterfaces({ netns: { pid: cfg.pid } })).length,
   listAttachments: async () => Array.isArray(await b.listAttachments()),
+  vethAttachments: async () => (await b.listAttachments({ ifname: cfg.veth })).map((a) => [a.hook, a.progId, a.progName ?? null]),
   findPeer: async () => (await b.findPeer({ ifname: 'lo' })).peer === undefined,
   probeFeatures: async () => Object.fromEntries((await b.probeFeatures()).map((f) => [f.name.split(' ')[0], f.supported ?? null])),
   versions: async () => typeof b.versions().libbpfRuntime,
@@ -134,6 +135,10 @@ describeKernel('privileges', () => {
     await attachCgroup(cgProg, cfg.cgroup as string, 'cgroup_inet_ingress', 'multi');
     cleanup(() => detachCgroup(cgProg, cfg.cgroup as string, 'cgroup_inet_ingress'));
     cfg.cgroupLink = owned(await createLink(cgProg, cfg.cgroup as string, 'cgroup_inet_ingress')).id;
+    const veth = mustVeth();
+    cfg.veth = veth.host;
+    cfg.vethProgId = prog.id;
+    owned(await attachTcx(prog, veth.hostIfindex, 'ingress'));
     const ns = await createNetns(uniqueName('priv'));
     cleanup(() => ns.remove());
     cfg.netns = ns.name;
@@ -251,6 +256,8 @@ describeKernel('privileges', () => {
     checkAll(run);
     ok(run, 'listCgroupAttachments', true);
     ok(run, 'cgroupShow', cgroupRows([null, null], [null, null]));
+    // tcx on a device too: the program's id, not its name.
+    ok(run, 'vethAttachments', [['tcx/ingress', cfg.vethProgId, null]]);
     // bpftool with the same capabilities leaves out the programs it cannot read by id.
     expect(bpftoolAs(withCaps('net_admin'), 'cgroup', 'show', cfg.cgroup as string)).toEqual([]);
   });
