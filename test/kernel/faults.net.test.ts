@@ -73,6 +73,9 @@ describeKernel('network faults', () => {
       // findPeer on lo: an answer without a peer, or the pid is gone.
       calls.push(settle<unknown>(i % 2 ? listInterfaces({ netns: { pid } }) : findPeer({ netns: { pid }, ifname: 'lo' })));
       if (i === 15) {
+        // The first call answers before the process goes (on a loaded machine the threads of all
+        // 16 could otherwise start only after it went); the others may still be in flight.
+        await calls[0];
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));
       }
