@@ -188,10 +188,12 @@ export class BpfMap extends FdOwner {
   /**
    * The value stored under `key` (per-CPU maps: every CPU's value, packed), or undefined. queue
    * and stack maps have no keys: an empty `key` reads the value a pop would take, without taking
-   * it (bpftool's `map peek`), or undefined when the map is empty.
+   * it (bpftool's `map peek`), or undefined when the map is empty. A bloom filter rejects with the
+   * BpfError its dump gives: its kernel lookup tests the value given for membership and returns none.
    */
   async lookup(key: Buffer | Uint8Array): Promise<Buffer | undefined> {
     const bytes = this.checkKey(key);
+    if (this.info.type === 'bloom_filter') throw this.bloomLookup();
     return withCallerStack(() => native().mapLookup(this.handle, bytes)).catch(
       (err: unknown) => Promise.reject(this.explain(err, 'read')),
     );
@@ -203,8 +205,10 @@ export class BpfMap extends FdOwner {
    */
   lookupSync(key: Buffer | Uint8Array): Buffer | undefined {
     const bytes = this.checkKey(key);
+    if (this.info.type === 'bloom_filter') throw this.bloomLookup();
     // Memory from Node's pool, not zeroed: the kernel writes all valueStride bytes of a value it
-    // finds (the lookup copies the whole value out), and one it does not find is never shown.
+    // finds (the lookup copies the whole value out; the bloom filter, whose lookup writes nothing,
+    // was refused above), and one it does not find is never shown.
     const value = Buffer.allocUnsafe(this.valueStride);
     let found: boolean;
     try {
@@ -382,6 +386,16 @@ export class BpfMap extends FdOwner {
   }
 
   /**
+   * A bloom filter's BPF_MAP_LOOKUP_ELEM takes the value buffer as the element to test and writes
+   * nothing back: "found" would hand back the caller's own bytes (lookupSync's: unzeroed pool
+   * memory). Refused before the call, as its dump is refused (EOPNOTSUPP, with the same reason).
+   */
+  private bloomLookup(): unknown {
+    const refused = new BpfError({ errno: EOPNOTSUPP, code: 'EOPNOTSUPP', op: 'BPF_MAP_LOOKUP_ELEM', object: `map ${this.info.id}` });
+    return this.explain(refused, 'read');
+  }
+
+  /**
    * Adds what the kernel's bare errno does not say when it refuses to hand a map's entries to user
    * space: which map types never do, and why (a sockmap's ENOSPC reads "No space left on device").
    */
@@ -414,6 +428,9 @@ export class BpfMap extends FdOwner {
     return this.btfLoaded;
   }
 }
+
+/** What the kernel's get_next_key says to a bloom filter's dump. */
+const EOPNOTSUPP = 95;
 
 /** How the kernel refuses to iterate or read a map whose type has no readable entries (ENOTSUPP is its internal 524). */
 const REFUSALS: ReadonlySet<string> = new Set(['ENOTSUPP', 'EOPNOTSUPP', 'EINVAL']);

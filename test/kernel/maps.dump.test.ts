@@ -569,6 +569,17 @@ describeKernel('map dumps', () => {
     expect(err).toMatchObject({ code: 'ENOSPC', op: 'BPF_MAP_LOOKUP_ELEM' });
     expect((err as BpfError).message).toContain('sockmap map entries cannot be read: the kernel returns socket cookies only into 8-byte values');
     expect(() => sockets.lookupSync(u32(0))).toThrow('sockmap map entries cannot be read');
+    // A bloom filter's kernel lookup tests the value buffer for membership and writes nothing back:
+    // with element 0 pushed, a zeroed buffer would be "found". Refused before the call instead.
+    const { object: bloom, map: filter } = await mustMap({ type: 'bloom_filter', keySize: 0, valueSize: 4, maxEntries: 4 });
+    await updateElem(bloom, Buffer.alloc(0), u32(0));
+    const dumped = await filter.dump().catch((e: unknown) => e);
+    const looked = await filter.lookup(Buffer.alloc(0)).catch((e: unknown) => e);
+    expect(looked).toBeInstanceOf(BpfError);
+    expect(looked).toMatchObject({ code: 'EOPNOTSUPP', errno: (dumped as BpfError).errno, op: 'BPF_MAP_LOOKUP_ELEM', object: `map ${filter.info.id} (bloom_filter)` });
+    expect((looked as BpfError).message).toContain('bloom_filter map entries cannot be read: a bloom filter answers membership queries and keeps no entries');
+    expect((dumped as BpfError).code).toBe('EOPNOTSUPP');
+    expect(() => filter.lookupSync(Buffer.alloc(0))).toThrow('bloom_filter map entries cannot be read');
   });
 
   it('device, CPU, socket and LRU per-CPU maps dump as bpftool does, without its error entries for empty slots', async () => {
