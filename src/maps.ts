@@ -229,9 +229,11 @@ export class BpfMap extends FdOwner {
   dump<K extends LayoutFields, V extends LayoutFields>(options: DumpOptions & { key: Layout<K>; value: Layout<V>; views?: false }): Promise<MapRecord<K, V>[]>;
   async dump(options?: DumpOptionsAll): Promise<ShapedDump> {
     const o = checkDumpOptions(options);
-    const btf = o.format === 'btf' ? await this.btf() : this.btfLoaded;
-    const raw = await withCallerStack(() => this.rawDump(false, this.takeSpare(), o.iterate));
-    return shapeDump(this.ownDump(raw, btf), o);
+    // Both started before the first await, so each owns a dup of the fd before a close() that
+    // follows this call; the BTF (read once per handle) loads while the dump runs.
+    const raw = withCallerStack(() => this.rawDump(false, this.takeSpare(), o.iterate));
+    const [dumped, btf] = await Promise.all([raw, o.format === 'btf' ? this.btf() : this.btfLoaded]);
+    return shapeDump(this.ownDump(dumped, btf), o);
   }
 
   /**

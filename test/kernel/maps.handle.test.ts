@@ -177,4 +177,28 @@ describeKernel('map handles', () => {
     }
     expect(openFdCount()).toBe(before);
   });
+
+  it('every async call started before close() finishes from the fd it dup\'d: dumps of each format, dumpInner, lookup, entryDecoder, btfTypes', async () => {
+    const btf = { types: [{ kind: 'int' as const, name: 'unsigned int', size: 4 }], keyTypeId: 1, valueTypeId: 1 };
+    const object = owned(await createMap({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 4, btf }));
+    await updateElem(object, u32(1), u32(2));
+    const inner = owned(await createMap({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 }));
+    const outer = owned(await createMap({ type: 'array_of_maps', keySize: 4, valueSize: 4, maxEntries: 1, innerMap: inner }));
+    await updateElem(outer, u32(0), u32(inner.fd));
+    const layout = defineLayout({ n: { offset: 0, type: 'u32' } }, 4);
+    const started = async <T>(id: number, call: (map: Awaited<ReturnType<typeof openMap>>) => Promise<T>): Promise<T> => {
+      const map = await openMap(id);
+      const pending = call(map);
+      map.close();
+      return pending;
+    };
+    expect((await started(object.id, (m) => m.dump())).count).toBe(1);
+    expect(await started(object.id, (m) => m.dump({ format: 'btf' }))).toEqual([{ key: 1, value: 2 }]);
+    expect(await started(object.id, (m) => m.dump({ key: layout, value: layout }))).toEqual([{ key: { n: 1 }, value: { n: 2 } }]);
+    expect(await started(object.id, (m) => m.lookup(u32(1)))).toEqual(u32(2));
+    expect((await started(object.id, (m) => m.entryDecoder()))(u32(1), u32(2))).toEqual({ key: 1, value: 2 });
+    expect((await started(object.id, (m) => m.btfTypes()))?.valueTypeId).toBe(1);
+    const nested = await started(outer.id, (m) => m.dumpInner());
+    expect(nested.inner.map((e) => e?.info.id)).toEqual([inner.id]);
+  });
 });
