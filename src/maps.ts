@@ -313,9 +313,9 @@ export class BpfMap extends FdOwner {
    * the packed per-CPU block (valueStride bytes). `{ format: 'hex' }`: bpftool's hex entry
    * (`-j map lookup`'s key and value) whether the map has BTF or not.
    */
-  entryDecoder(options: { format: 'hex' }): Promise<(key: Buffer, value: Buffer) => BpftoolEntry>;
-  entryDecoder(options?: { format?: 'btf' }): Promise<(key: Buffer, value: Buffer) => BtfEntry | BpftoolEntry>;
-  async entryDecoder(options?: { format?: 'btf' | 'hex' }): Promise<(key: Buffer, value: Buffer) => BtfEntry | BpftoolEntry> {
+  entryDecoder(options: { format: 'hex' }): Promise<(key: Buffer | Uint8Array, value: Buffer | Uint8Array) => BpftoolEntry>;
+  entryDecoder(options?: { format?: 'btf' }): Promise<(key: Buffer | Uint8Array, value: Buffer | Uint8Array) => BtfEntry | BpftoolEntry>;
+  async entryDecoder(options?: { format?: 'btf' | 'hex' }): Promise<(key: Buffer | Uint8Array, value: Buffer | Uint8Array) => BtfEntry | BpftoolEntry> {
     const { format = 'btf' } = checkOptions<{ format: 'btf' | 'hex' }>(options, ['format'], 'entryDecoder');
     if (format !== 'btf' && format !== 'hex') throw new TypeError(`entryDecoder format must be 'btf' or 'hex', got ${describe(format)}`);
     const btf = format === 'btf' ? await this.btf() : undefined;
@@ -323,9 +323,9 @@ export class BpfMap extends FdOwner {
     const { valueStride } = this;
     const cpus = this.perCpu ? this.possibleCpus : 0;
     return (key, value) => {
-      if (!Buffer.isBuffer(key) || key.length !== keySize) throw new RangeError(`map ${this.info.id} has ${keySize}-byte keys; got ${describe(key)}`);
-      if (!Buffer.isBuffer(value) || value.length !== valueStride) throw new RangeError(`map ${this.info.id} has ${valueStride}-byte values as read; got ${describe(value)}`);
-      const entry = new MapDump({ count: 1, batched: false, keySize, valueSize, valueStride, cpus, keys: key, values: value }, type, btf);
+      const keys = this.checkKey(key);
+      const values = bytesOf(value, 'value', valueStride, `map ${this.info.id} has ${valueStride}-byte values as read`);
+      const entry = new MapDump({ count: 1, batched: false, keySize, valueSize, valueStride, cpus, keys, values }, type, btf);
       return format === 'hex' ? entry.toJSON()[0] : entry.decode()[0];
     };
   }
@@ -380,11 +380,7 @@ export class BpfMap extends FdOwner {
   }
 
   private checkKey(key: unknown): Buffer {
-    if (!(key instanceof Uint8Array)) throw new TypeError(`a map key must be a Buffer or Uint8Array, got ${describe(key)}`);
-    if (key.length !== this.info.keySize) {
-      throw new RangeError(`map ${this.info.id} has ${this.info.keySize}-byte keys; got ${key.length} bytes`);
-    }
-    return Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+    return bytesOf(key, 'key', this.info.keySize, `map ${this.info.id} has ${this.info.keySize}-byte keys`);
   }
 
   /**
@@ -474,6 +470,13 @@ function unreadable(info: MapInfo, code: string): string | undefined {
 type RawBtf = BtfTypeTable;
 type DumpOptionsAll = DumpOptions & { format?: 'btf' | 'raw'; key?: Layout<LayoutFields>; value?: Layout<LayoutFields>; views?: boolean };
 type ShapedDump = MapDump | BtfEntry[] | BpftoolEntry[] | MapRecord<LayoutFields, LayoutFields>[] | MapRecordView<LayoutFields, LayoutFields>[];
+
+/** `bytes` as a Buffer over the same memory, when it is a Buffer or Uint8Array of `size` bytes (`sizeRule` says which). */
+function bytesOf(bytes: unknown, what: 'key' | 'value', size: number, sizeRule: string): Buffer {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`a map ${what} must be a Buffer or Uint8Array, got ${describe(bytes)}`);
+  if (bytes.length !== size) throw new RangeError(`${sizeRule}; got ${bytes.length} bytes`);
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 function compileBtf(table: RawBtf | undefined): MapBtf | null {
   if (!table) return null;

@@ -290,7 +290,10 @@ describeKernel('BTF-decoded map dumps', () => {
     expect(changes.added.map((e) => decode(e.key, e.value))).toEqual(dumped);
     expect(() => decode(key.subarray(1), encodeValue(FLOWS[0]))).toThrow(`map ${map.info.id} has 8-byte keys; got 7 bytes`);
     expect(() => decode(key, encodeValue(FLOWS[0]).subarray(0, 8))).toThrow('has 64-byte values as read; got 8 bytes');
-    expect(() => decode('07' as unknown as Buffer, encodeValue(FLOWS[0]))).toThrow('got string 07');
+    expect(() => decode('07' as unknown as Buffer, encodeValue(FLOWS[0]))).toThrow(new TypeError('a map key must be a Buffer or Uint8Array, got string 07'));
+    expect(() => decode(key, [...encodeValue(FLOWS[0])] as unknown as Buffer)).toThrow(TypeError);
+    // What lookup() accepts: a Uint8Array key (and value) of the right size.
+    expect(decode(new Uint8Array(key), new Uint8Array(encodeValue(FLOWS[1])))).toEqual(decode(key, encodeValue(FLOWS[1])));
 
     const { object, map: perCpu } = await mustMap({ type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 2, btf: { types: TYPES, keyTypeId: 1, valueTypeId: 10 } });
     expect(perCpu.perCpu).toBe(true);
