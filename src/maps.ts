@@ -255,11 +255,14 @@ export class BpfMap extends FdOwner {
    * array_of_maps / hash_of_maps: the dump and, beside each entry, the inner map its value names,
    * opened by id and dumped (bpftool prints only `inner_map_id`). The kernel nests maps one level
    * deep, so an inner map holds no further maps. Inner maps are read one at a time, each opened
-   * and closed in turn, so a map of thousands of slots needs one more fd, not thousands.
+   * and closed in turn, so a map of thousands of slots needs one more fd, not thousands. The only
+   * option is `iterate`: the dumps are MapDumps, so dump()'s format and layout options would not
+   * shape them, and are refused (TypeError).
    */
   async dumpInner(options?: DumpOptions): Promise<InnerMapsDump> {
     if (!MAP_IN_MAP.has(this.info.type)) throw new TypeError(`dumpInner() is for array_of_maps and hash_of_maps; this is a ${String(this.info.type)} map`);
-    const dump = await this.dump(options);
+    const { iterate } = checkOptions<DumpOptions>(options, ['iterate'], 'dumpInner');
+    const dump = await this.dump({ iterate });
     const inner: InnerMapsDump['inner'] = [];
     for (let i = 0; i < dump.count; i++) {
       let map: BpfMap;
@@ -273,7 +276,7 @@ export class BpfMap extends FdOwner {
         throw err;
       }
       try {
-        inner.push({ info: map.info, dump: await map.dump(options) });
+        inner.push({ info: map.info, dump: await map.dump({ iterate }) });
       } finally {
         map.close();
       }

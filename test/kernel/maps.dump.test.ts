@@ -147,6 +147,13 @@ describeKernel('map dumps', () => {
     const innerValueByKey = new Map(inner.map((m, i) => [dump.key(i).readUInt32LE(0), m!.dump.value(0).readUInt32LE(0)]));
     expect(innerValueByKey).toEqual(new Map([[10, 0xaaaa], [20, 0xbbbb]]));
     await expect(progs.map.dumpInner()).rejects.toThrow(TypeError);
+    // Its dumps are MapDumps: dump()'s format and layouts would not shape them, so they are refused.
+    const iterated = await outer.map.dumpInner({ iterate: true });
+    expect(iterated.dump.batched).toBe(false);
+    expect(iterated.inner.map((m) => [m!.dump.batched, m!.dump.toJSON()])).toEqual(inner.map((m) => [false, m!.dump.toJSON()]));
+    const layout = defineLayout({ n: { offset: 0, type: 'u32' } }, 4);
+    await expect(outer.map.dumpInner({ format: 'btf' } as never)).rejects.toThrow(new TypeError("dumpInner: unknown option 'format'"));
+    await expect(outer.map.dumpInner({ key: layout, value: layout } as never)).rejects.toThrow(new TypeError("dumpInner: unknown option 'key'"));
   });
 
   it('big maps: batched and iterated dumps agree; a sparse map dumps only its entries', async () => {
