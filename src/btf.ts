@@ -89,16 +89,33 @@ function intReader(type: Extract<BtfType, { kind: 'int' }>, shift: number): BtfD
   return bitfieldReader(0, bits);
 }
 
+/**
+ * An enumerator's value as the reader of a `bits`-bit enum reads it (a signed number), or
+ * undefined when no value of that size is it. An enum's is its s32 already. An enum64's is a
+ * 64-bit bigint, which a 1-, 2- or 4-byte ENUM64 holds sign-extended when signed (BTF kflag).
+ */
+function enumKey(value: number | bigint, bits: number, signed: boolean): number | undefined {
+  if (typeof value === 'number') return value;
+  const fits = signed ? BigInt.asIntN(bits, value) === BigInt.asIntN(64, value) : BigInt.asUintN(bits, value) === BigInt.asUintN(64, value);
+  return fits ? Number(BigInt.asIntN(bits, value)) : undefined;
+}
+
 function enumReader(type: Extract<BtfType, { kind: 'enum' }>): BtfDecoder {
   const names = new Map<number | bigint, string>();
-  for (const { name, value } of type.values) names.set(typeof value === 'bigint' ? BigInt.asIntN(64, value) : value, name);
-  // bpftool reads the enum as a signed integer of its size and prints the number when no name matches.
+  if (type.size !== 8) {
+    for (const { name, value } of type.values) {
+      const key = enumKey(value, type.size * 8, type.signed);
+      if (key !== undefined) names.set(key, name);
+    }
+  }
+  // bpftool reads the enum as a signed integer of its size and prints the number when no name
+  // matches. (It reads an ENUM64 as 8 bytes whatever its size: past a smaller one's end.)
   switch (type.size) {
     case 1: return (v, _b, at) => { const n = v.getInt8(at); return names.get(n) ?? n; };
     case 2: return (v, _b, at) => { const n = v.getInt16(at, true); return names.get(n) ?? n; };
     case 4: return (v, _b, at) => { const n = v.getInt32(at, true); return names.get(n) ?? n; };
     default: {
-      // 8 bytes: enum64 values are bigint; a plain enum's 32-bit values are compared as bigint too.
+      // 8 bytes: read as bigint; a plain enum's 32-bit values are compared as bigint too.
       for (const { name, value } of type.values) names.set(BigInt.asIntN(64, BigInt(value)), name);
       return (v, _b, at) => { const n = v.getBigInt64(at, true); return names.get(n) ?? n; };
     }

@@ -196,6 +196,39 @@ describeKernel('BTF-decoded map dumps', () => {
     expect(sameMeaningAs(bpftoolFormatted(map.info.id), ours)).toEqual(canonical(ours));
   });
 
+  it('names the values of ENUM64 types of 1, 2 and 4 bytes, signed and unsigned, by the enumerators bpftool lists', async () => {
+    // Type ids are positions + 1. The kernel takes ENUM64 of any enum size; clang emits them at 8.
+    const types: BtfTypeSpec[] = [
+      /* 1 */ { kind: 'int', name: 'unsigned int', size: 4 },
+      /* 2 */ { kind: 'enum64', name: 'u4', size: 4, values: [{ name: 'SEVEN', value: 7n }, { name: 'TOP', value: 0xffff_ffffn }, { name: 'FAR', value: 1n << 40n }] },
+      /* 3 */ { kind: 'enum64', name: 's2', size: 2, signed: true, values: [{ name: 'MINUS_ONE', value: 0xffff_ffff_ffff_ffffn }] },
+      /* 4 */ { kind: 'enum64', name: 'u1', size: 1, values: [{ name: 'TWO', value: 2n }] },
+      /* 5 */ {
+        kind: 'struct', name: 'small_enum64s', size: 16, members: [
+          { name: 'u4', type: 2, bitOffset: 0 },
+          { name: 'top', type: 2, bitOffset: 32 },
+          { name: 's2', type: 3, bitOffset: 64 },
+          { name: 'u1', type: 4, bitOffset: 80 },
+          { name: 'none', type: 2, bitOffset: 96 },
+        ],
+      },
+    ];
+    const { object, map } = await mustMap({ type: 'array', keySize: 4, valueSize: 16, maxEntries: 1, btf: { types, keyTypeId: 1, valueTypeId: 5 } });
+    const value = Buffer.alloc(16);
+    value.writeUInt32LE(7, 0);
+    value.writeUInt32LE(0xffff_ffff, 4);
+    value.writeInt16LE(-1, 8);
+    value[10] = 2;
+    value.writeUInt32LE(0, 12); // FAR (1 << 40) does not fit 4 bytes: 0 is no enumerator
+    await updateElem(object, Buffer.alloc(4), value);
+    const ours = (await map.dump({ format: 'btf' })) as BtfEntry[];
+    expect(ours).toEqual([{ key: 0, value: { u4: 'SEVEN', top: 'TOP', s2: 'MINUS_ONE', u1: 'TWO', none: 0 } }]);
+    // bpftool's formatted dump reads every ENUM64 as 8 bytes, past a smaller one's end (btf_dumper_enum64),
+    // so the names are checked against the enumerators its BTF dump lists.
+    const listed = run('bpftool', ['btf', 'dump', 'id', String(map.info.btfId)]);
+    for (const line of ["'SEVEN' val=7ULL", "'TOP' val=4294967295ULL", "'MINUS_ONE' val=-1LL", "'TWO' val=2ULL"]) expect(listed).toContain(line);
+  });
+
   it('decodes a global-data section (datasec of vars, no key type) with enum64, pointers through qualifiers and tags, and floats, like bpftool', async () => {
     // A .data map as libbpf makes one: an array of one entry, value type DATASEC, key type 0.
     // Type ids are positions + 1.
