@@ -6,7 +6,8 @@
 
 namespace bpfscope::errors {
 
-// The errno's symbolic name ("ENOENT"); "ENOTSUPP" for the kernel-internal 524; "E<n>" otherwise.
+// The errno's symbolic name ("ENOENT"; "ENOTSUPP" for the kernel-internal 524), or nullptr for a
+// number Linux does not define (Make then names it "E<n>").
 const char* Name(int err);
 
 // A BpfError instance for the failure (or a plain Error if the class was never registered).

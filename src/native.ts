@@ -54,6 +54,8 @@ export interface NativeFixtures {
 
 export interface NativeBinding {
   setErrorClass(ctor: typeof BpfError): void;
+  /** The code a BpfError of this errno gets, or undefined when Linux defines no such errno (for tests). */
+  errnoName(errno: number): string | undefined;
   /** The column layout of each kind's tables. */
   schemas: { program: TableSchema; map: TableSchema; link: TableSchema; interface: TableSchema; holder: TableSchema; cgroupAttachment: TableSchema };
   listPrograms(): Promise<NativeTable>;

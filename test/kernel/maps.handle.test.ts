@@ -1,5 +1,5 @@
 // Opening maps (by id, pin and name), handle lifetime, lookups, and the errors bad input gets.
-import { unlinkSync } from 'node:fs';
+import { closeSync, openSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { BpfError, defineLayout, openMap } from 'bpfscope';
@@ -123,6 +123,13 @@ describeKernel('map handles', () => {
     expect(err).toBeInstanceOf(BpfError);
     expect(err).toMatchObject({ code: 'EINVAL', op: 'BPF_OBJ_GET', object: join(dir, 'prog') });
     expect((err as Error).message).toContain('not a map');
+
+    // An sk_storage key is a socket's fd: a file's gets the kernel's ENOTSOCK, by its name.
+    const storage = owned(await createMap({ type: 'sk_storage', keySize: 4, valueSize: 8, maxEntries: 0, flags: 1, btf: { types: [{ kind: 'int', name: 'int', size: 4, signed: true }, { kind: 'int', name: 'long long', size: 8, signed: true }], keyTypeId: 1, valueTypeId: 2 } }));
+    using sockets = await openMap(storage.id);
+    const file = openSync('/proc/self/stat', 'r');
+    cleanup(() => closeSync(file));
+    await expect(sockets.lookup(u32(file))).rejects.toMatchObject({ code: 'ENOTSOCK', errno: 88, op: 'BPF_MAP_LOOKUP_ELEM', message: expect.stringContaining('(ENOTSOCK)') });
   });
 
   it('the addon refuses a lookup into a buffer of the wrong size instead of letting the kernel write past it', async () => {

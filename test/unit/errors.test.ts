@@ -1,5 +1,10 @@
+import { constants } from 'node:os';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { BpfError } from 'bpfscope';
+
+const require = createRequire(import.meta.url);
+const { native } = require('../../dist/cjs/native.js') as { native(): { errnoName(errno: number): string | undefined } };
 
 describe('BpfError', () => {
   it('carries code, errno, op and object, and reads op object: text (CODE)', () => {
@@ -31,5 +36,19 @@ describe('BpfError', () => {
     const long = new BpfError({ errno: 22, code: 'EINVAL', op: 'BPF_PROG_LOAD', object: 'program x', detail: log });
     expect(long.message).not.toContain('line1');
     expect(long.detail).toBe(log);
+  });
+
+  it('names every errno Linux defines, as the system does, so that none is reported as E<n>', () => {
+    // Node's table (the platform's <errno.h>), less the aliases that share a number with another name.
+    const aliases = new Set(['EWOULDBLOCK', 'EDEADLOCK', 'ENOTSUP']);
+    const system = Object.entries(constants.errno as Record<string, number>).filter(([name]) => !aliases.has(name));
+    expect(system.length).toBeGreaterThan(70);
+    for (const [name, errno] of system) expect(native().errnoName(errno), name).toBe(name);
+    // Linux numbers 1 to 133, all but 41 and 58, which it leaves unused.
+    for (let errno = 1; errno <= 133; errno++) {
+      if (errno !== 41 && errno !== 58) expect(native().errnoName(errno), String(errno)).toMatch(/^E[A-Z0-9]+$/);
+    }
+    expect([88, 77, 67, 133, 524, 512].map((n) => native().errnoName(n))).toEqual(['ENOTSOCK', 'EBADFD', 'ENOLINK', 'EHWPOISON', 'ENOTSUPP', 'ERESTARTSYS']);
+    expect([0, 41, 134, 600].map((n) => native().errnoName(n))).toEqual([undefined, undefined, undefined, undefined]);
   });
 });
