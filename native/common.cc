@@ -3,7 +3,12 @@
 #include "uapi_compat.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
+
+#include <cerrno>
 
 #include <cstdio>
 #include <cstdlib>
@@ -39,6 +44,21 @@ bool FdinfoU64(const std::string& text, const char* key, uint64_t* out) {
     pos = eol + 1;
   }
   return false;
+}
+
+bool OnBpffs(const std::string& path, Failure& failure) {
+  struct statfs fs {};
+  if (::statfs(path.c_str(), &fs) != 0) return failure.Set(errno, "statfs", path);
+  if (static_cast<unsigned long>(fs.f_type) != BPF_FS_MAGIC) return failure.Set(EXDEV, "statfs", path, "not on a bpffs mount");
+  return true;
+}
+
+bool ObjGetAccessDenied(const std::string& path, Failure& failure) {
+  if (!OnBpffs(path, failure)) return false;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    return failure.Set(EISDIR, "BPF_OBJ_GET", path, "a bpffs directory, not a pinned object");
+  return failure.Set(EACCES, "BPF_OBJ_GET", path);
 }
 
 bool ArgU32(const Napi::CallbackInfo& info, size_t i, uint32_t* out) {

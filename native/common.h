@@ -64,6 +64,15 @@ std::string ReadFdinfo(int fd);
 // Finds `key:\t<number>` in fdinfo text. Returns false when the key is absent.
 bool FdinfoU64(const std::string& text, const char* key, uint64_t* out);
 
+// Whether `path` is on a bpffs mount; records the failure (statfs's own, or EXDEV "not on a bpffs
+// mount") when it is not.
+bool OnBpffs(const std::string& path, Failure& failure);
+// Records why BPF_OBJ_GET of `path` failed with EACCES. The kernel says EACCES both for a pin the
+// caller may not open and for a path that holds no pin at all (bpf_inode_type): a file outside
+// bpffs (EXDEV, as OnBpffs), or a bpffs directory (EISDIR). Only the first is about permissions.
+// For the failure path only: it makes a statfs and a stat.
+bool ObjGetAccessDenied(const std::string& path, Failure& failure);
+
 // JS values for kernel numbers: u64 is always a BigInt.
 inline Napi::Value U64(Napi::Env env, uint64_t v) { return Napi::BigInt::New(env, v); }
 inline Napi::Value U32(Napi::Env env, uint32_t v) { return Napi::Number::New(env, v); }

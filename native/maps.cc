@@ -173,6 +173,7 @@ class OpenTask : public Task {
       fd_.Reset(bpf_obj_get_opts(path_.c_str(), &opts));
       if (!fd_.valid()) {
         int err = errno;
+        if (err == EACCES) return ObjGetAccessDenied(path_, failure);
         return failure.Set(err, "BPF_OBJ_GET", path_, err == EINVAL ? "the object pinned there is not a map" : "");
       }
       // Only a map's fdinfo has map_id; a pinned program or link would otherwise read as garbage.

@@ -3,9 +3,7 @@
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -48,13 +46,6 @@ bool KindOf(int fd, ObjectKind* kind) {
   std::snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
   ssize_t n = ::readlink(link, target, sizeof(target));
   return n > 0 && KindOfFdTarget(std::string_view(target, static_cast<size_t>(n)), kind);
-}
-
-bool OnBpffs(const std::string& path, Failure& failure) {
-  struct statfs fs {};
-  if (::statfs(path.c_str(), &fs) != 0) return failure.Set(errno, "statfs", path);
-  if (static_cast<unsigned long>(fs.f_type) != BPF_FS_MAGIC) return failure.Set(EXDEV, "statfs", path, "not on a bpffs mount");
-  return true;
 }
 
 // Opens one pinned object and appends its info to the table of its kind.

@@ -39,7 +39,11 @@ const CAPABILITY_BY_OP: Record<string, string> = {
   statfs: 'search permission on the path (or CAP_DAC_READ_SEARCH)',
 };
 
-/** Where EACCES means something other than EPERM for the same operation: file permissions. */
+/**
+ * Where EACCES means something other than EPERM for the same operation: file permissions. (A
+ * BPF_OBJ_GET of a path that holds no pin is also EACCES to the kernel; the addon reports those
+ * as EXDEV or EISDIR instead: native/common.cc ObjGetAccessDenied.)
+ */
 const CAPABILITY_BY_OP_EACCES: Record<string, string> = {
   BPF_OBJ_GET: 'read permission on the pin (read and write for programs and links), or CAP_DAC_OVERRIDE',
 };

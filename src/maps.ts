@@ -63,7 +63,8 @@ export type MapRef = number | { id: number } | { pinned: string } | { name: stri
  * a handle that is garbage-collected is closed then.
  *
  * By name: the map must be the only one with that name (names are cut to 15 characters, as the
- * kernel keeps them). No such map rejects with BpfError ENOENT.
+ * kernel keeps them). No such map rejects with BpfError ENOENT. A pinned path outside bpffs
+ * rejects with BpfError EXDEV, a bpffs directory with EISDIR (the kernel says EACCES to both).
  */
 export async function openMap(ref: MapRef): Promise<BpfMap> {
   const target = await resolveRef(ref);

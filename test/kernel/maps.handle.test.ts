@@ -158,7 +158,20 @@ describeKernel('map handles', () => {
     await expect(openMap({ Pinned: '/sys/fs/bpf/x' } as never)).rejects.toThrow("did you mean 'pinned'");
     await expect(openMap(0xfffffff0)).rejects.toMatchObject({ code: 'ENOENT', op: 'BPF_MAP_GET_FD_BY_ID' });
     await expect(openMap({ name: uniqueName('bpfs_none') })).rejects.toMatchObject({ code: 'ENOENT' });
-    await expect(openMap({ pinned: join(await mustBpffs(), 'missing') })).rejects.toMatchObject({ code: 'ENOENT', op: 'BPF_OBJ_GET' });
+    const bpffs = await mustBpffs();
+    await expect(openMap({ pinned: join(bpffs, 'missing') })).rejects.toMatchObject({ code: 'ENOENT', op: 'BPF_OBJ_GET' });
+    // The kernel's EACCES for a path that holds no pin is no permission matter: bpftool says
+    // "not in bpf file system (bpffs)", and so does the error, without a capability hint.
+    for (const [path, code, op, detail] of [
+      ['/proc/self/stat', 'EXDEV', 'statfs', 'not on a bpffs mount'],
+      ['/etc', 'EXDEV', 'statfs', 'not on a bpffs mount'],
+      [bpffs, 'EISDIR', 'BPF_OBJ_GET', 'a bpffs directory, not a pinned object'],
+    ]) {
+      const err = await openMap({ pinned: path }).catch((e: unknown) => e);
+      expect(err, path).toBeInstanceOf(BpfError);
+      expect(err, path).toMatchObject({ code, op, object: path, detail, capability: undefined });
+      expect((err as Error).message, path).not.toContain('this needs');
+    }
 
     const name = uniqueName('bpfs_twice');
     owned(await createMap({ type: 'array', name, keySize: 4, valueSize: 4, maxEntries: 1 }));
