@@ -19,7 +19,8 @@ export type FieldType =
 /**
  * A C `union { v4addr; v6addr }` of 16 bytes: IPv6 text when `(record[v6When.at] & mask) === value`,
  * else the IPv4 text of the first 4 bytes. Encoding writes 4 or 16 bytes from either text and leaves
- * the deciding byte to its own field.
+ * the deciding byte to its own field. `at` counts from the record's start and must fall inside the
+ * record; mask and value are bytes (value within mask). defineLayout refuses any other union.
  */
 export interface IpUnionType {
   ip: 16;
@@ -253,6 +254,13 @@ export class Layout<L extends LayoutFields> {
     this.holdsBufferViews = Object.values(fields).some((spec) => typeof spec.type === 'object' && 'bytes' in spec.type);
     this.size = size ?? end;
     if (end > this.size) throw new RangeError(`layout fields end at byte ${end}, past its size ${this.size}`);
+    for (const [name, spec] of Object.entries(fields)) {
+      // Past the record, the deciding byte would be the next record's (or past the buffer).
+      const { type } = spec;
+      if (typeof type === 'object' && 'ip' in type && type.v6When.at >= this.size) {
+        throw new RangeError(`field '${name}': v6When.at ${type.v6When.at} is past the ${this.size}-byte record`);
+      }
+    }
   }
 
   /** Decodes the record at `offset` of `buf`. */
@@ -385,12 +393,32 @@ function checkField(name: string, spec: FieldSpec): void {
   if (spec.endian !== undefined && spec.endian !== 'little' && spec.endian !== 'big') {
     throw new TypeError(`field '${name}': endian must be 'little' or 'big', got ${JSON.stringify(spec.endian)}`);
   }
+  if (typeof type === 'object' && 'ip' in type) checkIpUnion(name, type);
   if (spec.bits !== undefined) {
     if (typeof type !== 'string' || !(type in SIZES)) throw new TypeError(`field '${name}': bits are for integer types`);
     const [first, width] = Array.isArray(spec.bits) ? spec.bits : [NaN, NaN];
     if (!Number.isInteger(first) || !Number.isInteger(width) || first < 0 || width < 1 || first + width > size * 8) {
       throw new RangeError(`field '${name}': bits must be [first, width] inside the ${size * 8}-bit integer, got ${JSON.stringify(spec.bits)}`);
     }
+  }
+}
+
+/**
+ * An IPv4/IPv6 union: 16 bytes (an IPv6 address), and a deciding byte `v6When` that can ever say
+ * IPv6. That the byte lies inside the record is checked once the record's size is known.
+ */
+function checkIpUnion(name: string, type: IpUnionType): void {
+  if (type.ip !== 16) throw new RangeError(`field '${name}': an IPv4/IPv6 union holds 16 bytes (ip: 16), got ip: ${JSON.stringify(type.ip)}`);
+  const when = type.v6When as Partial<IpUnionType['v6When']> | undefined;
+  if (typeof when !== 'object' || when === null) throw new TypeError(`field '${name}': an IPv4/IPv6 union needs v6When: { at, mask, value }`);
+  for (const key of ['at', 'mask', 'value'] as const) {
+    const n = when[key];
+    if (typeof n !== 'number') throw new TypeError(`field '${name}': v6When.${key} must be a number, got ${JSON.stringify(n)}`);
+    const max = key === 'at' ? Number.MAX_SAFE_INTEGER : 0xff;
+    if (!Number.isInteger(n) || n < 0 || n > max) throw new RangeError(`field '${name}': v6When.${key} must be an integer 0..${max}, got ${n}`);
+  }
+  if ((when.value! & ~when.mask!) !== 0) {
+    throw new RangeError(`field '${name}': v6When.value ${when.value} has bits outside mask ${when.mask}, so the address would never read as IPv6`);
   }
 }
 

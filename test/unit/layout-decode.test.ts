@@ -259,3 +259,29 @@ it('refills the columns of an earlier call (into): in place, as fewer elements, 
   expect(own.every((x) => x === 0xdeadbeef)).toBe(true);
   expect(mine.big).toBeInstanceOf(BigUint64Array);
 });
+
+it('decodes an IPv4/IPv6 union by its deciding byte, and refuses at definition a union it could not read', () => {
+  const layout = defineLayout({
+    addr: { offset: 0, type: { ip: 16, v6When: { at: 16, mask: 0x0f, value: 0x0a } } },
+    family: { offset: 16, type: 'u8' },
+  }, 20);
+  const buf = Buffer.alloc(40);
+  buf.set([10, 0, 0, 1], 0);
+  buf[16] = 0xf2; // low nibble 2: IPv4
+  buf.set([0x20, 0x01, 0x0d, 0xb8], 20);
+  buf[36] = 0x1a; // low nibble 10: IPv6
+  expect(layout.decodeAll(buf)).toEqual([{ addr: '10.0.0.1', family: 0xf2 }, { addr: '2001:db8::', family: 0x1a }]);
+  expect(layout.view(buf, 20).addr).toBe('2001:db8::');
+
+  const union = (type: unknown, size?: number) => () => defineLayout({ a: { offset: 0, type: type as { ip: 16; v6When: { at: number; mask: number; value: number } } } }, size);
+  // The deciding byte must be in the record: past it, a packed buffer's next record decided.
+  expect(union({ ip: 16, v6When: { at: 16, mask: 1, value: 1 } })).toThrow(new RangeError("field 'a': v6When.at 16 is past the 16-byte record"));
+  expect(union({ ip: 16, v6When: { at: 16, mask: 1, value: 1 } }, 17)).not.toThrow();
+  // Its type says 16 bytes: { ip: 4 } read IPv6 text from 16 bytes of a 4-byte field.
+  expect(union({ ip: 4, v6When: { at: 0, mask: 0x80, value: 0x80 } })).toThrow(new RangeError("field 'a': an IPv4/IPv6 union holds 16 bytes (ip: 16), got ip: 4"));
+  expect(union({ ip: 16 })).toThrow(new TypeError("field 'a': an IPv4/IPv6 union needs v6When: { at, mask, value }"));
+  expect(union({ ip: 16, v6When: { at: '3', mask: 1, value: 1 } })).toThrow(new TypeError('field \'a\': v6When.at must be a number, got "3"'));
+  expect(union({ ip: 16, v6When: { at: 1.5, mask: 1, value: 1 } }, 20)).toThrow(RangeError);
+  expect(union({ ip: 16, v6When: { at: 1, mask: 256, value: 1 } })).toThrow(new RangeError("field 'a': v6When.mask must be an integer 0..255, got 256"));
+  expect(union({ ip: 16, v6When: { at: 1, mask: 0x0f, value: 0x10 } })).toThrow(/has bits outside mask 15, so the address would never read as IPv6/);
+});
