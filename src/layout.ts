@@ -34,7 +34,10 @@ export interface FieldSpec {
   endian?: 'little' | 'big';
   /** A bitfield inside the integer: [first bit (LSB = 0), width]. */
   bits?: readonly [number, number];
-  /** Several consecutive elements: decodes to an array. */
+  /**
+   * Several consecutive elements: decodes to an array. `count: 0` is a C flexible array member
+   * (`x[0]`, at the end of a struct): it takes no bytes and decodes to [].
+   */
   count?: number;
 }
 
@@ -113,6 +116,12 @@ export function fieldSize(type: FieldType): number {
   if (type === 'bool8') return 1;
   return SIZES[type];
 }
+
+/**
+ * A field as the compiled code uses it: its name, offset, reader or writer, element count
+ * (undefined for one element, not an array) and the bytes of one element.
+ */
+type Placed<L extends LayoutFields, F> = [keyof L, number, F, number | undefined, number];
 
 type Reader = (view: DataView, buf: Buffer, at: number, record?: number) => unknown;
 type Writer = (view: DataView, buf: Buffer, at: number, value: unknown) => void;
@@ -223,8 +232,8 @@ function writerFor(spec: FieldSpec): Writer {
 export class Layout<L extends LayoutFields> {
   /** The record size: explicit, or the end of the last field. */
   readonly size: number;
-  private readonly readers: [keyof L, number, Reader, number, number][];
-  private readonly writers: [keyof L, number, Writer, number, number][];
+  private readonly readers: Placed<L, Reader>[];
+  private readonly writers: Placed<L, Writer>[];
   /** Decodes the record at `at` (see compileDecoder). */
   private readonly decodeAt: RecordDecoder<L>;
   /** The view class, compiled on first use (see compileView). */
@@ -243,12 +252,12 @@ export class Layout<L extends LayoutFields> {
     this.readers = Object.entries(fields).map(([name, spec]) => {
       checkField(name, spec);
       const one = fieldSize(spec.type);
-      const count = spec.count ?? 0;
-      end = Math.max(end, spec.offset + one * Math.max(count, 1));
-      return [name as keyof L, spec.offset, readerFor(spec), count, one];
+      // count: 0 is C's flexible array member (`x[0]`): no bytes, decoded as [].
+      end = Math.max(end, spec.offset + one * (spec.count ?? 1));
+      return [name as keyof L, spec.offset, readerFor(spec), spec.count, one];
     });
     this.writers = Object.entries(fields).map(([name, spec]) => {
-      return [name as keyof L, spec.offset, writerFor(spec), spec.count ?? 0, fieldSize(spec.type)];
+      return [name as keyof L, spec.offset, writerFor(spec), spec.count, fieldSize(spec.type)];
     });
     this.decodeAt = compileDecoder(fields, this.readers);
     this.holdsBufferViews = Object.values(fields).some((spec) => typeof spec.type === 'object' && 'bytes' in spec.type);
@@ -363,7 +372,7 @@ export class Layout<L extends LayoutFields> {
     for (const [name, off, write, count, one] of this.writers) {
       const value = values[name];
       if (value === undefined) continue;
-      if (count === 0) {
+      if (count === undefined) {
         write(view, buf, offset + off, value);
       } else {
         const items = value as unknown[];
@@ -492,11 +501,11 @@ function aligned64(array: 'q' | 's', unaligned: string, off: number): string {
 }
 
 /** How each field is read, as code: plain integers and IPv4 addresses inline, the rest through their reader. */
-function readExpressions<L extends LayoutFields>(fields: L, readers: [keyof L, number, Reader, number, number][]): [string, string][] {
+function readExpressions<L extends LayoutFields>(fields: L, readers: Placed<L, Reader>[]): [string, string][] {
   const specs = Object.values(fields);
   return readers.map(([name, off, , count, one], i) => [
     String(name),
-    inlineRead(specs[i], off) ?? (count === 0 ? `r[${i}](v, b, at + ${off}, at)` : `many(r[${i}], v, b, at + ${off}, ${count}, ${one}, at)`),
+    inlineRead(specs[i], off) ?? (count === undefined ? `r[${i}](v, b, at + ${off}, at)` : `many(r[${i}], v, b, at + ${off}, ${count}, ${one}, at)`),
   ]);
 }
 
@@ -505,7 +514,7 @@ function readExpressions<L extends LayoutFields>(fields: L, readers: [keyof L, n
  * creates every record with one hidden class and no per-field call, which is what makes decoding a
  * dump of a million entries cost a small multiple of reading it.
  */
-function compileDecoder<L extends LayoutFields>(fields: L, readers: [keyof L, number, Reader, number, number][]): RecordDecoder<L> {
+function compileDecoder<L extends LayoutFields>(fields: L, readers: Placed<L, Reader>[]): RecordDecoder<L> {
   const body = `${plainConstructorCode('Record', 'c, at', `const ${loadBytes()};`, readExpressions(fields, readers))}
     return function decodeRecord(c, at) { return new Record(c, at); };`;
   const make = new Function('r', 'many', 'ipv4', body) as (r: Reader[], many: typeof readMany, ipv4: typeof ipv4Text) => RecordDecoder<L>;
@@ -524,7 +533,7 @@ const VIEW_AT = Symbol('view offset');
  */
 function compileView<L extends LayoutFields>(
   fields: L,
-  readers: [keyof L, number, Reader, number, number][],
+  readers: Placed<L, Reader>[],
   decodeAt: RecordDecoder<L>,
 ): ViewConstructor<L> {
   const reserved = Object.keys(fields).filter((name) => VIEW_METHODS.includes(name));
@@ -675,7 +684,7 @@ type ColumnsFiller<L extends LayoutFields> = (bytes: RecordBytes, n: number, str
  * IPv4 addresses, two be16 ports, a u8) took 0.36–0.38 ms, in loops of their own 0.14–0.20 ms.
  * 64-bit integers (copied as 32-bit halves, no bigint) and every other field go through fillColumn.
  */
-function compileColumns<L extends LayoutFields>(fields: L, readers: [keyof L, number, Reader, number, number][]): ColumnsFiller<L> {
+function compileColumns<L extends LayoutFields>(fields: L, readers: Placed<L, Reader>[]): ColumnsFiller<L> {
   const specs = Object.values(fields);
   const expressions = readExpressions(fields, readers);
   const inline = readers.map(([, off], i) => {
@@ -687,7 +696,7 @@ function compileColumns<L extends LayoutFields>(fields: L, readers: [keyof L, nu
     const spec = specs[i];
     return (c: RecordBytes, n: number, stride: number, offset: number, previous: unknown) =>
       fillColumn(spec, c, n, stride, offset + off, (at, record) =>
-        many === 0 ? read(c.v, c.b, at, record) : readMany(read, c.v, c.b, at, many, one, record), offset, previous);
+        many === undefined ? read(c.v, c.b, at, record) : readMany(read, c.v, c.b, at, many, one, record), offset, previous);
   });
   const loops = readers.map(([name], i) => {
     const spec = specs[i];

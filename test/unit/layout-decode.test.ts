@@ -285,3 +285,15 @@ it('decodes an IPv4/IPv6 union by its deciding byte, and refuses at definition a
   expect(union({ ip: 16, v6When: { at: 1, mask: 256, value: 1 } })).toThrow(new RangeError("field 'a': v6When.mask must be an integer 0..255, got 256"));
   expect(union({ ip: 16, v6When: { at: 1, mask: 0x0f, value: 0x10 } })).toThrow(/has bits outside mask 15, so the address would never read as IPv6/);
 });
+
+it('reads count: 0 as C reads a flexible array member: no bytes, an empty array', () => {
+  // struct { u32 len; u16 items[0]; }: sizeof is 4, and items starts where the struct ends.
+  const layout = defineLayout({ len: { offset: 0, type: 'u32' }, items: { offset: 4, type: 'u16', count: 0 } });
+  expect(layout.size).toBe(4);
+  const buf = Buffer.from([1, 0, 0, 0, 2, 0, 0, 0]);
+  expect(layout.decodeAll(buf)).toEqual([{ len: 1, items: [] }, { len: 2, items: [] }]);
+  expect(layout.view(buf, 4).toObject()).toEqual({ len: 2, items: [] });
+  expect(layout.decodeColumns(buf)).toEqual({ len: new Uint32Array([1, 2]), items: [[], []] });
+  expect(layout.encode({ len: 3, items: [] })).toEqual(Buffer.from([3, 0, 0, 0]));
+  expect(() => layout.encode({ items: [1] })).toThrow(RangeError);
+});
