@@ -1,6 +1,7 @@
 // User-declared record layouts: a struct's fields, offsets, types and byte order, decoded from a
 // packed buffer of many records (a map dump) with one DataView and no per-byte JS work.
 // The Cilium decoders (src/cilium/) are tables of these layouts.
+import { describe } from './validate';
 
 /** Scalar field types. `be*` are big-endian (network order), the rest follow `endian` (default little). */
 export type ScalarType = 'u8' | 'u16' | 'u32' | 'u64' | 'i8' | 'i16' | 'i32' | 'i64' | 'be16' | 'be32' | 'be64';
@@ -188,27 +189,95 @@ function scalarWriter(type: ScalarType, little: boolean): Writer {
   }
 }
 
-// The inverse of readerFor. Bitfields are read-modify-write, so fields sharing a byte compose.
+/** The values of each integer type: [min, max], as bigints for the 64-bit ones. */
+const RANGES: Record<ScalarType, readonly [number, number] | readonly [bigint, bigint]> = {
+  u8: [0, 0xff], i8: [-0x80, 0x7f], u16: [0, 0xffff], be16: [0, 0xffff], i16: [-0x8000, 0x7fff],
+  u32: [0, 0xffffffff], be32: [0, 0xffffffff], i32: [-0x80000000, 0x7fffffff],
+  u64: [0n, 2n ** 64n - 1n], be64: [0n, 2n ** 64n - 1n], i64: [-(2n ** 63n), 2n ** 63n - 1n],
+};
+
+/**
+ * Checks one element of field `name` before encode writes it, so that a wrong key misses no lookup
+ * silently: the kind of value decode gives back (TypeError otherwise; a 64-bit integer may also be
+ * a safe-integer number, and comes back a bigint), within what the field holds (RangeError: an
+ * integer of its type's range or its bitfield's width, a string of latin1 characters that fits).
+ * Address text is checked by its parser (TypeError).
+ */
+function valueChecker(name: string, spec: FieldSpec): (x: unknown) => unknown {
+  const { type } = spec;
+  const wrong = (what: string, x: unknown) => new TypeError(`field '${name}': expected ${what}, got ${describe(x)}`);
+  const text = (x: unknown) => {
+    if (typeof x !== 'string') throw wrong('a string', x);
+    return x;
+  };
+  if (typeof type === 'object') {
+    if ('bytes' in type) {
+      return (x) => {
+        if (!(x instanceof Uint8Array)) throw wrong('a Buffer or Uint8Array', x);
+        if (x.length > type.bytes) throw new RangeError(`field '${name}': ${x.length} bytes do not fit in a ${type.bytes}-byte field`);
+        return x;
+      };
+    }
+    if ('ip' in type) return text;
+    return (x) => {
+      // decode reads latin1 up to the first NUL or the field's end: anything else would not come back.
+      if (/[^\x00-\xff]/.test(text(x))) throw new RangeError(`field '${name}': ${JSON.stringify(x)} has characters outside latin1`);
+      if ((x as string).length > type.cstring) throw new RangeError(`field '${name}': ${JSON.stringify(x)} is longer than its ${type.cstring} bytes`);
+      return x;
+    };
+  }
+  if (type === 'ipv4' || type === 'ipv6' || type === 'mac') return text;
+  if (type === 'bool8') {
+    return (x) => {
+      if (typeof x !== 'boolean') throw wrong('a boolean', x);
+      return x;
+    };
+  }
+  const width = spec.bits?.[1];
+  const outside = (x: number | bigint, min: number | bigint, max: number | bigint) =>
+    new RangeError(`field '${name}': ${x} is outside ${width === undefined ? type : `a ${width}-bit field`}'s ${min}..${max}`);
+  if (SIZES[type] === 8) {
+    const [min, max] = width === undefined ? (RANGES[type] as readonly [bigint, bigint]) : [0n, (1n << BigInt(width)) - 1n];
+    return (x) => {
+      if (typeof x !== 'bigint' && typeof x !== 'number') throw wrong('a bigint', x);
+      if (typeof x === 'number' && !Number.isSafeInteger(x)) throw new RangeError(`field '${name}': ${x} is not a safe integer (give a bigint)`);
+      const big = BigInt(x);
+      if (big < min || big > max) throw outside(big, min, max);
+      return big;
+    };
+  }
+  const [min, max] = width === undefined ? (RANGES[type] as readonly [number, number]) : [0, 2 ** width - 1];
+  return (x) => {
+    if (typeof x !== 'number') throw wrong('a number', x);
+    if (!Number.isInteger(x)) throw new RangeError(`field '${name}': ${x} is not an integer`);
+    if (x < min || x > max) throw outside(x, min, max);
+    return x;
+  };
+}
+
+/** writerFor's writer, after valueChecker's check. */
+function checkedWriter(name: string, spec: FieldSpec): Writer {
+  const check = valueChecker(name, spec);
+  const write = writerFor(spec);
+  return (v, b, at, x) => write(v, b, at, check(x));
+}
+
+// The inverse of readerFor, for values valueChecker passed. Bitfields are read-modify-write, so
+// fields sharing a byte compose.
 function writerFor(spec: FieldSpec): Writer {
   const { type } = spec;
   const little = spec.endian !== 'big';
   if (typeof type === 'object') {
-    if ('bytes' in type) {
-      return (_v, b, at, x) => {
-        const src = x as Uint8Array;
-        if (src.length > type.bytes) throw new RangeError(`${src.length} bytes do not fit in a ${type.bytes}-byte field`);
-        b.set(src, at);
-      };
-    }
-    if ('ip' in type) return (_v, b, at, x) => b.set(String(x).includes(':') ? parseIpv6(String(x)) : parseIpv4(String(x)), at);
+    if ('bytes' in type) return (_v, b, at, x) => b.set(x as Uint8Array, at);
+    if ('ip' in type) return (_v, b, at, x) => b.set((x as string).includes(':') ? parseIpv6(x as string) : parseIpv4(x as string), at);
     return (_v, b, at, x) => {
-      const n = b.write(String(x), at, type.cstring, 'latin1');
+      const n = b.write(x as string, at, type.cstring, 'latin1');
       if (n < type.cstring) b[at + n] = 0;
     };
   }
-  if (type === 'ipv4') return (_v, b, at, x) => b.set(parseIpv4(String(x)), at);
-  if (type === 'ipv6') return (_v, b, at, x) => b.set(parseIpv6(String(x)), at);
-  if (type === 'mac') return (_v, b, at, x) => b.set(parseMac(String(x)), at);
+  if (type === 'ipv4') return (_v, b, at, x) => b.set(parseIpv4(x as string), at);
+  if (type === 'ipv6') return (_v, b, at, x) => b.set(parseIpv6(x as string), at);
+  if (type === 'mac') return (_v, b, at, x) => b.set(parseMac(x as string), at);
   if (type === 'bool8') return (v, _b, at, x) => v.setUint8(at, x ? 1 : 0);
   const base = scalarWriter(type, little);
   if (!spec.bits) return base;
@@ -257,7 +326,7 @@ export class Layout<L extends LayoutFields> {
       return [name as keyof L, spec.offset, readerFor(spec), spec.count, one];
     });
     this.writers = Object.entries(fields).map(([name, spec]) => {
-      return [name as keyof L, spec.offset, writerFor(spec), spec.count, fieldSize(spec.type)];
+      return [name as keyof L, spec.offset, checkedWriter(name, spec), spec.count, fieldSize(spec.type)];
     });
     this.decodeAt = compileDecoder(fields, this.readers);
     this.holdsBufferViews = Object.values(fields).some((spec) => typeof spec.type === 'object' && 'bytes' in spec.type);
@@ -361,23 +430,31 @@ export class Layout<L extends LayoutFields> {
 
   /**
    * Writes a record into `buf` at `offset` (default: a fresh zeroed buffer of the layout's size).
-   * Fields left out of `record` keep the bytes already there, so padding stays zero.
+   * Fields left out of `record` (or undefined) keep the bytes already there, so padding stays zero.
+   * Each value must be what decode gives back for its field: a TypeError for the wrong kind of
+   * value or a name the layout has no field for, a RangeError for a number out of the field's
+   * range (or bitfield's width), a string longer than the field, or more elements than `count`.
+   * Nothing is masked or cut to fit: encoded keys would otherwise miss their lookups silently.
    */
   encode(record: Partial<Decoded<L>>, buf: Buffer = Buffer.alloc(this.size), offset = 0): Buffer {
-    if (offset < 0 || offset + this.size > buf.length) {
-      throw new RangeError(`a ${this.size}-byte record at offset ${offset} does not fit in ${buf.length} bytes`);
+    if (typeof record !== 'object' || record === null) throw new TypeError(`encode expects a record object, got ${describe(record)}`);
+    this.checkRecordAt(buf, offset);
+    const values = record as Record<string, unknown>;
+    for (const name of Object.keys(values)) {
+      if (values[name] !== undefined && !Object.prototype.hasOwnProperty.call(this.fields, name)) {
+        throw new TypeError(`encode: the layout has no field '${name}' (fields: ${Object.keys(this.fields).join(', ')})`);
+      }
     }
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const values = record as Record<keyof L, unknown>;
     for (const [name, off, write, count, one] of this.writers) {
-      const value = values[name];
+      const value = values[name as string];
       if (value === undefined) continue;
       if (count === undefined) {
         write(view, buf, offset + off, value);
       } else {
-        const items = value as unknown[];
-        if (items.length > count) throw new RangeError(`field ${String(name)} holds ${count} elements, got ${items.length}`);
-        for (let i = 0; i < items.length; i++) write(view, buf, offset + off + i * one, items[i]);
+        if (!Array.isArray(value)) throw new TypeError(`field '${String(name)}' holds ${count} elements: expected an array, got ${describe(value)}`);
+        if (value.length > count) throw new RangeError(`field '${String(name)}' holds ${count} elements, got ${value.length}`);
+        for (let i = 0; i < value.length; i++) write(view, buf, offset + off + i * one, value[i]);
       }
     }
     return buf;

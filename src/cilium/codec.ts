@@ -144,7 +144,17 @@ export function decodeFamilyPairs<K, V>(
   return { ...decodePairs<K, V>(name, tables[family], keys, values, count, options), family };
 }
 
-/** Packs key/value records with one row's layouts. */
+/**
+ * `record` less the fields `layout` has no room for. The encoders' records are the same for every
+ * version, and a field that a version's map lacks (metrics' line before 1.16, conntrack's packets
+ * before 1.16, egress' ifindex in the IPv4 map before 1.20) is left out when encoding for it, as
+ * its decode leaves it undefined; Layout.encode itself refuses a name it has no field for.
+ */
+function fieldsIn(layout: AnyLayout, record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([name]) => Object.prototype.hasOwnProperty.call(layout.fields, name)));
+}
+
+/** Packs key/value records with one row's layouts, each without the fields that row lacks. */
 export function encodePairs(
   row: MapLayout,
   pairs: readonly (readonly [Record<string, unknown>, Record<string, unknown>])[],
@@ -152,8 +162,8 @@ export function encodePairs(
   const keys = Buffer.alloc(pairs.length * row.keySize);
   const values = Buffer.alloc(pairs.length * row.valueSize);
   pairs.forEach(([k, v], i) => {
-    row.key.encode(k as never, keys, i * row.keySize);
-    row.value.encode(v as never, values, i * row.valueSize);
+    row.key.encode(fieldsIn(row.key, k) as never, keys, i * row.keySize);
+    row.value.encode(fieldsIn(row.value, v) as never, values, i * row.valueSize);
   });
   return { keys, values, count: pairs.length, keySize: row.keySize, valueSize: row.valueSize, map: row.map };
 }
