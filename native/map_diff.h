@@ -14,10 +14,20 @@ struct PackedDump {
   uint32_t count;
 };
 
+// The values of a dump: `stride` bytes each. A per-CPU map's (cpus > 0) hold one slot of
+// round_up(size, 8) bytes per possible CPU, stride = cpus × slot, and only a slot's first `size`
+// bytes mean anything: the kernel copies the rest from whatever user space last wrote there.
+struct ValueShape {
+  uint32_t stride;
+  uint32_t size;  // one CPU's value; the stride itself for other maps
+  uint32_t cpus;  // 0 for maps with one value per key
+};
+
 // Appends the new indexes of added keys, the old indexes of removed ones, and (old, new) index
-// pairs of keys whose values differ. Keys are compared as bytes; a key repeated within one dump
-// pairs with one occurrence on the other side each.
-void DiffPacked(const PackedDump& old_dump, const PackedDump& new_dump, uint32_t ks, uint32_t vs,
+// pairs of keys whose values differ in a meaningful byte (padding of per-CPU slots aside). Keys
+// are compared as bytes; a key repeated within one dump pairs with one occurrence on the other
+// side each.
+void DiffPacked(const PackedDump& old_dump, const PackedDump& new_dump, uint32_t ks, const ValueShape& values,
                 std::vector<uint32_t>* added, std::vector<uint32_t>* removed, std::vector<uint32_t>* changed);
 
 }  // namespace bpfscope::maps

@@ -626,17 +626,21 @@ Napi::Value DumpMemory(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// mapDiff(oldKeys, oldValues, oldCount, newKeys, newValues, newCount, keySize, valueStride)
+// mapDiff(oldKeys, oldValues, oldCount, newKeys, newValues, newCount, keySize, valueStride, valueSize, cpus)
 //   → Uint32Array [nAdded, nRemoved, nChanged, added new indexes…, removed old indexes…, (old, new) pairs…]
 // Pure byte comparison on the main thread; the hash table lives in per-thread scratch reused
-// across calls, so a diff allocates only its result.
+// across calls, so a diff allocates only its result. Per-CPU values (cpus > 0) compare without
+// their slots' padding (map_diff.h ValueShape).
 Napi::Value MapDiff(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint32_t old_count, new_count, ks, vs;
-  if (info.Length() < 8 || !info[0].IsBuffer() || !info[1].IsBuffer() || !ArgU32(info, 2, &old_count) ||
+  uint32_t old_count, new_count, ks, vs, size, cpus;
+  if (info.Length() < 10 || !info[0].IsBuffer() || !info[1].IsBuffer() || !ArgU32(info, 2, &old_count) ||
       !info[3].IsBuffer() || !info[4].IsBuffer() || !ArgU32(info, 5, &new_count) || !ArgU32(info, 6, &ks) ||
-      !ArgU32(info, 7, &vs))
-    return ThrowType(env, "mapDiff(oldKeys, oldValues, oldCount, newKeys, newValues, newCount, keySize, valueStride)");
+      !ArgU32(info, 7, &vs) || !ArgU32(info, 8, &size) || !ArgU32(info, 9, &cpus))
+    return ThrowType(env, "mapDiff(oldKeys, oldValues, oldCount, newKeys, newValues, newCount, keySize, valueStride, valueSize, cpus)");
+  // The slots SameValue reads must lie inside each value.
+  if (cpus ? uint64_t(cpus) * ((uint64_t(size) + 7) & ~uint64_t(7)) != vs : size != vs)
+    return ThrowType(env, "mapDiff: valueStride must be valueSize, or cpus × round_up(valueSize, 8)");
   auto ok = info[0].As<Napi::Buffer<uint8_t>>(), ov = info[1].As<Napi::Buffer<uint8_t>>();
   auto nk = info[3].As<Napi::Buffer<uint8_t>>(), nv = info[4].As<Napi::Buffer<uint8_t>>();
   if (ok.Length() < size_t(old_count) * ks || ov.Length() < size_t(old_count) * vs ||
@@ -645,7 +649,7 @@ Napi::Value MapDiff(const Napi::CallbackInfo& info) {
   const uint8_t *okd = ok.Data(), *ovd = ov.Data(), *nkd = nk.Data(), *nvd = nv.Data();
 
   std::vector<uint32_t> added, removed, changed;
-  DiffPacked({okd, ovd, old_count}, {nkd, nvd, new_count}, ks, vs, &added, &removed, &changed);
+  DiffPacked({okd, ovd, old_count}, {nkd, nvd, new_count}, ks, {vs, size, cpus}, &added, &removed, &changed);
   size_t total = 3 + added.size() + removed.size() + changed.size();
   Napi::Uint32Array out = Napi::Uint32Array::New(env, total);
   uint32_t* o = out.Data();

@@ -93,8 +93,11 @@ export class MapPoller {
       return changes;
     }
     const old = previous.dump;
+    // The unchanged map's fast path: whole buffers, padding and all. When they differ, the diff
+    // compares per-CPU values without their slots' padding, which user space, not the program,
+    // last wrote: a change of padding alone changes no entry.
     if (old.count === dump.count && old.keys.equals(dump.keys) && old.values.equals(dump.values)) return changes;
-    const diff = native().mapDiff(old.keys, old.values, old.count, dump.keys, dump.values, dump.count, dump.keySize, dump.valueStride);
+    const diff = native().mapDiff(old.keys, old.values, old.count, dump.keys, dump.values, dump.count, dump.keySize, dump.valueStride, dump.valueSize, dump.cpus ?? 0);
     const [added, removed, changed] = diff;
     let at = 3;
     for (let n = 0; n < added; n++, at++) changes.added.push({ key: dump.key(diff[at]), value: dump.value(diff[at]) });

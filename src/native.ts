@@ -74,7 +74,8 @@ export interface NativeBinding {
   /** What native/dump_memory.h keeps of collected dumps' memory, after freeing what it kept too long. */
   dumpMemory(): DumpMemoryStats;
   /** [nAdded, nRemoved, nChanged, added…, removed…, (old, new)…] */
-  mapDiff(oldKeys: Buffer, oldValues: Buffer, oldCount: number, newKeys: Buffer, newValues: Buffer, newCount: number, keySize: number, valueStride: number): Uint32Array;
+  /** cpus: 0, or the per-CPU slots of each value (their padding is not compared). */
+  mapDiff(oldKeys: Buffer, oldValues: Buffer, oldCount: number, newKeys: Buffer, newValues: Buffer, newCount: number, keySize: number, valueStride: number, valueSize: number, cpus: number): Uint32Array;
   /** The map's BTF type table (src/btf.ts BtfTypeTable), or undefined without BTF. */
   mapBtf(map: NativeFdHandle, sync: boolean): unknown;
   listLinks(): Promise<NativeTable>;

@@ -92,6 +92,31 @@ describeKernel('map polling', () => {
     });
   });
 
+  it('per-CPU values change only where their valueSize bytes do, not their slots\' padding', async () => {
+    // 4-byte values in 8-byte slots: the kernel copies a slot's padding from what user space wrote.
+    const { object, map } = await mustMap({ type: 'percpu_hash', keySize: 4, valueSize: 4, maxEntries: 8 });
+    const cpus = map.possibleCpus;
+    const block = (value: (cpu: number) => number, pad: number) => {
+      const b = Buffer.alloc(cpus * 8, pad);
+      for (let c = 0; c < cpus; c++) b.writeUInt32LE(value(c), c * 8);
+      return b;
+    };
+    const poller = map.poller();
+    await updateElem(object, u32(1), block((c) => c + 1, 0));
+    expect(poller.poll().added).toHaveLength(1);
+    // Padding alone: same keys in the same order (compared in place), nothing changed.
+    await updateElem(object, u32(1), block((c) => c + 1, 0xee));
+    expect(summary(poller.poll())).toEqual({ added: [], removed: [], changed: [] });
+    // Padding again with a key added, so keys are joined by hash: only the new key is reported.
+    await updateElem(object, u32(1), block((c) => c + 1, 0x11));
+    await updateElem(object, u32(2), block(() => 7, 0));
+    expect(summary(await poller.pollAsync())).toEqual({ added: [[h(u32(2)), h(block(() => 7, 0))]], removed: [], changed: [] });
+    // A value byte of the last CPU is a change, padding and all.
+    const last = block((c) => (c === cpus - 1 ? 99 : c + 1), 0x22);
+    await updateElem(object, u32(1), last);
+    expect(summary(poller.poll())).toEqual({ added: [], removed: [], changed: [[h(u32(1)), h(block((c) => c + 1, 0x11)), h(last)]] });
+  });
+
   it('watch() yields each tick until its signal aborts', async () => {
     const { object, map } = await mustMap({ type: 'lru_hash', keySize: 4, valueSize: 4, maxEntries: 64 });
     await updateElem(object, u32(1), u32(1));
