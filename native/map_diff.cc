@@ -1,6 +1,7 @@
 #include "map_diff.h"
 
 #include <cstring>
+#include <vector>
 
 namespace bpfscope::maps {
 
@@ -92,6 +93,35 @@ void DiffPacked(const PackedDump& old_dump, const PackedDump& new_dump, uint32_t
     for (uint32_t i = 0; i < old_count; i++)
       if (!seen[i]) removed->push_back(i);
   }
+}
+
+uint32_t DropRepeatedKeys(uint8_t* keys, uint8_t* values, uint32_t count, uint32_t ks, size_t vs) {
+  if (ks == 0) return count;  // keyless maps (queue, stack) are not dumped
+  // Open addressing over the records kept so far: slot = kept index + 1, 0 = empty.
+  static thread_local std::vector<uint32_t> table;
+  size_t slots = 16;
+  while (slots < size_t(count) * 2) slots <<= 1;
+  table.assign(slots, 0);
+  const size_t mask = slots - 1;
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    const uint8_t* key = keys + size_t(i) * ks;
+    size_t s = HashKey(key, ks) & mask;
+    bool repeated = false;
+    for (; table[s]; s = (s + 1) & mask) {
+      if (Same(keys + size_t(table[s] - 1) * ks, key, ks)) {
+        repeated = true;
+        break;
+      }
+    }
+    if (repeated) continue;
+    if (kept != i) {
+      std::memcpy(keys + size_t(kept) * ks, key, ks);
+      if (vs) std::memcpy(values + size_t(kept) * vs, values + size_t(i) * vs, vs);
+    }
+    table[s] = ++kept;
+  }
+  return kept;
 }
 
 }  // namespace bpfscope::maps

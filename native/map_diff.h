@@ -30,4 +30,10 @@ struct ValueShape {
 void DiffPacked(const PackedDump& old_dump, const PackedDump& new_dump, uint32_t ks, const ValueShape& values,
                 std::vector<uint32_t>* added, std::vector<uint32_t>* removed, std::vector<uint32_t>* changed);
 
+// Drops the records whose key an earlier record has, in place (the first of each key stays, and
+// the rest keep their order), and returns how many records are left. A dump made by walking
+// get_next_key (the kernel's generic batch, an LPM trie's, or bpftool's iteration) restarts from
+// the first key when the key it stands on was deleted, and reads keys it already read again.
+uint32_t DropRepeatedKeys(uint8_t* keys, uint8_t* values, uint32_t count, uint32_t ks, size_t vs);
+
 }  // namespace bpfscope::maps

@@ -571,6 +571,14 @@ class DumpTask : public Task {
   }
 
   bool Done() {
+    // A walk of get_next_key starts over from the first key when the key it stands on is deleted,
+    // and reads keys again: bpftool's iteration for every map type, and the kernel's generic batch,
+    // which LPM tries use (arrays too, but their next key is the next index, whatever was deleted).
+    // Hash maps' batches copy whole buckets and never repeat a key. A repeated key would reach a
+    // poller as an added entry, so each dump that may hold one keeps its first reading of each key.
+    if (!batched_ || fd_.shape.type == BPF_MAP_TYPE_LPM_TRIE)
+      count_ = DropRepeatedKeys(keys_.data(), values_.data(), static_cast<uint32_t>(count_), fd_.shape.key_size,
+                                fd_.shape.value_stride);
     keys_.Trim(count_ * fd_.shape.key_size, reused_);
     values_.Trim(count_ * fd_.shape.value_stride, reused_);
     return true;

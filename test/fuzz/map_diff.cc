@@ -1,4 +1,5 @@
-// libFuzzer target: the poller's diff of two packed dumps (keys and values in separate buffers)
+// libFuzzer target: the poller's diff of two packed dumps (keys and values in separate buffers),
+// and the dedupe of a dump's repeated keys (DropRepeatedKeys),
 // with key sizes, value strides and counts the fuzzer chooses, including 0 and repeated keys.
 // Input: u8 key size, u8 value stride, u8 old count, u8 new count, then the old keys, old values,
 // new keys and new values (counts are cut to what the bytes hold). The key size byte's high values
@@ -10,6 +11,7 @@
 #include "map_diff.h"
 
 using bpfscope::maps::DiffPacked;
+using bpfscope::maps::DropRepeatedKeys;
 using bpfscope::maps::PackedDump;
 using bpfscope::maps::ValueShape;
 
@@ -40,5 +42,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (added.size() > new_count || removed.size() > old_count || changed.size() % 2 ||
       new_count - added.size() != old_count - removed.size())
     __builtin_trap();
+  // The new dump without repeated keys: each distinct key once, in the order of first readings.
+  const std::vector<uint8_t> read = nk;
+  uint32_t kept = DropRepeatedKeys(nk.data(), nv.data(), new_count, ks, vs), distinct = 0;
+  auto key = [ks](const std::vector<uint8_t>& keys, uint32_t i) { return keys.data() + size_t(i) * ks; };
+  for (uint32_t i = 0; ks && i < new_count; i++) {
+    bool first = true;
+    for (uint32_t j = 0; j < i && first; j++) first = std::memcmp(key(read, j), key(read, i), ks) != 0;
+    if (first && (distinct >= kept || std::memcmp(key(nk, distinct), key(read, i), ks) != 0)) __builtin_trap();
+    distinct += first;
+  }
+  if (ks && kept != distinct) __builtin_trap();
   return 0;
 }

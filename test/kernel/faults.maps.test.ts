@@ -3,7 +3,7 @@
 // and a sparse 16M-entry map whose every dump walks 16M buckets: the poller's work must stay one
 // batch call per tick.
 import { expect, it } from 'vitest';
-import { getMapInfo, openMap, type MapChanges } from 'bpfscope';
+import { getMapInfo, openMap, type MapChanges, type MapDump } from 'bpfscope';
 import { createMap, deleteElem, pin, updateBatch, updateElem, type KernelObject } from 'bpfscope/testing';
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,10 +79,68 @@ describeKernel('map faults', () => {
       await churn;
     }
     expect(churned).toBeGreaterThan(0);
-    // get_next_key restarts from the first key when its cursor is deleted: the iterating dump may
-    // repeat keys under churn, but is cut at max_entries and never fails.
+    // get_next_key restarts from the first key when its cursor is deleted: the iterating dump reads
+    // keys again under churn, keeps each once, is cut at max_entries and never fails.
     const iterated = await map.dump({ iterate: true });
     expect(iterated.count).toBeLessThanOrEqual(40_000);
+  });
+
+  it('a get_next_key walk that starts over (any iterating dump, an LPM trie\'s batch): no key twice', async () => {
+    // A hash map's get_next_key from a key that was just replaced (a new element at its bucket's
+    // head) goes on from the head: the bucket's keys come again. Updates of every key keep doing that.
+    const n = 4_000;
+    const { object: hash, map: table } = await mustMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: n });
+    await fill(hash, 0, n);
+    const keys = Buffer.alloc(n * 4);
+    for (let i = 0; i < n; i++) keys.writeUInt32LE(i, i * 4);
+    // The kernel's generic batch (LPM tries) resumes each call from the last key of the one before,
+    // and starts over from the first when that key was deleted meanwhile: churned here, with the keys
+    // beside the first calls' ends (4,096 entries each).
+    const lpmKey = (i: number) => {
+      const k = Buffer.alloc(8);
+      k.writeUInt32LE(32, 0);
+      k.writeUInt32BE(0x0a000000 + i, 4);
+      return k;
+    };
+    const m = 12_000;
+    const { object: trie, map: lpm } = await mustMap({ type: 'lpm_trie', keySize: 8, valueSize: 4, maxEntries: m, flags: BPF_F_NO_PREALLOC });
+    await updateBatch(trie, Buffer.concat(Array.from({ length: m }, (_, i) => lpmKey(i))), Buffer.alloc(m * 4), m);
+    const churned = [4095, 8191].flatMap((at) => [at - 1, at, at + 1]);
+    let stop = false;
+    const churn = Promise.all([
+      ...[1, 2, 3].map(async (round) => {
+        for (; !stop; round += 3) await updateBatch(hash, keys, Buffer.alloc(n * 8, round & 0xff), n);
+      }),
+      ...churned.map(async (i) => {
+        while (!stop) {
+          await deleteElem(trie, lpmKey(i)).catch(() => undefined);
+          await updateElem(trie, lpmKey(i), Buffer.alloc(4));
+        }
+      }),
+    ]);
+    const keysOf = (dump: MapDump, what: string) => {
+      const seen = new Set<string>();
+      for (let i = 0; i < dump.count; i++) {
+        const key = dump.key(i).toString('hex');
+        if (seen.has(key)) throw new Error(`${what}: key ${key} twice in one dump of ${dump.count}`);
+        seen.add(key);
+      }
+      return seen;
+    };
+    try {
+      for (let d = 0; d < 30; d++) {
+        const iterated = await table.dump({ iterate: true });
+        expect(iterated.batched).toBe(false);
+        expect(keysOf(iterated, `iterated dump ${d}`).size).toBeLessThanOrEqual(n);
+        const batched = await lpm.dump();
+        expect(batched.batched).toBe(true);
+        const seen = keysOf(batched, `lpm dump ${d}`);
+        for (let i = 0; i < m; i += 101) if (!churned.includes(i) && !seen.has(lpmKey(i).toString('hex'))) throw new Error(`stable key ${i} missing`);
+      }
+    } finally {
+      stop = true;
+      await churn;
+    }
   });
 
   it('a map whose last other reference goes away during a dump: the dump finishes from its own fd', async () => {
