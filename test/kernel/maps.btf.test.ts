@@ -113,6 +113,16 @@ function bpftoolEntries(id: number): unknown[] {
   return JSON.parse(run('bpftool', ['-j', 'map', 'dump', 'id', String(id)])) as unknown[];
 }
 
+/**
+ * One entry, `value`, in an array map whose key is type 1 of `types` (a u32) and whose value is
+ * type `valueTypeId`; the map and its dump with that BTF.
+ */
+async function oneValueDump(types: BtfTypeSpec[], valueTypeId: number, value: Buffer): Promise<{ map: BpfMap; ours: BtfEntry[] }> {
+  const { object, map } = await mustMap({ type: 'array', keySize: 4, valueSize: value.length, maxEntries: 1, btf: { types, keyTypeId: 1, valueTypeId } });
+  await updateElem(object, Buffer.alloc(4), value);
+  return { map, ours: (await map.dump({ format: 'btf' })) as BtfEntry[] };
+}
+
 describeKernel('BTF-decoded map dumps', () => {
   it('decodes ints, u64 as bigint, strings, enums, structs, unions, arrays and bitfields like bpftool', async () => {
     const map = await mustFlowMap({ name: 'bpfs_btf', btf: { types: TYPES, keyTypeId: 13, valueTypeId: 14 } });
@@ -176,7 +186,6 @@ describeKernel('BTF-decoded map dumps', () => {
         ],
       },
     ];
-    const { object, map } = await mustMap({ type: 'array', keySize: 4, valueSize: 48, maxEntries: 1, btf: { types, keyTypeId: 1, valueTypeId: 9 } });
     const value = Buffer.alloc(48);
     value.writeInt16LE(-2, 0);
     value[2] = 0xff; // -1 as a 1-byte enum: NEG
@@ -187,8 +196,7 @@ describeKernel('BTF-decoded map dumps', () => {
     value.writeBigUInt64LE(1n, 24);
     Buffer.from([0x61, 0xe9, 0x62, 0]).copy(value, 32); // not a string for bpftool: 0xe9 is past ASCII
     value.writeInt16LE(32767, 40);
-    await updateElem(object, Buffer.alloc(4), value);
-    const ours = (await map.dump({ format: 'btf' })) as BtfEntry[];
+    const { map, ours } = await oneValueDump(types, 9, value);
     expect(ours).toEqual([{
       key: 0,
       value: { s: -2, e1: 'NEG', e2: 'MINUS_TWO', e4: 'BELOW', unnamed: -128, big: '0x10000000000000002', name: [0x61, -23, 0x62, 0, 0, 0, 0, 0], short_max: 32767 },
@@ -213,15 +221,13 @@ describeKernel('BTF-decoded map dumps', () => {
         ],
       },
     ];
-    const { object, map } = await mustMap({ type: 'array', keySize: 4, valueSize: 16, maxEntries: 1, btf: { types, keyTypeId: 1, valueTypeId: 5 } });
     const value = Buffer.alloc(16);
     value.writeUInt32LE(7, 0);
     value.writeUInt32LE(0xffff_ffff, 4);
     value.writeInt16LE(-1, 8);
     value[10] = 2;
     value.writeUInt32LE(0, 12); // FAR (1 << 40) does not fit 4 bytes: 0 is no enumerator
-    await updateElem(object, Buffer.alloc(4), value);
-    const ours = (await map.dump({ format: 'btf' })) as BtfEntry[];
+    const { map, ours } = await oneValueDump(types, 5, value);
     expect(ours).toEqual([{ key: 0, value: { u4: 'SEVEN', top: 'TOP', s2: 'MINUS_ONE', u1: 'TWO', none: 0 } }]);
     // bpftool's formatted dump reads every ENUM64 as 8 bytes, past a smaller one's end (btf_dumper_enum64),
     // so the names are checked against the enumerators its BTF dump lists.
