@@ -112,8 +112,18 @@ export async function findPeer(options?: FindPeerOptions): Promise<FindPeerResul
     if (err instanceof BpfError && err.code === 'ENODEV') return undefined; // the peer went away meanwhile
     throw err;
   });
-  const iface = found && interfacesOf(found.links).find((l) => l.ifindex === peerIfindex);
+  // The peer's fields as listInterfaces() gives them. Its listing above holds the peer alone:
+  // in the local namespace the whole listing read first has it, with M-DOWN found and its master
+  // named; elsewhere a master (the bridge of a docker0 or cni0 host veth) is named by its ifindex.
+  const sameNamespace = local.linkNetnsId === undefined;
+  const iface = found && (sameNamespace ? links : interfacesOf(found.links)).find((l) => l.ifindex === peerIfindex);
   if (!found || !iface) return { local };
+  if (!sameNamespace && iface.masterIfindex !== undefined) {
+    const master = iface.masterIfindex;
+    const listed = await rawAttachments(peerPath, master).catch(() => undefined); // gone meanwhile: unnamed
+    const name = listed && interfacesOf(listed.links).find((l) => l.ifindex === master)?.name;
+    if (name !== undefined) iface.master = name;
+  }
   const peer: PeerInfo = {
     interface: iface,
     name: iface.name,

@@ -370,6 +370,29 @@ describeKernel('network view', () => {
     expect(same.peer!.netns).toMatchObject({ names: [a], current: false });
   });
 
+  it('gives the peer the fields listInterfaces() gives it: a peer up in the same namespace, a bridged one elsewhere', async () => {
+    const [a, b, c] = [mustNetns(), mustNetns(), mustNetns()];
+    run('ip', ['-n', a, 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1']);
+    run('ip', ['-n', a, 'link', 'set', 'p0', 'up']);
+    run('ip', ['-n', a, 'link', 'set', 'p1', 'up']);
+    run('ip', ['-n', b, 'link', 'add', 'br0', 'type', 'bridge']);
+    run('ip', ['-n', b, 'link', 'add', 'h0', 'type', 'veth', 'peer', 'name', 'c0', 'netns', c]);
+    run('ip', ['-n', b, 'link', 'set', 'h0', 'master', 'br0']);
+
+    // Counters aside: the devices that are up send IPv6 neighbour discovery meanwhile.
+    const fields = ({ stats: _stats, ...rest }: InterfaceInfo) => rest;
+    const same = await findPeer({ netns: { name: a }, ifname: 'p0' });
+    const p1 = (await listInterfaces({ netns: { name: a } })).find((l) => l.name === 'p1')!;
+    expect(p1.flags).not.toContain('M-DOWN');
+    expect(fields(same.peer!.interface)).toEqual(fields(p1));
+
+    const bridged = await findPeer({ netns: { name: c }, ifname: 'c0' });
+    const h0 = (await listInterfaces({ netns: { name: b } })).find((l) => l.name === 'h0')!;
+    expect(ipJson<{ master?: string }[]>(['link', 'show', 'h0'], b)[0].master).toBe('br0');
+    expect(h0.master).toBe('br0');
+    expect(fields(bridged.peer!.interface)).toEqual(fields(h0));
+  });
+
   it('finds no peer for a macvlan, whose IFLA_LINK names its lower device, here or in another namespace', async () => {
     const [a, b] = [mustNetns(), mustNetns()];
     run('ip', ['-n', a, 'link', 'add', 'low0', 'type', 'veth', 'peer', 'name', 'low1']);
