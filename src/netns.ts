@@ -1,5 +1,6 @@
 // Network namespaces: how callers name one (NetnsRef), and every namespace on the host.
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { withCallerStack } from './errors';
 import { native } from './native';
 import { checkPath, describe } from './validate';
@@ -46,7 +47,12 @@ export interface NetnsInfo {
   names: string[];
   /** Processes whose /proc/PID/ns/net is this namespace, ascending. */
   pids: number[];
-  /** A path that opens it: its first name, else its first process's /proc/PID/ns/net. */
+  /**
+   * Other files it is bind-mounted on (Docker's /run/docker/netns/…, a CNI runtime's), sorted: the
+   * nsfs mounts of the caller's mount namespace outside /var/run/netns.
+   */
+  mounts: string[];
+  /** A path that opens it: its first name, else its first mount, else its first process's /proc/PID/ns/net. */
   path: string;
   /** The nsid this namespace has in the caller's namespace (`ip netns list-id`); undefined when none is assigned. */
   nsid?: number;
@@ -59,6 +65,32 @@ interface Found {
   inode: number;
   names: string[];
   pids: number[];
+  mounts: string[];
+}
+
+/** A mountinfo field with its octal escapes (`\040` for a space) decoded. */
+function unescapeMountinfo(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+/**
+ * The network namespaces bind-mounted in the caller's mount namespace, outside /var/run/netns
+ * (whose files are names): their inodes and mount points. In mountinfo such a mount has file
+ * system type nsfs and root `net:[INODE]`.
+ */
+async function netnsMounts(): Promise<{ inode: number; path: string }[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  const namesDirs = new Set([NETNS_DIR, await realpath(NETNS_DIR).catch(() => NETNS_DIR)]);
+  const out: { inode: number; path: string }[] = [];
+  for (const line of text.split('\n')) {
+    const fields = line.split(' ');
+    const dash = fields.indexOf('-');
+    const root = /^net:\[(\d+)\]$/.exec(fields[3] ?? '');
+    if (dash < 0 || fields[dash + 1] !== 'nsfs' || !root) continue;
+    const path = unescapeMountinfo(fields[4]);
+    if (!namesDirs.has(dirname(path))) out.push({ inode: Number(root[1]), path });
+  }
+  return out;
 }
 
 async function nsStat(path: string): Promise<{ dev: number; ino: number } | undefined> {
@@ -87,25 +119,27 @@ export async function ownNetnsId(): Promise<{ dev: number; ino: number }> {
 }
 
 /**
- * Every network namespace on the host: those named in /var/run/netns and those of processes in
- * /proc, deduplicated by (dev, inode), with their names, pids and the nsid each has from the
- * caller's namespace (RTM_GETNSID). Namespaces held only by a socket or a bind mount elsewhere
- * are not visible this way; a name under /var/run/netns with no namespace mounted on it is skipped.
+ * Every network namespace on the host: those named in /var/run/netns, those bind-mounted
+ * elsewhere, and those of processes in /proc, deduplicated by (dev, inode), with their names,
+ * mounts, pids and the nsid each has from the caller's namespace (RTM_GETNSID). Namespaces held
+ * only by a socket, or by a mount in another mount namespace, are not visible this way; a name
+ * under /var/run/netns with no namespace mounted on it is skipped.
  */
 export async function listNetns(): Promise<NetnsInfo[]> {
   const byId = new Map<string, Found>();
   const entry = (id: { dev: number; ino: number }): Found => {
     const key = `${id.dev}:${id.ino}`;
     let found = byId.get(key);
-    if (!found) byId.set(key, (found = { dev: id.dev, inode: id.ino, names: [], pids: [] }));
+    if (!found) byId.set(key, (found = { dev: id.dev, inode: id.ino, names: [], pids: [], mounts: [] }));
     return found;
   };
   const names = await readdirOrEmpty(NETNS_DIR);
   const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
-  const [nameStats, pidStats, own] = await Promise.all([
+  const [nameStats, pidStats, own, mounts] = await Promise.all([
     Promise.all(names.map((n) => nsStat(`${NETNS_DIR}/${n}`))),
     Promise.all(pids.map((p) => nsStat(`/proc/${p}/ns/net`))),
     ownNetnsId(),
+    netnsMounts(),
   ]);
   // Every namespace is an inode of the one nsfs, whose device is our own namespace's. A name on
   // another device is the bare file `ip netns add` mounts over: one whose namespace was unmounted
@@ -115,6 +149,8 @@ export async function listNetns(): Promise<NetnsInfo[]> {
     const id = nameStats[i];
     if (id && id.dev === own.dev) entry(id).names.push(n);
   });
+  // Every namespace is an inode of the one nsfs: a mount's root names its inode.
+  for (const m of mounts) entry({ dev: own.dev, ino: m.inode }).mounts.push(m.path);
   pids.forEach((p, i) => {
     const id = pidStats[i];
     if (id) entry(id).pids.push(p);
@@ -122,9 +158,10 @@ export async function listNetns(): Promise<NetnsInfo[]> {
   const found = [...byId.values()];
   for (const f of found) {
     f.names.sort();
+    f.mounts.sort();
     f.pids.sort((a, b) => a - b);
   }
-  const paths = found.map((f) => (f.names.length ? `${NETNS_DIR}/${f.names[0]}` : `/proc/${f.pids[0]}/ns/net`));
+  const paths = found.map((f) => (f.names.length ? `${NETNS_DIR}/${f.names[0]}` : f.mounts[0] ?? `/proc/${f.pids[0]}/ns/net`));
   const nsids = await withCallerStack(() => native().netNsids(undefined, paths));
   return found.map((f, i) => {
     const info: NetnsInfo = {
@@ -132,6 +169,7 @@ export async function listNetns(): Promise<NetnsInfo[]> {
       dev: f.dev,
       names: f.names,
       pids: f.pids,
+      mounts: f.mounts,
       path: paths[i],
       current: f.dev === own.dev && f.inode === own.ino,
     };

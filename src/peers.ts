@@ -44,7 +44,7 @@ function enodev(object: string, detail?: string): BpfError {
 /** The caller's own namespace as a NetnsInfo; names and pids are not collected for it. */
 async function ownNetns(): Promise<NetnsInfo> {
   const own = await ownNetnsId();
-  return { inode: own.ino, dev: own.dev, names: [], pids: [], path: '/proc/self/ns/net', current: true };
+  return { inode: own.ino, dev: own.dev, names: [], pids: [], mounts: [], path: '/proc/self/ns/net', current: true };
 }
 
 /**

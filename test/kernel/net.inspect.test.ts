@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   BpfError,
@@ -22,7 +23,7 @@ import {
   type XdpAttachment,
 } from 'bpfscope';
 import { createLink, createVeth, loadProgram, pin, setLink } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, ipJson, mustBpffs, mustNetns, owned, run, uniqueName } from '../helpers/kernel';
+import { bpftool, cleanup, describeKernel, ipJson, mustBpffs, mustNetns, owned, run, tempDir, uniqueName } from '../helpers/kernel';
 import { buildWorld, GATEWAY, type World } from '../helpers/networld';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -410,6 +411,34 @@ describeKernel('network view', () => {
     expect(moved.peer).toBeUndefined();
     // The veth under them still has its peer.
     expect((await findPeer({ netns: { name: a }, ifname: 'low0' })).peer).toMatchObject({ name: 'low1' });
+  });
+
+  it('finds a namespace held only by a bind mount outside /var/run/netns (as Docker holds its own), and a peer in it', async () => {
+    const dir = tempDir('bpfscope-held-');
+    const file = join(dir, 'netns');
+    const name = uniqueName('held');
+    const host = uniqueName('hv');
+    cleanup(() => {
+      // In this order: the host veth, the mount that keeps the namespace, the file, the name.
+      for (const step of [['ip', 'link', 'del', host], ['umount', file], ['ip', 'netns', 'del', name]]) {
+        try {
+          run(step[0], step.slice(1));
+        } catch {
+          // already gone
+        }
+        if (step[0] === 'umount') rmSync(dir, { recursive: true, force: true });
+      }
+    });
+    run('ip', ['netns', 'add', name]);
+    writeFileSync(file, '');
+    run('mount', ['--bind', `/run/netns/${name}`, file]);
+    run('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name]);
+    run('ip', ['netns', 'del', name]); // the name goes; the bind mount keeps the namespace
+
+    const held = (await listNetns()).find((ns) => ns.mounts.includes(file));
+    expect(held).toMatchObject({ inode: statSync(file).ino, names: [], pids: [], mounts: [file], path: file, current: false });
+    const { peer } = await findPeer({ ifname: host });
+    expect(peer).toMatchObject({ name: 'eth0', netns: { inode: held!.inode, path: file } });
   });
 
   it('lists network namespaces with names, pids and nsids like `ip -j netns list`', async () => {
