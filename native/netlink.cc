@@ -144,7 +144,7 @@ void SetIf(Napi::Object& o, const char* key, const std::string& v) {
   X(ifindex) X(type) X(flags) X(mtu) X(minMtu) X(maxMtu) X(master) X(txqlen) X(link) X(group) X(promiscuity) \
   X(numTxQueues) X(numRxQueues) X(linkNetnsId) X(operState) X(linkMode) X(xdpAttached) X(xdpProgId)       \
   X(xdpDrvProgId) X(xdpSkbProgId) X(xdpHwProgId)
-#define LINK_STRINGS(X) X(name) X(kind) X(slaveKind) X(qdisc) X(alias) X(mac) X(broadcast) X(permMac)
+#define LINK_STRINGS(X) X(name) X(kind) X(slaveKind) X(qdisc) X(alias) X(altNames) X(mac) X(broadcast) X(permMac)
 // struct rtnl_link_stats64 in kernel order; a kernel that sends fewer leaves the rest missing.
 #define LINK_BIGINTS(X)                                                                                       \
   X(rxPackets) X(txPackets) X(rxBytes) X(txBytes) X(rxErrors) X(txErrors) X(rxDropped) X(txDropped)          \
@@ -205,6 +205,7 @@ void AddLinkRow(Table& t, const Link& l) {
   StringIf(t, k_slaveKind, l.slave_kind);
   StringIf(t, k_qdisc, l.qdisc);
   StringIf(t, k_alias, l.alias);
+  StringIf(t, k_altNames, l.alt_names);
   HwAddrIf(t, k_mac, l.mac);
   HwAddrIf(t, k_broadcast, l.broadcast);
   HwAddrIf(t, k_permMac, l.perm_mac);

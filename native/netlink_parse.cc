@@ -61,6 +61,18 @@ std::string_view StrView(const nlattr* a) {
 }
 std::string Str(const nlattr* a) { return std::string(StrView(a)); }
 
+// IFLA_PROP_LIST holds one IFLA_ALT_IFNAME per alternative name: joined with spaces, which no
+// interface name may contain (dev_valid_name).
+int CollectAltName(const nlattr* attr, void* data) {
+  if (mnl_attr_get_type(attr) != IFLA_ALT_IFNAME) return MNL_CB_OK;
+  auto* names = static_cast<std::string*>(data);
+  std::string_view name = StrView(attr);
+  if (name.empty()) return MNL_CB_OK;
+  if (!names->empty()) names->push_back(' ');
+  names->append(name);
+  return MNL_CB_OK;
+}
+
 Bytes Payload(const nlattr* a) {
   if (!a) return {};
   return {static_cast<const uint8_t*>(mnl_attr_get_payload(a)), mnl_attr_get_payload_len(a)};
@@ -143,6 +155,7 @@ bool ParseLink(const void* message, size_t len, Link* out) {
   out->name = StrView(a[IFLA_IFNAME]);
   out->qdisc = StrView(a[IFLA_QDISC]);
   out->alias = StrView(a[IFLA_IFALIAS]);
+  if (const nlattr* props = a[IFLA_PROP_LIST]) mnl_attr_parse_nested(props, CollectAltName, &out->alt_names);
   out->mac = Payload(a[IFLA_ADDRESS]);
   out->broadcast = Payload(a[IFLA_BROADCAST]);
   out->perm_mac = Payload(a[IFLA_PERM_ADDRESS]);

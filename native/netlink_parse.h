@@ -27,6 +27,7 @@ struct Link {
   uint16_t type = 0;   // ifi_type, ARPHRD_*
   uint32_t flags = 0;  // ifi_flags, IFF_*
   std::string_view name, kind, slave_kind, qdisc, alias;  // empty when absent
+  std::string alt_names;  // IFLA_PROP_LIST's IFLA_ALT_IFNAMEs (5.5+), space-separated; empty when none
   Bytes mac, broadcast, perm_mac;                         // hardware addresses; empty when absent
   std::optional<uint32_t> mtu, min_mtu, max_mtu, master, txqlen, link, group, promiscuity;
   std::optional<uint32_t> num_tx_queues, num_rx_queues;

@@ -98,6 +98,8 @@ export interface InterfaceInfo {
   numTxQueues?: number;
   numRxQueues?: number;
   alias?: string;
+  /** Alternative names (`ip link property add … altname`, Linux 5.5+), as `ip -d link` lists them; undefined when none. */
+  altNames?: string[];
   /** IFLA_LINK: for a veth its peer's ifindex, valid in the peer's namespace. */
   linkIndex?: number;
   /** IFLA_LINK_NETNSID: the nsid, in this namespace, of the namespace `linkIndex` belongs to. */
@@ -129,6 +131,7 @@ const interfaceRows = tableRowsOf<InterfaceInfo>(() => native().schemas.interfac
     operState: { from: 'operState', convert: (v: number) => OPER_STATES[v] ?? v },
     masterIfindex: { from: 'master' }, // IFLA_MASTER: the kernel sends it only for a device that has one
     linkIndex: { from: 'link' },
+    altNames: { from: 'altNames', convert: (names: string) => names.split(' ') }, // space-separated in the table
     xdp: { from: ['xdpAttached', 'xdpProgId', 'xdpSkbProgId', 'xdpDrvProgId', 'xdpHwProgId'], convert: toXdp },
   },
   bigintsInto: 'stats',

@@ -73,7 +73,8 @@ export async function findPeer(options?: FindPeerOptions): Promise<FindPeerResul
   const netns = netnsPath(o.netns, 'findPeer: netns');
   const device = deviceOption(o, 'findPeer') ?? 'eth0';
   const links = interfacesOf(await withCallerStack(() => native().netLinks(netns)));
-  const local = links.find((l) => (typeof device === 'string' ? l.name === device : l.ifindex === device));
+  // By name as the kernel resolves one: the interface's name or one of its alternative names.
+  const local = links.find((l) => (typeof device === 'string' ? l.name === device || l.altNames?.includes(device) : l.ifindex === device));
   if (!local) throw enodev(`interface ${device}`, netns ? `not in netns ${netns}` : 'not in this namespace');
 
   // Only a veth or a netkit device has a peer: the IFLA_LINK of a macvlan, vlan or ipvlan names

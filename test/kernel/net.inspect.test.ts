@@ -394,6 +394,19 @@ describeKernel('network view', () => {
     expect(fields(bridged.peer!.interface)).toEqual(fields(h0));
   });
 
+  it('lists alternative names as `ip -j -d link` does, and findPeer takes one for the name', async () => {
+    const ns = mustNetns();
+    run('ip', ['-n', ns, 'link', 'add', 'a0', 'type', 'veth', 'peer', 'name', 'a1']);
+    run('ip', ['-n', ns, 'link', 'property', 'add', 'dev', 'a0', 'altname', 'pod-uplink', 'altname', 'podA0']);
+    const theirs = ipJson<{ ifname: string; altnames?: string[] }[]>(['-d', 'link', 'show'], ns);
+    const ours = await listInterfaces({ netns: { name: ns } });
+    expect(theirs.find((l) => l.ifname === 'a0')!.altnames).toEqual(['pod-uplink', 'podA0']);
+    for (const l of theirs) expect(ours.find((o) => o.name === l.ifname)!.altNames).toEqual(l.altnames);
+    const byAltName = await findPeer({ netns: { name: ns }, ifname: 'podA0' });
+    expect(byAltName.local.name).toBe('a0');
+    expect(byAltName.peer).toMatchObject({ name: 'a1' });
+  });
+
   it('finds no peer for a macvlan, whose IFLA_LINK names its lower device, here or in another namespace', async () => {
     const [a, b] = [mustNetns(), mustNetns()];
     run('ip', ['-n', a, 'link', 'add', 'low0', 'type', 'veth', 'peer', 'name', 'low1']);
