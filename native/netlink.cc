@@ -351,11 +351,15 @@ template <typename Record, typename Fixed, typename Collector>
 class DumpTask : public Task {
  public:
   using Parse = bool (*)(const void*, size_t, Record*);
-  DumpTask(uint16_t type, const char* op, Parse parse) : type_(type), op_(op), parse_(parse) {}
+  // `also`, when set, asks for a second dump with the request it customizes (neighbours: the
+  // proxy entries, which a plain dump leaves out).
+  DumpTask(uint16_t type, const char* op, Parse parse, void (*also)(nlmsghdr*))
+      : type_(type), op_(op), parse_(parse), also_(also) {}
   bool Run(Failure& failure) override {
     Rtnl nl;
-    return nl.Open(failure) &&
-           DumpEach<Record, Fixed>(nl, type_, op_, "dump", parse_, [this](Record& r) { collected_.Add(r); }, failure);
+    auto keep = [this](Record& r) { collected_.Add(r); };
+    return nl.Open(failure) && DumpEach<Record, Fixed>(nl, type_, op_, "dump", parse_, keep, failure) &&
+           (!also_ || DumpEach<Record, Fixed>(nl, type_, op_, "dump", parse_, keep, failure, also_));
   }
   Napi::Value Result(Napi::Env env) override { return collected_.Result(env); }
 
@@ -363,28 +367,33 @@ class DumpTask : public Task {
   uint16_t type_;
   const char* op_;
   Parse parse_;
+  void (*also_)(nlmsghdr*);
   Collector collected_;
 };
 
 template <typename Record, typename Fixed, typename Collector>
 Napi::Function DumpFunction(Napi::Env env, const char* name, uint16_t type, const char* op,
-                            bool (*parse)(const void*, size_t, Record*)) {
+                            bool (*parse)(const void*, size_t, Record*), void (*also)(nlmsghdr*) = nullptr) {
   struct Spec {
     uint16_t type;
     const char* op;
     bool (*parse)(const void*, size_t, Record*);
+    void (*also)(nlmsghdr*);
   };
-  auto* spec = new Spec{type, op, parse};  // lives as long as the function (process lifetime)
+  auto* spec = new Spec{type, op, parse, also};  // lives as long as the function (process lifetime)
   return Napi::Function::New(
       env,
       [](const Napi::CallbackInfo& info) -> Napi::Value {
         auto* s = static_cast<Spec*>(info.Data());
         netns::Target target;
         if (!netns::ArgTarget(info, 0, &target)) return info.Env().Undefined();
-        return netns::Run(info.Env(), target, std::make_unique<DumpTask<Record, Fixed, Collector>>(s->type, s->op, s->parse));
+        return netns::Run(info.Env(), target, std::make_unique<DumpTask<Record, Fixed, Collector>>(s->type, s->op, s->parse, s->also));
       },
       name, spec);
 }
+
+// A neighbour dump asking for the proxy entries (`ip neigh show proxy`), kept in a table of their own.
+void ProxyNeighbors(nlmsghdr* req) { static_cast<ndmsg*>(mnl_nlmsg_get_payload(req))->ndm_flags = NTF_PROXY; }
 
 // ---- nsids -----------------------------------------------------------------------------------
 
@@ -1099,7 +1108,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netRoutes",
               DumpFunction<Route, rtmsg, Objects<Route, RouteToJs>>(env, "netRoutes", RTM_GETROUTE, "RTM_GETROUTE", ParseRoute));
   exports.Set("netNeighbors", DumpFunction<Neighbor, ndmsg, Objects<Neighbor, NeighborToJs>>(
-                                  env, "netNeighbors", RTM_GETNEIGH, "RTM_GETNEIGH", ParseNeighbor));
+                                  env, "netNeighbors", RTM_GETNEIGH, "RTM_GETNEIGH", ParseNeighbor, ProxyNeighbors));
   ExportSchema(env, exports, "interface", LinkSchema());
   exports.Set("netNsids", Napi::Function::New(env, NetNsids, "netNsids"));
   exports.Set("netEthtoolStats", Napi::Function::New(env, NetEthtoolStats, "netEthtoolStats"));

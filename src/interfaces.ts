@@ -376,7 +376,10 @@ export interface NeighborInfo {
   probes?: number;
 }
 
-/** Every neighbour entry in the namespace, NOARP ones included (`ip -j neigh show nud all`). */
+/**
+ * Every neighbour entry in the namespace, NOARP ones included (`ip -j neigh show nud all`), then
+ * the proxy entries (`ip -j neigh show proxy`), with `proxy` true.
+ */
 export async function listNeighbors(options?: NetnsOptions): Promise<NeighborInfo[]> {
   const netns = netnsOption(options, 'listNeighbors');
   const [raw, links] = await withCallerStack(() => Promise.all([native().netNeighbors(netns), native().netLinks(netns)]));

@@ -394,6 +394,23 @@ describeKernel('network view', () => {
     expect(fields(bridged.peer!.interface)).toEqual(fields(h0));
   });
 
+  it('lists proxy neighbour entries as `ip -j neigh show proxy` does, after the others, with proxy true', async () => {
+    const ns = mustNetns();
+    run('ip', ['-n', ns, 'link', 'add', 'n0', 'type', 'veth', 'peer', 'name', 'n1']);
+    run('ip', ['-n', ns, 'neigh', 'add', 'proxy', '10.88.0.100', 'dev', 'n0']);
+    run('ip', ['-n', ns, 'neigh', 'add', 'proxy', 'fd00::100', 'dev', 'n0']);
+    run('ip', ['-n', ns, 'neigh', 'add', '10.88.0.1', 'lladdr', '02:00:00:00:00:01', 'dev', 'n0']);
+    const theirs = ipJson<{ dst: string; dev: string }[]>(['neigh', 'show', 'proxy'], ns);
+    expect(theirs.map((n) => n.dst).sort()).toEqual(['10.88.0.100', 'fd00::100']);
+    const ours = await listNeighbors({ netns: { name: ns } });
+    expect(ours.filter((n) => n.proxy).map((n) => ({ dst: n.ip, dev: n.dev })).sort((a, b) => a.dst.localeCompare(b.dst))).toEqual(theirs.map((n) => ({ dst: n.dst, dev: n.dev })).sort((a, b) => a.dst.localeCompare(b.dst)));
+    // The others as `ip -j neigh show nud all` lists them, first.
+    const plain = ipJson<{ dst: string }[]>(['neigh', 'show', 'nud', 'all'], ns).map((n) => n.dst);
+    expect(ours.slice(0, plain.length).map((n) => n.ip)).toEqual(plain);
+    expect(ours.slice(0, plain.length).every((n) => !n.proxy)).toBe(true);
+    expect(ours).toHaveLength(plain.length + 2);
+  });
+
   it('lists alternative names as `ip -j -d link` does, and findPeer takes one for the name', async () => {
     const ns = mustNetns();
     run('ip', ['-n', ns, 'link', 'add', 'a0', 'type', 'veth', 'peer', 'name', 'a1']);
