@@ -47,7 +47,7 @@
         }, {
           "include_dirs": ["<(bpfscope_static_deps)/include"],
           "defines": ["BPFSCOPE_GLIBC_COMPAT"],
-          "ldflags": ["-static-libstdc++", "-Wl,--gc-sections", "-Wl,--wrap=stat64,--wrap=fstat64,--wrap=pthread_create,--wrap=pthread_join"],
+          "ldflags": ["-static-libstdc++", "-Wl,--gc-sections", "-Wl,--wrap=stat64,--wrap=fstat64,--wrap=fstatat64,--wrap=pthread_create,--wrap=pthread_join"],
           "libraries": ["<(bpfscope_static_deps)/lib/libbpf.a", "<!@(pkg-config --libs libmnl libelf zlib)"]
         }]
       ]

@@ -22,14 +22,17 @@
 
 extern "C" {
 
-// glibc 2.33 turned stat64 and fstat64 from inline wrappers (around __xstat64, __fxstat64) into
-// exported functions, stat64@GLIBC_2.33 and fstat64@GLIBC_2.33. newfstatat fills the same struct
-// stat on x86_64 and arm64 and sets errno through syscall(); with AT_EMPTY_PATH it reads the fd.
+// glibc 2.33 turned stat64, fstat64 and fstatat64 from inline wrappers (around __xstat64,
+// __fxstat64, __fxstatat64) into exported functions, each @GLIBC_2.33. newfstatat fills the same
+// struct stat on x86_64 and arm64 and sets errno through syscall(); with AT_EMPTY_PATH it reads the fd.
 __attribute__((visibility("hidden"))) int __wrap_stat64(const char* path, struct stat64* buf) {
   return static_cast<int>(syscall(SYS_newfstatat, AT_FDCWD, path, buf, 0));
 }
 __attribute__((visibility("hidden"))) int __wrap_fstat64(int fd, struct stat64* buf) {
   return static_cast<int>(syscall(SYS_newfstatat, fd, "", buf, AT_EMPTY_PATH));
+}
+__attribute__((visibility("hidden"))) int __wrap_fstatat64(int dirfd, const char* path, struct stat64* buf, int flags) {
+  return static_cast<int>(syscall(SYS_newfstatat, dirfd, path, buf, flags));
 }
 
 // glibc 2.34 moved libpthread into libc and gave pthread_create/pthread_join (used by std::thread)
