@@ -1,7 +1,8 @@
 // Network namespaces: how callers name one (NetnsRef), and every namespace on the host.
-import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { withCallerStack } from './errors';
+import { mountEntriesOf } from './mounts';
 import { native } from './native';
 import { checkPath, describe } from './validate';
 
@@ -68,29 +69,17 @@ interface Found {
   mounts: string[];
 }
 
-/** A mountinfo field with its octal escapes (`\040` for a space) decoded. */
-function unescapeMountinfo(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-}
-
 /**
  * The network namespaces bind-mounted in the caller's mount namespace, outside /var/run/netns
- * (whose files are names): their inodes and mount points. In mountinfo such a mount has file
- * system type nsfs and root `net:[INODE]`.
+ * (whose files are names): their inodes and mount points. Such a mount is of nsfs, its root
+ * `net:[INODE]`.
  */
 async function netnsMounts(): Promise<{ inode: number; path: string }[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
   const namesDirs = new Set([NETNS_DIR, await realpath(NETNS_DIR).catch(() => NETNS_DIR)]);
-  const out: { inode: number; path: string }[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.split(' ');
-    const dash = fields.indexOf('-');
-    const root = /^net:\[(\d+)\]$/.exec(fields[3] ?? '');
-    if (dash < 0 || fields[dash + 1] !== 'nsfs' || !root) continue;
-    const path = unescapeMountinfo(fields[4]);
-    if (!namesDirs.has(dirname(path))) out.push({ inode: Number(root[1]), path });
-  }
-  return out;
+  return (await mountEntriesOf('nsfs')).flatMap(({ root, mountPoint }) => {
+    const inode = /^net:\[(\d+)\]$/.exec(root)?.[1];
+    return inode !== undefined && !namesDirs.has(dirname(mountPoint)) ? [{ inode: Number(inode), path: mountPoint }] : [];
+  });
 }
 
 async function nsStat(path: string): Promise<{ dev: number; ino: number } | undefined> {

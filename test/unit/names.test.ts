@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ATTACH_TYPES, LINK_TYPES, MAP_TYPES, PROGRAM_TYPES } from 'bpfscope';
-import { parseMounts } from '../../dist/cjs/mounts.js';
+import { parseMountEntries, parseMounts } from '../../dist/cjs/mounts.js';
 
 describe('enum names', () => {
   it('spell the kernel values as bpftool does', () => {
@@ -29,5 +29,17 @@ describe('parseMounts', () => {
     expect(parseMounts(text, 'bpf')).toEqual(['/sys/fs/bpf', '/tmp/with space']);
     expect(parseMounts(text, 'cgroup2')).toEqual(['/sys/fs/cgroup']);
     expect(parseMounts(text, 'cgroup')).toEqual([]);
+  });
+
+  it('gives each mount its root: a bind-mounted namespace shows nsfs at net:[INODE]', () => {
+    const text = [
+      '620 28 0:4 net:[4026532567] /run/docker/netns/1a2b3c rw - nsfs nsfs rw',
+      '630 28 0:4 net:[4026532999] /run/netns/pod\\040a rw shared:5 - nsfs nsfs rw',
+      '25 30 0:22 / /sys/fs/bpf rw - bpf bpf rw',
+    ].join('\n');
+    expect(parseMountEntries(text, 'nsfs')).toEqual([
+      { root: 'net:[4026532567]', mountPoint: '/run/docker/netns/1a2b3c' },
+      { root: 'net:[4026532999]', mountPoint: '/run/netns/pod a' },
+    ]);
   });
 });
