@@ -35,13 +35,13 @@ export interface CgroupAttachment {
    */
   attachFlags?: 'multi' | 'override' | 'none' | number;
   /**
-   * The BPF link that attaches it here; undefined when BPF_PROG_ATTACH did, in effective
-   * listings, and without CAP_SYS_ADMIN (which walking the links needs). The kernel's query names programs, not links: where one program is attached to a
-   * hook more than once (by several links, or by links and the one BPF_PROG_ATTACH the kernel
-   * allows per program and hook), each of its links is named on one of its rows, in id order on
-   * its last rows in run order, and its first row has none when it has one row more than links.
-   * That is the order the kernel keeps when each came after the other; which row BPF_PROG_ATTACH
-   * made, the kernel does not say.
+   * The BPF link that attaches it here; undefined when BPF_PROG_ATTACH did, in effective listings,
+   * and without CAP_SYS_ADMIN (which walking the links needs). The kernel's query names programs,
+   * not links: where one program is attached to a hook more than once (by several links, or by
+   * links and the one BPF_PROG_ATTACH the kernel allows per program and hook), each of its links is
+   * named on one of its rows, in id order on its last rows in run order, and its first row has none
+   * when it has one row more than links. That is the order the kernel keeps when each came after
+   * the other; which row BPF_PROG_ATTACH made, the kernel does not say.
    */
   linkId?: number;
 }
