@@ -3,11 +3,17 @@
 
 #include <napi.h>
 
+#include "dump_memory.h"
 #include "netns.h"
 
 namespace bpfscope {
 
 struct Addon {
+  Addon() { dump_memory::Attach(); }
+  ~Addon() { dump_memory::Detach(); }
+  Addon(const Addon&) = delete;
+  Addon& operator=(const Addon&) = delete;
+
   Napi::FunctionReference bpf_error;  // src/errors.ts BpfError, registered once by src/native.ts
   Napi::FunctionReference fd_handle;  // native FdHandle constructor
   netns::Slots netns_slots;           // threads inside other namespaces, and calls queued for one

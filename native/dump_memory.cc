@@ -45,7 +45,11 @@ struct State {
   std::mutex doomed_mutex;
   std::condition_variable doomed_ready;
   std::vector<void*> doomed;
-  std::thread freeing;  // started at the first block to free; never joined (the state lives on)
+  std::thread freeing;  // started at the first block to free; joined by the last Detach()
+  // Environments attached (Attach/Detach), and which freeing thread is current: a thread whose
+  // generation is past exits.
+  size_t environments = 0;
+  uint64_t generation = 0;
 };
 State& state = *new State;
 
@@ -66,14 +70,15 @@ void DropIdle(Clock::time_point now, std::vector<void*>& doomed) {
   DropOldest(idle, doomed);
 }
 
-void FreeLoop() {
+void FreeLoop(uint64_t generation) {
   // Named as top -H and ps -L show it; prctl, since pthread_setname_np needs glibc 2.34's symbol.
   prctl(PR_SET_NAME, "bpfscope-free");
   std::vector<void*> batch;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(state.doomed_mutex);
-      state.doomed_ready.wait(lock, [] { return !state.doomed.empty(); });
+      state.doomed_ready.wait(lock, [&] { return !state.doomed.empty() || state.generation != generation; });
+      if (state.doomed.empty()) return;
       batch.swap(state.doomed);
     }
     for (void* block : batch) std::free(block);
@@ -84,15 +89,15 @@ void FreeLoop() {
 // Frees blocks on a thread of their own. Give() runs in finalizers on the main thread, where the
 // munmaps of a few collected dumps of tens of MiB held the event loop: dropping dumps of a 49 MB
 // map, its longest delay was 27-42 ms with the frees there and 19-25 ms without. Where no thread
-// can be started (RLIMIT_NPROC), the caller frees them.
+// can be started (RLIMIT_NPROC), or none may be (no environment is attached), the caller frees them.
 void FreeElsewhere(std::vector<void*>& blocks) {
   if (blocks.empty()) return;
   bool handed = false;
   {
     std::lock_guard<std::mutex> lock(state.doomed_mutex);
-    if (!state.freeing.joinable()) {
+    if (!state.freeing.joinable() && state.environments > 0) {
       try {
-        state.freeing = std::thread(FreeLoop);
+        state.freeing = std::thread(FreeLoop, state.generation);
       } catch (const std::system_error&) {
         // No thread: the caller frees them, below.
       }
@@ -123,7 +128,37 @@ std::vector<Kept>::iterator BestFit(size_t min_bytes, std::vector<Kept>::iterato
   return best;
 }
 
+bool Attached() {
+  std::lock_guard<std::mutex> lock(state.doomed_mutex);
+  return state.environments > 0;
+}
+
 }  // namespace
+
+void Attach() {
+  std::lock_guard<std::mutex> lock(state.doomed_mutex);
+  state.environments++;
+}
+
+void Detach() {
+  std::thread freeing;
+  {
+    std::lock_guard<std::mutex> lock(state.doomed_mutex);
+    if (--state.environments > 0) return;
+    state.generation++;
+    freeing = std::move(state.freeing);
+  }
+  state.doomed_ready.notify_all();
+  // It frees what it was handed, then exits.
+  if (freeing.joinable()) freeing.join();
+  // Nothing is left to take the kept blocks: a reloaded addon starts with a state of its own.
+  std::vector<void*> doomed;
+  {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    DropOldest(state.kept.size(), doomed);
+  }
+  for (void* block : doomed) std::free(block);
+}
 
 size_t ReusedSlack(size_t used) { return std::max(used * 3, size_t(1) << 20); }
 
@@ -166,7 +201,7 @@ void Give(void* block) {
     if (state.stats.lent_blocks) state.stats.lent_blocks--;
     Clock::time_point now = Clock::now();
     DropIdle(now, doomed);
-    if (capacity >= kMinBlockBytes && capacity <= kMaxBlockBytes) {
+    if (capacity >= kMinBlockBytes && capacity <= kMaxBlockBytes && Attached()) {
       // Room is made by freeing the oldest: the newest match the dumps being made now (a map
       // polled before another, of other sizes, would otherwise fill the bounds for 10 seconds).
       size_t oldest = 0, bytes = state.stats.kept_bytes;

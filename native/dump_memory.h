@@ -51,4 +51,12 @@ struct Stats {
 // Frees the blocks kept longer than the idle limit, and says what is left.
 Stats Expire();
 
+// Each environment that loads the addon (addon.h Addon) attaches while it lives. Node unloads the
+// addon when the last environment that loaded it exits (a worker_thread's, when the main thread
+// never loaded it), and the freeing thread, running the addon's code, must be gone by then: the
+// last Detach() joins it and frees every kept block. Blocks given back while no environment is
+// attached (finalizers that run after it) are freed on the spot.
+void Attach();
+void Detach();
+
 }  // namespace bpfscope::dump_memory
