@@ -69,6 +69,10 @@ bool ArgU32(const Napi::CallbackInfo& info, size_t i, uint32_t* out) {
   return true;
 }
 
+bool ArgBool(const Napi::CallbackInfo& info, size_t i) {
+  return info.Length() > i && info[i].IsBoolean() && info[i].As<Napi::Boolean>().Value();
+}
+
 bool ArgString(const Napi::CallbackInfo& info, size_t i, std::string* out) {
   if (info.Length() <= i || !info[i].IsString()) return false;
   *out = info[i].As<Napi::String>().Utf8Value();

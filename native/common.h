@@ -86,6 +86,9 @@ inline Napi::Value Bytes(Napi::Env env, const void* data, size_t len) {
 bool ArgU32(const Napi::CallbackInfo& info, size_t i, uint32_t* out);
 // Reads argument `i` as a string.
 bool ArgString(const Napi::CallbackInfo& info, size_t i, std::string* out);
+// Argument `i` if it is a boolean, else false. No coercion: ToBoolean() is one of the calls a
+// stopping environment refuses (task.h CanRunJs), and reading the empty value it then gives is fatal.
+bool ArgBool(const Napi::CallbackInfo& info, size_t i);
 
 // Throws a TypeError and returns undefined, for the few checks native code makes itself.
 Napi::Value ThrowType(Napi::Env env, const char* message);

@@ -26,6 +26,12 @@ uint32_t U32Of(const Napi::Object& o, const char* key, uint32_t fallback = 0) {
   return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
 }
 
+// No coercion (common.h ArgBool).
+bool BoolOf(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsBoolean() && v.As<Napi::Boolean>().Value();
+}
+
 std::string StrOf(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
   return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
@@ -163,8 +169,8 @@ Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
     std::string kind = StrOf(t, "kind"), name = StrOf(t, "name");
     int id = -EINVAL;
     if (kind == "int") {
-      int enc = (t.Get("signed").ToBoolean() ? BTF_INT_SIGNED : 0) | (t.Get("char").ToBoolean() ? BTF_INT_CHAR : 0) |
-                (t.Get("bool").ToBoolean() ? BTF_INT_BOOL : 0);
+      int enc = (BoolOf(t, "signed") ? BTF_INT_SIGNED : 0) | (BoolOf(t, "char") ? BTF_INT_CHAR : 0) |
+                (BoolOf(t, "bool") ? BTF_INT_BOOL : 0);
       id = btf__add_int(btf.get(), name.c_str(), U32Of(t, "size"), enc);
     } else if (kind == "ptr") {
       id = btf__add_ptr(btf.get(), U32Of(t, "type"));
@@ -213,7 +219,7 @@ Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
         }
       }
     } else if (kind == "enum64") {
-      id = btf__add_enum64(btf.get(), name.c_str(), U32Of(t, "size", 8), t.Get("signed").ToBoolean());
+      id = btf__add_enum64(btf.get(), name.c_str(), U32Of(t, "size", 8), BoolOf(t, "signed"));
       Napi::Value values = t.Get("values");
       if (id > 0 && values.IsArray()) {
         Napi::Array v = values.As<Napi::Array>();
@@ -238,7 +244,7 @@ Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
       id = btf__add_decl_tag(btf.get(), name.c_str(), U32Of(t, "type"),
                              component.IsNumber() ? component.As<Napi::Number>().Int32Value() : -1);
     } else if (kind == "fwd") {
-      id = btf__add_fwd(btf.get(), name.c_str(), t.Get("union").ToBoolean() ? BTF_FWD_UNION : BTF_FWD_STRUCT);
+      id = btf__add_fwd(btf.get(), name.c_str(), BoolOf(t, "union") ? BTF_FWD_UNION : BTF_FWD_STRUCT);
     } else if (kind == "var") {
       id = btf__add_var(btf.get(), name.c_str(), U32Of(t, "linkage", BTF_VAR_GLOBAL_ALLOCATED), U32Of(t, "type"));
     } else if (kind == "datasec") {

@@ -30,7 +30,9 @@ FdHandle::FdHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FdHandle>(
 
 Napi::Value FdHandle::New(Napi::Env env, Fd fd, const char* kind, std::optional<maps::Shape> map_shape) {
   Napi::Object object = env.GetInstanceData<Addon>()->fd_handle.New({});
-  FdHandle* self = FdHandle::Unwrap(object);
+  // Either call fails once the environment is stopping (task.h CanRunJs); `fd` then closes here.
+  FdHandle* self = object.IsEmpty() ? nullptr : FdHandle::Unwrap(object);
+  if (!self) return env.Undefined();
   self->fd_ = std::move(fd);
   self->kind_ = kind;
   self->map_shape_ = map_shape;
@@ -45,6 +47,7 @@ int FdHandle::FdOf(Napi::Value value) {
     return -1;
   }
   FdHandle* self = FdHandle::Unwrap(value.As<Napi::Object>());
+  if (!self) return -1;  // napi_unwrap refused: a stopping environment (task.h CanRunJs)
   if (!self->fd_.valid()) {
     Napi::Error err = Napi::Error::New(env, "the " + (self->kind_.empty() ? std::string("bpf") : self->kind_) +
                                                 " handle is closed");
@@ -67,7 +70,8 @@ Fd FdHandle::DupOf(Napi::Value value) {
 }
 
 std::optional<maps::Shape> FdHandle::MapShapeOf(Napi::Value value) {
-  return FdHandle::Unwrap(value.As<Napi::Object>())->map_shape_;
+  FdHandle* self = FdHandle::Unwrap(value.As<Napi::Object>());
+  return self ? self->map_shape_ : std::nullopt;
 }
 
 Napi::Value FdHandle::Close(const Napi::CallbackInfo& info) {

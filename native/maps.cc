@@ -153,8 +153,6 @@ struct TaskFd {
   }
 };
 
-bool ArgBool(const Napi::CallbackInfo& info, size_t i) { return info.Length() > i && info[i].ToBoolean().Value(); }
-
 // openMap: by id (number) or by pinned path (string). Resolves to { handle, info }.
 class OpenTask : public Task {
  public:
@@ -592,7 +590,10 @@ class DumpTask : public Task {
     if (!packed.owned()) return packed.data() && !reused.IsEmpty() ? reused.Value() : Napi::Buffer<uint8_t>::New(env, 0);
     size_t length = packed.capacity();
     dump_memory::Lend();
-    return Napi::Buffer<uint8_t>::NewOrCopy(env, packed.Release(), length, [](Napi::Env, uint8_t* data) { dump_memory::Give(data); });
+    uint8_t* data = packed.Release();
+    auto buffer = Napi::Buffer<uint8_t>::NewOrCopy(env, data, length, [](Napi::Env, uint8_t* d) { dump_memory::Give(d); });
+    if (buffer.IsEmpty()) dump_memory::Give(data);  // never handed over: a stopping environment (task.h CanRunJs)
+    return buffer;
   }
 
   TaskFd fd_;
@@ -660,6 +661,7 @@ Napi::Value MapDiff(const Napi::CallbackInfo& info) {
   DiffPacked({okd, ovd, old_count}, {nkd, nvd, new_count}, ks, {vs, size, cpus}, &added, &removed, &changed);
   size_t total = 3 + added.size() + removed.size() + changed.size();
   Napi::Uint32Array out = Napi::Uint32Array::New(env, total);
+  if (out.IsEmpty()) return out;  // a stopping environment (task.h CanRunJs)
   uint32_t* o = out.Data();
   o[0] = static_cast<uint32_t>(added.size());
   o[1] = static_cast<uint32_t>(removed.size());

@@ -486,6 +486,7 @@ class EthtoolStatsTask : public Task {
     Napi::Object o = Napi::Object::New(env);
     Napi::Array names = Napi::Array::New(env, names_.size());
     Napi::BigUint64Array values = Napi::BigUint64Array::New(env, values_.size());
+    if (values.IsEmpty()) return values;  // a stopping environment (task.h CanRunJs)
     for (uint32_t i = 0; i < names_.size(); i++) {
       names.Set(i, names_[i]);
       values[i] = values_[i];
@@ -801,7 +802,7 @@ Napi::Value SetLink(const Napi::CallbackInfo& info) {
   netns::Target target;
   std::string name, master, alias;
   if (!TargetAndName(info, &target, &name, "setLink(netns, ifname, up, master?, alias?)")) return info.Env().Undefined();
-  bool up = info.Length() > 2 && info[2].ToBoolean();
+  bool up = ArgBool(info, 2);
   bool set_master = info.Length() > 3 && ArgString(info, 3, &master);
   bool set_alias = info.Length() > 4 && ArgString(info, 4, &alias);
   if (set_alias && alias.size() > 255) return ThrowType(info.Env(), "setLink: an alias has at most 255 bytes (IFALIASZ - 1)");
@@ -877,7 +878,7 @@ Napi::Value AddRoute(const Napi::CallbackInfo& info) {
   if (!ArgString(info, 1, &dst_text) || !ArgU32(info, 2, &dst_len) || !ArgString(info, 3, &gw_text) ||
       !ArgString(info, 4, &name) || !ArgU32(info, 5, &scope) || scope > 255 || !ArgU32(info, 7, &table))
     return ThrowType(env, usage);
-  bool onlink = info[6].ToBoolean();
+  bool onlink = ArgBool(info, 6);
   if (!dst_text.empty() && !ParseIp(dst_text, &dst)) return ThrowType(env, usage);
   if (!gw_text.empty() && !ParseIp(gw_text, &gw)) return ThrowType(env, usage);
   int family = dst.family ? dst.family : gw.family;

@@ -35,14 +35,14 @@ using Tsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Job, Finish>;
 struct Job {
   Target target;
   std::unique_ptr<Task> task;
-  Napi::Promise::Deferred deferred;
+  PendingPromise promise;
   Tsfn tsfn;
   Failure failure;
   bool ok = false;
   std::thread thread;  // joined on the main thread, by Finish or Free
 
   Job(Napi::Env env, Target t, std::unique_ptr<Task> work)
-      : target(std::move(t)), task(std::move(work)), deferred(Napi::Promise::Deferred::New(env)) {}
+      : target(std::move(t)), task(std::move(work)), promise(env) {}
 };
 
 namespace {
@@ -103,21 +103,6 @@ Job* TakeSlot(Slots& slots) {
   return next;
 }
 
-// Settles the job's promise, on the main thread.
-void Settle(Napi::Env env, Job& job) {
-  Napi::HandleScope scope(env);
-  if (!job.ok) {
-    job.deferred.Reject(errors::Make(env, job.failure));
-    return;
-  }
-  Napi::Value result = job.task->Result(env);
-  if (env.IsExceptionPending()) {
-    job.deferred.Reject(env.GetAndClearPendingException().Value());
-    return;
-  }
-  job.deferred.Resolve(result);
-}
-
 // Starts the job's thread. When the system refuses a thread (EAGAIN from a pids.max cgroup limit
 // or RLIMIT_NPROC, common in containers), std::thread throws: uncaught, that aborted the whole
 // process. The job fails with the errno instead and its slot passes to the next queued job.
@@ -132,7 +117,7 @@ void Launch(Napi::Env env, Job* job) {
                        "the system refused a new thread (pids.max or RLIMIT_NPROC)");
       job->tsfn.Release();  // no thread will report through it; Node then finalizes it (Free)
       Job* next = TakeSlot(SlotsOf(env));
-      Settle(env, *job);
+      job->promise.Settle(env, job->ok, job->failure, *job->task);
       job = next;
     }
   }
@@ -148,7 +133,7 @@ void Finish(Napi::Env env, Napi::Function, std::nullptr_t*, Job* job) {
   // A terminated worker_thread's environment can no longer run JS: it starts no more threads.
   if (!CanRunJs(env)) return;
   Launch(env, TakeSlot(SlotsOf(env)));
-  Settle(env, *job);
+  job->promise.Settle(env, job->ok, job->failure, *job->task);
 }
 
 // Node finalizes each job's thread-safe function exactly once: after Finish, or when the
@@ -162,7 +147,10 @@ void Free(Napi::Env, Job* job, std::nullptr_t*) {
 
 Napi::Value RunOnThread(Napi::Env env, Target target, std::unique_ptr<Task> task) {
   auto* job = new Job(env, std::move(target), std::move(task));
-  Napi::Promise promise = job->deferred.Promise();
+  if (!job->promise.made()) {
+    delete job;  // a stopping environment (task.h PendingPromise)
+    return env.Undefined();
+  }
   job->tsfn = Tsfn::New(env, "bpfscope-netns", 0, 1, nullptr, Free, job);
   Slots& slots = SlotsOf(env);
   if (slots.running < kMaxThreads) {
@@ -171,7 +159,7 @@ Napi::Value RunOnThread(Napi::Env env, Target target, std::unique_ptr<Task> task
   } else {
     slots.waiting.push_back(job);
   }
-  return promise;
+  return job->promise.promise(env);
 }
 
 // Names a fresh namespace the way `ip netns add` does: a file under /var/run/netns with the

@@ -24,7 +24,7 @@ Napi::ArrayBuffer Adopt(Napi::Env env, std::vector<T>& column) {
   size_t bytes = column.size() * sizeof(T);
   if (bytes < kAdoptBytes) {
     Napi::ArrayBuffer copy = Napi::ArrayBuffer::New(env, bytes);
-    if (bytes) std::memcpy(copy.Data(), column.data(), bytes);
+    if (bytes && !copy.IsEmpty()) std::memcpy(copy.Data(), column.data(), bytes);
     return copy;
   }
   auto* owned = new std::vector<T>(std::move(column));
@@ -33,7 +33,7 @@ Napi::ArrayBuffer Adopt(Napi::Env env, std::vector<T>& column) {
   if (napi_create_external_arraybuffer(env, owned->data(), bytes, free, owned, &adopted) == napi_ok)
     return Napi::ArrayBuffer(env, adopted);
   Napi::ArrayBuffer copy = Napi::ArrayBuffer::New(env, bytes);
-  std::memcpy(copy.Data(), owned->data(), bytes);
+  if (!copy.IsEmpty()) std::memcpy(copy.Data(), owned->data(), bytes);
   delete owned;
   return copy;
 }
@@ -48,7 +48,7 @@ Array Column(Napi::Env env, std::vector<T>& column) {
 Napi::String PoolString(Napi::Env env, const std::string& pool) {
   bool ascii = std::all_of(pool.begin(), pool.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   if (!ascii) return Napi::String::New(env, pool);
-  napi_value s;
+  napi_value s = nullptr;
   napi_create_string_latin1(env, pool.data(), pool.size(), &s);
   return Napi::String(env, s);
 }

@@ -9,30 +9,16 @@ namespace {
 class TaskWorker : public Napi::AsyncWorker {
  public:
   TaskWorker(Napi::Env env, std::unique_ptr<Task> task)
-      : Napi::AsyncWorker(env, "bpfscope"), deferred_(Napi::Promise::Deferred::New(env)), task_(std::move(task)) {}
+      : Napi::AsyncWorker(env, "bpfscope"), promise_(env), task_(std::move(task)) {}
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  const PendingPromise& promise() const { return promise_; }
 
   void Execute() override { ok_ = task_->Run(failure_); }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (!CanRunJs(env)) return;
-    Napi::HandleScope scope(env);
-    if (!ok_) {
-      deferred_.Reject(errors::Make(env, failure_));
-      return;
-    }
-    Napi::Value result = task_->Result(env);
-    if (env.IsExceptionPending()) {
-      deferred_.Reject(env.GetAndClearPendingException().Value());
-      return;
-    }
-    deferred_.Resolve(result);
-  }
+  void OnOK() override { promise_.Settle(Env(), ok_, failure_, *task_); }
 
  private:
-  Napi::Promise::Deferred deferred_;
+  PendingPromise promise_;
   std::unique_ptr<Task> task_;
   Failure failure_;
   bool ok_ = false;
@@ -47,11 +33,29 @@ bool CanRunJs(Napi::Env env) {
   return napi_coerce_to_bool(env, env.Undefined(), &ignored) == napi_ok || env.IsExceptionPending();
 }
 
+void PendingPromise::Settle(Napi::Env env, bool ok, const Failure& failure, Task& task) {
+  if (!deferred_ || !CanRunJs(env)) return;
+  Napi::HandleScope scope(env);
+  if (!ok) {
+    napi_reject_deferred(env, deferred_, errors::Make(env, failure));
+  } else {
+    Napi::Value result = task.Result(env);
+    if (env.IsExceptionPending())
+      napi_reject_deferred(env, deferred_, env.GetAndClearPendingException().Value());
+    else
+      napi_resolve_deferred(env, deferred_, result);
+  }
+  deferred_ = nullptr;
+}
+
 Napi::Value RunAsync(Napi::Env env, std::unique_ptr<Task> task) {
   auto* worker = new TaskWorker(env, std::move(task));
-  Napi::Promise promise = worker->Promise();
+  if (!worker->promise().made()) {
+    delete worker;  // its task's fds close with it
+    return env.Undefined();
+  }
   worker->Queue();
-  return promise;
+  return worker->promise().promise(env);
 }
 
 Napi::Value RunSync(Napi::Env env, std::unique_ptr<Task> task) {

@@ -17,6 +17,26 @@ class Task {
   virtual Napi::Value Result(Napi::Env env) = 0;
 };
 
+// A call's promise and the deferred that settles it, made through N-API directly: when a stopping
+// environment refuses napi_create_promise, node-addon-api's Deferred keeps an uninitialized
+// napi_value, and returning that to JS crashes the process. Here the call sees made() false and
+// returns undefined instead (nothing can run the JS that would look at it).
+class PendingPromise {
+ public:
+  explicit PendingPromise(napi_env env) {
+    if (napi_create_promise(env, &deferred_, &promise_) != napi_ok) deferred_ = nullptr, promise_ = nullptr;
+  }
+  bool made() const { return promise_ != nullptr; }
+  Napi::Value promise(Napi::Env env) const { return made() ? Napi::Value(env, promise_) : env.Undefined(); }
+  // Resolves with Result(), or rejects with the failure or what Result() threw; once. Refused calls
+  // in a stopping environment are ignored: no JS is left to see the promise.
+  void Settle(Napi::Env env, bool ok, const Failure& failure, Task& task);
+
+ private:
+  napi_deferred deferred_ = nullptr;  // null once settled
+  napi_value promise_ = nullptr;
+};
+
 // Runs the task on libuv's pool; the promise resolves to Result() or rejects with a BpfError.
 Napi::Value RunAsync(Napi::Env env, std::unique_ptr<Task> task);
 
@@ -25,11 +45,14 @@ Napi::Value RunAsync(Napi::Env env, std::unique_ptr<Task> task);
 Napi::Value RunSync(Napi::Env env, std::unique_ptr<Task> task);
 
 // Whether `env` can still run JavaScript. A worker_thread being terminated still completes its
-// queued async work, but Node no longer lets it run JS: N-API calls that might then fail with
-// napi_pending_exception though none is pending, and node-addon-api, built without C++
-// exceptions, makes such a failure fatal for the whole process. Nothing can observe the promise
-// any more, so a completion checks this first and drops its result. (A termination that lands
-// while a result is being built is not caught: docs/reliability.md.)
+// queued async work, but Node no longer lets it run JS, and refuses every N-API call that might
+// (napi_pending_exception, though none is pending). Nothing can observe the promise any more, so a
+// completion checks this first and drops its result. Termination can also land while a result is
+// being built (worker.terminate() runs on another thread): a refused call on a live value only
+// throws, which node-addon-api swallows (NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS), but a refused
+// creation hands back an empty handle, and any method called on an empty handle is fatal to the
+// whole process. So a builder checks each buffer, typed array or instance it creates before it
+// writes through it, and returns the empty value instead.
 bool CanRunJs(Napi::Env env);
 
 // Calls RunAsync or RunSync depending on `sync`.

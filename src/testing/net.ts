@@ -101,7 +101,7 @@ export async function setLink(options: { netns?: NetnsRef; ifname: string; up: b
     if (typeof options.alias !== 'string') throw new TypeError(`setLink: alias must be a string, got ${typeof options.alias}`);
     if (Buffer.byteLength(options.alias) > 255) throw new RangeError(`setLink: an alias has at most 255 bytes, got ${Buffer.byteLength(options.alias)}`);
   }
-  await withCallerStack(() => native().fixtures.setLink(netns, ifname, options.up, options.master, options.alias));
+  await withCallerStack(() => native().fixtures.setLink(netns, ifname, !!options.up, options.master, options.alias));
 }
 
 export async function deleteLink(options: { netns?: NetnsRef; ifname: string }): Promise<void> {
@@ -156,7 +156,7 @@ export async function addRoute(options: RouteOptions): Promise<void> {
   const table = options.table ?? 254;
   if (!Number.isInteger(table) || table < 1 || table > 0xffffffff) throw new RangeError(`addRoute: table must be 1..2^32-1, got ${table}`);
   await withCallerStack(() =>
-    native().fixtures.addRoute(netns, dst, dstLen, options.via ?? '', options.dev ?? '', scope, options.onlink ?? false, table),
+    native().fixtures.addRoute(netns, dst, dstLen, options.via ?? '', options.dev ?? '', scope, !!options.onlink, table),
   );
 }
 
