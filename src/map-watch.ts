@@ -35,7 +35,7 @@ export interface MapChanges {
 export interface WatchOptions {
   /** Time between the end of one tick and the start of the next; default 1000. */
   intervalMs?: number;
-  /** Ends the iteration (after a dump in flight completes). */
+  /** Ends the iteration: at once between ticks, and after a dump in flight completes (its tick is not yielded). */
   signal?: AbortSignal;
 }
 
@@ -121,7 +121,11 @@ export function watchPoller(poller: MapPoller, options: WatchOptions = {}): Asyn
 
 async function* ticks(poller: MapPoller, intervalMs: number, signal?: AbortSignal): AsyncGenerator<MapChanges, void, undefined> {
   while (!signal?.aborted) {
-    yield await poller.pollAsync();
+    const changes = await poller.pollAsync();
+    // An abort while the dump ran ends the iteration here: a loop that aborted (to shut down, or
+    // with --count reached) gets no tick after abort() returned.
+    if (signal?.aborted) return;
+    yield changes;
     // An abort while the consumer held the tick makes the sleep reject at once.
     try {
       await sleep(intervalMs, undefined, { signal });

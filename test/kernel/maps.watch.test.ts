@@ -138,6 +138,26 @@ describeKernel('map polling', () => {
     expect((await ticks.next()).done).toBe(true);
   });
 
+  it('watch() yields no tick after its signal aborts: already aborted, during a dump, between ticks', async () => {
+    const { object, map } = await mustMap({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 64 });
+    await updateElem(object, u32(1), u32(1));
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(await map.watch({ signal: aborted.signal }).next()).toEqual({ value: undefined, done: true });
+    // Aborted while the tick's dump is in flight: the dump completes, its tick is not yielded.
+    const during = new AbortController();
+    const ticks = map.watch({ intervalMs: 0, signal: during.signal });
+    const pending = ticks.next();
+    during.abort();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    // Aborted between ticks, while the consumer holds one: the next call ends at once.
+    const between = new AbortController();
+    const later = map.watch({ intervalMs: 60_000, signal: between.signal });
+    expect((await later.next()).value?.added).toHaveLength(1);
+    between.abort();
+    expect(await later.next()).toEqual({ value: undefined, done: true });
+  });
+
   it('a watch loop under concurrent churn neither crashes nor hangs, and ends on abort', async () => {
     const { object, map } = await mustMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 4096 });
     const controller = new AbortController();
