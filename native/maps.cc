@@ -406,6 +406,8 @@ constexpr size_t kBatchEntries = 4096;
 constexpr size_t kFirstReservationBytes = size_t(256) << 20;
 // A reused buffer with less room than this left is grown rather than filled by tiny calls.
 constexpr size_t kMinBatchEntries = 256;
+// An iterating dump gives up on a walk that started over this many map-fulls of keys (Iterate()).
+constexpr size_t kWalkMaps = 16;
 
 // mapDump(handle, sync, iterate, reuseKeys?, reuseValues?, expectedCount?) → { count, keys, values, batched, … }.
 // BPF_MAP_LOOKUP_BATCH in bounded calls straight into the packed buffers; get_next_key + lookup
@@ -546,18 +548,36 @@ class DumpTask : public Task {
 
   bool Iterate(Failure& failure) {
     const size_t ks = fd_.shape.key_size, vs = fd_.shape.value_stride;
+    const size_t max = fd_.shape.max_entries;
     count_ = 0;
     std::vector<uint8_t> key(std::max<size_t>(ks, 1)), next(key.size());
     const void* prev = nullptr;
-    for (;;) {
+    // get_next_key starts over from the first key when its cursor's element was deleted or just
+    // replaced, so a walk can read more than max_entries keys before its end. Cut at max_entries
+    // reads, it lost every key not reached yet (1,399 of a full 4,000-entry hash map whose values
+    // were being updated). Instead, each time the reads fill max_entries more records, the keys
+    // read again are dropped (Done() drops them too): the walk ends at the map's end, or once it
+    // holds max_entries distinct keys, all such a map holds. cgroup storage maps have max_entries
+    // 0 and one entry per cgroup a program using the map is attached to: no bound there (their
+    // get_next_key ends the walk, ENOENT, when its cursor was deleted, rather than starting over).
+    const bool bounded = max != 0;
+    size_t compact_at = max;
+    // Deletes that keep sending the walk back to the start could make it endless: after
+    // kWalkMaps × max_entries steps it keeps what it has read.
+    const size_t step_limit = kWalkMaps * max;
+    for (size_t steps = 0;; steps++) {
       if (bpf_map_get_next_key(fd_.fd, prev, next.data()) != 0) {
         if (errno == ENOENT) return true;
         return failure.Set(errno, "BPF_MAP_GET_NEXT_KEY", MapName(fd_.shape.id));
       }
       key.swap(next);
       prev = key.data();
-      // A map holds at most max_entries; more means a concurrent delete restarted the walk.
-      if (count_ == fd_.shape.max_entries) return true;
+      if (bounded && steps == step_limit) return true;
+      if (bounded && count_ == compact_at) {
+        count_ = DropRepeatedKeys(keys_.data(), values_.data(), static_cast<uint32_t>(count_), ks, vs);
+        if (count_ == max) return true;
+        compact_at = count_ + max;
+      }
       if (!Room(count_ + 1, failure)) return false;
       if (bpf_map_lookup_elem(fd_.fd, key.data(), values_.data() + count_ * vs) != 0) {
         if (errno == ENOENT) continue;  // deleted since get_next_key, or an empty prog_array/map-in-map slot

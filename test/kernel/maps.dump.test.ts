@@ -1,9 +1,10 @@
 // Map dumps against `bpftool -j map dump` on maps this file creates and fills with known data.
+import { statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { expect, it } from 'vitest';
 import { BpfError, defineLayout, type BpfMap, type MapDump } from 'bpfscope';
-import { createMap, deleteElem, loadProgram, updateBatch, updateElem } from 'bpfscope/testing';
-import { cleanup, describeKernel, owned, run } from '../helpers/kernel';
+import { attachCgroup, createMap, deleteElem, detachCgroup, insn, loadProgram, mapInsns, updateBatch, updateElem } from 'bpfscope/testing';
+import { cleanup, describeKernel, mustCgroup, owned, run } from '../helpers/kernel';
 import { u32, u64, mustMap } from '../helpers/maps';
 
 /** bpftool's dump, as text parsed (byte arrays are "0x.." strings, so nothing loses precision). */
@@ -624,6 +625,28 @@ describeKernel('map dumps', () => {
       expect(stored?.equals(ours.value(0))).toBe(true);
       if (options.type.startsWith('sock')) expect(ours.value(0).readBigUInt64LE(0)).toBeGreaterThan(0n); // a cookie, not the fd
       else if (options.type !== 'lru_percpu_hash') expect(ours.value(0).equals(fill[0][1])).toBe(true);
+    }
+  });
+
+  it('cgroup storage maps (max_entries 0) dump their entries, one per attached cgroup, as bpftool does', async () => {
+    // max_entries must be 0 for these maps: a dump that took it for a bound stopped before the first entry.
+    const dir = mustCgroup();
+    const inode = statSync(dir, { bigint: true }).ino;
+    for (const type of ['cgroup_storage', 'percpu_cgroup_storage'] as const) {
+      // The key is struct bpf_cgroup_storage_key: the cgroup's inode (its id), the attach type.
+      const { object, map } = await mustMap({ type, keySize: 16, valueSize: 8, maxEntries: 0 });
+      // r1 = &map; r2 = 0; call bpf_get_local_storage; r0 = 1; exit: the attachment makes the entry.
+      const insns = Buffer.concat([mapInsns(0, 1), insn(0xb7, 2, 0, 0, 0), insn(0x85, 0, 0, 0, 81), insn(0xb7, 0, 0, 0, 1), insn(0x95, 0, 0, 0, 0)]);
+      const program = owned(await loadProgram({ type: 'cgroup_skb', expectedAttachType: 'cgroup_inet_egress', maps: [object], insns }));
+      await attachCgroup(program, dir, 'cgroup_inet_egress', 'multi');
+      cleanup(() => detachCgroup(program, dir, 'cgroup_inet_egress'));
+      const ours = await map.dump();
+      expect(ours.batched).toBe(false); // no batch ops: get_next_key + lookup
+      expect(ours.count, type).toBe(1);
+      expect(ours.key(0).readBigUInt64LE(0)).toBe(inode);
+      expect(ours.key(0).readUInt32LE(8)).toBe(1); // BPF_CGROUP_INET_EGRESS
+      expect(ours.toJSON()).toEqual(bpftoolDump(map.info.id));
+      expect(map.poller().poll().added.map((e) => e.key.toString('hex'))).toEqual([ours.key(0).toString('hex')]);
     }
   });
 
