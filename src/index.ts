@@ -22,7 +22,7 @@ export {
   type MapRecordView,
   type PerCpuMapRecordView,
 } from './map-dump';
-export { MapPoller, type MapChanges, type MapChange, type MapValueChange, type WatchOptions } from './map-watch';
+export { MAX_INTERVAL_MS, MapPoller, type MapChanges, type MapChange, type MapValueChange, type WatchOptions } from './map-watch';
 export { type BtfValue, type BtfType, type BtfTypeTable } from './btf';
 export {
   listLinks,

@@ -33,7 +33,7 @@ export interface MapChanges {
 }
 
 export interface WatchOptions {
-  /** Time between the end of one tick and the start of the next; default 1000. */
+  /** Time between the end of one tick and the start of the next; default 1000, at most MAX_INTERVAL_MS (2^31 - 1). */
   intervalMs?: number;
   /** Ends the iteration: at once between ticks, and after a dump in flight completes (its tick is not yielded). */
   signal?: AbortSignal;
@@ -109,11 +109,17 @@ export class MapPoller {
   }
 }
 
+/**
+ * The longest interval a Node timer keeps: a longer one fires after 1 ms (TimeoutOverflowWarning),
+ * which would turn a watch of a long interval into a loop of back-to-back dumps.
+ */
+export const MAX_INTERVAL_MS = 2 ** 31 - 1;
+
 /** Ticks of a poller every `intervalMs` until `signal` aborts. Options are checked now, not at the first tick. */
 export function watchPoller(poller: MapPoller, options: WatchOptions = {}): AsyncGenerator<MapChanges, void, undefined> {
   const { intervalMs = 1000, signal } = checkOptions<WatchOptions>(options, ['intervalMs', 'signal'], 'watch');
-  if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < 0) {
-    throw new RangeError(`intervalMs must be a finite number >= 0, got ${String(intervalMs)}`);
+  if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < 0 || intervalMs > MAX_INTERVAL_MS) {
+    throw new RangeError(`intervalMs must be a number in 0..${MAX_INTERVAL_MS}, got ${String(intervalMs)}`);
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   return ticks(poller, intervalMs, signal);

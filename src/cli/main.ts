@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { BpfError } from '../errors';
 import { enableStats, getProgram, listPrograms, type ProgramInfo } from '../programs';
 import { getMapInfo, listMaps, openMap, type MapInfo, type MapRef } from '../maps';
+import { MAX_INTERVAL_MS } from '../map-watch';
 import { listAttachments } from '../attachments';
 import { listCgroupAttachments } from '../cgroups';
 import { listAddresses, listInterfaces, listRoutes } from '../interfaces';
@@ -210,7 +211,7 @@ const commands: Record<string, Command> = {
 
   async watch({ positionals, options }, ctx) {
     if (positionals.length !== 1) throw new UsageError('usage: bpfscope watch <id|name|pinned path> [--interval ms] [--count n]');
-    const intervalMs = options.interval ? parsePositive(options.interval as string, '--interval') : 1000;
+    const intervalMs = options.interval ? parseInterval(options.interval as string) : 1000;
     const count = options.count ? parsePositive(options.count as string, '--count') : Infinity;
     using map = await openMap(mapRef(positionals[0]));
     // A map with BTF: each change also decoded, as `map dump` prints its entries.
@@ -421,7 +422,7 @@ const commands: Record<string, Command> = {
   },
 
   async top({ options }, ctx) {
-    const interval = options.interval ? parsePositive(options.interval as string, '--interval') : 1000;
+    const interval = options.interval ? parseInterval(options.interval as string) : 1000;
     const count = options.count ? parsePositive(options.count as string, '--count') : Infinity;
     using _stats = await enableStats();
     let before = new Map((await listPrograms()).map((p) => [p.id, p]));
@@ -542,7 +543,7 @@ async function bothFamilies<T>(
  * whose counters grew, with the growth. The first poll only sets the baseline.
  */
 async function ciliumDrops(read: CiliumRead, options: Record<string, string | true>, ctx: Context): Promise<void> {
-  const intervalMs = options.interval ? parsePositive(options.interval as string, '--interval') : 1000;
+  const intervalMs = options.interval ? parseInterval(options.interval as string) : 1000;
   const count = options.count ? parsePositive(options.count as string, '--count') : Infinity;
   using poller = await cilium.poller('metrics', read);
   poller.poll();
@@ -619,6 +620,13 @@ function parseId(s: string): number {
 function parsePositive(s: string, what: string): number {
   const n = Number(s);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive integer`);
+  return n;
+}
+
+/** --interval: a timer of more than MAX_INTERVAL_MS would fire after 1 ms, every tick. */
+function parseInterval(s: string): number {
+  const n = parsePositive(s, '--interval');
+  if (n > MAX_INTERVAL_MS) throw new UsageError(`--interval must be at most ${MAX_INTERVAL_MS} ms`);
   return n;
 }
 

@@ -64,6 +64,10 @@ describeKernel('bpfscope CLI', () => {
     expect(usage.stderr).toContain('not an id: abc');
     expect(cli('--nope').code).toBe(2);
     expect(cli('frobnicate').code).toBe(2);
+    // A timer longer than 2^31 - 1 ms fires after 1 ms: refused, not polled back to back.
+    const interval = cli('watch', '1', '--interval', String(2 ** 31));
+    expect(interval.code).toBe(2);
+    expect(interval.stderr).toContain('--interval must be at most 2147483647 ms');
     const flagValue = cli('version', '--json=1');
     expect(flagValue.code).toBe(2);
     expect(flagValue.stderr).toContain('bpfscope: --json takes no value\n');

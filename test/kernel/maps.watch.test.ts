@@ -1,6 +1,6 @@
 // Polling maps: the changes a poller and watch() report are exactly the changes made between ticks.
 import { expect, it } from 'vitest';
-import { type MapChanges } from 'bpfscope';
+import { MAX_INTERVAL_MS, type MapChanges } from 'bpfscope';
 import { deleteElem, updateBatch, updateElem } from 'bpfscope/testing';
 import { describeKernel } from '../helpers/kernel';
 import { u32, u64, mustMap } from '../helpers/maps';
@@ -190,6 +190,9 @@ describeKernel('map polling', () => {
     const { map } = await mustMap({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 4 });
     expect(() => map.watch({ intervalMs: -1 })).toThrow(RangeError);
     expect(() => map.watch({ intervalMs: Number.NaN })).toThrow(RangeError);
+    // Past 2^31 - 1 ms a Node timer fires after 1 ms: the watch would dump back to back.
+    expect(() => map.watch({ intervalMs: 2 ** 31 })).toThrow(new RangeError('intervalMs must be a number in 0..2147483647, got 2147483648'));
+    expect(() => map.watch({ intervalMs: MAX_INTERVAL_MS })).not.toThrow();
     expect(() => map.watch({ interval: 5 } as never)).toThrow(TypeError);
     expect(() => map.watch({ signal: { aborted: false } } as never)).toThrow(new TypeError('signal must be an AbortSignal'));
     const poller = map.poller();
