@@ -67,13 +67,17 @@ async function findMap(names: readonly string[], table: readonly MapLayout[], bp
       if (candidates.length === 1) return { map: await openMap(candidates[0].id), name };
       if (candidates.length > 1) {
         throw new BpfError({
-          errno: 0, code: 'EAMBIGUOUS', op: 'find map',
-          object: `${name}: not pinned under ${dir}, and ${candidates.length} maps carry that name (ids ${candidates.map((m) => m.id).join(', ')}); pass the bpffs where it is pinned`,
+          errno: 0, code: 'EAMBIGUOUS', op: 'find map', object: name,
+          description: `not pinned under ${dir}, and ${candidates.length} maps carry that name (ids ${candidates.map((m) => m.id).join(', ')}); pass the bpffs where it is pinned`,
         });
       }
     }
   }
-  throw new BpfError({ errno: 2, code: 'ENOENT', op: 'find map', object: `${names.join(' or ')} (not pinned under ${dir}${byName ? ', and no map of that name' : ''})` });
+  // The description is what the message says in place of the code: no errno's text fits a search.
+  throw new BpfError({
+    errno: 2, code: 'ENOENT', op: 'find map', object: names.join(' or '),
+    description: `not pinned under ${dir}${byName ? ', and no map of that name' : ''}`,
+  });
 }
 
 /** A Cilium map found and opened, with the decoder and version its entries are read with. */

@@ -59,6 +59,12 @@ describeKernel('bpfscope CLI', () => {
       'bpfscope: BPF_PROG_GET_FD_BY_ID program 4294967280: No such file or directory (ENOENT)',
       'hint: the object is gone or never existed; list what exists with the matching list command',
     ]);
+    // A Cilium map that is nowhere: the message says where it was looked for, once, not "ENOENT (ENOENT)".
+    const noMap = cli('cilium', 'policy', '65000', '--bpffs', '/nonexistent-bpffs');
+    expect(noMap.code).toBe(4);
+    expect(noMap.stderr.split('\n')[0]).toBe(
+      'bpfscope: find map cilium_policy_v2_65000 or cilium_policy_65000: not pinned under /nonexistent-bpffs/tc/globals (ENOENT)',
+    );
     const usage = cli('prog', 'abc');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('not an id: abc');
