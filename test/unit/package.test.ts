@@ -1,7 +1,13 @@
 // The package as users load it: ESM and CJS entry points, self-reference, types of the exports.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import * as esm from 'bpfscope';
+
+const require = createRequire(import.meta.url);
 
 function node(args: string[]): string {
   return execFileSync(process.execPath, args, { encoding: 'utf8', cwd: process.cwd() });
@@ -44,3 +50,42 @@ it('a load failure names the file and the missing library', async () => {
   expect(withFile).toContain('/x/build/Release/bpfscope.node');
   expect(withFile).toContain('libmnl.so.0 is missing (Debian/Ubuntu: apt-get install libmnl0)');
 });
+
+// A TypeScript consumer finds the types of both entry points under every moduleResolution users
+// set, with strict checking of the declarations themselves (no skipLibCheck). The package is
+// linked into a scratch node_modules, as an install puts it there.
+it('types resolve for bpfscope and bpfscope/testing under node10, node16, nodenext and bundler', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bpfscope-types-'));
+  try {
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(process.cwd(), join(dir, 'node_modules/bpfscope'));
+    symlinkSync(join(process.cwd(), 'node_modules/@types'), join(dir, 'node_modules/@types'));
+    const body = [
+      "import { listPrograms, type ProgramInfo } from 'bpfscope';",
+      "import { loadProgram, type KernelObject } from 'bpfscope/testing';",
+      'export const use: [typeof listPrograms, typeof loadProgram] = [listPrograms, loadProgram];',
+      'export type Used = [ProgramInfo, KernelObject];',
+      '',
+    ].join('\n');
+    for (const file of ['consumer.ts', 'consumer.mts', 'consumer.cts']) writeFileSync(join(dir, file), body);
+    const tsc = require.resolve('typescript/bin/tsc');
+    const settings: [string, string, string[]][] = [
+      ['node10', 'commonjs', ['consumer.ts']],
+      ['node16', 'node16', ['consumer.mts', 'consumer.cts']],
+      ['nodenext', 'nodenext', ['consumer.mts', 'consumer.cts']],
+      ['bundler', 'esnext', ['consumer.ts']],
+    ];
+    const failures: string[] = [];
+    for (const [resolution, module, files] of settings) {
+      const r = spawnSync(
+        process.execPath,
+        [tsc, '--noEmit', '--strict', '--target', 'es2022', '--lib', 'es2022,esnext.disposable', '--types', 'node', '--module', module, '--moduleResolution', resolution, ...files],
+        { cwd: dir, encoding: 'utf8' },
+      );
+      if (r.status !== 0) failures.push(`moduleResolution ${resolution}:\n${r.stdout}${r.stderr}`);
+    }
+    expect(failures).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
