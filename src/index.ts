@@ -102,6 +102,7 @@ export {
   DIRECTIONS,
   type ReadOptions as CiliumReadOptions,
   type FamilyReadOptions as CiliumFamilyReadOptions,
+  type FamilyEncodeOptions as CiliumFamilyEncodeOptions,
   type CiliumMapKind,
   type CiliumMapRecords,
   type CiliumPoller,

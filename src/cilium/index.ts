@@ -143,7 +143,7 @@ export type { MetricsRecord, MetricsEntry, MetricsDecodeOptions } from './metric
 export type { ConntrackRecord, ConntrackEntry } from './conntrack';
 export type { NatRecord, NatEntry } from './nat';
 export type { EgressRecord } from './egress';
-export type { Srv6VrfRecord, Srv6PolicyRecord, Srv6SidRecord } from './srv6';
+export type { Srv6VrfRecord, Srv6PolicyRecord, Srv6SidRecord, FamilyEncodeOptions } from './srv6';
 export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';
 export type { ReadOptions, FamilyReadOptions, CiliumMapKind, CiliumMapRecords } from './read';

@@ -105,7 +105,12 @@ export function decodeSrv6Sid(keys: Buffer, values: Buffer, count: number, optio
   return withLayout(ks.map((k, i): Srv6SidRecord => ({ sid: k.sid, vrfId: vs[i].vrfId })), used);
 }
 
-type FamilyEncodeOptions = { version?: string; family?: IpFamily };
+/** Options of `cilium.encode.srv6Vrf` and `srv6Policy`: the Cilium version's layout and the family's map. */
+export interface FamilyEncodeOptions {
+  version?: string;
+  /** 4 (default) or 6: which of the two maps the entries are packed for. */
+  family?: IpFamily;
+}
 
 /** Packs VRF mappings of one family (`family: 6` for the IPv6 map). */
 export function encodeSrv6Vrf(entries: readonly Srv6VrfRecord[], options: FamilyEncodeOptions = {}): PackedEntries {
