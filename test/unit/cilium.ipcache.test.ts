@@ -236,3 +236,17 @@ describe('cilium ipcache format', () => {
     expect(cilium.format.ipcache([])).toBe('No entries found.\n');
   });
 });
+
+describe('ipcacheLookup', () => {
+  // A bpffs with no pins: a lookup that reached the kernel would fail with ENOENT (or EPERM
+  // unprivileged) from finding the map, not with the input's own error.
+  const bpffs = '/nonexistent-bpffs';
+  it('refuses a bad address or cluster id before it looks for the map', async () => {
+    await expect(cilium.ipcacheLookup('not-an-ip', { bpffs })).rejects.toThrow(TypeError);
+    await expect(cilium.ipcacheLookup('10.0.0.1/40', { bpffs })).rejects.toThrow(RangeError);
+    await expect(cilium.ipcacheLookup('10.0.0.1', { bpffs, clusterId: '1' as unknown as number })).rejects.toThrow(
+      'cilium.ipcacheLookup: clusterId must be a number, got string 1',
+    );
+    await expect(cilium.ipcacheLookup('10.0.0.1', { bpffs, clusterId: 70000 })).rejects.toThrow(RangeError);
+  });
+});
