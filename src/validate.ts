@@ -31,7 +31,8 @@ export function checkOptions<T extends object>(value: unknown, known: readonly s
 }
 
 export function describe(value: unknown): string {
-  if (value === null) return 'null';
+  // typeof and String() of these say the same word: 'got undefined', not 'got undefined undefined'.
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
   if (value instanceof Uint8Array) return `${value.length} bytes`;
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;

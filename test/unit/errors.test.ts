@@ -52,3 +52,11 @@ describe('BpfError', () => {
     expect([0, 41, 134, 600].map((n) => native().errnoName(n))).toEqual([undefined, undefined, undefined, undefined]);
   });
 });
+
+describe('argument errors', () => {
+  it('name what they got once: undefined and null', async () => {
+    const { getProgram, openPinned } = await import('bpfscope');
+    await expect(Promise.resolve().then(() => getProgram(undefined as never))).rejects.toThrow(new TypeError('program id must be a number, got undefined'));
+    await expect(Promise.resolve().then(() => openPinned(null as never))).rejects.toThrow(new TypeError('path must be a string, got null'));
+  });
+});
