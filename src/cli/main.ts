@@ -25,7 +25,7 @@ export const EXIT = { ok: 0, error: 1, usage: 2, permission: 3, notFound: 4 } as
 
 const USAGE = `usage: bpfscope [command] [--json]
 
-  (no command)            overview: programs by type, maps, links
+  (no command)            overview: interfaces with their peers and BPF, programs and maps by type
   prog [id]               BPF programs, with the processes holding them (bpftool prog show)
   map show [id|name]      BPF maps (bpftool map show)
   map dump <id|name|path> [--btf | --inner]
@@ -61,7 +61,8 @@ const USAGE = `usage: bpfscope [command] [--json]
                           cilium-dbg bpf srv6 vrf|policy|sid: VRF mappings, SRv6 policies, local SIDs
   cilium drops [--interval ms] [--count n] [--version V] [--bpffs DIR]
                           the drops counted in cilium_metrics since the last tick, live
-  cilium ct|nat|lb|policy <endpoint-id> [--version V] [--bpffs DIR]
+  cilium ct|nat|lb [--version V] [--bpffs DIR]
+  cilium policy <endpoint-id> [--version V] [--bpffs DIR]
                           conntrack, source NAT, services/backends/rev-NAT, an endpoint's policy map,
                           as tables
   explain <pid|container-id|ip> [--version V] [--bpffs DIR]

@@ -79,6 +79,34 @@ describeKernel('bpfscope CLI', () => {
     expect(flagValue.stderr).toContain('bpfscope: --json takes no value\n');
   });
 
+  it('takes every cilium command as --help and the README write it', () => {
+    // The first column of the README's command table and the command lines of --help, each form
+    // expanded (a|b|c) with a placeholder for <args>; none may be bad usage (2). With a bpffs that
+    // holds nothing, each finds no map (4), or a map of that name elsewhere (0).
+    const readme = readFileSync('README.md', 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('| `cilium '))
+      .flatMap((line) => [...line.split(' | ')[0].matchAll(/`(cilium [^`]+)`/g)].map((m) => m[1].replace(/\\\|/g, '|')));
+    const help = cli('--help')
+      .stdout.split('\n')
+      .filter((line) => line.startsWith('  cilium '))
+      .map((line) => line.trim());
+    const forms = (text: string): string[][] => {
+      const words = text.split(/\s+/);
+      const end = words.findIndex((w) => w.startsWith('['));
+      return (end < 0 ? words : words.slice(0, end)).reduce<string[][]>(
+        (acc, word) => acc.flatMap((prefix) => (word.startsWith('<') ? ['65000'] : word.split('|')).map((w) => [...prefix, w])),
+        [[]],
+      );
+    };
+    const commands = new Set([...readme, ...help].filter((c) => !c.startsWith('cilium explain')).flatMap(forms).map((f) => f.join(' ')));
+    expect(commands).toContain('cilium policy 65000');
+    // drops polls until stopped should it find a cilium_metrics by name: one tick is enough.
+    const run1 = (c: string) => cli(...c.split(' '), '--bpffs', '/nonexistent-bpffs', ...(c === 'cilium drops' ? ['--count', '1'] : []));
+    const bad = [...commands].filter((c) => ![0, 4].includes(run1(c).code));
+    expect(bad).toEqual([]);
+  });
+
   it('--version alone prints what the version command prints', () => {
     const alone = cli('--version');
     expect(alone.code).toBe(0);
