@@ -590,7 +590,10 @@ function checkCiliumVersion(version: string): void {
 
 /** A key given as hex, in one word or in several ("07000000", "07 00 00 00", "0x07 0x00 0x00 0x00"), of the map's key size. */
 function hexKey(words: string[], keySize: number): Buffer {
-  const digits = words.map((w) => w.replace(/^0x/i, '').padStart(2, '0')).join('');
+  // One quoted argument may hold several bytes ("07 00 00 00", as --help writes it): split it as the
+  // shell would have.
+  const bytes = words.flatMap((w) => w.split(/\s+/).filter(Boolean));
+  const digits = bytes.map((w) => w.replace(/^0x/i, '').padStart(2, '0')).join('');
   if (!/^([0-9a-f]{2})*$/i.test(digits)) throw new UsageError(`the key must be bytes in hex, got ${words.join(' ')}`);
   const key = Buffer.from(digits, 'hex');
   if (key.length !== keySize) throw new UsageError(`the map's keys are ${keySize} bytes; got ${key.length}`);

@@ -206,6 +206,8 @@ describeKernel('bpfscope CLI: maps and network', () => {
     expect(lookedUp.code).toBe(0);
     const theirLookup = JSON.parse(run('bpftool', ['-j', 'map', 'lookup', 'id', String(map.id), 'key', 'hex', '07', '00', '00', '00']).replace(/:\s*(\d{16,})/g, ':"$1"'));
     expect(JSON.parse(lookedUp.stdout)).toEqual({ ...theirLookup, formatted });
+    // One shell word with spaces, as --help writes it ("07 00 00 00"), is the same key.
+    expect(cli('map', 'lookup', String(map.id), '07 00 00 00', '--json').stdout).toBe(lookedUp.stdout);
     expect(cli('map', 'lookup', 'bpfs_cli_btf', '07000000').stdout.trim()).toBe(`{ "key": 7, "value": { "packets": "${2n ** 63n + 5n}", "bytes": "1500" } }`);
     const missing = cli('map', 'lookup', String(map.id), '0x08', '0', '0', '0');
     expect(missing.code).toBe(4);
