@@ -1,6 +1,6 @@
 // Loads the addon and declares its shape once. Nothing outside src/ sees this object.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { BpfError } from './errors';
 import type { NativeTable, TableSchema } from './table';
 import type { DumpMemoryStats } from './maps';
@@ -141,7 +141,11 @@ export function describeLoadFailure(err: Error, root: string): string {
       library.startsWith('libmnl') ? 'libmnl0' : library.startsWith('libz') ? 'zlib1g' : undefined;
     parts.push(`: the shared library ${library} is missing${pkg ? ` (Debian/Ubuntu: apt-get install ${pkg})` : ''}`);
   } else if (/No native build was found/.test(text)) {
-    parts.push(': no prebuild matches this platform and nothing was built; run `npm run build:addon` (needs libbpf-dev, libmnl-dev, pkg-config, g++)');
+    // An installed dependency has no build:addon script the user can run from their project (and
+    // `npm install --ignore-scripts` is how it usually gets here): npm rebuild runs its install script.
+    const installed = basename(dirname(root)) === 'node_modules';
+    const command = installed ? 'npm rebuild bpfscope' : 'npm run build:addon';
+    parts.push(`: no prebuild matches this platform and nothing was built; run \`${command}\` (needs libbpf-dev, libmnl-dev, pkg-config, g++)`);
   } else {
     parts.push(`: ${text}`);
   }

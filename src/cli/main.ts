@@ -679,7 +679,8 @@ function report(err: unknown): number {
     line(`bpfscope: ${err.message}`);
     return EXIT.notFound;
   }
-  line(`bpfscope: ${err instanceof Error ? err.message : String(err)}`);
+  // Errors meant for library users' logs (the addon's load failure) already name bpfscope.
+  line(`bpfscope: ${(err instanceof Error ? err.message : String(err)).replace(/^bpfscope: /, '')}`);
   return EXIT.error;
 }
 

@@ -1,6 +1,6 @@
 // The package as users load it: ESM and CJS entry points, self-reference, types of the exports.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,28 @@ it('a load failure names the file and the missing library', async () => {
   );
   expect(withFile).toContain('/x/build/Release/bpfscope.node');
   expect(withFile).toContain('libmnl.so.0 is missing (Debian/Ubuntu: apt-get install libmnl0)');
+  // Nothing built (npm install --ignore-scripts): the command that builds it where the package is.
+  const nothing = new Error("No native build was found for platform=linux arch=x64 runtime=node abi=115 uv=1 libc=glibc node=20.20.2\n    loaded from: /x\n");
+  expect(describeLoadFailure(nothing, '/opt/app/node_modules/bpfscope')).toContain('run `npm rebuild bpfscope`');
+  expect(describeLoadFailure(nothing, '/home/me/bpfscope')).toContain('run `npm run build:addon`');
+});
+
+it('the CLI prints a load failure with one bpfscope: prefix, and exits 1', () => {
+  // A package root with the compiled JS and no addon: node-gyp-build finds nothing to load.
+  const dir = mkdtempSync(join(tmpdir(), 'bpfscope-noaddon-'));
+  try {
+    mkdirSync(join(dir, 'node_modules/bpfscope'), { recursive: true });
+    cpSync(join(process.cwd(), 'dist'), join(dir, 'node_modules/bpfscope/dist'), { recursive: true });
+    cpSync(join(process.cwd(), 'package.json'), join(dir, 'node_modules/bpfscope/package.json'));
+    symlinkSync(join(process.cwd(), 'node_modules/node-gyp-build'), join(dir, 'node_modules/node-gyp-build'));
+    // node-gyp-build would load the ASan build (npm run test:asan) named there instead.
+    const env = { ...process.env, BPFSCOPE_PREBUILD: undefined };
+    const r = spawnSync(process.execPath, [join(dir, 'node_modules/bpfscope/dist/cjs/cli/main.js'), 'prog'], { encoding: 'utf8', env });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^bpfscope: cannot load the native addon from .*: no prebuild matches this platform and nothing was built; run `npm rebuild bpfscope`/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // A TypeScript consumer finds the types of both entry points under every moduleResolution users
