@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { BpfError } from '../errors';
 import { enableStats, getProgram, listPrograms, type ProgramInfo } from '../programs';
 import { getMapInfo, listMaps, openMap, type MapInfo, type MapRef } from '../maps';
+import { MAP_IN_MAP } from '../map-dump';
 import { MAX_INTERVAL_MS } from '../map-watch';
 import { listAttachments } from '../attachments';
 import { listCgroupAttachments } from '../cgroups';
@@ -141,6 +142,10 @@ const commands: Record<string, Command> = {
     if (sub === 'dump') {
       if (ref === undefined || rest.length > 0) throw new UsageError('usage: bpfscope map dump <id|name|pinned path> [--btf | --inner]');
       using map = await openMap(mapRef(ref));
+      // A map of another type is the command misapplied (bad usage, exit 2), not a failure.
+      if (options.inner && !MAP_IN_MAP.has(map.info.type)) {
+        throw new UsageError(`--inner is for array_of_maps and hash_of_maps; map ${map.info.id} is a ${String(map.info.type)} map`);
+      }
       if (options.inner) {
         const { dump, inner } = await map.dumpInner();
         const entries = dump.toJSON().map((e, i) => {
@@ -183,7 +188,11 @@ const commands: Record<string, Command> = {
         throw new UsageError('usage: bpfscope map lookup <id|name|path> <key bytes in hex> | map peek <id|name|path>');
       }
       using map = await openMap(mapRef(ref));
-      // peek: a queue's or a stack's next value, which a lookup with no key reads.
+      // peek: a queue's or a stack's next value, which a lookup with no key reads. Only they have no
+      // keys; on another map the empty key was refused for its size ("4-byte keys; got 0 bytes").
+      if (sub === 'peek' && map.info.keySize !== 0) {
+        throw new UsageError(`map peek reads a queue or a stack; map ${map.info.id} is a ${String(map.info.type)} map (map lookup takes its key)`);
+      }
       const key = sub === 'peek' ? Buffer.alloc(0) : hexKey(rest, map.info.keySize);
       const value = await map.lookup(key);
       if (value === undefined) throw new NotFound(sub === 'peek' ? `map ${map.info.id} is empty` : `no entry under key ${key.toString('hex')} in map ${map.info.id}`);

@@ -220,6 +220,11 @@ describeKernel('bpfscope CLI: maps and network', () => {
     await updateElem(queue, Buffer.alloc(0), Buffer.from([6, 0, 0, 0]));
     expect(JSON.parse(cli('map', 'peek', 'bpfs_cli_queue', '--json').stdout)).toEqual(JSON.parse(run('bpftool', ['-j', 'map', 'peek', 'id', String(queue.id)])));
     expect(cli('map', 'peek', String(queue.id)).stdout.trim()).toBe('value: 05000000');
+    // peek and --inner on a map of another type: the command misapplied, said so (bad usage).
+    const peekHash = cli('map', 'peek', String(map.id));
+    expect([peekHash.code, peekHash.stderr.split('\n')[0]]).toEqual([2, `bpfscope: map peek reads a queue or a stack; map ${map.id} is a hash map (map lookup takes its key)`]);
+    const innerHash = cli('map', 'dump', String(map.id), '--inner');
+    expect([innerHash.code, innerHash.stderr.split('\n')[0]]).toEqual([2, `bpfscope: --inner is for array_of_maps and hash_of_maps; map ${map.id} is a hash map`]);
 
     // watch decodes each change the same way.
     const tick = JSON.parse(cli('watch', String(map.id), '--count', '1', '--json').stdout);
