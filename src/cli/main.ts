@@ -366,13 +366,13 @@ const commands: Record<string, Command> = {
       // The counters the records hold: 1.14/1.15 count each way (rx/tx), 1.16+ once.
       const counters = records.some((r) => r.rxPackets !== undefined) ? CT_COUNTERS_RX_TX : CT_COUNTERS;
       print(ctx, records, () => table(['map', 'src', 'sport', 'dst', 'dport', 'proto', 'dir', ...counters.map(([title]) => title), 'lifetime'], records.map((r) => [
-        r.map, r.saddr, r.sport, r.daddr, r.dport, r.protocol, r.direction, ...counters.map(([, field]) => r[field]), r.lifetime,
+        r.map, r.saddr, r.sport, r.daddr, r.dport, protocolName(r.protocol), r.direction, ...counters.map(([, field]) => r[field]), r.lifetime,
       ])));
       return;
     }
     if (what === 'nat') {
       const { records } = await bothFamilies(read, cilium.nat);
-      print(ctx, records, () => table(['src', 'sport', 'dst', 'dport', 'proto', 'dir', 'to', 'to port', 'created', 'needs ct'], records.map((r) => [r.saddr, r.sport, r.daddr, r.dport, r.protocol, r.direction, r.toAddress, r.toPort, r.created, r.needsCt ? 'yes' : 'no'])));
+      print(ctx, records, () => table(['src', 'sport', 'dst', 'dport', 'proto', 'dir', 'to', 'to port', 'created', 'needs ct'], records.map((r) => [r.saddr, r.sport, r.daddr, r.dport, protocolName(r.protocol), r.direction, r.toAddress, r.toPort, r.created, r.needsCt ? 'yes' : 'no'])));
       return;
     }
     if (what === 'egress') {
@@ -394,7 +394,7 @@ const commands: Record<string, Command> = {
       print(ctx, { services, backends, revNat }, () => [
         table(['service', 'port', ...(withProtocol ? ['proto'] : []), 'scope', 'slot', 'backend', 'count', 'revnat'], services.map(service)),
         '',
-        table(['backend', 'address', 'port', 'proto', 'flags', 'cluster'], backends.map((b) => [b.backendId, b.address, b.port, b.protocol, b.flags, b.clusterId])),
+        table(['backend', 'address', 'port', 'proto', 'flags', 'cluster'], backends.map((b) => [b.backendId, b.address, b.port, protocolName(b.protocol), b.flags, b.clusterId])),
         '',
         table(['revnat', 'address', 'port'], revNat.map((r) => [r.revNatIndex, r.address, r.port])),
       ].join('\n'));

@@ -103,7 +103,7 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     ]);
     const natText = cli('cilium', 'nat', '--bpffs', node.bpffs);
     expect(natText.code).toBe(0);
-    expect(natText.stdout).toMatch(/^\s*10\.3\.0\.115\s+41000\s+203\.0\.113\.1\s+443\s+6\s+out\s+192\.0\.2\.10\s+61000\s+1000\s+yes$/m);
+    expect(natText.stdout).toMatch(/^\s*10\.3\.0\.115\s+41000\s+203\.0\.113\.1\s+443\s+TCP\s+out\s+192\.0\.2\.10\s+61000\s+1000\s+yes$/m);
     expect(JSON.parse(cli('cilium', 'nat', '--bpffs', node.bpffs, '--json').stdout)).toHaveLength(nat.length);
     expect(await cilium.egress(read)).toEqual([{ sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20' }]);
     expect(cli('cilium', 'egress', '--bpffs', node.bpffs).stdout).toBe(cilium.format.egress(await cilium.egress(read)));
@@ -124,7 +124,7 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     expect(ct.code).toBe(0);
     const [header, ...rows] = ct.stdout.trimEnd().split('\n');
     expect(header.split(/\s{2,}/)).toEqual(['map', 'src', 'sport', 'dst', 'dport', 'proto', 'dir', 'rx packets', 'rx bytes', 'tx packets', 'tx bytes', 'lifetime']);
-    expect(rows.find((r) => r.includes(' 50000 '))?.trim().split(/\s+/)).toEqual(['cilium_ct4_global', '10.3.0.115', '50000', '10.3.0.158', '443', '6', 'out', '5', '700', '6', '800', '100']);
+    expect(rows.find((r) => r.includes(' 50000 '))?.trim().split(/\s+/)).toEqual(['cilium_ct4_global', '10.3.0.115', '50000', '10.3.0.158', '443', 'TCP', 'out', '5', '700', '6', '800', '100']);
     // The same flow on 1.18 keeps one pair.
     expect(cli('cilium', 'ct', '--bpffs', node.bpffs, '--version', '1.18').stdout.split('\n')[0].split(/\s{2,}/)).toContain('packets');
   });
@@ -170,6 +170,12 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     const printed = rows.slice(1).map((r) => `${r[2]} ${r[4]}`).sort();
     expect(printed).toEqual(services.map((s) => `${s.protocol === 6 ? 'TCP' : 'UDP'} ${s.backendSlot}`).sort());
     expect(new Set(rows.slice(1).map((r) => r.join(' '))).size).toBe(rows.length - 1); // no two rows alike
+    // Backends name their protocol as services do.
+    const backends = lb.stdout.split('\n\n')[1].trim().split('\n').map((line) => line.trim().split(/\s+/));
+    expect(backends[0]).toEqual(['backend', 'address', 'port', 'proto', 'flags', 'cluster']);
+    const byId = new Map((await cilium.backends({ bpffs: node.bpffs, version: '1.17' })).map((b) => [String(b.backendId), b.protocol]));
+    expect(backends.length).toBeGreaterThan(1);
+    for (const r of backends.slice(1)) expect(r[3]).toBe({ 6: 'TCP', 17: 'UDP' }[byId.get(r[0])!]);
     // Before 1.17 the key has no protocol: no column for it.
     expect(cli('cilium', 'lb', '--bpffs', node.bpffs, '--version', '1.16').stdout.split('\n')[0].trim().split(/\s+/)).toEqual(['service', 'port', 'scope', 'slot', 'backend', 'count', 'revnat']);
   });
