@@ -13,7 +13,6 @@
 #include <thread>
 
 #include "addon.h"
-#include "errors.h"
 
 namespace bpfscope::netns {
 
