@@ -102,10 +102,15 @@ function enumKey(value: number | bigint, bits: number, signed: boolean): number 
 
 function enumReader(type: Extract<BtfType, { kind: 'enum' }>): BtfDecoder {
   const names = new Map<number | bigint, string>();
+  // Enumerators may share a value (C aliases such as `__MAX = LAST`): bpftool prints the first
+  // one whose value matches, so a later one never replaces it.
+  const name = (key: number | bigint, enumerator: string) => {
+    if (!names.has(key)) names.set(key, enumerator);
+  };
   if (type.size !== 8) {
-    for (const { name, value } of type.values) {
+    for (const { name: enumerator, value } of type.values) {
       const key = enumKey(value, type.size * 8, type.signed);
-      if (key !== undefined) names.set(key, name);
+      if (key !== undefined) name(key, enumerator);
     }
   }
   // bpftool reads the enum as a signed integer of its size and prints the number when no name
@@ -116,7 +121,7 @@ function enumReader(type: Extract<BtfType, { kind: 'enum' }>): BtfDecoder {
     case 4: return (v, _b, at) => { const n = v.getInt32(at, true); return names.get(n) ?? n; };
     default: {
       // 8 bytes: read as bigint; a plain enum's 32-bit values are compared as bigint too.
-      for (const { name, value } of type.values) names.set(BigInt.asIntN(64, BigInt(value)), name);
+      for (const { name: enumerator, value } of type.values) name(BigInt.asIntN(64, BigInt(value)), enumerator);
       return (v, _b, at) => { const n = v.getBigInt64(at, true); return names.get(n) ?? n; };
     }
   }

@@ -235,6 +235,31 @@ describeKernel('BTF-decoded map dumps', () => {
     for (const line of ["'SEVEN' val=7ULL", "'TOP' val=4294967295ULL", "'MINUS_ONE' val=-1LL", "'TWO' val=2ULL"]) expect(listed).toContain(line);
   });
 
+  it('names a value that several enumerators share by the first of them, as bpftool does', async () => {
+    // C aliases (`__MAX = LAST`) give enumerators the same value; bpftool's btf_dumper_enum and
+    // btf_dumper_enum64 print the first that matches. Type ids are positions + 1.
+    const types: BtfTypeSpec[] = [
+      /* 1 */ { kind: 'int', name: 'unsigned int', size: 4 },
+      /* 2 */ { kind: 'enum', name: 'proto', size: 4, values: [{ name: 'TCP', value: 6 }, { name: 'UDP', value: 17 }, { name: 'PROTO_MAX', value: 17 }] },
+      /* 3 */ { kind: 'enum64', name: 'wide', size: 8, values: [{ name: 'FIRST', value: 1n << 40n }, { name: 'ALIAS', value: 1n << 40n }] },
+      /* 4 */ { kind: 'enum', name: 'tiny', size: 1, values: [{ name: 'A', value: 1 }, { name: 'B', value: 2 }, { name: 'ALSO_A', value: 1 }] },
+      /* 5 */ {
+        kind: 'struct', name: 'aliases', size: 16, members: [
+          { name: 'proto', type: 2, bitOffset: 0 },
+          { name: 'tiny', type: 4, bitOffset: 32 },
+          { name: 'wide', type: 3, bitOffset: 64 },
+        ],
+      },
+    ];
+    const value = Buffer.alloc(16);
+    value.writeUInt32LE(17, 0);
+    value[4] = 1;
+    value.writeBigUInt64LE(1n << 40n, 8);
+    const { map, ours } = await oneValueDump(types, 5, value);
+    expect(ours).toEqual([{ key: 0, value: { proto: 'UDP', tiny: 'A', wide: 'FIRST' } }]);
+    expect(sameMeaningAs(bpftoolFormatted(map.info.id), ours)).toEqual(canonical(ours));
+  });
+
   it('decodes a global-data section (datasec of vars, no key type) with enum64, pointers through qualifiers and tags, and floats, like bpftool', async () => {
     // A .data map as libbpf makes one: an array of one entry, value type DATASEC, key type 0.
     // Type ids are positions + 1.
