@@ -30,28 +30,34 @@ export interface BtfTypeTable {
 /** Reads one value at byte `at` of `buf` (`view` covers the same bytes). */
 export type BtfDecoder = (view: DataView, buf: Buffer, at: number) => BtfValue;
 
-/** Reads `bits` bits starting `shift` bits into the little-endian bytes at `at`: a number up to 32 bits, else a bigint. */
-function bitfieldReader(shift: number, bits: number): BtfDecoder {
+/** Reads `bits` bits starting `offset` bits into the little-endian bytes at `at`: a number up to 32 bits, else a bigint. */
+function bitfieldReader(offset: number, bits: number): BtfDecoder {
+  // The whole bytes of the offset are skipped first (bpftool's btf_dumper_int_bits): an int's own
+  // bit offset may reach 120, and the bytes before its field are no part of it.
+  const skip = Math.floor(offset / 8);
+  const shift = offset % 8;
   const span = Math.ceil((shift + bits) / 8);
   // Byte reads past the end give undefined, not an error: refuse as DataView reads do.
-  const short = (b: Buffer, at: number) => new RangeError(`a ${bits}-bit field at byte ${at} does not fit in ${b.length} bytes`);
+  const short = (b: Buffer, at: number) => new RangeError(`a ${bits}-bit field at byte ${at + skip} does not fit in ${b.length} bytes`);
   if (bits <= 32) {
     // At most 5 bytes (39 bits): exact in a double.
     const divisor = 2 ** shift;
     const modulus = 2 ** bits;
     return (_v, b, at) => {
-      if (at + span > b.length) throw short(b, at);
+      const first = at + skip;
+      if (first + span > b.length) throw short(b, at);
       let raw = 0;
-      for (let i = span - 1; i >= 0; i--) raw = raw * 256 + b[at + i];
+      for (let i = span - 1; i >= 0; i--) raw = raw * 256 + b[first + i];
       return Math.floor(raw / divisor) % modulus;
     };
   }
   const mask = (1n << BigInt(bits)) - 1n;
   const bigShift = BigInt(shift);
   return (_v, b, at) => {
-    if (at + span > b.length) throw short(b, at);
+    const first = at + skip;
+    if (first + span > b.length) throw short(b, at);
     let raw = 0n;
-    for (let i = span - 1; i >= 0; i--) raw = (raw << 8n) | BigInt(b[at + i]);
+    for (let i = span - 1; i >= 0; i--) raw = (raw << 8n) | BigInt(b[first + i]);
     return (raw >> bigShift) & mask;
   };
 }

@@ -32,4 +32,30 @@ describe('BTF decoders', () => {
     const around = Buffer.from([0b1100_0111, 0b1100_0011, 0xff, 0xff]);
     expect(decode(new DataView(around.buffer, around.byteOffset, 4), around, 0)).toEqual({ a: 0, b: 0 });
   });
+
+  it('read an int whose own bit offset is past its first bytes from the byte it starts in, as bpftool does', () => {
+    // bpftool's btf_dumper_int_bits steps over the whole bytes of the offset before it shifts.
+    // Read as one number from the int's first byte, bits 48..55 of 0x00ff_ffff_ffff_ffff need 56
+    // bits, more than a double holds exactly: the sum rounded up to 2^56 and the field read 0.
+    const decoders = new BtfDecoders({
+      valueTypeId: 3,
+      types: {
+        '1': { kind: 'int', name: 'u64_8_at_48', size: 8, encoding: 'unsigned', bits: 8, bitOffset: 48 },
+        '2': { kind: 'int', name: 'u128_4_at_100', size: 16, encoding: 'unsigned', bits: 4, bitOffset: 100 },
+        '3': {
+          kind: 'struct', name: 'far_bits', size: 24, members: [
+            { name: 'a', type: 1, bitOffset: 0, bitSize: 0 },
+            { name: 'b', type: 2, bitOffset: 64, bitSize: 0 },
+          ],
+        },
+      },
+    });
+    const bytes = Buffer.alloc(24, 0xff);
+    bytes[7] = 0;
+    expect(decoders.get(3)(new DataView(bytes.buffer, bytes.byteOffset, 24), bytes, 0)).toEqual({ a: 0xff, b: 0xf });
+    const zeros = Buffer.alloc(24);
+    zeros[20] = 0b0011_0000; // bits 100..103 of the u128 at byte 8: byte 8 + 12, from its bit 4
+    zeros[6] = 0x5a;
+    expect(decoders.get(3)(new DataView(zeros.buffer, zeros.byteOffset, 24), zeros, 0)).toEqual({ a: 0x5a, b: 0b0011 });
+  });
 });
