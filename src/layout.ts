@@ -1,7 +1,7 @@
 // User-declared record layouts: a struct's fields, offsets, types and byte order, decoded from a
 // packed buffer of many records (a map dump) with one DataView and no per-byte JS work.
 // The Cilium decoders (src/cilium/) are tables of these layouts.
-import { describe } from './validate';
+import { checkBytes, describe } from './validate';
 
 /** Scalar field types. `be*` are big-endian (network order), the rest follow `endian` (default little). */
 export type ScalarType = 'u8' | 'u16' | 'u32' | 'u64' | 'i8' | 'i16' | 'i32' | 'i64' | 'be16' | 'be32' | 'be64';
@@ -342,15 +342,15 @@ export class Layout<L extends LayoutFields> {
   }
 
   /** Decodes the record at `offset` of `buf`. */
-  decode(buf: Buffer, offset = 0): Decoded<L> {
-    this.checkRecordAt(buf, offset);
-    return this.decodeAt(recordBytes(buf), offset);
+  decode(buf: Buffer | Uint8Array, offset = 0): Decoded<L> {
+    const bytes = this.checkRecordAt(buf, offset);
+    return this.decodeAt(recordBytes(bytes), offset);
   }
 
   /** Decodes `count` records laid out every `stride` bytes (default: the layout size) from `offset`. */
-  decodeAll(buf: Buffer, count?: number, stride = this.size, offset = 0): Decoded<L>[] {
-    const n = this.recordsIn(buf, count, stride, offset);
-    const bytes = recordBytes(buf);
+  decodeAll(buf: Buffer | Uint8Array, count?: number, stride = this.size, offset = 0): Decoded<L>[] {
+    const [n, records] = this.recordsIn(buf, count, stride, offset);
+    const bytes = recordBytes(records);
     const out = new Array<Decoded<L>>(n);
     for (let i = 0; i < n; i++) out[i] = this.decodeAt(bytes, offset + i * stride);
     return out;
@@ -369,16 +369,16 @@ export class Layout<L extends LayoutFields> {
    * fill that. Other columns are refilled and their length set. Arrays in `into` of another kind
    * than the field's column are left alone and replaced.
    */
-  decodeColumns(buf: Buffer, count?: number, stride = this.size, offset = 0, into?: Partial<Columns<L>>): Columns<L> {
-    const n = this.recordsIn(buf, count, stride, offset);
+  decodeColumns(buf: Buffer | Uint8Array, count?: number, stride = this.size, offset = 0, into?: Partial<Columns<L>>): Columns<L> {
+    const [n, records] = this.recordsIn(buf, count, stride, offset);
     this.fillColumns ??= compileColumns(this.fields, this.readers);
-    return this.fillColumns(recordBytes(buf), n, stride, offset, into);
+    return this.fillColumns(recordBytes(records), n, stride, offset, into);
   }
 
   /** A view of the record at `offset` of `buf` (see LayoutView). */
-  view(buf: Buffer, offset = 0): LayoutView<L> {
-    this.checkRecordAt(buf, offset);
-    return new (this.viewClass())(recordBytes(buf), offset);
+  view(buf: Buffer | Uint8Array, offset = 0): LayoutView<L> {
+    const bytes = this.checkRecordAt(buf, offset);
+    return new (this.viewClass())(recordBytes(bytes), offset);
   }
 
   /**
@@ -387,10 +387,10 @@ export class Layout<L extends LayoutFields> {
    * filters, exporters) this takes about half the time of decodeAll, whose records are all alive
    * at once.
    */
-  viewAll(buf: Buffer, count?: number, stride = this.size, offset = 0): LayoutView<L>[] {
-    const n = this.recordsIn(buf, count, stride, offset);
+  viewAll(buf: Buffer | Uint8Array, count?: number, stride = this.size, offset = 0): LayoutView<L>[] {
+    const [n, records] = this.recordsIn(buf, count, stride, offset);
     const View = this.viewClass();
-    const bytes = recordBytes(buf);
+    const bytes = recordBytes(records);
     const out = new Array<LayoutView<L>>(n);
     for (let i = 0; i < n; i++) out[i] = new View(bytes, offset + i * stride);
     return out;
@@ -409,36 +409,40 @@ export class Layout<L extends LayoutFields> {
     return (this.View ??= compileView(this.fields, this.readers, this.decodeAt));
   }
 
-  /** Throws unless one record fits at `offset` of `buf`. */
-  private checkRecordAt(buf: Buffer, offset: number): void {
-    if (!Number.isInteger(offset) || offset < 0 || offset + this.size > buf.length) {
-      throw new RangeError(`a ${this.size}-byte record at offset ${offset} does not fit in ${buf.length} bytes`);
+  /** `buf` as a Buffer (see checkBytes), after checking that one record fits at `offset` of it. */
+  private checkRecordAt(buf: Buffer | Uint8Array, offset: number): Buffer {
+    const bytes = checkBytes(buf, 'a record buffer');
+    if (!Number.isInteger(offset) || offset < 0 || offset + this.size > bytes.length) {
+      throw new RangeError(`a ${this.size}-byte record at offset ${offset} does not fit in ${bytes.length} bytes`);
     }
+    return bytes;
   }
 
   /** How many records decodeAll/viewAll read, after checking that they fit. */
-  private recordsIn(buf: Buffer, count: number | undefined, stride: number, offset: number): number {
+  private recordsIn(buf: Buffer | Uint8Array, count: number | undefined, stride: number, offset: number): [number, Buffer] {
+    const bytes = checkBytes(buf, 'a record buffer');
     if (count !== undefined && (!Number.isInteger(count) || count < 0)) throw new RangeError(`count must be an integer >= 0, got ${count}`);
     if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`stride must be an integer >= 1, got ${stride}`);
     if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`offset must be an integer >= 0, got ${offset}`);
-    const n = count ?? Math.max(0, Math.floor((buf.length - offset) / stride));
-    if (n > 0 && offset + (n - 1) * stride + this.size > buf.length) {
-      throw new RangeError(`${n} records of stride ${stride} do not fit in ${buf.length} bytes`);
+    const n = count ?? Math.max(0, Math.floor((bytes.length - offset) / stride));
+    if (n > 0 && offset + (n - 1) * stride + this.size > bytes.length) {
+      throw new RangeError(`${n} records of stride ${stride} do not fit in ${bytes.length} bytes`);
     }
-    return n;
+    return [n, bytes];
   }
 
   /**
-   * Writes a record into `buf` at `offset` (default: a fresh zeroed buffer of the layout's size).
+   * Writes a record into `into` at `offset` (default: a fresh zeroed buffer of the layout's size),
+   * and returns it (a Uint8Array as a Buffer over the same memory).
    * Fields left out of `record` (or undefined) keep the bytes already there, so padding stays zero.
    * Each value must be what decode gives back for its field: a TypeError for the wrong kind of
    * value or a name the layout has no field for, a RangeError for a number out of the field's
    * range (or bitfield's width), a string longer than the field, or more elements than `count`.
    * Nothing is masked or cut to fit: encoded keys would otherwise miss their lookups silently.
    */
-  encode(record: Partial<Decoded<L>>, buf: Buffer = Buffer.alloc(this.size), offset = 0): Buffer {
+  encode(record: Partial<Decoded<L>>, into: Buffer | Uint8Array = Buffer.alloc(this.size), offset = 0): Buffer {
     if (typeof record !== 'object' || record === null) throw new TypeError(`encode expects a record object, got ${describe(record)}`);
-    this.checkRecordAt(buf, offset);
+    const buf = this.checkRecordAt(into, offset);
     const values = record as Record<string, unknown>;
     for (const name of Object.keys(values)) {
       if (values[name] !== undefined && !Object.prototype.hasOwnProperty.call(this.fields, name)) {

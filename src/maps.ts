@@ -8,7 +8,7 @@ import { MapPoller, watchPoller, type MapChanges, type PollSource, type WatchOpt
 import { native, type NativeFdHandle } from './native';
 import { tableRowsOf } from './table';
 import { MAP_TYPES, nameOf, type MapTypeName } from './names';
-import { checkId, checkOptions, checkPath, describe } from './validate';
+import { checkBytes, checkId, checkOptions, checkPath, describe } from './validate';
 
 /** One BPF map (struct bpf_map_info plus fdinfo). */
 export interface MapInfo {
@@ -477,9 +477,9 @@ type ShapedDump = MapDump | BtfEntry[] | BpftoolEntry[] | MapRecord<LayoutFields
 
 /** `bytes` as a Buffer over the same memory, when it is a Buffer or Uint8Array of `size` bytes (`sizeRule` says which). */
 function bytesOf(bytes: unknown, what: 'key' | 'value', size: number, sizeRule: string): Buffer {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`a map ${what} must be a Buffer or Uint8Array, got ${describe(bytes)}`);
-  if (bytes.length !== size) throw new RangeError(`${sizeRule}; got ${bytes.length} bytes`);
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const buf = checkBytes(bytes, `a map ${what}`);
+  if (buf.length !== size) throw new RangeError(`${sizeRule}; got ${buf.length} bytes`);
+  return buf;
 }
 
 function compileBtf(table: RawBtf | undefined): MapBtf | null {

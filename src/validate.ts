@@ -30,6 +30,16 @@ export function checkOptions<T extends object>(value: unknown, known: readonly s
   return value as Partial<T>;
 }
 
+/**
+ * `value` as a Buffer over the same memory (no copy) when it is a Buffer or Uint8Array: decoders
+ * read through Buffer methods (toString, indexOf, subarray), which a plain Uint8Array lacks or
+ * gives other meanings. A TypeError naming `what` for anything else.
+ */
+export function checkBytes(value: unknown, what: string): Buffer {
+  if (!(value instanceof Uint8Array)) throw new TypeError(`${what} must be a Buffer or Uint8Array, got ${describe(value)}`);
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
 export function describe(value: unknown): string {
   // typeof and String() of these say the same word: 'got undefined', not 'got undefined undefined'.
   if (value === null || value === undefined) return String(value);

@@ -297,3 +297,35 @@ it('reads count: 0 as C reads a flexible array member: no bytes, an empty array'
   expect(layout.encode({ len: 3, items: [] })).toEqual(Buffer.from([3, 0, 0, 0]));
   expect(() => layout.encode({ items: [1] })).toThrow(RangeError);
 });
+
+it('reads and writes a Uint8Array as the Buffer over its memory, and refuses what is neither with a TypeError', () => {
+  const layout = defineLayout({
+    name: { offset: 0, type: { cstring: 4 } },
+    raw: { offset: 4, type: { bytes: 2 } },
+    n: { offset: 6, type: 'u16' },
+  });
+  const buf = Buffer.from([0x41, 0x42, 0, 0x43, 7, 8, 0x34, 0x12]);
+  // A Uint8Array over the same bytes, at an offset in a larger ArrayBuffer.
+  const whole = new Uint8Array(16);
+  whole.set(buf, 8);
+  const bytes = whole.subarray(8);
+  const expected = { name: 'AB', raw: Buffer.from([7, 8]), n: 0x1234 };
+  // A Uint8Array's toString took no range: the string field read "65,66,0,67,…".
+  expect(layout.decode(bytes)).toEqual(expected);
+  expect(Buffer.isBuffer(layout.decode(bytes).raw)).toBe(true);
+  expect(layout.decodeAll(bytes)).toEqual([expected]);
+  expect(layout.view(bytes).toObject()).toEqual(expected);
+  expect(layout.viewAll(bytes)[0].name).toBe('AB');
+  expect(layout.decodeColumns(bytes).name).toEqual(['AB']);
+  const into = new Uint8Array(8);
+  layout.encode(expected, into);
+  expect(Buffer.from(into)).toEqual(Buffer.from([0x41, 0x42, 0, 0, 7, 8, 0x34, 0x12]));
+
+  for (const notBytes of ['AB', [0x41, 0x42, 0, 0, 0, 0, 0, 0], null, new ArrayBuffer(8)]) {
+    expect(() => layout.decode(notBytes as never)).toThrow(TypeError);
+    expect(() => layout.decodeAll(notBytes as never)).toThrow(TypeError);
+    expect(() => layout.view(notBytes as never)).toThrow(TypeError);
+    expect(() => layout.encode(expected, notBytes as never)).toThrow(TypeError);
+  }
+  expect(() => layout.decode('ABCDEFGH' as never)).toThrow(new TypeError('a record buffer must be a Buffer or Uint8Array, got string ABCDEFGH'));
+});
