@@ -109,6 +109,11 @@ const SIZES: Record<ScalarType, number> = {
   u8: 1, i8: 1, u16: 2, i16: 2, be16: 2, u32: 4, i32: 4, be32: 4, u64: 8, i64: 8, be64: 8,
 };
 
+/** Whether `type` names an integer type: SIZES' own keys, not what its prototype has ('toString'). */
+function isScalar(type: unknown): type is ScalarType {
+  return typeof type === 'string' && Object.prototype.hasOwnProperty.call(SIZES, type);
+}
+
 export function fieldSize(type: FieldType): number {
   if (typeof type === 'object') return 'bytes' in type ? type.bytes : 'cstring' in type ? type.cstring : type.ip;
   if (type === 'ipv4') return 4;
@@ -317,6 +322,9 @@ export class Layout<L extends LayoutFields> {
     size?: number,
   ) {
     let end = 0;
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+      throw new TypeError(`layout fields must be an object of { offset, type } by name, got ${describe(fields)}`);
+    }
     if (size !== undefined && (!Number.isInteger(size) || size < 0)) throw new RangeError(`layout size must be an integer >= 0, got ${size}`);
     this.readers = Object.entries(fields).map(([name, spec]) => {
       checkField(name, spec);
@@ -472,7 +480,7 @@ export class Layout<L extends LayoutFields> {
 function checkField(name: string, spec: FieldSpec): void {
   if (typeof spec !== 'object' || spec === null) throw new TypeError(`field '${name}': expected { offset, type }`);
   const { type } = spec;
-  const size = typeof type === 'string' ? (type in SIZES || NAMED_SIZES.includes(type) ? fieldSize(type) : undefined)
+  const size = typeof type === 'string' ? (isScalar(type) || NAMED_SIZES.includes(type) ? fieldSize(type) : undefined)
     : typeof type === 'object' && type !== null ? fieldSize(type) : undefined;
   if (size === undefined) throw new TypeError(`field '${name}': unknown type ${JSON.stringify(type)}`);
   if (!Number.isInteger(size) || size <= 0) throw new RangeError(`field '${name}': the type's length must be an integer > 0, got ${size}`);
@@ -485,7 +493,7 @@ function checkField(name: string, spec: FieldSpec): void {
   }
   if (typeof type === 'object' && 'ip' in type) checkIpUnion(name, type);
   if (spec.bits !== undefined) {
-    if (typeof type !== 'string' || !(type in SIZES)) throw new TypeError(`field '${name}': bits are for integer types`);
+    if (!isScalar(type)) throw new TypeError(`field '${name}': bits are for integer types`);
     const [first, width] = Array.isArray(spec.bits) ? spec.bits : [NaN, NaN];
     if (!Number.isInteger(first) || !Number.isInteger(width) || first < 0 || width < 1 || first + width > size * 8) {
       throw new RangeError(`field '${name}': bits must be [first, width] inside the ${size * 8}-bit integer, got ${JSON.stringify(spec.bits)}`);
@@ -816,7 +824,7 @@ function fillColumn(
   const { type } = spec;
   const v = c.v;
   const little = spec.endian !== 'big';
-  if (typeof type === 'string' && !spec.bits && spec.count === undefined && type in SIZES) {
+  if (!spec.bits && spec.count === undefined && isScalar(type)) {
     const scalar = type as ScalarType;
     const size = SIZES[scalar];
     const big = scalar === 'be16' || scalar === 'be32' || scalar === 'be64' || !little;

@@ -329,3 +329,12 @@ it('reads and writes a Uint8Array as the Buffer over its memory, and refuses wha
   }
   expect(() => layout.decode('ABCDEFGH' as never)).toThrow(new TypeError('a record buffer must be a Buffer or Uint8Array, got string ABCDEFGH'));
 });
+
+it('refuses fields that are not an object, and type names that only an object prototype has, as unknown', () => {
+  expect(() => defineLayout(null as never)).toThrow(new TypeError('layout fields must be an object of { offset, type } by name, got null'));
+  expect(() => defineLayout(undefined as never)).toThrow(TypeError);
+  expect(() => defineLayout([{ offset: 0, type: 'u8' }] as never)).toThrow(TypeError);
+  for (const type of ['toString', 'constructor', 'hasOwnProperty', '__proto__']) {
+    expect(() => defineLayout({ a: { offset: 0, type: type as never } })).toThrow(new TypeError(`field 'a': unknown type "${type}"`));
+  }
+});
