@@ -31,8 +31,8 @@ namespace bpfscope::maps {
 
 #define MAP_NUMBERS(X)                                                                                       \
   X(id) X(type) X(keySize) X(valueSize) X(maxEntries) X(flags) X(btfId) X(btfKeyTypeId) X(btfValueTypeId) \
-  X(btfVmlinuxValueTypeId) X(btfVmlinuxId) X(offloadIfindex)
-#define MAP_BOOLEANS(X) X(frozen)
+  X(btfVmlinuxValueTypeId) X(btfVmlinuxId) X(offloadIfindex) X(ownerProgType)
+#define MAP_BOOLEANS(X) X(frozen) X(ownerJited)
 #define MAP_BIGINTS(X) X(mapExtra) X(bytesMemlock)
 #define MAP_STRINGS(X) X(name)
 
@@ -93,6 +93,10 @@ bool ReadRow(int fd, Table& table, Failure& failure, Shape* shape) {
   uint64_t memlock = 0, frozen = 0;
   bool has_memlock = FdinfoU64(fdinfo, "memlock", &memlock);
   bool has_frozen = FdinfoU64(fdinfo, "frozen", &frozen);
+  // A prog_array takes the type and JIT state of the first program that uses it (tail calls must
+  // match); fdinfo says them once it has one (bpf_map_show_fdinfo), and bpftool prints both.
+  uint64_t owner_type = 0, owner_jited = 0;
+  bool has_owner = FdinfoU64(fdinfo, "owner_prog_type", &owner_type) && FdinfoU64(fdinfo, "owner_jited", &owner_jited);
 
   const struct bpf_map_info& info = full.base;
   table.AddRow();
@@ -114,6 +118,10 @@ bool ReadRow(int fd, Table& table, Failure& failure, Shape* shape) {
     table.Number(k_btfVmlinuxId, full.btf_vmlinux_id);
   if (info.ifindex) table.Number(k_offloadIfindex, info.ifindex);
   if (has_frozen) table.Boolean(k_frozen, frozen != 0);
+  if (has_owner) {
+    table.Number(k_ownerProgType, owner_type);
+    table.Boolean(k_ownerJited, owner_jited != 0);
+  }
   if (has_memlock) table.BigInt(k_bytesMemlock, memlock);
   return true;
 }

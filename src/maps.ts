@@ -7,7 +7,7 @@ import { MAP_IN_MAP, MapDump, type BpftoolEntry, type BtfEntry, type MapBtf, typ
 import { MapPoller, watchPoller, type MapChanges, type PollSource, type WatchOptions } from './map-watch';
 import { native, type NativeFdHandle } from './native';
 import { tableRowsOf } from './table';
-import { MAP_TYPES, nameOf, type MapTypeName } from './names';
+import { MAP_TYPES, nameOf, PROGRAM_TYPES, type MapTypeName, type ProgramTypeName } from './names';
 import { checkBytes, checkId, checkOptions, checkPath, describe } from './validate';
 
 /** One BPF map (struct bpf_map_info plus fdinfo). */
@@ -36,11 +36,21 @@ export interface MapInfo {
   /** The kernel's memlock estimate, from fdinfo. */
   bytesMemlock?: bigint;
   offloadIfindex?: number;
+  /**
+   * prog_array only, once a program uses it (from fdinfo): the type of that program, which every
+   * program in the array must share, as bpftool's `owner_prog_type`; undefined before.
+   */
+  ownerProgType?: ProgramTypeName | number;
+  /** prog_array only, with ownerProgType: whether its owner is JIT-compiled (bpftool's `owner_jited`). */
+  ownerJited?: boolean;
 }
 
 /** Map rows of a native table, with the type's name. */
 export const mapsOf = tableRowsOf<MapInfo>(() => native().schemas.map, {
-  derive: { type: { from: 'type', convert: (n: number) => nameOf(MAP_TYPES, n) } },
+  derive: {
+    type: { from: 'type', convert: (n: number) => nameOf(MAP_TYPES, n) },
+    ownerProgType: { from: 'ownerProgType', convert: (n: number) => nameOf(PROGRAM_TYPES, n) },
+  },
 });
 
 /** Every BPF map on the machine, in id order, like `bpftool map show`. Needs CAP_SYS_ADMIN. */

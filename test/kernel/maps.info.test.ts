@@ -1,7 +1,7 @@
 // listMaps/getMapInfo/openMap().info against `bpftool -j map show` for each map type, with and without BTF.
 import { expect, it } from 'vitest';
 import { getMapInfo, listMaps, openMap, type MapInfo } from 'bpfscope';
-import { createMap, type BtfTypeSpec, type CreateMapOptions, type KernelObject } from 'bpfscope/testing';
+import { createMap, loadProgram, mapInsns, returnInsns, type BtfTypeSpec, type CreateMapOptions, type KernelObject } from 'bpfscope/testing';
 import { bpftool, describeKernel, owned } from '../helpers/kernel';
 
 interface BpftoolMap {
@@ -15,6 +15,8 @@ interface BpftoolMap {
   bytes_memlock: number;
   frozen: number;
   btf_id?: number;
+  owner_prog_type?: string;
+  owner_jited?: boolean;
 }
 
 function expectSameAsBpftool(ours: MapInfo, theirs: BpftoolMap): void {
@@ -28,6 +30,8 @@ function expectSameAsBpftool(ours: MapInfo, theirs: BpftoolMap): void {
   expect(ours.bytesMemlock).toBe(BigInt(theirs.bytes_memlock));
   expect(ours.frozen).toBe(theirs.frozen !== 0);
   expect(ours.btfId).toBe(theirs.btf_id);
+  expect(ours.ownerProgType).toBe(theirs.owner_prog_type);
+  expect(ours.ownerJited).toBe(theirs.owner_jited);
 }
 
 // 1 u32, 2 u64, 3 u8, 4 u8[4], 5 the LPM key struct { u32 prefixlen; u8 data[4]; }
@@ -83,5 +87,26 @@ describeKernel('map info', () => {
       }
     }
     expect(listed.map((m) => m.id)).toEqual([...listed.map((m) => m.id)].sort((a, b) => a - b));
+  });
+
+  it('names the program type and JIT state that own a prog_array once a program uses it, as bpftool does', async () => {
+    const progs = owned(await createMap({ type: 'prog_array', name: 'bpfs_i_owned', keySize: 4, valueSize: 4, maxEntries: 4 }));
+    // No program has used it yet: fdinfo says no owner, and bpftool prints none.
+    const before = await getMapInfo(progs.id);
+    expectSameAsBpftool(before, bpftool<BpftoolMap>('map', 'show', 'id', String(progs.id))!);
+    expect(before.ownerProgType).toBeUndefined();
+    expect(before.ownerJited).toBeUndefined();
+
+    // A program that loads the map's address owns it (bpf_check_tail_call at load).
+    owned(await loadProgram({ type: 'xdp', insns: Buffer.concat([mapInsns(0), returnInsns(0)]), maps: [progs] }));
+    const theirs = bpftool<BpftoolMap>('map', 'show', 'id', String(progs.id))!;
+    expect(theirs.owner_prog_type).toBe('xdp');
+    const after = await getMapInfo(progs.id);
+    expectSameAsBpftool(after, theirs);
+    expectSameAsBpftool((await listMaps()).find((m) => m.id === progs.id)!, theirs);
+    using map = await openMap(progs.id);
+    expectSameAsBpftool(map.info, theirs);
+    expect(after.ownerProgType).toBe('xdp');
+    expect(typeof after.ownerJited).toBe('boolean');
   });
 });
