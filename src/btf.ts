@@ -95,6 +95,29 @@ function intReader(type: Extract<BtfType, { kind: 'int' }>, shift: number): BtfD
   return bitfieldReader(0, bits);
 }
 
+/** IEEE 754 half precision (_Float16, __fp16), which DataView reads only from Node 24 on. */
+function float16(v: DataView, _b: Buffer, at: number): number {
+  const h = v.getUint16(at, true);
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24; // zero and subnormals
+  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/**
+ * The kernel takes BTF floats of 2, 4, 8, 12 and 16 bytes. 12 and 16 are a long double, whose
+ * format BTF does not say (x87's 80 bits on x86, binary128 on arm64): null, as for kinds bpfscope
+ * does not decode, rather than a number read from 8 of its bytes.
+ */
+function floatReader(size: number): BtfDecoder {
+  if (size === 2) return float16;
+  if (size === 4) return (v, _b, at) => v.getFloat32(at, true);
+  if (size === 8) return (v, _b, at) => v.getFloat64(at, true);
+  return () => null;
+}
+
 /**
  * An enumerator's value as the reader of a `bits`-bit enum reads it (a signed number), or
  * undefined when no value of that size is it. An enum's is its s32 already. An enum64's is a
@@ -182,7 +205,7 @@ export class BtfDecoders {
       case 'ptr':
         return (v, _b, at) => v.getBigUint64(at, true);
       case 'float':
-        return type.size === 4 ? (v, _b, at) => v.getFloat32(at, true) : (v, _b, at) => v.getFloat64(at, true);
+        return floatReader(type.size);
       case 'enum':
         return enumReader(type);
       case 'alias':

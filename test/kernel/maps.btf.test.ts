@@ -326,6 +326,35 @@ describeKernel('BTF-decoded map dumps', () => {
     }
   });
 
+  it('decodes half-precision floats as numbers and long doubles, whose format BTF does not say, as null', async () => {
+    // bpftool cannot print floats at all; the kernel takes them of 2, 4, 8, 12 and 16 bytes.
+    // Type ids are positions + 1.
+    const types: BtfTypeSpec[] = [
+      /* 1 */ { kind: 'int', name: 'unsigned int', size: 4 },
+      /* 2 */ { kind: 'float', name: '_Float16', size: 2 },
+      /* 3 */ { kind: 'float', name: 'long double', size: 16 },
+      /* 4 */ { kind: 'float', name: 'long double', size: 12 },
+      /* 5 */ { kind: 'array', type: 2, indexType: 1, length: 7 },
+      /* 6 */ { kind: 'int', name: 'unsigned short', size: 2 },
+      /* 7 */ {
+        kind: 'struct', name: 'floats', size: 48, members: [
+          { name: 'halves', type: 5, bitOffset: 0 },
+          { name: 'after', type: 6, bitOffset: 112 },
+          { name: 'quad', type: 3, bitOffset: 128 },
+          { name: 'x87', type: 4, bitOffset: 256 },
+        ],
+      },
+    ];
+    const value = Buffer.alloc(48);
+    // 1, -2, 65504 (the largest half), the smallest subnormal, -0, Infinity, NaN
+    [0x3c00, 0xc000, 0x7bff, 0x0001, 0x8000, 0x7c00, 0x7e00].forEach((h, i) => value.writeUInt16LE(h, 2 * i));
+    value.writeUInt16LE(0xbeef, 14);
+    value.fill(0x3f, 16); // long doubles: not read as a double from their first 8 bytes
+    const { ours } = await oneValueDump(types, 7, value);
+    expect(ours).toEqual([{ key: 0, value: { halves: [1, -2, 65504, 2 ** -24, -0, Infinity, NaN], after: 0xbeef, quad: null, x87: null } }]);
+    expect(Object.is((ours[0] as { value: { halves: number[] } }).value.halves[4], -0)).toBe(true);
+  });
+
   it('per-CPU values decode per CPU, equal to bpftool', async () => {
     const { object, map } = await mustMap({
       type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 3,
