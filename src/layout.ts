@@ -158,9 +158,14 @@ function readerFor(spec: FieldSpec): Reader {
       const { at: flagAt, mask, value } = type.v6When;
       return (_v, b, at, record = at) => ((b[record + flagAt] & mask) === value ? formatIpv6(b, at) : ipv4Text(b, at));
     }
+    const length = type.cstring;
     return (_v, b, at) => {
-      const end = b.indexOf(0, at);
-      return b.toString('latin1', at, end < 0 || end > at + type.cstring ? at + type.cstring : end);
+      // The NUL is looked for within the field only: b.indexOf(0, at) searched on to the buffer's
+      // end, so a dump of fields that fill their bytes (no NUL) scanned the rest of it per record.
+      let end = at;
+      const limit = at + length;
+      while (end < limit && b[end] !== 0) end++;
+      return b.toString('latin1', at, end);
     };
   }
   if (type === 'ipv4') return (_v, b, at) => ipv4Text(b, at);

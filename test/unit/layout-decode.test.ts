@@ -338,3 +338,27 @@ it('refuses fields that are not an object, and type names that only an object pr
     expect(() => defineLayout({ a: { offset: 0, type: type as never } })).toThrow(new TypeError(`field 'a': unknown type "${type}"`));
   }
 });
+
+it('looks for a cstring field\'s NUL within the field, not on through the rest of the buffer', () => {
+  // Records whose strings fill their field (no NUL): the search for the NUL went on to the
+  // buffer's end from each record, so decoding n of them read about n² × 8 / 2 bytes (160,000
+  // such records took 1.6 s here, strings that end in their field 0.06 s). The buffer's own
+  // indexOf is wrapped to count what it scans.
+  const layout = defineLayout({ id: { offset: 0, type: { cstring: 8 } }, tag: { offset: 8, type: { cstring: 4 } } }, 16);
+  const count = 2000;
+  const buf = Buffer.alloc(count * 16, 0x61);
+  for (let i = 0; i < count; i++) buf.write('xyz', i * 16 + 8, 'latin1'); // tag: 'xyz', then 'aaaa…' with no NUL either
+  let scanned = 0;
+  const indexOf = Buffer.prototype.indexOf;
+  buf.indexOf = function (this: Buffer, value: number, from?: number) {
+    const start = from ?? 0;
+    const found = indexOf.call(this, value, start);
+    scanned += (found < 0 ? this.length : found) - start;
+    return found;
+  } as typeof buf.indexOf;
+  const expected = { id: 'aaaaaaaa', tag: 'xyza' };
+  expect(layout.decodeAll(buf)).toEqual(Array(count).fill(expected));
+  expect(layout.decodeColumns(buf)).toEqual({ id: Array(count).fill('aaaaaaaa'), tag: Array(count).fill('xyza') });
+  expect(layout.viewAll(buf).map((v) => v.toObject())).toEqual(Array(count).fill(expected));
+  expect(scanned).toBeLessThanOrEqual(3 * count * 12);
+});
