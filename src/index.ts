@@ -6,6 +6,7 @@ export { BpfError, NotSupportedError, type BpfErrorFields } from './errors';
 export {
   listPrograms,
   getProgram,
+  getProgramMetadata,
   enableStats,
   StatsHandle,
   type ProgramInfo,

@@ -1,9 +1,12 @@
 // BPF programs: what `bpftool prog show` prints, and run-time statistics.
-import { withCallerStack } from './errors';
+import type { BtfValue } from './btf';
+import { BpfError, withCallerStack } from './errors';
+import type { BtfEntry } from './map-dump';
+import { openMap, type BpfMap } from './maps';
 import { native, type NativeFdHandle } from './native';
 import { tableRowsOf } from './table';
 import { nameOf, PROGRAM_TYPES, type ProgramTypeName } from './names';
-import { checkId } from './validate';
+import { checkId, describe } from './validate';
 import { FdOwner } from './handle';
 
 /** One loaded BPF program (struct bpf_prog_info plus fdinfo). */
@@ -71,6 +74,56 @@ export async function listPrograms(): Promise<ProgramInfo[]> {
 export async function getProgram(id: number): Promise<ProgramInfo> {
   checkId(id, 'program id');
   return programsOf(await withCallerStack(() => native().getProgram(id)))[0];
+}
+
+/** What a variable's name starts with when `bpftool prog show` prints it as metadata (bpftool's BPF_METADATA_PREFIX). */
+const METADATA_PREFIX = 'bpf_metadata_';
+
+/**
+ * A program's metadata, as `bpftool prog show` prints it (`metadata`): the `bpf_metadata_*`
+ * variables of its read-only data, by name without the prefix, with their BTF values (a
+ * `const char bpf_metadata_version[] = "1.2"` in the program's source is `{ version: '1.2' }`).
+ * The map is the one bpftool picks: the first of the program's maps that is a one-entry array
+ * with 4-byte keys, a BTF value type and ".rodata" in its name. Undefined when there is none, or
+ * when its value is not a BTF section holding such variables (bpftool then prints no metadata).
+ * Takes an id, or a ProgramInfo already read. Needs CAP_SYS_ADMIN, as opening maps by id does.
+ */
+export async function getProgramMetadata(program: number | ProgramInfo): Promise<Record<string, BtfValue> | undefined> {
+  if (typeof program !== 'number' && !Array.isArray((program as ProgramInfo | null)?.mapIds)) {
+    throw new TypeError(`getProgramMetadata takes a program id or a ProgramInfo, got ${describe(program)}`);
+  }
+  const { mapIds } = typeof program === 'number' ? await getProgram(program) : program;
+  for (const id of mapIds) {
+    let map: BpfMap;
+    try {
+      map = await openMap(id);
+    } catch (err) {
+      if (err instanceof BpfError && err.code === 'ENOENT') continue; // freed since the program was read
+      throw err;
+    }
+    using _map = map;
+    const { type, keySize, maxEntries, btfValueTypeId, name } = map.info;
+    if (type !== 'array' || keySize !== 4 || maxEntries !== 1 || !btfValueTypeId || !name.includes('.rodata')) continue;
+    const btf = await map.btfTypes();
+    if (btf?.types[btf.valueTypeId]?.kind !== 'datasec') return undefined;
+    const [entry] = (await map.dump({ format: 'btf' })) as BtfEntry[];
+    return entry && 'value' in entry ? metadataOf(entry.value as Record<string, BtfValue[]>) : undefined;
+  }
+  return undefined;
+}
+
+/** The prefixed variables of a DATASEC value, which decodes as `{ "<section>": [{ var: value }, …] }`. */
+function metadataOf(section: Record<string, BtfValue[]>): Record<string, BtfValue> | undefined {
+  const metadata: Record<string, BtfValue> = {};
+  let found = false;
+  for (const variable of Object.values(section)[0] ?? []) {
+    for (const [varName, varValue] of Object.entries(variable as Record<string, BtfValue>)) {
+      if (!varName.startsWith(METADATA_PREFIX)) continue;
+      metadata[varName.slice(METADATA_PREFIX.length)] = varValue;
+      found = true;
+    }
+  }
+  return found ? metadata : undefined;
 }
 
 /**

@@ -2,7 +2,7 @@
 // The `bpfscope` command: formats what the public API returns, nothing more.
 import { isIP } from 'node:net';
 import { BpfError } from '../errors';
-import { enableStats, getProgram, listPrograms, type ProgramInfo } from '../programs';
+import { enableStats, getProgram, getProgramMetadata, listPrograms, type ProgramInfo } from '../programs';
 import { getMapInfo, listMaps, openMap, type MapInfo, type MapRef } from '../maps';
 import { MAP_IN_MAP } from '../map-dump';
 import { MAX_INTERVAL_MS } from '../map-watch';
@@ -132,8 +132,13 @@ const commands: Record<string, Command> = {
     const { programs: holders } = await listHolders();
     const programs = positionals[0] ? [await getProgram(parseId(positionals[0]))] : await listPrograms();
     const printed = withPids(programs, holders);
-    print(ctx, positionals[0] ? printed[0] : printed, () =>
-      table(['id', 'type', 'name', 'tag', 'loaded', 'xlated', 'jited', 'memlock', 'maps', 'pids'], programRows(programs, holders)),
+    const listing = () => table(['id', 'type', 'name', 'tag', 'loaded', 'xlated', 'jited', 'memlock', 'maps', 'pids'], programRows(programs, holders));
+    if (!positionals[0]) return print(ctx, printed, listing);
+    // One program: its metadata too, as `bpftool prog show id N` prints it (a map read per program,
+    // which the listing of every program leaves out).
+    const metadata = await getProgramMetadata(programs[0]);
+    print(ctx, metadata ? { ...printed[0], metadata } : printed[0], () =>
+      metadata ? `${listing()}\nmetadata:\n${Object.entries(metadata).map(([name, value]) => `  ${name} = ${toJson(value, 0)}`).join('\n')}` : listing(),
     );
   },
 

@@ -6,6 +6,7 @@ import { expect, it } from 'vitest';
 import { getLink, getProgram, listCgroupAttachments } from 'bpfscope';
 import { attachTcx, createLink, createMap, loadProgram, testRun, updateElem } from 'bpfscope/testing';
 import { bpftool, cleanup, describeKernel, mustCgroup, mustNetns, mustVeth, owned, run } from '../helpers/kernel';
+import { loadProgramWithMetadata } from '../helpers/maps';
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -22,6 +23,18 @@ describeKernel('bpfscope CLI', () => {
     expect(printed).toMatchObject({ id: info.id, name: 'cil_from_container', type: 'sched_cls', tag: info.tag, bytesMemlock: String(info.bytesMemlock) });
     expect(printed.loadedAt).toBe(info.loadedAt!.toISOString());
     expect(printed.pids).toEqual([{ pid: process.pid, comm: readFileSync('/proc/self/comm', 'utf8').trim() }]);
+    expect(printed.metadata).toBeUndefined();
+  });
+
+  it('prog <id> prints the program\'s metadata, as bpftool prog show does', async () => {
+    const p = await loadProgramWithMetadata();
+    const json = JSON.parse(cli('prog', String(p.id), '--json').stdout);
+    expect(json.metadata).toEqual(bpftool<{ metadata: unknown }>('prog', 'show', 'id', String(p.id)).metadata);
+    const text = cli('prog', String(p.id));
+    expect(text.code).toBe(0);
+    const lines = text.stdout.trimEnd().split('\n');
+    expect(lines.slice(-3)).toEqual(['metadata:', '  name = "demo"', '  version = 3']);
+    expect(lines.at(-4)).toMatch(new RegExp(`^\\s*${p.id}\\s+sched_cls\\s+bpfs_meta\\s`)); // right under the table
   });
 
   it('link shows tcx links in a table, and link --json their typed fields', async () => {

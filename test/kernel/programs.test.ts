@@ -1,8 +1,9 @@
 // listPrograms/getProgram against `bpftool -j prog show` on programs this file loads.
 import { expect, it } from 'vitest';
-import { BpfError, getProgram, listPrograms, type ProgramInfo } from 'bpfscope';
+import { BpfError, getProgram, getProgramMetadata, listPrograms, type ProgramInfo } from 'bpfscope';
 import { createMap, loadProgram, mapInsns, returnInsns } from 'bpfscope/testing';
 import { bpftool, describeKernel, owned } from '../helpers/kernel';
+import { loadProgramWithMetadata } from '../helpers/maps';
 
 interface BpftoolProg {
   id: number;
@@ -20,6 +21,7 @@ interface BpftoolProg {
   btf_id?: number;
   run_time_ns?: number;
   run_cnt?: number;
+  metadata?: Record<string, unknown>;
 }
 
 /** Asserts that our record says what bpftool says about the same program. */
@@ -94,5 +96,27 @@ describeKernel('programs', () => {
     expect(err).toBeInstanceOf(BpfError);
     expect(err).toMatchObject({ code: 'ENOENT', errno: 2, op: 'BPF_PROG_GET_FD_BY_ID', object: 'program 4294967280' });
     expect((err as Error).stack).toContain('programs.test.ts');
+  });
+
+  it('reads a program\'s metadata (the bpf_metadata_* variables of its .rodata map) as bpftool prog show prints it', async () => {
+    const prog = await loadProgramWithMetadata();
+    const theirs = bpftool<BpftoolProg>('prog', 'show', 'id', String(prog.id));
+    expect(theirs.metadata).toEqual({ name: 'demo', version: 3 });
+    expect(await getProgramMetadata(prog.id)).toEqual(theirs.metadata);
+    expect(await getProgramMetadata(await getProgram(prog.id))).toEqual(theirs.metadata);
+
+    // No .rodata map, and a .rodata map with no such variable: bpftool prints no metadata.
+    const other = owned(await createMap({ type: 'hash', name: 'bpfs_m_plain', keySize: 4, valueSize: 4, maxEntries: 1 }));
+    const plain = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_nometa', maps: [other], insns: Buffer.concat([mapInsns(0), returnInsns(0)]) }));
+    expect(bpftool<BpftoolProg>('prog', 'show', 'id', String(plain.id)).metadata).toBeUndefined();
+    expect(await getProgramMetadata(plain.id)).toBeUndefined();
+    const bare = [{ kind: 'int', name: 'int', size: 4, signed: true }, { kind: 'var', name: 'threshold', type: 1 }, { kind: 'datasec', name: '.rodata', size: 4, vars: [{ type: 2, offset: 0, size: 4 }] }];
+    const unmarked = owned(await createMap({ type: 'array', name: 'bpfs_u.rodata', keySize: 4, valueSize: 4, maxEntries: 1, btf: { types: bare, keyTypeId: 0, valueTypeId: 3 } }));
+    const quiet = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_quiet', maps: [unmarked], insns: Buffer.concat([mapInsns(0), returnInsns(0)]) }));
+    expect(bpftool<BpftoolProg>('prog', 'show', 'id', String(quiet.id)).metadata).toBeUndefined();
+    expect(await getProgramMetadata(quiet.id)).toBeUndefined();
+
+    await expect(getProgramMetadata({} as ProgramInfo)).rejects.toBeInstanceOf(TypeError);
+    await expect(getProgramMetadata(0xfffffff0)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
