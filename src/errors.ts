@@ -24,8 +24,9 @@ const CAPABILITY_BY_OP: Record<string, string> = {
   BPF_LINK_CREATE: 'CAP_NET_ADMIN',
   setns: 'CAP_SYS_ADMIN',
   mount: 'CAP_SYS_ADMIN',
-  // A process's namespace file is opened with ptrace access checks; any other file by its mode.
-  'open netns': 'CAP_SYS_PTRACE (to open another process\'s namespace)',
+  // A process's namespace file is opened with ptrace read-access checks (any other file by its
+  // mode), which root in the process's user namespace passes unless an LSM (Yama, SELinux) says no.
+  'open netns': 'ptrace read access to the process: CAP_SYS_PTRACE in its user namespace, or its uid while it is dumpable',
   open: 'read and search permission on the path (or CAP_DAC_READ_SEARCH)',
   RTM_NEWLINK: 'CAP_NET_ADMIN',
   RTM_NEWADDR: 'CAP_NET_ADMIN',
