@@ -114,7 +114,41 @@ export async function ownNetnsId(): Promise<{ dev: number; ino: number }> {
  * only by a socket, or by a mount in another mount namespace, are not visible this way; a name
  * under /var/run/netns with no namespace mounted on it is skipped.
  */
-export async function listNetns(): Promise<NetnsInfo[]> {
+export function listNetns(): Promise<NetnsInfo[]> {
+  // A scan stats every name and every /proc/PID/ns/net: on a node with 150 pods, 150 concurrent
+  // callers (findPeer from each host veth, explainPod by IP) made 150 scans at once and stalled
+  // the event loop for about a second. Callers arriving while a scan is in flight share the next
+  // one instead (the one in flight may have read /var/run/netns and /proc before they called), so
+  // any number of concurrent calls make at most two scans, and each still sees what existed when
+  // it was called. Each caller gets its own copy of the result.
+  if (!scanning) return startScan().then(copyNetns);
+  queued ??= scanning.then(noop, noop).then(() => {
+    queued = undefined;
+    return scanning ?? startScan();
+  });
+  return queued.then(copyNetns);
+}
+
+let scanning: Promise<NetnsInfo[]> | undefined;
+let queued: Promise<NetnsInfo[]> | undefined;
+
+function noop(): void {}
+
+function startScan(): Promise<NetnsInfo[]> {
+  const scan = scanNetns();
+  scanning = scan;
+  const done = (): void => {
+    if (scanning === scan) scanning = undefined;
+  };
+  scan.then(done, done);
+  return scan;
+}
+
+function copyNetns(list: NetnsInfo[]): NetnsInfo[] {
+  return list.map((ns) => ({ ...ns, names: [...ns.names], pids: [...ns.pids], mounts: [...ns.mounts] }));
+}
+
+async function scanNetns(): Promise<NetnsInfo[]> {
   const byId = new Map<string, Found>();
   const entry = (id: { dev: number; ino: number }): Found => {
     const key = `${id.dev}:${id.ino}`;

@@ -25,6 +25,7 @@ import {
 import { createLink, createVeth, loadProgram, pin, setLink } from 'bpfscope/testing';
 import { bpftool, cleanup, describeKernel, ipJson, mustBpffs, mustNetns, owned, run, tempDir, uniqueName } from '../helpers/kernel';
 import { buildWorld, GATEWAY, type World } from '../helpers/networld';
+import { PACKAGE_ROOT } from '../helpers/trace';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = Record<string, any>;
@@ -493,6 +494,32 @@ describeKernel('network view', () => {
       expect(ns.nsid).toBe(theirs.find((t) => t.name === p.netns)?.id);
       const inode = Number(run('stat', ['-L', '-c', '%i', `/var/run/netns/${p.netns}`]).trim());
       expect(ns.inode).toBe(inode);
+    }
+  });
+
+  it('shares scans among concurrent listNetns calls, each still seeing what existed when it was called', async () => {
+    // Every scan ends in one netNsids call for the caller's namespace: counting those counts scans.
+    type Nsids = (netns: string | undefined, paths: string[]) => Promise<(number | null)[]>;
+    const addon = (require(join(PACKAGE_ROOT, 'dist/cjs/native.js')) as { native(): { netNsids: Nsids } }).native();
+    const real = addon.netNsids;
+    let scans = 0;
+    addon.netNsids = (netns, paths) => {
+      if (netns === undefined) scans++;
+      return real.call(addon, netns, paths);
+    };
+    try {
+      const first = listNetns();
+      const made = mustNetns(); // while the first scan is in flight
+      const lists = await Promise.all([first, ...Array.from({ length: 40 }, () => listNetns())]);
+      // One scan per call stalled the event loop for a second with 150 pods; now the calls made
+      // during the first scan wait for one more, which they share.
+      expect(scans).toBeLessThanOrEqual(2);
+      for (const list of lists.slice(1)) expect(list.some((ns) => ns.names.includes(made))).toBe(true);
+      // Shared, but each caller's own: changing one result changes no other.
+      lists[1].find((ns) => ns.names.includes(made))!.names.push('changed');
+      expect(lists[2].find((ns) => ns.names.includes(made))!.names).toEqual([made]);
+    } finally {
+      addon.netNsids = real;
     }
   });
 
