@@ -107,6 +107,14 @@ Job* TakeSlot(Slots& slots) {
 // process. The job fails with the errno instead and its slot passes to the next queued job.
 void Launch(Napi::Env env, Job* job) {
   while (job) {
+    // The thread-safe function (a uv_async handle) is made now, not when the call was queued.
+    // libuv runs every pending async handle of the loop in one pass, including handles made before
+    // the pass that become pending during it: a queued job's handle made up front was reached by
+    // the pass that launched it, and by then its thread had often finished. One pass then settled
+    // a whole batch of queued calls, 600 calls into a namespace of 1,200 devices holding the event
+    // loop for 7.5 s. A handle made during a pass waits for the next one, so a pass settles at most
+    // the kMaxThreads calls that were running when it began.
+    job->tsfn = Tsfn::New(env, "bpfscope-netns", 0, 1, nullptr, Free, job);
     try {
       job->thread = std::thread(ThreadMain, job);
       return;
@@ -136,8 +144,8 @@ void Finish(Napi::Env env, Napi::Function, std::nullptr_t*, Job* job) {
 }
 
 // Node finalizes each job's thread-safe function exactly once: after Finish, or when the
-// environment goes away (a terminated worker_thread, the process exiting) with the job queued,
-// running or reported. Its thread then may still be running, and must end before the function it
+// environment goes away (a terminated worker_thread, the process exiting) with the job running or
+// reported (a job still queued has none yet: ~Slots deletes it). Its thread then may still be running, and must end before the function it
 // reports through is freed.
 void Free(Napi::Env, Job* job, std::nullptr_t*) {
   if (job->thread.joinable()) job->thread.join();
@@ -150,7 +158,6 @@ Napi::Value RunOnThread(Napi::Env env, Target target, std::unique_ptr<Task> task
     delete job;  // a stopping environment (task.h PendingPromise)
     return env.Undefined();
   }
-  job->tsfn = Tsfn::New(env, "bpfscope-netns", 0, 1, nullptr, Free, job);
   Slots& slots = SlotsOf(env);
   if (slots.running < kMaxThreads) {
     slots.running++;
@@ -225,6 +232,12 @@ Napi::Value DeleteNetns(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+// The environment is going away with calls still queued: they have no thread or thread-safe
+// function yet, and no JS is left to see their promises.
+Slots::~Slots() {
+  for (Job* job : waiting) delete job;
+}
 
 bool ArgTarget(const Napi::CallbackInfo& info, size_t i, Target* out) {
   *out = Target{};

@@ -24,6 +24,10 @@ struct Job;
 // environment, a worker_thread that is terminated with calls queued takes them with it, instead
 // of leaving another environment to start their threads and settle their promises.
 struct Slots {
+  Slots() = default;
+  Slots(const Slots&) = delete;
+  Slots& operator=(const Slots&) = delete;
+  ~Slots();  // deletes the jobs still queued
   size_t running = 0;
   std::deque<Job*> waiting;
 };
