@@ -206,12 +206,21 @@ export function rawAttachments(netns: string | undefined, device: string | numbe
   return withCallerStack(() => native().netAttachments(netns, device));
 }
 
-/** Checks `ifname`/`ifindex` (at most one). */
-export function deviceOption(o: { ifname?: unknown; ifindex?: unknown }, what: string): string | number | undefined {
+/** The longest interface name (IFNAMSIZ - 1): what if_nametoindex and the ethtool ioctl take. */
+export const MAX_IFNAME = 15;
+/** The longest alternative name (ALTIFNAMSIZ - 1): `ip link property add … altname` takes up to 127 characters. */
+export const MAX_ALTNAME = 127;
+
+/**
+ * Checks `ifname`/`ifindex` (at most one). `maxName`: MAX_IFNAME where the name goes to the
+ * kernel's name lookup, MAX_ALTNAME where the caller matches it against a listing's names and
+ * alternative names itself.
+ */
+export function deviceOption(o: { ifname?: unknown; ifindex?: unknown }, what: string, maxName = MAX_IFNAME): string | number | undefined {
   if (o.ifname !== undefined && o.ifindex !== undefined) throw new TypeError(`${what}: give ifname or ifindex, not both`);
   if (o.ifname !== undefined) {
-    if (typeof o.ifname !== 'string' || o.ifname.length === 0 || o.ifname.length > 15 || o.ifname.includes('/'))
-      throw new TypeError(`${what}: ifname must be an interface name of 1 to 15 characters`);
+    if (typeof o.ifname !== 'string' || o.ifname.length === 0 || o.ifname.length > maxName || o.ifname.includes('/'))
+      throw new TypeError(`${what}: ifname must be an interface name of 1 to ${maxName} characters`);
     return o.ifname;
   }
   if (o.ifindex !== undefined) {

@@ -2,7 +2,7 @@
 // programs), or from a host-side device to the namespace and processes behind it. This is the
 // `nsenter -t PID -n ethtool -S eth0 | grep peer_ifindex` → `ip link | grep IDX` → `bpftool net`
 // chain in one call.
-import { joinAttachments, rawAttachments, deviceOption, type Attachment } from './attachments';
+import { joinAttachments, rawAttachments, deviceOption, MAX_ALTNAME, type Attachment } from './attachments';
 import { BpfError, withCallerStack } from './errors';
 import { getEthtoolStats, interfacesOf, type InterfaceInfo, type NetnsOptions } from './interfaces';
 import { native } from './native';
@@ -10,7 +10,7 @@ import { listNetns, netnsInfoOf, netnsPath, nsidsFrom, ownNetnsId, type NetnsInf
 import { checkOptions } from './validate';
 
 export interface FindPeerOptions extends NetnsOptions {
-  /** The interface whose peer to find; default 'eth0'. */
+  /** The interface whose peer to find, by name or alternative name (up to 127 characters); default 'eth0'. */
   ifname?: string;
   /** Or the interface by ifindex (in `netns`). */
   ifindex?: number;
@@ -71,7 +71,8 @@ async function namespaceWithNsid(from: string | undefined, nsid: number): Promis
 export async function findPeer(options?: FindPeerOptions): Promise<FindPeerResult> {
   const o = checkOptions<FindPeerOptions>(options, ['netns', 'ifname', 'ifindex'], 'findPeer');
   const netns = netnsPath(o.netns, 'findPeer: netns');
-  const device = deviceOption(o, 'findPeer') ?? 'eth0';
+  // Matched below against the listing's names and alternative names, so any altname is accepted.
+  const device = deviceOption(o, 'findPeer', MAX_ALTNAME) ?? 'eth0';
   const links = interfacesOf(await withCallerStack(() => native().netLinks(netns)));
   // By name as the kernel resolves one: the interface's name or one of its alternative names.
   const local = links.find((l) => (typeof device === 'string' ? l.name === device || l.altNames?.includes(device) : l.ifindex === device));

@@ -423,6 +423,13 @@ describeKernel('network view', () => {
     const byAltName = await findPeer({ netns: { name: ns }, ifname: 'podA0' });
     expect(byAltName.local.name).toBe('a0');
     expect(byAltName.peer).toMatchObject({ name: 'a1' });
+    // An altname is up to 127 characters, past the 15 of a name: findPeer matches it itself.
+    const long = `pod-uplink-${'x'.repeat(116)}`;
+    run('ip', ['-n', ns, 'link', 'property', 'add', 'dev', 'a1', 'altname', long]);
+    const byLongAltName = await findPeer({ netns: { name: ns }, ifname: long });
+    expect(byLongAltName.local.name).toBe('a1');
+    expect(byLongAltName.peer).toMatchObject({ name: 'a0' });
+    await expect(findPeer({ netns: { name: ns }, ifname: `${long}x` })).rejects.toThrow('ifname must be an interface name of 1 to 127 characters');
   });
 
   it('finds no peer for a macvlan, whose IFLA_LINK names its lower device, here or in another namespace', async () => {
