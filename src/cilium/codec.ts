@@ -74,6 +74,19 @@ export function rowFor<R extends VersionedLayout>(table: readonly R[], minor: Mi
 }
 
 /**
+ * The rows for a map of that name, when the table names it in rows that fit the sizes: a name tells
+ * versions apart where sizes cannot. An endpoint's policy map is `cilium_policy_<id %05d>` up to
+ * 1.16 and `cilium_policy_v2_<id %05d>` from 1.17 with 24-byte values in both (cilium-maps.md §5.2),
+ * so a 24-byte `cilium_policy_00042` is no 1.17 map. Names no row carries (`cilium_ct_any4_global`
+ * shares the rows of `cilium_ct4_global`) keep the whole table.
+ */
+function rowsNamed(table: readonly MapLayout[], name: string, keySize: number, valueSize: number): readonly MapLayout[] {
+  const base = name.replace(/_\d{5}$/, ''); // per-endpoint maps end in the endpoint id
+  const named = table.filter((r) => (r.map === name || r.map === base) && r.keySize === keySize && r.valueSize === valueSize);
+  return named.length > 0 ? named : table;
+}
+
+/**
  * Decodes `count` key/value pairs. `valueStride` is the distance between values (per-CPU maps:
  * possible CPUs × round_up(valueSize, 8)): values are then only checked, not decoded; per-CPU
  * modules decode every CPU's slot themselves.
@@ -93,7 +106,8 @@ export function decodePairs<K, V>(
   const fallback = rowFor(table, version);
   const keySize = sizeOf(keys, count, options.keySize, fallback.keySize, 'keySize');
   const valueSize = options.valueSize ?? (valueStride === undefined ? sizeOf(values, count, undefined, fallback.valueSize, 'valueSize') : fallback.valueSize);
-  const { row, minor, used } = chooseLayout(options.map ?? fallback.map, table, { keySize, valueSize }, version);
+  const rows = options.map === undefined ? table : rowsNamed(table, options.map, keySize, valueSize);
+  const { row, minor, used } = chooseLayout(options.map ?? fallback.map, rows, { keySize, valueSize }, version);
   const stride = valueStride ?? valueSize;
   if (keys.length < count * keySize) throw new RangeError(`keys: ${keys.length} bytes hold fewer than ${count} keys of ${keySize} bytes`);
   if (count > 0 && values.length < (count - 1) * stride + valueSize) {

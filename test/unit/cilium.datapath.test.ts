@@ -368,6 +368,25 @@ describe('cilium policy', () => {
     expect(cilium.decode.policy(key(80, 5, false, 6, 80), v12, 1)[0].portPrefixLength).toBe(16);
   });
 
+  it("the map's name tells 24-byte values apart: cilium_policy_<id> is ≤1.16, cilium_policy_v2_<id> 1.17+", () => {
+    // cilium-maps.md §5.2: the per-endpoint map is `cilium_policy_<EPID %05d>` up to 1.16 and
+    // `cilium_policy_v2_<EPID %05d>` from 1.17; its value is 24 bytes in 1.14–1.17.
+    const k = key(64, 12345, false, 6, 80);
+    const v24 = Buffer.alloc(24);
+    v24[2] = 0b1001_0001; // deny; 1.16: lpm_prefix_length 18
+    v24[3] = 0x81; // 1.16: auth_type 0x81; 1.17: auth_type 1 + has_explicit_auth_type
+    const old = cilium.decode.policy(k, v24, 1, { map: 'cilium_policy_00042' });
+    expect(old.layout).toMatchObject({ map: 'cilium_policy_00042', version: '1.16', versionFrom: 'sizes' });
+    expect(old[0]).toMatchObject({ deny: true, authType: 0x81, lpmPrefixLength: 18 });
+    expect(old[0].hasExplicitAuthType).toBeUndefined();
+    // A version the name contradicts loses to the name, as it does to the sizes.
+    expect(cilium.decode.policy(k, v24, 1, { map: 'cilium_policy_00042', version: '1.17' }).layout).toMatchObject({ version: '1.16', versionFrom: 'sizes' });
+    expect(cilium.decode.policy(k, v24, 1, { map: 'cilium_policy_00042', version: '1.14' }).layout).toMatchObject({ version: '1.14', versionFrom: 'option' });
+    const v2 = cilium.decode.policy(k, v24, 1, { map: 'cilium_policy_v2_00042' });
+    expect(v2.layout).toMatchObject({ map: 'cilium_policy_v2_00042', version: '1.17', versionFrom: 'sizes' });
+    expect(v2[0]).toMatchObject({ authType: 1, hasExplicitAuthType: true });
+  });
+
   it('the encoder writes prefix lengths 40 (any), 48 (protocol) and 64 (port)', () => {
     const packed = cilium.encode.policy([
       { identity: 2, direction: 'egress' },
