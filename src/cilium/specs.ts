@@ -14,6 +14,7 @@ import type { Minor } from './version';
 
 export const DEFAULT_BPFFS = '/sys/fs/bpf';
 const BPF_F_NO_PREALLOC = 1;
+const BPF_F_RDONLY_PROG = 1 << 7;
 
 /** `<bpffs>/tc/globals`: where the agent pins global maps. */
 export function globalsDir(bpffs: string): string {
@@ -46,7 +47,8 @@ export function globalMapSpecs(minor: Minor): Record<GlobalMapKind, CiliumMapSpe
   const ct6 = rowFor(CT6_LAYOUTS, minor);
   return {
     ipcache: spec(rowFor(IPCACHE_LAYOUTS, minor), 'lpm_trie', 512000, BPF_F_NO_PREALLOC),
-    endpoints: spec(rowFor(ENDPOINT_LAYOUTS, minor), 'hash', 65535),
+    // The datapath only reads cilium_lxc: main creates it BPF_F_RDONLY_PROG, 1.19 and older with no flags (§3).
+    endpoints: spec(rowFor(ENDPOINT_LAYOUTS, minor), 'hash', 65535, minor >= 20 ? BPF_F_RDONLY_PROG : 0),
     metrics: spec(rowFor(METRICS_LAYOUTS, minor), 'percpu_hash', 1024),
     ct4: spec(ct4, 'lru_hash', 524288, 0, conntrackMapNames(4).tcp),
     ctAny4: spec(ct4, 'lru_hash', 262144, 0, conntrackMapNames(4).any),

@@ -62,13 +62,14 @@ describeKernel('createFakeCiliumNode', () => {
   });
 
   it("pins Cilium's maps with the version's names, types and sizes, filled consistently with the pods", async () => {
-    for (const version of ['1.14', '1.16', '1.17', '1.18', '1.19']) {
+    for (const version of ['1.14', '1.16', '1.17', '1.18', '1.19', '1.20']) {
       const n = await node({ version, pods: [{ ip: '10.3.0.115' }, { ip: '10.3.0.158', identity: 4242, endpointId: 77 }] });
       const globals = `${n.bpffs}/tc/globals`;
       const show = (name: string) => bpftool<BpftoolMap>('map', 'show', 'pinned', `${globals}/${name}`);
       const ipcacheName = version >= '1.18' ? 'cilium_ipcache_v2' : 'cilium_ipcache';
       expect(show(ipcacheName)).toMatchObject({ type: 'lpm_trie', bytes_key: 24, bytes_value: version >= '1.18' ? 24 : 12, max_entries: 512000, flags: 1 });
-      expect(show('cilium_lxc')).toMatchObject({ type: 'hash', bytes_key: 20, bytes_value: 48, max_entries: 65535 });
+      // cilium-maps.md §3: map_flags 0 up to 1.19; main (1.20-dev) uses BPF_F_RDONLY_PROG (0x80).
+      expect(show('cilium_lxc')).toMatchObject({ type: 'hash', bytes_key: 20, bytes_value: 48, max_entries: 65535, flags: version >= '1.20' ? 0x80 : 0 });
       expect(show('cilium_metrics')).toMatchObject({ type: 'percpu_hash', bytes_key: 8, bytes_value: 16, max_entries: 1024 });
       expect(show('cilium_ct4_global')).toMatchObject({ type: 'lru_hash', bytes_key: 14, bytes_value: 56 });
       const policyName = `${version >= '1.17' ? 'cilium_policy_v2' : 'cilium_policy'}_00077`;
