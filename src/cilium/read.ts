@@ -15,7 +15,7 @@ import { decodeEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS, type EgressRecord } from
 import { decodeMetrics, METRICS_LAYOUTS, type MetricsDecodeOptions, type MetricsRecord } from './metrics';
 import { decodePolicy, policyMapNames, POLICY_LAYOUTS, type PolicyRecord } from './policy';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS, type Srv6PolicyRecord, type Srv6SidRecord, type Srv6VrfRecord } from './srv6';
-import { DEFAULT_BPFFS, globalsDir } from './specs';
+import { DEFAULT_BPFFS, globalsDir, isKernelName } from './specs';
 import { parseVersion, withLayout, type CiliumRecords, type LayoutUsed } from './version';
 
 /** Options of every reader. */
@@ -27,7 +27,6 @@ export interface ReadOptions {
 }
 
 const READ_OPTIONS = ['bpffs', 'version'] as const;
-const KERNEL_NAME_LEN = 15;
 
 type Decoder<T> = (keys: Buffer, values: Buffer, count: number, options: MetricsDecodeOptions) => CiliumRecords<T>;
 
@@ -63,7 +62,7 @@ async function findMap(names: readonly string[], table: readonly MapLayout[], bp
     const all = await listMaps();
     for (const name of names) {
       const rows = rowsOf(name);
-      const candidates = all.filter((m) => m.name === name.slice(0, KERNEL_NAME_LEN) && fits(m, rows));
+      const candidates = all.filter((m) => isKernelName(m.name, name) && fits(m, rows));
       if (candidates.length === 1) return { map: await openMap(candidates[0].id), name };
       if (candidates.length > 1) {
         throw new BpfError({

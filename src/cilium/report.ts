@@ -6,6 +6,7 @@ import type { Srv6PolicyRecord, Srv6VrfRecord } from './srv6';
 import type { EndpointRecord } from './endpoints';
 import type { IpcacheRecord } from './ipcache';
 import type { MetricsRecord } from './metrics';
+import { isKernelName } from './specs';
 import { upperMac } from './text';
 import { parseVersion, type CiliumVersion } from './version';
 
@@ -161,7 +162,7 @@ export function judge(r: Omit<PodReport, 'findings'>): Finding[] {
     if (r.pod.interface) add('error', 'no-peer', `the pod's ${r.pod.interface.name} has no veth peer on the host`);
   } else {
     const ingress = r.hostVeth.attachments.filter((a) => FROM_CONTAINER_HOOKS.has(a.hook));
-    if (!ingress.some((a) => a.progName.startsWith(INGRESS_PROGRAM))) {
+    if (!ingress.some((a) => isKernelName(a.progName, INGRESS_PROGRAM))) {
       add('error', 'no-ingress-program', `no ${INGRESS_PROGRAM} on ${r.hostVeth.name} ingress (tcx, tc or netkit peer): packets from the pod bypass Cilium` +
         (ingress.length ? ` (attached: ${ingress.map((a) => a.progName).join(', ')})` : ''));
     }

@@ -16,6 +16,18 @@ export const DEFAULT_BPFFS = '/sys/fs/bpf';
 const BPF_F_NO_PREALLOC = 1;
 const BPF_F_RDONLY_PROG = 1 << 7;
 
+/** The kernel keeps 15 characters of a map's or program's name (BPF_OBJ_NAME_LEN 16, cilium-maps.md §7.1). */
+export const KERNEL_NAME_LEN = 15;
+
+/**
+ * Whether a name the kernel reports is `full` or its 15-character cut: a map's always is cut, a
+ * program's unless its full name was read from BTF (which a program may lack, and which is withheld
+ * without CAP_BPF): bpftool then shows `cil_from_contai`.
+ */
+export function isKernelName(reported: string, full: string): boolean {
+  return reported === full || reported === full.slice(0, KERNEL_NAME_LEN);
+}
+
 /** `<bpffs>/tc/globals`: where the agent pins global maps. */
 export function globalsDir(bpffs: string): string {
   return `${bpffs}/tc/globals`;

@@ -131,6 +131,9 @@ describe('the findings of a report', () => {
     expect(codes((r) => (r.hostVeth!.attachments = [{ hook: 'tc/ingress', progId: 9, progName: 'cil_from_container' }]))).toEqual(['drops']);
     // A netkit pair (1.16+): cil_from_container in the primary device's peer slot.
     expect(codes((r) => (r.hostVeth!.attachments = [{ hook: 'netkit/peer', progId: 9, progName: 'cil_from_container', linkId: 45 }]))).toEqual(['drops']);
+    // A program whose full name could not be read from BTF goes by the kernel's 15 characters, as
+    // bpftool shows it (cilium-maps.md §7.1: `cil_from_contai`).
+    expect(codes((r) => (r.hostVeth!.attachments[0].progName = 'cil_from_contai'))).toEqual(['drops']);
   });
 
   it('names each broken link once, in the walkthrough order', () => {
@@ -144,6 +147,7 @@ describe('the findings of a report', () => {
       ['a gateway MAC that is not the veth', (r) => (r.gateway!.isHostVethMac = false), ['gateway-mac-not-host-veth', 'drops']],
       ['no peer', (r) => delete r.hostVeth, ['no-peer', 'drops']],
       ['another ingress program', (r) => (r.hostVeth!.attachments[0].progName = 'other_prog'), ['no-ingress-program', 'drops']],
+      ['a name shorter than the kernel keeps, cil_from_container cut short', (r) => (r.hostVeth!.attachments[0].progName = 'cil_from_conta'), ['no-ingress-program', 'drops']],
       ['cil_from_container in the netkit primary slot (to the pod)', (r) => (r.hostVeth!.attachments = [{ hook: 'netkit/primary', progId: 9, progName: 'cil_from_container' }]), ['no-ingress-program', 'drops']],
       ['no socket LB program for the cgroup', (r) => (r.socketLb!.programs = []), ['no-socket-lb', 'drops']],
       ['no process to ask about socket LB', (r) => delete r.socketLb, ['drops']],
