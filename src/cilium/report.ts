@@ -130,6 +130,8 @@ const INGRESS_PROGRAM = 'cil_from_container';
  * (Cilium attaches its "ingress" program with AttachNetkitPeer, cilium-maps.md §7.2).
  */
 const FROM_CONTAINER_HOOKS = new Set(['tcx/ingress', 'tc/ingress', 'netkit/peer']);
+/** The hooks whose links the agent pins under `<bpffs>/cilium/endpoints/<id>/links`. */
+const PINNED_LINK_HOOK = /^(tcx|netkit)\//;
 /** The agent's gateway markers in an egress policy: no gateway node found, and an excluded CIDR. */
 const NO_GATEWAY = '0.0.0.0';
 const EXCLUDED_CIDR = '0.0.0.1';
@@ -197,9 +199,10 @@ export function judge(r: Omit<PodReport, 'findings'>): Finding[] {
     }
   }
 
-  // Pinned links (tcx, 1.16+).
-  const tcx = r.hostVeth?.attachments.filter((a) => a.hook.startsWith('tcx/') && a.linkId !== undefined) ?? [];
-  if (r.endpoint && parseVersion(r.version)! >= 16 && tcx.length > 0 && r.pinnedLinks.length === 0) {
+  // Pinned links (1.16+): the agent pins its tcx links, and a netkit pair's links the same way
+  // (cilium-maps.md §7.2, §7.3).
+  const linked = r.hostVeth?.attachments.filter((a) => PINNED_LINK_HOOK.test(a.hook) && a.linkId !== undefined) ?? [];
+  if (r.endpoint && parseVersion(r.version)! >= 16 && linked.length > 0 && r.pinnedLinks.length === 0) {
     add('warning', 'links-not-pinned', `no pinned links under ${r.bpffs}/cilium/endpoints/${r.endpoint.endpointId}/links: the programs would not survive an agent restart`);
   }
   for (const link of r.pinnedLinks) {

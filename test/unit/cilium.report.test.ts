@@ -163,6 +163,9 @@ describe('the findings of a report', () => {
       ['identities that differ', (r) => (r.endpoint!.identity = 4), ['identity-mismatch', 'drops']],
       ['no pinned links (1.16+)', (r) => (r.pinnedLinks = []), ['links-not-pinned', 'drops']],
       ['no pinned links before 1.16', (r) => Object.assign(r, { pinnedLinks: [], version: '1.15' }), ['drops']],
+      // cilium-maps.md §7.2: netkit links are pinned the same way as tcx links.
+      ['no pinned links for a netkit pair', (r) => Object.assign(r, { pinnedLinks: [], hostVeth: { ...r.hostVeth!, attachments: [{ hook: 'netkit/peer', progId: 9, progName: 'cil_from_container', linkId: 45 }] } }), ['links-not-pinned', 'drops']],
+      ['legacy tc: nothing to pin', (r) => Object.assign(r, { pinnedLinks: [], hostVeth: { ...r.hostVeth!, attachments: [{ hook: 'tc/ingress', progId: 9, progName: 'cil_from_container' }] } }), ['drops']],
       ['a pinned link on another device', (r) => (r.pinnedLinks[0].ifindex = 99), ['pinned-link-wrong-device', 'drops']],
       ['a pinned link without a device', (r) => delete r.pinnedLinks[0].ifindex, ['drops']],
       ['an egress policy no gateway serves', (r) => (r.egressPolicies![0].gatewayIp = '0.0.0.0'), ['egress-no-gateway', 'drops']],
