@@ -131,7 +131,7 @@ export const cilium = Object.freeze({
     file: (id: number, version?: string) => fileName(id, minorOf(version)),
     identity: (identity: number, version?: string) => reservedIdentityName(identity, minorOf(version)),
     direction: directionName,
-    identityScope,
+    identityScope: (identity: number, version?: string) => identityScope(identity, minorOf(version)),
     isDropReason,
     policyMaps: policyMapNames,
   }),

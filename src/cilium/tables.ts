@@ -121,10 +121,14 @@ export function reservedIdentityName(identity: number, minor: Minor): string | u
   return row?.[1];
 }
 
-/** Identity scope (bits 24–31): 0 global/reserved, 1 local (CIDR/FQDN), 2 remote-node (1.15+). */
-export function identityScope(identity: number): 'global' | 'local' | 'remote-node' | 'unknown' {
+/** The first version with the remote-node scope (`IdentityScopeRemoteNode = 2<<24`). */
+const REMOTE_NODE_SCOPE_SINCE: Minor = 15;
+
+/** Identity scope (bits 24–31) in that version: 0 global/reserved, 1 local (CIDR/FQDN), 2 remote-node (1.15+). */
+export function identityScope(identity: number, minor: Minor): 'global' | 'local' | 'remote-node' | 'unknown' {
   const scope = identity >>> 24;
-  return scope === 0 ? 'global' : scope === 1 ? 'local' : scope === 2 ? 'remote-node' : 'unknown';
+  if (scope === 2 && minor >= REMOTE_NODE_SCOPE_SINCE) return 'remote-node';
+  return scope === 0 ? 'global' : scope === 1 ? 'local' : 'unknown';
 }
 
 /** Names of the set bits of `value`, from a table of [bit mask, name, since]. */

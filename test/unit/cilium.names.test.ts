@@ -14,6 +14,10 @@ describe('cilium.names', () => {
     expect(cilium.names.identity(10, '1.14')).toBeUndefined();
     expect(cilium.names.identityScope(16777217)).toBe('local');
     expect(cilium.names.identityScope((2 << 24) | 5)).toBe('remote-node');
+    // cilium-maps.md §6: the remote-node scope (2<<24) came in 1.15; 1.14 has only global and local.
+    expect(cilium.names.identityScope((2 << 24) | 5, '1.15')).toBe('remote-node');
+    expect(cilium.names.identityScope((2 << 24) | 5, '1.14')).toBe('unknown');
+    expect(cilium.names.identityScope(16777217, '1.14')).toBe('local');
     expect(cilium.names.direction(7)).toBe('UNKNOWN');
     expect(cilium.versions).toEqual(['1.14', '1.15', '1.16', '1.17', '1.18', '1.19', '1.20']);
   });
