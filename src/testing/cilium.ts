@@ -303,7 +303,8 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
     }
 
     // Programs: cil_from_container on each lxc ingress (tcx with a pinned link from 1.16, a cls_bpf
-    // filter named `<prog>-<ifname>` before), cil_to_host/cil_from_host on cilium_host.
+    // filter named `<prog>-<ifname>` before), cil_to_host/cil_from_host on cilium_host, cil_to_host
+    // on cilium_net.
     const clsact = new Set<string>();
     const attach = async (ifname: string, ifindex: number, progName: string, direction: 'ingress' | 'egress', linksDir: string) => {
       const program = track(await loadProgram({ type: 'sched_cls', name: progName }));
@@ -321,9 +322,11 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
     for (const p of pods) {
       if (!p.faults.includes('program')) await attach(p.lxc.name, p.lxc.ifindex, 'cil_from_container', 'ingress', endpointLinksDir(bpffs, p.endpointId));
     }
-    const hostLinks = `${bpffs}/cilium/devices/${hostName.replace(/\./g, '-')}/links`;
-    await attach(hostName, hostDevice.ifindex, 'cil_to_host', 'ingress', hostLinks);
-    await attach(hostName, hostDevice.ifindex, 'cil_from_host', 'egress', hostLinks);
+    // cil_to_host runs on cilium_net's ingress too (cilium-maps.md §7.1, §7.3).
+    const deviceLinks = (ifname: string) => `${bpffs}/cilium/devices/${ifname.replace(/\./g, '-')}/links`;
+    await attach(hostName, hostDevice.ifindex, 'cil_to_host', 'ingress', deviceLinks(hostName));
+    await attach(hostName, hostDevice.ifindex, 'cil_from_host', 'egress', deviceLinks(hostName));
+    await attach(netName, (await device(netName)).ifindex, 'cil_to_host', 'ingress', deviceLinks(netName));
 
     return { version, bpffs, gateway, hostDevice, pods, maps, destroy: once(() => teardown.run()) };
   } catch (err) {

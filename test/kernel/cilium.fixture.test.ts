@@ -59,6 +59,10 @@ describeKernel('createFakeCiliumNode', () => {
     }
     const hostNet = bpftool<{ tc: { kind: string; name: string }[] }[]>('net', 'show', 'dev', 'cilium_host')[0];
     expect(hostNet.tc.map((t) => `${t.kind} ${t.name}`).sort()).toEqual(['tcx/egress cil_from_host', 'tcx/ingress cil_to_host']);
+    // cilium-maps.md §7.1/§7.3: cil_to_host also on cilium_net's ingress, its link under devices/cilium_net/links.
+    const netNet = bpftool<{ tc: { kind: string; name: string }[] }[]>('net', 'show', 'dev', 'cilium_net')[0];
+    expect(netNet.tc.map((t) => `${t.kind} ${t.name}`)).toEqual(['tcx/ingress cil_to_host']);
+    expect((await openPinned(`${n.bpffs}/cilium/devices/cilium_net/links/cil_to_host`)).kind).toBe('link');
   });
 
   it("pins Cilium's maps with the version's names, types and sizes, filled consistently with the pods", async () => {
