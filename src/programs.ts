@@ -101,13 +101,17 @@ export async function getProgramMetadata(program: number | ProgramInfo): Promise
       if (err instanceof BpfError && err.code === 'ENOENT') continue; // freed since the program was read
       throw err;
     }
-    using _map = map;
-    const { type, keySize, maxEntries, btfValueTypeId, name } = map.info;
-    if (type !== 'array' || keySize !== 4 || maxEntries !== 1 || !btfValueTypeId || !name.includes('.rodata')) continue;
-    const btf = await map.btfTypes();
-    if (btf?.types[btf.valueTypeId]?.kind !== 'datasec') return undefined;
-    const [entry] = (await map.dump({ format: 'btf' })) as BtfEntry[];
-    return entry && 'value' in entry ? metadataOf(entry.value as Record<string, BtfValue[]>) : undefined;
+    // try/finally rather than `using`, which needs Symbol.dispose (Node 18.18+; handle.ts).
+    try {
+      const { type, keySize, maxEntries, btfValueTypeId, name } = map.info;
+      if (type !== 'array' || keySize !== 4 || maxEntries !== 1 || !btfValueTypeId || !name.includes('.rodata')) continue;
+      const btf = await map.btfTypes();
+      if (btf?.types[btf.valueTypeId]?.kind !== 'datasec') return undefined;
+      const [entry] = (await map.dump({ format: 'btf' })) as BtfEntry[];
+      return entry && 'value' in entry ? metadataOf(entry.value as Record<string, BtfValue[]>) : undefined;
+    } finally {
+      map.close();
+    }
   }
   return undefined;
 }
