@@ -508,7 +508,10 @@ function checkDumpOptions(options: unknown): DumpOptionsAll {
   if ((o.key === undefined) !== (o.value === undefined)) throw new TypeError('dump needs both a key and a value layout');
   if (o.key !== undefined && (!(o.key instanceof Layout) || !(o.value instanceof Layout))) throw new TypeError('dump key/value must be layouts from defineLayout()');
   if (o.key !== undefined && o.format === 'btf') throw new TypeError("dump: choose either format: 'btf' or key/value layouts");
-  if (o.views !== undefined && typeof o.views !== 'boolean') throw new TypeError(`dump views must be a boolean, got ${describe(o.views)}`);
+  // The addon reads booleans without coercion: `iterate: 1` or 'yes' would quietly be a batched dump.
+  for (const flag of ['iterate', 'views'] as const) {
+    if (o[flag] !== undefined && typeof o[flag] !== 'boolean') throw new TypeError(`dump ${flag} must be a boolean, got ${describe(o[flag])}`);
+  }
   if (o.views && o.key === undefined) throw new TypeError('dump views need key and value layouts');
   return o;
 }

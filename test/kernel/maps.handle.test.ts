@@ -109,6 +109,8 @@ describeKernel('map handles', () => {
     expect(() => map.dumpSync({ key: layout, value: { n: { offset: 0, type: 'u32' } } } as never)).toThrow(new TypeError('dump key/value must be layouts from defineLayout()'));
     expect(() => map.dumpSync({ key: layout, value: layout, format: 'btf' } as never)).toThrow(new TypeError("dump: choose either format: 'btf' or key/value layouts"));
     expect(() => map.dumpSync({ views: 1 } as never)).toThrow(/^dump views must be a boolean, got number 1$/);
+    await expect(map.dump({ iterate: 'yes' } as never)).rejects.toThrow(new TypeError('dump iterate must be a boolean, got string yes'));
+    expect(() => map.dumpSync({ iterate: 1 } as never)).toThrow(new TypeError('dump iterate must be a boolean, got number 1'));
 
     map.close();
     await expect(map.lookup(Buffer.alloc(8))).rejects.toMatchObject({ code: 'ERR_BPFSCOPE_CLOSED', message: 'the map handle is closed' });
