@@ -2,6 +2,7 @@
 // compares packed buffers, so an unchanged map costs one batched dump and two memcmp, with no
 // allocation per entry.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { disposeSymbol } from './handle';
 import { MapDump, type RawDump } from './map-dump';
 import { native } from './native';
 import { checkOptions } from './validate';
@@ -47,11 +48,16 @@ export interface PollSource {
   wrap(raw: RawDump): MapDump;
 }
 
-/** Diffs successive dumps of one map. `poll()` is synchronous, for loops that schedule themselves. */
+/**
+ * Diffs successive dumps of one map. `poll()` is synchronous, for loops that schedule themselves.
+ * It keeps two dumps between polls (the last, to diff against, and the one before, for the next
+ * dump to fill): `close()` (or `using`) drops them. The map stays open: it is its BpfMap's.
+ */
 export class MapPoller {
   private previous?: { raw: RawDump; dump: MapDump };
   private spare?: RawDump;
   private busy = false;
+  private isClosed = false;
 
   /** @internal */
   constructor(private readonly source: PollSource) {}
@@ -76,7 +82,28 @@ export class MapPoller {
     }
   }
 
+  /** Whether close() has run. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /**
+   * Drops the dumps the poller keeps: for a map of a million entries, tens of MiB that would
+   * otherwise live as long as the poller does. Polls after it throw (code ERR_BPFSCOPE_CLOSED, as
+   * a closed map handle's); a pollAsync() in flight still returns its changes. Idempotent.
+   */
+  close(): void {
+    this.isClosed = true;
+    this.previous = undefined;
+    this.spare = undefined;
+  }
+
+  [disposeSymbol](): void {
+    this.close();
+  }
+
   private enter(): void {
+    if (this.isClosed) throw Object.assign(new Error('the map poller is closed'), { code: 'ERR_BPFSCOPE_CLOSED' });
     // Two dumps in flight would write into the same spare buffers.
     if (this.busy) throw new Error('a poll of this map is already in progress');
     this.busy = true;
@@ -85,8 +112,11 @@ export class MapPoller {
   private advance(raw: RawDump): MapChanges {
     const dump = this.source.wrap(raw);
     const previous = this.previous;
-    this.spare = previous?.raw;
-    this.previous = { raw, dump };
+    // Closed while the dump ran: its changes are returned, but nothing is kept for a next poll.
+    if (!this.isClosed) {
+      this.spare = previous?.raw;
+      this.previous = { raw, dump };
+    }
     const changes: MapChanges = { added: [], removed: [], changed: [], dump };
     if (!previous) {
       for (let i = 0; i < dump.count; i++) changes.added.push({ key: dump.key(i), value: dump.value(i) });
@@ -126,8 +156,10 @@ export function watchPoller(poller: MapPoller, options: WatchOptions = {}): Asyn
 }
 
 async function* ticks(poller: MapPoller, intervalMs: number, signal?: AbortSignal): AsyncGenerator<MapChanges, void, undefined> {
+  // The poller is the watch's own: its dumps go when the iteration ends (abort, break, error).
+  using owned = poller;
   while (!signal?.aborted) {
-    const changes = await poller.pollAsync();
+    const changes = await owned.pollAsync();
     // An abort while the dump ran ends the iteration here: a loop that aborted (to shut down, or
     // with --count reached) gets no tick after abort() returned.
     if (signal?.aborted) return;

@@ -38,7 +38,9 @@ export class CiliumPoller<T> {
     return this.decode(await this.poller.pollAsync());
   }
 
+  /** Closes the map and drops the dumps kept for the next poll. Idempotent. */
   close(): void {
+    this.poller.close();
     this.located.found.map.close();
   }
 

@@ -186,6 +186,30 @@ describeKernel('map polling', () => {
     expect(seen).toBeGreaterThan(0);
   });
 
+  it('a poller closes like every handle: idempotent, with `using`; polls after it throw, the map stays open', async () => {
+    const { object, map } = await mustMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 8 });
+    await updateElem(object, u32(1), u64(1));
+    const poller = map.poller();
+    expect(poller.closed).toBe(false);
+    // A poll in flight at close() still returns its changes.
+    const inFlight = poller.pollAsync();
+    poller.close();
+    poller.close();
+    expect(poller.closed).toBe(true);
+    expect((await inFlight).added).toHaveLength(1);
+    expect(() => poller.poll()).toThrow(expect.objectContaining({ code: 'ERR_BPFSCOPE_CLOSED', message: 'the map poller is closed' }));
+    await expect(poller.pollAsync()).rejects.toMatchObject({ code: 'ERR_BPFSCOPE_CLOSED' });
+    expect(map.closed).toBe(false);
+    expect((await map.dump()).count).toBe(1);
+    let scoped: ReturnType<typeof map.poller>;
+    {
+      using p = map.poller();
+      scoped = p;
+      expect(p.poll().added).toHaveLength(1);
+    }
+    expect(scoped.closed).toBe(true);
+  });
+
   it('rejects bad watch options and overlapping polls', async () => {
     const { map } = await mustMap({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 4 });
     expect(() => map.watch({ intervalMs: -1 })).toThrow(RangeError);
