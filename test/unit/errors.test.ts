@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
@@ -5,6 +6,8 @@ import { BpfError } from 'bpfscope';
 
 const require = createRequire(import.meta.url);
 const { native } = require('../../dist/cjs/native.js') as { native(): { errnoName(errno: number): string | undefined } };
+const { capabilityFor } = require('../../dist/cjs/errors.js') as { capabilityFor(op: string, code?: string): string | undefined };
+const NATIVE_DIR = new URL('../../native/', import.meta.url);
 
 describe('BpfError', () => {
   it('carries code, errno, op and object, and reads op object: text (CODE)', () => {
@@ -27,6 +30,20 @@ describe('BpfError', () => {
     expect(query.capability).toBe('CAP_NET_ADMIN');
     const pin = new BpfError({ errno: 1, code: 'EPERM', op: 'BPF_OBJ_GET', object: '/sys/fs/bpf/x' });
     expect(pin.capability).toBe('CAP_BPF');
+  });
+
+  it('names a capability for every privileged operation the addon reports', () => {
+    // bpf() commands, rtnetlink changes, ioctls, and the namespace, mount and perf calls: each can
+    // be refused for a missing capability. Reads (RTM_GET*) and BPF_OBJ_GET_INFO_BY_FD, which
+    // needs only the fd (Linux 6.5+), are not checked.
+    const ops = new Set<string>();
+    for (const file of readdirSync(NATIVE_DIR).filter((f) => f.endsWith('.cc'))) {
+      const text = readFileSync(new URL(file, NATIVE_DIR), 'utf8');
+      for (const [, op] of text.matchAll(/"(BPF_[A-Z_]+|RTM_(?:NEW|SET|DEL)[A-Z]+|SIOC[A-Z]+|mount|umount|unshare|setns|perf_event_open)"/g)) ops.add(op);
+    }
+    ops.delete('BPF_OBJ_GET_INFO_BY_FD');
+    expect(ops.size).toBeGreaterThan(30);
+    expect([...ops].filter((op) => capabilityFor(op, 'EPERM') === undefined).sort()).toEqual([]);
   });
 
   it('puts one-line details in the message and keeps long ones in detail only', () => {
