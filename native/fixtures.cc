@@ -26,6 +26,17 @@ uint32_t U32Of(const Napi::Object& o, const char* key, uint32_t fallback = 0) {
   return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
 }
 
+// A u64 given as a BigInt (src/testing/objects.ts converts numbers); absent is `fallback`. A
+// BigInt past 64 bits throws a RangeError rather than reaching the kernel cut.
+uint64_t U64Of(const Napi::Object& o, const char* key, uint64_t fallback = 0) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsBigInt()) return fallback;
+  bool lossless = true;
+  uint64_t u = v.As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless) Napi::RangeError::New(o.Env(), std::string(key) + " must fit in 64 bits").ThrowAsJavaScriptException();
+  return u;
+}
+
 // No coercion (common.h ArgBool).
 bool BoolOf(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
@@ -64,7 +75,7 @@ Napi::Value CreateMap(const Napi::CallbackInfo& info) {
   uint32_t type = U32Of(o, "type"), key = U32Of(o, "keySize"), value = U32Of(o, "valueSize");
   uint32_t max = U32Of(o, "maxEntries"), flags = U32Of(o, "flags");
   uint32_t key_tid = U32Of(o, "btfKeyTypeId"), value_tid = U32Of(o, "btfValueTypeId");
-  uint64_t extra = U32Of(o, "mapExtra");
+  uint64_t extra = U64Of(o, "mapExtra");  // map_extra is a u64 (an arena's address)
   std::string name = StrOf(o, "name");
   int btf_fd = OptionalFd(o, "btf");
   int inner_fd = OptionalFd(o, "innerMap");

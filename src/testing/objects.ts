@@ -5,6 +5,7 @@ import { withCallerStack } from '../errors';
 import { FdOwner } from '../handle';
 import { native, type NativeFdHandle } from '../native';
 import { ATTACH_TYPES, MAP_TYPES, PROGRAM_TYPES, valueOf, type AttachTypeName, type MapTypeName, type ProgramTypeName } from '../names';
+import { describe } from '../validate';
 
 /** A kernel object created by this module. Closing drops the fd; unpinned objects then go away. */
 export class KernelObject extends FdOwner {
@@ -118,12 +119,26 @@ export interface CreateMapOptions {
   btf?: { types: BtfTypeSpec[]; keyTypeId: number; valueTypeId: number };
   /** For array_of_maps/hash_of_maps: a map of the inner kind. */
   innerMap?: KernelObject;
-  mapExtra?: number;
+  /**
+   * map_extra, a u64 (a bloom filter's hash count, an arena's address): a bigint, as MapInfo's
+   * `mapExtra` reads it, or a safe integer.
+   */
+  mapExtra?: bigint | number;
+}
+
+/** map_extra as the u64 the addon takes: a bigint in 0..2^64-1 or a non-negative safe integer. */
+function mapExtraOf(value: unknown): bigint {
+  if (value === undefined) return 0n;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+  if (typeof value === 'bigint' && value >= 0n && value <= 0xffff_ffff_ffff_ffffn) return value;
+  if (typeof value === 'number' || typeof value === 'bigint') throw new RangeError(`createMap: mapExtra must be a u64, got ${String(value)}`);
+  throw new TypeError(`createMap: mapExtra must be a bigint or a number, got ${describe(value)}`);
 }
 
 export async function createMap(options: CreateMapOptions): Promise<KernelObject> {
   const type = valueOf(MAP_TYPES, options.type);
   if (type < 0) throw new RangeError(`unknown map type ${options.type}`);
+  const mapExtra = mapExtraOf(options.mapExtra);
   const btf = options.btf ? await loadBtf(options.btf.types) : undefined;
   try {
     const handle = await withCallerStack(() =>
@@ -138,7 +153,7 @@ export async function createMap(options: CreateMapOptions): Promise<KernelObject
         btfKeyTypeId: options.btf?.keyTypeId ?? 0,
         btfValueTypeId: options.btf?.valueTypeId ?? 0,
         innerMap: options.innerMap?.handle,
-        mapExtra: options.mapExtra ?? 0,
+        mapExtra,
       }),
     );
     return new KernelObject('map', handle);

@@ -89,6 +89,17 @@ describeKernel('map info', () => {
     expect(listed.map((m) => m.id)).toEqual([...listed.map((m) => m.id)].sort((a, b) => a - b));
   });
 
+  it('creates and reads map_extra as the u64 it is (a bloom filter\'s hash count), bits past 2^32 included', async () => {
+    const bloom = { type: 'bloom_filter', keySize: 0, valueSize: 4, maxEntries: 4 } as const;
+    expect((await getMapInfo(owned(await createMap({ ...bloom, mapExtra: 3n })).id)).mapExtra).toBe(3n);
+    expect((await getMapInfo(owned(await createMap({ ...bloom, mapExtra: 2 })).id)).mapExtra).toBe(2n);
+    // The kernel refuses bits past the low 4: a mapExtra cut to 32 bits on its way would pass.
+    await expect(createMap({ ...bloom, mapExtra: 2n ** 32n + 3n })).rejects.toMatchObject({ code: 'EINVAL', op: 'BPF_MAP_CREATE' });
+    await expect(createMap({ ...bloom, mapExtra: -1 })).rejects.toThrow(RangeError);
+    await expect(createMap({ ...bloom, mapExtra: 2n ** 64n })).rejects.toThrow(RangeError);
+    await expect(createMap({ ...bloom, mapExtra: '3' as never })).rejects.toThrow(new TypeError('createMap: mapExtra must be a bigint or a number, got string 3'));
+  });
+
   it('names the program type and JIT state that own a prog_array once a program uses it, as bpftool does', async () => {
     const progs = owned(await createMap({ type: 'prog_array', name: 'bpfs_i_owned', keySize: 4, valueSize: 4, maxEntries: 4 }));
     // No program has used it yet: fdinfo says no owner, and bpftool prints none.
