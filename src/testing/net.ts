@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { withCallerStack } from '../errors';
 import { native } from '../native';
 import { netnsPath, type NetnsRef } from '../netns';
+import { checkOptions } from '../validate';
 import { KernelObject } from './objects';
 
 /** Something a fixture made; remove() undoes it (and is safe to call twice). */
@@ -58,6 +59,7 @@ export interface VethOptions {
 
 /** A veth pair; remove() deletes both ends. */
 export async function createVeth(options: VethOptions): Promise<Removable> {
+  checkOptions(options, ['name', 'peerName', 'netns', 'peerNetns', 'up'], 'createVeth');
   const name = checkIfname(options.name, 'createVeth: name');
   const peerName = checkIfname(options.peerName, 'createVeth: peerName');
   const netns = netnsPath(options.netns, 'createVeth: netns');
@@ -78,6 +80,7 @@ export async function createVeth(options: VethOptions): Promise<Removable> {
 
 /** A bridge device (up); remove() deletes it. */
 export async function createBridge(options: { name: string; netns?: NetnsRef }): Promise<Removable> {
+  checkOptions(options, ['name', 'netns'], 'createBridge');
   const name = checkIfname(options.name, 'createBridge: name');
   const netns = netnsPath(options.netns, 'createBridge: netns');
   await withCallerStack(() => native().fixtures.createNetdev(netns, name, 'bridge'));
@@ -94,6 +97,7 @@ export async function createBridge(options: { name: string; netns?: NetnsRef }):
  * alias `ip link` shows ('' clears it).
  */
 export async function setLink(options: { netns?: NetnsRef; ifname: string; up: boolean; master?: string; alias?: string }): Promise<void> {
+  checkOptions(options, ['netns', 'ifname', 'up', 'master', 'alias'], 'setLink');
   const ifname = checkIfname(options.ifname, 'setLink: ifname');
   const netns = netnsPath(options.netns, 'setLink: netns');
   if (options.master !== undefined && options.master !== '') checkIfname(options.master, 'setLink: master');
@@ -105,6 +109,7 @@ export async function setLink(options: { netns?: NetnsRef; ifname: string; up: b
 }
 
 export async function deleteLink(options: { netns?: NetnsRef; ifname: string }): Promise<void> {
+  checkOptions(options, ['netns', 'ifname'], 'deleteLink');
   const ifname = checkIfname(options.ifname, 'deleteLink: ifname');
   await withCallerStack(() => native().fixtures.deleteLink(netnsPath(options.netns, 'deleteLink: netns'), ifname));
 }
@@ -121,6 +126,7 @@ function splitCidr(cidr: string, what: string): [string, number] {
 
 /** Adds an address ('10.3.0.115/32'; without a prefix: /32 or /128) to an interface. Goes with the interface. */
 export async function addAddress(options: { netns?: NetnsRef; ifname: string; address: string }): Promise<void> {
+  checkOptions(options, ['netns', 'ifname', 'address'], 'addAddress');
   const ifname = checkIfname(options.ifname, 'addAddress: ifname');
   const [ip, prefix] = splitCidr(options.address, 'addAddress: address');
   await withCallerStack(() => native().fixtures.addAddress(netnsPath(options.netns, 'addAddress: netns'), ifname, ip, prefix));
@@ -146,6 +152,7 @@ export interface RouteOptions {
 
 /** Adds a route (protocol boot, as `ip route add`). Goes with the interface or namespace. */
 export async function addRoute(options: RouteOptions): Promise<void> {
+  checkOptions(options, ['netns', 'dst', 'via', 'dev', 'scope', 'onlink', 'table'], 'addRoute');
   const netns = netnsPath(options.netns, 'addRoute: netns');
   const [dst, dstLen] = options.dst === 'default' ? ['', 0] : splitCidr(options.dst, 'addRoute: dst');
   if (options.via !== undefined && !isIP(options.via)) throw new TypeError(`addRoute: via must be an IP address, got '${options.via}'`);
@@ -170,6 +177,7 @@ export async function addNeighbor(options: {
   lladdr: string;
   state?: keyof typeof NUD_VALUES;
 }): Promise<void> {
+  checkOptions(options, ['netns', 'ifname', 'ip', 'lladdr', 'state'], 'addNeighbor');
   const ifname = checkIfname(options.ifname, 'addNeighbor: ifname');
   if (!isIP(options.ip)) throw new TypeError(`addNeighbor: ip must be an IP address, got '${options.ip}'`);
   if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(options.lladdr)) throw new TypeError(`addNeighbor: lladdr must be a MAC address, got '${options.lladdr}'`);
@@ -187,6 +195,7 @@ export async function attachXdp(options: {
   program: KernelObject;
   mode?: 'generic' | 'driver';
 }): Promise<Removable> {
+  checkOptions(options, ['netns', 'ifname', 'program', 'mode'], 'attachXdp');
   const ifname = checkIfname(options.ifname, 'attachXdp: ifname');
   const netns = netnsPath(options.netns, 'attachXdp: netns');
   const mode = options.mode ?? 'generic';
@@ -209,6 +218,7 @@ export async function addTcFilter(options: {
   /** TCA_BPF_NAME; iproute2 writes 'obj.o:[section]'. */
   name?: string;
 }): Promise<Removable> {
+  checkOptions(options, ['netns', 'ifname', 'direction', 'program', 'priority', 'handle', 'name'], 'addTcFilter');
   const ifname = checkIfname(options.ifname, 'addTcFilter: ifname');
   const netns = netnsPath(options.netns, 'addTcFilter: netns');
   if (options.direction !== 'ingress' && options.direction !== 'egress') throw new TypeError("addTcFilter: direction must be 'ingress' or 'egress'");
@@ -239,6 +249,7 @@ export async function createNetfilterLink(options: {
   priority: number;
   defrag?: boolean;
 }): Promise<KernelObject> {
+  checkOptions(options, ['netns', 'program', 'family', 'hook', 'priority', 'defrag'], 'createNetfilterLink');
   const netns = netnsPath(options.netns, 'createNetfilterLink: netns');
   const pf = NF_FAMILIES[options.family];
   const hook = NF_HOOKS.indexOf(options.hook);

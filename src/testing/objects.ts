@@ -5,7 +5,7 @@ import { withCallerStack } from '../errors';
 import { FdOwner } from '../handle';
 import { native, type NativeFdHandle } from '../native';
 import { ATTACH_TYPES, MAP_TYPES, PROGRAM_TYPES, valueOf, type AttachTypeName, type MapTypeName, type ProgramTypeName } from '../names';
-import { describe } from '../validate';
+import { checkOptions, describe } from '../validate';
 
 /** A kernel object created by this module. Closing drops the fd; unpinned objects then go away. */
 export class KernelObject extends FdOwner {
@@ -70,6 +70,7 @@ export interface LoadProgramOptions {
 }
 
 export async function loadProgram(options: LoadProgramOptions = {}): Promise<KernelObject> {
+  checkOptions(options, ['type', 'name', 'insns', 'license', 'expectedAttachType', 'withBtf', 'maps'], 'loadProgram');
   const type = valueOf(PROGRAM_TYPES, options.type ?? 'sched_cls');
   if (type < 0) throw new RangeError(`unknown program type ${options.type}`);
   const name = options.name ?? '';
@@ -136,6 +137,7 @@ function mapExtraOf(value: unknown): bigint {
 }
 
 export async function createMap(options: CreateMapOptions): Promise<KernelObject> {
+  checkOptions(options, ['type', 'name', 'keySize', 'valueSize', 'maxEntries', 'flags', 'btf', 'innerMap', 'mapExtra'], 'createMap');
   const type = valueOf(MAP_TYPES, options.type);
   if (type < 0) throw new RangeError(`unknown map type ${options.type}`);
   const mapExtra = mapExtraOf(options.mapExtra);
