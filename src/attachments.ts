@@ -8,7 +8,7 @@ import { netnsPath } from './netns';
 import { getProgram, programsOf, type ProgramInfo } from './programs';
 import { interfacesOf, type NetnsOptions, type XdpMode } from './interfaces';
 import { ATTACH_TYPES, nameOf, type ProgramTypeName } from './names';
-import { checkOptions } from './validate';
+import { checkIfname, checkOptions, MAX_IFNAME } from './validate';
 
 export type AttachmentHook =
   | 'tcx/ingress'
@@ -206,11 +206,6 @@ export function rawAttachments(netns: string | undefined, device: string | numbe
   return withCallerStack(() => native().netAttachments(netns, device));
 }
 
-/** The longest interface name (IFNAMSIZ - 1): what if_nametoindex and the ethtool ioctl take. */
-export const MAX_IFNAME = 15;
-/** The longest alternative name (ALTIFNAMSIZ - 1): `ip link property add … altname` takes up to 127 characters. */
-export const MAX_ALTNAME = 127;
-
 /**
  * Checks `ifname`/`ifindex` (at most one). `maxName`: MAX_IFNAME where the name goes to the
  * kernel's name lookup, MAX_ALTNAME where the caller matches it against a listing's names and
@@ -218,11 +213,7 @@ export const MAX_ALTNAME = 127;
  */
 export function deviceOption(o: { ifname?: unknown; ifindex?: unknown }, what: string, maxName = MAX_IFNAME): string | number | undefined {
   if (o.ifname !== undefined && o.ifindex !== undefined) throw new TypeError(`${what}: give ifname or ifindex, not both`);
-  if (o.ifname !== undefined) {
-    if (typeof o.ifname !== 'string' || o.ifname.length === 0 || o.ifname.length > maxName || o.ifname.includes('/'))
-      throw new TypeError(`${what}: ifname must be an interface name of 1 to ${maxName} characters`);
-    return o.ifname;
-  }
+  if (o.ifname !== undefined) return checkIfname(o.ifname, `${what}: ifname`, maxName);
   if (o.ifindex !== undefined) {
     if (typeof o.ifindex !== 'number') throw new TypeError(`${what}: ifindex must be a number`);
     if (!Number.isInteger(o.ifindex) || o.ifindex < 1 || o.ifindex > 0x7fffffff) throw new RangeError(`${what}: ifindex must be a positive integer, got ${o.ifindex}`);

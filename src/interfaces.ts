@@ -5,7 +5,7 @@ import { withCallerStack } from './errors';
 import { native } from './native';
 import { tableRowsOf, type NativeTable } from './table';
 import { netnsPath, type NetnsRef } from './netns';
-import { checkOptions } from './validate';
+import { checkIfname, checkOptions } from './validate';
 
 /** Options shared by every per-namespace listing. */
 export interface NetnsOptions {
@@ -408,9 +408,8 @@ export async function listNeighbors(options?: NetnsOptions): Promise<NeighborInf
 /** The driver statistics `ethtool -S IFNAME` prints, in the driver's order (veth: `peer_ifindex` first). */
 export async function getEthtoolStats(options: NetnsOptions & { ifname: string }): Promise<Map<string, bigint>> {
   const o = checkOptions<NetnsOptions & { ifname: string }>(options, ['netns', 'ifname'], 'getEthtoolStats');
-  if (typeof o.ifname !== 'string' || o.ifname.length === 0 || o.ifname.length > 15)
-    throw new TypeError('getEthtoolStats: ifname must be an interface name of 1 to 15 characters');
+  const ifname = checkIfname(o.ifname, 'getEthtoolStats: ifname');
   const netns = netnsPath(o.netns, 'getEthtoolStats: netns');
-  const { names, values } = await withCallerStack(() => native().netEthtoolStats(netns, o.ifname!));
+  const { names, values } = await withCallerStack(() => native().netEthtoolStats(netns, ifname));
   return new Map(names.map((n, i) => [n, values[i]]));
 }

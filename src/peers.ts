@@ -2,12 +2,12 @@
 // programs), or from a host-side device to the namespace and processes behind it. This is the
 // `nsenter -t PID -n ethtool -S eth0 | grep peer_ifindex` → `ip link | grep IDX` → `bpftool net`
 // chain in one call.
-import { joinAttachments, rawAttachments, deviceOption, MAX_ALTNAME, type Attachment } from './attachments';
+import { joinAttachments, rawAttachments, deviceOption, type Attachment } from './attachments';
 import { BpfError, withCallerStack } from './errors';
 import { getEthtoolStats, interfacesOf, type InterfaceInfo, type NetnsOptions } from './interfaces';
 import { native } from './native';
 import { listNetns, netnsInfoOf, netnsPath, nsidsFrom, ownNetnsId, type NetnsInfo } from './netns';
-import { checkOptions } from './validate';
+import { checkOptions, MAX_ALTNAME } from './validate';
 
 export interface FindPeerOptions extends NetnsOptions {
   /** The interface whose peer to find, by name or alternative name (up to 127 characters); default 'eth0'. */

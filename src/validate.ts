@@ -17,6 +17,25 @@ export function checkPath(value: unknown, what: string): string {
   return value;
 }
 
+/** The longest interface name (IFNAMSIZ - 1): what if_nametoindex and the ethtool ioctl take. */
+export const MAX_IFNAME = 15;
+/** The longest alternative name (ALTIFNAMSIZ - 1): `ip link property add … altname` takes up to 127. */
+export const MAX_ALTNAME = 127;
+
+/**
+ * An interface name the kernel could hold (dev_valid_name): 1 to 15 bytes (IFNAMSIZ - 1, in
+ * UTF-8, as the kernel counts; `maxBytes` MAX_ALTNAME where alternative names are matched too),
+ * not '.' or '..', without '/' or whitespace. Anything else names no device, and is refused here
+ * rather than by a netlink or ioctl call. (':' is left to the kernel: SIOCETHTOOL reads 'eth0:1'
+ * as eth0.)
+ */
+export function checkIfname(value: unknown, what: string, maxBytes = MAX_IFNAME): string {
+  if (typeof value !== 'string' || value.length === 0 || Buffer.byteLength(value) > maxBytes || value === '.' || value === '..' || /[/\s]/.test(value)) {
+    throw new TypeError(`${what} must be an interface name of 1 to ${maxBytes} bytes without '/' or spaces, got ${describe(value)}`);
+  }
+  return value;
+}
+
 /** Rejects keys an options object does not know, naming the near miss. */
 export function checkOptions<T extends object>(value: unknown, known: readonly string[], what: string): Partial<T> {
   if (value === undefined) return {};

@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { withCallerStack } from '../errors';
 import { native } from '../native';
 import { netnsPath, type NetnsRef } from '../netns';
-import { checkOptions } from '../validate';
+import { checkIfname, checkOptions } from '../validate';
 import { KernelObject } from './objects';
 
 /** Something a fixture made; remove() undoes it (and is safe to call twice). */
@@ -17,12 +17,6 @@ export interface Removable {
 export function once(fn: () => Promise<void>): () => Promise<void> {
   let done: Promise<void> | undefined;
   return () => (done ??= fn());
-}
-
-function checkIfname(name: unknown, what: string): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 15 || /[/\s]/.test(name))
-    throw new TypeError(`${what} must be an interface name of 1 to 15 characters, got ${String(name)}`);
-  return name;
 }
 
 export interface NamedNetns extends Removable {
