@@ -8,13 +8,13 @@ import { listNetns, netnsPath, type NetnsInfo, type NetnsRef } from '../netns';
 import { findPeer } from '../peers';
 import { formatIpv6, parseIpv4, parseIpv6 } from '../layout';
 import { listPinned } from '../pins';
-import { checkOptions } from '../validate';
+import { checkIfname } from '../validate';
 import type { EndpointRecord } from './endpoints';
 import { lookupIpcache } from './ipcache';
-import { readEgress, readEndpoints, readIpcache, readMetrics, readSrv6Policy, readSrv6Vrf, type ReadOptions } from './read';
+import { readEgress, readEndpoints, readIpcache, readMetrics, readOptions, readSrv6Policy, readSrv6Vrf, type ReadOptions } from './read';
 import { judge, type AttachmentFact, type PinnedLinkFact, type PodReport, type PodRouteFact } from './report';
-import { DEFAULT_BPFFS, endpointLinksDir } from './specs';
-import { parseVersion, type CiliumRecords } from './version';
+import { endpointLinksDir } from './specs';
+import type { CiliumRecords } from './version';
 
 /** What `read` returns, or undefined when its map is not there (ENOENT: the feature is off on this node). */
 async function ifFeatureOn<T>(read: () => Promise<T>): Promise<T | undefined> {
@@ -90,11 +90,12 @@ async function step<T>(report: Mutable, name: string, fn: () => Promise<T>): Pro
  */
 export async function explainPod(target: PodTarget, options?: ExplainOptions): Promise<PodReport> {
   const t = checkTarget(target);
-  const o = checkOptions<ExplainOptions>(options, ['bpffs', 'version', 'ifname'], 'explainPod options');
-  parseVersion(o.version); // a bad version fails here, not as a step of the report
-  const bpffs = o.bpffs ?? DEFAULT_BPFFS;
+  // Checked as every reader checks them, here: a bad version or bpffs fails the call, not each
+  // step of the report.
+  const o = readOptions<ExplainOptions>(options, ['ifname'], 'explainPod options');
+  const { bpffs } = o;
   const read: ReadOptions = { bpffs, version: o.version };
-  const ifname = o.ifname ?? 'eth0';
+  const ifname = o.ifname === undefined ? 'eth0' : checkIfname(o.ifname, 'explainPod options: ifname');
   const report: Mutable = {
     bpffs,
     pod: { pids: [], addresses: [], routes: [] },

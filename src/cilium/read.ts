@@ -36,7 +36,8 @@ export interface Found {
   pinned?: string;
 }
 
-function readOptions<T extends ReadOptions>(raw: unknown, extra: readonly string[], what: string): T & { bpffs: string } {
+/** Checks a reader's options (`extra`: the keys it takes besides bpffs and version); bpffs defaults to /sys/fs/bpf. */
+export function readOptions<T extends ReadOptions>(raw: unknown, extra: readonly string[], what: string): T & { bpffs: string } {
   const options = checkOptions<T>(raw, [...READ_OPTIONS, ...extra], what) as T;
   parseVersion(options.version); // bad versions fail before any kernel work
   if (options.bpffs !== undefined && (typeof options.bpffs !== 'string' || options.bpffs === '')) throw new TypeError(`${what}: bpffs must be a non-empty path`);

@@ -200,3 +200,16 @@ describe('cilium.explainPod input', () => {
     await expect(cilium.explainPod({ ip: '10.0.0.1' }, { version: '1.2' })).rejects.toThrow(RangeError);
   });
 });
+
+describe('cilium.explainPod options', () => {
+  it('are checked as the readers check theirs, before any step runs: a bad bpffs or ifname rejects the call', async () => {
+    const pod = { pid: process.pid };
+    // Each was a report whose every step failed (bpffs) or that looked for no such interface.
+    await expect(cilium.explainPod(pod, { bpffs: 5 } as never)).rejects.toThrow(new TypeError('explainPod options: bpffs must be a non-empty path'));
+    await expect(cilium.explainPod(pod, { bpffs: '' })).rejects.toThrow(TypeError);
+    await expect(cilium.explainPod(pod, { ifname: 'a/b' })).rejects.toThrow(/^explainPod options: ifname must be an interface name/);
+    await expect(cilium.explainPod(pod, { ifname: 5 } as never)).rejects.toThrow(TypeError);
+    await expect(cilium.explainPod(pod, { version: '0.9' })).rejects.toThrow(RangeError);
+    await expect(cilium.explainPod(pod, { bpfs: '/x' } as never)).rejects.toThrow("explainPod options: unknown option 'bpfs'");
+  });
+});
