@@ -36,6 +36,7 @@ const URL_SCHEMES = ['containerd://', 'cri-o://', 'docker://', 'podman://'];
  * monitor, not the container) is not a match.
  */
 export function containerIdOfCgroup(path: string): { id: string; runtime?: ContainerRuntime } | undefined {
+  if (typeof path !== 'string') throw new TypeError(`containerIdOfCgroup takes a cgroup path string, got ${describe(path)}`);
   const segments = path.split('/');
   for (let i = segments.length - 1; i >= 0; i--) {
     const s = segments[i];

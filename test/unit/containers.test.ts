@@ -25,6 +25,12 @@ describe('containerIdOfCgroup', () => {
     expect(containerIdOfCgroup(`/kubepods/burstable/pod0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f/crio-conmon-${ID}`)).toBeUndefined();
   });
 
+  it('refuses what is not a path with a TypeError that says so', () => {
+    // It was "path.split is not a function".
+    expect(() => containerIdOfCgroup(5 as never)).toThrow(new TypeError('containerIdOfCgroup takes a cgroup path string, got number 5'));
+    expect(() => containerIdOfCgroup(undefined as never)).toThrow(new TypeError('containerIdOfCgroup takes a cgroup path string, got undefined'));
+  });
+
   it('finds nothing in paths that name no container', () => {
     expect(containerIdOfCgroup(`/kubepods.slice/crio-conmon-${ID}.scope`)).toBeUndefined(); // CRI-O's monitor
     expect(containerIdOfCgroup(`/system.slice/unknown-${ID}.scope`)).toBeUndefined();
