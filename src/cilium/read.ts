@@ -264,7 +264,9 @@ export async function readSrv6Sid(options?: ReadOptions): Promise<CiliumRecords<
 
 /** An endpoint's policy map, found by pin only (the kernel's 15-character names collide). */
 export async function readPolicy(endpointId: number, options?: ReadOptions): Promise<CiliumRecords<PolicyRecord>> {
-  if (typeof endpointId !== 'number' || !Number.isInteger(endpointId) || endpointId < 0 || endpointId > 0xffff) {
+  // A wrong type is a TypeError, a number out of range a RangeError, as checkId() tells them apart.
+  if (typeof endpointId !== 'number') throw new TypeError(`endpointId must be a number, got ${describe(endpointId)}`);
+  if (!Number.isInteger(endpointId) || endpointId < 0 || endpointId > 0xffff) {
     throw new RangeError(`endpointId must be an integer in 0..65535, got ${String(endpointId)}`);
   }
   const o = readOptions<ReadOptions>(options, [], 'cilium.policy options');

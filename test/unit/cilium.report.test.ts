@@ -213,3 +213,12 @@ describe('cilium.explainPod options', () => {
     await expect(cilium.explainPod(pod, { bpfs: '/x' } as never)).rejects.toThrow("explainPod options: unknown option 'bpfs'");
   });
 });
+
+describe('cilium.policy endpointId', () => {
+  it('a wrong type is a TypeError, a number out of range a RangeError, before any map is looked for', async () => {
+    await expect(cilium.policy('7' as never)).rejects.toThrow(new TypeError('endpointId must be a number, got string 7'));
+    await expect(cilium.policy(undefined as never)).rejects.toThrow(TypeError);
+    await expect(cilium.policy(65536)).rejects.toThrow(new RangeError('endpointId must be an integer in 0..65535, got 65536'));
+    await expect(cilium.policy(1.5)).rejects.toThrow(RangeError);
+  });
+});
