@@ -42,6 +42,11 @@ bool WalkIds(const IdSpace& space, Failure& failure,
     Fd fd(space.fd_by_id(id));
     if (!fd.valid()) {
       if (errno == ENOENT) continue;  // freed since get_next_id
+      // A link gets its id before its attachment is made (bpf_link_prime) and is opened by id only
+      // once it is (bpf_link_settle): until then bpf_link_by_id says EAGAIN, "pretend it doesn't
+      // exist yet". A walk while any process on the host creates a link met one and failed; it
+      // lists the link once it exists, or never when its attachment fails.
+      if (errno == EAGAIN && &space == &kLinks) continue;
       return failure.Set(errno, space.fd_op, std::string(space.kind) + " " + std::to_string(id));
     }
     if (!visit(id, fd.get(), failure)) return false;

@@ -35,7 +35,8 @@ bool KindOfFdTarget(std::string_view target, ObjectKind* kind);
 Fd OpenById(const IdSpace& space, uint32_t id, Failure& failure);
 
 // Calls `visit` with every object's id and an fd open on it, in id order. Objects that vanish
-// between get_next_id and get_fd_by_id (ENOENT) are skipped, as cilium/ebpf's iterator does.
+// between get_next_id and get_fd_by_id (ENOENT) are skipped, as cilium/ebpf's iterator does, and
+// so are links still being created (EAGAIN, below).
 // `visit` returns false to stop with its own failure.
 bool WalkIds(const IdSpace& space, Failure& failure,
              const std::function<bool(uint32_t id, int fd, Failure& failure)>& visit);

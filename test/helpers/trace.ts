@@ -23,14 +23,18 @@ export interface Traced {
   calls: string[];
 }
 
-/** Runs `script` (after PREAMBLE) with `node -e` under `strace -f -e trace=<syscalls>,write`. */
-export function traced(script: string, syscalls = 'bpf'): Traced {
+/**
+ * Runs `script` (after PREAMBLE) with `node -e` under `strace -f -e trace=<syscalls>,write`;
+ * `inject`, an strace injection (`bpf:error=EAGAIN:when=2`), fails a call the kernel did not.
+ */
+export function traced(script: string, syscalls = 'bpf', inject?: string): Traced {
   const dir = tempDir('bpfscope-trace-');
   try {
     const out = join(dir, 'trace');
     // strace itself runs without the sanitizer preload; the traced node gets it back with -E.
     const preload = process.env.LD_PRELOAD ? ['-E', `LD_PRELOAD=${process.env.LD_PRELOAD}`] : [];
-    const r = spawnSync('strace', ['-f', '-qq', '-s', '64', '-e', `trace=${syscalls},write`, '-o', out, ...preload,
+    const injection = inject ? ['-e', `inject=${inject}`] : [];
+    const r = spawnSync('strace', ['-f', '-qq', '-s', '64', '-e', `trace=${syscalls},write`, ...injection, '-o', out, ...preload,
       process.execPath, '-e', PREAMBLE + script], { encoding: 'utf8', env: toolEnv, timeout: 120_000 });
     if (r.status !== 0) throw new Error(`traced script failed (${r.status}): ${r.stderr}`);
     const traced = new RegExp(`\\b(${syscalls.split(',').join('|')})\\(|MARK`);

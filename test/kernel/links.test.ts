@@ -4,6 +4,7 @@ import { expect, it } from 'vitest';
 import { BpfError, getLink, listAttachments, listLinks, type LinkInfo, type NetfilterAttachment } from 'bpfscope';
 import { attachTcx, attachTracepoint, createLink, createMap, createNetfilterLink, loadProgram, returnInsns, type KernelObject } from 'bpfscope/testing';
 import { bpftool, describeKernel, mustCgroup, mustNetns, mustVeth, owned, run } from '../helpers/kernel';
+import { traced } from '../helpers/trace';
 
 interface BpftoolLink {
   id: number;
@@ -22,6 +23,25 @@ interface BpftoolLink {
 }
 
 describeKernel('links', () => {
+  it('a listing skips a link that is still being created (EAGAIN by id) instead of failing, as the kernel asks', async () => {
+    // Any process attaching a link makes this window: its id exists before the link can be opened
+    // by it. strace stands in for that process: the listing's first open by id (its thread's
+    // second bpf call, after BPF_LINK_GET_NEXT_ID) gets EAGAIN.
+    const program = owned(await loadProgram({ type: 'tracepoint', name: 'bpfs_eagain' }));
+    const ours = [owned(await attachTracepoint(program, 'syscalls/sys_enter_getpid')), owned(await attachTracepoint(program, 'syscalls/sys_enter_getppid'))];
+    const trace = traced(`
+      b.listLinks().then((links) => console.log(JSON.stringify(links.map((l) => l.id))), (err) => console.log(JSON.stringify(err.message)));
+    `, 'bpf', 'bpf:error=EAGAIN:when=2');
+    const injected = trace.calls.filter((l) => l.includes('(INJECTED)'));
+    expect(injected).toHaveLength(1);
+    expect(injected[0]).toMatch(/bpf\(BPF_LINK_GET_FD_BY_ID, \{link_id=(\d+)/);
+    const skipped = Number(/link_id=(\d+)/.exec(injected[0])![1]);
+    const listed = JSON.parse(trace.stdout) as number[] | string;
+    expect(listed, 'listLinks resolved').toBeInstanceOf(Array);
+    expect(listed).not.toContain(skipped);
+    for (const link of ours) if (link.id !== skipped) expect(listed).toContain(link.id);
+  });
+
   it('lists tcx links on both hooks with the values bpftool 7.5 prints', async () => {
     const veth = mustVeth();
     const ingress = owned(await loadProgram({ type: 'sched_cls', name: 'cil_from_container' }));
