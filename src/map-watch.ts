@@ -157,19 +157,24 @@ export function watchPoller(poller: MapPoller, options: WatchOptions = {}): Asyn
 
 async function* ticks(poller: MapPoller, intervalMs: number, signal?: AbortSignal): AsyncGenerator<MapChanges, void, undefined> {
   // The poller is the watch's own: its dumps go when the iteration ends (abort, break, error).
-  using owned = poller;
-  while (!signal?.aborted) {
-    const changes = await owned.pollAsync();
-    // An abort while the dump ran ends the iteration here: a loop that aborted (to shut down, or
-    // with --count reached) gets no tick after abort() returned.
-    if (signal?.aborted) return;
-    yield changes;
-    // An abort while the consumer held the tick makes the sleep reject at once.
-    try {
-      await sleep(intervalMs, undefined, { signal });
-    } catch (err) {
+  // try/finally rather than `using`, whose downlevel helper needs a global Symbol.dispose, which
+  // Node 18 before 18.18 lacks.
+  try {
+    while (!signal?.aborted) {
+      const changes = await poller.pollAsync();
+      // An abort while the dump ran ends the iteration here: a loop that aborted (to shut down, or
+      // with --count reached) gets no tick after abort() returned.
       if (signal?.aborted) return;
-      throw err;
+      yield changes;
+      // An abort while the consumer held the tick makes the sleep reject at once.
+      try {
+        await sleep(intervalMs, undefined, { signal });
+      } catch (err) {
+        if (signal?.aborted) return;
+        throw err;
+      }
     }
+  } finally {
+    poller.close();
   }
 }
