@@ -145,8 +145,8 @@ void Finish(Napi::Env env, Napi::Function, std::nullptr_t*, Job* job) {
 
 // Node finalizes each job's thread-safe function exactly once: after Finish, or when the
 // environment goes away (a terminated worker_thread, the process exiting) with the job running or
-// reported (a job still queued has none yet: ~Slots deletes it). Its thread then may still be running, and must end before the function it
-// reports through is freed.
+// reported (a job still queued has none yet: ~Slots deletes it). Its thread then may still be
+// running, and must end before the function it reports through is freed.
 void Free(Napi::Env, Job* job, std::nullptr_t*) {
   if (job->thread.joinable()) job->thread.join();
   delete job;
