@@ -429,7 +429,7 @@ describeKernel('network view', () => {
     const byLongAltName = await findPeer({ netns: { name: ns }, ifname: long });
     expect(byLongAltName.local.name).toBe('a1');
     expect(byLongAltName.peer).toMatchObject({ name: 'a0' });
-    await expect(findPeer({ netns: { name: ns }, ifname: `${long}x` })).rejects.toThrow('ifname must be an interface name of 1 to 127 characters');
+    await expect(findPeer({ netns: { name: ns }, ifname: `${long}x` })).rejects.toThrow('findPeer: ifname must be an interface name of 1 to 127 bytes');
   });
 
   it('finds no peer for a macvlan, whose IFLA_LINK names its lower device, here or in another namespace', async () => {
