@@ -41,8 +41,11 @@ export interface MprogAttachment extends DeviceAttachment {
   hook: 'tcx/ingress' | 'tcx/egress' | 'netkit/primary' | 'netkit/peer';
   /** 0-based place in the hook's execution order. */
   position: number;
-  /** The bpf link holding the program; 0 for a program attached without a link (BPF_PROG_ATTACH). */
-  linkId: number;
+  /**
+   * The bpf link holding the program; undefined for a program attached without one
+   * (BPF_PROG_ATTACH), which the kernel and bpftool report as link id 0 (no link has id 0).
+   */
+  linkId?: number;
   /** The hook's revision: it changes with every attach and detach. */
   revision: bigint;
 }
@@ -125,15 +128,16 @@ export function joinAttachments(raw: RawAttachments): Attachment[] {
       const type = e.attachType as number;
       const position = hookOrder.get(type) ?? 0;
       hookOrder.set(type, position + 1);
-      out.push({
+      const attachment: MprogAttachment = {
         ...base(e.progId as number),
         hook: MPROG_HOOKS[nameOf(ATTACH_TYPES, type) as string],
         ifindex,
         ifname,
         position,
-        linkId: e.linkId as number,
         revision: e.revision as bigint,
-      });
+      };
+      if (e.linkId) attachment.linkId = e.linkId as number;
+      out.push(attachment);
     }
     for (const f of raw.tc) {
       // Only cls_bpf filters carry a program id (native/netlink_parse.cc); u32, flower, … do not.

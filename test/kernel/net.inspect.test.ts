@@ -23,7 +23,7 @@ import {
   type XdpAttachment,
 } from 'bpfscope';
 import { createLink, createVeth, loadProgram, pin, setLink } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, ipJson, mustBpffs, mustNetns, owned, run, tempDir, uniqueName } from '../helpers/kernel';
+import { bpftool, cleanup, describeKernel, ipJson, mustBpffs, mustNetns, mustVeth, owned, run, tempDir, uniqueName } from '../helpers/kernel';
 import { buildWorld, GATEWAY, type World } from '../helpers/networld';
 import { PACKAGE_ROOT } from '../helpers/trace';
 
@@ -227,7 +227,7 @@ describeKernel('network view', () => {
           const m = o as MprogAttachment;
           expect(m.hook).toBe(t.kind);
           expect(m.progId).toBe(t.prog_id);
-          expect(m.linkId).toBe(t.link_id);
+          expect(m.linkId).toBe(t.link_id || undefined);
           expect(m.progName).toBe(t.name);
         } else {
           const c = o as TcAttachment;
@@ -284,12 +284,29 @@ describeKernel('network view', () => {
     expect(whole.filter((a) => a.hook === 'flow_dissector').map((a) => a.progId)).toEqual([dissector.id]);
   });
 
+  it('gives a tcx program attached without a link (BPF_PROG_ATTACH) no linkId, where bpftool prints link_id 0', async () => {
+    const veth = mustVeth();
+    const linked = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_tcx_link' }));
+    const bare = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_tcx_bare' }));
+    const link = owned(await createLink(linked, veth.hostIfindex, 'tcx_ingress'));
+    // bpftool attaches tcx programs with BPF_PROG_ATTACH: the kernel then reports link id 0.
+    run('bpftool', ['net', 'attach', 'tcx_ingress', 'id', String(bare.id), 'dev', veth.host]);
+    const ours = (await listAttachments({ ifname: veth.host })).filter((a): a is MprogAttachment => a.hook === 'tcx/ingress');
+    const [net] = bpftool<Json[]>('net', 'show', 'dev', veth.host);
+    const theirs = net.tc.filter((t: Json) => t.kind === 'tcx/ingress');
+    expect(theirs.map((t: Json) => [t.prog_id, t.link_id])).toEqual([[linked.id, link.id], [bare.id, 0]]);
+    // No link: undefined, as a cgroup attachment's, rather than the kernel's 0 (a link id is never 0).
+    expect(ours.map((a) => [a.progId, a.linkId])).toEqual([[linked.id, link.id], [bare.id, undefined]]);
+    expect('linkId' in ours[1]).toBe(false);
+  });
+
   it('lists the whole namespace like `bpftool -j net show`, and a pod namespace from a thread inside it', async () => {
     const all = await listAttachments();
     const [net] = bpftool<Json[]>('net', 'show');
     const ourTcx = all.filter((a) => a.hook.startsWith('tcx/')) as MprogAttachment[];
     const theirTcx = net.tc.filter((t: Json) => t.kind.startsWith('tcx/'));
-    expect(ourTcx.map((a) => [a.ifindex, a.hook, a.progId, a.linkId])).toEqual(theirTcx.map((t: Json) => [t.ifindex, t.kind, t.prog_id, t.link_id]));
+    // bpftool's link_id 0 is a program attached without a link, whose linkId is undefined.
+    expect(ourTcx.map((a) => [a.ifindex, a.hook, a.progId, a.linkId])).toEqual(theirTcx.map((t: Json) => [t.ifindex, t.kind, t.prog_id, t.link_id || undefined]));
     expect(all.filter((a) => a.hook === 'flow_dissector').map((a) => a.progId)).toEqual((net.flow_dissector ?? []).map((f: Json) => f.id));
 
     const p0 = world.pods[0];
@@ -299,7 +316,7 @@ describeKernel('network view', () => {
     expect(podTcx.length).toBe(1);
     const ours = inPod.filter((a) => a.hook.startsWith('tcx/')) as MprogAttachment[];
     expect(ours.map((a) => [a.ifname, a.hook, a.progId, a.linkId, a.progName])).toEqual([
-      ['eth0', 'tcx/ingress', podTcx[0].prog_id, 0, 'bpfs_in_pod'],
+      ['eth0', 'tcx/ingress', podTcx[0].prog_id, undefined, 'bpfs_in_pod'], // no link: bpftool's link_id 0
     ]);
     expect(ours[0].progId).toBe(world.podTcx.id);
   });
