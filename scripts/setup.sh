@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what bpfscope needs on a Debian/Ubuntu machine, and mounts bpffs.
+# Installs what bpfscope needs on a Debian/Ubuntu machine, and mounts bpffs (and, for the tests, tracefs).
 #   scripts/setup.sh          build needs: compiler headers and libraries for the addon
 #   scripts/setup.sh --test   also the oracles the tests compare with (bpftool >= 7.3 for tcx, ip, tc, ethtool)
 #   scripts/setup.sh --fuzz   also clang with libFuzzer's runtime (-fsanitize=fuzzer) for the fuzz targets
@@ -76,5 +76,10 @@ fi
 # bpffs: programs and maps are pinned under /sys/fs/bpf by convention (tests use a private mount of their own).
 if [ "$(id -u)" = 0 ] && ! grep -qs ' /sys/fs/bpf bpf ' /proc/mounts; then
   mkdir -p /sys/fs/bpf && mount -t bpf bpf /sys/fs/bpf || echo "warning: could not mount bpffs at /sys/fs/bpf" >&2
+fi
+# tracefs: the tests attach programs to tracepoints, whose ids tracefs gives (events/<category>/<name>/id).
+# A fresh machine may have neither it nor debugfs mounted.
+if [ $want_test = 1 ] && [ "$(id -u)" = 0 ] && ! grep -qs ' /sys/kernel/tracing tracefs ' /proc/mounts; then
+  mount -t tracefs tracefs /sys/kernel/tracing || echo "warning: could not mount tracefs at /sys/kernel/tracing" >&2
 fi
 exit 0

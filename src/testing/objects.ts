@@ -1,6 +1,6 @@
 // Real kernel objects for tests and the demo: programs from raw instructions, maps, BTF,
 // tcx links, pins and private bpffs mounts. Each object is a handle that owns its fd.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { withCallerStack } from '../errors';
 import { FdOwner } from '../handle';
 import { native, type NativeFdHandle } from '../native';
@@ -191,12 +191,18 @@ export async function createLink(program: KernelObject, target: number | string 
   return new KernelObject('link', await withCallerStack(() => native().fixtures.createLink(program.handle, to, type)));
 }
 
+/** Where tracefs is mounted: its own mount point, or under debugfs as older systems mount it. */
+function tracefs(): string {
+  for (const dir of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) if (existsSync(`${dir}/events`)) return dir;
+  throw new Error('tracefs is not mounted (mount -t tracefs tracefs /sys/kernel/tracing): tracepoint ids are read from it');
+}
+
 /**
  * Attaches a tracepoint program to a kernel tracepoint ('syscalls/sys_enter_getpid', its
  * directory under tracefs' events/) through a perf_event link, as libbpf attaches SEC("tp/…").
  */
 export async function attachTracepoint(program: KernelObject, tracepoint: string): Promise<KernelObject> {
-  const id = Number(readFileSync(`/sys/kernel/tracing/events/${tracepoint}/id`, 'utf8'));
+  const id = Number(readFileSync(`${tracefs()}/events/${tracepoint}/id`, 'utf8'));
   return new KernelObject('link', await withCallerStack(() => native().fixtures.perfEventLink(program.handle, id)));
 }
 
