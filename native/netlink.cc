@@ -45,13 +45,6 @@
 
 namespace bpfscope::netlink {
 
-bool IfIndex(const std::string& name, int32_t* out, Failure& failure) {
-  unsigned int index = name.size() < IFNAMSIZ ? if_nametoindex(name.c_str()) : 0;
-  if (index == 0) return failure.Set(name.size() < IFNAMSIZ ? errno : ENODEV, "if_nametoindex", "interface " + name);
-  *out = static_cast<int32_t>(index);
-  return true;
-}
-
 namespace {
 
 // ---- the socket ------------------------------------------------------------------------------
@@ -128,6 +121,37 @@ class Rtnl {
   std::vector<char> buf_;
   std::array<char, 4096> req_ {};
 };
+
+// The ifindex of an alternative name too long for if_nametoindex (16 to 127 bytes, Linux 5.5+):
+// RTM_GETLINK looks names up by IFLA_ALT_IFNAME, as `ip link show dev NAME` does.
+bool IfIndexOfAltName(const std::string& name, int32_t* out, Failure& failure) {
+  Rtnl nl;
+  if (!nl.Open(failure)) return false;
+  nlmsghdr* req = nl.Start(RTM_GETLINK, 0, sizeof(ifinfomsg));
+  mnl_attr_put_strz(req, IFLA_ALT_IFNAME, name.c_str());
+  // The kernel sends the device's whole RTM_NEWLINK; only its header is read.
+  mnl_attr_put_u32(req, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+  *out = 0;
+  bool ok = nl.Talk(req, "RTM_GETLINK", "interface " + name, [&](const nlmsghdr* reply) {
+    if (reply->nlmsg_type == RTM_NEWLINK && reply->nlmsg_len >= NLMSG_LENGTH(sizeof(ifinfomsg)))
+      *out = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(reply))->ifi_index;
+  }, failure);
+  if (ok && *out <= 0) return failure.Set(ENODEV, "RTM_GETLINK", "interface " + name);
+  return ok;
+}
+
+}  // namespace
+
+bool IfIndex(const std::string& name, int32_t* out, Failure& failure) {
+  if (name.size() >= IFNAMSIZ) return IfIndexOfAltName(name, out, failure);
+  // if_nametoindex (SIOCGIFINDEX) finds alternative names of up to 15 bytes too.
+  unsigned int index = if_nametoindex(name.c_str());
+  if (index == 0) return failure.Set(errno, "if_nametoindex", "interface " + name);
+  *out = static_cast<int32_t>(index);
+  return true;
+}
+
+namespace {
 
 // ---- records to JS ---------------------------------------------------------------------------
 
@@ -448,12 +472,20 @@ class EthtoolStatsTask : public Task {
   explicit EthtoolStatsTask(std::string ifname) : ifname_(std::move(ifname)) {}
   bool Run(Failure& failure) override {
     std::string object = "interface " + ifname_;
-    if (ifname_.size() >= IFNAMSIZ) return failure.Set(ENODEV, "SIOCETHTOOL", object);
+    // The ioctl takes names of up to 15 bytes: a longer alternative name goes by the device's name.
+    char name[IFNAMSIZ] = {};
+    if (ifname_.size() >= IFNAMSIZ) {
+      int32_t ifindex;
+      if (!IfIndex(ifname_, &ifindex, failure)) return false;
+      if (!if_indextoname(static_cast<unsigned>(ifindex), name)) return failure.Set(errno, "if_indextoname", object);
+    } else {
+      std::memcpy(name, ifname_.c_str(), ifname_.size());
+    }
     Fd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     if (!sock.valid()) return failure.Set(errno, "socket", "AF_INET");
     auto ioctl = [&](void* data, const char* cmd) {
       struct ifreq ifr {};
-      std::memcpy(ifr.ifr_name, ifname_.c_str(), ifname_.size());
+      std::memcpy(ifr.ifr_name, name, sizeof(name));
       ifr.ifr_data = static_cast<char*>(data);
       if (::ioctl(sock.get(), SIOCETHTOOL, &ifr) != 0) return failure.Set(errno, "SIOCETHTOOL", object, cmd);
       return true;

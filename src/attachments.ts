@@ -8,7 +8,7 @@ import { netnsPath } from './netns';
 import { getProgram, programsOf, type ProgramInfo } from './programs';
 import { interfacesOf, type NetnsOptions, type XdpMode } from './interfaces';
 import { ATTACH_TYPES, nameOf, type ProgramTypeName } from './names';
-import { checkIfname, checkOptions, MAX_IFNAME } from './validate';
+import { checkIfname, checkOptions, MAX_ALTNAME } from './validate';
 
 export type AttachmentHook =
   | 'tcx/ingress'
@@ -211,13 +211,13 @@ export function rawAttachments(netns: string | undefined, device: string | numbe
 }
 
 /**
- * Checks `ifname`/`ifindex` (at most one). `maxName`: MAX_IFNAME where the name goes to the
- * kernel's name lookup, MAX_ALTNAME where the caller matches it against a listing's names and
- * alternative names itself.
+ * Checks `ifname`/`ifindex` (at most one). A name may be an alternative name: the addon looks
+ * names of up to 15 bytes up with if_nametoindex, which finds alternative names too, and longer
+ * ones by IFLA_ALT_IFNAME.
  */
-export function deviceOption(o: { ifname?: unknown; ifindex?: unknown }, what: string, maxName = MAX_IFNAME): string | number | undefined {
+export function deviceOption(o: { ifname?: unknown; ifindex?: unknown }, what: string): string | number | undefined {
   if (o.ifname !== undefined && o.ifindex !== undefined) throw new TypeError(`${what}: give ifname or ifindex, not both`);
-  if (o.ifname !== undefined) return checkIfname(o.ifname, `${what}: ifname`, maxName);
+  if (o.ifname !== undefined) return checkIfname(o.ifname, `${what}: ifname`, MAX_ALTNAME);
   if (o.ifindex !== undefined) {
     if (typeof o.ifindex !== 'number') throw new TypeError(`${what}: ifindex must be a number`);
     if (!Number.isInteger(o.ifindex) || o.ifindex < 1 || o.ifindex > 0x7fffffff) throw new RangeError(`${what}: ifindex must be a positive integer, got ${o.ifindex}`);

@@ -5,7 +5,7 @@ import { withCallerStack } from './errors';
 import { native } from './native';
 import { tableRowsOf, type NativeTable } from './table';
 import { netnsPath, type NetnsRef } from './netns';
-import { checkIfname, checkOptions } from './validate';
+import { checkIfname, checkOptions, MAX_ALTNAME } from './validate';
 
 /** Options shared by every per-namespace listing. */
 export interface NetnsOptions {
@@ -408,7 +408,8 @@ export async function listNeighbors(options?: NetnsOptions): Promise<NeighborInf
 /** The driver statistics `ethtool -S IFNAME` prints, in the driver's order (veth: `peer_ifindex` first). */
 export async function getEthtoolStats(options: NetnsOptions & { ifname: string }): Promise<Map<string, bigint>> {
   const o = checkOptions<NetnsOptions & { ifname: string }>(options, ['netns', 'ifname'], 'getEthtoolStats');
-  const ifname = checkIfname(o.ifname, 'getEthtoolStats: ifname');
+  // An alternative name too long for the ioctl is looked up by the addon (IFLA_ALT_IFNAME).
+  const ifname = checkIfname(o.ifname, 'getEthtoolStats: ifname', MAX_ALTNAME);
   const netns = netnsPath(o.netns, 'getEthtoolStats: netns');
   const { names, values } = await withCallerStack(() => native().netEthtoolStats(netns, ifname));
   return new Map(names.map((n, i) => [n, values[i]]));

@@ -7,7 +7,7 @@ import { BpfError, withCallerStack } from './errors';
 import { getEthtoolStats, interfacesOf, type InterfaceInfo, type NetnsOptions } from './interfaces';
 import { native } from './native';
 import { listNetns, netnsInfoOf, netnsPath, nsidsFrom, ownNetnsId, type NetnsInfo } from './netns';
-import { checkOptions, MAX_ALTNAME } from './validate';
+import { checkOptions } from './validate';
 
 export interface FindPeerOptions extends NetnsOptions {
   /** The interface whose peer to find, by name or alternative name (up to 127 characters); default 'eth0'. */
@@ -71,8 +71,8 @@ async function namespaceWithNsid(from: string | undefined, nsid: number): Promis
 export async function findPeer(options?: FindPeerOptions): Promise<FindPeerResult> {
   const o = checkOptions<FindPeerOptions>(options, ['netns', 'ifname', 'ifindex'], 'findPeer');
   const netns = netnsPath(o.netns, 'findPeer: netns');
-  // Matched below against the listing's names and alternative names, so any altname is accepted.
-  const device = deviceOption(o, 'findPeer', MAX_ALTNAME) ?? 'eth0';
+  // Matched below against the listing's names and alternative names.
+  const device = deviceOption(o, 'findPeer') ?? 'eth0';
   const links = interfacesOf(await withCallerStack(() => native().netLinks(netns)));
   // By name as the kernel resolves one: the interface's name or one of its alternative names.
   const local = links.find((l) => (typeof device === 'string' ? l.name === device || l.altNames?.includes(device) : l.ifindex === device));

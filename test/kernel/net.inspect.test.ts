@@ -449,6 +449,27 @@ describeKernel('network view', () => {
     await expect(findPeer({ netns: { name: ns }, ifname: `${long}x` })).rejects.toThrow('findPeer: ifname must be an interface name of 1 to 127 bytes');
   });
 
+  it('takes an alternative name longer than 15 bytes for listAttachments and getEthtoolStats, as for the device\'s name', async () => {
+    const p = world.pods[0];
+    const long = `${p.host}-uplink-${'y'.repeat(90)}`;
+    run('ip', ['link', 'property', 'add', 'dev', p.host, 'altname', long]);
+    try {
+      const byName = await listAttachments({ ifname: p.host });
+      expect(byName.some((a) => a.hook === 'tcx/ingress')).toBe(true);
+      expect(await listAttachments({ ifname: long })).toEqual(byName);
+      // SIOCETHTOOL takes 15 bytes: the addon asks by the device's name, as `ethtool -S` must.
+      const ethtool = run('ethtool', ['-S', p.host]);
+      const stats = await getEthtoolStats({ ifname: long });
+      expect(stats.get('peer_ifindex')).toBe(BigInt(/peer_ifindex: (\d+)/.exec(ethtool)![1]));
+      expect([...stats.keys()]).toEqual([...ethtool.matchAll(/^\s+(\S+): \d+$/gm)].map((m) => m[1]));
+      for (const call of [() => listAttachments({ ifname: `${long}z` }), () => getEthtoolStats({ ifname: `${long}z` })]) {
+        await expect(call()).rejects.toMatchObject({ code: 'ENODEV', op: 'RTM_GETLINK', object: `interface ${long}z` });
+      }
+    } finally {
+      run('ip', ['link', 'property', 'del', 'dev', p.host, 'altname', long]);
+    }
+  });
+
   it('finds no peer for a macvlan, whose IFLA_LINK names its lower device, here or in another namespace', async () => {
     const [a, b] = [mustNetns(), mustNetns()];
     run('ip', ['-n', a, 'link', 'add', 'low0', 'type', 'veth', 'peer', 'name', 'low1']);
