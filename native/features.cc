@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <memory>
 
+#include "errors.h"
 #include "task.h"
 #include "uapi_compat.h"
 
@@ -15,18 +16,21 @@ namespace bpfscope::features {
 
 namespace {
 
-// versions() → { libbpfBuild, libbpfRuntime, kernelRelease, kernelVersion }
+// versions() → { libbpfBuild, libbpfRuntime, kernelRelease, kernelVersion, machine }
 Napi::Value Versions(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  struct utsname u {};
+  if (uname(&u) != 0) {
+    Failure failure;
+    failure.Set(errno, "uname", "the kernel");
+    return errors::Throw(env, failure);
+  }
   Napi::Object o = Napi::Object::New(env);
   o.Set("libbpfBuild", std::to_string(LIBBPF_MAJOR_VERSION) + "." + std::to_string(LIBBPF_MINOR_VERSION));
   o.Set("libbpfRuntime", std::to_string(libbpf_major_version()) + "." + std::to_string(libbpf_minor_version()));
-  struct utsname u {};
-  if (uname(&u) == 0) {
-    o.Set("kernelRelease", u.release);
-    o.Set("kernelVersion", u.version);
-    o.Set("machine", u.machine);
-  }
+  o.Set("kernelRelease", u.release);
+  o.Set("kernelVersion", u.version);
+  o.Set("machine", u.machine);
   return o;
 }
 

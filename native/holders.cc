@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -95,7 +97,7 @@ class ListHoldersTask : public Task {
       return;
     }
     Fd infos;
-    std::string comm;
+    std::optional<std::string> comm;
     char target[64];
     while (const dirent* entry = ::readdir(fds.get())) {
       long fd = DecimalName(entry->d_name);
@@ -105,8 +107,9 @@ class ListHoldersTask : public Task {
       if (n <= 0 || !KindOfFdTarget(std::string_view(target, static_cast<size_t>(n)), &kind)) continue;
       if (!infos.valid()) {
         infos.Reset(::openat(proc, info_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        // Empty only when unreadable (the process exited meanwhile): a comm file ends in '\n'.
         std::string text = ReadSmallFileAt(proc, (std::string(pid_name) + "/comm").c_str());
-        comm = text.substr(0, text.find('\n'));
+        comm = text.empty() ? std::nullopt : std::optional(text.substr(0, text.find('\n')));
       }
       uint64_t id;
       if (!FdinfoU64(ReadSmallFileAt(infos.get(), entry->d_name), SpaceOf(kind).fdinfo_id, &id)) continue;
@@ -115,7 +118,7 @@ class ListHoldersTask : public Task {
       table_.Number(k_pid, pid);
       table_.Number(k_fd, static_cast<double>(fd));
       table_.String(k_kind, SpaceOf(kind).kind);
-      table_.String(k_comm, comm);
+      if (comm) table_.String(k_comm, *comm);
     }
   }
 

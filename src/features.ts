@@ -10,12 +10,13 @@ export interface Versions {
   /** This package's version. */
   bpfscope: string;
   node: string;
-  /** Node-API version the runtime offers. */
-  napi: string;
+  /** Node-API version the runtime offers (undefined where the runtime does not say). */
+  napi?: string;
   /** libbpf the addon was compiled against, and the one loaded now (e.g. '1.1'). */
   libbpf: { build: string; runtime: string };
   /** uname -r, e.g. '6.18.44'. */
   kernel: string;
+  /** uname -m, e.g. 'x86_64' or 'aarch64'. */
   machine: string;
   /** Whether the kernel exposes its own BTF (/sys/kernel/btf/vmlinux). */
   vmlinuxBtf: boolean;
@@ -27,10 +28,10 @@ export function versions(): Versions {
   return {
     bpfscope: pkg.version,
     node: process.versions.node,
-    napi: process.versions.napi ?? 'unknown',
+    napi: process.versions.napi,
     libbpf: { build: v.libbpfBuild, runtime: v.libbpfRuntime },
-    kernel: v.kernelRelease ?? 'unknown',
-    machine: v.machine ?? process.arch,
+    kernel: v.kernelRelease,
+    machine: v.machine,
     vmlinuxBtf: existsSync('/sys/kernel/btf/vmlinux'),
   };
 }

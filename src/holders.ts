@@ -7,8 +7,8 @@ import { tableRowsOf } from './table';
 /** A process holding one object open. */
 export interface HolderProcess {
   pid: number;
-  /** The process's name (/proc/<pid>/comm), as bpftool prints it. */
-  comm: string;
+  /** The process's name (/proc/<pid>/comm), as bpftool prints it; undefined if it exited before its name was read. */
+  comm?: string;
   /** Its fds on the object, lowest first: a process can hold one object more than once. */
   fds: number[];
 }
@@ -31,7 +31,7 @@ interface HolderRow {
   id: number;
   pid: number;
   fd: number;
-  comm: string;
+  comm?: string;
 }
 
 const holderRowsOf = tableRowsOf<HolderRow>(() => native().schemas.holder);
@@ -49,7 +49,7 @@ export async function listHolders(): Promise<BpfHolders> {
     const processes = byKind[row.kind].get(row.id) ?? [];
     if (processes.length === 0) byKind[row.kind].set(row.id, processes);
     let holder = processes.find((p) => p.pid === row.pid);
-    if (!holder) processes.push((holder = { pid: row.pid, comm: row.comm ?? '', fds: [] }));
+    if (!holder) processes.push((holder = { pid: row.pid, comm: row.comm, fds: [] }));
     holder.fds.push(row.fd);
   }
   for (const processes of [...byKind.program.values(), ...byKind.map.values(), ...byKind.link.values()]) {

@@ -86,7 +86,7 @@ export interface NativeBinding {
   /** Programs attached to a cgroup (or a tree of them), with their info and every link (src/cgroups.ts). */
   cgroupQuery(path: string, attachTypes: number[], effective: boolean, recursive: boolean): Promise<{ attachments: NativeTable; programs: NativeTable; links: NativeTable }>;
   listPinned(root: string): Promise<NativePinnedSet>;
-  versions(): { libbpfBuild: string; libbpfRuntime: string; kernelRelease?: string; kernelVersion?: string; machine?: string };
+  versions(): { libbpfBuild: string; libbpfRuntime: string; kernelRelease: string; kernelVersion: string; machine: string };
   probe(kind: 'attach-query' | 'map-type' | 'prog-type', value: number): Promise<number>;
   // Network: `netns` is an nsfs path, or undefined for the caller's own namespace.
   netLinks(netns?: string): Promise<NativeTable>;

@@ -109,7 +109,7 @@ function programRows(programs: ProgramInfo[], holders: Map<number, HolderProcess
 
 /** bpftool's text for the processes holding an object: `node(4871) sleep(4890)`. */
 function pidsText(processes: HolderProcess[] | undefined): string {
-  return (processes ?? []).map((p) => `${p.comm}(${p.pid})`).join(' ');
+  return (processes ?? []).map((p) => `${p.comm ?? '?'}(${p.pid})`).join(' ');
 }
 
 /**
@@ -467,7 +467,7 @@ const commands: Record<string, Command> = {
     const features = await probeFeatures().catch(() => []);
     print(ctx, { ...v, features }, () =>
       [
-        `bpfscope ${v.bpfscope} (node ${v.node}, napi ${v.napi})`,
+        `bpfscope ${v.bpfscope} (node ${v.node}${v.napi === undefined ? '' : `, napi ${v.napi}`})`,
         `libbpf ${v.libbpf.runtime} (built against ${v.libbpf.build})`,
         `kernel ${v.kernel} ${v.machine}${v.vmlinuxBtf ? ', vmlinux BTF' : ''}`,
         ...features.map((f) => `  ${f.supported === undefined ? '?' : f.supported ? '✓' : '✗'} ${f.name} (Linux ≥ ${f.minKernel})`),
