@@ -135,3 +135,20 @@ export async function withCallerStack<T>(call: () => Promise<T>): Promise<T> {
     throw err;
   }
 }
+
+/**
+ * A copy of an error (its class, message, code and other own fields), for each of several callers
+ * that share one failed call: each can then take the copy as its own (withCallerStack writes the
+ * caller's stack into it) without touching what the others were given.
+ */
+export function copyError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const copy = Object.create(Object.getPrototypeOf(err) as object) as Error;
+  for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(err))) {
+    // V8 from Node 21 makes `stack` an own accessor that reads the error it was made for: the
+    // copy takes its value instead.
+    const own = 'get' in d || 'set' in d ? { value: (err as unknown as Record<string, unknown>)[key], writable: true, configurable: true, enumerable: d.enumerable } : d;
+    Object.defineProperty(copy, key, own);
+  }
+  return copy;
+}

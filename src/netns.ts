@@ -1,7 +1,7 @@
 // Network namespaces: how callers name one (NetnsRef), and every namespace on the host.
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { withCallerStack } from './errors';
+import { copyError, withCallerStack } from './errors';
 import { mountEntriesOf } from './mounts';
 import { native } from './native';
 import { checkPath, describe } from './validate';
@@ -120,13 +120,17 @@ export function listNetns(): Promise<NetnsInfo[]> {
   // the event loop for about a second. Callers arriving while a scan is in flight share the next
   // one instead (the one in flight may have read /var/run/netns and /proc before they called), so
   // any number of concurrent calls make at most two scans, and each still sees what existed when
-  // it was called. Each caller gets its own copy of the result.
-  if (!scanning) return startScan().then(copyNetns);
-  queued ??= scanning.then(noop, noop).then(() => {
-    queued = undefined;
-    return scanning ?? startScan();
-  });
-  return queued.then(copyNetns);
+  // it was called. Each caller gets its own copy of the result, or of the error with its own stack.
+  let shared: Promise<NetnsInfo[]>;
+  if (!scanning) {
+    shared = startScan();
+  } else {
+    shared = queued ??= scanning.then(noop, noop).then(() => {
+      queued = undefined;
+      return scanning ?? startScan();
+    });
+  }
+  return withCallerStack(() => shared.then(copyNetns, (err: unknown) => Promise.reject(copyError(err))));
 }
 
 let scanning: Promise<NetnsInfo[]> | undefined;

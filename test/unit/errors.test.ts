@@ -6,7 +6,10 @@ import { BpfError } from 'bpfscope';
 
 const require = createRequire(import.meta.url);
 const { native } = require('../../dist/cjs/native.js') as { native(): { errnoName(errno: number): string | undefined } };
-const { capabilityFor } = require('../../dist/cjs/errors.js') as { capabilityFor(op: string, code?: string): string | undefined };
+const { capabilityFor, copyError } = require('../../dist/cjs/errors.js') as {
+  capabilityFor(op: string, code?: string): string | undefined;
+  copyError(err: unknown): unknown;
+};
 const NATIVE_DIR = new URL('../../native/', import.meta.url);
 
 describe('BpfError', () => {
@@ -75,5 +78,22 @@ describe('argument errors', () => {
     const { getProgram, openPinned } = await import('bpfscope');
     await expect(Promise.resolve().then(() => getProgram(undefined as never))).rejects.toThrow(new TypeError('program id must be a number, got undefined'));
     await expect(Promise.resolve().then(() => openPinned(null as never))).rejects.toThrow(new TypeError('path must be a string, got null'));
+  });
+});
+
+describe('copyError', () => {
+  // listNetns hands one failed scan to every caller that shared it: each gets a copy of its own.
+  it('copies class, message and fields into a new object, which the caller may change alone', () => {
+    const shared = new BpfError({ errno: 24, code: 'EMFILE', op: 'open', object: '/proc/1/ns/net', description: 'Too many open files' });
+    const copy = copyError(shared) as BpfError;
+    expect(copy).not.toBe(shared);
+    expect(copy).toBeInstanceOf(BpfError);
+    expect({ ...copy, message: copy.message, stack: copy.stack }).toEqual({ ...shared, message: shared.message, stack: shared.stack });
+    copy.stack = 'BpfError: mine';
+    expect(shared.stack).not.toBe('BpfError: mine');
+    const plain = new TypeError('bad');
+    expect(copyError(plain)).toBeInstanceOf(TypeError);
+    expect((copyError(plain) as Error).message).toBe('bad');
+    expect(copyError('not an error')).toBe('not an error');
   });
 });
