@@ -1,5 +1,6 @@
 // The README's walkthrough, run against a fake Cilium node: every call it shows works and says
 // what the README says it says.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import { cilium, findPeer, listAttachments, listNeighbors, listRoutes } from 'bpfscope';
 import { createFakeCiliumNode, updateElem } from 'bpfscope/testing';
@@ -35,12 +36,19 @@ describeKernel('README walkthrough', () => {
     cleanup(() => node.destroy());
     using drops = await cilium.poller('metrics', { bpffs: node.bpffs });
     expect(drops.poll().added.filter((m) => m.isDrop).map((m) => m.reasonName)).toEqual(['Policy denied']);
-    // 30 more policy drops, counted on the first CPU.
+    // 30 more policy drops, counted on the first CPU, before the second of three ticks.
     const [before] = (await cilium.metrics({ bpffs: node.bpffs })).filter((m) => m.reason === 133);
     const perCpu = before.perCpu.map((c, i) => (i === 0 ? { packets: c.packets + 30n, bytes: c.bytes + 3000n } : c));
     const grown = cilium.encode.metrics([{ ...before, perCpu }], { version: '1.18', cpus: perCpu.length });
-    await updateElem(node.maps.cilium_metrics, grown.keys, grown.values);
-    const lines = (await drops.pollAsync()).changed.filter(({ new: now }) => now.isDrop).map(({ old, new: now }) => `${now.reasonName} ${now.direction}: +${now.packets - old.packets} packets`);
+    // The README's loop, bounded: ticks that wait, then poll the handle `using` still holds.
+    const lines: string[] = [];
+    for (let tick = 0; tick < 3; tick++) {
+      await sleep(50);
+      if (tick === 1) await updateElem(node.maps.cilium_metrics, grown.keys, grown.values);
+      for (const { old, new: now } of (await drops.pollAsync()).changed) {
+        if (now.isDrop) lines.push(`${now.reasonName} ${now.direction}: +${now.packets - old.packets} packets`);
+      }
+    }
     expect(lines).toEqual(['Policy denied EGRESS: +30 packets']);
   });
 });
