@@ -108,17 +108,6 @@ export function capabilityFor(op: string, code?: string): string | undefined {
   return (code === 'EACCES' ? CAPABILITY_BY_OP_EACCES[op] : undefined) ?? CAPABILITY_BY_OP[op];
 }
 
-/** A feature the running kernel lacks, e.g. tcx before Linux 6.6. */
-export class NotSupportedError extends Error {
-  constructor(
-    readonly feature: string,
-    readonly minKernel: string,
-  ) {
-    super(`${feature} not supported (requires Linux >= ${minKernel})`);
-    this.name = 'NotSupportedError';
-  }
-}
-
 /**
  * Runs a native call and, if it rejects, gives the error the caller's stack: errors made on a
  * worker thread otherwise point into bpfscope's internals.

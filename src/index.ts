@@ -2,7 +2,7 @@
  * bpfscope's public API. Everything exported here is a contract; everything else is internal.
  * @module bpfscope
  */
-export { BpfError, NotSupportedError, type BpfErrorFields } from './errors';
+export { BpfError, type BpfErrorFields } from './errors';
 export {
   listPrograms,
   getProgram,
