@@ -92,7 +92,7 @@ export interface NetfilterAttachment extends AttachmentBase {
 export type Attachment = MprogAttachment | TcAttachment | XdpAttachment | FlowDissectorAttachment | NetfilterAttachment;
 
 export interface ListAttachmentsOptions extends NetnsOptions {
-  /** Only this interface (by name); rejects with ENODEV if the namespace has none by that name. */
+  /** Only this interface, by name or alternative name (up to 127 bytes); rejects with ENODEV if the namespace has none by that name. */
   ifname?: string;
   /** Only this interface (by ifindex, in the namespace asked). */
   ifindex?: number;

@@ -405,7 +405,10 @@ export async function listNeighbors(options?: NetnsOptions): Promise<NeighborInf
 
 // ---- ethtool --------------------------------------------------------------------------------
 
-/** The driver statistics `ethtool -S IFNAME` prints, in the driver's order (veth: `peer_ifindex` first). */
+/**
+ * The driver statistics `ethtool -S IFNAME` prints, in the driver's order (veth: `peer_ifindex`
+ * first). `ifname` may be an alternative name (up to 127 bytes).
+ */
 export async function getEthtoolStats(options: NetnsOptions & { ifname: string }): Promise<Map<string, bigint>> {
   const o = checkOptions<NetnsOptions & { ifname: string }>(options, ['netns', 'ifname'], 'getEthtoolStats');
   // An alternative name too long for the ioctl is looked up by the addon (IFLA_ALT_IFNAME).

@@ -10,7 +10,7 @@ import { listNetns, netnsInfoOf, netnsPath, nsidsFrom, ownNetnsId, type NetnsInf
 import { checkOptions } from './validate';
 
 export interface FindPeerOptions extends NetnsOptions {
-  /** The interface whose peer to find, by name or alternative name (up to 127 characters); default 'eth0'. */
+  /** The interface whose peer to find, by name or alternative name (up to 127 bytes of UTF-8, as the kernel counts); default 'eth0'. */
   ifname?: string;
   /** Or the interface by ifindex (in `netns`). */
   ifindex?: number;
