@@ -32,7 +32,8 @@ function pinnedOf(set: NativePinnedSet): (PinnedObject | UnreadablePin)[] {
 
 /**
  * Which object (program, map or link) is pinned at `path`, with its info.
- * A path outside bpffs rejects with BpfError EXDEV; a directory with EISDIR; a missing path with ENOENT.
+ * A directory (in bpffs or not) rejects with BpfError EISDIR; any other path outside bpffs with
+ * EXDEV; a missing path with ENOENT.
  */
 export async function openPinned(path: string): Promise<PinnedObject> {
   checkPath(path, 'path');

@@ -98,6 +98,7 @@ describeKernel('pins', () => {
 
     await expect(openPinned(join(root, 'missing'))).rejects.toMatchObject({ name: 'BpfError', code: 'ENOENT' });
     await expect(openPinned(join(root, 'dir'))).rejects.toMatchObject({ code: 'EISDIR' });
+    await expect(openPinned(plain)).rejects.toMatchObject({ code: 'EISDIR' }); // a directory outside bpffs too
     const outside = await openPinned(join(plain, 'file')).catch((e: unknown) => e);
     expect(outside).toBeInstanceOf(BpfError);
     expect(outside).toMatchObject({ code: 'EXDEV', object: join(plain, 'file') });
