@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { BpfError } from '../errors';
 import { enableStats, getProgram, getProgramMetadata, listPrograms, type ProgramInfo } from '../programs';
 import { getMapInfo, listMaps, openMap, type MapInfo, type MapRef } from '../maps';
-import { MAP_IN_MAP } from '../map-dump';
+import { MAP_IN_MAP, type BpftoolEntry } from '../map-dump';
 import { MAX_INTERVAL_MS } from '../map-watch';
 import { listAttachments } from '../attachments';
 import { listCgroupAttachments } from '../cgroups';
@@ -162,7 +162,7 @@ const commands: Record<string, Command> = {
           for (let i = 0; i < dump.count; i++) {
             const m = inner[i];
             ctx.out(`key: ${dump.key(i).toString('hex')}  inner map: ${m ? `${m.info.id} ${m.info.name} (${m.dump.count} element${m.dump.count === 1 ? '' : 's'})` : `${dump.id(i)} (gone)`}`);
-            for (let j = 0; j < (m?.dump.count ?? 0); j++) ctx.out(`    key: ${m!.dump.key(j).toString('hex')}  value: ${m!.dump.value(j).toString('hex')}`);
+            for (const e of m?.dump.toJSON() ?? []) ctx.out(entryText(e).replace(/^/gm, '    '));
           }
           ctx.out(`Found ${dump.count} element${dump.count === 1 ? '' : 's'}`);
         }
@@ -183,7 +183,7 @@ const commands: Record<string, Command> = {
         const formatted = hasBtf ? dump.decode() : undefined;
         ctx.out(toJson(formatted ? dump.toJSON().map((e, i) => ({ ...e, formatted: formatted[i] })) : dump.toJSON()));
       } else {
-        for (let i = 0; i < dump.count; i++) ctx.out(`key: ${dump.key(i).toString('hex')}  value: ${dump.value(i).toString('hex')}`);
+        for (const e of dump.toJSON()) ctx.out(entryText(e));
         ctx.out(`Found ${dump.count} element${dump.count === 1 ? '' : 's'}`);
       }
       return;
@@ -205,7 +205,7 @@ const commands: Record<string, Command> = {
       const formatted = (await map.btfTypes()) !== undefined ? (await map.entryDecoder())(key, value) : undefined;
       const bytes = (await map.entryDecoder({ format: 'hex' }))(key, value);
       if (ctx.json) ctx.out(toJson(formatted ? { ...bytes, formatted } : bytes));
-      else ctx.out(formatted ? oneLine(formatted) : `${key.length ? `key: ${key.toString('hex')}  ` : ''}value: ${value.toString('hex')}`);
+      else ctx.out(formatted ? oneLine(formatted) : entryText(bytes));
       return;
     }
     if (sub !== 'show' || rest.length > 0) throw new UsageError('usage: bpfscope map show [id|name] | map dump|lookup|peek <id|name|path>');
@@ -231,12 +231,14 @@ const commands: Record<string, Command> = {
     using map = await openMap(mapRef(positionals[0]));
     // A map with BTF: each change also decoded, as `map dump` prints its entries.
     const decode = (await map.btfTypes()) !== undefined ? await map.entryDecoder() : undefined;
+    // The bytes as bpftool's entry: a per-CPU map's value split by CPU, without the kernel's padding.
+    const hexEntry = await map.entryDecoder({ format: 'hex' });
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     let tick = 0;
     for await (const { added, removed, changed, dump } of map.watch({ intervalMs, signal: controller.signal })) {
       const hex = (b: Buffer) => b.toString('hex');
-      const entry = (e: { key: Buffer; value: Buffer }) => ({ key: hex(e.key), value: hex(e.value), ...(decode && { formatted: decode(e.key, e.value) }) });
+      const entry = (e: { key: Buffer; value: Buffer }) => ({ key: hex(e.key), ...valueJson(hexEntry(e.key, e.value)), ...(decode && { formatted: decode(e.key, e.value) }) });
       if (ctx.json) {
         ctx.out(toJson({
           tick,
@@ -244,18 +246,18 @@ const commands: Record<string, Command> = {
           added: added.map(entry),
           removed: removed.map(entry),
           changed: changed.map((e) => ({
-            key: hex(e.key), oldValue: hex(e.oldValue), newValue: hex(e.value),
+            key: hex(e.key), ...valueJson(hexEntry(e.key, e.oldValue), 'old'), ...valueJson(hexEntry(e.key, e.value), 'new'),
             ...(decode && { formatted: { old: decode(e.key, e.oldValue), new: decode(e.key, e.value) } }),
           })),
         }, 0));
       } else {
         ctx.out(dim(`tick ${tick}: ${dump.count} entries, +${added.length} -${removed.length} ~${changed.length}`));
-        const text = (key: Buffer, value: Buffer) => (decode ? oneLine(decode(key, value)) : `${hex(key)} ${hex(value)}`);
+        const text = (key: Buffer, value: Buffer) => (decode ? oneLine(decode(key, value)) : `${hex(key)} ${valueText(hexEntry(key, value))}`);
         for (const e of added) ctx.out(`+ ${text(e.key, e.value)}`);
         for (const e of removed) ctx.out(`- ${text(e.key, e.value)}`);
         for (const e of changed) {
           const now = decode?.(e.key, e.value);
-          ctx.out(`~ ${text(e.key, e.oldValue)} → ${now ? oneLine('value' in now ? now.value : now.values) : hex(e.value)}`);
+          ctx.out(`~ ${text(e.key, e.oldValue)} → ${now ? oneLine('value' in now ? now.value : now.values) : valueText(hexEntry(e.key, e.value))}`);
         }
       }
       if (++tick >= count) controller.abort();
@@ -612,6 +614,40 @@ function hexKey(words: string[], keySize: number): Buffer {
   const key = Buffer.from(digits, 'hex');
   if (key.length !== keySize) throw new UsageError(`the map's keys are ${keySize} bytes; got ${key.length}`);
   return key;
+}
+
+/** bpftool's bytes ("0x07" strings) as one hex word, as bpfscope prints bytes. */
+function hexWord(bytes: string[]): string {
+  return bytes.map((b) => b.slice(2)).join('');
+}
+
+/** bpftool's CPU number in `value (CPU 01)`: %02d. */
+function cpuLabel(cpu: number): string {
+  return `CPU ${String(cpu).padStart(2, '0')}`;
+}
+
+/**
+ * An entry as bpftool's text prints it, each field's bytes as one hex word: `key: …  value: …`,
+ * `value: …` alone for a queue's or a stack's, and for a per-CPU map the key on a line of its own,
+ * then one `value (CPU NN): …` line per CPU.
+ */
+function entryText(e: BpftoolEntry): string {
+  if ('values' in e) return ['key:', hexWord(e.key), ...e.values.map((v) => `value (${cpuLabel(v.cpu)}): ${hexWord(v.value)}`)].join('\n');
+  return `${e.key.length ? `key: ${hexWord(e.key)}  ` : ''}value: ${hexWord(e.value)}`;
+}
+
+/** An entry's value on one line, for watch: per CPU, `(CPU 00) … (CPU 01) …`. */
+function valueText(e: BpftoolEntry): string {
+  return 'values' in e ? e.values.map((v) => `(${cpuLabel(v.cpu)}) ${hexWord(v.value)}`).join(' ') : hexWord(e.value);
+}
+
+/**
+ * An entry's value for watch's JSON, in hex: `value`, or for a per-CPU map `values`, one per CPU;
+ * with a prefix, `oldValue`/`oldValues` and the like.
+ */
+function valueJson(e: BpftoolEntry, prefix?: 'old' | 'new'): Record<string, unknown> {
+  const name = (field: string) => (prefix ? `${prefix}${field[0].toUpperCase()}${field.slice(1)}` : field);
+  return 'values' in e ? { [name('values')]: e.values.map((v) => ({ cpu: v.cpu, value: hexWord(v.value) })) } : { [name('value')]: hexWord(e.value) };
 }
 
 /** A map named on the command line: an id, a pinned path, or a name. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { getLink, getProgram, listCgroupAttachments } from 'bpfscope';
 import { attachTcx, createLink, createMap, loadProgram, testRun, updateElem } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, mustCgroup, mustNetns, mustVeth, owned, run } from '../helpers/kernel';
+import { bpftool, cleanup, describeKernel, mustCgroup, mustNetns, mustVeth, owned, possibleCpus, run } from '../helpers/kernel';
 import { loadProgramWithMetadata } from '../helpers/maps';
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -189,6 +189,26 @@ describeKernel('bpfscope CLI: maps and network', () => {
     })));
     expect(cli('map', 'dump', String(outer.id), '--inner').stdout.trim().split('\n')).toEqual([
       `key: 01000000  inner map: ${map.id} bpfs_cli_map (1 element)`, '    key: 01000000  value: 09000000', 'Found 1 element']);
+  });
+
+  it('map dump, lookup and watch of a per-CPU map print each CPU\'s value, as bpftool does, not the padded per-CPU block', async () => {
+    // 4-byte values: the kernel pads each CPU's to 8, which bpftool leaves out.
+    const map = owned(await createMap({ type: 'percpu_hash', name: 'bpfs_cli_pcpu', keySize: 4, valueSize: 4, maxEntries: 4 }));
+    const cpus = possibleCpus();
+    const block = Buffer.alloc(8 * cpus);
+    for (let c = 0; c < cpus; c++) block.writeUInt32LE(c + 1, 8 * c);
+    await updateElem(map, Buffer.from([3, 0, 0, 0]), block);
+    // bpftool's text with the spaces between bytes left out, as bpfscope prints bytes.
+    const compact = (text: string) => text.trim().replace(/(?<=\b[0-9a-f]{2}) (?=[0-9a-f]{2}\b)/g, '');
+    const dump = cli('map', 'dump', String(map.id));
+    expect(dump.code).toBe(0);
+    expect(dump.stdout.trim()).toBe(compact(run('bpftool', ['map', 'dump', 'id', String(map.id)])));
+    expect(dump.stdout).toContain(`value (CPU 01): 02000000\n`);
+    const lookup = cli('map', 'lookup', String(map.id), '03000000');
+    expect(lookup.stdout.trim()).toBe(compact(run('bpftool', ['map', 'lookup', 'id', String(map.id), 'key', 'hex', '03', '00', '00', '00'])));
+    const values = Array.from({ length: cpus }, (_, c) => ({ cpu: c, value: Buffer.from([c + 1, 0, 0, 0]).toString('hex') }));
+    expect(JSON.parse(cli('watch', String(map.id), '--count', '1', '--json').stdout)).toEqual({ tick: 0, count: 1, added: [{ key: '03000000', values }], removed: [], changed: [] });
+    expect(cli('watch', String(map.id), '--count', '1').stdout.trim().split('\n')[1]).toBe(`+ 03000000 ${values.map((v) => `(CPU ${String(v.cpu).padStart(2, '0')}) ${v.value}`).join(' ')}`);
   });
 
   it('map dump, lookup and watch of a map with BTF print its decoded entries, and with --json the bytes and formatted values, as bpftool does; map peek', async () => {
