@@ -77,6 +77,42 @@ Every command takes --json (64-bit numbers as strings; watch, top and cilium dro
 line per tick). Colour follows NO_COLOR and the terminal.
 Exit codes: 0 ok, 1 error, 2 bad usage, 3 missing privilege (EPERM/EACCES), 4 not found.`;
 
+/** Options of the cilium commands that read maps. */
+const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
+
+/**
+ * What each command takes besides --json and --help: its usage line, its options, and at most how
+ * many words follow its name. Anything more is bad usage, not ignored: `net eth0` printing every
+ * interface's attachments would read as eth0's.
+ */
+const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWords: number }> = {
+  prog: { usage: 'prog [id]', options: [], maxWords: 1 },
+  // map lookup takes its key as one word or as one word per byte.
+  map: { usage: 'map show [id|name] | map dump|lookup|peek <id|name|path> …', options: ['btf', 'inner'], maxWords: Infinity },
+  watch: { usage: 'watch <id|name|path> [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 1 },
+  net: { usage: 'net [--netns REF]', options: ['netns'], maxWords: 0 },
+  cgroup: { usage: 'cgroup [path] [--tree] [--effective]', options: ['tree', 'effective'], maxWords: 1 },
+  if: { usage: 'if [--netns REF]', options: ['netns'], maxWords: 0 },
+  netns: { usage: 'netns', options: [], maxWords: 0 },
+  demo: { usage: 'demo [--version V]', options: ['version', 'cilium-version'], maxWords: 0 },
+  peer: { usage: 'peer <pid|container-id> [ifname]', options: [], maxWords: 2 },
+  explain: { usage: 'explain <pid|container-id|ip> [--version V] [--bpffs DIR]', options: CILIUM_READ_OPTIONS, maxWords: 1 },
+  // cilium srv6 vrf|policy|sid and cilium policy <id> are the longest: two words after cilium.
+  cilium: { usage: 'cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|policy <id>|explain <target>', options: [...CILIUM_READ_OPTIONS, 'interval', 'count'], maxWords: 2 },
+  link: { usage: 'link', options: [], maxWords: 0 },
+  pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
+  top: { usage: 'top [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 0 },
+  version: { usage: 'version', options: [], maxWords: 0 },
+};
+
+/** Refuses the words and options `name` does not take (see SYNTAX). */
+function checkSyntax(name: string, { positionals, options }: ParsedArgs): void {
+  const { usage, options: taken, maxWords } = SYNTAX[name];
+  const extra = Object.keys(options).find((o) => o !== 'json' && !taken.includes(o));
+  if (extra !== undefined) throw new UsageError(`${name} takes no --${extra}; usage: bpfscope ${usage}`);
+  if (positionals.length > maxWords) throw new UsageError(`usage: bpfscope ${usage}`);
+}
+
 interface Context {
   json: boolean;
   out: (s: string) => void;
@@ -128,7 +164,6 @@ function withPids<T extends { id: number }>(objects: T[], holders: Map<number, H
 // among the holders of the object it was reading.
 const commands: Record<string, Command> = {
   async prog({ positionals }, ctx) {
-    if (positionals.length > 1) throw new UsageError('prog takes at most one id');
     const { programs: holders } = await listHolders();
     const programs = positionals[0] ? [await getProgram(parseId(positionals[0]))] : await listPrograms();
     const printed = withPids(programs, holders);
@@ -276,7 +311,6 @@ const commands: Record<string, Command> = {
   },
 
   async cgroup({ positionals, options }, ctx) {
-    if (positionals.length > 1) throw new UsageError('usage: bpfscope cgroup [path] [--tree] [--effective]');
     const attachments = await listCgroupAttachments({ path: positionals[0], recursive: options.tree === true, effective: options.effective === true });
     print(ctx, attachments, () =>
       table(['cgroup', 'attach type', 'flags', 'prog', 'name', 'link'], attachments.map((a) => [a.cgroup, a.attachType, a.attachFlags, a.progId, a.progName, a.linkId])),
@@ -335,7 +369,6 @@ const commands: Record<string, Command> = {
   },
 
   async demo({ positionals, options }, ctx) {
-    if (positionals.length > 0) throw new UsageError('usage: bpfscope demo [--version V]');
     await runDemo(ctx.out, ciliumRead(options).version ?? '1.18');
   },
 
@@ -588,7 +621,7 @@ type CiliumRead = { version?: string; bpffs?: string };
 
 /** --version/--bpffs of the cilium commands. */
 function ciliumRead(options: Record<string, string | true>): CiliumRead {
-  for (const o of ['version', 'cilium-version', 'bpffs'] as const) if (options[o] === true || options[o] === '') throw new UsageError(`--${o} needs a value`);
+  for (const o of CILIUM_READ_OPTIONS) if (options[o] === true || options[o] === '') throw new UsageError(`--${o} needs a value`);
   // --cilium-version X.Y, or --version X.Y for short.
   const version = (options['cilium-version'] ?? options.version) as string | undefined;
   if (version !== undefined) checkCiliumVersion(version);
@@ -697,7 +730,11 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       return EXIT.ok;
     }
     if (name === undefined) await overview(ctx);
-    else if (commands[name]) return (await commands[name]({ positionals: rest, options: args.options }, ctx)) ?? EXIT.ok;
+    else if (commands[name]) {
+      const command = { positionals: rest, options: args.options };
+      checkSyntax(name, command);
+      return (await commands[name](command, ctx)) ?? EXIT.ok;
+    }
     else throw new UsageError(`unknown command ${name}`);
     return EXIT.ok;
   } catch (err) {

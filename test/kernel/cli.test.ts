@@ -92,6 +92,21 @@ describeKernel('bpfscope CLI', () => {
     expect(flagValue.stderr).toContain('bpfscope: --json takes no value\n');
   });
 
+  it('refuses arguments and options a command does not take (exit 2), rather than ignoring them', () => {
+    // Each would otherwise print the whole listing, as if the argument had been honoured
+    // (`net eth0` as the attachments of eth0 alone, `prog --netns x` as the programs of x's).
+    for (const args of [
+      ['net', 'eth0'], ['if', 'eth0'], ['netns', 'x'], ['link', '1'], ['pinned', '/sys/fs/bpf', 'x'], ['version', 'x'], ['top', 'x', '--count', '1'],
+      ['prog', '--netns', 'x'], ['net', '--btf'], ['map', 'show', '--interval', '5'], ['link', '--tree'], ['if', '--count', '1'],
+    ]) {
+      const r = cli(...args);
+      expect([r.code, r.stdout], args.join(' ')).toEqual([2, '']);
+      expect(r.stderr, args.join(' ')).toMatch(/^bpfscope: .+\nhint: bpfscope --help lists the commands\n$/);
+    }
+    expect(cli('net', 'eth0').stderr).toContain('usage: bpfscope net [--netns REF]');
+    expect(cli('prog', '--netns', 'x').stderr).toContain('prog takes no --netns');
+  });
+
   it('takes every cilium command as --help and the README write it', () => {
     // The first column of the README's command table and the command lines of --help, each form
     // expanded (a|b|c) with a placeholder for <args>; none may be bad usage (2). With a bpffs that
