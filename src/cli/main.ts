@@ -17,6 +17,7 @@ import { listPinned } from '../pins';
 import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
 import { cilium, type CiliumRecords, type CiliumVersion, type ConntrackRecord, type MetricsRecord, type PodTarget, type PolicyRecord, type ServiceRecord } from '../cilium';
+import { checkId } from '../validate';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { bold, bytes, dim, oneLine, table, toJson } from './format';
 import { runDemo } from './demo';
@@ -165,7 +166,7 @@ function withPids<T extends { id: number }>(objects: T[], holders: Map<number, H
 const commands: Record<string, Command> = {
   async prog({ positionals }, ctx) {
     const { programs: holders } = await listHolders();
-    const programs = positionals[0] ? [await getProgram(parseId(positionals[0]))] : await listPrograms();
+    const programs = positionals[0] ? [await getProgram(parseId(positionals[0], 'program id'))] : await listPrograms();
     const printed = withPids(programs, holders);
     const listing = () => table(['id', 'type', 'name', 'tag', 'loaded', 'xlated', 'jited', 'memlock', 'maps', 'pids'], programRows(programs, holders));
     if (!positionals[0]) return print(ctx, printed, listing);
@@ -247,7 +248,7 @@ const commands: Record<string, Command> = {
     const holders = (await listHolders()).maps;
     let maps: MapInfo[];
     if (ref === undefined) maps = await listMaps();
-    else if (/^\d+$/.test(ref)) maps = [await getMapInfo(parseId(ref))];
+    else if (/^\d+$/.test(ref)) maps = [await getMapInfo(parseId(ref, 'map id'))];
     else maps = (await listMaps()).filter((m) => m.name === ref);
     if (ref !== undefined && maps.length === 0) throw new NotFound(`no map named ${ref}`);
     const printed = withPids(maps, holders);
@@ -685,7 +686,7 @@ function valueJson(e: BpftoolEntry, prefix?: 'old' | 'new'): Record<string, unkn
 
 /** A map named on the command line: an id, a pinned path, or a name. */
 function mapRef(s: string): MapRef {
-  if (/^\d+$/.test(s)) return { id: Number(s) };
+  if (/^\d+$/.test(s)) return { id: parseId(s, 'map id') };
   if (s.startsWith('/')) return { pinned: s };
   return { name: s };
 }
@@ -699,9 +700,14 @@ function netnsRef(value: string | true | undefined): NetnsRef | undefined {
   return { name: value };
 }
 
-function parseId(s: string): number {
+/** An object id: digits, and in the kernel's range, whose RangeError from the API would be exit 1. */
+function parseId(s: string, what: string): number {
   if (!/^\d+$/.test(s)) throw new UsageError(`not an id: ${s}`);
-  return Number(s);
+  try {
+    return checkId(Number(s), what);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function parsePositive(s: string, what: string): number {

@@ -81,6 +81,11 @@ describeKernel('bpfscope CLI', () => {
     const usage = cli('prog', 'abc');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('not an id: abc');
+    // An id past the kernel's u32, or 0, is bad usage too, said before any lookup.
+    for (const args of [['prog', '0'], ['prog', '4294967296'], ['map', 'show', '0'], ['map', 'dump', '4294967296'], ['watch', '0']]) {
+      const r = cli(...args);
+      expect([r.code, r.stderr.split('\n')[0]], args.join(' ')).toEqual([2, `bpfscope: ${args[0] === 'prog' ? 'program' : 'map'} id must be between 1 and 4294967295, got ${args.at(-1)}`]);
+    }
     expect(cli('--nope').code).toBe(2);
     expect(cli('frobnicate').code).toBe(2);
     // A timer longer than 2^31 - 1 ms fires after 1 ms: refused, not polled back to back.
