@@ -183,6 +183,7 @@ const commands: Record<string, Command> = {
     if (sub === 'dump') {
       if (ref === undefined || rest.length > 0) throw new UsageError('usage: bpfscope map dump <id|name|pinned path> [--btf | --inner]');
       using map = await openMap(mapRef(ref));
+      refuseQueue(map.info, 'map dump');
       // A map of another type is the command misapplied (bad usage, exit 2), not a failure.
       if (options.inner && !MAP_IN_MAP.has(map.info.type)) {
         throw new UsageError(`--inner is for array_of_maps and hash_of_maps; map ${map.info.id} is a ${String(map.info.type)} map`);
@@ -265,6 +266,7 @@ const commands: Record<string, Command> = {
     const intervalMs = options.interval ? parseInterval(options.interval as string) : 1000;
     const count = options.count ? parsePositive(options.count as string, '--count') : Infinity;
     using map = await openMap(mapRef(positionals[0]));
+    refuseQueue(map.info, 'watch');
     // A map with BTF: each change also decoded, as `map dump` prints its entries.
     const decode = (await map.btfTypes()) !== undefined ? await map.entryDecoder() : undefined;
     // The bytes as bpftool's entry: a per-CPU map's value split by CPU, without the kernel's padding.
@@ -648,6 +650,16 @@ function hexKey(words: string[], keySize: number): Buffer {
   const key = Buffer.from(digits, 'hex');
   if (key.length !== keySize) throw new UsageError(`the map's keys are ${keySize} bytes; got ${key.length}`);
   return key;
+}
+
+/**
+ * A queue or a stack has no keys to dump by: the command misapplied (exit 2), as map peek on a
+ * keyed map is. The API's refusal names its own lookup() where the CLI has map peek.
+ */
+function refuseQueue(info: MapInfo, command: string): void {
+  if (info.type === 'queue' || info.type === 'stack') {
+    throw new UsageError(`${command} reads keyed entries; map ${info.id} is a ${info.type} map (map peek reads its next value)`);
+  }
 }
 
 /** bpftool's bytes ("0x07" strings) as one hex word, as bpfscope prints bytes. */

@@ -273,6 +273,10 @@ describeKernel('bpfscope CLI: maps and network', () => {
     await updateElem(queue, Buffer.alloc(0), Buffer.from([6, 0, 0, 0]));
     expect(JSON.parse(cli('map', 'peek', 'bpfs_cli_queue', '--json').stdout)).toEqual(JSON.parse(run('bpftool', ['-j', 'map', 'peek', 'id', String(queue.id)])));
     expect(cli('map', 'peek', String(queue.id)).stdout.trim()).toBe('value: 05000000');
+    for (const command of [['map', 'dump'], ['watch']]) {
+      const queueDump = cli(...command, String(queue.id));
+      expect([queueDump.code, queueDump.stderr.split('\n')[0]]).toEqual([2, `bpfscope: ${command.join(' ')} reads keyed entries; map ${queue.id} is a queue map (map peek reads its next value)`]);
+    }
     // peek and --inner on a map of another type: the command misapplied, said so (bad usage).
     const peekHash = cli('map', 'peek', String(map.id));
     expect([peekHash.code, peekHash.stderr.split('\n')[0]]).toEqual([2, `bpfscope: map peek reads a queue or a stack; map ${map.id} is a hash map (map lookup takes its key)`]);
