@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `bpfscope` command: formats what the public API returns, nothing more.
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import { BpfError } from '../errors';
 import { enableStats, getProgram, getProgramMetadata, listPrograms, type ProgramInfo } from '../programs';
 import { getMapInfo, listMaps, openMap, type MapInfo, type MapRef } from '../maps';
@@ -73,7 +74,8 @@ const USAGE = `usage: bpfscope [command] [--json]
                           decoded with one version (default: the newest the ipcache's sizes fit);
                           exits 1 when a finding is an ERROR
 
-REF is a pid, a netns name (/var/run/netns/NAME) or a path (/proc/PID/ns/net).
+REF is a pid, a netns name (/var/run/netns/NAME) or a path (/proc/PID/ns/net). A map is an id, a
+name, or the path of its pin (any word with a /, ./NAME in bpffs too).
 Every command takes --json (64-bit numbers as strings; watch, top and cilium drops print one
 line per tick). Colour follows NO_COLOR and the terminal.
 Exit codes: 0 ok, 1 error, 2 bad usage, 3 missing privilege (EPERM/EACCES), 4 not found.`;
@@ -696,10 +698,13 @@ function valueJson(e: BpftoolEntry, prefix?: 'old' | 'new'): Record<string, unkn
   return 'values' in e ? { [name('values')]: e.values.map((v) => ({ cpu: v.cpu, value: hexWord(v.value) })) } : { [name('value')]: hexWord(e.value) };
 }
 
-/** A map named on the command line: an id, a pinned path, or a name. */
+/**
+ * A map named on the command line: an id, a pinned path, or a name. A map's name has no '/', so any
+ * word with one is a path, relative to the working directory as bpftool's `pinned PATH` is.
+ */
 function mapRef(s: string): MapRef {
   if (/^\d+$/.test(s)) return { id: parseId(s, 'map id') };
-  if (s.startsWith('/')) return { pinned: s };
+  if (s.includes('/')) return { pinned: resolve(s) };
   return { name: s };
 }
 

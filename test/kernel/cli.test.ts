@@ -1,11 +1,11 @@
 // The bpfscope command: JSON equal to the API's values, text tables, exit codes and hints.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { expect, it } from 'vitest';
 import { getLink, getProgram, listCgroupAttachments } from 'bpfscope';
-import { attachTcx, createLink, createMap, loadProgram, testRun, updateElem } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, mustCgroup, mustNetns, mustVeth, owned, possibleCpus, run } from '../helpers/kernel';
+import { attachTcx, createLink, createMap, loadProgram, pin, testRun, updateElem } from 'bpfscope/testing';
+import { bpftool, cleanup, describeKernel, mustBpffs, mustCgroup, mustNetns, mustVeth, owned, possibleCpus, run } from '../helpers/kernel';
 import { loadProgramWithMetadata } from '../helpers/maps';
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -197,6 +197,11 @@ describeKernel('bpfscope CLI: maps and network', () => {
     expect(JSON.parse(dump.stdout)).toEqual(bpftool('map', 'dump', 'id', String(map.id)));
     const text = cli('map', 'dump', 'bpfs_cli_map');
     expect(text.stdout.trim().split('\n')).toEqual(['key: 01000000  value: 09000000', 'Found 1 element']);
+    // A pinned path relative to the working directory, as bpftool's `pinned PATH` takes one: not a name.
+    const bpffs = await mustBpffs();
+    await pin(map, join(bpffs, 'hash'));
+    const byRelativePath = cli('map', 'dump', relative(process.cwd(), join(bpffs, 'hash')));
+    expect([byRelativePath.code, byRelativePath.stdout]).toEqual([0, text.stdout]);
     const watch = cli('watch', String(map.id), '--count', '1', '--json');
     expect(JSON.parse(watch.stdout)).toEqual({ tick: 0, count: 1, added: [{ key: '01000000', value: '09000000' }], removed: [], changed: [] });
 
