@@ -1,4 +1,5 @@
 // Text output of the CLI: aligned tables, JSON with bigints as strings, colour only where wanted.
+import type { Attachment } from '../attachments';
 
 /** Whether to colour: a TTY, and NO_COLOR unset (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -61,4 +62,58 @@ export function bytes(n: number | bigint | undefined): string {
   if (v < 1024) return `${v}B`;
   if (v < 1024 * 1024) return `${(v / 1024).toFixed(v < 10240 ? 1 : 0)}K`;
   return `${(v / 1024 / 1024).toFixed(1)}M`;
+}
+
+// EtherTypes by the names tc prints for a filter's protocol (iproute2's ll_proto_n2a).
+const TC_PROTOCOLS: Record<number, string> = { 0x0003: 'all', 0x0800: 'ip', 0x0806: 'arp', 0x86dd: 'ipv6', 0x8100: '802.1Q', 0x88a8: '802.1ad' };
+// TCA_BPF_FLAGS_GEN bits, as tc prints them.
+const TC_FLAGS: [number, string][] = [[1, 'skip_hw'], [2, 'skip_sw'], [4, 'in_hw'], [8, 'not_in_hw']];
+// Netfilter families and inet hooks as bpftool net prints a netfilter link.
+const NF_FAMILIES: Record<number, string> = { 2: 'ip', 10: 'ip6' };
+const NF_HOOKS = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
+
+/** A tc handle or parent as tc prints one: major:minor in hex, 'ffff:' for a minor of 0. */
+function tcHandle(h: number): string {
+  const major = (h >>> 16).toString(16), minor = h & 0xffff;
+  return minor === 0 ? `${major}:` : `${major}:${minor.toString(16)}`;
+}
+
+/**
+ * What `bpfscope net` prints after an attachment's program: for a cls_bpf filter, the words of
+ * `tc filter show` (protocol, pref, chain, handle, the filter's name, direct-action, flags, tag,
+ * and the parent where the hook does not name it); for tcx and netkit, the place in the
+ * execution order, the link and the hook's revision; for XDP, the mode; for a netfilter link, the
+ * family, hook and priority as `bpftool net` prints them.
+ */
+export function attachmentDetails(a: Attachment): string {
+  const words: (string | undefined)[] = [];
+  switch (a.hook) {
+    case 'xdp':
+      words.push(`mode ${a.mode}`);
+      break;
+    case 'flow_dissector':
+      break;
+    case 'netfilter':
+      words.push(NF_FAMILIES[a.pf] ?? `pf ${a.pf}`, NF_HOOKS[a.hookNum] ?? `hook ${a.hookNum}`, `prio ${a.priority}`, a.flags ? `flags 0x${a.flags.toString(16)}` : undefined, `link ${a.linkId}`);
+      break;
+    default:
+      if ('position' in a) {
+        words.push(`position ${a.position}`, a.linkId === undefined ? undefined : `link ${a.linkId}`, `revision ${a.revision}`);
+      } else {
+        const named = a.hook === 'tc/ingress' || a.hook === 'tc/egress';
+        words.push(
+          named ? undefined : `parent ${tcHandle(a.parent)}`,
+          `protocol ${TC_PROTOCOLS[a.protocol] ?? `0x${a.protocol.toString(16).padStart(4, '0')}`}`,
+          `pref ${a.priority}`,
+          a.chain === undefined ? undefined : `chain ${a.chain}`,
+          `handle 0x${a.handle.toString(16)}`,
+          a.classid === undefined ? undefined : `classid ${tcHandle(a.classid)}`,
+          a.tcName,
+          a.directAction ? 'direct-action' : undefined,
+          ...TC_FLAGS.filter(([bit]) => ((a.flagsGen ?? 0) & bit) !== 0).map(([, name]) => name),
+          a.tag === undefined ? undefined : `tag ${a.tag}`,
+        );
+      }
+  }
+  return words.filter((w) => w !== undefined).join(' ');
 }

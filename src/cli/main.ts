@@ -20,7 +20,7 @@ import { probeFeatures, versions } from '../features';
 import { cilium, type CiliumRecords, type CiliumVersion, type ConntrackRecord, type MetricsRecord, type PodTarget, type PolicyRecord, type ServiceRecord } from '../cilium';
 import { checkId } from '../validate';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
-import { bold, bytes, dim, oneLine, table, toJson } from './format';
+import { attachmentDetails, bold, bytes, dim, oneLine, table, toJson } from './format';
 import { runDemo } from './demo';
 
 /** Exit codes, documented in the README. */
@@ -308,10 +308,9 @@ const commands: Record<string, Command> = {
     const netns = netnsRef(options.netns);
     const attachments = await listAttachments({ netns });
     print(ctx, attachments, () =>
-      table(['ifname', 'ifindex', 'hook', 'prog', 'name', 'type', 'details'], attachments.map((a) => {
-        const { hook, progId, progName, progType, ifname, ifindex, ...rest } = a as unknown as Record<string, unknown>;
-        return [ifname, ifindex, hook, progId, progName, progType, Object.entries(rest).map(([k, v]) => `${k}=${String(v)}`).join(' ')];
-      })),
+      table(['ifname', 'ifindex', 'hook', 'prog', 'name', 'type', 'details'], attachments.map((a) => [
+        'ifname' in a ? a.ifname : undefined, 'ifindex' in a ? a.ifindex : undefined, a.hook, a.progId, a.progName, a.progType, attachmentDetails(a),
+      ])),
     );
   },
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect, it } from 'vitest';
 import { getLink, getProgram, listCgroupAttachments } from 'bpfscope';
-import { attachTcx, createLink, createMap, loadProgram, pin, testRun, updateElem } from 'bpfscope/testing';
+import { addTcFilter, attachTcx, createLink, createMap, loadProgram, pin, testRun, updateElem } from 'bpfscope/testing';
 import { bpftool, cleanup, describeKernel, mustBpffs, mustCgroup, mustNetns, mustVeth, owned, possibleCpus, run } from '../helpers/kernel';
 import { loadProgramWithMetadata } from '../helpers/maps';
 
@@ -321,6 +321,33 @@ describeKernel('bpfscope CLI: maps and network', () => {
       `~ { "key": 7, "value": { "packets": "${2n ** 63n + 5n}", "bytes": "1500" } } → { "packets": "${2n ** 63n + 5n}", "bytes": "3000" }`,
     ]);
     expect(await closed).toBe(0);
+  });
+
+  it('net prints a tc filter\'s details in the words of tc filter show, and a tcx program\'s place, link and revision', async () => {
+    const ns = mustNetns('bpfcli');
+    run('ip', ['-n', ns, 'link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x1']);
+    const p = owned(await loadProgram({ type: 'sched_cls', name: 'cil_from_container' }));
+    await addTcFilter({ netns: { name: ns }, ifname: 'x0', direction: 'ingress', program: p, priority: 1, handle: 1, name: 'bpf_lxc.o:[from-container]' });
+    await addTcFilter({ netns: { name: ns }, ifname: 'x0', direction: 'egress', program: p, priority: 7, handle: 0x20, name: 'bpf_lxc.o:[to-container]' });
+    const details = (hook: string) => {
+      const row = cli('net', '--netns', ns).stdout.split('\n').find((l) => new RegExp(`^x0\\s+\\d+\\s+${hook}\\s`).test(l));
+      return /sched_cls\s+(.*)$/.exec(row ?? '')?.[1];
+    };
+    for (const [hook, dir] of [['tc/ingress', 'ingress'], ['tc/egress', 'egress']]) {
+      // tc's line for the filter, less what the other columns say (the program's id and cut name,
+      // jited) and the classifier's kind.
+      const tc = run('tc', ['-n', ns, 'filter', 'show', 'dev', 'x0', dir]).split('\n').find((l) => l.includes(' handle '))!;
+      expect(tc).toContain(`id ${p.id} `);
+      const expected = tc.trim().replace(/^filter /, '').replace(' bpf chain ', ' chain ').replace(/ id \d+ name \S+/, '').replace(/ jited$/, '');
+      expect(details(hook)).toBe(expected);
+    }
+    const inside = mustVeth({ netns: ns });
+    const link = owned(await attachTcx(p, inside.hostIfindex, 'ingress'));
+    // bpftool lists tcx programs among tc's, by kind.
+    const theirs = bpftool<{ tc: { devname: string; kind: string; prog_id: number; link_id?: number }[] }[]>('net', 'show')[0];
+    expect(theirs.tc.find((t) => t.devname === inside.host)).toMatchObject({ kind: 'tcx/ingress', prog_id: p.id, link_id: link.id });
+    const row = cli('net').stdout.split('\n').find((l) => l.startsWith(`${inside.host} `));
+    expect(row).toMatch(new RegExp(`tcx/ingress\\s+${p.id}\\s+cil_from_container\\s+sched_cls\\s+position 0 link ${link.id} revision \\d+$`));
   });
 
   it('peer finds the host side of a pod, net lists its tcx program, if shows the pod interfaces', async () => {
