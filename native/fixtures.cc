@@ -37,6 +37,25 @@ uint64_t U64Of(const Napi::Object& o, const char* key, uint64_t fallback = 0) {
   return u;
 }
 
+// An array of BigInts (u64s), empty if absent; throws like U64Of.
+std::vector<uint64_t> U64ArrayOf(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  std::vector<uint64_t> out;
+  if (!v.IsArray()) return out;
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    bool lossless = e.IsBigInt();
+    uint64_t u = lossless ? e.As<Napi::BigInt>().Uint64Value(&lossless) : 0;
+    if (!lossless) {
+      Napi::RangeError::New(o.Env(), std::string(key) + " must hold u64 BigInts").ThrowAsJavaScriptException();
+      return {};
+    }
+    out.push_back(u);
+  }
+  return out;
+}
+
 // No coercion (common.h ArgBool).
 bool BoolOf(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
@@ -361,6 +380,45 @@ Napi::Value PerfEventLink(const Napi::CallbackInfo& info) {
       [fd](Napi::Env e) { return HandleResult(e, fd, "link"); });
 }
 
+// uprobeMultiLink(program, { path, offsets, refCtrOffsets, cookies, flags, pid }) → link handle: one
+// uprobe per offset of the file through BPF_LINK_CREATE with BPF_TRACE_UPROBE_MULTI (Linux 6.6,
+// which libbpf 1.1 predates). refCtrOffsets and cookies are empty or as long as offsets.
+Napi::Value UprobeMultiLink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int prog = info.Length() > 0 ? FdHandle::FdOf(info[0]) : -1;
+  if (env.IsExceptionPending()) return env.Undefined();
+  if (info.Length() < 2 || !info[1].IsObject()) return ThrowType(env, "uprobeMultiLink(program, options)");
+  Napi::Object o = info[1].As<Napi::Object>();
+  std::string path = StrOf(o, "path");
+  std::vector<uint64_t> offsets = U64ArrayOf(o, "offsets"), ref_ctr_offsets = U64ArrayOf(o, "refCtrOffsets"),
+                        cookies = U64ArrayOf(o, "cookies");
+  uint32_t flags = U32Of(o, "flags"), pid = U32Of(o, "pid");
+  if (env.IsExceptionPending()) return env.Undefined();
+  auto matches = [&](const std::vector<uint64_t>& v) { return v.empty() || v.size() == offsets.size(); };
+  if (offsets.empty() || !matches(ref_ctr_offsets) || !matches(cookies))
+    return ThrowType(env, "uprobeMultiLink: refCtrOffsets and cookies must be empty or as long as offsets");
+  auto fd = std::make_shared<Fd>();
+  return RunAsync(
+      env,
+      [=](Failure& failure) {
+        uapi::LinkCreateAttr attr {};
+        attr.prog_fd = prog;
+        attr.attach_type = uapi::kAttachUprobeMulti;
+        attr.uprobe_multi.path = reinterpret_cast<uintptr_t>(path.c_str());
+        attr.uprobe_multi.offsets = reinterpret_cast<uintptr_t>(offsets.data());
+        if (!ref_ctr_offsets.empty()) attr.uprobe_multi.ref_ctr_offsets = reinterpret_cast<uintptr_t>(ref_ctr_offsets.data());
+        if (!cookies.empty()) attr.uprobe_multi.cookies = reinterpret_cast<uintptr_t>(cookies.data());
+        attr.uprobe_multi.cnt = static_cast<uint32_t>(offsets.size());
+        attr.uprobe_multi.flags = flags;
+        attr.uprobe_multi.pid = pid;
+        long linked = uapi::Syscall(uapi::kLinkCreate, &attr, sizeof(attr));
+        if (linked < 0) return failure.Set(errno, "BPF_LINK_CREATE", "uprobe_multi on " + path);
+        fd->Reset(static_cast<int>(linked));
+        return true;
+      },
+      [fd](Napi::Env e) { return HandleResult(e, fd, "link"); });
+}
+
 // cgroupAttach(program, path, attachType, flags, attach) → undefined: BPF_PROG_ATTACH to a cgroup
 // with BPF_F_ALLOW_* `flags` (the way without a link, which Cilium falls back to), or with
 // attach false, BPF_PROG_DETACH of that program.
@@ -526,6 +584,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createLink", Napi::Function::New(env, CreateLink, "createLink"));
   exports.Set("cgroupAttach", Napi::Function::New(env, CgroupAttach, "cgroupAttach"));
   exports.Set("perfEventLink", Napi::Function::New(env, PerfEventLink, "perfEventLink"));
+  exports.Set("uprobeMultiLink", Napi::Function::New(env, UprobeMultiLink, "uprobeMultiLink"));
   exports.Set("testRun", Napi::Function::New(env, TestRun, "testRun"));
   exports.Set("pin", Napi::Function::New(env, Pin, "pin"));
   exports.Set("updateElem", Napi::Function::New(env, UpdateElem, "updateElem"));

@@ -77,6 +77,9 @@ bool ReadInfo(int fd, uapi::LinkInfo* out, uint32_t* out_len, std::string* name,
       again.iter.target_name_len = kNameMax;
       break;
     case uapi::kLinkTypeUprobeMulti:
+      // Linux 6.6 and 6.7 have uprobe_multi links but fill no info for them, and their struct is
+      // shorter: 6.6 refuses a path buffer past its end (E2BIG), failing the whole listing.
+      if (*out_len < BPFSCOPE_OFFSETOFEND(uapi::LinkInfo, uprobe_multi.pid)) return true;
       again.uprobe_multi.path = ptr;
       again.uprobe_multi.path_size = kNameMax;
       break;
@@ -155,10 +158,12 @@ bool Read(int fd, Table& table, Context&, Failure& failure) {
       if (LINK_HAS(kprobe_multi.missed)) table.BigInt(k_missed, i.kprobe_multi.missed);
       break;
     case uapi::kLinkTypeUprobeMulti:
-      table.String(k_path, name);
-      table.Number(k_count, i.uprobe_multi.count);
-      table.Number(k_flags, i.uprobe_multi.flags);
-      table.Number(k_pid, i.uprobe_multi.pid);
+      if (LINK_HAS(uprobe_multi.pid)) {
+        table.String(k_path, name);
+        table.Number(k_count, i.uprobe_multi.count);
+        table.Number(k_flags, i.uprobe_multi.flags);
+        table.Number(k_pid, i.uprobe_multi.pid);
+      }
       break;
     case BPF_LINK_TYPE_PERF_EVENT:
       if (LINK_HAS(perf_event.type)) {

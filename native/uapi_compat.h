@@ -19,6 +19,7 @@ constexpr int kLinkCreate = BPF_LINK_CREATE;  // 28
 constexpr uint32_t kAttachNetfilter = 45;      // Linux 6.4
 constexpr uint32_t kAttachTcxIngress = 46;     // Linux 6.6
 constexpr uint32_t kAttachTcxEgress = 47;      // Linux 6.6
+constexpr uint32_t kAttachUprobeMulti = 48;    // Linux 6.6 (BPF_TRACE_UPROBE_MULTI)
 constexpr uint32_t kAttachNetkitPrimary = 54;  // Linux 6.7
 constexpr uint32_t kAttachNetkitPeer = 55;     // Linux 6.7
 
@@ -65,7 +66,8 @@ static_assert(offsetof(ProgQueryAttr, link_ids) == 40);
 static_assert(offsetof(ProgQueryAttr, revision) == 56);
 static_assert(sizeof(ProgQueryAttr) == 64);
 
-// union bpf_attr, .link_create member, with the tcx/netkit extension of Linux 6.6.
+// union bpf_attr, .link_create member, with the netfilter, tcx/netkit and uprobe_multi
+// extensions.
 struct LinkCreateAttr {
   uint32_t prog_fd;
   uint32_t target;  // target_fd, or target_ifindex for tcx/netkit/xdp
@@ -74,12 +76,18 @@ struct LinkCreateAttr {
   union {
     struct { uint32_t relative, pad; uint64_t expected_revision; } mprog;  // tcx/netkit, Linux 6.6
     struct { uint32_t pf, hooknum; int32_t priority; uint32_t flags; } netfilter;  // Linux 6.4
+    struct {  // Linux 6.6; every array holds cnt u64s (ref_ctr_offsets and cookies may be 0)
+      uint64_t path, offsets, ref_ctr_offsets, cookies;
+      uint32_t cnt, flags, pid;
+    } uprobe_multi;
   };
-};
+} __attribute__((aligned(8)));
 static_assert(offsetof(LinkCreateAttr, mprog.relative) == 16);
 static_assert(offsetof(LinkCreateAttr, mprog.expected_revision) == 24);
 static_assert(offsetof(LinkCreateAttr, netfilter.priority) == 24);
-static_assert(sizeof(LinkCreateAttr) == 32);
+static_assert(offsetof(LinkCreateAttr, uprobe_multi.cookies) == 40);
+static_assert(offsetof(LinkCreateAttr, uprobe_multi.pid) == 56);
+static_assert(sizeof(LinkCreateAttr) == 64);
 
 // struct bpf_link_info as of Linux 6.12 (6.1 headers: 48 bytes, without netfilter/tcx/netkit/...).
 struct LinkInfo {

@@ -74,13 +74,13 @@ export interface KprobeMultiLinkInfo extends LinkBase {
   flags?: number;
   missed?: bigint;
 }
-/** uprobe_multi link (Linux 6.6+; info Linux 6.8+). */
+/** uprobe_multi link (Linux 6.6+). Its info is Linux 6.8+: undefined on 6.6 and 6.7. */
 export interface UprobeMultiLinkInfo extends LinkBase {
   type: 'uprobe_multi';
-  path: string;
-  count: number;
-  flags: number;
-  pid: number;
+  path?: string;
+  count?: number;
+  flags?: number;
+  pid?: number;
 }
 export interface IterLinkInfo extends LinkBase {
   type: 'iter';

@@ -17,6 +17,7 @@ export {
   attachCgroup,
   detachCgroup,
   attachTracepoint,
+  attachUprobeMulti,
   createLink,
   testRun,
   pin,
@@ -25,6 +26,7 @@ export {
   type BtfTypeSpec,
   type LoadProgramOptions,
   type CreateMapOptions,
+  type UprobeMultiOptions,
 } from './objects';
 export {
   createNetns,

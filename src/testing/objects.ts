@@ -206,6 +206,32 @@ export async function attachTracepoint(program: KernelObject, tracepoint: string
   return new KernelObject('link', await withCallerStack(() => native().fixtures.perfEventLink(program.handle, id)));
 }
 
+export interface UprobeMultiOptions {
+  /** The probed file. Probes go into processes that map it executable; any regular file will do. */
+  path: string;
+  /** File offsets, one probe each. */
+  offsets: bigint[];
+  /** Per probe, the offset of its USDT semaphore in the file (default: none). */
+  refCtrOffsets?: bigint[];
+  /** Per probe, the value bpf_get_attach_cookie() returns (default: 0). */
+  cookies?: bigint[];
+  /** Run the program on return (BPF_F_UPROBE_MULTI_RETURN) instead of on entry. */
+  retprobe?: boolean;
+  /** Run it for this process only (default: every process). */
+  pid?: number;
+}
+
+/**
+ * Attaches a kprobe program (loaded with expectedAttachType 'trace_uprobe_multi') at offsets of a
+ * file through one uprobe_multi link (Linux 6.6+).
+ */
+export async function attachUprobeMulti(program: KernelObject, options: UprobeMultiOptions): Promise<KernelObject> {
+  checkOptions(options, ['path', 'offsets', 'refCtrOffsets', 'cookies', 'retprobe', 'pid'], 'attachUprobeMulti');
+  const { path, offsets, refCtrOffsets = [], cookies = [], retprobe = false, pid = 0 } = options;
+  const flags = retprobe ? 1 /* BPF_F_UPROBE_MULTI_RETURN */ : 0;
+  return new KernelObject('link', await withCallerStack(() => native().fixtures.uprobeMultiLink(program.handle, { path, offsets, refCtrOffsets, cookies, flags, pid })));
+}
+
 /**
  * Attaches a program to a cgroup v2 directory without a link (BPF_PROG_ATTACH), the way Cilium
  * falls back to on kernels without cgroup links: `flags` 'multi' (BPF_F_ALLOW_MULTI), 'override'

@@ -1,9 +1,10 @@
 // listLinks/getLink against `bpftool -j link show` (7.5, which sees tcx) on links this file creates.
-import { statSync } from 'node:fs';
+import { realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { BpfError, getLink, listAttachments, listLinks, type LinkInfo, type NetfilterAttachment } from 'bpfscope';
-import { attachTcx, attachTracepoint, createLink, createMap, createNetfilterLink, loadProgram, returnInsns, type KernelObject } from 'bpfscope/testing';
-import { bpftool, describeKernel, mustCgroup, mustNetns, mustVeth, owned, run } from '../helpers/kernel';
+import { attachTcx, attachTracepoint, attachUprobeMulti, createLink, createMap, createNetfilterLink, loadProgram, returnInsns, type KernelObject } from 'bpfscope/testing';
+import { bpftool, cleanup, describeKernel, mustCgroup, mustNetns, mustVeth, owned, run, tempDir } from '../helpers/kernel';
 import { traced } from '../helpers/trace';
 
 interface BpftoolLink {
@@ -20,6 +21,22 @@ interface BpftoolLink {
   prio?: number;
   flags?: number;
   tracepoint?: string;
+  retprobe?: boolean;
+  path?: string;
+  func_cnt?: number;
+  pid?: number;
+}
+
+/**
+ * A file for uprobes to name, removed after the test. No process maps it, so the kernel places no
+ * breakpoint anywhere: a probe at any offset is safe, and never runs.
+ */
+function mustProbedFile(): string {
+  const dir = tempDir('bpfscope-uprobe-');
+  cleanup(() => rmSync(dir, { recursive: true }));
+  const file = join(dir, 'probed');
+  writeFileSync(file, Buffer.alloc(4096));
+  return realpathSync(file); // the kernel reports the path it resolved
 }
 
 describeKernel('links', () => {
@@ -132,6 +149,16 @@ describeKernel('links', () => {
     expect(theirs).toMatchObject({ type: 'perf_event', prog_id: program.id, tracepoint: 'sys_enter_getpid' });
     // enum bpf_perf_event_type: 5 is BPF_PERF_EVENT_TRACEPOINT.
     expect(await getLink(link.id)).toEqual({ id: link.id, type: theirs.type, progId: theirs.prog_id, perfEventType: 5, name: theirs.tracepoint });
+    expect((await listLinks()).find((l) => l.id === link.id)).toEqual(await getLink(link.id));
+  });
+
+  it('reads uprobe_multi links (Linux 6.8+ info) like bpftool: the file, the pid, how many probes and whether they are return probes', async () => {
+    const path = mustProbedFile();
+    const program = owned(await loadProgram({ type: 'kprobe', name: 'bpfs_umulti', expectedAttachType: 'trace_uprobe_multi' }));
+    const link = owned(await attachUprobeMulti(program, { path, offsets: [16n, 512n, 4000n], retprobe: true, pid: process.pid }));
+    const theirs = bpftool<BpftoolLink[]>('link', 'show').find((l) => l.id === link.id)!;
+    expect(theirs).toMatchObject({ type: 'uprobe_multi', prog_id: program.id, path, func_cnt: 3, pid: process.pid, retprobe: true });
+    expect(await getLink(link.id)).toEqual({ id: link.id, type: theirs.type, progId: theirs.prog_id, path: theirs.path, count: theirs.func_cnt, flags: 1, pid: theirs.pid });
     expect((await listLinks()).find((l) => l.id === link.id)).toEqual(await getLink(link.id));
   });
 
