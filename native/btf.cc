@@ -2,6 +2,8 @@
 
 #include <bpf/btf.h>
 
+#include <algorithm>
+
 #include "btf_types.h"
 
 namespace bpfscope {
@@ -17,6 +19,43 @@ const struct btf* BtfCache::Get(uint32_t id) {
   if (!loaded) return nullptr;  // not cached: a later call may have the privilege or the object
   loaded_.emplace(id, loaded);
   return loaded;
+}
+
+KernelStruct::KernelStruct(const char* name) : btf_(btf__load_vmlinux_btf()) {
+  if (btf_) id_ = btf__find_by_name_kind(btf_, name, BTF_KIND_STRUCT);
+}
+
+KernelStruct::~KernelStruct() { btf__free(btf_); }
+
+namespace {
+
+// The type of member `name` of struct or union `id`, found in anonymous members too; 0 if none.
+uint32_t MemberType(const struct btf* btf, uint32_t id, std::string_view name) {
+  const struct btf_type* type = btf__type_by_id(btf, id);
+  if (!type || !btf_is_composite(type)) return 0;
+  const struct btf_member* member = btf_members(type);
+  for (uint16_t i = 0; i < btf_vlen(type); i++, member++) {
+    const char* found_name = btf__name_by_offset(btf, member->name_off);
+    std::string_view member_name = found_name ? found_name : "";
+    if (member_name == name) return member->type;
+    if (member_name.empty())
+      if (uint32_t found = MemberType(btf, member->type, name)) return found;
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool KernelStruct::Has(std::string_view path) const {
+  if (id_ <= 0) return false;
+  uint32_t type = id_;
+  for (size_t start = 0; start <= path.size();) {
+    size_t end = std::min(path.find('.', start), path.size());
+    type = MemberType(btf_, type, path.substr(start, end - start));
+    if (type == 0) return false;
+    start = end + 1;
+  }
+  return true;
 }
 
 std::string BtfTypeName(BtfCache& cache, uint32_t btf_id, uint32_t type_id) {

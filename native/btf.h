@@ -1,4 +1,5 @@
-// BTF objects loaded from the kernel by id, kept for the duration of one call.
+// BTF objects loaded from the kernel by id, kept for the duration of one call; the running
+// kernel's own structs, as its BTF declares them.
 #pragma once
 
 #include <napi.h>
@@ -7,6 +8,7 @@
 #include <initializer_list>
 #include <map>
 #include <string>
+#include <string_view>
 
 struct btf;
 
@@ -23,6 +25,24 @@ class BtfCache {
 
  private:
   std::map<uint32_t, struct btf*> loaded_;
+};
+
+// A struct of the running kernel, as its BTF (vmlinux) declares it. Where a struct's size cannot
+// tell which members a kernel has (one added inside a union that did not grow), its BTF can.
+class KernelStruct {
+ public:
+  // Parses the kernel's BTF (/sys/kernel/btf/vmlinux, a few MiB): make one and keep its answers.
+  explicit KernelStruct(const char* name);
+  KernelStruct(const KernelStruct&) = delete;
+  KernelStruct& operator=(const KernelStruct&) = delete;
+  ~KernelStruct();
+  // Whether it has member `path`: names joined by dots ("perf_event.uprobe.cookie"), looking
+  // through anonymous structs and unions as C does. False when the kernel has no BTF.
+  bool Has(std::string_view path) const;
+
+ private:
+  struct btf* btf_;
+  int id_ = 0;
 };
 
 // The name of type `type_id` in BTF object `btf_id` ("" if unavailable).

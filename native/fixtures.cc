@@ -349,31 +349,46 @@ Napi::Value CreateLink(const Napi::CallbackInfo& info) {
       [fd](Napi::Env e) { return HandleResult(e, fd, "link"); });
 }
 
-// perfEventLink(program, tracepointId) → link handle: the program on a kernel tracepoint through a
-// perf event, as libbpf attaches SEC("tp/…"): perf_event_open, then BPF_LINK_CREATE with
-// BPF_PERF_EVENT. The link keeps the perf event; the fd opened here is closed.
+// perfEventLink(program, { type, config, path, offset }, cookie) → link handle: the program on a
+// perf event, as libbpf attaches SEC("tp/…"), SEC("uprobe/…") and SEC("perf_event"):
+// perf_event_open, then BPF_LINK_CREATE with BPF_PERF_EVENT. `path` and `offset` are a uprobe's
+// (perf_event_attr's uprobe_path and probe_offset). The link keeps the perf event; the fd opened
+// here is closed.
 Napi::Value PerfEventLink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int prog = info.Length() > 0 ? FdHandle::FdOf(info[0]) : -1;
   if (env.IsExceptionPending()) return env.Undefined();
-  uint32_t tracepoint = 0;
-  if (!ArgU32(info, 1, &tracepoint)) return ThrowType(env, "perfEventLink(program, tracepointId)");
+  if (info.Length() < 3 || !info[1].IsObject() || !info[2].IsBigInt()) return ThrowType(env, "perfEventLink(program, event, cookie)");
+  Napi::Object o = info[1].As<Napi::Object>();
+  uint32_t type = U32Of(o, "type");
+  uint64_t config = U64Of(o, "config"), offset = U64Of(o, "offset");
+  std::string path = StrOf(o, "path");
+  bool lossless = true;
+  uint64_t cookie = info[2].As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless) Napi::RangeError::New(env, "cookie must fit in 64 bits").ThrowAsJavaScriptException();
+  if (env.IsExceptionPending()) return env.Undefined();
   auto fd = std::make_shared<Fd>();
   return RunAsync(
       env,
       [=](Failure& failure) {
         struct perf_event_attr attr {};
-        attr.type = PERF_TYPE_TRACEPOINT;
+        attr.type = type;
         attr.size = sizeof(attr);
-        attr.config = tracepoint;
+        attr.config = config;
+        if (!path.empty()) {
+          attr.uprobe_path = reinterpret_cast<uintptr_t>(path.c_str());
+          attr.probe_offset = offset;
+        }
         attr.sample_period = 1;
         attr.wakeup_events = 1;
-        // Every process (pid -1) on CPU 0: a BPF program on a tracepoint runs on every CPU anyway.
+        // Every process (pid -1) on CPU 0: a BPF program on a tracepoint or probe runs on every CPU anyway.
         Fd event(static_cast<int>(::syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
-        std::string object = "tracepoint " + std::to_string(tracepoint);
+        std::string object = "perf event type " + std::to_string(type) + " config " + std::to_string(config);
         if (!event.valid()) return failure.Set(errno, "perf_event_open", object);
-        int link = bpf_link_create(prog, event.get(), BPF_PERF_EVENT, nullptr);
-        if (link < 0) return failure.Set(errno, "BPF_LINK_CREATE", "perf event on " + object);
+        LIBBPF_OPTS(bpf_link_create_opts, opts);
+        opts.perf_event.bpf_cookie = cookie;
+        int link = bpf_link_create(prog, event.get(), BPF_PERF_EVENT, &opts);
+        if (link < 0) return failure.Set(errno, "BPF_LINK_CREATE", object);
         fd->Reset(link);
         return true;
       },

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "btf.h"
 #include "ids.h"
 #include "uapi_compat.h"
 
@@ -13,8 +14,8 @@ namespace bpfscope::links {
 
 #define LINK_NUMBERS(X)                                                                                  \
   X(id) X(type) X(progId) X(ifindex) X(attachType) X(targetObjId) X(targetBtfId) X(netnsIno) X(mapId) \
-  X(pf) X(hook) X(priority) X(flags) X(count) X(pid) X(perfEventType)
-#define LINK_BIGINTS(X) X(cgroupId) X(missed)
+  X(pf) X(hook) X(priority) X(flags) X(count) X(pid) X(perfEventType) X(offset) X(eventType)
+#define LINK_BIGINTS(X) X(cgroupId) X(missed) X(addr) X(cookie) X(refCtrOffset) X(eventConfig)
 #define LINK_STRINGS(X) X(tpName) X(targetName) X(path) X(name)
 
 namespace {
@@ -105,6 +106,60 @@ bool ReadInfo(int fd, uapi::LinkInfo* out, uint32_t* out_len, std::string* name,
   return true;
 }
 
+// Whether the kernel filled `field`: it reports the length it knows, and newer fields lie past it.
+#define LINK_HAS(field) (len >= BPFSCOPE_OFFSETOFEND(uapi::LinkInfo, field))
+
+// Members that kernels added inside the info's union without growing it (the struct has been 64
+// bytes since Linux 6.8): the length cannot tell whether this kernel fills them, and one that
+// predates a member leaves it as we passed it, zero. The kernel's BTF declares those it fills.
+struct UnionMembers {
+  bool perf_event_cookie;      // Linux 6.9, every kind of perf event
+  bool uprobe_ref_ctr_offset;  // Linux 6.16
+};
+
+// Read from the kernel's BTF once per process, by the first link that needs it.
+const UnionMembers& Declared() {
+  static const UnionMembers declared = [] {
+    KernelStruct info("bpf_link_info");
+    return UnionMembers{info.Has("perf_event.uprobe.cookie"), info.Has("perf_event.uprobe.ref_ctr_offset")};
+  }();
+  return declared;
+}
+
+// A perf_event link's fields, by the kind of perf event it is. Kernels before 6.6 fill none, and
+// leave the kind 0 (BPF_PERF_EVENT_UNSPEC), which later ones never report: they fill a kind or fail.
+void PerfEventRow(const uapi::LinkInfo& i, uint32_t len, const std::string& name, Table& table) {
+  const auto& event = i.perf_event;
+  if (!LINK_HAS(perf_event.type) || event.type == 0) return;
+  table.Number(k_perfEventType, event.type);
+  if (!name.empty()) table.String(k_name, name);
+  switch (event.type) {
+    case uapi::kPerfEventUprobe:
+    case uapi::kPerfEventUretprobe:
+      table.Number(k_offset, event.uprobe.offset);
+      if (Declared().perf_event_cookie) table.BigInt(k_cookie, event.uprobe.cookie);
+      if (Declared().uprobe_ref_ctr_offset) table.BigInt(k_refCtrOffset, event.uprobe.ref_ctr_offset);
+      break;
+    case uapi::kPerfEventKprobe:
+    case uapi::kPerfEventKretprobe:
+      table.Number(k_offset, event.kprobe.offset);
+      table.BigInt(k_addr, event.kprobe.addr);
+      if (LINK_HAS(perf_event.kprobe.missed)) table.BigInt(k_missed, event.kprobe.missed);
+      if (Declared().perf_event_cookie) table.BigInt(k_cookie, event.kprobe.cookie);
+      break;
+    case uapi::kPerfEventTracepoint:
+      if (Declared().perf_event_cookie) table.BigInt(k_cookie, event.tracepoint.cookie);
+      break;
+    case uapi::kPerfEventEvent:
+      table.Number(k_eventType, event.event.type);
+      table.BigInt(k_eventConfig, event.event.config);
+      if (Declared().perf_event_cookie) table.BigInt(k_cookie, event.event.cookie);
+      break;
+    default:
+      break;  // a kind newer than this file
+  }
+}
+
 }  // namespace
 
 bool Read(int fd, Table& table, Context&, Failure& failure) {
@@ -116,7 +171,6 @@ bool Read(int fd, Table& table, Context&, Failure& failure) {
   table.Number(k_id, i.id);
   table.Number(k_type, i.type);
   table.Number(k_progId, i.prog_id);
-#define LINK_HAS(field) (len >= BPFSCOPE_OFFSETOFEND(uapi::LinkInfo, field))
   switch (i.type) {
     case BPF_LINK_TYPE_RAW_TRACEPOINT:
       table.String(k_tpName, name);
@@ -166,10 +220,7 @@ bool Read(int fd, Table& table, Context&, Failure& failure) {
       }
       break;
     case BPF_LINK_TYPE_PERF_EVENT:
-      if (LINK_HAS(perf_event.type)) {
-        table.Number(k_perfEventType, i.perf_event.type);
-        if (!name.empty()) table.String(k_name, name);
-      }
+      PerfEventRow(i, len, name, table);
       break;
     case uapi::kLinkTypeTcx:
       table.Number(k_ifindex, i.tcx.ifindex);
@@ -186,9 +237,9 @@ bool Read(int fd, Table& table, Context&, Failure& failure) {
     default:
       break;
   }
-#undef LINK_HAS
   return true;
 }
+#undef LINK_HAS
 
 namespace {
 

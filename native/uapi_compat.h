@@ -31,13 +31,13 @@ constexpr uint32_t kLinkTypeNetkit = 13;       // Linux 6.7
 constexpr uint32_t kLinkTypeSockmap = 14;      // Linux 6.10
 
 // enum bpf_perf_event_type (Linux 6.6): what a perf_event link's info describes. The uprobe,
-// kprobe and tracepoint kinds name a file, function or tracepoint; BPF_PERF_EVENT_EVENT (6), a
-// plain perf event, names none.
+// kprobe and tracepoint kinds name a file, function or tracepoint; a plain perf event names none.
 constexpr uint32_t kPerfEventUprobe = 1;
 constexpr uint32_t kPerfEventUretprobe = 2;
 constexpr uint32_t kPerfEventKprobe = 3;
 constexpr uint32_t kPerfEventKretprobe = 4;
 constexpr uint32_t kPerfEventTracepoint = 5;
+constexpr uint32_t kPerfEventEvent = 6;
 
 // Flags for mprog attachment (tcx/netkit), Linux 6.6.
 constexpr uint32_t kFlagBefore = 1u << 3;
@@ -113,10 +113,10 @@ struct LinkInfo {
       uint64_t path, offsets, ref_ctr_offsets, cookies;
       uint32_t path_size, count, flags, pid;
     } uprobe_multi;
-    struct {  // Linux 6.5
+    struct {  // Linux 6.6; kprobe.missed 6.7; every cookie 6.9; uprobe.ref_ctr_offset 6.16
       uint32_t type, pad;
       union {
-        struct { uint64_t file_name; uint32_t name_len, offset; uint64_t cookie; } uprobe;
+        struct { uint64_t file_name; uint32_t name_len, offset; uint64_t cookie, ref_ctr_offset; } uprobe;
         struct { uint64_t func_name; uint32_t name_len, offset; uint64_t addr, missed, cookie; } kprobe;
         struct { uint64_t tp_name; uint32_t name_len, pad; uint64_t cookie; } tracepoint;
         struct { uint64_t config; uint32_t type, pad; uint64_t cookie; } event;
@@ -131,6 +131,9 @@ static_assert(offsetof(LinkInfo, tcx.ifindex) == 16);
 static_assert(offsetof(LinkInfo, tcx.attach_type) == 20);
 static_assert(offsetof(LinkInfo, netfilter.priority) == 24);
 static_assert(offsetof(LinkInfo, cgroup.attach_type) == 24);
+static_assert(offsetof(LinkInfo, perf_event.uprobe.ref_ctr_offset) == 48);
+static_assert(offsetof(LinkInfo, perf_event.kprobe.cookie) == 56);
+static_assert(offsetof(LinkInfo, perf_event.event.cookie) == 40);
 static_assert(sizeof(LinkInfo) == 64);
 
 // struct bpf_map_info fields after map_extra (6.1 ends at 88 bytes).

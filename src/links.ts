@@ -59,13 +59,33 @@ export interface NetfilterLinkInfo extends LinkBase {
   priority: number;
   flags: number;
 }
-/** perf_event link; `perfEventType` and `name` are Linux 6.6+. */
+/**
+ * perf_event link: a program on a tracepoint, a kprobe or uprobe, or a plain perf event. Kernels
+ * report these fields from Linux 6.6 (`missed` 6.7, `cookie` 6.9, `refCtrOffset` 6.16); each is
+ * undefined on kernels older than its own. `cookie` and `refCtrOffset` came without growing the
+ * kernel's info struct, and only its BTF tells whether it fills them: they are undefined too on a
+ * kernel without BTF (/sys/kernel/btf/vmlinux).
+ */
 export interface PerfEventLinkInfo extends LinkBase {
   type: 'perf_event';
   /** The kernel's enum bpf_perf_event_type: 1 uprobe, 2 uretprobe, 3 kprobe, 4 kretprobe, 5 tracepoint, 6 a plain perf event. */
   perfEventType?: number;
   /** The probed file (uprobes), function (kprobes) or the tracepoint; undefined for a plain perf event. */
   name?: string;
+  /** uprobes: the probed offset in the file; kprobes: the offset from the function's start. Linux 6.6+. */
+  offset?: number;
+  /** kprobes: the probed address; 0 to a caller who may not see kernel addresses (kptr_restrict). Linux 6.6+. */
+  addr?: bigint;
+  /** kprobes: how many times the probe was hit and the program not run. Linux 6.7+. */
+  missed?: bigint;
+  /** uprobes: the file offset of the USDT semaphore the probe counts in (0 for none). Linux 6.16+. */
+  refCtrOffset?: bigint;
+  /** Plain perf events: perf_event_attr.type (PERF_TYPE_HARDWARE 0, PERF_TYPE_SOFTWARE 1, …, or a PMU's own type). Linux 6.6+. */
+  eventType?: number;
+  /** Plain perf events: perf_event_attr.config (for a software event, PERF_COUNT_SW_CPU_CLOCK 0, …). Linux 6.6+. */
+  eventConfig?: bigint;
+  /** What bpf_get_attach_cookie() returns to the program, for every kind of perf event. Linux 6.9+. */
+  cookie?: bigint;
 }
 /** kprobe_multi link; `count` and `flags` Linux 6.6+, `missed` Linux 6.7+. */
 export interface KprobeMultiLinkInfo extends LinkBase {

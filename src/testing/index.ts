@@ -17,6 +17,8 @@ export {
   attachCgroup,
   detachCgroup,
   attachTracepoint,
+  attachUprobe,
+  attachPerfEvent,
   attachUprobeMulti,
   createLink,
   testRun,
@@ -26,6 +28,7 @@ export {
   type BtfTypeSpec,
   type LoadProgramOptions,
   type CreateMapOptions,
+  type UprobeOptions,
   type UprobeMultiOptions,
 } from './objects';
 export {

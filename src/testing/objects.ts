@@ -197,13 +197,69 @@ function tracefs(): string {
   throw new Error('tracefs is not mounted (mount -t tracefs tracefs /sys/kernel/tracing): tracepoint ids are read from it');
 }
 
+/** A perf event for perfEventLink: perf_event_attr's type and config, and a uprobe's file and offset. */
+interface PerfEventSpec {
+  type: number;
+  config: bigint;
+  path?: string;
+  offset?: bigint;
+}
+
+async function perfEventLink(program: KernelObject, event: PerfEventSpec, cookie: bigint): Promise<KernelObject> {
+  return new KernelObject('link', await withCallerStack(() => native().fixtures.perfEventLink(program.handle, event, cookie)));
+}
+
+const PERF_TYPE_TRACEPOINT = 2;
+
 /**
  * Attaches a tracepoint program to a kernel tracepoint ('syscalls/sys_enter_getpid', its
  * directory under tracefs' events/) through a perf_event link, as libbpf attaches SEC("tp/…").
+ * `cookie` is what bpf_get_attach_cookie() returns to the program.
  */
-export async function attachTracepoint(program: KernelObject, tracepoint: string): Promise<KernelObject> {
-  const id = Number(readFileSync(`${tracefs()}/events/${tracepoint}/id`, 'utf8'));
-  return new KernelObject('link', await withCallerStack(() => native().fixtures.perfEventLink(program.handle, id)));
+export async function attachTracepoint(program: KernelObject, tracepoint: string, cookie = 0n): Promise<KernelObject> {
+  const id = BigInt(readFileSync(`${tracefs()}/events/${tracepoint}/id`, 'utf8').trim());
+  return perfEventLink(program, { type: PERF_TYPE_TRACEPOINT, config: id }, cookie);
+}
+
+export interface UprobeOptions {
+  /** The probed file. Probes go into processes that map it executable; any regular file will do. */
+  path: string;
+  offset: bigint;
+  /** The offset of its USDT semaphore in the file (default: none). */
+  refCtrOffset?: bigint;
+  /** Run the program on return (a uretprobe) instead of on entry. */
+  retprobe?: boolean;
+  /** The value bpf_get_attach_cookie() returns (default: 0). */
+  cookie?: bigint;
+}
+
+/** Where a field of a PMU's perf_event_attr.config lives: its format file reads 'config:0' or 'config:32-63'. */
+function configShift(pmu: string, field: string): bigint {
+  const format = readFileSync(`${pmu}/format/${field}`, 'utf8');
+  const m = /^config:(\d+)/.exec(format);
+  if (!m) throw new Error(`${pmu}/format/${field}: '${format.trim()}' is not in perf_event_attr.config`);
+  return BigInt(m[1]);
+}
+
+/**
+ * Attaches a kprobe program at one offset of a file through a perf event of the uprobe PMU and a
+ * perf_event link, as libbpf attaches SEC("uprobe/…").
+ */
+export async function attachUprobe(program: KernelObject, options: UprobeOptions): Promise<KernelObject> {
+  checkOptions(options, ['path', 'offset', 'refCtrOffset', 'retprobe', 'cookie'], 'attachUprobe');
+  const { path, offset, refCtrOffset = 0n, retprobe = false, cookie = 0n } = options;
+  const pmu = '/sys/bus/event_source/devices/uprobe';
+  const type = Number(readFileSync(`${pmu}/type`, 'utf8'));
+  const config = (retprobe ? 1n << configShift(pmu, 'retprobe') : 0n) | (refCtrOffset << configShift(pmu, 'ref_ctr_offset'));
+  return perfEventLink(program, { type, config, path, offset }, cookie);
+}
+
+/**
+ * Attaches a perf_event program to a perf event that no tracepoint or probe backs: perf_event_attr
+ * `type` (PERF_TYPE_SOFTWARE 1, …) and `config` (PERF_COUNT_SW_DUMMY 9, …), sampling every event.
+ */
+export async function attachPerfEvent(program: KernelObject, type: number, config: bigint, cookie = 0n): Promise<KernelObject> {
+  return perfEventLink(program, { type, config }, cookie);
 }
 
 export interface UprobeMultiOptions {

@@ -1,9 +1,9 @@
 // listLinks/getLink against `bpftool -j link show` (7.5, which sees tcx) on links this file creates.
-import { realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { BpfError, getLink, listAttachments, listLinks, type LinkInfo, type NetfilterAttachment } from 'bpfscope';
-import { attachTcx, attachTracepoint, attachUprobeMulti, createLink, createMap, createNetfilterLink, loadProgram, returnInsns, type KernelObject } from 'bpfscope/testing';
+import { attachPerfEvent, attachTcx, attachTracepoint, attachUprobe, attachUprobeMulti, createLink, createMap, createNetfilterLink, loadProgram, returnInsns, type KernelObject } from 'bpfscope/testing';
 import { bpftool, cleanup, describeKernel, mustCgroup, mustNetns, mustVeth, owned, run, tempDir } from '../helpers/kernel';
 import { traced } from '../helpers/trace';
 
@@ -21,10 +21,22 @@ interface BpftoolLink {
   prio?: number;
   flags?: number;
   tracepoint?: string;
+  file?: string;
+  offset?: number;
+  cookie?: number;
+  event_type?: string;
+  event_config?: string;
   retprobe?: boolean;
   path?: string;
   func_cnt?: number;
   pid?: number;
+}
+
+/** A field of a link's /proc/self/fdinfo, which the kernel prints for some fields bpftool 7.5 does not. */
+function fdinfoField(link: KernelObject, key: string): string {
+  const m = new RegExp(`^${key}:\\s*(\\S+)$`, 'm').exec(readFileSync(`/proc/self/fdinfo/${link.fd}`, 'utf8'));
+  if (!m) throw new Error(`no ${key} in the fdinfo of link ${link.id}`);
+  return m[1];
 }
 
 /**
@@ -142,13 +154,42 @@ describeKernel('links', () => {
     expect(attached.every((a) => a.progId === program.id && a.progName === 'bpfs_nf' && a.progType === 'netfilter')).toBe(true);
   });
 
-  it('names the tracepoint of a perf_event link as bpftool does', async () => {
+  it('reads tracepoint perf_event links as bpftool does: the tracepoint, and the cookie (Linux 6.9+)', async () => {
     const program = owned(await loadProgram({ type: 'tracepoint', name: 'bpfs_tp' }));
-    const link = owned(await attachTracepoint(program, 'syscalls/sys_enter_getpid'));
+    const link = owned(await attachTracepoint(program, 'syscalls/sys_enter_getpid', 77n));
     const theirs = bpftool<BpftoolLink[]>('link', 'show').find((l) => l.id === link.id)!;
-    expect(theirs).toMatchObject({ type: 'perf_event', prog_id: program.id, tracepoint: 'sys_enter_getpid' });
+    expect(theirs).toMatchObject({ type: 'perf_event', prog_id: program.id, tracepoint: 'sys_enter_getpid', cookie: 77 });
     // enum bpf_perf_event_type: 5 is BPF_PERF_EVENT_TRACEPOINT.
-    expect(await getLink(link.id)).toEqual({ id: link.id, type: theirs.type, progId: theirs.prog_id, perfEventType: 5, name: theirs.tracepoint });
+    expect(await getLink(link.id)).toEqual({ id: link.id, type: theirs.type, progId: theirs.prog_id, perfEventType: 5, name: theirs.tracepoint, cookie: BigInt(theirs.cookie!) });
+    expect((await listLinks()).find((l) => l.id === link.id)).toEqual(await getLink(link.id));
+  });
+
+  it('reads uprobe perf_event links as bpftool does, and the semaphore offset (Linux 6.16+) as the link fdinfo prints it', async () => {
+    const path = mustProbedFile();
+    const program = owned(await loadProgram({ type: 'kprobe', name: 'bpfs_uprobe' }));
+    // A cookie past 32 bits, and under 2^53: bpftool's JSON numbers are doubles.
+    const link = owned(await attachUprobe(program, { path, offset: 100n, refCtrOffset: 2000n, retprobe: true, cookie: 0x1_0000_0007n }));
+    const theirs = bpftool<BpftoolLink[]>('link', 'show').find((l) => l.id === link.id)!;
+    expect(theirs).toMatchObject({ type: 'perf_event', prog_id: program.id, retprobe: true, file: path, offset: 100, cookie: 0x1_0000_0007 });
+    const refCtrOffset = BigInt(fdinfoField(link, 'ref_ctr_offset')); // bpftool 7.5 does not print it
+    expect(refCtrOffset).toBe(2000n);
+    // enum bpf_perf_event_type: 2 is BPF_PERF_EVENT_URETPROBE.
+    expect(await getLink(link.id)).toEqual({
+      id: link.id, type: theirs.type, progId: theirs.prog_id, perfEventType: 2, name: theirs.file, offset: theirs.offset, cookie: BigInt(theirs.cookie!), refCtrOffset,
+    });
+    expect((await listLinks()).find((l) => l.id === link.id)).toEqual(await getLink(link.id));
+  });
+
+  it('reads plain perf_event links: the event type and config as the link fdinfo prints them (bpftool names them), and the cookie', async () => {
+    const program = owned(await loadProgram({ type: 'perf_event', name: 'bpfs_event' }));
+    // PERF_TYPE_SOFTWARE (1), PERF_COUNT_SW_DUMMY (9): an event that never counts, so the program never runs.
+    const link = owned(await attachPerfEvent(program, 1, 9n, 42n));
+    const theirs = bpftool<BpftoolLink[]>('link', 'show').find((l) => l.id === link.id)!;
+    expect(theirs).toMatchObject({ type: 'perf_event', prog_id: program.id, event_type: 'software', event_config: 'dummy', cookie: 42 });
+    const [eventType, eventConfig] = [Number(fdinfoField(link, 'type')), BigInt(fdinfoField(link, 'config'))];
+    expect([eventType, eventConfig]).toEqual([1, 9n]);
+    // enum bpf_perf_event_type: 6 is BPF_PERF_EVENT_EVENT.
+    expect(await getLink(link.id)).toEqual({ id: link.id, type: theirs.type, progId: theirs.prog_id, perfEventType: 6, eventType, eventConfig, cookie: BigInt(theirs.cookie!) });
     expect((await listLinks()).find((l) => l.id === link.id)).toEqual(await getLink(link.id));
   });
 
