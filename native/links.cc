@@ -39,7 +39,9 @@ const Schema& TableSchema() {
   static const Schema schema{{LINK_NUMBERS(BPFSCOPE_COLUMN_NAME)},
                              {},
                              {LINK_BIGINTS(BPFSCOPE_COLUMN_NAME)},
-                             {LINK_STRINGS(BPFSCOPE_COLUMN_NAME)}};
+                             {LINK_STRINGS(BPFSCOPE_COLUMN_NAME)},
+                             nullptr,
+                             "probeArrays"};  // a multi-probe link's arrays, as Buffers holds them
   return schema;
 }
 
@@ -59,53 +61,6 @@ bool PerfEventHasName(uint32_t type) {
   }
 }
 
-// Reads the link's info, and for types that carry a string, the string too.
-bool ReadInfo(int fd, uapi::LinkInfo* out, uint32_t* out_len, std::string* name, Failure& failure) {
-  uapi::LinkInfo& info = *out;
-  if (!GetInfo(fd, &info, out_len, failure)) return false;
-
-  // Types that carry a string need a second call with a buffer in the right union member.
-  std::vector<char> buf(kNameMax, '\0');
-  uapi::LinkInfo again {};
-  uint64_t ptr = reinterpret_cast<uintptr_t>(buf.data());
-  switch (info.type) {
-    case BPF_LINK_TYPE_RAW_TRACEPOINT:
-      again.raw_tracepoint.tp_name = ptr;
-      again.raw_tracepoint.tp_name_len = kNameMax;
-      break;
-    case BPF_LINK_TYPE_ITER:
-      again.iter.target_name = ptr;
-      again.iter.target_name_len = kNameMax;
-      break;
-    case uapi::kLinkTypeUprobeMulti:
-      // Linux 6.6 and 6.7 have uprobe_multi links but fill no info for them, and their struct is
-      // shorter: 6.6 refuses a path buffer past its end (E2BIG), failing the whole listing.
-      if (*out_len < BPFSCOPE_OFFSETOFEND(uapi::LinkInfo, uprobe_multi.pid)) return true;
-      again.uprobe_multi.path = ptr;
-      again.uprobe_multi.path_size = kNameMax;
-      break;
-    case BPF_LINK_TYPE_PERF_EVENT:
-      if (*out_len < BPFSCOPE_OFFSETOFEND(uapi::LinkInfo, perf_event.type) || !PerfEventHasName(info.perf_event.type)) return true;
-      // uprobe.file_name, kprobe.func_name and tracepoint.tp_name share one offset.
-      again.perf_event.uprobe.file_name = ptr;
-      again.perf_event.uprobe.name_len = kNameMax;
-      break;
-    default:
-      return true;
-  }
-  uint32_t len = 0;
-  if (!GetInfo(fd, &again, &len, failure)) {
-    // Older kernels do not fill names for every type; keep the first answer.
-    if (failure.err != EINVAL) return false;
-    failure = Failure{};
-    return true;
-  }
-  info = again;
-  name->assign(buf.data(), strnlen(buf.data(), kNameMax));
-  // Pointers into our buffer mean nothing once we return.
-  return true;
-}
-
 // Whether the kernel filled `field`: it reports the length it knows, and newer fields lie past it.
 #define LINK_HAS(field) (len >= BPFSCOPE_OFFSETOFEND(uapi::LinkInfo, field))
 
@@ -113,6 +68,9 @@ bool ReadInfo(int fd, uapi::LinkInfo* out, uint32_t* out_len, std::string* name,
 // bytes since Linux 6.8): the length cannot tell whether this kernel fills them, and one that
 // predates a member leaves it as we passed it, zero. The kernel's BTF declares those it fills.
 struct UnionMembers {
+  bool kprobe_multi;           // Linux 6.6: count, flags, addrs
+  bool kprobe_multi_missed;    // Linux 6.7
+  bool kprobe_multi_cookies;   // Linux 6.9
   bool perf_event_cookie;      // Linux 6.9, every kind of perf event
   bool uprobe_ref_ctr_offset;  // Linux 6.16
 };
@@ -121,9 +79,93 @@ struct UnionMembers {
 const UnionMembers& Declared() {
   static const UnionMembers declared = [] {
     KernelStruct info("bpf_link_info");
-    return UnionMembers{info.Has("perf_event.uprobe.cookie"), info.Has("perf_event.uprobe.ref_ctr_offset")};
+    return UnionMembers{info.Has("kprobe_multi"), info.Has("kprobe_multi.missed"), info.Has("kprobe_multi.cookies"),
+                        info.Has("perf_event.uprobe.cookie"), info.Has("perf_event.uprobe.ref_ctr_offset")};
   }();
   return declared;
+}
+
+// What a second BPF_OBJ_GET_INFO_BY_FD fills, through pointers in the info: the link's name, and
+// a multi-probe link's arrays, one after another (uprobe_multi: offsets, ref_ctr_offsets,
+// cookies; kprobe_multi: addrs, cookies; `count` u64s each).
+struct Buffers {
+  std::vector<char> name = std::vector<char>(kNameMax, '\0');
+  std::vector<uint64_t> arrays;
+};
+
+// Points `again` at `buffers` for what the first answer (`info`, `len`) says the link has beyond
+// its info. False when it has nothing more that this kernel fills.
+bool PointAtBuffers(const uapi::LinkInfo& info, uint32_t len, uapi::LinkInfo* again, Buffers* buffers) {
+  uint64_t name = reinterpret_cast<uintptr_t>(buffers->name.data());
+  // Array `index` of `count` u64s in buffers->arrays.
+  auto array = [buffers](size_t index, uint32_t count) -> uint64_t {
+    return reinterpret_cast<uintptr_t>(buffers->arrays.data() + index * count);
+  };
+  switch (info.type) {
+    case BPF_LINK_TYPE_RAW_TRACEPOINT:
+      again->raw_tracepoint.tp_name = name;
+      again->raw_tracepoint.tp_name_len = kNameMax;
+      return true;
+    case BPF_LINK_TYPE_ITER:
+      again->iter.target_name = name;
+      again->iter.target_name_len = kNameMax;
+      return true;
+    case uapi::kLinkTypeUprobeMulti: {
+      // Linux 6.6 and 6.7 have uprobe_multi links but fill no info for them, and their struct is
+      // shorter: 6.6 refuses a path buffer past its end (E2BIG), failing the whole listing.
+      if (!LINK_HAS(uprobe_multi.pid)) return false;
+      again->uprobe_multi.path = name;
+      again->uprobe_multi.path_size = kNameMax;
+      uint32_t count = info.uprobe_multi.count;
+      if (count == 0) return true;  // the kernel refuses arrays for no probes
+      buffers->arrays.resize(3 * size_t{count});
+      again->uprobe_multi.offsets = array(0, count);
+      again->uprobe_multi.ref_ctr_offsets = array(1, count);
+      again->uprobe_multi.cookies = array(2, count);
+      again->uprobe_multi.count = count;
+      return true;
+    }
+    case BPF_LINK_TYPE_KPROBE_MULTI: {
+      // Addresses without cookies (Linux 6.6 to 6.8) are not read: a function is both.
+      uint32_t count = info.kprobe_multi.count;
+      if (count == 0 || !Declared().kprobe_multi_cookies) return false;
+      buffers->arrays.resize(2 * size_t{count});
+      again->kprobe_multi.addrs = array(0, count);
+      again->kprobe_multi.cookies = array(1, count);
+      again->kprobe_multi.count = count;
+      return true;
+    }
+    case BPF_LINK_TYPE_PERF_EVENT:
+      if (!LINK_HAS(perf_event.type) || !PerfEventHasName(info.perf_event.type)) return false;
+      // uprobe.file_name, kprobe.func_name and tracepoint.tp_name share one offset.
+      again->perf_event.uprobe.file_name = name;
+      again->perf_event.uprobe.name_len = kNameMax;
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Reads the link's info, and what its info points to: a name, a multi-probe link's arrays.
+bool ReadInfo(int fd, uapi::LinkInfo* out, uint32_t* out_len, std::string* name, std::vector<uint64_t>* arrays,
+              Failure& failure) {
+  uapi::LinkInfo& info = *out;
+  if (!GetInfo(fd, &info, out_len, failure)) return false;
+  Buffers buffers;
+  uapi::LinkInfo again {};
+  if (!PointAtBuffers(info, *out_len, &again, &buffers)) return true;
+  uint32_t len = 0;
+  if (!GetInfo(fd, &again, &len, failure)) {
+    // Older kernels do not fill names for every type; keep the first answer.
+    if (failure.err != EINVAL) return false;
+    failure = Failure{};
+    return true;
+  }
+  // The pointers in `again` name our buffers, which mean nothing once we return.
+  info = again;
+  name->assign(buffers.name.data(), strnlen(buffers.name.data(), kNameMax));
+  *arrays = std::move(buffers.arrays);
+  return true;
 }
 
 // A perf_event link's fields, by the kind of perf event it is. Kernels before 6.6 fill none, and
@@ -166,7 +208,8 @@ bool Read(int fd, Table& table, Context&, Failure& failure) {
   uapi::LinkInfo i {};
   uint32_t len = 0;
   std::string name;
-  if (!ReadInfo(fd, &i, &len, &name, failure)) return false;
+  std::vector<uint64_t> arrays;
+  if (!ReadInfo(fd, &i, &len, &name, &arrays, failure)) return false;
   table.AddRow();
   table.Number(k_id, i.id);
   table.Number(k_type, i.type);
@@ -205,11 +248,12 @@ bool Read(int fd, Table& table, Context&, Failure& failure) {
       table.Number(k_flags, i.netfilter.flags);
       break;
     case BPF_LINK_TYPE_KPROBE_MULTI:
-      if (LINK_HAS(kprobe_multi.flags)) {
+      if (Declared().kprobe_multi) {
         table.Number(k_count, i.kprobe_multi.count);
         table.Number(k_flags, i.kprobe_multi.flags);
       }
-      if (LINK_HAS(kprobe_multi.missed)) table.BigInt(k_missed, i.kprobe_multi.missed);
+      if (Declared().kprobe_multi_missed) table.BigInt(k_missed, i.kprobe_multi.missed);
+      table.BigIntList(arrays.data(), arrays.size());
       break;
     case uapi::kLinkTypeUprobeMulti:
       if (LINK_HAS(uprobe_multi.pid)) {
@@ -218,6 +262,7 @@ bool Read(int fd, Table& table, Context&, Failure& failure) {
         table.Number(k_flags, i.uprobe_multi.flags);
         table.Number(k_pid, i.uprobe_multi.pid);
       }
+      table.BigIntList(arrays.data(), arrays.size());
       break;
     case BPF_LINK_TYPE_PERF_EVENT:
       PerfEventRow(i, len, name, table);

@@ -62,6 +62,7 @@ Napi::Object Schema::ToJs(Napi::Env env) const {
   o.Set("bigints", Names(env, bigints));
   o.Set("strings", Names(env, strings));
   if (list) o.Set("list", list);
+  if (bigint_list) o.Set("bigintList", bigint_list);
   return o;
 }
 
@@ -74,6 +75,7 @@ void Table::Grow(size_t capacity) {
   has_bigint_.resize(capacity_ * s.bigints.size(), 0);
   string_ids_.resize(capacity_ * s.strings.size(), 0);
   list_end_.reserve(capacity_);
+  if (s.bigint_list) bigint_list_end_.reserve(capacity_);
 }
 
 void Table::AddRow() {
@@ -86,6 +88,7 @@ void Table::AddRow() {
   has_bigint_row_ = has_bigint_.data() + row_ * s.bigints.size();
   string_row_ = string_ids_.data() + row_ * s.strings.size();
   list_end_.push_back(static_cast<uint32_t>(list_.size()));
+  if (s.bigint_list) bigint_list_end_.push_back(static_cast<uint32_t>(bigint_list_.size()));
 }
 
 void Table::String(size_t col, std::string_view v) {
@@ -123,6 +126,10 @@ Napi::Object Table::ToJs(Napi::Env env) {
   o.Set("stringPool", PoolString(env, pool_));
   o.Set("list", Column<uint32_t, Napi::Uint32Array>(env, list_));
   o.Set("listEnd", Column<uint32_t, Napi::Uint32Array>(env, list_end_));
+  if (s.bigint_list) {
+    o.Set("bigintList", Column<uint64_t, Napi::BigUint64Array>(env, bigint_list_));
+    o.Set("bigintListEnd", Column<uint32_t, Napi::Uint32Array>(env, bigint_list_end_));
+  }
   *this = Table(*schema_, 0);
   return o;
 }

@@ -28,6 +28,7 @@ struct Schema {
   std::vector<const char*> bigints;   // u64 values, JS bigints
   std::vector<const char*> strings;
   const char* list = nullptr;         // one u32[] column (e.g. a program's map ids), or none
+  const char* bigint_list = nullptr;  // one u64[] column (e.g. a uprobe_multi link's offsets), or none
   Napi::Object ToJs(Napi::Env env) const;
 };
 
@@ -57,11 +58,16 @@ class Table {
     list_.insert(list_.end(), values, values + n);
     list_end_[row_] = static_cast<uint32_t>(list_.size());
   }
+  void BigIntList(const uint64_t* values, size_t n) {
+    bigint_list_.insert(bigint_list_.end(), values, values + n);
+    bigint_list_end_[row_] = static_cast<uint32_t>(bigint_list_.size());
+  }
   size_t rows() const { return rows_; }
 
   // { rows, numbers: Float64Array, booleans: Uint8Array (2 = missing), bigints: BigUint64Array,
   //   hasBigint: Uint8Array, stringIds: Uint32Array (0 = missing), stringPool: string, list:
-  //   Uint32Array, listEnd: Uint32Array }. stringPool holds the stored values, each after a NUL:
+  //   Uint32Array, listEnd: Uint32Array, and with a bigint list, bigintList: BigUint64Array,
+  //   bigintListEnd: Uint32Array }. stringPool holds the stored values, each after a NUL:
   //   value k (k ≥ 1) is stringPool.split('\0')[k]. One JS string for the whole table, not one
   //   N-API call per cell. The columns move into the JS buffers: the table is empty afterwards.
   Napi::Object ToJs(Napi::Env env);
@@ -89,6 +95,8 @@ class Table {
   std::vector<uint32_t> last_id_;  // per column: the id of the value stored last
   std::vector<uint32_t> list_;
   std::vector<uint32_t> list_end_;
+  std::vector<uint64_t> bigint_list_;
+  std::vector<uint32_t> bigint_list_end_;  // only for a schema with a bigint list
 };
 
 // How many rows one kind of listing had last time (each listing keeps its own: a getProgram of

@@ -108,7 +108,7 @@ struct LinkInfo {
     struct { uint32_t ifindex; } xdp;
     struct { uint32_t map_id; } struct_ops;
     struct { uint32_t pf, hooknum; int32_t priority; uint32_t flags; } netfilter;  // Linux 6.4
-    struct { uint64_t addrs; uint32_t count, flags; uint64_t missed, cookies; } kprobe_multi;  // Linux 6.5
+    struct { uint64_t addrs; uint32_t count, flags; uint64_t missed, cookies; } kprobe_multi;  // Linux 6.6; missed 6.7; cookies 6.9
     struct {  // Linux 6.8
       uint64_t path, offsets, ref_ctr_offsets, cookies;
       uint32_t path_size, count, flags, pid;

@@ -87,20 +87,50 @@ export interface PerfEventLinkInfo extends LinkBase {
   /** What bpf_get_attach_cookie() returns to the program, for every kind of perf event. Linux 6.9+. */
   cookie?: bigint;
 }
-/** kprobe_multi link; `count` and `flags` Linux 6.6+, `missed` Linux 6.7+. */
+/** One function of a kprobe_multi link. */
+export interface KprobeMultiFunction {
+  /** Its address; 0 to a caller who may not see kernel addresses (kptr_restrict). */
+  addr: bigint;
+  /** What bpf_get_attach_cookie() returns to the program there. */
+  cookie: bigint;
+}
+/**
+ * kprobe_multi link (Linux 5.18+). Kernels report `count` and `flags` from Linux 6.6, `missed`
+ * from 6.7 and `functions` from 6.9; each is undefined on kernels older than its own, and on a
+ * kernel without BTF (/sys/kernel/btf/vmlinux): they came without growing the kernel's info struct,
+ * and only its BTF tells whether it fills them.
+ */
 export interface KprobeMultiLinkInfo extends LinkBase {
   type: 'kprobe_multi';
   count?: number;
+  /** BPF_F_KPROBE_MULTI_RETURN (1): kretprobes. */
   flags?: number;
+  /** How many times a probe was hit and the program not run. */
   missed?: bigint;
+  /** The probed functions, in the kernel's order. */
+  functions?: KprobeMultiFunction[];
+}
+/** One probe of a uprobe_multi link. */
+export interface UprobeMultiProbe {
+  /** The probed offset in the file. */
+  offset: bigint;
+  /** The file offset of the USDT semaphore the probe counts in (0 for none). */
+  refCtrOffset: bigint;
+  /** What bpf_get_attach_cookie() returns to the program there. */
+  cookie: bigint;
 }
 /** uprobe_multi link (Linux 6.6+). Its info is Linux 6.8+: undefined on 6.6 and 6.7. */
 export interface UprobeMultiLinkInfo extends LinkBase {
   type: 'uprobe_multi';
+  /** The probed file. */
   path?: string;
   count?: number;
+  /** BPF_F_UPROBE_MULTI_RETURN (1): uretprobes. */
   flags?: number;
+  /** The process the probes run for (0: every process), in the caller's pid namespace. */
   pid?: number;
+  /** The probes, in the order they were attached. */
+  probes?: UprobeMultiProbe[];
 }
 export interface IterLinkInfo extends LinkBase {
   type: 'iter';
@@ -139,11 +169,32 @@ export type LinkInfo =
   | SockmapLinkInfo
   | UnknownLinkInfo;
 
+/**
+ * A multi-probe link's arrays as the kernel fills them, one after another and equally long, as
+ * one record per index: the fields name the arrays in their order.
+ */
+function recordsOf<K extends string>(arrays: BigUint64Array, fields: readonly K[]): Record<K, bigint>[] {
+  const count = arrays.length / fields.length;
+  return Array.from({ length: count }, (_, i) => Object.fromEntries(fields.map((f, j) => [f, arrays[j * count + i]])) as Record<K, bigint>);
+}
+
+const UPROBE_MULTI = LINK_TYPES.indexOf('uprobe_multi');
+const KPROBE_MULTI = LINK_TYPES.indexOf('kprobe_multi');
+
 /** Link rows of a native table, with type and attach-type names (an unknown type keeps its number). */
 export const linksOf = tableRowsOf<LinkInfo>(() => native().schemas.link, {
   derive: {
     type: { from: 'type', convert: (n: number) => (n === 0 || n >= LINK_TYPES.length ? n : LINK_TYPES[n]) },
     attachType: { from: 'attachType', convert: (n: number) => nameOf(ATTACH_TYPES, n) },
+    // native/links.cc's Buffers: the arrays of each type, in this order.
+    probes: {
+      from: ['probeArrays', 'type'],
+      convert: (arrays: BigUint64Array, type: number): UprobeMultiProbe[] | undefined => (type === UPROBE_MULTI ? recordsOf(arrays, ['offset', 'refCtrOffset', 'cookie']) : undefined),
+    },
+    functions: {
+      from: ['probeArrays', 'type'],
+      convert: (arrays: BigUint64Array, type: number): KprobeMultiFunction[] | undefined => (type === KPROBE_MULTI ? recordsOf(arrays, ['addr', 'cookie']) : undefined),
+    },
   },
 });
 

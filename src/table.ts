@@ -8,6 +8,7 @@ export interface TableSchema {
   bigints: string[];
   strings: string[];
   list?: string;
+  bigintList?: string;
 }
 
 /** A table as the addon returns it. */
@@ -21,6 +22,8 @@ export interface NativeTable {
   stringPool: string; // every distinct value, each after a NUL
   list: Uint32Array;
   listEnd: Uint32Array;
+  bigintList?: BigUint64Array; // with the schema's bigint list: each row's values, one row after another
+  bigintListEnd?: Uint32Array; // where each row's values end
 }
 
 /**
@@ -61,6 +64,10 @@ function compileRowBuilder(schema: TableSchema, options: TableReaderOptions): { 
   const bigint = (at: string) => `((views.words[2 * (${at})] | views.words[2 * (${at}) + 1]) === 0 ? 0n : t.bigints[${at}])`;
   schema.bigints.forEach((c, i) => columns.set(c, { read: bigint(`row * ${ng} + ${i}`), present: `(t.hasBigint[row * ${ng} + ${i}] === 1)` }));
   schema.strings.forEach((c, i) => columns.set(c, { read: `views.strings[t.stringIds[row * ${ns} + ${i}]]`, present: '(v !== undefined)' }));
+  // A row's part of the bigint list, as a view into the table's (an empty one is missing).
+  if (schema.bigintList) {
+    columns.set(schema.bigintList, { read: 't.bigintList.subarray(row === 0 ? 0 : t.bigintListEnd[row - 1], t.bigintListEnd[row])', present: '(v.length !== 0)' });
+  }
   const column = (c: string) => {
     const found = columns.get(c);
     if (!found) throw new Error(`bpfscope: the addon's table has no column ${c}`);
@@ -80,7 +87,8 @@ function compileRowBuilder(schema: TableSchema, options: TableReaderOptions): { 
   };
   // The first number column (the id, the ifindex) leads, then the names, then the rest.
   const [first, ...numbers] = schema.numbers;
-  const all = [...(first ? [first] : []), ...schema.strings, ...numbers, ...schema.booleans, ...(options.bigintsInto ? [] : schema.bigints)];
+  const bigintList = schema.bigintList ? [schema.bigintList] : [];
+  const all = [...(first ? [first] : []), ...schema.strings, ...numbers, ...schema.booleans, ...(options.bigintsInto ? [] : schema.bigints), ...bigintList];
   for (const c of all) {
     for (const d of pending.get(c) ?? []) {
       const { read, present } = column(c);

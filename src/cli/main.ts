@@ -544,7 +544,14 @@ async function overview(ctx: Context): Promise<void> {
 
 function linkDetails(l: LinkInfo): string {
   const { id: _id, type: _type, progId: _prog, ...rest } = l as unknown as Record<string, unknown>;
-  return Object.entries(rest).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+  return detailsText(rest);
+}
+
+/** `key=value` pairs; a list (a multi-probe link's probes) in brackets, its records as pairs too. */
+function detailsText(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(detailsText).join(', ')}]`;
+  if (value !== null && typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}=${detailsText(v)}`).join(' ');
+  return String(value);
 }
 
 class NotFound extends Error {}

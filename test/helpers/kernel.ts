@@ -1,6 +1,6 @@
 // Test helpers: real kernel objects that remove themselves (even when a test fails), and, from
 // host.ts, the tools the tests compare bpfscope against.
-import { mkdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onTestFinished, describe } from 'vitest';
 import { mountBpffs, unmount, type KernelObject } from 'bpfscope/testing';
@@ -63,6 +63,19 @@ export async function mustBpffs(): Promise<string> {
     rmdirSync(dir);
   });
   return dir;
+}
+
+/**
+ * A file for uprobes to name, removed afterwards. No process maps it, so the kernel places no
+ * breakpoint anywhere: a probe at any offset is safe, and never runs. Its path as the kernel
+ * reports it (resolved).
+ */
+export function mustProbedFile(): string {
+  const dir = tempDir('bpfscope-uprobe-');
+  cleanup(() => rmSync(dir, { recursive: true }));
+  const file = join(dir, 'probed');
+  writeFileSync(file, Buffer.alloc(4096));
+  return realpathSync(file);
 }
 
 /** A fresh cgroup v2 directory with the children named, removed afterwards, children first. */

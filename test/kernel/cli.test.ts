@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect, it } from 'vitest';
 import { getLink, getProgram, listCgroupAttachments } from 'bpfscope';
-import { addTcFilter, attachTcx, createLink, createMap, loadProgram, pin, testRun, updateElem } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, mustBpffs, mustCgroup, mustNetns, mustVeth, owned, possibleCpus, run } from '../helpers/kernel';
+import { addTcFilter, attachTcx, attachUprobeMulti, createLink, createMap, loadProgram, pin, testRun, updateElem } from 'bpfscope/testing';
+import { bpftool, cleanup, describeKernel, mustBpffs, mustCgroup, mustNetns, mustProbedFile, mustVeth, owned, possibleCpus, run } from '../helpers/kernel';
 import { loadProgramWithMetadata } from '../helpers/maps';
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -50,6 +50,15 @@ describeKernel('bpfscope CLI', () => {
     expect(text.stdout).not.toContain('\x1b['); // NO_COLOR and not a TTY
     const json = JSON.parse(cli('link', '--json').stdout) as { id: number }[];
     expect(json.find((x) => x.id === l.id)).toEqual({ ...(await getLink(l.id)), pids: [{ pid: process.pid, comm }] });
+  });
+
+  it('link prints a uprobe_multi link\'s probes as key=value records in brackets', async () => {
+    const p = owned(await loadProgram({ type: 'kprobe', name: 'bpfs_cli_um', expectedAttachType: 'trace_uprobe_multi' }));
+    const path = mustProbedFile();
+    const l = owned(await attachUprobeMulti(p, { path, offsets: [16n, 64n], cookies: [5n, 6n] }));
+    const row = cli('link').stdout.split('\n').find((line) => line.trimStart().startsWith(`${l.id} `));
+    expect(row).toMatch(new RegExp(`^\\s*${l.id}\\s+uprobe_multi\\s+${p.id}\\s+path=${path} flags=0 count=2 pid=0 probes=\\S`));
+    expect(row).toContain(' probes=[offset=16 refCtrOffset=0 cookie=5, offset=64 refCtrOffset=0 cookie=6]  ');
   });
 
   it('cgroup --tree lists the programs below a cgroup, and --json what listCgroupAttachments returns', async () => {

@@ -1,10 +1,9 @@
 // listLinks/getLink against `bpftool -j link show` (7.5, which sees tcx) on links this file creates.
-import { readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { BpfError, getLink, listAttachments, listLinks, type LinkInfo, type NetfilterAttachment } from 'bpfscope';
 import { attachPerfEvent, attachTcx, attachTracepoint, attachUprobe, attachUprobeMulti, createLink, createMap, createNetfilterLink, loadProgram, returnInsns, type KernelObject } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, mustCgroup, mustNetns, mustVeth, owned, run, tempDir } from '../helpers/kernel';
+import { bpftool, describeKernel, mustCgroup, mustNetns, mustProbedFile, mustVeth, owned, run } from '../helpers/kernel';
 import { traced } from '../helpers/trace';
 
 interface BpftoolLink {
@@ -30,6 +29,7 @@ interface BpftoolLink {
   path?: string;
   func_cnt?: number;
   pid?: number;
+  funcs?: { offset: number; ref_ctr_offset: number; cookie: number }[];
 }
 
 /** A field of a link's /proc/self/fdinfo, which the kernel prints for some fields bpftool 7.5 does not. */
@@ -37,18 +37,6 @@ function fdinfoField(link: KernelObject, key: string): string {
   const m = new RegExp(`^${key}:\\s*(\\S+)$`, 'm').exec(readFileSync(`/proc/self/fdinfo/${link.fd}`, 'utf8'));
   if (!m) throw new Error(`no ${key} in the fdinfo of link ${link.id}`);
   return m[1];
-}
-
-/**
- * A file for uprobes to name, removed after the test. No process maps it, so the kernel places no
- * breakpoint anywhere: a probe at any offset is safe, and never runs.
- */
-function mustProbedFile(): string {
-  const dir = tempDir('bpfscope-uprobe-');
-  cleanup(() => rmSync(dir, { recursive: true }));
-  const file = join(dir, 'probed');
-  writeFileSync(file, Buffer.alloc(4096));
-  return realpathSync(file); // the kernel reports the path it resolved
 }
 
 describeKernel('links', () => {
@@ -193,13 +181,17 @@ describeKernel('links', () => {
     expect((await listLinks()).find((l) => l.id === link.id)).toEqual(await getLink(link.id));
   });
 
-  it('reads uprobe_multi links (Linux 6.8+ info) like bpftool: the file, the pid, how many probes and whether they are return probes', async () => {
+  it('reads uprobe_multi links (Linux 6.8+ info) like bpftool: the file, the pid, whether they are return probes, and each probe', async () => {
     const path = mustProbedFile();
     const program = owned(await loadProgram({ type: 'kprobe', name: 'bpfs_umulti', expectedAttachType: 'trace_uprobe_multi' }));
-    const link = owned(await attachUprobeMulti(program, { path, offsets: [16n, 512n, 4000n], retprobe: true, pid: process.pid }));
+    // Cookies past 32 bits, and under 2^53: bpftool's JSON numbers are doubles.
+    const spec = { offsets: [16n, 512n, 4000n], refCtrOffsets: [0n, 2048n, 2050n], cookies: [0x1_0000_0001n, 7n, 0n] };
+    const link = owned(await attachUprobeMulti(program, { path, ...spec, retprobe: true, pid: process.pid }));
     const theirs = bpftool<BpftoolLink[]>('link', 'show').find((l) => l.id === link.id)!;
     expect(theirs).toMatchObject({ type: 'uprobe_multi', prog_id: program.id, path, func_cnt: 3, pid: process.pid, retprobe: true });
-    expect(await getLink(link.id)).toEqual({ id: link.id, type: theirs.type, progId: theirs.prog_id, path: theirs.path, count: theirs.func_cnt, flags: 1, pid: theirs.pid });
+    expect(theirs.funcs).toEqual(spec.offsets.map((o, i) => ({ offset: Number(o), ref_ctr_offset: Number(spec.refCtrOffsets[i]), cookie: Number(spec.cookies[i]) })));
+    const probes = theirs.funcs!.map((f) => ({ offset: BigInt(f.offset), refCtrOffset: BigInt(f.ref_ctr_offset), cookie: BigInt(f.cookie) }));
+    expect(await getLink(link.id)).toEqual({ id: link.id, type: theirs.type, progId: theirs.prog_id, path: theirs.path, count: theirs.func_cnt, flags: 1, pid: theirs.pid, probes });
     expect((await listLinks()).find((l) => l.id === link.id)).toEqual(await getLink(link.id));
   });
 
