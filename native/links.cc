@@ -73,6 +73,7 @@ struct UnionMembers {
   bool kprobe_multi_cookies;   // Linux 6.9
   bool perf_event_cookie;      // Linux 6.9, every kind of perf event
   bool uprobe_ref_ctr_offset;  // Linux 6.16
+  bool tracing_cookie;         // Linux 6.17
 };
 
 // Read from the kernel's BTF once per process, by the first link that needs it.
@@ -80,7 +81,8 @@ const UnionMembers& Declared() {
   static const UnionMembers declared = [] {
     KernelStruct info("bpf_link_info");
     return UnionMembers{info.Has("kprobe_multi"), info.Has("kprobe_multi.missed"), info.Has("kprobe_multi.cookies"),
-                        info.Has("perf_event.uprobe.cookie"), info.Has("perf_event.uprobe.ref_ctr_offset")};
+                        info.Has("perf_event.uprobe.cookie"), info.Has("perf_event.uprobe.ref_ctr_offset"),
+                        info.Has("tracing.cookie")};
   }();
   return declared;
 }
@@ -222,6 +224,7 @@ bool Read(int fd, Table& table, Context&, Failure& failure) {
       table.Number(k_attachType, i.tracing.attach_type);
       table.Number(k_targetObjId, i.tracing.target_obj_id);
       table.Number(k_targetBtfId, i.tracing.target_btf_id);
+      if (Declared().tracing_cookie) table.BigInt(k_cookie, i.tracing.cookie);
       break;
     case BPF_LINK_TYPE_CGROUP:
       table.BigInt(k_cgroupId, i.cgroup.cgroup_id);

@@ -97,7 +97,7 @@ struct LinkInfo {
   uint32_t pad;
   union {
     struct { uint64_t tp_name; uint32_t tp_name_len; } raw_tracepoint;
-    struct { uint32_t attach_type, target_obj_id, target_btf_id; } tracing;
+    struct { uint32_t attach_type, target_obj_id, target_btf_id, pad; uint64_t cookie; } tracing;  // cookie: Linux 6.17
     struct { uint64_t cgroup_id; uint32_t attach_type; } cgroup;
     struct {
       uint64_t target_name; uint32_t target_name_len;
@@ -131,6 +131,7 @@ static_assert(offsetof(LinkInfo, tcx.ifindex) == 16);
 static_assert(offsetof(LinkInfo, tcx.attach_type) == 20);
 static_assert(offsetof(LinkInfo, netfilter.priority) == 24);
 static_assert(offsetof(LinkInfo, cgroup.attach_type) == 24);
+static_assert(offsetof(LinkInfo, tracing.cookie) == 32);
 static_assert(offsetof(LinkInfo, perf_event.uprobe.ref_ctr_offset) == 48);
 static_assert(offsetof(LinkInfo, perf_event.kprobe.cookie) == 56);
 static_assert(offsetof(LinkInfo, perf_event.event.cookie) == 40);

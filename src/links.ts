@@ -38,12 +38,19 @@ export interface NetnsLinkInfo extends LinkBase {
   netnsIno: number;
   attachType: AttachTypeName | number;
 }
+/** tracing link: fentry, fexit, fmod_ret, an LSM or an extension (freplace) program on its target. */
 export interface TracingLinkInfo extends LinkBase {
   type: 'tracing';
   attachType: AttachTypeName | number;
   /** The target program (for extensions) or BTF object. */
   targetObjId: number;
   targetBtfId: number;
+  /**
+   * What bpf_get_attach_cookie() returns to the program. Linux 6.17+; undefined on older kernels,
+   * and on a kernel without BTF (/sys/kernel/btf/vmlinux), the only way to tell whether the kernel
+   * fills it: it came without growing the kernel's info struct.
+   */
+  cookie?: bigint;
 }
 export interface RawTracepointLinkInfo extends LinkBase {
   type: 'raw_tracepoint';
