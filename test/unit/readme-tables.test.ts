@@ -9,7 +9,7 @@ const README = readFileSync(new URL('README.md', ROOT), 'utf8');
 /** The property names of an exported interface in the built declarations. */
 function fieldsOf(dts: string, name: string): string[] {
   const text = readFileSync(new URL(`dist/cjs/${dts}`, ROOT), 'utf8');
-  const body = new RegExp(`export interface ${name} \\{\\n([\\s\\S]*?)\\n\\}`).exec(text)?.[1];
+  const body = new RegExp(`export interface ${name}(?: extends [\\w, ]+)? \\{\\n([\\s\\S]*?)\\n\\}`).exec(text)?.[1];
   if (body === undefined) throw new Error(`no interface ${name} in ${dts}`);
   return [...body.matchAll(/^ {4}(?:readonly )?(\w+)\??:/gm)].map((m) => m[1]);
 }
@@ -26,6 +26,8 @@ describe('README API tables', () => {
     ['listPrograms()', 'programs.d.ts', 'ProgramInfo'],
     ['listMaps()', 'maps.d.ts', 'MapInfo'],
     ['listCgroupAttachments(', 'cgroups.d.ts', 'CgroupAttachment'],
+    ['listLinks()', 'links.d.ts', 'PerfEventLinkInfo'],
+    ['listLinks()', 'links.d.ts', 'UprobeMultiLinkInfo'],
   ])('the row of %s names every field of %s', (call, dts, type) => {
     const fields = fieldsOf(dts, type);
     expect(fields.length).toBeGreaterThan(5);
