@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <bpf/libbpf_version.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <memory>
@@ -42,6 +43,21 @@ int LibbpfVerdict(int r) {
   return -r;
 }
 
+// libbpf 1.1 does not know netfilter programs (Linux 6.4), and answers EOPNOTSUPP for the type:
+// load the smallest one itself, as libbpf 1.2's probe does (`r0 = NF_ACCEPT; exit`, with the
+// attach type the kernel requires of the type). 0: loaded; EINVAL: a kernel without the type.
+int ProbeNetfilterProgram() {
+  struct bpf_insn insns[2] = {};
+  insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
+  insns[0].imm = 1;
+  insns[1].code = BPF_JMP | BPF_EXIT;
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = static_cast<enum bpf_attach_type>(uapi::kAttachNetfilter));
+  int fd = bpf_prog_load(static_cast<enum bpf_prog_type>(uapi::kProgTypeNetfilter), nullptr, "GPL", insns, 2, &opts);
+  if (fd < 0) return errno;
+  ::close(fd);
+  return 0;
+}
+
 // probe(kind, value) → errno of the probing call (0: supported).
 //   'attach-query': BPF_PROG_QUERY of attach type `value` on the loopback device (ifindex 1):
 //                   tcx answers 0 from Linux 6.6 and EINVAL before.
@@ -68,6 +84,7 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
         } else if (kind == "prog-type") {
           errno = 0;
           *result = LibbpfVerdict(libbpf_probe_bpf_prog_type(static_cast<enum bpf_prog_type>(value), nullptr));
+          if (*result == EOPNOTSUPP && value == uapi::kProgTypeNetfilter) *result = ProbeNetfilterProgram();
         } else {
           return failure.Set(EINVAL, "probe", kind);
         }

@@ -15,6 +15,9 @@ constexpr int kProgQuery = BPF_PROG_QUERY;  // 16
 constexpr int kObjGetInfoByFd = BPF_OBJ_GET_INFO_BY_FD;  // 15
 constexpr int kLinkCreate = BPF_LINK_CREATE;  // 28
 
+// enum bpf_prog_type values newer than 6.1.
+constexpr uint32_t kProgTypeNetfilter = 32;    // Linux 6.4
+
 // enum bpf_attach_type values newer than 6.1.
 constexpr uint32_t kAttachNetfilter = 45;      // Linux 6.4
 constexpr uint32_t kAttachTcxIngress = 46;     // Linux 6.6

@@ -41,11 +41,13 @@ export interface Feature {
   /** The Linux release that introduced it. */
   minKernel: string;
   /**
-   * Whether this kernel has it, found by a probe; undefined when the probe cannot tell: libbpf
-   * too old to know the type, or the probe not allowed (EPERM without CAP_BPF, or CAP_NET_ADMIN
-   * for network program types).
+   * Whether this kernel has it, found by a probe; undefined when the probe cannot tell: the probe
+   * not allowed (EPERM without CAP_BPF, or CAP_NET_ADMIN for network program types), or failing
+   * otherwise (`unknownBecause` says how).
    */
   supported?: boolean;
+  /** Why `supported` is undefined: what kept the probe from telling. */
+  unknownBecause?: string;
 }
 
 /** The features bpfscope depends on, each with its minimum kernel and a probe. */
@@ -64,17 +66,21 @@ const FEATURES: { name: string; minKernel: string; probe: ['attach-query' | 'map
  */
 export async function probeFeatures(): Promise<Feature[]> {
   return Promise.all(
-    FEATURES.map(async ({ name, minKernel, probe: [kind, value] }) => ({
-      name,
-      minKernel,
-      supported: verdict(await withCallerStack(() => native().probe(kind, value))),
-    })),
+    FEATURES.map(async ({ name, minKernel, probe: [kind, value] }) => {
+      const errno = await withCallerStack(() => native().probe(kind, value));
+      const feature: Feature = { name, minKernel };
+      // 0: the kernel accepted the probe; EINVAL: it rejected it; anything else: it could not tell.
+      if (errno === 0 || errno === EINVAL) feature.supported = errno === 0;
+      else feature.unknownBecause = unknownBecause(errno, kind);
+      return feature;
+    }),
   );
 }
 
-/** 0: the kernel accepted the probe; EINVAL: it rejected it; anything else: the probe could not tell. */
-function verdict(errno: number): boolean | undefined {
-  if (errno === 0) return true;
-  if (errno === 22) return false;
-  return undefined;
+const EINVAL = 22;
+const EPERM = 1;
+
+function unknownBecause(errno: number, kind: 'attach-query' | 'map-type' | 'prog-type'): string {
+  if (errno === EPERM) return `the kernel refused the probe (EPERM): it needs ${kind === 'map-type' ? 'CAP_BPF' : kind === 'prog-type' ? 'CAP_BPF (and CAP_NET_ADMIN for network program types)' : 'CAP_NET_ADMIN'}`;
+  return `the probe failed (${native().errnoName(errno) ?? `errno ${errno}`})`;
 }

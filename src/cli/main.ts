@@ -216,6 +216,8 @@ const commands: Record<string, Command> = {
       const dump = await map.dump();
       if (busy) process.stderr.write(`\r${' '.repeat(busy.length)}\r`);
       if (options.btf || (hasBtf && !ctx.json)) {
+        // decode() gives bytes where there is no BTF: say so, rather than pass them off as decoded.
+        if (!hasBtf) process.stderr.write(`bpfscope: map ${map.info.id} ${map.info.name} has no BTF: its entries are printed as bytes\n`);
         const entries = dump.decode();
         ctx.out(ctx.json ? toJson(entries) : entries.map(oneLine).join('\n'));
       } else if (ctx.json) {
@@ -503,13 +505,16 @@ const commands: Record<string, Command> = {
 
   async version(_args, ctx) {
     const v = versions();
-    const features = await probeFeatures().catch(() => []);
-    print(ctx, { ...v, features }, () =>
+    // The versions stand without the features: a failed probe is reported, not the command failed.
+    const probed = await probeFeatures().then((features) => ({ features }), (err: unknown) => ({ featuresError: err instanceof Error ? err.message : String(err) }));
+    print(ctx, { ...v, ...probed }, () =>
       [
         `bpfscope ${v.bpfscope} (node ${v.node}${v.napi === undefined ? '' : `, napi ${v.napi}`})`,
         `libbpf ${v.libbpf.runtime} (built against ${v.libbpf.build})`,
         `kernel ${v.kernel} ${v.machine}${v.vmlinuxBtf ? ', vmlinux BTF' : ''}`,
-        ...features.map((f) => `  ${f.supported === undefined ? '?' : f.supported ? '✓' : '✗'} ${f.name} (Linux ≥ ${f.minKernel})`),
+        ...('features' in probed
+          ? probed.features.map((f) => `  ${f.supported === undefined ? '?' : f.supported ? '✓' : '✗'} ${f.name} (Linux ≥ ${f.minKernel})${f.unknownBecause ? `: ${f.unknownBecause}` : ''}`)
+          : [`  features: could not be probed (${probed.featuresError})`]),
       ].join('\n'),
     );
   },

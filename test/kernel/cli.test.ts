@@ -206,6 +206,10 @@ describeKernel('bpfscope CLI: maps and network', () => {
     expect(JSON.parse(dump.stdout)).toEqual(bpftool('map', 'dump', 'id', String(map.id)));
     const text = cli('map', 'dump', 'bpfs_cli_map');
     expect(text.stdout.trim().split('\n')).toEqual(['key: 01000000  value: 09000000', 'Found 1 element']);
+    // --btf on a map without BTF: the bytes, and a word that they are not decoded.
+    const noBtf = cli('map', 'dump', 'bpfs_cli_map', '--btf');
+    expect(noBtf.stdout.trim()).toBe('{ "key": [ "0x01", "0x00", "0x00", "0x00" ], "value": [ "0x09", "0x00", "0x00", "0x00" ] }');
+    expect(noBtf.stderr).toBe(`bpfscope: map ${map.id} bpfs_cli_map has no BTF: its entries are printed as bytes\n`);
     // A pinned path relative to the working directory, as bpftool's `pinned PATH` takes one: not a name.
     const bpffs = await mustBpffs();
     await pin(map, join(bpffs, 'hash'));

@@ -29,7 +29,12 @@ describeKernel('versions and features', () => {
     expect(features.length).toBeGreaterThan(3);
     for (const f of features) {
       if (f.supported !== undefined) expect(f.supported, f.name).toBe(kernelAtLeast(release, f.minKernel));
+      // A probe that cannot tell says why, and only then.
+      expect(f.unknownBecause === undefined, f.name).toBe(f.supported !== undefined);
     }
+    // Every probe answers as root here: netfilter's too, which libbpf before 1.2 cannot make.
+    expect(features.every((f) => f.supported !== undefined), JSON.stringify(features)).toBe(true);
+    expect(features.find((f) => f.name.startsWith('netfilter'))!.supported).toBe(kernelAtLeast(release, '6.4'));
     expect(features.find((f) => f.name.startsWith('tcx'))!.supported).toBe(kernelAtLeast(release, '6.6'));
   });
 });
