@@ -349,6 +349,35 @@ Napi::Value CreateLink(const Napi::CallbackInfo& info) {
       [fd](Napi::Env e) { return HandleResult(e, fd, "link"); });
 }
 
+// rawTracepointLink(program, name, cookie) → link handle: the program on a raw tracepoint
+// ('sys_enter', no category), as libbpf attaches SEC("raw_tp/…"): BPF_RAW_TRACEPOINT_OPEN, whose
+// cookie is Linux 6.10 (0 passes on older kernels, which refuse any other value).
+Napi::Value RawTracepointLink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int prog = info.Length() > 0 ? FdHandle::FdOf(info[0]) : -1;
+  if (env.IsExceptionPending()) return env.Undefined();
+  std::string name;
+  if (!ArgString(info, 1, &name) || info.Length() < 3 || !info[2].IsBigInt()) return ThrowType(env, "rawTracepointLink(program, name, cookie)");
+  bool lossless = true;
+  uint64_t cookie = info[2].As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless) Napi::RangeError::New(env, "cookie must fit in 64 bits").ThrowAsJavaScriptException();
+  if (env.IsExceptionPending()) return env.Undefined();
+  auto fd = std::make_shared<Fd>();
+  return RunAsync(
+      env,
+      [=](Failure& failure) {
+        uapi::RawTracepointOpenAttr attr {};
+        attr.name = reinterpret_cast<uintptr_t>(name.c_str());
+        attr.prog_fd = static_cast<uint32_t>(prog);
+        attr.cookie = cookie;
+        long linked = uapi::Syscall(uapi::kRawTracepointOpen, &attr, sizeof(attr));
+        if (linked < 0) return failure.Set(errno, "BPF_RAW_TRACEPOINT_OPEN", "raw tracepoint " + name);
+        fd->Reset(static_cast<int>(linked));
+        return true;
+      },
+      [fd](Napi::Env e) { return HandleResult(e, fd, "link"); });
+}
+
 // perfEventLink(program, { type, config, path, offset }, cookie) → link handle: the program on a
 // perf event, as libbpf attaches SEC("tp/…"), SEC("uprobe/…") and SEC("perf_event"):
 // perf_event_open, then BPF_LINK_CREATE with BPF_PERF_EVENT. `path` and `offset` are a uprobe's
@@ -599,6 +628,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createLink", Napi::Function::New(env, CreateLink, "createLink"));
   exports.Set("cgroupAttach", Napi::Function::New(env, CgroupAttach, "cgroupAttach"));
   exports.Set("perfEventLink", Napi::Function::New(env, PerfEventLink, "perfEventLink"));
+  exports.Set("rawTracepointLink", Napi::Function::New(env, RawTracepointLink, "rawTracepointLink"));
   exports.Set("uprobeMultiLink", Napi::Function::New(env, UprobeMultiLink, "uprobeMultiLink"));
   exports.Set("testRun", Napi::Function::New(env, TestRun, "testRun"));
   exports.Set("pin", Napi::Function::New(env, Pin, "pin"));

@@ -74,6 +74,7 @@ struct UnionMembers {
   bool perf_event_cookie;      // Linux 6.9, every kind of perf event
   bool uprobe_ref_ctr_offset;  // Linux 6.16
   bool tracing_cookie;         // Linux 6.17
+  bool raw_tracepoint_cookie;  // Linux 6.17
 };
 
 // Read from the kernel's BTF once per process, by the first link that needs it.
@@ -82,7 +83,7 @@ const UnionMembers& Declared() {
     KernelStruct info("bpf_link_info");
     return UnionMembers{info.Has("kprobe_multi"), info.Has("kprobe_multi.missed"), info.Has("kprobe_multi.cookies"),
                         info.Has("perf_event.uprobe.cookie"), info.Has("perf_event.uprobe.ref_ctr_offset"),
-                        info.Has("tracing.cookie")};
+                        info.Has("tracing.cookie"), info.Has("raw_tracepoint.cookie")};
   }();
   return declared;
 }
@@ -219,6 +220,7 @@ bool Read(int fd, Table& table, Context&, Failure& failure) {
   switch (i.type) {
     case BPF_LINK_TYPE_RAW_TRACEPOINT:
       table.String(k_tpName, name);
+      if (Declared().raw_tracepoint_cookie) table.BigInt(k_cookie, i.raw_tracepoint.cookie);
       break;
     case BPF_LINK_TYPE_TRACING:
       table.Number(k_attachType, i.tracing.attach_type);

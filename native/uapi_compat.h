@@ -14,6 +14,7 @@ namespace bpfscope::uapi {
 constexpr int kProgQuery = BPF_PROG_QUERY;  // 16
 constexpr int kObjGetInfoByFd = BPF_OBJ_GET_INFO_BY_FD;  // 15
 constexpr int kLinkCreate = BPF_LINK_CREATE;  // 28
+constexpr int kRawTracepointOpen = BPF_RAW_TRACEPOINT_OPEN;  // 17
 
 // enum bpf_prog_type values newer than 6.1.
 constexpr uint32_t kProgTypeNetfilter = 32;    // Linux 6.4
@@ -92,14 +93,23 @@ static_assert(offsetof(LinkCreateAttr, uprobe_multi.cookies) == 40);
 static_assert(offsetof(LinkCreateAttr, uprobe_multi.pid) == 56);
 static_assert(sizeof(LinkCreateAttr) == 64);
 
-// struct bpf_link_info as of Linux 6.12 (6.1 headers: 48 bytes, without netfilter/tcx/netkit/...).
+// union bpf_attr, .raw_tracepoint member: the cookie is Linux 6.10 (6.1 stops at prog_fd).
+struct RawTracepointOpenAttr {
+  uint64_t name;  // user pointer to the tracepoint's name
+  uint32_t prog_fd;
+  uint32_t pad;
+  uint64_t cookie;
+};
+static_assert(offsetof(RawTracepointOpenAttr, cookie) == 16);
+
+// struct bpf_link_info as of Linux 6.17 (6.1 headers: 48 bytes, without netfilter/tcx/netkit/...).
 struct LinkInfo {
   uint32_t type;
   uint32_t id;
   uint32_t prog_id;
   uint32_t pad;
   union {
-    struct { uint64_t tp_name; uint32_t tp_name_len; } raw_tracepoint;
+    struct { uint64_t tp_name; uint32_t tp_name_len; uint64_t cookie; } raw_tracepoint;  // cookie: Linux 6.17
     struct { uint32_t attach_type, target_obj_id, target_btf_id, pad; uint64_t cookie; } tracing;  // cookie: Linux 6.17
     struct { uint64_t cgroup_id; uint32_t attach_type; } cgroup;
     struct {
@@ -135,6 +145,7 @@ static_assert(offsetof(LinkInfo, tcx.attach_type) == 20);
 static_assert(offsetof(LinkInfo, netfilter.priority) == 24);
 static_assert(offsetof(LinkInfo, cgroup.attach_type) == 24);
 static_assert(offsetof(LinkInfo, tracing.cookie) == 32);
+static_assert(offsetof(LinkInfo, raw_tracepoint.cookie) == 32);
 static_assert(offsetof(LinkInfo, perf_event.uprobe.ref_ctr_offset) == 48);
 static_assert(offsetof(LinkInfo, perf_event.kprobe.cookie) == 56);
 static_assert(offsetof(LinkInfo, perf_event.event.cookie) == 40);

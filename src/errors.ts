@@ -27,6 +27,8 @@ const CAPABILITY_BY_OP: Record<string, string> = {
   BPF_PROG_ATTACH: 'CAP_NET_ADMIN',
   BPF_PROG_DETACH: 'CAP_NET_ADMIN',
   BPF_LINK_CREATE: 'CAP_NET_ADMIN',
+  // A raw tracepoint runs tracing programs, which need CAP_PERFMON besides CAP_BPF.
+  BPF_RAW_TRACEPOINT_OPEN: 'CAP_PERFMON and CAP_BPF',
   perf_event_open: 'CAP_PERFMON (or a kernel.perf_event_paranoid that allows it)',
   setns: 'CAP_SYS_ADMIN',
   unshare: 'CAP_SYS_ADMIN',

@@ -55,6 +55,12 @@ export interface TracingLinkInfo extends LinkBase {
 export interface RawTracepointLinkInfo extends LinkBase {
   type: 'raw_tracepoint';
   tpName: string;
+  /**
+   * What bpf_get_attach_cookie() returns to the program. Linux 6.17+; undefined on older kernels,
+   * and on a kernel without BTF (/sys/kernel/btf/vmlinux), the only way to tell whether the kernel
+   * fills it: it came without growing the kernel's info struct.
+   */
+  cookie?: bigint;
 }
 /** netfilter link (Linux 6.4+). */
 export interface NetfilterLinkInfo extends LinkBase {

@@ -31,6 +31,7 @@ export interface NativeFixtures {
   createLink(program: NativeFdHandle, target: number | string | NativeFdHandle, attachType: number): Promise<NativeFdHandle>;
   cgroupAttach(program: NativeFdHandle, path: string, attachType: number, flags: number, attach: boolean): Promise<void>;
   perfEventLink(program: NativeFdHandle, event: { type: number; config: bigint; path?: string; offset?: bigint }, cookie: bigint): Promise<NativeFdHandle>;
+  rawTracepointLink(program: NativeFdHandle, name: string, cookie: bigint): Promise<NativeFdHandle>;
   uprobeMultiLink(program: NativeFdHandle, options: { path: string; offsets: bigint[]; refCtrOffsets: bigint[]; cookies: bigint[]; flags: number; pid: number }): Promise<NativeFdHandle>;
   testRun(program: NativeFdHandle, data: Buffer, repeat: number): Promise<number>;
   pin(handle: NativeFdHandle, path: string): Promise<void>;

@@ -19,6 +19,7 @@ export {
   attachTracepoint,
   attachUprobe,
   attachPerfEvent,
+  attachRawTracepoint,
   attachUprobeMulti,
   createLink,
   testRun,

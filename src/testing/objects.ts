@@ -221,6 +221,15 @@ export async function attachTracepoint(program: KernelObject, tracepoint: string
   return perfEventLink(program, { type: PERF_TYPE_TRACEPOINT, config: id }, cookie);
 }
 
+/**
+ * Attaches a raw_tracepoint program to a raw tracepoint ('sys_enter': the tracepoint's own name,
+ * without its category) through a raw_tracepoint link, as libbpf attaches SEC("raw_tp/…").
+ * `cookie` (Linux 6.10+) is what bpf_get_attach_cookie() returns to the program.
+ */
+export async function attachRawTracepoint(program: KernelObject, name: string, cookie = 0n): Promise<KernelObject> {
+  return new KernelObject('link', await withCallerStack(() => native().fixtures.rawTracepointLink(program.handle, name, cookie)));
+}
+
 export interface UprobeOptions {
   /** The probed file. Probes go into processes that map it executable; any regular file will do. */
   path: string;

@@ -2,7 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { BpfError, getLink, listAttachments, listLinks, type LinkInfo, type NetfilterAttachment } from 'bpfscope';
-import { attachPerfEvent, attachTcx, attachTracepoint, attachUprobe, attachUprobeMulti, createLink, createMap, createNetfilterLink, loadProgram, returnInsns, type KernelObject } from 'bpfscope/testing';
+import { attachPerfEvent, attachRawTracepoint, attachTcx, attachTracepoint, attachUprobe, attachUprobeMulti, createLink, createMap, createNetfilterLink, loadProgram, returnInsns, type KernelObject } from 'bpfscope/testing';
 import { bpftool, describeKernel, mustCgroup, mustNetns, mustProbedFile, mustVeth, owned, run } from '../helpers/kernel';
 import { traced } from '../helpers/trace';
 
@@ -149,6 +149,18 @@ describeKernel('links', () => {
     expect(theirs).toMatchObject({ type: 'perf_event', prog_id: program.id, tracepoint: 'sys_enter_getpid', cookie: 77 });
     // enum bpf_perf_event_type: 5 is BPF_PERF_EVENT_TRACEPOINT.
     expect(await getLink(link.id)).toEqual({ id: link.id, type: theirs.type, progId: theirs.prog_id, perfEventType: 5, name: theirs.tracepoint, cookie: BigInt(theirs.cookie!) });
+    expect((await listLinks()).find((l) => l.id === link.id)).toEqual(await getLink(link.id));
+  });
+
+  it('reads raw_tracepoint links as bpftool does, and the cookie (Linux 6.17+) as the link fdinfo prints it', async () => {
+    const program = owned(await loadProgram({ type: 'raw_tracepoint', name: 'bpfs_rawtp' }));
+    // A cookie past 32 bits: the fdinfo prints it whole.
+    const link = owned(await attachRawTracepoint(program, 'sys_enter', 0x1_0000_0005n));
+    const theirs = bpftool<(BpftoolLink & { tp_name?: string })[]>('link', 'show').find((l) => l.id === link.id)!;
+    expect(theirs).toMatchObject({ type: 'raw_tracepoint', prog_id: program.id, tp_name: 'sys_enter' });
+    const cookie = BigInt(fdinfoField(link, 'cookie')); // bpftool 7.5 does not print it
+    expect(cookie).toBe(0x1_0000_0005n);
+    expect(await getLink(link.id)).toEqual({ id: link.id, type: theirs.type, progId: theirs.prog_id, tpName: theirs.tp_name, cookie });
     expect((await listLinks()).find((l) => l.id === link.id)).toEqual(await getLink(link.id));
   });
 
