@@ -763,8 +763,13 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       out(USAGE);
       return EXIT.ok;
     }
-    if (name === undefined) await overview(ctx);
-    else if (commands[name]) {
+    if (name === undefined) {
+      // The overview takes nothing but --json: `bpfscope --netns x` is not x's overview.
+      const extra = Object.keys(args.options).find((o) => o !== 'json');
+      if (extra !== undefined) throw new UsageError(`the overview takes no --${extra}; usage: bpfscope [command] [--json]`);
+      await overview(ctx);
+    } else if (Object.hasOwn(commands, name)) {
+      // hasOwn: a name such as 'constructor' is no command, however the object's prototype answers.
       const command = { positionals: rest, options: args.options };
       checkSyntax(name, command);
       return (await commands[name](command, ctx)) ?? EXIT.ok;

@@ -112,6 +112,10 @@ describeKernel('bpfscope CLI', () => {
     for (const args of [
       ['net', 'eth0'], ['if', 'eth0'], ['netns', 'x'], ['link', '1'], ['pinned', '/sys/fs/bpf', 'x'], ['version', 'x'], ['top', 'x', '--count', '1'],
       ['prog', '--netns', 'x'], ['net', '--btf'], ['map', 'show', '--interval', '5'], ['link', '--tree'], ['if', '--count', '1'],
+      // No command: the overview of the caller's namespace, which no option changes.
+      ['--netns', 'x'], ['--tree'],
+      // Names of the prototype of an object are no commands.
+      ['constructor'], ['toString'], ['__proto__'],
     ]) {
       const r = cli(...args);
       expect([r.code, r.stdout], args.join(' ')).toEqual([2, '']);
