@@ -3,6 +3,7 @@
 #include <bpf/btf.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "btf_types.h"
 
@@ -23,6 +24,7 @@ const struct btf* BtfCache::Get(uint32_t id) {
 
 KernelStruct::KernelStruct(const char* name) : btf_(btf__load_vmlinux_btf()) {
   if (btf_) id_ = btf__find_by_name_kind(btf_, name, BTF_KIND_STRUCT);
+  else error_ = errno;
 }
 
 KernelStruct::~KernelStruct() { btf__free(btf_); }

@@ -39,10 +39,13 @@ class KernelStruct {
   // Whether it has member `path`: names joined by dots ("perf_event.uprobe.cookie"), looking
   // through anonymous structs and unions as C does. False when the kernel has no BTF.
   bool Has(std::string_view path) const;
+  // Why the kernel's BTF could not be read (ENOENT: the kernel has none); 0 once it was.
+  int error() const { return error_; }
 
  private:
   struct btf* btf_;
   int id_ = 0;
+  int error_ = 0;
 };
 
 // The name of type `type_id` in BTF object `btf_id` ("" if unavailable).

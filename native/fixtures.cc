@@ -26,16 +26,17 @@ uint32_t U32Of(const Napi::Object& o, const char* key, uint32_t fallback = 0) {
   return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
 }
 
-// A u64 given as a BigInt (src/testing/objects.ts converts numbers); absent is `fallback`. A
-// BigInt past 64 bits throws a RangeError rather than reaching the kernel cut.
-uint64_t U64Of(const Napi::Object& o, const char* key, uint64_t fallback = 0) {
-  Napi::Value v = o.Get(key);
+// A u64 given as a BigInt (src/testing/objects.ts converts numbers); anything else is `fallback`.
+// A BigInt past 64 bits throws a RangeError naming `what`, rather than reaching the kernel cut.
+uint64_t U64Value(Napi::Value v, const std::string& what, uint64_t fallback = 0) {
   if (!v.IsBigInt()) return fallback;
   bool lossless = true;
   uint64_t u = v.As<Napi::BigInt>().Uint64Value(&lossless);
-  if (!lossless) Napi::RangeError::New(o.Env(), std::string(key) + " must fit in 64 bits").ThrowAsJavaScriptException();
+  if (!lossless) Napi::RangeError::New(v.Env(), what + " must fit in 64 bits").ThrowAsJavaScriptException();
   return u;
 }
+
+uint64_t U64Of(const Napi::Object& o, const char* key, uint64_t fallback = 0) { return U64Value(o.Get(key), key, fallback); }
 
 // An array of BigInts (u64s), empty if absent; throws like U64Of.
 std::vector<uint64_t> U64ArrayOf(const Napi::Object& o, const char* key) {
@@ -358,9 +359,7 @@ Napi::Value RawTracepointLink(const Napi::CallbackInfo& info) {
   if (env.IsExceptionPending()) return env.Undefined();
   std::string name;
   if (!ArgString(info, 1, &name) || info.Length() < 3 || !info[2].IsBigInt()) return ThrowType(env, "rawTracepointLink(program, name, cookie)");
-  bool lossless = true;
-  uint64_t cookie = info[2].As<Napi::BigInt>().Uint64Value(&lossless);
-  if (!lossless) Napi::RangeError::New(env, "cookie must fit in 64 bits").ThrowAsJavaScriptException();
+  uint64_t cookie = U64Value(info[2], "cookie");
   if (env.IsExceptionPending()) return env.Undefined();
   auto fd = std::make_shared<Fd>();
   return RunAsync(
@@ -392,9 +391,7 @@ Napi::Value PerfEventLink(const Napi::CallbackInfo& info) {
   uint32_t type = U32Of(o, "type");
   uint64_t config = U64Of(o, "config"), offset = U64Of(o, "offset");
   std::string path = StrOf(o, "path");
-  bool lossless = true;
-  uint64_t cookie = info[2].As<Napi::BigInt>().Uint64Value(&lossless);
-  if (!lossless) Napi::RangeError::New(env, "cookie must fit in 64 bits").ThrowAsJavaScriptException();
+  uint64_t cookie = U64Value(info[2], "cookie");
   if (env.IsExceptionPending()) return env.Undefined();
   auto fd = std::make_shared<Fd>();
   return RunAsync(

@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 #include "btf.h"
@@ -77,14 +79,19 @@ struct UnionMembers {
   bool raw_tracepoint_cookie;  // Linux 6.17
 };
 
-// Read from the kernel's BTF once per process, by the first link that needs it.
-const UnionMembers& Declared() {
-  static const UnionMembers declared = [] {
-    KernelStruct info("bpf_link_info");
-    return UnionMembers{info.Has("kprobe_multi"), info.Has("kprobe_multi.missed"), info.Has("kprobe_multi.cookies"),
+// Read from the kernel's BTF by the first link that needs it (a few MiB to parse), then kept.
+UnionMembers Declared() {
+  static std::mutex mutex;
+  static std::optional<UnionMembers> kept;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (kept) return *kept;
+  KernelStruct info("bpf_link_info");
+  UnionMembers declared{info.Has("kprobe_multi"), info.Has("kprobe_multi.missed"), info.Has("kprobe_multi.cookies"),
                         info.Has("perf_event.uprobe.cookie"), info.Has("perf_event.uprobe.ref_ctr_offset"),
                         info.Has("tracing.cookie"), info.Has("raw_tracepoint.cookie")};
-  }();
+  // A kernel's structs do not change while it runs, nor does its having no BTF (ENOENT); any other
+  // failure to read it (ENOMEM) is not kept, and the next link asks again.
+  if (info.error() == 0 || info.error() == ENOENT) kept = declared;
   return declared;
 }
 
