@@ -82,8 +82,14 @@ int OptionalFd(const Napi::Object& o, const char* key) {
   return FdHandle::FdOf(v);
 }
 
-Napi::Value HandleResult(Napi::Env env, std::shared_ptr<Fd> fd, const char* kind) {
-  return FdHandle::New(env, std::move(*fd), kind);
+// Runs `create(failure, fd)` off the main thread, which makes a kernel object and puts its fd in
+// `fd`; the promise resolves to a handle of `kind` that owns the fd.
+template <typename Create>
+Napi::Value NewHandle(Napi::Env env, const char* kind, Create create) {
+  auto fd = std::make_shared<Fd>();
+  return RunAsync(
+      env, [fd, create](Failure& failure) { return create(failure, *fd); },
+      [fd, kind](Napi::Env e) { return FdHandle::New(e, std::move(*fd), kind); });
 }
 
 // createMap({ type, name, keySize, valueSize, maxEntries, flags, btf, btfKeyTypeId, btfValueTypeId,
@@ -100,26 +106,22 @@ Napi::Value CreateMap(const Napi::CallbackInfo& info) {
   int btf_fd = OptionalFd(o, "btf");
   int inner_fd = OptionalFd(o, "innerMap");
   if (env.IsExceptionPending()) return env.Undefined();
-  auto fd = std::make_shared<Fd>();
-  return RunAsync(
-      env,
-      [=](Failure& failure) {
-        LIBBPF_OPTS(bpf_map_create_opts, opts);
-        opts.map_flags = flags;
-        opts.map_extra = extra;
-        if (btf_fd >= 0) {
-          opts.btf_fd = btf_fd;
-          opts.btf_key_type_id = key_tid;
-          opts.btf_value_type_id = value_tid;
-        }
-        if (inner_fd >= 0) opts.inner_map_fd = inner_fd;
-        int created = bpf_map_create(static_cast<enum bpf_map_type>(type), name.empty() ? nullptr : name.c_str(),
-                                     key, value, max, &opts);
-        if (created < 0) return failure.Set(errno, "BPF_MAP_CREATE", "map " + name);
-        fd->Reset(created);
-        return true;
-      },
-      [fd](Napi::Env e) { return HandleResult(e, fd, "map"); });
+  return NewHandle(env, "map", [=](Failure& failure, Fd& fd) {
+    LIBBPF_OPTS(bpf_map_create_opts, opts);
+    opts.map_flags = flags;
+    opts.map_extra = extra;
+    if (btf_fd >= 0) {
+      opts.btf_fd = btf_fd;
+      opts.btf_key_type_id = key_tid;
+      opts.btf_value_type_id = value_tid;
+    }
+    if (inner_fd >= 0) opts.inner_map_fd = inner_fd;
+    int created = bpf_map_create(static_cast<enum bpf_map_type>(type), name.empty() ? nullptr : name.c_str(),
+                                 key, value, max, &opts);
+    if (created < 0) return failure.Set(errno, "BPF_MAP_CREATE", "map " + name);
+    fd.Reset(created);
+    return true;
+  });
 }
 
 // loadProgram({ type, name, insns: Buffer, license, expectedAttachType, btf, funcInfo: Buffer, maps })
@@ -140,42 +142,38 @@ Napi::Value LoadProgram(const Napi::CallbackInfo& info) {
   }
   if (env.IsExceptionPending()) return env.Undefined();
   if (insns.empty() || insns.size() % sizeof(struct bpf_insn)) return ThrowType(env, "insns must be a Buffer of 8-byte instructions");
-  auto fd = std::make_shared<Fd>();
-  return RunAsync(
-      env,
-      [=](Failure& failure) {
-        std::vector<char> log(64 * 1024, '\0');
-        LIBBPF_OPTS(bpf_prog_load_opts, opts);
-        opts.expected_attach_type = static_cast<enum bpf_attach_type>(attach);
-        if (!map_fds.empty()) opts.fd_array = map_fds.data();
-        opts.log_buf = log.data();
-        opts.log_size = log.size();
-        opts.log_level = 0;
-        if (btf_fd >= 0) {
-          opts.prog_btf_fd = btf_fd;
-          opts.func_info = func_info.data();
-          opts.func_info_cnt = func_info.size() / sizeof(struct bpf_func_info);
-          opts.func_info_rec_size = sizeof(struct bpf_func_info);
-        }
-        int loaded = bpf_prog_load(static_cast<enum bpf_prog_type>(type), name.empty() ? nullptr : name.c_str(),
-                                   license.c_str(), reinterpret_cast<const struct bpf_insn*>(insns.data()),
-                                   insns.size() / sizeof(struct bpf_insn), &opts);
-        if (loaded < 0) {
-          int err = errno;
-          if (err == EINVAL || err == EACCES) {
-            // Retry with a verifier log for the error's detail.
-            opts.log_level = 1;
-            int again = bpf_prog_load(static_cast<enum bpf_prog_type>(type), nullptr, license.c_str(),
-                                      reinterpret_cast<const struct bpf_insn*>(insns.data()),
-                                      insns.size() / sizeof(struct bpf_insn), &opts);
-            if (again >= 0) ::close(again);
-          }
-          return failure.Set(err, "BPF_PROG_LOAD", "program " + name, std::string(log.data()));
-        }
-        fd->Reset(loaded);
-        return true;
-      },
-      [fd](Napi::Env e) { return HandleResult(e, fd, "program"); });
+  return NewHandle(env, "program", [=](Failure& failure, Fd& fd) {
+    std::vector<char> log(64 * 1024, '\0');
+    LIBBPF_OPTS(bpf_prog_load_opts, opts);
+    opts.expected_attach_type = static_cast<enum bpf_attach_type>(attach);
+    if (!map_fds.empty()) opts.fd_array = map_fds.data();
+    opts.log_buf = log.data();
+    opts.log_size = log.size();
+    opts.log_level = 0;
+    if (btf_fd >= 0) {
+      opts.prog_btf_fd = btf_fd;
+      opts.func_info = func_info.data();
+      opts.func_info_cnt = func_info.size() / sizeof(struct bpf_func_info);
+      opts.func_info_rec_size = sizeof(struct bpf_func_info);
+    }
+    int loaded = bpf_prog_load(static_cast<enum bpf_prog_type>(type), name.empty() ? nullptr : name.c_str(),
+                               license.c_str(), reinterpret_cast<const struct bpf_insn*>(insns.data()),
+                               insns.size() / sizeof(struct bpf_insn), &opts);
+    if (loaded < 0) {
+      int err = errno;
+      if (err == EINVAL || err == EACCES) {
+        // Retry with a verifier log for the error's detail.
+        opts.log_level = 1;
+        int again = bpf_prog_load(static_cast<enum bpf_prog_type>(type), nullptr, license.c_str(),
+                                  reinterpret_cast<const struct bpf_insn*>(insns.data()),
+                                  insns.size() / sizeof(struct bpf_insn), &opts);
+        if (again >= 0) ::close(again);
+      }
+      return failure.Set(err, "BPF_PROG_LOAD", "program " + name, std::string(log.data()));
+    }
+    fd.Reset(loaded);
+    return true;
+  });
 }
 
 // loadBtf(types): types[i] gets BTF id i+1. Each is one of
@@ -299,18 +297,14 @@ Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
   }
-  auto fd = std::make_shared<Fd>();
-  return RunAsync(
-      env,
-      [btf, fd](Failure& failure) {
-        if (btf__load_into_kernel(btf.get()) != 0) return failure.Set(errno, "BPF_BTF_LOAD", "BTF");
-        // btf__free would close the fd it keeps; take a dup that the handle owns.
-        int dup = fcntl(btf__fd(btf.get()), F_DUPFD_CLOEXEC, 0);
-        if (dup < 0) return failure.Set(errno, "fcntl", "BTF fd");
-        fd->Reset(dup);
-        return true;
-      },
-      [fd](Napi::Env e) { return HandleResult(e, fd, "BTF"); });
+  return NewHandle(env, "BTF", [btf](Failure& failure, Fd& fd) {
+    if (btf__load_into_kernel(btf.get()) != 0) return failure.Set(errno, "BPF_BTF_LOAD", "BTF");
+    // btf__free would close the fd it keeps; take a dup that the handle owns.
+    int dup = fcntl(btf__fd(btf.get()), F_DUPFD_CLOEXEC, 0);
+    if (dup < 0) return failure.Set(errno, "fcntl", "BTF fd");
+    fd.Reset(dup);
+    return true;
+  });
 }
 
 // createLink(program, target, attachType) → link handle, through a raw BPF_LINK_CREATE (libbpf 1.1
@@ -328,26 +322,22 @@ Napi::Value CreateLink(const Napi::CallbackInfo& info) {
   if (env.IsExceptionPending()) return env.Undefined();
   if ((!by_path && !by_map && !ArgU32(info, 1, &ifindex)) || !ArgU32(info, 2, &type))
     return ThrowType(env, "createLink(program, ifindex | path | map, attachType)");
-  auto fd = std::make_shared<Fd>();
-  return RunAsync(
-      env,
-      [=](Failure& failure) {
-        std::string target = by_path ? path : by_map ? "a map" : "ifindex " + std::to_string(ifindex);
-        Fd target_fd;
-        if (by_path) {
-          target_fd.Reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-          if (!target_fd.valid()) return failure.Set(errno, "open", path);
-        }
-        uapi::LinkCreateAttr attr {};
-        attr.prog_fd = prog;
-        attr.target = by_path ? target_fd.get() : by_map ? map : ifindex;
-        attr.attach_type = type;
-        long linked = uapi::Syscall(uapi::kLinkCreate, &attr, sizeof(attr));
-        if (linked < 0) return failure.Set(errno, "BPF_LINK_CREATE", "attach type " + std::to_string(type) + " on " + target);
-        fd->Reset(static_cast<int>(linked));
-        return true;
-      },
-      [fd](Napi::Env e) { return HandleResult(e, fd, "link"); });
+  return NewHandle(env, "link", [=](Failure& failure, Fd& fd) {
+    std::string target = by_path ? path : by_map ? "a map" : "ifindex " + std::to_string(ifindex);
+    Fd target_fd;
+    if (by_path) {
+      target_fd.Reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!target_fd.valid()) return failure.Set(errno, "open", path);
+    }
+    uapi::LinkCreateAttr attr {};
+    attr.prog_fd = prog;
+    attr.target = by_path ? target_fd.get() : by_map ? map : ifindex;
+    attr.attach_type = type;
+    long linked = uapi::Syscall(uapi::kLinkCreate, &attr, sizeof(attr));
+    if (linked < 0) return failure.Set(errno, "BPF_LINK_CREATE", "attach type " + std::to_string(type) + " on " + target);
+    fd.Reset(static_cast<int>(linked));
+    return true;
+  });
 }
 
 // rawTracepointLink(program, name, cookie) → link handle: the program on a raw tracepoint
@@ -361,20 +351,16 @@ Napi::Value RawTracepointLink(const Napi::CallbackInfo& info) {
   if (!ArgString(info, 1, &name) || info.Length() < 3 || !info[2].IsBigInt()) return ThrowType(env, "rawTracepointLink(program, name, cookie)");
   uint64_t cookie = U64Value(info[2], "cookie");
   if (env.IsExceptionPending()) return env.Undefined();
-  auto fd = std::make_shared<Fd>();
-  return RunAsync(
-      env,
-      [=](Failure& failure) {
-        uapi::RawTracepointOpenAttr attr {};
-        attr.name = reinterpret_cast<uintptr_t>(name.c_str());
-        attr.prog_fd = static_cast<uint32_t>(prog);
-        attr.cookie = cookie;
-        long linked = uapi::Syscall(uapi::kRawTracepointOpen, &attr, sizeof(attr));
-        if (linked < 0) return failure.Set(errno, "BPF_RAW_TRACEPOINT_OPEN", "raw tracepoint " + name);
-        fd->Reset(static_cast<int>(linked));
-        return true;
-      },
-      [fd](Napi::Env e) { return HandleResult(e, fd, "link"); });
+  return NewHandle(env, "link", [=](Failure& failure, Fd& fd) {
+    uapi::RawTracepointOpenAttr attr {};
+    attr.name = reinterpret_cast<uintptr_t>(name.c_str());
+    attr.prog_fd = static_cast<uint32_t>(prog);
+    attr.cookie = cookie;
+    long linked = uapi::Syscall(uapi::kRawTracepointOpen, &attr, sizeof(attr));
+    if (linked < 0) return failure.Set(errno, "BPF_RAW_TRACEPOINT_OPEN", "raw tracepoint " + name);
+    fd.Reset(static_cast<int>(linked));
+    return true;
+  });
 }
 
 // perfEventLink(program, { type, config, path, offset }, cookie) → link handle: the program on a
@@ -393,32 +379,28 @@ Napi::Value PerfEventLink(const Napi::CallbackInfo& info) {
   std::string path = StrOf(o, "path");
   uint64_t cookie = U64Value(info[2], "cookie");
   if (env.IsExceptionPending()) return env.Undefined();
-  auto fd = std::make_shared<Fd>();
-  return RunAsync(
-      env,
-      [=](Failure& failure) {
-        struct perf_event_attr attr {};
-        attr.type = type;
-        attr.size = sizeof(attr);
-        attr.config = config;
-        if (!path.empty()) {
-          attr.uprobe_path = reinterpret_cast<uintptr_t>(path.c_str());
-          attr.probe_offset = offset;
-        }
-        attr.sample_period = 1;
-        attr.wakeup_events = 1;
-        // Every process (pid -1) on CPU 0: a BPF program on a tracepoint or probe runs on every CPU anyway.
-        Fd event(static_cast<int>(::syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
-        std::string object = "perf event type " + std::to_string(type) + " config " + std::to_string(config);
-        if (!event.valid()) return failure.Set(errno, "perf_event_open", object);
-        LIBBPF_OPTS(bpf_link_create_opts, opts);
-        opts.perf_event.bpf_cookie = cookie;
-        int link = bpf_link_create(prog, event.get(), BPF_PERF_EVENT, &opts);
-        if (link < 0) return failure.Set(errno, "BPF_LINK_CREATE", object);
-        fd->Reset(link);
-        return true;
-      },
-      [fd](Napi::Env e) { return HandleResult(e, fd, "link"); });
+  return NewHandle(env, "link", [=](Failure& failure, Fd& fd) {
+    struct perf_event_attr attr {};
+    attr.type = type;
+    attr.size = sizeof(attr);
+    attr.config = config;
+    if (!path.empty()) {
+      attr.uprobe_path = reinterpret_cast<uintptr_t>(path.c_str());
+      attr.probe_offset = offset;
+    }
+    attr.sample_period = 1;
+    attr.wakeup_events = 1;
+    // Every process (pid -1) on CPU 0: a BPF program on a tracepoint or probe runs on every CPU anyway.
+    Fd event(static_cast<int>(::syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
+    std::string object = "perf event type " + std::to_string(type) + " config " + std::to_string(config);
+    if (!event.valid()) return failure.Set(errno, "perf_event_open", object);
+    LIBBPF_OPTS(bpf_link_create_opts, opts);
+    opts.perf_event.bpf_cookie = cookie;
+    int link = bpf_link_create(prog, event.get(), BPF_PERF_EVENT, &opts);
+    if (link < 0) return failure.Set(errno, "BPF_LINK_CREATE", object);
+    fd.Reset(link);
+    return true;
+  });
 }
 
 // uprobeMultiLink(program, { path, offsets, refCtrOffsets, cookies, flags, pid }) → link handle: one
@@ -438,26 +420,22 @@ Napi::Value UprobeMultiLink(const Napi::CallbackInfo& info) {
   auto matches = [&](const std::vector<uint64_t>& v) { return v.empty() || v.size() == offsets.size(); };
   if (offsets.empty() || !matches(ref_ctr_offsets) || !matches(cookies))
     return ThrowType(env, "uprobeMultiLink: refCtrOffsets and cookies must be empty or as long as offsets");
-  auto fd = std::make_shared<Fd>();
-  return RunAsync(
-      env,
-      [=](Failure& failure) {
-        uapi::LinkCreateAttr attr {};
-        attr.prog_fd = prog;
-        attr.attach_type = uapi::kAttachUprobeMulti;
-        attr.uprobe_multi.path = reinterpret_cast<uintptr_t>(path.c_str());
-        attr.uprobe_multi.offsets = reinterpret_cast<uintptr_t>(offsets.data());
-        if (!ref_ctr_offsets.empty()) attr.uprobe_multi.ref_ctr_offsets = reinterpret_cast<uintptr_t>(ref_ctr_offsets.data());
-        if (!cookies.empty()) attr.uprobe_multi.cookies = reinterpret_cast<uintptr_t>(cookies.data());
-        attr.uprobe_multi.cnt = static_cast<uint32_t>(offsets.size());
-        attr.uprobe_multi.flags = flags;
-        attr.uprobe_multi.pid = pid;
-        long linked = uapi::Syscall(uapi::kLinkCreate, &attr, sizeof(attr));
-        if (linked < 0) return failure.Set(errno, "BPF_LINK_CREATE", "uprobe_multi on " + path);
-        fd->Reset(static_cast<int>(linked));
-        return true;
-      },
-      [fd](Napi::Env e) { return HandleResult(e, fd, "link"); });
+  return NewHandle(env, "link", [=](Failure& failure, Fd& fd) {
+    uapi::LinkCreateAttr attr {};
+    attr.prog_fd = prog;
+    attr.attach_type = uapi::kAttachUprobeMulti;
+    attr.uprobe_multi.path = reinterpret_cast<uintptr_t>(path.c_str());
+    attr.uprobe_multi.offsets = reinterpret_cast<uintptr_t>(offsets.data());
+    if (!ref_ctr_offsets.empty()) attr.uprobe_multi.ref_ctr_offsets = reinterpret_cast<uintptr_t>(ref_ctr_offsets.data());
+    if (!cookies.empty()) attr.uprobe_multi.cookies = reinterpret_cast<uintptr_t>(cookies.data());
+    attr.uprobe_multi.cnt = static_cast<uint32_t>(offsets.size());
+    attr.uprobe_multi.flags = flags;
+    attr.uprobe_multi.pid = pid;
+    long linked = uapi::Syscall(uapi::kLinkCreate, &attr, sizeof(attr));
+    if (linked < 0) return failure.Set(errno, "BPF_LINK_CREATE", "uprobe_multi on " + path);
+    fd.Reset(static_cast<int>(linked));
+    return true;
+  });
 }
 
 // cgroupAttach(program, path, attachType, flags, attach) → undefined: BPF_PROG_ATTACH to a cgroup
