@@ -28,6 +28,7 @@ describe('README API tables', () => {
     ['listCgroupAttachments(', 'cgroups.d.ts', 'CgroupAttachment'],
     ['listLinks()', 'links.d.ts', 'PerfEventLinkInfo'],
     ['listLinks()', 'links.d.ts', 'UprobeMultiLinkInfo'],
+    ['listInterfaces(', 'interfaces.d.ts', 'InterfaceInfo'],
   ])('the row of %s names every field of %s', (call, dts, type) => {
     const fields = fieldsOf(dts, type);
     expect(fields.length).toBeGreaterThan(5);
