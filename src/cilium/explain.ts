@@ -8,7 +8,7 @@ import { listNetns, netnsPath, type NetnsInfo, type NetnsRef } from '../netns';
 import { findPeer } from '../peers';
 import { formatIpv6, parseIpv4, parseIpv6 } from '../layout';
 import { listPinned } from '../pins';
-import { checkIfname } from '../validate';
+import { checkIfname, MAX_ALTNAME } from '../validate';
 import type { EndpointRecord } from './endpoints';
 import { lookupIpcache } from './ipcache';
 import { readEgress, readEndpoints, readIpcache, readMetrics, readOptions, readSrv6Policy, readSrv6Vrf, type ReadOptions } from './read';
@@ -30,7 +30,7 @@ async function ifFeatureOn<T>(read: () => Promise<T>): Promise<T | undefined> {
 export type PodTarget = { pid: number } | { containerId: string } | { ip: string } | { netns: NetnsRef };
 
 export interface ExplainOptions extends ReadOptions {
-  /** The pod's interface; default 'eth0'. */
+  /** The pod's interface, by name or alternative name (up to 127 bytes); default 'eth0'. */
   ifname?: string;
 }
 
@@ -95,7 +95,8 @@ export async function explainPod(target: PodTarget, options?: ExplainOptions): P
   const o = readOptions<ExplainOptions>(options, ['ifname'], 'explainPod options');
   const { bpffs } = o;
   const read: ReadOptions = { bpffs, version: o.version };
-  const ifname = o.ifname === undefined ? 'eth0' : checkIfname(o.ifname, 'explainPod options: ifname');
+  // A name or an alternative name, as findPeer takes.
+  const ifname = o.ifname === undefined ? 'eth0' : checkIfname(o.ifname, 'explainPod options: ifname', MAX_ALTNAME);
   const report: Mutable = {
     bpffs,
     pod: { pids: [], addresses: [], routes: [] },
@@ -159,7 +160,7 @@ export async function explainPod(target: PodTarget, options?: ExplainOptions): P
     const inode = await step(report, 'pod namespace', async () => (await stat(path)).ino);
     if (inode !== undefined) report.pod.netns.inode = inode;
     const links = await step(report, 'pod interfaces', () => listInterfaces({ netns: ns }));
-    const eth = links?.find((l) => l.name === ifname);
+    const eth = links?.find((l) => l.name === ifname || l.altNames?.includes(ifname));
     if (eth) report.pod.interface = { name: eth.name, ifindex: eth.ifindex, mac: eth.mac, mtu: eth.mtu };
     const addrs = (await step(report, 'pod addresses', () => listAddresses({ netns: ns }))) ?? [];
     const own = addrs.filter((a) => eth && a.ifindex === eth.ifindex);

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'n
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
 import { addAddress, attachCgroup, createFakeCiliumNode, createMap, detachCgroup, loadProgram, pin, updateElem, type FakeCiliumNode } from 'bpfscope/testing';
-import { bpftool, cgroup2Mount, cleanup, describeKernel, ipJson, owned, tempDir } from '../helpers/kernel';
+import { bpftool, cgroup2Mount, cleanup, describeKernel, ipJson, owned, run, tempDir } from '../helpers/kernel';
 
 /** A process's cgroup v2 directory, from /proc/<pid>/cgroup read here. */
 function cgroupOfProcessByHand(pid: number): string {
@@ -123,6 +123,20 @@ describeKernel('fake Cilium node', () => {
       expect(report.endpoint?.endpointId, ip).toBe(pod.endpointId);
       expect(report.findings.filter((f) => f.severity === 'error'), ip).toEqual([]);
     }
+  });
+
+  it('explainPod takes the pod interface by an alternative name, a long one too, as findPeer does', async () => {
+    const n = await node({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
+    const [pod] = n.pods;
+    const long = `pod-uplink-${'z'.repeat(100)}`;
+    run('ip', ['-n', pod.netns.name, 'link', 'property', 'add', 'dev', 'eth0', 'altname', long]);
+    const byName = await cilium.explainPod({ netns: { path: pod.netns.path } }, { bpffs: n.bpffs, version: '1.18' });
+    const byAltName = await cilium.explainPod({ netns: { path: pod.netns.path } }, { bpffs: n.bpffs, version: '1.18', ifname: long });
+    expect(byName.pod.interface).toMatchObject({ name: 'eth0', ifindex: pod.eth0.ifindex });
+    expect(byAltName.pod.interface).toEqual(byName.pod.interface);
+    expect(byAltName.hostVeth).toEqual(byName.hostVeth);
+    expect(byAltName.hostVeth?.name).toBe(pod.lxc.name);
+    expect(byAltName.findings).toEqual(byName.findings);
   });
 
   it('explainPod draws nothing from the maps it could not read, and says so', async () => {
