@@ -136,8 +136,8 @@ export function copyError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
   const copy = Object.create(Object.getPrototypeOf(err) as object) as Error;
   for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(err))) {
-    // V8 from Node 21 makes `stack` an own accessor that reads the error it was made for: the
-    // copy takes its value instead.
+    // Newer V8 (Node 22's, not Node 20's) makes `stack` an own accessor that reads the error it
+    // was made for: the copy takes its value instead.
     const own = 'get' in d || 'set' in d ? { value: (err as unknown as Record<string, unknown>)[key], writable: true, configurable: true, enumerable: d.enumerable } : d;
     Object.defineProperty(copy, key, own);
   }
