@@ -1,10 +1,10 @@
 // BPF programs attached to interfaces (tcx, netkit, legacy tc cls_bpf, XDP), the namespace's flow
 // dissector and netfilter links: what `bpftool net show` and `tc filter show` print, each joined
 // with its program's id, full name and type.
-import { withCallerStack } from './errors';
-import { listLinks, type NetfilterLinkInfo } from './links';
+import { BpfError, withCallerStack } from './errors';
+import { listLinks, type LinkInfo, type NetfilterLinkInfo, type NetkitLinkInfo, type TcxLinkInfo, type XdpLinkInfo } from './links';
 import { native, type RawAttachments, type RawRecord } from './native';
-import { netnsPath } from './netns';
+import { listNetns, netnsPath, type NetnsInfo } from './netns';
 import { getProgram, programsOf, type ProgramInfo } from './programs';
 import { interfacesOf, type NetnsOptions, type XdpMode } from './interfaces';
 import { ATTACH_TYPES, nameOf, type ProgramTypeName } from './names';
@@ -203,6 +203,56 @@ export async function listAttachments(options?: ListAttachmentsOptions): Promise
   ]);
   const all = joinAttachments(raw);
   return device === undefined ? [...all, ...netfilter] : all.filter((a) => a.hook !== 'flow_dissector');
+}
+
+/** The device a tcx, netkit or XDP link's `ifindex` names, in the namespace that holds it. */
+export interface LinkDevice {
+  ifindex: number;
+  ifname: string;
+  netns: NetnsInfo;
+}
+
+type DeviceLink = TcxLinkInfo | NetkitLinkInfo | XdpLinkInfo;
+const isDeviceLink = (l: LinkInfo): l is DeviceLink => (l.type === 'tcx' || l.type === 'netkit' || l.type === 'xdp') && l.ifindex !== 0;
+
+/**
+ * The devices of tcx, netkit and XDP links, by link id. The kernel reports a device link's
+ * ifindex without its namespace, and the same ifindex names a different device in each namespace
+ * (bpftool names the one in its own, whichever namespace the link's device is in). This lists
+ * the attachments of every namespace listNetns() finds and takes the device whose tcx or netkit
+ * hook holds the link (BPF_PROG_QUERY names links by id), or whose XDP program is the link's at
+ * that ifindex (netlink names the program, not the link: when that matches in two namespaces,
+ * the link is left out). Left out too: a link whose device is gone (ifindex 0), or is in a
+ * namespace that listNetns cannot see, or that went away while this ran.
+ */
+export async function findLinkDevices(links: readonly LinkInfo[]): Promise<Map<number, LinkDevice>> {
+  const wanted = links.filter(isDeviceLink);
+  const found = new Map<number, LinkDevice>();
+  if (wanted.length === 0) return found;
+  const byId = new Map(wanted.map((l) => [l.id, l]));
+  const ambiguous = new Set<number>();
+  const listings = await Promise.all(
+    (await listNetns()).map(async (netns) => {
+      const raw = await rawAttachments(netns.current ? undefined : netns.path, undefined).catch((err: unknown) => {
+        if (err instanceof BpfError && err.code === 'ENOENT') return undefined; // the namespace went away
+        throw err;
+      });
+      return { netns, attachments: raw ? joinAttachments(raw) : [] };
+    }),
+  );
+  for (const { netns, attachments } of listings) {
+    for (const a of attachments) {
+      if (!('ifindex' in a)) continue;
+      const matches = a.hook === 'xdp' ? wanted.filter((l) => l.type === 'xdp' && l.ifindex === a.ifindex && l.progId === a.progId) : [];
+      if ('linkId' in a && a.linkId !== undefined && byId.has(a.linkId)) matches.push(byId.get(a.linkId) as DeviceLink);
+      for (const l of matches) {
+        if (found.has(l.id) && found.get(l.id)?.netns !== netns) ambiguous.add(l.id);
+        found.set(l.id, { ifindex: a.ifindex, ifname: a.ifname, netns });
+      }
+    }
+  }
+  for (const id of ambiguous) found.delete(id);
+  return found;
 }
 
 /** The native listing for one namespace (and device); findPeer uses it for the peer's side. */

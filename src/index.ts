@@ -137,6 +137,8 @@ export {
 } from './interfaces';
 export {
   listAttachments,
+  findLinkDevices,
+  type LinkDevice,
   type Attachment,
   type AttachmentHook,
   type MprogAttachment,

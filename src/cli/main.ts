@@ -7,7 +7,7 @@ import { enableStats, getProgram, getProgramMetadata, listPrograms, type Program
 import { getMapInfo, listMaps, openMap, type MapInfo, type MapRef } from '../maps';
 import { MAP_IN_MAP, type BpftoolEntry } from '../map-dump';
 import { MAX_INTERVAL_MS } from '../map-watch';
-import { listAttachments } from '../attachments';
+import { findLinkDevices, listAttachments, type LinkDevice } from '../attachments';
 import { listCgroupAttachments } from '../cgroups';
 import { listAddresses, listInterfaces, listRoutes } from '../interfaces';
 import { listNetns, type NetnsRef } from '../netns';
@@ -51,7 +51,8 @@ const USAGE = `usage: bpfscope [command] [--json]
   demo [--version V]      the walkthrough on a fake Cilium node built in namespaces, then removed
   peer <pid|container-id> [ifname]
                           the veth peer of a pod's interface (default eth0) and the BPF on it
-  link                    BPF links, tcx and netkit included (bpftool link show)
+  link                    BPF links, tcx and netkit included (bpftool link show), each device link
+                          with its device and, when not this one, the namespace that holds it
   pinned [root]           objects pinned in bpffs
   top [--interval ms] [--count n]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
@@ -463,8 +464,10 @@ const commands: Record<string, Command> = {
   async link(_args, ctx) {
     const { links: holders } = await listHolders();
     const links = await listLinks();
-    print(ctx, withPids(links, holders), () =>
-      table(['id', 'type', 'prog', 'details', 'pids'], links.map((l) => [l.id, l.type, l.progId, linkDetails(l), pidsText(holders.get(l.id))])),
+    const devices = await findLinkDevices(links);
+    const located = links.map((l) => (devices.has(l.id) ? { ...l, device: devices.get(l.id) } : l));
+    print(ctx, withPids(located, holders), () =>
+      table(['id', 'type', 'prog', 'details', 'pids'], links.map((l) => [l.id, l.type, l.progId, linkDetails(l, devices.get(l.id)), pidsText(holders.get(l.id))])),
     );
   },
 
@@ -547,9 +550,13 @@ async function overview(ctx: Context): Promise<void> {
   );
 }
 
-function linkDetails(l: LinkInfo): string {
+/** A link's fields but its id, type and program; a device link's device after its ifindex, and its namespace when not this one. */
+function linkDetails(l: LinkInfo, device: LinkDevice | undefined): string {
   const { id: _id, type: _type, progId: _prog, ...rest } = l as unknown as Record<string, unknown>;
-  return detailsText(rest);
+  if (!device) return detailsText(rest);
+  const { ifindex, ...after } = rest;
+  const netns = device.netns.current ? {} : { netns: device.netns.names[0] ?? device.netns.path };
+  return detailsText({ ifindex, dev: device.ifname, ...netns, ...after });
 }
 
 /** `key=value` pairs; a list (a multi-probe link's probes) in brackets, its records as pairs too. */

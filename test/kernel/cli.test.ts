@@ -1,6 +1,6 @@
 // The bpfscope command: JSON equal to the API's values, text tables, exit codes and hints.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect, it } from 'vitest';
 import { getLink, getProgram, listCgroupAttachments } from 'bpfscope';
@@ -46,10 +46,12 @@ describeKernel('bpfscope CLI', () => {
     // This process holds the link's fd: the last column is bpftool's pids, comm(pid).
     const comm = readFileSync('/proc/self/comm', 'utf8').trim();
     const row = text.stdout.split('\n').find((line) => line.trimStart().startsWith(`${l.id} `));
-    expect(row).toMatch(new RegExp(`^\\s*${l.id}\\s+tcx\\s+${p.id}\\s+ifindex=${veth.hostIfindex} attachType=tcx_ingress\\s+${comm.replace(/[()]/g, '\\$&')}\\(${process.pid}\\)$`));
+    // The device after its ifindex (findLinkDevices), with no netns: it is this one.
+    expect(row).toMatch(new RegExp(`^\\s*${l.id}\\s+tcx\\s+${p.id}\\s+ifindex=${veth.hostIfindex} dev=${veth.host} attachType=tcx_ingress\\s+${comm.replace(/[()]/g, '\\$&')}\\(${process.pid}\\)$`));
     expect(text.stdout).not.toContain('\x1b['); // NO_COLOR and not a TTY
     const json = JSON.parse(cli('link', '--json').stdout) as { id: number }[];
-    expect(json.find((x) => x.id === l.id)).toEqual({ ...(await getLink(l.id)), pids: [{ pid: process.pid, comm }] });
+    const device = { ifindex: veth.hostIfindex, ifname: veth.host, netns: expect.objectContaining({ inode: statSync('/proc/self/ns/net').ino, current: true }) };
+    expect(json.find((x) => x.id === l.id)).toEqual({ ...(await getLink(l.id)), device, pids: [{ pid: process.pid, comm }] });
   });
 
   it('link prints a uprobe_multi link\'s probes as key=value records in brackets', async () => {

@@ -1,9 +1,9 @@
 // listLinks/getLink against `bpftool -j link show` (7.5, which sees tcx) on links this file creates.
 import { readFileSync, statSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { BpfError, getLink, listAttachments, listLinks, type LinkInfo, type NetfilterAttachment } from 'bpfscope';
+import { BpfError, findLinkDevices, getLink, listAttachments, listLinks, type LinkInfo, type NetfilterAttachment } from 'bpfscope';
 import { attachPerfEvent, attachRawTracepoint, attachTcx, attachTracepoint, attachUprobe, attachUprobeMulti, createLink, createMap, createNetfilterLink, loadProgram, returnInsns, type KernelObject } from 'bpfscope/testing';
-import { bpftool, describeKernel, mustCgroup, mustNetns, mustProbedFile, mustVeth, owned, run } from '../helpers/kernel';
+import { bpftool, cleanup, describeKernel, ipJson, mustCgroup, mustNetns, mustProbedFile, mustVeth, owned, run, uniqueName } from '../helpers/kernel';
 import { traced } from '../helpers/trace';
 
 interface BpftoolLink {
@@ -11,6 +11,7 @@ interface BpftoolLink {
   type: string;
   prog_id: number;
   ifindex?: number;
+  devname?: string;
   attach_type?: string;
   cgroup_id?: number;
   netns_ino?: number;
@@ -75,6 +76,39 @@ describeKernel('links', () => {
       expect(ours).toEqual({ id: link.id, type: 'tcx', progId: prog.id, ifindex: veth.hostIfindex, attachType: dir });
       expect(bt).toMatchObject({ type: 'tcx', prog_id: ours.progId, ifindex: veth.hostIfindex, attach_type: dir });
     }
+  });
+
+  it('findLinkDevices finds a device link\'s device in the namespace that holds it, where bpftool names its own namespace\'s device of that ifindex', async () => {
+    const ns = mustNetns();
+    const veth = mustVeth();
+    const cls = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_where' }));
+    const xdpProg = owned(await loadProgram({ type: 'xdp', name: 'bpfs_where_xdp' }));
+    const moved = owned(await attachTcx(cls, veth.peerIfindex, 'ingress'));
+    const movedXdp = owned(await createLink(xdpProg, veth.peerIfindex, 'xdp'));
+    const stayed = owned(await attachTcx(cls, veth.hostIfindex, 'egress'));
+    const doomed = mustVeth();
+    const gone = owned(await attachTcx(cls, doomed.hostIfindex, 'ingress'));
+    run('ip', ['link', 'del', doomed.host]);
+    // The peer takes its links to the test's namespace, where its ifindex is free; then a new
+    // device here takes that ifindex.
+    run('ip', ['link', 'set', veth.peer, 'netns', ns]);
+    expect(ipJson<{ ifindex: number }[]>(['link', 'show', veth.peer], ns)[0].ifindex).toBe(veth.peerIfindex);
+    const taker = uniqueName('lxc');
+    run('ip', ['link', 'add', 'name', taker, 'index', String(veth.peerIfindex), 'type', 'veth', 'peer', 'name', uniqueName('vp')]);
+    cleanup(() => run('ip', ['link', 'del', taker]));
+
+    const links = await listLinks();
+    const devices = await findLinkDevices(links);
+    for (const link of [moved, movedXdp]) {
+      expect(devices.get(link.id)).toMatchObject({ ifindex: veth.peerIfindex, ifname: veth.peer, netns: { names: [ns], current: false } });
+    }
+    expect(devices.get(stayed.id)).toMatchObject({ ifindex: veth.hostIfindex, ifname: veth.host, netns: { current: true } });
+    expect(links.find((l) => l.id === gone.id)).toMatchObject({ type: 'tcx', ifindex: 0 });
+    expect(devices.has(gone.id)).toBe(false);
+    const theirs = new Map(bpftool<BpftoolLink[]>('link', 'show').map((l) => [l.id, l]));
+    for (const link of [moved, movedXdp]) expect(theirs.get(link.id)).toMatchObject({ ifindex: veth.peerIfindex, devname: taker });
+    expect(theirs.get(stayed.id)).toMatchObject({ ifindex: veth.hostIfindex, devname: veth.host });
+    expect(await findLinkDevices(links.filter((l) => l.type !== 'tcx' && l.type !== 'xdp' && l.type !== 'netkit'))).toEqual(new Map());
   });
 
   it('reads sockmap links (Linux 6.10+) like bpftool: the map and the attach type', async () => {
