@@ -14,18 +14,23 @@ interface LinkBase {
 /** tcx link (Linux 6.6+): a program on a device's ingress or egress hook. */
 export interface TcxLinkInfo extends LinkBase {
   type: 'tcx';
-  /** The device, in the namespace of whoever attached it; 0 once the device is gone. */
+  /**
+   * The device's ifindex in the namespace that holds it, which the kernel does not say (a device
+   * keeps its links when it moves; findLinkDevices finds it); 0 once the device is gone.
+   */
   ifindex: number;
   attachType: 'tcx_ingress' | 'tcx_egress';
 }
 /** netkit link (Linux 6.7+). */
 export interface NetkitLinkInfo extends LinkBase {
   type: 'netkit';
+  /** The primary device's ifindex, as a tcx link's. */
   ifindex: number;
   attachType: 'netkit_primary' | 'netkit_peer';
 }
 export interface XdpLinkInfo extends LinkBase {
   type: 'xdp';
+  /** As a tcx link's. */
   ifindex: number;
 }
 export interface CgroupLinkInfo extends LinkBase {
