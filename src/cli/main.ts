@@ -13,7 +13,7 @@ import { listAddresses, listInterfaces, listRoutes } from '../interfaces';
 import { listNetns, type NetnsRef } from '../netns';
 import { findPeer } from '../peers';
 import { resolveContainer } from '../containers';
-import { listLinks, type LinkInfo } from '../links';
+import { getLink, listLinks, type LinkInfo } from '../links';
 import { listPinned } from '../pins';
 import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
@@ -51,7 +51,7 @@ const USAGE = `usage: bpfscope [command] [--json]
   demo [--version V]      the walkthrough on a fake Cilium node built in namespaces, then removed
   peer <pid|container-id> [ifname]
                           the veth peer of a pod's interface (default eth0) and the BPF on it
-  link                    BPF links, tcx and netkit included (bpftool link show), each device link
+  link [id]               BPF links, tcx and netkit included (bpftool link show), each device link
                           with its device and, when not this one, the namespace that holds it
   pinned [root]           objects pinned in bpffs
   top [--interval ms] [--count n]
@@ -103,7 +103,7 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   explain: { usage: 'explain <pid|container-id|ip> [--version V] [--bpffs DIR]', options: CILIUM_READ_OPTIONS, maxWords: 1 },
   // cilium srv6 vrf|policy|sid and cilium policy <id> are the longest: two words after cilium.
   cilium: { usage: 'cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|policy <id>|explain <target>', options: [...CILIUM_READ_OPTIONS, 'interval', 'count'], maxWords: 2 },
-  link: { usage: 'link', options: [], maxWords: 0 },
+  link: { usage: 'link [id]', options: [], maxWords: 1 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
   top: { usage: 'top [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 0 },
   version: { usage: 'version', options: [], maxWords: 0 },
@@ -461,12 +461,12 @@ const commands: Record<string, Command> = {
     }
   },
 
-  async link(_args, ctx) {
+  async link({ positionals }, ctx) {
     const { links: holders } = await listHolders();
-    const links = await listLinks();
+    const links = positionals[0] ? [await getLink(parseId(positionals[0], 'link id'))] : await listLinks();
     const devices = await findLinkDevices(links);
-    const located = links.map((l) => (devices.has(l.id) ? { ...l, device: devices.get(l.id) } : l));
-    print(ctx, withPids(located, holders), () =>
+    const located = withPids(links.map((l) => (devices.has(l.id) ? { ...l, device: devices.get(l.id) } : l)), holders);
+    print(ctx, positionals[0] ? located[0] : located, () =>
       table(['id', 'type', 'prog', 'details', 'pids'], links.map((l) => [l.id, l.type, l.progId, linkDetails(l, devices.get(l.id)), pidsText(holders.get(l.id))])),
     );
   },

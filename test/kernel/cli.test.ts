@@ -51,7 +51,13 @@ describeKernel('bpfscope CLI', () => {
     expect(text.stdout).not.toContain('\x1b['); // NO_COLOR and not a TTY
     const json = JSON.parse(cli('link', '--json').stdout) as { id: number }[];
     const device = { ifindex: veth.hostIfindex, ifname: veth.host, netns: expect.objectContaining({ inode: statSync('/proc/self/ns/net').ino, current: true }) };
-    expect(json.find((x) => x.id === l.id)).toEqual({ ...(await getLink(l.id)), device, pids: [{ pid: process.pid, comm }] });
+    const expected = { ...(await getLink(l.id)), device, pids: [{ pid: process.pid, comm }] };
+    expect(json.find((x) => x.id === l.id)).toEqual(expected);
+    // One link by id, as `bpftool link show id N`: its row alone, and with --json the object.
+    const one = cli('link', String(l.id));
+    const words = (line: string) => line.trim().split(/\s+/);
+    expect(one.stdout.split('\n').filter(Boolean).slice(1).map(words)).toEqual([words(row!)]);
+    expect(JSON.parse(cli('link', String(l.id), '--json').stdout)).toEqual(expected);
   });
 
   it('link prints a uprobe_multi link\'s probes as key=value records in brackets', async () => {
@@ -93,10 +99,12 @@ describeKernel('bpfscope CLI', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('not an id: abc');
     // An id past the kernel's u32, or 0, is bad usage too, said before any lookup.
-    for (const args of [['prog', '0'], ['prog', '4294967296'], ['map', 'show', '0'], ['map', 'dump', '4294967296'], ['watch', '0']]) {
+    const kinds: Record<string, string> = { prog: 'program', link: 'link' };
+    for (const args of [['prog', '0'], ['prog', '4294967296'], ['link', '0'], ['map', 'show', '0'], ['map', 'dump', '4294967296'], ['watch', '0']]) {
       const r = cli(...args);
-      expect([r.code, r.stderr.split('\n')[0]], args.join(' ')).toEqual([2, `bpfscope: ${args[0] === 'prog' ? 'program' : 'map'} id must be between 1 and 4294967295, got ${args.at(-1)}`]);
+      expect([r.code, r.stderr.split('\n')[0]], args.join(' ')).toEqual([2, `bpfscope: ${kinds[args[0]] ?? 'map'} id must be between 1 and 4294967295, got ${args.at(-1)}`]);
     }
+    expect(cli('link', '4294967280').stderr.split('\n')[0]).toBe('bpfscope: BPF_LINK_GET_FD_BY_ID link 4294967280: No such file or directory (ENOENT)');
     expect(cli('--nope').code).toBe(2);
     expect(cli('frobnicate').code).toBe(2);
     // A timer longer than 2^31 - 1 ms fires after 1 ms: refused, not polled back to back.
@@ -112,7 +120,7 @@ describeKernel('bpfscope CLI', () => {
     // Each would otherwise print the whole listing, as if the argument had been honoured
     // (`net eth0` as the attachments of eth0 alone, `prog --netns x` as the programs of x's).
     for (const args of [
-      ['net', 'eth0'], ['if', 'eth0'], ['netns', 'x'], ['link', '1'], ['pinned', '/sys/fs/bpf', 'x'], ['version', 'x'], ['top', 'x', '--count', '1'],
+      ['net', 'eth0'], ['if', 'eth0'], ['netns', 'x'], ['link', '1', '2'], ['pinned', '/sys/fs/bpf', 'x'], ['version', 'x'], ['top', 'x', '--count', '1'],
       ['prog', '--netns', 'x'], ['net', '--btf'], ['map', 'show', '--interval', '5'], ['link', '--tree'], ['if', '--count', '1'],
       // No command: the overview of the caller's namespace, which no option changes.
       ['--netns', 'x'], ['--tree'],
