@@ -93,7 +93,7 @@ Napi::Value NewHandle(Napi::Env env, const char* kind, Create create) {
 }
 
 // createMap({ type, name, keySize, valueSize, maxEntries, flags, btf, btfKeyTypeId, btfValueTypeId,
-//             innerMap, mapExtra }) → handle
+//             btfVmlinuxValueTypeId, innerMap, mapExtra }) → handle
 Napi::Value CreateMap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) return ThrowType(env, "createMap(options)");
@@ -101,6 +101,7 @@ Napi::Value CreateMap(const Napi::CallbackInfo& info) {
   uint32_t type = U32Of(o, "type"), key = U32Of(o, "keySize"), value = U32Of(o, "valueSize");
   uint32_t max = U32Of(o, "maxEntries"), flags = U32Of(o, "flags");
   uint32_t key_tid = U32Of(o, "btfKeyTypeId"), value_tid = U32Of(o, "btfValueTypeId");
+  uint32_t vmlinux_value_tid = U32Of(o, "btfVmlinuxValueTypeId");
   uint64_t extra = U64Of(o, "mapExtra");  // map_extra is a u64 (an arena's address)
   std::string name = StrOf(o, "name");
   int btf_fd = OptionalFd(o, "btf");
@@ -110,6 +111,7 @@ Napi::Value CreateMap(const Napi::CallbackInfo& info) {
     LIBBPF_OPTS(bpf_map_create_opts, opts);
     opts.map_flags = flags;
     opts.map_extra = extra;
+    opts.btf_vmlinux_value_type_id = vmlinux_value_tid;
     if (btf_fd >= 0) {
       opts.btf_fd = btf_fd;
       opts.btf_key_type_id = key_tid;

@@ -84,11 +84,11 @@ bool ShapeOf(const struct bpf_map_info& info, Shape* out, Failure& failure) {
 
 // One row of the map's info and, with `shape`, its shape from the same BPF_OBJ_GET_INFO_BY_FD.
 bool ReadRow(int fd, Table& table, Failure& failure, Shape* shape) {
-  uapi::MapInfo full {};
-  uint32_t len = sizeof(full);
-  if (bpf_obj_get_info_by_fd(fd, &full, &len) != 0)
+  struct bpf_map_info info {};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
     return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", "map fd " + std::to_string(fd));
-  if (shape && !ShapeOf(full.base, shape, failure)) return false;
+  if (shape && !ShapeOf(info, shape, failure)) return false;
   std::string fdinfo = ReadFdinfo(fd);
   uint64_t memlock = 0, frozen = 0;
   bool has_memlock = FdinfoU64(fdinfo, "memlock", &memlock);
@@ -98,7 +98,6 @@ bool ReadRow(int fd, Table& table, Failure& failure, Shape* shape) {
   uint64_t owner_type = 0, owner_jited = 0;
   bool has_owner = FdinfoU64(fdinfo, "owner_prog_type", &owner_type) && FdinfoU64(fdinfo, "owner_jited", &owner_jited);
 
-  const struct bpf_map_info& info = full.base;
   table.AddRow();
   table.Number(k_id, info.id);
   table.Number(k_type, info.type);
@@ -114,8 +113,7 @@ bool ReadRow(int fd, Table& table, Failure& failure, Shape* shape) {
   }
   if (info.btf_vmlinux_value_type_id) table.Number(k_btfVmlinuxValueTypeId, info.btf_vmlinux_value_type_id);
   if (len >= BPFSCOPE_OFFSETOFEND(struct bpf_map_info, map_extra)) table.BigInt(k_mapExtra, info.map_extra);
-  if (len >= BPFSCOPE_OFFSETOFEND(uapi::MapInfo, btf_vmlinux_id) && full.btf_vmlinux_id)
-    table.Number(k_btfVmlinuxId, full.btf_vmlinux_id);
+  if (uint32_t btf_vmlinux_id = uapi::MapBtfVmlinuxId(info)) table.Number(k_btfVmlinuxId, btf_vmlinux_id);
   if (info.ifindex) table.Number(k_offloadIfindex, info.ifindex);
   if (has_frozen) table.Boolean(k_frozen, frozen != 0);
   if (has_owner) {

@@ -7,6 +7,7 @@
 #include <linux/bpf.h>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace bpfscope::uapi {
 
@@ -151,17 +152,18 @@ static_assert(offsetof(LinkInfo, perf_event.kprobe.cookie) == 56);
 static_assert(offsetof(LinkInfo, perf_event.event.cookie) == 40);
 static_assert(sizeof(LinkInfo) == 64);
 
-// struct bpf_map_info fields after map_extra (6.1 ends at 88 bytes).
-struct MapInfo {
-  struct bpf_map_info base;
-  uint32_t btf_vmlinux_id;  // Linux 6.9
-  uint32_t pad;
-  uint64_t hash;            // Linux 6.16 (map content hash; input pointer)
-  uint32_t hash_size;       // Linux 6.16
-  uint32_t pad2;
-};
+// struct bpf_map_info: the 6.1 header has every field up to map_extra (88 bytes). Linux 6.9 named
+// the u32 before map_extra, which the header leaves as an unnamed pad (`__u32 :32`), btf_vmlinux_id;
+// older kernels zero it. (Linux 6.16 added `hash`, an input, after map_extra: not read here.)
+constexpr size_t kMapInfoBtfVmlinuxId = 76;
+static_assert(offsetof(bpf_map_info, btf_value_type_id) + sizeof(uint32_t) == kMapInfoBtfVmlinuxId);
 static_assert(offsetof(bpf_map_info, map_extra) == 80);
-static_assert(offsetof(MapInfo, btf_vmlinux_id) == 88);
+static_assert(sizeof(bpf_map_info) == 88);
+inline uint32_t MapBtfVmlinuxId(const bpf_map_info& info) {
+  uint32_t id;
+  std::memcpy(&id, reinterpret_cast<const char*>(&info) + kMapInfoBtfVmlinuxId, sizeof(id));
+  return id;
+}
 
 // struct bpf_prog_info: the 6.1 header already has every field up to attach_btf_id (232 bytes).
 static_assert(offsetof(bpf_prog_info, run_time_ns) == 192);

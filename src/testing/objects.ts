@@ -118,6 +118,12 @@ export interface CreateMapOptions {
   flags?: number;
   /** BTF for the key and value: a type list, and the ids of the key and value types in it. */
   btf?: { types: BtfTypeSpec[]; keyTypeId: number; valueTypeId: number };
+  /**
+   * For struct_ops: the id in vmlinux BTF of the value type (`bpf_struct_ops_<name>`), whose size
+   * valueSize must be, with a `btf` (the kernel wants one) whose key and value type ids are 0. The
+   * map is created without programs, its value zeroed (state INIT).
+   */
+  btfVmlinuxValueTypeId?: number;
   /** For array_of_maps/hash_of_maps: a map of the inner kind. */
   innerMap?: KernelObject;
   /**
@@ -137,7 +143,7 @@ function mapExtraOf(value: unknown): bigint {
 }
 
 export async function createMap(options: CreateMapOptions): Promise<KernelObject> {
-  checkOptions(options, ['type', 'name', 'keySize', 'valueSize', 'maxEntries', 'flags', 'btf', 'innerMap', 'mapExtra'], 'createMap');
+  checkOptions(options, ['type', 'name', 'keySize', 'valueSize', 'maxEntries', 'flags', 'btf', 'btfVmlinuxValueTypeId', 'innerMap', 'mapExtra'], 'createMap');
   const type = valueOf(MAP_TYPES, options.type);
   if (type < 0) throw new RangeError(`unknown map type ${options.type}`);
   const mapExtra = mapExtraOf(options.mapExtra);
@@ -154,6 +160,7 @@ export async function createMap(options: CreateMapOptions): Promise<KernelObject
         btf: btf?.handle,
         btfKeyTypeId: options.btf?.keyTypeId ?? 0,
         btfValueTypeId: options.btf?.valueTypeId ?? 0,
+        btfVmlinuxValueTypeId: options.btfVmlinuxValueTypeId ?? 0,
         innerMap: options.innerMap?.handle,
         mapExtra,
       }),

@@ -2,7 +2,8 @@
 import { expect, it } from 'vitest';
 import { getMapInfo, listMaps, openMap, type MapInfo } from 'bpfscope';
 import { createMap, loadProgram, mapInsns, returnInsns, type BtfTypeSpec, type CreateMapOptions, type KernelObject } from 'bpfscope/testing';
-import { bpftool, describeKernel, owned } from '../helpers/kernel';
+import { bpftool, describeKernel, owned, run } from '../helpers/kernel';
+import { canonical, parseBigJson, sameMeaningAs } from '../helpers/bpftool-json';
 
 interface BpftoolMap {
   id: number;
@@ -119,5 +120,31 @@ describeKernel('map info', () => {
     expectSameAsBpftool(map.info, theirs);
     expect(after.ownerProgType).toBe('xdp');
     expect(typeof after.ownerJited).toBe('boolean');
+  });
+
+  it('names the BTF object of a struct_ops map\'s value type (btfVmlinuxId, Linux 6.9+), and decodes the value with it as bpftool does', async () => {
+    // The value type of a tcp_congestion_ops map, from vmlinux BTF ("[43110] STRUCT '…' size=256 vlen=2").
+    const line = run('bash', ['-c', "bpftool btf dump file /sys/kernel/btf/vmlinux | grep -m1 \"STRUCT 'bpf_struct_ops_tcp_congestion_ops'\""]);
+    const [, typeId, size] = /^\[(\d+)\] .* size=(\d+)/.exec(line)!;
+    const vmlinux = bpftool<{ id: number; name?: string }[]>('btf', 'show').find((b) => b.name === 'vmlinux')!;
+    expect(vmlinux.id).toBeGreaterThan(0);
+    // The kernel wants the BTF of the object that defines the map too (a program's), with no key or value type in it.
+    const object = owned(await createMap({
+      type: 'struct_ops', name: 'bpfs_i_ops', keySize: 4, valueSize: Number(size), maxEntries: 1,
+      btf: { types: TYPES, keyTypeId: 0, valueTypeId: 0 }, btfVmlinuxValueTypeId: Number(typeId),
+    }));
+    using map = await openMap(object.id);
+    expect(map.info.btfVmlinuxValueTypeId).toBe(Number(typeId));
+    // The kernel fills it in the u32 before map_extra, which the 6.1 header left as padding.
+    expect(map.info.btfVmlinuxId).toBe(vmlinux.id);
+    expect((await getMapInfo(object.id)).btfVmlinuxId).toBe(vmlinux.id);
+    expect((await listMaps()).find((m) => m.id === object.id)?.btfVmlinuxId).toBe(vmlinux.id);
+
+    // No programs yet: the value is zeroed, its state BPF_STRUCT_OPS_STATE_INIT.
+    const ours = await map.dump({ format: 'btf' });
+    expect(ours).toHaveLength(1);
+    const theirs = parseBigJson<{ formatted: unknown }[]>(run('bpftool', ['-j', 'map', 'dump', 'id', String(object.id)])).map((e) => e.formatted);
+    expect(sameMeaningAs(theirs, ours)).toEqual(canonical(ours));
+    expect(ours[0]).toMatchObject({ value: { common: { state: 'BPF_STRUCT_OPS_STATE_INIT' }, data: { name: '' } } });
   });
 });
