@@ -694,12 +694,13 @@ function cpuLabel(cpu: number): string {
 
 /**
  * An entry as bpftool's text prints it, each field's bytes as one hex word: `key: …  value: …`,
- * `value: …` alone for a queue's or a stack's, and for a per-CPU map the key on a line of its own,
- * then one `value (CPU NN): …` line per CPU.
+ * `value: …` alone for a queue's or a stack's, `inner_map_id: N` for a map-in-map's value, and for
+ * a per-CPU map the key on a line of its own, then one `value (CPU NN): …` line per CPU.
  */
 function entryText(e: BpftoolEntry): string {
   if ('values' in e) return ['key:', hexWord(e.key), ...e.values.map((v) => `value (${cpuLabel(v.cpu)}): ${hexWord(v.value)}`)].join('\n');
-  return `${e.key.length ? `key: ${hexWord(e.key)}  ` : ''}value: ${hexWord(e.value)}`;
+  const value = e.inner_map_id === undefined ? `value: ${hexWord(e.value)}` : `inner_map_id: ${e.inner_map_id}`;
+  return `${e.key.length ? `key: ${hexWord(e.key)}  ` : ''}${value}`;
 }
 
 /** An entry's value on one line, for watch: per CPU, `(CPU 00) … (CPU 01) …`. */

@@ -241,6 +241,10 @@ describeKernel('bpfscope CLI: maps and network', () => {
     })));
     expect(cli('map', 'dump', String(outer.id), '--inner').stdout.trim().split('\n')).toEqual([
       `key: 01000000  inner map: ${map.id} bpfs_cli_map (1 element)`, '    key: 01000000  value: 09000000', 'Found 1 element']);
+    // Without --inner, as bpftool's text prints a map-in-map's entry: the inner map's id, not its bytes.
+    expect(cli('map', 'dump', String(outer.id)).stdout.trim().split('\n')).toEqual([`key: 01000000  inner_map_id: ${map.id}`, 'Found 1 element']);
+    expect(run('bpftool', ['map', 'dump', 'id', String(outer.id)])).toContain(`inner_map_id: ${map.id} `);
+    expect(cli('map', 'lookup', String(outer.id), '01000000').stdout.trim()).toBe(`key: 01000000  inner_map_id: ${map.id}`);
   });
 
   it('map dump, lookup and watch of a per-CPU map print each CPU\'s value, as bpftool does, not the padded per-CPU block', async () => {
