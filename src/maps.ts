@@ -167,8 +167,13 @@ export interface DumpOptions {
 export interface InnerMapsDump {
   /** The outer map's entries; `dump.id(i)` is the id of entry i's inner map. */
   dump: MapDump;
-  /** Entry i's inner map: its info when opened and its entries; undefined if it was freed since the outer dump. */
-  inner: ({ info: MapInfo; dump: MapDump } | undefined)[];
+  /**
+   * Entry i's inner map: its info when opened and its entries; undefined if it was freed since the
+   * outer dump. An inner map whose entries user space cannot read (a ringbuf, a perf_event_array:
+   * per-CPU event streams are a common inner kind) has no `dump`, and `unreadable` says why, as
+   * its own dump() would reject.
+   */
+  inner: ({ info: MapInfo; dump: MapDump } | { info: MapInfo; dump?: undefined; unreadable: string } | undefined)[];
 }
 
 /**
@@ -288,6 +293,10 @@ export class BpfMap extends FdOwner {
       }
       try {
         inner.push({ info: map.info, dump: await map.dump({ iterate }) });
+      } catch (err) {
+        const why = err instanceof BpfError ? unreadable(map.info, err.code) : undefined;
+        if (why === undefined) throw err;
+        inner.push({ info: map.info, unreadable: why });
       } finally {
         map.close();
       }

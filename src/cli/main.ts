@@ -195,14 +195,17 @@ const commands: Record<string, Command> = {
         const { dump, inner } = await map.dumpInner();
         const entries = dump.toJSON().map((e, i) => {
           const m = inner[i];
-          return { ...e, inner_map: m ? { id: m.info.id, name: m.info.name, type: m.info.type, entries: m.dump.toJSON() } : null };
+          if (!m) return { ...e, inner_map: null };
+          const contents = m.dump ? { entries: m.dump.toJSON() } : { unreadable: m.unreadable };
+          return { ...e, inner_map: { id: m.info.id, name: m.info.name, type: m.info.type, ...contents } };
         });
         if (ctx.json) ctx.out(toJson(entries));
         else {
           for (let i = 0; i < dump.count; i++) {
             const m = inner[i];
-            ctx.out(`key: ${dump.key(i).toString('hex')}  inner map: ${m ? `${m.info.id} ${m.info.name} (${m.dump.count} element${m.dump.count === 1 ? '' : 's'})` : `${dump.id(i)} (gone)`}`);
-            for (const e of m?.dump.toJSON() ?? []) ctx.out(entryText(e).replace(/^/gm, '    '));
+            const contents = !m ? '' : m.dump ? ` (${m.dump.count} element${m.dump.count === 1 ? '' : 's'})` : ` (${String(m.info.type)}: ${m.unreadable})`;
+            ctx.out(`key: ${dump.key(i).toString('hex')}  inner map: ${m ? `${m.info.id} ${m.info.name}${contents}` : `${dump.id(i)} (gone)`}`);
+            for (const e of m?.dump?.toJSON() ?? []) ctx.out(entryText(e).replace(/^/gm, '    '));
           }
           ctx.out(`Found ${dump.count} element${dump.count === 1 ? '' : 's'}`);
         }

@@ -245,6 +245,13 @@ describeKernel('bpfscope CLI: maps and network', () => {
     expect(cli('map', 'dump', String(outer.id)).stdout.trim().split('\n')).toEqual([`key: 01000000  inner_map_id: ${map.id}`, 'Found 1 element']);
     expect(run('bpftool', ['map', 'dump', 'id', String(outer.id)])).toContain(`inner_map_id: ${map.id} `);
     expect(cli('map', 'lookup', String(outer.id), '01000000').stdout.trim()).toBe(`key: 01000000  inner_map_id: ${map.id}`);
+    // An inner map with no entries to read (a ring buffer): what it is, and why, in place of its entries.
+    const ring = owned(await createMap({ type: 'ringbuf', name: 'bpfs_cli_ring', keySize: 0, valueSize: 0, maxEntries: 4096 }));
+    const rings = owned(await createMap({ type: 'array_of_maps', keySize: 4, valueSize: 4, maxEntries: 1, innerMap: ring }));
+    await updateElem(rings, Buffer.alloc(4), Buffer.from(new Uint32Array([ring.fd]).buffer));
+    const why = 'a ring buffer is a stream of records, not key/value entries';
+    expect(cli('map', 'dump', String(rings.id), '--inner').stdout.trim().split('\n')).toEqual([`key: 00000000  inner map: ${ring.id} bpfs_cli_ring (ringbuf: ${why})`, 'Found 1 element']);
+    expect(JSON.parse(cli('map', 'dump', String(rings.id), '--inner', '--json').stdout)[0].inner_map).toEqual({ id: ring.id, name: 'bpfs_cli_ring', type: 'ringbuf', unreadable: why });
   });
 
   it('map dump, lookup and watch of a per-CPU map print each CPU\'s value, as bpftool does, not the padded per-CPU block', async () => {

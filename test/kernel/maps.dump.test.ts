@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { expect, it } from 'vitest';
-import { BpfError, defineLayout, type BpfMap, type MapDump } from 'bpfscope';
+import { BpfError, defineLayout, openMap, type BpfMap, type MapDump } from 'bpfscope';
 import { attachCgroup, createMap, deleteElem, detachCgroup, insn, loadProgram, mapInsns, updateBatch, updateElem } from 'bpfscope/testing';
 import { cleanup, describeKernel, mustCgroup, owned, run } from '../helpers/kernel';
 import { u32, u64, mustMap } from '../helpers/maps';
@@ -143,18 +143,33 @@ describeKernel('map dumps', () => {
     expect(inner).toHaveLength(2);
     for (let i = 0; i < dump.count; i++) {
       expect(inner[i]!.info).toMatchObject({ id: dump.id(i), type: 'array', keySize: 4, valueSize: 4 });
-      expect(inner[i]!.dump.toJSON()).toEqual(bpftoolDump(dump.id(i)));
+      expect(inner[i]!.dump!.toJSON()).toEqual(bpftoolDump(dump.id(i)));
     }
-    const innerValueByKey = new Map(inner.map((m, i) => [dump.key(i).readUInt32LE(0), m!.dump.value(0).readUInt32LE(0)]));
+    const innerValueByKey = new Map(inner.map((m, i) => [dump.key(i).readUInt32LE(0), m!.dump!.value(0).readUInt32LE(0)]));
     expect(innerValueByKey).toEqual(new Map([[10, 0xaaaa], [20, 0xbbbb]]));
     await expect(progs.map.dumpInner()).rejects.toThrow(TypeError);
     // Its dumps are MapDumps: dump()'s format and layouts would not shape them, so they are refused.
     const iterated = await outer.map.dumpInner({ iterate: true });
     expect(iterated.dump.batched).toBe(false);
-    expect(iterated.inner.map((m) => [m!.dump.batched, m!.dump.toJSON()])).toEqual(inner.map((m) => [false, m!.dump.toJSON()]));
+    expect(iterated.inner.map((m) => [m!.dump!.batched, m!.dump!.toJSON()])).toEqual(inner.map((m) => [false, m!.dump!.toJSON()]));
     const layout = defineLayout({ n: { offset: 0, type: 'u32' } }, 4);
     await expect(outer.map.dumpInner({ format: 'btf' } as never)).rejects.toThrow(new TypeError("dumpInner: unknown option 'format'"));
     await expect(outer.map.dumpInner({ key: layout, value: layout } as never)).rejects.toThrow(new TypeError("dumpInner: unknown option 'key'"));
+
+    // Ring buffers per slot, a common kind of inner map: their info, and why they have no entries,
+    // where the inner dump's rejection failed the whole call.
+    const rings = [0, 1].map(async () => owned(await createMap({ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096 })));
+    const [ringA, ringB] = await Promise.all(rings);
+    const perSlot = await mustMap({ type: 'array_of_maps', keySize: 4, valueSize: 4, maxEntries: 2, innerMap: ringA });
+    await updateElem(perSlot.object, u32(0), u32(ringA.fd));
+    await updateElem(perSlot.object, u32(1), u32(ringB.fd));
+    const ringsDump = await perSlot.map.dumpInner();
+    const ringA2 = await openMap(ringA.id);
+    const refusal = await ringA2.dump().then(() => undefined, (err: BpfError) => err);
+    ringA2.close();
+    expect(refusal).toBeInstanceOf(BpfError);
+    expect(ringsDump.inner).toEqual([ringA, ringB].map((ring) => ({ info: expect.objectContaining({ id: ring.id, type: 'ringbuf', maxEntries: 4096 }), unreadable: expect.any(String) })));
+    expect(refusal!.message).toContain((ringsDump.inner[0] as { unreadable: string }).unreadable);
   });
 
   it('big maps: batched and iterated dumps agree; a sparse map dumps only its entries', async () => {
