@@ -7,12 +7,16 @@
 //         nexthdr @12, flags @13 (TUPLE_F_IN 1, RELATED 2, SERVICE 4; 0 = OUT). Addresses are reversed.
 //         struct ipv6_ct_tuple, 38 B packed: daddr @0, saddr @16, dport @32, sport @34, nexthdr @36, flags @37.
 //   value struct ct_entry, 56 B:
-//   1.14–15  rx_packets @0, rx_bytes (= backend_id for service entries) @8, tx_packets @16, tx_bytes @24
-//   1.16–19  backend_id @8, packets @16, bytes @24; u16 @40 = ifindex
-//   1.20-dev as 1.16 (bytes 0..15 also hold nat_addr), u16 @40 = nat_port (be16)
-//   all      lifetime u32 @32, flag bits u16 @36, rev_nat_index u16 @38, tx_flags_seen @42,
-//            rx_flags_seen @43, src_sec_id u32 @44, last_tx_report u32 @48, last_rx_report u32 @52
-// (1.18 and 1.19 were not read for @40; they are taken as 1.17.)
+//   1.14–15  rx_packets @0, rx_bytes (= backend_id for service entries) @8, tx_packets @16, tx_bytes @24,
+//            u16 @40 = ifindex
+//   1.16–17  backend_id @8, packets @16, bytes @24; u16 @40 = ifindex
+//   1.18     as 1.17, u16 @40 unused (reserved4)
+//   1.19–20  bytes 0..15 a union: nat_addr (v6addr; an IPv4 one in its first 4 bytes) in other
+//            entries, {reserved0, backend_id @8} in service entries; u16 @40 = nat_port (be16)
+//   all      lifetime u32 @32, flag bits u16 @36, rev_nat_index be16 @38 (the service's, in network
+//            order as the LB maps keep it), tx_flags_seen @42, rx_flags_seen @43, src_sec_id u32 @44,
+//            last_tx_report u32 @48, last_rx_report u32 @52
+// (Read from bpf/lib/common.h, 1.18's and older, and bpf/lib/conntrack.h, 1.19 and main.)
 import { defineLayout, type Decoded } from '../layout';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { flagNames } from './tables';
@@ -39,7 +43,7 @@ export const TUPLE6 = defineLayout({
 const ENTRY_COMMON = {
   lifetime: { offset: 32, type: 'u32' },
   flags: { offset: 36, type: 'u16' },
-  revNatIndex: { offset: 38, type: 'u16' },
+  revNatIndex: { offset: 38, type: 'be16' },
   txFlagsSeen: { offset: 42, type: 'u8' },
   rxFlagsSeen: { offset: 43, type: 'u8' },
   srcSecId: { offset: 44, type: 'u32' },
@@ -62,18 +66,24 @@ const ENTRY_SINCE_1_16 = {
   bytes: { offset: 24, type: 'u64' },
 } as const;
 const ENTRY_1_16 = defineLayout({ ...ENTRY_SINCE_1_16, ifindex: { offset: 40, type: 'u16' } }, 56);
-const ENTRY_1_20 = defineLayout({ ...ENTRY_SINCE_1_16, natPort: { offset: 40, type: 'be16' } }, 56);
+const ENTRY_1_18 = defineLayout(ENTRY_SINCE_1_16, 56);
+/** 1.19+: the service entries' backend_id shares its bytes with the other entries' nat_addr. */
+function entrySince119(family: 4 | 6) {
+  return defineLayout({ ...ENTRY_SINCE_1_16, natAddr: { offset: 0, type: family === 4 ? 'ipv4' : 'ipv6' }, natPort: { offset: 40, type: 'be16' } }, 56);
+}
 
 type Tuple = Decoded<typeof TUPLE4.fields>;
-type Entry = Decoded<typeof ENTRY_COMMON> & Partial<Decoded<typeof ENTRY_1_14.fields> & Decoded<typeof ENTRY_1_20.fields>> & { ifindex?: number };
+type Entry = Decoded<typeof ENTRY_COMMON> & Partial<Decoded<typeof ENTRY_1_14.fields> & Decoded<ReturnType<typeof entrySince119>['fields']>> & { ifindex?: number };
 
 function table(family: 4 | 6, key: typeof TUPLE4 | typeof TUPLE6): MapLayout[] {
   const map = `cilium_ct${family}_global`;
   const tuple = `ipv${family}_ct_tuple`;
+  const row = (since: Minor, until: Minor, what: string, value: MapLayout['value']): MapLayout => ({ since, until, map, name: `${tuple} / ct_entry (${what})`, keySize: key.size, valueSize: 56, key, value });
   return [
-    { since: 14, until: 15, map, name: `${tuple} / ct_entry (rx/tx counters)`, keySize: key.size, valueSize: 56, key, value: ENTRY_1_14 },
-    { since: 16, until: 19, map, name: `${tuple} / ct_entry (backend_id, packets, bytes, ifindex)`, keySize: key.size, valueSize: 56, key, value: ENTRY_1_16 },
-    { since: 20, until: 20, map, name: `${tuple} / ct_entry (backend_id, packets, bytes, nat_port)`, keySize: key.size, valueSize: 56, key, value: ENTRY_1_20 },
+    row(14, 15, 'rx/tx counters', ENTRY_1_14),
+    row(16, 17, 'backend_id, packets, bytes, ifindex', ENTRY_1_16),
+    row(18, 18, 'backend_id, packets, bytes', ENTRY_1_18),
+    row(19, 20, 'nat_addr or backend_id, packets, bytes, nat_port', entrySince119(family)),
   ];
 }
 
@@ -138,8 +148,10 @@ export interface ConntrackRecord extends FlowTuple {
   flags: string[];
   rawFlags: number;
   revNatIndex: number;
-  /** Service entries (1.14–15: rx_bytes doubles as it); 1.16+ every entry. */
+  /** Service entries (1.14–15: rx_bytes doubles as it); 1.16–18 every entry; 1.19+ service entries. */
   backendId?: bigint;
+  /** 1.19+, entries other than service ones: the address the connection was translated to (0.0.0.0 or :: for none). */
+  natAddr?: string;
   /** 1.16+. */
   packets?: bigint;
   bytes?: bigint;
@@ -148,9 +160,9 @@ export interface ConntrackRecord extends FlowTuple {
   rxBytes?: bigint;
   txPackets?: bigint;
   txBytes?: bigint;
-  /** ≤1.19. */
+  /** ≤1.17. */
   ifindex?: number;
-  /** 1.20-dev. */
+  /** 1.19+: the port the connection was translated to (0 for none). */
   natPort?: number;
   txFlagsSeen: number;
   rxFlagsSeen: number;
@@ -184,7 +196,10 @@ export function decodeConntrack(keys: Buffer, values: Buffer, count: number, opt
       Object.assign(record, { rxPackets: v.rxPackets, rxBytes: v.rxBytes, txPackets: v.txPackets, txBytes: v.txBytes });
       if (service) record.backendId = v.rxBytes;
     } else {
-      Object.assign(record, { backendId: v.backendId, packets: v.packets, bytes: v.bytes });
+      // 1.19+: a service entry's first 16 bytes hold its backend, any other's its NAT address.
+      if (v.natAddr === undefined || service) record.backendId = v.backendId;
+      else record.natAddr = v.natAddr;
+      Object.assign(record, { packets: v.packets, bytes: v.bytes });
     }
     if (v.ifindex !== undefined) record.ifindex = v.ifindex;
     if (v.natPort !== undefined) record.natPort = v.natPort;
@@ -212,6 +227,7 @@ export interface ConntrackEntry {
   txPackets?: bigint;
   txBytes?: bigint;
   ifindex?: number;
+  natAddr?: string;
   natPort?: number;
   srcSecId?: number;
 }

@@ -9,10 +9,13 @@
 //             (0 = the service entry), proto @8 (0 before 1.17), scope @9
 //             value struct lb4_service = lb6_service, 12 B: u32 @0 = backend_id (slot entries) / affinity
 //             timeout (service entry; 1.20-dev: upper 8 bits the algorithm), count u16 @4, rev_nat_index
-//             u16 @6, flags @8, flags2 @9; 1.17+: qcount u16 @10
+//             be16 @6, flags @8, flags2 @9; 1.17+: qcount u16 @10
 //   backends  key u32 backend_id; value struct lb4_backend, 12 B (lb6_backend 24 B): address be32 @0,
 //             port be16 @4, proto @6, flags @7, cluster_id u8 @8 (1.14) / u16 @8 (1.15+), zone @10 (1.16+)
-//   revNat    key u16 rev_nat_index; value 6 B packed (lb6_reverse_nat 18 B): address be32 @0, port be16 @4
+//   revNat    key be16 rev_nat_index; value 6 B packed (lb6_reverse_nat 18 B): address be32 @0, port be16 @4
+// rev_nat_index is in network byte order wherever it is stored (the agent's ToNetwork() swaps it in
+// the service value and the rev-NAT key; the datapath copies it into conntrack entries as it is):
+// not in cilium-maps.md, read from pkg/maps/lbmap (1.14) and pkg/loadbalancer/maps (main).
 import { defineLayout, type Decoded } from '../layout';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { withLayout, type CiliumRecords } from './version';
@@ -35,7 +38,7 @@ function serviceKey(family: IpFamily) {
 const SERVICE_VALUE_FIELDS = {
   slotValue: { offset: 0, type: 'u32' },
   count: { offset: 4, type: 'u16' },
-  revNatIndex: { offset: 6, type: 'u16' },
+  revNatIndex: { offset: 6, type: 'be16' },
   flags: { offset: 8, type: 'u8' },
   flags2: { offset: 9, type: 'u8' },
 } as const;
@@ -76,7 +79,7 @@ function backendLayouts(family: IpFamily): MapLayout[] {
   ];
 }
 
-const REV_NAT_KEY = defineLayout({ revNatIndex: { offset: 0, type: 'u16' } }, 2);
+const REV_NAT_KEY = defineLayout({ revNatIndex: { offset: 0, type: 'be16' } }, 2);
 
 function revNatLayouts(family: IpFamily): MapLayout[] {
   const { address, shift } = addressOf(family);

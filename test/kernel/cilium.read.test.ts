@@ -105,10 +105,10 @@ describeKernel('cilium readers', () => {
     expect(services.layout).toMatchObject({ map: 'cilium_lb6_services_v2', pinned: `${bpffs}/tc/globals/cilium_lb6_services_v2` });
     const hex6 = (b: Buffer) => Array.from({ length: 8 }, (_, i) => b.readUInt16BE(i * 2).toString(16)).join(':');
     const tool = (name: string) => bpftool<DumpEntry[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/${name}`).map((e) => [bytes(e.key), bytes(e.value!)] as const);
-    // lb6_key: address @0, dport be16 @16, backend_slot @18, proto @20; lb6_service: backend_id @0, count @4, rev_nat_index @6.
+    // lb6_key: address @0, dport be16 @16, backend_slot @18, proto @20; lb6_service: backend_id @0, count @4, rev_nat_index be16 @6.
     const bySlot = (a: { slot: number }, b: { slot: number }) => a.slot - b.slot;
     expect(services.map((r) => ({ slot: r.backendSlot, port: r.port, proto: r.protocol, backend: r.backendId ?? 0, count: r.count, revNat: r.revNatIndex })).sort(bySlot))
-      .toEqual(tool('cilium_lb6_services_v2').map(([k, v]) => ({ slot: k.readUInt16LE(18), port: k.readUInt16BE(16), proto: k[20], backend: k.readUInt16LE(18) ? v.readUInt32LE(0) : 0, count: v.readUInt16LE(4), revNat: v.readUInt16LE(6) })).sort(bySlot));
+      .toEqual(tool('cilium_lb6_services_v2').map(([k, v]) => ({ slot: k.readUInt16LE(18), port: k.readUInt16BE(16), proto: k[20], backend: k.readUInt16LE(18) ? v.readUInt32LE(0) : 0, count: v.readUInt16LE(4), revNat: v.readUInt16BE(6) })).sort(bySlot));
     expect(services.every((r) => r.address === frontend)).toBe(true);
     expect(tool('cilium_lb6_services_v2').every(([k]) => hex6(k.subarray(0, 16)) === 'fd00:0:0:0:0:0:96:a')).toBe(true);
 
@@ -121,7 +121,7 @@ describeKernel('cilium readers', () => {
 
     const revNat = await cilium.revNat({ bpffs, family: 6 });
     expect(revNat).toEqual([{ revNatIndex: 4, address: frontend, port: 53 }]);
-    expect(tool('cilium_lb6_reverse_nat').map(([k, v]) => [k.readUInt16LE(0), v.length, v.readUInt16BE(16)])).toEqual([[4, 18, 53]]);
+    expect(tool('cilium_lb6_reverse_nat').map(([k, v]) => [k.readUInt16BE(0), v.length, v.readUInt16BE(16)])).toEqual([[4, 18, 53]]);
     // The IPv4 maps are not there: family 4 (the default) says so.
     await expect(cilium.services({ bpffs })).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(cilium.backends({ bpffs, family: 7 as never })).rejects.toThrow(/family must be 4 or 6/);

@@ -17,7 +17,7 @@ describe('cilium conntrack', () => {
     b.writeBigUInt64LE(o.q24 ?? 0n, 24);
     b.writeUInt32LE(21600, 32); // lifetime
     b.writeUInt16LE(0b100_0001_0000, 36); // seen_non_syn (bit4), from_tunnel (bit10)
-    b.writeUInt16LE(5, 38); // rev_nat_index
+    b.writeUInt16BE(5, 38); // rev_nat_index, in network order as the LB maps keep it
     b.writeUInt16LE(o.at40 ?? 0, 40);
     b.writeUInt8(0x12, 42); // tx_flags_seen
     b.writeUInt8(0x10, 43); // rx_flags_seen
@@ -53,6 +53,25 @@ describe('cilium conntrack', () => {
     expect(newest.ifindex).toBeUndefined();
   });
 
+  it('1.18: nothing at byte 40; 1.19+: nat_addr where a service entry has its backend, and nat_port', () => {
+    expect(cilium.decode.conntrack(tuple, entry({ q8: 9n, at40: 12 }), 1, { version: '1.17' })[0]).toMatchObject({ backendId: 9n, ifindex: 12 });
+    const v118 = cilium.decode.conntrack(tuple, entry({ q8: 9n, at40: 12 }), 1, { version: '1.18' })[0];
+    expect(v118).toMatchObject({ backendId: 9n, packets: 0n, revNatIndex: 5 });
+    expect([v118.ifindex, v118.natPort, v118.natAddr]).toEqual([undefined, undefined, undefined]);
+    // An egress entry of a SNATed connection: nat_addr 192.0.2.50 (its first 4 bytes), port 40000.
+    const nat = entry({ q0: BigInt(v4('192.0.2.50').readUInt32LE(0)), at40: 0x409c });
+    const v119 = cilium.decode.conntrack(tuple, nat, 1, { version: '1.19' })[0];
+    expect(v119).toMatchObject({ natAddr: '192.0.2.50', natPort: 40000, packets: 0n });
+    expect(v119.backendId).toBeUndefined();
+    const serviceTuple = Buffer.from(tuple);
+    serviceTuple[13] = 4; // TUPLE_F_SERVICE
+    const service = cilium.decode.conntrack(serviceTuple, entry({ q8: 42n }), 1, { version: '1.19' })[0];
+    expect(service).toMatchObject({ service: true, backendId: 42n });
+    expect(service.natAddr).toBeUndefined();
+    const packed = cilium.encode.conntrack([{ daddr: '10.0.1.15', saddr: '10.0.2.7', dport: 80, sport: 40000, protocol: 6, direction: 'in', natAddr: '192.0.2.50', natPort: 40000 }], { version: '1.19' });
+    expect(cilium.decode.conntrack(packed.keys, packed.values, 1, { version: '1.19' })[0]).toMatchObject({ natAddr: '192.0.2.50', natPort: 40000, revNatIndex: 0 });
+  });
+
   it('IPv6 tuples (38 B) pick the ct6 layout; the encoder writes the same bytes', () => {
     const t6 = Buffer.alloc(38);
     Buffer.from('fd000000000000000000000000000a0f', 'hex').copy(t6, 0);
@@ -75,7 +94,7 @@ describe('cilium load balancer', () => {
       const b = Buffer.alloc(12);
       b.writeUInt32LE(u32, 0);
       b.writeUInt16LE(count, 4);
-      b.writeUInt16LE(3, 6);
+      b.writeUInt16BE(3, 6); // rev_nat_index, in network order
       b.writeUInt8(0x40, 8);
       b.writeUInt16LE(qcount, 10);
       return b;
@@ -106,8 +125,8 @@ describe('cilium load balancer', () => {
     expect(cilium.decode.backends(key, value, 1)[0]).toMatchObject({ clusterId: 258, zone: 9 });
   });
 
-  it('reverse NAT: u16 index → address and port', () => {
-    const [r] = cilium.decode.revNat(Buffer.from([3, 0]), Buffer.concat([v4('10.96.0.10'), Buffer.from([0, 53])]), 1);
+  it('reverse NAT: the index (in network order, as the services keep it) → address and port', () => {
+    const [r] = cilium.decode.revNat(Buffer.from([0, 3]), Buffer.concat([v4('10.96.0.10'), Buffer.from([0, 53])]), 1);
     expect(r).toEqual({ revNatIndex: 3, address: '10.96.0.10', port: 53 });
     expect(cilium.encode.revNat([r]).values).toEqual(Buffer.concat([v4('10.96.0.10'), Buffer.from([0, 53])]));
   });
@@ -123,7 +142,7 @@ describe('cilium load balancer, IPv6 (lb6_*: a 16-byte address where lb4 has 4, 
     const value = Buffer.alloc(12);
     value.writeUInt32LE(77, 0); // backend_id of slot 1
     value.writeUInt16LE(0, 4);
-    value.writeUInt16LE(9, 6);
+    value.writeUInt16BE(9, 6); // rev_nat_index, in network order
     const [r] = cilium.decode.services(key(1), value, 1, { version: '1.17' });
     expect(r).toEqual({ address: 'fd00::a:10', port: 443, backendSlot: 1, protocol: 6, scope: 1, backendId: 77, count: 0, revNatIndex: 9, flags: 0, flags2: 0, qcount: 0 });
     const packed = cilium.encode.services([{ address: 'fd00::a:10', port: 443, backendSlot: 1, protocol: 6, scope: 1, backendId: 77, revNatIndex: 9 }], { version: '1.17', family: 6 });
@@ -146,8 +165,9 @@ describe('cilium load balancer, IPv6 (lb6_*: a 16-byte address where lb4 has 4, 
 
   it('reverse NAT: struct lb6_reverse_nat (18 B packed)', () => {
     const value = Buffer.concat([addr, Buffer.from([0, 53])]);
-    const [r] = cilium.decode.revNat(Buffer.from([3, 0]), value, 1);
+    const [r] = cilium.decode.revNat(Buffer.from([0, 3]), value, 1);
     expect(r).toEqual({ revNatIndex: 3, address: 'fd00::a:10', port: 53 });
+    expect(cilium.encode.revNat([r], { family: 6 }).keys).toEqual(Buffer.from([0, 3]));
     expect(cilium.encode.revNat([r], { family: 6 }).values).toEqual(value);
     expect(() => cilium.encode.revNat([r], { family: 5 as never })).toThrow(/family must be 4 or 6/);
   });
