@@ -2,6 +2,7 @@
 // The `bpfscope` command: formats what the public API returns, nothing more.
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BpfError } from '../errors';
 import { enableStats, getProgram, getProgramMetadata, listPrograms, type ProgramInfo } from '../programs';
 import { getMapInfo, listMaps, openMap, type MapInfo, type MapRef } from '../maps';
@@ -625,9 +626,13 @@ async function ciliumDrops(read: CiliumRead, options: Record<string, string | tr
   poller.poll();
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
-  for (let tick = 1; tick <= count && !controller.signal.aborted; tick++) {
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  for (let tick = 1; tick <= count; tick++) {
+    // Ctrl-C ends the wait at once (it rejects only on abort), and a poll it lands during prints
+    // nothing, as `bpfscope watch` does: a plain timer held the exit for up to --interval, then
+    // printed one more tick.
+    if (!(await sleep(intervalMs, true, { signal: controller.signal }).catch(() => false))) return;
     const { added, changed } = await poller.pollAsync();
+    if (controller.signal.aborted) return;
     const row = (r: MetricsRecord, packets: bigint, bytes: bigint) => ({ reason: r.reason, reasonName: r.reasonName, direction: r.direction, file: r.file, line: r.line, packets, bytes });
     const rows = [
       ...added.filter((r) => r.isDrop && r.packets > 0n).map((r) => row(r, r.packets, r.bytes)),

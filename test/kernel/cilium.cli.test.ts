@@ -236,4 +236,26 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     const seen = ticks.slice(1).flatMap((t) => t.drops);
     expect(seen).toEqual([expect.objectContaining({ reason: 133, reasonName: 'Policy denied', packets: '40', bytes: '4000' })]);
   });
+
+  it('cilium drops ends on Ctrl-C (SIGINT) at once, with no tick after it', async () => {
+    const node = await createFakeCiliumNode({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
+    cleanup(() => node.destroy());
+    const child = spawn(process.execPath, ['dist/cjs/cli/main.js', 'cilium', 'drops', '--bpffs', node.bpffs, '--version', '1.18', '--interval', '1500', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanup(() => child.kill('SIGKILL'));
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    const lines: string[] = [];
+    let interrupted = 0;
+    for await (const line of createInterface({ input: child.stdout! })) {
+      lines.push(line);
+      // Right after the first tick, while the command waits out the interval before the second.
+      if (lines.length === 1) {
+        child.kill('SIGINT');
+        interrupted = Date.now();
+      }
+    }
+    expect(await exited).toBe(0);
+    // Before, the wait ran its full 1.5 s, then a poll printed tick 2.
+    expect(lines.map((l) => (JSON.parse(l) as { tick: number }).tick)).toEqual([1]);
+    expect(Date.now() - interrupted).toBeLessThan(1000);
+  });
 });
