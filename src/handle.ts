@@ -5,6 +5,11 @@ export const disposeSymbol: typeof Symbol.dispose =
 
 import type { NativeFdHandle } from './native';
 
+/** What using a closed handle throws (code ERR_BPFSCOPE_CLOSED), as the addon does for its handles: `what` is, say, 'map handle'. */
+export function closedError(what: string): Error {
+  return Object.assign(new Error(`the ${what} is closed`), { code: 'ERR_BPFSCOPE_CLOSED' });
+}
+
 /**
  * A public object that owns one kernel fd: `close()` releases it at once, `using` at the end of
  * the scope, and the garbage collector as a backstop (the native handle's finalizer).

@@ -2,7 +2,7 @@
 // compares packed buffers, so an unchanged map costs one batched dump and two memcmp, with no
 // allocation per entry.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { disposeSymbol } from './handle';
+import { closedError, disposeSymbol } from './handle';
 import { MapDump, type RawDump } from './map-dump';
 import { native } from './native';
 import { checkOptions } from './validate';
@@ -103,7 +103,7 @@ export class MapPoller {
   }
 
   private enter(): void {
-    if (this.isClosed) throw Object.assign(new Error('the map poller is closed'), { code: 'ERR_BPFSCOPE_CLOSED' });
+    if (this.isClosed) throw closedError('map poller');
     // Two dumps in flight would write into the same spare buffers.
     if (this.busy) throw new Error('a poll of this map is already in progress');
     this.busy = true;

@@ -2,7 +2,7 @@
 // tcx links, pins and private bpffs mounts. Each object is a handle that owns its fd.
 import { existsSync, readFileSync } from 'node:fs';
 import { withCallerStack } from '../errors';
-import { FdOwner } from '../handle';
+import { closedError, FdOwner } from '../handle';
 import { native, type NativeFdHandle } from '../native';
 import { ATTACH_TYPES, MAP_TYPES, PROGRAM_TYPES, valueOf, type AttachTypeName, type MapTypeName, type ProgramTypeName } from '../names';
 import { checkOptions, describe } from '../validate';
@@ -18,6 +18,8 @@ export class KernelObject extends FdOwner {
   }
   /** The object's id, read from /proc/self/fdinfo (prog_id, map_id, link_id or btf_id). */
   get id(): number {
+    // Closed, the fd is -1: reading /proc/self/fdinfo/-1 failed with a bare ENOENT.
+    if (this.closed) throw closedError(`${this.kind} handle`);
     const key = { program: 'prog_id', map: 'map_id', link: 'link_id', btf: 'btf_id' }[this.kind];
     const text = readFileSync(`/proc/self/fdinfo/${this.handle.fd}`, 'utf8');
     const m = new RegExp(`^${key}:\\s*(\\d+)`, 'm').exec(text);

@@ -117,6 +117,9 @@ describeKernel('map handles', () => {
     await expect(map.dump()).rejects.toMatchObject({ code: 'ERR_BPFSCOPE_CLOSED' });
     expect(() => map.dumpSync()).toThrow('the map handle is closed');
     expect(() => map.poller().poll()).toThrow('the map handle is closed');
+    // A fixture's handle as well: its id was read from /proc/self/fdinfo/-1 (a bare ENOENT).
+    object.close();
+    expect(() => object.id).toThrow(expect.objectContaining({ code: 'ERR_BPFSCOPE_CLOSED', message: 'the map handle is closed' }));
 
     const program = owned(await loadProgram({ type: 'socket_filter', name: 'bpfs_notmap' }));
     const dir = await mustBpffs();
