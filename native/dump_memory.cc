@@ -144,14 +144,19 @@ void Detach() {
   std::thread freeing;
   {
     std::lock_guard<std::mutex> lock(state.doomed_mutex);
-    if (--state.environments > 0) return;
-    state.generation++;
-    freeing = std::move(state.freeing);
+    if (--state.environments == 0) {
+      state.generation++;
+      freeing = std::move(state.freeing);
+    }
   }
   state.doomed_ready.notify_all();
   // It frees what it was handed, then exits.
   if (freeing.joinable()) freeing.join();
-  // Nothing is left to take the kept blocks: a reloaded addon starts with a state of its own.
+  // The kept blocks go too, whether environments remain or not. When none does, nothing is left to
+  // take them (a reloaded addon starts with a state of its own). When some do, the blocks include
+  // what this environment's dumps gave back as it ended (their finalizers run before this), and
+  // the timer that would have freed them after 10 seconds (src/maps.ts tidyDumpMemory) was this
+  // environment's: the others run one only while they make dumps, so up to 64 MiB stayed for good.
   std::vector<void*> doomed;
   {
     std::lock_guard<std::mutex> lock(state.mutex);

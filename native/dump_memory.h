@@ -54,8 +54,9 @@ Stats Expire();
 // Each environment that loads the addon (addon.h Addon) attaches while it lives. Node unloads the
 // addon when the last environment that loaded it exits (a worker_thread's, when the main thread
 // never loaded it), and the freeing thread, running the addon's code, must be gone by then: the
-// last Detach() joins it and frees every kept block. Blocks given back while no environment is
-// attached (finalizers that run after it) are freed on the spot.
+// last Detach() joins it. Every Detach() frees every kept block: those of an environment that
+// ends have no timer left to free them. Blocks given back while no environment is attached
+// (finalizers that run after it) are freed on the spot.
 void Attach();
 void Detach();
 
