@@ -46,33 +46,43 @@ struct Job {
 
 namespace {
 
+// Why a file outside nsfs (open at `fd`) cannot be entered. An empty regular file is what
+// `ip netns del` leaves for an instant between unmounting a namespace and unlinking its file (and
+// what a never-mounted name looks like).
+std::string NotNetns(int fd) {
+  struct stat st {};
+  bool empty = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+  return empty ? "not a network namespace: an empty file, no namespace is mounted there (deleted?)"
+               : "not a network namespace";
+}
+
 // Enters the job's namespace on the calling (dedicated) thread.
 bool Enter(const Target& target, Failure& failure) {
   if (target.fresh) {
     if (::unshare(CLONE_NEWNET) != 0) return failure.Set(errno, "unshare", "new network namespace");
     return true;
   }
-  Fd ns(::open(target.path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!ns.valid()) {
+  std::string object = "netns " + target.path;
+  // The file is looked at (O_PATH) before it is opened, since opening is not harmless for every
+  // file a caller may name: open() of a FIFO waits for a writer, holding this thread, one of the
+  // kMaxThreads, and the process's exit for ever; a device runs its driver's open (a watchdog
+  // starts counting down).
+  Fd at(::open(target.path.c_str(), O_PATH | O_CLOEXEC));
+  if (!at.valid()) {
     int err = errno;
-    return failure.Set(err, "open netns", "netns " + target.path,
-                       err == ENOENT ? "the process or namespace is gone" : std::string());
+    return failure.Set(err, "open netns", object, err == ENOENT ? "the process or namespace is gone" : std::string());
   }
+  struct statfs fs {};
+  if (::fstatfs(at.get(), &fs) != 0) return failure.Set(errno, "fstatfs", object);
+  // Not nsfs: what setns would refuse, refused as setns would.
+  if (fs.f_type != NSFS_MAGIC) return failure.Set(EINVAL, "setns", object, NotNetns(at.get()));
+  // setns takes no O_PATH descriptor: the same file is opened through it, whatever the path names by now.
+  Fd ns(::open(("/proc/thread-self/fd/" + std::to_string(at.get())).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns.valid()) return failure.Set(errno, "open netns", object);
+  // EINVAL here: an nsfs file of another kind of namespace.
   if (::setns(ns.get(), CLONE_NEWNET) != 0) {
     int err = errno;
-    std::string detail;
-    if (err == EINVAL) {
-      // An empty regular file outside nsfs is what `ip netns del` leaves for an instant between
-      // unmounting a namespace and unlinking its file (and what a never-mounted name looks like).
-      // Every nsfs file also stats as an empty regular file: one there is another kind of namespace.
-      struct stat st {};
-      struct statfs fs {};
-      bool empty = ::fstat(ns.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
-                   ::fstatfs(ns.get(), &fs) == 0 && fs.f_type != NSFS_MAGIC;
-      detail = empty ? "not a network namespace: an empty file, no namespace is mounted there (deleted?)"
-                     : "not a network namespace";
-    }
-    return failure.Set(err, "setns", "netns " + target.path, detail);
+    return failure.Set(err, "setns", object, err == EINVAL ? "not a network namespace" : std::string());
   }
   return true;
 }
@@ -231,6 +241,22 @@ Napi::Value DeleteNetns(const Napi::CallbackInfo& info) {
       [](Napi::Env env) { return env.Undefined(); });
 }
 
+// waitInNetns(netns, fifo): a call that holds its namespace thread until `fifo` has a writer, for
+// the tests of the thread cap (opening a FIFO for reading waits for one).
+Napi::Value WaitInNetns(const Napi::CallbackInfo& info) {
+  Target target;
+  std::string fifo;
+  if (!ArgTarget(info, 0, &target)) return info.Env().Undefined();
+  if (!ArgString(info, 1, &fifo)) return ThrowType(info.Env(), "waitInNetns(netns, fifo)");
+  return Run(
+      info.Env(), target,
+      [fifo](Failure& failure) {
+        Fd reader(::open(fifo.c_str(), O_RDONLY | O_CLOEXEC));
+        return reader.valid() || failure.Set(errno, "open", fifo);
+      },
+      [](Napi::Env env) { return env.Undefined(); });
+}
+
 }  // namespace
 
 // The environment is going away with calls still queued: they have no thread or thread-safe
@@ -263,6 +289,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   Napi::Object fixtures = exports.Get("fixtures").As<Napi::Object>();
   fixtures.Set("createNetns", Napi::Function::New(env, CreateNetns, "createNetns"));
   fixtures.Set("deleteNetns", Napi::Function::New(env, DeleteNetns, "deleteNetns"));
+  fixtures.Set("waitInNetns", Napi::Function::New(env, WaitInNetns, "waitInNetns"));
 }
 
 }  // namespace bpfscope::netns

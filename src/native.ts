@@ -42,6 +42,8 @@ export interface NativeFixtures {
   unmount(dir: string): Promise<void>;
   createNetns(name: string): Promise<string>;
   deleteNetns(name: string): Promise<void>;
+  /** Holds a namespace thread in `netns` until `fifo` has a writer (tests of the thread cap). */
+  waitInNetns(netns: string, fifo: string): Promise<void>;
   createNetdev(netns: string | undefined, name: string, kind: 'veth' | 'bridge', peerName?: string, peerNetns?: string): Promise<void>;
   setLink(netns: string | undefined, ifname: string, up: boolean, master?: string, alias?: string): Promise<void>;
   deleteLink(netns: string | undefined, ifname: string): Promise<void>;

@@ -1,13 +1,14 @@
 // Work in other namespaces: dedicated threads that never come back, a main thread that never
 // moves, clear errors for namespaces and processes that vanish, and bad input rejected up front.
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BpfError, findPeer, listAttachments, listInterfaces, listNeighbors, listRoutes } from 'bpfscope';
+import { BpfError, findPeer, getEthtoolStats, listAttachments, listInterfaces, listNeighbors, listRoutes } from 'bpfscope';
 import { createNetns } from 'bpfscope/testing';
 import { run, tempDir } from '../helpers/host';
+import { PACKAGE_ROOT } from '../helpers/trace';
 import { cleanup, describeKernel, mustNetns, openFdCount, uniqueName } from '../helpers/kernel';
 import { buildWorld, type World } from '../helpers/networld';
 
@@ -45,6 +46,23 @@ async function watchNamespaceThreads(): Promise<{ stop(): Promise<number> }> {
       return Atomics.load(flags, 1);
     },
   };
+}
+
+const NATIVE = join(PACKAGE_ROOT, 'dist/cjs/native.js');
+
+/** The addon's fixture that holds a namespace thread until a FIFO has a writer (not in bpfscope/testing). */
+type WaitInNetns = (netns: string, fifo: string) => Promise<void>;
+function fixtures(): { waitInNetns: WaitInNetns } {
+  return (require(NATIVE) as { native(): { fixtures: { waitInNetns: WaitInNetns } } }).native().fixtures;
+}
+
+/** A FIFO in a fresh temporary directory, removed afterwards. */
+function mustFifo(): string {
+  const dir = tempDir('bpfscope-fifo-');
+  cleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const fifo = join(dir, 'fifo');
+  run('mkfifo', [fifo]);
+  return fifo;
 }
 
 /** The addon's namespace threads alive now (named bpfscope-netns). */
@@ -116,17 +134,15 @@ describeKernel('netns threads', () => {
   });
 
   it('caps threads in flight: never more than 16 namespace threads at once', async () => {
-    // A call's thread first opens the namespace's path, and a FIFO holds each open() until a
-    // writer comes: the threads of 40 calls given one stay in flight, as many as the cap lets run.
-    const dir = tempDir('bpfscope-fifo-');
-    cleanup(() => rmSync(dir, { recursive: true, force: true }));
-    const fifo = join(dir, 'netns');
-    run('mkfifo', [fifo]);
+    // Each of 40 calls opens a FIFO for reading from inside the namespace, which waits until a
+    // writer comes: their threads stay in flight, as many as the cap lets run.
+    const fifo = mustFifo();
+    const netns = `/var/run/netns/${mustNetns()}`;
     const base = await threadsSettle(Infinity);
     const watch = await watchNamespaceThreads();
-    const calls = Array.from({ length: 40 }, () => listInterfaces({ netns: { path: fifo } }).catch((e: unknown) => e));
+    const calls = Array.from({ length: 40 }, () => fixtures().waitInNetns(netns, fifo).catch((e: unknown) => e));
     let held = 0;
-    let errors: unknown[];
+    let results: unknown[];
     let peak: number;
     try {
       for (let i = 0; i < 500 && namespaceThreads() < 16; i++) await new Promise((r) => setTimeout(r, 10));
@@ -136,11 +152,11 @@ describeKernel('netns threads', () => {
       // O_RDWR never blocks on a FIFO and is a writer: every open() waiting returns, and every later
       // one, until it closes. Done whatever happened above, so that no call is left waiting.
       const writer = openSync(fifo, 'r+');
-      errors = await Promise.all(calls); // each call's rejection is caught: this cannot throw
+      results = await Promise.all(calls); // each call's rejection is caught: this cannot throw
       closeSync(writer);
       peak = await watch.stop();
     }
-    for (const e of errors) expect(e).toMatchObject({ code: 'EINVAL', op: 'setns', detail: 'not a network namespace' });
+    expect(results).toEqual(Array(40).fill(undefined));
     expect(held).toBe(16); // the cap, reached…
     expect(peak).toBe(16); // …and never passed, while the queued calls took their turns
     await threadsSettle(base);
@@ -179,16 +195,13 @@ describeKernel('netns threads', () => {
     // The worker's calls are held in open() by a FIFO, as in the test above: all 16 of its threads
     // stay in flight. Before, the cap and the queue were the process's, and this thread's call
     // waited behind them (and, had the worker been terminated, for ever).
-    const dir = tempDir('bpfscope-fifo-');
-    cleanup(() => rmSync(dir, { recursive: true, force: true }));
-    const fifo = join(dir, 'netns');
-    run('mkfifo', [fifo]);
+    const fifo = mustFifo();
     const worker = new Worker(
-      `const { listInterfaces } = require('bpfscope');
-       const { parentPort, workerData } = require('node:worker_threads');
-       const calls = Array.from({ length: 20 }, () => listInterfaces({ netns: { path: workerData } }).catch((e) => e.code));
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const { fixtures } = require(workerData.native).native();
+       const calls = Array.from({ length: 20 }, () => fixtures.waitInNetns('/proc/self/ns/net', workerData.fifo).then(() => 'ok', (e) => e.code));
        Promise.all(calls).then((codes) => parentPort.postMessage(codes));`,
-      { eval: true, workerData: fifo },
+      { eval: true, workerData: { fifo, native: NATIVE } },
     );
     const codes = new Promise((resolve, reject) => {
       worker.once('message', resolve);
@@ -206,9 +219,9 @@ describeKernel('netns threads', () => {
       expect(answer).toEqual([expect.objectContaining({ name: 'lo' })]);
       expect(namespaceThreads()).toBe(16); // the worker's, still held
     } finally {
-      writer = openSync(fifo, 'r+'); // lets the worker's calls fail (a FIFO is not a namespace)
+      writer = openSync(fifo, 'r+'); // lets the worker's calls end
     }
-    expect(await codes).toEqual(Array(20).fill('EINVAL'));
+    expect(await codes).toEqual(Array(20).fill('ok'));
     closeSync(writer);
     await worker.terminate();
   });
@@ -235,6 +248,30 @@ describeKernel('netns threads', () => {
     const noDev = await listAttachments({ netns: { name: world.pods[0].netns }, ifname: 'nosuchdev' }).catch((e: unknown) => e);
     expect(noDev).toMatchObject({ code: 'ENODEV', object: 'interface nosuchdev' });
     await expect(findPeer({ netns: { name: world.pods[0].netns }, ifname: 'nosuchdev' })).rejects.toMatchObject({ code: 'ENODEV' });
+  });
+
+  it('refuses a FIFO, a device and a directory named as a namespace without opening them', async () => {
+    // Opened for reading, a FIFO waited for a writer: every call given one hung, with its thread
+    // (one of the 16) and the process's exit. A device's open runs its driver (a watchdog's arms it).
+    const fifo = mustFifo();
+    const calls = [fifo, '/dev/null', '/tmp'].flatMap((path) => [
+      listInterfaces({ netns: { path } }),
+      listAttachments({ netns: { path } }),
+      findPeer({ netns: { path } }),
+      getEthtoolStats({ netns: { path }, ifname: 'lo' }),
+    ]);
+    const outcomes = await Promise.race([
+      Promise.all(calls.map((c) => c.catch((e: unknown) => e))),
+      new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000)),
+    ]);
+    if (!Array.isArray(outcomes)) {
+      const writer = openSync(fifo, 'r+'); // lets the calls that hung end
+      await Promise.allSettled(calls);
+      closeSync(writer);
+    }
+    expect(outcomes).toEqual(Array(12).fill(expect.objectContaining({ code: 'EINVAL', op: 'setns', detail: 'not a network namespace' })));
+    // No reader ever opened the FIFO: a writer that does not wait finds none.
+    expect(() => openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)).toThrow(expect.objectContaining({ code: 'ENXIO' }));
   });
 
   it('rejects bad references and options before any native call', async () => {
