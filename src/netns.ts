@@ -211,9 +211,18 @@ export async function nsidsFrom(netns: string | undefined, paths: string[]): Pro
   return withCallerStack(() => native().netNsids(netns, paths));
 }
 
-/** The NetnsInfo of the namespace behind an nsfs path (undefined if it cannot be opened). */
+/**
+ * The NetnsInfo of the namespace behind an nsfs path (undefined if it cannot be opened). One that
+ * listNetns() cannot see (held only by an open fd, or mounted in another mount namespace) is
+ * described from the path: no names, mounts or pids.
+ */
 export async function netnsInfoOf(path: string): Promise<NetnsInfo | undefined> {
   const id = await nsStat(path);
   if (!id) return undefined;
-  return (await listNetns()).find((ns) => ns.dev === id.dev && ns.inode === id.ino);
+  const listed = (await listNetns()).find((ns) => ns.dev === id.dev && ns.inode === id.ino);
+  if (listed) return listed;
+  const info: NetnsInfo = { inode: id.ino, dev: id.dev, names: [], pids: [], mounts: [], path, current: false };
+  const [nsid] = await nsidsFrom(undefined, [path]);
+  if (nsid !== null && nsid >= 0) info.nsid = nsid;
+  return info;
 }

@@ -107,7 +107,7 @@ export async function findPeer(options?: FindPeerOptions): Promise<FindPeerResul
   }
   if (!peerNs) {
     throw enodev(`peer of ${local.name} (ifindex ${peerIfindex}, nsid ${local.linkNetnsId ?? 'none'})`,
-      'no namespace found with that nsid: it may have just been deleted');
+      'no namespace found with that nsid: it may have just been deleted, or be held where listNetns() does not look (only by an open fd, or by a mount in another mount namespace)');
   }
   const peerPath = peerNs.current ? undefined : peerNs.path;
   const found = await rawAttachments(peerPath, peerIfindex).catch((err: unknown) => {

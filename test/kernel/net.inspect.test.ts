@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -22,7 +22,7 @@ import {
   type TcAttachment,
   type XdpAttachment,
 } from 'bpfscope';
-import { createLink, createVeth, loadProgram, pin, setLink } from 'bpfscope/testing';
+import { createLink, createNetns, createVeth, loadProgram, pin, setLink } from 'bpfscope/testing';
 import { bpftool, cleanup, describeKernel, ipJson, mustBpffs, mustNetns, mustVeth, owned, run, tempDir, uniqueName } from '../helpers/kernel';
 import { buildWorld, GATEWAY, type World } from '../helpers/networld';
 import { PACKAGE_ROOT } from '../helpers/trace';
@@ -515,6 +515,31 @@ describeKernel('network view', () => {
     expect(held).toMatchObject({ inode: statSync(file).ino, names: [], pids: [], mounts: [file], path: file, current: false });
     const { peer } = await findPeer({ ifname: host });
     expect(peer).toMatchObject({ name: 'eth0', netns: { inode: held!.inode, path: file } });
+  });
+
+  it('finds a peer in a namespace held only by an open fd, named by its /proc path; from another namespace, says why it cannot', async () => {
+    const held = await createNetns(uniqueName('fdheld'));
+    cleanup(() => held.remove());
+    const other = mustNetns();
+    await createVeth({ netns: held.ref, name: 'a0', peerName: 'a1' });
+    await createVeth({ netns: held.ref, name: 'b0', peerName: 'b1', peerNetns: { name: other } });
+    const fd = openSync(held.path, 'r');
+    cleanup(() => closeSync(fd)); // the namespace goes with it, and its veths
+    await held.remove(); // the name goes; this process's fd keeps the namespace
+    const path = `/proc/${process.pid}/fd/${fd}`;
+    const inode = fstatSync(fd).ino;
+    // No name, mount or process's namespace: neither listNetns nor `ip netns` sees it.
+    expect((await listNetns()).some((ns) => ns.inode === inode)).toBe(false);
+
+    // The peer is in the namespace the caller named: findPeer said no namespace had its nsid.
+    const a1 = JSON.parse(run('nsenter', [`--net=${path}`, 'ip', '-j', 'link', 'show', 'a1'])) as { ifindex: number }[];
+    const same = await findPeer({ netns: { path }, ifname: 'a0' });
+    expect(same.peer).toMatchObject({ name: 'a1', ifindex: a1[0].ifindex, netns: { inode, names: [], pids: [], mounts: [], path, current: false } });
+    // From the other end no path to it is known: the error says where listNetns does not look.
+    await expect(findPeer({ netns: { name: other }, ifname: 'b1' })).rejects.toMatchObject({
+      code: 'ENODEV',
+      detail: expect.stringContaining('only by an open fd'),
+    });
   });
 
   it('lists network namespaces with names, pids and nsids like `ip -j netns list`', async () => {
