@@ -10,7 +10,7 @@ import { MAP_IN_MAP, type BpftoolEntry } from '../map-dump';
 import { MAX_INTERVAL_MS } from '../map-watch';
 import { findLinkDevices, listAttachments, type LinkDevice } from '../attachments';
 import { listCgroupAttachments } from '../cgroups';
-import { listAddresses, listInterfaces, listRoutes } from '../interfaces';
+import { listAddresses, listInterfaces, listRoutes, nameMap, type InterfaceInfo } from '../interfaces';
 import { listNetns, type NetnsRef } from '../netns';
 import { findPeer } from '../peers';
 import { resolveContainer } from '../containers';
@@ -331,10 +331,10 @@ const commands: Record<string, Command> = {
   async if({ options }, ctx) {
     const netns = netnsRef(options.netns);
     const [interfaces, addresses] = await Promise.all([listInterfaces({ netns }), listAddresses({ netns })]);
+    const names = nameMap(interfaces);
     print(ctx, { interfaces, addresses }, () =>
       table(['ifindex', 'name', 'kind', 'state', 'mac', 'mtu', 'peer', 'addresses'], interfaces.map((i) => [
-        i.ifindex, i.name, i.kind, i.operState, i.mac, i.mtu,
-        i.linkIndex !== undefined ? `if${i.linkIndex}${i.linkNetnsId !== undefined ? ` (nsid ${i.linkNetnsId})` : ''}` : undefined,
+        i.ifindex, i.name, i.kind, i.operState, i.mac, i.mtu, peerText(i, names),
         addresses.filter((a) => a.ifindex === i.ifindex).map((a) => `${a.local}/${a.prefixlen}`),
       ])),
     );
@@ -526,6 +526,16 @@ const commands: Record<string, Command> = {
     );
   },
 };
+
+/**
+ * A veth's or netkit's peer, as findPeer() sees one: by name in the same namespace, else by ifindex
+ * and nsid. The IFLA_LINK of a macvlan, vlan or tunnel names its lower device, which is no peer.
+ */
+function peerText(i: InterfaceInfo, names: Map<number, string>): string | undefined {
+  if ((i.kind !== 'veth' && i.kind !== 'netkit') || !i.linkIndex) return undefined;
+  if (i.linkNetnsId !== undefined) return `if${i.linkIndex} (nsid ${i.linkNetnsId})`;
+  return names.get(i.linkIndex) ?? `if${i.linkIndex}`;
+}
 
 /** The host at a glance: interfaces with their peers and BPF, programs by type, maps by type. */
 async function overview(ctx: Context): Promise<void> {

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { expect, it } from 'vitest';
 import { getLink, getProgram, listCgroupAttachments } from 'bpfscope';
 import { addTcFilter, attachTcx, attachUprobeMulti, createLink, createMap, loadProgram, pin, testRun, updateElem } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, mustBpffs, mustCgroup, mustNetns, mustProbedFile, mustVeth, owned, possibleCpus, run } from '../helpers/kernel';
+import { bpftool, cleanup, describeKernel, ipJson, mustBpffs, mustCgroup, mustNetns, mustProbedFile, mustVeth, owned, possibleCpus, run } from '../helpers/kernel';
 import { loadProgramWithMetadata } from '../helpers/maps';
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -386,6 +386,21 @@ describeKernel('bpfscope CLI: maps and network', () => {
     expect(theirs.tc.find((t) => t.devname === inside.host)).toMatchObject({ kind: 'tcx/ingress', prog_id: p.id, link_id: link.id });
     const row = cli('net').stdout.split('\n').find((l) => l.startsWith(`${inside.host} `));
     expect(row).toMatch(new RegExp(`tcx/ingress\\s+${p.id}\\s+cil_from_container\\s+sched_cls\\s+position 0 link ${link.id} revision \\d+$`));
+  });
+
+  it('if names a veth\'s peer as ip does (name@peer, name@ifN), and gives a macvlan none', () => {
+    const [ns, other] = [mustNetns(), mustNetns()];
+    run('ip', ['-n', ns, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1']);
+    run('ip', ['-n', ns, 'link', 'add', 'mv0', 'link', 'v0', 'type', 'macvlan']);
+    run('ip', ['-n', ns, 'link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x1', 'netns', other]);
+    const theirs = ipJson<{ ifname: string; link?: string; link_index?: number; link_netnsid?: number }[]>(['link', 'show'], ns);
+    const x0 = theirs.find((l) => l.ifname === 'x0')!;
+    expect(theirs.find((l) => l.ifname === 'mv0')!.link).toBe('v0'); // its lower device, which findPeer calls no peer
+    const peerColumn = (name: string) => cli('if', '--netns', ns).stdout.split('\n').find((l) => l.trim().split(/\s+/)[1] === name)!.trim().split(/\s+/)[6];
+    expect(peerColumn('v0')).toBe('v1');
+    expect(peerColumn('v1')).toBe('v0');
+    expect(peerColumn('mv0')).toBe('-');
+    expect(cli('if', '--netns', ns).stdout).toMatch(new RegExp(`\\sx0\\s.*\\sif${x0.link_index} \\(nsid ${x0.link_netnsid}\\)`));
   });
 
   it('peer finds the host side of a pod, net lists its tcx program, if shows the pod interfaces', async () => {
