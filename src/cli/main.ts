@@ -335,7 +335,8 @@ const commands: Record<string, Command> = {
     print(ctx, { interfaces, addresses }, () =>
       table(['ifindex', 'name', 'kind', 'state', 'mac', 'mtu', 'peer', 'addresses'], interfaces.map((i) => [
         i.ifindex, i.name, i.kind, i.operState, i.mac, i.mtu, peerText(i, names),
-        addresses.filter((a) => a.ifindex === i.ifindex).map((a) => `${a.local}/${a.prefixlen}`),
+        // A point-to-point address's prefix is its peer's, as ip prints it: `10.0.0.1 peer 10.0.0.2/32`.
+        addresses.filter((a) => a.ifindex === i.ifindex).map((a) => `${a.local}${a.address ? ` peer ${a.address}` : ''}/${a.prefixlen}`),
       ])),
     );
   },

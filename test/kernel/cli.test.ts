@@ -403,6 +403,16 @@ describeKernel('bpfscope CLI: maps and network', () => {
     expect(cli('if', '--netns', ns).stdout).toMatch(new RegExp(`\\sx0\\s.*\\sif${x0.link_index} \\(nsid ${x0.link_netnsid}\\)`));
   });
 
+  it('if prints a point-to-point address with its peer, whose prefix it is, as ip does', () => {
+    const ns = mustNetns();
+    run('ip', ['-n', ns, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1']);
+    run('ip', ['-n', ns, 'addr', 'add', '10.6.0.1', 'peer', '10.6.0.0/24', 'dev', 'v0']);
+    run('ip', ['-n', ns, 'addr', 'add', '10.7.0.1/24', 'dev', 'v0']);
+    expect(run('ip', ['-n', ns, '-br', 'addr', 'show', 'v0'])).toContain('10.6.0.1 peer 10.6.0.0/24 10.7.0.1/24');
+    const row = cli('if', '--netns', ns).stdout.split('\n').find((l) => l.trim().split(/\s+/)[1] === 'v0');
+    expect(row).toMatch(/\s10\.6\.0\.1 peer 10\.6\.0\.0\/24,10\.7\.0\.1\/24$/);
+  });
+
   it('peer finds the host side of a pod, net lists its tcx program, if shows the pod interfaces', async () => {
     const ns = mustNetns('bpfcli');
     const veth = mustVeth({ netns: ns });
