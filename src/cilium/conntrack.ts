@@ -17,11 +17,11 @@
 //            order as the LB maps keep it), tx_flags_seen @42, rx_flags_seen @43, src_sec_id u32 @44,
 //            last_tx_report u32 @48, last_rx_report u32 @52
 // (Read from bpf/lib/common.h, 1.18's and older, and bpf/lib/conntrack.h, 1.19 and main.)
-import { defineLayout, type Decoded } from '../layout';
+import { defineLayout, parseIpv6, type Decoded } from '../layout';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
-import { flagNames } from './tables';
+import { flagNames, protocolName } from './tables';
 import type { Family } from './text';
-import { withLayout, type CiliumRecords, type Minor } from './version';
+import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
 
 export const TUPLE4 = defineLayout({
   daddr: { offset: 0, type: 'ipv4' },
@@ -174,10 +174,12 @@ export interface ConntrackRecord extends FlowTuple {
 /** Decodes packed conntrack keys and values; the family follows the key size (14: IPv4, 38: IPv6). */
 export function decodeConntrack(keys: Buffer, values: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<ConntrackRecord> {
   const { keys: ks, values: vs, minor, used, family } = decodeFamilyPairs<Tuple, Entry>('conntrack', { 4: CT4_LAYOUTS, 6: CT6_LAYOUTS }, 'key', TUPLE6.size, keys, values, count, options);
+  const prototype = recordPrototype(minor);
   const records = ks.map((k, i): ConntrackRecord => {
     const v = vs[i];
     const service = (k.flags & TUPLE_F_SERVICE) !== 0;
-    const record: ConntrackRecord = {
+    const record: WithPrototype<ConntrackRecord> = {
+      __proto__: prototype,
       ...flowTupleOf(k, family),
       map: used.map,
       related: (k.flags & TUPLE_F_RELATED) !== 0,
@@ -240,4 +242,85 @@ export function encodeConntrack(entries: readonly ConntrackEntry[], options: { v
     const { daddr, saddr, dport, sport, protocol, direction, related, service, ...value } = e;
     return [tupleKey({ daddr, saddr, dport, sport, protocol, direction }, (related ? TUPLE_F_RELATED : 0) | (service ? TUPLE_F_SERVICE : 0)), value] as const;
   }));
+}
+
+/** The map names in the order `cilium-dbg bpf ct list global` reads them (ctmap.Maps): TCP, then the rest; IPv4, then IPv6. */
+const CT_MAPS = [conntrackMapNames(4).tcp, conntrackMapNames(4).any, conntrackMapNames(6).tcp, conntrackMapNames(6).any];
+
+/**
+ * ct_entry's flag names as `CtEntry.flagsString` prints them, by bit; bit 9 (reserved) has none and
+ * is not unknown either. 1.16 renamed DSR, which had become dsr_internal.
+ */
+const ENTRY_FLAG_TEXT = ['RxClosing', 'TxClosing', 'Nat64', 'LBLoopback', 'SeenNonSyn', 'NodePort', 'ProxyRedirect', 'DSR', 'FromL7LB', '', 'FromTunnel'];
+const KNOWN_FLAGS = (1 << ENTRY_FLAG_TEXT.length) - 1;
+
+/** Go's `%#0Nx`: "0x", then at least N hex digits (Go pads the digits, not the whole). */
+function goHex(value: number | bigint, digits: number): string {
+  return `0x${value.toString(16).padStart(digits, '0')}`;
+}
+
+/** An address as the Go type of that version prints it: up to 1.19 net.IP, which writes an IPv4-mapped IPv6 address dotted; then netip.Addr. */
+function goAddress(address: string, minor: Minor): string {
+  return minor <= 19 && address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/** `CtKey{4,6}Global.Dump(…, reverse=true)` of that version: the stored addresses swapped back, the ports as they are. */
+function ctKeyText(r: ConntrackRecord, minor: Minor): string {
+  const proto = protocolName(r.protocol, minor);
+  const saddr = goAddress(r.saddr, minor);
+  const daddr = goAddress(r.daddr, minor);
+  let text = r.service && minor >= 15
+    ? `${proto} SVC ${saddr}:${r.dport} -> ${daddr}:${r.sport} `
+    : `${proto} ${r.direction === 'in' ? 'IN' : 'OUT'} ${daddr}:${r.sport} -> ${saddr}:${r.dport} `;
+  if (r.related) text += 'related ';
+  if (r.service && minor < 15) text += 'service ';
+  return text;
+}
+
+function ctFlagsText(flags: number, minor: Minor): string {
+  const names = ENTRY_FLAG_TEXT.map((name, bit) => ((flags & (1 << bit)) !== 0 && name ? `${bit === 7 && minor >= 16 ? 'DSRInternal' : name} ` : '')).join('');
+  const unknown = flags & ~KNOWN_FLAGS;
+  return `Flags=${goHex(flags, 4)} [ ${names}${unknown !== 0 ? `Unknown=${goHex(unknown, 4)} ` : ''}]`;
+}
+
+/**
+ * 1.19+ prints `Union0[1]`, the u64 at byte 8, as BackendID in every entry: outside service entries
+ * that is the second half of nat_addr (0 for an IPv4 one).
+ */
+function union0High(r: ConntrackRecord): bigint {
+  if (r.backendId !== undefined) return r.backendId;
+  return r.natAddr !== undefined && r.family === 'ipv6' ? parseIpv6(r.natAddr).readBigUInt64LE(8) : 0n;
+}
+
+/** `CtEntry.StringWithTimeDiff(nil)` of that version. */
+function ctEntryText(r: ConntrackRecord, minor: Minor): string {
+  const seen = `RxFlagsSeen=${goHex(r.rxFlagsSeen, 2)} LastRxReport=${r.lastRxReport}`;
+  const txSeen = `TxFlagsSeen=${goHex(r.txFlagsSeen, 2)} LastTxReport=${r.lastTxReport}`;
+  const counters = minor <= 15
+    ? `RxPackets=${r.rxPackets ?? 0n} RxBytes=${r.rxBytes ?? 0n} ${seen} TxPackets=${r.txPackets ?? 0n} TxBytes=${r.txBytes ?? 0n} ${txSeen}`
+    : `Packets=${r.packets ?? 0n} Bytes=${r.bytes ?? 0n} ${seen} ${txSeen}`;
+  const tail = minor <= 15 ? `IfIndex=${r.ifindex ?? 0}`
+    : minor <= 17 ? `IfIndex=${r.ifindex ?? 0} BackendID=${r.backendId ?? 0n}`
+      : minor === 18 ? `BackendID=${r.backendId ?? 0n}`
+        : `BackendID=${union0High(r)} NatPort=${r.natPort ?? 0}`;
+  return `expires=${r.lifetime} ${counters} ${ctFlagsText(r.rawFlags, minor)} RevNAT=${r.revNatIndex} SourceSecurityID=${r.srcSecId} ${tail} \n`;
+}
+
+/**
+ * What `cilium-dbg bpf ct list global` of that version prints (without --time-diff): per map, in
+ * its order (TCP and other IPv4, then IPv6), each entry's line in the order given, then an empty
+ * line; entries of protocol 0 are left out, as it leaves them out. A map with no records prints
+ * its empty line only when its family is in `families` (those whose maps were read: cilium-dbg
+ * prints one for each map it opens). The version as formatVersion picks it.
+ */
+export function formatConntrack(records: readonly ConntrackRecord[], options?: { version?: string; families?: readonly IpFamily[] }): string {
+  const { families = [], ...versionOption } = options ?? {};
+  const minor = formatVersion(records, versionOption, 'cilium.format.conntrack');
+  if (!Array.isArray(families)) throw new TypeError('cilium.format.conntrack: families must be an array of 4 and 6');
+  const shown = new Set([...families.flatMap((f) => Object.values(conntrackMapNames(checkFamily(f)))), ...records.map((r) => r.map)]);
+  const unknown = [...shown].find((m) => !CT_MAPS.includes(m));
+  if (unknown !== undefined) throw new RangeError(`cilium.format.conntrack: ${unknown} is not one of ${CT_MAPS.join(', ')}`);
+  return CT_MAPS.filter((m) => shown.has(m)).map((m) =>
+    `${records.filter((r) => r.map === m && r.protocol !== 0).map((r) => ctKeyText(r, minor) + ctEntryText(r, minor)).join('')}\n`,
+  ).join('');
 }

@@ -1,5 +1,5 @@
 // The `cilium` namespace: Cilium's datapath maps decoded per version, printed as cilium-dbg prints them.
-import { decodeConntrack, encodeConntrack, CT4_LAYOUTS, CT6_LAYOUTS } from './conntrack';
+import { decodeConntrack, encodeConntrack, formatConntrack, CT4_LAYOUTS, CT6_LAYOUTS } from './conntrack';
 import { decodeEndpoints, encodeEndpoints, formatEndpoints, ENDPOINT_LAYOUTS } from './endpoints';
 import { decodeIpcache, encodeIpcache, formatIpcache, lookupIpcache, IPCACHE_LAYOUTS } from './ipcache';
 import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, BACKEND_LAYOUTS, BACKEND6_LAYOUTS, REV_NAT_LAYOUTS, REV_NAT6_LAYOUTS, SERVICE_LAYOUTS, SERVICE6_LAYOUTS } from './lb';
@@ -92,6 +92,7 @@ export const cilium = Object.freeze({
     ipcache: formatIpcache,
     endpoints: formatEndpoints,
     metrics: formatMetrics,
+    conntrack: formatConntrack,
     egress: formatEgress,
     srv6Vrf: formatSrv6Vrf,
     srv6Policy: formatSrv6Policy,

@@ -131,6 +131,17 @@ export function identityScope(identity: number, minor: Minor): 'global' | 'local
   return scope === 0 ? 'global' : scope === 1 ? 'local' : 'unknown';
 }
 
+/** IP protocols as cilium-dbg names them (`pkg/u8proto` `protoNames`), [number, name, since]; others print as the number. */
+const PROTOCOLS: readonly (readonly [number, string, Minor])[] = [
+  [0, 'ANY', 14], [1, 'ICMP', 14], [2, 'IGMP', 19], [4, 'IPIP', 20], [6, 'TCP', 14], [17, 'UDP', 14], [41, 'IPv6', 20],
+  [47, 'GRE', 20], [50, 'ESP', 20], [51, 'AH', 20], [58, 'ICMPv6', 14], [112, 'VRRP', 19], [132, 'SCTP', 14],
+];
+
+export function protocolName(protocol: number, minor: Minor): string {
+  const row = PROTOCOLS.find(([number, , since]) => number === protocol && minor >= since);
+  return row?.[1] ?? String(protocol);
+}
+
 /** Names of the set bits of `value`, from a table of [bit mask, name, since]. */
 export function flagNames(value: number, table: readonly (readonly [number, string, Minor])[], minor: Minor): string[] {
   if (value === 0) return [];

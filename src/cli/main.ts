@@ -18,7 +18,7 @@ import { getLink, listLinks, type LinkInfo } from '../links';
 import { listPinned } from '../pins';
 import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
-import { cilium, type CiliumRecords, type CiliumVersion, type ConntrackRecord, type MetricsRecord, type PodTarget, type PolicyRecord, type ServiceRecord } from '../cilium';
+import { cilium, type CiliumRecords, type CiliumVersion, type MetricsRecord, type PodTarget, type PolicyRecord, type ServiceRecord } from '../cilium';
 import { checkId } from '../validate';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { attachmentDetails, bold, bytes, dim, oneLine, table, toJson } from './format';
@@ -59,17 +59,16 @@ const USAGE = `usage: bpfscope [command] [--json]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
   version, --version      bpfscope, libbpf, kernel and the features bpfscope probes (--version alone;
                           after a cilium command it names the Cilium version)
-  cilium ipcache|endpoints|metrics|egress [--version V] [--bpffs DIR]
+  cilium ipcache|endpoints|metrics|egress|ct [--version V] [--bpffs DIR]
                           cilium-dbg bpf … list, as that Cilium version prints it (default: the
                           newest version whose layouts fit the map's sizes)
   cilium srv6 vrf|policy|sid [--version V] [--bpffs DIR]
                           cilium-dbg bpf srv6 vrf|policy|sid: VRF mappings, SRv6 policies, local SIDs
   cilium drops [--interval ms] [--count n] [--version V] [--bpffs DIR]
                           the drops counted in cilium_metrics since the last tick, live
-  cilium ct|nat|lb [--version V] [--bpffs DIR]
+  cilium nat|lb [--version V] [--bpffs DIR]
   cilium policy <endpoint-id> [--version V] [--bpffs DIR]
-                          conntrack, source NAT, services/backends/rev-NAT, an endpoint's policy map,
-                          as tables
+                          source NAT, services/backends/rev-NAT, an endpoint's policy map, as tables
   explain <pid|container-id|ip> [--version V] [--bpffs DIR]
   cilium explain <pid|container-id|ip> [--version V] [--bpffs DIR]
                           a pod's datapath end to end (the walkthrough), with findings; every map
@@ -414,12 +413,9 @@ const commands: Record<string, Command> = {
     if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|policy <id>|explain <target>');
     if (what === 'drops') return ciliumDrops(read, options, ctx);
     if (what === 'ct') {
-      const { records } = await bothFamilies(read, cilium.conntrack);
-      // The counters the records hold: 1.14/1.15 count each way (rx/tx), 1.16+ once.
-      const counters = records.some((r) => r.rxPackets !== undefined) ? CT_COUNTERS_RX_TX : CT_COUNTERS;
-      print(ctx, records, () => table(['map', 'src', 'sport', 'dst', 'dport', 'proto', 'dir', ...counters.map(([title]) => title), 'lifetime'], records.map((r) => [
-        r.map, r.saddr, r.sport, r.daddr, r.dport, protocolName(r.protocol), r.direction, ...counters.map(([, field]) => r[field]), r.lifetime,
-      ])));
+      const { records, version, families } = await bothFamilies(read, cilium.conntrack);
+      // Each map read prints its block, an empty one too, as cilium-dbg prints each map it opens.
+      printCiliumDbg(ctx, records, (r) => cilium.format.conntrack(r, { version, families }));
       return;
     }
     if (what === 'nat') {
@@ -606,11 +602,6 @@ function portProto(r: PolicyRecord): string {
   return `${last === r.port ? r.port : `${r.port}-${last}`}/${protocol}`;
 }
 
-/** Conntrack counter columns: [title, record field]. */
-const CT_COUNTERS: readonly (readonly [string, keyof ConntrackRecord])[] = [['packets', 'packets'], ['bytes', 'bytes']];
-const CT_COUNTERS_RX_TX: readonly (readonly [string, keyof ConntrackRecord])[] = [
-  ['rx packets', 'rxPackets'], ['rx bytes', 'rxBytes'], ['tx packets', 'txPackets'], ['tx bytes', 'txBytes'],
-];
 
 /**
  * The IPv4 map's records, then the IPv6 twin's when the node has one (an IPv4-only node does not),
@@ -619,11 +610,11 @@ const CT_COUNTERS_RX_TX: readonly (readonly [string, keyof ConntrackRecord])[] =
 async function bothFamilies<T>(
   read: CiliumRead,
   reader: (options: CiliumRead & { family: 4 | 6 }) => Promise<CiliumRecords<T>>,
-): Promise<{ records: T[]; version: CiliumVersion }> {
+): Promise<{ records: T[]; version: CiliumVersion; families: (4 | 6)[] }> {
   const v4 = await reader({ ...read, family: 4 });
   const version = v4.layout.version;
-  const v6 = await reader({ ...read, version: read.version ?? version, family: 6 }).catch((e: { code?: string }) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
-  return { records: [...v4, ...v6], version };
+  const v6 = await reader({ ...read, version: read.version ?? version, family: 6 }).catch((e: { code?: string }) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+  return { records: [...v4, ...(v6 ?? [])], version, families: v6 ? [4, 6] : [4] };
 }
 
 /**

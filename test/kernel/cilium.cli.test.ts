@@ -114,7 +114,7 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     expect(cli('cilium', 'policy', '--bpffs', node.bpffs).code).toBe(2);
   });
 
-  it('cilium ct prints the counters the version keeps: rx and tx on 1.14/1.15, one pair after', async () => {
+  it('cilium ct prints what cilium-dbg bpf ct list global of that version prints: rx and tx counters on 1.14/1.15, one pair after', async () => {
     const node = await createFakeCiliumNode({ version: '1.15', pods: [{ ip: '10.3.0.115' }, { ip: '10.3.0.158' }] });
     cleanup(() => node.destroy());
     const flow = { daddr: '10.3.0.158', saddr: '10.3.0.115', dport: 443, sport: 50000, protocol: 6, lifetime: 100, rxPackets: 5n, rxBytes: 700n, txPackets: 6n, txBytes: 800n };
@@ -122,11 +122,15 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     await updateElem(node.maps.cilium_ct4_global, packed.keys, packed.values);
     const ct = cli('cilium', 'ct', '--bpffs', node.bpffs, '--version', '1.15');
     expect(ct.code).toBe(0);
-    const [header, ...rows] = ct.stdout.trimEnd().split('\n');
-    expect(header.split(/\s{2,}/)).toEqual(['map', 'src', 'sport', 'dst', 'dport', 'proto', 'dir', 'rx packets', 'rx bytes', 'tx packets', 'tx bytes', 'lifetime']);
-    expect(rows.find((r) => r.includes(' 50000 '))?.trim().split(/\s+/)).toEqual(['cilium_ct4_global', '10.3.0.115', '50000', '10.3.0.158', '443', 'TCP', 'out', '5', '700', '6', '800', '100']);
-    // The same flow on 1.18 keeps one pair.
-    expect(cli('cilium', 'ct', '--bpffs', node.bpffs, '--version', '1.18').stdout.split('\n')[0].split(/\s{2,}/)).toContain('packets');
+    // The four maps the node has, each its entries and an empty line: the other three are empty.
+    const read = { bpffs: node.bpffs, version: '1.15' };
+    const records = [...await cilium.conntrack({ ...read, family: 4 }), ...await cilium.conntrack({ ...read, family: 6 })];
+    expect(ct.stdout).toBe(cilium.format.conntrack(records, { version: '1.15', families: [4, 6] }));
+    expect(ct.stdout.endsWith(' \n\n\n\n\n')).toBe(true);
+    expect(ct.stdout.split('\n')).toContain('TCP OUT 10.3.0.158:50000 -> 10.3.0.115:443 expires=100 RxPackets=5 RxBytes=700 RxFlagsSeen=0x00 LastRxReport=0 ' +
+      'TxPackets=6 TxBytes=800 TxFlagsSeen=0x00 LastTxReport=0 Flags=0x0000 [ ] RevNAT=0 SourceSecurityID=0 IfIndex=0 ');
+    // The same flow read as 1.18 keeps one pair, and no ifindex.
+    expect(cli('cilium', 'ct', '--bpffs', node.bpffs, '--version', '1.18').stdout).toMatch(/^TCP OUT 10\.3\.0\.158:50000 -> 10\.3\.0\.115:443 expires=100 Packets=\d+ Bytes=\d+ .* BackendID=\d+ $/m);
   });
 
   it('cilium policy prints port and protocol as cilium-dbg does: ANY, a protocol, a port, a port range', async () => {
