@@ -20,7 +20,7 @@
 import { defineLayout, parseIpv6, type Decoded } from '../layout';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { flagNames, protocolName } from './tables';
-import type { Family } from './text';
+import { goIpText, type Family } from './text';
 import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
 
 export const TUPLE4 = defineLayout({
@@ -259,16 +259,12 @@ function goHex(value: number | bigint, digits: number): string {
   return `0x${value.toString(16).padStart(digits, '0')}`;
 }
 
-/** An address as the Go type of that version prints it: up to 1.19 net.IP, which writes an IPv4-mapped IPv6 address dotted; then netip.Addr. */
-function goAddress(address: string, minor: Minor): string {
-  return minor <= 19 && address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
 /** `CtKey{4,6}Global.Dump(…, reverse=true)` of that version: the stored addresses swapped back, the ports as they are. */
 function ctKeyText(r: ConntrackRecord, minor: Minor): string {
   const proto = protocolName(r.protocol, minor);
-  const saddr = goAddress(r.saddr, minor);
-  const daddr = goAddress(r.daddr, minor);
+  // types.IPv6 prints through net.IP up to 1.19, netip.Addr after.
+  const saddr = goIpText(r.saddr, minor >= 20);
+  const daddr = goIpText(r.daddr, minor >= 20);
   let text = r.service && minor >= 15
     ? `${proto} SVC ${saddr}:${r.dport} -> ${daddr}:${r.sport} `
     : `${proto} ${r.direction === 'in' ? 'IN' : 'OUT'} ${daddr}:${r.sport} -> ${saddr}:${r.dport} `;

@@ -2,7 +2,7 @@
 import { decodeConntrack, encodeConntrack, formatConntrack, CT4_LAYOUTS, CT6_LAYOUTS } from './conntrack';
 import { decodeEndpoints, encodeEndpoints, formatEndpoints, ENDPOINT_LAYOUTS } from './endpoints';
 import { decodeIpcache, encodeIpcache, formatIpcache, lookupIpcache, IPCACHE_LAYOUTS } from './ipcache';
-import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, BACKEND_LAYOUTS, BACKEND6_LAYOUTS, REV_NAT_LAYOUTS, REV_NAT6_LAYOUTS, SERVICE_LAYOUTS, SERVICE6_LAYOUTS } from './lb';
+import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, formatLb, formatRevNat, BACKEND_LAYOUTS, BACKEND6_LAYOUTS, REV_NAT_LAYOUTS, REV_NAT6_LAYOUTS, SERVICE_LAYOUTS, SERVICE6_LAYOUTS } from './lb';
 import { decodeMetrics, encodeMetrics, formatMetrics, METRICS_LAYOUTS } from './metrics';
 import { decodeNat, encodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS } from './nat';
 import { decodeEgress, encodeEgress, formatEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS } from './egress';
@@ -93,6 +93,8 @@ export const cilium = Object.freeze({
     endpoints: formatEndpoints,
     metrics: formatMetrics,
     conntrack: formatConntrack,
+    lb: formatLb,
+    revNat: formatRevNat,
     egress: formatEgress,
     srv6Vrf: formatSrv6Vrf,
     srv6Policy: formatSrv6Policy,

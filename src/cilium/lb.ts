@@ -18,7 +18,12 @@
 // not in cilium-maps.md, read from pkg/maps/lbmap (1.14) and pkg/loadbalancer/maps (main).
 import { defineLayout, type Decoded } from '../layout';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
-import { withLayout, type CiliumRecords } from './version';
+import { protocolName } from './tables';
+import { goIpText, tablePrinter } from './text';
+import { formatVersion, withLayout, type CiliumRecords, type Minor } from './version';
+
+/** lb{4,6}_key.scope of a two-scope service's internal entry (loadbalancer.ScopeInternal). */
+const SCOPE_INTERNAL = 1;
 
 /** The address field of a family, and how far it pushes the fields after it. */
 function addressOf(family: IpFamily): { address: { offset: 0; type: 'ipv4' | 'ipv6' }; shift: number } {
@@ -200,4 +205,105 @@ export function encodeBackends(entries: readonly (Omit<BackendRecord, 'clusterId
 export function encodeRevNat(entries: readonly RevNatRecord[], options?: LbEncodeOptions): PackedEntries {
   const row = encodeRow(options, 'revNat');
   return encodePairs(row, entries.map(({ revNatIndex, ...value }) => [{ revNatIndex }, value] as const));
+}
+
+/** `loadbalancer.ServiceFlags` bits (flags | flags2 << 8). */
+const SVC = {
+  externalIps: 1 << 0, nodePort: 1 << 1, extLocal: 1 << 2, hostPort: 1 << 3, sessionAffinity: 1 << 4, loadBalancer: 1 << 5,
+  routable: 1 << 6, sourceRange: 1 << 7, localRedirect: 1 << 8, nat46x64: 1 << 9, l7LoadBalancer: 1 << 10, loopback: 1 << 11,
+  intLocal: 1 << 12, twoScopes: 1 << 13, quarantinedOrDeny: 1 << 14, dsr: 1 << 15,
+} as const;
+
+/** `ServiceFlags.SVCType()`: the first type bit set, in its order. */
+function serviceType(flags: number): string {
+  if (flags & SVC.externalIps) return 'ExternalIPs';
+  if (flags & SVC.nodePort) return 'NodePort';
+  if (flags & SVC.loadBalancer) return 'LoadBalancer';
+  if (flags & SVC.hostPort) return 'HostPort';
+  if (flags & SVC.localRedirect) return 'LocalRedirect';
+  return 'ClusterIP';
+}
+
+/**
+ * `ServiceFlags.String()` of that version (pkg/loadbalancer/loadbalancer.go): from 1.17 bit 14 is
+ * `deny` under a source range (the service entry) and `quarantined` otherwise (a backend slot's),
+ * and bit 15 `dsr`; from 1.18 bit 11 reads `delegate-if-local` but on a HostPort service.
+ */
+function serviceFlagsText(flags: number, minor: Minor): string {
+  const type = serviceType(flags);
+  const words = [type];
+  if (flags & SVC.extLocal) words.push('Local');
+  if (flags & SVC.intLocal) words.push('InternalLocal');
+  if (flags & SVC.twoScopes) words.push('two-scopes');
+  if (flags & SVC.sessionAffinity) words.push('sessionAffinity');
+  if (!(flags & SVC.routable)) words.push('non-routable');
+  const deny = minor >= 17 && (flags & SVC.sourceRange) !== 0 && (flags & SVC.quarantinedOrDeny) !== 0;
+  if (flags & SVC.sourceRange) words.push('check source-range', ...(deny ? ['deny'] : []));
+  if (flags & SVC.nat46x64) words.push('46x64');
+  if (flags & SVC.l7LoadBalancer) words.push('l7-load-balancer');
+  if (flags & SVC.loopback) words.push(minor >= 18 && type !== 'HostPort' ? 'delegate-if-local' : 'loopback');
+  if (minor >= 17 && !deny && (flags & SVC.quarantinedOrDeny)) words.push('quarantined');
+  if (minor >= 17 && (flags & SVC.dsr)) words.push('dsr');
+  return words.join(', ');
+}
+
+const isIpv6 = (address: string) => address.includes(':');
+
+/** `Service{4,6}Key.String()`: address and port, the protocol from 1.17, `/i` for the internal scope, the slot but in 1.15. */
+function serviceKeyText(s: ServiceRecord, minor: Minor): string {
+  const protocol = minor >= 17 ? `/${protocolName(s.protocol, minor)}` : '';
+  const scope = s.scope === SCOPE_INTERNAL ? '/i' : '';
+  const slot = minor === 15 ? '' : ` (${s.backendSlot})`;
+  // types.IPv6 prints through net.IP up to 1.19, netip.Addr after.
+  const address = isIpv6(s.address) ? `[${goIpText(s.address, minor >= 20)}]` : s.address;
+  return `${address}:${s.port}${protocol}${scope}${slot}`;
+}
+
+/** The value column of one service entry: the service itself (slot 0) or its backend. */
+function serviceValueText(s: ServiceRecord, backends: ReadonlyMap<number, BackendRecord>, minor: Minor): string {
+  if (s.backendSlot === 0) {
+    const flags = s.flags | (s.flags2 << 8);
+    const text = `${isIpv6(s.address) ? '[::]' : '0.0.0.0'}:0 (${s.revNatIndex}) (0) [${serviceFlagsText(flags, minor)}]`;
+    if (minor === 15) return text;
+    // An L7 load balancer's service entry keeps the proxy port, in network order, where others keep the affinity timeout.
+    const proxyPort = (flags & SVC.l7LoadBalancer) !== 0 ? `(L7LB Proxy Port: ${swap16((s.affinityTimeout ?? 0) & 0xffff)})` : '';
+    return `${text} ${proxyPort}`;
+  }
+  const backend = backends.get(s.backendId ?? 0);
+  if (!backend) return `backend ${s.backendId ?? 0} not found`;
+  // Backend addresses moved to netip (with `@cluster` when not 0) in 1.19.
+  const ip = goIpText(backend.address, minor >= 19) + (minor >= 19 && backend.clusterId !== 0 ? `@${backend.clusterId}` : '');
+  const protocol = minor >= 17 ? `/${protocolName(backend.protocol, minor)}` : '';
+  return `${isIpv6(s.address) ? `[${ip}]` : ip}:${backend.port}${protocol} (${s.revNatIndex}) (${s.backendSlot})`;
+}
+
+function swap16(value: number): number {
+  return ((value & 0xff) << 8) | (value >>> 8);
+}
+
+/**
+ * What `cilium-dbg bpf lb list` of that version prints (cilium-dbg/cmd/bpf_lb_list.go): each service
+ * entry under its key, the service entry's flags and each slot's backend, through Go's tabwriter
+ * (rows sorted, see tablePrinter). Services and backends of both families together, as cilium-dbg
+ * reads them; the version as formatVersion picks it from the services.
+ */
+export function formatLb(lb: { services: readonly ServiceRecord[]; backends: readonly BackendRecord[] }, options?: { version?: string }): string {
+  if (lb === null || typeof lb !== 'object' || !Array.isArray(lb.services) || !Array.isArray(lb.backends)) {
+    throw new TypeError('cilium.format.lb: expects { services, backends }, arrays of records');
+  }
+  const minor = formatVersion(lb.services, options, 'cilium.format.lb');
+  const backends = new Map(lb.backends.map((b) => [b.backendId, b]));
+  return tablePrinter('SERVICE ADDRESS', 'BACKEND ADDRESS (REVNAT_ID) (SLOT)', lb.services.map((s) => [serviceKeyText(s, minor), serviceValueText(s, backends, minor)] as const));
+}
+
+/**
+ * What `cilium-dbg bpf lb list --revnat` of that version prints: each reverse-NAT index with the
+ * address and port replies are rewritten to (`RevNat{4,6}Value.String`, Go's JoinHostPort).
+ */
+export function formatRevNat(records: readonly RevNatRecord[], options?: { version?: string }): string {
+  const minor = formatVersion(records, options, 'cilium.format.revNat');
+  return tablePrinter('ID', 'BACKEND ADDRESS (REVNAT_ID) (SLOT)', records.map((r) => {
+    const address = goIpText(r.address, minor >= 20);
+    return [String(r.revNatIndex), `${isIpv6(address) ? `[${address}]` : address}:${r.port}`] as const;
+  }));
 }

@@ -125,6 +125,14 @@ export function familyName(family: number): Family | undefined {
   return family === FAMILY_IPV4 ? 'ipv4' : family === FAMILY_IPV6 ? 'ipv6' : undefined;
 }
 
+/**
+ * An address as Go prints it: `net.IP` writes an IPv4-mapped IPv6 address dotted, `netip.Addr`
+ * (what Cilium moved each type to, version by version) as records keep it, `::ffff:a.b.c.d`.
+ */
+export function goIpText(address: string, netip: boolean): string {
+  return !netip && address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
 /** `mac_t` as `Uint64MAC.String` prints it: uppercase, memory order. Records keep lowercase. */
 export function upperMac(mac: string): string {
   return mac.toUpperCase();

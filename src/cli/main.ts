@@ -18,7 +18,7 @@ import { getLink, listLinks, type LinkInfo } from '../links';
 import { listPinned } from '../pins';
 import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
-import { cilium, type CiliumRecords, type CiliumVersion, type MetricsRecord, type PodTarget, type PolicyRecord, type ServiceRecord } from '../cilium';
+import { cilium, type CiliumRecords, type CiliumVersion, type MetricsRecord, type PodTarget, type PolicyRecord } from '../cilium';
 import { checkId } from '../validate';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { attachmentDetails, bold, bytes, dim, oneLine, table, toJson } from './format';
@@ -59,16 +59,17 @@ const USAGE = `usage: bpfscope [command] [--json]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
   version, --version      bpfscope, libbpf, kernel and the features bpfscope probes (--version alone;
                           after a cilium command it names the Cilium version)
-  cilium ipcache|endpoints|metrics|egress|ct [--version V] [--bpffs DIR]
-                          cilium-dbg bpf … list, as that Cilium version prints it (default: the
-                          newest version whose layouts fit the map's sizes)
+  cilium ipcache|endpoints|metrics|egress|ct|lb|revnat [--version V] [--bpffs DIR]
+                          cilium-dbg bpf … list (ct list global; revnat: lb list --revnat), as that
+                          Cilium version prints it (default: the newest version whose layouts fit
+                          the map's sizes)
   cilium srv6 vrf|policy|sid [--version V] [--bpffs DIR]
                           cilium-dbg bpf srv6 vrf|policy|sid: VRF mappings, SRv6 policies, local SIDs
   cilium drops [--interval ms] [--count n] [--version V] [--bpffs DIR]
                           the drops counted in cilium_metrics since the last tick, live
-  cilium nat|lb [--version V] [--bpffs DIR]
+  cilium nat [--version V] [--bpffs DIR]
   cilium policy <endpoint-id> [--version V] [--bpffs DIR]
-                          source NAT, services/backends/rev-NAT, an endpoint's policy map, as tables
+                          source NAT, an endpoint's policy map, as tables
   explain <pid|container-id|ip> [--version V] [--bpffs DIR]
   cilium explain <pid|container-id|ip> [--version V] [--bpffs DIR]
                           a pod's datapath end to end (the walkthrough), with findings; every map
@@ -102,7 +103,7 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   peer: { usage: 'peer <pid|container-id> [ifname]', options: [], maxWords: 2 },
   explain: { usage: 'explain <pid|container-id|ip> [--version V] [--bpffs DIR]', options: CILIUM_READ_OPTIONS, maxWords: 1 },
   // cilium srv6 vrf|policy|sid and cilium policy <id> are the longest: two words after cilium.
-  cilium: { usage: 'cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|policy <id>|explain <target>', options: [...CILIUM_READ_OPTIONS, 'interval', 'count'], maxWords: 2 },
+  cilium: { usage: 'cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|policy <id>|explain <target>', options: [...CILIUM_READ_OPTIONS, 'interval', 'count'], maxWords: 2 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
   top: { usage: 'top [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 0 },
@@ -410,7 +411,7 @@ const commands: Record<string, Command> = {
       }
       return;
     }
-    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|policy <id>|explain <target>');
+    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|policy <id>|explain <target>');
     if (what === 'drops') return ciliumDrops(read, options, ctx);
     if (what === 'ct') {
       const { records, version, families } = await bothFamilies(read, cilium.conntrack);
@@ -428,24 +429,19 @@ const commands: Record<string, Command> = {
       printCiliumDbg(ctx, records, cilium.format.egress);
       return;
     }
-    if (what === 'lb') {
+    if (what === 'lb' || what === 'revnat') {
       // The services' version decodes the backends and rev-NAT entries too: one version per run.
       const { records: services, version } = await bothFamilies(read, cilium.services);
+      if (what === 'revnat') {
+        const { records: revNat } = await bothFamilies({ ...read, version }, cilium.revNat);
+        return printCiliumDbg(ctx, revNat, (r) => cilium.format.revNat(r, { version }));
+      }
       const [{ records: backends }, { records: revNat }] = await Promise.all([
         bothFamilies({ ...read, version }, cilium.backends),
         bothFamilies({ ...read, version }, cilium.revNat),
       ]);
-      // The key's protocol tells TCP and UDP services of one address and port apart from 1.17; the
-      // byte is 0 before. The scope (external 0, internal 1) is in the key of every version.
-      const withProtocol = cilium.versions.indexOf(version) >= cilium.versions.indexOf('1.17');
-      const service = (s: ServiceRecord) => [s.address, s.port, ...(withProtocol ? [protocolName(s.protocol)] : []), s.scope, s.backendSlot, s.backendId, s.count, s.revNatIndex];
-      print(ctx, { services, backends, revNat }, () => [
-        table(['service', 'port', ...(withProtocol ? ['proto'] : []), 'scope', 'slot', 'backend', 'count', 'revnat'], services.map(service)),
-        '',
-        table(['backend', 'address', 'port', 'proto', 'flags', 'cluster'], backends.map((b) => [b.backendId, b.address, b.port, protocolName(b.protocol), b.flags, b.clusterId])),
-        '',
-        table(['revnat', 'address', 'port'], revNat.map((r) => [r.revNatIndex, r.address, r.port])),
-      ].join('\n'));
+      if (ctx.json) return ctx.out(toJson({ services, backends, revNat }));
+      ctx.out(cilium.format.lb({ services, backends }, { version }).slice(0, -1));
       return;
     }
     if (what === 'ipcache') {
@@ -458,7 +454,7 @@ const commands: Record<string, Command> = {
       const records = await cilium.metrics(read);
       printCiliumDbg(ctx, records, cilium.format.metrics);
     } else {
-      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|policy <id>|explain <target>');
+      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|policy <id>|explain <target>');
     }
   },
 

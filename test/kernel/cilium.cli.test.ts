@@ -93,6 +93,11 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     const lb = JSON.parse(cli('cilium', 'lb', '--bpffs', node.bpffs, '--version', '1.18', '--json').stdout);
     expect(lb.services.length).toBe((await cilium.services(read)).length);
     expect(lb.backends.map((b: { address: string }) => b.address)).toEqual((await cilium.backends(read)).map((b) => b.address));
+    // The text: cilium-dbg bpf lb list, and --revnat, of that version (the node has no IPv6 LB maps).
+    const [services, backends] = [await cilium.services(read), await cilium.backends(read)];
+    expect(cli('cilium', 'lb', '--bpffs', node.bpffs, '--version', '1.18').stdout).toBe(cilium.format.lb({ services, backends }, { version: '1.18' }));
+    expect(cli('cilium', 'lb', '--bpffs', node.bpffs, '--version', '1.18').stdout).toMatch(/^10\.96\.0\.10:53\/UDP \(1\) +10\.3\.0\.115:53\/UDP \(1\) \(1\) +$/m);
+    expect(cli('cilium', 'revnat', '--bpffs', node.bpffs).stdout).toBe('ID   BACKEND ADDRESS (REVNAT_ID) (SLOT)\n1    10.96.0.10:53   \n');
     const ct = JSON.parse(cli('cilium', 'ct', '--bpffs', node.bpffs, '--version', '1.18', '--json').stdout) as unknown[];
     expect(ct.length).toBe((await cilium.conntrack({ ...read, family: 4 })).length);
     // The fixture masquerades the pod's flow to 203.0.113.1:443 as 192.0.2.10:61000, both ways.
@@ -155,7 +160,7 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     expect([2, 6, 7, 8, 0].map(portProto)).toEqual(['8080-8095/TCP', 'UDP', '443/TCP', '256-511/SCTP', 'ANY']);
   });
 
-  it('cilium lb tells services apart by protocol (1.17+) and scope', async () => {
+  it('cilium lb prints bpf lb list, whose keys tell services apart by protocol from 1.17', async () => {
     const node = await createFakeCiliumNode({ version: '1.17', pods: [{ ip: '10.3.0.115' }] });
     cleanup(() => node.destroy());
     // The fixture's DNS service is UDP; the same address and port over TCP, as 1.17+ keeps it beside.
@@ -169,19 +174,17 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     const services = await cilium.services({ bpffs: node.bpffs, version: '1.17' });
     const lb = cli('cilium', 'lb', '--bpffs', node.bpffs, '--version', '1.17');
     expect(lb.code).toBe(0);
-    const rows = lb.stdout.split('\n\n')[0].split('\n').map((line) => line.trim().split(/\s+/));
-    expect(rows[0]).toEqual(['service', 'port', 'proto', 'scope', 'slot', 'backend', 'count', 'revnat']);
-    const printed = rows.slice(1).map((r) => `${r[2]} ${r[4]}`).sort();
-    expect(printed).toEqual(services.map((s) => `${s.protocol === 6 ? 'TCP' : 'UDP'} ${s.backendSlot}`).sort());
-    expect(new Set(rows.slice(1).map((r) => r.join(' '))).size).toBe(rows.length - 1); // no two rows alike
-    // Backends name their protocol as services do.
-    const backends = lb.stdout.split('\n\n')[1].trim().split('\n').map((line) => line.trim().split(/\s+/));
-    expect(backends[0]).toEqual(['backend', 'address', 'port', 'proto', 'flags', 'cluster']);
-    const byId = new Map((await cilium.backends({ bpffs: node.bpffs, version: '1.17' })).map((b) => [String(b.backendId), b.protocol]));
-    expect(backends.length).toBeGreaterThan(1);
-    for (const r of backends.slice(1)) expect(r[3]).toBe({ 6: 'TCP', 17: 'UDP' }[byId.get(r[0])!]);
-    // Before 1.17 the key has no protocol: no column for it.
-    expect(cli('cilium', 'lb', '--bpffs', node.bpffs, '--version', '1.16').stdout.split('\n')[0].trim().split(/\s+/)).toEqual(['service', 'port', 'scope', 'slot', 'backend', 'count', 'revnat']);
+    // cilium-dbg bpf lb list: one row per service entry, its key naming the protocol (1.17+) and the slot.
+    const [header, ...rows] = lb.stdout.trimEnd().split('\n').map((line) => line.trim().split(/ {3,}/));
+    expect(header).toEqual(['SERVICE ADDRESS', 'BACKEND ADDRESS (REVNAT_ID) (SLOT)']);
+    expect(rows.map((r) => r[0]).sort()).toEqual(services.map((s) => `10.96.0.10:53/${s.protocol === 6 ? 'TCP' : 'UDP'} (${s.backendSlot})`).sort());
+    // Backends name their protocol as services do: the TCP slot's backend is the fixture's (UDP) backend 1.
+    expect(rows.find((r) => r[0] === '10.96.0.10:53/TCP (1)')?.[1]).toBe('10.3.0.115:53/UDP (1) (1)');
+    expect(rows.find((r) => r[0] === '10.96.0.10:53/TCP (0)')?.[1]).toBe('0.0.0.0:0 (1) (0) [ClusterIP, non-routable]');
+    // Before 1.17 the key has no protocol: both services' entries share their keys.
+    const v116 = cli('cilium', 'lb', '--bpffs', node.bpffs, '--version', '1.16').stdout.trimEnd().split('\n');
+    expect(v116.filter((line) => line.startsWith('10.96.0.10:53 (0) '))).toHaveLength(1);
+    expect(v116.filter((line) => line.includes('0.0.0.0:0 (1) (0)'))).toHaveLength(2);
   });
 
   it('demo runs the walkthrough, reports the broken node, and leaves nothing behind', () => {

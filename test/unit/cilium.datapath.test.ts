@@ -157,6 +157,87 @@ describe('cilium.format.conntrack: `cilium-dbg bpf ct list global` of each versi
   });
 });
 
+describe('cilium.format.lb and .revNat: `cilium-dbg bpf lb list [--revnat]` of each version', () => {
+  const base = { address: '10.96.0.10', port: 53, protocol: 17, scope: 0, count: 0, revNatIndex: 1, flags: 0, flags2: 0 };
+  // A ClusterIP service with two slots, one of whose backends is gone; an internal-scope IPv6
+  // NodePort with externalTrafficPolicy Local, an L7 load balancer (proxy port 8080 in network
+  // order where others keep the affinity timeout), bits 14 and 15 set.
+  const services = [
+    { ...base, backendSlot: 0, affinityTimeout: 0, count: 2, flags: 0x40 },
+    { ...base, backendSlot: 1, backendId: 7 },
+    { ...base, backendSlot: 2, backendId: 9 },
+    { ...base, address: 'fd00::96:a', port: 443, protocol: 6, scope: 1, backendSlot: 0, affinityTimeout: 0x901f, revNatIndex: 2, flags: 0x40 | 0x2 | 0x4 | 0x400, flags2: 0x80 | 0x40 },
+    { ...base, address: 'fd00::96:a', port: 443, protocol: 6, scope: 1, backendSlot: 1, backendId: 8, revNatIndex: 2 },
+  ];
+  const backends = [
+    { backendId: 7, address: '10.0.1.15', port: 5353, protocol: 17, flags: 0, clusterId: 0 },
+    { backendId: 8, address: '::ffff:10.0.1.16', port: 8443, protocol: 6, flags: 0, clusterId: 3 },
+  ];
+  const lines = (version: string) => cilium.format.lb({ services, backends }, { version }).split('\n');
+
+  it('1.14: the slot in each key, no protocol, the L7 proxy port after the flags', () => {
+    // Go's tabwriter: the widest cell of the column and 3 spaces of padding, the last column's too.
+    const widest = '[::]:0 (2) (0) [NodePort, Local, l7-load-balancer] (L7LB Proxy Port: 8080)';
+    const pad = (cell: string) => cell.padEnd(widest.length + 3);
+    expect(lines('1.14')).toEqual([
+      'SERVICE ADDRESS          BACKEND ADDRESS (REVNAT_ID) (SLOT)',
+      `10.96.0.10:53 (0)        ${pad('0.0.0.0:0 (1) (0) [ClusterIP] ')}`,
+      `10.96.0.10:53 (1)        ${pad('10.0.1.15:5353 (1) (1)')}`,
+      `10.96.0.10:53 (2)        ${pad('backend 9 not found')}`,
+      `[fd00::96:a]:443/i (0)   ${pad(widest)}`,
+      // net.IP prints an IPv4-mapped address dotted.
+      `[fd00::96:a]:443/i (1)   ${pad('[10.0.1.16]:8443 (2) (1)')}`,
+      '',
+    ]);
+  });
+
+  it('1.15: one key per service, its entries sorted under it, and no proxy port', () => {
+    expect(lines('1.15').map((l) => l.trimEnd())).toEqual([
+      'SERVICE ADDRESS      BACKEND ADDRESS (REVNAT_ID) (SLOT)',
+      '10.96.0.10:53        0.0.0.0:0 (1) (0) [ClusterIP]',
+      '                     10.0.1.15:5353 (1) (1)',
+      '                     backend 9 not found',
+      '[fd00::96:a]:443/i   [10.0.1.16]:8443 (2) (1)',
+      '                     [::]:0 (2) (0) [NodePort, Local, l7-load-balancer]',
+      '',
+    ]);
+  });
+
+  it('1.17+: protocols, quarantined and dsr; 1.19+: backends as netip with their cluster', () => {
+    const v117 = lines('1.17');
+    expect(v117[0]).toBe('SERVICE ADDRESS              BACKEND ADDRESS (REVNAT_ID) (SLOT)');
+    expect(v117.slice(1).map((l) => l.split(/ {3,}/).slice(0, 2))).toEqual([
+      ['10.96.0.10:53/UDP (0)', '0.0.0.0:0 (1) (0) [ClusterIP]'],
+      ['10.96.0.10:53/UDP (1)', '10.0.1.15:5353/UDP (1) (1)'],
+      ['10.96.0.10:53/UDP (2)', 'backend 9 not found'],
+      ['[fd00::96:a]:443/TCP/i (0)', '[::]:0 (2) (0) [NodePort, Local, l7-load-balancer, quarantined, dsr] (L7LB Proxy Port: 8080)'],
+      ['[fd00::96:a]:443/TCP/i (1)', '[10.0.1.16]:8443/TCP (2) (1)'],
+      [''],
+    ]);
+    expect(lines('1.19')[5]).toMatch(/^\[fd00::96:a\]:443\/TCP\/i \(1\) {3}\[::ffff:10\.0\.1\.16@3\]:8443\/TCP \(2\) \(1\) +$/);
+  });
+
+  it('flag words: the type by precedence, deny under a source range from 1.17, delegate-if-local from 1.18', () => {
+    const flagsOf = (flags: number, version: string) => /\[([^\]]*)\]/.exec(cilium.format.lb({ services: [{ ...base, backendSlot: 0, flags: flags & 0xff, flags2: flags >> 8 }], backends: [] }, { version }))![1];
+    // ExternalIPs wins over NodePort; no routable bit: non-routable.
+    expect(flagsOf(0x1 | 0x2 | 0x10 | 0x200, '1.16')).toBe('ExternalIPs, sessionAffinity, non-routable, 46x64');
+    expect(flagsOf(0x40 | 0x80 | 0x4000, '1.16')).toBe('ClusterIP, check source-range');
+    expect(flagsOf(0x40 | 0x80 | 0x4000, '1.17')).toBe('ClusterIP, check source-range, deny');
+    expect(flagsOf(0x40 | 0x4000 | 0x1000 | 0x2000, '1.17')).toBe('ClusterIP, InternalLocal, two-scopes, quarantined');
+    expect(flagsOf(0x40 | 0x800, '1.17')).toBe('ClusterIP, loopback');
+    expect(flagsOf(0x40 | 0x800, '1.18')).toBe('ClusterIP, delegate-if-local');
+    expect(flagsOf(0x40 | 0x8 | 0x800, '1.18')).toBe('HostPort, loopback');
+    expect(flagsOf(0x40 | 0x20 | 0x100, '1.20')).toBe('LoadBalancer');
+    expect(flagsOf(0x40 | 0x100, '1.20')).toBe('LocalRedirect');
+  });
+
+  it('--revnat: index → address:port, IPv6 in brackets', () => {
+    const revNat = [{ revNatIndex: 2, address: 'fd00::96:a', port: 443 }, { revNatIndex: 1, address: '10.96.0.10', port: 53 }];
+    expect(cilium.format.revNat(revNat, { version: '1.18' })).toBe('ID   BACKEND ADDRESS (REVNAT_ID) (SLOT)\n1    10.96.0.10:53      \n2    [fd00::96:a]:443   \n');
+    expect(() => cilium.format.lb(services as never)).toThrow(TypeError);
+  });
+});
+
 describe('cilium load balancer', () => {
   it('services: the service entry and a backend slot (1.17 qcount)', () => {
     const key = (slot: number) => Buffer.concat([v4('10.96.0.10'), Buffer.from([0x00, 0x35]), Buffer.from([slot, 0]), Buffer.from([17, 0, 0, 0])]);
