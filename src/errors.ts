@@ -84,7 +84,9 @@ export class BpfError extends Error {
   readonly op: string;
   readonly object: string;
   readonly capability?: string;
-  /** Extra text from the kernel: a netlink extended ack, a verifier log. */
+  /** The errno's text ("No such file or directory"), or what bpfscope says in its place. */
+  readonly description?: string;
+  /** Extra text from the kernel (a netlink extended ack, a verifier log), or from bpfscope. */
   readonly detail?: string;
 
   constructor(fields: BpfErrorFields) {
@@ -101,6 +103,7 @@ export class BpfError extends Error {
     this.op = fields.op;
     this.object = fields.object;
     if (capability) this.capability = capability;
+    if (fields.description) this.description = fields.description;
     if (fields.detail) this.detail = fields.detail;
   }
 }

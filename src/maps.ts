@@ -422,6 +422,12 @@ export class BpfMap extends FdOwner {
    */
   private explain(err: unknown, verb: 'dumped' | 'read'): unknown {
     if (!(err instanceof BpfError)) return err;
+    const storage = LOCAL_STORAGE.get(this.info.type as MapTypeName);
+    if (verb === 'read' && storage && WRONG_FD.has(err.code)) {
+      // The bare errno ("Bad file descriptor") says nothing of why a key is an fd at all.
+      const { errno, code, op, object, description } = err;
+      return new BpfError({ errno, code, op, object, description, detail: `a ${String(this.info.type)} map's key is ${storage.key}: the number of an fd this process holds` });
+    }
     const why = unreadable(this.info, err.code);
     if (why === undefined) return err;
     const noun = verb === 'dumped' ? 'maps' : 'map entries';
@@ -456,6 +462,17 @@ const EOPNOTSUPP = 95;
 /** How the kernel refuses to iterate or read a map whose type has no readable entries (ENOTSUPP is its internal 524). */
 const REFUSALS: ReadonlySet<string> = new Set(['ENOTSUPP', 'EOPNOTSUPP', 'EINVAL']);
 
+/** Local storage maps: the kernel keeps each value on its owner object, and looks one up by an fd of the caller's. */
+const LOCAL_STORAGE: ReadonlyMap<MapTypeName, { owner: string; key: string }> = new Map([
+  ['sk_storage', { owner: 'socket', key: "the socket's fd" }],
+  ['inode_storage', { owner: 'inode', key: 'an fd of a file of the inode' }],
+  ['task_storage', { owner: 'task', key: "the task's pidfd" }],
+  ['cgrp_storage', { owner: 'cgroup', key: "an fd of the cgroup's directory" }],
+]);
+
+/** What the kernel says to a local storage lookup whose key is no fd of the right kind (ENOTSOCK: a socket's is wanted). */
+const WRONG_FD: ReadonlySet<string> = new Set(['EBADF', 'ENOTSOCK']);
+
 /** Map types whose contents are not key/value pairs user space can read, and why. */
 const NO_ENTRIES: ReadonlyMap<MapTypeName | number, string> = new Map([
   ['ringbuf', 'a ring buffer is a stream of records, not key/value entries'],
@@ -468,16 +485,8 @@ const NO_ENTRIES: ReadonlyMap<MapTypeName | number, string> = new Map([
   ['perf_event_array', 'their values are perf events, which the kernel does not return to user space'],
   ['cgroup_array', 'their values are cgroups, which the kernel does not return to user space'],
   ['xskmap', 'their values are AF_XDP sockets, which the kernel does not return to user space'],
-  ['sk_storage', localStorage('socket', "the socket's fd")],
-  ['inode_storage', localStorage('inode', "an fd of a file of the inode")],
-  ['task_storage', localStorage('task', "the task's pidfd")],
-  ['cgrp_storage', localStorage('cgroup', "an fd of the cgroup's directory")],
+  ...[...LOCAL_STORAGE].map(([type, { owner, key }]) => [type, `each value lives on its ${owner} and is read with ${key} as the key, not by iteration`] as const),
 ]);
-
-/** Local storage maps: the kernel keeps each value on its owner object and cannot iterate them. */
-function localStorage(owner: string, key: string): string {
-  return `each value lives on its ${owner} and is read with ${key} as the key, not by iteration`;
-}
 
 /** Socket maps: the kernel returns a socket's cookie, and only into an 8-byte value; a 4-byte one gets ENOSPC. */
 const SOCKET_MAPS: ReadonlySet<MapTypeName | number> = new Set(['sockmap', 'sockhash', 'reuseport_sockarray']);

@@ -135,6 +135,10 @@ describeKernel('map handles', () => {
     const file = openSync('/proc/self/stat', 'r');
     cleanup(() => closeSync(file));
     await expect(sockets.lookup(u32(file))).rejects.toMatchObject({ code: 'ENOTSOCK', errno: 88, op: 'BPF_MAP_LOOKUP_ELEM', message: expect.stringContaining('(ENOTSOCK)') });
+    // The bare errno does not say why a key is an fd at all: the error does, for a number that is no fd too.
+    const hint = "a sk_storage map's key is the socket's fd: the number of an fd this process holds";
+    await expect(sockets.lookup(u32(file))).rejects.toMatchObject({ description: 'Socket operation on non-socket', detail: hint, message: expect.stringContaining(hint) });
+    expect(() => sockets.lookupSync(u32(0x7fffffff))).toThrow(expect.objectContaining({ code: 'EBADF', detail: hint }));
   });
 
   it('the addon refuses a lookup into a buffer of the wrong size instead of letting the kernel write past it', async () => {
