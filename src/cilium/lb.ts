@@ -8,14 +8,18 @@
 //   services  key struct lb4_key, 12 B (lb6_key 24 B): address be32 @0, dport be16 @4, backend_slot u16 @6
 //             (0 = the service entry), proto @8 (0 before 1.17), scope @9
 //             value struct lb4_service = lb6_service, 12 B: u32 @0 = backend_id (slot entries) / affinity
-//             timeout (service entry; 1.20-dev: upper 8 bits the algorithm), count u16 @4, rev_nat_index
-//             be16 @6, flags @8, flags2 @9; 1.17+: qcount u16 @10
+//             timeout (service entry; 1.17+: its low 24 bits, the upper 8 the algorithm, 1 random or
+//             2 maglev, which 1.17's agent writes into every service entry), count u16 @4,
+//             rev_nat_index be16 @6, flags @8, flags2 @9; 1.17+: qcount u16 @10
 //   backends  key u32 backend_id; value struct lb4_backend, 12 B (lb6_backend 24 B): address be32 @0,
 //             port be16 @4, proto @6, flags @7, cluster_id u8 @8 (1.14) / u16 @8 (1.15+), zone @10 (1.16+)
 //   revNat    key be16 rev_nat_index; value 6 B packed (lb6_reverse_nat 18 B): address be32 @0, port be16 @4
 // rev_nat_index is in network byte order wherever it is stored (the agent's ToNetwork() swaps it in
 // the service value and the rev-NAT key; the datapath copies it into conntrack entries as it is):
 // not in cilium-maps.md, read from pkg/maps/lbmap (1.14) and pkg/loadbalancer/maps (main).
+// The algorithm bits are not in cilium-maps.md either: struct lb4_service and Service4Value.SetLbAlg,
+// which updateMasterService calls for every service (pkg/maps/lbmap/lbmap.go), are in the 1.17
+// branch point and every version after it, not in 1.16.
 import { defineLayout, type Decoded } from '../layout';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { protocolName } from './tables';
@@ -50,14 +54,16 @@ const SERVICE_VALUE_FIELDS = {
 const SERVICE_VALUE_1_14 = defineLayout(SERVICE_VALUE_FIELDS, 12);
 const SERVICE_VALUE_1_17 = defineLayout({ ...SERVICE_VALUE_FIELDS, qcount: { offset: 10, type: 'u16' } }, 12);
 
+/** The first version whose service entries keep the algorithm in the u32's upper 8 bits (SetLbAlg). */
+const ALGORITHM_SINCE = 17;
+
 function serviceLayouts(family: IpFamily): MapLayout[] {
   const map = `cilium_lb${family}_services_v2`;
   const key = serviceKey(family);
   const name = `lb${family}_key / lb${family}_service`;
   return [
     { since: 14, until: 16, map, name, keySize: key.size, valueSize: 12, key, value: SERVICE_VALUE_1_14 },
-    { since: 17, until: 19, map, name: `${name} with qcount`, keySize: key.size, valueSize: 12, key, value: SERVICE_VALUE_1_17 },
-    { since: 20, until: 20, map, name: `${name} with qcount, algorithm`, keySize: key.size, valueSize: 12, key, value: SERVICE_VALUE_1_17 },
+    { since: 17, until: 20, map, name: `${name} with qcount, algorithm`, keySize: key.size, valueSize: 12, key, value: SERVICE_VALUE_1_17 },
   ];
 }
 
@@ -117,9 +123,9 @@ export interface ServiceRecord {
   scope: number;
   /** Slot entries: the backend. */
   backendId?: number;
-  /** Service entries: session-affinity timeout in seconds (1.20-dev: the low 24 bits). */
+  /** Service entries: session-affinity timeout in seconds (1.17+: the low 24 bits). */
   affinityTimeout?: number;
-  /** Service entries, 1.20-dev: the load-balancing algorithm (upper 8 bits). */
+  /** Service entries, 1.17+: the load-balancing algorithm (upper 8 bits; 1 random, 2 maglev). */
   algorithm?: number;
   count: number;
   revNatIndex: number;
@@ -138,7 +144,7 @@ export function decodeServices(keys: Buffer, values: Buffer, count: number, opti
     const { slotValue, ...v } = vs[i];
     const record: ServiceRecord = { ...k, ...v };
     if (k.backendSlot !== 0) record.backendId = slotValue;
-    else if (minor >= 20) Object.assign(record, { affinityTimeout: slotValue & 0xffffff, algorithm: slotValue >>> 24 });
+    else if (minor >= ALGORITHM_SINCE) Object.assign(record, { affinityTimeout: slotValue & 0xffffff, algorithm: slotValue >>> 24 });
     else record.affinityTimeout = slotValue;
     return record;
   }), used);
@@ -192,7 +198,7 @@ export function encodeServices(entries: readonly ServiceEntry[], options?: LbEnc
   const row = encodeRow(options, 'services');
   return encodePairs(row, entries.map((e) => {
     const { address, port, backendSlot, protocol = 0, scope = 0, backendId, affinityTimeout = 0, algorithm = 0, ...value } = e;
-    const slotValue = backendSlot !== 0 ? (backendId ?? 0) : row.since >= 20 ? ((algorithm << 24) | affinityTimeout) >>> 0 : affinityTimeout;
+    const slotValue = backendSlot !== 0 ? (backendId ?? 0) : row.since >= ALGORITHM_SINCE ? ((algorithm << 24) | affinityTimeout) >>> 0 : affinityTimeout;
     return [{ address, port, backendSlot, protocol, scope }, { ...value, slotValue }] as const;
   }));
 }

@@ -282,9 +282,10 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
     })), { version });
     await fill(await makeMap(specs.egress), egress, egress.valueSize);
 
-    // One UDP service (10.96.0.10:53) balanced over the pods.
+    // One UDP service (10.96.0.10:53) balanced over the pods. From 1.17 the agent writes the
+    // algorithm into every service entry: 1 (random) by default.
     const services = cilium.encode.services([
-      { address: SERVICE_IP, port: 53, backendSlot: 0, protocol: minor >= 17 ? 17 : 0, count: pods.length, revNatIndex: 1 },
+      { address: SERVICE_IP, port: 53, backendSlot: 0, protocol: minor >= 17 ? 17 : 0, algorithm: 1, count: pods.length, revNatIndex: 1 },
       ...pods.map((_, i) => ({ address: SERVICE_IP, port: 53, backendSlot: i + 1, protocol: minor >= 17 ? 17 : 0, backendId: i + 1, revNatIndex: 1 })),
     ], { version });
     await fill(await makeMap(specs.services, FIXTURE_MAX_ENTRIES), services, services.valueSize);

@@ -253,18 +253,22 @@ describe('cilium load balancer', () => {
     const keys = Buffer.concat([key(0), key(1)]);
     const values = Buffer.concat([value(10800, 2, 1), value(42, 0, 0)]);
     const records = cilium.decode.services(keys, values, 2, { version: '1.17' });
-    expect(records[0]).toEqual({ address: '10.96.0.10', port: 53, backendSlot: 0, protocol: 17, scope: 0, affinityTimeout: 10800, count: 2, revNatIndex: 3, flags: 0x40, flags2: 0, qcount: 1 });
+    expect(records[0]).toEqual({ address: '10.96.0.10', port: 53, backendSlot: 0, protocol: 17, scope: 0, affinityTimeout: 10800, algorithm: 0, count: 2, revNatIndex: 3, flags: 0x40, flags2: 0, qcount: 1 });
     expect(records[1]).toMatchObject({ backendSlot: 1, backendId: 42 });
     expect(cilium.decode.services(keys, values, 2, { version: '1.16' })[0].qcount).toBeUndefined();
-    const algo = cilium.decode.services(key(0), value((2 << 24) | 30, 1, 0), 1, { version: '1.20' })[0];
-    expect(algo).toMatchObject({ affinityTimeout: 30, algorithm: 2 });
-    // Before 1.20 the whole u32 is the timeout, and there is no algorithm.
-    const before = cilium.decode.services(key(0), value((2 << 24) | 30, 1, 0), 1, { version: '1.19' })[0];
+    // From 1.17 the upper 8 bits are the algorithm (SetLbAlg, for every service: 1 random, 2 maglev).
+    for (const version of ['1.17', '1.19', '1.20']) {
+      expect(cilium.decode.services(key(0), value((2 << 24) | 30, 1, 0), 1, { version })[0]).toMatchObject({ affinityTimeout: 30, algorithm: 2 });
+      expect(cilium.decode.services(key(0), value(1 << 24, 1, 0), 1, { version })[0]).toMatchObject({ affinityTimeout: 0, algorithm: 1 });
+    }
+    // Before 1.17 the whole u32 is the timeout, and there is no algorithm.
+    const before = cilium.decode.services(key(0), value((2 << 24) | 30, 1, 0), 1, { version: '1.16' })[0];
     expect(before.affinityTimeout).toBe((2 << 24) | 30);
     expect(before.algorithm).toBeUndefined();
     const service = { address: '10.96.0.10', port: 53, backendSlot: 0, protocol: 17, affinityTimeout: 30, algorithm: 2, count: 1, revNatIndex: 3, flags: 0x40 };
     expect(cilium.encode.services([service], { version: '1.20' }).values.readUInt32LE(0)).toBe((2 << 24) | 30);
-    expect(cilium.encode.services([{ ...service, algorithm: 0 }], { version: '1.19' }).values.readUInt32LE(0)).toBe(30);
+    expect(cilium.encode.services([service], { version: '1.17' }).values.readUInt32LE(0)).toBe((2 << 24) | 30);
+    expect(cilium.encode.services([{ ...service, algorithm: 0 }], { version: '1.16' }).values.readUInt32LE(0)).toBe(30);
     expect(cilium.encode.services([{ address: '10.96.0.10', port: 53, backendSlot: 1, protocol: 17, backendId: 42, revNatIndex: 3, flags: 0x40 }], { version: '1.17' }).keys).toEqual(key(1));
   });
 
