@@ -10,7 +10,10 @@
 //             value struct lb4_service = lb6_service, 12 B: u32 @0 = backend_id (slot entries) / affinity
 //             timeout (service entry; 1.17+: its low 24 bits, the upper 8 the algorithm, 1 random or
 //             2 maglev, which 1.17's agent writes into every service entry), count u16 @4,
-//             rev_nat_index be16 @6, flags @8, flags2 @9; 1.17+: qcount u16 @10
+//             rev_nat_index be16 @6, flags @8, flags2 @9; 1.17+: qcount u16 @10. A service entry with
+//             SVC_FLAG_L7LOADBALANCER (flags2 0x04) holds l7_lb_proxy_port there instead: a be16 in
+//             bytes 0..1 (the struct's comment says host order, but the agent writes
+//             HostToNetwork16(port) and bpf_sock.c reads it as __be16), no timeout, no algorithm
 //   backends  key u32 backend_id; value struct lb4_backend, 12 B (lb6_backend 24 B): address be32 @0,
 //             port be16 @4, proto @6, flags @7, cluster_id u8 @8 (1.14) / u16 @8 (1.15+), zone @10 (1.16+)
 //   revNat    key be16 rev_nat_index; value 6 B packed (lb6_reverse_nat 18 B): address be32 @0, port be16 @4
@@ -56,6 +59,13 @@ const SERVICE_VALUE_1_17 = defineLayout({ ...SERVICE_VALUE_FIELDS, qcount: { off
 
 /** The first version whose service entries keep the algorithm in the u32's upper 8 bits (SetLbAlg). */
 const ALGORITHM_SINCE = 17;
+/** flags2's SVC_FLAG_L7LOADBALANCER: the service entry's u32 is the L7 proxy port (every version). */
+const SVC_FLAG_L7_LOADBALANCER = 0x04;
+
+/** A u16 as the other byte order reads it: the L7 proxy port sits in the u32's low bytes in network order. */
+function swap16(value: number): number {
+  return ((value & 0xff) << 8) | ((value >>> 8) & 0xff);
+}
 
 function serviceLayouts(family: IpFamily): MapLayout[] {
   const map = `cilium_lb${family}_services_v2`;
@@ -127,6 +137,8 @@ export interface ServiceRecord {
   affinityTimeout?: number;
   /** Service entries, 1.17+: the load-balancing algorithm (upper 8 bits; 1 random, 2 maglev). */
   algorithm?: number;
+  /** Service entries with SVC_FLAG_L7LOADBALANCER (flags2 0x04): the L7 proxy's port, in place of timeout and algorithm. */
+  l7ProxyPort?: number;
   count: number;
   revNatIndex: number;
   flags: number;
@@ -144,6 +156,7 @@ export function decodeServices(keys: Buffer, values: Buffer, count: number, opti
     const { slotValue, ...v } = vs[i];
     const record: ServiceRecord = { ...k, ...v };
     if (k.backendSlot !== 0) record.backendId = slotValue;
+    else if ((v.flags2 & SVC_FLAG_L7_LOADBALANCER) !== 0) record.l7ProxyPort = swap16(slotValue);
     else if (minor >= ALGORITHM_SINCE) Object.assign(record, { affinityTimeout: slotValue & 0xffffff, algorithm: slotValue >>> 24 });
     else record.affinityTimeout = slotValue;
     return record;
@@ -197,8 +210,10 @@ function encodeRow(options: LbEncodeOptions | undefined, what: 'services' | 'bac
 export function encodeServices(entries: readonly ServiceEntry[], options?: LbEncodeOptions): PackedEntries {
   const row = encodeRow(options, 'services');
   return encodePairs(row, entries.map((e) => {
-    const { address, port, backendSlot, protocol = 0, scope = 0, backendId, affinityTimeout = 0, algorithm = 0, ...value } = e;
-    const slotValue = backendSlot !== 0 ? (backendId ?? 0) : row.since >= ALGORITHM_SINCE ? ((algorithm << 24) | affinityTimeout) >>> 0 : affinityTimeout;
+    const { address, port, backendSlot, protocol = 0, scope = 0, backendId, affinityTimeout = 0, algorithm = 0, l7ProxyPort, ...value } = e;
+    const slotValue = backendSlot !== 0 ? (backendId ?? 0)
+      : l7ProxyPort !== undefined ? swap16(l7ProxyPort)
+        : row.since >= ALGORITHM_SINCE ? ((algorithm << 24) | affinityTimeout) >>> 0 : affinityTimeout;
     return [{ address, port, backendSlot, protocol, scope }, { ...value, slotValue }] as const;
   }));
 }

@@ -272,6 +272,26 @@ describe('cilium load balancer', () => {
     expect(cilium.encode.services([{ address: '10.96.0.10', port: 53, backendSlot: 1, protocol: 17, backendId: 42, revNatIndex: 3, flags: 0x40 }], { version: '1.17' }).keys).toEqual(key(1));
   });
 
+  it('services: an L7 load-balanced service entry holds the proxy port, in network order, where others keep timeout and algorithm', () => {
+    // 10.96.0.20:80/TCP, slot 0; lb4_service with flags2 SVC_FLAG_L7LOADBALANCER (0x04) and the port
+    // as the agent writes it: BackendID = uint32(HostToNetwork16(15001)), so bytes 0..1 are 0x3a 0x99.
+    const key = Buffer.concat([v4('10.96.0.20'), Buffer.from([0, 80, 0, 0, 6, 0, 0, 0])]);
+    const value = Buffer.from([0x3a, 0x99, 0, 0, 1, 0, 0, 7, 0x40, 0x04, 0, 0]);
+    for (const version of ['1.14', '1.16', '1.17', '1.20']) {
+      const [r] = cilium.decode.services(key, value, 1, { version });
+      expect(r).toMatchObject({ l7ProxyPort: 15001, count: 1, revNatIndex: 7, flags2: 0x04 });
+      expect(r.affinityTimeout).toBeUndefined();
+      expect(r.algorithm).toBeUndefined();
+    }
+    const record = cilium.decode.services(key, value, 1, { version: '1.17' })[0];
+    expect(cilium.encode.services([record], { version: '1.17' }).values).toEqual(value);
+    // Without the flag the same bytes are a timeout (and from 1.17 an algorithm).
+    const plain = Buffer.from(value);
+    plain[9] = 0;
+    expect(cilium.decode.services(key, plain, 1, { version: '1.16' })[0]).toMatchObject({ affinityTimeout: 0x993a });
+    expect(cilium.decode.services(key, plain, 1, { version: '1.16' })[0].l7ProxyPort).toBeUndefined();
+  });
+
   it('backends: cluster_id u8 (1.14), u16 (1.15), plus zone (1.16+)', () => {
     const value = Buffer.concat([v4('10.0.1.15'), Buffer.from([0x1f, 0x90, 6, 0, 0x02, 0x01, 9, 0])]);
     const key = Buffer.from([42, 0, 0, 0]);
