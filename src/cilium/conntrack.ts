@@ -13,7 +13,8 @@
 //   1.18     as 1.17, u16 @40 unused (reserved4)
 //   1.19–20  bytes 0..15 a union: nat_addr (v6addr; an IPv4 one in its first 4 bytes) in other
 //            entries, {reserved0, backend_id @8} in service entries; u16 @40 = nat_port (be16)
-//   all      lifetime u32 @32, flag bits u16 @36, rev_nat_index be16 @38 (the service's, in network
+//   all      lifetime u32 @32, flag bits u16 @36 (bit 2 nat46 in 1.14 only, unused since; bit 7 dsr,
+//            dsr_internal from 1.16; bit 9 reserved), rev_nat_index be16 @38 (the service's, in network
 //            order as the LB maps keep it), tx_flags_seen @42, rx_flags_seen @43, src_sec_id u32 @44,
 //            last_tx_report u32 @48, last_rx_report u32 @52
 // (Read from bpf/lib/common.h, 1.18's and older, and bpf/lib/conntrack.h, 1.19 and main.)
@@ -99,11 +100,15 @@ const TUPLE_F_IN = 1;
 const TUPLE_F_RELATED = 2;
 const TUPLE_F_SERVICE = 4;
 
-/** ct_entry flag bits, LSB first. Bit 2 is nat46 in older versions and reserved later. */
-const ENTRY_FLAGS: readonly (readonly [number, string, Minor])[] = [
-  [1 << 0, 'rx_closing', 14], [1 << 1, 'tx_closing', 14], [1 << 2, 'nat46', 14], [1 << 3, 'lb_loopback', 14],
-  [1 << 4, 'seen_non_syn', 14], [1 << 5, 'node_port', 14], [1 << 6, 'proxy_redirect', 14], [1 << 7, 'dsr', 14],
-  [1 << 8, 'from_l7lb', 14], [1 << 10, 'from_tunnel', 14],
+/**
+ * ct_entry flag bits, LSB first, [bit, the struct's name, since, until?]. Bit 2 is nat46 in 1.14,
+ * unused_nat46 in 1.15 and reserved1 from 1.16 (unused since 1.12), so it has a name in 1.14 only;
+ * bit 7, dsr up to 1.15, is dsr_internal from 1.16; bit 9 is reserved in every version.
+ */
+const ENTRY_FLAGS: readonly (readonly [number, string, Minor, Minor?])[] = [
+  [1 << 0, 'rx_closing', 14], [1 << 1, 'tx_closing', 14], [1 << 2, 'nat46', 14, 14], [1 << 3, 'lb_loopback', 14],
+  [1 << 4, 'seen_non_syn', 14], [1 << 5, 'node_port', 14], [1 << 6, 'proxy_redirect', 14],
+  [1 << 7, 'dsr', 14, 15], [1 << 7, 'dsr_internal', 16], [1 << 8, 'from_l7lb', 14], [1 << 10, 'from_tunnel', 14],
 ];
 
 /** A flow tuple (struct ipv{4,6}_ct_tuple) as records show it: the conntrack and NAT maps' keys. */

@@ -142,10 +142,10 @@ export function protocolName(protocol: number, minor: Minor): string {
   return row?.[1] ?? String(protocol);
 }
 
-/** Names of the set bits of `value`, from a table of [bit mask, name, since]. */
-export function flagNames(value: number, table: readonly (readonly [number, string, Minor])[], minor: Minor): string[] {
+/** Names of the set bits of `value`, from a table of [bit mask, name, since, until?]. */
+export function flagNames(value: number, table: readonly (readonly [number, string, Minor, Minor?])[], minor: Minor): string[] {
   if (value === 0) return [];
   const names: string[] = [];
-  for (const [mask, name, since] of table) if (minor >= since && (value & mask) !== 0) names.push(name);
+  for (const [mask, name, since, until = Infinity] of table) if (minor >= since && minor <= until && (value & mask) !== 0) names.push(name);
   return names;
 }

@@ -72,6 +72,19 @@ describe('cilium conntrack', () => {
     expect(cilium.decode.conntrack(packed.keys, packed.values, 1, { version: '1.19' })[0]).toMatchObject({ natAddr: '192.0.2.50', natPort: 40000, revNatIndex: 0 });
   });
 
+  it('names flag bits as each version\'s struct ct_entry does: nat46 in 1.14 only, dsr up to 1.15, dsr_internal after', () => {
+    const flagsOf = (bits: number, version: string) => {
+      const value = entry({});
+      value.writeUInt16LE(bits, 36);
+      return cilium.decode.conntrack(tuple, value, 1, { version })[0].flags;
+    };
+    // Bit 2 (nat46, unused since 1.12: unused_nat46 in 1.15, reserved1 from 1.16), bit 7, bit 9 (reserved).
+    expect(flagsOf(0b10_1000_0101, '1.14')).toEqual(['rx_closing', 'nat46', 'dsr']);
+    expect(flagsOf(0b10_1000_0101, '1.15')).toEqual(['rx_closing', 'dsr']);
+    expect(flagsOf(0b10_1000_0101, '1.16')).toEqual(['rx_closing', 'dsr_internal']);
+    expect(flagsOf(0b10_1000_0101, '1.20')).toEqual(['rx_closing', 'dsr_internal']);
+  });
+
   it('IPv6 tuples (38 B) pick the ct6 layout; the encoder writes the same bytes', () => {
     const t6 = Buffer.alloc(38);
     Buffer.from('fd000000000000000000000000000a0f', 'hex').copy(t6, 0);
