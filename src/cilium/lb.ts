@@ -1,5 +1,6 @@
 // The load balancer: services (`cilium_lb4_services_v2`), backends (`cilium_lb4_backends_v3`) and
-// reverse NAT (`cilium_lb4_reverse_nat`) (cilium-maps.md §5.3), and their IPv6 twins
+// reverse NAT (`cilium_lb4_reverse_nat`) (cilium-maps.md §5.3, which leaves out the byte orders, the
+// algorithm and the L7 proxy port below), and their IPv6 twins
 // (`cilium_lb6_…`), whose structs put a 16-byte `union v6addr` where the IPv4 ones have a be32:
 // every later field moves 12 bytes on, and the value sizes grow by 12 where an address is in them.
 //
@@ -20,9 +21,10 @@
 // rev_nat_index is in network byte order wherever it is stored (the agent's ToNetwork() swaps it in
 // the service value and the rev-NAT key; the datapath copies it into conntrack entries as it is):
 // not in cilium-maps.md, read from pkg/maps/lbmap (1.14) and pkg/loadbalancer/maps (main).
-// The algorithm bits are not in cilium-maps.md either: struct lb4_service and Service4Value.SetLbAlg,
-// which updateMasterService calls for every service (pkg/maps/lbmap/lbmap.go), are in the 1.17
-// branch point and every version after it, not in 1.16.
+// The algorithm bits: struct lb4_service and Service4Value.SetLbAlg, which updateMasterService
+// calls for every service (pkg/maps/lbmap/lbmap.go), are in the 1.17 branch point and every
+// version after it, not in 1.16. Every layout here was checked against the structs of each
+// version (bpf/lib/common.h up to 1.18, bpf/lib/lb.h from 1.19) and the Go types that write them.
 import { defineLayout, type Decoded } from '../layout';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { protocolName } from './tables';
