@@ -233,7 +233,7 @@ export function encodeRevNat(entries: readonly RevNatRecord[], options?: LbEncod
 /** `loadbalancer.ServiceFlags` bits (flags | flags2 << 8). */
 const SVC = {
   externalIps: 1 << 0, nodePort: 1 << 1, extLocal: 1 << 2, hostPort: 1 << 3, sessionAffinity: 1 << 4, loadBalancer: 1 << 5,
-  routable: 1 << 6, sourceRange: 1 << 7, localRedirect: 1 << 8, nat46x64: 1 << 9, l7LoadBalancer: 1 << 10, loopback: 1 << 11,
+  routable: 1 << 6, sourceRange: 1 << 7, localRedirect: 1 << 8, nat46x64: 1 << 9, l7LoadBalancer: SVC_FLAG_L7_LOADBALANCER << 8, loopback: 1 << 11,
   intLocal: 1 << 12, twoScopes: 1 << 13, quarantinedOrDeny: 1 << 14, dsr: 1 << 15,
 } as const;
 
@@ -288,8 +288,8 @@ function serviceValueText(s: ServiceRecord, backends: ReadonlyMap<number, Backen
     const flags = s.flags | (s.flags2 << 8);
     const text = `${isIpv6(s.address) ? '[::]' : '0.0.0.0'}:0 (${s.revNatIndex}) (0) [${serviceFlagsText(flags, minor)}]`;
     if (minor === 15) return text;
-    // An L7 load balancer's service entry keeps the proxy port, in network order, where others keep the affinity timeout.
-    const proxyPort = (flags & SVC.l7LoadBalancer) !== 0 ? `(L7LB Proxy Port: ${swap16((s.affinityTimeout ?? 0) & 0xffff)})` : '';
+    // cilium-dbg prints the proxy port by the flags' bit, the decoder keeps it by flags2's (the same bit).
+    const proxyPort = (flags & SVC.l7LoadBalancer) !== 0 ? `(L7LB Proxy Port: ${s.l7ProxyPort ?? 0})` : '';
     return `${text} ${proxyPort}`;
   }
   const backend = backends.get(s.backendId ?? 0);
@@ -298,10 +298,6 @@ function serviceValueText(s: ServiceRecord, backends: ReadonlyMap<number, Backen
   const ip = goIpText(backend.address, minor >= 19) + (minor >= 19 && backend.clusterId !== 0 ? `@${backend.clusterId}` : '');
   const protocol = minor >= 17 ? `/${protocolName(backend.protocol, minor)}` : '';
   return `${isIpv6(s.address) ? `[${ip}]` : ip}:${backend.port}${protocol} (${s.revNatIndex}) (${s.backendSlot})`;
-}
-
-function swap16(value: number): number {
-  return ((value & 0xff) << 8) | (value >>> 8);
 }
 
 /**

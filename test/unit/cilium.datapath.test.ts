@@ -173,13 +173,13 @@ describe('cilium.format.conntrack: `cilium-dbg bpf ct list global` of each versi
 describe('cilium.format.lb and .revNat: `cilium-dbg bpf lb list [--revnat]` of each version', () => {
   const base = { address: '10.96.0.10', port: 53, protocol: 17, scope: 0, count: 0, revNatIndex: 1, flags: 0, flags2: 0 };
   // A ClusterIP service with two slots, one of whose backends is gone; an internal-scope IPv6
-  // NodePort with externalTrafficPolicy Local, an L7 load balancer (proxy port 8080 in network
-  // order where others keep the affinity timeout), bits 14 and 15 set.
+  // NodePort with externalTrafficPolicy Local, an L7 load balancer (its proxy port where others keep
+  // the affinity timeout), bits 14 and 15 set.
   const services = [
     { ...base, backendSlot: 0, affinityTimeout: 0, count: 2, flags: 0x40 },
     { ...base, backendSlot: 1, backendId: 7 },
     { ...base, backendSlot: 2, backendId: 9 },
-    { ...base, address: 'fd00::96:a', port: 443, protocol: 6, scope: 1, backendSlot: 0, affinityTimeout: 0x901f, revNatIndex: 2, flags: 0x40 | 0x2 | 0x4 | 0x400, flags2: 0x80 | 0x40 },
+    { ...base, address: 'fd00::96:a', port: 443, protocol: 6, scope: 1, backendSlot: 0, l7ProxyPort: 8080, revNatIndex: 2, flags: 0x40 | 0x2 | 0x4, flags2: 0x80 | 0x40 | 0x04 },
     { ...base, address: 'fd00::96:a', port: 443, protocol: 6, scope: 1, backendSlot: 1, backendId: 8, revNatIndex: 2 },
   ];
   const backends = [
