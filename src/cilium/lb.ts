@@ -29,7 +29,7 @@ import { defineLayout, type Decoded } from '../layout';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { protocolName } from './tables';
 import { goIpText, tablePrinter } from './text';
-import { formatVersion, withLayout, type CiliumRecords, type Minor } from './version';
+import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
 
 /** lb{4,6}_key.scope of a two-scope service's internal entry (loadbalancer.ScopeInternal). */
 const SCOPE_INTERNAL = 1;
@@ -154,9 +154,10 @@ type ServiceKey = Decoded<ReturnType<typeof serviceKey>['fields']>;
 /** Decodes packed service keys and values; the family follows the key size (12: IPv4, 24: IPv6). */
 export function decodeServices(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<ServiceRecord> {
   const { keys: ks, values: vs, minor, used } = decodeFamilyPairs<ServiceKey, Decoded<typeof SERVICE_VALUE_FIELDS> & { qcount?: number }>('services', { 4: SERVICE_LAYOUTS, 6: SERVICE6_LAYOUTS }, 'key', 24, keys, values, count, options);
+  const prototype = recordPrototype(minor);
   return withLayout(ks.map((k, i): ServiceRecord => {
     const { slotValue, ...v } = vs[i];
-    const record: ServiceRecord = { ...k, ...v };
+    const record: WithPrototype<ServiceRecord> = { __proto__: prototype, ...k, ...v };
     if (k.backendSlot !== 0) record.backendId = slotValue;
     else if ((v.flags2 & SVC_FLAG_L7_LOADBALANCER) !== 0) record.l7ProxyPort = swap16(slotValue);
     else if (minor >= ALGORITHM_SINCE) Object.assign(record, { affinityTimeout: slotValue & 0xffffff, algorithm: slotValue >>> 24 });
@@ -190,8 +191,9 @@ export interface RevNatRecord {
 
 /** Decodes packed reverse-NAT keys and values; the family follows the value size (6: IPv4, 18: IPv6). */
 export function decodeRevNat(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<RevNatRecord> {
-  const { keys: ks, values: vs, used } = decodeFamilyPairs<Decoded<typeof REV_NAT_KEY.fields>, Omit<RevNatRecord, 'revNatIndex'>>('revNat', { 4: REV_NAT_LAYOUTS, 6: REV_NAT6_LAYOUTS }, 'value', 18, keys, values, count, options);
-  return withLayout(ks.map((k, i): RevNatRecord => ({ ...k, ...vs[i] })), used);
+  const { keys: ks, values: vs, minor, used } = decodeFamilyPairs<Decoded<typeof REV_NAT_KEY.fields>, Omit<RevNatRecord, 'revNatIndex'>>('revNat', { 4: REV_NAT_LAYOUTS, 6: REV_NAT6_LAYOUTS }, 'value', 18, keys, values, count, options);
+  const prototype = recordPrototype(minor);
+  return withLayout(ks.map((k, i): RevNatRecord => ({ __proto__: prototype, ...k, ...vs[i] }) as WithPrototype<RevNatRecord>), used);
 }
 
 /** A service to encode: the record's fields, with the ones the encoder can default left optional. */

@@ -244,6 +244,15 @@ describe('cilium.format.lb and .revNat: `cilium-dbg bpf lb list [--revnat]` of e
     expect(flagsOf(0x40 | 0x100, '1.20')).toBe('LocalRedirect');
   });
 
+  it('copies of decoded records keep the version that decoded them, as the formatters read it', () => {
+    const packed = cilium.encode.services([{ address: '10.96.0.10', port: 53, backendSlot: 0 }], { version: '1.15' });
+    const services = [...cilium.decode.services(packed.keys, packed.values, 1, { version: '1.15' })];
+    expect(cilium.format.lb({ services, backends: [] }).split('\n')[1]).toMatch(/^10\.96\.0\.10:53 {3,}0\.0\.0\.0:0 \(0\) \(0\) \[ClusterIP, non-routable\] *$/); // 1.15: no slot in the key
+    const revNat = cilium.encode.revNat([{ revNatIndex: 3, address: '::ffff:10.0.0.1', port: 53 }], { family: 6 });
+    const copy = [...cilium.decode.revNat(revNat.keys, revNat.values, 1, { version: '1.19' })];
+    expect(cilium.format.revNat(copy)).toContain('3    10.0.0.1:53'); // net.IP, up to 1.19
+  });
+
   it('--revnat: index → address:port, IPv6 in brackets', () => {
     const revNat = [{ revNatIndex: 2, address: 'fd00::96:a', port: 443 }, { revNatIndex: 1, address: '10.96.0.10', port: 53 }];
     expect(cilium.format.revNat(revNat, { version: '1.18' })).toBe('ID   BACKEND ADDRESS (REVNAT_ID) (SLOT)\n1    10.96.0.10:53      \n2    [fd00::96:a]:443   \n');
