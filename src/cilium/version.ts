@@ -4,7 +4,9 @@
 // cluster-id position, metrics file ids, the 1.16 comma in `ipcache list`, …) the caller's
 // `version` decides; without one, the newest version whose layouts fit the sizes is used.
 // Per-version facts follow cilium-maps.md: the newest patch release read for 1.14 (1.14.16),
-// 1.15 (1.15.7) and 1.16 (1.16.15), the branch points for 1.17, 1.18 and 1.19, and main for 1.20.
+// 1.15 (1.15.7) and 1.16 (1.16.15), the branch points for 1.17, 1.18 and 1.19, and main for 1.20;
+// where it falls short (byte orders, fields it does not list, cilium-dbg's text for conntrack and
+// the load balancer), Cilium's source at the same commits, as each module's top comment says.
 import { checkOptions } from '../validate';
 
 /** The Cilium minor versions bpfscope knows; '1.20' is 1.20-dev (main). */
