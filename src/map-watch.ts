@@ -155,6 +155,40 @@ export function watchPoller(poller: MapPoller, options: WatchOptions = {}): Asyn
   return ticks(poller, intervalMs, signal);
 }
 
+/**
+ * The sleeps of every watch on one signal, woken by one abort listener between them: Node warns
+ * (MaxListenersExceededWarning) once an AbortSignal has more than 10 listeners, which an exporter
+ * that watches a dozen maps until one shutdown signal reached with a listener per sleep.
+ */
+const sleepers = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts (at once if it has). */
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal === undefined) return sleep(ms, true);
+  if (signal.aborted) return Promise.resolve(false);
+  let wakes = sleepers.get(signal);
+  if (wakes === undefined) {
+    const all = new Set<() => void>();
+    signal.addEventListener('abort', () => {
+      for (const wake of all) wake();
+      all.clear();
+    }, { once: true });
+    sleepers.set(signal, (wakes = all));
+  }
+  const waiting = wakes;
+  return new Promise((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      waiting.delete(wake);
+      resolve(true);
+    }, ms);
+    waiting.add(wake);
+  });
+}
+
 async function* ticks(poller: MapPoller, intervalMs: number, signal?: AbortSignal): AsyncGenerator<MapChanges, void, undefined> {
   // The poller is the watch's own: its dumps go when the iteration ends (abort, break, error).
   // try/finally rather than `using`, whose downlevel helper needs a global Symbol.dispose, which
@@ -166,13 +200,8 @@ async function* ticks(poller: MapPoller, intervalMs: number, signal?: AbortSigna
       // with --count reached) gets no tick after abort() returned.
       if (signal?.aborted) return;
       yield changes;
-      // An abort while the consumer held the tick makes the sleep reject at once.
-      try {
-        await sleep(intervalMs, undefined, { signal });
-      } catch (err) {
-        if (signal?.aborted) return;
-        throw err;
-      }
+      // An abort while the consumer held the tick ends the sleep at once.
+      if (!(await sleepUnlessAborted(intervalMs, signal))) return;
     }
   } finally {
     poller.close();

@@ -158,6 +158,31 @@ describeKernel('map polling', () => {
     expect(await later.next()).toEqual({ value: undefined, done: true });
   });
 
+  it('many watches on one signal (an exporter\'s, one per map) take one abort listener between them, and all end on abort', async () => {
+    // Node warns (MaxListenersExceededWarning) once an AbortSignal has more than 10 listeners: each
+    // watch's sleep between ticks took one.
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const maps = await Promise.all(Array.from({ length: 12 }, () => mustMap({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 4 })));
+      const controller = new AbortController();
+      const ticks = maps.map(({ map }) => map.watch({ intervalMs: 60_000, signal: controller.signal }));
+      for (const t of ticks) expect((await t.next()).done).toBe(false);
+      // Every watch is now in its sleep: the next ticks wait for it.
+      const next = ticks.map((t) => t.next());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      controller.abort();
+      expect(await Promise.all(next)).toEqual(ticks.map(() => ({ value: undefined, done: true })));
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on a later turn
+      expect(warnings).toEqual([]);
+      // A watch started on the aborted signal ends at once, as before.
+      expect(await maps[0].map.watch({ signal: controller.signal }).next()).toEqual({ value: undefined, done: true });
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('a watch loop under concurrent churn neither crashes nor hangs, and ends on abort', async () => {
     const { object, map } = await mustMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 4096 });
     const controller = new AbortController();
