@@ -126,7 +126,10 @@ export interface DumpMemoryStats {
   freed: number;
 }
 
-/** What dump memory is kept and lent now, after freeing what was kept too long. */
+/**
+ * What dump memory is kept and lent now, after freeing what was kept too long. The memory and the
+ * counts are the process's: every worker_thread's dumps share them.
+ */
 export function dumpMemoryStats(): DumpMemoryStats {
   return native().dumpMemory();
 }
