@@ -598,7 +598,6 @@ function portProto(r: PolicyRecord): string {
   return `${last === r.port ? r.port : `${r.port}-${last}`}/${protocol}`;
 }
 
-
 /**
  * The IPv4 map's records, then the IPv6 twin's when the node has one (an IPv4-only node does not),
  * both decoded with one version: the one given, else the one the IPv4 map was decoded with.
