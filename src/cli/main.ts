@@ -18,6 +18,8 @@ import { getLink, listLinks, type LinkInfo } from '../links';
 import { listPinned } from '../pins';
 import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
+import { protocolName as ciliumProtocolName } from '../cilium/tables';
+import { NEWEST_VERSION } from '../cilium/version';
 import { cilium, type CiliumRecords, type CiliumVersion, type MetricsRecord, type PodTarget, type PolicyRecord } from '../cilium';
 import { checkId } from '../validate';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
@@ -578,11 +580,9 @@ class NotFound extends Error {}
 /** Cilium's endpoint ids are u16. */
 const MAX_ENDPOINT_ID = 0xffff;
 
-/** IP protocols by the names cilium-dbg prints (its u8proto table); others print as the number. */
-const PROTOCOL_NAMES: Readonly<Record<number, string>> = { 0: 'ANY', 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 132: 'SCTP' };
-
+/** An IP protocol by the name the newest cilium-dbg prints (its u8proto table); others as the number. */
 function protocolName(protocol: number): string {
-  return PROTOCOL_NAMES[protocol] ?? String(protocol);
+  return ciliumProtocolName(protocol, NEWEST_VERSION);
 }
 
 /**
