@@ -163,7 +163,7 @@ export function watchPoller(poller: MapPoller, options: WatchOptions = {}): Asyn
 const sleepers = new WeakMap<AbortSignal, Set<() => void>>();
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts (at once if it has). */
-function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+export function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   if (signal === undefined) return sleep(ms, true);
   if (signal.aborted) return Promise.resolve(false);
   let wakes = sleepers.get(signal);

@@ -2,12 +2,11 @@
 // The `bpfscope` command: formats what the public API returns, nothing more.
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BpfError } from '../errors';
 import { enableStats, getProgram, getProgramMetadata, listPrograms, type ProgramInfo } from '../programs';
 import { getMapInfo, listMaps, openMap, type MapInfo, type MapRef } from '../maps';
 import { MAP_IN_MAP, type BpftoolEntry } from '../map-dump';
-import { MAX_INTERVAL_MS } from '../map-watch';
+import { MAX_INTERVAL_MS, sleepUnlessAborted } from '../map-watch';
 import { findLinkDevices, listAttachments, type LinkDevice } from '../attachments';
 import { listCgroupAttachments } from '../cgroups';
 import { listAddresses, listInterfaces, listRoutes, nameMap, type InterfaceInfo } from '../interfaces';
@@ -624,10 +623,9 @@ async function ciliumDrops(read: CiliumRead, options: Record<string, string | tr
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   for (let tick = 1; tick <= count; tick++) {
-    // Ctrl-C ends the wait at once (it rejects only on abort), and a poll it lands during prints
-    // nothing, as `bpfscope watch` does: a plain timer held the exit for up to --interval, then
-    // printed one more tick.
-    if (!(await sleep(intervalMs, true, { signal: controller.signal }).catch(() => false))) return;
+    // Ctrl-C ends the wait at once, and a poll it lands during prints nothing, as `bpfscope watch`
+    // does: a plain timer held the exit for up to --interval, then printed one more tick.
+    if (!(await sleepUnlessAborted(intervalMs, controller.signal))) return;
     const { added, changed } = await poller.pollAsync();
     if (controller.signal.aborted) return;
     const row = (r: MetricsRecord, packets: bigint, bytes: bigint) => ({ reason: r.reason, reasonName: r.reasonName, direction: r.direction, file: r.file, line: r.line, packets, bytes });
