@@ -114,6 +114,9 @@ export {
   type IpFamily,
   type PodTarget,
   type ExplainOptions,
+  type CiliumClock,
+  type ClockMode as CiliumClockMode,
+  type ClockOptions as CiliumClockOptions,
 } from './cilium';
 export { listNetns, netnsPath, NETNS_DIR, type NetnsRef, type NetnsInfo } from './netns';
 export {

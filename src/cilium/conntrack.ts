@@ -21,7 +21,8 @@
 import { defineLayout, parseIpv6, type Decoded } from '../layout';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { flagNames, protocolName } from './tables';
-import { goIpText, type Family } from './text';
+import { checkClock, secondsBetween, type CiliumClock } from './clock';
+import { goIpText, mapByMap, type Family } from './text';
 import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
 
 export const TUPLE4 = defineLayout({
@@ -293,8 +294,11 @@ function union0High(r: ConntrackRecord): bigint {
   return r.natAddr !== undefined && r.family === 'ipv6' ? parseIpv6(r.natAddr).readBigUInt64LE(8) : 0n;
 }
 
-/** `CtEntry.StringWithTimeDiff(nil)` of that version. */
-function ctEntryText(r: ConntrackRecord, minor: Minor): string {
+/**
+ * `CtEntry.StringWithTimeDiff` of that version; with a clock (`--time-diff`), the seconds left
+ * after `expires`, as DumpEntriesWithTimeDiff's toRemSecs prints them.
+ */
+function ctEntryText(r: ConntrackRecord, minor: Minor, clock: CiliumClock | undefined): string {
   const seen = `RxFlagsSeen=${goHex(r.rxFlagsSeen, 2)} LastRxReport=${r.lastRxReport}`;
   const txSeen = `TxFlagsSeen=${goHex(r.txFlagsSeen, 2)} LastTxReport=${r.lastTxReport}`;
   const counters = minor <= 15
@@ -304,24 +308,22 @@ function ctEntryText(r: ConntrackRecord, minor: Minor): string {
     : minor <= 17 ? `IfIndex=${r.ifindex ?? 0} BackendID=${r.backendId ?? 0n}`
       : minor === 18 ? `BackendID=${r.backendId ?? 0n}`
         : `BackendID=${union0High(r)} NatPort=${r.natPort ?? 0}`;
-  return `expires=${r.lifetime} ${counters} ${ctFlagsText(r.rawFlags, minor)} RevNAT=${r.revNatIndex} SourceSecurityID=${r.srcSecId} ${tail} \n`;
+  const remaining = clock ? ` (remaining: ${secondsBetween(clock, clock.now, BigInt(r.lifetime))} sec(s))` : '';
+  return `expires=${r.lifetime}${remaining} ${counters} ${ctFlagsText(r.rawFlags, minor)} RevNAT=${r.revNatIndex} SourceSecurityID=${r.srcSecId} ${tail} \n`;
 }
 
 /**
- * What `cilium-dbg bpf ct list global` of that version prints (without --time-diff): per map, in
- * its order (TCP and other IPv4, then IPv6), each entry's line in the order given, then an empty
- * line; entries of protocol 0 are left out, as it leaves them out. A map with no records prints
- * its empty line only when its family is in `families` (those whose maps were read: cilium-dbg
- * prints one for each map it opens). The version as formatVersion picks it.
+ * What `cilium-dbg bpf ct list global` of that version prints: per map, in its order (TCP and
+ * other IPv4, then IPv6), each entry's line in the order given, then an empty line; entries of
+ * protocol 0 are left out, as it leaves them out. A map with no records prints its empty line only
+ * when its family is in `families` (those whose maps were read: cilium-dbg prints one for each map
+ * it opens). With `clock` (`cilium.clock()`), what `--time-diff` adds: each entry's seconds left
+ * before it expires. The version as formatVersion picks it.
  */
-export function formatConntrack(records: readonly ConntrackRecord[], options?: { version?: string; families?: readonly IpFamily[] }): string {
-  const { families = [], ...versionOption } = options ?? {};
+export function formatConntrack(records: readonly ConntrackRecord[], options?: { version?: string; families?: readonly IpFamily[]; clock?: CiliumClock }): string {
+  const { families = [], clock: givenClock, ...versionOption } = options ?? {};
   const minor = formatVersion(records, versionOption, 'cilium.format.conntrack');
-  if (!Array.isArray(families)) throw new TypeError('cilium.format.conntrack: families must be an array of 4 and 6');
-  const shown = new Set([...families.flatMap((f) => Object.values(conntrackMapNames(checkFamily(f)))), ...records.map((r) => r.map)]);
-  const unknown = [...shown].find((m) => !CT_MAPS.includes(m));
-  if (unknown !== undefined) throw new RangeError(`cilium.format.conntrack: ${unknown} is not one of ${CT_MAPS.join(', ')}`);
-  return CT_MAPS.filter((m) => shown.has(m)).map((m) =>
-    `${records.filter((r) => r.map === m && r.protocol !== 0).map((r) => ctKeyText(r, minor) + ctEntryText(r, minor)).join('')}\n`,
-  ).join('');
+  const clock = checkClock(givenClock, 'cilium.format.conntrack');
+  return mapByMap('conntrack', CT_MAPS, (f) => Object.values(conntrackMapNames(f)), families, records, (r) => r.map,
+    (r) => (r.protocol !== 0 ? ctKeyText(r, minor) + ctEntryText(r, minor, clock) : ''));
 }

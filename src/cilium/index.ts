@@ -4,7 +4,8 @@ import { decodeEndpoints, encodeEndpoints, formatEndpoints, ENDPOINT_LAYOUTS } f
 import { decodeIpcache, encodeIpcache, formatIpcache, lookupIpcache, IPCACHE_LAYOUTS } from './ipcache';
 import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, formatLb, formatRevNat, BACKEND_LAYOUTS, BACKEND6_LAYOUTS, REV_NAT_LAYOUTS, REV_NAT6_LAYOUTS, SERVICE_LAYOUTS, SERVICE6_LAYOUTS } from './lb';
 import { decodeMetrics, encodeMetrics, formatMetrics, METRICS_LAYOUTS } from './metrics';
-import { decodeNat, encodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS } from './nat';
+import { decodeNat, encodeNat, formatNat, NAT4_LAYOUTS, NAT6_LAYOUTS } from './nat';
+import { ciliumClock } from './clock';
 import { decodeEgress, encodeEgress, formatEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS } from './egress';
 import { explainPod } from './explain';
 import { ipcacheLookup, readBackends, readConntrack, readEgress, readEndpoints, readIpcache, readMetrics, readNat, readPolicy, readRevNat, readServices, readSrv6Policy, readSrv6Sid, readSrv6Vrf } from './read';
@@ -42,6 +43,12 @@ export const cilium = Object.freeze({
   srv6Sid: readSrv6Sid,
   /** A map held open and diffed poll after poll, with what changed decoded (`poll()`, `pollAsync()`). */
   poller: ciliumPoller,
+  /**
+   * The datapath's clock as cilium-dbg reads it: the source (ktime or jiffies, with the kernel's
+   * HZ) from the agent's runtime config unless given, and the current time in the units the
+   * datapath stamps entries with; for `cilium.format.nat` and `cilium.format.conntrack`.
+   */
+  clock: ciliumClock,
   /** A pod's datapath end to end, with findings (cilium.format.pod renders it). */
   explainPod,
   /** The Cilium versions whose layouts and formats are known ('1.20' is 1.20-dev). */
@@ -93,6 +100,7 @@ export const cilium = Object.freeze({
     endpoints: formatEndpoints,
     metrics: formatMetrics,
     conntrack: formatConntrack,
+    nat: formatNat,
     lb: formatLb,
     revNat: formatRevNat,
     egress: formatEgress,
@@ -145,6 +153,7 @@ export type { EndpointRecord, EndpointEntry } from './endpoints';
 export type { MetricsRecord, MetricsEntry, MetricsDecodeOptions } from './metrics';
 export type { ConntrackRecord, ConntrackEntry } from './conntrack';
 export type { NatRecord, NatEntry } from './nat';
+export type { CiliumClock, ClockMode, ClockOptions } from './clock';
 export type { EgressRecord } from './egress';
 export type { Srv6VrfRecord, Srv6PolicyRecord, Srv6SidRecord, FamilyEncodeOptions } from './srv6';
 export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions } from './lb';

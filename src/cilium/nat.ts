@@ -11,10 +11,24 @@
 //         to_dport } (ingress) @32 / @36; struct ipv6_nat_entry, 56 B: the address @32 (16 B), the
 //         port @48.
 // (Not in cilium-maps.md; read from the nat.h structs of Cilium's bpf/lib across versions.)
+//
+// `cilium-dbg bpf nat list` (cilium-dbg/cmd/bpf_nat_list.go, pkg/maps/nat, pkg/tuple): the same
+// code 1.14–1.20-dev: the IPv4 map, then the IPv6 one, each dumped by DumpEntriesWithTimeDiff and
+// printed with fmt.Println. A key is `TupleKey{4,6}Global.Dump(reverse=false)`, `PROTO IN|OUT
+// saddr:sport -> daddr:dport ` (IPv6 addresses in brackets; `related ` and `service ` for flags
+// the datapath never sets on NAT tuples, which write TUPLE_F_OUT or TUPLE_F_IN only), and nothing
+// at all for nexthdr 0 (the entry is left out); a value is `NatEntry{4,6}.Dump`, `XLATE_SRC|DST
+// addr:port Created=… NeedsCT=N`, where needs_ct is a u64 of which the datapath sets bit 0 only.
+// What changes with the version: the protocol names (pkg/u8proto), IPv4-mapped IPv6 addresses
+// (net.IP up to 1.19, netip.Addr after), and which maps: 1.14–1.17 always open the IPv4 map and
+// the IPv6 one when IPv6 is on, 1.18+ each when its family is on.
 import { defineLayout, type Decoded } from '../layout';
+import { checkClock, secondsBetween, type CiliumClock } from './clock';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { flowTupleOf, tupleKey, TUPLE4, TUPLE6, type FlowTuple } from './conntrack';
-import { withLayout, type CiliumRecords } from './version';
+import { protocolName } from './tables';
+import { goIpText, mapByMap } from './text';
+import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
 
 /** struct nat_entry, the first 32 bytes of both families' entries (pad1 and pad2 unread). */
 const NAT_ENTRY = {
@@ -50,14 +64,16 @@ type Entry = Decoded<typeof ENTRY4.fields>;
 
 /** Decodes packed NAT keys and values; the family follows the key size (14: IPv4, 38: IPv6). */
 export function decodeNat(keys: Buffer, values: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<NatRecord> {
-  const { keys: ks, values: vs, used, family } = decodeFamilyPairs<Tuple, Entry>('nat', { 4: NAT4_LAYOUTS, 6: NAT6_LAYOUTS }, 'key', TUPLE6.size, keys, values, count, options);
+  const { keys: ks, values: vs, minor, used, family } = decodeFamilyPairs<Tuple, Entry>('nat', { 4: NAT4_LAYOUTS, 6: NAT6_LAYOUTS }, 'key', TUPLE6.size, keys, values, count, options);
+  const prototype = recordPrototype(minor);
   return withLayout(ks.map((k, i): NatRecord => ({
+    __proto__: prototype,
     ...flowTupleOf(k, family),
     toAddress: vs[i].toAddress,
     toPort: vs[i].toPort,
     created: vs[i].created,
     needsCt: (vs[i].needsCt & 1n) !== 0n,
-  })), used);
+  }) as WithPrototype<NatRecord>), used);
 }
 
 export type NatEntry = Omit<NatRecord, 'family' | 'created' | 'needsCt'> & { created?: bigint; needsCt?: boolean };
@@ -70,4 +86,41 @@ export function encodeNat(entries: readonly NatEntry[], options: { version?: str
     const { toAddress, toPort, created = 0n, needsCt = false } = e;
     return [tupleKey(e), { toAddress, toPort, created, needsCt: needsCt ? 1n : 0n }] as const;
   }));
+}
+
+const NAT_MAPS = [NAT4_LAYOUTS[0].map, NAT6_LAYOUTS[0].map];
+
+function natMapOf(r: NatRecord): string {
+  return r.family === 'ipv6' ? NAT_MAPS[1] : NAT_MAPS[0];
+}
+
+/** An address and port as the key's and the entry's Dump print them: IPv6 in brackets. */
+function hostPort(r: NatRecord, address: string, port: number, minor: Minor): string {
+  // types.IPv{4,6} print through net.IP up to 1.19, netip.Addr after.
+  const text = goIpText(address, minor >= 20);
+  return r.family === 'ipv6' ? `[${text}]:${port}` : `${text}:${port}`;
+}
+
+/** One entry's line: the key's Dump, then the entry's, `Created=` through the clock when there is one. */
+function natLine(r: NatRecord, minor: Minor, clock: CiliumClock | undefined): string {
+  if (r.protocol === 0) return '';
+  const [direction, which] = r.direction === 'in' ? ['IN', 'DST'] : ['OUT', 'SRC'];
+  const created = clock ? `${secondsBetween(clock, r.created, clock.now)}sec ago` : `? (raw ${r.created})`;
+  return `${protocolName(r.protocol, minor)} ${direction} ${hostPort(r, r.saddr, r.sport, minor)} -> ${hostPort(r, r.daddr, r.dport, minor)} ` +
+    `XLATE_${which} ${hostPort(r, r.toAddress, r.toPort, minor)} Created=${created} NeedsCT=${r.needsCt ? 1 : 0}\n`;
+}
+
+/**
+ * What `cilium-dbg bpf nat list` of that version prints: the IPv4 map's entries, then the IPv6
+ * map's, each in the order given and followed by an empty line; entries of protocol 0 are left out,
+ * as it leaves them out. A map with no records prints its empty line only when its family is in
+ * `families` (those whose maps were read). `Created=` is `Nsec ago` against `clock`
+ * (`cilium.clock()`, or one made by hand), and `? (raw N)` without one, as Cilium's DumpEntries prints
+ * it (cilium-dbg itself exits when it finds no clock source). The version as formatVersion picks it.
+ */
+export function formatNat(records: readonly NatRecord[], options?: { version?: string; families?: readonly IpFamily[]; clock?: CiliumClock }): string {
+  const { families = [], clock: givenClock, ...versionOption } = options ?? {};
+  const minor = formatVersion(records, versionOption, 'cilium.format.nat');
+  const clock = checkClock(givenClock, 'cilium.format.nat');
+  return mapByMap('nat', NAT_MAPS, (f) => [NAT_MAPS[f === 6 ? 1 : 0]], families, records, natMapOf, (r) => natLine(r, minor, clock));
 }

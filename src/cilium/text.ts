@@ -1,6 +1,7 @@
 // How cilium-dbg lays out text: Go's text/tabwriter with (minwidth 5, tabwidth 0, padding 3,
 // padchar ' ', flags 0), and the `TablePrinter` helper of `bpf ipcache list` / `bpf endpoint list`.
 // Addresses as cilium-dbg prints them.
+import { checkFamily, type IpFamily } from './codec';
 
 const MIN_WIDTH = 5;
 const PADDING = 3;
@@ -102,6 +103,29 @@ export function listing<R>(what: string, header: readonly string[], cells: (r: R
     if (records.length === 0) return 'No entries found.\n';
     return columns(header, records.map(cells));
   };
+}
+
+/**
+ * The listings cilium-dbg prints map by map, `fmt.Println` of each map's dump (`bpf ct list`, `bpf
+ * nat list`): per map in `order` that was read, the lines of its records in the order given, then
+ * the empty line Println adds. A map was read when `families` names its family (`mapsOf`: the maps
+ * cilium-dbg opens for one) or when a record comes from it: records alone cannot say that an
+ * empty map was read.
+ */
+export function mapByMap<R>(
+  what: string,
+  order: readonly string[],
+  mapsOf: (family: IpFamily) => readonly string[],
+  families: unknown,
+  records: readonly R[],
+  mapOf: (r: R) => string,
+  line: (r: R) => string,
+): string {
+  if (!Array.isArray(families)) throw new TypeError(`cilium.format.${what}: families must be an array of 4 and 6`);
+  const read = new Set([...families.flatMap((f) => mapsOf(checkFamily(f))), ...records.map(mapOf)]);
+  const unknown = [...read].find((m) => !order.includes(m));
+  if (unknown !== undefined) throw new RangeError(`cilium.format.${what}: ${unknown} is not one of ${order.join(', ')}`);
+  return order.filter((m) => read.has(m)).map((m) => `${records.filter((r) => mapOf(r) === m).map(line).join('')}\n`).join('');
 }
 
 export function compareCodeUnits(a: string, b: string): number {

@@ -168,6 +168,15 @@ describe('cilium.format.conntrack: `cilium-dbg bpf ct list global` of each versi
     expect(cilium.format.conntrack(udp6, { version: '1.20' })).toContain('UDP OUT fd00::1:5353 -> ::ffff:10.0.0.9:53 ');
     expect(() => cilium.format.conntrack(tcp, { families: [5 as never] })).toThrow(RangeError);
   });
+
+  it('with a clock, what --time-diff adds: the seconds left before the entry expires', () => {
+    const text = (version: string, clock: { mode: 'ktime' | 'jiffies'; hertz?: number; now: bigint }) => cilium.format.conntrack(decode(tuple(1), entry(), version), { clock });
+    expect(text('1.14', { mode: 'ktime', now: 21000n })).toMatch(/^TCP IN 10\.0\.1\.15:40000 -> 10\.0\.2\.7:80 expires=21600 \(remaining: 600 sec\(s\)\) RxPackets=0 /);
+    expect(text('1.20', { mode: 'ktime', now: 21605n })).toContain(' expires=21600 (remaining: -5 sec(s)) Packets=0 ');
+    // (21600 << 8) / 250 = 22118 (22118.4), (20000 << 8) / 250 = 20480.
+    expect(text('1.18', { mode: 'jiffies', hertz: 250, now: 20000n })).toContain(' expires=21600 (remaining: 1638 sec(s)) Packets=0 ');
+    expect(() => text('1.18', { mode: 'jiffies', now: 1n })).toThrow(RangeError);
+  });
 });
 
 describe('cilium.format.lb and .revNat: `cilium-dbg bpf lb list [--revnat]` of each version', () => {
@@ -406,6 +415,100 @@ describe('cilium NAT (struct ipv4_nat_entry, 40 B; ipv6_nat_entry, 56 B; keys as
     const [r] = cilium.decode.nat(key, value, 1);
     expect(r).toEqual({ family: 'ipv6', daddr: 'fd00::1', saddr: 'fd00::2', dport: 53, sport: 12345, protocol: 17, direction: 'out', toAddress: 'fd00::9', toPort: 1234, created: 7n, needsCt: false });
     expect(cilium.encode.nat([r], { family: 6 }).values).toEqual(value);
+  });
+});
+
+describe('cilium.format.nat: `cilium-dbg bpf nat list` of each version, Created= against a clock', () => {
+  const be16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
+  /** An IPv6 address of hex groups ('::ffff:a00:9' for ::ffff:10.0.0.9). */
+  const v6 = (ip: string) => {
+    const [head, tail = ''] = ip.split('::');
+    const groups = (s: string) => (s ? s.split(':').map((g) => parseInt(g, 16)) : []);
+    const [h, t] = [groups(head), groups(tail)];
+    return Buffer.concat([...h, ...Array(8 - h.length - t.length).fill(0), ...t].map(be16));
+  };
+  /** ipv{4,6}_ct_tuple: daddr, saddr, dport be16, sport be16, nexthdr, flags (1 = IN). */
+  const tuple = (addr: (ip: string) => Buffer, t: { saddr: string; sport: number; daddr: string; dport: number; nexthdr?: number; flags: number }) =>
+    Buffer.concat([addr(t.daddr), addr(t.saddr), be16(t.dport), be16(t.sport), Buffer.from([t.nexthdr ?? 6, t.flags])]);
+  /** struct nat_entry (created @0, needs_ct @8, two pads), then the address and the be16 port: 40 B (IPv4), 56 B (IPv6). */
+  const entry = (addr: (ip: string) => Buffer, created: bigint, needsCt: bigint, to: string, port: number) => {
+    const b = Buffer.alloc(addr === v4 ? 40 : 56);
+    b.writeBigUInt64LE(created, 0);
+    b.writeBigUInt64LE(needsCt, 8);
+    const a = addr(to);
+    a.copy(b, 32);
+    be16(port).copy(b, 32 + a.length);
+    return b;
+  };
+  // The pod 10.3.0.115:41000 → 203.0.113.1:443 masqueraded as 192.0.2.10:61000: the egress tuple
+  // holds the new source, the reply tuple (TUPLE_F_IN) the pod's address to restore.
+  const ipv4 = (version: string, created = 1000n) => cilium.decode.nat(
+    Buffer.concat([
+      tuple(v4, { saddr: '10.3.0.115', sport: 41000, daddr: '203.0.113.1', dport: 443, flags: 0 }),
+      tuple(v4, { saddr: '203.0.113.1', sport: 443, daddr: '192.0.2.10', dport: 61000, flags: 1 }),
+    ]),
+    Buffer.concat([entry(v4, created, 1n, '192.0.2.10', 61000), entry(v4, created + 1n, 0n, '10.3.0.115', 41000)]),
+    2, { version },
+  );
+  const ipv6 = (version: string, nexthdr = 17) => cilium.decode.nat(
+    Buffer.concat([
+      tuple(v6, { saddr: 'fd00:10:3::73', sport: 5353, daddr: '::ffff:a00:9', dport: 53, nexthdr, flags: 0 }),
+      tuple(v6, { saddr: '::ffff:a00:9', sport: 53, daddr: 'fd00::a', dport: 30000, nexthdr, flags: 1 }),
+    ]),
+    Buffer.concat([entry(v6, 7n, 0n, 'fd00::a', 30000), entry(v6, 7n, 0n, 'fd00:10:3::73', 5353)]),
+    2, { version },
+  );
+  const out4 = 'TCP OUT 10.3.0.115:41000 -> 203.0.113.1:443 XLATE_SRC 192.0.2.10:61000';
+  const in4 = 'TCP IN 203.0.113.1:443 -> 192.0.2.10:61000 XLATE_DST 10.3.0.115:41000';
+
+  it('prints both directions, each map then an empty line; Created= raw without a clock', () => {
+    for (const version of cilium.versions) {
+      expect(cilium.format.nat(ipv4(version)), version).toBe(`${out4} Created=? (raw 1000) NeedsCT=1\n${in4} Created=? (raw 1001) NeedsCT=0\n\n`);
+    }
+    // The IPv4 map, then the IPv6 one, whatever the records' order; an empty map read prints its empty line.
+    expect(cilium.format.nat([...ipv6('1.19'), ...ipv4('1.19')], { families: [4, 6] })).toBe(
+      `${out4} Created=? (raw 1000) NeedsCT=1\n${in4} Created=? (raw 1001) NeedsCT=0\n\n` +
+      'UDP OUT [fd00:10:3::73]:5353 -> [10.0.0.9]:53 XLATE_SRC [fd00::a]:30000 Created=? (raw 7) NeedsCT=0\n' +
+      'UDP IN [10.0.0.9]:53 -> [fd00::a]:30000 XLATE_DST [fd00:10:3::73]:5353 Created=? (raw 7) NeedsCT=0\n\n');
+    expect(cilium.format.nat([], { families: [4, 6] })).toBe('\n\n');
+    expect(cilium.format.nat(ipv6('1.18'), { families: [4] }).split('\n')[0]).toBe('');
+    expect(cilium.format.nat([])).toBe('');
+  });
+
+  it('per version: IPv4-mapped IPv6 addresses (net.IP, then netip.Addr in 1.20) and protocol names; protocol 0 left out', () => {
+    expect(cilium.format.nat(ipv6('1.20')).split('\n')[0]).toBe('UDP OUT [fd00:10:3::73]:5353 -> [::ffff:10.0.0.9]:53 XLATE_SRC [fd00::a]:30000 Created=? (raw 7) NeedsCT=0');
+    expect(cilium.format.nat(ipv6('1.18', 112)).split(' ')[0]).toBe('112');
+    expect(cilium.format.nat(ipv6('1.19', 112)).split(' ')[0]).toBe('VRRP');
+    expect(cilium.format.nat(ipv6('1.20', 0))).toBe('\n');
+    // The version the records were decoded with, unless one is given.
+    expect(cilium.format.nat(ipv6('1.19'), { version: '1.20' })).toContain('[::ffff:10.0.0.9]');
+  });
+
+  it('Created= in seconds before the clock\'s now: ktime seconds as they are, jiffies >> 8 through (t << 8) / hertz', () => {
+    const ktime = { mode: 'ktime', now: 1500n } as const;
+    expect(cilium.format.nat(ipv4('1.18'), { clock: ktime })).toBe(`${out4} Created=500sec ago NeedsCT=1\n${in4} Created=499sec ago NeedsCT=0\n\n`);
+    // A stamp after now (a clock read before the entry was made) is negative, as Go's int64 prints it.
+    expect(cilium.format.nat(ipv4('1.18', 1505n), { clock: ktime }).split('\n')[0]).toBe(`${out4} Created=-5sec ago NeedsCT=1`);
+    // Each stamp is converted to seconds, then subtracted: (2000 << 8) / 250 = 2048, (1001 << 8) / 250 = 1025
+    // (1025.02), so 1023, where (2000 − 1001) << 8 / 250 would give 1022.
+    const jiffies = { mode: 'jiffies', hertz: 250, now: 2000n } as const;
+    expect(cilium.format.nat(ipv4('1.14', 1001n), { clock: jiffies })).toBe(`${out4} Created=1023sec ago NeedsCT=1\n${in4} Created=1022sec ago NeedsCT=0\n\n`);
+    // u64 arithmetic: the shift drops the stamp's top 8 bits, as Go's does.
+    expect(cilium.format.nat(ipv4('1.14', (1n << 56n) + 1001n), { clock: jiffies }).split('\n')[0]).toBe(`${out4} Created=1023sec ago NeedsCT=1`);
+    expect(cilium.format.nat(ipv6('1.20'), { clock: { mode: 'jiffies', hertz: 100, now: 400n } }).split('\n')[0]).toMatch(/ Created=1007sec ago NeedsCT=0$/); // 1024 − 17 (17.92)
+  });
+
+  it('bad options and clocks are TypeErrors and RangeErrors', () => {
+    const records = ipv4('1.18');
+    expect(() => cilium.format.nat(records, { clock: { mode: 'jiffies', now: 1n } as never })).toThrow(RangeError);
+    expect(() => cilium.format.nat(records, { clock: { mode: 'jiffies', hertz: 0, now: 1n } })).toThrow(RangeError);
+    expect(() => cilium.format.nat(records, { clock: { mode: 'ktime', now: 1 } as never })).toThrow(TypeError);
+    expect(() => cilium.format.nat(records, { clock: { mode: 'ktime', now: -1n } })).toThrow(TypeError);
+    expect(() => cilium.format.nat(records, { clock: { mode: 'utc', now: 1n } as never })).toThrow(RangeError);
+    expect(() => cilium.format.nat(records, { clock: 5 as never })).toThrow(TypeError);
+    expect(() => cilium.format.nat(records, { families: [5 as never] })).toThrow(RangeError);
+    expect(() => cilium.format.nat(records, { families: 4 as never })).toThrow(TypeError);
+    expect(() => cilium.format.nat(records, { now: 1n } as never)).toThrow(TypeError);
   });
 });
 
