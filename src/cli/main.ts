@@ -60,17 +60,21 @@ const USAGE = `usage: bpfscope [command] [--json]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
   version, --version      bpfscope, libbpf, kernel and the features bpfscope probes (--version alone;
                           after a cilium command it names the Cilium version)
-  cilium ipcache|endpoints|metrics|egress|ct|lb|revnat [--version V] [--bpffs DIR]
+  cilium ipcache|endpoints|metrics|egress|ct|nat|lb|revnat [--version V] [--bpffs DIR]
                           cilium-dbg bpf … list (ct list global; revnat: lb list --revnat), as that
                           Cilium version prints it (default: the newest version whose layouts fit
                           the map's sizes)
+  cilium ct --time-diff [--state-dir DIR]
+  cilium nat [--state-dir DIR]
+                          times against Cilium's clock, whose source the agent's runtime config
+                          gives (agent-runtime-config.json in DIR, default /var/run/cilium/state);
+                          nat without one prints Created= raw and says why on stderr
   cilium srv6 vrf|policy|sid [--version V] [--bpffs DIR]
                           cilium-dbg bpf srv6 vrf|policy|sid: VRF mappings, SRv6 policies, local SIDs
   cilium drops [--interval ms] [--count n] [--version V] [--bpffs DIR]
                           the drops counted in cilium_metrics since the last tick, live
-  cilium nat [--version V] [--bpffs DIR]
   cilium policy <endpoint-id> [--version V] [--bpffs DIR]
-                          source NAT, an endpoint's policy map, as tables
+                          an endpoint's policy map, as a table
   explain <pid|container-id|ip> [--version V] [--bpffs DIR]
   cilium explain <pid|container-id|ip> [--version V] [--bpffs DIR]
                           a pod's datapath end to end (the walkthrough), with findings; every map
@@ -104,7 +108,7 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   peer: { usage: 'peer <pid|container-id> [ifname]', options: [], maxWords: 2 },
   explain: { usage: 'explain <pid|container-id|ip> [--version V] [--bpffs DIR]', options: CILIUM_READ_OPTIONS, maxWords: 1 },
   // cilium srv6 vrf|policy|sid and cilium policy <id> are the longest: two words after cilium.
-  cilium: { usage: 'cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|policy <id>|explain <target>', options: [...CILIUM_READ_OPTIONS, 'interval', 'count'], maxWords: 2 },
+  cilium: { usage: 'cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|policy <id>|explain <target>', options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff'], maxWords: 2 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
   top: { usage: 'top [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 0 },
@@ -388,6 +392,7 @@ const commands: Record<string, Command> = {
   async cilium({ positionals, options }, ctx) {
     const [what, target, ...rest] = positionals;
     const read = ciliumRead(options);
+    const clockOptions = ciliumClockOptions(what, options);
     if (what === 'explain') return commands.explain({ positionals: positionals.slice(1), options }, ctx);
     if (what === 'policy') {
       if (target === undefined || rest.length > 0 || !/^\d+$/.test(target)) throw new UsageError('usage: bpfscope cilium policy <endpoint-id>');
@@ -416,13 +421,23 @@ const commands: Record<string, Command> = {
     if (what === 'drops') return ciliumDrops(read, options, ctx);
     if (what === 'ct') {
       const { records, version, families } = await bothFamilies(read, cilium.conntrack);
+      // --time-diff without a clock source fails, as cilium-dbg's does: the times were asked for.
+      const clock = options['time-diff'] && !ctx.json
+        ? await cilium.clock(clockOptions).catch((err: Error) => Promise.reject(new Error(`--time-diff needs Cilium's clock source: ${err.message}`)))
+        : undefined;
       // Each map read prints its block, an empty one too, as cilium-dbg prints each map it opens.
-      printCiliumDbg(ctx, records, (r) => cilium.format.conntrack(r, { version, families }));
+      printCiliumDbg(ctx, records, (r) => cilium.format.conntrack(r, { version, families, clock }));
       return;
     }
     if (what === 'nat') {
-      const { records } = await bothFamilies(read, cilium.nat);
-      print(ctx, records, () => table(['src', 'sport', 'dst', 'dport', 'proto', 'dir', 'to', 'to port', 'created', 'needs ct'], records.map((r) => [r.saddr, r.sport, r.daddr, r.dport, protocolName(r.protocol), r.direction, r.toAddress, r.toPort, r.created, r.needsCt ? 'yes' : 'no'])));
+      const { records, version, families } = await bothFamilies(read, cilium.nat);
+      if (ctx.json) return ctx.out(toJson(records));
+      // cilium-dbg exits without a clock source; the entries are worth printing with their raw stamps.
+      const clock = await cilium.clock(clockOptions).catch((err: Error) => {
+        process.stderr.write(`bpfscope: Created= is printed raw: no clock source (${err.message})\n`);
+        return undefined;
+      });
+      printCiliumDbg(ctx, records, (r) => cilium.format.nat(r, { version, families, clock }));
       return;
     }
     if (what === 'egress') {
@@ -654,6 +669,19 @@ function ciliumRead(options: Record<string, string | true>): CiliumRead {
   return { version, bpffs: options.bpffs as string | undefined };
 }
 
+/**
+ * --time-diff (cilium ct) and --state-dir (where the agent's runtime config is, for cilium nat and
+ * cilium ct --time-diff): the options of cilium.clock(). Elsewhere they are bad usage.
+ */
+function ciliumClockOptions(what: string | undefined, options: Record<string, string | true>): { stateDir?: string } {
+  if (options['time-diff'] && what !== 'ct') throw new UsageError('--time-diff is for cilium ct');
+  const stateDir = options['state-dir'];
+  if (stateDir === undefined) return {};
+  if (stateDir === true || stateDir === '') throw new UsageError('--state-dir needs a value');
+  if (what !== 'nat' && !(what === 'ct' && options['time-diff'])) throw new UsageError('--state-dir is for cilium nat and cilium ct --time-diff');
+  return { stateDir };
+}
+
 /** A bad --version is bad usage, checked here: the same error from a reader would be exit 1. */
 function checkCiliumVersion(version: string): void {
   try {
@@ -767,7 +795,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   try {
     // --version takes the Cilium version; alone, it asks for bpfscope's, as in most commands.
     if (argv.length === 1 && argv[0] === '--version') argv = ['version'];
-    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs'], ['json', 'help', 'btf', 'inner', 'effective', 'tree']);
+    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs', 'state-dir'], ['json', 'help', 'btf', 'inner', 'effective', 'tree', 'time-diff']);
     const ctx: Context = { json: Boolean(args.options.json), out };
     const [name, ...rest] = args.positionals;
     if (args.options.help || name === 'help') {

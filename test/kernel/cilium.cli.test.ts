@@ -1,16 +1,25 @@
 // `bpfscope cilium …` on a fake Cilium node: the text equals cilium.format.* of the API's records,
 // --json equals the records, explain prints the report.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
 import { createFakeCiliumNode, createMap, pin, updateElem } from 'bpfscope/testing';
-import { cleanup, describeKernel, mustBpffs, owned, possibleCpus, run } from '../helpers/kernel';
+import { cleanup, describeKernel, mustBpffs, owned, possibleCpus, run, tempDir } from '../helpers/kernel';
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** An agent's state directory: its agent-runtime-config.json holds `config`, or it has none. */
+function stateDir(config?: object): string {
+  const dir = tempDir('bpfscope-cilium-state-');
+  cleanup(() => rmSync(dir, { recursive: true, force: true }));
+  if (config) writeFileSync(join(dir, 'agent-runtime-config.json'), JSON.stringify(config));
+  return dir;
 }
 
 describeKernel('bpfscope cilium', () => {
@@ -49,6 +58,11 @@ describeKernel('bpfscope cilium', () => {
       ['cilium', 'policy', '70000'],
       ['explain', '10.0.0.256'],
       ['explain', 'fd00:::1'],
+      ['cilium', 'nat', '--state-dir'],
+      ['cilium', 'nat', '--time-diff'],
+      ['cilium', 'ipcache', '--state-dir', '/tmp'],
+      ['cilium', 'ct', '--state-dir', '/tmp'],
+      ['cilium', 'explain', '10.0.0.1', '--state-dir', '/tmp'],
     ]) {
       const r = cli(...args);
       expect(r.code, args.join(' ')).toBe(2);
@@ -106,9 +120,6 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
       'in 203.0.113.1:443->192.0.2.10:61000 to 10.3.0.115:41000',
       'out 10.3.0.115:41000->203.0.113.1:443 to 192.0.2.10:61000',
     ]);
-    const natText = cli('cilium', 'nat', '--bpffs', node.bpffs);
-    expect(natText.code).toBe(0);
-    expect(natText.stdout).toMatch(/^\s*10\.3\.0\.115\s+41000\s+203\.0\.113\.1\s+443\s+TCP\s+out\s+192\.0\.2\.10\s+61000\s+1000\s+yes$/m);
     expect(JSON.parse(cli('cilium', 'nat', '--bpffs', node.bpffs, '--json').stdout)).toHaveLength(nat.length);
     expect(await cilium.egress(read)).toEqual([{ sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20' }]);
     expect(cli('cilium', 'egress', '--bpffs', node.bpffs).stdout).toBe(cilium.format.egress(await cilium.egress(read)));
@@ -134,8 +145,66 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     expect(ct.stdout.endsWith(' \n\n\n\n\n')).toBe(true);
     expect(ct.stdout.split('\n')).toContain('TCP OUT 10.3.0.158:50000 -> 10.3.0.115:443 expires=100 RxPackets=5 RxBytes=700 RxFlagsSeen=0x00 LastRxReport=0 ' +
       'TxPackets=6 TxBytes=800 TxFlagsSeen=0x00 LastTxReport=0 Flags=0x0000 [ ] RevNAT=0 SourceSecurityID=0 IfIndex=0 ');
+    // --time-diff: the seconds left, by the runtime config's clock; none there fails, as cilium-dbg's does.
+    const ktime = stateDir({ ClockSource: 0 });
+    const before = await cilium.clock({ mode: 'ktime' });
+    const timed = cli('cilium', 'ct', '--bpffs', node.bpffs, '--version', '1.15', '--time-diff', '--state-dir', ktime);
+    const after = await cilium.clock({ mode: 'ktime' });
+    expect(timed.code).toBe(0);
+    expect([before, after].map((clock) => cilium.format.conntrack(records, { version: '1.15', families: [4, 6], clock }))).toContain(timed.stdout);
+    expect(timed.stdout).toMatch(/^TCP OUT 10\.3\.0\.158:50000 -> 10\.3\.0\.115:443 expires=100 \(remaining: -\d+ sec\(s\)\) RxPackets=5 /m);
+    const none = stateDir();
+    expect(cli('cilium', 'ct', '--bpffs', node.bpffs, '--time-diff', '--state-dir', none)).toEqual({
+      code: 1, stdout: '', stderr: `bpfscope: --time-diff needs Cilium's clock source: open ${none}/agent-runtime-config.json: no such file or directory (ENOENT)\n`,
+    });
     // The same flow read as 1.18 keeps one pair, and no ifindex.
     expect(cli('cilium', 'ct', '--bpffs', node.bpffs, '--version', '1.18').stdout).toMatch(/^TCP OUT 10\.3\.0\.158:50000 -> 10\.3\.0\.115:443 expires=100 Packets=\d+ Bytes=\d+ .* BackendID=\d+ $/m);
+  });
+
+  it('cilium nat prints cilium-dbg bpf nat list: IPv4 then IPv6, Created= against the clock the runtime config names, else raw', async () => {
+    const node = await createFakeCiliumNode({ version: '1.19', pods: [{ ip: '10.3.0.115' }] });
+    cleanup(() => node.destroy());
+    // The node has the IPv4 map; an IPv6 one is pinned beside it, a flow masqueraded both ways.
+    const packed = cilium.encode.nat([
+      { saddr: 'fd00:10:3::73', sport: 5353, daddr: '2001:db8::1', dport: 53, protocol: 17, direction: 'out', toAddress: 'fd00::a', toPort: 30000, created: 900n },
+      { saddr: '2001:db8::1', sport: 53, daddr: 'fd00::a', dport: 30000, protocol: 17, direction: 'in', toAddress: 'fd00:10:3::73', toPort: 5353, created: 900n },
+    ], { family: 6 });
+    const map6 = owned(await createMap({ name: 'cilium_snat_v6_external', type: 'lru_hash', keySize: packed.keySize, valueSize: packed.valueSize, maxEntries: 16 }));
+    for (let i = 0; i < packed.count; i++) {
+      await updateElem(map6, packed.keys.subarray(i * packed.keySize, (i + 1) * packed.keySize), packed.values.subarray(i * packed.valueSize, (i + 1) * packed.valueSize));
+    }
+    await pin(map6, `${node.bpffs}/tc/globals/cilium_snat_v6_external`);
+    const read = { bpffs: node.bpffs, version: '1.19' };
+    const records = [...await cilium.nat({ ...read, family: 4 }), ...await cilium.nat({ ...read, family: 6 })];
+    const text = (clock?: Awaited<ReturnType<typeof cilium.clock>>) => cilium.format.nat(records, { version: '1.19', families: [4, 6], clock });
+    const nat = (dir: string) => cli('cilium', 'nat', '--bpffs', node.bpffs, '--version', '1.19', '--state-dir', dir);
+
+    // No runtime config: the stamps raw, and why on stderr (cilium-dbg exits there).
+    const none = stateDir();
+    const raw = nat(none);
+    expect(raw).toEqual({ code: 0, stdout: text(), stderr: `bpfscope: Created= is printed raw: no clock source (open ${none}/agent-runtime-config.json: no such file or directory (ENOENT))\n` });
+    // Each map's entries in the kernel's order, then an empty line.
+    expect(raw.stdout.split('\n\n').map((block) => block.split('\n').sort())).toEqual([
+      [
+        'TCP IN 203.0.113.1:443 -> 192.0.2.10:61000 XLATE_DST 10.3.0.115:41000 Created=? (raw 1000) NeedsCT=0',
+        'TCP OUT 10.3.0.115:41000 -> 203.0.113.1:443 XLATE_SRC 192.0.2.10:61000 Created=? (raw 1000) NeedsCT=1',
+      ],
+      [
+        'UDP IN [2001:db8::1]:53 -> [fd00::a]:30000 XLATE_DST [fd00:10:3::73]:5353 Created=? (raw 900) NeedsCT=0',
+        'UDP OUT [fd00:10:3::73]:5353 -> [2001:db8::1]:53 XLATE_SRC [fd00::a]:30000 Created=? (raw 900) NeedsCT=0',
+      ],
+      [''],
+    ]);
+    // ktime and jiffies: the CLI reads its clock between two of ours, a second or a tick apart at most.
+    for (const [config, source] of [[{ ClockSource: 0 }, { mode: 'ktime' }], [{ ClockSource: 1, KernelHz: 250 }, { mode: 'jiffies', hertz: 250 }]] as const) {
+      const dir = stateDir(config);
+      const before = await cilium.clock(source);
+      const printed = nat(dir);
+      const after = await cilium.clock(source);
+      expect(printed.stderr).toBe('');
+      expect([text(before), text(after)]).toContain(printed.stdout);
+      expect(printed.stdout).toMatch(/^TCP OUT .* Created=\d+sec ago NeedsCT=1$/m);
+    }
   });
 
   it('cilium policy prints port and protocol as cilium-dbg does: ANY, a protocol, a port, a port range', async () => {
