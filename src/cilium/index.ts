@@ -12,7 +12,8 @@ import { ipcacheLookup, readBackends, readConntrack, readEgress, readEndpoints, 
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, encodeSrv6Policy, encodeSrv6Sid, encodeSrv6Vrf, formatSrv6Policy, formatSrv6Sid, formatSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS } from './srv6';
 import { renderPodReport } from './report';
 import { ciliumPoller } from './poll';
-import { decodePolicy, encodePolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
+import { decodePolicy, encodePolicy, formatPolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
+import { decodePolicyStats, encodePolicyStats, POLICY_STATS_LAYOUTS } from './policystats';
 import { directionName, fileName, identityScope, isDropReason, reasonName, reservedIdentityName } from './tables';
 import { CILIUM_VERSIONS, parseVersion, versionName, type CiliumVersion } from './version';
 
@@ -71,6 +72,8 @@ export const cilium = Object.freeze({
     backends: decodeBackends,
     revNat: decodeRevNat,
     policy: decodePolicy,
+    /** `cilium_policystats` (1.18+), per CPU: `cpus` as for metrics. */
+    policyStats: decodePolicyStats,
     srv6Vrf: decodeSrv6Vrf,
     srv6Policy: decodeSrv6Policy,
     srv6Sid: decodeSrv6Sid,
@@ -87,6 +90,7 @@ export const cilium = Object.freeze({
     backends: encodeBackends,
     revNat: encodeRevNat,
     policy: encodePolicy,
+    policyStats: encodePolicyStats,
     srv6Vrf: encodeSrv6Vrf,
     srv6Policy: encodeSrv6Policy,
     srv6Sid: encodeSrv6Sid,
@@ -107,6 +111,8 @@ export const cilium = Object.freeze({
     srv6Vrf: formatSrv6Vrf,
     srv6Policy: formatSrv6Policy,
     srv6Sid: formatSrv6Sid,
+    /** An endpoint's policy map as `cilium-dbg bpf policy get <id> -n` prints it (sorted as it sorts). */
+    policy: formatPolicy,
     /** An explainPod report as text, in the walkthrough's order. */
     pod: renderPodReport,
   }),
@@ -130,6 +136,7 @@ export const cilium = Object.freeze({
     revNat: REV_NAT_LAYOUTS,
     revNat6: REV_NAT6_LAYOUTS,
     policy: POLICY_LAYOUTS,
+    policyStats: POLICY_STATS_LAYOUTS,
     srv6Vrf: SRV6_VRF_LAYOUTS,
     srv6Vrf6: SRV6_VRF6_LAYOUTS,
     srv6Policy: SRV6_POLICY_LAYOUTS,
@@ -158,6 +165,8 @@ export type { EgressRecord } from './egress';
 export type { Srv6VrfRecord, Srv6PolicyRecord, Srv6SidRecord, FamilyEncodeOptions } from './srv6';
 export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';
+export type { PolicyStatsRecord, PolicyStatsEntry } from './policystats';
+export type { CpuCounters, PerCpuDecodeOptions } from './counters';
 export type { ReadOptions, FamilyReadOptions, CiliumMapKind, CiliumMapRecords } from './read';
 export type { CiliumPoller, CiliumChanges } from './poll';
 export type { PodTarget, ExplainOptions } from './explain';

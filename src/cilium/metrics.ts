@@ -9,8 +9,8 @@
 //
 // The sizes never change: the version option chooses (line/file ids and the reason texts).
 import { defineLayout, type Decoded } from '../layout';
-import { checkOptions } from '../validate';
-import { checkBuffers, decodePairs, encodePairs, encodeVersion, rowFor, DECODE_OPTIONS, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
+import { encodePairs, encodeVersion, rowFor, type MapLayout, type PackedEntries } from './codec';
+import { COUNTER, decodeCounterPairs, encodeCounters, type PerCpuDecodeOptions } from './counters';
 import { DIRECTIONS, directionName, fileName, isDropReason, reasonName, type MetricDirection } from './tables';
 import { columns, compareCells } from './text';
 import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type WithPrototype } from './version';
@@ -25,16 +25,12 @@ const KEY_1_16 = defineLayout({
   line: { offset: 2, type: 'u16' },
   file: { offset: 4, type: 'u8' },
 }, 8);
-const VALUE = defineLayout({
-  packets: { offset: 0, type: 'u64' },
-  bytes: { offset: 8, type: 'u64' },
-}, 16);
 
 type Key = Decoded<typeof KEY_1_14.fields> & Partial<Decoded<typeof KEY_1_16.fields>>;
 
 export const METRICS_LAYOUTS: readonly MapLayout[] = [
-  { since: 14, until: 15, map: 'cilium_metrics', name: 'metrics_key (reason, dir) / metrics_value per CPU', keySize: 8, valueSize: 16, key: KEY_1_14, value: VALUE },
-  { since: 16, until: 20, map: 'cilium_metrics', name: 'metrics_key (reason, dir, line, file) / metrics_value per CPU', keySize: 8, valueSize: 16, key: KEY_1_16, value: VALUE },
+  { since: 14, until: 15, map: 'cilium_metrics', name: 'metrics_key (reason, dir) / metrics_value per CPU', keySize: 8, valueSize: 16, key: KEY_1_14, value: COUNTER },
+  { since: 16, until: 20, map: 'cilium_metrics', name: 'metrics_key (reason, dir, line, file) / metrics_value per CPU', keySize: 8, valueSize: 16, key: KEY_1_16, value: COUNTER },
 ];
 
 export interface MetricsRecord {
@@ -56,38 +52,21 @@ export interface MetricsRecord {
   file?: string;
 }
 
-export interface MetricsDecodeOptions extends DecodeOptions {
-  /** Possible CPUs; default: the value bytes / (count × 16). */
-  cpus?: number;
-}
+/** The decode options and `cpus`, the possible CPUs (default: the value bytes / (count × 16)). */
+export type MetricsDecodeOptions = PerCpuDecodeOptions;
 
 /** Decodes packed `cilium_metrics` keys and per-CPU values (possible CPUs × 16 bytes per entry). */
 export function decodeMetrics(keys: Buffer, values: Buffer, count: number, options: MetricsDecodeOptions = {}): CiliumRecords<MetricsRecord> {
-  checkBuffers(keys, values, count);
-  const { cpus: givenCpus, ...rest } = checkOptions<MetricsDecodeOptions>(options, [...DECODE_OPTIONS, 'cpus'], 'cilium metrics decode options');
-  const cpuStride = VALUE.size; // round_up(16, 8)
-  const cpus = givenCpus ?? (count > 0 ? values.length / (count * cpuStride) : 1);
-  if (!Number.isInteger(cpus) || cpus < 1) throw new RangeError(`metrics values: ${values.length} bytes are not ${count} entries × CPUs × ${cpuStride}`);
-  const { keys: ks, minor, used } = decodePairs<Key, never>('metrics', METRICS_LAYOUTS, keys, values, count, { ...rest, valueSize: rest.valueSize ?? VALUE.size }, cpus * cpuStride);
-  const perCpuAll = VALUE.decodeAll(values, count * cpus, cpuStride);
+  const { keys: ks, counters, minor, used } = decodeCounterPairs<Key>('metrics', METRICS_LAYOUTS, keys, values, count, options);
   const prototype = recordPrototype(minor);
   const records = ks.map((k, i): MetricsRecord => {
-    const perCpu = perCpuAll.slice(i * cpus, (i + 1) * cpus);
-    let packets = 0n;
-    let bytes = 0n;
-    for (const c of perCpu) {
-      packets += c.packets;
-      bytes += c.bytes;
-    }
     const record: WithPrototype<MetricsRecord> = {
       __proto__: prototype,
       reason: k.reason,
       reasonName: reasonName(k.reason, minor),
       isDrop: isDropReason(k.reason),
       direction: directionName(k.dir),
-      packets,
-      bytes,
-      perCpu,
+      ...counters[i],
     };
     if (k.line !== undefined && k.file !== undefined) {
       record.line = k.line;
@@ -111,16 +90,13 @@ export interface MetricsEntry {
 /** Packs entries into `cilium_metrics` keys and per-CPU values (`cpus` × 16 bytes per entry). */
 export function encodeMetrics(entries: readonly MetricsEntry[], options: { version?: string; cpus: number }): PackedEntries {
   const { cpus, ...rest } = options;
-  if (!Number.isInteger(cpus) || cpus < 1) throw new RangeError(`cpus must be a positive integer, got ${cpus}`);
+  const values = encodeCounters(entries.map((e) => e.perCpu), cpus);
   const row = rowFor(METRICS_LAYOUTS, encodeVersion(rest, 'cilium metrics encode options'));
   const packed = encodePairs(row, entries.map((e) => {
     const dir = DIRECTIONS.indexOf(e.direction);
     if (dir < 0) throw new RangeError(`unknown direction '${e.direction}'`);
-    if (e.perCpu.length > cpus) throw new RangeError(`${e.perCpu.length} per-CPU values for ${cpus} CPUs`);
     return [{ reason: e.reason, dir, line: e.line, file: e.fileId }, {}] as const;
   }));
-  const values = Buffer.alloc(entries.length * cpus * VALUE.size);
-  entries.forEach((e, i) => e.perCpu.forEach((c, cpu) => VALUE.encode(c, values, (i * cpus + cpu) * VALUE.size)));
   return { ...packed, values };
 }
 

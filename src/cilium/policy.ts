@@ -10,14 +10,24 @@
 //            auth_type @3, packets u64 @8, bytes u64 @16
 //   1.16     24 B: @2 deny bit0, lpm_prefix_length bits 3–7; auth_type @3; packets, bytes
 //   1.17     24 B: as 1.16, @3 auth_type bits 0–6 + has_explicit_auth_type bit7, proxy_port_priority @4
-//   1.18      8 B: the first 6 bytes of 1.17 (counters moved to cilium_policystats)
+//   1.18      8 B: the first 6 bytes of 1.17 (counters moved to cilium_policystats, policystats.ts)
 //   1.19+    12 B: proxy_port, @2 and @3 as 1.17, precedence u32 @4, cookie u32 @8
+//
+// `cilium-dbg bpf policy get <id> -n` (cilium-dbg/cmd/bpf_policy_get.go, `cilium bpf policy get` in
+// 1.14; PortProtoString and Less in pkg/maps/policymap/policymap.go): columns POLICY, DIRECTION,
+// IDENTITY, PORT/PROTO, PROXY PORT, AUTH TYPE, BYTES, PACKETS, PREFIX (the key's prefix length less
+// the 40 static bits), and COOKIE from 1.19; a partial port prefix as `0x<port>/<bits>/<proto>` up to
+// 1.15 and `<first>-<last>/<proto>` after; counters of an entry cilium_policystats has no row for as
+// `-` from 1.18.
 import { defineLayout, type Decoded } from '../layout';
 import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
-import { reservedIdentityName } from './tables';
-import { withLayout, type CiliumRecords } from './version';
+import { goSortSlice } from './gosort';
+import { protocolName, reservedIdentityName } from './tables';
+import { tabwrite } from './text';
+import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
 
-const STATIC_PREFIX_BITS = 40;
+/** The key bits before the protocol: an LPM prefix of 40 matches any protocol and port. */
+export const STATIC_PREFIX_BITS = 40;
 const PROTOCOL_PREFIX_BITS = 48;
 
 const KEY = defineLayout({
@@ -104,7 +114,10 @@ export interface PolicyRecord {
   /** 1.19+. */
   precedence?: number;
   cookie?: number;
-  /** ≤1.17 (counters moved to cilium_policystats in 1.18). */
+  /**
+   * ≤1.17: the entry's own. 1.18+: what cilium_policystats holds for the entry, filled by
+   * cilium.policy() (decode.policy reads the policy map alone); undefined where it has no row.
+   */
   packets?: bigint;
   bytes?: bigint;
   /** 1.14–15. */
@@ -116,9 +129,11 @@ export interface PolicyRecord {
 
 export function decodePolicy(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<PolicyRecord> {
   const { keys: ks, values: vs, minor, used } = decodePairs<Decoded<typeof KEY.fields>, Value>('policy', POLICY_LAYOUTS, keys, values, count, options);
+  const prototype = recordPrototype(minor);
   return withLayout(ks.map((k, i): PolicyRecord => {
     const v = vs[i];
-    const record: PolicyRecord = {
+    const record: WithPrototype<PolicyRecord> = {
+      __proto__: prototype,
       identity: k.identity,
       direction: k.egress ? 'egress' : 'ingress',
       prefixLength: k.prefixlen,
@@ -160,4 +175,83 @@ export function encodePolicy(entries: readonly PolicyEntry[], options?: { versio
       { ...value, deny: deny ? 1 : 0, hasExplicitAuthType: hasExplicitAuthType === undefined ? undefined : hasExplicitAuthType ? 1 : 0 },
     ] as const;
   }));
+}
+
+/** Header cells of `bpf policy get -n`; 1.19 added COOKIE as the last column. */
+const POLICY_HEADER = ['POLICY', 'DIRECTION', 'IDENTITY', 'PORT/PROTO', 'PROXY PORT', 'AUTH TYPE', 'BYTES', 'PACKETS', 'PREFIX'];
+const COOKIE_SINCE = 19;
+/** From 1.18 the counters come from cilium_policystats, and an entry it has no row for prints `-`. */
+const STATS_MAP_SINCE = 18;
+/** The text a map with no entries prints after the header. */
+const EMPTY = 'Policy stats empty. Perhaps the policy enforcement is disabled?\n';
+const NEXTHDR_BITS = 8;
+const FULL_PREFIX_BITS = 24;
+
+/**
+ * The Go that built each version's cilium-dbg (images/builder/Dockerfile at the anchor): the sort's
+ * pattern breaking changed in Go 1.24, which built 1.16's newest patch releases but not 1.17's first.
+ */
+const BUILT_WITH_GO_124: ReadonlySet<Minor> = new Set([16, 18, 19, 20]);
+
+/** `Prefixlen - StaticPrefixBits`: a u32 up to 1.17, a u8 (GetPrefixLen) from 1.18. */
+function protoPortPrefix(prefixLength: number, minor: Minor): number {
+  const bits = prefixLength - STATIC_PREFIX_BITS;
+  return minor >= STATS_MAP_SINCE ? bits & 0xff : bits >>> 0;
+}
+
+/** `PolicyKey.PortProtoString` of that version. */
+function portProtoText(r: PolicyRecord, minor: Minor): string {
+  const prefix = protoPortPrefix(r.prefixLength, minor);
+  const protocol = protocolName(r.protocol ?? 0, minor);
+  if (prefix === 0 || prefix === NEXTHDR_BITS) return protocol;
+  if (prefix === FULL_PREFIX_BITS) return `${r.port}/${protocol}`;
+  if (prefix > NEXTHDR_BITS && prefix < FULL_PREFIX_BITS) {
+    const portBits = prefix - NEXTHDR_BITS;
+    if (minor <= 15) return `0x${r.port.toString(16)}/${portBits}/${protocol}`;
+    return `${r.port}-${(r.port + (0xffff >> portBits)) & 0xffff}/${protocol}`; // a u16 sum
+  }
+  return `<INVALID PREFIX LENGTH: ${prefix}>`;
+}
+
+/** `AuthType.String()`: the names api.AuthType accepts. */
+function authTypeText(authType: number): string {
+  return ['disabled', 'spire', 'test-always-fail'][authType] ?? `Unknown-auth-type-${authType}`;
+}
+
+/** `PolicyEntriesDump.Less`: deny entries first, then ingress before egress, then by identity. */
+function policyLess(a: PolicyRecord, b: PolicyRecord): boolean {
+  if (a.deny !== b.deny) return a.deny;
+  if (a.direction !== b.direction) return a.direction === 'ingress';
+  return a.identity < b.identity;
+}
+
+function counterText(value: bigint | undefined, minor: Minor): string {
+  return value === undefined ? (minor >= STATS_MAP_SINCE ? '-' : '0') : String(value);
+}
+
+/**
+ * What `cilium-dbg bpf policy get <endpoint> -n` of that version prints for an endpoint's policy
+ * map (numeric identities: their labels need the agent). Records in the kernel's order (as
+ * cilium.policy() reads them) come out in cilium-dbg's: it sorts with Go's sort.Slice, which is not
+ * stable, and this sort takes the same steps. The version as formatVersion picks it.
+ */
+export function formatPolicy(records: readonly PolicyRecord[], options?: { version?: string }): string {
+  const minor = formatVersion(records, options, 'cilium.format.policy');
+  const withCookie = minor >= COOKIE_SINCE;
+  // Up to 1.18 every line ends in a tab, leaving PREFIX a padded column; 1.19's ends in the cookie.
+  const header = withCookie ? [...POLICY_HEADER, 'COOKIE'] : [...POLICY_HEADER, ''];
+  const sorted = goSortSlice([...records], policyLess, { go124: BUILT_WITH_GO_124.has(minor) });
+  const rows = sorted.map((r) => [
+    r.deny ? 'Deny' : 'Allow',
+    r.direction === 'egress' ? 'Egress' : 'Ingress',
+    String(r.identity),
+    portProtoText(r, minor),
+    r.proxyPort === 0 ? 'NONE' : String(r.proxyPort),
+    authTypeText(r.authType),
+    counterText(r.bytes, minor),
+    counterText(r.packets, minor),
+    String(protoPortPrefix(r.prefixLength, minor)),
+    withCookie ? String(r.cookie ?? 0) : '',
+  ]);
+  return tabwrite([header, ...rows]) + (records.length === 0 ? EMPTY : '');
 }

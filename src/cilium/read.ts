@@ -12,8 +12,10 @@ import { decodeIpcache, IPCACHE_LAYOUTS, lookupIpcache, parsePrefix, type Ipcach
 import { decodeBackends, decodeRevNat, decodeServices, lbLayouts, type BackendRecord, type RevNatRecord, type ServiceRecord } from './lb';
 import { decodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS, type NatRecord } from './nat';
 import { decodeEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS, type EgressRecord } from './egress';
-import { decodeMetrics, METRICS_LAYOUTS, type MetricsDecodeOptions, type MetricsRecord } from './metrics';
+import type { PerCpuDecodeOptions } from './counters';
+import { decodeMetrics, METRICS_LAYOUTS, type MetricsRecord } from './metrics';
 import { decodePolicy, policyMapNames, POLICY_LAYOUTS, type PolicyRecord } from './policy';
+import { addPolicyStats, decodePolicyStats, POLICY_STATS_LAYOUTS, POLICY_STATS_MAP, POLICY_STATS_SINCE } from './policystats';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS, type Srv6PolicyRecord, type Srv6SidRecord, type Srv6VrfRecord } from './srv6';
 import { DEFAULT_BPFFS, globalsDir, isKernelName } from './specs';
 import { parseVersion, withLayout, type CiliumRecords, type LayoutUsed } from './version';
@@ -28,7 +30,7 @@ export interface ReadOptions {
 
 const READ_OPTIONS = ['bpffs', 'version'] as const;
 
-type Decoder<T> = (keys: Buffer, values: Buffer, count: number, options: MetricsDecodeOptions) => CiliumRecords<T>;
+type Decoder<T> = (keys: Buffer, values: Buffer, count: number, options: PerCpuDecodeOptions) => CiliumRecords<T>;
 
 export interface Found {
   map: BpfMap;
@@ -93,7 +95,7 @@ export interface Located<T> {
  */
 export function decodeLocated<T>(loc: Located<T>, keys: Buffer, values: Buffer, count: number, cpus?: number): CiliumRecords<T> {
   const info = loc.found.map.info;
-  const options: MetricsDecodeOptions = { version: loc.version, keySize: info.keySize, valueSize: info.valueSize, map: loc.found.name };
+  const options: PerCpuDecodeOptions = { version: loc.version, keySize: info.keySize, valueSize: info.valueSize, map: loc.found.name };
   if (cpus !== undefined) options.cpus = cpus;
   const records = loc.decode(keys, values, count, options);
   const layout: LayoutUsed = { ...records.layout, mapId: info.id };
@@ -262,7 +264,10 @@ export async function readSrv6Sid(options?: ReadOptions): Promise<CiliumRecords<
   return readFound(await locate('srv6Sid', options));
 }
 
-/** An endpoint's policy map, found by pin only (the kernel's 15-character names collide). */
+/**
+ * An endpoint's policy map, found by pin only (the kernel's 15-character names collide); from 1.18
+ * with the counters `cilium_policystats` keeps for its entries (none when the node has no such map).
+ */
 export async function readPolicy(endpointId: number, options?: ReadOptions): Promise<CiliumRecords<PolicyRecord>> {
   // A wrong type is a TypeError, a number out of range a RangeError, as checkId() tells them apart.
   if (typeof endpointId !== 'number') throw new TypeError(`endpointId must be a number, got ${describe(endpointId)}`);
@@ -273,5 +278,11 @@ export async function readPolicy(endpointId: number, options?: ReadOptions): Pro
   const minor = parseVersion(o.version);
   const names = policyMapNames(endpointId); // newest name first
   if (minor !== undefined && minor <= 16) names.reverse();
-  return readFound({ found: await findMap(names, POLICY_LAYOUTS, o.bpffs, false), decode: decodePolicy, version: o.version });
+  const records = await readFound({ found: await findMap(names, POLICY_LAYOUTS, o.bpffs, false), decode: decodePolicy, version: o.version });
+  const decodedWith = parseVersion(records.layout.version)!;
+  if (decodedWith >= POLICY_STATS_SINCE) {
+    const stats = await findMap([POLICY_STATS_MAP], POLICY_STATS_LAYOUTS, o.bpffs).catch((err: unknown) => (err instanceof BpfError && err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+    if (stats) addPolicyStats(records, await readFound({ found: stats, decode: decodePolicyStats, version: records.layout.version }), endpointId);
+  }
+  return records;
 }

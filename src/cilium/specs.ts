@@ -10,10 +10,12 @@ import { NAT4_LAYOUTS } from './nat';
 import { EGRESS_LAYOUTS } from './egress';
 import { METRICS_LAYOUTS } from './metrics';
 import { POLICY_LAYOUTS } from './policy';
+import { POLICY_STATS_LAYOUTS, POLICY_STATS_SINCE } from './policystats';
 import type { Minor } from './version';
 
 export const DEFAULT_BPFFS = '/sys/fs/bpf';
 const BPF_F_NO_PREALLOC = 1;
+const BPF_F_NO_COMMON_LRU = 1 << 1;
 const BPF_F_RDONLY_PROG = 1 << 7;
 
 /** The kernel keeps 15 characters of a map's or program's name (BPF_OBJ_NAME_LEN 16, cilium-maps.md §7.1). */
@@ -78,4 +80,14 @@ export function globalMapSpecs(minor: Minor): Record<GlobalMapKind, CiliumMapSpe
 export function policyMapSpec(minor: Minor, endpointId: number): CiliumMapSpec {
   const row = rowFor(POLICY_LAYOUTS, minor);
   return spec(row, 'lpm_trie', 16384, BPF_F_NO_PREALLOC, `${row.map}_${String(endpointId).padStart(5, '0')}`);
+}
+
+/**
+ * `cilium_policystats` (1.18+; undefined before): an LRU per-CPU hash with per-CPU LRU lists, of
+ * `--bpf-policy-stats-map-max` (65536) entries rounded down to a multiple of the possible CPUs.
+ */
+export function policyStatsMapSpec(minor: Minor, cpus: number): CiliumMapSpec | undefined {
+  if (minor < POLICY_STATS_SINCE) return undefined;
+  const maxEntries = 1 << 16;
+  return spec(rowFor(POLICY_STATS_LAYOUTS, minor), 'lru_percpu_hash', maxEntries - (maxEntries % cpus), BPF_F_NO_COMMON_LRU);
 }

@@ -19,7 +19,7 @@ import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
 import { protocolName as ciliumProtocolName } from '../cilium/tables';
 import { NEWEST_VERSION } from '../cilium/version';
-import { cilium, type CiliumRecords, type CiliumVersion, type MetricsRecord, type PodTarget, type PolicyRecord } from '../cilium';
+import { cilium, type CiliumRecords, type CiliumVersion, type MetricsRecord, type PodTarget } from '../cilium';
 import { checkId } from '../validate';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
 import { attachmentDetails, bold, bytes, dim, oneLine, table, toJson } from './format';
@@ -74,7 +74,7 @@ const USAGE = `usage: bpfscope [command] [--json]
   cilium drops [--interval ms] [--count n] [--version V] [--bpffs DIR]
                           the drops counted in cilium_metrics since the last tick, live
   cilium policy <endpoint-id> [--version V] [--bpffs DIR]
-                          an endpoint's policy map, as a table
+                          cilium-dbg bpf policy get <endpoint-id> -n: an endpoint's policy map
   explain <pid|container-id|ip> [--version V] [--bpffs DIR]
   cilium explain <pid|container-id|ip> [--version V] [--bpffs DIR]
                           a pod's datapath end to end (the walkthrough), with findings; every map
@@ -398,7 +398,7 @@ const commands: Record<string, Command> = {
       if (target === undefined || rest.length > 0 || !/^\d+$/.test(target)) throw new UsageError('usage: bpfscope cilium policy <endpoint-id>');
       if (Number(target) > MAX_ENDPOINT_ID) throw new UsageError(`an endpoint id is at most ${MAX_ENDPOINT_ID} (a u16), got ${target}`);
       const records = await cilium.policy(Number(target), read);
-      print(ctx, records, () => table(['direction', 'identity', 'name', 'port/proto', 'proxy', 'deny', 'packets', 'bytes'], records.map((r) => [r.direction, r.identity, r.identityName, portProto(r), r.proxyPort, r.deny ? 'deny' : 'allow', r.packets, r.bytes])));
+      printCiliumDbg(ctx, records, cilium.format.policy);
       return;
     }
     if (what === 'srv6') {
@@ -597,19 +597,6 @@ const MAX_ENDPOINT_ID = 0xffff;
 /** An IP protocol by the name the newest cilium-dbg prints (its u8proto table); others as the number. */
 function protocolName(protocol: number): string {
   return ciliumProtocolName(protocol, NEWEST_VERSION);
-}
-
-/**
- * A policy entry's port and protocol as cilium-dbg's `PolicyKey.PortProtoString` prints them: `ANY`
- * (any protocol and port), `TCP` (the protocol, any port), `8080/TCP`, and for a port prefix the
- * range it covers, `8080-8095/TCP` (8080/12).
- */
-function portProto(r: PolicyRecord): string {
-  if (r.protocol === undefined) return 'ANY';
-  const protocol = protocolName(r.protocol);
-  if (r.portPrefixLength === 0) return protocol;
-  const last = r.port | (0xffff >> r.portPrefixLength);
-  return `${last === r.port ? r.port : `${r.port}-${last}`}/${protocol}`;
 }
 
 /**

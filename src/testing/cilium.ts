@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cilium } from '../cilium';
-import { globalMapSpecs, globalsDir, endpointLinksDir, policyMapSpec, type CiliumMapSpec } from '../cilium/specs';
+import { globalMapSpecs, globalsDir, endpointLinksDir, policyMapSpec, policyStatsMapSpec, type CiliumMapSpec } from '../cilium/specs';
 import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from '../cilium/version';
 import { listInterfaces } from '../interfaces';
 import { listNetns } from '../netns';
@@ -294,13 +294,23 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
     const revNat = cilium.encode.revNat([{ revNatIndex: 1, address: SERVICE_IP, port: 53 }], { version });
     await fill(await makeMap(specs.revNat, FIXTURE_MAX_ENTRIES), revNat, revNat.valueSize);
 
-    // Per endpoint: a policy map allowing TCP 80 from the other pods and all egress.
+    // Per endpoint: a policy map allowing TCP 80 from the other pods and all egress. The egress
+    // entry has counted traffic: in the entry up to 1.17, in cilium_policystats from 1.18 (where
+    // the ingress entries, which counted none, have no row).
+    const statsSpec = policyStatsMapSpec(minor, cpus);
+    const statsMap = statsSpec && (await makeMap(statsSpec, FIXTURE_MAX_ENTRIES - (FIXTURE_MAX_ENTRIES % cpus)));
     for (const p of pods) {
       const policy = cilium.encode.policy([
-        { identity: 0, direction: 'egress' },
+        { identity: 0, direction: 'egress', packets: 4n, bytes: 296n },
         ...pods.filter((o) => o !== p).map((o) => ({ identity: o.identity, direction: 'ingress' as const, protocol: 6, port: 80 })),
       ], { version });
       await fill(await makeMap(policyMapSpec(minor, p.endpointId)), policy, policy.valueSize);
+      if (statsMap) {
+        const stats = cilium.encode.policyStats([
+          { endpointId: p.endpointId, identity: 0, direction: 'egress', lpmPrefixLength: 0, protocol: 0, port: 0, perCpu: spread(4, 296) },
+        ], { version, cpus });
+        await fill(statsMap, stats, cpus * 16);
+      }
     }
 
     // Programs: cil_from_container on each lxc ingress (tcx with a pinned link from 1.16, a cls_bpf

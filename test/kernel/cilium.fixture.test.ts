@@ -78,6 +78,9 @@ describeKernel('createFakeCiliumNode', () => {
       expect(show('cilium_ct4_global')).toMatchObject({ type: 'lru_hash', bytes_key: 14, bytes_value: 56 });
       const policyName = `${version >= '1.17' ? 'cilium_policy_v2' : 'cilium_policy'}_00077`;
       expect(show(policyName)).toMatchObject({ type: 'lpm_trie', bytes_key: 12 });
+      // 1.18+: the policy counters of every endpoint in one LRU per-CPU hash with per-CPU lists (BPF_F_NO_COMMON_LRU).
+      if (version >= '1.18') expect(show('cilium_policystats')).toMatchObject({ type: 'lru_percpu_hash', bytes_key: 12, bytes_value: 16, flags: 2 });
+      else expect(n.maps.cilium_policystats).toBeUndefined();
 
       const ipc = dumpPacked(`${globals}/${ipcacheName}`);
       const ipcache = cilium.decode.ipcache(ipc.keys, ipc.values, ipc.count, { version });

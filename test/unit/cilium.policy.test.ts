@@ -1,0 +1,183 @@
+// `cilium-dbg bpf policy get <id> -n` of each version, from policy entries laid out by hand
+// (cilium-dbg/cmd/bpf_policy_get.go and pkg/maps/policymap at each version), the policy stats map
+// of 1.18+, and Go's sort.Slice, whose order of equal rows the text depends on.
+import { describe, expect, it } from 'vitest';
+import { cilium } from 'bpfscope';
+import { goSortSlice } from '../../dist/cjs/cilium/gosort.js';
+
+/** struct policy_key (12 B): prefixlen @0, sec_label @4, egress bit0 @8, protocol @9, dport be16 @10. */
+function key(prefixlen: number, identity: number, egress: boolean, proto: number, port: number): Buffer {
+  const b = Buffer.alloc(12);
+  b.writeUInt32LE(prefixlen, 0);
+  b.writeUInt32LE(identity, 4);
+  b[8] = egress ? 1 : 0;
+  b[9] = proto;
+  b.writeUInt16BE(port, 10);
+  return b;
+}
+
+interface Value {
+  proxyPort?: number;
+  deny?: boolean;
+  /** The auth_type byte as stored (1.17+: bit 7 is has_explicit_auth_type). */
+  auth?: number;
+  /** The protocol and port prefix (1.16+ keep it in the value too). */
+  prefix: number;
+  packets?: bigint;
+  bytes?: bigint;
+  cookie?: number;
+}
+
+/** struct policy_entry of that version: 24 B with counters ≤1.17, 8 B in 1.18, 12 B from 1.19. */
+function value(version: string, v: Value): Buffer {
+  const minor = Number(version.split('.')[1]);
+  const b = Buffer.alloc(minor <= 17 ? 24 : minor === 18 ? 8 : 12);
+  b.writeUInt16BE(v.proxyPort ?? 0, 0);
+  // 1.14–15: deny bit0, wildcard_protocol bit1, wildcard_dport bit2; 1.16+: deny, lpm_prefix_length bits 3–7.
+  b[2] = (v.deny ? 1 : 0) | (minor <= 15 ? (v.prefix === 0 ? 0b110 : v.prefix === 8 ? 0b100 : 0) : v.prefix << 3);
+  b[3] = v.auth ?? 0;
+  if (minor <= 17) {
+    b.writeBigUInt64LE(v.packets ?? 0n, 8);
+    b.writeBigUInt64LE(v.bytes ?? 0n, 16);
+  }
+  if (minor >= 19) b.writeUInt32LE(v.cookie ?? 0, 8);
+  return b;
+}
+
+// The map's entries in the kernel's order: any egress (counted), TCP 80 from 12001 through a proxy
+// with spire, deny TCP 8080-8095 from world, UDP from remote-node, deny TCP 443 to a CIDR identity,
+// UDP 53 from 12001 (equal to the TCP 80 entry for the sort: the order between them is the sort's).
+const ENTRIES: [Buffer, Value][] = [
+  [key(40, 0, true, 0, 0), { prefix: 0, packets: 4n, bytes: 296n }],
+  [key(64, 12001, false, 6, 80), { prefix: 24, proxyPort: 15001, auth: 0x81, packets: 10n, bytes: 1200n, cookie: 3 }],
+  [key(60, 2, false, 6, 8080), { prefix: 20, deny: true, cookie: 9 }],
+  [key(48, 6, false, 17, 0), { prefix: 8 }],
+  [key(64, 0x1000001, true, 6, 443), { prefix: 24, deny: true }],
+  [key(64, 12001, false, 17, 53), { prefix: 24 }],
+];
+
+function decode(version: string, entries = ENTRIES) {
+  const keys = Buffer.concat(entries.map(([k]) => k));
+  const values = Buffer.concat(entries.map(([, v]) => value(version, v)));
+  return cilium.decode.policy(keys, values, entries.length, { version, map: `cilium_policy${Number(version.split('.')[1]) >= 17 ? '_v2' : ''}_00042` });
+}
+
+describe('cilium.format.policy: `cilium-dbg bpf policy get <id> -n` of each version', () => {
+  it('1.14/1.15: deny first, ingress before egress, by identity; a partial port as 0x<port>/<bits>; the auth byte whole', () => {
+    const text = [
+      'POLICY   DIRECTION   IDENTITY   PORT/PROTO      PROXY PORT   AUTH TYPE               BYTES   PACKETS   PREFIX   ',
+      'Deny     Ingress     2          0x1f90/12/TCP   NONE         disabled                0       0         20       ',
+      'Deny     Egress      16777217   443/TCP         NONE         disabled                0       0         24       ',
+      'Allow    Ingress     6          UDP             NONE         disabled                0       0         8        ',
+      'Allow    Ingress     12001      80/TCP          15001        Unknown-auth-type-129   1200    10        24       ',
+      'Allow    Ingress     12001      53/UDP          NONE         disabled                0       0         24       ',
+      'Allow    Egress      0          ANY             NONE         disabled                296     4         0        ',
+      '',
+    ].join('\n');
+    expect(cilium.format.policy(decode('1.14'))).toBe(text);
+    expect(cilium.format.policy(decode('1.15'))).toBe(text);
+  });
+
+  it('1.16: a port range as first-last; 1.17: auth_type without the explicit bit', () => {
+    const v116 = cilium.format.policy(decode('1.16')).split('\n');
+    expect(v116[1]).toBe('Deny     Ingress     2          8080-8095/TCP   NONE         disabled                0       0         20       ');
+    expect(v116[4]).toBe('Allow    Ingress     12001      80/TCP          15001        Unknown-auth-type-129   1200    10        24       ');
+    expect(cilium.format.policy(decode('1.17'))).toBe([
+      'POLICY   DIRECTION   IDENTITY   PORT/PROTO      PROXY PORT   AUTH TYPE   BYTES   PACKETS   PREFIX   ',
+      'Deny     Ingress     2          8080-8095/TCP   NONE         disabled    0       0         20       ',
+      'Deny     Egress      16777217   443/TCP         NONE         disabled    0       0         24       ',
+      'Allow    Ingress     6          UDP             NONE         disabled    0       0         8        ',
+      'Allow    Ingress     12001      80/TCP          15001        spire       1200    10        24       ',
+      'Allow    Ingress     12001      53/UDP          NONE         disabled    0       0         24       ',
+      'Allow    Egress      0          ANY             NONE         disabled    296     4         0        ',
+      '',
+    ].join('\n'));
+  });
+
+  it('1.18: counters from cilium_policystats, `-` for an entry it has no row for', () => {
+    // decode.policy reads the policy map alone; cilium.policy() adds the stats map's counters.
+    const records = decode('1.18');
+    Object.assign(records[0], { packets: 4n, bytes: 296n });
+    expect(cilium.format.policy(records)).toBe([
+      'POLICY   DIRECTION   IDENTITY   PORT/PROTO      PROXY PORT   AUTH TYPE   BYTES   PACKETS   PREFIX   ',
+      'Deny     Ingress     2          8080-8095/TCP   NONE         disabled    -       -         20       ',
+      'Deny     Egress      16777217   443/TCP         NONE         disabled    -       -         24       ',
+      'Allow    Ingress     6          UDP             NONE         disabled    -       -         8        ',
+      'Allow    Ingress     12001      80/TCP          15001        spire       -       -         24       ',
+      'Allow    Ingress     12001      53/UDP          NONE         disabled    -       -         24       ',
+      'Allow    Egress      0          ANY             NONE         disabled    296     4         0        ',
+      '',
+    ].join('\n'));
+  });
+
+  it('1.19+: the cookie, the last column (unpadded); an empty map says so after the header', () => {
+    const text = [
+      'POLICY   DIRECTION   IDENTITY   PORT/PROTO      PROXY PORT   AUTH TYPE   BYTES   PACKETS   PREFIX   COOKIE',
+      'Deny     Ingress     2          8080-8095/TCP   NONE         disabled    -       -         20       9',
+      'Deny     Egress      16777217   443/TCP         NONE         disabled    -       -         24       0',
+      'Allow    Ingress     6          UDP             NONE         disabled    -       -         8        0',
+      'Allow    Ingress     12001      80/TCP          15001        spire       -       -         24       3',
+      'Allow    Ingress     12001      53/UDP          NONE         disabled    -       -         24       0',
+      'Allow    Egress      0          ANY             NONE         disabled    -       -         0        0',
+      '',
+    ].join('\n');
+    expect(cilium.format.policy(decode('1.19'))).toBe(text);
+    // Copies keep the version that decoded them.
+    expect(cilium.format.policy([...decode('1.20')])).toBe(text);
+    expect(cilium.format.policy([], { version: '1.19' })).toBe(
+      'POLICY   DIRECTION   IDENTITY   PORT/PROTO   PROXY PORT   AUTH TYPE   BYTES   PACKETS   PREFIX   COOKIE\nPolicy stats empty. Perhaps the policy enforcement is disabled?\n');
+    expect(cilium.format.policy([], { version: '1.14' })).toBe(
+      'POLICY   DIRECTION   IDENTITY   PORT/PROTO   PROXY PORT   AUTH TYPE   BYTES   PACKETS   PREFIX   \nPolicy stats empty. Perhaps the policy enforcement is disabled?\n');
+  });
+
+  it('a prefix outside 0 and 8–24 is invalid: a u32 below 40 bits up to 1.17, a u8 from 1.18; a port range wraps at 16 bits', () => {
+    const odd: [Buffer, Value][] = [[key(44, 7, false, 6, 0), { prefix: 4 }], [key(30, 8, false, 0, 0), { prefix: 0 }], [key(49, 9, false, 6, 0xffff), { prefix: 9 }]];
+    const cells = (version: string) => cilium.format.policy(decode(version, odd)).split('\n').slice(1, 4).map((l) => l.split(/ {3,}/));
+    expect(cells('1.17').map((c) => [c[3], c[8]])).toEqual([['<INVALID PREFIX LENGTH: 4>', '4'], ['<INVALID PREFIX LENGTH: 4294967286>', '4294967286'], ['65535-32766/TCP', '9']]);
+    expect(cells('1.18').map((c) => [c[3], c[8]])).toEqual([['<INVALID PREFIX LENGTH: 4>', '4'], ['<INVALID PREFIX LENGTH: 246>', '246'], ['65535-32766/TCP', '9']]);
+    expect(cells('1.15')[2][3]).toBe('0xffff/1/TCP');
+    expect(() => cilium.format.policy('nope' as never)).toThrow(TypeError);
+  });
+});
+
+describe('cilium policy stats (struct policy_stats_key 12 B, policy_stats_value 16 B per CPU)', () => {
+  it('decodes the endpoint, the entry key and the counters summed over CPUs; the encoder writes the same bytes', () => {
+    const k = Buffer.alloc(12);
+    k.writeUInt16LE(42, 0); // endpoint_id
+    k[3] = 20; // prefix_len
+    k.writeUInt32LE(2, 4);
+    k[8] = 1; // egress
+    k[9] = 6;
+    k.writeUInt16BE(8080, 10);
+    const v = Buffer.alloc(32); // two CPUs
+    v.writeBigUInt64LE(3n, 0);
+    v.writeBigUInt64LE(300n, 8);
+    v.writeBigUInt64LE(1n, 16);
+    v.writeBigUInt64LE(60n, 24);
+    const [r, ...none] = cilium.decode.policyStats(k, v, 1, { cpus: 2 });
+    expect(none).toEqual([]);
+    expect(r).toEqual({
+      endpointId: 42, identity: 2, direction: 'egress', lpmPrefixLength: 20, protocol: 6, port: 8080, packets: 4n, bytes: 360n,
+      perCpu: [{ packets: 3n, bytes: 300n }, { packets: 1n, bytes: 60n }],
+    });
+    expect(cilium.decode.policyStats(k, v, 1).layout).toMatchObject({ map: 'cilium_policystats', version: '1.20', keySize: 12, valueSize: 16 });
+    expect(cilium.encode.policyStats([r], { cpus: 2 })).toMatchObject({ keys: k, values: v, map: 'cilium_policystats' });
+    expect(cilium.layouts.policyStats.map((row) => [row.since, row.until])).toEqual([[18, 20]]);
+  });
+});
+
+describe("Go's sort.Slice (the order cilium-dbg prints equal rows in)", () => {
+  // Expected orders printed by Go 1.23.5's sort.Slice, and by the same package with Go 1.24's
+  // pattern-breaking shifts, for keys (i*a + b) % m (indexes of the sorted items).
+  const sorted = (n: number, a: number, b: number, m: number, go124: boolean) =>
+    goSortSlice(Array.from({ length: n }, (_, i) => ({ key: (i * a + b) % m, i })), (x, y) => x.key < y.key, { go124 }).map((x) => x.i).join(',');
+
+  it('takes the steps of Go 1.23 and of Go 1.24+, which order equal elements differently', () => {
+    expect(sorted(20, 997, 1, 2, false)).toBe('15,17,9,3,13,5,11,7,19,1,10,6,12,4,14,0,16,2,18,8');
+    expect(sorted(20, 997, 1, 2, true)).toBe('15,1,19,3,17,5,13,7,9,11,12,8,10,6,14,0,16,4,18,2');
+    expect(sorted(64, 5, 0, 7, false)).toBe('14,63,28,0,42,56,21,7,35,49,10,52,38,24,59,45,3,17,31,34,20,41,27,55,6,13,62,48,16,37,30,44,2,51,9,23,58,33,5,54,40,19,61,47,26,12,15,8,29,1,50,43,36,57,22,46,39,53,18,4,60,25,32,11');
+    expect(sorted(64, 5, 0, 7, true)).toBe('14,35,21,42,28,56,0,7,63,49,38,17,3,31,59,45,24,10,52,20,55,62,41,13,6,34,48,27,16,37,30,44,2,51,9,23,58,33,5,54,40,19,61,47,26,12,15,8,29,1,50,43,36,57,22,46,39,53,18,4,60,25,32,11');
+    // Up to 12 elements it is an insertion sort: equal elements keep their order.
+    expect(sorted(12, 997, 1, 2, true)).toBe('1,3,5,7,9,11,0,2,4,6,8,10');
+  });
+});
