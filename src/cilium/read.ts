@@ -266,7 +266,7 @@ export async function readSrv6Sid(options?: ReadOptions): Promise<CiliumRecords<
 
 /**
  * An endpoint's policy map, found by pin only (the kernel's 15-character names collide); from 1.18
- * with the counters `cilium_policystats` keeps for its entries (none when the node has no such map).
+ * with the counters `cilium_policystats` (pinned beside it) keeps for its entries, none without it.
  */
 export async function readPolicy(endpointId: number, options?: ReadOptions): Promise<CiliumRecords<PolicyRecord>> {
   // A wrong type is a TypeError, a number out of range a RangeError, as checkId() tells them apart.
@@ -281,7 +281,8 @@ export async function readPolicy(endpointId: number, options?: ReadOptions): Pro
   const records = await readFound({ found: await findMap(names, POLICY_LAYOUTS, o.bpffs, false), decode: decodePolicy, version: o.version });
   const decodedWith = parseVersion(records.layout.version)!;
   if (decodedWith >= POLICY_STATS_SINCE) {
-    const stats = await findMap([POLICY_STATS_MAP], POLICY_STATS_LAYOUTS, o.bpffs).catch((err: unknown) => (err instanceof BpfError && err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+    // By pin only, as the policy map: a map of that name elsewhere may be another node's.
+    const stats = await findMap([POLICY_STATS_MAP], POLICY_STATS_LAYOUTS, o.bpffs, false).catch((err: unknown) => (err instanceof BpfError && err.code === 'ENOENT' ? undefined : Promise.reject(err)));
     if (stats) addPolicyStats(records, await readFound({ found: stats, decode: decodePolicyStats, version: records.layout.version }), endpointId);
   }
   return records;

@@ -10,7 +10,7 @@ import { bpftool, describeKernel, mustBpffs, owned, possibleCpus } from '../help
 interface DumpEntry { key: string[]; value?: string[]; values?: { cpu: number; value: string[] }[] }
 const bytes = (hex: string[]) => Buffer.from(hex.map((h) => parseInt(h, 16)));
 
-async function cilMap(bpffs: string | undefined, spec: { name: string; type: 'hash' | 'lru_hash' | 'lpm_trie' | 'percpu_hash'; keySize: number; valueSize: number; maxEntries: number; flags?: number }, packed: { keys: Buffer; values: Buffer; count: number; keySize: number; valueSize: number }, valueStride = packed.valueSize) {
+async function cilMap(bpffs: string | undefined, spec: { name: string; type: 'hash' | 'lru_hash' | 'lpm_trie' | 'percpu_hash' | 'lru_percpu_hash'; keySize: number; valueSize: number; maxEntries: number; flags?: number }, packed: { keys: Buffer; values: Buffer; count: number; keySize: number; valueSize: number }, valueStride = packed.valueSize) {
   const map = owned(await createMap(spec));
   for (let i = 0; i < packed.count; i++) {
     await updateElem(map, packed.keys.subarray(i * packed.keySize, (i + 1) * packed.keySize), packed.values.subarray(i * valueStride, (i + 1) * valueStride));
@@ -73,6 +73,36 @@ describeKernel('cilium readers', () => {
       expect(metrics.find((m) => m.reason === reason)?.perCpu).toHaveLength(entry.values.length);
     }
     expect(cilium.format.metrics(metrics)).toContain('Policy denied');
+  });
+
+  it('1.18+: cilium.policy() takes counters from the cilium_policystats pinned beside it, summed over CPUs as bpftool shows them', async () => {
+    const cpus = possibleCpus();
+    const policy = cilium.encode.policy([
+      { identity: 0, direction: 'egress' },
+      { identity: 7, direction: 'ingress', protocol: 6, port: 8080, portPrefixLength: 12 },
+    ], { version: '1.18' });
+    const policySpec = { name: 'cilium_policy_v2_00042', type: 'lpm_trie', keySize: 12, valueSize: 8, maxEntries: 16, flags: 1 } as const;
+    const statsSpec = { name: 'cilium_policystats', type: 'lru_percpu_hash', keySize: 12, valueSize: 16, maxEntries: 64 * cpus, flags: 2 } as const;
+    const perCpu = Array.from({ length: cpus }, (_, i) => ({ packets: BigInt(i + 1), bytes: BigInt(60 * (i + 1)) }));
+    // The TCP 8080-8095 entry of endpoint 42 counted; endpoint 43's any-egress entry, not 42's.
+    const stats = cilium.encode.policyStats([
+      { endpointId: 42, identity: 7, direction: 'ingress', lpmPrefixLength: 20, protocol: 6, port: 8080, perCpu },
+      { endpointId: 43, identity: 0, direction: 'egress', lpmPrefixLength: 0, protocol: 0, port: 0, perCpu },
+    ], { cpus });
+    const bpffs = await mustBpffs();
+    await cilMap(bpffs, policySpec, policy);
+    await cilMap(bpffs, statsSpec, stats, cpus * 16);
+    const tool = bpftool<{ key: string[]; values: { cpu: number; value: string[] }[] }[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/cilium_policystats`);
+    const counted = tool.find((e) => bytes(e.key).readUInt16LE(0) === 42)!;
+    const sum = (at: number) => counted.values.reduce((n, c) => n + bytes(c.value).readBigUInt64LE(at), 0n);
+    const records = await cilium.policy(42, { bpffs });
+    expect(records.find((r) => r.identity === 7)).toMatchObject({ packets: sum(0), bytes: sum(8) });
+    expect(records.find((r) => r.identity === 0)?.packets).toBeUndefined();
+    // A node with no stats map pinned keeps no counters, and another's (unpinned here) is not read.
+    const bare = await mustBpffs();
+    await cilMap(bare, policySpec, policy);
+    await cilMap(undefined, statsSpec, stats, cpus * 16);
+    expect((await cilium.policy(42, { bpffs: bare })).map((r) => r.packets)).toEqual([undefined, undefined]);
   });
 
   it('finds an unpinned map by name, reports a missing one as ENOENT, and rejects bad options', async () => {
