@@ -21,7 +21,6 @@
 // `-` from 1.18.
 import { defineLayout, type Decoded } from '../layout';
 import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
-import { goSortSlice } from './gosort';
 import { protocolName, reservedIdentityName } from './tables';
 import { tabwrite } from './text';
 import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
@@ -187,12 +186,6 @@ const EMPTY = 'Policy stats empty. Perhaps the policy enforcement is disabled?\n
 const NEXTHDR_BITS = 8;
 const FULL_PREFIX_BITS = 24;
 
-/**
- * The Go that built each version's cilium-dbg (images/builder/Dockerfile at the anchor): the sort's
- * pattern breaking changed in Go 1.24, which built 1.16's newest patch releases but not 1.17's first.
- */
-const BUILT_WITH_GO_124: ReadonlySet<Minor> = new Set([16, 18, 19, 20]);
-
 /** `Prefixlen - StaticPrefixBits`: a u32 up to 1.17, a u8 (GetPrefixLen) from 1.18. */
 function protoPortPrefix(prefixLength: number, minor: Minor): number {
   const bits = prefixLength - STATIC_PREFIX_BITS;
@@ -218,11 +211,11 @@ function authTypeText(authType: number): string {
   return ['disabled', 'spire', 'test-always-fail'][authType] ?? `Unknown-auth-type-${authType}`;
 }
 
-/** `PolicyEntriesDump.Less`: deny entries first, then ingress before egress, then by identity. */
-function policyLess(a: PolicyRecord, b: PolicyRecord): boolean {
-  if (a.deny !== b.deny) return a.deny;
-  if (a.direction !== b.direction) return a.direction === 'ingress';
-  return a.identity < b.identity;
+/** `PolicyEntriesDump.Less` as a comparator: deny entries first, then ingress before egress, then by identity. */
+function comparePolicyRows(a: PolicyRecord, b: PolicyRecord): number {
+  if (a.deny !== b.deny) return a.deny ? -1 : 1;
+  if (a.direction !== b.direction) return a.direction === 'ingress' ? -1 : 1;
+  return a.identity - b.identity;
 }
 
 function counterText(value: bigint | undefined, minor: Minor): string {
@@ -231,16 +224,18 @@ function counterText(value: bigint | undefined, minor: Minor): string {
 
 /**
  * What `cilium-dbg bpf policy get <endpoint> -n` of that version prints for an endpoint's policy
- * map (numeric identities: their labels need the agent). Records in the kernel's order (as
- * cilium.policy() reads them) come out in cilium-dbg's: it sorts with Go's sort.Slice, which is not
- * stable, and this sort takes the same steps. The version as formatVersion picks it.
+ * map (numeric identities: their labels need the agent), its rows sorted as cilium-dbg sorts them.
+ * Rows that sort alike (one identity's ports) keep the records' order, the kernel's as
+ * cilium.policy() reads them: cilium-dbg's Go sort.Slice keeps it in maps of up to 12 entries (an
+ * insertion sort), and in longer ones leaves them in an order of its quicksort's steps, which this
+ * does not reproduce. The version as formatVersion picks it.
  */
 export function formatPolicy(records: readonly PolicyRecord[], options?: { version?: string }): string {
   const minor = formatVersion(records, options, 'cilium.format.policy');
   const withCookie = minor >= COOKIE_SINCE;
   // Up to 1.18 every line ends in a tab, leaving PREFIX a padded column; 1.19's ends in the cookie.
   const header = withCookie ? [...POLICY_HEADER, 'COOKIE'] : [...POLICY_HEADER, ''];
-  const sorted = goSortSlice([...records], policyLess, { go124: BUILT_WITH_GO_124.has(minor) });
+  const sorted = [...records].sort(comparePolicyRows);
   const rows = sorted.map((r) => [
     r.deny ? 'Deny' : 'Allow',
     r.direction === 'egress' ? 'Egress' : 'Ingress',
