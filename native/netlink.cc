@@ -237,6 +237,56 @@ void AddLinkRow(Table& t, const Link& l) {
   for (size_t i = 0; i < n; i++) t.BigInt(i, l.stat(i));
 }
 
+// A device's details (ReadLinkDetails) cross as a second table, one row per value, only for the
+// devices that have any: a namespace of veths (which send no IFLA_INFO_DATA) pays nothing for it.
+// `row` is the device's row in the link table, `slave` says kindInfo (0) or slaveInfo (1), `key`
+// is the value's name, and the value is in whichever of value/flag/big/text its type uses.
+#define DETAIL_NUMBERS(X) X(row) X(value)
+#define DETAIL_BOOLEANS(X) X(slave) X(flag)
+#define DETAIL_STRINGS(X) X(key) X(text)
+enum DetailNumber { DETAIL_NUMBERS(BPFSCOPE_COLUMN_ENUM) };
+enum DetailBoolean { DETAIL_BOOLEANS(BPFSCOPE_COLUMN_ENUM) };
+enum DetailString { DETAIL_STRINGS(BPFSCOPE_COLUMN_ENUM) };
+constexpr size_t k_big = 0;
+
+const Schema& LinkDetailSchema() {
+  static const Schema schema{{DETAIL_NUMBERS(BPFSCOPE_COLUMN_NAME)}, {DETAIL_BOOLEANS(BPFSCOPE_COLUMN_NAME)}, {"big"},
+                             {DETAIL_STRINGS(BPFSCOPE_COLUMN_NAME)}};
+  return schema;
+}
+
+class DetailRows final : public DetailSink {
+ public:
+  DetailRows(Table& t, size_t row, bool slave) : t_(t), row_(static_cast<double>(row)), slave_(slave) {}
+  void Number(const char* name, double v) override { Start(name).Number(k_value, v); }
+  void BigInt(const char* name, uint64_t v) override { Start(name).BigInt(k_big, v); }
+  void Boolean(const char* name, bool v) override { Start(name).Boolean(k_flag, v); }
+  void String(const char* name, std::string_view v) override { Start(name).String(k_text, v); }
+
+ private:
+  Table& Start(const char* name) {
+    t_.AddRow();
+    t_.Number(k_row, row_);
+    t_.Boolean(k_slave, slave_);
+    t_.String(k_key, name);
+    return t_;
+  }
+  Table& t_;
+  double row_;
+  bool slave_;
+};
+
+void AddLinkDetails(Table& t, size_t row, const Link& l) {
+  if (l.info_data.size) {
+    DetailRows rows(t, row, false);
+    ReadLinkDetails(l.kind, false, l.info_data, rows);
+  }
+  if (l.slave_data.size) {
+    DetailRows rows(t, row, true);
+    ReadLinkDetails(l.slave_kind, true, l.slave_data, rows);
+  }
+}
+
 Napi::Object AddressToJs(Napi::Env env, const Address& a) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("family", a.family);
@@ -364,10 +414,17 @@ struct Objects {
 struct LinkRows {
   static inline RowsHint hint;
   Table table{LinkSchema(), hint.get()};
-  void Add(const Link& l) { AddLinkRow(table, l); }
+  Table details{LinkDetailSchema()};
+  void Add(const Link& l) {
+    AddLinkRow(table, l);
+    if (l.info_data.size || l.slave_data.size) AddLinkDetails(details, table.rows() - 1, l);
+  }
+  // The link table, with the details table as its `details` when any device has some.
   Napi::Value Result(Napi::Env env) {
     hint.set(table.rows());
-    return table.ToJs(env);
+    Napi::Object out = table.ToJs(env);
+    if (details.rows()) out.Set("details", details.ToJs(env));
+    return out;
   }
 };
 
@@ -1143,6 +1200,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netNeighbors", DumpFunction<Neighbor, ndmsg, Objects<Neighbor, NeighborToJs>>(
                                   env, "netNeighbors", RTM_GETNEIGH, "RTM_GETNEIGH", ParseNeighbor, ProxyNeighbors));
   ExportSchema(env, exports, "interface", LinkSchema());
+  ExportSchema(env, exports, "interfaceDetail", LinkDetailSchema());
   exports.Set("netNsids", Napi::Function::New(env, NetNsids, "netNsids"));
   exports.Set("netEthtoolStats", Napi::Function::New(env, NetEthtoolStats, "netEthtoolStats"));
   exports.Set("netAttachments", Napi::Function::New(env, NetAttachments, "netAttachments"));

@@ -27,6 +27,7 @@ struct Link {
   uint16_t type = 0;   // ifi_type, ARPHRD_*
   uint32_t flags = 0;  // ifi_flags, IFF_*
   std::string_view name, kind, slave_kind, qdisc, alias;  // empty when absent
+  Bytes info_data, slave_data;  // IFLA_INFO_DATA, IFLA_INFO_SLAVE_DATA (ReadLinkDetails); empty when absent
   std::string alt_names;  // IFLA_PROP_LIST's IFLA_ALT_IFNAMEs (5.5+), space-separated; empty when none
   Bytes mac, broadcast, perm_mac;                         // hardware addresses; empty when absent
   std::optional<uint32_t> mtu, min_mtu, max_mtu, master, txqlen, link, group, promiscuity;
@@ -45,6 +46,24 @@ struct Link {
 // "aa:bb:cc:dd:ee:ff" for a hardware address of any length, into `out` (3 bytes per input byte);
 // returns the text's length.
 size_t FormatHwAddr(Bytes addr, char* out);
+
+// Receives a device's details (ReadLinkDetails), each under its name as InterfaceInfo's kindInfo /
+// slaveInfo spell it ("portRange.low": a member of an object).
+class DetailSink {
+ public:
+  virtual void Number(const char* name, double v) = 0;
+  virtual void BigInt(const char* name, uint64_t v) = 0;
+  virtual void Boolean(const char* name, bool v) = 0;
+  virtual void String(const char* name, std::string_view v) = 0;
+
+ protected:
+  ~DetailSink() = default;
+};
+
+// The attributes in `data`, a device's IFLA_INFO_DATA when its kind is `kind` (or, with `slave`,
+// the IFLA_INFO_SLAVE_DATA its master of kind `kind` puts there), handed to `sink`. False for a
+// kind without a table here (veth sends no data).
+bool ReadLinkDetails(std::string_view kind, bool slave, Bytes data, DetailSink& sink);
 
 // RTM_NEWADDR.
 struct Address {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <linux/bpf.h>
+#include <linux/if_link.h>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -169,6 +170,23 @@ inline uint32_t MapBtfVmlinuxId(const bpf_map_info& info) {
 static_assert(offsetof(bpf_prog_info, run_time_ns) == 192);
 static_assert(offsetof(bpf_prog_info, verified_insns) == 216);
 static_assert(sizeof(bpf_prog_info) == 232);
+
+// rtnetlink link attributes newer than 6.1 (each enum continues where the 6.1 header stops).
+constexpr uint16_t kIflaBrFdbNLearned = 48;          // Linux 6.8
+constexpr uint16_t kIflaBrFdbMaxLearned = 49;        // Linux 6.8
+static_assert(kIflaBrFdbNLearned == IFLA_BR_MCAST_QUERIER_STATE + 1);
+constexpr uint16_t kIflaBrportMab = 40;              // Linux 6.2
+constexpr uint16_t kIflaBrportMcastNGroups = 41;     // Linux 6.3
+constexpr uint16_t kIflaBrportMcastMaxGroups = 42;   // Linux 6.3
+static_assert(kIflaBrportMab == IFLA_BRPORT_LOCKED + 1);
+// netkit's IFLA_INFO_DATA (Linux 6.7; scrub 6.11). The enum netkit_action/mode/scrub values are
+// spelled where they are named (netlink_parse.cc).
+constexpr uint16_t kIflaNetkitPrimary = 2;
+constexpr uint16_t kIflaNetkitPolicy = 3;
+constexpr uint16_t kIflaNetkitPeerPolicy = 4;
+constexpr uint16_t kIflaNetkitMode = 5;
+constexpr uint16_t kIflaNetkitScrub = 6;       // Linux 6.11
+constexpr uint16_t kIflaNetkitPeerScrub = 7;   // Linux 6.11
 
 // ENOTSUPP: kernel-internal errno that BPF_MAP_LOOKUP_BATCH returns for map types without batch ops.
 constexpr int kENOTSUPP = 524;

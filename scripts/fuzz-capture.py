@@ -2,7 +2,8 @@
 """Captures real rtnetlink and ethtool replies from this machine as fuzz seeds (root).
 
 Builds a small scene in a fresh namespace (a veth pair with addresses, a route with two next hops,
-a neighbour, a clsact qdisc with a cls_bpf filter, an nsid), dumps links, addresses, routes,
+a neighbour, a clsact qdisc with a cls_bpf filter, an nsid, vxlan, macvlan and bridge devices and a
+bridge port), dumps links, addresses, routes,
 neighbours, qdiscs, tc filters and nsids there and in the host namespace, and writes each recv()
 buffer as one seed of test/fuzz/corpus/rtnl_replies/ (u32 seq, u32 portid, then the bytes, the
 input format of that target). A refused request adds an NLMSG_ERROR with extended-ack text.
@@ -173,6 +174,12 @@ def main():
         ipn('route', 'add', '10.88.0.0/16', 'nexthop', 'via', '10.77.0.2', 'dev', 'cap0', 'weight', '2',
             'nexthop', 'via', '10.77.1.2', 'dev', 'cap1')
         ipn('neigh', 'add', '10.77.0.2', 'lladdr', '02:00:00:00:77:02', 'dev', 'cap0', 'nud', 'permanent')
+        # Devices with per-kind details (IFLA_INFO_DATA / IFLA_INFO_SLAVE_DATA: ReadLinkDetails).
+        ipn('link', 'add', 'capvx0', 'type', 'vxlan', 'external', 'dstport', '8472')
+        ipn('link', 'add', 'capvx1', 'type', 'vxlan', 'id', '7', 'remote', 'fd00:77::2', 'dev', 'cap0', 'dstport', '4789')
+        ipn('link', 'add', 'capmv0', 'link', 'cap0', 'type', 'macvlan', 'mode', 'bridge')
+        ipn('link', 'add', 'capbr0', 'type', 'bridge', 'stp_state', '1')
+        ipn('link', 'add', 'cap2', 'master', 'capbr0', 'type', 'veth', 'peer', 'name', 'cap3')
         sh('tc', '-n', NS, 'qdisc', 'add', 'dev', 'cap0', 'clsact')
         sh('tc', '-n', NS, 'filter', 'add', 'dev', 'cap0', 'ingress', 'bpf', 'da', 'obj', obj, 'sec', 'tc')
         sh('ip', 'netns', 'set', NS, 'auto')

@@ -142,6 +142,7 @@ export {
   type NeighborInfo,
   type Scope,
 } from './interfaces';
+export { type KindInfo, type SlaveInfo, type VxlanInfo, type MacvlanInfo, type BridgeInfo, type NetkitInfo, type BridgePortInfo } from './link-details';
 export {
   listAttachments,
   findLinkDevices,

@@ -2,6 +2,7 @@
 // `ip -j addr`, `ip -j route show table all`, `ip -j neigh` and `ethtool -S` print, from rtnetlink
 // and SIOCETHTOOL with no child process.
 import { withCallerStack } from './errors';
+import { addLinkDetails, type KindInfo, type SlaveInfo } from './link-details';
 import { native } from './native';
 import { tableRowsOf, type NativeTable } from './table';
 import { netnsPath, type NetnsRef } from './netns';
@@ -71,6 +72,14 @@ export interface InterfaceInfo {
   kind?: string;
   /** The kind of the master this device is enslaved to ('bridge', 'bond'). */
   slaveKind?: string;
+  /**
+   * The kind's settings, as `ip -j -d link` prints them under linkinfo.info_data (IFLA_INFO_DATA):
+   * a vxlan's VNI and port, a macvlan's mode, a bridge's STP state, a netkit's policies. Undefined
+   * for a kind that sends none (veth) or that bpfscope does not read.
+   */
+  kindInfo?: KindInfo;
+  /** Its state as a port of its master (linkinfo.info_slave_data, IFLA_INFO_SLAVE_DATA): a bridge port's STP state, cost, flooding. */
+  slaveInfo?: SlaveInfo;
   /** 'ether', 'loopback', 'none', …, or the ARPHRD number. */
   linkType: string | number;
   mac?: string;
@@ -139,10 +148,12 @@ const interfaceRows = tableRowsOf<InterfaceInfo>(() => native().schemas.interfac
 
 /**
  * Interfaces from the addon's column table (thousands of devices cross N-API as a few typed
- * arrays). Masters are named, and M-DOWN found, from the same listing.
+ * arrays), with their kinds' details from a second table when any device has some. Masters are
+ * named, and M-DOWN found, from the same listing.
  */
-export function interfacesOf(t: NativeTable): InterfaceInfo[] {
+export function interfacesOf(t: NativeTable & { details?: NativeTable }): InterfaceInfo[] {
   const out = interfaceRows(t);
+  if (t.details) addLinkDetails(out, t.details);
   let byIndex: Map<number, InterfaceInfo> | undefined;
   const find = (ifindex: number) => (byIndex ??= new Map(out.map((i) => [i.ifindex, i]))).get(ifindex);
   for (const info of out) {

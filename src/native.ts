@@ -61,7 +61,7 @@ export interface NativeBinding {
   /** The code a BpfError of this errno gets, or undefined when Linux defines no such errno (for tests). */
   errnoName(errno: number): string | undefined;
   /** The column layout of each kind's tables. */
-  schemas: { program: TableSchema; map: TableSchema; link: TableSchema; interface: TableSchema; holder: TableSchema; cgroupAttachment: TableSchema };
+  schemas: { program: TableSchema; map: TableSchema; link: TableSchema; interface: TableSchema; interfaceDetail: TableSchema; holder: TableSchema; cgroupAttachment: TableSchema };
   listPrograms(): Promise<NativeTable>;
   getProgram(id: number): Promise<NativeTable>;
   enableStats(): Promise<NativeFdHandle>;
@@ -93,7 +93,8 @@ export interface NativeBinding {
   versions(): { libbpfBuild: string; libbpfRuntime: string; kernelRelease: string; kernelVersion: string; machine: string };
   probe(kind: 'attach-query' | 'map-type' | 'prog-type', value: number): Promise<number>;
   // Network: `netns` is an nsfs path, or undefined for the caller's own namespace.
-  netLinks(netns?: string): Promise<NativeTable>;
+  /** Interfaces, with `details` (per-kind IFLA_INFO_DATA/SLAVE_DATA values) when any device has some. */
+  netLinks(netns?: string): Promise<NativeTable & { details?: NativeTable }>;
   netAddresses(netns?: string): Promise<RawRecord[]>;
   netRoutes(netns?: string): Promise<RawRecord[]>;
   netNeighbors(netns?: string): Promise<RawRecord[]>;

@@ -1,7 +1,8 @@
 // libFuzzer target: one recv() buffer of rtnetlink replies, walked exactly as Rtnl::Talk walks it
 // (WalkReplies: stale replies, NLMSG_DONE/ERROR with extended-ack text), and every record handed
 // to each message parser (each checks its own message type: links, addresses, routes with
-// multipath next hops, neighbours, qdiscs, tc filters with cls_bpf options, nsids).
+// multipath next hops, neighbours, qdiscs, tc filters with cls_bpf options, nsids), a link's
+// per-kind details included (ReadLinkDetails).
 // Input: u32 seq, u32 portid (the request's, so replies can match), then the buffer.
 #include <cstring>
 #include <vector>
@@ -16,6 +17,18 @@ namespace {
 // view reaching past the buffer is an ASan report here.
 volatile size_t sink;
 
+// Reads every value a link's details give, as the details table would.
+struct TouchDetails final : DetailSink {
+  size_t sum = 0;
+  void Number(const char* name, double v) override { sum += std::strlen(name) + static_cast<size_t>(v != 0); }
+  void BigInt(const char* name, uint64_t v) override { sum += std::strlen(name) + v; }
+  void Boolean(const char* name, bool v) override { sum += std::strlen(name) + v; }
+  void String(const char* name, std::string_view v) override {
+    sum += std::strlen(name);
+    for (char c : v) sum += static_cast<unsigned char>(c);
+  }
+};
+
 void Touch(const Link& l) {
   size_t sum = 0;
   for (std::string_view s : {l.name, l.kind, l.slave_kind, l.qdisc, l.alias})
@@ -23,7 +36,10 @@ void Touch(const Link& l) {
   char text[3 * 64];
   for (Bytes b : {l.mac, l.broadcast, l.perm_mac}) sum += FormatHwAddr({b.data, b.size < 64 ? b.size : 64}, text);
   for (size_t i = 0; i < l.stats_count(); i++) sum += l.stat(i);
-  sink = sum;
+  TouchDetails details;
+  ReadLinkDetails(l.kind, false, l.info_data, details);
+  ReadLinkDetails(l.slave_kind, true, l.slave_data, details);
+  sink = sum + details.sum;
 }
 
 }  // namespace
