@@ -1,5 +1,6 @@
 // Text output of the CLI: aligned tables, JSON with bigints as strings, colour only where wanted.
 import type { Attachment } from '../attachments';
+import type { InterfaceInfo } from '../interfaces';
 
 /** Whether to colour: a TTY, and NO_COLOR unset (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -116,4 +117,36 @@ export function attachmentDetails(a: Attachment): string {
       }
   }
   return words.filter((w) => w !== undefined).join(' ');
+}
+
+/**
+ * The main settings of a device's kind and of its place in its master, in the words `ip -d link`
+ * prints them with (a vxlan's VNI, peer and port; a macvlan's mode; a bridge's STP; a bridge port's
+ * state); `names` turns ifindexes into names.
+ */
+export function interfaceDetails(i: InterfaceInfo, names: Map<number, string>): string | undefined {
+  const words: (string | number | false | undefined)[] = [];
+  const k = i.kindInfo;
+  const dev = (ifindex: number | undefined) => ifindex !== undefined && `dev ${names.get(ifindex) ?? `if${ifindex}`}`;
+  switch (k?.kind) {
+    case 'vxlan':
+      words.push(k.external ? 'external' : `id ${k.id}`, k.remote && `remote ${k.remote}`, k.group && `group ${k.group}`,
+        k.local && `local ${k.local}`, k.link ? dev(k.link) : undefined, `dstport ${k.port}`);
+      break;
+    case 'macvlan':
+    case 'macvtap':
+      words.push(`mode ${k.mode}`, k.nopromisc && 'nopromisc');
+      break;
+    case 'bridge':
+      words.push(`stp_state ${k.stpState}`, `priority ${k.priority}`, k.vlanFiltering !== undefined && `vlan_filtering ${k.vlanFiltering}`);
+      break;
+    case 'netkit':
+      words.push(`mode ${k.mode}`, k.primary === undefined ? undefined : `type ${k.primary ? 'primary' : 'peer'}`,
+        `policy ${k.policy}`, `peer_policy ${k.peerPolicy}`);
+      break;
+  }
+  const s = i.slaveInfo;
+  if (s?.kind === 'bridge') words.push('bridge_slave', `state ${s.state}`, `priority ${s.priority}`, `cost ${s.cost}`);
+  const text = words.filter((w) => w !== undefined && w !== false).join(' ');
+  return text || undefined;
 }

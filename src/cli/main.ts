@@ -22,7 +22,7 @@ import { NEWEST_VERSION } from '../cilium/version';
 import { cilium, type CiliumRecords, type CiliumVersion, type MetricsRecord, type PodTarget } from '../cilium';
 import { checkId } from '../validate';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
-import { attachmentDetails, bold, bytes, dim, oneLine, table, toJson } from './format';
+import { attachmentDetails, bold, bytes, dim, interfaceDetails, oneLine, table, toJson } from './format';
 import { runDemo } from './demo';
 
 /** Exit codes, documented in the README. */
@@ -338,8 +338,8 @@ const commands: Record<string, Command> = {
     const [interfaces, addresses] = await Promise.all([listInterfaces({ netns }), listAddresses({ netns })]);
     const names = nameMap(interfaces);
     print(ctx, { interfaces, addresses }, () =>
-      table(['ifindex', 'name', 'kind', 'state', 'mac', 'mtu', 'peer', 'addresses'], interfaces.map((i) => [
-        i.ifindex, i.name, i.kind, i.operState, i.mac, i.mtu, peerText(i, names),
+      table(['ifindex', 'name', 'kind', 'state', 'mac', 'mtu', 'peer', 'details', 'addresses'], interfaces.map((i) => [
+        i.ifindex, i.name, i.kind, i.operState, i.mac, i.mtu, peerText(i, names), interfaceDetails(i, names),
         // A point-to-point address's prefix is its peer's, as ip prints it: `10.0.0.1 peer 10.0.0.2/32`.
         addresses.filter((a) => a.ifindex === i.ifindex).map((a) => `${a.local}${a.address ? ` peer ${a.address}` : ''}/${a.prefixlen}`),
       ])),

@@ -413,6 +413,22 @@ describeKernel('bpfscope CLI: maps and network', () => {
     expect(row).toMatch(/\s10\.6\.0\.1 peer 10\.6\.0\.0\/24,10\.7\.0\.1\/24$/);
   });
 
+  it("if shows a device's kind details and bridge port state in ip -d's words, and --json carries them", () => {
+    const ns = mustNetns();
+    run('ip', ['-n', ns, 'link', 'add', 'cilium_vxlan', 'type', 'vxlan', 'external', 'dstport', '8472']);
+    run('ip', ['-n', ns, 'link', 'add', 'br0', 'type', 'bridge']);
+    run('ip', ['-n', ns, 'link', 'add', 'v0', 'master', 'br0', 'type', 'veth', 'peer', 'name', 'v1']);
+    run('ip', ['-n', ns, 'link', 'set', 'v0', 'type', 'bridge_slave', 'cost', '9']);
+    const text = cli('if', '--netns', ns).stdout;
+    expect(text).toMatch(/\scilium_vxlan\s.*\sexternal dstport 8472(\s|$)/m);
+    expect(text).toMatch(/\sbr0\s.*\sstp_state 0 priority 32768(\s|$)/m);
+    expect(text).toMatch(/\sv0\s.*\sbridge_slave state disabled priority 32 cost 9(\s|$)/m);
+    const json = JSON.parse(cli('if', '--netns', ns, '--json').stdout) as { interfaces: { name: string; kindInfo?: object; slaveInfo?: object }[] };
+    const byName = new Map(json.interfaces.map((i) => [i.name, i]));
+    expect(byName.get('cilium_vxlan')!.kindInfo).toMatchObject({ kind: 'vxlan', external: true, port: 8472, portRange: { low: 0, high: 0 } });
+    expect(byName.get('v0')!.slaveInfo).toMatchObject({ kind: 'bridge', state: 'disabled', cost: 9, holdTimer: '0' });
+  });
+
   it('peer finds the host side of a pod, net lists its tcx program, if shows the pod interfaces', async () => {
     const ns = mustNetns('bpfcli');
     const veth = mustVeth({ netns: ns });
