@@ -1,4 +1,5 @@
-// Which processes hold BPF programs, maps and links open (bpftool's "pids").
+// Which processes hold BPF programs, maps and links open (bpftool's "pids"), and what holds network
+// namespaces (src/netns.ts): processes in them, fds on them, nsfs mounts of other mount namespaces.
 #pragma once
 
 #include "common.h"

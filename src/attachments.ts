@@ -4,7 +4,7 @@
 import { BpfError, withCallerStack } from './errors';
 import { listLinks, type LinkInfo, type NetfilterLinkInfo, type NetkitLinkInfo, type TcxLinkInfo, type XdpLinkInfo } from './links';
 import { native, type RawAttachments, type RawRecord } from './native';
-import { listNetns, netnsPath, type NetnsInfo } from './netns';
+import { netnsPath, visitNetns, type NetnsInfo } from './netns';
 import { getProgram, programsOf, type ProgramInfo } from './programs';
 import { interfacesOf, type NetnsOptions, type XdpMode } from './interfaces';
 import { ATTACH_TYPES, nameOf, type ProgramTypeName } from './names';
@@ -223,7 +223,8 @@ const isDeviceLink = (l: LinkInfo): l is DeviceLink => (l.type === 'tcx' || l.ty
  * hook holds the link (BPF_PROG_QUERY names links by id), or whose XDP program is the link's at
  * that ifindex (netlink names the program, not the link: when that matches in two namespaces,
  * the link is left out). Left out too: a link whose device is gone (ifindex 0), or is in a
- * namespace that listNetns cannot see, or that went away while this ran.
+ * namespace that listNetns cannot see, or that went away while this ran. The namespaces that only
+ * processes' fds hold are looked in only when some link is not found in the others.
  */
 export async function findLinkDevices(links: readonly LinkInfo[]): Promise<Map<number, LinkDevice>> {
   const wanted = links.filter(isDeviceLink);
@@ -231,26 +232,31 @@ export async function findLinkDevices(links: readonly LinkInfo[]): Promise<Map<n
   if (wanted.length === 0) return found;
   const byId = new Map(wanted.map((l) => [l.id, l]));
   const ambiguous = new Set<number>();
-  const listings = await Promise.all(
-    (await listNetns()).map(async (netns) => {
-      const raw = await rawAttachments(netns.current ? undefined : netns.path, undefined).catch((err: unknown) => {
-        if (err instanceof BpfError && err.code === 'ENOENT') return undefined; // the namespace went away
-        throw err;
-      });
-      return { netns, attachments: raw ? joinAttachments(raw) : [] };
-    }),
-  );
-  for (const { netns, attachments } of listings) {
-    for (const a of attachments) {
-      if (!('ifindex' in a)) continue;
-      const matches = a.hook === 'xdp' ? wanted.filter((l) => l.type === 'xdp' && l.ifindex === a.ifindex && l.progId === a.progId) : [];
-      if ('linkId' in a && a.linkId !== undefined && byId.has(a.linkId)) matches.push(byId.get(a.linkId) as DeviceLink);
-      for (const l of matches) {
-        if (found.has(l.id) && found.get(l.id)?.netns !== netns) ambiguous.add(l.id);
-        found.set(l.id, { ifindex: a.ifindex, ifname: a.ifname, netns });
+  // The namespaces held only by fds are listed (and their attachments read) only for links not
+  // found in the others: the fd scan is most of a listing's cost.
+  await visitNetns(async (namespaces) => {
+    const listings = await Promise.all(
+      namespaces.map(async (netns) => {
+        const raw = await rawAttachments(netns.current ? undefined : netns.path, undefined).catch((err: unknown) => {
+          if (err instanceof BpfError && err.code === 'ENOENT') return undefined; // the namespace went away
+          throw err;
+        });
+        return { netns, attachments: raw ? joinAttachments(raw) : [] };
+      }),
+    );
+    for (const { netns, attachments } of listings) {
+      for (const a of attachments) {
+        if (!('ifindex' in a)) continue;
+        const matches = a.hook === 'xdp' ? wanted.filter((l) => l.type === 'xdp' && l.ifindex === a.ifindex && l.progId === a.progId) : [];
+        if ('linkId' in a && a.linkId !== undefined && byId.has(a.linkId)) matches.push(byId.get(a.linkId) as DeviceLink);
+        for (const l of matches) {
+          if (found.has(l.id) && found.get(l.id)?.netns !== netns) ambiguous.add(l.id);
+          found.set(l.id, { ifindex: a.ifindex, ifname: a.ifname, netns });
+        }
       }
     }
-  }
+    return found.size === wanted.length ? true : undefined;
+  });
   for (const id of ambiguous) found.delete(id);
   return found;
 }

@@ -61,7 +61,7 @@ export interface NativeBinding {
   /** The code a BpfError of this errno gets, or undefined when Linux defines no such errno (for tests). */
   errnoName(errno: number): string | undefined;
   /** The column layout of each kind's tables. */
-  schemas: { program: TableSchema; map: TableSchema; link: TableSchema; interface: TableSchema; interfaceDetail: TableSchema; holder: TableSchema; cgroupAttachment: TableSchema };
+  schemas: { program: TableSchema; map: TableSchema; link: TableSchema; interface: TableSchema; interfaceDetail: TableSchema; holder: TableSchema; netnsHolder: TableSchema; cgroupAttachment: TableSchema };
   listPrograms(): Promise<NativeTable>;
   getProgram(id: number): Promise<NativeTable>;
   enableStats(): Promise<NativeFdHandle>;
@@ -87,6 +87,8 @@ export interface NativeBinding {
   openPinned(path: string): Promise<NativePinnedSet>;
   /** One row per BPF fd of every process (src/holders.ts), and the pids whose fds could not be read. */
   listHolders(): Promise<{ table: NativeTable; unreadable: number[] }>;
+  /** What holds network namespaces: each process's own, other mount namespaces' nsfs mounts, and with `fds` processes' fds on one (src/netns.ts). */
+  listNetnsHolders(fds: boolean): Promise<NativeTable>;
   /** Programs attached to a cgroup (or a tree of them), with their info and every link (src/cgroups.ts). */
   cgroupQuery(path: string, attachTypes: number[], effective: boolean, recursive: boolean): Promise<{ attachments: NativeTable; programs: NativeTable; links: NativeTable }>;
   listPinned(root: string): Promise<NativePinnedSet>;

@@ -2,9 +2,10 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { copyError, withCallerStack } from './errors';
-import { mountEntriesOf } from './mounts';
+import { mountEntriesOf, parseMountEntries, type MountEntry } from './mounts';
 import { native } from './native';
-import { checkPath, describe } from './validate';
+import { tableRowsOf } from './table';
+import { checkOptions, checkPath, describe } from './validate';
 
 /**
  * A network namespace: a process's (`/proc/PID/ns/net`), any nsfs file (`/var/run/netns/NAME`,
@@ -38,7 +39,28 @@ export function netnsPath(ref: NetnsRef | undefined, what = 'netns'): string | u
   throw new TypeError(`${what} must be { pid }, { path } or { name }, got keys ${keys.join(', ')}`);
 }
 
-/** One network namespace on the host. */
+/** A process's open fd on a network namespace's file (`/proc/PID/fd/FD`). */
+export interface NetnsFd {
+  pid: number;
+  fd: number;
+}
+
+/**
+ * A bind mount of a network namespace in a mount namespace other than the caller's (a container
+ * runtime's own, a service's private one), reached through the root of a process in it.
+ */
+export interface NetnsForeignMount {
+  /** The mount namespace's inode (what `readlink /proc/PID/ns/mnt` and `lsns -t mnt` show). */
+  mntns: number;
+  /** The process of that mount namespace whose mountinfo listed the mount (the lowest pid that could be read). */
+  pid: number;
+  /** Where the namespace is mounted, as that process sees its mount namespace (its mountinfo). */
+  mountPoint: string;
+  /** `/proc/PID/root` followed by the mount point: a path that opens the namespace from the caller while that process lives. */
+  path: string;
+}
+
+/** One network namespace on the host, and what holds it. */
 export interface NetnsInfo {
   /** The nsfs inode (what `ls -L -i /proc/PID/ns/net` and `lsns` show). */
   inode: number;
@@ -53,7 +75,21 @@ export interface NetnsInfo {
    * nsfs mounts of the caller's mount namespace outside /var/run/netns.
    */
   mounts: string[];
-  /** A path that opens it: its first name, else its first mount, else its first process's /proc/PID/ns/net. */
+  /**
+   * Its bind mounts in other mount namespaces, by mount namespace then mount point. A mount the
+   * caller's mount namespace has too (the same namespace at the same place: the copy a new mount
+   * namespace starts with, or one propagated to it) is left out.
+   */
+  foreignMounts: NetnsForeignMount[];
+  /**
+   * Processes' open fds on it (a runtime's or a CNI plugin's handle), by pid then fd; undefined
+   * when they were not read (listNetns `{ fds: false }`, a namespace described from its path).
+   */
+  fds?: NetnsFd[];
+  /**
+   * A path that opens it: its first name, else its first mount, else its first mount elsewhere,
+   * else its first process's /proc/PID/ns/net, else its first fd's /proc/PID/fd/FD.
+   */
   path: string;
   /** The nsid this namespace has in the caller's namespace (`ip netns list-id`); undefined when none is assigned. */
   nsid?: number;
@@ -61,24 +97,27 @@ export interface NetnsInfo {
   current: boolean;
 }
 
-interface Found {
-  dev: number;
+type Found = Omit<NetnsInfo, 'path' | 'nsid' | 'current'>;
+
+/** One row of the addon's walk of /proc (native/holders.cc, ListNetnsHoldersTask). */
+interface HolderRow {
+  kind: 'net' | 'fd' | 'mnt';
+  pid: number;
+  /** A network namespace's inode ('net', 'fd'), or a mount namespace's ('mnt'). */
   inode: number;
-  names: string[];
-  pids: number[];
-  mounts: string[];
+  dev?: number;
+  fd?: number;
+  /** The nsfs lines of the process's mountinfo ('mnt'). */
+  mountinfo?: string;
 }
 
-/**
- * The network namespaces bind-mounted in the caller's mount namespace, outside /var/run/netns
- * (whose files are names): their inodes and mount points. Such a mount is of nsfs, its root
- * `net:[INODE]`.
- */
-async function netnsMounts(): Promise<{ inode: number; path: string }[]> {
-  const namesDirs = new Set([NETNS_DIR, await realpath(NETNS_DIR).catch(() => NETNS_DIR)]);
-  return (await mountEntriesOf('nsfs')).flatMap(({ root, mountPoint }) => {
+const holderRowsOf = tableRowsOf<HolderRow>(() => native().schemas.netnsHolder);
+
+/** The network namespaces among nsfs mounts: such a mount's root is `net:[INODE]`. */
+function netMounts(entries: MountEntry[]): { inode: number; mountPoint: string }[] {
+  return entries.flatMap(({ root, mountPoint }) => {
     const inode = /^net:\[(\d+)\]$/.exec(root)?.[1];
-    return inode !== undefined && !namesDirs.has(dirname(mountPoint)) ? [{ inode: Number(inode), path: mountPoint }] : [];
+    return inode !== undefined ? [{ inode: Number(inode), mountPoint }] : [];
   });
 }
 
@@ -107,66 +146,112 @@ export async function ownNetnsId(): Promise<{ dev: number; ino: number }> {
   return own;
 }
 
+/** Options of listNetns(). */
+export interface ListNetnsOptions {
+  /**
+   * Whether to read every process's fds for the namespaces they hold (`fds`); default true. It is
+   * most of a scan's cost, which grows with the fds of the host: 0.26 s for the 42,000 fds of 480
+   * processes (against 12 ms without), 18 ms against 14 on a quiet machine. Without it, `fds` is
+   * undefined and a namespace that only fds hold is missing.
+   */
+  fds?: boolean;
+}
+
 /**
- * Every network namespace on the host: those named in /var/run/netns, those bind-mounted
- * elsewhere, and those of processes in /proc, deduplicated by (dev, inode), with their names,
- * mounts, pids and the nsid each has from the caller's namespace (RTM_GETNSID). Namespaces held
- * only by a socket, or by a mount in another mount namespace, are not visible this way; a name
+ * Every network namespace on the host, deduplicated by (dev, inode), with what holds each and the
+ * nsid each has from the caller's namespace (RTM_GETNSID): its names in /var/run/netns, its bind
+ * mounts elsewhere in the caller's mount namespace and in other mount namespaces (a container
+ * runtime's own), the processes in it, and processes' open fds on it, from /proc (the processes of
+ * the pid namespace that /proc shows; without CAP_SYS_PTRACE, the caller's own). Not visible this
+ * way: a namespace held only by a socket (SIOCGSKNS would need an fd of every socket of every
+ * process), or only by a thread other than its process's first (/proc/PID/task/TID/ns/net). A name
  * under /var/run/netns with no namespace mounted on it is skipped.
  */
-export function listNetns(): Promise<NetnsInfo[]> {
+export async function listNetns(options?: ListNetnsOptions): Promise<NetnsInfo[]> {
+  const o = checkOptions<ListNetnsOptions>(options, ['fds'], 'listNetns');
+  if (o.fds !== undefined && typeof o.fds !== 'boolean') throw new TypeError(`listNetns fds must be a boolean, got ${describe(o.fds)}`);
   // A scan stats every name and every /proc/PID/ns/net: on a node with 150 pods, 150 concurrent
   // callers (findPeer from each host veth, explainPod by IP) made 150 scans at once and stalled
   // the event loop for about a second. Callers arriving while a scan is in flight share the next
   // one instead (the one in flight may have read /var/run/netns and /proc before they called), so
   // any number of concurrent calls make at most two scans, and each still sees what existed when
   // it was called. Each caller gets its own copy of the result, or of the error with its own stack.
+  const scans = o.fds === false ? withoutFds : withFds;
   let shared: Promise<NetnsInfo[]>;
-  if (!scanning) {
-    shared = startScan();
+  if (!scans.scanning) {
+    shared = startScan(scans);
   } else {
-    shared = queued ??= scanning.then(noop, noop).then(() => {
-      queued = undefined;
-      return scanning ?? startScan();
+    const { scanning } = scans;
+    shared = scans.queued ??= scanning.then(noop, noop).then(() => {
+      scans.queued = undefined;
+      return scans.scanning ?? startScan(scans);
     });
   }
   return withCallerStack(() => shared.then(copyNetns, (err: unknown) => Promise.reject(copyError(err))));
 }
 
-let scanning: Promise<NetnsInfo[]> | undefined;
-let queued: Promise<NetnsInfo[]> | undefined;
+/** The scan in flight and the one queued behind it, of one kind (with fds or without). */
+interface SharedScans {
+  fds: boolean;
+  scanning?: Promise<NetnsInfo[]>;
+  queued?: Promise<NetnsInfo[]>;
+}
+
+const withFds: SharedScans = { fds: true };
+const withoutFds: SharedScans = { fds: false };
 
 function noop(): void {}
 
-function startScan(): Promise<NetnsInfo[]> {
-  const scan = scanNetns();
-  scanning = scan;
+function startScan(scans: SharedScans): Promise<NetnsInfo[]> {
+  const scan = scanNetns(scans.fds);
+  scans.scanning = scan;
   const done = (): void => {
-    if (scanning === scan) scanning = undefined;
+    if (scans.scanning === scan) scans.scanning = undefined;
   };
   scan.then(done, done);
   return scan;
 }
 
-function copyNetns(list: NetnsInfo[]): NetnsInfo[] {
-  return list.map((ns) => ({ ...ns, names: [...ns.names], pids: [...ns.pids], mounts: [...ns.mounts] }));
+/**
+ * Hands `visit` the namespaces listNetns finds without reading fds and, only when it finds nothing
+ * there (returns undefined), those that only fds hold: what findPeer, findLinkDevices and
+ * explainPod look for is nearly always in the first, which costs a fraction of the fd scan.
+ */
+export async function visitNetns<T>(visit: (namespaces: NetnsInfo[]) => Promise<T | undefined>): Promise<T | undefined> {
+  const first = await listNetns({ fds: false });
+  const found = await visit(first);
+  if (found !== undefined) return found;
+  const seen = new Set(first.map((ns) => `${ns.dev}:${ns.inode}`));
+  const rest = (await listNetns()).filter((ns) => !seen.has(`${ns.dev}:${ns.inode}`));
+  return rest.length > 0 ? visit(rest) : undefined;
 }
 
-async function scanNetns(): Promise<NetnsInfo[]> {
+function copyNetns(list: NetnsInfo[]): NetnsInfo[] {
+  return list.map((ns) => ({
+    ...ns,
+    names: [...ns.names],
+    pids: [...ns.pids],
+    mounts: [...ns.mounts],
+    foreignMounts: ns.foreignMounts.map((m) => ({ ...m })),
+    ...(ns.fds && { fds: ns.fds.map((f) => ({ ...f })) }),
+  }));
+}
+
+async function scanNetns(fds: boolean): Promise<NetnsInfo[]> {
   const byId = new Map<string, Found>();
   const entry = (id: { dev: number; ino: number }): Found => {
     const key = `${id.dev}:${id.ino}`;
     let found = byId.get(key);
-    if (!found) byId.set(key, (found = { dev: id.dev, inode: id.ino, names: [], pids: [], mounts: [] }));
+    if (!found) byId.set(key, (found = { inode: id.ino, dev: id.dev, names: [], pids: [], mounts: [], foreignMounts: [], ...(fds && { fds: [] }) }));
     return found;
   };
   const names = await readdirOrEmpty(NETNS_DIR);
-  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
-  const [nameStats, pidStats, own, mounts] = await Promise.all([
+  const [nameStats, own, ownMounts, namesDirs, holders] = await Promise.all([
     Promise.all(names.map((n) => nsStat(`${NETNS_DIR}/${n}`))),
-    Promise.all(pids.map((p) => nsStat(`/proc/${p}/ns/net`))),
     ownNetnsId(),
-    netnsMounts(),
+    mountEntriesOf('nsfs').then(netMounts),
+    realpath(NETNS_DIR).then((real) => new Set([NETNS_DIR, real]), () => new Set([NETNS_DIR])),
+    withCallerStack(() => native().listNetnsHolders(fds)).then(holderRowsOf),
   ]);
   // Every namespace is an inode of the one nsfs, whose device is our own namespace's. A name on
   // another device is the bare file `ip netns add` mounts over: one whose namespace was unmounted
@@ -176,34 +261,48 @@ async function scanNetns(): Promise<NetnsInfo[]> {
     const id = nameStats[i];
     if (id && id.dev === own.dev) entry(id).names.push(n);
   });
-  // Every namespace is an inode of the one nsfs: a mount's root names its inode.
-  for (const m of mounts) entry({ dev: own.dev, ino: m.inode }).mounts.push(m.path);
-  pids.forEach((p, i) => {
-    const id = pidStats[i];
-    if (id) entry(id).pids.push(p);
-  });
+  // Every namespace is an inode of the one nsfs: a mount's root names its inode. Mounts under
+  // /var/run/netns are the names.
+  for (const m of ownMounts) {
+    if (!namesDirs.has(dirname(m.mountPoint))) entry({ dev: own.dev, ino: m.inode }).mounts.push(m.mountPoint);
+  }
+  const ownMountKeys = new Set(ownMounts.map((m) => `${m.inode}:${m.mountPoint}`));
+  for (const h of holders) {
+    if (h.kind === 'net') entry({ dev: h.dev ?? own.dev, ino: h.inode }).pids.push(h.pid);
+    else if (h.kind === 'fd') entry({ dev: h.dev ?? own.dev, ino: h.inode }).fds?.push({ pid: h.pid, fd: h.fd as number });
+    else {
+      for (const m of netMounts(parseMountEntries(h.mountinfo ?? '', 'nsfs'))) {
+        if (ownMountKeys.has(`${m.inode}:${m.mountPoint}`)) continue;
+        entry({ dev: own.dev, ino: m.inode }).foreignMounts.push({ mntns: h.inode, pid: h.pid, mountPoint: m.mountPoint, path: `/proc/${h.pid}/root${m.mountPoint}` });
+      }
+    }
+  }
   const found = [...byId.values()];
   for (const f of found) {
     f.names.sort();
     f.mounts.sort();
     f.pids.sort((a, b) => a - b);
+    f.foreignMounts.sort((a, b) => a.mntns - b.mntns || (a.mountPoint < b.mountPoint ? -1 : a.mountPoint > b.mountPoint ? 1 : 0));
+    f.fds?.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
   }
-  const paths = found.map((f) => (f.names.length ? `${NETNS_DIR}/${f.names[0]}` : f.mounts[0] ?? `/proc/${f.pids[0]}/ns/net`));
+  const paths = found.map(openingPath);
   const nsids = await withCallerStack(() => native().netNsids(undefined, paths));
   return found.map((f, i) => {
-    const info: NetnsInfo = {
-      inode: f.inode,
-      dev: f.dev,
-      names: f.names,
-      pids: f.pids,
-      mounts: f.mounts,
-      path: paths[i],
-      current: f.dev === own.dev && f.inode === own.ino,
-    };
+    const info: NetnsInfo = { ...f, path: paths[i], current: f.dev === own.dev && f.inode === own.ino };
     const nsid = nsids[i];
     if (nsid !== null && nsid >= 0) info.nsid = nsid;
     return info;
   });
+}
+
+/** The path NetnsInfo.path says: the steadiest way to the namespace first (a process or a fd may end any moment). */
+function openingPath(f: Found): string {
+  if (f.names.length) return `${NETNS_DIR}/${f.names[0]}`;
+  if (f.mounts.length) return f.mounts[0];
+  if (f.foreignMounts.length) return f.foreignMounts[0].path;
+  if (f.pids.length) return `/proc/${f.pids[0]}/ns/net`;
+  const [fd] = f.fds ?? [];
+  return `/proc/${fd.pid}/fd/${fd.fd}`;
 }
 
 /** The nsid each of `paths` has as seen from inside `netns` (-1: none; null: could not be opened). */
@@ -213,15 +312,15 @@ export async function nsidsFrom(netns: string | undefined, paths: string[]): Pro
 
 /**
  * The NetnsInfo of the namespace behind an nsfs path (undefined if it cannot be opened). One that
- * listNetns() cannot see (held only by an open fd, or mounted in another mount namespace) is
- * described from the path: no names, mounts or pids.
+ * listNetns() cannot see (held only by a socket, or by a thread other than its process's first) is
+ * described from the path: nothing holds it.
  */
 export async function netnsInfoOf(path: string): Promise<NetnsInfo | undefined> {
   const id = await nsStat(path);
   if (!id) return undefined;
-  const listed = (await listNetns()).find((ns) => ns.dev === id.dev && ns.inode === id.ino);
+  const listed = await visitNetns(async (namespaces) => namespaces.find((ns) => ns.dev === id.dev && ns.inode === id.ino));
   if (listed) return listed;
-  const info: NetnsInfo = { inode: id.ino, dev: id.dev, names: [], pids: [], mounts: [], path, current: false };
+  const info: NetnsInfo = { inode: id.ino, dev: id.dev, names: [], pids: [], mounts: [], foreignMounts: [], path, current: false };
   const [nsid] = await nsidsFrom(undefined, [path]);
   if (nsid !== null && nsid >= 0) info.nsid = nsid;
   return info;

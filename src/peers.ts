@@ -6,7 +6,7 @@ import { joinAttachments, rawAttachments, deviceOption, type Attachment } from '
 import { BpfError, withCallerStack } from './errors';
 import { getEthtoolStats, interfacesOf, type InterfaceInfo, type NetnsOptions } from './interfaces';
 import { native } from './native';
-import { listNetns, netnsInfoOf, netnsPath, nsidsFrom, ownNetnsId, type NetnsInfo } from './netns';
+import { netnsInfoOf, netnsPath, nsidsFrom, ownNetnsId, visitNetns, type NetnsInfo } from './netns';
 import { checkOptions } from './validate';
 
 export interface FindPeerOptions extends NetnsOptions {
@@ -22,7 +22,7 @@ export interface PeerInfo {
   name: string;
   ifindex: number;
   mac?: string;
-  /** The namespace the peer is in. For the caller's own namespace `names` and `pids` are left empty. */
+  /** The namespace the peer is in. For the caller's own namespace what holds it (`names`, `pids`, `fds`, …) is left empty. */
   netns: NetnsInfo;
   /** BPF programs on the peer device (tcx, tc, XDP), as listAttachments() gives them. */
   attachments: Attachment[];
@@ -41,10 +41,10 @@ function enodev(object: string, detail?: string): BpfError {
   return new BpfError({ errno: 19, code: 'ENODEV', op: 'findPeer', object, description: 'No such device', detail });
 }
 
-/** The caller's own namespace as a NetnsInfo; names and pids are not collected for it. */
+/** The caller's own namespace as a NetnsInfo; what holds it (names, pids, …) is not collected for it. */
 async function ownNetns(): Promise<NetnsInfo> {
   const own = await ownNetnsId();
-  return { inode: own.ino, dev: own.dev, names: [], pids: [], mounts: [], path: '/proc/self/ns/net', current: true };
+  return { inode: own.ino, dev: own.dev, names: [], pids: [], mounts: [], foreignMounts: [], path: '/proc/self/ns/net', current: true };
 }
 
 /**
@@ -56,10 +56,11 @@ async function namespaceWithNsid(from: string | undefined, nsid: number): Promis
     const [own] = await nsidsFrom(from, ['/proc/self/ns/net']);
     if (own === nsid) return ownNetns();
   }
-  const all = await listNetns();
-  if (from === undefined) return all.find((ns) => ns.nsid === nsid);
-  const nsids = await nsidsFrom(from, all.map((ns) => ns.path));
-  return all.find((_, i) => nsids[i] === nsid);
+  return visitNetns(async (namespaces) => {
+    if (from === undefined) return namespaces.find((ns) => ns.nsid === nsid);
+    const nsids = await nsidsFrom(from, namespaces.map((ns) => ns.path));
+    return namespaces.find((_, i) => nsids[i] === nsid);
+  });
 }
 
 /**
@@ -107,7 +108,7 @@ export async function findPeer(options?: FindPeerOptions): Promise<FindPeerResul
   }
   if (!peerNs) {
     throw enodev(`peer of ${local.name} (ifindex ${peerIfindex}, nsid ${local.linkNetnsId ?? 'none'})`,
-      'no namespace found with that nsid: it may have just been deleted, or be held where listNetns() does not look (only by an open fd, or by a mount in another mount namespace)');
+      'no namespace found with that nsid: it may have just been deleted, or be held where listNetns() does not look (only by a socket, or by a thread other than its process\'s first)');
   }
   const peerPath = peerNs.current ? undefined : peerNs.path;
   const found = await rawAttachments(peerPath, peerIfindex).catch((err: unknown) => {

@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { cgroupOfProcess, listCgroupAttachments } from '../cgroups';
 import { resolveContainer } from '../containers';
 import { listAddresses, listInterfaces, listNeighbors, listRoutes } from '../interfaces';
-import { listNetns, netnsPath, type NetnsInfo, type NetnsRef } from '../netns';
+import { netnsPath, visitNetns, type NetnsInfo, type NetnsRef } from '../netns';
 import { findPeer } from '../peers';
 import { formatIpv6, parseIpv4, parseIpv6 } from '../layout';
 import { listPinned } from '../pins';
@@ -63,12 +63,15 @@ function canonicalIp(ip: unknown): string {
 
 /** The other namespace (not the caller's) with an interface holding `ip`, or null. */
 async function namespaceWithAddress(ip: string): Promise<NetnsInfo | null> {
-  for (const ns of await listNetns()) {
-    if (ns.current) continue;
-    const addresses = await listAddresses({ netns: { path: ns.path } }).catch(() => []);
-    if (addresses.some((a) => a.local === ip)) return ns;
-  }
-  return null;
+  const found = await visitNetns(async (namespaces) => {
+    for (const ns of namespaces) {
+      if (ns.current) continue;
+      const addresses = await listAddresses({ netns: { path: ns.path } }).catch(() => []);
+      if (addresses.some((a) => a.local === ip)) return ns;
+    }
+    return undefined;
+  });
+  return found ?? null;
 }
 
 /** Runs `fn`; on failure records the step and returns undefined. */

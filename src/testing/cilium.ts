@@ -142,7 +142,7 @@ export async function removeStaleFakeCiliumNode(hostName = 'cilium_host'): Promi
   if (processStartTime(Number(fields.pid)) === fields.start) {
     throw new Error(`createFakeCiliumNode: ${hostName} belongs to a fake Cilium node of process ${fields.pid}, which is still running`);
   }
-  for (const ns of await listNetns()) {
+  for (const ns of await listNetns({ fds: false })) {
     for (const name of ns.names.filter((n) => n.startsWith(`cilpod-${fields.tag}-`))) await deleteNetns(name);
   }
   const bpffs = decodeURIComponent(fields.bpffs);

@@ -1,9 +1,10 @@
 // explainPod on a fake Cilium node (real namespaces, veths, tcx links, pinned maps in a private
 // bpffs), and on nodes broken on purpose; the readers and formatters on the same node, compared
 // with ip, bpftool and the fixture's own bookkeeping.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
 import { addAddress, attachCgroup, createFakeCiliumNode, createMap, detachCgroup, loadProgram, pin, updateElem, type FakeCiliumNode } from 'bpfscope/testing';
@@ -215,6 +216,31 @@ describeKernel('fake Cilium node', () => {
     const own = await cilium.explainPod({ ip: '10.3.0.179' }, { bpffs: n.bpffs, version: '1.17' });
     expect(own.pod.netns).toBeUndefined();
     expect(own.errors).toContainEqual({ step: 'find pod by IP', message: 'no network namespace holds 10.3.0.179' });
+  });
+
+  it('explainPod from an IP finds a pod whose namespace only a process\'s fd holds (a runtime\'s handle, the name gone)', async () => {
+    let holder: ChildProcess | undefined;
+    cleanup(() => holder?.kill()); // after the node's teardown (the last cleanup runs first), which deletes the pod's veth
+    const n = await node({ version: '1.17', pods: [{ ip: '10.3.0.115' }] });
+    const [pod] = n.pods;
+    const fd = openSync(pod.netns.path, 'r');
+    try {
+      holder = spawn('sleep', ['60'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
+    } finally {
+      closeSync(fd);
+    }
+    await once(holder, 'spawn');
+    // The namespace's mount goes, and with it the name (listNetns skips a bare file); the node's
+    // teardown unlinks the file.
+    run('umount', ['--lazy', pod.netns.path]); // as `ip netns del` does: the sleeper's fd keeps it busy
+    const path = `/proc/${holder.pid}/fd/3`;
+    const inode = statSync(path).ino;
+    const report = await cilium.explainPod({ ip: '10.3.0.115' }, { bpffs: n.bpffs, version: '1.17' });
+    expect(report.pod.netns).toEqual({ path, inode });
+    expect(report.pod.interface?.ifindex).toBe(pod.eth0.ifindex);
+    expect(report.hostVeth).toMatchObject({ name: pod.lxc.name, ifindex: pod.lxc.ifindex });
+    expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(cilium.format.pod(report)).toContain(`netns ${inode} (${path})`);
   });
 
   it('reports each deliberate break as a finding', async () => {

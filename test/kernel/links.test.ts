@@ -1,8 +1,8 @@
 // listLinks/getLink against `bpftool -j link show` (7.5, which sees tcx) on links this file creates.
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { BpfError, findLinkDevices, getLink, listAttachments, listLinks, type LinkInfo, type NetfilterAttachment } from 'bpfscope';
-import { attachPerfEvent, attachRawTracepoint, attachTcx, attachTracepoint, attachUprobe, attachUprobeMulti, createLink, createMap, createNetfilterLink, loadProgram, returnInsns, type KernelObject } from 'bpfscope/testing';
+import { attachPerfEvent, attachRawTracepoint, attachTcx, attachTracepoint, attachUprobe, attachUprobeMulti, createLink, createMap, createNetfilterLink, createNetns, loadProgram, returnInsns, type KernelObject } from 'bpfscope/testing';
 import { bpftool, cleanup, describeKernel, ipJson, mustCgroup, mustNetns, mustProbedFile, mustVeth, owned, run, uniqueName } from '../helpers/kernel';
 import { traced } from '../helpers/trace';
 
@@ -109,6 +109,25 @@ describeKernel('links', () => {
     for (const link of [moved, movedXdp]) expect(theirs.get(link.id)).toMatchObject({ ifindex: veth.peerIfindex, devname: taker });
     expect(theirs.get(stayed.id)).toMatchObject({ ifindex: veth.hostIfindex, devname: veth.host });
     expect(await findLinkDevices(links.filter((l) => l.type !== 'tcx' && l.type !== 'xdp' && l.type !== 'netkit'))).toEqual(new Map());
+  });
+
+  it('findLinkDevices finds a device in a namespace that only a process\'s fd holds', async () => {
+    const held = await createNetns(uniqueName('lkfd'));
+    cleanup(() => held.remove());
+    const veth = mustVeth();
+    const cls = owned(await loadProgram({ type: 'sched_cls', name: 'bpfs_fdheld' }));
+    const link = owned(await attachTcx(cls, veth.peerIfindex, 'ingress'));
+    // Both ends go, so that the namespace takes them along when it goes.
+    for (const end of [veth.peer, veth.host]) run('ip', ['link', 'set', end, 'netns', held.name]);
+    const fd = openSync(held.path, 'r');
+    cleanup(() => closeSync(fd)); // the namespace goes with it
+    await held.remove();
+    const devices = await findLinkDevices(await listLinks());
+    const path = `/proc/${process.pid}/fd/${fd}`;
+    // Looked for once the namespaces found without reading fds do not have it.
+    expect(devices.get(link.id)).toMatchObject({ ifindex: veth.peerIfindex, ifname: veth.peer, netns: { inode: statSync(path).ino, names: [], fds: [{ pid: process.pid, fd }], path } });
+    const inside = JSON.parse(run('nsenter', [`--net=${path}`, 'ip', '-j', 'link', 'show', veth.peer])) as { ifindex: number }[];
+    expect(inside[0].ifindex).toBe(veth.peerIfindex);
   });
 
   it('reads sockmap links (Linux 6.10+) like bpftool: the map and the attach type', async () => {

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, fstatSync, mkdirSync, openSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -517,29 +517,133 @@ describeKernel('network view', () => {
     expect(peer).toMatchObject({ name: 'eth0', netns: { inode: held!.inode, path: file } });
   });
 
-  it('finds a peer in a namespace held only by an open fd, named by its /proc path; from another namespace, says why it cannot', async () => {
-    const held = await createNetns(uniqueName('fdheld'));
-    cleanup(() => held.remove());
-    const other = mustNetns();
-    await createVeth({ netns: held.ref, name: 'a0', peerName: 'a1' });
-    await createVeth({ netns: held.ref, name: 'b0', peerName: 'b1', peerNetns: { name: other } });
-    const fd = openSync(held.path, 'r');
-    cleanup(() => closeSync(fd)); // the namespace goes with it, and its veths
-    await held.remove(); // the name goes; this process's fd keeps the namespace
-    const path = `/proc/${process.pid}/fd/${fd}`;
-    const inode = fstatSync(fd).ino;
-    // No name, mount or process's namespace: neither listNetns nor `ip netns` sees it.
-    expect((await listNetns()).some((ns) => ns.inode === inode)).toBe(false);
+  /**
+   * Starts `command` (killed when the test ends, even when it fails) and waits until `ready(pid)`:
+   * the fixtures that hold a namespace the way a runtime does.
+   */
+  async function holder(command: string[], ready: (pid: number) => boolean, fds: number[] = []): Promise<number> {
+    const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'inherit', ...fds] });
+    cleanup(() => child.kill());
+    const pid = child.pid!;
+    for (let i = 0; i < 300; i++) {
+      if (child.exitCode !== null) throw new Error(`${command.join(' ')} exited with ${child.exitCode}`);
+      try {
+        if (ready(pid)) return pid;
+      } catch {
+        // not there yet
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`${command.join(' ')} did not get ready`);
+  }
+  const runsSleep = (pid: number) => readFileSync(`/proc/${pid}/comm`, 'utf8') === 'sleep\n';
 
-    // The peer is in the namespace the caller named: findPeer said no namespace had its nsid.
-    const a1 = JSON.parse(run('nsenter', [`--net=${path}`, 'ip', '-j', 'link', 'show', 'a1'])) as { ifindex: number }[];
-    const same = await findPeer({ netns: { path }, ifname: 'a0' });
-    expect(same.peer).toMatchObject({ name: 'a1', ifindex: a1[0].ifindex, netns: { inode, names: [], pids: [], mounts: [], path, current: false } });
-    // From the other end no path to it is known: the error says where listNetns does not look.
-    await expect(findPeer({ netns: { name: other }, ifname: 'b1' })).rejects.toMatchObject({
+  it('finds namespaces held only by processes\' fds, opened through /proc or through a name since deleted, and peers in them', async () => {
+    const other = mustNetns();
+    // A shell in a new namespace opens its own and goes back to this one as sleep, keeping the fd.
+    const procHolder = await holder(
+      ['unshare', '-n', 'sh', '-c', `exec 3</proc/self/ns/net; exec nsenter --net=/proc/${process.pid}/ns/net sleep 600`],
+      runsSleep,
+    );
+    // One opened through its name, the way a netns handle is: the name then goes.
+    const named = await createNetns(uniqueName('fdname'));
+    cleanup(() => named.remove());
+    const fd = openSync(named.path, 'r');
+    let nameHolder: number;
+    try {
+      nameHolder = await holder(['sleep', '600'], runsSleep, [fd]);
+    } finally {
+      closeSync(fd);
+    }
+    await named.remove();
+    const viaProc = `/proc/${procHolder}/fd/3`;
+    const viaName = `/proc/${nameHolder}/fd/3`;
+    // The first fd's link names the namespace; the second's is its mount's path, "/" once unmounted.
+    expect(readlinkSync(viaProc)).toBe(`net:[${statSync(viaProc).ino}]`);
+    expect(readlinkSync(viaName)).toBe('/');
+    await createVeth({ netns: { path: viaProc }, name: 'b0', peerName: 'b1', peerNetns: { name: other } });
+    await createVeth({ netns: { path: viaName }, name: 'c0', peerName: 'c1', peerNetns: { name: other } });
+    await createVeth({ netns: { path: viaProc }, name: 'a0', peerName: 'a1' });
+
+    const all = await listNetns();
+    const cheap = await listNetns({ fds: false });
+    expect(cheap.every((ns) => ns.fds === undefined)).toBe(true);
+    for (const [pid, path, device, peer] of [[procHolder, viaProc, 'b0', 'b1'], [nameHolder, viaName, 'c0', 'c1']] as const) {
+      const { ino: inode, dev } = statSync(path);
+      // No nsid here: its only veth links it to `other`.
+      expect(all.filter((ns) => ns.inode === inode)).toEqual([{ inode, dev, names: [], pids: [], mounts: [], foreignMounts: [], fds: [{ pid, fd: 3 }], path, current: false }]);
+      expect(cheap.some((ns) => ns.inode === inode)).toBe(false);
+      // From the other end: the fd scan runs once the namespaces found without it have no such nsid.
+      const inside = JSON.parse(run('nsenter', [`--net=${path}`, 'ip', '-j', 'link', 'show', device])) as { ifindex: number }[];
+      const found = await findPeer({ netns: { name: other }, ifname: peer });
+      expect(found.peer).toMatchObject({ name: device, ifindex: inside[0].ifindex, netns: { inode, fds: [{ pid, fd: 3 }], path } });
+    }
+    // A peer in the namespace the caller names, by a path that is no holder's.
+    const fdHere = openSync(viaProc, 'r');
+    try {
+      const same = await findPeer({ netns: { path: `/proc/self/fd/${fdHere}` }, ifname: 'a0' });
+      const fds = [{ pid: procHolder, fd: 3 }, { pid: process.pid, fd: fdHere }].sort((x, y) => x.pid - y.pid);
+      expect(same.peer).toMatchObject({ name: 'a1', netns: { inode: statSync(viaProc).ino, fds, path: `/proc/${fds[0].pid}/fd/${fds[0].fd}` } });
+    } finally {
+      closeSync(fdHere);
+    }
+  });
+
+  it('says which namespaces it cannot see: one only a socket holds', async () => {
+    const other = mustNetns();
+    // bash makes a UDP socket in a new namespace, with a veth to `other`, and goes back to this one
+    // as sleep: the socket is all that holds the namespace.
+    const script = `ip link set lo up && ip link add d0 type veth peer name d1 netns ${other} && exec 3<>/dev/udp/127.0.0.1/9 && exec nsenter --net=/proc/${process.pid}/ns/net sleep 600`;
+    const pid = await holder(['unshare', '-n', 'bash', '-c', script], runsSleep);
+    expect(readlinkSync(`/proc/${pid}/fd/3`)).toMatch(/^socket:\[\d+\]$/);
+    const [d1] = ipJson<{ link_netnsid?: number }[]>(['link', 'show', 'd1'], other);
+    expect(d1.link_netnsid).toBeGreaterThanOrEqual(0);
+    await expect(findPeer({ netns: { name: other }, ifname: 'd1' })).rejects.toMatchObject({
       code: 'ENODEV',
-      detail: expect.stringContaining('only by an open fd'),
+      detail: expect.stringContaining('only by a socket'),
     });
+  });
+
+  it('finds a namespace bind-mounted only in another mount namespace, and opens it through /proc/PID/root', async () => {
+    const dir = tempDir('bpfscope-mntns-');
+    cleanup(() => rmdirSync(dir)); // empty here: the tmpfs is the other mount namespace's
+    const other = mustNetns();
+    // A private mount namespace starts with copies of this one's mounts: every nsfs one is
+    // unmounted there but `other`'s name (a copy would keep another test's deleted namespace
+    // alive), then a new namespace is bind-mounted on a tmpfs only it has, as a runtime in its own
+    // mount namespace does.
+    const script = [
+      `for m in $(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "nsfs" && $5 != "/run/netns/${other}") print $5; break } }' /proc/self/mountinfo); do umount "$m"; done`,
+      `mount -t tmpfs none ${dir} && touch ${dir}/ns && unshare --net=${dir}/ns ip link add e0 type veth peer name e1 netns ${other} && exec sleep 600`,
+    ].join('; ');
+    const pid = await holder(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script], runsSleep);
+    const path = `/proc/${pid}/root${dir}/ns`;
+    const mntns = statSync(`/proc/${pid}/ns/mnt`).ino;
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(`${dir}/ns`);
+
+    const all = await listNetns();
+    const { ino: inode, dev } = statSync(path);
+    expect(all.filter((ns) => ns.inode === inode)).toEqual([{
+      inode, dev, names: [], pids: [], mounts: [], foreignMounts: [{ mntns, pid, mountPoint: `${dir}/ns`, path }], fds: [], path, current: false,
+    }]);
+    // Mounted in both mount namespaces at the same place: the other's copy is no holder of its own.
+    expect(readFileSync(`/proc/${pid}/mountinfo`, 'utf8')).toContain(`/run/netns/${other} `);
+    expect(all.find((ns) => ns.names.includes(other))?.foreignMounts).toEqual([]);
+    // Found without the fd scan, from the other end.
+    expect((await listNetns({ fds: false })).some((ns) => ns.inode === inode)).toBe(true);
+    const inside = JSON.parse(run('nsenter', [`--net=${path}`, 'ip', '-j', 'link', 'show', 'e0'])) as { ifindex: number }[];
+    const found = await findPeer({ netns: { name: other }, ifname: 'e1' });
+    expect(found.peer).toMatchObject({ name: 'e0', ifindex: inside[0].ifindex, netns: { inode, path, foreignMounts: [{ mntns, pid }] } });
+  });
+
+  it('agrees with lsns -t net on the namespaces of processes', async () => {
+    const lsns = (JSON.parse(run('lsns', ['-t', 'net', '-J', '-o', 'NS,NPROCS,PID,NSFS'])) as { namespaces: { ns: number; nprocs: number; pid: number; nsfs: string | null }[] }).namespaces;
+    const all = await listNetns();
+    for (const p of world.pods) {
+      const ours = all.find((n) => n.names.includes(p.netns))!;
+      const theirs = lsns.find((n) => n.ns === ours.inode);
+      expect(theirs).toEqual({ ns: ours.inode, nprocs: ours.pids.length, pid: ours.pids[0], nsfs: `/run/netns/${p.netns}` });
+    }
   });
 
   it('lists network namespaces with names, pids and nsids like `ip -j netns list`', async () => {

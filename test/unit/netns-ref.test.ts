@@ -1,6 +1,6 @@
 // Namespace references as every call taking `netns` checks them, before any kernel call.
 import { describe, expect, it } from 'vitest';
-import { NETNS_DIR, netnsPath } from 'bpfscope';
+import { listNetns, NETNS_DIR, netnsPath } from 'bpfscope';
 
 describe('netnsPath', () => {
   it('maps { pid }, { name } and { path } to a path, and nothing to undefined', () => {
@@ -21,5 +21,13 @@ describe('netnsPath', () => {
     expect(() => netnsPath({ pid: 1, name: 'x' } as never)).toThrow(new TypeError('netns must have exactly one of pid, path, name; got pid, name'));
     expect(() => netnsPath({} as never)).toThrow(new TypeError('netns must have exactly one of pid, path, name; got none'));
     expect(() => netnsPath('pod-a' as never)).toThrow(TypeError);
+  });
+});
+
+describe('listNetns', () => {
+  it('refuses an fds option that is no boolean, and unknown options', async () => {
+    await expect(listNetns({ fds: 'no' } as never)).rejects.toThrow(new TypeError('listNetns fds must be a boolean, got string no'));
+    await expect(listNetns({ fd: false } as never)).rejects.toThrow(new TypeError("listNetns: unknown option 'fd'"));
+    await expect(listNetns(null as never)).rejects.toThrow(new TypeError('listNetns must be an object'));
   });
 });
