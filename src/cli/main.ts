@@ -10,7 +10,7 @@ import { MAX_INTERVAL_MS, sleepUnlessAborted } from '../map-watch';
 import { findLinkDevices, listAttachments, type LinkDevice } from '../attachments';
 import { listCgroupAttachments } from '../cgroups';
 import { listAddresses, listInterfaces, listRoutes, nameMap, type InterfaceInfo } from '../interfaces';
-import { listNetns, type NetnsRef } from '../netns';
+import { listNetns, type NetnsInfo, type NetnsRef } from '../netns';
 import { findPeer } from '../peers';
 import { resolveContainer } from '../containers';
 import { getLink, listLinks, type LinkInfo } from '../links';
@@ -348,7 +348,9 @@ const commands: Record<string, Command> = {
 
   async netns(_args, ctx) {
     const all = await listNetns();
-    print(ctx, all, () => table(['inode', 'nsid', 'names', 'pids', 'current'], all.map((n) => [n.inode, n.nsid, n.names, n.pids.slice(0, 8).join(',') + (n.pids.length > 8 ? ',…' : ''), n.current ? 'yes' : ''])));
+    print(ctx, all, () => table(['inode', 'nsid', 'names', 'pids', 'current', 'also held by'], all.map((n) => [
+      n.inode, n.nsid, n.names, n.pids.slice(0, 8).join(',') + (n.pids.length > 8 ? ',…' : ''), n.current ? 'yes' : '', heldBy(n),
+    ])));
   },
 
   async peer({ positionals }, ctx) {
@@ -544,6 +546,18 @@ function peerText(i: InterfaceInfo, names: Map<number, string>): string | undefi
   if ((i.kind !== 'veth' && i.kind !== 'netkit') || !i.linkIndex) return undefined;
   if (i.linkNetnsId !== undefined) return `if${i.linkIndex} (nsid ${i.linkNetnsId})`;
   return names.get(i.linkIndex) ?? `if${i.linkIndex}`;
+}
+
+/**
+ * What holds a namespace besides its names and processes: its mounts, those of other mount
+ * namespaces (`PATH in mnt:[INODE]`, the path as that namespace sees it) and fds (`fd N of PID`).
+ */
+function heldBy(n: NetnsInfo): string[] {
+  return [
+    ...n.mounts,
+    ...n.foreignMounts.map((m) => `${m.mountPoint} in mnt:[${m.mntns}]`),
+    ...(n.fds ?? []).map((f) => `fd ${f.fd} of ${f.pid}`),
+  ];
 }
 
 /** The host at a glance: interfaces with their peers and BPF, programs by type, maps by type. */

@@ -1,6 +1,7 @@
 // The bpfscope command: JSON equal to the API's values, text tables, exit codes and hints.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect, it } from 'vitest';
 import { getLink, getProgram, listCgroupAttachments } from 'bpfscope';
@@ -427,6 +428,20 @@ describeKernel('bpfscope CLI: maps and network', () => {
     const byName = new Map(json.interfaces.map((i) => [i.name, i]));
     expect(byName.get('cilium_vxlan')!.kindInfo).toMatchObject({ kind: 'vxlan', external: true, port: 8472, portRange: { low: 0, high: 0 } });
     expect(byName.get('v0')!.slaveInfo).toMatchObject({ kind: 'bridge', state: 'disabled', cost: 9, holdTimer: '0' });
+  });
+
+  it('netns shows what else holds each namespace, such as a process\'s fd on it', async () => {
+    const name = mustNetns('bpfcli');
+    const fd = openSync(`/var/run/netns/${name}`, 'r');
+    const sleeper = spawn('sleep', ['30'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
+    closeSync(fd);
+    cleanup(() => sleeper.kill());
+    await once(sleeper, 'spawn');
+    const inode = statSync(`/var/run/netns/${name}`).ino;
+    const row = cli('netns').stdout.split('\n').find((l) => l.trim().startsWith(`${inode} `));
+    expect(row).toMatch(new RegExp(`^\\s*${inode}\\s+-\\s+${name}\\s+fd 3 of ${sleeper.pid}$`));
+    const json = (JSON.parse(cli('netns', '--json').stdout) as { inode: number; fds: unknown }[]).find((n) => n.inode === inode);
+    expect(json).toMatchObject({ names: [name], pids: [], fds: [{ pid: sleeper.pid, fd: 3 }], path: `/var/run/netns/${name}` });
   });
 
   it('peer finds the host side of a pod, net lists its tcx program, if shows the pod interfaces', async () => {
