@@ -1,8 +1,9 @@
 // listInterfaces on 2,000 interfaces (1,000 veth pairs in a test namespace) against `ip -j link`
 // and a C rtnetlink dump (scripts/bench/rtnl_dump.c); findPeer for 200 pods against the
-// `ip netns exec … ethtool -S eth0` + `ip -j link` chain it replaces.
+// `ip netns exec … ethtool -S eth0` + `ip -j link` chain it replaces; listNetns among them.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { findPeer, listInterfaces } from 'bpfscope';
+import { readdirSync } from 'node:fs';
+import { findPeer, listInterfaces, listNetns } from 'bpfscope';
 import { createNetns, createVeth } from 'bpfscope/testing';
 import { commandMs, compileBaseline, fmt, medianMs, paired, ratio, runBaseline, table } from './lib.mjs';
 
@@ -54,10 +55,17 @@ async function main() {
   }
   const check = await findPeer({ netns: pods[7].ns.ref });
   if (check.peer?.name !== pods[7].host) throw new Error(`findPeer found ${check.peer?.name}, expected ${pods[7].host}`);
+  const back = await findPeer({ ifname: pods[7].host });
+  if (!back.peer?.netns.names.includes(pods[7].ns.name)) throw new Error(`findPeer from ${pods[7].host} found ${back.peer?.netns.names}`);
   const allMs = await medianMs(() => Promise.all(pods.map((p) => findPeer({ netns: p.ns.ref }))), 7);
   const seqMs = await medianMs(async () => {
     for (const p of pods) await findPeer({ netns: p.ns.ref });
   }, 3);
+  // From the host side the pod's namespace is looked up by nsid among listNetns's (without the fd scan).
+  const hostAllMs = await medianMs(() => Promise.all(pods.map((p) => findPeer({ ifname: p.host }))), 7);
+  const listMs = await medianMs(() => listNetns(), 9);
+  const listNoFdsMs = await medianMs(() => listNetns({ fds: false }), 9);
+  const namespaces = (await listNetns()).length;
   // The shell chain, per pod, on a sample of pods: peer_ifindex from ethtool inside, then ip link.
   const sample = pods.slice(0, 20);
   const chainMs = await medianMs(() => {
@@ -75,9 +83,31 @@ async function main() {
     [
       [`findPeer × ${PODS}, concurrent`, fmt(allMs), fmt(allMs / PODS), fmt(chainPerPod), ratio(allMs / PODS, chainPerPod)],
       [`findPeer × ${PODS}, one after another`, fmt(seqMs), fmt(seqMs / PODS), fmt(chainPerPod), ratio(seqMs / PODS, chainPerPod)],
+      [`findPeer × ${PODS} from the host veths, concurrent`, fmt(hostAllMs), fmt(hostAllMs / PODS), '-', '-'],
+    ],
+  );
+  // The tools after our series: they fork.
+  const lsnsMs = await commandMs('lsns', ['-t', 'net', '-J'], 7);
+  const listIdMs = await commandMs('ip', ['-j', 'netns', 'list-id'], 7);
+  const processes = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  const openFds = processes.reduce((n, pid) => n + (readdirOrNone(`/proc/${pid}/fd`)?.length ?? 0), 0);
+  console.log(`\nlistNetns with ${namespaces} namespaces and ${processes.length} processes holding ${openFds} fds, medians (lsns and ip list fewer: the namespaces of processes, the nsids):\n`);
+  table(
+    ['operation', 'bpfscope ms', 'lsns -t net -J ms', 'ip -j netns list-id ms'],
+    [
+      ['listNetns() (every process\'s fds read)', fmt(listMs), fmt(lsnsMs), fmt(listIdMs)],
+      ['listNetns({ fds: false })', fmt(listNoFdsMs), fmt(lsnsMs), fmt(listIdMs)],
     ],
   );
   console.log('');
+}
+
+function readdirOrNone(dir) {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return undefined; // exited meanwhile
+  }
 }
 
 try {
