@@ -22,7 +22,7 @@ export interface PeerInfo {
   name: string;
   ifindex: number;
   mac?: string;
-  /** The namespace the peer is in. For the caller's own namespace what holds it (`names`, `pids`, `fds`, …) is left empty. */
+  /** The namespace the peer is in. For the caller's own namespace what holds it is not collected: `names`, `pids`, `mounts` and `foreignMounts` are empty, `fds` undefined. */
   netns: NetnsInfo;
   /** BPF programs on the peer device (tcx, tc, XDP), as listAttachments() gives them. */
   attachments: Attachment[];
