@@ -76,6 +76,21 @@ long DecimalName(const char* name) {
   return *end == '\0' ? v : -1;
 }
 
+// Calls visit(proc, name, pid) for every process in /proc, `proc` an fd of /proc and `name` the
+// pid's directory there; fails only when /proc itself cannot be read.
+template <typename Visit>
+bool ForEachProcess(Failure& failure, Visit visit) {
+  Fd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!proc.valid()) return failure.Set(errno, "open", "/proc");
+  Dir pids = OpenDirAt(proc.get(), ".");
+  if (!pids) return failure.Set(errno, "opendir", "/proc");
+  while (const dirent* entry = ::readdir(pids.get())) {
+    long pid = DecimalName(entry->d_name);
+    if (pid > 0) visit(proc.get(), entry->d_name, static_cast<uint32_t>(pid));
+  }
+  return true;
+}
+
 // bpftool asks a BPF task_file iterator; this reads /proc instead, so that it loads no program and
 // works on kernels without iterators: for every process, the links in /proc/<pid>/fd that name a
 // BPF object's anon inode, and the object's id from /proc/<pid>/fdinfo/<fd>. It sees the
@@ -84,15 +99,7 @@ long DecimalName(const char* name) {
 class ListHoldersTask : public Task {
  public:
   bool Run(Failure& failure) override {
-    Fd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!proc.valid()) return failure.Set(errno, "open", "/proc");
-    Dir pids = OpenDirAt(proc.get(), ".");
-    if (!pids) return failure.Set(errno, "opendir", "/proc");
-    while (const dirent* entry = ::readdir(pids.get())) {
-      long pid = DecimalName(entry->d_name);
-      if (pid > 0) ReadProcess(proc.get(), entry->d_name, static_cast<uint32_t>(pid));
-    }
-    return true;
+    return ForEachProcess(failure, [this](int proc, const char* name, uint32_t pid) { ReadProcess(proc, name, pid); });
   }
 
   // { table, unreadable: number[] }
@@ -213,15 +220,7 @@ class ListNetnsHoldersTask : public Task {
     if (::stat("/proc/self/ns/net", &own) != 0) return failure.Set(errno, "stat", "/proc/self/ns/net");
     nsfs_dev_ = own.st_dev;
     own_mntns_ = NsInode(ReadLinkAt(AT_FDCWD, "/proc/self/ns/mnt"), "mnt");
-    Fd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!proc.valid()) return failure.Set(errno, "open", "/proc");
-    Dir pids = OpenDirAt(proc.get(), ".");
-    if (!pids) return failure.Set(errno, "opendir", "/proc");
-    while (const dirent* entry = ::readdir(pids.get())) {
-      long pid = DecimalName(entry->d_name);
-      if (pid > 0) ReadProcess(proc.get(), entry->d_name, static_cast<uint32_t>(pid));
-    }
-    return true;
+    return ForEachProcess(failure, [this](int proc, const char* name, uint32_t pid) { ReadProcess(proc, name, pid); });
   }
 
   Napi::Value Result(Napi::Env env) override {

@@ -1,6 +1,6 @@
-// `cilium-dbg bpf policy get <id> -n` of each version, from policy entries laid out by hand
-// (cilium-dbg/cmd/bpf_policy_get.go and pkg/maps/policymap at each version), the policy stats map
-// of 1.18+.
+// Policy maps decoded per version, the policy stats map of 1.18+, and `cilium-dbg bpf policy get
+// <id> -n` of each version (cilium-dbg/cmd/bpf_policy_get.go and pkg/maps/policymap at each
+// version), from entries laid out by hand.
 import { describe, expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
 
@@ -171,5 +171,87 @@ describe('cilium.format.policy: rows the sort takes as equal', () => {
       .filter((line) => / 12001 /.test(line)).map((line) => line.split(/ {3,}/)[3]);
     expect(rows(ENTRIES)).toEqual(['80/TCP', '53/UDP']);
     expect(rows([...ENTRIES].reverse())).toEqual(['53/UDP', '80/TCP']);
+  });
+});
+
+describe('cilium policy: the layout each version has', () => {
+  it('the value size tells 1.14–1.17 (24), 1.18 (8) and 1.19+ (12) apart', () => {
+    const k = key(64, 12345, false, 6, 80);
+    const v24 = Buffer.alloc(24);
+    v24.writeUInt16BE(15001, 0);
+    v24[2] = 0b1001_0001; // 1.16+: deny + lpm_prefix_length 18; 1.14: deny + bits 4,7 (unnamed)
+    v24[3] = 0x81; // 1.17: auth_type 1 + has_explicit_auth_type
+    v24[4] = 7; // 1.17: proxy_port_priority
+    v24.writeBigUInt64LE(5n, 8);
+    v24.writeBigUInt64LE(500n, 16);
+    const r17 = cilium.decode.policy(k, v24, 1);
+    expect(r17.layout).toMatchObject({ version: '1.17', versionFrom: 'sizes' });
+    expect(r17[0]).toEqual({
+      identity: 12345, direction: 'ingress', prefixLength: 64, protocol: 6, port: 80, portPrefixLength: 16, proxyPort: 15001,
+      deny: true, authType: 1, hasExplicitAuthType: true, proxyPortPriority: 7, lpmPrefixLength: 18, packets: 5n, bytes: 500n,
+    });
+    const r14 = cilium.decode.policy(k, v24, 1, { version: '1.14' })[0];
+    expect(r14).toMatchObject({ deny: true, wildcardProtocol: false, wildcardPort: false, authType: 0x81, packets: 5n });
+    expect(r14.hasExplicitAuthType).toBeUndefined();
+
+    const v8 = v24.subarray(0, 8);
+    // The sizes win over a version they contradict, and the result says so.
+    expect(cilium.decode.policy(k, v8, 1, { version: '1.14' }).layout).toMatchObject({ version: '1.18', versionFrom: 'sizes', valueSize: 8 });
+    expect(cilium.decode.policy(k, v24, 1, { version: '1.16' }).layout).toMatchObject({ version: '1.16', versionFrom: 'option', map: 'cilium_policy' });
+    const r18 = cilium.decode.policy(k, v8, 1)[0];
+    expect(r18).toMatchObject({ proxyPort: 15001, deny: true, authType: 1, proxyPortPriority: 7 });
+    expect(r18.packets).toBeUndefined();
+
+    const v12 = Buffer.alloc(12);
+    v12.writeUInt32LE(1000, 4);
+    v12.writeUInt32LE(77, 8);
+    const r19 = cilium.decode.policy(key(40, 2, true, 0, 0), v12, 1)[0];
+    expect(r19).toMatchObject({ identity: 2, identityName: 'world', direction: 'egress', prefixLength: 40, portPrefixLength: 0, precedence: 1000, cookie: 77 });
+    expect(r19.protocol).toBeUndefined(); // prefix 40: any protocol
+
+    // 1.14's two wildcard bits, each on its own.
+    const wild = Buffer.from(v24);
+    wild[2] = 0b100; // wildcard_dport only
+    expect(cilium.decode.policy(k, wild, 1, { version: '1.14' })[0]).toMatchObject({ deny: false, wildcardProtocol: false, wildcardPort: true });
+    wild[2] = 0b010; // wildcard_protocol only
+    expect(cilium.decode.policy(k, wild, 1, { version: '1.14' })[0]).toMatchObject({ wildcardProtocol: true, wildcardPort: false });
+    // Prefix 48: the protocol and any port; identity 0 (any) has no reserved name; a prefix past 64 still means 16 port bits.
+    const anyPort = cilium.decode.policy(key(48, 0, false, 17, 0), v12, 1)[0];
+    expect(anyPort).toMatchObject({ protocol: 17, portPrefixLength: 0 });
+    expect(anyPort.identityName).toBeUndefined();
+    expect(cilium.decode.policy(key(80, 5, false, 6, 80), v12, 1)[0].portPrefixLength).toBe(16);
+  });
+
+  it("the map's name tells 24-byte values apart: cilium_policy_<id> is ≤1.16, cilium_policy_v2_<id> 1.17+", () => {
+    // cilium-maps.md §5.2: the per-endpoint map is `cilium_policy_<EPID %05d>` up to 1.16 and
+    // `cilium_policy_v2_<EPID %05d>` from 1.17; its value is 24 bytes in 1.14–1.17.
+    const k = key(64, 12345, false, 6, 80);
+    const v24 = Buffer.alloc(24);
+    v24[2] = 0b1001_0001; // deny; 1.16: lpm_prefix_length 18
+    v24[3] = 0x81; // 1.16: auth_type 0x81; 1.17: auth_type 1 + has_explicit_auth_type
+    const old = cilium.decode.policy(k, v24, 1, { map: 'cilium_policy_00042' });
+    expect(old.layout).toMatchObject({ map: 'cilium_policy_00042', version: '1.16', versionFrom: 'sizes' });
+    expect(old[0]).toMatchObject({ deny: true, authType: 0x81, lpmPrefixLength: 18 });
+    expect(old[0].hasExplicitAuthType).toBeUndefined();
+    // A version the name contradicts loses to the name, as it does to the sizes.
+    expect(cilium.decode.policy(k, v24, 1, { map: 'cilium_policy_00042', version: '1.17' }).layout).toMatchObject({ version: '1.16', versionFrom: 'sizes' });
+    expect(cilium.decode.policy(k, v24, 1, { map: 'cilium_policy_00042', version: '1.14' }).layout).toMatchObject({ version: '1.14', versionFrom: 'option' });
+    const v2 = cilium.decode.policy(k, v24, 1, { map: 'cilium_policy_v2_00042' });
+    expect(v2.layout).toMatchObject({ map: 'cilium_policy_v2_00042', version: '1.17', versionFrom: 'sizes' });
+    expect(v2[0]).toMatchObject({ authType: 1, hasExplicitAuthType: true });
+  });
+
+  it('the encoder writes prefix lengths 40 (any), 48 (protocol) and 64 (port)', () => {
+    const packed = cilium.encode.policy([
+      { identity: 2, direction: 'egress' },
+      { identity: 5, direction: 'ingress', protocol: 17 },
+      { identity: 12345, direction: 'ingress', protocol: 6, port: 80, proxyPort: 15001 },
+    ], { version: '1.19' });
+    expect(packed.keys).toEqual(Buffer.concat([key(40, 2, true, 0, 0), key(48, 5, false, 17, 0), key(64, 12345, false, 6, 80)]));
+    expect(packed.valueSize).toBe(12);
+    expect(packed.values.readUInt16BE(24)).toBe(15001);
+    // A port range: the port's first 8 bits only.
+    expect(cilium.encode.policy([{ identity: 7, direction: 'ingress', protocol: 6, port: 0x1f00, portPrefixLength: 8 }]).keys).toEqual(key(56, 7, false, 6, 0x1f00));
+    expect(cilium.names.policyMaps(42)).toEqual(['cilium_policy_v2_00042', 'cilium_policy_00042']);
   });
 });
