@@ -25,7 +25,7 @@ export interface VxlanInfo {
   group?: string;
   /** IFLA_VXLAN_LOCAL/LOCAL6: the source address. */
   local?: string;
-  /** IFLA_VXLAN_LINK: the ifindex of the underlying device (`dev`; ip prints its name). */
+  /** IFLA_VXLAN_LINK: the ifindex of the underlying device (`dev`; ip prints its name), in the namespace the vxlan was made in: the device's `linkNetnsId` one once it was moved out of it. */
   link?: number;
   /** IFLA_VXLAN_PORT_RANGE: the UDP source port range (0-0: the kernel's own). */
   portRange?: { low: number; high: number };

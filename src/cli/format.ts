@@ -127,7 +127,10 @@ export function attachmentDetails(a: Attachment): string {
 export function interfaceDetails(i: InterfaceInfo, names: Map<number, string>): string | undefined {
   const words: (string | number | false | undefined)[] = [];
   const k = i.kindInfo;
-  const dev = (ifindex: number | undefined) => ifindex !== undefined && `dev ${names.get(ifindex) ?? `if${ifindex}`}`;
+  // A lower device is in the device's link namespace: once the device was moved out of the one it
+  // was made in (IFLA_LINK_NETNSID), its ifindex is of that namespace, not of the listed one.
+  const dev = (ifindex: number) =>
+    `dev ${i.linkNetnsId !== undefined ? `if${ifindex} (nsid ${i.linkNetnsId})` : names.get(ifindex) ?? `if${ifindex}`}`;
   switch (k?.kind) {
     case 'vxlan':
       words.push(k.external ? 'external' : `id ${k.id}`, k.remote && `remote ${k.remote}`, k.group && `group ${k.group}`,

@@ -430,6 +430,20 @@ describeKernel('bpfscope CLI: maps and network', () => {
     expect(byName.get('v0')!.slaveInfo).toMatchObject({ kind: 'bridge', state: 'disabled', cost: 9, holdTimer: '0' });
   });
 
+  it("if names a vxlan's lower device in the namespace it is in: by ifindex and nsid once the vxlan was moved out of it", () => {
+    const [ns, other] = [mustNetns(), mustNetns()];
+    run('ip', ['-n', ns, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1']);
+    run('ip', ['-n', ns, 'link', 'add', 'vx0', 'type', 'vxlan', 'id', '5', 'dev', 'v0', 'dstport', '4789']);
+    run('ip', ['-n', ns, 'link', 'add', 'vx1', 'type', 'vxlan', 'id', '6', 'dev', 'v0', 'dstport', '4789']);
+    run('ip', ['-n', ns, 'link', 'set', 'vx1', 'netns', other]);
+    // v0's ifindex is of `ns`, where vx1 was made: in `other` it is no device, or another one.
+    const [v0] = ipJson<{ ifindex: number }[]>(['link', 'show', 'v0'], ns);
+    const [vx1] = ipJson<{ link_netnsid?: number }[]>(['link', 'show', 'vx1'], other);
+    expect(vx1.link_netnsid).toBeGreaterThanOrEqual(0);
+    expect(cli('if', '--netns', ns).stdout).toMatch(/\svx0\s.*\sid 5 dev v0 dstport 4789(\s|$)/m);
+    expect(cli('if', '--netns', other).stdout).toMatch(new RegExp(`\\svx1\\s.*\\sid 6 dev if${v0.ifindex} \\(nsid ${vx1.link_netnsid}\\) dstport 4789(\\s|$)`, 'm'));
+  });
+
   it('netns shows what else holds each namespace, such as a process\'s fd on it', async () => {
     const name = mustNetns('bpfcli');
     const fd = openSync(`/var/run/netns/${name}`, 'r');
