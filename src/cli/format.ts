@@ -138,7 +138,7 @@ export function interfaceDetails(i: InterfaceInfo, names: Map<number, string>): 
       break;
     case 'macvlan':
     case 'macvtap':
-      words.push(`mode ${k.mode}`, k.nopromisc && 'nopromisc');
+      words.push(`mode ${k.mode}`, k.nopromisc && 'nopromisc', k.nodst && 'nodst');
       break;
     case 'bridge':
       words.push(`stp_state ${k.stpState}`, `priority ${k.priority}`, k.vlanFiltering !== undefined && `vlan_filtering ${k.vlanFiltering}`);
