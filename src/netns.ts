@@ -263,16 +263,22 @@ async function scanNetns(fds: boolean): Promise<NetnsInfo[]> {
   });
   // Every namespace is an inode of the one nsfs: a mount's root names its inode. Mounts under
   // /var/run/netns are the names.
+  // A file with mounts stacked on it (mounted twice) is one way in: listed once.
+  const ownMountKeys = new Set<string>();
   for (const m of ownMounts) {
-    if (!namesDirs.has(dirname(m.mountPoint))) entry({ dev: own.dev, ino: m.inode }).mounts.push(m.mountPoint);
+    const key = `${m.inode}:${m.mountPoint}`;
+    if (!namesDirs.has(dirname(m.mountPoint)) && !ownMountKeys.has(key)) entry({ dev: own.dev, ino: m.inode }).mounts.push(m.mountPoint);
+    ownMountKeys.add(key);
   }
-  const ownMountKeys = new Set(ownMounts.map((m) => `${m.inode}:${m.mountPoint}`));
+  const foreignMountKeys = new Set<string>();
   for (const h of holders) {
     if (h.kind === 'net') entry({ dev: h.dev ?? own.dev, ino: h.inode }).pids.push(h.pid);
     else if (h.kind === 'fd') entry({ dev: h.dev ?? own.dev, ino: h.inode }).fds?.push({ pid: h.pid, fd: h.fd as number });
     else {
       for (const m of netMounts(parseMountEntries(h.mountinfo ?? '', 'nsfs'))) {
-        if (ownMountKeys.has(`${m.inode}:${m.mountPoint}`)) continue;
+        const key = `${m.inode}:${m.mountPoint}`;
+        if (ownMountKeys.has(key) || foreignMountKeys.has(`${h.inode}:${key}`)) continue;
+        foreignMountKeys.add(`${h.inode}:${key}`);
         entry({ dev: own.dev, ino: m.inode }).foreignMounts.push({ mntns: h.inode, pid: h.pid, mountPoint: m.mountPoint, path: `/proc/${h.pid}/root${m.mountPoint}` });
       }
     }

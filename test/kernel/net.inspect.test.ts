@@ -495,21 +495,24 @@ describeKernel('network view', () => {
     const name = uniqueName('held');
     const host = uniqueName('hv');
     cleanup(() => {
-      // In this order: the host veth, the mount that keeps the namespace, the file, the name.
-      for (const step of [['ip', 'link', 'del', host], ['umount', file], ['ip', 'netns', 'del', name]]) {
+      // In this order: the host veth, the two mounts that keep the namespace, the file, the name.
+      for (const step of [['ip', 'link', 'del', host], ['umount', file], ['umount', file], ['ip', 'netns', 'del', name]]) {
         try {
           run(step[0], step.slice(1));
         } catch {
           // already gone
         }
-        if (step[0] === 'umount') rmSync(dir, { recursive: true, force: true });
       }
+      rmSync(dir, { recursive: true, force: true });
     });
     run('ip', ['netns', 'add', name]);
     writeFileSync(file, '');
     run('mount', ['--bind', `/run/netns/${name}`, file]);
     run('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name]);
     run('ip', ['netns', 'del', name]); // the name goes; the bind mount keeps the namespace
+    // A second mount stacked on the first (made after the name went, which it would propagate to):
+    // one file, listed once.
+    run('mount', ['--bind', file, file]);
 
     const held = (await listNetns()).find((ns) => ns.mounts.includes(file));
     expect(held).toMatchObject({ inode: statSync(file).ino, names: [], pids: [], mounts: [file], path: file, current: false });
