@@ -18,7 +18,7 @@ import { readFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { BpfError } from '../errors';
-import { checkOptions } from '../validate';
+import { checkOptions, checkPath } from '../validate';
 
 /** Where the agent keeps its state (defaults.RuntimePath + defaults.StateDir). */
 export const DEFAULT_STATE_DIR = '/var/run/cilium/state';
@@ -64,7 +64,7 @@ export interface ClockOptions {
  */
 export async function ciliumClock(options?: ClockOptions): Promise<CiliumClock> {
   const { mode, hertz, stateDir = DEFAULT_STATE_DIR } = checkOptions<ClockOptions>(options, ['mode', 'hertz', 'stateDir'], 'cilium.clock options');
-  if (typeof stateDir !== 'string' || stateDir === '') throw new TypeError('cilium.clock: stateDir must be a directory path');
+  checkPath(stateDir, 'cilium.clock: stateDir');
   if (mode !== undefined && mode !== 'ktime' && mode !== 'jiffies') throw new RangeError(`cilium.clock: mode must be 'ktime' or 'jiffies', got ${String(mode)}`);
   if (mode === undefined && hertz !== undefined) throw new TypeError('cilium.clock: hertz goes with mode; without one, the runtime config gives both');
   const source = mode === undefined ? await runtimeClockSource(join(stateDir, RUNTIME_CONFIG)) : { mode, hertz };

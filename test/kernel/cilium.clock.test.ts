@@ -59,6 +59,8 @@ describeKernel('cilium.clock', () => {
     await expect(cilium.clock({ mode: 'jiffies', hertz: 2.5 })).rejects.toThrow(RangeError);
     await expect(cilium.clock({ hertz: 250 })).rejects.toThrow(TypeError);
     await expect(cilium.clock({ stateDir: '' })).rejects.toThrow(TypeError);
+    // A path the kernel cannot take is bad input, not a failed open.
+    await expect(cilium.clock({ stateDir: '/var/run/cilium\0/state' })).rejects.toThrow(TypeError);
     await expect(cilium.clock({ statedir: '/tmp' } as never)).rejects.toThrow(/did you mean 'stateDir'/);
   });
 });
