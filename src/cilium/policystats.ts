@@ -68,26 +68,44 @@ export function encodePolicyStats(entries: readonly PolicyStatsEntry[], options:
   const { cpus, ...rest } = options;
   const values = encodeCounters(entries.map((e) => e.perCpu), cpus);
   const row = rowFor(POLICY_STATS_LAYOUTS, encodeVersion(rest, 'cilium policy stats encode options'));
-  const packed = encodePairs(row, entries.map((e) => [{
-    endpointId: e.endpointId, prefixLen: e.lpmPrefixLength, identity: e.identity, egress: e.direction === 'egress' ? 1 : 0, protocol: e.protocol, port: e.port,
-  }, {}] as const));
+  const packed = encodePairs(row, entries.map((e) => [keyFields(e), {}] as const));
   return { ...packed, values };
 }
 
-/** A stats key as one string: the endpoint and the fields of the policy key it repeats. */
-function statsKey(endpointId: number, lpmPrefixLength: number, identity: number, direction: string, protocol: number, port: number): string {
-  return `${endpointId}/${lpmPrefixLength}/${identity}/${direction}/${protocol}/${port}`;
+/** A stats key as records show it: the endpoint and the fields of the policy key it repeats. */
+type StatsKey = Omit<PolicyStatsRecord, keyof Counters>;
+
+/** A stats key's fields as the map lays them out. */
+function keyFields(k: StatsKey): Decoded<typeof KEY.fields> {
+  return { endpointId: k.endpointId, prefixLen: k.lpmPrefixLength, identity: k.identity, egress: k.direction === 'egress' ? 1 : 0, protocol: k.protocol, port: k.port };
+}
+
+/**
+ * The stats key of an endpoint's policy entry, as cilium-dbg builds it (`StatsMap.GetStat`): the
+ * policy key's fields, its prefix length less the 40 static bits as a u8.
+ */
+function statsKeyOf(r: PolicyRecord, endpointId: number): StatsKey {
+  return { endpointId, lpmPrefixLength: (r.prefixLength - STATIC_PREFIX_BITS) & 0xff, identity: r.identity, direction: r.direction, protocol: r.protocol ?? 0, port: r.port };
+}
+
+/** The `cilium_policystats` keys of an endpoint's policy records, to look each up as cilium-dbg does. */
+export function policyStatsKeys(records: readonly PolicyRecord[], endpointId: number): Buffer[] {
+  return records.map((r) => KEY.encode(keyFields(statsKeyOf(r, endpointId))));
+}
+
+function statsKeyText(k: StatsKey): string {
+  return `${k.endpointId}/${k.lpmPrefixLength}/${k.identity}/${k.direction}/${k.protocol}/${k.port}`;
 }
 
 /**
  * Gives each policy record of the endpoint the packets and bytes `cilium_policystats` holds for it,
- * looked up as cilium-dbg looks them up (`StatsMap.GetStat`: the policy key's prefix length less
- * the 40 static bits, as a u8); a record the map has no row for keeps none (cilium-dbg prints `-`).
+ * matched by the key cilium-dbg looks it up with; a record the map has no row for keeps none
+ * (cilium-dbg prints `-`).
  */
 export function addPolicyStats(records: PolicyRecord[], stats: readonly PolicyStatsRecord[], endpointId: number): void {
-  const byKey = new Map(stats.map((s) => [statsKey(s.endpointId, s.lpmPrefixLength, s.identity, s.direction, s.protocol, s.port), s]));
+  const byKey = new Map(stats.map((s) => [statsKeyText(s), s]));
   for (const r of records) {
-    const found = byKey.get(statsKey(endpointId, (r.prefixLength - STATIC_PREFIX_BITS) & 0xff, r.identity, r.direction, r.protocol ?? 0, r.port));
+    const found = byKey.get(statsKeyText(statsKeyOf(r, endpointId)));
     if (found) Object.assign(r, { packets: found.packets, bytes: found.bytes });
   }
 }

@@ -15,7 +15,7 @@ import { decodeEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS, type EgressRecord } from
 import type { PerCpuDecodeOptions } from './counters';
 import { decodeMetrics, METRICS_LAYOUTS, type MetricsRecord } from './metrics';
 import { decodePolicy, policyMapNames, POLICY_LAYOUTS, type PolicyRecord } from './policy';
-import { addPolicyStats, decodePolicyStats, POLICY_STATS_LAYOUTS, POLICY_STATS_MAP, POLICY_STATS_SINCE } from './policystats';
+import { addPolicyStats, decodePolicyStats, policyStatsKeys, POLICY_STATS_LAYOUTS, POLICY_STATS_MAP, POLICY_STATS_SINCE } from './policystats';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS, type Srv6PolicyRecord, type Srv6SidRecord, type Srv6VrfRecord } from './srv6';
 import { DEFAULT_BPFFS, globalsDir, isKernelName } from './specs';
 import { parseVersion, withLayout, type CiliumRecords, type LayoutUsed } from './version';
@@ -110,6 +110,23 @@ async function readFound<T>(loc: Located<T>): Promise<CiliumRecords<T>> {
     return decodeLocated(loc, dump.keys, dump.values, dump.count, dump.cpus);
   } finally {
     loc.found.map.close();
+  }
+}
+
+/**
+ * Looks `keys` up one by one (where a dump would read every entry, each a value per CPU of a
+ * per-CPU map), closes the map, and decodes the entries found. The map's sizes are checked against
+ * the layouts first, as a dump's decoding checks them, before keys of the layout's size are used.
+ */
+async function lookupFound<T>(loc: Located<T>, keys: readonly Buffer[]): Promise<CiliumRecords<T>> {
+  const { map } = loc.found;
+  try {
+    decodeLocated(loc, Buffer.alloc(0), Buffer.alloc(0), 0);
+    const values = await Promise.all(keys.map((key) => map.lookup(key)));
+    const found = keys.flatMap((key, i) => (values[i] === undefined ? [] : [[key, values[i]] as const]));
+    return decodeLocated(loc, Buffer.concat(found.map(([key]) => key)), Buffer.concat(found.map(([, value]) => value)), found.length, map.possibleCpus);
+  } finally {
+    map.close();
   }
 }
 
@@ -283,7 +300,10 @@ export async function readPolicy(endpointId: number, options?: ReadOptions): Pro
   if (decodedWith >= POLICY_STATS_SINCE) {
     // By pin only, as the policy map: a map of that name elsewhere may be another node's.
     const stats = await findMap([POLICY_STATS_MAP], POLICY_STATS_LAYOUTS, o.bpffs, false).catch((err: unknown) => (err instanceof BpfError && err.code === 'ENOENT' ? undefined : Promise.reject(err)));
-    if (stats) addPolicyStats(records, await readFound({ found: stats, decode: decodePolicyStats, version: records.layout.version }), endpointId);
+    if (stats) {
+      const rows = await lookupFound({ found: stats, decode: decodePolicyStats, version: records.layout.version }, policyStatsKeys(records, endpointId));
+      addPolicyStats(records, rows, endpointId);
+    }
   }
   return records;
 }

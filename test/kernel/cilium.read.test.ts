@@ -2,10 +2,10 @@
 // BPF_MAP_UPDATE_ELEM, pinned in a private bpffs, read back, and compared with `bpftool -j map dump`
 // decoded by hand at the reference offsets.
 import { mkdirSync } from 'node:fs';
-import { expect, it } from 'vitest';
-import { cilium } from 'bpfscope';
+import { expect, it, vi } from 'vitest';
+import { BpfMap, cilium } from 'bpfscope';
 import { createMap, deleteElem, pin, updateElem } from 'bpfscope/testing';
-import { bpftool, describeKernel, mustBpffs, owned, possibleCpus } from '../helpers/kernel';
+import { bpftool, cleanup, describeKernel, mustBpffs, owned, possibleCpus } from '../helpers/kernel';
 
 interface DumpEntry { key: string[]; value?: string[]; values?: { cpu: number; value: string[] }[] }
 const bytes = (hex: string[]) => Buffer.from(hex.map((h) => parseInt(h, 16)));
@@ -95,7 +95,12 @@ describeKernel('cilium readers', () => {
     const tool = bpftool<{ key: string[]; values: { cpu: number; value: string[] }[] }[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/cilium_policystats`);
     const counted = tool.find((e) => bytes(e.key).readUInt16LE(0) === 42)!;
     const sum = (at: number) => counted.values.reduce((n, c) => n + bytes(c.value).readBigUInt64LE(at), 0n);
+    const dump = vi.spyOn(BpfMap.prototype, 'dump');
+    cleanup(() => dump.mockRestore());
     const records = await cilium.policy(42, { bpffs });
+    // Each entry's row looked up by its key, as cilium-dbg's GetStat does: the stats map holds every
+    // endpoint's rows, each a value per possible CPU (65536 × 16 × CPUs bytes when full).
+    expect(dump.mock.contexts.map((map) => (map as BpfMap).info.name)).toEqual(['cilium_policy_v']);
     expect(records.find((r) => r.identity === 7)).toMatchObject({ packets: sum(0), bytes: sum(8) });
     expect(records.find((r) => r.identity === 0)?.packets).toBeUndefined();
     // A node with no stats map pinned keeps no counters, and another's (unpinned here) is not read.
