@@ -614,17 +614,21 @@ function protocolName(protocol: number): string {
 }
 
 /**
- * The IPv4 map's records, then the IPv6 twin's when the node has one (an IPv4-only node does not),
- * both decoded with one version: the one given, else the one the IPv4 map was decoded with.
+ * The records of each family's map the node has, IPv4 then IPv6 (an IPv4-only node has no IPv6
+ * twin, an IPv6-only one no IPv4 map), both decoded with one version: the one given, else the one
+ * the first map read was decoded with. A node with neither fails as the IPv4 read did.
  */
 async function bothFamilies<T>(
   read: CiliumRead,
   reader: (options: CiliumRead & { family: 4 | 6 }) => Promise<CiliumRecords<T>>,
 ): Promise<{ records: T[]; version: CiliumVersion; families: (4 | 6)[] }> {
-  const v4 = await reader({ ...read, family: 4 });
-  const version = v4.layout.version;
-  const v6 = await reader({ ...read, version: read.version ?? version, family: 6 }).catch((e: { code?: string }) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
-  return { records: [...v4, ...(v6 ?? [])], version, families: v6 ? [4, 6] : [4] };
+  const missing = (e: { code?: string }) => (e.code === 'ENOENT' ? undefined : Promise.reject(e));
+  let v4Missing: unknown;
+  const v4 = await reader({ ...read, family: 4 }).catch((e: { code?: string }) => ((v4Missing = e), missing(e)));
+  const v6 = await reader({ ...read, version: read.version ?? v4?.layout.version, family: 6 }).catch(missing);
+  if (!v4 && !v6) throw v4Missing;
+  const version = (v4 ?? v6)!.layout.version;
+  return { records: [...(v4 ?? []), ...(v6 ?? [])], version, families: [...(v4 ? [4 as const] : []), ...(v6 ? [6 as const] : [])] };
 }
 
 /**

@@ -1,7 +1,7 @@
 // `bpfscope cilium …` on a fake Cilium node: the text equals cilium.format.* of the API's records,
 // --json equals the records, explain prints the report.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect, it } from 'vitest';
@@ -205,6 +205,11 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
       expect([text(before), text(after)]).toContain(printed.stdout);
       expect(printed.stdout).toMatch(/^TCP OUT .* Created=\d+sec ago NeedsCT=1$/m);
     }
+    // An IPv6-only node has no IPv4 map: the IPv6 one's block alone, as cilium-dbg skips a map it cannot open.
+    unlinkSync(`${node.bpffs}/tc/globals/cilium_snat_v4_external`);
+    node.maps.cilium_snat_v4_external.close(); // nor by name: the map is gone
+    const v6only = records.filter((r) => r.family === 'ipv6');
+    expect(nat(none)).toMatchObject({ code: 0, stdout: cilium.format.nat(v6only, { version: '1.19', families: [6] }) });
   });
 
   it('cilium policy prints cilium-dbg bpf policy get -n of that version: ANY, a protocol, a port, a port range; counters from cilium_policystats on 1.18+', async () => {
