@@ -119,7 +119,7 @@ async function readText(path: string): Promise<string> {
     const { code, syscall } = err as NodeJS.ErrnoException;
     if (code === undefined) throw err;
     const errno = (constants.errno as Record<string, number>)[code] ?? 0;
-    throw new BpfError({ errno, code, op: syscall ?? 'open', object: path, description: (err as Error).message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '') });
+    throw new BpfError({ errno, code, op: syscall ?? 'open', object: path, description: (err as Error).message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '') });
   }
 }
 

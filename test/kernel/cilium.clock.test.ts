@@ -1,7 +1,7 @@
 // cilium.clock(): the clock source from the agent's runtime config (or given), and the time now in
 // the datapath's units, against the kernel's own counters in /proc/timer_list (root only): `now
 // at N nsecs` is ktime_get(), CLOCK_MONOTONIC, and `jiffies: N` the tick count.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { BpfError, cilium } from 'bpfscope';
@@ -51,6 +51,12 @@ describeKernel('cilium.clock', () => {
     expect(err).toBeInstanceOf(BpfError);
     expect(err).toMatchObject({ code: 'ENOENT', errno: 2, op: 'open', object: join(missing, 'agent-runtime-config.json') });
     expect((err as Error).message).toBe(`open ${join(missing, 'agent-runtime-config.json')}: no such file or directory (ENOENT)`);
+    // A directory where the file should be: the read fails, and Node's message names no path.
+    const wrong = stateDir();
+    mkdirSync(join(wrong, 'agent-runtime-config.json'));
+    const eisdir = await cilium.clock({ stateDir: wrong }).catch((e: unknown) => e);
+    expect(eisdir).toMatchObject({ code: 'EISDIR', op: 'read', object: join(wrong, 'agent-runtime-config.json') });
+    expect((eisdir as Error).message).toBe(`read ${join(wrong, 'agent-runtime-config.json')}: illegal operation on a directory (EISDIR)`);
   });
 
   it('bad options are TypeErrors and RangeErrors, before any file is read', async () => {
