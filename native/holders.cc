@@ -27,7 +27,7 @@ namespace bpfscope::holders {
 
 #define HOLDER_NUMBERS(X) X(id) X(pid) X(fd)
 #define HOLDER_STRINGS(X) X(kind) X(comm)
-#define NETNS_HOLDER_NUMBERS(X) X(pid) X(inode) X(dev) X(fd)
+#define NETNS_HOLDER_NUMBERS(X) X(pid) X(inode) X(dev) X(fd) X(tid)
 #define NETNS_HOLDER_STRINGS(X) X(kind) X(mountinfo)
 
 namespace {
@@ -203,17 +203,19 @@ std::optional<std::string> NsfsMountLines(int dir, const char* path) {
 
 // What holds network namespaces, from /proc: each process's own namespace (/proc/PID/ns/net), the
 // nsfs mounts of each mount namespace other than the caller's (read once per mount namespace, from
-// its first process whose mountinfo reads), and with `fds`, processes' fds on a namespace's file.
-// The fds are most of the cost: a readdir entry and a readlink each, and a statx for those that are
-// paths (0.25 s for the 42,000 fds of 480 processes here, all paths). Rows:
+// its first process whose mountinfo reads), with `fds`, processes' fds on a namespace's file, and
+// with `threads`, the threads that are in another namespace than their process's first. The fds
+// are most of the cost: a readdir entry and a readlink each, and a statx for those that are paths
+// (0.25 s for the 42,000 fds of 480 processes here, all paths). Rows:
 //   kind 'net': pid, dev and inode of its namespace;
 //   kind 'fd': pid, fd, dev and inode of the network namespace it holds;
+//   kind 'thread': pid, tid, dev and inode of the thread's network namespace;
 //   kind 'mnt': pid, inode of its mount namespace, and mountinfo, the nsfs lines of that pid's.
 // Processes that cannot be read (another user's, without CAP_SYS_PTRACE) and those that exit
 // meanwhile add what could be read.
 class ListNetnsHoldersTask : public Task {
  public:
-  explicit ListNetnsHoldersTask(bool fds) : fds_(fds) {}
+  ListNetnsHoldersTask(bool fds, bool threads) : fds_(fds), threads_(threads) {}
 
   bool Run(Failure& failure) override {
     struct stat own {};
@@ -239,10 +241,12 @@ class ListNetnsHoldersTask : public Task {
   void ReadProcess(int proc, const char* pid_name, uint32_t pid) {
     std::string base(pid_name);
     struct stat net {};
-    if (::fstatat(proc, (base + "/ns/net").c_str(), &net, 0) == 0) {
+    bool leader = ::fstatat(proc, (base + "/ns/net").c_str(), &net, 0) == 0;
+    if (leader) {
       Row("net", pid, net.st_ino);
       table_.Number(netns_col::k_dev, static_cast<double>(net.st_dev));
     }
+    if (threads_) ReadThreads(proc, base, pid, leader ? &net : nullptr);
     uint64_t mntns = NsInode(ReadLinkAt(proc, (base + "/ns/mnt").c_str()), "mnt");
     if (mntns != 0 && mntns != own_mntns_ && !mntns_read_.count(mntns)) {
       if (std::optional<std::string> lines = NsfsMountLines(proc, (base + "/mountinfo").c_str())) {
@@ -261,6 +265,29 @@ class ListNetnsHoldersTask : public Task {
       if (inode == 0) continue;
       Row("fd", pid, inode);
       table_.Number(netns_col::k_fd, static_cast<double>(fd));
+      table_.Number(netns_col::k_dev, static_cast<double>(nsfs_dev_));
+    }
+  }
+
+  // A thread enters a namespace alone with setns or unshare (Go's netns.Do on a locked OS thread, a
+  // CNI plugin mid-call); while it is there, and once the namespace's name is gone, its
+  // /proc/PID/task/TID/ns/net may be all that holds it. Rows for the threads whose namespace is not
+  // the first thread's (every thread's, when the first has exited: a zombie leader has none).
+  // /proc/PID/task links 2 + its threads, so a single-threaded process costs one stat.
+  void ReadThreads(int proc, const std::string& base, uint32_t pid, const struct stat* first) {
+    std::string tasks = base + "/task";
+    struct stat dir {};
+    if (::fstatat(proc, tasks.c_str(), &dir, 0) != 0 || dir.st_nlink <= 3) return;
+    Dir tids = OpenDirAt(proc, tasks.c_str());
+    if (!tids) return;
+    while (const dirent* entry = ::readdir(tids.get())) {
+      long tid = DecimalName(entry->d_name);
+      if (tid <= 0 || tid == pid) continue;
+      // The link's text names the inode without opening the namespace (a stat would follow it).
+      uint64_t inode = NsInode(ReadLinkAt(::dirfd(tids.get()), (std::string(entry->d_name) + "/ns/net").c_str()), "net");
+      if (inode == 0 || (first != nullptr && inode == first->st_ino)) continue;
+      Row("thread", pid, inode);
+      table_.Number(netns_col::k_tid, static_cast<double>(tid));
       table_.Number(netns_col::k_dev, static_cast<double>(nsfs_dev_));
     }
   }
@@ -290,6 +317,7 @@ class ListNetnsHoldersTask : public Task {
   }
 
   bool fds_;
+  bool threads_;
   dev_t nsfs_dev_ = 0;
   uint64_t own_mntns_ = 0;
   std::unordered_set<uint64_t> mntns_read_;
@@ -309,7 +337,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   ExportSchema(env, exports, "netnsHolder", NetnsTableSchema());
   exports.Set("listNetnsHolders", Napi::Function::New(
                                       env, [](const Napi::CallbackInfo& info) -> Napi::Value {
-                                        return RunAsync(info.Env(), std::make_unique<ListNetnsHoldersTask>(ArgBool(info, 0)));
+                                        return RunAsync(info.Env(), std::make_unique<ListNetnsHoldersTask>(ArgBool(info, 0), ArgBool(info, 1)));
                                       },
                                       "listNetnsHolders"));
 }

@@ -88,7 +88,7 @@ export interface NativeBinding {
   /** One row per BPF fd of every process (src/holders.ts), and the pids whose fds could not be read. */
   listHolders(): Promise<{ table: NativeTable; unreadable: number[] }>;
   /** What holds network namespaces: each process's own, other mount namespaces' nsfs mounts, and with `fds` processes' fds on one (src/netns.ts). */
-  listNetnsHolders(fds: boolean): Promise<NativeTable>;
+  listNetnsHolders(fds: boolean, threads: boolean): Promise<NativeTable>;
   /** Programs attached to a cgroup (or a tree of them), with their info and every link (src/cgroups.ts). */
   cgroupQuery(path: string, attachTypes: number[], effective: boolean, recursive: boolean): Promise<{ attachments: NativeTable; programs: NativeTable; links: NativeTable }>;
   listPinned(root: string): Promise<NativePinnedSet>;

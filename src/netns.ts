@@ -46,6 +46,16 @@ export interface NetnsFd {
 }
 
 /**
+ * A thread in another network namespace than its process's first thread (`/proc/PID/task/TID/ns/net`):
+ * one that entered it alone, with setns or unshare (Go's `netns.Do` on a locked OS thread, a CNI
+ * plugin mid-call).
+ */
+export interface NetnsThread {
+  pid: number;
+  tid: number;
+}
+
+/**
  * A bind mount of a network namespace in a mount namespace other than the caller's (a container
  * runtime's own, a service's private one), reached through the root of a process in it.
  */
@@ -87,8 +97,14 @@ export interface NetnsInfo {
    */
   fds?: NetnsFd[];
   /**
+   * Threads in it whose process's first thread is in another namespace, by pid then tid; undefined
+   * when they were not read (listNetns `{ threads: false }`, a namespace described from its path).
+   */
+  threads?: NetnsThread[];
+  /**
    * A path that opens it: its first name, else its first mount, else its first mount elsewhere,
-   * else its first process's /proc/PID/ns/net, else its first fd's /proc/PID/fd/FD.
+   * else its first process's /proc/PID/ns/net, else its first fd's /proc/PID/fd/FD, else its first
+   * thread's /proc/PID/task/TID/ns/net.
    */
   path: string;
   /** The nsid this namespace has in the caller's namespace (`ip netns list-id`); undefined when none is assigned. */
@@ -101,12 +117,13 @@ type Found = Omit<NetnsInfo, 'path' | 'nsid' | 'current'>;
 
 /** One row of the addon's walk of /proc (native/holders.cc, ListNetnsHoldersTask). */
 interface HolderRow {
-  kind: 'net' | 'fd' | 'mnt';
+  kind: 'net' | 'fd' | 'thread' | 'mnt';
   pid: number;
-  /** A network namespace's inode ('net', 'fd'), or a mount namespace's ('mnt'). */
+  /** A network namespace's inode ('net', 'fd', 'thread'), or a mount namespace's ('mnt'). */
   inode: number;
   dev?: number;
   fd?: number;
+  tid?: number;
   /** The nsfs lines of the process's mountinfo ('mnt'). */
   mountinfo?: string;
 }
@@ -155,28 +172,37 @@ export interface ListNetnsOptions {
    * undefined and a namespace that only fds hold is missing.
    */
   fds?: boolean;
+  /**
+   * Whether to read the threads of multi-threaded processes for those in another namespace than
+   * their process (`threads`); default true. It costs a readlink per thread of every
+   * multi-threaded process (about 4 µs each here), and grows with the threads of the host. Without
+   * it, `threads` is undefined and a namespace that only a thread is in is missing.
+   */
+  threads?: boolean;
 }
 
 /**
  * Every network namespace on the host, deduplicated by (dev, inode), with what holds each and the
  * nsid each has from the caller's namespace (RTM_GETNSID): its names in /var/run/netns, its bind
  * mounts elsewhere in the caller's mount namespace and in other mount namespaces (a container
- * runtime's own), the processes in it, and processes' open fds on it, from /proc (the processes of
- * the pid namespace that /proc shows; without CAP_SYS_PTRACE, the caller's own). Not visible this
- * way: a namespace held only by a socket (SIOCGSKNS would need an fd of every socket of every
- * process), or only by a thread other than its process's first (/proc/PID/task/TID/ns/net). A name
- * under /var/run/netns with no namespace mounted on it is skipped.
+ * runtime's own), the processes in it, processes' open fds on it and threads that entered it alone,
+ * from /proc (the processes of the pid namespace that /proc shows; without CAP_SYS_PTRACE, the
+ * caller's own). Not visible this way: a namespace held only by a socket (SIOCGSKNS would need an
+ * fd of every socket of every
+ * process). A name under /var/run/netns with no namespace mounted on it is skipped.
  */
 export async function listNetns(options?: ListNetnsOptions): Promise<NetnsInfo[]> {
-  const o = checkOptions<ListNetnsOptions>(options, ['fds'], 'listNetns');
-  if (o.fds !== undefined && typeof o.fds !== 'boolean') throw new TypeError(`listNetns fds must be a boolean, got ${describe(o.fds)}`);
+  const o = checkOptions<ListNetnsOptions>(options, ['fds', 'threads'], 'listNetns');
+  for (const key of ['fds', 'threads'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') throw new TypeError(`listNetns ${key} must be a boolean, got ${describe(o[key])}`);
+  }
   // A scan stats every name and every /proc/PID/ns/net: on a node with 150 pods, 150 concurrent
   // callers (findPeer from each host veth, explainPod by IP) made 150 scans at once and stalled
   // the event loop for about a second. Callers arriving while a scan is in flight share the next
   // one instead (the one in flight may have read /var/run/netns and /proc before they called), so
   // any number of concurrent calls make at most two scans, and each still sees what existed when
   // it was called. Each caller gets its own copy of the result, or of the error with its own stack.
-  const scans = o.fds === false ? withoutFds : withFds;
+  const scans = sharedScans(o.fds !== false, o.threads !== false);
   let shared: Promise<NetnsInfo[]>;
   if (!scans.scanning) {
     shared = startScan(scans);
@@ -190,20 +216,27 @@ export async function listNetns(options?: ListNetnsOptions): Promise<NetnsInfo[]
   return withCallerStack(() => shared.then(copyNetns, (err: unknown) => Promise.reject(copyError(err))));
 }
 
-/** The scan in flight and the one queued behind it, of one kind (with fds or without). */
+/** The scan in flight and the one queued behind it, of one kind (with fds or without, threads or without). */
 interface SharedScans {
   fds: boolean;
+  threads: boolean;
   scanning?: Promise<NetnsInfo[]>;
   queued?: Promise<NetnsInfo[]>;
 }
 
-const withFds: SharedScans = { fds: true };
-const withoutFds: SharedScans = { fds: false };
+const scanKinds = new Map<string, SharedScans>();
+
+function sharedScans(fds: boolean, threads: boolean): SharedScans {
+  const key = `${fds}:${threads}`;
+  let scans = scanKinds.get(key);
+  if (!scans) scanKinds.set(key, (scans = { fds, threads }));
+  return scans;
+}
 
 function noop(): void {}
 
 function startScan(scans: SharedScans): Promise<NetnsInfo[]> {
-  const scan = scanNetns(scans.fds);
+  const scan = scanNetns(scans.fds, scans.threads);
   scans.scanning = scan;
   const done = (): void => {
     if (scans.scanning === scan) scans.scanning = undefined;
@@ -213,12 +246,13 @@ function startScan(scans: SharedScans): Promise<NetnsInfo[]> {
 }
 
 /**
- * Hands `visit` the namespaces listNetns finds without reading fds and, only when it finds nothing
- * there (returns undefined), those that only fds hold: what findPeer, findLinkDevices and
- * explainPod look for is nearly always in the first, which costs a fraction of the fd scan.
+ * Hands `visit` the namespaces listNetns finds without reading fds and threads and, only when it
+ * finds nothing there (returns undefined), those that only fds or threads hold: what findPeer,
+ * findLinkDevices and explainPod look for is nearly always in the first, which costs a fraction of
+ * the fd scan.
  */
 export async function visitNetns<T>(visit: (namespaces: NetnsInfo[]) => Promise<T | undefined>): Promise<T | undefined> {
-  const first = await listNetns({ fds: false });
+  const first = await listNetns({ fds: false, threads: false });
   const found = await visit(first);
   if (found !== undefined) return found;
   const seen = new Set(first.map((ns) => `${ns.dev}:${ns.inode}`));
@@ -234,15 +268,19 @@ function copyNetns(list: NetnsInfo[]): NetnsInfo[] {
     mounts: [...ns.mounts],
     foreignMounts: ns.foreignMounts.map((m) => ({ ...m })),
     ...(ns.fds && { fds: ns.fds.map((f) => ({ ...f })) }),
+    ...(ns.threads && { threads: ns.threads.map((t) => ({ ...t })) }),
   }));
 }
 
-async function scanNetns(fds: boolean): Promise<NetnsInfo[]> {
+async function scanNetns(fds: boolean, threads: boolean): Promise<NetnsInfo[]> {
   const byId = new Map<string, Found>();
   const entry = (id: { dev: number; ino: number }): Found => {
     const key = `${id.dev}:${id.ino}`;
     let found = byId.get(key);
-    if (!found) byId.set(key, (found = { inode: id.ino, dev: id.dev, names: [], pids: [], mounts: [], foreignMounts: [], ...(fds && { fds: [] }) }));
+    if (!found) {
+      found = { inode: id.ino, dev: id.dev, names: [], pids: [], mounts: [], foreignMounts: [], ...(fds && { fds: [] }), ...(threads && { threads: [] }) };
+      byId.set(key, found);
+    }
     return found;
   };
   const names = await readdirOrEmpty(NETNS_DIR);
@@ -251,7 +289,7 @@ async function scanNetns(fds: boolean): Promise<NetnsInfo[]> {
     ownNetnsId(),
     mountEntriesOf('nsfs').then(netMounts),
     realpath(NETNS_DIR).then((real) => new Set([NETNS_DIR, real]), () => new Set([NETNS_DIR])),
-    withCallerStack(() => native().listNetnsHolders(fds)).then(holderRowsOf),
+    withCallerStack(() => native().listNetnsHolders(fds, threads)).then(holderRowsOf),
   ]);
   // Every namespace is an inode of the one nsfs, whose device is our own namespace's. A name on
   // another device is the bare file `ip netns add` mounts over: one whose namespace was unmounted
@@ -274,6 +312,7 @@ async function scanNetns(fds: boolean): Promise<NetnsInfo[]> {
   for (const h of holders) {
     if (h.kind === 'net') entry({ dev: h.dev ?? own.dev, ino: h.inode }).pids.push(h.pid);
     else if (h.kind === 'fd') entry({ dev: h.dev ?? own.dev, ino: h.inode }).fds?.push({ pid: h.pid, fd: h.fd as number });
+    else if (h.kind === 'thread') entry({ dev: h.dev ?? own.dev, ino: h.inode }).threads?.push({ pid: h.pid, tid: h.tid as number });
     else {
       for (const m of netMounts(parseMountEntries(h.mountinfo ?? '', 'nsfs'))) {
         const key = `${m.inode}:${m.mountPoint}`;
@@ -290,6 +329,7 @@ async function scanNetns(fds: boolean): Promise<NetnsInfo[]> {
     f.pids.sort((a, b) => a - b);
     f.foreignMounts.sort((a, b) => a.mntns - b.mntns || (a.mountPoint < b.mountPoint ? -1 : a.mountPoint > b.mountPoint ? 1 : 0));
     f.fds?.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
+    f.threads?.sort((a, b) => a.pid - b.pid || a.tid - b.tid);
   }
   const paths = found.map(openingPath);
   const nsids = await withCallerStack(() => native().netNsids(undefined, paths));
@@ -307,8 +347,9 @@ function openingPath(f: Found): string {
   if (f.mounts.length) return f.mounts[0];
   if (f.foreignMounts.length) return f.foreignMounts[0].path;
   if (f.pids.length) return `/proc/${f.pids[0]}/ns/net`;
-  const [fd] = f.fds ?? [];
-  return `/proc/${fd.pid}/fd/${fd.fd}`;
+  if (f.fds?.length) return `/proc/${f.fds[0].pid}/fd/${f.fds[0].fd}`;
+  const [thread] = f.threads ?? [];
+  return `/proc/${thread.pid}/task/${thread.tid}/ns/net`;
 }
 
 /** The nsid each of `paths` has as seen from inside `netns` (-1: none; null: could not be opened). */
@@ -318,8 +359,7 @@ export async function nsidsFrom(netns: string | undefined, paths: string[]): Pro
 
 /**
  * The NetnsInfo of the namespace behind an nsfs path (undefined if it cannot be opened). One that
- * listNetns() cannot see (held only by a socket, or by a thread other than its process's first) is
- * described from the path: nothing holds it.
+ * listNetns() cannot see (held only by a socket) is described from the path: nothing holds it.
  */
 export async function netnsInfoOf(path: string): Promise<NetnsInfo | undefined> {
   const id = await nsStat(path);

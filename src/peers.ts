@@ -108,7 +108,7 @@ export async function findPeer(options?: FindPeerOptions): Promise<FindPeerResul
   }
   if (!peerNs) {
     throw enodev(`peer of ${local.name} (ifindex ${peerIfindex}, nsid ${local.linkNetnsId ?? 'none'})`,
-      'no namespace found with that nsid: it may have just been deleted, or be held where listNetns() does not look (only by a socket, or by a thread other than its process\'s first)');
+      'no namespace found with that nsid: it may have just been deleted, or be held where listNetns() does not look (only by a socket)');
   }
   const peerPath = peerNs.current ? undefined : peerNs.path;
   const found = await rawAttachments(peerPath, peerIfindex).catch((err: unknown) => {

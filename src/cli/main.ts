@@ -550,13 +550,15 @@ function peerText(i: InterfaceInfo, names: Map<number, string>): string | undefi
 
 /**
  * What holds a namespace besides its names and processes: its mounts, those of other mount
- * namespaces (`PATH in mnt:[INODE]`, the path as that namespace sees it) and fds (`fd N of PID`).
+ * namespaces (`PATH in mnt:[INODE]`, the path as that namespace sees it), fds (`fd N of PID`) and
+ * threads (`thread TID of PID`).
  */
 function heldBy(n: NetnsInfo): string[] {
   return [
     ...n.mounts,
     ...n.foreignMounts.map((m) => `${m.mountPoint} in mnt:[${m.mntns}]`),
     ...(n.fds ?? []).map((f) => `fd ${f.fd} of ${f.pid}`),
+    ...(n.threads ?? []).map((t) => `thread ${t.tid} of ${t.pid}`),
   ];
 }
 

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -574,7 +574,7 @@ describeKernel('network view', () => {
     for (const [pid, path, device, peer] of [[procHolder, viaProc, 'b0', 'b1'], [nameHolder, viaName, 'c0', 'c1']] as const) {
       const { ino: inode, dev } = statSync(path);
       // No nsid here: its only veth links it to `other`.
-      expect(all.filter((ns) => ns.inode === inode)).toEqual([{ inode, dev, names: [], pids: [], mounts: [], foreignMounts: [], fds: [{ pid, fd: 3 }], path, current: false }]);
+      expect(all.filter((ns) => ns.inode === inode)).toEqual([{ inode, dev, names: [], pids: [], mounts: [], foreignMounts: [], fds: [{ pid, fd: 3 }], threads: [], path, current: false }]);
       expect(cheap.some((ns) => ns.inode === inode)).toBe(false);
       // From the other end: the fd scan runs once the namespaces found without it have no such nsid.
       const inside = JSON.parse(run('nsenter', [`--net=${path}`, 'ip', '-j', 'link', 'show', device])) as { ifindex: number }[];
@@ -590,6 +590,47 @@ describeKernel('network view', () => {
     } finally {
       closeSync(fdHere);
     }
+  });
+
+  it('finds a namespace that only a thread is in, which entered it alone, and peers in it', async () => {
+    const other = mustNetns();
+    // A second thread of python3 unshares a namespace of its own (CLONE_NEWNET), as Go's netns.Do
+    // enters one on a locked OS thread; its process stays in this one.
+    const script = [
+      'import ctypes, os, threading, time',
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      'def enter():',
+      '    if libc.unshare(0x40000000) != 0: os._exit(3)',
+      '    time.sleep(600)',
+      'threading.Thread(target=enter, daemon=True).start()',
+      'time.sleep(600)',
+    ].join('\n');
+    let tid = 0;
+    const pid = await holder(['python3', '-c', script], (p) => {
+      const own = statSync(`/proc/${p}/ns/net`).ino;
+      tid = readdirSync(`/proc/${p}/task`).map(Number).find((t) => t !== p && statSync(`/proc/${p}/task/${t}/ns/net`).ino !== own) ?? 0;
+      return tid !== 0;
+    });
+    const path = `/proc/${pid}/task/${tid}/ns/net`;
+    const { ino: inode, dev } = statSync(path);
+    expect(readlinkSync(path)).toBe(`net:[${inode}]`);
+    expect(statSync(`/proc/${pid}/ns/net`).ino).toBe(statSync('/proc/self/ns/net').ino);
+    await createVeth({ netns: { path }, name: 't0', peerName: 't1', peerNetns: { name: other } });
+
+    const all = await listNetns();
+    expect(all.filter((ns) => ns.inode === inode)).toEqual([{ inode, dev, names: [], pids: [], mounts: [], foreignMounts: [], fds: [], threads: [{ pid, tid }], path, current: false }]);
+    // The process itself is listed where its first thread is, and its other threads with it.
+    const current = all.find((ns) => ns.current)!;
+    expect(current.pids).toContain(pid);
+    expect(all.flatMap((ns) => ns.threads ?? []).filter((t) => t.pid === pid)).toEqual([{ pid, tid }]);
+    expect((await listNetns({ fds: false })).some((ns) => ns.inode === inode && ns.fds === undefined)).toBe(true);
+    const without = await listNetns({ threads: false });
+    expect(without.some((ns) => ns.inode === inode)).toBe(false);
+    expect(without.every((ns) => ns.threads === undefined)).toBe(true);
+    // From the other end: found by the scan that reads threads, once the first has no such nsid.
+    const inside = JSON.parse(run('nsenter', [`--net=${path}`, 'ip', '-j', 'link', 'show', 't0'])) as { ifindex: number }[];
+    const found = await findPeer({ netns: { name: other }, ifname: 't1' });
+    expect(found.peer).toMatchObject({ name: 't0', ifindex: inside[0].ifindex, netns: { inode, threads: [{ pid, tid }], path } });
   });
 
   it('says which namespaces it cannot see: one only a socket holds', async () => {
@@ -627,7 +668,7 @@ describeKernel('network view', () => {
     const all = await listNetns();
     const { ino: inode, dev } = statSync(path);
     expect(all.filter((ns) => ns.inode === inode)).toEqual([{
-      inode, dev, names: [], pids: [], mounts: [], foreignMounts: [{ mntns, pid, mountPoint: `${dir}/ns`, path }], fds: [], path, current: false,
+      inode, dev, names: [], pids: [], mounts: [], foreignMounts: [{ mntns, pid, mountPoint: `${dir}/ns`, path }], fds: [], threads: [], path, current: false,
     }]);
     // Mounted in both mount namespaces at the same place: the other's copy is no holder of its own.
     expect(readFileSync(`/proc/${pid}/mountinfo`, 'utf8')).toContain(`/run/netns/${other} `);
