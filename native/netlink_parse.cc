@@ -337,6 +337,7 @@ enum class Read : uint8_t {
   kHwAddr,    // "aa:bb:cc:dd:ee:ff"
   kBridgeId,  // struct ifla_bridge_id: "8000.aa:bb:cc:dd:ee:ff", priority in hex as ip prints it
   kBoolOpt,   // struct br_boolopt_multi: bit `mask` of optval, 0 or 1, if optmask has it
+  kHwAddrs,   // a nest of hardware addresses (attributes of type `mask`), one value each, in order
 };
 
 struct ValueName {
@@ -349,7 +350,7 @@ struct DetailAttr {
   const char* name;
   Read read;
   enum As : uint8_t { kNumber, kBoolean, kName } as = kNumber;
-  uint32_t mask = 0;  // kBoolean: the bit that is the value (0: any nonzero value is true); kBoolOpt: the option's bit
+  uint32_t mask = 0;  // kBoolean: the bit that is the value (0: any nonzero value is true); kBoolOpt: the option's bit; kHwAddrs: the items' type
   uint8_t offset = 0;  // a member of a struct attribute
   const ValueName* names = nullptr;  // kName: value → name (an unnamed value stays a number)
   uint8_t names_count = 0;
@@ -425,6 +426,8 @@ constexpr DetailAttr kMacvlan[] = {
     Bool(IFLA_MACVLAN_FLAGS, "nopromisc", Read::kU16, MACVLAN_FLAG_NOPROMISC),
     Bool(IFLA_MACVLAN_FLAGS, "nodst", Read::kU16, MACVLAN_FLAG_NODST),
     Num(IFLA_MACVLAN_MACADDR_COUNT, "macaddrCount", Read::kU32),
+    // A name ending in [] is a list: one value per item (addLinkDetails in src/link-details.ts).
+    Of(IFLA_MACVLAN_MACADDR_DATA, "macaddrData[]", Read::kHwAddrs, IFLA_MACVLAN_MACADDR),
     Num(IFLA_MACVLAN_BC_QUEUE_LEN, "bcqueuelen", Read::kU32),
     Num(IFLA_MACVLAN_BC_QUEUE_LEN_USED, "usedbcqueuelen", Read::kU32),
 };
@@ -562,6 +565,19 @@ bool IsMulticast(Bytes p) {
   return (p.size == 4 && (p.data[0] & 0xf0) == 0xe0) || (p.size == 16 && p.data[0] == 0xff);
 }
 
+struct HwAddrItems {
+  const DetailAttr& detail;
+  DetailSink& sink;
+};
+
+int CollectHwAddr(const nlattr* attr, void* data) {
+  auto* items = static_cast<HwAddrItems*>(data);
+  if (mnl_attr_get_type(attr) != items->detail.mask) return MNL_CB_OK;
+  Bytes p = Payload(attr);
+  items->sink.String(items->detail.name, Hex(p.data, p.size));
+  return MNL_CB_OK;
+}
+
 void ReadDetail(const DetailAttr& d, const nlattr* a, DetailSink& sink) {
   if (d.read == Read::kFlag) return sink.Boolean(d.name, a != nullptr);
   if (!a) return;
@@ -570,6 +586,11 @@ void ReadDetail(const DetailAttr& d, const nlattr* a, DetailSink& sink) {
     case Read::kIp: return sink.String(d.name, IpAddr(a));
     case Read::kPeerIp: return sink.String(IsMulticast(p) ? "group" : d.name, IpAddr(a));
     case Read::kHwAddr: return sink.String(d.name, Hex(p.data, p.size));
+    case Read::kHwAddrs: {
+      HwAddrItems items{d, sink};
+      mnl_attr_parse_nested(a, CollectHwAddr, &items);
+      return;
+    }
     case Read::kBridgeId: {
       ifla_bridge_id id;
       if (p.size < sizeof(id)) return;

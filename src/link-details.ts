@@ -84,6 +84,8 @@ export interface MacvlanInfo {
   nodst?: boolean;
   /** IFLA_MACVLAN_MACADDR_COUNT: source addresses (source mode). */
   macaddrCount?: number;
+  /** IFLA_MACVLAN_MACADDR_DATA: those source addresses, in the kernel's order (as ip prints them); undefined when there are none. */
+  macaddrData?: string[];
   /** IFLA_MACVLAN_BC_QUEUE_LEN (Linux 5.11): the broadcast queue length asked for. */
   bcqueuelen?: number;
   /** IFLA_MACVLAN_BC_QUEUE_LEN_USED (Linux 5.11): the one in use (the largest asked for on the lower device). */
@@ -333,12 +335,18 @@ export function addLinkDetails(rows: DetailTarget[], details: NativeTable): void
       ? (device.slaveInfo ??= { kind: device.slaveKind } as SlaveInfo)
       : (device.kindInfo ??= { kind: device.kind } as KindInfo)) as unknown as Record<string, unknown>;
     let key = d.key;
+    const value = d.text ?? d.value ?? d.big ?? d.flag;
+    // "macaddrData[]": one item of a list, in the kernel's order.
+    if (key.endsWith('[]')) {
+      ((into[key.slice(0, -2)] ??= []) as unknown[]).push(value);
+      continue;
+    }
     // "portRange.low": a member of an object.
     const dot = key.indexOf('.');
     if (dot > 0) {
       into = (into[key.slice(0, dot)] ??= {}) as Record<string, unknown>;
       key = key.slice(dot + 1);
     }
-    into[key] = d.text ?? d.value ?? d.big ?? d.flag;
+    into[key] = value;
   }
 }

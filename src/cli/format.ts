@@ -138,7 +138,8 @@ export function interfaceDetails(i: InterfaceInfo, names: Map<number, string>): 
       break;
     case 'macvlan':
     case 'macvtap':
-      words.push(`mode ${k.mode}`, k.nopromisc && 'nopromisc', k.nodst && 'nodst');
+      words.push(`mode ${k.mode}`, k.nopromisc && 'nopromisc', k.nodst && 'nodst',
+        k.macaddrData && `remotes (${k.macaddrCount ?? k.macaddrData.length}) ${k.macaddrData.join(' ')}`);
       break;
     case 'bridge':
       words.push(`stp_state ${k.stpState}`, `priority ${k.priority}`, k.vlanFiltering !== undefined && `vlan_filtering ${k.vlanFiltering}`);

@@ -444,12 +444,18 @@ describeKernel('bpfscope CLI: maps and network', () => {
     expect(cli('if', '--netns', other).stdout).toMatch(new RegExp(`\\svx1\\s.*\\sid 6 dev if${v0.ifindex} \\(nsid ${vx1.link_netnsid}\\) dstport 4789(\\s|$)`, 'm'));
   });
 
-  it("if shows a source-mode macvlan's nodst, as ip -d does", () => {
+  it("if shows a source-mode macvlan's nodst and source addresses, as ip -d does", () => {
     const ns = mustNetns();
     run('ip', ['-n', ns, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1']);
     run('ip', ['-n', ns, 'link', 'add', 'mv0', 'link', 'v0', 'type', 'macvlan', 'mode', 'source', 'nodst']);
     expect(run('ip', ['-n', ns, '-d', 'link', 'show', 'mv0'])).toMatch(/macvlan mode source nodst /);
     expect(cli('if', '--netns', ns).stdout).toMatch(/\smv0\s.*\smode source nodst(\s|$)/m);
+    run('ip', ['-n', ns, 'link', 'set', 'mv0', 'type', 'macvlan', 'macaddr', 'add', '02:00:00:00:00:01']);
+    run('ip', ['-n', ns, 'link', 'set', 'mv0', 'type', 'macvlan', 'macaddr', 'add', '02:00:00:00:00:02']);
+    // ip's words, in the kernel's order, which ip prints too.
+    const remotes = /remotes \(2\) ([0-9a-f:]+) ([0-9a-f:]+)/.exec(run('ip', ['-n', ns, '-d', 'link', 'show', 'mv0']));
+    expect(remotes?.slice(1).sort()).toEqual(['02:00:00:00:00:01', '02:00:00:00:00:02']);
+    expect(cli('if', '--netns', ns).stdout).toMatch(new RegExp(`\\smv0\\s.*\\smode source nodst ${remotes![0].replace(/[()]/g, '\\$&')}(\\s|$)`, 'm'));
   });
 
   it('netns shows what else holds each namespace, such as a process\'s fd on it', async () => {

@@ -1,7 +1,7 @@
 // Per-kind device details (InterfaceInfo.kindInfo / slaveInfo) against `ip -j -d link`'s
 // linkinfo.info_data / info_slave_data, field by field, on devices made in a test namespace.
 import { expect, it } from 'vitest';
-import { listInterfaces, type InterfaceInfo } from 'bpfscope';
+import { listInterfaces, type InterfaceInfo, type MacvlanInfo } from 'bpfscope';
 import { describeKernel, ipJson, mustNetns, run } from '../helpers/kernel';
 
 type Json = Record<string, unknown>;
@@ -126,13 +126,21 @@ describeKernel('device details', () => {
       // passthru takes its lower device over: one of its own.
       ['link', 'add', 'w0', 'type', 'veth', 'peer', 'name', 'w1'],
       ['link', 'add', 'mvp', 'link', 'w0', 'type', 'macvlan', 'mode', 'passthru', 'nopromisc'],
+      // Source mode takes frames by their source address: a list the kernel keeps in a hash.
+      ['link', 'add', 'mvs', 'link', 'u1', 'type', 'macvlan', 'mode', 'source', 'nodst', 'macaddr', 'add', '02:00:00:00:00:01'],
+      ['link', 'set', 'mvs', 'type', 'macvlan', 'macaddr', 'add', '02:00:00:00:00:22'],
+      ['link', 'set', 'mvs', 'type', 'macvlan', 'macaddr', 'add', '0a:00:00:00:03:00'],
     );
     const { ours, ip, names } = await both(ns);
-    for (const name of ['mv0', 'mv1', 'mvt0', 'mvp']) expectSameAsIp(ours.get(name)!.kindInfo, ip.get(name)!.linkinfo?.info_data, MACVLAN_QUIET, names);
+    for (const name of ['mv0', 'mv1', 'mvt0', 'mvp', 'mvs']) expectSameAsIp(ours.get(name)!.kindInfo, ip.get(name)!.linkinfo?.info_data, MACVLAN_QUIET, names);
     expect(ours.get('mv0')!.kindInfo).toMatchObject({ kind: 'macvlan', mode: 'bridge' });
     expect(ours.get('mv1')!.kindInfo).toMatchObject({ kind: 'macvlan', mode: 'private', bcqueuelen: 2000, usedbcqueuelen: 2000 });
     expect(ours.get('mvt0')!.kindInfo).toMatchObject({ kind: 'macvtap', mode: 'vepa' });
     expect(ours.get('mvp')!.kindInfo).toMatchObject({ kind: 'macvlan', mode: 'passthru', nopromisc: true, nodst: false });
+    const source = ours.get('mvs')!.kindInfo as MacvlanInfo;
+    expect(source).toMatchObject({ kind: 'macvlan', mode: 'source', nodst: true, macaddrCount: 3 });
+    expect([...source.macaddrData!].sort()).toEqual(['02:00:00:00:00:01', '02:00:00:00:00:22', '0a:00:00:00:03:00']);
+    expect(ours.get('mv0')!.kindInfo).not.toHaveProperty('macaddrData');
   });
 
   it('reads a bridge and its port (STP state, cost, hairpin) as `ip -j -d link` prints info_data and info_slave_data', async () => {
