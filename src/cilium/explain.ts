@@ -11,7 +11,7 @@ import { listPinned } from '../pins';
 import { checkIfname, MAX_ALTNAME } from '../validate';
 import type { EndpointRecord } from './endpoints';
 import { lookupIpcache } from './ipcache';
-import { readEgress, readEndpoints, readIpcache, readMetrics, readOptions, readSrv6Policy, readSrv6Vrf, type ReadOptions } from './read';
+import { readEgress, readEndpoints, readIpcache, readMetrics, readOptions, readRuntimeConfig, readSrv6Policy, readSrv6Vrf, type ReadOptions } from './read';
 import { judge, type AttachmentFact, type PinnedLinkFact, type PodReport, type PodRouteFact } from './report';
 import { endpointLinksDir } from './specs';
 import type { CiliumRecords } from './version';
@@ -89,7 +89,8 @@ async function step<T>(report: Mutable, name: string, fn: () => Promise<T>): Pro
  * neighbour entry and whether it carries the host veth's MAC; the host veth and its programs; the
  * Cilium programs on the pod's cgroup (socket LB); the ipcache and cilium_lxc entries for the pod
  * IP, checked against the veth; the endpoint's pinned links; its egress gateway policies and SRv6
- * VRFs with their SIDs; the node's drop counters; and findings wherever the chain does not hold.
+ * VRFs with their SIDs; the node's drop counters; whether the agent is alive; and findings wherever
+ * the chain does not hold.
  */
 export async function explainPod(target: PodTarget, options?: ExplainOptions): Promise<PodReport> {
   const t = checkTarget(target);
@@ -268,6 +269,14 @@ export async function explainPod(target: PodTarget, options?: ExplainOptions): P
   // 5. Drops.
   const metrics = await step(report, 'cilium_metrics', async () => decoded(await readMetrics(read)));
   if (metrics) report.drops = metrics.filter((m) => m.isDrop);
+
+  // The agent's heartbeat: its CLOCK_MONOTONIC, which process.hrtime reads too (libuv's uv_hrtime).
+  // Not decoded(): the map's layout is every version's, so it says nothing of the version.
+  const config = await step(report, 'cilium_runtime_config', () => readRuntimeConfig(read));
+  const liveness = config?.find((c) => c.name === 'AgentLiveness')?.value;
+  if (liveness !== undefined) {
+    report.agentLiveness = liveness === 0n ? null : { monotonicNs: liveness, ageMs: Number(process.hrtime.bigint() - liveness) / 1e6 };
+  }
 
   return { ...report, findings: judge(report) };
 }

@@ -6,9 +6,10 @@ import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRev
 import { decodeMetrics, encodeMetrics, formatMetrics, METRICS_LAYOUTS } from './metrics';
 import { decodeNat, encodeNat, formatNat, NAT4_LAYOUTS, NAT6_LAYOUTS } from './nat';
 import { ciliumClock } from './clock';
+import { decodeRuntimeConfig, encodeRuntimeConfig, formatRuntimeConfig, RUNTIME_CONFIG_LAYOUTS } from './config';
 import { decodeEgress, encodeEgress, formatEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS } from './egress';
 import { explainPod } from './explain';
-import { ipcacheLookup, readBackends, readConntrack, readEgress, readEndpoints, readIpcache, readMetrics, readNat, readPolicy, readRevNat, readServices, readSrv6Policy, readSrv6Sid, readSrv6Vrf } from './read';
+import { ipcacheLookup, readBackends, readConntrack, readEgress, readEndpoints, readIpcache, readMetrics, readNat, readPolicy, readRevNat, readRuntimeConfig, readServices, readSrv6Policy, readSrv6Sid, readSrv6Vrf } from './read';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, encodeSrv6Policy, encodeSrv6Sid, encodeSrv6Vrf, formatSrv6Policy, formatSrv6Sid, formatSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS } from './srv6';
 import { renderPodReport } from './report';
 import { ciliumPoller } from './poll';
@@ -42,6 +43,8 @@ export const cilium = Object.freeze({
   srv6Vrf: readSrv6Vrf,
   srv6Policy: readSrv6Policy,
   srv6Sid: readSrv6Sid,
+  /** `cilium_runtime_config`: UTimeOffset and AgentLiveness, the agent's heartbeat (`cilium-dbg bpf config list`). */
+  runtimeConfig: readRuntimeConfig,
   /** A map held open and diffed poll after poll, with what changed decoded (`poll()`, `pollAsync()`). */
   poller: ciliumPoller,
   /**
@@ -77,6 +80,7 @@ export const cilium = Object.freeze({
     srv6Vrf: decodeSrv6Vrf,
     srv6Policy: decodeSrv6Policy,
     srv6Sid: decodeSrv6Sid,
+    runtimeConfig: decodeRuntimeConfig,
   }),
   /** Entries → packed keys/values of a version's layout, e.g. to fill a map for a test. */
   encode: Object.freeze({
@@ -94,6 +98,7 @@ export const cilium = Object.freeze({
     srv6Vrf: encodeSrv6Vrf,
     srv6Policy: encodeSrv6Policy,
     srv6Sid: encodeSrv6Sid,
+    runtimeConfig: encodeRuntimeConfig,
   }),
   /**
    * Records → the text `cilium-dbg bpf … list` of that version prints: `{ version }`, else the one
@@ -111,6 +116,7 @@ export const cilium = Object.freeze({
     srv6Vrf: formatSrv6Vrf,
     srv6Policy: formatSrv6Policy,
     srv6Sid: formatSrv6Sid,
+    runtimeConfig: formatRuntimeConfig,
     /** An endpoint's policy map as `cilium-dbg bpf policy get <id> -n` prints it (sorted as it sorts). */
     policy: formatPolicy,
     /** An explainPod report as text, in the walkthrough's order. */
@@ -142,6 +148,7 @@ export const cilium = Object.freeze({
     srv6Policy: SRV6_POLICY_LAYOUTS,
     srv6Policy6: SRV6_POLICY6_LAYOUTS,
     srv6Sid: SRV6_SID_LAYOUTS,
+    runtimeConfig: RUNTIME_CONFIG_LAYOUTS,
   }),
   /** Cilium's name tables, per version. */
   names: Object.freeze({
@@ -162,6 +169,7 @@ export type { ConntrackRecord, ConntrackEntry } from './conntrack';
 export type { NatRecord, NatEntry } from './nat';
 export type { CiliumClock, ClockMode, ClockOptions } from './clock';
 export type { EgressRecord } from './egress';
+export type { RuntimeConfigRecord } from './config';
 export type { Srv6VrfRecord, Srv6PolicyRecord, Srv6SidRecord, FamilyEncodeOptions } from './srv6';
 export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';

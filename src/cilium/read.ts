@@ -16,6 +16,7 @@ import type { PerCpuDecodeOptions } from './counters';
 import { decodeMetrics, METRICS_LAYOUTS, type MetricsRecord } from './metrics';
 import { decodePolicy, policyMapNames, POLICY_LAYOUTS, type PolicyRecord } from './policy';
 import { addPolicyStats, decodePolicyStats, policyStatsKeys, POLICY_STATS_LAYOUTS, POLICY_STATS_MAP, POLICY_STATS_SINCE } from './policystats';
+import { decodeRuntimeConfig, RUNTIME_CONFIG_INDICES, RUNTIME_CONFIG_LAYOUTS, type RuntimeConfigRecord } from './config';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS, type Srv6PolicyRecord, type Srv6SidRecord, type Srv6VrfRecord } from './srv6';
 import { DEFAULT_BPFFS, globalsDir, isKernelName } from './specs';
 import { parseVersion, withLayout, type CiliumRecords, type LayoutUsed } from './version';
@@ -124,7 +125,7 @@ async function lookupFound<T>(loc: Located<T>, keys: readonly Buffer[]): Promise
     decodeLocated(loc, Buffer.alloc(0), Buffer.alloc(0), 0);
     const values = await Promise.all(keys.map((key) => map.lookup(key)));
     const found = keys.flatMap((key, i) => (values[i] === undefined ? [] : [[key, values[i]] as const]));
-    return decodeLocated(loc, Buffer.concat(found.map(([key]) => key)), Buffer.concat(found.map(([, value]) => value)), found.length, map.possibleCpus);
+    return decodeLocated(loc, Buffer.concat(found.map(([key]) => key)), Buffer.concat(found.map(([, value]) => value)), found.length, map.perCpu ? map.possibleCpus : undefined);
   } finally {
     map.close();
   }
@@ -279,6 +280,21 @@ export async function readSrv6Policy(options?: FamilyReadOptions): Promise<Ciliu
 /** `cilium-dbg bpf srv6 sid`: `cilium_srv6_sid`. */
 export async function readSrv6Sid(options?: ReadOptions): Promise<CiliumRecords<Srv6SidRecord>> {
   return readFound(await locate('srv6Sid', options));
+}
+
+/**
+ * `cilium-dbg bpf config list`: the indices of `cilium_runtime_config` every version defines
+ * (UTimeOffset, AgentLiveness), looked up one by one as cilium-dbg does, in index order.
+ */
+export async function readRuntimeConfig(options?: ReadOptions): Promise<CiliumRecords<RuntimeConfigRecord>> {
+  const { bpffs, version } = readOptions<ReadOptions>(options, [], 'cilium.runtimeConfig options');
+  const found = await findMap([RUNTIME_CONFIG_LAYOUTS[0].map], RUNTIME_CONFIG_LAYOUTS, bpffs);
+  const keys = RUNTIME_CONFIG_INDICES.map(({ index }) => {
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(index);
+    return key;
+  });
+  return lookupFound({ found, decode: decodeRuntimeConfig, version }, keys);
 }
 
 /**

@@ -118,6 +118,13 @@ export interface PodReport {
    * cilium_metrics could not be read.
    */
   drops?: MetricsRecord[];
+  /**
+   * The agent's heartbeat in cilium_runtime_config: AgentLiveness, its CLOCK_MONOTONIC in ns, which
+   * it writes every second (--agent-liveness-update-interval) while it runs, and how long before
+   * the report that was (negative: later, a clock read in between). null when the map holds 0: no
+   * agent has written it since the map was made. undefined when the map could not be read.
+   */
+  agentLiveness?: { monotonicNs: bigint; ageMs: number } | null;
   findings: Finding[];
   /** Steps that could not run, with why (a map not found, a namespace gone). */
   errors: { step: string; message: string }[];
@@ -137,6 +144,11 @@ const NO_GATEWAY = '0.0.0.0';
 const EXCLUDED_CIDR = '0.0.0.1';
 /** An egress IP the gateway has not got yet, in either family. */
 const NO_EGRESS_IP = new Set(['0.0.0.0', '::']);
+/**
+ * How old the agent's heartbeat may be before the datapath itself stops trusting the agent's maps:
+ * the L2 responder's limit, the L2 announcement lease (--l2-announcements-lease-duration, 15 s).
+ */
+const AGENT_LIVENESS_LIMIT_MS = 15_000;
 
 /** The findings for a report's facts, in walkthrough order. */
 export function judge(r: Omit<PodReport, 'findings'>): Finding[] {
@@ -226,7 +238,19 @@ export function judge(r: Omit<PodReport, 'findings'>): Finding[] {
     const total = dropped.reduce((sum, d) => sum + d.packets, 0n);
     add('info', 'drops', `the node dropped ${total} packets: ${[...new Set(dropped.map((d) => d.reasonName))].join(', ')}`);
   }
+
+  // The agent.
+  if (r.agentLiveness === null) {
+    add('info', 'agent-liveness-unset', 'cilium_runtime_config has no AgentLiveness: no agent has written its heartbeat (the L2 responder does not answer)');
+  } else if (r.agentLiveness && r.agentLiveness.ageMs > AGENT_LIVENESS_LIMIT_MS) {
+    add('warning', 'agent-not-alive', `the agent's last heartbeat (AgentLiveness, written every second while it runs) is ${livenessAge(r.agentLiveness.ageMs)} old: it is down or stuck, its maps are not being updated, and the L2 responder has stopped answering`);
+  }
   return out;
+}
+
+/** A heartbeat's age in seconds, to the tenth. */
+function livenessAge(ageMs: number): string {
+  return `${(ageMs / 1000).toFixed(1)} s`;
 }
 
 /** Why a pod IP's map entry is not shown: the map had none (null), or it was not looked up. */
@@ -298,6 +322,10 @@ export function renderPodReport(r: PodReport): string {
   if (!r.drops) item('not read');
   else if (dropped.length === 0) item('none');
   for (const d of dropped) item(`${d.reasonName} ${d.direction}: ${d.packets} packets, ${d.bytes} bytes${d.file ? ` (${d.file}:${d.line})` : ''}`);
+
+  section('Agent');
+  const live = r.agentLiveness;
+  item(live ? `last heartbeat ${livenessAge(live.ageMs)} ago (AgentLiveness ${live.monotonicNs})` : live === null ? 'no heartbeat written (AgentLiveness 0)' : 'not read');
 
   section('Findings');
   if (r.findings.length === 0) item('none: every link of the chain holds');

@@ -11,6 +11,7 @@ import { EGRESS_LAYOUTS } from './egress';
 import { METRICS_LAYOUTS } from './metrics';
 import { POLICY_LAYOUTS } from './policy';
 import { POLICY_STATS_LAYOUTS, POLICY_STATS_SINCE } from './policystats';
+import { RUNTIME_CONFIG_ENTRIES, RUNTIME_CONFIG_LAYOUTS } from './config';
 import type { Minor } from './version';
 
 export const DEFAULT_BPFFS = '/sys/fs/bpf';
@@ -49,7 +50,7 @@ export interface CiliumMapSpec {
   flags: number;
 }
 
-export type GlobalMapKind = 'ipcache' | 'endpoints' | 'metrics' | 'ct4' | 'ctAny4' | 'ct6' | 'ctAny6' | 'snat4' | 'egress' | 'services' | 'backends' | 'revNat';
+export type GlobalMapKind = 'ipcache' | 'endpoints' | 'metrics' | 'ct4' | 'ctAny4' | 'ct6' | 'ctAny6' | 'snat4' | 'egress' | 'services' | 'backends' | 'revNat' | 'runtimeConfig';
 
 function spec(row: MapLayout, type: MapTypeName, maxEntries: number, flags = 0, name = row.map): CiliumMapSpec {
   return { name, type, keySize: row.keySize, valueSize: row.valueSize, maxEntries, flags };
@@ -73,6 +74,7 @@ export function globalMapSpecs(minor: Minor): Record<GlobalMapKind, CiliumMapSpe
     services: spec(rowFor(SERVICE_LAYOUTS, minor), 'hash', 65536),
     backends: spec(rowFor(BACKEND_LAYOUTS, minor), 'hash', 65536),
     revNat: spec(rowFor(REV_NAT_LAYOUTS, minor), 'hash', 65536),
+    runtimeConfig: spec(rowFor(RUNTIME_CONFIG_LAYOUTS, minor), 'array', RUNTIME_CONFIG_ENTRIES),
   };
 }
 

@@ -294,6 +294,13 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
     const revNat = cilium.encode.revNat([{ revNatIndex: 1, address: SERVICE_IP, port: 53 }], { version });
     await fill(await makeMap(specs.revNat, FIXTURE_MAX_ENTRIES), revNat, revNat.valueSize);
 
+    // The runtime config as an agent writes it at start: the Unix time of boot in 512 ns units (from
+    // /proc/stat's btime, as pkg/datapath/linux/utime reads it). AgentLiveness stays 0, as before an
+    // agent's first heartbeat: no agent runs here to renew it every second.
+    const btime = BigInt(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+    const runtimeConfig = cilium.encode.runtimeConfig([{ index: 0, value: btime * (1_000_000_000n >> 9n) }], { version });
+    await fill(await makeMap(specs.runtimeConfig), runtimeConfig, runtimeConfig.valueSize);
+
     // Per endpoint: a policy map allowing TCP 80 from the other pods and all egress. The egress
     // entry has counted traffic: in the entry up to 1.17, in cilium_policystats from 1.18 (where
     // the ingress entries, which counted none, have no row).

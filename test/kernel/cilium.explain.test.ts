@@ -49,6 +49,49 @@ describeKernel('fake Cilium node', () => {
     expect((await cilium.conntrack({ bpffs: n.bpffs, family: 4 })).map((c) => c.saddr).sort()).toEqual(['10.3.0.115', '10.3.0.158']);
   });
 
+  it("reads the runtime config as bpftool does, and tells from the agent's heartbeat whether it is alive", async () => {
+    const n = await node({ version: '1.16', pods: [{ ip: '10.3.0.115' }] });
+    const pinned = `${n.bpffs}/tc/globals/cilium_runtime_config`;
+    // No BTF: bpftool prints each key and value as hex bytes.
+    const dump = bpftool<{ key: string[]; value: string[] }[]>('map', 'dump', 'pinned', pinned);
+    const bytes = (hex: string[]) => Buffer.from(hex.map((h) => parseInt(h, 16)));
+    expect(dump).toHaveLength(256); // an array: every index has a value
+    const config = await cilium.runtimeConfig({ bpffs: n.bpffs });
+    expect(config.layout).toMatchObject({ map: 'cilium_runtime_config', pinned, keySize: 4, valueSize: 8 });
+    expect(config.map((c) => [c.index, c.name, c.value])).toEqual([0, 1].map((i) => [bytes(dump[i].key).readUInt32LE(), ['UTimeOffset', 'AgentLiveness'][i], bytes(dump[i].value).readBigUInt64LE()]));
+    // The boot time in 512 ns units, as the agent writes it, and no heartbeat yet.
+    const btime = BigInt(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+    expect(config[0].value).toBe(btime * 1_953_125n);
+    expect(config[1].value).toBe(0n);
+    const explain = () => cilium.explainPod({ netns: { name: n.pods[0].netns.name } }, { bpffs: n.bpffs });
+    const unset = await explain();
+    expect(unset.agentLiveness).toBeNull();
+    expect(unset.findings.map((f) => f.code)).toContain('agent-liveness-unset');
+
+    // A heartbeat as the agent writes it (CLOCK_MONOTONIC ns, which /proc/uptime's clock is not:
+    // it counts suspended time too), now and 20 s ago.
+    const beat = async (ns: bigint) => {
+      const [key, value] = [Buffer.alloc(4), Buffer.alloc(8)];
+      key.writeUInt32LE(1);
+      value.writeBigUInt64LE(ns);
+      await updateElem(n.maps.cilium_runtime_config, key, value);
+    };
+    const now = process.hrtime.bigint();
+    await beat(now);
+    const alive = await explain();
+    expect(alive.agentLiveness?.monotonicNs).toBe(now);
+    expect(alive.agentLiveness!.ageMs).toBeGreaterThanOrEqual(0);
+    expect(alive.agentLiveness!.ageMs).toBeLessThan(Number(process.hrtime.bigint() - now) / 1e6 + 1);
+    expect(alive.findings.map((f) => f.code).filter((c) => c.startsWith('agent-'))).toEqual([]);
+    expect(cilium.format.runtimeConfig(await cilium.runtimeConfig({ bpffs: n.bpffs }))).toBe(
+      `KEY             VALUE\nAgentLiveness   ${now}\nUTimeOffset     ${btime * 1_953_125n}\n`,
+    );
+    await beat(process.hrtime.bigint() - 20_000_000_000n);
+    const stale = await explain();
+    expect(stale.agentLiveness!.ageMs).toBeGreaterThanOrEqual(20_000);
+    expect(stale.findings).toContainEqual(expect.objectContaining({ severity: 'warning', code: 'agent-not-alive' }));
+  });
+
   it('explainPod follows the chain from a pid and finds every link holding', async () => {
     const n = await node({ version: '1.18', pods: [{ ip: '10.3.0.115' }, { ip: '10.3.0.158' }] });
     const [client] = n.pods;
@@ -71,7 +114,7 @@ describeKernel('fake Cilium node', () => {
     expect(report.socketLb).toEqual({ cgroup: cgroupOfProcessByHand(sleeper.pid!), programs: [] });
     expect(report.findings.map((f) => f.code)).toContain('no-socket-lb');
     const text = cilium.format.pod(report);
-    const order = ['1. Pod', '2. Gateway', '3. Host veth and programs', '4. Cilium maps', '5. Drops', 'Findings'].map((s) => text.indexOf(s));
+    const order = ['1. Pod', '2. Gateway', '3. Host veth and programs', '4. Cilium maps', '5. Drops', 'Agent', 'Findings'].map((s) => text.indexOf(s));
     expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]))).toBe(true);
     expect(text).toContain(`tcx/ingress  cil_from_container`);
     expect(report.srv6).toBeUndefined(); // the fake node has no SRv6 maps
@@ -145,19 +188,19 @@ describeKernel('fake Cilium node', () => {
     // Each map explainPod reads is replaced by one of its name whose sizes fit no Cilium layout:
     // found by its pin, then refused. (Unpinning would not do: a reader also finds a map by name.)
     const globals = `${n.bpffs}/tc/globals`;
-    for (const name of ['cilium_ipcache_v2', 'cilium_lxc', 'cilium_metrics', 'cilium_egress_gw_policy_v4']) {
+    for (const name of ['cilium_ipcache_v2', 'cilium_lxc', 'cilium_metrics', 'cilium_egress_gw_policy_v4', 'cilium_runtime_config']) {
       unlinkSync(`${globals}/${name}`);
       await pin(owned(await createMap({ name, type: 'hash', keySize: 3, valueSize: 3, maxEntries: 1 })), `${globals}/${name}`);
     }
     const report = await cilium.explainPod({ netns: { name: n.pods[0].netns.name } }, { bpffs: n.bpffs });
-    expect(report.errors.map((e) => e.step)).toEqual(['ipcache', 'cilium_lxc', 'cilium_egress_gw_policy_v4(_v2)', 'cilium_metrics']);
+    expect(report.errors.map((e) => e.step)).toEqual(['ipcache', 'cilium_lxc', 'cilium_egress_gw_policy_v4(_v2)', 'cilium_metrics', 'cilium_runtime_config']);
     expect(report.errors[0].message).toMatch(/sizes 3\/3 match no known Cilium layout/);
     expect(report.pod.ip).toBe('10.3.0.115');
-    expect([report.version, report.ipcache, report.endpoint, report.drops, report.egressPolicies]).toEqual([undefined, undefined, undefined, undefined, undefined]);
-    expect(report.findings.map((f) => f.code)).toEqual(['step-failed', 'step-failed', 'step-failed', 'step-failed']);
+    expect([report.version, report.ipcache, report.endpoint, report.drops, report.egressPolicies, report.agentLiveness]).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect(report.findings.map((f) => f.code)).toEqual(['step-failed', 'step-failed', 'step-failed', 'step-failed', 'step-failed']);
     const text = cilium.format.pod(report);
     expect(text).toMatch(/^Pod 10\.3\.0\.115  \(no Cilium map read, bpffs /);
-    expect(text).toContain('\n4. Cilium maps\n  ipcache: not read\n  endpoint: not read\n\n5. Drops\n  not read\n');
+    expect(text).toContain('\n4. Cilium maps\n  ipcache: not read\n  endpoint: not read\n\n5. Drops\n  not read\n\nAgent\n  not read\n');
   });
 
   it('explainPod decodes every map with one version: the one the ipcache fits, unless given one', async () => {

@@ -43,6 +43,7 @@ const report: PodReport = {
     reason: 133, reasonName: 'Policy denied', isDrop: true, direction: 'EGRESS', packets: 12n, bytes: 888n,
     perCpu: [{ packets: 12n, bytes: 888n }], line: 1363, fileId: 2, file: 'bpf_lxc.c',
   }],
+  agentLiveness: { monotonicNs: 5_000_000_000n, ageMs: 812.4 },
   findings: [{ severity: 'info', code: 'drops', message: 'the node dropped 12 packets: Policy denied' }],
   errors: [],
 };
@@ -79,6 +80,9 @@ describe('cilium.format.pod', () => {
       '5. Drops',
       '  Policy denied EGRESS: 12 packets, 888 bytes (bpf_lxc.c:1363)',
       '',
+      'Agent',
+      '  last heartbeat 0.8 s ago (AgentLiveness 5000000000)',
+      '',
       'Findings',
       '  INFO    drops: the node dropped 12 packets: Policy denied',
       '',
@@ -113,6 +117,9 @@ describe('cilium.format.pod', () => {
     expect(unread).toContain('\n4. Cilium maps\n  ipcache: not read\n  endpoint: not read\n\n5. Drops\n  not read\n');
     const noIp = cilium.format.pod({ ...report, pod: { ...report.pod, ip: undefined }, ipcache: undefined, endpoint: undefined });
     expect(noIp).toContain('\n4. Cilium maps\n  ipcache: - (no pod IP)\n  endpoint: - (no pod IP)\n');
+    expect(unread.endsWith('\nAgent\n  last heartbeat 0.8 s ago (AgentLiveness 5000000000)\n\nFindings\n  INFO    drops: the node dropped 12 packets: Policy denied\n')).toBe(true);
+    expect(cilium.format.pod({ ...report, agentLiveness: undefined })).toContain('\nAgent\n  not read\n');
+    expect(cilium.format.pod({ ...report, agentLiveness: null })).toContain('\nAgent\n  no heartbeat written (AgentLiveness 0)\n');
   });
 });
 
@@ -173,6 +180,10 @@ describe('the findings of a report', () => {
       ['an IPv6 policy whose gateway has no egress IP (::)', (r) => Object.assign(r.egressPolicies![0], { sourceIp: 'fd00:10:3::73', destinationCidr: '::/0', egressIp: '::' }), ['egress-no-ip', 'drops']],
       ['the same before 1.16', (r) => Object.assign(r, { version: '1.15' }).egressPolicies![0].egressIp = '0.0.0.0', ['drops']],
       ['an excluded CIDR', (r) => Object.assign(r.egressPolicies![0], { gatewayIp: '0.0.0.1', egressIp: '0.0.0.0' }), ['drops']],
+      ['no agent heartbeat ever written', (r) => (r.agentLiveness = null), ['drops', 'agent-liveness-unset']],
+      ['the runtime config not read', (r) => delete r.agentLiveness, ['drops']],
+      ['a heartbeat as old as the L2 lease: still trusted', (r) => (r.agentLiveness!.ageMs = 15_000), ['drops']],
+      ['a heartbeat older than that', (r) => (r.agentLiveness!.ageMs = 15_001), ['drops', 'agent-not-alive']],
     ];
     for (const [what, change, expected] of cases) expect(codes(change), what).toEqual(expected);
   });
@@ -181,10 +192,12 @@ describe('the findings of a report', () => {
     const r = structuredClone(report);
     r.hostVeth!.attachments[0].progName = 'other_prog';
     Object.assign(r.ipcache!, { prefix: '10.3.0.0/16', prefixLength: 16, identity: 2, identityName: 'world' });
+    r.agentLiveness!.ageMs = 42_049;
     expect(judge(r).map((f) => [f.severity, f.message])).toEqual([
       ['error', 'no cil_from_container on lxcb56ea4219379 ingress (tcx, tc or netkit peer): packets from the pod bypass Cilium (attached: other_prog)'],
       ['error', 'no ipcache entry for 10.3.0.115; it falls under 10.3.0.0/16 (identity 2 world)'],
       ['info', 'the node dropped 12 packets: Policy denied'],
+      ['warning', "the agent's last heartbeat (AgentLiveness, written every second while it runs) is 42.0 s old: it is down or stuck, its maps are not being updated, and the L2 responder has stopped answering"],
     ]);
   });
 });
