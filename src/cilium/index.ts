@@ -9,7 +9,10 @@ import { ciliumClock } from './clock';
 import { decodeRuntimeConfig, encodeRuntimeConfig, formatRuntimeConfig, RUNTIME_CONFIG_LAYOUTS } from './config';
 import { decodeEgress, encodeEgress, formatEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS } from './egress';
 import { explainPod } from './explain';
-import { ipcacheLookup, readBackends, readConntrack, readEgress, readEndpoints, readIpcache, readMetrics, readNat, readPolicy, readRevNat, readRuntimeConfig, readServices, readSrv6Policy, readSrv6Sid, readSrv6Vrf } from './read';
+import { AUTH_LAYOUTS, decodeAuth, encodeAuth, formatAuth } from './auth';
+import { decodeNodeIds, encodeNodeIds, formatNodeIds, NODE_ID_LAYOUTS } from './nodeid';
+import { decodeVtep, encodeVtep, formatVtep, VTEP_LAYOUTS } from './vtep';
+import { ipcacheLookup, readAuth, readBackends, readConntrack, readEgress, readEndpoints, readIpcache, readMetrics, readNat, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep } from './read';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, encodeSrv6Policy, encodeSrv6Sid, encodeSrv6Vrf, formatSrv6Policy, formatSrv6Sid, formatSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS } from './srv6';
 import { renderPodReport } from './report';
 import { ciliumPoller } from './poll';
@@ -45,6 +48,9 @@ export const cilium = Object.freeze({
   srv6Sid: readSrv6Sid,
   /** `cilium_runtime_config`: UTimeOffset and AgentLiveness, the agent's heartbeat (`cilium-dbg bpf config list`). */
   runtimeConfig: readRuntimeConfig,
+  nodeIds: readNodeIds,
+  auth: readAuth,
+  vtep: readVtep,
   /** A map held open and diffed poll after poll, with what changed decoded (`poll()`, `pollAsync()`). */
   poller: ciliumPoller,
   /**
@@ -81,6 +87,9 @@ export const cilium = Object.freeze({
     srv6Policy: decodeSrv6Policy,
     srv6Sid: decodeSrv6Sid,
     runtimeConfig: decodeRuntimeConfig,
+    nodeIds: decodeNodeIds,
+    auth: decodeAuth,
+    vtep: decodeVtep,
   }),
   /** Entries → packed keys/values of a version's layout, e.g. to fill a map for a test. */
   encode: Object.freeze({
@@ -99,6 +108,9 @@ export const cilium = Object.freeze({
     srv6Policy: encodeSrv6Policy,
     srv6Sid: encodeSrv6Sid,
     runtimeConfig: encodeRuntimeConfig,
+    nodeIds: encodeNodeIds,
+    auth: encodeAuth,
+    vtep: encodeVtep,
   }),
   /**
    * Records → the text `cilium-dbg bpf … list` of that version prints: `{ version }`, else the one
@@ -117,6 +129,10 @@ export const cilium = Object.freeze({
     srv6Policy: formatSrv6Policy,
     srv6Sid: formatSrv6Sid,
     runtimeConfig: formatRuntimeConfig,
+    nodeIds: formatNodeIds,
+    /** Each expiration as a UTC wall-clock time (the stored value is Unix time in 512 ns units). */
+    auth: formatAuth,
+    vtep: formatVtep,
     /** An endpoint's policy map as `cilium-dbg bpf policy get <id> -n` prints it (sorted as it sorts). */
     policy: formatPolicy,
     /** An explainPod report as text, in the walkthrough's order. */
@@ -149,6 +165,9 @@ export const cilium = Object.freeze({
     srv6Policy6: SRV6_POLICY6_LAYOUTS,
     srv6Sid: SRV6_SID_LAYOUTS,
     runtimeConfig: RUNTIME_CONFIG_LAYOUTS,
+    nodeIds: NODE_ID_LAYOUTS,
+    auth: AUTH_LAYOUTS,
+    vtep: VTEP_LAYOUTS,
   }),
   /** Cilium's name tables, per version. */
   names: Object.freeze({
@@ -170,6 +189,9 @@ export type { NatRecord, NatEntry } from './nat';
 export type { CiliumClock, ClockMode, ClockOptions } from './clock';
 export type { EgressRecord } from './egress';
 export type { RuntimeConfigRecord } from './config';
+export type { NodeIdRecord, NodeIdEntry } from './nodeid';
+export type { AuthRecord } from './auth';
+export type { VtepRecord } from './vtep';
 export type { Srv6VrfRecord, Srv6PolicyRecord, Srv6SidRecord, FamilyEncodeOptions } from './srv6';
 export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';

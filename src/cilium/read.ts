@@ -17,6 +17,9 @@ import { decodeMetrics, METRICS_LAYOUTS, type MetricsRecord } from './metrics';
 import { decodePolicy, policyMapNames, POLICY_LAYOUTS, type PolicyRecord } from './policy';
 import { addPolicyStats, decodePolicyStats, policyStatsKeys, POLICY_STATS_LAYOUTS, POLICY_STATS_MAP, POLICY_STATS_SINCE } from './policystats';
 import { decodeRuntimeConfig, RUNTIME_CONFIG_INDICES, RUNTIME_CONFIG_LAYOUTS, type RuntimeConfigRecord } from './config';
+import { AUTH_LAYOUTS, decodeAuth, type AuthRecord } from './auth';
+import { decodeNodeIds, NODE_ID_LAYOUTS, type NodeIdRecord } from './nodeid';
+import { decodeVtep, VTEP_LAYOUTS, type VtepRecord } from './vtep';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS, type Srv6PolicyRecord, type Srv6SidRecord, type Srv6VrfRecord } from './srv6';
 import { DEFAULT_BPFFS, globalsDir, isKernelName } from './specs';
 import { parseVersion, withLayout, type CiliumRecords, type LayoutUsed } from './version';
@@ -144,6 +147,9 @@ export interface CiliumMapRecords {
   srv6Vrf: Srv6VrfRecord;
   srv6Policy: Srv6PolicyRecord;
   srv6Sid: Srv6SidRecord;
+  nodeIds: NodeIdRecord;
+  auth: AuthRecord;
+  vtep: VtepRecord;
 }
 export type CiliumMapKind = keyof CiliumMapRecords;
 
@@ -157,6 +163,16 @@ interface Locator<T> {
 
 /** The one table of a map per family: its name is the table's. */
 const tableOnly = (table: readonly MapLayout[]) => ({ names: [table[0].map], table });
+
+/**
+ * A map renamed between versions (its table newest first): the names of the rows covering the
+ * version, in the table's order, or every name without a version (newest first).
+ */
+function namesFor(table: readonly MapLayout[], version: string | undefined): { names: string[]; table: readonly MapLayout[] } {
+  const minor = parseVersion(version);
+  const rows = table.filter((r) => minor === undefined || (minor >= r.since && minor <= r.until));
+  return { names: (rows.length > 0 ? rows : table).map((r) => r.map), table };
+}
 
 const LOCATORS: { [K in CiliumMapKind]: Locator<CiliumMapRecords[K]> } = {
   ipcache: {
@@ -172,12 +188,7 @@ const LOCATORS: { [K in CiliumMapKind]: Locator<CiliumMapRecords[K]> } = {
   egress: {
     perFamily: true,
     // IPv4: `cilium_egress_gw_policy_v4_v2` (1.20+), which the datapath looks up first, else the older map.
-    find: (version, family) => {
-      if (family === 6) return tableOnly(EGRESS6_LAYOUTS);
-      const minor = parseVersion(version);
-      const rows = EGRESS_LAYOUTS.filter((r) => minor === undefined || (minor >= r.since && minor <= r.until));
-      return { names: (rows.length > 0 ? rows : EGRESS_LAYOUTS).map((r) => r.map), table: EGRESS_LAYOUTS };
-    },
+    find: (version, family) => (family === 6 ? tableOnly(EGRESS6_LAYOUTS) : namesFor(EGRESS_LAYOUTS, version)),
     decode: decodeEgress,
   },
   nat: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? NAT4_LAYOUTS : NAT6_LAYOUTS), decode: decodeNat },
@@ -187,6 +198,10 @@ const LOCATORS: { [K in CiliumMapKind]: Locator<CiliumMapRecords[K]> } = {
   srv6Vrf: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? SRV6_VRF_LAYOUTS : SRV6_VRF6_LAYOUTS), decode: decodeSrv6Vrf },
   srv6Policy: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? SRV6_POLICY_LAYOUTS : SRV6_POLICY6_LAYOUTS), decode: decodeSrv6Policy },
   srv6Sid: { find: () => tableOnly(SRV6_SID_LAYOUTS), decode: decodeSrv6Sid },
+  // `cilium_node_map_v2` (1.16+), else `cilium_node_map`; without a version, v2 first.
+  nodeIds: { find: (version) => namesFor(NODE_ID_LAYOUTS, version), decode: decodeNodeIds },
+  auth: { find: () => tableOnly(AUTH_LAYOUTS), decode: decodeAuth },
+  vtep: { find: () => tableOnly(VTEP_LAYOUTS), decode: decodeVtep },
 };
 
 /** Options of the readers of maps that come in an IPv4 and an IPv6 variant. */
@@ -295,6 +310,24 @@ export async function readRuntimeConfig(options?: ReadOptions): Promise<CiliumRe
     return key;
   });
   return lookupFound({ found, decode: decodeRuntimeConfig, version }, keys);
+}
+
+/**
+ * `cilium-dbg bpf nodeid list`: the node map the version's datapath reads, `cilium_node_map_v2`
+ * (1.16+) or `cilium_node_map` (1.14–1.15); without a version the first found, v2 first.
+ */
+export async function readNodeIds(options?: ReadOptions): Promise<CiliumRecords<NodeIdRecord>> {
+  return readFound(await locate('nodeIds', options));
+}
+
+/** `cilium-dbg bpf auth list`: `cilium_auth_map`. */
+export async function readAuth(options?: ReadOptions): Promise<CiliumRecords<AuthRecord>> {
+  return readFound(await locate('auth', options));
+}
+
+/** `cilium-dbg bpf vtep list`: `cilium_vtep_map`. */
+export async function readVtep(options?: ReadOptions): Promise<CiliumRecords<VtepRecord>> {
+  return readFound(await locate('vtep', options));
 }
 
 /**

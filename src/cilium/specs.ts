@@ -8,6 +8,9 @@ import { IPCACHE_LAYOUTS } from './ipcache';
 import { BACKEND_LAYOUTS, REV_NAT_LAYOUTS, SERVICE_LAYOUTS } from './lb';
 import { NAT4_LAYOUTS } from './nat';
 import { EGRESS_LAYOUTS } from './egress';
+import { AUTH_LAYOUTS } from './auth';
+import { NODE_ID_LAYOUTS } from './nodeid';
+import { VTEP_LAYOUTS } from './vtep';
 import { METRICS_LAYOUTS } from './metrics';
 import { POLICY_LAYOUTS } from './policy';
 import { POLICY_STATS_LAYOUTS, POLICY_STATS_SINCE } from './policystats';
@@ -50,7 +53,7 @@ export interface CiliumMapSpec {
   flags: number;
 }
 
-export type GlobalMapKind = 'ipcache' | 'endpoints' | 'metrics' | 'ct4' | 'ctAny4' | 'ct6' | 'ctAny6' | 'snat4' | 'egress' | 'services' | 'backends' | 'revNat' | 'runtimeConfig';
+export type GlobalMapKind = 'ipcache' | 'endpoints' | 'metrics' | 'ct4' | 'ctAny4' | 'ct6' | 'ctAny6' | 'snat4' | 'egress' | 'services' | 'backends' | 'revNat' | 'runtimeConfig' | 'nodeIds' | 'auth' | 'vtep';
 
 function spec(row: MapLayout, type: MapTypeName, maxEntries: number, flags = 0, name = row.map): CiliumMapSpec {
   return { name, type, keySize: row.keySize, valueSize: row.valueSize, maxEntries, flags };
@@ -75,7 +78,22 @@ export function globalMapSpecs(minor: Minor): Record<GlobalMapKind, CiliumMapSpe
     backends: spec(rowFor(BACKEND_LAYOUTS, minor), 'hash', 65536),
     revNat: spec(rowFor(REV_NAT_LAYOUTS, minor), 'hash', 65536),
     runtimeConfig: spec(rowFor(RUNTIME_CONFIG_LAYOUTS, minor), 'array', RUNTIME_CONFIG_ENTRIES),
+    // The node map the version's datapath reads (pkg/maps/nodemap: 16384 entries).
+    nodeIds: spec(rowFor(NODE_ID_LAYOUTS, minor), 'hash', 16384, BPF_F_NO_PREALLOC),
+    auth: spec(rowFor(AUTH_LAYOUTS, minor), 'hash', 1 << 19, BPF_F_NO_PREALLOC), // AuthMapEntriesDefault
+    // MaxVTEPDevices; read-only to programs from 1.19 (pkg/maps/vtep).
+    vtep: spec(rowFor(VTEP_LAYOUTS, minor), 'hash', 8, minor >= 19 ? BPF_F_RDONLY_PROG : 0),
   };
+}
+
+/**
+ * `cilium_node_map` as the agents of 1.16 and 1.17 keep it beside cilium_node_map_v2, which their
+ * datapath reads (copied into v2 once, unpinned by 1.18); undefined in other versions (before 1.16
+ * it is the map globalMapSpecs gives).
+ */
+export function legacyNodeMapSpec(minor: Minor): CiliumMapSpec | undefined {
+  if (minor < 16 || minor > 17) return undefined;
+  return spec(rowFor(NODE_ID_LAYOUTS, 15), 'hash', 16384, BPF_F_NO_PREALLOC);
 }
 
 /** An endpoint's policy map: `cilium_policy_<id %05d>` (≤1.16) or `cilium_policy_v2_<id %05d>`. */

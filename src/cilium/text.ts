@@ -93,6 +93,9 @@ export function columns(header: readonly string[], rows: readonly (readonly stri
   return tabwrite([header, ...rows]);
 }
 
+/** What cilium-dbg's list commands write (to stderr) for an empty map. */
+export const NO_ENTRIES = 'No entries found.\n';
+
 /**
  * A cilium-dbg listing of the `bpf egress list` / `bpf srv6 …` kind: the records in the order given
  * under a header, or `No entries found.` for none (which cilium-dbg writes to stderr).
@@ -100,7 +103,7 @@ export function columns(header: readonly string[], rows: readonly (readonly stri
 export function listing<R>(what: string, header: readonly string[], cells: (r: R) => string[]): (records: readonly R[]) => string {
   return (records) => {
     if (!Array.isArray(records)) throw new TypeError(`cilium.format.${what}: records must be an array`);
-    if (records.length === 0) return 'No entries found.\n';
+    if (records.length === 0) return NO_ENTRIES;
     return columns(header, records.map(cells));
   };
 }
