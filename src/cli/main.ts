@@ -60,7 +60,7 @@ const USAGE = `usage: bpfscope [command] [--json]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
   version, --version      bpfscope, libbpf, kernel and the features bpfscope probes (--version alone;
                           after a cilium command it names the Cilium version)
-  cilium ipcache|endpoints|metrics|egress|ct|nat|lb|revnat [--version V] [--bpffs DIR]
+  cilium ipcache|endpoints|metrics|egress|ct|nat|lb|revnat|nodeid|auth|vtep [--version V] [--bpffs DIR]
                           cilium-dbg bpf … list (ct list global; revnat: lb list --revnat), as that
                           Cilium version prints it (default: the newest version whose layouts fit
                           the map's sizes)
@@ -108,7 +108,7 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   peer: { usage: 'peer <pid|container-id> [ifname]', options: [], maxWords: 2 },
   explain: { usage: 'explain <pid|container-id|ip> [--version V] [--bpffs DIR]', options: CILIUM_READ_OPTIONS, maxWords: 1 },
   // cilium srv6 vrf|policy|sid and cilium policy <id> are the longest: two words after cilium.
-  cilium: { usage: 'cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|policy <id>|explain <target>', options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff'], maxWords: 2 },
+  cilium: { usage: 'cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|nodeid|auth|vtep|policy <id>|explain <target>', options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff'], maxWords: 2 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
   top: { usage: 'top [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 0 },
@@ -419,7 +419,7 @@ const commands: Record<string, Command> = {
       }
       return;
     }
-    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|policy <id>|explain <target>');
+    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|nodeid|auth|vtep|policy <id>|explain <target>');
     if (what === 'drops') return ciliumDrops(read, options, ctx);
     if (what === 'ct') {
       const { records, version, families } = await bothFamilies(read, cilium.conntrack);
@@ -471,8 +471,17 @@ const commands: Record<string, Command> = {
     } else if (what === 'metrics') {
       const records = await cilium.metrics(read);
       printCiliumDbg(ctx, records, cilium.format.metrics);
+    } else if (what === 'nodeid') {
+      const records = await cilium.nodeIds(read);
+      printCiliumDbg(ctx, records, cilium.format.nodeIds);
+    } else if (what === 'auth') {
+      const records = await cilium.auth(read);
+      printCiliumDbg(ctx, records, cilium.format.auth);
+    } else if (what === 'vtep') {
+      const records = await cilium.vtep(read);
+      printCiliumDbg(ctx, records, cilium.format.vtep);
     } else {
-      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|policy <id>|explain <target>');
+      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|nodeid|auth|vtep|policy <id>|explain <target>');
     }
   },
 

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cilium } from '../cilium';
-import { globalMapSpecs, globalsDir, endpointLinksDir, policyMapSpec, policyStatsMapSpec, type CiliumMapSpec } from '../cilium/specs';
+import { globalMapSpecs, globalsDir, endpointLinksDir, legacyNodeMapSpec, policyMapSpec, policyStatsMapSpec, type CiliumMapSpec } from '../cilium/specs';
 import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from '../cilium/version';
 import { listInterfaces } from '../interfaces';
 import { listNetns } from '../netns';
@@ -93,6 +93,15 @@ const NAT_REMOTE_NET = '203.0.113.0';
 /** An egress gateway node and the address traffic leaves it with (RFC 5737 too). */
 const GATEWAY_NODE_IP = '192.0.2.20';
 const EGRESS_IP = '192.0.2.50';
+/** The gateway node's IPv6 address and node id, a pod's identity on it, and a VTEP (documentation ranges). */
+const GATEWAY_NODE_IP6 = '2001:db8::20';
+const GATEWAY_NODE_ID = 1;
+const REMOTE_POD_IDENTITY = 20001;
+const VTEP_CIDR = '198.51.100.0';
+const VTEP_IP = '192.0.2.30';
+const VTEP_MAC = '00:50:56:aa:bb:01';
+/** When the fake node's authentications expire: 2030-01-01 00:00:00.2 UTC, in Cilium's 512 ns units. */
+const AUTH_EXPIRATION = 1_893_456_000n * 1_953_125n + 390_625n;
 
 function possibleCpus(): number {
   return readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',').reduce((n, range) => {
@@ -281,6 +290,26 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
       ...(p.faults.includes('egress-gateway') ? { egressIp: '0.0.0.0', gatewayIp: '0.0.0.0' } : { egressIp: EGRESS_IP, gatewayIp: GATEWAY_NODE_IP }),
     })), { version });
     await fill(await makeMap(specs.egress), egress, egress.valueSize);
+
+    // Node ids: the gateway node, by both its addresses, with IPsec SPI 3 (kept from 1.16). The
+    // agents of 1.16 and 1.17 also keep the older map, which their datapath no longer reads.
+    const nodes = [{ ip: GATEWAY_NODE_IP, nodeId: GATEWAY_NODE_ID, spi: 3 }, { ip: GATEWAY_NODE_IP6, nodeId: GATEWAY_NODE_ID, spi: 3 }];
+    const nodeIds = cilium.encode.nodeIds(nodes, { version });
+    await fill(await makeMap(specs.nodeIds), nodeIds, nodeIds.valueSize);
+    const legacyNodeMap = legacyNodeMapSpec(minor);
+    if (legacyNodeMap) {
+      const legacy = cilium.encode.nodeIds(nodes, { version: '1.15' });
+      await fill(await makeMap(legacyNodeMap), legacy, legacy.valueSize);
+    }
+    // Mutual authentication (SPIRE): the first pod with a pod on the gateway node, and with the
+    // second pod on this node (remote node id 0) when there is one.
+    const auth = cilium.encode.auth([
+      { localIdentity: first.identity, remoteIdentity: REMOTE_POD_IDENTITY, remoteNodeId: GATEWAY_NODE_ID, authType: 1, expiration: AUTH_EXPIRATION },
+      ...pods.slice(1, 2).map((p) => ({ localIdentity: first.identity, remoteIdentity: p.identity, remoteNodeId: 0, authType: 1, expiration: AUTH_EXPIRATION })),
+    ], { version });
+    await fill(await makeMap(specs.auth), auth, auth.valueSize);
+    const vtep = cilium.encode.vtep([{ vtepIp: VTEP_CIDR, vtepMac: VTEP_MAC, tunnelEndpoint: VTEP_IP }], { version });
+    await fill(await makeMap(specs.vtep), vtep, vtep.valueSize);
 
     // One UDP service (10.96.0.10:53) balanced over the pods. From 1.17 the agent writes the
     // algorithm into every service entry: 1 (random) by default.

@@ -100,7 +100,7 @@ describeKernel('bpfscope cilium', () => {
 });
 
 describeKernel('bpfscope demo and the other cilium maps', () => {
-  it('cilium ct, nat, egress, lb and policy print the records the API reads', async () => {
+  it('cilium ct, nat, egress, lb, nodeid, auth, vtep and policy print the records the API reads', async () => {
     const node = await createFakeCiliumNode({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
     cleanup(() => node.destroy());
     const read = { bpffs: node.bpffs, version: '1.18' };
@@ -123,6 +123,14 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     expect(JSON.parse(cli('cilium', 'nat', '--bpffs', node.bpffs, '--json').stdout)).toHaveLength(nat.length);
     expect(await cilium.egress(read)).toEqual([{ sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20' }]);
     expect(cli('cilium', 'egress', '--bpffs', node.bpffs).stdout).toBe(cilium.format.egress(await cilium.egress(read)));
+    // nodeid, auth and vtep: cilium-dbg bpf nodeid|auth|vtep list of that version.
+    expect(cli('cilium', 'nodeid', '--bpffs', node.bpffs).stdout).toBe(cilium.format.nodeIds(await cilium.nodeIds(read)));
+    expect(cli('cilium', 'nodeid', '--bpffs', node.bpffs).stdout).toMatch(/^NODE ID   IP ADDRESSES   SPI\n(0x1 +(192\.0\.2\.20|2001:db8::20) +3\n){2}$/);
+    expect(cli('cilium', 'nodeid', '--bpffs', node.bpffs, '--version', '1.15').code).toBe(4); // a 1.18 node has no cilium_node_map
+    expect(cli('cilium', 'auth', '--bpffs', node.bpffs).stdout).toBe(cilium.format.auth(await cilium.auth(read)));
+    expect(cli('cilium', 'auth', '--bpffs', node.bpffs).stdout).toMatch(/ spire +2030-01-01 00:00:00\.2 \+0000 UTC\n/);
+    expect(JSON.parse(cli('cilium', 'auth', '--bpffs', node.bpffs, '--json').stdout)).toEqual([{ localIdentity: 10001, remoteIdentity: 20001, remoteNodeId: 1, authType: 1, expiration: '3698156250390625' }]);
+    expect(cli('cilium', 'vtep', '--bpffs', node.bpffs).stdout).toBe('IP PREFIX/ADDRESS   VTEP\n198.51.100.0        vtepmac=00:50:56:AA:BB:01 tunnelendpoint=192.0.2.30   \n');
     const endpointId = node.pods[0].endpointId;
     const policy = cli('cilium', 'policy', String(endpointId), '--bpffs', node.bpffs, '--version', '1.18');
     expect(policy.code).toBe(0);

@@ -99,6 +99,20 @@ describeKernel('createFakeCiliumNode', () => {
       const metrics = cilium.decode.metrics(met.keys, met.values, met.count, { version, cpus: met.cpus });
       expect(metrics.map((m) => `${m.reasonName} ${m.direction} ${m.packets}`).sort()).toEqual(['Interface INGRESS 2310', 'Policy denied EGRESS 12', 'Success EGRESS 99']);
 
+      // The node map the version's datapath reads (v2 with the SPI from 1.16); 1.16 and 1.17
+      // agents keep the old one beside it, 1.18 unpins it. The auth and VTEP maps in every version.
+      const nodeMap = version >= '1.16' ? 'cilium_node_map_v2' : 'cilium_node_map';
+      expect(show(nodeMap)).toMatchObject({ type: 'hash', bytes_key: 20, bytes_value: version >= '1.16' ? 4 : 2, max_entries: 16384, flags: 1 });
+      if (version === '1.16' || version === '1.17') expect(show('cilium_node_map')).toMatchObject({ type: 'hash', bytes_key: 20, bytes_value: 2 });
+      else if (version >= '1.18') expect(n.maps.cilium_node_map).toBeUndefined();
+      const nodes = dumpPacked(`${globals}/${nodeMap}`);
+      expect(cilium.decode.nodeIds(nodes.keys, nodes.values, nodes.count, { version }).map((r) => `${r.ip} ${r.nodeId} ${r.spi}`).sort())
+        .toEqual(version >= '1.16' ? ['192.0.2.20 1 3', '2001:db8::20 1 3'] : ['192.0.2.20 1 undefined', '2001:db8::20 1 undefined']);
+      expect(show('cilium_auth_map')).toMatchObject({ type: 'hash', bytes_key: 12, bytes_value: 8, max_entries: 1 << 19, flags: 1 });
+      const auth = dumpPacked(`${globals}/cilium_auth_map`);
+      expect(cilium.decode.auth(auth.keys, auth.values, auth.count).map((r) => `${r.localIdentity}→${r.remoteIdentity}@${r.remoteNodeId}`).sort()).toEqual(['10001→20001@1', '10001→4242@0']);
+      expect(show('cilium_vtep_map')).toMatchObject({ type: 'hash', bytes_key: 4, bytes_value: 16, max_entries: 8, flags: version >= '1.19' ? 0x80 : 0 });
+
       if (version < '1.16') {
         // Legacy tc: a cls_bpf filter named <prog>-<ifname>, nothing pinned under cilium/.
         const filters = JSON.parse(run('tc', ['-j', 'filter', 'show', 'dev', n.pods[0].lxc.name, 'ingress'])) as { options?: { bpf_name?: string } }[];

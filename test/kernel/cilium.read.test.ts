@@ -287,6 +287,70 @@ describeKernel('cilium readers', () => {
     }
   });
 
+  it('reads the node map each version\'s datapath reads (cilium_node_map_v2 from 1.16, the old map before), as bpftool shows its bytes', async () => {
+    const hash = (name: string, valueSize: number) => ({ name, type: 'hash' as const, keySize: 20, valueSize, maxEntries: 16384, flags: 1 });
+    const nodes = [{ ip: '192.0.2.20', nodeId: 1, spi: 3 }, { ip: '2001:db8::20', nodeId: 1, spi: 3 }];
+    // A 1.18 node has only the v2 map: there is none for 1.14 to read (its kernel name, cut to
+    // cilium_node_map, is the old map's, but its 4-byte values are not).
+    const v2Only = await mustBpffs();
+    await cilMap(v2Only, hash('cilium_node_map_v2', 4), cilium.encode.nodeIds(nodes));
+    await expect(cilium.nodeIds({ bpffs: v2Only, version: '1.14' })).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('cilium_node_map') });
+    expect((await cilium.nodeIds({ bpffs: v2Only })).layout.map).toBe('cilium_node_map_v2');
+
+    // A 1.16 or 1.17 node keeps both; its datapath reads v2, where the agent copied the old map's ids.
+    const bpffs = await mustBpffs();
+    await cilMap(bpffs, hash('cilium_node_map_v2', 4), cilium.encode.nodeIds(nodes, { version: '1.16' }));
+    await cilMap(bpffs, hash('cilium_node_map', 2), cilium.encode.nodeIds([{ ip: '192.0.2.21', nodeId: 2 }], { version: '1.15' }));
+    // family @3, the address @4; id u16 @0, spi @2.
+    const fromTool = (name: string) => bpftool<DumpEntry[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/${name}`).map((e) => {
+      const k = bytes(e.key);
+      const v = bytes(e.value!);
+      const ip = k[3] === 1 ? [...k.subarray(4, 8)].join('.') : k.subarray(4, 20).toString('hex').match(/..../g)!.join(':');
+      return { ip, family: k[3], nodeId: v.readUInt16LE(0), spi: v.length === 4 ? v[2] : undefined };
+    });
+    const full = (r: { ip: string; family?: string; nodeId: number; spi?: number }) => ({ ...r, family: r.family === 'ipv6' ? 2 : 1, ip: r.ip === '2001:db8::20' ? '2001:0db8:0000:0000:0000:0000:0000:0020' : r.ip });
+    const byIp = (a: { ip: string }, b: { ip: string }) => a.ip.localeCompare(b.ip);
+    for (const version of [undefined, '1.16', '1.17', '1.20']) {
+      const records = await cilium.nodeIds({ bpffs, version });
+      expect(records.layout).toMatchObject({ map: 'cilium_node_map_v2', valueSize: 4, pinned: `${bpffs}/tc/globals/cilium_node_map_v2` });
+      expect(records.map(full).sort(byIp)).toEqual(fromTool('cilium_node_map_v2').sort(byIp));
+    }
+    const old = await cilium.nodeIds({ bpffs, version: '1.15' });
+    expect(old.layout).toMatchObject({ map: 'cilium_node_map', version: '1.15', valueSize: 2 });
+    expect([...old]).toEqual([{ ip: '192.0.2.21', family: 'ipv4', nodeId: 2, spi: undefined }]);
+    expect(old.map(full)).toEqual(fromTool('cilium_node_map'));
+  });
+
+  it('reads cilium_auth_map and cilium_vtep_map as bpftool shows their bytes', async () => {
+    const bpffs = await mustBpffs();
+    const auth = [
+      { localIdentity: 10001, remoteIdentity: 20001, remoteNodeId: 1, authType: 1, expiration: 1_893_456_000n * 1_953_125n },
+      { localIdentity: 10001, remoteIdentity: 11001, remoteNodeId: 0, authType: 1, expiration: (1n << 64n) - 1n },
+    ];
+    await cilMap(bpffs, { name: 'cilium_auth_map', type: 'hash', keySize: 12, valueSize: 8, maxEntries: 1 << 19, flags: 1 }, cilium.encode.auth(auth));
+    const vtep = [{ vtepIp: '198.51.100.0', vtepMac: '00:50:56:aa:bb:01', tunnelEndpoint: '192.0.2.30' }];
+    await cilMap(bpffs, { name: 'cilium_vtep_map', type: 'hash', keySize: 4, valueSize: 16, maxEntries: 8 }, cilium.encode.vtep(vtep));
+    const dump = (name: string) => bpftool<DumpEntry[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/${name}`).map((e) => [bytes(e.key), bytes(e.value!)] as const);
+
+    // local_sec_label @0, remote_sec_label @4, remote_node_id u16 @8, auth_type @10; expiration u64 @0.
+    const records = await cilium.auth({ bpffs });
+    expect(records.layout).toMatchObject({ map: 'cilium_auth_map', pinned: `${bpffs}/tc/globals/cilium_auth_map` });
+    const byRemote = (a: { remoteIdentity: number }, b: { remoteIdentity: number }) => a.remoteIdentity - b.remoteIdentity;
+    expect([...records].sort(byRemote)).toEqual(dump('cilium_auth_map').map(([k, v]) => ({
+      localIdentity: k.readUInt32LE(0), remoteIdentity: k.readUInt32LE(4), remoteNodeId: k.readUInt16LE(8), authType: k[10], expiration: v.readBigUInt64LE(0),
+    })).sort(byRemote));
+    expect([...records].sort(byRemote)).toEqual([...auth].sort(byRemote));
+
+    // vtep_ip @0; vtep_mac @0 (6 bytes of a u64), tunnel_endpoint @8.
+    const [[k, v]] = dump('cilium_vtep_map');
+    expect([...await cilium.vtep({ bpffs })]).toEqual([{
+      vtepIp: [...k].join('.'), vtepMac: [...v.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':'), tunnelEndpoint: [...v.subarray(8, 12)].join('.'),
+    }]);
+    expect([...await cilium.vtep({ bpffs })]).toEqual(vtep);
+    using poller = await cilium.poller('auth', { bpffs });
+    expect(poller.poll().added).toHaveLength(2);
+  });
+
   it('cilium.poller decodes only what changed: drop counters that grow, ipcache entries that come and go', async () => {
     const bpffs = await mustBpffs();
     const cpus = possibleCpus();
