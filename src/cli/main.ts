@@ -149,6 +149,20 @@ function printCiliumDbg<R>(ctx: Context, records: R[], format: (records: R[]) =>
   else ctx.out(text.slice(0, -1)); // out() ends the line itself
 }
 
+/** A `bpfscope cilium` command that prints one map's records as its formatter does. */
+function oneMapCommand<R>(reader: (options: CiliumRead) => Promise<R[]>, format: (records: R[]) => string) {
+  return async (read: CiliumRead, ctx: Context) => printCiliumDbg(ctx, await reader(read), format);
+}
+
+const ONE_MAP_COMMANDS: Record<string, (read: CiliumRead, ctx: Context) => Promise<void>> = {
+  ipcache: oneMapCommand(cilium.ipcache, cilium.format.ipcache),
+  endpoints: oneMapCommand(cilium.endpoints, cilium.format.endpoints),
+  metrics: oneMapCommand(cilium.metrics, cilium.format.metrics),
+  nodeid: oneMapCommand(cilium.nodeIds, cilium.format.nodeIds),
+  auth: oneMapCommand(cilium.auth, cilium.format.auth),
+  vtep: oneMapCommand(cilium.vtep, cilium.format.vtep),
+};
+
 function programRows(programs: ProgramInfo[], holders: Map<number, HolderProcess[]>): unknown[][] {
   return programs.map((p) => [p.id, p.type, p.name, p.tag, p.loadedAt, p.bytesXlated, p.bytesJited, bytes(p.bytesMemlock), p.mapIds, pidsText(holders.get(p.id))]);
 }
@@ -462,27 +476,9 @@ const commands: Record<string, Command> = {
       ctx.out(cilium.format.lb({ services, backends }, { version }).slice(0, -1));
       return;
     }
-    if (what === 'ipcache') {
-      const records = await cilium.ipcache(read);
-      printCiliumDbg(ctx, records, cilium.format.ipcache);
-    } else if (what === 'endpoints') {
-      const records = await cilium.endpoints(read);
-      printCiliumDbg(ctx, records, cilium.format.endpoints);
-    } else if (what === 'metrics') {
-      const records = await cilium.metrics(read);
-      printCiliumDbg(ctx, records, cilium.format.metrics);
-    } else if (what === 'nodeid') {
-      const records = await cilium.nodeIds(read);
-      printCiliumDbg(ctx, records, cilium.format.nodeIds);
-    } else if (what === 'auth') {
-      const records = await cilium.auth(read);
-      printCiliumDbg(ctx, records, cilium.format.auth);
-    } else if (what === 'vtep') {
-      const records = await cilium.vtep(read);
-      printCiliumDbg(ctx, records, cilium.format.vtep);
-    } else {
-      throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|nodeid|auth|vtep|policy <id>|explain <target>');
-    }
+    const oneMap = Object.prototype.hasOwnProperty.call(ONE_MAP_COMMANDS, what) ? ONE_MAP_COMMANDS[what] : undefined;
+    if (oneMap === undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|nodeid|auth|vtep|policy <id>|explain <target>');
+    await oneMap(read, ctx);
   },
 
   async link({ positionals }, ctx) {
