@@ -8,11 +8,14 @@ import { decodeNat, encodeNat, formatNat, NAT4_LAYOUTS, NAT6_LAYOUTS } from './n
 import { ciliumClock } from './clock';
 import { decodeRuntimeConfig, encodeRuntimeConfig, formatRuntimeConfig, RUNTIME_CONFIG_LAYOUTS } from './config';
 import { decodeEgress, encodeEgress, formatEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS } from './egress';
+import { decodeBandwidth, encodeBandwidth, formatBandwidth, BANDWIDTH_LAYOUTS } from './bandwidth';
+import { decodeFrag, encodeFrag, formatFrag, FRAG6_LAYOUTS, FRAG_LAYOUTS } from './frag';
+import { decodeIpMasq, encodeIpMasq, formatIpMasq, IPMASQ6_LAYOUTS, IPMASQ_LAYOUTS } from './ipmasq';
 import { explainPod } from './explain';
 import { AUTH_LAYOUTS, decodeAuth, encodeAuth, formatAuth } from './auth';
 import { decodeNodeIds, encodeNodeIds, formatNodeIds, NODE_ID_LAYOUTS } from './nodeid';
 import { decodeVtep, encodeVtep, formatVtep, VTEP_LAYOUTS } from './vtep';
-import { ipcacheLookup, readAuth, readBackends, readConntrack, readEgress, readEndpoints, readIpcache, readMetrics, readNat, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep } from './read';
+import { ipcacheLookup, readAuth, readBackends, readBandwidth, readConntrack, readEgress, readEndpoints, readFrag, readIpcache, readIpMasq, readMetrics, readNat, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep } from './read';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, encodeSrv6Policy, encodeSrv6Sid, encodeSrv6Vrf, formatSrv6Policy, formatSrv6Sid, formatSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS } from './srv6';
 import { renderPodReport } from './report';
 import { ciliumPoller } from './poll';
@@ -51,6 +54,9 @@ export const cilium = Object.freeze({
   nodeIds: readNodeIds,
   auth: readAuth,
   vtep: readVtep,
+  bandwidth: readBandwidth,
+  ipmasq: readIpMasq,
+  frag: readFrag,
   /** A map held open and diffed poll after poll, with what changed decoded (`poll()`, `pollAsync()`). */
   poller: ciliumPoller,
   /**
@@ -90,6 +96,9 @@ export const cilium = Object.freeze({
     nodeIds: decodeNodeIds,
     auth: decodeAuth,
     vtep: decodeVtep,
+    bandwidth: decodeBandwidth,
+    ipmasq: decodeIpMasq,
+    frag: decodeFrag,
   }),
   /** Entries → packed keys/values of a version's layout, e.g. to fill a map for a test. */
   encode: Object.freeze({
@@ -111,6 +120,9 @@ export const cilium = Object.freeze({
     nodeIds: encodeNodeIds,
     auth: encodeAuth,
     vtep: encodeVtep,
+    bandwidth: encodeBandwidth,
+    ipmasq: encodeIpMasq,
+    frag: encodeFrag,
   }),
   /**
    * Records → the text `cilium-dbg bpf … list` of that version prints: `{ version }`, else the one
@@ -133,6 +145,9 @@ export const cilium = Object.freeze({
     /** Each expiration as a UTC wall-clock time (the stored value is Unix time in 512 ns units). */
     auth: formatAuth,
     vtep: formatVtep,
+    bandwidth: formatBandwidth,
+    ipmasq: formatIpMasq,
+    frag: formatFrag,
     /** An endpoint's policy map as `cilium-dbg bpf policy get <id> -n` prints it (sorted as it sorts). */
     policy: formatPolicy,
     /** An explainPod report as text, in the walkthrough's order. */
@@ -168,6 +183,11 @@ export const cilium = Object.freeze({
     nodeIds: NODE_ID_LAYOUTS,
     auth: AUTH_LAYOUTS,
     vtep: VTEP_LAYOUTS,
+    bandwidth: BANDWIDTH_LAYOUTS,
+    ipmasq: IPMASQ_LAYOUTS,
+    ipmasq6: IPMASQ6_LAYOUTS,
+    frag: FRAG_LAYOUTS,
+    frag6: FRAG6_LAYOUTS,
   }),
   /** Cilium's name tables, per version. */
   names: Object.freeze({
@@ -192,6 +212,9 @@ export type { RuntimeConfigRecord } from './config';
 export type { NodeIdRecord, NodeIdEntry } from './nodeid';
 export type { AuthRecord } from './auth';
 export type { VtepRecord } from './vtep';
+export type { BandwidthRecord } from './bandwidth';
+export type { IpMasqRecord } from './ipmasq';
+export type { FragRecord } from './frag';
 export type { Srv6VrfRecord, Srv6PolicyRecord, Srv6SidRecord, FamilyEncodeOptions } from './srv6';
 export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';

@@ -1,11 +1,23 @@
-// LPM trie keys that carry a destination prefix behind a part matched whole (a source address, a
-// VRF id): the trie's prefix length counts that part's bits, then the destination's. Shared by the
-// egress gateway maps and the SRv6 maps, whose source-and-destination keys are the same struct.
+// LPM trie keys: a prefix alone (lpm_v4_key / lpm_v6_key: the ip-masq-agent maps), or a
+// destination prefix behind a part matched whole (a source address, a VRF id), whose trie prefix
+// length counts that part's bits, then the destination's. Shared by the ip-masq-agent, egress
+// gateway and SRv6 maps, the last two of whose source-and-destination keys are the same struct.
 import { defineLayout } from '../layout';
 import type { IpFamily } from './codec';
 
 /** The bits of an address of each family. */
 export const ADDRESS_BITS = { 4: 32, 6: 128 } as const;
+
+/** struct lpm_v4_key: prefixlen u32 @0 (struct bpf_lpm_trie_key), the address @4. */
+export const PREFIX_KEY4 = defineLayout({
+  prefixlen: { offset: 0, type: 'u32' },
+  address: { offset: 4, type: 'ipv4' },
+}, 8);
+/** struct lpm_v6_key, the IPv6 twin. */
+export const PREFIX_KEY6 = defineLayout({
+  prefixlen: { offset: 0, type: 'u32' },
+  address: { offset: 4, type: 'ipv6' },
+}, 20);
 
 /** prefixlen u32 @0, the source address, then the destination (egress_gw_policy_key, srv6_vrf_key4). */
 export const SOURCE_DESTINATION_KEY4 = defineLayout({

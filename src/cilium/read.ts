@@ -12,6 +12,9 @@ import { decodeIpcache, IPCACHE_LAYOUTS, lookupIpcache, parsePrefix, type Ipcach
 import { decodeBackends, decodeRevNat, decodeServices, lbLayouts, type BackendRecord, type RevNatRecord, type ServiceRecord } from './lb';
 import { decodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS, type NatRecord } from './nat';
 import { decodeEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS, type EgressRecord } from './egress';
+import { BANDWIDTH_LAYOUTS, decodeBandwidth, type BandwidthRecord } from './bandwidth';
+import { decodeFrag, FRAG6_LAYOUTS, FRAG_LAYOUTS, type FragRecord } from './frag';
+import { decodeIpMasq, IPMASQ6_LAYOUTS, IPMASQ_LAYOUTS, type IpMasqRecord } from './ipmasq';
 import type { PerCpuDecodeOptions } from './counters';
 import { decodeMetrics, METRICS_LAYOUTS, type MetricsRecord } from './metrics';
 import { decodePolicy, policyMapNames, POLICY_LAYOUTS, type PolicyRecord } from './policy';
@@ -22,7 +25,7 @@ import { decodeNodeIds, NODE_ID_LAYOUTS, type NodeIdRecord } from './nodeid';
 import { decodeVtep, VTEP_LAYOUTS, type VtepRecord } from './vtep';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS, type Srv6PolicyRecord, type Srv6SidRecord, type Srv6VrfRecord } from './srv6';
 import { DEFAULT_BPFFS, globalsDir, isKernelName } from './specs';
-import { parseVersion, withLayout, type CiliumRecords, type LayoutUsed } from './version';
+import { parseVersion, versionName, withLayout, type CiliumRecords, type LayoutUsed } from './version';
 
 /** Options of every reader. */
 export interface ReadOptions {
@@ -150,6 +153,9 @@ export interface CiliumMapRecords {
   nodeIds: NodeIdRecord;
   auth: AuthRecord;
   vtep: VtepRecord;
+  bandwidth: BandwidthRecord;
+  ipmasq: IpMasqRecord;
+  frag: FragRecord;
 }
 export type CiliumMapKind = keyof CiliumMapRecords;
 
@@ -202,6 +208,9 @@ const LOCATORS: { [K in CiliumMapKind]: Locator<CiliumMapRecords[K]> } = {
   nodeIds: { find: (version) => namesFor(NODE_ID_LAYOUTS, version), decode: decodeNodeIds },
   auth: { find: () => tableOnly(AUTH_LAYOUTS), decode: decodeAuth },
   vtep: { find: () => tableOnly(VTEP_LAYOUTS), decode: decodeVtep },
+  bandwidth: { find: () => tableOnly(BANDWIDTH_LAYOUTS), decode: decodeBandwidth },
+  ipmasq: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? IPMASQ_LAYOUTS : IPMASQ6_LAYOUTS), decode: decodeIpMasq },
+  frag: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? FRAG_LAYOUTS : FRAG6_LAYOUTS), decode: decodeFrag },
 };
 
 /** Options of the readers of maps that come in an IPv4 and an IPv6 variant. */
@@ -216,6 +225,12 @@ export async function locate<K extends CiliumMapKind>(kind: K, raw: unknown, wha
   if (locator === undefined) throw new TypeError(`unknown Cilium map kind ${JSON.stringify(kind)}: one of ${Object.keys(LOCATORS).join(', ')}`);
   const { family = 4, bpffs, version } = readOptions<FamilyReadOptions>(raw, locator.perFamily ? ['family'] : [], what);
   const { names, table } = locator.find(version, checkFamily(family));
+  const minor = parseVersion(version);
+  const since = Math.min(...table.map((r) => r.since));
+  if (minor !== undefined && minor < since) {
+    // A map the version does not have is missing, as on a node without it (cilium_ipv6_frag_datagrams before 1.18).
+    throw new BpfError({ errno: 2, code: 'ENOENT', op: 'find map', object: names.join(' or '), description: `Cilium ${versionName(minor)} has no such map (it came with ${versionName(since)})` });
+  }
   return { found: await findMap(names, table, bpffs), decode: locator.decode, version };
 }
 
@@ -295,6 +310,21 @@ export async function readSrv6Policy(options?: FamilyReadOptions): Promise<Ciliu
 /** `cilium-dbg bpf srv6 sid`: `cilium_srv6_sid`. */
 export async function readSrv6Sid(options?: ReadOptions): Promise<CiliumRecords<Srv6SidRecord>> {
   return readFound(await locate('srv6Sid', options));
+}
+
+/** `cilium-dbg bpf bandwidth list`: `cilium_throttle`. */
+export async function readBandwidth(options?: ReadOptions): Promise<CiliumRecords<BandwidthRecord>> {
+  return readFound(await locate('bandwidth', options));
+}
+
+/** `cilium-dbg bpf ipmasq list`: `cilium_ipmasq_v4`, or `cilium_ipmasq_v6` with `{ family: 6 }`. */
+export async function readIpMasq(options?: FamilyReadOptions): Promise<CiliumRecords<IpMasqRecord>> {
+  return readFound(await locate('ipmasq', options));
+}
+
+/** `cilium-dbg bpf frag list`: `cilium_ipv4_frag_datagrams`, or `cilium_ipv6_frag_datagrams` (1.18+) with `{ family: 6 }`. */
+export async function readFrag(options?: FamilyReadOptions): Promise<CiliumRecords<FragRecord>> {
+  return readFound(await locate('frag', options));
 }
 
 /**

@@ -169,3 +169,22 @@ export function upperMac(mac: string): string {
 export function leftPad(value: number, width: number): string {
   return String(value).padEnd(width);
 }
+
+/** The suffixes of Kubernetes' DecimalSI quantities, by power of 1000. */
+const DECIMAL_SI = ['', 'k', 'M', 'G', 'T', 'P', 'E'];
+
+/**
+ * `resource.NewQuantity(value, resource.DecimalSI).String()` of Kubernetes' apimachinery: trailing
+ * zeros become a suffix of a power of 1000 (8000000 → 8M, 12500000 → 12500k, 1500 → 1500), as far
+ * as a whole power of 1000 goes.
+ */
+export function decimalQuantity(value: bigint): string {
+  if (value === 0n) return '0';
+  let mantissa = value;
+  let exponent = 0;
+  while (mantissa % 1000n === 0n && exponent < DECIMAL_SI.length - 1) {
+    mantissa /= 1000n;
+    exponent++;
+  }
+  return `${mantissa}${DECIMAL_SI[exponent]}`;
+}

@@ -628,3 +628,151 @@ describe('cilium SRv6 (srv6_vrf_key4/6, srv6_policy_key4/6, the SID map)', () =>
     for (const format of [cilium.format.srv6Vrf, cilium.format.srv6Policy, cilium.format.srv6Sid]) expect(format([])).toBe('No entries found.\n');
   });
 });
+
+describe('cilium bandwidth manager (cilium_throttle: struct edt_id → struct edt_info)', () => {
+  const u32le = (n: number) => Buffer.from(new Uint32Array([n]).buffer);
+  /** struct edt_info (56 B): bps @0, t_last @8, t_horizon_drop / tokens @16, prio u32 @24 (1.17+; pad before). */
+  function info(bps: bigint, tLast: bigint, horizon: bigint, at24: number): Buffer {
+    const b = Buffer.alloc(56);
+    b.writeBigUInt64LE(bps, 0);
+    b.writeBigUInt64LE(tLast, 8);
+    b.writeBigUInt64LE(horizon, 16);
+    b.writeUInt32LE(at24, 24);
+    return b;
+  }
+
+  it('1.14–1.16: a u64 endpoint id, no priority (the word at 24 is padding)', () => {
+    const key = Buffer.from([100, 0, 0, 0, 0, 0, 0, 0]);
+    const value = info(1_250_000n, 77n, 2_000_000_000n, 0);
+    const records = cilium.decode.bandwidth(key, info(1_250_000n, 77n, 2_000_000_000n, 3), 1, { version: '1.16' });
+    expect(records.layout).toMatchObject({ map: 'cilium_throttle', version: '1.16', layout: 'edt_id / edt_info', keySize: 8, valueSize: 56 });
+    expect(records[0]).toStrictEqual({ endpointId: 100, direction: undefined, bps: 1_250_000n, tLast: 77n, tHorizonDrop: 2_000_000_000n, prio: undefined });
+    expect(cilium.encode.bandwidth([...records], { version: '1.16' })).toMatchObject({ keys: key, values: value, map: 'cilium_throttle' });
+  });
+
+  it('1.17: prio u32 at 24; 1.18+: the key is a u32 id and a direction, an ingress entry holds tokens where egress holds the horizon', () => {
+    expect(cilium.decode.bandwidth(Buffer.from([100, 0, 0, 0, 0, 0, 0, 0]), info(1_250_000n, 0n, 2_000_000_000n, 3), 1, { version: '1.17' })[0])
+      .toStrictEqual({ endpointId: 100, direction: undefined, bps: 1_250_000n, tLast: 0n, tHorizonDrop: 2_000_000_000n, prio: 3 });
+    const keys = Buffer.concat([u32le(100), Buffer.from([0, 0, 0, 0]), u32le(100), Buffer.from([1, 0, 0, 0])]);
+    const values = Buffer.concat([info(1_250_000n, 0n, 2_000_000_000n, 3), info(625_000n, 9n, 4096n, 0)]);
+    const records = cilium.decode.bandwidth(keys, values, 2);
+    expect(records.layout).toMatchObject({ version: '1.20', versionFrom: 'sizes', layout: 'edt_id (id, direction) / edt_info (prio)' });
+    expect([...records]).toStrictEqual([
+      { endpointId: 100, direction: 0, bps: 1_250_000n, tLast: 0n, tHorizonDrop: 2_000_000_000n, prio: 3 },
+      { endpointId: 100, direction: 1, bps: 625_000n, tLast: 9n, tokens: 4096n, prio: 0 },
+    ]);
+    expect(cilium.encode.bandwidth([...records])).toMatchObject({ keys, values });
+    // The same bytes read as 1.17: the direction byte is the u64 id's fifth byte.
+    expect(cilium.decode.bandwidth(keys, values, 2, { version: '1.17' })[1].endpointId).toBe(100 + 2 ** 32);
+  });
+
+  it('cilium.format.bandwidth prints each version\'s cilium-dbg bpf bandwidth list: ids sorted as strings, bits per second as a quantity', () => {
+    const records = [
+      { endpointId: 100, direction: 0, bps: 1_250_000n, tLast: 0n, tHorizonDrop: 2_000_000_000n, prio: 3 },
+      { endpointId: 20, direction: 0, bps: 1_562_500n, tLast: 0n, tHorizonDrop: 2_000_000_000n, prio: 0 },
+      { endpointId: 100, direction: 1, bps: 625_000n, tLast: 0n, tokens: 0n, prio: 0 },
+      { endpointId: 7, direction: 0, bps: 125n, tLast: 0n, tHorizonDrop: 0n, prio: 0 },
+    ];
+    expect(cilium.format.bandwidth(records.slice(0, 2), { version: '1.16' })).toBe([
+      'IDENTITY   EGRESS BANDWIDTH (BitsPerSec)',
+      '100        10M',
+      '20         12500k',
+      '',
+    ].join('\n'));
+    // 1.17's map prints "bps, prio", which its list command fails to read as a number: 0.
+    expect(cilium.format.bandwidth(records.slice(0, 2), { version: '1.17' })).toBe([
+      'IDENTITY   EGRESS BANDWIDTH (BitsPerSec)',
+      '100        0',
+      '20         0',
+      '',
+    ].join('\n'));
+    expect(cilium.format.bandwidth(records, { version: '1.18' })).toBe([
+      'IDENTITY   DIRECTION   PRIO   BANDWIDTH (BitsPerSec)',
+      '100        Egress      3      10M',
+      '100        Ingress     0      5M',
+      '20         Egress      0      12500k',
+      '7          Egress      0      1k',
+      '',
+    ].join('\n'));
+    expect(cilium.format.bandwidth([{ endpointId: 7, bps: 1500n, tLast: 0n }], { version: '1.14' })).toBe('IDENTITY   EGRESS BANDWIDTH (BitsPerSec)\n7          12k\n');
+    expect(cilium.format.bandwidth([{ endpointId: 7, bps: 1001n, tLast: 0n }], { version: '1.14' })).toBe('IDENTITY   EGRESS BANDWIDTH (BitsPerSec)\n7          8008\n');
+    expect(cilium.format.bandwidth([])).toBe('No entries found.\n');
+  });
+});
+
+describe('cilium ip-masq-agent (cilium_ipmasq_v4/v6: struct lpm_v4_key / lpm_v6_key)', () => {
+  it('decodes and encodes the prefix keys of both families; the value is a dummy byte', () => {
+    const key = Buffer.from([8, 0, 0, 0, 10, 0, 0, 0]);
+    const records = cilium.decode.ipmasq(key, Buffer.from([0]), 1);
+    expect(records.layout).toMatchObject({ map: 'cilium_ipmasq_v4', keySize: 8, valueSize: 1 });
+    expect([...records]).toEqual([{ cidr: '10.0.0.0/8' }]);
+    expect(cilium.encode.ipmasq([...records])).toMatchObject({ keys: key, values: Buffer.from([0]) });
+    const key6 = Buffer.concat([Buffer.from([32, 0, 0, 0]), Buffer.from('20010db8000000000000000000000000', 'hex')]);
+    const six = cilium.decode.ipmasq(key6, Buffer.from([0]), 1);
+    expect(six.layout).toMatchObject({ map: 'cilium_ipmasq_v6', keySize: 20 });
+    expect([...six]).toEqual([{ cidr: '2001:db8::/32' }]);
+    expect(cilium.encode.ipmasq([...six], { family: 6 })).toMatchObject({ keys: key6, map: 'cilium_ipmasq_v6' });
+    expect(() => cilium.encode.ipmasq([{ cidr: '10.0.0.0/33' }])).toThrow(/not an IPv4 CIDR/);
+  });
+
+  it('cilium.format.ipmasq prints cilium-dbg bpf ipmasq list: one TablePrinter column, sorted; an IPv4-mapped prefix as net.IPNet (≤1.17) or netip (1.18+) prints it', () => {
+    const records = [{ cidr: '192.168.0.0/16' }, { cidr: '10.0.0.0/8' }, { cidr: 'fd00::/8' }];
+    expect(cilium.format.ipmasq(records)).toBe([
+      'IP PREFIX/ADDRESS   ',
+      '10.0.0.0/8               ',
+      '192.168.0.0/16           ',
+      'fd00::/8                 ',
+      '',
+    ].join('\n'));
+    const mapped = [{ cidr: '10.0.0.0/8' }, { cidr: '::ffff:10.0.0.0/104' }];
+    expect(cilium.format.ipmasq(mapped, { version: '1.17' })).toBe('IP PREFIX/ADDRESS   \n10.0.0.0/8               \n');
+    expect(cilium.format.ipmasq(mapped, { version: '1.18' })).toBe('IP PREFIX/ADDRESS     \n10.0.0.0/8                 \n::ffff:10.0.0.0/104        \n');
+    expect(cilium.format.ipmasq([])).toBe('No entries found.\n');
+  });
+});
+
+describe('cilium fragments (cilium_ipv4/ipv6_frag_datagrams: struct ipv4/ipv6_frag_id → l4ports)', () => {
+  // ipv4_frag_id (12 B packed): daddr @0, saddr @4, id be16 @8, proto @10, pad; l4ports: sport be16, dport be16.
+  const key4 = Buffer.concat([v4('203.0.113.1'), v4('10.3.0.115'), Buffer.from([0x12, 0x34, 17, 0])]);
+  const ports4 = Buffer.from([0xa0, 0x29, 0x00, 0x35]); // 41001, 53
+  // ipv6_frag_id (40 B packed): id be32 @0, proto @4, pad[3], saddr @8, daddr @24.
+  const key6 = Buffer.concat([Buffer.from([0x00, 0xab, 0xcd, 0xef, 6, 0, 0, 0]), Buffer.from('fd000010000300000000000000000073', 'hex'), Buffer.from('20010db8000000000000000000000001', 'hex')]);
+  const ports6 = Buffer.from([0x01, 0xbb, 0x9c, 0x40]); // 443, 40000
+  const datagram4 = { id: 0x1234, protocol: 17, sourceIp: '10.3.0.115', destinationIp: '203.0.113.1', sourcePort: 41001, destinationPort: 53 };
+  const datagram6 = { id: 0xabcdef, protocol: 6, sourceIp: 'fd00:10:3::73', destinationIp: '2001:db8::1', sourcePort: 443, destinationPort: 40000 };
+
+  it('decodes and encodes both families in host order', () => {
+    const four = cilium.decode.frag(key4, ports4, 1);
+    expect(four.layout).toMatchObject({ map: 'cilium_ipv4_frag_datagrams', keySize: 12, valueSize: 4 });
+    expect([...four]).toEqual([datagram4]);
+    expect(cilium.encode.frag([datagram4])).toMatchObject({ keys: key4, values: ports4 });
+    const six = cilium.decode.frag(key6, ports6, 1);
+    expect(six.layout).toMatchObject({ map: 'cilium_ipv6_frag_datagrams', keySize: 40, valueSize: 4, version: '1.20' });
+    expect([...six]).toEqual([datagram6]);
+    expect(cilium.encode.frag([datagram6], { family: 6 })).toMatchObject({ keys: key6, values: ports6, map: 'cilium_ipv6_frag_datagrams' });
+  });
+
+  it('cilium.format.frag prints cilium-dbg bpf frag list: ports byte-swapped as Go reads them, the IPv4 id too up to 1.17, IPv6 destinations bracketed', () => {
+    // 0x1234 → 0x3412 = 13330, port 41001 (0xa029) → 0x29a0 = 10656, 53 → 0x3500 = 13568.
+    const text17 = [
+      'ID      PROTO   SOURCE ADDRESS:PORT   DEST ADDRESS:PORT',
+      '13330   UDP     10.3.0.115:10656      203.0.113.1:13568',
+      '',
+    ].join('\n');
+    expect(cilium.format.frag([datagram4], { version: '1.17' })).toBe(text17);
+    expect(cilium.format.frag([datagram4], { version: '1.14' })).toBe(text17); // no command before 1.17: 1.17's text
+    // 443 (0x01bb) → 47873, 40000 (0x9c40) → 16540; the IPv6 id in host order.
+    expect(cilium.format.frag([datagram4, datagram6], { version: '1.18' })).toBe([
+      'ID         PROTO   SOURCE ADDRESS:PORT   DEST ADDRESS:PORT',
+      '4660       UDP     10.3.0.115:10656      203.0.113.1:13568',
+      '11259375   TCP     fd00:10:3::73:47873   [2001:db8::1]:16540',
+      '',
+    ].join('\n'));
+    expect(cilium.format.frag([])).toBe('No entries found.\n');
+  });
+
+  it('the IPv6 map came with 1.18: reading it as an older version finds nothing (ENOENT) before any kernel work', async () => {
+    await expect(cilium.frag({ family: 6, version: '1.17', bpffs: '/nonexistent' })).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('Cilium 1.17 has no such map (it came with 1.18)') });
+    expect(() => cilium.encode.frag([datagram6], { family: 6, version: '1.17' })).not.toThrow(); // encoders take the nearest layout
+  });
+});
