@@ -11,6 +11,9 @@ import { EGRESS_LAYOUTS } from './egress';
 import { AUTH_LAYOUTS } from './auth';
 import { NODE_ID_LAYOUTS } from './nodeid';
 import { VTEP_LAYOUTS } from './vtep';
+import { BANDWIDTH_LAYOUTS } from './bandwidth';
+import { FRAG6_LAYOUTS, FRAG_LAYOUTS } from './frag';
+import { IPMASQ_LAYOUTS } from './ipmasq';
 import { METRICS_LAYOUTS } from './metrics';
 import { POLICY_LAYOUTS } from './policy';
 import { POLICY_STATS_LAYOUTS, POLICY_STATS_SINCE } from './policystats';
@@ -53,7 +56,7 @@ export interface CiliumMapSpec {
   flags: number;
 }
 
-export type GlobalMapKind = 'ipcache' | 'endpoints' | 'metrics' | 'ct4' | 'ctAny4' | 'ct6' | 'ctAny6' | 'snat4' | 'egress' | 'services' | 'backends' | 'revNat' | 'runtimeConfig' | 'nodeIds' | 'auth' | 'vtep';
+export type GlobalMapKind = 'ipcache' | 'endpoints' | 'metrics' | 'ct4' | 'ctAny4' | 'ct6' | 'ctAny6' | 'snat4' | 'egress' | 'services' | 'backends' | 'revNat' | 'runtimeConfig' | 'nodeIds' | 'auth' | 'vtep' | 'bandwidth' | 'ipmasq4' | 'frag4';
 
 function spec(row: MapLayout, type: MapTypeName, maxEntries: number, flags = 0, name = row.map): CiliumMapSpec {
   return { name, type, keySize: row.keySize, valueSize: row.valueSize, maxEntries, flags };
@@ -83,6 +86,12 @@ export function globalMapSpecs(minor: Minor): Record<GlobalMapKind, CiliumMapSpe
     auth: spec(rowFor(AUTH_LAYOUTS, minor), 'hash', 1 << 19, BPF_F_NO_PREALLOC), // AuthMapEntriesDefault
     // MaxVTEPDevices; read-only to programs from 1.19 (pkg/maps/vtep).
     vtep: spec(rowFor(VTEP_LAYOUTS, minor), 'hash', 8, minor >= 19 ? BPF_F_RDONLY_PROG : 0),
+    // As many as cilium_lxc: one per endpoint (and, from 1.18, direction).
+    bandwidth: spec(rowFor(BANDWIDTH_LAYOUTS, minor), 'hash', 65535, BPF_F_NO_PREALLOC),
+    // The datapath only reads the ip-masq-agent's CIDRs: from 1.19 the agent says so.
+    ipmasq4: spec(rowFor(IPMASQ_LAYOUTS, minor), 'lpm_trie', 16384, BPF_F_NO_PREALLOC | (minor >= 19 ? BPF_F_RDONLY_PROG : 0)),
+    // `--bpf-fragments-map-max`; the agent creates it with no flags.
+    frag4: spec(rowFor(FRAG_LAYOUTS, minor), 'lru_hash', 8192),
   };
 }
 
@@ -94,6 +103,11 @@ export function globalMapSpecs(minor: Minor): Record<GlobalMapKind, CiliumMapSpe
 export function legacyNodeMapSpec(minor: Minor): CiliumMapSpec | undefined {
   if (minor < 16 || minor > 17) return undefined;
   return spec(rowFor(NODE_ID_LAYOUTS, 15), 'hash', 16384, BPF_F_NO_PREALLOC);
+}
+
+/** `cilium_ipv6_frag_datagrams` (1.18+; undefined before), as cilium_ipv4_frag_datagrams. */
+export function frag6MapSpec(minor: Minor): CiliumMapSpec | undefined {
+  return minor < FRAG6_LAYOUTS[0].since ? undefined : spec(rowFor(FRAG6_LAYOUTS, minor), 'lru_hash', 8192);
 }
 
 /** An endpoint's policy map: `cilium_policy_<id %05d>` (≤1.16) or `cilium_policy_v2_<id %05d>`. */

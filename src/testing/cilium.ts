@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cilium } from '../cilium';
-import { globalMapSpecs, globalsDir, endpointLinksDir, legacyNodeMapSpec, policyMapSpec, policyStatsMapSpec, type CiliumMapSpec } from '../cilium/specs';
+import { frag6MapSpec, globalMapSpecs, globalsDir, endpointLinksDir, legacyNodeMapSpec, policyMapSpec, policyStatsMapSpec, type CiliumMapSpec } from '../cilium/specs';
 import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from '../cilium/version';
 import { listInterfaces } from '../interfaces';
 import { listNetns } from '../netns';
@@ -310,6 +310,24 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
     await fill(await makeMap(specs.auth), auth, auth.valueSize);
     const vtep = cilium.encode.vtep([{ vtepIp: VTEP_CIDR, vtepMac: VTEP_MAC, tunnelEndpoint: VTEP_IP }], { version });
     await fill(await makeMap(specs.vtep), vtep, vtep.valueSize);
+    // The bandwidth manager: the first pod's egress paced to 10 Mbit/s (1.17+: with priority 2 set),
+    // from 1.18 its ingress to 5 Mbit/s through the token bucket.
+    const bandwidth = cilium.encode.bandwidth([
+      { endpointId: first.endpointId, direction: 0, bps: 1_250_000n, tLast: 0n, tHorizonDrop: 2_000_000_000n, prio: 3 },
+      ...(minor >= 18 ? [{ endpointId: first.endpointId, direction: 1, bps: 625_000n, tLast: 0n, tokens: 625_000n, prio: 0 }] : []),
+    ], { version });
+    await fill(await makeMap(specs.bandwidth), bandwidth, bandwidth.valueSize);
+    // The ip-masq-agent's default non-masquerade CIDRs (RFC 1918, link-local).
+    const ipmasq = cilium.encode.ipmasq(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16'].map((cidr) => ({ cidr })), { version });
+    await fill(await makeMap(specs.ipmasq4), ipmasq, ipmasq.valueSize);
+    // A UDP datagram from the first pod to the outside address, fragmented: its ports, kept for
+    // the fragments that follow. The IPv6 map (1.18+) exists, empty.
+    const frag = cilium.encode.frag([
+      { id: 0x1234, protocol: 17, sourceIp: first.ip, destinationIp: NAT_REMOTE_IP, sourcePort: 41001, destinationPort: 53 },
+    ], { version });
+    await fill(await makeMap(specs.frag4, FIXTURE_MAX_ENTRIES), frag, frag.valueSize);
+    const frag6 = frag6MapSpec(minor);
+    if (frag6) await makeMap(frag6, FIXTURE_MAX_ENTRIES);
 
     // One UDP service (10.96.0.10:53) balanced over the pods. From 1.17 the agent writes the
     // algorithm into every service entry: 1 (random) by default.

@@ -11,6 +11,7 @@ import { PREAMBLE } from '../helpers/trace';
 
 interface BpftoolMap { id: number; type: string; name: string; bytes_key: number; bytes_value: number; max_entries: number; flags: number }
 interface DumpEntry { key: string[]; value?: string[]; values?: { cpu: number; value: string[] }[] }
+const bytes = (hex: string[]) => Buffer.from(hex.map((h) => parseInt(h, 16)));
 
 async function node(options: Parameters<typeof createFakeCiliumNode>[0]): Promise<FakeCiliumNode> {
   const n = await createFakeCiliumNode(options);
@@ -21,7 +22,6 @@ async function node(options: Parameters<typeof createFakeCiliumNode>[0]): Promis
 /** A pinned map's entries as bpftool dumps them, packed back into key and value buffers. */
 function dumpPacked(path: string): { keys: Buffer; values: Buffer; count: number; cpus?: number } {
   const entries = bpftool<DumpEntry[]>('map', 'dump', 'pinned', path);
-  const bytes = (hex: string[]) => Buffer.from(hex.map((h) => parseInt(h, 16)));
   const values = entries.map((e) => (e.value ? bytes(e.value) : Buffer.concat(e.values!.map((c) => bytes(c.value)))));
   return { keys: Buffer.concat(entries.map((e) => bytes(e.key))), values: Buffer.concat(values), count: entries.length, cpus: entries[0]?.values?.length };
 }
@@ -112,6 +112,33 @@ describeKernel('createFakeCiliumNode', () => {
       const auth = dumpPacked(`${globals}/cilium_auth_map`);
       expect(cilium.decode.auth(auth.keys, auth.values, auth.count).map((r) => `${r.localIdentity}→${r.remoteIdentity}@${r.remoteNodeId}`).sort()).toEqual(['10001→20001@1', '10001→4242@0']);
       expect(show('cilium_vtep_map')).toMatchObject({ type: 'hash', bytes_key: 4, bytes_value: 16, max_entries: 8, flags: version >= '1.19' ? 0x80 : 0 });
+      // The bandwidth manager, ip-masq-agent and fragment maps: their specs, and the readers against
+      // bpftool's bytes read at the C structs' offsets (edt_id's u64 id up to 1.17, u32 id and
+      // direction byte from 1.18; edt_info's prio at 24 from 1.17; frag ids and ports big-endian).
+      expect(show('cilium_throttle')).toMatchObject({ type: 'hash', bytes_key: 8, bytes_value: 56, max_entries: 65535, flags: 1 });
+      expect(show('cilium_ipmasq_v4')).toMatchObject({ type: 'lpm_trie', bytes_key: 8, bytes_value: 1, max_entries: 16384, flags: version >= '1.19' ? 0x81 : 1 });
+      expect(show('cilium_ipv4_frag_datagrams')).toMatchObject({ type: 'lru_hash', bytes_key: 12, bytes_value: 4, flags: 0 });
+      if (version >= '1.18') expect(show('cilium_ipv6_frag_datagrams')).toMatchObject({ type: 'lru_hash', bytes_key: 40, bytes_value: 4 });
+      else expect(n.maps.cilium_ipv6_frag_datagrams).toBeUndefined();
+      const tool = (name: string) => bpftool<DumpEntry[]>('map', 'dump', 'pinned', `${globals}/${name}`).map((e) => [bytes(e.key), bytes(e.value!)] as const);
+      const byDirection = (a: { direction?: number }, b: { direction?: number }) => (a.direction ?? 0) - (b.direction ?? 0);
+      const throttle = await cilium.bandwidth({ bpffs: n.bpffs, version });
+      expect([...throttle].sort(byDirection)).toEqual(tool('cilium_throttle').map(([k, v]) => {
+        const ingress = version >= '1.18' && k[4] === 1;
+        return {
+          endpointId: version >= '1.18' ? k.readUInt32LE(0) : Number(k.readBigUInt64LE(0)), direction: version >= '1.18' ? k[4] : undefined,
+          bps: v.readBigUInt64LE(0), tLast: v.readBigUInt64LE(8), [ingress ? 'tokens' : 'tHorizonDrop']: v.readBigUInt64LE(16), prio: version >= '1.17' ? v.readUInt32LE(24) : undefined,
+        };
+      }).sort(byDirection));
+      expect(throttle.map((r) => `${r.endpointId}/${r.direction} ${r.bps}`).sort()).toEqual(version >= '1.18' ? ['100/0 1250000', '100/1 625000'] : ['100/undefined 1250000']);
+      const ipmasq = await cilium.ipmasq({ bpffs: n.bpffs, version });
+      expect(ipmasq.map((r) => r.cidr).sort()).toEqual(tool('cilium_ipmasq_v4').map(([k]) => `${[...k.subarray(4, 8)].join('.')}/${k.readUInt32LE(0)}`).sort());
+      expect(ipmasq.map((r) => r.cidr).sort()).toEqual(['10.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16']);
+      const frag = await cilium.frag({ bpffs: n.bpffs, version });
+      expect([...frag]).toEqual(tool('cilium_ipv4_frag_datagrams').map(([k, v]) => ({
+        destinationIp: [...k.subarray(0, 4)].join('.'), sourceIp: [...k.subarray(4, 8)].join('.'), id: k.readUInt16BE(8), protocol: k[10], sourcePort: v.readUInt16BE(0), destinationPort: v.readUInt16BE(2),
+      })));
+      expect(frag).toEqual([{ id: 0x1234, protocol: 17, sourceIp: '10.3.0.115', destinationIp: '203.0.113.1', sourcePort: 41001, destinationPort: 53 }]);
 
       if (version < '1.16') {
         // Legacy tc: a cls_bpf filter named <prog>-<ifname>, nothing pinned under cilium/.
