@@ -71,6 +71,9 @@ const USAGE = `usage: bpfscope [command] [--json]
                           nat without one prints Created= raw and says why on stderr
   cilium srv6 vrf|policy|sid [--version V] [--bpffs DIR]
                           cilium-dbg bpf srv6 vrf|policy|sid: VRF mappings, SRv6 policies, local SIDs
+  cilium bandwidth|ipmasq|frag [--version V] [--bpffs DIR]
+                          cilium-dbg bpf bandwidth|ipmasq|frag list: the bandwidth manager's rates,
+                          the CIDRs not masqueraded to, the ports of fragmented datagrams
   cilium drops [--interval ms] [--count n] [--version V] [--bpffs DIR]
                           the drops counted in cilium_metrics since the last tick, live
   cilium policy <endpoint-id> [--version V] [--bpffs DIR]
@@ -90,6 +93,9 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 missing privilege (EPERM/EACCES), 4 no
 /** Options of the cilium commands that read maps. */
 const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 
+/** What `bpfscope cilium` takes. */
+const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|nodeid|auth|vtep|bandwidth|ipmasq|frag|policy <id>|explain <target>';
+
 /**
  * What each command takes besides --json and --help: its usage line, its options, and at most how
  * many words follow its name. Anything more is bad usage, not ignored: `net eth0` printing every
@@ -108,7 +114,7 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   peer: { usage: 'peer <pid|container-id> [ifname]', options: [], maxWords: 2 },
   explain: { usage: 'explain <pid|container-id|ip> [--version V] [--bpffs DIR]', options: CILIUM_READ_OPTIONS, maxWords: 1 },
   // cilium srv6 vrf|policy|sid and cilium policy <id> are the longest: two words after cilium.
-  cilium: { usage: 'cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|nodeid|auth|vtep|policy <id>|explain <target>', options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff'], maxWords: 2 },
+  cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff'], maxWords: 2 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
   top: { usage: 'top [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 0 },
@@ -161,6 +167,7 @@ const ONE_MAP_COMMANDS: Record<string, (read: CiliumRead, ctx: Context) => Promi
   nodeid: oneMapCommand(cilium.nodeIds, cilium.format.nodeIds),
   auth: oneMapCommand(cilium.auth, cilium.format.auth),
   vtep: oneMapCommand(cilium.vtep, cilium.format.vtep),
+  bandwidth: oneMapCommand(cilium.bandwidth, cilium.format.bandwidth),
 };
 
 function programRows(programs: ProgramInfo[], holders: Map<number, HolderProcess[]>): unknown[][] {
@@ -433,7 +440,7 @@ const commands: Record<string, Command> = {
       }
       return;
     }
-    if (target !== undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|nodeid|auth|vtep|policy <id>|explain <target>');
+    if (target !== undefined) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
     if (what === 'drops') return ciliumDrops(read, options, ctx);
     if (what === 'ct') {
       const { records, version, families } = await bothFamilies(read, cilium.conntrack);
@@ -461,6 +468,13 @@ const commands: Record<string, Command> = {
       printCiliumDbg(ctx, records, cilium.format.egress);
       return;
     }
+    // Both families' maps in one text, printed as the version the first map read was decoded with.
+    const bothListed = async <R>(reader: Parameters<typeof bothFamilies<R>>[1], format: (records: R[], options: { version: string }) => string) => {
+      const { records, version } = await bothFamilies(read, reader);
+      printCiliumDbg(ctx, records, (r) => format(r, { version }));
+    };
+    if (what === 'ipmasq') return bothListed(cilium.ipmasq, cilium.format.ipmasq);
+    if (what === 'frag') return bothListed(cilium.frag, cilium.format.frag);
     if (what === 'lb' || what === 'revnat') {
       // The services' version decodes the backends and rev-NAT entries too: one version per run.
       const { records: services, version } = await bothFamilies(read, cilium.services);
@@ -477,7 +491,7 @@ const commands: Record<string, Command> = {
       return;
     }
     const oneMap = Object.prototype.hasOwnProperty.call(ONE_MAP_COMMANDS, what) ? ONE_MAP_COMMANDS[what] : undefined;
-    if (oneMap === undefined) throw new UsageError('usage: bpfscope cilium ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|nodeid|auth|vtep|policy <id>|explain <target>');
+    if (oneMap === undefined) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
     await oneMap(read, ctx);
   },
 

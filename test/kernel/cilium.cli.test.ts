@@ -49,6 +49,29 @@ describeKernel('bpfscope cilium', () => {
     expect(cli('cilium', 'explain').code).toBe(2);
   });
 
+  it('cilium bandwidth|ipmasq|frag print cilium-dbg bpf bandwidth|ipmasq|frag list of the version', async () => {
+    const node = await createFakeCiliumNode({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
+    cleanup(() => node.destroy());
+    const read = { bpffs: node.bpffs, version: '1.18' };
+    const bandwidth = cli('cilium', 'bandwidth', '--bpffs', node.bpffs, '--version', '1.18');
+    expect(bandwidth).toEqual({ code: 0, stderr: '', stdout: [
+      'IDENTITY   DIRECTION   PRIO   BANDWIDTH (BitsPerSec)',
+      '100        Egress      3      10M',
+      '100        Ingress     0      5M',
+      '',
+    ].join('\n') });
+    expect(bandwidth.stdout).toBe(cilium.format.bandwidth(await cilium.bandwidth(read)));
+    // No cilium_ipmasq_v6 (IPv6 masquerading off): the IPv4 map's CIDRs alone.
+    const ipmasq = cli('cilium', 'ipmasq', '--bpffs', node.bpffs);
+    expect(ipmasq.stdout).toBe(['IP PREFIX/ADDRESS   ', ...['10.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'].map((c) => c.padEnd(25)), ''].join('\n'));
+    expect(ipmasq.stdout).toBe(cilium.format.ipmasq(await cilium.ipmasq(read)));
+    // 1.18 prints the IPv4 id in host order; 1.17 (the version asked for) as Go read the be16.
+    const frag = cli('cilium', 'frag', '--bpffs', node.bpffs);
+    expect(frag.stdout).toBe('ID     PROTO   SOURCE ADDRESS:PORT   DEST ADDRESS:PORT\n4660   UDP     10.3.0.115:10656      203.0.113.1:13568\n');
+    expect(cli('cilium', 'frag', '--bpffs', node.bpffs, '--version', '1.17').stdout).toMatch(/^ID +PROTO .*\n13330 +UDP +10\.3\.0\.115:10656 +203\.0\.113\.1:13568\n$/);
+    expect(JSON.parse(cli('cilium', 'frag', '--bpffs', node.bpffs, '--json').stdout)).toEqual([...await cilium.frag(read)]);
+  });
+
   it('bad option values are bad usage (exit 2), before any map is read', () => {
     for (const args of [
       ['cilium', 'ipcache', '--version', 'banana'],

@@ -351,6 +351,29 @@ describeKernel('cilium readers', () => {
     expect(poller.poll().added).toHaveLength(2);
   });
 
+  it('reads the IPv6 ip-masq-agent and fragment maps with { family: 6 }, and cilium_throttle by name, as bpftool shows their bytes', async () => {
+    const bpffs = await mustBpffs();
+    const cidrs = [{ cidr: '2001:db8::/32' }, { cidr: 'fd00::/8' }];
+    const datagram = { id: 0xabcdef, protocol: 17, sourceIp: 'fd00:10:3::73', destinationIp: '2001:db8::1', sourcePort: 41001, destinationPort: 53 };
+    await cilMap(bpffs, { name: 'cilium_ipmasq_v6', type: 'lpm_trie', keySize: 20, valueSize: 1, maxEntries: 16384, flags: 1 }, cilium.encode.ipmasq(cidrs, { family: 6 }));
+    await cilMap(bpffs, { name: 'cilium_ipv6_frag_datagrams', type: 'lru_hash', keySize: 40, valueSize: 4, maxEntries: 8192 }, cilium.encode.frag([datagram], { family: 6 }));
+    const hex = (name: string) => bpftool<DumpEntry[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/${name}`).map((e) => `${bytes(e.key).toString('hex')} ${bytes(e.value!).toString('hex')}`).sort();
+    // lpm_v6_key: prefixlen u32 LE, addr[16]; lpm_val: one zero byte.
+    const masq = await cilium.ipmasq({ bpffs, family: 6 });
+    expect(masq.layout).toMatchObject({ map: 'cilium_ipmasq_v6', keySize: 20, valueSize: 1 });
+    expect([...masq].sort((a, b) => a.cidr.localeCompare(b.cidr))).toEqual(cidrs);
+    expect(hex('cilium_ipmasq_v6')).toEqual(['08000000fd000000000000000000000000000000 00', '2000000020010db8000000000000000000000000 00']);
+    // ipv6_frag_id: id be32, proto, pad[3], saddr, daddr; ports be16.
+    expect([...await cilium.frag({ bpffs, family: 6 })]).toEqual([datagram]);
+    expect(hex('cilium_ipv6_frag_datagrams')).toEqual(['00abcdef11000000fd00001000030000000000000000007320010db8000000000000000000000001 a0290035']);
+    // Not pinned: found by name among all maps (its sizes fit), read as the newest layout.
+    const throttle = await cilMap(undefined, { name: 'cilium_throttle', type: 'hash', keySize: 8, valueSize: 56, maxEntries: 16, flags: 1 },
+      cilium.encode.bandwidth([{ endpointId: 4001, direction: 1, bps: 625_000n, tLast: 0n, tokens: 100n, prio: 0 }]));
+    const records = await cilium.bandwidth({ bpffs: `${bpffs}/none` });
+    expect(records.layout).toMatchObject({ map: 'cilium_throttle', mapId: throttle.id, version: '1.20' });
+    expect([...records]).toEqual([{ endpointId: 4001, direction: 1, bps: 625_000n, tLast: 0n, tokens: 100n, prio: 0 }]);
+  });
+
   it('cilium.poller decodes only what changed: drop counters that grow, ipcache entries that come and go', async () => {
     const bpffs = await mustBpffs();
     const cpus = possibleCpus();
