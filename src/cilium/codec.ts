@@ -182,6 +182,20 @@ export function encodePairs(
   return { keys, values, count: pairs.length, keySize: row.keySize, valueSize: row.valueSize, map: row.map };
 }
 
+/**
+ * The row an encoder of a map that comes per IP family packs with: `family` (4 by default) picks
+ * the table, `version` the row; any other option is refused as `what`'s.
+ */
+export function familyRow(
+  tables: Readonly<Record<IpFamily, readonly MapLayout[]>>,
+  options: { version?: string; family?: IpFamily },
+  what: string,
+): { row: MapLayout; family: IpFamily } {
+  const { family = 4, ...rest } = options;
+  const checked = checkFamily(family);
+  return { row: rowFor(tables[checked], encodeVersion(rest, what)), family: checked };
+}
+
 /** The encode options: only the version. */
 export function encodeVersion(options: unknown, what: string): Minor | undefined {
   return parseVersion(checkOptions<{ version?: string }>(options, ['version'], what).version);

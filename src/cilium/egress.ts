@@ -20,7 +20,7 @@
 // (Not in cilium-maps.md: the 8-, 36- and 40-byte structs read from Cilium's bpf/lib/egress_gateway.h,
 // the 28-byte one from the PR that added it and an inventory of 1.20's maps.)
 import { defineLayout, type Decoded } from '../layout';
-import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { decodeFamilyPairs, encodePairs, familyRow, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { ADDRESS_BITS, cidrOf, parseCidr, SOURCE_DESTINATION_KEY4, SOURCE_DESTINATION_KEY6 } from './prefix';
 import { listing } from './text';
 import { withLayout, type CiliumRecords } from './version';
@@ -80,9 +80,7 @@ export function decodeEgress(keys: Buffer, values: Buffer, count: number, option
 
 /** Packs policies of one family (`family: 6` for the IPv6 map) with the version's layout. */
 export function encodeEgress(entries: readonly EgressRecord[], options: { version?: string; family?: IpFamily } = {}): PackedEntries {
-  const { family = 4, ...rest } = options;
-  const six = checkFamily(family) === 6;
-  const row = rowFor(six ? EGRESS6_LAYOUTS : EGRESS_LAYOUTS, encodeVersion(rest, 'cilium egress encode options'));
+  const { row, family } = familyRow({ 4: EGRESS_LAYOUTS, 6: EGRESS6_LAYOUTS }, options, 'cilium egress encode options');
   return encodePairs(row, entries.map(({ sourceIp, destinationCidr, egressIp, gatewayIp, egressIfindex = 0 }) => {
     const [destination, bits] = parseCidr(destinationCidr, family);
     return [{ prefixlen: ADDRESS_BITS[family] + bits, sourceIp, destination }, { egressIp, gatewayIp, egressIfindex }] as const;

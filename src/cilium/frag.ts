@@ -13,7 +13,7 @@
 //     value struct ipv6_frag_l4ports, 4 B: as IPv4's
 // Read from bpf/lib/ipv4.h, bpf/lib/ipv6.h and pkg/maps/fragmap/fragmap.go.
 import { defineLayout, type Decoded } from '../layout';
-import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { decodeFamilyPairs, encodePairs, familyRow, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { protocolName } from './tables';
 import { columns, goIpText } from './text';
 import { formatVersion, withLayout, type CiliumRecords } from './version';
@@ -68,9 +68,7 @@ export function decodeFrag(keys: Buffer, values: Buffer, count: number, options:
 
 /** Packs fragment entries of one family (`family: 6` for the IPv6 map, 1.18+). */
 export function encodeFrag(entries: readonly FragRecord[], options: { version?: string; family?: IpFamily } = {}): PackedEntries {
-  const { family = 4, ...rest } = options;
-  const six = checkFamily(family) === 6;
-  const row = rowFor(six ? FRAG6_LAYOUTS : FRAG_LAYOUTS, encodeVersion(rest, 'cilium frag encode options'));
+  const { row } = familyRow({ 4: FRAG_LAYOUTS, 6: FRAG6_LAYOUTS }, options, 'cilium frag encode options');
   return encodePairs(row, entries.map(({ id, protocol, sourceIp, destinationIp, sourcePort, destinationPort }) =>
     [{ id, protocol, sourceIp, destinationIp }, { sourcePort, destinationPort }] as const));
 }

@@ -10,7 +10,7 @@
 // Read from bpf/lib/common.h, bpf/lib/nat.h (the names from 1.18; before, IP_MASQ_AGENT_IPV4/6,
 // which the agent defines as the same names) and pkg/maps/ipmasq/ipmasq.go.
 import { defineLayout, type Decoded } from '../layout';
-import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { decodeFamilyPairs, encodePairs, familyRow, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { cidrOf, parseCidr, PREFIX_KEY4, PREFIX_KEY6 } from './prefix';
 import { tablePrinter } from './text';
 import { formatVersion, withLayout, type CiliumRecords } from './version';
@@ -39,9 +39,7 @@ export function decodeIpMasq(keys: Buffer, values: Buffer, count: number, option
 
 /** Packs CIDRs of one family (`family: 6` for the IPv6 map). */
 export function encodeIpMasq(entries: readonly IpMasqRecord[], options: { version?: string; family?: IpFamily } = {}): PackedEntries {
-  const { family = 4, ...rest } = options;
-  const six = checkFamily(family) === 6;
-  const row = rowFor(six ? IPMASQ6_LAYOUTS : IPMASQ_LAYOUTS, encodeVersion(rest, 'cilium ipmasq encode options'));
+  const { row, family } = familyRow({ 4: IPMASQ_LAYOUTS, 6: IPMASQ6_LAYOUTS }, options, 'cilium ipmasq encode options');
   return encodePairs(row, entries.map(({ cidr }) => {
     const [address, prefixlen] = parseCidr(cidr, family);
     return [{ prefixlen, address }, { flags: 0 }] as const;

@@ -17,7 +17,7 @@
 // (Not in cilium-maps.md: read from Cilium's bpf/lib/srv6.h and pkg/maps/srv6map/{vrf,policy,sid}.go;
 // the older cilium_srv6_state_v4/v6 maps are not read.)
 import { defineLayout, type Decoded } from '../layout';
-import { checkFamily, decodeFamilyPairs, decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { decodeFamilyPairs, decodePairs, encodePairs, encodeVersion, familyRow, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { ADDRESS_BITS, cidrOf, parseCidr, SOURCE_DESTINATION_KEY4, SOURCE_DESTINATION_KEY6 } from './prefix';
 import { listing } from './text';
 import { withLayout, type CiliumRecords } from './version';
@@ -114,9 +114,7 @@ export interface FamilyEncodeOptions {
 
 /** Packs VRF mappings of one family (`family: 6` for the IPv6 map). */
 export function encodeSrv6Vrf(entries: readonly Srv6VrfRecord[], options: FamilyEncodeOptions = {}): PackedEntries {
-  const { family = 4, ...rest } = options;
-  const six = checkFamily(family) === 6;
-  const row = rowFor(six ? SRV6_VRF6_LAYOUTS : SRV6_VRF_LAYOUTS, encodeVersion(rest, 'cilium srv6 vrf encode options'));
+  const { row, family } = familyRow({ 4: SRV6_VRF_LAYOUTS, 6: SRV6_VRF6_LAYOUTS }, options, 'cilium srv6 vrf encode options');
   return encodePairs(row, entries.map(({ sourceIp, destinationCidr, vrfId }) => {
     const [destination, bits] = parseCidr(destinationCidr, family);
     return [{ prefixlen: ADDRESS_BITS[family] + bits, sourceIp, destination }, { vrfId }] as const;
@@ -125,9 +123,7 @@ export function encodeSrv6Vrf(entries: readonly Srv6VrfRecord[], options: Family
 
 /** Packs SRv6 policies of one family (`family: 6` for the IPv6 map). */
 export function encodeSrv6Policy(entries: readonly Srv6PolicyRecord[], options: FamilyEncodeOptions = {}): PackedEntries {
-  const { family = 4, ...rest } = options;
-  const six = checkFamily(family) === 6;
-  const row = rowFor(six ? SRV6_POLICY6_LAYOUTS : SRV6_POLICY_LAYOUTS, encodeVersion(rest, 'cilium srv6 policy encode options'));
+  const { row, family } = familyRow({ 4: SRV6_POLICY_LAYOUTS, 6: SRV6_POLICY6_LAYOUTS }, options, 'cilium srv6 policy encode options');
   return encodePairs(row, entries.map(({ vrfId, destinationCidr, sid }) => {
     const [destination, bits] = parseCidr(destinationCidr, family);
     return [{ prefixlen: VRF_ID_BITS + bits, vrfId, destination }, { sid }] as const;
