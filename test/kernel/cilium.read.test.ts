@@ -366,6 +366,8 @@ describeKernel('cilium readers', () => {
     // ipv6_frag_id: id be32, proto, pad[3], saddr, daddr; ports be16.
     expect([...await cilium.frag({ bpffs, family: 6 })]).toEqual([datagram]);
     expect(hex('cilium_ipv6_frag_datagrams')).toEqual(['00abcdef11000000fd00001000030000000000000000007320010db8000000000000000000000001 a0290035']);
+    using poller = await cilium.poller('frag', { bpffs, family: 6 });
+    expect(poller.poll()).toMatchObject({ added: [datagram], removed: [], changed: [], layout: { map: 'cilium_ipv6_frag_datagrams' } });
     // Not pinned: found by name among all maps (its sizes fit), read as the newest layout.
     const throttle = await cilMap(undefined, { name: 'cilium_throttle', type: 'hash', keySize: 8, valueSize: 56, maxEntries: 16, flags: 1 },
       cilium.encode.bandwidth([{ endpointId: 4001, direction: 1, bps: 625_000n, tLast: 0n, tokens: 100n, prio: 0 }]));
