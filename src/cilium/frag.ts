@@ -1,7 +1,8 @@
 // Fragment tracking: the L4 ports of datagrams whose first fragment was seen, by datagram, so
 // that later fragments (which carry no L4 header) can be matched (`cilium-dbg bpf frag list`).
 //
-// Maps, key/value layouts (LRU hashes of --bpf-fragments-map-max entries, 8192, flags 0):
+// Maps, key/value layouts (LRU hashes of --bpf-fragments-map-max entries, 8192; the agent creates
+// them with flags 0, and the datapath's LRU_MEM_FLAVOR, 1.18+, is 0 unless NO_COMMON_MEM_MAPS):
 //
 //   cilium_ipv4_frag_datagrams, 1.14–1.20-dev
 //     key   struct ipv4_frag_id, 12 B (packed): daddr be32 @0, saddr be32 @4, id be16 @8 (the IP
