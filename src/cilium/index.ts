@@ -15,7 +15,9 @@ import { explainPod } from './explain';
 import { AUTH_LAYOUTS, decodeAuth, encodeAuth, formatAuth } from './auth';
 import { decodeNodeIds, encodeNodeIds, formatNodeIds, NODE_ID_LAYOUTS } from './nodeid';
 import { decodeVtep, encodeVtep, formatVtep, VTEP_LAYOUTS } from './vtep';
-import { ipcacheLookup, readAuth, readBackends, readBandwidth, readConntrack, readEgress, readEndpoints, readFrag, readIpcache, readIpMasq, readMetrics, readNat, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep } from './read';
+import { ipcacheLookup, readAuth, readBackends, readBandwidth, readConntrack, readEgress, readEndpoints, readFrag, readIpcache, readIpMasq, readMaglev, readMetrics, readNat, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSockRevNat, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep } from './read';
+import { decodeMaglev, encodeMaglev, formatMaglev, MAGLEV6_LAYOUTS, MAGLEV_LAYOUTS } from './maglev';
+import { decodeSockRevNat, encodeSockRevNat, formatSockRevNat, SOCK_REV_NAT6_LAYOUTS, SOCK_REV_NAT_LAYOUTS } from './socknat';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, encodeSrv6Policy, encodeSrv6Sid, encodeSrv6Vrf, formatSrv6Policy, formatSrv6Sid, formatSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS } from './srv6';
 import { renderPodReport } from './report';
 import { ciliumPoller } from './poll';
@@ -45,6 +47,9 @@ export const cilium = Object.freeze({
   services: readServices,
   backends: readBackends,
   revNat: readRevNat,
+  /** Each service's Maglev lookup table, read from the inner map its entry names. */
+  maglev: readMaglev,
+  sockRevNat: readSockRevNat,
   policy: readPolicy,
   srv6Vrf: readSrv6Vrf,
   srv6Policy: readSrv6Policy,
@@ -86,6 +91,9 @@ export const cilium = Object.freeze({
     services: decodeServices,
     backends: decodeBackends,
     revNat: decodeRevNat,
+    /** Rev-NAT index keys and the tables their inner maps hold, packed (not the outer map's values). */
+    maglev: decodeMaglev,
+    sockRevNat: decodeSockRevNat,
     policy: decodePolicy,
     /** `cilium_policystats` (1.18+), per CPU: `cpus` as for metrics. */
     policyStats: decodePolicyStats,
@@ -111,6 +119,9 @@ export const cilium = Object.freeze({
     services: encodeServices,
     backends: encodeBackends,
     revNat: encodeRevNat,
+    /** Keys and tables: each table goes into an inner array at key 0, the array's fd into the outer map. */
+    maglev: encodeMaglev,
+    sockRevNat: encodeSockRevNat,
     policy: encodePolicy,
     policyStats: encodePolicyStats,
     srv6Vrf: encodeSrv6Vrf,
@@ -136,6 +147,8 @@ export const cilium = Object.freeze({
     nat: formatNat,
     lb: formatLb,
     revNat: formatRevNat,
+    maglev: formatMaglev,
+    sockRevNat: formatSockRevNat,
     egress: formatEgress,
     srv6Vrf: formatSrv6Vrf,
     srv6Policy: formatSrv6Policy,
@@ -172,6 +185,10 @@ export const cilium = Object.freeze({
     backends6: BACKEND6_LAYOUTS,
     revNat: REV_NAT_LAYOUTS,
     revNat6: REV_NAT6_LAYOUTS,
+    maglev: MAGLEV_LAYOUTS,
+    maglev6: MAGLEV6_LAYOUTS,
+    sockRevNat: SOCK_REV_NAT_LAYOUTS,
+    sockRevNat6: SOCK_REV_NAT6_LAYOUTS,
     policy: POLICY_LAYOUTS,
     policyStats: POLICY_STATS_LAYOUTS,
     srv6Vrf: SRV6_VRF_LAYOUTS,
@@ -218,6 +235,8 @@ export type { FragRecord } from './frag';
 export type { Srv6VrfRecord, Srv6PolicyRecord, Srv6SidRecord, FamilyEncodeOptions } from './srv6';
 export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';
+export type { MaglevRecord, MaglevDecodeOptions } from './maglev';
+export type { SockRevNatRecord } from './socknat';
 export type { PolicyStatsRecord, PolicyStatsEntry } from './policystats';
 export type { CpuCounters, PerCpuDecodeOptions } from './counters';
 export type { ReadOptions, FamilyReadOptions, CiliumMapKind, CiliumMapRecords } from './read';

@@ -65,7 +65,7 @@ const ALGORITHM_SINCE = 17;
 const SVC_FLAG_L7_LOADBALANCER = 0x04;
 
 /** A u16 as the other byte order reads it: the L7 proxy port sits in the u32's low bytes in network order. */
-function swap16(value: number): number {
+export function swap16(value: number): number {
   return ((value & 0xff) << 8) | ((value >>> 8) & 0xff);
 }
 
@@ -102,7 +102,8 @@ function backendLayouts(family: IpFamily): MapLayout[] {
   ];
 }
 
-const REV_NAT_KEY = defineLayout({ revNatIndex: { offset: 0, type: 'be16' } }, 2);
+/** A rev-NAT index in network byte order: the reverse-NAT map's key, and the Maglev map's. */
+export const REV_NAT_KEY = defineLayout({ revNatIndex: { offset: 0, type: 'be16' } }, 2);
 
 function revNatLayouts(family: IpFamily): MapLayout[] {
   const { address, shift } = addressOf(family);

@@ -24,6 +24,8 @@ import { AUTH_LAYOUTS, decodeAuth, type AuthRecord } from './auth';
 import { decodeNodeIds, NODE_ID_LAYOUTS, type NodeIdRecord } from './nodeid';
 import { decodeVtep, VTEP_LAYOUTS, type VtepRecord } from './vtep';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS, type Srv6PolicyRecord, type Srv6SidRecord, type Srv6VrfRecord } from './srv6';
+import { decodeMaglev, MAGLEV6_LAYOUTS, MAGLEV_LAYOUTS, type MaglevRecord } from './maglev';
+import { decodeSockRevNat, SOCK_REV_NAT6_LAYOUTS, SOCK_REV_NAT_LAYOUTS, type SockRevNatRecord } from './socknat';
 import { DEFAULT_BPFFS, globalsDir, isKernelName } from './specs';
 import { parseVersion, versionName, withLayout, type CiliumRecords, type LayoutUsed } from './version';
 
@@ -147,6 +149,7 @@ export interface CiliumMapRecords {
   services: ServiceRecord;
   backends: BackendRecord;
   revNat: RevNatRecord;
+  sockRevNat: SockRevNatRecord;
   srv6Vrf: Srv6VrfRecord;
   srv6Policy: Srv6PolicyRecord;
   srv6Sid: Srv6SidRecord;
@@ -201,6 +204,7 @@ const LOCATORS: { [K in CiliumMapKind]: Locator<CiliumMapRecords[K]> } = {
   services: { perFamily: true, find: (_, family) => tableOnly(lbLayouts(family).services), decode: decodeServices },
   backends: { perFamily: true, find: (_, family) => tableOnly(lbLayouts(family).backends), decode: decodeBackends },
   revNat: { perFamily: true, find: (_, family) => tableOnly(lbLayouts(family).revNat), decode: decodeRevNat },
+  sockRevNat: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? SOCK_REV_NAT_LAYOUTS : SOCK_REV_NAT6_LAYOUTS), decode: decodeSockRevNat },
   srv6Vrf: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? SRV6_VRF_LAYOUTS : SRV6_VRF6_LAYOUTS), decode: decodeSrv6Vrf },
   srv6Policy: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? SRV6_POLICY_LAYOUTS : SRV6_POLICY6_LAYOUTS), decode: decodeSrv6Policy },
   srv6Sid: { find: () => tableOnly(SRV6_SID_LAYOUTS), decode: decodeSrv6Sid },
@@ -295,6 +299,49 @@ export async function readBackends(options?: FamilyReadOptions): Promise<CiliumR
 
 export async function readRevNat(options?: FamilyReadOptions): Promise<CiliumRecords<RevNatRecord>> {
   return readFound(await locate('revNat', options));
+}
+
+/** `cilium-dbg bpf socknat list` (1.18+): `cilium_lb4_reverse_sk`, or `cilium_lb6_reverse_sk` with `{ family: 6 }`. */
+export async function readSockRevNat(options?: FamilyReadOptions): Promise<CiliumRecords<SockRevNatRecord>> {
+  return readFound(await locate('sockRevNat', options));
+}
+
+/**
+ * `cilium-dbg bpf lb maglev list`: `cilium_lb4_maglev`, or `cilium_lb6_maglev` with `{ family: 6 }`,
+ * each service's table read from the inner map its entry names. An entry whose inner map was freed
+ * between the outer dump and its opening (its service removed, or its table replaced by a new map)
+ * is left out, as a read a moment later would not show it.
+ */
+export async function readMaglev(options?: FamilyReadOptions): Promise<CiliumRecords<MaglevRecord>> {
+  const { family = 4, bpffs, version } = readOptions<FamilyReadOptions>(options, ['family'], 'cilium.maglev options');
+  const table = checkFamily(family) === 4 ? MAGLEV_LAYOUTS : MAGLEV6_LAYOUTS;
+  const found = await findMap([table[0].map], table, bpffs);
+  try {
+    const { info } = found.map;
+    // The sizes first: a map of that name whose sizes no layout has fails before its inner maps are read.
+    decodeMaglev(Buffer.alloc(0), Buffer.alloc(0), 0, { version, keySize: info.keySize, map: found.name });
+    if (info.valueSize !== table[0].valueSize || info.type !== 'hash_of_maps') {
+      throw new RangeError(`${found.name}: a ${String(info.type)} map with ${info.valueSize}-byte values is no hash of maps of u32 inner map ids`);
+    }
+    const { dump, inner } = await found.map.dumpInner();
+    const kept = inner.flatMap((m, i) => (m === undefined ? [] : [{ i, m }]));
+    for (const { m } of kept) {
+      if (m.info.type !== 'array' || m.dump?.count !== 1) throw new RangeError(`${found.name}: inner map ${m.info.id} is no one-entry array holding a Maglev table`);
+    }
+    const tableSize = kept[0]?.m.info.valueSize;
+    const records = decodeMaglev(
+      Buffer.concat(kept.map(({ i }) => dump.key(i))),
+      Buffer.concat(kept.map(({ m }) => m.dump!.value(0))),
+      kept.length,
+      { version, keySize: info.keySize, valueSize: tableSize, map: found.name },
+    );
+    kept.forEach(({ m }, j) => (records[j].innerMapId = m.info.id));
+    const layout: LayoutUsed = { ...records.layout, mapId: info.id };
+    if (found.pinned) layout.pinned = found.pinned;
+    return withLayout(records, layout);
+  } finally {
+    found.map.close();
+  }
 }
 
 /** `cilium-dbg bpf srv6 vrf`: `cilium_srv6_vrf_v4`, or `cilium_srv6_vrf_v6` with `{ family: 6 }`. */

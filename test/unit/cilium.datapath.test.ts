@@ -776,3 +776,90 @@ describe('cilium fragments (cilium_ipv4/ipv6_frag_datagrams: struct ipv4/ipv6_fr
     expect(() => cilium.encode.frag([datagram6], { family: 6, version: '1.17' })).not.toThrow(); // encoders take the nearest layout
   });
 });
+
+describe('cilium Maglev (cilium_lb{4,6}_maglev: be16 rev-NAT index → an inner array holding the table at key 0)', () => {
+  const u32s = (...ids: number[]) => Buffer.from(new Uint32Array(ids).buffer);
+  // Keys in network order: rev-NAT index 1 is 00 01, 258 is 01 02.
+  const keys = Buffer.from([0x00, 0x01, 0x01, 0x02]);
+  const tables = Buffer.concat([u32s(1, 2, 1, 2, 1), u32s(3, 3, 3, 3, 3)]);
+
+  it('decodes each service\'s table of u32 backend ids; the family follows the map name', () => {
+    const records = cilium.decode.maglev(keys, tables, 2, { version: '1.16' });
+    expect(records.layout).toMatchObject({ map: 'cilium_lb4_maglev', version: '1.16', keySize: 2, valueSize: 4, layout: 'u16 rev_nat_index / inner map id (hash of maps), tables of 5 u32 backend ids' });
+    expect([...records]).toEqual([
+      { family: 4, revNatIndex: 1, backendIds: [1, 2, 1, 2, 1] },
+      { family: 4, revNatIndex: 258, backendIds: [3, 3, 3, 3, 3] },
+    ]);
+    const six = cilium.decode.maglev(keys.subarray(0, 2), tables.subarray(0, 20), 1, { map: 'cilium_lb6_maglev' });
+    expect([...six]).toEqual([{ family: 6, revNatIndex: 1, backendIds: [1, 2, 1, 2, 1] }]);
+    expect(cilium.encode.maglev([...records])).toEqual({ keys, values: tables, count: 2, keySize: 2, valueSize: 20, map: 'cilium_lb4_maglev' });
+    expect(cilium.encode.maglev([], { family: 6 })).toMatchObject({ count: 0, valueSize: 4 * 16381, map: 'cilium_lb6_maglev' });
+  });
+
+  it('refuses tables that are no whole number of backend ids, keys of another size, and uneven tables to encode', () => {
+    expect(() => cilium.decode.maglev(keys, Buffer.alloc(12), 2)).toThrow(/a lookup table of 6 bytes is no whole number/);
+    expect(() => cilium.decode.maglev(Buffer.alloc(8), tables, 2)).toThrow(/key\/value sizes 4\/4 match no known Cilium layout \(2\/4\)/);
+    expect(() => cilium.encode.maglev([{ revNatIndex: 1, backendIds: [1, 2] }, { revNatIndex: 2, backendIds: [1] }])).toThrow(/service 2 has 1, the first 2/);
+  });
+
+  it('cilium.format.maglev prints cilium-dbg bpf lb maglev list: [id]/v4 or /v6 and the whole table, rows sorted as strings', () => {
+    const records = [
+      { family: 4 as const, revNatIndex: 1, backendIds: [1, 2, 1, 2, 1] },
+      { family: 4 as const, revNatIndex: 258, backendIds: [3, 3, 3, 3, 3] },
+      { family: 6 as const, revNatIndex: 12, backendIds: [4, 4, 4, 4, 4] },
+    ];
+    // TablePrinter writes `id\ttable\t\n`: the table column is padded too, trailing spaces kept.
+    expect(cilium.format.maglev(records)).toBe([
+      'SVC ID     LOOKUP TABLE',
+      '[12]/v6    [4 4 4 4 4]   ',
+      '[1]/v4     [1 2 1 2 1]   ',
+      '[258]/v4   [3 3 3 3 3]   ',
+      '',
+    ].join('\n'));
+    // No services (or no map): the header alone.
+    expect(cilium.format.maglev([])).toBe('SVC ID   LOOKUP TABLE\n');
+  });
+});
+
+describe('cilium socket-LB reverse NAT (struct ipv4_revnat_tuple 16 B / ipv4_revnat_entry 8 B; ipv6 32 B / 20 B)', () => {
+  const v6 = (hex: string) => Buffer.from(hex, 'hex');
+  const cookie = (n: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(n);
+    return b;
+  };
+  // Ports and the rev-NAT index in network order: 53 is 00 35, 443 01 bb, index 1 00 01.
+  const key4 = Buffer.concat([cookie(4097n), v4('10.3.0.115'), Buffer.from([0x00, 0x35, 0, 0])]);
+  const value4 = Buffer.concat([v4('10.96.0.10'), Buffer.from([0x00, 0x35, 0x00, 0x01])]);
+  const key6 = Buffer.concat([cookie(12n), v6('fd000010000300000000000000000073'), Buffer.from([0x01, 0xbb]), Buffer.alloc(6)]);
+  const value6 = Buffer.concat([v6('00000000000000000000ffff0a60000a'), Buffer.from([0x01, 0xbb, 0x00, 0x02])]);
+  const record4 = { cookie: 4097n, backendAddress: '10.3.0.115', backendPort: 53, frontendAddress: '10.96.0.10', frontendPort: 53, revNatIndex: 1 };
+  const record6 = { cookie: 12n, backendAddress: 'fd00:10:3::73', backendPort: 443, frontendAddress: '::ffff:10.96.0.10', frontendPort: 443, revNatIndex: 2 };
+
+  it('decodes the cookie, the backend and the service frontend with its rev-NAT index; the family follows the key size', () => {
+    const records = cilium.decode.sockRevNat(key4, value4, 1);
+    expect(records.layout).toMatchObject({ map: 'cilium_lb4_reverse_sk', keySize: 16, valueSize: 8 });
+    expect([...records]).toEqual([record4]);
+    expect(cilium.encode.sockRevNat([record4])).toMatchObject({ keys: key4, values: value4, map: 'cilium_lb4_reverse_sk' });
+    const six = cilium.decode.sockRevNat(key6, value6, 1);
+    expect(six.layout).toMatchObject({ map: 'cilium_lb6_reverse_sk', keySize: 32, valueSize: 20 });
+    expect([...six]).toEqual([record6]);
+    expect(cilium.encode.sockRevNat([record6], { family: 6 })).toMatchObject({ keys: key6, values: value6, map: 'cilium_lb6_reverse_sk' });
+  });
+
+  it('cilium.format.sockRevNat prints cilium-dbg bpf socknat list (1.18+): ports and index as a little-endian host reads them', () => {
+    const text = [
+      'Socket Cookie   Backend -> Frontend',
+      // 443 (01 bb) read as a little-endian int16 is 0xbb01, -17663; index 2 (00 02) 512. net.IP prints the mapped address dotted.
+      '12              [fd00:10:3::73]:-17663 -> [10.96.0.10]:-17663 (revnat=512)   ',
+      '4097            10.3.0.115:13568 -> 10.96.0.10:13568 (revnat=256)            ',
+      '',
+    ].join('\n');
+    for (const version of ['1.18', '1.19', '1.20']) expect(cilium.format.sockRevNat([record4, record6], { version })).toBe(text);
+    // Records decoded with 1.17 carry it: cilium-dbg had no socknat command yet.
+    const old = cilium.decode.sockRevNat(key4, value4, 1, { version: '1.17' });
+    expect(() => cilium.format.sockRevNat(old)).toThrow(/no bpf socknat list before 1.18 \(this is 1.17\)/);
+    expect(cilium.format.sockRevNat([...old], { version: '1.18' })).toBe(['Socket Cookie   Backend -> Frontend', '4097            10.3.0.115:13568 -> 10.96.0.10:13568 (revnat=256)   ', ''].join('\n'));
+    expect(cilium.format.sockRevNat([])).toBe('Socket Cookie   Backend -> Frontend\n');
+  });
+});
