@@ -6,6 +6,8 @@ import { rowFor, type MapLayout } from './codec';
 import { ENDPOINT_LAYOUTS } from './endpoints';
 import { IPCACHE_LAYOUTS } from './ipcache';
 import { BACKEND_LAYOUTS, REV_NAT_LAYOUTS, SERVICE_LAYOUTS } from './lb';
+import { MAGLEV_LAYOUTS } from './maglev';
+import { SOCK_REV_NAT_LAYOUTS } from './socknat';
 import { NAT4_LAYOUTS } from './nat';
 import { EGRESS_LAYOUTS } from './egress';
 import { AUTH_LAYOUTS } from './auth';
@@ -56,7 +58,7 @@ export interface CiliumMapSpec {
   flags: number;
 }
 
-export type GlobalMapKind = 'ipcache' | 'endpoints' | 'metrics' | 'ct4' | 'ctAny4' | 'ct6' | 'ctAny6' | 'snat4' | 'egress' | 'services' | 'backends' | 'revNat' | 'runtimeConfig' | 'nodeIds' | 'auth' | 'vtep' | 'bandwidth' | 'ipmasq4' | 'frag4';
+export type GlobalMapKind = 'ipcache' | 'endpoints' | 'metrics' | 'ct4' | 'ctAny4' | 'ct6' | 'ctAny6' | 'snat4' | 'egress' | 'services' | 'backends' | 'revNat' | 'runtimeConfig' | 'nodeIds' | 'auth' | 'vtep' | 'bandwidth' | 'ipmasq4' | 'frag4' | 'maglev4' | 'sockRevNat4';
 
 function spec(row: MapLayout, type: MapTypeName, maxEntries: number, flags = 0, name = row.map): CiliumMapSpec {
   return { name, type, keySize: row.keySize, valueSize: row.valueSize, maxEntries, flags };
@@ -92,6 +94,10 @@ export function globalMapSpecs(minor: Minor): Record<GlobalMapKind, CiliumMapSpe
     ipmasq4: spec(rowFor(IPMASQ_LAYOUTS, minor), 'lpm_trie', 16384, BPF_F_NO_PREALLOC | (minor >= 19 ? BPF_F_RDONLY_PROG : 0)),
     // `--bpf-fragments-map-max`; the agent creates it with no flags.
     frag4: spec(rowFor(FRAG_LAYOUTS, minor), 'lru_hash', 8192),
+    // The outer map (CILIUM_LB_MAGLEV_MAP_MAX_ENTRIES); main creates it BPF_F_RDONLY_PROG, 1.19 and older with no flags.
+    maglev4: spec(rowFor(MAGLEV_LAYOUTS, minor), 'hash_of_maps', 65536, minor >= 20 ? BPF_F_RDONLY_PROG : 0),
+    // SockRevNat4MapSize; from 1.18 the agent sizes it by --bpf-sock-rev-map-max or the memory it has.
+    sockRevNat4: spec(rowFor(SOCK_REV_NAT_LAYOUTS, minor), 'lru_hash', 256 * 1024),
   };
 }
 
@@ -108,6 +114,14 @@ export function legacyNodeMapSpec(minor: Minor): CiliumMapSpec | undefined {
 /** `cilium_ipv6_frag_datagrams` (1.18+; undefined before), as cilium_ipv4_frag_datagrams. */
 export function frag6MapSpec(minor: Minor): CiliumMapSpec | undefined {
   return minor < FRAG6_LAYOUTS[0].since ? undefined : spec(rowFor(FRAG6_LAYOUTS, minor), 'lru_hash', 8192);
+}
+
+/**
+ * A service's Maglev table, the outer map's inner kind (`cilium_maglev_inner`): an array of one
+ * entry, key u32 0, value `entries` u32 backend ids (--bpf-lb-maglev-table-size, 16381 by default).
+ */
+export function maglevInnerMapSpec(entries: number): CiliumMapSpec {
+  return { name: 'cilium_maglev_inner', type: 'array', keySize: 4, valueSize: 4 * entries, maxEntries: 1, flags: 0 };
 }
 
 /** An endpoint's policy map: `cilium_policy_<id %05d>` (≤1.16) or `cilium_policy_v2_<id %05d>`. */

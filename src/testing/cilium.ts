@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cilium } from '../cilium';
-import { frag6MapSpec, globalMapSpecs, globalsDir, endpointLinksDir, legacyNodeMapSpec, policyMapSpec, policyStatsMapSpec, type CiliumMapSpec } from '../cilium/specs';
+import { frag6MapSpec, globalMapSpecs, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, policyMapSpec, policyStatsMapSpec, type CiliumMapSpec } from '../cilium/specs';
 import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from '../cilium/version';
 import { listInterfaces } from '../interfaces';
 import { listNetns } from '../netns';
@@ -85,6 +85,10 @@ export interface FakeCiliumNode {
 
 // The CT and LB maps are preallocated: the fixture keeps them small (the agent's defaults are 524288/65536).
 const FIXTURE_MAX_ENTRIES = 4096;
+/** The smallest Maglev table the agent takes (--bpf-lb-maglev-table-size; its default 16381 is 64 KiB a service). */
+const FIXTURE_MAGLEV_TABLE = 251;
+/** The socket cookie of the first pod's connection to the service (cookies count up from 1 per boot). */
+const FIXTURE_SOCKET_COOKIE = 4097n;
 const SERVICE_IP = '10.96.0.10';
 /** The node's own address (for source NAT) and an outside one, from the documentation ranges (RFC 5737). */
 const NODE_IP = '192.0.2.10';
@@ -225,8 +229,8 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
 
     // Cilium's maps for the version, pinned under tc/globals.
     const maps: Record<string, KernelObject> = {};
-    const makeMap = async (spec: CiliumMapSpec, maxEntries = spec.maxEntries) => {
-      const map = track(await createMap({ ...spec, maxEntries }));
+    const makeMap = async (spec: CiliumMapSpec, maxEntries = spec.maxEntries, innerMap?: KernelObject) => {
+      const map = track(await createMap({ ...spec, maxEntries, innerMap }));
       await pin(map, `${globalsDir(bpffs)}/${spec.name}`);
       maps[spec.name] = map;
       return map;
@@ -340,6 +344,20 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
     await fill(await makeMap(specs.backends, FIXTURE_MAX_ENTRIES), backends, backends.valueSize);
     const revNat = cilium.encode.revNat([{ revNatIndex: 1, address: SERVICE_IP, port: 53 }], { version });
     await fill(await makeMap(specs.revNat, FIXTURE_MAX_ENTRIES), revNat, revNat.valueSize);
+    // The service's Maglev table, its slots spread over the backends, in an inner array that
+    // cilium_lb4_maglev names by the service's rev-NAT index (the map written with the array's fd).
+    // The array is the outer map's inner template too; the outer map holds it once it is in.
+    const maglev = cilium.encode.maglev([{ revNatIndex: 1, backendIds: Array.from({ length: FIXTURE_MAGLEV_TABLE }, (_, i) => (i % pods.length) + 1) }], { version });
+    const table = track(await createMap(maglevInnerMapSpec(FIXTURE_MAGLEV_TABLE)));
+    await updateElem(table, Buffer.alloc(4), maglev.values);
+    const fd = Buffer.alloc(4);
+    fd.writeUInt32LE(table.fd);
+    await updateElem(await makeMap(specs.maglev4, FIXTURE_MAX_ENTRIES, table), maglev.keys, fd);
+    // Socket LB: the first pod's socket to the service, sent to the second pod (or itself, alone).
+    const sockRevNat = cilium.encode.sockRevNat([{
+      cookie: FIXTURE_SOCKET_COOKIE, backendAddress: pods[1 % pods.length].ip, backendPort: 53, frontendAddress: SERVICE_IP, frontendPort: 53, revNatIndex: 1,
+    }], { version });
+    await fill(await makeMap(specs.sockRevNat4, FIXTURE_MAX_ENTRIES), sockRevNat, sockRevNat.valueSize);
 
     // The runtime config as an agent writes it at start: the Unix time of boot in 512 ns units (from
     // /proc/stat's btime, as pkg/datapath/linux/utime reads it). AgentLiveness stays 0, as before an

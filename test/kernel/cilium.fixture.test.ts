@@ -139,6 +139,24 @@ describeKernel('createFakeCiliumNode', () => {
         destinationIp: [...k.subarray(0, 4)].join('.'), sourceIp: [...k.subarray(4, 8)].join('.'), id: k.readUInt16BE(8), protocol: k[10], sourcePort: v.readUInt16BE(0), destinationPort: v.readUInt16BE(2),
       })));
       expect(frag).toEqual([{ id: 0x1234, protocol: 17, sourceIp: '10.3.0.115', destinationIp: '203.0.113.1', sourcePort: 41001, destinationPort: 53 }]);
+      // The service's Maglev table: the outer map names an inner array by id, bpftool dumps both.
+      expect(show('cilium_lb4_maglev')).toMatchObject({ type: 'hash_of_maps', bytes_key: 2, bytes_value: 4, flags: version >= '1.20' ? 0x80 : 0 });
+      const outer = bpftool<{ key: string[]; inner_map_id: number }[]>('map', 'dump', 'pinned', `${globals}/cilium_lb4_maglev`);
+      const fromTool = outer.map((e) => {
+        const [table] = bpftool<DumpEntry[]>('map', 'dump', 'id', String(e.inner_map_id));
+        const ids = Buffer.from(table.value!.map((h) => parseInt(h, 16)));
+        return { family: 4, revNatIndex: parseInt(e.key[0], 16) * 256 + parseInt(e.key[1], 16), innerMapId: e.inner_map_id, backendIds: Array.from({ length: ids.length / 4 }, (_, i) => ids.readUInt32LE(i * 4)) };
+      });
+      const maglev = await cilium.maglev({ bpffs: n.bpffs, version });
+      expect(maglev.layout).toMatchObject({ map: 'cilium_lb4_maglev', version, layout: expect.stringContaining('tables of 251 u32 backend ids') });
+      expect([...maglev]).toEqual(fromTool);
+      expect(maglev.map((r) => [r.revNatIndex, r.backendIds.length, r.backendIds.slice(0, 3)])).toEqual([[1, 251, [1, 2, 1]]]);
+
+      expect(show('cilium_lb4_reverse_sk')).toMatchObject({ type: 'lru_hash', bytes_key: 16, bytes_value: 8 });
+      const sk = dumpPacked(`${globals}/cilium_lb4_reverse_sk`);
+      const sockRevNat = await cilium.sockRevNat({ bpffs: n.bpffs, version });
+      expect([...sockRevNat]).toEqual([...cilium.decode.sockRevNat(sk.keys, sk.values, sk.count, { version })]);
+      expect([...sockRevNat]).toEqual([{ cookie: 4097n, backendAddress: '10.3.0.158', backendPort: 53, frontendAddress: '10.96.0.10', frontendPort: 53, revNatIndex: 1 }]);
 
       if (version < '1.16') {
         // Legacy tc: a cls_bpf filter named <prog>-<ifname>, nothing pinned under cilium/.

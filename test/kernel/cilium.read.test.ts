@@ -376,6 +376,45 @@ describeKernel('cilium readers', () => {
     expect([...records]).toEqual([{ endpointId: 4001, direction: 1, bps: 625_000n, tLast: 0n, tokens: 100n, prio: 0 }]);
   });
 
+  it('reads cilium_lb6_maglev (a hash of maps) through its inner arrays, and cilium_lb6_reverse_sk, as bpftool shows their bytes', async () => {
+    const bpffs = await mustBpffs();
+    mkdirSync(`${bpffs}/tc/globals`, { recursive: true });
+    const u32 = (n: number) => Buffer.from(new Uint32Array([n]).buffer);
+    // Two services' tables of 7 backend ids, each an array at key 0, named in the outer map by its fd.
+    const tables = [{ revNatIndex: 5, backendIds: [1, 2, 3, 1, 2, 3, 1] }, { revNatIndex: 300, backendIds: [4, 4, 4, 4, 4, 4, 4] }];
+    const packed = cilium.encode.maglev(tables, { family: 6 });
+    const inner = await Promise.all(tables.map(async (_, i) => {
+      const array = owned(await createMap({ type: 'array', keySize: 4, valueSize: packed.valueSize, maxEntries: 1 }));
+      await updateElem(array, u32(0), packed.values.subarray(i * packed.valueSize, (i + 1) * packed.valueSize));
+      return array;
+    }));
+    const outer = owned(await createMap({ type: 'hash_of_maps', name: 'cilium_lb6_maglev', keySize: 2, valueSize: 4, maxEntries: 16, innerMap: inner[0] }));
+    for (const [i, array] of inner.entries()) await updateElem(outer, packed.keys.subarray(i * 2, i * 2 + 2), u32(array.fd));
+    await pin(outer, `${bpffs}/tc/globals/cilium_lb6_maglev`);
+    const records = await cilium.maglev({ bpffs, family: 6 });
+    expect(records.layout).toMatchObject({ map: 'cilium_lb6_maglev', keySize: 2, valueSize: 4, mapId: outer.id, pinned: `${bpffs}/tc/globals/cilium_lb6_maglev` });
+    const byIndex = (a: { revNatIndex: number }, b: { revNatIndex: number }) => a.revNatIndex - b.revNatIndex;
+    expect([...records].sort(byIndex)).toEqual(tables.map((t, i) => ({ family: 6, ...t, innerMapId: inner[i].id })));
+    // bpftool: keys in network order (300 is 01 2c), values the inner maps' ids, each table at key 0 of its array.
+    const dump = bpftool<{ key: string[]; inner_map_id: number }[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/cilium_lb6_maglev`);
+    expect(dump.map((e) => `${bytes(e.key).toString('hex')} ${e.inner_map_id}`).sort()).toEqual([`0005 ${inner[0].id}`, `012c ${inner[1].id}`]);
+    const table = bpftool<DumpEntry[]>('map', 'dump', 'id', String(inner[1].id));
+    expect(table.map((e) => `${bytes(e.key).toString('hex')} ${bytes(e.value!).toString('hex')}`)).toEqual([`00000000 ${'04000000'.repeat(7)}`]);
+    expect(cilium.format.maglev(records)).toBe(['SVC ID     LOOKUP TABLE', '[300]/v6   [4 4 4 4 4 4 4]   ', '[5]/v6     [1 2 3 1 2 3 1]   ', ''].join('\n'));
+    // No IPv4 map in this bpffs, nor one of that name elsewhere: the readers' ENOENT.
+    await expect(cilium.maglev({ bpffs })).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('cilium_lb4_maglev') });
+    await expect(cilium.sockRevNat({ bpffs })).rejects.toMatchObject({ code: 'ENOENT' });
+
+    const socks = [{ cookie: 0x1_0000_0001n, backendAddress: 'fd00:10:3::73', backendPort: 8080, frontendAddress: 'fd00:96::a', frontendPort: 80, revNatIndex: 300 }];
+    await cilMap(bpffs, { name: 'cilium_lb6_reverse_sk', type: 'lru_hash', keySize: 32, valueSize: 20, maxEntries: 256 }, cilium.encode.sockRevNat(socks, { family: 6 }));
+    expect([...await cilium.sockRevNat({ bpffs, family: 6 })]).toEqual(socks);
+    const sk = bpftool<DumpEntry[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/cilium_lb6_reverse_sk`);
+    // cookie u64 LE, the backend v6addr, port be16, 6 bytes of padding; the frontend, port be16, rev-NAT index be16.
+    expect(sk.map((e) => `${bytes(e.key).toString('hex')} ${bytes(e.value!).toString('hex')}`)).toEqual([
+      `0100000001000000fd000010000300000000000000000073${'1f90'}000000000000 fd00009600000000000000000000000a${'0050'}${'012c'}`,
+    ]);
+  });
+
   it('cilium.poller decodes only what changed: drop counters that grow, ipcache entries that come and go', async () => {
     const bpffs = await mustBpffs();
     const cpus = possibleCpus();
