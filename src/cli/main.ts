@@ -74,6 +74,10 @@ const USAGE = `usage: bpfscope [command] [--json]
   cilium bandwidth|ipmasq|frag [--version V] [--bpffs DIR]
                           cilium-dbg bpf bandwidth|ipmasq|frag list: the bandwidth manager's rates,
                           the CIDRs not masqueraded to, the ports of fragmented datagrams
+  cilium maglev|socknat [--version V] [--bpffs DIR]
+                          cilium-dbg bpf lb maglev list (each service's Maglev table) and bpf
+                          socknat list (socket-LB reverse NAT; its text from 1.18, --json before);
+                          maps the node lacks are skipped, as cilium-dbg skips them
   cilium drops [--interval ms] [--count n] [--version V] [--bpffs DIR]
                           the drops counted in cilium_metrics since the last tick, live
   cilium policy <endpoint-id> [--version V] [--bpffs DIR]
@@ -94,7 +98,7 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 missing privilege (EPERM/EACCES), 4 no
 const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 
 /** What `bpfscope cilium` takes. */
-const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|nodeid|auth|vtep|bandwidth|ipmasq|frag|policy <id>|explain <target>';
+const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|policy <id>|explain <target>';
 
 /**
  * What each command takes besides --json and --help: its usage line, its options, and at most how
@@ -475,6 +479,16 @@ const commands: Record<string, Command> = {
     };
     if (what === 'ipmasq') return bothListed(cilium.ipmasq, cilium.format.ipmasq);
     if (what === 'frag') return bothListed(cilium.frag, cilium.format.frag);
+    if (what === 'maglev') {
+      const { records } = await bothFamilies(read, cilium.maglev, true);
+      printCiliumDbg(ctx, records, cilium.format.maglev);
+      return;
+    }
+    if (what === 'socknat') {
+      const { records, version } = await bothFamilies(read, cilium.sockRevNat, true);
+      printCiliumDbg(ctx, records, (r) => cilium.format.sockRevNat(r, { version }));
+      return;
+    }
     if (what === 'lb' || what === 'revnat') {
       // The services' version decodes the backends and rev-NAT entries too: one version per run.
       const { records: services, version } = await bothFamilies(read, cilium.services);
@@ -637,17 +651,23 @@ function protocolName(protocol: number): string {
 /**
  * The records of each family's map the node has, IPv4 then IPv6 (an IPv4-only node has no IPv6
  * twin, an IPv6-only one no IPv4 map), both decoded with one version: the one given, else the one
- * the first map read was decoded with. A node with neither fails as the IPv4 read did.
+ * the first map read was decoded with. A node with neither fails as the IPv4 read did, or with
+ * `neitherIsEmpty` gives no records (of the version given, else the newest), as `bpf lb maglev
+ * list` and `bpf socknat list` print their header alone for a node without the maps (Maglev off).
  */
 async function bothFamilies<T>(
   read: CiliumRead,
   reader: (options: CiliumRead & { family: 4 | 6 }) => Promise<CiliumRecords<T>>,
+  neitherIsEmpty = false,
 ): Promise<{ records: T[]; version: CiliumVersion; families: (4 | 6)[] }> {
   const missing = (e: { code?: string }) => (e.code === 'ENOENT' ? undefined : Promise.reject(e));
   let v4Missing: unknown;
   const v4 = await reader({ ...read, family: 4 }).catch((e: { code?: string }) => ((v4Missing = e), missing(e)));
   const v6 = await reader({ ...read, version: read.version ?? v4?.layout.version, family: 6 }).catch(missing);
-  if (!v4 && !v6) throw v4Missing;
+  if (!v4 && !v6) {
+    if (!neitherIsEmpty) throw v4Missing;
+    return { records: [], version: cilium.versionOf(read.version ?? cilium.versions[cilium.versions.length - 1]), families: [] };
+  }
   const version = (v4 ?? v6)!.layout.version;
   return { records: [...(v4 ?? []), ...(v6 ?? [])], version, families: [...(v4 ? [4 as const] : []), ...(v6 ? [6 as const] : [])] };
 }

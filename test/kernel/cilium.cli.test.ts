@@ -119,6 +119,10 @@ describeKernel('bpfscope cilium', () => {
     // cilium-dbg writes "No entries found." to stderr, and exits 0.
     expect(cli('cilium', 'srv6', 'policy', '--bpffs', bpffs)).toEqual({ code: 0, stdout: '', stderr: 'No entries found.\n' });
     expect(cli('cilium', 'srv6', 'nope', '--bpffs', bpffs).code).toBe(2);
+    // A node without the Maglev and socket-LB maps (Maglev off): the header alone, as cilium-dbg
+    // skips the maps it cannot open (where egress or srv6 would exit 4).
+    expect(cli('cilium', 'maglev', '--bpffs', bpffs)).toEqual({ code: 0, stderr: '', stdout: 'SVC ID   LOOKUP TABLE\n' });
+    expect(cli('cilium', 'socknat', '--bpffs', bpffs)).toEqual({ code: 0, stderr: '', stdout: 'Socket Cookie   Backend -> Frontend\n' });
   });
 });
 
@@ -154,6 +158,22 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     expect(cli('cilium', 'auth', '--bpffs', node.bpffs).stdout).toMatch(/ spire +2030-01-01 00:00:00\.2 \+0000 UTC\n/);
     expect(JSON.parse(cli('cilium', 'auth', '--bpffs', node.bpffs, '--json').stdout)).toEqual([{ localIdentity: 10001, remoteIdentity: 20001, remoteNodeId: 1, authType: 1, expiration: '3698156250390625' }]);
     expect(cli('cilium', 'vtep', '--bpffs', node.bpffs).stdout).toBe('IP PREFIX/ADDRESS   VTEP\n198.51.100.0        vtepmac=00:50:56:AA:BB:01 tunnelendpoint=192.0.2.30   \n');
+    // cilium-dbg bpf lb maglev list: the service's 251-slot table, every slot the one pod's backend 1.
+    const maglev = cli('cilium', 'maglev', '--bpffs', node.bpffs);
+    expect(maglev.code).toBe(0);
+    expect(maglev.stdout).toBe(cilium.format.maglev(await cilium.maglev(read)));
+    expect(maglev.stdout).toBe(`SVC ID   LOOKUP TABLE\n[1]/v4   [${Array(251).fill(1).join(' ')}]   \n`);
+    // cilium-dbg bpf socknat list: port 53 and rev-NAT index 1 as a little-endian host reads their network-order bytes.
+    expect(cli('cilium', 'socknat', '--bpffs', node.bpffs)).toEqual({
+      code: 0, stderr: '', stdout: 'Socket Cookie   Backend -> Frontend\n4097            10.3.0.115:13568 -> 10.96.0.10:13568 (revnat=256)   \n',
+    });
+    expect(JSON.parse(cli('cilium', 'socknat', '--bpffs', node.bpffs, '--json').stdout)).toEqual([
+      { cookie: '4097', backendAddress: '10.3.0.115', backendPort: 53, frontendAddress: '10.96.0.10', frontendPort: 53, revNatIndex: 1 },
+    ]);
+    // 1.17's cilium-dbg had no socknat command; the records are there in JSON.
+    const old = cli('cilium', 'socknat', '--bpffs', node.bpffs, '--version', '1.17');
+    expect([old.code, old.stderr]).toEqual([1, expect.stringContaining('no bpf socknat list before 1.18')]);
+    expect(cli('cilium', 'socknat', '--bpffs', node.bpffs, '--version', '1.17', '--json').code).toBe(0);
     const endpointId = node.pods[0].endpointId;
     const policy = cli('cilium', 'policy', String(endpointId), '--bpffs', node.bpffs, '--version', '1.18');
     expect(policy.code).toBe(0);
