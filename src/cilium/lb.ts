@@ -35,7 +35,7 @@ import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type Mi
 const SCOPE_INTERNAL = 1;
 
 /** The address field of a family, and how far it pushes the fields after it. */
-function addressOf(family: IpFamily): { address: { offset: 0; type: 'ipv4' | 'ipv6' }; shift: number } {
+export function addressOf(family: IpFamily): { address: { offset: 0; type: 'ipv4' | 'ipv6' }; shift: number } {
   return { address: { offset: 0, type: family === 4 ? 'ipv4' : 'ipv6' }, shift: family === 4 ? 0 : 12 };
 }
 

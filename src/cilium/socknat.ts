@@ -18,37 +18,33 @@
 // older versions went through LB4_REVERSE_NAT_SK_MAP); `cilium-dbg bpf socknat list` only from 1.18.
 import { defineLayout, type Decoded } from '../layout';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
-import { swap16 } from './lb';
+import { addressOf, swap16 } from './lb';
 import { goIpText, tablePrinter } from './text';
 import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type WithPrototype } from './version';
 
-const KEY4 = defineLayout({
-  cookie: { offset: 0, type: 'u64' },
-  backendAddress: { offset: 8, type: 'ipv4' },
-  backendPort: { offset: 12, type: 'be16' },
-}, 16);
-const VALUE4 = defineLayout({
-  frontendAddress: { offset: 0, type: 'ipv4' },
-  frontendPort: { offset: 4, type: 'be16' },
-  revNatIndex: { offset: 6, type: 'be16' },
-}, 8);
-const KEY6 = defineLayout({
-  cookie: { offset: 0, type: 'u64' },
-  backendAddress: { offset: 8, type: 'ipv6' },
-  backendPort: { offset: 24, type: 'be16' },
-}, 32);
-const VALUE6 = defineLayout({
-  frontendAddress: { offset: 0, type: 'ipv6' },
-  frontendPort: { offset: 16, type: 'be16' },
-  revNatIndex: { offset: 18, type: 'be16' },
-}, 20);
+/** A family's key and value: the address a be32 or a v6addr, every later field 12 bytes on for IPv6. */
+function layouts(family: IpFamily) {
+  const { address, shift } = addressOf(family);
+  const key = defineLayout({
+    cookie: { offset: 0, type: 'u64' },
+    backendAddress: { ...address, offset: 8 },
+    backendPort: { offset: 12 + shift, type: 'be16' },
+  }, family === 4 ? 16 : 32); // IPv6: 28 bytes of fields, 32 with the cookie's 8-byte alignment
+  const value = defineLayout({
+    frontendAddress: address,
+    frontendPort: { offset: 4 + shift, type: 'be16' },
+    revNatIndex: { offset: 6 + shift, type: 'be16' },
+  }, 8 + shift);
+  return { key, value };
+}
 
-export const SOCK_REV_NAT_LAYOUTS: readonly MapLayout[] = [
-  { since: 14, until: 20, map: 'cilium_lb4_reverse_sk', name: 'ipv4_revnat_tuple / ipv4_revnat_entry', keySize: 16, valueSize: 8, key: KEY4, value: VALUE4 },
-];
-export const SOCK_REV_NAT6_LAYOUTS: readonly MapLayout[] = [
-  { since: 14, until: 20, map: 'cilium_lb6_reverse_sk', name: 'ipv6_revnat_tuple / ipv6_revnat_entry', keySize: 32, valueSize: 20, key: KEY6, value: VALUE6 },
-];
+function sockRevNatLayouts(family: IpFamily): MapLayout[] {
+  const { key, value } = layouts(family);
+  return [{ since: 14, until: 20, map: `cilium_lb${family}_reverse_sk`, name: `ipv${family}_revnat_tuple / ipv${family}_revnat_entry`, keySize: key.size, valueSize: value.size, key, value }];
+}
+
+export const SOCK_REV_NAT_LAYOUTS: readonly MapLayout[] = sockRevNatLayouts(4);
+export const SOCK_REV_NAT6_LAYOUTS: readonly MapLayout[] = sockRevNatLayouts(6);
 
 /** The first version whose cilium-dbg has `bpf socknat list` (cilium-dbg/cmd/bpf_socknat.go). */
 export const SOCKNAT_LIST_SINCE = 18;
@@ -66,12 +62,12 @@ export interface SockRevNatRecord {
   revNatIndex: number;
 }
 
-type Key = Decoded<typeof KEY4.fields>;
-type Value = Decoded<typeof VALUE4.fields>;
+type Key = Decoded<ReturnType<typeof layouts>['key']['fields']>;
+type Value = Decoded<ReturnType<typeof layouts>['value']['fields']>;
 
 /** Decodes packed entries; the family follows the key size (16: IPv4, 32: IPv6). */
 export function decodeSockRevNat(keys: Buffer, values: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<SockRevNatRecord> {
-  const { keys: ks, values: vs, minor, used } = decodeFamilyPairs<Key, Value>('sockRevNat', { 4: SOCK_REV_NAT_LAYOUTS, 6: SOCK_REV_NAT6_LAYOUTS }, 'key', KEY6.size, keys, values, count, options);
+  const { keys: ks, values: vs, minor, used } = decodeFamilyPairs<Key, Value>('sockRevNat', { 4: SOCK_REV_NAT_LAYOUTS, 6: SOCK_REV_NAT6_LAYOUTS }, 'key', SOCK_REV_NAT6_LAYOUTS[0].keySize, keys, values, count, options);
   const prototype = recordPrototype(minor);
   return withLayout(ks.map((k, i) => ({ __proto__: prototype, ...k, ...vs[i] }) as WithPrototype<SockRevNatRecord>), used);
 }
