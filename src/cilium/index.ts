@@ -235,7 +235,7 @@ export type { FragRecord } from './frag';
 export type { Srv6VrfRecord, Srv6PolicyRecord, Srv6SidRecord, FamilyEncodeOptions } from './srv6';
 export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';
-export type { MaglevRecord, MaglevDecodeOptions } from './maglev';
+export type { MaglevRecord } from './maglev';
 export type { SockRevNatRecord } from './socknat';
 export type { PolicyStatsRecord, PolicyStatsEntry } from './policystats';
 export type { CpuCounters, PerCpuDecodeOptions } from './counters';

@@ -15,8 +15,10 @@
 //           16381, 32749, 65521, 131071)
 // Read from bpf/lib/lb.h (the maps' definitions, LB_MAGLEV_LUT_SIZE), pkg/maps/lbmap/maglev*.go
 // (1.14–1.17), pkg/loadbalancer/maps/{types,lbmaps}.go (1.18+) and pkg/maglev/maglev.go of each
-// version; not in cilium-maps.md. The maps exist when the agent runs Maglev (--bpf-lb-algorithm=maglev,
-// or from 1.17 a service's own algorithm annotation).
+// version; not in cilium-maps.md. Which nodes have the maps: up to 1.16 those running Maglev
+// (--bpf-lb-algorithm=maglev: daemon/cmd/datapath.go calls InitMaglevMaps), in 1.17 also those that
+// take a service's algorithm from its annotation; from 1.18 every node with the family on
+// (pkg/loadbalancer/maps/lbmaps.go allMaps), the tables filled for Maglev services only.
 import { defineLayout } from '../layout';
 import { checkOptions } from '../validate';
 import { checkBuffers, checkFamily, DECODE_OPTIONS, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
@@ -50,9 +52,6 @@ export interface MaglevRecord {
   innerMapId?: number;
 }
 
-/** Options of `cilium.decode.maglev`: `valueSize` is a table's bytes (4·M), `map` tells the family. */
-export type MaglevDecodeOptions = DecodeOptions;
-
 /** The table layout for M backend ids, made once per M. */
 const TABLES = new Map<number, ReturnType<typeof tableLayout>>();
 function tableLayout(entries: number) {
@@ -63,9 +62,9 @@ function tableLayout(entries: number) {
  * Decodes services' lookup tables: `keys` the outer map's keys (be16 rev-NAT indexes), `tables`
  * each one's table as its inner map holds it at key 0 (u32 backend ids), packed back to back.
  * The family follows `map` (`cilium_lb6_maglev`: IPv6; IPv4 otherwise). The layout reported is
- * the outer map's, named with the table's size.
+ * the outer map's, named with the table's size; `valueSize` is a table's bytes (4·M).
  */
-export function decodeMaglev(keys: Buffer, tables: Buffer, count: number, options: MaglevDecodeOptions = {}): CiliumRecords<MaglevRecord> {
+export function decodeMaglev(keys: Buffer, tables: Buffer, count: number, options: DecodeOptions = {}): CiliumRecords<MaglevRecord> {
   checkBuffers(keys, tables, count);
   const o = checkOptions<DecodeOptions>(options, DECODE_OPTIONS, 'cilium maglev decode options');
   const family: IpFamily = o.map === MAGLEV6_LAYOUTS[0].map ? 6 : 4;

@@ -406,13 +406,22 @@ describeKernel('cilium readers', () => {
     await expect(cilium.sockRevNat({ bpffs })).rejects.toMatchObject({ code: 'ENOENT' });
 
     const socks = [{ cookie: 0x1_0000_0001n, backendAddress: 'fd00:10:3::73', backendPort: 8080, frontendAddress: 'fd00:96::a', frontendPort: 80, revNatIndex: 300 }];
-    await cilMap(bpffs, { name: 'cilium_lb6_reverse_sk', type: 'lru_hash', keySize: 32, valueSize: 20, maxEntries: 256 }, cilium.encode.sockRevNat(socks, { family: 6 }));
+    const sk6 = await cilMap(bpffs, { name: 'cilium_lb6_reverse_sk', type: 'lru_hash', keySize: 32, valueSize: 20, maxEntries: 256 }, cilium.encode.sockRevNat(socks, { family: 6 }));
     expect([...await cilium.sockRevNat({ bpffs, family: 6 })]).toEqual(socks);
     const sk = bpftool<DumpEntry[]>('map', 'dump', 'pinned', `${bpffs}/tc/globals/cilium_lb6_reverse_sk`);
     // cookie u64 LE, the backend v6addr, port be16, 6 bytes of padding; the frontend, port be16, rev-NAT index be16.
     expect(sk.map((e) => `${bytes(e.key).toString('hex')} ${bytes(e.value!).toString('hex')}`)).toEqual([
       `0100000001000000fd000010000300000000000000000073${'1f90'}000000000000 fd00009600000000000000000000000a${'0050'}${'012c'}`,
     ]);
+    // A poller finds it the same way, and sees a socket's entry go when the socket closes.
+    const poller = await cilium.poller('sockRevNat', { bpffs, family: 6 });
+    try {
+      expect(poller.poll().added).toEqual(socks);
+      await deleteElem(sk6, cilium.encode.sockRevNat(socks, { family: 6 }).keys);
+      expect(poller.poll()).toMatchObject({ added: [], removed: socks, changed: [] });
+    } finally {
+      poller.close();
+    }
   });
 
   it('cilium.poller decodes only what changed: drop counters that grow, ipcache entries that come and go', async () => {
