@@ -80,23 +80,24 @@ export function encodeSockRevNat(entries: readonly SockRevNatRecord[], options: 
 }
 
 /**
- * An int16, as cilium-dbg's be16 ports are: its Go types (SockRevNat{4,6}Key/Value) hold the ports as
- * int16 and rev_nat_index as uint16 read in host order, and print them without converting, so on
- * a little-endian host port 80 prints 20480, port 443 -17663 and rev-NAT index 1 256.
+ * A u16 as the int16 cilium-dbg prints: its Go types (SockRevNat{4,6}Key/Value) hold the be16 ports
+ * as int16 and rev_nat_index as uint16, read in host order, and print them without converting: on a
+ * little-endian host port 80 prints 20480, port 443 -17663 and rev-NAT index 1 256.
  */
 const asInt16 = (value: number) => (value << 16) >> 16;
 
 /**
  * `cilium-dbg bpf socknat list` (1.18+; cilium-dbg/cmd/bpf_socknat.go, the same in 1.19 and
  * 1.20-dev): TablePrinter's Socket Cookie / Backend -> Frontend, per cookie its entries as
- * `<backend>:<port> -> <frontend>:<port> (revnat=<index>)` (IPv6 addresses in brackets, through
- * net.IP), the ports and index as a little-endian host prints them (see asInt16). Rows sorted (see
+ * `<backend>:<port> -> <frontend>:<port> (revnat=<index>)`, IPv6 addresses in brackets, the ports
+ * and index byte-swapped as a little-endian host prints them (see asInt16). Rows sorted (see
  * tablePrinter); for none, the header alone. Versions before 1.18 have no such command: RangeError.
  */
 export function formatSockRevNat(records: readonly SockRevNatRecord[], options?: { version?: string }): string {
   const minor = formatVersion(records, options, 'cilium.format.sockRevNat');
   if (minor < SOCKNAT_LIST_SINCE) throw new RangeError(`cilium.format.sockRevNat: cilium-dbg has no bpf socknat list before 1.${SOCKNAT_LIST_SINCE} (this is 1.${minor})`);
-  const address = (a: string) => (a.includes(':') ? `[${goIpText(a, false)}]` : a);
+  // types.IPv6 prints through net.IP up to 1.19 (an IPv4-mapped address dotted), netip.Addr after.
+  const address = (a: string) => (a.includes(':') ? `[${goIpText(a, minor >= 20)}]` : a);
   return tablePrinter('Socket Cookie', 'Backend -> Frontend', records.map((r) => [
     String(r.cookie),
     `${address(r.backendAddress)}:${asInt16(swap16(r.backendPort))} -> ${address(r.frontendAddress)}:${asInt16(swap16(r.frontendPort))} (revnat=${swap16(r.revNatIndex)})`,
