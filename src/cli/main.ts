@@ -60,7 +60,7 @@ const USAGE = `usage: bpfscope [command] [--json]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
   version, --version      bpfscope, libbpf, kernel and the features bpfscope probes (--version alone;
                           after a cilium command it names the Cilium version)
-  cilium ipcache|endpoints|metrics|egress|ct|nat|lb|revnat|nodeid|auth|vtep [--version V] [--bpffs DIR]
+  cilium ipcache|endpoints|metrics|egress|ct|nat|lb|revnat|nodeid|auth|vtep|config [--version V] [--bpffs DIR]
                           cilium-dbg bpf … list (ct list global; revnat: lb list --revnat), as that
                           Cilium version prints it (default: the newest version whose layouts fit
                           the map's sizes)
@@ -98,7 +98,7 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 missing privilege (EPERM/EACCES), 4 no
 const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 
 /** What `bpfscope cilium` takes. */
-const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|policy <id>|explain <target>';
+const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>';
 
 /**
  * What each command takes besides --json and --help: its usage line, its options, and at most how
@@ -172,6 +172,7 @@ const ONE_MAP_COMMANDS: Record<string, (read: CiliumRead, ctx: Context) => Promi
   auth: oneMapCommand(cilium.auth, cilium.format.auth),
   vtep: oneMapCommand(cilium.vtep, cilium.format.vtep),
   bandwidth: oneMapCommand(cilium.bandwidth, cilium.format.bandwidth),
+  config: oneMapCommand(cilium.runtimeConfig, cilium.format.runtimeConfig),
 };
 
 function programRows(programs: ProgramInfo[], holders: Map<number, HolderProcess[]>): unknown[][] {

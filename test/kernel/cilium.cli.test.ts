@@ -1,7 +1,7 @@
 // `bpfscope cilium …` on a fake Cilium node: the text equals cilium.format.* of the API's records,
 // --json equals the records, explain prints the report.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect, it } from 'vitest';
@@ -150,6 +150,12 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     expect(JSON.parse(cli('cilium', 'nat', '--bpffs', node.bpffs, '--json').stdout)).toHaveLength(nat.length);
     expect(await cilium.egress(read)).toEqual([{ sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20' }]);
     expect(cli('cilium', 'egress', '--bpffs', node.bpffs).stdout).toBe(cilium.format.egress(await cilium.egress(read)));
+    // cilium-dbg bpf config list: the fake node's boot time as UTimeOffset, no heartbeat yet.
+    const btime = BigInt(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+    expect(cli('cilium', 'config', '--bpffs', node.bpffs)).toEqual({ code: 0, stderr: '', stdout: `KEY             VALUE\nAgentLiveness   0\nUTimeOffset     ${btime * 1_953_125n}\n` });
+    expect(JSON.parse(cli('cilium', 'config', '--bpffs', node.bpffs, '--json').stdout)).toEqual([
+      { index: 0, name: 'UTimeOffset', value: String(btime * 1_953_125n) }, { index: 1, name: 'AgentLiveness', value: '0' },
+    ]);
     // nodeid, auth and vtep: cilium-dbg bpf nodeid|auth|vtep list of that version.
     expect(cli('cilium', 'nodeid', '--bpffs', node.bpffs).stdout).toBe(cilium.format.nodeIds(await cilium.nodeIds(read)));
     expect(cli('cilium', 'nodeid', '--bpffs', node.bpffs).stdout).toMatch(/^NODE ID   IP ADDRESSES   SPI\n(0x1 +(192\.0\.2\.20|2001:db8::20) +3\n){2}$/);
