@@ -75,6 +75,7 @@ export {
   type ConntrackEntry,
   type NatRecord,
   type NatEntry,
+  type NatRetriesRecord,
   type EgressRecord,
   type Srv6VrfRecord,
   type Srv6PolicyRecord,

@@ -5,6 +5,7 @@ import { decodeIpcache, encodeIpcache, formatIpcache, lookupIpcache, IPCACHE_LAY
 import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, formatLb, formatRevNat, BACKEND_LAYOUTS, BACKEND6_LAYOUTS, REV_NAT_LAYOUTS, REV_NAT6_LAYOUTS, SERVICE_LAYOUTS, SERVICE6_LAYOUTS } from './lb';
 import { decodeMetrics, encodeMetrics, formatMetrics, METRICS_LAYOUTS } from './metrics';
 import { decodeNat, encodeNat, formatNat, NAT4_LAYOUTS, NAT6_LAYOUTS } from './nat';
+import { decodeNatRetries, encodeNatRetries, formatNatRetries, NAT_RETRIES6_LAYOUTS, NAT_RETRIES_LAYOUTS } from './natretries';
 import { ciliumClock } from './clock';
 import { decodeRuntimeConfig, encodeRuntimeConfig, formatRuntimeConfig, RUNTIME_CONFIG_LAYOUTS } from './config';
 import { decodeEgress, encodeEgress, formatEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS } from './egress';
@@ -15,7 +16,7 @@ import { explainPod } from './explain';
 import { AUTH_LAYOUTS, decodeAuth, encodeAuth, formatAuth } from './auth';
 import { decodeNodeIds, encodeNodeIds, formatNodeIds, NODE_ID_LAYOUTS } from './nodeid';
 import { decodeVtep, encodeVtep, formatVtep, VTEP_LAYOUTS } from './vtep';
-import { ipcacheLookup, readAuth, readBackends, readBandwidth, readConntrack, readEgress, readEndpoints, readFrag, readIpcache, readIpMasq, readMaglev, readMetrics, readNat, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSockRevNat, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep } from './read';
+import { ipcacheLookup, readAuth, readBackends, readBandwidth, readConntrack, readEgress, readEndpoints, readFrag, readIpcache, readIpMasq, readMaglev, readMetrics, readNat, readNatRetries, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSockRevNat, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep } from './read';
 import { decodeMaglev, encodeMaglev, formatMaglev, MAGLEV6_LAYOUTS, MAGLEV_LAYOUTS } from './maglev';
 import { decodeSockRevNat, encodeSockRevNat, formatSockRevNat, SOCK_REV_NAT6_LAYOUTS, SOCK_REV_NAT_LAYOUTS } from './socknat';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, encodeSrv6Policy, encodeSrv6Sid, encodeSrv6Vrf, formatSrv6Policy, formatSrv6Sid, formatSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS } from './srv6';
@@ -43,6 +44,8 @@ export const cilium = Object.freeze({
   metrics: readMetrics,
   conntrack: readConntrack,
   nat: readNat,
+  /** `cilium-dbg bpf nat retries list` (1.18+): how many ports each new SNAT mapping tried; bucket 32 are the drops for want of one. */
+  natRetries: readNatRetries,
   egress: readEgress,
   services: readServices,
   backends: readBackends,
@@ -87,6 +90,8 @@ export const cilium = Object.freeze({
     metrics: decodeMetrics,
     conntrack: decodeConntrack,
     nat: decodeNat,
+    /** Per CPU: `cpus` as for metrics. */
+    natRetries: decodeNatRetries,
     egress: decodeEgress,
     services: decodeServices,
     backends: decodeBackends,
@@ -115,6 +120,7 @@ export const cilium = Object.freeze({
     metrics: encodeMetrics,
     conntrack: encodeConntrack,
     nat: encodeNat,
+    natRetries: encodeNatRetries,
     egress: encodeEgress,
     services: encodeServices,
     backends: encodeBackends,
@@ -145,6 +151,7 @@ export const cilium = Object.freeze({
     metrics: formatMetrics,
     conntrack: formatConntrack,
     nat: formatNat,
+    natRetries: formatNatRetries,
     lb: formatLb,
     revNat: formatRevNat,
     maglev: formatMaglev,
@@ -177,6 +184,8 @@ export const cilium = Object.freeze({
     conntrack6: CT6_LAYOUTS,
     nat4: NAT4_LAYOUTS,
     nat6: NAT6_LAYOUTS,
+    natRetries: NAT_RETRIES_LAYOUTS,
+    natRetries6: NAT_RETRIES6_LAYOUTS,
     egress: EGRESS_LAYOUTS,
     egress6: EGRESS6_LAYOUTS,
     services: SERVICE_LAYOUTS,
@@ -223,6 +232,7 @@ export type { EndpointRecord, EndpointEntry } from './endpoints';
 export type { MetricsRecord, MetricsEntry, MetricsDecodeOptions } from './metrics';
 export type { ConntrackRecord, ConntrackEntry } from './conntrack';
 export type { NatRecord, NatEntry } from './nat';
+export type { NatRetriesRecord } from './natretries';
 export type { CiliumClock, ClockMode, ClockOptions } from './clock';
 export type { EgressRecord } from './egress';
 export type { RuntimeConfigRecord } from './config';

@@ -11,6 +11,7 @@ import { decodeEndpoints, ENDPOINT_LAYOUTS, type EndpointRecord } from './endpoi
 import { decodeIpcache, IPCACHE_LAYOUTS, lookupIpcache, parsePrefix, type IpcacheRecord } from './ipcache';
 import { decodeBackends, decodeRevNat, decodeServices, lbLayouts, type BackendRecord, type RevNatRecord, type ServiceRecord } from './lb';
 import { decodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS, type NatRecord } from './nat';
+import { decodeNatRetries, NAT_RETRIES6_LAYOUTS, NAT_RETRIES_LAYOUTS, type NatRetriesRecord } from './natretries';
 import { decodeEgress, EGRESS6_LAYOUTS, EGRESS_LAYOUTS, type EgressRecord } from './egress';
 import { BANDWIDTH_LAYOUTS, decodeBandwidth, type BandwidthRecord } from './bandwidth';
 import { decodeFrag, FRAG6_LAYOUTS, FRAG_LAYOUTS, type FragRecord } from './frag';
@@ -145,6 +146,7 @@ export interface CiliumMapRecords {
   endpoints: EndpointRecord;
   metrics: MetricsRecord;
   nat: NatRecord;
+  natRetries: NatRetriesRecord;
   egress: EgressRecord;
   services: ServiceRecord;
   backends: BackendRecord;
@@ -201,6 +203,7 @@ const LOCATORS: { [K in CiliumMapKind]: Locator<CiliumMapRecords[K]> } = {
     decode: decodeEgress,
   },
   nat: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? NAT4_LAYOUTS : NAT6_LAYOUTS), decode: decodeNat },
+  natRetries: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? NAT_RETRIES_LAYOUTS : NAT_RETRIES6_LAYOUTS), decode: decodeNatRetries },
   services: { perFamily: true, find: (_, family) => tableOnly(lbLayouts(family).services), decode: decodeServices },
   backends: { perFamily: true, find: (_, family) => tableOnly(lbLayouts(family).backends), decode: decodeBackends },
   revNat: { perFamily: true, find: (_, family) => tableOnly(lbLayouts(family).revNat), decode: decodeRevNat },
@@ -287,6 +290,14 @@ export async function readEgress(options?: FamilyReadOptions): Promise<CiliumRec
 /** `cilium-dbg bpf nat list`: `cilium_snat_v4_external`, or `cilium_snat_v6_external` with `{ family: 6 }`. */
 export async function readNat(options?: FamilyReadOptions): Promise<CiliumRecords<NatRecord>> {
   return readFound(await locate('nat', options));
+}
+
+/**
+ * `cilium-dbg bpf nat retries list` (1.18+): `cilium_snat_v4_alloc_retries`, or
+ * `cilium_snat_v6_alloc_retries` with `{ family: 6 }`, each bucket's count summed over CPUs.
+ */
+export async function readNatRetries(options?: FamilyReadOptions): Promise<CiliumRecords<NatRetriesRecord>> {
+  return readFound(await locate('natRetries', options));
 }
 
 export async function readServices(options?: FamilyReadOptions): Promise<CiliumRecords<ServiceRecord>> {

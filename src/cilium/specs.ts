@@ -9,6 +9,7 @@ import { BACKEND_LAYOUTS, REV_NAT_LAYOUTS, SERVICE_LAYOUTS } from './lb';
 import { MAGLEV_LAYOUTS } from './maglev';
 import { SOCK_REV_NAT_LAYOUTS } from './socknat';
 import { NAT4_LAYOUTS } from './nat';
+import { NAT_RETRIES_LAYOUTS, SNAT_COLLISION_RETRIES } from './natretries';
 import { EGRESS_LAYOUTS } from './egress';
 import { AUTH_LAYOUTS } from './auth';
 import { NODE_ID_LAYOUTS } from './nodeid';
@@ -109,6 +110,12 @@ export function globalMapSpecs(minor: Minor): Record<GlobalMapKind, CiliumMapSpe
 export function legacyNodeMapSpec(minor: Minor): CiliumMapSpec | undefined {
   if (minor < 16 || minor > 17) return undefined;
   return spec(rowFor(NODE_ID_LAYOUTS, 15), 'hash', 16384, BPF_F_NO_PREALLOC);
+}
+
+/** `cilium_snat_v4_alloc_retries` (1.18+; undefined before): a per-CPU array, a bucket per retry count. */
+export function natRetries4MapSpec(minor: Minor): CiliumMapSpec | undefined {
+  const row = NAT_RETRIES_LAYOUTS[0];
+  return minor < row.since ? undefined : spec(row, 'percpu_array', SNAT_COLLISION_RETRIES + 1);
 }
 
 /** `cilium_ipv6_frag_datagrams` (1.18+; undefined before), as cilium_ipv4_frag_datagrams. */

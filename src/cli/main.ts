@@ -69,6 +69,9 @@ const USAGE = `usage: bpfscope [command] [--json]
                           times against Cilium's clock, whose source the agent's runtime config
                           gives (agent-runtime-config.json in DIR, default /var/run/cilium/state);
                           nat without one prints Created= raw and says why on stderr
+  cilium nat retries [--version V] [--bpffs DIR]
+                          cilium-dbg bpf nat retries list (1.18+): the ports new SNAT mappings
+                          tried, per bucket; bucket 32 counts those dropped for want of a port
   cilium srv6 vrf|policy|sid [--version V] [--bpffs DIR]
                           cilium-dbg bpf srv6 vrf|policy|sid: VRF mappings, SRv6 policies, local SIDs
   cilium bandwidth|ipmasq|frag [--version V] [--bpffs DIR]
@@ -98,7 +101,7 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 missing privilege (EPERM/EACCES), 4 no
 const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 
 /** What `bpfscope cilium` takes. */
-const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>';
+const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat [retries]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>';
 
 /**
  * What each command takes besides --json and --help: its usage line, its options, and at most how
@@ -443,6 +446,12 @@ const commands: Record<string, Command> = {
       } else {
         throw new UsageError('usage: bpfscope cilium srv6 vrf|policy|sid');
       }
+      return;
+    }
+    if (what === 'nat' && target === 'retries') {
+      // Both families' histograms, each map the node lacks skipped as cilium-dbg skips it.
+      const { records } = await bothFamilies(read, cilium.natRetries, true);
+      printCiliumDbg(ctx, records, cilium.format.natRetries);
       return;
     }
     if (target !== undefined) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cilium } from '../cilium';
-import { frag6MapSpec, globalMapSpecs, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, policyMapSpec, policyStatsMapSpec, type CiliumMapSpec } from '../cilium/specs';
+import { frag6MapSpec, globalMapSpecs, natRetries4MapSpec, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, policyMapSpec, policyStatsMapSpec, type CiliumMapSpec } from '../cilium/specs';
 import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from '../cilium/version';
 import { listInterfaces } from '../interfaces';
 import { listNetns } from '../netns';
@@ -288,6 +288,13 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
       { daddr: NODE_IP, saddr: NAT_REMOTE_IP, dport: 61000, sport: 443, protocol: 6, direction: 'in', toAddress: first.ip, toPort: 41000, created: 1000n },
     ], { version });
     await fill(await makeMap(specs.snat4, FIXTURE_MAX_ENTRIES), snat, snat.valueSize);
+    // 1.18+: how many ports new mappings tried: most the first, some a second, two none free (dropped).
+    const retriesSpec = natRetries4MapSpec(minor);
+    if (retriesSpec) {
+      const split = (a: number, b: number) => (cpus > 1 ? [a, b] : [a + b]);
+      const retries = cilium.encode.natRetries([{ retries: 0, perCpu: split(120, 80) }, { retries: 1, perCpu: [7] }, { retries: 32, perCpu: split(0, 2) }], { version, cpus });
+      await fill(await makeMap(retriesSpec), retries, cpus * 8);
+    }
     // Egress gateway policies: each pod's traffic to 203.0.113.0/24 leaves through a gateway node.
     const egress = cilium.encode.egress(pods.map((p) => ({
       sourceIp: p.ip, destinationCidr: `${NAT_REMOTE_NET}/24`,

@@ -150,6 +150,11 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     expect(JSON.parse(cli('cilium', 'nat', '--bpffs', node.bpffs, '--json').stdout)).toHaveLength(nat.length);
     expect(await cilium.egress(read)).toEqual([{ sourceIp: '10.3.0.115', destinationCidr: '203.0.113.0/24', egressIp: '192.0.2.50', gatewayIp: '192.0.2.20' }]);
     expect(cli('cilium', 'egress', '--bpffs', node.bpffs).stdout).toBe(cilium.format.egress(await cilium.egress(read)));
+    // cilium-dbg bpf nat retries list: the IPv4 histogram (the node has no IPv6 one: skipped).
+    const buckets = (set: Record<number, number>) => Array.from({ length: 33 }, (_, k) => `${k}:\t${set[k] ?? 0}\n`).join('');
+    expect(cli('cilium', 'nat', 'retries', '--bpffs', node.bpffs)).toEqual({ code: 0, stderr: '', stdout: buckets({ 0: 200, 1: 7, 32: 2 }) });
+    expect(cli('cilium', 'nat', 'retries', '--bpffs', node.bpffs).stdout).toBe(cilium.format.natRetries(await cilium.natRetries(read)));
+    expect(cli('cilium', 'nat', 'later', '--bpffs', node.bpffs).code).toBe(2);
     // cilium-dbg bpf config list: the fake node's boot time as UTimeOffset, no heartbeat yet.
     const btime = BigInt(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
     expect(cli('cilium', 'config', '--bpffs', node.bpffs)).toEqual({ code: 0, stderr: '', stdout: `KEY             VALUE\nAgentLiveness   0\nUTimeOffset     ${btime * 1_953_125n}\n` });

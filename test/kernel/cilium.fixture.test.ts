@@ -158,6 +158,18 @@ describeKernel('createFakeCiliumNode', () => {
       expect([...sockRevNat]).toEqual([...cilium.decode.sockRevNat(sk.keys, sk.values, sk.count, { version })]);
       expect([...sockRevNat]).toEqual([{ cookie: 4097n, backendAddress: '10.3.0.158', backendPort: 53, frontendAddress: '10.96.0.10', frontendPort: 53, revNatIndex: 1 }]);
 
+      // 1.18+: the SNAT port allocation histogram, a per-CPU array of 33 buckets, every bucket
+      // bpftool dumps read per CPU.
+      if (version >= '1.18') {
+        expect(show('cilium_snat_v4_alloc_retries')).toMatchObject({ type: 'percpu_array', bytes_key: 4, bytes_value: 4, max_entries: 33, flags: 0 });
+        const buckets = bpftool<DumpEntry[]>('map', 'dump', 'pinned', `${globals}/cilium_snat_v4_alloc_retries`);
+        const retries = await cilium.natRetries({ bpffs: n.bpffs, version });
+        expect(retries.map((r) => [r.retries, r.perCpu])).toEqual(buckets.map((e) => [bytes(e.key).readUInt32LE(), e.values!.map((c) => bytes(c.value).readUInt32LE())]));
+        expect(retries.filter((r) => r.count > 0).map((r) => [r.retries, r.count])).toEqual([[0, 200], [1, 7], [32, 2]]);
+      } else {
+        expect(n.maps.cilium_snat_v4_alloc_retries).toBeUndefined();
+      }
+
       if (version < '1.16') {
         // Legacy tc: a cls_bpf filter named <prog>-<ifname>, nothing pinned under cilium/.
         const filters = JSON.parse(run('tc', ['-j', 'filter', 'show', 'dev', n.pods[0].lxc.name, 'ingress'])) as { options?: { bpf_name?: string } }[];
