@@ -623,7 +623,9 @@ describeKernel('network view', () => {
     const current = all.find((ns) => ns.current)!;
     expect(current.pids).toContain(pid);
     expect(all.flatMap((ns) => ns.threads ?? []).filter((t) => t.pid === pid)).toEqual([{ pid, tid }]);
-    expect((await listNetns({ fds: false })).some((ns) => ns.inode === inode && ns.fds === undefined)).toBe(true);
+    // Threads are read with fds unless asked for alone: { fds: false } stays the cheap scan.
+    expect((await listNetns({ fds: false, threads: true })).some((ns) => ns.inode === inode && ns.fds === undefined)).toBe(true);
+    expect((await listNetns({ fds: false })).some((ns) => ns.inode === inode || ns.threads !== undefined)).toBe(false);
     const without = await listNetns({ threads: false });
     expect(without.some((ns) => ns.inode === inode)).toBe(false);
     expect(without.every((ns) => ns.threads === undefined)).toBe(true);
