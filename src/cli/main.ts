@@ -448,12 +448,17 @@ const commands: Record<string, Command> = {
       }
       return;
     }
-    if (what === 'nat' && target === 'retries') {
-      // Both families' histograms, each map the node lacks skipped as cilium-dbg skips it.
-      const { records } = await bothFamilies(read, cilium.natRetries, true);
-      printCiliumDbg(ctx, records, cilium.format.natRetries);
-      return;
-    }
+    // Both families' maps in one text, printed as the version the first map read was decoded with;
+    // `neitherIsEmpty`: a node without either map prints what cilium-dbg prints for no records.
+    const bothListed = async <R>(
+      reader: Parameters<typeof bothFamilies<R>>[1],
+      format: (records: R[], options: { version: string }) => string,
+      neitherIsEmpty = false,
+    ) => {
+      const { records, version } = await bothFamilies(read, reader, neitherIsEmpty);
+      printCiliumDbg(ctx, records, (r) => format(r, { version }));
+    };
+    if (what === 'nat' && target === 'retries') return bothListed(cilium.natRetries, cilium.format.natRetries, true);
     if (target !== undefined) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
     if (what === 'drops') return ciliumDrops(read, options, ctx);
     if (what === 'ct') {
@@ -482,23 +487,10 @@ const commands: Record<string, Command> = {
       printCiliumDbg(ctx, records, cilium.format.egress);
       return;
     }
-    // Both families' maps in one text, printed as the version the first map read was decoded with.
-    const bothListed = async <R>(reader: Parameters<typeof bothFamilies<R>>[1], format: (records: R[], options: { version: string }) => string) => {
-      const { records, version } = await bothFamilies(read, reader);
-      printCiliumDbg(ctx, records, (r) => format(r, { version }));
-    };
     if (what === 'ipmasq') return bothListed(cilium.ipmasq, cilium.format.ipmasq);
     if (what === 'frag') return bothListed(cilium.frag, cilium.format.frag);
-    if (what === 'maglev') {
-      const { records } = await bothFamilies(read, cilium.maglev, true);
-      printCiliumDbg(ctx, records, cilium.format.maglev);
-      return;
-    }
-    if (what === 'socknat') {
-      const { records, version } = await bothFamilies(read, cilium.sockRevNat, true);
-      printCiliumDbg(ctx, records, (r) => cilium.format.sockRevNat(r, { version }));
-      return;
-    }
+    if (what === 'maglev') return bothListed(cilium.maglev, cilium.format.maglev, true);
+    if (what === 'socknat') return bothListed(cilium.sockRevNat, cilium.format.sockRevNat, true);
     if (what === 'lb' || what === 'revnat') {
       // The services' version decodes the backends and rev-NAT entries too: one version per run.
       const { records: services, version } = await bothFamilies(read, cilium.services);
