@@ -46,12 +46,15 @@ export function encodeIpMasq(entries: readonly IpMasqRecord[], options: { versio
   }));
 }
 
-/** The first version that prints CIDRs as netip.Prefix, where net.IPNet printed them before. */
-const NETIP_SINCE = 18;
+/**
+ * The first version that prints CIDRs as netip.Prefix, where net.IPNet printed them before
+ * (pkg/maps/ipmasq's DumpForProtocols returns []netip.Prefix from 1.17, []net.IPNet in 1.16).
+ */
+const NETIP_SINCE = 17;
 
 /**
  * A CIDR as `net.IPNet.String` prints an IPv6 key: an IPv4-mapped address dotted, with the mask's
- * last 32 bits as its length. netip.Prefix (1.18+) prints the records' text.
+ * last 32 bits as its length. netip.Prefix (1.17+) prints the records' text.
  */
 function ipNetText(cidr: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(cidr);

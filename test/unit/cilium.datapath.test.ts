@@ -715,7 +715,7 @@ describe('cilium ip-masq-agent (cilium_ipmasq_v4/v6: struct lpm_v4_key / lpm_v6_
     expect(() => cilium.encode.ipmasq([{ cidr: '10.0.0.0/33' }])).toThrow(/not an IPv4 CIDR/);
   });
 
-  it('cilium.format.ipmasq prints cilium-dbg bpf ipmasq list: one TablePrinter column, sorted; an IPv4-mapped prefix as net.IPNet (≤1.17) or netip (1.18+) prints it', () => {
+  it('cilium.format.ipmasq prints cilium-dbg bpf ipmasq list: one TablePrinter column, sorted; an IPv4-mapped prefix as net.IPNet (≤1.16) or netip (1.17+) prints it', () => {
     const records = [{ cidr: '192.168.0.0/16' }, { cidr: '10.0.0.0/8' }, { cidr: 'fd00::/8' }];
     expect(cilium.format.ipmasq(records)).toBe([
       'IP PREFIX/ADDRESS   ',
@@ -725,8 +725,8 @@ describe('cilium ip-masq-agent (cilium_ipmasq_v4/v6: struct lpm_v4_key / lpm_v6_
       '',
     ].join('\n'));
     const mapped = [{ cidr: '10.0.0.0/8' }, { cidr: '::ffff:10.0.0.0/104' }];
-    expect(cilium.format.ipmasq(mapped, { version: '1.17' })).toBe('IP PREFIX/ADDRESS   \n10.0.0.0/8               \n');
-    expect(cilium.format.ipmasq(mapped, { version: '1.18' })).toBe('IP PREFIX/ADDRESS     \n10.0.0.0/8                 \n::ffff:10.0.0.0/104        \n');
+    expect(cilium.format.ipmasq(mapped, { version: '1.16' })).toBe('IP PREFIX/ADDRESS   \n10.0.0.0/8               \n');
+    expect(cilium.format.ipmasq(mapped, { version: '1.17' })).toBe('IP PREFIX/ADDRESS     \n10.0.0.0/8                 \n::ffff:10.0.0.0/104        \n');
     expect(cilium.format.ipmasq([])).toBe('No entries found.\n');
   });
 });
