@@ -487,8 +487,10 @@ const commands: Record<string, Command> = {
       printCiliumDbg(ctx, records, cilium.format.egress);
       return;
     }
-    if (what === 'ipmasq') return bothListed(cilium.ipmasq, cilium.format.ipmasq);
-    if (what === 'frag') return bothListed(cilium.frag, cilium.format.frag);
+    // cilium-dbg dumps the ip-masq-agent maps it can open: a node with neither has no entries.
+    if (what === 'ipmasq') return bothListed(cilium.ipmasq, cilium.format.ipmasq, true);
+    // From 1.18 it skips a fragment map it cannot open too; 1.17 fails without cilium_ipv4_frag_datagrams.
+    if (what === 'frag') return bothListed(cilium.frag, cilium.format.frag, read.version === undefined || cilium.versionOf(read.version) >= '1.18');
     if (what === 'maglev') return bothListed(cilium.maglev, cilium.format.maglev, true);
     if (what === 'socknat') return bothListed(cilium.sockRevNat, cilium.format.sockRevNat, true);
     if (what === 'lb' || what === 'revnat') {

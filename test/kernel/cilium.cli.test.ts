@@ -123,6 +123,10 @@ describeKernel('bpfscope cilium', () => {
     // skips the maps it cannot open (where egress or srv6 would exit 4).
     expect(cli('cilium', 'maglev', '--bpffs', bpffs)).toEqual({ code: 0, stderr: '', stdout: 'SVC ID   LOOKUP TABLE\n' });
     expect(cli('cilium', 'socknat', '--bpffs', bpffs)).toEqual({ code: 0, stderr: '', stdout: 'Socket Cookie   Backend -> Frontend\n' });
+    // Nor the ip-masq-agent's maps, nor (1.18+) the fragment maps: cilium-dbg dumps those it opens, none.
+    expect(cli('cilium', 'ipmasq', '--bpffs', bpffs)).toEqual({ code: 0, stdout: '', stderr: 'No entries found.\n' });
+    expect(cli('cilium', 'frag', '--bpffs', bpffs)).toEqual({ code: 0, stdout: '', stderr: 'No entries found.\n' });
+    expect(cli('cilium', 'frag', '--bpffs', bpffs, '--version', '1.17').code).not.toBe(0);
   });
 });
 
