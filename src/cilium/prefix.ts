@@ -39,8 +39,9 @@ export function cidrOf(address: string, prefixlen: number, staticBits: number, f
 
 /** The address and prefix length of a CIDR of one family (a bare address is the whole address). */
 export function parseCidr(text: string, family: IpFamily): [string, number] {
-  const [address, bits = String(ADDRESS_BITS[family])] = String(text).split('/');
-  const length = Number(bits);
-  if (!Number.isInteger(length) || length < 0 || length > ADDRESS_BITS[family]) throw new RangeError(`not an IPv${family} CIDR: '${text}'`);
+  const [address, bits = String(ADDRESS_BITS[family]), ...more] = String(text).split('/');
+  // Decimal digits only: Number() reads '' as 0 and takes ' 8' and '0x8'.
+  const length = /^\d+$/.test(bits) && more.length === 0 ? Number(bits) : NaN;
+  if (!(length <= ADDRESS_BITS[family])) throw new RangeError(`not an IPv${family} CIDR: '${text}'`);
   return [address, length];
 }

@@ -713,6 +713,11 @@ describe('cilium ip-masq-agent (cilium_ipmasq_v4/v6: struct lpm_v4_key / lpm_v6_
     expect([...six]).toEqual([{ cidr: '2001:db8::/32' }]);
     expect(cilium.encode.ipmasq([...six], { family: 6 })).toMatchObject({ keys: key6, map: 'cilium_ipmasq_v6' });
     expect(() => cilium.encode.ipmasq([{ cidr: '10.0.0.0/33' }])).toThrow(/not an IPv4 CIDR/);
+    // A prefix length of decimal digits, one of it: '10.0.0.0/' is no /0, nor '10.0.0.0/8/9' a /8.
+    for (const cidr of ['10.0.0.0/', '10.0.0.0/8/9', '10.0.0.0/ 8', '10.0.0.0/0x8', '10.0.0.0/-0']) {
+      expect(() => cilium.encode.ipmasq([{ cidr }]), cidr).toThrow(/not an IPv4 CIDR/);
+    }
+    expect(cilium.encode.ipmasq([{ cidr: '10.1.2.3' }]).keys).toEqual(Buffer.from([32, 0, 0, 0, 10, 1, 2, 3]));
   });
 
   it('cilium.format.ipmasq prints cilium-dbg bpf ipmasq list: one TablePrinter column, sorted; an IPv4-mapped prefix as net.IPNet (≤1.16) or netip (1.17+) prints it', () => {
