@@ -57,6 +57,11 @@ const TABLES = new Map<number, ReturnType<typeof tableLayout>>();
 function tableLayout(entries: number) {
   return defineLayout({ backendIds: { offset: 0, type: 'u32', count: entries } }, entries * BACKEND_ID_SIZE);
 }
+function tableOf(entries: number) {
+  let layout = TABLES.get(entries);
+  if (layout === undefined) TABLES.set(entries, (layout = tableLayout(entries)));
+  return layout;
+}
 
 /**
  * Decodes services' lookup tables: `keys` the outer map's keys (be16 rev-NAT indexes), `tables`
@@ -78,8 +83,7 @@ export function decodeMaglev(keys: Buffer, tables: Buffer, count: number, option
   if (keys.length < count * keySize) throw new RangeError(`keys: ${keys.length} bytes hold fewer than ${count} keys of ${keySize} bytes`);
   if (tables.length < count * tableSize) throw new RangeError(`tables: ${tables.length} bytes hold fewer than ${count} tables of ${tableSize} bytes`);
   const entries = tableSize / BACKEND_ID_SIZE;
-  let layout = TABLES.get(entries);
-  if (layout === undefined) TABLES.set(entries, (layout = tableLayout(entries)));
+  const layout = tableOf(entries);
   const ks = REV_NAT_KEY.decodeAll(keys, count, keySize);
   const ts = layout.decodeAll(tables, count, tableSize);
   return withLayout(ks.map((k, i): MaglevRecord => ({ family, revNatIndex: k.revNatIndex, backendIds: ts[i].backendIds })), {
@@ -99,11 +103,13 @@ export function encodeMaglev(entries: readonly Pick<MaglevRecord, 'revNatIndex' 
   const uneven = entries.find((e) => !Array.isArray(e.backendIds) || e.backendIds.length !== entriesPerTable || entriesPerTable === 0);
   if (uneven) throw new RangeError(`cilium.encode.maglev: every table must hold the same number (> 0) of backend ids; service ${uneven.revNatIndex} has ${uneven.backendIds?.length}, the first ${entriesPerTable}`);
   const valueSize = entriesPerTable * BACKEND_ID_SIZE;
+  const table = tableOf(entriesPerTable);
   const keys = Buffer.alloc(entries.length * row.keySize);
   const values = Buffer.alloc(entries.length * valueSize);
   entries.forEach((e, i) => {
     row.key.encode({ revNatIndex: e.revNatIndex }, keys, i * row.keySize);
-    e.backendIds.forEach((id, j) => values.writeUInt32LE(id, i * valueSize + j * BACKEND_ID_SIZE));
+    // The layout checks each id (a u32 integer), where writeUInt32LE packed 1.5 as 1 and '2' as 2.
+    table.encode({ backendIds: e.backendIds }, values, i * valueSize);
   });
   return { keys, values, count: entries.length, keySize: row.keySize, valueSize, map: row.map };
 }

@@ -805,6 +805,10 @@ describe('cilium Maglev (cilium_lb{4,6}_maglev: be16 rev-NAT index → an inner 
     expect(() => cilium.decode.maglev(keys, Buffer.alloc(12), 2)).toThrow(/a lookup table of 6 bytes is no whole number/);
     expect(() => cilium.decode.maglev(Buffer.alloc(8), tables, 2)).toThrow(/key\/value sizes 4\/4 match no known Cilium layout \(2\/4\)/);
     expect(() => cilium.encode.maglev([{ revNatIndex: 1, backendIds: [1, 2] }, { revNatIndex: 2, backendIds: [1] }])).toThrow(/service 2 has 1, the first 2/);
+    // Each backend id a u32: no fraction, string or negative is packed as some other id.
+    expect(() => cilium.encode.maglev([{ revNatIndex: 1, backendIds: [1, 1.5] }])).toThrow(RangeError);
+    expect(() => cilium.encode.maglev([{ revNatIndex: 1, backendIds: [1, '2' as unknown as number] }])).toThrow(TypeError);
+    expect(() => cilium.encode.maglev([{ revNatIndex: 1, backendIds: [-1, 2] }])).toThrow(/backendIds.*outside u32/);
   });
 
   it('cilium.format.maglev prints cilium-dbg bpf lb maglev list: [id]/v4 or /v6 and the whole table, rows sorted as strings', () => {
