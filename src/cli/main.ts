@@ -489,8 +489,13 @@ const commands: Record<string, Command> = {
     }
     // cilium-dbg dumps the ip-masq-agent maps it can open: a node with neither has no entries.
     if (what === 'ipmasq') return bothListed(cilium.ipmasq, cilium.format.ipmasq, true);
-    // From 1.18 it skips a fragment map it cannot open too; 1.17 fails without cilium_ipv4_frag_datagrams.
-    if (what === 'frag') return bothListed(cilium.frag, cilium.format.frag, read.version === undefined || cilium.versionOf(read.version) >= '1.18');
+    if (what === 'frag') {
+      // From 1.18 it skips a fragment map it cannot open too, saying so on stderr; 1.17 fails without cilium_ipv4_frag_datagrams.
+      const { records, version, families } = await bothFamilies(read, cilium.frag, read.version === undefined || cilium.versionOf(read.version) >= '1.18');
+      if (version >= '1.18') for (const family of [4, 6] as const) if (!families.includes(family)) process.stderr.write(`IPv${family} map doesn't exist, skipping\n`);
+      printCiliumDbg(ctx, records, (r) => cilium.format.frag(r, { version }));
+      return;
+    }
     if (what === 'maglev') return bothListed(cilium.maglev, cilium.format.maglev, true);
     if (what === 'socknat') return bothListed(cilium.sockRevNat, cilium.format.sockRevNat, true);
     if (what === 'lb' || what === 'revnat') {

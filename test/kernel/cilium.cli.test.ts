@@ -68,6 +68,7 @@ describeKernel('bpfscope cilium', () => {
     // 1.18 prints the IPv4 id in host order; 1.17 (the version asked for) as Go read the be16.
     const frag = cli('cilium', 'frag', '--bpffs', node.bpffs);
     expect(frag.stdout).toBe('ID     PROTO   SOURCE ADDRESS:PORT   DEST ADDRESS:PORT\n4660   UDP     10.3.0.115:10656      203.0.113.1:13568\n');
+    expect(frag.stderr).toBe(''); // both maps: nothing skipped
     expect(cli('cilium', 'frag', '--bpffs', node.bpffs, '--version', '1.17').stdout).toMatch(/^ID +PROTO .*\n13330 +UDP +10\.3\.0\.115:10656 +203\.0\.113\.1:13568\n$/);
     expect(JSON.parse(cli('cilium', 'frag', '--bpffs', node.bpffs, '--json').stdout)).toEqual([...await cilium.frag(read)]);
   });
@@ -123,9 +124,10 @@ describeKernel('bpfscope cilium', () => {
     // skips the maps it cannot open (where egress or srv6 would exit 4).
     expect(cli('cilium', 'maglev', '--bpffs', bpffs)).toEqual({ code: 0, stderr: '', stdout: 'SVC ID   LOOKUP TABLE\n' });
     expect(cli('cilium', 'socknat', '--bpffs', bpffs)).toEqual({ code: 0, stderr: '', stdout: 'Socket Cookie   Backend -> Frontend\n' });
-    // Nor the ip-masq-agent's maps, nor (1.18+) the fragment maps: cilium-dbg dumps those it opens, none.
+    // Nor the ip-masq-agent's maps, nor (1.18+) the fragment maps: cilium-dbg dumps those it opens,
+    // none (and, for the fragment maps, says which it skips).
     expect(cli('cilium', 'ipmasq', '--bpffs', bpffs)).toEqual({ code: 0, stdout: '', stderr: 'No entries found.\n' });
-    expect(cli('cilium', 'frag', '--bpffs', bpffs)).toEqual({ code: 0, stdout: '', stderr: 'No entries found.\n' });
+    expect(cli('cilium', 'frag', '--bpffs', bpffs)).toEqual({ code: 0, stdout: '', stderr: "IPv4 map doesn't exist, skipping\nIPv6 map doesn't exist, skipping\nNo entries found.\n" });
     expect(cli('cilium', 'frag', '--bpffs', bpffs, '--version', '1.17').code).not.toBe(0);
   });
 });
