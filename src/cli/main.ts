@@ -159,7 +159,8 @@ function printCiliumDbg<R>(ctx: Context, records: R[], format: (records: R[]) =>
   if (ctx.json) return ctx.out(toJson(records));
   const text = format(records);
   if (text === NO_ENTRIES) process.stderr.write(text);
-  else ctx.out(text.slice(0, -1)); // out() ends the line itself
+  // No text (nat retries without either map) prints nothing, not the empty line out() would end.
+  else if (text !== '') ctx.out(text.slice(0, -1)); // out() ends the line itself
 }
 
 /** A `bpfscope cilium` command that prints one map's records as its formatter does. */

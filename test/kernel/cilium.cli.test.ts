@@ -160,6 +160,8 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     const buckets = (set: Record<number, number>) => Array.from({ length: 33 }, (_, k) => `${k}:\t${set[k] ?? 0}\n`).join('');
     expect(cli('cilium', 'nat', 'retries', '--bpffs', node.bpffs)).toEqual({ code: 0, stderr: '', stdout: buckets({ 0: 200, 1: 7, 32: 2 }) });
     expect(cli('cilium', 'nat', 'retries', '--bpffs', node.bpffs).stdout).toBe(cilium.format.natRetries(await cilium.natRetries(read)));
+    // Neither map (none before 1.18; an empty directory as the bpffs): nothing on stdout, as cilium-dbg, which only says on stderr that it skips each.
+    expect(cli('cilium', 'nat', 'retries', '--bpffs', stateDir(), '--version', '1.17')).toEqual({ code: 0, stderr: '', stdout: '' });
     expect(cli('cilium', 'nat', 'later', '--bpffs', node.bpffs).code).toBe(2);
     // cilium-dbg bpf config list: the fake node's boot time as UTimeOffset, no heartbeat yet.
     const btime = BigInt(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
