@@ -54,6 +54,8 @@ export function decodeNatRetries(keys: Buffer, values: Buffer, count: number, op
   const family: IpFamily = rest.map === NAT_RETRIES6_LAYOUTS[0].map ? 6 : 4;
   const cpus = givenCpus ?? (count > 0 ? values.length / (count * SLOT) : 1);
   if (!Number.isInteger(cpus) || cpus < 1) throw new RangeError(`nat retries values: ${values.length} bytes are not ${count} entries × CPUs × ${SLOT}`);
+  // A given cpus must fit the values too: decodePairs checks one value per entry, not every CPU's slot.
+  if (values.length < count * cpus * SLOT) throw new RangeError(`nat retries values: ${values.length} bytes hold fewer than ${count} entries × ${cpus} CPUs × ${SLOT}`);
   const table = family === 4 ? NAT_RETRIES_LAYOUTS : NAT_RETRIES6_LAYOUTS;
   const { keys: ks, used } = decodePairs<{ retries: number }, never>('nat retries', table, keys, values, count, { ...rest, valueSize: rest.valueSize ?? COUNT.size }, cpus * SLOT);
   return withLayout(ks.map(({ retries }, i): NatRetriesRecord => {

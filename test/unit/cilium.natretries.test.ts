@@ -20,6 +20,8 @@ describe('cilium nat retries', () => {
     const six = cilium.decode.natRetries(u32s(5), slots([1, 2, 3]), 1, { map: 'cilium_snat_v6_alloc_retries' });
     expect([...six]).toEqual([{ family: 6, retries: 5, count: 6, perCpu: [1, 2, 3] }]);
     expect(() => cilium.decode.natRetries(u32s(0), Buffer.alloc(12), 1)).toThrow(RangeError);
+    // A cpus the values are too short for: our message, not Buffer's offset error.
+    expect(() => cilium.decode.natRetries(u32s(0), slots([1, 2]), 1, { cpus: 3 })).toThrow(/hold fewer than 1 entries × 3 CPUs × 8/);
   });
 
   it('encodes what it decodes, CPUs left out as 0', () => {
