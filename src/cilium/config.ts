@@ -11,8 +11,9 @@
 //   - UTimeOffset: the Unix time of boot in 512 ns units (pkg/datapath/linux/utime), which the
 //     datapath adds to ktime_get_ns() >> 9 for wall-clock expiries (the auth map's);
 //   - AgentLiveness: the agent's CLOCK_MONOTONIC in ns (bpf.GetMtime), written every
-//     --agent-liveness-update-interval (1 s; pkg/datapath/agentliveness); the L2 responder stops
-//     answering once it is older than the L2 announcement lease (bpf/lib/l2_responder.h).
+//     --agent-liveness-update-interval (1 s; pkg/datapath/agentliveness); the responder for L2
+//     announcements stops answering ARP for service IPs once it is older than the lease (bpf_host.c
+//     up to 1.18, bpf/lib/l2_responder.h after).
 // cilium-dbg looks the two up by index (pkg/maps/configmap, cilium-dbg/cmd/bpf_config_list.go, the
 // same at every anchor). Not in cilium-maps.md.
 import { defineLayout } from '../layout';

@@ -241,9 +241,9 @@ export function judge(r: Omit<PodReport, 'findings'>): Finding[] {
 
   // The agent.
   if (r.agentLiveness === null) {
-    add('info', 'agent-liveness-unset', 'cilium_runtime_config has no AgentLiveness: no agent has written its heartbeat (the L2 responder does not answer)');
+    add('info', 'agent-liveness-unset', 'cilium_runtime_config has no AgentLiveness: no agent has written its heartbeat (with L2 announcements on, the datapath answers no ARP for service IPs)');
   } else if (r.agentLiveness && r.agentLiveness.ageMs > AGENT_LIVENESS_LIMIT_MS) {
-    add('warning', 'agent-not-alive', `the agent's last heartbeat (AgentLiveness, written every second while it runs) is ${livenessAge(r.agentLiveness.ageMs)} old: it is down or stuck, its maps are not being updated, and the L2 responder has stopped answering`);
+    add('warning', 'agent-not-alive', `the agent's last heartbeat (AgentLiveness, written every second while it runs) is ${livenessAge(r.agentLiveness.ageMs)} old: it is down or stuck, and its maps are not being updated (with L2 announcements on, the datapath has stopped answering ARP for service IPs)`);
   }
   return out;
 }

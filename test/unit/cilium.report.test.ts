@@ -197,7 +197,7 @@ describe('the findings of a report', () => {
       ['error', 'no cil_from_container on lxcb56ea4219379 ingress (tcx, tc or netkit peer): packets from the pod bypass Cilium (attached: other_prog)'],
       ['error', 'no ipcache entry for 10.3.0.115; it falls under 10.3.0.0/16 (identity 2 world)'],
       ['info', 'the node dropped 12 packets: Policy denied'],
-      ['warning', "the agent's last heartbeat (AgentLiveness, written every second while it runs) is 42.0 s old: it is down or stuck, its maps are not being updated, and the L2 responder has stopped answering"],
+      ['warning', "the agent's last heartbeat (AgentLiveness, written every second while it runs) is 42.0 s old: it is down or stuck, and its maps are not being updated (with L2 announcements on, the datapath has stopped answering ARP for service IPs)"],
     ]);
   });
 });
