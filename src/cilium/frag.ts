@@ -15,6 +15,7 @@
 // Read from bpf/lib/ipv4.h, bpf/lib/ipv6.h and pkg/maps/fragmap/fragmap.go.
 import { defineLayout, type Decoded } from '../layout';
 import { decodeFamilyPairs, encodePairs, familyRow, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { swap16 } from './lb';
 import { protocolName } from './tables';
 import { columns, goIpText } from './text';
 import { formatVersion, withLayout, type CiliumRecords } from './version';
@@ -79,9 +80,6 @@ const LIST_SINCE = 17;
 const HOST_ORDER_ID_SINCE = 18;
 /** The first version that prints addresses as netip.Addr (IPv4-mapped IPv6 undotted). */
 const NETIP_SINCE = 20;
-
-/** A big-endian u16 as Go reads it into a uint16 on a little-endian host. */
-const swap16 = (value: number) => ((value & 0xff) << 8) | (value >>> 8);
 
 /**
  * `cilium-dbg bpf frag list`: Go's tabwriter over ID, PROTO, SOURCE ADDRESS:PORT and DEST

@@ -64,7 +64,10 @@ const ALGORITHM_SINCE = 17;
 /** flags2's SVC_FLAG_L7LOADBALANCER: the service entry's u32 is the L7 proxy port (every version). */
 const SVC_FLAG_L7_LOADBALANCER = 0x04;
 
-/** A u16 as the other byte order reads it: the L7 proxy port sits in the u32's low bytes in network order. */
+/**
+ * A u16 as the other byte order reads it: the L7 proxy port sits in the u32's low bytes in network
+ * order, and cilium-dbg prints be16 fields read as host-order uint16s (frag, socknat).
+ */
 export function swap16(value: number): number {
   return ((value & 0xff) << 8) | ((value >>> 8) & 0xff);
 }

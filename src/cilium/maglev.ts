@@ -21,7 +21,7 @@
 // (pkg/loadbalancer/maps/lbmaps.go allMaps), the tables filled for Maglev services only.
 import { defineLayout } from '../layout';
 import { checkOptions } from '../validate';
-import { checkBuffers, checkFamily, DECODE_OPTIONS, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { checkBuffers, DECODE_OPTIONS, familyRow, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { REV_NAT_KEY } from './lb';
 import { tablePrinter } from './text';
 import { chooseLayout, parseVersion, withLayout, type CiliumRecords } from './version';
@@ -97,8 +97,7 @@ export function decodeMaglev(keys: Buffer, tables: Buffer, count: number, option
  * has the same size, as the agent's one table size gives them.
  */
 export function encodeMaglev(entries: readonly Pick<MaglevRecord, 'revNatIndex' | 'backendIds'>[], options: { version?: string; family?: IpFamily } = {}): PackedEntries {
-  const { family = 4, ...rest } = options;
-  const row = rowFor(checkFamily(family) === 4 ? MAGLEV_LAYOUTS : MAGLEV6_LAYOUTS, encodeVersion(rest, 'cilium maglev encode options'));
+  const { row } = familyRow({ 4: MAGLEV_LAYOUTS, 6: MAGLEV6_LAYOUTS }, options, 'cilium maglev encode options');
   const entriesPerTable = entries[0]?.backendIds.length ?? MAGLEV_DEFAULT_TABLE_SIZE;
   const uneven = entries.find((e) => !Array.isArray(e.backendIds) || e.backendIds.length !== entriesPerTable || entriesPerTable === 0);
   if (uneven) throw new RangeError(`cilium.encode.maglev: every table must hold the same number (> 0) of backend ids; service ${uneven.revNatIndex} has ${uneven.backendIds?.length}, the first ${entriesPerTable}`);

@@ -17,7 +17,7 @@
 // The maps exist in every version (bpf_sock.c defines them; 1.18 under their own names where
 // older versions went through LB4_REVERSE_NAT_SK_MAP); `cilium-dbg bpf socknat list` only from 1.18.
 import { defineLayout, type Decoded } from '../layout';
-import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
+import { decodeFamilyPairs, encodePairs, familyRow, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { addressOf, swap16 } from './lb';
 import { goIpText, tablePrinter } from './text';
 import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type WithPrototype } from './version';
@@ -74,8 +74,7 @@ export function decodeSockRevNat(keys: Buffer, values: Buffer, count: number, op
 
 /** Packs entries of one family (`family: 6` for the IPv6 map). */
 export function encodeSockRevNat(entries: readonly SockRevNatRecord[], options: { version?: string; family?: IpFamily } = {}): PackedEntries {
-  const { family = 4, ...rest } = options;
-  const row = rowFor(checkFamily(family) === 6 ? SOCK_REV_NAT6_LAYOUTS : SOCK_REV_NAT_LAYOUTS, encodeVersion(rest, 'cilium sockRevNat encode options'));
+  const { row } = familyRow({ 4: SOCK_REV_NAT_LAYOUTS, 6: SOCK_REV_NAT6_LAYOUTS }, options, 'cilium sockRevNat encode options');
   return encodePairs(row, entries.map(({ cookie, backendAddress, backendPort, ...value }) => [{ cookie, backendAddress, backendPort }, value] as const));
 }
 
