@@ -246,7 +246,7 @@ class ListNetnsHoldersTask : public Task {
       Row("net", pid, net.st_ino);
       table_.Number(netns_col::k_dev, static_cast<double>(net.st_dev));
     }
-    if (threads_) ReadThreads(proc, base, pid, leader ? &net : nullptr);
+    if (threads_) ReadThreads(proc, base, pid, leader ? net.st_ino : 0);
     uint64_t mntns = NsInode(ReadLinkAt(proc, (base + "/ns/mnt").c_str()), "mnt");
     if (mntns != 0 && mntns != own_mntns_ && !mntns_read_.count(mntns)) {
       if (std::optional<std::string> lines = NsfsMountLines(proc, (base + "/mountinfo").c_str())) {
@@ -272,9 +272,9 @@ class ListNetnsHoldersTask : public Task {
   // A thread enters a namespace alone with setns or unshare (Go's netns.Do on a locked OS thread, a
   // CNI plugin mid-call); while it is there, and once the namespace's name is gone, its
   // /proc/PID/task/TID/ns/net may be all that holds it. Rows for the threads whose namespace is not
-  // the first thread's (every thread's, when the first has exited: a zombie leader has none).
+  // the first thread's, `first` (0: every thread's, when the first has exited: a zombie leader has none).
   // /proc/PID/task links 2 + its threads, so a single-threaded process costs one stat.
-  void ReadThreads(int proc, const std::string& base, uint32_t pid, const struct stat* first) {
+  void ReadThreads(int proc, const std::string& base, uint32_t pid, uint64_t first) {
     std::string tasks = base + "/task";
     struct stat dir {};
     if (::fstatat(proc, tasks.c_str(), &dir, 0) != 0 || dir.st_nlink <= 3) return;
@@ -285,7 +285,7 @@ class ListNetnsHoldersTask : public Task {
       if (tid <= 0 || tid == pid) continue;
       // The link's text names the inode without opening the namespace (a stat would follow it).
       uint64_t inode = NsInode(ReadLinkAt(::dirfd(tids.get()), (std::string(entry->d_name) + "/ns/net").c_str()), "net");
-      if (inode == 0 || (first != nullptr && inode == first->st_ino)) continue;
+      if (inode == 0 || inode == first) continue;
       Row("thread", pid, inode);
       table_.Number(netns_col::k_tid, static_cast<double>(tid));
       table_.Number(netns_col::k_dev, static_cast<double>(nsfs_dev_));
