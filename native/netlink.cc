@@ -487,7 +487,8 @@ class NsidsTask : public Task {
     Rtnl nl;
     if (!nl.Open(failure)) return false;
     for (const std::string& path : paths_) {
-      Fd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      Failure unopened;  // a namespace that is gone, or a path that names none, has no nsid
+      Fd ns = netns::OpenNetns(path, unopened);
       if (!ns.valid()) {
         nsids_.push_back(std::nullopt);
         continue;

@@ -4,15 +4,28 @@
 #include <linux/magic.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <string_view>
 #include <system_error>
 #include <thread>
 
 #include "addon.h"
+
+// Linux 5.3 and 5.6, the same number on every architecture; libc headers older than them lack the names.
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
 
 namespace bpfscope::netns {
 
@@ -56,33 +69,72 @@ std::string NotNetns(int fd) {
                : "not a network namespace";
 }
 
+// The pid and fd a path /proc/PID/fd/FD names (PID may be "self"), digits as /proc spells them:
+// the one path to a socket a process holds.
+bool ProcFdOf(std::string_view path, pid_t* pid, int* fd) {
+  auto number = [](std::string_view digits, long* out) {
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string_view::npos) return false;
+    *out = std::stol(std::string(digits));
+    return true;
+  };
+  constexpr std::string_view kProc = "/proc/", kFd = "/fd/";
+  if (path.substr(0, kProc.size()) != kProc) return false;
+  path.remove_prefix(kProc.size());
+  size_t slash = path.find('/');
+  if (slash == std::string_view::npos || path.substr(slash, kFd.size()) != kFd) return false;
+  long p = ::getpid(), f;
+  if (!number(path.substr(slash + kFd.size()), &f) || (path.substr(0, slash) != "self" && !number(path.substr(0, slash), &p)) || p == 0) return false;
+  *pid = static_cast<pid_t>(p);
+  *fd = static_cast<int>(f);
+  return true;
+}
+
+// The namespace a socket was made in, the socket named by `path` and open as O_PATH at `at`: open()
+// of a socket through /proc fails (ENXIO), so SIOCGSKNS asks a copy taken from its process. The copy
+// is checked to be that same socket: the process may have closed the fd and put another file at
+// its number meanwhile.
+Fd SocketNetns(const std::string& path, int at, Failure& failure) {
+  std::string object = "netns " + path;
+  pid_t pid;
+  int fd;
+  if (!ProcFdOf(path, &pid, &fd)) {
+    failure.Set(EINVAL, "setns", object, "not a network namespace: a socket, whose namespace is reached only as /proc/PID/fd/FD");
+    return Fd();
+  }
+  Fd pidfd = OpenPidfd(pid);
+  if (!pidfd.valid()) {
+    int err = errno;
+    failure.Set(err, "pidfd_open", object, err == ESRCH ? "the process is gone" : std::string());
+    return Fd();
+  }
+  Fd socket = CopyFdOf(pidfd.get(), fd);
+  struct stat named {}, copy {};
+  if (!socket.valid()) {
+    int err = errno;
+    failure.Set(err, "pidfd_getfd", object, err == EBADF || err == ESRCH ? "the socket or its process is gone" : std::string());
+    return Fd();
+  }
+  if (::fstat(at, &named) != 0 || ::fstat(socket.get(), &copy) != 0 || named.st_ino != copy.st_ino || named.st_dev != copy.st_dev) {
+    failure.Set(ENOENT, "pidfd_getfd", object, "the socket is gone: another file is at its fd now");
+    return Fd();
+  }
+  Fd ns(::ioctl(socket.get(), SIOCGSKNS));
+  if (!ns.valid()) failure.Set(errno, "SIOCGSKNS", object);
+  return ns;
+}
+
 // Enters the job's namespace on the calling (dedicated) thread.
 bool Enter(const Target& target, Failure& failure) {
   if (target.fresh) {
     if (::unshare(CLONE_NEWNET) != 0) return failure.Set(errno, "unshare", "new network namespace");
     return true;
   }
-  std::string object = "netns " + target.path;
-  // The file is looked at (O_PATH) before it is opened, since opening is not harmless for every
-  // file a caller may name: open() of a FIFO waits for a writer, holding this thread, one of the
-  // kMaxThreads, and the process's exit for ever; a device runs its driver's open (a watchdog
-  // starts counting down).
-  Fd at(::open(target.path.c_str(), O_PATH | O_CLOEXEC));
-  if (!at.valid()) {
-    int err = errno;
-    return failure.Set(err, "open netns", object, err == ENOENT ? "the process or namespace is gone" : std::string());
-  }
-  struct statfs fs {};
-  if (::fstatfs(at.get(), &fs) != 0) return failure.Set(errno, "fstatfs", object);
-  // Not nsfs: what setns would refuse, refused as setns would.
-  if (fs.f_type != NSFS_MAGIC) return failure.Set(EINVAL, "setns", object, NotNetns(at.get()));
-  // setns takes no O_PATH descriptor: the same file is opened through it, whatever the path names by now.
-  Fd ns(::open(("/proc/thread-self/fd/" + std::to_string(at.get())).c_str(), O_RDONLY | O_CLOEXEC));
-  if (!ns.valid()) return failure.Set(errno, "open netns", object);
+  Fd ns = OpenNetns(target.path, failure);
+  if (!ns.valid()) return false;
   // EINVAL here: an nsfs file of another kind of namespace.
   if (::setns(ns.get(), CLONE_NEWNET) != 0) {
     int err = errno;
-    return failure.Set(err, "setns", object, err == EINVAL ? "not a network namespace" : std::string());
+    return failure.Set(err, "setns", "netns " + target.path, err == EINVAL ? "not a network namespace" : std::string());
   }
   return true;
 }
@@ -257,12 +309,63 @@ Napi::Value WaitInNetns(const Napi::CallbackInfo& info) {
       [](Napi::Env env) { return env.Undefined(); });
 }
 
+// netnsId(path) → { dev, ino } of the namespace a path leads to (OpenNetns): for a socket's
+// /proc/PID/fd/FD, a stat would give the socket's own inode.
+Napi::Value NetnsId(const Napi::CallbackInfo& info) {
+  std::string path;
+  if (!ArgString(info, 0, &path) || path.empty() || path.find('\0') != std::string::npos) return ThrowType(info.Env(), "netnsId(path)");
+  auto id = std::make_shared<struct stat>();
+  return RunAsync(
+      info.Env(),
+      [path, id](Failure& failure) {
+        Fd ns = OpenNetns(path, failure);
+        return ns.valid() && (::fstat(ns.get(), id.get()) == 0 || failure.Set(errno, "fstat", "netns " + path));
+      },
+      [id](Napi::Env env) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("dev", static_cast<double>(id->st_dev));
+        o.Set("ino", static_cast<double>(id->st_ino));
+        return o;
+      });
+}
+
 }  // namespace
 
 // The environment is going away with calls still queued: they have no thread or thread-safe
 // function yet, and no JS is left to see their promises.
 Slots::~Slots() {
   for (Job* job : waiting) delete job;
+}
+
+Fd OpenPidfd(pid_t pid) { return Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); }
+
+Fd CopyFdOf(int pidfd, int fd) { return Fd(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, fd, 0))); }
+
+Fd OpenNetns(const std::string& path, Failure& failure) {
+  std::string object = "netns " + path;
+  // The file is looked at (O_PATH) before it is opened, since opening is not harmless for every
+  // file a caller may name: open() of a FIFO waits for a writer, holding this thread, one of the
+  // kMaxThreads, and the process's exit for ever; a device runs its driver's open (a watchdog
+  // starts counting down).
+  Fd at(::open(path.c_str(), O_PATH | O_CLOEXEC));
+  struct statfs fs {};
+  if (!at.valid()) {
+    int err = errno;
+    failure.Set(err, "open netns", object, err == ENOENT ? "the process or namespace is gone" : std::string());
+  } else if (::fstatfs(at.get(), &fs) != 0) {
+    failure.Set(errno, "fstatfs", object);
+  } else if (fs.f_type == SOCKFS_MAGIC) {
+    return SocketNetns(path, at.get(), failure);
+  } else if (fs.f_type != NSFS_MAGIC) {
+    // Not nsfs: what setns would refuse, refused as setns would.
+    failure.Set(EINVAL, "setns", object, NotNetns(at.get()));
+  } else {
+    // setns takes no O_PATH descriptor: the same file is opened through it, whatever the path names by now.
+    Fd ns(::open(("/proc/thread-self/fd/" + std::to_string(at.get())).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns.valid()) failure.Set(errno, "open netns", object);
+    return ns;
+  }
+  return Fd();
 }
 
 bool ArgTarget(const Napi::CallbackInfo& info, size_t i, Target* out) {
@@ -286,6 +389,7 @@ Napi::Value Run(Napi::Env env, const Target& target, std::unique_ptr<Task> task)
 }
 
 void Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("netnsId", Napi::Function::New(env, NetnsId, "netnsId"));
   Napi::Object fixtures = exports.Get("fixtures").As<Napi::Object>();
   fixtures.Set("createNetns", Napi::Function::New(env, CreateNetns, "createNetns"));
   fixtures.Set("deleteNetns", Napi::Function::New(env, DeleteNetns, "deleteNetns"));

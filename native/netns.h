@@ -3,6 +3,8 @@
 // neither the main thread nor libuv's pool threads ever change namespace.
 #pragma once
 
+#include <sys/types.h>
+
 #include <deque>
 #include <memory>
 #include <string>
@@ -13,7 +15,7 @@ namespace bpfscope::netns {
 
 // Where a task runs. An empty path means the caller's own namespace (libuv's pool).
 struct Target {
-  std::string path;    // /proc/PID/ns/net, /var/run/netns/NAME or any nsfs file
+  std::string path;    // /proc/PID/ns/net, /var/run/netns/NAME, any nsfs file or a socket's /proc/PID/fd/FD
   bool fresh = false;  // unshare(CLONE_NEWNET) instead: a new, empty namespace (fixtures only)
 };
 
@@ -31,6 +33,19 @@ struct Slots {
   size_t running = 0;
   std::deque<Job*> waiting;
 };
+
+// A pidfd of process `pid` (pidfd_open, Linux 5.3); invalid with errno set when it cannot be had.
+Fd OpenPidfd(pid_t pid);
+
+// A copy, in this process, of fd `fd` of the process `pidfd` names (pidfd_getfd, Linux 5.6). It
+// needs ptrace attach access to that process; invalid with errno set when refused or gone.
+Fd CopyFdOf(int pidfd, int fd);
+
+// The network namespace a path names, open for setns() or NETNSA_FD: an nsfs file, or, for a
+// /proc/PID/fd/FD that is a socket, the namespace the socket was made in (SIOCGSKNS on a copy of
+// it), which a socket alone may keep alive. Anything else is refused without being opened (see
+// Enter in netns.cc); invalid with `failure` set then, its object "netns PATH".
+Fd OpenNetns(const std::string& path, Failure& failure);
 
 // Reads argument `i`: undefined/null → own namespace, a string → that nsfs path.
 // Returns false (with a TypeError pending) for anything else.

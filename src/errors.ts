@@ -38,6 +38,9 @@ const CAPABILITY_BY_OP: Record<string, string> = {
   // mode), which root in the process's user namespace passes unless an LSM (Yama, SELinux) says no.
   'open netns': 'ptrace read access to the process: CAP_SYS_PTRACE in its user namespace, or its uid while it is dumpable',
   open: 'read and search permission on the path (or CAP_DAC_READ_SEARCH)',
+  // A socket's namespace is asked of a copy of the socket, taken from its process as a debugger would.
+  pidfd_getfd: 'ptrace attach access to the process: CAP_SYS_PTRACE in its user namespace (and a Yama ptrace_scope below 3)',
+  SIOCGSKNS: "CAP_NET_ADMIN in the user namespace that owns the socket's network namespace",
   RTM_NEWLINK: 'CAP_NET_ADMIN',
   RTM_SETLINK: 'CAP_NET_ADMIN',
   RTM_DELLINK: 'CAP_NET_ADMIN',

@@ -133,7 +133,7 @@ export {
   type ClockMode as CiliumClockMode,
   type ClockOptions as CiliumClockOptions,
 } from './cilium';
-export { listNetns, netnsPath, NETNS_DIR, type ListNetnsOptions, type NetnsFd, type NetnsForeignMount, type NetnsInfo, type NetnsRef, type NetnsThread } from './netns';
+export { listNetns, netnsPath, NETNS_DIR, type ListNetnsOptions, type NetnsFd, type NetnsForeignMount, type NetnsInfo, type NetnsRef, type NetnsSocket, type NetnsThread } from './netns';
 export {
   listInterfaces,
   listAddresses,

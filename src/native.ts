@@ -87,8 +87,10 @@ export interface NativeBinding {
   openPinned(path: string): Promise<NativePinnedSet>;
   /** One row per BPF fd of every process (src/holders.ts), and the pids whose fds could not be read. */
   listHolders(): Promise<{ table: NativeTable; unreadable: number[] }>;
-  /** What holds network namespaces: each process's own, other mount namespaces' nsfs mounts, and with `fds` processes' fds on one (src/netns.ts). */
-  listNetnsHolders(fds: boolean, threads: boolean): Promise<NativeTable>;
+  /** What holds network namespaces: each process's own, other mount namespaces' nsfs mounts, and with `fds`, `threads`, `sockets` processes' fds on one, threads in one, sockets made in one (src/netns.ts). */
+  listNetnsHolders(fds: boolean, threads: boolean, sockets: boolean): Promise<NativeTable>;
+  /** The (dev, inode) of the namespace an nsfs path or a socket's /proc/PID/fd/FD leads to. */
+  netnsId(path: string): Promise<{ dev: number; ino: number }>;
   /** Programs attached to a cgroup (or a tree of them), with their info and every link (src/cgroups.ts). */
   cgroupQuery(path: string, attachTypes: number[], effective: boolean, recursive: boolean): Promise<{ attachments: NativeTable; programs: NativeTable; links: NativeTable }>;
   listPinned(root: string): Promise<NativePinnedSet>;

@@ -108,7 +108,7 @@ export async function findPeer(options?: FindPeerOptions): Promise<FindPeerResul
   }
   if (!peerNs) {
     throw enodev(`peer of ${local.name} (ifindex ${peerIfindex}, nsid ${local.linkNetnsId ?? 'none'})`,
-      'no namespace found with that nsid: it may have just been deleted, or be held where listNetns() does not look (only by a socket)');
+      'no namespace found with that nsid: it may have just been deleted, or be held where listNetns() does not look (only by the kernel, or by processes whose fds the caller may not read)');
   }
   const peerPath = peerNs.current ? undefined : peerNs.path;
   const found = await rawAttachments(peerPath, peerIfindex).catch((err: unknown) => {

@@ -10,7 +10,7 @@ import { MAX_INTERVAL_MS, sleepUnlessAborted } from '../map-watch';
 import { findLinkDevices, listAttachments, type LinkDevice } from '../attachments';
 import { listCgroupAttachments } from '../cgroups';
 import { listAddresses, listInterfaces, listRoutes, nameMap, type InterfaceInfo } from '../interfaces';
-import { listNetns, type NetnsInfo, type NetnsRef } from '../netns';
+import { listNetns, type NetnsInfo, type NetnsRef, type NetnsSocket } from '../netns';
 import { findPeer } from '../peers';
 import { resolveContainer } from '../containers';
 import { getLink, listLinks, type LinkInfo } from '../links';
@@ -49,7 +49,8 @@ const USAGE = `usage: bpfscope [command] [--json]
                           BPF programs on a cgroup (default: the cgroup2 root), or on every cgroup
                           below it (bpftool cgroup show / tree); --effective adds inherited ones
   if [--netns REF]        interfaces with their addresses (ip -d addr)
-  netns                   every network namespace, with names, pids and nsid
+  netns [--sockets]       every network namespace, with names, pids, nsid and what else holds it;
+                          --sockets asks every process's sockets too (a copy of each: CAP_SYS_PTRACE)
   demo [--version V]      the walkthrough on a fake Cilium node built in namespaces, then removed
   peer <pid|container-id> [ifname]
                           the veth peer of a pod's interface (default eth0) and the BPF on it
@@ -116,7 +117,7 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   net: { usage: 'net [--netns REF]', options: ['netns'], maxWords: 0 },
   cgroup: { usage: 'cgroup [path] [--tree] [--effective]', options: ['tree', 'effective'], maxWords: 1 },
   if: { usage: 'if [--netns REF]', options: ['netns'], maxWords: 0 },
-  netns: { usage: 'netns', options: [], maxWords: 0 },
+  netns: { usage: 'netns [--sockets]', options: ['sockets'], maxWords: 0 },
   demo: { usage: 'demo [--version V]', options: ['version', 'cilium-version'], maxWords: 0 },
   peer: { usage: 'peer <pid|container-id> [ifname]', options: [], maxWords: 2 },
   explain: { usage: 'explain <pid|container-id|ip> [--version V] [--bpffs DIR]', options: CILIUM_READ_OPTIONS, maxWords: 1 },
@@ -376,8 +377,8 @@ const commands: Record<string, Command> = {
     );
   },
 
-  async netns(_args, ctx) {
-    const all = await listNetns();
+  async netns({ options }, ctx) {
+    const all = await listNetns({ sockets: options.sockets === true });
     print(ctx, all, () => table(['inode', 'nsid', 'names', 'pids', 'current', 'also held by'], all.map((n) => [
       n.inode, n.nsid, n.names, n.pids.slice(0, 8).join(',') + (n.pids.length > 8 ? ',…' : ''), n.current ? 'yes' : '', heldBy(n),
     ])));
@@ -593,8 +594,8 @@ function peerText(i: InterfaceInfo, names: Map<number, string>): string | undefi
 
 /**
  * What holds a namespace besides its names and processes: its mounts, those of other mount
- * namespaces (`PATH in mnt:[INODE]`, the path as that namespace sees it), fds (`fd N of PID`) and
- * threads (`thread TID of PID`).
+ * namespaces (`PATH in mnt:[INODE]`, the path as that namespace sees it), fds (`fd N of PID`),
+ * threads (`thread TID of PID`) and sockets (`udp socket fd N of PID`, as ss names them).
  */
 function heldBy(n: NetnsInfo): string[] {
   return [
@@ -602,7 +603,22 @@ function heldBy(n: NetnsInfo): string[] {
     ...n.foreignMounts.map((m) => `${m.mountPoint} in mnt:[${m.mntns}]`),
     ...(n.fds ?? []).map((f) => `fd ${f.fd} of ${f.pid}`),
     ...(n.threads ?? []).map((t) => `thread ${t.tid} of ${t.pid}`),
+    ...(n.sockets ?? []).map((k) => `${socketKind(k)} socket fd ${k.fd} of ${k.pid}`),
   ];
+}
+
+/** A socket's kind as `ss` names its tables (tcp, udp, raw, u_str, nl, p_raw…), else its numbers. */
+function socketKind({ family, type, protocol }: NetnsSocket): string {
+  const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16, AF_PACKET = 17, SOCK_RAW = 3;
+  // IPPROTO_ICMP and IPPROTO_ICMPV6 in a datagram socket: a ping socket.
+  const inet: Record<number, string> = { 6: 'tcp', 17: 'udp', 132: 'sctp', 1: 'icmp', 58: 'icmp6' };
+  const unix: Record<number, string> = { 1: 'u_str', 2: 'u_dgr', 5: 'u_seq' };
+  let kind: string | undefined;
+  if (family === AF_INET || family === AF_INET6) kind = type === SOCK_RAW ? 'raw' : inet[protocol];
+  else if (family === AF_UNIX) kind = unix[type];
+  else if (family === AF_NETLINK) kind = 'nl';
+  else if (family === AF_PACKET) kind = type === SOCK_RAW ? 'p_raw' : 'p_dgr';
+  return kind ?? `family ${family} type ${type} protocol ${protocol}`;
 }
 
 /** The host at a glance: interfaces with their peers and BPF, programs by type, maps by type. */
@@ -851,7 +867,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   try {
     // --version takes the Cilium version; alone, it asks for bpfscope's, as in most commands.
     if (argv.length === 1 && argv[0] === '--version') argv = ['version'];
-    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs', 'state-dir'], ['json', 'help', 'btf', 'inner', 'effective', 'tree', 'time-diff']);
+    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs', 'state-dir'], ['json', 'help', 'btf', 'inner', 'effective', 'tree', 'time-diff', 'sockets']);
     const ctx: Context = { json: Boolean(args.options.json), out };
     const [name, ...rest] = args.positionals;
     if (args.options.help || name === 'help') {

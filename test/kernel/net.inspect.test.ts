@@ -1,5 +1,5 @@
 // The network view against ip, tc, bpftool and ethtool on a small world of pods in namespaces.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -635,19 +635,53 @@ describeKernel('network view', () => {
     expect(found.peer).toMatchObject({ name: 't0', ifindex: inside[0].ifindex, netns: { inode, threads: [{ pid, tid }], path } });
   });
 
-  it('says which namespaces it cannot see: one only a socket holds', async () => {
+  it('finds a namespace that only a socket holds, with { sockets: true }, and enters it through /proc/PID/fd/FD', async () => {
     const other = mustNetns();
-    // bash makes a UDP socket in a new namespace, with a veth to `other`, and goes back to this one
-    // as sleep: the socket is all that holds the namespace.
-    const script = `ip link set lo up && ip link add d0 type veth peer name d1 netns ${other} && exec 3<>/dev/udp/127.0.0.1/9 && exec nsenter --net=/proc/${process.pid}/ns/net sleep 600`;
+    const dir = tempDir('bpfscope-socket-');
+    cleanup(() => rmSync(dir, { recursive: true, force: true }));
+    // bash makes a UDP socket in a new namespace, with a veth to `other`, writes down what ss, stat
+    // and ip see there, and goes back to this one as sleep: the socket is all that holds the namespace.
+    const script = [
+      `ip link set lo up && ip link add d0 type veth peer name d1 netns ${other} && exec 3<>/dev/udp/127.0.0.1/9`,
+      `ss -u -4 -a -n -e -H > ${dir}/ss && stat -L -c %i /proc/self/ns/net > ${dir}/ns && ip -j link show d0 > ${dir}/d0`,
+      `exec nsenter --net=/proc/${process.pid}/ns/net sleep 600`,
+    ].join(' && ');
     const pid = await holder(['unshare', '-n', 'bash', '-c', script], runsSleep);
-    expect(readlinkSync(`/proc/${pid}/fd/3`)).toMatch(/^socket:\[\d+\]$/);
+    const socket = Number(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/3`))?.[1]);
+    // ss inside the namespace: the one UDP socket, as `ino:INODE`.
+    expect(readFileSync(`${dir}/ss`, 'utf8')).toMatch(new RegExp(`^ESTAB .* 127\\.0\\.0\\.1:9 +ino:${socket} `));
+    const inode = Number(readFileSync(`${dir}/ns`, 'utf8'));
+    const [d0] = JSON.parse(readFileSync(`${dir}/d0`, 'utf8')) as { ifindex: number; address: string }[];
+    expect(inode).not.toBe(statSync('/proc/self/ns/net').ino);
+
+    const all = await listNetns({ sockets: true });
+    const path = `/proc/${pid}/fd/3`;
+    // AF_INET, SOCK_DGRAM, IPPROTO_UDP.
+    const sockets = [{ pid, fd: 3, inode: socket, family: 2, type: 2, protocol: 17 }];
+    expect(all.filter((ns) => ns.inode === inode)).toEqual([
+      { inode, dev: statSync('/proc/self/ns/net').dev, names: [], pids: [], mounts: [], foreignMounts: [], fds: [], threads: [], sockets, path, current: false },
+    ]);
+    // Only sockets made in another namespace than their process's are listed.
+    expect(all.flatMap((ns) => (ns.sockets ?? []).filter((k) => k.pid === process.pid))).toEqual([]);
+    // Not asked for, not read: the default scan neither lists the namespace nor says it has no sockets.
+    const without = await listNetns();
+    expect(without.some((ns) => ns.inode === inode || ns.sockets !== undefined)).toBe(false);
+    // The path enters the socket's namespace, where ip saw d0.
+    const inside = await listInterfaces({ netns: { path } });
+    expect(inside.find((i) => i.name === 'd0')).toMatchObject({ ifindex: d0.ifindex, mac: d0.address });
+    // From the other end: found by the scan that reads sockets, once the others have no such nsid.
     const [d1] = ipJson<{ link_netnsid?: number }[]>(['link', 'show', 'd1'], other);
     expect(d1.link_netnsid).toBeGreaterThanOrEqual(0);
-    await expect(findPeer({ netns: { name: other }, ifname: 'd1' })).rejects.toMatchObject({
-      code: 'ENODEV',
-      detail: expect.stringContaining('only by a socket'),
+    const found = await findPeer({ netns: { name: other }, ifname: 'd1' });
+    expect(found.peer).toMatchObject({ name: 'd0', ifindex: d0.ifindex, netns: { inode, sockets, path } });
+    // bpfscope netns --sockets names it by the table ss lists it in.
+    const cli = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'dist/cjs/cli/main.js'), 'netns', '--sockets'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(cli.stdout).toMatch(new RegExp(`^${inode} +- +udp socket fd 3 of ${pid}$`, 'm'));
+    // A socket named by any other path, and a socket fd that is closed, are clear errors.
+    await expect(listInterfaces({ netns: { path: `/proc/${pid}/task/${pid}/fd/3` } })).rejects.toMatchObject({
+      code: 'EINVAL', op: 'setns', detail: expect.stringContaining('a socket, whose namespace is reached only as /proc/PID/fd/FD'),
     });
+    await expect(listInterfaces({ netns: { path: `/proc/${pid}/fd/9` } })).rejects.toMatchObject({ code: 'ENOENT', op: 'open netns' });
   });
 
   it('finds a namespace bind-mounted only in another mount namespace, and opens it through /proc/PID/root', async () => {

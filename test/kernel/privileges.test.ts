@@ -47,6 +47,7 @@ const calls = {
   listAddresses: async () => (await b.listAddresses()).length > 0,
   listNeighbors: async () => Array.isArray(await b.listNeighbors()),
   listNetns: async () => Array.isArray(await b.listNetns()),
+  listNetnsSockets: async () => Array.isArray(await b.listNetns({ sockets: true })),
   byName: async () => (await b.listInterfaces({ netns: { name: cfg.netns } })).map((l) => l.name).join(),
   byPid: async () => (await b.listInterfaces({ netns: { pid: cfg.pid } })).length,
   listAttachments: async () => Array.isArray(await b.listAttachments()),
@@ -208,7 +209,8 @@ describeKernel('privileges', () => {
     denied(run, 'byPid', 'EACCES', 'open netns', /CAP_SYS_PTRACE/);
     // The device queries and the link walk run together: whichever is refused first answers.
     denied(run, 'listAttachments', 'EPERM', /^(BPF_PROG_QUERY|BPF_LINK_GET_NEXT_ID)$/, /^CAP_(NET|SYS)_ADMIN$/);
-    for (const call of ['listRoutes', 'listAddresses', 'listNeighbors', 'listNetns', 'findPeer', 'versions']) ok(run, call);
+    // Sockets too: those of processes whose fds nobody may not read are left unasked.
+    for (const call of ['listRoutes', 'listAddresses', 'listNeighbors', 'listNetns', 'listNetnsSockets', 'findPeer', 'versions']) ok(run, call);
     // Every probe is refused (EPERM): none can tell, none says the kernel lacks the feature.
     ok(run, 'probeFeatures', { tcx: null, sched_cls: null, xdp: null, netfilter: null, lpm_trie: null, ringbuf: null });
     denied(run, 'listCgroupAttachments', 'EPERM', 'BPF_PROG_QUERY', /^CAP_(NET|SYS)_ADMIN$/);

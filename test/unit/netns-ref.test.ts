@@ -27,6 +27,7 @@ describe('netnsPath', () => {
 describe('listNetns', () => {
   it('refuses an fds option that is no boolean, and unknown options', async () => {
     await expect(listNetns({ fds: 'no' } as never)).rejects.toThrow(new TypeError('listNetns fds must be a boolean, got string no'));
+    await expect(listNetns({ sockets: 1 } as never)).rejects.toThrow(new TypeError('listNetns sockets must be a boolean, got number 1'));
     await expect(listNetns({ fd: false } as never)).rejects.toThrow(new TypeError("listNetns: unknown option 'fd'"));
     await expect(listNetns(null as never)).rejects.toThrow(new TypeError('listNetns must be an object'));
   });
