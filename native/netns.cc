@@ -108,12 +108,12 @@ Fd SocketNetns(const std::string& path, int at, Failure& failure) {
     return Fd();
   }
   Fd socket = CopyFdOf(pidfd.get(), fd);
-  struct stat named {}, copy {};
   if (!socket.valid()) {
     int err = errno;
     failure.Set(err, "pidfd_getfd", object, err == EBADF || err == ESRCH ? "the socket or its process is gone" : std::string());
     return Fd();
   }
+  struct stat named {}, copy {};
   if (::fstat(at, &named) != 0 || ::fstat(socket.get(), &copy) != 0 || named.st_ino != copy.st_ino || named.st_dev != copy.st_dev) {
     failure.Set(ENOENT, "pidfd_getfd", object, "the socket is gone: another file is at its fd now");
     return Fd();
