@@ -4,6 +4,7 @@
 // dump it into packed buffers and decode with the version's layout.
 import { BpfError } from '../errors';
 import { listMaps, openMap, type BpfMap, type MapInfo } from '../maps';
+import type { MapDump } from '../map-dump';
 import { checkOptions, describe } from '../validate';
 import { checkFamily, type IpFamily, type MapLayout } from './codec';
 import { conntrackMapNames, CT4_LAYOUTS, CT6_LAYOUTS, decodeConntrack, type ConntrackRecord } from './conntrack';
@@ -232,13 +233,20 @@ export async function locate<K extends CiliumMapKind>(kind: K, raw: unknown, wha
   if (locator === undefined) throw new TypeError(`unknown Cilium map kind ${JSON.stringify(kind)}: one of ${Object.keys(LOCATORS).join(', ')}`);
   const { family = 4, bpffs, version } = readOptions<FamilyReadOptions>(raw, locator.perFamily ? ['family'] : [], what);
   const { names, table } = locator.find(version, checkFamily(family));
+  rejectOlder(version, table, names);
+  return { found: await findMap(names, table, bpffs), decode: locator.decode, version };
+}
+
+/**
+ * A map the version does not have is missing (ENOENT, without looking), as on a node without it:
+ * cilium_ipv6_frag_datagrams before 1.18, the multicast maps before 1.16.
+ */
+function rejectOlder(version: string | undefined, table: readonly MapLayout[], names: readonly string[]): void {
   const minor = parseVersion(version);
   const since = Math.min(...table.map((r) => r.since));
   if (minor !== undefined && minor < since) {
-    // A map the version does not have is missing, as on a node without it (cilium_ipv6_frag_datagrams before 1.18).
     throw new BpfError({ errno: 2, code: 'ENOENT', op: 'find map', object: names.join(' or '), description: `Cilium ${versionName(minor)} has no such map (it came with ${versionName(since)})` });
   }
-  return { found: await findMap(names, table, bpffs), decode: locator.decode, version };
 }
 
 /** `cilium-dbg bpf ipcache list`: `cilium_ipcache_v2` (1.18+), else `cilium_ipcache`. */
@@ -317,42 +325,70 @@ export async function readSockRevNat(options?: FamilyReadOptions): Promise<Ciliu
   return readFound(await locate('sockRevNat', options));
 }
 
+/** An entry of a hash of maps, with the inner map it names and that map's entries. */
+interface InnerMapEntry {
+  /** The outer entry's key and value (the inner map's id). */
+  key: Buffer;
+  value: Buffer;
+  info: MapInfo;
+  dump: MapDump;
+}
+
 /**
- * `cilium-dbg bpf lb maglev list`: `cilium_lb4_maglev`, or `cilium_lb6_maglev` with `{ family: 6 }`,
- * each service's table read from the inner map its entry names. An entry whose inner map was freed
- * between the outer dump and its opening (its service removed, or its table replaced by a new map)
- * is left out, as a read a moment later would not show it.
+ * Reads a hash of maps found as `row` names it, each entry with its inner map (map.dumpInner()),
+ * and decodes the entries with `decode`. Its sizes are checked first, by decoding no entries: a map
+ * of that name whose sizes no layout has fails before its inner maps are read. Each inner map must
+ * be readable and fit `inner` (else a RangeError saying it is no `innerKind`). An entry whose inner
+ * map was freed between the outer dump and its opening (its slot emptied, or given a new map) is
+ * left out, as a read a moment later would not show it. The layout reported names the outer map's
+ * id and pin.
  */
-export async function readMaglev(options?: FamilyReadOptions): Promise<CiliumRecords<MaglevRecord>> {
-  const { family = 4, bpffs, version } = readOptions<FamilyReadOptions>(options, ['family'], 'cilium.maglev options');
-  const table = checkFamily(family) === 4 ? MAGLEV_LAYOUTS : MAGLEV6_LAYOUTS;
-  const found = await findMap([table[0].map], table, bpffs);
+async function readHashOfMaps<T>(
+  found: Found,
+  row: MapLayout,
+  innerKind: string,
+  inner: (info: MapInfo, dump: MapDump) => boolean,
+  decode: (entries: readonly InnerMapEntry[]) => CiliumRecords<T>,
+): Promise<CiliumRecords<T>> {
   try {
     const { info } = found.map;
-    // The sizes first: a map of that name whose sizes no layout has fails before its inner maps are read.
-    decodeMaglev(Buffer.alloc(0), Buffer.alloc(0), 0, { version, keySize: info.keySize, map: found.name });
-    if (info.valueSize !== table[0].valueSize || info.type !== 'hash_of_maps') {
+    decode([]);
+    if (info.valueSize !== row.valueSize || info.type !== 'hash_of_maps') {
       throw new RangeError(`${found.name}: a ${String(info.type)} map with ${info.valueSize}-byte values is no hash of maps of u32 inner map ids`);
     }
-    const { dump, inner } = await found.map.dumpInner();
-    const kept = inner.flatMap((m, i) => (m === undefined ? [] : [{ i, m }]));
-    for (const { m } of kept) {
-      if (m.info.type !== 'array' || m.dump?.count !== 1) throw new RangeError(`${found.name}: inner map ${m.info.id} is no one-entry array holding a Maglev table`);
-    }
-    const tableSize = kept[0]?.m.info.valueSize;
-    const records = decodeMaglev(
-      Buffer.concat(kept.map(({ i }) => dump.key(i))),
-      Buffer.concat(kept.map(({ m }) => m.dump!.value(0))),
-      kept.length,
-      { version, keySize: info.keySize, valueSize: tableSize, map: found.name },
-    );
-    kept.forEach(({ m }, j) => (records[j].innerMapId = m.info.id));
+    const outer = await found.map.dumpInner();
+    const entries = outer.inner.flatMap((m, i): InnerMapEntry[] => {
+      if (m === undefined) return [];
+      if (m.dump === undefined || !inner(m.info, m.dump)) throw new RangeError(`${found.name}: inner map ${m.info.id} is no ${innerKind}`);
+      return [{ key: outer.dump.key(i), value: outer.dump.value(i), info: m.info, dump: m.dump }];
+    });
+    const records = decode(entries);
     const layout: LayoutUsed = { ...records.layout, mapId: info.id };
     if (found.pinned) layout.pinned = found.pinned;
     return withLayout(records, layout);
   } finally {
     found.map.close();
   }
+}
+
+/**
+ * `cilium-dbg bpf lb maglev list`: `cilium_lb4_maglev`, or `cilium_lb6_maglev` with `{ family: 6 }`,
+ * each service's table read from the inner array its entry names.
+ */
+export async function readMaglev(options?: FamilyReadOptions): Promise<CiliumRecords<MaglevRecord>> {
+  const { family = 4, bpffs, version } = readOptions<FamilyReadOptions>(options, ['family'], 'cilium.maglev options');
+  const table = checkFamily(family) === 4 ? MAGLEV_LAYOUTS : MAGLEV6_LAYOUTS;
+  const found = await findMap([table[0].map], table, bpffs);
+  return readHashOfMaps(found, table[0], 'one-entry array holding a Maglev table', (info, dump) => info.type === 'array' && dump.count === 1, (entries) => {
+    const records = decodeMaglev(
+      Buffer.concat(entries.map((e) => e.key)),
+      Buffer.concat(entries.map((e) => e.dump.value(0))),
+      entries.length,
+      { version, keySize: found.map.info.keySize, valueSize: entries[0]?.info.valueSize, map: found.name },
+    );
+    entries.forEach((e, i) => (records[i].innerMapId = e.info.id));
+    return records;
+  });
 }
 
 /** `cilium-dbg bpf srv6 vrf`: `cilium_srv6_vrf_v4`, or `cilium_srv6_vrf_v6` with `{ family: 6 }`. */
