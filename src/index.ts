@@ -132,6 +132,9 @@ export {
   type CiliumClock,
   type ClockMode as CiliumClockMode,
   type ClockOptions as CiliumClockOptions,
+  type MulticastGroupRecord,
+  type MulticastSubscriberRecord,
+  type MulticastReadOptions as CiliumMulticastReadOptions,
 } from './cilium';
 export { listNetns, netnsPath, NETNS_DIR, type ListNetnsOptions, type NetnsFd, type NetnsForeignMount, type NetnsInfo, type NetnsRef, type NetnsSocket, type NetnsThread } from './netns';
 export {

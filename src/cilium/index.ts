@@ -16,7 +16,8 @@ import { explainPod } from './explain';
 import { AUTH_LAYOUTS, decodeAuth, encodeAuth, formatAuth } from './auth';
 import { decodeNodeIds, encodeNodeIds, formatNodeIds, NODE_ID_LAYOUTS } from './nodeid';
 import { decodeVtep, encodeVtep, formatVtep, VTEP_LAYOUTS } from './vtep';
-import { ipcacheLookup, readAuth, readBackends, readBandwidth, readConntrack, readEgress, readEndpoints, readFrag, readIpcache, readIpMasq, readMaglev, readMetrics, readNat, readNatRetries, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSockRevNat, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep } from './read';
+import { ipcacheLookup, readAuth, readBackends, readBandwidth, readConntrack, readEgress, readEndpoints, readFrag, readIpcache, readIpMasq, readMaglev, readMetrics, readMulticast, readNat, readNatRetries, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSockRevNat, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep } from './read';
+import { decodeMulticastGroups, decodeMulticastSubscribers, encodeMulticastGroups, encodeMulticastSubscribers, formatMulticastGroups, formatMulticastSubscribers, MULTICAST_GROUP_LAYOUTS, MULTICAST_SUBSCRIBER_LAYOUTS } from './multicast';
 import { decodeMaglev, encodeMaglev, formatMaglev, MAGLEV6_LAYOUTS, MAGLEV_LAYOUTS } from './maglev';
 import { decodeSockRevNat, encodeSockRevNat, formatSockRevNat, SOCK_REV_NAT6_LAYOUTS, SOCK_REV_NAT_LAYOUTS } from './socknat';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, encodeSrv6Policy, encodeSrv6Sid, encodeSrv6Vrf, formatSrv6Policy, formatSrv6Sid, formatSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS } from './srv6';
@@ -65,6 +66,8 @@ export const cilium = Object.freeze({
   bandwidth: readBandwidth,
   ipmasq: readIpMasq,
   frag: readFrag,
+  /** `cilium_mcast_group_outer_v4_map` (1.16+): each multicast group with the subscribers of its inner map. */
+  multicast: readMulticast,
   /** A map held open and diffed poll after poll, with what changed decoded (`poll()`, `pollAsync()`). */
   poller: ciliumPoller,
   /**
@@ -112,6 +115,10 @@ export const cilium = Object.freeze({
     bandwidth: decodeBandwidth,
     ipmasq: decodeIpMasq,
     frag: decodeFrag,
+    /** The outer multicast map: groups and their inner map ids. */
+    multicastGroups: decodeMulticastGroups,
+    /** One group's inner map. */
+    multicastSubscribers: decodeMulticastSubscribers,
   }),
   /** Entries → packed keys/values of a version's layout, e.g. to fill a map for a test. */
   encode: Object.freeze({
@@ -140,6 +147,9 @@ export const cilium = Object.freeze({
     bandwidth: encodeBandwidth,
     ipmasq: encodeIpMasq,
     frag: encodeFrag,
+    /** Groups and their inner maps (each inner map's fd as innerMapId, to write them). */
+    multicastGroups: encodeMulticastGroups,
+    multicastSubscribers: encodeMulticastSubscribers,
   }),
   /**
    * Records → the text `cilium-dbg bpf … list` of that version prints: `{ version }`, else the one
@@ -168,6 +178,10 @@ export const cilium = Object.freeze({
     bandwidth: formatBandwidth,
     ipmasq: formatIpMasq,
     frag: formatFrag,
+    /** `cilium-dbg bpf multicast group list`. */
+    multicastGroups: formatMulticastGroups,
+    /** `cilium-dbg bpf multicast subscriber list all` (or `<group>`, of that group's record). */
+    multicastSubscribers: formatMulticastSubscribers,
     /** An endpoint's policy map as `cilium-dbg bpf policy get <id> -n` prints it (sorted as it sorts). */
     policy: formatPolicy,
     /** An explainPod report as text, in the walkthrough's order. */
@@ -214,6 +228,8 @@ export const cilium = Object.freeze({
     ipmasq6: IPMASQ6_LAYOUTS,
     frag: FRAG_LAYOUTS,
     frag6: FRAG6_LAYOUTS,
+    multicastGroups: MULTICAST_GROUP_LAYOUTS,
+    multicastSubscribers: MULTICAST_SUBSCRIBER_LAYOUTS,
   }),
   /** Cilium's name tables, per version. */
   names: Object.freeze({
@@ -259,3 +275,5 @@ export { DIRECTIONS } from './tables';
 export type { CiliumVersion, CiliumRecords, LayoutUsed, VersionedLayout } from './version';
 export type { MetricDirection } from './tables';
 export type { PodReport, Finding, AttachmentFact, PinnedLinkFact, PodInterfaceFact, PodRouteFact } from './report';
+export type { MulticastGroupRecord, MulticastSubscriberRecord } from './multicast';
+export type { MulticastReadOptions } from './read';

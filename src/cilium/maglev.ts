@@ -26,7 +26,8 @@ import { REV_NAT_KEY } from './lb';
 import { tablePrinter } from './text';
 import { chooseLayout, parseVersion, withLayout, type CiliumRecords } from './version';
 
-const INNER_MAP_ID = defineLayout({ innerMapId: { offset: 0, type: 'u32' } }, 4);
+/** A map-in-map's value as user space reads it: the inner map's id (u32). */
+export const INNER_MAP_ID = defineLayout({ innerMapId: { offset: 0, type: 'u32' } }, 4);
 
 const outer = (family: IpFamily): MapLayout => ({
   since: 14, until: 20, map: `cilium_lb${family}_maglev`, name: 'u16 rev_nat_index / inner map id (hash of maps)',

@@ -27,6 +27,7 @@ import { decodeNodeIds, NODE_ID_LAYOUTS, type NodeIdRecord } from './nodeid';
 import { decodeVtep, VTEP_LAYOUTS, type VtepRecord } from './vtep';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS, type Srv6PolicyRecord, type Srv6SidRecord, type Srv6VrfRecord } from './srv6';
 import { decodeMaglev, MAGLEV6_LAYOUTS, MAGLEV_LAYOUTS, type MaglevRecord } from './maglev';
+import { decodeMulticastGroups, decodeMulticastSubscribers, multicastGroup, MULTICAST_GROUP_LAYOUTS, type MulticastGroupRecord } from './multicast';
 import { decodeSockRevNat, SOCK_REV_NAT6_LAYOUTS, SOCK_REV_NAT_LAYOUTS, type SockRevNatRecord } from './socknat';
 import { DEFAULT_BPFFS, globalsDir, isKernelName } from './specs';
 import { parseVersion, versionName, withLayout, type CiliumRecords, type LayoutUsed } from './version';
@@ -389,6 +390,47 @@ export async function readMaglev(options?: FamilyReadOptions): Promise<CiliumRec
     entries.forEach((e, i) => (records[i].innerMapId = e.info.id));
     return records;
   });
+}
+
+/** Options of `cilium.multicast()`. */
+export interface MulticastReadOptions extends ReadOptions {
+  /** One group's address: that group alone, as `cilium-dbg bpf multicast subscriber list <group>` reads it. */
+  group?: string;
+}
+
+/**
+ * `cilium-dbg bpf multicast group list` and `subscriber list all` (1.16+): the groups of
+ * `cilium_mcast_group_outer_v4_map`, each with the subscribers of the inner map its entry names.
+ * With `group`, that group alone (read with the others), rejecting with ENOENT when the map has no
+ * such group, as cilium-dbg fails for it; an address that is no IPv4 multicast address is a
+ * RangeError before anything is read.
+ */
+export async function readMulticast(options?: MulticastReadOptions): Promise<CiliumRecords<MulticastGroupRecord>> {
+  const { bpffs, version, group } = readOptions<MulticastReadOptions>(options, ['group'], 'cilium.multicast options');
+  const wanted = group === undefined ? undefined : multicastGroup(group);
+  const table = MULTICAST_GROUP_LAYOUTS;
+  rejectOlder(version, table, [table[0].map]);
+  const found = await findMap([table[0].map], table, bpffs);
+  const records = await readHashOfMaps(found, table[0], 'hash of multicast subscribers', (info) => info.type === 'hash', (entries) => {
+    const { info } = found.map;
+    const groups = decodeMulticastGroups(
+      Buffer.concat(entries.map((e) => e.key)),
+      Buffer.concat(entries.map((e) => e.value)),
+      entries.length,
+      { version, keySize: info.keySize, valueSize: info.valueSize, map: found.name },
+    );
+    entries.forEach(({ info: inner, dump }, i) => {
+      const decoded = decodeMulticastSubscribers(dump.keys, dump.values, dump.count, { version: groups.layout.version, keySize: inner.keySize, valueSize: inner.valueSize });
+      groups[i].subscribers = [...decoded];
+    });
+    return groups;
+  });
+  if (wanted === undefined) return records;
+  const chosen = records.filter((r) => r.group === wanted);
+  if (chosen.length === 0) {
+    throw new BpfError({ errno: 2, code: 'ENOENT', op: 'find multicast group', object: wanted, description: `multicast group ${wanted} does not exist in ${found.name}` });
+  }
+  return withLayout(chosen, records.layout);
 }
 
 /** `cilium-dbg bpf srv6 vrf`: `cilium_srv6_vrf_v4`, or `cilium_srv6_vrf_v6` with `{ family: 6 }`. */

@@ -3,8 +3,14 @@
 // Addresses as cilium-dbg prints them.
 import { checkFamily, type IpFamily } from './codec';
 
-const MIN_WIDTH = 5;
-const PADDING = 3;
+/** A tabwriter's minwidth and padding (its padchar is ' ' and its flags 0 in every cilium-dbg command). */
+export interface TabwriterWidths {
+  minWidth: number;
+  padding: number;
+}
+
+/** `tabwriter.NewWriter(os.Stdout, 5, 0, 3, ' ', 0)`, what nearly every cilium-dbg listing writes through. */
+const CILIUM_DBG_WIDTHS: TabwriterWidths = { minWidth: 5, padding: 3 };
 
 /**
  * Go's tabwriter over lines of cells, as written with a tab after every cell but the last: a
@@ -12,11 +18,11 @@ const PADDING = 3;
  * a line is in no column and is never padded). Widths are max(cell + padding, minwidth). Every
  * line ends in '\n'.
  */
-export function tabwrite(lines: readonly (readonly string[])[]): string {
+export function tabwrite(lines: readonly (readonly string[])[], widths: TabwriterWidths = CILIUM_DBG_WIDTHS): string {
   // Pass 1: the column widths of each block of lines. Pass 2: the text, written once into one
   // buffer (the cells are ASCII) instead of as a padded string per cell.
   const blocks: Block[] = [];
-  format(lines, 0, lines.length, [], blocks);
+  format(lines, 0, lines.length, [], blocks, widths);
   let size = 0;
   for (const { from, to, widths } of blocks) {
     for (let i = from; i < to; i++) {
@@ -52,17 +58,17 @@ interface Block {
   widths: readonly number[];
 }
 
-function format(lines: readonly (readonly string[])[], line0: number, line1: number, widths: number[], out: Block[]): void {
+function format(lines: readonly (readonly string[])[], line0: number, line1: number, widths: number[], out: Block[], settings: TabwriterWidths): void {
   const column = widths.length;
   let start = line0;
   for (let i = line0; i < line1; i++) {
     if (column >= lines[i].length - 1) continue;
     if (i > start) out.push({ from: start, to: i, widths: [...widths] });
     start = i;
-    let width = MIN_WIDTH;
-    for (; i < line1 && column < lines[i].length - 1; i++) width = Math.max(width, lines[i][column].length + PADDING);
+    let width = settings.minWidth;
+    for (; i < line1 && column < lines[i].length - 1; i++) width = Math.max(width, lines[i][column].length + settings.padding);
     widths.push(width);
-    format(lines, start, i, widths, out);
+    format(lines, start, i, widths, out, settings);
     widths.pop();
     start = i; // the line that ended the block has no cell here: the loop's i++ may skip it
   }
