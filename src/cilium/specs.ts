@@ -7,6 +7,7 @@ import { ENDPOINT_LAYOUTS } from './endpoints';
 import { IPCACHE_LAYOUTS } from './ipcache';
 import { BACKEND_LAYOUTS, REV_NAT_LAYOUTS, SERVICE_LAYOUTS } from './lb';
 import { MAGLEV_LAYOUTS } from './maglev';
+import { MULTICAST_GROUP_LAYOUTS, MULTICAST_SUBSCRIBER_LAYOUTS } from './multicast';
 import { SOCK_REV_NAT_LAYOUTS } from './socknat';
 import { NAT4_LAYOUTS } from './nat';
 import { NAT_RETRIES_LAYOUTS, SNAT_COLLISION_RETRIES } from './natretries';
@@ -145,4 +146,19 @@ export function policyStatsMapSpec(minor: Minor, cpus: number): CiliumMapSpec | 
   if (minor < POLICY_STATS_SINCE) return undefined;
   const maxEntries = 1 << 16;
   return spec(rowFor(POLICY_STATS_LAYOUTS, minor), 'lru_percpu_hash', maxEntries - (maxEntries % cpus), BPF_F_NO_COMMON_LRU);
+}
+
+/**
+ * `cilium_mcast_group_outer_v4_map` (1.16+; undefined before), a hash of maps of MCAST_MAX_GROUP
+ * groups, and the inner hash of subscribers each group's entry names (`cilium_mcast_subscriber_v4_inner`,
+ * MCAST_MAX_SUBSCRIBERS); both BPF_F_NO_PREALLOC, as the agent makes them without --preallocate-bpf-maps.
+ */
+export function multicastMapSpecs(minor: Minor): { groups: CiliumMapSpec; subscribers: CiliumMapSpec } | undefined {
+  const groups = MULTICAST_GROUP_LAYOUTS[0];
+  if (minor < groups.since) return undefined;
+  const maxEntries = 1024;
+  return {
+    groups: spec(groups, 'hash_of_maps', maxEntries, BPF_F_NO_PREALLOC),
+    subscribers: spec(rowFor(MULTICAST_SUBSCRIBER_LAYOUTS, minor), 'hash', maxEntries, BPF_F_NO_PREALLOC),
+  };
 }

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cilium } from '../cilium';
-import { frag6MapSpec, globalMapSpecs, natRetries4MapSpec, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, policyMapSpec, policyStatsMapSpec, type CiliumMapSpec } from '../cilium/specs';
+import { frag6MapSpec, globalMapSpecs, natRetries4MapSpec, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, multicastMapSpecs, policyMapSpec, policyStatsMapSpec, type CiliumMapSpec } from '../cilium/specs';
 import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from '../cilium/version';
 import { listInterfaces } from '../interfaces';
 import { listNetns } from '../netns';
@@ -104,6 +104,9 @@ const REMOTE_POD_IDENTITY = 20001;
 const VTEP_CIDR = '198.51.100.0';
 const VTEP_IP = '192.0.2.30';
 const VTEP_MAC = '00:50:56:aa:bb:01';
+/** A multicast group (the address Cilium's docs use) and MCAST_SUB_F_REMOTE, a subscriber's flag for a node. */
+const MULTICAST_GROUP = '229.0.0.1';
+const MULTICAST_REMOTE = 1;
 /** When the fake node's authentications expire: 2030-01-01 00:00:00.2 UTC, in Cilium's 512 ns units. */
 const AUTH_EXPIRATION = 1_893_456_000n * 1_953_125n + 390_625n;
 
@@ -365,6 +368,19 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
       cookie: FIXTURE_SOCKET_COOKIE, backendAddress: pods[1 % pods.length].ip, backendPort: 53, frontendAddress: SERVICE_IP, frontendPort: 53, revNatIndex: 1,
     }], { version });
     await fill(await makeMap(specs.sockRevNat4, FIXTURE_MAX_ENTRIES), sockRevNat, sockRevNat.valueSize);
+    // 1.16+: a multicast group the first pod joined (as its IGMP report would add it, on its lxc
+    // device) and the gateway node subscribes to (cilium_host standing in for cilium_vxlan, which
+    // the fake node lacks), in the inner hash the outer map names by the group (written with its fd).
+    const multicast = multicastMapSpecs(minor);
+    if (multicast) {
+      const subscribers = track(await createMap(multicast.subscribers));
+      await fill(subscribers, cilium.encode.multicastSubscribers([
+        { address: first.ip, ifindex: first.lxc.ifindex, flags: 0 },
+        { address: GATEWAY_NODE_IP, ifindex: hostDevice.ifindex, flags: MULTICAST_REMOTE },
+      ], { version }), multicast.subscribers.valueSize);
+      const groups = cilium.encode.multicastGroups([{ group: MULTICAST_GROUP, innerMapId: subscribers.fd }], { version });
+      await fill(await makeMap(multicast.groups, multicast.groups.maxEntries, subscribers), groups, groups.valueSize);
+    }
 
     // The runtime config as an agent writes it at start: the Unix time of boot in 512 ns units (from
     // /proc/stat's btime, as pkg/datapath/linux/utime reads it). AgentLiveness stays 0, as before an

@@ -170,6 +170,32 @@ describeKernel('createFakeCiliumNode', () => {
         expect(n.maps.cilium_snat_v4_alloc_retries).toBeUndefined();
       }
 
+      // 1.16+: a multicast group the first pod joined and the gateway node subscribes to, in the
+      // inner hash the outer map names; bpftool dumps both. Before 1.16 there is no such map.
+      if (version >= '1.16') {
+        expect(show('cilium_mcast_group_outer_v4_map')).toMatchObject({ type: 'hash_of_maps', bytes_key: 4, bytes_value: 4, max_entries: 1024, flags: 1 });
+        const groups = bpftool<{ key: string[]; inner_map_id: number }[]>('map', 'dump', 'pinned', `${globals}/cilium_mcast_group_outer_v4_map`);
+        expect(bpftool<BpftoolMap>('map', 'show', 'id', String(groups[0].inner_map_id))).toMatchObject({ type: 'hash', bytes_key: 4, bytes_value: 12, max_entries: 1024, flags: 1 });
+        const fromTool = groups.map((e) => ({
+          group: [...bytes(e.key)].join('.'),
+          innerMapId: e.inner_map_id,
+          subscribers: bpftool<DumpEntry[]>('map', 'dump', 'id', String(e.inner_map_id)).map((s) => {
+            const v = bytes(s.value!);
+            return { address: [...v.subarray(0, 4)].join('.'), ifindex: v.readUInt32LE(4), remote: (v[11] & 1) === 1, flags: v[11] };
+          }),
+        }));
+        const multicast = await cilium.multicast({ bpffs: n.bpffs, version });
+        expect([...multicast]).toEqual(fromTool);
+        const [pod] = n.pods;
+        const row = (...cells: string[]) => `${cells.map((c) => c.padEnd(16)).join('')}\n`;
+        expect(cilium.format.multicastSubscribers(multicast)).toBe(
+          row('Group', 'Subscriber', 'Type') + row('229.0.0.1', '10.3.0.115', 'Local Endpoint') + row('', '192.0.2.20', 'Remote Node'),
+        );
+        expect(multicast[0].subscribers!.map((s) => s.ifindex).sort()).toEqual([pod.lxc.ifindex, n.hostDevice.ifindex].sort());
+      } else {
+        expect(n.maps.cilium_mcast_group_outer_v4_map).toBeUndefined();
+      }
+
       if (version < '1.16') {
         // Legacy tc: a cls_bpf filter named <prog>-<ifname>, nothing pinned under cilium/.
         const filters = JSON.parse(run('tc', ['-j', 'filter', 'show', 'dev', n.pods[0].lxc.name, 'ingress'])) as { options?: { bpf_name?: string } }[];
