@@ -19,6 +19,7 @@ import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
 import { protocolName as ciliumProtocolName } from '../cilium/tables';
 import { NEWEST_VERSION } from '../cilium/version';
+import { multicastGroup } from '../cilium/multicast';
 import { cilium, type CiliumRecords, type CiliumVersion, type MetricsRecord, type PodTarget } from '../cilium';
 import { checkId } from '../validate';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
@@ -86,6 +87,9 @@ const USAGE = `usage: bpfscope [command] [--json]
                           the drops counted in cilium_metrics since the last tick, live
   cilium policy <endpoint-id> [--version V] [--bpffs DIR]
                           cilium-dbg bpf policy get <endpoint-id> -n: an endpoint's policy map
+  cilium multicast group|subscriber [group|all] [--version V] [--bpffs DIR]
+                          cilium-dbg bpf multicast group list, subscriber list <group>|all (1.16+):
+                          the multicast groups, and the subscribers of one group or of all
   explain <pid|container-id|ip> [--version V] [--bpffs DIR]
   cilium explain <pid|container-id|ip> [--version V] [--bpffs DIR]
                           a pod's datapath end to end (the walkthrough), with findings; every map
@@ -102,7 +106,7 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 missing privilege (EPERM/EACCES), 4 no
 const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 
 /** What `bpfscope cilium` takes. */
-const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat [retries]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>';
+const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat [retries]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|multicast group|subscriber [group|all]';
 
 /**
  * What each command takes besides --json and --help: its usage line, its options, and at most how
@@ -121,8 +125,8 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   demo: { usage: 'demo [--version V]', options: ['version', 'cilium-version'], maxWords: 0 },
   peer: { usage: 'peer <pid|container-id> [ifname]', options: [], maxWords: 2 },
   explain: { usage: 'explain <pid|container-id|ip> [--version V] [--bpffs DIR]', options: CILIUM_READ_OPTIONS, maxWords: 1 },
-  // cilium srv6 vrf|policy|sid and cilium policy <id> are the longest: two words after cilium.
-  cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff'], maxWords: 2 },
+  // cilium multicast subscriber <group> is the longest: three words after cilium.
+  cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff'], maxWords: 3 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
   top: { usage: 'top [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 0 },
@@ -460,8 +464,9 @@ const commands: Record<string, Command> = {
       const { records, version } = await bothFamilies(read, reader, neitherIsEmpty);
       printCiliumDbg(ctx, records, (r) => format(r, { version }));
     };
-    if (what === 'nat' && target === 'retries') return bothListed(cilium.natRetries, cilium.format.natRetries, true);
-    if (target !== undefined) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
+    if (what === 'nat' && target === 'retries' && rest.length === 0) return bothListed(cilium.natRetries, cilium.format.natRetries, true);
+    if (what === 'multicast') return ciliumMulticast(read, target, rest, ctx);
+    if (target !== undefined || rest.length > 0) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
     if (what === 'drops') return ciliumDrops(read, options, ctx);
     if (what === 'ct') {
       const { records, version, families } = await bothFamilies(read, cilium.conntrack);
@@ -727,6 +732,26 @@ async function ciliumDrops(read: CiliumRead, options: Record<string, string | tr
       for (const r of rows) ctx.out(`+${r.packets} packets, +${r.bytes} bytes  ${r.reasonName} ${r.direction}${r.file ? ` (${r.file}:${r.line})` : ''}`);
     }
   }
+}
+
+/**
+ * `cilium multicast group`: cilium-dbg bpf multicast group list; `cilium multicast subscriber
+ * [group|all]`: subscriber list of that group, or of every group (`all`, the default). A group
+ * that is no IPv4 multicast address is bad usage, with cilium-dbg's words for it.
+ */
+async function ciliumMulticast(read: CiliumRead, target: string | undefined, rest: string[], ctx: Context): Promise<void> {
+  const usage = 'usage: bpfscope cilium multicast group | cilium multicast subscriber [group|all]';
+  if (target === 'group' && rest.length === 0) return printCiliumDbg(ctx, await cilium.multicast(read), cilium.format.multicastGroups);
+  if (target !== 'subscriber' || rest.length > 1) throw new UsageError(usage);
+  const group = rest[0] === 'all' ? undefined : rest[0];
+  if (group !== undefined) {
+    try {
+      multicastGroup(group);
+    } catch (err) {
+      throw new UsageError(`invalid group address: ${(err as Error).message}`);
+    }
+  }
+  printCiliumDbg(ctx, await cilium.multicast({ ...read, group }), cilium.format.multicastSubscribers);
 }
 
 /** What the cilium commands pass their readers: --version and --bpffs. */

@@ -427,3 +427,34 @@ describeKernel('bpfscope demo and the other cilium maps', () => {
     expect(Date.now() - interrupted).toBeLessThan(1000);
   });
 });
+
+describeKernel('bpfscope cilium multicast', () => {
+  it('cilium multicast group|subscriber [group|all] print cilium-dbg bpf multicast group list and subscriber list (1.16+)', async () => {
+    const node = await createFakeCiliumNode({ version: '1.16', pods: [{ ip: '10.3.0.115' }] });
+    cleanup(() => node.destroy());
+    const read = { bpffs: node.bpffs, version: '1.16' };
+    const records = await cilium.multicast(read);
+    const group = cli('cilium', 'multicast', 'group', '--bpffs', node.bpffs);
+    expect(group).toEqual({ code: 0, stderr: '', stdout: 'Group Address\n229.0.0.1\n' });
+    expect(group.stdout).toBe(cilium.format.multicastGroups(records));
+    const table = 'Group           Subscriber      Type            \n229.0.0.1       10.3.0.115      Local Endpoint  \n                192.0.2.20      Remote Node     \n';
+    // `all`, the default, and the one group: the same text on this node.
+    for (const words of [[], ['all'], ['229.0.0.1']]) {
+      expect(cli('cilium', 'multicast', 'subscriber', ...words, '--bpffs', node.bpffs, '--version', '1.16')).toEqual({ code: 0, stderr: '', stdout: table });
+    }
+    expect(table).toBe(cilium.format.multicastSubscribers(records));
+    const json = JSON.parse(cli('cilium', 'multicast', 'subscriber', '229.0.0.1', '--bpffs', node.bpffs, '--json').stdout) as unknown[];
+    expect(json).toEqual(JSON.parse(JSON.stringify([...records])));
+    // A group the node lacks: not found; no multicast address: bad usage, in cilium-dbg's words.
+    const missing = cli('cilium', 'multicast', 'subscriber', '229.0.0.2', '--bpffs', node.bpffs);
+    expect([missing.code, missing.stdout, missing.stderr]).toEqual([4, '', expect.stringContaining('multicast group 229.0.0.2 does not exist')]);
+    const unicast = cli('cilium', 'multicast', 'subscriber', '10.3.0.115', '--bpffs', node.bpffs);
+    expect([unicast.code, unicast.stderr]).toEqual([2, expect.stringContaining('invalid group address: invalid multicast IP: 10.3.0.115')]);
+    for (const words of [[], ['nope'], ['group', 'all'], ['subscriber', 'all', 'more']]) expect(cli('cilium', 'multicast', ...words, '--bpffs', node.bpffs).code).toBe(2);
+    // Three words after cilium are multicast's alone: nat retries takes none after it.
+    expect(cli('cilium', 'nat', 'retries', 'all', '--bpffs', node.bpffs).code).toBe(2);
+    // No multicast before 1.16: not found, as where the map is missing (cilium-dbg: "multicast not enabled").
+    const old = cli('cilium', 'multicast', 'group', '--bpffs', node.bpffs, '--version', '1.15');
+    expect([old.code, old.stdout, old.stderr]).toEqual([4, '', expect.stringContaining('Cilium 1.15 has no such map (it came with 1.16)')]);
+  });
+});
