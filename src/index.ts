@@ -135,6 +135,8 @@ export {
   type MulticastGroupRecord,
   type MulticastSubscriberRecord,
   type MulticastReadOptions as CiliumMulticastReadOptions,
+  type TunnelRecord,
+  type TunnelEntry,
 } from './cilium';
 export { listNetns, netnsPath, NETNS_DIR, type ListNetnsOptions, type NetnsFd, type NetnsForeignMount, type NetnsInfo, type NetnsRef, type NetnsSocket, type NetnsThread } from './netns';
 export {

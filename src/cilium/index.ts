@@ -16,12 +16,13 @@ import { explainPod } from './explain';
 import { AUTH_LAYOUTS, decodeAuth, encodeAuth, formatAuth } from './auth';
 import { decodeNodeIds, encodeNodeIds, formatNodeIds, NODE_ID_LAYOUTS } from './nodeid';
 import { decodeVtep, encodeVtep, formatVtep, VTEP_LAYOUTS } from './vtep';
-import { ipcacheLookup, readAuth, readBackends, readBandwidth, readConntrack, readEgress, readEndpoints, readFrag, readIpcache, readIpMasq, readMaglev, readMetrics, readMulticast, readNat, readNatRetries, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSockRevNat, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep } from './read';
+import { ipcacheLookup, readAuth, readBackends, readBandwidth, readConntrack, readEgress, readEndpoints, readFrag, readIpcache, readIpMasq, readMaglev, readMetrics, readMulticast, readNat, readNatRetries, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSockRevNat, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep, readTunnel } from './read';
 import { decodeMulticastGroups, decodeMulticastSubscribers, encodeMulticastGroups, encodeMulticastSubscribers, formatMulticastGroups, formatMulticastSubscribers, MULTICAST_GROUP_LAYOUTS, MULTICAST_SUBSCRIBER_LAYOUTS } from './multicast';
 import { decodeMaglev, encodeMaglev, formatMaglev, MAGLEV6_LAYOUTS, MAGLEV_LAYOUTS } from './maglev';
 import { decodeSockRevNat, encodeSockRevNat, formatSockRevNat, SOCK_REV_NAT6_LAYOUTS, SOCK_REV_NAT_LAYOUTS } from './socknat';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, encodeSrv6Policy, encodeSrv6Sid, encodeSrv6Vrf, formatSrv6Policy, formatSrv6Sid, formatSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS } from './srv6';
 import { renderPodReport } from './report';
+import { decodeTunnel, encodeTunnel, formatTunnel, TUNNEL_LAYOUTS } from './tunnel';
 import { ciliumPoller } from './poll';
 import { decodePolicy, encodePolicy, formatPolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
 import { decodePolicyStats, encodePolicyStats, POLICY_STATS_LAYOUTS } from './policystats';
@@ -68,6 +69,8 @@ export const cilium = Object.freeze({
   frag: readFrag,
   /** `cilium_mcast_group_outer_v4_map` (1.16+): each multicast group with the subscribers of its inner map. */
   multicast: readMulticast,
+  /** `cilium-dbg bpf tunnel list` (1.14–1.17): each remote pod CIDR's tunnel endpoint and IPsec key. */
+  tunnel: readTunnel,
   /** A map held open and diffed poll after poll, with what changed decoded (`poll()`, `pollAsync()`). */
   poller: ciliumPoller,
   /**
@@ -119,6 +122,7 @@ export const cilium = Object.freeze({
     multicastGroups: decodeMulticastGroups,
     /** One group's inner map. */
     multicastSubscribers: decodeMulticastSubscribers,
+    tunnel: decodeTunnel,
   }),
   /** Entries → packed keys/values of a version's layout, e.g. to fill a map for a test. */
   encode: Object.freeze({
@@ -150,6 +154,7 @@ export const cilium = Object.freeze({
     /** Groups and their inner maps (each inner map's fd as innerMapId, to write them). */
     multicastGroups: encodeMulticastGroups,
     multicastSubscribers: encodeMulticastSubscribers,
+    tunnel: encodeTunnel,
   }),
   /**
    * Records → the text `cilium-dbg bpf … list` of that version prints: `{ version }`, else the one
@@ -182,6 +187,7 @@ export const cilium = Object.freeze({
     multicastGroups: formatMulticastGroups,
     /** `cilium-dbg bpf multicast subscriber list all` (or `<group>`, of that group's record). */
     multicastSubscribers: formatMulticastSubscribers,
+    tunnel: formatTunnel,
     /** An endpoint's policy map as `cilium-dbg bpf policy get <id> -n` prints it (sorted as it sorts). */
     policy: formatPolicy,
     /** An explainPod report as text, in the walkthrough's order. */
@@ -230,6 +236,7 @@ export const cilium = Object.freeze({
     frag6: FRAG6_LAYOUTS,
     multicastGroups: MULTICAST_GROUP_LAYOUTS,
     multicastSubscribers: MULTICAST_SUBSCRIBER_LAYOUTS,
+    tunnel: TUNNEL_LAYOUTS,
   }),
   /** Cilium's name tables, per version. */
   names: Object.freeze({
@@ -258,6 +265,7 @@ export type { VtepRecord } from './vtep';
 export type { BandwidthRecord } from './bandwidth';
 export type { IpMasqRecord } from './ipmasq';
 export type { FragRecord } from './frag';
+export type { TunnelRecord, TunnelEntry } from './tunnel';
 export type { Srv6VrfRecord, Srv6PolicyRecord, Srv6SidRecord, FamilyEncodeOptions } from './srv6';
 export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';

@@ -30,6 +30,7 @@ import { decodeMaglev, MAGLEV6_LAYOUTS, MAGLEV_LAYOUTS, type MaglevRecord } from
 import { decodeMulticastGroups, decodeMulticastSubscribers, multicastGroup, MULTICAST_GROUP_LAYOUTS, type MulticastGroupRecord } from './multicast';
 import { decodeSockRevNat, SOCK_REV_NAT6_LAYOUTS, SOCK_REV_NAT_LAYOUTS, type SockRevNatRecord } from './socknat';
 import { DEFAULT_BPFFS, globalsDir, isKernelName } from './specs';
+import { decodeTunnel, TUNNEL_LAYOUTS, type TunnelRecord } from './tunnel';
 import { parseVersion, versionName, withLayout, type CiliumRecords, type LayoutUsed } from './version';
 
 /** Options of every reader. */
@@ -163,6 +164,7 @@ export interface CiliumMapRecords {
   bandwidth: BandwidthRecord;
   ipmasq: IpMasqRecord;
   frag: FragRecord;
+  tunnel: TunnelRecord;
 }
 export type CiliumMapKind = keyof CiliumMapRecords;
 
@@ -220,6 +222,7 @@ const LOCATORS: { [K in CiliumMapKind]: Locator<CiliumMapRecords[K]> } = {
   bandwidth: { find: () => tableOnly(BANDWIDTH_LAYOUTS), decode: decodeBandwidth },
   ipmasq: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? IPMASQ_LAYOUTS : IPMASQ6_LAYOUTS), decode: decodeIpMasq },
   frag: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? FRAG_LAYOUTS : FRAG6_LAYOUTS), decode: decodeFrag },
+  tunnel: { find: () => tableOnly(TUNNEL_LAYOUTS), decode: decodeTunnel },
 };
 
 /** Options of the readers of maps that come in an IPv4 and an IPv6 variant. */
@@ -234,19 +237,21 @@ export async function locate<K extends CiliumMapKind>(kind: K, raw: unknown, wha
   if (locator === undefined) throw new TypeError(`unknown Cilium map kind ${JSON.stringify(kind)}: one of ${Object.keys(LOCATORS).join(', ')}`);
   const { family = 4, bpffs, version } = readOptions<FamilyReadOptions>(raw, locator.perFamily ? ['family'] : [], what);
   const { names, table } = locator.find(version, checkFamily(family));
-  rejectOlder(version, table, names);
+  rejectAbsent(version, table, names);
   return { found: await findMap(names, table, bpffs), decode: locator.decode, version };
 }
 
 /**
  * A map the version does not have is missing (ENOENT, without looking), as on a node without it:
- * cilium_ipv6_frag_datagrams before 1.18, the multicast maps before 1.16.
+ * cilium_ipv6_frag_datagrams before 1.18, the multicast maps before 1.16, cilium_tunnel_map from 1.18.
  */
-function rejectOlder(version: string | undefined, table: readonly MapLayout[], names: readonly string[]): void {
+function rejectAbsent(version: string | undefined, table: readonly MapLayout[], names: readonly string[]): void {
   const minor = parseVersion(version);
   const since = Math.min(...table.map((r) => r.since));
-  if (minor !== undefined && minor < since) {
-    throw new BpfError({ errno: 2, code: 'ENOENT', op: 'find map', object: names.join(' or '), description: `Cilium ${versionName(minor)} has no such map (it came with ${versionName(since)})` });
+  const until = Math.max(...table.map((r) => r.until));
+  if (minor !== undefined && (minor < since || minor > until)) {
+    const why = minor < since ? `it came with ${versionName(since)}` : `the last version with it is ${versionName(until)}`;
+    throw new BpfError({ errno: 2, code: 'ENOENT', op: 'find map', object: names.join(' or '), description: `Cilium ${versionName(minor)} has no such map (${why})` });
   }
 }
 
@@ -409,7 +414,7 @@ export async function readMulticast(options?: MulticastReadOptions): Promise<Cil
   const { bpffs, version, group } = readOptions<MulticastReadOptions>(options, ['group'], 'cilium.multicast options');
   const wanted = group === undefined ? undefined : multicastGroup(group);
   const table = MULTICAST_GROUP_LAYOUTS;
-  rejectOlder(version, table, [table[0].map]);
+  rejectAbsent(version, table, [table[0].map]);
   const found = await findMap([table[0].map], table, bpffs);
   const records = await readHashOfMaps(found, table[0], 'hash of multicast subscribers', (info) => info.type === 'hash', (entries) => {
     const { info } = found.map;
@@ -461,6 +466,11 @@ export async function readIpMasq(options?: FamilyReadOptions): Promise<CiliumRec
 /** `cilium-dbg bpf frag list`: `cilium_ipv4_frag_datagrams`, or `cilium_ipv6_frag_datagrams` (1.18+) with `{ family: 6 }`. */
 export async function readFrag(options?: FamilyReadOptions): Promise<CiliumRecords<FragRecord>> {
   return readFound(await locate('frag', options));
+}
+
+/** `cilium-dbg bpf tunnel list` (1.14–1.17): `cilium_tunnel_map`, which 1.18 removed (ENOENT for 1.18 and newer). */
+export async function readTunnel(options?: ReadOptions): Promise<CiliumRecords<TunnelRecord>> {
+  return readFound(await locate('tunnel', options));
 }
 
 /**

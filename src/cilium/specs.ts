@@ -22,6 +22,7 @@ import { METRICS_LAYOUTS } from './metrics';
 import { POLICY_LAYOUTS } from './policy';
 import { POLICY_STATS_LAYOUTS, POLICY_STATS_SINCE } from './policystats';
 import { RUNTIME_CONFIG_ENTRIES, RUNTIME_CONFIG_LAYOUTS } from './config';
+import { TUNNEL_LAYOUTS } from './tunnel';
 import type { Minor } from './version';
 
 export const DEFAULT_BPFFS = '/sys/fs/bpf';
@@ -161,4 +162,9 @@ export function multicastMapSpecs(minor: Minor): { groups: CiliumMapSpec; subscr
     groups: spec(groups, 'hash_of_maps', maxEntries, BPF_F_NO_PREALLOC),
     subscribers: spec(rowFor(MULTICAST_SUBSCRIBER_LAYOUTS, minor), 'hash', maxEntries, BPF_F_NO_PREALLOC),
   };
+}
+
+/** `cilium_tunnel_map` (1.14–1.17, in tunnel routing mode; undefined after): a hash the agent creates with flags 0. */
+export function tunnelMapSpec(minor: Minor): CiliumMapSpec | undefined {
+  return minor > TUNNEL_LAYOUTS[0].until ? undefined : spec(rowFor(TUNNEL_LAYOUTS, minor), 'hash', 65536);
 }

@@ -83,6 +83,9 @@ const USAGE = `usage: bpfscope [command] [--json]
                           cilium-dbg bpf lb maglev list (each service's Maglev table) and bpf
                           socknat list (socket-LB reverse NAT; its text from 1.18, --json before);
                           maps the node lacks are skipped, as cilium-dbg skips them
+  cilium tunnel [--version V] [--bpffs DIR]
+                          cilium-dbg bpf tunnel list (1.14–1.17): each remote pod CIDR's tunnel
+                          endpoint and IPsec key
   cilium drops [--interval ms] [--count n] [--version V] [--bpffs DIR]
                           the drops counted in cilium_metrics since the last tick, live
   cilium policy <endpoint-id> [--version V] [--bpffs DIR]
@@ -106,7 +109,7 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 missing privilege (EPERM/EACCES), 4 no
 const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 
 /** What `bpfscope cilium` takes. */
-const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat [retries]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|multicast group|subscriber [group|all]';
+const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat [retries]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|tunnel|multicast group|subscriber [group|all]';
 
 /**
  * What each command takes besides --json and --help: its usage line, its options, and at most how
@@ -182,6 +185,7 @@ const ONE_MAP_COMMANDS: Record<string, (read: CiliumRead, ctx: Context) => Promi
   vtep: oneMapCommand(cilium.vtep, cilium.format.vtep),
   bandwidth: oneMapCommand(cilium.bandwidth, cilium.format.bandwidth),
   config: oneMapCommand(cilium.runtimeConfig, cilium.format.runtimeConfig),
+  tunnel: oneMapCommand(cilium.tunnel, cilium.format.tunnel),
 };
 
 function programRows(programs: ProgramInfo[], holders: Map<number, HolderProcess[]>): unknown[][] {

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cilium } from '../cilium';
-import { frag6MapSpec, globalMapSpecs, natRetries4MapSpec, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, multicastMapSpecs, policyMapSpec, policyStatsMapSpec, type CiliumMapSpec } from '../cilium/specs';
+import { frag6MapSpec, globalMapSpecs, natRetries4MapSpec, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, multicastMapSpecs, policyMapSpec, policyStatsMapSpec, tunnelMapSpec, type CiliumMapSpec } from '../cilium/specs';
 import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from '../cilium/version';
 import { listInterfaces } from '../interfaces';
 import { listNetns } from '../netns';
@@ -107,6 +107,12 @@ const VTEP_MAC = '00:50:56:aa:bb:01';
 /** A multicast group (the address Cilium's docs use) and MCAST_SUB_F_REMOTE, a subscriber's flag for a node. */
 const MULTICAST_GROUP = '229.0.0.1';
 const MULTICAST_REMOTE = 1;
+/** The gateway node's pod CIDRs, and a node of cluster 7 (a cluster mesh) with its pod CIDR. */
+const REMOTE_POD_CIDR = '10.4.0.0';
+const REMOTE_POD_CIDR6 = 'fd00:10:4::';
+const MESH_CLUSTER_ID = 7;
+const MESH_POD_CIDR = '10.5.0.0';
+const MESH_NODE_IP = '192.0.2.21';
 /** When the fake node's authentications expire: 2030-01-01 00:00:00.2 UTC, in Cilium's 512 ns units. */
 const AUTH_EXPIRATION = 1_893_456_000n * 1_953_125n + 390_625n;
 
@@ -406,6 +412,18 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
         ], { version, cpus });
         await fill(statsMap, stats, cpus * 16);
       }
+    }
+
+    // 1.14–1.17, tunnel routing: the gateway node's pod CIDRs tunneled to it with its IPsec key (3,
+    // as its node map SPI), and a pod CIDR of cluster 7 to that cluster's node.
+    const tunnelSpec = tunnelMapSpec(minor);
+    if (tunnelSpec) {
+      const tunnel = cilium.encode.tunnel([
+        { ip: REMOTE_POD_CIDR, endpoint: GATEWAY_NODE_IP, encryptKey: 3 },
+        { ip: REMOTE_POD_CIDR6, endpoint: GATEWAY_NODE_IP, encryptKey: 3 },
+        { ip: MESH_POD_CIDR, clusterId: MESH_CLUSTER_ID, endpoint: MESH_NODE_IP },
+      ], { version });
+      await fill(await makeMap(tunnelSpec, FIXTURE_MAX_ENTRIES), tunnel, tunnel.valueSize);
     }
 
     // Programs: cil_from_container on each lxc ingress (tcx with a pinned link from 1.16, a cls_bpf

@@ -1,0 +1,76 @@
+// The tunnel map (1.14–1.17): bytes laid out by hand from bpf/lib/common.h, decoded per version,
+// and cilium-dbg's text.
+import { describe, expect, it } from 'vitest';
+import { cilium, type TunnelRecord } from 'bpfscope';
+
+const hex = (s: string) => Buffer.from(s.replace(/ /g, ''), 'hex');
+const zeros = (n: number) => '00'.repeat(n);
+
+describe('cilium tunnel map (cilium_tunnel_map: struct tunnel_key → tunnel_value)', () => {
+  // tunnel_key (20 B packed): the address union @0, family @16, then 1.14: cluster_id u8 @17, pad u16;
+  // 1.15+: pad u8 @17, cluster_id u16 @18. tunnel_value: the union, family @16, key u8 @17, pad u16.
+  const key14 = hex(`0a040000 ${zeros(12)} 01 07 0000`);
+  const key15 = hex(`0a040000 ${zeros(12)} 01 00 2c01`); // cluster 300
+  const value = hex(`c0000214 ${zeros(12)} 01 03 0000`);
+
+  it('decodes the cluster id where each version keeps it: a u8 at 17 in 1.14, a u16 at 18 from 1.15', () => {
+    const v14 = cilium.decode.tunnel(key14, value, 1, { version: '1.14' });
+    expect(v14.layout).toMatchObject({ map: 'cilium_tunnel_map', version: '1.14', keySize: 20, valueSize: 20, layout: 'tunnel_key (u8 cluster_id) / tunnel_value' });
+    expect([...v14]).toEqual([{ ip: '10.4.0.0', family: 'ipv4', clusterId: 7, endpoint: '192.0.2.20', endpointFamily: 'ipv4', encryptKey: 3 }]);
+    // The same sizes in every version: without one, the newest layout (1.17's), which reads 1.14's cluster byte as padding.
+    const v17 = cilium.decode.tunnel(key14, value, 1);
+    expect(v17.layout).toMatchObject({ version: '1.17', versionFrom: 'sizes', layout: 'tunnel_key (u16 cluster_id) / tunnel_value' });
+    expect(v17[0].clusterId).toBe(0);
+    expect(cilium.decode.tunnel(key15, value, 1, { version: '1.15' })[0].clusterId).toBe(300);
+    expect(cilium.decode.tunnel(key15, value, 1, { version: '1.14' })[0].clusterId).toBe(0);
+  });
+
+  it('encodes per version, the families following the addresses; 1.14 refuses a cluster id over 255', () => {
+    const entry = { ip: '10.4.0.0', clusterId: 7, endpoint: '192.0.2.20', encryptKey: 3 };
+    expect(cilium.encode.tunnel([entry], { version: '1.14' })).toEqual({ keys: key14, values: value, count: 1, keySize: 20, valueSize: 20, map: 'cilium_tunnel_map' });
+    expect(cilium.encode.tunnel([{ ...entry, clusterId: 300 }], { version: '1.16' }).keys).toEqual(key15);
+    expect(() => cilium.encode.tunnel([{ ...entry, clusterId: 300 }], { version: '1.14' })).toThrow(/clusterId.*0\.\.255/);
+    const six = cilium.encode.tunnel([{ ip: 'fd00:10:4::', endpoint: '2001:db8::20' }]);
+    expect(six.keys).toEqual(hex(`fd000010000400000000000000000000 02 00 0000`));
+    expect(six.values).toEqual(hex(`20010db8000000000000000000000020 02 00 0000`));
+    expect(() => cilium.encode.tunnel([{ ip: '10.4.0.0/16', endpoint: '192.0.2.20' }])).toThrow(/ip is not an IP address/);
+  });
+
+  it('cilium.format.tunnel prints cilium-dbg bpf tunnel list: TablePrinter of TUNNEL and VALUE, keys sorted, nil for another family', () => {
+    const records: TunnelRecord[] = [
+      { ip: 'fd00:10:4::', family: 'ipv6', clusterId: 0, endpoint: '192.0.2.20', endpointFamily: 'ipv4', encryptKey: 3 },
+      { ip: '10.5.0.0', family: 'ipv4', clusterId: 7, endpoint: '192.0.2.21', endpointFamily: 'ipv4', encryptKey: 0 },
+      // An IPv4-mapped key prints unmapped (netip), a mapped endpoint dotted (net.IP): both as IPv4.
+      { ip: '::ffff:10.6.0.0', family: 'ipv6', clusterId: 0, endpoint: '::ffff:192.0.2.22', endpointFamily: 'ipv6', encryptKey: 0 },
+      { ip: '10.4.0.0', family: 'ipv4', clusterId: 0, endpoint: '2001:db8::20', endpointFamily: 'ipv6', encryptKey: 3 },
+      // Keys and values of neither family print as nil; keys that print the same share a row's key.
+      { ip: '::', family: undefined, clusterId: 0, endpoint: '192.0.2.23', endpointFamily: 'ipv4', encryptKey: 1 },
+      { ip: '::', family: undefined, clusterId: 2, endpoint: '::', endpointFamily: undefined, encryptKey: 0 },
+    ];
+    const text = [
+      'TUNNEL        VALUE',
+      '10.4.0.0      2001:db8::20:3   ',
+      '10.5.0.0@7    192.0.2.21:0     ',
+      '10.6.0.0      192.0.2.22:0     ',
+      'fd00:10:4::   192.0.2.20:3     ',
+      'nil           192.0.2.23:1     ',
+      '              nil              ',
+      '',
+    ].join('\n');
+    for (const version of ['1.14', '1.15', '1.16', '1.17']) expect(cilium.format.tunnel(records, { version })).toBe(text);
+    expect(cilium.format.tunnel(records)).toBe(text);
+    // The command has no empty-map message: the header alone.
+    expect(cilium.format.tunnel([])).toBe('TUNNEL   VALUE\n');
+    expect(() => cilium.format.tunnel({} as never)).toThrow(TypeError);
+  });
+
+  it('1.18 removed the map: reading it as 1.18 or newer finds nothing (ENOENT) before any kernel work', async () => {
+    for (const version of ['1.18', '1.20']) {
+      await expect(cilium.tunnel({ version, bpffs: '/nonexistent' })).rejects.toMatchObject({
+        code: 'ENOENT', message: expect.stringContaining(`Cilium ${version} has no such map (the last version with it is 1.17)`),
+      });
+    }
+    await expect(cilium.tunnel({ version: '1.17', bpffs: '/nonexistent' })).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('not pinned under /nonexistent/tc/globals') });
+    await expect(cilium.tunnel({ family: 6 } as never)).rejects.toThrow(TypeError); // one map: no family option
+  });
+});
