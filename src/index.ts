@@ -137,6 +137,8 @@ export {
   type MulticastReadOptions as CiliumMulticastReadOptions,
   type TunnelRecord,
   type TunnelEntry,
+  type RecorderRecord,
+  type RecorderEntry,
 } from './cilium';
 export { listNetns, netnsPath, NETNS_DIR, type ListNetnsOptions, type NetnsFd, type NetnsForeignMount, type NetnsInfo, type NetnsRef, type NetnsSocket, type NetnsThread } from './netns';
 export {

@@ -16,13 +16,14 @@ import { explainPod } from './explain';
 import { AUTH_LAYOUTS, decodeAuth, encodeAuth, formatAuth } from './auth';
 import { decodeNodeIds, encodeNodeIds, formatNodeIds, NODE_ID_LAYOUTS } from './nodeid';
 import { decodeVtep, encodeVtep, formatVtep, VTEP_LAYOUTS } from './vtep';
-import { ipcacheLookup, readAuth, readBackends, readBandwidth, readConntrack, readEgress, readEndpoints, readFrag, readIpcache, readIpMasq, readMaglev, readMetrics, readMulticast, readNat, readNatRetries, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSockRevNat, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep, readTunnel } from './read';
+import { ipcacheLookup, readAuth, readBackends, readBandwidth, readConntrack, readEgress, readEndpoints, readFrag, readIpcache, readIpMasq, readMaglev, readMetrics, readMulticast, readNat, readNatRetries, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSockRevNat, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep, readTunnel, readRecorder } from './read';
 import { decodeMulticastGroups, decodeMulticastSubscribers, encodeMulticastGroups, encodeMulticastSubscribers, formatMulticastGroups, formatMulticastSubscribers, MULTICAST_GROUP_LAYOUTS, MULTICAST_SUBSCRIBER_LAYOUTS } from './multicast';
 import { decodeMaglev, encodeMaglev, formatMaglev, MAGLEV6_LAYOUTS, MAGLEV_LAYOUTS } from './maglev';
 import { decodeSockRevNat, encodeSockRevNat, formatSockRevNat, SOCK_REV_NAT6_LAYOUTS, SOCK_REV_NAT_LAYOUTS } from './socknat';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, encodeSrv6Policy, encodeSrv6Sid, encodeSrv6Vrf, formatSrv6Policy, formatSrv6Sid, formatSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS } from './srv6';
 import { renderPodReport } from './report';
 import { decodeTunnel, encodeTunnel, formatTunnel, TUNNEL_LAYOUTS } from './tunnel';
+import { decodeRecorder, encodeRecorder, formatRecorder, RECORDER6_LAYOUTS, RECORDER_LAYOUTS } from './recorder';
 import { ciliumPoller } from './poll';
 import { decodePolicy, encodePolicy, formatPolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
 import { decodePolicyStats, encodePolicyStats, POLICY_STATS_LAYOUTS } from './policystats';
@@ -71,6 +72,8 @@ export const cilium = Object.freeze({
   multicast: readMulticast,
   /** `cilium-dbg bpf tunnel list` (1.14–1.17): each remote pod CIDR's tunnel endpoint and IPsec key. */
   tunnel: readTunnel,
+  /** `cilium-dbg bpf recorder list` (1.14–1.18): the PCAP recorder's capture rules. */
+  recorder: readRecorder,
   /** A map held open and diffed poll after poll, with what changed decoded (`poll()`, `pollAsync()`). */
   poller: ciliumPoller,
   /**
@@ -123,6 +126,7 @@ export const cilium = Object.freeze({
     /** One group's inner map. */
     multicastSubscribers: decodeMulticastSubscribers,
     tunnel: decodeTunnel,
+    recorder: decodeRecorder,
   }),
   /** Entries → packed keys/values of a version's layout, e.g. to fill a map for a test. */
   encode: Object.freeze({
@@ -155,6 +159,7 @@ export const cilium = Object.freeze({
     multicastGroups: encodeMulticastGroups,
     multicastSubscribers: encodeMulticastSubscribers,
     tunnel: encodeTunnel,
+    recorder: encodeRecorder,
   }),
   /**
    * Records → the text `cilium-dbg bpf … list` of that version prints: `{ version }`, else the one
@@ -188,6 +193,8 @@ export const cilium = Object.freeze({
     /** `cilium-dbg bpf multicast subscriber list all` (or `<group>`, of that group's record). */
     multicastSubscribers: formatMulticastSubscribers,
     tunnel: formatTunnel,
+    /** Both families' maps, as nat: `families` says which maps were read. */
+    recorder: formatRecorder,
     /** An endpoint's policy map as `cilium-dbg bpf policy get <id> -n` prints it (sorted as it sorts). */
     policy: formatPolicy,
     /** An explainPod report as text, in the walkthrough's order. */
@@ -237,6 +244,8 @@ export const cilium = Object.freeze({
     multicastGroups: MULTICAST_GROUP_LAYOUTS,
     multicastSubscribers: MULTICAST_SUBSCRIBER_LAYOUTS,
     tunnel: TUNNEL_LAYOUTS,
+    recorder: RECORDER_LAYOUTS,
+    recorder6: RECORDER6_LAYOUTS,
   }),
   /** Cilium's name tables, per version. */
   names: Object.freeze({
@@ -266,6 +275,7 @@ export type { BandwidthRecord } from './bandwidth';
 export type { IpMasqRecord } from './ipmasq';
 export type { FragRecord } from './frag';
 export type { TunnelRecord, TunnelEntry } from './tunnel';
+export type { RecorderRecord, RecorderEntry } from './recorder';
 export type { Srv6VrfRecord, Srv6PolicyRecord, Srv6SidRecord, FamilyEncodeOptions } from './srv6';
 export type { ServiceRecord, BackendRecord, RevNatRecord, ServiceEntry, LbEncodeOptions } from './lb';
 export type { PolicyRecord, PolicyEntry } from './policy';

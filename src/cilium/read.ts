@@ -31,6 +31,7 @@ import { decodeMulticastGroups, decodeMulticastSubscribers, multicastGroup, MULT
 import { decodeSockRevNat, SOCK_REV_NAT6_LAYOUTS, SOCK_REV_NAT_LAYOUTS, type SockRevNatRecord } from './socknat';
 import { DEFAULT_BPFFS, globalsDir, isKernelName } from './specs';
 import { decodeTunnel, TUNNEL_LAYOUTS, type TunnelRecord } from './tunnel';
+import { decodeRecorder, RECORDER6_LAYOUTS, RECORDER_LAYOUTS, type RecorderRecord } from './recorder';
 import { parseVersion, versionName, withLayout, type CiliumRecords, type LayoutUsed } from './version';
 
 /** Options of every reader. */
@@ -165,6 +166,7 @@ export interface CiliumMapRecords {
   ipmasq: IpMasqRecord;
   frag: FragRecord;
   tunnel: TunnelRecord;
+  recorder: RecorderRecord;
 }
 export type CiliumMapKind = keyof CiliumMapRecords;
 
@@ -223,6 +225,7 @@ const LOCATORS: { [K in CiliumMapKind]: Locator<CiliumMapRecords[K]> } = {
   ipmasq: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? IPMASQ_LAYOUTS : IPMASQ6_LAYOUTS), decode: decodeIpMasq },
   frag: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? FRAG_LAYOUTS : FRAG6_LAYOUTS), decode: decodeFrag },
   tunnel: { find: () => tableOnly(TUNNEL_LAYOUTS), decode: decodeTunnel },
+  recorder: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? RECORDER_LAYOUTS : RECORDER6_LAYOUTS), decode: decodeRecorder },
 };
 
 /** Options of the readers of maps that come in an IPv4 and an IPv6 variant. */
@@ -471,6 +474,14 @@ export async function readFrag(options?: FamilyReadOptions): Promise<CiliumRecor
 /** `cilium-dbg bpf tunnel list` (1.14–1.17): `cilium_tunnel_map`, which 1.18 removed (ENOENT for 1.18 and newer). */
 export async function readTunnel(options?: ReadOptions): Promise<CiliumRecords<TunnelRecord>> {
   return readFound(await locate('tunnel', options));
+}
+
+/**
+ * `cilium-dbg bpf recorder list` (1.14–1.18): `cilium_capture4_rules`, or `cilium_capture6_rules`
+ * with `{ family: 6 }`; 1.19 removed them (ENOENT for 1.19 and newer).
+ */
+export async function readRecorder(options?: FamilyReadOptions): Promise<CiliumRecords<RecorderRecord>> {
+  return readFound(await locate('recorder', options));
 }
 
 /**

@@ -2,7 +2,7 @@
 // them (cilium-maps.md §2.1, §3, §4.1, §5), and where they are pinned.
 import type { MapTypeName } from '../names';
 import { conntrackMapNames, CT4_LAYOUTS, CT6_LAYOUTS } from './conntrack';
-import { rowFor, type MapLayout } from './codec';
+import { rowFor, type IpFamily, type MapLayout } from './codec';
 import { ENDPOINT_LAYOUTS } from './endpoints';
 import { IPCACHE_LAYOUTS } from './ipcache';
 import { BACKEND_LAYOUTS, REV_NAT_LAYOUTS, SERVICE_LAYOUTS } from './lb';
@@ -23,6 +23,7 @@ import { POLICY_LAYOUTS } from './policy';
 import { POLICY_STATS_LAYOUTS, POLICY_STATS_SINCE } from './policystats';
 import { RUNTIME_CONFIG_ENTRIES, RUNTIME_CONFIG_LAYOUTS } from './config';
 import { TUNNEL_LAYOUTS } from './tunnel';
+import { RECORDER6_LAYOUTS, RECORDER_LAYOUTS } from './recorder';
 import type { Minor } from './version';
 
 export const DEFAULT_BPFFS = '/sys/fs/bpf';
@@ -167,4 +168,10 @@ export function multicastMapSpecs(minor: Minor): { groups: CiliumMapSpec; subscr
 /** `cilium_tunnel_map` (1.14–1.17, in tunnel routing mode; undefined after): a hash the agent creates with flags 0. */
 export function tunnelMapSpec(minor: Minor): CiliumMapSpec | undefined {
   return minor > TUNNEL_LAYOUTS[0].until ? undefined : spec(rowFor(TUNNEL_LAYOUTS, minor), 'hash', 65536);
+}
+
+/** The PCAP recorder's `cilium_capture4_rules` / `cilium_capture6_rules` (1.14–1.18, with --enable-recorder; undefined after). */
+export function recorderMapSpec(minor: Minor, family: IpFamily): CiliumMapSpec | undefined {
+  const table = family === 6 ? RECORDER6_LAYOUTS : RECORDER_LAYOUTS;
+  return minor > table[0].until ? undefined : spec(rowFor(table, minor), 'hash', 16384, BPF_F_NO_PREALLOC);
 }

@@ -83,9 +83,9 @@ const USAGE = `usage: bpfscope [command] [--json]
                           cilium-dbg bpf lb maglev list (each service's Maglev table) and bpf
                           socknat list (socket-LB reverse NAT; its text from 1.18, --json before);
                           maps the node lacks are skipped, as cilium-dbg skips them
-  cilium tunnel [--version V] [--bpffs DIR]
-                          cilium-dbg bpf tunnel list (1.14–1.17): each remote pod CIDR's tunnel
-                          endpoint and IPsec key
+  cilium tunnel|recorder [--version V] [--bpffs DIR]
+                          cilium-dbg bpf tunnel list (1.14–1.17: each remote pod CIDR's tunnel
+                          endpoint and IPsec key) and bpf recorder list (1.14–1.18: PCAP capture rules)
   cilium drops [--interval ms] [--count n] [--version V] [--bpffs DIR]
                           the drops counted in cilium_metrics since the last tick, live
   cilium policy <endpoint-id> [--version V] [--bpffs DIR]
@@ -109,7 +109,7 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 missing privilege (EPERM/EACCES), 4 no
 const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 
 /** What `bpfscope cilium` takes. */
-const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat [retries]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|tunnel|multicast group|subscriber [group|all]';
+const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat [retries]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|tunnel|recorder|multicast group|subscriber [group|all]';
 
 /**
  * What each command takes besides --json and --help: its usage line, its options, and at most how
@@ -509,6 +509,12 @@ const commands: Record<string, Command> = {
     }
     if (what === 'maglev') return bothListed(cilium.maglev, cilium.format.maglev, true);
     if (what === 'socknat') return bothListed(cilium.sockRevNat, cilium.format.sockRevNat, true);
+    if (what === 'recorder') {
+      // cilium-dbg fails without the IPv4 map; the IPv6 one it reads only with IPv6 on: skipped when missing.
+      const { records, version, families } = await bothFamilies(read, cilium.recorder);
+      printCiliumDbg(ctx, records, (r) => cilium.format.recorder(r, { version, families }));
+      return;
+    }
     if (what === 'lb' || what === 'revnat') {
       // The services' version decodes the backends and rev-NAT entries too: one version per run.
       const { records: services, version } = await bothFamilies(read, cilium.services);

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cilium } from '../cilium';
-import { frag6MapSpec, globalMapSpecs, natRetries4MapSpec, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, multicastMapSpecs, policyMapSpec, policyStatsMapSpec, tunnelMapSpec, type CiliumMapSpec } from '../cilium/specs';
+import { frag6MapSpec, globalMapSpecs, natRetries4MapSpec, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, multicastMapSpecs, policyMapSpec, policyStatsMapSpec, tunnelMapSpec, recorderMapSpec, type CiliumMapSpec } from '../cilium/specs';
 import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from '../cilium/version';
 import { listInterfaces } from '../interfaces';
 import { listNetns } from '../netns';
@@ -424,6 +424,20 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
         { ip: MESH_POD_CIDR, clusterId: MESH_CLUSTER_ID, endpoint: MESH_NODE_IP },
       ], { version });
       await fill(await makeMap(tunnelSpec, FIXTURE_MAX_ENTRIES), tunnel, tunnel.valueSize);
+    }
+    // 1.14–1.18, --enable-recorder: rule 1 captures the first pod's HTTPS to the outside network
+    // (128 bytes a packet), rule 2 all DNS over IPv6 to the documentation range (whole packets).
+    const recorder4 = recorderMapSpec(minor, 4);
+    const recorder6 = recorderMapSpec(minor, 6);
+    if (recorder4 && recorder6) {
+      const rule4 = cilium.encode.recorder([{
+        sourceIp: first.ip, sourcePrefixLength: 32, sourcePort: 0, destinationIp: NAT_REMOTE_NET, destinationPrefixLength: 24, destinationPort: 443, protocol: 6, ruleId: 1, capLen: 128,
+      }], { version });
+      await fill(await makeMap(recorder4), rule4, rule4.valueSize);
+      const rule6 = cilium.encode.recorder([{
+        sourceIp: '::', sourcePrefixLength: 0, sourcePort: 0, destinationIp: '2001:db8::', destinationPrefixLength: 32, destinationPort: 53, protocol: 17, ruleId: 2, capLen: 0,
+      }], { version, family: 6 });
+      await fill(await makeMap(recorder6), rule6, rule6.valueSize);
     }
 
     // Programs: cil_from_container on each lxc ingress (tcx with a pinned link from 1.16, a cls_bpf

@@ -1,5 +1,6 @@
-// The tunnel map (1.14–1.17) on the fake node: its spec as bpftool shows it, the reader against
-// bpftool's bytes read at the C structs' offsets, and `bpfscope cilium tunnel`.
+// The tunnel map (1.14–1.17) and the PCAP recorder's capture rules (1.14–1.18) on the fake node:
+// their specs as bpftool shows them, the readers against bpftool's bytes read at the C structs'
+// offsets, and `bpfscope cilium tunnel|recorder`.
 import { spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
@@ -25,9 +26,9 @@ async function node(version: string): Promise<FakeCiliumNode> {
   return n;
 }
 
-describeKernel('cilium tunnel map', () => {
-  it('the fake node pins cilium_tunnel_map up to 1.17; the reader agrees with bpftool', async () => {
-    for (const version of ['1.14', '1.17', '1.18']) {
+describeKernel('cilium tunnel and recorder maps', () => {
+  it('the fake node pins cilium_tunnel_map up to 1.17 and the capture rules up to 1.18; the readers agree with bpftool', async () => {
+    for (const version of ['1.14', '1.17', '1.18', '1.19']) {
       const n = await node(version);
       const globals = `${n.bpffs}/tc/globals`;
       const show = (name: string) => bpftool<BpftoolMap>('map', 'show', 'pinned', `${globals}/${name}`);
@@ -52,11 +53,35 @@ describeKernel('cilium tunnel map', () => {
         await expect(cilium.tunnel({ bpffs: n.bpffs })).rejects.toMatchObject({ code: 'ENOENT' });
       }
 
+      if (version <= '1.18') {
+        expect(show('cilium_capture4_rules')).toMatchObject({ type: 'hash', bytes_key: 16, bytes_value: 8, max_entries: 16384, flags: 1 });
+        expect(show('cilium_capture6_rules')).toMatchObject({ type: 'hash', bytes_key: 40, bytes_value: 8, max_entries: 16384, flags: 1 });
+        // capture{4,6}_wcard: the addresses, then sport and dport be16, nexthdr, smask, dmask;
+        // capture_rule: rule_id u16 @0, cap_len u32 @4.
+        const rules = (family: 4 | 6) => dump(`cilium_capture${family}_rules`).map(([k, v]) => {
+          const at = family === 4 ? 8 : 32;
+          const address = (b: Buffer) => (family === 4 ? ipv4(b) : ipv6(b.subarray(0, 16)));
+          return {
+            family, sourceIp: address(k), destinationIp: address(k.subarray(at / 2)), sourcePort: k.readUInt16BE(at), destinationPort: k.readUInt16BE(at + 2),
+            protocol: k[at + 4], sourcePrefixLength: k[at + 5], destinationPrefixLength: k[at + 6], ruleId: v.readUInt16LE(0), capLen: v.readUInt32LE(4),
+          };
+        });
+        const four = await cilium.recorder({ bpffs: n.bpffs, version });
+        expect(four.layout).toMatchObject({ map: 'cilium_capture4_rules', version });
+        expect([...four]).toEqual(rules(4));
+        expect([...four]).toEqual([{ family: 4, sourceIp: '10.3.0.115', sourcePrefixLength: 32, sourcePort: 0, destinationIp: '203.0.113.0', destinationPrefixLength: 24, destinationPort: 443, protocol: 6, ruleId: 1, capLen: 128 }]);
+        const six = await cilium.recorder({ bpffs: n.bpffs, version, family: 6 });
+        expect([...six]).toEqual(rules(6));
+        expect(six.map((r) => `${r.sourceIp}/${r.sourcePrefixLength} ${r.destinationIp}/${r.destinationPrefixLength}:${r.destinationPort} ${r.ruleId}`)).toEqual(['::/0 2001:db8::/32:53 2']);
+      } else {
+        expect(n.maps.cilium_capture4_rules).toBeUndefined();
+        expect(n.maps.cilium_capture6_rules).toBeUndefined();
+      }
       await n.destroy();
     }
   });
 
-  it('bpfscope cilium tunnel prints cilium-dbg bpf tunnel list; a version or node without the map is not found (exit 4)', async () => {
+  it('bpfscope cilium tunnel|recorder print cilium-dbg bpf tunnel|recorder list; a version or node without the map is not found (exit 4)', async () => {
     const n = await node('1.17');
     const read = { bpffs: n.bpffs, version: '1.17' };
     const tunnel = cli('cilium', 'tunnel', '--bpffs', n.bpffs, '--version', '1.17');
@@ -69,15 +94,22 @@ describeKernel('cilium tunnel map', () => {
     ].join('\n') });
     expect(tunnel.stdout).toBe(cilium.format.tunnel(await cilium.tunnel(read)));
     expect(JSON.parse(cli('cilium', 'tunnel', '--bpffs', n.bpffs, '--json').stdout)).toEqual([...await cilium.tunnel(read)]);
+    // The IPv4 map's rules, then the IPv6 map's, each map followed by an empty line.
+    const recorder = cli('cilium', 'recorder', '--bpffs', n.bpffs);
+    expect(recorder).toEqual({ code: 0, stderr: '', stdout: '10.3.0.115/32:0 -> 203.0.113.0/24:443 TCP ID:1 CapLen:128\n\n[::/0]:0 -> [2001:db8::/32]:53 UDP ID:2 CapLen:0\n\n' });
+    const both = [...await cilium.recorder(read), ...await cilium.recorder({ ...read, family: 6 })];
+    expect(JSON.parse(cli('cilium', 'recorder', '--bpffs', n.bpffs, '--json').stdout)).toEqual(both);
 
     const gone = cli('cilium', 'tunnel', '--bpffs', n.bpffs, '--version', '1.18');
     expect(gone.code).toBe(4);
     expect(gone.stderr).toContain('Cilium 1.18 has no such map (the last version with it is 1.17)');
-    // A node without the map (native routing): cilium-dbg fails to open it too. The fake node
-    // goes first: the reader would find its map by name.
+    expect(cli('cilium', 'recorder', '--bpffs', n.bpffs, '--version', '1.19').code).toBe(4);
+    // A node without the maps (native routing, no recorder): cilium-dbg fails to open them too.
+    // The fake node goes first: the readers would find its maps by name.
     await n.destroy();
     const empty = await mustBpffs();
     expect(cli('cilium', 'tunnel', '--bpffs', empty).code).toBe(4);
+    expect(cli('cilium', 'recorder', '--bpffs', empty).code).toBe(4);
     expect(cli('cilium', 'tunnel', 'extra', '--bpffs', empty).code).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
-// The tunnel map (1.14–1.17): bytes laid out by hand from bpf/lib/common.h, decoded per version,
-// and cilium-dbg's text.
+// The tunnel map (1.14–1.17) and the PCAP recorder's capture rules (1.14–1.18): bytes laid out by
+// hand from bpf/lib/common.h and bpf/lib/pcap.h, decoded per version, and cilium-dbg's text.
 import { describe, expect, it } from 'vitest';
 import { cilium, type TunnelRecord } from 'bpfscope';
 
@@ -72,5 +72,69 @@ describe('cilium tunnel map (cilium_tunnel_map: struct tunnel_key → tunnel_val
     }
     await expect(cilium.tunnel({ version: '1.17', bpffs: '/nonexistent' })).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('not pinned under /nonexistent/tc/globals') });
     await expect(cilium.tunnel({ family: 6 } as never)).rejects.toThrow(TypeError); // one map: no family option
+  });
+});
+
+describe('cilium PCAP recorder (cilium_capture4/6_rules: struct capture4/6_wcard → capture_rule)', () => {
+  // capture4_wcard (16 B): saddr @0, daddr @4, sport be16 @8, dport be16 @10, nexthdr @12, smask @13, dmask @14, flags @15.
+  const key4 = hex('0a030073 cb007100 0000 01bb 06 20 18 00');
+  // capture6_wcard (40 B): saddr @0, daddr @16, sport @32, dport @34, nexthdr @36, smask @37, dmask @38, flags @39.
+  const key6 = hex(`fd000010000300000000000000000000 20010db8000000000000000000000000 0000 0035 11 40 20 00`);
+  // capture_rule (8 B): rule_id u16 @0, reserved u16 @2, cap_len u32 @4.
+  const rule1 = hex('0100 0000 80000000');
+  const rule2 = hex('0200 0000 00000000');
+  const https = { sourceIp: '10.3.0.115', sourcePrefixLength: 32, sourcePort: 0, destinationIp: '203.0.113.0', destinationPrefixLength: 24, destinationPort: 443, protocol: 6, ruleId: 1, capLen: 128 };
+  const dns6 = { sourceIp: 'fd00:10:3::', sourcePrefixLength: 64, sourcePort: 0, destinationIp: '2001:db8::', destinationPrefixLength: 32, destinationPort: 53, protocol: 17, ruleId: 2, capLen: 0 };
+
+  it('decodes and encodes both families; the ports in host order, the family from the key size', () => {
+    const four = cilium.decode.recorder(key4, rule1, 1, { version: '1.14' });
+    expect(four.layout).toMatchObject({ map: 'cilium_capture4_rules', version: '1.14', keySize: 16, valueSize: 8, layout: 'capture4_wcard / capture_rule' });
+    expect([...four]).toEqual([{ family: 4, ...https }]);
+    expect(cilium.encode.recorder([https])).toEqual({ keys: key4, values: rule1, count: 1, keySize: 16, valueSize: 8, map: 'cilium_capture4_rules' });
+    const six = cilium.decode.recorder(key6, rule2, 1);
+    expect(six.layout).toMatchObject({ map: 'cilium_capture6_rules', version: '1.18', versionFrom: 'sizes', keySize: 40 });
+    expect([...six]).toEqual([{ family: 6, ...dns6 }]);
+    expect(cilium.encode.recorder([dns6], { family: 6 })).toMatchObject({ keys: key6, values: rule2, map: 'cilium_capture6_rules' });
+    expect(() => cilium.encode.recorder([{ ...https, ruleId: 70000 }])).toThrow(/ruleId/);
+  });
+
+  it('cilium.format.recorder prints cilium-dbg bpf recorder list: each map read, its rules and an empty line; IPv6 prefixes bracketed', () => {
+    const records = [
+      { family: 4 as const, ...https },
+      // Wildcards: any address, port and protocol; a protocol without a name as its number.
+      { family: 4 as const, sourceIp: '0.0.0.0', sourcePrefixLength: 0, sourcePort: 0, destinationIp: '0.0.0.0', destinationPrefixLength: 0, destinationPort: 0, protocol: 0, ruleId: 3, capLen: 0 },
+      { family: 4 as const, ...https, protocol: 47, ruleId: 4 },
+      { family: 6 as const, ...dns6 },
+      // An IPv4-mapped address prints dotted (net.IP), still bracketed.
+      { family: 6 as const, ...dns6, destinationIp: '::ffff:192.0.2.0', destinationPrefixLength: 120, protocol: 58, ruleId: 5 },
+    ];
+    const text = [
+      '10.3.0.115/32:0 -> 203.0.113.0/24:443 TCP ID:1 CapLen:128',
+      '0.0.0.0/0:0 -> 0.0.0.0/0:0 ANY ID:3 CapLen:0',
+      '10.3.0.115/32:0 -> 203.0.113.0/24:443 47 ID:4 CapLen:128',
+      '',
+      '[fd00:10:3::/64]:0 -> [2001:db8::/32]:53 UDP ID:2 CapLen:0',
+      '[fd00:10:3::/64]:0 -> [192.0.2.0/120]:53 ICMPv6 ID:5 CapLen:0',
+      '',
+      '',
+    ].join('\n');
+    for (const version of ['1.14', '1.15', '1.16', '1.17', '1.18']) expect(cilium.format.recorder(records, { version })).toBe(text);
+    // Versions without the command print as 1.18, whose protocol names do not yet include GRE (47).
+    expect(cilium.format.recorder(records, { version: '1.20' })).toBe(text);
+    // An empty map prints its empty line when it was read; a map not read prints nothing.
+    expect(cilium.format.recorder([], { families: [4, 6] })).toBe('\n\n');
+    expect(cilium.format.recorder(records.slice(0, 1), { families: [4, 6] })).toBe('10.3.0.115/32:0 -> 203.0.113.0/24:443 TCP ID:1 CapLen:128\n\n\n');
+    expect(cilium.format.recorder(records.slice(0, 1))).toBe('10.3.0.115/32:0 -> 203.0.113.0/24:443 TCP ID:1 CapLen:128\n\n');
+    expect(cilium.format.recorder([])).toBe('');
+    expect(() => cilium.format.recorder([], { families: [5] as never })).toThrow(/family must be 4 or 6/);
+  });
+
+  it('1.19 removed the maps: reading either family as 1.19 or newer finds nothing (ENOENT) before any kernel work', async () => {
+    for (const family of [4, 6] as const) {
+      await expect(cilium.recorder({ family, version: '1.19', bpffs: '/nonexistent' })).rejects.toMatchObject({
+        code: 'ENOENT', message: expect.stringContaining(`cilium_capture${family}_rules: Cilium 1.19 has no such map (the last version with it is 1.18)`),
+      });
+    }
+    await expect(cilium.recorder({ version: '1.18', bpffs: '/nonexistent' })).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('not pinned under /nonexistent/tc/globals') });
   });
 });
