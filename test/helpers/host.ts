@@ -1,7 +1,7 @@
 // Test helpers that need no test runner (so vitest's globalSetup can use them too): the tools
 // (bpftool, ip, tc, ethtool) the tests compare bpfscope against, unique names and temporary
 // directories recorded in a journal, and facts about the host. Only tests run tools.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,12 @@ export const underAsan = /libasan/.test(process.env.LD_PRELOAD ?? '');
 export function run(cmd: string, args: string[], input?: string): string {
   const env = cmd === process.execPath ? process.env : toolEnv;
   return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], env });
+}
+
+/** The built `bpfscope` command (dist/cjs), without colour: its exit code, stdout and stderr. */
+export function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** `bpftool -j …`, parsed. */

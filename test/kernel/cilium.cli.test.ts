@@ -1,18 +1,13 @@
 // `bpfscope cilium …` on a fake Cilium node: the text equals cilium.format.* of the API's records,
 // --json equals the records, explain prints the report.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
 import { createFakeCiliumNode, createMap, pin, updateElem } from 'bpfscope/testing';
-import { cleanup, describeKernel, mustBpffs, owned, possibleCpus, run, tempDir } from '../helpers/kernel';
-
-function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+import { cleanup, cli, describeKernel, mustBpffs, owned, possibleCpus, run, tempDir } from '../helpers/kernel';
 
 /** An agent's state directory: its agent-runtime-config.json holds `config`, or it has none. */
 function stateDir(config?: object): string {

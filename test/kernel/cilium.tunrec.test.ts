@@ -1,11 +1,10 @@
 // The tunnel map (1.14–1.17) and the PCAP recorder's capture rules (1.14–1.18) on the fake node:
 // their specs as bpftool shows them, the readers against bpftool's bytes read at the C structs'
 // offsets, and `bpfscope cilium tunnel|recorder`.
-import { spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
 import { createFakeCiliumNode, type FakeCiliumNode } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, mustBpffs } from '../helpers/kernel';
+import { bpftool, cleanup, cli, describeKernel, mustBpffs } from '../helpers/kernel';
 
 interface BpftoolMap { type: string; bytes_key: number; bytes_value: number; max_entries: number; flags: number }
 interface DumpEntry { key: string[]; value: string[] }
@@ -14,11 +13,6 @@ const bytes = (hex: string[]) => Buffer.from(hex.map((h) => parseInt(h, 16)));
 /** 16 bytes as an IPv6 address in its shortest form (URL parsing compresses it). */
 const ipv6 = (b: Buffer) => new URL(`http://[${b.toString('hex').match(/.{4}/g)!.join(':')}]`).hostname.slice(1, -1);
 const ipv4 = (b: Buffer) => [...b.subarray(0, 4)].join('.');
-
-function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 async function node(version: string): Promise<FakeCiliumNode> {
   const n = await createFakeCiliumNode({ version, pods: [{ ip: '10.3.0.115' }] });

@@ -1,18 +1,13 @@
 // The bpfscope command: JSON equal to the API's values, text tables, exit codes and hints.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect, it } from 'vitest';
 import { getLink, getProgram, listCgroupAttachments } from 'bpfscope';
 import { addTcFilter, attachTcx, attachUprobeMulti, createLink, createMap, loadProgram, pin, testRun, updateElem } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, ipJson, mustBpffs, mustCgroup, mustNetns, mustProbedFile, mustVeth, owned, possibleCpus, run } from '../helpers/kernel';
+import { bpftool, cleanup, cli, describeKernel, ipJson, mustBpffs, mustCgroup, mustNetns, mustProbedFile, mustVeth, owned, possibleCpus, run } from '../helpers/kernel';
 import { loadProgramWithMetadata } from '../helpers/maps';
-
-function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 describeKernel('bpfscope CLI', () => {
   it('prog --json prints what getProgram returns, bigints as strings', async () => {
