@@ -42,6 +42,8 @@ describeKernel('cilium tunnel and recorder maps', () => {
         expect(tunnel.layout).toMatchObject({ map: 'cilium_tunnel_map', version, pinned: `${globals}/cilium_tunnel_map` });
         expect([...tunnel].sort(byIp)).toEqual(fromTool.sort(byIp));
         expect(tunnel.map((r) => `${r.ip}@${r.clusterId} ${r.endpoint}:${r.encryptKey}`).sort()).toEqual(['10.4.0.0@0 192.0.2.20:3', '10.5.0.0@7 192.0.2.21:0', 'fd00:10:4::@0 192.0.2.20:3']);
+        using poller = await cilium.poller('tunnel', { bpffs: n.bpffs, version });
+        expect(poller.poll()).toMatchObject({ added: [...tunnel], removed: [], changed: [], layout: { map: 'cilium_tunnel_map', version } });
       } else {
         expect(n.maps.cilium_tunnel_map).toBeUndefined();
         await expect(cilium.tunnel({ bpffs: n.bpffs })).rejects.toMatchObject({ code: 'ENOENT' });
@@ -67,6 +69,8 @@ describeKernel('cilium tunnel and recorder maps', () => {
         const six = await cilium.recorder({ bpffs: n.bpffs, version, family: 6 });
         expect([...six]).toEqual(rules(6));
         expect(six.map((r) => `${r.sourceIp}/${r.sourcePrefixLength} ${r.destinationIp}/${r.destinationPrefixLength}:${r.destinationPort} ${r.ruleId}`)).toEqual(['::/0 2001:db8::/32:53 2']);
+        using poller = await cilium.poller('recorder', { bpffs: n.bpffs, version, family: 6 });
+        expect(poller.poll()).toMatchObject({ added: [...six], removed: [], changed: [], layout: { map: 'cilium_capture6_rules', version } });
       } else {
         expect(n.maps.cilium_capture4_rules).toBeUndefined();
         expect(n.maps.cilium_capture6_rules).toBeUndefined();
