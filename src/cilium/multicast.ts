@@ -150,9 +150,14 @@ const SUBSCRIBER_WIDTHS = { minWidth: 16, padding: 0 };
  */
 export function formatMulticastSubscribers(records: readonly Pick<MulticastGroupRecord, 'group' | 'subscribers'>[]): string {
   if (!Array.isArray(records)) throw new TypeError('cilium.format.multicastSubscribers: records must be an array');
+  for (const { group, subscribers } of records) {
+    // Subscribers alone (cilium.decode.multicastSubscribers of one inner map) name no group.
+    if (typeof group !== 'string' || !Array.isArray(subscribers)) {
+      throw new TypeError(`cilium.format.multicastSubscribers: each record must be a group with its subscribers array, as cilium.multicast() reads them; got group ${String(group)}`);
+    }
+  }
   const lines: string[][] = [['Group', 'Subscriber', 'Type', '']];
   for (const { group, subscribers } of [...records].sort((a, b) => compareIpv4(a.group, b.group))) {
-    if (!Array.isArray(subscribers)) throw new TypeError(`cilium.format.multicastSubscribers: group ${group} has no subscribers array (cilium.multicast() reads them)`);
     if (subscribers.length === 0) lines.push([group, '']);
     [...subscribers].sort((a, b) => compareIpv4(a.address, b.address)).forEach((s, i) => {
       lines.push([i === 0 ? group : '', s.address, s.flags !== 0 ? 'Remote Node' : 'Local Endpoint', '']);

@@ -78,7 +78,10 @@ describe('cilium multicast', () => {
     expect(cilium.format.multicastSubscribers(records.slice(1, 2))).toBe(`${header}239.1.1.1       \n`);
     expect(cilium.format.multicastSubscribers([])).toBe(header);
     // Records from decode.multicastGroups have no subscribers to print.
-    expect(() => cilium.format.multicastSubscribers([{ group: '229.0.0.1', innerMapId: 1 } as MulticastGroupRecord])).toThrow(/group 229.0.0.1 has no subscribers array/);
+    expect(() => cilium.format.multicastSubscribers([{ group: '229.0.0.1', innerMapId: 1 } as MulticastGroupRecord])).toThrow(/each record must be a group with its subscribers array.*got group 229.0.0.1$/);
+    // One inner map's subscribers name no group: refused as such, not sorted by an undefined group.
+    const alone = [{ address: '10.0.0.1', ifindex: 3, remote: false, flags: 0 }, { address: '10.0.0.2', ifindex: 4, remote: false, flags: 0 }];
+    expect(() => cilium.format.multicastSubscribers(alone as never)).toThrow(new TypeError('cilium.format.multicastSubscribers: each record must be a group with its subscribers array, as cilium.multicast() reads them; got group undefined'));
   });
 
   it('cilium.multicast() rejects for 1.14 and 1.15 (no such map) and for a group that is no IPv4 multicast address, before reading anything', async () => {
