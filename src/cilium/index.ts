@@ -1,7 +1,7 @@
 // The `cilium` namespace: Cilium's datapath maps decoded per version, printed as cilium-dbg prints them.
 import { decodeConntrack, encodeConntrack, formatConntrack, CT4_LAYOUTS, CT6_LAYOUTS } from './conntrack';
 import { decodeEndpoints, encodeEndpoints, formatEndpoints, ENDPOINT_LAYOUTS } from './endpoints';
-import { decodeIpcache, encodeIpcache, formatIpcache, lookupIpcache, IPCACHE_LAYOUTS } from './ipcache';
+import { decodeIpcache, encodeIpcache, formatIpcache, formatIpcacheGet, formatIpcacheMatch, lookupIpcache, IPCACHE_LAYOUTS } from './ipcache';
 import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, formatLb, formatRevNat, BACKEND_LAYOUTS, BACKEND6_LAYOUTS, REV_NAT_LAYOUTS, REV_NAT6_LAYOUTS, SERVICE_LAYOUTS, SERVICE6_LAYOUTS } from './lb';
 import { decodeMetrics, encodeMetrics, formatMetrics, METRICS_LAYOUTS } from './metrics';
 import { decodeNat, encodeNat, formatNat, NAT4_LAYOUTS, NAT6_LAYOUTS } from './nat';
@@ -199,8 +199,12 @@ export const cilium = Object.freeze({
     policy: formatPolicy,
     /** An explainPod report as text, in the walkthrough's order. */
     pod: renderPodReport,
+    /** `cilium-dbg bpf ipcache get <ip>`: the longest prefix that covers the address, in cluster 0. */
+    ipcacheGet: formatIpcacheGet,
+    /** `cilium-dbg bpf ipcache match <prefix>` (1.18+): the entry whose key prints as the prefix. */
+    ipcacheMatch: formatIpcacheMatch,
   }),
-  /** Longest-prefix match over decoded ipcache records, as the datapath does. */
+  /** Longest-prefix match over decoded ipcache records, as the datapath does; an IPv4-mapped address as the IPv4 one. */
   lookupIpcache,
   /** Each map's "Cilium versions → key/value layout" table. */
   layouts: Object.freeze({

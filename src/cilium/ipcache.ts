@@ -11,11 +11,27 @@
 //                                                                        ipv6tunnel, remotecluster 1.19+)
 //
 // prefixlen counts the 32 static bits (cluster_id, pad, family) plus the IP prefix: /32 is 64.
-import { defineLayout, parseIpv4, parseIpv6, type Decoded } from '../layout';
+//
+// The point lookups (cilium/cmd/bpf_ipcache_get.go in 1.14, cilium-dbg/cmd/ after; _match.go 1.18+)
+// dump the map into Go's map[string][]string: each key as Key.String() prints it (the address as
+// stored, host bits kept; `@<cluster>` after a non-zero cluster id), the values of keys that print
+// alike under one string, in dump order.
+//   get <ip>        1.14–1.19: net.ParseIP, a bit trie (iradix) of the strings net.ParseCIDR
+//                   takes, its longest prefix of the address; 1.20-dev: netip.ParseAddr(…).Unmap()
+//                   and the longest netip.Prefix (Masked) that Contains it. Either way a string
+//                   with `@<cluster>` does not parse (cluster 0 only), host bits are ignored, and an
+//                   IPv4-mapped argument (::ffff:a.b.c.d) is looked up as IPv4 (To4 / Unmap).
+//                   Prints `<ip> maps to identity <values joined by ','>`; `<ip> does not map to
+//                   any identity` (stdout, exit 1); an empty map: `No entries found.` (stderr, exit 1).
+//   match <prefix>  1.18+: netip.ParsePrefix, the string equal to the prefix's String() (host bits
+//                   kept, cluster 0); prints `key <prefix> has value "<values joined by ','>"` (%q),
+//                   else `<prefix> does not match to any ipcache entry` (stdout, exit 1).
+import { isIP } from 'node:net';
+import { defineLayout, formatIpv6, parseIpv4, parseIpv6, type Decoded } from '../layout';
 import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
 import { flagNames, reservedIdentityName } from './tables';
-import { FAMILY_IPV4, FAMILY_IPV6, familyName, tablePrinter, type Family } from './text';
-import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
+import { FAMILY_IPV4, FAMILY_IPV6, familyName, NO_ENTRIES, tablePrinter, type Family } from './text';
+import { formatVersion, recordPrototype, versionName, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
 
 const STATIC_PREFIX_BITS = 32;
 const FLAG_SKIP_TUNNEL = 0x01;
@@ -178,16 +194,18 @@ function valueText(r: IpcacheRecord, minor: Minor): string {
 /** What `cilium-dbg bpf ipcache list` of that version prints (rows sorted); the version as formatVersion picks it. */
 export function formatIpcache(records: readonly IpcacheRecord[], options?: { version?: string }): string {
   const minor = formatVersion(records, options, 'cilium.format.ipcache');
-  if (records.length === 0) return 'No entries found.\n';
+  if (records.length === 0) return NO_ENTRIES;
   return tablePrinter('IP PREFIX/ADDRESS', 'IDENTITY', records.map((r) => [r.prefix, valueText(r, minor)] as const));
 }
 
 /**
  * The record the datapath would find for `ip`: among entries of its family and cluster, the one
- * whose prefix covers it with the most bits (the trie's longest-prefix match).
+ * whose prefix covers it with the most bits (the trie's longest-prefix match). An IPv4-mapped
+ * address (::ffff:a.b.c.d, as a dual-stack socket names an IPv4 peer, whose packets are IPv4) is
+ * looked up as the IPv4 address, as `cilium-dbg bpf ipcache get` does.
  */
 export function lookupIpcache(records: readonly IpcacheRecord[], ip: string, clusterId = 0): IpcacheRecord | undefined {
-  const wanted = parsePrefix(ip);
+  const wanted = unmapped(parsePrefix(ip));
   const family = familyName(wanted.family);
   const wanted4 = family === 'ipv4' ? wanted.ip.readUInt32BE(0) : 0;
   let best: IpcacheRecord | undefined;
@@ -226,4 +244,77 @@ function samePrefix(a: Buffer, b: Buffer, bits: number): boolean {
   if (rest === 0) return true;
   const mask = (0xff << (8 - rest)) & 0xff;
   return (a[whole] & mask) === (b[whole] & mask);
+}
+
+/** The first 12 bytes of an IPv4-mapped IPv6 address (::ffff:0:0/96). */
+const IPV4_MAPPED = Buffer.from('00000000000000000000ffff', 'hex');
+
+/** An IPv4-mapped IPv6 prefix (::ffff:a.b.c.d, /96 or longer) as the IPv4 prefix it maps; others as they are. */
+function unmapped(p: ReturnType<typeof parsePrefix>): ReturnType<typeof parsePrefix> {
+  if (p.family !== FAMILY_IPV6 || p.prefixLength < 96 || !IPV4_MAPPED.equals(p.ip.subarray(0, 12))) return p;
+  const ip = p.ip.subarray(12);
+  return { ...p, family: FAMILY_IPV4, ip, address: ip.join('.'), prefixLength: p.prefixLength - 96 };
+}
+
+/**
+ * Whether `cilium-dbg bpf ipcache get` takes `ip`: an IPv4 (dotted, no leading zeros) or IPv6
+ * address, no prefix length. An IPv6 zone (fe80::1%eth0) is refused, as net.ParseIP refuses it up
+ * to 1.19; 1.20-dev's netip.ParseAddr takes one, which then matches no entry.
+ */
+export function isIpcacheGetAddress(ip: unknown): ip is string {
+  return typeof ip === 'string' && isIP(ip) !== 0 && !ip.includes('%');
+}
+
+/** The values of the entries whose key prints as `prefix` (cluster 0), in dump order, as Dump() gathers them. */
+function valuesUnder(records: readonly IpcacheRecord[], prefix: string, minor: Minor): string[] {
+  return records.filter((r) => r.prefix === prefix).map((r) => valueText(r, minor));
+}
+
+/**
+ * What `cilium-dbg bpf ipcache get <ip>` of that version prints: the values of the longest prefix
+ * that covers `ip` (lookupIpcache in cluster 0), or that none does; for no records, `No entries
+ * found.`, which cilium-dbg writes to stderr. cilium-dbg exits 1 but for a match.
+ */
+export function formatIpcacheGet(records: readonly IpcacheRecord[], ip: string, options?: { version?: string }): string {
+  const minor = formatVersion(records, options, 'cilium.format.ipcacheGet');
+  if (!isIpcacheGetAddress(ip)) throw new TypeError(`cilium.format.ipcacheGet: not an IP address: ${JSON.stringify(ip)}`);
+  if (records.length === 0) return NO_ENTRIES;
+  const found = lookupIpcache(records, ip);
+  return found ? `${ip} maps to identity ${valuesUnder(records, found.prefix, minor).join(',')}\n` : `${ip} does not map to any identity\n`;
+}
+
+/** The Cilium version `cilium-dbg bpf ipcache match` came in. */
+export const IPCACHE_MATCH_SINCE: Minor = 18;
+
+/**
+ * `prefix` as netip.ParsePrefix(…).String() prints it (IPv6 per RFC 5952, host bits kept), or
+ * undefined where ParsePrefix refuses it: no `/`, a bad address, a zone, bits not decimal, with a
+ * sign or a leading zero, or past the family's.
+ */
+export function ipcacheMatchKey(prefix: unknown): string | undefined {
+  if (typeof prefix !== 'string') return undefined;
+  const slash = prefix.lastIndexOf('/');
+  const address = prefix.slice(0, slash);
+  const bits = prefix.slice(slash + 1);
+  const family = slash < 0 || address.includes('%') ? 0 : isIP(address);
+  if (family === 0 || !/^(0|[1-9]\d*)$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) return undefined;
+  return `${family === 4 ? address : formatIpv6(parseIpv6(address))}/${bits}`;
+}
+
+/**
+ * What `cilium-dbg bpf ipcache match <prefix>` (1.18+) prints: the values of the entry whose key
+ * prints as `prefix` does (an exact match, host bits included), or that none does; for no records,
+ * `No entries found.` (stderr). Before 1.18 the command does not exist: a RangeError.
+ */
+export function formatIpcacheMatch(records: readonly IpcacheRecord[], prefix: string, options?: { version?: string }): string {
+  const minor = formatVersion(records, options, 'cilium.format.ipcacheMatch');
+  if (minor < IPCACHE_MATCH_SINCE) {
+    throw new RangeError(`cilium.format.ipcacheMatch: cilium-dbg bpf ipcache match does not exist in Cilium ${versionName(minor)} (it came in ${versionName(IPCACHE_MATCH_SINCE)})`);
+  }
+  const key = ipcacheMatchKey(prefix);
+  if (key === undefined) throw new TypeError(`cilium.format.ipcacheMatch: not a prefix: ${JSON.stringify(prefix)}`);
+  if (records.length === 0) return NO_ENTRIES;
+  const values = valuesUnder(records, key, minor);
+  // %q of values that hold no quote, backslash or control character: the text in double quotes.
+  return values.length > 0 ? `key ${key} has value "${values.join(',')}"\n` : `${prefix} does not match to any ipcache entry\n`;
 }

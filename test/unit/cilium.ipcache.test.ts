@@ -164,6 +164,104 @@ describe('cilium ipcache lookup', () => {
     expect(cilium.lookupIpcache(records, '10.0.1.0/24')?.prefix).toBe('10.0.1.0/24');
     expect(cilium.lookupIpcache(records, '10.0.1.0/23')?.prefix).toBe('10.0.0.0/8');
   });
+
+  it('looks an IPv4-mapped address up as the IPv4 address it maps, as cilium-dbg and the wire do', () => {
+    expect(cilium.lookupIpcache(records, '::ffff:10.0.1.15')?.identity).toBe(12345);
+    expect(cilium.lookupIpcache(records, '::ffff:a00:110')?.identity).toBe(16777218); // 10.0.1.16
+    expect(cilium.lookupIpcache(records, '::ffff:10.0.1.15', 2)?.identity).toBe(99);
+    expect(cilium.lookupIpcache(records, '::ffff:10.0.1.0/120')?.prefix).toBe('10.0.1.0/24');
+    // Shorter than /96 the prefix holds no IPv4 address: an IPv6 one, which no entry covers.
+    expect(cilium.lookupIpcache(records, '::ffff:10.0.1.0/80')).toBeUndefined();
+  });
+});
+
+describe('cilium.format.ipcacheGet and ipcacheMatch: cilium-dbg bpf ipcache get <ip> / match <prefix>', () => {
+  // The reference's own entries (bpf_ipcache_get_test.go TestGetLPMValue), each with its identity,
+  // and the host bits 10.0.0.5/16 keeps as stored; an IPv6 /128 and an entry of cluster 3.
+  const entries = [
+    { prefix: '10.0.0.0/8', identity: 2 },
+    { prefix: '10.0.0.5/16', identity: 9 },
+    { prefix: '10.0.0.0/32', identity: 8 },
+    { prefix: '10.128.0.0/9', identity: 4 },
+    { prefix: 'feed::ed/112', identity: 3 },
+    { prefix: 'feed::feed/128', identity: 5 },
+    { prefix: '10.0.0.7/32@3', identity: 7 },
+  ];
+  const v1 = cilium.encode.ipcache(entries, { version: '1.17' });
+  const v2 = cilium.encode.ipcache(entries);
+  const at = (version: string) => cilium.decode.ipcache(version < '1.18' ? v1.keys : v2.keys, version < '1.18' ? v1.values : v2.values, entries.length, { version });
+
+  it('prints the longest prefix that covers the address, its value as list prints it in that version', () => {
+    const cases: [string, string][] = [
+      ['10.1.0.0', 'identity=2'],
+      ['10.1.0.255', 'identity=2'],
+      ['10.0.1.0', 'identity=9'], // 10.0.0.5/16: host bits ignored
+      ['10.0.0.0', 'identity=8'],
+      ['10.127.255.255', 'identity=2'],
+      ['10.128.255.255', 'identity=4'],
+      ['10.255.255.255', 'identity=4'],
+      ['feed::ffed', 'identity=3'],
+      ['feed::feed', 'identity=5'],
+      ['::ffff:10.0.0.0', 'identity=8'], // To4 / Unmap: the IPv4 entry
+      ['10.0.0.7', 'identity=9'], // not 10.0.0.7/32@3, which does not parse as a CIDR: cluster 0 only
+    ];
+    for (const [ip, identity] of cases) {
+      expect(cilium.format.ipcacheGet(at('1.15'), ip)).toBe(`${ip} maps to identity ${identity} encryptkey=0 tunnelendpoint=0.0.0.0\n`);
+    }
+    expect(cilium.format.ipcacheGet(at('1.14'), '10.0.0.0')).toBe('10.0.0.0 maps to identity identity=8 encryptkey=0 tunnelendpoint=0.0.0.0\n');
+    expect(cilium.format.ipcacheGet(at('1.16'), '10.0.0.0')).toBe('10.0.0.0 maps to identity identity=8 encryptkey=0 tunnelendpoint=0.0.0.0, flags=<none>\n');
+    for (const version of ['1.17', '1.18', '1.19', '1.20']) {
+      expect(cilium.format.ipcacheGet(at(version), '10.0.0.0')).toBe('10.0.0.0 maps to identity identity=8 encryptkey=0 tunnelendpoint=0.0.0.0 flags=<none>\n');
+    }
+  });
+
+  it('says which address maps to nothing, and No entries found. for an empty map', () => {
+    // 12.0.0.1 and feed::10.0.0.1 are the reference's misses; ::1 is covered by no IPv6 entry.
+    for (const ip of ['12.0.0.1', 'feed::10.0.0.1', '::1']) {
+      expect(cilium.format.ipcacheGet(at('1.18'), ip)).toBe(`${ip} does not map to any identity\n`);
+    }
+    expect(cilium.format.ipcacheGet([], '10.0.0.1', { version: '1.14' })).toBe('No entries found.\n');
+    for (const bad of ['10.0.0.0/8', '010.0.0.1', 'fe80::1%eth0', '10.0.0.1@3', '', 'nope']) {
+      expect(() => cilium.format.ipcacheGet(at('1.18'), bad)).toThrow(`cilium.format.ipcacheGet: not an IP address: ${JSON.stringify(bad)}`);
+    }
+  });
+
+  it('joins, in dump order, the values of keys that print alike (pad bytes differ)', () => {
+    const k1 = key({ prefixlen: 64, family: 1, ip: v4('10.0.1.15'), layout: '1.14' });
+    const k2 = Buffer.from(k1);
+    k2.writeUInt16LE(7, 4);
+    const records = cilium.decode.ipcache(Buffer.concat([k1, k2]), Buffer.concat([valueV1(5), valueV1(12345)]), 2, { version: '1.14' });
+    expect(cilium.format.ipcacheGet(records, '10.0.1.15')).toBe(
+      '10.0.1.15 maps to identity identity=5 encryptkey=0 tunnelendpoint=0.0.0.0,identity=12345 encryptkey=0 tunnelendpoint=0.0.0.0\n',
+    );
+  });
+
+  it('match: the entry whose key prints as the prefix does, host bits and all, its values quoted (1.18+)', () => {
+    for (const version of ['1.18', '1.19', '1.20']) {
+      expect(cilium.format.ipcacheMatch(at(version), '10.0.0.5/16')).toBe('key 10.0.0.5/16 has value "identity=9 encryptkey=0 tunnelendpoint=0.0.0.0 flags=<none>"\n');
+    }
+    // The key as netip.Prefix.String() prints it: lowercase, zeros compressed.
+    expect(cilium.format.ipcacheMatch(at('1.18'), 'FEED:0::00ED/112')).toBe('key feed::ed/112 has value "identity=3 encryptkey=0 tunnelendpoint=0.0.0.0 flags=<none>"\n');
+    // No longest-prefix match: the prefix as typed, and exit 1 in cilium-dbg.
+    for (const miss of ['10.0.0.0/16', '10.0.0.5/24', '10.0.0.7/32', '::ffff:10.0.0.0/104']) {
+      expect(cilium.format.ipcacheMatch(at('1.18'), miss)).toBe(`${miss} does not match to any ipcache entry\n`);
+    }
+    expect(cilium.format.ipcacheMatch([], '10.0.0.0/8', { version: '1.18' })).toBe('No entries found.\n');
+    // What netip.ParsePrefix refuses: no '/', a zone, bits with a sign, a leading zero or too many.
+    for (const bad of ['10.0.0.0', '10.0.0.0/08', '10.0.0.0/+8', '10.0.0.0/33', 'feed::/129', 'fe80::%eth0/64', '10.0.0.0/8@3', '/8']) {
+      expect(() => cilium.format.ipcacheMatch(at('1.18'), bad)).toThrow(`cilium.format.ipcacheMatch: not a prefix: ${JSON.stringify(bad)}`);
+    }
+  });
+
+  it('match does not exist before 1.18', () => {
+    for (const version of ['1.14', '1.15', '1.16', '1.17']) {
+      expect(() => cilium.format.ipcacheMatch(at(version), '10.0.0.0/8')).toThrow(
+        new RangeError(`cilium.format.ipcacheMatch: cilium-dbg bpf ipcache match does not exist in Cilium ${version} (it came in 1.18)`),
+      );
+    }
+    // The version the records were decoded with, or the one given.
+    expect(() => cilium.format.ipcacheMatch(at('1.18'), '10.0.0.0/8', { version: '1.17' })).toThrow(RangeError);
+  });
 });
 
 describe('cilium ipcache format', () => {
