@@ -18,7 +18,7 @@ import { decodeNodeIds, encodeNodeIds, formatNodeIds, NODE_ID_LAYOUTS } from './
 import { decodeVtep, encodeVtep, formatVtep, VTEP_LAYOUTS } from './vtep';
 import { ipcacheLookup, readAuth, readBackends, readBandwidth, readConntrack, readEgress, readEndpoints, readFrag, readIpcache, readIpMasq, readMaglev, readMetrics, readMulticast, readNat, readNatRetries, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSockRevNat, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep, readTunnel, readRecorder } from './read';
 import { decodeMulticastGroups, decodeMulticastSubscribers, encodeMulticastGroups, encodeMulticastSubscribers, formatMulticastGroups, formatMulticastSubscribers, MULTICAST_GROUP_LAYOUTS, MULTICAST_SUBSCRIBER_LAYOUTS } from './multicast';
-import { decodeMaglev, encodeMaglev, formatMaglev, MAGLEV6_LAYOUTS, MAGLEV_LAYOUTS } from './maglev';
+import { decodeMaglev, encodeMaglev, formatMaglev, formatMaglevGet, MAGLEV6_LAYOUTS, MAGLEV_LAYOUTS } from './maglev';
 import { decodeSockRevNat, encodeSockRevNat, formatSockRevNat, SOCK_REV_NAT6_LAYOUTS, SOCK_REV_NAT_LAYOUTS } from './socknat';
 import { decodeSrv6Policy, decodeSrv6Sid, decodeSrv6Vrf, encodeSrv6Policy, encodeSrv6Sid, encodeSrv6Vrf, formatSrv6Policy, formatSrv6Sid, formatSrv6Vrf, SRV6_POLICY6_LAYOUTS, SRV6_POLICY_LAYOUTS, SRV6_SID_LAYOUTS, SRV6_VRF6_LAYOUTS, SRV6_VRF_LAYOUTS } from './srv6';
 import { renderPodReport } from './report';
@@ -203,6 +203,8 @@ export const cilium = Object.freeze({
     ipcacheGet: formatIpcacheGet,
     /** `cilium-dbg bpf ipcache match <prefix>` (1.18+): the entry whose key prints as the prefix. */
     ipcacheMatch: formatIpcacheMatch,
+    /** `cilium-dbg bpf lb maglev get <service id>` (1.14–1.17): the service's tables. */
+    maglevGet: formatMaglevGet,
   }),
   /** Longest-prefix match over decoded ipcache records, as the datapath does; an IPv4-mapped address as the IPv4 one. */
   lookupIpcache,

@@ -19,12 +19,17 @@
 // (--bpf-lb-algorithm=maglev: daemon/cmd/datapath.go calls InitMaglevMaps), in 1.17 also those that
 // take a service's algorithm from its annotation; from 1.18 every node with the family on
 // (pkg/loadbalancer/maps/lbmaps.go allMaps), the tables filled for Maglev services only.
+//
+// `cilium-dbg bpf lb maglev get <service id>` (bpf_lb_maglev_get.go, 1.14–1.17; gone in 1.18 with
+// the move to pkg/loadbalancer/maps, commit 445e8ef876): strconv.ParseUint(id, 10, 16), the id's
+// entry looked up in cilium_lb4_maglev then cilium_lb6_maglev (a map or entry missing is skipped),
+// the rows as `list` prints them; none: `Error: No entry found for service <id>` (stderr, exit 1).
 import { defineLayout } from '../layout';
 import { checkOptions } from '../validate';
 import { checkBuffers, DECODE_OPTIONS, familyRow, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { REV_NAT_KEY } from './lb';
 import { tablePrinter } from './text';
-import { chooseLayout, parseVersion, withLayout, type CiliumRecords } from './version';
+import { chooseLayout, parseVersion, versionName, withLayout, type CiliumRecords, type Minor } from './version';
 
 /** A map-in-map's value as user space reads it: the inner map's id (u32). */
 export const INNER_MAP_ID = defineLayout({ innerMapId: { offset: 0, type: 'u32' } }, 4);
@@ -124,4 +129,27 @@ export function encodeMaglev(entries: readonly Pick<MaglevRecord, 'revNatIndex' 
 export function formatMaglev(records: readonly MaglevRecord[]): string {
   if (!Array.isArray(records)) throw new TypeError('cilium.format.maglev: records must be an array');
   return tablePrinter('SVC ID', 'LOOKUP TABLE', records.map((r) => [`[${r.revNatIndex}]/v${r.family}`, `[${r.backendIds.join(' ')}]`] as const));
+}
+
+/** The Cilium versions that have `cilium-dbg bpf lb maglev get`. */
+export const MAGLEV_GET_UNTIL: Minor = 17;
+
+/**
+ * `cilium-dbg bpf lb maglev get <service id>` (1.14–1.17): the service's rows as `list` prints them
+ * (its IPv4 table, its IPv6 one), or, where neither map holds it, the line cilium-dbg writes to
+ * stderr before it exits 1. The maps do not tell versions apart: a `version` after 1.17, which has
+ * no such command, is a RangeError.
+ */
+export function formatMaglevGet(records: readonly MaglevRecord[], revNatIndex: number, options: { version?: string } = {}): string {
+  const { version } = checkOptions<{ version?: string }>(options, ['version'], 'cilium.format.maglevGet options');
+  const minor = parseVersion(version);
+  if (minor !== undefined && minor > MAGLEV_GET_UNTIL) {
+    throw new RangeError(`cilium.format.maglevGet: cilium-dbg bpf lb maglev get does not exist in Cilium ${versionName(minor)} (1.14 to ${versionName(MAGLEV_GET_UNTIL)} have it)`);
+  }
+  if (!Number.isInteger(revNatIndex) || revNatIndex < 0 || revNatIndex > 0xffff) {
+    throw new RangeError(`cilium.format.maglevGet: a service id is an integer in 0..65535 (a u16), got ${String(revNatIndex)}`);
+  }
+  if (!Array.isArray(records)) throw new TypeError('cilium.format.maglevGet: records must be an array');
+  const rows = records.filter((r) => r.revNatIndex === revNatIndex);
+  return rows.length > 0 ? formatMaglev(rows) : `Error: No entry found for service ${revNatIndex}\n`;
 }

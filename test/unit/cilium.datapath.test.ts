@@ -828,6 +828,25 @@ describe('cilium Maglev (cilium_lb{4,6}_maglev: be16 rev-NAT index → an inner 
     // No services (or no map): the header alone.
     expect(cilium.format.maglev([])).toBe('SVC ID   LOOKUP TABLE\n');
   });
+
+  it('cilium.format.maglevGet prints cilium-dbg bpf lb maglev get <id> (1.14-1.17): the service\'s rows of list, else the error line', () => {
+    const records = [
+      { family: 4 as const, revNatIndex: 1, backendIds: [1, 2, 1, 2, 1] },
+      { family: 4 as const, revNatIndex: 12, backendIds: [3, 3, 3, 3, 3] },
+      { family: 6 as const, revNatIndex: 12, backendIds: [4, 4, 4, 4, 4] },
+    ];
+    // Both families' tables of the one service, the columns as wide as its rows alone make them.
+    expect(cilium.format.maglevGet(records, 12)).toBe('SVC ID    LOOKUP TABLE\n[12]/v4   [3 3 3 3 3]   \n[12]/v6   [4 4 4 4 4]   \n');
+    expect(cilium.format.maglevGet(records, 1, { version: '1.14' })).toBe('SVC ID   LOOKUP TABLE\n[1]/v4   [1 2 1 2 1]   \n');
+    // Fatalf's line, which cilium-dbg writes to stderr before it exits 1.
+    expect(cilium.format.maglevGet(records, 2, { version: '1.17' })).toBe('Error: No entry found for service 2\n');
+    expect(cilium.format.maglevGet([], 0)).toBe('Error: No entry found for service 0\n');
+    // 1.18 dropped the command (bpf_lb_maglev_get.go is gone with pkg/maps/lbmap).
+    expect(() => cilium.format.maglevGet(records, 12, { version: '1.18' })).toThrow(
+      new RangeError('cilium.format.maglevGet: cilium-dbg bpf lb maglev get does not exist in Cilium 1.18 (1.14 to 1.17 have it)'),
+    );
+    for (const id of [-1, 65536, 1.5, NaN]) expect(() => cilium.format.maglevGet(records, id)).toThrow(/a service id is an integer in 0\.\.65535/);
+  });
 });
 
 describe('cilium socket-LB reverse NAT (struct ipv4_revnat_tuple 16 B / ipv4_revnat_entry 8 B; ipv6 32 B / 20 B)', () => {
