@@ -31,7 +31,7 @@ import { defineLayout, formatIpv6, parseIpv4, parseIpv6, type Decoded } from '..
 import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
 import { flagNames, reservedIdentityName } from './tables';
 import { FAMILY_IPV4, FAMILY_IPV6, familyName, NO_ENTRIES, tablePrinter, type Family } from './text';
-import { formatVersion, recordPrototype, versionName, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
+import { formatVersion, parseVersion, recordPrototype, versionName, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
 
 const STATIC_PREFIX_BITS = 32;
 const FLAG_SKIP_TUNNEL = 0x01;
@@ -284,7 +284,13 @@ export function formatIpcacheGet(records: readonly IpcacheRecord[], ip: string, 
 }
 
 /** The Cilium version `cilium-dbg bpf ipcache match` came in. */
-export const IPCACHE_MATCH_SINCE: Minor = 18;
+const IPCACHE_MATCH_SINCE: Minor = 18;
+
+/** Why a version has no `cilium-dbg bpf ipcache match` (before 1.18), or undefined; none given: undefined. */
+export function ipcacheMatchMissing(version: string | undefined): string | undefined {
+  const minor = parseVersion(version);
+  return minor !== undefined && minor < IPCACHE_MATCH_SINCE ? `cilium-dbg bpf ipcache match does not exist in Cilium ${versionName(minor)} (it came in ${versionName(IPCACHE_MATCH_SINCE)})` : undefined;
+}
 
 /**
  * `prefix` as netip.ParsePrefix(…).String() prints it (IPv6 per RFC 5952, host bits kept), or
@@ -308,9 +314,8 @@ export function ipcacheMatchKey(prefix: unknown): string | undefined {
  */
 export function formatIpcacheMatch(records: readonly IpcacheRecord[], prefix: string, options?: { version?: string }): string {
   const minor = formatVersion(records, options, 'cilium.format.ipcacheMatch');
-  if (minor < IPCACHE_MATCH_SINCE) {
-    throw new RangeError(`cilium.format.ipcacheMatch: cilium-dbg bpf ipcache match does not exist in Cilium ${versionName(minor)} (it came in ${versionName(IPCACHE_MATCH_SINCE)})`);
-  }
+  const missing = ipcacheMatchMissing(versionName(minor));
+  if (missing !== undefined) throw new RangeError(`cilium.format.ipcacheMatch: ${missing}`);
   const key = ipcacheMatchKey(prefix);
   if (key === undefined) throw new TypeError(`cilium.format.ipcacheMatch: not a prefix: ${JSON.stringify(prefix)}`);
   if (records.length === 0) return NO_ENTRIES;

@@ -131,8 +131,14 @@ export function formatMaglev(records: readonly MaglevRecord[]): string {
   return tablePrinter('SVC ID', 'LOOKUP TABLE', records.map((r) => [`[${r.revNatIndex}]/v${r.family}`, `[${r.backendIds.join(' ')}]`] as const));
 }
 
-/** The Cilium versions that have `cilium-dbg bpf lb maglev get`. */
-export const MAGLEV_GET_UNTIL: Minor = 17;
+/** The last Cilium version with `cilium-dbg bpf lb maglev get`. */
+const MAGLEV_GET_UNTIL: Minor = 17;
+
+/** Why a version has no `cilium-dbg bpf lb maglev get` (1.18 and later), or undefined; none given: undefined. */
+export function maglevGetMissing(version: string | undefined): string | undefined {
+  const minor = parseVersion(version);
+  return minor !== undefined && minor > MAGLEV_GET_UNTIL ? `cilium-dbg bpf lb maglev get does not exist in Cilium ${versionName(minor)} (1.14 to ${versionName(MAGLEV_GET_UNTIL)} have it)` : undefined;
+}
 
 /**
  * `cilium-dbg bpf lb maglev get <service id>` (1.14–1.17): the service's rows as `list` prints them
@@ -142,10 +148,8 @@ export const MAGLEV_GET_UNTIL: Minor = 17;
  */
 export function formatMaglevGet(records: readonly MaglevRecord[], revNatIndex: number, options: { version?: string } = {}): string {
   const { version } = checkOptions<{ version?: string }>(options, ['version'], 'cilium.format.maglevGet options');
-  const minor = parseVersion(version);
-  if (minor !== undefined && minor > MAGLEV_GET_UNTIL) {
-    throw new RangeError(`cilium.format.maglevGet: cilium-dbg bpf lb maglev get does not exist in Cilium ${versionName(minor)} (1.14 to ${versionName(MAGLEV_GET_UNTIL)} have it)`);
-  }
+  const missing = maglevGetMissing(version);
+  if (missing !== undefined) throw new RangeError(`cilium.format.maglevGet: ${missing}`);
   if (!Number.isInteger(revNatIndex) || revNatIndex < 0 || revNatIndex > 0xffff) {
     throw new RangeError(`cilium.format.maglevGet: a service id is an integer in 0..65535 (a u16), got ${String(revNatIndex)}`);
   }

@@ -20,6 +20,8 @@ import { probeFeatures, versions } from '../features';
 import { protocolName as ciliumProtocolName } from '../cilium/tables';
 import { NEWEST_VERSION } from '../cilium/version';
 import { multicastGroup } from '../cilium/multicast';
+import { ipcacheMatchKey, ipcacheMatchMissing, isIpcacheGetAddress } from '../cilium/ipcache';
+import { maglevGetMissing } from '../cilium/maglev';
 import { cilium, type CiliumRecords, type CiliumVersion, type MetricsRecord, type PodTarget } from '../cilium';
 import { checkId } from '../validate';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
@@ -98,6 +100,12 @@ const USAGE = `usage: bpfscope [command] [--json]
                           a pod's datapath end to end (the walkthrough), with findings; every map
                           decoded with one version (default: the newest the ipcache's sizes fit);
                           exits 1 when a finding is an ERROR
+  cilium ipcache get <ip> [--version V] [--bpffs DIR]
+  cilium ipcache match <prefix> [--version V] [--bpffs DIR]
+  cilium maglev get <service-id> [--version V] [--bpffs DIR]
+                          cilium-dbg bpf ipcache get (the longest prefix covering the address),
+                          ipcache match (1.18+: the entry of exactly that prefix), bpf lb maglev get
+                          (1.14-1.17: a service's tables); exit 4 when nothing matches
 
 REF is a pid, a netns name (/var/run/netns/NAME) or a path (/proc/PID/ns/net). A map is an id, a
 name, or the path of its pin (any word with a /, ./NAME in bpffs too).
@@ -109,7 +117,7 @@ Exit codes: 0 ok, 1 error, 2 bad usage, 3 missing privilege (EPERM/EACCES), 4 no
 const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 
 /** What `bpfscope cilium` takes. */
-const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat [retries]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|tunnel|recorder|multicast group|subscriber [group|all]';
+const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat [retries]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|ipcache get <ip>|ipcache match <prefix>|maglev get <id>|tunnel|recorder|multicast group|subscriber [group|all]';
 
 /**
  * What each command takes besides --json and --help: its usage line, its options, and at most how
@@ -128,7 +136,8 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   demo: { usage: 'demo [--version V]', options: ['version', 'cilium-version'], maxWords: 0 },
   peer: { usage: 'peer <pid|container-id> [ifname]', options: [], maxWords: 2 },
   explain: { usage: 'explain <pid|container-id|ip> [--version V] [--bpffs DIR]', options: CILIUM_READ_OPTIONS, maxWords: 1 },
-  // cilium multicast subscriber <group> is the longest: three words after cilium.
+  // cilium ipcache get <ip>, multicast subscriber <group> and the like are the longest: three words
+  // after cilium, which the command refuses for the others.
   cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff'], maxWords: 3 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
@@ -435,15 +444,18 @@ const commands: Record<string, Command> = {
     const read = ciliumRead(options);
     const clockOptions = ciliumClockOptions(what, options);
     if (what === 'explain') return commands.explain({ positionals: positionals.slice(1), options }, ctx);
+    const lookup = `${what} ${target}`;
+    if (Object.hasOwn(CILIUM_LOOKUPS, lookup)) return ciliumLookup(lookup as keyof typeof CILIUM_LOOKUPS, rest, read, ctx);
+    if (what === 'multicast') return ciliumMulticast(read, target, rest, ctx);
+    if (rest.length > 0) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
     if (what === 'policy') {
-      if (target === undefined || rest.length > 0 || !/^\d+$/.test(target)) throw new UsageError('usage: bpfscope cilium policy <endpoint-id>');
+      if (target === undefined || !/^\d+$/.test(target)) throw new UsageError('usage: bpfscope cilium policy <endpoint-id>');
       if (Number(target) > MAX_ENDPOINT_ID) throw new UsageError(`an endpoint id is at most ${MAX_ENDPOINT_ID} (a u16), got ${target}`);
       const records = await cilium.policy(Number(target), read);
       printCiliumDbg(ctx, records, cilium.format.policy);
       return;
     }
     if (what === 'srv6') {
-      if (rest.length > 0) throw new UsageError('usage: bpfscope cilium srv6 vrf|policy|sid');
       if (target === 'vrf') {
         const { records } = await bothFamilies(read, cilium.srv6Vrf);
         printCiliumDbg(ctx, records, cilium.format.srv6Vrf);
@@ -468,8 +480,7 @@ const commands: Record<string, Command> = {
       const { records, version } = await bothFamilies(read, reader, neitherIsEmpty);
       printCiliumDbg(ctx, records, (r) => format(r, { version }));
     };
-    if (what === 'nat' && target === 'retries' && rest.length === 0) return bothListed(cilium.natRetries, cilium.format.natRetries, true);
-    if (what === 'multicast') return ciliumMulticast(read, target, rest, ctx);
+    if (what === 'nat' && target === 'retries') return bothListed(cilium.natRetries, cilium.format.natRetries, true);
     if (target !== undefined || rest.length > 0) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
     if (what === 'drops') return ciliumDrops(read, options, ctx);
     if (what === 'ct') {
@@ -762,6 +773,46 @@ async function ciliumMulticast(read: CiliumRead, target: string | undefined, res
     }
   }
   printCiliumDbg(ctx, await cilium.multicast({ ...read, group }), cilium.format.multicastSubscribers);
+}
+
+/** cilium-dbg's point lookups, and what each takes. */
+const CILIUM_LOOKUPS = { 'ipcache get': '<ip>', 'ipcache match': '<prefix>', 'maglev get': '<service-id>' } as const;
+
+/**
+ * `cilium ipcache get <ip>`, `ipcache match <prefix>` (1.18+) and `maglev get <service-id>`
+ * (1.14-1.17; its maps do not tell versions apart, so only --version refuses it), over the map as
+ * cilium-dbg dumps it. A version without the command, as a bad argument, is bad usage. Nothing
+ * found prints cilium-dbg's text where it writes it and exits 4 (cilium-dbg exits 1).
+ */
+async function ciliumLookup(command: keyof typeof CILIUM_LOOKUPS, words: string[], read: CiliumRead, ctx: Context): Promise<number> {
+  const [arg, ...more] = words;
+  if (arg === undefined || more.length > 0) throw new UsageError(`usage: bpfscope cilium ${command} ${CILIUM_LOOKUPS[command]}`);
+  const refuse = (missing: string | undefined) => {
+    if (missing !== undefined) throw new UsageError(missing);
+  };
+  if (command === 'maglev get') {
+    if (!/^\d+$/.test(arg) || Number(arg) > 0xffff) throw new UsageError(`a service id is at most 65535 (a u16), got ${arg}`);
+    refuse(maglevGetMissing(read.version));
+    const id = Number(arg);
+    const { records } = await bothFamilies(read, cilium.maglev, true);
+    const found = records.filter((r) => r.revNatIndex === id);
+    if (ctx.json) ctx.out(toJson(found));
+    else if (found.length > 0) ctx.out(cilium.format.maglevGet(records, id).slice(0, -1));
+    else process.stderr.write(cilium.format.maglevGet(records, id));
+    return found.length > 0 ? EXIT.ok : EXIT.notFound;
+  }
+  const get = command === 'ipcache get';
+  const key = get ? undefined : ipcacheMatchKey(arg);
+  if (get && !isIpcacheGetAddress(arg)) throw new UsageError(`Invalid ip address. IP address must be in dotted decimal (192.168.1.1) or IPv6 (feab::f02b) form: ${arg}`);
+  if (!get && key === undefined) throw new UsageError(`Invalid prefix: ${arg}`);
+  if (!get) refuse(ipcacheMatchMissing(read.version));
+  const records = await cilium.ipcache(read);
+  // Without --version, the node's map tells 1.18+ (cilium_ipcache_v2) from the versions before.
+  if (!get) refuse(ipcacheMatchMissing(records.layout.version));
+  const found = get ? cilium.lookupIpcache(records, arg) : records.find((r) => r.prefix === key);
+  if (ctx.json) ctx.out(toJson(found ?? null));
+  else printCiliumDbg(ctx, records, (r) => (get ? cilium.format.ipcacheGet(r, arg) : cilium.format.ipcacheMatch(r, arg)));
+  return found ? EXIT.ok : EXIT.notFound;
 }
 
 /** What the cilium commands pass their readers: --version and --bpffs. */

@@ -125,6 +125,62 @@ describeKernel('bpfscope cilium', () => {
     expect(cli('cilium', 'frag', '--bpffs', bpffs)).toEqual({ code: 0, stdout: '', stderr: "IPv4 map doesn't exist, skipping\nIPv6 map doesn't exist, skipping\nNo entries found.\n" });
     expect(cli('cilium', 'frag', '--bpffs', bpffs, '--version', '1.17').code).not.toBe(0);
   });
+
+  it('cilium ipcache get|match and maglev get print cilium-dbg\'s point lookups of the version; nothing found exits 4', async () => {
+    const node = await createFakeCiliumNode({ version: '1.17', pods: [{ ip: '10.3.0.115' }] });
+    cleanup(() => node.destroy());
+    const b = ['--bpffs', node.bpffs];
+    const records = await cilium.ipcache({ bpffs: node.bpffs });
+    // The pod's /32; an IPv4-mapped address as IPv4; the rest of IPv4 under 0.0.0.0/0 (world).
+    const value = 'identity=10001 encryptkey=0 tunnelendpoint=0.0.0.0 flags=<none>';
+    expect(cli('cilium', 'ipcache', 'get', '10.3.0.115', ...b)).toEqual({ code: 0, stderr: '', stdout: `10.3.0.115 maps to identity ${value}\n` });
+    expect(cli('cilium', 'ipcache', 'get', '10.3.0.115', ...b).stdout).toBe(cilium.format.ipcacheGet(records, '10.3.0.115'));
+    expect(cli('cilium', 'ipcache', 'get', '::ffff:10.3.0.115', ...b).stdout).toBe(`::ffff:10.3.0.115 maps to identity ${value}\n`);
+    expect(cli('cilium', 'ipcache', 'get', '8.8.8.8', ...b, '--version', '1.16').stdout).toBe('8.8.8.8 maps to identity identity=2 encryptkey=0 tunnelendpoint=0.0.0.0, flags=<none>\n');
+    expect(JSON.parse(cli('cilium', 'ipcache', 'get', '10.3.0.115', ...b, '--json').stdout)).toMatchObject({ prefix: '10.3.0.115/32', identity: 10001 });
+    // cilium-dbg prints the miss on stdout (and exits 1).
+    expect(cli('cilium', 'ipcache', 'get', 'fd00::1', ...b)).toEqual({ code: 4, stderr: '', stdout: 'fd00::1 does not map to any identity\n' });
+    // The node's 1.17 map (cilium_ipcache): no match command, as --version 1.17 says before any read.
+    const noMatch = 'bpfscope: cilium-dbg bpf ipcache match does not exist in Cilium 1.17 (it came in 1.18)\nhint: bpfscope --help lists the commands\n';
+    expect(cli('cilium', 'ipcache', 'match', '10.3.0.115/32', ...b)).toEqual({ code: 2, stdout: '', stderr: noMatch });
+    expect(cli('cilium', 'ipcache', 'match', '10.3.0.115/32', '--bpffs', '/nonexistent', '--version', '1.17')).toEqual({ code: 2, stdout: '', stderr: noMatch });
+    // The service's 251-slot table, every slot backend 1; no other service.
+    expect(cli('cilium', 'maglev', 'get', '1', ...b)).toEqual({ code: 0, stderr: '', stdout: `SVC ID   LOOKUP TABLE\n[1]/v4   [${Array(251).fill(1).join(' ')}]   \n` });
+    expect(cli('cilium', 'maglev', 'get', '2', ...b)).toEqual({ code: 4, stdout: '', stderr: 'Error: No entry found for service 2\n' });
+    expect(JSON.parse(cli('cilium', 'maglev', 'get', '1', ...b, '--json').stdout)).toEqual(await cilium.maglev({ bpffs: node.bpffs }).then((r) => r.map((m) => ({ ...m }))));
+    for (const bad of [
+      ['ipcache', 'get'], ['ipcache', 'get', '10.0.0.0/8'], ['ipcache', 'get', '010.0.0.1'], ['ipcache', 'get', '10.3.0.115', 'x'],
+      ['ipcache', 'match', '10.3.0.115'], ['ipcache', 'match', '10.0.0.0/33'], ['ipcache', 'nope'], ['ipcache', 'list', 'x'],
+      ['maglev', 'get'], ['maglev', 'get', '65536'], ['maglev', 'get', '-1'], ['maglev', 'get', '1', '2'], ['maglev', 'get', '1', '--version', '1.18'],
+      ['nat', 'retries', 'x'], ['policy', '100', 'x'], ['srv6', 'vrf', 'x'],
+    ]) {
+      expect(cli('cilium', ...bad, ...b).code, bad.join(' ')).toBe(2);
+    }
+    expect(cli('cilium', 'maglev', 'get', '1', ...b, '--version', '1.18').stderr).toMatch(/^bpfscope: cilium-dbg bpf lb maglev get does not exist in Cilium 1\.18 \(1\.14 to 1\.17 have it\)\n/);
+
+    await node.destroy(); // one fake node at a time: each holds cilium_host
+    const v18 = await createFakeCiliumNode({ version: '1.18', pods: [{ ip: '10.3.0.115' }] });
+    cleanup(() => v18.destroy());
+    expect(cli('cilium', 'ipcache', 'match', '10.3.0.115/32', '--bpffs', v18.bpffs)).toEqual({
+      code: 0, stderr: '', stdout: 'key 10.3.0.115/32 has value "identity=10001 encryptkey=0 tunnelendpoint=0.0.0.0 flags=<none>"\n',
+    });
+    expect(cli('cilium', 'ipcache', 'match', '10.3.0.0/24', '--bpffs', v18.bpffs)).toEqual({ code: 4, stderr: '', stdout: '10.3.0.0/24 does not match to any ipcache entry\n' });
+    // Without --version the Maglev maps cannot tell 1.18 from 1.17: the lookup is made.
+    expect(cli('cilium', 'maglev', 'get', '1', '--bpffs', v18.bpffs).code).toBe(0);
+
+    // An empty ipcache: "No entries found." on stderr, as cilium-dbg writes it (and exits 1). With
+    // no node up, a map the bpffs lacks is not found by name either.
+    await v18.destroy();
+    const bpffs = await mustBpffs();
+    mkdirSync(`${bpffs}/tc/globals`, { recursive: true });
+    const empty = cilium.encode.ipcache([]);
+    await pin(owned(await createMap({ name: empty.map, type: 'lpm_trie', keySize: empty.keySize, valueSize: empty.valueSize, maxEntries: 16, flags: 1 })), `${bpffs}/tc/globals/${empty.map}`);
+    for (const lookup of [['get', '10.3.0.115'], ['match', '10.3.0.115/32']]) {
+      expect(cli('cilium', 'ipcache', ...lookup, '--bpffs', bpffs)).toEqual({ code: 4, stdout: '', stderr: 'No entries found.\n' });
+    }
+    // Neither Maglev map: no entry, as cilium-dbg skips the maps it cannot open.
+    expect(cli('cilium', 'maglev', 'get', '1', '--bpffs', bpffs)).toEqual({ code: 4, stdout: '', stderr: 'Error: No entry found for service 1\n' });
+  });
 });
 
 describeKernel('bpfscope demo and the other cilium maps', () => {

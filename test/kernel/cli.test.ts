@@ -133,7 +133,8 @@ describeKernel('bpfscope CLI', () => {
 
   it('takes every cilium command as --help and the README write it', () => {
     // The first column of the README's command table and the command lines of --help, each form
-    // expanded (a|b|c) with a placeholder for <args>; none may be bad usage (2). With a bpffs that
+    // expanded (a|b|c) with an example of each <arg> (an address for <ip>, a CIDR for <prefix>, else
+    // 65000); none may be bad usage (2). With a bpffs that
     // holds nothing, each finds no map (4), or a map of that name elsewhere (0).
     const readme = readFileSync('README.md', 'utf8')
       .split('\n')
@@ -143,11 +144,12 @@ describeKernel('bpfscope CLI', () => {
       .stdout.split('\n')
       .filter((line) => line.startsWith('  cilium '))
       .map((line) => line.trim());
+    const PLACEHOLDERS: Record<string, string> = { '<ip>': '10.0.0.1', '<prefix>': '10.0.0.0/8' };
     const forms = (text: string): string[][] => {
       const words = text.split(/\s+/);
       const end = words.findIndex((w) => w.startsWith('['));
       return (end < 0 ? words : words.slice(0, end)).reduce<string[][]>(
-        (acc, word) => acc.flatMap((prefix) => (word.startsWith('<') ? ['65000'] : word.split('|')).map((w) => [...prefix, w])),
+        (acc, word) => acc.flatMap((prefix) => (word.startsWith('<') ? [PLACEHOLDERS[word] ?? '65000'] : word.split('|')).map((w) => [...prefix, w])),
         [[]],
       );
     };
