@@ -202,10 +202,16 @@ export function formatIpcache(records: readonly IpcacheRecord[], options?: { ver
  * The record the datapath would find for `ip`: among entries of its family and cluster, the one
  * whose prefix covers it with the most bits (the trie's longest-prefix match). An IPv4-mapped
  * address (::ffff:a.b.c.d, as a dual-stack socket names an IPv4 peer, whose packets are IPv4) is
- * looked up as the IPv4 address, as `cilium-dbg bpf ipcache get` does.
+ * looked up as the IPv4 address, as `cilium-dbg bpf ipcache get` does. The cluster is `clusterId`,
+ * or the one `ip` names as the ipcache prints its keys (`10.0.1.15@2`); naming two is a RangeError.
  */
 export function lookupIpcache(records: readonly IpcacheRecord[], ip: string, clusterId = 0): IpcacheRecord | undefined {
-  const wanted = unmapped(parsePrefix(ip));
+  const parsed = parsePrefix(ip);
+  if (parsed.clusterId !== 0 && clusterId !== 0 && parsed.clusterId !== clusterId) {
+    throw new RangeError(`cilium.lookupIpcache: ${ip} names cluster ${parsed.clusterId}, and clusterId ${clusterId} another`);
+  }
+  clusterId ||= parsed.clusterId;
+  const wanted = unmapped(parsed);
   const family = familyName(wanted.family);
   const wanted4 = family === 'ipv4' ? wanted.ip.readUInt32BE(0) : 0;
   let best: IpcacheRecord | undefined;

@@ -159,6 +159,11 @@ describe('cilium ipcache lookup', () => {
     expect(cilium.lookupIpcache(records, '192.168.0.1')?.prefix).toBe('0.0.0.0/0');
     expect(cilium.lookupIpcache(records, '10.0.1.15', 2)?.identity).toBe(99);
     expect(cilium.lookupIpcache(records, '10.0.1.16', 2)).toBeUndefined();
+    // The cluster as the ipcache prints a key's: `@2` is cluster 2, where it was taken for cluster 0.
+    expect(cilium.lookupIpcache(records, '10.0.1.15@2')?.identity).toBe(99);
+    expect(cilium.lookupIpcache(records, '10.0.1.15@2', 2)?.identity).toBe(99);
+    expect(cilium.lookupIpcache(records, '10.0.1.16@2')).toBeUndefined();
+    expect(() => cilium.lookupIpcache(records, '10.0.1.15@2', 3)).toThrow(new RangeError('cilium.lookupIpcache: 10.0.1.15@2 names cluster 2, and clusterId 3 another'));
     expect(cilium.lookupIpcache(records, 'fd00::1')).toBeUndefined();
     // A prefix is covered only by entries no longer than itself: 10.0.1.0/24 is not inside 10.0.1.15/32.
     expect(cilium.lookupIpcache(records, '10.0.1.0/24')?.prefix).toBe('10.0.1.0/24');
