@@ -1,7 +1,9 @@
 // listInterfaces on 2,000 interfaces (1,000 veth pairs in a test namespace) against `ip -j link`
 // and a C rtnetlink dump (scripts/bench/rtnl_dump.c); findPeer for 200 pods against the
-// `ip netns exec … ethtool -S eth0` + `ip -j link` chain it replaces; listNetns among them.
+// `ip netns exec … ethtool -S eth0` + `ip -j link` chain it replaces; listNetns among them, and
+// with 10,000 sockets more open, without and with asking them.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { readdirSync } from 'node:fs';
 import { findPeer, listInterfaces, listNetns } from 'bpfscope';
 import { createNetns, createVeth } from 'bpfscope/testing';
@@ -9,6 +11,7 @@ import { commandMs, compileBaseline, fmt, medianMs, paired, ratio, runBaseline, 
 
 const PAIRS = 1000;
 const PODS = 200;
+const SOCKETS = 10_000;
 const tag = `bn${process.pid.toString(36)}`;
 const undo = [];
 
@@ -66,6 +69,16 @@ async function main() {
   const listMs = await medianMs(() => listNetns(), 9);
   const listNoFdsMs = await medianMs(() => listNetns({ fds: false }), 9);
   const namespaces = (await listNetns()).length;
+  // Sockets are asked of only with { sockets: true }: a copy of each, taken from its process, and
+  // its namespace's cookie. This process opens SOCKETS more (in its own namespace, so none is listed).
+  const udp = await Promise.all(Array.from({ length: SOCKETS }, () => new Promise((res, rej) => {
+    const s = createSocket('udp4');
+    s.once('error', rej);
+    s.bind(0, '127.0.0.1', () => res(s));
+  })));
+  const withSocketsMs = await medianMs(() => listNetns(), 9);
+  const socketsMs = await medianMs(() => listNetns({ sockets: true }), 9);
+  await Promise.all(udp.map((s) => new Promise((res) => s.close(res))));
   // The shell chain, per pod, on a sample of pods: peer_ifindex from ethtool inside, then ip link.
   const sample = pods.slice(0, 20);
   const chainMs = await medianMs(() => {
@@ -97,8 +110,11 @@ async function main() {
     [
       ['listNetns() (every process\'s fds read)', fmt(listMs), fmt(lsnsMs), fmt(listIdMs)],
       ['listNetns({ fds: false })', fmt(listNoFdsMs), fmt(lsnsMs), fmt(listIdMs)],
+      [`listNetns() with ${SOCKETS} more sockets open`, fmt(withSocketsMs), '-', '-'],
+      [`listNetns({ sockets: true }) with ${SOCKETS} more sockets open`, fmt(socketsMs), '-', '-'],
     ],
   );
+  console.log(`\nAsking sockets: ${fmt(((socketsMs - withSocketsMs) * 1000) / SOCKETS)} µs a socket.`);
   console.log('');
 }
 
