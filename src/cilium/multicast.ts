@@ -116,6 +116,11 @@ export function multicastGroup(group: unknown): string {
   } catch {
     throw new RangeError(`invalid IP address format: '${group}' is no IP address`);
   }
+  // netip.ParseAddr refuses an IPv4 octet with a leading zero (224.000.0.1), which parseIpv4 reads as 224.0.0.1.
+  const dotted = group.slice(group.lastIndexOf(':') + 1);
+  if (dotted.split('.').some((octet) => /^0\d/.test(octet))) {
+    throw new RangeError(`invalid IP address format: '${group}' has an IPv4 field with a leading zero`);
+  }
   if (address.length !== 4) throw new RangeError(`invalid multicast IP: ${formatIpv6(address)}`);
   const text = [...address].join('.');
   if ((address[0] & 0xf0) !== 0xe0) throw new RangeError(`invalid multicast IP: ${text}`);

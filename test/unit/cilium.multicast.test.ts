@@ -93,6 +93,10 @@ describe('cilium multicast', () => {
     await expect(cilium.multicast({ bpffs, group: 'ff02::1' })).rejects.toThrow('invalid multicast IP: ff02::1');
     await expect(cilium.multicast({ bpffs, group: '::FFFF:229.0.0.1' })).rejects.toThrow('invalid multicast IP: ::ffff:229.0.0.1');
     await expect(cilium.multicast({ bpffs, group: '229.0.0' })).rejects.toThrow(/invalid IP address format: '229.0.0'/);
+    // As Go's netip.ParseAddr: an octet with a leading zero is no address, not 224.0.0.1 (nor 229.0.0.8).
+    await expect(cilium.multicast({ bpffs, group: '224.000.0.1' })).rejects.toThrow(new RangeError("invalid IP address format: '224.000.0.1' has an IPv4 field with a leading zero"));
+    await expect(cilium.multicast({ bpffs, group: '::ffff:229.0.0.010' })).rejects.toThrow(/invalid IP address format: .* leading zero/);
+    await expect(cilium.multicast({ bpffs, group: '229.0.0.0' })).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(cilium.multicast({ bpffs, group: 229 as never })).rejects.toThrow(TypeError);
     await expect(cilium.multicast({ bpffs, family: 4 } as never)).rejects.toThrow(TypeError);
   });
