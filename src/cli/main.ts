@@ -949,7 +949,9 @@ function parseInterval(s: string): number {
 }
 
 /** Runs the CLI; returns the exit code. */
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
+// The default out returns nothing: a command that returns what out() gives (`return ctx.out(…)`)
+// returned write()'s true, which became the exit code and made node throw at exit.
+export async function main(argv: string[], out: (s: string) => void = (s) => void process.stdout.write(`${s}\n`)): Promise<number> {
   try {
     // --version takes the Cilium version; alone, it asks for bpfscope's, as in most commands.
     if (argv.length === 1 && argv[0] === '--version') argv = ['version'];

@@ -496,6 +496,12 @@ describeKernel('bpfscope cilium multicast', () => {
     expect(table).toBe(cilium.format.multicastSubscribers(records));
     const json = JSON.parse(cli('cilium', 'multicast', 'subscriber', '229.0.0.1', '--bpffs', node.bpffs, '--json').stdout) as unknown[];
     expect(json).toEqual(JSON.parse(JSON.stringify([...records])));
+    // group --json exits 0, as nat, revnat and lb --json do (each returned write()'s true as its exit code).
+    for (const words of [['multicast', 'group'], ['nat'], ['revnat'], ['lb']]) {
+      const r = cli('cilium', ...words, '--bpffs', node.bpffs, '--json');
+      expect([words, r.code, r.stderr]).toEqual([words, 0, '']);
+      JSON.parse(r.stdout);
+    }
     // A group the node lacks: not found; no multicast address: bad usage, in cilium-dbg's words.
     const missing = cli('cilium', 'multicast', 'subscriber', '229.0.0.2', '--bpffs', node.bpffs);
     expect([missing.code, missing.stdout, missing.stderr]).toEqual([4, '', expect.stringContaining('multicast group 229.0.0.2 does not exist')]);
