@@ -154,7 +154,10 @@ export function decodeFamilyPairs<K, V>(
   count: number,
   options: DecodeOptions | undefined,
 ): DecodedPairs<K, V> & { family: IpFamily } {
-  const family = by === 'key' ? familyBySize(keys, count, options?.keySize, v6Size) : familyBySize(values, count, options?.valueSize, v6Size);
+  // A map named as one family's (cilium_capture4_rules) is read with that family's layouts, so that
+  // the other family's sizes are refused, not decoded as that family's records.
+  const named = ([4, 6] as const).filter((f) => tables[f].some((r) => r.map === options?.map));
+  const family = named.length === 1 ? named[0] : by === 'key' ? familyBySize(keys, count, options?.keySize, v6Size) : familyBySize(values, count, options?.valueSize, v6Size);
   return { ...decodePairs<K, V>(name, tables[family], keys, values, count, options), family };
 }
 

@@ -96,6 +96,10 @@ describe('cilium PCAP recorder (cilium_capture4/6_rules: struct capture4/6_wcard
     expect([...six]).toEqual([{ family: 6, ...dns6 }]);
     expect(cilium.encode.recorder([dns6], { family: 6 })).toMatchObject({ keys: key6, values: rule2, map: 'cilium_capture6_rules' });
     expect(() => cilium.encode.recorder([{ ...https, ruleId: 70000 }])).toThrow(/ruleId/);
+    // A map named as one family's with the other's key size is refused, as a reader finds it by
+    // name, not decoded as the other family's rules.
+    expect(() => cilium.decode.recorder(key6, rule2, 1, { map: 'cilium_capture4_rules', keySize: 40, valueSize: 8 })).toThrow(new RangeError('cilium_capture4_rules: key/value sizes 40/8 match no known Cilium layout (16/8)'));
+    expect(() => cilium.decode.recorder(key4, rule1, 1, { map: 'cilium_capture6_rules', keySize: 16, valueSize: 8 })).toThrow(/cilium_capture6_rules: key\/value sizes 16\/8 match no known/);
   });
 
   it('cilium.format.recorder prints cilium-dbg bpf recorder list: each map read, its rules and an empty line; IPv6 prefixes bracketed', () => {
