@@ -6,7 +6,8 @@
 // Cilium versions → maps, key/value layout (1.16–1.20-dev, unchanged; 1.14 and 1.15 have none):
 //
 //   cilium_mcast_group_outer_v4_map   BPF_MAP_TYPE_HASH_OF_MAPS, MCAST_MAX_GROUP = 1024 entries,
-//                                     BPF_F_NO_PREALLOC unless --preallocate-bpf-maps
+//                                     flags 0 (preallocated, the agent's default), BPF_F_NO_PREALLOC
+//                                     with --preallocate-bpf-maps=false (as Helm sets it)
 //     key   mcast_group_v4: the group's address, be32, 4 B
 //     value u32: the inner map's fd when written; its id when user space reads it
 //   cilium_mcast_subscriber_v4_inner (each group's inner map; the kernel keeps 'cilium_mcast_su')

@@ -153,15 +153,17 @@ export function policyStatsMapSpec(minor: Minor, cpus: number): CiliumMapSpec | 
 /**
  * `cilium_mcast_group_outer_v4_map` (1.16+; undefined before), a hash of maps of MCAST_MAX_GROUP
  * groups, and the inner hash of subscribers each group's entry names (`cilium_mcast_subscriber_v4_inner`,
- * MCAST_MAX_SUBSCRIBERS); both BPF_F_NO_PREALLOC, as the agent makes them without --preallocate-bpf-maps.
+ * MCAST_MAX_SUBSCRIBERS); both preallocated (flags 0), as the agent makes them by default: its
+ * --preallocate-bpf-maps is on unless turned off (Helm's bpf.preallocateMaps: false), which makes them
+ * BPF_F_NO_PREALLOC.
  */
 export function multicastMapSpecs(minor: Minor): { groups: CiliumMapSpec; subscribers: CiliumMapSpec } | undefined {
   const groups = MULTICAST_GROUP_LAYOUTS[0];
   if (minor < groups.since) return undefined;
   const maxEntries = 1024;
   return {
-    groups: spec(groups, 'hash_of_maps', maxEntries, BPF_F_NO_PREALLOC),
-    subscribers: spec(rowFor(MULTICAST_SUBSCRIBER_LAYOUTS, minor), 'hash', maxEntries, BPF_F_NO_PREALLOC),
+    groups: spec(groups, 'hash_of_maps', maxEntries),
+    subscribers: spec(rowFor(MULTICAST_SUBSCRIBER_LAYOUTS, minor), 'hash', maxEntries),
   };
 }
 

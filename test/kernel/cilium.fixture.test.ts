@@ -173,9 +173,10 @@ describeKernel('createFakeCiliumNode', () => {
       // 1.16+: a multicast group the first pod joined and the gateway node subscribes to, in the
       // inner hash the outer map names; bpftool dumps both. Before 1.16 there is no such map.
       if (version >= '1.16') {
-        expect(show('cilium_mcast_group_outer_v4_map')).toMatchObject({ type: 'hash_of_maps', bytes_key: 4, bytes_value: 4, max_entries: 1024, flags: 1 });
+        // Preallocated, as the agent makes them by default (no BPF_F_NO_PREALLOC).
+        expect(show('cilium_mcast_group_outer_v4_map')).toMatchObject({ type: 'hash_of_maps', bytes_key: 4, bytes_value: 4, max_entries: 1024, flags: 0 });
         const groups = bpftool<{ key: string[]; inner_map_id: number }[]>('map', 'dump', 'pinned', `${globals}/cilium_mcast_group_outer_v4_map`);
-        expect(bpftool<BpftoolMap>('map', 'show', 'id', String(groups[0].inner_map_id))).toMatchObject({ type: 'hash', bytes_key: 4, bytes_value: 12, max_entries: 1024, flags: 1 });
+        expect(bpftool<BpftoolMap>('map', 'show', 'id', String(groups[0].inner_map_id))).toMatchObject({ type: 'hash', bytes_key: 4, bytes_value: 12, max_entries: 1024, flags: 0 });
         const fromTool = groups.map((e) => ({
           group: [...bytes(e.key)].join('.'),
           innerMapId: e.inner_map_id,
