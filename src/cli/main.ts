@@ -521,9 +521,12 @@ const commands: Record<string, Command> = {
     if (what === 'maglev') return bothListed(cilium.maglev, cilium.format.maglev, true);
     if (what === 'socknat') return bothListed(cilium.sockRevNat, cilium.format.sockRevNat, true);
     if (what === 'recorder') {
-      // cilium-dbg fails without the IPv4 map; the IPv6 one it reads only with IPv6 on: skipped when missing.
-      const { records, version, families } = await bothFamilies(read, cilium.recorder);
-      printCiliumDbg(ctx, records, (r) => cilium.format.recorder(r, { version, families }));
+      // cilium-dbg fails without the IPv4 map (on an IPv6-only node too), where bothFamilies would
+      // print the IPv6 rules alone; the IPv6 one it reads only with IPv6 on: skipped when missing.
+      const four = await cilium.recorder({ ...read, family: 4 });
+      const { version } = four.layout;
+      const six = await cilium.recorder({ ...read, version, family: 6 }).catch((e: { code?: string }) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+      printCiliumDbg(ctx, [...four, ...(six ?? [])], (r) => cilium.format.recorder(r, { version, families: six ? [4, 6] : [4] }));
       return;
     }
     if (what === 'lb' || what === 'revnat') {

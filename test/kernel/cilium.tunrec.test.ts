@@ -1,10 +1,11 @@
 // The tunnel map (1.14–1.17) and the PCAP recorder's capture rules (1.14–1.18) on the fake node:
 // their specs as bpftool shows them, the readers against bpftool's bytes read at the C structs'
 // offsets, and `bpfscope cilium tunnel|recorder`.
+import { mkdirSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
-import { createFakeCiliumNode, type FakeCiliumNode } from 'bpfscope/testing';
-import { bpftool, cleanup, cli, describeKernel, mustBpffs } from '../helpers/kernel';
+import { createFakeCiliumNode, createMap, pin, type FakeCiliumNode } from 'bpfscope/testing';
+import { bpftool, cleanup, cli, describeKernel, mustBpffs, owned } from '../helpers/kernel';
 
 interface BpftoolMap { type: string; bytes_key: number; bytes_value: number; max_entries: number; flags: number }
 interface DumpEntry { key: string[]; value: string[] }
@@ -109,5 +110,11 @@ describeKernel('cilium tunnel and recorder maps', () => {
     expect(cli('cilium', 'tunnel', '--bpffs', empty).code).toBe(4);
     expect(cli('cilium', 'recorder', '--bpffs', empty).code).toBe(4);
     expect(cli('cilium', 'tunnel', 'extra', '--bpffs', empty).code).toBe(2);
+    // An IPv6-only node has the IPv6 rules alone: cilium-dbg fails to open the IPv4 map, so does bpfscope.
+    mkdirSync(`${empty}/tc/globals`, { recursive: true });
+    const six = owned(await createMap({ type: 'hash', name: 'cilium_capture6_rules', keySize: 40, valueSize: 8, maxEntries: 16, flags: 1 }));
+    await pin(six, `${empty}/tc/globals/cilium_capture6_rules`);
+    const ipv6Only = cli('cilium', 'recorder', '--bpffs', empty);
+    expect([ipv6Only.code, ipv6Only.stdout, ipv6Only.stderr]).toEqual([4, '', expect.stringContaining('cilium_capture4_rules')]);
   });
 });
