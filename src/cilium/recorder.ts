@@ -81,7 +81,14 @@ export function decodeRecorder(keys: Buffer, values: Buffer, count: number, opti
 
 /** Packs capture rules of one family (`family: 6` for cilium_capture6_rules). */
 export function encodeRecorder(entries: readonly RecorderEntry[], options: { version?: string; family?: IpFamily } = {}): PackedEntries {
-  const { row: chosen } = familyRow({ 4: RECORDER_LAYOUTS, 6: RECORDER6_LAYOUTS }, options, 'cilium recorder encode options');
+  const { row: chosen, family } = familyRow({ 4: RECORDER_LAYOUTS, 6: RECORDER6_LAYOUTS }, options, 'cilium recorder encode options');
+  // smask and dmask are u8s, but a prefix is no longer than the family's address.
+  const bits = family === 6 ? 128 : 32;
+  for (const { sourcePrefixLength, destinationPrefixLength } of entries) {
+    for (const length of [sourcePrefixLength, destinationPrefixLength]) {
+      if (typeof length === 'number' && length > bits) throw new RangeError(`cilium recorder: an IPv${family} prefix length is at most ${bits}, got ${length}`);
+    }
+  }
   return encodePairs(chosen, entries.map(({ ruleId, capLen, ...key }) => [key, { ruleId, capLen }] as const));
 }
 

@@ -96,6 +96,10 @@ describe('cilium PCAP recorder (cilium_capture4/6_rules: struct capture4/6_wcard
     expect([...six]).toEqual([{ family: 6, ...dns6 }]);
     expect(cilium.encode.recorder([dns6], { family: 6 })).toMatchObject({ keys: key6, values: rule2, map: 'cilium_capture6_rules' });
     expect(() => cilium.encode.recorder([{ ...https, ruleId: 70000 }])).toThrow(/ruleId/);
+    // A prefix longer than the address: 33 bits of IPv4, 129 of IPv6 (the u8 itself takes 255).
+    expect(() => cilium.encode.recorder([{ ...https, sourcePrefixLength: 33 }])).toThrow(new RangeError('cilium recorder: an IPv4 prefix length is at most 32, got 33'));
+    expect(() => cilium.encode.recorder([{ ...dns6, destinationPrefixLength: 129 }], { family: 6 })).toThrow(/IPv6 prefix length is at most 128, got 129/);
+    expect(cilium.encode.recorder([{ ...dns6, sourcePrefixLength: 128 }], { family: 6 }).count).toBe(1);
     // A map named as one family's with the other's key size is refused, as a reader finds it by
     // name, not decoded as the other family's rules.
     expect(() => cilium.decode.recorder(key6, rule2, 1, { map: 'cilium_capture4_rules', keySize: 40, valueSize: 8 })).toThrow(new RangeError('cilium_capture4_rules: key/value sizes 40/8 match no known Cilium layout (16/8)'));
