@@ -28,6 +28,7 @@
 //                   else `<prefix> does not match to any ipcache entry` (stdout, exit 1).
 import { isIP } from 'node:net';
 import { defineLayout, formatIpv6, parseIpv4, parseIpv6, type Decoded } from '../layout';
+import { describe } from '../validate';
 import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
 import { flagNames, reservedIdentityName } from './tables';
 import { FAMILY_IPV4, FAMILY_IPV6, familyName, NO_ENTRIES, tablePrinter, type Family } from './text';
@@ -203,25 +204,37 @@ export function formatIpcache(records: readonly IpcacheRecord[], options?: { ver
  * whose prefix covers it with the most bits (the trie's longest-prefix match). An IPv4-mapped
  * address (::ffff:a.b.c.d, as a dual-stack socket names an IPv4 peer, whose packets are IPv4) is
  * looked up as the IPv4 address, as `cilium-dbg bpf ipcache get` does. The cluster is `clusterId`,
- * or the one `ip` names as the ipcache prints its keys (`10.0.1.15@2`); naming two is a RangeError.
+ * or the one `ip` names as the ipcache prints its keys (`10.0.1.15@2`); naming two, or one past a
+ * u16, is a RangeError.
  */
 export function lookupIpcache(records: readonly IpcacheRecord[], ip: string, clusterId = 0): IpcacheRecord | undefined {
-  const parsed = parsePrefix(ip);
-  if (parsed.clusterId !== 0 && clusterId !== 0 && parsed.clusterId !== clusterId) {
-    throw new RangeError(`cilium.lookupIpcache: ${ip} names cluster ${parsed.clusterId}, and clusterId ${clusterId} another`);
-  }
-  clusterId ||= parsed.clusterId;
-  const wanted = unmapped(parsed);
+  const { wanted, cluster } = lookupTarget(ip, clusterId, 'cilium.lookupIpcache');
   const family = familyName(wanted.family);
   const wanted4 = family === 'ipv4' ? wanted.ip.readUInt32BE(0) : 0;
   let best: IpcacheRecord | undefined;
   for (const r of records) {
-    if (r.family !== family || r.clusterId !== clusterId || (best && best.prefixLength >= r.prefixLength)) continue;
+    if (r.family !== family || r.clusterId !== cluster || (best && best.prefixLength >= r.prefixLength)) continue;
     if (r.prefixLength < 0 || r.prefixLength > wanted.prefixLength) continue;
     const covers = family === 'ipv4' ? sameIpv4Prefix(r.address, wanted4, r.prefixLength) : samePrefix(parseIpv6(r.address), wanted.ip, r.prefixLength);
     if (covers) best = r;
   }
   return best;
+}
+
+/**
+ * What lookupIpcache looks for: `ip` (an IPv4-mapped address as IPv4) and the cluster, `clusterId`
+ * or the one `ip` names (`10.0.1.15@2`). A cluster id that is no u16, or two different ones, is a
+ * RangeError: no entry could match it, and none would say why.
+ */
+export function lookupTarget(ip: string, clusterId: number, what: string): { wanted: ReturnType<typeof parsePrefix>; cluster: number } {
+  const parsed = parsePrefix(ip);
+  if (typeof clusterId !== 'number') throw new TypeError(`${what}: clusterId must be a number, got ${describe(clusterId)}`);
+  if (!Number.isInteger(clusterId) || clusterId < 0 || clusterId > 0xffff) throw new RangeError(`${what}: clusterId must be an integer in 0..65535, got ${clusterId}`);
+  if (parsed.clusterId > 0xffff) throw new RangeError(`${what}: ${ip} names cluster ${parsed.clusterId}, past 65535 (a u16)`);
+  if (parsed.clusterId !== 0 && clusterId !== 0 && parsed.clusterId !== clusterId) {
+    throw new RangeError(`${what}: ${ip} names cluster ${parsed.clusterId}, and clusterId ${clusterId} another`);
+  }
+  return { wanted: unmapped(parsed), cluster: clusterId || parsed.clusterId };
 }
 
 /** Whether dotted `text` and `wanted` share their first `bits` bits (without allocating). */

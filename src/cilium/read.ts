@@ -9,7 +9,7 @@ import { checkOptions, describe } from '../validate';
 import { checkFamily, type IpFamily, type MapLayout } from './codec';
 import { conntrackMapNames, CT4_LAYOUTS, CT6_LAYOUTS, decodeConntrack, type ConntrackRecord } from './conntrack';
 import { decodeEndpoints, ENDPOINT_LAYOUTS, type EndpointRecord } from './endpoints';
-import { decodeIpcache, IPCACHE_LAYOUTS, lookupIpcache, parsePrefix, type IpcacheRecord } from './ipcache';
+import { decodeIpcache, IPCACHE_LAYOUTS, lookupIpcache, lookupTarget, type IpcacheRecord } from './ipcache';
 import { decodeBackends, decodeRevNat, decodeServices, lbLayouts, type BackendRecord, type RevNatRecord, type ServiceRecord } from './lb';
 import { decodeNat, NAT4_LAYOUTS, NAT6_LAYOUTS, type NatRecord } from './nat';
 import { decodeNatRetries, NAT_RETRIES6_LAYOUTS, NAT_RETRIES_LAYOUTS, type NatRetriesRecord } from './natretries';
@@ -268,11 +268,7 @@ export async function ipcacheLookup(ip: string, options?: ReadOptions & { cluste
   const { clusterId = 0, ...rest } = checkOptions<ReadOptions & { clusterId?: number }>(options, [...READ_OPTIONS, 'clusterId'], 'cilium.ipcacheLookup options');
   if (typeof ip !== 'string') throw new TypeError('ip must be a string');
   // Bad input fails before the map is found and dumped, not after (or as the map's ENOENT/EPERM).
-  parsePrefix(ip);
-  if (typeof clusterId !== 'number') throw new TypeError(`cilium.ipcacheLookup: clusterId must be a number, got ${describe(clusterId)}`);
-  if (!Number.isInteger(clusterId) || clusterId < 0 || clusterId > 0xffff) {
-    throw new RangeError(`cilium.ipcacheLookup: clusterId must be an integer in 0..65535, got ${clusterId}`);
-  }
+  lookupTarget(ip, clusterId, 'cilium.ipcacheLookup');
   return lookupIpcache(await readIpcache(rest), ip, clusterId);
 }
 

@@ -164,6 +164,11 @@ describe('cilium ipcache lookup', () => {
     expect(cilium.lookupIpcache(records, '10.0.1.15@2', 2)?.identity).toBe(99);
     expect(cilium.lookupIpcache(records, '10.0.1.16@2')).toBeUndefined();
     expect(() => cilium.lookupIpcache(records, '10.0.1.15@2', 3)).toThrow(new RangeError('cilium.lookupIpcache: 10.0.1.15@2 names cluster 2, and clusterId 3 another'));
+    // A cluster id no entry can have is refused, not looked for in vain.
+    expect(() => cilium.lookupIpcache(records, '10.0.1.15@70000')).toThrow(new RangeError('cilium.lookupIpcache: 10.0.1.15@70000 names cluster 70000, past 65535 (a u16)'));
+    expect(() => cilium.lookupIpcache(records, '10.0.1.15', -1)).toThrow(new RangeError('cilium.lookupIpcache: clusterId must be an integer in 0..65535, got -1'));
+    expect(() => cilium.lookupIpcache(records, '10.0.1.15', 1.5)).toThrow(RangeError);
+    expect(() => cilium.lookupIpcache(records, '10.0.1.15', '2' as unknown as number)).toThrow(new TypeError('cilium.lookupIpcache: clusterId must be a number, got string 2'));
     expect(cilium.lookupIpcache(records, 'fd00::1')).toBeUndefined();
     // A prefix is covered only by entries no longer than itself: 10.0.1.0/24 is not inside 10.0.1.15/32.
     expect(cilium.lookupIpcache(records, '10.0.1.0/24')?.prefix).toBe('10.0.1.0/24');
@@ -351,5 +356,7 @@ describe('ipcacheLookup', () => {
       'cilium.ipcacheLookup: clusterId must be a number, got string 1',
     );
     await expect(cilium.ipcacheLookup('10.0.0.1', { bpffs, clusterId: 70000 })).rejects.toThrow(RangeError);
+    await expect(cilium.ipcacheLookup('10.0.0.1@70000', { bpffs })).rejects.toThrow(new RangeError('cilium.ipcacheLookup: 10.0.0.1@70000 names cluster 70000, past 65535 (a u16)'));
+    await expect(cilium.ipcacheLookup('10.0.0.1@2', { bpffs, clusterId: 3 })).rejects.toThrow(new RangeError('cilium.ipcacheLookup: 10.0.0.1@2 names cluster 2, and clusterId 3 another'));
   });
 });
