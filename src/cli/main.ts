@@ -53,7 +53,7 @@ const USAGE = `usage: bpfscope [command] [--json]
                           below it (bpftool cgroup show / tree); --effective adds inherited ones
   if [--netns REF]        interfaces with their addresses (ip -d addr)
   netns [--sockets]       every network namespace, with names, pids, nsid and what else holds it;
-                          --sockets asks every process's sockets too (a copy of each: CAP_SYS_PTRACE)
+                          --sockets asks every process's sockets too (CAP_SYS_PTRACE, CAP_NET_ADMIN)
   demo [--version V]      the walkthrough on a fake Cilium node built in namespaces, then removed
   peer <pid|container-id> [ifname]
                           the veth peer of a pod's interface (default eth0) and the BPF on it
