@@ -280,9 +280,8 @@ class ListNetnsHoldersTask : public Task {
       if (uint64_t socket = NsInode(link, "socket")) {
         if (!sockets_ || copies_refused) continue;
         if (!pidfd.valid()) pidfd = netns::OpenPidfd(static_cast<pid_t>(pid));
-        const SocketNetns* made_in = pidfd.valid() ? NetnsOfSocket(pidfd.get(), static_cast<int>(fd), socket) : nullptr;
-        // EPERM or EACCES: no right to this process's fds (Yama's ptrace_scope, an LSM); its other sockets would fail alike.
-        copies_refused = made_in == nullptr && (errno == EPERM || errno == EACCES || !pidfd.valid());
+        copies_refused = !pidfd.valid();
+        const SocketNetns* made_in = copies_refused ? nullptr : NetnsOfSocket(pidfd.get(), static_cast<int>(fd), socket, &copies_refused);
         if (made_in == nullptr || made_in->inode == own_netns) continue;
         Row("socket", pid, made_in->inode);
         table_.Number(netns_col::k_fd, static_cast<double>(fd));
@@ -312,17 +311,20 @@ class ListNetnsHoldersTask : public Task {
   // proxy that made it inside and went back, Go's netns.Do). Which one is asked of a copy of the
   // socket taken with pidfd_getfd (open() through /proc fails on a socket): ptrace attach access to
   // the process, and a handful of syscalls a socket, which is why it is asked for apart.
-  // Null with errno set when the copy cannot be taken, or is not that socket any more (the process
-  // closed the fd and put another file there meanwhile).
-  const SocketNetns* NetnsOfSocket(int pidfd, int fd, uint64_t socket) {
+  // Null when the copy cannot be taken, or is not that socket any more (the process closed the fd
+  // and put another file there meanwhile), or its namespace may not be asked (SIOCGSKNS:
+  // CAP_NET_ADMIN over it). `refused` is set when the copy is refused (EPERM or EACCES: no right to
+  // this process's fds, Yama's ptrace_scope, an LSM): its other sockets would fail alike. A socket
+  // whose namespace may not be asked says nothing of the next one's.
+  const SocketNetns* NetnsOfSocket(int pidfd, int fd, uint64_t socket, bool* refused) {
     if (auto known = sockets_seen_.find(socket); known != sockets_seen_.end()) return &known->second;
     Fd copy = netns::CopyFdOf(pidfd, fd);
     struct stat st {};
-    if (!copy.valid()) return nullptr;
-    if (::fstat(copy.get(), &st) != 0 || st.st_ino != socket) {
-      errno = ENOENT;
+    if (!copy.valid()) {
+      *refused = errno == EPERM || errno == EACCES;
       return nullptr;
     }
+    if (::fstat(copy.get(), &st) != 0 || st.st_ino != socket) return nullptr;
     SocketNetns found{};
     socklen_t len = sizeof(int);
     if (!NamespaceOfSocket(copy.get(), &found) || ::getsockopt(copy.get(), SOL_SOCKET, SO_DOMAIN, &found.family, &len) != 0 ||

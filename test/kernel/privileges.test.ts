@@ -4,7 +4,8 @@
 // CAP_SYS_ADMIN, BPF_OBJ_GET only file permissions (Linux 6.5+), setns needs CAP_SYS_ADMIN,
 // opening another process's namespace needs ptrace access, rtnetlink dumps need nothing.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { once } from 'node:events';
+import { chmodSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { listInterfaces, openMap } from 'bpfscope';
@@ -77,13 +78,11 @@ interface Run {
   status: number | null;
 }
 
+// The sanitizer preload (npm run test:asan) must reach node, not setpriv alone: setpriv execs node.
+const nodeEnv = { ...toolEnv, ...(process.env.LD_PRELOAD ? { LD_PRELOAD: process.env.LD_PRELOAD } : {}) };
+
 function runAs(setpriv: string[], cfg: Record<string, unknown>): Run {
-  const r = spawnSync('setpriv', [...setpriv, process.execPath, '-e', CHILD(cfg)], {
-    encoding: 'utf8',
-    // The sanitizer preload (npm run test:asan) must reach node, not setpriv alone: setpriv execs node.
-    env: { ...toolEnv, ...(process.env.LD_PRELOAD ? { LD_PRELOAD: process.env.LD_PRELOAD } : {}) },
-    timeout: 60_000,
-  });
+  const r = spawnSync('setpriv', [...setpriv, process.execPath, '-e', CHILD(cfg)], { encoding: 'utf8', env: nodeEnv, timeout: 60_000 });
   if (r.status !== 0) throw new Error(`child under setpriv ${setpriv.join(' ')} exited ${r.status} ${r.signal}: ${r.stderr}`);
   return { results: JSON.parse(r.stdout) as Run['results'], status: r.status };
 }
@@ -269,6 +268,30 @@ describeKernel('privileges', () => {
     checkAll(run);
     denied(run, 'cgroupPrivate', 'EACCES', 'open', /^read and search permission on the path \(or CAP_DAC_READ_SEARCH\)$/);
     denied(run, 'byPid', 'EACCES', 'open netns', /CAP_SYS_PTRACE/);
+  });
+
+  it('nobody lists a namespace of its own user namespace that only its socket holds, past a socket of the same process it may not ask', async (ctx) => {
+    if (spawnSync('setpriv', [...NOBODY, 'unshare', '--user', 'true'], { env: toolEnv }).status !== 0) ctx.skip(); // no unprivileged user namespaces
+    // As nobody, bash opens a UDP socket here (fd 3: SIOCGSKNS needs CAP_NET_ADMIN over this
+    // namespace, which nobody lacks), makes a user namespace with a network namespace, then one more
+    // network namespace with a socket in it (fd 4), and goes back to the first as sleep: fd 4 is all
+    // that holds the last namespace, which nobody may ask of, as its user namespace is nobody's.
+    const inner = 'ip link set lo up && exec 4<>/dev/udp/127.0.0.1/9 && readlink /proc/self/ns/net && exec nsenter --net=/proc/self/fd/5 sleep 60';
+    const script = `exec 3<>/dev/udp/127.0.0.1/9 && exec unshare --user --map-root-user --net bash -c 'exec 5</proc/self/ns/net && exec unshare --net bash -c "${inner}"'`;
+    const child = spawn('setpriv', [...NOBODY, 'bash', '-c', script], { stdio: ['ignore', 'pipe', 'inherit'], env: toolEnv });
+    cleanup(() => child.kill('SIGKILL'));
+    const [printed] = (await once(child.stdout!, 'data')) as [Buffer];
+    const inode = Number(/^net:\[(\d+)\]$/m.exec(printed.toString())?.[1]);
+    const pid = child.pid!;
+    for (let i = 0; readFileSync(`/proc/${pid}/comm`, 'utf8') !== 'sleep\n'; i++) {
+      if (i === 300) throw new Error('the socket holder did not get to sleep');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const socket = Number(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/4`))?.[1]);
+    const list = `require(${JSON.stringify(PACKAGE_ROOT)}).listNetns({ sockets: true }).then((all) => process.stdout.write(JSON.stringify(all.find((ns) => ns.inode === ${inode})?.sockets ?? null)))`;
+    const r = spawnSync('setpriv', [...NOBODY, '--inh-caps=-all', process.execPath, '-e', list], { encoding: 'utf8', env: nodeEnv, timeout: 60_000 });
+    // fd 3, refused, once stopped the process's other sockets being asked.
+    expect(JSON.parse(r.stdout), r.stderr).toEqual([{ pid, fd: 4, inode: socket, family: 2, type: 2, protocol: 17 }]);
   });
 
   it('root with CAP_SYS_ADMIN, CAP_BPF and CAP_NET_ADMIN dropped from its bounding set: the same EPERMs as nobody, no crash', async () => {
