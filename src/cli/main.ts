@@ -794,7 +794,8 @@ async function ciliumLookup(command: keyof typeof CILIUM_LOOKUPS, words: string[
     if (missing !== undefined) throw new UsageError(missing);
   };
   if (command === 'maglev get') {
-    if (!/^\d+$/.test(arg) || Number(arg) > 0xffff) throw new UsageError(`a service id is at most 65535 (a u16), got ${arg}`);
+    if (!/^\d+$/.test(arg)) throw new UsageError(`usage: bpfscope cilium ${command} ${CILIUM_LOOKUPS[command]}`);
+    if (Number(arg) > 0xffff) throw new UsageError(`a service id is at most 65535 (a u16), got ${arg}`);
     refuse(maglevGetMissing(read.version));
     const id = Number(arg);
     const { records } = await bothFamilies(read, cilium.maglev, true);

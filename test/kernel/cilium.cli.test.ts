@@ -156,6 +156,9 @@ describeKernel('bpfscope cilium', () => {
     ]) {
       expect(cli('cilium', ...bad, ...b).code, bad.join(' ')).toBe(2);
     }
+    // A word that is no number is no service id too big: the usage says what the command takes.
+    expect(cli('cilium', 'maglev', 'get', 'abc', ...b).stderr).toMatch(/^bpfscope: usage: bpfscope cilium maglev get <service-id>\n/);
+    expect(cli('cilium', 'maglev', 'get', '65536', ...b).stderr).toMatch(/^bpfscope: a service id is at most 65535 \(a u16\), got 65536\n/);
     expect(cli('cilium', 'maglev', 'get', '1', ...b, '--version', '1.18').stderr).toMatch(/^bpfscope: cilium-dbg bpf lb maglev get does not exist in Cilium 1\.18 \(1\.14 to 1\.17 have it\)\n/);
 
     await node.destroy(); // one fake node at a time: each holds cilium_host
