@@ -25,7 +25,7 @@
 // entry looked up in cilium_lb4_maglev then cilium_lb6_maglev (a map or entry missing is skipped),
 // the rows as `list` prints them; none: `Error: No entry found for service <id>` (stderr, exit 1).
 import { defineLayout } from '../layout';
-import { checkOptions } from '../validate';
+import { checkOptions, describe } from '../validate';
 import { checkBuffers, DECODE_OPTIONS, familyRow, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { REV_NAT_KEY } from './lb';
 import { tablePrinter } from './text';
@@ -150,6 +150,7 @@ export function formatMaglevGet(records: readonly MaglevRecord[], revNatIndex: n
   const { version } = checkOptions<{ version?: string }>(options, ['version'], 'cilium.format.maglevGet options');
   const missing = maglevGetMissing(version);
   if (missing !== undefined) throw new RangeError(`cilium.format.maglevGet: ${missing}`);
+  if (typeof revNatIndex !== 'number') throw new TypeError(`cilium.format.maglevGet: a service id is a number, got ${describe(revNatIndex)}`);
   if (!Number.isInteger(revNatIndex) || revNatIndex < 0 || revNatIndex > 0xffff) {
     throw new RangeError(`cilium.format.maglevGet: a service id is an integer in 0..65535 (a u16), got ${String(revNatIndex)}`);
   }

@@ -846,6 +846,8 @@ describe('cilium Maglev (cilium_lb{4,6}_maglev: be16 rev-NAT index → an inner 
       new RangeError('cilium.format.maglevGet: cilium-dbg bpf lb maglev get does not exist in Cilium 1.18 (1.14 to 1.17 have it)'),
     );
     for (const id of [-1, 65536, 1.5, NaN]) expect(() => cilium.format.maglevGet(records, id)).toThrow(/a service id is an integer in 0\.\.65535/);
+    // A string is no id, where its RangeError read 'got 1' for '1'.
+    expect(() => cilium.format.maglevGet(records, '1' as unknown as number)).toThrow(new TypeError('cilium.format.maglevGet: a service id is a number, got string 1'));
   });
 });
 
