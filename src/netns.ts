@@ -215,9 +215,9 @@ export interface ListNetnsOptions {
    * process: CAP_SYS_PTRACE, and Yama's ptrace_scope below 3) and its namespace's cookie, about
    * 9 µs a socket here, over twice what reading its fd costs: with 10,000 sockets more open, a scan
    * took 51 ms, and 144 ms asking them (`npm run bench`). The namespace itself is asked with
-   * SIOCGSKNS, which needs CAP_NET_ADMIN over it: a socket either is refused for is left out, and
-   * no error says so. Only sockets in another namespace than their process's are listed. Without
-   * it, `sockets` is undefined and a namespace that only a socket holds is missing.
+   * SIOCGSKNS, which needs CAP_NET_ADMIN over it: a socket that either call is refused for is left
+   * out, and no error says so. Only sockets in another namespace than their process's are listed.
+   * Without it, `sockets` is undefined and a namespace that only a socket holds is missing.
    */
   sockets?: boolean;
 }
