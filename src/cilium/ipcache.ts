@@ -32,7 +32,7 @@ import { describe } from '../validate';
 import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
 import { flagNames, reservedIdentityName } from './tables';
 import { FAMILY_IPV4, FAMILY_IPV6, familyName, NO_ENTRIES, tablePrinter, type Family } from './text';
-import { formatVersion, parseVersion, recordPrototype, versionName, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
+import { formatVersion, missingCommand, recordPrototype, versionName, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
 
 const STATIC_PREFIX_BITS = 32;
 const FLAG_SKIP_TUNNEL = 0x01;
@@ -307,8 +307,7 @@ const IPCACHE_MATCH_SINCE: Minor = 18;
 
 /** Why a version has no `cilium-dbg bpf ipcache match` (before 1.18), or undefined; none given: undefined. */
 export function ipcacheMatchMissing(version: string | undefined): string | undefined {
-  const minor = parseVersion(version);
-  return minor !== undefined && minor < IPCACHE_MATCH_SINCE ? `cilium-dbg bpf ipcache match does not exist in Cilium ${versionName(minor)} (it came in ${versionName(IPCACHE_MATCH_SINCE)})` : undefined;
+  return missingCommand('bpf ipcache match', version, { since: IPCACHE_MATCH_SINCE });
 }
 
 /**

@@ -29,7 +29,7 @@ import { checkOptions, describe } from '../validate';
 import { checkBuffers, DECODE_OPTIONS, familyRow, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { REV_NAT_KEY } from './lb';
 import { tablePrinter } from './text';
-import { chooseLayout, parseVersion, versionName, withLayout, type CiliumRecords, type Minor } from './version';
+import { chooseLayout, missingCommand, parseVersion, withLayout, type CiliumRecords, type Minor } from './version';
 
 /** A map-in-map's value as user space reads it: the inner map's id (u32). */
 export const INNER_MAP_ID = defineLayout({ innerMapId: { offset: 0, type: 'u32' } }, 4);
@@ -136,8 +136,7 @@ const MAGLEV_GET_UNTIL: Minor = 17;
 
 /** Why a version has no `cilium-dbg bpf lb maglev get` (1.18 and later), or undefined; none given: undefined. */
 export function maglevGetMissing(version: string | undefined): string | undefined {
-  const minor = parseVersion(version);
-  return minor !== undefined && minor > MAGLEV_GET_UNTIL ? `cilium-dbg bpf lb maglev get does not exist in Cilium ${versionName(minor)} (1.14 to ${versionName(MAGLEV_GET_UNTIL)} have it)` : undefined;
+  return missingCommand('bpf lb maglev get', version, { until: MAGLEV_GET_UNTIL });
 }
 
 /**

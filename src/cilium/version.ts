@@ -41,6 +41,17 @@ export function versionName(minor: Minor): CiliumVersion {
   return `1.${minor}` as CiliumVersion;
 }
 
+/**
+ * Why Cilium `version` has no `cilium-dbg <command>`, a command of the versions `since` to `until`
+ * only; undefined when it has it, or when no version is given (the node's maps may tell then).
+ */
+export function missingCommand(command: string, version: string | undefined, { since = OLDEST, until = NEWEST }: { since?: Minor; until?: Minor }): string | undefined {
+  const minor = parseVersion(version);
+  if (minor === undefined || (minor >= since && minor <= until)) return undefined;
+  const has = minor < since ? `it came in ${versionName(since)}` : `${versionName(OLDEST)} to ${versionName(until)} have it`;
+  return `cilium-dbg ${command} does not exist in Cilium ${versionName(minor)} (${has})`;
+}
+
 /** One row of a map's "Cilium versions → layout" table. */
 export interface VersionedLayout {
   /** Oldest and newest minor version with this layout (inclusive). */
