@@ -53,7 +53,7 @@ export interface TunnelRecord {
   encryptKey: number;
 }
 
-/** What encodeTunnel packs: the families follow the addresses; clusterId and encryptKey default to 0. */
+/** What encodeTunnel packs: the families follow the addresses (IPv4-mapped IPv6 as IPv4); clusterId and encryptKey default to 0. */
 export interface TunnelEntry {
   ip: string;
   clusterId?: number;
@@ -79,18 +79,33 @@ export function decodeTunnel(keys: Buffer, values: Buffer, count: number, option
   })), used);
 }
 
-/** An address as the union and family of tunnel_key / tunnel_value. */
+/**
+ * An address as the union and family of tunnel_key / tunnel_value. An IPv4-mapped IPv6 address
+ * packs as IPv4, as the agent's newTunnelIP does (net.IP.To4), so that the datapath's IPv4 lookup finds it.
+ */
 function packAddress(ip: string, what: string): { family: number; ip4?: string; ip6?: string } {
-  const { family, address } = parsePrefix(ip);
+  const { family, address, ip: bytes } = parsePrefix(ip);
   if (address !== ip) throw new RangeError(`cilium tunnel: ${what} is not an IP address: '${ip}'`);
-  return family === FAMILY_IPV6 ? { family, ip6: address } : { family, ip4: address };
+  if (family === FAMILY_IPV4) return { family, ip4: address };
+  const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  return mapped ? { family: FAMILY_IPV4, ip4: bytes.subarray(12).join('.') } : { family, ip6: address };
 }
 
-/** Packs tunnel map entries with the version's key (1.14: a u8 cluster id). */
+/**
+ * The largest cluster id the agent writes into the map (newTunnelKey refuses a larger one):
+ * cmtypes.ClusterIDMax, 255 in 1.14 and, from 1.15, 255 or 511 with max-connected-clusters=511.
+ */
+const clusterIdMax = (row: MapLayout) => (row.since === 14 ? 255 : 511);
+
+/** Packs tunnel map entries with the version's key (1.14: a u8 cluster id), as the agent would. */
 export function encodeTunnel(entries: readonly TunnelEntry[], options: { version?: string } = {}): PackedEntries {
   const row = rowFor(TUNNEL_LAYOUTS, encodeVersion(options, 'cilium tunnel encode options'));
-  return encodePairs(row, entries.map(({ ip, clusterId = 0, endpoint, encryptKey = 0 }) =>
-    [{ ...packAddress(ip, 'ip'), clusterId }, { ...packAddress(endpoint, 'endpoint'), encryptKey }] as const));
+  return encodePairs(row, entries.map(({ ip, clusterId = 0, endpoint, encryptKey = 0 }) => {
+    if (typeof clusterId === 'number' && clusterId > clusterIdMax(row)) {
+      throw new RangeError(`cilium tunnel: cluster id ${clusterId} is above ${clusterIdMax(row)}, the largest the agent writes (${row.name})`);
+    }
+    return [{ ...packAddress(ip, 'ip'), clusterId }, { ...packAddress(endpoint, 'endpoint'), encryptKey }] as const;
+  }));
 }
 
 /**

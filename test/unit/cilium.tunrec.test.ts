@@ -25,11 +25,16 @@ describe('cilium tunnel map (cilium_tunnel_map: struct tunnel_key → tunnel_val
     expect(cilium.decode.tunnel(key15, value, 1, { version: '1.14' })[0].clusterId).toBe(0);
   });
 
-  it('encodes per version, the families following the addresses; 1.14 refuses a cluster id over 255', () => {
+  it('encodes per version as the agent does: the families following the addresses, IPv4-mapped as IPv4, cluster ids up to 255 (1.14) or 511', () => {
     const entry = { ip: '10.4.0.0', clusterId: 7, endpoint: '192.0.2.20', encryptKey: 3 };
     expect(cilium.encode.tunnel([entry], { version: '1.14' })).toEqual({ keys: key14, values: value, count: 1, keySize: 20, valueSize: 20, map: 'cilium_tunnel_map' });
     expect(cilium.encode.tunnel([{ ...entry, clusterId: 300 }], { version: '1.16' }).keys).toEqual(key15);
-    expect(() => cilium.encode.tunnel([{ ...entry, clusterId: 300 }], { version: '1.14' })).toThrow(/clusterId.*0\.\.255/);
+    expect(() => cilium.encode.tunnel([{ ...entry, clusterId: 300 }], { version: '1.14' })).toThrow(/cluster id 300 is above 255/);
+    expect(cilium.encode.tunnel([{ ...entry, clusterId: 511 }], { version: '1.15' }).keys.readUInt16LE(18)).toBe(511);
+    expect(() => cilium.encode.tunnel([{ ...entry, clusterId: 512 }], { version: '1.17' })).toThrow(/cluster id 512 is above 511/);
+    const mapped = cilium.encode.tunnel([{ ...entry, ip: '::ffff:10.4.0.0', endpoint: '::ffff:192.0.2.20' }], { version: '1.14' });
+    expect(mapped.keys).toEqual(key14);
+    expect(mapped.values).toEqual(value);
     const six = cilium.encode.tunnel([{ ip: 'fd00:10:4::', endpoint: '2001:db8::20' }]);
     expect(six.keys).toEqual(hex(`fd000010000400000000000000000000 02 00 0000`));
     expect(six.values).toEqual(hex(`20010db8000000000000000000000020 02 00 0000`));
