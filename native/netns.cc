@@ -351,7 +351,13 @@ Fd OpenNetns(const std::string& path, Failure& failure) {
   struct statfs fs {};
   if (!at.valid()) {
     int err = errno;
-    failure.Set(err, "open netns", object, err == ENOENT ? "the process or namespace is gone" : std::string());
+    // A process's fd is reached through its /proc/PID/fd, which another user's process keeps from
+    // the caller by the directory's mode as well as by ptrace checks: its own op names both.
+    pid_t pid;
+    int fd;
+    bool procFd = ProcFdOf(path, &pid, &fd);
+    std::string gone = procFd ? "the process or its fd is gone" : "the process or namespace is gone";
+    failure.Set(err, procFd ? "open /proc/PID/fd" : "open netns", object, err == ENOENT ? gone : std::string());
   } else if (::fstatfs(at.get(), &fs) != 0) {
     failure.Set(errno, "fstatfs", object);
   } else if (fs.f_type == SOCKFS_MAGIC) {

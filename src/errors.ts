@@ -37,6 +37,8 @@ const CAPABILITY_BY_OP: Record<string, string> = {
   // A process's namespace file is opened with ptrace read-access checks (any other file by its
   // mode), which root in the process's user namespace passes unless an LSM (Yama, SELinux) says no.
   'open netns': 'ptrace read access to the process: CAP_SYS_PTRACE in its user namespace, or its uid while it is dumpable',
+  // /proc/PID/fd is searchable by the process's own uid only, and each link in it by ptrace readers.
+  'open /proc/PID/fd': "search permission on the process's /proc/PID/fd (its uid, or CAP_DAC_READ_SEARCH) and ptrace read access to it (CAP_SYS_PTRACE in its user namespace)",
   open: 'read and search permission on the path (or CAP_DAC_READ_SEARCH)',
   // A socket's namespace is asked of a copy of the socket, taken from its process as a debugger would.
   pidfd_getfd: 'ptrace attach access to the process: CAP_SYS_PTRACE in its user namespace (and a Yama ptrace_scope below 3)',

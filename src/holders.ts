@@ -20,7 +20,7 @@ export interface BpfHolders {
   links: Map<number, HolderProcess[]>;
   /**
    * Processes whose fds could not be read: another user's, when the caller lacks
-   * CAP_SYS_PTRACE. What they hold is unknown, so an object missing from the maps above may still
+   * CAP_DAC_READ_SEARCH (to list their /proc/PID/fd) or CAP_SYS_PTRACE (to read each fd). What they hold is unknown, so an object missing from the maps above may still
    * be held by one of them.
    */
   unreadable: number[];

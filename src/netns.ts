@@ -228,7 +228,7 @@ export interface ListNetnsOptions {
  * mounts elsewhere in the caller's mount namespace and in other mount namespaces (a container
  * runtime's own), the processes in it, processes' open fds on it and threads that entered it alone,
  * from /proc (the processes of the pid namespace that /proc shows; without CAP_SYS_PTRACE, the
- * caller's own), and with `{ sockets: true }` the sockets made in it. Not visible: a namespace held
+ * caller's own, and without CAP_DAC_READ_SEARCH as well the fds of the caller's own), and with `{ sockets: true }` the sockets made in it. Not visible: a namespace held
  * only by the kernel (a socket in flight in a unix socket's queue, a kernel socket). A name under
  * /var/run/netns with no namespace mounted on it is skipped.
  */

@@ -681,7 +681,7 @@ describeKernel('network view', () => {
     await expect(listInterfaces({ netns: { path: `/proc/${pid}/task/${pid}/fd/3` } })).rejects.toMatchObject({
       code: 'EINVAL', op: 'setns', detail: expect.stringContaining('a socket, whose namespace is reached only as /proc/PID/fd/FD'),
     });
-    await expect(listInterfaces({ netns: { path: `/proc/${pid}/fd/9` } })).rejects.toMatchObject({ code: 'ENOENT', op: 'open netns' });
+    await expect(listInterfaces({ netns: { path: `/proc/${pid}/fd/9` } })).rejects.toMatchObject({ code: 'ENOENT', op: 'open /proc/PID/fd', detail: 'the process or its fd is gone' });
   });
 
   it('finds a namespace bind-mounted only in another mount namespace, and opens it through /proc/PID/root', async () => {

@@ -51,6 +51,7 @@ const calls = {
   listNetnsSockets: async () => Array.isArray(await b.listNetns({ sockets: true })),
   byName: async () => (await b.listInterfaces({ netns: { name: cfg.netns } })).map((l) => l.name).join(),
   byPid: async () => (await b.listInterfaces({ netns: { pid: cfg.pid } })).length,
+  bySocket: async () => (await b.listInterfaces({ netns: { path: cfg.socketPath } })).length,
   listAttachments: async () => Array.isArray(await b.listAttachments()),
   vethAttachments: async () => (await b.listAttachments({ ifname: cfg.veth })).map((a) => [a.hook, a.progId, a.progName ?? null]),
   findPeer: async () => (await b.findPeer({ ifname: 'lo' })).peer === undefined,
@@ -145,6 +146,14 @@ describeKernel('privileges', () => {
     const sleeper = spawn('ip', ['netns', 'exec', ns.name, 'sleep', '60'], { stdio: 'ignore', env: toolEnv });
     cleanup(() => sleeper.kill('SIGKILL'));
     cfg.pid = sleeper.pid;
+    // A root process's socket, whose namespace only its /proc/PID/fd/FD path names.
+    const holder = spawn('bash', ['-c', 'exec 3<>/dev/udp/127.0.0.1/9 && exec sleep 60'], { stdio: 'ignore', env: toolEnv });
+    cleanup(() => holder.kill('SIGKILL'));
+    cfg.socketPath = `/proc/${holder.pid}/fd/3`;
+    for (let i = 0; readFileSync(`/proc/${holder.pid}/comm`, 'utf8') !== 'sleep\n'; i++) {
+      if (i === 300) throw new Error('the socket holder did not get to sleep');
+      await new Promise((r) => setTimeout(r, 10));
+    }
   });
 
   /** Every outcome is an answer or a BpfError; EPERM and EACCES always name a capability. */
@@ -206,6 +215,7 @@ describeKernel('privileges', () => {
     ok(run, 'listOpenPins', [['/priv', 'unreadable', 'EACCES'], ['/prog', 'program', cfg.progId], ['/shared', 'map', cfg.mapId], ['/unreadable', 'unreadable', 'EACCES']]);
     denied(run, 'byName', 'EPERM', 'setns', 'CAP_SYS_ADMIN');
     denied(run, 'byPid', 'EACCES', 'open netns', /CAP_SYS_PTRACE/);
+    denied(run, 'bySocket', 'EACCES', 'open /proc/PID/fd', /CAP_DAC_READ_SEARCH.*CAP_SYS_PTRACE/);
     // The device queries and the link walk run together: whichever is refused first answers.
     denied(run, 'listAttachments', 'EPERM', /^(BPF_PROG_QUERY|BPF_LINK_GET_NEXT_ID)$/, /^CAP_(NET|SYS)_ADMIN$/);
     // Sockets too: those of processes whose fds nobody may not read are left unasked.
@@ -250,6 +260,16 @@ describeKernel('privileges', () => {
     ok(run, 'listCgroupAttachments', true);
     ok(run, 'cgroupShow', cgroupRows(['privs_cg', null], ['privs_cg', cfg.cgroupLink]));
     denied(run, 'byPid', 'EACCES', 'open netns', /CAP_SYS_PTRACE/);
+  });
+
+  it('a root process\'s socket as a namespace path needs both CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE, as the error says', () => {
+    for (const caps of [['sys_ptrace'], ['dac_read_search']]) {
+      const run = runAs(withCaps(...caps), cfg);
+      checkAll(run);
+      denied(run, 'bySocket', 'EACCES', 'open /proc/PID/fd', /CAP_DAC_READ_SEARCH.*CAP_SYS_PTRACE/);
+    }
+    // With both (and CAP_SYS_ADMIN to enter it) the socket's namespace, this one, opens.
+    ok(runAs(withCaps('sys_ptrace', 'dac_read_search', 'sys_admin', 'net_admin'), cfg), 'bySocket');
   });
 
   it('nobody with CAP_NET_ADMIN: cgroup attachments are listed, without the names and link ids that reading by id needs CAP_SYS_ADMIN for', () => {
