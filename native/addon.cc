@@ -2,6 +2,7 @@
 #include <bpf/libbpf.h>
 
 #include "addon.h"
+#include "btf.h"
 #include "cgroups.h"
 #include "errors.h"
 #include "features.h"
@@ -33,6 +34,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   programs::Init(env, exports);
   maps::Init(env, exports);
   links::Init(env, exports);
+  btf::Init(env, exports);
   pins::Init(env, exports);
   holders::Init(env, exports);
   cgroups::Init(env, exports);

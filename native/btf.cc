@@ -1,11 +1,14 @@
 #include "btf.h"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 
 #include <algorithm>
 #include <cerrno>
 
 #include "btf_types.h"
+#include "ids.h"
+#include "uapi_compat.h"
 
 namespace bpfscope {
 
@@ -131,3 +134,67 @@ Napi::Object DescribeBtfTypes(Napi::Env env, const struct btf* btf, std::initial
 }
 
 }  // namespace bpfscope
+
+// BTF objects: what `bpftool btf show` prints of each (the programs and maps using one are
+// found from their side, in src/btf.ts).
+namespace bpfscope::btf {
+
+namespace {
+
+#define BTF_NUMBERS(X) X(id) X(size)
+#define BTF_BOOLEANS(X) X(kernel)
+#define BTF_STRINGS(X) X(name)
+
+enum Numbers { BTF_NUMBERS(BPFSCOPE_COLUMN_ENUM) };
+enum Booleans { BTF_BOOLEANS(BPFSCOPE_COLUMN_ENUM) };
+enum Strings { BTF_STRINGS(BPFSCOPE_COLUMN_ENUM) };
+
+// Module names are at most MODULE_NAME_LEN (56) bytes; vmlinux's is "vmlinux".
+constexpr uint32_t kNameSize = 64;
+
+#define BTF_HAS(len, field) ((len) >= BPFSCOPE_OFFSETOFEND(struct bpf_btf_info, field))
+
+struct Kind {
+  struct Context {};
+  static constexpr const IdSpace& kSpace = kBtfs;
+
+  static const Schema& TableSchema() {
+    static const Schema schema{{BTF_NUMBERS(BPFSCOPE_COLUMN_NAME)}, {BTF_BOOLEANS(BPFSCOPE_COLUMN_NAME)}, {},
+                               {BTF_STRINGS(BPFSCOPE_COLUMN_NAME)}};
+    return schema;
+  }
+
+  // One row: the object's id and size, and from Linux 5.11 (which added them to bpf_btf_info) its
+  // name and whether the kernel made it (vmlinux and modules) rather than a BPF_BTF_LOAD.
+  static bool Read(int fd, Table& table, Context&, Failure& failure) {
+    char name[kNameSize] = {};
+    struct bpf_btf_info info {};
+    info.name = reinterpret_cast<uintptr_t>(name);
+    info.name_len = sizeof(name);
+    uint32_t len = sizeof(info);
+    int err = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? 0 : errno;
+    if (err == E2BIG) {
+      // A kernel before 5.11 refuses the name fields it does not know (set, so not zero): ask
+      // again for the fields it has.
+      info = {};
+      len = offsetof(struct bpf_btf_info, name);
+      err = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? 0 : errno;
+    }
+    if (err) return failure.Set(err, "BPF_OBJ_GET_INFO_BY_FD", "BTF fd " + std::to_string(fd));
+    table.AddRow();
+    table.Number(k_id, info.id);
+    table.Number(k_size, info.btf_size);
+    if (BTF_HAS(len, kernel_btf)) {
+      table.Boolean(k_kernel, info.kernel_btf != 0);
+      // name_len comes back as the name's length; a BTF_BLOB_LOAD's name is empty.
+      if (info.name_len > 0 && info.name_len < sizeof(name)) table.String(k_name, std::string_view(name, info.name_len));
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+void Init(Napi::Env env, Napi::Object exports) { ExportListAndGet<Kind>(env, exports, "btf", "listBtf", "getBtfInfo"); }
+
+}  // namespace bpfscope::btf

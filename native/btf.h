@@ -62,3 +62,10 @@ std::string BtfTypeName(BtfCache& cache, uint32_t btf_id, uint32_t type_id);
 Napi::Object DescribeBtfTypes(Napi::Env env, const struct btf* btf, std::initializer_list<uint32_t> roots);
 
 }  // namespace bpfscope
+
+namespace bpfscope::btf {
+
+// Registers listBtf() and getBtfInfo(id): `bpftool btf show` of every BTF object, or of one.
+void Init(Napi::Env env, Napi::Object exports);
+
+}  // namespace bpfscope::btf

@@ -13,6 +13,8 @@ const IdSpace kMaps = {bpf_map_get_next_id, bpf_map_get_fd_by_id, "BPF_MAP_GET_N
                        "map", "map_id"};
 const IdSpace kLinks = {bpf_link_get_next_id, bpf_link_get_fd_by_id, "BPF_LINK_GET_NEXT_ID",
                         "BPF_LINK_GET_FD_BY_ID", "link", "link_id"};
+const IdSpace kBtfs = {bpf_btf_get_next_id, bpf_btf_get_fd_by_id, "BPF_BTF_GET_NEXT_ID", "BPF_BTF_GET_FD_BY_ID",
+                       "BTF", "btf_id"};
 const IdSpace* const kObjectSpaces[3] = {&kPrograms, &kMaps, &kLinks};
 
 bool KindOfFdTarget(std::string_view target, ObjectKind* kind) {

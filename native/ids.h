@@ -21,6 +21,7 @@ struct IdSpace {
 extern const IdSpace kPrograms;
 extern const IdSpace kMaps;
 extern const IdSpace kLinks;
+extern const IdSpace kBtfs;
 
 // The kinds of object a process can hold an fd of, in the order kObjectSpaces lists them.
 enum class ObjectKind { kProgram, kMap, kLink };

@@ -25,6 +25,7 @@ export {
 } from './map-dump';
 export { MAX_INTERVAL_MS, MapPoller, type MapChanges, type MapChange, type MapValueChange, type WatchOptions } from './map-watch';
 export { type BtfValue, type BtfType, type BtfTypeTable } from './btf';
+export { listBtf, getBtfInfo, type BtfInfo } from './btf-objects';
 export {
   listLinks,
   getLink,

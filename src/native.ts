@@ -61,12 +61,14 @@ export interface NativeBinding {
   /** The code a BpfError of this errno gets, or undefined when Linux defines no such errno (for tests). */
   errnoName(errno: number): string | undefined;
   /** The column layout of each kind's tables. */
-  schemas: { program: TableSchema; map: TableSchema; link: TableSchema; interface: TableSchema; interfaceDetail: TableSchema; holder: TableSchema; netnsHolder: TableSchema; cgroupAttachment: TableSchema };
+  schemas: { program: TableSchema; map: TableSchema; link: TableSchema; btf: TableSchema; interface: TableSchema; interfaceDetail: TableSchema; holder: TableSchema; netnsHolder: TableSchema; cgroupAttachment: TableSchema };
   listPrograms(): Promise<NativeTable>;
   getProgram(id: number): Promise<NativeTable>;
   enableStats(): Promise<NativeFdHandle>;
   listMaps(): Promise<NativeTable>;
   getMapInfo(id: number): Promise<NativeTable>;
+  listBtf(): Promise<NativeTable>;
+  getBtfInfo(id: number): Promise<NativeTable>;
   /** By id (number) or pinned path (string). */
   openMap(ref: number | string): Promise<{ handle: NativeFdHandle; info: NativeTable; possibleCpus: number; valueStride: number; perCpu: boolean }>;
   /** Resolves to the value or undefined. */

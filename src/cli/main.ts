@@ -14,6 +14,7 @@ import { listNetns, type NetnsInfo, type NetnsRef, type NetnsSocket } from '../n
 import { findPeer } from '../peers';
 import { resolveContainer } from '../containers';
 import { getLink, listLinks, type LinkInfo } from '../links';
+import { getBtfInfo, listBtf } from '../btf-objects';
 import { listPinned } from '../pins';
 import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
@@ -59,6 +60,8 @@ const USAGE = `usage: bpfscope [command] [--json]
                           the veth peer of a pod's interface (default eth0) and the BPF on it
   link [id]               BPF links, tcx and netkit included (bpftool link show), each device link
                           with its device and, when not this one, the namespace that holds it
+  btf [id]                BTF objects: the kernel's (vmlinux, modules) and loaded ones, with the
+                          programs and maps using each (bpftool btf show)
   pinned [root]           objects pinned in bpffs
   top [--interval ms] [--count n]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
@@ -140,6 +143,7 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   // after cilium, which the command refuses for the others.
   cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff'], maxWords: 3 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
+  btf: { usage: 'btf [id]', options: [], maxWords: 1 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
   top: { usage: 'top [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 0 },
   version: { usage: 'version', options: [], maxWords: 0 },
@@ -556,6 +560,13 @@ const commands: Record<string, Command> = {
     const located = withPids(links.map((l) => (devices.has(l.id) ? { ...l, device: devices.get(l.id) } : l)), holders);
     print(ctx, positionals[0] ? located[0] : located, () =>
       table(['id', 'type', 'prog', 'details', 'pids'], links.map((l) => [l.id, l.type, l.progId, linkDetails(l, devices.get(l.id)), pidsText(holders.get(l.id))])),
+    );
+  },
+
+  async btf({ positionals }, ctx) {
+    const objects = positionals[0] ? [await getBtfInfo(parseId(positionals[0], 'BTF id'))] : await listBtf();
+    print(ctx, positionals[0] ? objects[0] : objects, () =>
+      table(['id', 'name', 'size', 'kernel', 'progs', 'maps'], objects.map((o) => [o.id, o.name, o.size, o.kernel, o.progIds, o.mapIds])),
     );
   },
 

@@ -25,6 +25,7 @@ const calls = {
   listMaps: async () => (await b.listMaps()).some((m) => m.id === cfg.mapId),
   getMapInfo: async () => (await b.getMapInfo(cfg.mapId)).id,
   listLinks: async () => Array.isArray(await b.listLinks()),
+  listBtf: async () => (await b.listBtf()).some((o) => o.name === 'vmlinux'),
   openMapById: async () => { const m = await b.openMap(cfg.mapId); m.close(); return m.info.id; },
   openMapPinned: async () => { const m = await b.openMap({ pinned: cfg.pinned }); try { return (await m.dump()).count; } finally { m.close(); } },
   pollPinned: async () => {
@@ -196,7 +197,7 @@ describeKernel('privileges', () => {
     const run = runAs([...NOBODY, '--inh-caps=-all'], cfg);
     await sameInterfaces(run, before);
     checkAll(run);
-    for (const call of ['listPrograms', 'listMaps', 'listLinks']) denied(run, call, 'EPERM', /_GET_NEXT_ID$/, 'CAP_SYS_ADMIN');
+    for (const call of ['listPrograms', 'listMaps', 'listLinks', 'listBtf']) denied(run, call, 'EPERM', /_GET_NEXT_ID$/, 'CAP_SYS_ADMIN');
     denied(run, 'getProgram', 'EPERM', 'BPF_PROG_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
     denied(run, 'getMapInfo', 'EPERM', 'BPF_MAP_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
     denied(run, 'openMapById', 'EPERM', 'BPF_MAP_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
@@ -251,6 +252,7 @@ describeKernel('privileges', () => {
     checkAll(run);
     ok(run, 'listPrograms', true);
     ok(run, 'listMaps', true);
+    ok(run, 'listBtf', true);
     ok(run, 'getProgram', cfg.progId);
     ok(run, 'getMapInfo', cfg.mapId);
     ok(run, 'openMapById', cfg.mapId);

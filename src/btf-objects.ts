@@ -1,0 +1,71 @@
+// BTF objects: what `bpftool btf show` prints. The kernel's own (vmlinux, one per module with
+// BTF) and those programs and maps were loaded with, each with the programs and maps that use it.
+import { withCallerStack } from './errors';
+import { listMaps } from './maps';
+import { native } from './native';
+import { listPrograms } from './programs';
+import { tableRowsOf } from './table';
+import { checkId } from './validate';
+
+export interface BtfInfo {
+  id: number;
+  /** The size of its raw data (header, types and strings), in bytes. */
+  size: number;
+  /**
+   * `vmlinux`, or the module's name, for the kernel's own; undefined for one loaded by a process
+   * (the kernel names none of those), and on kernels before Linux 5.11.
+   */
+  name?: string;
+  /** Whether the kernel made it (vmlinux and modules) rather than a BPF_BTF_LOAD. Linux 5.11+. */
+  kernel?: boolean;
+  /** The programs loaded with it (their `btfId`), by id, as bpftool lists them in `prog_ids`. */
+  progIds: number[];
+  /** The maps created with it (their `btfId`), by id (`map_ids`). */
+  mapIds: number[];
+}
+
+type NativeBtfInfo = Omit<BtfInfo, 'progIds' | 'mapIds'>;
+
+const btfOf = tableRowsOf<NativeBtfInfo>(() => native().schemas.btf);
+
+/**
+ * Every BTF object, in id order. As `bpftool btf show` does, the programs and maps using each are
+ * found by walking those too (their `btfId`); one that appears or goes between the walks may be
+ * missing from them. Needs CAP_SYS_ADMIN, as the program and map walks do.
+ */
+export async function listBtf(): Promise<BtfInfo[]> {
+  const [objects, users] = await Promise.all([withCallerStack(() => native().listBtf()), usersByBtf()]);
+  return withUsers(btfOf(objects), users);
+}
+
+/** One BTF object by id. Rejects with a BpfError (ENOENT) when none has that id. */
+export async function getBtfInfo(id: number): Promise<BtfInfo> {
+  checkId(id, 'BTF id');
+  const [objects, users] = await Promise.all([withCallerStack(() => native().getBtfInfo(id)), usersByBtf()]);
+  return withUsers(btfOf(objects), users)[0];
+}
+
+interface Users {
+  programs: Map<number, number[]>;
+  maps: Map<number, number[]>;
+}
+
+/** The ids of the programs and of the maps that use each BTF object. */
+async function usersByBtf(): Promise<Users> {
+  const [programs, maps] = await Promise.all([listPrograms(), listMaps()]);
+  const byBtf = (objects: readonly { id: number; btfId?: number }[]) => {
+    const users = new Map<number, number[]>();
+    for (const { id, btfId } of objects) {
+      if (btfId === undefined) continue;
+      const list = users.get(btfId);
+      if (list) list.push(id);
+      else users.set(btfId, [id]);
+    }
+    return users;
+  };
+  return { programs: byBtf(programs), maps: byBtf(maps) };
+}
+
+function withUsers(objects: NativeBtfInfo[], users: Users): BtfInfo[] {
+  return objects.map((o) => ({ ...o, progIds: users.programs.get(o.id) ?? [], mapIds: users.maps.get(o.id) ?? [] }));
+}
