@@ -140,6 +140,7 @@ export {
   type TunnelEntry,
   type RecorderRecord,
   type RecorderEntry,
+  type SourceRangeRecord,
 } from './cilium';
 export { listNetns, netnsPath, NETNS_DIR, type ListNetnsOptions, type NetnsFd, type NetnsForeignMount, type NetnsInfo, type NetnsRef, type NetnsSocket, type NetnsThread } from './netns';
 export {

@@ -2,7 +2,7 @@
 import { decodeConntrack, encodeConntrack, formatConntrack, CT4_LAYOUTS, CT6_LAYOUTS } from './conntrack';
 import { decodeEndpoints, encodeEndpoints, formatEndpoints, ENDPOINT_LAYOUTS } from './endpoints';
 import { decodeIpcache, encodeIpcache, formatIpcache, formatIpcacheGet, formatIpcacheMatch, lookupIpcache, IPCACHE_LAYOUTS } from './ipcache';
-import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, formatLb, formatRevNat, BACKEND_LAYOUTS, BACKEND6_LAYOUTS, REV_NAT_LAYOUTS, REV_NAT6_LAYOUTS, SERVICE_LAYOUTS, SERVICE6_LAYOUTS } from './lb';
+import { decodeBackends, decodeRevNat, decodeServices, encodeBackends, encodeRevNat, encodeServices, formatLb, formatLbBackends, formatLbFrontends, formatRevNat, BACKEND_LAYOUTS, BACKEND6_LAYOUTS, REV_NAT_LAYOUTS, REV_NAT6_LAYOUTS, SERVICE_LAYOUTS, SERVICE6_LAYOUTS } from './lb';
 import { decodeMetrics, encodeMetrics, formatMetrics, METRICS_LAYOUTS } from './metrics';
 import { decodeNat, encodeNat, formatNat, NAT4_LAYOUTS, NAT6_LAYOUTS } from './nat';
 import { decodeNatRetries, encodeNatRetries, formatNatRetries, NAT_RETRIES6_LAYOUTS, NAT_RETRIES_LAYOUTS } from './natretries';
@@ -16,7 +16,7 @@ import { explainPod } from './explain';
 import { AUTH_LAYOUTS, decodeAuth, encodeAuth, formatAuth } from './auth';
 import { decodeNodeIds, encodeNodeIds, formatNodeIds, NODE_ID_LAYOUTS } from './nodeid';
 import { decodeVtep, encodeVtep, formatVtep, VTEP_LAYOUTS } from './vtep';
-import { ipcacheLookup, readAuth, readBackends, readBandwidth, readConntrack, readEgress, readEndpoints, readFrag, readIpcache, readIpMasq, readMaglev, readMetrics, readMulticast, readNat, readNatRetries, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSockRevNat, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep, readTunnel, readRecorder } from './read';
+import { ipcacheLookup, readAuth, readBackends, readBandwidth, readConntrack, readEgress, readEndpoints, readFrag, readIpcache, readIpMasq, readMaglev, readMetrics, readMulticast, readNat, readNatRetries, readNodeIds, readPolicy, readRevNat, readRuntimeConfig, readServices, readSockRevNat, readSrv6Policy, readSrv6Sid, readSrv6Vrf, readVtep, readTunnel, readRecorder, readSourceRanges } from './read';
 import { decodeMulticastGroups, decodeMulticastSubscribers, encodeMulticastGroups, encodeMulticastSubscribers, formatMulticastGroups, formatMulticastSubscribers, MULTICAST_GROUP_LAYOUTS, MULTICAST_SUBSCRIBER_LAYOUTS } from './multicast';
 import { decodeMaglev, encodeMaglev, formatMaglev, formatMaglevGet, MAGLEV6_LAYOUTS, MAGLEV_LAYOUTS } from './maglev';
 import { decodeSockRevNat, encodeSockRevNat, formatSockRevNat, SOCK_REV_NAT6_LAYOUTS, SOCK_REV_NAT_LAYOUTS } from './socknat';
@@ -25,6 +25,7 @@ import { renderPodReport } from './report';
 import { decodeTunnel, encodeTunnel, formatTunnel, TUNNEL_LAYOUTS } from './tunnel';
 import { decodeRecorder, encodeRecorder, formatRecorder, RECORDER6_LAYOUTS, RECORDER_LAYOUTS } from './recorder';
 import { ciliumPoller } from './poll';
+import { decodeSourceRanges, encodeSourceRanges, formatSourceRanges, SOURCE_RANGE6_LAYOUTS, SOURCE_RANGE_LAYOUTS } from './sourcerange';
 import { decodePolicy, encodePolicy, formatPolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
 import { decodePolicyStats, encodePolicyStats, POLICY_STATS_LAYOUTS } from './policystats';
 import { directionName, fileName, identityScope, isDropReason, reasonName, reservedIdentityName } from './tables';
@@ -74,6 +75,8 @@ export const cilium = Object.freeze({
   tunnel: readTunnel,
   /** `cilium-dbg bpf recorder list` (1.14–1.18): the PCAP recorder's capture rules. */
   recorder: readRecorder,
+  /** `cilium_lb4_source_range` (`cilium_lb6_…` with `{ family: 6 }`): each service's source ranges (`cilium-dbg bpf lb list --source-ranges`). */
+  sourceRanges: readSourceRanges,
   /** A map held open and diffed poll after poll, with what changed decoded (`poll()`, `pollAsync()`). */
   poller: ciliumPoller,
   /**
@@ -127,6 +130,7 @@ export const cilium = Object.freeze({
     multicastSubscribers: decodeMulticastSubscribers,
     tunnel: decodeTunnel,
     recorder: decodeRecorder,
+    sourceRanges: decodeSourceRanges,
   }),
   /** Entries → packed keys/values of a version's layout, e.g. to fill a map for a test. */
   encode: Object.freeze({
@@ -160,6 +164,7 @@ export const cilium = Object.freeze({
     multicastSubscribers: encodeMulticastSubscribers,
     tunnel: encodeTunnel,
     recorder: encodeRecorder,
+    sourceRanges: encodeSourceRanges,
   }),
   /**
    * Records → the text `cilium-dbg bpf … list` of that version prints: `{ version }`, else the one
@@ -205,6 +210,12 @@ export const cilium = Object.freeze({
     ipcacheMatch: formatIpcacheMatch,
     /** `cilium-dbg bpf lb maglev get <service id>` (1.14–1.17): the service's tables. */
     maglevGet: formatMaglevGet,
+    /** `cilium-dbg bpf lb list --frontends`: each services-map entry raw, its value as stored (both families' records). */
+    lbFrontends: formatLbFrontends,
+    /** `cilium-dbg bpf lb list --backends`: each backend id with `<protocol>://<address>` (both families' records). */
+    lbBackends: formatLbBackends,
+    /** `cilium-dbg bpf lb list --source-ranges` (both families' records). */
+    sourceRanges: formatSourceRanges,
   }),
   /** Longest-prefix match over decoded ipcache records, as the datapath does; an IPv4-mapped address as the IPv4 one. */
   lookupIpcache,
@@ -252,6 +263,8 @@ export const cilium = Object.freeze({
     tunnel: TUNNEL_LAYOUTS,
     recorder: RECORDER_LAYOUTS,
     recorder6: RECORDER6_LAYOUTS,
+    sourceRanges: SOURCE_RANGE_LAYOUTS,
+    sourceRanges6: SOURCE_RANGE6_LAYOUTS,
   }),
   /** Cilium's name tables, per version. */
   names: Object.freeze({
@@ -301,3 +314,4 @@ export type { MetricDirection } from './tables';
 export type { PodReport, Finding, AttachmentFact, PinnedLinkFact, PodInterfaceFact, PodRouteFact } from './report';
 export type { MulticastGroupRecord, MulticastSubscriberRecord } from './multicast';
 export type { MulticastReadOptions } from './read';
+export type { SourceRangeRecord } from './sourcerange';

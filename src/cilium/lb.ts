@@ -61,8 +61,24 @@ const SERVICE_VALUE_1_17 = defineLayout({ ...SERVICE_VALUE_FIELDS, qcount: { off
 
 /** The first version whose service entries keep the algorithm in the u32's upper 8 bits (SetLbAlg). */
 const ALGORITHM_SINCE = 17;
+/** The first version with a quarantined-backend count in the service value. */
+const QCOUNT_SINCE = 17;
+/** The first version whose backends carry a zone (and print it). */
+const ZONE_SINCE = 16;
 /** flags2's SVC_FLAG_L7LOADBALANCER: the service entry's u32 is the L7 proxy port (every version). */
 const SVC_FLAG_L7_LOADBALANCER = 0x04;
+
+/**
+ * The u32 a service value holds first, as the map stores it (`lb4_service`'s union): a slot's
+ * backend id; a service entry's L7 proxy port, or its affinity timeout with, where `algorithmBits`
+ * (1.17+), the algorithm in the upper 8 bits. What the decoder split, put back together.
+ */
+function slotValueOf(s: Pick<ServiceRecord, 'backendSlot' | 'backendId' | 'affinityTimeout' | 'algorithm' | 'l7ProxyPort'>, algorithmBits: boolean): number {
+  const { affinityTimeout = 0, algorithm = 0 } = s;
+  if (s.backendSlot !== 0) return s.backendId ?? 0;
+  if (s.l7ProxyPort !== undefined) return swap16(s.l7ProxyPort);
+  return algorithmBits ? ((algorithm << 24) | affinityTimeout) >>> 0 : affinityTimeout;
+}
 
 /**
  * A u16 as the other byte order reads it: the L7 proxy port sits in the u32's low bytes in network
@@ -183,8 +199,9 @@ export interface BackendRecord {
 
 /** Decodes packed backend keys and values; the family follows the value size (12: IPv4, 24: IPv6). */
 export function decodeBackends(keys: Buffer, values: Buffer, count: number, options?: DecodeOptions): CiliumRecords<BackendRecord> {
-  const { keys: ks, values: vs, used } = decodeFamilyPairs<Decoded<typeof BACKEND_KEY.fields>, Omit<BackendRecord, 'backendId'>>('backends', { 4: BACKEND_LAYOUTS, 6: BACKEND6_LAYOUTS }, 'value', 24, keys, values, count, options);
-  return withLayout(ks.map((k, i): BackendRecord => ({ ...k, ...vs[i] })), used);
+  const { keys: ks, values: vs, minor, used } = decodeFamilyPairs<Decoded<typeof BACKEND_KEY.fields>, Omit<BackendRecord, 'backendId'>>('backends', { 4: BACKEND_LAYOUTS, 6: BACKEND6_LAYOUTS }, 'value', 24, keys, values, count, options);
+  const prototype = recordPrototype(minor);
+  return withLayout(ks.map((k, i): BackendRecord => ({ __proto__: prototype, ...k, ...vs[i] }) as WithPrototype<BackendRecord>), used);
 }
 
 export interface RevNatRecord {
@@ -218,10 +235,8 @@ function encodeRow(options: LbEncodeOptions | undefined, what: 'services' | 'bac
 export function encodeServices(entries: readonly ServiceEntry[], options?: LbEncodeOptions): PackedEntries {
   const row = encodeRow(options, 'services');
   return encodePairs(row, entries.map((e) => {
-    const { address, port, backendSlot, protocol = 0, scope = 0, backendId, affinityTimeout = 0, algorithm = 0, l7ProxyPort, ...value } = e;
-    const slotValue = backendSlot !== 0 ? (backendId ?? 0)
-      : l7ProxyPort !== undefined ? swap16(l7ProxyPort)
-        : row.since >= ALGORITHM_SINCE ? ((algorithm << 24) | affinityTimeout) >>> 0 : affinityTimeout;
+    const { address, port, backendSlot, protocol = 0, scope = 0, backendId, affinityTimeout, algorithm, l7ProxyPort, ...value } = e;
+    const slotValue = slotValueOf({ backendSlot, backendId, affinityTimeout, algorithm, l7ProxyPort }, row.since >= ALGORITHM_SINCE);
     return [{ address, port, backendSlot, protocol, scope }, { ...value, slotValue }] as const;
   }));
 }
@@ -331,4 +346,49 @@ export function formatRevNat(records: readonly RevNatRecord[], options?: { versi
     const address = goIpText(r.address, minor >= 20);
     return [String(r.revNatIndex), `${isIpv6(address) ? `[${address}]` : address}:${r.port}`] as const;
   }));
+}
+
+/** Go's `%x`. */
+const hex = (value: number) => `0x${value.toString(16)}`;
+
+/**
+ * `Service{4,6}Value.String()`: the u32 as stored (backend id, timeout and algorithm, or proxy
+ * port), the backend count, from 1.17 `[qcount]`, the rev-NAT index and both flag bytes in hex.
+ */
+function serviceValueRawText(s: ServiceRecord, minor: Minor): string {
+  const qcount = minor >= QCOUNT_SINCE ? `[${s.qcount ?? 0}]` : '';
+  return `${slotValueOf(s, minor >= ALGORITHM_SINCE)} ${s.count}${qcount} (${s.revNatIndex}) [${hex(s.flags)} ${hex(s.flags2)}]`;
+}
+
+/**
+ * What `cilium-dbg bpf lb list --frontends` of that version prints: the services maps of both
+ * families, each entry as its key's and its value's own String() (SERVICE ADDRESS, BACKEND ID),
+ * where the default listing resolves each slot's backend. The key reads as in `lb list` (1.15 has
+ * no slot in it, so a service's entries share one key); the value is the raw entry.
+ */
+export function formatLbFrontends(records: readonly ServiceRecord[], options?: { version?: string }): string {
+  const minor = formatVersion(records, options, 'cilium.format.lbFrontends');
+  return tablePrinter('SERVICE ADDRESS', 'BACKEND ID', records.map((s) => [serviceKeyText(s, minor), serviceValueRawText(s, minor)] as const));
+}
+
+/**
+ * `Backend{4,6}ValueV3.String()`: `<protocol>://<address>`, the address as netip prints it (IPv6
+ * bare, an IPv4-mapped one as `::ffff:a.b.c.d`) with `@<cluster>` when not 0, and no port; from
+ * 1.16 a zone's name in brackets, which cilium-dbg looks up in a zone mapping only the agent loads
+ * (--fixed-zone-mapping): `[]` for any zone.
+ */
+function backendValueText(b: BackendRecord, minor: Minor): string {
+  const cluster = b.clusterId !== 0 ? `@${b.clusterId}` : '';
+  const zone = minor >= ZONE_SINCE && b.zone ? '[]' : '';
+  return `${protocolName(b.protocol, minor)}://${b.address}${cluster}${zone}`;
+}
+
+/**
+ * What `cilium-dbg bpf lb list --backends` of that version prints: the backends maps of both
+ * families, each backend id with its value's String() under the titles ID and BACKEND ADDRESS
+ * (REVNAT_ID) (SLOT), which cilium-dbg keeps from the default listing.
+ */
+export function formatLbBackends(records: readonly BackendRecord[], options?: { version?: string }): string {
+  const minor = formatVersion(records, options, 'cilium.format.lbBackends');
+  return tablePrinter('ID', 'BACKEND ADDRESS (REVNAT_ID) (SLOT)', records.map((b) => [String(b.backendId), backendValueText(b, minor)] as const));
 }

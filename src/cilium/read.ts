@@ -32,6 +32,7 @@ import { decodeSockRevNat, SOCK_REV_NAT6_LAYOUTS, SOCK_REV_NAT_LAYOUTS, type Soc
 import { DEFAULT_BPFFS, globalsDir, isKernelName } from './specs';
 import { decodeTunnel, TUNNEL_LAYOUTS, type TunnelRecord } from './tunnel';
 import { decodeRecorder, RECORDER6_LAYOUTS, RECORDER_LAYOUTS, type RecorderRecord } from './recorder';
+import { decodeSourceRanges, SOURCE_RANGE6_LAYOUTS, SOURCE_RANGE_LAYOUTS, type SourceRangeRecord } from './sourcerange';
 import { parseVersion, versionName, withLayout, type CiliumRecords, type LayoutUsed } from './version';
 
 /** Options of every reader. */
@@ -167,6 +168,7 @@ export interface CiliumMapRecords {
   frag: FragRecord;
   tunnel: TunnelRecord;
   recorder: RecorderRecord;
+  sourceRanges: SourceRangeRecord;
 }
 export type CiliumMapKind = keyof CiliumMapRecords;
 
@@ -226,6 +228,7 @@ const LOCATORS: { [K in CiliumMapKind]: Locator<CiliumMapRecords[K]> } = {
   frag: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? FRAG_LAYOUTS : FRAG6_LAYOUTS), decode: decodeFrag },
   tunnel: { find: () => tableOnly(TUNNEL_LAYOUTS), decode: decodeTunnel },
   recorder: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? RECORDER_LAYOUTS : RECORDER6_LAYOUTS), decode: decodeRecorder },
+  sourceRanges: { perFamily: true, find: (_, family) => tableOnly(family === 4 ? SOURCE_RANGE_LAYOUTS : SOURCE_RANGE6_LAYOUTS), decode: decodeSourceRanges },
 };
 
 /** Options of the readers of maps that come in an IPv4 and an IPv6 variant. */
@@ -478,6 +481,11 @@ export async function readTunnel(options?: ReadOptions): Promise<CiliumRecords<T
  */
 export async function readRecorder(options?: FamilyReadOptions): Promise<CiliumRecords<RecorderRecord>> {
   return readFound(await locate('recorder', options));
+}
+
+/** `cilium-dbg bpf lb list --source-ranges`: `cilium_lb4_source_range`, or `cilium_lb6_source_range` with `{ family: 6 }`. */
+export async function readSourceRanges(options?: FamilyReadOptions): Promise<CiliumRecords<SourceRangeRecord>> {
+  return readFound(await locate('sourceRanges', options));
 }
 
 /**

@@ -24,6 +24,7 @@ import { POLICY_STATS_LAYOUTS, POLICY_STATS_SINCE } from './policystats';
 import { RUNTIME_CONFIG_ENTRIES, RUNTIME_CONFIG_LAYOUTS } from './config';
 import { TUNNEL_LAYOUTS } from './tunnel';
 import { RECORDER6_LAYOUTS, RECORDER_LAYOUTS } from './recorder';
+import { SOURCE_RANGE6_LAYOUTS, SOURCE_RANGE_LAYOUTS } from './sourcerange';
 import type { Minor } from './version';
 
 export const DEFAULT_BPFFS = '/sys/fs/bpf';
@@ -176,4 +177,12 @@ export function tunnelMapSpec(minor: Minor): CiliumMapSpec | undefined {
 export function recorderMapSpec(minor: Minor, family: IpFamily): CiliumMapSpec | undefined {
   const table = family === 6 ? RECORDER6_LAYOUTS : RECORDER_LAYOUTS;
   return minor > table[0].until ? undefined : spec(rowFor(table, minor), 'hash', 16384, BPF_F_NO_PREALLOC);
+}
+
+/**
+ * `cilium_lb4_source_range` / `cilium_lb6_source_range`: LPM tries of the LB maps' size, 65536
+ * (--bpf-lb-source-range-map-max); BPF_F_NO_PREALLOC as every LPM trie, from 1.20 BPF_F_RDONLY_PROG too.
+ */
+export function sourceRangeMapSpec(minor: Minor, family: IpFamily): CiliumMapSpec {
+  return spec(rowFor(family === 6 ? SOURCE_RANGE6_LAYOUTS : SOURCE_RANGE_LAYOUTS, minor), 'lpm_trie', 65536, BPF_F_NO_PREALLOC | (minor >= 20 ? BPF_F_RDONLY_PROG : 0));
 }

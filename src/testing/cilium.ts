@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cilium } from '../cilium';
-import { frag6MapSpec, globalMapSpecs, natRetries4MapSpec, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, multicastMapSpecs, policyMapSpec, policyStatsMapSpec, tunnelMapSpec, recorderMapSpec, type CiliumMapSpec } from '../cilium/specs';
+import { frag6MapSpec, globalMapSpecs, natRetries4MapSpec, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, multicastMapSpecs, policyMapSpec, policyStatsMapSpec, tunnelMapSpec, recorderMapSpec, sourceRangeMapSpec, type CiliumMapSpec } from '../cilium/specs';
 import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from '../cilium/version';
 import { listInterfaces } from '../interfaces';
 import { listNetns } from '../netns';
@@ -439,6 +439,15 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
       }], { version, family: 6 });
       await fill(await makeMap(recorder6), rule6, rule6.valueSize);
     }
+
+    // Source ranges (--enable-svc-source-range-check, on by default): the documentation network
+    // and one host admitted to the service (rev-NAT index 1), as a LoadBalancer service's
+    // loadBalancerSourceRanges would put them (the service entry itself carries no source-range
+    // flag here, so `lb list` stays a ClusterIP's); the IPv6 map with a range of an IPv6 service 2.
+    const ranges4 = cilium.encode.sourceRanges([{ revNatIndex: 1, cidr: `${NAT_REMOTE_NET}/24` }, { revNatIndex: 1, cidr: `${NODE_IP}/32` }], { version });
+    await fill(await makeMap(sourceRangeMapSpec(minor, 4)), ranges4, ranges4.valueSize);
+    const ranges6 = cilium.encode.sourceRanges([{ revNatIndex: 2, cidr: '2001:db8::/32' }], { version, family: 6 });
+    await fill(await makeMap(sourceRangeMapSpec(minor, 6)), ranges6, ranges6.valueSize);
 
     // Programs: cil_from_container on each lxc ingress (tcx with a pinned link from 1.16, a cls_bpf
     // filter named `<prog>-<ifname>` before), cil_to_host/cil_from_host on cilium_host, cil_to_host
