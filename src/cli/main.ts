@@ -71,6 +71,10 @@ const USAGE = `usage: bpfscope [command] [--json]
                           cilium-dbg bpf … list (ct list global; revnat: lb list --revnat), as that
                           Cilium version prints it (default: the newest version whose layouts fit
                           the map's sizes)
+  cilium lb --frontends|--backends|--source-ranges [--version V] [--bpffs DIR]
+                          cilium-dbg bpf lb list --frontends (the services maps' entries as
+                          stored), --backends (the backends maps), --source-ranges (each
+                          service's source ranges); one at a time
   cilium ct --time-diff [--state-dir DIR]
   cilium nat [--state-dir DIR]
                           times against Cilium's clock, whose source the agent's runtime config
@@ -116,6 +120,9 @@ Every command takes --json (64-bit numbers as strings; watch, top and cilium dro
 line per tick). Colour follows NO_COLOR and the terminal.
 Exit codes: 0 ok, 1 error, 2 bad usage, 3 missing privilege (EPERM/EACCES), 4 not found.`;
 
+/** The listings `cilium lb` takes a flag for besides its default, in the order cilium-dbg's switch checks them. */
+const LB_LISTINGS = ['frontends', 'backends', 'source-ranges'] as const;
+
 /** Options of the cilium commands that read maps. */
 const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 
@@ -141,7 +148,7 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   explain: { usage: 'explain <pid|container-id|ip> [--version V] [--bpffs DIR]', options: CILIUM_READ_OPTIONS, maxWords: 1 },
   // cilium ipcache get <ip>, multicast subscriber <group> and the like are the longest: three words
   // after cilium, which the command refuses for the others.
-  cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff'], maxWords: 3 },
+  cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff', ...LB_LISTINGS], maxWords: 3 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
   btf: { usage: 'btf [id]', options: [], maxWords: 1 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
@@ -447,6 +454,7 @@ const commands: Record<string, Command> = {
     const [what, target, ...rest] = positionals;
     const read = ciliumRead(options);
     const clockOptions = ciliumClockOptions(what, options);
+    const lbListing = ciliumLbListing(what, options);
     if (what === 'explain') return commands.explain({ positionals: positionals.slice(1), options }, ctx);
     const lookup = `${what} ${target}`;
     if (Object.hasOwn(CILIUM_LOOKUPS, lookup)) return ciliumLookup(lookup as keyof typeof CILIUM_LOOKUPS, rest, read, ctx);
@@ -534,8 +542,12 @@ const commands: Record<string, Command> = {
       return;
     }
     if (what === 'lb' || what === 'revnat') {
+      // cilium-dbg dumps the source range maps it finds: without --enable-svc-source-range-check, none.
+      if (lbListing === 'source-ranges') return bothListed(cilium.sourceRanges, cilium.format.sourceRanges, true);
+      if (lbListing === 'backends') return bothListed(cilium.backends, cilium.format.lbBackends);
       // The services' version decodes the backends and rev-NAT entries too: one version per run.
       const { records: services, version } = await bothFamilies(read, cilium.services);
+      if (lbListing === 'frontends') return printCiliumDbg(ctx, services, (r) => cilium.format.lbFrontends(r, { version }));
       if (what === 'revnat') {
         const { records: revNat } = await bothFamilies({ ...read, version }, cilium.revNat);
         return printCiliumDbg(ctx, revNat, (r) => cilium.format.revNat(r, { version }));
@@ -855,6 +867,18 @@ function ciliumClockOptions(what: string | undefined, options: Record<string, st
   return { stateDir };
 }
 
+/**
+ * --frontends, --backends or --source-ranges: which of its other listings `cilium lb` prints
+ * (cilium-dbg bpf lb list's flags). Two of them are bad usage: cilium-dbg would print the first its
+ * switch checks and ignore the other, which reads as if both were listed. Elsewhere they are bad usage.
+ */
+function ciliumLbListing(what: string | undefined, options: Record<string, string | true>): (typeof LB_LISTINGS)[number] | undefined {
+  const given = LB_LISTINGS.filter((flag) => options[flag]);
+  if (given.length > 0 && what !== 'lb') throw new UsageError(`--${given[0]} is for cilium lb`);
+  if (given.length > 1) throw new UsageError(`cilium lb lists one of --frontends, --backends, --source-ranges; got ${given.map((f) => `--${f}`).join(' and ')}`);
+  return given[0];
+}
+
 /** A bad --version is bad usage, checked here: the same error from a reader would be exit 1. */
 function checkCiliumVersion(version: string): void {
   try {
@@ -970,7 +994,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
   try {
     // --version takes the Cilium version; alone, it asks for bpfscope's, as in most commands.
     if (argv.length === 1 && argv[0] === '--version') argv = ['version'];
-    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs', 'state-dir'], ['json', 'help', 'btf', 'inner', 'effective', 'tree', 'time-diff', 'sockets']);
+    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs', 'state-dir'], ['json', 'help', 'btf', 'inner', 'effective', 'tree', 'time-diff', 'sockets', ...LB_LISTINGS]);
     const ctx: Context = { json: Boolean(args.options.json), out };
     const [name, ...rest] = args.positionals;
     if (args.options.help || name === 'help') {
