@@ -141,6 +141,8 @@ export {
   type RecorderRecord,
   type RecorderEntry,
   type SourceRangeRecord,
+  type EndpointPolicyMap,
+  type PoliciesFormatOptions as CiliumPoliciesFormatOptions,
 } from './cilium';
 export { listNetns, netnsPath, NETNS_DIR, type ListNetnsOptions, type NetnsFd, type NetnsForeignMount, type NetnsInfo, type NetnsRef, type NetnsSocket, type NetnsThread } from './netns';
 export {

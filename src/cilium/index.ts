@@ -28,6 +28,7 @@ import { ciliumPoller } from './poll';
 import { decodeSourceRanges, encodeSourceRanges, formatSourceRanges, SOURCE_RANGE6_LAYOUTS, SOURCE_RANGE_LAYOUTS } from './sourcerange';
 import { decodePolicy, encodePolicy, formatPolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
 import { decodePolicyStats, encodePolicyStats, POLICY_STATS_LAYOUTS } from './policystats';
+import { formatPolicies, readPolicies } from './policies';
 import { directionName, fileName, identityScope, isDropReason, reasonName, reservedIdentityName } from './tables';
 import { CILIUM_VERSIONS, parseVersion, versionName, type CiliumVersion } from './version';
 
@@ -77,6 +78,8 @@ export const cilium = Object.freeze({
   recorder: readRecorder,
   /** `cilium_lb4_source_range` (`cilium_lb6_…` with `{ family: 6 }`): each service's source ranges (`cilium-dbg bpf lb list --source-ranges`). */
   sourceRanges: readSourceRanges,
+  /** `cilium-dbg bpf policy get --all` / `bpf policy list`: every `cilium_policy_*` pinned under tc/globals, with its endpoint id, pin and entries. */
+  policies: readPolicies,
   /** A map held open and diffed poll after poll, with what changed decoded (`poll()`, `pollAsync()`). */
   poller: ciliumPoller,
   /**
@@ -216,6 +219,8 @@ export const cilium = Object.freeze({
     lbBackends: formatLbBackends,
     /** `cilium-dbg bpf lb list --source-ranges` (both families' records). */
     sourceRanges: formatSourceRanges,
+    /** `cilium-dbg bpf policy get --all -n` (`{ numeric: false }`: `bpf policy list`): each map's endpoint id, pin and table. */
+    policies: formatPolicies,
   }),
   /** Longest-prefix match over decoded ipcache records, as the datapath does; an IPv4-mapped address as the IPv4 one. */
   lookupIpcache,
@@ -315,3 +320,4 @@ export type { PodReport, Finding, AttachmentFact, PinnedLinkFact, PodInterfaceFa
 export type { MulticastGroupRecord, MulticastSubscriberRecord } from './multicast';
 export type { MulticastReadOptions } from './read';
 export type { SourceRangeRecord } from './sourcerange';
+export type { EndpointPolicyMap, PoliciesFormatOptions } from './policies';

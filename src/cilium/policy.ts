@@ -176,8 +176,14 @@ export function encodePolicy(entries: readonly PolicyEntry[], options?: { versio
   }));
 }
 
-/** Header cells of `bpf policy get -n`; 1.19 added COOKIE as the last column. */
-const POLICY_HEADER = ['POLICY', 'DIRECTION', 'IDENTITY', 'PORT/PROTO', 'PROXY PORT', 'AUTH TYPE', 'BYTES', 'PACKETS', 'PREFIX'];
+/**
+ * The identity column's title: `IDENTITY` with -n; without it (and in `bpf policy list`, which has
+ * no -n) the labels' title, the column then holding each identity's labels as the agent resolves them.
+ */
+export const IDENTITY_TITLES = { numeric: 'IDENTITY', labels: 'LABELS (source:key[=value])' } as const;
+/** Header cells of `bpf policy get` either side of the identity's; 1.19 added COOKIE as the last column. */
+const HEADER_BEFORE_IDENTITY = ['POLICY', 'DIRECTION'];
+const HEADER_AFTER_IDENTITY = ['PORT/PROTO', 'PROXY PORT', 'AUTH TYPE', 'BYTES', 'PACKETS', 'PREFIX'];
 const COOKIE_SINCE = 19;
 /** From 1.18 the counters come from cilium_policystats, and an entry it has no row for prints `-`. */
 const STATS_MAP_SINCE = 18;
@@ -231,10 +237,14 @@ function counterText(value: bigint | undefined, minor: Minor): string {
  * does not reproduce. The version as formatVersion picks it.
  */
 export function formatPolicy(records: readonly PolicyRecord[], options?: { version?: string }): string {
-  const minor = formatVersion(records, options, 'cilium.format.policy');
+  return policyTable(records, formatVersion(records, options, 'cilium.format.policy'), IDENTITY_TITLES.numeric);
+}
+
+/** printTable of bpf_policy_get.go: the map's table as that version prints it, identities as numbers under `identityTitle`. */
+export function policyTable(records: readonly PolicyRecord[], minor: Minor, identityTitle: string): string {
   const withCookie = minor >= COOKIE_SINCE;
   // Up to 1.18 every line ends in a tab, leaving PREFIX a padded column; 1.19's ends in the cookie.
-  const header = withCookie ? [...POLICY_HEADER, 'COOKIE'] : [...POLICY_HEADER, ''];
+  const header = [...HEADER_BEFORE_IDENTITY, identityTitle, ...HEADER_AFTER_IDENTITY, withCookie ? 'COOKIE' : ''];
   const sorted = [...records].sort(comparePolicyRows);
   const rows = sorted.map((r) => [
     r.deny ? 'Deny' : 'Allow',

@@ -535,11 +535,21 @@ export async function readPolicy(endpointId: number, options?: ReadOptions): Pro
   const minor = parseVersion(o.version);
   const names = policyMapNames(endpointId); // newest name first
   if (minor !== undefined && minor <= 16) names.reverse();
-  const records = await readFound({ found: await findMap(names, POLICY_LAYOUTS, o.bpffs, false), decode: decodePolicy, version: o.version });
+  return readPolicyMap(await findMap(names, POLICY_LAYOUTS, o.bpffs, false), endpointId, o);
+}
+
+/**
+ * Reads a policy map found (and closes it); when its layout is 1.18's or newer, adds the counters
+ * `cilium_policystats` under `bpffs` keeps for `endpointId`'s entries. An endpoint id unknown
+ * (undefined) is then an Error, as cilium-dbg 1.18+ fails to open a map its name gives none for.
+ */
+export async function readPolicyMap(found: Found, endpointId: number | undefined, { bpffs, version }: { bpffs: string; version?: string }): Promise<CiliumRecords<PolicyRecord>> {
+  const records = await readFound({ found, decode: decodePolicy, version });
   const decodedWith = parseVersion(records.layout.version)!;
   if (decodedWith >= POLICY_STATS_SINCE) {
+    if (endpointId === undefined) throw new Error(`${found.pinned ?? found.name}: failed to parse endpoint ID (no number after the name's last '_'), which Cilium ${records.layout.version} reads the counters by`);
     // By pin only, as the policy map: a map of that name elsewhere may be another node's.
-    const stats = await findMap([POLICY_STATS_MAP], POLICY_STATS_LAYOUTS, o.bpffs, false).catch((err: unknown) => (err instanceof BpfError && err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+    const stats = await findMap([POLICY_STATS_MAP], POLICY_STATS_LAYOUTS, bpffs, false).catch((err: unknown) => (err instanceof BpfError && err.code === 'ENOENT' ? undefined : Promise.reject(err)));
     if (stats) {
       const rows = await lookupFound({ found: stats, decode: decodePolicyStats, version: records.layout.version }, policyStatsKeys(records, endpointId));
       addPolicyStats(records, rows, endpointId);
