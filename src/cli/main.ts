@@ -99,6 +99,10 @@ const USAGE = `usage: bpfscope [command] [--json]
                           the drops counted in cilium_metrics since the last tick, live
   cilium policy <endpoint-id> [--version V] [--bpffs DIR]
                           cilium-dbg bpf policy get <endpoint-id> -n: an endpoint's policy map
+  cilium policy --all|list [--version V] [--bpffs DIR]
+                          cilium-dbg bpf policy get --all -n and bpf policy list: every policy map
+                          pinned (cilium_policy_*), each with its endpoint id and path; list titles
+                          the identities LABELS, printed as numbers (the labels need the agent)
   cilium multicast group|subscriber [group|all] [--version V] [--bpffs DIR]
                           cilium-dbg bpf multicast group list, subscriber list <group>|all (1.16+):
                           the multicast groups, and the subscribers of one group or of all
@@ -127,7 +131,7 @@ const LB_LISTINGS = ['frontends', 'backends', 'source-ranges'] as const;
 const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 
 /** What `bpfscope cilium` takes. */
-const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat [retries]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|ipcache get <ip>|ipcache match <prefix>|maglev get <id>|tunnel|recorder|multicast group|multicast subscriber [group|all]';
+const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat [retries]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|ipcache get <ip>|ipcache match <prefix>|maglev get <id>|tunnel|recorder|multicast group|multicast subscriber [group|all]|policy --all|policy list';
 
 /**
  * What each command takes besides --json and --help: its usage line, its options, and at most how
@@ -148,7 +152,7 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   explain: { usage: 'explain <pid|container-id|ip> [--version V] [--bpffs DIR]', options: CILIUM_READ_OPTIONS, maxWords: 1 },
   // cilium ipcache get <ip>, multicast subscriber <group> and the like are the longest: three words
   // after cilium, which the command refuses for the others.
-  cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff', ...LB_LISTINGS], maxWords: 3 },
+  cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff', ...LB_LISTINGS, 'all'], maxWords: 3 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
   btf: { usage: 'btf [id]', options: [], maxWords: 1 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
@@ -455,11 +459,13 @@ const commands: Record<string, Command> = {
     const read = ciliumRead(options);
     const clockOptions = ciliumClockOptions(what, options);
     const lbListing = ciliumLbListing(what, options);
+    if (options.all && what !== 'policy') throw new UsageError('--all is for cilium policy');
     if (what === 'explain') return commands.explain({ positionals: positionals.slice(1), options }, ctx);
     const lookup = `${what} ${target}`;
     if (Object.hasOwn(CILIUM_LOOKUPS, lookup)) return ciliumLookup(lookup as keyof typeof CILIUM_LOOKUPS, rest, read, ctx);
     if (what === 'multicast') return ciliumMulticast(read, target, rest, ctx);
     if (rest.length > 0) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
+    if (what === 'policy' && (target === 'list' || options.all)) return ciliumPolicies(read, target, options.all === true, ctx);
     if (what === 'policy') {
       if (target === undefined || !/^\d+$/.test(target)) throw new UsageError('usage: bpfscope cilium policy <endpoint-id>');
       if (Number(target) > MAX_ENDPOINT_ID) throw new UsageError(`an endpoint id is at most ${MAX_ENDPOINT_ID} (a u16), got ${target}`);
@@ -888,6 +894,19 @@ function checkCiliumVersion(version: string): void {
   }
 }
 
+/**
+ * `cilium policy --all` (cilium-dbg bpf policy get --all -n) and `cilium policy list` (bpf policy
+ * list, which takes no --all): every policy map pinned, in the version given, else the newest the
+ * maps were decoded with. Nothing pinned prints "no maps found" and exits 0, as cilium-dbg.
+ */
+async function ciliumPolicies(read: CiliumRead, target: string | undefined, all: boolean, ctx: Context): Promise<void> {
+  const list = target === 'list';
+  if (list ? all : target !== undefined) throw new UsageError('usage: bpfscope cilium policy <endpoint-id>|--all|list');
+  const maps = await cilium.policies(read);
+  if (ctx.json) return ctx.out(toJson(maps));
+  ctx.out(cilium.format.policies(maps, { version: read.version, numeric: !list }).slice(0, -1)); // out() ends the line itself
+}
+
 /** A key given as hex, in one word or in several ("07000000", "07 00 00 00", "0x07 0x00 0x00 0x00"), of the map's key size. */
 function hexKey(words: string[], keySize: number): Buffer {
   // One quoted argument may hold several bytes ("07 00 00 00", as --help writes it): split it as the
@@ -994,7 +1013,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
   try {
     // --version takes the Cilium version; alone, it asks for bpfscope's, as in most commands.
     if (argv.length === 1 && argv[0] === '--version') argv = ['version'];
-    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs', 'state-dir'], ['json', 'help', 'btf', 'inner', 'effective', 'tree', 'time-diff', 'sockets', ...LB_LISTINGS]);
+    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs', 'state-dir'], ['json', 'help', 'btf', 'inner', 'effective', 'tree', 'time-diff', 'sockets', ...LB_LISTINGS, 'all']);
     const ctx: Context = { json: Boolean(args.options.json), out };
     const [name, ...rest] = args.positionals;
     if (args.options.help || name === 'help') {

@@ -1,11 +1,11 @@
-// cilium.policies() on a fake Cilium node: every policy map
+// cilium.policies() and `bpfscope cilium policy --all|list` on a fake Cilium node: every policy map
 // the glob `cilium_policy_*` catches under tc/globals, in its order, each compared with what
 // `bpftool -j map dump` shows of its pin.
 import { mkdirSync, readdirSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
 import { createFakeCiliumNode, createMap, pin, updateElem } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel, mustBpffs, owned } from '../helpers/kernel';
+import { bpftool, cleanup, cli, describeKernel, mustBpffs, owned } from '../helpers/kernel';
 
 interface DumpEntry { key: string[]; value: string[] }
 const bytes = (hex: string[]) => Buffer.from(hex.map((h) => parseInt(h, 16)));
@@ -90,5 +90,30 @@ describeKernel('cilium.policies', () => {
     await pin(owned(await createMap({ name: 'cilium_policystats', type: 'hash', keySize: 12, valueSize: 16, maxEntries: 4 })), `${statsOnly}/tc/globals/cilium_policystats`);
     expect(await cilium.policies({ bpffs: statsOnly })).toEqual([]);
     await expect(cilium.policies({ bpffs: bare, all: true } as never)).rejects.toThrow(/unknown option 'all'/);
+  });
+
+  it('bpfscope cilium policy --all and list print cilium-dbg bpf policy get --all -n and bpf policy list', async () => {
+    const node = await createFakeCiliumNode({ version: '1.17', pods: [{ ip: '10.3.0.115' }, { ip: '10.3.0.158' }] });
+    cleanup(() => node.destroy());
+    const b = ['--bpffs', node.bpffs];
+    const maps = await cilium.policies({ bpffs: node.bpffs });
+    const all = cli('cilium', 'policy', '--all', ...b);
+    expect(all).toEqual({ code: 0, stderr: '', stdout: cilium.format.policies(maps) });
+    expect(all.stdout).toMatch(new RegExp(`^Endpoint ID: 100\\nPath: ${node.bpffs}/tc/globals/cilium_policy_v2_00100\\n\\nPOLICY   DIRECTION   IDENTITY   PORT/PROTO `));
+    expect(all.stdout).toMatch(/\n\n\nEndpoint ID: 101\n/);
+    const list = cli('cilium', 'policy', 'list', ...b, '--version', '1.17');
+    expect(list).toEqual({ code: 0, stderr: '', stdout: cilium.format.policies(maps, { numeric: false }) });
+    expect(list.stdout).toContain('\n\nPOLICY   DIRECTION   LABELS (source:key[=value])   PORT/PROTO ');
+    const json = JSON.parse(cli('cilium', 'policy', '--all', ...b, '--json').stdout) as { endpointId: number; path: string; records: { identity: number; packets: string }[] }[];
+    expect(json.map((m) => [m.endpointId, m.path, m.records.length])).toEqual(maps.map((m) => [m.endpointId, m.path, 2]));
+    expect(json[0].records.find((r) => r.identity === 0)?.packets).toBe('4');
+
+    const empty = await mustBpffs();
+    expect(cli('cilium', 'policy', 'list', '--bpffs', empty)).toEqual({ code: 0, stderr: '', stdout: 'no maps found\n' });
+    for (const bad of [['policy', 'list', '--all'], ['policy', '--all', '100'], ['policy', 'list', 'x'], ['ipcache', '--all'], ['policy', '--all=1']]) {
+      const r = cli('cilium', ...bad, ...b);
+      expect(r.code, bad.join(' ')).toBe(2);
+      expect(r.stdout, bad.join(' ')).toBe('');
+    }
   });
 });
