@@ -16,45 +16,29 @@ function policyMap(version: string, name: string, endpointId?: number): Endpoint
   return { endpointId, path: `${GLOBALS}/${name}`, records };
 }
 
+/** One map's lines: its endpoint id, its pin, an empty line, its table, two empty lines. */
+const block = (id: string, name: string, table: string[]) => [`Endpoint ID: ${id}`, `Path: ${GLOBALS}/${name}`, '', ...table, '', ''];
+
 describe('cilium.format.policies', () => {
   it('1.14, get --all -n: each map under its endpoint id and pin, a table as get -n prints it, two empty lines', () => {
     const maps = [policyMap('1.14', 'cilium_policy_00042', 42), policyMap('1.14', 'cilium_policy_00107', 107)];
-    expect(cilium.format.policies(maps)).toBe([
-      'Endpoint ID: 42',
-      `Path: ${GLOBALS}/cilium_policy_00042`,
-      '',
+    const table = [
       'POLICY   DIRECTION   IDENTITY   PORT/PROTO   PROXY PORT   AUTH TYPE   BYTES   PACKETS   PREFIX   ',
       'Allow    Ingress     12001      80/TCP       NONE         disabled    0       0         24       ',
       'Allow    Egress      0          ANY          NONE         disabled    296     4         0        ',
-      '',
-      '',
-      'Endpoint ID: 107',
-      `Path: ${GLOBALS}/cilium_policy_00107`,
-      '',
-      'POLICY   DIRECTION   IDENTITY   PORT/PROTO   PROXY PORT   AUTH TYPE   BYTES   PACKETS   PREFIX   ',
-      'Allow    Ingress     12001      80/TCP       NONE         disabled    0       0         24       ',
-      'Allow    Egress      0          ANY          NONE         disabled    296     4         0        ',
-      '',
-      '',
-      '',
-    ].join('\n'));
+    ];
+    expect(cilium.format.policies(maps)).toBe([...block('42', 'cilium_policy_00042', table), ...block('107', 'cilium_policy_00107', table), ''].join('\n'));
   });
 
   it('list (numeric: false): the identity column titled LABELS, its cells the numbers the agent would resolve; 1.18 counters from the stats map', () => {
     // decode.policy reads no counters from 1.18: cilium.policies() adds cilium_policystats' rows.
     const map = policyMap('1.18', 'cilium_policy_v2_00042', 42);
     Object.assign(map.records[0], { packets: 4n, bytes: 296n });
-    expect(cilium.format.policies([map], { numeric: false })).toBe([
-      'Endpoint ID: 42',
-      `Path: ${GLOBALS}/cilium_policy_v2_00042`,
-      '',
+    expect(cilium.format.policies([map], { numeric: false })).toBe([...block('42', 'cilium_policy_v2_00042', [
       'POLICY   DIRECTION   LABELS (source:key[=value])   PORT/PROTO   PROXY PORT   AUTH TYPE   BYTES   PACKETS   PREFIX   ',
       'Allow    Ingress     12001                         80/TCP       NONE         disabled    -       -         24       ',
       'Allow    Egress      0                             ANY          NONE         disabled    296     4         0        ',
-      '',
-      '',
-      '',
-    ].join('\n'));
+    ]), ''].join('\n'));
   });
 
   it('1.19+: the cookie last (unpadded), under either identity title; an empty map says so after its header', () => {
