@@ -15,7 +15,7 @@ const IdSpace kLinks = {bpf_link_get_next_id, bpf_link_get_fd_by_id, "BPF_LINK_G
                         "BPF_LINK_GET_FD_BY_ID", "link", "link_id"};
 const IdSpace kBtfs = {bpf_btf_get_next_id, bpf_btf_get_fd_by_id, "BPF_BTF_GET_NEXT_ID", "BPF_BTF_GET_FD_BY_ID",
                        "BTF", "btf_id"};
-const IdSpace* const kObjectSpaces[3] = {&kPrograms, &kMaps, &kLinks};
+const IdSpace* const kObjectSpaces[4] = {&kPrograms, &kMaps, &kLinks, &kBtfs};
 
 bool KindOfFdTarget(std::string_view target, ObjectKind* kind) {
   // A link's file is "bpf_link" when BPF_LINK_CREATE made it and "bpf-link" when BPF_OBJ_GET
@@ -23,6 +23,7 @@ bool KindOfFdTarget(std::string_view target, ObjectKind* kind) {
   if (target == "anon_inode:bpf-prog") *kind = ObjectKind::kProgram;
   else if (target == "anon_inode:bpf-map") *kind = ObjectKind::kMap;
   else if (target == "anon_inode:bpf_link" || target == "anon_inode:bpf-link") *kind = ObjectKind::kLink;
+  else if (target == "anon_inode:btf") *kind = ObjectKind::kBtf;
   else return false;
   return true;
 }

@@ -24,8 +24,8 @@ extern const IdSpace kLinks;
 extern const IdSpace kBtfs;
 
 // The kinds of object a process can hold an fd of, in the order kObjectSpaces lists them.
-enum class ObjectKind { kProgram, kMap, kLink };
-extern const IdSpace* const kObjectSpaces[3];
+enum class ObjectKind { kProgram, kMap, kLink, kBtf };
+extern const IdSpace* const kObjectSpaces[4];
 inline const IdSpace& SpaceOf(ObjectKind kind) { return *kObjectSpaces[static_cast<int>(kind)]; }
 
 // The kind of BPF object behind a file, from the target of its /proc/<pid>/fd/<n> link

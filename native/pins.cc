@@ -60,7 +60,8 @@ bool PinnedSet::Read(const std::string& path, Failure& failure) {
   }
   if (!fd.valid()) return failure.Set(errno, "BPF_OBJ_GET", path);
   ObjectKind kind;
-  if (!KindOf(fd.get(), &kind)) return failure.Set(EBADF, "BPF_OBJ_GET", path, "not a program, map or link");
+  // bpffs pins programs, maps and links only; a BTF object is never one.
+  if (!KindOf(fd.get(), &kind) || kind == ObjectKind::kBtf) return failure.Set(EBADF, "BPF_OBJ_GET", path, "not a program, map or link");
   bool ok = false;
   switch (kind) {
     case ObjectKind::kProgram:
@@ -76,6 +77,8 @@ bool PinnedSet::Read(const std::string& path, Failure& failure) {
       ok = links::Read(fd.get(), links_, none, failure);
       break;
     }
+    case ObjectKind::kBtf:
+      break;  // refused above
   }
   if (ok) entries_.push_back({path, kind, 0});
   return ok;

@@ -582,9 +582,11 @@ const commands: Record<string, Command> = {
   },
 
   async btf({ positionals }, ctx) {
+    const { btfs: holders } = await listHolders();
     const objects = positionals[0] ? [await getBtfInfo(parseId(positionals[0], 'BTF id'))] : await listBtf();
-    print(ctx, positionals[0] ? objects[0] : objects, () =>
-      table(['id', 'name', 'size', 'kernel', 'progs', 'maps'], objects.map((o) => [o.id, o.name, o.size, o.kernel, o.progIds, o.mapIds])),
+    const printed = withPids(objects, holders);
+    print(ctx, positionals[0] ? printed[0] : printed, () =>
+      table(['id', 'name', 'size', 'kernel', 'progs', 'maps', 'pids'], objects.map((o) => [o.id, o.name, o.size, o.kernel, o.progIds, o.mapIds, pidsText(holders.get(o.id))])),
     );
   },
 

@@ -1,5 +1,6 @@
 // listBtf/getBtfInfo against `bpftool -j btf show` on BTF objects made here: one a map was created
 // with, one a program was loaded with, one held by its fd alone; and the kernel's vmlinux.
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { getBtfInfo, listBtf, type BtfInfo } from 'bpfscope';
 import { createMap, loadBtf, loadProgram } from 'bpfscope/testing';
@@ -53,6 +54,11 @@ describeKernel('BTF objects', () => {
     expect(rows.find((line) => line.trimStart().startsWith(`${mapBtf.id} `))).toMatch(new RegExp(`^\\s*${mapBtf.id}\\s+-\\s+${mapBtf.size}\\s+false\\s+${map.id}$`));
     expect(rows.find((line) => line.trimStart().startsWith('1 '))).toMatch(/^\s*1\s+vmlinux\s+\d+\s+true$/);
     expect(JSON.parse(cli('btf', String(programBtf.id), '--json').stdout)).toEqual(programBtf);
+    // This process holds the standalone BTF's fd: bpftool's pids (which Debian's bpftool, built
+    // without its pid iterator, cannot print), comm(pid) in the text.
+    const comm = readFileSync('/proc/self/comm', 'utf8').trim();
+    expect(rows.find((line) => line.trimStart().startsWith(`${alone.id} `))).toMatch(new RegExp(`\\s${comm.replace(/[()]/g, '\\$&')}\\(${process.pid}\\)$`));
+    expect(JSON.parse(cli('btf', String(alone.id), '--json').stdout)).toEqual({ ...(await getBtfInfo(alone.id)), pids: [{ pid: process.pid, comm }] });
   });
 
   it('refuses a bad id before the kernel, and names a missing object', async () => {

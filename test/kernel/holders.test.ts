@@ -1,4 +1,4 @@
-// listHolders: which processes hold BPF programs, maps and links open (bpftool's `pids`), checked
+// listHolders: which processes hold BPF programs, maps, links and BTF open (bpftool's `pids`), checked
 // against /proc/<pid>/fd and fdinfo read here by hand, and against a child process given a map's
 // fd twice. (Debian's bpftool is built without the iterator that prints pids, so it cannot serve.)
 import { spawn } from 'node:child_process';
@@ -7,16 +7,17 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { listHolders, listMaps, openMap, type BpfHolders } from 'bpfscope';
-import { attachTcx, createMap, loadProgram, pin } from 'bpfscope/testing';
+import { attachTcx, createMap, loadBtf, loadProgram, pin } from 'bpfscope/testing';
 import { cleanup, describeKernel, mustBpffs, mustVeth, owned } from '../helpers/kernel';
 
-const KINDS: Record<string, 'programs' | 'maps' | 'links'> = {
+const KINDS: Record<string, 'programs' | 'maps' | 'links' | 'btfs'> = {
   'anon_inode:bpf-prog': 'programs',
   'anon_inode:bpf-map': 'maps',
   'anon_inode:bpf_link': 'links',
   'anon_inode:bpf-link': 'links',
+  'anon_inode:btf': 'btfs',
 };
-const ID_KEYS = { programs: 'prog_id', maps: 'map_id', links: 'link_id' } as const;
+const ID_KEYS = { programs: 'prog_id', maps: 'map_id', links: 'link_id', btfs: 'btf_id' } as const;
 
 /** Every BPF fd of `pid` as `kind id fd`, read from /proc by hand. */
 function bpfFdsOf(pid: number): string[] {
@@ -38,7 +39,7 @@ function bpfFdsOf(pid: number): string[] {
 /** The same, from listHolders. */
 function heldBy(holders: BpfHolders, pid: number): string[] {
   const out: string[] = [];
-  for (const kind of ['programs', 'maps', 'links'] as const) {
+  for (const kind of ['programs', 'maps', 'links', 'btfs'] as const) {
     for (const [id, processes] of holders[kind]) {
       for (const p of processes) if (p.pid === pid) for (const fd of p.fds) out.push(`${kind} ${id} ${fd}`);
     }
@@ -52,6 +53,7 @@ describeKernel('holders', () => {
     const prog = owned(await loadProgram({ type: 'sched_cls', name: 'holders_prog' }));
     const map = owned(await createMap({ type: 'hash', name: 'holders_map', keySize: 4, valueSize: 4, maxEntries: 4 }));
     const link = owned(await attachTcx(prog, veth.hostIfindex, 'ingress'));
+    const btf = owned(await loadBtf([{ kind: 'int', name: 'int', size: 4, signed: true }]));
     // The child's fds 3 and 4 are both the map (libuv dup2s them in, clearing close-on-exec).
     const child = spawn('sleep', ['60'], { stdio: ['ignore', 'ignore', 'ignore', map.fd, map.fd] });
     cleanup(() => child.kill('SIGKILL'));
@@ -68,6 +70,7 @@ describeKernel('holders', () => {
     // The link holds the program inside the kernel, not through an fd: only this process is listed.
     expect(holders.programs.get(prog.id)).toEqual([{ pid: process.pid, comm, fds: [prog.fd] }]);
     expect(holders.links.get(link.id)).toEqual([{ pid: process.pid, comm, fds: [link.fd] }]);
+    expect(holders.btfs.get(btf.id)).toEqual([{ pid: process.pid, comm, fds: [btf.fd] }]);
     // Everything both processes hold, as /proc says.
     expect(heldBy(holders, process.pid)).toEqual(bpfFdsOf(process.pid));
     expect(heldBy(holders, childPid)).toEqual(bpfFdsOf(childPid));
