@@ -136,7 +136,7 @@ Napi::Object DescribeBtfTypes(Napi::Env env, const struct btf* btf, std::initial
 }  // namespace bpfscope
 
 // BTF objects: what `bpftool btf show` prints of each (the programs and maps using one are
-// found from their side, in src/btf.ts).
+// found from their side, in src/btf-objects.ts).
 namespace bpfscope::btf {
 
 namespace {
@@ -186,7 +186,7 @@ struct Kind {
     table.Number(k_size, info.btf_size);
     if (BTF_HAS(len, kernel_btf)) {
       table.Boolean(k_kernel, info.kernel_btf != 0);
-      // name_len comes back as the name's length; a BTF_BLOB_LOAD's name is empty.
+      // name_len comes back as the name's length; a BPF_BTF_LOAD's name is empty.
       if (info.name_len > 0 && info.name_len < sizeof(name)) table.String(k_name, std::string_view(name, info.name_len));
     }
     return true;
