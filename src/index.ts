@@ -143,6 +143,7 @@ export {
   type SourceRangeRecord,
   type EndpointPolicyMap,
   type PoliciesFormatOptions as CiliumPoliciesFormatOptions,
+  type ConntrackReadOptions as CiliumConntrackReadOptions,
 } from './cilium';
 export { listNetns, netnsPath, NETNS_DIR, type ListNetnsOptions, type NetnsFd, type NetnsForeignMount, type NetnsInfo, type NetnsRef, type NetnsSocket, type NetnsThread } from './netns';
 export {

@@ -23,6 +23,7 @@ import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, typ
 import { flagNames, protocolName } from './tables';
 import { checkClock, secondsBetween, type CiliumClock } from './clock';
 import { goIpText, mapByMap, type Family } from './text';
+import { checkClusterId, perClusterCtMapNames } from './percluster';
 import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
 
 export const TUPLE4 = defineLayout({
@@ -92,8 +93,9 @@ function table(family: 4 | 6, key: typeof TUPLE4 | typeof TUPLE6): MapLayout[] {
 export const CT4_LAYOUTS = table(4, TUPLE4);
 export const CT6_LAYOUTS = table(6, TUPLE6);
 
-/** The maps of one family: TCP and everything else. */
-export function conntrackMapNames(family: 4 | 6): { tcp: string; any: string } {
+/** The maps of one family: TCP and everything else; with a cluster id, that cluster's (Cluster Mesh's per-cluster maps). */
+export function conntrackMapNames(family: 4 | 6, clusterId?: number): { tcp: string; any: string } {
+  if (clusterId !== undefined) return perClusterCtMapNames(family, clusterId);
   return { tcp: `cilium_ct${family}_global`, any: `cilium_ct_any${family}_global` };
 }
 
@@ -145,7 +147,7 @@ export function tupleKey(t: Omit<FlowTuple, 'family' | 'direction'> & { directio
 }
 
 export interface ConntrackRecord extends FlowTuple {
-  /** 'cilium_ct4_global' (TCP) or 'cilium_ct_any4_global' (other protocols), … */
+  /** 'cilium_ct4_global' (TCP) or 'cilium_ct_any4_global' (other protocols), …; a cluster's 'cilium_per_cluster_ct_tcp4_7', … */
   map: string;
   related: boolean;
   service: boolean;
@@ -250,8 +252,13 @@ export function encodeConntrack(entries: readonly ConntrackEntry[], options: { v
   }));
 }
 
-/** The map names in the order `cilium-dbg bpf ct list global` reads them (ctmap.Maps): TCP, then the rest; IPv4, then IPv6. */
-const CT_MAPS = [conntrackMapNames(4).tcp, conntrackMapNames(4).any, conntrackMapNames(6).tcp, conntrackMapNames(6).any];
+/**
+ * The map names in the order `cilium-dbg bpf ct list global` reads them (ctmap.Maps), and `list
+ * cluster <id>` that cluster's (GetClusterCTMaps): TCP, then the rest; IPv4, then IPv6.
+ */
+function ctMaps(clusterId?: number): string[] {
+  return ([4, 6] as const).flatMap((f) => Object.values(conntrackMapNames(f, clusterId)));
+}
 
 /**
  * ct_entry's flag names as `CtEntry.flagsString` prints them, by bit; bit 9 (reserved) has none and
@@ -318,12 +325,15 @@ function ctEntryText(r: ConntrackRecord, minor: Minor, clock: CiliumClock | unde
  * protocol 0 are left out, as it leaves them out. A map with no records prints its empty line only
  * when its family is in `families` (those whose maps were read: cilium-dbg prints one for each map
  * it opens). With `clock` (`cilium.clock()`), what `--time-diff` adds: each entry's seconds left
- * before it expires. The version as formatVersion picks it.
+ * before it expires. With `cluster`, `list cluster <id>` of that cluster's maps, as
+ * `cilium.conntrack({ cluster })` reads them: the same text, map by map. The version as
+ * formatVersion picks it.
  */
-export function formatConntrack(records: readonly ConntrackRecord[], options?: { version?: string; families?: readonly IpFamily[]; clock?: CiliumClock }): string {
-  const { families = [], clock: givenClock, ...versionOption } = options ?? {};
+export function formatConntrack(records: readonly ConntrackRecord[], options?: { version?: string; families?: readonly IpFamily[]; clock?: CiliumClock; cluster?: number }): string {
+  const { families = [], clock: givenClock, cluster, ...versionOption } = options ?? {};
   const minor = formatVersion(records, versionOption, 'cilium.format.conntrack');
   const clock = checkClock(givenClock, 'cilium.format.conntrack');
-  return mapByMap('conntrack', CT_MAPS, (f) => Object.values(conntrackMapNames(f)), families, records, (r) => r.map,
+  const clusterId = cluster === undefined ? undefined : checkClusterId(cluster, 'cilium.format.conntrack');
+  return mapByMap('conntrack', ctMaps(clusterId), (f) => Object.values(conntrackMapNames(f, clusterId)), families, records, (r) => r.map,
     (r) => (r.protocol !== 0 ? ctKeyText(r, minor) + ctEntryText(r, minor, clock) : ''));
 }

@@ -30,6 +30,7 @@ import { decodeMaglev, MAGLEV6_LAYOUTS, MAGLEV_LAYOUTS, type MaglevRecord } from
 import { decodeMulticastGroups, decodeMulticastSubscribers, multicastGroup, MULTICAST_GROUP_LAYOUTS, type MulticastGroupRecord } from './multicast';
 import { decodeSockRevNat, SOCK_REV_NAT6_LAYOUTS, SOCK_REV_NAT_LAYOUTS, type SockRevNatRecord } from './socknat';
 import { DEFAULT_BPFFS, globalsDir, isKernelName } from './specs';
+import { checkClusterId } from './percluster';
 import { decodeTunnel, TUNNEL_LAYOUTS, type TunnelRecord } from './tunnel';
 import { decodeRecorder, RECORDER6_LAYOUTS, RECORDER_LAYOUTS, type RecorderRecord } from './recorder';
 import { decodeSourceRanges, SOURCE_RANGE6_LAYOUTS, SOURCE_RANGE_LAYOUTS, type SourceRangeRecord } from './sourcerange';
@@ -285,13 +286,28 @@ export async function readMetrics(options?: ReadOptions): Promise<CiliumRecords<
   return readFound(await locate('metrics', options));
 }
 
-/** Both conntrack maps of a family (TCP, then everything else). */
-export async function readConntrack(options?: FamilyReadOptions): Promise<CiliumRecords<ConntrackRecord>> {
-  const { family = 4, bpffs, version } = readOptions<FamilyReadOptions>(options, ['family'], 'cilium.conntrack options');
-  const names = conntrackMapNames(checkFamily(family));
+/** Options of `cilium.conntrack()`. */
+export interface ConntrackReadOptions extends FamilyReadOptions {
+  /**
+   * A remote cluster's id (1..255): that cluster's maps of Cluster Mesh (`cilium_per_cluster_ct_tcp4_<id>`
+   * and `_any4_<id>`, or the IPv6 ones), as `cilium-dbg bpf ct list cluster <id>` reads them.
+   */
+  cluster?: number;
+}
+
+/**
+ * Both conntrack maps of a family (TCP, then everything else): the global ones, or with `cluster`
+ * that cluster's, which cilium-dbg opens by their pins (never through the outer maps), and which
+ * are found by pin only: the kernel cuts all their names to the same 15 characters.
+ */
+export async function readConntrack(options?: ConntrackReadOptions): Promise<CiliumRecords<ConntrackRecord>> {
+  const { family = 4, bpffs, version, cluster } = readOptions<ConntrackReadOptions>(options, ['family', 'cluster'], 'cilium.conntrack options');
+  const clusterId = cluster === undefined ? undefined : checkClusterId(cluster, 'cilium.conntrack options');
+  const names = conntrackMapNames(checkFamily(family), clusterId);
   const table = family === 4 ? CT4_LAYOUTS : CT6_LAYOUTS;
-  const tcp = await readFound({ found: await findMap([names.tcp], table, bpffs), decode: decodeConntrack, version });
-  const any = await readFound({ found: await findMap([names.any], table, bpffs), decode: decodeConntrack, version });
+  const byName = clusterId === undefined;
+  const tcp = await readFound({ found: await findMap([names.tcp], table, bpffs, byName), decode: decodeConntrack, version });
+  const any = await readFound({ found: await findMap([names.any], table, bpffs, byName), decode: decodeConntrack, version });
   return withLayout([...tcp, ...any], tcp.layout);
 }
 

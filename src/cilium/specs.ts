@@ -25,6 +25,7 @@ import { RUNTIME_CONFIG_ENTRIES, RUNTIME_CONFIG_LAYOUTS } from './config';
 import { TUNNEL_LAYOUTS } from './tunnel';
 import { RECORDER6_LAYOUTS, RECORDER_LAYOUTS } from './recorder';
 import { SOURCE_RANGE6_LAYOUTS, SOURCE_RANGE_LAYOUTS } from './sourcerange';
+import { PER_CLUSTER_OUTER_ENTRIES, perClusterCtMapNames, perClusterCtOuterNames } from './percluster';
 import type { Minor } from './version';
 
 export const DEFAULT_BPFFS = '/sys/fs/bpf';
@@ -185,4 +186,21 @@ export function recorderMapSpec(minor: Minor, family: IpFamily): CiliumMapSpec |
  */
 export function sourceRangeMapSpec(minor: Minor, family: IpFamily): CiliumMapSpec {
   return spec(rowFor(family === 6 ? SOURCE_RANGE6_LAYOUTS : SOURCE_RANGE_LAYOUTS, minor), 'lpm_trie', 65536, BPF_F_NO_PREALLOC | (minor >= 20 ? BPF_F_RDONLY_PROG : 0));
+}
+
+/**
+ * Cluster Mesh's per-cluster conntrack maps of a version, per family: the outer arrays of maps
+ * (`cilium_per_cluster_ct_tcp4`, …; a slot per cluster id) and one cluster's inner LRU hashes
+ * (`cilium_per_cluster_ct_tcp4_<id>`, …), of the global maps' layout and default sizes, flags 0 as
+ * the Go side creates them (src/cilium/percluster.ts says who has them).
+ */
+export function perClusterCtMapSpecs(minor: Minor, clusterId: number): Record<IpFamily, { outer: { tcp: CiliumMapSpec; any: CiliumMapSpec }; inner: { tcp: CiliumMapSpec; any: CiliumMapSpec } }> {
+  const global = globalMapSpecs(minor);
+  const family = (f: IpFamily, tcp: CiliumMapSpec, any: CiliumMapSpec) => {
+    const outer = perClusterCtOuterNames(f);
+    const inner = perClusterCtMapNames(f, clusterId);
+    const outerSpec = (name: string): CiliumMapSpec => ({ name, type: 'array_of_maps', keySize: 4, valueSize: 4, maxEntries: PER_CLUSTER_OUTER_ENTRIES, flags: 0 });
+    return { outer: { tcp: outerSpec(outer.tcp), any: outerSpec(outer.any) }, inner: { tcp: { ...tcp, name: inner.tcp }, any: { ...any, name: inner.any } } };
+  };
+  return { 4: family(4, global.ct4, global.ctAny4), 6: family(6, global.ct6, global.ctAny6) };
 }

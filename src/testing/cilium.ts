@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cilium } from '../cilium';
-import { frag6MapSpec, globalMapSpecs, natRetries4MapSpec, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, multicastMapSpecs, policyMapSpec, policyStatsMapSpec, tunnelMapSpec, recorderMapSpec, sourceRangeMapSpec, type CiliumMapSpec } from '../cilium/specs';
+import { frag6MapSpec, globalMapSpecs, natRetries4MapSpec, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, multicastMapSpecs, perClusterCtMapSpecs, policyMapSpec, policyStatsMapSpec, tunnelMapSpec, recorderMapSpec, sourceRangeMapSpec, type CiliumMapSpec } from '../cilium/specs';
 import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from '../cilium/version';
 import { listInterfaces } from '../interfaces';
 import { listNetns } from '../netns';
@@ -113,6 +113,8 @@ const REMOTE_POD_CIDR6 = 'fd00:10:4::';
 const MESH_CLUSTER_ID = 7;
 const MESH_POD_CIDR = '10.5.0.0';
 const MESH_NODE_IP = '192.0.2.21';
+/** A pod of cluster 7, which the first pod has connections to. */
+const MESH_POD_IP = '10.5.0.9';
 /** When the fake node's authentications expire: 2030-01-01 00:00:00.2 UTC, in Cilium's 512 ns units. */
 const AUTH_EXPIRATION = 1_893_456_000n * 1_953_125n + 390_625n;
 
@@ -282,16 +284,39 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
     await fill(await makeMap(specs.metrics), metrics, cpus * 16);
 
     // Conntrack: one TCP flow from each pod to the next; the other CT maps exist, empty.
+    const [first] = pods;
     const flows = cilium.encode.conntrack(pods.map((p, i) => ({
       daddr: pods[(i + 1) % pods.length].ip, saddr: p.ip, dport: 80, sport: 40000 + i, protocol: 6,
       lifetime: 21600, srcSecId: p.identity, packets: 10n, bytes: 1500n,
     })), { version, family: 4 });
     await fill(await makeMap(specs.ct4, FIXTURE_MAX_ENTRIES), flows, flows.valueSize);
     for (const kind of ['ctAny4', 'ct6', 'ctAny6'] as const) await makeMap(specs[kind], FIXTURE_MAX_ENTRIES);
+    // Cluster Mesh's per-cluster conntrack of cluster 7: the first pod's TCP flow and DNS query to
+    // a pod there (the tuple's addresses stored reversed, as the datapath stores them), in that
+    // cluster's inner maps, pinned as the agent pins them and put into the outer maps' slot 7 (each
+    // written with its fd); its IPv6 maps exist, empty.
+    const meshFlows = {
+      tcp: [{ daddr: first.ip, saddr: MESH_POD_IP, dport: 8080, sport: 42000, protocol: 6, lifetime: 21600, srcSecId: first.identity, packets: 4n, bytes: 296n }],
+      any: [{ daddr: first.ip, saddr: MESH_POD_IP, dport: 53, sport: 42001, protocol: 17, lifetime: 60, srcSecId: first.identity, packets: 1n, bytes: 74n }],
+    };
+    const perCluster = perClusterCtMapSpecs(minor, MESH_CLUSTER_ID);
+    const slot = Buffer.alloc(4);
+    slot.writeUInt32LE(MESH_CLUSTER_ID);
+    for (const family of [4, 6] as const) {
+      for (const kind of ['tcp', 'any'] as const) {
+        const inner = await makeMap(perCluster[family].inner[kind], FIXTURE_MAX_ENTRIES);
+        if (family === 4) {
+          const packed = cilium.encode.conntrack(meshFlows[kind], { version, family });
+          await fill(inner, packed, packed.valueSize);
+        }
+        const fd = Buffer.alloc(4);
+        fd.writeUInt32LE(inner.fd);
+        await updateElem(await makeMap(perCluster[family].outer[kind], undefined, inner), slot, fd);
+      }
+    }
 
     // Source NAT: the first pod's flow to an outside address, masqueraded to the node's address,
     // stored both ways as the datapath stores it (documentation addresses: nothing is sent).
-    const [first] = pods;
     const snat = cilium.encode.nat([
       { daddr: NAT_REMOTE_IP, saddr: first.ip, dport: 443, sport: 41000, protocol: 6, direction: 'out', toAddress: NODE_IP, toPort: 61000, created: 1000n, needsCt: true },
       { daddr: NODE_IP, saddr: NAT_REMOTE_IP, dport: 61000, sport: 443, protocol: 6, direction: 'in', toAddress: first.ip, toPort: 41000, created: 1000n },

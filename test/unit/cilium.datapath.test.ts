@@ -2,30 +2,14 @@
 // per version.
 import { describe, expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
+import { ctEntry } from '../helpers/conntrack';
 
 const v4 = (ip: string) => Buffer.from(ip.split('.').map(Number));
 
 describe('cilium conntrack', () => {
   /** struct ipv4_ct_tuple (14 B packed): daddr @0, saddr @4, dport be16 @8, sport be16 @10, nexthdr @12, flags @13. */
   const tuple = Buffer.concat([v4('10.0.1.15'), v4('10.0.2.7'), Buffer.from([0x00, 0x50, 0x9c, 0x40, 6, 1])]);
-  /** struct ct_entry (56 B). */
-  function entry(o: { q0?: bigint; q8?: bigint; q16?: bigint; q24?: bigint; at40?: number }): Buffer {
-    const b = Buffer.alloc(56);
-    b.writeBigUInt64LE(o.q0 ?? 0n, 0);
-    b.writeBigUInt64LE(o.q8 ?? 0n, 8);
-    b.writeBigUInt64LE(o.q16 ?? 0n, 16);
-    b.writeBigUInt64LE(o.q24 ?? 0n, 24);
-    b.writeUInt32LE(21600, 32); // lifetime
-    b.writeUInt16LE(0b100_0001_0000, 36); // seen_non_syn (bit4), from_tunnel (bit10)
-    b.writeUInt16BE(5, 38); // rev_nat_index, in network order as the LB maps keep it
-    b.writeUInt16LE(o.at40 ?? 0, 40);
-    b.writeUInt8(0x12, 42); // tx_flags_seen
-    b.writeUInt8(0x10, 43); // rx_flags_seen
-    b.writeUInt32LE(12345, 44); // src_sec_id
-    b.writeUInt32LE(100, 48);
-    b.writeUInt32LE(200, 52);
-    return b;
-  }
+  const entry = ctEntry;
 
   it('decodes the tuple and the 1.16 entry (backend_id, packets, bytes, ifindex)', () => {
     const records = cilium.decode.conntrack(tuple, entry({ q8: 9n, q16: 10n, q24: 1500n, at40: 12 }), 1, { version: '1.16' });
@@ -102,24 +86,7 @@ describe('cilium conntrack', () => {
 
 describe('cilium.format.conntrack: `cilium-dbg bpf ct list global` of each version', () => {
   const tuple = (flags: number, nexthdr = 6) => Buffer.concat([v4('10.0.1.15'), v4('10.0.2.7'), Buffer.from([0x00, 0x50, 0x9c, 0x40, nexthdr, flags])]);
-  /** lifetime 21600, flags seen_non_syn|from_tunnel, rev_nat_index 5 (network order), tx/rx seen 0x12/0x10, src_sec_id 12345, last reports 100/200. */
-  function entry(o: { q0?: bigint; q8?: bigint; q16?: bigint; q24?: bigint; flags?: number; at40?: number } = {}): Buffer {
-    const b = Buffer.alloc(56);
-    b.writeBigUInt64LE(o.q0 ?? 0n, 0);
-    b.writeBigUInt64LE(o.q8 ?? 0n, 8);
-    b.writeBigUInt64LE(o.q16 ?? 0n, 16);
-    b.writeBigUInt64LE(o.q24 ?? 0n, 24);
-    b.writeUInt32LE(21600, 32);
-    b.writeUInt16LE(o.flags ?? 0x410, 36);
-    b.writeUInt16BE(5, 38);
-    b.writeUInt16LE(o.at40 ?? 0, 40);
-    b.writeUInt8(0x12, 42);
-    b.writeUInt8(0x10, 43);
-    b.writeUInt32LE(12345, 44);
-    b.writeUInt32LE(100, 48);
-    b.writeUInt32LE(200, 52);
-    return b;
-  }
+  const entry = ctEntry;
   const decode = (k: Buffer, v: Buffer, version: string) => cilium.decode.conntrack(k, v, 1, { version });
   // The stored addresses are reversed (daddr holds the source): Dump swaps them back, not the ports.
   const inbound = 'TCP IN 10.0.1.15:40000 -> 10.0.2.7:80 ';

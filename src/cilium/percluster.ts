@@ -1,0 +1,95 @@
+// Cluster Mesh's per-cluster conntrack maps (`cilium-dbg bpf ct list cluster <id>`): for each remote
+// cluster, its own TCP and non-TCP maps of each family, so that a connection to a pod of another
+// cluster whose addresses overlap this one's is told apart by the cluster it came through.
+//
+// Cilium versions → maps, key/value layout (1.14–1.20-dev, the same maps in every version):
+//
+//   outer  cilium_per_cluster_ct_tcp4, _any4, _tcp6, _any6: BPF_MAP_TYPE_ARRAY_OF_MAPS indexed by
+//          cluster id, key u32, value u32 (the inner map's fd written, its id read), 256 entries
+//          (bpf/lib/conntrack_map.h: "Keep this sync with ClusterIDMax"; the Go side sizes it
+//          ClusterIDMax + 1, from 1.15 a variable: 512 with --max-connected-clusters=511)
+//   inner  <outer>_<cluster id> (cilium_per_cluster_ct_tcp4_7, …), pinned beside the outer map:
+//          BPF_MAP_TYPE_LRU_HASH of the global maps' layout (struct ipv{4,6}_ct_tuple → struct
+//          ct_entry, as src/cilium/conntrack.ts reads them per version) and sizes (CT_MAP_SIZE_TCP,
+//          CT_MAP_SIZE_ANY); created by the Go side with flags 0 (1.20-dev's C declares
+//          LRU_MEM_FLAVOR, which only its BPF tests' own maps take)
+// The kernel cuts every one of these names, and the per-cluster NAT maps' too, to 'cilium_per_clus',
+// so the maps are found by pin only.
+//
+// Who has them: the datapath declares them under ENABLE_CLUSTER_AWARE_ADDRESSING, which no agent's
+// header writer defines (only bpf/node_config.h for BPF tests), and no agent code creates them
+// (pkg/maps/ctmap/gc: "When we don't enable cluster-aware addressing, ctmap.PerClusterCTMaps is nil
+// (this is the default)"). A node has them when something else made them; the 1.14 cilium-dbg
+// itself creates the outer maps (InitPerClusterCTMaps' OpenOrCreate) when asked to list a cluster.
+//
+// cilium-dbg bpf ct list cluster <id> (cilium/cmd/bpf_ct_list.go in 1.14, cilium-dbg/cmd/ after)
+// opens the cluster's inner maps by their pins, never through the outer maps: tcp4, any4, then
+// tcp6 and any6 when IPv6 is on (1.18+: IPv4 only when it is on), and prints each as `ct list
+// global` prints a map (the same CtMap dump). Its argument errors go to stderr with exit 0, as
+// `Invalid argument: <error>` without a newline:
+//   1.14–1.20  no id (or more than one word after cluster): `missing clusterID`; an id that is no
+//              u32 in decimal: `invalid clusterID: strconv.ParseUint: parsing "x": invalid syntax`
+//              (`value out of range` past 4294967295)
+//   1.15–1.20  0: `invalid clusterID: ClusterID 0 is reserved`; past 255: `invalid clusterID:
+//              ClusterID > 255 is not supported` (cmtypes.ValidateClusterID; cilium-dbg never sets
+//              ClusterIDMax from --max-connected-clusters, so 255 in every version)
+//   1.14       0 and ids past 255 are taken, and print nothing (GetClusterCTMaps refuses them and
+//              returns no maps)
+// A missing inner map: 1.14 prints nothing at all when any of the cluster's maps will not open (no
+// map is returned); 1.15+ fails (`Error: Unable to open <path>: loading pinned map <path>: …`,
+// exit 1) at the first one, after printing the maps before it: its "Skipping." branch never runs,
+// as os.IsNotExist does not see through the wrapped error.
+// (Read from bpf/lib/conntrack_map.h, pkg/maps/ctmap/per_cluster_ctmap.go, pkg/clustermesh/types
+// and the ct list command of every version; not in cilium-maps.md.)
+import { describe } from '../validate';
+import type { IpFamily } from './codec';
+
+/** The highest cluster id cilium-dbg takes (cmtypes.ClusterIDMax as cilium-dbg leaves it). */
+export const CLUSTER_ID_MAX = 255;
+/** Slots of each outer map: one per cluster id, 0 (the local cluster) unused. */
+export const PER_CLUSTER_OUTER_ENTRIES = CLUSTER_ID_MAX + 1;
+
+/** The outer maps of one family: TCP and everything else. */
+export function perClusterCtOuterNames(family: IpFamily): { tcp: string; any: string } {
+  return { tcp: `cilium_per_cluster_ct_tcp${family}`, any: `cilium_per_cluster_ct_any${family}` };
+}
+
+/** A cluster's inner maps of one family, as the agent pins them: the outer map's name and the cluster id. */
+export function perClusterCtMapNames(family: IpFamily, clusterId: number): { tcp: string; any: string } {
+  const outer = perClusterCtOuterNames(family);
+  return { tcp: `${outer.tcp}_${clusterId}`, any: `${outer.any}_${clusterId}` };
+}
+
+/** cmtypes.ValidateClusterID's words for an id out of range, or undefined for 1..255. */
+function rangeError(id: number): string | undefined {
+  if (id === 0) return 'invalid clusterID: ClusterID 0 is reserved';
+  if (id > CLUSTER_ID_MAX) return `invalid clusterID: ClusterID > ${CLUSTER_ID_MAX} is not supported`;
+  return undefined;
+}
+
+/** A cluster id given to the API: an integer in 1..255 (TypeError for a non-number, RangeError in cilium-dbg's words else). */
+export function checkClusterId(id: unknown, what: string): number {
+  if (typeof id !== 'number') throw new TypeError(`${what}: cluster must be a number, got ${describe(id)}`);
+  if (!Number.isInteger(id) || id < 0) throw new RangeError(`${what}: cluster must be an integer in 1..${CLUSTER_ID_MAX}, got ${id}`);
+  const error = rangeError(id);
+  if (error !== undefined) throw new RangeError(`${what}: ${error}`);
+  return id;
+}
+
+const U32_MAX = 0xffffffff;
+
+/**
+ * The words after `cilium-dbg bpf ct list cluster` as parseArgs of 1.15+ reads them: the cluster id,
+ * or the error it prints after `Invalid argument: `. (1.14 takes 0 and ids past 255 and prints
+ * nothing for them; bpfscope refuses them in every version, as no map of theirs can be read.)
+ */
+export function parseClusterArgs(words: readonly string[]): { id: number } | { error: string } {
+  if (words.length !== 1) return { error: 'missing clusterID' };
+  const [word] = words;
+  // strconv.ParseUint(word, 10, 32): decimal digits only, no sign, no underscores.
+  if (!/^\d+$/.test(word)) return { error: `invalid clusterID: strconv.ParseUint: parsing ${JSON.stringify(word)}: invalid syntax` };
+  const id = Number(word);
+  if (id > U32_MAX) return { error: `invalid clusterID: strconv.ParseUint: parsing ${JSON.stringify(word)}: value out of range` };
+  const error = rangeError(id);
+  return error === undefined ? { id } : { error };
+}

@@ -1,0 +1,60 @@
+// Cluster Mesh's per-cluster conntrack maps on a fake Cilium node: cilium.conntrack({ cluster })
+// against `bpftool -j map dump` of the cluster's pinned inner maps, the outer arrays of maps naming
+// them in the cluster's slot.
+import { expect, it } from 'vitest';
+import { cilium } from 'bpfscope';
+import { createFakeCiliumNode, type FakeCiliumNode } from 'bpfscope/testing';
+import { bpftool, cleanup, describeKernel } from '../helpers/kernel';
+
+interface DumpEntry { key: string[]; value: string[] }
+interface BpftoolMap { id: number; type: string; name: string; bytes_key: number; bytes_value: number; max_entries: number }
+const bytes = (hex: string[]) => Buffer.from(hex.map((h) => parseInt(h, 16)));
+/** The fake node's mesh cluster, whose maps hold the first pod's flows to a pod there. */
+const CLUSTER = 7;
+
+async function node(version: string): Promise<FakeCiliumNode> {
+  const n = await createFakeCiliumNode({ version, pods: [{ ip: '10.3.0.115' }, { ip: '10.3.0.158' }] });
+  cleanup(() => n.destroy());
+  return n;
+}
+
+/** A pinned map's entries as bpftool dumps them, packed back into key and value buffers. */
+function dumpPacked(path: string): { keys: Buffer; values: Buffer; count: number } {
+  const entries = bpftool<DumpEntry[]>('map', 'dump', 'pinned', path);
+  return { keys: Buffer.concat(entries.map((e) => bytes(e.key))), values: Buffer.concat(entries.map((e) => bytes(e.value))), count: entries.length };
+}
+
+describeKernel('cilium per-cluster conntrack', () => {
+  for (const version of ['1.14', '1.18', '1.20']) {
+    it(`reads cluster 7's inner maps of a ${version} node by pin, as bpftool dumps them, and the outer maps name them`, async () => {
+      const n = await node(version);
+      const globals = `${n.bpffs}/tc/globals`;
+      const records = await cilium.conntrack({ bpffs: n.bpffs, version, cluster: CLUSTER });
+      for (const kind of ['tcp4', 'any4'] as const) {
+        const name = `cilium_per_cluster_ct_${kind}_${CLUSTER}`;
+        const packed = dumpPacked(`${globals}/${name}`);
+        expect(packed.count).toBe(1);
+        const fromTool = cilium.decode.conntrack(packed.keys, packed.values, packed.count, { version, map: name });
+        expect(records.filter((r) => r.map === name)).toEqual([...fromTool]);
+        // The outer map's slot 7 holds that very map (bpftool shows the inner map's id).
+        const inner = bpftool<BpftoolMap>('map', 'show', 'pinned', `${globals}/${name}`);
+        const outer = bpftool<BpftoolMap>('map', 'show', 'pinned', `${globals}/cilium_per_cluster_ct_${kind}`);
+        expect(outer).toMatchObject({ type: 'array_of_maps', name: 'cilium_per_clus', bytes_key: 4, bytes_value: 4, max_entries: 256 });
+        expect(inner).toMatchObject({ type: 'lru_hash', name: 'cilium_per_clus', bytes_key: 14, bytes_value: 56 });
+        const slot = bpftool<{ value: number | string[] }>('map', 'lookup', 'pinned', `${globals}/cilium_per_cluster_ct_${kind}`, 'key', '7', '0', '0', '0');
+        expect(Array.isArray(slot.value) ? bytes(slot.value).readUInt32LE() : slot.value).toBe(inner.id);
+      }
+      expect(records.layout).toMatchObject({ map: `cilium_per_cluster_ct_tcp4_${CLUSTER}`, version, pinned: `${globals}/cilium_per_cluster_ct_tcp4_${CLUSTER}` });
+      expect(records.map((r) => [r.map, r.protocol, r.saddr, r.daddr, r.sport, r.dport, r.srcSecId])).toEqual([
+        ['cilium_per_cluster_ct_tcp4_7', 6, '10.5.0.9', '10.3.0.115', 42000, 8080, n.pods[0].identity],
+        ['cilium_per_cluster_ct_any4_7', 17, '10.5.0.9', '10.3.0.115', 42001, 53, n.pods[0].identity],
+      ]);
+      // 1.14 keeps rx/tx counters, the fake node's flows none: packets are 1.16+'s.
+      expect(records[0].packets).toBe(version === '1.14' ? undefined : 4n);
+      expect(await cilium.conntrack({ bpffs: n.bpffs, version, cluster: CLUSTER, family: 6 })).toEqual([]);
+      await expect(cilium.conntrack({ bpffs: n.bpffs, version, cluster: 8 })).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining(`cilium_per_cluster_ct_tcp4_8: not pinned under ${globals}`) });
+      // The global maps are not the cluster's.
+      expect((await cilium.conntrack({ bpffs: n.bpffs, version })).every((r) => r.map.endsWith('_global'))).toBe(true);
+    });
+  }
+});
