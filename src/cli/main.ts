@@ -21,6 +21,7 @@ import { probeFeatures, versions } from '../features';
 import { protocolName as ciliumProtocolName } from '../cilium/tables';
 import { NEWEST_VERSION } from '../cilium/version';
 import { multicastGroup } from '../cilium/multicast';
+import { parseClusterArgs } from '../cilium/percluster';
 import { ipcacheMatchKey, ipcacheMatchMissing, isIpcacheGetAddress } from '../cilium/ipcache';
 import { maglevGetMissing } from '../cilium/maglev';
 import { cilium, type CiliumRecords, type CiliumVersion, type MetricsRecord, type PodTarget } from '../cilium';
@@ -117,6 +118,10 @@ const USAGE = `usage: bpfscope [command] [--json]
                           cilium-dbg bpf ipcache get (the longest prefix covering the address),
                           ipcache match (1.18+: the entry of exactly that prefix), bpf lb maglev get
                           (1.14-1.17: a service's tables); exit 4 when nothing matches
+  cilium ct [global] | cilium ct cluster <id> [--time-diff] [--version V] [--bpffs DIR]
+                          cilium-dbg bpf ct list global | cluster <id>: the global conntrack maps,
+                          or a remote cluster's (Cluster Mesh's per-cluster maps, by their pins;
+                          an id outside 1..255 is bad usage)
 
 REF is a pid, a netns name (/var/run/netns/NAME) or a path (/proc/PID/ns/net). A map is an id, a
 name, or the path of its pin (any word with a /, ./NAME in bpffs too).
@@ -131,7 +136,7 @@ const LB_LISTINGS = ['frontends', 'backends', 'source-ranges'] as const;
 const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 
 /** What `bpfscope cilium` takes. */
-const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct|nat [retries]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|ipcache get <ip>|ipcache match <prefix>|maglev get <id>|tunnel|recorder|multicast group|multicast subscriber [group|all]|policy --all|policy list';
+const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct [global|cluster <id>]|nat [retries]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|ipcache get <ip>|ipcache match <prefix>|maglev get <id>|tunnel|recorder|multicast group|multicast subscriber [group|all]|policy --all|policy list';
 
 /**
  * What each command takes besides --json and --help: its usage line, its options, and at most how
@@ -464,6 +469,25 @@ const commands: Record<string, Command> = {
     const lookup = `${what} ${target}`;
     if (Object.hasOwn(CILIUM_LOOKUPS, lookup)) return ciliumLookup(lookup as keyof typeof CILIUM_LOOKUPS, rest, read, ctx);
     if (what === 'multicast') return ciliumMulticast(read, target, rest, ctx);
+    if (what === 'ct') {
+      // ct [global] | ct cluster <id>: a bad id is bad usage, in cilium-dbg's words.
+      let cluster: number | undefined;
+      if (target === 'cluster') {
+        const parsed = parseClusterArgs(rest);
+        if ('error' in parsed) throw new UsageError(`Invalid argument: ${parsed.error}; usage: bpfscope cilium ct [global] | cilium ct cluster <id>`);
+        cluster = parsed.id;
+      } else if ((target !== undefined && target !== 'global') || rest.length > 0) {
+        throw new UsageError('usage: bpfscope cilium ct [global] | cilium ct cluster <id>');
+      }
+      const { records, version, families } = await bothFamilies(read, (o) => cilium.conntrack({ ...o, cluster }));
+      // --time-diff without a clock source fails, as cilium-dbg's does: the times were asked for.
+      const clock = options['time-diff'] && !ctx.json
+        ? await cilium.clock(clockOptions).catch((err: Error) => Promise.reject(new Error(`--time-diff needs Cilium's clock source: ${err.message}`)))
+        : undefined;
+      // Each map read prints its block, an empty one too, as cilium-dbg prints each map it opens.
+      printCiliumDbg(ctx, records, (r) => cilium.format.conntrack(r, { version, families, clock, cluster }));
+      return;
+    }
     if (rest.length > 0) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
     if (what === 'policy' && (target === 'list' || options.all)) return ciliumPolicies(read, target, options.all === true, ctx);
     if (what === 'policy') {
@@ -501,16 +525,6 @@ const commands: Record<string, Command> = {
     if (what === 'nat' && target === 'retries') return bothListed(cilium.natRetries, cilium.format.natRetries, true);
     if (target !== undefined || rest.length > 0) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
     if (what === 'drops') return ciliumDrops(read, options, ctx);
-    if (what === 'ct') {
-      const { records, version, families } = await bothFamilies(read, cilium.conntrack);
-      // --time-diff without a clock source fails, as cilium-dbg's does: the times were asked for.
-      const clock = options['time-diff'] && !ctx.json
-        ? await cilium.clock(clockOptions).catch((err: Error) => Promise.reject(new Error(`--time-diff needs Cilium's clock source: ${err.message}`)))
-        : undefined;
-      // Each map read prints its block, an empty one too, as cilium-dbg prints each map it opens.
-      printCiliumDbg(ctx, records, (r) => cilium.format.conntrack(r, { version, families, clock }));
-      return;
-    }
     if (what === 'nat') {
       const { records, version, families } = await bothFamilies(read, cilium.nat);
       if (ctx.json) return ctx.out(toJson(records));

@@ -1,10 +1,10 @@
 // Cluster Mesh's per-cluster conntrack maps on a fake Cilium node: cilium.conntrack({ cluster })
 // against `bpftool -j map dump` of the cluster's pinned inner maps, the outer arrays of maps naming
-// them in the cluster's slot.
+// them in the cluster's slot, and `bpfscope cilium ct cluster <id>` with good and bad ids.
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
 import { createFakeCiliumNode, type FakeCiliumNode } from 'bpfscope/testing';
-import { bpftool, cleanup, describeKernel } from '../helpers/kernel';
+import { bpftool, cleanup, cli, describeKernel } from '../helpers/kernel';
 
 interface DumpEntry { key: string[]; value: string[] }
 interface BpftoolMap { id: number; type: string; name: string; bytes_key: number; bytes_value: number; max_entries: number }
@@ -57,4 +57,39 @@ describeKernel('cilium per-cluster conntrack', () => {
       expect((await cilium.conntrack({ bpffs: n.bpffs, version })).every((r) => r.map.endsWith('_global'))).toBe(true);
     });
   }
+
+  it('bpfscope cilium ct cluster <id> prints the cluster\'s maps, ct global the global ones, and refuses bad ids', async () => {
+    const n = await node('1.19');
+    const read = { bpffs: n.bpffs, version: '1.19' };
+    const four = await cilium.conntrack({ ...read, cluster: CLUSTER });
+    const six = await cilium.conntrack({ ...read, cluster: CLUSTER, family: 6 });
+    const ct = cli('cilium', 'ct', 'cluster', '7', '--bpffs', n.bpffs, '--version', '1.19');
+    expect(ct).toMatchObject({ code: 0, stderr: '' });
+    expect(ct.stdout).toBe(cilium.format.conntrack([...four, ...six], { cluster: CLUSTER, families: [4, 6] }));
+    expect(ct.stdout).toMatch(/^TCP OUT 10\.3\.0\.115:42000 -> 10\.5\.0\.9:8080 expires=21600 Packets=4 Bytes=296 .* NatPort=0 \n\nUDP OUT 10\.3\.0\.115:42001 -> 10\.5\.0\.9:53 /);
+    expect(cli('cilium', 'ct', 'cluster', '007', '--bpffs', n.bpffs, '--version', '1.19').stdout).toBe(ct.stdout);
+    expect(JSON.parse(cli('cilium', 'ct', 'cluster', '7', '--bpffs', n.bpffs, '--json').stdout)).toHaveLength(2);
+    const global = cli('cilium', 'ct', 'global', '--bpffs', n.bpffs);
+    expect(global.code).toBe(0);
+    expect(global.stdout).toBe(cli('cilium', 'ct', '--bpffs', n.bpffs).stdout);
+    expect(global.stdout).not.toContain('10.5.0.9');
+    const missing = cli('cilium', 'ct', 'cluster', '8', '--bpffs', n.bpffs);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain('cilium_per_cluster_ct_tcp4_8');
+    for (const [word, error] of [
+      ['abc', 'invalid clusterID: strconv.ParseUint: parsing "abc": invalid syntax'],
+      ['-1', 'invalid clusterID: strconv.ParseUint: parsing "-1": invalid syntax'],
+      ['4294967296', 'invalid clusterID: strconv.ParseUint: parsing "4294967296": value out of range'],
+      ['0', 'invalid clusterID: ClusterID 0 is reserved'],
+      ['256', 'invalid clusterID: ClusterID > 255 is not supported'],
+    ]) {
+      const bad = cli('cilium', 'ct', 'cluster', word, '--bpffs', n.bpffs);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(`Invalid argument: ${error}`);
+    }
+    expect(cli('cilium', 'ct', 'cluster', '--bpffs', n.bpffs)).toMatchObject({ code: 2, stderr: expect.stringContaining('Invalid argument: missing clusterID') });
+    expect(cli('cilium', 'ct', 'cluster', '7', '8', '--bpffs', n.bpffs).code).toBe(2);
+    expect(cli('cilium', 'ct', 'nope', '--bpffs', n.bpffs).code).toBe(2);
+    expect(cli('cilium', 'ct', 'global', '7', '--bpffs', n.bpffs).code).toBe(2);
+  });
 });
