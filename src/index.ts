@@ -143,7 +143,7 @@ export {
   type SourceRangeRecord,
   type EndpointPolicyMap,
   type PoliciesFormatOptions as CiliumPoliciesFormatOptions,
-  type ConntrackReadOptions as CiliumConntrackReadOptions,
+  type ClusterReadOptions as CiliumClusterReadOptions,
 } from './cilium';
 export { listNetns, netnsPath, NETNS_DIR, type ListNetnsOptions, type NetnsFd, type NetnsForeignMount, type NetnsInfo, type NetnsRef, type NetnsSocket, type NetnsThread } from './netns';
 export {

@@ -321,4 +321,4 @@ export type { MulticastGroupRecord, MulticastSubscriberRecord } from './multicas
 export type { MulticastReadOptions } from './read';
 export type { SourceRangeRecord } from './sourcerange';
 export type { EndpointPolicyMap, PoliciesFormatOptions } from './policies';
-export type { ConntrackReadOptions } from './read';
+export type { ClusterReadOptions } from './read';

@@ -27,6 +27,7 @@ import { checkClock, secondsBetween, type CiliumClock } from './clock';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { flowTupleOf, tupleKey, TUPLE4, TUPLE6, type FlowTuple } from './conntrack';
 import { protocolName } from './tables';
+import { checkClusterId, perClusterNatMapNames } from './percluster';
 import { goIpText, mapByMap } from './text';
 import { formatVersion, recordPrototype, withLayout, type CiliumRecords, type Minor, type WithPrototype } from './version';
 
@@ -88,10 +89,10 @@ export function encodeNat(entries: readonly NatEntry[], options: { version?: str
   }));
 }
 
-const NAT_MAPS = [NAT4_LAYOUTS[0].map, NAT6_LAYOUTS[0].map];
-
-function natMapOf(r: NatRecord): string {
-  return r.family === 'ipv6' ? NAT_MAPS[1] : NAT_MAPS[0];
+/** The maps `cilium-dbg bpf nat list` reads, IPv4 then IPv6; with a cluster id, `list cluster <id>`'s. */
+function natMaps(clusterId?: number): [string, string] {
+  if (clusterId === undefined) return [NAT4_LAYOUTS[0].map, NAT6_LAYOUTS[0].map];
+  return [perClusterNatMapNames(4, clusterId).inner, perClusterNatMapNames(6, clusterId).inner];
 }
 
 /** An address and port as the key's and the entry's Dump print them: IPv6 in brackets. */
@@ -116,11 +117,14 @@ function natLine(r: NatRecord, minor: Minor, clock: CiliumClock | undefined): st
  * as it leaves them out. A map with no records prints its empty line only when its family is in
  * `families` (those whose maps were read). `Created=` is `Nsec ago` against `clock`
  * (`cilium.clock()`, or one made by hand), and `? (raw N)` without one, as Cilium's DumpEntries prints
- * it (cilium-dbg itself exits when it finds no clock source). The version as formatVersion picks it.
+ * it (cilium-dbg itself exits when it finds no clock source). With `cluster`, `list cluster <id>` of
+ * the records `cilium.nat({ cluster })` reads: the same text (the records do not say their map, so
+ * the cluster names the maps). The version as formatVersion picks it.
  */
-export function formatNat(records: readonly NatRecord[], options?: { version?: string; families?: readonly IpFamily[]; clock?: CiliumClock }): string {
-  const { families = [], clock: givenClock, ...versionOption } = options ?? {};
+export function formatNat(records: readonly NatRecord[], options?: { version?: string; families?: readonly IpFamily[]; clock?: CiliumClock; cluster?: number }): string {
+  const { families = [], clock: givenClock, cluster, ...versionOption } = options ?? {};
   const minor = formatVersion(records, versionOption, 'cilium.format.nat');
   const clock = checkClock(givenClock, 'cilium.format.nat');
-  return mapByMap('nat', NAT_MAPS, (f) => [NAT_MAPS[f === 6 ? 1 : 0]], families, records, natMapOf, (r) => natLine(r, minor, clock));
+  const maps = natMaps(cluster === undefined ? undefined : checkClusterId(cluster, 'cilium.format.nat'));
+  return mapByMap('nat', maps, (f) => [maps[f === 6 ? 1 : 0]], families, records, (r) => maps[r.family === 'ipv6' ? 1 : 0], (r) => natLine(r, minor, clock));
 }

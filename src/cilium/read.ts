@@ -30,7 +30,7 @@ import { decodeMaglev, MAGLEV6_LAYOUTS, MAGLEV_LAYOUTS, type MaglevRecord } from
 import { decodeMulticastGroups, decodeMulticastSubscribers, multicastGroup, MULTICAST_GROUP_LAYOUTS, type MulticastGroupRecord } from './multicast';
 import { decodeSockRevNat, SOCK_REV_NAT6_LAYOUTS, SOCK_REV_NAT_LAYOUTS, type SockRevNatRecord } from './socknat';
 import { DEFAULT_BPFFS, globalsDir, isKernelName } from './specs';
-import { checkClusterId } from './percluster';
+import { checkClusterId, perClusterNatMapNames } from './percluster';
 import { decodeTunnel, TUNNEL_LAYOUTS, type TunnelRecord } from './tunnel';
 import { decodeRecorder, RECORDER6_LAYOUTS, RECORDER_LAYOUTS, type RecorderRecord } from './recorder';
 import { decodeSourceRanges, SOURCE_RANGE6_LAYOUTS, SOURCE_RANGE_LAYOUTS, type SourceRangeRecord } from './sourcerange';
@@ -286,11 +286,12 @@ export async function readMetrics(options?: ReadOptions): Promise<CiliumRecords<
   return readFound(await locate('metrics', options));
 }
 
-/** Options of `cilium.conntrack()`. */
-export interface ConntrackReadOptions extends FamilyReadOptions {
+/** Options of `cilium.conntrack()` and `cilium.nat()`. */
+export interface ClusterReadOptions extends FamilyReadOptions {
   /**
    * A remote cluster's id (1..255): that cluster's maps of Cluster Mesh (`cilium_per_cluster_ct_tcp4_<id>`
-   * and `_any4_<id>`, or the IPv6 ones), as `cilium-dbg bpf ct list cluster <id>` reads them.
+   * and `_any4_<id>`, `cilium_per_cluster_snat_v4_external_<id>`, or the IPv6 ones), as `cilium-dbg
+   * bpf ct list cluster <id>` and `bpf nat list cluster <id>` read them.
    */
   cluster?: number;
 }
@@ -300,8 +301,8 @@ export interface ConntrackReadOptions extends FamilyReadOptions {
  * that cluster's, which cilium-dbg opens by their pins (never through the outer maps), and which
  * are found by pin only: the kernel cuts all their names to the same 15 characters.
  */
-export async function readConntrack(options?: ConntrackReadOptions): Promise<CiliumRecords<ConntrackRecord>> {
-  const { family = 4, bpffs, version, cluster } = readOptions<ConntrackReadOptions>(options, ['family', 'cluster'], 'cilium.conntrack options');
+export async function readConntrack(options?: ClusterReadOptions): Promise<CiliumRecords<ConntrackRecord>> {
+  const { family = 4, bpffs, version, cluster } = readOptions<ClusterReadOptions>(options, ['family', 'cluster'], 'cilium.conntrack options');
   const clusterId = cluster === undefined ? undefined : checkClusterId(cluster, 'cilium.conntrack options');
   const names = conntrackMapNames(checkFamily(family), clusterId);
   const table = family === 4 ? CT4_LAYOUTS : CT6_LAYOUTS;
@@ -319,9 +320,16 @@ export async function readEgress(options?: FamilyReadOptions): Promise<CiliumRec
   return readFound(await locate('egress', options));
 }
 
-/** `cilium-dbg bpf nat list`: `cilium_snat_v4_external`, or `cilium_snat_v6_external` with `{ family: 6 }`. */
-export async function readNat(options?: FamilyReadOptions): Promise<CiliumRecords<NatRecord>> {
-  return readFound(await locate('nat', options));
+/**
+ * `cilium-dbg bpf nat list`: `cilium_snat_v4_external`, or `cilium_snat_v6_external` with `{ family: 6 }`;
+ * with `cluster`, `list cluster <id>`: that cluster's `cilium_per_cluster_snat_v{4,6}_external_<id>`,
+ * by pin only, as for conntrack.
+ */
+export async function readNat(options?: ClusterReadOptions): Promise<CiliumRecords<NatRecord>> {
+  const { family = 4, bpffs, version, cluster } = readOptions<ClusterReadOptions>(options, ['family', 'cluster'], 'cilium.nat options');
+  if (cluster === undefined) return readFound(await locate('nat', { family, bpffs, version }));
+  const { inner } = perClusterNatMapNames(checkFamily(family), checkClusterId(cluster, 'cilium.nat options'));
+  return readFound({ found: await findMap([inner], family === 4 ? NAT4_LAYOUTS : NAT6_LAYOUTS, bpffs, false), decode: decodeNat, version });
 }
 
 /**

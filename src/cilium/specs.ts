@@ -9,7 +9,7 @@ import { BACKEND_LAYOUTS, REV_NAT_LAYOUTS, SERVICE_LAYOUTS } from './lb';
 import { MAGLEV_LAYOUTS } from './maglev';
 import { MULTICAST_GROUP_LAYOUTS, MULTICAST_SUBSCRIBER_LAYOUTS } from './multicast';
 import { SOCK_REV_NAT_LAYOUTS } from './socknat';
-import { NAT4_LAYOUTS } from './nat';
+import { NAT4_LAYOUTS, NAT6_LAYOUTS } from './nat';
 import { NAT_RETRIES_LAYOUTS, SNAT_COLLISION_RETRIES } from './natretries';
 import { EGRESS_LAYOUTS } from './egress';
 import { AUTH_LAYOUTS } from './auth';
@@ -25,7 +25,7 @@ import { RUNTIME_CONFIG_ENTRIES, RUNTIME_CONFIG_LAYOUTS } from './config';
 import { TUNNEL_LAYOUTS } from './tunnel';
 import { RECORDER6_LAYOUTS, RECORDER_LAYOUTS } from './recorder';
 import { SOURCE_RANGE6_LAYOUTS, SOURCE_RANGE_LAYOUTS } from './sourcerange';
-import { PER_CLUSTER_OUTER_ENTRIES, perClusterCtMapNames, perClusterCtOuterNames } from './percluster';
+import { PER_CLUSTER_OUTER_ENTRIES, perClusterCtMapNames, perClusterCtOuterNames, perClusterNatMapNames } from './percluster';
 import type { Minor } from './version';
 
 export const DEFAULT_BPFFS = '/sys/fs/bpf';
@@ -180,6 +180,11 @@ export function recorderMapSpec(minor: Minor, family: IpFamily): CiliumMapSpec |
   return minor > table[0].until ? undefined : spec(rowFor(table, minor), 'hash', 16384, BPF_F_NO_PREALLOC);
 }
 
+/** An outer array of maps of Cluster Mesh: a slot per cluster id, the inner map's fd written, its id read. */
+function perClusterOuterSpec(name: string): CiliumMapSpec {
+  return { name, type: 'array_of_maps', keySize: 4, valueSize: 4, maxEntries: PER_CLUSTER_OUTER_ENTRIES, flags: 0 };
+}
+
 /**
  * `cilium_lb4_source_range` / `cilium_lb6_source_range`: LPM tries of the LB maps' size, 65536
  * (--bpf-lb-source-range-map-max); BPF_F_NO_PREALLOC as every LPM trie, from 1.20 BPF_F_RDONLY_PROG too.
@@ -199,8 +204,20 @@ export function perClusterCtMapSpecs(minor: Minor, clusterId: number): Record<Ip
   const family = (f: IpFamily, tcp: CiliumMapSpec, any: CiliumMapSpec) => {
     const outer = perClusterCtOuterNames(f);
     const inner = perClusterCtMapNames(f, clusterId);
-    const outerSpec = (name: string): CiliumMapSpec => ({ name, type: 'array_of_maps', keySize: 4, valueSize: 4, maxEntries: PER_CLUSTER_OUTER_ENTRIES, flags: 0 });
-    return { outer: { tcp: outerSpec(outer.tcp), any: outerSpec(outer.any) }, inner: { tcp: { ...tcp, name: inner.tcp }, any: { ...any, name: inner.any } } };
+    return { outer: { tcp: perClusterOuterSpec(outer.tcp), any: perClusterOuterSpec(outer.any) }, inner: { tcp: { ...tcp, name: inner.tcp }, any: { ...any, name: inner.any } } };
   };
   return { 4: family(4, global.ct4, global.ctAny4), 6: family(6, global.ct6, global.ctAny6) };
+}
+
+/**
+ * Cluster Mesh's per-cluster SNAT maps of a version, per family: the outer array of maps
+ * (`cilium_per_cluster_snat_v4_external`) and one cluster's inner LRU hash (`…_external_<id>`), of
+ * the global SNAT map's layout and default size (--bpf-nat-global-max), flags 0 from the Go side.
+ */
+export function perClusterNatMapSpecs(minor: Minor, clusterId: number): Record<IpFamily, { outer: CiliumMapSpec; inner: CiliumMapSpec }> {
+  const family = (f: IpFamily) => {
+    const { outer, inner } = perClusterNatMapNames(f, clusterId);
+    return { outer: perClusterOuterSpec(outer), inner: spec(rowFor(f === 4 ? NAT4_LAYOUTS : NAT6_LAYOUTS, minor), 'lru_hash', 524288, 0, inner) };
+  };
+  return { 4: family(4), 6: family(6) };
 }

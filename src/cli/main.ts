@@ -119,9 +119,10 @@ const USAGE = `usage: bpfscope [command] [--json]
                           ipcache match (1.18+: the entry of exactly that prefix), bpf lb maglev get
                           (1.14-1.17: a service's tables); exit 4 when nothing matches
   cilium ct [global] | cilium ct cluster <id> [--time-diff] [--version V] [--bpffs DIR]
-                          cilium-dbg bpf ct list global | cluster <id>: the global conntrack maps,
-                          or a remote cluster's (Cluster Mesh's per-cluster maps, by their pins;
-                          an id outside 1..255 is bad usage)
+  cilium nat cluster <id> [--version V] [--bpffs DIR]
+                          cilium-dbg bpf ct list global | cluster <id>, bpf nat list cluster <id>:
+                          a remote cluster's conntrack and SNAT maps (Cluster Mesh's per-cluster
+                          maps, by their pins; an id outside 1..255 is bad usage)
 
 REF is a pid, a netns name (/var/run/netns/NAME) or a path (/proc/PID/ns/net). A map is an id, a
 name, or the path of its pin (any word with a /, ./NAME in bpffs too).
@@ -136,7 +137,7 @@ const LB_LISTINGS = ['frontends', 'backends', 'source-ranges'] as const;
 const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 
 /** What `bpfscope cilium` takes. */
-const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct [global|cluster <id>]|nat [retries]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|ipcache get <ip>|ipcache match <prefix>|maglev get <id>|tunnel|recorder|multicast group|multicast subscriber [group|all]|policy --all|policy list';
+const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct [global|cluster <id>]|nat [retries|cluster <id>]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|ipcache get <ip>|ipcache match <prefix>|maglev get <id>|tunnel|recorder|multicast group|multicast subscriber [group|all]|policy --all|policy list';
 
 /**
  * What each command takes besides --json and --help: its usage line, its options, and at most how
@@ -470,15 +471,7 @@ const commands: Record<string, Command> = {
     if (Object.hasOwn(CILIUM_LOOKUPS, lookup)) return ciliumLookup(lookup as keyof typeof CILIUM_LOOKUPS, rest, read, ctx);
     if (what === 'multicast') return ciliumMulticast(read, target, rest, ctx);
     if (what === 'ct') {
-      // ct [global] | ct cluster <id>: a bad id is bad usage, in cilium-dbg's words.
-      let cluster: number | undefined;
-      if (target === 'cluster') {
-        const parsed = parseClusterArgs(rest);
-        if ('error' in parsed) throw new UsageError(`Invalid argument: ${parsed.error}; usage: bpfscope cilium ct [global] | cilium ct cluster <id>`);
-        cluster = parsed.id;
-      } else if ((target !== undefined && target !== 'global') || rest.length > 0) {
-        throw new UsageError('usage: bpfscope cilium ct [global] | cilium ct cluster <id>');
-      }
+      const cluster = clusterOf('ct', target, rest);
       const { records, version, families } = await bothFamilies(read, (o) => cilium.conntrack({ ...o, cluster }));
       // --time-diff without a clock source fails, as cilium-dbg's does: the times were asked for.
       const clock = options['time-diff'] && !ctx.json
@@ -486,6 +479,18 @@ const commands: Record<string, Command> = {
         : undefined;
       // Each map read prints its block, an empty one too, as cilium-dbg prints each map it opens.
       printCiliumDbg(ctx, records, (r) => cilium.format.conntrack(r, { version, families, clock, cluster }));
+      return;
+    }
+    if (what === 'nat' && target !== 'retries') {
+      const cluster = clusterOf('nat', target, rest);
+      const { records, version, families } = await bothFamilies(read, (o) => cilium.nat({ ...o, cluster }));
+      if (ctx.json) return ctx.out(toJson(records));
+      // cilium-dbg exits without a clock source; the entries are worth printing with their raw stamps.
+      const clock = await cilium.clock(clockOptions).catch((err: Error) => {
+        process.stderr.write(`bpfscope: Created= is printed raw: no clock source (${err.message})\n`);
+        return undefined;
+      });
+      printCiliumDbg(ctx, records, (r) => cilium.format.nat(r, { version, families, clock, cluster }));
       return;
     }
     if (rest.length > 0) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
@@ -525,17 +530,6 @@ const commands: Record<string, Command> = {
     if (what === 'nat' && target === 'retries') return bothListed(cilium.natRetries, cilium.format.natRetries, true);
     if (target !== undefined || rest.length > 0) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
     if (what === 'drops') return ciliumDrops(read, options, ctx);
-    if (what === 'nat') {
-      const { records, version, families } = await bothFamilies(read, cilium.nat);
-      if (ctx.json) return ctx.out(toJson(records));
-      // cilium-dbg exits without a clock source; the entries are worth printing with their raw stamps.
-      const clock = await cilium.clock(clockOptions).catch((err: Error) => {
-        process.stderr.write(`bpfscope: Created= is printed raw: no clock source (${err.message})\n`);
-        return undefined;
-      });
-      printCiliumDbg(ctx, records, (r) => cilium.format.nat(r, { version, families, clock }));
-      return;
-    }
     if (what === 'egress') {
       const { records } = await bothFamilies(read, cilium.egress);
       printCiliumDbg(ctx, records, cilium.format.egress);
@@ -862,6 +856,21 @@ async function ciliumLookup(command: keyof typeof CILIUM_LOOKUPS, words: string[
   if (ctx.json) ctx.out(toJson(found ?? null));
   else printCiliumDbg(ctx, records, (r) => (get ? cilium.format.ipcacheGet(r, arg) : cilium.format.ipcacheMatch(r, arg)));
   return found ? EXIT.ok : EXIT.notFound;
+}
+
+/**
+ * `ct [global] | ct cluster <id>`, `nat | nat cluster <id>`: the cluster id the words name, or
+ * undefined for the global maps. An id cilium-dbg refuses is bad usage, in its words for it.
+ */
+function clusterOf(what: 'ct' | 'nat', target: string | undefined, rest: string[]): number | undefined {
+  const usage = `usage: bpfscope cilium ${what === 'ct' ? 'ct [global]' : 'nat'} | cilium ${what} cluster <id>`;
+  if (target === 'cluster') {
+    const parsed = parseClusterArgs(what, rest);
+    if ('error' in parsed) throw new UsageError(`${parsed.error}; ${usage}`);
+    return parsed.id;
+  }
+  if ((target !== undefined && !(what === 'ct' && target === 'global')) || rest.length > 0) throw new UsageError(usage);
+  return undefined;
 }
 
 /** What the cilium commands pass their readers: --version and --bpffs. */

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cilium } from '../cilium';
-import { frag6MapSpec, globalMapSpecs, natRetries4MapSpec, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, multicastMapSpecs, perClusterCtMapSpecs, policyMapSpec, policyStatsMapSpec, tunnelMapSpec, recorderMapSpec, sourceRangeMapSpec, type CiliumMapSpec } from '../cilium/specs';
+import { frag6MapSpec, globalMapSpecs, natRetries4MapSpec, globalsDir, endpointLinksDir, legacyNodeMapSpec, maglevInnerMapSpec, multicastMapSpecs, perClusterCtMapSpecs, perClusterNatMapSpecs, policyMapSpec, policyStatsMapSpec, tunnelMapSpec, recorderMapSpec, sourceRangeMapSpec, type CiliumMapSpec } from '../cilium/specs';
 import { parseVersion, versionName, NEWEST_VERSION, type CiliumVersion } from '../cilium/version';
 import { listInterfaces } from '../interfaces';
 import { listNetns } from '../netns';
@@ -251,6 +251,14 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
         await updateElem(map, packed.keys.subarray(i * packed.keySize, (i + 1) * packed.keySize), packed.values.subarray(i * valueStride, (i + 1) * valueStride));
       }
     };
+    // An array of maps' slot given an inner map: the kernel takes its fd.
+    const putInSlot = async (outer: KernelObject, slot: number, inner: KernelObject) => {
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(slot);
+      const fd = Buffer.alloc(4);
+      fd.writeUInt32LE(inner.fd);
+      await updateElem(outer, key, fd);
+    };
     const version = versionName(minor);
     const specs = globalMapSpecs(minor);
 
@@ -300,8 +308,6 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
       any: [{ daddr: first.ip, saddr: MESH_POD_IP, dport: 53, sport: 42001, protocol: 17, lifetime: 60, srcSecId: first.identity, packets: 1n, bytes: 74n }],
     };
     const perCluster = perClusterCtMapSpecs(minor, MESH_CLUSTER_ID);
-    const slot = Buffer.alloc(4);
-    slot.writeUInt32LE(MESH_CLUSTER_ID);
     for (const family of [4, 6] as const) {
       for (const kind of ['tcp', 'any'] as const) {
         const inner = await makeMap(perCluster[family].inner[kind], FIXTURE_MAX_ENTRIES);
@@ -309,9 +315,7 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
           const packed = cilium.encode.conntrack(meshFlows[kind], { version, family });
           await fill(inner, packed, packed.valueSize);
         }
-        const fd = Buffer.alloc(4);
-        fd.writeUInt32LE(inner.fd);
-        await updateElem(await makeMap(perCluster[family].outer[kind], undefined, inner), slot, fd);
+        await putInSlot(await makeMap(perCluster[family].outer[kind], undefined, inner), MESH_CLUSTER_ID, inner);
       }
     }
 
@@ -322,6 +326,18 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
       { daddr: NODE_IP, saddr: NAT_REMOTE_IP, dport: 61000, sport: 443, protocol: 6, direction: 'in', toAddress: first.ip, toPort: 41000, created: 1000n },
     ], { version });
     await fill(await makeMap(specs.snat4, FIXTURE_MAX_ENTRIES), snat, snat.valueSize);
+    // Cluster Mesh's per-cluster SNAT of cluster 7: the first pod's flow to the pod there,
+    // source-NATed to the node's address, both ways, in cluster 7's inner map; its IPv6 map empty.
+    const perClusterNat = perClusterNatMapSpecs(minor, MESH_CLUSTER_ID);
+    const meshSnat = cilium.encode.nat([
+      { daddr: MESH_POD_IP, saddr: first.ip, dport: 8080, sport: 42000, protocol: 6, direction: 'out', toAddress: NODE_IP, toPort: 62000, created: 1000n, needsCt: true },
+      { daddr: NODE_IP, saddr: MESH_POD_IP, dport: 62000, sport: 8080, protocol: 6, direction: 'in', toAddress: first.ip, toPort: 42000, created: 1000n },
+    ], { version });
+    for (const family of [4, 6] as const) {
+      const inner = await makeMap(perClusterNat[family].inner, FIXTURE_MAX_ENTRIES);
+      if (family === 4) await fill(inner, meshSnat, meshSnat.valueSize);
+      await putInSlot(await makeMap(perClusterNat[family].outer, undefined, inner), MESH_CLUSTER_ID, inner);
+    }
     // 1.18+: how many ports new mappings tried: most the first, some a second, two none free (dropped).
     const retriesSpec = natRetries4MapSpec(minor);
     if (retriesSpec) {

@@ -1,6 +1,7 @@
-// Cluster Mesh's per-cluster conntrack maps on a fake Cilium node: cilium.conntrack({ cluster })
-// against `bpftool -j map dump` of the cluster's pinned inner maps, the outer arrays of maps naming
-// them in the cluster's slot, and `bpfscope cilium ct cluster <id>` with good and bad ids.
+// Cluster Mesh's per-cluster conntrack and SNAT maps on a fake Cilium node: cilium.conntrack({
+// cluster }) and cilium.nat({ cluster }) against `bpftool -j map dump` of the cluster's pinned inner
+// maps, the outer arrays of maps naming them in the cluster's slot, and `bpfscope cilium ct|nat
+// cluster <id>` with good and bad ids.
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
 import { createFakeCiliumNode, type FakeCiliumNode } from 'bpfscope/testing';
@@ -24,7 +25,7 @@ function dumpPacked(path: string): { keys: Buffer; values: Buffer; count: number
   return { keys: Buffer.concat(entries.map((e) => bytes(e.key))), values: Buffer.concat(entries.map((e) => bytes(e.value))), count: entries.length };
 }
 
-describeKernel('cilium per-cluster conntrack', () => {
+describeKernel('cilium per-cluster conntrack and SNAT', () => {
   for (const version of ['1.14', '1.18', '1.20']) {
     it(`reads cluster 7's inner maps of a ${version} node by pin, as bpftool dumps them, and the outer maps name them`, async () => {
       const n = await node(version);
@@ -55,10 +56,28 @@ describeKernel('cilium per-cluster conntrack', () => {
       await expect(cilium.conntrack({ bpffs: n.bpffs, version, cluster: 8 })).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining(`cilium_per_cluster_ct_tcp4_8: not pinned under ${globals}`) });
       // The global maps are not the cluster's.
       expect((await cilium.conntrack({ bpffs: n.bpffs, version })).every((r) => r.map.endsWith('_global'))).toBe(true);
+
+      // SNAT: cluster 7's inner map, as bpftool dumps it, in the outer map's slot 7.
+      const natName = `cilium_per_cluster_snat_v4_external_${CLUSTER}`;
+      const nat = await cilium.nat({ bpffs: n.bpffs, version, cluster: CLUSTER });
+      const natPacked = dumpPacked(`${globals}/${natName}`);
+      expect(natPacked.count).toBe(2);
+      expect([...nat]).toEqual([...cilium.decode.nat(natPacked.keys, natPacked.values, natPacked.count, { version, map: natName })]);
+      expect(nat.layout).toMatchObject({ map: natName, version, pinned: `${globals}/${natName}` });
+      expect(nat.map((r) => [r.direction, r.saddr, r.sport, r.daddr, r.dport, r.toAddress, r.toPort]).sort()).toEqual([
+        ['in', '10.5.0.9', 8080, '192.0.2.10', 62000, '10.3.0.115', 42000],
+        ['out', '10.3.0.115', 42000, '10.5.0.9', 8080, '192.0.2.10', 62000],
+      ]);
+      const natInner = bpftool<BpftoolMap>('map', 'show', 'pinned', `${globals}/${natName}`);
+      expect(natInner).toMatchObject({ type: 'lru_hash', name: 'cilium_per_clus', bytes_key: 14, bytes_value: 40 });
+      const natSlot = bpftool<{ value: number | string[] }>('map', 'lookup', 'pinned', `${globals}/cilium_per_cluster_snat_v4_external`, 'key', '7', '0', '0', '0');
+      expect(Array.isArray(natSlot.value) ? bytes(natSlot.value).readUInt32LE() : natSlot.value).toBe(natInner.id);
+      expect(await cilium.nat({ bpffs: n.bpffs, version, cluster: CLUSTER, family: 6 })).toEqual([]);
+      expect((await cilium.nat({ bpffs: n.bpffs, version })).some((r) => r.daddr === '10.5.0.9')).toBe(false);
     });
   }
 
-  it('bpfscope cilium ct cluster <id> prints the cluster\'s maps, ct global the global ones, and refuses bad ids', async () => {
+  it('bpfscope cilium ct|nat cluster <id> print the cluster\'s maps, ct global the global ones, and refuse bad ids', async () => {
     const n = await node('1.19');
     const read = { bpffs: n.bpffs, version: '1.19' };
     const four = await cilium.conntrack({ ...read, cluster: CLUSTER });
@@ -91,5 +110,30 @@ describeKernel('cilium per-cluster conntrack', () => {
     expect(cli('cilium', 'ct', 'cluster', '7', '8', '--bpffs', n.bpffs).code).toBe(2);
     expect(cli('cilium', 'ct', 'nope', '--bpffs', n.bpffs).code).toBe(2);
     expect(cli('cilium', 'ct', 'global', '7', '--bpffs', n.bpffs).code).toBe(2);
+
+    // nat list cluster <id>: no clock source here, so Created= raw, said on stderr.
+    const nat4 = await cilium.nat({ ...read, cluster: CLUSTER });
+    const nat6 = await cilium.nat({ ...read, cluster: CLUSTER, family: 6 });
+    const nat = cli('cilium', 'nat', 'cluster', '7', '--bpffs', n.bpffs, '--version', '1.19', '--state-dir', '/nonexistent-state');
+    expect(nat.code).toBe(0);
+    expect(nat.stdout).toBe(cilium.format.nat([...nat4, ...nat6], { cluster: CLUSTER, families: [4, 6] }));
+    expect(nat.stdout).toContain('TCP OUT 10.3.0.115:42000 -> 10.5.0.9:8080 XLATE_SRC 192.0.2.10:62000 Created=? (raw 1000) NeedsCT=1\n');
+    expect(nat.stderr).toContain('Created= is printed raw');
+    const globalNat = cli('cilium', 'nat', '--bpffs', n.bpffs, '--state-dir', '/nonexistent-state');
+    expect(globalNat.code).toBe(0);
+    expect(globalNat.stdout).toContain('TCP OUT 10.3.0.115:41000 -> 203.0.113.1:443 ');
+    expect(globalNat.stdout).not.toContain('10.5.0.9');
+    expect(cli('cilium', 'nat', 'cluster', '8', '--bpffs', n.bpffs).code).toBe(4);
+    for (const [words, error] of [
+      [['abc'], 'Invalid ClusterID: strconv.ParseUint: parsing "abc": invalid syntax'],
+      [['0'], 'Failed to retrieve cluster maps: ClusterID 0 is reserved'],
+      [['256'], 'Failed to retrieve cluster maps: ClusterID > 255 is not supported'],
+      [[], 'Invalid argument'],
+    ] as const) {
+      const bad = cli('cilium', 'nat', 'cluster', ...words, '--bpffs', n.bpffs);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(error);
+    }
+    expect(cli('cilium', 'nat', 'global', '--bpffs', n.bpffs).code).toBe(2);
   });
 });
