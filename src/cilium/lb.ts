@@ -26,6 +26,7 @@
 // version after it, not in 1.16. Every layout here was checked against the structs of each
 // version (bpf/lib/common.h up to 1.18, bpf/lib/lb.h from 1.19) and the Go types that write them.
 import { defineLayout, type Decoded } from '../layout';
+import { describe } from '../validate';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { protocolName } from './tables';
 import { goIpText, tablePrinter } from './text';
@@ -75,9 +76,21 @@ const SVC_FLAG_L7_LOADBALANCER = 0x04;
  */
 function slotValueOf(s: Pick<ServiceRecord, 'backendSlot' | 'backendId' | 'affinityTimeout' | 'algorithm' | 'l7ProxyPort'>, algorithmBits: boolean): number {
   const { affinityTimeout = 0, algorithm = 0 } = s;
-  if (s.backendSlot !== 0) return s.backendId ?? 0;
-  if (s.l7ProxyPort !== undefined) return swap16(s.l7ProxyPort);
-  return algorithmBits ? ((algorithm << 24) | affinityTimeout) >>> 0 : affinityTimeout;
+  if (s.backendSlot !== 0) return slotPart(s.backendId ?? 0, 32, 'backendId');
+  if (s.l7ProxyPort !== undefined) return swap16(slotPart(s.l7ProxyPort, 16, 'l7ProxyPort'));
+  if (!algorithmBits) return slotPart(affinityTimeout, 32, 'affinityTimeout');
+  return ((slotPart(algorithm, 8, 'algorithm') << 24) | slotPart(affinityTimeout, 24, 'affinityTimeout')) >>> 0;
+}
+
+/**
+ * A part of the u32 checked against the bits it has there, as the layout checks a field: a 1.17+
+ * timeout past 24 bits would spill into the algorithm, an algorithm or a port past its bits be cut.
+ */
+function slotPart(value: unknown, bits: number, name: string): number {
+  if (typeof value !== 'number') throw new TypeError(`field '${name}': expected a number, got ${describe(value)}`);
+  if (!Number.isInteger(value)) throw new RangeError(`field '${name}': ${value} is not an integer`);
+  if (value < 0 || value >= 2 ** bits) throw new RangeError(`field '${name}': ${value} is outside a ${bits}-bit field's 0..${2 ** bits - 1}`);
+  return value;
 }
 
 /**

@@ -67,6 +67,23 @@ describe('cilium.format.lbFrontends: `bpf lb list --frontends`', () => {
       expect(cilium.format.lbFrontends([...decoded]).split('\n').slice(1, 5).map((l) => l.split(/ {3,}/)[1].split(' ')[0])).toEqual(stored);
     }
   });
+
+  it('refuses a part of the u32 that does not fit its bits, where it spilled into the next part or was cut', () => {
+    const entry = services[0];
+    const encode = (part: object, version = '1.17') => () => cilium.encode.services([{ ...entry, ...part }], { version });
+    // 1.17+: the timeout has 24 bits, the algorithm the upper 8 (2 ** 24 read back as timeout 0, algorithm 2).
+    expect(encode({ affinityTimeout: 2 ** 24 })).toThrow(new RangeError("field 'affinityTimeout': 16777216 is outside a 24-bit field's 0..16777215"));
+    expect(encode({ affinityTimeout: -1 })).toThrow(RangeError);
+    expect(encode({ affinityTimeout: 1.5 })).toThrow(new RangeError("field 'affinityTimeout': 1.5 is not an integer"));
+    expect(encode({ algorithm: 256 })).toThrow(new RangeError("field 'algorithm': 256 is outside a 8-bit field's 0..255"));
+    expect(encode({ affinityTimeout: '10' })).toThrow(TypeError);
+    expect(encode({ affinityTimeout: 2 ** 24 }, '1.16')).not.toThrow();
+    expect(encode({ affinityTimeout: 2 ** 32 }, '1.16')).toThrow(new RangeError("field 'affinityTimeout': 4294967296 is outside a 32-bit field's 0..4294967295"));
+    // The L7 proxy port is a u16 (70000 was cut to 4464).
+    expect(encode({ l7ProxyPort: 70000, flags2: 0x04 })).toThrow(new RangeError("field 'l7ProxyPort': 70000 is outside a 16-bit field's 0..65535"));
+    expect(encode({ l7ProxyPort: '8080', flags2: 0x04 }, '1.16')).toThrow(TypeError);
+    expect(() => cilium.format.lbFrontends([{ ...entry, affinityTimeout: 2 ** 24 }], { version: '1.18' })).toThrow(RangeError);
+  });
 });
 
 describe('cilium.format.lbBackends: `bpf lb list --backends`', () => {
