@@ -118,8 +118,8 @@ const USAGE = `usage: bpfscope [command] [--json]
                           cilium-dbg bpf ipcache get (the longest prefix covering the address),
                           ipcache match (1.18+: the entry of exactly that prefix), bpf lb maglev get
                           (1.14-1.17: a service's tables); exit 4 when nothing matches
-  cilium ct [global] | cilium ct cluster <id> [--time-diff] [--version V] [--bpffs DIR]
-  cilium nat cluster <id> [--version V] [--bpffs DIR]
+  cilium ct [global] | cilium ct cluster <cluster-id> [--time-diff] [--version V] [--bpffs DIR]
+  cilium nat cluster <cluster-id> [--version V] [--bpffs DIR]
                           cilium-dbg bpf ct list global | cluster <id>, bpf nat list cluster <id>:
                           a remote cluster's conntrack and SNAT maps (Cluster Mesh's per-cluster
                           maps, by their pins; an id outside 1..255 is bad usage)
@@ -137,7 +137,7 @@ const LB_LISTINGS = ['frontends', 'backends', 'source-ranges'] as const;
 const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 
 /** What `bpfscope cilium` takes. */
-const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct [global|cluster <id>]|nat [retries|cluster <id>]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|ipcache get <ip>|ipcache match <prefix>|maglev get <id>|tunnel|recorder|multicast group|multicast subscriber [group|all]|policy --all|policy list';
+const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct [global|cluster <cluster-id>]|nat [retries|cluster <cluster-id>]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|ipcache get <ip>|ipcache match <prefix>|maglev get <id>|tunnel|recorder|multicast group|multicast subscriber [group|all]|policy --all|policy list';
 
 /**
  * What each command takes besides --json and --help: its usage line, its options, and at most how
@@ -863,7 +863,7 @@ async function ciliumLookup(command: keyof typeof CILIUM_LOOKUPS, words: string[
  * undefined for the global maps. An id cilium-dbg refuses is bad usage, in its words for it.
  */
 function clusterOf(what: 'ct' | 'nat', target: string | undefined, rest: string[]): number | undefined {
-  const usage = `usage: bpfscope cilium ${what === 'ct' ? 'ct [global]' : 'nat'} | cilium ${what} cluster <id>`;
+  const usage = `usage: bpfscope cilium ${what === 'ct' ? 'ct [global]' : 'nat'} | cilium ${what} cluster <cluster-id>`;
   if (target === 'cluster') {
     const parsed = parseClusterArgs(what, rest);
     if ('error' in parsed) throw new UsageError(`${parsed.error}; ${usage}`);

@@ -144,7 +144,7 @@ describeKernel('bpfscope CLI', () => {
       .stdout.split('\n')
       .filter((line) => line.startsWith('  cilium '))
       .map((line) => line.trim());
-    const PLACEHOLDERS: Record<string, string> = { '<ip>': '10.0.0.1', '<prefix>': '10.0.0.0/8' };
+    const PLACEHOLDERS: Record<string, string> = { '<ip>': '10.0.0.1', '<prefix>': '10.0.0.0/8', '<cluster-id>': '7' };
     const forms = (text: string): string[][] => {
       const words = text.split(/\s+/);
       const end = words.findIndex((w) => w.startsWith('['));
