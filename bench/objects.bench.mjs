@@ -1,12 +1,14 @@
 // listPrograms() over 1,000 programs and listMaps() over 1,000 maps, against a C loop making the
-// same syscalls (scripts/bench/list_objects.c) and against `bpftool -j prog|map show`. Then the
+// same syscalls (scripts/bench/list_objects.c) and against `bpftool -j prog|map show`; listBtf()
+// over 1,000 more maps' BTF objects against `bpftool -j btf show`, which also walks programs and
+// maps to name each object's users. Then the
 // cgroup hooks of a 200-cgroup tree against `bpftool -j cgroup tree`, and listHolders() over this
 // machine's processes (bpftool's pids need its BPF iterator, which Debian's build lacks).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listCgroupAttachments, listHolders, listMaps, listPrograms } from 'bpfscope';
+import { listBtf, listCgroupAttachments, listHolders, listMaps, listPrograms } from 'bpfscope';
 import { attachCgroup, createMap, detachCgroup, loadProgram, mountBpffs, pin, unmount } from 'bpfscope/testing';
 import { commandMs, compileBaseline, fmt, medianMs, paired, ratio, runBaseline, table } from './lib.mjs';
 
@@ -34,6 +36,21 @@ try {
   }
   console.log(`### Listing objects (${N} programs, ${N} maps loaded by the benchmark)\n`);
   table(['call', 'C loop ms', 'bpfscope ms', 'bpftool -j ms', 'bpfscope / C (target ≤ 1.5×)', 'bpftool / bpfscope'], rows);
+  console.log('');
+
+  // As many maps again, each created with its own BTF object (which the map keeps).
+  const types = [{ kind: 'int', name: 'unsigned int', size: 4 }, { kind: 'int', name: 'long long unsigned int', size: 8 }];
+  for (let i = 0; i < N; i++) {
+    const m = await createMap({ type: 'hash', name: `bench_b${i}`, keySize: 4, valueSize: 8, maxEntries: 4, btf: { types, keyTypeId: 1, valueTypeId: 2 } });
+    await pin(m, join(dir, `b${i}`));
+    m.close();
+  }
+  const btfCount = (await listBtf()).length;
+  const btfMs = await medianMs(listBtf, 9, 3);
+  const bpftoolBtf = await commandMs('bpftool', ['-j', 'btf', 'show'], 5);
+  table(['call', 'bpfscope ms', 'bpftool -j ms', 'bpftool / bpfscope'], [
+    [`listBtf() (${btfCount} BTF objects, with the users of each among ${N} programs and ${2 * N} maps)`, fmt(btfMs), fmt(bpftoolBtf), ratio(bpftoolBtf, btfMs)],
+  ]);
   console.log('');
 } finally {
   await unmount(dir);
