@@ -105,8 +105,9 @@ export function formatPolicies(maps: readonly EndpointPolicyMap[], options?: Pol
   if (!Array.isArray(maps)) throw new TypeError(`${what}: maps must be an array`);
   const { version, numeric = true } = checkOptions<PoliciesFormatOptions>(options, ['version', 'numeric'], `${what} options`);
   if (typeof numeric !== 'boolean') throw new TypeError(`${what}: numeric must be a boolean`);
+  const given = parseVersion(version, `${what} version`); // checked when no map is found too
   if (maps.length === 0) return 'no maps found\n';
-  const minor = parseVersion(version, `${what} version`) ?? Math.max(...maps.map((m) => formatVersion(m.records, undefined, what)));
+  const minor = given ?? Math.max(...maps.map((m) => formatVersion(m.records, undefined, what)));
   const title = numeric ? IDENTITY_TITLES.numeric : IDENTITY_TITLES.labels;
   return maps.map((m) => {
     const id = idPart(m.path).replace(/^0+/, '');

@@ -77,6 +77,9 @@ describe('cilium.format.policies', () => {
     expect(cilium.format.policies([], { numeric: false, version: '1.14' })).toBe('no maps found\n');
     expect(() => cilium.format.policies('nope' as never)).toThrow(TypeError);
     expect(() => cilium.format.policies([], { numeric: 'no' as never })).toThrow(TypeError);
+    // The version is checked with no maps too, as cilium.format.policy checks it with no records.
+    expect(() => cilium.format.policies([], { version: 'nope' })).toThrow(/cilium.format.policies version must look like/);
+    expect(() => cilium.format.policies([], { version: '1.13' })).toThrow(RangeError);
     expect(() => cilium.format.policies([], { labels: true } as never)).toThrow(/unknown option 'labels'/);
     expect(() => cilium.format.policies([{ path: 'x', records: 'nope' as never }])).toThrow(TypeError);
   });
