@@ -26,7 +26,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openMap } from '../maps';
-import { checkOptions } from '../validate';
+import { checkOptions, describe } from '../validate';
 import { IDENTITY_TITLES, policyTable, type PolicyRecord } from './policy';
 import { readOptions, readPolicyMap, type ReadOptions } from './read';
 import { globalsDir } from './specs';
@@ -103,6 +103,11 @@ export interface PoliciesFormatOptions {
 export function formatPolicies(maps: readonly EndpointPolicyMap[], options?: PoliciesFormatOptions): string {
   const what = 'cilium.format.policies';
   if (!Array.isArray(maps)) throw new TypeError(`${what}: maps must be an array`);
+  // Checked here, not only by formatVersion: with a version given it never sees the records.
+  for (const m of maps as unknown[]) {
+    const { path, records } = (m ?? {}) as Partial<EndpointPolicyMap>;
+    if (typeof path !== 'string' || !Array.isArray(records)) throw new TypeError(`${what}: each map must be { path, records } as cilium.policies() returns them, got ${describe(m)}`);
+  }
   const { version, numeric = true } = checkOptions<PoliciesFormatOptions>(options, ['version', 'numeric'], `${what} options`);
   if (typeof numeric !== 'boolean') throw new TypeError(`${what}: numeric must be a boolean`);
   const given = parseVersion(version, `${what} version`); // checked when no map is found too

@@ -81,6 +81,11 @@ describe('cilium.format.policies', () => {
     expect(() => cilium.format.policies([], { version: 'nope' })).toThrow(/cilium.format.policies version must look like/);
     expect(() => cilium.format.policies([], { version: '1.13' })).toThrow(RangeError);
     expect(() => cilium.format.policies([], { labels: true } as never)).toThrow(/unknown option 'labels'/);
-    expect(() => cilium.format.policies([{ path: 'x', records: 'nope' as never }])).toThrow(TypeError);
+    for (const version of [undefined, '1.16']) {
+      // With a version too, which leaves the records' version unread: a string's characters printed as rows.
+      expect(() => cilium.format.policies([{ path: 'x', records: 'nope' as never }], { version })).toThrow(/each map must be \{ path, records \}/);
+      expect(() => cilium.format.policies([{ path: 1 as never, records: [] as never }], { version })).toThrow(/each map must be .*, got an object/);
+      expect(() => cilium.format.policies([null as never], { version })).toThrow(/each map must be .*, got null/);
+    }
   });
 });
