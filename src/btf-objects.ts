@@ -4,7 +4,7 @@ import { withCallerStack } from './errors';
 import { listMaps } from './maps';
 import { native } from './native';
 import { listPrograms } from './programs';
-import { tableRowsOf } from './table';
+import { tableRowsOf, type NativeTable } from './table';
 import { checkId } from './validate';
 
 export interface BtfInfo {
@@ -34,15 +34,13 @@ const btfOf = tableRowsOf<NativeBtfInfo>(() => native().schemas.btf);
  * missing from them. Needs CAP_SYS_ADMIN, as the program and map walks do.
  */
 export async function listBtf(): Promise<BtfInfo[]> {
-  const [objects, users] = await Promise.all([withCallerStack(() => native().listBtf()), usersByBtf()]);
-  return withUsers(btfOf(objects), users);
+  return withUsers(withCallerStack(() => native().listBtf()));
 }
 
 /** One BTF object by id. Rejects with a BpfError (ENOENT) when none has that id. */
 export async function getBtfInfo(id: number): Promise<BtfInfo> {
   checkId(id, 'BTF id');
-  const [objects, users] = await Promise.all([withCallerStack(() => native().getBtfInfo(id)), usersByBtf()]);
-  return withUsers(btfOf(objects), users)[0];
+  return (await withUsers(withCallerStack(() => native().getBtfInfo(id))))[0];
 }
 
 interface Users {
@@ -66,6 +64,15 @@ async function usersByBtf(): Promise<Users> {
   return { programs: byBtf(programs), maps: byBtf(maps) };
 }
 
-function withUsers(objects: NativeBtfInfo[], users: Users): BtfInfo[] {
-  return objects.map((o) => ({ ...o, progIds: users.programs.get(o.id) ?? [], mapIds: users.maps.get(o.id) ?? [] }));
+/**
+ * The BTF objects read, each with its users (both read side by side). The BTF call's failure is
+ * the one reported: without CAP_SYS_ADMIN all the calls are refused, and the first refused was
+ * (getBtfInfo(1) as nobody said BPF_PROG_GET_NEXT_ID up to 1 time in 13, not the id asked for).
+ */
+async function withUsers(reading: Promise<NativeTable>): Promise<BtfInfo[]> {
+  const [read, users] = await Promise.allSettled([reading, usersByBtf()]);
+  if (read.status === 'rejected') throw read.reason;
+  if (users.status === 'rejected') throw users.reason;
+  const { programs, maps } = users.value;
+  return btfOf(read.value).map((o) => ({ ...o, progIds: programs.get(o.id) ?? [], mapIds: maps.get(o.id) ?? [] }));
 }

@@ -26,6 +26,15 @@ const calls = {
   getMapInfo: async () => (await b.getMapInfo(cfg.mapId)).id,
   listLinks: async () => Array.isArray(await b.listLinks()),
   listBtf: async () => (await b.listBtf()).some((o) => o.name === 'vmlinux'),
+  // The ops refused in 500 rounds of each: the BTF call's own, not the program or map walk beside it.
+  btfOps: async () => {
+    const ops = new Set();
+    for (let i = 0; i < 500; i++) {
+      await b.listBtf().catch((e) => ops.add(e.op));
+      await b.getBtfInfo(1).catch((e) => ops.add(e.op));
+    }
+    return [...ops].sort().join();
+  },
   openMapById: async () => { const m = await b.openMap(cfg.mapId); m.close(); return m.info.id; },
   openMapPinned: async () => { const m = await b.openMap({ pinned: cfg.pinned }); try { return (await m.dump()).count; } finally { m.close(); } },
   pollPinned: async () => {
@@ -201,6 +210,7 @@ describeKernel('privileges', () => {
     denied(run, 'getProgram', 'EPERM', 'BPF_PROG_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
     denied(run, 'getMapInfo', 'EPERM', 'BPF_MAP_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
     denied(run, 'openMapById', 'EPERM', 'BPF_MAP_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
+    ok(run, 'btfOps', 'BPF_BTF_GET_FD_BY_ID,BPF_BTF_GET_NEXT_ID');
     denied(run, 'enableStats', 'EPERM', 'BPF_ENABLE_STATS', 'CAP_SYS_ADMIN');
     // BPF_OBJ_GET itself needs no capability: the pin's file mode decides. Both pins are 0644:
     // they open read-only; the private bpffs (0700) is refused at the directory.
