@@ -1,4 +1,5 @@
 // BpfError: every failed kernel call, with the errno's name, the operation and the object.
+import { constants } from 'node:os';
 
 /** Which capability a kernel operation checks, named in EPERM/EACCES messages. */
 const CAPABILITY_BY_OP: Record<string, string> = {
@@ -111,6 +112,17 @@ export class BpfError extends Error {
     if (fields.description) this.description = fields.description;
     if (fields.detail) this.detail = fields.detail;
   }
+}
+
+/**
+ * A failed Node fs call as a BpfError, as every other failed kernel call: `op` the call's name
+ * (default Node's `syscall`), which names the capability EACCES wants. Anything else is returned as is.
+ */
+export function fsError(err: unknown, object: string, op?: string): unknown {
+  const { code, syscall } = err as NodeJS.ErrnoException;
+  if (code === undefined) return err;
+  const errno = (constants.errno as Record<string, number>)[code] ?? 0;
+  return new BpfError({ errno, code, op: op ?? syscall ?? 'open', object, description: (err as Error).message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '') });
 }
 
 /** The capability a failed operation needed, when bpfscope knows it (`code`: the errno's name, if known). */

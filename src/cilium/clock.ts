@@ -15,9 +15,8 @@
 // Node's process.hrtime is libuv's uv_hrtime, clock_gettime(CLOCK_MONOTONIC), the clock
 // ktime_get_ns() reads: its seconds are the datapath's, with no child process and no native call.
 import { readFile } from 'node:fs/promises';
-import { constants } from 'node:os';
 import { join } from 'node:path';
-import { BpfError } from '../errors';
+import { fsError, type BpfError } from '../errors';
 import { checkOptions, checkPath } from '../validate';
 
 /** Where the agent keeps its state (defaults.RuntimePath + defaults.StateDir). */
@@ -116,10 +115,7 @@ async function readText(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    const { code, syscall } = err as NodeJS.ErrnoException;
-    if (code === undefined) throw err;
-    const errno = (constants.errno as Record<string, number>)[code] ?? 0;
-    throw new BpfError({ errno, code, op: syscall ?? 'open', object: path, description: (err as Error).message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '') });
+    throw fsError(err, path);
   }
 }
 

@@ -18,13 +18,15 @@
 //         (strings.TrimLeft(…, "0")): 00042 → 42, 00000 → nothing.
 //   text  per map "Endpoint ID: <id>", "Path: <pin>", an empty line, the table `bpf policy get <id>`
 //         prints, two empty lines; "no maps found" when the glob matches nothing (no tc/globals
-//         either: Glob ignores a directory it cannot read).
+//         either). Glob would say the same of a tc/globals it cannot read, which cilium-dbg, run
+//         as root, never meets: here that is an error, not no maps.
 //
 // cilium-dbg reads every map before it prints: a map it cannot open or dump ends the command with
 // nothing on stdout, as a failed read rejects cilium.policies(). From 1.18 it reads each map's
 // counters from cilium_policystats by the number after the name's last '_'.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsError } from '../errors';
 import { openMap } from '../maps';
 import { checkOptions, describe } from '../validate';
 import { IDENTITY_TITLES, policyTable, type PolicyRecord } from './policy';
@@ -48,9 +50,12 @@ export interface EndpointPolicyMap {
   records: CiliumRecords<PolicyRecord>;
 }
 
-/** The names under `dir` the glob matches, sorted as Go's sort.Strings sorts them (by bytes). */
+/**
+ * The names under `dir` the glob matches, sorted as Go's sort.Strings sorts them (by bytes). A
+ * directory that cannot be read is a BpfError (opendir), not no maps.
+ */
 async function policyPins(dir: string): Promise<string[]> {
-  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' || err.code === 'ENOTDIR' ? [] : Promise.reject(err)));
+  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' || err.code === 'ENOTDIR' ? [] : Promise.reject(fsError(err, dir, 'opendir'))));
   return names.filter((n) => n.startsWith(GLOB_PREFIX)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
 

@@ -73,6 +73,7 @@ const calls = {
   cgroupShow: async () => (await b.listCgroupAttachments({ path: cfg.cgroup })).map((a) => [a.progId, a.attachType, a.attachFlags, a.progName ?? null, a.linkId ?? null]),
   listHolders: async () => { const h = await b.listHolders(); return [h.unreadable.includes(cfg.rootPid), h.maps.has(cfg.mapId)].join(); },
   ciliumIpcache: async () => (await b.cilium.ipcache({ bpffs: cfg.privateDir })).length,
+  ciliumPolicies: async () => (await b.cilium.policies({ bpffs: cfg.privateDir })).length,
 };
 (async () => {
   const out = {};
@@ -222,6 +223,8 @@ describeKernel('privileges', () => {
     ok(run, 'progSizes', [null, null, null]);
     denied(run, 'openPrivate', 'EACCES', 'stat', /CAP_DAC_READ_SEARCH/);
     denied(run, 'listPinned', 'EACCES', 'opendir', /CAP_DAC_READ_SEARCH/);
+    // tc/globals unreadable is not "no maps found": cilium-dbg, which needs root, never meets it.
+    denied(run, 'ciliumPolicies', 'EACCES', 'opendir', /CAP_DAC_READ_SEARCH/);
     // Below a readable root, the unreadable directory and pin are listed in their place.
     ok(run, 'listOpenPins', [['/priv', 'unreadable', 'EACCES'], ['/prog', 'program', cfg.progId], ['/shared', 'map', cfg.mapId], ['/unreadable', 'unreadable', 'EACCES']]);
     denied(run, 'byName', 'EPERM', 'setns', 'CAP_SYS_ADMIN');
