@@ -136,10 +136,14 @@ export function maglevInnerMapSpec(entries: number): CiliumMapSpec {
   return { name: 'cilium_maglev_inner', type: 'array', keySize: 4, valueSize: 4 * entries, maxEntries: 1, flags: 0 };
 }
 
-/** An endpoint's policy map: `cilium_policy_<id %05d>` (≤1.16) or `cilium_policy_v2_<id %05d>`. */
+/**
+ * An endpoint's policy map: `cilium_policy_<id %05d>` (≤1.16) or `cilium_policy_v2_<id %05d>`;
+ * BPF_F_NO_PREALLOC as every LPM trie, from 1.19 BPF_F_RDONLY_PROG too (newPolicyMap in
+ * pkg/maps/policymap, BPF_F_RDONLY_PROG_COND in bpf/lib/policy.h).
+ */
 export function policyMapSpec(minor: Minor, endpointId: number): CiliumMapSpec {
   const row = rowFor(POLICY_LAYOUTS, minor);
-  return spec(row, 'lpm_trie', 16384, BPF_F_NO_PREALLOC, `${row.map}_${String(endpointId).padStart(5, '0')}`);
+  return spec(row, 'lpm_trie', 16384, BPF_F_NO_PREALLOC | (minor >= 19 ? BPF_F_RDONLY_PROG : 0), `${row.map}_${String(endpointId).padStart(5, '0')}`);
 }
 
 /**

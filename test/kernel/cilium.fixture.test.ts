@@ -77,7 +77,8 @@ describeKernel('createFakeCiliumNode', () => {
       expect(show('cilium_metrics')).toMatchObject({ type: 'percpu_hash', bytes_key: 8, bytes_value: 16, max_entries: 1024 });
       expect(show('cilium_ct4_global')).toMatchObject({ type: 'lru_hash', bytes_key: 14, bytes_value: 56 });
       const policyName = `${version >= '1.17' ? 'cilium_policy_v2' : 'cilium_policy'}_00077`;
-      expect(show(policyName)).toMatchObject({ type: 'lpm_trie', bytes_key: 12 });
+      // BPF_F_NO_PREALLOC; from 1.19 BPF_F_RDONLY_PROG (0x80) too, the datapath only reading it.
+      expect(show(policyName)).toMatchObject({ type: 'lpm_trie', bytes_key: 12, max_entries: 16384, flags: version >= '1.19' ? 0x81 : 1 });
       // 1.18+: the policy counters of every endpoint in one LRU per-CPU hash with per-CPU lists (BPF_F_NO_COMMON_LRU).
       if (version >= '1.18') expect(show('cilium_policystats')).toMatchObject({ type: 'lru_percpu_hash', bytes_key: 12, bytes_value: 16, flags: 2 });
       else expect(n.maps.cilium_policystats).toBeUndefined();
