@@ -1,9 +1,7 @@
 // BTF objects: what `bpftool btf show` prints. The kernel's own (vmlinux, one per module with
 // BTF) and those programs and maps were loaded with, each with the programs and maps that use it.
 import { withCallerStack } from './errors';
-import { listMaps } from './maps';
 import { native } from './native';
-import { listPrograms } from './programs';
 import { tableRowsOf, type NativeTable } from './table';
 import { checkId } from './validate';
 
@@ -48,13 +46,13 @@ interface Users {
   maps: Map<number, number[]>;
 }
 
-/** The ids of the programs and of the maps that use each BTF object. */
+/** The ids of the programs and of the maps that use each BTF object (native btfUsers: their btf_id alone). */
 async function usersByBtf(): Promise<Users> {
-  const [programs, maps] = await Promise.all([listPrograms(), listMaps()]);
-  const byBtf = (objects: readonly { id: number; btfId?: number }[]) => {
+  const { programs, maps } = await withCallerStack(() => native().btfUsers());
+  const byBtf = (pairs: Uint32Array) => {
     const users = new Map<number, number[]>();
-    for (const { id, btfId } of objects) {
-      if (btfId === undefined) continue;
+    for (let i = 0; i < pairs.length; i += 2) {
+      const [id, btfId] = [pairs[i], pairs[i + 1]];
       const list = users.get(btfId);
       if (list) list.push(id);
       else users.set(btfId, [id]);

@@ -69,6 +69,8 @@ export interface NativeBinding {
   getMapInfo(id: number): Promise<NativeTable>;
   listBtf(): Promise<NativeTable>;
   getBtfInfo(id: number): Promise<NativeTable>;
+  /** Every program's and map's BTF object, as [id, btfId, …] pairs of those that have one. */
+  btfUsers(): Promise<{ programs: Uint32Array; maps: Uint32Array }>;
   /** By id (number) or pinned path (string). */
   openMap(ref: number | string): Promise<{ handle: NativeFdHandle; info: NativeTable; possibleCpus: number; valueStride: number; perCpu: boolean }>;
   /** Resolves to the value or undefined. */
