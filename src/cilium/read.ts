@@ -34,7 +34,7 @@ import { checkClusterId, perClusterNatMapNames } from './percluster';
 import { decodeTunnel, TUNNEL_LAYOUTS, type TunnelRecord } from './tunnel';
 import { decodeRecorder, RECORDER6_LAYOUTS, RECORDER_LAYOUTS, type RecorderRecord } from './recorder';
 import { decodeSourceRanges, SOURCE_RANGE6_LAYOUTS, SOURCE_RANGE_LAYOUTS, type SourceRangeRecord } from './sourcerange';
-import { parseVersion, versionName, withLayout, type CiliumRecords, type LayoutUsed } from './version';
+import { chooseLayout, parseVersion, versionName, withLayout, type CiliumRecords, type LayoutUsed } from './version';
 
 /** Options of every reader. */
 export interface ReadOptions {
@@ -96,6 +96,22 @@ async function findMap(names: readonly string[], table: readonly MapLayout[], bp
     errno: 2, code: 'ENOENT', op: 'find map', object: names.join(' or '),
     description: `not pinned under ${dir}${byName ? ', and no map of that name' : ''}`,
   });
+}
+
+/**
+ * `found`, when its sizes fit a row of `table` (one family's layouts), else a RangeError and the map
+ * closed: the decoders tell the family of a map whose name no row carries (`cilium_ct_any4_global`,
+ * a cluster's maps) by its sizes, and would read the other family's map pinned at that name as
+ * that family's records.
+ */
+function ofFamily(found: Found, table: readonly MapLayout[]): Found {
+  try {
+    chooseLayout(found.name, table, found.map.info, undefined);
+    return found;
+  } catch (err) {
+    found.map.close();
+    throw err;
+  }
 }
 
 /** A Cilium map found and opened, with the decoder and version its entries are read with. */
@@ -307,8 +323,8 @@ export async function readConntrack(options?: ClusterReadOptions): Promise<Ciliu
   const names = conntrackMapNames(checkFamily(family), clusterId);
   const table = family === 4 ? CT4_LAYOUTS : CT6_LAYOUTS;
   const byName = clusterId === undefined;
-  const tcp = await readFound({ found: await findMap([names.tcp], table, bpffs, byName), decode: decodeConntrack, version });
-  const any = await readFound({ found: await findMap([names.any], table, bpffs, byName), decode: decodeConntrack, version });
+  const tcp = await readFound({ found: ofFamily(await findMap([names.tcp], table, bpffs, byName), table), decode: decodeConntrack, version });
+  const any = await readFound({ found: ofFamily(await findMap([names.any], table, bpffs, byName), table), decode: decodeConntrack, version });
   return withLayout([...tcp, ...any], tcp.layout);
 }
 
@@ -329,7 +345,8 @@ export async function readNat(options?: ClusterReadOptions): Promise<CiliumRecor
   const { family = 4, bpffs, version, cluster } = readOptions<ClusterReadOptions>(options, ['family', 'cluster'], 'cilium.nat options');
   if (cluster === undefined) return readFound(await locate('nat', { family, bpffs, version }));
   const { inner } = perClusterNatMapNames(checkFamily(family), checkClusterId(cluster, 'cilium.nat options'));
-  return readFound({ found: await findMap([inner], family === 4 ? NAT4_LAYOUTS : NAT6_LAYOUTS, bpffs, false), decode: decodeNat, version });
+  const table = family === 4 ? NAT4_LAYOUTS : NAT6_LAYOUTS;
+  return readFound({ found: ofFamily(await findMap([inner], table, bpffs, false), table), decode: decodeNat, version });
 }
 
 /**

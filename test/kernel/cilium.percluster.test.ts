@@ -4,8 +4,9 @@
 // cluster <id>` with good and bad ids.
 import { expect, it } from 'vitest';
 import { cilium } from 'bpfscope';
-import { createFakeCiliumNode, type FakeCiliumNode } from 'bpfscope/testing';
-import { bpftool, cleanup, cli, describeKernel } from '../helpers/kernel';
+import { mkdirSync } from 'node:fs';
+import { createFakeCiliumNode, createMap, pin, updateElem, type FakeCiliumNode } from 'bpfscope/testing';
+import { bpftool, cleanup, cli, describeKernel, mustBpffs, owned } from '../helpers/kernel';
 
 interface DumpEntry { key: string[]; value: string[] }
 interface BpftoolMap { id: number; type: string; name: string; bytes_key: number; bytes_value: number; max_entries: number }
@@ -76,6 +77,30 @@ describeKernel('cilium per-cluster conntrack and SNAT', () => {
       expect((await cilium.nat({ bpffs: n.bpffs, version })).some((r) => r.daddr === '10.5.0.9')).toBe(false);
     });
   }
+
+  it('refuses a map of the other family\'s sizes pinned at a cluster\'s map of one family, as it refuses a global map\'s', async () => {
+    const bpffs = await mustBpffs();
+    mkdirSync(`${bpffs}/tc/globals`, { recursive: true });
+    const pinned = async (name: string, keySize: number, valueSize: number) => {
+      const map = owned(await createMap({ name: name.slice(0, 15), type: 'lru_hash', keySize, valueSize, maxEntries: 16 }));
+      await pin(map, `${bpffs}/tc/globals/${name}`);
+      return map;
+    };
+    // The IPv6 layouts at the IPv4 names, each holding an entry, and the other way round.
+    const ct6 = cilium.encode.conntrack([{ daddr: 'fd00::1', saddr: 'fd00::2', dport: 80, sport: 40000, protocol: 6 }], { version: '1.18', family: 6 });
+    const nat6 = cilium.encode.nat([{ daddr: 'fd00::1', saddr: 'fd00::2', dport: 80, sport: 40000, protocol: 6, direction: 'out', toAddress: 'fd00::3', toPort: 60000 }], { family: 6 });
+    await updateElem(await pinned('cilium_per_cluster_ct_tcp4_7', 38, 56), ct6.keys, ct6.values);
+    await pinned('cilium_per_cluster_ct_any4_7', 38, 56);
+    await updateElem(await pinned('cilium_per_cluster_snat_v4_external_7', 38, 56), nat6.keys, nat6.values);
+    await pinned('cilium_per_cluster_snat_v6_external_7', 14, 40);
+    await pinned('cilium_ct4_global', 14, 56);
+    await pinned('cilium_ct_any4_global', 38, 56);
+    await expect(cilium.conntrack({ bpffs, cluster: 7 })).rejects.toThrow(new RangeError('cilium_per_cluster_ct_tcp4_7: key/value sizes 38/56 match no known Cilium layout (14/56)'));
+    await expect(cilium.nat({ bpffs, cluster: 7 })).rejects.toThrow(new RangeError('cilium_per_cluster_snat_v4_external_7: key/value sizes 38/56 match no known Cilium layout (14/40)'));
+    await expect(cilium.nat({ bpffs, cluster: 7, family: 6 })).rejects.toThrow(new RangeError('cilium_per_cluster_snat_v6_external_7: key/value sizes 14/40 match no known Cilium layout (38/56)'));
+    // The global TCP map's name is a layout's, which refused it already; the other map's is not.
+    await expect(cilium.conntrack({ bpffs })).rejects.toThrow(new RangeError('cilium_ct_any4_global: key/value sizes 38/56 match no known Cilium layout (14/56)'));
+  });
 
   it('bpfscope cilium ct|nat cluster <id> print the cluster\'s maps, ct global the global ones, and refuse bad ids', async () => {
     const n = await node('1.19');
