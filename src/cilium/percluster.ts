@@ -122,11 +122,13 @@ export function parseClusterArgs(command: keyof typeof ARGUMENT_ERRORS, words: r
   const errors = ARGUMENT_ERRORS[command];
   if (words.length !== 1) return { error: errors.words };
   const [word] = words;
-  // strconv.ParseUint(word, 10, 32): decimal digits only, no sign, no underscores.
+  // strconv.ParseUint(word, 10, 32): decimal digits only, no sign, no underscores, read from the
+  // left: digits past 4294967295 are out of range before a later character is seen (4294967296x).
   const parsing = `strconv.ParseUint: parsing ${JSON.stringify(word)}`;
-  if (!/^\d+$/.test(word)) return { error: `${errors.syntax}${parsing}: invalid syntax` };
+  const digits = /^\d*/.exec(word)![0];
+  if (Number(digits) > U32_MAX) return { error: `${errors.syntax}${parsing}: value out of range` };
+  if (digits === '' || digits !== word) return { error: `${errors.syntax}${parsing}: invalid syntax` };
   const id = Number(word);
-  if (id > U32_MAX) return { error: `${errors.syntax}${parsing}: value out of range` };
   const error = rangeError(id);
   return error === undefined ? { id } : { error: `${errors.range}${error}` };
 }

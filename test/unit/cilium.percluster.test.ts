@@ -48,6 +48,10 @@ describe('cilium-dbg bpf ct list cluster <id> and bpf nat list cluster <id>', ()
       expect(ct([word])).toEqual({ error: `Invalid argument: invalid clusterID: strconv.ParseUint: parsing ${JSON.stringify(word)}: invalid syntax` });
     }
     expect(ct(['4294967296'])).toEqual({ error: 'Invalid argument: invalid clusterID: strconv.ParseUint: parsing "4294967296": value out of range' });
+    // ParseUint reads from the left: too many digits are out of range before a bad character is seen.
+    expect(ct(['4294967296x'])).toEqual({ error: 'Invalid argument: invalid clusterID: strconv.ParseUint: parsing "4294967296x": value out of range' });
+    expect(ct(['4294967295x'])).toEqual({ error: 'Invalid argument: invalid clusterID: strconv.ParseUint: parsing "4294967295x": invalid syntax' });
+    expect(ct(['x4294967296'])).toEqual({ error: 'Invalid argument: invalid clusterID: strconv.ParseUint: parsing "x4294967296": invalid syntax' });
     expect(ct(['4294967295'])).toEqual({ error: 'Invalid argument: invalid clusterID: ClusterID > 255 is not supported' });
     expect(ct(['256'])).toEqual({ error: 'Invalid argument: invalid clusterID: ClusterID > 255 is not supported' });
     expect(ct(['0'])).toEqual({ error: 'Invalid argument: invalid clusterID: ClusterID 0 is reserved' });
@@ -56,6 +60,7 @@ describe('cilium-dbg bpf ct list cluster <id> and bpf nat list cluster <id>', ()
     expect(nat([])).toEqual({ error: 'Invalid argument' });
     expect(nat(['abc'])).toEqual({ error: 'Invalid ClusterID: strconv.ParseUint: parsing "abc": invalid syntax' });
     expect(nat(['4294967296'])).toEqual({ error: 'Invalid ClusterID: strconv.ParseUint: parsing "4294967296": value out of range' });
+    expect(nat(['99999999999-1'])).toEqual({ error: 'Invalid ClusterID: strconv.ParseUint: parsing "99999999999-1": value out of range' });
     expect(nat(['0'])).toEqual({ error: 'Failed to retrieve cluster maps: ClusterID 0 is reserved' });
     expect(nat(['256'])).toEqual({ error: 'Failed to retrieve cluster maps: ClusterID > 255 is not supported' });
   });
