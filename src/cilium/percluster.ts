@@ -103,6 +103,25 @@ export function checkClusterId(id: unknown, what: string): number {
 
 const U32_MAX = 0xffffffff;
 
+/** What strconv.Quote escapes besides the non-printable: the quote, the backslash, and the C escapes it names. */
+const GO_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '\x07': 'a', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't', '\v': 'v' };
+
+/**
+ * strconv.Quote, as a NumError quotes the word: a character unicode.IsPrint refuses (any but
+ * letters, marks, numbers, punctuation, symbols and the ASCII space) escaped as \xNN, \uNNNN or
+ * \UNNNNNNNN, where JSON leaves a no-break or zero-width space pasted with the id as it is.
+ */
+function goQuote(word: string): string {
+  const hex = (code: number, digits: number) => code.toString(16).padStart(digits, '0');
+  const quoted = [...word].map((ch) => {
+    if (GO_ESCAPES[ch] !== undefined) return `\\${GO_ESCAPES[ch]}`;
+    if (ch === ' ' || /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) return ch;
+    const code = ch.codePointAt(0)!;
+    return code < 0x80 ? `\\x${hex(code, 2)}` : code < 0x10000 ? `\\u${hex(code, 4)}` : `\\U${hex(code, 8)}`;
+  });
+  return `"${quoted.join('')}"`;
+}
+
 /**
  * What each cilium-dbg command writes to stderr (exit 0) for a bad cluster argument, by what is
  * wrong: the words, the id's syntax (strconv.ParseUint's error follows), its range (1.15+,
@@ -124,7 +143,7 @@ export function parseClusterArgs(command: keyof typeof ARGUMENT_ERRORS, words: r
   const [word] = words;
   // strconv.ParseUint(word, 10, 32): decimal digits only, no sign, no underscores, read from the
   // left: digits past 4294967295 are out of range before a later character is seen (4294967296x).
-  const parsing = `strconv.ParseUint: parsing ${JSON.stringify(word)}`;
+  const parsing = `strconv.ParseUint: parsing ${goQuote(word)}`;
   const digits = /^\d*/.exec(word)![0];
   if (Number(digits) > U32_MAX) return { error: `${errors.syntax}${parsing}: value out of range` };
   if (digits === '' || digits !== word) return { error: `${errors.syntax}${parsing}: invalid syntax` };

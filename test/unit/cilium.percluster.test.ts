@@ -47,6 +47,13 @@ describe('cilium-dbg bpf ct list cluster <id> and bpf nat list cluster <id>', ()
     for (const word of ['abc', '-1', '+5', '1_0', '0x10', '', ' 7']) {
       expect(ct([word])).toEqual({ error: `Invalid argument: invalid clusterID: strconv.ParseUint: parsing ${JSON.stringify(word)}: invalid syntax` });
     }
+    // The word quoted as strconv.Quote quotes it: what unicode.IsPrint refuses escaped, Go's way.
+    for (const [word, quoted] of [
+      ['7\u00a0', '"7\\u00a0"'], ['\u200b7', '"\\u200b7"'], ['7\x01', '"7\\x01"'], ['7\x7f', '"7\\x7f"'], ['7\x07', '"7\\a"'], ['7\v', '"7\\v"'],
+      ['7\t', '"7\\t"'], ['"7"', '"\\"7\\""'], ['7\\', '"7\\\\"'], ['é7', '"é7"'], ['\u{1d7d5}', '"\u{1d7d5}"'], ['7\u{e0001}', '"7\\U000e0001"'],
+    ]) {
+      expect(ct([word])).toEqual({ error: `Invalid argument: invalid clusterID: strconv.ParseUint: parsing ${quoted}: invalid syntax` });
+    }
     expect(ct(['4294967296'])).toEqual({ error: 'Invalid argument: invalid clusterID: strconv.ParseUint: parsing "4294967296": value out of range' });
     // ParseUint reads from the left: too many digits are out of range before a bad character is seen.
     expect(ct(['4294967296x'])).toEqual({ error: 'Invalid argument: invalid clusterID: strconv.ParseUint: parsing "4294967296x": value out of range' });
