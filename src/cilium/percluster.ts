@@ -39,7 +39,9 @@
 //   1.14       0 and ids past 255 are taken, and print nothing (GetClusterCTMaps refuses them and
 //              returns no maps)
 // A missing inner map: 1.14 prints nothing at all when any of the cluster's maps will not open (no
-// map is returned); 1.15+ fails (`Error: Unable to open <path>: loading pinned map <path>: …`,
+// map is returned), and removes the pins of those it opened before that one (GetClusterCTMaps'
+// deferred Unpin: tcp4 when any4 is missing, both IPv4 maps when IPv6 is on and its maps are
+// not pinned); 1.15+ fails (`Error: Unable to open <path>: loading pinned map <path>: …`,
 // exit 1) at the first one, after printing the maps before it: its "Skipping." branch never runs,
 // as os.IsNotExist does not see through the wrapped error.
 //
