@@ -158,7 +158,8 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   explain: { usage: 'explain <pid|container-id|ip> [--version V] [--bpffs DIR]', options: CILIUM_READ_OPTIONS, maxWords: 1 },
   // cilium ipcache get <ip>, multicast subscriber <group> and the like are the longest: three words
   // after cilium, which the command refuses for the others.
-  cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff', ...LB_LISTINGS, 'all'], maxWords: 3 },
+  // Four words: `ct|nat cluster <id> <more>` is refused in cilium-dbg's words (each command checks its own).
+  cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff', ...LB_LISTINGS, 'all'], maxWords: 4 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
   btf: { usage: 'btf [id]', options: [], maxWords: 1 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },

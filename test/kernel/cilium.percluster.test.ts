@@ -132,7 +132,12 @@ describeKernel('cilium per-cluster conntrack and SNAT', () => {
       expect(bad.stderr).toContain(`Invalid argument: ${error}`);
     }
     expect(cli('cilium', 'ct', 'cluster', '--bpffs', n.bpffs)).toMatchObject({ code: 2, stderr: expect.stringContaining('Invalid argument: missing clusterID') });
-    expect(cli('cilium', 'ct', 'cluster', '7', '8', '--bpffs', n.bpffs).code).toBe(2);
+    expect(cli('cilium', 'ct', 'cluster', '7', '8', '--bpffs', n.bpffs)).toMatchObject({ code: 2, stderr: expect.stringContaining('Invalid argument: missing clusterID') });
+    expect(cli('cilium', 'nat', 'cluster', '7', '8', '--bpffs', n.bpffs)).toMatchObject({ code: 2, stderr: expect.stringContaining('bpfscope: Invalid argument; usage') });
+    // Four words anywhere else are bad usage, as three were.
+    for (const words of [['ipcache', 'get', '10.3.0.115', 'x'], ['policy', '100', 'x', 'y'], ['multicast', 'subscriber', 'all', 'x'], ['nat', 'retries', 'x', 'y'], ['ct', 'global', 'x', 'y']]) {
+      expect(cli('cilium', ...words, '--bpffs', n.bpffs).code).toBe(2);
+    }
     expect(cli('cilium', 'ct', 'nope', '--bpffs', n.bpffs).code).toBe(2);
     expect(cli('cilium', 'ct', 'global', '7', '--bpffs', n.bpffs).code).toBe(2);
 
