@@ -156,9 +156,9 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   demo: { usage: 'demo [--version V]', options: ['version', 'cilium-version'], maxWords: 0 },
   peer: { usage: 'peer <pid|container-id> [ifname]', options: [], maxWords: 2 },
   explain: { usage: 'explain <pid|container-id|ip> [--version V] [--bpffs DIR]', options: CILIUM_READ_OPTIONS, maxWords: 1 },
-  // cilium ipcache get <ip>, multicast subscriber <group> and the like are the longest: three words
-  // after cilium, which the command refuses for the others.
-  // Four words: `ct|nat cluster <id> <more>` is refused in cilium-dbg's words (each command checks its own).
+  // cilium ipcache get <ip>, multicast subscriber <group> and the like take three words after
+  // cilium; four reach the command so that `ct|nat cluster <id> <more>` is refused in cilium-dbg's
+  // words. Each command refuses the words it does not take.
   cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff', ...LB_LISTINGS, 'all'], maxWords: 4 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
   btf: { usage: 'btf [id]', options: [], maxWords: 1 },
