@@ -251,13 +251,17 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
         await updateElem(map, packed.keys.subarray(i * packed.keySize, (i + 1) * packed.keySize), packed.values.subarray(i * valueStride, (i + 1) * valueStride));
       }
     };
-    // An array of maps' slot given an inner map: the kernel takes its fd.
-    const putInSlot = async (outer: KernelObject, slot: number, inner: KernelObject) => {
-      const key = Buffer.alloc(4);
-      key.writeUInt32LE(slot);
+    // A map of maps' entry given an inner map: the kernel takes its fd as the value.
+    const putInner = async (outer: KernelObject, key: Buffer, inner: KernelObject) => {
       const fd = Buffer.alloc(4);
       fd.writeUInt32LE(inner.fd);
       await updateElem(outer, key, fd);
+    };
+    // An array of maps' slot, a u32 key.
+    const slot = (index: number) => {
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(index);
+      return key;
     };
     const version = versionName(minor);
     const specs = globalMapSpecs(minor);
@@ -315,7 +319,7 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
           const packed = cilium.encode.conntrack(meshFlows[kind], { version, family });
           await fill(inner, packed, packed.valueSize);
         }
-        await putInSlot(await makeMap(perCluster[family].outer[kind], undefined, inner), MESH_CLUSTER_ID, inner);
+        await putInner(await makeMap(perCluster[family].outer[kind], undefined, inner), slot(MESH_CLUSTER_ID), inner);
       }
     }
 
@@ -336,7 +340,7 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
     for (const family of [4, 6] as const) {
       const inner = await makeMap(perClusterNat[family].inner, FIXTURE_MAX_ENTRIES);
       if (family === 4) await fill(inner, meshSnat, meshSnat.valueSize);
-      await putInSlot(await makeMap(perClusterNat[family].outer, undefined, inner), MESH_CLUSTER_ID, inner);
+      await putInner(await makeMap(perClusterNat[family].outer, undefined, inner), slot(MESH_CLUSTER_ID), inner);
     }
     // 1.18+: how many ports new mappings tried: most the first, some a second, two none free (dropped).
     const retriesSpec = natRetries4MapSpec(minor);
@@ -407,9 +411,7 @@ export async function createFakeCiliumNode(options: FakeCiliumNodeOptions): Prom
     const maglev = cilium.encode.maglev([{ revNatIndex: 1, backendIds: Array.from({ length: FIXTURE_MAGLEV_TABLE }, (_, i) => (i % pods.length) + 1) }], { version });
     const table = track(await createMap(maglevInnerMapSpec(FIXTURE_MAGLEV_TABLE)));
     await updateElem(table, Buffer.alloc(4), maglev.values);
-    const fd = Buffer.alloc(4);
-    fd.writeUInt32LE(table.fd);
-    await updateElem(await makeMap(specs.maglev4, FIXTURE_MAX_ENTRIES, table), maglev.keys, fd);
+    await putInner(await makeMap(specs.maglev4, FIXTURE_MAX_ENTRIES, table), maglev.keys, table);
     // Socket LB: the first pod's socket to the service, sent to the second pod (or itself, alone).
     const sockRevNat = cilium.encode.sockRevNat([{
       cookie: FIXTURE_SOCKET_COOKIE, backendAddress: pods[1 % pods.length].ip, backendPort: 53, frontendAddress: SERVICE_IP, frontendPort: 53, revNatIndex: 1,
