@@ -213,7 +213,7 @@ const RANGES: Record<ScalarType, readonly [number, number] | readonly [bigint, b
  * integer of its type's range or its bitfield's width, a string of latin1 characters that fits).
  * Address text is checked by its parser (TypeError).
  */
-function valueChecker(name: string, spec: FieldSpec): (x: unknown) => unknown {
+export function valueChecker(name: string, spec: FieldSpec): (x: unknown) => unknown {
   const { type } = spec;
   const wrong = (what: string, x: unknown) => new TypeError(`field '${name}': expected ${what}, got ${describe(x)}`);
   const text = (x: unknown) => {

@@ -25,8 +25,7 @@
 // calls for every service (pkg/maps/lbmap/lbmap.go), are in the 1.17 branch point and every
 // version after it, not in 1.16. Every layout here was checked against the structs of each
 // version (bpf/lib/common.h up to 1.18, bpf/lib/lb.h from 1.19) and the Go types that write them.
-import { defineLayout, type Decoded } from '../layout';
-import { describe } from '../validate';
+import { defineLayout, valueChecker, type Decoded } from '../layout';
 import { checkFamily, decodeFamilyPairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type IpFamily, type MapLayout, type PackedEntries } from './codec';
 import { protocolName } from './tables';
 import { goIpText, tablePrinter } from './text';
@@ -76,22 +75,24 @@ const SVC_FLAG_L7_LOADBALANCER = 0x04;
  */
 function slotValueOf(s: Pick<ServiceRecord, 'backendSlot' | 'backendId' | 'affinityTimeout' | 'algorithm' | 'l7ProxyPort'>, algorithmBits: boolean): number {
   const { affinityTimeout = 0, algorithm = 0 } = s;
-  if (s.backendSlot !== 0) return slotPart(s.backendId ?? 0, 32, 'backendId');
-  if (s.l7ProxyPort !== undefined) return swap16(slotPart(s.l7ProxyPort, 16, 'l7ProxyPort'));
-  if (!algorithmBits) return slotPart(affinityTimeout, 32, 'affinityTimeout');
-  return ((slotPart(algorithm, 8, 'algorithm') << 24) | slotPart(affinityTimeout, 24, 'affinityTimeout')) >>> 0;
+  if (s.backendSlot !== 0) return SLOT_PARTS.backendId(s.backendId ?? 0);
+  if (s.l7ProxyPort !== undefined) return swap16(SLOT_PARTS.l7ProxyPort(s.l7ProxyPort));
+  if (!algorithmBits) return SLOT_PARTS.affinityTimeout(affinityTimeout);
+  return ((SLOT_PARTS.algorithm(algorithm) << 24) | SLOT_PARTS.affinityTimeout24(affinityTimeout)) >>> 0;
 }
 
 /**
- * A part of the u32 checked against the bits it has there, as the layout checks a field: a 1.17+
- * timeout past 24 bits would spill into the algorithm, an algorithm or a port past its bits be cut.
+ * Each part of the u32 checked against the bits it has there, as a layout checks a bitfield: a
+ * 1.17+ timeout past 24 bits would spill into the algorithm, an algorithm or a port past its bits be cut.
  */
-function slotPart(value: unknown, bits: number, name: string): number {
-  if (typeof value !== 'number') throw new TypeError(`field '${name}': expected a number, got ${describe(value)}`);
-  if (!Number.isInteger(value)) throw new RangeError(`field '${name}': ${value} is not an integer`);
-  if (value < 0 || value >= 2 ** bits) throw new RangeError(`field '${name}': ${value} is outside a ${bits}-bit field's 0..${2 ** bits - 1}`);
-  return value;
-}
+const slotPart = (name: string, bits: number) => valueChecker(name, { offset: 0, type: 'u32', bits: [0, bits] }) as (x: unknown) => number;
+const SLOT_PARTS = {
+  backendId: slotPart('backendId', 32),
+  l7ProxyPort: slotPart('l7ProxyPort', 16),
+  affinityTimeout: slotPart('affinityTimeout', 32),
+  affinityTimeout24: slotPart('affinityTimeout', 24),
+  algorithm: slotPart('algorithm', 8),
+};
 
 /**
  * A u16 as the other byte order reads it: the L7 proxy port sits in the u32's low bytes in network
