@@ -144,6 +144,8 @@ export {
   type EndpointPolicyMap,
   type PoliciesFormatOptions as CiliumPoliciesFormatOptions,
   type ClusterReadOptions as CiliumClusterReadOptions,
+  type NodeVersion as CiliumNodeVersion,
+  type VersionEvidence as CiliumVersionEvidence,
 } from './cilium';
 export { listNetns, netnsPath, NETNS_DIR, type ListNetnsOptions, type NetnsFd, type NetnsForeignMount, type NetnsInfo, type NetnsRef, type NetnsSocket, type NetnsThread } from './netns';
 export {

@@ -29,6 +29,7 @@ import { decodeSourceRanges, encodeSourceRanges, formatSourceRanges, SOURCE_RANG
 import { decodePolicy, encodePolicy, formatPolicy, policyMapNames, POLICY_LAYOUTS } from './policy';
 import { decodePolicyStats, encodePolicyStats, POLICY_STATS_LAYOUTS } from './policystats';
 import { formatPolicies, readPolicies } from './policies';
+import { nodeVersion } from './nodeversion';
 import { directionName, fileName, identityScope, isDropReason, reasonName, reservedIdentityName } from './tables';
 import { CILIUM_VERSIONS, parseVersion, versionName, type CiliumVersion } from './version';
 
@@ -90,6 +91,12 @@ export const cilium = Object.freeze({
   clock: ciliumClock,
   /** A pod's datapath end to end, with findings (cilium.format.pod renders it). */
   explainPod,
+  /**
+   * The Cilium version the maps pinned under `<bpffs>/tc/globals` tell: each map's name, type, sizes
+   * and BPF_F_RDONLY_PROG flag against what each version's agent creates (a map left from before an
+   * upgrade rules out only older versions), with the maps that tell it.
+   */
+  nodeVersion,
   /** The Cilium versions whose layouts and formats are known ('1.20' is 1.20-dev). */
   versions: CILIUM_VERSIONS,
   /**
@@ -322,3 +329,4 @@ export type { MulticastReadOptions } from './read';
 export type { SourceRangeRecord } from './sourcerange';
 export type { EndpointPolicyMap, PoliciesFormatOptions } from './policies';
 export type { ClusterReadOptions } from './read';
+export type { NodeVersion, VersionEvidence } from './nodeversion';

@@ -31,7 +31,7 @@ import type { Minor } from './version';
 export const DEFAULT_BPFFS = '/sys/fs/bpf';
 const BPF_F_NO_PREALLOC = 1;
 const BPF_F_NO_COMMON_LRU = 1 << 1;
-const BPF_F_RDONLY_PROG = 1 << 7;
+export const BPF_F_RDONLY_PROG = 1 << 7;
 
 /** The kernel keeps 15 characters of a map's or program's name (BPF_OBJ_NAME_LEN 16, cilium-maps.md §7.1). */
 export const KERNEL_NAME_LEN = 15;
@@ -224,4 +224,33 @@ export function perClusterNatMapSpecs(minor: Minor, clusterId: number): Record<I
     return { outer: perClusterOuterSpec(outer), inner: spec(rowFor(f === 4 ? NAT4_LAYOUTS : NAT6_LAYOUTS, minor), 'lru_hash', 524288, 0, inner) };
   };
   return { 4: family(4), 6: family(6) };
+}
+
+/**
+ * The global maps every agent pins whatever its configuration: the ipcache, the endpoints, the drop
+ * and forward counters, the node map its datapath reads and the runtime config. Where one of a
+ * version's names is missing, that version's agent does not run here.
+ */
+export const ALWAYS_PINNED: readonly GlobalMapKind[] = ['ipcache', 'endpoints', 'metrics', 'nodeIds', 'runtimeConfig'];
+
+/**
+ * Every map specs.ts knows the agent of a version pins under tc/globals, but the endpoints' policy
+ * maps (policyMapSpec, one per endpoint): the global maps, and those of the version's optional
+ * features (multicast, tunnel routing, the recorder, …), whether or not a node enables them.
+ */
+export function pinnedMapSpecs(minor: Minor): CiliumMapSpec[] {
+  const specs: (CiliumMapSpec | undefined)[] = [
+    ...Object.values(globalMapSpecs(minor)),
+    legacyNodeMapSpec(minor),
+    natRetries4MapSpec(minor),
+    frag6MapSpec(minor),
+    policyStatsMapSpec(minor, 1),
+    multicastMapSpecs(minor)?.groups,
+    tunnelMapSpec(minor),
+    recorderMapSpec(minor, 4),
+    recorderMapSpec(minor, 6),
+    sourceRangeMapSpec(minor, 4),
+    sourceRangeMapSpec(minor, 6),
+  ];
+  return specs.filter((s): s is CiliumMapSpec => s !== undefined);
 }

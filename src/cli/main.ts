@@ -70,8 +70,12 @@ const USAGE = `usage: bpfscope [command] [--json]
                           after a cilium command it names the Cilium version)
   cilium ipcache|endpoints|metrics|egress|ct|nat|lb|revnat|nodeid|auth|vtep|config [--version V] [--bpffs DIR]
                           cilium-dbg bpf … list (ct list global; revnat: lb list --revnat), as that
-                          Cilium version prints it (default: the newest version whose layouts fit
-                          the map's sizes)
+                          Cilium version prints it (default: the version the node's maps tell, see
+                          cilium version; when they tell none, the newest whose layouts fit the
+                          map's sizes)
+  cilium version [--bpffs DIR]
+                          the Cilium version the maps pinned under tc/globals tell (their names,
+                          sizes and flags against each version's), with the maps that narrow it
   cilium lb --frontends|--backends|--source-ranges [--version V] [--bpffs DIR]
                           cilium-dbg bpf lb list --frontends (the services maps' entries as
                           stored), --backends (the backends maps), --source-ranges (each
@@ -110,7 +114,8 @@ const USAGE = `usage: bpfscope [command] [--json]
   explain <pid|container-id|ip> [--version V] [--bpffs DIR]
   cilium explain <pid|container-id|ip> [--version V] [--bpffs DIR]
                           a pod's datapath end to end (the walkthrough), with findings; every map
-                          decoded with one version (default: the newest the ipcache's sizes fit);
+                          decoded with one version (default: the node's, else the newest the
+                          ipcache's sizes fit);
                           exits 1 when a finding is an ERROR
   cilium ipcache get <ip> [--version V] [--bpffs DIR]
   cilium ipcache match <prefix> [--version V] [--bpffs DIR]
@@ -137,7 +142,7 @@ const LB_LISTINGS = ['frontends', 'backends', 'source-ranges'] as const;
 const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 
 /** What `bpfscope cilium` takes. */
-const CILIUM_WORDS = 'ipcache|endpoints|metrics|drops|ct [global|cluster <cluster-id>]|nat [retries|cluster <cluster-id>]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|ipcache get <ip>|ipcache match <prefix>|maglev get <id>|tunnel|recorder|multicast group|multicast subscriber [group|all]|policy --all|policy list';
+const CILIUM_WORDS = 'version|ipcache|endpoints|metrics|drops|ct [global|cluster <cluster-id>]|nat [retries|cluster <cluster-id>]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|ipcache get <ip>|ipcache match <prefix>|maglev get <id>|tunnel|recorder|multicast group|multicast subscriber [group|all]|policy --all|policy list';
 
 /**
  * What each command takes besides --json and --help: its usage line, its options, and at most how
@@ -450,7 +455,7 @@ const commands: Record<string, Command> = {
     if (target === undefined || rest.length > 0) throw new UsageError('usage: bpfscope explain <pid|container-id|ip>');
     const who: PodTarget = /^\d+$/.test(target) ? { pid: Number(target) } : /^[\d.]+$|:/.test(target) ? { ip: target } : { containerId: target };
     if ('ip' in who && isIP(target) === 0) throw new UsageError(`not an IP address: ${target}`);
-    const report = await cilium.explainPod(who, ciliumRead(options));
+    const report = await cilium.explainPod(who, await onNode(ciliumRead(options)));
     print(ctx, report, () => cilium.format.pod(report).trimEnd());
     // A broken link of the chain, or a step that could not run, fails the command, so that a
     // script can test the pod (`bpfscope explain $ip || …`); the report is printed either way.
@@ -461,125 +466,16 @@ const commands: Record<string, Command> = {
     await runDemo(ctx.out, ciliumRead(options).version ?? '1.18');
   },
 
-  async cilium({ positionals, options }, ctx) {
-    const [what, target, ...rest] = positionals;
-    const read = ciliumRead(options);
-    const clockOptions = ciliumClockOptions(what, options);
-    const lbListing = ciliumLbListing(what, options);
-    if (options.all && what !== 'policy') throw new UsageError('--all is for cilium policy');
-    if (what === 'explain') return commands.explain({ positionals: positionals.slice(1), options }, ctx);
-    const lookup = `${what} ${target}`;
-    if (Object.hasOwn(CILIUM_LOOKUPS, lookup)) return ciliumLookup(lookup as keyof typeof CILIUM_LOOKUPS, rest, read, ctx);
-    if (what === 'multicast') return ciliumMulticast(read, target, rest, ctx);
-    if (what === 'ct') {
-      const cluster = clusterOf('ct', target, rest);
-      const { records, version, families } = await bothFamilies(read, (o) => cilium.conntrack({ ...o, cluster }));
-      // --time-diff without a clock source fails, as cilium-dbg's does: the times were asked for.
-      const clock = options['time-diff'] && !ctx.json
-        ? await cilium.clock(clockOptions).catch((err: Error) => Promise.reject(new Error(`--time-diff needs Cilium's clock source: ${err.message}`)))
-        : undefined;
-      // Each map read prints its block, an empty one too, as cilium-dbg prints each map it opens.
-      printCiliumDbg(ctx, records, (r) => cilium.format.conntrack(r, { version, families, clock, cluster }));
-      return;
-    }
-    if (what === 'nat' && target !== 'retries') {
-      const cluster = clusterOf('nat', target, rest);
-      const { records, version, families } = await bothFamilies(read, (o) => cilium.nat({ ...o, cluster }));
-      if (ctx.json) return ctx.out(toJson(records));
-      // cilium-dbg exits without a clock source; the entries are worth printing with their raw stamps.
-      const clock = await cilium.clock(clockOptions).catch((err: Error) => {
-        process.stderr.write(`bpfscope: Created= is printed raw: no clock source (${err.message})\n`);
-        return undefined;
-      });
-      printCiliumDbg(ctx, records, (r) => cilium.format.nat(r, { version, families, clock, cluster }));
-      return;
-    }
-    if (rest.length > 0) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
-    if (what === 'policy' && (target === 'list' || options.all)) return ciliumPolicies(read, target, options.all === true, ctx);
-    if (what === 'policy') {
-      if (target === undefined || !/^\d+$/.test(target)) throw new UsageError('usage: bpfscope cilium policy <endpoint-id>');
-      if (Number(target) > MAX_ENDPOINT_ID) throw new UsageError(`an endpoint id is at most ${MAX_ENDPOINT_ID} (a u16), got ${target}`);
-      const records = await cilium.policy(Number(target), read);
-      printCiliumDbg(ctx, records, cilium.format.policy);
-      return;
-    }
-    if (what === 'srv6') {
-      if (target === 'vrf') {
-        const { records } = await bothFamilies(read, cilium.srv6Vrf);
-        printCiliumDbg(ctx, records, cilium.format.srv6Vrf);
-      } else if (target === 'policy') {
-        const { records } = await bothFamilies(read, cilium.srv6Policy);
-        printCiliumDbg(ctx, records, cilium.format.srv6Policy);
-      } else if (target === 'sid') {
-        const records = await cilium.srv6Sid(read);
-        printCiliumDbg(ctx, records, cilium.format.srv6Sid);
-      } else {
-        throw new UsageError('usage: bpfscope cilium srv6 vrf|policy|sid');
-      }
-      return;
-    }
-    // Both families' maps in one text, printed as the version the first map read was decoded with;
-    // `neitherIsEmpty`: a node without either map prints what cilium-dbg prints for no records.
-    const bothListed = async <R>(
-      reader: Parameters<typeof bothFamilies<R>>[1],
-      format: (records: R[], options: { version: string }) => string,
-      neitherIsEmpty = false,
-    ) => {
-      const { records, version } = await bothFamilies(read, reader, neitherIsEmpty);
-      printCiliumDbg(ctx, records, (r) => format(r, { version }));
-    };
-    if (what === 'nat' && target === 'retries') return bothListed(cilium.natRetries, cilium.format.natRetries, true);
-    if (target !== undefined || rest.length > 0) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
-    if (what === 'drops') return ciliumDrops(read, options, ctx);
-    if (what === 'egress') {
-      const { records } = await bothFamilies(read, cilium.egress);
-      printCiliumDbg(ctx, records, cilium.format.egress);
-      return;
-    }
-    // cilium-dbg dumps the ip-masq-agent maps it can open: a node with neither has no entries.
-    if (what === 'ipmasq') return bothListed(cilium.ipmasq, cilium.format.ipmasq, true);
-    if (what === 'frag') {
-      // From 1.18 it skips a fragment map it cannot open too, saying so on stderr; 1.17 fails without cilium_ipv4_frag_datagrams.
-      const { records, version, families } = await bothFamilies(read, cilium.frag, read.version === undefined || cilium.versionOf(read.version) >= '1.18');
-      if (version >= '1.18') for (const family of [4, 6] as const) if (!families.includes(family)) process.stderr.write(`IPv${family} map doesn't exist, skipping\n`);
-      printCiliumDbg(ctx, records, (r) => cilium.format.frag(r, { version }));
-      return;
-    }
-    if (what === 'maglev') return bothListed(cilium.maglev, cilium.format.maglev, true);
-    if (what === 'socknat') return bothListed(cilium.sockRevNat, cilium.format.sockRevNat, true);
-    if (what === 'recorder') {
-      // cilium-dbg fails without the IPv4 map (on an IPv6-only node too), where bothFamilies would
-      // print the IPv6 rules alone; the IPv6 one it reads only with IPv6 on: skipped when missing.
-      const four = await cilium.recorder({ ...read, family: 4 });
-      const { version } = four.layout;
-      const six = await cilium.recorder({ ...read, version, family: 6 }).catch((e: { code?: string }) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
-      printCiliumDbg(ctx, [...four, ...(six ?? [])], (r) => cilium.format.recorder(r, { version, families: six ? [4, 6] : [4] }));
-      return;
-    }
-    if (what === 'lb' || what === 'revnat') {
-      // cilium-dbg dumps the source range maps it finds: without --enable-svc-source-range-check, none.
-      if (lbListing === 'source-ranges') return bothListed(cilium.sourceRanges, cilium.format.sourceRanges, true);
-      if (lbListing === 'backends') return bothListed(cilium.backends, cilium.format.lbBackends);
-      // The services' version decodes the backends and rev-NAT entries too: one version per run.
-      const { records: services, version } = await bothFamilies(read, cilium.services);
-      if (lbListing === 'frontends') return printCiliumDbg(ctx, services, (r) => cilium.format.lbFrontends(r, { version }));
-      if (what === 'revnat') {
-        const { records: revNat } = await bothFamilies({ ...read, version }, cilium.revNat);
-        return printCiliumDbg(ctx, revNat, (r) => cilium.format.revNat(r, { version }));
-      }
-      const [{ records: backends }, { records: revNat }] = await Promise.all([
-        bothFamilies({ ...read, version }, cilium.backends),
-        bothFamilies({ ...read, version }, cilium.revNat),
-      ]);
-      if (ctx.json) return ctx.out(toJson({ services, backends, revNat }));
-      ctx.out(cilium.format.lb({ services, backends }, { version }).slice(0, -1));
-      return;
-    }
-    const oneMap = Object.prototype.hasOwnProperty.call(ONE_MAP_COMMANDS, what) ? ONE_MAP_COMMANDS[what] : undefined;
-    if (oneMap === undefined) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
-    await oneMap(read, ctx);
+  async cilium(args, ctx) {
+    const given = ciliumRead(args.options);
+    if (args.positionals[0] === 'version') return ciliumVersion(args, given, ctx);
+    const read = await onNode(given);
+    return ciliumCommand(args, read, ctx).catch((err: unknown) => {
+      // A refusal in the version's words ("Cilium 1.18 has no such map"), of a version nobody gave.
+      if (read.version !== given.version && err instanceof Error && err.message.includes(`Cilium ${read.version} `)) process.stderr.write(`bpfscope: read as Cilium ${read.version}, the version the maps pinned under tc/globals tell (bpfscope cilium version says why; --version reads as another)\n`);
+      throw err;
+    });
   },
-
   async link({ positionals }, ctx) {
     const { links: holders } = await listHolders();
     const links = positionals[0] ? [await getLink(parseId(positionals[0], 'link id'))] : await listLinks();
@@ -874,8 +770,175 @@ function clusterOf(what: 'ct' | 'nat', target: string | undefined, rest: string[
   return undefined;
 }
 
+/** The cilium commands but `cilium version`, reading as `read` says (see onNode). */
+async function ciliumCommand({ positionals, options }: ParsedArgs, read: CiliumRead, ctx: Context): Promise<number | void> {
+  const [what, target, ...rest] = positionals;
+  const clockOptions = ciliumClockOptions(what, options);
+  const lbListing = ciliumLbListing(what, options);
+  if (options.all && what !== 'policy') throw new UsageError('--all is for cilium policy');
+  if (what === 'explain') return commands.explain({ positionals: positionals.slice(1), options }, ctx);
+  const lookup = `${what} ${target}`;
+  if (Object.hasOwn(CILIUM_LOOKUPS, lookup)) return ciliumLookup(lookup as keyof typeof CILIUM_LOOKUPS, rest, read, ctx);
+  if (what === 'multicast') return ciliumMulticast(read, target, rest, ctx);
+  if (what === 'ct') {
+    const cluster = clusterOf('ct', target, rest);
+    const { records, version, families } = await bothFamilies(read, (o) => cilium.conntrack({ ...o, cluster }));
+    // --time-diff without a clock source fails, as cilium-dbg's does: the times were asked for.
+    const clock = options['time-diff'] && !ctx.json
+      ? await cilium.clock(clockOptions).catch((err: Error) => Promise.reject(new Error(`--time-diff needs Cilium's clock source: ${err.message}`)))
+      : undefined;
+    // Each map read prints its block, an empty one too, as cilium-dbg prints each map it opens.
+    printCiliumDbg(ctx, records, (r) => cilium.format.conntrack(r, { version, families, clock, cluster }));
+    return;
+  }
+  if (what === 'nat' && target !== 'retries') {
+    const cluster = clusterOf('nat', target, rest);
+    const { records, version, families } = await bothFamilies(read, (o) => cilium.nat({ ...o, cluster }));
+    if (ctx.json) return ctx.out(toJson(records));
+    // cilium-dbg exits without a clock source; the entries are worth printing with their raw stamps.
+    const clock = await cilium.clock(clockOptions).catch((err: Error) => {
+      process.stderr.write(`bpfscope: Created= is printed raw: no clock source (${err.message})\n`);
+      return undefined;
+    });
+    printCiliumDbg(ctx, records, (r) => cilium.format.nat(r, { version, families, clock, cluster }));
+    return;
+  }
+  if (rest.length > 0) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
+  if (what === 'policy' && (target === 'list' || options.all)) return ciliumPolicies(read, target, options.all === true, ctx);
+  if (what === 'policy') {
+    if (target === undefined || !/^\d+$/.test(target)) throw new UsageError('usage: bpfscope cilium policy <endpoint-id>');
+    if (Number(target) > MAX_ENDPOINT_ID) throw new UsageError(`an endpoint id is at most ${MAX_ENDPOINT_ID} (a u16), got ${target}`);
+    const records = await cilium.policy(Number(target), read);
+    printCiliumDbg(ctx, records, cilium.format.policy);
+    return;
+  }
+  if (what === 'srv6') {
+    if (target === 'vrf') {
+      const { records } = await bothFamilies(read, cilium.srv6Vrf);
+      printCiliumDbg(ctx, records, cilium.format.srv6Vrf);
+    } else if (target === 'policy') {
+      const { records } = await bothFamilies(read, cilium.srv6Policy);
+      printCiliumDbg(ctx, records, cilium.format.srv6Policy);
+    } else if (target === 'sid') {
+      const records = await cilium.srv6Sid(read);
+      printCiliumDbg(ctx, records, cilium.format.srv6Sid);
+    } else {
+      throw new UsageError('usage: bpfscope cilium srv6 vrf|policy|sid');
+    }
+    return;
+  }
+  // Both families' maps in one text, printed as the version the first map read was decoded with;
+  // `neitherIsEmpty`: a node without either map prints what cilium-dbg prints for no records.
+  const bothListed = async <R>(
+    reader: Parameters<typeof bothFamilies<R>>[1],
+    format: (records: R[], options: { version: string }) => string,
+    neitherIsEmpty = false,
+  ) => {
+    const { records, version } = await bothFamilies(read, reader, neitherIsEmpty);
+    printCiliumDbg(ctx, records, (r) => format(r, { version }));
+  };
+  if (what === 'nat' && target === 'retries') return bothListed(cilium.natRetries, cilium.format.natRetries, true);
+  if (target !== undefined || rest.length > 0) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
+  if (what === 'drops') return ciliumDrops(read, options, ctx);
+  if (what === 'egress') {
+    const { records } = await bothFamilies(read, cilium.egress);
+    printCiliumDbg(ctx, records, cilium.format.egress);
+    return;
+  }
+  // cilium-dbg dumps the ip-masq-agent maps it can open: a node with neither has no entries.
+  if (what === 'ipmasq') return bothListed(cilium.ipmasq, cilium.format.ipmasq, true);
+  if (what === 'frag') {
+    // From 1.18 it skips a fragment map it cannot open too, saying so on stderr; 1.17 fails without cilium_ipv4_frag_datagrams.
+    const { records, version, families } = await bothFamilies(read, cilium.frag, read.version === undefined || cilium.versionOf(read.version) >= '1.18');
+    if (version >= '1.18') for (const family of [4, 6] as const) if (!families.includes(family)) process.stderr.write(`IPv${family} map doesn't exist, skipping\n`);
+    printCiliumDbg(ctx, records, (r) => cilium.format.frag(r, { version }));
+    return;
+  }
+  if (what === 'maglev') return bothListed(cilium.maglev, cilium.format.maglev, true);
+  if (what === 'socknat') return bothListed(cilium.sockRevNat, cilium.format.sockRevNat, true);
+  if (what === 'recorder') {
+    // cilium-dbg fails without the IPv4 map (on an IPv6-only node too), where bothFamilies would
+    // print the IPv6 rules alone; the IPv6 one it reads only with IPv6 on: skipped when missing.
+    const four = await cilium.recorder({ ...read, family: 4 });
+    const { version } = four.layout;
+    const six = await cilium.recorder({ ...read, version, family: 6 }).catch((e: { code?: string }) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+    printCiliumDbg(ctx, [...four, ...(six ?? [])], (r) => cilium.format.recorder(r, { version, families: six ? [4, 6] : [4] }));
+    return;
+  }
+  if (what === 'lb' || what === 'revnat') {
+    // cilium-dbg dumps the source range maps it finds: without --enable-svc-source-range-check, none.
+    if (lbListing === 'source-ranges') return bothListed(cilium.sourceRanges, cilium.format.sourceRanges, true);
+    if (lbListing === 'backends') return bothListed(cilium.backends, cilium.format.lbBackends);
+    // The services' version decodes the backends and rev-NAT entries too: one version per run.
+    const { records: services, version } = await bothFamilies(read, cilium.services);
+    if (lbListing === 'frontends') return printCiliumDbg(ctx, services, (r) => cilium.format.lbFrontends(r, { version }));
+    if (what === 'revnat') {
+      const { records: revNat } = await bothFamilies({ ...read, version }, cilium.revNat);
+      return printCiliumDbg(ctx, revNat, (r) => cilium.format.revNat(r, { version }));
+    }
+    const [{ records: backends }, { records: revNat }] = await Promise.all([
+      bothFamilies({ ...read, version }, cilium.backends),
+      bothFamilies({ ...read, version }, cilium.revNat),
+    ]);
+    if (ctx.json) return ctx.out(toJson({ services, backends, revNat }));
+    ctx.out(cilium.format.lb({ services, backends }, { version }).slice(0, -1));
+    return;
+  }
+  const oneMap = Object.prototype.hasOwnProperty.call(ONE_MAP_COMMANDS, what) ? ONE_MAP_COMMANDS[what] : undefined;
+  if (oneMap === undefined) throw new UsageError(`usage: bpfscope cilium ${CILIUM_WORDS}`);
+  await oneMap(read, ctx);
+}
+
 /** What the cilium commands pass their readers: --version and --bpffs. */
 type CiliumRead = { version?: string; bpffs?: string };
+
+/**
+ * `read`, and without --version the version the node's maps tell (cilium.nodeVersion): every map
+ * of a run then prints as that version's cilium-dbg prints it, the load balancer's too, whose sizes
+ * no version changed. When the maps tell none, each reader goes by its own map's sizes.
+ */
+async function onNode(read: CiliumRead): Promise<CiliumRead> {
+  if (read.version !== undefined) return read;
+  return { ...read, version: (await cilium.nodeVersion({ bpffs: read.bpffs })).version };
+}
+
+/**
+ * `cilium version`: the Cilium version the maps pinned under tc/globals tell, with the maps that
+ * narrow it (all of them with --json). Exit 4 when no Cilium map is pinned, 1 when the maps tell no version.
+ */
+async function ciliumVersion({ positionals }: ParsedArgs, given: CiliumRead, ctx: Context): Promise<number> {
+  if (positionals.length > 1) throw new UsageError('usage: bpfscope cilium version [--bpffs DIR]');
+  if (given.version !== undefined) throw new UsageError('cilium version tells the version from the maps; --version is for the other cilium commands');
+  const node = await cilium.nodeVersion({ bpffs: given.bpffs });
+  const dir = `${given.bpffs ?? '/sys/fs/bpf'}/tc/globals`;
+  print(ctx, node, () => {
+    if (node.maps.length === 0) return `no Cilium map pinned under ${dir}`;
+    const every = cilium.versions.length;
+    const told = node.version === undefined
+      ? `no Cilium version bpfscope knows (${versionRanges(cilium.versions)}) fits the maps under ${dir}`
+      : `Cilium ${versionRanges(node.versions)}, as the maps under ${dir} tell${node.versions.length > 1 ? ` (read as ${node.version})` : ''}`;
+    const narrowing = node.maps.filter((m) => m.allows.length < every);
+    return [
+      told,
+      '',
+      table(['map', 'created so by', 'allows'], narrowing.map((m) => [m.name, versionRanges(m.createdBy) || 'none', versionRanges(m.allows)])),
+      ...(node.absent.length > 0 ? ['', table(['not pinned', 'rules out'], node.absent.map((a) => [a.name, versionRanges(a.rulesOut)]))] : []),
+    ].join('\n');
+  });
+  return node.maps.length === 0 ? EXIT.notFound : node.version === undefined ? EXIT.error : EXIT.ok;
+}
+
+/** Versions as runs: ['1.14', '1.15', '1.18'] → '1.14–1.15, 1.18'. */
+function versionRanges(versions: readonly string[]): string {
+  const runs: string[][] = [];
+  for (const v of versions) {
+    const run = runs[runs.length - 1];
+    const at = cilium.versions.indexOf(v as (typeof cilium.versions)[number]);
+    if (run && cilium.versions.indexOf(run[run.length - 1] as (typeof cilium.versions)[number]) === at - 1) run.push(v);
+    else runs.push([v]);
+  }
+  return runs.map((r) => (r.length === 1 ? r[0] : `${r[0]}–${r[r.length - 1]}`)).join(', ');
+}
 
 /** --version/--bpffs of the cilium commands. */
 function ciliumRead(options: Record<string, string | true>): CiliumRead {

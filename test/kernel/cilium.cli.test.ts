@@ -140,9 +140,11 @@ describeKernel('bpfscope cilium', () => {
     expect(JSON.parse(cli('cilium', 'ipcache', 'get', '10.3.0.115', ...b, '--json').stdout)).toMatchObject({ prefix: '10.3.0.115/32', identity: 10001 });
     // cilium-dbg prints the miss on stdout (and exits 1).
     expect(cli('cilium', 'ipcache', 'get', 'fd00::1', ...b)).toEqual({ code: 4, stderr: '', stdout: 'fd00::1 does not map to any identity\n' });
-    // The node's 1.17 map (cilium_ipcache): no match command, as --version 1.17 says before any read.
+    // The node's 1.17 maps: no match command, as --version 1.17 says before any read; the version
+    // nobody gave is named first.
     const noMatch = 'bpfscope: cilium-dbg bpf ipcache match does not exist in Cilium 1.17 (it came in 1.18)\nhint: bpfscope --help lists the commands\n';
-    expect(cli('cilium', 'ipcache', 'match', '10.3.0.115/32', ...b)).toEqual({ code: 2, stdout: '', stderr: noMatch });
+    const fromNode = 'bpfscope: read as Cilium 1.17, the version the maps pinned under tc/globals tell (bpfscope cilium version says why; --version reads as another)\n';
+    expect(cli('cilium', 'ipcache', 'match', '10.3.0.115/32', ...b)).toEqual({ code: 2, stdout: '', stderr: fromNode + noMatch });
     expect(cli('cilium', 'ipcache', 'match', '10.3.0.115/32', '--bpffs', '/nonexistent', '--version', '1.17')).toEqual({ code: 2, stdout: '', stderr: noMatch });
     // The service's 251-slot table, every slot backend 1; no other service.
     expect(cli('cilium', 'maglev', 'get', '1', ...b)).toEqual({ code: 0, stderr: '', stdout: `SVC ID   LOOKUP TABLE\n[1]/v4   [${Array(251).fill(1).join(' ')}]   \n` });
@@ -168,8 +170,12 @@ describeKernel('bpfscope cilium', () => {
       code: 0, stderr: '', stdout: 'key 10.3.0.115/32 has value "identity=10001 encryptkey=0 tunnelendpoint=0.0.0.0 flags=<none>"\n',
     });
     expect(cli('cilium', 'ipcache', 'match', '10.3.0.0/24', '--bpffs', v18.bpffs)).toEqual({ code: 4, stderr: '', stdout: '10.3.0.0/24 does not match to any ipcache entry\n' });
-    // Without --version the Maglev maps cannot tell 1.18 from 1.17: the lookup is made.
-    expect(cli('cilium', 'maglev', 'get', '1', '--bpffs', v18.bpffs).code).toBe(0);
+    // The Maglev maps cannot tell 1.18 from 1.17, the node's others can: without --version it is
+    // refused as --version 1.18 refuses it, the version named first; with --version 1.17 it is made.
+    expect(cli('cilium', 'maglev', 'get', '1', '--bpffs', v18.bpffs)).toMatchObject({
+      code: 2, stdout: '', stderr: expect.stringMatching(/^bpfscope: read as Cilium 1\.18, the version the maps pinned under tc\/globals tell .*\nbpfscope: cilium-dbg bpf lb maglev get does not exist in Cilium 1\.18 \(1\.14 to 1\.17 have it\)\n/),
+    });
+    expect(cli('cilium', 'maglev', 'get', '1', '--bpffs', v18.bpffs, '--version', '1.17').code).toBe(0);
 
     // An empty ipcache: "No entries found." on stderr, as cilium-dbg writes it (and exits 1). With
     // no node up, a map the bpffs lacks is not found by name either.

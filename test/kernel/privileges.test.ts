@@ -74,6 +74,8 @@ const calls = {
   listHolders: async () => { const h = await b.listHolders(); return [h.unreadable.includes(cfg.rootPid), h.maps.has(cfg.mapId)].join(); },
   ciliumIpcache: async () => (await b.cilium.ipcache({ bpffs: cfg.privateDir })).length,
   ciliumPolicies: async () => (await b.cilium.policies({ bpffs: cfg.privateDir })).length,
+  ciliumNodeVersion: async () => (await b.cilium.nodeVersion({ bpffs: cfg.ciliumDir })).versions,
+  ciliumNodeVersionPrivate: async () => (await b.cilium.nodeVersion({ bpffs: cfg.privateDir })).versions,
 };
 (async () => {
   const out = {};
@@ -132,6 +134,12 @@ describeKernel('privileges', () => {
     chmodSync(cfg.writeOnly as string, 0o200);
     cfg.mapId = map.id;
     cfg.rootPid = process.pid;
+    // A bpffs whose tc/globals others may list, with a map at a Cilium name they may not open.
+    cfg.ciliumDir = await mustBpffs();
+    chmodSync(cfg.ciliumDir as string, 0o755);
+    mkdirSync(join(cfg.ciliumDir as string, 'tc/globals'), { recursive: true, mode: 0o755 });
+    await pin(map, join(cfg.ciliumDir as string, 'tc/globals/cilium_lxc'));
+    chmodSync(join(cfg.ciliumDir as string, 'tc/globals/cilium_lxc'), 0o200);
     // A directory others may not read, in the middle of the readable pins.
     mkdirSync(join(open, 'priv'), 0o700);
     await pin(map, join(open, 'priv/hidden'));
@@ -225,6 +233,9 @@ describeKernel('privileges', () => {
     denied(run, 'listPinned', 'EACCES', 'opendir', /CAP_DAC_READ_SEARCH/);
     // tc/globals unreadable is not "no maps found": cilium-dbg, which needs root, never meets it.
     denied(run, 'ciliumPolicies', 'EACCES', 'opendir', /CAP_DAC_READ_SEARCH/);
+    // nodeVersion: a Cilium map it cannot open leaves versions unchecked, so it fails, as does a bpffs it cannot enter.
+    denied(run, 'ciliumNodeVersion', 'EACCES', 'BPF_OBJ_GET', /read permission on the pin/);
+    denied(run, 'ciliumNodeVersionPrivate', 'EACCES', 'statfs', /CAP_DAC_READ_SEARCH/);
     // Below a readable root, the unreadable directory and pin are listed in their place.
     ok(run, 'listOpenPins', [['/priv', 'unreadable', 'EACCES'], ['/prog', 'program', cfg.progId], ['/shared', 'map', cfg.mapId], ['/unreadable', 'unreadable', 'EACCES']]);
     denied(run, 'byName', 'EPERM', 'setns', 'CAP_SYS_ADMIN');
