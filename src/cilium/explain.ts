@@ -15,6 +15,7 @@ import { readEgress, readEndpoints, readIpcache, readMetrics, readOptions, readR
 import { judge, type AttachmentFact, type PinnedLinkFact, type PodReport, type PodRouteFact } from './report';
 import { endpointLinksDir } from './specs';
 import type { CiliumRecords } from './version';
+import { nodeVersion } from './nodeversion';
 
 /** What `read` returns, or undefined when its map is not there (ENOENT: the feature is off on this node). */
 async function ifFeatureOn<T>(read: () => Promise<T>): Promise<T | undefined> {
@@ -107,10 +108,12 @@ export async function explainPod(target: PodTarget, options?: ExplainOptions): P
     pinnedLinks: [],
     errors: [],
   };
-  // Every map of one report is decoded with one version: the caller's, else the one the first map
-  // read was decoded with (each reader alone picks the newest version its own sizes fit, and those
-  // differ: a v1 ipcache reads as 1.17, cilium_lxc as 1.20). The ipcache is read first: its layout
-  // changed across versions, so its sizes narrow the version the most.
+  // Every map of one report is decoded with one version: the caller's, else the one the node's
+  // maps tell (cilium.nodeVersion), else the one the first map read was decoded with (each reader
+  // alone picks the newest version its own sizes fit, and those differ: a v1 ipcache reads as 1.17,
+  // cilium_lxc as 1.20). The ipcache is read first: its layout changed across versions, so its
+  // sizes narrow the version the most.
+  read.version ??= (await step(report, 'Cilium version', () => nodeVersion({ bpffs })))?.version;
   const decoded = <T>(records: CiliumRecords<T>): CiliumRecords<T> => {
     read.version ??= records.layout.version;
     report.version ??= records.layout.version;

@@ -44,8 +44,8 @@ export interface VersionEvidence {
 /** What the pinned maps tell of the Cilium version (cilium.nodeVersion). */
 export interface NodeVersion {
   /**
-   * The newest of `versions`, which the readers' default (the newest version a map's sizes fit)
-   * agrees with; undefined when no Cilium map is pinned, or when the maps allow no known version.
+   * The newest of `versions`, as the readers without a version take the newest a map's sizes fit;
+   * undefined when no Cilium map is pinned, or when the maps allow no known version.
    */
   version?: CiliumVersion;
   /** Every known version all the maps allow, oldest first. */
@@ -89,13 +89,13 @@ function absentMaps(pinned: readonly string[]): NodeVersion['absent'] {
     const specs = globalMapSpecs(minor);
     for (const kind of ALWAYS_PINNED) if (!pinned.includes(specs[kind].name)) absent(specs[kind].name, minor);
     const policyPrefix = policyMapSpec(minor, 0).name.slice(0, -'00000'.length);
-    if (!pinned.some((name) => ENDPOINT_POLICY.test(name) && name.startsWith(policyPrefix) && /^\d{5}$/.test(name.slice(policyPrefix.length)))) absent(`${policyPrefix}*`, minor);
+    if (!pinned.some((name) => name.startsWith(policyPrefix) && /^\d{5}$/.test(name.slice(policyPrefix.length)))) absent(`${policyPrefix}*`, minor);
   }
   return [...rulesOut].map(([name, versions]) => ({ name, rulesOut: versions }));
 }
 
 /** What one pinned map tells; undefined when no known version's agent pins a map of its name. */
-export function evidenceOf(name: string, info: MapInfo): Omit<VersionEvidence, 'path' | 'mapId'> | undefined {
+function evidenceOf(name: string, info: MapInfo): Omit<VersionEvidence, 'path' | 'mapId'> | undefined {
   const named = MINORS.filter((minor) => specOf(minor, name) !== undefined);
   if (named.length === 0) return undefined;
   const createdBy = named.filter((minor) => createsSo(specOf(minor, name)!, info));

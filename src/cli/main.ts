@@ -455,7 +455,7 @@ const commands: Record<string, Command> = {
     if (target === undefined || rest.length > 0) throw new UsageError('usage: bpfscope explain <pid|container-id|ip>');
     const who: PodTarget = /^\d+$/.test(target) ? { pid: Number(target) } : /^[\d.]+$|:/.test(target) ? { ip: target } : { containerId: target };
     if ('ip' in who && isIP(target) === 0) throw new UsageError(`not an IP address: ${target}`);
-    const report = await cilium.explainPod(who, await onNode(ciliumRead(options)));
+    const report = await cilium.explainPod(who, ciliumRead(options));
     print(ctx, report, () => cilium.format.pod(report).trimEnd());
     // A broken link of the chain, or a step that could not run, fails the command, so that a
     // script can test the pod (`bpfscope explain $ip || …`); the report is printed either way.
@@ -906,9 +906,10 @@ async function onNode(read: CiliumRead): Promise<CiliumRead> {
  * `cilium version`: the Cilium version the maps pinned under tc/globals tell, with the maps that
  * narrow it (all of them with --json). Exit 4 when no Cilium map is pinned, 1 when the maps tell no version.
  */
-async function ciliumVersion({ positionals }: ParsedArgs, given: CiliumRead, ctx: Context): Promise<number> {
-  if (positionals.length > 1) throw new UsageError('usage: bpfscope cilium version [--bpffs DIR]');
+async function ciliumVersion({ positionals, options }: ParsedArgs, given: CiliumRead, ctx: Context): Promise<number> {
   if (given.version !== undefined) throw new UsageError('cilium version tells the version from the maps; --version is for the other cilium commands');
+  const extra = Object.keys(options).find((o) => o !== 'bpffs' && o !== 'json');
+  if (positionals.length > 1 || extra !== undefined) throw new UsageError(`${extra ? `cilium version takes no --${extra}; ` : ''}usage: bpfscope cilium version [--bpffs DIR]`);
   const node = await cilium.nodeVersion({ bpffs: given.bpffs });
   const dir = `${given.bpffs ?? '/sys/fs/bpf'}/tc/globals`;
   print(ctx, node, () => {
@@ -930,11 +931,11 @@ async function ciliumVersion({ positionals }: ParsedArgs, given: CiliumRead, ctx
 
 /** Versions as runs: ['1.14', '1.15', '1.18'] → '1.14–1.15, 1.18'. */
 function versionRanges(versions: readonly string[]): string {
+  const index = (v: string) => (cilium.versions as readonly string[]).indexOf(v);
   const runs: string[][] = [];
   for (const v of versions) {
     const run = runs[runs.length - 1];
-    const at = cilium.versions.indexOf(v as (typeof cilium.versions)[number]);
-    if (run && cilium.versions.indexOf(run[run.length - 1] as (typeof cilium.versions)[number]) === at - 1) run.push(v);
+    if (run && index(run[run.length - 1]) === index(v) - 1) run.push(v);
     else runs.push([v]);
   }
   return runs.map((r) => (r.length === 1 ? r[0] : `${r[0]}–${r[r.length - 1]}`)).join(', ');

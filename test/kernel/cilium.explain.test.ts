@@ -203,19 +203,29 @@ describeKernel('fake Cilium node', () => {
     expect(text).toContain('\n4. Cilium maps\n  ipcache: not read\n  endpoint: not read\n\n5. Drops\n  not read\n\nAgent\n  not read\n');
   });
 
-  it('explainPod decodes every map with one version: the one the ipcache fits, unless given one', async () => {
+  it("explainPod decodes every map with one version: the one given, else the node's maps tell, else the one the ipcache fits", async () => {
     const n = await node({ version: '1.16', pods: [{ ip: '10.3.0.115' }] });
     // Read alone, cilium_lxc (whose sizes never changed) is decoded as 1.20-dev, a v1 ipcache as 1.17.
     expect((await cilium.endpoints({ bpffs: n.bpffs })).layout.version).toBe('1.20');
     expect((await cilium.ipcache({ bpffs: n.bpffs })).layout.version).toBe('1.17');
+    // The node's maps tell 1.16: cilium_lxc has no parent_ifindex (1.17+) to read from its padding.
     const report = await cilium.explainPod({ ip: '10.3.0.115' }, { bpffs: n.bpffs });
-    expect(report.version).toBe('1.17');
-    expect(report.endpoint).toHaveProperty('parentIfindex', 0); // 1.17+
-    expect(report.endpoint).not.toHaveProperty('rtInfo'); // 1.20-dev only
-    expect(cilium.format.metrics(report.drops!)).toBe(cilium.format.metrics((await cilium.metrics({ bpffs: n.bpffs, version: '1.17' })).filter((m) => m.isDrop)));
-    const given = await cilium.explainPod({ ip: '10.3.0.115' }, { bpffs: n.bpffs, version: '1.16' });
-    expect(given.version).toBe('1.16');
-    expect(given.endpoint).not.toHaveProperty('parentIfindex');
+    expect(report.version).toBe('1.16');
+    expect(report.endpoint).not.toHaveProperty('parentIfindex');
+    expect(report.errors).toEqual([]);
+    expect(cilium.format.metrics(report.drops!)).toBe(cilium.format.metrics((await cilium.metrics({ bpffs: n.bpffs, version: '1.16' })).filter((m) => m.isDrop)));
+    const given = await cilium.explainPod({ ip: '10.3.0.115' }, { bpffs: n.bpffs, version: '1.17' });
+    expect(given.version).toBe('1.17');
+    expect(given.endpoint).toHaveProperty('parentIfindex', 0); // 1.17+
+    expect(given.endpoint).not.toHaveProperty('rtInfo'); // 1.20-dev only
+
+    // Without the node map every 1.16+ agent pins, beside the 1.16+ multicast map, the maps fit no
+    // version: the ipcache's sizes decide, as before the node's version was asked.
+    unlinkSync(`${n.bpffs}/tc/globals/cilium_node_map_v2`);
+    expect((await cilium.nodeVersion({ bpffs: n.bpffs })).versions).toEqual([]);
+    const guessed = await cilium.explainPod({ ip: '10.3.0.115' }, { bpffs: n.bpffs });
+    expect(guessed.version).toBe('1.17');
+    expect(guessed.endpoint).toHaveProperty('parentIfindex', 0);
   });
 
   it('explainPod from a container id finds the pod through its cgroup', async () => {

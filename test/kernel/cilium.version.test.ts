@@ -115,6 +115,8 @@ describeKernel('bpfscope cilium version, and the cilium commands without --versi
     const json = JSON.parse(cli('cilium', 'version', '--json', '--bpffs', n.bpffs).stdout) as unknown;
     expect(json).toEqual(JSON.parse(JSON.stringify(await cilium.nodeVersion({ bpffs: n.bpffs }))));
     expect(cli('cilium', 'version', '--version', '1.16', '--bpffs', n.bpffs)).toMatchObject({ code: 2 });
+    expect(cli('cilium', 'version', '--interval', '5', '--bpffs', n.bpffs)).toMatchObject({ code: 2, stderr: expect.stringMatching(/^bpfscope: cilium version takes no --interval; usage: bpfscope cilium version \[--bpffs DIR\]\n/) });
+    expect(cli('cilium', 'version', 'now', '--bpffs', n.bpffs)).toMatchObject({ code: 2, stderr: expect.stringMatching(/^bpfscope: usage: bpfscope cilium version \[--bpffs DIR\]\n/) });
 
     // The services' sizes fit every version: without --version they print as 1.16's cilium-dbg
     // (no [qcount] after the count), as with --version 1.16, and not as the newest's.
