@@ -1,14 +1,15 @@
 // listPrograms() over 1,000 programs and listMaps() over 1,000 maps, against a C loop making the
 // same syscalls (scripts/bench/list_objects.c) and against `bpftool -j prog|map show`; listBtf()
 // over 1,000 more maps' BTF objects against `bpftool -j btf show`, which also walks programs and
-// maps to name each object's users. Then the
+// maps to name each object's users; dumpBtf(1), vmlinux's every type, against `bpftool -j btf dump
+// id 1` (whose JSON nothing parses in the timing). Then the
 // cgroup hooks of a 200-cgroup tree against `bpftool -j cgroup tree`, and listHolders() over this
 // machine's processes (bpftool's pids need its BPF iterator, which Debian's build lacks).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listBtf, listCgroupAttachments, listHolders, listMaps, listPrograms } from 'bpfscope';
+import { dumpBtf, listBtf, listCgroupAttachments, listHolders, listMaps, listPrograms } from 'bpfscope';
 import { attachCgroup, createMap, detachCgroup, loadProgram, mountBpffs, pin, unmount } from 'bpfscope/testing';
 import { commandMs, compileBaseline, fmt, medianMs, paired, ratio, runBaseline, table } from './lib.mjs';
 
@@ -48,8 +49,12 @@ try {
   const btfCount = (await listBtf()).length;
   const btfMs = await medianMs(listBtf, 9, 3);
   const bpftoolBtf = await commandMs('bpftool', ['-j', 'btf', 'show'], 5);
+  const vmlinuxTypes = (await dumpBtf(1)).length;
+  const dumpMs = await medianMs(() => dumpBtf(1), 9, 3);
+  const bpftoolDump = await commandMs('bpftool', ['-j', 'btf', 'dump', 'id', '1'], 5);
   table(['call', 'bpfscope ms', 'bpftool -j ms', 'bpftool / bpfscope'], [
     [`listBtf() (${btfCount} BTF objects, with the users of each among ${N} programs and ${2 * N} maps)`, fmt(btfMs), fmt(bpftoolBtf), ratio(bpftoolBtf, btfMs)],
+    [`dumpBtf(1) (vmlinux: ${vmlinuxTypes} types, as records) against btf dump id 1`, fmt(dumpMs), fmt(bpftoolDump), ratio(bpftoolDump, dumpMs)],
   ]);
   console.log('');
 } finally {

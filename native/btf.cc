@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -156,23 +157,17 @@ constexpr uint32_t kNameSize = 64;
 
 #define BTF_HAS(len, field) ((len) >= BPFSCOPE_OFFSETOFEND(struct bpf_btf_info, field))
 
-struct Kind {
-  struct Context {};
-  static constexpr const IdSpace& kSpace = kBtfs;
+// bpf_btf_info of one object: its id and size, and from Linux 5.11 (which added them) its name and
+// whether the kernel made it (vmlinux and modules) rather than a BPF_BTF_LOAD.
+struct BtfObjectInfo {
+  struct bpf_btf_info info {};
+  std::string name;  // empty for one a process loaded, and before 5.11
+  bool has_name = false;
 
-  static const Schema& TableSchema() {
-    static const Schema schema{{BTF_NUMBERS(BPFSCOPE_COLUMN_NAME)}, {BTF_BOOLEANS(BPFSCOPE_COLUMN_NAME)}, {},
-                               {BTF_STRINGS(BPFSCOPE_COLUMN_NAME)}};
-    return schema;
-  }
-
-  // One row: the object's id and size, and from Linux 5.11 (which added them to bpf_btf_info) its
-  // name and whether the kernel made it (vmlinux and modules) rather than a BPF_BTF_LOAD.
-  static bool Read(int fd, Table& table, Context&, Failure& failure) {
-    char name[kNameSize] = {};
-    struct bpf_btf_info info {};
-    info.name = reinterpret_cast<uintptr_t>(name);
-    info.name_len = sizeof(name);
+  bool Read(int fd, Failure& failure) {
+    char buf[kNameSize] = {};
+    info.name = reinterpret_cast<uintptr_t>(buf);
+    info.name_len = sizeof(buf);
     uint32_t len = sizeof(info);
     int err = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? 0 : errno;
     if (err == E2BIG) {
@@ -183,16 +178,81 @@ struct Kind {
       err = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? 0 : errno;
     }
     if (err) return failure.Set(err, "BPF_OBJ_GET_INFO_BY_FD", "BTF fd " + std::to_string(fd));
+    has_name = BTF_HAS(len, kernel_btf);
+    // name_len comes back as the name's length; a BPF_BTF_LOAD's name is empty.
+    if (has_name && info.name_len > 0 && info.name_len < sizeof(buf)) name.assign(buf, info.name_len);
+    info.name = 0;  // buf goes out of scope
+    return true;
+  }
+};
+
+struct Kind {
+  struct Context {};
+  static constexpr const IdSpace& kSpace = kBtfs;
+
+  static const Schema& TableSchema() {
+    static const Schema schema{{BTF_NUMBERS(BPFSCOPE_COLUMN_NAME)}, {BTF_BOOLEANS(BPFSCOPE_COLUMN_NAME)}, {},
+                               {BTF_STRINGS(BPFSCOPE_COLUMN_NAME)}};
+    return schema;
+  }
+
+  // One row: the object's id and size, and from Linux 5.11 its name and whether the kernel made it.
+  static bool Read(int fd, Table& table, Context&, Failure& failure) {
+    BtfObjectInfo info;
+    if (!info.Read(fd, failure)) return false;
     table.AddRow();
-    table.Number(k_id, info.id);
-    table.Number(k_size, info.btf_size);
-    if (BTF_HAS(len, kernel_btf)) {
-      table.Boolean(k_kernel, info.kernel_btf != 0);
-      // name_len comes back as the name's length; a BPF_BTF_LOAD's name is empty.
-      if (info.name_len > 0 && info.name_len < sizeof(name)) table.String(k_name, std::string_view(name, info.name_len));
+    table.Number(k_id, info.info.id);
+    table.Number(k_size, info.info.btf_size);
+    if (info.has_name) {
+      table.Boolean(k_kernel, info.info.kernel_btf != 0);
+      if (!info.name.empty()) table.String(k_name, info.name);
     }
     return true;
   }
+};
+
+// The raw bytes of one BTF object (header, types, strings) as the kernel holds them, for
+// src/btf-dump.ts, which reads every type from them (`bpftool btf dump`). The kernel checked them
+// when it made or loaded the object; parsing them again with libbpf took 130-160 ms of vmlinux's
+// 5 MiB here, as long as bpftool's whole dump.
+class BtfRawTask : public Task {
+ public:
+  explicit BtfRawTask(uint32_t id) : id_(id) {}
+
+  bool Run(Failure& failure) override {
+    const std::string object = "BTF " + std::to_string(id_);
+    Fd fd(bpf_btf_get_fd_by_id(id_));
+    if (!fd.valid()) return failure.Set(errno, "BPF_BTF_GET_FD_BY_ID", object);
+    if (!info_.Read(fd.get(), failure)) return false;
+    size_ = info_.info.btf_size;
+    raw_.reset(new uint8_t[size_]);  // not zeroed: the kernel writes every byte
+    struct bpf_btf_info data {};
+    data.btf = reinterpret_cast<uintptr_t>(raw_.get());
+    data.btf_size = size_;
+    uint32_t len = sizeof(data);
+    if (bpf_obj_get_info_by_fd(fd.get(), &data, &len) != 0) return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", object);
+    // btf_size comes back as the object's size, which cannot have changed: BTF objects are immutable.
+    if (data.btf_size != size_) return failure.Set(EIO, "BPF_OBJ_GET_INFO_BY_FD", object, "its size changed between two reads");
+    return true;
+  }
+
+  // { raw: Buffer, name?: string, kernel?: boolean }: a kernel BTF not named vmlinux is a module's.
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    // Handed over without a copy (vmlinux's is 5 MiB); freed when the Buffer is collected.
+    o.Set("raw", Napi::Buffer<uint8_t>::NewOrCopy(env, raw_.release(), size_, [](Napi::Env, uint8_t* data) { delete[] data; }));
+    if (info_.has_name) {
+      o.Set("kernel", Napi::Boolean::New(env, info_.info.kernel_btf != 0));
+      if (!info_.name.empty()) o.Set("name", info_.name);
+    }
+    return o;
+  }
+
+ private:
+  uint32_t id_;
+  BtfObjectInfo info_;
+  std::unique_ptr<uint8_t[]> raw_;
+  uint32_t size_ = 0;
 };
 
 // Which programs and maps were loaded with a BTF object: every program's and map's btf_id, as
@@ -239,6 +299,13 @@ class BtfUsersTask : public Task {
 
 void Init(Napi::Env env, Napi::Object exports) {
   ExportListAndGet<Kind>(env, exports, "btf", "listBtf", "getBtfInfo");
+  exports.Set("btfRaw", Napi::Function::New(
+                            env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+                              uint32_t id;
+                              if (!ArgU32(info, 0, &id)) return ThrowType(info.Env(), "id must be a u32");
+                              return RunAsync(info.Env(), std::make_unique<BtfRawTask>(id));
+                            },
+                            "btfRaw"));
   exports.Set("btfUsers", Napi::Function::New(
                               env, [](const Napi::CallbackInfo& info) { return RunAsync(info.Env(), std::make_unique<BtfUsersTask>()); },
                               "btfUsers"));

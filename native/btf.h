@@ -65,7 +65,8 @@ Napi::Object DescribeBtfTypes(Napi::Env env, const struct btf* btf, std::initial
 
 namespace bpfscope::btf {
 
-// Registers listBtf() and getBtfInfo(id): `bpftool btf show` of every BTF object, or of one.
+// Registers listBtf() and getBtfInfo(id): `bpftool btf show` of every BTF object, or of one; and
+// btfRaw(id): the object's raw bytes, its name and whether the kernel made it (`bpftool btf dump`).
 void Init(Napi::Env env, Napi::Object exports);
 
 }  // namespace bpfscope::btf

@@ -26,6 +26,7 @@ export {
 export { MAX_INTERVAL_MS, MapPoller, type MapChanges, type MapChange, type MapValueChange, type WatchOptions } from './map-watch';
 export { type BtfValue, type BtfType, type BtfTypeTable } from './btf';
 export { listBtf, getBtfInfo, type BtfInfo } from './btf-objects';
+export { dumpBtf, BTF_KINDS, type BtfTypeRecord, type BtfTypeBase, type BtfMember, type BtfKindName, type BtfLinkage } from './btf-dump';
 export {
   listLinks,
   getLink,

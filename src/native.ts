@@ -71,6 +71,8 @@ export interface NativeBinding {
   getBtfInfo(id: number): Promise<NativeTable>;
   /** Every program's and map's BTF object, as [id, btfId, …] pairs of those that have one. */
   btfUsers(): Promise<{ programs: Uint32Array; maps: Uint32Array }>;
+  /** BTF object `id`'s raw bytes, with its name and kernel flag (Linux 5.11+) (src/btf-dump.ts). */
+  btfRaw(id: number): Promise<{ raw: Buffer; name?: string; kernel?: boolean }>;
   /** By id (number) or pinned path (string). */
   openMap(ref: number | string): Promise<{ handle: NativeFdHandle; info: NativeTable; possibleCpus: number; valueStride: number; perCpu: boolean }>;
   /** Resolves to the value or undefined. */

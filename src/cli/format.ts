@@ -1,5 +1,6 @@
 // Text output of the CLI: aligned tables, JSON with bigints as strings, colour only where wanted.
 import type { Attachment } from '../attachments';
+import type { BtfTypeRecord } from '../btf-dump';
 import type { InterfaceInfo } from '../interfaces';
 
 /** Whether to colour: a TTY, and NO_COLOR unset (https://no-color.org). */
@@ -153,4 +154,38 @@ export function interfaceDetails(i: InterfaceInfo, names: Map<number, string>): 
   if (s?.kind === 'bridge') words.push('bridge_slave', `state ${s.state}`, `priority ${s.priority}`, `cost ${s.cost}`);
   const text = words.filter((w) => w !== undefined && w !== false).join(' ');
   return text || undefined;
+}
+
+const INT_ENCODING_TEXT = { none: '(none)', signed: 'SIGNED', char: 'CHAR', bool: 'BOOL' } as const;
+
+/** `bpftool btf dump id N` (format raw) of dumpBtf()'s records, byte for byte: a line per type, a tab-indented line per member. */
+export function btfDumpText(types: readonly BtfTypeRecord[]): string {
+  const name = (n: string | undefined) => `'${n ?? '(anon)'}'`;
+  const byId = new Map(types.map((t) => [t.id, t]));
+  return types.map((t) => {
+    const head = `[${t.id}] ${t.kind.toUpperCase()} ${name(t.name)}`;
+    switch (t.kind) {
+      case 'int': return `${head} size=${t.size} bits_offset=${t.bitsOffset} nr_bits=${t.nrBits} encoding=${INT_ENCODING_TEXT[t.encoding]}`;
+      case 'array': return `${head} type_id=${t.typeId} index_type_id=${t.indexTypeId} nr_elems=${t.nrElems}`;
+      case 'struct': case 'union':
+        return [`${head} size=${t.size} vlen=${t.members.length}`, ...t.members.map((m) => `\t${name(m.name)} type_id=${m.typeId} bits_offset=${m.bitsOffset}${m.bitfieldSize ? ` bitfield_size=${m.bitfieldSize}` : ''}`)].join('\n');
+      case 'enum': case 'enum64': {
+        // bpftool's printf: %d/%u for enum, %lldLL/%lluULL for enum64.
+        const suffix = t.kind === 'enum' ? '' : t.signed ? 'LL' : 'ULL';
+        return [`${head} encoding=${t.signed ? 'SIGNED' : 'UNSIGNED'} size=${t.size} vlen=${t.values.length}`, ...t.values.map((v) => `\t${name(v.name)} val=${v.value}${suffix}`)].join('\n');
+      }
+      case 'fwd': return `${head} fwd_kind=${t.fwdKind}`;
+      case 'func': return `${head} type_id=${t.typeId} linkage=${t.linkage}`;
+      case 'func_proto': return [`${head} ret_type_id=${t.retTypeId} vlen=${t.params.length}`, ...t.params.map((p) => `\t${name(p.name)} type_id=${p.typeId}`)].join('\n');
+      case 'var': return `${head} type_id=${t.typeId}, linkage=${t.linkage}`;
+      case 'datasec':
+        return [`${head} size=${t.size} vlen=${t.vars.length}`, ...t.vars.map((v) => {
+          const of = byId.get(v.typeId);
+          return `\ttype_id=${v.typeId} offset=${v.offset} size=${v.size}${of ? ` (${of.kind.toUpperCase()} ${name(of.name)})` : ''}`;
+        })].join('\n');
+      case 'float': return `${head} size=${t.size}`;
+      case 'decl_tag': return `${head} type_id=${t.typeId} component_idx=${t.componentIdx}`;
+      default: return `${head} type_id=${t.typeId}`;
+    }
+  }).join('\n');
 }

@@ -15,6 +15,7 @@ import { findPeer } from '../peers';
 import { resolveContainer } from '../containers';
 import { getLink, listLinks, type LinkInfo } from '../links';
 import { getBtfInfo, listBtf } from '../btf-objects';
+import { dumpBtf } from '../btf-dump';
 import { listPinned } from '../pins';
 import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
@@ -27,7 +28,7 @@ import { maglevGetMissing } from '../cilium/maglev';
 import { cilium, type CiliumRecords, type CiliumVersion, type MetricsRecord, type PodTarget } from '../cilium';
 import { checkId } from '../validate';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
-import { attachmentDetails, bold, bytes, dim, interfaceDetails, oneLine, table, toJson } from './format';
+import { attachmentDetails, bold, btfDumpText, bytes, dim, interfaceDetails, oneLine, table, toJson } from './format';
 import { runDemo } from './demo';
 
 /** Exit codes, documented in the README. */
@@ -63,6 +64,7 @@ const USAGE = `usage: bpfscope [command] [--json]
                           with its device and, when not this one, the namespace that holds it
   btf [id]                BTF objects: the kernel's (vmlinux, modules) and loaded ones, with the
                           programs and maps using each (bpftool btf show)
+  btf dump <id>           every type of a BTF object (bpftool btf dump id <id>)
   pinned [root]           objects pinned in bpffs
   top [--interval ms] [--count n]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
@@ -166,7 +168,7 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   // words. Each command refuses the words it does not take.
   cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff', ...LB_LISTINGS, 'all'], maxWords: 4 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
-  btf: { usage: 'btf [id]', options: [], maxWords: 1 },
+  btf: { usage: 'btf [id] | btf dump <id>', options: [], maxWords: 2 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
   top: { usage: 'top [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 0 },
   version: { usage: 'version', options: [], maxWords: 0 },
@@ -487,6 +489,13 @@ const commands: Record<string, Command> = {
   },
 
   async btf({ positionals }, ctx) {
+    if (positionals[0] === 'dump') {
+      if (positionals.length !== 2) throw new UsageError('usage: bpfscope btf dump <id>');
+      const types = await dumpBtf(parseId(positionals[1], 'BTF id'));
+      print(ctx, types, () => btfDumpText(types));
+      return;
+    }
+    if (positionals.length > 1) throw new UsageError('usage: bpfscope btf [id] | btf dump <id>');
     const { btfs: holders } = await listHolders();
     const objects = positionals[0] ? [await getBtfInfo(parseId(positionals[0], 'BTF id'))] : await listBtf();
     const printed = withPids(objects, holders);

@@ -1,10 +1,13 @@
 // listBtf/getBtfInfo against `bpftool -j btf show` on BTF objects made here: one a map was created
 // with, one a program was loaded with, one held by its fd alone; and the kernel's vmlinux.
+// dumpBtf and `bpfscope btf dump` against `bpftool btf dump id` (JSON and text), on vmlinux's
+// 125,000-odd types and on a BTF object made here with every kind in its rarer forms.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { getBtfInfo, listBtf, type BtfInfo } from 'bpfscope';
+import { dumpBtf, getBtfInfo, listBtf, type BtfInfo, type BtfTypeRecord } from 'bpfscope';
 import { createMap, loadBtf, loadProgram } from 'bpfscope/testing';
-import { bpftool, cli, describeKernel, owned } from '../helpers/kernel';
+import { bpftool, cli, describeKernel, owned, toolEnv } from '../helpers/kernel';
 
 interface BpftoolBtf {
   id: number;
@@ -72,6 +75,111 @@ describeKernel('BTF objects', () => {
     expect([zero.code, zero.stderr.split('\n')[0]]).toEqual([2, 'bpfscope: BTF id must be between 1 and 4294967295, got 0']);
   });
 });
+
+describeKernel('BTF types', () => {
+  it("dumps vmlinux's types as bpftool btf dump id 1 does, in JSON and as text byte for byte", async () => {
+    const ours = await dumpBtf(1);
+    const theirs = bpftoolBig<{ types: Record<string, unknown>[] }>('-j', 'btf', 'dump', 'id', '1').types;
+    expect(ours.length).toBe(theirs.length);
+    expect(ours.length).toBeGreaterThan(10_000);
+    // bpftool's JSON sign-extends an unsigned enum's u32 values of 2^31 and up into a u64 (its
+    // jsonw_uint_field of the __s32 in struct btf_enum); its text prints them as stored, as ours.
+    const signExtended = (t: Record<string, unknown>) => t.kind === 'ENUM' && (t.values as { val: number }[]).some((v) => v.val >= 2 ** 32);
+    const differing = ours.filter((t, i) => JSON.stringify(asBpftool(t)) !== JSON.stringify(theirs[i]));
+    expect(differing.map((t) => t.id)).toEqual(theirs.filter(signExtended).map((t) => t.id));
+    for (const t of differing) expect(t).toMatchObject({ kind: 'enum', signed: false });
+    expect(differing.length).toBeLessThan(100);
+    // Every kind vmlinux has, among them bitfields and signed enums.
+    expect(new Set(ours.map((t) => t.kind))).toEqual(new Set(theirs.map((t) => (t.kind as string).toLowerCase())));
+    expect(ours.some((t) => t.kind === 'struct' && t.members.some((m) => m.bitfieldSize !== undefined))).toBe(true);
+
+    const text = runBig(process.execPath, ['dist/cjs/cli/main.js', 'btf', 'dump', '1']);
+    expect(text).toBe(runBig('bpftool', ['btf', 'dump', 'id', '1']));
+  });
+
+  it('dumps every kind in its rarer forms as bpftool does: fwd union, signed enums, 64-bit values, linkages, tags, bitfields', async () => {
+    const btf = owned(await loadBtf([
+      { kind: 'int', name: 'int', size: 4, signed: true }, // 1
+      { kind: 'int', name: '_Bool', size: 1, bool: true }, // 2
+      { kind: 'struct', name: 'flags', size: 4, members: [{ name: 'a', type: 1, bitOffset: 0, bitSize: 3 }, { name: '', type: 1, bitOffset: 3, bitSize: 29 }] }, // 3
+      { kind: 'union', name: '', size: 4, members: [{ name: 'f', type: 3, bitOffset: 0 }, { name: 'b', type: 2, bitOffset: 0 }] }, // 4
+      { kind: 'enum', name: 'level', size: 4, values: [{ name: 'LOW', value: -1 }, { name: 'HIGH', value: 7 }] }, // 5
+      { kind: 'enum64', name: 'big', size: 8, values: [{ name: 'TOP', value: 0xffff_ffff_ffff_fff0n }] }, // 6
+      { kind: 'enum64', name: 'neg', size: 8, signed: true, values: [{ name: 'MINUS', value: -5 }, { name: 'PLUS', value: 1n << 40n }] }, // 7
+      { kind: 'fwd', name: 'later', union: true }, // 8
+      { kind: 'fwd', name: 'soon' }, // 9
+      { kind: 'func_proto', ret: 1, params: [{ name: 'x', type: 1 }, { name: 'y', type: 3 }] }, // 10
+      // The kernel loads no extern function or variable: only static and global.
+      { kind: 'func', name: 'outside', type: 10, linkage: 1 }, // 11
+      { kind: 'func', name: 'inside', type: 10, linkage: 0 }, // 12
+      { kind: 'var', name: 'counter', type: 1, linkage: 1 }, // 13
+      { kind: 'var', name: 'shared', type: 1, linkage: 0 }, // 14
+      { kind: 'datasec', name: '.data', size: 8, vars: [{ type: 13, offset: 0, size: 4 }, { type: 14, offset: 4, size: 4 }] }, // 15
+      { kind: 'decl_tag', name: 'tagged', type: 3, component: 1 }, // 16
+      { kind: 'decl_tag', name: 'whole', type: 12 }, // 17
+      { kind: 'type_tag', name: 'user', type: 1 }, // 18
+      { kind: 'ptr', type: 18 }, // 19
+      { kind: 'array', type: 1, indexType: 1, length: 16 }, // 20
+      { kind: 'float', name: 'double', size: 8 }, // 21
+      { kind: 'restrict', type: 19 }, // 22
+      { kind: 'typedef', name: 'flags_t', type: 3 }, // 23
+      { kind: 'volatile', type: 23 }, // 24
+      { kind: 'const', type: 24 }, // 25
+      { kind: 'func_proto', ret: 0, params: [{ name: '', type: 1 }] }, // 26: no function's, so its parameter may be anonymous
+    ]));
+    const ours = await dumpBtf(btf.id);
+    expect(ours.map((t) => asBpftool(t))).toEqual(bpftool<{ types: unknown[] }>('btf', 'dump', 'id', String(btf.id)).types);
+    expect(ours.find((t) => t.id === 7)).toEqual({ id: 7, name: 'neg', kind: 'enum64', size: 8, signed: true, values: [{ name: 'MINUS', value: -5n }, { name: 'PLUS', value: 1n << 40n }] });
+    expect(ours.find((t) => t.id === 3)).toMatchObject({ members: [{ name: 'a', bitsOffset: 0, bitfieldSize: 3 }, { name: undefined, bitsOffset: 3, bitfieldSize: 29 }] });
+    expect(cli('btf', 'dump', String(btf.id)).stdout).toBe(runBig('bpftool', ['btf', 'dump', 'id', String(btf.id)]));
+    // --json: the records, 64-bit values as strings.
+    expect(JSON.parse(cli('btf', 'dump', String(btf.id), '--json').stdout)[6]).toMatchObject({ kind: 'enum64', values: [{ name: 'MINUS', value: '-5' }, { name: 'PLUS', value: String(1n << 40n) }] });
+  });
+
+  it('refuses a bad id before the kernel, and names a missing object', async () => {
+    await expect(dumpBtf(0)).rejects.toThrow(RangeError);
+    const missing = Math.max(...(await listBtf()).map((b) => b.id)) + 1000;
+    await expect(dumpBtf(missing)).rejects.toMatchObject({ name: 'BpfError', code: 'ENOENT', op: 'BPF_BTF_GET_FD_BY_ID', object: `BTF ${missing}` });
+    expect(cli('btf', 'dump', String(missing)).code).toBe(4);
+    expect(cli('btf', 'dump')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^bpfscope: usage: bpfscope btf dump <id>\n/) });
+    expect(cli('btf', '1', '2')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^bpfscope: usage: bpfscope btf \[id\] \| btf dump <id>\n/) });
+  });
+});
+
+/** A record as `bpftool -j btf dump` prints it: its field names, `(anon)`, upper-case kinds, the lengths as vlen. */
+function asBpftool(t: BtfTypeRecord): Record<string, unknown> {
+  const name = (n: string | undefined) => n ?? '(anon)';
+  const head = { id: t.id, kind: t.kind.toUpperCase(), name: name(t.name) };
+  switch (t.kind) {
+    case 'int': return { ...head, size: t.size, bits_offset: t.bitsOffset, nr_bits: t.nrBits, encoding: { none: '(none)', signed: 'SIGNED', char: 'CHAR', bool: 'BOOL' }[t.encoding] };
+    case 'array': return { ...head, type_id: t.typeId, index_type_id: t.indexTypeId, nr_elems: t.nrElems };
+    case 'struct': case 'union':
+      return { ...head, size: t.size, vlen: t.members.length, members: t.members.map((m) => ({ name: name(m.name), type_id: m.typeId, bits_offset: m.bitsOffset, ...(m.bitfieldSize ? { bitfield_size: m.bitfieldSize } : {}) })) };
+    case 'enum': case 'enum64':
+      return { ...head, encoding: t.signed ? 'SIGNED' : 'UNSIGNED', size: t.size, vlen: t.values.length, values: t.values.map((v) => ({ name: name(v.name), val: Number(v.value) })) };
+    case 'fwd': return { ...head, fwd_kind: t.fwdKind };
+    case 'func': case 'var': return { ...head, type_id: t.typeId, linkage: t.linkage };
+    case 'func_proto': return { ...head, ret_type_id: t.retTypeId, vlen: t.params.length, params: t.params.map((p) => ({ name: name(p.name), type_id: p.typeId })) };
+    case 'datasec': return { ...head, size: t.size, vlen: t.vars.length, vars: t.vars.map((v) => ({ type_id: v.typeId, offset: v.offset, size: v.size })) };
+    case 'float': return { ...head, size: t.size };
+    case 'decl_tag': return { ...head, type_id: t.typeId, component_idx: t.componentIdx };
+    default: return { ...head, type_id: t.typeId };
+  }
+}
+
+/** A command's stdout, however long (vmlinux's dump runs to tens of MiB, past execFileSync's 1 MiB). */
+function runBig(cmd: string, args: string[]): string {
+  if (cmd === process.execPath) {
+    const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: '1' } });
+    if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return r.stdout;
+  }
+  return execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, env: toolEnv });
+}
+
+function bpftoolBig<T>(...args: string[]): T {
+  return JSON.parse(runBig('bpftool', args)) as T;
+}
 
 /** The BTF id bpftool reports for a map or program. */
 function btfIdOf(kind: 'map' | 'prog', id: number): number {

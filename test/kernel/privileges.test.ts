@@ -26,6 +26,7 @@ const calls = {
   getMapInfo: async () => (await b.getMapInfo(cfg.mapId)).id,
   listLinks: async () => Array.isArray(await b.listLinks()),
   listBtf: async () => (await b.listBtf()).some((o) => o.name === 'vmlinux'),
+  dumpBtf: async () => (await b.dumpBtf(1))[0].kind,
   // The ops refused in 500 rounds of each: the BTF call's own, not the program or map walk beside it.
   btfOps: async () => {
     const ops = new Set();
@@ -219,6 +220,7 @@ describeKernel('privileges', () => {
     denied(run, 'getProgram', 'EPERM', 'BPF_PROG_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
     denied(run, 'getMapInfo', 'EPERM', 'BPF_MAP_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
     denied(run, 'openMapById', 'EPERM', 'BPF_MAP_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
+    denied(run, 'dumpBtf', 'EPERM', 'BPF_BTF_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
     ok(run, 'btfOps', 'BPF_BTF_GET_FD_BY_ID,BPF_BTF_GET_NEXT_ID');
     denied(run, 'enableStats', 'EPERM', 'BPF_ENABLE_STATS', 'CAP_SYS_ADMIN');
     // BPF_OBJ_GET itself needs no capability: the pin's file mode decides. Both pins are 0644:
@@ -277,6 +279,7 @@ describeKernel('privileges', () => {
     ok(run, 'listPrograms', true);
     ok(run, 'listMaps', true);
     ok(run, 'listBtf', true);
+    ok(run, 'dumpBtf', 'int');
     ok(run, 'getProgram', cfg.progId);
     ok(run, 'getMapInfo', cfg.mapId);
     ok(run, 'openMapById', cfg.mapId);

@@ -7,6 +7,7 @@ const dist = join(__dirname, '..', '..', '..', 'dist', 'cjs');
 const { parseMounts } = require(join(dist, 'mounts.js'));
 const { defineLayout } = require(join(dist, 'layout.js'));
 const { BtfDecoders } = require(join(dist, 'btf.js'));
+const { btfTypesOf } = require(join(dist, 'btf-dump.js'));
 const { MapDump } = require(join(dist, 'map-dump.js'));
 const { cilium } = require(join(dist, 'cilium/index.js'));
 
@@ -100,6 +101,31 @@ function btfTable(g) {
   return { valueTypeId: ref(), keyTypeId: ref(), types };
 }
 
+/**
+ * Raw BTF bytes, more or less: a header (mostly right), types of known kinds with vlens that may
+ * overrun, name offsets that may point anywhere, strings that may lack their last NUL.
+ */
+function rawBtf(g) {
+  const words = [];
+  for (let n = g.int(12); n > 0; n--) {
+    const kind = g.next() < 0.9 ? 1 + g.int(19) : g.int(32);
+    const vlen = g.pick([0, 1, 2, 3, g.int(70000)]);
+    words.push(g.int(40), ((g.next() < 0.3 ? 1 << 31 : 0) | (kind << 24) | (vlen & 0xffff)) >>> 0, g.int(1 << 16));
+    for (let k = g.int(8); k > 0; k--) words.push(g.next() < 0.7 ? g.int(64) : g.int(2 ** 32));
+  }
+  const types = Buffer.from(new Uint32Array(words).buffer);
+  const strings = g.next() < 0.8 ? Buffer.from(`\0${g.bytes(g.int(40)).toString('latin1')}\0`, 'latin1') : g.bytes(g.int(40));
+  const header = Buffer.alloc(24);
+  header.writeUInt16LE(g.next() < 0.95 ? 0xeb9f : g.int(65536), 0);
+  header.writeUInt32LE(g.next() < 0.9 ? 24 : g.int(64), 4);
+  header.writeUInt32LE(g.next() < 0.9 ? 0 : g.int(64), 8);
+  header.writeUInt32LE(g.next() < 0.9 ? types.length : g.int(types.length + 64), 12);
+  header.writeUInt32LE(g.next() < 0.9 ? types.length : g.int(types.length + 64), 16);
+  header.writeUInt32LE(g.next() < 0.9 ? strings.length : g.int(strings.length + 64), 20);
+  const raw = Buffer.concat([header, types, strings]);
+  return g.next() < 0.05 ? raw.subarray(0, g.int(raw.length)) : raw;
+}
+
 /** Targets: name → (generator) => void. */
 const targets = {
   mountinfo(g) {
@@ -130,6 +156,11 @@ const targets = {
     const buf = g.bytes(g.int(128));
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     decoders.get(table.valueTypeId)(view, buf, g.int(8));
+  },
+  btfRaw(g) {
+    const raw = rawBtf(g);
+    const types = btfTypesOf(raw, g.next() < 0.3 ? rawBtf(g) : undefined);
+    if (!Array.isArray(types) || types.some((t, i) => i > 0 && t.id !== types[i - 1].id + 1)) throw new Error('btfTypesOf numbered its types out of order');
   },
   cilium(g) {
     const name = g.pick(Object.keys(cilium.decode));
