@@ -21,6 +21,7 @@ import { listHolders, type HolderProcess } from '../holders';
 import { probeFeatures, versions } from '../features';
 import { protocolName as ciliumProtocolName } from '../cilium/tables';
 import { NEWEST_VERSION } from '../cilium/version';
+import { DEFAULT_BPFFS, globalsDir } from '../cilium/specs';
 import { multicastGroup } from '../cilium/multicast';
 import { parseClusterArgs } from '../cilium/percluster';
 import { ipcacheMatchKey, ipcacheMatchMissing, isIpcacheGetAddress } from '../cilium/ipcache';
@@ -471,7 +472,8 @@ const commands: Record<string, Command> = {
   async cilium(args, ctx) {
     const given = ciliumRead(args.options);
     if (args.positionals[0] === 'version') return ciliumVersion(args, given, ctx);
-    const read = await onNode(given);
+    // explainPod asks the node's version itself (commands.explain), once.
+    const read = args.positionals[0] === 'explain' ? given : await onNode(given);
     return ciliumCommand(args, read, ctx).catch((err: unknown) => {
       // A refusal in the version's words ("Cilium 1.18 has no such map"), of a version nobody gave.
       if (read.version !== given.version && err instanceof Error && err.message.includes(`Cilium ${read.version} `)) process.stderr.write(`bpfscope: read as Cilium ${read.version}, the version the maps pinned under tc/globals tell (bpfscope cilium version says why; --version reads as another)\n`);
@@ -920,7 +922,7 @@ async function ciliumVersion({ positionals, options }: ParsedArgs, given: Cilium
   const extra = Object.keys(options).find((o) => o !== 'bpffs' && o !== 'json');
   if (positionals.length > 1 || extra !== undefined) throw new UsageError(`${extra ? `cilium version takes no --${extra}; ` : ''}usage: bpfscope cilium version [--bpffs DIR]`);
   const node = await cilium.nodeVersion({ bpffs: given.bpffs });
-  const dir = `${given.bpffs ?? '/sys/fs/bpf'}/tc/globals`;
+  const dir = globalsDir(given.bpffs ?? DEFAULT_BPFFS);
   print(ctx, node, () => {
     if (node.maps.length === 0) return `no Cilium map pinned under ${dir}`;
     const every = cilium.versions.length;
