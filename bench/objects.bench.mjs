@@ -3,14 +3,15 @@
 // over 1,000 more maps' BTF objects against `bpftool -j btf show`, which also walks programs and
 // maps to name each object's users; dumpBtf(1), vmlinux's every type, against `bpftool -j btf dump
 // id 1` (whose JSON nothing parses in the timing). Then the
-// cgroup hooks of a 200-cgroup tree against `bpftool -j cgroup tree`, and listHolders() over this
-// machine's processes (bpftool's pids need its BPF iterator, which Debian's build lacks).
+// cgroup hooks of a 200-cgroup tree against `bpftool -j cgroup tree`, listHolders() over this
+// machine's processes (bpftool's pids need its BPF iterator, which Debian's build lacks), and
+// listPerfAttachments() with 200 tracepoint events open here against `bpftool -j perf`.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dumpBtf, listBtf, listCgroupAttachments, listHolders, listMaps, listPrograms } from 'bpfscope';
-import { attachCgroup, createMap, detachCgroup, loadProgram, mountBpffs, pin, unmount } from 'bpfscope/testing';
+import { dumpBtf, listBtf, listCgroupAttachments, listHolders, listMaps, listPerfAttachments, listPrograms } from 'bpfscope';
+import { attachCgroup, createMap, detachCgroup, loadProgram, mountBpffs, openPerfEvent, pin, unmount } from 'bpfscope/testing';
 import { commandMs, compileBaseline, fmt, medianMs, paired, ratio, runBaseline, table } from './lib.mjs';
 
 const N = Number(process.env.BENCH_OBJECTS ?? 1000);
@@ -68,7 +69,15 @@ const [cgroup2] = execFileSync('findmnt', ['-n', '-t', 'cgroup2', '-o', 'TARGET'
 const top = mkdtempSync(join(cgroup2, 'bpfscope-bench-'));
 const program = await loadProgram({ type: 'cgroup_sock_addr', name: 'bench_connect4', expectedAttachType: 'cgroup_inet4_connect' });
 const attached = [];
+// Events on 200 syscall tracepoints that this process holds, one program on each by ioctl, as BCC
+// attaches (the kernel takes a program once per tracepoint).
+const PERF_EVENTS = 200;
+const tracepointProgram = await loadProgram({ type: 'tracepoint', name: 'bench_tp' });
+const tracefsEvents = '/sys/kernel/tracing/events/syscalls';
+const tracepoints = readdirSync(tracefsEvents).filter((d) => d.startsWith('sys_enter_')).sort().slice(0, PERF_EVENTS);
+const events = [];
 try {
+  for (const tracepoint of tracepoints) events.push(await openPerfEvent(tracepointProgram, { tracepoint: `syscalls/${tracepoint}` }));
   for (let i = 0; attached.length < CGROUPS; i++) {
     const parent = join(top, `c${i}`);
     for (const dir of [parent, ...Array.from({ length: 9 }, (_, j) => join(parent, `c${j}`))]) {
@@ -85,10 +94,15 @@ try {
   const held = [holders.programs, holders.maps, holders.links].reduce((n, m) => n + [...m.values()].flat().length, 0);
   const processes = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).length;
   const holdersMs = await medianMs(listHolders, 9, 3);
-  console.log('### Cgroup hooks and fd holders\n');
+  const perf = await listPerfAttachments();
+  if (perf.attachments.filter((a) => a.pid === process.pid).length !== events.length) throw new Error('perf: not every event listed');
+  const perfMs = await medianMs(listPerfAttachments, 9, 3);
+  const bpftoolPerf = await commandMs('bpftool', ['-j', 'perf'], 5);
+  console.log('### Cgroup hooks, fd holders and perf attachments\n');
   table(['call', 'bpfscope ms', 'bpftool -j ms', 'bpftool / bpfscope'], [
     [`listCgroupAttachments({ recursive: true }) (${CGROUPS} cgroups, one program each)`, fmt(ours), fmt(bpftool), ratio(bpftool, ours)],
     [`listHolders() (${processes} processes, ${held} BPF fd holdings)`, fmt(holdersMs), '—', '—'],
+    [`listPerfAttachments() (${perf.attachments.length} programs on perf events among ${processes} processes) against perf`, fmt(perfMs), fmt(bpftoolPerf), ratio(bpftoolPerf, perfMs)],
   ]);
   console.log('');
 } finally {
@@ -98,4 +112,5 @@ try {
   }
   rmdirSync(top);
   program.close();
+  for (const object of [...events, tracepointProgram]) object.close();
 }

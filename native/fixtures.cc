@@ -4,6 +4,7 @@
 #include <bpf/btf.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 
@@ -365,23 +366,19 @@ Napi::Value RawTracepointLink(const Napi::CallbackInfo& info) {
   });
 }
 
-// perfEventLink(program, { type, config, path, offset }, cookie) → link handle: the program on a
-// perf event, as libbpf attaches SEC("tp/…"), SEC("uprobe/…") and SEC("perf_event"):
-// perf_event_open, then BPF_LINK_CREATE with BPF_PERF_EVENT. `path` and `offset` are a uprobe's
-// (perf_event_attr's uprobe_path and probe_offset). The link keeps the perf event; the fd opened
-// here is closed.
-Napi::Value PerfEventLink(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int prog = info.Length() > 0 ? FdHandle::FdOf(info[0]) : -1;
-  if (env.IsExceptionPending()) return env.Undefined();
-  if (info.Length() < 3 || !info[1].IsObject() || !info[2].IsBigInt()) return ThrowType(env, "perfEventLink(program, event, cookie)");
-  Napi::Object o = info[1].As<Napi::Object>();
-  uint32_t type = U32Of(o, "type");
-  uint64_t config = U64Of(o, "config"), offset = U64Of(o, "offset");
-  std::string path = StrOf(o, "path");
-  uint64_t cookie = U64Value(info[2], "cookie");
-  if (env.IsExceptionPending()) return env.Undefined();
-  return NewHandle(env, "link", [=](Failure& failure, Fd& fd) {
+// A perf event for the fixtures below, from { type, config, path, offset }: perf_event_attr's
+// type and config, and a uprobe's file and offset (uprobe_path, probe_offset).
+struct PerfEventSpec {
+  uint32_t type;
+  uint64_t config, offset;
+  std::string path;
+
+  static PerfEventSpec Of(const Napi::Object& o) { return {U32Of(o, "type"), U64Of(o, "config"), U64Of(o, "offset"), StrOf(o, "path")}; }
+  std::string Name() const { return "perf event type " + std::to_string(type) + " config " + std::to_string(config); }
+
+  // perf_event_open for every process (pid -1) on CPU 0: a BPF program on a tracepoint or probe
+  // runs on every CPU anyway.
+  bool Open(Failure& failure, Fd& event) const {
     struct perf_event_attr attr {};
     attr.type = type;
     attr.size = sizeof(attr);
@@ -392,15 +389,50 @@ Napi::Value PerfEventLink(const Napi::CallbackInfo& info) {
     }
     attr.sample_period = 1;
     attr.wakeup_events = 1;
-    // Every process (pid -1) on CPU 0: a BPF program on a tracepoint or probe runs on every CPU anyway.
-    Fd event(static_cast<int>(::syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
-    std::string object = "perf event type " + std::to_string(type) + " config " + std::to_string(config);
-    if (!event.valid()) return failure.Set(errno, "perf_event_open", object);
+    event.Reset(static_cast<int>(::syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
+    return event.valid() || failure.Set(errno, "perf_event_open", Name());
+  }
+};
+
+// perfEventLink(program, { type, config, path, offset }, cookie) → link handle: the program on a
+// perf event, as libbpf attaches SEC("tp/…"), SEC("uprobe/…") and SEC("perf_event"):
+// perf_event_open, then BPF_LINK_CREATE with BPF_PERF_EVENT. The link keeps the perf event; the
+// fd opened here is closed.
+Napi::Value PerfEventLink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int prog = info.Length() > 0 ? FdHandle::FdOf(info[0]) : -1;
+  if (env.IsExceptionPending()) return env.Undefined();
+  if (info.Length() < 3 || !info[1].IsObject() || !info[2].IsBigInt()) return ThrowType(env, "perfEventLink(program, event, cookie)");
+  PerfEventSpec spec = PerfEventSpec::Of(info[1].As<Napi::Object>());
+  uint64_t cookie = U64Value(info[2], "cookie");
+  if (env.IsExceptionPending()) return env.Undefined();
+  return NewHandle(env, "link", [=](Failure& failure, Fd& fd) {
+    Fd event;
+    if (!spec.Open(failure, event)) return false;
     LIBBPF_OPTS(bpf_link_create_opts, opts);
     opts.perf_event.bpf_cookie = cookie;
     int link = bpf_link_create(prog, event.get(), BPF_PERF_EVENT, &opts);
-    if (link < 0) return failure.Set(errno, "BPF_LINK_CREATE", object);
+    if (link < 0) return failure.Set(errno, "BPF_LINK_CREATE", spec.Name());
     fd.Reset(link);
+    return true;
+  });
+}
+
+// perfEventIoctl(program, { type, config, path, offset }) → perf event handle: the program on a
+// perf event through PERF_EVENT_IOC_SET_BPF, as BCC and libbpf before Linux 5.15's perf links
+// attach, and the event enabled. No link exists; the returned fd is the event's, whose close
+// detaches the program.
+Napi::Value PerfEventIoctl(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int prog = info.Length() > 0 ? FdHandle::FdOf(info[0]) : -1;
+  if (env.IsExceptionPending()) return env.Undefined();
+  if (info.Length() < 2 || !info[1].IsObject()) return ThrowType(env, "perfEventIoctl(program, event)");
+  PerfEventSpec spec = PerfEventSpec::Of(info[1].As<Napi::Object>());
+  if (env.IsExceptionPending()) return env.Undefined();
+  return NewHandle(env, "perf event", [=](Failure& failure, Fd& fd) {
+    if (!spec.Open(failure, fd)) return false;
+    if (::ioctl(fd.get(), PERF_EVENT_IOC_SET_BPF, prog) != 0) return failure.Set(errno, "PERF_EVENT_IOC_SET_BPF", spec.Name());
+    if (::ioctl(fd.get(), PERF_EVENT_IOC_ENABLE, 0) != 0) return failure.Set(errno, "PERF_EVENT_IOC_ENABLE", spec.Name());
     return true;
   });
 }
@@ -605,6 +637,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createLink", Napi::Function::New(env, CreateLink, "createLink"));
   exports.Set("cgroupAttach", Napi::Function::New(env, CgroupAttach, "cgroupAttach"));
   exports.Set("perfEventLink", Napi::Function::New(env, PerfEventLink, "perfEventLink"));
+  exports.Set("perfEventIoctl", Napi::Function::New(env, PerfEventIoctl, "perfEventIoctl"));
   exports.Set("rawTracepointLink", Napi::Function::New(env, RawTracepointLink, "rawTracepointLink"));
   exports.Set("uprobeMultiLink", Napi::Function::New(env, UprobeMultiLink, "uprobeMultiLink"));
   exports.Set("testRun", Napi::Function::New(env, TestRun, "testRun"));

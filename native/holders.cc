@@ -22,10 +22,13 @@
 #include <unordered_set>
 #include <vector>
 
+#include <bpf/bpf.h>
+
 #include "ids.h"
 #include "netns.h"
 #include "table.h"
 #include "task.h"
+#include "uapi_compat.h"
 
 // Linux 5.14; the same number on x86_64 and arm64 (asm-generic), which older libc headers lack.
 #ifndef SO_NETNS_COOKIE
@@ -36,6 +39,9 @@ namespace bpfscope::holders {
 
 #define HOLDER_NUMBERS(X) X(id) X(pid) X(fd)
 #define HOLDER_STRINGS(X) X(kind) X(comm)
+#define PERF_NUMBERS(X) X(pid) X(fd) X(progId) X(fdType)
+#define PERF_BIGINTS(X) X(offset) X(addr)
+#define PERF_STRINGS(X) X(name) X(comm)
 #define NETNS_HOLDER_NUMBERS(X) X(pid) X(inode) X(dev) X(fd) X(tid) X(socket) X(family) X(type) X(protocol)
 #define NETNS_HOLDER_STRINGS(X) X(kind) X(mountinfo)
 
@@ -46,6 +52,17 @@ enum Strings { HOLDER_STRINGS(BPFSCOPE_COLUMN_ENUM) };
 
 const Schema& TableSchema() {
   static const Schema schema{{HOLDER_NUMBERS(BPFSCOPE_COLUMN_NAME)}, {}, {}, {HOLDER_STRINGS(BPFSCOPE_COLUMN_NAME)}};
+  return schema;
+}
+
+namespace perf_col {
+enum Numbers { PERF_NUMBERS(BPFSCOPE_COLUMN_ENUM) };
+enum Bigints { PERF_BIGINTS(BPFSCOPE_COLUMN_ENUM) };
+enum Strings { PERF_STRINGS(BPFSCOPE_COLUMN_ENUM) };
+}  // namespace perf_col
+
+const Schema& PerfTableSchema() {
+  static const Schema schema{{PERF_NUMBERS(BPFSCOPE_COLUMN_NAME)}, {}, {PERF_BIGINTS(BPFSCOPE_COLUMN_NAME)}, {PERF_STRINGS(BPFSCOPE_COLUMN_NAME)}};
   return schema;
 }
 
@@ -86,7 +103,8 @@ long DecimalName(const char* name) {
 }
 
 // Calls visit(proc, name, pid) for every process in /proc, `proc` an fd of /proc and `name` the
-// pid's directory there; fails only when /proc itself cannot be read.
+// pid's directory there; fails when /proc itself cannot be read, or stops where visit returns
+// false (having set `failure`).
 template <typename Visit>
 bool ForEachProcess(Failure& failure, Visit visit) {
   Fd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -95,71 +113,160 @@ bool ForEachProcess(Failure& failure, Visit visit) {
   if (!pids) return failure.Set(errno, "opendir", "/proc");
   while (const dirent* entry = ::readdir(pids.get())) {
     long pid = DecimalName(entry->d_name);
-    if (pid > 0) visit(proc.get(), entry->d_name, static_cast<uint32_t>(pid));
+    if (pid > 0 && !visit(proc.get(), entry->d_name, static_cast<uint32_t>(pid))) return false;
   }
   return true;
+}
+
+// Calls visit(dir, fd, fd_name, target) for every fd of one process, `dir` the process's fd
+// directory and `target` the text of the fd's link there, cut to 64 bytes: enough for an anon
+// inode's kind ("anon_inode:bpf-map") or a namespace's ("net:[4026531840]"). A process whose fds
+// may not be read (another user's, without CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE) goes into
+// `unreadable` where one is given: what it holds is unknown. One that exited meanwhile held
+// nothing worth reporting. Returns false where visit does.
+template <typename Visit>
+bool ForEachFd(int proc, const char* pid_name, uint32_t pid, std::vector<uint32_t>* unreadable, Visit visit) {
+  Dir fds = OpenDirAt(proc, (std::string(pid_name) + "/fd").c_str());
+  if (!fds) {
+    if (unreadable != nullptr && (errno == EACCES || errno == EPERM)) unreadable->push_back(pid);
+    return true;
+  }
+  int dir = ::dirfd(fds.get());
+  char target[64];
+  while (const dirent* entry = ::readdir(fds.get())) {
+    long fd = DecimalName(entry->d_name);
+    if (fd < 0) continue;
+    ssize_t n = ::readlinkat(dir, entry->d_name, target, sizeof(target));
+    if (n > 0 && !visit(dir, static_cast<int>(fd), entry->d_name, std::string_view(target, static_cast<size_t>(n)))) return false;
+  }
+  return true;
+}
+
+// A process's name (/proc/<pid>/comm); none when it exited before it was read: a comm file that
+// could be read ends in '\n', so it is never empty.
+std::optional<std::string> CommOf(int proc, const char* pid_name) {
+  std::string text = ReadSmallFileAt(proc, (std::string(pid_name) + "/comm").c_str());
+  return text.empty() ? std::nullopt : std::optional(text.substr(0, text.find('\n')));
+}
+
+// What the listings of processes' fds return: { table, unreadable: number[] }.
+Napi::Value TableAndUnreadable(Napi::Env env, Table& table, const std::vector<uint32_t>& unreadable) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("table", table.ToJs(env));
+  Napi::Array pids = Napi::Array::New(env, unreadable.size());
+  for (uint32_t i = 0; i < unreadable.size(); i++) pids.Set(i, unreadable[i]);
+  o.Set("unreadable", pids);
+  return o;
 }
 
 // bpftool asks a BPF task_file iterator; this reads /proc instead, so that it loads no program and
 // works on kernels without iterators: for every process, the links in /proc/<pid>/fd that name a
 // BPF object's anon inode, and the object's id from /proc/<pid>/fdinfo/<fd>. It sees the
-// processes of the pid namespace this /proc belongs to. Processes whose fds it may not read
-// (another user's, without CAP_SYS_PTRACE) are listed apart: what they hold is unknown.
+// processes of the pid namespace this /proc belongs to.
 class ListHoldersTask : public Task {
  public:
   bool Run(Failure& failure) override {
-    return ForEachProcess(failure, [this](int proc, const char* name, uint32_t pid) { ReadProcess(proc, name, pid); });
+    return ForEachProcess(failure, [this](int proc, const char* name, uint32_t pid) { return ReadProcess(proc, name, pid); });
   }
 
   // { table, unreadable: number[] }
   Napi::Value Result(Napi::Env env) override {
     hint_.set(table_.rows());
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("table", table_.ToJs(env));
-    Napi::Array unreadable = Napi::Array::New(env, unreadable_.size());
-    for (uint32_t i = 0; i < unreadable_.size(); i++) unreadable.Set(i, unreadable_[i]);
-    o.Set("unreadable", unreadable);
-    return o;
+    return TableAndUnreadable(env, table_, unreadable_);
   }
 
  private:
-  // Adds a row per BPF fd of one process. A process or fd that is gone by the time it is read
-  // (ENOENT, ESRCH) held nothing worth reporting.
-  void ReadProcess(int proc, const char* pid_name, uint32_t pid) {
-    std::string fd_dir = std::string(pid_name) + "/fd", info_dir = std::string(pid_name) + "/fdinfo";
-    Dir fds = OpenDirAt(proc, fd_dir.c_str());
-    if (!fds) {
-      if (errno == EACCES || errno == EPERM) unreadable_.push_back(pid);
-      return;
-    }
+  // Adds a row per BPF fd of one process.
+  bool ReadProcess(int proc, const char* pid_name, uint32_t pid) {
     Fd infos;
     std::optional<std::string> comm;
-    char target[64];
-    while (const dirent* entry = ::readdir(fds.get())) {
-      long fd = DecimalName(entry->d_name);
-      if (fd < 0) continue;
-      ssize_t n = ::readlinkat(::dirfd(fds.get()), entry->d_name, target, sizeof(target));
+    return ForEachFd(proc, pid_name, pid, &unreadable_, [&](int, int fd, const char* fd_name, std::string_view target) {
       ObjectKind kind;
-      if (n <= 0 || !KindOfFdTarget(std::string_view(target, static_cast<size_t>(n)), &kind)) continue;
+      if (!KindOfFdTarget(target, &kind)) return true;
       if (!infos.valid()) {
-        infos.Reset(::openat(proc, info_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        // Empty only when unreadable (the process exited meanwhile): a comm file ends in '\n'.
-        std::string text = ReadSmallFileAt(proc, (std::string(pid_name) + "/comm").c_str());
-        comm = text.empty() ? std::nullopt : std::optional(text.substr(0, text.find('\n')));
+        infos.Reset(::openat(proc, (std::string(pid_name) + "/fdinfo").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        comm = CommOf(proc, pid_name);
       }
       uint64_t id;
-      if (!FdinfoU64(ReadSmallFileAt(infos.get(), entry->d_name), SpaceOf(kind).fdinfo_id, &id)) continue;
+      if (!FdinfoU64(ReadSmallFileAt(infos.get(), fd_name), SpaceOf(kind).fdinfo_id, &id)) return true;
       table_.AddRow();
       table_.Number(k_id, static_cast<double>(id));
       table_.Number(k_pid, pid);
-      table_.Number(k_fd, static_cast<double>(fd));
+      table_.Number(k_fd, fd);
       table_.String(k_kind, SpaceOf(kind).kind);
       if (comm) table_.String(k_comm, *comm);
-    }
+      return true;
+    });
   }
 
   static inline RowsHint hint_;
   Table table_{TableSchema(), hint_.get()};
+  std::vector<uint32_t> unreadable_;
+};
+
+// bpftool perf: the programs processes run on perf events (tracepoints, kprobes, uprobes) and raw
+// tracepoints, each told by BPF_TASK_FD_QUERY on the process's fd. bpftool asks every fd of every
+// process; only a perf event's or a BPF link's can answer, which the fd's link text tells, so only
+// those are asked. The pids are those of /proc, which the kernel looks up in the caller's pid
+// namespace: the two must be the same.
+class ListPerfAttachmentsTask : public Task {
+ public:
+  bool Run(Failure& failure) override {
+    return ForEachProcess(failure, [&](int proc, const char* name, uint32_t pid) { return ReadProcess(proc, name, pid, failure); });
+  }
+
+  // { table, unreadable: number[] }
+  Napi::Value Result(Napi::Env env) override { return TableAndUnreadable(env, table_, unreadable_); }
+
+ private:
+  bool ReadProcess(int proc, const char* pid_name, uint32_t pid, Failure& failure) {
+    std::optional<std::string> comm;
+    bool named = false;
+    return ForEachFd(proc, pid_name, pid, &unreadable_, [&](int, int fd, const char*, std::string_view target) {
+      ObjectKind kind;
+      if (target != "anon_inode:[perf_event]" && !(KindOfFdTarget(target, &kind) && kind == ObjectKind::kLink)) return true;
+      uint32_t prog_id, fd_type;
+      __u64 offset, addr;
+      if (int err = Query(pid, fd, &prog_id, &fd_type, &offset, &addr); err != 0) {
+        // Closed or exited meanwhile (EBADF, ENOENT, which is also a perf event without a
+        // program), a link other than a raw tracepoint's (ENOTSUPP), or a perf_event program on a
+        // hardware or software event, which the kernel does not describe (EOPNOTSUPP).
+        if (err == EBADF || err == ENOENT || err == uapi::kENOTSUPP || err == EOPNOTSUPP) return true;
+        return failure.Set(err, "BPF_TASK_FD_QUERY", "fd " + std::to_string(fd) + " of process " + std::to_string(pid));
+      }
+      if (!named) {
+        comm = CommOf(proc, pid_name);
+        named = true;
+      }
+      table_.AddRow();
+      table_.Number(perf_col::k_pid, pid);
+      table_.Number(perf_col::k_fd, fd);
+      table_.Number(perf_col::k_progId, prog_id);
+      table_.Number(perf_col::k_fdType, fd_type);
+      // The kernel fills both for every kind (0 where the kind has none); src/holders.ts keeps
+      // the ones each kind has, as bpftool prints them.
+      table_.BigInt(perf_col::k_offset, offset);
+      table_.BigInt(perf_col::k_addr, addr);
+      table_.String(perf_col::k_name, name_.data());
+      if (comm) table_.String(perf_col::k_comm, *comm);
+      return true;
+    });
+  }
+
+  // One BPF_TASK_FD_QUERY; 0 or the errno. The name (a tracepoint, function or file) goes into
+  // name_, which grows when the kernel says it is longer (ENOSPC and its length: a uprobe's path).
+  int Query(uint32_t pid, int fd, uint32_t* prog_id, uint32_t* fd_type, __u64* offset, __u64* addr) {
+    for (;;) {
+      uint32_t len = static_cast<uint32_t>(name_.size());
+      int ret = bpf_task_fd_query(static_cast<int>(pid), fd, 0, name_.data(), &len, prog_id, fd_type, offset, addr);
+      if (ret == 0) return 0;
+      if (-ret != ENOSPC || len < name_.size()) return -ret;
+      name_.resize(len + 1);
+    }
+  }
+
+  std::vector<char> name_ = std::vector<char>(256);
+  Table table_{PerfTableSchema()};
   std::vector<uint32_t> unreadable_;
 };
 
@@ -234,7 +341,10 @@ class ListNetnsHoldersTask : public Task {
     if (::stat("/proc/self/ns/net", &own) != 0) return failure.Set(errno, "stat", "/proc/self/ns/net");
     nsfs_dev_ = own.st_dev;
     own_mntns_ = NsInode(ReadLinkAt(AT_FDCWD, "/proc/self/ns/mnt"), "mnt");
-    return ForEachProcess(failure, [this](int proc, const char* name, uint32_t pid) { ReadProcess(proc, name, pid); });
+    return ForEachProcess(failure, [this](int proc, const char* name, uint32_t pid) {
+      ReadProcess(proc, name, pid);
+      return true;
+    });
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -269,35 +379,31 @@ class ListNetnsHoldersTask : public Task {
       }
     }
     if (!fds_ && !sockets_) return;
-    Dir fds = OpenDirAt(proc, (base + "/fd").c_str());
-    if (!fds) return;
     Fd pidfd;  // opened at the process's first socket
     bool copies_refused = false;
-    while (const dirent* entry = ::readdir(fds.get())) {
-      long fd = DecimalName(entry->d_name);
-      if (fd < 0) continue;
-      std::string link = ReadLinkAt(::dirfd(fds.get()), entry->d_name);
+    ForEachFd(proc, pid_name, pid, nullptr, [&](int dir, int fd, const char* fd_name, std::string_view link) {
       if (uint64_t socket = NsInode(link, "socket")) {
-        if (!sockets_ || copies_refused) continue;
+        if (!sockets_ || copies_refused) return true;
         if (!pidfd.valid()) pidfd = netns::OpenPidfd(static_cast<pid_t>(pid));
         copies_refused = !pidfd.valid();
-        const SocketNetns* made_in = copies_refused ? nullptr : NetnsOfSocket(pidfd.get(), static_cast<int>(fd), socket, &copies_refused);
-        if (made_in == nullptr || made_in->inode == own_netns) continue;
+        const SocketNetns* made_in = copies_refused ? nullptr : NetnsOfSocket(pidfd.get(), fd, socket, &copies_refused);
+        if (made_in == nullptr || made_in->inode == own_netns) return true;
         Row("socket", pid, made_in->inode);
-        table_.Number(netns_col::k_fd, static_cast<double>(fd));
+        table_.Number(netns_col::k_fd, fd);
         table_.Number(netns_col::k_dev, static_cast<double>(made_in->dev));
         table_.Number(netns_col::k_socket, static_cast<double>(socket));
         table_.Number(netns_col::k_family, made_in->family);
         table_.Number(netns_col::k_type, made_in->type);
         table_.Number(netns_col::k_protocol, made_in->protocol);
-        continue;
+        return true;
       }
-      uint64_t inode = fds_ ? NetnsOfFd(::dirfd(fds.get()), entry->d_name, link) : 0;
-      if (inode == 0) continue;
+      uint64_t inode = fds_ ? NetnsOfFd(dir, fd_name, link) : 0;
+      if (inode == 0) return true;
       Row("fd", pid, inode);
-      table_.Number(netns_col::k_fd, static_cast<double>(fd));
+      table_.Number(netns_col::k_fd, fd);
       table_.Number(netns_col::k_dev, static_cast<double>(nsfs_dev_));
-    }
+      return true;
+    });
   }
 
   // Where a socket was made, and what it is: one lookup for every fd and process that shares it.
@@ -387,7 +493,7 @@ class ListNetnsHoldersTask : public Task {
   // mount's path, and as "/" once the mount is gone (`ip netns del`), the fd then being all that
   // holds the namespace. Only such a path is looked at further: sockets, pipes and anon inodes,
   // most of a node's fds, cost one readlink.
-  uint64_t NetnsOfFd(int dir, const char* name, const std::string& link) {
+  uint64_t NetnsOfFd(int dir, const char* name, std::string_view link) {
     if (uint64_t inode = NsInode(link, "net")) return inode;
     if (link.empty() || link[0] != '/') return 0;
     struct statx file {};
@@ -425,6 +531,12 @@ void Init(Napi::Env env, Napi::Object exports) {
                                    return RunAsync(info.Env(), std::make_unique<ListHoldersTask>());
                                  },
                                  "listHolders"));
+  ExportSchema(env, exports, "perfAttachment", PerfTableSchema());
+  exports.Set("listPerfAttachments", Napi::Function::New(
+                                         env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+                                           return RunAsync(info.Env(), std::make_unique<ListPerfAttachmentsTask>());
+                                         },
+                                         "listPerfAttachments"));
   ExportSchema(env, exports, "netnsHolder", NetnsTableSchema());
   exports.Set("listNetnsHolders", Napi::Function::New(
                                       env, [](const Napi::CallbackInfo& info) -> Napi::Value {

@@ -1,5 +1,7 @@
 // Which processes hold BPF programs, maps, links and BTF objects open: bpftool's `pids` (`bpftool
-// prog show` prints them as `pids cilium-agent(1234)`), read from /proc by the addon (native/holders.cc).
+// prog show` prints them as `pids cilium-agent(1234)`); and the programs processes run on perf
+// events and raw tracepoints they hold (`bpftool perf`). Both read from /proc by the addon
+// (native/holders.cc).
 import { withCallerStack } from './errors';
 import { native } from './native';
 import { tableRowsOf } from './table';
@@ -59,4 +61,94 @@ export async function listHolders(): Promise<BpfHolders> {
     for (const p of processes) p.fds.sort((a, b) => a - b);
   }
   return { programs: byKind.program, maps: byKind.map, links: byKind.link, btfs: byKind.BTF, unreadable: [...unreadable].sort((a, b) => a - b) };
+}
+
+/**
+ * What a program on a perf event or raw tracepoint is attached to, by enum bpf_task_fd_type
+ * (Linux 4.18), in bpftool's words.
+ */
+export type PerfAttachmentType = 'raw_tracepoint' | 'tracepoint' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe';
+
+const PERF_ATTACHMENT_TYPES: readonly PerfAttachmentType[] = ['raw_tracepoint', 'tracepoint', 'kprobe', 'kretprobe', 'uprobe', 'uretprobe'];
+
+/** The process and fd through which a program runs on a perf event or raw tracepoint. */
+export interface PerfAttachmentBase {
+  pid: number;
+  /** The process's name (/proc/<pid>/comm); undefined if it exited before its name was read. */
+  comm?: string;
+  /** The perf event's fd, or the raw tracepoint link's. */
+  fd: number;
+  progId: number;
+}
+
+/**
+ * A program on a perf event or raw tracepoint: an entry of `bpftool -j perf`, its keys camel-cased
+ * and its `fd_type` named `type`. A union on `type`; a type this library does not know keeps its
+ * number, with the name, offset and address the kernel gave.
+ */
+export type PerfAttachment = PerfAttachmentBase &
+  (
+    | { type: 'tracepoint' | 'raw_tracepoint'; tracepoint: string }
+    /** A kprobe on a function (`func`, `offset` into it), or on an address where the kernel gives no function. */
+    | { type: 'kprobe' | 'kretprobe'; func: string; offset: bigint }
+    | { type: 'kprobe' | 'kretprobe'; addr: bigint }
+    /** `filename` as the probe was made with (a path, maybe relative to the prober's directory); `offset` into the file. */
+    | { type: 'uprobe' | 'uretprobe'; filename: string; offset: bigint }
+    | { type: number; name: string; offset: bigint; addr: bigint }
+  );
+
+/** Every program on a perf event or raw tracepoint held by a process, and the processes whose fds could not be read. */
+export interface PerfAttachments {
+  /** By pid, then fd. */
+  attachments: PerfAttachment[];
+  /** As in BpfHolders: processes whose fds could not be read; what they hold is unknown. */
+  unreadable: number[];
+}
+
+interface PerfAttachmentRow {
+  pid: number;
+  fd: number;
+  progId: number;
+  fdType: number;
+  offset: bigint;
+  addr: bigint;
+  name: string;
+  comm?: string;
+}
+
+const perfAttachmentRowsOf = tableRowsOf<PerfAttachmentRow>(() => native().schemas.perfAttachment);
+
+/** A row as bpftool prints it: the fields its kind has. */
+function perfAttachmentOf(row: PerfAttachmentRow): PerfAttachment {
+  const { pid, comm, fd, progId, fdType, name, offset, addr } = row;
+  const base = comm === undefined ? { pid, fd, progId } : { pid, comm, fd, progId };
+  const type = PERF_ATTACHMENT_TYPES[fdType];
+  switch (type) {
+    case 'tracepoint':
+    case 'raw_tracepoint':
+      return { ...base, type, tracepoint: name };
+    case 'kprobe':
+    case 'kretprobe':
+      return name === '' ? { ...base, type, addr } : { ...base, type, func: name, offset };
+    case 'uprobe':
+    case 'uretprobe':
+      return { ...base, type, filename: name, offset };
+    default:
+      return { ...base, type: fdType, name, offset, addr };
+  }
+}
+
+/**
+ * The programs that processes run on perf events (tracepoints, kprobes, uprobes) and raw
+ * tracepoints (`bpftool perf`): each fd on one, asked with BPF_TASK_FD_QUERY (CAP_SYS_ADMIN).
+ * A program attached through a perf_event link shows here while its process keeps the perf event's
+ * fd open, as libbpf does; listLinks() shows the link itself. A perf_event program on a hardware
+ * or software event is not described by the kernel, and is left out, as bpftool leaves it. The
+ * pids are those of /proc, which must belong to the caller's pid namespace.
+ */
+export async function listPerfAttachments(): Promise<PerfAttachments> {
+  const { table, unreadable } = await withCallerStack(() => native().listPerfAttachments());
+  const attachments = perfAttachmentRowsOf(table).map(perfAttachmentOf);
+  attachments.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
+  return { attachments, unreadable: [...unreadable].sort((a, b) => a - b) };
 }

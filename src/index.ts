@@ -52,7 +52,7 @@ export {
 export { defineLayout, Layout, formatMac, formatIpv6, type FieldSpec, type FieldType, type FieldValue, type ScalarOf, type ScalarType, type IpUnionType, type LayoutFields, type Decoded, type LayoutView, type Columns, type ColumnOf } from './layout';
 export { versions, probeFeatures, type Versions, type Feature } from './features';
 export { openPinned, listPinned, bpffsMounts, type PinnedObject, type UnreadablePin } from './pins';
-export { listHolders, type BpfHolders, type HolderProcess } from './holders';
+export { listHolders, listPerfAttachments, type BpfHolders, type HolderProcess, type PerfAttachment, type PerfAttachmentBase, type PerfAttachments, type PerfAttachmentType } from './holders';
 export { listCgroupAttachments, type CgroupAttachment, type CgroupAttachmentOptions } from './cgroups';
 export {
   PROGRAM_TYPES,

@@ -31,6 +31,7 @@ export interface NativeFixtures {
   createLink(program: NativeFdHandle, target: number | string | NativeFdHandle, attachType: number): Promise<NativeFdHandle>;
   cgroupAttach(program: NativeFdHandle, path: string, attachType: number, flags: number, attach: boolean): Promise<void>;
   perfEventLink(program: NativeFdHandle, event: { type: number; config: bigint; path?: string; offset?: bigint }, cookie: bigint): Promise<NativeFdHandle>;
+  perfEventIoctl(program: NativeFdHandle, event: { type: number; config: bigint; path?: string; offset?: bigint }): Promise<NativeFdHandle>;
   rawTracepointLink(program: NativeFdHandle, name: string, cookie: bigint): Promise<NativeFdHandle>;
   uprobeMultiLink(program: NativeFdHandle, options: { path: string; offsets: bigint[]; refCtrOffsets: bigint[]; cookies: bigint[]; flags: number; pid: number }): Promise<NativeFdHandle>;
   testRun(program: NativeFdHandle, data: Buffer, repeat: number): Promise<number>;
@@ -61,7 +62,7 @@ export interface NativeBinding {
   /** The code a BpfError of this errno gets, or undefined when Linux defines no such errno (for tests). */
   errnoName(errno: number): string | undefined;
   /** The column layout of each kind's tables. */
-  schemas: { program: TableSchema; map: TableSchema; link: TableSchema; btf: TableSchema; interface: TableSchema; interfaceDetail: TableSchema; holder: TableSchema; netnsHolder: TableSchema; cgroupAttachment: TableSchema };
+  schemas: { program: TableSchema; map: TableSchema; link: TableSchema; btf: TableSchema; interface: TableSchema; interfaceDetail: TableSchema; holder: TableSchema; perfAttachment: TableSchema; netnsHolder: TableSchema; cgroupAttachment: TableSchema };
   listPrograms(): Promise<NativeTable>;
   getProgram(id: number): Promise<NativeTable>;
   enableStats(): Promise<NativeFdHandle>;
@@ -93,6 +94,8 @@ export interface NativeBinding {
   openPinned(path: string): Promise<NativePinnedSet>;
   /** One row per BPF fd of every process (src/holders.ts), and the pids whose fds could not be read. */
   listHolders(): Promise<{ table: NativeTable; unreadable: number[] }>;
+  /** One row per perf event or raw tracepoint fd that runs a program (BPF_TASK_FD_QUERY; src/holders.ts), and the pids whose fds could not be read. */
+  listPerfAttachments(): Promise<{ table: NativeTable; unreadable: number[] }>;
   /** What holds network namespaces: each process's own, other mount namespaces' nsfs mounts, and with `fds`, `threads`, `sockets` processes' fds on one, threads in one, sockets made in one (src/netns.ts). */
   listNetnsHolders(fds: boolean, threads: boolean, sockets: boolean): Promise<NativeTable>;
   /** The (dev, inode) of the namespace an nsfs path or a socket's /proc/PID/fd/FD leads to. */

@@ -17,7 +17,7 @@ import { getLink, listLinks, type LinkInfo } from '../links';
 import { getBtfInfo, listBtf } from '../btf-objects';
 import { dumpBtf } from '../btf-dump';
 import { listPinned } from '../pins';
-import { listHolders, type HolderProcess } from '../holders';
+import { listHolders, listPerfAttachments, type HolderProcess, type PerfAttachment } from '../holders';
 import { probeFeatures, versions } from '../features';
 import { protocolName as ciliumProtocolName } from '../cilium/tables';
 import { NEWEST_VERSION } from '../cilium/version';
@@ -55,6 +55,8 @@ const USAGE = `usage: bpfscope [command] [--json]
   cgroup [path] [--tree] [--effective]
                           BPF programs on a cgroup (default: the cgroup2 root), or on every cgroup
                           below it (bpftool cgroup show / tree); --effective adds inherited ones
+  perf                    programs that processes run on tracepoints, kprobes, uprobes and raw
+                          tracepoints, by the perf event or link fd they hold (bpftool perf)
   if [--netns REF]        interfaces with their addresses (ip -d addr)
   netns [--sockets]       every network namespace, with names, pids, nsid and what else holds it;
                           --sockets asks every process's sockets too (CAP_SYS_PTRACE, CAP_NET_ADMIN)
@@ -159,6 +161,7 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   watch: { usage: 'watch <id|name|path> [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 1 },
   net: { usage: 'net [--netns REF]', options: ['netns'], maxWords: 0 },
   cgroup: { usage: 'cgroup [path] [--tree] [--effective]', options: ['tree', 'effective'], maxWords: 1 },
+  perf: { usage: 'perf', options: [], maxWords: 0 },
   if: { usage: 'if [--netns REF]', options: ['netns'], maxWords: 0 },
   netns: { usage: 'netns [--sockets]', options: ['sockets'], maxWords: 0 },
   demo: { usage: 'demo [--version V]', options: ['version', 'cilium-version'], maxWords: 0 },
@@ -411,6 +414,15 @@ const commands: Record<string, Command> = {
     );
   },
 
+  async perf(_, ctx) {
+    const { attachments, unreadable } = await listPerfAttachments();
+    print(ctx, { attachments, unreadable }, () => {
+      const rows = attachments.map((a) => [a.pid, a.comm, a.fd, a.progId, a.type, perfTarget(a), 'offset' in a ? a.offset : undefined]);
+      const listing = table(['pid', 'comm', 'fd', 'prog', 'type', 'on', 'offset'], rows);
+      return unreadable.length === 0 ? listing : `${listing}\n(fds not readable: pid ${unreadable.join(', ')})`;
+    });
+  },
+
   async if({ options }, ctx) {
     const netns = netnsRef(options.netns);
     const [interfaces, addresses] = await Promise.all([listInterfaces({ netns }), listAddresses({ netns })]);
@@ -631,6 +643,15 @@ function linkDetails(l: LinkInfo, device: LinkDevice | undefined): string {
   const { ifindex, ...after } = rest;
   const netns = device.netns.current ? {} : { netns: device.netns.names[0] ?? device.netns.path };
   return detailsText({ ifindex, dev: device.ifname, ...netns, ...after });
+}
+
+/** What a perf attachment's program runs on: the tracepoint, the probed function or file, a kprobe's address, or what the kernel named for a type bpfscope does not know. */
+function perfTarget(a: PerfAttachment): string {
+  if ('tracepoint' in a) return a.tracepoint;
+  if ('func' in a) return a.func;
+  if ('filename' in a) return a.filename;
+  if ('name' in a) return a.name;
+  return `0x${a.addr.toString(16)}`;
 }
 
 /** `key=value` pairs; a list (a multi-probe link's probes) in brackets, its records as pairs too. */

@@ -19,6 +19,7 @@ export {
   attachTracepoint,
   attachUprobe,
   attachPerfEvent,
+  openPerfEvent,
   attachRawTracepoint,
   attachUprobeMulti,
   createLink,
@@ -30,6 +31,7 @@ export {
   type LoadProgramOptions,
   type CreateMapOptions,
   type UprobeOptions,
+  type PerfEventTarget,
   type UprobeMultiOptions,
 } from './objects';
 export {

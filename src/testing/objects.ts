@@ -10,7 +10,8 @@ import { checkOptions, describe } from '../validate';
 /** A kernel object created by this module. Closing drops the fd; unpinned objects then go away. */
 export class KernelObject extends FdOwner {
   constructor(
-    readonly kind: 'program' | 'map' | 'link' | 'btf',
+    /** 'perf event': a perf event's own fd (openPerfEvent), which has no id. */
+    readonly kind: 'program' | 'map' | 'link' | 'btf' | 'perf event',
     /** The native handle, which the other fixtures take. */
     override readonly handle: NativeFdHandle,
   ) {
@@ -20,6 +21,7 @@ export class KernelObject extends FdOwner {
   get id(): number {
     // Closed, the fd is -1: reading /proc/self/fdinfo/-1 failed with a bare ENOENT.
     if (this.closed) throw closedError(`${this.kind} handle`);
+    if (this.kind === 'perf event') throw new Error('a perf event has no id: it is a perf object, not a BPF one');
     const key = { program: 'prog_id', map: 'map_id', link: 'link_id', btf: 'btf_id' }[this.kind];
     const text = readFileSync(`/proc/self/fdinfo/${this.handle.fd}`, 'utf8');
     const m = new RegExp(`^${key}:\\s*(\\d+)`, 'm').exec(text);
@@ -226,8 +228,12 @@ const PERF_TYPE_TRACEPOINT = 2;
  * `cookie` is what bpf_get_attach_cookie() returns to the program.
  */
 export async function attachTracepoint(program: KernelObject, tracepoint: string, cookie = 0n): Promise<KernelObject> {
-  const id = BigInt(readFileSync(`${tracefs()}/events/${tracepoint}/id`, 'utf8').trim());
-  return perfEventLink(program, { type: PERF_TYPE_TRACEPOINT, config: id }, cookie);
+  return perfEventLink(program, tracepointEvent(tracepoint), cookie);
+}
+
+/** The perf event of a kernel tracepoint ('syscalls/sys_enter_getpid'): its id, read from tracefs. */
+function tracepointEvent(tracepoint: string): PerfEventSpec {
+  return { type: PERF_TYPE_TRACEPOINT, config: BigInt(readFileSync(`${tracefs()}/events/${tracepoint}/id`, 'utf8').trim()) };
 }
 
 /**
@@ -265,11 +271,16 @@ function configShift(pmu: string, field: string): bigint {
  */
 export async function attachUprobe(program: KernelObject, options: UprobeOptions): Promise<KernelObject> {
   checkOptions(options, ['path', 'offset', 'refCtrOffset', 'retprobe', 'cookie'], 'attachUprobe');
-  const { path, offset, refCtrOffset = 0n, retprobe = false, cookie = 0n } = options;
+  return perfEventLink(program, uprobeEvent(options), options.cookie ?? 0n);
+}
+
+/** The perf event of a uprobe, from the uprobe PMU (its type and config bits read from sysfs). */
+function uprobeEvent(options: Omit<UprobeOptions, 'cookie'>): PerfEventSpec {
+  const { path, offset, refCtrOffset = 0n, retprobe = false } = options;
   const pmu = '/sys/bus/event_source/devices/uprobe';
   const type = Number(readFileSync(`${pmu}/type`, 'utf8'));
   const config = (retprobe ? 1n << configShift(pmu, 'retprobe') : 0n) | (refCtrOffset << configShift(pmu, 'ref_ctr_offset'));
-  return perfEventLink(program, { type, config, path, offset }, cookie);
+  return { type, config, path, offset };
 }
 
 /**
@@ -278,6 +289,19 @@ export async function attachUprobe(program: KernelObject, options: UprobeOptions
  */
 export async function attachPerfEvent(program: KernelObject, type: number, config: bigint, cookie = 0n): Promise<KernelObject> {
   return perfEventLink(program, { type, config }, cookie);
+}
+
+/** What openPerfEvent opens: a kernel tracepoint, a uprobe, or any perf event by perf_event_attr's type and config. */
+export type PerfEventTarget = { tracepoint: string } | { uprobe: Omit<UprobeOptions, 'cookie'> } | { type: number; config: bigint };
+
+/**
+ * Opens a perf event and attaches a program to it without a link (PERF_EVENT_IOC_SET_BPF), as BCC
+ * and libbpf before Linux 5.15 attach, then enables it. The handle (kind 'perf event') is the
+ * event's fd: the process holds it as such tools do, and closing it detaches the program.
+ */
+export async function openPerfEvent(program: KernelObject, target: PerfEventTarget): Promise<KernelObject> {
+  const event = 'tracepoint' in target ? tracepointEvent(target.tracepoint) : 'uprobe' in target ? uprobeEvent(target.uprobe) : { type: target.type, config: target.config };
+  return new KernelObject('perf event', await withCallerStack(() => native().fixtures.perfEventIoctl(program.handle, event)));
 }
 
 export interface UprobeMultiOptions {

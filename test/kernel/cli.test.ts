@@ -4,8 +4,8 @@ import { once } from 'node:events';
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect, it } from 'vitest';
-import { getLink, getProgram, listCgroupAttachments } from 'bpfscope';
-import { addTcFilter, attachTcx, attachUprobeMulti, createLink, createMap, loadProgram, pin, testRun, updateElem } from 'bpfscope/testing';
+import { getLink, getProgram, listCgroupAttachments, listPerfAttachments } from 'bpfscope';
+import { addTcFilter, attachTcx, attachUprobeMulti, createLink, createMap, loadProgram, openPerfEvent, pin, testRun, updateElem } from 'bpfscope/testing';
 import { bpftool, cleanup, cli, describeKernel, ipJson, mustBpffs, mustCgroup, mustNetns, mustProbedFile, mustVeth, owned, possibleCpus, run } from '../helpers/kernel';
 import { loadProgramWithMetadata } from '../helpers/maps';
 
@@ -63,6 +63,23 @@ describeKernel('bpfscope CLI', () => {
     const row = cli('link').stdout.split('\n').find((line) => line.trimStart().startsWith(`${l.id} `));
     expect(row).toMatch(new RegExp(`^\\s*${l.id}\\s+uprobe_multi\\s+${p.id}\\s+path=${path} flags=0 count=2 pid=0 probes=\\S`));
     expect(row).toContain(' probes=[offset=16 refCtrOffset=0 cookie=5, offset=64 refCtrOffset=0 cookie=6]  ');
+  });
+
+  it('perf lists the programs processes run on perf events, as bpftool perf, and --json what listPerfAttachments returns', async () => {
+    const path = mustProbedFile();
+    const probe = owned(await loadProgram({ type: 'kprobe', name: 'bpfs_cli_up' }));
+    const event = owned(await openPerfEvent(probe, { uprobe: { path, offset: 4096n, retprobe: true } }));
+    const text = cli('perf');
+    expect(text.code).toBe(0);
+    const comm = readFileSync('/proc/self/comm', 'utf8').trim().replace(/[()]/g, '\\$&'); // vitest's 'node (vitest 1)'
+    expect(text.stdout.split('\n')[0]).toMatch(/^\s*pid\s+comm\s+fd\s+prog\s+type\s+on\s+offset$/);
+    expect(text.stdout).toMatch(new RegExp(`^\\s*${process.pid}\\s+${comm}\\s+${event.fd}\\s+${probe.id}\\s+uretprobe\\s+${path}\\s+4096$`, 'm'));
+    const json = JSON.parse(cli('perf', '--json').stdout) as { attachments: { pid: number; fd: number }[]; unreadable: number[] };
+    expect(json.attachments.filter((a) => a.pid === process.pid)).toEqual(
+      (await listPerfAttachments()).attachments.filter((a) => a.pid === process.pid).map((a) => ('offset' in a ? { ...a, offset: String(a.offset) } : a)),
+    );
+    expect(json.unreadable).toEqual([]);
+    expect(cli('perf', 'x').code).toBe(2);
   });
 
   it('cgroup --tree lists the programs below a cgroup, and --json what listCgroupAttachments returns', async () => {

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { listInterfaces, openMap } from 'bpfscope';
-import { attachCgroup, attachTcx, createLink, createMap, createNetns, detachCgroup, loadProgram, pin, updateElem, type KernelObject } from 'bpfscope/testing';
+import { attachCgroup, attachTcx, createLink, createMap, createNetns, detachCgroup, loadProgram, openPerfEvent, pin, updateElem, type KernelObject } from 'bpfscope/testing';
 import { bpftool, cleanup, describeKernel, mustBpffs, mustCgroup, mustVeth, owned, run, toolEnv, uniqueName } from '../helpers/kernel';
 import { PACKAGE_ROOT } from '../helpers/trace';
 
@@ -73,6 +73,7 @@ const calls = {
   cgroupPrivate: async () => (await b.listCgroupAttachments({ path: cfg.privateCgroup })).length,
   cgroupShow: async () => (await b.listCgroupAttachments({ path: cfg.cgroup })).map((a) => [a.progId, a.attachType, a.attachFlags, a.progName ?? null, a.linkId ?? null]),
   listHolders: async () => { const h = await b.listHolders(); return [h.unreadable.includes(cfg.rootPid), h.maps.has(cfg.mapId)].join(); },
+  listPerfAttachments: async () => { const p = await b.listPerfAttachments(); return [p.unreadable.includes(cfg.rootPid), p.attachments.some((a) => a.pid === cfg.rootPid && a.fd === cfg.perfFd)].join(); },
   ciliumIpcache: async () => (await b.cilium.ipcache({ bpffs: cfg.privateDir })).length,
   ciliumPolicies: async () => (await b.cilium.policies({ bpffs: cfg.privateDir })).length,
   ciliumNodeVersion: async () => (await b.cilium.nodeVersion({ bpffs: cfg.ciliumDir })).versions,
@@ -147,6 +148,9 @@ describeKernel('privileges', () => {
     const prog = owned(await loadProgram({ name: 'privs' }));
     cfg.progId = prog.id;
     cfg.pinnedProg = join(open, 'prog');
+    // A tracepoint this process runs a program on: BPF_TASK_FD_QUERY on its fd needs CAP_SYS_ADMIN.
+    const tp = owned(await loadProgram({ type: 'tracepoint', name: 'privs_tp' }));
+    cfg.perfFd = owned(await openPerfEvent(tp, { tracepoint: 'syscalls/sys_enter_getpid' })).fd;
     await pin(prog, cfg.pinnedProg as string);
     chmodSync(cfg.pinnedProg as string, 0o644);
     // A cgroup with one program on a hook twice: by BPF_PROG_ATTACH, then by a link.
@@ -252,6 +256,7 @@ describeKernel('privileges', () => {
     denied(run, 'listCgroupAttachments', 'EPERM', 'BPF_PROG_QUERY', /^CAP_(NET|SYS)_ADMIN$/);
     // Root's fds are not nobody's to read: this process is unreadable, so its map has no known holder.
     ok(run, 'listHolders', 'true,false');
+    ok(run, 'listPerfAttachments', 'true,false');
   });
 
   it('nobody with CAP_BPF: a readable pin opens and dumps like root reads it; id walks still need CAP_SYS_ADMIN', async () => {
@@ -297,8 +302,11 @@ describeKernel('privileges', () => {
       checkAll(run);
       denied(run, 'bySocket', 'EACCES', 'open /proc/PID/fd', /CAP_DAC_READ_SEARCH.*CAP_SYS_PTRACE/);
     }
-    // With both (and CAP_SYS_ADMIN to enter it) the socket's namespace, this one, opens.
-    ok(runAs(withCaps('sys_ptrace', 'dac_read_search', 'sys_admin', 'net_admin'), cfg), 'bySocket');
+    // With both (and CAP_SYS_ADMIN to enter it) the socket's namespace, this one, opens; with
+    // CAP_SYS_ADMIN too, root's perf event is asked of.
+    const all = runAs(withCaps('sys_ptrace', 'dac_read_search', 'sys_admin', 'net_admin'), cfg);
+    ok(all, 'bySocket');
+    ok(all, 'listPerfAttachments', 'false,true');
   });
 
   it('nobody with CAP_NET_ADMIN: cgroup attachments are listed, without the names and link ids that reading by id needs CAP_SYS_ADMIN for', () => {
@@ -357,5 +365,7 @@ describeKernel('privileges', () => {
     ok(run, 'openProgPinned', 'program');
     denied(run, 'byPid', 'EPERM', 'setns', 'CAP_SYS_ADMIN');
     ok(run, 'listHolders', 'false,true');
+    // It reads root's fds, and finds the perf event, which it may not ask of.
+    denied(run, 'listPerfAttachments', 'EPERM', 'BPF_TASK_FD_QUERY', 'CAP_SYS_ADMIN');
   });
 });
