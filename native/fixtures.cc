@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
@@ -177,6 +178,38 @@ Napi::Value LoadProgram(const Napi::CallbackInfo& info) {
     fd.Reset(loaded);
     return true;
   });
+}
+
+// loadObject(path) → { [program name]: handle }: every program of a BPF ELF object (clang
+// -target bpf -g), loaded by libbpf as an application loads it: its maps made, its relocations
+// applied, its BTF with func_info and line_info. The maps live as long as a program using them.
+Napi::Value LoadObject(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path;
+  if (!ArgString(info, 0, &path)) return ThrowType(env, "loadObject(path)");
+  auto programs = std::make_shared<std::vector<std::pair<std::string, Fd>>>();
+  return RunAsync(
+      env,
+      [path, programs](Failure& failure) {
+        std::unique_ptr<struct bpf_object, void (*)(struct bpf_object*)> object(bpf_object__open_file(path.c_str(), nullptr), bpf_object__close);
+        if (!object || libbpf_get_error(object.get())) {
+          object.release();
+          return failure.Set(errno, "bpf_object__open_file", path);
+        }
+        if (int err = bpf_object__load(object.get()); err != 0) return failure.Set(-err, "bpf_object__load", path);
+        struct bpf_program* program;
+        bpf_object__for_each_program(program, object.get()) {
+          Fd fd(::fcntl(bpf_program__fd(program), F_DUPFD_CLOEXEC, 3));
+          if (!fd.valid()) return failure.Set(errno, "fcntl", path);
+          programs->emplace_back(bpf_program__name(program), std::move(fd));
+        }
+        return true;
+      },
+      [programs](Napi::Env e) {
+        Napi::Object out = Napi::Object::New(e);
+        for (auto& [name, fd] : *programs) out.Set(name, FdHandle::New(e, std::move(fd), "program"));
+        return out;
+      });
 }
 
 // loadBtf(types): types[i] gets BTF id i+1. Each is one of
@@ -634,6 +667,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createMap", Napi::Function::New(env, CreateMap, "createMap"));
   exports.Set("loadProgram", Napi::Function::New(env, LoadProgram, "loadProgram"));
   exports.Set("loadBtf", Napi::Function::New(env, LoadBtf, "loadBtf"));
+  exports.Set("loadObject", Napi::Function::New(env, LoadObject, "loadObject"));
   exports.Set("createLink", Napi::Function::New(env, CreateLink, "createLink"));
   exports.Set("cgroupAttach", Napi::Function::New(env, CgroupAttach, "cgroupAttach"));
   exports.Set("perfEventLink", Napi::Function::New(env, PerfEventLink, "perfEventLink"));

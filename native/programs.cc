@@ -3,9 +3,17 @@
 #include <bpf/bpf.h>
 #include <time.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "handle.h"
 #include "ids.h"
@@ -163,11 +171,172 @@ Napi::Value EnableStats(const Napi::CallbackInfo& info) {
   return RunAsync(info.Env(), std::make_unique<EnableStatsTask>());
 }
 
+// The whole text of /proc/kallsyms; empty when it cannot be read.
+std::string ReadKallsyms() {
+  Fd file(::open("/proc/kallsyms", O_RDONLY | O_CLOEXEC));
+  std::string text;
+  if (!file.valid()) return text;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(file.get(), buf, sizeof(buf))) > 0) text.append(buf, static_cast<size_t>(n));
+  return text;
+}
+
+// The address of a kallsyms line starting at `at` ("ffffffff814ded50 T __bpf_call_base"), or 0.
+uint64_t KallsymsAddress(const std::string& text, size_t at) {
+  uint64_t address = 0;
+  for (; at < text.size() && std::isxdigit(static_cast<unsigned char>(text[at])); at++)
+    address = address << 4 | static_cast<uint64_t>(std::isdigit(static_cast<unsigned char>(text[at])) ? text[at] - '0' : (text[at] | 0x20) - 'a' + 10);
+  return address;
+}
+
+// programCode(id) → the program's translated instructions as the kernel hands them to bpftool's
+// `prog dump xlated`, and what prints them: { insns: Buffer, jitedKsyms: bigint[] (each function's
+// address once JITed), funcInfo: Uint32Array (insn_off, type_id pairs), lineInfo: Uint32Array
+// (insn_off, file_name_off, line_off, line_col quads), btfId, callBase, calls: { at, address,
+// symbol? }[] }. A call's address is how bpftool finds what it calls: a function of this program by
+// its jitedKsyms index, anything else at __bpf_call_base plus the instruction's imm, which the
+// verifier set to the helper's (or inlined map op's) distance from it; its symbol is the first
+// /proc/kallsyms entry at that address. The kernel withholds the instructions from callers
+// without CAP_BPF (and zeroes what leaks addresses without CAP_SYSLOG): EPERM then.
+class ProgramCodeTask : public Task {
+ public:
+  explicit ProgramCodeTask(uint32_t id) : id_(id) {}
+
+  bool Run(Failure& failure) override {
+    Fd fd = OpenById(kPrograms, id_, failure);
+    if (!fd.valid()) return false;
+    std::string object = "program " + std::to_string(id_);
+    struct bpf_prog_info info {};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0) return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", object);
+    if (info.xlated_prog_len == 0)
+      return failure.Set(EPERM, "BPF_OBJ_GET_INFO_BY_FD", object, "the kernel gave no instructions: it withholds them without CAP_BPF");
+    struct bpf_prog_info again {};
+    insns_.resize(info.xlated_prog_len);
+    again.xlated_prog_len = info.xlated_prog_len;
+    again.xlated_prog_insns = reinterpret_cast<uintptr_t>(insns_.data());
+    ksyms_.resize(info.nr_jited_ksyms);
+    again.nr_jited_ksyms = info.nr_jited_ksyms;
+    again.jited_ksyms = reinterpret_cast<uintptr_t>(ksyms_.data());
+    // Records as the kernel sizes them (func_info_rec_size, line_info_rec_size), read into words.
+    func_info_.resize(size_t(info.nr_func_info) * info.func_info_rec_size / 4);
+    again.nr_func_info = info.nr_func_info;
+    again.func_info_rec_size = info.func_info_rec_size;
+    again.func_info = reinterpret_cast<uintptr_t>(func_info_.data());
+    line_info_.resize(size_t(info.nr_line_info) * info.line_info_rec_size / 4);
+    again.nr_line_info = info.nr_line_info;
+    again.line_info_rec_size = info.line_info_rec_size;
+    again.line_info = reinterpret_cast<uintptr_t>(line_info_.data());
+    len = sizeof(again);
+    if (bpf_obj_get_info_by_fd(fd.get(), &again, &len) != 0) return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", object);
+    // The program cannot change, but a second call sees the same sizes only if it is the same one.
+    insns_.resize(std::min<size_t>(insns_.size(), again.xlated_prog_len));
+    ksyms_.resize(std::min<size_t>(ksyms_.size(), again.nr_jited_ksyms));
+    func_rec_words_ = again.func_info_rec_size / 4;
+    line_rec_words_ = again.line_info_rec_size / 4;
+    btf_id_ = again.btf_id;
+    ResolveCalls();
+    return true;
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("insns", Napi::Buffer<uint8_t>::Copy(env, insns_.data(), insns_.size()));
+    Napi::Array ksyms = Napi::Array::New(env, ksyms_.size());
+    for (uint32_t i = 0; i < ksyms_.size(); i++) ksyms.Set(i, Napi::BigInt::New(env, static_cast<uint64_t>(ksyms_[i])));
+    o.Set("jitedKsyms", ksyms);
+    o.Set("funcInfo", Words(env, func_info_, func_rec_words_, 2));
+    o.Set("lineInfo", Words(env, line_info_, line_rec_words_, 4));
+    o.Set("btfId", btf_id_);
+    o.Set("callBase", Napi::BigInt::New(env, call_base_));
+    Napi::Array calls = Napi::Array::New(env, calls_.size());
+    for (uint32_t i = 0; i < calls_.size(); i++) {
+      Napi::Object call = Napi::Object::New(env);
+      call.Set("at", calls_[i].at);
+      call.Set("address", Napi::BigInt::New(env, calls_[i].address));
+      if (!calls_[i].symbol.empty()) call.Set("symbol", calls_[i].symbol);
+      calls.Set(i, call);
+    }
+    o.Set("calls", calls);
+    return o;
+  }
+
+ private:
+  struct Call {
+    uint32_t at;
+    uint64_t address;
+    std::string symbol;
+  };
+
+  // The first `keep` words of each record `stride` words long, as one Uint32Array.
+  static Napi::Uint32Array Words(Napi::Env env, const std::vector<uint32_t>& records, uint32_t stride, uint32_t keep) {
+    size_t n = stride >= keep ? records.size() / stride : 0;
+    Napi::Uint32Array out = Napi::Uint32Array::New(env, n * keep);
+    for (size_t r = 0; r < n; r++)
+      for (uint32_t w = 0; w < keep; w++) out[r * keep + w] = records[r * stride + w];
+    return out;
+  }
+
+  // Each call's address and kernel symbol, as bpftool's print_call finds them (see above).
+  void ResolveCalls() {
+    size_t count = insns_.size() / sizeof(struct bpf_insn);
+    const auto* insns = reinterpret_cast<const struct bpf_insn*>(insns_.data());
+    auto is_call = [](const struct bpf_insn& insn) { return insn.code == (BPF_JMP | BPF_CALL); };
+    if (std::none_of(insns, insns + count, is_call)) return;
+    std::string kallsyms = ReadKallsyms();
+    size_t base_at = kallsyms.find(" __bpf_call_base\n");
+    if (base_at != std::string::npos) call_base_ = KallsymsAddress(kallsyms, kallsyms.rfind('\n', base_at) + 1);
+    std::unordered_set<uint64_t> wanted;
+    for (size_t i = 0; i < count; i++) {
+      if (!is_call(insns[i])) continue;
+      uint64_t address = call_base_ + static_cast<uint64_t>(static_cast<int64_t>(insns[i].imm));
+      if (insns[i].src_reg == BPF_PSEUDO_CALL && static_cast<uint32_t>(insns[i].imm) < ksyms_.size()) address = ksyms_[insns[i].imm];
+      calls_.push_back({static_cast<uint32_t>(i), address, {}});
+      wanted.insert(address);
+    }
+    // bpftool gives up on symbols when kptr_restrict hides the addresses (__bpf_call_base at 0).
+    if (wanted.empty() || call_base_ == 0) return;
+    std::unordered_map<uint64_t, std::string> found;
+    for (size_t at = 0; at < kallsyms.size() && found.size() < wanted.size();) {
+      size_t end = kallsyms.find('\n', at);
+      if (end == std::string::npos) end = kallsyms.size();
+      uint64_t address = KallsymsAddress(kallsyms, at);
+      // "ADDRESS TYPE NAME[\t[MODULE]]"
+      size_t type = kallsyms.find(' ', at) + 1, name = type + 2;
+      if (address != 0 && type != 0 && name < end && wanted.count(address) && !found.count(address)) {
+        size_t name_end = kallsyms.find_first_of(" \t", name);
+        found.emplace(address, kallsyms.substr(name, std::min(name_end, end) - name));
+      }
+      at = end + 1;
+    }
+    for (Call& call : calls_)
+      if (auto it = found.find(call.address); it != found.end()) call.symbol = it->second;
+  }
+
+  uint32_t id_;
+  std::vector<uint8_t> insns_;
+  std::vector<__u64> ksyms_;
+  std::vector<uint32_t> func_info_, line_info_;
+  uint32_t func_rec_words_ = 0, line_rec_words_ = 0, btf_id_ = 0;
+  uint64_t call_base_ = 0;
+  std::vector<Call> calls_;
+};
+
+Napi::Value ProgramCode(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(info.Env(), "programCode(id)").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  return RunAsync(info.Env(), std::make_unique<ProgramCodeTask>(info[0].As<Napi::Number>().Uint32Value()));
+}
+
 }  // namespace
 
 void Init(Napi::Env env, Napi::Object exports) {
   ExportListAndGet<Kind>(env, exports, "program", "listPrograms", "getProgram");
   exports.Set("enableStats", Napi::Function::New(env, EnableStats, "enableStats"));
+  exports.Set("programCode", Napi::Function::New(env, ProgramCode, "programCode"));
 }
 
 }  // namespace bpfscope::programs

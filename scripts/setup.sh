@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what bpfscope needs on a Debian/Ubuntu machine, and mounts bpffs (and, for the tests, tracefs).
 #   scripts/setup.sh          build needs: compiler headers and libraries for the addon
-#   scripts/setup.sh --test   also the oracles the tests compare with (bpftool >= 7.3 for tcx, ip, tc, ethtool)
+#   scripts/setup.sh --test   also the oracles the tests compare with (bpftool >= 7.3 for tcx, ip, tc, ethtool), and clang for test/bpf/
 #   scripts/setup.sh --fuzz   also clang with libFuzzer's runtime (-fsanitize=fuzzer) for the fuzz targets
 # As non-root, or on another distribution, it prints the command to run instead of running it.
 set -euo pipefail
@@ -17,7 +17,8 @@ for arg in "$@"; do
 done
 
 build_pkgs=(pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev g++ make python3)
-test_pkgs=(iproute2 ethtool util-linux procps cmake strace)
+# clang compiles the BPF C programs of test/bpf/ (its BPF target is in Debian's build).
+test_pkgs=(iproute2 ethtool util-linux procps cmake strace clang)
 # Debian 12's clang is 14; its libFuzzer and sanitizer runtimes are a separate package.
 fuzz_pkgs=(clang libclang-rt-14-dev cmake)
 

@@ -237,3 +237,65 @@ export function btfTypesOf(raw: Buffer, base?: Buffer): BtfTypeRecord[] {
   const under = sectionsOf(base);
   return readTypes(own.words, countTypes(under.words) + 1, namesOf(Buffer.concat([under.strings, own.strings])));
 }
+
+/** The strings of raw BTF bytes by offset, as line_info names a source line and its file; undefined at offset 0. */
+export function btfStringsOf(raw: Buffer): (offset: number) => string | undefined {
+  return namesOf(sectionsOf(raw).strings);
+}
+
+/**
+ * A type as bpftool names it in a prototype (btf_dumper_type_only: `int f(struct __sk_buff * skb)`,
+ * each type followed by a space, pointers by `* `), `types` indexed by id - 1; undefined for a kind
+ * it does not name (a tag), as bpftool then prints no prototype.
+ */
+export function btfTypeText(types: readonly BtfTypeRecord[], id: number): string | undefined {
+  let text = '';
+  // The types being named: the kernel refuses BTF whose modifiers or pointers loop, but bytes
+  // read elsewhere may loop, which names nothing.
+  const naming = new Set<number>();
+  // Appends type `id`'s text; false where bpftool gives up.
+  const put = (id: number): boolean => {
+    if (id === 0) return ((text += 'void '), true);
+    const t = types[id - 1];
+    if (t === undefined || naming.has(id)) return false;
+    naming.add(id);
+    const named = putKind(t);
+    naming.delete(id);
+    return named;
+  };
+  const putKind = (t: BtfTypeRecord): boolean => {
+    const name = t.name ?? '';
+    switch (t.kind) {
+      case 'int': case 'typedef': case 'float': text += `${name} `; return true;
+      case 'struct': case 'union': text += `${t.kind} ${name} `; return true;
+      case 'enum': case 'enum64': text += `enum ${name} `; return true;
+      case 'array': return put(t.typeId) && ((text += `[${t.nrElems}]`), true);
+      case 'ptr': return put(t.typeId) && ((text += '* '), true);
+      case 'fwd': text += `${t.fwdKind} ${name} `; return true;
+      case 'volatile': case 'const': case 'restrict': text += `${t.kind} `; return put(t.typeId);
+      case 'func_proto': return putFunction(t, undefined);
+      case 'func': {
+        const proto = types[t.typeId - 1];
+        return proto?.kind === 'func_proto' && putFunction(proto, name);
+      }
+      case 'var': text += t.linkage === 'static' ? 'static ' : ''; return put(t.typeId) && ((text += ` ${name}`), true);
+      case 'datasec': text += `section ("${name}") `; return true;
+      default: return false;
+    }
+  };
+  // A parameter without a name drops the space its type ended in; a variadic one (type 0) is `...`.
+  const putFunction = (proto: Extract<BtfTypeRecord, { kind: 'func_proto' }>, name: string | undefined): boolean => {
+    if (!put(proto.retTypeId)) return false;
+    text += `${name ?? ''}(`;
+    for (const [i, param] of proto.params.entries()) {
+      if (i > 0) text += ', ';
+      if (param.typeId === 0) text += '...';
+      else if (!put(param.typeId)) return false;
+      else if (param.name !== undefined) text += param.name;
+      else if (text.endsWith(' ')) text = text.slice(0, -1);
+    }
+    text += ')';
+    return true;
+  };
+  return put(id) && text !== '' ? text : undefined;
+}

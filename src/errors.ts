@@ -13,6 +13,8 @@ const CAPABILITY_BY_OP: Record<string, string> = {
   BPF_BTF_GET_FD_BY_ID: 'CAP_SYS_ADMIN',
   BPF_ENABLE_STATS: 'CAP_SYS_ADMIN',
   BPF_TASK_FD_QUERY: 'CAP_SYS_ADMIN',
+  // The kernel refuses no caller the info call; bpfscope fails it when the kernel withheld a program's instructions.
+  BPF_OBJ_GET_INFO_BY_FD: 'CAP_BPF',
   BPF_OBJ_GET: 'CAP_BPF',
   BPF_OBJ_PIN: 'CAP_BPF',
   BPF_MAP_CREATE: 'CAP_BPF',

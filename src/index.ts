@@ -7,6 +7,8 @@ export {
   listPrograms,
   getProgram,
   getProgramMetadata,
+  dumpXlated,
+  type XlatedInstruction,
   enableStats,
   StatsHandle,
   type ProgramInfo,
@@ -25,6 +27,7 @@ export {
 } from './map-dump';
 export { MAX_INTERVAL_MS, MapPoller, type MapChanges, type MapChange, type MapValueChange, type WatchOptions } from './map-watch';
 export { type BtfValue, type BtfType, type BtfTypeTable } from './btf';
+export { type CallTarget } from './disasm';
 export { listBtf, getBtfInfo, type BtfInfo } from './btf-objects';
 export { dumpBtf, BTF_KINDS, type BtfTypeRecord, type BtfTypeBase, type BtfMember, type BtfKindName, type BtfLinkage } from './btf-dump';
 export {

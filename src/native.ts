@@ -24,6 +24,19 @@ export interface NativePinnedSet {
   links: NativeTable;
 }
 
+/** What native().programCode returns. */
+export interface NativeProgramCode {
+  insns: Buffer;
+  jitedKsyms: bigint[];
+  /** (insn_off, type_id) pairs. */
+  funcInfo: Uint32Array;
+  /** (insn_off, file_name_off, line_off, line_col) quads. */
+  lineInfo: Uint32Array;
+  btfId: number;
+  callBase: bigint;
+  calls: { at: number; address: bigint; symbol?: string }[];
+}
+
 export interface NativeFixtures {
   createMap(options: Record<string, unknown>): Promise<NativeFdHandle>;
   loadProgram(options: Record<string, unknown>): Promise<NativeFdHandle>;
@@ -32,6 +45,7 @@ export interface NativeFixtures {
   cgroupAttach(program: NativeFdHandle, path: string, attachType: number, flags: number, attach: boolean): Promise<void>;
   perfEventLink(program: NativeFdHandle, event: { type: number; config: bigint; path?: string; offset?: bigint }, cookie: bigint): Promise<NativeFdHandle>;
   perfEventIoctl(program: NativeFdHandle, event: { type: number; config: bigint; path?: string; offset?: bigint }): Promise<NativeFdHandle>;
+  loadObject(path: string): Promise<Record<string, NativeFdHandle>>;
   rawTracepointLink(program: NativeFdHandle, name: string, cookie: bigint): Promise<NativeFdHandle>;
   uprobeMultiLink(program: NativeFdHandle, options: { path: string; offsets: bigint[]; refCtrOffsets: bigint[]; cookies: bigint[]; flags: number; pid: number }): Promise<NativeFdHandle>;
   testRun(program: NativeFdHandle, data: Buffer, repeat: number): Promise<number>;
@@ -93,6 +107,8 @@ export interface NativeBinding {
   getLink(id: number): Promise<NativeTable>;
   openPinned(path: string): Promise<NativePinnedSet>;
   /** One row per BPF fd of every process (src/holders.ts), and the pids whose fds could not be read. */
+  /** A program's translated instructions and what prints them (native/programs.cc ProgramCodeTask). */
+  programCode(id: number): Promise<NativeProgramCode>;
   listHolders(): Promise<{ table: NativeTable; unreadable: number[] }>;
   /** One row per perf event or raw tracepoint fd that runs a program (BPF_TASK_FD_QUERY; src/holders.ts), and the pids whose fds could not be read. */
   listPerfAttachments(): Promise<{ table: NativeTable; unreadable: number[] }>;

@@ -8,6 +8,8 @@ import { tableRowsOf } from './table';
 import { nameOf, PROGRAM_TYPES, type ProgramTypeName } from './names';
 import { checkId, describe } from './validate';
 import { FdOwner } from './handle';
+import { btfStringsOf, btfTypeText, btfTypesOf } from './btf-dump';
+import { instructionAt, instructionText, type CallTarget } from './disasm';
 
 /** One loaded BPF program (struct bpf_prog_info plus fdinfo). */
 export interface ProgramInfo {
@@ -141,3 +143,78 @@ export async function enableStats(): Promise<StatsHandle> {
 
 /** Statistics stay on while this is open (it owns the BPF_ENABLE_STATS fd). */
 export class StatsHandle extends FdOwner {}
+
+/** One instruction of a program as the kernel runs it (`bpftool prog dump xlated`), with what bpftool prints with it. */
+export interface XlatedInstruction {
+  /** Its slot (bpftool's number before the colon); a 64-bit load takes two, and the next instruction's is two on. */
+  index: number;
+  /** struct bpf_insn: the opcode, the registers, the signed offset and immediate. */
+  code: number;
+  dstReg: number;
+  srcReg: number;
+  off: number;
+  imm: number;
+  /** A 64-bit load's value: the immediates of both slots, the second's the high half. */
+  imm64?: bigint;
+  /** The instruction as bpftool prints it (its JSON's `disasm`): `(85) call bpf_ktime_get_ns#281872`. */
+  disasm: string;
+  /** A call's target: the address bpftool finds it at, and the kernel symbol there. */
+  target?: CallTarget;
+  /** The prototype of the function of the program that starts here (BTF func_info; bpftool's `proto`). */
+  proto?: string;
+  /** The source line the compiler recorded for the code from here (BTF line_info; bpftool's `src`), with its file, line and column. */
+  source?: { src: string; file?: string; lineNum: number; lineCol: number };
+}
+
+/**
+ * A program's instructions as the kernel runs them, after the verifier's rewrites (`bpftool prog
+ * dump xlated id N`): maps by id, calls with the kernel functions they reach (read from
+ * /proc/kallsyms as bpftool reads them), and from the program's BTF its functions' prototypes and
+ * source lines. Needs CAP_SYS_ADMIN (by id) and CAP_BPF (the kernel withholds the instructions
+ * without: EPERM); without CAP_SYSLOG the kernel zeroes the addresses calls reach, which then name nothing.
+ */
+export async function dumpXlated(program: number | ProgramInfo): Promise<XlatedInstruction[]> {
+  const id = checkId(typeof program === 'number' ? program : (program as ProgramInfo | null)?.id, 'program id');
+  const code = await withCallerStack(() => native().programCode(id));
+  const btf = code.btfId !== 0 && (code.funcInfo.length > 0 || code.lineInfo.length > 0) ? (await withCallerStack(() => native().btfRaw(code.btfId))).raw : undefined;
+  const types = btf && btfTypesOf(btf);
+  // libbpf's btf__name_by_offset: offset 0 is the empty string, one past the section none.
+  const named = btf ? btfStringsOf(btf) : () => undefined;
+  const string = (offset: number) => (offset === 0 ? '' : named(offset));
+  const calls = new Map(code.calls.map((c) => [c.at, c.symbol === undefined ? { address: c.address } : { address: c.address, symbol: c.symbol }]));
+  const jited = code.jitedKsyms.length > 0;
+  const { insns, funcInfo, lineInfo } = code;
+  const out: XlatedInstruction[] = [];
+  let func = 0; // the next func_info record
+  let linesSkipped = 0; // bpf_prog_linfo__lfind's nr_skip, as bpftool counts it
+  const lines = lineInfo.length / 4;
+  for (let i = 0; i < insns.length / 8; i++) {
+    const { code: opcode, dstReg, srcReg, off, imm } = instructionAt(insns, i);
+    const record: XlatedInstruction = { index: i, code: opcode, dstReg, srcReg, off, imm, disasm: instructionText(insns, i, calls, jited) };
+    const wide = opcode === 0x18; // BPF_LD | BPF_IMM | BPF_DW: two slots
+    if (wide && i + 1 < insns.length / 8) record.imm64 = (BigInt(insns.readUInt32LE(i * 8 + 12)) << 32n) | BigInt(imm >>> 0);
+    const target = calls.get(i);
+    if (target) record.target = target;
+    if (types && func < funcInfo.length / 2 && funcInfo[func * 2] === i) {
+      const proto = btfTypeText(types, funcInfo[func * 2 + 1]);
+      if (proto !== undefined) record.proto = proto;
+      func++;
+    }
+    // The last line_info record at or before this slot, from the ones not yet printed; bpftool
+    // then counts one more printed, however many it passed.
+    if (linesSkipped < lines && lineInfo[linesSkipped * 4] <= i) {
+      let k = linesSkipped;
+      while (k + 1 < lines && lineInfo[(k + 1) * 4] <= i) k++;
+      const src = string(lineInfo[k * 4 + 2]);
+      if (src !== undefined) {
+        const file = string(lineInfo[k * 4 + 1]);
+        const lineCol = lineInfo[k * 4 + 3]; // BPF_LINE_INFO_LINE_NUM and _COL
+        record.source = { src: src.replace(/^[ \t\n\v\f\r]+/, ''), ...(file === undefined ? {} : { file }), lineNum: lineCol >>> 10, lineCol: lineCol & 0x3ff };
+      }
+      linesSkipped++;
+    }
+    out.push(record);
+    if (wide) i++;
+  }
+  return out;
+}

@@ -2,6 +2,7 @@
 import type { Attachment } from '../attachments';
 import type { BtfTypeRecord } from '../btf-dump';
 import type { InterfaceInfo } from '../interfaces';
+import type { XlatedInstruction } from '../programs';
 
 /** Whether to colour: a TTY, and NO_COLOR unset (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -188,4 +189,16 @@ export function btfDumpText(types: readonly BtfTypeRecord[]): string {
       default: return `${head} type_id=${t.typeId}`;
     }
   }).join('\n');
+}
+
+/** Instructions as `bpftool prog dump xlated` prints them: each function's prototype, the source lines, then `   0: (b7) r0 = 0`. */
+export function xlatedText(instructions: readonly XlatedInstruction[]): string {
+  const lines: string[] = [];
+  for (const insn of instructions) {
+    if (insn.proto !== undefined) lines.push(`${insn.proto}:`);
+    if (insn.source !== undefined) lines.push(`; ${insn.source.src}`);
+    // printf's "% 4d": a space where a sign would go, then the number, right-aligned in 4.
+    lines.push(`${` ${insn.index}`.padStart(4)}: ${insn.disasm}`);
+  }
+  return lines.join('\n');
 }

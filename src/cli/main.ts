@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { BpfError } from '../errors';
-import { enableStats, getProgram, getProgramMetadata, listPrograms, type ProgramInfo } from '../programs';
+import { dumpXlated, enableStats, getProgram, getProgramMetadata, listPrograms, type ProgramInfo } from '../programs';
 import { getMapInfo, listMaps, openMap, type MapInfo, type MapRef } from '../maps';
 import { MAP_IN_MAP, type BpftoolEntry } from '../map-dump';
 import { MAX_INTERVAL_MS, sleepUnlessAborted } from '../map-watch';
@@ -29,7 +29,7 @@ import { maglevGetMissing } from '../cilium/maglev';
 import { cilium, type CiliumRecords, type CiliumVersion, type MetricsRecord, type PodTarget } from '../cilium';
 import { checkId } from '../validate';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
-import { attachmentDetails, bold, btfDumpText, bytes, dim, interfaceDetails, oneLine, table, toJson } from './format';
+import { attachmentDetails, bold, btfDumpText, bytes, dim, interfaceDetails, oneLine, table, toJson, xlatedText } from './format';
 import { runDemo } from './demo';
 
 /** Exit codes, documented in the README. */
@@ -39,6 +39,8 @@ const USAGE = `usage: bpfscope [command] [--json]
 
   (no command)            overview: interfaces with their peers and BPF, programs and maps by type
   prog [id]               BPF programs, with the processes holding them (bpftool prog show)
+  prog dump <id>          a program's instructions as the kernel runs them, with its functions and
+                          source lines (bpftool prog dump xlated)
   map show [id|name]      BPF maps (bpftool map show)
   map dump <id|name|path> [--btf | --inner]
                           a map's entries (bpftool map dump), decoded with the map's BTF if it has
@@ -155,7 +157,7 @@ const CILIUM_WORDS = 'version|ipcache|endpoints|metrics|drops|ct [global|cluster
  * interface's attachments would read as eth0's.
  */
 const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWords: number }> = {
-  prog: { usage: 'prog [id]', options: [], maxWords: 1 },
+  prog: { usage: 'prog [id] | prog dump <id>', options: [], maxWords: 2 },
   // map lookup takes its key as one word or as one word per byte.
   map: { usage: 'map show [id|name] | map dump|lookup|peek <id|name|path> …', options: ['btf', 'inner'], maxWords: Infinity },
   watch: { usage: 'watch <id|name|path> [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 1 },
@@ -255,6 +257,13 @@ function withPids<T extends { id: number }>(objects: T[], holders: Map<number, H
 // among the holders of the object it was reading.
 const commands: Record<string, Command> = {
   async prog({ positionals }, ctx) {
+    if (positionals[0] === 'dump') {
+      if (positionals.length !== 2) throw new UsageError('usage: bpfscope prog dump <id>');
+      const instructions = await dumpXlated(parseId(positionals[1], 'program id'));
+      print(ctx, instructions, () => xlatedText(instructions));
+      return;
+    }
+    if (positionals.length > 1) throw new UsageError('usage: bpfscope prog [id] | prog dump <id>');
     const { programs: holders } = await listHolders();
     const programs = positionals[0] ? [await getProgram(parseId(positionals[0], 'program id'))] : await listPrograms();
     const printed = withPids(programs, holders);

@@ -9,6 +9,7 @@ export {
   returnInsns,
   loadBtf,
   loadProgram,
+  loadObject,
   createMap,
   updateElem,
   updateBatch,

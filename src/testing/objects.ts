@@ -113,6 +113,16 @@ export async function loadProgram(options: LoadProgramOptions = {}): Promise<Ker
   }
 }
 
+/**
+ * Loads every program of a BPF ELF object file (`clang -O2 -g -target bpf -c`) as an application
+ * loading it with libbpf would: its maps made, relocations applied, its BTF with the functions'
+ * prototypes and source lines. Returns the programs by name; the maps stay while a program uses them.
+ */
+export async function loadObject(path: string): Promise<Record<string, KernelObject>> {
+  const handles = await withCallerStack(() => native().fixtures.loadObject(path));
+  return Object.fromEntries(Object.entries(handles).map(([name, handle]) => [name, new KernelObject('program', handle)]));
+}
+
 export interface CreateMapOptions {
   type: MapTypeName;
   name?: string;

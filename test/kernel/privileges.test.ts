@@ -22,6 +22,7 @@ const cfg = ${JSON.stringify(cfg)};
 const calls = {
   listPrograms: async () => (await b.listPrograms()).some((p) => p.id === cfg.progId),
   getProgram: async () => (await b.getProgram(cfg.progId)).id,
+  dumpXlated: async () => (await b.dumpXlated(cfg.progId)).map((i) => i.disasm).join(),
   listMaps: async () => (await b.listMaps()).some((m) => m.id === cfg.mapId),
   getMapInfo: async () => (await b.getMapInfo(cfg.mapId)).id,
   listLinks: async () => Array.isArray(await b.listLinks()),
@@ -275,6 +276,7 @@ describeKernel('privileges', () => {
     denied(run, 'openWriteOnly', 'EACCES', 'BPF_OBJ_GET', /read permission on the pin/);
     denied(run, 'listMaps', 'EPERM', 'BPF_MAP_GET_NEXT_ID', 'CAP_SYS_ADMIN');
     denied(run, 'openMapById', 'EPERM', 'BPF_MAP_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
+    denied(run, 'dumpXlated', 'EPERM', 'BPF_PROG_GET_FD_BY_ID', 'CAP_SYS_ADMIN');
     denied(run, 'byName', 'EPERM', 'setns', 'CAP_SYS_ADMIN');
   });
 
@@ -286,6 +288,8 @@ describeKernel('privileges', () => {
     ok(run, 'listBtf', true);
     ok(run, 'dumpBtf', 'int');
     ok(run, 'getProgram', cfg.progId);
+    // CAP_SYS_ADMIN counts as CAP_BPF for the kernel's bpf_capable(): the instructions are not withheld.
+    ok(run, 'dumpXlated', '(b7) r0 = 0,(95) exit');
     ok(run, 'getMapInfo', cfg.mapId);
     ok(run, 'openMapById', cfg.mapId);
     ok(run, 'enableStats', true);

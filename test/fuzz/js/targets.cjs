@@ -7,7 +7,8 @@ const dist = join(__dirname, '..', '..', '..', 'dist', 'cjs');
 const { parseMounts } = require(join(dist, 'mounts.js'));
 const { defineLayout } = require(join(dist, 'layout.js'));
 const { BtfDecoders } = require(join(dist, 'btf.js'));
-const { btfTypesOf } = require(join(dist, 'btf-dump.js'));
+const { btfTypesOf, btfTypeText } = require(join(dist, 'btf-dump.js'));
+const { instructionText } = require(join(dist, 'disasm.js'));
 const { MapDump } = require(join(dist, 'map-dump.js'));
 const { cilium } = require(join(dist, 'cilium/index.js'));
 
@@ -161,6 +162,19 @@ const targets = {
     const raw = rawBtf(g);
     const types = btfTypesOf(raw, g.next() < 0.3 ? rawBtf(g) : undefined);
     if (!Array.isArray(types) || types.some((t, i) => i > 0 && t.id !== types[i - 1].id + 1)) throw new Error('btfTypesOf numbered its types out of order');
+  },
+  // Instructions of any bytes, calls anywhere; and prototypes of random BTF's types.
+  disasm(g) {
+    const insns = g.bytes(8 * g.int(12) + g.pick([0, 0, 0, 4]));
+    const calls = new Map(Array.from({ length: g.int(4) }, () => [g.int(12), g.next() < 0.5 ? { address: BigInt(g.int(2 ** 31)) } : { address: 0n, symbol: 'f' }]));
+    for (let i = 0; i < Math.floor(insns.length / 8); i++) {
+      if (typeof instructionText(insns, i, calls, g.next() < 0.5) !== 'string') throw new Error('instructionText returned no text');
+    }
+    const types = btfTypesOf(rawBtf(g));
+    for (let id = 0; id <= types.length + 1; id++) {
+      const text = btfTypeText(types, id);
+      if (text !== undefined && typeof text !== 'string') throw new Error('btfTypeText returned no text');
+    }
   },
   cilium(g) {
     const name = g.pick(Object.keys(cilium.decode));
