@@ -191,14 +191,33 @@ export function btfDumpText(types: readonly BtfTypeRecord[]): string {
   }).join('\n');
 }
 
-/** Instructions as `bpftool prog dump xlated` prints them: each function's prototype, the source lines, then `   0: (b7) r0 = 0`. */
-export function xlatedText(instructions: readonly XlatedInstruction[]): string {
+/**
+ * Instructions as `bpftool prog dump xlated` prints them: each function's prototype, the source
+ * lines, then `   0: (b7) r0 = 0`; with `linum` each source line's file, line and column, with
+ * `opcodes` each instruction's bytes on a line of its own.
+ */
+export function xlatedText(instructions: readonly XlatedInstruction[], options: { linum?: boolean; opcodes?: boolean } = {}): string {
   const lines: string[] = [];
   for (const insn of instructions) {
     if (insn.proto !== undefined) lines.push(`${insn.proto}:`);
-    if (insn.source !== undefined) lines.push(`; ${insn.source.src}`);
+    if (insn.source !== undefined) {
+      const { src, file = '', lineNum, lineCol } = insn.source;
+      lines.push(options.linum ? `; ${src} [file:${file} line_num:${lineNum} line_col:${lineCol}]` : `; ${src}`);
+    }
     // printf's "% 4d": a space where a sign would go, then the number, right-aligned in 4.
     lines.push(`${` ${insn.index}`.padStart(4)}: ${insn.disasm}`);
+    if (options.opcodes) lines.push(`       ${[...instructionBytes(insn)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`);
   }
   return lines.join('\n');
+}
+
+/** An instruction's 8 bytes (struct bpf_insn), and a 64-bit load's second slot's after them, which holds only the high half of its value. */
+function instructionBytes(insn: XlatedInstruction): Buffer {
+  const bytes = Buffer.alloc(insn.imm64 === undefined ? 8 : 16);
+  bytes[0] = insn.code;
+  bytes[1] = (insn.srcReg << 4) | insn.dstReg;
+  bytes.writeInt16LE(insn.off, 2);
+  bytes.writeInt32LE(insn.imm, 4);
+  if (insn.imm64 !== undefined) bytes.writeUInt32LE(Number(insn.imm64 >> 32n), 12);
+  return bytes;
 }

@@ -15,8 +15,8 @@ import { findPeer } from '../peers';
 import { resolveContainer } from '../containers';
 import { getLink, listLinks, type LinkInfo } from '../links';
 import { getBtfInfo, listBtf } from '../btf-objects';
-import { dumpBtf } from '../btf-dump';
-import { listPinned } from '../pins';
+import { dumpBtf, type BtfTypeRecord } from '../btf-dump';
+import { listPinned, openPinned } from '../pins';
 import { listHolders, listPerfAttachments, type HolderProcess, type PerfAttachment } from '../holders';
 import { probeFeatures, versions } from '../features';
 import { protocolName as ciliumProtocolName } from '../cilium/tables';
@@ -39,8 +39,9 @@ const USAGE = `usage: bpfscope [command] [--json]
 
   (no command)            overview: interfaces with their peers and BPF, programs and maps by type
   prog [id]               BPF programs, with the processes holding them (bpftool prog show)
-  prog dump <id>          a program's instructions as the kernel runs them, with its functions and
-                          source lines (bpftool prog dump xlated)
+  prog dump <id|name|pinned path> [--linum] [--opcodes]
+                          a program's instructions as the kernel runs them, with its functions and
+                          source lines (bpftool prog dump xlated [linum] [opcodes])
   map show [id|name]      BPF maps (bpftool map show)
   map dump <id|name|path> [--btf | --inner]
                           a map's entries (bpftool map dump), decoded with the map's BTF if it has
@@ -70,6 +71,11 @@ const USAGE = `usage: bpfscope [command] [--json]
   btf [id]                BTF objects: the kernel's (vmlinux, modules) and loaded ones, with the
                           programs and maps using each (bpftool btf show)
   btf dump <id>           every type of a BTF object (bpftool btf dump id <id>)
+  btf dump prog <id|name|pinned path>
+                          every type of a program's BTF (bpftool btf dump prog …)
+  btf dump map <id|name|pinned path> [key|value|kv|all]
+                          a map's key and value types, or one of them, or every type of its BTF
+                          (bpftool btf dump map …; kv by default)
   pinned [root]           objects pinned in bpffs
   top [--interval ms] [--count n]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
@@ -157,7 +163,7 @@ const CILIUM_WORDS = 'version|ipcache|endpoints|metrics|drops|ct [global|cluster
  * interface's attachments would read as eth0's.
  */
 const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWords: number }> = {
-  prog: { usage: 'prog [id] | prog dump <id>', options: [], maxWords: 2 },
+  prog: { usage: 'prog [id] | prog dump <id|name|pinned path> [--linum] [--opcodes]', options: ['linum', 'opcodes'], maxWords: 2 },
   // map lookup takes its key as one word or as one word per byte.
   map: { usage: 'map show [id|name] | map dump|lookup|peek <id|name|path> …', options: ['btf', 'inner'], maxWords: Infinity },
   watch: { usage: 'watch <id|name|path> [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 1 },
@@ -174,7 +180,7 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   // words. Each command refuses the words it does not take.
   cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff', ...LB_LISTINGS, 'all'], maxWords: 4 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
-  btf: { usage: 'btf [id] | btf dump <id>', options: [], maxWords: 2 },
+  btf: { usage: 'btf [id] | btf dump <id> | btf dump prog <id|name|pinned path> | btf dump map <id|name|pinned path> [key|value|kv|all]', options: [], maxWords: 4 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
   top: { usage: 'top [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 0 },
   version: { usage: 'version', options: [], maxWords: 0 },
@@ -256,14 +262,14 @@ function withPids<T extends { id: number }>(objects: T[], holders: Map<number, H
 // table first: opening each object for a moment while /proc was read made this process show up
 // among the holders of the object it was reading.
 const commands: Record<string, Command> = {
-  async prog({ positionals }, ctx) {
+  async prog({ positionals, options }, ctx) {
     if (positionals[0] === 'dump') {
-      if (positionals.length !== 2) throw new UsageError('usage: bpfscope prog dump <id>');
-      const instructions = await dumpXlated(parseId(positionals[1], 'program id'));
-      print(ctx, instructions, () => xlatedText(instructions));
+      if (positionals.length !== 2) throw new UsageError('usage: bpfscope prog dump <id|name|pinned path> [--linum] [--opcodes]');
+      const instructions = await dumpXlated(await programId(positionals[1]));
+      print(ctx, instructions, () => xlatedText(instructions, { linum: options.linum === true, opcodes: options.opcodes === true }));
       return;
     }
-    if (positionals.length > 1) throw new UsageError('usage: bpfscope prog [id] | prog dump <id>');
+    if (positionals.length > 1 || options.linum || options.opcodes) throw new UsageError('usage: bpfscope prog [id] | prog dump <id|name|pinned path> [--linum] [--opcodes]');
     const { programs: holders } = await listHolders();
     const programs = positionals[0] ? [await getProgram(parseId(positionals[0], 'program id'))] : await listPrograms();
     const printed = withPids(programs, holders);
@@ -513,12 +519,11 @@ const commands: Record<string, Command> = {
 
   async btf({ positionals }, ctx) {
     if (positionals[0] === 'dump') {
-      if (positionals.length !== 2) throw new UsageError('usage: bpfscope btf dump <id>');
-      const types = await dumpBtf(parseId(positionals[1], 'BTF id'));
+      const types = await btfTypesToDump(positionals.slice(1));
       print(ctx, types, () => btfDumpText(types));
       return;
     }
-    if (positionals.length > 1) throw new UsageError('usage: bpfscope btf [id] | btf dump <id>');
+    if (positionals.length > 1) throw new UsageError(`usage: bpfscope ${SYNTAX.btf.usage}`);
     const { btfs: holders } = await listHolders();
     const objects = positionals[0] ? [await getBtfInfo(parseId(positionals[0], 'BTF id'))] : await listBtf();
     const printed = withPids(objects, holders);
@@ -1105,6 +1110,52 @@ function mapRef(s: string): MapRef {
   return { name: s };
 }
 
+/**
+ * What `btf dump` prints, as bpftool picks it: every type of a BTF object, given by id or as a
+ * program's; of a map's, its key and value types (kv, the default), one of them, or all.
+ */
+async function btfTypesToDump(words: string[]): Promise<BtfTypeRecord[]> {
+  const [source, ref, part = 'kv', ...rest] = words;
+  const usage = new UsageError(`usage: bpfscope ${SYNTAX.btf.usage}`);
+  if (source === 'prog' && ref !== undefined && words.length === 2) {
+    const program = await getProgram(await programId(ref));
+    if (program.btfId === undefined) throw new NotFound(`program ${program.id} has no BTF`);
+    return dumpBtf(program.btfId);
+  }
+  if (source === 'map' && ref !== undefined && rest.length === 0 && ['key', 'value', 'kv', 'all'].includes(part)) {
+    const info = await getMapInfo(await mapId(ref));
+    if (info.btfId === undefined) throw new NotFound(`map ${info.id} has no BTF`);
+    const types = await dumpBtf(info.btfId);
+    if (part === 'all') return types;
+    // bpftool prints the root types alone; a map with BTF for its value only has key type 0, which
+    // bpftool prints as `[0] UNKNOWN '(anon)'` and this leaves out.
+    const roots = { key: [info.btfKeyTypeId], value: [info.btfValueTypeId], kv: [info.btfKeyTypeId, info.btfValueTypeId] }[part as 'key' | 'value' | 'kv'];
+    return roots.map((id) => types.find((t) => t.id === id)).filter((t): t is BtfTypeRecord => t !== undefined);
+  }
+  if (source !== undefined && source !== 'prog' && source !== 'map' && words.length === 1) return dumpBtf(parseId(source, 'BTF id'));
+  throw usage;
+}
+
+/** A map by id, by pin, or by name when one map has it (as mapRef reads them), as its id. */
+async function mapId(ref: string): Promise<number> {
+  using map = await openMap(mapRef(ref));
+  return map.info.id;
+}
+
+/** A program by id, by pin (any word with a `/`), or by name when one program has it. */
+async function programId(ref: string): Promise<number> {
+  if (/^\d+$/.test(ref)) return parseId(ref, 'program id');
+  if (ref.includes('/')) {
+    const pinned = await openPinned(resolve(ref));
+    if (pinned.kind !== 'program') throw new UsageError(`${ref} is a pinned ${pinned.kind}, not a program`);
+    return pinned.info.id;
+  }
+  const named = (await listPrograms()).filter((p) => p.name === ref);
+  if (named.length === 0) throw new NotFound(`no program named ${ref}`);
+  if (named.length > 1) throw new UsageError(`${named.length} programs are named ${ref} (ids ${named.map((p) => p.id).join(', ')}): give one's id`);
+  return named[0].id;
+}
+
 /** --netns: a pid, a path, or a name under /var/run/netns. */
 function netnsRef(value: string | true | undefined): NetnsRef | undefined {
   if (value === undefined) return undefined;
@@ -1144,7 +1195,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
   try {
     // --version takes the Cilium version; alone, it asks for bpfscope's, as in most commands.
     if (argv.length === 1 && argv[0] === '--version') argv = ['version'];
-    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs', 'state-dir'], ['json', 'help', 'btf', 'inner', 'effective', 'tree', 'time-diff', 'sockets', ...LB_LISTINGS, 'all']);
+    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs', 'state-dir'], ['json', 'help', 'btf', 'inner', 'effective', 'tree', 'time-diff', 'sockets', 'linum', 'opcodes', ...LB_LISTINGS, 'all']);
     const ctx: Context = { json: Boolean(args.options.json), out };
     const [name, ...rest] = args.positionals;
     if (args.options.help || name === 'help') {

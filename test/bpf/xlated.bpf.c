@@ -1,11 +1,14 @@
 // A program as clang compiles one (test/kernel/xlated.test.ts dumps it against bpftool prog dump
 // xlated): a map lookup the verifier turns into a call of the hash map's own lookup, a global
 // variable (a map value), a tail call (a helper call that keeps its id), a static and a global
-// function (calls within the program, with BTF prototypes), and source lines for all of it.
+// function (calls within the program, with BTF prototypes), a kfunc call (by BTF id), and source
+// lines for all of it.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
 typedef unsigned long long counter_t;
+
+extern int bpf_dynptr_from_skb(struct __sk_buff *skb, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -48,9 +51,17 @@ int count_packets(struct __sk_buff *skb)
 }
 
 SEC("socket")
-int second(struct __sk_buff *skb)
+int bpfs_xl_second(struct __sk_buff *skb)
 {
 	return classify(skb, 128);
+}
+
+SEC("tc")
+int bpfs_xl_kfunc(struct __sk_buff *skb)
+{
+	struct bpf_dynptr ptr;
+
+	return bpf_dynptr_from_skb(skb, 0, &ptr);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { dumpBtf, getBtfInfo, listBtf, type BtfInfo, type BtfTypeRecord } from 'bpfscope';
 import { createMap, loadBtf, loadProgram } from 'bpfscope/testing';
-import { bpftool, cli, describeKernel, owned, toolEnv } from '../helpers/kernel';
+import { bpftool, cli, describeKernel, owned, run, toolEnv } from '../helpers/kernel';
 
 interface BpftoolBtf {
   id: number;
@@ -141,8 +141,29 @@ describeKernel('BTF types', () => {
     const missing = Math.max(...(await listBtf()).map((b) => b.id)) + 1000;
     await expect(dumpBtf(missing)).rejects.toMatchObject({ name: 'BpfError', code: 'ENOENT', op: 'BPF_BTF_GET_FD_BY_ID', object: `BTF ${missing}` });
     expect(cli('btf', 'dump', String(missing)).code).toBe(4);
-    expect(cli('btf', 'dump')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^bpfscope: usage: bpfscope btf dump <id>\n/) });
-    expect(cli('btf', '1', '2')).toMatchObject({ code: 2, stderr: expect.stringMatching(/^bpfscope: usage: bpfscope btf \[id\] \| btf dump <id>\n/) });
+    const usage = /^bpfscope: usage: bpfscope btf \[id\] \| btf dump <id> \| btf dump prog <id\|name\|pinned path> \| btf dump map <id\|name\|pinned path> \[key\|value\|kv\|all\]\n/;
+    for (const args of [['dump'], ['1', '2'], ['dump', 'map'], ['dump', 'map', '1', 'keys'], ['dump', 'prog', '1', 'key'], ['dump', '1', '2']]) {
+      expect(cli('btf', ...args), args.join(' ')).toMatchObject({ code: 2, stderr: expect.stringMatching(usage) });
+    }
+  });
+
+  it("dumps a map's key and value types, one of them, or its whole BTF, and a program's BTF, as bpftool btf dump map|prog does", async () => {
+    const types = [
+      { kind: 'int', name: 'unsigned int', size: 4 },
+      { kind: 'struct', name: 'bpfs_value', size: 16, members: [{ name: 'packets', type: 3, bitOffset: 0 }, { name: 'bytes', type: 3, bitOffset: 64 }] },
+      { kind: 'int', name: 'long long unsigned int', size: 8 },
+    ];
+    const map = owned(await createMap({ type: 'hash', name: 'bpfs_btfmap', keySize: 4, valueSize: 16, maxEntries: 4, btf: { types, keyTypeId: 1, valueTypeId: 2 } }));
+    for (const part of [[], ['key'], ['value'], ['kv'], ['all']]) {
+      const ours = cli('btf', 'dump', 'map', String(map.id), ...part);
+      expect(ours.code, part.join()).toBe(0);
+      expect(ours.stdout, part.join()).toBe(run('bpftool', ['btf', 'dump', 'map', 'id', String(map.id), ...part]));
+    }
+    expect(cli('btf', 'dump', 'map', 'bpfs_btfmap', 'value').stdout).toBe("[2] STRUCT 'bpfs_value' size=16 vlen=2\n\t'packets' type_id=3 bits_offset=0\n\t'bytes' type_id=3 bits_offset=64\n");
+    const program = owned(await loadProgram({ type: 'socket_filter', name: 'bpfs_btf_dump_prog' })); // a long name: loaded with BTF
+    expect(cli('btf', 'dump', 'prog', String(program.id)).stdout).toBe(run('bpftool', ['btf', 'dump', 'prog', 'id', String(program.id)]));
+    const bare = owned(await createMap({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 }));
+    expect(cli('btf', 'dump', 'map', String(bare.id))).toMatchObject({ code: 4, stderr: expect.stringMatching(new RegExp(`^bpfscope: map ${bare.id} has no BTF\n`)) });
   });
 });
 
