@@ -79,6 +79,35 @@ describeKernel('perf attachments', () => {
     expect(after.map((a) => a.fd)).toEqual([uprobe.fd, uretprobe.fd, rawLink.fd]);
   });
 
+  it('answers while processes holding perf events exit and events close under it, and then agrees with bpftool again', async () => {
+    const tp = owned(await loadProgram({ type: 'tracepoint', name: 'bpfs_perf_churn' }));
+    const event = owned(await openPerfEvent(tp, { tracepoint: 'syscalls/sys_enter_getppid' }));
+    const spare = owned(await loadProgram({ type: 'tracepoint', name: 'bpfs_perf_spare' }));
+    let stop = false;
+    let churned = 0;
+    // Children that inherit the event and exit at once, and events opened and closed, while the walk repeats.
+    const churn = (async () => {
+      for (; !stop; churned++) {
+        const exited = once(spawn('true', [], { stdio: ['ignore', 'ignore', 'ignore', event.fd] }), 'exit');
+        const extra = await openPerfEvent(spare, { tracepoint: 'syscalls/sys_enter_getppid' });
+        await exited;
+        extra.close();
+      }
+    })();
+    // Counted, not timed: 20 walks at least, and on until 20 children have come and gone.
+    try {
+      for (let walks = 0; walks < 20 || churned < 20; walks++) {
+        const { attachments } = await listPerfAttachments();
+        expect(attachments.filter((a) => a.pid === process.pid && a.progId === tp.id).map((a) => a.fd)).toEqual([event.fd]);
+      }
+    } finally {
+      stop = true;
+      await churn;
+    }
+    const after = (await listPerfAttachments()).attachments.filter((a) => a.pid === process.pid);
+    expect(after.map(asBpftool)).toEqual(bpftool<BpftoolPerf[]>('perf').filter((a) => a.pid === process.pid));
+  });
+
   it('reads a uprobe path longer than its first buffer (the kernel says ENOSPC and the length)', async () => {
     const dir = tempDir('bpfscope-perf-');
     cleanup(() => rmSync(dir, { recursive: true }));
