@@ -1,8 +1,9 @@
 // A program as clang compiles one (test/kernel/xlated.test.ts dumps it against bpftool prog dump
 // xlated): a map lookup the verifier turns into a call of the hash map's own lookup, a global
 // variable (a map value), a tail call (a helper call that keeps its id), a static and a global
-// function (calls within the program, with BTF prototypes), a kfunc call (by BTF id), and source
-// lines for all of it.
+// function (calls within the program, with BTF prototypes), a kfunc call (by BTF id), bpf_loop
+// with a callback (a function's address loaded; the verifier inlines the loop), and source lines
+// for all of it.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -62,6 +63,21 @@ int bpfs_xl_kfunc(struct __sk_buff *skb)
 	struct bpf_dynptr ptr;
 
 	return bpf_dynptr_from_skb(skb, 0, &ptr);
+}
+
+static long add_index(__u32 index, void *sum)
+{
+	*(__u64 *)sum += index;
+	return 0;
+}
+
+SEC("socket")
+int bpfs_xl_loop(struct __sk_buff *skb)
+{
+	__u64 sum = 0;
+
+	bpf_loop(skb->len & 7, add_index, &sum, 0);
+	return sum;
 }
 
 char LICENSE[] SEC("license") = "GPL";

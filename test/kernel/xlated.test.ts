@@ -2,7 +2,7 @@
 // (text byte for byte, and its JSON with `linum`) on a program clang compiles here (test/bpf/),
 // loaded by libbpf, and on raw instructions of every form the disassembler prints.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { BpfError, dumpXlated, getProgram, type XlatedInstruction } from 'bpfscope';
@@ -47,7 +47,7 @@ describeKernel('dumpXlated', () => {
   it('dumps a clang-compiled program as bpftool does: prototypes, source lines, maps, the kernel functions calls reach, subprograms', async () => {
     const programs = await loadObject(compiled('xlated'));
     for (const p of Object.values(programs)) owned(p);
-    expect(Object.keys(programs).sort()).toEqual(['bpfs_xl_kfunc', 'bpfs_xl_second', 'count_packets']);
+    expect(Object.keys(programs).sort()).toEqual(['bpfs_xl_kfunc', 'bpfs_xl_loop', 'bpfs_xl_second', 'count_packets']);
     for (const p of Object.values(programs)) {
       const ours = await dumpXlated(p.id);
       expect(`${xlatedText(ours)}\n`).toBe(bpftoolText(p.id));
@@ -75,10 +75,17 @@ describeKernel('dumpXlated', () => {
       '__htab_map_lookup_elem', undefined, 'bpf_ktime_get_ns', expect.stringMatching(/^bpf_prog_[0-9a-f]{16}_bump$/), expect.stringMatching(/^bpf_prog_[0-9a-f]{16}_classify$/),
     ]);
     expect(calls[1].disasm).toBe('(85) call bpf_tail_call#12');
+    // bpf_loop's callback: a function's address loaded (src_reg 4, BPF_PSEUDO_FUNC), its offset the one the callback's prototype is at.
+    const loop = await dumpXlated(programs.bpfs_xl_loop.id);
+    const callback = loop.find((i) => i.code === 0x18 && i.srcReg === 4)!;
+    expect(callback.disasm).toMatch(/^\(18\) r2 = subprog\[\+\d+\]$/);
+    expect(loop.find((i) => i.index === callback.index + 1 + callback.imm)?.proto).toBe('long add_index(__u32 index, void * sum)');
     // A kfunc call (src_reg 2, BPF_PSEUDO_KFUNC_CALL) names the kernel function the verifier bound it to.
     const kfunc = (await dumpXlated(programs.bpfs_xl_kfunc.id)).find((i) => i.code === 0x85);
     expect(kfunc).toMatchObject({ srcReg: 2, target: { symbol: 'bpf_dynptr_from_skb' }, disasm: expect.stringMatching(/^\(85\) call bpf_dynptr_from_skb#\d+$/) });
-    expect(main.find((i) => i.source?.src.startsWith('total += 1'))?.source).toEqual({ src: 'total += 1;', file: expect.stringMatching(/xlated\.bpf\.c$/), lineNum: 48, lineCol: 8 });
+    // The source line, its file, its line, and the column clang points at: the +=, the tab counting one.
+    const lineNum = readFileSync(join(PACKAGE_ROOT, 'test/bpf/xlated.bpf.c'), 'utf8').split('\n').indexOf('\ttotal += 1;') + 1;
+    expect(main.find((i) => i.source?.src.startsWith('total += 1'))?.source).toEqual({ src: 'total += 1;', file: expect.stringMatching(/xlated\.bpf\.c$/), lineNum, lineCol: 8 });
   });
 
   it('prints every instruction form as bpftool does', async () => {
