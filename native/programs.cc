@@ -191,11 +191,10 @@ uint64_t KallsymsAddress(const std::string& text, size_t at) {
 }
 
 // programCode(id) → the program's translated instructions as the kernel hands them to bpftool's
-// `prog dump xlated`, and what prints them: { insns: Buffer, jitedKsyms: bigint[] (each function's
-// address once JITed), funcInfo: Uint32Array (insn_off, type_id pairs), lineInfo: Uint32Array
-// (insn_off, file_name_off, line_off, line_col quads), btfId, callBase, calls: { at, address,
-// symbol? }[] }. A call's address is how bpftool finds what it calls: a function of this program by
-// its jitedKsyms index, anything else at __bpf_call_base plus the instruction's imm, which the
+// `prog dump xlated`, and what prints them: { insns: Buffer, jited (whether the kernel gave its
+// functions' addresses), funcInfo: Uint32Array (insn_off, type_id pairs), lineInfo: Uint32Array
+// (insn_off, file_name_off, line_off, line_col quads), btfId, calls: { at, address, symbol? }[] }. A call's address is how bpftool finds what it calls: a function of this program by
+// its jited_ksyms index, anything else at __bpf_call_base plus the instruction's imm, which the
 // verifier set to the helper's (or inlined map op's) distance from it; its symbol is the first
 // /proc/kallsyms entry at that address. The kernel withholds the instructions from callers
 // without CAP_BPF (and zeroes what leaks addresses without CAP_SYSLOG): EPERM then.
@@ -230,7 +229,7 @@ class ProgramCodeTask : public Task {
     again.line_info = reinterpret_cast<uintptr_t>(line_info_.data());
     len = sizeof(again);
     if (bpf_obj_get_info_by_fd(fd.get(), &again, &len) != 0) return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", object);
-    // The program cannot change, but a second call sees the same sizes only if it is the same one.
+    // What the kernel filled, never more than asked for.
     insns_.resize(std::min<size_t>(insns_.size(), again.xlated_prog_len));
     ksyms_.resize(std::min<size_t>(ksyms_.size(), again.nr_jited_ksyms));
     func_rec_words_ = again.func_info_rec_size / 4;
@@ -243,13 +242,10 @@ class ProgramCodeTask : public Task {
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     o.Set("insns", Napi::Buffer<uint8_t>::Copy(env, insns_.data(), insns_.size()));
-    Napi::Array ksyms = Napi::Array::New(env, ksyms_.size());
-    for (uint32_t i = 0; i < ksyms_.size(); i++) ksyms.Set(i, Napi::BigInt::New(env, static_cast<uint64_t>(ksyms_[i])));
-    o.Set("jitedKsyms", ksyms);
+    o.Set("jited", !ksyms_.empty());
     o.Set("funcInfo", Words(env, func_info_, func_rec_words_, 2));
     o.Set("lineInfo", Words(env, line_info_, line_rec_words_, 4));
     o.Set("btfId", btf_id_);
-    o.Set("callBase", Napi::BigInt::New(env, call_base_));
     Napi::Array calls = Napi::Array::New(env, calls_.size());
     for (uint32_t i = 0; i < calls_.size(); i++) {
       Napi::Object call = Napi::Object::New(env);
@@ -286,17 +282,17 @@ class ProgramCodeTask : public Task {
     if (std::none_of(insns, insns + count, is_call)) return;
     std::string kallsyms = ReadKallsyms();
     size_t base_at = kallsyms.find(" __bpf_call_base\n");
-    if (base_at != std::string::npos) call_base_ = KallsymsAddress(kallsyms, kallsyms.rfind('\n', base_at) + 1);
+    uint64_t call_base = base_at == std::string::npos ? 0 : KallsymsAddress(kallsyms, kallsyms.rfind('\n', base_at) + 1);
     std::unordered_set<uint64_t> wanted;
     for (size_t i = 0; i < count; i++) {
       if (!is_call(insns[i])) continue;
-      uint64_t address = call_base_ + static_cast<uint64_t>(static_cast<int64_t>(insns[i].imm));
+      uint64_t address = call_base + static_cast<uint64_t>(static_cast<int64_t>(insns[i].imm));
       if (insns[i].src_reg == BPF_PSEUDO_CALL && static_cast<uint32_t>(insns[i].imm) < ksyms_.size()) address = ksyms_[insns[i].imm];
       calls_.push_back({static_cast<uint32_t>(i), address, {}});
       wanted.insert(address);
     }
     // bpftool gives up on symbols when kptr_restrict hides the addresses (__bpf_call_base at 0).
-    if (wanted.empty() || call_base_ == 0) return;
+    if (wanted.empty() || call_base == 0) return;
     std::unordered_map<uint64_t, std::string> found;
     for (size_t at = 0; at < kallsyms.size() && found.size() < wanted.size();) {
       size_t end = kallsyms.find('\n', at);
@@ -319,7 +315,6 @@ class ProgramCodeTask : public Task {
   std::vector<__u64> ksyms_;
   std::vector<uint32_t> func_info_, line_info_;
   uint32_t func_rec_words_ = 0, line_rec_words_ = 0, btf_id_ = 0;
-  uint64_t call_base_ = 0;
   std::vector<Call> calls_;
 };
 

@@ -27,13 +27,13 @@ export interface NativePinnedSet {
 /** What native().programCode returns. */
 export interface NativeProgramCode {
   insns: Buffer;
-  jitedKsyms: bigint[];
+  /** Whether the kernel gave the functions' JITed addresses (jited_ksyms). */
+  jited: boolean;
   /** (insn_off, type_id) pairs. */
   funcInfo: Uint32Array;
   /** (insn_off, file_name_off, line_off, line_col) quads. */
   lineInfo: Uint32Array;
   btfId: number;
-  callBase: bigint;
   calls: { at: number; address: bigint; symbol?: string }[];
 }
 

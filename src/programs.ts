@@ -181,9 +181,8 @@ export async function dumpXlated(program: number | ProgramInfo): Promise<XlatedI
   // libbpf's btf__name_by_offset: offset 0 is the empty string, one past the section none.
   const named = btf ? btfStringsOf(btf) : () => undefined;
   const string = (offset: number) => (offset === 0 ? '' : named(offset));
-  const calls = new Map(code.calls.map((c) => [c.at, c.symbol === undefined ? { address: c.address } : { address: c.address, symbol: c.symbol }]));
-  const jited = code.jitedKsyms.length > 0;
-  const { insns, funcInfo, lineInfo } = code;
+  const calls = new Map(code.calls.map(({ at, ...target }): [number, CallTarget] => [at, target]));
+  const { insns, funcInfo, lineInfo, jited } = code;
   const out: XlatedInstruction[] = [];
   let func = 0; // the next func_info record
   let linesSkipped = 0; // bpf_prog_linfo__lfind's nr_skip, as bpftool counts it
