@@ -193,8 +193,9 @@ uint64_t KallsymsAddress(const std::string& text, size_t at) {
 // programCode(id) → the program's translated instructions as the kernel hands them to bpftool's
 // `prog dump xlated`, and what prints them: { insns: Buffer, jited (whether the kernel gave its
 // functions' addresses), funcInfo: Uint32Array (insn_off, type_id pairs), lineInfo: Uint32Array
-// (insn_off, file_name_off, line_off, line_col quads), btfId, calls: { at, address, symbol? }[] }. A call's address is how bpftool finds what it calls: a function of this program by
-// its jited_ksyms index, anything else at __bpf_call_base plus the instruction's imm, which the
+// (insn_off, file_name_off, line_off, line_col quads), btfId, calls: { at, address, symbol? }[] }.
+// A call's address is how bpftool finds what it calls: a function of this program by its
+// jited_ksyms index, anything else at __bpf_call_base plus the instruction's imm, which the
 // verifier set to the helper's (or inlined map op's) distance from it; its symbol is the first
 // /proc/kallsyms entry at that address. The kernel withholds the instructions from callers
 // without CAP_BPF (and zeroes what leaks addresses without CAP_SYSLOG): EPERM then.
