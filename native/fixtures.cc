@@ -222,14 +222,27 @@ Napi::Value LoadObject(const Napi::CallbackInfo& info) {
 //   { kind:'restrict', type }   { kind:'type_tag'|'decl_tag', name, type, component? }   { kind:'fwd', name, union? }
 //   { kind:'var', name, type, linkage? }   { kind:'datasec', name, size, vars:[{ type, offset, size }] }
 // Parsing into libbpf's writer happens here on the main thread (no kernel call); loading does not.
-Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsArray()) return ThrowType(env, "loadBtf(types)");
+// encodeBtf(types) → the same types as raw BTF bytes (a header, the types, the strings), loaded
+// nowhere: BTF the kernel would refuse, for `bpftool btf dump file` to read.
+namespace {
+
+// The types in libbpf's writer; null with a JS exception pending when one is invalid.
+std::shared_ptr<struct btf> BuildBtf(Napi::Env env, const Napi::CallbackInfo& info, const char* usage) {
+  if (info.Length() < 1 || !info[0].IsArray()) {
+    ThrowType(env, usage);
+    return nullptr;
+  }
   Napi::Array types = info[0].As<Napi::Array>();
   std::shared_ptr<struct btf> btf(btf__new_empty(), btf__free);
-  if (!btf) return ThrowType(env, "btf__new_empty failed");
+  if (!btf) {
+    ThrowType(env, "btf__new_empty failed");
+    return nullptr;
+  }
   for (uint32_t i = 0; i < types.Length(); i++) {
-    if (!types.Get(i).IsObject()) return ThrowType(env, "BTF type must be an object");
+    if (!types.Get(i).IsObject()) {
+      ThrowType(env, "BTF type must be an object");
+      return nullptr;
+    }
     Napi::Object t = types.Get(i).As<Napi::Object>();
     std::string kind = StrOf(t, "kind"), name = StrOf(t, "name");
     int id = -EINVAL;
@@ -330,9 +343,18 @@ Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
     if (id < 0) {
       std::string msg = "BTF type " + std::to_string(i + 1) + " (" + kind + " " + name + ") is invalid";
       Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
-      return env.Undefined();
+      return nullptr;
     }
   }
+  return btf;
+}
+
+}  // namespace
+
+Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<struct btf> btf = BuildBtf(env, info, "loadBtf(types)");
+  if (!btf) return env.Undefined();
   return NewHandle(env, "BTF", [btf](Failure& failure, Fd& fd) {
     if (btf__load_into_kernel(btf.get()) != 0) return failure.Set(errno, "BPF_BTF_LOAD", "BTF");
     // btf__free would close the fd it keeps; take a dup that the handle owns.
@@ -341,6 +363,16 @@ Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
     fd.Reset(dup);
     return true;
   });
+}
+
+Napi::Value EncodeBtf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<struct btf> btf = BuildBtf(env, info, "encodeBtf(types)");
+  if (!btf) return env.Undefined();
+  uint32_t size = 0;
+  const void* raw = btf__raw_data(btf.get(), &size);
+  if (!raw) return ThrowType(env, "btf__raw_data failed");
+  return Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t*>(raw), size);
 }
 
 // createLink(program, target, attachType) → link handle, through a raw BPF_LINK_CREATE (libbpf 1.1
@@ -667,6 +699,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createMap", Napi::Function::New(env, CreateMap, "createMap"));
   exports.Set("loadProgram", Napi::Function::New(env, LoadProgram, "loadProgram"));
   exports.Set("loadBtf", Napi::Function::New(env, LoadBtf, "loadBtf"));
+  exports.Set("encodeBtf", Napi::Function::New(env, EncodeBtf, "encodeBtf"));
   exports.Set("loadObject", Napi::Function::New(env, LoadObject, "loadObject"));
   exports.Set("createLink", Napi::Function::New(env, CreateLink, "createLink"));
   exports.Set("cgroupAttach", Napi::Function::New(env, CgroupAttach, "cgroupAttach"));

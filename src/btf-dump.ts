@@ -54,7 +54,8 @@ export interface BtfMember {
 
 const BTF_MAGIC = 0xeb9f;
 /** vmlinux's BTF, which a module's builds on (as bpftool and libbpf find it). */
-const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
+const SYSFS_BTF = '/sys/kernel/btf/';
+const VMLINUX_BTF = `${SYSFS_BTF}vmlinux`;
 const INT_ENCODINGS: Record<number, 'none' | 'signed' | 'char' | 'bool'> = { 0: 'none', 1: 'signed', 2: 'char', 4: 'bool' };
 const LINKAGES: readonly BtfLinkage[] = ['static', 'global', 'extern'];
 
@@ -220,10 +221,42 @@ function countTypes(words: Uint32Array): number {
  * CAP_SYS_ADMIN.
  */
 export async function dumpBtf(id: number): Promise<BtfTypeRecord[]> {
+  return btfObjectTypes(id, false);
+}
+
+/**
+ * The types of BTF object `id`; of a module, its own, or with `withBase` vmlinux's followed by its
+ * own (every type from id 1, as a C dump needs them).
+ */
+export async function btfObjectTypes(id: number, withBase: boolean): Promise<BtfTypeRecord[]> {
   checkId(id, 'BTF id');
   const { raw, name, kernel } = await withCallerStack(() => native().btfRaw(id));
   if (!kernel || name === 'vmlinux') return btfTypesOf(raw);
-  return btfTypesOf(raw, await readFile(VMLINUX_BTF).catch((err: unknown) => Promise.reject(fsError(err, VMLINUX_BTF))));
+  return withVmlinux(raw, withBase);
+}
+
+/**
+ * Every type of a raw BTF file (`bpftool btf dump file <path>`): /sys/kernel/btf/vmlinux, a copy
+ * of another kernel's, or one written by `pahole --btf_encode_detached`. A module's under
+ * /sys/kernel/btf builds on vmlinux's, as for dumpBtf. Rejects with the file's error; throws a
+ * RangeError for bytes that are not raw BTF (an ELF object's .BTF section is not read).
+ */
+export async function dumpBtfFile(path: string): Promise<BtfTypeRecord[]> {
+  return btfFileTypes(path, false);
+}
+
+/** A raw BTF file's types; of a module's, its own, or with `withBase` vmlinux's followed by its own. */
+export async function btfFileTypes(path: string, withBase: boolean): Promise<BtfTypeRecord[]> {
+  const raw = await readFile(path).catch((err: unknown) => Promise.reject(fsError(err, path)));
+  // As bpftool, a module's file in sysfs builds on vmlinux's; any other file stands alone.
+  if (!path.startsWith(SYSFS_BTF) || path === VMLINUX_BTF) return btfTypesOf(raw);
+  return withVmlinux(raw, withBase);
+}
+
+/** A module's split BTF on vmlinux's: its own types, or with `withBase` vmlinux's first. */
+async function withVmlinux(raw: Buffer, withBase: boolean): Promise<BtfTypeRecord[]> {
+  const base = await readFile(VMLINUX_BTF).catch((err: unknown) => Promise.reject(fsError(err, VMLINUX_BTF)));
+  return withBase ? [...btfTypesOf(base), ...btfTypesOf(raw, base)] : btfTypesOf(raw, base);
 }
 
 /**

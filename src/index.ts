@@ -29,7 +29,8 @@ export { MAX_INTERVAL_MS, MapPoller, type MapChanges, type MapChange, type MapVa
 export { type BtfValue, type BtfType, type BtfTypeTable } from './btf';
 export { type CallTarget } from './disasm';
 export { listBtf, getBtfInfo, type BtfInfo } from './btf-objects';
-export { dumpBtf, BTF_KINDS, type BtfTypeRecord, type BtfTypeBase, type BtfMember, type BtfKindName, type BtfLinkage } from './btf-dump';
+export { dumpBtf, dumpBtfFile, BTF_KINDS, type BtfTypeRecord, type BtfTypeBase, type BtfMember, type BtfKindName, type BtfLinkage } from './btf-dump';
+export { btfToC, dumpBtfC, type BtfCOptions } from './btf-c';
 export {
   listLinks,
   getLink,

@@ -15,7 +15,8 @@ import { findPeer } from '../peers';
 import { resolveContainer } from '../containers';
 import { getLink, listLinks, type LinkInfo } from '../links';
 import { getBtfInfo, listBtf } from '../btf-objects';
-import { dumpBtf, type BtfTypeRecord } from '../btf-dump';
+import { btfToC } from '../btf-c';
+import { btfFileTypes, btfObjectTypes, type BtfTypeRecord } from '../btf-dump';
 import { listPinned, openPinned } from '../pins';
 import { listHolders, listPerfAttachments, type HolderProcess, type PerfAttachment } from '../holders';
 import { probeFeatures, versions } from '../features';
@@ -76,6 +77,10 @@ const USAGE = `usage: bpfscope [command] [--json]
   btf dump map <id|name|pinned path> [key|value|kv|all]
                           a map's key and value types, or one of them, or every type of its BTF
                           (bpftool btf dump map …; kv by default)
+  btf dump file <path>    every type of a raw BTF file (bpftool btf dump file …)
+  btf dump … format c [unsorted]
+                          the same as C declarations, as vmlinux.h is made (… format c); sorted
+                          as bpftool sorts them, or in id order
   pinned [root]           objects pinned in bpffs
   top [--interval ms] [--count n]
                           programs by CPU share, refreshing (needs CAP_SYS_ADMIN for statistics)
@@ -180,7 +185,7 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   // words. Each command refuses the words it does not take.
   cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff', ...LB_LISTINGS, 'all'], maxWords: 4 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
-  btf: { usage: 'btf [id] | btf dump <id> | btf dump prog <id|name|pinned path> | btf dump map <id|name|pinned path> [key|value|kv|all]', options: [], maxWords: 4 },
+  btf: { usage: 'btf [id] | btf dump <id> | btf dump prog <id|name|pinned path> | btf dump map <id|name|pinned path> [key|value|kv|all] | btf dump file <path>, each dump [format raw|c [unsorted]]', options: [], maxWords: 7 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
   top: { usage: 'top [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 0 },
   version: { usage: 'version', options: [], maxWords: 0 },
@@ -519,7 +524,17 @@ const commands: Record<string, Command> = {
 
   async btf({ positionals }, ctx) {
     if (positionals[0] === 'dump') {
-      const types = await btfTypesToDump(positionals.slice(1));
+      const { types: typesOf, roots, format, sorted } = await btfDumpRequest(positionals.slice(1));
+      if (format === 'c') {
+        if (ctx.json) throw new UsageError('--json: a C dump is text (as bpftool refuses -j with format c)');
+        // The text ends in a newline, which out() adds.
+        ctx.out(btfToC(await typesOf(true), { roots, sorted }).slice(0, -1));
+        return;
+      }
+      const all = await typesOf(false);
+      // bpftool prints the root types alone; a map with BTF for its value only has key type 0, which
+      // bpftool prints as `[0] UNKNOWN '(anon)'` and this leaves out.
+      const types = roots === undefined ? all : roots.map((root) => all.find((t) => t.id === root)).filter((t): t is BtfTypeRecord => t !== undefined);
       print(ctx, types, () => btfDumpText(types));
       return;
     }
@@ -1110,29 +1125,48 @@ function mapRef(s: string): MapRef {
   return { name: s };
 }
 
+/** A `btf dump` to print: where its types come from (vmlinux's with a module's when `withBase`), which, and how. */
+interface BtfDumpRequest {
+  types: (withBase: boolean) => Promise<BtfTypeRecord[]>;
+  roots?: number[];
+  format: 'raw' | 'c';
+  sorted: boolean;
+}
+
 /**
- * What `btf dump` prints, as bpftool picks it: every type of a BTF object, given by id or as a
- * program's; of a map's, its key and value types (kv, the default), one of them, or all.
+ * What `btf dump` prints, as bpftool picks it: every type of a BTF object, given by id, as a
+ * program's, or as a raw BTF file; of a map's, its key and value types (kv, the default), one of
+ * them, or all. Then the format: raw (a line a type, the default) or c, sorted unless `unsorted`.
  */
-async function btfTypesToDump(words: string[]): Promise<BtfTypeRecord[]> {
-  const [source, ref, part = 'kv', ...rest] = words;
+async function btfDumpRequest(words: string[]): Promise<BtfDumpRequest> {
   const usage = new UsageError(`usage: bpfscope ${SYNTAX.btf.usage}`);
-  if (source === 'prog' && ref !== undefined && words.length === 2) {
+  // After the source, the options in any order, as bpftool takes them: `format raw|c`, `unsorted`
+  // (which only a C dump heeds).
+  const at = words.findIndex((w) => w === 'format' || w === 'unsorted');
+  const [source, ref, part, ...rest] = at < 0 ? words : words.slice(0, at);
+  let format: 'raw' | 'c' = 'raw';
+  let sorted = true;
+  for (let i = at < 0 ? words.length : at; i < words.length; i++) {
+    if (words[i] === 'unsorted') sorted = false;
+    else if (words[i] === 'format' && (words[i + 1] === 'raw' || words[i + 1] === 'c')) format = words[++i] as 'raw' | 'c';
+    else throw usage;
+  }
+  if (rest.length > 0) throw usage;
+  const ofObject = (id: number) => (withBase: boolean) => btfObjectTypes(id, withBase);
+  if (source === 'prog' && ref !== undefined && part === undefined) {
     const program = await getProgram(await programId(ref));
     if (program.btfId === undefined) throw new NotFound(`program ${program.id} has no BTF`);
-    return dumpBtf(program.btfId);
+    return { types: ofObject(program.btfId), format, sorted };
   }
-  if (source === 'map' && ref !== undefined && rest.length === 0 && ['key', 'value', 'kv', 'all'].includes(part)) {
+  if (source === 'map' && ref !== undefined && ['key', 'value', 'kv', 'all', undefined].includes(part)) {
     const info = await getMapInfo(await mapId(ref));
     if (info.btfId === undefined) throw new NotFound(`map ${info.id} has no BTF`);
-    const types = await dumpBtf(info.btfId);
-    if (part === 'all') return types;
-    // bpftool prints the root types alone; a map with BTF for its value only has key type 0, which
-    // bpftool prints as `[0] UNKNOWN '(anon)'` and this leaves out.
-    const roots = { key: [info.btfKeyTypeId], value: [info.btfValueTypeId], kv: [info.btfKeyTypeId, info.btfValueTypeId] }[part as 'key' | 'value' | 'kv'];
-    return roots.map((id) => types.find((t) => t.id === id)).filter((t): t is BtfTypeRecord => t !== undefined);
+    const [key, value] = [info.btfKeyTypeId ?? 0, info.btfValueTypeId ?? 0];
+    const roots = { key: [key], value: [value], kv: [key, value], all: undefined }[part ?? 'kv'];
+    return { types: ofObject(info.btfId), roots, format, sorted };
   }
-  if (source !== undefined && source !== 'prog' && source !== 'map' && words.length === 1) return dumpBtf(parseId(source, 'BTF id'));
+  if (source === 'file' && ref !== undefined && part === undefined) return { types: (withBase) => btfFileTypes(resolve(ref), withBase), format, sorted };
+  if (source !== undefined && !['prog', 'map', 'file'].includes(source) && ref === undefined) return { types: ofObject(parseId(source, 'BTF id')), format, sorted };
   throw usage;
 }
 

@@ -8,6 +8,7 @@ export {
   mapInsns,
   returnInsns,
   loadBtf,
+  encodeBtf,
   loadProgram,
   loadObject,
   createMap,

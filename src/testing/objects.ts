@@ -60,6 +60,11 @@ export async function loadBtf(types: BtfTypeSpec[]): Promise<KernelObject> {
   return new KernelObject('btf', await withCallerStack(() => native().fixtures.loadBtf(types)));
 }
 
+/** The same types as raw BTF bytes, loaded nowhere: BTF the kernel would refuse, for a file. */
+export function encodeBtf(types: BtfTypeSpec[]): Buffer {
+  return native().fixtures.encodeBtf(types);
+}
+
 export interface LoadProgramOptions {
   type?: ProgramTypeName;
   /** The program's name. Longer than 15 characters: the kernel keeps 15, BTF func_info (added here) the rest. */

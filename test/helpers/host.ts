@@ -26,15 +26,18 @@ export const toolEnv: NodeJS.ProcessEnv = (() => {
  */
 export const underAsan = /libasan/.test(process.env.LD_PRELOAD ?? '');
 
+/** Output up to 1 GiB: vmlinux's BTF dumps run to tens of MiB, past Node's default of 1 MiB. */
+const MAX_OUTPUT = 1 << 30;
+
 /** Runs a tool (or node itself, which keeps the sanitizer preload) and returns its stdout. */
 export function run(cmd: string, args: string[], input?: string): string {
   const env = cmd === process.execPath ? process.env : toolEnv;
-  return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], env });
+  return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], env, maxBuffer: MAX_OUTPUT });
 }
 
 /** The built `bpfscope` command (dist/cjs), without colour: its exit code, stdout and stderr. */
 export function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, ['dist/cjs/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: MAX_OUTPUT });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -2,12 +2,11 @@
 // with, one a program was loaded with, one held by its fd alone; and the kernel's vmlinux.
 // dumpBtf and `bpfscope btf dump` against `bpftool btf dump id` (JSON and text), on vmlinux's
 // 125,000-odd types and on a BTF object made here with every kind in its rarer forms.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { dumpBtf, getBtfInfo, listBtf, type BtfInfo, type BtfTypeRecord } from 'bpfscope';
 import { createMap, loadBtf, loadProgram } from 'bpfscope/testing';
-import { bpftool, cli, describeKernel, owned, run, toolEnv } from '../helpers/kernel';
+import { bpftool, cli, describeKernel, owned, run } from '../helpers/kernel';
 
 interface BpftoolBtf {
   id: number;
@@ -93,8 +92,7 @@ describeKernel('BTF types', () => {
     expect(new Set(ours.map((t) => t.kind))).toEqual(new Set(theirs.map((t) => (t.kind as string).toLowerCase())));
     expect(ours.some((t) => t.kind === 'struct' && t.members.some((m) => m.bitfieldSize !== undefined))).toBe(true);
 
-    const text = runBig(process.execPath, ['dist/cjs/cli/main.js', 'btf', 'dump', '1']);
-    expect(text).toBe(runBig('bpftool', ['btf', 'dump', 'id', '1']));
+    expect(cli('btf', 'dump', '1').stdout).toBe(run('bpftool', ['btf', 'dump', 'id', '1']));
   });
 
   it('dumps every kind in its rarer forms as bpftool does: fwd union, signed enums, 64-bit values, linkages, tags, bitfields', async () => {
@@ -131,7 +129,7 @@ describeKernel('BTF types', () => {
     expect(ours.map((t) => asBpftool(t))).toEqual(bpftool<{ types: unknown[] }>('btf', 'dump', 'id', String(btf.id)).types);
     expect(ours.find((t) => t.id === 7)).toEqual({ id: 7, name: 'neg', kind: 'enum64', size: 8, signed: true, values: [{ name: 'MINUS', value: -5n }, { name: 'PLUS', value: 1n << 40n }] });
     expect(ours.find((t) => t.id === 3)).toMatchObject({ members: [{ name: 'a', bitsOffset: 0, bitfieldSize: 3 }, { name: undefined, bitsOffset: 3, bitfieldSize: 29 }] });
-    expect(cli('btf', 'dump', String(btf.id)).stdout).toBe(runBig('bpftool', ['btf', 'dump', 'id', String(btf.id)]));
+    expect(cli('btf', 'dump', String(btf.id)).stdout).toBe(run('bpftool', ['btf', 'dump', 'id', String(btf.id)]));
     // --json: the records, 64-bit values as strings.
     expect(JSON.parse(cli('btf', 'dump', String(btf.id), '--json').stdout)[6]).toMatchObject({ kind: 'enum64', values: [{ name: 'MINUS', value: '-5' }, { name: 'PLUS', value: String(1n << 40n) }] });
   });
@@ -141,7 +139,7 @@ describeKernel('BTF types', () => {
     const missing = Math.max(...(await listBtf()).map((b) => b.id)) + 1000;
     await expect(dumpBtf(missing)).rejects.toMatchObject({ name: 'BpfError', code: 'ENOENT', op: 'BPF_BTF_GET_FD_BY_ID', object: `BTF ${missing}` });
     expect(cli('btf', 'dump', String(missing)).code).toBe(4);
-    const usage = /^bpfscope: usage: bpfscope btf \[id\] \| btf dump <id> \| btf dump prog <id\|name\|pinned path> \| btf dump map <id\|name\|pinned path> \[key\|value\|kv\|all\]\n/;
+    const usage = /^bpfscope: usage: bpfscope btf \[id\] \| btf dump <id> \| btf dump prog <id\|name\|pinned path> \| btf dump map <id\|name\|pinned path> \[key\|value\|kv\|all\] \| btf dump file <path>, each dump \[format raw\|c \[unsorted\]\]\n/;
     for (const args of [['dump'], ['1', '2'], ['dump', 'map'], ['dump', 'map', '1', 'keys'], ['dump', 'prog', '1', 'key'], ['dump', '1', '2']]) {
       expect(cli('btf', ...args), args.join(' ')).toMatchObject({ code: 2, stderr: expect.stringMatching(usage) });
     }
@@ -188,18 +186,8 @@ function asBpftool(t: BtfTypeRecord): Record<string, unknown> {
   }
 }
 
-/** A command's stdout, however long (vmlinux's dump runs to tens of MiB, past execFileSync's 1 MiB). */
-function runBig(cmd: string, args: string[]): string {
-  if (cmd === process.execPath) {
-    const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: '1' } });
-    if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-    return r.stdout;
-  }
-  return execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, env: toolEnv });
-}
-
 function bpftoolBig<T>(...args: string[]): T {
-  return JSON.parse(runBig('bpftool', args)) as T;
+  return JSON.parse(run('bpftool', args)) as T;
 }
 
 /** The BTF id bpftool reports for a map or program. */

@@ -2,7 +2,7 @@
 // regression tests for what they found. Longer passes: node test/fuzz/js/run.cjs --seconds 600.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { defineLayout } from 'bpfscope';
+import { btfToC, defineLayout, type BtfTypeRecord } from 'bpfscope';
 
 const require = createRequire(import.meta.url);
 const { fuzzTarget, targetNames } = require('../fuzz/js/run.cjs') as {
@@ -25,6 +25,16 @@ describe('random inputs to the TS parsers (seeded, reproducible)', () => {
 });
 
 describe('what the random inputs found', () => {
+  it('btfToC refuses types declared through themselves, declaration tags among them, before a walk of them overflows the stack', () => {
+    const tags: BtfTypeRecord[] = [
+      { id: 1, name: 'a', kind: 'decl_tag', typeId: 2, componentIdx: -1 },
+      { id: 2, name: 'b', kind: 'decl_tag', typeId: 1, componentIdx: -1 },
+    ];
+    expect(() => btfToC(tags)).toThrow(new RangeError('BTF: type 1 is declared through itself (a loop of pointers, modifiers, arrays, typedefs, prototypes or tags)'));
+    const selfish: BtfTypeRecord[] = [{ id: 1, name: undefined, kind: 'func_proto', retTypeId: 0, params: [{ name: 'f', typeId: 2 }] }, { id: 2, name: undefined, kind: 'ptr', typeId: 1 }];
+    expect(() => btfToC(selfish)).toThrow(/type 1 is declared through itself/);
+  });
+
   it('defineLayout refuses fields the decoder cannot read, when the layout is defined', () => {
     expect(() => defineLayout({ a: { offset: 0, type: 'u128' as never } })).toThrow(TypeError);
     expect(() => defineLayout({ a: { offset: 0, type: 'u8', count: -1 } })).toThrow(RangeError);

@@ -9,6 +9,7 @@ const { defineLayout } = require(join(dist, 'layout.js'));
 const { BtfDecoders } = require(join(dist, 'btf.js'));
 const { btfTypesOf, btfTypeText } = require(join(dist, 'btf-dump.js'));
 const { instructionText } = require(join(dist, 'disasm.js'));
+const { btfToC } = require(join(dist, 'btf-c.js'));
 const { MapDump } = require(join(dist, 'map-dump.js'));
 const { cilium } = require(join(dist, 'cilium/index.js'));
 
@@ -127,6 +128,35 @@ function rawBtf(g) {
   return g.next() < 0.05 ? raw.subarray(0, g.int(raw.length)) : raw;
 }
 
+const C_NAMES = [undefined, undefined, 'a', 'node', 'long int', 'int', '__builtin_va_list', '__gnuc_va_list', '__Poly8_t', 'bpf_kfunc', '\u00e9'];
+const C_KINDS = ['int', 'ptr', 'array', 'struct', 'union', 'enum', 'fwd', 'typedef', 'volatile', 'const', 'restrict', 'func', 'func_proto', 'var', 'datasec', 'float', 'decl_tag', 'type_tag', 'enum64'];
+
+/** BTF records as btfTypesOf makes them, ids 1…n in order, referring to any id (some past the last). */
+function btfRecords(g) {
+  const n = 1 + g.int(12);
+  const ref = () => g.int(n + 2);
+  const name = () => g.pick(C_NAMES);
+  const size = () => g.pick([0, 1, 2, 4, 8, 16, g.int(64)]);
+  return Array.from({ length: n }, (_, i) => {
+    const base = { id: i + 1, name: name(), kind: g.pick(C_KINDS) };
+    switch (base.kind) {
+      case 'int': return { ...base, size: size(), bitsOffset: 0, nrBits: 8 * size(), encoding: g.pick(['none', 'signed', 'char', 'bool']) };
+      case 'array': return { ...base, typeId: ref(), indexTypeId: ref(), nrElems: g.pick([0, 1, 3, 2 ** 32 - 1]) };
+      case 'struct': case 'union':
+        return { ...base, size: size(), members: Array.from({ length: g.int(5) }, () => ({ name: name(), typeId: ref(), bitsOffset: g.int(256), bitfieldSize: g.next() < 0.3 ? 1 + g.int(40) : undefined })) };
+      case 'enum': return { ...base, size: size(), signed: g.next() < 0.5, values: Array.from({ length: g.int(3) }, () => ({ name: name(), value: g.int(2 ** 32) - 2 ** 31 })) };
+      case 'enum64': return { ...base, size: size(), signed: g.next() < 0.5, values: Array.from({ length: g.int(3) }, () => ({ name: name(), value: BigInt(g.int(2 ** 32)) << BigInt(g.int(33)) })) };
+      case 'fwd': return { ...base, fwdKind: g.pick(['struct', 'union']) };
+      case 'func': case 'var': return { ...base, typeId: ref(), linkage: g.pick(['static', 'global', 'extern']) };
+      case 'func_proto': return { ...base, retTypeId: ref(), params: Array.from({ length: g.int(4) }, () => ({ name: name(), typeId: ref() })) };
+      case 'datasec': return { ...base, size: size(), vars: [{ typeId: ref(), offset: 0, size: size() }] };
+      case 'float': return { ...base, size: size() };
+      case 'decl_tag': return { ...base, typeId: ref(), componentIdx: g.pick([-1, 0, 1]) };
+      default: return { ...base, typeId: ref() };
+    }
+  });
+}
+
 /** Targets: name → (generator) => void. */
 const targets = {
   mountinfo(g) {
@@ -175,6 +205,12 @@ const targets = {
       const text = btfTypeText(types, id);
       if (text !== undefined && typeof text !== 'string') throw new Error('btfTypeText returned no text');
     }
+  },
+  // C of random BTF records: loops of any kind, dangling ids, odd offsets and sizes, sorted or not, roots anywhere.
+  btfC(g) {
+    const types = btfRecords(g);
+    const roots = g.next() < 0.3 ? Array.from({ length: g.int(4) }, () => g.int(types.length + 2)) : undefined;
+    if (typeof btfToC(types, { roots, sorted: g.next() < 0.7 }) !== 'string') throw new Error('btfToC returned no text');
   },
   cilium(g) {
     const name = g.pick(Object.keys(cilium.decode));
