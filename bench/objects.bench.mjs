@@ -2,7 +2,8 @@
 // same syscalls (scripts/bench/list_objects.c) and against `bpftool -j prog|map show`; listBtf()
 // over 1,000 more maps' BTF objects against `bpftool -j btf show`, which also walks programs and
 // maps to name each object's users; dumpBtf(1), vmlinux's every type, against `bpftool -j btf dump
-// id 1` (whose JSON nothing parses in the timing); dumpXlated() of a program of 1,000 helper calls
+// id 1` (whose JSON nothing parses in the timing); dumpBtfC(1), vmlinux.h, against `bpftool btf dump
+// id 1 format c`; dumpXlated() of a program of 1,000 helper calls
 // against `bpftool -j prog dump xlated`. Then the
 // cgroup hooks of a 200-cgroup tree against `bpftool -j cgroup tree`, listHolders() over this
 // machine's processes (bpftool's pids need its BPF iterator, which Debian's build lacks), and
@@ -11,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dumpBtf, dumpXlated, listBtf, listCgroupAttachments, listHolders, listMaps, listPerfAttachments, listPrograms } from 'bpfscope';
+import { dumpBtf, dumpBtfC, dumpXlated, listBtf, listCgroupAttachments, listHolders, listMaps, listPerfAttachments, listPrograms } from 'bpfscope';
 import { attachCgroup, createMap, detachCgroup, insn, loadProgram, mountBpffs, openPerfEvent, pin, returnInsns, unmount } from 'bpfscope/testing';
 import { commandMs, compileBaseline, fmt, medianMs, paired, ratio, runBaseline, table } from './lib.mjs';
 
@@ -55,6 +56,8 @@ try {
   const vmlinuxTypes = (await dumpBtf(1)).length;
   const dumpMs = await medianMs(() => dumpBtf(1), 9, 3);
   const bpftoolDump = await commandMs('bpftool', ['-j', 'btf', 'dump', 'id', '1'], 5);
+  const headerMs = await medianMs(() => dumpBtfC(1), 9, 3);
+  const bpftoolHeader = await commandMs('bpftool', ['btf', 'dump', 'id', '1', 'format', 'c'], 5);
   // A program of 1,000 helper calls, each reaching a kernel function that /proc/kallsyms names.
   const calls = Array.from({ length: XLATED_CALLS }, () => [insn(0x85, 0, 0, 0, 5), insn(0x07, 0, 0, 0, 1)]).flat(); // call bpf_ktime_get_ns; r0 += 1
   const program = await loadProgram({ type: 'socket_filter', name: 'bench_xlated', insns: Buffer.concat([...calls, returnInsns(0)]) });
@@ -65,6 +68,7 @@ try {
   table(['call', 'bpfscope ms', 'bpftool -j ms', 'bpftool / bpfscope'], [
     [`listBtf() (${btfCount} BTF objects, with the users of each among ${N} programs and ${2 * N} maps)`, fmt(btfMs), fmt(bpftoolBtf), ratio(bpftoolBtf, btfMs)],
     [`dumpBtf(1) (vmlinux: ${vmlinuxTypes} types, as records) against btf dump id 1`, fmt(dumpMs), fmt(bpftoolDump), ratio(bpftoolDump, dumpMs)],
+    [`dumpBtfC(1) (vmlinux.h: ${vmlinuxTypes} types as C, sorted) against btf dump id 1 format c`, fmt(headerMs), fmt(bpftoolHeader), ratio(bpftoolHeader, headerMs)],
     [`dumpXlated() (${instructions} instructions, ${XLATED_CALLS} calls named from /proc/kallsyms) against prog dump xlated`, fmt(xlatedMs), fmt(bpftoolXlated), ratio(bpftoolXlated, xlatedMs)],
   ]);
   console.log('');
