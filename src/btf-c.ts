@@ -80,14 +80,16 @@ export function btfToC(types: readonly BtfTypeRecord[], options: BtfCOptions = {
   }
   checkChains(types);
   const dumper = new CDumper(types);
-  let text = HEADER;
+  const text = new TextSink();
+  text.append(HEADER);
   if (roots !== undefined) {
-    for (const id of roots) text += dumper.dumpType(id);
+    for (const id of roots) text.append(dumper.dumpType(id));
   } else {
-    for (const id of sorted ? sortedTypeIds(types) : types.map((t) => t.id)) text += dumper.dumpType(id);
-    text += kfuncPrototypes(types, dumper);
+    for (const id of sorted ? sortedTypeIds(types) : types.map((t) => t.id)) text.append(dumper.dumpType(id));
+    text.append(kfuncPrototypes(types, dumper));
   }
-  return text + FOOTER;
+  text.append(FOOTER);
+  return text.toString();
 }
 
 /**
@@ -96,6 +98,39 @@ export function btfToC(types: readonly BtfTypeRecord[], options: BtfCOptions = {
  */
 export async function dumpBtfC(id: number, options: BtfCOptions = {}): Promise<string> {
   return btfToC(await btfObjectTypes(id, true), options);
+}
+
+/**
+ * Text gathered as UTF-8 in a buffer, a block at a time. Kept as one string made of its pieces, a
+ * header's millions of pieces lived through young-generation collections, each copying them all:
+ * most of the time vmlinux's dump took. Written out, each block's pieces die young.
+ */
+class TextSink {
+  private static readonly BLOCK = 1 << 16;
+  private bytes = Buffer.allocUnsafe(1 << 20);
+  private length = 0;
+  private block = '';
+
+  append(text: string): void {
+    this.block += text;
+    if (this.block.length >= TextSink.BLOCK) this.flush();
+  }
+
+  toString(): string {
+    this.flush();
+    return this.bytes.toString('utf8', 0, this.length);
+  }
+
+  private flush(): void {
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    if (this.length + this.block.length * 3 > this.bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.length + this.block.length * 3));
+      this.bytes.copy(grown, 0, 0, this.length);
+      this.bytes = grown;
+    }
+    this.length += this.bytes.write(this.block, this.length, 'utf8');
+    this.block = '';
+  }
 }
 
 /**
@@ -163,13 +198,15 @@ function checkChains(types: readonly BtfTypeRecord[]): void {
 
 /** strcmp's order: by UTF-16 code unit, which is by byte for the ASCII that C names are. */
 function compareBytes(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return a === b ? 0 : a < b ? -1 : 1;
 }
 
-// bpftool's sort (sort_btf_c): a rank of each type's kind, then the name it sorts by, then its own,
-// then a hash of its names and its members', then its id.
 const MAX_RANK = 10;
 
+/**
+ * The ids of `types` in bpftool's order (sort_btf_c): a rank of each type's kind, then the name it
+ * sorts by, then its own, then a hash of its names and its members', then its id.
+ */
 export function sortedTypeIds(types: readonly BtfTypeRecord[]): number[] {
   const byId = (id: number): BtfTypeRecord | undefined => types[id - 1];
   const rank = (id: number, named: boolean): number => {
@@ -201,14 +238,14 @@ export function sortedTypeIds(types: readonly BtfTypeRecord[]): number[] {
   const ranks = new Uint8Array(count).fill(MAX_RANK);
   const sortNames = new Array<string>(count).fill('');
   const ownNames = new Array<string>(count).fill('');
-  const hashes = new DisambiguationHashes(byId, count);
   for (const t of types) {
     ranks[t.id] = rank(t.id, false);
     sortNames[t.id] = sortName(t.id, false);
     ownNames[t.id] = t.name ?? '';
   }
   const ids = Array.from({ length: count }, (_, id) => id);
-  ids.sort((a, b) => ranks[a] - ranks[b] || compareBytes(sortNames[a], sortNames[b]) || compareBytes(ownNames[a], ownNames[b]) || hashes.compare(a, b) || a - b);
+  const { hi, lo } = new DisambiguationHashes(byId, count).withMembers();
+  ids.sort((a, b) => ranks[a] - ranks[b] || compareBytes(sortNames[a], sortNames[b]) || compareBytes(ownNames[a], ownNames[b]) || hi[a] - hi[b] || lo[a] - lo[b] || a - b);
   return ids.filter((id) => id !== 0);
 }
 
@@ -258,10 +295,10 @@ class DisambiguationHashes {
     this.lo = [new Uint32Array(count), new Uint32Array(count)];
   }
 
-  compare(a: number, b: number): number {
-    this.hashOf(a, 1);
-    this.hashOf(b, 1);
-    return this.hi[1][a] - this.hi[1][b] || this.lo[1][a] - this.lo[1][b];
+  /** The hashes with members of every type, in halves by id. */
+  withMembers(): { hi: Uint32Array; lo: Uint32Array } {
+    for (let id = 0; id < this.known[1].length; id++) this.hashOf(id, 1);
+    return { hi: this.hi[1], lo: this.lo[1] };
   }
 
   /** Works out type `id`'s hash (with its members: `withMembers` 1) into the tables. */
@@ -318,6 +355,8 @@ class CDumper {
   private readonly typeNames = new Map<string, number>();
   private readonly identNames = new Map<string, number>();
   private readonly pointerSize: number;
+  /** Each struct's and union's alignment once worked out (-1 until then): every member's writing asks. */
+  private readonly structAligns: Int32Array;
   /** The ids whose definitions the ordering pass queued. */
   private queue: number[] = [];
   private out = '';
@@ -330,6 +369,7 @@ class CDumper {
     this.fwdEmitted = new Uint8Array(count);
     this.referenced = new Uint8Array(count);
     this.names = new Array<string | undefined>(count);
+    this.structAligns = new Int32Array(count).fill(-1);
     const refer = (id: number): void => {
       if (id < count) this.referenced[id] = 1;
     };
@@ -771,18 +811,23 @@ class CDumper {
       case 'ptr': return this.pointerSize;
       case 'typedef': case 'volatile': case 'const': case 'restrict': case 'type_tag': case 'array':
         return this.alignOf(t.typeId);
-      case 'struct': case 'union': {
-        let maxAlign = 1;
-        for (const m of t.members) {
-          const align = this.alignOf(m.typeId);
-          if (align <= 0) return align;
-          maxAlign = Math.max(maxAlign, align);
-          if (m.bitfieldSize === undefined && m.bitsOffset % (8 * align) !== 0) return 1;
-        }
-        return t.size % maxAlign !== 0 ? 1 : maxAlign;
-      }
+      case 'struct': case 'union':
+        if (this.structAligns[id] < 0) this.structAligns[id] = this.structAlign(t);
+        return this.structAligns[id];
       default: return 0;
     }
+  }
+
+  /** The largest of the members' alignments; 1 when the struct must be packed, 0 when a member has none. */
+  private structAlign(t: Struct): number {
+    let maxAlign = 1;
+    for (const m of t.members) {
+      const align = this.alignOf(m.typeId);
+      if (align <= 0) return align;
+      maxAlign = Math.max(maxAlign, align);
+      if (m.bitfieldSize === undefined && m.bitsOffset % (8 * align) !== 0) return 1;
+    }
+    return t.size % maxAlign !== 0 ? 1 : maxAlign;
   }
 
   /** btf__resolve_size: bytes, or -1 where there is no size (void, a forward declaration, a function, a chain too long or too large). */
@@ -813,8 +858,11 @@ class CDumper {
   }
 }
 
+/** libbpf's indents: a tab a level, at most 13. */
+const INDENTS = Array.from({ length: 14 }, (_, level) => '\t'.repeat(level));
+
 function indent(level: number): string {
-  return '\t'.repeat(Math.min(level, 13));
+  return INDENTS[Math.min(level, 13)];
 }
 
 function roundUp(value: number, multiple: number): number {
