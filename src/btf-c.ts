@@ -253,7 +253,7 @@ export function sortedTypeIds(types: readonly BtfTypeRecord[]): number[] {
 const SIGNED_CHAR = process.arch === 'x64' || process.arch === 'ia32';
 const TWO_32 = 0x100000000;
 
-/** bpftool's 64-bit hash (h = h * 31 + v, wrapping) in two u32 halves: as BigInt, hashing vmlinux's types took longer than all the rest. */
+/** bpftool's 64-bit hash (h = h * 31 + v, wrapping) in two u32 halves, which numbers hold exactly (BigInt arithmetic allocates at each step). */
 class Hash64 {
   hi = 0;
   lo = 0;
@@ -304,7 +304,7 @@ class DisambiguationHashes {
   /** Works out type `id`'s hash (with its members: `withMembers` 1) into the tables. */
   private hashOf(id: number, withMembers: 0 | 1): void {
     if (this.known[withMembers][id] !== 0) return;
-    // Marked first: bytes whose types loop end the loop at a hash of 0.
+    // Marked first, so that types that loop (which btfToC refuses before sorting) end at a hash of 0.
     this.known[withMembers][id] = 1;
     const hash = new Hash64();
     const t = this.byId(id);
