@@ -236,21 +236,58 @@ export async function btfObjectTypes(id: number, withBase: boolean): Promise<Btf
 }
 
 /**
- * Every type of a raw BTF file (`bpftool btf dump file <path>`): /sys/kernel/btf/vmlinux, a copy
- * of another kernel's, or one written by `pahole --btf_encode_detached`. A module's under
- * /sys/kernel/btf builds on vmlinux's, as for dumpBtf. Rejects with the file's error; throws a
- * RangeError for bytes that are not raw BTF (an ELF object's .BTF section is not read).
+ * Every type of a BTF file (`bpftool btf dump file <path>`): raw BTF (/sys/kernel/btf/vmlinux, a
+ * copy of another kernel's, `pahole --btf_encode_detached`'s), or an ELF file's .BTF section (a
+ * BPF object clang compiled, a vmlinux image). A module's under /sys/kernel/btf builds on
+ * vmlinux's, as for dumpBtf. Rejects with the file's error, and with a RangeError for bytes that
+ * hold no BTF.
  */
 export async function dumpBtfFile(path: string): Promise<BtfTypeRecord[]> {
   return btfFileTypes(path, false);
 }
 
-/** A raw BTF file's types; of a module's, its own, or with `withBase` vmlinux's followed by its own. */
+/** A BTF file's types; of a module's, its own, or with `withBase` vmlinux's followed by its own. */
 export async function btfFileTypes(path: string, withBase: boolean): Promise<BtfTypeRecord[]> {
-  const raw = await readFile(path).catch((err: unknown) => Promise.reject(fsError(err, path)));
+  const bytes = await readFile(path).catch((err: unknown) => Promise.reject(fsError(err, path)));
+  const raw = rawBtfOf(bytes, path);
   // As bpftool, a module's file in sysfs builds on vmlinux's; any other file stands alone.
   if (!path.startsWith(SYSFS_BTF) || path === VMLINUX_BTF) return btfTypesOf(raw);
   return withVmlinux(raw, withBase);
+}
+
+const ELF_MAGIC = Buffer.from('\x7fELF', 'latin1');
+
+/** A BTF file's raw BTF: its bytes, or an ELF file's .BTF section. */
+export function rawBtfOf(bytes: Buffer, path: string): Buffer {
+  return bytes.subarray(0, 4).equals(ELF_MAGIC) ? elfBtfSection(bytes, path) : bytes;
+}
+
+/**
+ * The .BTF section of an ELF file: 64-bit and little-endian (BPF objects for x86 and arm64 hosts,
+ * their vmlinux images), read from its section headers (ELF64_Shdr: sh_name @0, sh_offset @24,
+ * sh_size @32, of e_shentsize bytes from e_shoff @0x28; names in section e_shstrndx @0x3e).
+ */
+function elfBtfSection(elf: Buffer, path: string): Buffer {
+  if (elf.length < 64 || elf[4] !== 2 || elf[5] !== 1) throw new RangeError(`${path}: an ELF file that is not 64-bit little-endian, whose .BTF bpfscope does not read`);
+  const at = (offset: bigint | number): number => {
+    if (Number(offset) > elf.length) throw new RangeError(`${path}: its ELF section headers point past its end`);
+    return Number(offset);
+  };
+  const headers = at(elf.readBigUInt64LE(0x28));
+  const [entry, count, namesIndex] = [elf.readUInt16LE(0x3a), elf.readUInt16LE(0x3c), elf.readUInt16LE(0x3e)];
+  const section = (i: number) => {
+    const h = at(headers + i * entry);
+    if (h + 40 > elf.length) throw new RangeError(`${path}: its ELF section headers point past its end`);
+    const offset = at(elf.readBigUInt64LE(h + 24));
+    return { name: elf.readUInt32LE(h), bytes: elf.subarray(offset, at(offset + Number(elf.readBigUInt64LE(h + 32)))) };
+  };
+  const names = section(namesIndex).bytes;
+  for (let i = 0; i < count; i++) {
+    const { name, bytes } = section(i);
+    const end = names.indexOf(0, name);
+    if (names.toString('latin1', name, end < 0 ? names.length : end) === '.BTF') return bytes;
+  }
+  throw new RangeError(`${path}: an ELF file with no .BTF section`);
 }
 
 /** A module's split BTF on vmlinux's: its own types, or with `withBase` vmlinux's first. */

@@ -77,7 +77,8 @@ const USAGE = `usage: bpfscope [command] [--json]
   btf dump map <id|name|pinned path> [key|value|kv|all]
                           a map's key and value types, or one of them, or every type of its BTF
                           (bpftool btf dump map …; kv by default)
-  btf dump file <path>    every type of a raw BTF file (bpftool btf dump file …)
+  btf dump file <path>    every type of a BTF file: raw, or an ELF object's .BTF (bpftool btf
+                          dump file …)
   btf dump … format c [unsorted]
                           the same as C declarations, as vmlinux.h is made (… format c); sorted
                           as bpftool sorts them, or in id order

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { onTestFinished, describe } from 'vitest';
 import { mountBpffs, unmount, type KernelObject } from 'bpfscope/testing';
 import { cgroup2Mount, inCI, ipJson, isRoot, run, tempDir, uniqueName } from './host';
+import { PACKAGE_ROOT } from './trace';
 
 export * from './host';
 
@@ -128,3 +129,12 @@ export function mustVeth(options: { netns?: string; peer?: string; host?: string
   return { host, hostIfindex, peer, peerIfindex };
 }
 
+/** test/bpf/<name>.bpf.c compiled by clang into a temporary directory, removed when the test ends. */
+export function compiledBpf(name: string): string {
+  const dir = tempDir('bpfscope-bpf-');
+  cleanup(() => rmSync(dir, { recursive: true }));
+  const out = join(dir, `${name}.o`);
+  const multiarch = run('gcc', ['-print-multiarch']).trim(); // asm/types.h
+  run('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${multiarch}`, '-c', join(PACKAGE_ROOT, `test/bpf/${name}.bpf.c`), '-o', out]);
+  return out;
+}

@@ -10,7 +10,7 @@ import { expect, it } from 'vitest';
 import { btfToC, dumpBtf, dumpBtfC, dumpBtfFile, getMapInfo, getProgram } from 'bpfscope';
 import { createMap, encodeBtf, loadBtf, loadProgram, type BtfTypeSpec } from 'bpfscope/testing';
 import { sortedTypeIds } from '../../dist/cjs/btf-c.js';
-import { cleanup, cli, describeKernel, owned, run, tempDir } from '../helpers/kernel';
+import { cleanup, cli, compiledBpf, describeKernel, owned, run, tempDir } from '../helpers/kernel';
 
 /** The text before the first type (the guards and macros), which btfToC of no type is made of with its end. */
 const EMPTY = btfToC([], { roots: [] });
@@ -207,11 +207,19 @@ describeKernel('BTF as C', () => {
     expect(ours).toBe(EMPTY.replace('#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop', '\n/* BPF kfuncs */\n#ifndef BPF_NO_KFUNC_PROTOTYPES\n#endif\n\n#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop'));
   });
 
-  it('reads raw BTF files as bpftool btf dump file does: vmlinux, and BTF the kernel would refuse', async () => {
+  it('reads BTF files as bpftool btf dump file does: vmlinux, a BPF object, and BTF the kernel would refuse', async () => {
     const vmlinux = '/sys/kernel/btf/vmlinux';
     expect(cli('btf', 'dump', 'file', vmlinux).stdout).toBe(run('bpftool', ['btf', 'dump', 'file', vmlinux]));
     expect(bpfscopeC('file', vmlinux, 'unsorted')).toBe(bpftoolC('file', vmlinux, 'unsorted'));
     expect(await dumpBtfFile(vmlinux)).toEqual(await dumpBtf(1));
+    // An object clang compiled: its .BTF section, as libbpf reads it before loading (the sections'
+    // sizes and the variables' offsets not yet filled in).
+    const object = compiledBpf('xlated');
+    expect(cli('btf', 'dump', 'file', object).stdout).toBe(run('bpftool', ['btf', 'dump', 'file', object]));
+    expect(bpfscopeC('file', object)).toBe(bpftoolC('file', object));
+    expect(bpfscopeC('file', object, 'unsorted')).toBe(bpftoolC('file', object, 'unsorted'));
+    expect(bpfscopeC('file', object)).toContain('struct __sk_buff {\n\t__u32 len;');
+    await expect(dumpBtfFile(process.execPath)).rejects.toThrow(new RangeError(`${process.execPath}: an ELF file with no .BTF section`));
 
     const dir = tempDir('bpfscope-btfc-');
     cleanup(() => rmSync(dir, { recursive: true }));

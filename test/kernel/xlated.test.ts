@@ -1,14 +1,13 @@
 // dumpXlated: a program's instructions as the kernel runs them, against `bpftool prog dump xlated`
 // (text byte for byte, and its JSON with `linum`) on a program clang compiles here (test/bpf/),
 // loaded by libbpf, and on raw instructions of every form the disassembler prints.
-import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { BpfError, dumpXlated, getProgram, type XlatedInstruction } from 'bpfscope';
 import { createMap, insn, loadObject, loadProgram, mapInsns, pin, type KernelObject } from 'bpfscope/testing';
 import { xlatedText } from '../../dist/cjs/cli/format.js';
-import { bpftool, cleanup, cli, describeKernel, mustBpffs, owned, run, tempDir } from '../helpers/kernel';
+import { bpftool, cli, compiledBpf, describeKernel, mustBpffs, owned, run } from '../helpers/kernel';
 import { PACKAGE_ROOT } from '../helpers/trace';
 
 interface BpftoolInsn {
@@ -33,19 +32,9 @@ function asBpftool(i: XlatedInstruction): BpftoolInsn {
 
 const bpftoolText = (id: number) => run('bpftool', ['prog', 'dump', 'xlated', 'id', String(id)]);
 
-/** test/bpf/<name>.bpf.c compiled by clang into a temporary directory. */
-function compiled(name: string): string {
-  const dir = tempDir('bpfscope-bpf-');
-  cleanup(() => rmSync(dir, { recursive: true }));
-  const out = join(dir, `${name}.o`);
-  const multiarch = execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim(); // asm/types.h
-  run('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${multiarch}`, '-c', join(PACKAGE_ROOT, `test/bpf/${name}.bpf.c`), '-o', out]);
-  return out;
-}
-
 describeKernel('dumpXlated', () => {
   it('dumps a clang-compiled program as bpftool does: prototypes, source lines, maps, the kernel functions calls reach, subprograms', async () => {
-    const programs = await loadObject(compiled('xlated'));
+    const programs = await loadObject(compiledBpf('xlated'));
     for (const p of Object.values(programs)) owned(p);
     expect(Object.keys(programs).sort()).toEqual(['bpfs_xl_kfunc', 'bpfs_xl_loop', 'bpfs_xl_second', 'count_packets']);
     for (const p of Object.values(programs)) {
@@ -179,7 +168,7 @@ describeKernel('dumpXlated', () => {
   });
 
   it('bpfscope prog dump prints what bpftool prog dump xlated prints, and --json what dumpXlated returns', async () => {
-    const programs = await loadObject(compiled('xlated'));
+    const programs = await loadObject(compiledBpf('xlated'));
     for (const p of Object.values(programs)) owned(p);
     const { id } = programs.bpfs_xl_second;
     const text = cli('prog', 'dump', String(id));

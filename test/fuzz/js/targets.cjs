@@ -7,7 +7,7 @@ const dist = join(__dirname, '..', '..', '..', 'dist', 'cjs');
 const { parseMounts } = require(join(dist, 'mounts.js'));
 const { defineLayout } = require(join(dist, 'layout.js'));
 const { BtfDecoders } = require(join(dist, 'btf.js'));
-const { btfTypesOf, btfTypeText } = require(join(dist, 'btf-dump.js'));
+const { btfTypesOf, btfTypeText, rawBtfOf } = require(join(dist, 'btf-dump.js'));
 const { instructionText } = require(join(dist, 'disasm.js'));
 const { btfToC } = require(join(dist, 'btf-c.js'));
 const { MapDump } = require(join(dist, 'map-dump.js'));
@@ -205,6 +205,39 @@ const targets = {
       const text = btfTypeText(types, id);
       if (text !== undefined && typeof text !== 'string') throw new Error('btfTypeText returned no text');
     }
+  },
+  // ELF files, more or less, around raw BTF: section headers anywhere, names past their table.
+  elfBtf(g) {
+    const btf = rawBtf(g);
+    const elf = Buffer.alloc(64 + 3 * 64 + 16 + btf.length);
+    elf.write('\x7fELF', 0, 'latin1');
+    elf[4] = g.next() < 0.9 ? 2 : g.int(4);
+    elf[5] = g.next() < 0.9 ? 1 : g.int(4);
+    const names = 64 + 3 * 64;
+    elf.write('\0.shstrtab\0.BTF\0', names, 'latin1');
+    btf.copy(elf, names + 16);
+    const pick = (good, bad) => (g.next() < 0.95 ? good : bad);
+    elf.writeBigUInt64LE(BigInt(pick(64, g.int(elf.length + 64))), 0x28);
+    elf.writeUInt16LE(pick(64, g.int(80)), 0x3a);
+    elf.writeUInt16LE(pick(3, g.int(65536)), 0x3c);
+    elf.writeUInt16LE(pick(1, g.int(5)), 0x3e);
+    // Section 1: the names; section 2: .BTF.
+    for (const [i, name, offset, size] of [[1, 1, names, 16], [2, 11, names + 16, btf.length]]) {
+      elf.writeUInt32LE(pick(name, g.int(40)), 64 + i * 64);
+      elf.writeBigUInt64LE(BigInt(pick(offset, g.int(elf.length + 64))), 64 + i * 64 + 24);
+      elf.writeBigUInt64LE(pick(BigInt(size), BigInt(g.int(2 ** 31)) << BigInt(g.int(32))), 64 + i * 64 + 32);
+    }
+    const bytes = g.next() < 0.1 ? elf.subarray(0, g.int(elf.length)) : elf;
+    let raw;
+    try {
+      raw = rawBtfOf(bytes, 'fuzz.o');
+    } catch (err) {
+      // Node's own RangeError for a Buffer read past the end is a length the parser did not check.
+      if (err.code === 'ERR_BUFFER_OUT_OF_BOUNDS' || err.code === 'ERR_OUT_OF_RANGE') throw new Error(`unchecked read: ${err.message}`);
+      throw err;
+    }
+    if (!Buffer.isBuffer(raw)) throw new Error('rawBtfOf returned no bytes');
+    btfTypesOf(raw);
   },
   // C of random BTF records: loops of any kind, dangling ids, odd offsets and sizes, sorted or not, roots anywhere.
   btfC(g) {
