@@ -275,17 +275,22 @@ function elfBtfSection(elf: Buffer, path: string): Buffer {
   };
   const headers = at(elf.readBigUInt64LE(0x28));
   const [entry, count, namesIndex] = [elf.readUInt16LE(0x3a), elf.readUInt16LE(0x3c), elf.readUInt16LE(0x3e)];
-  const section = (i: number) => {
+  const header = (i: number): number => {
     const h = at(headers + i * entry);
     if (h + 40 > elf.length) throw new RangeError(`${path}: its ELF section headers point past its end`);
-    const offset = at(elf.readBigUInt64LE(h + 24));
-    return { name: elf.readUInt32LE(h), bytes: elf.subarray(offset, at(offset + Number(elf.readBigUInt64LE(h + 32)))) };
+    return h;
   };
-  const names = section(namesIndex).bytes;
+  // Only the names' and .BTF's contents are read: others, such as .bss, need not be in the file.
+  const contents = (h: number): Buffer => {
+    const offset = at(elf.readBigUInt64LE(h + 24));
+    return elf.subarray(offset, at(offset + Number(elf.readBigUInt64LE(h + 32))));
+  };
+  const names = contents(header(namesIndex));
   for (let i = 0; i < count; i++) {
-    const { name, bytes } = section(i);
+    const h = header(i);
+    const name = elf.readUInt32LE(h);
     const end = names.indexOf(0, name);
-    if (names.toString('latin1', name, end < 0 ? names.length : end) === '.BTF') return bytes;
+    if (names.toString('latin1', name, end < 0 ? names.length : end) === '.BTF') return contents(h);
   }
   throw new RangeError(`${path}: an ELF file with no .BTF section`);
 }

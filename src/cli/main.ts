@@ -1136,7 +1136,7 @@ interface BtfDumpRequest {
 
 /**
  * What `btf dump` prints, as bpftool picks it: every type of a BTF object, given by id, as a
- * program's, or as a raw BTF file; of a map's, its key and value types (kv, the default), one of
+ * program's, or as a file (raw BTF or an ELF object); of a map's, its key and value types (kv, the default), one of
  * them, or all. Then the format: raw (a line a type, the default) or c, sorted unless `unsorted`.
  */
 async function btfDumpRequest(words: string[]): Promise<BtfDumpRequest> {
