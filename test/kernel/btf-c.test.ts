@@ -1,8 +1,9 @@
 // btfToC/dumpBtfC and `bpfscope btf dump … format c` against `bpftool btf dump … format c`, byte
 // for byte, sorted and in id order: on vmlinux's 125,000-odd types, on a BTF object made here with
 // every form the C writer has (forward declarations, padding, packed and anonymous structs, names
-// that repeat, function pointers, qualifiers, enum widths, kfunc prototypes), and on a map's and a
-// program's BTF. Each header is also compiled by clang.
+// that repeat, function pointers, qualifiers, enum widths, kfunc prototypes), on a map's and a
+// program's BTF, and on BTF files (vmlinux's, a BPF object's, raw files the kernel would refuse).
+// Each header is also compiled by clang.
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,10 +13,9 @@ import { createMap, encodeBtf, loadBtf, loadProgram, type BtfTypeSpec } from 'bp
 import { sortedTypeIds } from '../../dist/cjs/btf-c.js';
 import { cleanup, cli, compiledBpf, describeKernel, owned, run, tempDir } from '../helpers/kernel';
 
-/** The text before the first type (the guards and macros), which btfToC of no type is made of with its end. */
+/** btfToC of no type: the guards and macros (HEAD_LENGTH long), where the types go, then the end (TAIL_LENGTH). */
 const EMPTY = btfToC([], { roots: [] });
 const HEAD_LENGTH = EMPTY.indexOf('#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop');
-
 const TAIL_LENGTH = EMPTY.length - HEAD_LENGTH;
 
 /**
