@@ -257,24 +257,31 @@ export async function btfFileTypes(path: string, withBase: boolean): Promise<Btf
 
 const ELF_MAGIC = Buffer.from('\x7fELF', 'latin1');
 
-/** A BTF file's raw BTF: its bytes, or an ELF file's .BTF section. */
+/**
+ * A BTF file's raw BTF: its bytes, or an ELF file's .BTF section; in little-endian order, as libbpf
+ * byte-swaps a big-endian object's (clang -target bpfeb).
+ */
 export function rawBtfOf(bytes: Buffer, path: string): Buffer {
-  return bytes.subarray(0, 4).equals(ELF_MAGIC) ? elfBtfSection(bytes, path) : bytes;
+  return littleEndian(bytes.subarray(0, 4).equals(ELF_MAGIC) ? elfBtfSection(bytes, path) : bytes);
 }
 
 /**
- * The .BTF section of an ELF file: 64-bit and little-endian (BPF objects for x86 and arm64 hosts,
- * their vmlinux images), read from its section headers (ELF64_Shdr: sh_name @0, sh_offset @24,
- * sh_size @32, of e_shentsize bytes from e_shoff @0x28; names in section e_shstrndx @0x3e).
+ * The .BTF section of a 64-bit ELF file, of either byte order (a BPF object, a vmlinux image),
+ * read from its section headers (ELF64_Shdr: sh_name @0, sh_offset @24, sh_size @32, of
+ * e_shentsize bytes from e_shoff @0x28; names in section e_shstrndx @0x3e).
  */
 function elfBtfSection(elf: Buffer, path: string): Buffer {
-  if (elf.length < 64 || elf[4] !== 2 || elf[5] !== 1) throw new RangeError(`${path}: an ELF file that is not 64-bit little-endian, whose .BTF bpfscope does not read`);
+  if (elf.length < 64 || elf[4] !== 2 || (elf[5] !== 1 && elf[5] !== 2)) throw new RangeError(`${path}: an ELF file that is not 64-bit, whose .BTF bpfscope does not read`);
+  const little = elf[5] === 1;
+  const u16 = (at: number) => (little ? elf.readUInt16LE(at) : elf.readUInt16BE(at));
+  const u32 = (at: number) => (little ? elf.readUInt32LE(at) : elf.readUInt32BE(at));
+  const u64 = (at: number) => (little ? elf.readBigUInt64LE(at) : elf.readBigUInt64BE(at));
   const at = (offset: bigint | number): number => {
     if (Number(offset) > elf.length) throw new RangeError(`${path}: its ELF section headers point past its end`);
     return Number(offset);
   };
-  const headers = at(elf.readBigUInt64LE(0x28));
-  const [entry, count, namesIndex] = [elf.readUInt16LE(0x3a), elf.readUInt16LE(0x3c), elf.readUInt16LE(0x3e)];
+  const headers = at(u64(0x28));
+  const [entry, count, namesIndex] = [u16(0x3a), u16(0x3c), u16(0x3e)];
   const header = (i: number): number => {
     const h = at(headers + i * entry);
     if (h + 40 > elf.length) throw new RangeError(`${path}: its ELF section headers point past its end`);
@@ -282,17 +289,33 @@ function elfBtfSection(elf: Buffer, path: string): Buffer {
   };
   // Only the names' and .BTF's contents are read: others, such as .bss, need not be in the file.
   const contents = (h: number): Buffer => {
-    const offset = at(elf.readBigUInt64LE(h + 24));
-    return elf.subarray(offset, at(offset + Number(elf.readBigUInt64LE(h + 32))));
+    const offset = at(u64(h + 24));
+    return elf.subarray(offset, at(offset + Number(u64(h + 32))));
   };
   const names = contents(header(namesIndex));
   for (let i = 0; i < count; i++) {
     const h = header(i);
-    const name = elf.readUInt32LE(h);
+    const name = u32(h);
     const end = names.indexOf(0, name);
     if (names.toString('latin1', name, end < 0 ? names.length : end) === '.BTF') return contents(h);
   }
   throw new RangeError(`${path}: an ELF file with no .BTF section`);
+}
+
+/**
+ * Big-endian raw BTF (its magic reads 0xeb9f the other way) as a little-endian copy: the header's
+ * magic and five u32s, and the type section, which is u32 words alone; the strings are bytes.
+ * Anything else as it is.
+ */
+function littleEndian(raw: Buffer): Buffer {
+  if (raw.length < 24 || raw.readUInt16BE(0) !== BTF_MAGIC) return raw;
+  const copy = Buffer.from(raw);
+  copy.subarray(0, 2).swap16();
+  copy.subarray(4, 24).swap32();
+  const types = copy.readUInt32LE(4) + copy.readUInt32LE(8);
+  const typesEnd = Math.min(copy.length, types + copy.readUInt32LE(12));
+  if (types < typesEnd) copy.subarray(types, types + ((typesEnd - types) & ~3)).swap32();
+  return copy;
 }
 
 /** A module's split BTF on vmlinux's: its own types, or with `withBase` vmlinux's first. */

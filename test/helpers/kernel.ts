@@ -129,12 +129,15 @@ export function mustVeth(options: { netns?: string; peer?: string; host?: string
   return { host, hostIfindex, peer, peerIfindex };
 }
 
-/** test/bpf/<name>.bpf.c compiled by clang into a temporary directory, removed when the test ends. */
-export function compiledBpf(name: string): string {
+/**
+ * test/bpf/<name>.bpf.c compiled by clang into a temporary directory, removed when the test ends;
+ * for the host's byte order (`bpf`), or big-endian (`bpfeb`).
+ */
+export function compiledBpf(name: string, target: 'bpf' | 'bpfeb' = 'bpf'): string {
   const dir = tempDir('bpfscope-bpf-');
   cleanup(() => rmSync(dir, { recursive: true }));
   const out = join(dir, `${name}.o`);
   const multiarch = run('gcc', ['-print-multiarch']).trim(); // asm/types.h
-  run('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${multiarch}`, '-c', join(PACKAGE_ROOT, `test/bpf/${name}.bpf.c`), '-o', out]);
+  run('clang', ['-O2', '-g', '-target', target, `-I/usr/include/${multiarch}`, '-c', join(PACKAGE_ROOT, `test/bpf/${name}.bpf.c`), '-o', out]);
   return out;
 }

@@ -219,6 +219,11 @@ describeKernel('BTF as C', () => {
     expect(bpfscopeC('file', object)).toBe(bpftoolC('file', object));
     expect(bpfscopeC('file', object, 'unsorted')).toBe(bpftoolC('file', object, 'unsorted'));
     expect(bpfscopeC('file', object)).toContain('struct __sk_buff {\n\t__u32 len;');
+    // The same object for a big-endian target, whose BTF libbpf (and bpfscope) byte-swaps.
+    const bigEndian = compiledBpf('xlated', 'bpfeb');
+    expect(cli('btf', 'dump', 'file', bigEndian).stdout).toBe(run('bpftool', ['btf', 'dump', 'file', bigEndian]));
+    expect(bpfscopeC('file', bigEndian)).toBe(bpftoolC('file', bigEndian));
+    expect(await dumpBtfFile(bigEndian)).toEqual(await dumpBtfFile(object));
     await expect(dumpBtfFile(process.execPath)).rejects.toThrow(new RangeError(`${process.execPath}: an ELF file with no .BTF section`));
 
     const dir = tempDir('bpfscope-btfc-');

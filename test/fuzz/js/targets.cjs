@@ -209,6 +209,12 @@ const targets = {
   // ELF files, more or less, around raw BTF: section headers anywhere, names past their table.
   elfBtf(g) {
     const btf = rawBtf(g);
+    // Sometimes big-endian, as clang -target bpfeb writes it (for rawBtfOf to swap back): the magic,
+    // the header's u32s and the u32 words that follow, however the header's lengths read.
+    if (g.next() < 0.2 && btf.length >= 24) {
+      btf.subarray(0, 2).reverse();
+      for (let at = 4; at + 4 <= btf.length && at < 24 + 4 * g.int(64); at += 4) btf.subarray(at, at + 4).reverse();
+    }
     const elf = Buffer.alloc(64 + 3 * 64 + 16 + btf.length);
     elf.write('\x7fELF', 0, 'latin1');
     elf[4] = g.next() < 0.9 ? 2 : g.int(4);
