@@ -190,18 +190,24 @@ uint64_t KallsymsAddress(const std::string& text, size_t at) {
   return address;
 }
 
-// programCode(id) → the program's translated instructions as the kernel hands them to bpftool's
-// `prog dump xlated`, and what prints them: { insns: Buffer, jited (whether the kernel gave its
-// functions' addresses), funcInfo: Uint32Array (insn_off, type_id pairs), lineInfo: Uint32Array
-// (insn_off, file_name_off, line_off, line_col quads), btfId, calls: { at, address, symbol? }[] }.
-// A call's address is how bpftool finds what it calls: a function of this program by its
-// jited_ksyms index, anything else at __bpf_call_base plus the instruction's imm, which the
+// programCode(id, jit) → the program's translated instructions as the kernel hands them to
+// bpftool's `prog dump xlated`, and what prints them: { insns: Buffer, jited (whether the kernel
+// gave its functions' addresses), funcInfo: Uint32Array (insn_off, type_id pairs), lineInfo:
+// Uint32Array (insn_off, file_name_off, line_off, line_col quads), btfId, calls: { at, address,
+// symbol? }[] }. A call's address is how bpftool finds what it calls: a function of this program
+// by its jited_ksyms index, anything else at __bpf_call_base plus the instruction's imm, which the
 // verifier set to the helper's (or inlined map op's) distance from it; its symbol is the first
 // /proc/kallsyms entry at that address. The kernel withholds the instructions from callers
 // without CAP_BPF (and zeroes what leaks addresses without CAP_SYSLOG): EPERM then.
+// With jit, also what `prog dump jited` reads: { image: Buffer (every function's machine code,
+// one after another), functions: { address, size, symbol? }[] (jited_ksyms, jited_func_lens),
+// lineAddresses: BigUint64Array (jited_line_info: where each line_info record's code starts) }.
+// The kernel hands those over only to callers it shows kernel addresses to (bpf_dump_raw_ok: CAP_SYSLOG
+// unless kernel.kptr_restrict is 0 and perf_event_paranoid at most 1), and zeroes their pointers
+// otherwise: EPERM for `read JITed code` then; a program the JIT did not compile: ENODATA.
 class ProgramCodeTask : public Task {
  public:
-  explicit ProgramCodeTask(uint32_t id) : id_(id) {}
+  ProgramCodeTask(uint32_t id, bool jit) : id_(id), jit_(jit) {}
 
   bool Run(Failure& failure) override {
     Fd fd = OpenById(kPrograms, id_, failure);
@@ -212,6 +218,8 @@ class ProgramCodeTask : public Task {
     if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0) return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", object);
     if (info.xlated_prog_len == 0)
       return failure.Set(EPERM, "BPF_OBJ_GET_INFO_BY_FD", object, "the kernel gave no instructions: it withholds them without CAP_BPF");
+    if (jit_ && info.jited_prog_len == 0)
+      return failure.Set(ENODATA, "BPF_OBJ_GET_INFO_BY_FD", object, "the program has no JITed code: the kernel runs it in its interpreter (net.core.bpf_jit_enable is 0) or on a device");
     struct bpf_prog_info again {};
     insns_.resize(info.xlated_prog_len);
     again.xlated_prog_len = info.xlated_prog_len;
@@ -228,6 +236,19 @@ class ProgramCodeTask : public Task {
     again.nr_line_info = info.nr_line_info;
     again.line_info_rec_size = info.line_info_rec_size;
     again.line_info = reinterpret_cast<uintptr_t>(line_info_.data());
+    if (jit_) {
+      image_.resize(info.jited_prog_len);
+      again.jited_prog_len = info.jited_prog_len;
+      again.jited_prog_insns = reinterpret_cast<uintptr_t>(image_.data());
+      func_lens_.resize(info.nr_jited_func_lens);
+      again.nr_jited_func_lens = info.nr_jited_func_lens;
+      again.jited_func_lens = reinterpret_cast<uintptr_t>(func_lens_.data());
+      // One address a record (jited_line_info_rec_size is sizeof(__u64) in every kernel that has it).
+      line_addresses_.resize(info.jited_line_info_rec_size == sizeof(__u64) ? info.nr_jited_line_info : 0);
+      again.nr_jited_line_info = static_cast<uint32_t>(line_addresses_.size());
+      again.jited_line_info_rec_size = sizeof(__u64);
+      again.jited_line_info = reinterpret_cast<uintptr_t>(line_addresses_.data());
+    }
     len = sizeof(again);
     if (bpf_obj_get_info_by_fd(fd.get(), &again, &len) != 0) return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", object);
     // What the kernel filled, never more than asked for.
@@ -236,7 +257,14 @@ class ProgramCodeTask : public Task {
     func_rec_words_ = again.func_info_rec_size / 4;
     line_rec_words_ = again.line_info_rec_size / 4;
     btf_id_ = again.btf_id;
-    ResolveCalls();
+    if (jit_) {
+      if (again.jited_prog_insns == 0 || again.jited_ksyms == 0 || again.jited_func_lens == 0)
+        return failure.Set(EPERM, "read JITed code", object, "the kernel withheld the program's machine code and addresses");
+      image_.resize(std::min<size_t>(image_.size(), again.jited_prog_len));
+      func_lens_.resize(std::min<size_t>(func_lens_.size(), again.nr_jited_func_lens));
+      line_addresses_.resize(again.jited_line_info == 0 ? 0 : std::min<size_t>(line_addresses_.size(), again.nr_jited_line_info));
+    }
+    ResolveSymbols();
     return true;
   }
 
@@ -256,6 +284,22 @@ class ProgramCodeTask : public Task {
       calls.Set(i, call);
     }
     o.Set("calls", calls);
+    if (!jit_) return o;
+    o.Set("image", Napi::Buffer<uint8_t>::Copy(env, image_.data(), image_.size()));
+    // A function a jited_ksyms address and a jited_func_lens length, as bpftool pairs them.
+    size_t count = std::min(ksyms_.size(), func_lens_.size());
+    Napi::Array functions = Napi::Array::New(env, count);
+    for (uint32_t i = 0; i < count; i++) {
+      Napi::Object function = Napi::Object::New(env);
+      function.Set("address", Napi::BigInt::New(env, static_cast<uint64_t>(ksyms_[i])));
+      function.Set("size", func_lens_[i]);
+      if (!function_symbols_[i].empty()) function.Set("symbol", function_symbols_[i]);
+      functions.Set(i, function);
+    }
+    o.Set("functions", functions);
+    Napi::BigUint64Array lines = Napi::BigUint64Array::New(env, line_addresses_.size());
+    std::copy(line_addresses_.begin(), line_addresses_.end(), lines.Data());
+    o.Set("lineAddresses", lines);
     return o;
   }
 
@@ -275,25 +319,34 @@ class ProgramCodeTask : public Task {
     return out;
   }
 
-  // Each call's address and kernel symbol, as bpftool's print_call finds them (see above).
-  void ResolveCalls() {
+  // Each call's address (see above), then the kernel symbols at the calls' addresses and, for a
+  // JIT dump, at the functions' (bpftool's headings, `bpf_prog_<tag>_<name>`), from one read of
+  // /proc/kallsyms.
+  void ResolveSymbols() {
     size_t count = insns_.size() / sizeof(struct bpf_insn);
     const auto* insns = reinterpret_cast<const struct bpf_insn*>(insns_.data());
     auto is_call = [](const struct bpf_insn& insn) { return insn.code == (BPF_JMP | BPF_CALL); };
-    if (std::none_of(insns, insns + count, is_call)) return;
+    bool any_call = std::any_of(insns, insns + count, is_call);
+    if (jit_) function_symbols_.resize(ksyms_.size());
+    if (!any_call && !jit_) return;
     std::string kallsyms = ReadKallsyms();
-    size_t base_at = kallsyms.find(" __bpf_call_base\n");
-    uint64_t call_base = base_at == std::string::npos ? 0 : KallsymsAddress(kallsyms, kallsyms.rfind('\n', base_at) + 1);
     std::unordered_set<uint64_t> wanted;
-    for (size_t i = 0; i < count; i++) {
-      if (!is_call(insns[i])) continue;
-      uint64_t address = call_base + static_cast<uint64_t>(static_cast<int64_t>(insns[i].imm));
-      if (insns[i].src_reg == BPF_PSEUDO_CALL && static_cast<uint32_t>(insns[i].imm) < ksyms_.size()) address = ksyms_[insns[i].imm];
-      calls_.push_back({static_cast<uint32_t>(i), address, {}});
-      wanted.insert(address);
+    if (any_call) {
+      size_t base_at = kallsyms.find(" __bpf_call_base\n");
+      uint64_t call_base = base_at == std::string::npos ? 0 : KallsymsAddress(kallsyms, kallsyms.rfind('\n', base_at) + 1);
+      for (size_t i = 0; i < count; i++) {
+        if (!is_call(insns[i])) continue;
+        uint64_t address = call_base + static_cast<uint64_t>(static_cast<int64_t>(insns[i].imm));
+        if (insns[i].src_reg == BPF_PSEUDO_CALL && static_cast<uint32_t>(insns[i].imm) < ksyms_.size()) address = ksyms_[insns[i].imm];
+        calls_.push_back({static_cast<uint32_t>(i), address, {}});
+        // bpftool gives up on symbols when kptr_restrict hides the addresses (__bpf_call_base at 0).
+        if (call_base != 0) wanted.insert(address);
+      }
     }
-    // bpftool gives up on symbols when kptr_restrict hides the addresses (__bpf_call_base at 0).
-    if (wanted.empty() || call_base == 0) return;
+    if (jit_)
+      for (__u64 address : ksyms_)
+        if (address != 0) wanted.insert(address);
+    if (wanted.empty()) return;
     std::unordered_map<uint64_t, std::string> found;
     for (size_t at = 0; at < kallsyms.size() && found.size() < wanted.size();) {
       size_t end = kallsyms.find('\n', at);
@@ -309,22 +362,26 @@ class ProgramCodeTask : public Task {
     }
     for (Call& call : calls_)
       if (auto it = found.find(call.address); it != found.end()) call.symbol = it->second;
+    for (size_t i = 0; i < function_symbols_.size(); i++)
+      if (auto it = found.find(ksyms_[i]); it != found.end()) function_symbols_[i] = it->second;
   }
 
   uint32_t id_;
-  std::vector<uint8_t> insns_;
-  std::vector<__u64> ksyms_;
-  std::vector<uint32_t> func_info_, line_info_;
+  bool jit_;
+  std::vector<uint8_t> insns_, image_;
+  std::vector<__u64> ksyms_, line_addresses_;
+  std::vector<uint32_t> func_info_, line_info_, func_lens_;
   uint32_t func_rec_words_ = 0, line_rec_words_ = 0, btf_id_ = 0;
   std::vector<Call> calls_;
+  std::vector<std::string> function_symbols_;
 };
 
 Napi::Value ProgramCode(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsNumber()) {
-    Napi::TypeError::New(info.Env(), "programCode(id)").ThrowAsJavaScriptException();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsBoolean()) {
+    Napi::TypeError::New(info.Env(), "programCode(id, jit)").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
-  return RunAsync(info.Env(), std::make_unique<ProgramCodeTask>(info[0].As<Napi::Number>().Uint32Value()));
+  return RunAsync(info.Env(), std::make_unique<ProgramCodeTask>(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Boolean>().Value()));
 }
 
 }  // namespace

@@ -15,6 +15,9 @@ const CAPABILITY_BY_OP: Record<string, string> = {
   BPF_TASK_FD_QUERY: 'CAP_SYS_ADMIN',
   // The kernel refuses no caller the info call; bpfscope fails it when the kernel withheld a program's instructions.
   BPF_OBJ_GET_INFO_BY_FD: 'CAP_BPF',
+  // The kernel zeroes a program's JITed code and addresses for callers it hides kernel addresses
+  // from (bpf_dump_raw_ok, as /proc/kallsyms does); bpfscope fails the read then.
+  'read JITed code': 'CAP_SYSLOG (or kernel.kptr_restrict 0 with kernel.perf_event_paranoid at most 1)',
   BPF_OBJ_GET: 'CAP_BPF',
   BPF_OBJ_PIN: 'CAP_BPF',
   BPF_MAP_CREATE: 'CAP_BPF',

@@ -37,6 +37,16 @@ export interface NativeProgramCode {
   calls: { at: number; address: bigint; symbol?: string }[];
 }
 
+/** What native().programCode returns when asked for the JITed code too. */
+export interface NativeJitedCode extends NativeProgramCode {
+  /** Every function's machine code, one after another (jited_prog_insns). */
+  image: Buffer;
+  /** jited_ksyms and jited_func_lens, paired; the /proc/kallsyms name at each address. */
+  functions: { address: bigint; size: number; symbol?: string }[];
+  /** jited_line_info: where each line_info record's machine code starts. */
+  lineAddresses: BigUint64Array;
+}
+
 export interface NativeFixtures {
   createMap(options: Record<string, unknown>): Promise<NativeFdHandle>;
   loadProgram(options: Record<string, unknown>): Promise<NativeFdHandle>;
@@ -109,7 +119,8 @@ export interface NativeBinding {
   openPinned(path: string): Promise<NativePinnedSet>;
   /** One row per BPF fd of every process (src/holders.ts), and the pids whose fds could not be read. */
   /** A program's translated instructions and what prints them (native/programs.cc ProgramCodeTask). */
-  programCode(id: number): Promise<NativeProgramCode>;
+  programCode(id: number, jit: false): Promise<NativeProgramCode>;
+  programCode(id: number, jit: true): Promise<NativeJitedCode>;
   listHolders(): Promise<{ table: NativeTable; unreadable: number[] }>;
   /** One row per perf event or raw tracepoint fd that runs a program (BPF_TASK_FD_QUERY; src/holders.ts), and the pids whose fds could not be read. */
   listPerfAttachments(): Promise<{ table: NativeTable; unreadable: number[] }>;

@@ -3,7 +3,7 @@ import type { BtfValue } from './btf';
 import { BpfError, withCallerStack } from './errors';
 import type { BtfEntry } from './map-dump';
 import { openMap, type BpfMap } from './maps';
-import { native, type NativeFdHandle } from './native';
+import { native, type NativeFdHandle, type NativeProgramCode } from './native';
 import { tableRowsOf } from './table';
 import { nameOf, PROGRAM_TYPES, type ProgramTypeName } from './names';
 import { checkId, describe } from './validate';
@@ -144,6 +144,16 @@ export async function enableStats(): Promise<StatsHandle> {
 /** Statistics stay on while this is open (it owns the BPF_ENABLE_STATS fd). */
 export class StatsHandle extends FdOwner {}
 
+/** A source line the compiler recorded (BTF line_info), as bpftool prints it with `linum`. */
+export interface SourceLine {
+  /** The line's text, its leading white space trimmed. */
+  src: string;
+  file?: string;
+  lineNum: number;
+  /** The column clang points at (a tab counts one), 0 when it named none. */
+  lineCol: number;
+}
+
 /** One instruction of a program as the kernel runs it (`bpftool prog dump xlated`), with what bpftool prints with it. */
 export interface XlatedInstruction {
   /** Its slot (bpftool's number before the colon); a 64-bit load takes two, and the next instruction's is two on. */
@@ -163,7 +173,31 @@ export interface XlatedInstruction {
   /** The prototype of the function of the program that starts here (BTF func_info; bpftool's `proto`). */
   proto?: string;
   /** The source line the compiler recorded for the code from here (BTF line_info; bpftool's `src`), with its file, line and column. */
-  source?: { src: string; file?: string; lineNum: number; lineCol: number };
+  source?: SourceLine;
+}
+
+/**
+ * A program's functions' prototypes and source lines from its BTF, as bpftool reads them: the
+ * prototype of func_info record `func`, the source line of line_info record `line` (undefined
+ * when its text is not in the BTF).
+ */
+async function programSources(code: NativeProgramCode): Promise<{ proto(func: number): string | undefined; source(line: number): SourceLine | undefined }> {
+  const { btfId, funcInfo, lineInfo } = code;
+  const btf = btfId !== 0 && (funcInfo.length > 0 || lineInfo.length > 0) ? (await withCallerStack(() => native().btfRaw(btfId))).raw : undefined;
+  const types = btf && btfTypesOf(btf);
+  // libbpf's btf__name_by_offset: offset 0 is the empty string, one past the section none.
+  const named = btf ? btfStringsOf(btf) : () => undefined;
+  const string = (offset: number) => (offset === 0 ? '' : named(offset));
+  return {
+    proto: (func) => (types ? btfTypeText(types, funcInfo[func * 2 + 1]) : undefined),
+    source(line) {
+      const src = string(lineInfo[line * 4 + 2]);
+      if (src === undefined) return undefined;
+      const file = string(lineInfo[line * 4 + 1]);
+      const lineCol = lineInfo[line * 4 + 3]; // BPF_LINE_INFO_LINE_NUM and _COL
+      return { src: src.replace(/^[ \t\n\v\f\r]+/, ''), ...(file === undefined ? {} : { file }), lineNum: lineCol >>> 10, lineCol: lineCol & 0x3ff };
+    },
+  };
 }
 
 /**
@@ -174,13 +208,9 @@ export interface XlatedInstruction {
  * without: EPERM); without CAP_SYSLOG the kernel zeroes the addresses calls reach, which then name nothing.
  */
 export async function dumpXlated(program: number | ProgramInfo): Promise<XlatedInstruction[]> {
-  const id = checkId(typeof program === 'number' ? program : (program as ProgramInfo | null)?.id, 'program id');
-  const code = await withCallerStack(() => native().programCode(id));
-  const btf = code.btfId !== 0 && (code.funcInfo.length > 0 || code.lineInfo.length > 0) ? (await withCallerStack(() => native().btfRaw(code.btfId))).raw : undefined;
-  const types = btf && btfTypesOf(btf);
-  // libbpf's btf__name_by_offset: offset 0 is the empty string, one past the section none.
-  const named = btf ? btfStringsOf(btf) : () => undefined;
-  const string = (offset: number) => (offset === 0 ? '' : named(offset));
+  const id = programIdOf(program);
+  const code = await withCallerStack(() => native().programCode(id, false));
+  const sources = await programSources(code);
   const calls = new Map(code.calls.map(({ at, ...target }): [number, CallTarget] => [at, target]));
   const { insns, funcInfo, lineInfo, jited } = code;
   const out: XlatedInstruction[] = [];
@@ -194,8 +224,8 @@ export async function dumpXlated(program: number | ProgramInfo): Promise<XlatedI
     if (wide && i + 1 < insns.length / 8) record.imm64 = (BigInt(insns.readUInt32LE(i * 8 + 12)) << 32n) | BigInt(imm >>> 0);
     const target = calls.get(i);
     if (target) record.target = target;
-    if (types && func < funcInfo.length / 2 && funcInfo[func * 2] === i) {
-      const proto = btfTypeText(types, funcInfo[func * 2 + 1]);
+    if (func < funcInfo.length / 2 && funcInfo[func * 2] === i) {
+      const proto = sources.proto(func);
       if (proto !== undefined) record.proto = proto;
       func++;
     }
@@ -204,16 +234,76 @@ export async function dumpXlated(program: number | ProgramInfo): Promise<XlatedI
     if (linesSkipped < lines && lineInfo[linesSkipped * 4] <= i) {
       let k = linesSkipped;
       while (k + 1 < lines && lineInfo[(k + 1) * 4] <= i) k++;
-      const src = string(lineInfo[k * 4 + 2]);
-      if (src !== undefined) {
-        const file = string(lineInfo[k * 4 + 1]);
-        const lineCol = lineInfo[k * 4 + 3]; // BPF_LINE_INFO_LINE_NUM and _COL
-        record.source = { src: src.replace(/^[ \t\n\v\f\r]+/, ''), ...(file === undefined ? {} : { file }), lineNum: lineCol >>> 10, lineCol: lineCol & 0x3ff };
-      }
+      const source = sources.source(k);
+      if (source) record.source = source;
       linesSkipped++;
     }
     out.push(record);
     if (wide) i++;
   }
   return out;
+}
+
+/** A program's machine code, as the kernel's JIT compiled it (`bpftool prog dump jited`). */
+export interface JitedProgram {
+  /** Every function's code, one after another: what `bpftool prog dump jited … file F` writes. */
+  image: Buffer;
+  /** The program's functions in the kernel's order (the main one first, then its subprograms). */
+  functions: JitedFunction[];
+}
+
+/** One function of a JITed program. */
+export interface JitedFunction {
+  /** Its /proc/kallsyms name, `bpf_prog_<tag>_<name>` (bpftool's heading); undefined when kallsyms lacks it. */
+  symbol?: string;
+  /** Where the kernel placed its code (jited_ksyms). */
+  address: bigint;
+  /** Where its code starts in `image`, and its length in bytes (jited_func_lens). */
+  offset: number;
+  size: number;
+  /** Its prototype (BTF func_info; bpftool prints it above the symbol). */
+  proto?: string;
+  /** The source lines the compiler recorded for it (BTF line_info), in order, each with where its code starts. */
+  lines: JitedLine[];
+}
+
+/** A source line of a JITed function, and where its machine code starts (jited_line_info). */
+export interface JitedLine extends SourceLine {
+  /** The offset in the program's `image`. */
+  offset: number;
+  /** The slot of the first instruction of the line in `dumpXlated`'s numbering. */
+  insn: number;
+}
+
+/**
+ * A program's machine code as the JIT compiled it (`bpftool prog dump jited id N`), without
+ * disassembly: the image, each function's kernel symbol, address, prototype, and where each of its
+ * source lines' code starts. Pipe `image` to a disassembler (`bpfscope prog dump jited N --raw |
+ * objdump -D -b binary -m i386:x86-64 /dev/stdin`). Needs what dumpXlated needs and, as the
+ * kernel shows the code only to callers it shows kernel addresses to, CAP_SYSLOG (or
+ * kernel.kptr_restrict 0 with kernel.perf_event_paranoid at most 1): EPERM for `read JITed code`
+ * without. A program the JIT did not compile is ENODATA.
+ */
+export async function dumpJited(program: number | ProgramInfo): Promise<JitedProgram> {
+  const id = programIdOf(program);
+  const code = await withCallerStack(() => native().programCode(id, true));
+  const sources = await programSources(code);
+  let offset = 0;
+  const functions = code.functions.map(({ symbol, address, size }, i): JitedFunction => {
+    const proto = i < code.funcInfo.length / 2 ? sources.proto(i) : undefined;
+    const fn: JitedFunction = { ...(symbol === undefined ? {} : { symbol }), address, offset, size, ...(proto === undefined ? {} : { proto }), lines: [] };
+    offset += size;
+    return fn;
+  });
+  // Each line record goes to the function whose code holds the address its code starts at.
+  code.lineAddresses.forEach((address, k) => {
+    const fn = functions.find((f) => address >= f.address && address < f.address + BigInt(f.size));
+    const source = fn && sources.source(k);
+    if (fn && source) fn.lines.push({ ...source, offset: fn.offset + Number(address - fn.address), insn: code.lineInfo[k * 4] });
+  });
+  return { image: code.image, functions };
+}
+
+function programIdOf(program: number | ProgramInfo): number {
+  return checkId(typeof program === 'number' ? program : (program as ProgramInfo | null)?.id, 'program id');
 }

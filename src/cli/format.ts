@@ -2,7 +2,7 @@
 import type { Attachment } from '../attachments';
 import type { BtfTypeRecord } from '../btf-dump';
 import type { InterfaceInfo } from '../interfaces';
-import type { XlatedInstruction } from '../programs';
+import type { JitedProgram, SourceLine, XlatedInstruction } from '../programs';
 
 /** Whether to colour: a TTY, and NO_COLOR unset (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -200,15 +200,42 @@ export function xlatedText(instructions: readonly XlatedInstruction[], options: 
   const lines: string[] = [];
   for (const insn of instructions) {
     if (insn.proto !== undefined) lines.push(`${insn.proto}:`);
-    if (insn.source !== undefined) {
-      const { src, file = '', lineNum, lineCol } = insn.source;
-      lines.push(options.linum ? `; ${src} [file:${file} line_num:${lineNum} line_col:${lineCol}]` : `; ${src}`);
-    }
+    if (insn.source !== undefined) lines.push(sourceLineText(insn.source, options.linum));
     // printf's "% 4d": a space where a sign would go, then the number, right-aligned in 4.
     lines.push(`${` ${insn.index}`.padStart(4)}: ${insn.disasm}`);
     if (options.opcodes) lines.push(`       ${[...instructionBytes(insn)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`);
   }
   return lines.join('\n');
+}
+
+/** A source line as bpftool prints it above the code (btf_dump_linfo_plain), with `linum` its file, line and column. */
+function sourceLineText({ src, file = '', lineNum, lineCol }: SourceLine, linum = false): string {
+  return linum ? `; ${src} [file:${file} line_num:${lineNum} line_col:${lineCol}]` : `; ${src}`;
+}
+
+/**
+ * A JITed program laid out as `bpftool prog dump jited [linum]` lays it out, with bytes where
+ * bpftool, built with a disassembler, prints instructions: each function's prototype and kernel
+ * symbol (its address when kallsyms lacks it), the source lines, and the code 16 bytes a row after
+ * its offset in the function in hex (bpftool's `%4x:`), a row ending where a source line's code
+ * starts. A blank line follows each function, as in bpftool's.
+ */
+export function jitedText(program: JitedProgram, options: { linum?: boolean } = {}): string {
+  const out: string[] = [];
+  for (const fn of program.functions) {
+    if (fn.proto !== undefined) out.push(`${fn.proto}:`);
+    out.push(`${fn.symbol ?? `0x${fn.address.toString(16).padStart(16, '0')}`}:`);
+    const code = program.image.subarray(fn.offset, fn.offset + fn.size);
+    let line = 0;
+    for (let at = 0; at < code.length;) {
+      for (; line < fn.lines.length && fn.lines[line].offset - fn.offset <= at; line++) out.push(sourceLineText(fn.lines[line], options.linum));
+      const end = Math.min(at + 16, code.length, line < fn.lines.length ? fn.lines[line].offset - fn.offset : Infinity);
+      out.push(`${at.toString(16).padStart(4)}:\t${[...code.subarray(at, end)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`);
+      at = end;
+    }
+    out.push('');
+  }
+  return out.join('\n');
 }
 
 /** An instruction's 8 bytes (struct bpf_insn), and a 64-bit load's second slot's after them, which holds only the high half of its value. */

@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { BpfError } from '../errors';
-import { dumpXlated, enableStats, getProgram, getProgramMetadata, listPrograms, type ProgramInfo } from '../programs';
+import { dumpJited, dumpXlated, enableStats, getProgram, getProgramMetadata, listPrograms, type ProgramInfo } from '../programs';
 import { getMapInfo, listMaps, openMap, type MapInfo, type MapRef } from '../maps';
 import { MAP_IN_MAP, type BpftoolEntry } from '../map-dump';
 import { MAX_INTERVAL_MS, sleepUnlessAborted } from '../map-watch';
@@ -30,7 +30,7 @@ import { maglevGetMissing } from '../cilium/maglev';
 import { cilium, type CiliumRecords, type CiliumVersion, type MetricsRecord, type PodTarget } from '../cilium';
 import { checkId } from '../validate';
 import { parseArgs, UsageError, type ParsedArgs } from './args';
-import { attachmentDetails, bold, btfDumpText, bytes, dim, interfaceDetails, oneLine, table, toJson, xlatedText } from './format';
+import { attachmentDetails, bold, btfDumpText, bytes, dim, interfaceDetails, jitedText, oneLine, table, toJson, xlatedText } from './format';
 import { runDemo } from './demo';
 
 /** Exit codes, documented in the README. */
@@ -40,9 +40,14 @@ const USAGE = `usage: bpfscope [command] [--json]
 
   (no command)            overview: interfaces with their peers and BPF, programs and maps by type
   prog [id]               BPF programs, with the processes holding them (bpftool prog show)
-  prog dump <id|name|pinned path> [--linum] [--opcodes]
+  prog dump [xlated] <id|name|pinned path> [--linum] [--opcodes]
                           a program's instructions as the kernel runs them, with its functions and
                           source lines (bpftool prog dump xlated [linum] [opcodes])
+  prog dump jited <id|name|pinned path> [--linum | --raw]
+                          its machine code as the JIT compiled it, in bytes: each function's symbol
+                          and prototype, the code after each source line (bpftool prog dump jited,
+                          less the disassembly); --raw writes the code alone, for a disassembler
+                          (bpftool's file FILE); needs CAP_SYSLOG
   map show [id|name]      BPF maps (bpftool map show)
   map dump <id|name|path> [--btf | --inner]
                           a map's entries (bpftool map dump), decoded with the map's BTF if it has
@@ -168,8 +173,10 @@ const CILIUM_WORDS = 'version|ipcache|endpoints|metrics|drops|ct [global|cluster
  * many words follow its name. Anything more is bad usage, not ignored: `net eth0` printing every
  * interface's attachments would read as eth0's.
  */
+const PROG_DUMP_USAGE = 'prog dump [xlated] <id|name|pinned path> [--linum] [--opcodes] | prog dump jited <id|name|pinned path> [--linum | --raw]';
+
 const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWords: number }> = {
-  prog: { usage: 'prog [id] | prog dump <id|name|pinned path> [--linum] [--opcodes]', options: ['linum', 'opcodes'], maxWords: 2 },
+  prog: { usage: `prog [id] | ${PROG_DUMP_USAGE}`, options: ['linum', 'opcodes', 'raw'], maxWords: 3 },
   // map lookup takes its key as one word or as one word per byte.
   map: { usage: 'map show [id|name] | map dump|lookup|peek <id|name|path> …', options: ['btf', 'inner'], maxWords: Infinity },
   watch: { usage: 'watch <id|name|path> [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 1 },
@@ -270,12 +277,26 @@ function withPids<T extends { id: number }>(objects: T[], holders: Map<number, H
 const commands: Record<string, Command> = {
   async prog({ positionals, options }, ctx) {
     if (positionals[0] === 'dump') {
-      if (positionals.length !== 2) throw new UsageError('usage: bpfscope prog dump <id|name|pinned path> [--linum] [--opcodes]');
-      const instructions = await dumpXlated(await programId(positionals[1]));
-      print(ctx, instructions, () => xlatedText(instructions, { linum: options.linum === true, opcodes: options.opcodes === true }));
-      return;
+      // bpftool's `prog dump xlated|jited PROG`; the kind may be left out for xlated (a program
+      // named like a kind then needs it: `prog dump xlated jited`).
+      const kinded = positionals[1] === 'xlated' || positionals[1] === 'jited';
+      const [, kind, ref] = kinded ? positionals : ['dump', 'xlated', ...positionals.slice(1)];
+      const linum = options.linum === true;
+      if (positionals.length > (kinded ? 3 : 2) || ref === undefined) throw new UsageError(`usage: bpfscope ${PROG_DUMP_USAGE}`);
+      if (kind === 'xlated') {
+        if (options.raw) throw new UsageError('--raw writes JITed code: bpfscope prog dump jited <id|name|pinned path> --raw');
+        const instructions = await dumpXlated(await programId(ref));
+        return print(ctx, instructions, () => xlatedText(instructions, { linum, opcodes: options.opcodes === true }));
+      }
+      // The bytes are printed anyway, for want of a disassembler; --raw writes them alone, for one.
+      if (options.opcodes) throw new UsageError('prog dump jited prints the bytes without --opcodes');
+      if (options.raw && (ctx.json || linum)) throw new UsageError('--raw writes the machine code alone: no --json, no --linum');
+      if (options.raw && process.stdout.isTTY) throw new UsageError('--raw writes machine code: send it to a file or a pipe (… --raw | objdump -D -b binary -m i386:x86-64 /dev/stdin)');
+      const jited = await dumpJited(await programId(ref));
+      if (options.raw) return void process.stdout.write(jited.image);
+      return print(ctx, jited, () => jitedText(jited, { linum }));
     }
-    if (positionals.length > 1 || options.linum || options.opcodes) throw new UsageError('usage: bpfscope prog [id] | prog dump <id|name|pinned path> [--linum] [--opcodes]');
+    if (positionals.length > 1 || options.linum || options.opcodes || options.raw) throw new UsageError(`usage: bpfscope ${SYNTAX.prog.usage}`);
     const { programs: holders } = await listHolders();
     const programs = positionals[0] ? [await getProgram(parseId(positionals[0], 'program id'))] : await listPrograms();
     const printed = withPids(programs, holders);
@@ -1230,7 +1251,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
   try {
     // --version takes the Cilium version; alone, it asks for bpfscope's, as in most commands.
     if (argv.length === 1 && argv[0] === '--version') argv = ['version'];
-    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs', 'state-dir'], ['json', 'help', 'btf', 'inner', 'effective', 'tree', 'time-diff', 'sockets', 'linum', 'opcodes', ...LB_LISTINGS, 'all']);
+    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs', 'state-dir'], ['json', 'help', 'btf', 'inner', 'effective', 'tree', 'time-diff', 'sockets', 'linum', 'opcodes', 'raw', ...LB_LISTINGS, 'all']);
     const ctx: Context = { json: Boolean(args.options.json), out };
     const [name, ...rest] = args.positionals;
     if (args.options.help || name === 'help') {

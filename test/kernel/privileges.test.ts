@@ -23,6 +23,7 @@ const calls = {
   listPrograms: async () => (await b.listPrograms()).some((p) => p.id === cfg.progId),
   getProgram: async () => (await b.getProgram(cfg.progId)).id,
   dumpXlated: async () => (await b.dumpXlated(cfg.progId)).map((i) => i.disasm).join(),
+  dumpJited: async () => (await b.dumpJited(cfg.progId)).image.length,
   listMaps: async () => (await b.listMaps()).some((m) => m.id === cfg.mapId),
   getMapInfo: async () => (await b.getMapInfo(cfg.mapId)).id,
   listLinks: async () => Array.isArray(await b.listLinks()),
@@ -110,6 +111,17 @@ function bpftoolAs(setpriv: string[], ...args: string[]): unknown {
 }
 
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+/**
+ * Whether the kernel shows kernel addresses (kallsyms_show_value, which also guards a program's
+ * JITed code) to a caller with CAP_SYSLOG or without: kernel.kptr_restrict 0 shows them to all
+ * when kernel.perf_event_paranoid is at most 1, else to CAP_SYSLOG; 1 to CAP_SYSLOG; 2 to none.
+ */
+function showsAddresses(syslog: boolean): boolean {
+  const sysctl = (name: string) => Number(readFileSync(`/proc/sys/kernel/${name}`, 'utf8'));
+  const restrict = sysctl('kptr_restrict');
+  return (restrict === 0 && sysctl('perf_event_paranoid') <= 1) || (restrict <= 1 && syslog);
+}
+
 const withCaps = (...caps: string[]) => [...NOBODY, `--inh-caps=${caps.map((c) => `+${c}`).join(',')}`, `--ambient-caps=${caps.map((c) => `+${c}`).join(',')}`];
 
 describeKernel('privileges', () => {
@@ -290,6 +302,10 @@ describeKernel('privileges', () => {
     ok(run, 'getProgram', cfg.progId);
     // CAP_SYS_ADMIN counts as CAP_BPF for the kernel's bpf_capable(): the instructions are not withheld.
     ok(run, 'dumpXlated', '(b7) r0 = 0,(95) exit');
+    // The machine code, with its addresses, the kernel shows only to whom it shows kernel addresses.
+    const jitedOutcome = (syslog: boolean) => (showsAddresses(syslog) ? ['ok', rootProgSizes()[2]] : { name: 'BpfError', code: 'EPERM', op: 'read JITed code', capability: expect.stringMatching(/^CAP_SYSLOG /) });
+    expect(run.results.dumpJited).toMatchObject(jitedOutcome(false));
+    expect(runAs(withCaps('sys_admin', 'syslog'), cfg).results.dumpJited).toMatchObject(jitedOutcome(true));
     ok(run, 'getMapInfo', cfg.mapId);
     ok(run, 'openMapById', cfg.mapId);
     ok(run, 'enableStats', true);
