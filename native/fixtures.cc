@@ -222,22 +222,36 @@ Napi::Value LoadObject(const Napi::CallbackInfo& info) {
 //   { kind:'restrict', type }   { kind:'type_tag'|'decl_tag', name, type, component? }   { kind:'fwd', name, union? }
 //   { kind:'var', name, type, linkage? }   { kind:'datasec', name, size, vars:[{ type, offset, size }] }
 // Parsing into libbpf's writer happens here on the main thread (no kernel call); loading does not.
-// encodeBtf(types) → the same types as raw BTF bytes (a header, the types, the strings), loaded
-// nowhere: BTF the kernel would refuse, for `bpftool btf dump file` to read.
+// encodeBtf(types, base?) → the same types as raw BTF bytes (a header, the types, the strings),
+// loaded nowhere: BTF the kernel would refuse, for `bpftool btf dump file` to read. With `base`
+// (raw BTF bytes), split BTF on it, as a module's is on vmlinux's: types[i] gets id (the base's
+// type count) + i + 1, ids below name the base's types, and string offsets go on past its strings.
 namespace {
 
-// The types in libbpf's writer; null with a JS exception pending when one is invalid.
-std::shared_ptr<struct btf> BuildBtf(Napi::Env env, const Napi::CallbackInfo& info, const char* usage) {
-  if (info.Length() < 1 || !info[0].IsArray()) {
+// The types in libbpf's writer, on `base` if one is given (which the result keeps alive); null
+// with a JS exception pending when one is invalid.
+std::shared_ptr<struct btf> BuildBtf(Napi::Env env, const Napi::CallbackInfo& info, const char* usage, bool takes_base) {
+  bool based = takes_base && info.Length() > 1 && !info[1].IsUndefined();
+  if (info.Length() < 1 || !info[0].IsArray() || (based && !info[1].IsBuffer())) {
     ThrowType(env, usage);
     return nullptr;
   }
   Napi::Array types = info[0].As<Napi::Array>();
-  std::shared_ptr<struct btf> btf(btf__new_empty(), btf__free);
-  if (!btf) {
+  std::shared_ptr<struct btf> base;
+  if (based) {
+    Napi::Buffer<uint8_t> bytes = info[1].As<Napi::Buffer<uint8_t>>();
+    base.reset(btf__new(bytes.Data(), static_cast<uint32_t>(bytes.Length())), btf__free);
+    if (!base) {
+      ThrowType(env, "the base is not raw BTF that libbpf reads");
+      return nullptr;
+    }
+  }
+  struct btf* empty = base ? btf__new_empty_split(base.get()) : btf__new_empty();
+  if (!empty) {
     ThrowType(env, "btf__new_empty failed");
     return nullptr;
   }
+  std::shared_ptr<struct btf> btf(empty, [base](struct btf* split) { btf__free(split); });
   for (uint32_t i = 0; i < types.Length(); i++) {
     if (!types.Get(i).IsObject()) {
       ThrowType(env, "BTF type must be an object");
@@ -341,7 +355,7 @@ std::shared_ptr<struct btf> BuildBtf(Napi::Env env, const Napi::CallbackInfo& in
                          U32Of(t, "type"));
     }
     if (id < 0) {
-      std::string msg = "BTF type " + std::to_string(i + 1) + " (" + kind + " " + name + ") is invalid";
+      std::string msg = "BTF type " + std::to_string(btf__type_cnt(btf.get())) + " (" + kind + " " + name + ") is invalid";
       Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
       return nullptr;
     }
@@ -353,7 +367,7 @@ std::shared_ptr<struct btf> BuildBtf(Napi::Env env, const Napi::CallbackInfo& in
 
 Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::shared_ptr<struct btf> btf = BuildBtf(env, info, "loadBtf(types)");
+  std::shared_ptr<struct btf> btf = BuildBtf(env, info, "loadBtf(types)", false);
   if (!btf) return env.Undefined();
   return NewHandle(env, "BTF", [btf](Failure& failure, Fd& fd) {
     if (btf__load_into_kernel(btf.get()) != 0) return failure.Set(errno, "BPF_BTF_LOAD", "BTF");
@@ -367,7 +381,7 @@ Napi::Value LoadBtf(const Napi::CallbackInfo& info) {
 
 Napi::Value EncodeBtf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::shared_ptr<struct btf> btf = BuildBtf(env, info, "encodeBtf(types)");
+  std::shared_ptr<struct btf> btf = BuildBtf(env, info, "encodeBtf(types, base?: Buffer)", true);
   if (!btf) return env.Undefined();
   uint32_t size = 0;
   const void* raw = btf__raw_data(btf.get(), &size);

@@ -135,7 +135,9 @@ class TextSink {
 
 /**
  * bpftool's `extern <prototype> __weak __ksym;` for each function a `bpf_kfunc` declaration tag
- * marks (the kernel's kfuncs), by name.
+ * marks (the kernel's kfuncs), in the order of the tags, as bpftool 7.5 (Linux 6.12's) writes them.
+ * Later bpftool sorts them by name: the same order for vmlinux's, whose tags pahole writes sorted,
+ * but not for a module's on it, whose kfuncs follow vmlinux's here.
  */
 function kfuncPrototypes(types: readonly BtfTypeRecord[], dumper: CDumper): string {
   const kfuncs: Extract<BtfTypeRecord, { kind: 'func' }>[] = [];
@@ -144,7 +146,6 @@ function kfuncPrototypes(types: readonly BtfTypeRecord[], dumper: CDumper): stri
     const func = types[t.typeId - 1];
     if (func?.kind === 'func') kfuncs.push(func);
   }
-  kfuncs.sort((a, b) => compareBytes(a.name ?? '', b.name ?? ''));
   let text = '\n/* BPF kfuncs */\n#ifndef BPF_NO_KFUNC_PROTOTYPES\n';
   for (const func of kfuncs) text += `extern ${dumper.declaration(func.typeId, func.name ?? '')} __weak __ksym;\n`;
   return `${text}#endif\n\n`;

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { fsError, withCallerStack } from './errors';
 import { native } from './native';
-import { checkId } from './validate';
+import { checkId, checkOptions, checkPath } from './validate';
 
 /** The BTF kinds, as BTF_KIND_* name them (lower case): `kind` of a BtfTypeRecord. */
 export const BTF_KINDS = [
@@ -232,27 +232,49 @@ export async function btfObjectTypes(id: number, withBase: boolean): Promise<Btf
   checkId(id, 'BTF id');
   const { raw, name, kernel } = await withCallerStack(() => native().btfRaw(id));
   if (!kernel || name === 'vmlinux') return btfTypesOf(raw);
-  return withVmlinux(raw, withBase);
+  return onBase(raw, VMLINUX_BTF, withBase);
+}
+
+/** Options of dumpBtfFile. */
+export interface BtfFileOptions {
+  /**
+   * The BTF the file's builds on (bpftool's `--base-btf`): a file of raw BTF or an ELF file with
+   * .BTF, such as /sys/kernel/btf/vmlinux for a module's BTF read elsewhere. The file's types are
+   * then numbered on from the base's last, and its strings go on past the base's.
+   */
+  base?: string;
+  /** With a base: list the base's types first (every type from id 1, as btfToC needs them). */
+  withBase?: boolean;
 }
 
 /**
  * Every type of a BTF file (`bpftool btf dump file <path>`): raw BTF (/sys/kernel/btf/vmlinux, a
  * copy of another kernel's, `pahole --btf_encode_detached`'s), or an ELF file's .BTF section (a
- * BPF object clang compiled, a vmlinux image). A module's under /sys/kernel/btf builds on
- * vmlinux's, as for dumpBtf. Rejects with the file's error, and with a RangeError for bytes that
- * hold no BTF.
+ * BPF object clang compiled, a vmlinux image). Split BTF builds on the BTF of `options.base`; a
+ * module's under /sys/kernel/btf, unless given another, on vmlinux's, as for dumpBtf. Only the
+ * file's own types are listed, unless `options.withBase`. Rejects with the file's error, and with
+ * a RangeError for bytes that hold no BTF.
  */
-export async function dumpBtfFile(path: string): Promise<BtfTypeRecord[]> {
-  return btfFileTypes(path, false);
+export async function dumpBtfFile(path: string, options?: BtfFileOptions): Promise<BtfTypeRecord[]> {
+  const { base, withBase = false } = checkOptions<BtfFileOptions>(options, ['base', 'withBase'], 'dumpBtfFile options');
+  return btfFileTypes(checkPath(path, 'BTF file path'), withBase, base === undefined ? undefined : checkPath(base, 'base BTF file path'));
 }
 
-/** A BTF file's types; of a module's, its own, or with `withBase` vmlinux's followed by its own. */
-export async function btfFileTypes(path: string, withBase: boolean): Promise<BtfTypeRecord[]> {
-  const bytes = await readFile(path).catch((err: unknown) => Promise.reject(fsError(err, path)));
-  const raw = rawBtfOf(bytes, path);
+/**
+ * A BTF file's types, on `base` if given (a module's file in sysfs: on vmlinux's); of split BTF
+ * its own, or with `withBase` the base's followed by its own.
+ */
+export async function btfFileTypes(path: string, withBase: boolean, base?: string): Promise<BtfTypeRecord[]> {
+  const raw = await btfFile(path);
   // As bpftool, a module's file in sysfs builds on vmlinux's; any other file stands alone.
-  if (!path.startsWith(SYSFS_BTF) || path === VMLINUX_BTF) return btfTypesOf(raw);
-  return withVmlinux(raw, withBase);
+  const under = base ?? (path.startsWith(SYSFS_BTF) && path !== VMLINUX_BTF ? VMLINUX_BTF : undefined);
+  return under === undefined ? btfTypesOf(raw) : onBase(raw, under, withBase);
+}
+
+/** A BTF file's raw BTF (see rawBtfOf). */
+async function btfFile(path: string): Promise<Buffer> {
+  const bytes = await readFile(path).catch((err: unknown) => Promise.reject(fsError(err, path)));
+  return rawBtfOf(bytes, path);
 }
 
 const ELF_MAGIC = Buffer.from('\x7fELF', 'latin1');
@@ -318,9 +340,9 @@ function littleEndian(raw: Buffer): Buffer {
   return copy;
 }
 
-/** A module's split BTF on vmlinux's: its own types, or with `withBase` vmlinux's first. */
-async function withVmlinux(raw: Buffer, withBase: boolean): Promise<BtfTypeRecord[]> {
-  const base = await readFile(VMLINUX_BTF).catch((err: unknown) => Promise.reject(fsError(err, VMLINUX_BTF)));
+/** Split BTF on the BTF file `basePath` (a module's on vmlinux's): its own types, or with `withBase` the base's first. */
+async function onBase(raw: Buffer, basePath: string, withBase: boolean): Promise<BtfTypeRecord[]> {
+  const base = await btfFile(basePath);
   return withBase ? [...btfTypesOf(base), ...btfTypesOf(raw, base)] : btfTypesOf(raw, base);
 }
 

@@ -51,7 +51,7 @@ export interface NativeFixtures {
   createMap(options: Record<string, unknown>): Promise<NativeFdHandle>;
   loadProgram(options: Record<string, unknown>): Promise<NativeFdHandle>;
   loadBtf(types: Record<string, unknown>[]): Promise<NativeFdHandle>;
-  encodeBtf(types: Record<string, unknown>[]): Buffer;
+  encodeBtf(types: Record<string, unknown>[], base?: Buffer): Buffer;
   createLink(program: NativeFdHandle, target: number | string | NativeFdHandle, attachType: number): Promise<NativeFdHandle>;
   cgroupAttach(program: NativeFdHandle, path: string, attachType: number, flags: number, attach: boolean): Promise<void>;
   perfEventLink(program: NativeFdHandle, event: { type: number; config: bigint; path?: string; offset?: bigint }, cookie: bigint): Promise<NativeFdHandle>;

@@ -82,8 +82,10 @@ const USAGE = `usage: bpfscope [command] [--json]
   btf dump map <id|name|pinned path> [key|value|kv|all]
                           a map's key and value types, or one of them, or every type of its BTF
                           (bpftool btf dump map …; kv by default)
-  btf dump file <path>    every type of a BTF file: raw, or an ELF object's .BTF (bpftool btf
-                          dump file …)
+  btf dump file <path> [--base-btf <path>]
+                          every type of a BTF file: raw, or an ELF object's .BTF (bpftool btf
+                          dump file …); split BTF (a module's) on the BTF --base-btf names
+                          (bpftool -B), by default a module's in /sys/kernel/btf on vmlinux's
   btf dump … format c [unsorted]
                           the same as C declarations, as vmlinux.h is made (… format c); sorted
                           as bpftool sorts them, or in id order
@@ -193,7 +195,7 @@ const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWor
   // words. Each command refuses the words it does not take.
   cilium: { usage: `cilium ${CILIUM_WORDS}`, options: [...CILIUM_READ_OPTIONS, 'interval', 'count', 'state-dir', 'time-diff', ...LB_LISTINGS, 'all'], maxWords: 4 },
   link: { usage: 'link [id]', options: [], maxWords: 1 },
-  btf: { usage: 'btf [id] | btf dump <id> | btf dump prog <id|name|pinned path> | btf dump map <id|name|pinned path> [key|value|kv|all] | btf dump file <path>, each dump [format raw|c [unsorted]]', options: [], maxWords: 7 },
+  btf: { usage: 'btf [id] | btf dump <id> | btf dump prog <id|name|pinned path> | btf dump map <id|name|pinned path> [key|value|kv|all] | btf dump file <path> [--base-btf <path>], each dump [format raw|c [unsorted]]', options: ['base-btf'], maxWords: 7 },
   pinned: { usage: 'pinned [root]', options: [], maxWords: 1 },
   top: { usage: 'top [--interval ms] [--count n]', options: ['interval', 'count'], maxWords: 0 },
   version: { usage: 'version', options: [], maxWords: 0 },
@@ -544,9 +546,9 @@ const commands: Record<string, Command> = {
     );
   },
 
-  async btf({ positionals }, ctx) {
+  async btf({ positionals, options }, ctx) {
     if (positionals[0] === 'dump') {
-      const { types: typesOf, roots, format, sorted } = await btfDumpRequest(positionals.slice(1));
+      const { types: typesOf, roots, format, sorted } = await btfDumpRequest(positionals.slice(1), options['base-btf'] as string | undefined);
       if (format === 'c') {
         if (ctx.json) throw new UsageError('--json: a C dump is text (as bpftool refuses -j with format c)');
         // The text ends in a newline, which out() adds.
@@ -560,7 +562,7 @@ const commands: Record<string, Command> = {
       print(ctx, types, () => btfDumpText(types));
       return;
     }
-    if (positionals.length > 1) throw new UsageError(`usage: bpfscope ${SYNTAX.btf.usage}`);
+    if (positionals.length > 1 || options['base-btf'] !== undefined) throw new UsageError(`usage: bpfscope ${SYNTAX.btf.usage}`);
     const { btfs: holders } = await listHolders();
     const objects = positionals[0] ? [await getBtfInfo(parseId(positionals[0], 'BTF id'))] : await listBtf();
     const printed = withPids(objects, holders);
@@ -1160,7 +1162,7 @@ interface BtfDumpRequest {
  * program's, or as a file (raw BTF or an ELF object); of a map's, its key and value types (kv, the default), one of
  * them, or all. Then the format: raw (a line a type, the default) or c, sorted unless `unsorted`.
  */
-async function btfDumpRequest(words: string[]): Promise<BtfDumpRequest> {
+async function btfDumpRequest(words: string[], base: string | undefined): Promise<BtfDumpRequest> {
   const usage = new UsageError(`usage: bpfscope ${SYNTAX.btf.usage}`);
   // After the source, the options in any order, as bpftool takes them: `format raw|c`, `unsorted`
   // (which only a C dump heeds).
@@ -1187,7 +1189,8 @@ async function btfDumpRequest(words: string[]): Promise<BtfDumpRequest> {
     const roots = { key: [key], value: [value], kv: [key, value], all: undefined }[part ?? 'kv'];
     return { types: ofObject(info.btfId), roots, format, sorted };
   }
-  if (source === 'file' && ref !== undefined && part === undefined) return { types: (withBase) => btfFileTypes(resolve(ref), withBase), format, sorted };
+  if (source === 'file' && ref !== undefined && part === undefined) return { types: (withBase) => btfFileTypes(resolve(ref), withBase, base === undefined ? undefined : resolve(base)), format, sorted };
+  if (base !== undefined) throw new UsageError('--base-btf is for btf dump file: the BTF a split file builds on');
   if (source !== undefined && !['prog', 'map', 'file'].includes(source) && ref === undefined) return { types: ofObject(parseId(source, 'BTF id')), format, sorted };
   throw usage;
 }
@@ -1251,7 +1254,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
   try {
     // --version takes the Cilium version; alone, it asks for bpfscope's, as in most commands.
     if (argv.length === 1 && argv[0] === '--version') argv = ['version'];
-    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs', 'state-dir'], ['json', 'help', 'btf', 'inner', 'effective', 'tree', 'time-diff', 'sockets', 'linum', 'opcodes', 'raw', ...LB_LISTINGS, 'all']);
+    const args = parseArgs(argv, ['interval', 'count', 'netns', 'version', 'cilium-version', 'bpffs', 'state-dir', 'base-btf'], ['json', 'help', 'btf', 'inner', 'effective', 'tree', 'time-diff', 'sockets', 'linum', 'opcodes', 'raw', ...LB_LISTINGS, 'all']);
     const ctx: Context = { json: Boolean(args.options.json), out };
     const [name, ...rest] = args.positionals;
     if (args.options.help || name === 'help') {

@@ -60,9 +60,13 @@ export async function loadBtf(types: BtfTypeSpec[]): Promise<KernelObject> {
   return new KernelObject('btf', await withCallerStack(() => native().fixtures.loadBtf(types)));
 }
 
-/** The same types as raw BTF bytes, loaded nowhere: BTF the kernel would refuse, for a file. */
-export function encodeBtf(types: BtfTypeSpec[]): Buffer {
-  return native().fixtures.encodeBtf(types);
+/**
+ * The same types as raw BTF bytes, loaded nowhere: BTF the kernel would refuse, for a file. With
+ * `base` (raw BTF bytes, such as /sys/kernel/btf/vmlinux's), split BTF on it, as a module's is:
+ * the types' ids go on from the base's last, and ids up to it name the base's types.
+ */
+export function encodeBtf(types: BtfTypeSpec[], options: { base?: Buffer } = {}): Buffer {
+  return native().fixtures.encodeBtf(types, options.base);
 }
 
 export interface LoadProgramOptions {

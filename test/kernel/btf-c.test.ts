@@ -2,10 +2,10 @@
 // for byte, sorted and in id order: on vmlinux's 125,000-odd types, on a BTF object made here with
 // every form the C writer has (forward declarations, padding, packed and anonymous structs, names
 // that repeat, function pointers, qualifiers, enum widths, kfunc prototypes), on a map's and a
-// program's BTF, and on BTF files (vmlinux's, a BPF object's, raw files the kernel would refuse).
-// Each header is also compiled by clang.
+// program's BTF, and on BTF files (vmlinux's, a BPF object's, raw files the kernel would refuse,
+// split files on a base). Each header is also compiled by clang.
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { btfToC, dumpBtf, dumpBtfC, dumpBtfFile, getMapInfo, getProgram } from 'bpfscope';
@@ -282,6 +282,62 @@ describeKernel('BTF as C', () => {
     expect(theirs.status).toBe(256 - 40); // -ELOOP
     expect(theirs.stderr).toContain('libbpf: unsatisfiable type cycle, id:[1]');
     expect(cli('btf', 'dump', 'file', join(dir, 'none'))).toMatchObject({ code: 4 });
+  });
+
+  it('reads split BTF on a base as bpftool -B does, raw and as C: on vmlinux as a module\'s is, and on a small file', async () => {
+    const vmlinux = '/sys/kernel/btf/vmlinux';
+    const kernel = await dumpBtf(1);
+    const n = kernel.length; // the base's last id: the split types are n + 1 on
+    const named = (kind: string, name: string) => kernel.find((t) => t.kind === kind && t.name === name)!.id;
+    const [int, u32, skb] = [named('int', 'int'), named('typedef', 'u32'), named('struct', 'sk_buff')];
+    const dir = tempDir('bpfscope-btfc-');
+    cleanup(() => rmSync(dir, { recursive: true }));
+    const module = join(dir, 'module.btf');
+    writeFileSync(module, encodeBtf([
+      { kind: 'struct', name: 'bpfs_split_state', size: 16, members: [{ name: 'skb', type: n + 2, bitOffset: 0 }, { name: 'count', type: u32, bitOffset: 64 }, { name: 'mode', type: n + 3, bitOffset: 96 }] }, // n + 1
+      { kind: 'ptr', type: skb }, // n + 2
+      { kind: 'enum', name: 'bpfs_split_mode', size: 4, values: [{ name: 'BPFS_SPLIT_OFF', value: 0 }, { name: 'BPFS_SPLIT_ON', value: 1 }] }, // n + 3
+      { kind: 'struct', name: 'sk_buff', size: 4, members: [{ name: 'own', type: int, bitOffset: 0 }] }, // n + 4: a name vmlinux has
+      { kind: 'ptr', type: n + 1 }, // n + 5
+      { kind: 'func_proto', ret: int, params: [{ name: 'state', type: n + 5 }] }, // n + 6
+      { kind: 'func', name: 'bpfs_split_kfunc', type: n + 6 }, // n + 7
+      { kind: 'decl_tag', name: 'bpf_kfunc', type: n + 7 }, // n + 8
+    ], { base: readFileSync(vmlinux) }));
+    const bpftoolB = (base: string, ...args: string[]) => run('bpftool', ['-B', base, 'btf', 'dump', 'file', module, ...args]);
+    // Raw: the file's own types, numbered on from vmlinux's, named from both string sections.
+    const own = await dumpBtfFile(module, { base: vmlinux });
+    expect(own.map((t) => [t.id, t.kind, t.name])).toEqual([
+      [n + 1, 'struct', 'bpfs_split_state'], [n + 2, 'ptr', undefined], [n + 3, 'enum', 'bpfs_split_mode'], [n + 4, 'struct', 'sk_buff'],
+      [n + 5, 'ptr', undefined], [n + 6, 'func_proto', undefined], [n + 7, 'func', 'bpfs_split_kfunc'], [n + 8, 'decl_tag', 'bpf_kfunc'],
+    ]);
+    expect(cli('btf', 'dump', 'file', module, '--base-btf', vmlinux).stdout).toBe(bpftoolB(vmlinux));
+    // As C: vmlinux's types and the module's, as bpftool dumps a module's BTF (the repeated name
+    // renamed, the kfunc among vmlinux's).
+    const all = await dumpBtfFile(module, { base: vmlinux, withBase: true });
+    expect(all).toEqual([...kernel, ...own]);
+    const unsorted = bpfscopeC('file', module, '--base-btf', vmlinux, 'unsorted');
+    expect(unsorted).toBe(bpftoolB(vmlinux, 'format', 'c', 'unsorted'));
+    expect(unsorted).toContain('struct bpfs_split_state {\n\tstruct sk_buff *skb;\n\tu32 count;\n\tenum bpfs_split_mode mode;\n};');
+    expect(unsorted).toContain('struct sk_buff___2 {\n\tint own;\n};');
+    expect(unsorted).toContain('extern int bpfs_split_kfunc(struct bpfs_split_state *state) __weak __ksym;');
+    const sorted = bpfscopeC('file', module, '--base-btf', vmlinux);
+    expect(asBpftool75(sorted, all)).toBe(bpftoolB(vmlinux, 'format', 'c'));
+
+    // On a small base file: ids and strings go on past its two types.
+    const base = join(dir, 'base.btf');
+    const baseBytes = encodeBtf([{ kind: 'int', name: 'int', size: 4, signed: true }, { kind: 'struct', name: 'pair', size: 8, members: [{ name: 'a', type: 1, bitOffset: 0 }, { name: 'b', type: 1, bitOffset: 32 }] }]);
+    writeFileSync(base, baseBytes);
+    writeFileSync(module, encodeBtf([{ kind: 'ptr', type: 2 }, { kind: 'typedef', name: 'pair_ref', type: 3 }], { base: baseBytes }));
+    expect(await dumpBtfFile(module, { base })).toEqual([{ id: 3, kind: 'ptr', name: undefined, typeId: 2 }, { id: 4, kind: 'typedef', name: 'pair_ref', typeId: 3 }]);
+    expect(cli('btf', 'dump', 'file', module, '--base-btf', base).stdout).toBe(bpftoolB(base));
+    expect(bpfscopeC('file', module, '--base-btf', base, 'unsorted')).toBe(bpftoolB(base, 'format', 'c', 'unsorted'));
+    expect(bpfscopeC('file', module, '--base-btf', base, 'unsorted')).toContain('struct pair {\n\tint a;\n\tint b;\n};\n\ntypedef struct pair *pair_ref;');
+    // Bad options and a base that is not there.
+    await expect(dumpBtfFile(module, { base: 1 as unknown as string })).rejects.toThrow(TypeError);
+    await expect(dumpBtfFile(module, { bse: base } as never)).rejects.toThrow(/unknown option 'bse'/);
+    await expect(dumpBtfFile(module, { base: join(dir, 'none') })).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(cli('btf', 'dump', '1', '--base-btf', base)).toMatchObject({ code: 2 });
+    expect(cli('btf', '--base-btf', base)).toMatchObject({ code: 2 });
   });
 
   it('takes the options in any order, and refuses a malformed format, JSON, and a root past the types', async () => {

@@ -139,7 +139,7 @@ describeKernel('BTF types', () => {
     const missing = Math.max(...(await listBtf()).map((b) => b.id)) + 1000;
     await expect(dumpBtf(missing)).rejects.toMatchObject({ name: 'BpfError', code: 'ENOENT', op: 'BPF_BTF_GET_FD_BY_ID', object: `BTF ${missing}` });
     expect(cli('btf', 'dump', String(missing)).code).toBe(4);
-    const usage = /^bpfscope: usage: bpfscope btf \[id\] \| btf dump <id> \| btf dump prog <id\|name\|pinned path> \| btf dump map <id\|name\|pinned path> \[key\|value\|kv\|all\] \| btf dump file <path>, each dump \[format raw\|c \[unsorted\]\]\n/;
+    const usage = /^bpfscope: usage: bpfscope btf \[id\] \| btf dump <id> \| btf dump prog <id\|name\|pinned path> \| btf dump map <id\|name\|pinned path> \[key\|value\|kv\|all\] \| btf dump file <path> \[--base-btf <path>\], each dump \[format raw\|c \[unsorted\]\]\n/;
     for (const args of [['dump'], ['1', '2'], ['dump', 'map'], ['dump', 'map', '1', 'keys'], ['dump', 'prog', '1', 'key'], ['dump', '1', '2']]) {
       expect(cli('btf', ...args), args.join(' ')).toMatchObject({ code: 2, stderr: expect.stringMatching(usage) });
     }
