@@ -12,7 +12,8 @@
 //   `___2`, `___3`… in the order they are first written; anonymous structs, unions and enums are
 //   written inline where they are used; holes between members become `long: 64;`-style padding;
 //   a struct whose members are not naturally aligned gets `__attribute__((packed))`.
-import { btfObjectTypes, type BtfTypeRecord } from './btf-dump';
+import { btfObjectTypes, readBtfFile, type BtfTypeRecord } from './btf-dump';
+import { checkOptions, checkPath } from './validate';
 
 export interface BtfCOptions {
   /**
@@ -22,6 +23,12 @@ export interface BtfCOptions {
   roots?: readonly number[];
   /** Every type in id order, as `format c unsorted`; sorted as bpftool sorts them by default. */
   sorted?: boolean;
+  /**
+   * The size of a pointer, which decides padding (`long: 32;` or `long: 64;`): libbpf takes it
+   * from an ELF file's class (dumpBtfFileC passes it), and otherwise, as by default here, from the
+   * size of `long` in the types, or the host's when they have none.
+   */
+  pointerSize?: 4 | 8;
 }
 
 type Struct = Extract<BtfTypeRecord, { kind: 'struct' | 'union' }>;
@@ -74,12 +81,13 @@ export function btfToC(types: readonly BtfTypeRecord[], options: BtfCOptions = {
   types.forEach((t, i) => {
     if (t.id !== i + 1) throw new RangeError(`btfToC: types[${i}] has id ${t.id}: give every type from id 1, in order`);
   });
-  const { roots, sorted = true } = options;
+  const { roots, sorted = true, pointerSize } = options;
+  if (pointerSize !== undefined && pointerSize !== 4 && pointerSize !== 8) throw new RangeError(`btfToC: pointerSize must be 4 or 8, got ${String(pointerSize)}`);
   for (const id of roots ?? []) {
     if (!Number.isInteger(id) || id < 0 || id > types.length) throw new RangeError(`invalid root ID: ${id}`);
   }
   checkChains(types);
-  const dumper = new CDumper(types);
+  const dumper = new CDumper(types, pointerSize);
   const text = new TextSink();
   text.append(HEADER);
   if (roots !== undefined) {
@@ -98,6 +106,17 @@ export function btfToC(types: readonly BtfTypeRecord[], options: BtfCOptions = {
  */
 export async function dumpBtfC(id: number, options: BtfCOptions = {}): Promise<string> {
   return btfToC(await btfObjectTypes(id, true), options);
+}
+
+/**
+ * A BTF file as C (`bpftool [-B base] btf dump file <path> format c`): btfToC of its types (on its
+ * base's, as dumpBtfFile reads them), with an ELF file's pointer size from its class, as libbpf
+ * takes it. Rejects as dumpBtfFile does.
+ */
+export async function dumpBtfFileC(path: string, options: BtfCOptions & { base?: string } = {}): Promise<string> {
+  const { base, ...c } = checkOptions<BtfCOptions & { base?: string }>(options, ['roots', 'sorted', 'pointerSize', 'base'], 'dumpBtfFileC options');
+  const file = await readBtfFile(checkPath(path, 'BTF file path'), true, base === undefined ? undefined : checkPath(base, 'base BTF file path'));
+  return btfToC(file.types, { pointerSize: file.pointerSize, ...c });
 }
 
 /**
@@ -362,7 +381,7 @@ class CDumper {
   private queue: number[] = [];
   private out = '';
 
-  constructor(private readonly types: readonly BtfTypeRecord[]) {
+  constructor(private readonly types: readonly BtfTypeRecord[], pointerSize: number | undefined) {
     const count = types.length + 1;
     this.order = new Uint8Array(count);
     this.order[0] = Order.Ordered; // void
@@ -384,10 +403,10 @@ class CDumper {
         default: refer(t.typeId);
       }
     }
-    // libbpf takes a pointer's size from the first 4- or 8-byte integer spelled as a `long`, and
-    // the host's where there is none.
-    const long = types.find((t) => t.kind === 'int' && (t.size === 4 || t.size === 8) && LONG_NAMES.has(t.name ?? ''));
-    this.pointerSize = long?.kind === 'int' ? long.size : ['ia32', 'arm'].includes(process.arch) ? 4 : 8;
+    // Unless given, libbpf takes a pointer's size from the first 4- or 8-byte integer spelled as a
+    // `long`, and the host's where there is none.
+    const long = pointerSize === undefined ? types.find((t) => t.kind === 'int' && (t.size === 4 || t.size === 8) && LONG_NAMES.has(t.name ?? '')) : undefined;
+    this.pointerSize = pointerSize ?? (long?.kind === 'int' ? long.size : ['ia32', 'arm'].includes(process.arch) ? 4 : 8);
   }
 
   /** btf_dump__dump_type: type `id` and whatever it needs that is not written yet. */

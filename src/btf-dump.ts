@@ -257,24 +257,36 @@ export interface BtfFileOptions {
  */
 export async function dumpBtfFile(path: string, options?: BtfFileOptions): Promise<BtfTypeRecord[]> {
   const { base, withBase = false } = checkOptions<BtfFileOptions>(options, ['base', 'withBase'], 'dumpBtfFile options');
-  return btfFileTypes(checkPath(path, 'BTF file path'), withBase, base === undefined ? undefined : checkPath(base, 'base BTF file path'));
+  return (await readBtfFile(checkPath(path, 'BTF file path'), withBase, base === undefined ? undefined : checkPath(base, 'base BTF file path'))).types;
+}
+
+/** A BTF file's types, and an ELF file's pointer size (4 or 8 by its class), which libbpf's C writer takes. */
+export interface BtfFile {
+  types: BtfTypeRecord[];
+  pointerSize?: 4 | 8;
 }
 
 /**
  * A BTF file's types, on `base` if given (a module's file in sysfs: on vmlinux's); of split BTF
  * its own, or with `withBase` the base's followed by its own.
  */
-export async function btfFileTypes(path: string, withBase: boolean, base?: string): Promise<BtfTypeRecord[]> {
-  const raw = await btfFile(path);
+export async function readBtfFile(path: string, withBase: boolean, base?: string): Promise<BtfFile> {
+  const bytes = await readBytes(path);
+  const raw = rawBtfOf(bytes, path);
+  const pointerSize = isElf(bytes) ? ({ 1: 4, 2: 8 } as const)[bytes[4] as 1 | 2] : undefined;
+  const file = (types: BtfTypeRecord[]): BtfFile => (pointerSize === undefined ? { types } : { types, pointerSize });
   // As bpftool, a module's file in sysfs builds on vmlinux's; any other file stands alone.
   const under = base ?? (path.startsWith(SYSFS_BTF) && path !== VMLINUX_BTF ? VMLINUX_BTF : undefined);
-  return under === undefined ? btfTypesOf(raw) : onBase(raw, under, withBase);
+  if (under !== undefined) return file(await onBase(raw, under, withBase));
+  // BTF that stands alone starts its strings with the empty one (libbpf refuses it otherwise);
+  // split BTF's go on from its base's, and its names and ids mean nothing without it.
+  const { strings } = sectionsOf(raw);
+  if (strings.length > 0 && strings[0] !== 0) throw new RangeError(`${path}: split BTF (its strings go on from another's): give the BTF it builds on (the base option, --base-btf)`);
+  return file(btfTypesOf(raw));
 }
 
-/** A BTF file's raw BTF (see rawBtfOf). */
-async function btfFile(path: string): Promise<Buffer> {
-  const bytes = await readFile(path).catch((err: unknown) => Promise.reject(fsError(err, path)));
-  return rawBtfOf(bytes, path);
+async function readBytes(path: string): Promise<Buffer> {
+  return readFile(path).catch((err: unknown) => Promise.reject(fsError(err, path)));
 }
 
 const ELF_MAGIC = Buffer.from('\x7fELF', 'latin1');
@@ -284,35 +296,49 @@ const ELF_MAGIC = Buffer.from('\x7fELF', 'latin1');
  * byte-swaps a big-endian object's (clang -target bpfeb).
  */
 export function rawBtfOf(bytes: Buffer, path: string): Buffer {
-  return littleEndian(bytes.subarray(0, 4).equals(ELF_MAGIC) ? elfBtfSection(bytes, path) : bytes);
+  return littleEndian(isElf(bytes) ? elfBtfSection(bytes, path) : bytes);
 }
 
+const isElf = (bytes: Buffer) => bytes.subarray(0, 4).equals(ELF_MAGIC);
+
 /**
- * The .BTF section of a 64-bit ELF file, of either byte order (a BPF object, a vmlinux image),
- * read from its section headers (ELF64_Shdr: sh_name @0, sh_offset @24, sh_size @32, of
- * e_shentsize bytes from e_shoff @0x28; names in section e_shstrndx @0x3e).
+ * Where ELF files keep what is read here, by class (e_ident[EI_CLASS]: 1 ELF32, 2 ELF64): in the
+ * file header, e_shoff (a word), e_shentsize, e_shnum and e_shstrndx (u16s); in a section header,
+ * sh_offset and sh_size (words) after sh_name (u32 @0). Words are u32s in ELF32, u64s in ELF64.
+ */
+const ELF_CLASSES = {
+  1: { fileHeader: 52, shoff: 0x20, shentsize: 0x2e, shnum: 0x30, shstrndx: 0x32, shOffset: 16, shSize: 20, word: 4 },
+  2: { fileHeader: 64, shoff: 0x28, shentsize: 0x3a, shnum: 0x3c, shstrndx: 0x3e, shOffset: 24, shSize: 32, word: 8 },
+} as const;
+
+/**
+ * The .BTF section of an ELF file, 32- or 64-bit, of either byte order (a BPF object, a vmlinux
+ * image of any architecture), read from its section headers, as libbpf's gelf reads them.
  */
 function elfBtfSection(elf: Buffer, path: string): Buffer {
-  if (elf.length < 64 || elf[4] !== 2 || (elf[5] !== 1 && elf[5] !== 2)) throw new RangeError(`${path}: an ELF file that is not 64-bit, whose .BTF bpfscope does not read`);
+  const layout = ELF_CLASSES[elf[4] as 1 | 2] as (typeof ELF_CLASSES)[1 | 2] | undefined;
+  if (layout === undefined || elf.length < layout.fileHeader || (elf[5] !== 1 && elf[5] !== 2)) {
+    throw new RangeError(`${path}: not an ELF file bpfscope reads (a class and a byte order of 32 or 64 bits, little- or big-endian)`);
+  }
   const little = elf[5] === 1;
   const u16 = (at: number) => (little ? elf.readUInt16LE(at) : elf.readUInt16BE(at));
   const u32 = (at: number) => (little ? elf.readUInt32LE(at) : elf.readUInt32BE(at));
-  const u64 = (at: number) => (little ? elf.readBigUInt64LE(at) : elf.readBigUInt64BE(at));
-  const at = (offset: bigint | number): number => {
-    if (Number(offset) > elf.length) throw new RangeError(`${path}: its ELF section headers point past its end`);
-    return Number(offset);
+  const word = (at: number): number => (layout.word === 4 ? u32(at) : Number(little ? elf.readBigUInt64LE(at) : elf.readBigUInt64BE(at)));
+  const at = (offset: number): number => {
+    if (offset > elf.length) throw new RangeError(`${path}: its ELF section headers point past its end`);
+    return offset;
   };
-  const headers = at(u64(0x28));
-  const [entry, count, namesIndex] = [u16(0x3a), u16(0x3c), u16(0x3e)];
+  const headers = at(word(layout.shoff));
+  const [entry, count, namesIndex] = [u16(layout.shentsize), u16(layout.shnum), u16(layout.shstrndx)];
   const header = (i: number): number => {
     const h = at(headers + i * entry);
-    if (h + 40 > elf.length) throw new RangeError(`${path}: its ELF section headers point past its end`);
+    if (h + layout.shSize + layout.word > elf.length) throw new RangeError(`${path}: its ELF section headers point past its end`);
     return h;
   };
   // Only the names' and .BTF's contents are read: others, such as .bss, need not be in the file.
   const contents = (h: number): Buffer => {
-    const offset = at(u64(h + 24));
-    return elf.subarray(offset, at(offset + Number(u64(h + 32))));
+    const offset = at(word(h + layout.shOffset));
+    return elf.subarray(offset, at(offset + word(h + layout.shSize)));
   };
   const names = contents(header(namesIndex));
   for (let i = 0; i < count; i++) {
@@ -342,7 +368,7 @@ function littleEndian(raw: Buffer): Buffer {
 
 /** Split BTF on the BTF file `basePath` (a module's on vmlinux's): its own types, or with `withBase` the base's first. */
 async function onBase(raw: Buffer, basePath: string, withBase: boolean): Promise<BtfTypeRecord[]> {
-  const base = await btfFile(basePath);
+  const base = rawBtfOf(await readBytes(basePath), basePath);
   return withBase ? [...btfTypesOf(base), ...btfTypesOf(raw, base)] : btfTypesOf(raw, base);
 }
 

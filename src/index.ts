@@ -35,7 +35,7 @@ export { type BtfValue, type BtfType, type BtfTypeTable } from './btf';
 export { type CallTarget } from './disasm';
 export { listBtf, getBtfInfo, type BtfInfo } from './btf-objects';
 export { dumpBtf, dumpBtfFile, type BtfFileOptions, BTF_KINDS, type BtfTypeRecord, type BtfTypeBase, type BtfMember, type BtfKindName, type BtfLinkage } from './btf-dump';
-export { btfToC, dumpBtfC, type BtfCOptions } from './btf-c';
+export { btfToC, dumpBtfC, dumpBtfFileC, type BtfCOptions } from './btf-c';
 export {
   listLinks,
   getLink,

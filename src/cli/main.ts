@@ -16,7 +16,7 @@ import { resolveContainer } from '../containers';
 import { getLink, listLinks, type LinkInfo } from '../links';
 import { getBtfInfo, listBtf } from '../btf-objects';
 import { btfToC } from '../btf-c';
-import { btfFileTypes, btfObjectTypes, type BtfTypeRecord } from '../btf-dump';
+import { btfObjectTypes, readBtfFile, type BtfFile, type BtfTypeRecord } from '../btf-dump';
 import { listPinned, openPinned } from '../pins';
 import { listHolders, listPerfAttachments, type HolderProcess, type PerfAttachment } from '../holders';
 import { probeFeatures, versions } from '../features';
@@ -548,14 +548,15 @@ const commands: Record<string, Command> = {
 
   async btf({ positionals, options }, ctx) {
     if (positionals[0] === 'dump') {
-      const { types: typesOf, roots, format, sorted } = await btfDumpRequest(positionals.slice(1), options['base-btf'] as string | undefined);
+      const { read, roots, format, sorted } = await btfDumpRequest(positionals.slice(1), options['base-btf'] as string | undefined);
       if (format === 'c') {
         if (ctx.json) throw new UsageError('--json: a C dump is text (as bpftool refuses -j with format c)');
+        const { types, pointerSize } = await read(true);
         // The text ends in a newline, which out() adds.
-        ctx.out(btfToC(await typesOf(true), { roots, sorted }).slice(0, -1));
+        ctx.out(btfToC(types, { roots, sorted, pointerSize }).slice(0, -1));
         return;
       }
-      const all = await typesOf(false);
+      const { types: all } = await read(false);
       // bpftool prints the root types alone; a map with BTF for its value only has key type 0, which
       // bpftool prints as `[0] UNKNOWN '(anon)'` and this leaves out.
       const types = roots === undefined ? all : roots.map((root) => all.find((t) => t.id === root)).filter((t): t is BtfTypeRecord => t !== undefined);
@@ -1151,7 +1152,8 @@ function mapRef(s: string): MapRef {
 
 /** A `btf dump` to print: where its types come from (vmlinux's with a module's when `withBase`), which, and how. */
 interface BtfDumpRequest {
-  types: (withBase: boolean) => Promise<BtfTypeRecord[]>;
+  /** The types (of a module's or a split file's, with or without its base's), and a file's pointer size. */
+  read: (withBase: boolean) => Promise<BtfFile>;
   roots?: number[];
   format: 'raw' | 'c';
   sorted: boolean;
@@ -1176,22 +1178,22 @@ async function btfDumpRequest(words: string[], base: string | undefined): Promis
     else throw usage;
   }
   if (rest.length > 0) throw usage;
-  const ofObject = (id: number) => (withBase: boolean) => btfObjectTypes(id, withBase);
+  const ofObject = (id: number) => async (withBase: boolean): Promise<BtfFile> => ({ types: await btfObjectTypes(id, withBase) });
   if (source === 'prog' && ref !== undefined && part === undefined) {
     const program = await getProgram(await programId(ref));
     if (program.btfId === undefined) throw new NotFound(`program ${program.id} has no BTF`);
-    return { types: ofObject(program.btfId), format, sorted };
+    return { read: ofObject(program.btfId), format, sorted };
   }
   if (source === 'map' && ref !== undefined && ['key', 'value', 'kv', 'all', undefined].includes(part)) {
     const info = await getMapInfo(await mapId(ref));
     if (info.btfId === undefined) throw new NotFound(`map ${info.id} has no BTF`);
     const [key, value] = [info.btfKeyTypeId ?? 0, info.btfValueTypeId ?? 0];
     const roots = { key: [key], value: [value], kv: [key, value], all: undefined }[part ?? 'kv'];
-    return { types: ofObject(info.btfId), roots, format, sorted };
+    return { read: ofObject(info.btfId), roots, format, sorted };
   }
-  if (source === 'file' && ref !== undefined && part === undefined) return { types: (withBase) => btfFileTypes(resolve(ref), withBase, base === undefined ? undefined : resolve(base)), format, sorted };
+  if (source === 'file' && ref !== undefined && part === undefined) return { read: (withBase) => readBtfFile(resolve(ref), withBase, base === undefined ? undefined : resolve(base)), format, sorted };
   if (base !== undefined) throw new UsageError('--base-btf is for btf dump file: the BTF a split file builds on');
-  if (source !== undefined && !['prog', 'map', 'file'].includes(source) && ref === undefined) return { types: ofObject(parseId(source, 'BTF id')), format, sorted };
+  if (source !== undefined && !['prog', 'map', 'file'].includes(source) && ref === undefined) return { read: ofObject(parseId(source, 'BTF id')), format, sorted };
   throw usage;
 }
 

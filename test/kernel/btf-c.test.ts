@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { btfToC, dumpBtf, dumpBtfC, dumpBtfFile, getMapInfo, getProgram } from 'bpfscope';
+import { btfToC, dumpBtf, dumpBtfC, dumpBtfFile, dumpBtfFileC, getMapInfo, getProgram } from 'bpfscope';
 import { createMap, encodeBtf, loadBtf, loadProgram, type BtfTypeSpec } from 'bpfscope/testing';
 import { sortedTypeIds } from '../../dist/cjs/btf-c.js';
 import { cleanup, cli, compiledBpf, describeKernel, owned, run, tempDir } from '../helpers/kernel';
@@ -233,6 +233,24 @@ describeKernel('BTF as C', () => {
       writeFileSync(path, encodeBtf(types));
       return path;
     };
+    // The object's .BTF in 32-bit ELF files of both byte orders (as a 32-bit kernel's vmlinux is),
+    // made by objcopy: libbpf takes an ELF file's pointer size from its class, so padding is
+    // `long: 32` there, whatever the types' `long`.
+    for (const [order, source] of [['little', object], ['big', bigEndian]] as const) {
+      const section = join(dir, `${order}.btf`);
+      run('objcopy', ['-I', `elf64-${order}`, '--dump-section', `.BTF=${section}`, source, join(dir, 'copy.o')]);
+      const elf32 = join(dir, `${order}32.o`);
+      run('objcopy', ['-I', 'binary', '-O', `elf32-${order}`, '--rename-section', '.data=.BTF', section, elf32]);
+      expect(readFileSync(elf32).subarray(4, 6)).toEqual(Buffer.from([1, order === 'little' ? 1 : 2])); // ELFCLASS32, its byte order
+      expect(cli('btf', 'dump', 'file', elf32).stdout, elf32).toBe(run('bpftool', ['btf', 'dump', 'file', elf32]));
+      expect(await dumpBtfFile(elf32)).toEqual(await dumpBtfFile(object));
+      const c = await dumpBtfFileC(elf32);
+      expect(c, elf32).toBe(bpftoolC('file', elf32));
+      expect(bpfscopeC('file', elf32, 'unsorted'), elf32).toBe(bpftoolC('file', elf32, 'unsorted'));
+      expect(c).toContain('\tlong: 32;\n');
+      expect(await dumpBtfFileC(object)).not.toContain('\tlong: 32;\n');
+    }
+
     // A 32-bit kernel's: `long` of 4 bytes makes pointers 4 bytes, and padding `long: 32`.
     const narrow = file('narrow.btf', [
       { kind: 'int', name: 'long int', size: 4, signed: true }, // 1
@@ -311,6 +329,9 @@ describeKernel('BTF as C', () => {
       [n + 5, 'ptr', undefined], [n + 6, 'func_proto', undefined], [n + 7, 'func', 'bpfs_split_kfunc'], [n + 8, 'decl_tag', 'bpf_kfunc'],
     ]);
     expect(cli('btf', 'dump', 'file', module, '--base-btf', vmlinux).stdout).toBe(bpftoolB(vmlinux));
+    // Without its base, split BTF means nothing: a RangeError, where bpftool fails to parse it.
+    await expect(dumpBtfFile(module)).rejects.toThrow(new RangeError(`${module}: split BTF (its strings go on from another's): give the BTF it builds on (the base option, --base-btf)`));
+    expect(spawnSync('bpftool', ['btf', 'dump', 'file', module]).status).not.toBe(0);
     // As C: vmlinux's types and the module's, as bpftool dumps a module's BTF (the repeated name
     // renamed, the kfunc among vmlinux's).
     const all = await dumpBtfFile(module, { base: vmlinux, withBase: true });
@@ -322,6 +343,7 @@ describeKernel('BTF as C', () => {
     expect(unsorted).toContain('extern int bpfs_split_kfunc(struct bpfs_split_state *state) __weak __ksym;');
     const sorted = bpfscopeC('file', module, '--base-btf', vmlinux);
     expect(asBpftool75(sorted, all)).toBe(bpftoolB(vmlinux, 'format', 'c'));
+    expect(await dumpBtfFileC(module, { base: vmlinux })).toBe(sorted);
 
     // On a small base file: ids and strings go on past its two types.
     const base = join(dir, 'base.btf');
@@ -350,5 +372,7 @@ describeKernel('BTF as C', () => {
     const types = await dumpBtf(1);
     expect(() => btfToC(types, { roots: [types.length + 1] })).toThrow(new RangeError(`invalid root ID: ${types.length + 1}`));
     expect(() => btfToC(types.slice(1))).toThrow(/types\[0\] has id 2/);
+    expect(() => btfToC(types, { pointerSize: 2 as 4 })).toThrow(new RangeError('btfToC: pointerSize must be 4 or 8, got 2'));
+    await expect(dumpBtfFileC('/sys/kernel/btf/vmlinux', { sort: false } as never)).rejects.toThrow(/unknown option 'sort'/);
   });
 });

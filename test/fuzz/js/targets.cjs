@@ -206,7 +206,7 @@ const targets = {
       if (text !== undefined && typeof text !== 'string') throw new Error('btfTypeText returned no text');
     }
   },
-  // ELF files, more or less, around raw BTF: section headers anywhere, names past their table.
+  // ELF files of 32 and 64 bits, more or less, around raw BTF: section headers anywhere, names past their table.
   elfBtf(g) {
     const btf = rawBtf(g);
     // Sometimes big-endian, as clang -target bpfeb writes it (for rawBtfOf to swap back): the magic,
@@ -215,23 +215,30 @@ const targets = {
       btf.subarray(0, 2).reverse();
       for (let at = 4; at + 4 <= btf.length && at < 24 + 4 * g.int(64); at += 4) btf.subarray(at, at + 4).reverse();
     }
-    const elf = Buffer.alloc(64 + 3 * 64 + 16 + btf.length);
+    // A 64-bit file, or a third of the time a 32-bit one (headers of 52 and 40 bytes, u32 words);
+    // its class byte sometimes says the other, or neither.
+    const wide = g.next() < 0.67;
+    const [fileHeader, sectionHeader] = wide ? [64, 64] : [52, 40];
+    const elf = Buffer.alloc(fileHeader + 3 * sectionHeader + 16 + btf.length);
     elf.write('\x7fELF', 0, 'latin1');
-    elf[4] = g.next() < 0.9 ? 2 : g.int(4);
+    elf[4] = g.next() < 0.9 ? (wide ? 2 : 1) : g.int(4);
     elf[5] = g.next() < 0.9 ? 1 : g.int(4);
-    const names = 64 + 3 * 64;
+    const names = fileHeader + 3 * sectionHeader;
     elf.write('\0.shstrtab\0.BTF\0', names, 'latin1');
     btf.copy(elf, names + 16);
     const pick = (good, bad) => (g.next() < 0.95 ? good : bad);
-    elf.writeBigUInt64LE(BigInt(pick(64, g.int(elf.length + 64))), 0x28);
-    elf.writeUInt16LE(pick(64, g.int(80)), 0x3a);
-    elf.writeUInt16LE(pick(3, g.int(65536)), 0x3c);
-    elf.writeUInt16LE(pick(1, g.int(5)), 0x3e);
+    const word = (value, at) => (wide ? elf.writeBigUInt64LE(value, at) : elf.writeUInt32LE(Number(value & 0xffffffffn), at));
+    const [shoff, shentsize, shnum, shstrndx, shOffset, shSize] = wide ? [0x28, 0x3a, 0x3c, 0x3e, 24, 32] : [0x20, 0x2e, 0x30, 0x32, 16, 20];
+    word(BigInt(pick(fileHeader, g.int(elf.length + 64))), shoff);
+    elf.writeUInt16LE(pick(sectionHeader, g.int(80)), shentsize);
+    elf.writeUInt16LE(pick(3, g.int(65536)), shnum);
+    elf.writeUInt16LE(pick(1, g.int(5)), shstrndx);
     // Section 1: the names; section 2: .BTF.
     for (const [i, name, offset, size] of [[1, 1, names, 16], [2, 11, names + 16, btf.length]]) {
-      elf.writeUInt32LE(pick(name, g.int(40)), 64 + i * 64);
-      elf.writeBigUInt64LE(BigInt(pick(offset, g.int(elf.length + 64))), 64 + i * 64 + 24);
-      elf.writeBigUInt64LE(pick(BigInt(size), BigInt(g.int(2 ** 31)) << BigInt(g.int(32))), 64 + i * 64 + 32);
+      const h = fileHeader + i * sectionHeader;
+      elf.writeUInt32LE(pick(name, g.int(40)), h);
+      word(BigInt(pick(offset, g.int(elf.length + 64))), h + shOffset);
+      word(pick(BigInt(size), BigInt(g.int(2 ** 31)) << BigInt(g.int(32))), h + shSize);
     }
     const bytes = g.next() < 0.1 ? elf.subarray(0, g.int(elf.length)) : elf;
     let raw;
