@@ -263,10 +263,22 @@ export function sortedTypeIds(types: readonly BtfTypeRecord[]): number[] {
     sortNames[t.id] = sortName(t.id, false);
     ownNames[t.id] = t.name ?? '';
   }
-  const ids = Array.from({ length: count }, (_, id) => id);
-  const { hi, lo } = new DisambiguationHashes(byId, count).withMembers();
-  ids.sort((a, b) => ranks[a] - ranks[b] || compareBytes(sortNames[a], sortNames[b]) || compareBytes(ownNames[a], ownNames[b]) || hi[a] - hi[b] || lo[a] - lo[b] || a - b);
-  return ids.filter((id) => id !== 0);
+  const ids = Array.from({ length: count - 1 }, (_, i) => i + 1);
+  const sameNames = (a: number, b: number) => ranks[a] === ranks[b] && sortNames[a] === sortNames[b] && ownNames[a] === ownNames[b];
+  ids.sort((a, b) => ranks[a] - ranks[b] || compareBytes(sortNames[a], sortNames[b]) || compareBytes(ownNames[a], ownNames[b]) || a - b);
+  // Types whose rank and names tie go by the hash of their names and members, worked out for
+  // them alone (and what their hashes take): the costliest key, which most types never reach.
+  const hashes = new DisambiguationHashes(byId, count);
+  for (let start = 0, end = 1; start < ids.length; start = end, end = start + 1) {
+    while (end < ids.length && sameNames(ids[start], ids[end])) end++;
+    if (end - start === 1) continue;
+    const tied = ids.slice(start, end);
+    for (const id of tied) hashes.compute(id);
+    const { hi, lo } = hashes;
+    tied.sort((a, b) => hi[a] - hi[b] || lo[a] - lo[b] || a - b);
+    for (let i = 0; i < tied.length; i++) ids[start + i] = tied[i];
+  }
+  return ids;
 }
 
 // C's `char` is signed on x86 and unsigned on Arm: str_hash adds a name's bytes as that char.
@@ -288,10 +300,25 @@ class Hash64 {
 
   /** libbpf's str_hash of `name` (h = h * 31 + c over its bytes, from 0), added. */
   addName(name: string): void {
+    // C names are ASCII: their chars are their bytes, added with no carry out of the low half
+    // beyond what h * 31 makes. Anything else goes by its UTF-8 bytes.
+    let hi = 0;
+    let lo = 0;
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c > 127) return this.addBytes(Buffer.from(name, 'utf8'));
+      const low = lo * 31 + c;
+      const carry = Math.floor(low / TWO_32);
+      lo = low - carry * TWO_32;
+      hi = (Math.imul(hi, 31) + carry) >>> 0;
+    }
+    this.add(hi, lo);
+  }
+
+  /** str_hash over bytes, each a C char: signed on x86, where one past 127 is added as its 64-bit two's complement. */
+  private addBytes(bytes: Buffer): void {
     const hash = new Hash64();
-    for (const char of /^[\x00-\x7f]*$/.test(name) ? name : Buffer.from(name, 'utf8').toString('latin1')) {
-      const c = char.charCodeAt(0);
-      // A negative char is added as its 64-bit two's complement.
+    for (const c of bytes) {
       if (SIGNED_CHAR && c > 127) hash.add(0xffffffff, c - 256 + TWO_32);
       else hash.add(0, c);
     }
@@ -300,25 +327,33 @@ class Hash64 {
 }
 
 /**
- * bpftool's btf_type_disambig_hash of every type: its name, its values' names, its members' names
- * and their types' hashes (without their members), through modifiers, pointers and arrays. Each
- * type's two hashes (with members and without) are worked out once.
+ * bpftool's btf_type_disambig_hash of the types asked for: a type's name, its values' names, its
+ * members' names and their types' hashes (without their members), through modifiers, pointers and
+ * arrays. Each type's two hashes (with members and without) are worked out once.
  */
 class DisambiguationHashes {
   private readonly known: [Uint8Array, Uint8Array];
-  private readonly hi: [Uint32Array, Uint32Array];
-  private readonly lo: [Uint32Array, Uint32Array];
+  private readonly his: [Uint32Array, Uint32Array];
+  private readonly los: [Uint32Array, Uint32Array];
 
   constructor(private readonly byId: (id: number) => BtfTypeRecord | undefined, count: number) {
     this.known = [new Uint8Array(count), new Uint8Array(count)];
-    this.hi = [new Uint32Array(count), new Uint32Array(count)];
-    this.lo = [new Uint32Array(count), new Uint32Array(count)];
+    this.his = [new Uint32Array(count), new Uint32Array(count)];
+    this.los = [new Uint32Array(count), new Uint32Array(count)];
   }
 
-  /** The hashes with members of every type, in halves by id. */
-  withMembers(): { hi: Uint32Array; lo: Uint32Array } {
-    for (let id = 0; id < this.known[1].length; id++) this.hashOf(id, 1);
-    return { hi: this.hi[1], lo: this.lo[1] };
+  /** The hashes with members, in halves by id: those compute() worked out. */
+  get hi(): Uint32Array {
+    return this.his[1];
+  }
+
+  get lo(): Uint32Array {
+    return this.los[1];
+  }
+
+  /** Works out type `id`'s hash with members (and what it takes). */
+  compute(id: number): void {
+    this.hashOf(id, 1);
   }
 
   /** Works out type `id`'s hash (with its members: `withMembers` 1) into the tables. */
@@ -330,7 +365,7 @@ class DisambiguationHashes {
     const t = this.byId(id);
     const add = (of: number, members: 0 | 1): void => {
       this.hashOf(of, members);
-      hash.add(this.hi[members][of], this.lo[members][of]);
+      hash.add(this.his[members][of], this.los[members][of]);
     };
     if (t?.name !== undefined) hash.addName(t.name);
     switch (t?.kind) {
@@ -353,8 +388,8 @@ class DisambiguationHashes {
         break;
       default:
     }
-    this.hi[withMembers][id] = hash.hi;
-    this.lo[withMembers][id] = hash.lo;
+    this.his[withMembers][id] = hash.hi;
+    this.los[withMembers][id] = hash.lo;
   }
 }
 
