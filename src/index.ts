@@ -14,6 +14,7 @@ export {
   type JitedProgram,
   type JitedFunction,
   type JitedLine,
+  type JitedInstruction,
   enableStats,
   StatsHandle,
   type ProgramInfo,

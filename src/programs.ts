@@ -10,6 +10,7 @@ import { checkId, describe } from './validate';
 import { FdOwner } from './handle';
 import { btfStringsOf, btfTypeText, btfTypesOf } from './btf-dump';
 import { instructionAt, instructionText, type CallTarget } from './disasm';
+import { decodeX86 } from './x86';
 
 /** One loaded BPF program (struct bpf_prog_info plus fdinfo). */
 export interface ProgramInfo {
@@ -265,6 +266,22 @@ export interface JitedFunction {
   proto?: string;
   /** The source lines the compiler recorded for it (BTF line_info), in order, each with where its code starts. */
   lines: JitedLine[];
+  /**
+   * Its instructions, as bpftool built with libbfd (and objdump) prints them, on x86-64: the forms
+   * the JIT writes are decoded, anything else is `(bad)`. Undefined on other architectures.
+   */
+  instructions?: JitedInstruction[];
+}
+
+/** One machine instruction of a JITed function (x86-64). */
+export interface JitedInstruction {
+  /** Its offset in the function, which bpftool prints before it (`pc`). */
+  pc: number;
+  size: number;
+  /** objdump's AT&T text, a relative jump's or call's target as an offset from the function's start, as bpftool prints it: `call   0xffffffffc150bc74`. */
+  text: string;
+  /** A call's target: the kernel address it reaches and the symbol there, as the xlated dump's calls name them. */
+  target?: CallTarget;
 }
 
 /** A source line of a JITed function, and where its machine code starts (jited_line_info). */
@@ -276,13 +293,15 @@ export interface JitedLine extends SourceLine {
 }
 
 /**
- * A program's machine code as the JIT compiled it (`bpftool prog dump jited id N`), without
- * disassembly: the image, each function's kernel symbol, address, prototype, and where each of its
- * source lines' code starts. Pipe `image` to a disassembler (`bpfscope prog dump jited N --raw |
- * objdump -D -b binary -m i386:x86-64 /dev/stdin`). Needs what dumpXlated needs and, as the
- * kernel shows the code only to callers it shows kernel addresses to, CAP_SYSLOG (or
- * kernel.kptr_restrict 0 with kernel.perf_event_paranoid at most 1): EPERM for `read JITed code`
- * without. A program the JIT did not compile is ENODATA.
+ * A program's machine code as the JIT compiled it (`bpftool prog dump jited id N`): the image, and
+ * each function's kernel symbol, address, prototype, where each of its source lines' code starts
+ * and, on x86-64, its instructions in objdump's words, as bpftool built with libbfd prints them
+ * (the forms the JIT writes; calls with the kernel functions they reach). Elsewhere, hand `image`
+ * to a disassembler (`bpfscope prog dump jited N --raw | objdump -D -b binary -m aarch64
+ * /dev/stdin`). Needs what dumpXlated needs and, as the kernel shows the code only to callers it
+ * shows kernel addresses to, CAP_SYSLOG (or kernel.kptr_restrict 0 with
+ * kernel.perf_event_paranoid at most 1): EPERM for `read JITed code` without. A program the JIT
+ * did not compile is ENODATA.
  */
 export async function dumpJited(program: number | ProgramInfo): Promise<JitedProgram> {
   const id = programIdOf(program);
@@ -301,7 +320,29 @@ export async function dumpJited(program: number | ProgramInfo): Promise<JitedPro
     const source = fn && sources.source(k);
     if (fn && source) fn.lines.push({ ...source, offset: fn.offset + Number(address - fn.address), insn: code.lineInfo[k * 4] });
   });
+  if (process.arch === 'x64') {
+    // What the program's calls reach, by address: the targets of its calls in machine code.
+    const symbols = new Map(code.calls.map((c) => [c.address, c.symbol]));
+    for (const fn of functions) fn.instructions = x86Instructions(code.image.subarray(fn.offset, fn.offset + fn.size), fn.address, symbols);
+  }
   return { image: code.image, functions };
+}
+
+/** A function's x86-64 code decoded from its start, each call's target placed at `address` and named from `symbols`. */
+function x86Instructions(code: Buffer, address: bigint, symbols: ReadonlyMap<bigint, string | undefined>): JitedInstruction[] {
+  const out: JitedInstruction[] = [];
+  for (let pc = 0; pc < code.length;) {
+    const { length, text, branch } = decodeX86(code, pc, BigInt(pc));
+    const instruction: JitedInstruction = { pc, size: length, text };
+    if (branch !== undefined && /^call /.test(text)) {
+      const reached = BigInt.asUintN(64, address + branch);
+      const symbol = symbols.get(reached);
+      instruction.target = symbol === undefined ? { address: reached } : { address: reached, symbol };
+    }
+    out.push(instruction);
+    pc += length;
+  }
+  return out;
 }
 
 function programIdOf(program: number | ProgramInfo): number {

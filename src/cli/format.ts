@@ -214,24 +214,42 @@ function sourceLineText({ src, file = '', lineNum, lineCol }: SourceLine, linum 
 }
 
 /**
- * A JITed program laid out as `bpftool prog dump jited [linum]` lays it out, with bytes where
- * bpftool, built with a disassembler, prints instructions: each function's prototype and kernel
- * symbol (its address when kallsyms lacks it), the source lines, and the code 16 bytes a row after
- * its offset in the function in hex (bpftool's `%4x:`), a row ending where a source line's code
- * starts. A blank line follows each function, as in bpftool's.
+ * A JITed program as `bpftool prog dump jited [linum] [opcodes]` prints it: each function's
+ * prototype and kernel symbol (its address when kallsyms lacks it), then its instructions (x86-64)
+ * as `%4x:\t<text>` after the source line that starts there, with `opcodes` their bytes on a line
+ * of their own; a blank line after each function. Without instructions (other architectures) the
+ * code goes 16 bytes a row after its offset, a row ending where a source line's code starts.
  */
-export function jitedText(program: JitedProgram, options: { linum?: boolean } = {}): string {
+export function jitedText(program: JitedProgram, options: { linum?: boolean; opcodes?: boolean } = {}): string {
   const out: string[] = [];
   for (const fn of program.functions) {
     if (fn.proto !== undefined) out.push(`${fn.proto}:`);
     out.push(`${fn.symbol ?? `0x${fn.address.toString(16).padStart(16, '0')}`}:`);
     const code = program.image.subarray(fn.offset, fn.offset + fn.size);
-    let line = 0;
-    for (let at = 0; at < code.length;) {
-      for (; line < fn.lines.length && fn.lines[line].offset - fn.offset <= at; line++) out.push(sourceLineText(fn.lines[line], options.linum));
-      const end = Math.min(at + 16, code.length, line < fn.lines.length ? fn.lines[line].offset - fn.offset : Infinity);
-      out.push(`${at.toString(16).padStart(4)}:\t${[...code.subarray(at, end)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`);
-      at = end;
+    const starts = fn.lines.map((l) => l.offset - fn.offset);
+    const hex = (bytes: Buffer) => [...bytes].map((b) => b.toString(16).padStart(2, '0'));
+    if (fn.instructions) {
+      // bpf_prog_linfo__lfind_addr_func as bpftool calls it: at each instruction, the last line
+      // starting at or before it, looked for from the lines not yet counted, of which one more
+      // counts each time one prints.
+      let skipped = 0;
+      for (const { pc, size, text } of fn.instructions) {
+        if (skipped < starts.length && starts[skipped] <= pc) {
+          let last = skipped;
+          while (last + 1 < starts.length && starts[last + 1] <= pc) last++;
+          out.push(sourceLineText(fn.lines[last], options.linum));
+          skipped++;
+        }
+        out.push(`${pc.toString(16).padStart(4)}:\t${text}${options.opcodes ? `\n\t${hex(code.subarray(pc, pc + size)).map((b) => `${b} `).join('')}` : ''}`);
+      }
+    } else {
+      let line = 0;
+      for (let at = 0; at < code.length;) {
+        for (; line < starts.length && starts[line] <= at; line++) out.push(sourceLineText(fn.lines[line], options.linum));
+        const end = Math.min(at + 16, code.length, line < starts.length ? starts[line] : Infinity);
+        out.push(`${at.toString(16).padStart(4)}:\t${hex(code.subarray(at, end)).join(' ')}`);
+        at = end;
+      }
     }
     out.push('');
   }

@@ -43,11 +43,12 @@ const USAGE = `usage: bpfscope [command] [--json]
   prog dump [xlated] <id|name|pinned path> [--linum] [--opcodes]
                           a program's instructions as the kernel runs them, with its functions and
                           source lines (bpftool prog dump xlated [linum] [opcodes])
-  prog dump jited <id|name|pinned path> [--linum | --raw]
-                          its machine code as the JIT compiled it, in bytes: each function's symbol
-                          and prototype, the code after each source line (bpftool prog dump jited,
-                          less the disassembly); --raw writes the code alone, for a disassembler
-                          (bpftool's file FILE); needs CAP_SYSLOG
+  prog dump jited <id|name|pinned path> [--linum] [--opcodes] [--raw]
+                          its machine code as the JIT compiled it: each function's symbol and
+                          prototype, the instructions after each source line, as bpftool prog dump
+                          jited prints them with libbfd (x86-64; elsewhere the bytes); --raw writes
+                          the code alone, for another disassembler (bpftool's file FILE); needs
+                          CAP_SYSLOG
   map show [id|name]      BPF maps (bpftool map show)
   map dump <id|name|path> [--btf | --inner]
                           a map's entries (bpftool map dump), decoded with the map's BTF if it has
@@ -175,7 +176,7 @@ const CILIUM_WORDS = 'version|ipcache|endpoints|metrics|drops|ct [global|cluster
  * many words follow its name. Anything more is bad usage, not ignored: `net eth0` printing every
  * interface's attachments would read as eth0's.
  */
-const PROG_DUMP_USAGE = 'prog dump [xlated] <id|name|pinned path> [--linum] [--opcodes] | prog dump jited <id|name|pinned path> [--linum | --raw]';
+const PROG_DUMP_USAGE = 'prog dump [xlated|jited] <id|name|pinned path> [--linum] [--opcodes] | prog dump jited <id|name|pinned path> --raw';
 
 const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWords: number }> = {
   prog: { usage: `prog [id] | ${PROG_DUMP_USAGE}`, options: ['linum', 'opcodes', 'raw'], maxWords: 3 },
@@ -290,13 +291,12 @@ const commands: Record<string, Command> = {
         const instructions = await dumpXlated(await programId(ref));
         return print(ctx, instructions, () => xlatedText(instructions, { linum, opcodes: options.opcodes === true }));
       }
-      // The bytes are printed anyway, for want of a disassembler; --raw writes them alone, for one.
-      if (options.opcodes) throw new UsageError('prog dump jited prints the bytes without --opcodes');
-      if (options.raw && (ctx.json || linum)) throw new UsageError('--raw writes the machine code alone: no --json, no --linum');
+      // --raw writes the machine code alone, for another disassembler.
+      if (options.raw && (ctx.json || linum || options.opcodes)) throw new UsageError('--raw writes the machine code alone: no --json, --linum or --opcodes');
       if (options.raw && process.stdout.isTTY) throw new UsageError('--raw writes machine code: send it to a file or a pipe (… --raw | objdump -D -b binary -m i386:x86-64 /dev/stdin)');
       const jited = await dumpJited(await programId(ref));
       if (options.raw) return void process.stdout.write(jited.image);
-      return print(ctx, jited, () => jitedText(jited, { linum }));
+      return print(ctx, jited, () => jitedText(jited, { linum, opcodes: options.opcodes === true }));
     }
     if (positionals.length > 1 || options.linum || options.opcodes || options.raw) throw new UsageError(`usage: bpfscope ${SYNTAX.prog.usage}`);
     const { programs: holders } = await listHolders();

@@ -1,15 +1,16 @@
 // dumpJited: a program's machine code as the JIT compiled it (`bpftool prog dump jited`, which
 // this bpftool, built without a disassembler, refuses), against everything else that tells of that
 // code: bpftool prog show's bytes_jited and tag, /proc/kallsyms's symbols at the functions'
-// addresses, dumpXlated's prototypes, source lines and call targets (each one a call instruction in
-// the machine code, to the address the xlated dump names), and objdump's instruction boundaries,
-// on which every source line's code must start.
+// addresses, dumpXlated's prototypes, source lines and call targets, and objdump, whose libbfd
+// disassembler is bpftool's other one: on x86-64 every instruction's text equals objdump's (on a
+// clang-compiled program and on programs of every instruction form the JIT writes), and every
+// source line's code starts on an instruction.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { BpfError, dumpJited, dumpXlated, getProgram, type JitedFunction, type JitedProgram } from 'bpfscope';
-import { loadObject, loadProgram, type KernelObject } from 'bpfscope/testing';
+import { insn, loadObject, loadProgram, type KernelObject } from 'bpfscope/testing';
 import { jitedText } from '../../dist/cjs/cli/format.js';
 import { bpftool, cleanup, cli, compiledBpf, describeKernel, owned, run } from '../helpers/kernel';
 import { tempDir } from '../helpers/host';
@@ -24,27 +25,79 @@ function bpfKallsyms(): Map<bigint, string> {
   return symbols;
 }
 
-/** The offsets objdump decodes instructions at in one function's code, and whether it met bytes it could not decode. */
-function objdumpOffsets(code: Buffer): { offsets: Set<number>; bad: boolean } {
+/** objdump's instructions of one function's code, [offset, text] each, as bpftool built with libbfd prints them. */
+function objdump(code: Buffer): [number, string][] {
   const dir = tempDir('bpfscope-jited-');
   cleanup(() => rmSync(dir, { recursive: true }));
   const file = join(dir, 'code.bin');
   writeFileSync(file, code);
   const machine = process.arch === 'arm64' ? 'aarch64' : 'i386:x86-64';
   const text = run('objdump', ['-D', '-b', 'binary', '-m', machine, file]);
-  const offsets = new Set([...text.matchAll(/^ +([0-9a-f]+):\t/gm)].map((m) => parseInt(m[1], 16)));
-  return { offsets, bad: /\(bad\)/.test(text) };
+  // `   0:\t0f 1f 44 00 00       \tnopl   0x0(%rax,%rax,1)`; a long instruction's further bytes on lines with no text.
+  return [...text.matchAll(/^ +([0-9a-f]+):\t[0-9a-f ]+\t(.*)$/gm)].map((m) => [parseInt(m[1], 16), m[2].trimEnd()]);
 }
 
-/** The targets of x86-64's `call rel32` (e8) found anywhere in a function's code. */
-function callTargets(program: JitedProgram, fn: JitedFunction): Set<bigint> {
-  const targets = new Set<bigint>();
-  for (let at = fn.offset; at + 5 <= fn.offset + fn.size; at++) {
-    if (program.image[at] !== 0xe8) continue;
-    const next = fn.address + BigInt(at - fn.offset + 5);
-    targets.add(BigInt.asUintN(64, next + BigInt(program.image.readInt32LE(at + 1))));
+/** Each function's instructions against objdump's: the same text at the same offsets on x86-64, none decoded elsewhere. */
+function expectObjdumps(program: JitedProgram): void {
+  for (const f of program.functions) {
+    const theirs = objdump(program.image.subarray(f.offset, f.offset + f.size));
+    expect(theirs.length).toBeGreaterThan(0);
+    if (process.arch !== 'x64') {
+      expect(f.instructions).toBeUndefined();
+      continue;
+    }
+    expect(f.instructions?.map((i) => [i.pc, i.text]), f.symbol).toEqual(theirs);
+    expect(f.instructions?.reduce((n, i) => n + i.size, 0)).toBe(f.size);
   }
-  return targets;
+}
+
+/** The BPF registers the JIT maps to rax, rdi, rcx, r8, rbx and r15: old and new registers, one that shifts use. */
+const REGISTERS = [0, 1, 4, 5, 6, 9];
+/** BPF_ADD … BPF_ARSH (not BPF_NEG, BPF_END), and whether each divides (no register by itself) or shifts (an immediate below the width). */
+const ALU_OPS = [0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x90, 0xa0, 0xb0, 0xc0];
+const DIVIDES = new Set([0x30, 0x90]);
+const SHIFTS = new Set([0x60, 0x70, 0xc0]);
+
+/** Programs' bodies (to go between a register setup and an exit) with every instruction form the verifier passes to the JIT. */
+function instructionForms(): Buffer[] {
+  const alu: Buffer[] = [];
+  const signed: Buffer[] = [];
+  for (const cls of [0x07, 0x04]) { // BPF_ALU64, BPF_ALU
+    for (const op of ALU_OPS) {
+      for (const dst of REGISTERS) {
+        const immediates = SHIFTS.has(op) ? [1, cls === 0x07 ? 63 : 31] : DIVIDES.has(op) ? [3, 100000] : [1, -1, 127, 128, -129, 0x12345678, -0x12345678];
+        for (const imm of immediates) alu.push(insn(cls | op, dst, 0, 0, imm));
+        for (const src of REGISTERS) if (src !== dst || !DIVIDES.has(op)) alu.push(insn(cls | op | 0x08, dst, src, 0, 0));
+        alu.push(insn(0xb7, dst, 0, 0, 7)); // back to a small value
+      }
+    }
+    alu.push(insn(cls | 0x80, 0, 0, 0, 0), insn(cls | 0x80, 6, 0, 0, 0)); // neg
+    // Signed division and modulo (off 1), by registers and by immediates; sign extensions (off 8, 16, 32).
+    for (const dst of REGISTERS) {
+      for (const src of REGISTERS) if (src !== dst) signed.push(insn(cls | 0x38, dst, src, 1, 0), insn(cls | 0x98, dst, src, 1, 0), insn(0xb7, dst, 0, 0, 7));
+      signed.push(insn(cls | 0x30, dst, 0, 1, -3), insn(cls | 0x90, dst, 0, 1, -3), insn(0xb7, dst, 0, 0, 7));
+      for (const off of cls === 0x07 ? [8, 16, 32] : [8, 16]) signed.push(insn(cls | 0xb8, dst, REGISTERS[(REGISTERS.indexOf(dst) + 1) % REGISTERS.length], off, 0));
+    }
+  }
+  // Byte swaps: to little- and big-endian, and unconditional (BPF_ALU64 BPF_END), of 16, 32, 64 bits.
+  const swaps = REGISTERS.flatMap((dst) => [16, 32, 64].flatMap((bits) => [insn(0xd4, dst, 0, 0, bits), insn(0xdc, dst, 0, 0, bits), insn(0xd7, dst, 0, 0, bits)]));
+  // Each condition of BPF_JMP and BPF_JMP32, against an immediate of each size and a register, to the next instruction.
+  const jumps = [0x05, 0x06].flatMap((cls) => [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0].flatMap((op) =>
+    [0, 5, 9].flatMap((dst) => [insn(cls | op, dst, 0, 0, 5), insn(cls | op, dst, 0, 0, -1000), insn(cls | op | 0x08, dst, 1, 0, 0)])));
+  // Stores of immediates and registers, loads and sign-extending loads, of each size, on the stack.
+  const memory = [insn(0x7a, 10, 0, -8, 0), insn(0x7a, 10, 0, -16, 0)];
+  for (const [st, ldx, stx, ldsx] of [[0x72, 0x71, 0x73, 0x91], [0x6a, 0x69, 0x6b, 0x89], [0x62, 0x61, 0x63, 0x81], [0x7a, 0x79, 0x7b, undefined]]) {
+    for (const r of REGISTERS) {
+      memory.push(insn(st!, 10, 0, -8, 42), insn(st!, 10, 0, -296, 123), insn(stx!, 10, r, -16, 0), insn(ldx!, r, 10, -16, 0));
+      if (ldsx !== undefined) memory.push(insn(ldsx, r, 10, -16, 0));
+    }
+  }
+  // Atomics of 32 and 64 bits: add, or, and, xor, each with and without fetch, xchg, cmpxchg (which compares r0).
+  const atomics = [insn(0x7a, 10, 0, -8, 0)];
+  for (const code of [0xc3, 0xdb]) for (const imm of [0x00, 0x40, 0x50, 0xa0, 0x01, 0x41, 0x51, 0xa1, 0xe1, 0xf1]) for (const r of [1, 5, 9]) atomics.push(insn(0xb7, 0, 0, 0, 0), insn(code, 10, r, -8, imm));
+  // Helpers the JIT inlines or calls: bpf_get_smp_processor_id (a %gs-relative read), bpf_ktime_get_ns, bpf_get_prandom_u32.
+  const helpers = [8, 5, 7].map((id) => insn(0x85, 0, 0, 0, id));
+  return [alu, signed, swaps, jumps, memory, atomics, helpers].map((body) => Buffer.concat(body));
 }
 
 /** The name a function's prototype gives it (`int classify(struct __sk_buff * skb, …)` → classify). */
@@ -84,18 +137,18 @@ describeKernel('dumpJited', () => {
         expect(f.lines[0].offset).toBe(f.offset);
         for (const l of f.lines) expect(l.offset).toBeLessThan(f.offset + f.size);
         expect(f.lines.map((l) => l.offset)).toEqual([...f.lines.map((l) => l.offset)].sort((a, b) => a - b));
-        // objdump decodes the code cleanly, and each line's code starts on an instruction it decoded.
-        const { offsets, bad } = objdumpOffsets(jited.image.subarray(f.offset, f.offset + f.size));
-        expect(bad, `${f.symbol} holds bytes objdump cannot decode`).toBe(false);
-        for (const l of f.lines) expect(offsets.has(l.offset - f.offset), `${f.symbol} line ${l.lineNum} at +${(l.offset - f.offset).toString(16)}`).toBe(true);
+        // Each line's code starts on an instruction objdump decoded.
+        const starts = new Set(objdump(jited.image.subarray(f.offset, f.offset + f.size)).map(([offset]) => offset));
+        for (const l of f.lines) expect(starts.has(l.offset - f.offset), `${f.symbol} line ${l.lineNum} at +${(l.offset - f.offset).toString(16)}`).toBe(true);
       }
+      expectObjdumps(jited);
       // x86-64: each kernel function and each of the program's functions the xlated dump calls is
-      // a `call rel32` in the machine code, to the same address (tail calls are jumps, left out).
+      // a call in the machine code, to the same address, named the same (tail calls are jumps).
       if (process.arch === 'x64') {
-        const reached = new Set(jited.functions.flatMap((f) => [...callTargets(jited, f)]));
+        const reached = jited.functions.flatMap((f) => f.instructions!.flatMap((i) => (i.target ? [[i.target.symbol, i.target.address]] : [])));
         const called = xlated.filter((i) => i.target?.symbol !== undefined).map((i) => [i.target?.symbol, i.target?.address]);
         expect(called.length).toBeGreaterThan(0);
-        expect(called.filter(([, address]) => !reached.has(address as bigint))).toEqual([]);
+        expect(reached).toEqual(expect.arrayContaining(called));
       }
     }
     const main = await dumpJited(await getProgram(programs.count_packets.id));
@@ -105,7 +158,16 @@ describeKernel('dumpJited', () => {
     expect(total).toMatchObject({ file: expect.stringMatching(/xlated\.bpf\.c$/), lineCol: 8 });
   });
 
-  it('bpfscope prog dump jited prints the code in rows under each function and source line, and --raw writes the image alone', async () => {
+  it('decodes every instruction form the x86-64 JIT writes as objdump does: ALU ops of both widths, shifts, divisions, extensions, swaps, jumps, loads and stores, atomics, inlined helpers', async () => {
+    for (const [i, body] of instructionForms().entries()) {
+      // Every register a value first; r0 = 0, exit last.
+      const init = Array.from({ length: 10 }, (_, r) => insn(0xb7, r, 0, 0, r + 1));
+      const p = owned(await loadProgram({ type: 'socket_filter', name: `bpfs_jit_forms${i}`, insns: Buffer.concat([...init, body, insn(0xb7, 0, 0, 0, 0), insn(0x95, 0, 0, 0, 0)]) }));
+      expectObjdumps(await dumpJited(p.id));
+    }
+  });
+
+  it('bpfscope prog dump jited prints each function\'s instructions under its source lines, as bpftool does; --opcodes their bytes, --raw the image alone', async () => {
     const programs = await loadObject(compiledBpf('xlated'));
     for (const p of Object.values(programs)) owned(p);
     const { id } = programs.count_packets;
@@ -113,24 +175,29 @@ describeKernel('dumpJited', () => {
     const text = cli('prog', 'dump', 'jited', String(id));
     expect(text.code).toBe(0);
     expect(text.stdout).toBe(`${jitedText(jited)}\n`);
-    // Read back: per function its prototype, its symbol, then rows `   0:\tf3 0f …` whose offsets
-    // run on from 0 and whose bytes are its code; a source line ahead of each row its code starts.
-    const blocks = text.stdout.split('\n\n').filter(Boolean);
+    // Read back with --opcodes: per function its prototype and symbol, then each instruction as
+    // `%4x:\t<text>` (bytes rows `%4x:\t0f 1f …` where nothing is decoded), its bytes on the next
+    // line as `\t0f 1f 44 00 00 `; the source lines are the function's, the first one first.
+    const opcodes = cli('prog', 'dump', 'jited', String(id), '--opcodes').stdout;
+    const blocks = opcodes.split('\n\n').filter(Boolean);
     expect(blocks).toHaveLength(jited.functions.length);
     jited.functions.forEach((f, i) => {
-      const [proto, symbol, ...rest] = blocks[i].split('\n');
-      expect([proto, symbol]).toEqual([`${f.proto}:`, `${f.symbol}:`]);
-      const rows = rest.filter((l) => !l.startsWith('; ')).map((l) => /^ *([0-9a-f]+):\t((?:[0-9a-f]{2} ?)+)$/.exec(l));
-      expect(rows.every(Boolean)).toBe(true);
-      const bytes = Buffer.from(rows.map((r) => r![2].replace(/ /g, '')).join(''), 'hex');
-      expect(bytes).toEqual(jited.image.subarray(f.offset, f.offset + f.size));
-      let at = 0;
-      for (const r of rows) {
-        expect(parseInt(r![1], 16)).toBe(at);
-        at += r![2].split(' ').length;
+      const [proto, symbol, first, ...rest] = blocks[i].split('\n');
+      expect([proto, symbol, first]).toEqual([`${f.proto}:`, `${f.symbol}:`, `; ${f.lines[0].src}`]);
+      const sources = rest.filter((l) => l.startsWith('; ')).map((l) => l.slice(2));
+      for (const src of sources) expect(f.lines.map((l) => l.src)).toContain(src);
+      const code = rest.filter((l) => !l.startsWith('; '));
+      const bytes = (l: string) => Buffer.from(l.replace(/\s/g, ''), 'hex');
+      if (f.instructions) {
+        expect(code).toHaveLength(2 * f.instructions.length);
+        f.instructions.forEach((insn, k) => {
+          expect(code[2 * k]).toBe(`${insn.pc.toString(16).padStart(4)}:\t${insn.text}`);
+          expect(code[2 * k + 1]).toMatch(/^\t([0-9a-f]{2} )+$/);
+        });
+        expect(Buffer.concat(code.filter((_, k) => k % 2 === 1).map(bytes))).toEqual(jited.image.subarray(f.offset, f.offset + f.size));
+      } else {
+        expect(Buffer.concat(code.map((l) => bytes(l.slice(l.indexOf(':') + 1))))).toEqual(jited.image.subarray(f.offset, f.offset + f.size));
       }
-      const sourced = rest.flatMap((l, k) => (l.startsWith('; ') ? [parseInt(rest.slice(k).find((n) => !n.startsWith('; '))!, 16)] : []));
-      expect(sourced).toEqual(f.lines.map((l) => l.offset - f.offset));
     });
     // --linum: each source line's file, line and column, as bpftool writes them.
     const linum = cli('prog', 'dump', 'jited', String(id), '--linum').stdout;
@@ -146,7 +213,7 @@ describeKernel('dumpJited', () => {
     expect(json.functions.map((f: { symbol: string; address: string; size: number }) => [f.symbol, f.address, f.size])).toEqual(jited.functions.map((f) => [f.symbol, String(f.address), f.size]));
     // `xlated` named or left out; usage errors.
     expect(cli('prog', 'dump', 'xlated', String(id)).stdout).toBe(cli('prog', 'dump', String(id)).stdout);
-    for (const bad of [['jited'], ['jited', String(id), 'x'], ['xlated', String(id), '--raw'], ['jited', String(id), '--opcodes'], ['jited', String(id), '--raw', '--json'], ['jitted', String(id)]]) {
+    for (const bad of [['jited'], ['jited', String(id), 'x'], ['xlated', String(id), '--raw'], ['jited', String(id), '--raw', '--opcodes'], ['jited', String(id), '--raw', '--json'], ['jitted', String(id)]]) {
       expect(cli('prog', 'dump', ...bad).code, bad.join(' ')).toBe(2);
     }
   });

@@ -9,6 +9,7 @@ const { defineLayout } = require(join(dist, 'layout.js'));
 const { BtfDecoders } = require(join(dist, 'btf.js'));
 const { btfTypesOf, btfTypeText, rawBtfOf } = require(join(dist, 'btf-dump.js'));
 const { instructionText } = require(join(dist, 'disasm.js'));
+const { decodeX86 } = require(join(dist, 'x86.js'));
 const { btfToC } = require(join(dist, 'btf-c.js'));
 const { MapDump } = require(join(dist, 'map-dump.js'));
 const { cilium } = require(join(dist, 'cilium/index.js'));
@@ -158,6 +159,14 @@ function btfRecords(g) {
 }
 
 /** Targets: name → (generator) => void. */
+/** x86-64 code the BPF JIT wrote: a prologue, stack and map accesses, calls; BMI2 shifts; a %gs read; swaps. */
+const JIT_CODE = [
+  '0f1f4400004831c0554889e54881ec080000004883f8217706504889e0eb0150505341554889fb8b7b704883e70f897dfc4889ee4883c6fc48bf005c80088188ffffe82dbc50c14885c074044883c0384989c548bf0040ee0000c9ffff488b77',
+  '4521ff41bf07000000f7d8d1e0c1e01fc4e279f7c0c4e241f7c0d3e0c4e239f7c0c4e261f7c0c4e201f7c0b807000000d1e7c1e71fc4e279f7ffc4e241f7ffd3',
+  '48c7c034e08f83654803042528e08f838b4000e8b30850c1e85e184cc131c0415f415e415d5bc9c3',
+  '0fb7c066c1c8080fb7c0f0480fb17df8f04c0fb15df8f0210df8c3',
+].map((hex) => Buffer.from(hex, 'hex'));
+
 const targets = {
   mountinfo(g) {
     const mounts = parseMounts(mountinfoText(g), 'bpf');
@@ -204,6 +213,24 @@ const targets = {
     for (let id = 0; id <= types.length + 1; id++) {
       const text = btfTypeText(types, id);
       if (text !== undefined && typeof text !== 'string') throw new Error('btfTypeText returned no text');
+    }
+  },
+  // x86-64 bytes, random or a JIT's instructions with bytes changed or cut: every decode a length
+  // within the code and a text, whatever the bytes.
+  x86(g) {
+    const code = g.next() < 0.5 ? g.bytes(1 + g.int(32)) : Buffer.from(g.pick(JIT_CODE));
+    for (let i = g.int(4); i > 0; i--) code[g.int(code.length)] = g.int(256);
+    const cut = g.next() < 0.2 ? code.subarray(0, 1 + g.int(code.length)) : code;
+    for (let at = 0; at < cut.length;) {
+      let decoded;
+      try {
+        decoded = decodeX86(cut, at, BigInt(g.int(2 ** 31)) << BigInt(g.int(33)));
+      } catch (err) {
+        throw new Error(`decodeX86 threw at ${at}: ${err.message}`); // it never throws, not even the documented errors
+      }
+      const { length, text } = decoded;
+      if (!Number.isInteger(length) || length < 1 || at + length > cut.length || typeof text !== 'string' || text === '') throw new Error(`decodeX86 at ${at}: length ${length}, text ${text}`);
+      at += length;
     }
   },
   // ELF files of 32 and 64 bits, more or less, around raw BTF: section headers anywhere, names past their table.

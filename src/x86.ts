@@ -1,0 +1,331 @@
+// x86-64 machine code as the kernel's BPF JIT writes it, in objdump's words (AT&T syntax): what
+// bpftool built with libbfd prints for `prog dump jited`. It decodes the instruction forms the JIT
+// emits (arch/x86/net/bpf_jit_comp.c: moves, ALU ops and shifts, BMI2 shifts, multiplies and
+// divides, sign and zero extensions, atomics, jumps, calls, pushes and pops, the nops it pads
+// with, fences, rdtsc, %gs-relative per-CPU reads), not the whole instruction set: anything else
+// reads as `(bad)`, one byte long, and decoding goes on after it.
+
+/** One decoded instruction: its length in bytes and its text (`mov    %rsp,%rbp`). */
+export interface X86Instruction {
+  length: number;
+  text: string;
+  /** A relative jump's or call's target, as printed (from the `pc` given). */
+  branch?: bigint;
+}
+
+const REGS64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+const REGS32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'r8d', 'r9d', 'r10d', 'r11d', 'r12d', 'r13d', 'r14d', 'r15d'];
+const REGS16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di', 'r8w', 'r9w', 'r10w', 'r11w', 'r12w', 'r13w', 'r14w', 'r15w'];
+/** Byte registers with a REX prefix (spl, bpl, sil, dil); without one, 4 to 7 are ah, ch, dh, bh. */
+const REGS8 = ['al', 'cl', 'dl', 'bl', 'spl', 'bpl', 'sil', 'dil', 'r8b', 'r9b', 'r10b', 'r11b', 'r12b', 'r13b', 'r14b', 'r15b'];
+const HIGH_BYTES = ['ah', 'ch', 'dh', 'bh'];
+
+const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
+const SHIFTS = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', undefined, 'sar'];
+const UNARY = ['test', undefined, 'not', 'neg', 'mul', 'imul', 'div', 'idiv'];
+const CONDITIONS = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
+/** An operand size's AT&T suffix, written when no operand is a register. */
+const SUFFIX: Record<number, string> = { 1: 'b', 2: 'w', 4: 'l', 8: 'q' };
+const FENCES: Record<number, string> = { 0xe8: 'lfence', 0xf0: 'mfence', 0xf8: 'sfence' };
+/** BMI2's shifts by VEX.pp (map 0f38, opcode f7): 66 shlx, f3 sarx, f2 shrx. */
+const BMI2_SHIFTS = [undefined, 'shlx', 'sarx', 'shrx'];
+
+const BAD: X86Instruction = { length: 1, text: '(bad)' };
+
+/** A ModRM operand: the reg field, and the r/m field as a register (mod 3) or a memory reference's text. */
+interface Operands {
+  reg: number;
+  rm?: number;
+  memory?: string;
+}
+
+/**
+ * Decodes the instruction of `code` at `at`, whose address is `pc` (a relative jump's or call's
+ * target is printed as the address it reaches, as objdump prints it).
+ */
+export function decodeX86(code: Buffer, at: number, pc: bigint): X86Instruction {
+  try {
+    return new Decoder(code, at, pc).decode() ?? BAD;
+  } catch (err) {
+    // A read past the end: the instruction is cut short.
+    if (err instanceof RangeError) return BAD;
+    throw err;
+  }
+}
+
+/** One instruction's decoding: the prefixes read, then the opcode and its operands. */
+class Decoder {
+  private at: number;
+  private lock = false;
+  private opsize = false;
+  private rep = 0;
+  private segment = '';
+  private rex = 0;
+  /** VEX.vvvv: an extra register operand. */
+  private vvvv = 0;
+  /** Whether a bare REX prefix (0x40) chose a byte register (spl, bpl, sil, dil): objdump names it `rex` otherwise. */
+  private rexUsed = false;
+
+  constructor(private readonly code: Buffer, private readonly start: number, private readonly pc: bigint) {
+    this.at = start;
+  }
+
+  private get w(): number {
+    return (this.rex >> 3) & 1;
+  }
+
+  /** The operand size: 8 with REX.W, 2 with 0x66, else 4. */
+  private get size(): number {
+    return this.w ? 8 : this.opsize ? 2 : 4;
+  }
+
+  decode(): X86Instruction | undefined {
+    for (;; this.at++) {
+      const b = this.byte(this.at);
+      if (b === 0xf0) this.lock = true;
+      else if (b === 0x66) this.opsize = true;
+      else if (b === 0xf2 || b === 0xf3) this.rep = b;
+      else if (b === 0x65) this.segment = '%gs:';
+      else if (b === 0x64) this.segment = '%fs:';
+      else break;
+    }
+    if ((this.byte(this.at) & 0xf0) === 0x40) this.rex = this.byte(this.at++);
+    const opcode = this.byte(this.at++);
+    if (opcode === 0x0f) return this.twoByte();
+    if (opcode === 0xc4 && this.rex === 0) return this.vex();
+    return this.oneByte(opcode);
+  }
+
+  private oneByte(opcode: number): X86Instruction | undefined {
+    const size = this.size;
+    if (opcode < 0x40 && (opcode & 7) < 4) {
+      // add, or, adc, sbb, and, sub, xor, cmp: r/m and reg, either way round.
+      const s = opcode & 1 ? size : 1;
+      const m = this.modrm();
+      return m && this.done(ALU[opcode >> 3], opcode & 2 ? `${this.rm(m, s)},${this.reg(m.reg, s)}` : `${this.reg(m.reg, s)},${this.rm(m, s)}`);
+    }
+    // The same with an immediate into al or eax (rax): the JIT's short form for eax.
+    if (opcode < 0x40 && (opcode & 7) < 6) return this.done(ALU[opcode >> 3], `${this.immediate(opcode & 1 ? size : 1)},${this.reg(0, opcode & 1 ? size : 1)}`);
+    if (opcode >= 0x50 && opcode <= 0x5f) return this.done(opcode < 0x58 ? 'push' : 'pop', `%${REGS64[(opcode & 7) | ((this.rex & 1) << 3)]}`);
+    if (opcode >= 0x70 && opcode <= 0x7f) return this.jump(`j${CONDITIONS[opcode & 15]}`, this.imm(1));
+    if (opcode >= 0xb0 && opcode <= 0xbf) {
+      const n = (opcode & 7) | ((this.rex & 1) << 3);
+      const s = opcode < 0xb8 ? 1 : size;
+      if (s === 8) {
+        const value = this.code.readBigUInt64LE(this.at);
+        this.at += 8;
+        return this.done('movabs', `$0x${value.toString(16)},%${REGS64[n]}`);
+      }
+      return this.done('mov', `${this.immediate(s)},${this.reg(n, s)}`);
+    }
+    switch (opcode) {
+      case 0x63: {
+        const m = this.modrm();
+        return m && this.done('movslq', `${this.rm(m, 4)},${this.reg(m.reg, 8)}`);
+      }
+      case 0x69: case 0x6b: {
+        const m = this.modrm();
+        return m && this.done('imul', `${this.immediate(size, opcode === 0x6b ? 1 : undefined)},${this.rm(m, size)},${this.reg(m.reg, size)}`);
+      }
+      case 0x80: case 0x81: case 0x83: {
+        const s = opcode === 0x80 ? 1 : size;
+        const m = this.modrm();
+        return m && this.done(this.suffixed(ALU[m.reg & 7], m, s), `${this.immediate(s, opcode === 0x83 ? 1 : undefined)},${this.rm(m, s)}`);
+      }
+      case 0x84: case 0x85: case 0x86: case 0x87: case 0x88: case 0x89: {
+        const s = opcode & 1 ? size : 1;
+        const m = this.modrm();
+        return m && this.done(opcode < 0x86 ? 'test' : opcode < 0x88 ? 'xchg' : 'mov', `${this.reg(m.reg, s)},${this.rm(m, s)}`);
+      }
+      case 0x8a: case 0x8b: case 0x8d: {
+        const s = opcode === 0x8a ? 1 : size;
+        const m = this.modrm();
+        return m && this.done(opcode === 0x8d ? 'lea' : 'mov', `${this.rm(m, s)},${this.reg(m.reg, s)}`);
+      }
+      case 0x90: return this.opsize ? this.done('xchg', '%ax,%ax') : this.done('nop');
+      case 0x98: return this.done(this.w ? 'cltq' : this.opsize ? 'cbtw' : 'cwtl');
+      case 0x99: return this.done(this.w ? 'cqto' : this.opsize ? 'cwtd' : 'cltd');
+      case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+        const s = opcode & 1 ? size : 1;
+        const m = this.modrm();
+        const mnemonic = m && SHIFTS[m.reg & 7];
+        if (!m || !mnemonic) return undefined;
+        const by = opcode <= 0xc1 ? `${this.immediate(1)},` : opcode >= 0xd2 ? '%cl,' : '';
+        return this.done(this.suffixed(mnemonic, m, s), `${by}${this.rm(m, s)}`);
+      }
+      case 0xc3: return this.done(this.rep === 0xf3 ? 'repz ret' : 'ret');
+      case 0xc6: case 0xc7: {
+        const s = opcode === 0xc6 ? 1 : size;
+        const m = this.modrm();
+        if (!m || (m.reg & 7) !== 0) return undefined;
+        return this.done(this.suffixed('mov', m, s), `${this.immediate(s)},${this.rm(m, s)}`);
+      }
+      case 0xc9: return this.done('leave');
+      case 0xcc: return this.done('int3');
+      case 0xe8: return this.jump('call', this.imm(4));
+      case 0xe9: return this.jump('jmp', this.imm(4));
+      case 0xeb: return this.jump('jmp', this.imm(1));
+      case 0xf6: case 0xf7: {
+        const s = opcode === 0xf7 ? size : 1;
+        const m = this.modrm();
+        const mnemonic = m && UNARY[m.reg & 7];
+        if (!m || !mnemonic) return undefined;
+        const operands = mnemonic === 'test' ? `${this.immediate(s)},${this.rm(m, s)}` : this.rm(m, s);
+        return this.done(this.suffixed(mnemonic, m, s), operands);
+      }
+      case 0xff: {
+        const m = this.modrm();
+        const kind = m && m.reg & 7;
+        if (kind === 2 || kind === 4) return this.done(kind === 2 ? 'call' : 'jmp', `*${this.rm(m!, 8)}`);
+        if (kind === 0 || kind === 1) return this.done(this.suffixed(kind === 0 ? 'inc' : 'dec', m!, size), this.rm(m!, size));
+        return undefined;
+      }
+      default: return undefined;
+    }
+  }
+
+  /** The 0x0f opcodes: nops, endbr64, fences, rdtsc(p), cmovcc, jcc rel32, setcc, imul, cmpxchg, xadd, extensions, bswap. */
+  private twoByte(): X86Instruction | undefined {
+    const opcode = this.byte(this.at++);
+    const size = this.size;
+    if (opcode === 0x1e && this.rep === 0xf3 && this.byte(this.at) === 0xfa) return this.skip(1, 'endbr64');
+    if (opcode === 0x01 && this.byte(this.at) === 0xf9) return this.skip(1, 'rdtscp');
+    if (opcode === 0xae && FENCES[this.byte(this.at)]) return this.skip(1, FENCES[this.byte(this.at)]);
+    if (opcode >= 0x40 && opcode <= 0x4f) {
+      const m = this.modrm();
+      return m && this.done(`cmov${CONDITIONS[opcode & 15]}`, `${this.rm(m, size)},${this.reg(m.reg, size)}`);
+    }
+    if (opcode >= 0x80 && opcode <= 0x8f) return this.jump(`j${CONDITIONS[opcode & 15]}`, this.imm(4));
+    if (opcode >= 0x90 && opcode <= 0x9f) {
+      const m = this.modrm();
+      return m && this.done(`set${CONDITIONS[opcode & 15]}`, this.rm(m, 1));
+    }
+    if (opcode >= 0xc8 && opcode <= 0xcf) return this.done('bswap', this.reg((opcode & 7) | ((this.rex & 1) << 3), this.w ? 8 : 4));
+    switch (opcode) {
+      case 0x0b: return this.done('ud2');
+      case 0x1f: {
+        const m = this.modrm();
+        return m && (m.reg & 7) === 0 ? this.done(this.opsize ? 'nopw' : 'nopl', this.rm(m, size)) : undefined;
+      }
+      case 0x31: return this.done('rdtsc');
+      case 0xaf: {
+        const m = this.modrm();
+        return m && this.done('imul', `${this.rm(m, size)},${this.reg(m.reg, size)}`);
+      }
+      case 0xb0: case 0xb1: case 0xc0: case 0xc1: {
+        const s = opcode & 1 ? size : 1;
+        const m = this.modrm();
+        return m && this.done(opcode < 0xc0 ? 'cmpxchg' : 'xadd', `${this.reg(m.reg, s)},${this.rm(m, s)}`);
+      }
+      case 0xb6: case 0xb7: case 0xbe: case 0xbf: {
+        // movzbl, movzwq, movsbw…: the source's size, then the destination's.
+        const from = opcode & 1 ? 2 : 1;
+        const m = this.modrm();
+        return m && this.done(`mov${opcode < 0xb8 ? 'z' : 's'}${SUFFIX[from]}${SUFFIX[size]}`, `${this.rm(m, from)},${this.reg(m.reg, size)}`);
+      }
+      default: return undefined;
+    }
+  }
+
+  /** A three-byte VEX prefix (c4): BMI2's shlx, shrx, sarx, whose count VEX.vvvv names. */
+  private vex(): X86Instruction | undefined {
+    const [p1, p2] = [this.byte(this.at), this.byte(this.at + 1)];
+    this.at += 2;
+    // The inverted R, X, B and the opcode map; W, the inverted vvvv, L and pp.
+    this.rex = 0x40 | ((p2 >> 7) << 3) | ((~p1 >> 7 & 1) << 2) | ((~p1 >> 6 & 1) << 1) | (~p1 >> 5 & 1);
+    this.vvvv = ~p2 >> 3 & 15;
+    this.rexUsed = true; // the bits are VEX's, not a REX prefix's
+    const mnemonic = BMI2_SHIFTS[p2 & 3];
+    if ((p1 & 31) !== 2 || this.byte(this.at++) !== 0xf7 || mnemonic === undefined || p2 & 4) return undefined;
+    const s = this.w ? 8 : 4;
+    const m = this.modrm();
+    return m && this.done(mnemonic, `${this.reg(this.vvvv, s)},${this.rm(m, s)},${this.reg(m.reg, s)}`);
+  }
+
+  /** ModRM (with its SIB and displacement) at the current byte; undefined for what the JIT never writes (rip-relative). */
+  private modrm(): Operands | undefined {
+    const m = this.byte(this.at++);
+    const mod = m >> 6;
+    const low = m & 7;
+    const [r, x, b] = [(this.rex >> 2) & 1, (this.rex >> 1) & 1, this.rex & 1];
+    const reg = ((m >> 3) & 7) | (r << 3);
+    if (mod === 3) return { reg, rm: low | (b << 3) };
+    let base: number | undefined;
+    let index: number | undefined;
+    let scale = 1;
+    if (low === 4) {
+      const sib = this.byte(this.at++);
+      scale = 1 << (sib >> 6);
+      const i = ((sib >> 3) & 7) | (x << 3);
+      if (i !== 4) index = i;
+      base = (sib & 7) === 5 && mod === 0 ? undefined : (sib & 7) | (b << 3);
+    } else if (low === 5 && mod === 0) {
+      return undefined;
+    } else {
+      base = low | (b << 3);
+    }
+    const disp = mod === 1 ? this.imm(1) : mod === 2 || base === undefined ? this.imm(4) : undefined;
+    const registers = base === undefined && index === undefined ? '' : `(${base === undefined ? '' : `%${REGS64[base]}`}${index === undefined ? '' : `,%${REGS64[index]},${scale}`})`;
+    // A displacement alone is an address: sign-extended to 64 bits, printed unsigned.
+    const dispText = disp === undefined ? '' : registers === '' ? `0x${BigInt.asUintN(64, BigInt(disp)).toString(16)}` : disp < 0 ? `-0x${(-disp).toString(16)}` : `0x${disp.toString(16)}`;
+    return { reg, memory: `${this.segment}${dispText}${registers}` };
+  }
+
+  private byte(at: number): number {
+    const b = this.code[at];
+    if (b === undefined) throw new RangeError('cut short');
+    return b;
+  }
+
+  /** A signed immediate of `bytes` at the current byte. */
+  private imm(bytes: 1 | 2 | 4): number {
+    const value = bytes === 1 ? this.code.readInt8(this.at) : bytes === 2 ? this.code.readInt16LE(this.at) : this.code.readInt32LE(this.at);
+    this.at += bytes;
+    return value;
+  }
+
+  /** `$0x…`: an immediate of `bytes` (by default the operand size's, at most 4), sign-extended to `size`, as objdump prints it. */
+  private immediate(size: number, bytes?: 1): string {
+    return `$0x${BigInt.asUintN(size * 8, BigInt(this.imm(bytes ?? (Math.min(size, 4) as 1 | 2 | 4)))).toString(16)}`;
+  }
+
+  private reg(n: number, size: number): string {
+    if (size === 8) return `%${REGS64[n]}`;
+    if (size === 4) return `%${REGS32[n]}`;
+    if (size === 2) return `%${REGS16[n]}`;
+    if (n >= 4 && n < 8) {
+      if (this.rex === 0) return `%${HIGH_BYTES[n - 4]}`;
+      this.rexUsed = true;
+    }
+    return `%${REGS8[n]}`;
+  }
+
+  private rm(m: Operands, size: number): string {
+    return m.rm !== undefined ? this.reg(m.rm, size) : m.memory!;
+  }
+
+  /** The mnemonic with the size's suffix when no operand is a register, as AT&T needs then. */
+  private suffixed(mnemonic: string, m: Operands, size: number): string {
+    return m.rm === undefined ? mnemonic + SUFFIX[size] : mnemonic;
+  }
+
+  /** A relative jump or call: the target is the address after it plus `rel`. */
+  private jump(mnemonic: string, rel: number): X86Instruction {
+    const branch = BigInt.asUintN(64, this.pc + BigInt(this.at - this.start + rel));
+    return { ...this.done(mnemonic, `0x${branch.toString(16)}`), branch };
+  }
+
+  private skip(bytes: number, text: string): X86Instruction {
+    this.at += bytes;
+    return this.done(text);
+  }
+
+  /**
+   * The instruction so far: objdump pads the mnemonic to 6 and a space; a lock prefix, and a bare
+   * REX prefix that did nothing (`rex`), go before it, unpadded.
+   */
+  private done(mnemonic: string, operands?: string): X86Instruction {
+    const name = `${this.rex === 0x40 && !this.rexUsed ? 'rex ' : ''}${this.lock ? 'lock ' : ''}${mnemonic}`;
+    return { length: this.at - this.start, text: operands === undefined ? name : `${name.padEnd(6)} ${operands}` };
+  }
+}
