@@ -1,4 +1,5 @@
-// BPF programs: what `bpftool prog show` prints, and run-time statistics.
+// BPF programs: what `bpftool prog show` prints, run-time statistics, and their code as the kernel
+// runs it (`bpftool prog dump xlated`) and as its JIT compiled it (`prog dump jited`).
 import type { BtfValue } from './btf';
 import { BpfError, withCallerStack } from './errors';
 import type { BtfEntry } from './map-dump';
