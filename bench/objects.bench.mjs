@@ -3,16 +3,17 @@
 // over 1,000 more maps' BTF objects against `bpftool -j btf show`, which also walks programs and
 // maps to name each object's users; dumpBtf(1), vmlinux's every type, against `bpftool -j btf dump
 // id 1` (whose JSON nothing parses in the timing); dumpBtfC(1), vmlinux.h, against `bpftool btf dump
-// id 1 format c`; dumpXlated() of a program of 1,000 helper calls
-// against `bpftool -j prog dump xlated`. Then the
+// id 1 format c`; dumpXlated() of a program of 1,000 helper calls against `bpftool -j prog dump
+// xlated`, and on x86-64 dumpJited() of it against objdump on its machine code (this bpftool has no
+// disassembler; bpftool built with libbfd runs objdump's). Then the
 // cgroup hooks of a 200-cgroup tree against `bpftool -j cgroup tree`, listHolders() over this
 // machine's processes (bpftool's pids need its BPF iterator, which Debian's build lacks), and
 // listPerfAttachments() with 200 tracepoint events open here against `bpftool -j perf`.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dumpBtf, dumpBtfC, dumpXlated, listBtf, listCgroupAttachments, listHolders, listMaps, listPerfAttachments, listPrograms } from 'bpfscope';
+import { dumpBtf, dumpBtfC, dumpJited, dumpXlated, listBtf, listCgroupAttachments, listHolders, listMaps, listPerfAttachments, listPrograms } from 'bpfscope';
 import { attachCgroup, createMap, detachCgroup, insn, loadProgram, mountBpffs, openPerfEvent, pin, returnInsns, unmount } from 'bpfscope/testing';
 import { commandMs, compileBaseline, fmt, medianMs, paired, ratio, runBaseline, table } from './lib.mjs';
 
@@ -64,6 +65,17 @@ try {
   const instructions = (await dumpXlated(program.id)).length;
   const xlatedMs = await medianMs(() => dumpXlated(program.id), 9, 3);
   const bpftoolXlated = await commandMs('bpftool', ['-j', 'prog', 'dump', 'xlated', 'id', String(program.id)], 5);
+  const jitedRows = [];
+  if (process.arch === 'x64') {
+    const jited = await dumpJited(program.id);
+    const decoded = jited.functions.reduce((n, f) => n + f.instructions.length, 0);
+    const jitedMs = await medianMs(() => dumpJited(program.id), 9, 3);
+    const imageFile = `${dir}.image`; // beside the bpffs mount, which holds only BPF objects
+    writeFileSync(imageFile, jited.image);
+    const objdumpMs = await commandMs('objdump', ['-D', '-b', 'binary', '-m', 'i386:x86-64', imageFile], 5);
+    unlinkSync(imageFile);
+    jitedRows.push([`dumpJited() (${jited.image.length} bytes, ${decoded} instructions decoded, calls named)`, fmt(jitedMs), fmt(objdumpMs), ratio(objdumpMs, jitedMs)]);
+  }
   program.close();
   table(['call', 'bpfscope ms', 'bpftool -j ms', 'bpftool / bpfscope'], [
     [`listBtf() (${btfCount} BTF objects, with the users of each among ${N} programs and ${2 * N} maps)`, fmt(btfMs), fmt(bpftoolBtf), ratio(bpftoolBtf, btfMs)],
@@ -71,6 +83,10 @@ try {
     [`dumpBtfC(1) (vmlinux.h: ${vmlinuxTypes} types as C, sorted) against btf dump id 1 format c`, fmt(headerMs), fmt(bpftoolHeader), ratio(bpftoolHeader, headerMs)],
     [`dumpXlated() (${instructions} instructions, ${XLATED_CALLS} calls named from /proc/kallsyms) against prog dump xlated`, fmt(xlatedMs), fmt(bpftoolXlated), ratio(bpftoolXlated, xlatedMs)],
   ]);
+  if (jitedRows.length > 0) {
+    console.log('');
+    table(['call', 'bpfscope ms', 'objdump -D -b binary (its image) ms', 'objdump / bpfscope'], jitedRows);
+  }
   console.log('');
 } finally {
   await unmount(dir);

@@ -202,9 +202,9 @@ uint64_t KallsymsAddress(const std::string& text, size_t at) {
 // With jit, also what `prog dump jited` reads: { image: Buffer (every function's machine code,
 // one after another), functions: { address, size, symbol? }[] (jited_ksyms, jited_func_lens),
 // lineAddresses: BigUint64Array (jited_line_info: where each line_info record's code starts) }.
-// The kernel hands those over only to callers it shows kernel addresses to (bpf_dump_raw_ok: CAP_SYSLOG
-// unless kernel.kptr_restrict is 0 and perf_event_paranoid at most 1), and zeroes their pointers
-// otherwise: EPERM for `read JITed code` then; a program the JIT did not compile: ENODATA.
+// The kernel hands those over only to callers it shows kernel addresses to (bpf_dump_raw_ok:
+// CAP_SYSLOG unless kernel.kptr_restrict is 0 and perf_event_paranoid at most 1), and zeroes their
+// pointers otherwise: EPERM for `read JITed code` then; a program the JIT did not compile: ENODATA.
 class ProgramCodeTask : public Task {
  public:
   ProgramCodeTask(uint32_t id, bool jit) : id_(id), jit_(jit) {}
