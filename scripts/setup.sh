@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what bpfscope needs on a Debian/Ubuntu machine, and mounts bpffs (and, for the tests, tracefs).
 #   scripts/setup.sh          build needs: compiler headers and libraries for the addon
-#   scripts/setup.sh --test   also the oracles the tests compare with (bpftool >= 7.3 for tcx, ip, tc, ethtool), and clang for test/bpf/
+#   scripts/setup.sh --test   also the oracles the tests compare with (bpftool >= 7.3 for tcx, ip, tc, ethtool, objdump), and clang for test/bpf/
 #   scripts/setup.sh --fuzz   also clang with libFuzzer's runtime (-fsanitize=fuzzer) for the fuzz targets
 # As non-root, or on another distribution, it prints the command to run instead of running it.
 set -euo pipefail
