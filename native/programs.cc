@@ -190,6 +190,14 @@ uint64_t KallsymsAddress(const std::string& text, size_t at) {
   return address;
 }
 
+// Sizes `buffer` to `count` elements for the kernel to fill, and gives its address as
+// bpf_prog_info takes one.
+template <typename T>
+__u64 Room(std::vector<T>& buffer, size_t count) {
+  buffer.resize(count);
+  return reinterpret_cast<uintptr_t>(buffer.data());
+}
+
 // programCode(id, jit) → the program's translated instructions as the kernel hands them to
 // bpftool's `prog dump xlated`, and what prints them: { insns: Buffer, jited (whether the kernel
 // gave its functions' addresses), funcInfo: Uint32Array (insn_off, type_id pairs), lineInfo:
@@ -221,33 +229,26 @@ class ProgramCodeTask : public Task {
     if (jit_ && info.jited_prog_len == 0)
       return failure.Set(ENODATA, "BPF_OBJ_GET_INFO_BY_FD", object, "the program has no JITed code: the kernel runs it in its interpreter (net.core.bpf_jit_enable is 0) or on a device");
     struct bpf_prog_info again {};
-    insns_.resize(info.xlated_prog_len);
     again.xlated_prog_len = info.xlated_prog_len;
-    again.xlated_prog_insns = reinterpret_cast<uintptr_t>(insns_.data());
-    ksyms_.resize(info.nr_jited_ksyms);
+    again.xlated_prog_insns = Room(insns_, again.xlated_prog_len);
     again.nr_jited_ksyms = info.nr_jited_ksyms;
-    again.jited_ksyms = reinterpret_cast<uintptr_t>(ksyms_.data());
+    again.jited_ksyms = Room(ksyms_, again.nr_jited_ksyms);
     // Records as the kernel sizes them (func_info_rec_size, line_info_rec_size), read into words.
-    func_info_.resize(size_t(info.nr_func_info) * info.func_info_rec_size / 4);
     again.nr_func_info = info.nr_func_info;
     again.func_info_rec_size = info.func_info_rec_size;
-    again.func_info = reinterpret_cast<uintptr_t>(func_info_.data());
-    line_info_.resize(size_t(info.nr_line_info) * info.line_info_rec_size / 4);
+    again.func_info = Room(func_info_, size_t(again.nr_func_info) * again.func_info_rec_size / 4);
     again.nr_line_info = info.nr_line_info;
     again.line_info_rec_size = info.line_info_rec_size;
-    again.line_info = reinterpret_cast<uintptr_t>(line_info_.data());
+    again.line_info = Room(line_info_, size_t(again.nr_line_info) * again.line_info_rec_size / 4);
     if (jit_) {
-      image_.resize(info.jited_prog_len);
       again.jited_prog_len = info.jited_prog_len;
-      again.jited_prog_insns = reinterpret_cast<uintptr_t>(image_.data());
-      func_lens_.resize(info.nr_jited_func_lens);
+      again.jited_prog_insns = Room(image_, again.jited_prog_len);
       again.nr_jited_func_lens = info.nr_jited_func_lens;
-      again.jited_func_lens = reinterpret_cast<uintptr_t>(func_lens_.data());
+      again.jited_func_lens = Room(func_lens_, again.nr_jited_func_lens);
       // One address a record (jited_line_info_rec_size is sizeof(__u64) in every kernel that has it).
-      line_addresses_.resize(info.jited_line_info_rec_size == sizeof(__u64) ? info.nr_jited_line_info : 0);
-      again.nr_jited_line_info = static_cast<uint32_t>(line_addresses_.size());
+      again.nr_jited_line_info = info.jited_line_info_rec_size == sizeof(__u64) ? info.nr_jited_line_info : 0;
       again.jited_line_info_rec_size = sizeof(__u64);
-      again.jited_line_info = reinterpret_cast<uintptr_t>(line_addresses_.data());
+      again.jited_line_info = Room(line_addresses_, again.nr_jited_line_info);
     }
     len = sizeof(again);
     if (bpf_obj_get_info_by_fd(fd.get(), &again, &len) != 0) return failure.Set(errno, "BPF_OBJ_GET_INFO_BY_FD", object);
