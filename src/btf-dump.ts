@@ -238,7 +238,7 @@ export async function btfObjectTypes(id: number, withBase: boolean): Promise<Btf
 /** Options of dumpBtfFile. */
 export interface BtfFileOptions {
   /**
-   * The BTF the file's builds on (bpftool's `--base-btf`): a file of raw BTF or an ELF file with
+   * The BTF the file builds on (bpftool's `--base-btf`): a file of raw BTF or an ELF file with
    * .BTF, such as /sys/kernel/btf/vmlinux for a module's BTF read elsewhere. The file's types are
    * then numbered on from the base's last, and its strings go on past the base's.
    */

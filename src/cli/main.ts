@@ -171,13 +171,14 @@ const CILIUM_READ_OPTIONS = ['version', 'cilium-version', 'bpffs'] as const;
 /** What `bpfscope cilium` takes. */
 const CILIUM_WORDS = 'version|ipcache|endpoints|metrics|drops|ct [global|cluster <cluster-id>]|nat [retries|cluster <cluster-id>]|egress|srv6|lb|revnat|maglev|socknat|nodeid|auth|vtep|bandwidth|ipmasq|frag|config|policy <id>|explain <target>|ipcache get <ip>|ipcache match <prefix>|maglev get <id>|tunnel|recorder|multicast group|multicast subscriber [group|all]|policy --all|policy list';
 
+/** `prog dump`'s words: bpftool's `prog dump xlated|jited PROG`, and `--raw` for bpftool's `file FILE`. */
+const PROG_DUMP_USAGE = 'prog dump [xlated|jited] <id|name|pinned path> [--linum] [--opcodes] | prog dump jited <id|name|pinned path> --raw';
+
 /**
  * What each command takes besides --json and --help: its usage line, its options, and at most how
  * many words follow its name. Anything more is bad usage, not ignored: `net eth0` printing every
  * interface's attachments would read as eth0's.
  */
-const PROG_DUMP_USAGE = 'prog dump [xlated|jited] <id|name|pinned path> [--linum] [--opcodes] | prog dump jited <id|name|pinned path> --raw';
-
 const SYNTAX: Record<string, { usage: string; options: readonly string[]; maxWords: number }> = {
   prog: { usage: `prog [id] | ${PROG_DUMP_USAGE}`, options: ['linum', 'opcodes', 'raw'], maxWords: 3 },
   // map lookup takes its key as one word or as one word per byte.
