@@ -13,7 +13,7 @@
 //   written inline where they are used; holes between members become `long: 64;`-style padding;
 //   a struct whose members are not naturally aligned gets `__attribute__((packed))`.
 import { btfObjectTypes, readBtfFile, type BtfTypeRecord } from './btf-dump';
-import { checkOptions, checkPath } from './validate';
+import { checkOptions } from './validate';
 
 export interface BtfCOptions {
   /**
@@ -115,7 +115,7 @@ export async function dumpBtfC(id: number, options: BtfCOptions = {}): Promise<s
  */
 export async function dumpBtfFileC(path: string, options: BtfCOptions & { base?: string } = {}): Promise<string> {
   const { base, ...c } = checkOptions<BtfCOptions & { base?: string }>(options, ['roots', 'sorted', 'pointerSize', 'base'], 'dumpBtfFileC options');
-  const file = await readBtfFile(checkPath(path, 'BTF file path'), true, base === undefined ? undefined : checkPath(base, 'base BTF file path'));
+  const file = await readBtfFile(path, true, base);
   return btfToC(file.types, { pointerSize: file.pointerSize, ...c });
 }
 

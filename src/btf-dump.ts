@@ -257,7 +257,7 @@ export interface BtfFileOptions {
  */
 export async function dumpBtfFile(path: string, options?: BtfFileOptions): Promise<BtfTypeRecord[]> {
   const { base, withBase = false } = checkOptions<BtfFileOptions>(options, ['base', 'withBase'], 'dumpBtfFile options');
-  return (await readBtfFile(checkPath(path, 'BTF file path'), withBase, base === undefined ? undefined : checkPath(base, 'base BTF file path'))).types;
+  return (await readBtfFile(path, withBase, base)).types;
 }
 
 /** A BTF file's types, and an ELF file's pointer size (4 or 8 by its class), which libbpf's C writer takes. */
@@ -271,6 +271,8 @@ export interface BtfFile {
  * its own, or with `withBase` the base's followed by its own.
  */
 export async function readBtfFile(path: string, withBase: boolean, base?: string): Promise<BtfFile> {
+  checkPath(path, 'BTF file path');
+  if (base !== undefined) checkPath(base, 'base BTF file path');
   const bytes = await readBytes(path);
   const raw = rawBtfOf(bytes, path);
   const pointerSize = isElf(bytes) ? ({ 1: 4, 2: 8 } as const)[bytes[4] as 1 | 2] : undefined;
