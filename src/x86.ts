@@ -61,8 +61,6 @@ class Decoder {
   private rep = 0;
   private segment = '';
   private rex = 0;
-  /** VEX.vvvv: an extra register operand. */
-  private vvvv = 0;
   /** Whether a bare REX prefix (0x40) chose a byte register (spl, bpl, sil, dil): objdump names it `rex` otherwise. */
   private rexUsed = false;
 
@@ -233,13 +231,13 @@ class Decoder {
     this.at += 2;
     // The inverted R, X, B and the opcode map; W, the inverted vvvv, L and pp.
     this.rex = 0x40 | ((p2 >> 7) << 3) | ((~p1 >> 7 & 1) << 2) | ((~p1 >> 6 & 1) << 1) | (~p1 >> 5 & 1);
-    this.vvvv = ~p2 >> 3 & 15;
+    const count = ~p2 >> 3 & 15; // VEX.vvvv: the register holding the shift count
     this.rexUsed = true; // the bits are VEX's, not a REX prefix's
     const mnemonic = BMI2_SHIFTS[p2 & 3];
     if ((p1 & 31) !== 2 || this.byte(this.at++) !== 0xf7 || mnemonic === undefined || p2 & 4) return undefined;
     const s = this.w ? 8 : 4;
     const m = this.modrm();
-    return m && this.done(mnemonic, `${this.reg(this.vvvv, s)},${this.rm(m, s)},${this.reg(m.reg, s)}`);
+    return m && this.done(mnemonic, `${this.reg(count, s)},${this.rm(m, s)},${this.reg(m.reg, s)}`);
   }
 
   /** ModRM (with its SIB and displacement) at the current byte; undefined for what the JIT never writes (rip-relative). */
