@@ -72,17 +72,18 @@ export async function createVeth(options: VethOptions): Promise<Removable> {
   return { remove };
 }
 
-/** A bridge device (up); remove() deletes it. */
-export async function createBridge(options: { name: string; netns?: NetnsRef }): Promise<Removable> {
-  checkOptions(options, ['name', 'netns'], 'createBridge');
+/** A bridge device, up unless `up` is false; remove() deletes it. */
+export async function createBridge(options: { name: string; netns?: NetnsRef; up?: boolean }): Promise<Removable> {
+  checkOptions(options, ['name', 'netns', 'up'], 'createBridge');
   const name = checkIfname(options.name, 'createBridge: name');
   const netns = netnsPath(options.netns, 'createBridge: netns');
   await withCallerStack(() => native().fixtures.createNetdev(netns, name, 'bridge'));
   const remove = once(() => deleteLink({ netns: options.netns, ifname: name }));
-  await setLink({ netns: options.netns, ifname: name, up: true }).catch(async (err) => {
-    await remove();
-    throw err;
-  });
+  if (options.up ?? true)
+    await setLink({ netns: options.netns, ifname: name, up: true }).catch(async (err) => {
+      await remove();
+      throw err;
+    });
   return { remove };
 }
 

@@ -169,9 +169,11 @@ export async function buildWorld(podCount = 3): Promise<World> {
 
     const bridge = `br${tag}`.slice(0, 15);
     const bridgePort = `bp${tag}`.slice(0, 15);
-    track(await createBridge({ name: bridge }));
-    // The bridge has no carrier, so no IPv6 address, until its port comes up.
-    run('ip', ['link', 'set', 'dev', bridge, 'addrgenmode', 'none']);
+    // Down until it has no IPv6 address to make: a new bridge reads as up (operstate UNKNOWN)
+    // until linkwatch runs, so addrconf may start a link-local address, whose local route
+    // appears a DAD later, in the middle of a comparison with ip.
+    track(await createBridge({ name: bridge, up: false }));
+    await quietUp(bridge);
     track(await createVeth({ name: bridgePort, peerName: `bq${tag}`.slice(0, 15), up: false }));
     await quietUp(`bq${tag}`.slice(0, 15));
     run('ip', ['link', 'set', 'dev', bridgePort, 'addrgenmode', 'none']);

@@ -13,7 +13,7 @@ const CALLS: [string, Call, Record<string, unknown>, string][] = [
   ['loadProgram', testing.loadProgram, { Name: 'x' }, "unknown option 'Name' (did you mean 'name'?)"],
   ['createMap', testing.createMap, { type: 'hash', keySize: 4, valueSize: 4, maxEntries: 1, maxEntires: 2 }, "unknown option 'maxEntires'"],
   ['createVeth', testing.createVeth, { netns, name: 'a', peername: 'b' }, "unknown option 'peername' (did you mean 'peerName'?)"],
-  ['createBridge', testing.createBridge, { netns, name: 'br', up: true }, "unknown option 'up'"],
+  ['createBridge', testing.createBridge, { netns, name: 'br', Up: true }, "unknown option 'Up' (did you mean 'up'?)"],
   ['setLink', testing.setLink, { netns, ifname: 'a', up: true, Master: 'br' }, "unknown option 'Master' (did you mean 'master'?)"],
   ['deleteLink', testing.deleteLink, { netns, ifname: 'a', name: 'a' }, "unknown option 'name'"],
   ['addAddress', testing.addAddress, { netns, ifname: 'a', address: '10.0.0.1/24', dev: 'a' }, "unknown option 'dev'"],
