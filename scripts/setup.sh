@@ -18,8 +18,9 @@ done
 
 build_pkgs=(pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev g++ make python3)
 # clang compiles the BPF C programs of test/bpf/ (its BPF target is in Debian's build); binutils'
-# objdump and objcopy disassemble JITed code and make 32-bit ELF files for the tests to compare with.
-test_pkgs=(iproute2 ethtool util-linux procps cmake strace clang binutils)
+# objdump and objcopy disassemble JITed code and make 32-bit ELF files for the tests to compare with;
+# aarch64-linux-gnu-objdump (native binutils' on arm64) reads the arm64 JIT's instructions.
+test_pkgs=(iproute2 ethtool util-linux procps cmake strace clang binutils binutils-aarch64-linux-gnu)
 # Debian 12's clang is 14; its libFuzzer and sanitizer runtimes are a separate package.
 fuzz_pkgs=(clang libclang-rt-14-dev cmake)
 

@@ -11,6 +11,7 @@ import { checkId, describe } from './validate';
 import { FdOwner } from './handle';
 import { btfStringsOf, btfTypeText, btfTypesOf } from './btf-dump';
 import { instructionAt, instructionText, type CallTarget } from './disasm';
+import { decodeArm64 } from './arm64';
 import { decodeX86 } from './x86';
 
 /** One loaded BPF program (struct bpf_prog_info plus fdinfo). */
@@ -268,20 +269,29 @@ export interface JitedFunction {
   /** The source lines the compiler recorded for it (BTF line_info), in order, each with where its code starts. */
   lines: JitedLine[];
   /**
-   * Its instructions, as bpftool built with libbfd (and objdump) prints them, on x86-64: the forms
-   * the JIT writes are decoded, anything else is `(bad)`. Undefined on other architectures.
+   * Its instructions, as bpftool built with libbfd (and objdump) prints them, on x86-64 and arm64:
+   * the instructions the JIT writes are decoded, anything else is objdump's word for what it cannot
+   * read (x86-64's `(bad)`, arm64's `.inst\t0x… ; undefined`). Undefined on other architectures.
    */
   instructions?: JitedInstruction[];
 }
 
-/** One machine instruction of a JITed function (x86-64). */
+/** One machine instruction of a JITed function (x86-64 or arm64). */
 export interface JitedInstruction {
   /** Its offset in the function, which bpftool prints before it (`pc`). */
   pc: number;
   size: number;
-  /** objdump's AT&T text, a relative jump's or call's target as an offset from the function's start, as bpftool prints it: `call   0xffffffffc150bc74`. */
+  /**
+   * objdump's text (AT&T syntax on x86-64), a relative jump's or call's target as an offset from
+   * the function's start, as bpftool prints it: `call   0xffffffffc150bc74`, `bl\t0x1f4`,
+   * `mov\tx10, #0x8000                	// #32768`.
+   */
   text: string;
-  /** A call's target: the kernel address it reaches and the symbol there, as the xlated dump's calls name them. */
+  /**
+   * A direct call's target: the kernel address it reaches and the symbol there, as the xlated
+   * dump's calls name them. arm64's JIT calls helpers through a register it loads first (`blr
+   * x10`), whose target the instruction does not say: only its `bl` calls have one.
+   */
   target?: CallTarget;
 }
 
@@ -296,10 +306,10 @@ export interface JitedLine extends SourceLine {
 /**
  * A program's machine code as the JIT compiled it (`bpftool prog dump jited id N`): the image, and
  * each function's kernel symbol, address, prototype, where each of its source lines' code starts
- * and, on x86-64, its instructions in objdump's words, as bpftool built with libbfd prints them
- * (the forms the JIT writes; calls with the kernel functions they reach). Elsewhere, hand `image`
- * to a disassembler (`bpfscope prog dump jited N --raw | objdump -D -b binary -m aarch64
- * /dev/stdin`). Needs what dumpXlated needs and, as the kernel shows the code only to callers it
+ * and, on x86-64 and arm64, its instructions in objdump's words, as bpftool built with libbfd
+ * prints them (the instructions the JIT writes; direct calls with the kernel functions they
+ * reach). Elsewhere, hand `image` to a disassembler (`bpfscope prog dump jited N --raw | objdump
+ * -D -b binary -m riscv:rv64 /dev/stdin`). Needs what dumpXlated needs and, as the kernel shows the code only to callers it
  * shows kernel addresses to, CAP_SYSLOG (or kernel.kptr_restrict 0 with
  * kernel.perf_event_paranoid at most 1): EPERM for `read JITed code` without. A program the JIT
  * did not compile is ENODATA.
@@ -321,21 +331,35 @@ export async function dumpJited(program: number | ProgramInfo): Promise<JitedPro
     const source = fn && sources.source(k);
     if (fn && source) fn.lines.push({ ...source, offset: fn.offset + Number(address - fn.address), insn: code.lineInfo[k * 4] });
   });
-  if (process.arch === 'x64') {
+  const decode = DECODERS[process.arch];
+  if (decode) {
     // What the program's calls reach, by address: the targets of its calls in machine code.
     const symbols = new Map(code.calls.map((c) => [c.address, c.symbol]));
-    for (const fn of functions) fn.instructions = x86Instructions(code.image.subarray(fn.offset, fn.offset + fn.size), fn.address, symbols);
+    for (const fn of functions) fn.instructions = decodeFunction(decode, code.image.subarray(fn.offset, fn.offset + fn.size), fn.address, symbols);
   }
   return { image: code.image, functions };
 }
 
-/** A function's x86-64 code decoded from its start, each call's target placed at `address` and named from `symbols`. */
-function x86Instructions(code: Buffer, address: bigint, symbols: ReadonlyMap<bigint, string | undefined>): JitedInstruction[] {
+/** One decoded machine instruction: its length in bytes, its text, and the address a relative branch or call (or arm64's adr or literal load) reaches, as printed: counted from the `pc` the decoder was given. */
+export interface MachineInstruction {
+  length: number;
+  text: string;
+  branch?: bigint;
+}
+
+type Decoder = (code: Buffer, at: number, pc: bigint) => MachineInstruction;
+/** The decoders of the JITs whose instructions dumpJited spells out, by process.arch. */
+const DECODERS: Partial<Record<string, Decoder>> = { x64: decodeX86, arm64: decodeArm64 };
+/** A direct call: x86's call, arm64's bl (the arm64 JIT calls helpers through a register, whose target the code alone does not say). */
+const DIRECT_CALL = /^(call |bl\t)/;
+
+/** A function's code decoded from its start, each direct call's target placed at `address` and named from `symbols`. */
+function decodeFunction(decode: Decoder, code: Buffer, address: bigint, symbols: ReadonlyMap<bigint, string | undefined>): JitedInstruction[] {
   const out: JitedInstruction[] = [];
   for (let pc = 0; pc < code.length;) {
-    const { length, text, branch } = decodeX86(code, pc, BigInt(pc));
+    const { length, text, branch } = decode(code, pc, BigInt(pc));
     const instruction: JitedInstruction = { pc, size: length, text };
-    if (branch !== undefined && /^call /.test(text)) {
+    if (branch !== undefined && DIRECT_CALL.test(text)) {
       const reached = BigInt.asUintN(64, address + branch);
       const symbol = symbols.get(reached);
       instruction.target = symbol === undefined ? { address: reached } : { address: reached, symbol };

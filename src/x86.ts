@@ -5,13 +5,7 @@
 // with, fences, rdtsc, %gs-relative per-CPU reads), not the whole instruction set: anything else
 // reads as `(bad)`, one byte long, and decoding goes on after it.
 
-/** One decoded instruction: its length in bytes and its text (`mov    %rsp,%rbp`). */
-export interface X86Instruction {
-  length: number;
-  text: string;
-  /** A relative jump's or call's target, as printed (from the `pc` given). */
-  branch?: bigint;
-}
+import type { MachineInstruction } from './programs';
 
 const REGS64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 const REGS32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'r8d', 'r9d', 'r10d', 'r11d', 'r12d', 'r13d', 'r14d', 'r15d'];
@@ -30,7 +24,7 @@ const FENCES: Record<number, string> = { 0xe8: 'lfence', 0xf0: 'mfence', 0xf8: '
 /** BMI2's shifts by VEX.pp (map 0f38, opcode f7): 66 shlx, f3 sarx, f2 shrx. */
 const BMI2_SHIFTS = [undefined, 'shlx', 'sarx', 'shrx'];
 
-const BAD: X86Instruction = { length: 1, text: '(bad)' };
+const BAD: MachineInstruction = { length: 1, text: '(bad)' };
 
 /** A ModRM operand: the reg field, and the r/m field as a register (mod 3) or a memory reference's text. */
 interface Operands {
@@ -43,7 +37,7 @@ interface Operands {
  * Decodes the instruction of `code` at `at`, whose address is `pc` (a relative jump's or call's
  * target is printed as the address it reaches, as objdump prints it).
  */
-export function decodeX86(code: Buffer, at: number, pc: bigint): X86Instruction {
+export function decodeX86(code: Buffer, at: number, pc: bigint): MachineInstruction {
   try {
     return new Decoder(code, at, pc).decode() ?? BAD;
   } catch (err) {
@@ -77,7 +71,7 @@ class Decoder {
     return this.w ? 8 : this.opsize ? 2 : 4;
   }
 
-  decode(): X86Instruction | undefined {
+  decode(): MachineInstruction | undefined {
     for (;; this.at++) {
       const b = this.byte(this.at);
       if (b === 0xf0) this.lock = true;
@@ -94,7 +88,7 @@ class Decoder {
     return this.oneByte(opcode);
   }
 
-  private oneByte(opcode: number): X86Instruction | undefined {
+  private oneByte(opcode: number): MachineInstruction | undefined {
     const size = this.size;
     if (opcode < 0x40 && (opcode & 7) < 4) {
       // add, or, adc, sbb, and, sub, xor, cmp: r/m and reg, either way round.
@@ -183,7 +177,7 @@ class Decoder {
   }
 
   /** The 0x0f opcodes: nops, endbr64, fences, rdtsc(p), cmovcc, jcc rel32, setcc, imul, cmpxchg, xadd, extensions, bswap. */
-  private twoByte(): X86Instruction | undefined {
+  private twoByte(): MachineInstruction | undefined {
     const opcode = this.byte(this.at++);
     const size = this.size;
     if (opcode === 0x1e && this.rep === 0xf3 && this.byte(this.at) === 0xfa) return this.skip(1, 'endbr64');
@@ -226,7 +220,7 @@ class Decoder {
   }
 
   /** A three-byte VEX prefix (c4): BMI2's shlx, shrx, sarx, whose count VEX.vvvv names. */
-  private vex(): X86Instruction | undefined {
+  private vex(): MachineInstruction | undefined {
     const [p1, p2] = [this.byte(this.at), this.byte(this.at + 1)];
     this.at += 2;
     // The inverted R, X, B and the opcode map; W, the inverted vvvv, L and pp.
@@ -308,12 +302,12 @@ class Decoder {
   }
 
   /** A relative jump or call: the target is the address after it plus `rel`. */
-  private jump(mnemonic: string, rel: number): X86Instruction {
+  private jump(mnemonic: string, rel: number): MachineInstruction {
     const branch = BigInt.asUintN(64, this.pc + BigInt(this.at - this.start + rel));
     return { ...this.done(mnemonic, `0x${branch.toString(16)}`), branch };
   }
 
-  private skip(bytes: number, text: string): X86Instruction {
+  private skip(bytes: number, text: string): MachineInstruction {
     this.at += bytes;
     return this.done(text);
   }
@@ -322,7 +316,7 @@ class Decoder {
    * The instruction so far: objdump pads the mnemonic to 6 and a space; a lock prefix, and a bare
    * REX prefix that did nothing (`rex`), go before it, unpadded.
    */
-  private done(mnemonic: string, operands?: string): X86Instruction {
+  private done(mnemonic: string, operands?: string): MachineInstruction {
     const name = `${this.rex === 0x40 && !this.rexUsed ? 'rex ' : ''}${this.lock ? 'lock ' : ''}${mnemonic}`;
     return { length: this.at - this.start, text: operands === undefined ? name : `${name.padEnd(6)} ${operands}` };
   }

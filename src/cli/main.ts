@@ -46,9 +46,9 @@ const USAGE = `usage: bpfscope [command] [--json]
   prog dump jited <id|name|pinned path> [--linum] [--opcodes] [--raw]
                           its machine code as the JIT compiled it: each function's symbol and
                           prototype, the instructions after each source line, as bpftool prog dump
-                          jited prints them with libbfd (x86-64; elsewhere the bytes); --raw writes
-                          the code alone, for another disassembler (bpftool's file FILE); needs
-                          CAP_SYSLOG
+                          jited prints them with libbfd (x86-64, arm64; elsewhere the bytes);
+                          --raw writes the code alone, for another disassembler (bpftool's file
+                          FILE); needs CAP_SYSLOG
   map show [id|name]      BPF maps (bpftool map show)
   map dump <id|name|path> [--btf | --inner]
                           a map's entries (bpftool map dump), decoded with the map's BTF if it has

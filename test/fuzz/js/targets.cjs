@@ -10,6 +10,7 @@ const { BtfDecoders } = require(join(dist, 'btf.js'));
 const { btfTypesOf, btfTypeText, rawBtfOf } = require(join(dist, 'btf-dump.js'));
 const { instructionText } = require(join(dist, 'disasm.js'));
 const { decodeX86 } = require(join(dist, 'x86.js'));
+const { decodeArm64 } = require(join(dist, 'arm64.js'));
 const { btfToC } = require(join(dist, 'btf-c.js'));
 const { MapDump } = require(join(dist, 'map-dump.js'));
 const { cilium } = require(join(dist, 'cilium/index.js'));
@@ -158,7 +159,6 @@ function btfRecords(g) {
   });
 }
 
-/** Targets: name → (generator) => void. */
 /** x86-64 code the BPF JIT wrote: a prologue, stack and map accesses, calls; BMI2 shifts; a %gs read; swaps. */
 const JIT_CODE = [
   '0f1f4400004831c0554889e54881ec080000004883f8217706504889e0eb0150505341554889fb8b7b704883e70f897dfc4889ee4883c6fc48bf005c80088188ffffe82dbc50c14885c074044883c0384989c548bf0040ee0000c9ffff488b77',
@@ -167,6 +167,31 @@ const JIT_CODE = [
   '0fb7c066c1c8080fb7c0f0480fb17df8f04c0fb15df8f0210df8c3',
 ].map((hex) => Buffer.from(hex, 'hex'));
 
+/** The fixed bits of the instruction classes the arm64 JIT writes, [mask, value] (test/unit/arm64.test.ts names them). */
+const ARM64_CLASSES = [
+  [0x7c000000, 0x14000000], [0x7e000000, 0x34000000], [0xff000010, 0x54000000], [0xff9ffc1f, 0xd61f0000], [0xfffff01f, 0xd503201f],
+  [0xfffff09f, 0xd503309f], [0xfff00000, 0xd5300000], [0x1f000000, 0x10000000], [0x1f800000, 0x11000000], [0x1f800000, 0x12000000],
+  [0x1f800000, 0x12800000], [0x1f800000, 0x13000000], [0x3f000000, 0x18000000], [0x3f000000, 0x39000000], [0x3f200c00, 0x38200800],
+  [0x3f200000, 0x38000000], [0x3f200c00, 0x38200000], [0x3f000000, 0x08000000], [0x3e000000, 0x28000000], [0x1f000000, 0x0a000000],
+  [0x1f200000, 0x0b000000], [0x1f200000, 0x0b200000], [0x7fe00000, 0x1ac00000], [0x7fff0000, 0x5ac00000], [0x7fe00000, 0x1b000000],
+];
+
+/** Decodes `code` from its start with a machine decoder: each decode a length within the code and a text, and nothing thrown. */
+function decodeAll(g, name, decode, code) {
+  for (let at = 0; at < code.length;) {
+    let decoded;
+    try {
+      decoded = decode(code, at, BigInt(g.int(2 ** 31)) << BigInt(g.int(33)));
+    } catch (err) {
+      throw new Error(`${name} threw at ${at}: ${err.message}`); // it never throws, not even the documented errors
+    }
+    const { length, text } = decoded;
+    if (!Number.isInteger(length) || length < 1 || at + length > code.length || typeof text !== 'string' || text === '') throw new Error(`${name} at ${at}: length ${length}, text ${text}`);
+    at += length;
+  }
+}
+
+/** Targets: name → (generator) => void. */
 const targets = {
   mountinfo(g) {
     const mounts = parseMounts(mountinfoText(g), 'bpf');
@@ -220,18 +245,20 @@ const targets = {
   x86(g) {
     const code = g.next() < 0.5 ? g.bytes(1 + g.int(32)) : Buffer.from(g.pick(JIT_CODE));
     for (let i = g.int(4); i > 0; i--) code[g.int(code.length)] = g.int(256);
-    const cut = g.next() < 0.2 ? code.subarray(0, 1 + g.int(code.length)) : code;
-    for (let at = 0; at < cut.length;) {
-      let decoded;
-      try {
-        decoded = decodeX86(cut, at, BigInt(g.int(2 ** 31)) << BigInt(g.int(33)));
-      } catch (err) {
-        throw new Error(`decodeX86 threw at ${at}: ${err.message}`); // it never throws, not even the documented errors
-      }
-      const { length, text } = decoded;
-      if (!Number.isInteger(length) || length < 1 || at + length > cut.length || typeof text !== 'string' || text === '') throw new Error(`decodeX86 at ${at}: length ${length}, text ${text}`);
-      at += length;
-    }
+    decodeAll(g, 'decodeX86', decodeX86, g.next() < 0.2 ? code.subarray(0, 1 + g.int(code.length)) : code);
+  },
+  // AArch64 words, random or of the classes the arm64 JIT writes (a class's fixed bits, the rest
+  // random), sometimes cut short of a whole word: the same checks.
+  arm64(g) {
+    const words = Array.from({ length: 1 + g.int(16) }, () => {
+      const w = g.int(2 ** 32);
+      if (g.next() < 0.3) return w;
+      const [mask, value] = g.pick(ARM64_CLASSES);
+      return ((w & ~mask) | value) >>> 0;
+    });
+    const code = Buffer.alloc(words.length * 4);
+    words.forEach((w, i) => code.writeUInt32LE(w, i * 4));
+    decodeAll(g, 'decodeArm64', decodeArm64, g.next() < 0.2 ? code.subarray(0, 1 + g.int(code.length)) : code);
   },
   // ELF files of 32 and 64 bits, more or less, around raw BTF: section headers anywhere, names past their table.
   elfBtf(g) {
