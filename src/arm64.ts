@@ -439,3 +439,32 @@ function addSubExtended(w: number, sf: boolean, rd: number, rn: number, rm: numb
   if (flags && rd === 31) return `${sub ? 'cmp' : 'cmn'}\t${reg(rn, sf, true)}, ${source}`;
   return `${sub ? 'sub' : 'add'}${flags ? 's' : ''}\t${reg(rd, sf, !flags)}, ${reg(rn, sf, true)}, ${source}`;
 }
+
+/**
+ * The addresses a function's calls through a register reach, by the offset of each `blr`: the
+ * arm64 JIT calls helpers, kfuncs and the program's own functions by building the 64-bit address
+ * in a register right before (emit_call: a movn or movz, then movks, then `blr`), so the value
+ * those build is the target. A `blr` after anything else has none.
+ */
+export function arm64RegisterCalls(code: Buffer): Map<number, bigint> {
+  const targets = new Map<number, bigint>();
+  let built = -1; // the register the instructions just before built, if any
+  let value = 0n;
+  for (let at = 0; at + 4 <= code.length; at += 4) {
+    const w = code.readUInt32LE(at);
+    const rd = field(w, 0, 5);
+    const part = BigInt(field(w, 5, 16)) << BigInt(field(w, 21, 2) * 16);
+    if (matches(w, 0xff800000, 0x92800000) || matches(w, 0xff800000, 0xd2800000)) {
+      // A 64-bit movn or movz starts a value.
+      built = rd;
+      value = matches(w, 0xff800000, 0x92800000) ? BigInt.asUintN(64, ~part) : part;
+    } else if (matches(w, 0xff800000, 0xf2800000) && rd === built) {
+      // A movk replaces 16 of its bits.
+      value = (value & ~(0xffffn << BigInt(field(w, 21, 2) * 16))) | part;
+    } else {
+      if (matches(w, 0xfffffc1f, 0xd63f0000) && field(w, 5, 5) === built) targets.set(at, value);
+      built = -1;
+    }
+  }
+  return targets;
+}

@@ -11,7 +11,7 @@ import { checkId, describe } from './validate';
 import { FdOwner } from './handle';
 import { btfStringsOf, btfTypeText, btfTypesOf } from './btf-dump';
 import { instructionAt, instructionText, type CallTarget } from './disasm';
-import { decodeArm64 } from './arm64';
+import { arm64RegisterCalls, decodeArm64 } from './arm64';
 import { decodeX86 } from './x86';
 
 /** One loaded BPF program (struct bpf_prog_info plus fdinfo). */
@@ -288,9 +288,9 @@ export interface JitedInstruction {
    */
   text: string;
   /**
-   * A direct call's target: the kernel address it reaches and the symbol there, as the xlated
-   * dump's calls name them. arm64's JIT calls helpers through a register it loads first (`blr
-   * x10`), whose target the instruction does not say: only its `bl` calls have one.
+   * A call's target: the kernel address it reaches and the symbol there, as the xlated dump's
+   * calls name them. arm64's JIT calls through a register whose address it builds right before
+   * (`mov x10, #…; movk …; blr x10`): the `blr` has the address built.
    */
   target?: CallTarget;
 }
@@ -331,11 +331,11 @@ export async function dumpJited(program: number | ProgramInfo): Promise<JitedPro
     const source = fn && sources.source(k);
     if (fn && source) fn.lines.push({ ...source, offset: fn.offset + Number(address - fn.address), insn: code.lineInfo[k * 4] });
   });
-  const decode = DECODERS[process.arch];
-  if (decode) {
+  const machine = MACHINES[process.arch];
+  if (machine) {
     // What the program's calls reach, by address: the targets of its calls in machine code.
     const symbols = new Map(code.calls.map((c) => [c.address, c.symbol]));
-    for (const fn of functions) fn.instructions = decodeFunction(decode, code.image.subarray(fn.offset, fn.offset + fn.size), fn.address, symbols);
+    for (const fn of functions) fn.instructions = decodeFunction(machine, code.image.subarray(fn.offset, fn.offset + fn.size), fn.address, symbols);
   }
   return { image: code.image, functions };
 }
@@ -347,20 +347,25 @@ export interface MachineInstruction {
   branch?: bigint;
 }
 
-type Decoder = (code: Buffer, at: number, pc: bigint) => MachineInstruction;
-/** The decoders of the JITs whose instructions dumpJited spells out, by process.arch. */
-const DECODERS: Partial<Record<string, Decoder>> = { x64: decodeX86, arm64: decodeArm64 };
-/** A direct call: x86's call, arm64's bl (the arm64 JIT calls helpers through a register, whose target the code alone does not say). */
+/** A JIT's machine code: its decoder, and for calls through a register the address each reaches, by offset. */
+interface Machine {
+  decode(code: Buffer, at: number, pc: bigint): MachineInstruction;
+  registerCalls?(code: Buffer): Map<number, bigint>;
+}
+/** The machines whose JITed instructions dumpJited spells out, by process.arch. */
+const MACHINES: Partial<Record<string, Machine>> = { x64: { decode: decodeX86 }, arm64: { decode: decodeArm64, registerCalls: arm64RegisterCalls } };
+/** A direct call: x86's call, arm64's bl. */
 const DIRECT_CALL = /^(call |bl\t)/;
 
-/** A function's code decoded from its start, each direct call's target placed at `address` and named from `symbols`. */
-function decodeFunction(decode: Decoder, code: Buffer, address: bigint, symbols: ReadonlyMap<bigint, string | undefined>): JitedInstruction[] {
+/** A function's code decoded from its start, each call's target (a direct one's placed at `address`) named from `symbols`. */
+function decodeFunction(machine: Machine, code: Buffer, address: bigint, symbols: ReadonlyMap<bigint, string | undefined>): JitedInstruction[] {
   const out: JitedInstruction[] = [];
+  const registerCalls = machine.registerCalls?.(code);
   for (let pc = 0; pc < code.length;) {
-    const { length, text, branch } = decode(code, pc, BigInt(pc));
+    const { length, text, branch } = machine.decode(code, pc, BigInt(pc));
     const instruction: JitedInstruction = { pc, size: length, text };
-    if (branch !== undefined && DIRECT_CALL.test(text)) {
-      const reached = BigInt.asUintN(64, address + branch);
+    const reached = branch !== undefined && DIRECT_CALL.test(text) ? BigInt.asUintN(64, address + branch) : registerCalls?.get(pc);
+    if (reached !== undefined) {
       const symbol = symbols.get(reached);
       instruction.target = symbol === undefined ? { address: reached } : { address: reached, symbol };
     }

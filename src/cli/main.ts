@@ -294,7 +294,8 @@ const commands: Record<string, Command> = {
       }
       // --raw writes the machine code alone, for another disassembler.
       if (options.raw && (ctx.json || linum || options.opcodes)) throw new UsageError('--raw writes the machine code alone: no --json, --linum or --opcodes');
-      if (options.raw && process.stdout.isTTY) throw new UsageError('--raw writes machine code: send it to a file or a pipe (… --raw | objdump -D -b binary -m i386:x86-64 /dev/stdin)');
+      if (options.raw && process.stdout.isTTY)
+        throw new UsageError(`--raw writes machine code: send it to a file or a pipe (… --raw | objdump -D -b binary -m ${process.arch === 'arm64' ? 'aarch64' : 'i386:x86-64'} /dev/stdin)`);
       const jited = await dumpJited(await programId(ref));
       if (options.raw) return void process.stdout.write(jited.image);
       return print(ctx, jited, () => jitedText(jited, { linum, opcodes: options.opcodes === true }));

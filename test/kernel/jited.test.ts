@@ -143,9 +143,9 @@ describeKernel('dumpJited', () => {
         for (const l of f.lines) expect(starts.has(l.offset - f.offset), `${f.symbol} line ${l.lineNum} at +${(l.offset - f.offset).toString(16)}`).toBe(true);
       }
       expectObjdumps(jited);
-      // x86-64: each kernel function and each of the program's functions the xlated dump calls is
-      // a call in the machine code, to the same address, named the same (tail calls are jumps).
-      if (process.arch === 'x64') {
+      // Each kernel function and each of the program's functions the xlated dump calls is a call
+      // in the machine code, to the same address, named the same (tail calls are jumps).
+      if (process.arch === 'x64' || process.arch === 'arm64') {
         const reached = jited.functions.flatMap((f) => f.instructions!.flatMap((i) => (i.target ? [[i.target.symbol, i.target.address]] : [])));
         const called = xlated.filter((i) => i.target?.symbol !== undefined).map((i) => [i.target?.symbol, i.target?.address]);
         expect(called.length).toBeGreaterThan(0);

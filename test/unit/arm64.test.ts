@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { decodeArm64 } from '../../dist/cjs/arm64.js';
+import { arm64RegisterCalls, decodeArm64 } from '../../dist/cjs/arm64.js';
 import { tempDir } from '../helpers/host';
 
 const dir = tempDir('bpfscope-arm64-');
@@ -170,4 +170,30 @@ it('reads a short tail as (bad), and a branch with the address it reaches', () =
   expect(decodeArm64(code, 4, 0x1000n)).toEqual({ length: 4, text: 'bl\t0xffc', branch: 0xffcn });
   code.writeUInt32LE(0x17fffffe, 0); // b .-8 from 0: below address 0, as a 64-bit address
   expect(decodeArm64(code, 0, 0n)).toEqual({ length: 4, text: 'b\t0xfffffffffffffff8', branch: 0xfffffffffffffff8n });
+});
+
+it('finds the address a call through a register reaches, as the JIT builds it before the blr (emit_call)', () => {
+  const movn = (rd: number, imm: number, hw: number) => 0x92800000 | (hw << 21) | (imm << 5) | rd;
+  const movz = (rd: number, imm: number, hw: number) => 0xd2800000 | (hw << 21) | (imm << 5) | rd;
+  const movk = (rd: number, imm: number, hw: number) => 0xf2800000 | (hw << 21) | (imm << 5) | rd;
+  const blr = (rn: number) => 0xd63f0000 | (rn << 5);
+  const nop = 0xd503201f;
+  // emit_addr_mov_i64(x10, 0xffff800008123456): movn of the low half's complement, then movks.
+  const helper = [movn(10, ~0x3456 & 0xffff, 0), movk(10, 0x0812, 1), movk(10, 0x8000, 2), blr(10)];
+  const words = [
+    ...helper,
+    movz(9, 0x1000, 0), movk(9, 0xc0de, 1), movk(9, 0xffff, 2), movk(9, 0xffff, 3), blr(9), // movz, and a movk of the top half
+    movz(11, 1, 0), nop, blr(11), // not right before: none
+    movz(12, 1, 0), movk(13, 2, 1), blr(12), // a movk of another register ends it: none
+    blr(10), // the register still holds the helper's address, but nothing built it here: none
+  ];
+  const code = Buffer.alloc(words.length * 4);
+  words.forEach((w, i) => code.writeUInt32LE(w >>> 0, i * 4));
+  expect(objdump(words).slice(0, 4)).toEqual([
+    'mov\tx10, #0xffffffffffff3456    \t// #-52138',
+    'movk\tx10, #0x812, lsl #16',
+    'movk\tx10, #0x8000, lsl #32',
+    'blr\tx10',
+  ]);
+  expect(arm64RegisterCalls(code)).toEqual(new Map([[12, 0xffff800008123456n], [32, 0xffffffffc0de1000n]]));
 });

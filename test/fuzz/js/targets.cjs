@@ -10,7 +10,7 @@ const { BtfDecoders } = require(join(dist, 'btf.js'));
 const { btfTypesOf, btfTypeText, rawBtfOf } = require(join(dist, 'btf-dump.js'));
 const { instructionText } = require(join(dist, 'disasm.js'));
 const { decodeX86 } = require(join(dist, 'x86.js'));
-const { decodeArm64 } = require(join(dist, 'arm64.js'));
+const { arm64RegisterCalls, decodeArm64 } = require(join(dist, 'arm64.js'));
 const { btfToC } = require(join(dist, 'btf-c.js'));
 const { MapDump } = require(join(dist, 'map-dump.js'));
 const { cilium } = require(join(dist, 'cilium/index.js'));
@@ -248,7 +248,8 @@ const targets = {
     decodeAll(g, 'decodeX86', decodeX86, g.next() < 0.2 ? code.subarray(0, 1 + g.int(code.length)) : code);
   },
   // AArch64 words, random or of the classes the arm64 JIT writes (a class's fixed bits, the rest
-  // random), sometimes cut short of a whole word: the same checks.
+  // random), sometimes cut short of a whole word: the same checks, and each call target found at
+  // a whole word's offset, a u64.
   arm64(g) {
     const words = Array.from({ length: 1 + g.int(16) }, () => {
       const w = g.int(2 ** 32);
@@ -258,7 +259,11 @@ const targets = {
     });
     const code = Buffer.alloc(words.length * 4);
     words.forEach((w, i) => code.writeUInt32LE(w, i * 4));
-    decodeAll(g, 'decodeArm64', decodeArm64, g.next() < 0.2 ? code.subarray(0, 1 + g.int(code.length)) : code);
+    const cut = g.next() < 0.2 ? code.subarray(0, 1 + g.int(code.length)) : code;
+    decodeAll(g, 'decodeArm64', decodeArm64, cut);
+    for (const [at, target] of arm64RegisterCalls(cut)) {
+      if (at % 4 || at + 4 > cut.length || typeof target !== 'bigint' || target < 0n || target >= 1n << 64n) throw new Error(`arm64RegisterCalls: ${at} → ${target}`);
+    }
   },
   // ELF files of 32 and 64 bits, more or less, around raw BTF: section headers anywhere, names past their table.
   elfBtf(g) {
