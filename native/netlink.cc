@@ -25,6 +25,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -322,6 +323,8 @@ Napi::Object RouteToJs(Napi::Env env, const Route& r) {
   SetIf(o, "oif", r.oif);
   SetIf(o, "priority", r.priority);
   SetIf(o, "pref", r.pref);
+  // Seconds, in the ticks' resolution: the kernel converts to USER_HZ, which sysconf reports.
+  if (r.expires) o.Set("expires", static_cast<double>(*r.expires) / static_cast<double>(sysconf(_SC_CLK_TCK)));
   if (!r.nexthops.empty()) {
     Napi::Array hops = Napi::Array::New(env, r.nexthops.size());
     for (uint32_t i = 0; i < r.nexthops.size(); i++) {

@@ -240,6 +240,7 @@ bool ParseRoute(const void* message, size_t len, Route* out) {
   out->oif = Get<int32_t>(a[RTA_OIF]);
   out->priority = Get<uint32_t>(a[RTA_PRIORITY]);
   out->pref = Get<uint8_t>(a[RTA_PREF]);
+  if (auto ci = Get<rta_cacheinfo>(a[RTA_CACHEINFO]); ci && ci->rta_expires != 0) out->expires = ci->rta_expires;
   if (const nlattr* mp = a[RTA_MULTIPATH]) {
     const uint8_t* p = static_cast<const uint8_t*>(mnl_attr_get_payload(mp));
     size_t left = mnl_attr_get_payload_len(mp);

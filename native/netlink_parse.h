@@ -91,6 +91,9 @@ struct Route {
   std::optional<int32_t> oif;
   std::optional<uint32_t> priority;
   std::optional<uint8_t> pref;
+  // RTA_CACHEINFO's rta_expires, in clock ticks (USER_HZ), when the route expires (an IPv6 route
+  // learned from a router advertisement, or added with one).
+  std::optional<int32_t> expires;
   std::vector<NextHop> nexthops;
 };
 

@@ -309,6 +309,12 @@ export interface RouteInfo {
   flags: string[];
   /** IPv6 router preference (RTA_PREF). */
   pref?: number;
+  /**
+   * Seconds until the route expires, to the kernel's 1/USER_HZ (RTA_CACHEINFO rta_expires): an IPv6
+   * route learned from a router advertisement, or added with `expires`. `ip route` prints it in
+   * whole seconds (`expires 299sec`). Undefined for a route that does not expire.
+   */
+  expires?: number;
   nexthops?: NextHopInfo[];
 }
 
@@ -347,6 +353,7 @@ export async function listRoutes(options?: NetnsOptions): Promise<RouteInfo[]> {
     if (r.prefsrc !== undefined) route.prefsrc = r.prefsrc;
     if (r.priority !== undefined) route.metric = r.priority;
     if (r.pref !== undefined) route.pref = r.pref;
+    if (r.expires !== undefined) route.expires = r.expires;
     const hops = raw.nexthops as Record<string, never>[] | undefined;
     if (hops) {
       route.nexthops = hops.map((h) => {

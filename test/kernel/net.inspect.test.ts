@@ -146,8 +146,11 @@ describeKernel('network view', () => {
         expect(o.label).toBe(t.label);
         expect(o.broadcast).toBe(t.broadcast);
         expect(o.address).toBe(t.address);
-        expect(o.validLifetime).toBe(t.valid_life_time);
-        expect(o.preferredLifetime).toBe(t.preferred_life_time);
+        // A dynamic address's lifetimes count down between the two reads: ours, read first, may be a second ahead.
+        for (const [mine, theirs] of [[o.validLifetime, t.valid_life_time], [o.preferredLifetime, t.preferred_life_time]]) {
+          if (theirs === 0xffffffff) expect(mine).toBe(theirs);
+          else expect(mine! - theirs).toBeOneOf([0, 1]);
+        }
         expect(o.flags.includes('permanent')).toBe(t.dynamic !== true);
       }
     }
@@ -166,23 +169,38 @@ describeKernel('network view', () => {
     if (r.scope !== 'global') o.scope = r.scope;
     if (r.prefsrc) o.prefsrc = r.prefsrc;
     if (r.metric !== undefined) o.metric = r.metric;
+    if (r.expires !== undefined) o.expires = Math.floor(r.expires);
     o.flags = r.flags;
     return o;
   }
 
-  it('lists routes in all tables like `ip -j route show table all`, with the pod default route via the /32 gateway', async () => {
-    for (const ns of [undefined, world.pods[0].netns]) {
-      const ours = await listRoutes(ns ? { netns: { name: ns } } : undefined);
+  it('lists routes in all tables like `ip -j route show table all`, with the pod default route via the /32 gateway and a route that expires', async () => {
+    const netns = world.pods[0].netns;
+    // An IPv6 route that expires, as one a router advertisement taught would.
+    run('ip', ['-n', netns, '-6', 'route', 'add', '2001:db8:5::/64', 'dev', 'eth0', 'expires', '300']);
+    cleanup(() => run('ip', ['-n', netns, '-6', 'route', 'del', '2001:db8:5::/64', 'dev', 'eth0']));
+    for (const ns of [undefined, netns]) {
+      const ours = (await listRoutes(ns ? { netns: { name: ns } } : undefined)).map(asIp);
       // With `table all`, ip dumps both families, in the kernel's order as we do.
       const theirs = ipJson<Json[]>(['route', 'show', 'table', 'all'], ns).map((t) => {
         const { pref: _pref, ...rest } = t;
         return rest;
       });
-      expect(ours.map(asIp)).toEqual(theirs);
+      // An expiring route counts down between the two reads: ours, read first, may be a second ahead.
+      theirs.forEach((t, i) => {
+        const o = ours[i];
+        if (t.expires !== undefined && o?.expires !== undefined && o.expires >= t.expires && o.expires <= t.expires + 1) o.expires = t.expires;
+      });
+      expect(ours).toEqual(theirs);
     }
-    const pod = await listRoutes({ netns: { name: world.pods[0].netns } });
+    const pod = await listRoutes({ netns: { name: netns } });
     expect(pod.find((r) => r.dst === 'default')).toMatchObject({ gateway: GATEWAY, dev: 'eth0', table: 'main', scope: 'global' });
     expect(pod.find((r) => r.dst === GATEWAY)).toMatchObject({ dev: 'eth0', scope: 'link', dstLen: 32 });
+    const expiring = pod.find((r) => r.dst === '2001:db8:5::/64')!;
+    expect(expiring.expires).toBeGreaterThan(240);
+    expect(expiring.expires).toBeLessThanOrEqual(300);
+    expect(Number.isInteger(expiring.expires! * 100)).toBe(true); // the kernel's ticks: 1/100 s
+    expect(pod.find((r) => r.dst === 'default')!.expires).toBeUndefined();
   });
 
   it('lists neighbours like `ip -j neigh show nud all`, with the gateway at the host veth MAC', async () => {
