@@ -4,7 +4,7 @@ import type { BtfValue } from './btf';
 import { BpfError, withCallerStack } from './errors';
 import type { BtfEntry } from './map-dump';
 import { openMap, type BpfMap } from './maps';
-import { native, type NativeFdHandle, type NativeProgramCode } from './native';
+import { native, type NativeProgramCode } from './native';
 import { tableRowsOf } from './table';
 import { nameOf, PROGRAM_TYPES, type ProgramTypeName } from './names';
 import { checkId, describe } from './validate';

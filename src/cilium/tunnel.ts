@@ -19,7 +19,7 @@
 import { defineLayout, type Decoded } from '../layout';
 import { decodePairs, encodePairs, encodeVersion, rowFor, type DecodeOptions, type MapLayout, type PackedEntries } from './codec';
 import { parsePrefix } from './ipcache';
-import { FAMILY_IPV4, FAMILY_IPV6, familyName, goIpText, tablePrinter, type Family } from './text';
+import { FAMILY_IPV4, familyName, goIpText, tablePrinter, type Family } from './text';
 import { formatVersion, withLayout, type CiliumRecords } from './version';
 
 /** The address union and its family, the first 17 bytes of both structs. */

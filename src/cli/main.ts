@@ -9,7 +9,7 @@ import { MAP_IN_MAP, type BpftoolEntry } from '../map-dump';
 import { MAX_INTERVAL_MS, sleepUnlessAborted } from '../map-watch';
 import { findLinkDevices, listAttachments, type LinkDevice } from '../attachments';
 import { listCgroupAttachments } from '../cgroups';
-import { listAddresses, listInterfaces, listRoutes, nameMap, type InterfaceInfo } from '../interfaces';
+import { listAddresses, listInterfaces, nameMap, type InterfaceInfo } from '../interfaces';
 import { listNetns, type NetnsInfo, type NetnsRef, type NetnsSocket } from '../netns';
 import { findPeer } from '../peers';
 import { resolveContainer } from '../containers';
@@ -20,8 +20,6 @@ import { btfObjectTypes, readBtfFile, type BtfFile, type BtfTypeRecord } from '.
 import { listPinned, openPinned } from '../pins';
 import { listHolders, listPerfAttachments, type HolderProcess, type PerfAttachment } from '../holders';
 import { probeFeatures, versions } from '../features';
-import { protocolName as ciliumProtocolName } from '../cilium/tables';
-import { NEWEST_VERSION } from '../cilium/version';
 import { DEFAULT_BPFFS, globalsDir } from '../cilium/specs';
 import { multicastGroup } from '../cilium/multicast';
 import { parseClusterArgs } from '../cilium/percluster';
@@ -721,11 +719,6 @@ class NotFound extends Error {}
 
 /** Cilium's endpoint ids are u16. */
 const MAX_ENDPOINT_ID = 0xffff;
-
-/** An IP protocol by the name the newest cilium-dbg prints (its u8proto table); others as the number. */
-function protocolName(protocol: number): string {
-  return ciliumProtocolName(protocol, NEWEST_VERSION);
-}
 
 /**
  * The records of each family's map the node has, IPv4 then IPv6 (an IPv4-only node has no IPv6

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { BpfError, dumpJited, dumpXlated, getProgram, type JitedFunction, type JitedProgram } from 'bpfscope';
+import { BpfError, dumpJited, dumpXlated, getProgram, type JitedProgram } from 'bpfscope';
 import { insn, loadObject, loadProgram, type KernelObject } from 'bpfscope/testing';
 import { jitedText } from '../../dist/cjs/cli/format.js';
 import { bpftool, cleanup, cli, compiledBpf, describeKernel, owned, run } from '../helpers/kernel';
