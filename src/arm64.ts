@@ -67,7 +67,7 @@ function bitmask(sf: boolean, n: number, immr: number, imms: number): bigint | u
   return value;
 }
 
-/** Whether one MOVZ or MOVN writes `value`: when one does, objdump keeps an ORR's name rather than calling it `mov`. */
+/** Whether one MOVZ or MOVN writes `value`. */
 function wideConstant(value: bigint, sf: boolean): boolean {
   const bits = sf ? 64 : 32;
   const fits = (v: bigint): boolean => [0n, 16n, 32n, 48n].some((shift) => shift < BigInt(bits) && (v & (0xffffn << shift)) === v);
@@ -150,7 +150,8 @@ function dataImmediate(w: number, pc: bigint): Decoded {
       if (value === undefined) return undefined;
       const opc = field(w, 29, 2);
       if (opc === 3 && rd === 31) return `tst\t${reg(rn, sf)}, #${hex(value)}`;
-      if (opc === 1 && rn === 31 && !wideConstant(value, sf)) return movImmediate(reg(rd, sf, true), value, sf);
+      // An ORR of the zero register is `mov`, unless a movz or movn would write the value (not to sp, which they cannot).
+      if (opc === 1 && rn === 31 && (rd === 31 || !wideConstant(value, sf))) return movImmediate(reg(rd, sf, true), value, sf);
       return `${['and', 'orr', 'eor', 'ands'][opc]}\t${reg(rd, sf, opc !== 3)}, ${reg(rn, sf)}, #${hex(value)}`;
     }
     case 0b101: {
