@@ -25,17 +25,26 @@ const signed = (word: number, lsb: number, bits: number): number => (field(word,
 
 const CONDITIONS = ['eq', 'ne', 'cs', 'cc', 'mi', 'pl', 'vs', 'vc', 'hi', 'ls', 'ge', 'lt', 'gt', 'le', 'al', 'nv'];
 /** objdump's comment after a conditional branch: the condition's other names (SVE's among them). */
-const CONDITION_ALIASES = ['b.none', 'b.any', 'b.hs, b.nlast', 'b.lo, b.ul, b.last', 'b.first', 'b.nfrst', '', '', 'b.pmore', 'b.plast', 'b.tcont', 'b.tstop', '', '', '', ''];
+const CONDITION_ALIASES = [
+  'b.none', 'b.any', 'b.hs, b.nlast', 'b.lo, b.ul, b.last', 'b.first', 'b.nfrst', '', '',
+  'b.pmore', 'b.plast', 'b.tcont', 'b.tstop', '', '', '', '',
+];
+/** A load's or store's mnemonic suffix by its size field: ldrb, ldrh, ldr (32 and 64 bits). */
+const SIZE_SUFFIXES = ['b', 'h', '', ''];
 const SHIFTS = ['lsl', 'lsr', 'asr', 'ror'];
 const EXTENDS = ['uxtb', 'uxth', 'uxtw', 'uxtx', 'sxtb', 'sxth', 'sxtw', 'sxtx'];
 /** HINT #n by CRm:op2, for the hints objdump 2.40 names (others, dgh among them, are `hint #0x…`). */
 const HINTS: Record<number, string> = {
   0: 'nop', 1: 'yield', 2: 'wfe', 3: 'wfi', 4: 'sev', 5: 'sevl', 7: 'xpaclri', 8: 'pacia1716', 10: 'pacib1716', 12: 'autia1716', 14: 'autib1716',
-  16: 'esb', 17: 'psb\tcsync', 18: 'tsb\tcsync', 20: 'csdb', 22: 'clearbhb', 24: 'paciaz', 25: 'paciasp', 26: 'pacibz', 27: 'pacibsp', 28: 'autiaz', 29: 'autiasp', 30: 'autibz', 31: 'autibsp',
+  16: 'esb', 17: 'psb\tcsync', 18: 'tsb\tcsync', 20: 'csdb', 22: 'clearbhb',
+  24: 'paciaz', 25: 'paciasp', 26: 'pacibz', 27: 'pacibsp', 28: 'autiaz', 29: 'autiasp', 30: 'autibz', 31: 'autibsp',
   32: 'bti', 34: 'bti\tc', 36: 'bti\tj', 38: 'bti\tjc',
 };
 /** DMB and DSB options by CRm. */
-const BARRIER_OPTIONS = [undefined, 'oshld', 'oshst', 'osh', undefined, 'nshld', 'nshst', 'nsh', undefined, 'ishld', 'ishst', 'ish', undefined, 'ld', 'st', 'sy'];
+const BARRIER_OPTIONS = [
+  undefined, 'oshld', 'oshst', 'osh', undefined, 'nshld', 'nshst', 'nsh',
+  undefined, 'ishld', 'ishst', 'ish', undefined, 'ld', 'st', 'sy',
+];
 /** The system registers the JIT reads (the current task, this CPU's per-CPU offset), by op0:op1:CRn:CRm:op2, with others near them. */
 const SYSTEM_REGISTERS: Record<number, string> = {
   [sysreg(3, 0, 4, 1, 0)]: 'sp_el0',
@@ -284,9 +293,10 @@ function loadStore(w: number, pc: bigint): Decoded {
   if (size === 3 && signExtends) return undefined; // prfm and unallocated
   if (size === 2 && opc === 3) return undefined;
   const sf = size === 3 || opc === 2;
-  const suffix = ['b', 'h', '', ''][size];
+  const suffix = SIZE_SUFFIXES[size];
   const load = opc !== 0;
-  const base = (unscaled: boolean): string => `${load ? 'ld' : 'st'}${unscaled ? 'u' : ''}r${signExtends ? 's' : ''}${size === 2 && signExtends ? 'w' : suffix}`;
+  const width = size === 2 && signExtends ? 'w' : suffix;
+  const base = (unscaled: boolean): string => `${load ? 'ld' : 'st'}${unscaled ? 'u' : ''}r${signExtends ? 's' : ''}${width}`;
   if (field(w, 24, 1)) return `${base(false)}\t${reg(rt, sf)}, ${address(rn, field(w, 10, 12) << size, 'offset')}`;
   if (field(w, 21, 1)) return field(w, 10, 2) === 2 ? registerOffset(w, base(false), reg(rt, sf), rn, size) : undefined;
   const imm9 = signed(w, 12, 9);
@@ -322,7 +332,7 @@ function atomic(w: number, size: number, rt: number, rn: number): Decoded {
   const op = o3 ? (opc === 0 ? 'swp' : undefined) : ['add', 'clr', 'eor', 'set', 'smax', 'smin', 'umax', 'umin'][opc];
   if (op === undefined) return undefined;
   const order = `${a ? 'a' : ''}${r ? 'l' : ''}`;
-  const suffix = ['b', 'h', '', ''][size];
+  const suffix = SIZE_SUFFIXES[size];
   const sf = size === 3;
   const rs = reg(field(w, 16, 5), sf);
   if (op !== 'swp' && rt === 31 && !a) return `st${op}${order}${suffix}\t${rs}, [${reg(rn, true, true)}]`;
@@ -336,7 +346,7 @@ function exclusive(w: number, size: number, rt: number, rn: number): Decoded {
   const o1 = field(w, 21, 1);
   const o0 = field(w, 15, 1);
   const rs = field(w, 16, 5);
-  const suffix = ['b', 'h', '', ''][size];
+  const suffix = SIZE_SUFFIXES[size];
   const sf = size === 3;
   const base = `[${reg(rn, true, true)}]`;
   if (!o2 && !o1) {

@@ -215,10 +215,11 @@ function sourceLineText({ src, file = '', lineNum, lineCol }: SourceLine, linum 
 
 /**
  * A JITed program as `bpftool prog dump jited [linum] [opcodes]` prints it: each function's
- * prototype and kernel symbol (its address when kallsyms lacks it), then its instructions (x86-64, arm64)
- * as `%4x:\t<text>` after the source line that starts there, with `opcodes` their bytes on a line
- * of their own; a blank line after each function. Without instructions (other architectures) the
- * code goes 16 bytes a row after its offset, a row ending where a source line's code starts.
+ * prototype and kernel symbol (its address when kallsyms lacks it), then its instructions (x86-64,
+ * arm64) as `%4x:\t<text>` after the source line that starts there, with `opcodes` their bytes on
+ * a line of their own; a blank line after each function. Without instructions (other
+ * architectures) the code goes 16 bytes a row after its offset, a row ending where a source line's
+ * code starts.
  */
 export function jitedText(program: JitedProgram, options: { linum?: boolean; opcodes?: boolean } = {}): string {
   const out: string[] = [];
