@@ -282,9 +282,10 @@ export interface JitedInstruction {
   pc: number;
   size: number;
   /**
-   * objdump's text (AT&T syntax on x86-64), a relative jump's or call's target as an offset from
-   * the function's start, as bpftool prints it: `call   0xffffffffc150bc74`, `bl\t0x1f4`,
-   * `mov\tx10, #0x8000                	// #32768`.
+   * objdump's text (AT&T syntax on x86-64), as bpftool built with libbfd prints it: a jump's or
+   * call's target is the kernel address it reaches, as bpftool 7.6 and later print it (7.5 printed
+   * an offset from the function's start): `call   0xffffffff812f4c30`, `b.ne\t0xffff800080a1c0d4
+   * // b.any`.
    */
   text: string;
   /**
@@ -357,14 +358,18 @@ const MACHINES: Partial<Record<string, Machine>> = { x64: { decode: decodeX86 },
 /** A direct call: x86's call, arm64's bl. */
 const DIRECT_CALL = /^(call |bl\t)/;
 
-/** A function's code decoded from its start, each call's target (a direct one's placed at `address`) named from `symbols`. */
+/**
+ * A function's code decoded from its start, which the kernel placed at `address`: the targets of
+ * branches and calls are kernel addresses, as bpftool 7.6 and later print them (7.5 and older
+ * printed offsets from the function's start), and each call's is named from `symbols`.
+ */
 function decodeFunction(machine: Machine, code: Buffer, address: bigint, symbols: ReadonlyMap<bigint, string | undefined>): JitedInstruction[] {
   const out: JitedInstruction[] = [];
   const registerCalls = machine.registerCalls?.(code);
   for (let pc = 0; pc < code.length;) {
-    const { length, text, branch } = machine.decode(code, pc, BigInt(pc));
+    const { length, text, branch } = machine.decode(code, pc, address + BigInt(pc));
     const instruction: JitedInstruction = { pc, size: length, text };
-    const reached = branch !== undefined && DIRECT_CALL.test(text) ? BigInt.asUintN(64, address + branch) : registerCalls?.get(pc);
+    const reached = branch !== undefined && DIRECT_CALL.test(text) ? branch : registerCalls?.get(pc);
     if (reached !== undefined) {
       const symbol = symbols.get(reached);
       instruction.target = symbol === undefined ? { address: reached } : { address: reached, symbol };

@@ -26,22 +26,25 @@ function bpfKallsyms(): Map<bigint, string> {
   return symbols;
 }
 
-/** objdump's instructions of one function's code, [offset, text] each, as bpftool built with libbfd prints them. */
-function objdump(code: Buffer): [number, string][] {
+/**
+ * objdump's instructions of one function's code placed at its kernel address, [offset, text] each,
+ * as bpftool (7.6+) built with libbfd prints them: a branch's target is a kernel address.
+ */
+function objdump(code: Buffer, address: bigint): [number, string][] {
   const dir = tempDir('bpfscope-jited-');
   cleanup(() => rmSync(dir, { recursive: true }));
   const file = join(dir, 'code.bin');
   writeFileSync(file, code);
   const machine = process.arch === 'arm64' ? 'aarch64' : 'i386:x86-64';
-  const text = run('objdump', ['-D', '-b', 'binary', '-m', machine, file]);
-  // `   0:\t0f 1f 44 00 00       \tnopl   0x0(%rax,%rax,1)`; a long instruction's further bytes on lines with no text.
-  return [...text.matchAll(/^ +([0-9a-f]+):\t[0-9a-f ]+\t(.*)$/gm)].map((m) => [parseInt(m[1], 16), m[2].trimEnd()]);
+  const text = run('objdump', ['-D', '-b', 'binary', '-m', machine, `--adjust-vma=0x${address.toString(16)}`, file]);
+  // `ffffffffc0001000:\t0f 1f 44 00 00       \tnopl   0x0(%rax,%rax,1)`; a long instruction's further bytes on lines with no text.
+  return [...text.matchAll(/^ *([0-9a-f]+):\t[0-9a-f ]+\t(.*)$/gm)].map((m) => [Number(BigInt(`0x${m[1]}`) - address), m[2].trimEnd()]);
 }
 
 /** Each function's instructions against objdump's: the same text at the same offsets on x86-64 and arm64, none decoded elsewhere. */
 function expectObjdumps(program: JitedProgram): void {
   for (const f of program.functions) {
-    const theirs = objdump(program.image.subarray(f.offset, f.offset + f.size));
+    const theirs = objdump(program.image.subarray(f.offset, f.offset + f.size), f.address);
     expect(theirs.length).toBeGreaterThan(0);
     if (process.arch !== 'x64' && process.arch !== 'arm64') {
       expect(f.instructions).toBeUndefined();
@@ -139,7 +142,7 @@ describeKernel('dumpJited', () => {
         for (const l of f.lines) expect(l.offset).toBeLessThan(f.offset + f.size);
         expect(f.lines.map((l) => l.offset)).toEqual([...f.lines.map((l) => l.offset)].sort((a, b) => a - b));
         // Each line's code starts on an instruction objdump decoded.
-        const starts = new Set(objdump(jited.image.subarray(f.offset, f.offset + f.size)).map(([offset]) => offset));
+        const starts = new Set(objdump(jited.image.subarray(f.offset, f.offset + f.size), f.address).map(([offset]) => offset));
         for (const l of f.lines) expect(starts.has(l.offset - f.offset), `${f.symbol} line ${l.lineNum} at +${(l.offset - f.offset).toString(16)}`).toBe(true);
       }
       expectObjdumps(jited);
