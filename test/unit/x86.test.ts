@@ -1,7 +1,11 @@
 // decodeX86 on a table of instructions the x86-64 BPF JIT writes (and its neighbours: nops of each
 // length, endbr64, fences, rdtsc, %gs reads, r12/r13 addressing, BMI2 shifts, a bare REX prefix),
-// each with the text objdump 2.40 gives it at that offset; the kernel tests compare whole JITed
-// programs with objdump.
+// each with the text objdump 2.40 gives it at that offset; then random bytes, whose every decoded
+// instruction must be objdump's; the kernel tests compare whole JITed programs with objdump.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { decodeX86 } from '../../dist/cjs/x86.js';
 
@@ -87,6 +91,18 @@ const OBJDUMP: [string, number, string][] = [
   ['c9', 318, 'leave'],
   ['c3', 319, 'ret'],
   ['0f0b', 320, 'ud2'],
+  // Prefixes the instruction leaves unused, which objdump names: REX bits, 0x66; a SIB byte without
+  // an index where none was needed.
+  ['485f', 0, 'rex.W pop %rdi'],
+  ['49eb05', 0, 'rex.WB jmp 0x8'],
+  ['f04890', 0, 'lock rex.W nop'],
+  ['6686c5', 0, 'data16 xchg %al,%ch'],
+  ['66663d7f0f', 0, 'data16 cmp $0xf7f,%ax'],
+  ['4c0d0397a139', 0, 'rex.WR or $0x39a19703,%rax'],
+  ['111426', 0, 'adc    %edx,(%rsi,%riz,1)'],
+  ['412934c58bb1caae', 0, 'sub    %esi,-0x51354e75(,%rax,8)'],
+  ['480f1f85e614c963', 0, 'nopq   0x63c914e6(%rbp)'],
+  ['0f1fc1', 0, 'nop    %ecx'],
 ];
 
 it('decodes each instruction as objdump does, at its offset', () => {
@@ -95,14 +111,62 @@ it('decodes each instruction as objdump does, at its offset', () => {
     const decoded = decodeX86(code, 0, BigInt(at));
     expect({ length: decoded.length, text: decoded.text }, hex).toEqual({ length: code.length, text });
     // A relative jump's or call's target, as printed.
-    expect(decoded.branch, hex).toBe(/^(j[a-z]+|call) +0x/.test(text) ? BigInt(text.split(' ').at(-1)!) : undefined);
+    expect(decoded.branch, hex).toBe(/(^| )(j[a-z]+|call) +0x/.test(text) ? BigInt(text.split(' ').at(-1)!) : undefined);
   }
 });
 
 it('reads what it does not decode, and what is cut short, as (bad), one byte long', () => {
-  for (const hex of ['ff', '48', 'f0', '0f', 'c4e2', 'e8000000', '48bf0102030405', '8b0500000000', '0f05', 'c4e27df7c0']) {
+  // …including forms objdump reads otherwise that the JIT never writes: lea of a register, 16-bit
+  // push and jumps, xchg with r8, a rep or segment prefix unused or doubled.
+  for (const hex of ['ff', '48', 'f0', '0f', 'c4e2', 'e8000000', '48bf0102030405', '8b0500000000', '0f05', 'c4e27df7c0', '8dc0', '6657', '660f8f78f6', '4190', 'f3c9', '6565317100']) {
     expect(decodeX86(Buffer.from(hex, 'hex'), 0, 0n), hex).toEqual({ length: 1, text: '(bad)' });
   }
   // Decoding goes on after it, at the next byte.
   expect(decodeX86(Buffer.from('0f05c3', 'hex'), 2, 2n)).toEqual({ length: 1, text: 'ret' });
+});
+
+it('names nothing objdump names otherwise, on random bytes', () => {
+  // 30,000 samples of 16 random bytes (a third after a common prefix or opcode), each alone in a
+  // 32-byte slot padded with int3: whatever the decoder reads at a slot's start, objdump reads the
+  // same, with the same length.
+  let x = 20261208;
+  const next = () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), x >>> 0);
+  const starts = [[0x48], [0x4c], [0x41], [0x40], [0x66], [0xf0, 0x48], [0x0f], [0x48, 0x0f], [0xc4], [0x65, 0x48]];
+  const slots = Buffer.alloc(30_000 * 32, 0xcc);
+  for (let i = 0; i < 30_000; i++) {
+    for (let k = 0; k < 16; k++) slots[i * 32 + k] = next() & 0xff;
+    if (i % 3 === 0) starts[next() % starts.length].forEach((b, k) => (slots[i * 32 + k] = b));
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bpfscope-x86-'));
+  try {
+    writeFileSync(join(dir, 'code.bin'), slots);
+    const r = spawnSync('objdump', ['-D', '-b', 'binary', '-m', 'i386:x86-64', join(dir, 'code.bin')], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(r.status, r.stderr).toBe(0);
+    // Each slot's first instruction: its text, and its length (a long one's bytes go on to lines of their own).
+    const theirs = new Map<number, { text: string; length: number }>();
+    let last: { text: string; length: number } | undefined;
+    for (const m of r.stdout.matchAll(/^ +([0-9a-f]+):\t([0-9a-f ]+?) *(?:\t(.*))?$/gm)) {
+      const bytes = m[2].split(' ').length;
+      if (m[3] === undefined) {
+        if (last) last.length += bytes;
+        continue;
+      }
+      const at = parseInt(m[1], 16);
+      last = at % 32 === 0 ? { text: m[3].trimEnd(), length: bytes } : undefined;
+      if (last) theirs.set(at / 32, last);
+    }
+    const wrong: unknown[] = [];
+    let claimed = 0;
+    for (let i = 0; i < 30_000; i++) {
+      const ours = decodeX86(slots.subarray(i * 32, i * 32 + 32), 0, BigInt(i * 32));
+      if (ours.text === '(bad)') continue;
+      claimed++;
+      const t = theirs.get(i);
+      if (t?.text !== ours.text || t.length !== ours.length) wrong.push([slots.subarray(i * 32, i * 32 + 16).toString('hex'), ours.text, t?.text]);
+    }
+    expect(claimed).toBeGreaterThan(10_000);
+    expect(wrong).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });
