@@ -293,9 +293,8 @@ function loadStore(w: number, pc: bigint): Decoded {
   if (size === 3 && signExtends) return undefined; // prfm and unallocated
   if (size === 2 && opc === 3) return undefined;
   const sf = size === 3 || opc === 2;
-  const suffix = SIZE_SUFFIXES[size];
   const load = opc !== 0;
-  const width = size === 2 && signExtends ? 'w' : suffix;
+  const width = size === 2 && signExtends ? 'w' : SIZE_SUFFIXES[size];
   const base = (unscaled: boolean): string => `${load ? 'ld' : 'st'}${unscaled ? 'u' : ''}r${signExtends ? 's' : ''}${width}`;
   if (field(w, 24, 1)) return `${base(false)}\t${reg(rt, sf)}, ${address(rn, field(w, 10, 12) << size, 'offset')}`;
   if (field(w, 21, 1)) return field(w, 10, 2) === 2 ? registerOffset(w, base(false), reg(rt, sf), rn, size) : undefined;

@@ -308,10 +308,10 @@ export interface JitedLine extends SourceLine {
  * A program's machine code as the JIT compiled it (`bpftool prog dump jited id N`): the image, and
  * each function's kernel symbol, address, prototype, where each of its source lines' code starts
  * and, on x86-64 and arm64, its instructions in objdump's words, as bpftool built with libbfd
- * prints them (the instructions the JIT writes; direct calls with the kernel functions they
- * reach). Elsewhere, hand `image` to a disassembler (`bpfscope prog dump jited N --raw | objdump
- * -D -b binary -m riscv:rv64 /dev/stdin`). Needs what dumpXlated needs and, as the kernel shows the code only to callers it
- * shows kernel addresses to, CAP_SYSLOG (or kernel.kptr_restrict 0 with
+ * prints them (the instructions the JIT writes; calls with the kernel functions they reach).
+ * Elsewhere, hand `image` to a disassembler (`bpfscope prog dump jited N --raw | objdump -D -b
+ * binary -m riscv:rv64 /dev/stdin`). Needs what dumpXlated needs and, as the kernel shows the code
+ * only to callers it shows kernel addresses to, CAP_SYSLOG (or kernel.kptr_restrict 0 with
  * kernel.perf_event_paranoid at most 1): EPERM for `read JITed code` without. A program the JIT
  * did not compile is ENODATA.
  */
@@ -341,7 +341,11 @@ export async function dumpJited(program: number | ProgramInfo): Promise<JitedPro
   return { image: code.image, functions };
 }
 
-/** One decoded machine instruction: its length in bytes, its text, and the address a relative branch or call (or arm64's adr or literal load) reaches, as printed: counted from the `pc` the decoder was given. */
+/**
+ * One decoded machine instruction: its length in bytes, its text, and the address a relative
+ * branch or call (or arm64's adr or literal load) reaches, as printed: counted from the `pc` the
+ * decoder was given.
+ */
 export interface MachineInstruction {
   length: number;
   text: string;

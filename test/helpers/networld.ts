@@ -169,9 +169,9 @@ export async function buildWorld(podCount = 3): Promise<World> {
 
     const bridge = `br${tag}`.slice(0, 15);
     const bridgePort = `bp${tag}`.slice(0, 15);
-    // Down until it has no IPv6 address to make: a new bridge reads as up (operstate UNKNOWN)
-    // until linkwatch runs, so addrconf may start a link-local address, whose local route
-    // appears a DAD later, in the middle of a comparison with ip.
+    // Down until its addrgenmode is none: a bridge brought up with it on makes a link-local
+    // address (its operstate reads UNKNOWN, as up, until linkwatch runs), whose local route
+    // appears only when DAD ends, a second or more later, in the middle of a comparison with ip.
     track(await createBridge({ name: bridge, up: false }));
     await quietUp(bridge);
     track(await createVeth({ name: bridgePort, peerName: `bq${tag}`.slice(0, 15), up: false }));
