@@ -98,6 +98,9 @@ class Decoder {
   decode(): MachineInstruction | undefined {
     for (;; this.at++) {
       const b = this.byte(this.at);
+      // A second rep or segment prefix: objdump names one of the two (`repz`, `gs`); the JIT writes none.
+      if ((b === 0xf2 || b === 0xf3) && this.rep) return undefined;
+      if ((b === 0x64 || b === 0x65) && this.segment) return undefined;
       if (b === 0x66) this.opsize = true;
       else if (b === 0xf2 || b === 0xf3) this.rep = b;
       else if (b === 0x65) this.segment = '%gs:';
@@ -108,10 +111,8 @@ class Decoder {
     if ((this.byte(this.at) & 0xf0) === 0x40) this.rex = this.byte(this.at++);
     const opcode = this.byte(this.at++);
     const decoded = opcode === 0x0f ? this.twoByte() : opcode === 0xc4 && this.rex === 0 ? this.vex() : this.oneByte(opcode);
-    // A rep or segment prefix the instruction does not use, or one of two: objdump names it (`repz`,
-    // `gs`); the JIT writes none.
-    const count = (bytes: number[]) => this.prefixes.filter((p) => bytes.includes(p)).length;
-    if ((this.rep && !this.repUsed) || (this.segment && !this.segmentUsed) || count([0xf2, 0xf3]) > 1 || count([0x64, 0x65]) > 1) return undefined;
+    // A rep or segment prefix the instruction does not use: objdump names it; the JIT writes none.
+    if ((this.rep && !this.repUsed) || (this.segment && !this.segmentUsed)) return undefined;
     return decoded;
   }
 
